@@ -1,0 +1,63 @@
+"""Wires the core together: database, rules, till identity, data key. Nothing happens at import.
+
+The UI, the CLI, the benchmarks and the tests all start here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pos_member.clock import Clock, SystemClock
+from pos_member.crypto import KeyringKeyStore, KeyStore, PiiCipher
+from pos_member.db.engine import Database, open_database
+from pos_member.db.uow import UnitOfWork
+from pos_member.errors import RulesInvalid, StoreNotSetUp
+from pos_member.rules import default_rules_path
+from pos_member.services.rules import activate_rules
+from pos_member.services.setup import TillIdentity, get_setting, load_identity
+
+
+@dataclass
+class App:
+    uow: UnitOfWork
+    identity: TillIdentity | None  # None until the till is set up
+    rules_refused: RulesInvalid | None  # the rules file's problem, if the last good one is used
+
+    @property
+    def db(self) -> Database:
+        return self.uow.db
+
+    def close(self) -> None:
+        self.uow.db.dispose()
+
+
+def bootstrap(
+    db_path: Path,
+    *,
+    rules_file: Path | None = None,
+    keystore: KeyStore | None = None,
+    clock: Clock | None = None,
+    create_key: bool = False,
+) -> App:
+    """Opens the till at ``db_path``: migrations, rules in force, identity and the data key.
+
+    ``keystore`` defaults to the OS credential store. ``create_key`` makes the data key when the
+    credential store has none (first set-up); otherwise a missing key is an error, because the
+    personal data already stored could not be read.
+    """
+    clock = clock or SystemClock()
+    db = open_database(db_path)
+    in_force = activate_rules(db, clock, rules_file or default_rules_path())
+    uow = UnitOfWork(db, clock=clock, rules=in_force.rules)
+    app = App(uow=uow, identity=None, rules_refused=in_force.refused)
+    with uow.read() as s:
+        try:
+            app.identity = load_identity(s)
+        except StoreNotSetUp:
+            return app
+        key_id = get_setting(s, "data_key_id")
+    if key_id is None:
+        raise StoreNotSetUp()
+    uow.cipher = PiiCipher.from_keystore(keystore or KeyringKeyStore(), key_id, create=create_key)
+    return app

@@ -1,0 +1,127 @@
+"""Domain errors. Each carries an English message template (translated by the UI under the
+``errors`` context) and the parameters to fill in after translation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pos_member.i18n import QT_TRANSLATE_NOOP
+
+ERRORS = "errors"
+
+
+class DomainError(Exception):
+    """A refusal the user can act on. ``message`` is an English template with ``{name}`` fields."""
+
+    message: str = QT_TRANSLATE_NOOP(ERRORS, "The operation was refused.")
+
+    def __init__(self, message: str | None = None, **params: Any) -> None:
+        if message is not None:
+            self.message = message
+        self.params = params
+        super().__init__(self.text())
+
+    def text(self) -> str:
+        """The English text with its parameters filled in (logs, CLI, tests)."""
+        return self.message.format(**self.params)
+
+
+class InvalidInput(DomainError):
+    message = QT_TRANSLATE_NOOP(ERRORS, "The input is not valid.")
+
+
+class InvalidPhone(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        ERRORS, "Not a mainland mobile number: 11 digits starting with 13-19 are needed."
+    )
+
+
+class InvalidMoney(InvalidInput):
+    message = QT_TRANSLATE_NOOP(ERRORS, "Not a valid amount of money: {value}")
+
+
+class ConsentRequired(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        ERRORS, "The member must agree to the privacy policy before registering."
+    )
+
+
+class DuplicatePhone(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        ERRORS, "This phone number already belongs to member {member_no}."
+    )
+
+    def __init__(self, *, member_id: str, member_no: str) -> None:
+        self.member_id = member_id
+        self.member_no = member_no
+        super().__init__(member_no=member_no)
+
+
+class RegistrationRateLimited(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        ERRORS,
+        "Too many registrations on this till: at most {limit} in {minutes} minutes. "
+        "The store manager has been alerted.",
+    )
+
+
+class MemberNotFound(DomainError):
+    message = QT_TRANSLATE_NOOP(ERRORS, "No member found for {query}.")
+
+
+class MalformedCode(DomainError):
+    message = QT_TRANSLATE_NOOP(ERRORS, "This code is not recognised: {code}")
+
+
+class ReferrerNotFound(DomainError):
+    message = QT_TRANSLATE_NOOP(ERRORS, "The referrer {query} is not a member.")
+
+
+class GuideNotFound(DomainError):
+    message = QT_TRANSLATE_NOOP(ERRORS, "The recruiting guide is not active staff of this store.")
+
+
+class PermissionDenied(DomainError):
+    message = QT_TRANSLATE_NOOP(ERRORS, "Your role ({role}) may not {action}.")
+
+
+class LoginFailed(DomainError):
+    message = QT_TRANSLATE_NOOP(ERRORS, "Wrong staff number or PIN.")
+
+
+class LoginLocked(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        ERRORS, "Too many wrong PINs: this login is locked until {until}."
+    )
+
+
+class WeakSecret(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        ERRORS, "The PIN must be 6 digits and not a repeat or a sequence, or a password of 8+."
+    )
+
+
+class DuplicateStaff(DomainError):
+    message = QT_TRANSLATE_NOOP(ERRORS, "Staff number {code} is already taken.")
+
+
+class StoreNotSetUp(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        ERRORS, "This till has no store yet: run 'pos-member demo' or enrol it."
+    )
+
+
+class RulesInvalid(DomainError):
+    message = QT_TRANSLATE_NOOP(ERRORS, "Rules file refused: {field}: {problem}")
+
+
+class ConfigInvalid(DomainError):
+    message = QT_TRANSLATE_NOOP(ERRORS, "Configuration refused: {field}: {problem}")
+
+
+class KeyStoreUnavailable(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        ERRORS,
+        "The OS credential store is not available ({detail}). "
+        "Personal data cannot be read or written without it.",
+    )

@@ -1,0 +1,44 @@
+"""Time-ordered UUIDv7 ids (RFC 9562 §5.7), monotonic within one process.
+
+Python 3.11's ``uuid`` has no v7 (3.14 adds it); this is the RFC's "method 1": the 12-bit
+``rand_a`` field is a counter seeded at random each millisecond, so ids made in the same
+millisecond still sort in creation order.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable
+
+_lock = threading.Lock()
+_last_ms = -1
+_counter = 0
+
+
+def uuid7(now_ms: Callable[[], int]) -> uuid.UUID:
+    global _last_ms, _counter
+    with _lock:
+        ms = now_ms()
+        if ms <= _last_ms:
+            # Same millisecond, or the wall clock went back: stay on the last ms and count on.
+            ms = _last_ms
+            _counter += 1
+            if _counter > 0xFFF:
+                ms += 1
+                _counter = 0
+        else:
+            _counter = int.from_bytes(os.urandom(2), "big") & 0x7FF
+        _last_ms = ms
+        rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+        value = (ms & ((1 << 48) - 1)) << 80
+        value |= 0x7 << 76
+        value |= _counter << 64
+        value |= 0b10 << 62
+        value |= rand_b
+    return uuid.UUID(int=value)
+
+
+def uuid7_str(now_ms: Callable[[], int]) -> str:
+    return str(uuid7(now_ms))

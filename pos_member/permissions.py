@@ -1,0 +1,66 @@
+"""Roles and what each may do. Enforced in the services, so no caller can forget it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pos_member.errors import PermissionDenied
+from pos_member.i18n import QT_TRANSLATE_NOOP
+
+ROLES = "roles"
+
+
+class Role(StrEnum):
+    CASHIER = "cashier"
+    GUIDE = "guide"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.CASHIER: QT_TRANSLATE_NOOP(ROLES, "Cashier"),
+    Role.GUIDE: QT_TRANSLATE_NOOP(ROLES, "Guide"),
+    Role.MANAGER: QT_TRANSLATE_NOOP(ROLES, "Manager"),
+    Role.ADMIN: QT_TRANSLATE_NOOP(ROLES, "Administrator"),
+}
+
+
+class Action(StrEnum):
+    VIEW_MEMBER = QT_TRANSLATE_NOOP(ROLES, "look up members")
+    REGISTER_MEMBER = QT_TRANSLATE_NOOP(ROLES, "register members")
+    EDIT_MEMBER = QT_TRANSLATE_NOOP(ROLES, "edit member profiles")
+    REVEAL_PERSONAL_DATA = QT_TRANSLATE_NOOP(ROLES, "reveal personal data")
+    MANAGE_STAFF = QT_TRANSLATE_NOOP(ROLES, "manage staff")
+    MANAGE_MANAGERS = QT_TRANSLATE_NOOP(ROLES, "create managers and administrators")
+    REVIEW_FLAGS = QT_TRANSLATE_NOOP(ROLES, "review alerts")
+    SET_UP_STORE = QT_TRANSLATE_NOOP(ROLES, "set up the store")
+
+
+_EVERYONE = {Action.VIEW_MEMBER, Action.REGISTER_MEMBER, Action.EDIT_MEMBER}
+_MANAGER = _EVERYONE | {Action.REVEAL_PERSONAL_DATA, Action.MANAGE_STAFF, Action.REVIEW_FLAGS}
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.CASHIER: frozenset(_EVERYONE),
+    Role.GUIDE: frozenset(_EVERYONE),
+    Role.MANAGER: frozenset(_MANAGER),
+    Role.ADMIN: frozenset(_MANAGER | {Action.MANAGE_MANAGERS, Action.SET_UP_STORE}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Clerk:
+    """Who is acting, and where. ``staff_id`` is None for the system itself (setup, migrations)."""
+
+    staff_id: str | None
+    name: str
+    role: Role
+    store_id: str
+    device_id: str
+
+    def may(self, action: Action) -> bool:
+        return action in PERMISSIONS[self.role]
+
+
+def require(clerk: Clerk, action: Action) -> None:
+    if not clerk.may(action):
+        raise PermissionDenied(role=clerk.role.value, action=action.value)

@@ -1,0 +1,261 @@
+"""The rules configuration: every default number of the specification, typed and versioned.
+
+Rules are TOML (``resources/rules/default.toml``). Loading validates every field and refuses the
+whole file with :class:`RulesInvalid` naming the first bad field, so a till never runs on half a
+rules file; the caller keeps the last good version in force (see ``services.rules``).
+
+A small loader over frozen dataclasses instead of pydantic: the core must start in well under a
+second at the till and pydantic's import alone costs a good part of that; the rules only need
+ints, strings, lists and nested tables.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pos_member.errors import RulesInvalid
+
+T = TypeVar("T")
+
+
+def _bound(lo: int | None = None, hi: int | None = None) -> Any:
+    return field(metadata={"min": lo, "max": hi})
+
+
+@dataclass(frozen=True)
+class RegistrationRules:
+    privacy_policy_version: str
+    welcome_points: int = _bound(0, 1_000_000)
+    referral_first_purchase_percent: int = _bound(0, 100)
+    rate_limit_count: int = _bound(1, 10_000)
+    rate_limit_window_minutes: int = _bound(1, 24 * 60)
+    welcome_coupon_pack: str = ""  # coupon pack code issued on registration, "" = none
+
+
+@dataclass(frozen=True)
+class PointsRules:
+    points_per_yuan: int = _bound(0, 1000)
+    member_day: int = _bound(1, 28)
+    member_day_multiplier_percent: int = _bound(100, 1000)
+    birthday_month_multiplier_percent: int = _bound(100, 1000)
+    big_purchase_threshold_fen: int = _bound(0)
+    big_purchase_bonus_points: int = _bound(0)
+    lot_expiry_months: int = _bound(1, 120)
+    expiry_reminder_days: tuple[int, ...]
+    redeem_points_per_yuan: int = _bound(1)
+    redeem_cap_percent: int = _bound(0, 100)
+    daily_earn_cap: int = _bound(0)
+    pending_days: int = _bound(0, 365)
+
+
+@dataclass(frozen=True)
+class TierLevel:
+    code: str
+    name: str
+    annual_spend_fen: int = _bound(0)
+    growth: int = _bound(0)
+    earn_multiplier_percent: int = _bound(100, 1000)
+    member_day_discount_percent: int = _bound(1, 100)
+
+
+@dataclass(frozen=True)
+class TierRules:
+    evaluation_months: int = _bound(1, 24)
+    protection_days: int = _bound(0, 3650)
+    keep_percent: int = _bound(0, 100)
+    levels: tuple[TierLevel, ...]
+
+
+@dataclass(frozen=True)
+class TopupBonus:
+    min_fen: int = _bound(1)
+    bonus_fen: int = _bound(0)
+
+
+@dataclass(frozen=True)
+class PinRules:
+    length: int = _bound(4, 12)
+    max_tries: int = _bound(1, 100)
+    lock_minutes: int = _bound(1, 24 * 60)
+
+
+@dataclass(frozen=True)
+class SmsRules:
+    code_length: int = _bound(4, 10)
+    valid_seconds: int = _bound(30, 3600)
+    max_tries: int = _bound(1, 100)
+    resend_seconds: int = _bound(1, 3600)
+
+
+@dataclass(frozen=True)
+class TotpRules:
+    step_seconds: int = _bound(10, 300)
+    window_steps: int = _bound(0, 5)
+
+
+@dataclass(frozen=True)
+class StoredValueRules:
+    first_topup_bonus_fen: int = _bound(0)
+    birthday_month_bonus_fen: int = _bound(0)
+    manager_approval_fen: int = _bound(1)
+    offline_daily_cap_fen: int = _bound(0)
+    topup_bonus: tuple[TopupBonus, ...]
+    pin: PinRules
+    sms: SmsRules
+    totp: TotpRules
+
+
+@dataclass(frozen=True)
+class KpiRules:
+    weekday_weights_percent: tuple[int, ...]
+    member_sales_ratio_target_percent: int = _bound(0, 100)
+
+
+@dataclass(frozen=True)
+class TagRules:
+    high_ticket_fen: int = _bound(1)
+    dormant_days: int = _bound(1)
+    frequent_count: int = _bound(1)
+    frequent_window_days: int = _bound(1)
+
+
+@dataclass(frozen=True)
+class LifecycleRules:
+    dormant_days: int = _bound(1)
+    churned_days: int = _bound(1)
+
+
+@dataclass(frozen=True)
+class StaffRules:
+    login_max_failures: int = _bound(1, 100)
+    login_lock_minutes: int = _bound(1, 24 * 60)
+
+
+@dataclass(frozen=True)
+class Rules:
+    version: str
+    registration: RegistrationRules
+    points: PointsRules
+    tiers: TierRules
+    stored_value: StoredValueRules
+    kpi: KpiRules
+    tags: TagRules
+    lifecycle: LifecycleRules
+    staff: StaffRules
+
+
+def parse_rules(text: str) -> Rules:
+    """Parses and validates TOML text. Raises :class:`RulesInvalid` naming the bad field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise RulesInvalid(field="(file)", problem=f"not valid TOML: {e}") from None
+    rules = _build(Rules, data, "")
+    _check(rules)
+    return rules
+
+
+def load_rules(path: Path) -> Rules:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise RulesInvalid(field="(file)", problem=f"cannot read {path}: {e}") from None
+    return parse_rules(text)
+
+
+def default_rules_path() -> Path:
+    from pos_member.resources import resource_path
+
+    return resource_path("rules", "default.toml")
+
+
+def _build(cls: type[T], data: Any, path: str) -> T:
+    if not isinstance(data, dict):
+        raise RulesInvalid(field=path or "(file)", problem="must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise RulesInvalid(field=_join(path, unknown[0]), problem="unknown field")
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        name = _join(path, f.name)
+        if f.name not in data:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise RulesInvalid(field=name, problem="missing")
+            continue
+        values[f.name] = _value(hints[f.name], data[f.name], name, f.metadata)
+    return cls(**values)
+
+
+def _value(tp: Any, raw: Any, name: str, meta: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        (item_tp, _) = typing.get_args(tp)
+        if not isinstance(raw, list):
+            raise RulesInvalid(field=name, problem="must be a list")
+        return tuple(_value(item_tp, item, f"{name}[{i}]", {}) for i, item in enumerate(raw))
+    if is_dataclass(tp):
+        return _build(tp, raw, name)
+    if tp is int:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise RulesInvalid(field=name, problem=f"must be a whole number, got {raw!r}")
+        lo, hi = meta.get("min"), meta.get("max")
+        if lo is not None and raw < lo:
+            raise RulesInvalid(field=name, problem=f"must be at least {lo}, got {raw}")
+        if hi is not None and raw > hi:
+            raise RulesInvalid(field=name, problem=f"must be at most {hi}, got {raw}")
+        return raw
+    if tp is str:
+        if not isinstance(raw, str):
+            raise RulesInvalid(field=name, problem=f"must be text, got {raw!r}")
+        return raw
+    if isinstance(tp, types.UnionType):  # pragma: no cover - no optional fields yet
+        raise TypeError(tp)
+    raise TypeError(f"unsupported rules type {tp!r} for {name}")
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _check(r: Rules) -> None:
+    """Rules between fields that types and bounds alone cannot say."""
+    if not r.version.strip():
+        raise RulesInvalid(field="version", problem="must not be empty")
+    if not r.registration.privacy_policy_version.strip():
+        raise RulesInvalid(field="registration.privacy_policy_version", problem="must not be empty")
+    levels = r.tiers.levels
+    if not levels:
+        raise RulesInvalid(field="tiers.levels", problem="at least one tier is needed")
+    if levels[0].annual_spend_fen != 0 or levels[0].growth != 0:
+        raise RulesInvalid(field="tiers.levels[0]", problem="the first tier must start at 0")
+    for i in range(1, len(levels)):
+        a, b = levels[i - 1], levels[i]
+        if not (b.annual_spend_fen > a.annual_spend_fen and b.growth > a.growth):
+            raise RulesInvalid(
+                field=f"tiers.levels[{i}]", problem="thresholds must rise from tier to tier"
+            )
+    if len({lv.code for lv in levels}) != len(levels):
+        raise RulesInvalid(field="tiers.levels", problem="tier codes must be unique")
+    bonuses = r.stored_value.topup_bonus
+    for i in range(1, len(bonuses)):
+        if bonuses[i].min_fen <= bonuses[i - 1].min_fen:
+            raise RulesInvalid(
+                field=f"stored_value.topup_bonus[{i}]", problem="min_fen must rise step by step"
+            )
+    weights = r.kpi.weekday_weights_percent
+    if len(weights) != 7 or any(w < 0 for w in weights) or sum(weights) == 0:
+        raise RulesInvalid(
+            field="kpi.weekday_weights_percent",
+            problem="seven non-negative weights, Monday to Sunday, not all zero",
+        )
+    if any(d <= 0 for d in r.points.expiry_reminder_days):
+        raise RulesInvalid(field="points.expiry_reminder_days", problem="days must be positive")
+    if r.lifecycle.churned_days <= r.lifecycle.dormant_days:
+        raise RulesInvalid(field="lifecycle.churned_days", problem="must exceed dormant_days")

@@ -1,0 +1,525 @@
+"""Members: registration, look-up by code or phone, profile edits, revealing personal data.
+
+Phone and name are stored only encrypted (AES-GCM); the phone is found through a keyed hash.
+Everything a till shows of a member comes as a :class:`MemberCard`, with personal data masked.
+"""
+
+from __future__ import annotations
+
+import base64
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from pos_member.crypto import PiiCipher
+from pos_member.db.models import Device, DeviceCounter, Event, Flag, Member, Staff, Store
+from pos_member.db.uow import Transaction, UnitOfWork
+from pos_member.errors import (
+    ERRORS,
+    ConsentRequired,
+    DuplicatePhone,
+    GuideNotFound,
+    InvalidInput,
+    MalformedCode,
+    MemberNotFound,
+    ReferrerNotFound,
+    RegistrationRateLimited,
+)
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.member_code import CodeKind, classify_code, make_member_no, qr_payload
+from pos_member.permissions import Action, Clerk, require
+from pos_member.phone import mask_phone, normalise_phone
+
+MEMBERS = "members"
+PHONE_CTX, NAME_CTX = "member.phone", "member.name"
+REGISTERED = "member.registered"
+PROFILE_UPDATED = "member.profile_updated"
+BURST_FLAG = "registration_burst"
+MAX_NAME, MAX_TAG, MAX_TAGS = 30, 20, 20
+
+
+class Channel(StrEnum):
+    GUIDE = "guide"  # 门店导购
+    REFERRAL = "referral"  # 老带新
+    CAMPAIGN = "campaign"  # 活动
+    WALK_IN = "walk_in"  # 自然
+    IMPORT = "import"  # 导入
+
+
+CHANNEL_LABELS = {
+    Channel.GUIDE: QT_TRANSLATE_NOOP(MEMBERS, "Store guide"),
+    Channel.REFERRAL: QT_TRANSLATE_NOOP(MEMBERS, "Referral"),
+    Channel.CAMPAIGN: QT_TRANSLATE_NOOP(MEMBERS, "Campaign"),
+    Channel.WALK_IN: QT_TRANSLATE_NOOP(MEMBERS, "Walk-in"),
+    Channel.IMPORT: QT_TRANSLATE_NOOP(MEMBERS, "Import"),
+}
+
+
+class Gender(StrEnum):
+    FEMALE = "F"
+    MALE = "M"
+
+
+GENDER_LABELS = {
+    Gender.FEMALE: QT_TRANSLATE_NOOP(MEMBERS, "Female"),
+    Gender.MALE: QT_TRANSLATE_NOOP(MEMBERS, "Male"),
+}
+
+TIER_LABELS = {
+    "regular": QT_TRANSLATE_NOOP(MEMBERS, "Regular"),
+    "silver": QT_TRANSLATE_NOOP(MEMBERS, "Silver"),
+    "gold": QT_TRANSLATE_NOOP(MEMBERS, "Gold"),
+    "diamond": QT_TRANSLATE_NOOP(MEMBERS, "Diamond"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCard:
+    """What the till shows of a member. Personal data is masked."""
+
+    id: str
+    member_no: str
+    qr_payload: str
+    phone_masked: str
+    name_masked: str | None
+    gender: Gender | None
+    birthday_month: int | None
+    tags: tuple[str, ...]
+    channel: Channel
+    guide_name: str | None
+    referrer_no: str | None
+    tier: str
+    status: str
+    store_name: str
+    registered_at: datetime
+    marketing_consent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RevealedData:
+    phone: str
+    name: str | None
+    birthday: date | None
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def mask_name(name: str | None) -> str | None:
+    """王小明 → 王*明, 王明 → 王*, Alice → A****."""
+    if not name:
+        return None
+    if len(name) <= 2:
+        return name[0] + "*" * (len(name) - 1)
+    if len(name) == 3:
+        return name[0] + "*" + name[-1]
+    return name[0] + "*" * (len(name) - 1)
+
+
+def clean_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    name = " ".join(unicodedata.normalize("NFKC", name).split())
+    if not name:
+        return None
+    if len(name) > MAX_NAME or any(unicodedata.category(c).startswith("C") for c in name):
+        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "A name is at most 30 printable characters."))
+    return name
+
+
+def clean_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for raw in tags:
+        tag = unicodedata.normalize("NFKC", raw).strip()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG:
+            raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "A tag is at most 20 characters."))
+        if tag not in out:
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "A member has at most 20 tags."))
+    return tuple(out)
+
+
+def check_birthday(birthday: date | None, today: date) -> date | None:
+    if birthday is not None and not (date(1900, 1, 1) <= birthday <= today):
+        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "The birthday must be a past date."))
+    return birthday
+
+
+def register_member(
+    uow: UnitOfWork,
+    *,
+    clerk: Clerk,
+    phone: str,
+    privacy_consent: bool,
+    marketing_consent: bool = False,
+    name: str | None = None,
+    gender: Gender | None = None,
+    birthday: date | None = None,
+    tags: tuple[str, ...] = (),
+    channel: Channel = Channel.WALK_IN,
+    guide_id: str | None = None,
+    referrer: str | None = None,
+) -> MemberCard:
+    """Registers a member: one row, one ``member.registered`` event, one audit entry, committed
+    together. Welcome points, coupons and notifications hang on that event (later issues).
+
+    Refuses, changing nothing: missing consent, a bad phone or field, a phone that is already a
+    member (:class:`DuplicatePhone` carries the existing member), an unknown guide or referrer.
+    Over the device's rate limit it refuses too, and commits a flag for the manager.
+    """
+    require(clerk, Action.REGISTER_MEMBER)
+    if not privacy_consent:
+        raise ConsentRequired()
+    phone = normalise_phone(phone)
+    name = clean_name(name)
+    tags = clean_tags(tags)
+    now = uow.clock.now()
+    birthday = check_birthday(birthday, now.date())
+    if channel is Channel.GUIDE and guide_id is None:
+        raise InvalidInput(
+            QT_TRANSLATE_NOOP(ERRORS, "Choose the guide who recruited this member.")
+        )
+    if channel is Channel.REFERRAL and not referrer:
+        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "Enter the referring member's number."))
+    cipher = uow.cipher
+    phone_index = cipher.blind_index(phone, context=PHONE_CTX)
+
+    with uow.begin() as tx:
+        s = tx.session
+        _enforce_rate_limit(tx, clerk, now)
+        existing = s.execute(
+            select(Member.id, Member.member_no).where(Member.phone_index == phone_index)
+        ).first()
+        if existing is not None:
+            raise DuplicatePhone(member_id=existing.id, member_no=existing.member_no)
+        if guide_id is not None:
+            guide = s.get(Staff, guide_id)
+            if guide is None or not guide.active or guide.store_id != clerk.store_id:
+                raise GuideNotFound()
+        referrer_id = _resolve_referrer(s, cipher, referrer) if referrer else None
+
+        counter = s.get(DeviceCounter, clerk.device_id)
+        device = s.get(Device, clerk.device_id)
+        store = s.get(Store, clerk.store_id)
+        if counter is None or device is None or store is None:
+            raise LookupError("till identity missing")
+        counter.last_member_seq += 1
+        member_no = make_member_no(
+            store_no=store.number, device_no=device.number, seq=counter.last_member_seq
+        )
+        member = Member(
+            id=tx.new_id(),
+            member_no=member_no,
+            phone_index=phone_index,
+            phone_enc=cipher.encrypt(phone, context=PHONE_CTX),
+            name_enc=cipher.encrypt(name, context=NAME_CTX) if name else None,
+            gender=gender.value if gender else None,
+            birthday=birthday,
+            tags=list(tags),
+            source_channel=channel.value,
+            guide_id=guide_id,
+            referrer_id=referrer_id,
+            store_id=clerk.store_id,
+            device_id=clerk.device_id,
+            registered_by=clerk.staff_id,
+            registered_at=now,
+            privacy_policy_version=uow.rules.registration.privacy_policy_version,
+            privacy_consent_at=now,
+            marketing_consent=marketing_consent,
+            marketing_consent_at=now if marketing_consent else None,
+            tier="regular",
+            status="active",
+            updated_hlc="",
+        )
+        s.add(member)
+        try:
+            s.flush()
+        except IntegrityError:  # another writer took the phone between our check and insert
+            raise DuplicatePhone(member_id="", member_no="?") from None
+        ev = tx.record(clerk, REGISTERED, _registered_payload(member), entity_id=member.id)
+        member.updated_hlc = ev.hlc
+        tx.audit(
+            clerk, REGISTERED, "member", member.id, after=_audit_view(member, phone, name), event=ev
+        )
+        tx.commit()
+        guide_name = s.get(Staff, guide_id).name if guide_id else None  # type: ignore[union-attr]
+        referrer_no = s.get(Member, referrer_id).member_no if referrer_id else None  # type: ignore[union-attr]
+        return _card(member, phone, name, guide_name, referrer_no, store.name)
+
+
+def _enforce_rate_limit(tx: Transaction, clerk: Clerk, now: datetime) -> None:
+    """At most ``rate_limit_count`` registrations per device per window; the next one raises a
+    flag for the manager (once per window) and is refused."""
+    r = tx.rules.registration
+    since = now - timedelta(minutes=r.rate_limit_window_minutes)
+    count = tx.session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.device_id == clerk.device_id, Event.type == REGISTERED)
+        .where(Event.created_at >= since)
+    )
+    if (count or 0) < r.rate_limit_count:
+        return
+    open_flag = tx.session.scalar(
+        select(Flag.id).where(
+            Flag.kind == BURST_FLAG,
+            Flag.device_id == clerk.device_id,
+            Flag.raised_at >= since,
+            Flag.resolved_at.is_(None),
+        )
+    )
+    if open_flag is None:
+        detail = {
+            "registrations": count,
+            "window_minutes": r.rate_limit_window_minutes,
+            "clerk_id": clerk.staff_id,
+            "clerk_name": clerk.name,
+        }
+        flag = Flag(
+            id=tx.new_id(),
+            kind=BURST_FLAG,
+            store_id=clerk.store_id,
+            device_id=clerk.device_id,
+            raised_at=now,
+            detail=detail,
+            resolved_at=None,
+            resolved_by=None,
+        )
+        tx.session.add(flag)
+        payload = {"flag_id": flag.id, "kind": BURST_FLAG, **detail}
+        ev = tx.record(clerk, "flag.raised", payload, entity_id=flag.id)
+        tx.audit(clerk, "flag.raised", "flag", flag.id, after=payload, event=ev)
+        tx.commit()
+    raise RegistrationRateLimited(limit=r.rate_limit_count, minutes=r.rate_limit_window_minutes)
+
+
+def _resolve_referrer(s: Session, cipher: PiiCipher, referrer: str) -> str:
+    try:
+        code = classify_code(referrer)
+    except MalformedCode:
+        raise ReferrerNotFound(query=referrer[:20]) from None
+    if code.kind is CodeKind.MEMBER:
+        where = Member.member_no == code.value
+    else:
+        where = Member.phone_index == cipher.blind_index(code.value, context=PHONE_CTX)
+    referrer_id = s.scalar(select(Member.id).where(where))
+    if referrer_id is None:
+        raise ReferrerNotFound(query=referrer[:20])
+    return referrer_id
+
+
+def _b64(blob: bytes | None) -> str | None:
+    return base64.b64encode(blob).decode() if blob is not None else None
+
+
+def _registered_payload(m: Member) -> dict[str, Any]:
+    """Version 1 of ``member.registered``. Personal data travels only encrypted."""
+    return {
+        "member_id": m.id,
+        "member_no": m.member_no,
+        "phone_index": m.phone_index,
+        "phone_enc": _b64(m.phone_enc),
+        "name_enc": _b64(m.name_enc),
+        "gender": m.gender,
+        "birthday": m.birthday.isoformat() if m.birthday else None,
+        "tags": list(m.tags),
+        "source_channel": m.source_channel,
+        "guide_id": m.guide_id,
+        "referrer_id": m.referrer_id,
+        "store_id": m.store_id,
+        "registered_at": m.registered_at.isoformat(),
+        "privacy_policy_version": m.privacy_policy_version,
+        "privacy_consent_at": m.privacy_consent_at.isoformat(),
+        "marketing_consent": m.marketing_consent,
+        "marketing_consent_at": (
+            m.marketing_consent_at.isoformat() if m.marketing_consent_at else None
+        ),
+    }
+
+
+def _audit_view(m: Member, phone: str, name: str | None) -> dict[str, Any]:
+    return {
+        "member_no": m.member_no,
+        "phone": mask_phone(phone),
+        "name": mask_name(name),
+        "gender": m.gender,
+        "birthday": "set" if m.birthday else None,
+        "tags": list(m.tags),
+        "source_channel": m.source_channel,
+        "guide_id": m.guide_id,
+        "referrer_id": m.referrer_id,
+        "marketing_consent": m.marketing_consent,
+    }
+
+
+def _card(
+    m: Member,
+    phone: str,
+    name: str | None,
+    guide_name: str | None,
+    referrer_no: str | None,
+    store_name: str,
+) -> MemberCard:
+    return MemberCard(
+        id=m.id,
+        member_no=m.member_no,
+        qr_payload=qr_payload(m.member_no),
+        phone_masked=mask_phone(phone),
+        name_masked=mask_name(name),
+        gender=Gender(m.gender) if m.gender else None,
+        birthday_month=m.birthday.month if m.birthday else None,
+        tags=tuple(m.tags),
+        channel=Channel(m.source_channel),
+        guide_name=guide_name,
+        referrer_no=referrer_no,
+        tier=m.tier,
+        status=m.status,
+        store_name=store_name,
+        registered_at=m.registered_at,
+        marketing_consent=m.marketing_consent,
+    )
+
+
+_Guide = aliased(Staff)
+_Referrer = aliased(Member)
+
+
+def _load_card(s: Session, cipher: PiiCipher, where: Any) -> MemberCard | None:
+    row = s.execute(
+        select(Member, _Guide.name, _Referrer.member_no, Store.name)
+        .join(Store, Store.id == Member.store_id)
+        .outerjoin(_Guide, _Guide.id == Member.guide_id)
+        .outerjoin(_Referrer, _Referrer.id == Member.referrer_id)
+        .where(where)
+    ).first()
+    if row is None:
+        return None
+    m, guide_name, referrer_no, store_name = row
+    phone = cipher.decrypt(m.phone_enc, context=PHONE_CTX)
+    name = cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None
+    return _card(m, phone, name, guide_name, referrer_no, store_name)
+
+
+def find_member(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
+    """A scanned or typed code → the member's card. A member code (QR payload or member number)
+    or an 11-digit phone; anything else raises :class:`MalformedCode`."""
+    require(clerk, Action.VIEW_MEMBER)
+    scanned = classify_code(code)
+    cipher = uow.cipher
+    if scanned.kind is CodeKind.MEMBER:
+        where = Member.member_no == scanned.value
+        query = scanned.value
+    else:
+        where = Member.phone_index == cipher.blind_index(scanned.value, context=PHONE_CTX)
+        query = mask_phone(scanned.value)
+    with uow.read() as s:
+        card = _load_card(s, cipher, where)
+    if card is None:
+        raise MemberNotFound(query=query)
+    return card
+
+
+def get_member(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> MemberCard:
+    require(clerk, Action.VIEW_MEMBER)
+    with uow.read() as s:
+        card = _load_card(s, uow.cipher, Member.id == member_id)
+    if card is None:
+        raise MemberNotFound(query=member_id[:8])
+    return card
+
+
+def reveal_personal_data(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> RevealedData:
+    """Unmasked phone, name and birthday, for a role that may see them; audited."""
+    require(clerk, Action.REVEAL_PERSONAL_DATA)
+    cipher = uow.cipher
+    with uow.begin() as tx:
+        m = tx.session.get(Member, member_id)
+        if m is None:
+            raise MemberNotFound(query=member_id[:8])
+        data = RevealedData(
+            phone=cipher.decrypt(m.phone_enc, context=PHONE_CTX),
+            name=cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None,
+            birthday=m.birthday,
+        )
+        tx.audit(clerk, "member.personal_data_revealed", "member", m.id,
+                 after={"fields": ["phone", "name", "birthday"]})
+        tx.commit()
+    return data
+
+
+def update_profile(
+    uow: UnitOfWork,
+    *,
+    clerk: Clerk,
+    member_id: str,
+    name: str | None = UNSET,
+    gender: Gender | None = UNSET,
+    birthday: date | None = UNSET,
+    tags: tuple[str, ...] = UNSET,
+    marketing_consent: bool = UNSET,
+) -> MemberCard:
+    """Changes the fields passed (``None`` clears one). One ``member.profile_updated`` event with
+    the changed fields (personal data encrypted) and one audit entry with masked before/after.
+    Nothing changed → nothing written."""
+    require(clerk, Action.EDIT_MEMBER)
+    cipher = uow.cipher
+    now = uow.clock.now()
+    if name is not UNSET:
+        name = clean_name(name)
+    if tags is not UNSET:
+        tags = clean_tags(tags)
+    if birthday is not UNSET:
+        birthday = check_birthday(birthday, now.date())
+    with uow.begin() as tx:
+        m = tx.session.get(Member, member_id)
+        if m is None:
+            raise MemberNotFound(query=member_id[:8])
+        old_name = cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None
+        changes: dict[str, Any] = {}
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        if name is not UNSET and name != old_name:
+            m.name_enc = cipher.encrypt(name, context=NAME_CTX) if name else None
+            changes["name_enc"] = _b64(m.name_enc)
+            before["name"], after["name"] = mask_name(old_name), mask_name(name)
+        if gender is not UNSET and (gender.value if gender else None) != m.gender:
+            before["gender"] = m.gender
+            m.gender = gender.value if gender else None
+            changes["gender"] = after["gender"] = m.gender
+        if birthday is not UNSET and birthday != m.birthday:
+            before["birthday"] = "set" if m.birthday else None
+            m.birthday = birthday
+            changes["birthday"] = birthday.isoformat() if birthday else None
+            after["birthday"] = "set" if birthday else None
+        if tags is not UNSET and list(tags) != list(m.tags):
+            before["tags"] = list(m.tags)
+            m.tags = list(tags)
+            changes["tags"] = after["tags"] = list(tags)
+        if marketing_consent is not UNSET and marketing_consent != m.marketing_consent:
+            before["marketing_consent"] = m.marketing_consent
+            m.marketing_consent = marketing_consent
+            m.marketing_consent_at = now if marketing_consent else None
+            changes["marketing_consent"] = after["marketing_consent"] = marketing_consent
+            changes["marketing_consent_at"] = now.isoformat() if marketing_consent else None
+        if changes:
+            ev = tx.record(
+                clerk, PROFILE_UPDATED, {"member_id": m.id, "fields": changes}, entity_id=m.id
+            )
+            m.updated_hlc = ev.hlc
+            tx.audit(clerk, PROFILE_UPDATED, "member", m.id, before=before, after=after, event=ev)
+            tx.commit()
+    return get_member(uow, clerk=clerk, member_id=member_id)
