@@ -10,7 +10,8 @@ from pos_member.errors import InvalidMoney
 Fen = NewType("Fen", int)
 Points = NewType("Points", int)
 
-_AMOUNT = re.compile(r"^\s*[¥￥]?\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$")
+# Whole yuan: up to 9 digits, plain or grouped by thousands as format_yuan writes them.
+_AMOUNT = re.compile(r"^\s*[¥￥]?\s*(\d{1,3}(?:,\d{3}){1,2}|\d{1,9})(?:\.(\d{1,2}))?\s*$")
 
 
 def fen(value: int) -> Fen:
@@ -27,11 +28,12 @@ def points(value: int) -> Points:
 
 
 def parse_yuan(text: str) -> Fen:
-    """``"¥123.4"`` → ``12340``. Refuses negatives, more than two decimals and junk."""
+    """``"¥123.4"`` → ``12340``, ``"¥1,234.50"`` → ``123450``. Refuses negatives, more than
+    two decimals and junk."""
     m = _AMOUNT.match(text)
     if not m:
         raise InvalidMoney(value=text)
-    whole, frac = m.group(1), (m.group(2) or "").ljust(2, "0")
+    whole, frac = m.group(1).replace(",", ""), (m.group(2) or "").ljust(2, "0")
     return Fen(int(whole) * 100 + int(frac))
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -159,6 +159,26 @@ def check_birthday(birthday: date | None, today: date) -> date | None:
     return birthday
 
 
+# Statements a registration runs every time, built once (building one costs more than running it).
+_MEMBER_BY_PHONE_INDEX = select(Member.id, Member.member_no).where(
+    Member.phone_index == bindparam("phone_index")
+)
+# The device's counters (loaded for update, as ``session.get`` would) with the numbers that make
+# the member number, in one round trip instead of three.
+_TILL_NUMBERS = (
+    select(DeviceCounter, Device.number, Store.number, Store.name)
+    .join(Device, Device.id == DeviceCounter.device_id)
+    .join(Store, Store.id == bindparam("store_id"))
+    .where(DeviceCounter.device_id == bindparam("device_id"))
+)
+_RECENT_REGISTRATIONS = (
+    select(func.count())
+    .select_from(Event)
+    .where(Event.device_id == bindparam("device_id"), Event.type == REGISTERED)
+    .where(Event.created_at >= bindparam("since"))
+)
+
+
 def register_member(
     uow: UnitOfWork,
     *,
@@ -201,9 +221,7 @@ def register_member(
     with uow.begin() as tx:
         s = tx.session
         _enforce_rate_limit(tx, clerk, now)
-        existing = s.execute(
-            select(Member.id, Member.member_no).where(Member.phone_index == phone_index)
-        ).first()
+        existing = s.execute(_MEMBER_BY_PHONE_INDEX, {"phone_index": phone_index}).first()
         if existing is not None:
             raise DuplicatePhone(member_id=existing.id, member_no=existing.member_no)
         if guide_id is not None:
@@ -212,14 +230,15 @@ def register_member(
                 raise GuideNotFound()
         referrer_id = _resolve_referrer(s, cipher, referrer) if referrer else None
 
-        counter = s.get(DeviceCounter, clerk.device_id)
-        device = s.get(Device, clerk.device_id)
-        store = s.get(Store, clerk.store_id)
-        if counter is None or device is None or store is None:
+        till = s.execute(
+            _TILL_NUMBERS, {"device_id": clerk.device_id, "store_id": clerk.store_id}
+        ).first()
+        if till is None:
             raise LookupError("till identity missing")
+        counter, device_number, store_number, store_name = till
         counter.last_member_seq += 1
         member_no = make_member_no(
-            store_no=store.number, device_no=device.number, seq=counter.last_member_seq
+            store_no=store_number, device_no=device_number, seq=counter.last_member_seq
         )
         member = Member(
             id=tx.new_id(),
@@ -245,20 +264,24 @@ def register_member(
             status="active",
             updated_hlc="",
         )
+        # The event is made before the member row is written, so the row goes in with its
+        # ``updated_hlc`` and member, counter, event and audit row reach the database in one
+        # flush (no follow-up UPDATE). A failed flush leaves the block uncommitted: all of it
+        # rolls back together, the counters included.
+        ev = tx.record(clerk, REGISTERED, _registered_payload(member), entity_id=member.id)
+        member.updated_hlc = ev.hlc
         s.add(member)
+        tx.audit(
+            clerk, REGISTERED, "member", member.id, after=_audit_view(member, phone, name), event=ev
+        )
         try:
             s.flush()
         except IntegrityError:  # another writer took the phone between our check and insert
             raise DuplicatePhone(member_id="", member_no="?") from None
-        ev = tx.record(clerk, REGISTERED, _registered_payload(member), entity_id=member.id)
-        member.updated_hlc = ev.hlc
-        tx.audit(
-            clerk, REGISTERED, "member", member.id, after=_audit_view(member, phone, name), event=ev
-        )
         tx.commit()
         guide_name = s.get(Staff, guide_id).name if guide_id else None  # type: ignore[union-attr]
         referrer_no = s.get(Member, referrer_id).member_no if referrer_id else None  # type: ignore[union-attr]
-        return _card(member, phone, name, guide_name, referrer_no, store.name)
+        return _card(member, phone, name, guide_name, referrer_no, store_name)
 
 
 def _enforce_rate_limit(tx: Transaction, clerk: Clerk, now: datetime) -> None:
@@ -267,10 +290,7 @@ def _enforce_rate_limit(tx: Transaction, clerk: Clerk, now: datetime) -> None:
     r = tx.rules.registration
     since = now - timedelta(minutes=r.rate_limit_window_minutes)
     count = tx.session.scalar(
-        select(func.count())
-        .select_from(Event)
-        .where(Event.device_id == clerk.device_id, Event.type == REGISTERED)
-        .where(Event.created_at >= since)
+        _RECENT_REGISTRATIONS, {"device_id": clerk.device_id, "since": since}
     )
     if (count or 0) < r.rate_limit_count:
         return

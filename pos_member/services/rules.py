@@ -35,10 +35,20 @@ def activate_rules(db: Database, clock: Clock, candidate: Path) -> RulesInForce:
     except RulesInvalid as refusal:
         return RulesInForce(_last_good(db, refusal), refusal)
     with Session(db.write) as s:
-        if s.get(RulesVersion, rules.version) is None:
-            s.add(RulesVersion(version=rules.version, source=text, activated_at=clock.now()))
+        if _newest_version(s) != rules.version:
+            stored = s.get(RulesVersion, rules.version)
+            if stored is None:
+                s.add(RulesVersion(version=rules.version, source=text, activated_at=clock.now()))
+            else:  # back to an older version: it is the last good one from now on
+                stored.activated_at = clock.now()
             s.commit()
     return RulesInForce(rules, None)
+
+
+def _newest_version(s: Session) -> str | None:
+    return s.scalar(
+        select(RulesVersion.version).order_by(RulesVersion.activated_at.desc()).limit(1)
+    )
 
 
 def _last_good(db: Database, refusal: RulesInvalid) -> Rules:

@@ -1,0 +1,80 @@
+"""Alerts for the manager (F9): registration bursts now, sync's overdraws and merges later."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_member.services.flags import FlagView
+from ui.operations import Operations
+
+
+class FlagsDialog(QDialog):
+    def __init__(
+        self,
+        *,
+        ops: Operations,
+        load: Callable[[], list[FlagView]],
+        resolve: Callable[[str, str], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ops, self._load, self._resolve = ops, load, resolve
+        self.setMinimumSize(560, 360)
+        self.setWindowTitle(self.tr("Alerts (F9)"))
+        self.list = QListWidget()
+        self.empty = QLabel(self.tr("No open alerts."))
+        self.handle = QPushButton(self.tr("Mark &handled…"))
+        self.handle.clicked.connect(self._handle)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.handle)
+        layout.addWidget(buttons)
+        self.reload()
+
+    def describe(self, flag: FlagView) -> str:
+        when = flag.raised_at.astimezone().strftime("%m-%d %H:%M")
+        if flag.kind == "registration_burst":
+            return self.tr("%1  Registration burst: %2 in %3 min by %4").replace(
+                "%1", when).replace("%2", str(flag.detail.get("registrations", "?"))).replace(
+                "%3", str(flag.detail.get("window_minutes", "?"))).replace(
+                "%4", str(flag.detail.get("clerk_name", "?")))
+        return f"{when}  {flag.kind}"
+
+    def reload(self) -> None:
+        self.ops.run(self._load, self._show)
+
+    def _show(self, flags: list[FlagView]) -> None:
+        self.list.clear()
+        for f in flags:
+            item = QListWidgetItem(self.describe(f))
+            item.setData(256, f.id)
+            self.list.addItem(item)
+        self.empty.setVisible(not flags)
+        self.handle.setEnabled(bool(flags))
+        if flags:
+            self.list.setCurrentRow(0)
+            self.list.setFocus()
+
+    def _handle(self) -> None:
+        item = self.list.currentItem()
+        if item is None:
+            return
+        note, ok = QInputDialog.getText(self, self.tr("Mark handled"), self.tr("What was done?"))
+        if ok and note.strip():
+            flag_id = item.data(256)
+            self.ops.run(lambda: self._resolve(flag_id, note), lambda _: self.reload())

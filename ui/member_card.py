@@ -1,0 +1,106 @@
+"""The member card on the till screen: QR and number on the left, facts on the right, and the
+tiles that points, stored value and coupons will fill."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_member.services.members import MemberCard
+from ui.qr import QrWidget
+from ui.viewmodels import card_view
+
+
+class MemberCardView(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("memberCard")
+        self.card: MemberCard | None = None
+
+        self.qr = QrWidget()
+        self.qr.setFixedSize(190, 190)
+        self.number = QLabel()
+        self.number.setObjectName("memberNo")
+        self.number.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        left = QVBoxLayout()
+        left.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)
+        left.addWidget(self.number)
+        left.addStretch(1)
+
+        self.title = QLabel()
+        self.title.setObjectName("memberTitle")
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(18)
+        self.grid.setVerticalSpacing(6)
+        self._rows: list[tuple[QLabel, QLabel]] = []
+        self.tiles_row = QHBoxLayout()
+        self.tiles_row.setSpacing(12)
+        self._tiles: list[tuple[QLabel, QLabel]] = []
+        right = QVBoxLayout()
+        right.addWidget(self.title)
+        right.addLayout(self.grid)
+        right.addSpacing(8)
+        right.addLayout(self.tiles_row)
+        right.addStretch(1)
+
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(20, 16, 20, 16)
+        outer.setSpacing(28)
+        outer.addLayout(left)
+        outer.addLayout(right, 1)
+
+    def show_card(self, card: MemberCard) -> None:
+        self.card = card
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-renders the strings (after a language switch too)."""
+        if self.card is None:
+            return
+        view = card_view(self.card)
+        self.qr.set_payload(self.card.qr_payload)
+        self.number.setText(view.member_no)
+        self.title.setText(view.title)
+        self._ensure_rows(len(view.rows))
+        for (label, value), (lw, vw) in zip(view.rows, self._rows, strict=True):
+            lw.setText(label)
+            vw.setText(value)
+        self._ensure_tiles(len(view.tiles))
+        for (label, value), (lw, vw) in zip(view.tiles, self._tiles, strict=True):
+            lw.setText(label)
+            vw.setText(value)
+
+    def _ensure_rows(self, n: int) -> None:
+        while len(self._rows) < n:
+            i = len(self._rows)
+            label, value = QLabel(), QLabel()
+            label.setObjectName("fieldLabel")
+            value.setObjectName("fieldValue")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.grid.addWidget(label, i // 2, (i % 2) * 2)
+            self.grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
+            self._rows.append((label, value))
+        self.grid.setColumnStretch(1, 1)
+        self.grid.setColumnStretch(3, 1)
+
+    def _ensure_tiles(self, n: int) -> None:
+        while len(self._tiles) < n:
+            tile = QFrame()
+            tile.setObjectName("tile")
+            lay = QVBoxLayout(tile)
+            label, value = QLabel(), QLabel()
+            label.setObjectName("tileLabel")
+            value.setObjectName("tileValue")
+            value.setAlignment(Qt.AlignmentFlag.AlignRight)
+            lay.addWidget(label)
+            lay.addWidget(value)
+            self.tiles_row.addWidget(tile, 1)
+            self._tiles.append((label, value))

@@ -1,0 +1,336 @@
+"""The till screen: the scan field on top (always focused), the member card, the status bar.
+
+Keys: F2 register · F3 back to the scan field · F5 reveal personal data (manager) · F6 edit
+profile · Ctrl+P print the card · F9 alerts (manager) · Esc clear · Ctrl+L log out.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_member.bootstrap import App
+from pos_member.errors import DomainError
+from pos_member.member_code import classify_code
+from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
+from pos_member.services import flags, members
+from pos_member.services.members import MemberCard, RevealedData
+from pos_member.services.staff import StaffInfo, list_staff
+from ui.flags_dialog import FlagsDialog
+from ui.i18n import error_text, translate
+from ui.member_card import MemberCardView
+from ui.operations import Operations
+from ui.printing import configure_card_page, print_card
+from ui.profile_dialog import ProfileDialog
+from ui.register_dialog import RegisterDialog
+from ui.scan import ScanField
+
+
+class TillWindow(QMainWindow):
+    card_shown = Signal(object)  # MemberCard, after the view shows it
+    logout_requested = Signal()
+
+    def __init__(self, *, app: App, clerk: Clerk, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if app.identity is None:
+            raise ValueError("the till is not set up")
+        self.app, self.clerk, self.identity = app, clerk, app.identity
+        self.uow = app.uow
+        self.ops = Operations(self.show_error, self)
+        self.setObjectName("tillWindow")
+        self._guides: list[StaffInfo] = []
+
+        self.scan = ScanField()
+        self.scan.submitted.connect(self.on_submitted)
+        self.scan_label = QLabel()
+        self.scan_label.setObjectName("scanLabel")
+        self.scan_label.setBuddy(self.scan)
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+
+        self.empty = QLabel()
+        self.empty.setObjectName("emptyHint")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.card_view = MemberCardView()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.card_view)
+
+        self.actions_bar = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for key, slot in (
+            ("register", self.open_register),
+            ("reveal", self.reveal),
+            ("edit", self.edit_profile),
+            ("print", self.print_card),
+            ("alerts", self.open_alerts),
+            ("logout", self.logout_requested.emit),
+        ):
+            b = QPushButton()
+            b.setObjectName(f"action_{key}")
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys, not Tab stops: the scan keeps focus
+            b.clicked.connect(slot)
+            self.actions_bar.addWidget(b)
+            self.buttons[key] = b
+        self.actions_bar.addStretch(1)
+
+        top = QFrame()
+        top.setObjectName("scanBar")
+        top_layout = QVBoxLayout(top)
+        top_layout.addWidget(self.scan_label)
+        top_layout.addWidget(self.scan)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(16, 12, 16, 8)
+        layout.addWidget(top)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(self.actions_bar)
+        self.setCentralWidget(central)
+
+        self.status_store = QLabel()
+        self.status_clerk = QLabel()
+        self.status_sync = QLabel()
+        self.status_sync.setObjectName("syncState")
+        for w in (self.status_store, self.status_clerk):
+            self.statusBar().addWidget(w)
+        self.statusBar().addPermanentWidget(self.status_sync)
+
+        for keys, slot in (
+            ("F2", self.open_register),
+            ("F3", self.focus_scan),
+            ("F5", self.reveal),
+            ("F6", self.edit_profile),
+            ("Ctrl+P", self.print_card),
+            ("F9", self.open_alerts),
+            ("Esc", self.clear),
+            ("Ctrl+L", self.logout_requested.emit),
+        ):
+            QShortcut(QKeySequence(keys), self, activated=slot)
+
+        self.buttons["reveal"].setVisible(clerk.may(Action.REVEAL_PERSONAL_DATA))
+        self.buttons["alerts"].setVisible(clerk.may(Action.REVIEW_FLAGS))
+        self.resize(1100, 720)
+        self.retranslate()
+        self._update_actions()
+        self.ops.run(lambda: list_staff(self.uow), self._got_staff)
+        if clerk.may(Action.REVIEW_FLAGS):
+            self.ops.run(lambda: flags.open_flags(self.uow, clerk=clerk), self._got_flags)
+        if app.rules_refused is not None:
+            self.show_error(app.rules_refused)
+        self.focus_scan()
+
+    # -- text ---------------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        t = self.tr
+        self.setWindowTitle(t("POS Member — %1").replace("%1", self.identity.store_name))
+        self.scan_label.setText(t("&Scan member code, or type a phone or member number + Enter"))
+        self.scan.setPlaceholderText(t("Scan or type here…"))
+        self.empty.setText(
+            t("Scan the member's code to show the card\n\nF2  Register a new member")
+        )
+        labels = {
+            "register": t("F2 Register"),
+            "reveal": t("F5 Show full phone"),
+            "edit": t("F6 Edit profile"),
+            "print": t("Ctrl+P Print card"),
+            "alerts": t("F9 Alerts"),
+            "logout": t("Ctrl+L Log out"),
+        }
+        for key, text in labels.items():
+            self.buttons[key].setText(text)
+        self.status_store.setText(
+            t("Store: %1 · Till %2").replace("%1", self.identity.store_name).replace(
+                "%2", str(self.identity.device_number))
+        )
+        self.status_clerk.setText(
+            t("Clerk: %1 (%2)").replace("%1", self.clerk.name).replace(
+                "%2", translate("roles", ROLE_LABELS[self.clerk.role]))
+        )
+        self.status_sync.setText(t("Sync: not connected (offline)"))
+        self.card_view.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # -- the one error sink -------------------------------------------------------------------
+    def show_error(self, error: Exception) -> None:
+        if isinstance(error, DomainError):
+            self._banner(error_text(error), error=True)
+        else:
+            self._banner(self.tr("Unexpected error (%1); nothing was changed.").replace(
+                "%1", type(error).__name__), error=True)
+        self.focus_scan()
+
+    def show_info(self, text: str) -> None:
+        self._banner(text, error=False)
+
+    def _banner(self, text: str, *, error: bool) -> None:
+        self.banner.setProperty("kind", "error" if error else "info")
+        self.banner.style().unpolish(self.banner)
+        self.banner.style().polish(self.banner)
+        self.banner.setText(text)
+        self.banner.show()
+
+    # -- scanning -----------------------------------------------------------------------------
+    def focus_scan(self) -> None:
+        self.activateWindow()
+        self.scan.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def on_submitted(self, text: str, is_scan: bool) -> None:
+        self.lookup(text)
+
+    def lookup(self, code: str) -> None:
+        """Code → card. Malformed input is told at once, without a trip to the database."""
+        self.banner.hide()
+        try:
+            classify_code(code)
+        except DomainError as e:
+            self.show_error(e)
+            return
+        clerk = self.clerk
+        self.ops.run(lambda: members.find_member(self.uow, clerk=clerk, code=code),
+                     self.show_card)
+
+    def show_card(self, card: MemberCard) -> None:
+        self.card_view.show_card(card)
+        self.stack.setCurrentWidget(self.card_view)
+        self._update_actions()
+        self.card_shown.emit(card)
+        self.focus_scan()
+
+    def clear(self) -> None:
+        self.scan.clear()
+        self.banner.hide()
+        self.card_view.card = None
+        self.stack.setCurrentWidget(self.empty)
+        self._update_actions()
+        self.focus_scan()
+
+    def _update_actions(self) -> None:
+        has_card = self.card_view.card is not None
+        for key in ("reveal", "edit", "print"):
+            self.buttons[key].setEnabled(has_card)
+
+    # -- actions ------------------------------------------------------------------------------
+    def _got_staff(self, staff: list[StaffInfo]) -> None:
+        self._guides = staff
+
+    def _got_flags(self, open_flags: list[flags.FlagView]) -> None:
+        if open_flags:
+            self.show_info(self.tr("%1 open alert(s) need your attention: press F9.").replace(
+                "%1", str(len(open_flags))))
+
+    def open_register(self) -> None:
+        clerk = self.clerk
+        dialog = RegisterDialog(
+            ops=self.ops,
+            register=lambda **kw: members.register_member(self.uow, **kw),
+            clerk=clerk,
+            guides=self._guides,
+            privacy_version=self.uow.rules.registration.privacy_policy_version,
+            parent=self,
+        )
+        dialog.registered.connect(self._registered)
+        dialog.open_existing.connect(self._open_member)
+        dialog.exec()
+        self.focus_scan()
+
+    def _registered(self, card: MemberCard) -> None:
+        self.show_card(card)
+        self.show_info(self.tr("Member %1 registered.").replace("%1", card.member_no))
+
+    def _open_member(self, member_id: str) -> None:
+        clerk = self.clerk
+        self.ops.run(lambda: members.get_member(self.uow, clerk=clerk, member_id=member_id),
+                     self.show_card)
+
+    def reveal(self) -> None:
+        card = self.card_view.card
+        if card is None:
+            return
+        clerk = self.clerk
+        self.ops.run(
+            lambda: members.reveal_personal_data(self.uow, clerk=clerk, member_id=card.id),
+            lambda data: self._show_revealed(card, data),
+        )
+
+    def _show_revealed(self, card: MemberCard, data: RevealedData) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle(self.tr("Personal data of %1").replace("%1", card.member_no))
+        lines = [
+            self.tr("Phone: %1").replace("%1", data.phone),
+            self.tr("Name: %1").replace("%1", data.name or "—"),
+            self.tr("Birthday: %1").replace(
+                "%1", data.birthday.isoformat() if data.birthday else "—"),
+            "",
+            self.tr("This look-up has been recorded in the audit log."),
+        ]
+        box.setText("\n".join(lines))
+        box.exec()
+        self.focus_scan()
+
+    def edit_profile(self) -> None:
+        card = self.card_view.card
+        if card is None:
+            return
+        clerk = self.clerk
+        dialog = ProfileDialog(
+            ops=self.ops,
+            card=card,
+            save=lambda **kw: members.update_profile(
+                self.uow, clerk=clerk, member_id=card.id, **kw),
+            parent=self,
+        )
+        dialog.saved.connect(self.show_card)
+        dialog.exec()
+        self.focus_scan()
+
+    def print_card(self) -> None:
+        card = self.card_view.card
+        if card is None:
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        configure_card_page(printer)
+        dialog = QPrintDialog(printer, self)
+        if dialog.exec() == QPrintDialog.DialogCode.Accepted:
+            print_card(printer, card)
+        self.focus_scan()
+
+    def open_alerts(self) -> None:
+        clerk = self.clerk
+        try:
+            require(clerk, Action.REVIEW_FLAGS)
+        except DomainError as e:
+            self.show_error(e)
+            return
+        dialog = FlagsDialog(
+            ops=self.ops,
+            load=lambda: flags.open_flags(self.uow, clerk=clerk),
+            resolve=lambda fid, note: flags.resolve_flag(
+                self.uow, clerk=clerk, flag_id=fid, note=note),
+            parent=self,
+        )
+        dialog.exec()
+        self.focus_scan()
+
+    def closeEvent(self, event: QEvent) -> None:
+        self.ops.wait(3000)
+        super().closeEvent(event)  # type: ignore[arg-type]
+

@@ -1,0 +1,85 @@
+"""Presentation logic of the till, testable without a display: what a card shows, how the
+register form's text becomes core arguments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pos_member.errors import ERRORS, InvalidInput
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.services.members import (
+    CHANNEL_LABELS,
+    GENDER_LABELS,
+    TIER_LABELS,
+    MemberCard,
+)
+from ui.i18n import translate
+
+
+@dataclass(frozen=True)
+class CardView:
+    """Strings the member card shows, in the user's language."""
+
+    title: str
+    member_no: str
+    rows: list[tuple[str, str]]
+    tiles: list[tuple[str, str]]
+
+
+def card_view(card: MemberCard) -> CardView:
+    dash = "—"
+    name = card.name_masked or translate("CardView", "(no name)")
+    tier = translate("members", TIER_LABELS.get(card.tier, card.tier))
+    rows = [
+        (translate("CardView", "Phone"), card.phone_masked),
+        (translate("CardView", "Tier"), tier),
+        (
+            translate("CardView", "Gender"),
+            translate("members", GENDER_LABELS[card.gender]) if card.gender else dash,
+        ),
+        (translate("CardView", "Birthday month"),
+         translate("CardView", "Month %1").replace("%1", str(card.birthday_month))
+         if card.birthday_month else dash),
+        (translate("CardView", "Source"), translate("members", CHANNEL_LABELS[card.channel])),
+        (translate("CardView", "Guide"), card.guide_name or dash),
+        (translate("CardView", "Referred by"), card.referrer_no or dash),
+        (translate("CardView", "Registered"),
+         card.registered_at.astimezone().strftime("%Y-%m-%d %H:%M") + " · " + card.store_name),
+        (translate("CardView", "Tags"), "、".join(card.tags) if card.tags else dash),
+        (
+            translate("CardView", "Marketing"),
+            translate("CardView", "Agreed")
+            if card.marketing_consent
+            else translate("CardView", "Not agreed"),
+        ),
+    ]
+    # Filled by the points, stored-value and coupon issues; shown now so the layout holds.
+    tiles = [
+        (translate("CardView", "Points"), dash),
+        (translate("CardView", "Stored value"), dash),
+        (translate("CardView", "Coupons"), dash),
+    ]
+    return CardView(title=f"{name} · {tier}", member_no=card.member_no, rows=rows, tiles=tiles)
+
+
+def parse_birthday(text: str) -> date | None:
+    """``YYYY-MM-DD`` (also ``YYYYMMDD`` and ``YYYY/MM/DD``) or empty."""
+    text = text.strip().replace("/", "-")
+    if not text:
+        return None
+    if len(text) == 8 and text.isdigit():
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            QT_TRANSLATE_NOOP(ERRORS, "Birthday: use year-month-day, e.g. 1990-03-14.")
+        ) from None
+
+
+def parse_tags(text: str) -> tuple[str, ...]:
+    """Tags separated by commas (either width), 、 or spaces."""
+    for sep in "，、 ;；":
+        text = text.replace(sep, ",")
+    return tuple(t for t in (p.strip() for p in text.split(",")) if t)
