@@ -13,7 +13,7 @@ ERRORS = "errors"
 class DomainError(Exception):
     """A refusal the user can act on. ``message`` is an English template with ``{name}`` fields."""
 
-    message: str = QT_TRANSLATE_NOOP(ERRORS, "The operation was refused.")
+    message: str = QT_TRANSLATE_NOOP("errors", "The operation was refused.")
 
     def __init__(self, message: str | None = None, **params: Any) -> None:
         if message is not None:
@@ -27,28 +27,28 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    message = QT_TRANSLATE_NOOP(ERRORS, "The input is not valid.")
+    message = QT_TRANSLATE_NOOP("errors", "The input is not valid.")
 
 
 class InvalidPhone(InvalidInput):
     message = QT_TRANSLATE_NOOP(
-        ERRORS, "Not a mainland mobile number: 11 digits starting with 13-19 are needed."
+        "errors", "Not a mainland mobile number: 11 digits starting with 13-19 are needed."
     )
 
 
 class InvalidMoney(InvalidInput):
-    message = QT_TRANSLATE_NOOP(ERRORS, "Not a valid amount of money: {value}")
+    message = QT_TRANSLATE_NOOP("errors", "Not a valid amount of money: {value}")
 
 
 class ConsentRequired(DomainError):
     message = QT_TRANSLATE_NOOP(
-        ERRORS, "The member must agree to the privacy policy before registering."
+        "errors", "The member must agree to the privacy policy before registering."
     )
 
 
 class DuplicatePhone(DomainError):
     message = QT_TRANSLATE_NOOP(
-        ERRORS, "This phone number already belongs to member {member_no}."
+        "errors", "This phone number already belongs to member {member_no}."
     )
 
     def __init__(self, *, member_id: str, member_no: str) -> None:
@@ -59,69 +59,69 @@ class DuplicatePhone(DomainError):
 
 class RegistrationRateLimited(DomainError):
     message = QT_TRANSLATE_NOOP(
-        ERRORS,
+        "errors",
         "Too many registrations on this till: at most {limit} in {minutes} minutes. "
         "The store manager has been alerted.",
     )
 
 
 class MemberNotFound(DomainError):
-    message = QT_TRANSLATE_NOOP(ERRORS, "No member found for {query}.")
+    message = QT_TRANSLATE_NOOP("errors", "No member found for {query}.")
 
 
 class MalformedCode(DomainError):
-    message = QT_TRANSLATE_NOOP(ERRORS, "This code is not recognised: {code}")
+    message = QT_TRANSLATE_NOOP("errors", "This code is not recognised: {code}")
 
 
 class ReferrerNotFound(DomainError):
-    message = QT_TRANSLATE_NOOP(ERRORS, "The referrer {query} is not a member.")
+    message = QT_TRANSLATE_NOOP("errors", "The referrer {query} is not a member.")
 
 
 class GuideNotFound(DomainError):
-    message = QT_TRANSLATE_NOOP(ERRORS, "The recruiting guide is not active staff of this store.")
+    message = QT_TRANSLATE_NOOP("errors", "The recruiting guide is not active staff of this store.")
 
 
 class PermissionDenied(DomainError):
-    message = QT_TRANSLATE_NOOP(ERRORS, "Your role ({role}) may not {action}.")
+    message = QT_TRANSLATE_NOOP("errors", "Your role ({role}) may not {action}.")
 
 
 class LoginFailed(DomainError):
-    message = QT_TRANSLATE_NOOP(ERRORS, "Wrong staff number or PIN.")
+    message = QT_TRANSLATE_NOOP("errors", "Wrong staff number or PIN.")
 
 
 class LoginLocked(DomainError):
     message = QT_TRANSLATE_NOOP(
-        ERRORS, "Too many wrong PINs: this login is locked until {until}."
+        "errors", "Too many wrong PINs: this login is locked until {until}."
     )
 
 
 class WeakSecret(InvalidInput):
     message = QT_TRANSLATE_NOOP(
-        ERRORS, "The PIN must be 6 digits and not a repeat or a sequence, or a password of 8+."
+        "errors", "The PIN must be 6 digits and not a repeat or a sequence, or a password of 8+."
     )
 
 
 class DuplicateStaff(DomainError):
-    message = QT_TRANSLATE_NOOP(ERRORS, "Staff number {code} is already taken.")
+    message = QT_TRANSLATE_NOOP("errors", "Staff number {code} is already taken.")
 
 
 class StoreNotSetUp(DomainError):
     message = QT_TRANSLATE_NOOP(
-        ERRORS, "This till has no store yet: run 'pos-member demo' or enrol it."
+        "errors", "This till has no store yet: run 'pos-member demo' or enrol it."
     )
 
 
 class RulesInvalid(DomainError):
-    message = QT_TRANSLATE_NOOP(ERRORS, "Rules file refused: {field}: {problem}")
+    message = QT_TRANSLATE_NOOP("errors", "Rules file refused: {field}: {problem}")
 
 
 class ConfigInvalid(DomainError):
-    message = QT_TRANSLATE_NOOP(ERRORS, "Configuration refused: {field}: {problem}")
+    message = QT_TRANSLATE_NOOP("errors", "Configuration refused: {field}: {problem}")
 
 
 class KeyStoreUnavailable(DomainError):
     message = QT_TRANSLATE_NOOP(
-        ERRORS,
+        "errors",
         "The OS credential store is not available ({detail}). "
         "Personal data cannot be read or written without it.",
     )

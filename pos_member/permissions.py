@@ -19,22 +19,22 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.CASHIER: QT_TRANSLATE_NOOP(ROLES, "Cashier"),
-    Role.GUIDE: QT_TRANSLATE_NOOP(ROLES, "Guide"),
-    Role.MANAGER: QT_TRANSLATE_NOOP(ROLES, "Manager"),
-    Role.ADMIN: QT_TRANSLATE_NOOP(ROLES, "Administrator"),
+    Role.CASHIER: QT_TRANSLATE_NOOP("roles", "Cashier"),
+    Role.GUIDE: QT_TRANSLATE_NOOP("roles", "Guide"),
+    Role.MANAGER: QT_TRANSLATE_NOOP("roles", "Manager"),
+    Role.ADMIN: QT_TRANSLATE_NOOP("roles", "Administrator"),
 }
 
 
 class Action(StrEnum):
-    VIEW_MEMBER = QT_TRANSLATE_NOOP(ROLES, "look up members")
-    REGISTER_MEMBER = QT_TRANSLATE_NOOP(ROLES, "register members")
-    EDIT_MEMBER = QT_TRANSLATE_NOOP(ROLES, "edit member profiles")
-    REVEAL_PERSONAL_DATA = QT_TRANSLATE_NOOP(ROLES, "reveal personal data")
-    MANAGE_STAFF = QT_TRANSLATE_NOOP(ROLES, "manage staff")
-    MANAGE_MANAGERS = QT_TRANSLATE_NOOP(ROLES, "create managers and administrators")
-    REVIEW_FLAGS = QT_TRANSLATE_NOOP(ROLES, "review alerts")
-    SET_UP_STORE = QT_TRANSLATE_NOOP(ROLES, "set up the store")
+    VIEW_MEMBER = QT_TRANSLATE_NOOP("roles", "look up members")
+    REGISTER_MEMBER = QT_TRANSLATE_NOOP("roles", "register members")
+    EDIT_MEMBER = QT_TRANSLATE_NOOP("roles", "edit member profiles")
+    REVEAL_PERSONAL_DATA = QT_TRANSLATE_NOOP("roles", "reveal personal data")
+    MANAGE_STAFF = QT_TRANSLATE_NOOP("roles", "manage staff")
+    MANAGE_MANAGERS = QT_TRANSLATE_NOOP("roles", "create managers and administrators")
+    REVIEW_FLAGS = QT_TRANSLATE_NOOP("roles", "review alerts")
+    SET_UP_STORE = QT_TRANSLATE_NOOP("roles", "set up the store")
 
 
 _EVERYONE = {Action.VIEW_MEMBER, Action.REGISTER_MEMBER, Action.EDIT_MEMBER}
@@ -63,4 +63,4 @@ class Clerk:
 
 def require(clerk: Clerk, action: Action) -> None:
     if not clerk.may(action):
-        raise PermissionDenied(role=clerk.role.value, action=action.value)
+        raise PermissionDenied(role=ROLE_LABELS[clerk.role], action=action.value)

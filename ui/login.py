@@ -100,15 +100,14 @@ class LoginWindow(QWidget):
         self.code.setFocus()
 
     def retranslate(self) -> None:
-        t = self.tr
-        self.setWindowTitle(t("POS Member — log in"))
-        self.heading.setText(t("POS Member"))
-        self.code_label.setText(t("&Staff number"))
-        self.pin_label.setText(t("&PIN"))
-        self.lang_label.setText(t("&Language"))
-        self.code.setPlaceholderText(t("e.g. 1001"))
-        self.pin.setPlaceholderText(t("personal PIN or password"))
-        self.button.setText(t("Log in (Enter)"))
+        self.setWindowTitle(self.tr("POS Member — log in"))
+        self.heading.setText(self.tr("POS Member"))
+        self.code_label.setText(self.tr("&Staff number"))
+        self.pin_label.setText(self.tr("&PIN"))
+        self.lang_label.setText(self.tr("&Language"))
+        self.code.setPlaceholderText(self.tr("e.g. 1001"))
+        self.pin.setPlaceholderText(self.tr("personal PIN or password"))
+        self.button.setText(self.tr("Log in (Enter)"))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -87,17 +87,23 @@ class ProfileDialog(QDialog):
         self.name.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def retranslate(self) -> None:
-        t = self.tr
-        self.setWindowTitle(t("Edit member %1 (F6)").replace("%1", self.card.member_no))
+        self.setWindowTitle(self.tr("Edit member %1 (F6)").replace("%1", self.card.member_no))
         for label, text in zip(
-            self._labels, (t("&Name"), t("Gen&der"), t("&Birthday"), t("&Tags"), t("Marketing")),
+            self._labels,
+            (
+                self.tr("&Name"),
+                self.tr("Gen&der"),
+                self.tr("&Birthday"),
+                self.tr("&Tags"),
+                self.tr("Marketing"),
+            ),
             strict=True,
         ):
             label.setText(text)
-        self.hint.setText(t("Blank name or birthday fields keep what is stored."))
-        self.marketing.setText(t("Agrees to receive &marketing messages"))
-        self.birthday.setPlaceholderText(t("e.g. 1990-03-14"))
-        self.tags.setPlaceholderText(t("separated by commas"))
+        self.hint.setText(self.tr("Blank name or birthday fields keep what is stored."))
+        self.marketing.setText(self.tr("Agrees to receive &marketing messages"))
+        self.birthday.setPlaceholderText(self.tr("e.g. 1990-03-14"))
+        self.tags.setPlaceholderText(self.tr("separated by commas"))
 
     def _submit(self) -> None:
         try:

@@ -151,33 +151,39 @@ class RegisterDialog(QDialog):
         self.phone.setFocus()
 
     def retranslate(self) -> None:
-        t = self.tr
-        self.setWindowTitle(t("Register member (F2)"))
+        self.setWindowTitle(self.tr("Register member (F2)"))
         texts = (
-            t("&Phone *"), t("Privacy *"), t("Marketing"), t("&Guide"), t("&Source"), t("&Name"),
-            t("Gen&der"), t("&Birthday"), t("&Tags"),
+            self.tr("&Phone *"),
+            self.tr("Privacy *"),
+            self.tr("Marketing"),
+            self.tr("&Guide"),
+            self.tr("&Source"),
+            self.tr("&Name"),
+            self.tr("Gen&der"),
+            self.tr("&Birthday"),
+            self.tr("&Tags"),
         )
         for label, text in zip(self._labels, texts, strict=True):
             label.setText(text)
-        self.referrer_label.setText(t("&Referrer"))
-        self.phone.setPlaceholderText(t("11-digit mobile number"))
+        self.referrer_label.setText(self.tr("&Referrer"))
+        self.phone.setPlaceholderText(self.tr("11-digit mobile number"))
         self.privacy.setText(
-            t("Member &agrees to the privacy policy (version %1)").replace(
+            self.tr("Member &agrees to the privacy policy (version %1)").replace(
                 "%1", self.privacy_version)
         )
-        self.marketing.setText(t("Member agrees to receive &marketing messages (optional)"))
+        self.marketing.setText(self.tr("Member agrees to receive &marketing messages (optional)"))
         for i in range(self.channel.count()):
             ch = self.channel.itemData(i)
             self.channel.setItemText(i, translate("members", CHANNEL_LABELS[ch]))
         for i in range(1, self.gender.count()):
             g = self.gender.itemData(i)
             self.gender.setItemText(i, translate("members", GENDER_LABELS[g]))
-        self.name.setPlaceholderText(t("optional"))
-        self.birthday.setPlaceholderText(t("optional, e.g. 1990-03-14"))
-        self.tags.setPlaceholderText(t("optional, separated by commas"))
-        self.referrer.setPlaceholderText(t("referring member's number or phone (referral)"))
-        self.ok.setText(t("Register (Enter)"))
-        self.open_button.setText(t("&Open existing member"))
+        self.name.setPlaceholderText(self.tr("optional"))
+        self.birthday.setPlaceholderText(self.tr("optional, e.g. 1990-03-14"))
+        self.tags.setPlaceholderText(self.tr("optional, separated by commas"))
+        self.referrer.setPlaceholderText(self.tr("referring member's number or phone (referral)"))
+        self.ok.setText(self.tr("Register (Enter)"))
+        self.open_button.setText(self.tr("&Open existing member"))
 
     def _guide_changed(self) -> None:
         want = Channel.GUIDE if self.guide.currentData() else Channel.WALK_IN

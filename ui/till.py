@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -51,6 +52,7 @@ class TillWindow(QMainWindow):
         self.ops = Operations(self.show_error, self)
         self.setObjectName("tillWindow")
         self._guides: list[StaffInfo] = []
+        self.dialog: QDialog | None = None  # the open dialog, if any (tests drive it)
 
         self.scan = ScanField()
         self.scan.submitted.connect(self.on_submitted)
@@ -136,32 +138,33 @@ class TillWindow(QMainWindow):
 
     # -- text ---------------------------------------------------------------------------------
     def retranslate(self) -> None:
-        t = self.tr
-        self.setWindowTitle(t("POS Member — %1").replace("%1", self.identity.store_name))
-        self.scan_label.setText(t("&Scan member code, or type a phone or member number + Enter"))
-        self.scan.setPlaceholderText(t("Scan or type here…"))
+        self.setWindowTitle(self.tr("POS Member — %1").replace("%1", self.identity.store_name))
+        self.scan_label.setText(
+            self.tr("&Scan member code, or type a phone or member number + Enter")
+        )
+        self.scan.setPlaceholderText(self.tr("Scan or type here…"))
         self.empty.setText(
-            t("Scan the member's code to show the card\n\nF2  Register a new member")
+            self.tr("Scan the member's code to show the card\n\nF2  Register a new member")
         )
         labels = {
-            "register": t("F2 Register"),
-            "reveal": t("F5 Show full phone"),
-            "edit": t("F6 Edit profile"),
-            "print": t("Ctrl+P Print card"),
-            "alerts": t("F9 Alerts"),
-            "logout": t("Ctrl+L Log out"),
+            "register": self.tr("F2 Register"),
+            "reveal": self.tr("F5 Show full phone"),
+            "edit": self.tr("F6 Edit profile"),
+            "print": self.tr("Ctrl+P Print card"),
+            "alerts": self.tr("F9 Alerts"),
+            "logout": self.tr("Ctrl+L Log out"),
         }
         for key, text in labels.items():
             self.buttons[key].setText(text)
         self.status_store.setText(
-            t("Store: %1 · Till %2").replace("%1", self.identity.store_name).replace(
+            self.tr("Store: %1 · Till %2").replace("%1", self.identity.store_name).replace(
                 "%2", str(self.identity.device_number))
         )
         self.status_clerk.setText(
-            t("Clerk: %1 (%2)").replace("%1", self.clerk.name).replace(
+            self.tr("Clerk: %1 (%2)").replace("%1", self.clerk.name).replace(
                 "%2", translate("roles", ROLE_LABELS[self.clerk.role]))
         )
-        self.status_sync.setText(t("Sync: not connected (offline)"))
+        self.status_sync.setText(self.tr("Sync: not connected (offline)"))
         self.card_view.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -249,8 +252,7 @@ class TillWindow(QMainWindow):
         )
         dialog.registered.connect(self._registered)
         dialog.open_existing.connect(self._open_member)
-        dialog.exec()
-        self.focus_scan()
+        self._open_dialog(dialog)
 
     def _registered(self, card: MemberCard) -> None:
         self.show_card(card)
@@ -283,8 +285,7 @@ class TillWindow(QMainWindow):
             self.tr("This look-up has been recorded in the audit log."),
         ]
         box.setText("\n".join(lines))
-        box.exec()
-        self.focus_scan()
+        self._open_dialog(box)
 
     def edit_profile(self) -> None:
         card = self.card_view.card
@@ -299,8 +300,7 @@ class TillWindow(QMainWindow):
             parent=self,
         )
         dialog.saved.connect(self.show_card)
-        dialog.exec()
-        self.focus_scan()
+        self._open_dialog(dialog)
 
     def print_card(self) -> None:
         card = self.card_view.card
@@ -327,7 +327,17 @@ class TillWindow(QMainWindow):
                 self.uow, clerk=clerk, flag_id=fid, note=note),
             parent=self,
         )
-        dialog.exec()
+        self._open_dialog(dialog)
+
+    def _open_dialog(self, dialog: QDialog) -> None:
+        """Window-modal and non-blocking; the scan field gets focus back when it closes."""
+        self.dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(self._dialog_closed)
+        dialog.open()
+
+    def _dialog_closed(self) -> None:
+        self.dialog = None
         self.focus_scan()
 
     def closeEvent(self, event: QEvent) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from pos_member.errors import ERRORS, InvalidInput
+from pos_member.errors import InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.services.members import (
     CHANNEL_LABELS,
@@ -74,7 +74,7 @@ def parse_birthday(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(
-            QT_TRANSLATE_NOOP(ERRORS, "Birthday: use year-month-day, e.g. 1990-03-14.")
+            QT_TRANSLATE_NOOP("errors", "Birthday: use year-month-day, e.g. 1990-03-14.")
         ) from None
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from pos_member.db.models import Flag
 from pos_member.db.uow import UnitOfWork
-from pos_member.errors import ERRORS, InvalidInput
+from pos_member.errors import InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 
@@ -38,11 +38,11 @@ def resolve_flag(uow: UnitOfWork, *, clerk: Clerk, flag_id: str, note: str) -> N
     require(clerk, Action.REVIEW_FLAGS)
     note = note.strip()
     if not note:
-        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "Say how the alert was handled."))
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Say how the alert was handled."))
     with uow.begin() as tx:
         flag = tx.session.get(Flag, flag_id)
         if flag is None or flag.resolved_at is not None:
-            raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "This alert is already handled."))
+            raise InvalidInput(QT_TRANSLATE_NOOP("errors", "This alert is already handled."))
         flag.resolved_at = uow.clock.now()
         flag.resolved_by = clerk.staff_id
         payload = {"flag_id": flag.id, "note": note[:200]}

@@ -21,7 +21,6 @@ from pos_member.crypto import PiiCipher
 from pos_member.db.models import Device, DeviceCounter, Event, Flag, Member, Staff, Store
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import (
-    ERRORS,
     ConsentRequired,
     DuplicatePhone,
     GuideNotFound,
@@ -53,11 +52,11 @@ class Channel(StrEnum):
 
 
 CHANNEL_LABELS = {
-    Channel.GUIDE: QT_TRANSLATE_NOOP(MEMBERS, "Store guide"),
-    Channel.REFERRAL: QT_TRANSLATE_NOOP(MEMBERS, "Referral"),
-    Channel.CAMPAIGN: QT_TRANSLATE_NOOP(MEMBERS, "Campaign"),
-    Channel.WALK_IN: QT_TRANSLATE_NOOP(MEMBERS, "Walk-in"),
-    Channel.IMPORT: QT_TRANSLATE_NOOP(MEMBERS, "Import"),
+    Channel.GUIDE: QT_TRANSLATE_NOOP("members", "Store guide"),
+    Channel.REFERRAL: QT_TRANSLATE_NOOP("members", "Referral"),
+    Channel.CAMPAIGN: QT_TRANSLATE_NOOP("members", "Campaign"),
+    Channel.WALK_IN: QT_TRANSLATE_NOOP("members", "Walk-in"),
+    Channel.IMPORT: QT_TRANSLATE_NOOP("members", "Import"),
 }
 
 
@@ -67,15 +66,15 @@ class Gender(StrEnum):
 
 
 GENDER_LABELS = {
-    Gender.FEMALE: QT_TRANSLATE_NOOP(MEMBERS, "Female"),
-    Gender.MALE: QT_TRANSLATE_NOOP(MEMBERS, "Male"),
+    Gender.FEMALE: QT_TRANSLATE_NOOP("members", "Female"),
+    Gender.MALE: QT_TRANSLATE_NOOP("members", "Male"),
 }
 
 TIER_LABELS = {
-    "regular": QT_TRANSLATE_NOOP(MEMBERS, "Regular"),
-    "silver": QT_TRANSLATE_NOOP(MEMBERS, "Silver"),
-    "gold": QT_TRANSLATE_NOOP(MEMBERS, "Gold"),
-    "diamond": QT_TRANSLATE_NOOP(MEMBERS, "Diamond"),
+    "regular": QT_TRANSLATE_NOOP("members", "Regular"),
+    "silver": QT_TRANSLATE_NOOP("members", "Silver"),
+    "gold": QT_TRANSLATE_NOOP("members", "Gold"),
+    "diamond": QT_TRANSLATE_NOOP("members", "Diamond"),
 }
 
 
@@ -134,7 +133,9 @@ def clean_name(name: str | None) -> str | None:
     if not name:
         return None
     if len(name) > MAX_NAME or any(unicodedata.category(c).startswith("C") for c in name):
-        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "A name is at most 30 printable characters."))
+        raise InvalidInput(
+            QT_TRANSLATE_NOOP("errors", "A name is at most 30 printable characters.")
+        )
     return name
 
 
@@ -145,17 +146,17 @@ def clean_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
         if not tag:
             continue
         if len(tag) > MAX_TAG:
-            raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "A tag is at most 20 characters."))
+            raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A tag is at most 20 characters."))
         if tag not in out:
             out.append(tag)
     if len(out) > MAX_TAGS:
-        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "A member has at most 20 tags."))
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A member has at most 20 tags."))
     return tuple(out)
 
 
 def check_birthday(birthday: date | None, today: date) -> date | None:
     if birthday is not None and not (date(1900, 1, 1) <= birthday <= today):
-        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "The birthday must be a past date."))
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The birthday must be a past date."))
     return birthday
 
 
@@ -211,10 +212,10 @@ def register_member(
     birthday = check_birthday(birthday, now.date())
     if channel is Channel.GUIDE and guide_id is None:
         raise InvalidInput(
-            QT_TRANSLATE_NOOP(ERRORS, "Choose the guide who recruited this member.")
+            QT_TRANSLATE_NOOP("errors", "Choose the guide who recruited this member.")
         )
     if channel is Channel.REFERRAL and not referrer:
-        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "Enter the referring member's number."))
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Enter the referring member's number."))
     cipher = uow.cipher
     phone_index = cipher.blind_index(phone, context=PHONE_CTX)
 

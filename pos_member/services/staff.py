@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from pos_member.db.models import Staff
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import (
-    ERRORS,
     DuplicateStaff,
     InvalidInput,
     LoginFailed,
@@ -59,9 +58,9 @@ def create_staff(
         require(clerk, Action.MANAGE_MANAGERS)
     code, name = code.strip(), name.strip()
     if not (code.isdigit() and 3 <= len(code) <= 8):
-        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "A staff number is 3 to 8 digits."))
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A staff number is 3 to 8 digits."))
     if not name or len(name) > 50:
-        raise InvalidInput(QT_TRANSLATE_NOOP(ERRORS, "A staff name is 1 to 50 characters."))
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A staff name is 1 to 50 characters."))
     check_secret_strength(secret)
     with uow.begin() as tx:
         staff = Staff(

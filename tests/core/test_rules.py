@@ -7,7 +7,6 @@ import pytest
 
 from pos_member.bootstrap import bootstrap
 from pos_member.clock import FakeClock
-from pos_member.crypto import MemoryKeyStore
 from pos_member.db.engine import open_database
 from pos_member.errors import RulesInvalid
 from pos_member.rules import Rules, default_rules_path, load_rules, parse_rules
@@ -286,10 +285,3 @@ def test_bootstrap_with_a_bad_rules_file_runs_on_the_last_good_and_says_why(
     finally:
         app.close()
 
-
-def test_bootstrap_ignores_a_memory_keystore_without_the_key(till: Till, tmp_path: Path) -> None:
-    """Sanity: the data key really comes from the key store handed to bootstrap."""
-    from pos_member.errors import KeyStoreUnavailable
-
-    with pytest.raises(KeyStoreUnavailable):
-        bootstrap(till.path, keystore=MemoryKeyStore(), clock=till.clock)

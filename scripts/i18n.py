@@ -1,0 +1,66 @@
+"""Refreshes the Chinese translation: extracts every user-visible string from the sources into
+``resources/i18n/pos_member_zh_CN.ts`` (keeping existing translations) and compiles the ``.qm``.
+
+    .venv/bin/python scripts/i18n.py            # update .ts and .qm
+    .venv/bin/python scripts/i18n.py --check    # exit 1 if a string lacks a translation
+
+Translate new strings in Qt Linguist (``pyside6-linguist resources/i18n/pos_member_zh_CN.ts``)
+or in the .ts file itself, then run this again. tests/ui/test_i18n.py fails while any string
+is untranslated or the .qm is stale.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TS = ROOT / "resources" / "i18n" / "pos_member_zh_CN.ts"
+QM = TS.with_suffix(".qm")
+BIN = Path(sys.executable).parent
+
+
+def sources() -> list[Path]:
+    return sorted(p for d in ("pos_member", "ui") for p in (ROOT / d).rglob("*.py")
+                  if "migrations" not in p.parts)
+
+
+def lupdate(ts: Path) -> None:
+    subprocess.run(
+        [str(BIN / "pyside6-lupdate"), "-no-obsolete", "-locations", "none",
+         *map(str, sources()), "-ts", str(ts)],
+        check=True, capture_output=True,
+    )
+
+
+def lrelease(ts: Path, qm: Path) -> None:
+    subprocess.run([str(BIN / "pyside6-lrelease"), str(ts), "-qm", str(qm)], check=True,
+                   capture_output=True)
+
+
+def untranslated(ts: Path) -> list[tuple[str, str]]:
+    missing = []
+    for ctx in ET.parse(ts).getroot().iter("context"):
+        name = ctx.findtext("name") or ""
+        for msg in ctx.iter("message"):
+            tr = msg.find("translation")
+            if tr is None or not (tr.text or "").strip() or tr.get("type") in ("unfinished",
+                                                                              "obsolete"):
+                missing.append((name, msg.findtext("source") or ""))
+    return missing
+
+
+def main() -> int:
+    if "--check" not in sys.argv:
+        lupdate(TS)
+        lrelease(TS, QM)
+    missing = untranslated(TS)
+    for ctx, text in missing:
+        print(f"untranslated [{ctx}] {text}")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

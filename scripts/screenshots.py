@@ -1,0 +1,107 @@
+"""Takes screenshots of every till screen on the demo store, for a person to look at.
+
+    .venv/bin/python scripts/screenshots.py [OUT_DIR] [--lang zh_CN|en]
+
+Runs offscreen (no display needed) with an in-memory key store and a fresh temporary demo
+store of 300 members; writes login.png, till-empty.png, register.png, register-duplicate.png,
+card.png, error.png and card-print.png.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QRectF, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QImage, QPainter  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from pos_member.bootstrap import bootstrap  # noqa: E402
+from pos_member.crypto import MemoryKeyStore  # noqa: E402
+from pos_member.demo import create_demo_store  # noqa: E402
+from pos_member.services.staff import login  # noqa: E402
+from ui.app import TillController, make_qt_app  # noqa: E402
+from ui.printing import paint_card  # noqa: E402
+from ui.register_dialog import RegisterDialog  # noqa: E402
+
+
+def settle(ms: int = 150) -> None:
+    app = QApplication.instance()
+    end = QTimer()
+    end.setSingleShot(True)
+    end.start(ms)
+    while end.isActive():
+        app.processEvents()
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--lang")]
+    lang = "en" if "--lang=en" in sys.argv or "en" in sys.argv[-1:] and "--lang" in sys.argv \
+        else "zh_CN"
+    out = Path(args[0] if args and args[0] != "en" else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp())
+    ks = MemoryKeyStore()
+    app = bootstrap(tmp / "till.sqlite", keystore=ks)
+    create_demo_store(app, ks, members=300)
+    make_qt_app(lang)
+    controller = TillController(app, lang)
+    controller.show()
+    controller.login.code.setText("1001")
+    settle()
+    controller.login.grab().save(str(out / "login.png"))
+
+    assert app.identity is not None
+    clerk = login(app.uow, code="8001", secret="802468", device_id=app.identity.device_id)
+    controller.open_till(clerk)
+    till = controller.till
+    assert till is not None
+    settle()
+    till.grab().save(str(out / "till-empty.png"))
+
+    dialog = RegisterDialog(ops=till.ops, register=lambda **kw: None,  # type: ignore[arg-type,return-value]
+                            clerk=clerk, guides=till._guides, privacy_version="2026-01",
+                            parent=till)
+    dialog.phone.setText("139 1234 5678")
+    dialog.privacy.setChecked(True)
+    dialog.show()
+    settle()
+    dialog.grab().save(str(out / "register.png"))
+    dialog.show_error("该手机号已是会员 00010100000017 的号码。", duplicate_id="x")
+    settle()
+    dialog.grab().save(str(out / "register-duplicate.png"))
+    dialog.close()
+
+    till.lookup("PM1:" + _some_member_no(app))
+    settle(400)
+    till.grab().save(str(out / "card.png"))
+    till.lookup("hello-not-a-code")
+    settle()
+    till.grab().save(str(out / "error.png"))
+
+    card = till.card_view.card
+    assert card is not None
+    img = QImage(856 * 2, 540 * 2, QImage.Format.Format_RGB32)
+    img.fill(Qt.GlobalColor.white)
+    p = QPainter(img)
+    paint_card(p, QRectF(img.rect()), card)
+    p.end()
+    img.save(str(out / "card-print.png"))
+    print(f"screenshots in {out}/")
+
+
+def _some_member_no(app) -> str:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from pos_member.db.models import Member
+
+    with app.uow.read() as s:
+        return s.scalar(select(Member.member_no).where(Member.name_enc.is_not(None)).limit(1))
+
+
+if __name__ == "__main__":
+    main()
