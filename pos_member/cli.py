@@ -17,9 +17,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pos_member.config import LANGUAGES, Config, load_config
 from pos_member.errors import DomainError, StoreNotSetUp
+
+if TYPE_CHECKING:
+    from pos_member.bootstrap import App
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,31 +113,55 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"{cfg.db_path}: schema {schema_version(cfg.db_path) or 'none'}")
         return 0
 
+    demo = args.command == "demo"
+    cfg = _config(args, demo=demo)
+    if demo:
+        app = _open_demo(cfg, members=args.members)
+        if args.no_gui:
+            app.close()
+            return 0
+        store_name = app.identity.store_name if app.identity else ""
+        open_app = lambda: app  # noqa: E731 - already open
+    else:
+        from pos_member.db.peek import peek_store_name
+
+        store_name = peek_store_name(cfg.db_path)
+        if store_name is None:
+            raise StoreNotSetUp()
+        open_app = lambda: _open_till(cfg)  # noqa: E731 - opened by the UI, off its thread
+    from ui.app import run_till
+
+    return run_till(open_app, store_name=store_name, language=cfg.language,
+                    exit_after=args.exit_after)
+
+
+def _open_till(cfg: Config) -> App:
     from pos_member.bootstrap import bootstrap
     from pos_member.crypto import KeyringKeyStore
 
-    demo = args.command == "demo"
-    cfg = _config(args, demo=demo)
-    keystore = KeyringKeyStore()
-    app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore)
+    app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=KeyringKeyStore())
     if app.rules_refused is not None:
         print(f"pos-member: {app.rules_refused.text()} (keeping the last good rules)",
               file=sys.stderr)
-    if not demo and app.identity is None:
+    if app.identity is None:
+        app.close()
         raise StoreNotSetUp()
-    if demo:
-        from pos_member.demo import DEMO_STAFF, create_demo_store
+    return app
 
-        if create_demo_store(app, keystore, members=args.members):
-            print(f"Demo store created in {cfg.data_dir} with {args.members} members.")
-        print("Demo staff (staff number / PIN):")
-        for st in DEMO_STAFF:
-            print(f"  {st.code} / {st.pin}  {st.role.value:8} {st.name}")
-        if args.no_gui:
-            return 0
-    from ui.app import run_till
 
-    return run_till(app, language=cfg.language, exit_after=args.exit_after)
+def _open_demo(cfg: Config, *, members: int) -> App:
+    from pos_member.bootstrap import bootstrap
+    from pos_member.crypto import KeyringKeyStore
+    from pos_member.demo import DEMO_STAFF, create_demo_store
+
+    keystore = KeyringKeyStore()
+    app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore)
+    if create_demo_store(app, keystore, members=members):
+        print(f"Demo store created in {cfg.data_dir} with {members} members.")
+    print("Demo staff (staff number / PIN):")
+    for st in DEMO_STAFF:
+        print(f"  {st.code} / {st.pin}  {st.role.value:8} {st.name}")
+    return app
 
 
 if __name__ == "__main__":

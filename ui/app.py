@@ -1,20 +1,29 @@
-"""Starting the till: the Qt application, language, style, login → till and back."""
+"""Starting the till: the Qt application, language, style, login → till and back.
+
+Start-up order, for a login window in well under a second: Qt and the login window first (the
+store's name comes from a bare sqlite3 glance), then the core is opened on a worker thread
+(SQLAlchemy, migrations, rules, the data key from the OS keyring) while the clerk types. The
+login button waits for it; an Enter pressed before then logs in as soon as the core is ready.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
-from pos_member.bootstrap import App
 from pos_member.permissions import Clerk
 from pos_member.resources import resource_path
-from pos_member.services.staff import login
 from ui.i18n import install_language, pick_language
 from ui.login import LoginWindow
-from ui.till import TillWindow
+
+if TYPE_CHECKING:
+    from pos_member.bootstrap import App
+    from ui.till import TillWindow
 
 # CJK fonts by platform, first found wins; Qt falls back per glyph if none is present.
 _FONTS = ("Microsoft YaHei UI", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
@@ -35,22 +44,36 @@ def make_qt_app(language: str | None) -> QApplication:
 
 
 class TillController:
-    """Login window ↔ till window. Holds the windows so Python keeps them alive."""
+    """Login window ↔ till window. Holds the windows so Python keeps them alive.
 
-    def __init__(self, app: App, language: str) -> None:
-        if app.identity is None:
-            raise ValueError("the till is not set up")
-        self.app = app
-        device_id = app.identity.device_id
-        self.login = LoginWindow(
-            store_name=app.identity.store_name,
-            login=lambda code, secret: login(app.uow, code=code, secret=secret,
-                                             device_id=device_id),
-            language=language,
-        )
+    ``open_app`` builds the core (slow imports, migrations, keyring); it runs on a worker thread
+    started by :meth:`start`.
+    """
+
+    def __init__(self, open_app: Callable[[], App], store_name: str, language: str) -> None:
+        self._open_app = open_app
+        self.app: App | None = None
+        self.login = LoginWindow(store_name=store_name, login=self._login, language=language)
         self.login.logged_in.connect(self.open_till)
         self.login.language_chosen.connect(install_language)
         self.till: TillWindow | None = None
+
+    def start(self) -> None:
+        self.login.set_ready(False)
+        self.login.ops.run(self._open_app, self._opened, self.login.show_failure)
+
+    def _opened(self, app: App) -> None:
+        self.app = app
+        self.login.set_ready(True)
+        print("Till ready.", flush=True)
+
+    def _login(self, code: str, secret: str) -> Clerk:
+        from pos_member.services.staff import login
+
+        app = self.app
+        if app is None or app.identity is None:
+            raise RuntimeError("the core is not open yet")
+        return login(app.uow, code=code, secret=secret, device_id=app.identity.device_id)
 
     def show(self) -> None:
         self.login.show()
@@ -58,6 +81,10 @@ class TillController:
         self.login.code.setFocus()
 
     def open_till(self, clerk: Clerk) -> None:
+        from ui.till import TillWindow
+
+        if self.app is None:
+            return
         self.till = TillWindow(app=self.app, clerk=clerk)
         self.till.logout_requested.connect(self.logout)
         self.login.hide()
@@ -72,15 +99,28 @@ class TillController:
         self.login.reset()
         self.show()
 
+    def close(self) -> None:
+        self.login.ops.wait()
+        if self.app is not None:
+            self.app.close()
 
-def run_till(app: App, *, language: str | None, exit_after: float | None = None) -> int:
+
+def run_till(
+    open_app: Callable[[], App],
+    *,
+    store_name: str,
+    language: str | None,
+    exit_after: float | None = None,
+) -> int:
     qt_app = make_qt_app(language)
-    controller = TillController(app, pick_language(language))
+    controller = TillController(open_app, store_name, pick_language(language))
     controller.show()
+    qt_app.processEvents()
     print("Login window shown.", flush=True)
+    controller.start()
     if exit_after is not None:
         QTimer.singleShot(int(exit_after * 1000), qt_app.quit)
     try:
         return qt_app.exec()
     finally:
-        app.close()
+        controller.close()

@@ -37,6 +37,8 @@ class LoginWindow(QWidget):
         super().__init__(parent)
         self.setObjectName("loginWindow")
         self._login = login
+        self._ready = True
+        self._submit_when_ready = False
         self.ops = Operations(self._failed, self)
         self.store = QLabel(store_name)
         self.store.setObjectName("storeName")
@@ -107,12 +109,30 @@ class LoginWindow(QWidget):
         self.lang_label.setText(self.tr("&Language"))
         self.code.setPlaceholderText(self.tr("e.g. 1001"))
         self.pin.setPlaceholderText(self.tr("personal PIN or password"))
-        self.button.setText(self.tr("Log in (Enter)"))
+        self.button.setText(
+            self.tr("Log in (Enter)") if self._ready else self.tr("Opening the till…"))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
+
+    def set_ready(self, ready: bool) -> None:
+        """Before the core is open the form can be filled in; Enter then logs in once ready."""
+        self._ready = ready
+        self.button.setEnabled(ready)
+        if not ready:
+            self.button.setText(self.tr("Opening the till…"))
+            return
+        self.retranslate()
+        if self._submit_when_ready:
+            self._submit_when_ready = False
+            self.submit()
+
+    def show_failure(self, error: Exception) -> None:
+        """The core could not be opened (no keyring, no store): say so; logging in stays off."""
+        self._failed(error)
+        self.button.setEnabled(False)
 
     def reset(self) -> None:
         self.pin.clear()
@@ -125,6 +145,9 @@ class LoginWindow(QWidget):
         if not code or not secret:
             self._show(self.tr("Enter your staff number and PIN."))
             (self.code if not code else self.pin).setFocus()
+            return
+        if not self._ready:
+            self._submit_when_ready = True
             return
         self.button.setEnabled(False)
         self.ops.run(lambda: self._login(code, secret), self._done)

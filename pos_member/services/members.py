@@ -419,14 +419,21 @@ _Guide = aliased(Staff)
 _Referrer = aliased(Member)
 
 
-def _load_card(s: Session, cipher: PiiCipher, where: Any) -> MemberCard | None:
-    row = s.execute(
-        select(Member, _Guide.name, _Referrer.member_no, Store.name)
-        .join(Store, Store.id == Member.store_id)
-        .outerjoin(_Guide, _Guide.id == Member.guide_id)
-        .outerjoin(_Referrer, _Referrer.id == Member.referrer_id)
-        .where(where)
-    ).first()
+# A member's card with the names it shows, by one of three keys. Built once: building the
+# statement costs more than running it (see bench/scan_lookup.py).
+_CARD = (
+    select(Member, _Guide.name, _Referrer.member_no, Store.name)
+    .join(Store, Store.id == Member.store_id)
+    .outerjoin(_Guide, _Guide.id == Member.guide_id)
+    .outerjoin(_Referrer, _Referrer.id == Member.referrer_id)
+)
+_CARD_BY_MEMBER_NO = _CARD.where(Member.member_no == bindparam("key"))
+_CARD_BY_PHONE_INDEX = _CARD.where(Member.phone_index == bindparam("key"))
+_CARD_BY_ID = _CARD.where(Member.id == bindparam("key"))
+
+
+def _load_card(s: Session, cipher: PiiCipher, stmt: Any, key: str) -> MemberCard | None:
+    row = s.execute(stmt, {"key": key}).first()
     if row is None:
         return None
     m, guide_name, referrer_no, store_name = row
@@ -442,13 +449,14 @@ def find_member(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
     scanned = classify_code(code)
     cipher = uow.cipher
     if scanned.kind is CodeKind.MEMBER:
-        where = Member.member_no == scanned.value
+        stmt, key = _CARD_BY_MEMBER_NO, scanned.value
         query = scanned.value
     else:
-        where = Member.phone_index == cipher.blind_index(scanned.value, context=PHONE_CTX)
+        stmt = _CARD_BY_PHONE_INDEX
+        key = cipher.blind_index(scanned.value, context=PHONE_CTX)
         query = mask_phone(scanned.value)
     with uow.read() as s:
-        card = _load_card(s, cipher, where)
+        card = _load_card(s, cipher, stmt, key)
     if card is None:
         raise MemberNotFound(query=query)
     return card
@@ -457,7 +465,7 @@ def find_member(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
 def get_member(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> MemberCard:
     require(clerk, Action.VIEW_MEMBER)
     with uow.read() as s:
-        card = _load_card(s, uow.cipher, Member.id == member_id)
+        card = _load_card(s, uow.cipher, _CARD_BY_ID, member_id)
     if card is None:
         raise MemberNotFound(query=member_id[:8])
     return card
