@@ -1,6 +1,6 @@
 """Takes screenshots of every till screen on the demo store, for a person to look at.
 
-    .venv/bin/python scripts/screenshots.py [OUT_DIR] [--lang zh_CN|en]
+    .venv/bin/python scripts/screenshots.py [OUT_DIR] [--lang=en]
 
 Runs offscreen (no display needed) with an in-memory key store and a fresh temporary demo
 store of 300 members; writes login.png, till-empty.png, register.png, register-duplicate.png,
@@ -16,17 +16,17 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QRectF, Qt, QTimer  # noqa: E402
-from PySide6.QtGui import QImage, QPainter  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication
 
-from pos_member.bootstrap import bootstrap  # noqa: E402
-from pos_member.crypto import MemoryKeyStore  # noqa: E402
-from pos_member.demo import create_demo_store  # noqa: E402
-from pos_member.services.staff import login  # noqa: E402
-from ui.app import TillController, make_qt_app  # noqa: E402
-from ui.printing import paint_card  # noqa: E402
-from ui.register_dialog import RegisterDialog  # noqa: E402
+from pos_member.bootstrap import bootstrap
+from pos_member.crypto import MemoryKeyStore
+from pos_member.demo import create_demo_store
+from pos_member.services.staff import login
+from ui.app import TillController, make_qt_app
+from ui.printing import paint_card
+from ui.register_dialog import RegisterDialog
 
 
 def settle(ms: int = 150) -> None:
@@ -39,23 +39,23 @@ def settle(ms: int = 150) -> None:
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--lang")]
-    lang = "en" if "--lang=en" in sys.argv or "en" in sys.argv[-1:] and "--lang" in sys.argv \
-        else "zh_CN"
-    out = Path(args[0] if args and args[0] != "en" else "screenshots")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    lang = "en" if "--lang=en" in sys.argv else "zh_CN"
+    out = Path(args[0] if args else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp())
     ks = MemoryKeyStore()
     app = bootstrap(tmp / "till.sqlite", keystore=ks)
     create_demo_store(app, ks, members=300)
     make_qt_app(lang)
-    controller = TillController(app, lang)
+    assert app.identity is not None
+    controller = TillController(lambda: app, app.identity.store_name, lang)
     controller.show()
+    controller.start()
     controller.login.code.setText("1001")
     settle()
     controller.login.grab().save(str(out / "login.png"))
 
-    assert app.identity is not None
     clerk = login(app.uow, code="8001", secret="802468", device_id=app.identity.device_id)
     controller.open_till(clerk)
     till = controller.till
