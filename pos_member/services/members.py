@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ from pos_member.member_code import CodeKind, classify_code, make_member_no, qr_p
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone, normalise_phone
 
+E = TypeVar("E", bound=StrEnum)
 MEMBERS = "members"
 PHONE_CTX, NAME_CTX = "member.phone", "member.name"
 REGISTERED = "member.registered"
@@ -205,6 +206,8 @@ def register_member(
     require(clerk, Action.REGISTER_MEMBER)
     if not privacy_consent:
         raise ConsentRequired()
+    channel = _as_enum(Channel, channel)
+    gender = _as_enum(Gender, gender) if gender is not None else None
     phone = normalise_phone(phone)
     name = clean_name(name)
     tags = clean_tags(tags)
@@ -283,6 +286,14 @@ def register_member(
         guide_name = s.get(Staff, guide_id).name if guide_id else None  # type: ignore[union-attr]
         referrer_no = s.get(Member, referrer_id).member_no if referrer_id else None  # type: ignore[union-attr]
         return _card(member, phone, name, guide_name, referrer_no, store_name)
+
+
+def _as_enum(kind: type[E], value: object) -> E:
+    """Callers (a Qt combo box, a JSON body) may hand over the enum's plain value."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The input is not valid.")) from None
 
 
 def _enforce_rate_limit(tx: Transaction, clerk: Clerk, now: datetime) -> None:
@@ -513,6 +524,8 @@ def update_profile(
         tags = clean_tags(tags)
     if birthday is not UNSET:
         birthday = check_birthday(birthday, now.date())
+    if gender is not UNSET and gender is not None:
+        gender = _as_enum(Gender, gender)
     with uow.begin() as tx:
         m = tx.session.get(Member, member_id)
         if m is None:
