@@ -140,9 +140,7 @@ def _open_till(cfg: Config) -> App:
     from pos_member.crypto import KeyringKeyStore
 
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=KeyringKeyStore())
-    if app.rules_refused is not None:
-        print(f"pos-member: {app.rules_refused.text()} (keeping the last good rules)",
-              file=sys.stderr)
+    _warn_if_rules_refused(app)
     if app.identity is None:
         app.close()
         raise StoreNotSetUp()
@@ -156,12 +154,19 @@ def _open_demo(cfg: Config, *, members: int) -> App:
 
     keystore = KeyringKeyStore()
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore)
+    _warn_if_rules_refused(app)
     if create_demo_store(app, keystore, members=members):
         print(f"Demo store created in {cfg.data_dir} with {members} members.")
     print("Demo staff (staff number / PIN):")
     for st in DEMO_STAFF:
         print(f"  {st.code} / {st.pin}  {st.role.value:8} {st.name}")
     return app
+
+
+def _warn_if_rules_refused(app: App) -> None:
+    if app.rules_refused is not None:
+        print(f"pos-member: {app.rules_refused.text()} (keeping the last good rules)",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":

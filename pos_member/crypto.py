@@ -43,6 +43,10 @@ class KeyringKeyStore:
             isinstance(backend, chainer.ChainerBackend) and not backend.backends
         ):
             raise KeyStoreUnavailable(detail="no keyring backend")
+        # keyrings.alt keeps secrets in plain or weakly encrypted files: refused, the data key
+        # must never sit in a file beside the database.
+        if type(backend).__module__.startswith("keyrings.alt"):
+            raise KeyStoreUnavailable(detail=f"{type(backend).__name__} is not an OS store")
         return backend
 
     def get(self, name: str) -> str | None:

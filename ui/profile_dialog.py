@@ -74,7 +74,6 @@ class ProfileDialog(QDialog):
         buttons.accepted.connect(self._submit)
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setDefault(True)
         layout = QVBoxLayout(self)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
@@ -83,6 +82,8 @@ class ProfileDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        # Set once inside the dialog, so Enter keeps saving after Tab has passed over Cancel.
+        self.save_button.setDefault(True)
         self.retranslate()
         self.name.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -112,8 +113,9 @@ class ProfileDialog(QDialog):
             self.error.setText(error_text(e))
             self.error.show()
             return
+        gender = self.gender.currentData()  # a plain str from Qt: back to the enum
         changes: dict[str, object] = {
-            "gender": self.gender.currentData(),
+            "gender": Gender(gender) if gender else None,
             "tags": parse_tags(self.tags.text()),
             "marketing_consent": self.marketing.isChecked(),
         }

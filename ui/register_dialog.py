@@ -121,7 +121,6 @@ class RegisterDialog(QDialog):
 
         self.buttons = QDialogButtonBox()
         self.ok = self.buttons.addButton("", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setDefault(True)
         self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._submit)
         self.buttons.rejected.connect(self.reject)
@@ -133,6 +132,9 @@ class RegisterDialog(QDialog):
         layout.addLayout(self.form)
         layout.addLayout(err_row)
         layout.addWidget(self.buttons)
+        # Only once the button is inside the dialog does it become the dialog's main default,
+        # the one Enter goes back to after the open button (auto-default) has had the focus.
+        self.ok.setDefault(True)
 
         for w in (self.phone, self.privacy, self.marketing, self.guide, self.channel, self.name,
                   self.gender, self.birthday, self.tags, self.referrer, self.ok, self.cancel):
@@ -207,16 +209,18 @@ class RegisterDialog(QDialog):
             self.birthday.setFocus()
             return
         guide_id = self.guide.currentData()
+        # Qt hands item data of a StrEnum back as a plain str: turn it into the enum again.
+        gender = self.gender.currentData()
         kwargs = dict(
             clerk=self.clerk,
             phone=self.phone.text(),
             privacy_consent=self.privacy.isChecked(),
             marketing_consent=self.marketing.isChecked(),
             name=self.name.text() or None,
-            gender=self.gender.currentData(),
+            gender=Gender(gender) if gender else None,
             birthday=birthday,
             tags=parse_tags(self.tags.text()),
-            channel=self.channel.currentData(),
+            channel=Channel(self.channel.currentData()),
             guide_id=guide_id,
             referrer=self.referrer.text().strip() or None,
         )

@@ -173,6 +173,9 @@ _TILL_NUMBERS = (
     .join(Store, Store.id == bindparam("store_id"))
     .where(DeviceCounter.device_id == bindparam("device_id"))
 )
+_GUIDE = select(Staff.name, Staff.active, Staff.store_id).where(
+    Staff.id == bindparam("guide_id")
+)
 _RECENT_REGISTRATIONS = (
     select(func.count())
     .select_from(Event)
@@ -212,7 +215,7 @@ def register_member(
     name = clean_name(name)
     tags = clean_tags(tags)
     now = uow.clock.now()
-    birthday = check_birthday(birthday, now.date())
+    birthday = check_birthday(birthday, now.astimezone().date())
     if channel is Channel.GUIDE and guide_id is None:
         raise InvalidInput(
             QT_TRANSLATE_NOOP("errors", "Choose the guide who recruited this member.")
@@ -228,11 +231,14 @@ def register_member(
         existing = s.execute(_MEMBER_BY_PHONE_INDEX, {"phone_index": phone_index}).first()
         if existing is not None:
             raise DuplicatePhone(member_id=existing.id, member_no=existing.member_no)
+        guide_name = referrer_id = referrer_no = None
         if guide_id is not None:
-            guide = s.get(Staff, guide_id)
+            guide = s.execute(_GUIDE, {"guide_id": guide_id}).first()
             if guide is None or not guide.active or guide.store_id != clerk.store_id:
                 raise GuideNotFound()
-        referrer_id = _resolve_referrer(s, cipher, referrer) if referrer else None
+            guide_name = guide.name
+        if referrer:
+            referrer_id, referrer_no = _resolve_referrer(s, cipher, referrer)
 
         till = s.execute(
             _TILL_NUMBERS, {"device_id": clerk.device_id, "store_id": clerk.store_id}
@@ -283,8 +289,6 @@ def register_member(
         except IntegrityError:  # another writer took the phone between our check and insert
             raise DuplicatePhone(member_id="", member_no="?") from None
         tx.commit()
-        guide_name = s.get(Staff, guide_id).name if guide_id else None  # type: ignore[union-attr]
-        referrer_no = s.get(Member, referrer_id).member_no if referrer_id else None  # type: ignore[union-attr]
         return _card(member, phone, name, guide_name, referrer_no, store_name)
 
 
@@ -339,7 +343,8 @@ def _enforce_rate_limit(tx: Transaction, clerk: Clerk, now: datetime) -> None:
     raise RegistrationRateLimited(limit=r.rate_limit_count, minutes=r.rate_limit_window_minutes)
 
 
-def _resolve_referrer(s: Session, cipher: PiiCipher, referrer: str) -> str:
+def _resolve_referrer(s: Session, cipher: PiiCipher, referrer: str) -> tuple[str, str]:
+    """The referring member's id and number, from a member code or a phone."""
     try:
         code = classify_code(referrer)
     except MalformedCode:
@@ -348,10 +353,10 @@ def _resolve_referrer(s: Session, cipher: PiiCipher, referrer: str) -> str:
         where = Member.member_no == code.value
     else:
         where = Member.phone_index == cipher.blind_index(code.value, context=PHONE_CTX)
-    referrer_id = s.scalar(select(Member.id).where(where))
-    if referrer_id is None:
+    row = s.execute(select(Member.id, Member.member_no).where(where)).first()
+    if row is None:
         raise ReferrerNotFound(query=referrer[:20])
-    return referrer_id
+    return row.id, row.member_no
 
 
 def _b64(blob: bytes | None) -> str | None:
@@ -523,7 +528,7 @@ def update_profile(
     if tags is not UNSET:
         tags = clean_tags(tags)
     if birthday is not UNSET:
-        birthday = check_birthday(birthday, now.date())
+        birthday = check_birthday(birthday, now.astimezone().date())
     if gender is not UNSET and gender is not None:
         gender = _as_enum(Gender, gender)
     with uow.begin() as tx:

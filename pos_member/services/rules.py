@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from pos_member.clock import Clock
 from pos_member.db.engine import Database
-from pos_member.db.models import RulesVersion
+from pos_member.db.models import RulesVersion, Setting
 from pos_member.errors import RulesInvalid
 from pos_member.rules import Rules, parse_rules
+
+IN_FORCE = "rules_in_force"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +24,14 @@ class RulesInForce:
 
 
 def activate_rules(db: Database, clock: Clock, candidate: Path) -> RulesInForce:
-    """Validates ``candidate``; a new valid version is stored and takes force. An invalid one
-    is refused: the newest stored version stays, and ``refused`` says why. With no stored
-    version to fall back on, the refusal is raised."""
+    """Validates ``candidate``; a valid one takes force and is remembered as the last good
+    version (``settings.rules_in_force``, not a timestamp, so a clock that went back cannot
+    pick the wrong one). An invalid one is refused: the last good version stays in force and
+    ``refused`` says why. With no good version to fall back on, the refusal is raised.
+
+    A version string names one text for good: a file that reuses a stored version with other
+    content is refused too, or two tills could run different rules under one name.
+    """
     try:
         text = candidate.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -35,26 +42,31 @@ def activate_rules(db: Database, clock: Clock, candidate: Path) -> RulesInForce:
     except RulesInvalid as refusal:
         return RulesInForce(_last_good(db, refusal), refusal)
     with Session(db.write) as s:
-        if _newest_version(s) != rules.version:
-            stored = s.get(RulesVersion, rules.version)
-            if stored is None:
-                s.add(RulesVersion(version=rules.version, source=text, activated_at=clock.now()))
-            else:  # back to an older version: it is the last good one from now on
-                stored.activated_at = clock.now()
+        stored = s.get(RulesVersion, rules.version)
+        if stored is not None and parse_rules(stored.source) != rules:
+            refusal = RulesInvalid(
+                field="version", problem=f"{rules.version} is already used for other rules"
+            )
+            s.rollback()
+            return RulesInForce(_last_good(db, refusal), refusal)
+        if stored is None:
+            s.add(RulesVersion(version=rules.version, source=text, activated_at=clock.now()))
+        in_force = s.get(Setting, IN_FORCE)
+        if in_force is None:
+            s.add(Setting(key=IN_FORCE, value=rules.version))
+        elif in_force.value != rules.version:
+            in_force.value = rules.version
+        if s.new or s.dirty:
             s.commit()
     return RulesInForce(rules, None)
-
-
-def _newest_version(s: Session) -> str | None:
-    return s.scalar(
-        select(RulesVersion.version).order_by(RulesVersion.activated_at.desc()).limit(1)
-    )
 
 
 def _last_good(db: Database, refusal: RulesInvalid) -> Rules:
     with Session(db.read) as s:
         source = s.scalar(
-            select(RulesVersion.source).order_by(RulesVersion.activated_at.desc()).limit(1)
+            select(RulesVersion.source)
+            .join(Setting, Setting.value == RulesVersion.version)
+            .where(Setting.key == IN_FORCE)
         )
     if source is None:
         raise refusal

@@ -145,6 +145,10 @@
         <translation>登录 (Enter)</translation>
     </message>
     <message>
+        <source>Opening the till…</source>
+        <translation>正在打开收银台…</translation>
+    </message>
+    <message>
         <source>Enter your staff number and PIN.</source>
         <translation>请输入工号和密码。</translation>
     </message>

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import sqlite3
@@ -23,7 +24,7 @@ from pos_member.crypto import KeyringKeyStore, MemoryKeyStore, PiiCipher
 from pos_member.errors import KeyStoreUnavailable
 from pos_member.services.members import update_profile
 from pos_member.services.setup import get_setting
-from tests.factories import Till
+from tests.factories import Till, make_till
 
 PHONE, NAME, NEW_NAME = "13812345678", "王小明", "欧阳娜娜"
 TEST_SERVICE = "pos-member-test"
@@ -158,11 +159,15 @@ def _forms(text: str) -> list[bytes]:
     return [text.encode(), text.encode("utf-16-le"), escaped.encode()]
 
 
-@pytest.fixture
-def till_with_personal_data(till: Till) -> Till:
+@pytest.fixture(scope="module")
+def till_with_personal_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Till]:
+    """One till, shared by the read-only checks below: a member registered with phone and
+    name, then renamed."""
+    till = make_till(tmp_path_factory.mktemp("pii"))
     card = till.register("+86 138-1234-5678", name=NAME)
     update_profile(till.uow, clerk=till.cashier, member_id=card.id, name=NEW_NAME)
-    return till
+    yield till
+    till.app.close()
 
 
 @pytest.mark.parametrize("secret", [PHONE, NAME, NEW_NAME])
@@ -190,10 +195,8 @@ def _all_text_of(path: Path, table: str) -> str:
     for row in rows:
         for value in row:
             if isinstance(value, str) and value[:1] in "[{":
-                try:
+                with contextlib.suppress(ValueError):  # JSON columns: compare decoded text
                     value = json.dumps(json.loads(value), ensure_ascii=False)
-                except ValueError:
-                    pass
             out.append(value.hex() if isinstance(value, bytes) else str(value))
     return "\n".join(out)
 

@@ -285,3 +285,24 @@ def test_bootstrap_with_a_bad_rules_file_runs_on_the_last_good_and_says_why(
     finally:
         app.close()
 
+
+
+def test_the_last_good_version_survives_a_clock_that_went_back(
+    till: Till, tmp_path: Path
+) -> None:
+    till.clock.advance(minutes=1)
+    activate_rules(till.app.db, till.clock, version_2(tmp_path))
+    till.clock.advance(days=-30)  # the till's clock was wrong, then corrected backwards
+    activate_rules(till.app.db, till.clock, default_rules_path())
+    in_force = activate_rules(till.app.db, till.clock, write_rules(tmp_path, "junk = ["))
+    assert in_force.rules.version == "2026.1"
+
+
+def test_a_version_reused_for_other_rules_is_refused(till: Till, tmp_path: Path) -> None:
+    same_name = write_rules(tmp_path, edited("welcome_points = 100", "welcome_points = 300"))
+    before = till.table_counts()
+    in_force = activate_rules(till.app.db, till.clock, same_name)
+    assert in_force.refused is not None
+    assert in_force.refused.params["field"] == "version"
+    assert in_force.rules.registration.welcome_points == 100
+    assert till.table_counts() == before

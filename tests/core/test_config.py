@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pos_member.config import default_data_dir, load_config
+from pos_member.errors import ConfigInvalid
+from pos_member.rules import default_rules_path
+
+
+def config_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_missing_config_file_means_the_defaults(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "absent.toml")
+    assert config.data_dir == default_data_dir()
+    assert config.rules_file == default_rules_path()
+    assert config.language is None
+
+
+def test_every_key_is_read(tmp_path: Path) -> None:
+    config = load_config(config_file(tmp_path, f'''
+data_dir = '{tmp_path / "data"}'
+rules_file = '{tmp_path / "rules.toml"}'
+language = "en"
+'''))
+    assert config.data_dir == tmp_path / "data"
+    assert config.rules_file == tmp_path / "rules.toml"
+    assert config.language == "en"
+
+
+def test_the_database_lives_in_the_data_dir(tmp_path: Path) -> None:
+    config = load_config(config_file(tmp_path, f"data_dir = '{tmp_path}'"))
+    assert config.db_path == tmp_path / "till.sqlite"
+
+
+def test_a_home_relative_path_is_expanded(tmp_path: Path) -> None:
+    config = load_config(config_file(tmp_path, 'data_dir = "~/pos"'))
+    assert config.data_dir == Path.home() / "pos"
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_the_supported_languages_are_accepted(tmp_path: Path, language: str) -> None:
+    assert load_config(config_file(tmp_path, f'language = "{language}"')).language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('language = "fr"', "language"),
+        ("data_dir = 5", "data_dir"),
+        ('data_dir = "  "', "data_dir"),
+        ("rules_file = true", "rules_file"),
+        ('colour = "red"', "colour"),
+    ],
+)
+def test_a_bad_key_is_refused_by_name(tmp_path: Path, text: str, field: str) -> None:
+    with pytest.raises(ConfigInvalid) as refused:
+        load_config(config_file(tmp_path, text))
+    assert refused.value.params["field"] == field
+    assert field in refused.value.text()
+
+
+def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
+    path = config_file(tmp_path, "language = = en")
+    with pytest.raises(ConfigInvalid) as refused:
+        load_config(path)
+    assert refused.value.params["field"] == str(path)
+    assert "TOML" in refused.value.text()
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes('language = "中文"'.encode("gbk"))
+    with pytest.raises(ConfigInvalid):
+        load_config(path)

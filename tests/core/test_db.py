@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+
+import pos_member.db.engine as engine_module
+from pos_member.db.engine import SCHEMA_HEAD, Database, open_database, schema_version, upgrade
+from pos_member.db.models import Base
+
+MIGRATIONS = Path(engine_module.__file__).parent / "migrations"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(tmp_path / "till.sqlite")
+    yield database
+    database.dispose()
+
+
+def pragma(engine: Engine, name: str) -> object:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+
+def schema_objects(path: Path) -> list[tuple[str, str, str]]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(
+            "SELECT type, name, coalesce(sql, '') FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_schema_head_is_the_newest_alembic_revision() -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_heads() == [SCHEMA_HEAD]
+
+
+def test_a_new_database_is_migrated_to_head(db: Database) -> None:
+    assert schema_version(db.path) == SCHEMA_HEAD
+
+
+def test_the_migrations_build_exactly_the_models(db: Database) -> None:
+    with db.write.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                 Base.metadata)
+    assert diffs == []
+
+
+@pytest.mark.parametrize("which", ["write", "read"])
+def test_the_database_runs_in_wal_mode(db: Database, which: str) -> None:
+    assert pragma(getattr(db, which), "journal_mode") == "wal"
+
+
+@pytest.mark.parametrize("which", ["write", "read"])
+def test_foreign_keys_are_on(db: Database, which: str) -> None:
+    assert pragma(getattr(db, which), "foreign_keys") == 1
+
+
+def test_commits_are_fully_synchronous(db: Database) -> None:
+    assert pragma(db.write, "synchronous") == 2  # FULL
+
+
+def test_a_row_pointing_at_a_missing_parent_is_refused(db: Database) -> None:
+    with pytest.raises(IntegrityError), db.write.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO devices (id, store_id, number, name, created_at) "
+            "VALUES ('d1', 'no-such-store', 1, 'x', '2026-01-01 00:00:00')"))
+
+
+def test_the_append_only_triggers_are_installed(db: Database) -> None:
+    triggers = {name for kind, name, _ in schema_objects(db.path) if kind == "trigger"}
+    assert triggers == {"events_no_update", "events_no_delete",
+                        "audit_log_no_update", "audit_log_no_delete"}
+
+
+def test_running_the_migrations_again_changes_nothing(db: Database) -> None:
+    before = schema_objects(db.path)
+    upgrade(db.path)
+    upgrade(db.path)
+    assert schema_objects(db.path) == before
+    assert schema_version(db.path) == SCHEMA_HEAD
+
+
+def test_reopening_a_database_keeps_its_schema_and_data(tmp_path: Path) -> None:
+    path = tmp_path / "till.sqlite"
+    first = open_database(path)
+    with first.write.begin() as conn:
+        conn.execute(text("INSERT INTO settings (key, value) VALUES ('k', 'v')"))
+    first.dispose()
+    before = schema_objects(path)
+    again = open_database(path)
+    try:
+        with again.read.connect() as conn:
+            assert conn.execute(text("SELECT value FROM settings WHERE key='k'")).scalar() == "v"
+    finally:
+        again.dispose()
+    assert schema_objects(path) == before
+
+
+def test_schema_version_of_a_missing_or_empty_file_is_none(tmp_path: Path) -> None:
+    assert schema_version(tmp_path / "none.sqlite") is None
+    sqlite3.connect(tmp_path / "empty.sqlite").close()
+    assert schema_version(tmp_path / "empty.sqlite") is None
+
+
+_OPEN_AND_REPORT = """
+import sys
+from pathlib import Path
+from pos_member.db.engine import open_database
+open_database(Path(sys.argv[1])).dispose()
+print("alembic" in sys.modules)
+"""
+
+
+def _alembic_imported_when_opening(path: Path) -> bool:
+    done = subprocess.run([sys.executable, "-c", _OPEN_AND_REPORT, str(path)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout.strip() == "True"
+
+
+def test_opening_a_current_database_does_not_import_alembic(db: Database) -> None:
+    assert not _alembic_imported_when_opening(db.path)
+
+
+def test_opening_a_new_database_does_run_alembic(tmp_path: Path) -> None:
+    """The check above can fail: a database that needs migrating does import alembic."""
+    assert _alembic_imported_when_opening(tmp_path / "new.sqlite")

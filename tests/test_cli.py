@@ -1,0 +1,393 @@
+"""``pos-member``: bad arguments exit 2 with a message; refusals exit 1 and say why; the
+commands that work change what they say and nothing else. The GUI smoke tests run the real
+program in a subprocess, offscreen, on the real OS keyring."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+from keyring.compat import properties
+
+from pos_member.cli import main
+from pos_member.crypto import KEYRING_SERVICE
+from pos_member.db.engine import schema_version
+from pos_member.db.peek import peek_store_name
+from pos_member.rules import default_rules_path, load_rules
+from tests.keyring_check import require_os_keyring
+
+DEFAULT_RULES = default_rules_path().read_text(encoding="utf-8")
+DEFAULT_VERSION = load_rules(default_rules_path()).version
+
+
+@pytest.fixture(autouse=True)
+def own_platform_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's config file or writes into their data folder."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
+class DictKeyring(KeyringBackend):
+    """An in-process keyring for the headless commands; the OS keyring has its own tests."""
+
+    @properties.classproperty
+    def priority(cls) -> float:
+        return 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.values.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.values[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.values.pop((service, username), None)
+
+
+@pytest.fixture
+def use_keyring() -> Iterator[object]:
+    previous = keyring.get_keyring()
+
+    def use(backend: KeyringBackend) -> KeyringBackend:
+        keyring.set_keyring(backend)
+        return backend
+
+    yield use
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring(use_keyring) -> KeyringBackend:  # type: ignore[no-untyped-def]
+    return use_keyring(DictKeyring())
+
+
+def cli(*argv: object) -> int:
+    return main([str(a) for a in argv])
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def rules_config(tmp_path: Path, rules: str) -> Path:
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(rules, encoding="utf-8")
+    return write_config(tmp_path / "config.toml", f"rules_file = {str(rules_file)!r}\n")
+
+
+def count(db: Path, table: str) -> int:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    finally:
+        con.close()
+
+
+def all_counts(db: Path) -> dict[str, int]:
+    con = sqlite3.connect(db)
+    try:
+        names = [r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+    finally:
+        con.close()
+
+
+# --- bad arguments: exit status 2 and a message -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        ([], "required: command"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["run", "--bogus"], "unrecognized arguments: --bogus"),
+        (["demo", "--members", "-1"], "must not be negative: -1"),
+        (["demo", "--members", "many"], "not a whole number: 'many'"),
+        (["run", "--lang", "fr"], "invalid choice: 'fr'"),
+        (["run", "--exit-after", "0"], "must be between 0 and 86400 seconds"),
+        (["run", "--exit-after", "soon"], "not a number of seconds: 'soon'"),
+        (["db"], "required: db_command"),
+        (["db", "downgrade"], "invalid choice: 'downgrade'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_message(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err
+    assert "pos-member: error:" in err
+    assert err.startswith("usage: pos-member")
+
+
+def test_bad_arguments_create_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "till"
+    with pytest.raises(SystemExit):
+        cli("demo", "--data-dir", data, "--members", "-1", "--no-gui")
+    assert not data.exists()
+
+
+# --- db upgrade / db version --------------------------------------------------------------------
+
+
+def test_db_upgrade_creates_the_schema_and_prints_its_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "till"
+    assert cli("db", "upgrade", "--data-dir", data) == 0
+    db = data / "till.sqlite"
+    version = schema_version(db)
+    assert version
+    assert capsys.readouterr().out.strip() == f"{db}: schema {version}"
+    assert {"members", "events", "audit_log", "staff"} <= set(all_counts(db))
+
+
+def test_db_upgrade_twice_is_fine_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli("db", "upgrade", "--data-dir", tmp_path)
+    first = capsys.readouterr().out
+    counts = all_counts(tmp_path / "till.sqlite")
+    assert cli("db", "upgrade", "--data-dir", tmp_path) == 0
+    assert capsys.readouterr().out == first
+    assert all_counts(tmp_path / "till.sqlite") == counts
+
+
+def test_db_version_of_an_empty_folder_says_none_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "empty"
+    data.mkdir()
+    assert cli("db", "version", "--data-dir", data) == 0
+    assert capsys.readouterr().out.strip().endswith("schema none")
+    assert list(data.iterdir()) == []
+
+
+def test_db_version_prints_what_db_upgrade_applied(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli("db", "upgrade", "--data-dir", tmp_path)
+    upgraded = capsys.readouterr().out
+    assert cli("db", "version", "--data-dir", tmp_path) == 0
+    assert capsys.readouterr().out == upgraded
+
+
+# --- refusals: exit status 1 and why ------------------------------------------------------------
+
+
+def test_run_without_a_store_exits_1_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "empty"
+    data.mkdir()
+    assert cli("run", "--data-dir", data) == 1
+    err = capsys.readouterr().err
+    assert "no store" in err
+    assert "pos-member demo" in err
+
+
+def test_run_without_a_store_creates_no_store(tmp_path: Path) -> None:
+    data = tmp_path / "empty"
+    data.mkdir()
+    cli("run", "--data-dir", data)
+    db = data / "till.sqlite"
+    assert peek_store_name(db) is None
+    assert not db.exists() or count(db, "stores") == 0
+
+
+def test_run_on_a_schema_without_a_store_exits_1(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    cli("db", "upgrade", "--data-dir", tmp_path)
+    assert cli("run", "--data-dir", tmp_path) == 1
+    assert "no store" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("config", "names"),
+    [
+        ('colour = "blue"\n', "colour: unknown key"),
+        ('language = "fr"\n', "language: must be one of zh_CN, en"),
+        ("data_dir = 42\n", "data_dir: must be a path in quotes"),
+        ("language = \n", "not valid TOML"),
+    ],
+)
+def test_a_bad_config_file_exits_1_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str, names: str
+) -> None:
+    cfg = write_config(tmp_path / "config.toml", config)
+    data = tmp_path / "till"
+    assert cli("run", "--config", cfg, "--data-dir", data) == 1
+    err = capsys.readouterr().err
+    assert "Configuration refused" in err
+    assert names in err
+    assert not data.exists()
+
+
+def test_a_bad_rules_file_on_a_new_till_exits_1_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], memory_keyring: KeyringBackend
+) -> None:
+    cfg = rules_config(tmp_path, DEFAULT_RULES.replace("welcome_points = 100",
+                                                       "welcome_points = -5"))
+    data = tmp_path / "till"
+    assert cli("demo", "--no-gui", "--members", 0, "--config", cfg, "--data-dir", data) == 1
+    assert "Rules file refused: registration.welcome_points" in capsys.readouterr().err
+    assert peek_store_name(data / "till.sqlite") is None
+
+
+@pytest.fixture
+def demo_store(tmp_path: Path, memory_keyring: KeyringBackend,
+               capsys: pytest.CaptureFixture[str]) -> Path:
+    """A demo store without members, its data key in an in-process keyring."""
+    data = tmp_path / "demo"
+    assert cli("demo", "--no-gui", "--members", 0, "--data-dir", data) == 0
+    capsys.readouterr()
+    return data
+
+
+def test_a_bad_rules_file_is_refused_with_a_warning_naming_the_field(
+    tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = rules_config(tmp_path, DEFAULT_RULES.replace("rate_limit_count = 30",
+                                                       "rate_limit_count = 0"))
+    assert cli("demo", "--no-gui", "--config", cfg, "--data-dir", demo_store) == 0
+    err = capsys.readouterr().err
+    assert "Rules file refused: registration.rate_limit_count" in err
+    assert "keeping the last good rules" in err
+
+
+def test_a_bad_rules_file_keeps_the_last_good_rules_in_force(
+    tmp_path: Path, demo_store: Path
+) -> None:
+    bad = DEFAULT_RULES.replace('version = "2026.1"', 'version = "2099.1"').replace(
+        "rate_limit_count = 30", "rate_limit_count = 0")
+    cli("demo", "--no-gui", "--config", rules_config(tmp_path, bad), "--data-dir", demo_store)
+    con = sqlite3.connect(demo_store / "till.sqlite")
+    try:
+        versions = [r[0] for r in con.execute("SELECT version FROM rules_versions")]
+    finally:
+        con.close()
+    assert versions == [DEFAULT_VERSION]
+
+
+def test_a_good_new_rules_file_takes_force(tmp_path: Path, demo_store: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    newer = DEFAULT_RULES.replace('version = "2026.1"', 'version = "2099.1"')
+    assert cli("demo", "--no-gui", "--config", rules_config(tmp_path, newer),
+               "--data-dir", demo_store) == 0
+    assert "refused" not in capsys.readouterr().err
+    assert count(demo_store / "till.sqlite", "rules_versions") == 2
+
+
+def test_the_demo_without_a_keyring_exits_1_and_says_why(
+    tmp_path: Path, use_keyring, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+) -> None:
+    use_keyring(fail.Keyring())
+    assert cli("demo", "--no-gui", "--members", 0, "--data-dir", tmp_path / "demo") == 1
+    assert "credential store is not available" in capsys.readouterr().err
+
+
+def test_the_demo_works_once_the_keyring_is_back(
+    tmp_path: Path, use_keyring, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+) -> None:
+    data = tmp_path / "demo"
+    use_keyring(fail.Keyring())
+    cli("demo", "--no-gui", "--members", 0, "--data-dir", data)
+    use_keyring(DictKeyring())
+    assert cli("demo", "--no-gui", "--members", 0, "--data-dir", data) == 0
+    assert peek_store_name(data / "till.sqlite") is not None
+
+
+# --- the real program, offscreen, on the OS keyring ---------------------------------------------
+
+
+POS_MEMBER = Path(sys.executable).with_name("pos-member")
+
+
+def run_program(*argv: object, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(home)}
+    return subprocess.run([str(POS_MEMBER), *map(str, argv)], capture_output=True, text=True,
+                          env=env, timeout=180)
+
+
+def forget_data_key(db: Path) -> None:
+    """Removes the demo's data key from the OS keyring again: tests leave no secrets behind."""
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute("SELECT value FROM settings WHERE key = 'data_key_id'").fetchone()
+    finally:
+        con.close()
+    if row:
+        subprocess.run([sys.executable, "-c", "import keyring, sys; "
+                        "keyring.delete_password(sys.argv[1], sys.argv[2])",
+                        KEYRING_SERVICE, f"data-key:{row[0]}"], capture_output=True, timeout=60)
+
+
+class Demo:
+    def __init__(self, data: Path, first: subprocess.CompletedProcess[str]) -> None:
+        self.data, self.first = data, first
+        self.db = data / "till.sqlite"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """``pos-member demo`` run once on a fresh folder, offscreen, quitting after 2 s."""
+    require_os_keyring()
+    root = tmp_path_factory.mktemp("demo")
+    data = root / "data"
+    first = run_program("demo", "--data-dir", data, "--members", 30, "--exit-after", 2,
+                        home=root)
+    yield Demo(data, first)
+    if (data / "till.sqlite").exists():
+        forget_data_key(data / "till.sqlite")
+
+
+@pytest.mark.keyring_real
+def test_the_demo_starts_headless_and_shows_the_login_window(demo: Demo) -> None:
+    assert demo.first.returncode == 0, demo.first.stderr
+    assert "Login window shown" in demo.first.stdout
+
+
+@pytest.mark.keyring_real
+def test_the_demo_creates_the_store_and_prints_the_staff_pins(demo: Demo) -> None:
+    out = demo.first.stdout
+    assert f"Demo store created in {demo.data} with 30 members." in out
+    assert re.search(r"^\s+1001 / 135790\s+cashier\b", out, re.M)
+    assert re.search(r"^\s+8001 / 802468\s+manager\b", out, re.M)
+    assert count(demo.db, "members") == 30
+
+
+@pytest.mark.keyring_real
+def test_running_the_demo_again_creates_nothing_new(demo: Demo) -> None:
+    counts = all_counts(demo.db)
+    again = run_program("demo", "--data-dir", demo.data, "--members", 30, "--exit-after", 2,
+                        home=demo.data.parent)
+    assert again.returncode == 0, again.stderr
+    assert "Demo store created" not in again.stdout
+    assert "1001 / 135790" in again.stdout
+    assert all_counts(demo.db) == counts
+
+
+@pytest.mark.keyring_real
+def test_run_opens_the_demo_store_with_its_key_from_the_os_keyring(demo: Demo) -> None:
+    opened = run_program("run", "--data-dir", demo.data, "--exit-after", 2,
+                         home=demo.data.parent)
+    assert opened.returncode == 0, opened.stderr
+    assert "Login window shown" in opened.stdout
+    assert "Till ready." in opened.stdout

@@ -1,0 +1,56 @@
+"""Fixtures of the till's UI tests: the Chinese Qt application and shown, active windows.
+
+Windows are shown and made active (offscreen) so that shortcuts and focus behave as on a real
+screen. Core calls run on a thread pool; ``settle`` waits until every one has come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from pos_member.permissions import Clerk
+from tests.factories import Till
+from ui.app import make_qt_app
+from ui.i18n import install_language
+from ui.till import TillWindow
+
+
+@pytest.fixture
+def zh_app(qapp: QApplication) -> Iterator[QApplication]:
+    """The application as the till starts it in China: Chinese translator and stylesheet."""
+    app = make_qt_app("zh_CN")
+    yield app
+    install_language("zh_CN")  # a test that switched language leaves none behind
+
+
+def show_active(qtbot: QtBot, widget: QWidget) -> None:
+    widget.show()
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow)
+
+
+def settle(qtbot: QtBot, window: TillWindow) -> None:
+    """Waits until every core call the window started has come back to the GUI thread."""
+    qtbot.waitUntil(lambda: not window.ops.busy())
+
+
+@pytest.fixture
+def open_till(qtbot: QtBot, zh_app: QApplication, till: Till) -> Callable[[Clerk], TillWindow]:
+    def open_for(clerk: Clerk) -> TillWindow:
+        window = TillWindow(app=till.app, clerk=clerk)
+        qtbot.addWidget(window)
+        show_active(qtbot, window)
+        settle(qtbot, window)
+        return window
+
+    return open_for
+
+
+@pytest.fixture
+def window(open_till: Callable[[Clerk], TillWindow], till: Till) -> TillWindow:
+    """The till screen, a cashier logged in."""
+    return open_till(till.cashier)
