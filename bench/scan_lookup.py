@@ -4,7 +4,8 @@
   ``MemberCard`` is in hand (decrypted, masked) — p50 and p99.
 * ``phone_lookup``: the same with a typed 11-digit phone (keyed-hash index) — p99.
 * ``card_shown``: scan → card shown in the till window (offscreen, event loop processed), through
-  ``ui.bench_hooks.show_card_for_bench``; -1 while the till window does not provide it.
+  ``ui.bench_hooks.show_card_for_bench`` (or, failing that, ``bench/till_window.py``'s); -1
+  while neither is there.
 * raw baseline: bare ``sqlite3`` ``SELECT * FROM members WHERE member_no = ?`` on the same file —
   p99. The three core measurements are interleaved, so they share the machine's noise.
 
@@ -16,7 +17,8 @@ The fixture (a till with 1,000,000 members) is built once and cached in ``bench/
 rebuilt when the generator below changes (its source's hash is stored beside the database), or
 with ``--rebuild``.
 
-    .venv/bin/python bench/scan_lookup.py [--members N] [--samples N] [--rounds N] [--shown N] [--rebuild]
+    .venv/bin/python bench/scan_lookup.py [--members N] [--samples N] [--rounds N]
+        [--shown N] [--rebuild]
 
 Targets (issue 3): card data ready p99 <= 2 ms; phone lookup similar; card shown p99 <= 16 ms
 (SPEC bar: 50 ms); the raw indexed select is about 25 µs p99 on these machines.

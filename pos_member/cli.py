@@ -155,6 +155,10 @@ def _open_demo(cfg: Config, *, members: int) -> App:
     keystore = KeyringKeyStore()
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore)
     _warn_if_rules_refused(app)
+    if app.identity is None:
+        # No keyring must refuse before the store is set up: a store whose data key could not
+        # be stored cannot be opened, nor created again.
+        keystore.get("data-key:probe")
     if create_demo_store(app, keystore, members=members):
         print(f"Demo store created in {cfg.data_dir} with {members} members.")
     print("Demo staff (staff number / PIN):")

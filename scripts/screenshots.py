@@ -79,12 +79,11 @@ def main() -> None:
     till.lookup("PM1:" + _some_member_no(app))
     settle(400)
     till.grab().save(str(out / "card.png"))
+    card = till.card_view.card
+    assert card is not None
     till.lookup("hello-not-a-code")
     settle()
     till.grab().save(str(out / "error.png"))
-
-    card = till.card_view.card
-    assert card is not None
     img = QImage(856 * 2, 540 * 2, QImage.Format.Format_RGB32)
     img.fill(Qt.GlobalColor.white)
     p = QPainter(img)

@@ -7,7 +7,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.factories import Till, make_till  # noqa: E402
+from tests.factories import Till, make_till
 
 
 @pytest.fixture

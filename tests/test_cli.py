@@ -9,7 +9,7 @@ import re
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keyring
@@ -57,8 +57,11 @@ class DictKeyring(KeyringBackend):
         self.values.pop((service, username), None)
 
 
+UseKeyring = Callable[[KeyringBackend], KeyringBackend]
+
+
 @pytest.fixture
-def use_keyring() -> Iterator[object]:
+def use_keyring() -> Iterator[UseKeyring]:
     previous = keyring.get_keyring()
 
     def use(backend: KeyringBackend) -> KeyringBackend:
@@ -70,7 +73,7 @@ def use_keyring() -> Iterator[object]:
 
 
 @pytest.fixture
-def memory_keyring(use_keyring) -> KeyringBackend:  # type: ignore[no-untyped-def]
+def memory_keyring(use_keyring: UseKeyring) -> KeyringBackend:
     return use_keyring(DictKeyring())
 
 
@@ -296,7 +299,7 @@ def test_a_good_new_rules_file_takes_force(tmp_path: Path, demo_store: Path,
 
 
 def test_the_demo_without_a_keyring_exits_1_and_says_why(
-    tmp_path: Path, use_keyring, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+    tmp_path: Path, use_keyring: UseKeyring, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_keyring(fail.Keyring())
     assert cli("demo", "--no-gui", "--members", 0, "--data-dir", tmp_path / "demo") == 1
@@ -304,7 +307,7 @@ def test_the_demo_without_a_keyring_exits_1_and_says_why(
 
 
 def test_the_demo_works_once_the_keyring_is_back(
-    tmp_path: Path, use_keyring, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+    tmp_path: Path, use_keyring: UseKeyring, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "demo"
     use_keyring(fail.Keyring())
@@ -317,12 +320,14 @@ def test_the_demo_works_once_the_keyring_is_back(
 # --- the real program, offscreen, on the OS keyring ---------------------------------------------
 
 
-POS_MEMBER = Path(sys.executable).with_name("pos-member")
+# The console script the README runs; the module itself where no script is installed.
+_SCRIPT = Path(sys.executable).with_name("pos-member")
+POS_MEMBER = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "pos_member.cli"]
 
 
 def run_program(*argv: object, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(home)}
-    return subprocess.run([str(POS_MEMBER), *map(str, argv)], capture_output=True, text=True,
+    return subprocess.run([*POS_MEMBER, *map(str, argv)], capture_output=True, text=True,
                           env=env, timeout=180)
 
 

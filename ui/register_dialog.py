@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -60,7 +61,7 @@ class RegisterDialog(QDialog):
         self.ops, self.clerk, self._register = ops, clerk, register
         self._duplicate_id: str | None = None
         self.setObjectName("registerDialog")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(640)
 
         self.phone = QLineEdit()
         self.phone.setObjectName("phoneField")
@@ -114,6 +115,8 @@ class RegisterDialog(QDialog):
             strict=True,
         ):
             label.setBuddy(field)
+            if field is self.guide or field is self.name:
+                self.form.addRow(_separator())  # required · who recruited · optional profile
             self.form.addRow(label, field)
         self.referrer_label = QLabel()
         self.referrer_label.setBuddy(self.referrer)
@@ -129,6 +132,8 @@ class RegisterDialog(QDialog):
         err_row.addWidget(self.error, 1)
         err_row.addWidget(self.open_button)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 16)
+        layout.setSpacing(12)
         layout.addLayout(self.form)
         layout.addLayout(err_row)
         layout.addWidget(self.buttons)
@@ -250,3 +255,9 @@ class RegisterDialog(QDialog):
             self.open_existing.emit(self._duplicate_id)
             self.reject()
 
+
+def _separator() -> QFrame:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setObjectName("formSeparator")
+    return line

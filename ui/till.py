@@ -35,8 +35,16 @@ from ui.member_card import MemberCardView
 from ui.operations import Operations
 from ui.printing import configure_card_page, print_card
 from ui.profile_dialog import ProfileDialog
+from ui.qr import qr_matrix
 from ui.register_dialog import RegisterDialog
 from ui.scan import ScanField
+
+
+def with_qr(card: MemberCard) -> MemberCard:
+    """Builds the card's QR matrix on the worker thread (segno's mask choice takes a couple of
+    milliseconds), so the GUI thread only paints it."""
+    qr_matrix(card.qr_payload)
+    return card
 
 
 class TillWindow(QMainWindow):
@@ -205,11 +213,19 @@ class TillWindow(QMainWindow):
         try:
             classify_code(code)
         except DomainError as e:
-            self.show_error(e)
+            self._lookup_failed(e)
             return
         clerk = self.clerk
-        self.ops.run(lambda: members.find_member(self.uow, clerk=clerk, code=code),
-                     self.show_card)
+        self.ops.run(
+            lambda: with_qr(members.find_member(self.uow, clerk=clerk, code=code)),
+            self.show_card,
+            self._lookup_failed,
+        )
+
+    def _lookup_failed(self, error: Exception) -> None:
+        """A refused scan clears the card, so nobody acts on the previous member by mistake."""
+        self.clear()
+        self.show_error(error)
 
     def show_card(self, card: MemberCard) -> None:
         self.card_view.show_card(card)
@@ -244,7 +260,7 @@ class TillWindow(QMainWindow):
         clerk = self.clerk
         dialog = RegisterDialog(
             ops=self.ops,
-            register=lambda **kw: members.register_member(self.uow, **kw),
+            register=lambda **kw: with_qr(members.register_member(self.uow, **kw)),
             clerk=clerk,
             guides=self._guides,
             privacy_version=self.uow.rules.registration.privacy_policy_version,
@@ -260,8 +276,10 @@ class TillWindow(QMainWindow):
 
     def _open_member(self, member_id: str) -> None:
         clerk = self.clerk
-        self.ops.run(lambda: members.get_member(self.uow, clerk=clerk, member_id=member_id),
-                     self.show_card)
+        self.ops.run(
+            lambda: with_qr(members.get_member(self.uow, clerk=clerk, member_id=member_id)),
+            self.show_card,
+        )
 
     def reveal(self) -> None:
         card = self.card_view.card

@@ -3,6 +3,7 @@ register form's text becomes core arguments."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -63,6 +64,9 @@ def card_view(card: MemberCard) -> CardView:
     return CardView(title=f"{name} · {tier}", member_no=card.member_no, rows=rows, tiles=tiles)
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def parse_birthday(text: str) -> date | None:
     """``YYYY-MM-DD`` (also ``YYYYMMDD`` and ``YYYY/MM/DD``) or empty."""
     text = text.strip().replace("/", "-")
@@ -71,6 +75,8 @@ def parse_birthday(text: str) -> date | None:
     if len(text) == 8 and text.isdigit():
         text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     try:
+        if not _ISO_DATE.match(text):
+            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from pos_member.clock import Clock, to_ms
@@ -26,19 +27,101 @@ from pos_member.permissions import Clerk
 from pos_member.rules import Rules
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """What a service needs back from an appended event."""
+
+    id: str
+    seq: int
+    hlc: str
+    type: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class _Counters:
+    last_event_seq: int
+    last_member_seq: int
+    hlc: HLCTimestamp
+    dirty: bool = False
+
+
+_EVENTS = Event.__table__
+_AUDIT = AuditEntry.__table__
+_COUNTERS = DeviceCounter.__table__
+_READ_COUNTERS = select(
+    _COUNTERS.c.last_event_seq,
+    _COUNTERS.c.last_member_seq,
+    _COUNTERS.c.hlc_wall_ms,
+    _COUNTERS.c.hlc_counter,
+).where(_COUNTERS.c.device_id == bindparam("device_id"))
+_WRITE_COUNTERS = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.device_id == bindparam("device"))
+    .values(
+        last_event_seq=bindparam("event_seq"),
+        last_member_seq=bindparam("member_seq"),
+        hlc_wall_ms=bindparam("wall_ms"),
+        hlc_counter=bindparam("counter"),
+    )
+)
+
+
 @dataclass
 class Transaction:
+    """One write transaction. Events and audit rows go straight to the connection as Core
+    inserts (they are never read back in the same transaction, so the ORM's bookkeeping would be
+    pure cost); the device's counters are read once and written once, at commit."""
+
     session: Session
     clock: Clock
     rules: Rules
+    device_id: str | None = None
     committed: bool = False
+    _counters: _Counters | None = None
 
     def commit(self) -> None:
+        c = self._counters
+        if c is not None and c.dirty:
+            self.session.connection().execute(
+                _WRITE_COUNTERS,
+                {
+                    "device": self.device_id,
+                    "event_seq": c.last_event_seq,
+                    "member_seq": c.last_member_seq,
+                    "wall_ms": c.hlc.wall_ms,
+                    "counter": c.hlc.counter,
+                },
+            )
+            c.dirty = False
         self.session.commit()
         self.committed = True
 
     def new_id(self) -> str:
         return uuid7_str(lambda: to_ms(self.clock.now()))
+
+    def counters(self, device_id: str) -> _Counters:
+        """The device's counters, read once per transaction (the write lock is held)."""
+        if self._counters is None:
+            row = self.session.connection().execute(
+                _READ_COUNTERS, {"device_id": device_id}
+            ).first()
+            if row is None:
+                raise LookupError(f"device {device_id} has no counters")
+            self.device_id = device_id
+            self._counters = _Counters(
+                row.last_event_seq, row.last_member_seq,
+                HLCTimestamp(row.hlc_wall_ms, row.hlc_counter),
+            )
+        elif device_id != self.device_id:
+            raise LookupError("one transaction writes for one device")
+        return self._counters
+
+    def next_member_seq(self, device_id: str) -> int:
+        c = self.counters(device_id)
+        c.last_member_seq += 1
+        c.dirty = True
+        return c.last_member_seq
 
     def record(
         self,
@@ -48,32 +131,30 @@ class Transaction:
         *,
         entity_id: str | None = None,
         payload_version: int = 1,
-    ) -> Event:
+    ) -> RecordedEvent:
         """Appends an event with the device's next sequence number and hybrid timestamp."""
-        counter = self.session.get(DeviceCounter, clerk.device_id)
-        if counter is None:
-            raise LookupError(f"device {clerk.device_id} has no counters")
-        counter.last_event_seq += 1
-        hlc = HybridClock(
-            lambda: to_ms(self.clock.now()),
-            HLCTimestamp(counter.hlc_wall_ms, counter.hlc_counter),
-        ).now()
-        counter.hlc_wall_ms, counter.hlc_counter = hlc.wall_ms, hlc.counter
-        event = Event(
-            id=self.new_id(),
-            store_id=clerk.store_id,
-            device_id=clerk.device_id,
-            seq=counter.last_event_seq,
-            clerk_id=clerk.staff_id,
-            hlc=hlc.pack(),
-            type=type,
-            entity_id=entity_id,
-            payload_version=payload_version,
-            payload=payload,
-            rules_version=self.rules.version,
-            created_at=self.clock.now(),
+        c = self.counters(clerk.device_id)
+        c.last_event_seq += 1
+        c.hlc = HybridClock(lambda: to_ms(self.clock.now()), c.hlc).now()
+        c.dirty = True
+        event = RecordedEvent(self.new_id(), c.last_event_seq, c.hlc.pack(), type, payload)
+        self.session.connection().execute(
+            insert(_EVENTS),
+            {
+                "id": event.id,
+                "store_id": clerk.store_id,
+                "device_id": clerk.device_id,
+                "seq": event.seq,
+                "clerk_id": clerk.staff_id,
+                "hlc": event.hlc,
+                "type": type,
+                "entity_id": entity_id,
+                "payload_version": payload_version,
+                "payload": payload,
+                "rules_version": self.rules.version,
+                "created_at": self.clock.now(),
+            },
         )
-        self.session.add(event)
         return event
 
     def audit(
@@ -85,22 +166,23 @@ class Transaction:
         *,
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
-        event: Event | None = None,
+        event: RecordedEvent | None = None,
     ) -> None:
         """Audit rows never hold personal data in clear: pass masked values."""
-        self.session.add(
-            AuditEntry(
-                at=self.clock.now(),
-                store_id=clerk.store_id,
-                device_id=clerk.device_id,
-                staff_id=clerk.staff_id,
-                action=action,
-                entity=entity,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-                event_id=event.id if event else None,
-            )
+        self.session.connection().execute(
+            insert(_AUDIT),
+            {
+                "at": self.clock.now(),
+                "store_id": clerk.store_id,
+                "device_id": clerk.device_id,
+                "staff_id": clerk.staff_id,
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "before": before,
+                "after": after,
+                "event_id": event.id if event else None,
+            },
         )
 
 

@@ -34,9 +34,12 @@ def _i18n_script() -> ModuleType:
 i18n_script = _i18n_script()
 
 
-def messages(ts: Path) -> dict[tuple[str, str], ET.Element | None]:
+Messages = dict[tuple[str, str], ET.Element | None]
+
+
+def messages(ts: Path) -> Messages:
     """(context, source) → the <translation> element of every message in a .ts file."""
-    out: dict[tuple[str, str], ET.Element | None] = {}
+    out: Messages = {}
     for ctx in ET.parse(ts).getroot().iter("context"):
         for msg in ctx.iter("message"):
             out[(ctx.findtext("name") or "", msg.findtext("source") or "")] = msg.find(
@@ -50,48 +53,54 @@ def finished(translation: ET.Element | None) -> bool:
 
 
 @pytest.fixture(scope="module")
-def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], object]:
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> Messages:
     """What pyside6-lupdate finds in the sources today."""
     ts = tmp_path_factory.mktemp("i18n") / "extracted.ts"
     i18n_script.lupdate(ts)
-    return messages(ts)  # type: ignore[return-value]
+    return messages(ts)
 
 
 @pytest.fixture(scope="module")
-def shipped() -> dict[tuple[str, str], ET.Element | None]:
+def shipped() -> Messages:
     return messages(SHIPPED_TS)
 
 
-def test_lupdate_finds_the_strings_of_the_ui_and_the_core(extracted) -> None:  # type: ignore[no-untyped-def]
+def test_lupdate_finds_the_strings_of_the_ui_and_the_core(extracted: Messages) -> None:
     contexts = {ctx for ctx, _ in extracted}
     assert {"TillWindow", "RegisterDialog", "LoginWindow", "errors", "roles"} <= contexts
     assert len(extracted) > 100
 
 
-def test_every_string_in_the_sources_is_in_the_shipped_translation(extracted, shipped) -> None:  # type: ignore[no-untyped-def]
+def test_every_string_in_the_sources_is_in_the_shipped_translation(
+    extracted: Messages, shipped: Messages
+) -> None:
     missing = sorted(key for key in extracted if key not in shipped)
     assert missing == [], "run scripts/i18n.py and translate these"
 
 
 def test_every_string_in_the_sources_has_a_finished_chinese_translation(
-    extracted, shipped  # type: ignore[no-untyped-def]
+    extracted: Messages, shipped: Messages
 ) -> None:
     untranslated = sorted(key for key in extracted if key in shipped
                           and not finished(shipped[key]))
     assert untranslated == []
 
 
-def test_translations_keep_every_placeholder_of_their_source(shipped) -> None:  # type: ignore[no-untyped-def]
+def test_translations_keep_every_placeholder_of_their_source(shipped: Messages) -> None:
     broken = [
         (ctx, source) for (ctx, source), tr in shipped.items() if finished(tr)
+        and tr is not None
         and sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(tr.text or ""))
     ]
     assert broken == []
 
 
-def test_translations_keep_the_keyboard_shortcut_letter_of_their_source(shipped) -> None:  # type: ignore[no-untyped-def]
+def test_translations_keep_the_keyboard_shortcut_letter_of_their_source(
+    shipped: Messages
+) -> None:
     broken = [
         (ctx, source) for (ctx, source), tr in shipped.items() if finished(tr)
+        and tr is not None
         and [m.upper() for m in MNEMONIC.findall(source)]
         != [m.upper() for m in MNEMONIC.findall(tr.text or "")]
     ]
@@ -117,7 +126,8 @@ def test_a_domain_error_reads_in_chinese(qapp: QApplication) -> None:
 def test_a_domain_error_reads_in_english(qapp: QApplication) -> None:
     install_language("en")
     try:
-        assert error_text(DUPLICATE) == "This phone number already belongs to member 00010100000016."
+        assert error_text(DUPLICATE) == (
+            "This phone number already belongs to member 00010100000016.")
     finally:
         install_language("zh_CN")
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from pos_member.bootstrap import App
 from pos_member.errors import KeyStoreUnavailable
 from tests.factories import PINS, Till
 from tests.ui.conftest import show_active
@@ -45,8 +46,7 @@ def wait_refused(qtbot: QtBot, c: TillController) -> None:
     qtbot.waitUntil(lambda: c.login.error.isVisible() and not c.login.ops.busy())
 
 
-def test_the_login_window_shows_the_store_and_speaks_chinese(controller: TillController,
-                                                             till: Till) -> None:
+def test_the_login_window_shows_the_store_and_speaks_chinese(controller: TillController) -> None:
     assert controller.login.store.text() == "门店1"
     assert controller.login.windowTitle() == "会员收银 — 登录"
 
@@ -141,7 +141,7 @@ def test_choosing_chinese_again_translates_back(qtbot: QtBot, controller: TillCo
 # --- the core opens behind the login window ---------------------------------------------------
 
 
-def controller_opening(qtbot: QtBot, till: Till, open_app) -> TillController:  # type: ignore[no-untyped-def]
+def controller_opening(qtbot: QtBot, till: Till, open_app: Callable[[], App]) -> TillController:
     assert till.app.identity is not None
     c = TillController(open_app, till.app.identity.store_name, "zh_CN")
     qtbot.addWidget(c.login)
@@ -155,7 +155,7 @@ def test_enter_pressed_while_the_till_opens_logs_in_once_it_is_open(
 ) -> None:
     opened = threading.Event()
 
-    def open_app():  # type: ignore[no-untyped-def]
+    def open_app() -> App:
         opened.wait(10)
         return till.app
 
@@ -173,7 +173,7 @@ def test_enter_pressed_while_the_till_opens_logs_in_once_it_is_open(
 def test_while_the_till_opens_the_login_button_says_so(qtbot: QtBot, till: Till) -> None:
     opened = threading.Event()
 
-    def open_app():  # type: ignore[no-untyped-def]
+    def open_app() -> App:
         opened.wait(10)
         return till.app
 
@@ -185,7 +185,7 @@ def test_while_the_till_opens_the_login_button_says_so(qtbot: QtBot, till: Till)
 
 
 def test_a_till_that_cannot_open_says_why_and_keeps_login_off(qtbot: QtBot, till: Till) -> None:
-    def open_app():  # type: ignore[no-untyped-def]
+    def open_app() -> App:
         raise KeyStoreUnavailable(detail="no keyring backend")
 
     c = controller_opening(qtbot, till, open_app)

@@ -65,8 +65,8 @@ def test_the_painted_card_qr_decodes_to_the_member_payload(card: MemberCard) -> 
 
 
 def test_a_card_painted_at_printer_resolution_of_300_dpi_still_decodes(card: MemberCard) -> None:
-    dots_per_mm = 300 / 25.4
-    image = painted(card, round(CARD_SIZE_MM[0] * dots_per_mm), round(CARD_SIZE_MM[1] * dots_per_mm))
+    width, height = (round(mm * 300 / 25.4) for mm in CARD_SIZE_MM)
+    image = painted(card, width, height)
     assert decoded(image) == [card.qr_payload]
 
 

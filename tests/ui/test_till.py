@@ -14,6 +14,7 @@ from pos_member.services.members import MemberCard
 from tests.factories import Till
 from tests.ui.conftest import settle
 from tests.ui.dbcheck import added, count_audit
+from ui.i18n import install_language
 from ui.till import TillWindow
 
 PHONE = "13812345678"
@@ -249,3 +250,18 @@ def test_card_actions_are_off_without_a_card(qtbot: QtBot, window: TillWindow,
 def test_ctrl_l_asks_to_log_out(qtbot: QtBot, window: TillWindow) -> None:
     with qtbot.waitSignal(window.logout_requested):
         qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+
+
+# --- language -----------------------------------------------------------------------------------
+
+
+def test_switching_to_english_retranslates_the_till_and_the_card(
+    qtbot: QtBot, window: TillWindow, member: MemberCard
+) -> None:
+    scan_card(qtbot, window, member.qr_payload)
+    install_language("en")
+    qtbot.waitUntil(lambda: window.status_sync.text() == "Sync: not connected (offline)")
+    assert window.status_store.text() == "Store: 门店1 · Till 1"
+    assert window.buttons["register"].text() == "F2 Register"
+    assert "Phone" in card_text(window)
+    assert "手机号" not in card_text(window)
