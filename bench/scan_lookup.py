@@ -4,8 +4,7 @@
   ``MemberCard`` is in hand (decrypted, masked) — p50 and p99.
 * ``phone_lookup``: the same with a typed 11-digit phone (keyed-hash index) — p99.
 * ``card_shown``: scan → card shown in the till window (offscreen, event loop processed), through
-  ``ui.bench_hooks.show_card_for_bench`` (or, failing that, ``bench/till_window.py``'s); -1
-  while neither is there.
+  ``bench/till_window.py``'s ``show_card_for_bench``.
 * raw baseline: bare ``sqlite3`` ``SELECT * FROM members WHERE member_no = ?`` on the same file —
   p99. The three core measurements are interleaved, so they share the machine's noise.
 
@@ -288,17 +287,10 @@ def open_fixture(members: int, rebuild: bool) -> tuple[App, Clerk]:
 
 
 def measure_card_shown(app: App, clerk: Clerk, codes: list[str]) -> list[float]:
-    """Scan → card shown in the till window, per scan in ms; [] while the UI has no hook."""
-    try:
-        from ui.bench_hooks import show_card_for_bench  # type: ignore[import-not-found]
-    except ImportError as e:
-        try:  # the lead's shared helper, bench/till_window.py, if it is there
-            from till_window import show_card_for_bench  # type: ignore[import-not-found]
-        except ImportError:
-            print(f"card_shown: ui not available yet ({e})")
-            return []
-    print(f"card_shown: {show_card_for_bench.__module__}.show_card_for_bench, "
-          f"{len(codes)} scans (offscreen)")
+    """Scan → card shown in the till window (offscreen), per scan in ms."""
+    from till_window import show_card_for_bench  # bench/till_window.py, beside this script
+
+    print(f"card_shown: till window, {len(codes)} scans (offscreen)")
     return list(show_card_for_bench(app, clerk, codes))
 
 
