@@ -41,12 +41,11 @@ if str(ROOT) not in sys.path:
 
 from pos_member.bootstrap import App, bootstrap  # noqa: E402
 from pos_member.clock import FakeClock  # noqa: E402
-from pos_member.crypto import MemoryKeyStore, PiiCipher  # noqa: E402
+from pos_member.crypto import MemoryKeyStore  # noqa: E402
 from pos_member.db.engine import PRAGMAS  # noqa: E402
 from pos_member.demo import PHONE_PREFIXES, TAGS, demo_name  # noqa: E402
 from pos_member.permissions import Clerk, Role  # noqa: E402
 from pos_member.services.members import Channel, Gender, register_member  # noqa: E402
-from pos_member.services.setup import get_setting, set_up_till  # noqa: E402
 from pos_member.services.staff import create_staff  # noqa: E402
 
 TARGET_P99_MS = 3.0
@@ -70,13 +69,8 @@ def make_till(tmp: Path, clock: FakeClock) -> tuple[App, dict[Role, Clerk], list
     """As tests/factories.py ``make_till``: bootstrap, set up the till, data key, staff."""
     keystore = MemoryKeyStore()
     app = bootstrap(tmp / "till.sqlite", keystore=keystore, clock=clock)
-    ident = set_up_till(app.uow, store_number=1, store_name="门店1", device_number=1,
-                        device_name="收银台")
-    app.identity = ident
-    with app.uow.read() as s:
-        key_id = get_setting(s, "data_key_id")
-    assert key_id
-    app.uow.cipher = PiiCipher.from_keystore(keystore, key_id, create=True)
+    ident = app.set_up(keystore, store_number=1, store_name="门店1", device_number=1,
+                       device_name="收银台")
     system = ident.system_clerk()
     clerks: dict[Role, Clerk] = {}
     for i, role in enumerate(Role):

@@ -30,7 +30,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything can import Qt
 
 import argparse
-import base64
 import hashlib
 import inspect
 import json
@@ -69,7 +68,7 @@ from pos_member.services.members import (  # noqa: E402
     MemberCard,
     find_member,
 )
-from pos_member.services.setup import get_setting, set_up_till  # noqa: E402
+from pos_member.services.setup import get_setting  # noqa: E402
 from pos_member.services.staff import create_staff  # noqa: E402
 
 DATA = ROOT / "bench" / ".data"
@@ -175,20 +174,15 @@ def build_fixture(members: int) -> None:
     keystore = MemoryKeyStore()
     app = bootstrap(db_path, keystore=keystore, clock=clock)
     try:
-        ident = set_up_till(app.uow, store_number=STORE_NO, store_name="压测门店",
-                            device_number=DEVICE_NO, device_name="收银台 1")
-        app.identity = ident
-        with app.uow.read() as s:
-            key_id = get_setting(s, "data_key_id")
-        assert key_id
+        ident = app.set_up(keystore, store_number=STORE_NO, store_name="压测门店",
+                           device_number=DEVICE_NO, device_name="收银台 1")
+        cipher = app.uow.cipher
         # Benchmark fixture only: the data key is kept in a file beside the cached database so
         # later runs can reopen it. A real till keeps it in the OS credential store, never here.
-        key = os.urandom(64)
-        key_path.write_text(base64.b64encode(key).decode())
+        with app.uow.read() as s:
+            key_id = get_setting(s, "data_key_id")
+        key_path.write_text(keystore.get(f"data-key:{key_id}") or "")
         key_path.chmod(0o600)
-        keystore.put(f"data-key:{key_id}", base64.b64encode(key).decode())
-        cipher = PiiCipher.from_keystore(keystore, key_id, create=False)
-        app.uow.cipher = cipher
         system = ident.system_clerk()
         cashier = create_staff(app.uow, clerk=system, code="1001", name="林收银",
                                role=Role.CASHIER, secret="135790")

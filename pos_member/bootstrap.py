@@ -16,7 +16,7 @@ from pos_member.db.uow import UnitOfWork
 from pos_member.errors import RulesInvalid, StoreNotSetUp
 from pos_member.rules import default_rules_path
 from pos_member.services.rules import activate_rules
-from pos_member.services.setup import TillIdentity, get_setting, load_identity
+from pos_member.services.setup import TillIdentity, get_setting, load_identity, set_up_till
 
 
 @dataclass
@@ -31,6 +31,31 @@ class App:
 
     def close(self) -> None:
         self.uow.db.dispose()
+
+    def set_up(
+        self,
+        keystore: KeyStore,
+        *,
+        store_number: int,
+        store_name: str,
+        device_number: int,
+        device_name: str,
+    ) -> TillIdentity:
+        """First start of a till: its store and device, and a new data key in ``keystore``."""
+        ident = set_up_till(
+            self.uow,
+            store_number=store_number,
+            store_name=store_name,
+            device_number=device_number,
+            device_name=device_name,
+        )
+        with self.uow.read() as s:
+            key_id = get_setting(s, "data_key_id")
+        if key_id is None:  # set_up_till writes it in the same transaction
+            raise StoreNotSetUp()
+        self.uow.cipher = PiiCipher.from_keystore(keystore, key_id, create=True)
+        self.identity = ident
+        return ident
 
 
 def bootstrap(

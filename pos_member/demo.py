@@ -12,11 +12,10 @@ from datetime import date, timedelta
 
 from pos_member.bootstrap import App
 from pos_member.clock import Clock, FakeClock
-from pos_member.crypto import KeyStore, PiiCipher
+from pos_member.crypto import KeyStore
 from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk, Role
 from pos_member.services.members import Channel, Gender, register_member
-from pos_member.services.setup import get_setting, set_up_till
 from pos_member.services.staff import create_staff, list_staff
 
 
@@ -76,19 +75,13 @@ def create_demo_store(
     uow = app.uow
     if app.identity is not None:
         return False
-    ident = set_up_till(
-        uow,
+    ident = app.set_up(
+        keystore,
         store_number=DEMO_STORE[0],
         store_name=DEMO_STORE[1],
         device_number=DEMO_DEVICE[0],
         device_name=DEMO_DEVICE[1],
     )
-    app.identity = ident
-    with uow.read() as s:
-        key_id = get_setting(s, "data_key_id")
-    if key_id is None:  # set_up_till writes it; a missing one is a broken database
-        raise RuntimeError("data key id missing after set-up")
-    uow.cipher = PiiCipher.from_keystore(keystore, key_id, create=True)
     system = ident.system_clerk()
     for st in DEMO_STAFF:
         create_staff(uow, clerk=system, code=st.code, name=st.name, role=st.role, secret=st.pin)

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from pos_member.bootstrap import App, bootstrap
 from pos_member.clock import FakeClock
-from pos_member.crypto import MemoryKeyStore, PiiCipher
+from pos_member.crypto import MemoryKeyStore
 from pos_member.permissions import Clerk, Role
 from pos_member.services.members import MemberCard, register_member
-from pos_member.services.setup import get_setting, set_up_till
 from pos_member.services.staff import create_staff
 
 PINS = {Role.ADMIN: "975310", Role.MANAGER: "802468", Role.CASHIER: "135790", Role.GUIDE: "246801"}
@@ -51,14 +50,18 @@ class Till:
         )  # type: ignore[arg-type]
 
     def table_counts(self) -> dict[str, int]:
-        """Row counts of every table: tests compare them to prove nothing changed."""
-        con = sqlite3.connect(self.path)
-        try:
-            names = [r[0] for r in con.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
-            return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
-        finally:
-            con.close()
+        return table_counts(self.path)
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    """Row counts of every table: tests compare them to prove nothing changed."""
+    con = sqlite3.connect(db)
+    try:
+        names = [r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+    finally:
+        con.close()
 
 
 def new_phone() -> str:
@@ -71,13 +74,8 @@ def make_till(tmp_path: Path, *, clock: FakeClock | None = None, store_number: i
     keystore = MemoryKeyStore()
     path = tmp_path / f"till-{store_number}-{device_number}.sqlite"
     app = bootstrap(path, keystore=keystore, clock=clock)
-    ident = set_up_till(app.uow, store_number=store_number, store_name=f"门店{store_number}",
-                        device_number=device_number, device_name="收银台")
-    app.identity = ident
-    with app.uow.read() as s:
-        key_id = get_setting(s, "data_key_id")
-    assert key_id
-    app.uow.cipher = PiiCipher.from_keystore(keystore, key_id, create=True)
+    ident = app.set_up(keystore, store_number=store_number, store_name=f"门店{store_number}",
+                       device_number=device_number, device_name="收银台")
     system = ident.system_clerk()
     clerks: dict[Role, Clerk] = {}
     for i, role in enumerate(Role):

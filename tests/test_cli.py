@@ -16,14 +16,15 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
-from keyring.compat import properties
 
 from pos_member.cli import main
 from pos_member.crypto import KEYRING_SERVICE
 from pos_member.db.engine import schema_version
 from pos_member.db.peek import peek_store_name
 from pos_member.rules import default_rules_path, load_rules
+from tests.factories import table_counts
 from tests.keyring_check import require_os_keyring
+from tests.keyrings import DictKeyring
 
 DEFAULT_RULES = default_rules_path().read_text(encoding="utf-8")
 DEFAULT_VERSION = load_rules(default_rules_path()).version
@@ -34,27 +35,6 @@ def own_platform_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's config file or writes into their data folder."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-
-
-class DictKeyring(KeyringBackend):
-    """An in-process keyring for the headless commands; the OS keyring has its own tests."""
-
-    @properties.classproperty
-    def priority(cls) -> float:
-        return 0
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
 
 
 UseKeyring = Callable[[KeyringBackend], KeyringBackend]
@@ -96,16 +76,6 @@ def count(db: Path, table: str) -> int:
     con = sqlite3.connect(db)
     try:
         return con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-    finally:
-        con.close()
-
-
-def all_counts(db: Path) -> dict[str, int]:
-    con = sqlite3.connect(db)
-    try:
-        names = [r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
-        return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
     finally:
         con.close()
 
@@ -159,7 +129,7 @@ def test_db_upgrade_creates_the_schema_and_prints_its_version(
     version = schema_version(db)
     assert version
     assert capsys.readouterr().out.strip() == f"{db}: schema {version}"
-    assert {"members", "events", "audit_log", "staff"} <= set(all_counts(db))
+    assert {"members", "events", "audit_log", "staff"} <= set(table_counts(db))
 
 
 def test_db_upgrade_twice_is_fine_and_changes_nothing(
@@ -167,10 +137,10 @@ def test_db_upgrade_twice_is_fine_and_changes_nothing(
 ) -> None:
     cli("db", "upgrade", "--data-dir", tmp_path)
     first = capsys.readouterr().out
-    counts = all_counts(tmp_path / "till.sqlite")
+    counts = table_counts(tmp_path / "till.sqlite")
     assert cli("db", "upgrade", "--data-dir", tmp_path) == 0
     assert capsys.readouterr().out == first
-    assert all_counts(tmp_path / "till.sqlite") == counts
+    assert table_counts(tmp_path / "till.sqlite") == counts
 
 
 def test_db_version_of_an_empty_folder_says_none_and_creates_nothing(
@@ -380,13 +350,13 @@ def test_the_demo_creates_the_store_and_prints_the_staff_pins(demo: Demo) -> Non
 
 @pytest.mark.keyring_real
 def test_running_the_demo_again_creates_nothing_new(demo: Demo) -> None:
-    counts = all_counts(demo.db)
+    counts = table_counts(demo.db)
     again = run_program("demo", "--data-dir", demo.data, "--members", 30, "--exit-after", 2,
                         home=demo.data.parent)
     assert again.returncode == 0, again.stderr
     assert "Demo store created" not in again.stdout
     assert "1001 / 135790" in again.stdout
-    assert all_counts(demo.db) == counts
+    assert table_counts(demo.db) == counts
 
 
 @pytest.mark.keyring_real

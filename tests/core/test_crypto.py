@@ -16,7 +16,6 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
-from keyring.compat import properties
 from keyring.errors import KeyringLocked
 
 from pos_member.bootstrap import bootstrap
@@ -25,6 +24,7 @@ from pos_member.errors import KeyStoreUnavailable
 from pos_member.services.members import update_profile
 from pos_member.services.setup import get_setting
 from tests.factories import Till, make_till
+from tests.keyrings import DictKeyring
 
 PHONE, NAME, NEW_NAME = "13812345678", "王小明", "欧阳娜娜"
 TEST_SERVICE = "pos-member-test"
@@ -216,30 +216,7 @@ def test_the_audit_log_shows_the_phone_masked(till_with_personal_data: Till) -> 
 # --- KeyringKeyStore through keyring's backend interface ---------------------------------
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring backend that keeps values in a dict, for KeyringKeyStore's own code path."""
-
-    @properties.classproperty
-    def priority(cls) -> float:
-        # Not viable for keyring's own backend detection: only used when set explicitly, so
-        # defining it can never shadow the OS keyring in the real-keyring test.
-        raise RuntimeError("test backend")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        del self.values[(service, username)]
-
-
-class LockedKeyring(MemoryKeyring):
+class LockedKeyring(DictKeyring):
     def get_password(self, service: str, username: str) -> str | None:
         raise KeyringLocked("the collection is locked")
 
@@ -262,13 +239,13 @@ def use_backend() -> Iterator[object]:
 
 
 def test_keyring_key_store_writes_to_its_service(use_backend) -> None:  # type: ignore[no-untyped-def]
-    backend = use_backend(MemoryKeyring())
+    backend = use_backend(DictKeyring())
     KeyringKeyStore(service="svc-a").put("data-key:1", "secret")
     assert backend.values == {("svc-a", "data-key:1"): "secret"}
 
 
 def test_keyring_key_store_reads_back_what_it_stored(use_backend) -> None:  # type: ignore[no-untyped-def]
-    use_backend(MemoryKeyring())
+    use_backend(DictKeyring())
     KeyringKeyStore(service="svc-a").put("data-key:1", "secret")
     assert KeyringKeyStore(service="svc-a").get("data-key:1") == "secret"
     assert KeyringKeyStore(service="svc-b").get("data-key:1") is None
@@ -310,7 +287,7 @@ def test_keyring_key_store_keeps_a_value_in_the_os_credential_store() -> None:
             pytest.fail(f"POS_MEMBER_REQUIRE_KEYRING=1 but no OS keyring: {e.text()}")
         pytest.skip(f"no OS keyring reachable (run under scripts/with-keyring.sh): {e.text()}")
     try:
-        assert not isinstance(keyring.get_keyring(), MemoryKeyring | fail.Keyring)
+        assert not isinstance(keyring.get_keyring(), DictKeyring | fail.Keyring)
         assert store.get(name) == value
         # Another process sees it: the value lives in the OS store, not in this process.
         other = subprocess.run([sys.executable, "-c", _READ_BACK, TEST_SERVICE, name],
