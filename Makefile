@@ -28,7 +28,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	scripts/system-deps.sh
 	$(BIN)/ruff check .
-	POS_MEMBER_REQUIRE_KEYRING=1 scripts/with-keyring.sh $(BIN)/python -m pytest $(ARGS)
+	POS_MEMBER_REQUIRE_KEYRING=1 POS_MEMBER_REQUIRE_POSTGRES=1 scripts/with-keyring.sh $(BIN)/python -m pytest $(ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

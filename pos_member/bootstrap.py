@@ -15,7 +15,8 @@ from pos_member.db.engine import Database, open_database
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import RulesInvalid, StoreNotSetUp
 from pos_member.rules import default_rules_path
-from pos_member.services.rules import activate_rules
+from pos_member.services.enrolment import Enrolment, enrol_till
+from pos_member.services.rules import RulesInForce, activate_rules, pulled_rules
 from pos_member.services.setup import TillIdentity, get_setting, load_identity, set_up_till
 
 
@@ -57,6 +58,13 @@ class App:
         self.identity = ident
         return ident
 
+    def enrol(self, keystore: KeyStore, enrolment: Enrolment) -> TillIdentity:
+        """First start of a till enrolled with the server: its ids, numbers and the chain's
+        data key come from the server's answer (:mod:`pos_member.services.enrolment`)."""
+        ident = enrol_till(self.uow, keystore, enrolment)
+        self.identity = ident
+        return ident
+
 
 def bootstrap(
     db_path: Path,
@@ -74,7 +82,11 @@ def bootstrap(
     """
     clock = clock or SystemClock()
     db = open_database(db_path)
-    in_force = activate_rules(db, clock, rules_file or default_rules_path())
+    pulled = pulled_rules(db)
+    in_force = (
+        RulesInForce(pulled, None) if pulled is not None
+        else activate_rules(db, clock, rules_file or default_rules_path())
+    )
     uow = UnitOfWork(db, clock=clock, rules=in_force.rules)
     app = App(uow=uow, identity=None, rules_refused=in_force.refused)
     with uow.read() as s:

@@ -4,11 +4,16 @@
     pos-member demo [--data-dir DIR] [--members N] [--lang zh_CN|en] [--no-gui]
     pos-member db upgrade [--data-dir DIR]
     pos-member db version [--data-dir DIR]
+    pos-member enrol --server URL --code CODE [--device-name NAME] [--data-dir DIR]
+    pos-member sync [--server URL] [--data-dir DIR]
+    pos-member close-day [--server URL] [--data-dir DIR]
 
 Bad arguments print a message and exit with status 2; a refusal by the core (bad config or
 rules, no store set up, no credential store) prints its message and exits with status 1.
-This module is the one place of the core that reaches the UI, and only lazily inside the
-commands that open a window, so headless commands never import Qt.
+``close-day`` prints the day's report and exits 1 when anything stays unacknowledged or the
+server cannot be reached; ``sync`` exits 1 in the same cases.
+This module is the one place of the core that reaches the UI and the sync client, and only
+lazily inside the commands that need them, so importing the core never imports Qt or httpx.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pos_member.config import LANGUAGES, Config, load_config
 from pos_member.errors import DomainError, StoreNotSetUp
@@ -52,6 +58,27 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _server_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"not an http(s) server address: {text!r}")
+    return text.rstrip("/")
+
+
+def _enrolment_code(text: str) -> str:
+    code = text.strip()
+    if not 6 <= len(code) <= 64:
+        raise argparse.ArgumentTypeError("an enrolment code has 6 to 64 characters")
+    return code
+
+
+def _device_name(text: str) -> str:
+    name = text.strip()
+    if not 1 <= len(name) <= 100:
+        raise argparse.ArgumentTypeError("a device name has 1 to 100 characters")
+    return name
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pos-member", description="POS Member — the membership till.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -78,6 +105,27 @@ def build_parser() -> argparse.ArgumentParser:
                       help="members to create on first run (default 2000)")
     demo.add_argument("--no-gui", action="store_true", help="create the demo store only")
 
+    def timeout(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--timeout", type=_seconds, default=15.0, metavar="SECONDS",
+                       help="how long to wait for the server per request (default 15)")
+
+    enrol = sub.add_parser("enrol", help="enrol this fresh till with the central server")
+    common(enrol)
+    timeout(enrol)
+    enrol.add_argument("--server", type=_server_url, required=True, metavar="URL",
+                       help="the central server, e.g. https://hq.example.com")
+    enrol.add_argument("--code", type=_enrolment_code, required=True,
+                       help="the one-time enrolment code from HQ")
+    enrol.add_argument("--device-name", type=_device_name, default=None, metavar="NAME",
+                       help="this till's name at HQ (default: the computer's name)")
+    for name, text in (("sync", "push unsent events and pull changes once"),
+                       ("close-day", "closing time: push and pull everything, print the day")):
+        p = sub.add_parser(name, help=text)
+        common(p)
+        timeout(p)
+        p.add_argument("--server", type=_server_url, metavar="URL",
+                       help="the central server (default: the one enrolled with)")
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     for name, text in (("upgrade", "apply migrations"), ("version", "print the schema version")):
@@ -103,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "enrol":
+        return _enrol(args)
+    if args.command in ("sync", "close-day"):
+        return _sync(args)
     if args.command == "db":
         from pos_member.db.engine import schema_version, upgrade
 
@@ -145,6 +197,62 @@ def _open_till(cfg: Config) -> App:
         app.close()
         raise StoreNotSetUp()
     return app
+
+
+def _enrol(args: argparse.Namespace) -> int:
+    import socket
+
+    from pos_member.bootstrap import bootstrap
+    from pos_member.crypto import KeyringKeyStore
+    from sync.client import SyncClient
+    from sync.engine import enrol
+
+    cfg = _config(args)
+    keystore = KeyringKeyStore()
+    keystore.get("device-token:probe")  # no credential store: refuse before spending the code
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore)
+    try:
+        device_name = args.device_name or (socket.gethostname()[:100] or "till")
+        with SyncClient(args.server, timeout=args.timeout) as client:
+            ident = enrol(app, client, keystore, code=args.code, device_name=device_name,
+                          server_url=args.server)
+    finally:
+        app.close()
+    print(f"Enrolled: store {ident.store_number} {ident.store_name}, "
+          f"till {ident.device_number} ({device_name}), data in {cfg.data_dir}.")
+    return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from pos_member.crypto import KeyringKeyStore
+    from pos_member.errors import NotEnrolled
+    from pos_member.services.enrolment import device_token
+    from pos_member.services.outbox import SERVER_URL, get_sync_setting
+    from sync.client import SyncClient
+    from sync.engine import close_day, sync_once
+
+    app = _open_till(_config(args))
+    try:
+        ident = app.identity
+        if ident is None:
+            raise StoreNotSetUp()
+        server = args.server or get_sync_setting(app.uow, SERVER_URL)
+        token = device_token(KeyringKeyStore(), ident.device_id)
+        if server is None or token is None:
+            raise NotEnrolled()
+        with SyncClient(server, token, timeout=args.timeout) as client:
+            if args.command == "close-day":
+                day = close_day(app, client)
+                print("\n".join(day.lines()))
+                return 0 if day.ok else 1
+            report = sync_once(app, client)
+    finally:
+        app.close()
+    print(f"Pushed {report.pushed} new ({report.duplicates} already stored), "
+          f"pulled {report.pulled} ({report.applied} applied); "
+          f"{report.pending} unacknowledged.")
+    return 0 if report.pending == 0 else 1
 
 
 def _open_demo(cfg: Config, *, members: int) -> App:

@@ -125,3 +125,17 @@ class KeyStoreUnavailable(DomainError):
         "The OS credential store is not available ({detail}). "
         "Personal data cannot be read or written without it.",
     )
+
+
+class TillNotFresh(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "This till already has {what}: enrolment is for a fresh till. "
+        "Use a new data folder (--data-dir) to enrol it.",
+    )
+
+
+class NotEnrolled(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This till is not enrolled with a server: run 'pos-member enrol' first."
+    )

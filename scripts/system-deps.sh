@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the app and its tests need, if any is missing:
 # Qt's runtime libraries, CJK fonts, GNOME Keyring + D-Bus (the OS credential store on Linux),
-# and Xvfb for looking at the real window on a machine without a screen.
+# Xvfb for looking at the real window on a machine without a screen, and PostgreSQL (the
+# central server's production database; the server tests start a private one from its binaries).
 # Does nothing on other systems (Windows tills install the bundle from build.spec).
 set -euo pipefail
 command -v dpkg >/dev/null 2>&1 || exit 0
@@ -10,6 +11,7 @@ PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-image0
   fonts-noto-cjk gnome-keyring dbus dbus-x11 xvfb
+  postgresql
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import sqlite3
+import uuid
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 from pos_member.bootstrap import App, bootstrap
 from pos_member.clock import FakeClock
-from pos_member.crypto import MemoryKeyStore
+from pos_member.crypto import MemoryKeyStore, PiiCipher
 from pos_member.permissions import Clerk, Role
 from pos_member.services.members import MemberCard, register_member
+from pos_member.services.outbox import pending_events
+from pos_member.services.setup import get_setting
 from pos_member.services.staff import create_staff
 
 PINS = {Role.ADMIN: "975310", Role.MANAGER: "802468", Role.CASHIER: "135790", Role.GUIDE: "246801"}
 _phones = count(10_000_000)
+_server_seq = count(1)
 
 
 @dataclass
@@ -69,13 +76,20 @@ def new_phone() -> str:
 
 
 def make_till(tmp_path: Path, *, clock: FakeClock | None = None, store_number: int = 1,
-              device_number: int = 1) -> Till:
+              device_number: int = 1, data_key: str | None = None) -> Till:
+    """A set-up till. ``data_key`` (base64, 64 bytes) replaces its own key, as enrolment hands
+    every till the chain's key: tills sharing one can read each other's members."""
     clock = clock or FakeClock()
     keystore = MemoryKeyStore()
     path = tmp_path / f"till-{store_number}-{device_number}.sqlite"
     app = bootstrap(path, keystore=keystore, clock=clock)
     ident = app.set_up(keystore, store_number=store_number, store_name=f"门店{store_number}",
                        device_number=device_number, device_name="收银台")
+    if data_key is not None:
+        with app.uow.read() as s:
+            key_id = get_setting(s, "data_key_id")
+        keystore.put(f"data-key:{key_id}", data_key)
+        app.uow.cipher = PiiCipher(base64.b64decode(data_key))
     system = ident.system_clerk()
     clerks: dict[Role, Clerk] = {}
     for i, role in enumerate(Role):
@@ -83,3 +97,26 @@ def make_till(tmp_path: Path, *, clock: FakeClock | None = None, store_number: i
                             name=f"{role.value}-{i}", role=role, secret=PINS[role])
         clerks[role] = Clerk(info.id, info.name, role, ident.store_id, ident.device_id)
     return Till(app, clock, keystore, clerks, path)
+
+
+def new_data_key() -> str:
+    return base64.b64encode(os.urandom(64)).decode()
+
+
+def wire_events(till: Till) -> list[dict[str, Any]]:
+    """Every event the till has not had acknowledged, in the wire shape (as pushed)."""
+    return pending_events(till.uow, device_id=till.app.identity.device_id, limit=1_000_000)
+
+
+def server_event(type: str, payload: dict[str, Any], *, hlc: str = "001767600000000-000000",
+                 created_at: str = "2026-01-05T12:00:00+00:00") -> dict[str, Any]:
+    """An event the central server itself issues (a merge, a rules version), in the wire shape."""
+    return {"id": str(uuid.uuid4()), "store_id": "hq", "device_id": "server",
+            "seq": next(_server_seq), "clerk_id": None, "hlc": hlc, "type": type,
+            "entity_id": None, "payload_version": 1, "payload": payload,
+            "rules_version": "server", "created_at": created_at}
+
+
+def as_changes(events: list[dict[str, Any]], *, first_position: int = 1) -> list[dict[str, Any]]:
+    """Events as one pulled page's changes, numbered in the given order."""
+    return [{"position": first_position + i, "event": e} for i, e in enumerate(events)]

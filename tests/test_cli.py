@@ -366,3 +366,86 @@ def test_run_opens_the_demo_store_with_its_key_from_the_os_keyring(demo: Demo) -
     assert opened.returncode == 0, opened.stderr
     assert "Login window shown" in opened.stdout
     assert "Till ready." in opened.stdout
+
+
+# --- enrol / sync / close-day -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["enrol", "--code", "ABC123"], "required: --server"),
+        (["enrol", "--server", "http://hq"], "required: --code"),
+        (["enrol", "--server", "hq.example.com", "--code", "ABC123"],
+         "not an http(s) server address"),
+        (["enrol", "--server", "http://hq", "--code", "AB"], "6 to 64 characters"),
+        (["close-day", "--server", "ftp://hq"], "not an http(s) server address"),
+        (["sync", "--timeout", "0"], "must be between 0 and 86400 seconds"),
+    ],
+)
+def test_bad_sync_arguments_exit_2_with_a_clear_message(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+def test_close_day_without_a_store_exits_1_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli("close-day", "--data-dir", tmp_path / "none") == 1
+    assert "no store yet" in capsys.readouterr().err
+
+
+def offline_enrolled_till(data: Path) -> None:
+    """A till enrolled with a server that is not listening (a closed loopback port)."""
+    import base64
+    import socket
+
+    from pos_member.bootstrap import bootstrap
+    from pos_member.crypto import KeyringKeyStore
+    from pos_member.services.enrolment import Enrolment
+    from pos_member.services.members import register_member
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    keystore = KeyringKeyStore()
+    app = bootstrap(data / "till.sqlite", keystore=keystore)
+    ident = app.enrol(keystore, Enrolment(
+        store_id="s-1", store_number=7, store_name="七号店", device_id="d-1", device_number=1,
+        device_name="till", token="tok", data_key=base64.b64encode(bytes(64)).decode(),
+        server_url=f"http://127.0.0.1:{port}"))
+    register_member(app.uow, clerk=ident.system_clerk(), phone="13912345678",
+                    privacy_consent=True)
+    app.close()
+
+
+def test_close_day_with_the_server_unreachable_prints_the_day_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], memory_keyring: KeyringBackend
+) -> None:
+    offline_enrolled_till(tmp_path)
+    assert cli("close-day", "--data-dir", tmp_path, "--timeout", "2") == 1
+    out = capsys.readouterr().out
+    assert "Registrations: 1" in out
+    assert "cannot be reached" in out
+    assert "NOT closed" in out
+
+
+def test_sync_with_the_server_unreachable_exits_1_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], memory_keyring: KeyringBackend
+) -> None:
+    offline_enrolled_till(tmp_path)
+    assert cli("sync", "--data-dir", tmp_path, "--timeout", "2") == 1
+    assert "cannot be reached" in capsys.readouterr().err
+
+
+def test_enrol_refuses_a_till_that_is_already_set_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], memory_keyring: KeyringBackend
+) -> None:
+    offline_enrolled_till(tmp_path)
+    assert cli("enrol", "--data-dir", tmp_path, "--server", "http://127.0.0.1:9",
+               "--code", "ABC123") == 1
+    assert "enrolment is for a fresh till" in capsys.readouterr().err

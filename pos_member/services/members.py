@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from pos_member.crypto import PiiCipher
-from pos_member.db.models import Device, Event, Flag, Member, Staff, Store
+from pos_member.db.models import Device, Event, Flag, Member, MemberAlias, Staff, Store
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import (
     ConsentRequired,
@@ -34,6 +34,7 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.member_code import CodeKind, classify_code, make_member_no, qr_payload
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone, normalise_phone
+from pos_member.services.field_versions import claim_fields
 
 E = TypeVar("E", bound=StrEnum)
 MEMBERS = "members"
@@ -448,6 +449,8 @@ _CARD = (
 _CARD_BY_MEMBER_NO = _CARD.where(Member.member_no == bindparam("key"))
 _CARD_BY_PHONE_INDEX = _CARD.where(Member.phone_index == bindparam("key"))
 _CARD_BY_ID = _CARD.where(Member.id == bindparam("key"))
+_ALIAS = select(MemberAlias.member_id).where(MemberAlias.member_no == bindparam("member_no"))
+MAX_ALIAS_HOPS = 8  # a winner merged again later: follow the chain, but never loop
 
 
 def _load_card(s: Session, cipher: PiiCipher, stmt: Any, key: str) -> MemberCard | None:
@@ -475,8 +478,28 @@ def find_member(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
         query = mask_phone(scanned.value)
     with uow.read() as s:
         card = _load_card(s, cipher, stmt, key)
+        if scanned.kind is CodeKind.MEMBER:
+            card = _follow_merges(s, cipher, card, scanned.value)
     if card is None:
         raise MemberNotFound(query=query)
+    return card
+
+
+def _follow_merges(
+    s: Session, cipher: PiiCipher, card: MemberCard | None, member_no: str
+) -> MemberCard | None:
+    """A merged member's number scans to the member it was merged into (SPEC §2.1). The alias
+    is looked up only when the number has no active member, so a normal scan costs nothing."""
+    for _ in range(MAX_ALIAS_HOPS):
+        if card is not None and card.status != "merged":
+            return card
+        winner_id = s.execute(_ALIAS, {"member_no": member_no}).scalar()
+        if winner_id is None:
+            return card
+        card = _load_card(s, cipher, _CARD_BY_ID, winner_id)
+        if card is None:
+            return None  # the winner's registration is not pulled yet
+        member_no = card.member_no
     return card
 
 
@@ -569,6 +592,9 @@ def update_profile(
                 clerk, PROFILE_UPDATED, {"member_id": m.id, "fields": changes}, entity_id=m.id
             )
             m.updated_hlc = ev.hlc
+            # Sync resolves concurrent edits per field, last writer wins (services/apply.py).
+            claim_fields(tx.session.connection(), member_id=m.id, fields=changes, hlc=ev.hlc,
+                         event_id=ev.id)
             tx.audit(clerk, PROFILE_UPDATED, "member", m.id, before=before, after=after, event=ev)
             tx.commit()
     return get_member(uow, clerk=clerk, member_id=member_id)

@@ -15,6 +15,7 @@ from pos_member.errors import RulesInvalid
 from pos_member.rules import Rules, parse_rules
 
 IN_FORCE = "rules_in_force"
+PULLED = "rules_pulled"  # written by sync (services/apply.py) when HQ publishes a version
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +72,16 @@ def _last_good(db: Database, refusal: RulesInvalid) -> Rules:
     if source is None:
         raise refusal
     return parse_rules(source)
+
+
+def pulled_rules(db: Database) -> Rules | None:
+    """The newest rules version HQ published and this till pulled, if any. An enrolled till
+    runs on it from its next start, in preference to the rules file (HQ sets the rules once for
+    all stores, SPEC §1)."""
+    with Session(db.read) as s:
+        source = s.scalar(
+            select(RulesVersion.source)
+            .join(Setting, Setting.value == RulesVersion.version)
+            .where(Setting.key == PULLED)
+        )
+    return parse_rules(source) if source is not None else None

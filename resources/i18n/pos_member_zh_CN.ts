@@ -465,6 +465,14 @@ F2  注册新会员</translation>
         <translation>系统凭据存储不可用（{detail}），无法读写个人信息。</translation>
     </message>
     <message>
+        <source>This till already has {what}: enrolment is for a fresh till. Use a new data folder (--data-dir) to enrol it.</source>
+        <translation>本收银台已有{what}：设备注册仅用于全新的收银台。请使用新的数据目录（--data-dir）进行注册。</translation>
+    </message>
+    <message>
+        <source>This till is not enrolled with a server: run &apos;pos-member enrol&apos; first.</source>
+        <translation>本收银台尚未在服务器注册：请先运行 &apos;pos-member enrol&apos;。</translation>
+    </message>
+    <message>
         <source>Say how the alert was handled.</source>
         <translation>请填写处理说明。</translation>
     </message>
@@ -507,6 +515,10 @@ F2  注册新会员</translation>
     <message>
         <source>Birthday: use year-month-day, e.g. 1990-03-14.</source>
         <translation>生日格式：年-月-日，例如 1990-03-14。</translation>
+    </message>
+    <message>
+        <source>The server sent an unusable data key.</source>
+        <translation>服务器发来的数据密钥无法使用。</translation>
     </message>
 </context>
 <context>

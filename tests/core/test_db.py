@@ -139,3 +139,33 @@ def test_opening_a_current_database_does_not_import_alembic(db: Database) -> Non
 def test_opening_a_new_database_does_run_alembic(tmp_path: Path) -> None:
     """The check above can fail: a database that needs migrating does import alembic."""
     assert _alembic_imported_when_opening(tmp_path / "new.sqlite")
+
+
+def test_migration_0002_keeps_members_and_drops_only_the_staff_and_referrer_keys(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite"
+    upgrade(path, "0001")
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("PRAGMA foreign_keys=ON")
+        con.execute("INSERT INTO stores VALUES ('s1', 1, 'S', '2026-01-01 00:00:00')")
+        con.execute("INSERT INTO devices VALUES ('d1', 's1', 1, 'D', '2026-01-01 00:00:00')")
+        for mid, no, ref in (("m1", "00010100000017", None), ("m2", "00010100000025", "m1")):
+            con.execute(
+                "INSERT INTO members (id, member_no, phone_index, phone_enc, tags, "
+                "source_channel, referrer_id, store_id, device_id, registered_at, "
+                "privacy_policy_version, privacy_consent_at, marketing_consent, tier, status, "
+                "updated_hlc) VALUES (?, ?, ?, x'01', '[]', 'walk_in', ?, 's1', 'd1', "
+                "'2026-01-01 00:00:00', 'v1', '2026-01-01 00:00:00', 0, 'regular', 'active', '')",
+                (mid, no, f"idx-{mid}", ref))
+    con.close()
+    upgrade(path)
+    con = sqlite3.connect(path)
+    try:
+        members = con.execute("SELECT id, referrer_id FROM members ORDER BY id").fetchall()
+        keys = {row[3] for row in con.execute("PRAGMA foreign_key_list(members)")}
+    finally:
+        con.close()
+    assert members == [("m1", None), ("m2", "m1")]
+    assert keys == {"store_id", "device_id"}

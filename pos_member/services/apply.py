@@ -1,0 +1,377 @@
+"""Applying changes pulled from the central server to the till's database.
+
+A page of changes is applied in one transaction together with the new sync cursor, so a till
+killed mid-page either has the whole page and its cursor or neither. Applying is idempotent and
+does not depend on arrival order (a hypothesis test permutes and repeats pages):
+
+- Every applied event id is kept in ``applied_events``; an event seen again is skipped.
+- The till's own events coming back are skipped (they are already here).
+- ``member.registered`` from another till inserts the member (ciphertexts and the phone's blind
+  index come in the payload; every till holds the chain's data key from enrolment). Missing
+  ``stores``/``devices`` rows are added from the event's ids, their numbers read from the member
+  number (``SSSS DD …``) and the store's name a placeholder (``#0002``) until the server sends
+  store details. Guide, clerk and referrer are chain-wide ids, not foreign keys (migration 0002).
+- ``member.profile_updated``: last writer wins per field by ``(hlc, event id)``
+  (:mod:`pos_member.services.field_versions`); an update pulled before its registration is kept
+  and laid over the row when the registration arrives.
+- ``member.merged`` (a server event: two stores registered one phone): the loser's number is
+  aliased to the winner (``member_aliases``; ``find_member`` follows it) and the loser's row, if
+  here, becomes ``status="merged"`` and gives up the phone index. A registration whose phone is
+  already held here by another member waits with a placeholder index (``dup:<id>``) until the
+  merge names the winner; one that is already known as a loser goes in as merged.
+- ``rules.published``: the version is validated and stored in ``rules_versions`` (activated at
+  the event's time); the newest by server position is remembered in ``settings.rules_pulled`` and
+  is in force from the till's next start (``services.rules.pulled_rules``).
+- Any other type is recorded as applied and otherwise ignored (forward compatible).
+
+Applying writes no events: nothing pulled is ever pushed back. Remote hybrid timestamps are
+folded into this device's clock, so a local edit made after seeing a remote one sorts after it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from pos_member.crypto import PiiCipher
+from pos_member.db.models import (
+    AppliedEvent,
+    Device,
+    DeviceCounter,
+    Member,
+    MemberAlias,
+    RulesVersion,
+    Setting,
+    Store,
+)
+from pos_member.db.uow import UnitOfWork
+from pos_member.errors import RulesInvalid
+from pos_member.hlc import HLCTimestamp
+from pos_member.member_code import is_valid_member_no
+from pos_member.rules import parse_rules
+from pos_member.services.field_versions import claim_fields, newer_fields
+from pos_member.services.members import PHONE_CTX, PROFILE_UPDATED, REGISTERED
+from pos_member.services.outbox import SYNC_CURSOR
+from pos_member.services.rules import PULLED as RULES_PULLED
+
+log = logging.getLogger(__name__)
+
+MERGED = "member.merged"
+RULES_PUBLISHED = "rules.published"
+RULES_PULLED_POSITION = "rules_pulled_position"
+DUP_PREFIX = "dup:"
+MERGED_PREFIX = "merged:"
+
+_APPLIED = AppliedEvent.__table__
+_MEMBERS = Member.__table__
+_MEMBER_COLUMNS = frozenset(c.key for c in _MEMBERS.columns)
+_ALIASES = MemberAlias.__table__
+_SETTINGS = Setting.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What one page did. ``applied`` counts events that changed or could change state."""
+
+    applied: int
+    ignored: int  # types this version does not know, or refused payloads (kept as applied)
+    own: int  # this device's own events coming back
+    repeated: int  # already applied before
+    cursor: int
+
+
+def apply_page(
+    uow: UnitOfWork, *, device_id: str, changes: Iterable[Mapping[str, Any]], cursor: int
+) -> ApplyResult:
+    """Applies one pulled page (``{"position": int, "event": <wire event dict>}`` items) and
+    moves ``settings.sync_cursor`` to ``cursor`` (never back), in one committed transaction."""
+    changes = list(changes)
+    applied = ignored = own = repeated = 0
+    with uow.begin() as tx:
+        conn = tx.session.connection()
+        ids = [c["event"]["id"] for c in changes]
+        seen = set(conn.scalars(select(_APPLIED.c.id).where(_APPLIED.c.id.in_(ids)))) if ids \
+            else set()
+        newest: HLCTimestamp | None = None
+        done: list[dict[str, Any]] = []
+        for change in changes:
+            ev = change["event"]
+            if ev["device_id"] == device_id:
+                own += 1
+                continue
+            if ev["id"] in seen:
+                repeated += 1
+                continue
+            seen.add(ev["id"])
+            position = int(change["position"])
+            if _apply_safely(conn, uow, ev, position):
+                applied += 1
+            else:
+                ignored += 1
+            done.append({"id": ev["id"], "position": position})
+            stamp = _stamp(ev)
+            if stamp is not None and (newest is None or stamp > newest):
+                newest = stamp
+        if done:  # one statement per page: most pulled events need no other write
+            conn.execute(insert(_APPLIED), done)
+        if newest is not None:
+            _observe(conn, device_id, newest)
+        current = conn.scalar(select(_SETTINGS.c.value).where(_SETTINGS.c.key == SYNC_CURSOR))
+        if current is None:
+            conn.execute(insert(_SETTINGS), {"key": SYNC_CURSOR, "value": str(cursor)})
+        elif cursor > int(current):
+            conn.execute(update(_SETTINGS).where(_SETTINGS.c.key == SYNC_CURSOR)
+                         .values(value=str(cursor)))
+        tx.commit()
+    return ApplyResult(applied, ignored, own, repeated, max(cursor, int(current or 0)))
+
+
+def _apply_safely(
+    conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int
+) -> bool:
+    """Applies one event. A payload this version cannot read (a field missing, a bad date or
+    base64) is logged and kept as applied: one bad event must not stop every later page. Each
+    handler decodes its whole payload before it writes anything, so a refusal writes nothing
+    (cheaper than a savepoint per event, which would triple the cost of a page)."""
+    try:
+        return _apply_event(conn, uow, ev, position)
+    except (KeyError, TypeError, ValueError, binascii.Error) as e:
+        log.warning("pulled event %s (%s) not applied: %r", ev.get("id"), ev.get("type"), e)
+        return False
+
+
+def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int) -> bool:
+    kind = ev["type"]
+    if kind == REGISTERED:
+        return _registered(conn, ev)
+    if kind == PROFILE_UPDATED:
+        return _profile_updated(conn, ev)
+    if kind == MERGED:
+        return _merged(conn, uow.cipher, ev)
+    if kind == RULES_PUBLISHED:
+        return _rules_published(conn, ev, position)
+    return False
+
+
+def _stamp(ev: Mapping[str, Any]) -> HLCTimestamp | None:
+    try:
+        return HLCTimestamp.unpack(str(ev.get("hlc", "")))
+    except ValueError:
+        return None
+
+
+def _observe(conn: Connection, device_id: str, remote: HLCTimestamp) -> None:
+    """Folds a remote timestamp into this device's hybrid clock (the next local one is later)."""
+    t = DeviceCounter.__table__
+    row = conn.execute(
+        select(t.c.hlc_wall_ms, t.c.hlc_counter).where(t.c.device_id == device_id)
+    ).first()
+    if row is None or HLCTimestamp(row.hlc_wall_ms, row.hlc_counter) >= remote:
+        return
+    conn.execute(update(t).where(t.c.device_id == device_id)
+                 .values(hlc_wall_ms=remote.wall_ms, hlc_counter=remote.counter))
+
+
+# -- member.registered ---------------------------------------------------------------------
+
+
+def _registered(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    p = ev["payload"]
+    member_id = p["member_id"]
+    if conn.scalar(select(_MEMBERS.c.id).where(_MEMBERS.c.id == member_id)) is not None:
+        return False
+    member_no = p["member_no"]
+    if not is_valid_member_no(member_no):
+        raise ValueError(f"not a member number: {member_no!r}")
+    store_id = p.get("store_id") or ev["store_id"]
+    at = _datetime(ev["created_at"])
+    if not p["phone_index"] or not p["phone_enc"]:
+        raise ValueError("a registration without a phone")
+    row: dict[str, Any] = {
+        "id": member_id,
+        "member_no": member_no,
+        "phone_index": p["phone_index"],
+        "phone_enc": _unb64(p["phone_enc"]),
+        "tags": [],
+        "source_channel": p["source_channel"],
+        "guide_id": p.get("guide_id"),
+        "referrer_id": p.get("referrer_id"),
+        "store_id": store_id,
+        "device_id": ev["device_id"],
+        "registered_by": ev.get("clerk_id"),
+        "registered_at": _datetime(p["registered_at"]),
+        "privacy_policy_version": p["privacy_policy_version"],
+        "privacy_consent_at": _datetime(p["privacy_consent_at"]),
+        "tier": "regular",
+        "status": "active",
+        "updated_hlc": ev["hlc"],
+    }
+    profile = {k: p.get(k) for k in PROFILE_FIELDS if k in p}
+    profile.update(newer_fields(conn, member_id=member_id, hlc=ev["hlc"], event_id=ev["id"]))
+    row.update(_profile_columns(profile))
+    row.setdefault("marketing_consent", False)
+    # Everything is decoded: from here on, writes only.
+    _ensure_store(conn, store_id, int(member_no[:4]), at)
+    _ensure_device(conn, ev["device_id"], store_id, int(member_no[4:6]), at)
+    if conn.scalar(select(_ALIASES.c.member_id).where(_ALIASES.c.member_no == member_no)):
+        row["status"], row["phone_index"] = "merged", MERGED_PREFIX + member_id
+    elif conn.scalar(select(_MEMBERS.c.id).where(_MEMBERS.c.phone_index == row["phone_index"])):
+        row["phone_index"] = DUP_PREFIX + member_id  # until the server's merge names the winner
+    conn.execute(insert(_MEMBERS), row)
+    return True
+
+
+def _ensure_store(conn: Connection, store_id: str, number: int, at: datetime) -> None:
+    t = Store.__table__
+    if conn.scalar(select(t.c.id).where(t.c.id == store_id)) is not None:
+        return
+    if conn.scalar(select(t.c.id).where(t.c.number == number)) is not None:
+        number = _fallback_number(store_id)  # chain data disagree; keep the member anyway
+    conn.execute(insert(t), {"id": store_id, "number": number, "name": f"#{number:04d}",
+                             "created_at": at})
+
+
+def _ensure_device(
+    conn: Connection, device_id: str, store_id: str, number: int, at: datetime
+) -> None:
+    t = Device.__table__
+    if conn.scalar(select(t.c.id).where(t.c.id == device_id)) is not None:
+        return
+    taken = conn.scalar(select(t.c.id).where(t.c.store_id == store_id, t.c.number == number))
+    if taken is not None:
+        number = _fallback_number(device_id)
+    conn.execute(insert(t), {"id": device_id, "store_id": store_id, "number": number,
+                             "name": "", "created_at": at})
+
+
+def _fallback_number(some_id: str) -> int:
+    """A stable negative number (real ones are positive) for a row whose number is taken."""
+    return -(zlib.crc32(some_id.encode()) & 0x7FFFFFFF) - 1
+
+
+# -- member.profile_updated ----------------------------------------------------------------
+
+PROFILE_FIELDS = ("name_enc", "gender", "birthday", "tags", "marketing_consent",
+                  "marketing_consent_at")
+
+
+def _profile_columns(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Wire-form profile fields → member columns. Unknown fields are left out (a newer till's
+    field this version cannot show; its value is kept in ``member_field_hlc``)."""
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "name_enc":
+            out[name] = _unb64(value)
+        elif name == "birthday":
+            out[name] = date.fromisoformat(value) if value else None
+        elif name == "marketing_consent_at":
+            out[name] = _datetime(value) if value else None
+        elif name == "tags":
+            out[name] = list(value or [])
+        elif name == "marketing_consent":
+            out[name] = bool(value)
+        elif name in _MEMBER_COLUMNS and name in PROFILE_FIELDS:
+            out[name] = value
+    return out
+
+
+def _profile_updated(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    p = ev["payload"]
+    member_id = p["member_id"]
+    fields = dict(p["fields"])
+    _profile_columns(fields)  # decodes every value before anything is written
+    won = claim_fields(conn, member_id=member_id, fields=fields, hlc=ev["hlc"],
+                       event_id=ev["id"])
+    columns = _profile_columns(won)
+    updated = conn.scalar(select(_MEMBERS.c.updated_hlc).where(_MEMBERS.c.id == member_id))
+    if updated is None:
+        return True  # the registration has not arrived; it picks the values up
+    if updated < ev["hlc"]:
+        columns["updated_hlc"] = ev["hlc"]
+    if columns:
+        conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == member_id).values(**columns))
+    return True
+
+
+# -- member.merged -------------------------------------------------------------------------
+
+
+def _merged(conn: Connection, cipher: PiiCipher, ev: Mapping[str, Any]) -> bool:
+    p = ev["payload"]
+    winner_id, loser_id = p["winner_member_id"], p["loser_member_id"]
+    loser_no = p["loser_member_no"]
+    if conn.scalar(select(_ALIASES.c.member_id).where(
+            _ALIASES.c.member_no == loser_no)) is None:
+        conn.execute(insert(_ALIASES), {"member_no": loser_no,
+                                        "member_id": winner_id, "loser_member_id": loser_id})
+    loser = conn.execute(select(_MEMBERS.c.phone_index, _MEMBERS.c.status)
+                         .where(_MEMBERS.c.id == loser_id)).first()
+    real_index = None
+    if loser is not None and loser.status != "merged":
+        if not loser.phone_index.startswith((DUP_PREFIX, MERGED_PREFIX)):
+            real_index = loser.phone_index
+        conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == loser_id)
+                     .values(status="merged", phone_index=MERGED_PREFIX + loser_id))
+    winner = conn.execute(select(_MEMBERS.c.phone_index, _MEMBERS.c.phone_enc)
+                          .where(_MEMBERS.c.id == winner_id)).first()
+    if winner is not None and winner.phone_index.startswith(DUP_PREFIX):
+        # The winner waited for its phone index; it is the loser's, or computable from the
+        # phone (every till holds the chain's key). Another duplicate may still hold it.
+        index = real_index or cipher.blind_index(
+            cipher.decrypt(winner.phone_enc, context=PHONE_CTX), context=PHONE_CTX)
+        holder = conn.scalar(select(_MEMBERS.c.id).where(_MEMBERS.c.phone_index == index))
+        if holder is None:
+            conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == winner_id)
+                         .values(phone_index=index))
+    return True
+
+
+# -- rules.published -----------------------------------------------------------------------
+
+
+def _rules_published(conn: Connection, ev: Mapping[str, Any], position: int) -> bool:
+    p = ev["payload"]
+    version, source = p.get("version"), p.get("source")
+    if not isinstance(version, str) or not isinstance(source, str):
+        return False
+    try:
+        if parse_rules(source).version != version:
+            return False
+    except RulesInvalid:
+        return False  # refused: the till keeps the rules it has
+    t = RulesVersion.__table__
+    if conn.scalar(select(t.c.version).where(t.c.version == version)) is None:
+        conn.execute(insert(t), {"version": version, "source": source,
+                                 "activated_at": _datetime(ev["created_at"])})
+    pulled_at = conn.scalar(select(_SETTINGS.c.value)
+                            .where(_SETTINGS.c.key == RULES_PULLED_POSITION))
+    if pulled_at is None or position > int(pulled_at):
+        _put(conn, RULES_PULLED, version)
+        _put(conn, RULES_PULLED_POSITION, str(position))
+    return True
+
+
+def _put(conn: Connection, key: str, value: str) -> None:
+    exists = conn.scalar(select(_SETTINGS.c.key).where(_SETTINGS.c.key == key))
+    if exists is None:
+        conn.execute(insert(_SETTINGS), {"key": key, "value": value})
+    else:
+        conn.execute(update(_SETTINGS).where(_SETTINGS.c.key == key).values(value=value))
+
+
+def _unb64(value: str | None) -> bytes | None:
+    return base64.b64decode(value) if value is not None else None
+
+
+def _datetime(value: str | datetime) -> datetime:
+    """Wire times are ISO 8601; one without an offset is taken as UTC."""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -1,0 +1,64 @@
+"""The day's figures for closing time (日结), from the till's own database.
+
+This slice reports registrations per guide and the event log's state; points, balances and
+sales join as their issues land.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from sqlalchemy import func, select
+
+from pos_member.db.models import Event, Member, Staff
+from pos_member.db.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class GuideCount:
+    guide_id: str | None  # None: registered without a guide (walk-in, campaign, ...)
+    guide_name: str | None  # None when the guide is not staff of this till
+    registrations: int
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    day: date
+    registrations: tuple[GuideCount, ...]  # this store's, busiest guide first
+    events_written: int  # events this device wrote during the day
+
+    @property
+    def total_registrations(self) -> int:
+        return sum(g.registrations for g in self.registrations)
+
+
+def day_bounds(day: date, tz: tzinfo | None) -> tuple[datetime, datetime]:
+    """Local midnight to the next local midnight, as aware datetimes."""
+    start = datetime.combine(day, time(), tzinfo=tz)
+    return start, datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+
+
+def day_summary(uow: UnitOfWork, *, store_id: str, device_id: str,
+                day: date | None = None) -> DaySummary:
+    """The figures of ``day`` (default: today on the till's clock, in local time) for the store
+    ``store_id`` — members pulled from the store's other tills count too."""
+    local_now = uow.clock.now().astimezone()
+    day = day or local_now.date()
+    start, end = day_bounds(day, local_now.tzinfo)
+    with uow.read() as s:
+        rows = s.execute(
+            select(Member.guide_id, Staff.name, func.count())
+            .outerjoin(Staff, Staff.id == Member.guide_id)
+            .where(Member.store_id == store_id)
+            .where(Member.registered_at >= start, Member.registered_at < end)
+            .group_by(Member.guide_id, Staff.name)
+        ).all()
+        events = s.scalar(
+            select(func.count()).select_from(Event)
+            .where(Event.device_id == device_id)
+            .where(Event.created_at >= start, Event.created_at < end)
+        )
+    counts = sorted((GuideCount(g, n, c) for g, n, c in rows),
+                    key=lambda g: (-g.registrations, g.guide_name or "", g.guide_id or ""))
+    return DaySummary(day, tuple(counts), int(events or 0))

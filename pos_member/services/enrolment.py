@@ -1,0 +1,97 @@
+"""Enrolment: a fresh till takes its store, device and the chain's data key from the server.
+
+The server's answer (``sync.protocol.EnrolResponse``) arrives here as an :class:`Enrolment`, so
+the core needs no HTTP. The data key and the device token go to the OS credential store
+(``data-key:<key id>``, ``device-token:<device id>``), never into the database: the database
+keeps only the key's id and the server's address.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pos_member.crypto import KeyStore, PiiCipher
+from pos_member.db.models import Device, DeviceCounter, Member, Setting, Store
+from pos_member.db.uow import UnitOfWork
+from pos_member.errors import InvalidInput, TillNotFresh
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.services.outbox import SERVER_URL
+from pos_member.services.setup import TillIdentity, get_setting, load_identity
+
+DEVICE_TOKEN = "device-token:{device_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    store_id: str
+    store_number: int
+    store_name: str
+    device_id: str
+    device_number: int
+    device_name: str
+    token: str
+    data_key: str  # base64 of the 64-byte chain data key
+    server_url: str
+
+
+def check_fresh(session: Session) -> None:
+    """Raises :class:`TillNotFresh` unless the till has no identity and no members: enrolling a
+    till that already holds data would mix two identities in one event log."""
+    if session.scalar(select(func.count()).select_from(Member)):
+        raise TillNotFresh(what="members")
+    if get_setting(session, "device_id") is not None:
+        ident = load_identity(session)
+        raise TillNotFresh(what=f"a store ({ident.store_number} {ident.store_name})")
+
+
+def enrol_till(uow: UnitOfWork, keystore: KeyStore, enrolment: Enrolment) -> TillIdentity:
+    """Sets up this till with the server's ids and numbers, stores the key and token in
+    ``keystore`` and switches the unit of work to the chain's data key. One transaction; the
+    secrets are stored before it commits, so a committed enrolment always has its key."""
+    try:
+        key = base64.b64decode(enrolment.data_key, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 64:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The server sent an unusable data key."))
+    e = enrolment
+    with uow.begin() as tx:
+        s = tx.session
+        check_fresh(s)
+        now = uow.clock.now()
+        if s.get(Store, e.store_id) is None:
+            s.add(Store(id=e.store_id, number=e.store_number, name=e.store_name, created_at=now))
+            s.flush()
+        s.add(Device(id=e.device_id, store_id=e.store_id, number=e.device_number,
+                     name=e.device_name, created_at=now))
+        s.flush()
+        s.add(DeviceCounter(device_id=e.device_id))
+        key_id = tx.new_id()
+        for name, value in (("device_id", e.device_id), ("data_key_id", key_id),
+                            (SERVER_URL, e.server_url)):
+            s.add(Setting(key=name, value=value))
+        s.flush()
+        ident = TillIdentity(e.store_id, e.store_number, e.store_name, e.device_id,
+                             e.device_number)
+        clerk = ident.system_clerk()
+        payload = {"store_id": e.store_id, "store_number": e.store_number,
+                   "store_name": e.store_name, "device_id": e.device_id,
+                   "device_number": e.device_number, "device_name": e.device_name,
+                   "enrolled": True}
+        ev = tx.record(clerk, "device.set_up", payload, entity_id=e.device_id)
+        tx.audit(clerk, "device.enrolled", "device", e.device_id,
+                 after={**payload, "server_url": e.server_url}, event=ev)
+        keystore.put(f"data-key:{key_id}", e.data_key)
+        keystore.put(DEVICE_TOKEN.format(device_id=e.device_id), e.token)
+        tx.commit()
+    uow.cipher = PiiCipher(key)
+    return ident
+
+
+def device_token(keystore: KeyStore, device_id: str) -> str | None:
+    return keystore.get(DEVICE_TOKEN.format(device_id=device_id))

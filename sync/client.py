@@ -1,0 +1,147 @@
+"""The till's HTTP client for the sync protocol (``sync.protocol``), over httpx.
+
+Errors come out as two kinds the caller can act on:
+
+- :class:`ServerUnavailable`: no answer (offline, refused connection, timeout, a cut connection)
+  or a 5xx. Nothing is lost: the events stay unsent and a later sync retries.
+- :class:`ServerRefused`: a 4xx with the server's ``ErrorBody``; retrying the same request will
+  not help (a revoked token, a spent enrolment code, a malformed batch).
+
+An answer that does not match the protocol is :class:`ProtocolMismatch`. Not thread-safe: one
+client per worker.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from pos_member.errors import DomainError
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from sync.protocol import (
+    API,
+    MAX_PAGE,
+    EnrolRequest,
+    EnrolResponse,
+    ErrorBody,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+
+M = TypeVar("M", bound=BaseModel)
+DEFAULT_TIMEOUT = 15.0  # seconds; a closing sync of 1,000 events takes well under one
+
+
+class SyncError(DomainError):
+    message = QT_TRANSLATE_NOOP("errors", "Sync failed: {detail}")
+
+
+class ServerUnavailable(SyncError):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The server cannot be reached ({detail}). Nothing is lost: the till keeps working and "
+        "syncs later.",
+    )
+
+
+class ServerRefused(SyncError):
+    message = QT_TRANSLATE_NOOP("errors", "The server refused the request ({status}): {detail}")
+
+    def __init__(self, *, status: int, code: str, detail: str) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(status=status, detail=detail)
+
+
+class ProtocolMismatch(SyncError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The server's answer does not follow the sync protocol: {detail}"
+    )
+
+
+class SyncClient:
+    """``base_url`` is the server's root (``https://hq.example.com``); the protocol's ``/v1``
+    is added here. ``token`` is the device token (``None`` only for enrolment)."""
+
+    def __init__(self, base_url: str, token: str | None = None, *,
+                 timeout: float = DEFAULT_TIMEOUT,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=base_url.rstrip("/") + API, headers=headers,
+                                  timeout=timeout, transport=transport)
+
+    def enrol(self, request: EnrolRequest) -> EnrolResponse:
+        return self._call("POST", "/enrol", EnrolResponse, body=request)
+
+    def push(self, request: PushRequest) -> PushResponse:
+        return self._call("POST", "/push", PushResponse, body=request)
+
+    def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse:
+        return self._call("GET", "/pull", PullResponse,
+                          params={"cursor": cursor, "limit": limit})
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, answer: type[M], *, body: BaseModel | None = None,
+              params: dict[str, int] | None = None) -> M:
+        content = body.model_dump_json().encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        try:
+            response = self._http.request(method, path, content=content, params=params,
+                                          headers=headers)
+        except httpx.TimeoutException:
+            raise ServerUnavailable(detail="no answer in time") from None
+        except httpx.TransportError as e:
+            raise ServerUnavailable(detail=_transport_detail(e)) from None
+        if response.status_code >= 500:
+            raise ServerUnavailable(detail=f"server error {response.status_code}: "
+                                    f"{_error_message(response)}")
+        if response.status_code >= 400:
+            raise ServerRefused(status=response.status_code, code=_error_code(response),
+                                detail=_error_message(response))
+        if response.status_code != 200:
+            raise ProtocolMismatch(detail=f"unexpected status {response.status_code}")
+        try:
+            return answer.model_validate_json(response.content)
+        except ValidationError as e:
+            raise ProtocolMismatch(detail=f"{answer.__name__}: {e.error_count()} problems") \
+                from None
+
+
+def _error_body(response: httpx.Response) -> ErrorBody | None:
+    try:
+        return ErrorBody.model_validate_json(response.content)
+    except ValidationError:
+        return None
+
+
+def _error_message(response: httpx.Response) -> str:
+    body = _error_body(response)
+    if body is not None:
+        return body.message
+    return response.reason_phrase or "no error body"
+
+
+def _error_code(response: httpx.Response) -> str:
+    body = _error_body(response)
+    return body.code if body is not None else "unknown"
+
+
+def _transport_detail(e: httpx.TransportError) -> str:
+    if isinstance(e, httpx.ConnectError):
+        return "connection refused or no network"
+    if isinstance(e, httpx.RemoteProtocolError):
+        return "the connection was cut"
+    return type(e).__name__

@@ -1,0 +1,207 @@
+"""One sync round and closing time (日结), headless: no Qt, so the CLI, a background worker and
+the tests all run the same code.
+
+Push: unsent events go in batches of at most ``MAX_BATCH``; an event counts as sent only when
+the server's ``acked_through`` covers it (never on a bare 200, never from a lost answer — the
+retry is answered as duplicates). Pull: pages from the stored cursor until ``more`` is false;
+each page is applied in one local transaction together with its cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from pos_member.bootstrap import App
+from pos_member.crypto import KeyStore
+from pos_member.errors import DomainError, StoreNotSetUp
+from pos_member.services.apply import apply_page
+from pos_member.services.day_report import DaySummary, day_summary
+from pos_member.services.enrolment import Enrolment, check_fresh
+from pos_member.services.outbox import (
+    mark_acked,
+    pending_count,
+    pending_events,
+    set_last_sync_at,
+    sync_cursor,
+)
+from pos_member.services.setup import TillIdentity
+from sync.client import ProtocolMismatch
+from sync.protocol import (
+    MAX_BATCH,
+    MAX_PAGE,
+    EnrolRequest,
+    EnrolResponse,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    WireEvent,
+)
+
+
+class Client(Protocol):
+    """What the engine needs of a client: :class:`sync.client.SyncClient`, or a fake."""
+
+    def enrol(self, request: EnrolRequest) -> EnrolResponse: ...
+
+    def push(self, request: PushRequest) -> PushResponse: ...
+
+    def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse: ...
+
+
+Progress = Callable[[str, int], None]  # ("push" | "pull", how many so far)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    pushed: int  # events the server newly stored in this round
+    duplicates: int  # events it already had (a retried batch)
+    held: int  # events it holds waiting for an earlier one (a gap): pushed again next round
+    pending: int  # events still unacknowledged after the round
+    pulled: int  # changes received
+    applied: int  # of which applied here (the rest: own events, repeats, unknown types)
+    cursor: int
+    at: datetime
+
+
+def _identity(app: App) -> TillIdentity:
+    if app.identity is None:
+        raise StoreNotSetUp()
+    return app.identity
+
+
+def push_all(app: App, client: Client, *, batch: int = MAX_BATCH,
+             progress: Progress | None = None) -> tuple[int, int, int]:
+    """Pushes every unsent event; returns (stored, duplicates, held). Stops early when a batch
+    moves the acknowledgement mark no further (the server is holding a gap)."""
+    device_id = _identity(app).device_id
+    uow = app.uow
+    stored = duplicates = held = 0
+    while True:
+        events = pending_events(uow, device_id=device_id, limit=min(batch, MAX_BATCH))
+        if not events:
+            return stored, duplicates, held
+        answer = client.push(PushRequest(
+            device_id=device_id, events=[WireEvent.model_validate(e) for e in events]))
+        before = events[0]["seq"] - 1
+        mark = mark_acked(uow, device_id=device_id, acked_through=answer.acked_through)
+        stored += len(answer.stored)
+        duplicates += len(answer.duplicates)
+        held = len(answer.held)
+        if progress:
+            progress("push", stored + duplicates)
+        if mark <= before:
+            return stored, duplicates, held
+
+
+def pull_all(app: App, client: Client, *, page: int = MAX_PAGE,
+             progress: Progress | None = None) -> tuple[int, int, int]:
+    """Pulls and applies pages until the server says there is no more; returns (pulled,
+    applied, cursor)."""
+    device_id = _identity(app).device_id
+    uow = app.uow
+    cursor = sync_cursor(uow)
+    pulled = applied = 0
+    while True:
+        answer = client.pull(cursor, min(page, MAX_PAGE))
+        result = apply_page(
+            uow, device_id=device_id, cursor=answer.cursor,
+            changes=[{"position": c.position, "event": c.event.model_dump(mode="json")}
+                     for c in answer.changes],
+        )
+        pulled += len(answer.changes)
+        applied += result.applied
+        if progress:
+            progress("pull", pulled)
+        if not answer.more:
+            return pulled, applied, result.cursor
+        if answer.cursor <= cursor:
+            raise ProtocolMismatch(detail="the pull cursor did not advance")
+        cursor = answer.cursor
+
+
+def sync_once(app: App, client: Client, *, batch: int = MAX_BATCH, page: int = MAX_PAGE,
+              progress: Progress | None = None) -> SyncReport:
+    """Push everything, then pull everything. Raises :class:`sync.client.SyncError` when the
+    server cannot be reached or refuses; what was acknowledged or applied before stays so."""
+    ident = _identity(app)
+    stored, duplicates, held = push_all(app, client, batch=batch, progress=progress)
+    pulled, applied, cursor = pull_all(app, client, page=page, progress=progress)
+    at = app.uow.clock.now()
+    set_last_sync_at(app.uow, at=at)
+    return SyncReport(stored, duplicates, held,
+                      pending_count(app.uow, device_id=ident.device_id),
+                      pulled, applied, cursor, at)
+
+
+@dataclass(frozen=True, slots=True)
+class DayReport:
+    """Closing time: the sync's outcome and the day's figures from the local database."""
+
+    store_name: str
+    summary: DaySummary
+    pending: int  # events the server has not acknowledged
+    sync: SyncReport | None  # None when the sync failed
+    error: str | None = None  # why, in English (the server unreachable, a refusal)
+
+    @property
+    def day(self) -> date:
+        return self.summary.day
+
+    @property
+    def ok(self) -> bool:
+        """Everything this till wrote is stored on the server and the pull finished."""
+        return self.error is None and self.pending == 0
+
+    def lines(self) -> list[str]:
+        """The report as text (the CLI prints it; the UI shows its own view of the fields)."""
+        s = self.summary
+        out = [f"Day report {s.day.isoformat()} — {self.store_name}",
+               f"Registrations: {s.total_registrations}"]
+        for g in s.registrations:
+            who = g.guide_name or (f"guide {g.guide_id[:8]}" if g.guide_id else "no guide")
+            out.append(f"  {who}: {g.registrations}")
+        out.append(f"Events written today: {s.events_written}")
+        if self.sync is not None:
+            out.append(f"Pushed: {self.sync.pushed} new, {self.sync.duplicates} already stored; "
+                       f"pulled {self.sync.pulled} changes ({self.sync.applied} applied)")
+        out.append(f"Unacknowledged events: {self.pending}")
+        if self.error:
+            out.append(f"Sync failed: {self.error}")
+        out.append("Closed: all events stored on the server." if self.ok
+                   else "NOT closed: events remain unacknowledged; run close-day again.")
+        return out
+
+
+def close_day(app: App, client: Client, *, day: date | None = None,
+              progress: Progress | None = None) -> DayReport:
+    """Pushes everything, pulls everything, and reports the day. Never raises for the server
+    being down or refusing: the report says so (``ok`` is false) and still holds the local
+    figures, so a store without network can close and sync later."""
+    ident = _identity(app)
+    report: SyncReport | None = None
+    error: str | None = None
+    try:
+        report = sync_once(app, client, progress=progress)
+    except DomainError as e:
+        error = e.text()
+    summary = day_summary(app.uow, store_id=ident.store_id, device_id=ident.device_id, day=day)
+    pending = pending_count(app.uow, device_id=ident.device_id)
+    return DayReport(ident.store_name, summary, pending, report, error)
+
+
+def enrol(app: App, client: Client, keystore: KeyStore, *, code: str, device_name: str,
+          server_url: str) -> TillIdentity:
+    """Enrols this fresh till with the one-time ``code``. Refuses a till that already has an
+    identity or members *before* spending the code (:class:`pos_member.errors.TillNotFresh`);
+    the data key and device token go to ``keystore``."""
+    with app.uow.read() as s:
+        check_fresh(s)
+    answer = client.enrol(EnrolRequest(code=code, device_name=device_name))
+    return app.enrol(keystore, Enrolment(
+        store_id=answer.store_id, store_number=answer.store_number,
+        store_name=answer.store_name, device_id=answer.device_id,
+        device_number=answer.device_number, device_name=device_name, token=answer.token,
+        data_key=answer.data_key, server_url=server_url))

@@ -1,0 +1,92 @@
+"""The sync wire protocol, shared by the till's client and the central server.
+
+Bodies are JSON, validated by these pydantic models on both sides. Version 1, under ``/v1``:
+
+    POST /v1/enrol    EnrolRequest  -> EnrolResponse        one-time code, no token yet
+    POST /v1/push     PushRequest   -> PushResponse         Authorization: Bearer <device token>
+    GET  /v1/pull?cursor=N&limit=M  -> PullResponse         Authorization: Bearer <device token>
+
+Every error is a 4xx/5xx with an ``ErrorBody``. A till marks an event sent only when a
+``PushResponse`` lists its sequence number as stored or duplicate, never on a bare 200.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API = "/v1"
+MAX_BATCH = 1000  # events per push
+MAX_PAGE = 1000  # changes per pull page
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ErrorBody(_Strict):
+    code: str  # machine-readable: "bad_request", "unauthorized", "forbidden", ...
+    message: str  # English, for logs and the till's error text
+
+
+class WireEvent(_Strict):
+    """One event exactly as the till's ``events`` table holds it."""
+
+    id: str = Field(min_length=36, max_length=36)
+    store_id: str = Field(min_length=1, max_length=36)
+    device_id: str = Field(min_length=1, max_length=36)
+    seq: int = Field(ge=1)
+    clerk_id: str | None = Field(default=None, max_length=36)
+    hlc: str = Field(pattern=r"^\d{15}-\d{6}$")
+    type: str = Field(min_length=1, max_length=48)
+    entity_id: str | None = Field(default=None, max_length=36)
+    payload_version: int = Field(ge=1)
+    payload: dict[str, Any]
+    rules_version: str = Field(min_length=1, max_length=32)
+    created_at: datetime
+
+
+class EnrolRequest(_Strict):
+    code: str = Field(min_length=6, max_length=64)
+    device_name: str = Field(min_length=1, max_length=100)
+
+
+class EnrolResponse(_Strict):
+    store_id: str
+    store_number: int
+    store_name: str
+    device_id: str
+    device_number: int
+    token: str  # shown once; the till keeps it in the OS keyring
+    data_key: str  # base64, the chain's personal-data key; kept in the OS keyring
+
+
+class PushRequest(_Strict):
+    device_id: str
+    events: list[WireEvent] = Field(max_length=MAX_BATCH)
+
+
+class Ack(_Strict):
+    seq: int
+    position: int  # the event's place in the chain's global order
+
+
+class PushResponse(_Strict):
+    stored: list[Ack]  # newly stored by this request
+    duplicates: list[Ack]  # stored before (a retry): also safe to mark sent
+    held: list[int]  # sequence numbers waiting for an earlier one (a gap); push again
+    acked_through: int  # every seq ≤ this is stored on the server, with no gap
+
+
+class Change(_Strict):
+    position: int
+    event: WireEvent
+
+
+class PullResponse(_Strict):
+    changes: list[Change]
+    cursor: int  # pass back as ?cursor= for the next page
+    more: bool

@@ -1,0 +1,207 @@
+"""The HTTP face of the server: ``create_app(url)`` builds a FastAPI app over one database.
+
+Routes follow ``sync.protocol`` (``/v1/enrol``, ``/v1/push``, ``/v1/pull``). Nothing is built
+at import: the factory makes the engines (which connect on first use), so several processes
+can serve one PostgreSQL and tests can start as many apps as they like. Every error answer is
+an ``ErrorBody``: domain refusals through one handler, request validation as 422, bodies over
+``MAX_BODY_BYTES`` as 413 (before the route runs), anything unexpected as 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pos_member.clock import Clock, SystemClock
+from pos_member.errors import DomainError
+from sync import protocol
+from sync.protocol import (
+    API,
+    MAX_BODY_BYTES,
+    MAX_PAGE,
+    EnrolRequest,
+    EnrolResponse,
+    ErrorBody,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+from sync.server import services
+from sync.server.context import DeviceIdentity, ServerContext
+from sync.server.db import open_server_database
+from sync.server.errors import ServerError, Unauthorized
+
+log = logging.getLogger(__name__)
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (401, "missing, unknown or revoked device token"),
+        (403, "another store's or device's events"),
+        (413, "body over MAX_BODY_BYTES"),
+        (422, "malformed JSON or wrong types"),
+    )
+}
+
+
+def create_app(database_url: str, *, clock: Clock | None = None) -> FastAPI:
+    """The server app over ``database_url`` (migrated beforehand: ``pos-member-server db
+    upgrade``). ``clock`` defaults to the system clock; tests pass a ``FakeClock``."""
+    ctx = ServerContext(db=open_server_database(database_url), clock=clock or SystemClock())
+    app = FastAPI(
+        title="POS Member central server",
+        version="1",
+        description=(protocol.__doc__ or "").strip(),
+        responses=_ERRORS,
+    )
+    app.state.ctx = ctx
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    _add_error_handlers(app)
+    app.include_router(_routes(), prefix=API)
+    app.router.on_shutdown.append(ctx.db.dispose)
+    return app
+
+
+def _context(request: Request) -> ServerContext:
+    ctx: ServerContext = request.app.state.ctx
+    return ctx
+
+
+Context = Annotated[ServerContext, Depends(_context)]
+_bearer = HTTPBearer(auto_error=False, description="the device token from /v1/enrol")
+
+
+def _current_device(
+    ctx: Context,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> DeviceIdentity:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    return services.authenticate(ctx, token=credentials.credentials)
+
+
+CurrentDevice = Annotated[DeviceIdentity, Depends(_current_device)]
+
+
+def _routes() -> Any:
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.post("/enrol", response_model=EnrolResponse)
+    def enrol(ctx: Context, body: EnrolRequest) -> EnrolResponse:
+        """Spends a one-time enrolment code: returns the device token and data key, once."""
+        return services.enrol(ctx, code=body.code, device_name=body.device_name)
+
+    @router.post("/push", response_model=PushResponse)
+    def push(ctx: Context, device: CurrentDevice, body: PushRequest) -> PushResponse:
+        """Stores the device's events exactly once; mark sent only what the answer lists."""
+        return services.push(ctx, device=device, request=body)
+
+    @router.get("/pull", response_model=PullResponse)
+    def pull(
+        ctx: Context,
+        device: CurrentDevice,
+        cursor: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
+    ) -> PullResponse:
+        """The chain's changes after ``cursor`` in global order, one page."""
+        return services.pull(ctx, device=device, cursor=cursor, limit=limit)
+
+    return router
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    body = ErrorBody(code=code, message=message).model_dump()
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServerError)
+    async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.text())
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return _error(422, "refused", exc.text())
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', '')}"
+            for err in exc.errors()[:5]
+        ]
+        return _error(422, "bad_request", "; ".join(problems) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # Reached only by a request that contradicts itself (one event id under two seqs):
+        # the transaction rolled back, nothing was written.
+        log.warning("integrity error: %s", exc.orig)
+        return _error(409, "conflict", "the request contradicts stored events")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return _error(500, "internal", "internal server error")
+
+
+class BodyLimit:
+    """Refuses bodies over ``limit`` bytes with 413 before the route runs: by the declared
+    Content-Length, and by counting what is actually read (chunked or lying clients)."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _error(413, "too_large", f"The request body is over {self.limit} bytes.")
+        await response(scope, receive, send)

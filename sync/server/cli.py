@@ -1,0 +1,177 @@
+"""``pos-member-server``: HQ's commands on the central server, and ``serve``.
+
+    pos-member-server [--database URL] db upgrade
+    pos-member-server [--database URL] create-store --number N --name NAME
+    pos-member-server [--database URL] issue-code --store N
+    pos-member-server [--database URL] revoke-device --device ID
+    pos-member-server [--database URL] publish-rules FILE
+    pos-member-server [--database URL] list-flags [--open]
+    pos-member-server [--database URL] serve [--host 127.0.0.1] [--port 8080]
+    pos-member-server openapi
+
+``--database`` defaults to $POS_MEMBER_SERVER_DB, else a SQLite file in the platform's data
+folder. Bad arguments exit with status 2; a refusal prints its message and exits with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from pos_member.clock import SystemClock
+from pos_member.errors import DomainError
+from sync.server.context import ServerContext
+from sync.server.db import ServerDatabase, open_server_database, require_current_schema, upgrade
+
+PROG = "pos-member-server"
+ENV_DATABASE = "POS_MEMBER_SERVER_DB"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{PROG}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port: {value}")
+    return value
+
+
+def default_database_url() -> str:
+    url = os.environ.get(ENV_DATABASE)
+    if url:
+        return url
+    from platformdirs import user_data_path
+
+    return f"sqlite:///{user_data_path(PROG, appauthor=False) / 'server.sqlite'}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="POS Member central server and HQ commands.")
+    parser.add_argument("--database", metavar="URL",
+                        help=f"sqlite:///FILE or postgresql+psycopg://... (default: ${ENV_DATABASE}"
+                             " or a SQLite file in the platform data folder)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_sub.add_parser("upgrade", help="apply migrations; create the chain's data key")
+
+    p = sub.add_parser("create-store", help="create a store")
+    p.add_argument("--number", type=_positive_int, required=True)
+    p.add_argument("--name", required=True)
+
+    p = sub.add_parser("issue-code", help="issue a one-time enrolment code (valid 24 h)")
+    p.add_argument("--store", type=_positive_int, required=True, metavar="N")
+
+    p = sub.add_parser("revoke-device", help="revoke a device's token")
+    p.add_argument("--device", required=True, metavar="ID")
+
+    p = sub.add_parser("publish-rules", help="publish a rules file as a new version")
+    p.add_argument("file", type=Path)
+
+    p = sub.add_parser("list-flags", help="flags raised for HQ")
+    p.add_argument("--open", action="store_true", help="unresolved flags only")
+
+    p = sub.add_parser("serve", help="run the HTTP server (migrates first)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_port, default=8080)
+
+    sub.add_parser("openapi", help="print the OpenAPI description (docs/openapi.json)")
+    return parser
+
+
+def openapi_json() -> str:
+    """The checked-in docs/openapi.json, byte for byte."""
+    from sync.server.app import create_app
+
+    return json.dumps(create_app("sqlite://").openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except DomainError as e:
+        print(f"{PROG}: {e.text()}", file=sys.stderr)
+        return 1
+    except (ValueError, ArgumentError) as e:  # a malformed database URL
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 1
+    except OperationalError as e:  # the database cannot be reached
+        print(f"{PROG}: cannot use the database: {e.orig}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from sync.server import services
+
+    if args.command == "openapi":
+        sys.stdout.write(openapi_json())
+        return 0
+    url = args.database or default_database_url()
+    db = open_server_database(url)
+    ctx = ServerContext(db=db, clock=SystemClock())
+    try:
+        if args.command == "db":
+            upgrade(db)
+            print("database upgraded")
+            return 0
+        if args.command == "serve":
+            return _serve(url, db, host=args.host, port=args.port)
+        require_current_schema(db)
+        if args.command == "create-store":
+            store = services.create_store(ctx, number=args.number, name=args.name)
+            print(f"store {store.number} {store.name} created (id {store.id})")
+        elif args.command == "issue-code":
+            issued = services.issue_enrolment_code(ctx, store_number=args.store)
+            print(issued.code)
+            print(f"enrols one device in store {issued.store_number}; "
+                  f"expires {issued.expires_at:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+        elif args.command == "revoke-device":
+            services.revoke_device(ctx, device_id=args.device)
+            print(f"device {args.device} revoked")
+        elif args.command == "publish-rules":
+            version = services.publish_rules(ctx, path=args.file)
+            print(f"rules version {version} published")
+        elif args.command == "list-flags":
+            for f in services.list_flags(ctx, open_only=args.open):
+                state = "resolved" if f.resolved_at else "open"
+                print(f"{f.id}\t{f.raised_at:%Y-%m-%d %H:%M}\t{f.kind}\t{state}\t"
+                      f"{f.store_id or '-'}\t{json.dumps(f.detail, ensure_ascii=False)}")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _serve(url: str, db: ServerDatabase, *, host: str, port: int) -> int:
+    import uvicorn
+
+    from sync.server.app import create_app
+
+    upgrade(db)  # safe with several processes starting at once: it holds the write lock
+    uvicorn.run(create_app(url), host=host, port=port)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""The server's database: engines for SQLite (default) or PostgreSQL, migrations, the write lock.
+
+One URL chooses the backend: ``sqlite:///path/server.sqlite`` or
+``postgresql+psycopg://user@host/db``. Every write runs in ``ServerDatabase.write()``:
+
+- PostgreSQL: the transaction starts with ``pg_advisory_xact_lock(WRITE_LOCK)``, so writers from
+  any number of server processes take turns; a writer reads ``max(position)`` only after the
+  previous writer committed, so positions commit in order and a reader never sees position
+  ``n + 1`` without ``n``. The lock is released by the commit or rollback.
+- SQLite: ``BEGIN IMMEDIATE`` on a one-connection write pool serialises writers the same way.
+
+Reads (``read()``) never take the lock: each pull is one statement on committed rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
+
+from sync.server.errors import SchemaNotCurrent
+from sync.server.models import ChainSetting
+
+WRITE_LOCK = 0x504F534D  # "POSM": the advisory lock every server write transaction holds
+DATA_KEY = "data_key"
+DATA_KEY_BYTES = 64
+MIGRATIONS = Path(__file__).parent / "migrations"
+SCHEMA_HEAD = "0001"  # the newest migration; a test keeps the two equal
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=30000",
+)
+
+
+@dataclass(frozen=True)
+class ServerDatabase:
+    """The server's engines. Building one connects to nothing; the first query does."""
+
+    url: str
+    write_engine: Engine
+    read_engine: Engine
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.write_engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One serialised write transaction: committed when the block ends, rolled back on error."""
+        with self.write_engine.begin() as conn:
+            if self.is_postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.read_engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+
+def open_server_database(url: str) -> ServerDatabase:
+    """Builds the engines for ``url`` (no connection yet, no migration)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return ServerDatabase(
+            url=url,
+            write_engine=_sqlite_engine(url, immediate=True),
+            read_engine=_sqlite_engine(url, immediate=False),
+        )
+    if parsed.get_backend_name() == "postgresql":
+        engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return ServerDatabase(url=url, write_engine=engine, read_engine=engine)
+    raise ValueError(f"unsupported database URL (sqlite or postgresql+psycopg): {url}")
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    engine = create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=1 if immediate else 4,
+        max_overflow=0 if immediate else 8,
+        pool_timeout=60,
+        connect_args={"check_same_thread": False, "timeout": 30},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the "begin" hook decides how a transaction begins
+        cur = dbapi_conn.cursor()
+        for pragma in _SQLITE_PRAGMAS:
+            cur.execute(pragma)
+        cur.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def upgrade(db: ServerDatabase, revision: str = "head") -> None:
+    """Applies the migrations, then creates the chain's data key if there is none yet.
+
+    Safe to run from several processes at once on PostgreSQL: it holds the write lock.
+    The 64-byte personal-data key is kept in ``chain_settings`` (base64); production would keep
+    it in a secret store instead (see docs/sync.md).
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with db.write() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        if revision == "head":
+            ensure_data_key(conn)
+
+
+def schema_revision(db: ServerDatabase) -> str | None:
+    """The applied migration, or None for a fresh database."""
+    with db.read() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def require_current_schema(db: ServerDatabase) -> None:
+    """Raises ``SchemaNotCurrent`` unless the migrations are applied up to ``SCHEMA_HEAD``."""
+    found = schema_revision(db)
+    if found != SCHEMA_HEAD:
+        raise SchemaNotCurrent(found=found or "none", head=SCHEMA_HEAD)
+
+
+def ensure_data_key(conn: Connection) -> str:
+    """The chain's personal-data key (base64), created on first call."""
+    key = conn.execute(select(ChainSetting.value).where(ChainSetting.key == DATA_KEY)).scalar()
+    if key is None:
+        key = base64.b64encode(os.urandom(DATA_KEY_BYTES)).decode()
+        conn.execute(ChainSetting.__table__.insert().values(key=DATA_KEY, value=key))
+    return key

@@ -1,0 +1,147 @@
+"""SQLAlchemy 2.0 typed models of the central server's database (its own metadata and migrations).
+
+``events`` is the chain's global log: ``position`` is assigned by the server under the write
+lock (see ``db.write``), never by an auto-increment, so positions commit in order and a pull
+that reads ``position > cursor`` never skips a row. ``store_id``/``device_id`` of an event are
+plain strings, not foreign keys: the server's own events use ``store_id="hq"`` and
+``device_id="server"``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pos_member.db.models import NAMING, UtcDateTime
+
+SERVER_STORE_ID = "hq"
+SERVER_DEVICE_ID = "server"
+
+
+class ServerBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class Store(ServerBase):
+    __tablename__ = "stores"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Device(ServerBase):
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("store_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the token
+    enrolled_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class EnrolmentCode(ServerBase):
+    __tablename__ = "enrolment_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    device_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class Event(ServerBase):
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("device_id", "seq"),)
+
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    store_id: Mapped[str] = mapped_column(String(36), index=True)
+    device_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    clerk_id: Mapped[str | None] = mapped_column(String(36))
+    hlc: Mapped[str] = mapped_column(String(22))
+    type: Mapped[str] = mapped_column(String(48))
+    entity_id: Mapped[str | None] = mapped_column(String(36))
+    payload_version: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]]
+    rules_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
+class HeldEvent(ServerBase):
+    """An event that arrived after a gap in its device's sequence; stored when the gap fills."""
+
+    __tablename__ = "held_events"
+
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    body: Mapped[dict[str, Any]]  # the WireEvent as JSON
+    received_at: Mapped[datetime]
+
+
+class DeviceProgress(ServerBase):
+    __tablename__ = "device_progress"
+
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    acked_through: Mapped[int] = mapped_column(BigInteger)
+
+
+class Flag(ServerBase):
+    __tablename__ = "flags"
+    __table_args__ = (Index("ix_flags_kind_raised_at", "kind", "raised_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    store_id: Mapped[str | None] = mapped_column(String(36))
+    detail: Mapped[dict[str, Any]]
+    raised_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class RulesVersion(ServerBase):
+    __tablename__ = "rules_versions"
+
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime]
+
+
+class ChainSetting(ServerBase):
+    """Key/value settings of the chain: ``data_key`` (base64), ``server_seq``."""
+
+    __tablename__ = "chain_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class MemberIndex(ServerBase):
+    """The registration that currently owns each phone (blind index), for duplicate merges."""
+
+    __tablename__ = "member_index"
+
+    phone_index: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    member_no: Mapped[str] = mapped_column(String(32))
+    hlc: Mapped[str] = mapped_column(String(22))
+    event_id: Mapped[str] = mapped_column(String(36))

@@ -1,0 +1,224 @@
+"""HQ and device use cases of the central server. Each is a function with keyword-only
+arguments that runs in one transaction (``ctx.db.write()``), reads time from ``ctx.clock``,
+and raises a ``ServerError`` (nothing written) when it refuses.
+
+``push`` and ``pull`` live in ``ingest`` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from pos_member.clock import to_ms
+from pos_member.errors import RulesInvalid
+from pos_member.ids import uuid7_str
+from pos_member.rules import parse_rules
+from sync.protocol import EnrolResponse
+from sync.server.context import DeviceIdentity, ServerContext
+from sync.server.db import ensure_data_key
+from sync.server.errors import (
+    BadRequest,
+    Conflict,
+    DeviceNotFound,
+    EnrolmentRefused,
+    StoreNotFound,
+    Unauthorized,
+)
+from sync.server.ingest import pull, push
+from sync.server.log import LogWriter
+from sync.server.models import Device, EnrolmentCode, Flag, RulesVersion, Store
+
+__all__ = [
+    "FlagView", "IssuedCode", "StoreView", "authenticate", "create_store", "enrol",
+    "issue_enrolment_code", "list_flags", "publish_rules", "pull", "push", "revoke_device",
+]
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone
+CODE_LENGTH = 10
+CODE_VALID_FOR = timedelta(hours=24)
+MAX_STORE_NUMBER = 9999  # member numbers hold 4 digits of store number (member_code.py)
+MAX_DEVICES_PER_STORE = 99  # ... and 2 digits of device number
+RULES_PUBLISHED = "rules.published"
+
+
+@dataclass(frozen=True)
+class StoreView:
+    id: str
+    number: int
+    name: str
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str  # shown once; only its hash is stored
+    store_number: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class FlagView:
+    id: int
+    kind: str
+    store_id: str | None
+    detail: dict[str, Any]
+    raised_at: datetime
+    resolved_at: datetime | None
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    """Codes are typed by people: case, spaces and dashes do not matter."""
+    return "".join(ch for ch in code.upper() if ch not in " -")
+
+
+def create_store(ctx: ServerContext, *, number: int, name: str) -> StoreView:
+    """Creates store ``number`` (1-9999, unique). Raises ``BadRequest`` or ``Conflict``."""
+    name = name.strip()
+    if not 1 <= number <= MAX_STORE_NUMBER:
+        raise BadRequest(detail=f"store number must be 1-{MAX_STORE_NUMBER}")
+    if not 1 <= len(name) <= 100:
+        raise BadRequest(detail="store name must be 1-100 characters")
+    with ctx.db.write() as conn:
+        if conn.execute(select(Store.id).where(Store.number == number)).first():
+            raise Conflict(detail=f"store number {number} exists already")
+        store_id = uuid7_str(lambda: to_ms(ctx.clock.now()))
+        conn.execute(insert(Store).values(id=store_id, number=number, name=name))
+    return StoreView(id=store_id, number=number, name=name)
+
+
+def issue_enrolment_code(ctx: ServerContext, *, store_number: int) -> IssuedCode:
+    """A random single-use code for enrolling one device in the store, valid 24 hours.
+
+    Only its SHA-256 is stored, so the returned ``code`` is the one chance to read it.
+    """
+    now = ctx.clock.now()
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    with ctx.db.write() as conn:
+        store_id = conn.execute(select(Store.id).where(Store.number == store_number)).scalar()
+        if store_id is None:
+            raise StoreNotFound(number=store_number)
+        conn.execute(insert(EnrolmentCode).values(
+            code_hash=_sha256(code), store_id=store_id, issued_at=now,
+            expires_at=now + CODE_VALID_FOR, used_at=None, device_id=None,
+        ))
+    return IssuedCode(code=code, store_number=store_number, expires_at=now + CODE_VALID_FOR)
+
+
+def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
+    """Spends the enrolment code and creates a device with the store's next device number.
+
+    Returns the device token (only its hash is stored) and the chain's data key: both once.
+    Raises ``EnrolmentRefused`` for an unknown, used or expired code (nothing written).
+    """
+    now = ctx.clock.now()
+    name = device_name.strip()
+    if not 1 <= len(name) <= 100:
+        raise BadRequest(detail="device name must be 1-100 characters")
+    code_hash = _sha256(normalise_code(code))
+    token = secrets.token_urlsafe(32)
+    with ctx.db.write() as conn:
+        row = conn.execute(
+            select(EnrolmentCode.store_id, EnrolmentCode.used_at, EnrolmentCode.expires_at)
+            .where(EnrolmentCode.code_hash == code_hash)
+        ).first()
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            raise EnrolmentRefused()
+        store = conn.execute(select(Store.__table__).where(Store.id == row.store_id)).one()
+        number = (
+            conn.execute(select(func.max(Device.number)).where(Device.store_id == store.id))
+            .scalar() or 0
+        ) + 1
+        if number > MAX_DEVICES_PER_STORE:
+            raise Conflict(detail=f"store {store.number} has {MAX_DEVICES_PER_STORE} devices")
+        device_id = uuid7_str(lambda: to_ms(now))
+        conn.execute(insert(Device).values(
+            id=device_id, store_id=store.id, number=number, name=name,
+            token_hash=_sha256(token), enrolled_at=now, revoked_at=None,
+        ))
+        conn.execute(
+            update(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash)
+            .values(used_at=now, device_id=device_id)
+        )
+        data_key = ensure_data_key(conn)
+        response = EnrolResponse(
+            store_id=store.id, store_number=store.number, store_name=store.name,
+            device_id=device_id, device_number=number, token=token, data_key=data_key,
+        )
+    return response
+
+
+def authenticate(ctx: ServerContext, *, token: str) -> DeviceIdentity:
+    """The device holding ``token``. Raises ``Unauthorized`` if unknown or revoked."""
+    with ctx.db.read() as conn:
+        row = conn.execute(
+            select(Device.id, Device.store_id, Device.number, Device.name, Device.revoked_at)
+            .where(Device.token_hash == _sha256(token))
+        ).first()
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized()
+    return DeviceIdentity(id=row.id, store_id=row.store_id, number=row.number, name=row.name)
+
+
+def revoke_device(ctx: ServerContext, *, device_id: str) -> None:
+    """Revokes the device's token from now on (idempotent). Raises ``DeviceNotFound``."""
+    now = ctx.clock.now()
+    with ctx.db.write() as conn:
+        revoked = conn.execute(
+            select(Device.revoked_at).where(Device.id == device_id)
+        ).first()
+        if revoked is None:
+            raise DeviceNotFound(device_id=device_id)
+        if revoked.revoked_at is None:
+            conn.execute(update(Device).where(Device.id == device_id).values(revoked_at=now))
+
+
+def publish_rules(ctx: ServerContext, *, path: Path) -> str:
+    """Validates the rules file, stores it as a new version and appends a ``rules.published``
+    server event (payload: version, source, published_at) that every till pulls.
+
+    Returns the version. Raises ``RulesInvalid`` for a bad file and ``Conflict`` when the
+    version was published before.
+    """
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise RulesInvalid(field="(file)", problem=f"cannot read {path}: {e}") from None
+    rules = parse_rules(source)
+    now = ctx.clock.now()
+    with ctx.db.write() as conn:
+        if conn.execute(select(RulesVersion.version).where(RulesVersion.version == rules.version)
+                        ).first():
+            raise Conflict(detail=f"rules version {rules.version} was published before")
+        conn.execute(insert(RulesVersion).values(
+            version=rules.version, source=source, published_at=now
+        ))
+        LogWriter(conn, now=now).append_server_event(
+            type=RULES_PUBLISHED, entity_id=None, rules_version=rules.version,
+            payload={"version": rules.version, "source": source,
+                     "published_at": now.isoformat()},
+        )
+    return rules.version
+
+
+def list_flags(ctx: ServerContext, *, open_only: bool = False) -> list[FlagView]:
+    """Flags raised for HQ, oldest first."""
+    query = select(Flag.__table__).order_by(Flag.id)
+    if open_only:
+        query = query.where(Flag.resolved_at.is_(None))
+    with ctx.db.read() as conn:
+        rows = conn.execute(query).all()
+    return [
+        FlagView(id=r.id, kind=r.kind, store_id=r.store_id, detail=r.detail,
+                 raised_at=r.raised_at, resolved_at=r.resolved_at)
+        for r in rows
+    ]

@@ -1,0 +1,59 @@
+"""Server test harness: every contract test runs on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pos_member.clock import FakeClock
+from sync.server.app import create_app
+from sync.server.db import open_server_database, upgrade
+from tests.server.factories import LiveServer
+from tests.server.live import serve
+from tests.server.postgres import REQUIRE_ENV, PostgresServer, find_bin_dir
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(f"{REQUIRE_ENV} is set but no /usr/lib/postgresql/*/bin/initdb "
+                        "(install Debian's postgresql: scripts/system-deps.sh)")
+        pytest.skip("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)")
+    server = PostgresServer.start(bin_dir)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated server database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database()
+    db = open_server_database(url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    return url
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[LiveServer]:
+    """The real app under uvicorn on loopback, over a fresh database, with a fake clock."""
+    clock = FakeClock()
+    app = create_app(database_url, clock=clock)
+    with serve(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        yield LiveServer(url=database_url, base_url=base_url, ctx=app.state.ctx, clock=clock,
+                         http=http)

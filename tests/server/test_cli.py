@@ -1,0 +1,66 @@
+"""``pos-member-server``: HQ's commands. Bad arguments exit 2, refusals exit 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pos_member.rules import default_rules_path
+from sync.server.cli import main
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    monkeypatch.setenv("POS_MEMBER_SERVER_DB", url)
+    return url
+
+
+def test_hq_sets_up_a_store_and_issues_a_code(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["create-store", "--number", "7", "--name", "七号店"]) == 0
+    capsys.readouterr()
+    assert main(["issue-code", "--store", "7"]) == 0
+    code = capsys.readouterr().out.strip()
+    assert len(code) == 10 and code.isalnum()
+
+
+def test_commands_refuse_a_database_that_is_not_upgraded(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["list-flags"]) == 1
+    assert "db upgrade" in capsys.readouterr().err
+
+
+def test_a_code_for_an_unknown_store_is_refused(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["db", "upgrade"])
+    assert main(["issue-code", "--store", "3"]) == 1
+    assert "No store number 3" in capsys.readouterr().err
+
+
+def test_bad_arguments_exit_2(db_url: str) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["create-store", "--number", "x", "--name", "a"])
+    assert exit_.value.code == 2
+
+
+def test_rules_are_published_once(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["db", "upgrade"])
+    assert main(["publish-rules", str(default_rules_path())]) == 0
+    assert main(["publish-rules", str(default_rules_path())]) == 1
+    assert "published before" in capsys.readouterr().err
+
+
+def test_revoking_an_unknown_device_is_refused(db_url: str) -> None:
+    main(["db", "upgrade"])
+    assert main(["revoke-device", "--device", "nope"]) == 1
+
+
+def test_an_unreachable_database_is_a_refusal(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--database", "postgresql+psycopg://x@127.0.0.1:1/db", "list-flags"]) == 1
+    assert "cannot use the database" in capsys.readouterr().err

@@ -1,0 +1,84 @@
+"""Enrolment: a one-time code from HQ buys one device token (and the chain's data key)."""
+
+from __future__ import annotations
+
+import base64
+
+from sync.protocol import API, ErrorBody
+from sync.server import services
+from tests.server.factories import LiveServer
+
+
+def _enrol(server: LiveServer, code: str, name: str = "till"):  # type: ignore[no-untyped-def]
+    return server.http.post(f"{API}/enrol", json={"code": code, "device_name": name})
+
+
+def test_enrol_with_a_code_returns_a_working_token_and_the_data_key(server: LiveServer) -> None:
+    store = server.store()
+    response = _enrol(server, server.code(store))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["store_number"] == store
+    assert body["device_number"] == 1
+    assert len(base64.b64decode(body["data_key"])) == 64
+    pulled = server.http.get(f"{API}/pull", headers={"Authorization": f"Bearer {body['token']}"})
+    assert pulled.status_code == 200
+
+
+def test_code_is_typed_case_and_dash_insensitive(server: LiveServer) -> None:
+    code = server.code()
+    response = _enrol(server, f"{code[:5].lower()}-{code[5:]}")
+    assert response.status_code == 200
+
+
+def test_a_code_enrols_only_once(server: LiveServer) -> None:
+    code = server.code()
+    assert _enrol(server, code).status_code == 200
+    before = server.table_counts()
+    second = _enrol(server, code, "another till")
+    assert second.status_code == 403
+    assert ErrorBody.model_validate(second.json()).code == "enrolment_refused"
+    assert server.table_counts() == before
+
+
+def test_an_expired_code_is_refused(server: LiveServer) -> None:
+    code = server.code()
+    server.clock.advance(hours=24)
+    response = _enrol(server, code)
+    assert response.status_code == 403
+    assert server.table_counts()["devices"] == 0
+
+
+def test_an_unknown_code_is_refused(server: LiveServer) -> None:
+    server.code()
+    response = _enrol(server, "ABCDEFGHJK")
+    assert response.status_code == 403
+    assert ErrorBody.model_validate(response.json()).code == "enrolment_refused"
+
+
+def test_devices_of_a_store_are_numbered_in_enrolment_order(server: LiveServer) -> None:
+    store = server.store()
+    numbers = [server.enrol(store).enrolment.device_number for _ in range(3)]
+    other = server.enrol().enrolment.device_number
+    assert numbers == [1, 2, 3]
+    assert other == 1
+
+
+def test_every_device_gets_the_same_chain_data_key(server: LiveServer) -> None:
+    a, b = server.enrol(), server.enrol()
+    assert a.enrolment.data_key == b.enrolment.data_key
+
+
+def test_only_the_hash_of_code_and_token_is_stored(server: LiveServer) -> None:
+    device = server.enrol()
+    with server.ctx.db.read() as conn:
+        dump = repr(conn.exec_driver_sql("SELECT * FROM devices").all())
+    assert device.enrolment.token not in dump
+
+
+def test_a_revoked_device_is_refused(server: LiveServer) -> None:
+    device = server.enrol()
+    services.revoke_device(server.ctx, device_id=device.id)
+    response = device.push_raw(device.events(1))
+    assert response.status_code == 401
+    assert server.table_counts()["events"] == 0

@@ -1,0 +1,46 @@
+"""Flags for HQ: clocks running ahead."""
+
+from __future__ import annotations
+
+from pos_member.clock import to_ms
+from pos_member.hlc import HLCTimestamp
+from sync.server import services
+from tests.server.factories import LiveServer
+
+
+def _ahead(server: LiveServer, **delta: float) -> str:
+    from datetime import timedelta
+
+    return HLCTimestamp(to_ms(server.clock.now() + timedelta(**delta)), 0).pack()
+
+
+def _clock_flags(server: LiveServer) -> list[services.FlagView]:
+    return [f for f in services.list_flags(server.ctx) if f.kind == "clock_ahead"]
+
+
+def test_an_event_over_5_minutes_ahead_is_stored_and_flagged(server: LiveServer) -> None:
+    till = server.enrol()
+    answer = till.push([till.event(hlc=_ahead(server, minutes=6))])
+    assert answer.acked_through == 1
+    [flag] = _clock_flags(server)
+    assert flag.store_id == till.store_id
+    assert flag.detail["device_id"] == till.id
+    assert flag.detail["ahead_ms"] == 6 * 60_000
+
+
+def test_an_event_within_5_minutes_is_not_flagged(server: LiveServer) -> None:
+    till = server.enrol()
+    till.push([till.event(hlc=_ahead(server, minutes=4, seconds=59))])
+    assert _clock_flags(server) == []
+
+
+def test_a_clock_ahead_is_flagged_once_per_device_per_hour(server: LiveServer) -> None:
+    till, other = server.enrol(), server.enrol()
+    till.push([till.event(hlc=_ahead(server, hours=1))])
+    server.clock.advance(minutes=30)
+    till.push([till.event(hlc=_ahead(server, hours=1))])
+    other.push([other.event(hlc=_ahead(server, hours=1))])
+    assert len(_clock_flags(server)) == 2
+    server.clock.advance(minutes=31)
+    till.push([till.event(hlc=_ahead(server, hours=1))])
+    assert len(_clock_flags(server)) == 3

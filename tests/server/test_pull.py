@@ -1,0 +1,81 @@
+"""Pull: pages of the chain's changes after a cursor, every event once, in position order."""
+
+from __future__ import annotations
+
+from sync.server import services
+from sync.server.models import SERVER_DEVICE_ID
+from tests.server.factories import LiveServer
+
+
+def test_pages_return_every_event_once_in_position_order(server: LiveServer) -> None:
+    a, b = server.enrol(), server.enrol()
+    for _ in range(3):
+        a.push(a.events(4))
+        b.push(b.events(3))
+    seen = []
+    cursor, pages = 0, 0
+    while True:
+        page = a.pull(cursor, limit=5)
+        pages += 1
+        seen.extend(c.position for c in page.changes)
+        assert len(page.changes) <= 5
+        cursor = page.cursor
+        if not page.more:
+            break
+    assert seen == list(range(1, 22))
+    assert pages == 5
+
+
+def test_a_page_says_more_only_when_rows_follow(server: LiveServer) -> None:
+    till = server.enrol()
+    till.push(till.events(4))
+    assert till.pull(0, limit=4).more is False
+    assert till.pull(0, limit=3).more is True
+
+
+def test_an_empty_pull_keeps_the_cursor(server: LiveServer) -> None:
+    till = server.enrol()
+    till.push(till.events(2))
+    page = till.pull(2)
+    assert page.changes == [] and page.cursor == 2 and page.more is False
+
+
+def test_pull_includes_other_stores_events_as_pushed(server: LiveServer) -> None:
+    mine, theirs = server.enrol(), server.enrol()
+    sent = theirs.event(payload={"member": "m-1", "points": 120})
+    theirs.push([sent])
+    [change] = mine.pull().changes
+    assert change.event == sent
+
+
+def test_pulling_a_page_twice_gives_the_same_page(server: LiveServer) -> None:
+    till = server.enrol()
+    till.push(till.events(3))
+    assert till.pull(1, limit=2) == till.pull(1, limit=2)
+
+
+def test_held_events_are_not_pulled_until_stored(server: LiveServer) -> None:
+    till = server.enrol()
+    e1, e2 = till.events(2)
+    till.push([e2])
+    assert till.pull().changes == []
+    till.push([e1])
+    assert [c.event.seq for c in till.pull().changes] == [1, 2]
+
+
+def test_published_rules_reach_every_till_through_pull(server: LiveServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pos_member.rules import default_rules_path
+
+    till = server.enrol()
+    source = default_rules_path().read_text(encoding="utf-8").replace(
+        'version = "2026.1"', 'version = "2026.2"'
+    )
+    path = tmp_path / "rules.toml"
+    path.write_text(source, encoding="utf-8")
+    assert services.publish_rules(server.ctx, path=path) == "2026.2"
+    [change] = till.pull().changes
+    assert change.event.type == "rules.published"
+    assert change.event.device_id == SERVER_DEVICE_ID
+    assert change.event.rules_version == "2026.2"
+    assert change.event.payload["version"] == "2026.2"
+    assert change.event.payload["source"] == source

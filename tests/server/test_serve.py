@@ -1,0 +1,36 @@
+"""``pos-member-server serve`` as an operator starts it: migrates, then answers on its port."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.server.postgres import free_port
+
+
+def test_serve_migrates_and_answers_with_error_bodies(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.server.cli", "--database", url, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/v1/pull", timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(proc.communicate()[0].decode()) from None
+                time.sleep(0.1)
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthorized"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

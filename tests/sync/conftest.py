@@ -1,0 +1,35 @@
+"""The till's sync tests against the real server run on both of its backends: SQLite and a
+real PostgreSQL server (Debian's binaries, as in tests/server)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.server.postgres import REQUIRE_ENV, PostgresServer, find_bin_dir
+
+
+@pytest.fixture(scope="session")
+def sync_postgres() -> Iterator[PostgresServer]:
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(f"{REQUIRE_ENV} is set but PostgreSQL is not installed")
+        pytest.skip("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)")
+    server = PostgresServer.start(bin_dir)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty server database URL on each backend (not migrated yet)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'server.sqlite'}"
+    server: PostgresServer = request.getfixturevalue("sync_postgres")
+    return server.create_database()
