@@ -5,6 +5,7 @@
     pos-member db upgrade [--data-dir DIR]
     pos-member db version [--data-dir DIR]
     pos-member enrol --server URL --code CODE [--device-name NAME] [--data-dir DIR]
+                     [--admin-code NNN] [--admin-name NAME] [--admin-pin PIN | --no-admin]
     pos-member sync [--server URL] [--data-dir DIR]
     pos-member close-day [--server URL] [--data-dir DIR]
 
@@ -118,6 +119,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the one-time enrolment code from HQ")
     enrol.add_argument("--device-name", type=_device_name, default=None, metavar="NAME",
                        help="this till's name at HQ (default: the computer's name)")
+    enrol.add_argument("--admin-code", default="001", metavar="NNN",
+                       help="staff number of this till's first administrator (default 001; "
+                            "use a number no colleague of the store has)")
+    enrol.add_argument("--admin-name", default="Administrator", metavar="NAME",
+                       help="name of the first administrator (default Administrator)")
+    first = enrol.add_mutually_exclusive_group()
+    first.add_argument("--admin-pin", metavar="PIN",
+                       help="the first administrator's PIN or password (asked for when "
+                            "omitted and a terminal is attached)")
+    first.add_argument("--no-admin", action="store_true",
+                       help="create no administrator: the store's staff arrive from its other "
+                            "tills with the first sync")
     for name, text in (("sync", "push unsent events and pull changes once"),
                        ("close-day", "closing time: push and pull everything, print the day")):
         p = sub.add_parser(name, help=text)
@@ -204,10 +217,15 @@ def _enrol(args: argparse.Namespace) -> int:
 
     from pos_member.bootstrap import bootstrap
     from pos_member.crypto import KeyringKeyStore
+    from pos_member.services.enrolment import FirstAdmin
     from sync.client import SyncClient
     from sync.engine import enrol
 
     cfg = _config(args)
+    admin = None if args.no_admin else FirstAdmin(args.admin_code, args.admin_name,
+                                                  args.admin_pin or _ask_admin_pin())
+    if admin is not None:
+        admin.check()  # a weak PIN or bad number: refuse before spending the code
     keystore = KeyringKeyStore()
     keystore.get("device-token:probe")  # no credential store: refuse before spending the code
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
@@ -216,12 +234,32 @@ def _enrol(args: argparse.Namespace) -> int:
         device_name = args.device_name or (socket.gethostname()[:100] or "till")
         with SyncClient(args.server, timeout=args.timeout) as client:
             ident = enrol(app, client, keystore, code=args.code, device_name=device_name,
-                          server_url=args.server)
+                          server_url=args.server, admin=admin)
     finally:
         app.close()
     print(f"Enrolled: store {ident.store_number} {ident.store_name}, "
           f"till {ident.device_number} ({device_name}), data in {cfg.data_dir}.")
+    if admin is not None:
+        print(f"Administrator {admin.code.strip()} ({admin.name.strip()}) can log in.")
+    else:
+        print("No administrator created: staff arrive from the store's other tills "
+              "with the first sync.")
     return 0
+
+
+def _ask_admin_pin() -> str:
+    """Asks twice on the terminal; without one, ``--admin-pin`` or ``--no-admin`` is needed."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        print("pos-member: error: enrol needs --admin-pin (or --no-admin) when no terminal "
+              "is attached", file=sys.stderr)
+        raise SystemExit(2)
+    pin = getpass.getpass("PIN or password of the first administrator: ")
+    if getpass.getpass("Again: ") != pin:
+        print("pos-member: error: the two entries differ", file=sys.stderr)
+        raise SystemExit(2)
+    return pin
 
 
 def _sync(args: argparse.Namespace) -> int:

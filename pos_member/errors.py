@@ -139,3 +139,11 @@ class NotEnrolled(DomainError):
     message = QT_TRANSLATE_NOOP(
         "errors", "This till is not enrolled with a server: run 'pos-member enrol' first."
     )
+
+
+class StorageFull(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The till could not write to its disk (full or failing): nothing was saved. "
+        "Free some space or call support, then try again.",
+    )

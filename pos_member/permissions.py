@@ -35,10 +35,13 @@ class Action(StrEnum):
     MANAGE_MANAGERS = QT_TRANSLATE_NOOP("roles", "create managers and administrators")
     REVIEW_FLAGS = QT_TRANSLATE_NOOP("roles", "review alerts")
     SET_UP_STORE = QT_TRANSLATE_NOOP("roles", "set up the store")
+    CLOSE_DAY = QT_TRANSLATE_NOOP("roles", "close the day")
 
 
 _EVERYONE = {Action.VIEW_MEMBER, Action.REGISTER_MEMBER, Action.EDIT_MEMBER}
-_MANAGER = _EVERYONE | {Action.REVEAL_PERSONAL_DATA, Action.MANAGE_STAFF, Action.REVIEW_FLAGS}
+# Closing time (日结) is the store manager's (SPEC): it reports the store's day to HQ.
+_MANAGER = _EVERYONE | {Action.REVEAL_PERSONAL_DATA, Action.MANAGE_STAFF, Action.REVIEW_FLAGS,
+                        Action.CLOSE_DAY}
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.CASHIER: frozenset(_EVERYONE),
     Role.GUIDE: frozenset(_EVERYONE),

@@ -23,8 +23,9 @@ BIN = Path(sys.executable).parent
 
 
 def sources() -> list[Path]:
-    return sorted(p for d in ("pos_member", "ui") for p in (ROOT / d).rglob("*.py")
-                  if "migrations" not in p.parts)
+    # sync/client.py: its errors (server unreachable, refused) are shown at the till.
+    return sorted([*(p for d in ("pos_member", "ui") for p in (ROOT / d).rglob("*.py")
+                     if "migrations" not in p.parts), ROOT / "sync" / "client.py"])
 
 
 def lupdate(ts: Path) -> None:

@@ -19,7 +19,7 @@ from pos_member.crypto import KeyStore
 from pos_member.errors import DomainError, StoreNotSetUp
 from pos_member.services.apply import apply_page
 from pos_member.services.day_report import DaySummary, day_summary
-from pos_member.services.enrolment import Enrolment, check_fresh
+from pos_member.services.enrolment import Enrolment, FirstAdmin, check_fresh
 from pos_member.services.outbox import (
     mark_acked,
     pending_count,
@@ -193,15 +193,22 @@ def close_day(app: App, client: Client, *, day: date | None = None,
 
 
 def enrol(app: App, client: Client, keystore: KeyStore, *, code: str, device_name: str,
-          server_url: str) -> TillIdentity:
+          server_url: str, admin: FirstAdmin | None = None) -> TillIdentity:
     """Enrols this fresh till with the one-time ``code``. Refuses a till that already has an
-    identity or members *before* spending the code (:class:`pos_member.errors.TillNotFresh`);
-    the data key and device token go to ``keystore``."""
+    identity or members, and a bad ``admin``, *before* spending the code
+    (:class:`pos_member.errors.TillNotFresh`, ``InvalidInput``, ``WeakSecret``); the data key
+    and device token go to ``keystore``. ``admin`` is the till's first administrator, created
+    right after (its ``staff.created`` event syncs to the store's other tills)."""
+    if admin is not None:
+        admin.check()
     with app.uow.read() as s:
         check_fresh(s)
     answer = client.enrol(EnrolRequest(code=code, device_name=device_name))
-    return app.enrol(keystore, Enrolment(
+    ident = app.enrol(keystore, Enrolment(
         store_id=answer.store_id, store_number=answer.store_number,
         store_name=answer.store_name, device_id=answer.device_id,
         device_number=answer.device_number, device_name=device_name, token=answer.token,
         data_key=answer.data_key, server_url=server_url))
+    if admin is not None:
+        admin.create(app.uow, ident)
+    return ident

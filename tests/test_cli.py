@@ -447,5 +447,5 @@ def test_enrol_refuses_a_till_that_is_already_set_up(
 ) -> None:
     offline_enrolled_till(tmp_path)
     assert cli("enrol", "--data-dir", tmp_path, "--server", "http://127.0.0.1:9",
-               "--code", "ABC123") == 1
+               "--code", "ABC123", "--no-admin") == 1
     assert "enrolment is for a fresh till" in capsys.readouterr().err

@@ -23,6 +23,8 @@ from ui.login import LoginWindow
 
 if TYPE_CHECKING:
     from pos_member.bootstrap import App
+    from pos_member.crypto import KeyStore
+    from ui.sync_worker import SyncWorker
     from ui.till import TillWindow
 
 # CJK fonts by platform, first found wins; Qt falls back per glyph if none is present.
@@ -47,11 +49,17 @@ class TillController:
     """Login window ↔ till window. Holds the windows so Python keeps them alive.
 
     ``open_app`` builds the core (slow imports, migrations, keyring); it runs on a worker thread
-    started by :meth:`start`.
+    started by :meth:`start`. While a till window is open, a :class:`ui.sync_worker.SyncWorker`
+    syncs in the background; it reads the server's address and the device token (from
+    ``keystore``, default the OS keyring) on its own thread, and a till without them shows
+    "not enrolled" and never syncs. Logging out or closing stops it.
     """
 
-    def __init__(self, open_app: Callable[[], App], store_name: str, language: str) -> None:
+    def __init__(self, open_app: Callable[[], App], store_name: str, language: str, *,
+                 keystore: Callable[[], KeyStore] | None = None) -> None:
         self._open_app = open_app
+        self._keystore = keystore or _os_keyring
+        self.sync: SyncWorker | None = None
         self.app: App | None = None
         self.login = LoginWindow(store_name=store_name, login=self._login, language=language)
         self.login.logged_in.connect(self.open_till)
@@ -81,17 +89,22 @@ class TillController:
         self.login.code.setFocus()
 
     def open_till(self, clerk: Clerk) -> None:
+        from ui.sync_worker import SyncWorker
         from ui.till import TillWindow
 
         if self.app is None:
             return
-        self.till = TillWindow(app=self.app, clerk=clerk)
+        self._stop_sync()
+        self.sync = SyncWorker(self.app, self._keystore)
+        self.till = TillWindow(app=self.app, clerk=clerk, sync=self.sync)
+        self.sync.start()
         self.till.logout_requested.connect(self.logout)
         self.login.hide()
         self.till.show()
         self.till.focus_scan()
 
     def logout(self) -> None:
+        self._stop_sync()
         if self.till is not None:
             self.till.close()
             self.till.deleteLater()
@@ -99,10 +112,23 @@ class TillController:
         self.login.reset()
         self.show()
 
+    def _stop_sync(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
+            self.sync.deleteLater()
+            self.sync = None
+
     def close(self) -> None:
+        self._stop_sync()
         self.login.ops.wait()
         if self.app is not None:
             self.app.close()
+
+
+def _os_keyring() -> KeyStore:
+    from pos_member.crypto import KeyringKeyStore
+
+    return KeyringKeyStore()
 
 
 def run_till(

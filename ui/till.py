@@ -1,7 +1,11 @@
 """The till screen: the scan field on top (always focused), the member card, the status bar.
 
 Keys: F2 register · F3 back to the scan field · F5 reveal personal data (manager) · F6 edit
-profile · Ctrl+P print the card · F9 alerts (manager) · Esc clear · Ctrl+L log out.
+profile · Ctrl+P print the card · F9 alerts (manager) · F12 close the day (manager) · Esc clear
+· Ctrl+L log out.
+
+The sync state in the status bar comes from :class:`ui.sync_worker.SyncWorker` (its signals); the
+window never holds the HTTP client. After a local change the window asks the worker to sync soon.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from pos_member.bootstrap import App
-from pos_member.errors import DomainError
+from pos_member.errors import DomainError, NotEnrolled
 from pos_member.member_code import classify_code
 from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
 from pos_member.services import flags, members
 from pos_member.services.members import MemberCard, RevealedData
 from pos_member.services.staff import StaffInfo, list_staff
+from ui.close_day_dialog import CloseDayDialog
 from ui.flags_dialog import FlagsDialog
 from ui.i18n import error_text, translate
 from ui.member_card import MemberCardView
@@ -38,6 +43,8 @@ from ui.profile_dialog import ProfileDialog
 from ui.qr import qr_matrix
 from ui.register_dialog import RegisterDialog
 from ui.scan import ScanField
+from ui.sync_view import status_line
+from ui.sync_worker import SyncState, SyncStatus, SyncWorker
 
 
 def with_qr(card: MemberCard) -> MemberCard:
@@ -51,11 +58,14 @@ class TillWindow(QMainWindow):
     card_shown = Signal(object)  # MemberCard, after the view shows it
     logout_requested = Signal()
 
-    def __init__(self, *, app: App, clerk: Clerk, parent: QWidget | None = None) -> None:
+    def __init__(self, *, app: App, clerk: Clerk, sync: SyncWorker | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         if app.identity is None:
             raise ValueError("the till is not set up")
         self.app, self.clerk, self.identity = app, clerk, app.identity
+        self.sync = sync  # None: this window has no server (shown as not enrolled)
+        self._sync_status = sync.status if sync else SyncStatus(SyncState.NOT_ENROLLED)
         self.uow = app.uow
         self.ops = Operations(self.show_error, self)
         self.setObjectName("tillWindow")
@@ -88,6 +98,7 @@ class TillWindow(QMainWindow):
             ("edit", self.edit_profile),
             ("print", self.print_card),
             ("alerts", self.open_alerts),
+            ("close_day", self.close_day),
             ("logout", self.logout_requested.emit),
         ):
             b = QPushButton()
@@ -127,6 +138,7 @@ class TillWindow(QMainWindow):
             ("F6", self.edit_profile),
             ("Ctrl+P", self.print_card),
             ("F9", self.open_alerts),
+            ("F12", self.close_day),
             ("Esc", self.clear),
             ("Ctrl+L", self.logout_requested.emit),
         ):
@@ -134,6 +146,9 @@ class TillWindow(QMainWindow):
 
         self.buttons["reveal"].setVisible(clerk.may(Action.REVEAL_PERSONAL_DATA))
         self.buttons["alerts"].setVisible(clerk.may(Action.REVIEW_FLAGS))
+        self.buttons["close_day"].setVisible(clerk.may(Action.CLOSE_DAY))
+        if sync is not None:
+            sync.status_changed.connect(self.show_sync_status)
         self.resize(1100, 720)
         self.retranslate()
         self._update_actions()
@@ -160,6 +175,7 @@ class TillWindow(QMainWindow):
             "edit": self.tr("F6 Edit profile"),
             "print": self.tr("Ctrl+P Print card"),
             "alerts": self.tr("F9 Alerts"),
+            "close_day": self.tr("F12 Close the day"),
             "logout": self.tr("Ctrl+L Log out"),
         }
         for key, text in labels.items():
@@ -172,8 +188,23 @@ class TillWindow(QMainWindow):
             self.tr("Clerk: %1 (%2)").replace("%1", self.clerk.name).replace(
                 "%2", translate("roles", ROLE_LABELS[self.clerk.role]))
         )
-        self.status_sync.setText(self.tr("Sync: not connected (offline)"))
+        self.show_sync_status(self._sync_status)
         self.card_view.refresh()
+
+    def show_sync_status(self, status: SyncStatus) -> None:
+        self._sync_status = status
+        line = status_line(status, today=self.uow.clock.now().astimezone().date())
+        self.status_sync.setText(line.text)
+        self.status_sync.setToolTip(line.tooltip)
+        if self.status_sync.property("kind") != line.kind:
+            self.status_sync.setProperty("kind", line.kind)
+            self.status_sync.style().unpolish(self.status_sync)
+            self.status_sync.style().polish(self.status_sync)
+
+    def _changed(self) -> None:
+        """Something was written locally: the worker syncs it soon (debounced)."""
+        if self.sync is not None:
+            self.sync.sync_now()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -271,6 +302,7 @@ class TillWindow(QMainWindow):
         self._open_dialog(dialog)
 
     def _registered(self, card: MemberCard) -> None:
+        self._changed()
         self.show_card(card)
         self.show_info(self.tr("Member %1 registered.").replace("%1", card.member_no))
 
@@ -318,6 +350,7 @@ class TillWindow(QMainWindow):
             parent=self,
         )
         dialog.saved.connect(self.show_card)
+        dialog.saved.connect(self._changed)
         self._open_dialog(dialog)
 
     def print_card(self) -> None:
@@ -346,6 +379,29 @@ class TillWindow(QMainWindow):
             parent=self,
         )
         self._open_dialog(dialog)
+
+    def close_day(self) -> None:
+        """Closing time (日结, F12): managers only; runs on the sync thread, the dialog shows
+        its progress and the report."""
+        if self.sync is None:
+            try:
+                require(self.clerk, Action.CLOSE_DAY)
+                raise NotEnrolled()
+            except DomainError as e:
+                self.show_error(e)
+            return
+        if self._start_closing():  # False: refused (shown), or one is running already
+            self._open_dialog(
+                CloseDayDialog(worker=self.sync, again=self._start_closing, parent=self))
+
+    def _start_closing(self) -> bool:
+        if self.sync is None:
+            return False
+        try:
+            return self.sync.close_day(self.clerk)
+        except DomainError as e:
+            self.show_error(e)
+            return False
 
     def _open_dialog(self, dialog: QDialog) -> None:
         """Window-modal and non-blocking; the scan field gets focus back when it closes."""

@@ -8,19 +8,21 @@ at all. Reads that change nothing use ``uow.read()`` on the reader engine.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from pos_member.clock import Clock, to_ms
 from pos_member.crypto import PiiCipher
 from pos_member.db.engine import Database
 from pos_member.db.models import AuditEntry, DeviceCounter, Event
-from pos_member.errors import StoreNotSetUp
+from pos_member.errors import StorageFull, StoreNotSetUp
 from pos_member.hlc import HLCTimestamp, HybridClock
 from pos_member.ids import uuid7_str
 from pos_member.permissions import Clerk
@@ -215,6 +217,10 @@ class UnitOfWork:
         tx = Transaction(session=session, clock=self.clock, rules=self.rules)
         try:
             yield tx
+        except OperationalError as e:
+            if _disk_full(e):  # SQLite rolled the transaction back; say so in the user's words
+                raise StorageFull() from e
+            raise
         finally:
             if not tx.committed:
                 session.rollback()
@@ -228,3 +234,10 @@ class UnitOfWork:
         finally:
             session.rollback()
             session.close()
+
+
+def _disk_full(error: OperationalError) -> bool:
+    """SQLITE_FULL (no space left), or SQLITE_IOERR (a write refused: a file-size limit, a
+    failing disk) — either way the transaction could not be written."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)

@@ -22,10 +22,17 @@ does not depend on arrival order (a hypothesis test permutes and repeats pages):
 - ``rules.published``: the version is validated and stored in ``rules_versions`` (activated at
   the event's time); the newest by server position is remembered in ``settings.rules_pulled`` and
   is in force from the till's next start (``services.rules.pulled_rules``).
+- ``staff.created`` / ``staff.locked`` of this till's own store (another till of the store):
+  the colleague is added with the argon2id hash the event carries, so they log in here too;
+  a lock sets ``locked_until`` (the later one stays). Other stores' staff are not applied. A
+  pulled colleague whose staff number is already used here by someone else is not applied
+  (logged): staff numbers are unique in a store, the local one keeps it.
 - Any other type is recorded as applied and otherwise ignored (forward compatible).
 
 Applying writes no events: nothing pulled is ever pushed back. Remote hybrid timestamps are
-folded into this device's clock, so a local edit made after seeing a remote one sorts after it.
+folded into this device's clock, so a local edit made after seeing a remote one sorts after it;
+except one more than ``MAX_DRIFT_MS`` ahead of this till's wall clock (a till with a wrong
+clock): it is applied but not folded in, so it cannot drag this till's clock forward.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from pos_member.clock import to_ms
 from pos_member.crypto import PiiCipher
 from pos_member.db.models import (
     AppliedEvent,
@@ -50,17 +58,20 @@ from pos_member.db.models import (
     MemberAlias,
     RulesVersion,
     Setting,
+    Staff,
     Store,
 )
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import RulesInvalid
 from pos_member.hlc import HLCTimestamp
 from pos_member.member_code import is_valid_member_no
+from pos_member.permissions import Role
 from pos_member.rules import parse_rules
 from pos_member.services.field_versions import claim_fields, newer_fields
 from pos_member.services.members import PHONE_CTX, PROFILE_UPDATED, REGISTERED
 from pos_member.services.outbox import SYNC_CURSOR
 from pos_member.services.rules import PULLED as RULES_PULLED
+from pos_member.services.staff import STAFF_CREATED, STAFF_LOCKED
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +81,17 @@ RULES_PULLED_POSITION = "rules_pulled_position"
 DUP_PREFIX = "dup:"
 MERGED_PREFIX = "merged:"
 
+# A remote timestamp further ahead of this till's clock than this is not folded into it: one
+# till with a clock a day ahead must not drag every till's clock a day forward (the server
+# flags such a till: ``clock_ahead``, the same 5 minutes).
+MAX_DRIFT_MS = 5 * 60 * 1000
+
 _APPLIED = AppliedEvent.__table__
 _MEMBERS = Member.__table__
 _MEMBER_COLUMNS = frozenset(c.key for c in _MEMBERS.columns)
 _ALIASES = MemberAlias.__table__
 _SETTINGS = Setting.__table__
+_STAFF = Staff.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +118,10 @@ def apply_page(
         seen = set(conn.scalars(select(_APPLIED.c.id).where(_APPLIED.c.id.in_(ids)))) if ids \
             else set()
         newest: HLCTimestamp | None = None
+        horizon = to_ms(uow.clock.now()) + MAX_DRIFT_MS
         done: list[dict[str, Any]] = []
+        store_id = conn.scalar(select(Device.__table__.c.store_id)
+                               .where(Device.__table__.c.id == device_id))
         for change in changes:
             ev = change["event"]
             if ev["device_id"] == device_id:
@@ -112,13 +132,14 @@ def apply_page(
                 continue
             seen.add(ev["id"])
             position = int(change["position"])
-            if _apply_safely(conn, uow, ev, position):
+            if _apply_safely(conn, uow, ev, position, store_id):
                 applied += 1
             else:
                 ignored += 1
             done.append({"id": ev["id"], "position": position})
             stamp = _stamp(ev)
-            if stamp is not None and (newest is None or stamp > newest):
+            if stamp is not None and stamp.wall_ms <= horizon and (
+                    newest is None or stamp > newest):
                 newest = stamp
         if done:  # one statement per page: most pulled events need no other write
             conn.execute(insert(_APPLIED), done)
@@ -135,20 +156,22 @@ def apply_page(
 
 
 def _apply_safely(
-    conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int
+    conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int,
+    store_id: str | None,
 ) -> bool:
     """Applies one event. A payload this version cannot read (a field missing, a bad date or
     base64) is logged and kept as applied: one bad event must not stop every later page. Each
     handler decodes its whole payload before it writes anything, so a refusal writes nothing
     (cheaper than a savepoint per event, which would triple the cost of a page)."""
     try:
-        return _apply_event(conn, uow, ev, position)
+        return _apply_event(conn, uow, ev, position, store_id)
     except (KeyError, TypeError, ValueError, binascii.Error) as e:
         log.warning("pulled event %s (%s) not applied: %r", ev.get("id"), ev.get("type"), e)
         return False
 
 
-def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int) -> bool:
+def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int,
+                 store_id: str | None) -> bool:
     kind = ev["type"]
     if kind == REGISTERED:
         return _registered(conn, ev)
@@ -158,6 +181,10 @@ def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], posit
         return _merged(conn, uow.cipher, ev)
     if kind == RULES_PUBLISHED:
         return _rules_published(conn, ev, position)
+    if kind in (STAFF_CREATED, STAFF_LOCKED):
+        if store_id is None or ev["store_id"] != store_id:
+            return False  # another store's staff do not log in here
+        return _staff_created(conn, ev) if kind == STAFF_CREATED else _staff_locked(conn, ev)
     return False
 
 
@@ -331,6 +358,39 @@ def _merged(conn: Connection, cipher: PiiCipher, ev: Mapping[str, Any]) -> bool:
         if holder is None:
             conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == winner_id)
                          .values(phone_index=index))
+    return True
+
+
+# -- staff.created, staff.locked (this store's only) ---------------------------------------
+
+
+def _staff_created(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    p = ev["payload"]
+    staff_id, code, secret_hash = p["id"], str(p["code"]), p.get("secret_hash")
+    if not isinstance(secret_hash, str) or not secret_hash.startswith("$argon2"):
+        raise ValueError("a staff.created without an argon2 hash (an older till's event)")
+    row = {"id": staff_id, "store_id": ev["store_id"], "code": code, "name": str(p["name"]),
+           "role": Role(p["role"]).value, "secret_hash": secret_hash, "failed_logins": 0,
+           "locked_until": None, "active": True, "created_at": _datetime(ev["created_at"])}
+    if conn.scalar(select(_STAFF.c.id).where(_STAFF.c.id == staff_id)) is not None:
+        return False
+    if conn.scalar(select(_STAFF.c.id).where(_STAFF.c.code == code)) is not None:
+        log.warning("pulled staff %s not applied: staff number %s is taken here", staff_id, code)
+        return False
+    conn.execute(insert(_STAFF), row)
+    return True
+
+
+def _staff_locked(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    p = ev["payload"]
+    staff_id, until = p["staff_id"], _datetime(p["locked_until"])
+    current = conn.execute(select(_STAFF.c.locked_until)
+                           .where(_STAFF.c.id == staff_id)).first()
+    if current is None:
+        return False  # not a colleague known here (a number clash, or an older till's event)
+    if current.locked_until is not None and _datetime(current.locked_until) >= until:
+        return True
+    conn.execute(update(_STAFF).where(_STAFF.c.id == staff_id).values(locked_until=until))
     return True
 
 

@@ -20,10 +20,32 @@ from pos_member.db.models import Device, DeviceCounter, Member, Setting, Store
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import InvalidInput, TillNotFresh
 from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.permissions import Role
 from pos_member.services.outbox import SERVER_URL
 from pos_member.services.setup import TillIdentity, get_setting, load_identity
+from pos_member.services.staff import StaffInfo, check_staff_fields, create_staff
 
 DEVICE_TOKEN = "device-token:{device_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class FirstAdmin:
+    """The till's first administrator, created right after enrolment (``pos-member enrol``):
+    without one nobody could log in on a till whose store has no staff yet."""
+
+    code: str
+    name: str
+    secret: str
+
+    def check(self) -> None:
+        """Refuses a bad number, name or weak secret, before the one-time code is spent."""
+        check_staff_fields(self.code, self.name, self.secret)
+
+    def create(self, uow: UnitOfWork, ident: TillIdentity) -> StaffInfo:
+        """Creates the administrator with the system clerk; its ``staff.created`` event syncs,
+        so the store's other tills get this colleague too."""
+        return create_staff(uow, clerk=ident.system_clerk(), code=self.code, name=self.name,
+                            role=Role.ADMIN, secret=self.secret)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,9 @@ from pos_member.errors import (
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, Role, require
 
+STAFF_CREATED = "staff.created"
+STAFF_LOCKED = "staff.locked"
+
 # argon2id, RFC 9106's second recommended option scaled to a till: 19 MiB, 2 passes (~30 ms).
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified when a staff number is unknown, so a wrong number costs the same time as a wrong PIN.
@@ -50,18 +53,25 @@ def check_secret_strength(secret: str) -> None:
         raise WeakSecret()
 
 
-def create_staff(
-    uow: UnitOfWork, *, clerk: Clerk, code: str, name: str, role: Role, secret: str
-) -> StaffInfo:
-    require(clerk, Action.MANAGE_STAFF)
-    if role in (Role.MANAGER, Role.ADMIN):
-        require(clerk, Action.MANAGE_MANAGERS)
+def check_staff_fields(code: str, name: str, secret: str) -> tuple[str, str]:
+    """Validates a new colleague's number, name and secret; returns the trimmed number and name.
+    Raises :class:`InvalidInput` or :class:`WeakSecret`."""
     code, name = code.strip(), name.strip()
     if not (code.isdigit() and 3 <= len(code) <= 8):
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A staff number is 3 to 8 digits."))
     if not name or len(name) > 50:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A staff name is 1 to 50 characters."))
     check_secret_strength(secret)
+    return code, name
+
+
+def create_staff(
+    uow: UnitOfWork, *, clerk: Clerk, code: str, name: str, role: Role, secret: str
+) -> StaffInfo:
+    require(clerk, Action.MANAGE_STAFF)
+    if role in (Role.MANAGER, Role.ADMIN):
+        require(clerk, Action.MANAGE_MANAGERS)
+    code, name = check_staff_fields(code, name, secret)
     with uow.begin() as tx:
         staff = Staff(
             id=tx.new_id(),
@@ -81,7 +91,11 @@ def create_staff(
         except IntegrityError:
             raise DuplicateStaff(code=code) from None
         public = {"id": staff.id, "code": code, "name": name, "role": role.value}
-        ev = tx.record(clerk, "staff.created", public, entity_id=staff.id)
+        # The event carries the argon2id hash (slow, salted; never the PIN) and the store, so
+        # the store's other tills can let this colleague log in (services/apply.py). The
+        # audit row keeps the public view only.
+        payload = {**public, "store_id": clerk.store_id, "secret_hash": staff.secret_hash}
+        ev = tx.record(clerk, STAFF_CREATED, payload, entity_id=staff.id)
         tx.audit(clerk, "staff.created", "staff", staff.id, after=public, event=ev)
         tx.commit()
     return StaffInfo(staff.id, code, name, role, True)
@@ -121,7 +135,7 @@ def login(uow: UnitOfWork, *, code: str, secret: str, device_id: str) -> Clerk:
                 staff.failed_logins = 0
                 staff.locked_until = now + timedelta(minutes=rules.login_lock_minutes)
                 payload = {"staff_id": staff.id, "locked_until": staff.locked_until.isoformat()}
-                ev = tx.record(clerk, "staff.locked", payload, entity_id=staff.id)
+                ev = tx.record(clerk, STAFF_LOCKED, payload, entity_id=staff.id)
                 tx.audit(clerk, "staff.locked", "staff", staff.id, after=payload, event=ev)
                 tx.commit()
                 raise LoginLocked(until=_local_hhmm(staff.locked_until))

@@ -84,6 +84,25 @@
     </message>
 </context>
 <context>
+    <name>CloseDayDialog</name>
+    <message>
+        <source>Close the day (F12)</source>
+        <translation>日结（F12）</translation>
+    </message>
+    <message>
+        <source>Closing the day: sending everything to head office…</source>
+        <translation>正在日结：向总部上传全部数据…</translation>
+    </message>
+    <message>
+        <source>Close the day &amp;again</source>
+        <translation>重新日结(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Closing the day failed (%1); nothing was lost.</source>
+        <translation>日结失败（%1）；数据没有丢失。</translation>
+    </message>
+</context>
+<context>
     <name>FlagsDialog</name>
     <message>
         <source>Alerts (F9)</source>
@@ -292,6 +311,89 @@
     </message>
 </context>
 <context>
+    <name>SyncView</name>
+    <message>
+        <source>Not enrolled with head office</source>
+        <translation>未注册到总部</translation>
+    </message>
+    <message>
+        <source>This till does not sync: it has no server.</source>
+        <translation>本收银台未连接总部服务器，不同步。</translation>
+    </message>
+    <message>
+        <source>Sync: connecting… · %1 to upload</source>
+        <translation>同步：连接中… · 待上传 %1 条</translation>
+    </message>
+    <message>
+        <source>Sync: online · %1 to upload · last %2</source>
+        <translation>同步：在线 · 待上传 %1 条 · 上次 %2</translation>
+    </message>
+    <message>
+        <source>Offline, %1 to upload (next retry %2)</source>
+        <translation>离线，%1 条待上传（下次重试 %2）</translation>
+    </message>
+    <message>
+        <source>Registrations</source>
+        <translation>新注册会员</translation>
+    </message>
+    <message>
+        <source>Guide %1</source>
+        <translation>导购 %1</translation>
+    </message>
+    <message>
+        <source>No guide</source>
+        <translation>无导购</translation>
+    </message>
+    <message>
+        <source>Events written today</source>
+        <translation>今日记录的事件</translation>
+    </message>
+    <message>
+        <source>Events pushed</source>
+        <translation>已上传事件</translation>
+    </message>
+    <message>
+        <source>%1 new, %2 already stored</source>
+        <translation>新上传 %1 条，总部已有 %2 条</translation>
+    </message>
+    <message>
+        <source>Changes from other tills applied</source>
+        <translation>已应用其他收银台的变更</translation>
+    </message>
+    <message>
+        <source>Not acknowledged</source>
+        <translation>总部未确认</translation>
+    </message>
+    <message>
+        <source>Day closed: every event is stored at head office.</source>
+        <translation>日结完成：全部事件已保存到总部。</translation>
+    </message>
+    <message>
+        <source>NOT closed: %1 event(s) not acknowledged by head office. Close the day again when the server can be reached.</source>
+        <translation>日结未完成：%1 条事件总部尚未确认。请在能连接服务器时重新日结。</translation>
+    </message>
+    <message>
+        <source>NOT closed: the sync with head office did not finish. Close the day again when the server can be reached.</source>
+        <translation>日结未完成：与总部的同步没有完成。请在能连接服务器时重新日结。</translation>
+    </message>
+    <message>
+        <source>Day report %1 — %2</source>
+        <translation>日结报表 %1 — %2</translation>
+    </message>
+    <message>
+        <source>Pushing %1 event(s)… %2 done</source>
+        <translation>上传 %1 条事件… 已完成 %2 条</translation>
+    </message>
+    <message>
+        <source>Pulling changes… %1 received</source>
+        <translation>下载变更… 已收到 %1 条</translation>
+    </message>
+    <message>
+        <source>Preparing the report…</source>
+        <translation>生成报表…</translation>
+    </message>
+</context>
+<context>
     <name>TillWindow</name>
     <message>
         <source>POS Member — %1</source>
@@ -334,6 +436,10 @@ F2  注册新会员</translation>
         <translation>F9 提醒</translation>
     </message>
     <message>
+        <source>F12 Close the day</source>
+        <translation>F12 日结</translation>
+    </message>
+    <message>
         <source>Ctrl+L Log out</source>
         <translation>Ctrl+L 退出登录</translation>
     </message>
@@ -344,10 +450,6 @@ F2  注册新会员</translation>
     <message>
         <source>Clerk: %1 (%2)</source>
         <translation>操作员：%1（%2）</translation>
-    </message>
-    <message>
-        <source>Sync: not connected (offline)</source>
-        <translation>同步：未连接（离线）</translation>
     </message>
     <message>
         <source>Unexpected error (%1); nothing was changed.</source>
@@ -473,6 +575,10 @@ F2  注册新会员</translation>
         <translation>本收银台尚未在服务器注册：请先运行 &apos;pos-member enrol&apos;。</translation>
     </message>
     <message>
+        <source>The till could not write to its disk (full or failing): nothing was saved. Free some space or call support, then try again.</source>
+        <translation>收银台无法写入磁盘（已满或故障）：本次操作未保存。请释放空间或联系技术支持后重试。</translation>
+    </message>
+    <message>
         <source>Say how the alert was handled.</source>
         <translation>请填写处理说明。</translation>
     </message>
@@ -519,6 +625,22 @@ F2  注册新会员</translation>
     <message>
         <source>The server sent an unusable data key.</source>
         <translation>服务器发来的数据密钥无法使用。</translation>
+    </message>
+    <message>
+        <source>Sync failed: {detail}</source>
+        <translation>同步失败：{detail}</translation>
+    </message>
+    <message>
+        <source>The server cannot be reached ({detail}). Nothing is lost: the till keeps working and syncs later.</source>
+        <translation>无法连接总部服务器（{detail}）。数据不会丢失：收银台照常工作，稍后自动同步。</translation>
+    </message>
+    <message>
+        <source>The server refused the request ({status}): {detail}</source>
+        <translation>总部服务器拒绝了请求（{status}）：{detail}</translation>
+    </message>
+    <message>
+        <source>The server&apos;s answer does not follow the sync protocol: {detail}</source>
+        <translation>总部服务器的应答不符合同步协议：{detail}</translation>
     </message>
 </context>
 <context>
@@ -617,6 +739,10 @@ F2  注册新会员</translation>
     <message>
         <source>set up the store</source>
         <translation>设置门店</translation>
+    </message>
+    <message>
+        <source>close the day</source>
+        <translation>日结</translation>
     </message>
 </context>
 </TS>

@@ -10,12 +10,16 @@ an ``ErrorBody``: domain refusals through one handler, request validation as 422
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from contextlib import suppress
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -91,10 +95,42 @@ def _current_device(
 CurrentDevice = Annotated[DeviceIdentity, Depends(_current_device)]
 
 
+class _JsonModelRequest(Request):
+    """A request whose JSON body is parsed and validated in one step by pydantic's JSON parser
+    (``model_validate_json``), several times faster on a 1,000-event push than ``json.loads``
+    and validating the Python objects. The validated model goes to FastAPI, which accepts a
+    model instance as it is. A body the fast path refuses is parsed the ordinary way, so every
+    refusal (and its ``ErrorBody``) is exactly FastAPI's."""
+
+    body_model: type[BaseModel] | None = None
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json") and self.body_model is not None:
+            with suppress(ValidationError):
+                self._json = self.body_model.model_validate_json(await self.body())
+        return await super().json()
+
+
+class _Route(APIRoute):
+    """Routes whose body is one pydantic model use ``_JsonModelRequest``."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        annotation = self.body_field.field_info.annotation if self.body_field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return handler
+        request_class = type("JsonModelRequest", (_JsonModelRequest,), {"body_model": annotation})
+
+        async def fast_handler(request: Request) -> Response:
+            return await handler(request_class(request.scope, request.receive))
+
+        return fast_handler
+
+
 def _routes() -> Any:
     from fastapi import APIRouter
 
-    router = APIRouter()
+    router = APIRouter(route_class=_Route)
 
     @router.post("/enrol", response_model=EnrolResponse)
     def enrol(ctx: Context, body: EnrolRequest) -> EnrolResponse:
@@ -112,9 +148,10 @@ def _routes() -> Any:
         device: CurrentDevice,
         cursor: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
-    ) -> PullResponse:
+    ) -> Response:
         """The chain's changes after ``cursor`` in global order, one page."""
-        return services.pull(ctx, device=device, cursor=cursor, limit=limit)
+        return Response(services.pull_json(ctx, device=device, cursor=cursor, limit=limit),
+                        media_type="application/json")
 
     return router
 

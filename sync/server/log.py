@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from pos_member.clock import to_ms
 from pos_member.hlc import HLCTimestamp
@@ -41,8 +42,7 @@ class LogWriter:
         rows = []
         for e in events:
             rows.append(_row(e, position=self.next_position(), received_at=self._now))
-        if rows:
-            self._conn.execute(insert(Event), rows)
+        bulk_insert(self._conn, Event.__table__, rows)
         return [r["position"] for r in rows]
 
     def append_server_event(
@@ -85,6 +85,45 @@ class LogWriter:
         )
 
 
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Inserts ``rows`` (every column given) as ``conn.execute(insert(table), rows)`` would,
+    with the same values (each through its column type's own bind processor) and the same
+    ``IntegrityError`` on a clash, in one round to the driver: ``COPY`` on PostgreSQL, one
+    ``executemany`` on SQLite, without SQLAlchemy's per-row parameter handling."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    columns = list(table.columns)
+    processors = [
+        (c.name, c.type._cached_bind_processor(dialect))
+        for c in columns
+    ]
+    values = [
+        tuple(row[name] if process is None else process(row[name])
+              for name, process in processors)
+        for row in rows
+    ]
+    if dialect.name != "postgresql":
+        compiled = insert(table).compile(dialect=dialect)
+        if compiled.positiontup != [c.name for c in columns]:  # qmark, in column order
+            conn.execute(insert(table), rows)
+            return
+        conn.exec_driver_sql(compiled.string, values)
+        return
+    import psycopg
+
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    driver = conn.connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+            f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+        ) as copy:
+            for value in values:
+                copy.write_row(value)
+    except psycopg.errors.IntegrityError as e:
+        raise IntegrityError(f"COPY {table.name}", None, e) from e
+
+
 def latest_rules_version(conn: Connection) -> str | None:
     return conn.execute(
         select(RulesVersion.version).order_by(RulesVersion.published_at.desc()).limit(1)
@@ -111,19 +150,3 @@ def _row(e: WireEvent, *, position: int, received_at: datetime) -> dict[str, Any
     }
 
 
-def wire_event(row: Any) -> WireEvent:
-    """A stored row (``events`` table) back into the wire shape."""
-    return WireEvent(
-        id=row.id,
-        store_id=row.store_id,
-        device_id=row.device_id,
-        seq=row.seq,
-        clerk_id=row.clerk_id,
-        hlc=row.hlc,
-        type=row.type,
-        entity_id=row.entity_id,
-        payload_version=row.payload_version,
-        payload=row.payload,
-        rules_version=row.rules_version,
-        created_at=row.created_at,
-    )

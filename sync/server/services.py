@@ -31,13 +31,14 @@ from sync.server.errors import (
     StoreNotFound,
     Unauthorized,
 )
-from sync.server.ingest import pull, push
+from sync.server.ingest import pull, pull_json, push
 from sync.server.log import LogWriter
 from sync.server.models import Device, EnrolmentCode, Flag, RulesVersion, Store
 
 __all__ = [
     "FlagView", "IssuedCode", "StoreView", "authenticate", "create_store", "enrol",
-    "issue_enrolment_code", "list_flags", "publish_rules", "pull", "push", "revoke_device",
+    "issue_enrolment_code", "list_flags", "publish_rules", "pull", "pull_json", "push",
+    "revoke_device",
 ]
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone

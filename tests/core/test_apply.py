@@ -10,25 +10,29 @@ import json
 import shutil
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from pos_member.bootstrap import bootstrap
-from pos_member.clock import FakeClock
+from pos_member.clock import FakeClock, to_ms
 from pos_member.crypto import MemoryKeyStore
+from pos_member.db.models import DeviceCounter, Staff
 from pos_member.errors import MemberNotFound
 from pos_member.rules import default_rules_path
-from pos_member.services.apply import MERGED, RULES_PUBLISHED, apply_page
+from pos_member.services.apply import MAX_DRIFT_MS, MERGED, RULES_PUBLISHED, apply_page
 from pos_member.services.members import (
     find_member,
     reveal_personal_data,
     update_profile,
 )
 from pos_member.services.outbox import sync_cursor
+from pos_member.services.staff import _hasher
 from tests.factories import (
     Till,
     as_changes,
@@ -146,12 +150,28 @@ def test_unknown_event_types_are_kept_as_applied_and_ignored(b: Till) -> None:
 
 def test_a_local_edit_after_a_pull_sorts_after_the_pulled_events(a: Till, b: Till) -> None:
     card = a.register()
-    a.clock.advance(hours=2)  # A's clock runs ahead of B's
+    a.clock.advance(minutes=4)  # A's clock runs ahead of B's, within the allowed drift
     update_profile(a.uow, clerk=a.manager, member_id=card.id, name="甲")
     apply(b, wire_events(a))
     update_profile(b.uow, clerk=b.manager, member_id=card.id, name="乙")
     apply(a, wire_events(b))
     assert find_member(a.uow, clerk=a.cashier, code=card.member_no).name_masked == "乙"
+
+
+def test_a_clock_far_ahead_does_not_drag_the_pulling_tills_clock(a: Till, b: Till) -> None:
+    """A till more than MAX_DRIFT_MS ahead (the server flags it: clock_ahead) is applied but
+    not folded into the puller's clock; its edits win until its clock is put right."""
+    card = a.register()
+    a.clock.advance(days=1)
+    update_profile(a.uow, clerk=a.manager, member_id=card.id, name="甲")
+    apply(b, wire_events(a))
+    update_profile(b.uow, clerk=b.manager, member_id=card.id, name="乙")
+    with b.uow.read() as s:
+        wall = s.scalar(select(DeviceCounter.hlc_wall_ms).where(
+            DeviceCounter.device_id == b.app.identity.device_id))  # type: ignore[union-attr]
+    assert wall <= to_ms(b.clock.now()) + MAX_DRIFT_MS
+    apply(a, wire_events(b))
+    assert find_member(a.uow, clerk=a.cashier, code=card.member_no).name_masked == "甲"
 
 
 # --- profile edits: last writer wins per field --------------------------------------------
@@ -414,3 +434,59 @@ def test_an_unreadable_event_is_skipped_and_the_page_still_applies(a: Till, b: T
     assert find_member(b.uow, clerk=b.cashier, code=card.member_no).id == card.id
     assert after["members"] == before["members"] + 1
     assert after["applied_events"] == before["applied_events"] + len(good) + 1
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+# --- staff of this store ---------------------------------------------------------------------
+
+
+def staff_event(till: Till, type: str, payload: dict[str, Any], *, store_id: str | None = None,
+                ) -> dict[str, Any]:
+    """A staff event from another till (device) of ``till``'s store, in the wire shape."""
+    assert till.app.identity is not None
+    return {**server_event(type, payload), "store_id": store_id or till.app.identity.store_id,
+            "device_id": "another-till-of-the-store"}
+
+
+def staff_rows(till: Till) -> list[tuple[str, Any]]:
+    with till.uow.read() as s:
+        return list(s.execute(select(Staff.code, Staff.locked_until).order_by(Staff.code)))
+
+
+def test_staff_of_this_store_are_added_with_their_hash_and_locks_keep_the_later(
+    b: Till,
+) -> None:
+    before = staff_rows(b)
+    created = staff_event(b, "staff.created", {
+        "id": "s-1", "code": "4711", "name": "Lee", "role": "cashier",
+        "store_id": b.app.identity.store_id,  # type: ignore[union-attr]
+        "secret_hash": hash_secret("lee-password")})
+    later = "2026-01-05T12:30:00+00:00"
+    apply(b, [created,
+              staff_event(b, "staff.locked", {"staff_id": "s-1", "locked_until": later}),
+              staff_event(b, "staff.locked", {"staff_id": "s-1",
+                                              "locked_until": "2026-01-05T12:10:00+00:00"})])
+    rows = dict(staff_rows(b))
+    assert len(rows) == len(before) + 1
+    assert rows["4711"] == datetime.fromisoformat(later)
+    apply(b, [created], first=10)  # again: nothing doubled
+    assert len(staff_rows(b)) == len(before) + 1
+
+
+def test_other_stores_staff_and_events_without_a_hash_are_not_applied(b: Till) -> None:
+    before = b.table_counts()
+    apply(b, [
+        staff_event(b, "staff.created", {"id": "s-2", "code": "4712", "name": "Ma",
+                                         "role": "cashier", "secret_hash": hash_secret("x" * 8)},
+                    store_id="another-store"),
+        staff_event(b, "staff.created", {"id": "s-3", "code": "4713", "name": "Ng",
+                                         "role": "cashier"}),  # an older till's public view
+        staff_event(b, "staff.locked", {"staff_id": "nobody",
+                                        "locked_until": "2026-01-05T12:10:00+00:00"}),
+    ])
+    after = b.table_counts()
+    assert after["staff"] == before["staff"]
+    assert after["applied_events"] == before["applied_events"] + 3

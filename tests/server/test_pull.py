@@ -79,3 +79,14 @@ def test_published_rules_reach_every_till_through_pull(server: LiveServer, tmp_p
     assert change.event.rules_version == "2026.2"
     assert change.event.payload["version"] == "2026.2"
     assert change.event.payload["source"] == source
+
+
+def test_staff_events_stay_within_their_store(server: LiveServer) -> None:
+    """Staff events carry argon2 hashes of colleagues' PINs: only their own store pulls them."""
+    till_a1, till_a2, other_store = server.enrol(1), server.enrol(1), server.enrol(2)
+    staff = till_a1.event(type="staff.created", payload={"secret_hash": "$argon2id$..."})
+    member = till_a1.event(type="member.registered", payload={"member_id": "m-1"})
+    till_a1.push([staff, member])
+    assert [c.event.type for c in till_a2.pull().changes] == ["staff.created",
+                                                               "member.registered"]
+    assert [c.event.type for c in other_store.pull().changes] == ["member.registered"]

@@ -194,8 +194,11 @@ def test_the_command_line_enrols_and_closes_the_day(
     try:
         data = tmp_path / "cli-till"
         assert main(["enrol", "--server", hq.base_url, "--code", hq.code(1),
-                     "--device-name", "前台", "--data-dir", str(data)]) == 0
-        assert "Enrolled: store 1 一号店" in capsys.readouterr().out
+                     "--device-name", "前台", "--data-dir", str(data),
+                     "--admin-code", "900", "--admin-pin", "246810"]) == 0
+        out = capsys.readouterr().out
+        assert "Enrolled: store 1 一号店" in out
+        assert "Administrator 900 (Administrator) can log in." in out
         assert main(["sync", "--data-dir", str(data)]) == 0
         assert main(["close-day", "--data-dir", str(data)]) == 0
         assert "Closed: all events stored on the server." in capsys.readouterr().out

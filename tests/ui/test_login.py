@@ -30,8 +30,7 @@ def controller(qtbot: QtBot, till: Till, zh_app: QApplication) -> Iterator[TillC
     qtbot.waitUntil(lambda: c.app is not None)
     yield c
     c.login.ops.wait()
-    if c.till is not None:
-        c.till.close()
+    c.logout()  # closes the till window and stops its sync thread
 
 
 def log_in(qtbot: QtBot, c: TillController, code: str, pin: str) -> None:
@@ -166,8 +165,7 @@ def test_enter_pressed_while_the_till_opens_logs_in_once_it_is_open(
     with qtbot.waitSignal(c.login.logged_in) as got:
         opened.set()
     assert got.args[0] == till.cashier
-    if c.till is not None:
-        c.till.close()
+    c.logout()  # closes the till window and stops its sync thread
 
 
 def test_while_the_till_opens_the_login_button_says_so(qtbot: QtBot, till: Till) -> None:

@@ -162,8 +162,8 @@ def test_the_status_bar_shows_the_clerk_and_role(window: TillWindow, till: Till)
     assert window.status_clerk.text() == f"操作员：{till.cashier.name}（收银员）"
 
 
-def test_the_status_bar_shows_the_sync_state(window: TillWindow) -> None:
-    assert window.status_sync.text() == "同步：未连接（离线）"
+def test_a_till_without_a_server_says_it_is_not_enrolled(window: TillWindow) -> None:
+    assert window.status_sync.text() == "未注册到总部"
 
 
 # --- revealing the full phone (F5) --------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_switching_to_english_retranslates_the_till_and_the_card(
 ) -> None:
     scan_card(qtbot, window, member.qr_payload)
     install_language("en")
-    qtbot.waitUntil(lambda: window.status_sync.text() == "Sync: not connected (offline)")
+    qtbot.waitUntil(lambda: window.status_sync.text() == "Not enrolled with head office")
     assert window.status_store.text() == "Store: 门店1 · Till 1"
     assert window.buttons["register"].text() == "F2 Register"
     assert "Phone" in card_text(window)

@@ -1,0 +1,322 @@
+"""A restartable central server on loopback, enrolled tills, a fault-injecting TCP proxy, and
+the exactly-once check the fault and staff-sync tests end with.
+
+The server is the real app under uvicorn (tests/server/live.serve) over a real database
+(SQLite file or PostgreSQL, tests/sync/conftest.py). Stopping and starting it keeps the
+database, as a restarted server process would; its port changes (port 0), so clients take the
+current ``base_url`` each time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from pos_member.bootstrap import App, bootstrap
+from pos_member.clock import FakeClock
+from pos_member.crypto import MemoryKeyStore
+from pos_member.db.models import Event as TillEvent
+from pos_member.permissions import Clerk
+from pos_member.services.enrolment import FirstAdmin, device_token
+from pos_member.services.members import MemberCard, register_member
+from pos_member.services.outbox import pending_count
+from pos_member.services.staff import login
+from sync.client import SyncClient
+from sync.engine import SyncReport, enrol, sync_once
+from sync.server import services
+from sync.server.app import create_app
+from sync.server.db import open_server_database, upgrade
+from sync.server.models import Event, Flag, HeldEvent
+from tests.factories import new_phone
+from tests.server.live import serve
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Central:
+    """The central server: a database that outlives any number of server processes."""
+
+    def __init__(self, url: str, stores: tuple[int, ...] = (1, 2)) -> None:
+        self.url = url
+        self.clock = FakeClock()
+        db = open_server_database(url)
+        try:
+            upgrade(db)
+        finally:
+            db.dispose()
+        self._running: ExitStack | None = None
+        self.base_url = ""
+        self.start()
+        for n in stores:
+            services.create_store(self.ctx, number=n, name=f"store {n}")
+
+    @property
+    def running(self) -> bool:
+        return self._running is not None
+
+    def start(self) -> str:
+        assert self._running is None
+        app = create_app(self.url, clock=self.clock)
+        self.ctx = app.state.ctx
+        self._running = ExitStack()
+        self.base_url = self._running.enter_context(serve(app))
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self._running.close()
+            self._running = None
+            self.base_url = ""
+
+    def restart(self) -> str:
+        self.stop()
+        return self.start()
+
+    def code(self, store_number: int) -> str:
+        return services.issue_enrolment_code(self.ctx, store_number=store_number).code
+
+    # -- what the server holds (read with a database connection of its own) -----------------
+
+    def query(self, fn: Callable[[Any], Any]) -> Any:
+        db = open_server_database(self.url)
+        try:
+            with db.read() as conn:
+                return fn(conn)
+        finally:
+            db.dispose()
+
+    def events_of(self, device_id: str) -> list[Any]:
+        return self.query(lambda c: c.execute(
+            select(Event.seq, Event.id, Event.position).where(Event.device_id == device_id)
+            .order_by(Event.seq)).all())
+
+    def flags(self, kind: str) -> list[dict[str, Any]]:
+        return self.query(lambda c: [r.detail for r in c.execute(
+            select(Flag.detail).where(Flag.kind == kind))])
+
+    def assert_exactly_once(self, till: Till) -> None:
+        """Every event the till wrote is on the server once, under its own seq, with one
+        position; positions are gapless chain-wide; nothing is held; the till has nothing
+        pending."""
+        rows = self.events_of(till.device_id)
+        with till.app.uow.read() as s:
+            mine = dict(s.execute(select(TillEvent.seq, TillEvent.id)
+                                  .where(TillEvent.device_id == till.device_id)).all())
+        assert [r.seq for r in rows] == sorted(mine) == list(range(1, len(mine) + 1))
+        assert {r.seq: r.id for r in rows} == mine
+        assert len({r.position for r in rows}) == len(rows)
+
+        def chain(c: Any) -> tuple[list[int], int, int]:
+            positions = list(c.scalars(select(Event.position).order_by(Event.position)))
+            ids = c.scalar(select(func.count(func.distinct(Event.id))))
+            held = c.scalar(select(func.count()).select_from(HeldEvent)
+                            .where(HeldEvent.device_id == till.device_id))
+            return positions, ids, held
+
+        positions, distinct_ids, held = self.query(chain)
+        assert positions == list(range(1, len(positions) + 1))
+        assert distinct_ids == len(positions)
+        assert held == 0
+        assert pending_count(till.app.uow, device_id=till.device_id) == 0
+
+
+@dataclass
+class Till:
+    path: Path
+    keystore: MemoryKeyStore
+    clock: FakeClock
+    central: Central
+    app: App = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.app = bootstrap(self.path, keystore=self.keystore, clock=self.clock)
+
+    @property
+    def device_id(self) -> str:
+        assert self.app.identity is not None
+        return self.app.identity.device_id
+
+    @property
+    def clerk(self) -> Clerk:
+        assert self.app.identity is not None
+        return self.app.identity.system_clerk()
+
+    def client(self, base_url: str | None = None, **kw: Any) -> SyncClient:
+        return SyncClient(base_url or self.central.base_url,
+                          device_token(self.keystore, self.device_id), **kw)
+
+    def sync(self, base_url: str | None = None, **kw: Any) -> SyncReport:
+        with self.client(base_url) as client:
+            return sync_once(self.app, client, **kw)
+
+    def register(self, n: int = 1) -> list[MemberCard]:
+        """``n`` members, 21 s apart (the till allows 30 registrations in 10 minutes)."""
+        cards = []
+        for _ in range(n):
+            self.clock.advance(seconds=21)
+            cards.append(register_member(self.app.uow, clerk=self.clerk, phone=new_phone(),
+                                         privacy_consent=True))
+        return cards
+
+    def login(self, code: str, secret: str) -> Clerk:
+        return login(self.app.uow, code=code, secret=secret, device_id=self.device_id)
+
+    def events(self) -> int:
+        with self.app.uow.read() as s:
+            return int(s.scalar(select(func.count()).select_from(TillEvent)) or 0)
+
+    def close(self) -> None:
+        self.app.close()
+
+    def reopen(self) -> None:
+        self.app.close()
+        self.app = bootstrap(self.path, keystore=self.keystore, clock=self.clock)
+
+    # -- another process on the same till database -----------------------------------------
+
+    def child(self, action: str, *, timeout: float = 60,
+              **args: Any) -> subprocess.CompletedProcess[str]:
+        """Runs ``tests/sync/fault_child.py`` on this till's database (this process's handle is
+        closed first; call :meth:`reopen` after)."""
+        self.app.close()
+        spec = {"db": str(self.path), "keys": dict(self.keystore._values),
+                "now": self.clock.now().isoformat(), "base_url": self.central.base_url,
+                "action": action, **args}
+        return subprocess.run([sys.executable, "-m", "tests.sync.fault_child", json.dumps(spec)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    def child_async(self, action: str, **args: Any) -> subprocess.Popen[str]:
+        spec = {"db": str(self.path), "keys": dict(self.keystore._values),
+                "now": self.clock.now().isoformat(), "base_url": self.central.base_url,
+                "action": action, **args}
+        return subprocess.Popen([sys.executable, "-m", "tests.sync.fault_child", json.dumps(spec)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def enrolled_till(central: Central, path: Path, store_number: int, *,
+                  admin: FirstAdmin | None = None, start: datetime | None = None) -> Till:
+    keystore = MemoryKeyStore()
+    clock = FakeClock(start or central.clock.now())
+    till = Till(path, keystore, clock, central)
+    with SyncClient(central.base_url) as client:
+        enrol(till.app, client, keystore, code=central.code(store_number),
+              device_name=path.stem, server_url=central.base_url, admin=admin)
+    return till
+
+
+# -- a loopback proxy that loses answers and cuts connections --------------------------------
+
+
+@dataclass
+class Fault:
+    """What the proxy does to one connection (one request: the clients it serves keep none
+    alive). ``request_bytes``: forward that many bytes of the request, then cut both sides.
+    ``drop_answer``: forward the whole request, wait for the server's first answer bytes (it
+    has committed), then cut without passing them on. ``answer_bytes``: pass that many bytes
+    of the answer, then cut."""
+
+    request_bytes: int | None = None
+    drop_answer: bool = False
+    answer_bytes: int | None = None
+
+
+class Proxy:
+    def __init__(self, target: Callable[[], str], faults: dict[int, Fault]) -> None:
+        self._target = target  # the server's current base URL
+        self.faults = faults  # by connection number, from 0
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def __enter__(self) -> Proxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            fault = self.faults.get(self.connections, Fault())
+            self.connections += 1
+            threading.Thread(target=self._relay, args=(client, fault), daemon=True).start()
+
+    def _relay(self, client: socket.socket, fault: Fault) -> None:
+        target = httpx.URL(self._target())
+        try:
+            upstream = socket.create_connection((target.host, target.port), timeout=5)
+            upstream.settimeout(None)
+        except OSError:  # the server is down: so is the connection
+            client.close()
+            return
+        done = threading.Event()
+
+        def up() -> None:
+            sent = 0
+            try:
+                while not done.is_set():
+                    data = client.recv(65536)
+                    if not data:
+                        upstream.shutdown(socket.SHUT_WR)
+                        return
+                    if fault.request_bytes is not None and sent + len(data) >= fault.request_bytes:
+                        upstream.sendall(data[: fault.request_bytes - sent])
+                        cut()
+                        return
+                    upstream.sendall(data)
+                    sent += len(data)
+            except OSError:
+                cut()
+
+        def cut() -> None:
+            done.set()
+            for s in (client, upstream):
+                with suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+
+        threading.Thread(target=up, daemon=True).start()
+        passed = 0
+        try:
+            while not done.is_set():
+                data = upstream.recv(65536)
+                if not data:
+                    break
+                if fault.drop_answer:
+                    break  # the server answered (it committed); the answer is lost
+                if fault.answer_bytes is not None and passed + len(data) >= fault.answer_bytes:
+                    client.sendall(data[: fault.answer_bytes - passed])
+                    break
+                client.sendall(data)
+                passed += len(data)
+        except OSError:
+            pass
+        cut()
+
+
+def no_keepalive() -> httpx.HTTPTransport:
+    """One connection per request, so a proxy fault hits exactly one request."""
+    return httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))

@@ -1,0 +1,108 @@
+"""What the status bar and the closing-time dialog say about sync: pure presentation, tested
+without a display. Strings go through Qt's translation (context ``SyncView``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sync.engine import DayReport
+from ui.i18n import translate
+from ui.sync_worker import SyncState, SyncStatus
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    text: str
+    kind: str  # "online" (green) | "offline" (amber: events wait) | "idle" (grey)
+    tooltip: str
+
+
+def _clock(at: datetime, fmt: str, today: date | None) -> str:
+    local = at.astimezone()
+    if today is not None and local.date() != today:
+        return local.strftime("%m-%d ") + local.strftime(fmt)
+    return local.strftime(fmt)
+
+
+def status_line(status: SyncStatus, *, today: date | None = None) -> StatusLine:
+    """The status bar's sync text. ``today`` (local) adds the date to a last sync of another
+    day, so an old "last 09:12" cannot pass for this morning."""
+    n = str(status.pending)
+    if status.state is SyncState.NOT_ENROLLED:
+        return StatusLine(translate("SyncView", "Not enrolled with head office"), "idle",
+                          status.error or translate(
+                              "SyncView", "This till does not sync: it has no server."))
+    if status.state is SyncState.STARTING:
+        return StatusLine(
+            translate("SyncView", "Sync: connecting… · %1 to upload").replace("%1", n),
+            "idle", "")
+    if status.state is SyncState.ONLINE:
+        last = _clock(status.last_sync, "%H:%M", today) if status.last_sync else "—"
+        return StatusLine(
+            translate("SyncView", "Sync: online · %1 to upload · last %2")
+            .replace("%1", n).replace("%2", last),
+            "online", "")
+    retry = _clock(status.next_retry, "%H:%M:%S", today) if status.next_retry else "—"
+    return StatusLine(
+        translate("SyncView", "Offline, %1 to upload (next retry %2)")
+        .replace("%1", n).replace("%2", retry),
+        "offline" if status.pending else "idle", status.error or "")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """The closing report as the dialog shows it."""
+
+    title: str
+    rows: list[tuple[str, str]]  # (label, value), in order
+    alert_row: int  # the row shown in red when not everything was acknowledged (-1: none)
+    verdict: str
+    ok: bool
+
+
+def report_view(report: DayReport) -> ReportView:
+    s = report.summary
+    rows: list[tuple[str, str]] = [
+        (translate("SyncView", "Registrations"), str(s.total_registrations)),
+    ]
+    for g in s.registrations:
+        who = g.guide_name or (
+            translate("SyncView", "Guide %1").replace("%1", g.guide_id[:8]) if g.guide_id
+            else translate("SyncView", "No guide"))
+        rows.append(("    " + who, str(g.registrations)))
+    rows.append((translate("SyncView", "Events written today"), str(s.events_written)))
+    if report.sync is not None:
+        rows.append((translate("SyncView", "Events pushed"),
+                     translate("SyncView", "%1 new, %2 already stored")
+                     .replace("%1", str(report.sync.pushed))
+                     .replace("%2", str(report.sync.duplicates))))
+        rows.append((translate("SyncView", "Changes from other tills applied"),
+                     str(report.sync.applied)))
+    rows.append((translate("SyncView", "Not acknowledged"), str(report.pending)))
+    alert_row = len(rows) - 1 if report.pending else -1
+    if report.ok:
+        verdict = translate("SyncView", "Day closed: every event is stored at head office.")
+    elif report.pending:
+        verdict = translate(
+            "SyncView", "NOT closed: %1 event(s) not acknowledged by head office. Close the "
+            "day again when the server can be reached.").replace("%1", str(report.pending))
+    else:
+        verdict = translate(
+            "SyncView", "NOT closed: the sync with head office did not finish. Close the day "
+            "again when the server can be reached.")
+    if not report.ok and report.error:
+        verdict += "\n" + report.error
+    title = translate("SyncView", "Day report %1 — %2").replace(
+        "%1", report.day.isoformat()).replace("%2", report.store_name)
+    return ReportView(title, rows, alert_row, verdict, report.ok)
+
+
+def step_text(step: str, done: int, total: int) -> str:
+    """One line of closing time's progress."""
+    if step == "push":
+        return translate("SyncView", "Pushing %1 event(s)… %2 done").replace(
+            "%1", str(total)).replace("%2", str(done))
+    if step == "pull":
+        return translate("SyncView", "Pulling changes… %1 received").replace("%1", str(done))
+    return translate("SyncView", "Preparing the report…")
