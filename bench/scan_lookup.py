@@ -60,7 +60,7 @@ from pos_member.ids import uuid7, uuid7_str  # noqa: E402
 from pos_member.member_code import luhn_digit, make_member_no, qr_payload  # noqa: E402
 from pos_member.permissions import Clerk, Role  # noqa: E402
 from pos_member.phone import mask_phone  # noqa: E402
-from pos_member.services.members import (  # noqa: E402
+from pos_member.services.member_cards import (  # noqa: E402
     NAME_CTX,
     PHONE_CTX,
     Channel,

@@ -15,7 +15,8 @@ from pos_member.clock import Clock, FakeClock
 from pos_member.crypto import KeyStore
 from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk, Role
-from pos_member.services.members import Channel, Gender, register_member
+from pos_member.services.member_cards import Channel, Gender
+from pos_member.services.members import register_member
 from pos_member.services.staff import create_staff, list_staff
 
 

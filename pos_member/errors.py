@@ -7,8 +7,6 @@ from typing import Any
 
 from pos_member.i18n import QT_TRANSLATE_NOOP
 
-ERRORS = "errors"
-
 
 class DomainError(Exception):
     """A refusal the user can act on. ``message`` is an English template with ``{name}`` fields."""

@@ -8,8 +8,6 @@ from enum import StrEnum
 from pos_member.errors import PermissionDenied
 from pos_member.i18n import QT_TRANSLATE_NOOP
 
-ROLES = "roles"
-
 
 class Role(StrEnum):
     CASHIER = "cashier"

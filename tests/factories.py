@@ -15,7 +15,8 @@ from pos_member.bootstrap import App, bootstrap
 from pos_member.clock import FakeClock
 from pos_member.crypto import MemoryKeyStore, PiiCipher
 from pos_member.permissions import Clerk, Role
-from pos_member.services.members import MemberCard, register_member
+from pos_member.services.member_cards import MemberCard
+from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_events
 from pos_member.services.setup import get_setting
 from pos_member.services.staff import create_staff

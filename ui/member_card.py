@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_member.services.members import MemberCard
+from pos_member.services.member_cards import MemberCard
 from ui.qr import QrWidget
 from ui.viewmodels import card_view
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QMarginsF, QRectF, Qt
 from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter
 
-from pos_member.services.members import MemberCard
+from pos_member.services.member_cards import MemberCard
 from ui.i18n import translate
 from ui.qr import paint_qr
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_member.errors import DomainError
-from pos_member.services.members import GENDER_LABELS, Gender, MemberCard, RevealedData
+from pos_member.services.member_cards import GENDER_LABELS, Gender, MemberCard, RevealedData
 from ui.i18n import error_text, translate
 from ui.operations import Operations
 from ui.viewmodels import parse_birthday, parse_tags

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from pos_member.errors import ConsentRequired, DomainError, DuplicatePhone
 from pos_member.permissions import Clerk, Role
-from pos_member.services.members import (
+from pos_member.services.member_cards import (
     CHANNEL_LABELS,
     GENDER_LABELS,
     Channel,

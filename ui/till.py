@@ -30,8 +30,8 @@ from pos_member.bootstrap import App
 from pos_member.errors import DomainError, NotEnrolled
 from pos_member.member_code import classify_code
 from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
-from pos_member.services import flags, members
-from pos_member.services.members import MemberCard, RevealedData
+from pos_member.services import flags, member_cards, members
+from pos_member.services.member_cards import MemberCard, RevealedData
 from pos_member.services.staff import StaffInfo, list_staff
 from ui.close_day_dialog import CloseDayDialog
 from ui.flags_dialog import FlagsDialog
@@ -248,7 +248,7 @@ class TillWindow(QMainWindow):
             return
         clerk = self.clerk
         self.ops.run(
-            lambda: with_qr(members.find_member(self.uow, clerk=clerk, code=code)),
+            lambda: with_qr(member_cards.find_member(self.uow, clerk=clerk, code=code)),
             self.show_card,
             self._lookup_failed,
         )
@@ -309,7 +309,7 @@ class TillWindow(QMainWindow):
     def _open_member(self, member_id: str) -> None:
         clerk = self.clerk
         self.ops.run(
-            lambda: with_qr(members.get_member(self.uow, clerk=clerk, member_id=member_id)),
+            lambda: with_qr(member_cards.get_member(self.uow, clerk=clerk, member_id=member_id)),
             self.show_card,
         )
 
@@ -319,7 +319,7 @@ class TillWindow(QMainWindow):
             return
         clerk = self.clerk
         self.ops.run(
-            lambda: members.reveal_personal_data(self.uow, clerk=clerk, member_id=card.id),
+            lambda: member_cards.reveal_personal_data(self.uow, clerk=clerk, member_id=card.id),
             lambda data: self._show_revealed(card, data),
         )
 

@@ -9,12 +9,7 @@ from datetime import date
 
 from pos_member.errors import InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.services.members import (
-    CHANNEL_LABELS,
-    GENDER_LABELS,
-    TIER_LABELS,
-    MemberCard,
-)
+from pos_member.services.member_cards import CHANNEL_LABELS, GENDER_LABELS, TIER_LABELS, MemberCard
 from ui.i18n import translate
 
 

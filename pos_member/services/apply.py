@@ -68,7 +68,8 @@ from pos_member.member_code import is_valid_member_no
 from pos_member.permissions import Role
 from pos_member.rules import parse_rules
 from pos_member.services.field_versions import claim_fields, newer_fields
-from pos_member.services.members import PHONE_CTX, PROFILE_UPDATED, REGISTERED
+from pos_member.services.member_cards import PHONE_CTX
+from pos_member.services.members import PROFILE_UPDATED, REGISTERED
 from pos_member.services.outbox import SYNC_CURSOR
 from pos_member.services.rules import PULLED as RULES_PULLED
 from pos_member.services.staff import STAFF_CREATED, STAFF_LOCKED

@@ -1,24 +1,22 @@
-"""Members: registration, look-up by code or phone, profile edits, revealing personal data.
+"""Members: registration and profile edits (what the till shows and finds is in
+``member_cards``).
 
 Phone and name are stored only encrypted (AES-GCM); the phone is found through a keyed hash.
-Everything a till shows of a member comes as a :class:`MemberCard`, with personal data masked.
 """
 
 from __future__ import annotations
 
 import base64
 import unicodedata
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
 
 from pos_member.crypto import PiiCipher
-from pos_member.db.models import Device, Event, Flag, Member, MemberAlias, Staff, Store
+from pos_member.db.models import Device, Event, Flag, Member, Staff, Store
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import (
     ConsentRequired,
@@ -31,82 +29,26 @@ from pos_member.errors import (
     RegistrationRateLimited,
 )
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.member_code import CodeKind, classify_code, make_member_no, qr_payload
+from pos_member.member_code import CodeKind, classify_code, make_member_no
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone, normalise_phone
 from pos_member.services.field_versions import claim_fields
+from pos_member.services.member_cards import (
+    NAME_CTX,
+    PHONE_CTX,
+    Channel,
+    Gender,
+    MemberCard,
+    get_member,
+    make_card,
+    mask_name,
+)
 
 E = TypeVar("E", bound=StrEnum)
-MEMBERS = "members"
-PHONE_CTX, NAME_CTX = "member.phone", "member.name"
 REGISTERED = "member.registered"
 PROFILE_UPDATED = "member.profile_updated"
 BURST_FLAG = "registration_burst"
 MAX_NAME, MAX_TAG, MAX_TAGS = 30, 20, 20
-
-
-class Channel(StrEnum):
-    GUIDE = "guide"  # 门店导购
-    REFERRAL = "referral"  # 老带新
-    CAMPAIGN = "campaign"  # 活动
-    WALK_IN = "walk_in"  # 自然
-    IMPORT = "import"  # 导入
-
-
-CHANNEL_LABELS = {
-    Channel.GUIDE: QT_TRANSLATE_NOOP("members", "Store guide"),
-    Channel.REFERRAL: QT_TRANSLATE_NOOP("members", "Referral"),
-    Channel.CAMPAIGN: QT_TRANSLATE_NOOP("members", "Campaign"),
-    Channel.WALK_IN: QT_TRANSLATE_NOOP("members", "Walk-in"),
-    Channel.IMPORT: QT_TRANSLATE_NOOP("members", "Import"),
-}
-
-
-class Gender(StrEnum):
-    FEMALE = "F"
-    MALE = "M"
-
-
-GENDER_LABELS = {
-    Gender.FEMALE: QT_TRANSLATE_NOOP("members", "Female"),
-    Gender.MALE: QT_TRANSLATE_NOOP("members", "Male"),
-}
-
-TIER_LABELS = {
-    "regular": QT_TRANSLATE_NOOP("members", "Regular"),
-    "silver": QT_TRANSLATE_NOOP("members", "Silver"),
-    "gold": QT_TRANSLATE_NOOP("members", "Gold"),
-    "diamond": QT_TRANSLATE_NOOP("members", "Diamond"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class MemberCard:
-    """What the till shows of a member. Personal data is masked."""
-
-    id: str
-    member_no: str
-    qr_payload: str
-    phone_masked: str
-    name_masked: str | None
-    gender: Gender | None
-    birthday_month: int | None
-    tags: tuple[str, ...]
-    channel: Channel
-    guide_name: str | None
-    referrer_no: str | None
-    tier: str
-    status: str
-    store_name: str
-    registered_at: datetime
-    marketing_consent: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RevealedData:
-    phone: str
-    name: str | None
-    birthday: date | None
 
 
 class _Unset:
@@ -115,17 +57,6 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
-
-
-def mask_name(name: str | None) -> str | None:
-    """王小明 → 王*明, 王明 → 王*, Alice → A****."""
-    if not name:
-        return None
-    if len(name) <= 2:
-        return name[0] + "*" * (len(name) - 1)
-    if len(name) == 3:
-        return name[0] + "*" + name[-1]
-    return name[0] + "*" * (len(name) - 1)
 
 
 def clean_name(name: str | None) -> str | None:
@@ -292,7 +223,7 @@ def register_member(
             clerk, REGISTERED, "member", member.id, after=_audit_view(member, phone, name), event=ev
         )
         tx.commit()
-        return _card(member, phone, name, guide_name, referrer_no, store_name)
+        return make_card(member, phone, name, guide_name, referrer_no, store_name)
 
 
 def _as_enum(kind: type[E], value: object) -> E:
@@ -404,131 +335,6 @@ def _audit_view(m: Member, phone: str, name: str | None) -> dict[str, Any]:
         "referrer_id": m.referrer_id,
         "marketing_consent": m.marketing_consent,
     }
-
-
-def _card(
-    m: Member,
-    phone: str,
-    name: str | None,
-    guide_name: str | None,
-    referrer_no: str | None,
-    store_name: str,
-) -> MemberCard:
-    return MemberCard(
-        id=m.id,
-        member_no=m.member_no,
-        qr_payload=qr_payload(m.member_no),
-        phone_masked=mask_phone(phone),
-        name_masked=mask_name(name),
-        gender=Gender(m.gender) if m.gender else None,
-        birthday_month=m.birthday.month if m.birthday else None,
-        tags=tuple(m.tags),
-        channel=Channel(m.source_channel),
-        guide_name=guide_name,
-        referrer_no=referrer_no,
-        tier=m.tier,
-        status=m.status,
-        store_name=store_name,
-        registered_at=m.registered_at,
-        marketing_consent=m.marketing_consent,
-    )
-
-
-_Guide = aliased(Staff)
-_Referrer = aliased(Member)
-
-
-# A member's card with the names it shows, by one of three keys. Built once: building the
-# statement costs more than running it (see bench/scan_lookup.py).
-_CARD = (
-    select(Member, _Guide.name, _Referrer.member_no, Store.name)
-    .join(Store, Store.id == Member.store_id)
-    .outerjoin(_Guide, _Guide.id == Member.guide_id)
-    .outerjoin(_Referrer, _Referrer.id == Member.referrer_id)
-)
-_CARD_BY_MEMBER_NO = _CARD.where(Member.member_no == bindparam("key"))
-_CARD_BY_PHONE_INDEX = _CARD.where(Member.phone_index == bindparam("key"))
-_CARD_BY_ID = _CARD.where(Member.id == bindparam("key"))
-_ALIAS = select(MemberAlias.member_id).where(MemberAlias.member_no == bindparam("member_no"))
-MAX_ALIAS_HOPS = 8  # a winner merged again later: follow the chain, but never loop
-
-
-def _load_card(s: Session, cipher: PiiCipher, stmt: Any, key: str) -> MemberCard | None:
-    row = s.execute(stmt, {"key": key}).first()
-    if row is None:
-        return None
-    m, guide_name, referrer_no, store_name = row
-    phone = cipher.decrypt(m.phone_enc, context=PHONE_CTX)
-    name = cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None
-    return _card(m, phone, name, guide_name, referrer_no, store_name)
-
-
-def find_member(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
-    """A scanned or typed code → the member's card. A member code (QR payload or member number)
-    or an 11-digit phone; anything else raises :class:`MalformedCode`."""
-    require(clerk, Action.VIEW_MEMBER)
-    scanned = classify_code(code)
-    cipher = uow.cipher
-    if scanned.kind is CodeKind.MEMBER:
-        stmt, key = _CARD_BY_MEMBER_NO, scanned.value
-        query = scanned.value
-    else:
-        stmt = _CARD_BY_PHONE_INDEX
-        key = cipher.blind_index(scanned.value, context=PHONE_CTX)
-        query = mask_phone(scanned.value)
-    with uow.read() as s:
-        card = _load_card(s, cipher, stmt, key)
-        if scanned.kind is CodeKind.MEMBER:
-            card = _follow_merges(s, cipher, card, scanned.value)
-    if card is None:
-        raise MemberNotFound(query=query)
-    return card
-
-
-def _follow_merges(
-    s: Session, cipher: PiiCipher, card: MemberCard | None, member_no: str
-) -> MemberCard | None:
-    """A merged member's number scans to the member it was merged into (SPEC §2.1). The alias
-    is looked up only when the number has no active member, so a normal scan costs nothing."""
-    for _ in range(MAX_ALIAS_HOPS):
-        if card is not None and card.status != "merged":
-            return card
-        winner_id = s.execute(_ALIAS, {"member_no": member_no}).scalar()
-        if winner_id is None:
-            return card
-        card = _load_card(s, cipher, _CARD_BY_ID, winner_id)
-        if card is None:
-            return None  # the winner's registration is not pulled yet
-        member_no = card.member_no
-    return card
-
-
-def get_member(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> MemberCard:
-    require(clerk, Action.VIEW_MEMBER)
-    with uow.read() as s:
-        card = _load_card(s, uow.cipher, _CARD_BY_ID, member_id)
-    if card is None:
-        raise MemberNotFound(query=member_id[:8])
-    return card
-
-
-def reveal_personal_data(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> RevealedData:
-    """Unmasked phone, name and birthday, for a role that may see them; audited."""
-    require(clerk, Action.REVEAL_PERSONAL_DATA)
-    cipher = uow.cipher
-    with uow.begin() as tx:
-        m = tx.session.get(Member, member_id)
-        if m is None:
-            raise MemberNotFound(query=member_id[:8])
-        data = RevealedData(
-            phone=cipher.decrypt(m.phone_enc, context=PHONE_CTX),
-            name=cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None,
-            birthday=m.birthday,
-        )
-        tx.audit(clerk, "member.personal_data_revealed", "member", m.id,
-                 after={"fields": ["phone", "name", "birthday"]})
-        tx.commit()
-    return data
 
 
 def update_profile(

@@ -26,11 +26,8 @@ from pos_member.db.models import DeviceCounter, Staff
 from pos_member.errors import MemberNotFound
 from pos_member.rules import default_rules_path
 from pos_member.services.apply import MAX_DRIFT_MS, MERGED, RULES_PUBLISHED, apply_page
-from pos_member.services.members import (
-    find_member,
-    reveal_personal_data,
-    update_profile,
-)
+from pos_member.services.member_cards import find_member, reveal_personal_data
+from pos_member.services.members import update_profile
 from pos_member.services.outbox import sync_cursor
 from pos_member.services.staff import _hasher
 from tests.factories import (

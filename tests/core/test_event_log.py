@@ -275,7 +275,7 @@ def _phone_of(till: Till, index: int) -> str:
     from sqlalchemy import select
 
     from pos_member.db.models import Member
-    from pos_member.services.members import reveal_personal_data
+    from pos_member.services.member_cards import reveal_personal_data
 
     with till.uow.read() as s:
         ids = list(s.scalars(select(Member.id).order_by(Member.member_no)))

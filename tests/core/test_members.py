@@ -19,18 +19,15 @@ from pos_member.errors import (
     RegistrationRateLimited,
 )
 from pos_member.member_code import make_member_no
-from pos_member.services.members import (
-    BURST_FLAG,
-    PROFILE_UPDATED,
-    REGISTERED,
+from pos_member.services.member_cards import (
     Channel,
     Gender,
     find_member,
     get_member,
     mask_name,
     reveal_personal_data,
-    update_profile,
 )
+from pos_member.services.members import BURST_FLAG, PROFILE_UPDATED, REGISTERED, update_profile
 from tests.factories import Till
 
 UNKNOWN_NO = make_member_no(store_no=1, device_no=1, seq=9_999_999)

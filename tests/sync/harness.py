@@ -31,7 +31,8 @@ from pos_member.crypto import MemoryKeyStore
 from pos_member.db.models import Event as TillEvent
 from pos_member.permissions import Clerk
 from pos_member.services.enrolment import FirstAdmin, device_token
-from pos_member.services.members import MemberCard, register_member
+from pos_member.services.member_cards import MemberCard
+from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_count
 from pos_member.services.staff import login
 from sync.client import SyncClient

@@ -19,7 +19,8 @@ from pos_member.clock import FakeClock
 from pos_member.crypto import MemoryKeyStore
 from pos_member.errors import DuplicatePhone
 from pos_member.services.enrolment import device_token
-from pos_member.services.members import MemberCard, find_member, register_member
+from pos_member.services.member_cards import MemberCard, find_member
+from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_count, pending_events
 from sync.client import SyncClient
 from sync.engine import close_day, enrol, sync_once

@@ -10,7 +10,7 @@ from pos_member.bootstrap import bootstrap
 from pos_member.crypto import MemoryKeyStore
 from pos_member.errors import TillNotFresh
 from pos_member.services.enrolment import device_token
-from pos_member.services.members import find_member
+from pos_member.services.member_cards import find_member
 from pos_member.services.outbox import (
     SERVER_URL,
     get_sync_setting,

@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 from pytestqt.qtbot import QtBot
 
-from pos_member.services.members import MemberCard
+from pos_member.services.member_cards import MemberCard
 from tests.factories import Till
 from tests.ui.test_till import scan_card
 from ui.printing import CARD_SIZE_MM, paint_card, print_card_to_pdf

@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from pos_member.services.members import PROFILE_UPDATED, Gender, MemberCard
+from pos_member.services.member_cards import Gender, MemberCard
+from pos_member.services.members import PROFILE_UPDATED
 from tests.factories import Till
 from tests.ui.dbcheck import added, count_events
 from tests.ui.test_till import scan_card

@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from pos_member.services.members import REGISTERED, MemberCard, find_member
+from pos_member.services.member_cards import MemberCard, find_member
+from pos_member.services.members import REGISTERED
 from tests.factories import Till
 from tests.ui.dbcheck import added, count_audit, count_events
 from ui.register_dialog import RegisterDialog

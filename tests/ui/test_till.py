@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from pos_member.permissions import Clerk
-from pos_member.services.members import MemberCard
+from pos_member.services.member_cards import MemberCard
 from tests.factories import Till
 from tests.ui.conftest import settle
 from tests.ui.dbcheck import added, count_audit

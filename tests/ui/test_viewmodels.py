@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from pos_member.errors import InvalidInput
-from pos_member.services.members import Channel, Gender, MemberCard
+from pos_member.services.member_cards import Channel, Gender, MemberCard
 from tests.factories import Till
 from ui.i18n import install_language
 from ui.viewmodels import card_view, parse_birthday, parse_tags
