@@ -41,12 +41,33 @@ class Database:
 
 
 def _engine(path: Path, *, immediate: bool, pool_size: int) -> Engine:
-    engine = create_engine(
+    return sqlite_engine(
         f"sqlite:///{path}",
-        poolclass=QueuePool,
+        immediate=immediate,
         pool_size=pool_size,
         max_overflow=0 if immediate else 4,
-        connect_args={"check_same_thread": False, "timeout": 10},
+    )
+
+
+def sqlite_engine(
+    url: str,
+    *,
+    immediate: bool,
+    pool_size: int,
+    max_overflow: int,
+    pragmas: tuple[str, ...] = PRAGMAS,
+    timeout: float = 10,
+    pool_timeout: float = 30,
+) -> Engine:
+    """A SQLite engine whose connections run ``pragmas`` and whose transactions begin with
+    ``BEGIN IMMEDIATE`` (writers) or a deferred ``BEGIN`` (readers). Shared with the server."""
+    engine = create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        connect_args={"check_same_thread": False, "timeout": timeout},
     )
 
     @event.listens_for(engine, "connect")
@@ -54,7 +75,7 @@ def _engine(path: Path, *, immediate: bool, pool_size: int) -> Engine:
         # Take transaction control from the driver so the "begin" hook decides how to begin.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        for pragma in PRAGMAS:
+        for pragma in pragmas:
             cur.execute(pragma)
         cur.close()
 

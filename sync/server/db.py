@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import base64
 import os
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import QueuePool
 
+from pos_member.db.engine import sqlite_engine
 from sync.server.errors import SchemaNotCurrent
 from sync.server.models import ChainSetting
 
@@ -93,30 +91,15 @@ def open_server_database(url: str) -> ServerDatabase:
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
-    engine = create_engine(
+    return sqlite_engine(
         url,
-        poolclass=QueuePool,
+        immediate=immediate,
         pool_size=1 if immediate else 4,
         max_overflow=0 if immediate else 8,
+        pragmas=_SQLITE_PRAGMAS,
+        timeout=30,
         pool_timeout=60,
-        connect_args={"check_same_thread": False, "timeout": 30},
     )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # the "begin" hook decides how a transaction begins
-        cur = dbapi_conn.cursor()
-        for pragma in _SQLITE_PRAGMAS:
-            cur.execute(pragma)
-        cur.close()
-
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
-
-    return engine
 
 
 def upgrade(db: ServerDatabase, revision: str = "head") -> None:

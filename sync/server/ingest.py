@@ -156,6 +156,13 @@ def push(ctx: ServerContext, *, device: DeviceIdentity, request: PushRequest) ->
     })
 
 
+def _check_page(cursor: int, limit: int) -> None:
+    if cursor < 0:
+        raise BadRequest(detail="cursor must not be negative")
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadRequest(detail=f"limit must be between 1 and {MAX_PAGE}")
+
+
 def _visible_to(device: DeviceIdentity) -> ColumnElement[bool]:
     """What a device may pull: everything (members are chain-wide) except other stores' staff
     events, which carry the argon2 hashes of their PINs — those stay within their store."""
@@ -168,10 +175,7 @@ def pull(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int)
     Every store's events and the server's are included (members are chain-wide), but staff
     events only for the caller's own store (:func:`_visible_to`). Reads committed rows only.
     """
-    if cursor < 0:
-        raise BadRequest(detail="cursor must not be negative")
-    if not 1 <= limit <= MAX_PAGE:
-        raise BadRequest(detail=f"limit must be between 1 and {MAX_PAGE}")
+    _check_page(cursor, limit)
     with ctx.db.read() as conn:
         rows = conn.execute(
             select(Event.__table__)
@@ -200,10 +204,7 @@ def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit:
     out as the JSON text the database holds (valid JSON, as stored), the other fields through
     pydantic's serialiser, so the answer parses to the same ``PullResponse``.
     """
-    if cursor < 0:
-        raise BadRequest(detail="cursor must not be negative")
-    if not 1 <= limit <= MAX_PAGE:
-        raise BadRequest(detail=f"limit must be between 1 and {MAX_PAGE}")
+    _check_page(cursor, limit)
     with ctx.db.read() as conn:
         rows = conn.execute(
             _PULL_JSON.where(Event.position > cursor, _visible_to(device)).limit(limit + 1)
