@@ -43,7 +43,7 @@ from pos_member.bootstrap import App, bootstrap  # noqa: E402
 from pos_member.clock import FakeClock  # noqa: E402
 from pos_member.crypto import MemoryKeyStore  # noqa: E402
 from pos_member.db.engine import PRAGMAS  # noqa: E402
-from pos_member.demo import PHONE_PREFIXES, TAGS, demo_name  # noqa: E402
+from pos_member.demo import PHONE_PREFIXES, TAGS, demo_channel, demo_name  # noqa: E402
 from pos_member.permissions import Clerk, Role  # noqa: E402
 from pos_member.services.member_cards import Channel, Gender  # noqa: E402
 from pos_member.services.members import register_member  # noqa: E402
@@ -102,12 +102,7 @@ class Registrar:
         self.clock.advance(minutes=1)  # keeps the rate limit (30 per 10 min) from tripping
         phone = phone_for(self.i)
         self.i += 1
-        channel = rng.choices(
-            (Channel.GUIDE, Channel.WALK_IN, Channel.CAMPAIGN, Channel.REFERRAL),
-            weights=(60, 20, 15, 5),
-        )[0]
-        if channel is Channel.REFERRAL and not self.phones:
-            channel = Channel.WALK_IN
+        channel = demo_channel(rng, can_refer=bool(self.phones))
         with_profile = rng.random() < 0.7
         kw = dict(
             clerk=self.clerk,

@@ -54,7 +54,7 @@ from pos_member.clock import FakeClock, to_ms  # noqa: E402
 from pos_member.crypto import MemoryKeyStore, PiiCipher  # noqa: E402
 from pos_member.db.engine import PRAGMAS, SCHEMA_HEAD  # noqa: E402
 from pos_member.db.models import DeviceCounter, Member, Staff  # noqa: E402
-from pos_member.demo import PHONE_PREFIXES, TAGS, demo_name  # noqa: E402
+from pos_member.demo import PHONE_PREFIXES, TAGS, demo_channel, demo_name  # noqa: E402
 from pos_member.hlc import HLCTimestamp  # noqa: E402
 from pos_member.ids import uuid7, uuid7_str  # noqa: E402
 from pos_member.member_code import luhn_digit, make_member_no, qr_payload  # noqa: E402
@@ -121,12 +121,7 @@ def _member_rows(
         at = start + step * i
         at_ms = to_ms(at)
         phone = phone_for(i)
-        channel = rng.choices(
-            (Channel.GUIDE, Channel.WALK_IN, Channel.CAMPAIGN, Channel.REFERRAL),
-            weights=(60, 20, 15, 5),
-        )[0]
-        if channel is Channel.REFERRAL and not member_ids:
-            channel = Channel.WALK_IN
+        channel = demo_channel(rng, can_refer=bool(member_ids))
         named = rng.randrange(100) < NAMED_PERCENT
         profile = named and rng.random() < 0.8
         marketing = rng.random() < 0.6
@@ -227,8 +222,8 @@ def generator_hash(members: int) -> str:
     """The generator's own source, the core code whose output it stores (cipher, member
     numbers, ids, timestamps) and the schema revision."""
     parts = [inspect.getsource(f) for f in (phone_for, member_no_for, _member_rows,
-                                             build_fixture, demo_name, PiiCipher, make_member_no,
-                                             luhn_digit, uuid7, HLCTimestamp)]
+                                             build_fixture, demo_channel, demo_name, PiiCipher,
+                                             make_member_no, luhn_digit, uuid7, HLCTimestamp)]
     parts.append(repr((members, STORE_NO, DEVICE_NO, SEED, END, SPAN, NAMED_PERCENT,
                        PHONE_PREFIXES, TAGS, SCHEMA_HEAD)))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

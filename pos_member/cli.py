@@ -33,10 +33,13 @@ if TYPE_CHECKING:
     from pos_member.bootstrap import App
 
 
-class _Parser(argparse.ArgumentParser):
+class ArgParser(argparse.ArgumentParser):
+    """Bad arguments: the usage and one line naming the program, exit status 2 (also used by
+    ``pos-member-server``)."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        self.exit(2, f"pos-member: error: {message}\n")
+        self.exit(2, f"{self.prog.split()[0]}: error: {message}\n")
 
 
 def _positive_int(text: str) -> int:
@@ -81,8 +84,8 @@ def _device_name(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="pos-member", description="POS Member — the membership till.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = ArgParser(prog="pos-member", description="POS Member — the membership till.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgParser)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", type=Path, help="config file (default: platform config dir)")
@@ -140,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the central server (default: the one enrolled with)")
 
     db = sub.add_parser("db", help="database maintenance")
-    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=ArgParser)
     for name, text in (("upgrade", "apply migrations"), ("version", "print the schema version")):
         common(db_sub.add_parser(name, help=text))
     return parser

@@ -67,6 +67,15 @@ def demo_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + given
 
 
+def demo_channel(rng: random.Random, *, can_refer: bool) -> Channel:
+    """How a demo member came: mostly recruited by a guide; a referral needs a member before."""
+    channel = rng.choices(
+        (Channel.GUIDE, Channel.WALK_IN, Channel.CAMPAIGN, Channel.REFERRAL),
+        weights=(60, 20, 15, 5),
+    )[0]
+    return Channel.WALK_IN if channel is Channel.REFERRAL and not can_refer else channel
+
+
 def create_demo_store(
     app: App, keystore: KeyStore, *, members: int = 2000, seed: int = 2026,
     clock: Clock | None = None,
@@ -109,12 +118,7 @@ def _register_demo_members(
         phone = demo_phone(rng)
         while phone in taken:
             phone = demo_phone(rng)
-        channel = rng.choices(
-            (Channel.GUIDE, Channel.WALK_IN, Channel.CAMPAIGN, Channel.REFERRAL),
-            weights=(60, 20, 15, 5),
-        )[0]
-        if channel is Channel.REFERRAL and not phones:
-            channel = Channel.WALK_IN
+        channel = demo_channel(rng, can_refer=bool(phones))
         with_profile = rng.random() < 0.7
         birthday = date(rng.randint(1960, 2006), rng.randint(1, 12), rng.randint(1, 28))
         register_member(

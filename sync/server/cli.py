@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from pos_member.cli import ArgParser
 from pos_member.clock import SystemClock
 from pos_member.errors import DomainError
 from sync.server.context import ServerContext
@@ -31,12 +32,6 @@ from sync.server.db import ServerDatabase, open_server_database, require_current
 
 PROG = "pos-member-server"
 ENV_DATABASE = "POS_MEMBER_SERVER_DB"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{PROG}: error: {message}\n")
 
 
 def _positive_int(text: str) -> int:
@@ -66,14 +61,14 @@ def default_database_url() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="POS Member central server and HQ commands.")
+    parser = ArgParser(prog=PROG, description="POS Member central server and HQ commands.")
     parser.add_argument("--database", metavar="URL",
                         help=f"sqlite:///FILE or postgresql+psycopg://... (default: ${ENV_DATABASE}"
                              " or a SQLite file in the platform data folder)")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgParser)
 
     db = sub.add_parser("db", help="database maintenance")
-    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=ArgParser)
     db_sub.add_parser("upgrade", help="apply migrations; create the chain's data key")
 
     p = sub.add_parser("create-store", help="create a store")
