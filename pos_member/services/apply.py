@@ -41,7 +41,7 @@ import base64
 import binascii
 import logging
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -174,10 +174,6 @@ def _apply_safely(
 def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int,
                  store_id: str | None) -> bool:
     kind = ev["type"]
-    if kind == REGISTERED:
-        return _registered(conn, ev)
-    if kind == PROFILE_UPDATED:
-        return _profile_updated(conn, ev)
     if kind == MERGED:
         return _merged(conn, uow.cipher, ev)
     if kind == RULES_PUBLISHED:
@@ -186,7 +182,8 @@ def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], posit
         if store_id is None or ev["store_id"] != store_id:
             return False  # another store's staff do not log in here
         return _staff_created(conn, ev) if kind == STAFF_CREATED else _staff_locked(conn, ev)
-    return False
+    handler = _HANDLERS.get(kind)
+    return handler(conn, ev) if handler is not None else False
 
 
 def _stamp(ev: Mapping[str, Any]) -> HLCTimestamp | None:
@@ -418,6 +415,14 @@ def _rules_published(conn: Connection, ev: Mapping[str, Any], position: int) -> 
         _put(conn, RULES_PULLED, version)
         _put(conn, RULES_PULLED_POSITION, str(position))
     return True
+
+
+# Pulled event type → handler(conn, event) -> applied?  Each ledger's module owns its handlers
+# (points, stored value, sales); the types above need more than the connection.
+_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
+    REGISTERED: _registered,
+    PROFILE_UPDATED: _profile_updated,
+}
 
 
 def _put(conn: Connection, key: str, value: str) -> None:

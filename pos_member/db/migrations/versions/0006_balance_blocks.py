@@ -1,0 +1,25 @@
+"""sync: balance blocks and server flags pulled to the till
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-25
+
+Reserved for the sync work (issue 4); fill in upgrade/downgrade with that work's tables.
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import pos_member.db.models  # noqa: F401
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
