@@ -259,3 +259,14 @@ class Sale(Base):
     sold_at: Mapped[datetime]
     business_day: Mapped[date]  # the store's local calendar day of ``sold_at``
     refunded_fen: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BalanceBlock(Base):
+    """A member whose stored value HQ has blocked (a cross-store overdraw, SPEC §3.3): balance
+    payments are refused at every till until HQ settles it. Pulled from the server."""
+
+    __tablename__ = "balance_blocks"
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    balance_fen: Mapped[int] = mapped_column(Integer)  # the chain-wide balance when blocked
+    flag_id: Mapped[str | None] = mapped_column(String(36))
+    blocked_at: Mapped[datetime]
