@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pos_member.clock import Clock, SystemClock
+from pos_member.config import DEFAULT_HOURS, OpeningHours
 from pos_member.crypto import KeyringKeyStore, KeyStore, PiiCipher
 from pos_member.db.engine import Database, open_database
 from pos_member.db.uow import UnitOfWork
@@ -25,6 +26,7 @@ class App:
     uow: UnitOfWork
     identity: TillIdentity | None  # None until the till is set up
     rules_refused: RulesInvalid | None  # the rules file's problem, if the last good one is used
+    opening_hours: OpeningHours = DEFAULT_HOURS  # from config.toml (recruitment pace)
 
     @property
     def db(self) -> Database:
@@ -82,7 +84,7 @@ def bootstrap(
     """
     clock = clock or SystemClock()
     db = open_database(db_path)
-    pulled = pulled_rules(db)
+    pulled = pulled_rules(db, clock.now())  # started by now; later ones switch in uow
     in_force = (
         RulesInForce(pulled, None) if pulled is not None
         else activate_rules(db, clock, rules_file or default_rules_path())

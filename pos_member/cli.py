@@ -154,7 +154,8 @@ def _config(args: argparse.Namespace, *, demo: bool = False) -> Config:
     data_dir = args.data_dir or (cfg.data_dir / "demo" if demo else cfg.data_dir)
     # The demo speaks Chinese unless told otherwise; a real till follows config, then the system.
     language = getattr(args, "lang", None) or cfg.language or ("zh_CN" if demo else None)
-    return Config(data_dir=data_dir, rules_file=cfg.rules_file, language=language)
+    return Config(data_dir=data_dir, rules_file=cfg.rules_file, language=language,
+                  opening_hours=cfg.opening_hours)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -209,6 +210,7 @@ def _open_till(cfg: Config) -> App:
 
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=KeyringKeyStore())
     _warn_if_rules_refused(app)
+    app.opening_hours = cfg.opening_hours
     if app.identity is None:
         app.close()
         raise StoreNotSetUp()
@@ -304,6 +306,7 @@ def _open_demo(cfg: Config, *, members: int) -> App:
     keystore = KeyringKeyStore()
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore)
     _warn_if_rules_refused(app)
+    app.opening_hours = cfg.opening_hours
     if app.identity is None:
         # No keyring must refuse before the store is set up: a store whose data key could not
         # be stored cannot be opened, nor created again.

@@ -5,6 +5,7 @@
     data_dir = "D:/pos-member"      # default: the platform's app-data folder
     rules_file = "D:/rules.toml"    # default: the shipped resources/rules/default.toml
     language = "zh_CN"              # zh_CN or en; default: the system's language
+    opening_hours = "10:00-22:00"   # the store's hours (recruitment pace); default 10:00-22:00
 
 A bad file is refused with a message naming the key; nothing starts on a half-read config.
 """
@@ -12,7 +13,8 @@ A bad file is refused with a message naming the key; nothing starts on a half-re
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 
 from pos_member.errors import ConfigInvalid
@@ -22,10 +24,52 @@ LANGUAGES = ("zh_CN", "en")
 
 
 @dataclass(frozen=True, slots=True)
+class OpeningHours:
+    """The store's daily opening hours, local time: recruitment pace is measured over them."""
+
+    opens: time
+    closes: time
+
+    def elapsed_minutes(self, now: time) -> int:
+        """Minutes of opening time gone by at ``now`` (0 before opening, all after closing)."""
+        minutes = _minutes(min(max(now, self.opens), self.closes)) - _minutes(self.opens)
+        return max(minutes, 0)
+
+    @property
+    def total_minutes(self) -> int:
+        return _minutes(self.closes) - _minutes(self.opens)
+
+    def text(self) -> str:
+        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+DEFAULT_HOURS = OpeningHours(time(10, 0), time(22, 0))
+
+
+def parse_opening_hours(text: str) -> OpeningHours:
+    """``"HH:MM-HH:MM"``, the same day. Closing at or before opening is refused."""
+    try:
+        a, b = (part.strip() for part in text.split("-"))
+        opens, closes = time.fromisoformat(a), time.fromisoformat(b)
+    except ValueError:
+        raise ConfigInvalid(field="opening_hours",
+                            problem=f"must look like \"10:00-22:00\", got {text!r}") from None
+    if closes <= opens:
+        raise ConfigInvalid(field="opening_hours",
+                            problem=f"closing time {b} must be after opening time {a}")
+    return OpeningHours(opens, closes)
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     data_dir: Path
     rules_file: Path
     language: str | None  # None: follow the system locale
+    opening_hours: OpeningHours = field(default=DEFAULT_HOURS)
 
     @property
     def db_path(self) -> Path:
@@ -55,7 +99,7 @@ def load_config(path: Path | None = None) -> Config:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigInvalid(field=str(path), problem=f"not valid TOML: {e}") from None
-    unknown = sorted(set(data) - {"data_dir", "rules_file", "language"})
+    unknown = sorted(set(data) - {"data_dir", "rules_file", "language", "opening_hours"})
     if unknown:
         raise ConfigInvalid(field=unknown[0], problem="unknown key")
     language = data.get("language")
@@ -65,6 +109,7 @@ def load_config(path: Path | None = None) -> Config:
         data_dir=_path(data, "data_dir") or default_data_dir(),
         rules_file=_path(data, "rules_file") or default_rules_path(),
         language=language,  # type: ignore[arg-type]
+        opening_hours=_hours(data),
     )
 
 
@@ -75,3 +120,12 @@ def _path(data: dict[str, object], key: str) -> Path | None:
     if not isinstance(value, str) or not value.strip():
         raise ConfigInvalid(field=key, problem="must be a path in quotes")
     return Path(value).expanduser()
+
+
+def _hours(data: dict[str, object]) -> OpeningHours:
+    value = data.get("opening_hours")
+    if value is None:
+        return DEFAULT_HOURS
+    if not isinstance(value, str):
+        raise ConfigInvalid(field="opening_hours", problem="must be text like \"10:00-22:00\"")
+    return parse_opening_hours(value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from pos_member.bootstrap import App
 from pos_member.clock import Clock, FakeClock
@@ -17,7 +17,7 @@ from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk, Role
 from pos_member.services.member_cards import Channel, Gender
 from pos_member.services.members import register_member
-from pos_member.services.staff import create_staff, list_staff
+from pos_member.services.staff import StaffInfo, create_staff, list_staff
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,7 @@ def create_demo_store(
     for st in DEMO_STAFF:
         create_staff(uow, clerk=system, code=st.code, name=st.name, role=st.role, secret=st.pin)
     _register_demo_members(uow, ident.system_clerk(), members, seed, clock or uow.clock)
+    add_demo_kpi(uow, ident.system_clerk(), seed=seed, real_clock=clock or uow.clock)
     return True
 
 
@@ -106,9 +107,10 @@ def _register_demo_members(
     guides = list_staff(uow, role=Role.GUIDE)
     cashier = list_staff(uow, role=Role.CASHIER)[0]
     clerk = Clerk(cashier.id, cashier.name, Role.CASHIER, system.store_id, system.device_id)
-    # Registration times spread evenly over the past year, each a little after its slot.
+    # Registration times spread evenly over the past year up to a month ago, each a little after
+    # its slot; the last month is ``add_demo_kpi``'s (targets, rosters, guides' registrations).
     start = real_clock.now() - timedelta(days=365)
-    step = timedelta(days=365) / max(count, 1)
+    step = timedelta(days=335) / max(count, 1)
     fake = FakeClock(start)
     demo_uow = UnitOfWork(uow.db, clock=fake, rules=uow.rules, cipher=uow.cipher)
     phones: list[str] = []
@@ -139,3 +141,92 @@ def _register_demo_members(
         )
         phones.append(phone)
         taken.add(phone)
+
+
+# -- recruitment KPIs (issue 7): a month of targets, rosters, registrations and sales ------------
+
+# How each demo guide recruits, as registrations per weekday shift (a spread, so the dashboard
+# shows who is ahead and who is behind), and how often their customers show a member code.
+DEMO_GUIDE_PACE = (5, 4, 3, 3, 2, 1)
+DEMO_GUIDE_ATTACH_PERCENT = (92, 85, 75, 70, 60, 45)
+
+
+def add_demo_kpi(uow: UnitOfWork, system: Clerk, *, seed: int, real_clock: Clock,
+                 days: int = 30, sales_per_day: int = 25) -> None:
+    """This month's and last month's targets, a roster (each guide 5 days in 7), and for the
+    last ``days`` days: registrations credited to the guides (the register service) and sales
+    through ``record_sale`` (member or walk-in, credited to a guide), up to the real now.
+    About ``days × (15 + sales_per_day)`` committed operations: a few seconds."""
+    from pos_member.config import DEFAULT_HOURS
+    from pos_member.services.sales import record_sale
+    from pos_member.services.targets import month_of, set_month_target, set_rosters
+
+    rng = random.Random(seed + 7)
+    guides = list_staff(uow, role=Role.GUIDE)
+    staff = {s.role: s for s in list_staff(uow)}
+    manager = Clerk(staff[Role.MANAGER].id, staff[Role.MANAGER].name, Role.MANAGER,
+                    system.store_id, system.device_id)
+    cashier = Clerk(staff[Role.CASHIER].id, staff[Role.CASHIER].name, Role.CASHIER,
+                    system.store_id, system.device_id)
+    now = real_clock.now().astimezone()
+    today = now.date()
+    first = today - timedelta(days=days - 1)
+    fake = FakeClock(real_clock.now())
+    kpi_uow = UnitOfWork(uow.db, clock=fake, rules=uow.rules, cipher=uow.cipher)
+    for month in sorted({month_of(first), month_of(today)}):
+        set_month_target(kpi_uow, clerk=manager, month=month, target=len(guides) * 3 * 30)
+    # The roster: each guide off two days a week, staggered; today and the rest of the month.
+    roster_days = [first + timedelta(days=i) for i in range(days + 31)]
+    roster_days = [d for d in roster_days if month_of(d) in {month_of(first), month_of(today)}]
+    set_rosters(kpi_uow, clerk=manager, rosters={
+        d: [g.id for i, g in enumerate(guides) if (d.toordinal() + i) % 7 not in (0, 1)]
+        for d in roster_days})
+    opens, closes = DEFAULT_HOURS.opens, DEFAULT_HOURS.closes
+    span = (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
+    members: list[str] = []
+    bill = 0
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        open_at = datetime.combine(day, opens).astimezone()
+        on_shift = [g for i, g in enumerate(guides) if (day.toordinal() + i) % 7 not in (0, 1)]
+        weekend = 2 if day.weekday() >= 5 else 0
+        events: list[tuple[int, str, object]] = []
+        for g in on_shift:
+            k = guides.index(g)
+            pace = DEMO_GUIDE_PACE[k % len(DEMO_GUIDE_PACE)] + weekend
+            for _ in range(max(0, pace + rng.randint(-1, 1))):
+                events.append((rng.randrange(span), "register", g))
+        for _ in range(sales_per_day + weekend * 10 + rng.randint(-5, 5)):
+            events.append((rng.randrange(span), "sale", rng.choice(on_shift or guides)))
+        for minute, kind, g in sorted(events, key=lambda e: e[0]):
+            when = open_at + timedelta(minutes=minute, seconds=rng.randrange(60))
+            if when > now:
+                continue
+            fake.set(when)
+            guide: StaffInfo = g  # type: ignore[assignment]
+            if kind == "register":
+                members.append(_register_for(kpi_uow, cashier, guide, rng))
+                continue
+            k = guides.index(guide)
+            member = rng.choice(members) if members and rng.randrange(100) < \
+                DEMO_GUIDE_ATTACH_PERCENT[k % len(DEMO_GUIDE_ATTACH_PERCENT)] else None
+            bill += 1
+            record_sale(kpi_uow, cashier, txn_id=kpi_uow_txn(rng), bill_no=f"D{bill:06d}",
+                        amount_fen=rng.choice((2900, 4800, 6800, 9900, 12800, 25800, 49900)),
+                        member_id=member, guide_id=guide.id)
+
+
+def kpi_uow_txn(rng: random.Random) -> str:
+    return f"{rng.getrandbits(128):032x}"
+
+
+def _register_for(uow: UnitOfWork, clerk: Clerk, guide: StaffInfo, rng: random.Random) -> str:
+    """A demo registration credited to ``guide``; a phone already taken is drawn again."""
+    from pos_member.errors import DuplicatePhone
+
+    while True:
+        try:
+            return register_member(uow, clerk=clerk, phone=demo_phone(rng), privacy_consent=True,
+                                   channel=Channel.GUIDE, guide_id=guide.id).id
+        except DuplicatePhone:
+            continue

@@ -145,3 +145,161 @@ class StorageFull(DomainError):
         "The till could not write to its disk (full or failing): nothing was saved. "
         "Free some space or call support, then try again.",
     )
+
+
+# -- Recruitment KPIs (issue 7) ----------------------------------------------------------------
+
+
+class InvalidTarget(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "A target is a whole number of new members from 0 to {maximum}: {value}"
+    )
+
+
+class InvalidMonth(InvalidInput):
+    message = QT_TRANSLATE_NOOP("errors", "Not a month (YYYY-MM): {value}")
+
+
+class RosterEmpty(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "Nobody is on shift on {day}, but the day has a target of {target}: "
+        "put at least one guide on shift.",
+    )
+
+
+class NotAGuide(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Only active guides of this store can be on the roster: {who}"
+    )
+
+
+class SplitDoesNotAddUp(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The guides' targets on {day} add up to {total}, but the day's target is {target}: "
+        "nothing was changed.",
+    )
+
+
+class SplitNotOnRoster(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The split on {day} must give a target to exactly the guides on shift."
+    )
+
+
+# -- Stored value (issue 6) ----------------------------------------------------------------
+
+
+class StoredValueError(DomainError):
+    message = QT_TRANSLATE_NOOP("errors", "The stored-value operation was refused.")
+
+
+class InvalidAmount(StoredValueError):
+    message = QT_TRANSLATE_NOOP("errors", "The amount must be more than ¥0.00.")
+
+
+class InsufficientBalance(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Not enough stored value: the balance is {balance}, the payment {amount}.")
+
+
+class AccountFrozen(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This member's stored value is frozen: ask the store manager.")
+
+
+class BalanceBlocked(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Head office has blocked this member's stored value until it is settled.")
+
+
+class OfflineCapReached(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Offline, a member may spend at most {cap} a day; {left} is left today.")
+
+
+class ApprovalRequired(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "A payment of {limit} or more needs a store manager's approval.")
+
+
+class ApprovalRefused(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Approval refused: wrong manager number or PIN, or not a manager.")
+
+
+class SecondFactorRequired(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Paying with stored value needs the member's PIN, dynamic code or SMS code.")
+
+
+class WrongMemberPin(StoredValueError):
+    message = QT_TRANSLATE_NOOP("errors", "Wrong payment PIN: {left} tries left.")
+
+
+class MemberPinLocked(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Too many wrong payment PINs: locked until {until}.")
+
+
+class MemberPinNotSet(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This member has no payment PIN yet: set one with a manager present.")
+
+
+class WeakMemberPin(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "Choose another PIN: 6 digits, not repeated or in sequence, not the phone's last six "
+        "or the birthday.")
+
+
+class InvalidDynamicCode(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The dynamic code is wrong, expired or already used: ask for a fresh one.")
+
+
+class MalformedDynamicCode(StoredValueError):
+    message = QT_TRANSLATE_NOOP("errors", "A dynamic code is 6 digits.")
+
+
+class TotpNotProvisioned(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This member has no dynamic code yet: provision it from the ledger (Shift+F10).")
+
+
+class SmsCodeInvalid(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The SMS code is wrong, expired or used up: send a new one.")
+
+
+class SmsResendTooSoon(StoredValueError):
+    message = QT_TRANSLATE_NOOP("errors", "Wait {seconds} s before sending another SMS code.")
+
+
+class SmsUnavailable(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "SMS codes need the connection to head office: use the PIN or dynamic code.")
+
+
+class AlreadyRefunded(StoredValueError):
+    message = QT_TRANSLATE_NOOP("errors", "This operation has already been refunded.")
+
+
+class SvOperationNotFound(StoredValueError):
+    message = QT_TRANSLATE_NOOP("errors", "No stored-value operation {txn_id} for this member.")
+
+
+class TopupAlreadySpent(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The top-up's principal has been spent: it can no longer be refunded.")
+
+
+class ReasonRequired(StoredValueError):
+    message = QT_TRANSLATE_NOOP("errors", "Enter a reason.")
+
+
+class TxnIdConflict(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Transaction {txn_id} was already used for a different operation.")

@@ -34,12 +34,29 @@ class Action(StrEnum):
     REVIEW_FLAGS = QT_TRANSLATE_NOOP("roles", "review alerts")
     SET_UP_STORE = QT_TRANSLATE_NOOP("roles", "set up the store")
     CLOSE_DAY = QT_TRANSLATE_NOOP("roles", "close the day")
+    ADJUST_POINTS = QT_TRANSLATE_NOOP("roles", "adjust points by hand")
+    MANAGE_KPI = QT_TRANSLATE_NOOP("roles", "set recruitment targets and the roster")
+    VIEW_KPI = QT_TRANSLATE_NOOP("roles", "see the store's recruitment dashboard")
+    # Stored value (issue 6)
+    SV_TOPUP = QT_TRANSLATE_NOOP("roles", "top up stored value")
+    SV_PAY = QT_TRANSLATE_NOOP("roles", "take stored-value payments")
+    SV_REFUND_PAYMENT = QT_TRANSLATE_NOOP("roles", "refund stored-value payments")
+    SV_REFUND_TOPUP = QT_TRANSLATE_NOOP("roles", "refund top-ups")
+    SV_FREEZE = QT_TRANSLATE_NOOP("roles", "freeze and unfreeze stored value")
+    SV_APPROVE = QT_TRANSLATE_NOOP("roles", "approve large stored-value payments")
+    SV_MANAGE_CREDENTIALS = QT_TRANSLATE_NOOP("roles", "set member payment PINs and codes")
 
 
 _EVERYONE = {Action.VIEW_MEMBER, Action.REGISTER_MEMBER, Action.EDIT_MEMBER}
 # Closing time (日结) is the store manager's (SPEC): it reports the store's day to HQ.
 _MANAGER = _EVERYONE | {Action.REVEAL_PERSONAL_DATA, Action.MANAGE_STAFF, Action.REVIEW_FLAGS,
-                        Action.CLOSE_DAY}
+                        Action.CLOSE_DAY, Action.ADJUST_POINTS, Action.MANAGE_KPI, Action.VIEW_KPI}
+# Stored value: anyone at the till takes top-ups and payments and puts a payment back; money
+# out (a top-up refund), freezes, approvals and member PINs are the manager's.
+_SV_TILL = {Action.SV_TOPUP, Action.SV_PAY, Action.SV_REFUND_PAYMENT}
+_EVERYONE |= _SV_TILL
+_MANAGER |= _SV_TILL | {Action.SV_REFUND_TOPUP, Action.SV_FREEZE, Action.SV_APPROVE,
+                        Action.SV_MANAGE_CREDENTIALS}
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.CASHIER: frozenset(_EVERYONE),
     Role.GUIDE: frozenset(_EVERYONE),

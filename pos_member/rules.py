@@ -38,6 +38,14 @@ class RegistrationRules:
 
 
 @dataclass(frozen=True)
+class CatalogueItem:
+    code: str
+    name: str
+    points: int = _bound(1)
+    kind: str = "gift"  # "gift" or "coupon"
+
+
+@dataclass(frozen=True)
 class PointsRules:
     points_per_yuan: int = _bound(0, 1000)
     member_day: int = _bound(1, 28)
@@ -51,6 +59,8 @@ class PointsRules:
     redeem_cap_percent: int = _bound(0, 100)
     daily_earn_cap: int = _bound(0)
     pending_days: int = _bound(0, 365)
+    # Gifts and coupons a member can take for points (issue 5); empty = none offered.
+    catalogue: tuple[CatalogueItem, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,9 @@ class TierRules:
     protection_days: int = _bound(0, 3650)
     keep_percent: int = _bound(0, 100)
     levels: tuple[TierLevel, ...]
+    # Growth value (成长值, issue 5): per sale, 1 per this many fen paid, plus a visit bonus.
+    growth_fen_per_point: int = field(default=1000, metadata={"min": 1, "max": None})
+    growth_per_purchase: int = field(default=10, metadata={"min": 0, "max": None})
 
 
 @dataclass(frozen=True)
@@ -257,5 +270,12 @@ def _check(r: Rules) -> None:
         )
     if any(d <= 0 for d in r.points.expiry_reminder_days):
         raise RulesInvalid(field="points.expiry_reminder_days", problem="days must be positive")
+    items = r.points.catalogue
+    if len({i.code for i in items}) != len(items):
+        raise RulesInvalid(field="points.catalogue", problem="item codes must be unique")
+    for i, item in enumerate(items):
+        if item.kind not in ("gift", "coupon") or not item.code.strip():
+            raise RulesInvalid(field=f"points.catalogue[{i}]",
+                               problem='needs a code and kind "gift" or "coupon"')
     if r.lifecycle.churned_days <= r.lifecycle.dormant_days:
         raise RulesInvalid(field="lifecycle.churned_days", problem="must exceed dormant_days")

@@ -27,6 +27,7 @@ from sync.protocol import (
     EnrolRequest,
     EnrolResponse,
     ErrorBody,
+    OutboxBatch,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -77,12 +78,39 @@ class SyncClient:
     def enrol(self, request: EnrolRequest) -> EnrolResponse:
         return self._call("POST", "/enrol", EnrolResponse, body=request)
 
-    def push(self, request: PushRequest) -> PushResponse:
+    def push(self, request: PushRequest | OutboxBatch) -> PushResponse:
+        if isinstance(request, OutboxBatch):
+            return self._call("POST", "/push", PushResponse, content=request.to_json())
         return self._call("POST", "/push", PushResponse, body=request)
 
     def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse:
         return self._call("GET", "/pull", PullResponse,
                           params={"cursor": cursor, "limit": limit})
+
+    def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str:
+        """Asks HQ to text the member a payment code; returns the challenge id. Raises
+        ``SmsResendTooSoon`` within the resend spacing (stored value, issue 6)."""
+        from sync.sms_wire import SmsSendRequest, SmsSendResponse, sms_error
+
+        try:
+            return self._call("POST", "/sms/send", SmsSendResponse, body=SmsSendRequest(
+                member_id=member_id, phone=phone, amount_fen=amount_fen,
+                txn_id=txn_id)).challenge_id
+        except ServerRefused as e:
+            raise sms_error(e) from None
+
+    def sms_verify(self, *, challenge_id: str, member_id: str, amount_fen: int, txn_id: str,
+                   code: str) -> str:
+        """Checks the code with HQ; returns the verified challenge id or raises
+        ``SmsCodeInvalid``."""
+        from sync.sms_wire import SmsVerifyRequest, SmsVerifyResponse, sms_error
+
+        try:
+            return self._call("POST", "/sms/verify", SmsVerifyResponse, body=SmsVerifyRequest(
+                challenge_id=challenge_id, member_id=member_id, amount_fen=amount_fen,
+                txn_id=txn_id, code=code)).challenge_id
+        except ServerRefused as e:
+            raise sms_error(e) from None
 
     def close(self) -> None:
         self._http.close()
@@ -95,8 +123,9 @@ class SyncClient:
         self.close()
 
     def _call(self, method: str, path: str, answer: type[M], *, body: BaseModel | None = None,
-              params: dict[str, int] | None = None) -> M:
-        content = body.model_dump_json().encode() if body is not None else None
+              content: bytes | None = None, params: dict[str, int] | None = None) -> M:
+        if body is not None:
+            content = body.model_dump_json().encode()
         headers = {"Content-Type": "application/json"} if content is not None else None
         try:
             response = self._http.request(method, path, content=content, params=params,

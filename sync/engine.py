@@ -34,10 +34,10 @@ from sync.protocol import (
     MAX_PAGE,
     EnrolRequest,
     EnrolResponse,
+    OutboxBatch,
     PullResponse,
     PushRequest,
     PushResponse,
-    WireEvent,
 )
 
 
@@ -46,7 +46,7 @@ class Client(Protocol):
 
     def enrol(self, request: EnrolRequest) -> EnrolResponse: ...
 
-    def push(self, request: PushRequest) -> PushResponse: ...
+    def push(self, request: PushRequest | OutboxBatch) -> PushResponse: ...
 
     def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse: ...
 
@@ -83,8 +83,7 @@ def push_all(app: App, client: Client, *, batch: int = MAX_BATCH,
         events = pending_events(uow, device_id=device_id, limit=min(batch, MAX_BATCH))
         if not events:
             return stored, duplicates, held
-        answer = client.push(PushRequest(
-            device_id=device_id, events=[WireEvent.model_validate(e) for e in events]))
+        answer = client.push(OutboxBatch(device_id=device_id, events=events))
         before = events[0]["seq"] - 1
         mark = mark_acked(uow, device_id=device_id, acked_through=answer.acked_through)
         stored += len(answer.stored)

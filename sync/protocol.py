@@ -12,9 +12,11 @@ Every error is a 4xx/5xx with an ``ErrorBody``. A till marks an event sent only 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 API = "/v1"
@@ -67,6 +69,30 @@ class EnrolResponse(_Strict):
 class PushRequest(_Strict):
     device_id: str
     events: list[WireEvent] = Field(max_length=MAX_BATCH)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBatch:
+    """A push of the till's own outbox rows, sent as they are: what ``sync.engine`` pushes.
+
+    ``events`` are ``pos_member.services.outbox.pending_events`` rows, already in the wire
+    shape and JSON-ready. Building a ``PushRequest`` would validate every row on the till
+    (~6 µs each, about a tenth of a closing sync) only for the server to validate the body
+    as a ``PushRequest`` again; a malformed row is refused there, the whole batch with nothing
+    stored (422), which the till reports as ``ServerRefused``. ``request()`` is the validated
+    model, for fakes and tests.
+    """
+
+    device_id: str
+    events: list[dict[str, Any]]
+
+    def request(self) -> PushRequest:
+        return PushRequest.model_validate({"device_id": self.device_id, "events": self.events})
+
+    def to_json(self) -> bytes:
+        """The body, as ``request().model_dump_json()`` would send it (same fields, values
+        as the rows hold them), ~10x faster."""
+        return msgspec.json.encode({"device_id": self.device_id, "events": self.events})
 
 
 class Ack(_Strict):

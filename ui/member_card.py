@@ -23,6 +23,7 @@ class MemberCardView(QFrame):
         super().__init__(parent)
         self.setObjectName("memberCard")
         self.card: MemberCard | None = None
+        self._points: tuple[str, str] | None = None  # (balance text, tier benefits): points area
 
         self.qr = QrWidget()
         self.qr.setFixedSize(190, 190)
@@ -46,6 +47,10 @@ class MemberCardView(QFrame):
         self._tiles: list[tuple[QLabel, QLabel]] = []
         right = QVBoxLayout()
         right.addWidget(self.title)
+        self.benefits = QLabel()  # tier and its benefits (points issue)
+        self.benefits.setObjectName("tierBenefits")
+        self.benefits.setWordWrap(True)
+        right.addWidget(self.benefits)
         right.addLayout(self.grid)
         right.addSpacing(8)
         right.addLayout(self.tiles_row)
@@ -58,6 +63,8 @@ class MemberCardView(QFrame):
         outer.addLayout(right, 1)
 
     def show_card(self, card: MemberCard) -> None:
+        if self.card is None or self.card.id != card.id:
+            self._points = None
         self.card = card
         self.refresh()
 
@@ -74,9 +81,17 @@ class MemberCardView(QFrame):
             lw.setText(label)
             vw.setText(value)
         self._ensure_tiles(len(view.tiles))
+        if self._points is not None and view.tiles:  # the points tile is the first
+            view.tiles[0] = (view.tiles[0][0], self._points[0])
+        self.benefits.setText(self._points[1] if self._points else "")
         for (label, value), (lw, vw) in zip(view.tiles, self._tiles, strict=True):
             lw.setText(label)
             vw.setText(value)
+
+    def set_tile_value(self, index: int, value: str) -> None:
+        """Fills one tile (0 points, 1 stored value, 2 coupons) once its figure is loaded."""
+        if index < len(self._tiles):
+            self._tiles[index][1].setText(value)
 
     def _ensure_rows(self, n: int) -> None:
         while len(self._rows) < n:
@@ -104,3 +119,8 @@ class MemberCardView(QFrame):
             lay.addWidget(value)
             self.tiles_row.addWidget(tile, 1)
             self._tiles.append((label, value))
+
+    def set_points(self, balance: str, benefits: str) -> None:
+        """The points tile and the tier-benefits line (loaded after the card is shown)."""
+        self._points = (balance, benefits)
+        self.refresh()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from pos_member.money import format_yuan
 from sync.engine import DayReport
 from ui.i18n import translate
 from ui.sync_worker import SyncState, SyncStatus
@@ -15,6 +16,7 @@ from ui.sync_worker import SyncState, SyncStatus
 class StatusLine:
     text: str
     kind: str  # "online" (green) | "offline" (amber: events wait) | "idle" (grey)
+    # | "revoked" (red: the server refused the till's token)
     tooltip: str
 
 
@@ -33,6 +35,16 @@ def status_line(status: SyncStatus, *, today: date | None = None) -> StatusLine:
         return StatusLine(translate("SyncView", "Not enrolled with head office"), "idle",
                           status.error or translate(
                               "SyncView", "This till does not sync: it has no server."))
+    if status.state is SyncState.REVOKED:
+        when = _clock(status.next_retry, "%H:%M", today) if status.next_retry else "—"
+        tip = translate(
+            "SyncView", "Head office refused this till's device token: it was revoked, or the "
+            "till was enrolled again elsewhere. Nothing is lost: events wait here until the "
+            "till is enrolled again. Next check: %1.").replace("%1", when)
+        return StatusLine(
+            translate("SyncView", "This till's access was revoked — ask head office to enrol "
+                      "it again · %1 to upload").replace("%1", n),
+            "revoked", tip + ("\n" + status.error if status.error else ""))
     if status.state is SyncState.STARTING:
         return StatusLine(
             translate("SyncView", "Sync: connecting… · %1 to upload").replace("%1", n),
@@ -71,6 +83,15 @@ def report_view(report: DayReport) -> ReportView:
             translate("SyncView", "Guide %1").replace("%1", g.guide_id[:8]) if g.guide_id
             else translate("SyncView", "No guide"))
         rows.append(("    " + who, str(g.registrations)))
+    rows.append((translate("SyncView", "Sales"), translate("SyncView", "%1 · %2").replace(
+        "%1", str(s.sales_count)).replace("%2", format_yuan(s.sales_fen))))
+    rows.append((translate("SyncView", "    of which members"), translate(
+        "SyncView", "%1 · %2").replace("%1", str(s.member_sales_count)).replace(
+        "%2", format_yuan(s.member_sales_fen))))
+    if s.refunded_fen:
+        rows.append((translate("SyncView", "Refunded"), format_yuan(s.refunded_fen)))
+    rows.append((translate("SyncView", "Points earned / redeemed"),
+                 f"{s.points_earned} / {s.points_redeemed}"))
     rows.append((translate("SyncView", "Events written today"), str(s.events_written)))
     if report.sync is not None:
         rows.append((translate("SyncView", "Events pushed"),

@@ -13,7 +13,11 @@ full jitter, capped); a success resets it. :meth:`SyncWorker.sync_now` (after a 
 refreshes the pending count at once and, when online, syncs after a short debounce, so a burst
 of registrations costs one round. A till that is not enrolled (no server address in its
 settings or no device token in the key store) reports ``NOT_ENROLLED`` and never syncs; its
-closing time still reports the day from the local database.
+closing time still reports the day from the local database. A till whose token the server
+refuses (401: revoked or unknown; 403: it names another device) reports ``REVOKED``: retrying
+cannot help until HQ enrols it again, so it tries again only every ``revoked_retry`` seconds
+(15 minutes), reading the token from the key store afresh each time (a till enrolled again
+resumes without a restart); local changes do not trigger a retry.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ T = TypeVar("T")
 INTERVAL = 30.0  # seconds between rounds while online
 DEBOUNCE = 2.0  # seconds from a local change to its sync: a burst of changes costs one round
 REQUEST_TIMEOUT = 10.0  # per request; also bounds how long stopping may wait for the thread
+REVOKED_RETRY = 900.0  # seconds between attempts once the token is refused (no fast retries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,7 @@ class SyncState(StrEnum):
     ONLINE = "online"
     OFFLINE = "offline"
     NOT_ENROLLED = "not_enrolled"
+    REVOKED = "revoked"  # the server refused the device token (401/403): HQ must enrol it again
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +163,14 @@ class _Remembering:
             raise
 
 
+def _revoked(error: BaseException) -> bool:
+    """The server refused this till's token: unknown or revoked (401), or it names another
+    device (403). Only a refused sync request raises ``ServerRefused``."""
+    from sync.client import ServerRefused  # loaded already: a client raised it
+
+    return isinstance(error, ServerRefused) and error.status in (401, 403)
+
+
 class _Loop(QThread):
     def __init__(self, run: Callable[[], None]) -> None:
         super().__init__()
@@ -185,6 +199,7 @@ class SyncWorker(QObject):
         debounce: float = DEBOUNCE,
         policy: BackoffPolicy = BackoffPolicy(),
         rng: random.Random | None = None,
+        revoked_retry: float = REVOKED_RETRY,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -194,6 +209,8 @@ class SyncWorker(QObject):
         self._keystore = keystore
         self._client_factory = client_factory
         self.interval, self.debounce, self.policy = interval, debounce, policy
+        self.revoked_retry = revoked_retry
+        self._close_revoked = False  # the last closing time's server refused the token
         self._rng = rng or random.Random()
         self._cond = threading.Condition()
         self._stopping = False
@@ -299,6 +316,8 @@ class SyncWorker(QObject):
                     if report.error is None:
                         failures, state, error, next_retry = 0, SyncState.ONLINE, None, None
                         due = time.monotonic() + self.interval
+                    elif self._close_revoked:
+                        state, error = SyncState.REVOKED, report.error
                     else:
                         state, error = SyncState.OFFLINE, report.error
                 self._emit(state, error=error, next_retry=next_retry)
@@ -312,9 +331,23 @@ class SyncWorker(QObject):
                 continue
             if client is None:  # not enrolled: a poke only refreshes the count
                 continue
+            if state is SyncState.REVOKED:  # the till may have been enrolled again meanwhile
+                client.close()
+                client = self._connect()
+                if client is None:  # its token is gone from the key store: NOT_ENROLLED
+                    enrolled, state, due = False, SyncState.NOT_ENROLLED, float("inf")
+                    continue
             try:
                 sync_once(self._app, client)
             except Exception as e:
+                if isinstance(e, DomainError) and _revoked(e):  # retrying soon cannot help
+                    failures, state = 0, SyncState.REVOKED
+                    error = error_text(e)
+                    due = time.monotonic() + self.revoked_retry
+                    next_retry = self._app.uow.clock.now() + timedelta(
+                        seconds=self.revoked_retry)
+                    self._emit(state, error=error, next_retry=next_retry)
+                    continue
                 if not isinstance(e, DomainError):
                     log.exception("sync round failed")
                 failures += 1
@@ -342,6 +375,7 @@ class SyncWorker(QObject):
             log.exception("closing time failed")
             self.closing_failed.emit(e)
             return None
+        self._close_revoked = remembering.error is not None and _revoked(remembering.error)
         self.closing_progress.emit("report", 1, 1)
         if report.error is not None and remembering.error is not None:
             report = replace(report, error=error_text(remembering.error))

@@ -1,7 +1,10 @@
 """The till screen: the scan field on top (always focused), the member card, the status bar.
 
 Keys: F2 register · F3 back to the scan field · F5 reveal personal data (manager) · F6 edit
-profile · Ctrl+P print the card · F9 alerts (manager) · F12 close the day (manager) · Esc clear
+profile · F4 sale, Shift+F4 refund, F7 points ledger, Ctrl+F7 adjust points (manager's PIN) ·
+F8 top up stored value, F10 pay with stored value, Shift+F10 stored-value ledger ·
+Ctrl+P print the card · F9 alerts (manager) · F11 recruitment dashboard (manager;
+a guide: own progress) · F12 close the day (manager) · Esc clear
 · Ctrl+L log out.
 
 The sync state in the status bar comes from :class:`ui.sync_worker.SyncWorker` (its signals); the
@@ -29,10 +32,12 @@ from PySide6.QtWidgets import (
 from pos_member.bootstrap import App
 from pos_member.errors import DomainError, NotEnrolled
 from pos_member.member_code import classify_code
-from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
+from pos_member.permissions import ROLE_LABELS, Action, Clerk, Role, require
 from pos_member.services import flags, member_cards, members
 from pos_member.services.member_cards import MemberCard, RevealedData
 from pos_member.services.staff import StaffInfo, list_staff
+from ui import dashboard as kpi_ui
+from ui import stored_value_ui
 from ui.close_day_dialog import CloseDayDialog
 from ui.flags_dialog import FlagsDialog
 from ui.i18n import error_text, translate
@@ -45,6 +50,7 @@ from ui.register_dialog import RegisterDialog
 from ui.scan import ScanField
 from ui.sync_view import status_line
 from ui.sync_worker import SyncState, SyncStatus, SyncWorker
+from ui.till_points import PointsActions
 
 
 def with_qr(card: MemberCard) -> MemberCard:
@@ -57,6 +63,7 @@ def with_qr(card: MemberCard) -> MemberCard:
 class TillWindow(QMainWindow):
     card_shown = Signal(object)  # MemberCard, after the view shows it
     logout_requested = Signal()
+    kpi_changed = Signal()  # a registration or sale was committed here (the dashboard reloads)
 
     def __init__(self, *, app: App, clerk: Clerk, sync: SyncWorker | None = None,
                  parent: QWidget | None = None) -> None:
@@ -92,13 +99,17 @@ class TillWindow(QMainWindow):
 
         self.actions_bar = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
+        self.points = PointsActions(self)  # F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjust
         for key, slot in (
             ("register", self.open_register),
+            ("sale", self.points.open_sale),
+            ("ledger", self.points.open_ledger),
             ("reveal", self.reveal),
             ("edit", self.edit_profile),
             ("print", self.print_card),
             ("alerts", self.open_alerts),
             ("close_day", self.close_day),
+            ("dashboard", self.open_dashboard),
             ("logout", self.logout_requested.emit),
         ):
             b = QPushButton()
@@ -134,11 +145,16 @@ class TillWindow(QMainWindow):
         for keys, slot in (
             ("F2", self.open_register),
             ("F3", self.focus_scan),
+            ("F4", self.points.open_sale),
+            ("Shift+F4", self.points.open_refund),
+            ("F7", self.points.open_ledger),
+            ("Ctrl+F7", self.points.open_adjust),
             ("F5", self.reveal),
             ("F6", self.edit_profile),
             ("Ctrl+P", self.print_card),
             ("F9", self.open_alerts),
             ("F12", self.close_day),
+            ("F11", self.open_dashboard),
             ("Esc", self.clear),
             ("Ctrl+L", self.logout_requested.emit),
         ):
@@ -147,12 +163,16 @@ class TillWindow(QMainWindow):
         self.buttons["reveal"].setVisible(clerk.may(Action.REVEAL_PERSONAL_DATA))
         self.buttons["alerts"].setVisible(clerk.may(Action.REVIEW_FLAGS))
         self.buttons["close_day"].setVisible(clerk.may(Action.CLOSE_DAY))
+        self.buttons["dashboard"].setVisible(
+            clerk.may(Action.VIEW_KPI) or clerk.role is Role.GUIDE)
         if sync is not None:
             sync.status_changed.connect(self.show_sync_status)
         self.resize(1100, 720)
         self.retranslate()
         self._update_actions()
         self.ops.run(lambda: list_staff(self.uow), self._got_staff)
+        self.my_progress = kpi_ui.attach_progress(self)  # a guide's target and progress
+        stored_value_ui.attach(self)  # F8 top-up, F10 pay, Shift+F10 ledger
         if clerk.may(Action.REVIEW_FLAGS):
             self.ops.run(lambda: flags.open_flags(self.uow, clerk=clerk), self._got_flags)
         if app.rules_refused is not None:
@@ -171,11 +191,15 @@ class TillWindow(QMainWindow):
         )
         labels = {
             "register": self.tr("F2 Register"),
+            "sale": self.tr("F4 Sale"),
+            "ledger": self.tr("F7 Points"),
             "reveal": self.tr("F5 Show full phone"),
             "edit": self.tr("F6 Edit profile"),
             "print": self.tr("Ctrl+P Print card"),
             "alerts": self.tr("F9 Alerts"),
             "close_day": self.tr("F12 Close the day"),
+            "dashboard": self.tr("F11 Dashboard") if self.clerk.may(Action.VIEW_KPI)
+            else self.tr("F11 My progress"),
             "logout": self.tr("Ctrl+L Log out"),
         }
         for key, text in labels.items():
@@ -203,6 +227,7 @@ class TillWindow(QMainWindow):
 
     def _changed(self) -> None:
         """Something was written locally: the worker syncs it soon (debounced)."""
+        self.kpi_changed.emit()  # a registration or sale: the dashboard and guide's line reload
         if self.sync is not None:
             self.sync.sync_now()
 
@@ -262,6 +287,7 @@ class TillWindow(QMainWindow):
         self.card_view.show_card(card)
         self.stack.setCurrentWidget(self.card_view)
         self._update_actions()
+        self.points.card_shown(card)
         self.card_shown.emit(card)
         self.focus_scan()
 
@@ -275,7 +301,7 @@ class TillWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_card = self.card_view.card is not None
-        for key in ("reveal", "edit", "print"):
+        for key in ("reveal", "edit", "print", "ledger"):
             self.buttons[key].setEnabled(has_card)
 
     # -- actions ------------------------------------------------------------------------------
@@ -402,6 +428,10 @@ class TillWindow(QMainWindow):
         except DomainError as e:
             self.show_error(e)
             return False
+
+    def open_dashboard(self) -> None:
+        """F11: the recruitment dashboard (manager) or the guide's own progress."""
+        kpi_ui.open_dashboard(self)
 
     def _open_dialog(self, dialog: QDialog) -> None:
         """Window-modal and non-blocking; the scan field gets focus back when it closes."""

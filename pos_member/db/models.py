@@ -270,3 +270,223 @@ class BalanceBlock(Base):
     balance_fen: Mapped[int] = mapped_column(Integer)  # the chain-wide balance when blocked
     flag_id: Mapped[str | None] = mapped_column(String(36))
     blocked_at: Mapped[datetime]
+
+
+# -- Stored value (issue 6): ledger, account projection, member credentials, notifications ----
+
+
+class SvAccount(Base):
+    """A member's stored-value balances: a projection of ``sv_ledger`` (principal and bonus are
+    each the sum of their column there), plus the account's state (frozen)."""
+
+    __tablename__ = "sv_accounts"
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    principal_fen: Mapped[int] = mapped_column(Integer, default=0)
+    bonus_fen: Mapped[int] = mapped_column(Integer, default=0)
+    topups: Mapped[int] = mapped_column(Integer, default=0)  # top-ups made (first-top-up bonus)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    frozen_hlc: Mapped[str | None] = mapped_column(String(24))  # last freeze/unfreeze wins
+    updated_at: Mapped[datetime]
+
+
+class SvLedgerEntry(Base):
+    """One money movement of a member's stored value; ``id`` is the event's id. Append-only
+    except for a duplicate-phone merge, which moves the loser's rows to the winner."""
+
+    __tablename__ = "sv_ledger"
+    __table_args__ = (
+        Index("ix_sv_ledger_member_at", "member_id", "at"),
+        Index("ix_sv_ledger_member_day", "member_id", "business_day"),
+        Index("ix_sv_ledger_day", "business_day"),
+        Index("ix_sv_ledger_ref_txn", "ref_txn_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    txn_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # topup, payment, payment_refund, topup_refund
+    principal_delta_fen: Mapped[int] = mapped_column(Integer)
+    bonus_delta_fen: Mapped[int] = mapped_column(Integer)
+    cash_fen: Mapped[int] = mapped_column(Integer, default=0)  # cash in (top-up) or out (refund)
+    method: Mapped[str | None] = mapped_column(String(16))  # cash, card, third_party
+    method_ref: Mapped[str | None] = mapped_column(String(64))
+    factor: Mapped[str | None] = mapped_column(String(8))  # pin, totp, sms
+    approved_by: Mapped[str | None] = mapped_column(String(36))
+    ref_txn_id: Mapped[str | None] = mapped_column(String(64))  # the refunded operation
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    store_id: Mapped[str] = mapped_column(String(36))
+    device_id: Mapped[str] = mapped_column(String(36))
+    clerk_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime]
+    business_day: Mapped[date]
+
+
+class SvCredential(Base):
+    """A member's second factors. Only the argon2id hash of the PIN and the TOTP secret
+    encrypted with the chain's data key are kept; both travel in events in that form only."""
+
+    __tablename__ = "sv_credentials"
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_hlc: Mapped[str | None] = mapped_column(String(24))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    pin_locked_until: Mapped[datetime | None]
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_hlc: Mapped[str | None] = mapped_column(String(24))
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)  # each code accepted once
+
+
+class NotificationOutbox(Base):
+    """Member notifications written in the same transaction as the change they report, sent
+    after commit by :mod:`pos_member.services.notifications`; ``dedupe_key`` is unique, so one
+    change is queued (and sent) once."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (Index("ix_notification_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]]
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+# -- Recruitment KPIs (issue 7): targets, rosters, hand adjustments ----------------------------
+# Projections of ``kpi.*`` events (pos_member/services/targets.py): each row keeps the hybrid
+# timestamp and event id that wrote it, so a value pulled from another till of the store wins
+# only when it is newer (last writer wins per row, as for profile fields).
+
+
+class KpiMonthTarget(Base):
+    """A store's new-member target for a calendar month (``YYYY-MM``), set by HQ or the manager."""
+
+    __tablename__ = "kpi_month_targets"
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    target: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str | None] = mapped_column(String(36))
+    hlc: Mapped[str] = mapped_column(String(24))
+    event_id: Mapped[str] = mapped_column(String(36))
+
+
+class KpiRoster(Base):
+    """Who of the store's guides is on shift on a day (staff ids, the manager's entry)."""
+
+    __tablename__ = "kpi_rosters"
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    staff_ids: Mapped[list[str]] = mapped_column(JSON)
+    hlc: Mapped[str] = mapped_column(String(24))
+    event_id: Mapped[str] = mapped_column(String(36))
+
+
+class KpiSplitAdjustment(Base):
+    """A day's per-guide targets set by hand ({staff id: target}); in force only while it still
+    matches the day's roster and adds up to the day's target (otherwise the computed split)."""
+
+    __tablename__ = "kpi_split_adjustments"
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    targets: Mapped[dict[str, Any]]
+    hlc: Mapped[str] = mapped_column(String(24))
+    event_id: Mapped[str] = mapped_column(String(36))
+
+
+# The dashboard counts a day's registrations per guide and a day's sales per guide: both read
+# straight from these indexes (covering), without touching the rows.
+Index("ix_members_store_registered", Member.store_id, Member.registered_at, Member.guide_id)
+Index("ix_sales_kpi", Sale.store_id, Sale.business_day, Sale.guide_id, Sale.member_id,
+      Sale.amount_fen, Sale.refunded_fen)
+
+
+# -- Points and tiers (issue 5): ledger, lots, accounts, sale points, one-operation results ----
+# Projections of ``sale.*``, ``points.*`` and ``member.tier_changed`` events
+# (pos_member/services/points.py, sales.py, tiers.py); every row here can be rebuilt from them.
+
+
+class PointsEntry(Base):
+    """One line of a member's points ledger (积分流水). Append-only by use: corrections are
+    new entries. ``id`` comes from the till that made it (the expiry of a lot has an id derived
+    from the lot, so two tills expiring one lot post one entry)."""
+
+    __tablename__ = "points_entries"
+    __table_args__ = (
+        Index("ix_points_entries_member_at", "member_id", "at"),
+        Index("ix_points_entries_txn", "txn_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(24))  # earn, welcome, referral, redeem, ...
+    points: Mapped[int] = mapped_column(Integer)  # signed
+    txn_id: Mapped[str | None] = mapped_column(String(36))
+    sale_id: Mapped[str | None] = mapped_column(String(36))
+    bill_no: Mapped[str | None] = mapped_column(String(40))
+    store_id: Mapped[str] = mapped_column(String(36))
+    device_id: Mapped[str] = mapped_column(String(36))
+    clerk_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(String(200))
+    event_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class PointsLot(Base):
+    """Points from one positive entry, spent oldest-expiry first (FIFO). ``remaining`` is what
+    is left; spendable from ``available_at`` (pending points), void at ``expires_at``."""
+
+    __tablename__ = "points_lots"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the entry that made it
+    member_id: Mapped[str] = mapped_column(String(36))
+    points: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    earned_at: Mapped[datetime]
+    available_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+# Open lots only: a member's FIFO walk and the expiry job never step over spent or expired lots.
+Index("ix_points_lots_member_open", PointsLot.member_id, PointsLot.expires_at,
+      sqlite_where=PointsLot.remaining > 0)
+Index("ix_points_lots_due", PointsLot.expires_at, sqlite_where=PointsLot.remaining > 0)
+
+
+class PointsAccount(Base):
+    """A member's points balance (the ledger's sum) and tier bookkeeping."""
+
+    __tablename__ = "points_accounts"
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    balance: Mapped[int] = mapped_column(Integer, default=0)
+    tier_since: Mapped[datetime | None]  # when the tier last went up (90-day protection)
+    tier_hlc: Mapped[str | None] = mapped_column(String(24))  # the tier change in force
+
+
+class SalePoints(Base):
+    """The points side of a member sale: the bill before points, what was redeemed on it, what
+    it earned, and how much of each a refund has taken back or given back so far."""
+
+    __tablename__ = "sale_points"
+    sale_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    bill_fen: Mapped[int] = mapped_column(Integer)
+    redeem_points: Mapped[int] = mapped_column(Integer)
+    redeem_fen: Mapped[int] = mapped_column(Integer)
+    earned: Mapped[int] = mapped_column(Integer)
+    clawed: Mapped[int] = mapped_column(Integer, default=0)
+    restored: Mapped[int] = mapped_column(Integer, default=0)
+    redeem_lots: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[lot, pts, expires]]
+    detail: Mapped[dict[str, Any]]  # the sale's result, returned again on a repeated request
+
+
+class PointsTxn(Base):
+    """One operation, one effect: the result of each redeem, refund or adjustment by its till
+    transaction id; repeating the request returns it and changes nothing."""
+
+    __tablename__ = "points_txns"
+    txn_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    member_id: Mapped[str | None] = mapped_column(String(36))
+    result: Mapped[dict[str, Any]]
+    at: Mapped[datetime]

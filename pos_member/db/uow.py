@@ -12,7 +12,8 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import OperationalError
@@ -27,6 +28,10 @@ from pos_member.hlc import HLCTimestamp, HybridClock
 from pos_member.ids import uuid7_str
 from pos_member.permissions import Clerk
 from pos_member.rules import Rules
+
+
+class RulesScheduleLike(Protocol):
+    def in_force(self, now: datetime) -> Rules | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +202,30 @@ class UnitOfWork:
     ) -> None:
         self.db = db
         self.clock = clock
-        self.rules = rules
+        self._rules = rules
         self._cipher = cipher
+        self._schedule: RulesScheduleLike | None = None
+
+    @property
+    def rules(self) -> Rules:
+        """The rules in force now: the pulled version whose start time has come last (HQ's
+        schedule, read once and after each pull that brings a version), else the rules this
+        unit of work was opened with. A running till switches at the start time."""
+        schedule = self._schedule
+        if schedule is None:
+            schedule = self.reload_rules()
+        return schedule.in_force(self.clock.now()) or self._rules
+
+    @rules.setter
+    def rules(self, value: Rules) -> None:
+        self._rules = value
+
+    def reload_rules(self) -> RulesScheduleLike:
+        """Re-reads the pulled rules schedule (sync calls it after applying a new version)."""
+        from pos_member.services.rules import load_schedule  # services build on this layer
+
+        self._schedule = load_schedule(self.db)
+        return self._schedule
 
     @property
     def cipher(self) -> PiiCipher:

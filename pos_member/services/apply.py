@@ -20,8 +20,10 @@ does not depend on arrival order (a hypothesis test permutes and repeats pages):
   already held here by another member waits with a placeholder index (``dup:<id>``) until the
   merge names the winner; one that is already known as a loser goes in as merged.
 - ``rules.published``: the version is validated and stored in ``rules_versions`` (activated at
-  the event's time); the newest by server position is remembered in ``settings.rules_pulled`` and
-  is in force from the till's next start (``services.rules.pulled_rules``).
+  the event's time) and added to ``settings.rules_schedule`` with its start time (the payload's
+  ``starts_at``; without one, in force at once); the unit of work switches to it at that time, while
+  running (``services.rules.RulesSchedule``). ``settings.rules_pulled`` keeps the newest by
+  server position, as before.
 - ``staff.created`` / ``staff.locked`` of this till's own store (another till of the store):
   the colleague is added with the argon2id hash the event carries, so they log in here too;
   a lock sets ``locked_until`` (the later one stays). Other stores' staff are not applied. A
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -67,18 +70,38 @@ from pos_member.hlc import HLCTimestamp
 from pos_member.member_code import is_valid_member_no
 from pos_member.permissions import Role
 from pos_member.rules import parse_rules
+from pos_member.services.balance_block_sync import (
+    BALANCE_BLOCKED,
+    BALANCE_UNBLOCKED,
+    apply_balance_blocked,
+    apply_balance_unblocked,
+)
 from pos_member.services.field_versions import claim_fields, newer_fields
 from pos_member.services.member_cards import PHONE_CTX
 from pos_member.services.members import PROFILE_UPDATED, REGISTERED
 from pos_member.services.outbox import SYNC_CURSOR
+from pos_member.services.points import merge_points
 from pos_member.services.rules import PULLED as RULES_PULLED
+from pos_member.services.rules import SCHEDULE as RULES_SCHEDULE
+from pos_member.services.rules import schedule_entry
+from pos_member.services.sales import POINTS_HANDLERS
 from pos_member.services.staff import STAFF_CREATED, STAFF_LOCKED
+from pos_member.services.stored_value import SV_HANDLERS, merge_accounts
+from pos_member.services.targets import (
+    ROSTER_SET,
+    SPLIT_ADJUSTED,
+    TARGET_SET,
+    apply_roster_set,
+    apply_split_adjusted,
+    apply_target_set,
+)
 
 log = logging.getLogger(__name__)
 
 MERGED = "member.merged"
 RULES_PUBLISHED = "rules.published"
 RULES_PULLED_POSITION = "rules_pulled_position"
+ALWAYS = datetime(1970, 1, 1, tzinfo=UTC)  # the start of a version published without one
 DUP_PREFIX = "dup:"
 MERGED_PREFIX = "merged:"
 
@@ -153,6 +176,8 @@ def apply_page(
             conn.execute(update(_SETTINGS).where(_SETTINGS.c.key == SYNC_CURSOR)
                          .values(value=str(cursor)))
         tx.commit()
+    if any(c["event"]["type"] == RULES_PUBLISHED for c in changes):
+        uow.reload_rules()  # a version with a start time: the till switches at that time
     return ApplyResult(applied, ignored, own, repeated, max(cursor, int(current or 0)))
 
 
@@ -356,6 +381,8 @@ def _merged(conn: Connection, cipher: PiiCipher, ev: Mapping[str, Any]) -> bool:
         if holder is None:
             conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == winner_id)
                          .values(phone_index=index))
+    merge_accounts(conn, loser_id=loser_id, winner_id=winner_id)  # stored value follows
+    merge_points(conn, loser_id=loser_id, winner_id=winner_id)  # points ledger, lots, sales
     return True
 
 
@@ -405,6 +432,8 @@ def _rules_published(conn: Connection, ev: Mapping[str, Any], position: int) -> 
             return False
     except RulesInvalid:
         return False  # refused: the till keeps the rules it has
+    starts = p.get("starts_at")  # HQ's start time; a server without them: in force at once
+    starts_at = _datetime(starts) if isinstance(starts, str) and starts else ALWAYS
     t = RulesVersion.__table__
     if conn.scalar(select(t.c.version).where(t.c.version == version)) is None:
         conn.execute(insert(t), {"version": version, "source": source,
@@ -414,6 +443,11 @@ def _rules_published(conn: Connection, ev: Mapping[str, Any], position: int) -> 
     if pulled_at is None or position > int(pulled_at):
         _put(conn, RULES_PULLED, version)
         _put(conn, RULES_PULLED_POSITION, str(position))
+    raw = conn.scalar(select(_SETTINGS.c.value).where(_SETTINGS.c.key == RULES_SCHEDULE))
+    schedule = json.loads(raw) if raw else []
+    if not any(item["version"] == version for item in schedule):
+        schedule.append(schedule_entry(starts_at, position, version))
+        _put(conn, RULES_SCHEDULE, json.dumps(schedule))
     return True
 
 
@@ -422,6 +456,13 @@ def _rules_published(conn: Connection, ev: Mapping[str, Any], position: int) -> 
 _HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
     REGISTERED: _registered,
     PROFILE_UPDATED: _profile_updated,
+    TARGET_SET: apply_target_set,
+    ROSTER_SET: apply_roster_set,
+    SPLIT_ADJUSTED: apply_split_adjusted,
+    BALANCE_BLOCKED: apply_balance_blocked,
+    BALANCE_UNBLOCKED: apply_balance_unblocked,
+    **SV_HANDLERS,  # sv.*: stored value (ledger, freezes, member PIN/TOTP)
+    **POINTS_HANDLERS,  # sale.*, points.*, member.tier_changed: points and tiers
 }
 
 

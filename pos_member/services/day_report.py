@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
-from pos_member.db.models import Event, Member, Staff
+from pos_member.db.models import Event, Member, PointsEntry, Sale, Staff
 from pos_member.db.uow import UnitOfWork
 
 
@@ -27,6 +27,14 @@ class DaySummary:
     day: date
     registrations: tuple[GuideCount, ...]  # this store's, busiest guide first
     events_written: int  # events this device wrote during the day
+    # Sales and points (issue 5): the store's sales of the day (every till's that synced).
+    sales_count: int = 0
+    sales_fen: int = 0  # paid, before refunds
+    member_sales_count: int = 0
+    member_sales_fen: int = 0
+    refunded_fen: int = 0  # refunds made on the day's sales so far
+    points_earned: int = 0  # purchase points earned in the store during the day
+    points_redeemed: int = 0  # points redeemed on bills and for gifts in the store
 
     @property
     def total_registrations(self) -> int:
@@ -59,6 +67,23 @@ def day_summary(uow: UnitOfWork, *, store_id: str, device_id: str,
             .where(Event.device_id == device_id)
             .where(Event.created_at >= start, Event.created_at < end)
         )
+        sales = s.execute(
+            select(func.count(), func.coalesce(func.sum(Sale.amount_fen), 0),
+                   func.count(Sale.member_id),
+                   func.coalesce(func.sum(case((Sale.member_id.is_not(None), Sale.amount_fen),
+                                               else_=0)), 0),
+                   func.coalesce(func.sum(Sale.refunded_fen), 0))
+            .where(Sale.store_id == store_id, Sale.business_day == day)
+        ).one()
+        moved = dict(s.execute(
+            select(PointsEntry.kind, func.sum(PointsEntry.points))
+            .where(PointsEntry.store_id == store_id, PointsEntry.kind.in_(("earn", "redeem",
+                                                                             "gift")))
+            .where(PointsEntry.at >= start, PointsEntry.at < end)
+            .group_by(PointsEntry.kind)
+        ).all())
     counts = sorted((GuideCount(g, n, c) for g, n, c in rows),
                     key=lambda g: (-g.registrations, g.guide_name or "", g.guide_id or ""))
-    return DaySummary(day, tuple(counts), int(events or 0))
+    return DaySummary(day, tuple(counts), int(events or 0), int(sales[0]), int(sales[1]),
+                      int(sales[2]), int(sales[3]), int(sales[4]), int(moved.get("earn") or 0),
+                      -int((moved.get("redeem") or 0) + (moved.get("gift") or 0)))

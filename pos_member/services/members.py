@@ -43,6 +43,7 @@ from pos_member.services.member_cards import (
     make_card,
     mask_name,
 )
+from pos_member.services.points import add_welcome_points
 
 E = TypeVar("E", bound=StrEnum)
 REGISTERED = "member.registered"
@@ -222,6 +223,7 @@ def register_member(
         tx.audit(
             clerk, REGISTERED, "member", member.id, after=_audit_view(member, phone, name), event=ev
         )
+        add_welcome_points(tx, clerk, member_id=member.id, at=now)  # points: same transaction
         tx.commit()
         return make_card(member, phone, name, guide_name, referrer_no, store_name)
 

@@ -4,8 +4,9 @@
     pos-member-server [--database URL] create-store --number N --name NAME
     pos-member-server [--database URL] issue-code --store N
     pos-member-server [--database URL] revoke-device --device ID
-    pos-member-server [--database URL] publish-rules FILE
+    pos-member-server [--database URL] publish-rules FILE [--starts-at ISO-TIME]
     pos-member-server [--database URL] list-flags [--open]
+    pos-member-server [--database URL] settle-overdraw MEMBER --note TEXT
     pos-member-server [--database URL] serve [--host 127.0.0.1] [--port 8080]
     pos-member-server openapi
 
@@ -20,6 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -42,6 +44,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
     return value
+
+
+def _when(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return when if when.tzinfo is not None else when.astimezone()  # local time of HQ
 
 
 def _port(text: str) -> int:
@@ -83,9 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("publish-rules", help="publish a rules file as a new version")
     p.add_argument("file", type=Path)
+    p.add_argument("--starts-at", type=_when, metavar="ISO-TIME",
+                   help="when tills put it in force, e.g. 2026-12-01T00:00+08:00 "
+                        "(default: now; without an offset, this machine's local time)")
 
     p = sub.add_parser("list-flags", help="flags raised for HQ")
     p.add_argument("--open", action="store_true", help="unresolved flags only")
+
+    p = sub.add_parser("settle-overdraw",
+                       help="settle a member's stored-value overdraw and lift the block")
+    p.add_argument("member", metavar="MEMBER", help="member number or member id")
+    p.add_argument("--note", required=True, help="how it was settled (kept on the flag)")
 
     p = sub.add_parser("serve", help="run the HTTP server (migrates first)")
     p.add_argument("--host", default="127.0.0.1")
@@ -146,16 +164,30 @@ def _dispatch(args: argparse.Namespace) -> int:
             services.revoke_device(ctx, device_id=args.device)
             print(f"device {args.device} revoked")
         elif args.command == "publish-rules":
-            version = services.publish_rules(ctx, path=args.file)
-            print(f"rules version {version} published")
+            version = services.publish_rules(ctx, path=args.file, starts_at=args.starts_at)
+            start = f"from {args.starts_at:%Y-%m-%d %H:%M %z}" if args.starts_at else "now"
+            print(f"rules version {version} published, in force {start}")
         elif args.command == "list-flags":
             for f in services.list_flags(ctx, open_only=args.open):
                 state = "resolved" if f.resolved_at else "open"
                 print(f"{f.id}\t{f.raised_at:%Y-%m-%d %H:%M}\t{f.kind}\t{state}\t"
                       f"{f.store_id or '-'}\t{json.dumps(f.detail, ensure_ascii=False)}")
+        elif args.command == "settle-overdraw":
+            from sync.server.balances import settle_overdraw
+
+            done = settle_overdraw(ctx, member=args.member, note=args.note)
+            print(f"member {args.member}: overdraw settled ({_yuan(done.settled_fen)} yuan), "
+                  f"chain-wide balance {_yuan(done.balance_fen)} yuan, "
+                  f"flags {', '.join(map(str, done.flag_ids))} resolved; tills unblock it "
+                  "at their next sync")
     finally:
         db.dispose()
     return 0
+
+
+def _yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def _serve(url: str, db: ServerDatabase, *, host: str, port: int) -> int:

@@ -20,50 +20,61 @@ Pull reads ``position > cursor`` in position order: every store's events and the
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from pydantic_core import to_json
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    String,
+    Table,
     Text,
+    any_,
     bindparam,
     cast,
     delete,
+    func,
     insert,
     not_,
     or_,
     select,
+    type_coerce,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from pos_member.clock import to_ms
 from pos_member.hlc import HLCTimestamp
 from sync.protocol import MAX_PAGE, Change, PullResponse, PushRequest, PushResponse, WireEvent
+from sync.server import balances
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest, Forbidden
-from sync.server.log import LogWriter, bulk_insert
+from sync.server.log import LogWriter, insert_values
 from sync.server.models import DeviceProgress, Event, Flag, HeldEvent, MemberIndex
+from sync.server.wire import (
+    IncomingEvent,
+    IncomingPush,
+    RawJson,
+    encode,
+    registration_fields,
+)
 
 CLOCK_AHEAD = timedelta(minutes=5)
 CLOCK_AHEAD_FLAG_EVERY = timedelta(hours=1)
 HOLD_WINDOW = 100_000  # a seq further ahead of acked_through is a broken till, not a gap
 MEMBER_REGISTERED = "member.registered"
 MEMBER_MERGED = "member.merged"
+_INDEX_TABLE: Table = MemberIndex.__table__  # type: ignore[assignment]
 
 _WIRE_FIELDS = tuple(WireEvent.model_fields)
-_BEFORE_PAYLOAD = _WIRE_FIELDS[:_WIRE_FIELDS.index("payload")]
-_AFTER_PAYLOAD = _WIRE_FIELDS[_WIRE_FIELDS.index("payload") + 1:]
-_PULL_JSON = select(
+_PULL_JSON = select(  # the driver's values of payload (text) and created_at: no processors
     Event.position,
-    *(getattr(Event, name) for name in _BEFORE_PAYLOAD + _AFTER_PAYLOAD),
-    cast(Event.payload, Text).label("payload_json"),
+    *(getattr(Event, name) for name in _WIRE_FIELDS if name not in ("payload", "created_at")),
+    cast(Event.payload, Text).label("payload"),
+    type_coerce(Event.created_at, String).label("created_at"),
 ).order_by(Event.position)
-_IN_CHUNK = 500  # values per IN (...) list
-_OWNERS = select(MemberIndex.__table__).where(
-    MemberIndex.phone_index.in_(bindparam("phones", expanding=True))
-)
+_PULL_FIELDS = tuple(c.key for c in _PULL_JSON.selected_columns)  # position + _WIRE_FIELDS
 
 
 class _Owner(NamedTuple):
@@ -75,67 +86,79 @@ class _Owner(NamedTuple):
     event_id: str
 
 
-_BY_ID = select(Event.id, Event.position).where(Event.id.in_(bindparam("ids", expanding=True)))
 _BY_SEQ = select(Event.seq, Event.position).where(
-    Event.device_id == bindparam("device_id"), Event.seq.in_(bindparam("seqs", expanding=True))
+    Event.device_id == bindparam("device_id"),
+    Event.seq.between(bindparam("low"), bindparam("high")),
 )
 
 
-def push(ctx: ServerContext, *, device: DeviceIdentity, request: PushRequest) -> PushResponse:
+class PushOutcome(NamedTuple):
+    """What one push did, before it is put in a ``PushResponse``."""
+
+    stored: dict[int, int]  # seq -> position, stored by this request (held ones included)
+    duplicates: list[tuple[int, int]]  # (seq, position) stored before, in request order
+    held: list[int]  # seqs waiting for an earlier one, ascending
+    acked_through: int
+
+    def answer(self) -> dict[str, Any]:
+        """The ``PushResponse`` as plain data (the route serialises it without a model)."""
+        return {
+            "stored": [{"seq": s, "position": p} for s, p in sorted(self.stored.items())],
+            "duplicates": [{"seq": s, "position": p} for s, p in self.duplicates],
+            "held": self.held,
+            "acked_through": self.acked_through,
+        }
+
+
+def push(
+    ctx: ServerContext, *, device: DeviceIdentity, request: PushRequest | IncomingPush
+) -> PushResponse:
     """Stores the device's events exactly once; see the module docstring for the rules.
 
     Committed in one transaction: stored events, held events, the device's progress, server
     events and flags. Raises ``Forbidden`` (nothing written) for another store's or device's
     events.
     """
+    if isinstance(request, PushRequest):
+        request = IncomingPush(device_id=request.device_id,
+                               events=[IncomingEvent.from_wire(e) for e in request.events])
+    return PushResponse.model_validate(store(ctx, device=device, request=request).answer())
+
+
+def push_json(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) -> bytes:
+    """``push`` answered as the ``PushResponse`` JSON itself, for the HTTP route."""
+    return to_json(store(ctx, device=device, request=request).answer())
+
+
+def store(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) -> PushOutcome:
+    """The push itself (``push``); one write transaction."""
     _check_ownership(device, request)
     now = ctx.clock.now()
     with ctx.db.write() as conn:
         log = LogWriter(conn, now=now)
         acked = _acked_through(conn, device.id)
-        duplicates, fresh = _split_duplicates(conn, device.id, request.events)
+        duplicates, fresh = _split_duplicates(conn, device.id, acked, request.events)
         too_far = [e.seq for e in fresh if e.seq > acked + HOLD_WINDOW]
         if too_far:
             raise BadRequest(detail=f"seq {min(too_far)} is over {HOLD_WINDOW} ahead of "
                                     f"{acked}, the last stored")
-        held_rows = {
-            r.seq: r.body
-            for r in conn.execute(
-                select(HeldEvent.seq, HeldEvent.body).where(HeldEvent.device_id == device.id)
-            )
-        }
-        waiting: dict[int, WireEvent] = {
-            seq: WireEvent.model_validate(body) for seq, body in held_rows.items()
-        }
+        held_before = _held(conn, device.id)
+        waiting = dict(held_before)
         for e in fresh:
             waiting.setdefault(e.seq, e)
-        to_store: list[WireEvent] = []
+        to_store: list[IncomingEvent] = []
         while acked + 1 + len(to_store) in waiting:
             to_store.append(waiting.pop(acked + 1 + len(to_store)))
         positions = log.append(to_store)
         stored = {e.seq: p for e, p in zip(to_store, positions, strict=True)}
         new_acked = acked + len(to_store)
-
-        moved = [s for s in stored if s in held_rows]
-        if moved:
-            conn.execute(
-                delete(HeldEvent).where(HeldEvent.device_id == device.id, HeldEvent.seq.in_(moved))
-            )
-        newly_held: dict[int, WireEvent] = {}
-        for e in fresh:
-            if e.seq in waiting and e.seq not in held_rows:
-                newly_held.setdefault(e.seq, waiting[e.seq])
-        if newly_held:
-            conn.execute(insert(HeldEvent), [
-                {"device_id": device.id, "seq": seq, "body": e.model_dump(mode="json"),
-                 "received_at": now}
-                for seq, e in newly_held.items()
-            ])
+        _update_held(conn, device.id, held_before, stored, waiting, fresh, now=now)
         if new_acked != acked:
             _save_progress(conn, device.id, new_acked, existed=acked > 0)
 
         _check_clock(log, conn, device, to_store, now=now)
         _merge_duplicate_phones(log, conn, to_store)
+        balances.after_store(log, conn, to_store, positions)  # sv.* totals, overdraw
 
     # What was not a duplicate before: stored now, a repeat of something stored now, or held.
     stored_ids = {e.id for e in to_store}
@@ -147,13 +170,37 @@ def push(ctx: ServerContext, *, device: DeviceIdentity, request: PushRequest) ->
             stored_ids.discard(e.id)  # answered in ``stored``; a second copy is a duplicate
         else:
             duplicates.append((e.seq, stored[e.seq]))
-    # One validation of the whole answer (in pydantic's core) instead of one per Ack.
-    return PushResponse.model_validate({
-        "stored": [{"seq": s, "position": p} for s, p in sorted(stored.items())],
-        "duplicates": [{"seq": s, "position": p} for s, p in duplicates],
-        "held": sorted(held),
-        "acked_through": new_acked,
-    })
+    return PushOutcome(stored, duplicates, sorted(held), new_acked)
+
+
+def _held(conn: Connection, device_id: str) -> dict[int, IncomingEvent]:
+    """The device's held events (usually none), by seq."""
+    rows = conn.execute(
+        select(HeldEvent.seq, HeldEvent.body).where(HeldEvent.device_id == device_id)
+    ).all()
+    return {r.seq: IncomingEvent.from_wire(WireEvent.model_validate(r.body)) for r in rows}
+
+
+def _update_held(
+    conn: Connection, device_id: str, held_before: dict[int, IncomingEvent],
+    stored: dict[int, int], waiting: dict[int, IncomingEvent], fresh: list[IncomingEvent],
+    *, now: datetime,
+) -> None:
+    """Drops the held events stored now and holds the request's events still after a gap."""
+    moved = [s for s in stored if s in held_before]
+    if moved:
+        conn.execute(
+            delete(HeldEvent).where(HeldEvent.device_id == device_id, HeldEvent.seq.in_(moved))
+        )
+    newly_held: dict[int, IncomingEvent] = {}
+    for e in fresh:
+        if e.seq in waiting and e.seq not in held_before:
+            newly_held.setdefault(e.seq, waiting[e.seq])
+    if newly_held:
+        conn.execute(insert(HeldEvent), [
+            {"device_id": device_id, "seq": seq, "body": e.to_json_dict(), "received_at": now}
+            for seq, e in newly_held.items()
+        ])
 
 
 def _check_page(cursor: int, limit: int) -> None:
@@ -201,8 +248,8 @@ def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit:
     """``pull`` answered as the ``PullResponse`` JSON itself, for the HTTP route.
 
     The same page as ``pull``, without building a model per change: each stored payload goes
-    out as the JSON text the database holds (valid JSON, as stored), the other fields through
-    pydantic's serialiser, so the answer parses to the same ``PullResponse``.
+    out as the JSON text the database holds (valid JSON, as stored), and the page is encoded
+    in one call (``wire.encode``), so the answer parses to the same ``PullResponse``.
     """
     _check_page(cursor, limit)
     with ctx.db.read() as conn:
@@ -213,23 +260,27 @@ def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit:
     rows = rows[:limit]
     changes = []
     for r in rows:
-        head = to_json({name: getattr(r, name) for name in _BEFORE_PAYLOAD})
-        tail = to_json({name: getattr(r, name) for name in _AFTER_PAYLOAD})
-        payload = r.payload_json
+        event = dict(zip(_PULL_FIELDS, r, strict=True))
+        payload = event["payload"]
         if "NaN" in payload or "Infinity" in payload:  # not JSON: as the model would write it
             payload = to_json(json.loads(payload), inf_nan_mode="null").decode()
-        changes.append(b"".join((
-            b'{"position":', str(r.position).encode(), b',"event":', head[:-1],
-            b',"payload":', payload.encode(), b",", tail[1:], b"}",
-        )))
+        event["payload"] = RawJson(payload)
+        event["created_at"] = _utc_time(event["created_at"])
+        changes.append({"position": event.pop("position"), "event": event})
     next_cursor = rows[-1].position if rows else cursor
-    return b"".join((
-        b'{"changes":[', b",".join(changes), b'],"cursor":', str(next_cursor).encode(),
-        b',"more":', b"true" if more else b"false", b"}",
-    ))
+    return encode({"changes": changes, "cursor": next_cursor, "more": more})
 
 
-def _check_ownership(device: DeviceIdentity, request: PushRequest) -> None:
+def _utc_time(stored: datetime | str) -> datetime:
+    """``events.created_at`` as the driver returns it: UTC text on SQLite (as SQLAlchemy
+    writes it), a datetime on PostgreSQL; parsed here, ~10x faster than the column type's
+    result processor."""
+    if isinstance(stored, str):
+        return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    return stored.astimezone(UTC)
+
+
+def _check_ownership(device: DeviceIdentity, request: IncomingPush) -> None:
     if request.device_id != device.id:
         raise Forbidden(detail="the request's device_id is not this device's")
     for e in request.events:
@@ -258,19 +309,26 @@ def _save_progress(conn: Connection, device_id: str, acked: int, *, existed: boo
 
 
 def _split_duplicates(
-    conn: Connection, device_id: str, events: list[WireEvent]
-) -> tuple[list[tuple[int, int]], list[WireEvent]]:
-    """Events stored before, as (seq, position) to answer, and the rest."""
+    conn: Connection, device_id: str, acked: int, events: list[IncomingEvent]
+) -> tuple[list[tuple[int, int]], list[IncomingEvent]]:
+    """Events stored before, as (seq, position) to answer, and the rest.
+
+    Stored before means its ``id`` is stored, or its seq is: the device's stored seqs are
+    exactly ``1..acked`` (stored only gaplessly), so only seqs up to ``acked`` are looked up,
+    as one range.
+    """
     if not events:
         return [], []
-    by_id = dict(conn.execute(_BY_ID, {"ids": [e.id for e in events]}).all())
-    by_seq = dict(
-        conn.execute(
-            _BY_SEQ, {"device_id": device_id, "seqs": [e.seq for e in events]}
-        ).all()
-    )
+    by_id = dict(conn.execute(
+        select(Event.id, Event.position).where(_one_of(conn, Event.id, "ids")),
+        {"ids": _list_value(conn, [e.id for e in events])},
+    ).all())
+    old = [e.seq for e in events if e.seq <= acked]
+    by_seq = dict(conn.execute(
+        _BY_SEQ, {"device_id": device_id, "low": min(old), "high": max(old)}
+    ).all()) if old else {}
     duplicates: list[tuple[int, int]] = []
-    fresh: list[WireEvent] = []
+    fresh: list[IncomingEvent] = []
     seen_ids: set[str] = set()
     for e in events:
         position = by_id.get(e.id, by_seq.get(e.seq))
@@ -283,15 +341,30 @@ def _split_duplicates(
     return duplicates, fresh
 
 
+def _one_of(conn: Connection, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """``column IN (...)`` over a list bound as *one* parameter (``_list_value``): a JSON
+    array through ``json_each`` on SQLite, an array with ``= ANY`` on PostgreSQL. A
+    1,000-value ``IN`` list costs SQLAlchemy more to render than the query takes to run."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(String)))
+    values = func.json_each(bindparam(name, type_=String)).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+def _list_value(conn: Connection, values: list[str]) -> Any:
+    """The bound value for ``_one_of``."""
+    return values if conn.dialect.name == "postgresql" else json.dumps(values)
+
+
 def _check_clock(
-    log: LogWriter, conn: Connection, device: DeviceIdentity, stored: list[WireEvent],
+    log: LogWriter, conn: Connection, device: DeviceIdentity, stored: list[IncomingEvent],
     *, now: datetime,
 ) -> None:
     if not stored:
         return
-    latest = max(HLCTimestamp.unpack(e.hlc) for e in stored)
-    if latest.wall_ms <= to_ms(now + CLOCK_AHEAD):
+    if max(int(e.hlc[:15]) for e in stored) <= to_ms(now + CLOCK_AHEAD):  # the wall ms
         return
+    latest = max(HLCTimestamp.unpack(e.hlc) for e in stored)
     recent = conn.execute(
         select(Flag.detail).where(
             Flag.kind == "clock_ahead",
@@ -309,11 +382,9 @@ def _check_clock(
     })
 
 
-def _registration(payload: dict[str, Any]) -> tuple[str, str, str] | None:
+def _registration(event: IncomingEvent) -> tuple[str, str, str] | None:
     """(phone_index, member_id, member_no) of a ``member.registered`` payload, if well formed."""
-    phone_index = payload.get("phone_index")
-    member_id = payload.get("member_id")
-    member_no = payload.get("member_no")
+    phone_index, member_id, member_no = registration_fields(event)
     if not (isinstance(phone_index, str) and 0 < len(phone_index) <= 64):
         return None
     if not (isinstance(member_id, str) and 0 < len(member_id) <= 36):
@@ -323,7 +394,9 @@ def _registration(payload: dict[str, Any]) -> tuple[str, str, str] | None:
     return phone_index, member_id, member_no
 
 
-def _merge_duplicate_phones(log: LogWriter, conn: Connection, stored: list[WireEvent]) -> None:
+def _merge_duplicate_phones(
+    log: LogWriter, conn: Connection, stored: list[IncomingEvent]
+) -> None:
     """One member per phone, chain-wide: the earlier registration (hlc, then event id) wins.
 
     The stored events are taken in order, each against the owner its phone has at that point
@@ -332,15 +405,18 @@ def _merge_duplicate_phones(log: LogWriter, conn: Connection, stored: list[WireE
     """
     registrations = [
         (e, reg) for e in stored
-        if e.type == MEMBER_REGISTERED and (reg := _registration(e.payload)) is not None
+        if e.type == MEMBER_REGISTERED and (reg := _registration(e)) is not None
     ]
     if not registrations:
         return
     phones = list(dict.fromkeys(reg[0] for _, reg in registrations))
     owners: dict[str, _Owner] = {}
-    for i in range(0, len(phones), _IN_CHUNK):
-        for r in conn.execute(_OWNERS, {"phones": phones[i:i + _IN_CHUNK]}):
-            owners[r.phone_index] = _Owner(r.member_id, r.member_no, r.hlc, r.event_id)
+    found = conn.execute(
+        select(MemberIndex.__table__).where(_one_of(conn, MemberIndex.phone_index, "phones")),
+        {"phones": _list_value(conn, phones)},
+    )
+    for r in found:
+        owners[r.phone_index] = _Owner(r.member_id, r.member_no, r.hlc, r.event_id)
     known = set(owners)  # phones with a row in member_index before this batch
     changed: set[str] = set()
     for e, (phone_index, member_id, member_no) in registrations:
@@ -367,11 +443,8 @@ def _merge_duplicate_phones(log: LogWriter, conn: Connection, stored: list[WireE
         merged = log.append_server_event(type=MEMBER_MERGED, entity_id=winner[0], payload=payload)
         log.raise_flag(kind="member_merged", store_id=e.store_id,
                        detail={**payload, "event_id": merged.id})
-    new_rows = [
-        {"phone_index": phone, **owners[phone]._asdict()}
-        for phone in changed if phone not in known
-    ]
-    bulk_insert(conn, MemberIndex.__table__, new_rows)
+    new_rows = [(phone, *owners[phone]) for phone in changed if phone not in known]
+    insert_values(conn, _INDEX_TABLE, ("phone_index", *_Owner._fields), new_rows)
     for phone in changed & known:
         conn.execute(
             update(MemberIndex.__table__)

@@ -7,10 +7,11 @@ path, under ``store_id="hq"``, ``device_id="server"`` and a gapless server ``seq
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Dialect, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pos_member.clock import to_ms
@@ -18,8 +19,15 @@ from pos_member.hlc import HLCTimestamp
 from pos_member.ids import uuid7_str
 from sync.protocol import WireEvent
 from sync.server.models import SERVER_DEVICE_ID, SERVER_STORE_ID, Event, Flag, RulesVersion
+from sync.server.wire import IncomingEvent
 
 SERVER_RULES_VERSION = "none"  # rules_version of server events written before any publish
+_EVENT_TABLE: Table = Event.__table__  # type: ignore[assignment]
+_ZERO = timedelta(0)
+_EVENT_COLUMNS = (
+    "position", "id", "store_id", "device_id", "seq", "clerk_id", "hlc", "type", "entity_id",
+    "payload_version", "payload", "rules_version", "created_at", "received_at",
+)
 
 
 class LogWriter:
@@ -37,13 +45,23 @@ class LogWriter:
         self._next += 1
         return position
 
-    def append(self, events: list[WireEvent]) -> list[int]:
-        """Stores the events in this order; returns their positions."""
-        rows = []
-        for e in events:
-            rows.append(_row(e, position=self.next_position(), received_at=self._now))
-        bulk_insert(self._conn, Event.__table__, rows)
-        return [r["position"] for r in rows]
+    def append(self, events: Sequence[IncomingEvent]) -> list[int]:
+        """Stores the events in this order, each payload as its JSON text; returns their
+        positions."""
+        if not events:
+            return []
+        first = self.next_position()
+        self._next = first + len(events)
+        stamp = _stamp(self._conn.dialect)
+        received = stamp(self._now)
+        values = [
+            (position, e.id, e.store_id, e.device_id, e.seq, e.clerk_id, e.hlc, e.type,
+             e.entity_id, e.payload_version, e.payload_text, e.rules_version,
+             stamp(e.created_at), received)
+            for position, e in enumerate(events, first)
+        ]
+        insert_values(self._conn, _EVENT_TABLE, _EVENT_COLUMNS, values)
+        return list(range(first, first + len(events)))
 
     def append_server_event(
         self, *, type: str, entity_id: str | None, payload: dict[str, Any],
@@ -74,7 +92,7 @@ class LogWriter:
             rules_version=rules_version,
             created_at=self._now,
         )
-        self.append([event])
+        self.append([IncomingEvent.from_wire(event)])
         return event
 
     def raise_flag(self, *, kind: str, store_id: str | None, detail: dict[str, Any]) -> None:
@@ -88,31 +106,37 @@ class LogWriter:
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Inserts ``rows`` (every column given) as ``conn.execute(insert(table), rows)`` would,
     with the same values (each through its column type's own bind processor) and the same
-    ``IntegrityError`` on a clash, in one round to the driver: ``COPY`` on PostgreSQL, one
-    ``executemany`` on SQLite, without SQLAlchemy's per-row parameter handling."""
+    ``IntegrityError`` on a clash, in one round to the driver (``insert_values``)."""
     if not rows:
         return
     dialect = conn.dialect
-    columns = list(table.columns)
-    processors = [
-        (c.name, c.type._cached_bind_processor(dialect))
-        for c in columns
-    ]
+    processors = [(c.name, c.type._cached_bind_processor(dialect)) for c in table.columns]
     values = [
         tuple(row[name] if process is None else process(row[name])
               for name, process in processors)
         for row in rows
     ]
+    insert_values(conn, table, tuple(c.name for c in table.columns), values)
+
+
+def insert_values(conn: Connection, table: Table, columns: tuple[str, ...],
+                  values: list[tuple[Any, ...]]) -> None:
+    """Inserts rows of ``columns`` whose values are already as the driver takes them (bind
+    processors applied), without SQLAlchemy's per-row parameter handling: ``COPY`` on
+    PostgreSQL, one ``executemany`` on SQLite. A clash raises ``IntegrityError``."""
+    if not values:
+        return
+    dialect = conn.dialect
     if dialect.name != "postgresql":
-        compiled = insert(table).compile(dialect=dialect)
-        if compiled.positiontup != [c.name for c in columns]:  # qmark, in column order
-            conn.execute(insert(table), rows)
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+        if compiled.positiontup != list(columns):  # not qmark in this order: the slow way
+            conn.execute(insert(table), [dict(zip(columns, v, strict=True)) for v in values])
             return
         conn.exec_driver_sql(compiled.string, values)
         return
     import psycopg
 
-    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
     driver = conn.connection.driver_connection
     try:
         with driver.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
@@ -130,23 +154,23 @@ def latest_rules_version(conn: Connection) -> str | None:
     ).scalar()
 
 
-def _row(e: WireEvent, *, position: int, received_at: datetime) -> dict[str, Any]:
-    created = e.created_at if e.created_at.tzinfo else e.created_at.replace(tzinfo=UTC)
-    return {
-        "position": position,
-        "id": e.id,
-        "store_id": e.store_id,
-        "device_id": e.device_id,
-        "seq": e.seq,
-        "clerk_id": e.clerk_id,
-        "hlc": e.hlc,
-        "type": e.type,
-        "entity_id": e.entity_id,
-        "payload_version": e.payload_version,
-        "payload": e.payload,
-        "rules_version": e.rules_version,
-        "created_at": created,
-        "received_at": received_at,
-    }
+def _stamp(dialect: Dialect) -> Callable[[datetime], Any]:
+    """The driver value of a time for ``events`` (``UtcDateTime``), as its bind processor
+    gives it, ~5x faster: the text SQLAlchemy stores on SQLite, an aware UTC datetime on
+    PostgreSQL. A naive time (a till may send one) is taken as UTC, as it always was."""
+    if dialect.name == "sqlite":
+        return _sqlite_stamp
+    return _utc
 
 
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment if moment.utcoffset() == _ZERO else moment.astimezone(UTC)
+
+
+def _sqlite_stamp(moment: datetime) -> str:
+    """SQLAlchemy's SQLite ``DATETIME`` text, ``2026-11-25 04:40:04.000123``, in UTC."""
+    if moment.tzinfo is not None and moment.utcoffset() != _ZERO:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -145,3 +145,55 @@ class MemberIndex(ServerBase):
     member_no: Mapped[str] = mapped_column(String(32))
     hlc: Mapped[str] = mapped_column(String(22))
     event_id: Mapped[str] = mapped_column(String(36))
+
+
+# -- stored value: chain-wide balances and overdraw blocks (sync/server/balances.py) -------
+
+
+class MemberBalance(ServerBase):
+    """A member's chain-wide stored value, summed from every store's ``sv.*`` money events.
+
+    ``balance_fen`` is principal plus bonus; ``settled_fen`` is what HQ settled of past
+    overdraws (the overdraw check is ``balance_fen + settled_fen < 0``); ``flag_id`` is the
+    open ``overdraw`` flag while the member is blocked. A merged loser's row is moved into its
+    winner's (its balance zeroed; its open flag stays until HQ settles the winner).
+    """
+
+    __tablename__ = "member_balances"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    balance_fen: Mapped[int] = mapped_column(BigInteger)
+    settled_fen: Mapped[int] = mapped_column(BigInteger)
+    flag_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class MemberRedirect(ServerBase):
+    """A merged member (the loser of a duplicate phone) and the member that absorbed it."""
+
+    __tablename__ = "member_redirects"
+
+    loser_member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    winner_member_id: Mapped[str] = mapped_column(String(36), index=True)
+
+
+# -- stored value: SMS one-time codes (sync/server/sms.py, rules in pos_member/services/sms_codes)
+
+
+class SmsCode(ServerBase):
+    """One SMS challenge: only an HMAC of the code, bound to member, amount and transaction."""
+
+    __tablename__ = "sms_codes"
+    __table_args__ = (Index("ix_sms_codes_binding", "member_id", "txn_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(36))
+    member_id: Mapped[str] = mapped_column(String(36))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    txn_id: Mapped[str] = mapped_column(String(64))
+    salt_hex: Mapped[str] = mapped_column(String(32))
+    code_hash_hex: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(Integer)
+    verified_at: Mapped[datetime | None]

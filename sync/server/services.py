@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +31,13 @@ from sync.server.errors import (
     StoreNotFound,
     Unauthorized,
 )
-from sync.server.ingest import pull, pull_json, push
+from sync.server.ingest import pull, pull_json, push, push_json
 from sync.server.log import LogWriter
 from sync.server.models import Device, EnrolmentCode, Flag, RulesVersion, Store
 
 __all__ = [
     "FlagView", "IssuedCode", "StoreView", "authenticate", "create_store", "enrol",
-    "issue_enrolment_code", "list_flags", "publish_rules", "pull", "pull_json", "push",
+    "issue_enrolment_code", "list_flags", "publish_rules", "pull", "pull_json", "push", "push_json",
     "revoke_device",
 ]
 
@@ -183,12 +183,13 @@ def revoke_device(ctx: ServerContext, *, device_id: str) -> None:
             conn.execute(update(Device).where(Device.id == device_id).values(revoked_at=now))
 
 
-def publish_rules(ctx: ServerContext, *, path: Path) -> str:
+def publish_rules(ctx: ServerContext, *, path: Path, starts_at: datetime | None = None) -> str:
     """Validates the rules file, stores it as a new version and appends a ``rules.published``
     server event (payload: version, source, published_at) that every till pulls.
 
-    Returns the version. Raises ``RulesInvalid`` for a bad file and ``Conflict`` when the
-    version was published before.
+    ``starts_at`` (default: now) is when tills put it in force, while running; a naive time
+    is UTC. Returns the version. Raises ``RulesInvalid`` for a bad file and ``Conflict`` when
+    the version was published before.
     """
     try:
         source = path.read_text(encoding="utf-8")
@@ -206,9 +207,14 @@ def publish_rules(ctx: ServerContext, *, path: Path) -> str:
         LogWriter(conn, now=now).append_server_event(
             type=RULES_PUBLISHED, entity_id=None, rules_version=rules.version,
             payload={"version": rules.version, "source": source,
-                     "published_at": now.isoformat()},
+                     "published_at": now.isoformat(),
+                     "starts_at": _aware(starts_at or now).isoformat()},
         )
     return rules.version
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def list_flags(ctx: ServerContext, *, open_only: bool = False) -> list[FlagView]:

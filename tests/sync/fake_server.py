@@ -18,6 +18,7 @@ from sync.protocol import (
     Change,
     EnrolRequest,
     EnrolResponse,
+    OutboxBatch,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -44,8 +45,10 @@ class FakeServer:
                              device_id=f"device-{n}", device_number=1, token=f"token-{n}",
                              data_key=self.data_key)
 
-    def push(self, request: PushRequest) -> PushResponse:
+    def push(self, request: PushRequest | OutboxBatch) -> PushResponse:
         self._check_up()
+        if isinstance(request, OutboxBatch):
+            request = request.request()  # the server validates what the till sends
         self.pushes += 1
         stored: list[Ack] = []
         duplicates: list[Ack] = []

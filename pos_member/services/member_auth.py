@@ -1,0 +1,252 @@
+"""A member's second factors for paying with stored value: the payment PIN and the dynamic
+code (TOTP). Both work offline. (The SMS code, online only, is :mod:`sms_codes`.)
+
+Secrets never leave this module in clear: the PIN is kept and synced only as its argon2id hash
+(``sv.pin_set``), the TOTP secret only encrypted with the chain's data key
+(``sv.totp_provisioned``: every till holds that key from enrolment, so a member can pay at
+another store). No PIN, code or secret goes into a log, an audit row or a notification.
+
+Verification runs inside the caller's (payment) transaction. A wrong PIN bumps the member's
+failure count on this till; the ``max_tries``-th locks the PIN for ``lock_minutes`` with an
+``sv.pin_locked`` event (the lock syncs; the count does not). A failed verification returns a
+:class:`Refusal`: the caller commits (so the count and a lock stick) and then raises it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from pos_member.crypto import PiiCipher
+from pos_member.db.models import Member, SvCredential
+from pos_member.db.uow import Transaction, UnitOfWork
+from pos_member.errors import (
+    DomainError,
+    InvalidDynamicCode,
+    MalformedDynamicCode,
+    MemberNotFound,
+    MemberPinLocked,
+    MemberPinNotSet,
+    PermissionDenied,
+    TotpNotProvisioned,
+    WeakMemberPin,
+    WrongMemberPin,
+)
+from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
+from pos_member.services.member_cards import PHONE_CTX
+from pos_member.services.notifications import enqueue
+
+PIN_SET = "sv.pin_set"
+PIN_LOCKED = "sv.pin_locked"
+TOTP_PROVISIONED = "sv.totp_provisioned"
+TOTP_CTX = "member.totp_secret"
+ISSUER = "POS Member"
+
+# argon2id, 64 MiB and 2 passes (RFC 9106 second option, one pass fewer): ~115 ms on a till, a
+# deliberate cost against guessing a 6-digit PIN from a stolen database.
+HASHER = PasswordHasher(time_cost=2, memory_cost=64 * 1024, parallelism=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A failed verification: commit the transaction (failure count, lock), then raise."""
+
+    error: DomainError
+
+
+# -- PIN -----------------------------------------------------------------------------------
+
+
+def check_pin_strength(pin: str, *, phone: str | None, birthday: date | None) -> None:
+    """6 ASCII digits; refused: one digit repeated, a run up or down (123456, 987654), a short
+    pattern repeated (121212, 123123), the phone's last six, the birthday (YYMMDD, MMDDYY,
+    DDMMYY, YYYYMM, MMYYYY)."""
+    if len(pin) != 6 or not pin.isascii() or not pin.isdigit():
+        raise WeakMemberPin()
+    if len(set(pin)) == 1 or {int(b) - int(a) for a, b in pairwise(pin)} in ({1}, {-1}):
+        raise WeakMemberPin()
+    if pin[:2] * 3 == pin or pin[:3] * 2 == pin:
+        raise WeakMemberPin()
+    if phone and pin == phone[-6:]:
+        raise WeakMemberPin()
+    if birthday is not None:
+        y4, y2 = f"{birthday.year:04d}", f"{birthday.year % 100:02d}"
+        m, d = f"{birthday.month:02d}", f"{birthday.day:02d}"
+        if pin in {y2 + m + d, m + d + y2, d + m + y2, y4 + m, m + y4, y4[:2] + m + d}:
+            raise WeakMemberPin()
+
+
+def hash_pin(pin: str) -> str:
+    """The slow salted hash (the deliberate 50–250 ms); call it outside a write transaction."""
+    return HASHER.hash(pin)
+
+
+def _approver(approver: Clerk) -> None:
+    if not approver.may(Action.SV_MANAGE_CREDENTIALS):
+        raise PermissionDenied(role=ROLE_LABELS[approver.role],
+                               action=Action.SV_MANAGE_CREDENTIALS.value)
+
+
+def _member(session: Session, member_id: str) -> Member:
+    m = session.get(Member, member_id)
+    if m is None or m.status != "active":
+        raise MemberNotFound(query=member_id)
+    return m
+
+
+def _credential(session: Session, member_id: str) -> SvCredential:
+    cred = session.get(SvCredential, member_id)
+    if cred is None:
+        cred = SvCredential(member_id=member_id, pin_failures=0, totp_last_step=0)
+        session.add(cred)
+    return cred
+
+
+def set_member_pin(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id: str,
+                   pin: str) -> None:
+    """Sets or resets the member's payment PIN (the member types it; a manager is present:
+    ``approver``, from :func:`pos_member.services.stored_value.approve`). Clears a lock."""
+    require(clerk, Action.SV_TOPUP)
+    _approver(approver)
+    with uow.read() as s:
+        m = _member(s, member_id)
+        phone = uow.cipher.decrypt(m.phone_enc, context=PHONE_CTX)
+        check_pin_strength(pin, phone=phone, birthday=m.birthday)
+    pin_hash = hash_pin(pin)
+    with uow.begin() as tx:
+        _member(tx.session, member_id)
+        cred = _credential(tx.session, member_id)
+        ev = tx.record(clerk, PIN_SET, {"member_id": member_id, "pin_hash": pin_hash},
+                       entity_id=member_id)
+        cred.pin_hash, cred.pin_hlc = pin_hash, ev.hlc
+        cred.pin_failures, cred.pin_locked_until = 0, None
+        tx.audit(clerk, PIN_SET, "member", member_id,
+                 after={"approved_by": approver.staff_id}, event=ev)
+        enqueue(tx, member_id=member_id, kind=PIN_SET, params={}, dedupe_key=f"sv:{ev.id}")
+        tx.commit()
+
+
+def has_pin(uow: UnitOfWork, member_id: str) -> bool:
+    with uow.read() as s:
+        cred = s.get(SvCredential, member_id)
+        return cred is not None and cred.pin_hash is not None
+
+
+def verify_pin(tx: Transaction, clerk: Clerk, *, member_id: str, pin: str) -> Refusal | None:
+    """None when the PIN is right (the failure count resets); else a :class:`Refusal`."""
+    now = tx.clock.now()
+    rules = tx.rules.stored_value.pin
+    cred = tx.session.get(SvCredential, member_id)
+    if cred is None or cred.pin_hash is None:
+        return Refusal(MemberPinNotSet())
+    if cred.pin_locked_until is not None and cred.pin_locked_until > now:
+        return Refusal(MemberPinLocked(until=_hhmm(cred.pin_locked_until)))
+    try:
+        ok = HASHER.verify(cred.pin_hash, pin)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if ok:
+        cred.pin_failures = 0
+        return None
+    cred.pin_failures += 1
+    if cred.pin_failures < rules.max_tries:
+        return Refusal(WrongMemberPin(left=rules.max_tries - cred.pin_failures))
+    until = now + timedelta(minutes=rules.lock_minutes)
+    cred.pin_failures, cred.pin_locked_until = 0, until
+    payload = {"member_id": member_id, "locked_until": until.isoformat()}
+    ev = tx.record(clerk, PIN_LOCKED, payload, entity_id=member_id)
+    tx.audit(clerk, PIN_LOCKED, "member", member_id, after=payload, event=ev)
+    enqueue(tx, member_id=member_id, kind=PIN_LOCKED, params={"minutes": rules.lock_minutes},
+            dedupe_key=f"sv:{ev.id}")
+    return Refusal(MemberPinLocked(until=_hhmm(until)))
+
+
+def _hhmm(when: datetime) -> str:
+    return when.astimezone().strftime("%H:%M")
+
+
+# -- TOTP (RFC 6238) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TotpProvisioning:
+    """Shown once at the till as a QR code; the secret is not kept anywhere in clear."""
+
+    uri: str  # otpauth://totp/...: what the authenticator app scans
+    secret: str  # base32, for typing into an app that cannot scan
+
+
+def totp_at(secret_b32: str, unix_time: int, *, step: int = 30, digits: int = 6,
+            digest: str = "sha1") -> str:
+    """The RFC 6238 code at ``unix_time``."""
+    import hashlib
+
+    return pyotp.TOTP(secret_b32, digits=digits, interval=step,
+                      digest=getattr(hashlib, digest)).at(unix_time)
+
+
+def provision_totp(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk,
+                   member_id: str) -> TotpProvisioning:
+    """A new secret for the member's authenticator app (replaces an old one)."""
+    require(clerk, Action.SV_TOPUP)
+    _approver(approver)
+    secret = pyotp.random_base32()  # 160 bits
+    with uow.begin() as tx:
+        m = _member(tx.session, member_id)
+        enc = uow.cipher.encrypt(secret, context=TOTP_CTX)
+        ev = tx.record(clerk, TOTP_PROVISIONED,
+                       {"member_id": member_id, "secret_enc": base64.b64encode(enc).decode()},
+                       entity_id=member_id)
+        cred = _credential(tx.session, member_id)
+        cred.totp_secret_enc, cred.totp_hlc, cred.totp_last_step = enc, ev.hlc, 0
+        tx.audit(clerk, TOTP_PROVISIONED, "member", member_id,
+                 after={"approved_by": approver.staff_id}, event=ev)
+        enqueue(tx, member_id=member_id, kind=TOTP_PROVISIONED, params={},
+                dedupe_key=f"sv:{ev.id}")
+        tx.commit()
+        step = uow.rules.stored_value.totp.step_seconds
+        uri = pyotp.TOTP(secret, interval=step).provisioning_uri(name=m.member_no,
+                                                                  issuer_name=ISSUER)
+    return TotpProvisioning(uri, secret)
+
+
+def has_totp(uow: UnitOfWork, member_id: str) -> bool:
+    with uow.read() as s:
+        cred = s.get(SvCredential, member_id)
+        return cred is not None and cred.totp_secret_enc is not None
+
+
+def check_totp_format(code: str) -> str:
+    code = code.strip()
+    if len(code) != 6 or not code.isascii() or not code.isdigit():
+        raise MalformedDynamicCode()
+    return code
+
+
+def verify_totp(tx: Transaction, cipher: PiiCipher, *, member_id: str,
+                code: str) -> Refusal | None:
+    """None when ``code`` is the member's code of this step or a neighbour within
+    ``window_steps`` and no later than a code accepted before (each code is accepted once)."""
+    code = check_totp_format(code)
+    rules = tx.rules.stored_value.totp
+    cred = tx.session.get(SvCredential, member_id)
+    if cred is None or cred.totp_secret_enc is None:
+        return Refusal(TotpNotProvisioned())
+    secret = cipher.decrypt(cred.totp_secret_enc, context=TOTP_CTX)
+    totp = pyotp.TOTP(secret, interval=rules.step_seconds)
+    now_step = int(tx.clock.now().timestamp()) // rules.step_seconds
+    for step in range(now_step - rules.window_steps, now_step + rules.window_steps + 1):
+        if step <= cred.totp_last_step:
+            continue
+        if hmac.compare_digest(totp.at(step * rules.step_seconds), code):
+            cred.totp_last_step = step
+            return None
+    return Refusal(InvalidDynamicCode())

@@ -1,0 +1,202 @@
+"""Member notifications (SPEC §3.4): an outbox written in the change's own transaction, sent
+after commit through a channel.
+
+- :func:`enqueue` adds one row to ``notification_outbox`` inside the caller's transaction; the
+  ``dedupe_key`` is unique, so one change queues one message however often it is retried. Only
+  amounts, dates and kinds go in ``params`` — never a PIN, a code or a secret.
+- :func:`deliver_due` sends what is due through a :class:`Channel`. Each row is first *claimed*
+  (its next attempt moved a lease ahead, committed) so two dispatchers never send one row; it is
+  marked sent right after the channel accepted it. The row's id travels with the message as the
+  gateway's idempotency key, so even a crash between "accepted" and "marked" cannot make the
+  gateway deliver it twice. A failure is retried with exponential backoff (30 s, 1 min, 2 min, …
+  capped at 1 h); after ``MAX_ATTEMPTS`` the row is ``failed`` and stays for the record.
+- Only the till that made a change notifies: events pulled from other tills queue nothing.
+
+Channels: :class:`LogChannel` (development; logs the masked phone and the text) here, the HTTP
+SMS gateway adapter in ``sync/sms_gateway.py`` (the core imports no HTTP library).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from pos_member.db.models import Member, NotificationOutbox
+from pos_member.db.uow import Transaction, UnitOfWork
+from pos_member.money import format_yuan
+from pos_member.phone import mask_phone
+from pos_member.services.member_cards import PHONE_CTX
+
+log = logging.getLogger(__name__)
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+MAX_ATTEMPTS = 10
+LEASE = timedelta(minutes=2)
+_FIRST_RETRY_S = 30
+_MAX_RETRY_S = 3600
+_OUTBOX = NotificationOutbox.__table__
+
+Params = Mapping[str, str | int]
+
+# The SMS text per kind, Chinese (the members' language); ``{..._fen}`` params are formatted as
+# yuan. Other areas add theirs with :func:`register_template`.
+TEMPLATES: dict[str, str] = {
+    "sv.topped_up": "【会员】您的储值卡充值{amount_fen}，赠送{bonus_fen}，当前余额{balance_fen}。",
+    "sv.paid": "【会员】您的储值卡消费{amount_fen}，余额{balance_fen}。如非本人操作请联系门店。",
+    "sv.payment_refunded": "【会员】您的储值卡消费退款{amount_fen}已退回，当前余额{balance_fen}。",
+    "sv.topup_refunded": "【会员】您的储值卡充值已退款{cash_fen}，当前余额{balance_fen}。",
+    "sv.frozen": "【会员】您的储值卡已被冻结，如有疑问请联系门店。",
+    "sv.unfrozen": "【会员】您的储值卡已解除冻结。",
+    "sv.pin_locked": "【会员】支付密码错误次数过多，已锁定{minutes}分钟。如非本人操作请联系门店。",
+    "sv.pin_set": "【会员】您的储值卡支付密码已设置。如非本人操作请联系门店。",
+    "sv.totp_provisioned": "【会员】您的动态付款码已绑定新设备。如非本人操作请联系门店。",
+}
+
+
+def register_template(kind: str, text: str) -> None:
+    """Adds the SMS text of a notification kind (``{name}`` fields from its params)."""
+    TEMPLATES[kind] = text
+
+
+def render(kind: str, params: Params) -> str:
+    """The message text; amounts (params ending ``_fen``) shown as yuan."""
+    shown = {k: format_yuan(int(v)) if k.endswith("_fen") else v for k, v in params.items()}
+    template = TEMPLATES.get(kind)
+    if template is None:
+        return f"【会员】{kind} " + " ".join(f"{k}={v}" for k, v in sorted(shown.items()))
+    try:
+        return template.format(**shown)
+    except (KeyError, IndexError):
+        return template
+
+
+def enqueue(tx: Transaction, *, member_id: str, kind: str, params: dict[str, str | int],
+            dedupe_key: str) -> bool:
+    """Queues one notification in the caller's transaction (sent after its commit). Returns
+    False, queuing nothing, when ``dedupe_key`` was used already."""
+    for k, v in params.items():
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            raise TypeError(f"notification param {k!r} must be str or int")
+    now = tx.clock.now()
+    result = tx.session.connection().execute(
+        sqlite_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+        {"id": tx.new_id(), "member_id": member_id, "kind": kind, "params": dict(params),
+         "dedupe_key": dedupe_key, "status": PENDING, "attempts": 0,
+         "next_attempt_at": now, "created_at": now, "sent_at": None, "last_error": None},
+    )
+    return bool(result.rowcount == 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One message for a channel. ``id`` is stable across retries: the idempotency key."""
+
+    id: str
+    member_id: str
+    phone: str | None  # None: the member's phone is not on this till
+    kind: str
+    params: dict[str, str | int]
+    text: str
+
+
+class ChannelError(Exception):
+    """The channel did not take the message; it is retried later."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: Notification) -> None:
+        """Delivers or raises :class:`ChannelError`. Must accept a repeated ``message.id``
+        without delivering twice."""
+        ...
+
+
+class LogChannel:
+    """Development channel: logs the message with the phone masked."""
+
+    name = "log"
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    def send(self, message: Notification) -> None:
+        phone = mask_phone(message.phone) if message.phone else "-"
+        log.info("notify %s %s %s: %s", message.id, phone, message.kind, message.text)
+        self.sent.append(message)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    sent: int
+    retried: int
+    failed: int
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before attempt ``attempts + 1`` (attempts ≥ 1): 30 s doubling, capped at 1 h."""
+    return timedelta(seconds=min(_MAX_RETRY_S, _FIRST_RETRY_S * 2 ** max(0, attempts - 1)))
+
+
+def deliver_due(uow: UnitOfWork, channel: Channel, *, limit: int = 50,
+                phone_of: Callable[[str], str | None] | None = None) -> DeliveryReport:
+    """Sends up to ``limit`` due notifications through ``channel``. Call it after commits and on
+    a timer (background thread; it holds the write lock only for short transactions)."""
+    now = uow.clock.now()
+    with uow.begin() as tx:
+        conn = tx.session.connection()
+        rows = conn.execute(
+            select(_OUTBOX).where(_OUTBOX.c.status == PENDING,
+                                  _OUTBOX.c.next_attempt_at <= now)
+            .order_by(_OUTBOX.c.next_attempt_at).limit(limit)
+        ).all()
+        for r in rows:  # claim: another dispatcher will not see them until the lease ends
+            conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == r.id)
+                         .values(attempts=r.attempts + 1, next_attempt_at=now + LEASE))
+        tx.commit()
+    lookup = phone_of or _phone_lookup(uow)
+    sent = retried = failed = 0
+    for r in rows:
+        message = Notification(r.id, r.member_id, lookup(r.member_id), r.kind, dict(r.params),
+                               render(r.kind, r.params))
+        attempts = r.attempts + 1
+        try:
+            channel.send(message)
+        except ChannelError as e:
+            gave_up = attempts >= MAX_ATTEMPTS
+            values = {"status": FAILED if gave_up else PENDING,
+                      "next_attempt_at": uow.clock.now() + backoff(attempts),
+                      "last_error": str(e)[:200]}
+            failed += gave_up
+            retried += not gave_up
+        else:
+            values = {"status": SENT, "sent_at": uow.clock.now(), "last_error": None}
+            sent += 1
+        with uow.begin() as tx:
+            tx.session.connection().execute(
+                update(_OUTBOX).where(_OUTBOX.c.id == r.id).values(**values))
+            tx.commit()
+    return DeliveryReport(sent, retried, failed)
+
+
+def _phone_lookup(uow: UnitOfWork) -> Callable[[str], str | None]:
+    def lookup(member_id: str) -> str | None:
+        with uow.read() as s:
+            blob = s.scalar(select(Member.phone_enc).where(Member.id == member_id))
+        return uow.cipher.decrypt(blob, context=PHONE_CTX) if blob is not None else None
+    return lookup
+
+
+def pending_count(uow: UnitOfWork) -> int:
+    """Notifications not yet sent (due or waiting for a retry)."""
+    from sqlalchemy import func
+
+    with uow.read() as s:
+        return int(s.scalar(select(func.count()).select_from(_OUTBOX)
+                            .where(_OUTBOX.c.status == PENDING)) or 0)

@@ -1,0 +1,81 @@
+"""SMS one-time codes for stored-value payments: the rules, independent of where they are kept.
+
+The central server keeps the challenges (``sync/server/sms.py``) and sends the codes; this
+module decides. A code is ``code_length`` random digits, valid ``valid_seconds``, at most
+``max_tries`` checks, and bound to the member, the amount and the till transaction: a code sent
+for ¥12.00 on transaction A does not pay ¥1,200.00 or transaction B. Asking again for the same
+binding within ``resend_seconds`` is refused; a new code replaces the old one. Only an HMAC of
+the code (keyed with a random per-challenge salt) is stored; the code itself goes to the
+member's phone and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import os
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
+from pos_member.rules import SmsRules
+
+
+@dataclass(frozen=True, slots=True)
+class SmsChallenge:
+    id: str
+    member_id: str
+    amount_fen: int
+    txn_id: str
+    salt: bytes
+    code_hash: bytes
+    sent_at: datetime
+    expires_at: datetime
+    tries: int = 0
+    verified_at: datetime | None = None
+
+
+def _digest(salt: bytes, code: str, member_id: str, amount_fen: int, txn_id: str) -> bytes:
+    msg = "\x00".join((code, member_id, str(amount_fen), txn_id)).encode()
+    return hmac.new(salt, msg, hashlib.sha256).digest()
+
+
+def issue(rules: SmsRules, *, now: datetime, challenge_id: str, member_id: str,
+          amount_fen: int, txn_id: str,
+          previous: SmsChallenge | None) -> tuple[SmsChallenge, str]:
+    """A new challenge and its code (to send, never to store). ``previous``: the last challenge
+    for the same member and transaction, if any (resend spacing)."""
+    if previous is not None and previous.verified_at is None:
+        wait = previous.sent_at + timedelta(seconds=rules.resend_seconds) - now
+        if wait > timedelta(0):
+            raise SmsResendTooSoon(seconds=math.ceil(wait.total_seconds()))
+    code = f"{secrets.randbelow(10 ** rules.code_length):0{rules.code_length}d}"
+    salt = os.urandom(16)
+    challenge = SmsChallenge(
+        id=challenge_id, member_id=member_id, amount_fen=amount_fen, txn_id=txn_id, salt=salt,
+        code_hash=_digest(salt, code, member_id, amount_fen, txn_id), sent_at=now,
+        expires_at=now + timedelta(seconds=rules.valid_seconds))
+    return challenge, code
+
+
+def check(rules: SmsRules, challenge: SmsChallenge, *, now: datetime, code: str,
+          member_id: str, amount_fen: int, txn_id: str) -> tuple[SmsChallenge, bool]:
+    """The challenge after this try, and whether the code is accepted. Every try counts; an
+    expired, used-up or already verified challenge accepts nothing."""
+    if challenge.verified_at is not None or now >= challenge.expires_at \
+            or challenge.tries >= rules.max_tries:
+        return challenge, False
+    tried = replace(challenge, tries=challenge.tries + 1)
+    ok = hmac.compare_digest(
+        challenge.code_hash,
+        _digest(challenge.salt, code.strip(), member_id, amount_fen, txn_id))
+    if ok:
+        return replace(tried, verified_at=now), True
+    return tried, False
+
+
+def require_valid(accepted: bool) -> None:
+    if not accepted:
+        raise SmsCodeInvalid()

@@ -1,0 +1,776 @@
+"""Stored value (储值): top-ups with bonus, payments behind a second factor, refunds, freezes.
+
+The ledger (``sv_ledger``, one row per money event) is the truth; ``sv_accounts`` holds each
+member's principal (本金) and bonus (赠送) as the sums of the ledger's two delta columns
+(:func:`rebuild_accounts` recomputes them; tests compare). Rules, all in ``[stored_value]``:
+
+- Top-up bonus: the highest ``topup_bonus`` step whose ``min_fen`` the amount reaches, plus
+  ``first_topup_bonus_fen`` on the member's first top-up and ``birthday_month_bonus_fen`` in the
+  member's birthday month (the till's local month).
+- A payment of ``A`` from principal ``P`` and bonus ``B`` spends bonus ``⌊A·B ÷ (P+B)⌋`` and
+  principal the rest (``⌈A·P ÷ (P+B)⌉``): integer fen, the odd fen from principal, so neither
+  part can exceed its balance and paying the whole balance empties both.
+- Refunding a payment puts back exactly the principal and bonus it took. Refunding a top-up
+  (manager) takes its principal back out and its bonus as far as the bonus balance covers it;
+  bonus already spent is deducted from the cash handed back. A top-up whose principal is no
+  longer all there cannot be refunded.
+- Every operation carries the till transaction's ``txn_id`` (unique in the ledger): repeating it
+  returns the first result and moves nothing; reusing it for something else is refused.
+- Paying needs a second factor (PIN, dynamic code, or an SMS code the server verified), a
+  manager's approval at or over ``manager_approval_fen``, an unfrozen account, no HQ block, and
+  offline at most ``offline_daily_cap_fen`` a day per member on this till.
+
+Event contract (the server reads it): types start ``sv.``; money events carry ``member_id``,
+``txn_id``, ``principal_delta_fen`` and ``bonus_delta_fen`` (signed).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from pos_member.db.models import Member, MemberAlias, SvAccount, SvCredential, SvLedgerEntry
+from pos_member.db.uow import Transaction, UnitOfWork
+from pos_member.errors import (
+    AccountFrozen,
+    AlreadyRefunded,
+    ApprovalRefused,
+    ApprovalRequired,
+    BalanceBlocked,
+    InsufficientBalance,
+    InvalidAmount,
+    InvalidInput,
+    LoginFailed,
+    LoginLocked,
+    MemberNotFound,
+    OfflineCapReached,
+    ReasonRequired,
+    SecondFactorRequired,
+    SmsUnavailable,
+    SvOperationNotFound,
+    TopupAlreadySpent,
+    TxnIdConflict,
+)
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.money import format_yuan
+from pos_member.permissions import Action, Clerk, require
+from pos_member.services.balance_blocks import is_blocked
+from pos_member.services.member_auth import (
+    PIN_LOCKED,
+    PIN_SET,
+    TOTP_PROVISIONED,
+    Refusal,
+    check_totp_format,
+    verify_pin,
+    verify_totp,
+)
+from pos_member.services.notifications import enqueue
+from pos_member.services.staff import login
+
+log = logging.getLogger(__name__)
+
+TOPPED_UP = "sv.topped_up"
+PAID = "sv.paid"
+PAYMENT_REFUNDED = "sv.payment_refunded"
+TOPUP_REFUNDED = "sv.topup_refunded"
+FROZEN = "sv.frozen"
+UNFROZEN = "sv.unfrozen"
+MONEY_EVENTS = {TOPPED_UP: "topup", PAID: "payment", PAYMENT_REFUNDED: "payment_refund",
+                TOPUP_REFUNDED: "topup_refund"}
+METHODS = ("cash", "card", "third_party")
+MAX_TXN_ID = 64
+MAX_TOPUP_FEN = 10_000_000  # ¥100,000: a typo guard, not a business limit
+
+_LEDGER = SvLedgerEntry.__table__
+_ACCOUNTS = SvAccount.__table__
+_CREDS = SvCredential.__table__
+_ALIASES = MemberAlias.__table__
+
+
+# -- second factors ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PinFactor:
+    pin: str
+
+
+@dataclass(frozen=True, slots=True)
+class TotpFactor:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class SmsFactor:
+    """An SMS code the central server verified for this member, amount and ``txn_id``
+    (``sync.client``); ``challenge_id`` goes into the event so HQ can match it."""
+
+    challenge_id: str
+
+
+Factor = PinFactor | TotpFactor | SmsFactor
+
+
+# -- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    member_id: str
+    principal_fen: int
+    bonus_fen: int
+    frozen: bool
+    blocked: bool = False
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.bonus_fen
+
+
+@dataclass(frozen=True, slots=True)
+class SvResult:
+    """One operation's outcome; ``replayed`` when the ``txn_id`` had been done already."""
+
+    txn_id: str
+    kind: str
+    member_id: str
+    principal_delta_fen: int
+    bonus_delta_fen: int
+    cash_fen: int
+    balance: Balance
+    replayed: bool = False
+
+    @property
+    def amount_fen(self) -> int:
+        return abs(self.principal_delta_fen + self.bonus_delta_fen)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    id: str
+    txn_id: str
+    kind: str
+    principal_delta_fen: int
+    bonus_delta_fen: int
+    cash_fen: int
+    method: str | None
+    factor: str | None
+    ref_txn_id: str | None
+    at: datetime
+    store_id: str
+    device_id: str
+    principal_after_fen: int
+    bonus_after_fen: int
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+def topup_bonus(rules: Any, amount_fen: int, *, first: bool, birthday_month: bool) -> int:
+    """The bonus a top-up of ``amount_fen`` earns (``rules``: the ``stored_value`` section)."""
+    bonus = 0
+    for step in rules.topup_bonus:
+        if amount_fen >= step.min_fen:
+            bonus = step.bonus_fen
+    if first:
+        bonus += rules.first_topup_bonus_fen
+    if birthday_month:
+        bonus += rules.birthday_month_bonus_fen
+    return bonus
+
+
+def split_payment(amount_fen: int, principal_fen: int, bonus_fen: int) -> tuple[int, int]:
+    """(principal, bonus) spent by a payment: bonus ⌊A·B ÷ (P+B)⌋, principal the rest."""
+    total = principal_fen + bonus_fen
+    if amount_fen <= 0 or amount_fen > total:
+        raise ValueError("amount out of range")
+    from_bonus = amount_fen * bonus_fen // total
+    return amount_fen - from_bonus, from_bonus
+
+
+def _amount(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("amounts are integer fen")
+    if value <= 0:
+        raise InvalidAmount()
+    return value
+
+
+def _txn(txn_id: str) -> str:
+    txn_id = txn_id.strip()
+    if not txn_id or len(txn_id) > MAX_TXN_ID:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors",
+                                             "The transaction id is missing or too long."))
+    return txn_id
+
+
+def _business_day(at: datetime) -> date:
+    return at.astimezone().date()
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+
+def _balance(session: Session | Connection, member_id: str) -> Balance:
+    row = session.execute(select(_ACCOUNTS.c.principal_fen, _ACCOUNTS.c.bonus_fen,
+                                 _ACCOUNTS.c.frozen)
+                          .where(_ACCOUNTS.c.member_id == member_id)).first()
+    if row is None:
+        return Balance(member_id, 0, 0, False)
+    return Balance(member_id, row.principal_fen, row.bonus_fen, bool(row.frozen))
+
+
+def get_balance(uow: UnitOfWork, member_id: str) -> Balance:
+    with uow.read() as s:
+        b = _balance(s, member_id)
+        return Balance(b.member_id, b.principal_fen, b.bonus_fen, b.frozen,
+                       is_blocked(s, member_id))
+
+
+def ledger(uow: UnitOfWork, member_id: str, *, limit: int = 200) -> list[LedgerLine]:
+    """The member's stored-value ledger (储值流水), newest first, with running balances."""
+    with uow.read() as s:
+        rows = s.execute(select(_LEDGER).where(_LEDGER.c.member_id == member_id)
+                         .order_by(_LEDGER.c.at, _LEDGER.c.id)).all()
+    lines: list[LedgerLine] = []
+    p = b = 0
+    for r in rows:
+        p += r.principal_delta_fen
+        b += r.bonus_delta_fen
+        lines.append(LedgerLine(r.id, r.txn_id, r.kind, r.principal_delta_fen,
+                                r.bonus_delta_fen, r.cash_fen, r.method, r.factor, r.ref_txn_id,
+                                r.at, r.store_id, r.device_id, p, b))
+    lines.reverse()
+    return lines[:limit]
+
+
+def phone_for_sms(uow: UnitOfWork, *, member_id: str) -> str:
+    """The member's phone, decrypted only to hand to HQ's SMS code service (never shown)."""
+    from pos_member.services.member_cards import PHONE_CTX
+
+    with uow.read() as s:
+        blob = s.scalar(select(Member.phone_enc).where(Member.id == member_id))
+    if blob is None:
+        raise MemberNotFound(query=member_id)
+    return uow.cipher.decrypt(blob, context=PHONE_CTX)
+
+
+def ledger_totals(session: Session | Connection, member_id: str) -> tuple[int, int]:
+    """(principal, bonus) as the ledger sums them."""
+    row = session.execute(select(func.coalesce(func.sum(_LEDGER.c.principal_delta_fen), 0),
+                                 func.coalesce(func.sum(_LEDGER.c.bonus_delta_fen), 0))
+                          .where(_LEDGER.c.member_id == member_id)).one()
+    return int(row[0]), int(row[1])
+
+
+def rebuild_accounts(conn: Connection) -> None:
+    """Recomputes every account's principal, bonus and top-up count from the ledger."""
+    sums = conn.execute(select(_LEDGER.c.member_id,
+                               func.sum(_LEDGER.c.principal_delta_fen),
+                               func.sum(_LEDGER.c.bonus_delta_fen),
+                               func.sum(case((_LEDGER.c.kind == "topup", 1), else_=0)))
+                        .group_by(_LEDGER.c.member_id)).all()
+    seen = set()
+    for member_id, p, b, n in sums:
+        seen.add(member_id)
+        _ensure_account(conn, member_id, datetime.now(UTC))
+        conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
+                     .values(principal_fen=int(p), bonus_fen=int(b), topups=int(n or 0)))
+    for (member_id,) in conn.execute(select(_ACCOUNTS.c.member_id)).all():
+        if member_id not in seen:
+            conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
+                         .values(principal_fen=0, bonus_fen=0, topups=0))
+
+
+def _ensure_account(conn: Connection, member_id: str, now: datetime) -> None:
+    conn.execute(sqlite_insert(_ACCOUNTS).on_conflict_do_nothing(index_elements=["member_id"]),
+                 {"member_id": member_id, "principal_fen": 0, "bonus_fen": 0, "topups": 0,
+                  "frozen": False, "frozen_hlc": None, "updated_at": now})
+
+
+def _book(conn: Connection, entry: dict[str, Any]) -> bool:
+    """Inserts a ledger row and moves the account by its deltas; False if already booked."""
+    result = conn.execute(sqlite_insert(_LEDGER).on_conflict_do_nothing(), entry)
+    if result.rowcount != 1:
+        return False
+    _ensure_account(conn, entry["member_id"], entry["at"])
+    conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == entry["member_id"]).values(
+        principal_fen=_ACCOUNTS.c.principal_fen + entry["principal_delta_fen"],
+        bonus_fen=_ACCOUNTS.c.bonus_fen + entry["bonus_delta_fen"],
+        topups=_ACCOUNTS.c.topups + (1 if entry["kind"] == "topup" else 0),
+        updated_at=entry["at"]))
+    return True
+
+
+def _existing(conn: Connection, txn_id: str, *, member_id: str, kind: str,
+              amount_fen: int | None = None, ref_txn_id: str | None = None) -> SvResult | None:
+    """The earlier result of ``txn_id``, or None; a different operation under it is refused."""
+    row = conn.execute(select(_LEDGER).where(_LEDGER.c.txn_id == txn_id)).first()
+    if row is None:
+        return None
+    amount = abs(row.principal_delta_fen + row.bonus_delta_fen)
+    if (row.member_id != member_id or row.kind != kind
+            or (amount_fen is not None and kind in ("topup", "payment")
+                and amount - (row.bonus_delta_fen if kind == "topup" else 0) != amount_fen)
+            or (ref_txn_id is not None and row.ref_txn_id != ref_txn_id)):
+        raise TxnIdConflict(txn_id=txn_id)
+    return SvResult(txn_id, kind, member_id, row.principal_delta_fen, row.bonus_delta_fen,
+                    row.cash_fen, _balance(conn, member_id), replayed=True)
+
+
+def _active_member(conn: Connection, member_id: str) -> Any:
+    m = conn.execute(select(Member.__table__.c.id, Member.__table__.c.birthday,
+                            Member.__table__.c.status)
+                     .where(Member.__table__.c.id == member_id)).first()
+    if m is None or m.status != "active":
+        raise MemberNotFound(query=member_id)
+    return m
+
+
+def _notify(tx: Transaction, ev_id: str, member_id: str, kind: str,
+            params: dict[str, str | int]) -> None:
+    enqueue(tx, member_id=member_id, kind=kind, params=params, dedupe_key=f"sv:{ev_id}")
+
+
+def _entry(tx: Transaction, clerk: Clerk, ev_id: str, *, member_id: str, txn_id: str, kind: str,
+           principal: int, bonus: int, cash: int = 0, method: str | None = None,
+           method_ref: str | None = None, factor: str | None = None,
+           approved_by: str | None = None, ref_txn_id: str | None = None,
+           offline: bool = False) -> dict[str, Any]:
+    now = tx.clock.now()
+    return {"id": ev_id, "member_id": member_id, "txn_id": txn_id, "kind": kind,
+            "principal_delta_fen": principal, "bonus_delta_fen": bonus, "cash_fen": cash,
+            "method": method, "method_ref": method_ref, "factor": factor,
+            "approved_by": approved_by, "ref_txn_id": ref_txn_id, "offline": offline,
+            "store_id": clerk.store_id, "device_id": clerk.device_id,
+            "clerk_id": clerk.staff_id, "at": now, "business_day": _business_day(now)}
+
+
+def _record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str, Any],
+                  extra: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    payload = {"member_id": entry_kw["member_id"], "txn_id": entry_kw["txn_id"],
+               "principal_delta_fen": entry_kw["principal"],
+               "bonus_delta_fen": entry_kw["bonus"], **extra}
+    ev = tx.record(clerk, type_, payload, entity_id=entry_kw["member_id"])
+    entry = _entry(tx, clerk, ev.id, **entry_kw)
+    _book(tx.session.connection(), entry)
+    tx.audit(clerk, type_, "member", entry_kw["member_id"],
+             after={k: v for k, v in payload.items() if k != "member_id"}, event=ev)
+    return ev.id, payload
+
+
+# -- top-up --------------------------------------------------------------------------------
+
+
+def top_up(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, method: str,
+           txn_id: str, method_ref: str | None = None) -> SvResult:
+    """Adds ``amount_fen`` of principal and the rules' bonus. ``method``: cash, card or
+    third_party (then ``method_ref``, the payment's reference, is required)."""
+    require(clerk, Action.SV_TOPUP)
+    amount = _amount(amount_fen)
+    txn_id = _txn(txn_id)
+    if amount > MAX_TOPUP_FEN:
+        raise InvalidAmount()
+    if method not in METHODS:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Choose how the top-up is paid."))
+    method_ref = (method_ref or "").strip() or None
+    if method == "third_party" and method_ref is None:
+        raise InvalidInput(QT_TRANSLATE_NOOP(
+            "errors", "Enter the third-party payment's reference number."))
+    if method_ref is not None and len(method_ref) > 64:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The payment reference is too long."))
+    with uow.begin() as tx:
+        conn = tx.session.connection()
+        done = _existing(conn, txn_id, member_id=member_id, kind="topup", amount_fen=amount)
+        if done is not None:
+            return done
+        m = _active_member(conn, member_id)
+        topups = conn.scalar(select(_ACCOUNTS.c.topups)
+                             .where(_ACCOUNTS.c.member_id == member_id)) or 0
+        local = tx.clock.now().astimezone()
+        birthday_month = m.birthday is not None and m.birthday.month == local.month
+        bonus = topup_bonus(tx.rules.stored_value, amount, first=topups == 0,
+                            birthday_month=birthday_month)
+        ev_id, _ = _record_money(
+            tx, clerk, TOPPED_UP,
+            {"member_id": member_id, "txn_id": txn_id, "kind": "topup", "principal": amount,
+             "bonus": bonus, "cash": amount, "method": method, "method_ref": method_ref},
+            {"amount_fen": amount, "method": method, "method_ref": method_ref,
+             "first_topup": topups == 0, "birthday_month": birthday_month})
+        bal = _balance(conn, member_id)
+        _notify(tx, ev_id, member_id, TOPPED_UP,
+                {"amount_fen": amount, "bonus_fen": bonus, "balance_fen": bal.total_fen})
+        tx.commit()
+    return SvResult(txn_id, "topup", member_id, amount, bonus, amount, bal)
+
+
+# -- manager approval ----------------------------------------------------------------------
+
+
+def approve(uow: UnitOfWork, *, code: str, pin: str, device_id: str) -> Clerk:
+    """A manager at the till approves with their staff number and PIN (the login check, its
+    lockout and audit included). Returns the approving manager."""
+    try:
+        manager = login(uow, code=code, secret=pin, device_id=device_id)
+    except (LoginFailed, LoginLocked):
+        raise ApprovalRefused() from None
+    if not manager.may(Action.SV_APPROVE):
+        raise ApprovalRefused()
+    return manager
+
+
+# -- payment -------------------------------------------------------------------------------
+
+
+def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_id: str,
+        factor: Factor | None, online: bool, approver: Clerk | None = None,
+        bill_no: str | None = None) -> SvResult:
+    """Pays ``amount_fen`` from the member's balance, bonus in proportion.
+
+    Refusals change nothing, except that a wrong PIN counts towards the lock (committed before
+    the error is raised) and an accepted-then-refused dynamic code is not at stake (checks that
+    can refuse run before the factor)."""
+    require(clerk, Action.SV_PAY)
+    amount = _amount(amount_fen)
+    txn_id = _txn(txn_id)
+    rules = uow.rules.stored_value
+    if factor is None:
+        raise SecondFactorRequired()
+    if isinstance(factor, TotpFactor):
+        check_totp_format(factor.code)
+    if isinstance(factor, SmsFactor) and not online:
+        raise SmsUnavailable()
+    refusal: Refusal | None = None
+    with uow.begin() as tx:
+        conn = tx.session.connection()
+        done = _existing(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
+        if done is not None:
+            return done
+        _active_member(conn, member_id)
+        if is_blocked(tx.session, member_id):
+            raise BalanceBlocked()
+        bal = _balance(conn, member_id)
+        if bal.frozen:
+            raise AccountFrozen()
+        if amount > bal.total_fen:
+            raise InsufficientBalance(balance=format_yuan(bal.total_fen),
+                                      amount=format_yuan(amount))
+        if not online:
+            spent = _offline_spent_today(conn, member_id, clerk.device_id, tx.clock.now())
+            if spent + amount > rules.offline_daily_cap_fen:
+                raise OfflineCapReached(cap=format_yuan(rules.offline_daily_cap_fen),
+                                        left=format_yuan(max(0, rules.offline_daily_cap_fen
+                                                             - spent)))
+        if amount >= rules.manager_approval_fen:
+            if approver is None:
+                raise ApprovalRequired(limit=format_yuan(rules.manager_approval_fen))
+            if not approver.may(Action.SV_APPROVE):
+                raise ApprovalRefused()
+        if isinstance(factor, PinFactor):
+            refusal = verify_pin(tx, clerk, member_id=member_id, pin=factor.pin)
+            factor_name = "pin"
+        elif isinstance(factor, TotpFactor):
+            refusal = verify_totp(tx, uow.cipher, member_id=member_id, code=factor.code)
+            factor_name = "totp"
+        else:
+            factor_name = "sms"
+        if refusal is not None:
+            tx.commit()  # the failure count and a lock stick; no money moved
+        else:
+            principal, bonus = split_payment(amount, bal.principal_fen, bal.bonus_fen)
+            approved_by = approver.staff_id if amount >= rules.manager_approval_fen \
+                and approver else None
+            extra: dict[str, Any] = {"amount_fen": amount, "factor": factor_name,
+                                     "approved_by": approved_by, "offline": not online,
+                                     "bill_no": bill_no}
+            if isinstance(factor, SmsFactor):
+                extra["sms_challenge_id"] = factor.challenge_id
+            ev_id, _ = _record_money(
+                tx, clerk, PAID,
+                {"member_id": member_id, "txn_id": txn_id, "kind": "payment",
+                 "principal": -principal, "bonus": -bonus, "factor": factor_name,
+                 "approved_by": approved_by, "offline": not online}, extra)
+            if approved_by is not None:
+                tx.audit(approver, "sv.payment_approved", "member", member_id,  # type: ignore[arg-type]
+                         after={"txn_id": txn_id, "amount_fen": amount})
+            after = _balance(conn, member_id)
+            _notify(tx, ev_id, member_id, PAID,
+                    {"amount_fen": amount, "balance_fen": after.total_fen})
+            tx.commit()
+            return SvResult(txn_id, "payment", member_id, -principal, -bonus, 0, after)
+    raise refusal.error
+
+
+def _offline_spent_today(conn: Connection, member_id: str, device_id: str,
+                         now: datetime) -> int:
+    spent = conn.scalar(
+        select(func.coalesce(func.sum(-(_LEDGER.c.principal_delta_fen
+                                        + _LEDGER.c.bonus_delta_fen)), 0))
+        .where(_LEDGER.c.member_id == member_id, _LEDGER.c.business_day == _business_day(now),
+               _LEDGER.c.device_id == device_id, _LEDGER.c.kind == "payment",
+               _LEDGER.c.offline.is_(True)))
+    return int(spent or 0)
+
+
+# -- refunds -------------------------------------------------------------------------------
+
+
+def _original(conn: Connection, member_id: str, ref_txn_id: str, kind: str) -> Any:
+    row = conn.execute(select(_LEDGER).where(_LEDGER.c.txn_id == ref_txn_id)).first()
+    if row is None or row.member_id != member_id or row.kind != kind:
+        raise SvOperationNotFound(txn_id=ref_txn_id)
+    refunded = conn.scalar(select(_LEDGER.c.id).where(_LEDGER.c.ref_txn_id == ref_txn_id))
+    if refunded is not None:
+        raise AlreadyRefunded()
+    return row
+
+
+def refund_payment(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id: str,
+                   txn_id: str) -> SvResult:
+    """Puts back the principal and bonus the payment ``ref_txn_id`` took."""
+    require(clerk, Action.SV_REFUND_PAYMENT)
+    txn_id, ref_txn_id = _txn(txn_id), _txn(ref_txn_id)
+    with uow.begin() as tx:
+        conn = tx.session.connection()
+        done = _existing(conn, txn_id, member_id=member_id, kind="payment_refund",
+                         ref_txn_id=ref_txn_id)
+        if done is not None:
+            return done
+        orig = _original(conn, member_id, ref_txn_id, "payment")
+        principal, bonus = -orig.principal_delta_fen, -orig.bonus_delta_fen
+        ev_id, _ = _record_money(
+            tx, clerk, PAYMENT_REFUNDED,
+            {"member_id": member_id, "txn_id": txn_id, "kind": "payment_refund",
+             "principal": principal, "bonus": bonus, "ref_txn_id": ref_txn_id},
+            {"ref_txn_id": ref_txn_id, "amount_fen": principal + bonus})
+        after = _balance(conn, member_id)
+        _notify(tx, ev_id, member_id, PAYMENT_REFUNDED,
+                {"amount_fen": principal + bonus, "balance_fen": after.total_fen})
+        tx.commit()
+    return SvResult(txn_id, "payment_refund", member_id, principal, bonus, 0, after)
+
+
+def refund_topup(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id: str,
+                 txn_id: str) -> SvResult:
+    """Returns a top-up's principal in cash and takes back its bonus (see the module rules)."""
+    require(clerk, Action.SV_REFUND_TOPUP)
+    txn_id, ref_txn_id = _txn(txn_id), _txn(ref_txn_id)
+    with uow.begin() as tx:
+        conn = tx.session.connection()
+        done = _existing(conn, txn_id, member_id=member_id, kind="topup_refund",
+                         ref_txn_id=ref_txn_id)
+        if done is not None:
+            return done
+        orig = _original(conn, member_id, ref_txn_id, "topup")
+        bal = _balance(conn, member_id)
+        principal, bonus = orig.principal_delta_fen, orig.bonus_delta_fen
+        if bal.principal_fen < principal:
+            raise TopupAlreadySpent()
+        bonus_back = min(bonus, bal.bonus_fen)
+        cash = max(0, principal - (bonus - bonus_back))
+        ev_id, _ = _record_money(
+            tx, clerk, TOPUP_REFUNDED,
+            {"member_id": member_id, "txn_id": txn_id, "kind": "topup_refund",
+             "principal": -principal, "bonus": -bonus_back, "cash": cash,
+             "ref_txn_id": ref_txn_id, "method": orig.method},
+            {"ref_txn_id": ref_txn_id, "cash_fen": cash})
+        after = _balance(conn, member_id)
+        _notify(tx, ev_id, member_id, TOPUP_REFUNDED,
+                {"cash_fen": cash, "balance_fen": after.total_fen})
+        tx.commit()
+    return SvResult(txn_id, "topup_refund", member_id, -principal, -bonus_back, cash, after)
+
+
+# -- freeze --------------------------------------------------------------------------------
+
+
+def set_frozen(uow: UnitOfWork, *, clerk: Clerk, member_id: str, frozen: bool,
+               reason: str) -> Balance:
+    """Freezes or unfreezes the member's stored value (manager; reason required; audited)."""
+    require(clerk, Action.SV_FREEZE)
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired()
+    if len(reason) > 200:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The reason is too long (200 at most)."))
+    with uow.begin() as tx:
+        conn = tx.session.connection()
+        _active_member(conn, member_id)
+        before = _balance(conn, member_id)
+        if before.frozen == frozen:
+            return before
+        type_ = FROZEN if frozen else UNFROZEN
+        ev = tx.record(clerk, type_, {"member_id": member_id, "reason": reason},
+                       entity_id=member_id)
+        _ensure_account(conn, member_id, tx.clock.now())
+        conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
+                     .values(frozen=frozen, frozen_hlc=ev.hlc))
+        tx.audit(clerk, type_, "member", member_id, before={"frozen": before.frozen},
+                 after={"frozen": frozen, "reason": reason}, event=ev)
+        _notify(tx, ev.id, member_id, type_, {})
+        after = _balance(conn, member_id)
+        tx.commit()
+    return after
+
+
+# -- day report ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DayMovements:
+    topups_fen: int = 0
+    topup_bonus_fen: int = 0
+    payments_fen: int = 0
+    payment_refunds_fen: int = 0
+    topup_refunds_cash_fen: int = 0
+    count: int = 0
+
+
+def day_movements(session: Session, *, device_id: str, day: date) -> DayMovements:
+    """This till's stored-value movements on its local business ``day``."""
+    rows = session.execute(
+        select(_LEDGER.c.kind, func.sum(_LEDGER.c.principal_delta_fen),
+               func.sum(_LEDGER.c.bonus_delta_fen), func.sum(_LEDGER.c.cash_fen), func.count())
+        .where(_LEDGER.c.device_id == device_id, _LEDGER.c.business_day == day)
+        .group_by(_LEDGER.c.kind)).all()
+    k: dict[str, Any] = {r[0]: r for r in rows}
+    t = k.get("topup")
+    p = k.get("payment")
+    pr = k.get("payment_refund")
+    tr = k.get("topup_refund")
+    return DayMovements(
+        topups_fen=int(t[1]) if t else 0, topup_bonus_fen=int(t[2]) if t else 0,
+        payments_fen=-int(p[1] + p[2]) if p else 0,
+        payment_refunds_fen=int(pr[1] + pr[2]) if pr else 0,
+        topup_refunds_cash_fen=int(tr[3]) if tr else 0,
+        count=sum(int(r[4]) for r in rows))
+
+
+# -- applying pulled events (pos_member.services.apply dispatches here) --------------------
+
+
+def apply_money_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    """A money event from another till: book it in the ledger and move the account."""
+    p = ev["payload"]
+    kind = MONEY_EVENTS[ev["type"]]
+    member_id, txn_id = _current_member(conn, str(p["member_id"])), str(p["txn_id"])
+    principal, bonus = p["principal_delta_fen"], p["bonus_delta_fen"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (principal, bonus)):
+        raise ValueError("deltas must be integers")
+    at = datetime.fromisoformat(ev["created_at"])
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    cash = p.get("cash_fen", p.get("amount_fen", 0) if kind == "topup" else 0)
+    entry = {"id": ev["id"], "member_id": member_id, "txn_id": txn_id, "kind": kind,
+             "principal_delta_fen": principal, "bonus_delta_fen": bonus,
+             "cash_fen": int(cash or 0), "method": p.get("method"),
+             "method_ref": p.get("method_ref"), "factor": p.get("factor"),
+             "approved_by": p.get("approved_by"), "ref_txn_id": p.get("ref_txn_id"),
+             "offline": bool(p.get("offline", False)), "store_id": ev["store_id"],
+             "device_id": ev["device_id"], "clerk_id": ev.get("clerk_id"), "at": at,
+             "business_day": _business_day(at)}
+    booked = _book(conn, entry)
+    if not booked:
+        log.warning("stored-value event %s not booked (txn already here)", ev["id"])
+    return booked
+
+
+def _current_member(conn: Connection, member_id: str) -> str:
+    """A merged loser's money goes to the winner (a merge pulled before the loser's events)."""
+    winner = conn.scalar(select(_ALIASES.c.member_id)
+                         .where(_ALIASES.c.loser_member_id == member_id).limit(1))
+    return str(winner) if winner is not None else member_id
+
+
+def apply_freeze_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    """Freeze/unfreeze from another till: the later (hybrid timestamp) wins."""
+    member_id = str(ev["payload"]["member_id"])
+    _ensure_account(conn, member_id, datetime.now(UTC))
+    cur = conn.scalar(select(_ACCOUNTS.c.frozen_hlc).where(_ACCOUNTS.c.member_id == member_id))
+    if cur is not None and cur >= ev["hlc"]:
+        return False
+    conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
+                 .values(frozen=ev["type"] == FROZEN, frozen_hlc=ev["hlc"]))
+    return True
+
+
+def _ensure_cred(conn: Connection, member_id: str) -> None:
+    conn.execute(sqlite_insert(_CREDS).on_conflict_do_nothing(index_elements=["member_id"]),
+                 {"member_id": member_id, "pin_failures": 0, "totp_last_step": 0})
+
+
+def apply_credential_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    """A PIN set, PIN lock or TOTP provisioning from another till (hash / ciphertext only)."""
+    p = ev["payload"]
+    member_id = str(p["member_id"])
+    if ev["type"] == PIN_SET:
+        pin_hash = str(p["pin_hash"])
+        if not pin_hash.startswith("$argon2id$"):
+            raise ValueError("not an argon2id hash")
+        _ensure_cred(conn, member_id)
+        cur = conn.scalar(select(_CREDS.c.pin_hlc).where(_CREDS.c.member_id == member_id))
+        if cur is not None and cur >= ev["hlc"]:
+            return False
+        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id).values(
+            pin_hash=pin_hash, pin_hlc=ev["hlc"], pin_failures=0, pin_locked_until=None))
+        return True
+    if ev["type"] == PIN_LOCKED:
+        until = datetime.fromisoformat(str(p["locked_until"]))
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        _ensure_cred(conn, member_id)
+        cur = conn.scalar(select(_CREDS.c.pin_locked_until)
+                          .where(_CREDS.c.member_id == member_id))
+        if cur is not None and cur.replace(tzinfo=UTC) >= until.astimezone(UTC):
+            return False
+        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id)
+                     .values(pin_locked_until=until))
+        return True
+    if ev["type"] == TOTP_PROVISIONED:
+        enc = base64.b64decode(str(p["secret_enc"]), validate=True)
+        _ensure_cred(conn, member_id)
+        cur = conn.scalar(select(_CREDS.c.totp_hlc).where(_CREDS.c.member_id == member_id))
+        if cur is not None and cur >= ev["hlc"]:
+            return False
+        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id).values(
+            totp_secret_enc=enc, totp_hlc=ev["hlc"], totp_last_step=0))
+        return True
+    return False
+
+
+def merge_accounts(conn: Connection, *, loser_id: str, winner_id: str) -> None:
+    """A duplicate-phone merge: the loser's ledger moves to the winner; both accounts are
+    recomputed from the ledger. The winner keeps its own PIN, code and freeze state."""
+    moved = conn.execute(update(_LEDGER).where(_LEDGER.c.member_id == loser_id)
+                         .values(member_id=winner_id)).rowcount
+    if not moved:
+        return
+    now = datetime.now(UTC)
+    for member_id in (loser_id, winner_id):
+        _ensure_account(conn, member_id, now)
+        p, b = ledger_totals(conn, member_id)
+        n = conn.scalar(select(func.count()).select_from(_LEDGER).where(
+            _LEDGER.c.member_id == member_id, _LEDGER.c.kind == "topup")) or 0
+        conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
+                     .values(principal_fen=p, bonus_fen=b, topups=int(n)))
+
+
+SV_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
+    TOPPED_UP: apply_money_event,
+    PAID: apply_money_event,
+    PAYMENT_REFUNDED: apply_money_event,
+    TOPUP_REFUNDED: apply_money_event,
+    FROZEN: apply_freeze_event,
+    UNFROZEN: apply_freeze_event,
+    PIN_SET: apply_credential_event,
+    PIN_LOCKED: apply_credential_event,
+    TOTP_PROVISIONED: apply_credential_event,
+}

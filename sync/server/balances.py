@@ -1,0 +1,310 @@
+"""Chain-wide stored value per member, and the cross-store overdraw block (SPEC §3.3).
+
+Each till checks a balance payment against its own ledger, so two stores that are offline at
+once can each spend the same balance. The server sees every store's ``sv.*`` money events and
+keeps each member's chain-wide total in ``member_balances``:
+
+- a money event is an ``sv.*`` event whose payload has ``member_id``, ``principal_delta_fen``
+  and ``bonus_delta_fen`` (signed integers, fen); its delta is their sum. Other ``sv.*`` events
+  (no deltas) and malformed payloads are relayed but not counted;
+- a merged loser's balance belongs to its winner (``member_redirects``): when the merge is made
+  the loser's balance and settlements move to the winner, and later events for the loser count
+  for the winner;
+- when a member's total goes below zero (``balance_fen + settled_fen < 0``) and it has no open
+  overdraw flag, the server raises one ``overdraw`` flag and appends a server event
+  ``member.balance_blocked {member_id, balance_fen, flag_id}``; every till pulls it and refuses
+  balance payments for that member (``pos_member.services.balance_blocks``);
+- HQ settles (``pos-member-server settle-overdraw MEMBER --note ...``): the deficit is recorded
+  as settled (``settled_fen``: collected at the counter or written off), the flags are resolved
+  and ``member.balance_unblocked {member_id, flag_id, settled_fen, note}`` is appended.
+
+Everything runs inside the push's write transaction (:func:`after_store`), so the balance, the
+flag and the server event commit with the events that caused them, exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Text, cast, insert, select, update
+
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from sync.server.context import ServerContext
+from sync.server.errors import BadRequest, ServerError
+from sync.server.log import LogWriter
+from sync.server.models import Event, Flag, MemberBalance, MemberIndex, MemberRedirect
+
+SV_PREFIX = "sv."
+MEMBER_MERGED = "member.merged"
+MEMBER_REGISTERED = "member.registered"
+BALANCE_BLOCKED = "member.balance_blocked"
+BALANCE_UNBLOCKED = "member.balance_unblocked"
+OVERDRAW = "overdraw"
+MAX_DELTA_FEN = 10**12  # ten billion yuan: anything larger is a broken till, not a payment
+MAX_NOTE = 500
+
+_BALANCES = MemberBalance.__table__
+_REDIRECTS = MemberRedirect.__table__
+
+
+class MemberNotFound(ServerError):
+    status = 404
+    code = "not_found"
+    message = QT_TRANSLATE_NOOP("errors", "No member {member}.")
+
+
+class NoOpenOverdraw(ServerError):
+    status = 409
+    code = "conflict"
+    message = QT_TRANSLATE_NOOP("errors", "Member {member} has no open overdraw to settle.")
+
+
+@dataclass(frozen=True)
+class Settlement:
+    member_id: str  # the member that owns the balance (the winner of any merge)
+    balance_fen: int  # its chain-wide balance
+    settled_fen: int  # the deficit recorded as settled now (0 if the balance was not negative)
+    flag_ids: list[int]  # the overdraw flags resolved
+
+
+@dataclass
+class _Row:
+    balance_fen: int
+    settled_fen: int
+    flag_id: int | None
+    exists: bool
+    dirty: bool = False
+
+
+def money_delta(event_type: str, payload: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(member_id, principal + bonus delta) of an ``sv.*`` money event; None for anything else."""
+    if not event_type.startswith(SV_PREFIX):
+        return None
+    member_id = payload.get("member_id")
+    if not (isinstance(member_id, str) and 0 < len(member_id) <= 36):
+        return None
+    total = 0
+    for key in ("principal_delta_fen", "bonus_delta_fen"):
+        value = payload.get(key)
+        if type(value) is not int or abs(value) > MAX_DELTA_FEN:
+            return None
+        total += value
+    return member_id, total
+
+
+class StoredEvent(Protocol):
+    """What the hook reads of a stored event (a ``WireEvent`` or the push decoder's struct)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def store_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+
+def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent],
+                positions: Sequence[int]) -> None:
+    """The push hook: applies merges made in this transaction, then the stored money events.
+
+    Costs nothing measurable for a batch without ``sv.*`` events or registrations.
+    """
+    money = [(e, d) for e in stored
+             if e.type.startswith(SV_PREFIX) and (d := money_delta(e.type, e.payload))]
+    merges: list[Mapping[str, Any]] = []
+    if positions and any(e.type == MEMBER_REGISTERED for e in stored):
+        merges = list(conn.execute(
+            select(Event.payload)
+            .where(Event.position > positions[-1], Event.type == MEMBER_MERGED)
+            .order_by(Event.position)
+        ).scalars())
+    if not money and not merges:
+        return
+    book = _Book(log, conn)
+    for payload in merges:
+        book.merge(str(payload["winner_member_id"]), str(payload["loser_member_id"]))
+    owners = book.owners(member_id for _, (member_id, _) in money)
+    last: dict[str, StoredEvent] = {}
+    for e, (member_id, delta) in money:
+        owner = owners[member_id]
+        row = book.row(owner)
+        row.balance_fen += delta
+        row.dirty = True
+        last[owner] = e
+    for owner, e in last.items():
+        book.check(owner, store_id=e.store_id, event_id=e.id)
+    book.save()
+
+
+class _Book:
+    """The balance rows one transaction touches, read once and written once."""
+
+    def __init__(self, log: LogWriter, conn: Connection) -> None:
+        self.log = log
+        self.conn = conn
+        self.rows: dict[str, _Row] = {}
+
+    def owners(self, member_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(member_ids))
+        found: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            found.update((r.loser_member_id, r.winner_member_id) for r in self.conn.execute(
+                select(_REDIRECTS.c.loser_member_id, _REDIRECTS.c.winner_member_id)
+                .where(_REDIRECTS.c.loser_member_id.in_(ids[i:i + 500]))
+            ))
+        owners = {m: found.get(m, m) for m in ids}
+        self.load(set(owners.values()))
+        return owners
+
+    def load(self, member_ids: set[str]) -> None:
+        missing = [m for m in member_ids if m not in self.rows]
+        for i in range(0, len(missing), 500):
+            for r in self.conn.execute(
+                select(_BALANCES).where(_BALANCES.c.member_id.in_(missing[i:i + 500]))
+            ):
+                self.rows[r.member_id] = _Row(r.balance_fen, r.settled_fen, r.flag_id, True)
+        for m in missing:
+            self.rows.setdefault(m, _Row(0, 0, None, False))
+
+    def row(self, member_id: str) -> _Row:
+        if member_id not in self.rows:
+            self.load({member_id})
+        return self.rows[member_id]
+
+    def merge(self, winner_id: str, loser_id: str) -> None:
+        """The loser's balance (and what was settled of it) moves to the winner; every member
+        that pointed at the loser now points at the winner, so lookups stay one step."""
+        winner_id = self.owners([winner_id])[winner_id]
+        if winner_id == loser_id:
+            return
+        conn = self.conn
+        if conn.execute(select(_REDIRECTS.c.winner_member_id)
+                        .where(_REDIRECTS.c.loser_member_id == loser_id)).first() is None:
+            conn.execute(insert(_REDIRECTS).values(loser_member_id=loser_id,
+                                                   winner_member_id=winner_id))
+        conn.execute(update(_REDIRECTS).where(_REDIRECTS.c.winner_member_id == loser_id)
+                     .values(winner_member_id=winner_id))
+        loser, winner = self.row(loser_id), self.row(winner_id)
+        if loser.balance_fen or loser.settled_fen:
+            winner.balance_fen += loser.balance_fen
+            winner.settled_fen += loser.settled_fen
+            loser.balance_fen = loser.settled_fen = 0
+            winner.dirty = loser.dirty = True
+        self.check(winner_id, store_id=None, event_id=None)
+
+    def check(self, member_id: str, *, store_id: str | None, event_id: str | None) -> None:
+        """Blocks the member once when its total is below zero and nothing is open for it."""
+        row = self.rows[member_id]
+        if row.balance_fen + row.settled_fen >= 0 or row.flag_id is not None:
+            return
+        detail = {"member_id": member_id, "balance_fen": row.balance_fen,
+                  "settled_fen": row.settled_fen, "event_id": event_id}
+        flag_id = self.conn.execute(
+            insert(Flag).values(kind=OVERDRAW, store_id=store_id, detail=detail,
+                                raised_at=self.log._now, resolved_at=None)
+            .returning(Flag.id)
+        ).scalar_one()
+        row.flag_id = flag_id
+        row.dirty = True
+        self.log.append_server_event(
+            type=BALANCE_BLOCKED, entity_id=member_id,
+            payload={"member_id": member_id, "balance_fen": row.balance_fen,
+                     "flag_id": flag_id},
+        )
+
+    def save(self) -> None:
+        now = self.log._now
+        for member_id, row in self.rows.items():
+            if not row.dirty:
+                continue
+            values = {"balance_fen": row.balance_fen, "settled_fen": row.settled_fen,
+                      "flag_id": row.flag_id, "updated_at": now}
+            if row.exists:
+                self.conn.execute(update(_BALANCES)
+                                  .where(_BALANCES.c.member_id == member_id).values(**values))
+            else:
+                self.conn.execute(insert(_BALANCES).values(member_id=member_id, **values))
+                row.exists = True
+            row.dirty = False
+
+
+def _member_id(conn: Connection, member: str) -> str:
+    """A member id, or the member number (as registered, aliases included) it belongs to."""
+    member = member.strip()
+    if conn.execute(select(_BALANCES.c.member_id).where(_BALANCES.c.member_id == member)).first():
+        return member
+    if conn.execute(select(_REDIRECTS.c.loser_member_id)
+                    .where(_REDIRECTS.c.loser_member_id == member)).first():
+        return member
+    owner = conn.execute(select(MemberIndex.member_id).where(MemberIndex.member_no == member)
+                         ).scalar()
+    if owner is not None:
+        return str(owner)
+    if member.isdigit():  # a loser's number: find its registration (HQ command, rare)
+        for payload in conn.execute(
+            select(Event.payload).where(Event.type == MEMBER_REGISTERED,
+                                        cast(Event.payload, Text).contains(member))
+        ).scalars():
+            if payload.get("member_no") == member and isinstance(payload.get("member_id"), str):
+                return str(payload["member_id"])
+    raise MemberNotFound(member=member)
+
+
+def settle_overdraw(ctx: ServerContext, *, member: str, note: str) -> Settlement:
+    """HQ settles a member's overdraw: the deficit is recorded as settled, the open overdraw
+    flags of the member (and of members merged into it) are resolved with the note, and a
+    ``member.balance_unblocked`` server event per blocked member id is appended.
+
+    Raises ``BadRequest`` without a note, ``MemberNotFound``, ``NoOpenOverdraw`` (nothing
+    written)."""
+    note = note.strip()
+    if not 1 <= len(note) <= MAX_NOTE:
+        raise BadRequest(detail=f"the note must be 1-{MAX_NOTE} characters")
+    now = ctx.clock.now()
+    with ctx.db.write() as conn:
+        log = LogWriter(conn, now=now)
+        book = _Book(log, conn)
+        asked = _member_id(conn, member)
+        owner = book.owners([asked])[asked]
+        losers = list(conn.execute(select(_REDIRECTS.c.loser_member_id)
+                                   .where(_REDIRECTS.c.winner_member_id == owner)).scalars())
+        book.load({owner, *losers})
+        blocked = [(m, r.flag_id) for m in [owner, *losers]
+                   if (r := book.rows[m]).flag_id is not None]
+        if not blocked:
+            raise NoOpenOverdraw(member=member)
+        row = book.rows[owner]
+        deficit = max(0, -(row.balance_fen + row.settled_fen))
+        row.settled_fen += deficit
+        row.dirty = True
+        for member_id, flag_id in blocked:
+            detail = conn.execute(select(Flag.detail).where(Flag.id == flag_id)).scalar()
+            conn.execute(update(Flag).where(Flag.id == flag_id).values(
+                resolved_at=now,
+                detail={**(detail or {}), "settled_fen": deficit, "note": note,
+                        "settled_at": now.isoformat()},
+            ))
+            book.rows[member_id].flag_id = None
+            book.rows[member_id].dirty = True
+            log.append_server_event(
+                type=BALANCE_UNBLOCKED, entity_id=member_id,
+                payload={"member_id": member_id, "flag_id": flag_id, "settled_fen": deficit,
+                         "note": note},
+            )
+        book.save()
+    return Settlement(member_id=owner, balance_fen=row.balance_fen, settled_fen=deficit,
+                      flag_ids=[f for _, f in blocked])
+
+
+def balance_of(ctx: ServerContext, member_id: str) -> tuple[int, int | None]:
+    """(chain-wide balance, open flag id) of the member that owns ``member_id``'s balance."""
+    with ctx.db.read() as conn:
+        owner = conn.execute(select(_REDIRECTS.c.winner_member_id)
+                             .where(_REDIRECTS.c.loser_member_id == member_id)).scalar()
+        r = conn.execute(select(_BALANCES).where(_BALANCES.c.member_id == (owner or member_id))
+                         ).first()
+    return (r.balance_fen, r.flag_id) if r is not None else (0, None)

@@ -1,0 +1,167 @@
+"""SMS one-time codes for stored-value payments, served by the central server.
+
+``POST /v1/sms/send`` makes a challenge bound to member, amount and transaction and sends the
+code to the phone the till names (the server holds no phone numbers: every till holds the
+chain's data key, the server does not); ``POST /v1/sms/verify`` checks a code. The rules are
+:mod:`pos_member.services.sms_codes`; this module only keeps the challenges (``sms_codes``) and
+sends. The sender is ``app.state.sms_sender`` (an :class:`SmsSender`): the HTTP gateway adapter
+(``sync.sms_gateway``) in production, a fake in the tests. Neither the code nor the full phone
+is ever logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Annotated, Protocol
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import insert, select, update
+
+from pos_member.clock import to_ms
+from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
+from pos_member.ids import uuid7_str
+from pos_member.phone import mask_phone, normalise_phone
+from pos_member.rules import SmsRules, default_rules_path, load_rules
+from pos_member.services import sms_codes
+from sync.server import services
+from sync.server.context import DeviceIdentity, ServerContext
+from sync.server.errors import ServerError, Unauthorized
+from sync.server.models import SmsCode
+from sync.sms_wire import (
+    SMS_CODE_INVALID,
+    SMS_TOO_SOON,
+    SmsSendRequest,
+    SmsSendResponse,
+    SmsVerifyRequest,
+    SmsVerifyResponse,
+)
+
+log = logging.getLogger(__name__)
+_T = SmsCode.__table__
+
+
+class SmsSender(Protocol):
+    def send_code(self, *, phone: str, text: str, message_id: str) -> None:
+        """Delivers the text or raises."""
+        ...
+
+
+class SmsCodeRefused(ServerError):
+    status = 422
+    code = SMS_CODE_INVALID
+    message = SmsCodeInvalid.message
+
+
+class SmsTooSoon(ServerError):
+    status = 429
+    code = SMS_TOO_SOON
+    message = SmsResendTooSoon.message
+
+
+class LogSender:
+    """Development sender: logs that a code went out (masked phone, no code)."""
+
+    def send_code(self, *, phone: str, text: str, message_id: str) -> None:
+        log.info("sms %s to %s (code not logged)", message_id, mask_phone(phone))
+
+
+@lru_cache(maxsize=1)
+def sms_rules() -> SmsRules:
+    return load_rules(default_rules_path()).stored_value.sms
+
+
+def _context(request: Request) -> ServerContext:
+    ctx: ServerContext = request.app.state.ctx
+    return ctx
+
+
+def _sender(request: Request) -> SmsSender:
+    sender: SmsSender | None = getattr(request.app.state, "sms_sender", None)
+    return sender if sender is not None else LogSender()
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _device(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                                     Depends(_bearer)]) -> DeviceIdentity:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    return services.authenticate(_context(request), token=credentials.credentials)
+
+
+def _row_to_challenge(r: object) -> sms_codes.SmsChallenge:
+    return sms_codes.SmsChallenge(
+        id=r.id, member_id=r.member_id, amount_fen=r.amount_fen,  # type: ignore[attr-defined]
+        txn_id=r.txn_id, salt=bytes.fromhex(r.salt_hex),  # type: ignore[attr-defined]
+        code_hash=bytes.fromhex(r.code_hash_hex), sent_at=r.sent_at,  # type: ignore[attr-defined]
+        expires_at=r.expires_at, tries=r.tries,  # type: ignore[attr-defined]
+        verified_at=r.verified_at)  # type: ignore[attr-defined]
+
+
+def send_code(ctx: ServerContext, sender: SmsSender, *, device: DeviceIdentity,
+              body: SmsSendRequest) -> SmsSendResponse:
+    rules = sms_rules()
+    phone = normalise_phone(body.phone)
+    now = ctx.clock.now()
+    with ctx.db.write() as conn:
+        prev_row = conn.execute(
+            select(_T).where(_T.c.member_id == body.member_id, _T.c.txn_id == body.txn_id)
+            .order_by(_T.c.sent_at.desc()).limit(1)).first()
+        previous = _row_to_challenge(prev_row) if prev_row is not None else None
+        try:
+            challenge, code = sms_codes.issue(
+                rules, now=now, challenge_id=uuid7_str(lambda: to_ms(now)),
+                member_id=body.member_id, amount_fen=body.amount_fen, txn_id=body.txn_id,
+                previous=previous)
+        except SmsResendTooSoon as e:
+            raise SmsTooSoon(**e.params) from None
+        conn.execute(insert(_T), {
+            "id": challenge.id, "device_id": device.id, "member_id": challenge.member_id,
+            "amount_fen": challenge.amount_fen, "txn_id": challenge.txn_id,
+            "salt_hex": challenge.salt.hex(), "code_hash_hex": challenge.code_hash.hex(),
+            "sent_at": now, "expires_at": challenge.expires_at, "tries": 0,
+            "verified_at": None})
+    yuan = f"¥{body.amount_fen // 100}.{body.amount_fen % 100:02d}"
+    sender.send_code(phone=phone, message_id=challenge.id,
+                     text=f"【会员】储值支付验证码{code}，支付金额{yuan}，"
+                          f"{rules.valid_seconds // 60}分钟内有效。请勿告诉他人。")
+    return SmsSendResponse(challenge_id=challenge.id, expires_in_s=rules.valid_seconds,
+                           resend_after_s=rules.resend_seconds)
+
+
+def verify_code(ctx: ServerContext, *, body: SmsVerifyRequest) -> SmsVerifyResponse:
+    rules = sms_rules()
+    now = ctx.clock.now()
+    with ctx.db.write() as conn:
+        row = conn.execute(select(_T).where(_T.c.id == body.challenge_id)).first()
+        if row is None:
+            raise SmsCodeRefused()
+        after, ok = sms_codes.check(rules, _row_to_challenge(row), now=now, code=body.code,
+                                    member_id=body.member_id, amount_fen=body.amount_fen,
+                                    txn_id=body.txn_id)
+        conn.execute(update(_T).where(_T.c.id == row.id)
+                     .values(tries=after.tries, verified_at=after.verified_at))
+    if not ok:  # committed first: the try counts
+        raise SmsCodeRefused()
+    return SmsVerifyResponse(verified=True, challenge_id=row.id)
+
+
+def router() -> APIRouter:
+    r = APIRouter(prefix="/sms", tags=["sms"])
+
+    @r.post("/send", response_model=SmsSendResponse)
+    def send(request: Request, body: SmsSendRequest,
+             device: Annotated[DeviceIdentity, Depends(_device)]) -> SmsSendResponse:
+        """Sends a payment code to the member's phone, bound to member, amount, transaction."""
+        return send_code(_context(request), _sender(request), device=device, body=body)
+
+    @r.post("/verify", response_model=SmsVerifyResponse)
+    def verify(request: Request, body: SmsVerifyRequest,
+               device: Annotated[DeviceIdentity, Depends(_device)]) -> SmsVerifyResponse:
+        """Checks a code (each try counts; 5 at most; 5 minutes)."""
+        return verify_code(_context(request), body=body)
+
+    return r

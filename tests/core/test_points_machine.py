@@ -1,0 +1,107 @@
+"""Stateful: random earn, redeem, refund, expire, adjust and tier evaluations across clock jumps;
+after every step the balance equals the ledger sum and the open lots equal the balance."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import tempfile
+import uuid
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from pos_member.errors import DomainError
+from pos_member.services import points, sales, tiers
+from tests.factories import Till, make_till
+
+
+class PointsMachine(RuleBasedStateMachine):
+    @initialize()
+    def start(self) -> None:
+        self._dir = tempfile.TemporaryDirectory()
+        self.till: Till = make_till(Path(self._dir.name))
+        self.members = [self.till.register().id for _ in range(2)]
+        self.bills: list[str] = []
+        self.n = 0
+
+    def teardown(self) -> None:
+        self.till.app.close()
+        self._dir.cleanup()
+
+    @rule(who=st.integers(0, 1), fen=st.integers(1, 600_000), redeem=st.integers(0, 3000))
+    def sell(self, who: int, fen: int, redeem: int) -> None:
+        self.n += 1
+        bill = f"B{self.n}"
+        try:
+            sales.record_sale(self.till.uow, self.till.cashier, txn_id=str(uuid.uuid4()),
+                              bill_no=bill, amount_fen=fen, member_id=self.members[who],
+                              redeem_points=redeem)
+            self.bills.append(bill)
+        except DomainError:
+            pass
+
+    @rule(i=st.integers(0, 50), part=st.integers(0, 100))
+    def refund(self, i: int, part: int) -> None:
+        if not self.bills:
+            return
+        bill = self.bills[i % len(self.bills)]
+        con = sqlite3.connect(self.till.path)
+        amount, refunded = con.execute("SELECT amount_fen, refunded_fen FROM sales "
+                                       "WHERE bill_no=?", (bill,)).fetchone()
+        con.close()
+        left = amount - refunded
+        if left <= 0:
+            return
+        sales.refund_sale(self.till.uow, self.till.cashier, txn_id=str(uuid.uuid4()),
+                          bill_no=bill, amount_fen=max(1, left * part // 100))
+
+    @rule(days=st.integers(1, 400))
+    def jump(self, days: int) -> None:
+        self.till.clock.advance(days=days)
+
+    @rule()
+    def expire(self) -> None:
+        points.expire_due(self.till.uow, clerk=self.till.cashier)
+
+    @rule(who=st.integers(0, 1), pts=st.integers(-500, 500))
+    def adjust(self, who: int, pts: int) -> None:
+        if pts == 0:
+            return
+        with contextlib.suppress(DomainError):
+            points.adjust_points(self.till.uow, clerk=self.till.cashier,
+                                 approver=self.till.manager, txn_id=str(uuid.uuid4()),
+                                 member_id=self.members[who], points=pts, reason="test")
+
+    @rule()
+    def evaluate(self) -> None:
+        tiers.evaluate_tiers(self.till.uow, clerk=self.till.cashier, force=True)
+
+    @invariant()
+    def ledger_and_lots_agree(self) -> None:
+        if not hasattr(self, "till"):
+            return
+        con = sqlite3.connect(self.till.path)
+        try:
+            for member_id in self.members:
+                bal = con.execute("SELECT balance FROM points_accounts WHERE member_id=?",
+                                  (member_id,)).fetchone()[0]
+                total = con.execute("SELECT coalesce(sum(points),0) FROM points_entries "
+                                    "WHERE member_id=?", (member_id,)).fetchone()[0]
+                lots = con.execute("SELECT coalesce(sum(remaining),0) FROM points_lots "
+                                   "WHERE member_id=?", (member_id,)).fetchone()[0]
+                negative = con.execute("SELECT count(*) FROM points_lots WHERE remaining<0"
+                                       ).fetchone()[0]
+                assert bal == total, (bal, total)
+                assert lots == max(0, bal), (lots, bal)
+                assert negative == 0
+        finally:
+            con.close()
+
+
+PointsMachine.TestCase.settings = settings(
+    max_examples=15, stateful_step_count=25, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
+TestPointsMachine = PointsMachine.TestCase

@@ -1,0 +1,143 @@
+"""SMS payment codes end to end: the till's client against the real server on loopback, and a
+stored-value payment made with the verified code."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pos_member.clock import FakeClock
+from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
+from pos_member.services.stored_value import SmsFactor, get_balance, pay, top_up
+from sync.client import SyncClient
+from sync.server.app import create_app
+from tests.factories import make_till
+from tests.server.factories import LiveServer
+from tests.server.live import serve
+
+
+@dataclass
+class Sent:
+    phone: str
+    text: str
+    message_id: str
+
+    @property
+    def code(self) -> str:
+        found = re.search(r"验证码(\d{6})", self.text)
+        assert found is not None
+        return found.group(1)
+
+
+class FakeSms:
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+
+    def send_code(self, *, phone: str, text: str, message_id: str) -> None:
+        self.sent.append(Sent(phone, text, message_id))
+
+
+@dataclass
+class Hq:
+    live: LiveServer
+    sms: FakeSms
+    client: SyncClient
+
+
+@pytest.fixture
+def hq(database_url: str) -> Iterator[Hq]:
+    clock = FakeClock()
+    app = create_app(database_url, clock=clock)
+    sms = FakeSms()
+    app.state.sms_sender = sms
+    with serve(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        live = LiveServer(url=database_url, base_url=base_url, ctx=app.state.ctx, clock=clock,
+                          http=http)
+        device = live.enrol()
+        with SyncClient(base_url, device.enrolment.token) as client:
+            yield Hq(live, sms, client)
+
+
+def _send(hq: Hq, amount: int = 1200, txn: str = "t1") -> str:
+    return hq.client.sms_send(member_id="m1", phone="13912345678", amount_fen=amount,
+                              txn_id=txn)
+
+
+def test_a_code_is_sent_and_verifies_once(hq: Hq) -> None:
+    cid = _send(hq)
+    [sent] = hq.sms.sent
+    assert sent.phone == "13912345678" and "¥12.00" in sent.text
+    assert hq.client.sms_verify(challenge_id=cid, member_id="m1", amount_fen=1200,
+                                txn_id="t1", code=sent.code) == cid
+    with pytest.raises(SmsCodeInvalid):
+        hq.client.sms_verify(challenge_id=cid, member_id="m1", amount_fen=1200, txn_id="t1",
+                             code=sent.code)
+
+
+def test_the_code_is_bound_to_amount_and_transaction(hq: Hq) -> None:
+    cid = _send(hq)
+    code = hq.sms.sent[0].code
+    for amount, txn in ((120000, "t1"), (1200, "t2")):
+        with pytest.raises(SmsCodeInvalid):
+            hq.client.sms_verify(challenge_id=cid, member_id="m1", amount_fen=amount,
+                                 txn_id=txn, code=code)
+
+
+def test_five_tries_at_most(hq: Hq) -> None:
+    cid = _send(hq)
+    code = hq.sms.sent[0].code
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        with pytest.raises(SmsCodeInvalid):
+            hq.client.sms_verify(challenge_id=cid, member_id="m1", amount_fen=1200,
+                                 txn_id="t1", code=wrong)
+    with pytest.raises(SmsCodeInvalid):
+        hq.client.sms_verify(challenge_id=cid, member_id="m1", amount_fen=1200, txn_id="t1",
+                             code=code)
+
+
+def test_expires_after_five_minutes(hq: Hq) -> None:
+    cid = _send(hq)
+    hq.live.clock.advance(seconds=300)
+    with pytest.raises(SmsCodeInvalid):
+        hq.client.sms_verify(challenge_id=cid, member_id="m1", amount_fen=1200, txn_id="t1",
+                             code=hq.sms.sent[0].code)
+
+
+def test_resend_only_after_sixty_seconds(hq: Hq) -> None:
+    _send(hq)
+    hq.live.clock.advance(seconds=30)
+    with pytest.raises(SmsResendTooSoon) as e:
+        _send(hq)
+    assert e.value.params["seconds"] == 30
+    hq.live.clock.advance(seconds=30)
+    _send(hq)
+    assert len(hq.sms.sent) == 2
+
+
+def test_the_code_is_not_stored_in_clear(hq: Hq) -> None:
+    _send(hq)
+    code = hq.sms.sent[0].code
+    with hq.live.ctx.db.read() as conn:
+        rows = [tuple(map(str, r)) for r in conn.exec_driver_sql("SELECT * FROM sms_codes")]
+    assert rows and not any(code in v for r in rows for v in r)
+
+
+def test_a_balance_payment_with_the_sms_code(hq: Hq, tmp_path: Path) -> None:
+    till = make_till(tmp_path)
+    m = till.register(phone="13912345678")
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10000, method="cash",
+           txn_id="topup")
+    cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=2200,
+                             txn_id="pay-1")
+    verified = hq.client.sms_verify(challenge_id=cid, member_id=m.id, amount_fen=2200,
+                                    txn_id="pay-1", code=hq.sms.sent[0].code)
+    r = pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=2200, txn_id="pay-1",
+            factor=SmsFactor(verified), online=True)
+    assert r.balance.total_fen == 11000 - 2200
+    assert get_balance(till.uow, m.id).total_fen == 8800

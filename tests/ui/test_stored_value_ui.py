@@ -1,0 +1,223 @@
+"""Stored value at the till, driven by keyboard as a cashier would."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from pos_member.services import member_auth
+from pos_member.services.member_auth import provision_totp, set_member_pin
+from pos_member.services.stored_value import get_balance, top_up
+from tests.factories import PINS, Till
+from tests.ui.conftest import settle
+from ui.stored_value_ui import LedgerDialog, PayDialog, TopUpDialog
+from ui.till import TillWindow
+
+PIN = "739182"
+
+
+@pytest.fixture(autouse=True)
+def cheap_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                              parallelism=1))
+
+
+def _scan(qtbot: QtBot, window: TillWindow, member_no: str) -> None:
+    qtbot.keyClicks(window.scan, member_no)
+    qtbot.keyClick(window.scan, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.card_view.card is not None)
+    settle(qtbot, window)
+
+
+def _type(qtbot: QtBot, widget: object, text: str) -> None:
+    widget.clear()  # type: ignore[attr-defined]
+    qtbot.keyClicks(widget, text)
+
+
+def test_f8_tops_up_with_a_preset_showing_its_bonus(qtbot: QtBot, window: TillWindow,
+                                                    till: Till) -> None:
+    m = till.register()
+    _scan(qtbot, window, m.member_no)
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, TopUpDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    assert isinstance(dialog, TopUpDialog)
+    assert "¥60.00" in dialog.preset_buttons[1].text()
+    qtbot.keyClick(dialog, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.bonus.text() == "¥60.00"
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.dialog is None)
+    settle(qtbot, window)
+    assert get_balance(till.uow, m.id).total_fen == 56000
+    assert "¥560.00" in window.banner.text()
+
+
+def test_bad_amount_is_told_and_changes_nothing(qtbot: QtBot, window: TillWindow,
+                                                till: Till) -> None:
+    m = till.register()
+    _scan(qtbot, window, m.member_no)
+    counts = till.table_counts()
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, TopUpDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    _type(qtbot, dialog.amount, "0")  # type: ignore[union-attr]
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)  # type: ignore[union-attr]
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: dialog.error.isVisible())  # type: ignore[union-attr]
+    assert window.dialog is dialog
+    assert till.table_counts() == counts
+
+
+def _funded(till: Till, amount: int = 10000) -> object:
+    m = till.register(phone="13900001111")
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=amount, method="cash",
+           txn_id="t")
+    set_member_pin(till.uow, clerk=till.cashier, approver=till.manager, member_id=m.id, pin=PIN)
+    return m
+
+
+def test_f10_pays_with_the_pin_and_shows_the_split(qtbot: QtBot, window: TillWindow,
+                                                   till: Till) -> None:
+    m = _funded(till)
+    _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    assert isinstance(dialog, PayDialog)
+    settle(qtbot, window)
+    qtbot.keyClicks(dialog.amount, "55")
+    assert "¥50.00" in dialog.split.text() and "¥5.00" in dialog.split.text()
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Tab)
+    dialog.secret.setFocus()
+    qtbot.keyClicks(dialog.secret, "000001")  # wrong first
+    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.error.isVisible())
+    assert get_balance(till.uow, m.id).total_fen == 11000  # type: ignore[attr-defined]
+    qtbot.keyClicks(dialog.secret, PIN)
+    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.dialog is None)
+    settle(qtbot, window)
+    assert get_balance(till.uow, m.id).total_fen == 5500  # type: ignore[attr-defined]
+
+
+def test_f10_pays_with_the_dynamic_code(qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    m = _funded(till)
+    secret = provision_totp(till.uow, clerk=till.cashier, approver=till.manager,
+                            member_id=m.id).secret  # type: ignore[attr-defined]
+    _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    assert isinstance(dialog, PayDialog)
+    qtbot.keyClicks(dialog.amount, "10")
+    qtbot.keyClick(dialog, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.factor_totp.isChecked()
+    qtbot.keyClicks(dialog.secret, pyotp.TOTP(secret).at(int(till.clock.now().timestamp())))
+    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.dialog is None)
+    settle(qtbot, window)
+    assert get_balance(till.uow, m.id).total_fen == 10000  # type: ignore[attr-defined]
+
+
+class FakeHq:
+    def __init__(self) -> None:
+        self.codes: dict[str, str] = {}
+
+    def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str:
+        self.codes["c1"] = "246810"
+        return "c1"
+
+    def sms_verify(self, *, challenge_id: str, member_id: str, amount_fen: int, txn_id: str,
+                   code: str) -> str:
+        from pos_member.errors import SmsCodeInvalid
+        if self.codes.get(challenge_id) != code:
+            raise SmsCodeInvalid()
+        return challenge_id
+
+
+def test_sms_is_offered_only_online(qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    m = _funded(till)
+    window.sv_sms = FakeHq()  # type: ignore[attr-defined]
+    _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    assert not window.dialog.factor_sms.isEnabled()  # type: ignore[union-attr]
+
+
+def test_sms_payment_when_online(qtbot: QtBot, window: TillWindow, till: Till,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.stored_value_ui as svu
+    monkeypatch.setattr(svu, "_online", lambda w: True)
+    m = _funded(till)
+    window.sv_sms = FakeHq()  # type: ignore[attr-defined]
+    _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    assert isinstance(dialog, PayDialog)
+    qtbot.keyClicks(dialog.amount, "20")
+    qtbot.keyClick(dialog, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(dialog, Qt.Key.Key_F4)
+    qtbot.waitUntil(lambda: dialog.challenge_id == "c1")
+    qtbot.keyClicks(dialog.secret, "246810")
+    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.dialog is None)
+    settle(qtbot, window)
+    assert get_balance(till.uow, m.id).total_fen == 9000  # type: ignore[attr-defined]
+
+
+def test_over_the_limit_a_manager_approves(qtbot: QtBot, window: TillWindow, till: Till,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.stored_value_ui as svu
+    monkeypatch.setattr(svu, "_online", lambda w: True)
+    m = _funded(till, 200000)
+    _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    assert isinstance(dialog, PayDialog)
+    settle(qtbot, window)
+    qtbot.keyClicks(dialog.amount, "1000")
+    assert dialog.manager_code.isVisibleTo(dialog)
+    qtbot.keyClicks(dialog.secret, PIN)
+    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.error.isVisible())
+    assert get_balance(till.uow, m.id).total_fen == 215000  # type: ignore[attr-defined]
+    dialog.error.hide()
+    qtbot.keyClicks(dialog.manager_code, "1201")
+    qtbot.keyClicks(dialog.manager_pin, PINS[till.manager.role])
+    qtbot.keyClicks(dialog.secret, PIN)
+    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.dialog is None or dialog.error.isVisible(), timeout=10000)
+    assert window.dialog is None, dialog.error.text()
+    assert get_balance(till.uow, m.id).total_fen == 115000  # type: ignore[attr-defined]
+
+
+def test_shift_f10_shows_the_split_ledger_and_the_manager_freezes(
+        qtbot: QtBot, open_till: object, till: Till, monkeypatch: pytest.MonkeyPatch) -> None:
+    window = open_till(till.manager)  # type: ignore[operator]
+    m = _funded(till)
+    _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
+    qtbot.keyClick(window, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, LedgerDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    settle(qtbot, window)
+    assert dialog.table.rowCount() == 1
+    assert "¥100.00" in dialog.summary.text() and "¥10.00" in dialog.summary.text()
+    from PySide6.QtWidgets import QInputDialog
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("lost", True)))
+    dialog.buttons['freeze'].click()  # type: ignore[union-attr]
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: get_balance(till.uow, m.id).frozen)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: "冻结" in dialog.summary.text() or "FROZEN" in dialog.summary.text())

@@ -1,0 +1,131 @@
+"""Presentation of points and tiers, testable without a display: how the points of a sale are
+explained, the receipt's points lines, the card's points and tier tiles."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pos_member.money import format_yuan
+from pos_member.points_rules import EarnBreakdown
+from pos_member.rules import Rules
+from pos_member.services.member_cards import TIER_LABELS
+from pos_member.services.points import KIND_LABELS, LedgerLine, PointsSummary
+from pos_member.services.sales import RefundResult, SaleResult
+from ui.i18n import translate
+
+
+def _pct(percent: int) -> str:
+    whole, rest = divmod(percent, 100)
+    return f"{whole}" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
+
+
+def multiplier_name(code: str) -> str:
+    names = {
+        "tier": translate("PointsView", "tier"),
+        "member_day": translate("PointsView", "member day"),
+        "birthday_month": translate("PointsView", "birthday month"),
+    }
+    return names.get(code, code)
+
+
+def explain_earn(earn: EarnBreakdown) -> str:
+    """``¥123 → 123 × 1.2 (tier) × 2 (member day) = 295 + 100 bonus = 395``, then the cap."""
+    parts = [str(earn.base)]
+    for m in earn.multipliers:
+        parts.append(f"× {_pct(m.percent)} ({multiplier_name(m.code)})")
+    text = " ".join(parts) + f" = {earn.multiplied}"
+    if earn.bonus:
+        text += translate("PointsView", " + %1 big-purchase bonus").replace(
+            "%1", str(earn.bonus))
+    if earn.not_earned:
+        text += "\n" + translate(
+            "PointsView", "Daily cap reached: %1 points earned, %2 not earned.").replace(
+            "%1", str(earn.earned)).replace("%2", str(earn.not_earned))
+    else:
+        text += "\n" + translate("PointsView", "Points earned: %1").replace(
+            "%1", str(earn.earned))
+    return text
+
+
+def tier_name(code: str | None) -> str:
+    if code is None:
+        return "—"
+    return translate("members", TIER_LABELS.get(code, code))
+
+
+def receipt_lines(r: SaleResult) -> list[str]:
+    """The points lines printed on the receipt."""
+    lines = [
+        translate("PointsView", "Bill %1").replace("%1", r.bill_no),
+        translate("PointsView", "Amount: %1").replace("%1", format_yuan(r.bill_fen)),
+    ]
+    if r.redeem_points:
+        lines.append(translate("PointsView", "Points used: %1 (−%2)").replace(
+            "%1", str(r.redeem_points)).replace("%2", format_yuan(r.redeem_fen)))
+    lines.append(translate("PointsView", "Paid: %1").replace("%1", format_yuan(r.paid_fen)))
+    if r.earn is not None:
+        lines.append(translate("PointsView", "Points earned: %1").replace(
+            "%1", str(r.earn.earned)))
+        if r.earn.not_earned:
+            lines.append(translate(
+                "PointsView", "Not earned (daily cap of the member reached): %1").replace(
+                "%1", str(r.earn.not_earned)))
+        lines.append(translate("PointsView", "Points balance: %1").replace(
+            "%1", str(r.balance)))
+    if r.upgraded:
+        lines.append(translate("PointsView", "Upgraded to %1!").replace(
+            "%1", tier_name(r.tier_after)))
+    return lines
+
+
+def refund_lines(r: RefundResult) -> list[str]:
+    lines = [translate("PointsView", "Refunded %1 on bill %2").replace(
+        "%1", format_yuan(r.refund_fen)).replace("%2", r.bill_no)]
+    if r.balance is not None:
+        lines.append(translate("PointsView", "Points taken back: %1 · returned: %2").replace(
+            "%1", str(r.clawed_points)).replace("%2", str(r.restored_points)))
+        lines.append(translate("PointsView", "Points balance: %1").replace(
+            "%1", str(r.balance)))
+    if r.flagged:
+        lines.append(translate(
+            "PointsView", "The balance is below zero: the manager has been alerted."))
+    return lines
+
+
+def points_tile(s: PointsSummary | None) -> str:
+    if s is None:
+        return "—"
+    text = str(s.balance)
+    if s.pending:
+        text += translate("PointsView", " (%1 pending)").replace("%1", str(s.pending))
+    return text
+
+
+def tier_benefits(rules: Rules, tier: str, today: date) -> str:
+    """The earn multiplier, and the member-day discount on the member day."""
+    level = next((lv for lv in rules.tiers.levels if lv.code == tier), rules.tiers.levels[0])
+    text = translate("PointsView", "Points × %1").replace(
+        "%1", _pct(level.earn_multiplier_percent))
+    pct = level.member_day_discount_percent
+    if pct < 100:
+        # %2 is the same discount the Chinese way: 90% of the price = 9折, 85% = 8.5折.
+        zhe = _pct(pct * 10)
+        if today.day == rules.points.member_day:
+            text += translate("PointsView", " · Member day today: %1% of the price").replace(
+                "%1", str(pct)).replace("%2", zhe)
+        else:
+            text += translate("PointsView", " · Member day (day %3): %1% of the price").replace(
+                "%1", str(pct)).replace("%2", zhe).replace("%3", str(rules.points.member_day))
+    return text
+
+
+def ledger_row(line: LedgerLine) -> list[str]:
+    return [
+        line.at.astimezone().strftime("%Y-%m-%d %H:%M"),
+        translate("points", KIND_LABELS.get(line.kind, line.kind)),
+        f"{line.points:+d}",
+        str(line.balance),
+        line.store,
+        line.clerk or "—",
+        line.bill_no or "—",
+    ]

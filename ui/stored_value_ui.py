@@ -1,0 +1,671 @@
+"""Stored value at the till: F8 top-up, F10 pay with the balance, Shift+F10 the ledger (储值流水)
+with freeze, member PIN and dynamic-code set-up. Every core call runs through the window's
+:class:`~ui.operations.Operations` (argon2 and the disk stay off the GUI thread); each dialog
+carries its own till transaction id from the moment it opens, so a second Enter or a retry
+after an error returns the first result instead of charging twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from pos_member.errors import DomainError, InvalidMoney
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.money import format_yuan, parse_yuan
+from pos_member.permissions import Action, Clerk
+from pos_member.services import member_auth
+from pos_member.services import stored_value as sv
+from pos_member.services.member_cards import MemberCard
+from ui.i18n import error_text
+from ui.qr import QrWidget
+
+if TYPE_CHECKING:
+    from ui.till import TillWindow
+
+
+class SmsService(Protocol):
+    """HQ's SMS codes as the till reaches them (``sync.client.SyncClient`` has these)."""
+
+    def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str: ...
+
+    def sms_verify(self, *, challenge_id: str, member_id: str, amount_fen: int, txn_id: str,
+                   code: str) -> str: ...
+
+
+def _amount(text: str) -> int:
+    return parse_yuan(text.strip().lstrip("¥"))
+
+
+class _Base(QDialog):
+    """Error line, Enter = OK, Esc = close."""
+
+    def __init__(self, window: TillWindow, card: MemberCard) -> None:
+        super().__init__(window)
+        self.window_, self.card, self.ops = window, card, window.ops
+        self.error = QLabel()
+        self.error.setObjectName("dialogError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.hide()
+        self.busy = False
+
+    def show_error(self, e: Exception) -> None:
+        self.busy = False
+        text = error_text(e) if isinstance(e, DomainError) else self.tr(
+            "Unexpected error (%1); nothing was changed.").replace("%1", type(e).__name__)
+        self.error.setText(text)
+        self.error.show()
+
+    def _approval_row(self, form: QFormLayout) -> tuple[QLineEdit, QLineEdit]:
+        code, pin = QLineEdit(), QLineEdit()
+        code.setObjectName("managerCode")
+        pin.setObjectName("managerPin")
+        pin.setEchoMode(QLineEdit.EchoMode.Password)
+        code.setPlaceholderText(self.tr("manager's staff number"))
+        pin.setPlaceholderText(self.tr("manager's PIN"))
+        row = QHBoxLayout()
+        row.addWidget(code)
+        row.addWidget(pin)
+        self.approval_label = QLabel(self.tr("Manager &approval:"))
+        self.approval_label.setBuddy(code)
+        form.addRow(self.approval_label, row)
+        return code, pin
+
+    def _approver(self, code: QLineEdit, pin: QLineEdit) -> Clerk:
+        """The logged-in manager, or the one who typed number and PIN (runs off the GUI)."""
+        clerk = self.window_.clerk
+        if clerk.may(Action.SV_APPROVE) and not code.text().strip():
+            return clerk
+        return sv.approve(self.window_.uow, code=code.text(), pin=pin.text(),
+                          device_id=clerk.device_id)
+
+
+# -- F8 top-up -----------------------------------------------------------------------------
+
+
+class TopUpDialog(_Base):
+    done = Signal(object)  # SvResult
+
+    def __init__(self, window: TillWindow, card: MemberCard) -> None:
+        super().__init__(window, card)
+        self.txn_id = str(uuid.uuid4())
+        rules = window.uow.rules.stored_value
+        self.setWindowTitle(self.tr("Top up stored value (F8)"))
+        self.setMinimumWidth(480)
+        title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
+        title.setObjectName("dialogTitle")
+        presets = QHBoxLayout()
+        self.preset_buttons: list[QPushButton] = []
+        for i, step in enumerate(rules.topup_bonus, start=1):
+            b = QPushButton(self.tr("Ctrl+%1  %2 + bonus %3").replace("%1", str(i)).replace(
+                "%2", format_yuan(step.min_fen)).replace("%3", format_yuan(step.bonus_fen)))
+            b.setObjectName(f"preset{i}")
+            b.clicked.connect(lambda _=False, f=step.min_fen: self.amount.setText(
+                format_yuan(f, symbol=False)))
+            presets.addWidget(b)
+            self.preset_buttons.append(b)
+            QShortcut(QKeySequence(f"Ctrl+{i}"), self, activated=b.click)
+        self.amount = QLineEdit()
+        self.amount.setObjectName("amount")
+        self.amount.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.amount.setPlaceholderText("0.00")
+        self.amount.textChanged.connect(self._preview)
+        self.bonus = QLabel()
+        self.bonus.setObjectName("bonusPreview")
+        self.method = QComboBox()
+        self.method.setObjectName("method")
+        for key, label in (("cash", self.tr("Cash")), ("card", self.tr("Bank card")),
+                           ("third_party", self.tr("WeChat / Alipay (reference)"))):
+            self.method.addItem(label, key)
+        self.reference = QLineEdit()
+        self.reference.setObjectName("reference")
+        self.reference.setPlaceholderText(self.tr("payment reference (third-party: required)"))
+        form = QFormLayout()
+        lbl = QLabel(self.tr("&Amount (¥):"))
+        lbl.setBuddy(self.amount)
+        form.addRow(lbl, self.amount)
+        form.addRow(self.tr("Bonus:"), self.bonus)
+        lbl2 = QLabel(self.tr("Paid &by:"))
+        lbl2.setBuddy(self.method)
+        form.addRow(lbl2, self.method)
+        lbl3 = QLabel(self.tr("&Reference:"))
+        lbl3.setBuddy(self.reference)
+        form.addRow(lbl3, self.reference)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Top up (Enter)"))
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addLayout(presets)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+        self._preview()
+        self.amount.setFocus()
+
+    def _preview(self) -> None:
+        try:
+            amount = _amount(self.amount.text())
+        except InvalidMoney:
+            self.bonus.setText("—")
+            return
+        rules = self.window_.uow.rules.stored_value
+        self.bonus.setText(format_yuan(sv.topup_bonus(rules, amount, first=False,
+                                                      birthday_month=False)))
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        self.error.hide()
+        try:
+            amount = _amount(self.amount.text())
+        except DomainError as e:
+            self.show_error(e)
+            return
+        uow, clerk, mid = self.window_.uow, self.window_.clerk, self.card.id
+        method, ref, txn = self.method.currentData(), self.reference.text(), self.txn_id
+        self.busy = True
+        self.ops.run(lambda: sv.top_up(uow, clerk=clerk, member_id=mid, amount_fen=amount,
+                                       method=method, method_ref=ref, txn_id=txn),
+                     self._done, self.show_error)
+
+    def _done(self, result: sv.SvResult) -> None:
+        self.busy = False
+        self.done.emit(result)
+        self.accept()
+
+
+# -- F10 pay -------------------------------------------------------------------------------
+
+
+class PayDialog(_Base):
+    done = Signal(object)  # SvResult
+
+    def __init__(self, window: TillWindow, card: MemberCard, *, online: bool,
+                 sms: SmsService | None, phone: Callable[[], str] | None) -> None:
+        super().__init__(window, card)
+        self.txn_id = str(uuid.uuid4())
+        self.online, self.sms, self.phone = online, sms, phone
+        self.challenge_id: str | None = None
+        self.balance: sv.Balance | None = None
+        self.setWindowTitle(self.tr("Pay with stored value (F10)"))
+        self.setMinimumWidth(660)
+        title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
+        title.setObjectName("dialogTitle")
+        self.balance_label = QLabel()
+        self.balance_label.setObjectName("balance")
+        self.amount = QLineEdit()
+        self.amount.setObjectName("amount")
+        self.amount.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.amount.setPlaceholderText("0.00")
+        self.amount.textChanged.connect(self._preview)
+        self.split = QLabel()
+        self.split.setObjectName("splitPreview")
+        self.factor_pin = QRadioButton(self.tr("PIN (Ctrl+1)"))
+        self.factor_totp = QRadioButton(self.tr("Dynamic code (Ctrl+2)"))
+        self.factor_sms = QRadioButton(self.tr("SMS code (Ctrl+3)"))
+        self.factor_sms.setEnabled(online and sms is not None)
+        if not self.factor_sms.isEnabled():
+            self.factor_sms.setToolTip(self.tr("Needs the connection to head office"))
+        self.factor_pin.setChecked(True)
+        group = QButtonGroup(self)
+        factors = QHBoxLayout()
+        for i, b in enumerate((self.factor_pin, self.factor_totp, self.factor_sms)):
+            group.addButton(b, i)
+            factors.addWidget(b)
+        group.idToggled.connect(lambda *_: self._factor_changed())
+        for i, b in enumerate((self.factor_pin, self.factor_totp, self.factor_sms), start=1):
+            QShortcut(QKeySequence(f"Ctrl+{i}"), self,
+                      activated=lambda b=b: b.setChecked(True) if b.isEnabled() else None)
+        self.secret = QLineEdit()
+        self.secret.setObjectName("secret")
+        self.secret.setMaxLength(6)
+        self.send_sms = QPushButton(self.tr("Send SMS code (F4)"))
+        self.send_sms.setObjectName("sendSms")
+        self.send_sms.clicked.connect(self._send_sms)
+        QShortcut(QKeySequence("F4"), self, activated=self._send_sms)
+        secret_row = QHBoxLayout()
+        secret_row.addWidget(self.secret, 1)
+        secret_row.addWidget(self.send_sms)
+        form = QFormLayout()
+        lbl = QLabel(self.tr("&Amount (¥):"))
+        lbl.setBuddy(self.amount)
+        form.addRow(self.tr("Balance:"), self.balance_label)
+        form.addRow(lbl, self.amount)
+        form.addRow(self.tr("Paid from:"), self.split)
+        form.addRow(self.tr("Verify by:"), factors)
+        self.secret_label = QLabel()
+        self.secret_label.setBuddy(self.secret)
+        form.addRow(self.secret_label, secret_row)
+        self.manager_code, self.manager_pin = self._approval_row(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Pay (Enter)"))
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+        self._factor_changed()
+        self._preview()
+        uow, mid = window.uow, card.id
+        self.ops.run(lambda: sv.get_balance(uow, mid), self._got_balance, self.show_error)
+        self.amount.setFocus()
+
+    def _got_balance(self, balance: sv.Balance) -> None:
+        self.balance = balance
+        text = self.tr("%1 (principal %2, bonus %3)").replace(
+            "%1", format_yuan(balance.total_fen)).replace(
+            "%2", format_yuan(balance.principal_fen)).replace("%3", format_yuan(balance.bonus_fen))
+        if balance.frozen:
+            text += "  " + self.tr("FROZEN")
+        self.balance_label.setText(text)
+        self._preview()
+
+    def _factor_changed(self) -> None:
+        self.secret.clear()
+        self.challenge_id = None
+        self.send_sms.setVisible(self.factor_sms.isChecked())
+        pin = self.factor_pin.isChecked()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password if pin
+                                else QLineEdit.EchoMode.Normal)
+        self.secret_label.setText(
+            self.tr("Member's P&IN:") if pin else self.tr("Scan the &code:")
+            if self.factor_totp.isChecked() else self.tr("SMS &code:"))
+
+    def _needs_approval(self, amount: int | None) -> bool:
+        limit = self.window_.uow.rules.stored_value.manager_approval_fen
+        return amount is not None and amount >= limit
+
+    def _preview(self) -> None:
+        try:
+            amount: int | None = _amount(self.amount.text())
+        except InvalidMoney:
+            amount = None
+        b = self.balance
+        if amount and b is not None and 0 < amount <= b.total_fen:
+            p, bonus = sv.split_payment(amount, b.principal_fen, b.bonus_fen)
+            self.split.setText(self.tr("principal %1 + bonus %2").replace(
+                "%1", format_yuan(p)).replace("%2", format_yuan(bonus)))
+        else:
+            self.split.setText("—")
+        needs = self._needs_approval(amount) and not self.window_.clerk.may(Action.SV_APPROVE)
+        for w in (self.approval_label, self.manager_code, self.manager_pin):
+            w.setVisible(needs)
+
+    def _send_sms(self) -> None:
+        if not self.factor_sms.isChecked() or self.sms is None or self.phone is None:
+            return
+        self.error.hide()
+        try:
+            amount = _amount(self.amount.text())
+        except DomainError as e:
+            self.show_error(e)
+            return
+        sms, phone, mid, txn = self.sms, self.phone, self.card.id, self.txn_id
+        self.ops.run(lambda: sms.sms_send(member_id=mid, phone=phone(), amount_fen=amount,
+                                          txn_id=txn), self._sms_sent, self.show_error)
+
+    def _sms_sent(self, challenge_id: str) -> None:
+        self.challenge_id = challenge_id
+        self.error.setText(self.tr("SMS code sent to the member's phone."))
+        self.error.show()
+        self.secret.setFocus()
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        self.error.hide()
+        try:
+            amount = _amount(self.amount.text())
+        except DomainError as e:
+            self.show_error(e)
+            return
+        w, mid, txn, online = self.window_, self.card.id, self.txn_id, self.online
+        secret = self.secret.text().strip()
+        kind = "pin" if self.factor_pin.isChecked() else "totp" \
+            if self.factor_totp.isChecked() else "sms"
+        needs = self._needs_approval(amount)
+        sms, challenge = self.sms, self.challenge_id
+
+        def run() -> sv.SvResult:
+            approver = self._approver(self.manager_code, self.manager_pin) if needs else None
+            factor: sv.Factor | None
+            if not secret:
+                factor = None
+            elif kind == "pin":
+                factor = sv.PinFactor(secret)
+            elif kind == "totp":
+                factor = sv.TotpFactor(secret)
+            else:
+                if sms is None or challenge is None:
+                    from pos_member.errors import SmsCodeInvalid
+                    raise SmsCodeInvalid()
+                factor = sv.SmsFactor(sms.sms_verify(challenge_id=challenge, member_id=mid,
+                                                     amount_fen=amount, txn_id=txn,
+                                                     code=secret))
+            return sv.pay(w.uow, clerk=w.clerk, member_id=mid, amount_fen=amount, txn_id=txn,
+                          factor=factor, online=online, approver=approver)
+
+        self.busy = True
+        self.ops.run(run, self._done, self._failed)
+
+    def _failed(self, e: Exception) -> None:
+        self.secret.clear()  # a wrong PIN is typed again, not edited
+        self.show_error(e)
+        self.secret.setFocus()
+
+    def _done(self, result: sv.SvResult) -> None:
+        self.busy = False
+        self.done.emit(result)
+        self.accept()
+
+
+# -- Shift+F10 ledger ----------------------------------------------------------------------
+
+
+KIND_LABELS = {
+    "topup": QT_TRANSLATE_NOOP("StoredValue", "Top-up"),
+    "payment": QT_TRANSLATE_NOOP("StoredValue", "Payment"),
+    "payment_refund": QT_TRANSLATE_NOOP("StoredValue", "Payment refund"),
+    "topup_refund": QT_TRANSLATE_NOOP("StoredValue", "Top-up refund"),
+}
+
+
+class LedgerDialog(_Base):
+    changed = Signal()
+
+    def __init__(self, window: TillWindow, card: MemberCard) -> None:
+        super().__init__(window, card)
+        self.setWindowTitle(self.tr("Stored-value ledger (Shift+F10)"))
+        self.resize(860, 520)
+        self.lines: list[sv.LedgerLine] = []
+        self.balance: sv.Balance | None = None
+        title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
+        title.setObjectName("dialogTitle")
+        self.summary = QLabel()
+        self.summary.setObjectName("balance")
+        self.table = QTableWidget(0, 6)
+        self.table.setObjectName("ledger")
+        self.table.setHorizontalHeaderLabels([
+            self.tr("Time"), self.tr("Operation"), self.tr("Principal"), self.tr("Bonus"),
+            self.tr("Balance"), self.tr("Transaction")])
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.qr = QrWidget()
+        self.qr.setFixedSize(180, 180)
+        self.qr.hide()
+        self.buttons: dict[str, QPushButton] = {}
+        bar = QHBoxLayout()
+        for key, text, slot in (
+            ("refund", self.tr("&Refund selected"), self.refund),
+            ("freeze", self.tr("&Freeze / unfreeze"), self.toggle_freeze),
+            ("pin", self.tr("Set member &PIN"), self.set_pin),
+            ("totp", self.tr("&Dynamic code set-up"), self.provision),
+        ):
+            b = QPushButton(text)
+            b.setObjectName(f"sv_{key}")
+            b.clicked.connect(slot)
+            bar.addWidget(b)
+            self.buttons[key] = b
+        bar.addStretch(1)
+        form = QFormLayout()
+        self.manager_code, self.manager_pin = self._approval_row(form)
+        if window.clerk.may(Action.SV_MANAGE_CREDENTIALS):
+            for w in (self.approval_label, self.manager_code, self.manager_pin):
+                w.hide()
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        body = QHBoxLayout()
+        body.addWidget(self.table, 1)
+        body.addWidget(self.qr)
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addWidget(self.summary)
+        lay.addLayout(body, 1)
+        lay.addLayout(bar)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(close)
+        self.reload()
+        self.table.setFocus()
+
+    def reload(self) -> None:
+        uow, mid = self.window_.uow, self.card.id
+        self.ops.run(lambda: (sv.get_balance(uow, mid), sv.ledger(uow, mid)), self._loaded,
+                     self.show_error)
+
+    def _loaded(self, data: tuple[sv.Balance, list[sv.LedgerLine]]) -> None:
+        self.balance, self.lines = data
+        b = self.balance
+        text = self.tr("Balance %1 = principal %2 + bonus %3").replace(
+            "%1", format_yuan(b.total_fen)).replace("%2", format_yuan(b.principal_fen)).replace(
+            "%3", format_yuan(b.bonus_fen))
+        if b.frozen:
+            text += "  ·  " + self.tr("FROZEN")
+        if b.blocked:
+            text += "  ·  " + self.tr("blocked by head office")
+        self.summary.setText(text)
+        self.table.setRowCount(len(self.lines))
+        for i, line in enumerate(self.lines):
+            cells = [line.at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                     QCoreApplication.translate(
+                         "StoredValue", KIND_LABELS.get(line.kind, line.kind)),
+                     format_yuan(line.principal_delta_fen), format_yuan(line.bonus_delta_fen),
+                     format_yuan(line.principal_after_fen + line.bonus_after_fen), line.txn_id]
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if j in (2, 3, 4):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, j, item)
+        self.table.resizeColumnsToContents()
+        if self.lines:
+            self.table.selectRow(0)
+
+    def _after(self, _result: Any = None) -> None:
+        self.busy = False
+        self.changed.emit()
+        self.reload()
+
+    def refund(self) -> None:
+        row = self.table.currentRow()
+        if row < 0 or row >= len(self.lines):
+            return
+        line = self.lines[row]
+        if line.kind not in ("payment", "topup"):
+            return
+        uow, clerk, mid = self.window_.uow, self.window_.clerk, self.card.id
+        txn = f"refund-{line.txn_id}"[:64]
+        fn = sv.refund_payment if line.kind == "payment" else sv.refund_topup
+        self.ops.run(lambda: fn(uow, clerk=clerk, member_id=mid, ref_txn_id=line.txn_id,
+                                txn_id=txn), self._after, self.show_error)
+
+    def toggle_freeze(self) -> None:
+        if self.balance is None:
+            return
+        freeze = not self.balance.frozen
+        reason, ok = QInputDialog.getText(
+            self, self.tr("Freeze") if freeze else self.tr("Unfreeze"), self.tr("Reason:"))
+        if not ok:
+            return
+        uow, clerk, mid = self.window_.uow, self.window_.clerk, self.card.id
+        self.ops.run(lambda: sv.set_frozen(uow, clerk=clerk, member_id=mid, frozen=freeze,
+                                           reason=reason), self._after, self.show_error)
+
+    def set_pin(self) -> None:
+        pin, ok = QInputDialog.getText(self, self.tr("Member PIN"), self.tr(
+            "The member types a new 6-digit PIN:"), QLineEdit.EchoMode.Password)
+        if not ok:
+            return
+        again, ok = QInputDialog.getText(self, self.tr("Member PIN"), self.tr(
+            "The member types it again:"), QLineEdit.EchoMode.Password)
+        if not ok:
+            return
+        if pin != again:
+            self.error.setText(self.tr("The two PINs differ; nothing was changed."))
+            self.error.show()
+            return
+        uow, clerk, mid = self.window_.uow, self.window_.clerk, self.card.id
+        self.ops.run(lambda: member_auth.set_member_pin(
+            uow, clerk=clerk, approver=self._approver(self.manager_code, self.manager_pin),
+            member_id=mid, pin=pin), self._pin_set, self.show_error)
+
+    def _pin_set(self, _: None) -> None:
+        self.error.setText(self.tr("The member's payment PIN is set."))
+        self.error.show()
+        self._after()
+
+    def provision(self) -> None:
+        uow, clerk, mid = self.window_.uow, self.window_.clerk, self.card.id
+        self.ops.run(lambda: member_auth.provision_totp(
+            uow, clerk=clerk, approver=self._approver(self.manager_code, self.manager_pin),
+            member_id=mid), self._provisioned, self.show_error)
+
+    def _provisioned(self, p: member_auth.TotpProvisioning) -> None:
+        self.qr.set_payload(p.uri)
+        self.qr.show()
+        self.error.setText(self.tr(
+            "The member scans this QR code with an authenticator app, then shows its 6-digit "
+            "code when paying."))
+        self.error.show()
+        self._after()
+
+
+# -- wiring into the till window -------------------------------------------------------------
+
+
+def attach(window: TillWindow, *, sms: SmsService | None = None) -> None:
+    """F8, F10 and Shift+F10 on the till window; the card's stored-value tile follows."""
+    window.sv_sms = sms  # type: ignore[attr-defined]
+    for keys, slot in (("F8", lambda: open_topup(window)), ("F10", lambda: open_pay(window)),
+                       ("Shift+F10", lambda: open_ledger(window))):
+        QShortcut(QKeySequence(keys), window, activated=slot)
+    window.card_shown.connect(lambda card: refresh_tile(window, card))
+
+
+def refresh_tile(window: TillWindow, card: MemberCard) -> None:
+    uow = window.uow
+
+    def show(b: sv.Balance) -> None:
+        if window.card_view.card is not None and window.card_view.card.id == card.id:
+            text = format_yuan(b.total_fen)
+            if b.frozen:
+                text += " " + QCoreApplication.translate("StoredValue", "(frozen)")
+            window.card_view.set_tile_value(1, text)
+
+    window.ops.run(lambda: sv.get_balance(uow, card.id), show, lambda e: None)
+
+
+def _card(window: TillWindow) -> MemberCard | None:
+    card = window.card_view.card
+    if card is None:
+        window.show_info(QCoreApplication.translate("StoredValue", "Scan a member first."))
+    return card
+
+
+def _finished(window: TillWindow, card: MemberCard, result: sv.SvResult) -> None:
+    text = {
+        "topup": QCoreApplication.translate("StoredValue", "Topped up %1 (bonus %2). Balance %3."),
+        "payment": QCoreApplication.translate(
+            "StoredValue", "Paid %1 (principal %2, bonus %3). Balance %4."),
+    }.get(result.kind, QCoreApplication.translate("StoredValue", "Done. Balance %3."))
+    if result.kind == "payment":
+        text = text.replace("%1", format_yuan(result.amount_fen)).replace(
+            "%2", format_yuan(-result.principal_delta_fen)).replace(
+            "%3", format_yuan(-result.bonus_delta_fen)).replace(
+            "%4", format_yuan(result.balance.total_fen))
+    else:
+        text = text.replace("%1", format_yuan(result.principal_delta_fen)).replace(
+            "%2", format_yuan(result.bonus_delta_fen)).replace(
+            "%3", format_yuan(result.balance.total_fen))
+    window.show_info(text)
+    refresh_tile(window, card)
+    notify = getattr(window, "notify_members", None)
+    if callable(notify):
+        notify()
+
+
+def open_topup(window: TillWindow) -> None:
+    card = _card(window)
+    if card is None or window.dialog is not None:
+        return
+    dialog = TopUpDialog(window, card)
+    dialog.done.connect(lambda r: _finished(window, card, r))
+    window._open_dialog(dialog)
+
+
+def _online(window: TillWindow) -> bool:
+    from ui.sync_worker import SyncState
+
+    return window._sync_status.state is SyncState.ONLINE
+
+
+def _phone(window: TillWindow, card: MemberCard) -> Callable[[], str]:
+    def get() -> str:
+        return sv.phone_for_sms(window.uow, member_id=card.id)
+    return get
+
+
+def open_pay(window: TillWindow) -> None:
+    card = _card(window)
+    if card is None or window.dialog is not None:
+        return
+    sms = getattr(window, "sv_sms", None) or _sms_client(window)
+    dialog = PayDialog(window, card, online=_online(window), sms=sms,
+                       phone=_phone(window, card))
+    dialog.done.connect(lambda r: _finished(window, card, r))
+    window._open_dialog(dialog)
+
+
+def open_ledger(window: TillWindow) -> None:
+    card = _card(window)
+    if card is None or window.dialog is not None:
+        return
+    dialog = LedgerDialog(window, card)
+    dialog.changed.connect(lambda: refresh_tile(window, card))
+    window._open_dialog(dialog)
+
+
+def _sms_client(window: TillWindow) -> SmsService | None:
+    """A client for HQ's SMS codes when the till is enrolled (None otherwise)."""
+    if window.sync is None:
+        return None
+    try:
+        from pos_member.services.enrolment import device_token
+        from pos_member.services.outbox import SERVER_URL, get_sync_setting
+        from sync.client import SyncClient
+
+        url = get_sync_setting(window.uow, SERVER_URL)
+        token = device_token(window.sync._keystore(), window.identity.device_id)
+    except DomainError:
+        return None
+    if url is None or token is None:
+        return None
+    return SyncClient(url, token)

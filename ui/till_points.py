@@ -1,0 +1,141 @@
+"""The till window's points actions (F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjustment)
+and the points and tier part of the member card. Kept out of ``ui/till.py`` so that file only
+wires keys and buttons to these methods."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pos_member.services import member_cards, points, sales, tiers
+from pos_member.services.member_cards import MemberCard
+from pos_member.services.staff import login
+from ui.i18n import translate
+from ui.points_dialogs import AdjustDialog, LedgerDialog, RefundDialog, SaleDialog
+from ui.points_view import points_tile, tier_benefits, tier_name
+
+if TYPE_CHECKING:
+    from ui.till import TillWindow
+
+
+class PointsActions:
+    def __init__(self, window: TillWindow) -> None:
+        self.w = window
+
+    # -- the card -------------------------------------------------------------------------------
+    def card_shown(self, card: MemberCard) -> None:
+        """Loads the member's points and tier standing and shows them on the card."""
+        uow = self.w.uow
+
+        def load() -> tuple[points.PointsSummary, tiers.TierStanding]:
+            return (points.points_summary(uow, member_id=card.id),
+                    tiers.tier_standing(uow, member_id=card.id))
+
+        self.w.ops.run(load, lambda got: self._show(card, *got))
+
+    def _show(self, card: MemberCard, summary: points.PointsSummary,
+              standing: tiers.TierStanding) -> None:
+        view = self.w.card_view
+        if view.card is None or view.card.id != card.id:
+            return  # another member is on screen by now
+        today = self.w.uow.clock.now().astimezone().date()
+        benefits = f"{tier_name(standing.tier)} · " + tier_benefits(
+            self.w.uow.rules, standing.tier, today)
+        view.set_points(points_tile(summary), benefits)
+
+    def _reload_card(self, member_id: str) -> None:
+        clerk, uow = self.w.clerk, self.w.uow
+        self.w.ops.run(lambda: member_cards.get_member(uow, clerk=clerk, member_id=member_id),
+                       self.w.show_card)
+
+    # -- actions ----------------------------------------------------------------------------
+    def open_sale(self) -> None:
+        card = self.w.card_view.card
+        uow, clerk = self.w.uow, self.w.clerk
+        dialog = SaleDialog(
+            ops=self.w.ops, card=card, guides=self.w._guides,
+            quote=lambda fen, wanted: sales.quote_sale(
+                uow, member_id=card.id if card else None, amount_fen=fen,
+                redeem_points=wanted),
+            record=lambda **kw: sales.record_sale(uow, clerk, **kw), parent=self.w)
+        dialog.recorded.connect(self._sold)
+        self.w._open_dialog(dialog)
+
+    def _sold(self, result: sales.SaleResult) -> None:
+        self.w._changed()
+        if result.member_id is not None:
+            self._reload_card(result.member_id)
+        if result.upgraded:
+            self.w.show_info(translate("TillWindow", "Upgraded to %1!").replace(
+                "%1", tier_name(result.tier_after)))
+
+    def open_refund(self) -> None:
+        uow, clerk = self.w.uow, self.w.clerk
+        dialog = RefundDialog(ops=self.w.ops,
+                              refund=lambda **kw: sales.refund_sale(uow, clerk, **kw),
+                              parent=self.w)
+        dialog.refunded.connect(self._refunded)
+        self.w._open_dialog(dialog)
+
+    def _refunded(self, result: sales.RefundResult) -> None:
+        self.w._changed()
+        card = self.w.card_view.card
+        if card is not None:
+            self._reload_card(card.id)
+
+    def open_ledger(self) -> None:
+        card = self.w.card_view.card
+        if card is None:
+            return
+        uow, clerk = self.w.uow, self.w.clerk
+        self.w._open_dialog(LedgerDialog(
+            ops=self.w.ops, card=card,
+            load=lambda: points.ledger(uow, clerk=clerk, member_id=card.id), parent=self.w))
+
+    def open_adjust(self) -> None:
+        card = self.w.card_view.card
+        if card is None:
+            return
+        uow, clerk = self.w.uow, self.w.clerk
+        device_id = self.w.identity.device_id
+
+        def adjust(*, manager_code: str, manager_pin: str, **kw: Any) -> points.PointsOpResult:
+            approver = login(uow, code=manager_code, secret=manager_pin, device_id=device_id)
+            return points.adjust_points(uow, clerk=clerk, approver=approver,
+                                        member_id=card.id, **kw)
+
+        dialog = AdjustDialog(ops=self.w.ops, card=card, adjust=adjust, parent=self.w)
+        dialog.adjusted.connect(lambda r: self._adjusted(card.id, r))
+        self.w._open_dialog(dialog)
+
+    def _adjusted(self, member_id: str, result: points.PointsOpResult) -> None:
+        self.w._changed()
+        self.w.show_info(translate("TillWindow", "Points adjusted by %1; balance %2.").replace(
+            "%1", f"{result.points:+d}").replace("%2", str(result.balance)))
+        self._reload_card(member_id)
+
+    # -- the expiry job and the tier evaluation: at start, then every hour ----------------------
+    def start_jobs(self) -> None:
+        """Runs the points expiry (catching up after days off, idempotent; queues the 30/7-day
+        reminders) and the periodic tier evaluation (once per period) now and then hourly, on
+        the window's thread pool, as the till's system clerk."""
+        from PySide6.QtCore import QTimer
+
+        self._jobs = QTimer(self.w)
+        self._jobs.setInterval(60 * 60 * 1000)
+        self._jobs.timeout.connect(self.run_jobs)
+        self._jobs.start()
+        self.run_jobs()
+
+    def run_jobs(self) -> None:
+        uow, system = self.w.uow, self.w.identity.system_clerk()
+
+        def jobs() -> tuple[points.ExpiryRun, tiers.EvaluationRun]:
+            return (points.expire_due(uow, clerk=system),
+                    tiers.evaluate_tiers(uow, clerk=system))
+
+        self.w.ops.run(jobs, self._jobs_done, lambda e: None)
+
+    def _jobs_done(self, runs: tuple[points.ExpiryRun, tiers.EvaluationRun]) -> None:
+        expired, evaluated = runs
+        if expired.lots or evaluated.downgraded:
+            self.w._changed()
