@@ -39,6 +39,7 @@ from pos_member.db.uow import RecordedEvent, Transaction, UnitOfWork
 from pos_member.errors import DomainError, InvalidInput, MemberNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
+from pos_member.services import notifications
 
 EARN, WELCOME, REFERRAL, REDEEM, GIFT = "earn", "welcome", "referral", "redeem", "gift"
 CLAWBACK, RESTORE, EXPIRE, ADJUST = "clawback", "restore", "expire", "adjust"
@@ -59,6 +60,8 @@ REDEEMED = "points.redeemed"
 ADJUSTED = "points.adjusted"
 EXPIRED = "points.expired"
 NEGATIVE_FLAG = "points_negative"
+EXPIRING = "points.expiring"
+notifications.register_template(EXPIRING, "【会员】您有{points}积分将于{date}过期，请及时使用。")
 _EXPIRY_NS = uuid.UUID("6f1d1b2e-6a43-4c4e-9a55-0e6f0b8c5a11")
 
 _ENTRIES = PointsEntry.__table__
@@ -436,7 +439,7 @@ def expiry_entry_id(lot_id: str) -> str:
 
 _DUE = (select(_LOTS.c.id, _LOTS.c.member_id, _LOTS.c.remaining, _LOTS.c.expires_at)
         .where(_OPEN, _LOTS.c.expires_at <= bindparam("now"))
-        .order_by(_LOTS.c.member_id, _LOTS.c.expires_at)
+        .order_by(_LOTS.c.expires_at)  # the partial index's order: no sort of all due lots
         .limit(bindparam("limit")))
 
 
@@ -480,8 +483,6 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
 def remind_expiring(uow: UnitOfWork, *, clerk: Clerk) -> int:
     """Queues a reminder for each lot expiring within each of ``expiry_reminder_days`` (30 and 7
     days), once per lot and threshold (the notification's dedupe key)."""
-    from pos_member.services import notifications
-
     now = uow.clock.now()
     days = sorted(uow.rules.points.expiry_reminder_days)
     if not days:
@@ -498,7 +499,7 @@ def remind_expiring(uow: UnitOfWork, *, clerk: Clerk) -> int:
             left = _aware(lot.expires_at) - now
             window = next(d for d in days if left <= timedelta(days=d))
             if notifications.enqueue(
-                tx, member_id=lot.member_id, kind="points.expiring",
+                tx, member_id=lot.member_id, kind=EXPIRING,
                 params={"points": int(lot.remaining), "days": window,
                         "date": _aware(lot.expires_at).astimezone().date().isoformat()},
                 dedupe_key=f"expiry:{lot.id}:{window}",

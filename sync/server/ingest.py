@@ -4,8 +4,9 @@ Push (one write transaction, under the write lock — see ``db``):
 
 - every event must carry the device's own ``store_id`` and ``device_id``, else the whole
   request is refused (``Forbidden``) before anything is written;
-- an event whose ``id`` or ``(device_id, seq)`` is stored already is a *duplicate*: it is
-  answered with its position and nothing is written for it;
+- an event whose ``(device_id, seq)`` is stored already is a *duplicate*: it is answered
+  with its position and nothing is written for it; a new seq under an ``id`` stored already
+  contradicts the log and refuses the request (409 ``conflict``, nothing written);
 - events are stored in ``seq`` order only: ``seq == acked_through + 1`` is stored, then every
   held event that is now contiguous; an event further ahead is *held* (``held_events``) until
   the gap fills (a seq more than ``HOLD_WINDOW`` ahead is refused: nothing is written);
@@ -311,18 +312,13 @@ def _save_progress(conn: Connection, device_id: str, acked: int, *, existed: boo
 def _split_duplicates(
     conn: Connection, device_id: str, acked: int, events: list[IncomingEvent]
 ) -> tuple[list[tuple[int, int]], list[IncomingEvent]]:
-    """Events stored before, as (seq, position) to answer, and the rest.
+    """Events stored before, as (seq, position) to answer, and the rest (each id once).
 
-    Stored before means its ``id`` is stored, or its seq is: the device's stored seqs are
-    exactly ``1..acked`` (stored only gaplessly), so only seqs up to ``acked`` are looked up,
-    as one range.
+    The device's stored seqs are exactly ``1..acked`` (stored only gaplessly), so an event
+    is stored before when its seq is at most ``acked``: one range query, and none at all for
+    a batch of new events. A new event whose ``id`` is already stored (under another seq)
+    contradicts the log: the insert's unique constraint refuses it (409, nothing written).
     """
-    if not events:
-        return [], []
-    by_id = dict(conn.execute(
-        select(Event.id, Event.position).where(_one_of(conn, Event.id, "ids")),
-        {"ids": _list_value(conn, [e.id for e in events])},
-    ).all())
     old = [e.seq for e in events if e.seq <= acked]
     by_seq = dict(conn.execute(
         _BY_SEQ, {"device_id": device_id, "low": min(old), "high": max(old)}
@@ -331,13 +327,12 @@ def _split_duplicates(
     fresh: list[IncomingEvent] = []
     seen_ids: set[str] = set()
     for e in events:
-        position = by_id.get(e.id, by_seq.get(e.seq))
-        if position is None:
-            if e.id not in seen_ids:  # the same event twice in one request: answered once
-                seen_ids.add(e.id)
-                fresh.append(e)
-        else:
+        position = by_seq.get(e.seq)
+        if position is not None:
             duplicates.append((e.seq, position))
+        elif e.id not in seen_ids:  # the same event twice in one request: answered once
+            seen_ids.add(e.id)
+            fresh.append(e)
     return duplicates, fresh
 
 

@@ -1,0 +1,444 @@
+"""Stored value as a state machine: hypothesis drives top-ups, payments with every factor,
+refunds of both, freezes, PIN locks, retries and clock jumps against one till, and a plain
+model says what each step must do. After every step principal, bonus and total equal their
+ledger sums, nothing is negative, and a refused operation has moved no money (and, unless it
+was a wrong PIN, which counts towards the lock, changed no table at all)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from pos_member.errors import (
+    AccountFrozen,
+    AlreadyRefunded,
+    ApprovalRefused,
+    ApprovalRequired,
+    DomainError,
+    InsufficientBalance,
+    InvalidAmount,
+    InvalidDynamicCode,
+    MalformedDynamicCode,
+    MemberPinLocked,
+    OfflineCapReached,
+    ReasonRequired,
+    SecondFactorRequired,
+    SmsUnavailable,
+    TopupAlreadySpent,
+    TxnIdConflict,
+    WrongMemberPin,
+)
+from pos_member.services import member_auth
+from pos_member.services.member_auth import provision_totp, set_member_pin, totp_at
+from pos_member.services.stored_value import (
+    Factor,
+    PinFactor,
+    SmsFactor,
+    TotpFactor,
+    get_balance,
+    ledger_totals,
+    pay,
+    refund_payment,
+    refund_topup,
+    set_frozen,
+    top_up,
+)
+from tests.factories import Till, make_till
+
+PIN = "739182"
+WRONG_PIN = "739183"
+MEMBERS = 2
+FIRST_TOPUP_BONUS = 500  # the machine runs with a first top-up extra, to exercise it too
+
+_till: Till | None = None
+_examples = count(1)
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Op:
+    """A booked operation as the model remembers it, to retry and refund it."""
+
+    kind: str  # topup | payment | payment_refund | topup_refund
+    member: int
+    amount: int  # top-up: principal paid in; payment: amount paid
+    principal: int  # signed deltas
+    bonus: int
+    ref: str | None = None
+    factor: Factor | None = None
+    online: bool = True
+
+
+@dataclass
+class Account:
+    member_id: str
+    principal: int = 0
+    bonus: int = 0
+    frozen: bool = False
+    topups: int = 0
+    pin_failures: int = 0
+    pin_locked_until: datetime | None = None
+    totp_secret: str = ""
+    totp_last_step: int = 0
+    offline_spent: dict[date, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.bonus
+
+
+class StoredValueMachine(RuleBasedStateMachine):
+    """One till (shared by the examples: setting it up hashes every staff PIN); fresh members
+    per example, so each example starts from empty accounts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        assert _till is not None
+        self.till = _till
+        self.accounts: list[Account] = []
+        self.ops: dict[str, Op] = {}
+        self.refunded: set[str] = set()
+        self.n = 0
+        # txn ids are unique in the ledger, which the examples share; the clock starts over
+        self.prefix = f"e{next(_examples)}-"
+        self.till.clock.set(START)
+
+    @initialize()
+    def members(self) -> None:
+        for _ in range(MEMBERS):
+            m = self.till.register()
+            set_member_pin(self.till.uow, clerk=self.till.cashier, approver=self.till.manager,
+                           member_id=m.id, pin=PIN)
+            secret = provision_totp(self.till.uow, clerk=self.till.cashier,
+                                    approver=self.till.manager, member_id=m.id).secret
+            self.accounts.append(Account(m.id, totp_secret=secret))
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        return self.till.clock.now()
+
+    @property
+    def sv_rules(self) -> Any:
+        return self.till.uow.rules.stored_value
+
+    def _txn(self) -> str:
+        self.n += 1
+        return f"{self.prefix}{self.n}"
+
+    def _refused(self, error: type[DomainError], call: Any, *, wrong_pin: bool = False) -> None:
+        """``call`` must raise ``error`` and change nothing (a wrong PIN: no money moved)."""
+        counts = self.till.table_counts()
+        balances = [get_balance(self.till.uow, a.member_id) for a in self.accounts]
+        with pytest.raises(error):
+            call()
+        after = self.till.table_counts()
+        if wrong_pin:
+            assert after["sv_ledger"] == counts["sv_ledger"]
+        else:
+            assert after == counts
+        assert [get_balance(self.till.uow, a.member_id) for a in self.accounts] == balances
+
+    # -- top-ups --------------------------------------------------------------------------
+
+    @rule(member=st.integers(0, MEMBERS - 1),
+          amount=st.sampled_from([1, 9_999, 10_000, 12_345, 50_000, 100_000, 0, -100]),
+          method=st.sampled_from(["cash", "card", "third_party"]))
+    def top_up(self, member: int, amount: int, method: str) -> None:
+        acc = self.accounts[member]
+        txn = self._txn()
+        ref = "WX1" if method == "third_party" else None
+
+        def call() -> Any:
+            return top_up(self.till.uow, clerk=self.till.cashier, member_id=acc.member_id,
+                          amount_fen=amount, method=method, txn_id=txn, method_ref=ref)
+
+        if amount <= 0:
+            self._refused(InvalidAmount, call)
+            return
+        bonus = 0
+        for step in self.sv_rules.topup_bonus:
+            if amount >= step.min_fen:
+                bonus = step.bonus_fen
+        if acc.topups == 0:
+            bonus += FIRST_TOPUP_BONUS
+        r = call()
+        assert (r.principal_delta_fen, r.bonus_delta_fen, r.replayed) == (amount, bonus, False)
+        acc.principal += amount
+        acc.bonus += bonus
+        acc.topups += 1
+        self.ops[txn] = Op("topup", member, amount, amount, bonus)
+
+    # -- payments -------------------------------------------------------------------------
+
+    def _factor(self, acc: Account, kind: str) -> Factor | None:
+        step = self.sv_rules.totp.step_seconds
+        now_step = int(self.now.timestamp()) // step
+        if kind == "pin":
+            return PinFactor(PIN)
+        if kind == "wrong_pin":
+            return PinFactor(WRONG_PIN)
+        if kind.startswith("totp"):
+            offset = {"totp": 0, "totp_prev": -1, "totp_next": 1, "totp_stale": -3}[kind]
+            return TotpFactor(totp_at(acc.totp_secret, (now_step + offset) * step))
+        if kind == "totp_malformed":
+            return TotpFactor("12a456")
+        if kind == "sms":
+            return SmsFactor(challenge_id="c-1")
+        return None
+
+    def _expected_refusal(self, acc: Account, amount: int, factor: Factor | None,
+                          online: bool, approver: str) -> tuple[type[DomainError] | None, bool]:
+        """The error the service must raise (None: it pays) and whether it is a PIN failure
+        that counts; follows the documented order of checks."""
+        if amount <= 0:
+            return InvalidAmount, False
+        if factor is None:
+            return SecondFactorRequired, False
+        if isinstance(factor, TotpFactor) and not factor.code.isdigit():
+            return MalformedDynamicCode, False
+        if isinstance(factor, SmsFactor) and not online:
+            return SmsUnavailable, False
+        if acc.frozen:
+            return AccountFrozen, False
+        if amount > acc.total:
+            return InsufficientBalance, False
+        day = self.now.astimezone().date()
+        if not online and acc.offline_spent.get(day, 0) + amount > self.sv_rules.offline_daily_cap_fen:
+            return OfflineCapReached, False
+        if amount >= self.sv_rules.manager_approval_fen:
+            if approver == "none":
+                return ApprovalRequired, False
+            if approver == "cashier":
+                return ApprovalRefused, False
+        if isinstance(factor, PinFactor):
+            if acc.pin_locked_until is not None and acc.pin_locked_until > self.now:
+                return MemberPinLocked, False
+            if factor.pin != PIN:
+                return (WrongMemberPin if acc.pin_failures + 1 < self.sv_rules.pin.max_tries
+                        else MemberPinLocked), True
+        if isinstance(factor, TotpFactor):
+            step = self.sv_rules.totp.step_seconds
+            now_step = int(self.now.timestamp()) // step
+            window = self.sv_rules.totp.window_steps
+            accepted = [s for s in range(now_step - window, now_step + window + 1)
+                        if s > acc.totp_last_step
+                        and totp_at(acc.totp_secret, s * step) == factor.code]
+            if not accepted:
+                return InvalidDynamicCode, False
+        return None, False
+
+    @rule(member=st.integers(0, MEMBERS - 1),
+          amount=st.sampled_from([1, 999, 5_000, 10_001, 30_000, 50_000, 100_000, 0, -1]),
+          factor=st.sampled_from(["pin", "pin", "wrong_pin", "totp", "totp_prev", "totp_next",
+                                  "totp_stale", "totp_malformed", "sms", "none"]),
+          online=st.booleans(),
+          approver=st.sampled_from(["none", "manager", "cashier"]))
+    def pay(self, member: int, amount: int, factor: str, online: bool, approver: str) -> None:
+        acc = self.accounts[member]
+        f = self._factor(acc, factor)
+        txn = self._txn()
+        by = {"none": None, "manager": self.till.manager, "cashier": self.till.cashier}[approver]
+
+        def call() -> Any:
+            return pay(self.till.uow, clerk=self.till.cashier, member_id=acc.member_id,
+                       amount_fen=amount, txn_id=txn, factor=f, online=online, approver=by)
+
+        error, counts_as_failure = self._expected_refusal(acc, amount, f, online, approver)
+        if error is not None:
+            self._refused(error, call, wrong_pin=counts_as_failure)
+            if counts_as_failure:
+                acc.pin_failures += 1
+                if acc.pin_failures >= self.sv_rules.pin.max_tries:
+                    acc.pin_failures = 0
+                    acc.pin_locked_until = self.now + timedelta(
+                        minutes=self.sv_rules.pin.lock_minutes)
+            return
+        from_bonus = amount * acc.bonus // acc.total
+        r = call()
+        assert (r.principal_delta_fen, r.bonus_delta_fen) == (-(amount - from_bonus),
+                                                              -from_bonus)
+        acc.principal -= amount - from_bonus
+        acc.bonus -= from_bonus
+        if isinstance(f, PinFactor):
+            acc.pin_failures = 0
+        if isinstance(f, TotpFactor):
+            step = self.sv_rules.totp.step_seconds
+            now_step = int(self.now.timestamp()) // step
+            acc.totp_last_step = next(
+                s for s in range(now_step - 1, now_step + 2)
+                if s > acc.totp_last_step and totp_at(acc.totp_secret, s * step) == f.code)
+        if not online:
+            day = self.now.astimezone().date()
+            acc.offline_spent[day] = acc.offline_spent.get(day, 0) + amount
+        self.ops[txn] = Op("payment", member, amount, -(amount - from_bonus), -from_bonus,
+                           factor=f, online=online)
+
+    # -- refunds --------------------------------------------------------------------------
+
+    def _of_kind(self, kind: str) -> list[str]:
+        return sorted(t for t, op in self.ops.items() if op.kind == kind)
+
+    @precondition(lambda self: self._of_kind("payment"))
+    @rule(data=st.data())
+    def refund_payment(self, data: st.DataObject) -> None:
+        ref = data.draw(st.sampled_from(self._of_kind("payment")))
+        op = self.ops[ref]
+        acc = self.accounts[op.member]
+        txn = self._txn()
+
+        def call() -> Any:
+            return refund_payment(self.till.uow, clerk=self.till.cashier,
+                                  member_id=acc.member_id, ref_txn_id=ref, txn_id=txn)
+
+        if ref in self.refunded:
+            self._refused(AlreadyRefunded, call)
+            return
+        r = call()
+        assert (r.principal_delta_fen, r.bonus_delta_fen) == (-op.principal, -op.bonus)
+        acc.principal -= op.principal
+        acc.bonus -= op.bonus
+        self.refunded.add(ref)
+        self.ops[txn] = Op("payment_refund", op.member, 0, -op.principal, -op.bonus, ref=ref)
+
+    @precondition(lambda self: self._of_kind("topup"))
+    @rule(data=st.data())
+    def refund_topup(self, data: st.DataObject) -> None:
+        ref = data.draw(st.sampled_from(self._of_kind("topup")))
+        op = self.ops[ref]
+        acc = self.accounts[op.member]
+        txn = self._txn()
+
+        def call() -> Any:
+            return refund_topup(self.till.uow, clerk=self.till.manager,
+                                member_id=acc.member_id, ref_txn_id=ref, txn_id=txn)
+
+        if ref in self.refunded:
+            self._refused(AlreadyRefunded, call)
+            return
+        if acc.principal < op.principal:
+            self._refused(TopupAlreadySpent, call)
+            return
+        bonus_back = min(op.bonus, acc.bonus)
+        r = call()
+        assert (r.principal_delta_fen, r.bonus_delta_fen) == (-op.principal, -bonus_back)
+        assert r.cash_fen == max(0, op.principal - (op.bonus - bonus_back))
+        acc.principal -= op.principal
+        acc.bonus -= bonus_back
+        self.refunded.add(ref)
+        self.ops[txn] = Op("topup_refund", op.member, 0, -op.principal, -bonus_back, ref=ref)
+
+    # -- retries: the same txn_id returns the first result and moves nothing ---------------
+
+    @precondition(lambda self: self.ops)
+    @rule(data=st.data())
+    def retry(self, data: st.DataObject) -> None:
+        txn = data.draw(st.sampled_from(sorted(self.ops)))
+        op = self.ops[txn]
+        acc = self.accounts[op.member]
+        uow = self.till.uow
+        counts = self.till.table_counts()
+        if op.kind == "topup":
+            r = top_up(uow, clerk=self.till.cashier, member_id=acc.member_id,
+                       amount_fen=op.amount, method="cash", txn_id=txn)
+        elif op.kind == "payment":
+            # a wrong factor on the retry does not matter: the first result stands
+            r = pay(uow, clerk=self.till.cashier, member_id=acc.member_id,
+                    amount_fen=op.amount, txn_id=txn, factor=PinFactor(WRONG_PIN),
+                    online=op.online, approver=None)
+        elif op.kind == "payment_refund":
+            r = refund_payment(uow, clerk=self.till.cashier, member_id=acc.member_id,
+                               ref_txn_id=str(op.ref), txn_id=txn)
+        else:
+            r = refund_topup(uow, clerk=self.till.manager, member_id=acc.member_id,
+                             ref_txn_id=str(op.ref), txn_id=txn)
+        assert r.replayed
+        assert (r.principal_delta_fen, r.bonus_delta_fen) == (op.principal, op.bonus)
+        assert self.till.table_counts() == counts
+
+    @precondition(lambda self: self._of_kind("topup"))
+    @rule(data=st.data())
+    def reuse_txn_for_something_else(self, data: st.DataObject) -> None:
+        txn = data.draw(st.sampled_from(self._of_kind("topup")))
+        op = self.ops[txn]
+        acc = self.accounts[op.member]
+        self._refused(TxnIdConflict, lambda: pay(
+            self.till.uow, clerk=self.till.cashier, member_id=acc.member_id, amount_fen=1,
+            txn_id=txn, factor=PinFactor(PIN), online=True))
+        self._refused(TxnIdConflict, lambda: top_up(
+            self.till.uow, clerk=self.till.cashier, member_id=acc.member_id,
+            amount_fen=op.amount + 1, method="cash", txn_id=txn))
+
+    # -- freezes --------------------------------------------------------------------------
+
+    @rule(member=st.integers(0, MEMBERS - 1), frozen=st.booleans(),
+          reason=st.sampled_from(["lost card", " ", ""]))
+    def freeze(self, member: int, frozen: bool, reason: str) -> None:
+        acc = self.accounts[member]
+
+        def call() -> Any:
+            return set_frozen(self.till.uow, clerk=self.till.manager, member_id=acc.member_id,
+                              frozen=frozen, reason=reason)
+
+        if not reason.strip():
+            self._refused(ReasonRequired, call)
+            return
+        assert call().frozen is frozen
+        acc.frozen = frozen
+
+    # -- time -----------------------------------------------------------------------------
+
+    @rule(seconds=st.sampled_from([1, 29, 31, 61, 15 * 60, 31 * 60, 6 * 3600, 86_400,
+                                   -31, -3600]))
+    def clock_jumps(self, seconds: int) -> None:
+        self.till.clock.advance(seconds=seconds)
+
+    # -- invariants -----------------------------------------------------------------------
+
+    @invariant()
+    def balances_equal_their_ledgers_and_the_model(self) -> None:
+        with self.till.uow.read() as s:
+            for acc in self.accounts:
+                b = get_balance(self.till.uow, acc.member_id)
+                assert ledger_totals(s, acc.member_id) == (b.principal_fen, b.bonus_fen)
+                assert (b.principal_fen, b.bonus_fen, b.frozen) == (acc.principal, acc.bonus,
+                                                                    acc.frozen)
+                assert b.principal_fen >= 0 and b.bonus_fen >= 0
+                assert b.total_fen == acc.total
+
+
+def test_stored_value_state_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    global _till
+    # argon2id with test-sized costs: same behaviour, without 150 ms per wrong PIN
+    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                              parallelism=1))
+    till = make_till(tmp_path)
+    sv = dataclasses.replace(till.uow.rules.stored_value,
+                             first_topup_bonus_fen=FIRST_TOPUP_BONUS)
+    reg = dataclasses.replace(till.uow.rules.registration, rate_limit_count=10_000)
+    till.uow.rules = dataclasses.replace(till.uow.rules, stored_value=sv, registration=reg)
+    _till = till
+    try:
+        run_state_machine_as_test(StoredValueMachine, settings=settings(
+            max_examples=25, stateful_step_count=30, deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    finally:
+        _till = None
