@@ -14,6 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
+# dev includes the [server] extra (FastAPI, uvicorn, psycopg); a till needs only the base.
 $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@

@@ -83,6 +83,11 @@ _OPEN_LOTS = (
     .where(_LOTS.c.member_id == bindparam("member_id"), _OPEN)
     .order_by(_LOTS.c.expires_at, _LOTS.c.id)
 )
+_MEMBER_LOT = select(_LOTS.c.remaining, _LOTS.c.expires_at).where(
+    _LOTS.c.id == bindparam("id"), _LOTS.c.member_id == bindparam("member_id"))
+_INSERT_ENTRY = insert(_ENTRIES)
+_INSERT_LOT = insert(_LOTS)
+_ADD_BALANCE_RETURNING = _ADD_BALANCE.returning(_ACCOUNTS.c.balance)
 _LOT_BY_ID = select(_LOTS.c.remaining).where(_LOTS.c.id == bindparam("id"))
 _SET_REMAINING = update(_LOTS).where(_LOTS.c.id == bindparam("lot")).values(
     remaining=bindparam("left"))
@@ -186,18 +191,18 @@ def post_entry(conn: Connection, entry: Mapping[str, Any], *, event_id: str | No
     row = {c: e.get(c) for c in _ENTRY_COLUMNS}
     row["at"] = e["at"]
     row["event_id"] = event_id
-    conn.execute(insert(_ENTRIES), row)
+    conn.execute(_INSERT_ENTRY, row)
     member_id, points = e["member_id"], e["points"]
-    balance = conn.execute(_BALANCE, {"member_id": member_id}).scalar()
-    if balance is None:
+    after = conn.execute(_ADD_BALANCE_RETURNING, {"m": member_id, "p": points}).scalar()
+    if after is None:
         conn.execute(insert(_ACCOUNTS), {"member_id": member_id, "balance": points,
                                          "tier_since": None, "tier_hlc": None})
         balance = 0
     else:
-        conn.execute(_ADD_BALANCE, {"m": member_id, "p": points})
+        balance = after - points  # before this entry
     if points > 0:
         debt = max(0, -balance)
-        conn.execute(insert(_LOTS), {
+        conn.execute(_INSERT_LOT, {
             "id": e["id"], "member_id": member_id, "points": points,
             "remaining": max(0, points - debt), "earned_at": e["at"],
             "available_at": e["available_at"], "expires_at": e["expires_at"]})
@@ -217,8 +222,7 @@ def consume_lots(conn: Connection, member_id: str, n: int,
     for lot_id, want in prefer:
         if n <= 0:
             break
-        row = conn.execute(select(_LOTS.c.remaining, _LOTS.c.expires_at)
-                           .where(_LOTS.c.id == lot_id, _LOTS.c.member_id == member_id)).first()
+        row = conn.execute(_MEMBER_LOT, {"id": lot_id, "member_id": member_id}).first()
         done.add(lot_id)
         if row is None or row.remaining <= 0:
             continue
@@ -304,7 +308,7 @@ def record_points_event(tx: Transaction, clerk: Clerk, type_: str, *, member_id:
     ev = tx.record(clerk, type_, payload, entity_id=member_id)
     conn = tx.session.connection()
     for e in entries:
-        post_entry(conn, e, event_id=ev.id)
+        post_entry(conn, e, event_id=ev.id, fresh=True)  # made here, new ids
     return ev
 
 
@@ -448,7 +452,12 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
     """Posts an expiry entry for every lot whose time has come, however long the till was off
     (catching up), in transactions of about ``batch_lots`` lots, one event per member. Safe to
     run again at any time: an expired lot has nothing left, so a second run finds nothing.
-    Then queues the expiry reminders (:func:`remind_expiring`)."""
+    Then queues the expiry reminders (:func:`remind_expiring`).
+
+    The rows of a batch are written with one ``executemany`` per table (entries, lots,
+    balances): a due lot is open, so the balance covers it and no debt arises. This is the
+    same effect as :func:`post_entry` of each entry, which other tills use when they pull the
+    ``points.expired`` events."""
     now = uow.clock.now()
     lots = members = points = 0
     while True:
@@ -457,22 +466,39 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
             due = conn.execute(_DUE, {"now": now, "limit": batch_lots}).all()
             if not due:
                 break
+            ids = {lot.id: expiry_entry_id(lot.id) for lot in due}
+            taken = set(conn.scalars(select(_ENTRIES.c.id).where(
+                _ENTRIES.c.id.in_(list(ids.values())))))
+            for lot_id, entry_id in ids.items():
+                if entry_id in taken:  # expired elsewhere while this till held more of it
+                    ids[lot_id] = expiry_entry_id(f"{lot_id}:rest")
             by_member: dict[str, list[Any]] = {}
             for lot in due:
                 by_member.setdefault(lot.member_id, []).append(lot)
-            # A member cut off by the batch limit continues in the next batch.
+            rows: list[dict[str, Any]] = []
+            balances: list[dict[str, Any]] = []
             for member_id, member_lots in by_member.items():
                 entries = [
                     new_entry(tx, clerk, member_id=member_id, kind=EXPIRE,
-                              points=-lot.remaining, at=now, entry_id=expiry_entry_id(lot.id),
+                              points=-lot.remaining, at=now, entry_id=ids[lot.id],
                               consume=[(lot.id, lot.remaining)],
-                              note=f"{_aware(lot.expires_at).date().isoformat()}")
+                              note=_aware(lot.expires_at).date().isoformat())
                     for lot in member_lots
                 ]
-                record_points_event(tx, clerk, EXPIRED, member_id=member_id, entries=entries)
+                ev = tx.record(clerk, EXPIRED, {"member_id": member_id, "entries": entries},
+                               entity_id=member_id)
+                for e in entries:
+                    row = {c: e.get(c) for c in _ENTRY_COLUMNS}
+                    row["at"], row["event_id"] = now, ev.id
+                    rows.append(row)
+                gone = sum(lot.remaining for lot in member_lots)
+                balances.append({"m": member_id, "p": -gone})
                 lots += len(member_lots)
-                points += sum(lot.remaining for lot in member_lots)
+                points += gone
                 members += 1
+            conn.execute(insert(_ENTRIES), rows)
+            conn.execute(_SET_REMAINING, [{"lot": lot.id, "left": 0} for lot in due])
+            conn.execute(_ADD_BALANCE, balances)
             tx.commit()
         if len(due) < batch_lots:
             break

@@ -54,6 +54,8 @@ _MEMBER = select(Member.tier, Member.birthday, Member.referrer_id, Member.status
 _EARNED_SINCE = (select(func.coalesce(func.sum(_ENTRIES.c.points), 0))
                  .where(_ENTRIES.c.member_id == bindparam("member_id"),
                         _ENTRIES.c.kind == pts.EARN, _ENTRIES.c.at >= bindparam("since")))
+_INSERT_SALE = insert(_SALES)
+_INSERT_SALE_POINTS = insert(_SALE_POINTS)
 _HAS_SALE = select(_SALES.c.id).where(_SALES.c.member_id == bindparam("member_id")).limit(1)
 
 
@@ -279,8 +281,9 @@ def record_sale(
                     tx, clerk, member_id=member_id, kind=pts.EARN, points=earn.earned, at=now,
                     txn_id=txn_id, sale_id=sale_id, bill_no=bill_no, entry_id=sale_id,
                     lot_available_at=now + timedelta(days=rules.points.pending_days)))
-            first_purchase = conn.execute(_HAS_SALE, {"member_id": member_id}).first() is None
-            if first_purchase and m.referrer_id:
+            # Only a referred member's first purchase rewards anyone: ask only then.
+            if m.referrer_id and conn.execute(_HAS_SALE, {"member_id": member_id}
+                                              ).first() is None:
                 ref_points = referral_points(
                     paid, rules.registration.referral_first_purchase_percent,
                     rules.points.points_per_yuan)
@@ -301,7 +304,7 @@ def record_sale(
             "categories": cats, "sold_at": now, "business_day": now.astimezone().date(),
             "refunded_fen": 0,
         }
-        conn.execute(insert(_SALES), sale)
+        conn.execute(_INSERT_SALE, sale)
         wire_sale = {**sale, "sold_at": now.isoformat(),
                      "business_day": sale["business_day"].isoformat()}
         payload: dict[str, Any] = {"sale": wire_sale, "member_id": member_id,
@@ -324,7 +327,7 @@ def record_sale(
             detail = _detail(txn_id, sale_id, bill_no, amount_fen, redeem_points, redeem_fen,
                              paid_fen, member_id, earn, ref_points, balance, tier_before,
                              tier_after)
-            conn.execute(insert(_SALE_POINTS), {
+            conn.execute(_INSERT_SALE_POINTS, {
                 "sale_id": sale_id, "member_id": member_id, "bill_fen": amount_fen,
                 "redeem_points": redeem_points, "redeem_fen": redeem_fen,
                 "earned": earn.earned, "clawed": 0, "restored": 0,
@@ -421,7 +424,7 @@ def refund_sale(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str,
         ev = tx.record(clerk, SALE_REFUNDED, payload, entity_id=sale.id)
         _apply_refund(conn, sale.id, amount, claw, restore)
         for e in entries:
-            pts.post_entry(conn, e, event_id=ev.id)
+            pts.post_entry(conn, e, event_id=ev.id, fresh=True)
         balance = pts.balance_of(conn, sp.member_id) if sp is not None else None
         flagged = balance is not None and balance < 0
         if flagged and sp is not None:

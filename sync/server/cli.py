@@ -17,6 +17,7 @@ folder. Bad arguments exit with status 2; a refusal prints its message and exits
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -120,8 +121,25 @@ def openapi_json() -> str:
     return json.dumps(create_app("sqlite://").openapi(), indent=2, ensure_ascii=False) + "\n"
 
 
+SERVER_PACKAGES = ("fastapi", "uvicorn")  # always; psycopg for a PostgreSQL database
+INSTALL_HINT = "pip install 'pos-member[server]'"
+
+
+def missing_server_packages(url: str | None) -> list[str]:
+    """The server's packages (the ``[server]`` extra) that are not installed."""
+    names = [*SERVER_PACKAGES, *(["psycopg"] if url and url.startswith("postgresql") else [])]
+    return [name for name in names if importlib.util.find_spec(name) is None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    url = None if args.command == "openapi" else args.database or default_database_url()
+    missing = missing_server_packages(url)
+    if missing:  # a till's install: the server is an extra
+        print(f"{PROG}: the central server's packages are not installed "
+              f"(missing: {', '.join(missing)}). Install them with: {INSTALL_HINT}",
+              file=sys.stderr)
+        return 1
     try:
         return _dispatch(args)
     except DomainError as e:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    exists,
     func,
     insert,
     not_,
@@ -136,14 +137,14 @@ def store(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) 
     _check_ownership(device, request)
     now = ctx.clock.now()
     with ctx.db.write() as conn:
-        log = LogWriter(conn, now=now)
-        acked = _acked_through(conn, device.id)
+        acked, has_held, last_position = _device_state(conn, device.id)
+        log = LogWriter(conn, now=now, last_position=last_position)
         duplicates, fresh = _split_duplicates(conn, device.id, acked, request.events)
         too_far = [e.seq for e in fresh if e.seq > acked + HOLD_WINDOW]
         if too_far:
             raise BadRequest(detail=f"seq {min(too_far)} is over {HOLD_WINDOW} ahead of "
                                     f"{acked}, the last stored")
-        held_before = _held(conn, device.id)
+        held_before = _held(conn, device.id) if has_held else {}
         waiting = dict(held_before)
         for e in fresh:
             waiting.setdefault(e.seq, e)
@@ -291,11 +292,16 @@ def _check_ownership(device: DeviceIdentity, request: IncomingPush) -> None:
             raise Forbidden(detail=f"event {e.id} belongs to another store")
 
 
-def _acked_through(conn: Connection, device_id: str) -> int:
-    value = conn.execute(
-        select(DeviceProgress.acked_through).where(DeviceProgress.device_id == device_id)
-    ).scalar()
-    return value or 0
+def _device_state(conn: Connection, device_id: str) -> tuple[int, bool, int]:
+    """(acked_through, whether it has held events, the log's last position), in one round
+    trip: read under the write lock, so the position is the one to append after."""
+    row = conn.execute(select(
+        select(DeviceProgress.acked_through)
+        .where(DeviceProgress.device_id == device_id).scalar_subquery(),
+        exists().where(HeldEvent.device_id == device_id),
+        select(func.max(Event.position)).scalar_subquery(),
+    )).one()
+    return row[0] or 0, bool(row[1]), row[2] or 0
 
 
 def _save_progress(conn: Connection, device_id: str, acked: int, *, existed: bool) -> None:

@@ -33,10 +33,13 @@ _EVENT_COLUMNS = (
 class LogWriter:
     """Appends rows to ``events`` on one write connection; not thread-safe, one per transaction."""
 
-    def __init__(self, conn: Connection, *, now: datetime) -> None:
+    def __init__(self, conn: Connection, *, now: datetime,
+                 last_position: int | None = None) -> None:
+        """``last_position``: ``max(position)`` when the caller read it already, under the
+        lock (it saves a round trip); else it is read on the first append."""
         self._conn = conn
         self._now = now
-        self._next: int | None = None
+        self._next: int | None = None if last_position is None else last_position + 1
 
     def next_position(self) -> int:
         if self._next is None:
@@ -171,6 +174,8 @@ def _utc(moment: datetime) -> datetime:
 
 def _sqlite_stamp(moment: datetime) -> str:
     """SQLAlchemy's SQLite ``DATETIME`` text, ``2026-11-25 04:40:04.000123``, in UTC."""
+    if moment.tzinfo is UTC:  # as decoded from "...Z" or "+00:00": the common case
+        return moment.isoformat(" ", "microseconds")[:26]
     if moment.tzinfo is not None and moment.utcoffset() != _ZERO:
         moment = moment.astimezone(UTC)
     return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
