@@ -2,6 +2,33 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AdjustDialog</name>
+    <message>
+        <source>Adjust points of %1 (Ctrl+F7)</source>
+        <translation>调整 %1 的积分 (Ctrl+F7)</translation>
+    </message>
+    <message>
+        <source>&amp;Points (+ or −)</source>
+        <translation>积分（正负）(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Reason</source>
+        <translation>原因(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Manager&apos;s staff number</source>
+        <translation>店长工号(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Manager&apos;s &amp;PIN</source>
+        <translation>店长 PIN(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Adjust (Enter)</source>
+        <translation>调整 (Enter)</translation>
+    </message>
+</context>
+<context>
     <name>CardPrint</name>
     <message>
         <source>Member card</source>
@@ -103,6 +130,229 @@
     </message>
 </context>
 <context>
+    <name>Dashboard</name>
+    <message>
+        <source>Mon</source>
+        <translation>周一</translation>
+    </message>
+    <message>
+        <source>Tue</source>
+        <translation>周二</translation>
+    </message>
+    <message>
+        <source>Wed</source>
+        <translation>周三</translation>
+    </message>
+    <message>
+        <source>Thu</source>
+        <translation>周四</translation>
+    </message>
+    <message>
+        <source>Fri</source>
+        <translation>周五</translation>
+    </message>
+    <message>
+        <source>Sat</source>
+        <translation>周六</translation>
+    </message>
+    <message>
+        <source>Sun</source>
+        <translation>周日</translation>
+    </message>
+    <message>
+        <source>Not on shift</source>
+        <translation>未排班</translation>
+    </message>
+    <message>
+        <source>✔ Met</source>
+        <translation>✔ 已达标</translation>
+    </message>
+    <message>
+        <source>⚠ Behind: %1 due by now</source>
+        <translation>⚠ 落后：此刻应达 %1</translation>
+    </message>
+    <message>
+        <source>On pace</source>
+        <translation>进度正常</translation>
+    </message>
+    <message>
+        <source>、</source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>%1 %2/%3</source>
+        <translation>%1 %2/%3</translation>
+    </message>
+    <message>
+        <source>Behind the pace of this hour: %1</source>
+        <translation>落后于当前时段进度：%1</translation>
+    </message>
+    <message>
+        <source>No recruitment target for today: set the month&apos;s target (Ctrl+T).</source>
+        <translation>今日没有招募目标：请设置本月目标（Ctrl+T）。</translation>
+    </message>
+    <message>
+        <source>Every guide on shift has met today&apos;s target.</source>
+        <translation>当班导购全部达成今日目标。</translation>
+    </message>
+    <message>
+        <source>Every guide on shift is on pace.</source>
+        <translation>当班导购均在进度内。</translation>
+    </message>
+    <message>
+        <source>Guide</source>
+        <translation>导购</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>New / target</source>
+        <translation>已招募 / 目标</translation>
+    </message>
+    <message>
+        <source>Due by now</source>
+        <translation>此刻应达</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>会销比</source>
+        <translation>会销比</translation>
+    </message>
+    <message>
+        <source>Member sales share</source>
+        <translation>会员销售占比</translation>
+    </message>
+    <message>
+        <source>Recruitment dashboard (F11)</source>
+        <translation>招募看板（F11）</translation>
+    </message>
+    <message>
+        <source>F5 Refresh</source>
+        <translation>F5 刷新</translation>
+    </message>
+    <message>
+        <source>Ctrl+E Export day report (.xlsx)</source>
+        <translation>Ctrl+E 导出日报（.xlsx）</translation>
+    </message>
+    <message>
+        <source>Ctrl+T Targets and roster</source>
+        <translation>Ctrl+T 目标与排班</translation>
+    </message>
+    <message>
+        <source>Esc Close</source>
+        <translation>Esc 关闭</translation>
+    </message>
+    <message>
+        <source>Updating…</source>
+        <translation>正在更新…</translation>
+    </message>
+    <message>
+        <source>Updated %1</source>
+        <translation>更新于 %1</translation>
+    </message>
+    <message>
+        <source>Could not update (%1).</source>
+        <translation>无法更新（%1）。</translation>
+    </message>
+    <message>
+        <source>Today&apos;s recruitment · %1 %2</source>
+        <translation>今日招募 · %1 %2</translation>
+    </message>
+    <message>
+        <source> · no roster entered: every guide counts</source>
+        <translation> · 未录入排班：按全部导购计算</translation>
+    </message>
+    <message>
+        <source>Now %1 · open %2 (%3% of the day gone)</source>
+        <translation>现在 %1 · 营业时间 %2（已过 %3%）</translation>
+    </message>
+    <message>
+        <source>New members today</source>
+        <translation>今日新会员</translation>
+    </message>
+    <message>
+        <source>Due by now %1 · month %2 / %3</source>
+        <translation>此刻应达 %1 · 本月 %2 / %3</translation>
+    </message>
+    <message>
+        <source>Guides who met their target (达标)</source>
+        <translation>达标导购</translation>
+    </message>
+    <message>
+        <source>%1 behind the pace</source>
+        <translation>%1 人落后进度</translation>
+    </message>
+    <message>
+        <source>nobody behind</source>
+        <translation>无人落后</translation>
+    </message>
+    <message>
+        <source>会销比 (member-attached sales)</source>
+        <translation>会销比</translation>
+    </message>
+    <message>
+        <source>%1 of %2 sales · target %3</source>
+        <translation>%2 笔中 %1 笔 · 目标 %3</translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <source>new members</source>
+        <translation>新会员</translation>
+    </message>
+    <message>
+        <source>target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>New members, last %1 days</source>
+        <translation>近 %1 天新会员</translation>
+    </message>
+    <message>
+        <source>会销比 and member sales share, 30 days</source>
+        <translation>近 30 天会销比与会员销售占比</translation>
+    </message>
+    <message>
+        <source>share</source>
+        <translation>销售占比</translation>
+    </message>
+    <message>
+        <source>Exporting…</source>
+        <translation>正在导出…</translation>
+    </message>
+    <message>
+        <source>Day report saved: %1</source>
+        <translation>日报已保存：%1</translation>
+    </message>
+    <message>
+        <source>Recruited today: %1 (not on shift)</source>
+        <translation>今日招募：%1（未排班）</translation>
+    </message>
+    <message>
+        <source>My target today: %1 / %2</source>
+        <translation>我的今日目标：%1 / %2</translation>
+    </message>
+    <message>
+        <source>My progress today (F11)</source>
+        <translation>我的今日进度（F11）</translation>
+    </message>
+    <message>
+        <source>New members I recruited today</source>
+        <translation>我今天招募的新会员</translation>
+    </message>
+    <message>
+        <source>My 会销比 today: %1 (%2 of %3 sales)</source>
+        <translation>我的今日会销比：%1（%3 笔中 %2 笔）</translation>
+    </message>
+</context>
+<context>
     <name>FlagsDialog</name>
     <message>
         <source>Alerts (F9)</source>
@@ -127,6 +377,133 @@
     <message>
         <source>What was done?</source>
         <translation>处理说明：</translation>
+    </message>
+</context>
+<context>
+    <name>LedgerDialog</name>
+    <message>
+        <source>Points ledger of %1 (F7)</source>
+        <translation>%1 的积分流水 (F7)</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分</translation>
+    </message>
+    <message>
+        <source>Balance</source>
+        <translation>余额</translation>
+    </message>
+    <message>
+        <source>Store</source>
+        <translation>门店</translation>
+    </message>
+    <message>
+        <source>Clerk</source>
+        <translation>经办人</translation>
+    </message>
+    <message>
+        <source>Receipt</source>
+        <translation>小票</translation>
+    </message>
+    <message>
+        <source>No points yet.</source>
+        <translation>暂无积分记录。</translation>
+    </message>
+    <message>
+        <source>Stored-value ledger (Shift+F10)</source>
+        <translation>储值流水（Shift+F10）</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Operation</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Principal</source>
+        <translation>本金</translation>
+    </message>
+    <message>
+        <source>Bonus</source>
+        <translation>赠送</translation>
+    </message>
+    <message>
+        <source>Transaction</source>
+        <translation>交易号</translation>
+    </message>
+    <message>
+        <source>&amp;Refund selected</source>
+        <translation>退款所选(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Freeze / unfreeze</source>
+        <translation>冻结 / 解冻(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Set member &amp;PIN</source>
+        <translation>设置会员支付密码(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Dynamic code set-up</source>
+        <translation>绑定动态码(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Balance %1 = principal %2 + bonus %3</source>
+        <translation>余额 %1 = 本金 %2 + 赠送 %3</translation>
+    </message>
+    <message>
+        <source>FROZEN</source>
+        <translation>已冻结</translation>
+    </message>
+    <message>
+        <source>blocked by head office</source>
+        <translation>总部已暂停</translation>
+    </message>
+    <message>
+        <source>Freeze</source>
+        <translation>冻结</translation>
+    </message>
+    <message>
+        <source>Unfreeze</source>
+        <translation>解冻</translation>
+    </message>
+    <message>
+        <source>Reason:</source>
+        <translation>原因：</translation>
+    </message>
+    <message>
+        <source>Member PIN</source>
+        <translation>会员支付密码</translation>
+    </message>
+    <message>
+        <source>The member types a new 6-digit PIN:</source>
+        <translation>请会员输入新的 6 位支付密码：</translation>
+    </message>
+    <message>
+        <source>The member types it again:</source>
+        <translation>请会员再输入一次：</translation>
+    </message>
+    <message>
+        <source>The two PINs differ; nothing was changed.</source>
+        <translation>两次输入的密码不一致，未做任何更改。</translation>
+    </message>
+    <message>
+        <source>The member&apos;s payment PIN is set.</source>
+        <translation>会员支付密码已设置。</translation>
+    </message>
+    <message>
+        <source>The member scans this QR code with an authenticator app, then shows its 6-digit code when paying.</source>
+        <translation>请会员用身份验证器 App 扫描此二维码，支付时出示 6 位动态码。</translation>
     </message>
 </context>
 <context>
@@ -177,6 +554,239 @@
     </message>
 </context>
 <context>
+    <name>PayDialog</name>
+    <message>
+        <source>Pay with stored value (F10)</source>
+        <translation>储值支付（F10）</translation>
+    </message>
+    <message>
+        <source>PIN (Ctrl+1)</source>
+        <translation>支付密码（Ctrl+1）</translation>
+    </message>
+    <message>
+        <source>Dynamic code (Ctrl+2)</source>
+        <translation>动态码（Ctrl+2）</translation>
+    </message>
+    <message>
+        <source>SMS code (Ctrl+3)</source>
+        <translation>短信验证码（Ctrl+3）</translation>
+    </message>
+    <message>
+        <source>Needs the connection to head office</source>
+        <translation>需要连接总部</translation>
+    </message>
+    <message>
+        <source>Send SMS code (F4)</source>
+        <translation>发送验证码（F4）</translation>
+    </message>
+    <message>
+        <source>&amp;Amount (¥):</source>
+        <translation>金额(&amp;A)（元）：</translation>
+    </message>
+    <message>
+        <source>Balance:</source>
+        <translation>余额：</translation>
+    </message>
+    <message>
+        <source>Paid from:</source>
+        <translation>扣款构成：</translation>
+    </message>
+    <message>
+        <source>Verify by:</source>
+        <translation>验证方式：</translation>
+    </message>
+    <message>
+        <source>Pay (Enter)</source>
+        <translation>支付（Enter）</translation>
+    </message>
+    <message>
+        <source>%1 (principal %2, bonus %3)</source>
+        <translation>%1（本金 %2，赠送 %3）</translation>
+    </message>
+    <message>
+        <source>FROZEN</source>
+        <translation>已冻结</translation>
+    </message>
+    <message>
+        <source>Member&apos;s P&amp;IN:</source>
+        <translation>会员支付密码(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>Scan the &amp;code:</source>
+        <translation>扫描动态码(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>SMS &amp;code:</source>
+        <translation>短信验证码(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>principal %1 + bonus %2</source>
+        <translation>本金 %1 + 赠送 %2</translation>
+    </message>
+    <message>
+        <source>SMS code sent to the member&apos;s phone.</source>
+        <translation>验证码已发送到会员手机。</translation>
+    </message>
+</context>
+<context>
+    <name>PlanDialog</name>
+    <message>
+        <source>Recruitment targets and roster</source>
+        <translation>招募目标与排班</translation>
+    </message>
+    <message>
+        <source>PgUp Previous month</source>
+        <translation>PgUp 上个月</translation>
+    </message>
+    <message>
+        <source>PgDown Next month</source>
+        <translation>PgDown 下个月</translation>
+    </message>
+    <message>
+        <source>e.g. 300</source>
+        <translation>例如 300</translation>
+    </message>
+    <message>
+        <source>Save &amp;target</source>
+        <translation>保存目标(&amp;T)</translation>
+    </message>
+    <message>
+        <source>New-member target for the &amp;month:</source>
+        <translation>本月新会员目标(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Roster: tick who is on shift (Space); the header shows each day&apos;s target. Rows of numbers are each guide&apos;s share.</source>
+        <translation>排班：勾选当班导购（空格键）；表头显示每天的目标，格中数字为每位导购分到的目标。</translation>
+    </message>
+    <message>
+        <source>Save &amp;roster</source>
+        <translation>保存排班(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Adjust the selected day&apos;s split…</source>
+        <translation>调整所选日期的分配(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Esc Close</source>
+        <translation>Esc 关闭</translation>
+    </message>
+    <message>
+        <source>Month %1</source>
+        <translation>%1 月度计划</translation>
+    </message>
+    <message>
+        <source>Adjusted by hand</source>
+        <translation>已手动调整</translation>
+    </message>
+    <message>
+        <source>Unexpected error (%1); nothing was changed.</source>
+        <translation>意外错误（%1），未做任何更改。</translation>
+    </message>
+    <message>
+        <source>Select a day in the roster first.</source>
+        <translation>请先在排班表中选择一天。</translation>
+    </message>
+    <message>
+        <source>Split of %1</source>
+        <translation>%1 的目标分配</translation>
+    </message>
+    <message>
+        <source>&amp;Save split</source>
+        <translation>保存分配(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Esc Cancel</source>
+        <translation>Esc 取消</translation>
+    </message>
+    <message>
+        <source>Total %1 of the day&apos;s %2</source>
+        <translation>合计 %1，当日目标 %2</translation>
+    </message>
+</context>
+<context>
+    <name>PointsView</name>
+    <message>
+        <source>tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>member day</source>
+        <translation>会员日</translation>
+    </message>
+    <message>
+        <source>birthday month</source>
+        <translation>生日月</translation>
+    </message>
+    <message>
+        <source> + %1 big-purchase bonus</source>
+        <translation> + 大额奖励 %1</translation>
+    </message>
+    <message>
+        <source>Daily cap reached: %1 points earned, %2 not earned.</source>
+        <translation>已达每日积分上限：获得 %1 分，%2 分未获得。</translation>
+    </message>
+    <message>
+        <source>Points earned: %1</source>
+        <translation>获得积分：%1</translation>
+    </message>
+    <message>
+        <source>Bill %1</source>
+        <translation>小票 %1</translation>
+    </message>
+    <message>
+        <source>Amount: %1</source>
+        <translation>金额：%1</translation>
+    </message>
+    <message>
+        <source>Points used: %1 (−%2)</source>
+        <translation>使用积分：%1（抵 %2）</translation>
+    </message>
+    <message>
+        <source>Paid: %1</source>
+        <translation>实付：%1</translation>
+    </message>
+    <message>
+        <source>Not earned (daily cap of the member reached): %1</source>
+        <translation>未获得积分（已达会员每日上限）：%1</translation>
+    </message>
+    <message>
+        <source>Points balance: %1</source>
+        <translation>积分余额：%1</translation>
+    </message>
+    <message>
+        <source>Upgraded to %1!</source>
+        <translation>已升级为%1！</translation>
+    </message>
+    <message>
+        <source>Refunded %1 on bill %2</source>
+        <translation>小票 %2 已退款 %1</translation>
+    </message>
+    <message>
+        <source>Points taken back: %1 · returned: %2</source>
+        <translation>扣回积分：%1 · 退还积分：%2</translation>
+    </message>
+    <message>
+        <source>The balance is below zero: the manager has been alerted.</source>
+        <translation>积分余额为负，已提醒店长。</translation>
+    </message>
+    <message>
+        <source> (%1 pending)</source>
+        <translation>（%1 分待生效）</translation>
+    </message>
+    <message>
+        <source>Points × %1</source>
+        <translation>积分 × %1</translation>
+    </message>
+    <message>
+        <source> · Member day today: %1% of the price</source>
+        <translation> · 今天会员日：%2折</translation>
+    </message>
+    <message>
+        <source> · Member day (day %3): %1% of the price</source>
+        <translation> · 会员日（每月%3日）：%2折</translation>
+    </message>
+</context>
+<context>
     <name>ProfileDialog</name>
     <message>
         <source>Edit member %1 (F6)</source>
@@ -221,6 +831,33 @@
     <message>
         <source>Unexpected error: nothing was saved.</source>
         <translation>意外错误：未保存任何内容。</translation>
+    </message>
+</context>
+<context>
+    <name>RefundDialog</name>
+    <message>
+        <source>Refund (Shift+F4)</source>
+        <translation>退货 (Shift+F4)</translation>
+    </message>
+    <message>
+        <source>empty = everything left on the bill</source>
+        <translation>留空 = 退还小票剩余全部金额</translation>
+    </message>
+    <message>
+        <source>&amp;Bill number</source>
+        <translation>小票号(&amp;B)</translation>
+    </message>
+    <message>
+        <source>&amp;Amount (¥)</source>
+        <translation>金额 ¥(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Refund (Enter)</source>
+        <translation>退货 (Enter)</translation>
+    </message>
+    <message>
+        <source>Done (Enter)</source>
+        <translation>完成 (Enter)</translation>
     </message>
 </context>
 <context>
@@ -311,6 +948,104 @@
     </message>
 </context>
 <context>
+    <name>SaleDialog</name>
+    <message>
+        <source>Ring up a sale (F4)</source>
+        <translation>登记销售 (F4)</translation>
+    </message>
+    <message>
+        <source>Member %1 · %2</source>
+        <translation>会员 %1 · %2</translation>
+    </message>
+    <message>
+        <source>Walk-in customer (no member)</source>
+        <translation>散客（非会员）</translation>
+    </message>
+    <message>
+        <source>optional, separated by commas</source>
+        <translation>可选，用逗号分隔</translation>
+    </message>
+    <message>
+        <source>&amp;Bill number</source>
+        <translation>小票号(&amp;B)</translation>
+    </message>
+    <message>
+        <source>&amp;Amount (¥)</source>
+        <translation>金额 ¥(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Guide</source>
+        <translation>导购(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Categories</source>
+        <translation>品类(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Redeem points</source>
+        <translation>积分抵扣(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Record sale (Enter)</source>
+        <translation>登记销售 (Enter)</translation>
+    </message>
+    <message>
+        <source>Up to %1 points (half the bill); the member can spend %2</source>
+        <translation>最多可抵 %1 分（账单一半）；会员可用 %2 分</translation>
+    </message>
+    <message>
+        <source>To pay: %1</source>
+        <translation>应付：%1</translation>
+    </message>
+    <message>
+        <source>Points: %1</source>
+        <translation>积分：%1</translation>
+    </message>
+    <message>
+        <source>Done (Enter)</source>
+        <translation>完成 (Enter)</translation>
+    </message>
+</context>
+<context>
+    <name>StoredValue</name>
+    <message>
+        <source>Top-up</source>
+        <translation>充值</translation>
+    </message>
+    <message>
+        <source>Payment</source>
+        <translation>消费</translation>
+    </message>
+    <message>
+        <source>Payment refund</source>
+        <translation>消费退款</translation>
+    </message>
+    <message>
+        <source>Top-up refund</source>
+        <translation>充值退款</translation>
+    </message>
+    <message>
+        <source>(frozen)</source>
+        <translation>（已冻结）</translation>
+    </message>
+    <message>
+        <source>Scan a member first.</source>
+        <translation>请先扫描会员。</translation>
+    </message>
+    <message>
+        <source>Topped up %1 (bonus %2). Balance %3.</source>
+        <translation>已充值 %1（赠送 %2），余额 %3。</translation>
+    </message>
+    <message>
+        <source>Paid %1 (principal %2, bonus %3). Balance %4.</source>
+        <translation>已支付 %1（本金 %2，赠送 %3），余额 %4。</translation>
+    </message>
+    <message>
+        <source>Done. Balance %3.</source>
+        <translation>完成，余额 %3。</translation>
+    </message>
+</context>
+<context>
     <name>SyncView</name>
     <message>
         <source>Not enrolled with head office</source>
@@ -319,6 +1054,14 @@
     <message>
         <source>This till does not sync: it has no server.</source>
         <translation>本收银台未连接总部服务器，不同步。</translation>
+    </message>
+    <message>
+        <source>Head office refused this till&apos;s device token: it was revoked, or the till was enrolled again elsewhere. Nothing is lost: events wait here until the till is enrolled again. Next check: %1.</source>
+        <translation>总部拒绝了本收银台的设备令牌：令牌已被撤销，或本机已在别处重新登记。数据不会丢失：事件保存在本机，待重新登记后上传。下次检查：%1。</translation>
+    </message>
+    <message>
+        <source>This till&apos;s access was revoked — ask head office to enrol it again · %1 to upload</source>
+        <translation>本收银台的访问权限已被撤销——请联系总部重新登记 · %1 条待上传</translation>
     </message>
     <message>
         <source>Sync: connecting… · %1 to upload</source>
@@ -343,6 +1086,26 @@
     <message>
         <source>No guide</source>
         <translation>无导购</translation>
+    </message>
+    <message>
+        <source>Sales</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>    of which members</source>
+        <translation>    其中会员</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>已退款</translation>
+    </message>
+    <message>
+        <source>Points earned / redeemed</source>
+        <translation>积分发放 / 抵扣</translation>
     </message>
     <message>
         <source>Events written today</source>
@@ -420,6 +1183,14 @@ F2  注册新会员</translation>
         <translation>F2 注册会员</translation>
     </message>
     <message>
+        <source>F4 Sale</source>
+        <translation>F4 销售</translation>
+    </message>
+    <message>
+        <source>F7 Points</source>
+        <translation>F7 积分流水</translation>
+    </message>
+    <message>
         <source>F5 Show full phone</source>
         <translation>F5 查看完整信息</translation>
     </message>
@@ -438,6 +1209,14 @@ F2  注册新会员</translation>
     <message>
         <source>F12 Close the day</source>
         <translation>F12 日结</translation>
+    </message>
+    <message>
+        <source>F11 Dashboard</source>
+        <translation>F11 招募看板</translation>
+    </message>
+    <message>
+        <source>F11 My progress</source>
+        <translation>F11 我的进度</translation>
     </message>
     <message>
         <source>Ctrl+L Log out</source>
@@ -482,6 +1261,80 @@ F2  注册新会员</translation>
     <message>
         <source>This look-up has been recorded in the audit log.</source>
         <translation>本次查看已记入审计日志。</translation>
+    </message>
+    <message>
+        <source>Upgraded to %1!</source>
+        <translation>已升级为%1！</translation>
+    </message>
+    <message>
+        <source>Points adjusted by %1; balance %2.</source>
+        <translation>积分已调整 %1；余额 %2。</translation>
+    </message>
+</context>
+<context>
+    <name>TopUpDialog</name>
+    <message>
+        <source>Top up stored value (F8)</source>
+        <translation>储值充值（F8）</translation>
+    </message>
+    <message>
+        <source>Ctrl+%1  %2 + bonus %3</source>
+        <translation>Ctrl+%1  %2 送 %3</translation>
+    </message>
+    <message>
+        <source>Cash</source>
+        <translation>现金</translation>
+    </message>
+    <message>
+        <source>Bank card</source>
+        <translation>银行卡</translation>
+    </message>
+    <message>
+        <source>WeChat / Alipay (reference)</source>
+        <translation>微信 / 支付宝（流水号）</translation>
+    </message>
+    <message>
+        <source>payment reference (third-party: required)</source>
+        <translation>支付流水号（第三方支付必填）</translation>
+    </message>
+    <message>
+        <source>&amp;Amount (¥):</source>
+        <translation>金额(&amp;A)（元）：</translation>
+    </message>
+    <message>
+        <source>Bonus:</source>
+        <translation>赠送：</translation>
+    </message>
+    <message>
+        <source>Paid &amp;by:</source>
+        <translation>支付方式(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>&amp;Reference:</source>
+        <translation>流水号(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Top up (Enter)</source>
+        <translation>充值（Enter）</translation>
+    </message>
+</context>
+<context>
+    <name>_Base</name>
+    <message>
+        <source>Unexpected error (%1); nothing was changed.</source>
+        <translation>意外错误（%1），未做任何更改。</translation>
+    </message>
+    <message>
+        <source>manager&apos;s staff number</source>
+        <translation>店长工号</translation>
+    </message>
+    <message>
+        <source>manager&apos;s PIN</source>
+        <translation>店长密码</translation>
+    </message>
+    <message>
+        <source>Manager &amp;approval:</source>
+        <translation>店长授权(&amp;A)：</translation>
     </message>
 </context>
 <context>
@@ -579,6 +1432,126 @@ F2  注册新会员</translation>
         <translation>收银台无法写入磁盘（已满或故障）：本次操作未保存。请释放空间或联系技术支持后重试。</translation>
     </message>
     <message>
+        <source>A target is a whole number of new members from 0 to {maximum}: {value}</source>
+        <translation>目标须为 0 到 {maximum} 之间的整数（新会员人数）：{value}</translation>
+    </message>
+    <message>
+        <source>Not a month (YYYY-MM): {value}</source>
+        <translation>不是有效月份（YYYY-MM）：{value}</translation>
+    </message>
+    <message>
+        <source>Nobody is on shift on {day}, but the day has a target of {target}: put at least one guide on shift.</source>
+        <translation>{day} 没有导购当班，但当天目标为 {target}：请至少安排一位导购。</translation>
+    </message>
+    <message>
+        <source>Only active guides of this store can be on the roster: {who}</source>
+        <translation>只有本店在职导购可以排班：{who}</translation>
+    </message>
+    <message>
+        <source>The guides&apos; targets on {day} add up to {total}, but the day&apos;s target is {target}: nothing was changed.</source>
+        <translation>{day} 导购目标合计 {total}，但当天目标为 {target}：未做任何更改。</translation>
+    </message>
+    <message>
+        <source>The split on {day} must give a target to exactly the guides on shift.</source>
+        <translation>{day} 的分配必须且只能给当班导购设定目标。</translation>
+    </message>
+    <message>
+        <source>The stored-value operation was refused.</source>
+        <translation>储值操作被拒绝。</translation>
+    </message>
+    <message>
+        <source>The amount must be more than ¥0.00.</source>
+        <translation>金额必须大于 ¥0.00。</translation>
+    </message>
+    <message>
+        <source>Not enough stored value: the balance is {balance}, the payment {amount}.</source>
+        <translation>储值余额不足：余额 {balance}，本次支付 {amount}。</translation>
+    </message>
+    <message>
+        <source>This member&apos;s stored value is frozen: ask the store manager.</source>
+        <translation>该会员储值账户已冻结，请联系店长。</translation>
+    </message>
+    <message>
+        <source>Head office has blocked this member&apos;s stored value until it is settled.</source>
+        <translation>总部已暂停该会员的储值支付，待结清后恢复。</translation>
+    </message>
+    <message>
+        <source>Offline, a member may spend at most {cap} a day; {left} is left today.</source>
+        <translation>离线时每位会员每天最多消费 {cap}，今天还剩 {left}。</translation>
+    </message>
+    <message>
+        <source>A payment of {limit} or more needs a store manager&apos;s approval.</source>
+        <translation>{limit} 及以上的支付需要店长授权。</translation>
+    </message>
+    <message>
+        <source>Approval refused: wrong manager number or PIN, or not a manager.</source>
+        <translation>授权失败：店长工号或密码错误，或该员工不是店长。</translation>
+    </message>
+    <message>
+        <source>Paying with stored value needs the member&apos;s PIN, dynamic code or SMS code.</source>
+        <translation>储值支付需要会员支付密码、动态码或短信验证码。</translation>
+    </message>
+    <message>
+        <source>Wrong payment PIN: {left} tries left.</source>
+        <translation>支付密码错误，还可尝试 {left} 次。</translation>
+    </message>
+    <message>
+        <source>Too many wrong payment PINs: locked until {until}.</source>
+        <translation>支付密码错误次数过多，已锁定至 {until}。</translation>
+    </message>
+    <message>
+        <source>This member has no payment PIN yet: set one with a manager present.</source>
+        <translation>该会员尚未设置支付密码：请在店长在场时设置。</translation>
+    </message>
+    <message>
+        <source>Choose another PIN: 6 digits, not repeated or in sequence, not the phone&apos;s last six or the birthday.</source>
+        <translation>请换一个密码：6 位数字，不能是重复或连续数字，不能是手机号后六位或生日。</translation>
+    </message>
+    <message>
+        <source>The dynamic code is wrong, expired or already used: ask for a fresh one.</source>
+        <translation>动态码错误、已过期或已使用，请刷新后重试。</translation>
+    </message>
+    <message>
+        <source>A dynamic code is 6 digits.</source>
+        <translation>动态码为 6 位数字。</translation>
+    </message>
+    <message>
+        <source>This member has no dynamic code yet: provision it from the ledger (Shift+F10).</source>
+        <translation>该会员尚未绑定动态码：请在储值流水（Shift+F10）中设置。</translation>
+    </message>
+    <message>
+        <source>The SMS code is wrong, expired or used up: send a new one.</source>
+        <translation>短信验证码错误、已过期或次数已用完，请重新发送。</translation>
+    </message>
+    <message>
+        <source>Wait {seconds} s before sending another SMS code.</source>
+        <translation>请等待 {seconds} 秒后再重新发送验证码。</translation>
+    </message>
+    <message>
+        <source>SMS codes need the connection to head office: use the PIN or dynamic code.</source>
+        <translation>短信验证码需要连接总部：请改用支付密码或动态码。</translation>
+    </message>
+    <message>
+        <source>This operation has already been refunded.</source>
+        <translation>该笔操作已经退款。</translation>
+    </message>
+    <message>
+        <source>No stored-value operation {txn_id} for this member.</source>
+        <translation>该会员没有储值操作 {txn_id}。</translation>
+    </message>
+    <message>
+        <source>The top-up&apos;s principal has been spent: it can no longer be refunded.</source>
+        <translation>该笔充值的本金已被使用，不能再退款。</translation>
+    </message>
+    <message>
+        <source>Enter a reason.</source>
+        <translation>请输入原因。</translation>
+    </message>
+    <message>
+        <source>Transaction {txn_id} was already used for a different operation.</source>
+        <translation>交易号 {txn_id} 已用于另一笔操作。</translation>
+    </message>
+    <message>
         <source>Say how the alert was handled.</source>
         <translation>请填写处理说明。</translation>
     </message>
@@ -642,6 +1615,201 @@ F2  注册新会员</translation>
         <source>The server&apos;s answer does not follow the sync protocol: {detail}</source>
         <translation>总部服务器的应答不符合同步协议：{detail}</translation>
     </message>
+    <message>
+        <source>Not enough points: {available} can be spent now, {wanted} were asked for.</source>
+        <translation>积分不足：当前可用 {available} 分，需要 {wanted} 分。</translation>
+    </message>
+    <message>
+        <source>At most {cap} points can be redeemed on this bill (half of it).</source>
+        <translation>本单最多可抵扣 {cap} 积分（账单金额的一半）。</translation>
+    </message>
+    <message>
+        <source>Give the reason for the adjustment.</source>
+        <translation>请填写调整原因。</translation>
+    </message>
+    <message>
+        <source>This till transaction was already used for something else: start a new one.</source>
+        <translation>该收银交易号已用于其他操作，请重新开始。</translation>
+    </message>
+    <message>
+        <source>The till transaction id is missing.</source>
+        <translation>缺少收银交易号。</translation>
+    </message>
+    <message>
+        <source>No such gift in the catalogue.</source>
+        <translation>兑换目录中没有该礼品。</translation>
+    </message>
+    <message>
+        <source>An adjustment is a whole number of points, not 0, at most 1,000,000.</source>
+        <translation>调整积分须为非零整数，绝对值不超过 1,000,000。</translation>
+    </message>
+    <message>
+        <source>Bill {bill_no} is already recorded.</source>
+        <translation>小票 {bill_no} 已经登记过。</translation>
+    </message>
+    <message>
+        <source>No sale with bill number {bill_no} in this store.</source>
+        <translation>本店没有小票号为 {bill_no} 的销售。</translation>
+    </message>
+    <message>
+        <source>At most {left} can still be refunded on bill {bill_no}.</source>
+        <translation>小票 {bill_no} 最多还可退 {left}。</translation>
+    </message>
+    <message>
+        <source>A bill number is 1 to 32 letters or digits, without spaces.</source>
+        <translation>小票号为 1 到 32 位字母或数字，不能有空格。</translation>
+    </message>
+    <message>
+        <source>A category is at most 20 characters.</source>
+        <translation>品类名称最多 20 个字。</translation>
+    </message>
+    <message>
+        <source>Points to redeem must be 0 or more.</source>
+        <translation>抵扣积分不能为负数。</translation>
+    </message>
+    <message>
+        <source>Only a member can redeem points.</source>
+        <translation>只有会员可以使用积分抵扣。</translation>
+    </message>
+    <message>
+        <source>Points are redeemed in steps of {step}.</source>
+        <translation>积分须按 {step} 的倍数抵扣。</translation>
+    </message>
+    <message>
+        <source>The transaction id is missing or too long.</source>
+        <translation>交易号缺失或过长。</translation>
+    </message>
+    <message>
+        <source>Choose how the top-up is paid.</source>
+        <translation>请选择充值的支付方式。</translation>
+    </message>
+    <message>
+        <source>Enter the third-party payment&apos;s reference number.</source>
+        <translation>请输入第三方支付的流水号。</translation>
+    </message>
+    <message>
+        <source>The payment reference is too long.</source>
+        <translation>支付流水号过长。</translation>
+    </message>
+    <message>
+        <source>The reason is too long (200 at most).</source>
+        <translation>原因过长（最多 200 字）。</translation>
+    </message>
+</context>
+<context>
+    <name>kpi_report</name>
+    <message>
+        <source>Summary</source>
+        <translation>汇总</translation>
+    </message>
+    <message>
+        <source>Guides</source>
+        <translation>导购明细</translation>
+    </message>
+    <message>
+        <source>Business day</source>
+        <translation>营业日</translation>
+    </message>
+    <message>
+        <source>Store</source>
+        <translation>门店</translation>
+    </message>
+    <message>
+        <source>Day&apos;s recruitment target</source>
+        <translation>当日招募目标</translation>
+    </message>
+    <message>
+        <source>New members today</source>
+        <translation>今日新会员</translation>
+    </message>
+    <message>
+        <source>Target reached</source>
+        <translation>是否达成</translation>
+    </message>
+    <message>
+        <source>Guides on shift</source>
+        <translation>当班导购</translation>
+    </message>
+    <message>
+        <source>Guides who met their target</source>
+        <translation>达标导购</translation>
+    </message>
+    <message>
+        <source>Sales</source>
+        <translation>销售笔数</translation>
+    </message>
+    <message>
+        <source>Member sales</source>
+        <translation>会员销售笔数</translation>
+    </message>
+    <message>
+        <source>Member-attached sales ratio (会销比)</source>
+        <translation>会销比</translation>
+    </message>
+    <message>
+        <source>Member-attached sales ratio target</source>
+        <translation>会销比目标</translation>
+    </message>
+    <message>
+        <source>Sales amount</source>
+        <translation>销售额</translation>
+    </message>
+    <message>
+        <source>Member sales amount</source>
+        <translation>会员销售额</translation>
+    </message>
+    <message>
+        <source>Member sales share</source>
+        <translation>会员销售占比</translation>
+    </message>
+    <message>
+        <source>Month&apos;s target</source>
+        <translation>本月目标</translation>
+    </message>
+    <message>
+        <source>New members this month</source>
+        <translation>本月新会员</translation>
+    </message>
+    <message>
+        <source>Staff no.</source>
+        <translation>工号</translation>
+    </message>
+    <message>
+        <source>Guide</source>
+        <translation>导购</translation>
+    </message>
+    <message>
+        <source>On shift</source>
+        <translation>当班</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>New members</source>
+        <translation>新会员</translation>
+    </message>
+    <message>
+        <source>Completion</source>
+        <translation>完成率</translation>
+    </message>
+    <message>
+        <source>Met (达标)</source>
+        <translation>达标</translation>
+    </message>
+    <message>
+        <source>会销比</source>
+        <translation>会销比</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
 </context>
 <context>
     <name>members</name>
@@ -688,6 +1856,45 @@ F2  注册新会员</translation>
     <message>
         <source>Diamond</source>
         <translation>钻石</translation>
+    </message>
+</context>
+<context>
+    <name>points</name>
+    <message>
+        <source>Purchase</source>
+        <translation>消费积分</translation>
+    </message>
+    <message>
+        <source>Welcome points</source>
+        <translation>入会积分</translation>
+    </message>
+    <message>
+        <source>Referral reward</source>
+        <translation>推荐奖励</translation>
+    </message>
+    <message>
+        <source>Redeemed on a bill</source>
+        <translation>积分抵现</translation>
+    </message>
+    <message>
+        <source>Exchanged for a gift</source>
+        <translation>积分兑换礼品</translation>
+    </message>
+    <message>
+        <source>Refund: points taken back</source>
+        <translation>退货扣回积分</translation>
+    </message>
+    <message>
+        <source>Refund: redeemed points returned</source>
+        <translation>退货退还抵扣积分</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>积分过期</translation>
+    </message>
+    <message>
+        <source>Manual adjustment</source>
+        <translation>手工调整</translation>
     </message>
 </context>
 <context>
@@ -743,6 +1950,46 @@ F2  注册新会员</translation>
     <message>
         <source>close the day</source>
         <translation>日结</translation>
+    </message>
+    <message>
+        <source>adjust points by hand</source>
+        <translation>手工调整积分</translation>
+    </message>
+    <message>
+        <source>set recruitment targets and the roster</source>
+        <translation>设置招募目标与排班</translation>
+    </message>
+    <message>
+        <source>see the store&apos;s recruitment dashboard</source>
+        <translation>查看门店招募看板</translation>
+    </message>
+    <message>
+        <source>top up stored value</source>
+        <translation>储值充值</translation>
+    </message>
+    <message>
+        <source>take stored-value payments</source>
+        <translation>储值收款</translation>
+    </message>
+    <message>
+        <source>refund stored-value payments</source>
+        <translation>储值消费退款</translation>
+    </message>
+    <message>
+        <source>refund top-ups</source>
+        <translation>充值退款</translation>
+    </message>
+    <message>
+        <source>freeze and unfreeze stored value</source>
+        <translation>冻结和解冻储值</translation>
+    </message>
+    <message>
+        <source>approve large stored-value payments</source>
+        <translation>授权大额储值支付</translation>
+    </message>
+    <message>
+        <source>set member payment PINs and codes</source>
+        <translation>设置会员支付密码和动态码</translation>
     </message>
 </context>
 </TS>
