@@ -778,12 +778,12 @@
         <translation>积分 × %1</translation>
     </message>
     <message>
-        <source> · Member day today: %1% of the price</source>
-        <translation> · 今天会员日：%2折</translation>
+        <source> · Member day today: %2/10 of the price (%1%)</source>
+        <translation> · 今天会员日：%2折（%1%）</translation>
     </message>
     <message>
-        <source> · Member day (day %3): %1% of the price</source>
-        <translation> · 会员日（每月%3日）：%2折</translation>
+        <source> · Member day (day %3): %2/10 of the price (%1%)</source>
+        <translation> · 会员日（每月%3日）：%2折（%1%）</translation>
     </message>
 </context>
 <context>
