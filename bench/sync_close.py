@@ -16,6 +16,10 @@ a device and:
 - pushes the same 10,000 again: every event must come back as a duplicate and the ``events``
   table must not grow (``repush10k_s``).
 
+The 10,000-row fixture is taken out of this process's garbage collector once built
+(``untrack_fixture``): a till reads its outbox 1,000 rows at a time, and only this script holds
+all of them, which would otherwise slow every collection while pull pages are parsed.
+
 Raw baselines, same run: the same request bodies POSTed over the same kind of connection to a
 bare Starlette endpoint under uvicorn that reads the body and answers ``{}`` (``raw_post_s``),
 and a bare bulk insert of the same 10,000 rows into an ``events`` table of the same schema in a

@@ -139,6 +139,17 @@ class NotEnrolled(DomainError):
     )
 
 
+class EditedAheadElsewhere(DomainError):
+    """A profile field last written by a till whose clock runs ahead (beyond the drift the
+    chain follows): an edit here would sort before it and lose at every other till."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "Not saved: this part of the profile was last changed at a till whose clock is ahead. "
+        "Head office has been alerted; edit it again once that till's clock is put right.",
+    )
+
+
 class StorageFull(DomainError):
     message = QT_TRANSLATE_NOOP(
         "errors",

@@ -21,6 +21,7 @@ from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import (
     ConsentRequired,
     DuplicatePhone,
+    EditedAheadElsewhere,
     GuideNotFound,
     InvalidInput,
     MalformedCode,
@@ -401,8 +402,12 @@ def update_profile(
             )
             m.updated_hlc = ev.hlc
             # Sync resolves concurrent edits per field, last writer wins (services/apply.py).
-            claim_fields(tx.session.connection(), member_id=m.id, fields=changes, hlc=ev.hlc,
-                         event_id=ev.id)
+            # The edit must win here by the same rule, or the tills would disagree for good:
+            # it loses only to a version from a till whose clock runs far ahead.
+            won = claim_fields(tx.session.connection(), member_id=m.id, fields=changes,
+                               hlc=ev.hlc, event_id=ev.id)
+            if lost := sorted(set(changes) - set(won) - {"marketing_consent_at"}):
+                raise EditedAheadElsewhere(fields=", ".join(lost))
             tx.audit(clerk, PROFILE_UPDATED, "member", m.id, before=before, after=after, event=ev)
             tx.commit()
     return get_member(uow, clerk=clerk, member_id=member_id)

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Text, cast, insert, select, update
+from sqlalchemy import Connection, Text, bindparam, cast, insert, select, update
 
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from sync.server.context import ServerContext
@@ -47,6 +47,11 @@ MAX_NOTE = 500
 
 _BALANCES = MemberBalance.__table__
 _REDIRECTS = MemberRedirect.__table__
+_UPDATE_BALANCE = (
+    update(_BALANCES).where(_BALANCES.c.member_id == bindparam("m"))
+    .values(balance_fen=bindparam("b"), settled_fen=bindparam("s"),
+            flag_id=bindparam("f"), updated_at=bindparam("u"))
+)
 
 
 class MemberNotFound(ServerError):
@@ -217,19 +222,26 @@ class _Book:
         )
 
     def save(self) -> None:
+        """One ``executemany`` for the new rows and one for the changed ones."""
         now = self.log._now
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
         for member_id, row in self.rows.items():
             if not row.dirty:
                 continue
-            values = {"balance_fen": row.balance_fen, "settled_fen": row.settled_fen,
-                      "flag_id": row.flag_id, "updated_at": now}
             if row.exists:
-                self.conn.execute(update(_BALANCES)
-                                  .where(_BALANCES.c.member_id == member_id).values(**values))
+                changed.append({"m": member_id, "b": row.balance_fen, "s": row.settled_fen,
+                                "f": row.flag_id, "u": now})
             else:
-                self.conn.execute(insert(_BALANCES).values(member_id=member_id, **values))
+                new.append({"member_id": member_id, "balance_fen": row.balance_fen,
+                            "settled_fen": row.settled_fen, "flag_id": row.flag_id,
+                            "updated_at": now})
                 row.exists = True
             row.dirty = False
+        if new:
+            self.conn.execute(insert(_BALANCES), new)
+        if changed:
+            self.conn.execute(_UPDATE_BALANCE, changed)
 
 
 def _member_id(conn: Connection, member: str) -> str:

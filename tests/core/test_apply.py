@@ -23,10 +23,10 @@ from pos_member.bootstrap import bootstrap
 from pos_member.clock import FakeClock, to_ms
 from pos_member.crypto import MemoryKeyStore
 from pos_member.db.models import DeviceCounter, Staff
-from pos_member.errors import MemberNotFound
+from pos_member.errors import EditedAheadElsewhere, MemberNotFound
 from pos_member.rules import default_rules_path
 from pos_member.services.apply import MAX_DRIFT_MS, MERGED, RULES_PUBLISHED, apply_page
-from pos_member.services.member_cards import find_member, reveal_personal_data
+from pos_member.services.member_cards import Gender, find_member, reveal_personal_data
 from pos_member.services.members import update_profile
 from pos_member.services.outbox import sync_cursor
 from pos_member.services.staff import _hasher
@@ -157,18 +157,22 @@ def test_a_local_edit_after_a_pull_sorts_after_the_pulled_events(a: Till, b: Til
 
 def test_a_clock_far_ahead_does_not_drag_the_pulling_tills_clock(a: Till, b: Till) -> None:
     """A till more than MAX_DRIFT_MS ahead (the server flags it: clock_ahead) is applied but
-    not folded into the puller's clock; its edits win until its clock is put right."""
+    not folded into the puller's clock; its edits win until its clock is put right, and an edit
+here that would lose to one is refused rather than shown here and lost elsewhere."""
     card = a.register()
     a.clock.advance(days=1)
     update_profile(a.uow, clerk=a.manager, member_id=card.id, name="甲")
     apply(b, wire_events(a))
-    update_profile(b.uow, clerk=b.manager, member_id=card.id, name="乙")
+    with pytest.raises(EditedAheadElsewhere):  # it would sort before A's and lose everywhere
+        update_profile(b.uow, clerk=b.manager, member_id=card.id, name="乙")
+    update_profile(b.uow, clerk=b.manager, member_id=card.id, gender=Gender.MALE)
     with b.uow.read() as s:
         wall = s.scalar(select(DeviceCounter.hlc_wall_ms).where(
             DeviceCounter.device_id == b.app.identity.device_id))  # type: ignore[union-attr]
     assert wall <= to_ms(b.clock.now()) + MAX_DRIFT_MS
     apply(a, wire_events(b))
-    assert find_member(a.uow, clerk=a.cashier, code=card.member_no).name_masked == "甲"
+    for till in (a, b):
+        assert find_member(till.uow, clerk=till.cashier, code=card.member_no).name_masked == "甲"
 
 
 # --- profile edits: last writer wins per field --------------------------------------------

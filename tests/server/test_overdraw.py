@@ -188,3 +188,15 @@ def test_the_settle_overdraw_command(server: LiveServer, capsys: pytest.CaptureF
     with pytest.raises(SystemExit) as e:
         main(["--database", server.url, "settle-overdraw", "0001010000011"])
     assert e.value.code == 2
+
+
+def test_a_merged_losers_number_settles_its_winner(server: LiveServer) -> None:
+    a, b = server.enrol(), server.enrol()
+    winner, loser = str(uuid.uuid4()), str(uuid.uuid4())
+    a.push([_registration(a, winner, "0001010000011", minutes=1)])
+    b.push([_registration(b, loser, "0002010000014", minutes=2), sv(b, loser, -300)])
+    assert balances.balance_of(server.ctx, winner)[0] == -300
+    result = balances.settle_overdraw(server.ctx, member="0002010000014", note="cash")
+    assert result.member_id == winner and result.settled_fen == 300
+    [unblocked] = server_events(a, "member.balance_unblocked")
+    assert unblocked.payload["member_id"] == winner

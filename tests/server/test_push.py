@@ -38,6 +38,19 @@ def test_the_same_event_twice_in_one_request_is_stored_once(server: LiveServer) 
     assert len(server.events_table()) == 1
 
 
+def test_a_stored_event_id_under_a_new_seq_is_a_conflict_and_nothing_is_written(
+    server: LiveServer,
+) -> None:
+    till = server.enrol()
+    first = till.event()
+    till.push([first])
+    before = server.table_counts()
+    response = till.push_raw([till.event(), first.model_copy(update={"seq": 3})])
+    assert response.status_code == 409
+    assert ErrorBody.model_validate_json(response.content).code == "conflict"
+    assert server.table_counts() == before
+
+
 def test_a_reordered_batch_holds_3_until_2_arrives(server: LiveServer) -> None:
     till = server.enrol()
     e1, e2, e3 = till.events(3)

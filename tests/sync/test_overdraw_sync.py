@@ -100,3 +100,60 @@ def test_an_old_settlement_does_not_lift_a_newer_block(
     flag_ids = central.query(lambda c: list(c.scalars(
         select(Flag.id).where(Flag.kind == "overdraw").order_by(Flag.id))))
     assert len(flag_ids) == 2 and flag_id == str(flag_ids[-1])
+
+
+@pytest.fixture
+def cheap_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with test-sized costs for the member PIN (the behaviour is the same)."""
+    from argon2 import PasswordHasher
+
+    from pos_member.services import member_auth
+
+    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                              parallelism=1))
+
+
+@pytest.mark.usefixtures("cheap_hash")
+def test_two_stores_spend_one_balance_offline_and_the_next_payment_is_refused(
+    tills: tuple[Till, Till], central: Central,
+) -> None:
+    """With the till's own stored-value code: a top-up at A, then both stores pay ¥80 of the
+    ¥110 while apart; after sync the server blocks the member, B refuses the next balance
+    payment (nothing written), and after HQ settles B takes one again."""
+    from pos_member.errors import BalanceBlocked
+    from pos_member.services.member_auth import set_member_pin
+    from pos_member.services.stored_value import PinFactor, pay, top_up
+    from tests.factories import table_counts
+
+    a, b = tills
+    card = a.register()[0]
+    set_member_pin(a.app.uow, clerk=a.clerk, approver=a.clerk, member_id=card.id, pin="739182")
+    top_up(a.app.uow, clerk=a.clerk, member_id=card.id, amount_fen=10_000, method="cash",
+           txn_id="topup-1")  # ¥100 + ¥10 bonus
+    a.sync()
+    b.sync()
+
+    def spend(till: Till, txn: str, fen: int) -> None:
+        pay(till.app.uow, clerk=till.clerk, member_id=card.id, amount_fen=fen, txn_id=txn,
+            factor=PinFactor("739182"), online=False)
+
+    spend(a, "pay-a", 8_000)
+    spend(b, "pay-b", 8_000)
+    for t in (a, b, a):
+        t.sync()
+    assert blocks(a) == blocks(b) == [(card.id, -5_000)]
+    [flag] = central.flags("overdraw")
+    assert flag["member_id"] == card.id
+    before = table_counts(b.path)
+    with pytest.raises(BalanceBlocked):
+        spend(b, "pay-b2", 100)
+    assert table_counts(b.path) == before
+    settle_overdraw(central.ctx, member=card.member_no, note="collected ¥50 in cash")
+    b.sync()
+    top_up(b.app.uow, clerk=b.clerk, member_id=card.id, amount_fen=10_000, method="cash",
+           txn_id="topup-2")
+    spend(b, "pay-b3", 100)
+    b.sync()
+    assert len(central.flags("overdraw")) == 1
+    central.assert_exactly_once(a)
+    central.assert_exactly_once(b)

@@ -3,8 +3,8 @@ made at a till *after* it pulled an edit from a till whose clock is more than 5 
 gets an older hybrid timestamp (the far-ahead one is not folded in: ``apply.MAX_DRIFT_MS``),
 so the local edit shows here but loses everywhere else: the tills disagree for good.
 
-Kept as a strict xfail until the members code makes a local edit win only through the same
-last-writer-wins check (or stamps it after the field's current version)."""
+Fixed: a local edit is stamped after the version of the fields it overwrites
+(``field_versions.newest_version``), so it wins everywhere, as it does here."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from pos_member.db.models import Member
+from pos_member.errors import EditedAheadElsewhere
 from pos_member.services.member_cards import Gender
 from pos_member.services.members import register_member, update_profile
 from tests.factories import new_phone
@@ -37,8 +38,6 @@ def gender(till: Till, member_id: str) -> str | None:
         return s.scalar(select(Member.gender).where(Member.id == member_id))
 
 
-@pytest.mark.xfail(strict=True, reason="profile LWW: a local edit after a far-ahead remote "
-                                       "edit is stamped earlier and diverges (members code)")
 def test_an_edit_after_pulling_a_far_ahead_edit_converges(tills: tuple[Till, Till]) -> None:
     a, b = tills
     a.clock.advance(minutes=6)  # A's clock runs 6 minutes ahead of B's
@@ -47,7 +46,9 @@ def test_an_edit_after_pulling_a_far_ahead_edit_converges(tills: tuple[Till, Til
     a.sync()
     b.sync()
     b.clock.advance(seconds=30)
-    update_profile(b.app.uow, clerk=b.clerk, member_id=card.id, gender=Gender.MALE)
+    with pytest.raises(EditedAheadElsewhere):
+        update_profile(b.app.uow, clerk=b.clerk, member_id=card.id, gender=Gender.MALE)
+    update_profile(b.app.uow, clerk=b.clerk, member_id=card.id, name="乙")  # other fields: fine
     b.sync()
     a.sync()
-    assert gender(a, card.id) == gender(b, card.id)
+    assert gender(a, card.id) == gender(b, card.id) == "F"

@@ -78,9 +78,11 @@ def test_a_revoked_token_is_shown_as_revoked_and_not_retried_fast(
     assert counting.requests == before
     now = worker.status
     assert now.state is SyncState.REVOKED and now.pending > revoked.pending
-    line = status_line(now)
-    assert line.kind == "revoked" and "revoked" in line.text and "enrol" in line.text
-    assert str(now.pending) in line.text
+    line = status_line(now)  # (in the language installed: English, or Chinese)
+    assert line.kind == "revoked" and str(now.pending) in line.text
+    offline = status_line(SyncStatus(SyncState.OFFLINE, now.pending, now.last_sync,
+                                     now.next_retry, now.error))
+    assert line.text != offline.text and offline.kind != "revoked"
 
 
 def test_the_server_going_away_is_still_offline_not_revoked(
@@ -126,3 +128,8 @@ def test_the_revoked_status_line_names_the_next_check() -> None:
     assert line.kind == "revoked"
     assert at.astimezone().strftime("%H:%M") in line.tooltip
     assert "revoked device token" in line.tooltip
+
+
+def test_the_revoked_status_reads_in_chinese(zh_app: QApplication) -> None:
+    line = status_line(SyncStatus(SyncState.REVOKED, 3, None, None, None))
+    assert "撤销" in line.text and "3" in line.text and "总部" in line.tooltip
