@@ -45,6 +45,7 @@ from sync.protocol import (
     MAX_PAGE,
     EnrolRequest,
     EnrolResponse,
+    OutboxBatch,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -128,7 +129,7 @@ class _NoServer:
     def enrol(self, request: EnrolRequest) -> EnrolResponse:
         raise NotEnrolled()
 
-    def push(self, request: PushRequest) -> PushResponse:
+    def push(self, request: PushRequest | OutboxBatch) -> PushResponse:
         raise NotEnrolled()
 
     def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse:
@@ -149,7 +150,7 @@ class _Remembering:
     def enrol(self, request: EnrolRequest) -> EnrolResponse:
         return self._call(lambda: self.client.enrol(request))
 
-    def push(self, request: PushRequest) -> PushResponse:
+    def push(self, request: PushRequest | OutboxBatch) -> PushResponse:
         return self._call(lambda: self.client.push(request))
 
     def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse:
