@@ -21,6 +21,7 @@ Pull reads ``position > cursor`` in position order: every store's events and the
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -67,6 +68,7 @@ CLOCK_AHEAD_FLAG_EVERY = timedelta(hours=1)
 HOLD_WINDOW = 100_000  # a seq further ahead of acked_through is a broken till, not a gap
 MEMBER_REGISTERED = "member.registered"
 MEMBER_MERGED = "member.merged"
+FLAG_RAISED = "flag.raised"  # a till's own flag (registration burst, negative points)
 _INDEX_TABLE: Table = MemberIndex.__table__  # type: ignore[assignment]
 
 _WIRE_FIELDS = tuple(WireEvent.model_fields)
@@ -160,6 +162,7 @@ def store(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) 
 
         _check_clock(log, conn, device, to_store, now=now)
         _merge_duplicate_phones(log, conn, to_store)
+        _flags_from_tills(log, to_store)
         balances.after_store(log, conn, to_store, positions)  # sv.* totals, overdraw
 
     # What was not a duplicate before: stored now, a repeat of something stored now, or held.
@@ -355,6 +358,17 @@ def _one_of(conn: Connection, column: ColumnElement[Any], name: str) -> ColumnEl
 def _list_value(conn: Connection, values: list[str]) -> Any:
     """The bound value for ``_one_of``."""
     return values if conn.dialect.name == "postgresql" else json.dumps(values)
+
+
+def _flags_from_tills(log: LogWriter, stored: Sequence[IncomingEvent]) -> None:
+    """A flag a till raised (a registration burst, points clawed back below zero) joins HQ's
+    list, with the till's detail and the device and flag ids that name it there."""
+    for e in stored:
+        if e.type == FLAG_RAISED:
+            payload = e.payload
+            detail = {k: v for k, v in payload.items() if k != "kind"}
+            log.raise_flag(kind=str(payload.get("kind", "till")), store_id=e.store_id,
+                           detail={**detail, "device_id": e.device_id, "event_id": e.id})
 
 
 def _check_clock(

@@ -1,4 +1,4 @@
-"""Flags for HQ: clocks running ahead."""
+"""Flags for HQ: clocks running ahead; flags the tills raised (registration bursts)."""
 
 from __future__ import annotations
 
@@ -44,3 +44,16 @@ def test_a_clock_ahead_is_flagged_once_per_device_per_hour(server: LiveServer) -
     server.clock.advance(minutes=31)
     till.push([till.event(hlc=_ahead(server, hours=1))])
     assert len(_clock_flags(server)) == 3
+
+
+def test_a_flag_raised_at_a_till_joins_hqs_list_once(server: LiveServer) -> None:
+    till = server.enrol()
+    raised = till.event(type="flag.raised", payload={
+        "flag_id": "f-1", "kind": "registration_burst", "registrations": 30,
+        "window_minutes": 10, "clerk_id": None, "clerk_name": "张三"})
+    till.push([raised])
+    till.push([raised])  # a retried batch: a duplicate, no second flag
+    [flag] = [f for f in services.list_flags(server.ctx) if f.kind == "registration_burst"]
+    assert flag.store_id == till.store_id
+    assert (flag.detail["registrations"], flag.detail["flag_id"]) == (30, "f-1")
+    assert flag.detail["device_id"] == till.id
