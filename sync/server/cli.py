@@ -5,6 +5,7 @@
     pos-member-server [--database URL] issue-code --store N
     pos-member-server [--database URL] revoke-device --device ID
     pos-member-server [--database URL] publish-rules FILE [--starts-at ISO-TIME]
+    pos-member-server [--database URL] set-target --store N --month YYYY-MM --target COUNT
     pos-member-server [--database URL] list-flags [--open]
     pos-member-server [--database URL] settle-overdraw MEMBER --note TEXT
     pos-member-server [--database URL] serve [--host 127.0.0.1] [--port 8080]
@@ -98,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="when tills put it in force, e.g. 2026-12-01T00:00+08:00 "
                         "(default: now; without an offset, this machine's local time)")
 
+    p = sub.add_parser("set-target", help="set a store's new-member target for a month")
+    p.add_argument("--store", type=_positive_int, required=True, metavar="N")
+    p.add_argument("--month", required=True, metavar="YYYY-MM")
+    p.add_argument("--target", required=True, metavar="COUNT", help="new members in the month")
+
     p = sub.add_parser("list-flags", help="flags raised for HQ")
     p.add_argument("--open", action="store_true", help="unresolved flags only")
 
@@ -185,6 +191,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             version = services.publish_rules(ctx, path=args.file, starts_at=args.starts_at)
             start = f"from {args.starts_at:%Y-%m-%d %H:%M %z}" if args.starts_at else "now"
             print(f"rules version {version} published, in force {start}")
+        elif args.command == "set-target":
+            month, target = services.set_store_target(
+                ctx, store_number=args.store, month=args.month, target=args.target)
+            print(f"store {args.store}: target for {month} set to {target} new members; "
+                  "its tills split it at their next sync")
         elif args.command == "list-flags":
             for f in services.list_flags(ctx, open_only=args.open):
                 state = "resolved" if f.resolved_at else "open"

@@ -20,6 +20,7 @@ from pos_member.clock import to_ms
 from pos_member.errors import RulesInvalid
 from pos_member.ids import uuid7_str
 from pos_member.rules import parse_rules
+from pos_member.services.targets import TARGET_SET, parse_month, parse_target
 from sync.protocol import EnrolResponse
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import ensure_data_key
@@ -211,6 +212,24 @@ def publish_rules(ctx: ServerContext, *, path: Path, starts_at: datetime | None 
                      "starts_at": _aware(starts_at or now).isoformat()},
         )
     return rules.version
+
+
+def set_store_target(ctx: ServerContext, *, store_number: int, month: str, target: str | int
+                     ) -> tuple[str, int]:
+    """HQ sets a store's new-member target for a month (SPEC §2.7): a ``kpi.target_set`` server
+    event the store's tills pull and apply like the manager's own (newest write wins). Returns
+    the month and target as stored. Refuses a bad month or target (``InvalidMonth``,
+    ``InvalidTarget``) or an unknown store, writing nothing."""
+    month, target = parse_month(month), parse_target(target)
+    with ctx.db.write() as conn:
+        store_id = conn.execute(select(Store.id).where(Store.number == store_number)).scalar()
+        if store_id is None:
+            raise StoreNotFound(number=store_number)
+        LogWriter(conn, now=ctx.clock.now()).append_server_event(
+            type=TARGET_SET, entity_id=None,
+            payload={"store_id": store_id, "month": month, "target": target},
+        )
+    return month, target
 
 
 def _aware(when: datetime) -> datetime:

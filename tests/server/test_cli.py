@@ -64,3 +64,12 @@ def test_revoking_an_unknown_device_is_refused(db_url: str) -> None:
 def test_an_unreachable_database_is_a_refusal(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--database", "postgresql+psycopg://x@127.0.0.1:1/db", "list-flags"]) == 1
     assert "cannot use the database" in capsys.readouterr().err
+
+
+def test_hq_sets_a_stores_monthly_target(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["db", "upgrade"])
+    main(["create-store", "--number", "7", "--name", "七号店"])
+    assert main(["set-target", "--store", "7", "--month", "2026-12", "--target", "540"]) == 0
+    assert "540 new members" in capsys.readouterr().out
+    assert main(["set-target", "--store", "7", "--month", "2026-12", "--target", "-1"]) == 1
+    assert main(["set-target", "--store", "8", "--month", "2026-12", "--target", "5"]) == 1
