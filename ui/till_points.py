@@ -38,8 +38,7 @@ class PointsActions:
         if view.card is None or view.card.id != card.id:
             return  # another member is on screen by now
         today = self.w.uow.clock.now().astimezone().date()
-        benefits = f"{tier_name(standing.tier)} · " + tier_benefits(
-            self.w.uow.rules, standing.tier, today)
+        benefits = tier_benefits(self.w.uow.rules, standing.tier, today)  # the tier is above
         view.set_points(points_tile(summary), benefits)
 
     def _reload_card(self, member_id: str) -> None:
