@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(demo)
     gui(demo)
     demo.add_argument("--members", type=_positive_int, default=2000,
-                      help="members to create on first run (default 2000)")
+                      help="members to create on first run (default 2000), besides the "
+                           "guides' month of registrations")
     demo.add_argument("--no-gui", action="store_true", help="create the demo store only")
 
     def timeout(p: argparse.ArgumentParser) -> None:
@@ -201,7 +202,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from ui.app import run_till
 
     return run_till(open_app, store_name=store_name, language=cfg.language,
-                    exit_after=args.exit_after)
+                    exit_after=args.exit_after, sms_gateway_url=cfg.sms_gateway_url)
 
 
 def _open_till(cfg: Config) -> App:
@@ -312,7 +313,8 @@ def _open_demo(cfg: Config, *, members: int) -> App:
         # be stored cannot be opened, nor created again.
         keystore.get("data-key:probe")
     if create_demo_store(app, keystore, members=members):
-        print(f"Demo store created in {cfg.data_dir} with {members} members.")
+        print(f"Demo store created in {cfg.data_dir} with {members} members, and a month of "
+              "registrations and sales by its guides.")
     print("Demo staff (staff number / PIN):")
     for st in DEMO_STAFF:
         print(f"  {st.code} / {st.pin}  {st.role.value:8} {st.name}")

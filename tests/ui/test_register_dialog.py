@@ -80,7 +80,7 @@ def test_a_member_is_registered_by_keyboard_alone_and_the_card_shown(
     assert window.card_view.card.phone_masked == "139****5678"
 
 
-def test_registering_writes_one_member_one_event_and_one_audit_row(
+def test_registering_writes_the_member_its_events_and_one_audit_row(
     qtbot: QtBot, window: TillWindow, till: Till
 ) -> None:
     before = till.table_counts()
@@ -88,7 +88,9 @@ def test_registering_writes_one_member_one_event_and_one_audit_row(
     fill_in(qtbot, dialog, PHONE)
     with qtbot.waitSignal(window.card_shown):
         press_enter(qtbot, dialog)
-    assert added(before, till.table_counts()) == {"members": 1, "events": 1, "audit_log": 1}
+    assert added(before, till.table_counts()) == {
+        "members": 1, "events": 2, "audit_log": 1,  # the registration and its welcome points
+        "points_accounts": 1, "points_entries": 1, "points_lots": 1}
     assert count_events(till, REGISTERED) == 1
     assert count_audit(till, REGISTERED) == 1
 
