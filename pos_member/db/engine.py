@@ -51,6 +51,7 @@ class Checkpointer:
     def __init__(self, path: Path, *, every: float = CHECKPOINT_EVERY_S) -> None:
         self.path = path
         self.every = every
+        self.last: tuple[int, int, int] | None = None  # the last run's answer, for tests and logs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
         self._thread.start()
@@ -60,7 +61,8 @@ class Checkpointer:
         con = sqlite3.connect(self.path, timeout=10)
         try:
             busy, frames, done = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            return int(busy), int(frames), int(done)
+            self.last = (int(busy), int(frames), int(done))
+            return self.last
         finally:
             con.close()
 

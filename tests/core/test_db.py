@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,3 +170,30 @@ def test_migration_0002_keeps_members_and_drops_only_the_staff_and_referrer_keys
         con.close()
     assert members == [("m1", None), ("m2", "m1")]
     assert keys == {"store_id", "device_id"}
+
+
+def test_commits_never_checkpoint_the_wal_the_background_thread_does(db: Database) -> None:
+    """A commit that crossed SQLite's automatic checkpoint would copy pages and fsync the
+    database file while the cashier waits; the writer has it off and ``Checkpointer`` runs a
+    passive checkpoint every second instead."""
+    assert pragma(db.write, "wal_autocheckpoint") == 0
+    assert db.checkpointer is not None
+    db.checkpointer.stop()  # first the writer alone
+    with db.write.begin() as conn:
+        conn.execute(text("CREATE TABLE filler (x BLOB)"))
+    for _ in range(100):  # ~2,000 WAL pages: twice the automatic threshold
+        with db.write.begin() as conn:
+            conn.execute(text("INSERT INTO filler VALUES (randomblob(80000))"))
+    wal = db.path.with_name(db.path.name + "-wal")
+    assert wal.stat().st_size > 1900 * 4096  # no commit checkpointed (and restarted) the WAL
+
+    thread = engine_module.Checkpointer(db.path, every=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (thread.last and thread.last[1] > 1900):
+            time.sleep(0.05)
+        assert thread.last is not None
+        busy, frames, done = thread.last
+        assert (busy, done) == (0, frames) and frames > 1900
+    finally:
+        thread.stop()
