@@ -58,7 +58,8 @@ class Checkpointer:
 
     def checkpoint(self) -> tuple[int, int, int]:
         """One passive checkpoint now: (busy, WAL frames, frames checkpointed)."""
-        con = sqlite3.connect(self.path, timeout=10)
+        # mode=rw: never create a database where a deleted one was.
+        con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True, timeout=10)
         try:
             busy, frames, done = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             self.last = (int(busy), int(frames), int(done))
