@@ -70,6 +70,9 @@ class Config:
     rules_file: Path
     language: str | None  # None: follow the system locale
     opening_hours: OpeningHours = field(default=DEFAULT_HOURS)
+    # Member notifications go through this SMS gateway (API key in the OS keyring); None: the
+    # log channel (development).
+    sms_gateway_url: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -99,7 +102,8 @@ def load_config(path: Path | None = None) -> Config:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigInvalid(field=str(path), problem=f"not valid TOML: {e}") from None
-    unknown = sorted(set(data) - {"data_dir", "rules_file", "language", "opening_hours"})
+    unknown = sorted(set(data) - {"data_dir", "rules_file", "language", "opening_hours",
+                                  "sms_gateway_url"})
     if unknown:
         raise ConfigInvalid(field=unknown[0], problem="unknown key")
     language = data.get("language")
@@ -110,7 +114,17 @@ def load_config(path: Path | None = None) -> Config:
         rules_file=_path(data, "rules_file") or default_rules_path(),
         language=language,  # type: ignore[arg-type]
         opening_hours=_hours(data),
+        sms_gateway_url=_url(data, "sms_gateway_url"),
     )
+
+
+def _url(data: dict[str, object], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise ConfigInvalid(field=key, problem="must be an http(s):// address in quotes")
+    return value
 
 
 def _path(data: dict[str, object], key: str) -> Path | None:

@@ -24,6 +24,7 @@ from ui.login import LoginWindow
 if TYPE_CHECKING:
     from pos_member.bootstrap import App
     from pos_member.crypto import KeyStore
+    from ui.notification_pump import NotificationPump
     from ui.sync_worker import SyncWorker
     from ui.till import TillWindow
 
@@ -56,8 +57,11 @@ class TillController:
     """
 
     def __init__(self, open_app: Callable[[], App], store_name: str, language: str, *,
-                 keystore: Callable[[], KeyStore] | None = None) -> None:
+                 keystore: Callable[[], KeyStore] | None = None,
+                 sms_gateway_url: str | None = None) -> None:
         self._open_app = open_app
+        self._sms_gateway_url = sms_gateway_url
+        self.notifier: NotificationPump | None = None  # member notifications, while a till runs
         self._keystore = keystore or _os_keyring
         self.sync: SyncWorker | None = None
         self.app: App | None = None
@@ -98,6 +102,7 @@ class TillController:
         self.sync = SyncWorker(self.app, self._keystore)
         self.till = TillWindow(app=self.app, clerk=clerk, sync=self.sync)
         self.till.points.start_jobs()  # points expiry and tier evaluation: now, then hourly
+        self._start_notifier(self.till)
         self.sync.start()
         self.till.logout_requested.connect(self.logout)
         self.login.hide()
@@ -113,7 +118,20 @@ class TillController:
         self.login.reset()
         self.show()
 
+    def _start_notifier(self, till: TillWindow) -> None:
+        from ui.notification_pump import NotificationPump, channel_for
+
+        if self.app is None:
+            return
+        url = self._sms_gateway_url
+        self.notifier = NotificationPump(self.app.uow, till.ops, channel=lambda: channel_for(url),
+                                         parent=till)
+        self.notifier.start()
+
     def _stop_sync(self) -> None:
+        if self.notifier is not None:
+            self.notifier.stop()
+            self.notifier = None
         if self.sync is not None:
             self.sync.stop()
             self.sync.deleteLater()
@@ -138,9 +156,11 @@ def run_till(
     store_name: str,
     language: str | None,
     exit_after: float | None = None,
+    sms_gateway_url: str | None = None,
 ) -> int:
     qt_app = make_qt_app(language)
-    controller = TillController(open_app, store_name, pick_language(language))
+    controller = TillController(open_app, store_name, pick_language(language),
+                                sms_gateway_url=sms_gateway_url)
     controller.show()
     qt_app.processEvents()
     print("Login window shown.", flush=True)

@@ -112,14 +112,16 @@ class TopUpDialog(_Base):
         self.txn_id = str(uuid.uuid4())
         rules = window.uow.rules.stored_value
         self.setWindowTitle(self.tr("Top up stored value (F8)"))
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(640)
         title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
         title.setObjectName("dialogTitle")
         presets = QHBoxLayout()
         self.preset_buttons: list[QPushButton] = []
         for i, step in enumerate(rules.topup_bonus, start=1):
-            b = QPushButton(self.tr("Ctrl+%1  %2 + bonus %3").replace("%1", str(i)).replace(
+            # two lines: amount on top, bonus and shortcut below (one line did not fit)
+            b = QPushButton(self.tr("%2\n+ bonus %3 · Ctrl+%1").replace("%1", str(i)).replace(
                 "%2", format_yuan(step.min_fen)).replace("%3", format_yuan(step.bonus_fen)))
+            b.setMinimumHeight(52)
             b.setObjectName(f"preset{i}")
             b.clicked.connect(lambda _=False, f=step.min_fen: self.amount.setText(
                 format_yuan(f, symbol=False)))
@@ -312,6 +314,9 @@ class PayDialog(_Base):
             p, bonus = sv.split_payment(amount, b.principal_fen, b.bonus_fen)
             self.split.setText(self.tr("principal %1 + bonus %2").replace(
                 "%1", format_yuan(p)).replace("%2", format_yuan(bonus)))
+        elif amount and b is not None:
+            self.split.setText(self.tr("more than the balance (%1)").replace(
+                "%1", format_yuan(b.total_fen)))
         else:
             self.split.setText("—")
         needs = self._needs_approval(amount) and not self.window_.clerk.may(Action.SV_APPROVE)
@@ -418,6 +423,7 @@ class LedgerDialog(_Base):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()  # row numbers mean nothing here
         self.qr = QrWidget()
         self.qr.setFixedSize(180, 180)
         self.qr.hide()
@@ -486,6 +492,10 @@ class LedgerDialog(_Base):
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
+        # the last column takes the rest (resizing to contents drops the stretch otherwise)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)
         if self.lines:
             self.table.selectRow(0)
 

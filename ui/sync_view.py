@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from pos_member.money import format_yuan
+from pos_member.services.stored_value import DayMovements, Movement
 from sync.engine import DayReport
 from ui.i18n import translate
 from ui.sync_worker import SyncState, SyncStatus
@@ -92,6 +93,7 @@ def report_view(report: DayReport) -> ReportView:
         rows.append((translate("SyncView", "Refunded"), format_yuan(s.refunded_fen)))
     rows.append((translate("SyncView", "Points earned / redeemed"),
                  f"{s.points_earned} / {s.points_redeemed}"))
+    rows.extend(stored_value_rows(s.stored_value))
     rows.append((translate("SyncView", "Events written today"), str(s.events_written)))
     if report.sync is not None:
         rows.append((translate("SyncView", "Events pushed"),
@@ -117,6 +119,26 @@ def report_view(report: DayReport) -> ReportView:
     title = translate("SyncView", "Day report %1 — %2").replace(
         "%1", report.day.isoformat()).replace("%2", report.store_name)
     return ReportView(title, rows, alert_row, verdict, report.ok)
+
+
+def stored_value_rows(sv: DayMovements) -> list[tuple[str, str]]:
+    """The day's balance movements on this till (储值): counts, principal and bonus."""
+    def split(m: Movement) -> str:
+        return translate("SyncView", "%1 · %2 (principal %3, bonus %4)").replace(
+            "%1", str(m.count)).replace("%2", format_yuan(m.total_fen)).replace(
+            "%3", format_yuan(m.principal_fen)).replace("%4", format_yuan(m.bonus_fen))
+
+    rows = [(translate("SyncView", "Stored-value top-ups"), split(sv.topups)),
+            (translate("SyncView", "Balance payments"), split(sv.payments))]
+    if sv.payment_refunds.count:
+        rows.append((translate("SyncView", "Balance payments refunded"),
+                     split(sv.payment_refunds)))
+    if sv.topup_refunds.count:
+        rows.append((translate("SyncView", "Top-ups refunded (cash back)"),
+                     translate("SyncView", "%1 · %2").replace(
+                         "%1", str(sv.topup_refunds.count)).replace(
+                         "%2", format_yuan(sv.topup_refunds.cash_fen))))
+    return rows
 
 
 def step_text(step: str, done: int, total: int) -> str:

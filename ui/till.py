@@ -2,6 +2,7 @@
 
 Keys: F2 register · F3 back to the scan field · F5 reveal personal data (manager) · F6 edit
 profile · F4 sale, Shift+F4 refund, F7 points ledger, Ctrl+F7 adjust points (manager's PIN) ·
+Ctrl+G gifts and coupons for points ·
 F8 top up stored value, F10 pay with stored value, Shift+F10 stored-value ledger ·
 Ctrl+P print the card · F9 alerts (manager) · F11 recruitment dashboard (manager;
 a guide: own progress) · F12 close the day (manager) · Esc clear
@@ -104,6 +105,7 @@ class TillWindow(QMainWindow):
             ("register", self.open_register),
             ("sale", self.points.open_sale),
             ("ledger", self.points.open_ledger),
+            ("gifts", self.points.open_gifts),
             ("reveal", self.reveal),
             ("edit", self.edit_profile),
             ("print", self.print_card),
@@ -149,6 +151,7 @@ class TillWindow(QMainWindow):
             ("Shift+F4", self.points.open_refund),
             ("F7", self.points.open_ledger),
             ("Ctrl+F7", self.points.open_adjust),
+            ("Ctrl+G", self.points.open_gifts),
             ("F5", self.reveal),
             ("F6", self.edit_profile),
             ("Ctrl+P", self.print_card),
@@ -193,6 +196,7 @@ class TillWindow(QMainWindow):
             "register": self.tr("F2 Register"),
             "sale": self.tr("F4 Sale"),
             "ledger": self.tr("F7 Points"),
+            "gifts": self.tr("Ctrl+G Gifts"),
             "reveal": self.tr("F5 Show full phone"),
             "edit": self.tr("F6 Edit profile"),
             "print": self.tr("Ctrl+P Print card"),
@@ -301,7 +305,7 @@ class TillWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_card = self.card_view.card is not None
-        for key in ("reveal", "edit", "print", "ledger"):
+        for key in ("reveal", "edit", "print", "ledger", "gifts"):
             self.buttons[key].setEnabled(has_card)
 
     # -- actions ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""The till window's points actions (F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjustment)
-and the points and tier part of the member card. Kept out of ``ui/till.py`` so that file only
-wires keys and buttons to these methods."""
+"""The till window's points actions (F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjustment,
+Ctrl+G gifts) and the points and tier part of the member card. Kept out of ``ui/till.py`` so
+that file only wires keys and buttons to these methods."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pos_member.services import member_cards, points, sales, tiers
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.staff import login
 from ui.i18n import translate
-from ui.points_dialogs import AdjustDialog, LedgerDialog, RefundDialog, SaleDialog
+from ui.points_dialogs import AdjustDialog, GiftDialog, LedgerDialog, RefundDialog, SaleDialog
 from ui.points_view import points_tile, tier_benefits, tier_name
 
 if TYPE_CHECKING:
@@ -110,6 +110,25 @@ class PointsActions:
         self.w._changed()
         self.w.show_info(translate("TillWindow", "Points adjusted by %1; balance %2.").replace(
             "%1", f"{result.points:+d}").replace("%2", str(result.balance)))
+        self._reload_card(member_id)
+
+    def open_gifts(self) -> None:
+        """Ctrl+G: gifts and coupons of the catalogue for the member on screen's points."""
+        card = self.w.card_view.card
+        if card is None:
+            return
+        uow, clerk = self.w.uow, self.w.clerk
+        dialog = GiftDialog(
+            ops=self.w.ops, card=card, catalogue=uow.rules.points.catalogue,
+            load=lambda: points.points_summary(uow, member_id=card.id),
+            exchange=lambda **kw: points.redeem_for_item(uow, clerk=clerk, member_id=card.id,
+                                                         **kw),
+            parent=self.w)
+        dialog.exchanged.connect(lambda r: self._exchanged(card.id))
+        self.w._open_dialog(dialog)
+
+    def _exchanged(self, member_id: str) -> None:
+        self.w._changed()
         self._reload_card(member_id)
 
     # -- the expiry job and the tier evaluation: at start, then every hour ----------------------

@@ -6,13 +6,14 @@ sales join as their issues land.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import case, func, select
 
 from pos_member.db.models import Event, Member, PointsEntry, Sale, Staff
 from pos_member.db.uow import UnitOfWork
+from pos_member.services.stored_value import DayMovements, day_movements
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class DaySummary:
     refunded_fen: int = 0  # refunds made on the day's sales so far
     points_earned: int = 0  # purchase points earned in the store during the day
     points_redeemed: int = 0  # points redeemed on bills and for gifts in the store
+    # Stored value (issue 6): this till's top-ups, balance payments and refunds of the day.
+    stored_value: DayMovements = field(default_factory=DayMovements)
 
     @property
     def total_registrations(self) -> int:
@@ -82,8 +85,9 @@ def day_summary(uow: UnitOfWork, *, store_id: str, device_id: str,
             .where(PointsEntry.at >= start, PointsEntry.at < end)
             .group_by(PointsEntry.kind)
         ).all())
+        sv = day_movements(s, device_id=device_id, day=day)
     counts = sorted((GuideCount(g, n, c) for g, n, c in rows),
                     key=lambda g: (-g.registrations, g.guide_name or "", g.guide_id or ""))
     return DaySummary(day, tuple(counts), int(events or 0), int(sales[0]), int(sales[1]),
                       int(sales[2]), int(sales[3]), int(sales[4]), int(moved.get("earn") or 0),
-                      -int((moved.get("redeem") or 0) + (moved.get("gift") or 0)))
+                      -int((moved.get("redeem") or 0) + (moved.get("gift") or 0)), sv)

@@ -23,6 +23,7 @@ from itertools import pairwise
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pos_member.crypto import PiiCipher
@@ -231,13 +232,22 @@ def check_totp_format(code: str) -> str:
     return code
 
 
+_CREDS = SvCredential.__table__
+_TOTP_Q = (select(_CREDS.c.totp_secret_enc, _CREDS.c.totp_last_step)
+           .where(_CREDS.c.member_id == bindparam("member_id")))
+_TOTP_USED = (update(_CREDS).where(_CREDS.c.member_id == bindparam("b_member_id"))
+              .values(totp_last_step=bindparam("step")))
+
+
 def verify_totp(tx: Transaction, cipher: PiiCipher, *, member_id: str,
                 code: str) -> Refusal | None:
     """None when ``code`` is the member's code of this step or a neighbour within
     ``window_steps`` and no later than a code accepted before (each code is accepted once)."""
     code = check_totp_format(code)
     rules = tx.rules.stored_value.totp
-    cred = tx.session.get(SvCredential, member_id)
+    # Core, not the ORM: this runs inside every dynamic-code payment (hot path)
+    conn = tx.session.connection()
+    cred = conn.execute(_TOTP_Q, {"member_id": member_id}).first()
     if cred is None or cred.totp_secret_enc is None:
         return Refusal(TotpNotProvisioned())
     secret = cipher.decrypt(cred.totp_secret_enc, context=TOTP_CTX)
@@ -247,6 +257,6 @@ def verify_totp(tx: Transaction, cipher: PiiCipher, *, member_id: str,
         if step <= cred.totp_last_step:
             continue
         if hmac.compare_digest(totp.at(step * rules.step_seconds), code):
-            cred.totp_last_step = step
+            conn.execute(_TOTP_USED, {"b_member_id": member_id, "step": step})
             return None
     return Refusal(InvalidDynamicCode())

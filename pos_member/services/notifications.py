@@ -76,6 +76,9 @@ def render(kind: str, params: Params) -> str:
         return template
 
 
+_ENQUEUE = sqlite_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
 def enqueue(tx: Transaction, *, member_id: str, kind: str, params: dict[str, str | int],
             dedupe_key: str) -> bool:
     """Queues one notification in the caller's transaction (sent after its commit). Returns
@@ -85,7 +88,7 @@ def enqueue(tx: Transaction, *, member_id: str, kind: str, params: dict[str, str
             raise TypeError(f"notification param {k!r} must be str or int")
     now = tx.clock.now()
     result = tx.session.connection().execute(
-        sqlite_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+        _ENQUEUE,
         {"id": tx.new_id(), "member_id": member_id, "kind": kind, "params": dict(params),
          "dedupe_key": dedupe_key, "status": PENDING, "attempts": 0,
          "next_attempt_at": now, "created_at": now, "sent_at": None, "last_error": None},

@@ -15,9 +15,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
-from pos_member.db.models import Member, PointsEntry, Sale, SalePoints, Staff
+from pos_member.db.compiled import Prepared
+from pos_member.db.models import Member, PointsAccount, PointsEntry, Sale, SalePoints, Staff
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import DomainError, GuideNotFound, InvalidInput, MemberNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
@@ -26,6 +38,7 @@ from pos_member.points_rules import (
     EarnBreakdown,
     Multiplier,
     earn_for_sale,
+    growth_of_sale,
     level_of,
     points_value_fen,
     redeem_cap_points,
@@ -57,6 +70,44 @@ _EARNED_SINCE = (select(func.coalesce(func.sum(_ENTRIES.c.points), 0))
 _INSERT_SALE = insert(_SALES)
 _INSERT_SALE_POINTS = insert(_SALE_POINTS)
 _HAS_SALE = select(_SALES.c.id).where(_SALES.c.member_id == bindparam("member_id")).limit(1)
+# The hot path of a member sale reads in one statement what it needs: the request's txn id or
+# bill number already taken, the member with their balance, today's earned points, whether they
+# bought before, and (below the top tier) the rolling spend and growth of tiers.py. A walk-in
+# sale (or an unknown member) asks only whether the txn id or the bill number is taken.
+_SALE_TAKEN = select(_SALES.c.id, _SALES.c.txn_id).where(or_(
+    _SALES.c.txn_id == bindparam("txn_id"),
+    and_(_SALES.c.store_id == bindparam("store_id"), _SALES.c.bill_no == bindparam("bill_no"))))
+_ACCOUNTS = PointsAccount.__table__
+_NET = _SALES.c.amount_fen - _SALES.c.refunded_fen
+_IN_WINDOW = (_SALES.c.member_id == bindparam("member_id"),
+              _SALES.c.sold_at >= bindparam("window_since"))
+# tiers.standing_figures in the same statement, under a CASE so that SQLite skips both scans of
+# the member's sales at the top tier, where there is nothing to reach (NULL there).
+_BELOW_TOP = Member.tier != bindparam("top_tier")
+_MEMBER_FOR_SALE = select(
+    Member.tier, Member.birthday, Member.referrer_id, Member.status,
+    select(_ACCOUNTS.c.balance).where(_ACCOUNTS.c.member_id == bindparam("member_id"))
+    .scalar_subquery().label("balance"),
+    _EARNED_SINCE.scalar_subquery().label("earned_today"),
+    exists(_HAS_SALE).label("has_sale"),
+    select(_SALES.c.id).where(_SALES.c.txn_id == bindparam("txn_id")).scalar_subquery()
+    .label("repeated"),
+    exists(select(_SALES.c.id).where(_SALES.c.store_id == bindparam("store_id"),
+                                     _SALES.c.bill_no == bindparam("bill_no"))).label("bill_taken"),
+    case((_BELOW_TOP, select(func.sum(case((_NET > 0, _NET), else_=0)))
+          .where(*_IN_WINDOW).scalar_subquery()), else_=None).label("spend"),
+    case((_BELOW_TOP, select(func.sum(case(
+        (_NET > 0, _NET // bindparam("g") + bindparam("p")), else_=0)))
+        .where(*_IN_WINDOW).scalar_subquery()), else_=None).label("growth"),
+).where(Member.id == bindparam("member_id"))
+# Run straight on the driver (pos_member/db/compiled.py): the hot path of a member sale.
+_FAST_MEMBER_FOR_SALE = Prepared(_MEMBER_FOR_SALE)
+_FAST_INSERT_SALE = Prepared(_INSERT_SALE, column_keys=(
+    "id", "txn_id", "store_id", "device_id", "bill_no", "amount_fen", "member_id", "clerk_id",
+    "guide_id", "categories", "sold_at", "business_day", "refunded_fen"))
+_FAST_INSERT_SALE_POINTS = Prepared(_INSERT_SALE_POINTS, column_keys=(
+    "sale_id", "member_id", "bill_fen", "redeem_points", "redeem_fen", "earned", "clawed",
+    "restored", "redeem_lots", "detail"))
 
 
 class DuplicateBill(DomainError):
@@ -234,11 +285,24 @@ def record_sale(
         conn = tx.session.connection()
         if not txn_id or len(txn_id) > 36:
             raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The till transaction id is missing."))
-        first = conn.execute(_SALE_BY_TXN, {"txn_id": txn_id}).scalar()
+        m: Any = None
+        if member_id is not None:  # the member, and whether the txn or bill is taken
+            m = _FAST_MEMBER_FOR_SALE.first(conn, {
+                "member_id": member_id, "txn_id": txn_id, "store_id": clerk.store_id,
+                "bill_no": bill_no, "since": local_day_start(now),
+                "window_since": now - timedelta(days=365), "top_tier": rules.tiers.levels[-1].code,
+                "g": rules.tiers.growth_fen_per_point, "p": rules.tiers.growth_per_purchase,
+            })
+        if m is None:
+            taken = conn.execute(_SALE_TAKEN, {"txn_id": txn_id, "store_id": clerk.store_id,
+                                               "bill_no": bill_no}).all()
+            first = next((t.id for t in taken if t.txn_id == txn_id), None)
+            bill_taken = bool(taken)
+        else:
+            first, bill_taken = m.repeated, m.bill_taken
         if first is not None:
             return _stored_result(conn, first)
-        if conn.execute(_SALE_BY_BILL, {"store_id": clerk.store_id,
-                                        "bill_no": bill_no}).first() is not None:
+        if bill_taken:
             raise DuplicateBill(bill_no=bill_no)
         if guide_id is not None:
             g = conn.execute(select(Staff.active).where(Staff.id == guide_id,
@@ -251,11 +315,15 @@ def record_sale(
         redeem_fen = ref_points = 0
         tier_before = tier_after = None
         redeem_lots: list[list[Any]] = []
+        balances: dict[str, int] = {}
+        known_lots: dict[str, tuple[int, str]] = {}
+        figures: tuple[int, int] | None = None
         if member_id is not None:
-            m = conn.execute(_MEMBER, {"member_id": member_id}).first()
             if m is None or m.status != "active":
                 raise MemberNotFound(query=member_id[:8])
             tier_before = m.tier
+            if m.balance is not None:
+                balances[member_id] = m.balance
             if redeem_points:
                 cap = redeem_cap_points(rules.points, amount_fen)
                 step = redeem_step(rules.points)
@@ -264,14 +332,18 @@ def record_sale(
                 if redeem_points % step:
                     raise InvalidInput(QT_TRANSLATE_NOOP(
                         "errors", "Points are redeemed in steps of {step}."), step=step)
-                plan = pts.spendable_lots(conn, member_id, now, redeem_points)
+                plan = pts.plan_spend(conn, member_id, now, redeem_points, m.balance or 0)
+                known_lots = {lot: (rem, exp) for lot, _, rem, exp in plan}
                 redeem_fen = points_value_fen(rules.points, redeem_points)
                 entries.append(pts.new_entry(
                     tx, clerk, member_id=member_id, kind=pts.REDEEM, points=-redeem_points,
-                    at=now, txn_id=txn_id, sale_id=sale_id, bill_no=bill_no, consume=plan))
+                    at=now, txn_id=txn_id, sale_id=sale_id, bill_no=bill_no,
+                    consume=[(lot, k) for lot, k, _, _ in plan]))
             paid = amount_fen - redeem_fen
-            earned_today = int(conn.execute(_EARNED_SINCE, {
-                "member_id": member_id, "since": local_day_start(now)}).scalar() or 0)
+            earned_today = int(m.earned_today or 0)
+            if m.tier != rules.tiers.levels[-1].code:  # this sale counts too
+                figures = (int(m.spend or 0) + max(0, paid),
+                           int(m.growth or 0) + growth_of_sale(rules.tiers, paid))
             earn = earn_for_sale(
                 rules.points, paid_fen=paid,
                 tier_percent=level_of(rules.tiers, m.tier).earn_multiplier_percent,
@@ -282,8 +354,7 @@ def record_sale(
                     txn_id=txn_id, sale_id=sale_id, bill_no=bill_no, entry_id=sale_id,
                     lot_available_at=now + timedelta(days=rules.points.pending_days)))
             # Only a referred member's first purchase rewards anyone: ask only then.
-            if m.referrer_id and conn.execute(_HAS_SALE, {"member_id": member_id}
-                                              ).first() is None:
+            if m.referrer_id and not m.has_sale:
                 ref_points = referral_points(
                     paid, rules.registration.referral_first_purchase_percent,
                     rules.points.points_per_yuan)
@@ -304,7 +375,7 @@ def record_sale(
             "categories": cats, "sold_at": now, "business_day": now.astimezone().date(),
             "refunded_fen": 0,
         }
-        conn.execute(_INSERT_SALE, sale)
+        _FAST_INSERT_SALE.run(conn, sale)
         wire_sale = {**sale, "sold_at": now.isoformat(),
                      "business_day": sale["business_day"].isoformat()}
         payload: dict[str, Any] = {"sale": wire_sale, "member_id": member_id,
@@ -315,19 +386,22 @@ def record_sale(
                                  "redeem_fen": redeem_fen,
                                  "earned": earn.earned if earn else 0}
         ev = tx.record(clerk, SALE_RECORDED, payload, entity_id=sale_id)
-        for e in entries:
-            consumed = pts.post_entry(conn, e, event_id=ev.id, fresh=True)
-            if e["kind"] == pts.REDEEM:
-                redeem_lots = [list(c) for c in consumed]
+        after: dict[str, int] = {}
+        if entries:
+            consumed, after = pts.post_fresh(conn, entries, event_id=ev.id, balances=balances,
+                                             lots=known_lots)
+            redeem_lots = [list(c) for e in entries if e["kind"] == pts.REDEEM
+                           for c in consumed[e["id"]]]
         balance = None
         if member_id is not None and earn is not None:
             tier_after = tiers.upgrade_if_reached(tx, clerk, member_id=member_id, now=now,
-                                                  current=tier_before)
-            balance = pts.balance_of(conn, member_id)
+                                                  current=tier_before, figures=figures)
+            balance = after[member_id] if member_id in after else (
+                balances[member_id] if member_id in balances else pts.balance_of(conn, member_id))
             detail = _detail(txn_id, sale_id, bill_no, amount_fen, redeem_points, redeem_fen,
                              paid_fen, member_id, earn, ref_points, balance, tier_before,
                              tier_after)
-            conn.execute(_INSERT_SALE_POINTS, {
+            _FAST_INSERT_SALE_POINTS.run(conn, {
                 "sale_id": sale_id, "member_id": member_id, "bill_fen": amount_fen,
                 "redeem_points": redeem_points, "redeem_fen": redeem_fen,
                 "earned": earn.earned, "clawed": 0, "restored": 0,
@@ -490,6 +564,8 @@ def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any]) -> bool:
     pp = p.get("points")
     if conn.execute(select(_SALES.c.id).where(_SALES.c.id == row["id"])).first() is not None:
         return False
+    if row["member_id"] is not None:  # a member merged away here: the sale is the winner's
+        row["member_id"] = pts.current_member(conn, str(row["member_id"]))
     if conn.execute(_SALE_BY_BILL, {"store_id": row["store_id"],
                                     "bill_no": row["bill_no"]}).first() is not None:
         # Two tills of a store gave one bill number offline: keep both sales.

@@ -33,11 +33,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from pos_member.db.models import Member, MemberAlias, SvAccount, SvCredential, SvLedgerEntry
+from pos_member.db.models import (
+    BalanceBlock,
+    Member,
+    MemberAlias,
+    SvAccount,
+    SvCredential,
+    SvLedgerEntry,
+)
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import (
     AccountFrozen,
@@ -219,10 +226,37 @@ def _business_day(at: datetime) -> date:
 # -- reads ---------------------------------------------------------------------------------
 
 
+# Hot-path statements built once (building a select costs more than running it on SQLite).
+_BALANCE_Q = (select(_ACCOUNTS.c.principal_fen, _ACCOUNTS.c.bonus_fen, _ACCOUNTS.c.frozen)
+              .where(_ACCOUNTS.c.member_id == bindparam("member_id")))
+_TXN_Q = select(_LEDGER).where(_LEDGER.c.txn_id == bindparam("txn_id"))
+_MEMBERS = Member.__table__
+_BLOCKS = BalanceBlock.__table__
+# The member, their account and HQ's block in one read (three lookups by primary key).
+_MEMBER_Q = (
+    select(_MEMBERS.c.id, _MEMBERS.c.birthday, _MEMBERS.c.status,
+           func.coalesce(_ACCOUNTS.c.principal_fen, 0).label("principal_fen"),
+           func.coalesce(_ACCOUNTS.c.bonus_fen, 0).label("bonus_fen"),
+           func.coalesce(_ACCOUNTS.c.frozen, False).label("frozen"),
+           func.coalesce(_ACCOUNTS.c.topups, 0).label("topups"),
+           _BLOCKS.c.member_id.label("blocked_id"))
+    .select_from(_MEMBERS)
+    .outerjoin(_ACCOUNTS, _ACCOUNTS.c.member_id == _MEMBERS.c.id)
+    .outerjoin(_BLOCKS, _BLOCKS.c.member_id == _MEMBERS.c.id)
+    .where(_MEMBERS.c.id == bindparam("member_id")))
+_LEDGER_INSERT = sqlite_insert(_LEDGER).on_conflict_do_nothing()
+_ACCOUNT_UPSERT = sqlite_insert(_ACCOUNTS)
+_ACCOUNT_MOVE = (
+    _ACCOUNT_UPSERT.on_conflict_do_update(index_elements=["member_id"], set_={
+        "principal_fen": _ACCOUNTS.c.principal_fen + _ACCOUNT_UPSERT.excluded.principal_fen,
+        "bonus_fen": _ACCOUNTS.c.bonus_fen + _ACCOUNT_UPSERT.excluded.bonus_fen,
+        "topups": _ACCOUNTS.c.topups + _ACCOUNT_UPSERT.excluded.topups,
+        "updated_at": _ACCOUNT_UPSERT.excluded.updated_at})
+    .returning(_ACCOUNTS.c.principal_fen, _ACCOUNTS.c.bonus_fen, _ACCOUNTS.c.frozen))
+
+
 def _balance(session: Session | Connection, member_id: str) -> Balance:
-    row = session.execute(select(_ACCOUNTS.c.principal_fen, _ACCOUNTS.c.bonus_fen,
-                                 _ACCOUNTS.c.frozen)
-                          .where(_ACCOUNTS.c.member_id == member_id)).first()
+    row = session.execute(_BALANCE_Q, {"member_id": member_id}).first()
     if row is None:
         return Balance(member_id, 0, 0, False)
     return Balance(member_id, row.principal_fen, row.bonus_fen, bool(row.frozen))
@@ -296,24 +330,23 @@ def _ensure_account(conn: Connection, member_id: str, now: datetime) -> None:
                   "frozen": False, "frozen_hlc": None, "updated_at": now})
 
 
-def _book(conn: Connection, entry: dict[str, Any]) -> bool:
-    """Inserts a ledger row and moves the account by its deltas; False if already booked."""
-    result = conn.execute(sqlite_insert(_LEDGER).on_conflict_do_nothing(), entry)
+def _book(conn: Connection, entry: dict[str, Any]) -> Balance | None:
+    """Inserts a ledger row and moves the account by its deltas (one upsert, which creates
+    the account if need be); the balance after it, or None if the row was already booked."""
+    result = conn.execute(_LEDGER_INSERT, entry)
     if result.rowcount != 1:
-        return False
-    _ensure_account(conn, entry["member_id"], entry["at"])
-    conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == entry["member_id"]).values(
-        principal_fen=_ACCOUNTS.c.principal_fen + entry["principal_delta_fen"],
-        bonus_fen=_ACCOUNTS.c.bonus_fen + entry["bonus_delta_fen"],
-        topups=_ACCOUNTS.c.topups + (1 if entry["kind"] == "topup" else 0),
-        updated_at=entry["at"]))
-    return True
+        return None
+    row = conn.execute(_ACCOUNT_MOVE, {
+        "member_id": entry["member_id"], "principal_fen": entry["principal_delta_fen"],
+        "bonus_fen": entry["bonus_delta_fen"], "topups": 1 if entry["kind"] == "topup" else 0,
+        "frozen": False, "frozen_hlc": None, "updated_at": entry["at"]}).one()
+    return Balance(entry["member_id"], row.principal_fen, row.bonus_fen, bool(row.frozen))
 
 
 def _existing(conn: Connection, txn_id: str, *, member_id: str, kind: str,
               amount_fen: int | None = None, ref_txn_id: str | None = None) -> SvResult | None:
     """The earlier result of ``txn_id``, or None; a different operation under it is refused."""
-    row = conn.execute(select(_LEDGER).where(_LEDGER.c.txn_id == txn_id)).first()
+    row = conn.execute(_TXN_Q, {"txn_id": txn_id}).first()
     if row is None:
         return None
     amount = abs(row.principal_delta_fen + row.bonus_delta_fen)
@@ -327,9 +360,7 @@ def _existing(conn: Connection, txn_id: str, *, member_id: str, kind: str,
 
 
 def _active_member(conn: Connection, member_id: str) -> Any:
-    m = conn.execute(select(Member.__table__.c.id, Member.__table__.c.birthday,
-                            Member.__table__.c.status)
-                     .where(Member.__table__.c.id == member_id)).first()
+    m = conn.execute(_MEMBER_Q, {"member_id": member_id}).first()
     if m is None or m.status != "active":
         raise MemberNotFound(query=member_id)
     return m
@@ -355,16 +386,18 @@ def _entry(tx: Transaction, clerk: Clerk, ev_id: str, *, member_id: str, txn_id:
 
 
 def _record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str, Any],
-                  extra: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+                  extra: dict[str, Any]) -> tuple[str, Balance]:
     payload = {"member_id": entry_kw["member_id"], "txn_id": entry_kw["txn_id"],
                "principal_delta_fen": entry_kw["principal"],
                "bonus_delta_fen": entry_kw["bonus"], **extra}
     ev = tx.record(clerk, type_, payload, entity_id=entry_kw["member_id"])
     entry = _entry(tx, clerk, ev.id, **entry_kw)
-    _book(tx.session.connection(), entry)
+    after = _book(tx.session.connection(), entry)
+    if after is None:  # cannot happen: the txn_id was checked free in this transaction
+        raise TxnIdConflict(txn_id=entry["txn_id"])
     tx.audit(clerk, type_, "member", entry_kw["member_id"],
              after={k: v for k, v in payload.items() if k != "member_id"}, event=ev)
-    return ev.id, payload
+    return ev.id, after
 
 
 # -- top-up --------------------------------------------------------------------------------
@@ -393,19 +426,17 @@ def top_up(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, me
         if done is not None:
             return done
         m = _active_member(conn, member_id)
-        topups = conn.scalar(select(_ACCOUNTS.c.topups)
-                             .where(_ACCOUNTS.c.member_id == member_id)) or 0
+        topups = int(m.topups)
         local = tx.clock.now().astimezone()
         birthday_month = m.birthday is not None and m.birthday.month == local.month
         bonus = topup_bonus(tx.rules.stored_value, amount, first=topups == 0,
                             birthday_month=birthday_month)
-        ev_id, _ = _record_money(
+        ev_id, bal = _record_money(
             tx, clerk, TOPPED_UP,
             {"member_id": member_id, "txn_id": txn_id, "kind": "topup", "principal": amount,
              "bonus": bonus, "cash": amount, "method": method, "method_ref": method_ref},
             {"amount_fen": amount, "method": method, "method_ref": method_ref,
              "first_topup": topups == 0, "birthday_month": birthday_month})
-        bal = _balance(conn, member_id)
         _notify(tx, ev_id, member_id, TOPPED_UP,
                 {"amount_fen": amount, "bonus_fen": bonus, "balance_fen": bal.total_fen})
         tx.commit()
@@ -454,10 +485,10 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
         done = _existing(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
         if done is not None:
             return done
-        _active_member(conn, member_id)
-        if is_blocked(tx.session, member_id):
+        m = _active_member(conn, member_id)
+        if m.blocked_id is not None:  # HQ's block
             raise BalanceBlocked()
-        bal = _balance(conn, member_id)
+        bal = Balance(member_id, int(m.principal_fen), int(m.bonus_fen), bool(m.frozen))
         if bal.frozen:
             raise AccountFrozen()
         if amount > bal.total_fen:
@@ -493,7 +524,7 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
                                      "bill_no": bill_no}
             if isinstance(factor, SmsFactor):
                 extra["sms_challenge_id"] = factor.challenge_id
-            ev_id, _ = _record_money(
+            ev_id, after = _record_money(
                 tx, clerk, PAID,
                 {"member_id": member_id, "txn_id": txn_id, "kind": "payment",
                  "principal": -principal, "bonus": -bonus, "factor": factor_name,
@@ -501,7 +532,6 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
             if approved_by is not None:
                 tx.audit(approver, "sv.payment_approved", "member", member_id,  # type: ignore[arg-type]
                          after={"txn_id": txn_id, "amount_fen": amount})
-            after = _balance(conn, member_id)
             _notify(tx, ev_id, member_id, PAID,
                     {"amount_fen": amount, "balance_fen": after.total_fen})
             tx.commit()
@@ -625,33 +655,47 @@ def set_frozen(uow: UnitOfWork, *, clerk: Clerk, member_id: str, frozen: bool,
 
 
 @dataclass(frozen=True, slots=True)
-class DayMovements:
-    topups_fen: int = 0
-    topup_bonus_fen: int = 0
-    payments_fen: int = 0
-    payment_refunds_fen: int = 0
-    topup_refunds_cash_fen: int = 0
+class Movement:
+    """One kind of stored-value movement over a day: how many, and the principal and bonus
+    they moved (as magnitudes: a payment of ¥10 is principal + bonus = 1000)."""
+
     count: int = 0
+    principal_fen: int = 0
+    bonus_fen: int = 0
+    cash_fen: int = 0  # money over the counter: paid in for top-ups, handed back for refunds
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.bonus_fen
 
 
-def day_movements(session: Session, *, device_id: str, day: date) -> DayMovements:
-    """This till's stored-value movements on its local business ``day``."""
+@dataclass(frozen=True, slots=True)
+class DayMovements:
+    topups: Movement = Movement()
+    payments: Movement = Movement()
+    payment_refunds: Movement = Movement()
+    topup_refunds: Movement = Movement()
+
+    @property
+    def count(self) -> int:
+        return (self.topups.count + self.payments.count + self.payment_refunds.count
+                + self.topup_refunds.count)
+
+
+def day_movements(session: Session | Connection, *, device_id: str, day: date) -> DayMovements:
+    """This till's stored-value movements on its local business ``day`` (``sv_ledger`` rows
+    this device booked; pulled rows of other tills keep their own device)."""
     rows = session.execute(
-        select(_LEDGER.c.kind, func.sum(_LEDGER.c.principal_delta_fen),
-               func.sum(_LEDGER.c.bonus_delta_fen), func.sum(_LEDGER.c.cash_fen), func.count())
+        select(_LEDGER.c.kind, func.count(), func.sum(_LEDGER.c.principal_delta_fen),
+               func.sum(_LEDGER.c.bonus_delta_fen), func.sum(_LEDGER.c.cash_fen))
         .where(_LEDGER.c.device_id == device_id, _LEDGER.c.business_day == day)
         .group_by(_LEDGER.c.kind)).all()
-    k: dict[str, Any] = {r[0]: r for r in rows}
-    t = k.get("topup")
-    p = k.get("payment")
-    pr = k.get("payment_refund")
-    tr = k.get("topup_refund")
-    return DayMovements(
-        topups_fen=int(t[1]) if t else 0, topup_bonus_fen=int(t[2]) if t else 0,
-        payments_fen=-int(p[1] + p[2]) if p else 0,
-        payment_refunds_fen=int(pr[1] + pr[2]) if pr else 0,
-        topup_refunds_cash_fen=int(tr[3]) if tr else 0,
-        count=sum(int(r[4]) for r in rows))
+    by_kind = {r[0]: Movement(int(r[1]), abs(int(r[2] or 0)), abs(int(r[3] or 0)),
+                              int(r[4] or 0)) for r in rows}
+    return DayMovements(topups=by_kind.get("topup", Movement()),
+                        payments=by_kind.get("payment", Movement()),
+                        payment_refunds=by_kind.get("payment_refund", Movement()),
+                        topup_refunds=by_kind.get("topup_refund", Movement()))
 
 
 # -- applying pulled events (pos_member.services.apply dispatches here) --------------------
@@ -677,17 +721,23 @@ def apply_money_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
              "offline": bool(p.get("offline", False)), "store_id": ev["store_id"],
              "device_id": ev["device_id"], "clerk_id": ev.get("clerk_id"), "at": at,
              "business_day": _business_day(at)}
-    booked = _book(conn, entry)
+    booked = _book(conn, entry) is not None
     if not booked:
         log.warning("stored-value event %s not booked (txn already here)", ev["id"])
     return booked
 
 
 def _current_member(conn: Connection, member_id: str) -> str:
-    """A merged loser's money goes to the winner (a merge pulled before the loser's events)."""
-    winner = conn.scalar(select(_ALIASES.c.member_id)
-                         .where(_ALIASES.c.loser_member_id == member_id).limit(1))
-    return str(winner) if winner is not None else member_id
+    """A merged loser's money goes to the winner (a merge pulled before the loser's events),
+    following merges that compose (A→B, then B→C: A's money is C's)."""
+    seen = {member_id}
+    while True:
+        winner = conn.scalar(select(_ALIASES.c.member_id)
+                             .where(_ALIASES.c.loser_member_id == member_id).limit(1))
+        if winner is None or str(winner) in seen:
+            return member_id
+        member_id = str(winner)
+        seen.add(member_id)
 
 
 def apply_freeze_event(conn: Connection, ev: Mapping[str, Any]) -> bool:

@@ -65,9 +65,12 @@ def standing_figures(conn: Connection, tiers: Any, member_id: str, now: datetime
 
 
 def upgrade_if_reached(tx: Transaction, clerk: Clerk, *, member_id: str, now: datetime,
-                       current: str | None = None) -> str:
+                       current: str | None = None, figures: tuple[int, int] | None = None
+                       ) -> str:
     """Moves the member up at once if their figures reach a higher tier; returns the tier.
-    ``current``: the member's tier, when the caller has just read it."""
+    ``current``: the member's tier, when the caller has just read it; ``figures``: the member's
+    (rolling spend, growth) at ``now`` as :func:`standing_figures` gives them, when the caller
+    has just computed them in this transaction."""
     conn = tx.session.connection()
     tiers = tx.rules.tiers
     if current is None:
@@ -75,7 +78,7 @@ def upgrade_if_reached(tx: Transaction, clerk: Clerk, *, member_id: str, now: da
     current = current or tiers.levels[0].code
     if level_index(tiers, current) == len(tiers.levels) - 1:
         return current  # the top tier: nothing to reach
-    spend, growth = standing_figures(conn, tiers, member_id, now)
+    spend, growth = figures or standing_figures(conn, tiers, member_id, now)
     target = qualifying_level(tiers, spend_fen=spend, growth=growth)
     if level_index(tiers, target.code) <= level_index(tiers, current):
         return current

@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP server (migrates first)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=8080)
+    p.add_argument("--sms-gateway-url", metavar="URL", default=None,
+                   help="send stored-value SMS codes through this gateway (API key from the "
+                        "OS keyring: service pos-member, name sms-gateway); default: log only")
 
     sub.add_parser("openapi", help="print the OpenAPI description (docs/openapi.json)")
     return parser
@@ -174,7 +177,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             print("database upgraded")
             return 0
         if args.command == "serve":
-            return _serve(url, db, host=args.host, port=args.port)
+            return _serve(url, db, host=args.host, port=args.port,
+                          sms_gateway_url=args.sms_gateway_url)
         require_current_schema(db)
         if args.command == "create-store":
             store = services.create_store(ctx, number=args.number, name=args.name)
@@ -219,13 +223,19 @@ def _yuan(fen: int) -> str:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
-def _serve(url: str, db: ServerDatabase, *, host: str, port: int) -> int:
+def _serve(url: str, db: ServerDatabase, *, host: str, port: int,
+           sms_gateway_url: str | None = None) -> int:
     import uvicorn
 
     from sync.server.app import create_app
 
     upgrade(db)  # safe with several processes starting at once: it holds the write lock
-    uvicorn.run(create_app(url), host=host, port=port)
+    app = create_app(url)
+    if sms_gateway_url:  # else sync.server.sms.LogSender: codes logged (masked), never sent
+        from sync.sms_gateway import SmsGatewayChannel
+
+        app.state.sms_sender = SmsGatewayChannel(sms_gateway_url)
+    uvicorn.run(app, host=host, port=port)
     return 0
 
 

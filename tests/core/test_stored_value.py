@@ -435,3 +435,26 @@ def test_accounts_rebuild_from_the_ledger(till: Till) -> None:
         rebuild_accounts(conn)
         tx.commit()
     assert get_balance(till.uow, mid) == before
+
+
+# -- day report ----------------------------------------------------------------------------
+
+
+def test_day_report_counts_this_tills_balance_movements_with_their_split(till: Till) -> None:
+    from pos_member.services.day_report import day_summary
+
+    mid = _member_with(till, 10000)  # top-up: 10000 principal + 1000 bonus
+    _pay(till, mid, 5500, txn="p1")  # 5000 principal + 500 bonus
+    _pay(till, mid, 1100, txn="p2")  # 1000 + 100
+    refund_payment(till.uow, clerk=till.cashier, member_id=mid, ref_txn_id="p2", txn_id="r1")
+    ident = till.app.identity
+    sv = day_summary(till.uow, store_id=ident.store_id, device_id=ident.device_id).stored_value
+    assert (sv.topups.count, sv.topups.principal_fen, sv.topups.bonus_fen,
+            sv.topups.cash_fen) == (1, 10000, 1000, 10000)
+    assert (sv.payments.count, sv.payments.principal_fen, sv.payments.bonus_fen) == (
+        2, 6000, 600)
+    assert (sv.payment_refunds.count, sv.payment_refunds.total_fen) == (1, 1100)
+    assert sv.topup_refunds.count == 0
+    tomorrow = till.clock.now().astimezone().date().replace(day=6)
+    assert day_summary(till.uow, store_id=ident.store_id, device_id=ident.device_id,
+                       day=tomorrow).stored_value.count == 0

@@ -225,7 +225,8 @@ class StoredValueMachine(RuleBasedStateMachine):
         if amount > acc.total:
             return InsufficientBalance, False
         day = self.now.astimezone().date()
-        if not online and acc.offline_spent.get(day, 0) + amount > self.sv_rules.offline_daily_cap_fen:
+        cap = self.sv_rules.offline_daily_cap_fen
+        if not online and acc.offline_spent.get(day, 0) + amount > cap:
             return OfflineCapReached, False
         if amount >= self.sv_rules.manager_approval_fen:
             if approver == "none":

@@ -4,13 +4,16 @@ up, with the test's keys and a FakeClock at the test's time, and does one action
 
 - ``register``: registers ``n`` members; with ``die``, SIGKILLs itself right after the last
   commit (killed between commit and push).
+- ``visit``: ``n`` customers' visits (``harness.visit``: top-up, sales with points redeemed
+  and refunded, a TOTP payment); with ``die``, SIGKILLs itself right after the last commit.
 - ``sync_die_before_ack``: syncs, and SIGKILLs itself when the server's answer to the first
   push is in but before ``mark_acked`` records it (killed between push and ack).
 - ``sync``: ``rounds`` sync rounds with batches of ``batch``; prints the acknowledgement marks it
   saw, one per line, to check that they only move forward.
 - ``register_until_full``: under ``RLIMIT_FSIZE`` of ``limit`` bytes (SIGXFSZ ignored, so a
   write past it fails with EFBIG as on a full disk) registers until a registration is refused;
-  prints ``refused <n registered>``.
+  prints ``refused <n registered>``. With ``money``, each round is a whole visit instead
+  (whichever of its operations the full disk refuses).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pos_member.crypto import MemoryKeyStore
 from pos_member.services.enrolment import device_token
 from pos_member.services.members import register_member
 from pos_member.services.outbox import acked_through
+from tests.sync.harness import visit
 
 
 def main(spec: dict) -> int:
@@ -50,13 +54,19 @@ def main(spec: dict) -> int:
     phones = count(spec.get("phones", 0))  # the parent gives each child its own range
 
     def register() -> None:
+        if spec.get("money"):
+            visit(app, clerk, clock, f"137{next(phones):08d}")
+            return
         clock.advance(seconds=21)  # the till allows 30 registrations in 10 minutes
         register_member(app.uow, clerk=clerk, phone=f"137{next(phones):08d}",
                         privacy_consent=True)
 
-    if action == "register":
+    if action in ("register", "visit"):
         for _ in range(spec["n"]):
-            register()
+            if action == "visit":
+                visit(app, clerk, clock, f"137{next(phones):08d}")
+            else:
+                register()
         if spec.get("die"):
             os.kill(os.getpid(), signal.SIGKILL)
         return 0

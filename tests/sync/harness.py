@@ -1,5 +1,7 @@
-"""A restartable central server on loopback, enrolled tills, a fault-injecting TCP proxy, and
-the exactly-once check the fault and staff-sync tests end with.
+"""A restartable central server on loopback, enrolled tills, a fault-injecting TCP proxy, the
+exactly-once check the fault and staff-sync tests end with, a workload that moves the points
+and stored-value ledgers (:func:`visit`), and the ledger invariants checked after it
+(:func:`assert_ledgers` at a till, :meth:`Central.assert_balances` on the server).
 
 The server is the real app under uvicorn (tests/server/live.serve) over a real database
 (SQLite file or PostgreSQL, tests/sync/conftest.py). Stopping and starting it keeps the
@@ -15,6 +17,8 @@ import socket
 import subprocess
 import sys
 import threading
+import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
@@ -29,18 +33,22 @@ from pos_member.bootstrap import App, bootstrap
 from pos_member.clock import FakeClock
 from pos_member.crypto import MemoryKeyStore
 from pos_member.db.models import Event as TillEvent
+from pos_member.db.models import PointsAccount, PointsEntry, PointsLot, SvAccount, SvLedgerEntry
 from pos_member.permissions import Clerk
+from pos_member.services import stored_value
 from pos_member.services.enrolment import FirstAdmin, device_token
+from pos_member.services.member_auth import provision_totp, totp_at
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_count
+from pos_member.services.sales import record_sale, refund_sale
 from pos_member.services.staff import login
 from sync.client import SyncClient
 from sync.engine import SyncReport, enrol, sync_once
 from sync.server import services
 from sync.server.app import create_app
 from sync.server.db import open_server_database, upgrade
-from sync.server.models import Event, Flag, HeldEvent
+from sync.server.models import Event, Flag, HeldEvent, MemberBalance, MemberRedirect
 from tests.factories import new_phone
 from tests.server.live import serve
 
@@ -133,6 +141,164 @@ class Central:
         assert held == 0
         assert pending_count(till.app.uow, device_id=till.device_id) == 0
 
+    def balances(self) -> dict[str, int]:
+        """``member_balances.balance_fen`` by member (what the server's hook summed)."""
+        return self.query(lambda c: {m: int(b) for m, b in c.execute(
+            select(MemberBalance.member_id, MemberBalance.balance_fen))})
+
+    def expected_balances(self) -> dict[str, int]:
+        """Each member's chain-wide stored value summed afresh from the global log: principal
+        plus bonus deltas of every ``sv.*`` money event, a merged loser's counted for the
+        member ``member_redirects`` names as its winner."""
+        def read(c: Any) -> tuple[dict[str, str], list[Any]]:
+            redirects = dict(c.execute(select(MemberRedirect.loser_member_id,
+                                              MemberRedirect.winner_member_id)).all())
+            payloads = list(c.scalars(select(Event.payload).where(Event.type.like("sv.%"))
+                                      .order_by(Event.position)))
+            return redirects, payloads
+
+        redirects, payloads = self.query(read)
+        totals: dict[str, int] = defaultdict(int)
+        for p in payloads:
+            if "principal_delta_fen" not in p:
+                continue  # a PIN set, a TOTP provisioned, a lock, a freeze
+            member = redirects.get(p["member_id"], p["member_id"])
+            totals[member] += int(p["principal_delta_fen"]) + int(p["bonus_delta_fen"])
+        return dict(totals)
+
+    def assert_balances(self) -> None:
+        """On the server, every member's ``balance_fen`` equals its ``sv.*`` events' sum."""
+        held, expected = self.balances(), self.expected_balances()
+        for member in held.keys() | expected.keys():
+            assert held.get(member, 0) == expected.get(member, 0), member
+
+    def assert_consistent(self, *tills: Till) -> None:
+        """What every fault test ends with: each till's events stored exactly once, each till's
+        balances and points equal to its ledgers, the server's balances equal to its log."""
+        for till in tills:
+            self.assert_exactly_once(till)
+            assert_ledgers(till.app)
+        self.assert_balances()
+
+    def assert_till_agrees(self, till: Till) -> None:
+        """A till that has pulled everything holds, for every member the server keeps a
+        balance of, that balance in its own stored-value ledger (and nothing for the others)."""
+        server = {m: b for m, b in self.balances().items() if b}
+        with till.app.uow.read() as s:
+            local = {m: int(p + b) for m, p, b in s.execute(
+                select(SvLedgerEntry.member_id, func.sum(SvLedgerEntry.principal_delta_fen),
+                       func.sum(SvLedgerEntry.bonus_delta_fen))
+                .group_by(SvLedgerEntry.member_id)) if p + b}
+        assert local == server
+
+
+# -- the ledgers: invariants, and a workload that moves them ----------------------------------
+
+
+def assert_ledgers(app: App) -> None:
+    """At a till, read from the tables: every member's points balance is its ledger's sum, its
+    open lots hold exactly the balance (nothing when it is negative: a debt takes from the
+    lots), no lot holds more than it was given or less than nothing; every stored-value
+    account's principal and bonus are its ledger's sums, and nobody's principal is negative
+    unless its total is (an overdraw from two stores)."""
+    with app.uow.read() as s:
+        ledger = dict(s.execute(select(PointsEntry.member_id, func.sum(PointsEntry.points))
+                                .group_by(PointsEntry.member_id)).all())
+        balances = dict(s.execute(select(PointsAccount.member_id, PointsAccount.balance)).all())
+        lots = dict(s.execute(select(PointsLot.member_id, func.sum(PointsLot.remaining))
+                              .where(PointsLot.remaining > 0)
+                              .group_by(PointsLot.member_id)).all())
+        bad_lots = s.scalar(select(func.count()).select_from(PointsLot).where(
+            (PointsLot.remaining < 0) | (PointsLot.remaining > PointsLot.points)))
+        sv_ledger = {m: (int(p), int(b)) for m, p, b in s.execute(
+            select(SvLedgerEntry.member_id, func.sum(SvLedgerEntry.principal_delta_fen),
+                   func.sum(SvLedgerEntry.bonus_delta_fen)).group_by(SvLedgerEntry.member_id))}
+        accounts = {m: (p, b) for m, p, b in s.execute(
+            select(SvAccount.member_id, SvAccount.principal_fen, SvAccount.bonus_fen))}
+    for member in ledger.keys() | balances.keys():
+        assert balances.get(member, 0) == ledger.get(member, 0), ("points", member)
+        assert lots.get(member, 0) == max(0, balances.get(member, 0)), ("lots", member)
+    assert lots.keys() <= balances.keys()
+    assert bad_lots == 0
+    for member in sv_ledger.keys() | accounts.keys():
+        assert accounts.get(member, (0, 0)) == sv_ledger.get(member, (0, 0)), ("sv", member)
+
+
+def points_and_balances(app: App) -> dict[str, tuple[int, int, int]]:
+    """Every member with points or stored value: (points, principal, bonus), from the
+    projections (the tills must agree on these after a full sync)."""
+    with app.uow.read() as s:
+        out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for m, b in s.execute(select(PointsAccount.member_id, PointsAccount.balance)):
+            out[m][0] = b
+        for m, p, b in s.execute(select(SvAccount.member_id, SvAccount.principal_fen,
+                                        SvAccount.bonus_fen)):
+            out[m][1:] = [p, b]
+    return {m: (v[0], v[1], v[2]) for m, v in out.items() if any(v)}
+
+
+@dataclass(frozen=True)
+class Customer:
+    member_id: str
+    totp_secret: str  # the member's authenticator app
+
+
+TOPUP_FEN = 10_000  # ¥100, +¥10 bonus under the default rules
+SALE_FEN = 12_000
+
+
+def new_customer(app: App, clerk: Clerk, clock: FakeClock, phone: str) -> Customer:
+    """Registers a member (welcome points) and provisions its TOTP (the system clerk is an
+    administrator, so it approves too: no staff PIN to hash)."""
+    clock.advance(seconds=21)  # the till allows 30 registrations in 10 minutes
+    card = register_member(app.uow, clerk=clerk, phone=phone, privacy_consent=True)
+    secret = provision_totp(app.uow, clerk=clerk, approver=clerk, member_id=card.id).secret
+    return Customer(card.id, secret)
+
+
+def top_up(app: App, clerk: Clerk, customer: Customer, fen: int = TOPUP_FEN) -> None:
+    stored_value.top_up(app.uow, clerk=clerk, member_id=customer.member_id, amount_fen=fen,
+                        method="cash", txn_id=str(uuid.uuid4()))
+
+
+def sale(app: App, clerk: Clerk, customer: Customer, fen: int = SALE_FEN, *,
+         redeem: int = 0) -> str:
+    """Rings up a sale for the member (redeeming ``redeem`` points); returns the bill number."""
+    bill_no = f"F{uuid.uuid4().hex[:16]}"
+    record_sale(app.uow, clerk, txn_id=str(uuid.uuid4()), bill_no=bill_no, amount_fen=fen,
+                member_id=customer.member_id, redeem_points=redeem)
+    return bill_no
+
+
+def refund(app: App, clerk: Clerk, bill_no: str, fen: int | None = None) -> None:
+    refund_sale(app.uow, clerk, txn_id=str(uuid.uuid4()), bill_no=bill_no, amount_fen=fen)
+
+
+def pay(app: App, clerk: Clerk, clock: FakeClock, customer: Customer, fen: int, *,
+        online: bool = False, step: bool = True) -> None:
+    """Pays from stored value with the member's TOTP code (offline by default: the factor
+    that works without the server). Each code is taken once: the clock moves a step first
+    (``step=False``: the caller moved it)."""
+    if step:
+        clock.advance(seconds=30)
+    code = totp_at(customer.totp_secret, int(clock.now().timestamp()))
+    stored_value.pay(app.uow, clerk=clerk, member_id=customer.member_id, amount_fen=fen,
+                     txn_id=str(uuid.uuid4()), factor=stored_value.TotpFactor(code),
+                     online=online)
+
+
+def visit(app: App, clerk: Clerk, clock: FakeClock, phone: str) -> Customer:
+    """One customer's visit, moving both ledgers with every kind of entry: registration (100
+    welcome points), a ¥100 top-up (+¥10 bonus), a ¥120 sale redeeming the welcome points,
+    ¥30 paid from stored value with a TOTP code, a second sale half refunded (its points
+    taken back)."""
+    c = new_customer(app, clerk, clock, phone)
+    top_up(app, clerk, c)
+    sale(app, clerk, c, redeem=100)
+    pay(app, clerk, clock, c, 3_000)
+    refund(app, clerk, sale(app, clerk, c, 6_000), 3_000)
+    return c
+
 
 @dataclass
 class Till:
@@ -171,6 +337,10 @@ class Till:
             cards.append(register_member(self.app.uow, clerk=self.clerk, phone=new_phone(),
                                          privacy_consent=True))
         return cards
+
+    def visit(self, n: int = 1) -> list[Customer]:
+        """``n`` customers' visits (:func:`visit`): both ledgers move."""
+        return [visit(self.app, self.clerk, self.clock, new_phone()) for _ in range(n)]
 
     def login(self, code: str, secret: str) -> Clerk:
         return login(self.app.uow, code=code, secret=secret, device_id=self.device_id)

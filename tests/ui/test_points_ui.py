@@ -1,17 +1,19 @@
 """Points at the till, driven by the keyboard as a cashier would: F4 sale with points redeemed,
-Shift+F4 partial refund, F7 ledger, Ctrl+F7 adjustment with the manager's PIN."""
+Shift+F4 partial refund, F7 ledger, Ctrl+F7 adjustment with the manager's PIN, Ctrl+G gifts."""
 
 from __future__ import annotations
+
+import uuid
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from pos_member.permissions import Role
-from pos_member.services import points
+from pos_member.services import points, sales
 from tests.factories import PINS, Till
 from tests.ui.conftest import settle
-from ui.points_dialogs import AdjustDialog, LedgerDialog, RefundDialog, SaleDialog
+from ui.points_dialogs import AdjustDialog, GiftDialog, LedgerDialog, RefundDialog, SaleDialog
 from ui.till import TillWindow
 
 
@@ -106,3 +108,71 @@ def test_manager_pin_adjusts_points(qtbot: QtBot, window: TillWindow, till: Till
     qtbot.waitUntil(lambda: window.dialog is None, timeout=10_000)
     settle(qtbot, window)
     assert points.points_summary(till.uow, member_id=m.id).balance == 150
+
+
+def test_ctrl_g_exchanges_a_gift_once_and_refuses_what_the_member_cannot_afford(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    m = till.register()
+    sales.record_sale(till.uow, till.cashier, txn_id=str(uuid.uuid4()), bill_no="G-1",
+                      amount_fen=50_000, member_id=m.id)  # 100 welcome + 500 = 600 points
+    scan(qtbot, window, m.member_no)
+    qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.dialog
+    assert isinstance(dialog, GiftDialog)
+    qtbot.waitUntil(lambda: dialog.ok.isEnabled())
+    assert "600" in dialog.balance.text()
+    assert dialog.table.rowCount() == len(till.uow.rules.points.catalogue) == 2
+    assert dialog.table.item(0, 3).text() == "500"  # the bag: affordable
+    assert "600" in dialog.table.item(1, 3).text()  # the coupon: 1,200, 600 short
+
+    before = till.table_counts()
+    dialog.table.setCurrentCell(0, 1)  # the name column: typing searches names there
+    qtbot.keyClick(dialog.table, Qt.Key.Key_2)  # the coupon, by its number
+    assert dialog.selected().code == "CPN-10"
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Return)
+    settle(qtbot, window)
+    assert dialog.message.isVisible() and "1200" in dialog.message.text()
+    assert dialog.result is None and till.table_counts() == before
+
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Up)  # back to the bag
+    assert dialog.selected().code == "GIFT-BAG"
+    with qtbot.waitSignal(dialog.exchanged) as got:
+        qtbot.keyClick(dialog.table, Qt.Key.Key_Return)
+    assert (got.args[0].points, got.args[0].balance) == (-500, 100)
+    assert "100" in dialog.info.text() and not dialog.message.isVisible()
+    # The same till transaction again (a retry after a lost answer): the first result, no
+    # second gift.
+    again = points.redeem_for_item(till.uow, clerk=till.cashier, txn_id=dialog.txn_id,
+                                   member_id=m.id, item_code="GIFT-BAG")
+    assert again.repeated and again.balance == 100
+    qtbot.keyClick(dialog.ok, Qt.Key.Key_Return)
+    settle(qtbot, window)
+    assert window.dialog is None
+    assert points.points_summary(till.uow, member_id=m.id).balance == 100
+    assert [line.kind for line in points.ledger(till.uow, clerk=till.cashier, member_id=m.id)
+            ].count(points.GIFT) == 1
+
+
+def test_ctrl_g_without_a_member_on_screen_opens_nothing(qtbot: QtBot, window: TillWindow
+                                                         ) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    assert window.dialog is None
+
+
+def test_ctrl_g_with_an_empty_catalogue_says_so(qtbot: QtBot, window: TillWindow, till: Till
+                                                ) -> None:
+    from dataclasses import replace
+
+    rules = till.uow.rules
+    till.uow.rules = replace(rules, points=replace(rules.points, catalogue=()))
+    m = till.register()
+    scan(qtbot, window, m.member_no)
+    qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.dialog
+    assert isinstance(dialog, GiftDialog)
+    settle(qtbot, window)
+    assert dialog.empty.isVisibleTo(dialog) and not dialog.table.isVisibleTo(dialog)
+    before = till.table_counts()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    settle(qtbot, window)
+    assert not dialog.ok.isEnabled() and till.table_counts() == before

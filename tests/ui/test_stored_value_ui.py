@@ -221,3 +221,14 @@ def test_shift_f10_shows_the_split_ledger_and_the_manager_freezes(
     settle(qtbot, window)
     qtbot.waitUntil(lambda: get_balance(till.uow, m.id).frozen)  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: "冻结" in dialog.summary.text() or "FROZEN" in dialog.summary.text())
+
+
+def test_day_report_rows_show_balance_movements_with_the_split() -> None:
+    from pos_member.services.stored_value import DayMovements, Movement
+    from ui.sync_view import stored_value_rows
+
+    rows = dict(stored_value_rows(DayMovements(topups=Movement(2, 20000, 2000, 20000),
+                                               payments=Movement(1, 5000, 500))))
+    assert rows["Stored-value top-ups"] == "2 · ¥220.00 (principal ¥200.00, bonus ¥20.00)"
+    assert rows["Balance payments"] == "1 · ¥55.00 (principal ¥50.00, bonus ¥5.00)"
+    assert "Balance payments refunded" not in rows

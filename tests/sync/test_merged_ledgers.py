@@ -1,0 +1,100 @@
+"""A merged loser's points and stored value that reach a till after the merge (found by the
+two-store state machine): store 1 registers a phone and syncs; store 2, offline, had registered
+the same phone earlier; store 1 rings up a sale for its member (points earned and redeemed) and
+tops it up; store 2 syncs (its registration wins: the merge) before store 1 pushes the sale. At
+store 2 the sale's points then arrive for a member merged away there already: they must go to
+the winner, as the stored value does, so both tills end with the same balances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pos_member.db.models import Member, Sale
+from tests.factories import new_phone
+from tests.sync import harness
+from tests.sync.harness import Central, Till, enrolled_till, points_and_balances
+
+
+@pytest.fixture
+def central(server_database_url: str) -> Iterator[Central]:
+    central = Central(server_database_url)
+    yield central
+    central.stop()
+
+
+@pytest.fixture
+def tills(tmp_path: Path, central: Central) -> Iterator[tuple[Till, Till]]:
+    one = enrolled_till(central, tmp_path / "one.sqlite", 1)
+    two = enrolled_till(central, tmp_path / "two.sqlite", 2)
+    yield one, two
+    one.close()
+    two.close()
+
+
+def test_a_losers_sale_pulled_after_the_merge_goes_to_the_winner(
+    tills: tuple[Till, Till], central: Central,
+) -> None:
+    one, two = tills
+    phone = new_phone()
+    winner = harness.new_customer(two.app, two.clerk, two.clock, phone)  # earlier, offline
+    one.clock.advance(minutes=1)
+    loser = harness.new_customer(one.app, one.clerk, one.clock, phone)
+    one.sync()  # the server has only store 1's registration: no merge yet
+    bill = harness.sale(one.app, one.clerk, loser, 12_000, redeem=100)
+    harness.top_up(one.app, one.clerk, loser)
+    two.sync()  # store 2's earlier registration wins: merged, and applied at store 2
+    with two.app.uow.read() as s:
+        assert s.scalar(select(Member.status).where(Member.id == loser.member_id)) == "merged"
+    one.sync()  # the sale and the top-up for the loser reach the server after the merge
+    two.sync()  # ... and store 2 after the merge
+    one.sync()
+
+    both = [points_and_balances(t.app) for t in (one, two)]
+    assert both[0] == both[1]
+    assert set(both[0]) == {winner.member_id}  # nothing left on the loser, at either till
+    for t in (one, two):
+        with t.app.uow.read() as s:
+            assert s.scalar(select(Sale.member_id).where(Sale.bill_no == bill)) \
+                == winner.member_id
+    central.assert_consistent(one, two)
+    central.assert_till_agrees(one)
+    central.assert_till_agrees(two)
+
+
+def test_a_losers_top_up_pulled_after_composed_merges_goes_to_the_last_winner(
+    tmp_path: Path, tills: tuple[Till, Till], central: Central,
+) -> None:
+    """Three registrations of one phone: A (store 1) merged into B (store 2), then B into C (a
+    second till of store 1, registered earliest). A top-up for A pushed after both merges
+    must reach C at every till (``member_aliases`` still names B for A)."""
+    from sync.engine import push_all
+
+    one, two = tills
+    three = enrolled_till(central, tmp_path / "three.sqlite", 1)
+    try:
+        phone = new_phone()
+        c = harness.new_customer(three.app, three.clerk, three.clock, phone)  # earliest
+        two.clock.advance(minutes=1)
+        b = harness.new_customer(two.app, two.clerk, two.clock, phone)
+        one.clock.advance(minutes=2)
+        a = harness.new_customer(one.app, one.clerk, one.clock, phone)
+        two.sync()  # B stored
+        with one.client() as client:
+            push_all(one.app, client)  # A stored after B: A→B; store 1 has not pulled it
+        harness.top_up(one.app, one.clerk, a)  # A still active at store 1
+        three.sync()  # C stored: B→C
+        for t in (one, two, three, one, two):
+            t.sync()
+        both = [points_and_balances(t.app) for t in (one, two, three)]
+        assert both[0] == both[1] == both[2]
+        assert set(both[0]) == {c.member_id}, (a.member_id, b.member_id, c.member_id)
+        central.assert_consistent(one, two, three)
+        for t in (one, two, three):
+            central.assert_till_agrees(t)
+    finally:
+        three.close()
