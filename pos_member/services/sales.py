@@ -68,6 +68,10 @@ _EARNED_SINCE = (select(func.coalesce(func.sum(_ENTRIES.c.points), 0))
                  .where(_ENTRIES.c.member_id == bindparam("member_id"),
                         _ENTRIES.c.kind == pts.EARN, _ENTRIES.c.at >= bindparam("since")))
 _INSERT_SALE = insert(_SALES)
+_LOTS = pts._LOTS
+_SPENDABLE_NOW = select(func.sum(_LOTS.c.remaining)).where(
+    _LOTS.c.member_id == bindparam("member_id"), pts._OPEN,
+    _LOTS.c.available_at <= bindparam("now"))
 _INSERT_SALE_POINTS = insert(_SALE_POINTS)
 _HAS_SALE = select(_SALES.c.id).where(_SALES.c.member_id == bindparam("member_id")).limit(1)
 # The hot path of a member sale reads in one statement what it needs: the request's txn id or
@@ -232,9 +236,10 @@ def quote_sale(uow: UnitOfWork, *, member_id: str | None, amount_fen: int,
         m = conn.execute(_MEMBER, {"member_id": member_id}).first()
         if m is None:
             raise MemberNotFound(query=member_id[:8])
-        summary_spendable = sum(
-            lot.remaining for lot in conn.execute(pts._OPEN_LOTS, {"member_id": member_id})
-            if pts._aware(lot.available_at) <= now)
+        # One SUM over the open lots' partial index, not a Python walk over years of lots
+        # (the till asks again as the cashier types).
+        summary_spendable = int(conn.execute(_SPENDABLE_NOW, {
+            "member_id": member_id, "now": now}).scalar() or 0)
         spendable = min(summary_spendable, max(0, pts.balance_of(conn, member_id)))
         earned_today = int(conn.execute(_EARNED_SINCE, {
             "member_id": member_id, "since": local_day_start(now)}).scalar() or 0)

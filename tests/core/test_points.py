@@ -349,3 +349,18 @@ def test_one_bill_number_used_offline_on_two_tills_keeps_both_sales(tmp_path: Pa
     bills = sorted(r[0] for r in con.execute("SELECT bill_no FROM sales"))
     con.close()
     assert len(bills) == 2 and bills[0] == "SAME" and bills[1].startswith("SAME~")
+
+
+def test_the_quote_counts_only_points_spendable_now(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    t = make_till(tmp_path)
+    t.uow.rules = replace(t.uow.rules, points=replace(t.uow.rules.points, pending_days=7))
+    m = t.register()  # 100 welcome points, spendable at once
+    sell(t, m.id, 100_000, "Q1")  # 1,100 pending for 7 days
+    q = sales.quote_sale(t.uow, member_id=m.id, amount_fen=50_000, redeem_points=5_000)
+    assert (q.spendable, q.cap_points) == (100, 25_000)
+    assert q.paid_fen == 50_000 - 100  # the redeem is cut to what can be spent now
+    t.clock.advance(days=7)
+    q = sales.quote_sale(t.uow, member_id=m.id, amount_fen=50_000, redeem_points=5_000)
+    assert q.spendable == 1_200 and q.paid_fen == 50_000 - 1_200
