@@ -17,11 +17,13 @@ when it is compiled, not run wrongly.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import BindParameter
 
@@ -49,6 +51,18 @@ class Row(tuple):  # type: ignore[type-arg]
             return self[self._fields[name]]
         except KeyError:
             raise AttributeError(name) from None
+
+
+@contextmanager
+def _as_sqlalchemy_errors(conn: Connection, sql: str) -> Iterator[None]:
+    """Driver errors raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...), the
+    same as ``Connection.execute`` raises: callers catch one kind, and the unit of work maps a
+    full disk to ``StorageFull`` whichever path the statement took."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as e:
+        raise DBAPIError.instance(sql, None, e, dbapi.Error, dialect=conn.dialect) from e
 
 
 class Prepared:
@@ -111,8 +125,9 @@ class Prepared:
         row_type = self._row_types[conn.dialect.name]
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cur.execute(form.sql, self._args(form, params))
-            raw = cur.fetchmany(limit) if limit else cur.fetchall()
+            with _as_sqlalchemy_errors(conn, form.sql):
+                cur.execute(form.sql, self._args(form, params))
+                raw = cur.fetchmany(limit) if limit else cur.fetchall()
         finally:
             cur.close()
         procs = form.results
@@ -130,9 +145,14 @@ class Prepared:
         procs = form.results
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cur.execute(form.sql, self._args(form, params))
+            with _as_sqlalchemy_errors(conn, form.sql):
+                cur.execute(form.sql, self._args(form, params))
             size = 2  # a FIFO walk usually stops after a lot or two: fetch more as it goes on
-            while batch := cur.fetchmany(size):
+            while True:
+                with _as_sqlalchemy_errors(conn, form.sql):
+                    batch = cur.fetchmany(size)
+                if not batch:
+                    break
                 for r in batch:
                     yield row_type(v if p is None or v is None else p(v)
                                    for v, p in zip(r, procs, strict=True))
@@ -157,10 +177,11 @@ class Prepared:
         form = self._form(conn.dialect)
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            if many:
-                cur.executemany(form.sql, [self._args(form, p) for p in params])
-            else:
-                cur.execute(form.sql, self._args(form, params))  # type: ignore[arg-type]
+            with _as_sqlalchemy_errors(conn, form.sql):
+                if many:
+                    cur.executemany(form.sql, [self._args(form, p) for p in params])
+                else:
+                    cur.execute(form.sql, self._args(form, params))  # type: ignore[arg-type]
             return int(cur.rowcount)
         finally:
             cur.close()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from pos_member.clock import Clock, to_ms
 from pos_member.crypto import PiiCipher
+from pos_member.db.compiled import Prepared
 from pos_member.db.engine import Database
 from pos_member.db.models import AuditEntry, DeviceCounter, Event
 from pos_member.errors import StorageFull, StoreNotSetUp
@@ -74,6 +75,17 @@ _WRITE_COUNTERS = (
 )
 
 
+# Every service's transaction runs these: compiled once, run straight on the driver.
+_FAST_READ_COUNTERS = Prepared(_READ_COUNTERS)
+_FAST_WRITE_COUNTERS = Prepared(_WRITE_COUNTERS)
+_FAST_INSERT_EVENT = Prepared(insert(_EVENTS), column_keys=(
+    "id", "store_id", "device_id", "seq", "clerk_id", "hlc", "type", "entity_id",
+    "payload_version", "payload", "rules_version", "created_at"))
+_FAST_INSERT_AUDIT = Prepared(insert(_AUDIT), column_keys=(
+    "at", "store_id", "device_id", "staff_id", "action", "entity", "entity_id", "before",
+    "after", "event_id"))
+
+
 @dataclass
 class Transaction:
     """One write transaction. Events and audit rows go straight to the connection as Core
@@ -90,8 +102,8 @@ class Transaction:
     def commit(self) -> None:
         c = self._counters
         if c is not None and c.dirty:
-            self.session.connection().execute(
-                _WRITE_COUNTERS,
+            _FAST_WRITE_COUNTERS.run(
+                self.session.connection(),
                 {
                     "device": self.device_id,
                     "event_seq": c.last_event_seq,
@@ -110,9 +122,7 @@ class Transaction:
     def counters(self, device_id: str) -> _Counters:
         """The device's counters, read once per transaction (the write lock is held)."""
         if self._counters is None:
-            row = self.session.connection().execute(
-                _READ_COUNTERS, {"device_id": device_id}
-            ).first()
+            row = _FAST_READ_COUNTERS.first(self.session.connection(), {"device_id": device_id})
             if row is None:
                 raise LookupError(f"device {device_id} has no counters")
             self.device_id = device_id
@@ -145,8 +155,8 @@ class Transaction:
         c.hlc = HybridClock(lambda: to_ms(self.clock.now()), c.hlc).now()
         c.dirty = True
         event = RecordedEvent(self.new_id(), c.last_event_seq, c.hlc.pack(), type, payload)
-        self.session.connection().execute(
-            insert(_EVENTS),
+        _FAST_INSERT_EVENT.run(
+            self.session.connection(),
             {
                 "id": event.id,
                 "store_id": clerk.store_id,
@@ -176,8 +186,8 @@ class Transaction:
         event: RecordedEvent | None = None,
     ) -> None:
         """Audit rows never hold personal data in clear: pass masked values."""
-        self.session.connection().execute(
-            insert(_AUDIT),
+        _FAST_INSERT_AUDIT.run(
+            self.session.connection(),
             {
                 "at": self.clock.now(),
                 "store_id": clerk.store_id,

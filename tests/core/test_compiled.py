@@ -60,3 +60,18 @@ def test_prepared_writes_and_reads_what_core_does(tmp_path: Path) -> None:
     for a, b in zip(by_core, by_fast, strict=True):  # s1/s3 and s2/s4 differ only in n
         assert a[1:2] == b[1:2] and a[3:] == b[3:]
         assert len(a[2]) == len(b[2]) and a[2][:13] == b[2][:13] == "2026-03-01 09"
+
+
+def test_a_driver_error_is_raised_as_sqlalchemys_like_execute_raises_it(tmp_path: Path) -> None:
+    """Callers catch SQLAlchemy's errors, and the unit of work turns its OperationalError for
+    a full disk into StorageFull: the shortcut must not let the driver's own escape."""
+    from sqlalchemy.exc import IntegrityError
+
+    till = make_till(tmp_path)
+    fast_insert = Prepared(insert(_SALES), column_keys=_KEYS)
+    with till.uow.begin() as tx:
+        conn = tx.session.connection()
+        fast_insert.run(conn, _sale(1))
+        with pytest.raises(IntegrityError) as raised:
+            fast_insert.run(conn, _sale(1))
+        assert isinstance(raised.value.orig, sqlite3.IntegrityError)
