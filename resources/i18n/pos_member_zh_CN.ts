@@ -380,6 +380,85 @@
     </message>
 </context>
 <context>
+    <name>GiftDialog</name>
+    <message>
+        <source>Gifts and coupons for points (Ctrl+G)</source>
+        <translation>积分兑换礼品/优惠券 (Ctrl+G)</translation>
+    </message>
+    <message>
+        <source>Member %1 · %2</source>
+        <translation>会员 %1 · %2</translation>
+    </message>
+    <message>
+        <source>Loading the member&apos;s points…</source>
+        <translation>正在读取会员积分…</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>序号</translation>
+    </message>
+    <message>
+        <source>Item</source>
+        <translation>礼品</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>所需积分</translation>
+    </message>
+    <message>
+        <source>Gift</source>
+        <translation>礼品</translation>
+    </message>
+    <message>
+        <source>Coupon</source>
+        <translation>优惠券</translation>
+    </message>
+    <message>
+        <source>No gifts or coupons in the catalogue.</source>
+        <translation>兑换目录中暂无礼品或优惠券。</translation>
+    </message>
+    <message>
+        <source>↑/↓ or the item&apos;s number to choose, Enter to exchange</source>
+        <translation>按 ↑/↓ 或序号选择，按 Enter 兑换</translation>
+    </message>
+    <message>
+        <source>Exchange (Enter)</source>
+        <translation>兑换 (Enter)</translation>
+    </message>
+    <message>
+        <source>Points the member can spend now: %1</source>
+        <translation>会员当前可用积分：%1</translation>
+    </message>
+    <message>
+        <source> (%1 pending)</source>
+        <translation>（%1 分待生效）</translation>
+    </message>
+    <message>
+        <source>%1 (%2 short)</source>
+        <translation>%1（还差 %2）</translation>
+    </message>
+    <message>
+        <source>Not enough points for %1: it takes %2, the member can spend %3 now.</source>
+        <translation>积分不足，无法兑换%1：需要 %2 分，会员当前可用 %3 分。</translation>
+    </message>
+    <message>
+        <source>Exchanged: %1 for %2 points. Points balance: %3. Hand it over to the member.</source>
+        <translation>已兑换：%1，扣除 %2 积分。积分余额：%3。请将礼品交给会员。</translation>
+    </message>
+    <message>
+        <source>Points balance: %1</source>
+        <translation>积分余额：%1</translation>
+    </message>
+    <message>
+        <source>Done (Enter)</source>
+        <translation>完成 (Enter)</translation>
+    </message>
+</context>
+<context>
     <name>LedgerDialog</name>
     <message>
         <source>Points ledger of %1 (F7)</source>
@@ -622,6 +701,10 @@
     <message>
         <source>principal %1 + bonus %2</source>
         <translation>本金 %1 + 赠送 %2</translation>
+    </message>
+    <message>
+        <source>more than the balance (%1)</source>
+        <translation>超出余额（%1）</translation>
     </message>
     <message>
         <source>SMS code sent to the member&apos;s phone.</source>
@@ -1144,6 +1227,26 @@
         <translation>日结报表 %1 — %2</translation>
     </message>
     <message>
+        <source>%1 · %2 (principal %3, bonus %4)</source>
+        <translation>%1 笔 · %2（本金 %3，赠送 %4）</translation>
+    </message>
+    <message>
+        <source>Stored-value top-ups</source>
+        <translation>储值充值</translation>
+    </message>
+    <message>
+        <source>Balance payments</source>
+        <translation>储值消费</translation>
+    </message>
+    <message>
+        <source>Balance payments refunded</source>
+        <translation>储值消费退款</translation>
+    </message>
+    <message>
+        <source>Top-ups refunded (cash back)</source>
+        <translation>充值退款（退现金）</translation>
+    </message>
+    <message>
         <source>Pushing %1 event(s)… %2 done</source>
         <translation>上传 %1 条事件… 已完成 %2 条</translation>
     </message>
@@ -1189,6 +1292,10 @@ F2  注册新会员</translation>
     <message>
         <source>F7 Points</source>
         <translation>F7 积分流水</translation>
+    </message>
+    <message>
+        <source>Ctrl+G Gifts</source>
+        <translation>Ctrl+G 兑换</translation>
     </message>
     <message>
         <source>F5 Show full phone</source>
@@ -1278,8 +1385,10 @@ F2  注册新会员</translation>
         <translation>储值充值（F8）</translation>
     </message>
     <message>
-        <source>Ctrl+%1  %2 + bonus %3</source>
-        <translation>Ctrl+%1  %2 送 %3</translation>
+        <source>%2
++ bonus %3 · Ctrl+%1</source>
+        <translation>%2
+送 %3 · Ctrl+%1</translation>
     </message>
     <message>
         <source>Cash</source>
@@ -1426,6 +1535,10 @@ F2  注册新会员</translation>
     <message>
         <source>This till is not enrolled with a server: run &apos;pos-member enrol&apos; first.</source>
         <translation>本收银台尚未在服务器注册：请先运行 &apos;pos-member enrol&apos;。</translation>
+    </message>
+    <message>
+        <source>Not saved: this part of the profile was last changed at a till whose clock is ahead. Head office has been alerted; edit it again once that till&apos;s clock is put right.</source>
+        <translation>未保存：这部分资料最近一次是在一台时钟超前的收银台上修改的。总部已收到提醒；请在该收银台的时钟校正后再修改。</translation>
     </message>
     <message>
         <source>The till could not write to its disk (full or failing): nothing was saved. Free some space or call support, then try again.</source>
