@@ -4,7 +4,9 @@
 
 Runs offscreen (no display needed) with an in-memory key store and a fresh temporary demo
 store of 300 members; writes login.png, till-empty.png, register.png, register-duplicate.png,
-card.png, error.png and card-print.png.
+card.png, error.png, card-print.png, and the dialogs of points, stored value and the
+recruitment dashboard (sale.png, points-ledger.png, gifts.png, topup.png, pay.png,
+sv-ledger.png, dashboard.png).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -84,6 +87,18 @@ def main() -> None:
     till.lookup("hello-not-a-code")
     settle()
     till.grab().save(str(out / "error.png"))
+    till.lookup("PM1:" + card.member_no)
+    settle(400)
+    from ui import stored_value_ui
+
+    for name, opener in (("sale", till.points.open_sale),
+                         ("points-ledger", till.points.open_ledger),
+                         ("gifts", till.points.open_gifts),
+                         ("topup", lambda: stored_value_ui.open_topup(till)),
+                         ("pay", lambda: stored_value_ui.open_pay(till)),
+                         ("sv-ledger", lambda: stored_value_ui.open_ledger(till)),
+                         ("dashboard", till.open_dashboard)):
+        _grab_new_window(opener, out / f"{name}.png")
     img = QImage(856 * 2, 540 * 2, QImage.Format.Format_RGB32)
     img.fill(Qt.GlobalColor.white)
     p = QPainter(img)
@@ -91,6 +106,20 @@ def main() -> None:
     p.end()
     img.save(str(out / "card-print.png"))
     print(f"screenshots in {out}/")
+
+
+def _grab_new_window(opener: Callable[[], None], path: Path) -> None:
+    """Opens a dialog the way its key does, grabs it once it has loaded, closes it."""
+    before = set(QApplication.topLevelWidgets())
+    opener()
+    settle(800)
+    new = [w for w in QApplication.topLevelWidgets() if w not in before and w.isVisible()]
+    if not new:
+        print(f"nothing opened for {path.name}")
+        return
+    new[-1].grab().save(str(path))
+    new[-1].close()
+    settle()
 
 
 def _some_member_no(app) -> str:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from pos_member.services import member_auth
@@ -223,12 +224,12 @@ def test_shift_f10_shows_the_split_ledger_and_the_manager_freezes(
     qtbot.waitUntil(lambda: "冻结" in dialog.summary.text() or "FROZEN" in dialog.summary.text())
 
 
-def test_day_report_rows_show_balance_movements_with_the_split() -> None:
+def test_day_report_rows_show_balance_movements_with_the_split(zh_app: QApplication) -> None:
     from pos_member.services.stored_value import DayMovements, Movement
     from ui.sync_view import stored_value_rows
 
     rows = dict(stored_value_rows(DayMovements(topups=Movement(2, 20000, 2000, 20000),
                                                payments=Movement(1, 5000, 500))))
-    assert rows["Stored-value top-ups"] == "2 · ¥220.00 (principal ¥200.00, bonus ¥20.00)"
-    assert rows["Balance payments"] == "1 · ¥55.00 (principal ¥50.00, bonus ¥5.00)"
-    assert "Balance payments refunded" not in rows
+    assert rows["储值充值"] == "2 笔 · ¥220.00（本金 ¥200.00，赠送 ¥20.00）"
+    assert rows["储值消费"] == "1 笔 · ¥55.00（本金 ¥50.00，赠送 ¥5.00）"
+    assert len(rows) == 2  # no refund rows on a day without refunds
