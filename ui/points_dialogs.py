@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -44,6 +45,27 @@ def _error(label: QLabel, error: Exception) -> None:
     label.setText(error_text(error) if isinstance(error, DomainError)
                   else type(error).__name__)
     label.show()
+
+
+def _message_label() -> QLabel:
+    """The dialog's error line, hidden until there is something to say."""
+    label = QLabel()
+    label.setObjectName("dialogError")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _accept_buttons(dialog: QDialog, text: str
+                    ) -> tuple[QDialogButtonBox, QPushButton, QPushButton]:
+    """``text`` (the default button, Enter) runs ``dialog.submit``; Cancel (Esc) rejects."""
+    buttons = QDialogButtonBox()
+    ok = buttons.addButton(text, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setDefault(True)
+    cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.submit)  # type: ignore[attr-defined]
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok, cancel
 
 
 class SaleDialog(QDialog):
@@ -86,10 +108,7 @@ class SaleDialog(QDialog):
         self.explain = QLabel()
         self.explain.setObjectName("pointsExplain")
         self.explain.setWordWrap(True)
-        self.message = QLabel()
-        self.message.setObjectName("dialogError")
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = _message_label()
         form = QFormLayout()
         form.addRow(self.tr("&Bill number"), self.bill)
         form.addRow(self.tr("&Amount (¥)"), self.amount)
@@ -101,13 +120,7 @@ class SaleDialog(QDialog):
             item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             if item is not None and isinstance(item.widget(), QLabel):
                 item.widget().setBuddy(form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget())
-        self.buttons = QDialogButtonBox()
-        self.ok = self.buttons.addButton(self.tr("Record sale (Enter)"),
-                                         QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setDefault(True)
-        self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.ok, self.cancel = _accept_buttons(self, self.tr("Record sale (Enter)"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.who)
         layout.addLayout(form)
@@ -214,20 +227,11 @@ class RefundDialog(QDialog):
         self.amount.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.info = QLabel()
         self.info.setWordWrap(True)
-        self.message = QLabel()
-        self.message.setObjectName("dialogError")
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = _message_label()
         form = QFormLayout()
         form.addRow(self.tr("&Bill number"), self.bill)
         form.addRow(self.tr("&Amount (¥)"), self.amount)
-        self.buttons = QDialogButtonBox()
-        self.ok = self.buttons.addButton(self.tr("Refund (Enter)"),
-                                         QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setDefault(True)
-        self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.ok, self.cancel = _accept_buttons(self, self.tr("Refund (Enter)"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.info)
@@ -326,22 +330,13 @@ class AdjustDialog(QDialog):
         self.manager = QLineEdit()
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message = QLabel()
-        self.message.setObjectName("dialogError")
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = _message_label()
         form = QFormLayout()
         form.addRow(self.tr("&Points (+ or −)"), self.points)
         form.addRow(self.tr("&Reason"), self.reason)
         form.addRow(self.tr("&Manager's staff number"), self.manager)
         form.addRow(self.tr("Manager's &PIN"), self.pin)
-        self.buttons = QDialogButtonBox()
-        self.ok = self.buttons.addButton(self.tr("Adjust (Enter)"),
-                                         QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setDefault(True)
-        self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.ok, self.cancel = _accept_buttons(self, self.tr("Adjust (Enter)"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)
@@ -418,18 +413,9 @@ class GiftDialog(QDialog):
         self.info.setObjectName("dialogDone")
         self.info.setWordWrap(True)
         self.info.hide()
-        self.message = QLabel()
-        self.message.setObjectName("dialogError")
-        self.message.setWordWrap(True)
-        self.message.hide()
-        self.buttons = QDialogButtonBox()
-        self.ok = self.buttons.addButton(self.tr("Exchange (Enter)"),
-                                         QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setDefault(True)
+        self.message = _message_label()
+        self.buttons, self.ok, self.cancel = _accept_buttons(self, self.tr("Exchange (Enter)"))
         self.ok.setEnabled(False)  # until the member's points are known
-        self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.who)
         layout.addWidget(self.balance)
