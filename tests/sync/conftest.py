@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.server.postgres import REQUIRE_ENV, PostgresServer, find_bin_dir
+from tests.sync.harness import Central, Till, enrolled_till
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +34,21 @@ def server_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'server.sqlite'}"
     server: PostgresServer = request.getfixturevalue("sync_postgres")
     return server.create_database()
+
+
+@pytest.fixture
+def central(server_database_url: str) -> Iterator[Central]:
+    """The central server on loopback over a fresh database of each backend (stores 1, 2)."""
+    central = Central(server_database_url)
+    yield central
+    central.stop()
+
+
+@pytest.fixture
+def tills(tmp_path: Path, central: Central) -> Iterator[tuple[Till, Till]]:
+    """One enrolled till in store 1 and one in store 2 (a test module may define its own)."""
+    one = enrolled_till(central, tmp_path / "one.sqlite", 1)
+    two = enrolled_till(central, tmp_path / "two.sqlite", 2)
+    yield one, two
+    one.close()
+    two.close()

@@ -54,13 +54,6 @@ REQUIRED = bool(os.environ.get("POS_MEMBER_REQUIRE_POSTGRES"))
 
 
 @pytest.fixture
-def central(server_database_url: str) -> Iterator[Central]:
-    central = Central(server_database_url)
-    yield central
-    central.stop()
-
-
-@pytest.fixture
 def till(tmp_path: Path, central: Central) -> Iterator[Till]:
     t = enrolled_till(central, tmp_path / "till.sqlite", 1)
     yield t

@@ -8,32 +8,14 @@ the winner, as the stored value does, so both tills end with the same balances.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from pos_member.db.models import Member, Sale
 from tests.factories import new_phone
 from tests.sync import harness
 from tests.sync.harness import Central, Till, enrolled_till, points_and_balances
-
-
-@pytest.fixture
-def central(server_database_url: str) -> Iterator[Central]:
-    central = Central(server_database_url)
-    yield central
-    central.stop()
-
-
-@pytest.fixture
-def tills(tmp_path: Path, central: Central) -> Iterator[tuple[Till, Till]]:
-    one = enrolled_till(central, tmp_path / "one.sqlite", 1)
-    two = enrolled_till(central, tmp_path / "two.sqlite", 2)
-    yield one, two
-    one.close()
-    two.close()
 
 
 def test_a_losers_sale_pulled_after_the_merge_goes_to_the_winner(

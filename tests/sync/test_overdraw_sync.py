@@ -6,8 +6,6 @@ contract (member_id, txn_id, principal_delta_fen, bonus_delta_fen)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,23 +14,7 @@ from pos_member.db.models import BalanceBlock
 from pos_member.services.balance_blocks import is_blocked
 from sync.server.balances import settle_overdraw
 from sync.server.models import Flag
-from tests.sync.harness import Central, Till, enrolled_till
-
-
-@pytest.fixture
-def central(server_database_url: str) -> Iterator[Central]:
-    central = Central(server_database_url)
-    yield central
-    central.stop()
-
-
-@pytest.fixture
-def tills(tmp_path: Path, central: Central) -> Iterator[tuple[Till, Till]]:
-    a = enrolled_till(central, tmp_path / "a.sqlite", 1)
-    b = enrolled_till(central, tmp_path / "b.sqlite", 2)
-    yield a, b
-    a.close()
-    b.close()
+from tests.sync.harness import Central, Till
 
 
 def record_sv(till: Till, member_id: str, type: str, principal: int, bonus: int = 0) -> None:

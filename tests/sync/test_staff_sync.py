@@ -27,13 +27,6 @@ PIN = "246810"
 
 
 @pytest.fixture
-def central(server_database_url: str) -> Iterator[Central]:
-    central = Central(server_database_url)
-    yield central
-    central.stop()
-
-
-@pytest.fixture
 def tills(tmp_path: Path, central: Central) -> Iterator[tuple[Till, Till, Till]]:
     """Tills A and B of store 1 (administrators 001 and 002), and C of store 2 (003)."""
     a = enrolled_till(central, tmp_path / "a.sqlite", 1, admin=FirstAdmin("001", "Ann", PIN))

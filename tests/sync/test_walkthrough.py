@@ -94,13 +94,6 @@ class Store:
 
 
 @pytest.fixture
-def central(server_database_url: str) -> Iterator[Central]:
-    central = Central(server_database_url)
-    yield central
-    central.stop()
-
-
-@pytest.fixture
 def stores(tmp_path: Path, central: Central) -> Iterator[tuple[Store, Store]]:
     tills = [enrolled_till(central, tmp_path / f"store-{n}.sqlite", n,
                            admin=FirstAdmin(code=f"9{n}00", name="管理员", secret="246810"))
