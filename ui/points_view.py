@@ -111,11 +111,13 @@ def tier_benefits(rules: Rules, tier: str, today: date) -> str:
         # %2 is the same discount the Chinese way: 90% of the price = 9折, 85% = 8.5折.
         zhe = _pct(pct * 10)
         if today.day == rules.points.member_day:
-            text += translate("PointsView", " · Member day today: %2/10 of the price (%1%)").replace(
-                "%1", str(pct)).replace("%2", zhe)
+            text += translate(
+                "PointsView", " · Member day today: %2/10 of the price (%1%)"
+            ).replace("%1", str(pct)).replace("%2", zhe)
         else:
-            text += translate("PointsView", " · Member day (day %3): %2/10 of the price (%1%)").replace(
-                "%1", str(pct)).replace("%2", zhe).replace("%3", str(rules.points.member_day))
+            text += translate(
+                "PointsView", " · Member day (day %3): %2/10 of the price (%1%)"
+            ).replace("%1", str(pct)).replace("%2", zhe).replace("%3", str(rules.points.member_day))
     return text
 
 
