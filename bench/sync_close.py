@@ -86,7 +86,7 @@ from sync.protocol import API, MAX_BATCH, EnrolRequest, OutboxBatch  # noqa: E40
 from sync.server import services  # noqa: E402
 from sync.server.app import create_app  # noqa: E402
 from sync.server.context import ServerContext  # noqa: E402
-from sync.server.db import _SQLITE_PRAGMAS, open_server_database, upgrade  # noqa: E402
+from sync.server.db import _SQLITE_PRAGMAS, migrate, open_server_database  # noqa: E402
 from sync.server.models import SERVER_DEVICE_ID, Event, ServerBase  # noqa: E402
 from tests.server.live import serve  # noqa: E402
 from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
@@ -200,11 +200,7 @@ class Backend:
 
     def fresh(self) -> str:
         url = self.new_url()
-        db = open_server_database(url)
-        try:
-            upgrade(db)
-        finally:
-            db.dispose()
+        migrate(url)
         return url
 
 

@@ -121,6 +121,15 @@ def upgrade(db: ServerDatabase, revision: str = "head") -> None:
             ensure_data_key(conn)
 
 
+def migrate(url: str) -> None:
+    """Opens the database at ``url``, brings it to head (:func:`upgrade`), and closes it."""
+    db = open_server_database(url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+
+
 def schema_revision(db: ServerDatabase) -> str | None:
     """The applied migration, or None for a fresh database."""
     with db.read() as conn:

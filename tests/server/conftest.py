@@ -11,7 +11,7 @@ import pytest
 
 from pos_member.clock import FakeClock
 from sync.server.app import create_app
-from sync.server.db import open_server_database, upgrade
+from sync.server.db import migrate
 from tests.server.factories import LiveServer
 from tests.server.live import serve
 from tests.server.postgres import REQUIRE_ENV, PostgresServer, find_bin_dir
@@ -41,11 +41,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite:///{tmp_path / 'server.sqlite'}"
     else:
         url = request.getfixturevalue("postgres").create_database()
-    db = open_server_database(url)
-    try:
-        upgrade(db)
-    finally:
-        db.dispose()
+    migrate(url)
     return url
 
 

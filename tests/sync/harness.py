@@ -47,7 +47,7 @@ from sync.client import SyncClient
 from sync.engine import SyncReport, enrol, sync_once
 from sync.server import services
 from sync.server.app import create_app
-from sync.server.db import open_server_database, upgrade
+from sync.server.db import migrate, open_server_database
 from sync.server.models import Event, Flag, HeldEvent, MemberBalance, MemberRedirect
 from tests.factories import new_phone
 from tests.server.live import serve
@@ -61,11 +61,7 @@ class Central:
     def __init__(self, url: str, stores: tuple[int, ...] = (1, 2)) -> None:
         self.url = url
         self.clock = FakeClock()
-        db = open_server_database(url)
-        try:
-            upgrade(db)
-        finally:
-            db.dispose()
+        migrate(url)
         self._running: ExitStack | None = None
         self.base_url = ""
         self.start()

@@ -33,7 +33,7 @@ from sync.engine import enrol
 from sync.server import services
 from sync.server.app import create_app
 from sync.server.context import ServerContext
-from sync.server.db import open_server_database, upgrade
+from sync.server.db import migrate, open_server_database
 from tests.factories import PINS, Till, new_phone
 from tests.ui.conftest import settle, show_active
 from ui.app import TillController
@@ -102,11 +102,7 @@ class HQ:
 @pytest.fixture
 def hq(tmp_path: Path) -> Iterator[HQ]:
     url = f"sqlite:///{tmp_path / 'server.sqlite'}"
-    db = open_server_database(url)
-    try:
-        upgrade(db)
-    finally:
-        db.dispose()
+    migrate(url)
     ctx = ServerContext(db=open_server_database(url), clock=FakeClock())
     services.create_store(ctx, number=1, name="一号店")
     hq = HQ(url, ctx)
