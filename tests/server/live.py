@@ -1,4 +1,4 @@
-"""The real app under uvicorn on 127.0.0.1, port 0, in a background thread."""
+"""The real app under uvicorn on 127.0.0.1 (port 0 unless given), in a background thread."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from fastapi import FastAPI
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Runs ``app`` until the block ends; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+def serve(app: FastAPI, *, port: int = 0) -> Iterator[str]:
+    """Runs ``app`` until the block ends; yields its base URL. ``port`` 0: a free one (pass
+    the one it had to restart a server where tills know it)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             lifespan="on", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)

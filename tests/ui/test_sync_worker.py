@@ -10,13 +10,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import uvicorn
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -35,6 +34,7 @@ from sync.server.app import create_app
 from sync.server.context import ServerContext
 from sync.server.db import migrate, open_server_database
 from tests.factories import PINS, Till, new_phone
+from tests.server.live import serve
 from tests.ui.conftest import settle, show_active
 from ui.app import TillController
 from ui.close_day_dialog import CloseDayDialog
@@ -54,25 +54,6 @@ FAST = BackoffPolicy(base=0.05, cap=0.2, floor=0.01)  # retries within the test'
 # --- a real server on loopback that can stop and start again on the same port -----------------
 
 
-@contextmanager
-def _uvicorn(database_url: str, port: int) -> Iterator[int]:
-    config = uvicorn.Config(create_app(database_url, clock=FakeClock()), host="127.0.0.1",
-                            port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-
-
 @dataclass
 class HQ:
     """The server, store 1 (一号店) created; ``stop`` and ``start`` keep its port."""
@@ -80,7 +61,7 @@ class HQ:
     database_url: str
     ctx: ServerContext
     port: int = 0
-    _running: list[AbstractContextManager[int]] = field(default_factory=list)
+    _running: list[AbstractContextManager[str]] = field(default_factory=list)
 
     def code(self) -> str:
         return services.issue_enrolment_code(self.ctx, store_number=1).code
@@ -90,8 +71,8 @@ class HQ:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        running = _uvicorn(self.database_url, self.port)
-        self.port = running.__enter__()
+        running = serve(create_app(self.database_url, clock=FakeClock()), port=self.port)
+        self.port = int(running.__enter__().rsplit(":", 1)[1])
         self._running.append(running)
 
     def stop(self) -> None:
