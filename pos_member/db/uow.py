@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -88,22 +88,44 @@ _FAST_INSERT_AUDIT = Prepared(insert(_AUDIT), column_keys=(
 
 @dataclass
 class Transaction:
-    """One write transaction. Events and audit rows go straight to the connection as Core
-    inserts (they are never read back in the same transaction, so the ORM's bookkeeping would be
-    pure cost); the device's counters are read once and written once, at commit."""
+    """One write transaction on one connection (``BEGIN IMMEDIATE`` at its first use). Events
+    and audit rows go straight to the connection as Core inserts (they are never read back in
+    the same transaction, so the ORM's bookkeeping would be pure cost); the device's counters
+    are read once and written once, at commit. ``session`` is an ORM session on the same
+    connection and transaction, made when first asked for: the hot paths (a sale, a top-up)
+    run Core statements on ``conn`` and never pay for one."""
 
-    session: Session
+    engine: Engine
     clock: Clock
     rules: Rules
     device_id: str | None = None
     committed: bool = False
     _counters: _Counters | None = None
+    _conn: Connection | None = None
+    _session: Session | None = None
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+            self._conn.begin()
+        return self._conn
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            # Commits stay ours (``commit`` below); a rollback of the session rolls back all.
+            self._session = Session(bind=self.conn, expire_on_commit=False, autoflush=True,
+                                    join_transaction_mode="rollback_only")
+        return self._session
 
     def commit(self) -> None:
+        if self._session is not None:
+            self._session.flush()
         c = self._counters
         if c is not None and c.dirty:
             _FAST_WRITE_COUNTERS.run(
-                self.session.connection(),
+                self.conn,
                 {
                     "device": self.device_id,
                     "event_seq": c.last_event_seq,
@@ -113,8 +135,19 @@ class Transaction:
                 },
             )
             c.dirty = False
-        self.session.commit()
+        self.conn.commit()
         self.committed = True
+
+    def close(self) -> None:
+        """Rolls back what was not committed and gives the connection back."""
+        try:
+            if self._session is not None:
+                self._session.close()
+        finally:
+            if self._conn is not None:
+                if not self.committed:
+                    self._conn.rollback()
+                self._conn.close()
 
     def new_id(self) -> str:
         return uuid7_str(lambda: to_ms(self.clock.now()))
@@ -122,7 +155,7 @@ class Transaction:
     def counters(self, device_id: str) -> _Counters:
         """The device's counters, read once per transaction (the write lock is held)."""
         if self._counters is None:
-            row = _FAST_READ_COUNTERS.first(self.session.connection(), {"device_id": device_id})
+            row = _FAST_READ_COUNTERS.first(self.conn, {"device_id": device_id})
             if row is None:
                 raise LookupError(f"device {device_id} has no counters")
             self.device_id = device_id
@@ -156,7 +189,7 @@ class Transaction:
         c.dirty = True
         event = RecordedEvent(self.new_id(), c.last_event_seq, c.hlc.pack(), type, payload)
         _FAST_INSERT_EVENT.run(
-            self.session.connection(),
+            self.conn,
             {
                 "id": event.id,
                 "store_id": clerk.store_id,
@@ -187,7 +220,7 @@ class Transaction:
     ) -> None:
         """Audit rows never hold personal data in clear: pass masked values."""
         _FAST_INSERT_AUDIT.run(
-            self.session.connection(),
+            self.conn,
             {
                 "at": self.clock.now(),
                 "store_id": clerk.store_id,
@@ -250,8 +283,7 @@ class UnitOfWork:
 
     @contextmanager
     def begin(self) -> Iterator[Transaction]:
-        session = Session(self.db.write, expire_on_commit=False, autoflush=True)
-        tx = Transaction(session=session, clock=self.clock, rules=self.rules)
+        tx = Transaction(engine=self.db.write, clock=self.clock, rules=self.rules)
         try:
             yield tx
         except OperationalError as e:
@@ -259,9 +291,7 @@ class UnitOfWork:
                 raise StorageFull() from e
             raise
         finally:
-            if not tx.committed:
-                session.rollback()
-            session.close()
+            tx.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -137,7 +137,7 @@ def apply_page(
     changes = list(changes)
     applied = ignored = own = repeated = 0
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         ids = [c["event"]["id"] for c in changes]
         seen = set(conn.scalars(select(_APPLIED.c.id).where(_APPLIED.c.id.in_(ids)))) if ids \
             else set()

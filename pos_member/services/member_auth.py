@@ -246,7 +246,7 @@ def verify_totp(tx: Transaction, cipher: PiiCipher, *, member_id: str,
     code = check_totp_format(code)
     rules = tx.rules.stored_value.totp
     # Core, not the ORM: this runs inside every dynamic-code payment (hot path)
-    conn = tx.session.connection()
+    conn = tx.conn
     cred = conn.execute(_TOTP_Q, {"member_id": member_id}).first()
     if cred is None or cred.totp_secret_enc is None:
         return Refusal(TotpNotProvisioned())

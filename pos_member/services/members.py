@@ -161,7 +161,7 @@ def register_member(
 
     with uow.begin() as tx:
         # Column queries go to the connection: the ORM's execution path is dead weight for them.
-        conn = tx.session.connection()
+        conn = tx.conn
         _enforce_rate_limit(tx, clerk, now)
         existing = conn.execute(_MEMBER_BY_PHONE_INDEX, {"phone_index": phone_index}).first()
         if existing is not None:
@@ -242,7 +242,7 @@ def _enforce_rate_limit(tx: Transaction, clerk: Clerk, now: datetime) -> None:
     flag for the manager (once per window) and is refused."""
     r = tx.rules.registration
     since = now - timedelta(minutes=r.rate_limit_window_minutes)
-    count = tx.session.connection().scalar(
+    count = tx.conn.scalar(
         _RECENT_REGISTRATIONS, {"device_id": clerk.device_id, "since": since}
     )
     if (count or 0) < r.rate_limit_count:
@@ -404,7 +404,7 @@ def update_profile(
             # Sync resolves concurrent edits per field, last writer wins (services/apply.py).
             # The edit must win here by the same rule, or the tills would disagree for good:
             # it loses only to a version from a till whose clock runs far ahead.
-            won = claim_fields(tx.session.connection(), member_id=m.id, fields=changes,
+            won = claim_fields(tx.conn, member_id=m.id, fields=changes,
                                hlc=ev.hlc, event_id=ev.id)
             if lost := sorted(set(changes) - set(won) - {"marketing_consent_at"}):
                 raise EditedAheadElsewhere(fields=", ".join(lost))

@@ -87,7 +87,7 @@ def enqueue(tx: Transaction, *, member_id: str, kind: str, params: dict[str, str
         if isinstance(v, bool) or not isinstance(v, (str, int)):
             raise TypeError(f"notification param {k!r} must be str or int")
     now = tx.clock.now()
-    result = tx.session.connection().execute(
+    result = tx.conn.execute(
         _ENQUEUE,
         {"id": tx.new_id(), "member_id": member_id, "kind": kind, "params": dict(params),
          "dedupe_key": dedupe_key, "status": PENDING, "attempts": 0,
@@ -153,7 +153,7 @@ def deliver_due(uow: UnitOfWork, channel: Channel, *, limit: int = 50,
     a timer (background thread; it holds the write lock only for short transactions)."""
     now = uow.clock.now()
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         rows = conn.execute(
             select(_OUTBOX).where(_OUTBOX.c.status == PENDING,
                                   _OUTBOX.c.next_attempt_at <= now)
@@ -182,7 +182,7 @@ def deliver_due(uow: UnitOfWork, channel: Channel, *, limit: int = 50,
             values = {"status": SENT, "sent_at": uow.clock.now(), "last_error": None}
             sent += 1
         with uow.begin() as tx:
-            tx.session.connection().execute(
+            tx.conn.execute(
                 update(_OUTBOX).where(_OUTBOX.c.id == r.id).values(**values))
             tx.commit()
     return DeliveryReport(sent, retried, failed)

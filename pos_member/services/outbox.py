@@ -88,7 +88,7 @@ def mark_acked(uow: UnitOfWork, *, device_id: str, acked_through: int) -> int:
     event this till wrote: a server claiming more than that is capped, not believed.
     """
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         row = conn.execute(_COUNTS, {"device_id": device_id}).first()
         if row is None:
             raise LookupError(f"device {device_id} has no counters")

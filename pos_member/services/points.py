@@ -421,7 +421,7 @@ def record_points_event(tx: Transaction, clerk: Clerk, type_: str, *, member_id:
     """Records one event carrying ``entries`` and posts them; returns the event."""
     payload = {"member_id": member_id, "entries": entries, **(extra or {})}
     ev = tx.record(clerk, type_, payload, entity_id=member_id)
-    conn = tx.session.connection()
+    conn = tx.conn
     for e in entries:
         post_entry(conn, e, event_id=ev.id, fresh=True)  # made here, new ids
     return ev
@@ -440,7 +440,7 @@ def add_welcome_points(tx: Transaction, clerk: Clerk, *, member_id: str, at: dat
     e = _decode(entry)
     row = {c: e.get(c) for c in _ENTRY_COLUMNS}
     row["at"], row["event_id"] = e["at"], ev.id
-    conn = tx.session.connection()
+    conn = tx.conn
     _FAST_INSERT_ENTRY.run(conn, row)
     _FAST_INSERT_ACCOUNT.run(conn, {"member_id": member_id, "balance": points,
                                     "tier_since": None, "tier_hlc": None})
@@ -482,7 +482,7 @@ def redeem_for_item(uow: UnitOfWork, *, clerk: Clerk, txn_id: str, member_id: st
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "No such gift in the catalogue."))
     now = uow.clock.now()
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         done = _txn_result(conn, txn_id, GIFT)
         if done is not None:
             return PointsOpResult(**done, repeated=True)
@@ -517,7 +517,7 @@ def adjust_points(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, txn_id: str
             "errors", "An adjustment is a whole number of points, not 0, at most 1,000,000."))
     now = uow.clock.now()
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         done = _txn_result(conn, txn_id, ADJUST)
         if done is not None:
             return PointsOpResult(**done, repeated=True)
@@ -590,7 +590,7 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
     lots = members = points = 0
     while True:
         with uow.begin() as tx:
-            conn = tx.session.connection()
+            conn = tx.conn
             due = conn.execute(_DUE, {"now": now, "limit": batch_lots}).all()
             if not due:
                 break
@@ -643,7 +643,7 @@ def remind_expiring(uow: UnitOfWork, *, clerk: Clerk) -> int:
         return 0
     queued = 0
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         rows = conn.execute(
             select(_LOTS.c.id, _LOTS.c.member_id, _LOTS.c.remaining, _LOTS.c.expires_at)
             .where(_OPEN, _LOTS.c.expires_at > now,

@@ -287,7 +287,7 @@ def record_sale(
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Only a member can redeem points."))
     now = uow.clock.now()
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         if not txn_id or len(txn_id) > 36:
             raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The till transaction id is missing."))
         m: Any = None
@@ -468,7 +468,7 @@ def refund_sale(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str,
         amount_fen = _check_amount(amount_fen)
     now = uow.clock.now()
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         done = pts._txn_result(conn, txn_id, "refund")
         if done is not None:
             return RefundResult(**done, repeated=True)

@@ -392,7 +392,7 @@ def _record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str,
                "bonus_delta_fen": entry_kw["bonus"], **extra}
     ev = tx.record(clerk, type_, payload, entity_id=entry_kw["member_id"])
     entry = _entry(tx, clerk, ev.id, **entry_kw)
-    after = _book(tx.session.connection(), entry)
+    after = _book(tx.conn, entry)
     if after is None:  # cannot happen: the txn_id was checked free in this transaction
         raise TxnIdConflict(txn_id=entry["txn_id"])
     tx.audit(clerk, type_, "member", entry_kw["member_id"],
@@ -421,7 +421,7 @@ def top_up(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, me
     if method_ref is not None and len(method_ref) > 64:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The payment reference is too long."))
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         done = _existing(conn, txn_id, member_id=member_id, kind="topup", amount_fen=amount)
         if done is not None:
             return done
@@ -481,7 +481,7 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
         raise SmsUnavailable()
     refusal: Refusal | None = None
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         done = _existing(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
         if done is not None:
             return done
@@ -569,7 +569,7 @@ def refund_payment(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id:
     require(clerk, Action.SV_REFUND_PAYMENT)
     txn_id, ref_txn_id = _txn(txn_id), _txn(ref_txn_id)
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         done = _existing(conn, txn_id, member_id=member_id, kind="payment_refund",
                          ref_txn_id=ref_txn_id)
         if done is not None:
@@ -594,7 +594,7 @@ def refund_topup(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id: s
     require(clerk, Action.SV_REFUND_TOPUP)
     txn_id, ref_txn_id = _txn(txn_id), _txn(ref_txn_id)
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         done = _existing(conn, txn_id, member_id=member_id, kind="topup_refund",
                          ref_txn_id=ref_txn_id)
         if done is not None:
@@ -632,7 +632,7 @@ def set_frozen(uow: UnitOfWork, *, clerk: Clerk, member_id: str, frozen: bool,
     if len(reason) > 200:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The reason is too long (200 at most)."))
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         _active_member(conn, member_id)
         before = _balance(conn, member_id)
         if before.frozen == frozen:

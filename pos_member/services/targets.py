@@ -226,7 +226,7 @@ def set_month_target(uow: UnitOfWork, *, clerk: Clerk, month: str | date, target
     month = parse_month(month)
     value = parse_target(target)
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         before = month_targets(conn, clerk.store_id, [month]).get(month)
         payload = {"store_id": clerk.store_id, "month": month, "target": value}
         ev = tx.record(clerk, TARGET_SET, payload)
@@ -246,7 +246,7 @@ def set_rosters(uow: UnitOfWork, *, clerk: Clerk, rosters: Mapping[date, Sequenc
         return
     weights = uow.rules.kpi.weekday_weights_percent
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         guides = {g.id: g for g in store_guides(conn, clerk.store_id)}
         days = sorted(rosters)
         targets = day_targets(conn, clerk.store_id, weights, days[0], days[-1])
@@ -279,7 +279,7 @@ def adjust_split(uow: UnitOfWork, *, clerk: Clerk, day: date, targets: Mapping[s
     values = {s: parse_target(v, maximum=MAX_DAY_TARGET) for s, v in targets.items()}
     weights = uow.rules.kpi.weekday_weights_percent
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         plan = day_plan(conn, store_id=clerk.store_id, day=day, weights_percent=weights)
         if set(values) != set(plan.roster):
             raise SplitNotOnRoster(day=day.isoformat())

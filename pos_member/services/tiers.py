@@ -71,7 +71,7 @@ def upgrade_if_reached(tx: Transaction, clerk: Clerk, *, member_id: str, now: da
     ``current``: the member's tier, when the caller has just read it; ``figures``: the member's
     (rolling spend, growth) at ``now`` as :func:`standing_figures` gives them, when the caller
     has just computed them in this transaction."""
-    conn = tx.session.connection()
+    conn = tx.conn
     tiers = tx.rules.tiers
     if current is None:
         current = conn.scalar(select(_MEMBERS.c.tier).where(_MEMBERS.c.id == member_id))
@@ -92,7 +92,7 @@ def _change(tx: Transaction, clerk: Clerk, *, member_id: str, old: str, new: str
     payload = {"member_id": member_id, "from": old, "to": new, "reason": reason,
                "at": now.isoformat(), "spend_fen": spend, "growth": growth}
     ev = tx.record(clerk, TIER_CHANGED, payload, entity_id=member_id)
-    _set_tier(tx.session.connection(), member_id, new, ev.hlc,
+    _set_tier(tx.conn, member_id, new, ev.hlc,
               now if reason == "upgrade" else None)
     tx.audit(clerk, TIER_CHANGED, "member", member_id, before={"tier": old},
              after={"tier": new, "reason": reason, "spend_fen": spend, "growth": growth},
@@ -148,7 +148,7 @@ def evaluate_tiers(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> Eva
     period = evaluation_period(now.astimezone().date(), tiers.evaluation_months)
     checked = downgraded = 0
     with uow.begin() as tx:
-        conn = tx.session.connection()
+        conn = tx.conn
         t = Setting.__table__
         last = conn.scalar(select(t.c.value).where(t.c.key == EVALUATED_SETTING))
         if last == period and not force:
