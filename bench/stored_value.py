@@ -79,6 +79,7 @@ def main() -> None:
             for _ in range(BLOCK):
                 raw_ms.append(raw.one())
         raw.close()
+        app.close()
     h = member_auth.HASHER
     digest = h.hash("739182")
     hashes = []

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
@@ -104,6 +105,10 @@ def _engine(path: Path, *, immediate: bool, pool_size: int,
     )
 
 
+def _json_text(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
 def sqlite_engine(
     url: str,
     *,
@@ -123,6 +128,10 @@ def sqlite_engine(
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         connect_args={"check_same_thread": False, "timeout": timeout},
+        # JSON columns (event payloads, audit rows, ledger details) through msgspec: the same
+        # JSON, a few times faster than the standard library on the hot path of a sale.
+        json_serializer=_json_text,
+        json_deserializer=msgspec.json.decode,
     )
 
     @event.listens_for(engine, "connect")
