@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from pos_member.bootstrap import bootstrap
 from pos_member.crypto import MemoryKeyStore
@@ -91,14 +91,29 @@ def main() -> None:
     settle(400)
     from ui import stored_value_ui
 
-    for name, opener in (("sale", till.points.open_sale),
-                         ("points-ledger", till.points.open_ledger),
-                         ("gifts", till.points.open_gifts),
-                         ("topup", lambda: stored_value_ui.open_topup(till)),
-                         ("pay", lambda: stored_value_ui.open_pay(till)),
-                         ("sv-ledger", lambda: stored_value_ui.open_ledger(till)),
-                         ("dashboard", till.open_dashboard)):
-        _grab_new_window(opener, out / f"{name}.png")
+    _give_history(app, clerk, card.id)
+    till.lookup("PM1:" + card.member_no)
+    settle(400)
+    till.grab().save(str(out / "card-history.png"))
+
+    def fill_sale(w: QWidget) -> None:
+        w.bill.setText("A-1088")  # type: ignore[attr-defined]
+        w.amount.setText("268.00")  # type: ignore[attr-defined]
+        settle(800)  # the cap and what the member can spend arrive with the quote
+        w.redeem.setValue(300)  # type: ignore[attr-defined]
+
+    def fill_amount(w: QWidget) -> None:
+        w.amount.setText("88.00")  # type: ignore[attr-defined]
+
+    for name, opener, fill in (
+            ("sale", till.points.open_sale, fill_sale),
+            ("points-ledger", till.points.open_ledger, None),
+            ("gifts", till.points.open_gifts, None),
+            ("topup", lambda: stored_value_ui.open_topup(till), fill_amount),
+            ("pay", lambda: stored_value_ui.open_pay(till), fill_amount),
+            ("sv-ledger", lambda: stored_value_ui.open_ledger(till), None),
+            ("dashboard", till.open_dashboard, None)):
+        _grab_new_window(opener, out / f"{name}.png", fill)
     img = QImage(856 * 2, 540 * 2, QImage.Format.Format_RGB32)
     img.fill(Qt.GlobalColor.white)
     p = QPainter(img)
@@ -108,8 +123,10 @@ def main() -> None:
     print(f"screenshots in {out}/")
 
 
-def _grab_new_window(opener: Callable[[], None], path: Path) -> None:
-    """Opens a dialog the way its key does, grabs it once it has loaded, closes it."""
+def _grab_new_window(opener: Callable[[], None], path: Path,
+                     fill: Callable[[QWidget], None] | None = None) -> None:
+    """Opens a dialog the way its key does, types into it what a cashier would (``fill``),
+    grabs it once it has loaded, closes it."""
     before = set(QApplication.topLevelWidgets())
     opener()
     settle(800)
@@ -117,9 +134,30 @@ def _grab_new_window(opener: Callable[[], None], path: Path) -> None:
     if not new:
         print(f"nothing opened for {path.name}")
         return
+    if fill is not None:
+        fill(new[-1])
+        settle(800)
     new[-1].grab().save(str(path))
     new[-1].close()
     settle()
+
+
+def _give_history(app, clerk, member_id: str) -> None:  # type: ignore[no-untyped-def]
+    """A few sales, a refund and stored-value movements, so the ledgers have lines to show."""
+    from pos_member.services import member_auth, sales
+    from pos_member.services import stored_value as sv
+
+    for i, fen in enumerate((128_00, 356_50, 89_90)):
+        sales.record_sale(app.uow, clerk, txn_id=f"shot-sale-{i}", bill_no=f"A-10{i}",
+                          amount_fen=fen, member_id=member_id,
+                          redeem_points=100 if i == 2 else 0)
+    sales.refund_sale(app.uow, clerk, txn_id="shot-refund", bill_no="A-101", amount_fen=50_00)
+    sv.top_up(app.uow, clerk=clerk, member_id=member_id, amount_fen=500_00, method="card",
+              txn_id="shot-topup")
+    member_auth.set_member_pin(app.uow, clerk=clerk, approver=clerk, member_id=member_id,
+                               pin="731946")
+    sv.pay(app.uow, clerk=clerk, member_id=member_id, amount_fen=66_00, txn_id="shot-pay",
+           factor=sv.PinFactor("731946"), online=True)
 
 
 def _some_member_no(app) -> str:  # type: ignore[no-untyped-def]

@@ -278,15 +278,16 @@ class LedgerDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Points ledger of %1 (F7)").replace("%1", card.member_no))
         self.resize(900, 480)
-        self.table = QTableWidget(0, 7)
+        self.table = QTableWidget(0, 8)
+        # The note says why: the reason of an adjustment, the gift taken, the lot's expiry date.
         self.table.setHorizontalHeaderLabels([
             self.tr("When"), self.tr("What"), self.tr("Points"), self.tr("Balance"),
-            self.tr("Store"), self.tr("Clerk"), self.tr("Receipt")])
+            self.tr("Receipt"), self.tr("Store"), self.tr("Clerk"), self.tr("Note")])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)  # the store's name
+        header.setStretchLastSection(True)
         self.empty = QLabel(self.tr("No points yet."))
         self.empty.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

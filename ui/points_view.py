@@ -127,7 +127,8 @@ def ledger_row(line: LedgerLine) -> list[str]:
         translate("points", KIND_LABELS.get(line.kind, line.kind)),
         f"{line.points:+d}",
         str(line.balance),
+        line.bill_no or "—",
         line.store,
         line.clerk or "—",
-        line.bill_no or "—",
+        line.note or "",
     ]

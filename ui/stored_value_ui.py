@@ -402,24 +402,42 @@ KIND_LABELS = {
 }
 
 
+HOW_LABELS = {
+    "cash": QT_TRANSLATE_NOOP("StoredValue", "Cash"),
+    "card": QT_TRANSLATE_NOOP("StoredValue", "Bank card"),
+    "third_party": QT_TRANSLATE_NOOP("StoredValue", "Third-party payment"),
+    "pin": QT_TRANSLATE_NOOP("StoredValue", "Payment PIN"),
+    "totp": QT_TRANSLATE_NOOP("StoredValue", "Dynamic code"),
+    "sms": QT_TRANSLATE_NOOP("StoredValue", "SMS code"),
+}
+
+
+def _how(line: sv.LedgerLine) -> str:
+    """How the money came in (a top-up's payment method) or was verified (a payment's factor)."""
+    key = line.method or line.factor
+    return QCoreApplication.translate("StoredValue", HOW_LABELS[key]) if key in HOW_LABELS \
+        else "—"
+
+
 class LedgerDialog(_Base):
     changed = Signal()
 
     def __init__(self, window: TillWindow, card: MemberCard) -> None:
         super().__init__(window, card)
         self.setWindowTitle(self.tr("Stored-value ledger (Shift+F10)"))
-        self.resize(860, 520)
+        self.resize(980, 520)
         self.lines: list[sv.LedgerLine] = []
         self.balance: sv.Balance | None = None
         title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
         title.setObjectName("dialogTitle")
         self.summary = QLabel()
         self.summary.setObjectName("balance")
-        self.table = QTableWidget(0, 6)
+        self.table = QTableWidget(0, 9)
         self.table.setObjectName("ledger")
         self.table.setHorizontalHeaderLabels([
             self.tr("Time"), self.tr("Operation"), self.tr("Principal"), self.tr("Bonus"),
-            self.tr("Balance"), self.tr("Transaction")])
+            self.tr("Balance"), self.tr("How"), self.tr("Store"), self.tr("Clerk"),
+            self.tr("Transaction")])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -484,7 +502,8 @@ class LedgerDialog(_Base):
                      QCoreApplication.translate(
                          "StoredValue", KIND_LABELS.get(line.kind, line.kind)),
                      format_yuan(line.principal_delta_fen), format_yuan(line.bonus_delta_fen),
-                     format_yuan(line.principal_after_fen + line.bonus_after_fen), line.txn_id]
+                     format_yuan(line.principal_after_fen + line.bonus_after_fen),
+                     _how(line), line.store, line.clerk or "—", line.txn_id]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j in (2, 3, 4):

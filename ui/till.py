@@ -98,29 +98,41 @@ class TillWindow(QMainWindow):
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.card_view)
 
-        self.actions_bar = QHBoxLayout()
+        # Two rows of buttons, each naming its key: the member in front of the till (sale,
+        # points, stored value) above, the card and the day below. Keys, not Tab stops: the
+        # scan field keeps the focus.
+        self.actions_bar = QVBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         self.points = PointsActions(self)  # F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjust
-        for key, slot in (
-            ("register", self.open_register),
-            ("sale", self.points.open_sale),
-            ("ledger", self.points.open_ledger),
-            ("gifts", self.points.open_gifts),
-            ("reveal", self.reveal),
-            ("edit", self.edit_profile),
-            ("print", self.print_card),
-            ("alerts", self.open_alerts),
-            ("close_day", self.close_day),
-            ("dashboard", self.open_dashboard),
-            ("logout", self.logout_requested.emit),
-        ):
-            b = QPushButton()
-            b.setObjectName(f"action_{key}")
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys, not Tab stops: the scan keeps focus
-            b.clicked.connect(slot)
-            self.actions_bar.addWidget(b)
-            self.buttons[key] = b
-        self.actions_bar.addStretch(1)
+        rows = (
+            (("register", self.open_register),
+             ("sale", self.points.open_sale),
+             ("refund", self.points.open_refund),
+             ("ledger", self.points.open_ledger),
+             ("gifts", self.points.open_gifts),
+             ("topup", lambda: stored_value_ui.open_topup(self)),
+             ("pay", lambda: stored_value_ui.open_pay(self)),
+             ("sv_ledger", lambda: stored_value_ui.open_ledger(self))),
+            (("reveal", self.reveal),
+             ("edit", self.edit_profile),
+             ("print", self.print_card),
+             ("adjust", self.points.open_adjust),
+             ("alerts", self.open_alerts),
+             ("dashboard", self.open_dashboard),
+             ("close_day", self.close_day),
+             ("logout", self.logout_requested.emit)),
+        )
+        for row in rows:
+            line = QHBoxLayout()
+            for key, slot in row:
+                b = QPushButton()
+                b.setObjectName(f"action_{key}")
+                b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                b.clicked.connect(slot)
+                line.addWidget(b)
+                self.buttons[key] = b
+            line.addStretch(1)
+            self.actions_bar.addLayout(line)
 
         top = QFrame()
         top.setObjectName("scanBar")
@@ -197,6 +209,11 @@ class TillWindow(QMainWindow):
             "sale": self.tr("F4 Sale"),
             "ledger": self.tr("F7 Points"),
             "gifts": self.tr("Ctrl+G Gifts"),
+            "refund": self.tr("Shift+F4 Refund"),
+            "adjust": self.tr("Ctrl+F7 Adjust points"),
+            "topup": self.tr("F8 Top up"),
+            "pay": self.tr("F10 Pay by balance"),
+            "sv_ledger": self.tr("Shift+F10 Stored value"),
             "reveal": self.tr("F5 Show full phone"),
             "edit": self.tr("F6 Edit profile"),
             "print": self.tr("Ctrl+P Print card"),
@@ -305,7 +322,8 @@ class TillWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_card = self.card_view.card is not None
-        for key in ("reveal", "edit", "print", "ledger", "gifts"):
+        for key in ("reveal", "edit", "print", "ledger", "gifts", "adjust", "topup", "pay",
+                    "sv_ledger"):
             self.buttons[key].setEnabled(has_card)
 
     # -- actions ------------------------------------------------------------------------------

@@ -41,6 +41,8 @@ from pos_member.db.models import (
     BalanceBlock,
     Member,
     MemberAlias,
+    Staff,
+    Store,
     SvAccount,
     SvCredential,
     SvLedgerEntry,
@@ -176,6 +178,8 @@ class LedgerLine:
     device_id: str
     principal_after_fen: int
     bonus_after_fen: int
+    store: str = "—"  # the store's name, as the member knows it
+    clerk: str | None = None  # who served them
 
 
 # -- rules ---------------------------------------------------------------------------------
@@ -272,8 +276,12 @@ def get_balance(uow: UnitOfWork, member_id: str) -> Balance:
 def ledger(uow: UnitOfWork, member_id: str, *, limit: int = 200) -> list[LedgerLine]:
     """The member's stored-value ledger (储值流水), newest first, with running balances."""
     with uow.read() as s:
-        rows = s.execute(select(_LEDGER).where(_LEDGER.c.member_id == member_id)
-                         .order_by(_LEDGER.c.at, _LEDGER.c.id)).all()
+        rows = s.execute(
+            select(_LEDGER, Store.name.label("store_name"), Staff.name.label("clerk_name"))
+            .outerjoin(Store, Store.id == _LEDGER.c.store_id)
+            .outerjoin(Staff, Staff.id == _LEDGER.c.clerk_id)
+            .where(_LEDGER.c.member_id == member_id)
+            .order_by(_LEDGER.c.at, _LEDGER.c.id)).all()
     lines: list[LedgerLine] = []
     p = b = 0
     for r in rows:
@@ -281,7 +289,8 @@ def ledger(uow: UnitOfWork, member_id: str, *, limit: int = 200) -> list[LedgerL
         b += r.bonus_delta_fen
         lines.append(LedgerLine(r.id, r.txn_id, r.kind, r.principal_delta_fen,
                                 r.bonus_delta_fen, r.cash_fen, r.method, r.factor, r.ref_txn_id,
-                                r.at, r.store_id, r.device_id, p, b))
+                                r.at, r.store_id, r.device_id, p, b, r.store_name or "—",
+                                r.clerk_name))
     lines.reverse()
     return lines[:limit]
 

@@ -493,6 +493,10 @@
         <translation>小票</translation>
     </message>
     <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
         <source>No points yet.</source>
         <translation>暂无积分记录。</translation>
     </message>
@@ -515,6 +519,10 @@
     <message>
         <source>Bonus</source>
         <translation>赠送</translation>
+    </message>
+    <message>
+        <source>How</source>
+        <translation>方式</translation>
     </message>
     <message>
         <source>Transaction</source>
@@ -1108,6 +1116,30 @@
         <translation>充值退款</translation>
     </message>
     <message>
+        <source>Cash</source>
+        <translation>现金</translation>
+    </message>
+    <message>
+        <source>Bank card</source>
+        <translation>银行卡</translation>
+    </message>
+    <message>
+        <source>Third-party payment</source>
+        <translation>第三方支付</translation>
+    </message>
+    <message>
+        <source>Payment PIN</source>
+        <translation>支付密码</translation>
+    </message>
+    <message>
+        <source>Dynamic code</source>
+        <translation>动态码</translation>
+    </message>
+    <message>
+        <source>SMS code</source>
+        <translation>短信验证码</translation>
+    </message>
+    <message>
         <source>(frozen)</source>
         <translation>（已冻结）</translation>
     </message>
@@ -1296,6 +1328,26 @@ F2  注册新会员</translation>
     <message>
         <source>Ctrl+G Gifts</source>
         <translation>Ctrl+G 兑换</translation>
+    </message>
+    <message>
+        <source>Shift+F4 Refund</source>
+        <translation>Shift+F4 退货</translation>
+    </message>
+    <message>
+        <source>Ctrl+F7 Adjust points</source>
+        <translation>Ctrl+F7 调整积分</translation>
+    </message>
+    <message>
+        <source>F8 Top up</source>
+        <translation>F8 充值</translation>
+    </message>
+    <message>
+        <source>F10 Pay by balance</source>
+        <translation>F10 余额支付</translation>
+    </message>
+    <message>
+        <source>Shift+F10 Stored value</source>
+        <translation>Shift+F10 储值流水</translation>
     </message>
     <message>
         <source>F5 Show full phone</source>
