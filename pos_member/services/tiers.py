@@ -25,6 +25,7 @@ from pos_member.db.models import Member, PointsAccount, Sale, Setting
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.points_rules import downgrade_target, level_index, qualifying_level
+from pos_member.services.outbox import LAST_SYNC_AT, SERVER_URL
 
 TIER_CHANGED = "member.tier_changed"
 EVALUATED_SETTING = "tiers_evaluated_period"
@@ -130,22 +131,34 @@ def evaluation_period(day: date, months: int) -> str:
     return f"{day.year}-P{index + 1}"
 
 
+def period_start(day: date, months: int) -> date:
+    """The first day of the evaluation period ``day`` falls in."""
+    return date(day.year, (day.month - 1) // months * months + 1, 1)
+
+
 @dataclass(frozen=True, slots=True)
 class EvaluationRun:
     period: str
-    ran: bool  # False: this period was evaluated already
+    ran: bool  # False: this period was evaluated already, or it waits for a sync
     checked: int
     downgraded: int
+    waiting_for_sync: bool = False
 
 
 def evaluate_tiers(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> EvaluationRun:
     """The periodic downgrade evaluation, once per period (kept in ``settings``): for each
     member of this store above the lowest tier, the downgrade rules of
     :func:`pos_member.points_rules.downgrade_target`. Catching up after a long stop evaluates
-    once, with today's figures. Members of other stores are evaluated by their own store."""
+    once, with today's figures. Members of other stores are evaluated by their own store.
+
+    A till that syncs with HQ evaluates only once it has synced in the new period: a downgrade
+    decided on a till that has not yet pulled the member's purchases at other stores would be
+    wrong, and it is not taken back when those arrive. Until then the run waits
+    (``waiting_for_sync``); the till's hourly job tries again."""
     now = uow.clock.now()
     tiers = uow.rules.tiers
-    period = evaluation_period(now.astimezone().date(), tiers.evaluation_months)
+    today = now.astimezone().date()
+    period = evaluation_period(today, tiers.evaluation_months)
     checked = downgraded = 0
     with uow.begin() as tx:
         conn = tx.conn
@@ -153,6 +166,8 @@ def evaluate_tiers(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> Eva
         last = conn.scalar(select(t.c.value).where(t.c.key == EVALUATED_SETTING))
         if last == period and not force:
             return EvaluationRun(period, False, 0, 0)
+        if not force and not _synced_since(conn, period_start(today, tiers.evaluation_months)):
+            return EvaluationRun(period, False, 0, 0, waiting_for_sync=True)
         rows = conn.execute(
             select(_MEMBERS.c.id, _MEMBERS.c.tier, _ACCOUNTS.c.tier_since)
             .outerjoin(_ACCOUNTS, _ACCOUNTS.c.member_id == _MEMBERS.c.id)
@@ -178,6 +193,18 @@ def evaluate_tiers(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> Eva
             conn.execute(update(t).where(t.c.key == EVALUATED_SETTING).values(value=period))
         tx.commit()
     return EvaluationRun(period, True, checked, downgraded)
+
+
+def _synced_since(conn: Connection, day: date) -> bool:
+    """True for a till on its own (never enrolled), or one whose last sync was on or after
+    ``day`` (local)."""
+    t = Setting.__table__
+    values = dict(conn.execute(select(t.c.key, t.c.value).where(
+        t.c.key.in_((SERVER_URL, LAST_SYNC_AT)))).all())
+    if not values.get(SERVER_URL):
+        return True
+    last = values.get(LAST_SYNC_AT)
+    return last is not None and datetime.fromisoformat(last).astimezone().date() >= day
 
 
 def tier_standing(uow: UnitOfWork, *, member_id: str) -> TierStanding:
