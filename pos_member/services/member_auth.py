@@ -66,17 +66,29 @@ class Refusal:
 # -- PIN -----------------------------------------------------------------------------------
 
 
+# PINs people pick most often that no rule below catches: keypad lines and crosses, and the
+# lucky or sweet numbers (520 "I love you", 1314 "for life", 168 "on the road to wealth").
+COMMON_PINS = frozenset({
+    "147258", "258369", "147369", "159753", "357159", "159357", "789456", "456123", "741852",
+    "852963", "963852", "369258", "321654", "987321", "520520", "521521", "520131", "131420",
+    "201314", "521314", "168168", "666888", "888666", "518518", "778899", "998877",
+})
+
+
 def check_pin_strength(pin: str, *, phone: str | None, birthday: date | None) -> None:
-    """6 ASCII digits; refused: one digit repeated, a run up or down (123456, 987654), a short
-    pattern repeated (121212, 123123), the phone's last six, the birthday (YYMMDD, MMDDYY,
-    DDMMYY, YYYYMM, MMYYYY)."""
+    """6 ASCII digits; refused: two different digits or fewer (111111, 110011), a run up or
+    down (123456, 987654), a short pattern repeated (121212, 123123), three pairs (112233),
+    a mirror (123321), a PIN from :data:`COMMON_PINS`, the phone's last six, the birthday
+    (YYMMDD, MMDDYY, DDMMYY, YYYYMM, MMYYYY, CCMMDD)."""
     if len(pin) != 6 or not pin.isascii() or not pin.isdigit():
         raise WeakMemberPin()
-    if len(set(pin)) == 1 or {int(b) - int(a) for a, b in pairwise(pin)} in ({1}, {-1}):
+    if len(set(pin)) <= 2 or {int(b) - int(a) for a, b in pairwise(pin)} in ({1}, {-1}):
         raise WeakMemberPin()
-    if pin[:2] * 3 == pin or pin[:3] * 2 == pin:
+    if pin[:2] * 3 == pin or pin[:3] * 2 == pin or pin == pin[::-1]:
         raise WeakMemberPin()
-    if phone and pin == phone[-6:]:
+    if pin[0] == pin[1] and pin[2] == pin[3] and pin[4] == pin[5]:
+        raise WeakMemberPin()
+    if pin in COMMON_PINS or (phone and pin == phone[-6:]):
         raise WeakMemberPin()
     if birthday is not None:
         y4, y2 = f"{birthday.year:04d}", f"{birthday.year % 100:02d}"
