@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from pos_member.services import member_cards, points, sales, tiers
 from pos_member.services.member_cards import MemberCard
-from pos_member.services.staff import login
 from ui.i18n import translate
 from ui.points_dialogs import AdjustDialog, GiftDialog, LedgerDialog, RefundDialog, SaleDialog
 from ui.points_view import points_tile, tier_benefits, tier_name
@@ -95,12 +94,11 @@ class PointsActions:
         if card is None:
             return
         uow, clerk = self.w.uow, self.w.clerk
-        device_id = self.w.identity.device_id
 
-        def adjust(*, manager_code: str, manager_pin: str, **kw: Any) -> points.PointsOpResult:
-            approver = login(uow, code=manager_code, secret=manager_pin, device_id=device_id)
-            return points.adjust_points(uow, clerk=clerk, approver=approver,
-                                        member_id=card.id, **kw)
+        def adjust(**kw: Any) -> points.PointsOpResult:
+            # The core checks the adjustment before the manager's PIN: a refused one writes
+            # nothing, not even the manager's login.
+            return points.adjust_points_with_pin(uow, clerk=clerk, member_id=card.id, **kw)
 
         dialog = AdjustDialog(ops=self.w.ops, card=card, adjust=adjust, parent=self.w)
         dialog.adjusted.connect(lambda r: self._adjusted(card.id, r))

@@ -23,7 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    update,
+)
 
 from pos_member.db.compiled import Prepared
 from pos_member.db.models import (
@@ -34,6 +43,7 @@ from pos_member.db.models import (
     PointsEntry,
     PointsLot,
     PointsTxn,
+    Sale,
     Staff,
     Store,
 )
@@ -42,6 +52,7 @@ from pos_member.errors import DomainError, InvalidInput, MemberNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services import notifications
+from pos_member.services.staff import login
 
 EARN, WELCOME, REFERRAL, REDEEM, GIFT = "earn", "welcome", "referral", "redeem", "gift"
 CLAWBACK, RESTORE, EXPIRE, ADJUST = "clawback", "restore", "expire", "adjust"
@@ -87,6 +98,16 @@ _OPEN_LOTS = (
     .where(_LOTS.c.member_id == bindparam("member_id"), _OPEN)
     .order_by(_LOTS.c.expires_at, _LOTS.c.id)
 )
+# The open lots not yet past their expiry at ``now``, for spending and for the card: a lot
+# whose time has come is not spendable even before the expiry job has posted its entry (the
+# job runs hourly; a till just switched on may not have run it yet). The index's range on
+# (member_id, expires_at) skips the expired lots instead of reading them.
+_LIVE_LOTS = (
+    select(_LOTS.c.id, _LOTS.c.remaining, _LOTS.c.available_at, _LOTS.c.expires_at)
+    .where(_LOTS.c.member_id == bindparam("member_id"), _OPEN,
+           _LOTS.c.expires_at > bindparam("now"))
+    .order_by(_LOTS.c.expires_at, _LOTS.c.id)
+)
 _MEMBER_LOT = select(_LOTS.c.remaining, _LOTS.c.expires_at).where(
     _LOTS.c.id == bindparam("id"), _LOTS.c.member_id == bindparam("member_id"))
 _INSERT_ENTRY = insert(_ENTRIES)
@@ -96,12 +117,18 @@ _ADD_BALANCE_RETURNING = _ADD_BALANCE.returning(_ACCOUNTS.c.balance)
 _LOT_BY_ID = select(_LOTS.c.remaining).where(_LOTS.c.id == bindparam("id"))
 _SET_REMAINING = update(_LOTS).where(_LOTS.c.id == bindparam("lot")).values(
     remaining=bindparam("left"))
-_TXN = select(_TXNS.c.kind, _TXNS.c.result).where(_TXNS.c.txn_id == bindparam("txn_id"))
+# A till transaction id is used once, whatever for: the refund, gift or adjustment kept in
+# points_txns under it, else a sale recorded under it (sales.txn_id; kind "sale", no result).
+# One statement, on the non-sale paths only (a sale finds its own repeat in its first query).
+_TXN = select(_TXNS.c.kind, _TXNS.c.result).where(
+    _TXNS.c.txn_id == bindparam("txn_id")).union_all(
+    select(literal_column("'sale'"), null()).where(
+        Sale.__table__.c.txn_id == bindparam("txn_id")))
 # The same statements for the hot path of a sale at the till, run straight on the driver
 # (pos_member/db/compiled.py).
 _LOT_COLUMNS = ("id", "member_id", "points", "remaining", "earned_at", "available_at",
                 "expires_at")
-_FAST_OPEN_LOTS = Prepared(_OPEN_LOTS)
+_FAST_LIVE_LOTS = Prepared(_LIVE_LOTS)
 _FAST_INSERT_ENTRY = Prepared(_INSERT_ENTRY, column_keys=(*_ENTRY_COLUMNS, "at"))
 _FAST_INSERT_LOT = Prepared(_INSERT_LOT, column_keys=_LOT_COLUMNS)
 _FAST_ADD_BALANCE = Prepared(_ADD_BALANCE)
@@ -278,7 +305,8 @@ def consume_lots(conn: Connection, member_id: str, n: int,
 
 def spendable_lots(conn: Connection, member_id: str, now: datetime, n: int
                    ) -> list[tuple[str, int]]:
-    """The lots a spend of ``n`` takes, FIFO over lots available now; raises
+    """The lots a spend of ``n`` takes, FIFO over lots available now and not past their
+    expiry; raises
     :class:`InsufficientPoints` (changing nothing) when they hold less."""
     return [(lot, k) for lot, k, _, _ in plan_spend(conn, member_id, now, n, None)]
 
@@ -291,7 +319,7 @@ def plan_spend(conn: Connection, member_id: str, now: datetime, n: int, balance:
     plan: list[tuple[str, int, int, str]] = []
     left = n
     available = 0
-    for lot in _FAST_OPEN_LOTS.iter(conn, {"member_id": member_id}):
+    for lot in _FAST_LIVE_LOTS.iter(conn, {"member_id": member_id, "now": now}):
         if _aware(lot.available_at) > now:
             continue
         available += lot.remaining
@@ -457,6 +485,8 @@ def _member_exists(conn: Connection, member_id: str) -> None:
 
 
 def _txn_result(conn: Connection, txn_id: str, kind: str) -> dict[str, Any] | None:
+    """The first result of the ``kind`` operation done under ``txn_id``, or None when the id
+    is new; :class:`TxnReused` when it was used for another kind of operation or a sale."""
     if not txn_id or len(txn_id) > 36:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The till transaction id is missing."))
     row = conn.execute(_TXN, {"txn_id": txn_id}).first()
@@ -501,30 +531,51 @@ def redeem_for_item(uow: UnitOfWork, *, clerk: Clerk, txn_id: str, member_id: st
     return PointsOpResult(**result)
 
 
-def adjust_points(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, txn_id: str,
-                  member_id: str, points: int, reason: str) -> PointsOpResult:
-    """A manual adjustment (either sign), approved by a manager (``approver``: the clerk
-    who entered their PIN at the till), with a reason; audited. A negative adjustment may not
-    take more than the balance."""
-    require(clerk, Action.VIEW_MEMBER)
-    require(approver, Action.ADJUST_POINTS)
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ReasonRequired()
+def check_adjustment(*, points: object, reason: str | None) -> str:
+    """The checks of a new adjustment's own inputs, which need nothing stored: ``points`` a
+    whole number, not 0, at most 1,000,000 either way; a reason. Returns the reason with its
+    spaces tidied; raises :class:`ReasonRequired` or :class:`InvalidInput`."""
     if isinstance(points, bool) or not isinstance(points, int) or points == 0 \
             or abs(points) > 1_000_000:
         raise InvalidInput(QT_TRANSLATE_NOOP(
             "errors", "An adjustment is a whole number of points, not 0, at most 1,000,000."))
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ReasonRequired()
+    return reason
+
+
+def _check_new_adjustment(conn: Connection, *, txn_id: str, member_id: str, points: int,
+                          reason: str | None) -> tuple[dict[str, Any] | None, str, int]:
+    """What :func:`adjust_points` checks before it writes: the first result when ``txn_id``
+    was done already (the inputs of a repeat are not checked again: the dialog may have
+    cleared them), else the tidied reason and the member's balance, or the refusal."""
+    done = _txn_result(conn, txn_id, ADJUST)
+    if done is not None:
+        return done, "", 0
+    reason = check_adjustment(points=points, reason=reason)
+    _member_exists(conn, member_id)
+    before = balance_of(conn, member_id)
+    if points < 0 and before < -points:  # FIFO over every open lot, pending ones too
+        raise InsufficientPoints(available=max(0, before), wanted=-points)
+    return None, reason, before
+
+
+def adjust_points(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, txn_id: str,
+                  member_id: str, points: int, reason: str) -> PointsOpResult:
+    """A manual adjustment (either sign), approved by a manager (``approver``: the clerk
+    who entered their PIN at the till), with a reason; audited. A negative adjustment may not
+    take more than the balance. A repeat of a done ``txn_id`` returns its first result,
+    whatever the other inputs are now. At the till, :func:`adjust_points_with_pin`."""
+    require(clerk, Action.VIEW_MEMBER)
+    require(approver, Action.ADJUST_POINTS)
     now = uow.clock.now()
     with uow.begin() as tx:
         conn = tx.conn
-        done = _txn_result(conn, txn_id, ADJUST)
+        done, reason, before = _check_new_adjustment(conn, txn_id=txn_id, member_id=member_id,
+                                                     points=points, reason=reason)
         if done is not None:
             return PointsOpResult(**done, repeated=True)
-        _member_exists(conn, member_id)
-        before = balance_of(conn, member_id)
-        if points < 0 and before < -points:  # FIFO over every open lot, pending ones too
-            raise InsufficientPoints(available=max(0, before), wanted=-points)
         entry = new_entry(tx, clerk, member_id=member_id, kind=ADJUST, points=points, at=now,
                           txn_id=txn_id, note=f"{reason[:150]} · {approver.name}"[:200])
         ev = record_points_event(tx, clerk, ADJUSTED, member_id=member_id, entries=[entry],
@@ -538,6 +589,28 @@ def adjust_points(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, txn_id: str
                         "approved_by": approver.staff_id}, event=ev)
         tx.commit()
     return PointsOpResult(**result)
+
+
+def adjust_points_with_pin(uow: UnitOfWork, *, clerk: Clerk, manager_code: str,
+                           manager_pin: str, txn_id: str, member_id: str, points: int,
+                           reason: str) -> PointsOpResult:
+    """The till's adjustment (Ctrl+F7): the cashier's inputs and a manager's staff number and
+    PIN. Everything that can refuse the adjustment itself (the inputs, the member, the balance
+    a negative one needs, a till transaction id used for something else) is checked first,
+    reading only, so a refused adjustment writes nothing, not even the manager's login. Then
+    the PIN: a wrong one counts towards the manager's lock and a right one is audited as a
+    ``staff.login`` (:func:`pos_member.services.staff.login`), each committed on its own;
+    then :func:`adjust_points` in its own transaction, which checks again. A repeat of a done
+    ``txn_id`` returns its first result without asking the PIN again (and writes nothing)."""
+    require(clerk, Action.VIEW_MEMBER)
+    with uow.read() as s:
+        done, _, _ = _check_new_adjustment(s.connection(), txn_id=txn_id, member_id=member_id,
+                                           points=points, reason=reason)
+    if done is not None:
+        return PointsOpResult(**done, repeated=True)
+    approver = login(uow, code=manager_code, secret=manager_pin, device_id=clerk.device_id)
+    return adjust_points(uow, clerk=clerk, approver=approver, txn_id=txn_id,
+                         member_id=member_id, points=points, reason=reason)
 
 
 def raise_negative_flag(tx: Transaction, clerk: Clerk, *, member_id: str, balance: int,
@@ -636,7 +709,11 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
 
 def remind_expiring(uow: UnitOfWork, *, clerk: Clerk) -> int:
     """Queues a reminder for each lot expiring within each of ``expiry_reminder_days`` (30 and 7
-    days), once per lot and threshold (the notification's dedupe key)."""
+    days), once per lot and threshold (the notification's dedupe key).
+
+    Every till holds the lots of the members it has pulled, and each till has its own outbox:
+    only the till that made a lot reminds of it (the lot's entry, which has the lot's id, was
+    made by ``clerk.device_id``), so a member gets one reminder per lot chain-wide."""
     now = uow.clock.now()
     days = sorted(uow.rules.points.expiry_reminder_days)
     if not days:
@@ -646,8 +723,10 @@ def remind_expiring(uow: UnitOfWork, *, clerk: Clerk) -> int:
         conn = tx.conn
         rows = conn.execute(
             select(_LOTS.c.id, _LOTS.c.member_id, _LOTS.c.remaining, _LOTS.c.expires_at)
+            .join(_ENTRIES, _ENTRIES.c.id == _LOTS.c.id)
             .where(_OPEN, _LOTS.c.expires_at > now,
-                   _LOTS.c.expires_at <= now + timedelta(days=days[-1]))
+                   _LOTS.c.expires_at <= now + timedelta(days=days[-1]),
+                   _ENTRIES.c.device_id == clerk.device_id)
         ).all()
         for lot in rows:
             left = _aware(lot.expires_at) - now
@@ -667,6 +746,10 @@ def remind_expiring(uow: UnitOfWork, *, clerk: Clerk) -> int:
 
 
 def points_summary(uow: UnitOfWork, *, member_id: str) -> PointsSummary:
+    """The member's balance (the ledger's sum) and, of their lots not yet past their expiry,
+    what can be spent now, what is pending and the next expiry. Points whose expiry has come
+    count in the balance until the expiry job posts them, but are neither spendable nor
+    pending."""
     now = uow.clock.now()
     with uow.read() as s:
         conn = s.connection()
@@ -674,7 +757,7 @@ def points_summary(uow: UnitOfWork, *, member_id: str) -> PointsSummary:
         spendable = pending = 0
         next_expiry: datetime | None = None
         next_points = 0
-        for lot in conn.execute(_OPEN_LOTS, {"member_id": member_id}):
+        for lot in conn.execute(_LIVE_LOTS, {"member_id": member_id, "now": now}):
             if _aware(lot.available_at) > now:
                 pending += lot.remaining
             else:

@@ -71,7 +71,7 @@ _INSERT_SALE = insert(_SALES)
 _LOTS = pts._LOTS
 _SPENDABLE_NOW = select(func.sum(_LOTS.c.remaining)).where(
     _LOTS.c.member_id == bindparam("member_id"), pts._OPEN,
-    _LOTS.c.available_at <= bindparam("now"))
+    _LOTS.c.expires_at > bindparam("now"), _LOTS.c.available_at <= bindparam("now"))
 _INSERT_SALE_POINTS = insert(_SALE_POINTS)
 _HAS_SALE = select(_SALES.c.id).where(_SALES.c.member_id == bindparam("member_id")).limit(1)
 # The hot path of a member sale reads in one statement what it needs: the request's txn id or
