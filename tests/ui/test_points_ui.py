@@ -3,6 +3,7 @@ Shift+F4 partial refund, F7 ledger, Ctrl+F7 adjustment with the manager's PIN, C
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 
 from PySide6.QtCore import Qt
@@ -13,7 +14,9 @@ from pos_member.permissions import Role
 from pos_member.services import points, sales
 from tests.factories import PINS, Till
 from tests.ui.conftest import settle
+from ui.i18n import error_text, translate
 from ui.points_dialogs import AdjustDialog, GiftDialog, LedgerDialog, RefundDialog, SaleDialog
+from ui.points_view import receipt_lines
 from ui.till import TillWindow
 
 
@@ -22,6 +25,15 @@ def scan(qtbot: QtBot, window: TillWindow, code: str) -> None:
         qtbot.keyClicks(window.scan, code)
         qtbot.keyClick(window.scan, Qt.Key.Key_Return)
     settle(qtbot, window)
+
+
+def dump(till: Till) -> str:
+    """Every row of every table."""
+    con = sqlite3.connect(till.path)
+    try:
+        return "\n".join(con.iterdump())
+    finally:
+        con.close()
 
 
 def card_text(window: TillWindow) -> str:
@@ -108,6 +120,46 @@ def test_manager_pin_adjusts_points(qtbot: QtBot, window: TillWindow, till: Till
     qtbot.waitUntil(lambda: window.dialog is None, timeout=10_000)
     settle(qtbot, window)
     assert points.points_summary(till.uow, member_id=m.id).balance == 150
+
+
+def test_an_adjustment_without_a_reason_is_refused_before_the_managers_pin(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    m = till.register()
+    scan(qtbot, window, m.member_no)
+    qtbot.keyClick(window, Qt.Key.Key_F7, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.dialog
+    assert isinstance(dialog, AdjustDialog)
+    qtbot.keyClicks(dialog.points, "50")
+    dialog.manager.setFocus()  # the reason left empty
+    qtbot.keyClicks(dialog.manager, f"1{list(Role).index(Role.MANAGER)}01")
+    qtbot.keyClick(dialog.manager, Qt.Key.Key_Tab)
+    qtbot.keyClicks(dialog.pin, PINS[till.manager.role])
+    before = dump(till)
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    settle(qtbot, window)
+    assert window.dialog is dialog and dialog.message.isVisible()
+    assert dialog.message.text() == error_text(points.ReasonRequired())
+    assert dump(till) == before  # not even the manager's login is written
+
+
+def test_the_receipt_says_how_many_points_the_daily_cap_left_unearned(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    m = till.register()
+    scan(qtbot, window, m.member_no)
+    qtbot.keyClick(window, Qt.Key.Key_F4)
+    dialog = window.dialog
+    assert isinstance(dialog, SaleDialog)
+    qtbot.keyClicks(dialog.bill, "CAP-1")
+    qtbot.keyClick(dialog.bill, Qt.Key.Key_Tab)
+    qtbot.keyClicks(dialog.amount, "6000")  # 6,000 + the 100 bonus; the cap is 5,000
+    with qtbot.waitSignal(dialog.recorded) as got:
+        qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    result = got.args[0]
+    assert (result.earn.earned, result.earn.not_earned) == (5_000, 1_100)
+    line = translate("PointsView", "Not earned (daily cap of the member reached): %1"
+                     ).replace("%1", "1100")
+    assert line in receipt_lines(result)
+    assert line in dialog.explain.text().splitlines()
 
 
 def test_ctrl_g_exchanges_a_gift_once_and_refuses_what_the_member_cannot_afford(
