@@ -175,6 +175,54 @@ def test_a_refund_larger_than_the_sale_changes_nothing(till: Till) -> None:
     assert till.table_counts() == before
 
 
+def dump(t: Till) -> str:
+    """Every row of every table: a refusal or a repeat must leave all of them as they were."""
+    con = sqlite3.connect(t.path)
+    try:
+        return "\n".join(con.iterdump())
+    finally:
+        con.close()
+
+
+def test_a_repeated_refund_returns_the_first_result_and_changes_nothing(till: Till) -> None:
+    m = till.register()
+    sell(till, m.id, 100_000, "A1")  # +1100 → 1200
+    sell(till, m.id, 2_000, "A2", redeem_points=1000)  # → 210
+    t_id = txn()
+    first = sales.refund_sale(till.uow, till.cashier, txn_id=t_id, bill_no="A1",
+                              amount_fen=50_000)
+    before = dump(till)
+    again = sales.refund_sale(till.uow, till.cashier, txn_id=t_id, bill_no="A1",
+                              amount_fen=50_000)
+    assert again.repeated and not first.repeated
+    assert (again.refund_fen, again.clawed_points, again.balance, again.flagged) == (
+        first.refund_fen, first.clawed_points, first.balance, first.flagged)
+    assert dump(till) == before
+
+
+@pytest.mark.parametrize("amount_fen", [0, -5])
+def test_a_refund_of_nothing_or_less_is_refused_and_changes_nothing(
+        till: Till, amount_fen: int) -> None:
+    m = till.register()
+    sell(till, m.id, 10_000, "A1")
+    before = dump(till)
+    with pytest.raises(sales.InvalidAmount):
+        sales.refund_sale(till.uow, till.cashier, txn_id=txn(), bill_no="A1",
+                          amount_fen=amount_fen)
+    assert dump(till) == before
+
+
+def test_an_adjustment_of_zero_points_is_refused_and_changes_nothing(till: Till) -> None:
+    from pos_member.errors import InvalidInput
+
+    m = till.register()
+    before = dump(till)
+    with pytest.raises(InvalidInput):
+        points.adjust_points(till.uow, clerk=till.cashier, approver=till.manager, txn_id=txn(),
+                             member_id=m.id, points=0, reason="goodwill")
+    assert dump(till) == before
+
+
 def test_expiry_catches_up_once_after_weeks_off_and_is_idempotent(till: Till) -> None:
     m = till.register()
     till.clock.advance(days=365 * 2 + 40)
