@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
     QVBoxLayout,
 )
+from shiboken6 import isValid
 
-from pos_member.errors import DomainError, InvalidMoney
+from pos_member.errors import DomainError, InvalidMoney, SmsUnavailable
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan, parse_yuan
 from pos_member.permissions import Action, Clerk
@@ -44,13 +45,11 @@ if TYPE_CHECKING:
     from ui.till import TillWindow
 
 
-class SmsService(Protocol):
-    """HQ's SMS codes as the till reaches them (``sync.client.SyncClient`` has these)."""
+class SmsService(sv.SmsVerifier, Protocol):
+    """HQ's SMS codes as the till reaches them (``sync.client.SyncClient`` has these): the
+    dialog sends the code; :func:`stored_value.pay` has it verified."""
 
     def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str: ...
-
-    def sms_verify(self, *, challenge_id: str, member_id: str, amount_fen: int, txn_id: str,
-                   code: str) -> str: ...
 
 
 def _amount(text: str) -> int:
@@ -92,13 +91,18 @@ class _Base(QDialog):
         form.addRow(self.approval_label, row)
         return code, pin
 
-    def _approver(self, code: QLineEdit, pin: QLineEdit) -> Clerk:
-        """The logged-in manager, or the one who typed number and PIN (runs off the GUI)."""
-        clerk = self.window_.clerk
-        if clerk.may(Action.SV_APPROVE) and not code.text().strip():
-            return clerk
-        return sv.approve(self.window_.uow, code=code.text(), pin=pin.text(),
-                          device_id=clerk.device_id)
+    def _approval(self) -> Callable[[], Clerk]:
+        """Reads the manager's number and PIN now (GUI thread: widgets are not touched from
+        the pool); the call it returns checks them (argon2: run it off the GUI thread) and
+        gives the logged-in manager, or the one who typed number and PIN."""
+        uow, clerk = self.window_.uow, self.window_.clerk
+        code, pin = self.manager_code.text(), self.manager_pin.text()
+
+        def check() -> Clerk:
+            if clerk.may(Action.SV_APPROVE) and not code.strip():
+                return clerk
+            return sv.approve(uow, code=code, pin=pin, device_id=clerk.device_id)
+        return check
 
 
 # -- F8 top-up -----------------------------------------------------------------------------
@@ -135,6 +139,7 @@ class TopUpDialog(_Base):
         self.amount.textChanged.connect(self._preview)
         self.bonus = QLabel()
         self.bonus.setObjectName("bonusPreview")
+        self._quotes = 0  # the latest preview asked for; older answers are dropped
         self.method = QComboBox()
         self.method.setObjectName("method")
         for key, label in (("cash", self.tr("Cash")), ("card", self.tr("Bank card")),
@@ -169,14 +174,35 @@ class TopUpDialog(_Base):
         self.amount.setFocus()
 
     def _preview(self) -> None:
+        """Asks the core for the bonus it would book (first top-up and birthday month
+        included); the answer replaces the label unless a newer amount was typed since."""
+        self._quotes += 1
+        asked = self._quotes
         try:
             amount = _amount(self.amount.text())
         except InvalidMoney:
             self.bonus.setText("—")
             return
+        uow, mid = self.window_.uow, self.card.id
+        self.ops.run(lambda: sv.quote_topup(uow, member_id=mid, amount_fen=amount),
+                     lambda q: self._quoted(asked, q), lambda e: self._quoted(asked, None))
+
+    def _quoted(self, asked: int, quote: sv.TopupQuote | None) -> None:
+        if asked != self._quotes or not isValid(self):  # typed on, or closed meanwhile
+            return
+        if quote is None:  # an amount the top-up refuses; submitting says why
+            self.bonus.setText("—")
+            return
+        extras = []
         rules = self.window_.uow.rules.stored_value
-        self.bonus.setText(format_yuan(sv.topup_bonus(rules, amount, first=False,
-                                                      birthday_month=False)))
+        if quote.first and rules.first_topup_bonus_fen:
+            extras.append(self.tr("first top-up +%1").replace(
+                "%1", format_yuan(rules.first_topup_bonus_fen)))
+        if quote.birthday_month and rules.birthday_month_bonus_fen:
+            extras.append(self.tr("birthday month +%1").replace(
+                "%1", format_yuan(rules.birthday_month_bonus_fen)))
+        text = format_yuan(quote.bonus_fen)
+        self.bonus.setText(f"{text} ({', '.join(extras)})" if extras else text)
 
     def submit(self) -> None:
         if self.busy:
@@ -206,8 +232,10 @@ class TopUpDialog(_Base):
 class PayDialog(_Base):
     done = Signal(object)  # SvResult
 
-    def __init__(self, window: TillWindow, card: MemberCard, *, online: bool,
+    def __init__(self, window: TillWindow, card: MemberCard, *, online: Callable[[], bool],
                  sms: SmsService | None, phone: Callable[[], str] | None) -> None:
+        """``online`` is asked each time it matters (the connection comes and goes while the
+        dialog is open); ``sms`` sends and verifies codes with head office."""
         super().__init__(window, card)
         self.txn_id = str(uuid.uuid4())
         self.online, self.sms, self.phone = online, sms, phone
@@ -229,9 +257,7 @@ class PayDialog(_Base):
         self.factor_pin = QRadioButton(self.tr("PIN (Ctrl+1)"))
         self.factor_totp = QRadioButton(self.tr("Dynamic code (Ctrl+2)"))
         self.factor_sms = QRadioButton(self.tr("SMS code (Ctrl+3)"))
-        self.factor_sms.setEnabled(online and sms is not None)
-        if not self.factor_sms.isEnabled():
-            self.factor_sms.setToolTip(self.tr("Needs the connection to head office"))
+        self.refresh_online()
         self.factor_pin.setChecked(True)
         group = QButtonGroup(self)
         factors = QHBoxLayout()
@@ -278,6 +304,13 @@ class PayDialog(_Base):
         uow, mid = window.uow, card.id
         self.ops.run(lambda: sv.get_balance(uow, mid), self._got_balance, self.show_error)
         self.amount.setFocus()
+
+    def refresh_online(self, *_: object) -> None:
+        """Offers the SMS code only while head office is reachable (called again whenever
+        the sync state changes)."""
+        self.factor_sms.setEnabled(self.sms is not None and self.online())
+        self.factor_sms.setToolTip("" if self.factor_sms.isEnabled()
+                                   else self.tr("Needs the connection to head office"))
 
     def _got_balance(self, balance: sv.Balance) -> None:
         self.balance = balance
@@ -327,6 +360,9 @@ class PayDialog(_Base):
         if not self.factor_sms.isChecked() or self.sms is None or self.phone is None:
             return
         self.error.hide()
+        if not self.online():
+            self.show_error(SmsUnavailable())
+            return
         try:
             amount = _amount(self.amount.text())
         except DomainError as e:
@@ -351,31 +387,25 @@ class PayDialog(_Base):
         except DomainError as e:
             self.show_error(e)
             return
-        w, mid, txn, online = self.window_, self.card.id, self.txn_id, self.online
+        # everything from the widgets and the connection is read here, on the GUI thread
+        w, mid, txn, online = self.window_, self.card.id, self.txn_id, self.online()
         secret = self.secret.text().strip()
-        kind = "pin" if self.factor_pin.isChecked() else "totp" \
-            if self.factor_totp.isChecked() else "sms"
-        needs = self._needs_approval(amount)
-        sms, challenge = self.sms, self.challenge_id
+        approval = self._approval() if self._needs_approval(amount) else None
+        factor: sv.Factor | None
+        if not secret:
+            factor = None
+        elif self.factor_pin.isChecked():
+            factor = sv.PinFactor(secret)
+        elif self.factor_totp.isChecked():
+            factor = sv.TotpFactor(secret)
+        else:  # head office checks it inside pay(), bound to member, amount and txn_id
+            factor = sv.SmsFactor(self.challenge_id or "", secret)
+        sms = self.sms
 
         def run() -> sv.SvResult:
-            approver = self._approver(self.manager_code, self.manager_pin) if needs else None
-            factor: sv.Factor | None
-            if not secret:
-                factor = None
-            elif kind == "pin":
-                factor = sv.PinFactor(secret)
-            elif kind == "totp":
-                factor = sv.TotpFactor(secret)
-            else:
-                if sms is None or challenge is None:
-                    from pos_member.errors import SmsCodeInvalid
-                    raise SmsCodeInvalid()
-                factor = sv.SmsFactor(sms.sms_verify(challenge_id=challenge, member_id=mid,
-                                                     amount_fen=amount, txn_id=txn,
-                                                     code=secret))
+            approver = approval() if approval is not None else None
             return sv.pay(w.uow, clerk=w.clerk, member_id=mid, amount_fen=amount, txn_id=txn,
-                          factor=factor, online=online, approver=approver)
+                          factor=factor, online=online, approver=approver, sms_verifier=sms)
 
         self.busy = True
         self.ops.run(run, self._done, self._failed)
@@ -561,10 +591,11 @@ class LedgerDialog(_Base):
             self.error.setText(self.tr("The two PINs differ; nothing was changed."))
             self.error.show()
             return
-        uow, clerk, mid = self.window_.uow, self.window_.clerk, self.card.id
+        uow, clerk, mid, approval = (self.window_.uow, self.window_.clerk, self.card.id,
+                                     self._approval())
         self.ops.run(lambda: member_auth.set_member_pin(
-            uow, clerk=clerk, approver=self._approver(self.manager_code, self.manager_pin),
-            member_id=mid, pin=pin), self._pin_set, self.show_error)
+            uow, clerk=clerk, approver=approval(), member_id=mid, pin=pin),
+            self._pin_set, self.show_error)
 
     def _pin_set(self, _: None) -> None:
         self.error.setText(self.tr("The member's payment PIN is set."))
@@ -572,10 +603,11 @@ class LedgerDialog(_Base):
         self._after()
 
     def provision(self) -> None:
-        uow, clerk, mid = self.window_.uow, self.window_.clerk, self.card.id
+        uow, clerk, mid, approval = (self.window_.uow, self.window_.clerk, self.card.id,
+                                     self._approval())
         self.ops.run(lambda: member_auth.provision_totp(
-            uow, clerk=clerk, approver=self._approver(self.manager_code, self.manager_pin),
-            member_id=mid), self._provisioned, self.show_error)
+            uow, clerk=clerk, approver=approval(), member_id=mid),
+            self._provisioned, self.show_error)
 
     def _provisioned(self, p: member_auth.TotpProvisioning) -> None:
         self.qr.set_payload(p.uri)
@@ -667,8 +699,10 @@ def open_pay(window: TillWindow) -> None:
     if card is None or window.dialog is not None:
         return
     sms = getattr(window, "sv_sms", None) or _sms_client(window)
-    dialog = PayDialog(window, card, online=_online(window), sms=sms,
+    dialog = PayDialog(window, card, online=lambda: _online(window), sms=sms,
                        phone=_phone(window, card))
+    if window.sync is not None:
+        window.sync.status_changed.connect(dialog.refresh_online)
     dialog.done.connect(lambda r: _finished(window, card, r))
     window._open_dialog(dialog)
 

@@ -16,9 +16,11 @@ member's principal (本金) and bonus (赠送) as the sums of the ledger's two d
   longer all there cannot be refunded.
 - Every operation carries the till transaction's ``txn_id`` (unique in the ledger): repeating it
   returns the first result and moves nothing; reusing it for something else is refused.
-- Paying needs a second factor (PIN, dynamic code, or an SMS code the server verified), a
-  manager's approval at or over ``manager_approval_fen``, an unfrozen account, no HQ block, and
-  offline at most ``offline_daily_cap_fen`` a day per member on this till.
+- Paying needs a second factor (PIN, dynamic code, or an SMS code that head office verifies
+  for this member, amount and ``txn_id`` through the :class:`SmsVerifier` given to
+  :func:`pay`), a manager's approval at or over ``manager_approval_fen``, an unfrozen
+  account, no HQ block, and offline at most ``offline_daily_cap_fen`` a day per member on
+  this till.
 
 Event contract (the server reads it): types start ``sv.``; money events carry ``member_id``,
 ``txn_id``, ``principal_delta_fen`` and ``bonus_delta_fen`` (signed).
@@ -31,7 +33,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -63,6 +65,7 @@ from pos_member.errors import (
     OfflineCapReached,
     ReasonRequired,
     SecondFactorRequired,
+    SmsCodeInvalid,
     SmsUnavailable,
     SvOperationNotFound,
     TopupAlreadySpent,
@@ -119,10 +122,24 @@ class TotpFactor:
 
 @dataclass(frozen=True, slots=True)
 class SmsFactor:
-    """An SMS code the central server verified for this member, amount and ``txn_id``
-    (``sync.client``); ``challenge_id`` goes into the event so HQ can match it."""
+    """The SMS code the member typed and the challenge it answers (the id head office gave
+    when it sent the code). :func:`pay` has it verified by head office, bound to member,
+    amount and ``txn_id``; ``challenge_id`` goes into the event so HQ can match it. An empty
+    ``code`` is refused before anything is asked."""
 
     challenge_id: str
+    code: str = ""
+
+
+class SmsVerifier(Protocol):
+    """Head office's check of an SMS code (``sync.client.SyncClient`` is one; tests use a
+    fake). Blocks on the network: :func:`pay` calls it outside any database transaction."""
+
+    def sms_verify(self, *, challenge_id: str, member_id: str, amount_fen: int, txn_id: str,
+                   code: str) -> str:
+        """The verified challenge's id. Raises ``SmsCodeInvalid`` for a wrong, expired,
+        used-up or already used code, ``SmsUnavailable`` when head office cannot be asked."""
+        ...
 
 
 Factor = PinFactor | TotpFactor | SmsFactor
@@ -196,6 +213,27 @@ def topup_bonus(rules: Any, amount_fen: int, *, first: bool, birthday_month: boo
     if birthday_month:
         bonus += rules.birthday_month_bonus_fen
     return bonus
+
+
+@dataclass(frozen=True, slots=True)
+class TopupQuote:
+    """The bonus a top-up would book now (:func:`quote_topup`) and why."""
+
+    amount_fen: int
+    bonus_fen: int
+    first: bool
+    birthday_month: bool
+
+
+def _quote(rules: Any, member: Any, amount_fen: int, now: datetime) -> TopupQuote:
+    """The bonus for ``member`` (a ``_MEMBER_Q`` row) topping up ``amount_fen`` at ``now``:
+    first top-up as known to this till; birthday month in the till's local time."""
+    first = int(member.topups) == 0
+    birthday_month = member.birthday is not None \
+        and member.birthday.month == now.astimezone().month
+    return TopupQuote(amount_fen, topup_bonus(rules, amount_fen, first=first,
+                                              birthday_month=birthday_month),
+                      first, birthday_month)
 
 
 def split_payment(amount_fen: int, principal_fen: int, bonus_fen: int) -> tuple[int, int]:
@@ -352,7 +390,7 @@ def _book(conn: Connection, entry: dict[str, Any]) -> Balance | None:
     return Balance(entry["member_id"], row.principal_fen, row.bonus_fen, bool(row.frozen))
 
 
-def _existing(conn: Connection, txn_id: str, *, member_id: str, kind: str,
+def _existing(conn: Session | Connection, txn_id: str, *, member_id: str, kind: str,
               amount_fen: int | None = None, ref_txn_id: str | None = None) -> SvResult | None:
     """The earlier result of ``txn_id``, or None; a different operation under it is refused."""
     row = conn.execute(_TXN_Q, {"txn_id": txn_id}).first()
@@ -368,7 +406,7 @@ def _existing(conn: Connection, txn_id: str, *, member_id: str, kind: str,
                     row.cash_fen, _balance(conn, member_id), replayed=True)
 
 
-def _active_member(conn: Connection, member_id: str) -> Any:
+def _active_member(conn: Session | Connection, member_id: str) -> Any:
     m = conn.execute(_MEMBER_Q, {"member_id": member_id}).first()
     if m is None or m.status != "active":
         raise MemberNotFound(query=member_id)
@@ -435,21 +473,30 @@ def top_up(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, me
         if done is not None:
             return done
         m = _active_member(conn, member_id)
-        topups = int(m.topups)
-        local = tx.clock.now().astimezone()
-        birthday_month = m.birthday is not None and m.birthday.month == local.month
-        bonus = topup_bonus(tx.rules.stored_value, amount, first=topups == 0,
-                            birthday_month=birthday_month)
+        quote = _quote(tx.rules.stored_value, m, amount, tx.clock.now())
+        bonus = quote.bonus_fen
         ev_id, bal = _record_money(
             tx, clerk, TOPPED_UP,
             {"member_id": member_id, "txn_id": txn_id, "kind": "topup", "principal": amount,
              "bonus": bonus, "cash": amount, "method": method, "method_ref": method_ref},
             {"amount_fen": amount, "method": method, "method_ref": method_ref,
-             "first_topup": topups == 0, "birthday_month": birthday_month})
+             "first_topup": quote.first, "birthday_month": quote.birthday_month})
         _notify(tx, ev_id, member_id, TOPPED_UP,
                 {"amount_fen": amount, "bonus_fen": bonus, "balance_fen": bal.total_fen})
         tx.commit()
     return SvResult(txn_id, "topup", member_id, amount, bonus, amount, bal)
+
+
+def quote_topup(uow: UnitOfWork, *, member_id: str, amount_fen: int) -> TopupQuote:
+    """The bonus :func:`top_up` would book for ``amount_fen`` now (step, first top-up and
+    birthday month, by the rules in force): a read, for the till's preview. Refuses what
+    ``top_up`` refuses about the amount and the member."""
+    amount = _amount(amount_fen)
+    if amount > MAX_TOPUP_FEN:
+        raise InvalidAmount()
+    with uow.read() as s:
+        m = _active_member(s, member_id)
+        return _quote(uow.rules.stored_value, m, amount, uow.clock.now())
 
 
 # -- manager approval ----------------------------------------------------------------------
@@ -472,48 +519,55 @@ def approve(uow: UnitOfWork, *, code: str, pin: str, device_id: str) -> Clerk:
 
 def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_id: str,
         factor: Factor | None, online: bool, approver: Clerk | None = None,
-        bill_no: str | None = None) -> SvResult:
+        bill_no: str | None = None, sms_verifier: SmsVerifier | None = None) -> SvResult:
     """Pays ``amount_fen`` from the member's balance, bonus in proportion.
 
     Refusals change nothing, except that a wrong PIN counts towards the lock (committed before
     the error is raised) and an accepted-then-refused dynamic code is not at stake (checks that
-    can refuse run before the factor)."""
+    can refuse run before the factor).
+
+    An :class:`SmsFactor` needs ``online`` and ``sms_verifier``. Its checks that can refuse
+    (member, block, freeze, balance, approval) run first in a read; then head office verifies
+    the code over the network, outside any transaction (a write transaction held across an
+    HTTP call would stall every other writer on this till); then the payment is booked in one
+    transaction that checks all of it again. A code head office refuses moves no money. A
+    code head office accepted is spent even if that last check then refuses (the balance
+    changed meanwhile): the member asks for a new one. A repeated ``txn_id`` returns the first
+    result before any code is checked."""
     require(clerk, Action.SV_PAY)
     amount = _amount(amount_fen)
     txn_id = _txn(txn_id)
-    rules = uow.rules.stored_value
     if factor is None:
         raise SecondFactorRequired()
     if isinstance(factor, TotpFactor):
         check_totp_format(factor.code)
-    if isinstance(factor, SmsFactor) and not online:
-        raise SmsUnavailable()
+    if isinstance(factor, SmsFactor):
+        if not online or sms_verifier is None:
+            raise SmsUnavailable()
+        if not factor.code.strip():
+            raise SecondFactorRequired()
+        if not factor.challenge_id:
+            raise SmsCodeInvalid()  # no code was sent for this payment
+        with uow.read() as s:
+            checked = _payment_checks(s, uow.rules.stored_value, clerk, member_id=member_id,
+                                      amount=amount, txn_id=txn_id, online=online,
+                                      approver=approver, now=uow.clock.now())
+        if isinstance(checked, SvResult):
+            return checked
+        verified = sms_verifier.sms_verify(challenge_id=factor.challenge_id,
+                                           member_id=member_id, amount_fen=amount,
+                                           txn_id=txn_id, code=factor.code.strip())
+        if verified != factor.challenge_id:
+            raise SmsCodeInvalid()
     refusal: Refusal | None = None
     with uow.begin() as tx:
-        conn = tx.conn
-        done = _existing(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
-        if done is not None:
-            return done
-        m = _active_member(conn, member_id)
-        if m.blocked_id is not None:  # HQ's block
-            raise BalanceBlocked()
-        bal = Balance(member_id, int(m.principal_fen), int(m.bonus_fen), bool(m.frozen))
-        if bal.frozen:
-            raise AccountFrozen()
-        if amount > bal.total_fen:
-            raise InsufficientBalance(balance=format_yuan(bal.total_fen),
-                                      amount=format_yuan(amount))
-        if not online:
-            spent = _offline_spent_today(conn, member_id, clerk.device_id, tx.clock.now())
-            if spent + amount > rules.offline_daily_cap_fen:
-                raise OfflineCapReached(cap=format_yuan(rules.offline_daily_cap_fen),
-                                        left=format_yuan(max(0, rules.offline_daily_cap_fen
-                                                             - spent)))
-        if amount >= rules.manager_approval_fen:
-            if approver is None:
-                raise ApprovalRequired(limit=format_yuan(rules.manager_approval_fen))
-            if not approver.may(Action.SV_APPROVE):
-                raise ApprovalRefused()
+        rules = tx.rules.stored_value
+        checked = _payment_checks(tx.conn, rules, clerk, member_id=member_id, amount=amount,
+                                  txn_id=txn_id, online=online, approver=approver,
+                                  now=tx.clock.now())
+        if isinstance(checked, SvResult):
+            return checked
+        bal = checked
         if isinstance(factor, PinFactor):
             refusal = verify_pin(tx, clerk, member_id=member_id, pin=factor.pin)
             factor_name = "pin"
@@ -521,7 +575,7 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
             refusal = verify_totp(tx, uow.cipher, member_id=member_id, code=factor.code)
             factor_name = "totp"
         else:
-            factor_name = "sms"
+            factor_name = "sms"  # verified by head office above
         if refusal is not None:
             tx.commit()  # the failure count and a lock stick; no money moved
         else:
@@ -548,7 +602,38 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
     raise refusal.error
 
 
-def _offline_spent_today(conn: Connection, member_id: str, device_id: str,
+def _payment_checks(conn: Session | Connection, rules: Any, clerk: Clerk, *, member_id: str,
+                    amount: int, txn_id: str, online: bool, approver: Clerk | None,
+                    now: datetime) -> SvResult | Balance:
+    """The payment's checks that can refuse, before its factor: the first result if
+    ``txn_id`` was done already, else the balance to pay from (raises the refusal)."""
+    done = _existing(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
+    if done is not None:
+        return done
+    m = _active_member(conn, member_id)
+    if m.blocked_id is not None:  # HQ's block
+        raise BalanceBlocked()
+    bal = Balance(member_id, int(m.principal_fen), int(m.bonus_fen), bool(m.frozen))
+    if bal.frozen:
+        raise AccountFrozen()
+    if amount > bal.total_fen:
+        raise InsufficientBalance(balance=format_yuan(bal.total_fen),
+                                  amount=format_yuan(amount))
+    if not online:
+        spent = _offline_spent_today(conn, member_id, clerk.device_id, now)
+        if spent + amount > rules.offline_daily_cap_fen:
+            raise OfflineCapReached(cap=format_yuan(rules.offline_daily_cap_fen),
+                                    left=format_yuan(max(0, rules.offline_daily_cap_fen
+                                                         - spent)))
+    if amount >= rules.manager_approval_fen:
+        if approver is None:
+            raise ApprovalRequired(limit=format_yuan(rules.manager_approval_fen))
+        if not approver.may(Action.SV_APPROVE):
+            raise ApprovalRefused()
+    return bal
+
+
+def _offline_spent_today(conn: Session | Connection, member_id: str, device_id: str,
                          now: datetime) -> int:
     spent = conn.scalar(
         select(func.coalesce(func.sum(-(_LEDGER.c.principal_delta_fen

@@ -1,8 +1,10 @@
 """Stored value as a state machine: hypothesis drives top-ups, payments with every factor,
 refunds of both, freezes, PIN locks, retries and clock jumps against one till, and a plain
-model says what each step must do. After every step principal, bonus and total equal their
-ledger sums, nothing is negative, and a refused operation has moved no money (and, unless it
-was a wrong PIN, which counts towards the lock, changed no table at all)."""
+model says what each step must do. SMS codes go through a fake head office
+(``tests.core.sms_fake``) that keeps the real code rules. After every step principal, bonus
+and total equal their ledger sums, nothing is negative, and a refused operation has moved no
+money (and, unless it was a wrong PIN, which counts towards the lock, changed no table at
+all)."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from pos_member.errors import (
     OfflineCapReached,
     ReasonRequired,
     SecondFactorRequired,
+    SmsCodeInvalid,
     SmsUnavailable,
     TopupAlreadySpent,
     TxnIdConflict,
@@ -60,6 +63,7 @@ from pos_member.services.stored_value import (
     set_frozen,
     top_up,
 )
+from tests.core.sms_fake import FakeHqSms, wrong
 from tests.factories import Till, make_till
 
 PIN = "739182"
@@ -119,6 +123,7 @@ class StoredValueMachine(RuleBasedStateMachine):
         # txn ids are unique in the ledger, which the examples share; the clock starts over
         self.prefix = f"e{next(_examples)}-"
         self.till.clock.set(START)
+        self.hq = FakeHqSms(self.till.uow.rules.stored_value.sms, self.till.clock)
 
     @initialize(opening=st.lists(st.sampled_from([120_000, 10_000, 0]), min_size=MEMBERS,
                                  max_size=MEMBERS))
@@ -192,7 +197,7 @@ class StoredValueMachine(RuleBasedStateMachine):
 
     # -- payments -------------------------------------------------------------------------
 
-    def _factor(self, acc: Account, kind: str) -> Factor | None:
+    def _factor(self, acc: Account, kind: str, amount: int, txn: str) -> Factor | None:
         step = self.sv_rules.totp.step_seconds
         now_step = int(self.now.timestamp()) // step
         if kind == "pin":
@@ -204,12 +209,17 @@ class StoredValueMachine(RuleBasedStateMachine):
         if kind.startswith("totp"):
             offset = {"totp": 0, "totp_prev": -1, "totp_next": 1, "totp_stale": -3}[kind]
             return TotpFactor(totp_at(acc.totp_secret, (now_step + offset) * step))
-        if kind == "sms":
-            return SmsFactor(challenge_id="c-1")
+        if kind.startswith("sms"):
+            cid, code = self.hq.send(member_id=acc.member_id, amount_fen=amount, txn_id=txn)
+            if kind == "sms_used":  # verified once already (an earlier try spent it)
+                self.hq.sms_verify(challenge_id=cid, member_id=acc.member_id,
+                                   amount_fen=amount, txn_id=txn, code=code)
+            return SmsFactor(cid, {"sms_wrong": wrong(code), "sms_no_code": ""}.get(kind, code))
         return None
 
     def _expected_refusal(self, acc: Account, amount: int, factor: Factor | None,
-                          online: bool, approver: str) -> tuple[type[DomainError] | None, bool]:
+                          online: bool, approver: str,
+                          kind: str) -> tuple[type[DomainError] | None, bool]:
         """The error the service must raise (None: it pays) and whether it is a PIN failure
         that counts; follows the documented order of checks."""
         if amount <= 0:
@@ -220,6 +230,8 @@ class StoredValueMachine(RuleBasedStateMachine):
             return MalformedDynamicCode, False
         if isinstance(factor, SmsFactor) and not online:
             return SmsUnavailable, False
+        if isinstance(factor, SmsFactor) and not factor.code:
+            return SecondFactorRequired, False
         if acc.frozen:
             return AccountFrozen, False
         if amount > acc.total:
@@ -248,6 +260,8 @@ class StoredValueMachine(RuleBasedStateMachine):
                         and totp_at(acc.totp_secret, s * step) == factor.code]
             if not accepted:
                 return InvalidDynamicCode, False
+        if isinstance(factor, SmsFactor) and kind != "sms":
+            return SmsCodeInvalid, False
         return None, False
 
     AMOUNTS = st.sampled_from([5_000, 999, 1, 10_001, 30_000, 50_000, 100_000, 0, -1])
@@ -269,7 +283,8 @@ class StoredValueMachine(RuleBasedStateMachine):
         self.pay(member, amount, factor, online, approver)
 
     @rule(member=st.integers(0, MEMBERS - 1), amount=AMOUNTS,
-          factor=st.sampled_from(["sms", "none"]), online=st.booleans(), approver=APPROVERS)
+          factor=st.sampled_from(["sms", "sms", "sms_wrong", "sms_used", "sms_no_code",
+                                  "none"]), online=st.booleans(), approver=APPROVERS)
     def pay_with_sms_or_nothing(self, member: int, amount: int, factor: str, online: bool,
                                 approver: str) -> None:
         self.pay(member, amount, factor, online, approver)
@@ -286,15 +301,17 @@ class StoredValueMachine(RuleBasedStateMachine):
 
     def pay(self, member: int, amount: int, factor: str, online: bool, approver: str) -> None:
         acc = self.accounts[member]
-        f = self._factor(acc, factor)
         txn = self._txn()
+        f = self._factor(acc, factor, amount, txn)
         by = {"none": None, "manager": self.till.manager, "cashier": self.till.cashier}[approver]
 
         def call() -> Any:
             return pay(self.till.uow, clerk=self.till.cashier, member_id=acc.member_id,
-                       amount_fen=amount, txn_id=txn, factor=f, online=online, approver=by)
+                       amount_fen=amount, txn_id=txn, factor=f, online=online, approver=by,
+                       sms_verifier=self.hq)
 
-        error, counts_as_failure = self._expected_refusal(acc, amount, f, online, approver)
+        error, counts_as_failure = self._expected_refusal(acc, amount, f, online, approver,
+                                                          factor)
         if error is not None:
             self._refused(error, call, wrong_pin=counts_as_failure)
             if counts_as_failure:
@@ -392,10 +409,15 @@ class StoredValueMachine(RuleBasedStateMachine):
             r = top_up(uow, clerk=self.till.cashier, member_id=acc.member_id,
                        amount_fen=op.amount, method="cash", txn_id=txn)
         elif op.kind == "payment":
-            # a wrong factor on the retry does not matter: the first result stands
+            # a wrong factor on the retry does not matter: the first result stands, and no
+            # SMS code is asked for
+            factor: Factor = SmsFactor("c-unknown", "000000") \
+                if op.online and data.draw(st.booleans()) else PinFactor(WRONG_PIN)
+            asked = self.hq.verify_calls
             r = pay(uow, clerk=self.till.cashier, member_id=acc.member_id,
-                    amount_fen=op.amount, txn_id=txn, factor=PinFactor(WRONG_PIN),
-                    online=op.online, approver=None)
+                    amount_fen=op.amount, txn_id=txn, factor=factor, online=op.online,
+                    approver=None, sms_verifier=self.hq)
+            assert self.hq.verify_calls == asked
         elif op.kind == "payment_refund":
             r = refund_payment(uow, clerk=self.till.cashier, member_id=acc.member_id,
                                ref_txn_id=str(op.ref), txn_id=txn)

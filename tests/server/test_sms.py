@@ -135,9 +135,39 @@ def test_a_balance_payment_with_the_sms_code(hq: Hq, tmp_path: Path) -> None:
            txn_id="topup")
     cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=2200,
                              txn_id="pay-1")
-    verified = hq.client.sms_verify(challenge_id=cid, member_id=m.id, amount_fen=2200,
-                                    txn_id="pay-1", code=hq.sms.sent[0].code)
     r = pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=2200, txn_id="pay-1",
-            factor=SmsFactor(verified), online=True)
+            factor=SmsFactor(cid, hq.sms.sent[0].code), online=True, sms_verifier=hq.client)
     assert r.balance.total_fen == 11000 - 2200
+    assert get_balance(till.uow, m.id).total_fen == 8800
+
+
+def test_a_wrong_sms_code_pays_nothing(hq: Hq, tmp_path: Path) -> None:
+    till = make_till(tmp_path)
+    m = till.register(phone="13912345678")
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10000, method="cash",
+           txn_id="topup")
+    cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=2200,
+                             txn_id="pay-1")
+    code = hq.sms.sent[0].code
+    counts = till.table_counts()
+    with pytest.raises(SmsCodeInvalid):
+        pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=2200, txn_id="pay-1",
+            factor=SmsFactor(cid, f"{(int(code) + 1) % 1_000_000:06d}"), online=True,
+            sms_verifier=hq.client)
+    assert till.table_counts() == counts
+
+
+def test_an_sms_code_pays_once(hq: Hq, tmp_path: Path) -> None:
+    till = make_till(tmp_path)
+    m = till.register(phone="13912345678")
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10000, method="cash",
+           txn_id="topup")
+    cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=2200,
+                             txn_id="pay-1")
+    factor = SmsFactor(cid, hq.sms.sent[0].code)
+    pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=2200, txn_id="pay-1",
+        factor=factor, online=True, sms_verifier=hq.client)
+    with pytest.raises(SmsCodeInvalid):  # the same code for another payment of the amount
+        pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=2200, txn_id="pay-2",
+            factor=factor, online=True, sms_verifier=hq.client)
     assert get_balance(till.uow, m.id).total_fen == 8800

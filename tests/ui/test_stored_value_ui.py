@@ -49,7 +49,7 @@ def test_f8_tops_up_with_a_preset_showing_its_bonus(qtbot: QtBot, window: TillWi
     assert isinstance(dialog, TopUpDialog)
     assert "¥60.00" in dialog.preset_buttons[1].text()
     qtbot.keyClick(dialog, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
-    assert dialog.bonus.text() == "¥60.00"
+    qtbot.waitUntil(lambda: dialog.bonus.text() == "¥60.00")  # the core's quote, off the GUI
     qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.dialog is None)
     settle(qtbot, window)
@@ -233,3 +233,41 @@ def test_day_report_rows_show_balance_movements_with_the_split(zh_app: QApplicat
     assert rows["储值充值"] == "2 笔 · ¥220.00（本金 ¥200.00，赠送 ¥20.00）"
     assert rows["储值消费"] == "1 笔 · ¥55.00（本金 ¥50.00，赠送 ¥5.00）"
     assert len(rows) == 2  # no refund rows on a day without refunds
+
+
+def test_the_topup_preview_shows_the_bonus_the_core_books(qtbot: QtBot, window: TillWindow,
+                                                          till: Till) -> None:
+    import dataclasses
+    from datetime import date
+
+    rules = dataclasses.replace(till.uow.rules.stored_value, first_topup_bonus_fen=500,
+                                birthday_month_bonus_fen=300)
+    till.uow.rules = dataclasses.replace(till.uow.rules, stored_value=rules)
+    m = till.register(birthday=date(1990, till.clock.now().astimezone().month, 3))
+    _scan(qtbot, window, m.member_no)
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, TopUpDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    assert isinstance(dialog, TopUpDialog)
+    qtbot.keyClicks(dialog.amount, "100")
+    # step ¥10 + first top-up ¥5 + birthday month ¥3
+    qtbot.waitUntil(lambda: dialog.bonus.text().startswith("¥18.00"))
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.dialog is None)
+    assert get_balance(till.uow, m.id).bonus_fen == 1800
+
+
+def test_a_balance_change_wakes_the_notifier(qtbot: QtBot, window: TillWindow,
+                                             till: Till) -> None:
+    kicks: list[bool] = []
+    window.notify_members = lambda: kicks.append(True)  # type: ignore[attr-defined]
+    m = till.register()
+    _scan(qtbot, window, m.member_no)
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, TopUpDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    qtbot.keyClicks(window.dialog.amount, "100")  # type: ignore[union-attr]
+    qtbot.keyClick(window.dialog.amount, Qt.Key.Key_Return)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.dialog is None)
+    assert kicks == [True]
