@@ -6,6 +6,7 @@
     rules_file = "D:/rules.toml"    # default: the shipped resources/rules/default.toml
     language = "zh_CN"              # zh_CN or en; default: the system's language
     opening_hours = "10:00-22:00"   # the store's hours (recruitment pace); default 10:00-22:00
+    sms_gateway_url = "https://sms.example.com/send"  # member SMS; default: logged, not sent
 
 A bad file is refused with a message naming the key; nothing starts on a half-read config.
 """
@@ -16,6 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pos_member.errors import ConfigInvalid
 
@@ -122,9 +124,31 @@ def _url(data: dict[str, object], key: str) -> str | None:
     value = data.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+    if not isinstance(value, str):
         raise ConfigInvalid(field=key, problem="must be an http(s):// address in quotes")
+    problem = url_problem(value)
+    if problem is not None:
+        raise ConfigInvalid(field=key, problem=problem)
     return value
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a gateway's address (English, for the config error), or None. The
+    address is never echoed: a wrongly pasted one may hold a key."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises for a port that is not a number or out of range
+    except ValueError:
+        return "is not a valid address (check the port)"
+    if parts.scheme not in ("https", "http"):
+        return "must start with https:// or http://"
+    if not parts.hostname:
+        return "must name the gateway's host, like \"https://sms.example.com/send\""
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user name or key: the API key belongs in the OS keyring"
+    return None
 
 
 def _path(data: dict[str, object], key: str) -> Path | None:

@@ -4,7 +4,9 @@ HQ's payment codes (``sync.server.sms``) over HTTP.
 ``POST {url}`` with ``{"id", "to", "text"}`` as JSON, the gateway's API key as a bearer token
 read from the OS keyring (service ``pos-member``, name ``sms-gateway``; never from a file), and
 ``Idempotency-Key: <id>`` so a retry of one message is not delivered twice. Anything but a 2xx
-answer, or no answer, is a :class:`ChannelError`: the outbox retries it with backoff.
+answer, or no answer, or no key to be had from the keyring, is a :class:`ChannelError`: the
+outbox retries it with backoff. An address that is no http(s) URL with a host is refused when
+the channel is made (``ValueError``), not at every send.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 
 import httpx
 
+from pos_member.config import url_problem
 from pos_member.services.notifications import ChannelError, Notification
 
 KEYRING_SERVICE = "pos-member"
@@ -30,19 +33,25 @@ class SmsGatewayChannel:
 
     def __init__(self, url: str, *, api_key: Callable[[], str | None] = keyring_api_key,
                  timeout: float = 5.0, transport: httpx.BaseTransport | None = None) -> None:
+        problem = url_problem(url)
+        if problem is not None:
+            raise ValueError(f"SMS gateway address {problem}")
         self.url = url
         self._api_key = api_key
         self._http = httpx.Client(timeout=timeout, transport=transport)
 
     def _post(self, message_id: str, phone: str, text: str) -> None:
-        key = self._api_key()
+        try:
+            key = self._api_key()
+        except Exception as e:  # keyring.errors.KeyringError and what a backend raises
+            raise ChannelError(f"OS keyring not readable: {type(e).__name__}") from None
         if not key:
             raise ChannelError("no SMS gateway key in the OS keyring")
         try:
             r = self._http.post(self.url, json={"id": message_id, "to": phone, "text": text},
                                 headers={"Authorization": f"Bearer {key}",
                                          "Idempotency-Key": message_id})
-        except httpx.HTTPError as e:
+        except (httpx.HTTPError, httpx.InvalidURL) as e:
             raise ChannelError(f"gateway unreachable: {type(e).__name__}") from None
         if not 200 <= r.status_code < 300:
             raise ChannelError(f"gateway answered {r.status_code}")

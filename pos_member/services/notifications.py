@@ -9,7 +9,9 @@ after commit through a channel.
   marked sent right after the channel accepted it. The row's id travels with the message as the
   gateway's idempotency key, so even a crash between "accepted" and "marked" cannot make the
   gateway deliver it twice. A failure is retried with exponential backoff (30 s, 1 min, 2 min, …
-  capped at 1 h); after ``MAX_ATTEMPTS`` the row is ``failed`` and stays for the record.
+  capped at 1 h); after ``MAX_ATTEMPTS`` the row is ``failed`` and stays for the record. Any
+  exception while sending one row counts as that row's failure (logged by type only, as its
+  text may hold a phone number); the other rows of the run are still sent.
 - Only the till that made a change notifies: events pulled from other tills queue nothing.
 
 Channels: :class:`LogChannel` (development; logs the masked phone and the text) here, the HTTP
@@ -22,7 +24,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -150,40 +152,67 @@ def backoff(attempts: int) -> timedelta:
 def deliver_due(uow: UnitOfWork, channel: Channel, *, limit: int = 50,
                 phone_of: Callable[[str], str | None] | None = None) -> DeliveryReport:
     """Sends up to ``limit`` due notifications through ``channel``. Call it after commits and on
-    a timer (background thread; it holds the write lock only for short transactions)."""
+    a timer (background thread; it holds the write lock only for short transactions).
+
+    Each row stands alone: whatever goes wrong with one (the channel refusing it, its phone not
+    readable, an error nobody expected) is retried with backoff like a channel failure, and the
+    run goes on with the others. A row that has had ``MAX_ATTEMPTS`` attempts is ``failed``,
+    even when the attempts never came back (a dispatcher that died after its claim). Only the
+    database failing stops the run (its rows wait for their lease to end)."""
     now = uow.clock.now()
+    gave_up_before = 0
     with uow.begin() as tx:
         conn = tx.conn
-        rows = conn.execute(
+        due = conn.execute(
             select(_OUTBOX).where(_OUTBOX.c.status == PENDING,
                                   _OUTBOX.c.next_attempt_at <= now)
             .order_by(_OUTBOX.c.next_attempt_at).limit(limit)
         ).all()
-        for r in rows:  # claim: another dispatcher will not see them until the lease ends
+        rows: list[Any] = []
+        for r in due:
+            if r.attempts >= MAX_ATTEMPTS:  # its last attempt never reported back
+                conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == r.id)
+                             .values(status=FAILED, last_error=r.last_error or "no outcome"))
+                gave_up_before += 1
+                continue
+            # claim: another dispatcher will not see it until the lease ends
             conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == r.id)
                          .values(attempts=r.attempts + 1, next_attempt_at=now + LEASE))
+            rows.append(r)
         tx.commit()
     lookup = phone_of or _phone_lookup(uow)
-    sent = retried = failed = 0
+    sent = retried = 0
+    failed = gave_up_before
     for r in rows:
-        message = Notification(r.id, r.member_id, lookup(r.member_id), r.kind, dict(r.params),
-                               render(r.kind, r.params))
         attempts = r.attempts + 1
+        ours = (_OUTBOX.c.id == r.id) & (_OUTBOX.c.status == PENDING)
         try:
+            message = Notification(r.id, r.member_id, lookup(r.member_id), r.kind,
+                                   dict(r.params), render(r.kind, r.params))
             channel.send(message)
-        except ChannelError as e:
+        except Exception as e:  # one row's trouble must not stop the others
+            if isinstance(e, ChannelError):
+                error = str(e)
+            else:  # the type only: its text may hold a phone number or a code
+                error = f"unexpected {type(e).__name__}"
+                log.warning("notification %s (%s) not sent: %s", r.id, r.kind, error)
             gave_up = attempts >= MAX_ATTEMPTS
-            values = {"status": FAILED if gave_up else PENDING,
-                      "next_attempt_at": uow.clock.now() + backoff(attempts),
-                      "last_error": str(e)[:200]}
+            values: dict[str, object] = {"status": FAILED if gave_up else PENDING,
+                                         "next_attempt_at": uow.clock.now()
+                                         + backoff(attempts),
+                                         "last_error": error[:200]}
+            # only while the claim is still ours: after a lease ran out another dispatcher may
+            # have claimed (and sent) the row meanwhile
+            where = ours & (_OUTBOX.c.attempts == attempts)
             failed += gave_up
             retried += not gave_up
         else:
+            # sent is the final word, whoever holds the claim now
             values = {"status": SENT, "sent_at": uow.clock.now(), "last_error": None}
+            where = ours
             sent += 1
         with uow.begin() as tx:
-            tx.conn.execute(
-                update(_OUTBOX).where(_OUTBOX.c.id == r.id).values(**values))
+            tx.conn.execute(update(_OUTBOX).where(where).values(**values))
             tx.commit()
     return DeliveryReport(sent, retried, failed)
 

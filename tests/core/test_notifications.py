@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from pos_member.services.notifications import (
     FAILED,
+    LEASE,
     MAX_ATTEMPTS,
+    PENDING,
+    SENT,
     ChannelError,
     LogChannel,
     Notification,
@@ -36,6 +41,34 @@ class FlakyChannel:
             self.failures -= 1
             raise ChannelError("gateway down")
         self.sent.append(message)
+
+
+class BrokenForOne:
+    """Raises an error no channel is supposed to raise (as ``httpx.InvalidURL`` once did) for
+    one member, its text holding the phone and a code; sends the others."""
+
+    name = "broken"
+
+    def __init__(self, member_id: str) -> None:
+        self.member_id = member_id
+        self.tries = 0
+        self.sent: list[Notification] = []
+
+    def send(self, message: Notification) -> None:
+        if message.member_id == self.member_id:
+            self.tries += 1
+            raise RuntimeError(f"bad request for {message.phone}: code 482913")
+        self.sent.append(message)
+
+
+def _row(till: Till, key: str) -> tuple[str, int, str | None]:
+    """(status, attempts, last_error) of the notification queued under ``key``."""
+    con = sqlite3.connect(till.path)
+    try:
+        return con.execute("SELECT status, attempts, last_error FROM notification_outbox "
+                           "WHERE dedupe_key = ?", (key,)).fetchone()  # type: ignore[no-any-return]
+    finally:
+        con.close()
 
 
 def _queue(till: Till, member_id: str, key: str, *, commit: bool = True) -> bool:
@@ -87,14 +120,114 @@ def test_gives_up_after_max_attempts(till: Till) -> None:
     m = till.register()
     _queue(till, m.id, "k1")
     channel = FlakyChannel(failures=1000)
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS + 3):
         deliver_due(till.uow, channel)
         till.clock.advance(hours=2)
     assert pending_count(till.uow) == 0
-    import sqlite3
+    assert _row(till, "k1") == (FAILED, MAX_ATTEMPTS, "gateway down")
+    assert channel.failures == 1000 - MAX_ATTEMPTS
+
+
+def test_an_unexpected_error_for_one_member_does_not_hold_up_the_others(
+        till: Till, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    broken, fine = till.register(phone="13911112222"), till.register()
+    _queue(till, broken.id, "broken")  # first in the run
+    _queue(till, fine.id, "fine")
+    channel = BrokenForOne(broken.id)
+    report = deliver_due(till.uow, channel)
+    assert (report.sent, report.retried, report.failed) == (1, 1, 0)
+    assert [m.member_id for m in channel.sent] == [fine.id]
+    assert _row(till, "fine")[0] == SENT
+    assert _row(till, "broken") == (PENDING, 1, "unexpected RuntimeError")
+    assert "RuntimeError" in caplog.text
+    assert "13911112222" not in caplog.text and "482913" not in caplog.text
+
+
+def test_an_unexpected_error_is_retried_with_backoff_and_given_up_at_the_limit(
+        till: Till) -> None:
+    m = till.register()
+    _queue(till, m.id, "k")
+    channel = BrokenForOne(m.id)
+    deliver_due(till.uow, channel)
+    till.clock.advance(seconds=29)
+    deliver_due(till.uow, channel)  # not due yet: backoff, not the 2-minute lease
+    assert channel.tries == 1
+    for _ in range(MAX_ATTEMPTS + 3):
+        till.clock.advance(hours=2)
+        deliver_due(till.uow, channel)
+    assert channel.tries == MAX_ATTEMPTS
+    assert _row(till, "k") == (FAILED, MAX_ATTEMPTS, "unexpected RuntimeError")
+
+
+def test_a_failing_phone_lookup_is_that_rows_failure_only(till: Till) -> None:
+    a, b = till.register(), till.register()
+    _queue(till, a.id, "a")
+    _queue(till, b.id, "b")
+
+    def phone_of(member_id: str) -> str | None:
+        if member_id == a.id:
+            raise KeyError(member_id)
+        return "13900000000"
+
+    channel = LogChannel()
+    report = deliver_due(till.uow, channel, phone_of=phone_of)
+    assert (report.sent, report.retried) == (1, 1)
+    assert [m.member_id for m in channel.sent] == [b.id]
+    assert _row(till, "a") == (PENDING, 1, "unexpected KeyError")
+
+
+def test_a_dispatcher_dying_mid_send_never_goes_past_the_attempt_limit(till: Till) -> None:
+    m = till.register()
+    _queue(till, m.id, "k")
+    calls = 0
+
+    class Dies:
+        name = "dies"
+
+        def send(self, message: Notification) -> None:
+            nonlocal calls
+            calls += 1
+            raise SystemExit  # the process ends: no outcome is written
+
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(SystemExit):
+            deliver_due(till.uow, Dies())
+        till.clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert deliver_due(till.uow, Dies()).failed == 1
+    assert calls == MAX_ATTEMPTS
+    assert _row(till, "k")[:2] == (FAILED, MAX_ATTEMPTS)
+
+
+def test_a_row_stuck_past_the_limit_is_failed_not_sent_again(till: Till) -> None:
+    m = till.register()
+    _queue(till, m.id, "k")
     con = sqlite3.connect(till.path)
-    assert con.execute("SELECT status FROM notification_outbox").fetchone()[0] == FAILED
+    con.execute("UPDATE notification_outbox SET attempts = 13")  # as seen in the field
+    con.commit()
     con.close()
+    channel = LogChannel()
+    assert deliver_due(till.uow, channel).failed == 1
+    assert channel.sent == [] and _row(till, "k")[0] == FAILED
+
+
+def test_a_late_failure_does_not_undo_a_later_dispatchers_send(till: Till) -> None:
+    m = till.register()
+    _queue(till, m.id, "k")
+
+    class SlowThenFails:
+        name = "slow"
+
+        def send(self, message: Notification) -> None:
+            # so slow that the lease ran out and another dispatcher sent the row meanwhile
+            till.clock.advance(seconds=LEASE.total_seconds() + 1)
+            assert deliver_due(till.uow, LogChannel()).sent == 1
+            raise ChannelError("timed out")
+
+    deliver_due(till.uow, SlowThenFails())
+    assert _row(till, "k")[0] == SENT
+    till.clock.advance(hours=2)
+    assert deliver_due(till.uow, LogChannel()).sent == 0
 
 
 def test_a_claimed_row_is_not_sent_by_a_second_dispatcher(till: Till) -> None:

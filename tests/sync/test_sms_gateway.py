@@ -2,56 +2,41 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import KeyringLocked
 
 from pos_member.services.notifications import deliver_due, enqueue, pending_count
-from sync.sms_gateway import SmsGatewayChannel
+from sync.sms_gateway import KEYRING_NAME, KEYRING_SERVICE, SmsGatewayChannel
 from tests.factories import Till, make_till
-
-
-class FakeGateway:
-    def __init__(self) -> None:
-        self.delivered: dict[str, dict[str, Any]] = {}
-        self.requests = 0
-        self.fail_next = 0
-        self.auth: list[str] = []
+from tests.keyrings import DictKeyring
+from tests.sync.fake_sms_gateway import FakeGateway, fake_gateway
 
 
 @pytest.fixture
 def gateway() -> Iterator[tuple[FakeGateway, str]]:
-    state = FakeGateway()
+    with fake_gateway() as state:
+        yield state, state.url
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            state.requests += 1
-            state.auth.append(self.headers.get("Authorization", ""))
-            if state.fail_next:
-                state.fail_next -= 1
-                self.send_response(503)
-            else:  # idempotent by id, as real gateways are by their idempotency key
-                state.delivered.setdefault(self.headers["Idempotency-Key"], body)
-                self.send_response(200)
-            self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
+@pytest.fixture
+def use_keyring() -> Iterator[Callable[[KeyringBackend], None]]:
+    """Puts a test keyring backend in place of the OS one (restored afterwards)."""
+    previous = keyring.get_keyring()
+    yield keyring.set_keyring
+    keyring.set_keyring(previous)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}/send"
-    finally:
-        server.shutdown()
-        server.server_close()
+
+@pytest.fixture
+def memory_keyring(use_keyring: Callable[[KeyringBackend], None]) -> DictKeyring:
+    backend = DictKeyring()
+    use_keyring(backend)
+    return backend
 
 
 @pytest.fixture
@@ -66,8 +51,8 @@ def _queue(till: Till, member_id: str, key: str) -> None:
         tx.commit()
 
 
-def test_delivers_with_the_key_from_the_keyring_once(gateway: tuple[FakeGateway, str],
-                                                     till: Till) -> None:
+def test_delivers_once_with_the_key_as_a_bearer_token(gateway: tuple[FakeGateway, str],
+                                                      till: Till) -> None:
     state, url = gateway
     m = till.register(phone="13912345678")
     _queue(till, m.id, "k")
@@ -102,10 +87,53 @@ def test_an_unreachable_gateway_keeps_the_message(till: Till) -> None:
     assert pending_count(till.uow) == 1
 
 
-def test_no_key_in_the_keyring_sends_nothing(gateway: tuple[FakeGateway, str],
-                                             till: Till) -> None:
+def test_the_api_key_comes_from_the_os_keyring_at_each_send(
+        gateway: tuple[FakeGateway, str], till: Till, memory_keyring: DictKeyring) -> None:
+    state, url = gateway
+    memory_keyring.set_password(KEYRING_SERVICE, KEYRING_NAME, "key-from-keyring")
+    channel = SmsGatewayChannel(url)  # the default: keyring_api_key
+    m = till.register(phone="13912345678")
+    _queue(till, m.id, "k1")
+    assert deliver_due(till.uow, channel).sent == 1
+    memory_keyring.set_password(KEYRING_SERVICE, KEYRING_NAME, "rotated-key")
+    _queue(till, m.id, "k2")
+    assert deliver_due(till.uow, channel).sent == 1
+    assert state.auth == ["Bearer key-from-keyring", "Bearer rotated-key"]
+    assert [msg["to"] for msg in state.delivered.values()] == ["13912345678"] * 2
+    channel.close()
+
+
+def test_no_key_in_the_os_keyring_keeps_the_message_unsent(
+        gateway: tuple[FakeGateway, str], till: Till, memory_keyring: DictKeyring) -> None:
     state, url = gateway
     m = till.register()
     _queue(till, m.id, "k")
-    assert deliver_due(till.uow, SmsGatewayChannel(url, api_key=lambda: None)).retried == 1
-    assert state.requests == 0
+    assert deliver_due(till.uow, SmsGatewayChannel(url)).retried == 1
+    assert state.requests == 0 and pending_count(till.uow) == 1
+
+
+def test_a_locked_keyring_is_a_channel_failure_not_a_crash(
+        gateway: tuple[FakeGateway, str], till: Till,
+        use_keyring: Callable[[KeyringBackend], None]) -> None:
+    class Locked(DictKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            raise KeyringLocked("collection is locked")
+
+    use_keyring(Locked())
+    state, url = gateway
+    m = till.register()
+    _queue(till, m.id, "k")
+    assert deliver_due(till.uow, SmsGatewayChannel(url)).retried == 1
+    assert state.requests == 0 and pending_count(till.uow) == 1
+    con = sqlite3.connect(till.path)
+    [(error,)] = con.execute("SELECT last_error FROM notification_outbox").fetchall()
+    con.close()
+    assert error == "OS keyring not readable: KeyringLocked"
+
+
+@pytest.mark.parametrize("url", ["http://", "https:/sms.example.com", "ftp://sms.example.com",
+                                 "http://sms.example.com:99999/send"])
+def test_an_address_that_cannot_be_reached_is_refused_when_the_channel_is_made(
+        url: str) -> None:
+    with pytest.raises(ValueError, match="SMS gateway address"):
+        SmsGatewayChannel(url, api_key=lambda: "k")
