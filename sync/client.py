@@ -89,7 +89,9 @@ class SyncClient:
 
     def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str:
         """Asks HQ to text the member a payment code; returns the challenge id. Raises
-        ``SmsResendTooSoon`` within the resend spacing (stored value, issue 6)."""
+        ``SmsResendTooSoon`` within the resend spacing (per member), ``SmsNotSent`` when HQ
+        or its SMS gateway cannot send it now (stored value, issue 6)."""
+        from pos_member.services.sms_codes import SmsNotSent
         from sync.sms_wire import SmsSendRequest, SmsSendResponse, sms_error
 
         try:
@@ -98,11 +100,15 @@ class SyncClient:
                 txn_id=txn_id)).challenge_id
         except ServerRefused as e:
             raise sms_error(e) from None
+        except ServerUnavailable:  # offline, or HQ's 503: its gateway did not take the code
+            raise SmsNotSent() from None
 
     def sms_verify(self, *, challenge_id: str, member_id: str, amount_fen: int, txn_id: str,
                    code: str) -> str:
-        """Checks the code with HQ; returns the verified challenge id or raises
-        ``SmsCodeInvalid``."""
+        """Checks the code with HQ (``stored_value.SmsVerifier``, so ``pay()`` can call it);
+        returns the verified challenge id, or raises ``SmsCodeInvalid`` (wrong, expired, used
+        up, already used) or ``SmsUnavailable`` (HQ not reachable: no money may move)."""
+        from pos_member.errors import SmsUnavailable
         from sync.sms_wire import SmsVerifyRequest, SmsVerifyResponse, sms_error
 
         try:
@@ -111,6 +117,8 @@ class SyncClient:
                 txn_id=txn_id, code=code)).challenge_id
         except ServerRefused as e:
             raise sms_error(e) from None
+        except ServerUnavailable:
+            raise SmsUnavailable() from None
 
     def close(self) -> None:
         self._http.close()

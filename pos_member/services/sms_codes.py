@@ -4,9 +4,13 @@ The central server keeps the challenges (``sync/server/sms.py``) and sends the c
 module decides. A code is ``code_length`` random digits, valid ``valid_seconds``, at most
 ``max_tries`` checks, and bound to the member, the amount and the till transaction: a code sent
 for ¥12.00 on transaction A does not pay ¥1,200.00 or transaction B. Asking again for the same
-binding within ``resend_seconds`` is refused; a new code replaces the old one. Only an HMAC of
-the code (keyed with a random per-challenge salt) is stored; the code itself goes to the
-member's phone and nowhere else.
+member within ``resend_seconds`` of an unverified code is refused, whatever the transaction (a
+payment dialog opened again has a new transaction id; counting per transaction would let it
+text the member every few seconds). A new code for the same member and transaction replaces
+the old one: the older stops working. A code the SMS gateway did not take was never sent: it
+is dropped, so it neither blocks a resend nor works. Only an HMAC of the code (keyed with a
+random per-challenge salt) is stored; the code itself goes to the member's phone and nowhere
+else.
 """
 
 from __future__ import annotations
@@ -19,8 +23,17 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
+from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon, SmsUnavailable
+from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.rules import SmsRules
+
+
+class SmsNotSent(SmsUnavailable):
+    """Head office could not send the code (its SMS gateway failed, or head office is not
+    reachable); nothing was kept, so sending again is allowed at once."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The SMS code could not be sent: try again, or use the PIN or dynamic code.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +59,8 @@ def issue(rules: SmsRules, *, now: datetime, challenge_id: str, member_id: str,
           amount_fen: int, txn_id: str,
           previous: SmsChallenge | None) -> tuple[SmsChallenge, str]:
     """A new challenge and its code (to send, never to store). ``previous``: the last challenge
-    for the same member and transaction, if any (resend spacing)."""
+    sent to the same member, for any transaction, if any (resend spacing: refused with
+    ``SmsResendTooSoon`` while it is unverified and younger than ``resend_seconds``)."""
     if previous is not None and previous.verified_at is None:
         wait = previous.sent_at + timedelta(seconds=rules.resend_seconds) - now
         if wait > timedelta(0):
@@ -58,6 +72,14 @@ def issue(rules: SmsRules, *, now: datetime, challenge_id: str, member_id: str,
         code_hash=_digest(salt, code, member_id, amount_fen, txn_id), sent_at=now,
         expires_at=now + timedelta(seconds=rules.valid_seconds))
     return challenge, code
+
+
+def replaced(challenge: SmsChallenge, *, now: datetime) -> SmsChallenge:
+    """``challenge`` once a new code for its member and transaction was issued at ``now``: it
+    accepts nothing any more (it expires now)."""
+    if challenge.verified_at is not None or challenge.expires_at <= now:
+        return challenge
+    return replace(challenge, expires_at=now)
 
 
 def check(rules: SmsRules, challenge: SmsChallenge, *, now: datetime, code: str,

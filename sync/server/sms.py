@@ -7,17 +7,24 @@ chain's data key, the server does not); ``POST /v1/sms/verify`` checks a code. T
 sends. The sender is ``app.state.sms_sender`` (an :class:`SmsSender`): the HTTP gateway adapter
 (``sync.sms_gateway``) in production, a fake in the tests. Neither the code nor the full phone
 is ever logged.
+
+Sending is two short transactions around the gateway call (a write transaction held across
+an HTTP call would stall every till's sync on this server): the first checks the resend
+spacing (per member), retires the earlier codes of the same payment and stores the new
+challenge; if the gateway then fails, the second deletes that challenge (it was never sent, so
+it must not block a resend) and the till gets a 503 ``sms_unavailable``.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from pos_member.clock import to_ms
 from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
@@ -40,6 +47,7 @@ from sync.sms_wire import (
 
 log = logging.getLogger(__name__)
 _T = SmsCode.__table__
+SMS_UNAVAILABLE = "sms_unavailable"
 
 
 class SmsSender(Protocol):
@@ -58,6 +66,15 @@ class SmsTooSoon(ServerError):
     status = 429
     code = SMS_TOO_SOON
     message = SmsResendTooSoon.message
+
+
+class SmsGatewayDown(ServerError):
+    """The gateway did not take the code: a 503, so the till's client treats it as "not now"
+    (``SmsNotSent``), never as a refusal of the request."""
+
+    status = 503
+    code = SMS_UNAVAILABLE
+    message = sms_codes.SmsNotSent.message
 
 
 class LogSender:
@@ -107,9 +124,10 @@ def send_code(ctx: ServerContext, sender: SmsSender, *, device: DeviceIdentity,
     phone = normalise_phone(body.phone)
     now = ctx.clock.now()
     with ctx.db.write() as conn:
+        # the spacing is per member: a payment dialog opened again has a new txn_id
         prev_row = conn.execute(
-            select(_T).where(_T.c.member_id == body.member_id, _T.c.txn_id == body.txn_id)
-            .order_by(_T.c.sent_at.desc()).limit(1)).first()
+            select(_T).where(_T.c.member_id == body.member_id)
+            .order_by(_T.c.sent_at.desc(), _T.c.id.desc()).limit(1)).first()
         previous = _row_to_challenge(prev_row) if prev_row is not None else None
         try:
             challenge, code = sms_codes.issue(
@@ -118,6 +136,7 @@ def send_code(ctx: ServerContext, sender: SmsSender, *, device: DeviceIdentity,
                 previous=previous)
         except SmsResendTooSoon as e:
             raise SmsTooSoon(**e.params) from None
+        _retire_earlier(conn, member_id=body.member_id, txn_id=body.txn_id, now=now)
         conn.execute(insert(_T), {
             "id": challenge.id, "device_id": device.id, "member_id": challenge.member_id,
             "amount_fen": challenge.amount_fen, "txn_id": challenge.txn_id,
@@ -125,11 +144,29 @@ def send_code(ctx: ServerContext, sender: SmsSender, *, device: DeviceIdentity,
             "sent_at": now, "expires_at": challenge.expires_at, "tries": 0,
             "verified_at": None})
     yuan = f"¥{body.amount_fen // 100}.{body.amount_fen % 100:02d}"
-    sender.send_code(phone=phone, message_id=challenge.id,
-                     text=f"【会员】储值支付验证码{code}，支付金额{yuan}，"
-                          f"{rules.valid_seconds // 60}分钟内有效。请勿告诉他人。")
+    try:
+        sender.send_code(phone=phone, message_id=challenge.id,
+                         text=f"【会员】储值支付验证码{code}，支付金额{yuan}，"
+                              f"{rules.valid_seconds // 60}分钟内有效。请勿告诉他人。")
+    except Exception as e:  # any sender failure: the code never reached the member
+        # the exception's type only: a sender's message might quote the text, with the code
+        log.warning("sms %s to %s not sent (%s)", challenge.id, mask_phone(phone),
+                    type(e).__name__)
+        with ctx.db.write() as conn:
+            conn.execute(delete(_T).where(_T.c.id == challenge.id))
+        raise SmsGatewayDown() from None
     return SmsSendResponse(challenge_id=challenge.id, expires_in_s=rules.valid_seconds,
                            resend_after_s=rules.resend_seconds)
+
+
+def _retire_earlier(conn: Connection, *, member_id: str, txn_id: str, now: datetime) -> None:
+    """A new code replaces the old ones of the same payment (``sms_codes.replaced``)."""
+    rows = conn.execute(select(_T).where(_T.c.member_id == member_id, _T.c.txn_id == txn_id,
+                                         _T.c.verified_at.is_(None),
+                                         _T.c.expires_at > now)).all()
+    for row in rows:
+        after = sms_codes.replaced(_row_to_challenge(row), now=now)
+        conn.execute(update(_T).where(_T.c.id == row.id).values(expires_at=after.expires_at))
 
 
 def verify_code(ctx: ServerContext, *, body: SmsVerifyRequest) -> SmsVerifyResponse:

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from pos_member.clock import FakeClock
-from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
+from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon, SmsUnavailable
+from pos_member.services.sms_codes import SmsNotSent
 from pos_member.services.stored_value import SmsFactor, get_balance, pay, top_up
 from sync.client import SyncClient
 from sync.server.app import create_app
@@ -35,10 +36,15 @@ class Sent:
 
 
 class FakeSms:
+    """The SMS gateway; ``down``: it refuses every message (as the HTTP adapter does)."""
+
     def __init__(self) -> None:
         self.sent: list[Sent] = []
+        self.down = False
 
     def send_code(self, *, phone: str, text: str, message_id: str) -> None:
+        if self.down:
+            raise RuntimeError("gateway answered 502")
         self.sent.append(Sent(phone, text, message_id))
 
 
@@ -47,6 +53,7 @@ class Hq:
     live: LiveServer
     sms: FakeSms
     client: SyncClient
+    token: str
 
 
 @pytest.fixture
@@ -60,12 +67,17 @@ def hq(database_url: str) -> Iterator[Hq]:
                           http=http)
         device = live.enrol()
         with SyncClient(base_url, device.enrolment.token) as client:
-            yield Hq(live, sms, client)
+            yield Hq(live, sms, client, device.enrolment.token)
 
 
-def _send(hq: Hq, amount: int = 1200, txn: str = "t1") -> str:
-    return hq.client.sms_send(member_id="m1", phone="13912345678", amount_fen=amount,
+def _send(hq: Hq, amount: int = 1200, txn: str = "t1", member: str = "m1") -> str:
+    return hq.client.sms_send(member_id=member, phone="13912345678", amount_fen=amount,
                               txn_id=txn)
+
+
+def _verify(hq: Hq, cid: str, code: str, amount: int = 1200, txn: str = "t1") -> str:
+    return hq.client.sms_verify(challenge_id=cid, member_id="m1", amount_fen=amount,
+                                txn_id=txn, code=code)
 
 
 def test_a_code_is_sent_and_verifies_once(hq: Hq) -> None:
@@ -171,3 +183,64 @@ def test_an_sms_code_pays_once(hq: Hq, tmp_path: Path) -> None:
         pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=2200, txn_id="pay-2",
             factor=factor, online=True, sms_verifier=hq.client)
     assert get_balance(till.uow, m.id).total_fen == 8800
+
+
+def test_a_new_code_replaces_the_old_one(hq: Hq) -> None:
+    first = _send(hq)
+    hq.live.clock.advance(seconds=60)
+    second = _send(hq)
+    old, new = (s.code for s in hq.sms.sent)
+    with pytest.raises(SmsCodeInvalid):
+        _verify(hq, first, old)
+    assert _verify(hq, second, new) == second
+
+
+def test_a_new_code_for_another_amount_replaces_the_old_one_too(hq: Hq) -> None:
+    first = _send(hq, amount=1200)
+    hq.live.clock.advance(seconds=60)
+    _send(hq, amount=120000)  # the cashier changed the amount in the same payment
+    with pytest.raises(SmsCodeInvalid):
+        _verify(hq, first, hq.sms.sent[0].code, amount=1200)
+
+
+def test_the_resend_wait_is_per_member_not_per_payment(hq: Hq) -> None:
+    _send(hq, txn="t1")
+    hq.live.clock.advance(seconds=10)
+    with pytest.raises(SmsResendTooSoon) as e:  # the pay dialog opened again: a new txn
+        _send(hq, txn="t2")
+    assert e.value.params["seconds"] == 50
+    _send(hq, txn="t3", member="m2")  # another member is not held up
+    assert len(hq.sms.sent) == 2
+
+
+def test_after_a_verified_code_the_next_payment_may_send_at_once(hq: Hq) -> None:
+    cid = _send(hq, txn="t1")
+    _verify(hq, cid, hq.sms.sent[0].code)
+    _send(hq, txn="t2")
+    assert len(hq.sms.sent) == 2
+
+
+def test_a_gateway_failure_is_a_503_and_does_not_hold_up_a_resend(hq: Hq) -> None:
+    hq.sms.down = True
+    answer = hq.live.http.post("/v1/sms/send", headers={"Authorization": f"Bearer {hq.token}"},
+                               json={"member_id": "m1", "phone": "13912345678",
+                                     "amount_fen": 1200, "txn_id": "t1"})
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "sms_unavailable"
+    with pytest.raises(SmsNotSent):
+        _send(hq)
+    with hq.live.ctx.db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM sms_codes").scalar() == 0
+    hq.sms.down = False
+    cid = _send(hq)  # at once: no 60 s wait after codes that never went out
+    assert _verify(hq, cid, hq.sms.sent[0].code) == cid
+
+
+def test_head_office_out_of_reach_is_sms_unavailable() -> None:
+    with SyncClient("http://127.0.0.1:9", "token", timeout=2) as client:
+        with pytest.raises(SmsNotSent):
+            client.sms_send(member_id="m1", phone="13912345678", amount_fen=1200,
+                            txn_id="t1")
+        with pytest.raises(SmsUnavailable):
+            client.sms_verify(challenge_id="c", member_id="m1", amount_fen=1200,
+                              txn_id="t1", code="123456")
