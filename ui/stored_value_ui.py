@@ -202,7 +202,7 @@ class TopUpDialog(_Base):
             extras.append(self.tr("birthday month +%1").replace(
                 "%1", format_yuan(rules.birthday_month_bonus_fen)))
         text = format_yuan(quote.bonus_fen)
-        self.bonus.setText(f"{text} ({', '.join(extras)})" if extras else text)
+        self.bonus.setText(f"{text} ({' · '.join(extras)})" if extras else text)
 
     def submit(self) -> None:
         if self.busy:
