@@ -126,6 +126,7 @@ class TillController:
         url = self._sms_gateway_url
         self.notifier = NotificationPump(self.app.uow, till.ops, channel=lambda: channel_for(url),
                                          parent=till)
+        till.notify_members = self.notifier.kick
         self.notifier.start()
 
     def _stop_sync(self) -> None:

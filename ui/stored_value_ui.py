@@ -668,9 +668,7 @@ def _finished(window: TillWindow, card: MemberCard, result: sv.SvResult) -> None
             "%3", format_yuan(result.balance.total_fen))
     window.show_info(text)
     refresh_tile(window, card)
-    notify = getattr(window, "notify_members", None)
-    if callable(notify):
-        notify()
+    window._changed()  # sync soon; the member's notification goes out now
 
 
 def open_topup(window: TillWindow) -> None:
@@ -712,7 +710,7 @@ def open_ledger(window: TillWindow) -> None:
     if card is None or window.dialog is not None:
         return
     dialog = LedgerDialog(window, card)
-    dialog.changed.connect(lambda: refresh_tile(window, card))
+    dialog.changed.connect(lambda: (refresh_tile(window, card), window._changed()))
     window._open_dialog(dialog)
 
 

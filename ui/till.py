@@ -14,6 +14,8 @@ window never holds the HTTP client. After a local change the window asks the wor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -73,6 +75,8 @@ class TillWindow(QMainWindow):
             raise ValueError("the till is not set up")
         self.app, self.clerk, self.identity = app, clerk, app.identity
         self.sync = sync  # None: this window has no server (shown as not enrolled)
+        # Sends queued member notifications now; the controller wires its pump's kick here.
+        self.notify_members: Callable[[], None] = lambda: None
         self._sync_status = sync.status if sync else SyncStatus(SyncState.NOT_ENROLLED)
         self.uow = app.uow
         self.ops = Operations(self.show_error, self)
@@ -247,10 +251,13 @@ class TillWindow(QMainWindow):
             self.status_sync.style().polish(self.status_sync)
 
     def _changed(self) -> None:
-        """Something was written locally: the worker syncs it soon (debounced)."""
+        """Something was written locally: the worker syncs it soon (debounced), and the
+        notifications it queued for the member go out now rather than at the pump's next
+        round."""
         self.kpi_changed.emit()  # a registration or sale: the dashboard and guide's line reload
         if self.sync is not None:
             self.sync.sync_now()
+        self.notify_members()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

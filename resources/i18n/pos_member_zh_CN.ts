@@ -1478,6 +1478,14 @@ F2  注册新会员</translation>
         <source>Top up (Enter)</source>
         <translation>充值（Enter）</translation>
     </message>
+    <message>
+        <source>first top-up +%1</source>
+        <translation>首次充值 +%1</translation>
+    </message>
+    <message>
+        <source>birthday month +%1</source>
+        <translation>生日月 +%1</translation>
+    </message>
 </context>
 <context>
     <name>_Base</name>
@@ -1859,6 +1867,10 @@ F2  注册新会员</translation>
     <message>
         <source>The reason is too long (200 at most).</source>
         <translation>原因过长（最多 200 字）。</translation>
+    </message>
+    <message>
+        <source>The SMS code could not be sent: try again, or use the PIN or dynamic code.</source>
+        <translation>短信验证码未能发出：请重试，或改用支付密码或动态码。</translation>
     </message>
 </context>
 <context>

@@ -57,6 +57,28 @@ def test_f8_tops_up_with_a_preset_showing_its_bonus(qtbot: QtBot, window: TillWi
     assert "¥560.00" in window.banner.text()
 
 
+def test_a_top_up_sends_the_members_notification_at_once(qtbot: QtBot, window: TillWindow,
+                                                         till: Till) -> None:
+    from pos_member.services.notifications import LogChannel, deliver_due
+
+    sent: list[str] = []
+    channel = LogChannel()
+    window.notify_members = lambda: sent.extend(
+        str(n) for n in [deliver_due(till.uow, channel=channel).sent])
+    m = till.register()
+    _scan(qtbot, window, m.member_no)
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, TopUpDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    qtbot.keyClick(dialog, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.bonus.text() == "¥10.00")  # type: ignore[union-attr]
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.dialog is None)
+    qtbot.waitUntil(lambda: bool(sent))
+    assert sent == ["1"]  # the top-up's, as soon as it was committed
+
+
 def test_bad_amount_is_told_and_changes_nothing(qtbot: QtBot, window: TillWindow,
                                                 till: Till) -> None:
     m = till.register()
