@@ -251,7 +251,8 @@ class WrongMemberPin(StoredValueError):
 
 class MemberPinLocked(StoredValueError):
     message = QT_TRANSLATE_NOOP(
-        "errors", "Too many wrong payment PINs: locked until {until}.")
+        "errors", "Too many wrong PINs or dynamic codes: paying by PIN or dynamic code is "
+        "locked until {until}.")
 
 
 class MemberPinNotSet(StoredValueError):
@@ -268,7 +269,8 @@ class WeakMemberPin(StoredValueError):
 
 class InvalidDynamicCode(StoredValueError):
     message = QT_TRANSLATE_NOOP(
-        "errors", "The dynamic code is wrong, expired or already used: ask for a fresh one.")
+        "errors", "The dynamic code is wrong, expired or already used: ask for a fresh one "
+        "({left} tries left).")
 
 
 class MalformedDynamicCode(StoredValueError):

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import base64
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
@@ -62,6 +64,17 @@ class Refusal:
 
     error: DomainError
 
+
+# Core, not the ORM: these run inside every PIN or dynamic-code payment (the hot path).
+_CREDS = SvCredential.__table__
+_FACTORS_Q = (select(_CREDS.c.pin_hash, _CREDS.c.pin_failures, _CREDS.c.pin_locked_until,
+                     _CREDS.c.totp_secret_enc, _CREDS.c.totp_last_step)
+              .where(_CREDS.c.member_id == bindparam("member_id")))
+_SET_TRIES = (update(_CREDS).where(_CREDS.c.member_id == bindparam("b_member_id"))
+              .values(pin_failures=bindparam("failures"), pin_locked_until=bindparam("until")))
+# A dynamic code accepted: its step is used up, and the wrong-tries count starts again.
+_TOTP_USED = (update(_CREDS).where(_CREDS.c.member_id == bindparam("b_member_id"))
+              .values(totp_last_step=bindparam("step"), pin_failures=0))
 
 # -- PIN -----------------------------------------------------------------------------------
 
@@ -155,25 +168,44 @@ def has_pin(uow: UnitOfWork, member_id: str) -> bool:
 
 def verify_pin(tx: Transaction, clerk: Clerk, *, member_id: str, pin: str) -> Refusal | None:
     """None when the PIN is right (the failure count resets); else a :class:`Refusal`."""
-    now = tx.clock.now()
-    rules = tx.rules.stored_value.pin
-    cred = tx.session.get(SvCredential, member_id)
+    cred = tx.conn.execute(_FACTORS_Q, {"member_id": member_id}).first()
     if cred is None or cred.pin_hash is None:
         return Refusal(MemberPinNotSet())
-    if cred.pin_locked_until is not None and cred.pin_locked_until > now:
-        return Refusal(MemberPinLocked(until=_hhmm(cred.pin_locked_until)))
+    locked = _locked(tx, cred)
+    if locked is not None:
+        return locked
     try:
         ok = HASHER.verify(cred.pin_hash, pin)
     except (VerificationError, InvalidHashError):
         ok = False
     if ok:
-        cred.pin_failures = 0
+        if cred.pin_failures:
+            tx.conn.execute(_SET_TRIES, {"b_member_id": member_id, "failures": 0,
+                                         "until": None})
         return None
-    cred.pin_failures += 1
-    if cred.pin_failures < rules.max_tries:
-        return Refusal(WrongMemberPin(left=rules.max_tries - cred.pin_failures))
-    until = now + timedelta(minutes=rules.lock_minutes)
-    cred.pin_failures, cred.pin_locked_until = 0, until
+    return _wrong_try(tx, clerk, member_id, cred.pin_failures,
+                      lambda left: WrongMemberPin(left=left))
+
+
+def _locked(tx: Transaction, cred: Any) -> Refusal | None:
+    until = cred.pin_locked_until
+    if until is not None and until > tx.clock.now():
+        return Refusal(MemberPinLocked(until=_hhmm(until)))
+    return None
+
+
+def _wrong_try(tx: Transaction, clerk: Clerk, member_id: str, failures: int,
+               wrong: Callable[[int], DomainError]) -> Refusal:
+    """One more wrong PIN or dynamic code: the count goes up, the ``max_tries``-th locks both
+    factors for ``lock_minutes`` (an ``sv.pin_locked`` event, audited, the member told)."""
+    rules = tx.rules.stored_value.pin
+    failures += 1
+    if failures < rules.max_tries:
+        tx.conn.execute(_SET_TRIES, {"b_member_id": member_id, "failures": failures,
+                                     "until": None})
+        return Refusal(wrong(rules.max_tries - failures))
+    until = tx.clock.now() + timedelta(minutes=rules.lock_minutes)
+    tx.conn.execute(_SET_TRIES, {"b_member_id": member_id, "failures": 0, "until": until})
     payload = {"member_id": member_id, "locked_until": until.isoformat()}
     ev = tx.record(clerk, PIN_LOCKED, payload, entity_id=member_id)
     tx.audit(clerk, PIN_LOCKED, "member", member_id, after=payload, event=ev)
@@ -244,24 +276,21 @@ def check_totp_format(code: str) -> str:
     return code
 
 
-_CREDS = SvCredential.__table__
-_TOTP_Q = (select(_CREDS.c.totp_secret_enc, _CREDS.c.totp_last_step)
-           .where(_CREDS.c.member_id == bindparam("member_id")))
-_TOTP_USED = (update(_CREDS).where(_CREDS.c.member_id == bindparam("b_member_id"))
-              .values(totp_last_step=bindparam("step")))
-
-
-def verify_totp(tx: Transaction, cipher: PiiCipher, *, member_id: str,
+def verify_totp(tx: Transaction, clerk: Clerk, cipher: PiiCipher, *, member_id: str,
                 code: str) -> Refusal | None:
     """None when ``code`` is the member's code of this step or a neighbour within
-    ``window_steps`` and no later than a code accepted before (each code is accepted once)."""
+    ``window_steps`` and no later than a code accepted before (each code is accepted once).
+    A wrong code counts like a wrong PIN: the ``max_tries``-th locks both (a 6-digit code
+    must not be guessed at the till by trying them all)."""
     code = check_totp_format(code)
     rules = tx.rules.stored_value.totp
-    # Core, not the ORM: this runs inside every dynamic-code payment (hot path)
     conn = tx.conn
-    cred = conn.execute(_TOTP_Q, {"member_id": member_id}).first()
+    cred = conn.execute(_FACTORS_Q, {"member_id": member_id}).first()
     if cred is None or cred.totp_secret_enc is None:
         return Refusal(TotpNotProvisioned())
+    locked = _locked(tx, cred)
+    if locked is not None:
+        return locked
     secret = cipher.decrypt(cred.totp_secret_enc, context=TOTP_CTX)
     totp = pyotp.TOTP(secret, interval=rules.step_seconds)
     now_step = int(tx.clock.now().timestamp()) // rules.step_seconds
@@ -271,4 +300,5 @@ def verify_totp(tx: Transaction, cipher: PiiCipher, *, member_id: str,
         if hmac.compare_digest(totp.at(step * rules.step_seconds), code):
             conn.execute(_TOTP_USED, {"b_member_id": member_id, "step": step})
             return None
-    return Refusal(InvalidDynamicCode())
+    return _wrong_try(tx, clerk, member_id, cred.pin_failures,
+                      lambda left: InvalidDynamicCode(left=left))

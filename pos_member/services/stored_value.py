@@ -572,7 +572,8 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
             refusal = verify_pin(tx, clerk, member_id=member_id, pin=factor.pin)
             factor_name = "pin"
         elif isinstance(factor, TotpFactor):
-            refusal = verify_totp(tx, uow.cipher, member_id=member_id, code=factor.code)
+            refusal = verify_totp(tx, clerk, uow.cipher, member_id=member_id,
+                                  code=factor.code)
             factor_name = "totp"
         else:
             factor_name = "sms"  # verified by head office above

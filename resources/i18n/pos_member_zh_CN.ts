@@ -1669,8 +1669,12 @@ F2  注册新会员</translation>
         <translation>支付密码错误，还可尝试 {left} 次。</translation>
     </message>
     <message>
-        <source>Too many wrong payment PINs: locked until {until}.</source>
-        <translation>支付密码错误次数过多，已锁定至 {until}。</translation>
+        <source>Too many wrong PINs or dynamic codes: paying by PIN or dynamic code is locked until {until}.</source>
+        <translation>支付密码或动态码错误次数过多：{until} 前不能用支付密码或动态码付款。</translation>
+    </message>
+    <message>
+        <source>The dynamic code is wrong, expired or already used: ask for a fresh one ({left} tries left).</source>
+        <translation>动态码错误、已过期或已使用：请会员刷新后重试（还可尝试 {left} 次）。</translation>
     </message>
     <message>
         <source>This member has no payment PIN yet: set one with a manager present.</source>
@@ -1679,10 +1683,6 @@ F2  注册新会员</translation>
     <message>
         <source>Choose another PIN: 6 digits, not repeated or in sequence, not the phone&apos;s last six or the birthday.</source>
         <translation>请换一个密码：6 位数字，不能是重复或连续数字，不能是手机号后六位或生日。</translation>
-    </message>
-    <message>
-        <source>The dynamic code is wrong, expired or already used: ask for a fresh one.</source>
-        <translation>动态码错误、已过期或已使用，请刷新后重试。</translation>
     </message>
     <message>
         <source>A dynamic code is 6 digits.</source>

@@ -252,6 +252,9 @@ class StoredValueMachine(RuleBasedStateMachine):
                 return (WrongMemberPin if acc.pin_failures + 1 < self.sv_rules.pin.max_tries
                         else MemberPinLocked), True
         if isinstance(factor, TotpFactor):
+            # a wrong dynamic code counts like a wrong PIN, towards the same lock
+            if acc.pin_locked_until is not None and acc.pin_locked_until > self.now:
+                return MemberPinLocked, False
             step = self.sv_rules.totp.step_seconds
             now_step = int(self.now.timestamp()) // step
             window = self.sv_rules.totp.window_steps
@@ -259,7 +262,8 @@ class StoredValueMachine(RuleBasedStateMachine):
                         if s > acc.totp_last_step
                         and totp_at(acc.totp_secret, s * step) == factor.code]
             if not accepted:
-                return InvalidDynamicCode, False
+                return (InvalidDynamicCode if acc.pin_failures + 1 < self.sv_rules.pin.max_tries
+                        else MemberPinLocked), True
         if isinstance(factor, SmsFactor) and kind != "sms":
             return SmsCodeInvalid, False
         return None, False
@@ -327,7 +331,7 @@ class StoredValueMachine(RuleBasedStateMachine):
                                                               -from_bonus)
         acc.principal -= amount - from_bonus
         acc.bonus -= from_bonus
-        if isinstance(f, PinFactor):
+        if isinstance(f, PinFactor | TotpFactor):
             acc.pin_failures = 0
         if isinstance(f, TotpFactor):
             step = self.sv_rules.totp.step_seconds
