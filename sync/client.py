@@ -31,6 +31,7 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    StoresResponse,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -86,6 +87,10 @@ class SyncClient:
     def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse:
         return self._call("GET", "/pull", PullResponse,
                           params={"cursor": cursor, "limit": limit})
+
+    def stores(self) -> StoresResponse:
+        """The chain's stores, for naming other stores at this till."""
+        return self._call("GET", "/stores", StoresResponse)
 
     def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str:
         """Asks HQ to text the member a payment code; returns the challenge id. Raises

@@ -17,7 +17,7 @@ from typing import Protocol
 from pos_member.bootstrap import App
 from pos_member.crypto import KeyStore
 from pos_member.errors import DomainError, StoreNotSetUp
-from pos_member.services.apply import apply_page
+from pos_member.services.apply import apply_page, name_stores, unnamed_stores
 from pos_member.services.day_report import DaySummary, day_summary
 from pos_member.services.enrolment import Enrolment, FirstAdmin, check_fresh
 from pos_member.services.outbox import (
@@ -38,6 +38,7 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    StoresResponse,
 )
 
 
@@ -49,6 +50,8 @@ class Client(Protocol):
     def push(self, request: PushRequest | OutboxBatch) -> PushResponse: ...
 
     def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse: ...
+
+    def stores(self) -> StoresResponse: ...
 
 
 Progress = Callable[[str, int], None]  # ("push" | "pull", how many so far)
@@ -128,6 +131,8 @@ def sync_once(app: App, client: Client, *, batch: int = MAX_BATCH, page: int = M
     ident = _identity(app)
     stored, duplicates, held = push_all(app, client, batch=batch, progress=progress)
     pulled, applied, cursor = pull_all(app, client, page=page, progress=progress)
+    if unnamed_stores(app.uow):  # a pull brought another store's events: ask HQ its name
+        name_stores(app.uow, [(s.id, s.number, s.name) for s in client.stores().stores])
     at = app.uow.clock.now()
     set_last_sync_at(app.uow, at=at)
     return SyncReport(stored, duplicates, held,

@@ -5,6 +5,7 @@ Bodies are JSON, validated by these pydantic models on both sides. Version 1, un
     POST /v1/enrol    EnrolRequest  -> EnrolResponse        one-time code, no token yet
     POST /v1/push     PushRequest   -> PushResponse         Authorization: Bearer <device token>
     GET  /v1/pull?cursor=N&limit=M  -> PullResponse         Authorization: Bearer <device token>
+    GET  /v1/stores                 -> StoresResponse       Authorization: Bearer <device token>
 
 Every error is a 4xx/5xx with an ``ErrorBody``. A till marks an event sent only when a
 ``PushResponse`` lists its sequence number as stored or duplicate, never on a bare 200.
@@ -105,6 +106,19 @@ class PushResponse(_Strict):
     duplicates: list[Ack]  # stored before (a retry): also safe to mark sent
     held: list[int]  # sequence numbers waiting for an earlier one (a gap); push again
     acked_through: int  # every seq ≤ this is stored on the server, with no gap
+
+
+class StoreInfo(_Strict):
+    id: str
+    number: int
+    name: str
+
+
+class StoresResponse(_Strict):
+    """The chain's stores: a till names other stores by them (a member's ledgers say where
+    each line happened)."""
+
+    stores: list[StoreInfo]
 
 
 class Change(_Strict):

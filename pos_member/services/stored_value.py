@@ -125,10 +125,10 @@ class SmsFactor:
     """The SMS code the member typed and the challenge it answers (the id head office gave
     when it sent the code). :func:`pay` has it verified by head office, bound to member,
     amount and ``txn_id``; ``challenge_id`` goes into the event so HQ can match it. An empty
-    ``code`` is refused before anything is asked."""
+    ``code`` is refused before anything is asked (a challenge id alone is no factor)."""
 
     challenge_id: str
-    code: str = ""
+    code: str
 
 
 class SmsVerifier(Protocol):

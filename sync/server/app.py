@@ -36,6 +36,8 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    StoreInfo,
+    StoresResponse,
 )
 from sync.server import services, sms
 from sync.server.context import DeviceIdentity, ServerContext
@@ -153,6 +155,12 @@ def _routes() -> Any:
         device = _device(ctx, credentials)
         return Response(services.pull_json(ctx, device=device, cursor=cursor, limit=limit),
                         media_type="application/json")
+
+    @router.get("/stores", response_model=StoresResponse)
+    def stores(ctx: Context, device: CurrentDevice) -> StoresResponse:
+        """The chain's stores (id, number, name): a till names other stores by them."""
+        return StoresResponse(stores=[StoreInfo(id=v.id, number=v.number, name=v.name)
+                                      for v in services.list_stores(ctx)])
 
     return router
 

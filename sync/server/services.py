@@ -98,6 +98,13 @@ def create_store(ctx: ServerContext, *, number: int, name: str) -> StoreView:
     return StoreView(id=store_id, number=number, name=name)
 
 
+def list_stores(ctx: ServerContext) -> list[StoreView]:
+    """Every store of the chain, by number."""
+    with ctx.db.read() as conn:
+        rows = conn.execute(select(Store.id, Store.number, Store.name).order_by(Store.number))
+        return [StoreView(id=r.id, number=r.number, name=r.name) for r in rows]
+
+
 def issue_enrolment_code(ctx: ServerContext, *, store_number: int) -> IssuedCode:
     """A random single-use code for enrolling one device in the store, valid 24 hours.
 

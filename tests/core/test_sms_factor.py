@@ -99,7 +99,7 @@ def test_a_challenge_id_alone_is_not_a_factor(till: Till, hq: FakeHqSms) -> None
     mid = _funded(till)
     cid, _ = hq.send(member_id=mid, amount_fen=2200, txn_id="p1")
     with pytest.raises(SecondFactorRequired):
-        _pay(till, hq, mid, SmsFactor(cid))
+        _pay(till, hq, mid, SmsFactor(cid, ""))
     assert hq.verify_calls == 0
 
 

@@ -277,7 +277,7 @@ def test_malformed_dynamic_code_is_refused_before_anything(till: Till) -> None:
 def test_sms_factor_only_online(till: Till) -> None:
     mid = _member_with(till, 10000, pin=False)
     with pytest.raises(SmsUnavailable):
-        _pay(till, mid, 100, factor=SmsFactor("c1"), online=False)
+        _pay(till, mid, 100, factor=SmsFactor("c1", "482913"), online=False)
 
 
 # -- risk control --------------------------------------------------------------------------

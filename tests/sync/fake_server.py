@@ -22,6 +22,8 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    StoreInfo,
+    StoresResponse,
     WireEvent,
 )
 
@@ -71,6 +73,11 @@ class FakeServer:
         page = self.log[cursor:cursor + limit]
         new_cursor = page[-1].position if page else cursor
         return PullResponse(changes=page, cursor=new_cursor, more=len(self.log) > new_cursor)
+
+    def stores(self) -> StoresResponse:
+        self._check_up()
+        return StoresResponse(stores=[StoreInfo(id=f"store-{n}", number=n, name=f"门店{n}")
+                                      for n in range(1, self.enrolments + 1)])
 
     def publish(self, event: dict[str, Any]) -> None:
         """A server-side event (a merge, a rules version) joins the global order."""

@@ -123,7 +123,7 @@ def test_members_registered_offline_at_two_stores_reach_both(one: Till, two: Til
     one.sync()
     assert one.find(at_two.member_no).id == at_two.id
     assert two.find(at_one.member_no).id == at_one.id
-    assert two.find(at_one.member_no).store_name == "#0001"
+    assert two.find(at_one.member_no).store_name == "一号店"  # HQ's name (GET /v1/stores)
 
 
 def test_every_event_is_acknowledged_after_a_sync(one: Till) -> None:
