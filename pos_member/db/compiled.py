@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter
 
 _Processor = Callable[[Any], Any] | None
@@ -99,7 +100,10 @@ class Prepared:
             processors.append(bind.type.dialect_impl(dialect).bind_processor(dialect))
         columns: list[str] = []
         results: list[_Processor] = []
-        for column in getattr(self.stmt, "selected_columns", ()):
+        # a SELECT's columns, or what an INSERT/UPDATE ... RETURNING gives back
+        returned = self.stmt.exported_columns if isinstance(self.stmt, UpdateBase) \
+            else getattr(self.stmt, "selected_columns", ())
+        for column in returned:
             columns.append(column.key)
             results.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
         form = _Form(str(compiled), tuple(keys), tuple(constants), tuple(processors),

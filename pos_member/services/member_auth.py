@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pos_member.crypto import PiiCipher
+from pos_member.db.compiled import Prepared
 from pos_member.db.models import Member, SvCredential
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import (
@@ -65,16 +66,20 @@ class Refusal:
     error: DomainError
 
 
-# Core, not the ORM: these run inside every PIN or dynamic-code payment (the hot path).
+# Run straight on the driver (db/compiled.py): these are inside every PIN or dynamic-code
+# payment, the hot path.
 _CREDS = SvCredential.__table__
-_FACTORS_Q = (select(_CREDS.c.pin_hash, _CREDS.c.pin_failures, _CREDS.c.pin_locked_until,
-                     _CREDS.c.totp_secret_enc, _CREDS.c.totp_last_step)
-              .where(_CREDS.c.member_id == bindparam("member_id")))
-_SET_TRIES = (update(_CREDS).where(_CREDS.c.member_id == bindparam("b_member_id"))
-              .values(pin_failures=bindparam("failures"), pin_locked_until=bindparam("until")))
+_FACTORS_Q = Prepared(
+    select(_CREDS.c.pin_hash, _CREDS.c.pin_failures, _CREDS.c.pin_locked_until,
+           _CREDS.c.totp_secret_enc, _CREDS.c.totp_last_step)
+    .where(_CREDS.c.member_id == bindparam("member_id")))
+_SET_TRIES = Prepared(
+    update(_CREDS).where(_CREDS.c.member_id == bindparam("b_member_id"))
+    .values(pin_failures=bindparam("failures"), pin_locked_until=bindparam("until")))
 # A dynamic code accepted: its step is used up, and the wrong-tries count starts again.
-_TOTP_USED = (update(_CREDS).where(_CREDS.c.member_id == bindparam("b_member_id"))
-              .values(totp_last_step=bindparam("step"), pin_failures=0))
+_TOTP_USED = Prepared(
+    update(_CREDS).where(_CREDS.c.member_id == bindparam("b_member_id"))
+    .values(totp_last_step=bindparam("step"), pin_failures=0))
 
 # -- PIN -----------------------------------------------------------------------------------
 
@@ -168,7 +173,7 @@ def has_pin(uow: UnitOfWork, member_id: str) -> bool:
 
 def verify_pin(tx: Transaction, clerk: Clerk, *, member_id: str, pin: str) -> Refusal | None:
     """None when the PIN is right (the failure count resets); else a :class:`Refusal`."""
-    cred = tx.conn.execute(_FACTORS_Q, {"member_id": member_id}).first()
+    cred = _FACTORS_Q.first(tx.conn, {"member_id": member_id})
     if cred is None or cred.pin_hash is None:
         return Refusal(MemberPinNotSet())
     locked = _locked(tx, cred)
@@ -180,7 +185,7 @@ def verify_pin(tx: Transaction, clerk: Clerk, *, member_id: str, pin: str) -> Re
         ok = False
     if ok:
         if cred.pin_failures:
-            tx.conn.execute(_SET_TRIES, {"b_member_id": member_id, "failures": 0,
+            _SET_TRIES.run(tx.conn, {"b_member_id": member_id, "failures": 0,
                                          "until": None})
         return None
     return _wrong_try(tx, clerk, member_id, cred.pin_failures,
@@ -201,11 +206,11 @@ def _wrong_try(tx: Transaction, clerk: Clerk, member_id: str, failures: int,
     rules = tx.rules.stored_value.pin
     failures += 1
     if failures < rules.max_tries:
-        tx.conn.execute(_SET_TRIES, {"b_member_id": member_id, "failures": failures,
+        _SET_TRIES.run(tx.conn, {"b_member_id": member_id, "failures": failures,
                                      "until": None})
         return Refusal(wrong(rules.max_tries - failures))
     until = tx.clock.now() + timedelta(minutes=rules.lock_minutes)
-    tx.conn.execute(_SET_TRIES, {"b_member_id": member_id, "failures": 0, "until": until})
+    _SET_TRIES.run(tx.conn, {"b_member_id": member_id, "failures": 0, "until": until})
     payload = {"member_id": member_id, "locked_until": until.isoformat()}
     ev = tx.record(clerk, PIN_LOCKED, payload, entity_id=member_id)
     tx.audit(clerk, PIN_LOCKED, "member", member_id, after=payload, event=ev)
@@ -285,7 +290,7 @@ def verify_totp(tx: Transaction, clerk: Clerk, cipher: PiiCipher, *, member_id: 
     code = check_totp_format(code)
     rules = tx.rules.stored_value.totp
     conn = tx.conn
-    cred = conn.execute(_FACTORS_Q, {"member_id": member_id}).first()
+    cred = _FACTORS_Q.first(conn, {"member_id": member_id})
     if cred is None or cred.totp_secret_enc is None:
         return Refusal(TotpNotProvisioned())
     locked = _locked(tx, cred)
@@ -298,7 +303,7 @@ def verify_totp(tx: Transaction, clerk: Clerk, cipher: PiiCipher, *, member_id: 
         if step <= cred.totp_last_step:
             continue
         if hmac.compare_digest(totp.at(step * rules.step_seconds), code):
-            conn.execute(_TOTP_USED, {"b_member_id": member_id, "step": step})
+            _TOTP_USED.run(conn, {"b_member_id": member_id, "step": step})
             return None
     return _wrong_try(tx, clerk, member_id, cred.pin_failures,
                       lambda left: InvalidDynamicCode(left=left))

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from pos_member.db.compiled import Prepared
 from pos_member.db.models import Member, NotificationOutbox
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.money import format_yuan
@@ -78,7 +79,12 @@ def render(kind: str, params: Params) -> str:
         return template
 
 
-_ENQUEUE = sqlite_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"])
+# In the transaction of every change that tells the member (a top-up, a payment): run straight
+# on the driver (db/compiled.py).
+_ENQUEUE = Prepared(sqlite_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+                    column_keys=("id", "member_id", "kind", "params", "dedupe_key", "status",
+                                 "attempts", "next_attempt_at", "created_at", "sent_at",
+                                 "last_error"))
 
 
 def enqueue(tx: Transaction, *, member_id: str, kind: str, params: dict[str, str | int],
@@ -89,13 +95,12 @@ def enqueue(tx: Transaction, *, member_id: str, kind: str, params: dict[str, str
         if isinstance(v, bool) or not isinstance(v, (str, int)):
             raise TypeError(f"notification param {k!r} must be str or int")
     now = tx.clock.now()
-    result = tx.conn.execute(
-        _ENQUEUE,
+    return _ENQUEUE.run(
+        tx.conn,
         {"id": tx.new_id(), "member_id": member_id, "kind": kind, "params": dict(params),
          "dedupe_key": dedupe_key, "status": PENDING, "attempts": 0,
          "next_attempt_at": now, "created_at": now, "sent_at": None, "last_error": None},
-    )
-    return bool(result.rowcount == 1)
+    ) == 1
 
 
 @dataclass(frozen=True, slots=True)

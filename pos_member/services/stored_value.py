@@ -39,6 +39,7 @@ from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from pos_member.db.compiled import Prepared
 from pos_member.db.models import (
     BalanceBlock,
     Member,
@@ -297,6 +298,17 @@ _ACCOUNT_MOVE = (
     .returning(_ACCOUNTS.c.principal_fen, _ACCOUNTS.c.bonus_fen, _ACCOUNTS.c.frozen))
 
 
+# The statements of every top-up and payment run straight on the driver (db/compiled.py).
+_ENTRY_KEYS = ("id", "member_id", "txn_id", "kind", "principal_delta_fen", "bonus_delta_fen",
+               "cash_fen", "method", "method_ref", "factor", "approved_by", "ref_txn_id",
+               "offline", "store_id", "device_id", "clerk_id", "at", "business_day")
+_FAST_TXN_Q = Prepared(_TXN_Q)
+_FAST_MEMBER_Q = Prepared(_MEMBER_Q)
+_FAST_LEDGER_INSERT = Prepared(_LEDGER_INSERT, column_keys=_ENTRY_KEYS)
+_FAST_ACCOUNT_MOVE = Prepared(_ACCOUNT_MOVE, column_keys=(
+    "member_id", "principal_fen", "bonus_fen", "topups", "frozen", "frozen_hlc", "updated_at"))
+
+
 def _balance(session: Session | Connection, member_id: str) -> Balance:
     row = session.execute(_BALANCE_Q, {"member_id": member_id}).first()
     if row is None:
@@ -380,20 +392,23 @@ def _ensure_account(conn: Connection, member_id: str, now: datetime) -> None:
 def _book(conn: Connection, entry: dict[str, Any]) -> Balance | None:
     """Inserts a ledger row and moves the account by its deltas (one upsert, which creates
     the account if need be); the balance after it, or None if the row was already booked."""
-    result = conn.execute(_LEDGER_INSERT, entry)
-    if result.rowcount != 1:
+    if _FAST_LEDGER_INSERT.run(conn, entry) != 1:
         return None
-    row = conn.execute(_ACCOUNT_MOVE, {
+    row = _FAST_ACCOUNT_MOVE.first(conn, {
         "member_id": entry["member_id"], "principal_fen": entry["principal_delta_fen"],
         "bonus_fen": entry["bonus_delta_fen"], "topups": 1 if entry["kind"] == "topup" else 0,
-        "frozen": False, "frozen_hlc": None, "updated_at": entry["at"]}).one()
+        "frozen": False, "frozen_hlc": None, "updated_at": entry["at"]})
     return Balance(entry["member_id"], row.principal_fen, row.bonus_fen, bool(row.frozen))
+
+
+def _connection(conn: Session | Connection) -> Connection:
+    return conn.connection() if isinstance(conn, Session) else conn
 
 
 def _existing(conn: Session | Connection, txn_id: str, *, member_id: str, kind: str,
               amount_fen: int | None = None, ref_txn_id: str | None = None) -> SvResult | None:
     """The earlier result of ``txn_id``, or None; a different operation under it is refused."""
-    row = conn.execute(_TXN_Q, {"txn_id": txn_id}).first()
+    row = _FAST_TXN_Q.first(_connection(conn), {"txn_id": txn_id})
     if row is None:
         return None
     amount = abs(row.principal_delta_fen + row.bonus_delta_fen)
@@ -407,7 +422,7 @@ def _existing(conn: Session | Connection, txn_id: str, *, member_id: str, kind: 
 
 
 def _active_member(conn: Session | Connection, member_id: str) -> Any:
-    m = conn.execute(_MEMBER_Q, {"member_id": member_id}).first()
+    m = _FAST_MEMBER_Q.first(_connection(conn), {"member_id": member_id})
     if m is None or m.status != "active":
         raise MemberNotFound(query=member_id)
     return m

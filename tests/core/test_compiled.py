@@ -75,3 +75,20 @@ def test_a_driver_error_is_raised_as_sqlalchemys_like_execute_raises_it(tmp_path
         with pytest.raises(IntegrityError) as raised:
             fast_insert.run(conn, _sale(1))
         assert isinstance(raised.value.orig, sqlite3.IntegrityError)
+
+
+def test_prepared_returning_gives_back_the_rows_core_does(tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    till = make_till(tmp_path)
+    stmt = (update(_SALES).where(_SALES.c.id == bindparam("sale"))
+            .values(refunded_fen=_SALES.c.refunded_fen + bindparam("fen"))
+            .returning(_SALES.c.refunded_fen, _SALES.c.sold_at))
+    with till.uow.begin() as tx:
+        conn = tx.conn
+        conn.execute(insert(_SALES), [_sale(1), _sale(2)])
+        core = conn.execute(stmt, {"sale": "s1", "fen": 100}).one()
+        fast = Prepared(stmt).first(conn, {"sale": "s1", "fen": 100})
+        assert fast is not None and fast.refunded_fen == core.refunded_fen + 100 == 200
+        assert fast.sold_at == core.sold_at and fast.sold_at.tzinfo is not None
+        assert Prepared(stmt).first(conn, {"sale": "nope", "fen": 1}) is None
