@@ -49,12 +49,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from pos_member.clock import to_ms
 from pos_member.hlc import HLCTimestamp
+from pos_member.services.stored_value import PAID as SV_PAID
 from sync.protocol import MAX_PAGE, Change, PullResponse, PushRequest, PushResponse, WireEvent
 from sync.server import balances
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest, Forbidden
 from sync.server.log import LogWriter, insert_values
-from sync.server.models import DeviceProgress, Event, Flag, HeldEvent, MemberIndex
+from sync.server.models import DeviceProgress, Event, Flag, HeldEvent, MemberIndex, SmsCode
 from sync.server.wire import (
     IncomingEvent,
     IncomingPush,
@@ -163,6 +164,7 @@ def store(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) 
         _check_clock(log, conn, device, to_store, now=now)
         _merge_duplicate_phones(log, conn, to_store)
         _flags_from_tills(log, to_store)
+        _check_sms_payments(log, conn, to_store)
         balances.after_store(log, conn, to_store, positions)  # sv.* totals, overdraw
 
     # What was not a duplicate before: stored now, a repeat of something stored now, or held.
@@ -369,6 +371,31 @@ def _flags_from_tills(log: LogWriter, stored: Sequence[IncomingEvent]) -> None:
             detail = {k: v for k, v in payload.items() if k != "kind"}
             log.raise_flag(kind=str(payload.get("kind", "till")), store_id=e.store_id,
                            detail={**detail, "device_id": e.device_id, "event_id": e.id})
+
+
+def _check_sms_payments(log: LogWriter, conn: Connection,
+                        stored: Sequence[IncomingEvent]) -> None:
+    """A balance payment a till says an SMS code verified must name a code HQ sent for that
+    member, amount and transaction, and verified. The money has moved at the till already,
+    so a payment that does not (a till's software tampered with, or a bug) is stored like any
+    other and flagged for HQ (``sms_unverified``) rather than refused."""
+    for e in stored:
+        p = e.payload
+        if e.type != SV_PAID or p.get("factor") != "sms":
+            continue
+        challenge = p.get("sms_challenge_id")
+        row = conn.execute(
+            select(SmsCode.member_id, SmsCode.amount_fen, SmsCode.txn_id, SmsCode.verified_at)
+            .where(SmsCode.id == challenge)).first() if isinstance(challenge, str) else None
+        problem = ("no such code" if row is None
+                   else "not verified" if row.verified_at is None
+                   else "for another payment" if (row.member_id, row.amount_fen, row.txn_id)
+                   != (p.get("member_id"), p.get("amount_fen"), p.get("txn_id")) else None)
+        if problem is not None:
+            log.raise_flag(kind="sms_unverified", store_id=e.store_id, detail={
+                "problem": problem, "member_id": p.get("member_id"), "txn_id": p.get("txn_id"),
+                "amount_fen": p.get("amount_fen"), "device_id": e.device_id,
+                "event_id": e.id})
 
 
 def _check_clock(

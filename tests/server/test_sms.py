@@ -16,9 +16,10 @@ from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon, SmsUnavailable
 from pos_member.services.sms_codes import SmsNotSent
 from pos_member.services.stored_value import SmsFactor, get_balance, pay, top_up
 from sync.client import SyncClient
+from sync.server import services
 from sync.server.app import create_app
 from tests.factories import make_till
-from tests.server.factories import LiveServer
+from tests.server.factories import Device, LiveServer
 from tests.server.live import serve
 
 
@@ -54,6 +55,7 @@ class Hq:
     sms: FakeSms
     client: SyncClient
     token: str
+    device: Device
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ def hq(database_url: str) -> Iterator[Hq]:
                           http=http)
         device = live.enrol()
         with SyncClient(base_url, device.enrolment.token) as client:
-            yield Hq(live, sms, client, device.enrolment.token)
+            yield Hq(live, sms, client, device.enrolment.token, device)
 
 
 def _send(hq: Hq, amount: int = 1200, txn: str = "t1", member: str = "m1") -> str:
@@ -244,3 +246,34 @@ def test_head_office_out_of_reach_is_sms_unavailable() -> None:
         with pytest.raises(SmsUnavailable):
             client.sms_verify(challenge_id="c", member_id="m1", amount_fen=1200,
                               txn_id="t1", code="123456")
+
+
+def _paid_by_sms(hq: Hq, challenge_id: str, *, amount: int = 1200, txn: str = "t1") -> None:
+    hq.device.push([hq.device.event(type="sv.paid", payload={
+        "member_id": "m1", "txn_id": txn, "principal_delta_fen": -amount,
+        "bonus_delta_fen": 0, "amount_fen": amount, "factor": "sms",
+        "sms_challenge_id": challenge_id})])
+
+
+def _sms_flags(hq: Hq) -> list[services.FlagView]:
+    return [f for f in services.list_flags(hq.live.ctx) if f.kind == "sms_unverified"]
+
+
+def test_a_payment_by_a_code_hq_verified_is_not_flagged(hq: Hq) -> None:
+    cid = _send(hq)
+    _verify(hq, cid, hq.sms.sent[0].code)
+    _paid_by_sms(hq, cid)
+    assert _sms_flags(hq) == []
+
+
+@pytest.mark.parametrize(("verify", "amount", "problem"), [
+    (False, 1200, "not verified"), (True, 9900, "for another payment"),
+    (None, 1200, "no such code")])
+def test_a_payment_no_verified_code_stands_behind_is_flagged_for_hq(
+        hq: Hq, verify: bool | None, amount: int, problem: str) -> None:
+    cid = _send(hq) if verify is not None else "forged-challenge"
+    if verify:
+        _verify(hq, cid, hq.sms.sent[0].code)
+    _paid_by_sms(hq, cid, amount=amount)
+    (flag,) = _sms_flags(hq)
+    assert flag.detail["problem"] == problem and flag.detail["txn_id"] == "t1"
