@@ -60,6 +60,15 @@ class Till:
     def table_counts(self) -> dict[str, int]:
         return table_counts(self.path)
 
+    def dump(self) -> str:
+        """Every row of every table as SQL: a refusal or a repeat must leave all of them as
+        they were (row counts alone would miss a balance, a lot or a flag updated in place)."""
+        con = sqlite3.connect(self.path)
+        try:
+            return "\n".join(con.iterdump())
+        finally:
+            con.close()
+
 
 def table_counts(db: Path) -> dict[str, int]:
     """Row counts of every table: tests compare them to prove nothing changed."""

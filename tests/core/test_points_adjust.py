@@ -25,14 +25,6 @@ def till(tmp_path: Path) -> Till:
     return make_till(tmp_path)
 
 
-def dump(t: Till) -> str:
-    """Every row of every table: a refusal must leave all of them as they were."""
-    con = sqlite3.connect(t.path)
-    try:
-        return "\n".join(con.iterdump())
-    finally:
-        con.close()
-
 
 def code_of(t: Till, role: Role) -> str:
     con = sqlite3.connect(t.path)
@@ -67,10 +59,10 @@ def audit_actions(t: Till) -> list[str]:
 def test_an_adjustment_without_a_reason_and_a_right_manager_pin_writes_nothing(
         till: Till) -> None:
     m = till.register()
-    before = dump(till)
+    before = till.dump()
     with pytest.raises(points.ReasonRequired):
         adjust_at_till(till, m.id, points_=50, reason="  ")
-    assert dump(till) == before  # not even the manager's staff.login
+    assert till.dump() == before  # not even the manager's staff.login
 
 
 @pytest.mark.parametrize(("points_", "error"), [
@@ -78,18 +70,18 @@ def test_an_adjustment_without_a_reason_and_a_right_manager_pin_writes_nothing(
 def test_an_adjustment_refused_for_its_points_with_a_right_manager_pin_writes_nothing(
         till: Till, points_: int, error: type[Exception]) -> None:
     m = till.register()  # 100 welcome points
-    before = dump(till)
+    before = till.dump()
     with pytest.raises(error):
         adjust_at_till(till, m.id, points_=points_, reason="goodwill")
-    assert dump(till) == before
+    assert till.dump() == before
 
 
 def test_an_adjustment_for_an_unknown_member_with_a_right_manager_pin_writes_nothing(
         till: Till) -> None:
-    before = dump(till)
+    before = till.dump()
     with pytest.raises(MemberNotFound):
         adjust_at_till(till, "nobody", points_=5, reason="goodwill")
-    assert dump(till) == before
+    assert till.dump() == before
 
 
 def test_a_wrong_manager_pin_refuses_the_adjustment_and_counts_towards_the_lock(
@@ -129,11 +121,11 @@ def test_a_repeated_adjustment_returns_the_first_result_even_without_its_reason(
     t_id = txn()
     first = points.adjust_points(till.uow, clerk=till.cashier, approver=till.manager,
                                  txn_id=t_id, member_id=m.id, points=5, reason="goodwill")
-    before = dump(till)
+    before = till.dump()
     again = points.adjust_points(till.uow, clerk=till.cashier, approver=till.manager,
                                  txn_id=t_id, member_id=m.id, points=5, reason="")
     assert again.repeated and (again.points, again.balance) == (first.points, first.balance)
-    assert dump(till) == before
+    assert till.dump() == before
 
 
 def test_a_repeated_till_adjustment_returns_the_first_result_without_a_second_login(
@@ -141,10 +133,10 @@ def test_a_repeated_till_adjustment_returns_the_first_result_without_a_second_lo
     m = till.register()
     t_id = txn()
     first = adjust_at_till(till, m.id, points_=5, reason="goodwill", txn_id=t_id)
-    before = dump(till)
+    before = till.dump()
     again = adjust_at_till(till, m.id, points_=5, reason="", txn_id=t_id, pin="")
     assert again.repeated and again.balance == first.balance
-    assert dump(till) == before
+    assert till.dump() == before
 
 
 def _adjust(t: Till, member_id: str, txn_id: str) -> object:
@@ -169,7 +161,7 @@ def test_a_sales_till_transaction_id_is_refused_for_another_operation(
     t_id = txn()
     sales.record_sale(till.uow, till.cashier, txn_id=t_id, bill_no="S1", amount_fen=50_000,
                       member_id=m.id)  # 600 points: enough for the bag
-    before = dump(till)
+    before = till.dump()
     with pytest.raises(points.TxnReused):
         operation(till, m.id, t_id)
-    assert dump(till) == before
+    assert till.dump() == before

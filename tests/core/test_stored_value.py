@@ -147,11 +147,11 @@ def test_a_repeated_txn_id_returns_the_first_result(till: Till) -> None:
     m = till.register()
     first = top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10000,
                    method="cash", txn_id="t1")
-    counts = till.table_counts()
+    before = till.dump()
     again = top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10000,
                    method="cash", txn_id="t1")
     assert again.replayed and again.bonus_delta_fen == first.bonus_delta_fen
-    assert till.table_counts() == counts
+    assert till.dump() == before
     with pytest.raises(TxnIdConflict):
         top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=20000, method="cash",
                txn_id="t1")
@@ -160,11 +160,11 @@ def test_a_repeated_txn_id_returns_the_first_result(till: Till) -> None:
 @pytest.mark.parametrize("amount", [0, -100])
 def test_topup_of_nothing_is_refused(till: Till, amount: int) -> None:
     m = till.register()
-    counts = till.table_counts()
+    before = till.dump()
     with pytest.raises(InvalidAmount):
         top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=amount, method="cash",
                txn_id="t")
-    assert till.table_counts() == counts
+    assert till.dump() == before
 
 
 def test_a_float_amount_never_reaches_the_ledger(till: Till) -> None:
@@ -193,10 +193,10 @@ def test_payment_needs_a_factor(till: Till) -> None:
 
 def test_payment_over_the_balance_changes_nothing(till: Till) -> None:
     mid = _member_with(till, 10000)
-    counts = till.table_counts()
+    before = till.dump()
     with pytest.raises(InsufficientBalance):
         _pay(till, mid, 11001)
-    assert till.table_counts() == counts
+    assert till.dump() == before
 
 
 def test_wrong_pin_changes_no_money_and_five_lock_with_an_event(till: Till) -> None:
@@ -268,10 +268,10 @@ def test_dynamic_code_is_accepted_once_within_one_step(till: Till) -> None:
 def test_malformed_dynamic_code_is_refused_before_anything(till: Till) -> None:
     mid = _member_with(till, 10000, pin=False)
     _provisioned(till, mid)
-    counts = till.table_counts()
+    before = till.dump()
     with pytest.raises(MalformedDynamicCode):
         _pay(till, mid, 100, factor=TotpFactor("12ab56"))
-    assert till.table_counts() == counts
+    assert till.dump() == before
 
 
 def test_sms_factor_only_online(till: Till) -> None:
@@ -285,10 +285,10 @@ def test_sms_factor_only_online(till: Till) -> None:
 
 def test_large_payment_needs_a_managers_approval(till: Till) -> None:
     mid = _member_with(till, 200000)
-    counts = till.table_counts()
+    before = till.dump()
     with pytest.raises(ApprovalRequired):
         _pay(till, mid, 100000)
-    assert till.table_counts() == counts
+    assert till.dump() == before
     with pytest.raises(ApprovalRefused):
         approve(till.uow, code="1001", pin="000000", device_id=till.cashier.device_id)
     manager = approve(till.uow, code="1201", pin=PINS[till.manager.role],
@@ -308,10 +308,10 @@ def test_a_frozen_account_refuses_payment_until_unfrozen(till: Till) -> None:
     with pytest.raises(PermissionDenied):
         set_frozen(till.uow, clerk=till.cashier, member_id=mid, frozen=True, reason="lost card")
     set_frozen(till.uow, clerk=till.manager, member_id=mid, frozen=True, reason="lost card")
-    counts = till.table_counts()
+    before = till.dump()
     with pytest.raises(AccountFrozen):
         _pay(till, mid, 100)
-    assert till.table_counts() == counts
+    assert till.dump() == before
     set_frozen(till.uow, clerk=till.manager, member_id=mid, frozen=False, reason="found")
     _pay(till, mid, 100)
 
