@@ -13,3 +13,16 @@ from tests.factories import Till, make_till
 @pytest.fixture
 def till(tmp_path: Path) -> Till:
     return make_till(tmp_path)
+
+
+@pytest.fixture
+def cheap_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with test-sized costs for member PINs: the behaviour is the same, without the
+    deliberate ~120 ms per hash. A module takes it with
+    ``pytestmark = pytest.mark.usefixtures("cheap_hash")``."""
+    from argon2 import PasswordHasher
+
+    from pos_member.services import member_auth
+
+    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                              parallelism=1))

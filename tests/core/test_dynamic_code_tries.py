@@ -3,20 +3,13 @@ code for 30 minutes (a 6-digit code must not be guessed at the till by trying th
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyotp
 import pytest
 
 from pos_member.errors import InvalidDynamicCode, MemberPinLocked
 from pos_member.services.member_auth import provision_totp
 from pos_member.services.stored_value import TotpFactor, get_balance, pay, top_up
-from tests.factories import Till, make_till, wire_events
-
-
-@pytest.fixture
-def till(tmp_path: Path) -> Till:
-    return make_till(tmp_path)
+from tests.factories import Till, wire_events
 
 
 def _funded_member_with_a_code(till: Till) -> tuple[str, pyotp.TOTP]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -21,12 +20,7 @@ from pos_member.services.notifications import (
     enqueue,
     pending_count,
 )
-from tests.factories import Till, make_till
-
-
-@pytest.fixture
-def till(tmp_path: Path) -> Till:
-    return make_till(tmp_path)
+from tests.factories import Till
 
 
 class FlakyChannel:

@@ -5,16 +5,13 @@ refused one queues none."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from pos_member.db.models import NotificationOutbox
 from pos_member.errors import MemberPinLocked, WrongMemberPin
-from pos_member.services import member_auth
 from pos_member.services.member_auth import provision_totp, set_member_pin
 from pos_member.services.stored_value import (
     PinFactor,
@@ -25,21 +22,13 @@ from pos_member.services.stored_value import (
     set_frozen,
     top_up,
 )
-from tests.factories import Till, make_till
+from tests.factories import Till
 
 PIN = "739182"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with test-sized costs: the behaviour is the same, the 150 ms is not needed."""
-    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                              parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hash")
 
-
-@pytest.fixture
-def till(tmp_path: Path) -> Till:
-    return make_till(tmp_path)
 
 
 def _outbox(till: Till) -> dict[str, tuple[str, str]]:

@@ -19,10 +19,6 @@ def txn() -> str:
     return str(uuid.uuid4())
 
 
-@pytest.fixture
-def till(tmp_path: Path) -> Till:
-    return make_till(tmp_path)
-
 
 def sell(t: Till, member_id: str | None, fen: int, bill: str, **kw: object) -> sales.SaleResult:
     return sales.record_sale(t.uow, t.cashier, txn_id=txn(), bill_no=bill, amount_fen=fen,

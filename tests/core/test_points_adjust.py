@@ -6,23 +6,18 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from pos_member.errors import InvalidInput, LoginFailed, MemberNotFound
 from pos_member.permissions import Role
 from pos_member.services import points, sales
-from tests.factories import PINS, Till, make_till
+from tests.factories import PINS, Till
 
 
 def txn() -> str:
     return str(uuid.uuid4())
 
-
-@pytest.fixture
-def till(tmp_path: Path) -> Till:
-    return make_till(tmp_path)
 
 
 

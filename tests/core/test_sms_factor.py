@@ -5,7 +5,6 @@ code head office refuses."""
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -24,12 +23,7 @@ from pos_member.services.stored_value import (
     top_up,
 )
 from tests.core.sms_fake import FakeHqSms, wrong
-from tests.factories import Till, make_till
-
-
-@pytest.fixture
-def till(tmp_path: Path) -> Till:
-    return make_till(tmp_path)
+from tests.factories import Till
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 
 from pos_member.errors import (
     AccountFrozen,
@@ -32,7 +31,6 @@ from pos_member.errors import (
     WeakMemberPin,
     WrongMemberPin,
 )
-from pos_member.services import member_auth
 from pos_member.services.apply import apply_page
 from pos_member.services.member_auth import (
     check_pin_strength,
@@ -63,16 +61,8 @@ from tests.factories import PINS, Till, as_changes, make_till, new_data_key, wir
 PIN = "739182"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with test-sized costs: the behaviour is the same, the 150 ms is not needed."""
-    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                              parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hash")
 
-
-@pytest.fixture
-def till(tmp_path: Path) -> Till:
-    return make_till(tmp_path)
 
 
 def _member_with(till: Till, principal: int = 0, *, pin: bool = True) -> str:

@@ -3,12 +3,8 @@ still in the balance is taken back, and the bonus already spent is deducted from
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from argon2 import PasswordHasher
 
-from pos_member.services import member_auth
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.stored_value import (
     PinFactor,
@@ -18,16 +14,12 @@ from pos_member.services.stored_value import (
     refund_topup,
     top_up,
 )
-from tests.factories import Till, make_till
+from tests.factories import Till
 
 PIN = "739182"
 
 
-@pytest.fixture
-def till(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Till:
-    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                              parallelism=1))
-    return make_till(tmp_path)
+pytestmark = pytest.mark.usefixtures("cheap_hash")
 
 
 def test_refund_of_a_topup_deducts_the_bonus_already_spent_from_the_cash(till: Till) -> None:

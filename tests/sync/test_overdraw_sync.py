@@ -84,16 +84,6 @@ def test_an_old_settlement_does_not_lift_a_newer_block(
     assert len(flag_ids) == 2 and flag_id == str(flag_ids[-1])
 
 
-@pytest.fixture
-def cheap_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with test-sized costs for the member PIN (the behaviour is the same)."""
-    from argon2 import PasswordHasher
-
-    from pos_member.services import member_auth
-
-    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                              parallelism=1))
-
 
 @pytest.mark.usefixtures("cheap_hash")
 def test_two_stores_spend_one_balance_offline_and_the_next_payment_is_refused(

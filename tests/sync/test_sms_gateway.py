@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import keyring
 import pytest
@@ -13,7 +12,7 @@ from keyring.errors import KeyringLocked
 
 from pos_member.services.notifications import deliver_due, enqueue, pending_count
 from sync.sms_gateway import KEYRING_NAME, KEYRING_SERVICE, SmsGatewayChannel
-from tests.factories import Till, make_till
+from tests.factories import Till
 from tests.keyrings import DictKeyring
 from tests.sync.fake_sms_gateway import FakeGateway, fake_gateway
 
@@ -38,10 +37,6 @@ def memory_keyring(use_keyring: Callable[[KeyringBackend], None]) -> DictKeyring
     use_keyring(backend)
     return backend
 
-
-@pytest.fixture
-def till(tmp_path: Path) -> Till:
-    return make_till(tmp_path)
 
 
 def _queue(till: Till, member_id: str, key: str) -> None:

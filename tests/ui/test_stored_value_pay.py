@@ -6,13 +6,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from argon2 import PasswordHasher
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 import ui.stored_value_ui as svu
 from pos_member.errors import SmsCodeInvalid
-from pos_member.services import member_auth
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.stored_value import get_balance, top_up
 from tests.factories import PINS, Till
@@ -23,10 +21,7 @@ from ui.till import TillWindow
 PIN = "739182"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                              parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hash")
 
 
 class Connection:

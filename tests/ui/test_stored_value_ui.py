@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from pos_member.services import member_auth
 from pos_member.services.member_auth import provision_totp, set_member_pin
 from pos_member.services.stored_value import get_balance, top_up
 from tests.factories import PINS, Till
@@ -20,10 +18,7 @@ from ui.till import TillWindow
 PIN = "739182"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                              parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hash")
 
 
 def _scan(qtbot: QtBot, window: TillWindow, member_no: str) -> None:
