@@ -715,7 +715,9 @@ def open_ledger(window: TillWindow) -> None:
 
 
 def _sms_client(window: TillWindow) -> SmsService | None:
-    """A client for HQ's SMS codes when the till is enrolled (None otherwise)."""
+    """A client for HQ's SMS codes when the till is enrolled (None otherwise): made at the
+    first F10 and kept on the window (``sv_sms``) until it closes, so a pay dialog neither
+    reads the keyring again nor leaves a connection pool behind."""
     if window.sync is None:
         return None
     try:
@@ -729,4 +731,7 @@ def _sms_client(window: TillWindow) -> SmsService | None:
         return None
     if url is None or token is None:
         return None
-    return SyncClient(url, token)
+    client = SyncClient(url, token)
+    window.sv_sms = client  # type: ignore[attr-defined]
+    window.destroyed.connect(lambda *_: client.close())
+    return client

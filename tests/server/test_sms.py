@@ -3,7 +3,6 @@ stored-value payment made with the verified code."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,32 +20,7 @@ from sync.server.app import create_app
 from tests.factories import make_till
 from tests.server.factories import Device, LiveServer
 from tests.server.live import serve
-
-
-@dataclass
-class Sent:
-    phone: str
-    text: str
-    message_id: str
-
-    @property
-    def code(self) -> str:
-        found = re.search(r"验证码(\d{6})", self.text)
-        assert found is not None
-        return found.group(1)
-
-
-class FakeSms:
-    """The SMS gateway; ``down``: it refuses every message (as the HTTP adapter does)."""
-
-    def __init__(self) -> None:
-        self.sent: list[Sent] = []
-        self.down = False
-
-    def send_code(self, *, phone: str, text: str, message_id: str) -> None:
-        if self.down:
-            raise RuntimeError("gateway answered 502")
-        self.sent.append(Sent(phone, text, message_id))
+from tests.server.sms_fakes import FakeSms
 
 
 @dataclass

@@ -273,18 +273,3 @@ def test_the_topup_preview_shows_the_bonus_the_core_books(qtbot: QtBot, window: 
     qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.dialog is None)
     assert get_balance(till.uow, m.id).bonus_fen == 1800
-
-
-def test_a_balance_change_wakes_the_notifier(qtbot: QtBot, window: TillWindow,
-                                             till: Till) -> None:
-    kicks: list[bool] = []
-    window.notify_members = lambda: kicks.append(True)  # type: ignore[attr-defined]
-    m = till.register()
-    _scan(qtbot, window, m.member_no)
-    qtbot.keyClick(window, Qt.Key.Key_F8)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, TopUpDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    qtbot.keyClicks(window.dialog.amount, "100")  # type: ignore[union-attr]
-    qtbot.keyClick(window.dialog.amount, Qt.Key.Key_Return)  # type: ignore[union-attr]
-    qtbot.waitUntil(lambda: window.dialog is None)
-    assert kicks == [True]

@@ -1,0 +1,71 @@
+"""An SMS-verified balance payment at the till against the real central server on loopback:
+F10, Ctrl+3, F4 has HQ text the code, the cashier types what the member received, Enter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+import ui.stored_value_ui as svu
+from pos_member.clock import FakeClock
+from pos_member.services.stored_value import get_balance, top_up
+from sync.client import SyncClient
+from sync.server.app import create_app
+from sync.server.db import migrate
+from tests.factories import Till
+from tests.server.factories import LiveServer
+from tests.server.live import serve
+from tests.server.sms_fakes import FakeSms
+from tests.ui.conftest import settle
+from ui.stored_value_ui import PayDialog
+from ui.till import TillWindow
+
+
+@pytest.fixture
+def hq(tmp_path: Path) -> Iterator[tuple[FakeSms, SyncClient]]:
+    url = f"sqlite:///{tmp_path / 'hq.sqlite'}"
+    migrate(url)
+    app = create_app(url, clock=FakeClock())
+    sms = FakeSms()
+    app.state.sms_sender = sms
+    with serve(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        live = LiveServer(url=url, base_url=base_url, ctx=app.state.ctx, clock=FakeClock(),
+                          http=http)
+        device = live.enrol()
+        with SyncClient(base_url, device.enrolment.token) as client:
+            yield sms, client
+
+
+def test_a_cashier_takes_a_balance_payment_with_the_code_hq_texted(
+        qtbot: QtBot, window: TillWindow, till: Till, hq: tuple[FakeSms, SyncClient],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    sms, client = hq
+    monkeypatch.setattr(svu, "_online", lambda w: True)
+    window.sv_sms = client  # type: ignore[attr-defined]
+    m = till.register(phone="13912345678")
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10_000, method="cash",
+           txn_id="seed")
+    qtbot.keyClicks(window.scan, m.member_no)
+    qtbot.keyClick(window.scan, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.card_view.card is not None)
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    assert isinstance(dialog, PayDialog)
+    qtbot.keyClicks(dialog.amount, "22")
+    qtbot.keyClick(dialog, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(dialog, Qt.Key.Key_F4)  # HQ texts the code
+    qtbot.waitUntil(lambda: len(sms.sent) == 1)
+    assert sms.sent[0].phone.endswith("13912345678") and "¥22.00" in sms.sent[0].text
+    qtbot.waitUntil(lambda: bool(dialog.challenge_id))
+    qtbot.keyClicks(dialog.secret, sms.sent[0].code)
+    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.dialog is None)
+    settle(qtbot, window)
+    assert get_balance(till.uow, m.id).total_fen == 11_000 - 2_200
