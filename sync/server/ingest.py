@@ -380,8 +380,10 @@ def _check_sms_payments(log: LogWriter, conn: Connection,
     so a payment that does not (a till's software tampered with, or a bug) is stored like any
     other and flagged for HQ (``sms_unverified``) rather than refused."""
     for e in stored:
+        if e.type != SV_PAID:  # before the payload: reading it may decode it
+            continue
         p = e.payload
-        if e.type != SV_PAID or p.get("factor") != "sms":
+        if p.get("factor") != "sms":
             continue
         challenge = p.get("sms_challenge_id")
         row = conn.execute(
