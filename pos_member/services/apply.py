@@ -86,7 +86,7 @@ from pos_member.services.rules import SCHEDULE as RULES_SCHEDULE
 from pos_member.services.rules import schedule_entry
 from pos_member.services.sales import POINTS_HANDLERS
 from pos_member.services.staff import STAFF_CREATED, STAFF_LOCKED
-from pos_member.services.stored_value import SV_HANDLERS, merge_accounts
+from pos_member.services.stored_value_sync import SV_HANDLERS, merge_accounts
 from pos_member.services.targets import (
     ROSTER_SET,
     SPLIT_ADJUSTED,
@@ -412,7 +412,8 @@ def _merged(conn: Connection, cipher: PiiCipher, ev: Mapping[str, Any]) -> bool:
         if holder is None:
             conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == winner_id)
                          .values(phone_index=index))
-    merge_accounts(conn, loser_id=loser_id, winner_id=winner_id)  # stored value follows
+    merge_accounts(conn, loser_id=loser_id, winner_id=winner_id,  # stored value follows
+                   at=_datetime(ev["created_at"]))
     merge_points(conn, loser_id=loser_id, winner_id=winner_id)  # points ledger, lots, sales
     return True
 

@@ -28,9 +28,7 @@ Event contract (the server reads it): types start ``sv.``; money events carry ``
 
 from __future__ import annotations
 
-import base64
 import logging
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -77,9 +75,6 @@ from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services.balance_blocks import is_blocked
 from pos_member.services.member_auth import (
-    PIN_LOCKED,
-    PIN_SET,
-    TOTP_PROVISIONED,
     Refusal,
     check_totp_format,
     verify_pin,
@@ -806,131 +801,3 @@ def day_movements(session: Session | Connection, *, device_id: str, day: date) -
                         payments=by_kind.get("payment", Movement()),
                         payment_refunds=by_kind.get("payment_refund", Movement()),
                         topup_refunds=by_kind.get("topup_refund", Movement()))
-
-
-# -- applying pulled events (pos_member.services.apply dispatches here) --------------------
-
-
-def apply_money_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    """A money event from another till: book it in the ledger and move the account."""
-    p = ev["payload"]
-    kind = MONEY_EVENTS[ev["type"]]
-    member_id, txn_id = _current_member(conn, str(p["member_id"])), str(p["txn_id"])
-    principal, bonus = p["principal_delta_fen"], p["bonus_delta_fen"]
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (principal, bonus)):
-        raise ValueError("deltas must be integers")
-    at = datetime.fromisoformat(ev["created_at"])
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    cash = p.get("cash_fen", p.get("amount_fen", 0) if kind == "topup" else 0)
-    entry = {"id": ev["id"], "member_id": member_id, "txn_id": txn_id, "kind": kind,
-             "principal_delta_fen": principal, "bonus_delta_fen": bonus,
-             "cash_fen": int(cash or 0), "method": p.get("method"),
-             "method_ref": p.get("method_ref"), "factor": p.get("factor"),
-             "approved_by": p.get("approved_by"), "ref_txn_id": p.get("ref_txn_id"),
-             "offline": bool(p.get("offline", False)), "store_id": ev["store_id"],
-             "device_id": ev["device_id"], "clerk_id": ev.get("clerk_id"), "at": at,
-             "business_day": _business_day(at)}
-    booked = _book(conn, entry) is not None
-    if not booked:
-        log.warning("stored-value event %s not booked (txn already here)", ev["id"])
-    return booked
-
-
-def _current_member(conn: Connection, member_id: str) -> str:
-    """A merged loser's money goes to the winner (a merge pulled before the loser's events),
-    following merges that compose (A→B, then B→C: A's money is C's)."""
-    seen = {member_id}
-    while True:
-        winner = conn.scalar(select(_ALIASES.c.member_id)
-                             .where(_ALIASES.c.loser_member_id == member_id).limit(1))
-        if winner is None or str(winner) in seen:
-            return member_id
-        member_id = str(winner)
-        seen.add(member_id)
-
-
-def apply_freeze_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    """Freeze/unfreeze from another till: the later (hybrid timestamp) wins."""
-    member_id = str(ev["payload"]["member_id"])
-    _ensure_account(conn, member_id, datetime.now(UTC))
-    cur = conn.scalar(select(_ACCOUNTS.c.frozen_hlc).where(_ACCOUNTS.c.member_id == member_id))
-    if cur is not None and cur >= ev["hlc"]:
-        return False
-    conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
-                 .values(frozen=ev["type"] == FROZEN, frozen_hlc=ev["hlc"]))
-    return True
-
-
-def _ensure_cred(conn: Connection, member_id: str) -> None:
-    conn.execute(sqlite_insert(_CREDS).on_conflict_do_nothing(index_elements=["member_id"]),
-                 {"member_id": member_id, "pin_failures": 0, "totp_last_step": 0})
-
-
-def apply_credential_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    """A PIN set, PIN lock or TOTP provisioning from another till (hash / ciphertext only)."""
-    p = ev["payload"]
-    member_id = str(p["member_id"])
-    if ev["type"] == PIN_SET:
-        pin_hash = str(p["pin_hash"])
-        if not pin_hash.startswith("$argon2id$"):
-            raise ValueError("not an argon2id hash")
-        _ensure_cred(conn, member_id)
-        cur = conn.scalar(select(_CREDS.c.pin_hlc).where(_CREDS.c.member_id == member_id))
-        if cur is not None and cur >= ev["hlc"]:
-            return False
-        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id).values(
-            pin_hash=pin_hash, pin_hlc=ev["hlc"], pin_failures=0, pin_locked_until=None))
-        return True
-    if ev["type"] == PIN_LOCKED:
-        until = datetime.fromisoformat(str(p["locked_until"]))
-        if until.tzinfo is None:
-            until = until.replace(tzinfo=UTC)
-        _ensure_cred(conn, member_id)
-        cur = conn.scalar(select(_CREDS.c.pin_locked_until)
-                          .where(_CREDS.c.member_id == member_id))
-        if cur is not None and cur.replace(tzinfo=UTC) >= until.astimezone(UTC):
-            return False
-        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id)
-                     .values(pin_locked_until=until))
-        return True
-    if ev["type"] == TOTP_PROVISIONED:
-        enc = base64.b64decode(str(p["secret_enc"]), validate=True)
-        _ensure_cred(conn, member_id)
-        cur = conn.scalar(select(_CREDS.c.totp_hlc).where(_CREDS.c.member_id == member_id))
-        if cur is not None and cur >= ev["hlc"]:
-            return False
-        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id).values(
-            totp_secret_enc=enc, totp_hlc=ev["hlc"], totp_last_step=0))
-        return True
-    return False
-
-
-def merge_accounts(conn: Connection, *, loser_id: str, winner_id: str) -> None:
-    """A duplicate-phone merge: the loser's ledger moves to the winner; both accounts are
-    recomputed from the ledger. The winner keeps its own PIN, code and freeze state."""
-    moved = conn.execute(update(_LEDGER).where(_LEDGER.c.member_id == loser_id)
-                         .values(member_id=winner_id)).rowcount
-    if not moved:
-        return
-    now = datetime.now(UTC)
-    for member_id in (loser_id, winner_id):
-        _ensure_account(conn, member_id, now)
-        p, b = ledger_totals(conn, member_id)
-        n = conn.scalar(select(func.count()).select_from(_LEDGER).where(
-            _LEDGER.c.member_id == member_id, _LEDGER.c.kind == "topup")) or 0
-        conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
-                     .values(principal_fen=p, bonus_fen=b, topups=int(n)))
-
-
-SV_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
-    TOPPED_UP: apply_money_event,
-    PAID: apply_money_event,
-    PAYMENT_REFUNDED: apply_money_event,
-    TOPUP_REFUNDED: apply_money_event,
-    FROZEN: apply_freeze_event,
-    UNFROZEN: apply_freeze_event,
-    PIN_SET: apply_credential_event,
-    PIN_LOCKED: apply_credential_event,
-    TOTP_PROVISIONED: apply_credential_event,
-}

@@ -1,0 +1,166 @@
+"""Stored value at a till that pulls other tills' changes: their money events booked in the
+ledger here, freezes and member credentials by the later hybrid timestamp, and the ledger of a
+duplicate-phone merge's loser moved to the winner. :mod:`pos_member.services.apply` dispatches
+here (``SV_HANDLERS``); every handler is idempotent (a pulled event applied twice changes
+nothing more)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from pos_member.services.member_auth import PIN_LOCKED, PIN_SET, TOTP_PROVISIONED
+from pos_member.services.stored_value import (
+    _ACCOUNTS,
+    _ALIASES,
+    _CREDS,
+    _LEDGER,
+    FROZEN,
+    MONEY_EVENTS,
+    PAID,
+    PAYMENT_REFUNDED,
+    TOPPED_UP,
+    TOPUP_REFUNDED,
+    UNFROZEN,
+    _book,
+    _business_day,
+    _ensure_account,
+    ledger_totals,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _created_at(ev: Mapping[str, Any]) -> datetime:
+    at = datetime.fromisoformat(str(ev["created_at"]))
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def apply_money_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    """A money event from another till: book it in the ledger and move the account."""
+    p = ev["payload"]
+    kind = MONEY_EVENTS[ev["type"]]
+    member_id, txn_id = _current_member(conn, str(p["member_id"])), str(p["txn_id"])
+    principal, bonus = p["principal_delta_fen"], p["bonus_delta_fen"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (principal, bonus)):
+        raise ValueError("deltas must be integers")
+    at = _created_at(ev)
+    cash = p.get("cash_fen", p.get("amount_fen", 0) if kind == "topup" else 0)
+    entry = {"id": ev["id"], "member_id": member_id, "txn_id": txn_id, "kind": kind,
+             "principal_delta_fen": principal, "bonus_delta_fen": bonus,
+             "cash_fen": int(cash or 0), "method": p.get("method"),
+             "method_ref": p.get("method_ref"), "factor": p.get("factor"),
+             "approved_by": p.get("approved_by"), "ref_txn_id": p.get("ref_txn_id"),
+             "offline": bool(p.get("offline", False)), "store_id": ev["store_id"],
+             "device_id": ev["device_id"], "clerk_id": ev.get("clerk_id"), "at": at,
+             "business_day": _business_day(at)}
+    booked = _book(conn, entry) is not None
+    if not booked:
+        log.warning("stored-value event %s not booked (txn already here)", ev["id"])
+    return booked
+
+
+def _current_member(conn: Connection, member_id: str) -> str:
+    """A merged loser's money goes to the winner (a merge pulled before the loser's events),
+    following merges that compose (A→B, then B→C: A's money is C's)."""
+    seen = {member_id}
+    while True:
+        winner = conn.scalar(select(_ALIASES.c.member_id)
+                             .where(_ALIASES.c.loser_member_id == member_id).limit(1))
+        if winner is None or str(winner) in seen:
+            return member_id
+        member_id = str(winner)
+        seen.add(member_id)
+
+
+def apply_freeze_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    """Freeze/unfreeze from another till: the later (hybrid timestamp) wins."""
+    member_id = str(ev["payload"]["member_id"])
+    _ensure_account(conn, member_id, _created_at(ev))
+    cur = conn.scalar(select(_ACCOUNTS.c.frozen_hlc).where(_ACCOUNTS.c.member_id == member_id))
+    if cur is not None and cur >= ev["hlc"]:
+        return False
+    conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
+                 .values(frozen=ev["type"] == FROZEN, frozen_hlc=ev["hlc"]))
+    return True
+
+
+def _ensure_cred(conn: Connection, member_id: str) -> None:
+    conn.execute(sqlite_insert(_CREDS).on_conflict_do_nothing(index_elements=["member_id"]),
+                 {"member_id": member_id, "pin_failures": 0, "totp_last_step": 0})
+
+
+def apply_credential_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    """A PIN set, PIN lock or TOTP provisioning from another till (hash / ciphertext only)."""
+    p = ev["payload"]
+    member_id = str(p["member_id"])
+    if ev["type"] == PIN_SET:
+        pin_hash = str(p["pin_hash"])
+        if not pin_hash.startswith("$argon2id$"):
+            raise ValueError("not an argon2id hash")
+        _ensure_cred(conn, member_id)
+        cur = conn.scalar(select(_CREDS.c.pin_hlc).where(_CREDS.c.member_id == member_id))
+        if cur is not None and cur >= ev["hlc"]:
+            return False
+        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id).values(
+            pin_hash=pin_hash, pin_hlc=ev["hlc"], pin_failures=0, pin_locked_until=None))
+        return True
+    if ev["type"] == PIN_LOCKED:
+        until = datetime.fromisoformat(str(p["locked_until"]))
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        _ensure_cred(conn, member_id)
+        cur = conn.scalar(select(_CREDS.c.pin_locked_until)
+                          .where(_CREDS.c.member_id == member_id))
+        if cur is not None and cur.replace(tzinfo=UTC) >= until.astimezone(UTC):
+            return False
+        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id)
+                     .values(pin_locked_until=until))
+        return True
+    if ev["type"] == TOTP_PROVISIONED:
+        enc = base64.b64decode(str(p["secret_enc"]), validate=True)
+        _ensure_cred(conn, member_id)
+        cur = conn.scalar(select(_CREDS.c.totp_hlc).where(_CREDS.c.member_id == member_id))
+        if cur is not None and cur >= ev["hlc"]:
+            return False
+        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id).values(
+            totp_secret_enc=enc, totp_hlc=ev["hlc"], totp_last_step=0))
+        return True
+    return False
+
+
+def merge_accounts(conn: Connection, *, loser_id: str, winner_id: str, at: datetime) -> None:
+    """A duplicate-phone merge (``at``: the merge event's time): the loser's ledger moves to
+    the winner; both accounts are recomputed from the ledger. The winner keeps its own PIN,
+    code and freeze state. The member is not notified: their money is the same, under one
+    membership now."""
+    moved = conn.execute(update(_LEDGER).where(_LEDGER.c.member_id == loser_id)
+                         .values(member_id=winner_id)).rowcount
+    if not moved:
+        return
+    for member_id in (loser_id, winner_id):
+        _ensure_account(conn, member_id, at)
+        p, b = ledger_totals(conn, member_id)
+        n = conn.scalar(select(func.count()).select_from(_LEDGER).where(
+            _LEDGER.c.member_id == member_id, _LEDGER.c.kind == "topup")) or 0
+        conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
+                     .values(principal_fen=p, bonus_fen=b, topups=int(n)))
+
+
+SV_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
+    TOPPED_UP: apply_money_event,
+    PAID: apply_money_event,
+    PAYMENT_REFUNDED: apply_money_event,
+    TOPUP_REFUNDED: apply_money_event,
+    FROZEN: apply_freeze_event,
+    UNFROZEN: apply_freeze_event,
+    PIN_SET: apply_credential_event,
+    PIN_LOCKED: apply_credential_event,
+    TOTP_PROVISIONED: apply_credential_event,
+}
