@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
 from bench.register import RawCommit, make_till, percentile  # noqa: E402
 from pos_member.clock import FakeClock  # noqa: E402
 from pos_member.permissions import Role  # noqa: E402
-from pos_member.services import points, sales  # noqa: E402
+from pos_member.services import points_expiry, sales  # noqa: E402
 from pos_member.services.members import register_member  # noqa: E402
 
 BLOCK = 50
@@ -194,13 +194,13 @@ def expiry(members: int, lots: int) -> dict[str, float]:
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         tracemalloc.start()
         t0 = time.perf_counter()
-        run = points.expire_due(app.uow, clerk=cashier, remind=False)
+        run = points_expiry.expire_due(app.uow, clerk=cashier, remind=False)
         elapsed = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t1 = time.perf_counter()
-        again = points.expire_due(app.uow, clerk=cashier, remind=False)
+        again = points_expiry.expire_due(app.uow, clerk=cashier, remind=False)
         second = time.perf_counter() - t1
         app.close()
     print(f"expiry job: {run.lots:,} lots of {run.members:,} members expired in {elapsed:.1f} s; "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pos_member.services import member_cards, points, sales, tiers
+from pos_member.services import member_cards, points, points_expiry, sales, tiers
 from pos_member.services.member_cards import MemberCard
 from ui.i18n import translate
 from ui.points_dialogs import AdjustDialog, GiftDialog, LedgerDialog, RefundDialog, SaleDialog
@@ -145,13 +145,13 @@ class PointsActions:
     def run_jobs(self) -> None:
         uow, system = self.w.uow, self.w.identity.system_clerk()
 
-        def jobs() -> tuple[points.ExpiryRun, tiers.EvaluationRun]:
-            return (points.expire_due(uow, clerk=system),
+        def jobs() -> tuple[points_expiry.ExpiryRun, tiers.EvaluationRun]:
+            return (points_expiry.expire_due(uow, clerk=system),
                     tiers.evaluate_tiers(uow, clerk=system))
 
         self.w.ops.run(jobs, self._jobs_done, lambda e: None)
 
-    def _jobs_done(self, runs: tuple[points.ExpiryRun, tiers.EvaluationRun]) -> None:
+    def _jobs_done(self, runs: tuple[points_expiry.ExpiryRun, tiers.EvaluationRun]) -> None:
         expired, evaluated = runs
         if expired.lots or evaluated.downgraded:
             self.w._changed()

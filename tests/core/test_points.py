@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pos_member.errors import DomainError, PermissionDenied
-from pos_member.services import points, sales, tiers
+from pos_member.services import points, points_expiry, sales, tiers
 from pos_member.services.apply import apply_page
 from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
 
@@ -214,10 +214,10 @@ def test_an_adjustment_of_zero_points_is_refused_and_changes_nothing(till: Till)
 def test_expiry_catches_up_once_after_weeks_off_and_is_idempotent(till: Till) -> None:
     m = till.register()
     till.clock.advance(days=365 * 2 + 40)
-    run = points.expire_due(till.uow, clerk=till.cashier)
+    run = points_expiry.expire_due(till.uow, clerk=till.cashier)
     assert (run.lots, run.points) == (1, 100)
     before = till.dump()
-    assert points.expire_due(till.uow, clerk=till.cashier).lots == 0
+    assert points_expiry.expire_due(till.uow, clerk=till.cashier).lots == 0
     assert till.dump() == before
     assert balance(till, m.id) == 0
 
@@ -225,11 +225,11 @@ def test_expiry_catches_up_once_after_weeks_off_and_is_idempotent(till: Till) ->
 def test_reminders_30_and_7_days_before_expiry_once_each(till: Till) -> None:
     till.register()
     till.clock.set(datetime(2027, 12, 10, 9, 0, tzinfo=UTC))  # 26 days before expiry
-    assert points.remind_expiring(till.uow, clerk=till.cashier) == 1
-    assert points.remind_expiring(till.uow, clerk=till.cashier) == 0
+    assert points_expiry.remind_expiring(till.uow, clerk=till.cashier) == 1
+    assert points_expiry.remind_expiring(till.uow, clerk=till.cashier) == 0
     till.clock.set(datetime(2028, 1, 1, 9, 0, tzinfo=UTC))  # 4 days before
-    assert points.remind_expiring(till.uow, clerk=till.cashier) == 1
-    assert points.remind_expiring(till.uow, clerk=till.cashier) == 0
+    assert points_expiry.remind_expiring(till.uow, clerk=till.cashier) == 1
+    assert points_expiry.remind_expiring(till.uow, clerk=till.cashier) == 0
 
 
 def test_adjustment_needs_a_manager_and_a_reason_and_is_audited(till: Till) -> None:
@@ -300,7 +300,7 @@ def test_another_till_rebuilds_the_same_ledger_from_the_events(tmp_path: Path) -
     sell(a, m.id, 2_000, "A2", redeem_points=1000)
     sales.refund_sale(a.uow, a.cashier, txn_id=txn(), bill_no="A2", amount_fen=500)
     a.clock.advance(days=800)
-    points.expire_due(a.uow, clerk=a.cashier, remind=False)
+    points_expiry.expire_due(a.uow, clerk=a.cashier, remind=False)
     page = as_changes(wire_events(a))
     apply_page(b.uow, device_id=b.app.identity.device_id, changes=page, cursor=len(page))
     counts = b.dump()

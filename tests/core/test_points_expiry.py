@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pos_member.services import points, sales
+from pos_member.services import points, points_expiry, sales
 from pos_member.services.apply import apply_page
 from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
 
@@ -37,7 +37,7 @@ def reminder_keys(t: Till) -> list[str]:
     con = sqlite3.connect(t.path)
     try:
         return sorted(r[0] for r in con.execute(
-            "SELECT dedupe_key FROM notification_outbox WHERE kind = ?", (points.EXPIRING,)))
+            "SELECT dedupe_key FROM notification_outbox WHERE kind = ?", (points_expiry.EXPIRING,)))
     finally:
         con.close()
 
@@ -77,7 +77,7 @@ def test_each_lot_is_reminded_once_chain_wide_by_the_till_that_made_it(tmp_path:
     welcome = welcome_lot(a, m.id)
     for t in (a, b):  # both lots within 30 days of their expiry, on both tills
         t.clock.set(lot_expiry(a, welcome) - timedelta(days=20))
-        points.remind_expiring(t.uow, clerk=t.cashier)
+        points_expiry.remind_expiring(t.uow, clerk=t.cashier)
     assert reminder_keys(a) == [f"expiry:{welcome}:30"]
     assert reminder_keys(b) == [f"expiry:{sale.sale_id}:30"]
 
@@ -91,9 +91,9 @@ def test_the_expiry_job_on_a_till_that_pulled_a_lot_queues_no_reminder_for_it(
     pull(b, a)
     when = lot_expiry(a, welcome_lot(a, m.id)) - timedelta(days=5)
     b.clock.set(when)
-    assert points.expire_due(b.uow, clerk=b.cashier).reminders == 0
+    assert points_expiry.expire_due(b.uow, clerk=b.cashier).reminders == 0
     a.clock.set(when)
-    assert points.expire_due(a.uow, clerk=a.cashier).reminders == 1
+    assert points_expiry.expire_due(a.uow, clerk=a.cashier).reminders == 1
     assert len(reminder_keys(a)) + len(reminder_keys(b)) == 1
 
 
@@ -155,7 +155,7 @@ def test_the_job_then_expires_the_lot_that_was_not_spent(expired: tuple[Till, st
     t, member_id = expired
     sales.record_sale(t.uow, t.cashier, txn_id=txn(), bill_no="E1", amount_fen=100_000,
                       member_id=member_id, redeem_points=200)
-    run = points.expire_due(t.uow, clerk=t.cashier, remind=False)
+    run = points_expiry.expire_due(t.uow, clerk=t.cashier, remind=False)
     assert (run.lots, run.points) == (1, 100)
     s = points.points_summary(t.uow, member_id=member_id)
     assert s.balance == s.spendable + s.pending

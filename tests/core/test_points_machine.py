@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from pos_member.errors import DomainError
-from pos_member.services import points, sales, tiers
+from pos_member.services import points, points_expiry, sales, tiers
 from tests.factories import Till, make_till
 
 
@@ -64,7 +64,7 @@ class PointsMachine(RuleBasedStateMachine):
 
     @rule()
     def expire(self) -> None:
-        points.expire_due(self.till.uow, clerk=self.till.cashier)
+        points_expiry.expire_due(self.till.uow, clerk=self.till.cashier)
 
     @rule(who=st.integers(0, 1), pts=st.integers(-500, 500))
     def adjust(self, who: int, pts: int) -> None:
