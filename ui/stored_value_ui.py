@@ -76,6 +76,18 @@ class _Base(QDialog):
         self.error.setText(text)
         self.error.show()
 
+    def _start(self, amount_field: QLineEdit) -> int | None:
+        """The start of a submit: None while one is under way or when the amount is refused
+        (shown); else the amount in fen, the error line cleared."""
+        if self.busy:
+            return None
+        self.error.hide()
+        try:
+            return _amount(amount_field.text())
+        except DomainError as e:
+            self.show_error(e)
+            return None
+
     def _approval_row(self, form: QFormLayout) -> tuple[QLineEdit, QLineEdit]:
         code, pin = QLineEdit(), QLineEdit()
         code.setObjectName("managerCode")
@@ -205,13 +217,8 @@ class TopUpDialog(_Base):
         self.bonus.setText(f"{text} ({' · '.join(extras)})" if extras else text)
 
     def submit(self) -> None:
-        if self.busy:
-            return
-        self.error.hide()
-        try:
-            amount = _amount(self.amount.text())
-        except DomainError as e:
-            self.show_error(e)
+        amount = self._start(self.amount)
+        if amount is None:
             return
         uow, clerk, mid = self.window_.uow, self.window_.clerk, self.card.id
         method, ref, txn = self.method.currentData(), self.reference.text(), self.txn_id
@@ -379,13 +386,8 @@ class PayDialog(_Base):
         self.secret.setFocus()
 
     def submit(self) -> None:
-        if self.busy:
-            return
-        self.error.hide()
-        try:
-            amount = _amount(self.amount.text())
-        except DomainError as e:
-            self.show_error(e)
+        amount = self._start(self.amount)
+        if amount is None:
             return
         # everything from the widgets and the connection is read here, on the GUI thread
         w, mid, txn, online = self.window_, self.card.id, self.txn_id, self.online()

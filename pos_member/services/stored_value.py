@@ -658,7 +658,15 @@ def _offline_spent_today(conn: Session | Connection, member_id: str, device_id: 
 # -- refunds -------------------------------------------------------------------------------
 
 
-def _original(conn: Connection, member_id: str, ref_txn_id: str, kind: str) -> Any:
+def _refund_of(conn: Connection, *, txn_id: str, member_id: str, ref_txn_id: str,
+               kind: str) -> SvResult | Any:
+    """A refund's start: the first result when ``txn_id`` was done already; else the ledger
+    row of the ``kind`` operation ``ref_txn_id`` it refunds (refused: not this member's, not
+    found, refunded already)."""
+    done = _existing(conn, txn_id, member_id=member_id, kind=f"{kind}_refund",
+                     ref_txn_id=ref_txn_id)
+    if done is not None:
+        return done
     row = conn.execute(select(_LEDGER).where(_LEDGER.c.txn_id == ref_txn_id)).first()
     if row is None or row.member_id != member_id or row.kind != kind:
         raise SvOperationNotFound(txn_id=ref_txn_id)
@@ -675,11 +683,10 @@ def refund_payment(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id:
     txn_id, ref_txn_id = _txn(txn_id), _txn(ref_txn_id)
     with uow.begin() as tx:
         conn = tx.conn
-        done = _existing(conn, txn_id, member_id=member_id, kind="payment_refund",
-                         ref_txn_id=ref_txn_id)
-        if done is not None:
-            return done
-        orig = _original(conn, member_id, ref_txn_id, "payment")
+        orig = _refund_of(conn, txn_id=txn_id, member_id=member_id, ref_txn_id=ref_txn_id,
+                          kind="payment")
+        if isinstance(orig, SvResult):
+            return orig
         principal, bonus = -orig.principal_delta_fen, -orig.bonus_delta_fen
         ev_id, _ = _record_money(
             tx, clerk, PAYMENT_REFUNDED,
@@ -700,11 +707,10 @@ def refund_topup(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id: s
     txn_id, ref_txn_id = _txn(txn_id), _txn(ref_txn_id)
     with uow.begin() as tx:
         conn = tx.conn
-        done = _existing(conn, txn_id, member_id=member_id, kind="topup_refund",
-                         ref_txn_id=ref_txn_id)
-        if done is not None:
-            return done
-        orig = _original(conn, member_id, ref_txn_id, "topup")
+        orig = _refund_of(conn, txn_id=txn_id, member_id=member_id, ref_txn_id=ref_txn_id,
+                          kind="topup")
+        if isinstance(orig, SvResult):
+            return orig
         bal = _balance(conn, member_id)
         principal, bonus = orig.principal_delta_fen, orig.bonus_delta_fen
         if bal.principal_fen < principal:
