@@ -9,15 +9,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from pos_member.clock import FakeClock
+from pos_member.db.models import Staff
 from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon, SmsUnavailable
+from pos_member.permissions import Role
 from pos_member.services.sms_codes import SmsNotSent
-from pos_member.services.stored_value import SmsFactor, get_balance, pay, top_up
+from pos_member.services.stored_value import SmsFactor, approve, get_balance, pay, top_up
 from sync.client import SyncClient
 from sync.server import services
 from sync.server.app import create_app
-from tests.factories import make_till
+from tests.factories import PINS, make_till
 from tests.server.factories import Device, LiveServer
 from tests.server.live import serve
 from tests.server.sms_fakes import FakeSms
@@ -251,3 +254,29 @@ def test_a_payment_no_verified_code_stands_behind_is_flagged_for_hq(
     _paid_by_sms(hq, cid, amount=amount)
     (flag,) = _sms_flags(hq)
     assert flag.detail["problem"] == problem and flag.detail["txn_id"] == "t1"
+
+
+def test_no_sms_code_or_manager_pin_in_a_log_or_a_database(
+        hq: Hq, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    till = make_till(tmp_path)
+    m = till.register(phone="13912345678")
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=200_000, method="cash",
+           txn_id="topup")
+    with till.uow.read() as s:  # over ¥1,000: the manager types their number and PIN
+        number = s.scalar(select(Staff.code).where(Staff.id == till.manager.staff_id))
+    manager = approve(till.uow, code=number, pin=PINS[Role.MANAGER],
+                      device_id=till.cashier.device_id)
+    cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=150_000,
+                             txn_id="pay-big")
+    code = hq.sms.sent[0].code
+    pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=150_000, txn_id="pay-big",
+        factor=SmsFactor(cid, code), online=True, sms_verifier=hq.client, approver=manager)
+
+    till_files = b"".join(p.read_bytes() for p in till.path.parent.glob(till.path.name + "*"))
+    for secret in (code, PINS[Role.MANAGER]):
+        assert secret.encode() not in till_files
+        assert secret not in caplog.text
+    if hq.live.backend == "sqlite":
+        db = Path(hq.live.url.removeprefix("sqlite:///"))
+        assert code.encode() not in b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
