@@ -24,6 +24,8 @@ class MemberCardView(QFrame):
         self.setObjectName("memberCard")
         self.card: MemberCard | None = None
         self._points: tuple[str, str] | None = None  # (balance text, tier benefits): points area
+        # figures loaded after the card was shown, and a detail for the tile's caption
+        self._tile_values: dict[int, tuple[str, str]] = {}
 
         self.qr = QrWidget()
         self.qr.setFixedSize(190, 190)
@@ -65,6 +67,7 @@ class MemberCardView(QFrame):
     def show_card(self, card: MemberCard) -> None:
         if self.card is None or self.card.id != card.id:
             self._points = None
+            self._tile_values = {}
         self.card = card
         self.refresh()
 
@@ -83,15 +86,26 @@ class MemberCardView(QFrame):
         self._ensure_tiles(len(view.tiles))
         if self._points is not None and view.tiles:  # the points tile is the first
             view.tiles[0] = (view.tiles[0][0], self._points[0])
+        for index, (value, detail) in self._tile_values.items():  # kept across a re-render
+            if index < len(view.tiles):
+                label = view.tiles[index][0]
+                view.tiles[index] = (f"{label} · {detail}" if detail else label, value)
         self.benefits.setText(self._points[1] if self._points else "")
         for (label, value), (lw, vw) in zip(view.tiles, self._tiles, strict=True):
             lw.setText(label)
             vw.setText(value)
 
-    def set_tile_value(self, index: int, value: str) -> None:
-        """Fills one tile (0 points, 1 stored value, 2 coupons) once its figure is loaded."""
-        if index < len(self._tiles):
-            self._tiles[index][1].setText(value)
+    def tile_text(self, index: int) -> tuple[str, str]:
+        """(caption, figure) of a tile as shown."""
+        label, value = self._tiles[index]
+        return label.text(), value.text()
+
+    def set_tile_value(self, index: int, value: str, detail: str = "") -> None:
+        """Fills one tile (0 points, 1 stored value, 2 coupons) once its figure is loaded;
+        ``detail`` goes beside the tile's caption, in its small type (the stored value's
+        split)."""
+        self._tile_values[index] = (value, detail)
+        self.refresh()
 
     def _ensure_rows(self, n: int) -> None:
         while len(self._rows) < n:

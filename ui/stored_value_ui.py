@@ -562,11 +562,26 @@ class LedgerDialog(_Base):
         line = self.lines[row]
         if line.kind not in ("payment", "topup"):
             return
-        uow, clerk, mid = self.window_.uow, self.window_.clerk, self.card.id
+        uow, mid = self.window_.uow, self.card.id
         txn = f"refund-{line.txn_id}"[:64]
-        fn = sv.refund_payment if line.kind == "payment" else sv.refund_topup
-        self.ops.run(lambda: fn(uow, clerk=clerk, member_id=mid, ref_txn_id=line.txn_id,
-                                txn_id=txn), self._after, self.show_error)
+        if line.kind == "payment":  # anyone at the till puts a payment back
+            clerk = self.window_.clerk
+            self.ops.run(lambda: sv.refund_payment(uow, clerk=clerk, member_id=mid,
+                                                   ref_txn_id=line.txn_id, txn_id=txn),
+                         self._after, self.show_error)
+            return
+        manager = self._manager()  # money out in cash: the manager's
+        self.ops.run(lambda: sv.refund_topup(uow, clerk=manager(), member_id=mid,
+                                             ref_txn_id=line.txn_id, txn_id=txn),
+                     self._after, self.show_error)
+
+    def _manager(self) -> Callable[[], Clerk]:
+        """Who does a manager's operation here: the logged-in manager, or the manager whose
+        number and PIN the cashier's screen shows typed in (checked off the GUI thread)."""
+        clerk = self.window_.clerk
+        if clerk.may(Action.SV_FREEZE):
+            return lambda: clerk
+        return self._approval()
 
     def toggle_freeze(self) -> None:
         if self.balance is None:
@@ -576,8 +591,8 @@ class LedgerDialog(_Base):
             self, self.tr("Freeze") if freeze else self.tr("Unfreeze"), self.tr("Reason:"))
         if not ok:
             return
-        uow, clerk, mid = self.window_.uow, self.window_.clerk, self.card.id
-        self.ops.run(lambda: sv.set_frozen(uow, clerk=clerk, member_id=mid, frozen=freeze,
+        uow, mid, manager = self.window_.uow, self.card.id, self._manager()
+        self.ops.run(lambda: sv.set_frozen(uow, clerk=manager(), member_id=mid, frozen=freeze,
                                            reason=reason), self._after, self.show_error)
 
     def set_pin(self) -> None:
@@ -641,7 +656,11 @@ def refresh_tile(window: TillWindow, card: MemberCard) -> None:
             text = format_yuan(b.total_fen)
             if b.frozen:
                 text += " " + QCoreApplication.translate("StoredValue", "(frozen)")
-            window.card_view.set_tile_value(1, text)
+            if b.blocked:
+                text += " " + QCoreApplication.translate("StoredValue", "(blocked by HQ)")
+            split = QCoreApplication.translate("StoredValue", "principal %1 · bonus %2").replace(
+                "%1", format_yuan(b.principal_fen)).replace("%2", format_yuan(b.bonus_fen))
+            window.card_view.set_tile_value(1, text, split if b.total_fen else "")
 
     window.ops.run(lambda: sv.get_balance(uow, card.id), show, lambda e: None)
 

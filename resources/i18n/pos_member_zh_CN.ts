@@ -1144,6 +1144,14 @@
         <translation>（已冻结）</translation>
     </message>
     <message>
+        <source>(blocked by HQ)</source>
+        <translation>（总部已停用余额支付）</translation>
+    </message>
+    <message>
+        <source>principal %1 · bonus %2</source>
+        <translation>本金 %1 · 赠送 %2</translation>
+    </message>
+    <message>
         <source>Scan a member first.</source>
         <translation>请先扫描会员。</translation>
     </message>

@@ -50,6 +50,9 @@ def test_f8_tops_up_with_a_preset_showing_its_bonus(qtbot: QtBot, window: TillWi
     settle(qtbot, window)
     assert get_balance(till.uow, m.id).total_fen == 56000
     assert "¥560.00" in window.banner.text()
+    qtbot.waitUntil(lambda: window.card_view.tile_text(1)[1] == "¥560.00")
+    caption = window.card_view.tile_text(1)[0]  # the split beside the caption
+    assert "¥500.00" in caption and "¥60.00" in caption
 
 
 def test_a_top_up_sends_the_members_notification_at_once(qtbot: QtBot, window: TillWindow,
@@ -239,6 +242,33 @@ def test_shift_f10_shows_the_split_ledger_and_the_manager_freezes(
     settle(qtbot, window)
     qtbot.waitUntil(lambda: get_balance(till.uow, m.id).frozen)  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: "冻结" in dialog.summary.text() or "FROZEN" in dialog.summary.text())
+
+
+def test_a_cashier_freezes_with_the_managers_number_and_pin(
+        qtbot: QtBot, window: TillWindow, till: Till, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QInputDialog
+    from sqlalchemy import select
+
+    from pos_member.db.models import Staff
+
+    m = _funded(till)
+    _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
+    qtbot.keyClick(window, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, LedgerDialog))
+    dialog = window.dialog
+    assert isinstance(dialog, LedgerDialog)
+    settle(qtbot, window)
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("lost", True)))
+    before = till.dump()
+    dialog.buttons["freeze"].click()  # no manager typed in: refused, nothing changed
+    qtbot.waitUntil(lambda: dialog.error.isVisible())
+    assert till.dump() == before
+    with till.uow.read() as s:
+        number = s.scalar(select(Staff.code).where(Staff.id == till.manager.staff_id))
+    dialog.manager_code.setText(number)
+    dialog.manager_pin.setText(PINS[till.manager.role])
+    dialog.buttons["freeze"].click()
+    qtbot.waitUntil(lambda: get_balance(till.uow, m.id).frozen)  # type: ignore[attr-defined]
 
 
 def test_day_report_rows_show_balance_movements_with_the_split(zh_app: QApplication) -> None:
