@@ -146,6 +146,9 @@ def url_problem(url: str) -> str | None:
         return "must start with https:// or http://"
     if not parts.hostname:
         return "must name the gateway's host, like \"https://sms.example.com/send\""
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        # members' phone numbers and the API key would cross the network in clear
+        return "must start with https:// (plain http:// only for a gateway on this machine)"
     if parts.username is not None or parts.password is not None:
         return "must not hold a user name or key: the API key belongs in the OS keyring"
     return None

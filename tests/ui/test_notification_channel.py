@@ -69,6 +69,7 @@ def test_a_configured_gateway_gets_the_members_sms_with_the_keyring_key(
         ('"https:/sms.example.com/send"', "host"),
         ('"https://sms.example.com:99999/send"', "port"),
         ('"https://sms example.com/send"', "spaces"),
+        ('"http://sms.example.com/send"', "plain http:// only for a gateway on this machine"),
         ("443", "address"),
     ],
 )
