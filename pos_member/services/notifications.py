@@ -21,6 +21,7 @@ SMS gateway adapter in ``sync/sms_gateway.py`` (the core imports no HTTP library
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -152,7 +153,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver_due(uow: UnitOfWork, channel: Channel, *, limit: int = 50,
-                phone_of: Callable[[str], str | None] | None = None) -> DeliveryReport:
+                phone_of: Callable[[str], str | None] | None = None,
+                budget: timedelta = LEASE / 2) -> DeliveryReport:
     """Sends up to ``limit`` due notifications through ``channel``. Call it after commits and on
     a timer (background thread; it holds the write lock only for short transactions).
 
@@ -160,7 +162,12 @@ def deliver_due(uow: UnitOfWork, channel: Channel, *, limit: int = 50,
     readable, an error nobody expected) is retried with backoff like a channel failure, and the
     run goes on with the others. A row that has had ``MAX_ATTEMPTS`` attempts is ``failed``,
     even when the attempts never came back (a dispatcher that died after its claim). Only the
-    database failing stops the run (its rows wait for their lease to end)."""
+    database failing stops the run (its rows wait for their lease to end).
+
+    A run that has taken ``budget`` (half the claim's lease: a slow gateway times out at 5 s a
+    message) gives back the rows it has not tried yet, due at once and their attempt not
+    counted, so no claim runs out while its row is still waiting here."""
+    started = time.monotonic()
     now = uow.clock.now()
     gave_up_before = 0
     with uow.begin() as tx:
@@ -185,7 +192,10 @@ def deliver_due(uow: UnitOfWork, channel: Channel, *, limit: int = 50,
     lookup = phone_of or _phone_lookup(uow)
     sent = retried = 0
     failed = gave_up_before
-    for r in rows:
+    for i, r in enumerate(rows):
+        if i and time.monotonic() - started > budget.total_seconds():
+            _release(uow, rows[i:])
+            break
         attempts = r.attempts + 1
         ours = (_OUTBOX.c.id == r.id) & (_OUTBOX.c.status == PENDING)
         try:
@@ -217,6 +227,18 @@ def deliver_due(uow: UnitOfWork, channel: Channel, *, limit: int = 50,
             tx.conn.execute(update(_OUTBOX).where(where).values(**values))
             tx.commit()
     return DeliveryReport(sent, retried, failed)
+
+
+def _release(uow: UnitOfWork, rows: list[Any]) -> None:
+    """Gives back claimed rows not tried: due now, the claim's attempt undone."""
+    now = uow.clock.now()
+    with uow.begin() as tx:
+        for r in rows:
+            tx.conn.execute(update(_OUTBOX).where(
+                (_OUTBOX.c.id == r.id) & (_OUTBOX.c.status == PENDING)
+                & (_OUTBOX.c.attempts == r.attempts + 1)).values(
+                attempts=r.attempts, next_attempt_at=now))
+        tx.commit()
 
 
 def _phone_lookup(uow: UnitOfWork) -> Callable[[str], str | None]:

@@ -248,3 +248,17 @@ def test_params_must_be_plain_values(till: Till) -> None:
     m = till.register()
     with till.uow.begin() as tx, pytest.raises(TypeError):
         enqueue(tx, member_id=m.id, kind="x", params={"a": 1.5}, dedupe_key="k")  # type: ignore[dict-item]
+
+
+def test_a_run_past_its_budget_gives_back_the_rows_it_has_not_tried(till: Till) -> None:
+    from datetime import timedelta
+
+    m = till.register()
+    for key in ("k1", "k2", "k3"):
+        _queue(till, m.id, key)
+    channel = LogChannel()
+    report = deliver_due(till.uow, channel, budget=timedelta(0))  # spent after the first
+    assert report.sent == 1 and len(channel.sent) == 1
+    assert sorted(_row(till, k) for k in ("k1", "k2", "k3")) == [
+        ("pending", 0, None), ("pending", 0, None), ("sent", 1, None)]
+    assert deliver_due(till.uow, channel).sent == 2  # due at once, not after the lease
