@@ -15,12 +15,13 @@ from pos_member.clock import FakeClock
 from pos_member.db.models import Staff
 from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon, SmsUnavailable
 from pos_member.permissions import Role
+from pos_member.services.member_cards import MemberCard
 from pos_member.services.sms_codes import SmsNotSent
 from pos_member.services.stored_value import SmsFactor, approve, get_balance, pay, top_up
 from sync.client import SyncClient
 from sync.server import services
 from sync.server.app import create_app
-from tests.factories import PINS, make_till
+from tests.factories import PINS, Till, make_till
 from tests.server.factories import Device, LiveServer
 from tests.server.live import serve
 from tests.server.sms_fakes import FakeSms
@@ -119,11 +120,17 @@ def test_the_code_is_not_stored_in_clear(hq: Hq) -> None:
     assert rows and not any(code in v for r in rows for v in r)
 
 
-def test_a_balance_payment_with_the_sms_code(hq: Hq, tmp_path: Path) -> None:
+def _funded_till(tmp_path: Path, fen: int = 10_000) -> tuple[Till, MemberCard]:
+    """A till whose member (phone 13912345678) topped up ``fen`` (and got the rules' bonus)."""
     till = make_till(tmp_path)
     m = till.register(phone="13912345678")
-    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10000, method="cash",
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=fen, method="cash",
            txn_id="topup")
+    return till, m
+
+
+def test_a_balance_payment_with_the_sms_code(hq: Hq, tmp_path: Path) -> None:
+    till, m = _funded_till(tmp_path)
     cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=2200,
                              txn_id="pay-1")
     r = pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=2200, txn_id="pay-1",
@@ -133,10 +140,7 @@ def test_a_balance_payment_with_the_sms_code(hq: Hq, tmp_path: Path) -> None:
 
 
 def test_a_wrong_sms_code_pays_nothing(hq: Hq, tmp_path: Path) -> None:
-    till = make_till(tmp_path)
-    m = till.register(phone="13912345678")
-    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10000, method="cash",
-           txn_id="topup")
+    till, m = _funded_till(tmp_path)
     cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=2200,
                              txn_id="pay-1")
     code = hq.sms.sent[0].code
@@ -149,10 +153,7 @@ def test_a_wrong_sms_code_pays_nothing(hq: Hq, tmp_path: Path) -> None:
 
 
 def test_an_sms_code_pays_once(hq: Hq, tmp_path: Path) -> None:
-    till = make_till(tmp_path)
-    m = till.register(phone="13912345678")
-    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10000, method="cash",
-           txn_id="topup")
+    till, m = _funded_till(tmp_path)
     cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=2200,
                              txn_id="pay-1")
     factor = SmsFactor(cid, hq.sms.sent[0].code)
@@ -259,10 +260,7 @@ def test_a_payment_no_verified_code_stands_behind_is_flagged_for_hq(
 def test_no_sms_code_or_manager_pin_in_a_log_or_a_database(
         hq: Hq, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("DEBUG")
-    till = make_till(tmp_path)
-    m = till.register(phone="13912345678")
-    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=200_000, method="cash",
-           txn_id="topup")
+    till, m = _funded_till(tmp_path, 200_000)
     with till.uow.read() as s:  # over ¥1,000: the manager types their number and PIN
         number = s.scalar(select(Staff.code).where(Staff.id == till.manager.staff_id))
     manager = approve(till.uow, code=number, pin=PINS[Role.MANAGER],

@@ -7,8 +7,10 @@ screen. Core calls run on a thread pool; ``settle`` waits until every one has co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -36,6 +38,20 @@ def show_active(qtbot: QtBot, widget: QWidget) -> None:
 def settle(qtbot: QtBot, window: TillWindow) -> None:
     """Waits until every core call the window started has come back to the GUI thread."""
     qtbot.waitUntil(lambda: not window.ops.busy())
+
+
+D = TypeVar("D")
+
+
+def open_dialog(qtbot: QtBot, window: TillWindow, key: Qt.Key, kind: type[D],
+                modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> D:
+    """Presses ``key`` on the till window and returns the ``kind`` dialog it opened, active."""
+    qtbot.keyClick(window, key, modifier)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, kind))
+    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    dialog = window.dialog
+    assert isinstance(dialog, kind)
+    return dialog
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.factories import Till
 from tests.server.factories import LiveServer
 from tests.server.live import serve
 from tests.server.sms_fakes import FakeSms
-from tests.ui.conftest import settle
+from tests.ui.conftest import open_dialog, settle
 from ui.stored_value_ui import PayDialog
 from ui.till import TillWindow
 
@@ -53,11 +53,7 @@ def test_a_cashier_takes_a_balance_payment_with_the_code_hq_texted(
     qtbot.keyClicks(window.scan, m.member_no)
     qtbot.keyClick(window.scan, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.card_view.card is not None)
-    qtbot.keyClick(window, Qt.Key.Key_F10)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
-    assert isinstance(dialog, PayDialog)
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F10, PayDialog)
     qtbot.keyClicks(dialog.amount, "22")
     qtbot.keyClick(dialog, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(dialog, Qt.Key.Key_F4)  # HQ texts the code

@@ -14,7 +14,7 @@ from pos_member.errors import SmsCodeInvalid
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.stored_value import get_balance, top_up
 from tests.factories import PINS, Till
-from tests.ui.conftest import settle
+from tests.ui.conftest import open_dialog, settle
 from ui.stored_value_ui import PayDialog
 from ui.till import TillWindow
 
@@ -65,11 +65,7 @@ def _open_pay(qtbot: QtBot, window: TillWindow, member_no: str) -> PayDialog:
     qtbot.keyClick(window.scan, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.card_view.card is not None)
     settle(qtbot, window)
-    qtbot.keyClick(window, Qt.Key.Key_F10)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
-    assert isinstance(dialog, PayDialog)
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F10, PayDialog)
     settle(qtbot, window)
     return dialog
 

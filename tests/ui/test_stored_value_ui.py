@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from pos_member.services.member_auth import provision_totp, set_member_pin
 from pos_member.services.stored_value import get_balance, top_up
 from tests.factories import PINS, Till
-from tests.ui.conftest import settle
+from tests.ui.conftest import open_dialog, settle
 from ui.stored_value_ui import LedgerDialog, PayDialog, TopUpDialog
 from ui.till import TillWindow
 
@@ -37,11 +37,7 @@ def test_f8_tops_up_with_a_preset_showing_its_bonus(qtbot: QtBot, window: TillWi
                                                     till: Till) -> None:
     m = till.register()
     _scan(qtbot, window, m.member_no)
-    qtbot.keyClick(window, Qt.Key.Key_F8)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, TopUpDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
-    assert isinstance(dialog, TopUpDialog)
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F8, TopUpDialog)
     assert "¥60.00" in dialog.preset_buttons[1].text()
     qtbot.keyClick(dialog, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: dialog.bonus.text() == "¥60.00")  # the core's quote, off the GUI
@@ -65,10 +61,7 @@ def test_a_top_up_sends_the_members_notification_at_once(qtbot: QtBot, window: T
         str(n) for n in [deliver_due(till.uow, channel=channel).sent])
     m = till.register()
     _scan(qtbot, window, m.member_no)
-    qtbot.keyClick(window, Qt.Key.Key_F8)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, TopUpDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F8, TopUpDialog)
     qtbot.keyClick(dialog, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: dialog.bonus.text() == "¥10.00")  # type: ignore[union-attr]
     qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)  # type: ignore[union-attr]
@@ -82,10 +75,7 @@ def test_bad_amount_is_told_and_changes_nothing(qtbot: QtBot, window: TillWindow
     m = till.register()
     _scan(qtbot, window, m.member_no)
     counts = till.table_counts()
-    qtbot.keyClick(window, Qt.Key.Key_F8)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, TopUpDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F8, TopUpDialog)
     _type(qtbot, dialog.amount, "0")  # type: ignore[union-attr]
     qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)  # type: ignore[union-attr]
     settle(qtbot, window)
@@ -106,11 +96,7 @@ def test_f10_pays_with_the_pin_and_shows_the_split(qtbot: QtBot, window: TillWin
                                                    till: Till) -> None:
     m = _funded(till)
     _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
-    qtbot.keyClick(window, Qt.Key.Key_F10)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
-    assert isinstance(dialog, PayDialog)
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F10, PayDialog)
     settle(qtbot, window)
     qtbot.keyClicks(dialog.amount, "55")
     assert "¥50.00" in dialog.split.text() and "¥5.00" in dialog.split.text()
@@ -132,11 +118,7 @@ def test_f10_pays_with_the_dynamic_code(qtbot: QtBot, window: TillWindow, till: 
     secret = provision_totp(till.uow, clerk=till.cashier, approver=till.manager,
                             member_id=m.id).secret  # type: ignore[attr-defined]
     _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
-    qtbot.keyClick(window, Qt.Key.Key_F10)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
-    assert isinstance(dialog, PayDialog)
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F10, PayDialog)
     qtbot.keyClicks(dialog.amount, "10")
     qtbot.keyClick(dialog, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert dialog.factor_totp.isChecked()
@@ -167,9 +149,7 @@ def test_sms_is_offered_only_online(qtbot: QtBot, window: TillWindow, till: Till
     m = _funded(till)
     window.sv_sms = FakeHq()  # type: ignore[attr-defined]
     _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
-    qtbot.keyClick(window, Qt.Key.Key_F10)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
+    open_dialog(qtbot, window, Qt.Key.Key_F10, PayDialog)
     assert not window.dialog.factor_sms.isEnabled()  # type: ignore[union-attr]
 
 
@@ -180,11 +160,7 @@ def test_sms_payment_when_online(qtbot: QtBot, window: TillWindow, till: Till,
     m = _funded(till)
     window.sv_sms = FakeHq()  # type: ignore[attr-defined]
     _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
-    qtbot.keyClick(window, Qt.Key.Key_F10)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
-    assert isinstance(dialog, PayDialog)
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F10, PayDialog)
     qtbot.keyClicks(dialog.amount, "20")
     qtbot.keyClick(dialog, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(dialog, Qt.Key.Key_F4)
@@ -202,11 +178,7 @@ def test_over_the_limit_a_manager_approves(qtbot: QtBot, window: TillWindow, til
     monkeypatch.setattr(svu, "_online", lambda w: True)
     m = _funded(till, 200000)
     _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
-    qtbot.keyClick(window, Qt.Key.Key_F10)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
-    assert isinstance(dialog, PayDialog)
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F10, PayDialog)
     settle(qtbot, window)
     qtbot.keyClicks(dialog.amount, "1000")
     assert dialog.manager_code.isVisibleTo(dialog)
@@ -229,10 +201,8 @@ def test_shift_f10_shows_the_split_ledger_and_the_manager_freezes(
     window = open_till(till.manager)  # type: ignore[operator]
     m = _funded(till)
     _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
-    qtbot.keyClick(window, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, LedgerDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F10, LedgerDialog,
+                         Qt.KeyboardModifier.ShiftModifier)
     settle(qtbot, window)
     assert dialog.table.rowCount() == 1
     assert "¥100.00" in dialog.summary.text() and "¥10.00" in dialog.summary.text()
@@ -292,11 +262,7 @@ def test_the_topup_preview_shows_the_bonus_the_core_books(qtbot: QtBot, window: 
     till.uow.rules = dataclasses.replace(till.uow.rules, stored_value=rules)
     m = till.register(birthday=date(1990, till.clock.now().astimezone().month, 3))
     _scan(qtbot, window, m.member_no)
-    qtbot.keyClick(window, Qt.Key.Key_F8)
-    qtbot.waitUntil(lambda: isinstance(window.dialog, TopUpDialog))
-    qtbot.waitUntil(lambda: window.dialog.isActiveWindow())  # type: ignore[union-attr]
-    dialog = window.dialog
-    assert isinstance(dialog, TopUpDialog)
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F8, TopUpDialog)
     qtbot.keyClicks(dialog.amount, "100")
     # step ¥10 + first top-up ¥5 + birthday month ¥3
     qtbot.waitUntil(lambda: dialog.bonus.text().startswith("¥18.00"))
