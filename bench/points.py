@@ -60,14 +60,14 @@ def fill_history(db: Path, member_id: str, store_id: str, device_id: str, start:
         remaining = pts if i > lots // 2 else 0  # the older half spent or expired
         fmt = "%Y-%m-%d %H:%M:%S.%f"
         entries.append((lid, member_id, "earn", pts, None, None, f"H{i}", store_id, device_id,
-                        None, at.strftime(fmt), None, None))
+                        None, at.strftime(fmt), None, None, None))
         if remaining == 0:
             entries.append((str(uuid.uuid4()), member_id, "redeem", -pts, None, None, None,
-                            store_id, device_id, None, at.strftime(fmt), None, None))
+                            store_id, device_id, None, at.strftime(fmt), None, None, None))
         balance += remaining
         lot_rows.append((lid, member_id, pts, remaining, at.strftime(fmt), at.strftime(fmt),
                          expires.strftime(fmt)))
-    con.executemany("INSERT INTO points_entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", entries)
+    con.executemany("INSERT INTO points_entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", entries)
     con.executemany("INSERT INTO points_lots VALUES (?,?,?,?,?,?,?)", lot_rows)
     con.execute("UPDATE points_accounts SET balance = balance + ? WHERE member_id = ?",
                 (balance, member_id))
@@ -180,11 +180,11 @@ def expiry(members: int, lots: int) -> dict[str, float]:
                                      exp.strftime(fmt)))
                     entry_rows.append((lid, mid, "earn", 100, None, None, None,
                                        cashier.store_id, cashier.device_id, None,
-                                       at.strftime(fmt), None, None))
+                                       at.strftime(fmt), None, None, None))
                     bal += 100
                 accounts.append((mid, bal, None, None))
             con.executemany("INSERT INTO points_lots VALUES (?,?,?,?,?,?,?)", lot_rows)
-            con.executemany("INSERT INTO points_entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            con.executemany("INSERT INTO points_entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                             entry_rows)
             con.executemany("INSERT INTO points_accounts VALUES (?,?,?,?)", accounts)
             con.commit()

@@ -318,6 +318,7 @@ class SvLedgerEntry(Base):
     clerk_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime]
     business_day: Mapped[date]
+    clerk_name: Mapped[str | None] = mapped_column(String(60))  # as on points_entries
 
 
 class SvCredential(Base):
@@ -431,6 +432,9 @@ class PointsEntry(Base):
     at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(String(200))
     event_id: Mapped[str | None] = mapped_column(String(36))
+    # The clerk's name as the till that made the entry knew it: another store's staff are not
+    # on this till, and the ledger still says who served the member.
+    clerk_name: Mapped[str | None] = mapped_column(String(60))
 
 
 class PointsLot(Base):

@@ -77,7 +77,7 @@ _LOTS = PointsLot.__table__
 _ACCOUNTS = PointsAccount.__table__
 _TXNS = PointsTxn.__table__
 _ENTRY_COLUMNS = ("id", "member_id", "kind", "points", "txn_id", "sale_id", "bill_no",
-                  "store_id", "device_id", "clerk_id", "note", "event_id")
+                  "store_id", "device_id", "clerk_id", "note", "event_id", "clerk_name")
 
 # A literal 0, not a bound parameter: SQLite uses the partial indexes (``remaining > 0``) only
 # when the query repeats their condition word for word.
@@ -206,7 +206,7 @@ def new_entry(
         "id": entry_id or tx.new_id(), "member_id": member_id, "kind": kind, "points": points,
         "txn_id": txn_id, "sale_id": sale_id, "bill_no": bill_no, "store_id": clerk.store_id,
         "device_id": clerk.device_id, "clerk_id": clerk.staff_id, "at": at.isoformat(),
-        "note": note,
+        "note": note, "clerk_name": clerk.name if clerk.staff_id else None,
     }
     if points > 0:
         e["expires_at"] = (lot_expires_at or add_months(at, tx.rules.points.lot_expiry_months)
@@ -656,7 +656,8 @@ def ledger(uow: UnitOfWork, *, clerk: Clerk, member_id: str, limit: int = 500
     with uow.read() as s:
         rows = s.execute(
             select(PointsEntry.at, PointsEntry.kind, PointsEntry.points, Store.name,
-                   Staff.name, PointsEntry.bill_no, PointsEntry.note, PointsEntry.id)
+                   func.coalesce(Staff.name, PointsEntry.clerk_name), PointsEntry.bill_no,
+                   PointsEntry.note, PointsEntry.id)
             .outerjoin(Store, Store.id == PointsEntry.store_id)
             .outerjoin(Staff, Staff.id == PointsEntry.clerk_id)
             .where(PointsEntry.member_id == member_id)

@@ -296,7 +296,8 @@ _ACCOUNT_MOVE = (
 # The statements of every top-up and payment run straight on the driver (db/compiled.py).
 _ENTRY_KEYS = ("id", "member_id", "txn_id", "kind", "principal_delta_fen", "bonus_delta_fen",
                "cash_fen", "method", "method_ref", "factor", "approved_by", "ref_txn_id",
-               "offline", "store_id", "device_id", "clerk_id", "at", "business_day")
+               "offline", "store_id", "device_id", "clerk_id", "at", "business_day",
+               "clerk_name")
 _FAST_TXN_Q = Prepared(_TXN_Q)
 _FAST_MEMBER_Q = Prepared(_MEMBER_Q)
 _FAST_LEDGER_INSERT = Prepared(_LEDGER_INSERT, column_keys=_ENTRY_KEYS)
@@ -322,7 +323,8 @@ def ledger(uow: UnitOfWork, member_id: str, *, limit: int = 200) -> list[LedgerL
     """The member's stored-value ledger (储值流水), newest first, with running balances."""
     with uow.read() as s:
         rows = s.execute(
-            select(_LEDGER, Store.name.label("store_name"), Staff.name.label("clerk_name"))
+            select(_LEDGER, Store.name.label("store_name"),
+                   func.coalesce(Staff.name, _LEDGER.c.clerk_name).label("shown_clerk"))
             .outerjoin(Store, Store.id == _LEDGER.c.store_id)
             .outerjoin(Staff, Staff.id == _LEDGER.c.clerk_id)
             .where(_LEDGER.c.member_id == member_id)
@@ -335,7 +337,7 @@ def ledger(uow: UnitOfWork, member_id: str, *, limit: int = 200) -> list[LedgerL
         lines.append(LedgerLine(r.id, r.txn_id, r.kind, r.principal_delta_fen,
                                 r.bonus_delta_fen, r.cash_fen, r.method, r.factor, r.ref_txn_id,
                                 r.at, r.store_id, r.device_id, p, b, r.store_name or "—",
-                                r.clerk_name))
+                                r.shown_clerk))
     lines.reverse()
     return lines[:limit]
 
@@ -439,7 +441,8 @@ def _entry(tx: Transaction, clerk: Clerk, ev_id: str, *, member_id: str, txn_id:
             "method": method, "method_ref": method_ref, "factor": factor,
             "approved_by": approved_by, "ref_txn_id": ref_txn_id, "offline": offline,
             "store_id": clerk.store_id, "device_id": clerk.device_id,
-            "clerk_id": clerk.staff_id, "at": now, "business_day": _business_day(now)}
+            "clerk_id": clerk.staff_id, "at": now, "business_day": _business_day(now),
+            "clerk_name": clerk.name if clerk.staff_id else None}
 
 
 def _record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str, Any],
@@ -447,6 +450,8 @@ def _record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str,
     payload = {"member_id": entry_kw["member_id"], "txn_id": entry_kw["txn_id"],
                "principal_delta_fen": entry_kw["principal"],
                "bonus_delta_fen": entry_kw["bonus"], **extra}
+    if clerk.staff_id:  # other tills' ledgers name who served the member
+        payload["clerk_name"] = clerk.name
     ev = tx.record(clerk, type_, payload, entity_id=entry_kw["member_id"])
     entry = _entry(tx, clerk, ev.id, **entry_kw)
     after = _book(tx.conn, entry)

@@ -37,6 +37,10 @@ from pos_member.services.stored_value import (
 log = logging.getLogger(__name__)
 
 
+def _name(value: object) -> str | None:
+    return value[:60] if isinstance(value, str) and value.strip() else None
+
+
 def _created_at(ev: Mapping[str, Any]) -> datetime:
     at = datetime.fromisoformat(str(ev["created_at"]))
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
@@ -59,7 +63,7 @@ def apply_money_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
              "approved_by": p.get("approved_by"), "ref_txn_id": p.get("ref_txn_id"),
              "offline": bool(p.get("offline", False)), "store_id": ev["store_id"],
              "device_id": ev["device_id"], "clerk_id": ev.get("clerk_id"), "at": at,
-             "business_day": _business_day(at)}
+             "business_day": _business_day(at), "clerk_name": _name(p.get("clerk_name"))}
     booked = _book(conn, entry) is not None
     if not booked:
         log.warning("stored-value event %s not booked (txn already here)", ev["id"])
