@@ -1,45 +1,39 @@
-"""Stored value at the till: F8 top-up, F10 pay with the balance, Shift+F10 the ledger (储值流水)
-with freeze, member PIN and dynamic-code set-up. Every core call runs through the window's
-:class:`~ui.operations.Operations` (argon2 and the disk stay off the GUI thread); each dialog
-carries its own till transaction id from the moment it opens, so a second Enter or a retry
-after an error returns the first result instead of charging twice.
+"""Stored value at the till: F8 top-up, F10 pay with the balance, Shift+F10 the ledger (储值流水,
+``ui/stored_value_ledger.py``: freeze, member PIN and dynamic-code set-up). Every core call runs
+through the window's :class:`~ui.operations.Operations` (argon2 and the disk stay off the GUI
+thread); each dialog carries its own till transaction id from the moment it opens, so a second
+Enter or a retry after an error returns the first result instead of charging twice.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
 )
 from shiboken6 import isValid
 
 from pos_member.errors import DomainError, InvalidMoney, SmsUnavailable
-from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.money import format_yuan, parse_yuan
-from pos_member.permissions import Action, Clerk
-from pos_member.services import member_auth
+from pos_member.money import format_yuan
+from pos_member.permissions import Action
 from pos_member.services import stored_value as sv
 from pos_member.services.member_cards import MemberCard
-from ui.i18n import error_text
-from ui.qr import QrWidget
+from ui.stored_value_base import StoredValueDialog, amount_of
+from ui.stored_value_ledger import LedgerDialog
 
 if TYPE_CHECKING:
     from ui.till import TillWindow
@@ -52,75 +46,10 @@ class SmsService(sv.SmsVerifier, Protocol):
     def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str: ...
 
 
-def _amount(text: str) -> int:
-    return parse_yuan(text.strip().lstrip("¥"))
-
-
-class _Base(QDialog):
-    """Error line, Enter = OK, Esc = close."""
-
-    def __init__(self, window: TillWindow, card: MemberCard) -> None:
-        super().__init__(window)
-        self.window_, self.card, self.ops = window, card, window.ops
-        self.error = QLabel()
-        self.error.setObjectName("dialogError")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
-        self.error.hide()
-        self.busy = False
-
-    def show_error(self, e: Exception) -> None:
-        self.busy = False
-        text = error_text(e) if isinstance(e, DomainError) else self.tr(
-            "Unexpected error (%1); nothing was changed.").replace("%1", type(e).__name__)
-        self.error.setText(text)
-        self.error.show()
-
-    def _start(self, amount_field: QLineEdit) -> int | None:
-        """The start of a submit: None while one is under way or when the amount is refused
-        (shown); else the amount in fen, the error line cleared."""
-        if self.busy:
-            return None
-        self.error.hide()
-        try:
-            return _amount(amount_field.text())
-        except DomainError as e:
-            self.show_error(e)
-            return None
-
-    def _approval_row(self, form: QFormLayout) -> tuple[QLineEdit, QLineEdit]:
-        code, pin = QLineEdit(), QLineEdit()
-        code.setObjectName("managerCode")
-        pin.setObjectName("managerPin")
-        pin.setEchoMode(QLineEdit.EchoMode.Password)
-        code.setPlaceholderText(self.tr("manager's staff number"))
-        pin.setPlaceholderText(self.tr("manager's PIN"))
-        row = QHBoxLayout()
-        row.addWidget(code)
-        row.addWidget(pin)
-        self.approval_label = QLabel(self.tr("Manager &approval:"))
-        self.approval_label.setBuddy(code)
-        form.addRow(self.approval_label, row)
-        return code, pin
-
-    def _approval(self) -> Callable[[], Clerk]:
-        """Reads the manager's number and PIN now (GUI thread: widgets are not touched from
-        the pool); the call it returns checks them (argon2: run it off the GUI thread) and
-        gives the logged-in manager, or the one who typed number and PIN."""
-        uow, clerk = self.window_.uow, self.window_.clerk
-        code, pin = self.manager_code.text(), self.manager_pin.text()
-
-        def check() -> Clerk:
-            if clerk.may(Action.SV_APPROVE) and not code.strip():
-                return clerk
-            return sv.approve(uow, code=code, pin=pin, device_id=clerk.device_id)
-        return check
-
-
 # -- F8 top-up -----------------------------------------------------------------------------
 
 
-class TopUpDialog(_Base):
+class TopUpDialog(StoredValueDialog):
     done = Signal(object)  # SvResult
 
     def __init__(self, window: TillWindow, card: MemberCard) -> None:
@@ -191,7 +120,7 @@ class TopUpDialog(_Base):
         self._quotes += 1
         asked = self._quotes
         try:
-            amount = _amount(self.amount.text())
+            amount = amount_of(self.amount.text())
         except InvalidMoney:
             self.bonus.setText("—")
             return
@@ -236,7 +165,7 @@ class TopUpDialog(_Base):
 # -- F10 pay -------------------------------------------------------------------------------
 
 
-class PayDialog(_Base):
+class PayDialog(StoredValueDialog):
     done = Signal(object)  # SvResult
 
     def __init__(self, window: TillWindow, card: MemberCard, *, online: Callable[[], bool],
@@ -346,7 +275,7 @@ class PayDialog(_Base):
 
     def _preview(self) -> None:
         try:
-            amount: int | None = _amount(self.amount.text())
+            amount: int | None = amount_of(self.amount.text())
         except InvalidMoney:
             amount = None
         b = self.balance
@@ -371,7 +300,7 @@ class PayDialog(_Base):
             self.show_error(SmsUnavailable())
             return
         try:
-            amount = _amount(self.amount.text())
+            amount = amount_of(self.amount.text())
         except DomainError as e:
             self.show_error(e)
             return
@@ -421,219 +350,6 @@ class PayDialog(_Base):
         self.busy = False
         self.done.emit(result)
         self.accept()
-
-
-# -- Shift+F10 ledger ----------------------------------------------------------------------
-
-
-KIND_LABELS = {
-    "topup": QT_TRANSLATE_NOOP("StoredValue", "Top-up"),
-    "payment": QT_TRANSLATE_NOOP("StoredValue", "Payment"),
-    "payment_refund": QT_TRANSLATE_NOOP("StoredValue", "Payment refund"),
-    "topup_refund": QT_TRANSLATE_NOOP("StoredValue", "Top-up refund"),
-}
-
-
-HOW_LABELS = {
-    "cash": QT_TRANSLATE_NOOP("StoredValue", "Cash"),
-    "card": QT_TRANSLATE_NOOP("StoredValue", "Bank card"),
-    "third_party": QT_TRANSLATE_NOOP("StoredValue", "Third-party payment"),
-    "pin": QT_TRANSLATE_NOOP("StoredValue", "Payment PIN"),
-    "totp": QT_TRANSLATE_NOOP("StoredValue", "Dynamic code"),
-    "sms": QT_TRANSLATE_NOOP("StoredValue", "SMS code"),
-}
-
-
-def _how(line: sv.LedgerLine) -> str:
-    """How the money came in (a top-up's payment method) or was verified (a payment's factor)."""
-    key = line.method or line.factor
-    return QCoreApplication.translate("StoredValue", HOW_LABELS[key]) if key in HOW_LABELS \
-        else "—"
-
-
-class LedgerDialog(_Base):
-    changed = Signal()
-
-    def __init__(self, window: TillWindow, card: MemberCard) -> None:
-        super().__init__(window, card)
-        self.setWindowTitle(self.tr("Stored-value ledger (Shift+F10)"))
-        self.resize(980, 520)
-        self.lines: list[sv.LedgerLine] = []
-        self.balance: sv.Balance | None = None
-        title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
-        title.setObjectName("dialogTitle")
-        self.summary = QLabel()
-        self.summary.setObjectName("balance")
-        self.table = QTableWidget(0, 9)
-        self.table.setObjectName("ledger")
-        self.table.setHorizontalHeaderLabels([
-            self.tr("Time"), self.tr("Operation"), self.tr("Principal"), self.tr("Bonus"),
-            self.tr("Balance"), self.tr("How"), self.tr("Store"), self.tr("Clerk"),
-            self.tr("Transaction")])
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().hide()  # row numbers mean nothing here
-        self.qr = QrWidget()
-        self.qr.setFixedSize(180, 180)
-        self.qr.hide()
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for key, text, slot in (
-            ("refund", self.tr("&Refund selected"), self.refund),
-            ("freeze", self.tr("&Freeze / unfreeze"), self.toggle_freeze),
-            ("pin", self.tr("Set member &PIN"), self.set_pin),
-            ("totp", self.tr("&Dynamic code set-up"), self.provision),
-        ):
-            b = QPushButton(text)
-            b.setObjectName(f"sv_{key}")
-            b.clicked.connect(slot)
-            bar.addWidget(b)
-            self.buttons[key] = b
-        bar.addStretch(1)
-        form = QFormLayout()
-        self.manager_code, self.manager_pin = self._approval_row(form)
-        if window.clerk.may(Action.SV_MANAGE_CREDENTIALS):
-            for w in (self.approval_label, self.manager_code, self.manager_pin):
-                w.hide()
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.rejected.connect(self.reject)
-        body = QHBoxLayout()
-        body.addWidget(self.table, 1)
-        body.addWidget(self.qr)
-        lay = QVBoxLayout(self)
-        lay.addWidget(title)
-        lay.addWidget(self.summary)
-        lay.addLayout(body, 1)
-        lay.addLayout(bar)
-        lay.addLayout(form)
-        lay.addWidget(self.error)
-        lay.addWidget(close)
-        self.reload()
-        self.table.setFocus()
-
-    def reload(self) -> None:
-        uow, mid = self.window_.uow, self.card.id
-        self.ops.run(lambda: (sv.get_balance(uow, mid), sv.ledger(uow, mid)), self._loaded,
-                     self.show_error)
-
-    def _loaded(self, data: tuple[sv.Balance, list[sv.LedgerLine]]) -> None:
-        self.balance, self.lines = data
-        b = self.balance
-        text = self.tr("Balance %1 = principal %2 + bonus %3").replace(
-            "%1", format_yuan(b.total_fen)).replace("%2", format_yuan(b.principal_fen)).replace(
-            "%3", format_yuan(b.bonus_fen))
-        if b.frozen:
-            text += "  ·  " + self.tr("FROZEN")
-        if b.blocked:
-            text += "  ·  " + self.tr("blocked by head office")
-        self.summary.setText(text)
-        self.table.setRowCount(len(self.lines))
-        for i, line in enumerate(self.lines):
-            cells = [line.at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                     QCoreApplication.translate(
-                         "StoredValue", KIND_LABELS.get(line.kind, line.kind)),
-                     format_yuan(line.principal_delta_fen), format_yuan(line.bonus_delta_fen),
-                     format_yuan(line.principal_after_fen + line.bonus_after_fen),
-                     _how(line), line.store, line.clerk or "—", line.txn_id]
-            for j, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if j in (2, 3, 4):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(i, j, item)
-        self.table.resizeColumnsToContents()
-        # the last column takes the rest (resizing to contents drops the stretch otherwise)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setStretchLastSection(True)
-        if self.lines:
-            self.table.selectRow(0)
-
-    def _after(self, _result: Any = None) -> None:
-        self.busy = False
-        self.changed.emit()
-        self.reload()
-
-    def refund(self) -> None:
-        row = self.table.currentRow()
-        if row < 0 or row >= len(self.lines):
-            return
-        line = self.lines[row]
-        if line.kind not in ("payment", "topup"):
-            return
-        uow, mid = self.window_.uow, self.card.id
-        txn = f"refund-{line.txn_id}"[:64]
-        if line.kind == "payment":  # anyone at the till puts a payment back
-            clerk = self.window_.clerk
-            self.ops.run(lambda: sv.refund_payment(uow, clerk=clerk, member_id=mid,
-                                                   ref_txn_id=line.txn_id, txn_id=txn),
-                         self._after, self.show_error)
-            return
-        manager = self._manager()  # money out in cash: the manager's
-        self.ops.run(lambda: sv.refund_topup(uow, clerk=manager(), member_id=mid,
-                                             ref_txn_id=line.txn_id, txn_id=txn),
-                     self._after, self.show_error)
-
-    def _manager(self) -> Callable[[], Clerk]:
-        """Who does a manager's operation here: the logged-in manager, or the manager whose
-        number and PIN the cashier's screen shows typed in (checked off the GUI thread)."""
-        clerk = self.window_.clerk
-        if clerk.may(Action.SV_FREEZE):
-            return lambda: clerk
-        return self._approval()
-
-    def toggle_freeze(self) -> None:
-        if self.balance is None:
-            return
-        freeze = not self.balance.frozen
-        reason, ok = QInputDialog.getText(
-            self, self.tr("Freeze") if freeze else self.tr("Unfreeze"), self.tr("Reason:"))
-        if not ok:
-            return
-        uow, mid, manager = self.window_.uow, self.card.id, self._manager()
-        self.ops.run(lambda: sv.set_frozen(uow, clerk=manager(), member_id=mid, frozen=freeze,
-                                           reason=reason), self._after, self.show_error)
-
-    def set_pin(self) -> None:
-        pin, ok = QInputDialog.getText(self, self.tr("Member PIN"), self.tr(
-            "The member types a new 6-digit PIN:"), QLineEdit.EchoMode.Password)
-        if not ok:
-            return
-        again, ok = QInputDialog.getText(self, self.tr("Member PIN"), self.tr(
-            "The member types it again:"), QLineEdit.EchoMode.Password)
-        if not ok:
-            return
-        if pin != again:
-            self.error.setText(self.tr("The two PINs differ; nothing was changed."))
-            self.error.show()
-            return
-        uow, clerk, mid, approval = (self.window_.uow, self.window_.clerk, self.card.id,
-                                     self._approval())
-        self.ops.run(lambda: member_auth.set_member_pin(
-            uow, clerk=clerk, approver=approval(), member_id=mid, pin=pin),
-            self._pin_set, self.show_error)
-
-    def _pin_set(self, _: None) -> None:
-        self.error.setText(self.tr("The member's payment PIN is set."))
-        self.error.show()
-        self._after()
-
-    def provision(self) -> None:
-        uow, clerk, mid, approval = (self.window_.uow, self.window_.clerk, self.card.id,
-                                     self._approval())
-        self.ops.run(lambda: member_auth.provision_totp(
-            uow, clerk=clerk, approver=approval(), member_id=mid),
-            self._provisioned, self.show_error)
-
-    def _provisioned(self, p: member_auth.TotpProvisioning) -> None:
-        self.qr.set_payload(p.uri)
-        self.qr.show()
-        self.error.setText(self.tr(
-            "The member scans this QR code with an authenticator app, then shows its 6-digit "
-            "code when paying."))
-        self.error.show()
-        self._after()
 
 
 # -- wiring into the till window -------------------------------------------------------------

@@ -1169,6 +1169,25 @@
     </message>
 </context>
 <context>
+    <name>StoredValueDialog</name>
+    <message>
+        <source>Unexpected error (%1); nothing was changed.</source>
+        <translation>意外错误（%1），未做任何更改。</translation>
+    </message>
+    <message>
+        <source>manager&apos;s staff number</source>
+        <translation>店长工号</translation>
+    </message>
+    <message>
+        <source>manager&apos;s PIN</source>
+        <translation>店长密码</translation>
+    </message>
+    <message>
+        <source>Manager &amp;approval:</source>
+        <translation>店长授权(&amp;A)：</translation>
+    </message>
+</context>
+<context>
     <name>SyncView</name>
     <message>
         <source>Not enrolled with head office</source>
@@ -1493,25 +1512,6 @@ F2  注册新会员</translation>
     <message>
         <source>birthday month +%1</source>
         <translation>生日月 +%1</translation>
-    </message>
-</context>
-<context>
-    <name>_Base</name>
-    <message>
-        <source>Unexpected error (%1); nothing was changed.</source>
-        <translation>意外错误（%1），未做任何更改。</translation>
-    </message>
-    <message>
-        <source>manager&apos;s staff number</source>
-        <translation>店长工号</translation>
-    </message>
-    <message>
-        <source>manager&apos;s PIN</source>
-        <translation>店长密码</translation>
-    </message>
-    <message>
-        <source>Manager &amp;approval:</source>
-        <translation>店长授权(&amp;A)：</translation>
     </message>
 </context>
 <context>

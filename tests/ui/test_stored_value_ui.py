@@ -12,7 +12,8 @@ from pos_member.services.member_auth import provision_totp, set_member_pin
 from pos_member.services.stored_value import get_balance, top_up
 from tests.factories import PINS, Till
 from tests.ui.conftest import open_dialog, settle
-from ui.stored_value_ui import LedgerDialog, PayDialog, TopUpDialog
+from ui.stored_value_ledger import LedgerDialog
+from ui.stored_value_ui import PayDialog, TopUpDialog
 from ui.till import TillWindow
 
 PIN = "739182"

@@ -1,0 +1,245 @@
+"""Shift+F10: the member's stored-value ledger (储值流水), principal and bonus apart, with the
+running balance, how each movement was paid or verified, where and by whom; from here a payment
+is put back, and a manager refunds a top-up, freezes the account, or sets the member's PIN or
+dynamic code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.money import format_yuan
+from pos_member.permissions import Action, Clerk
+from pos_member.services import member_auth
+from pos_member.services import stored_value as sv
+from pos_member.services.member_cards import MemberCard
+from ui.qr import QrWidget
+from ui.stored_value_base import StoredValueDialog
+
+if TYPE_CHECKING:
+    from ui.till import TillWindow
+
+
+KIND_LABELS = {
+    "topup": QT_TRANSLATE_NOOP("StoredValue", "Top-up"),
+    "payment": QT_TRANSLATE_NOOP("StoredValue", "Payment"),
+    "payment_refund": QT_TRANSLATE_NOOP("StoredValue", "Payment refund"),
+    "topup_refund": QT_TRANSLATE_NOOP("StoredValue", "Top-up refund"),
+}
+
+
+HOW_LABELS = {
+    "cash": QT_TRANSLATE_NOOP("StoredValue", "Cash"),
+    "card": QT_TRANSLATE_NOOP("StoredValue", "Bank card"),
+    "third_party": QT_TRANSLATE_NOOP("StoredValue", "Third-party payment"),
+    "pin": QT_TRANSLATE_NOOP("StoredValue", "Payment PIN"),
+    "totp": QT_TRANSLATE_NOOP("StoredValue", "Dynamic code"),
+    "sms": QT_TRANSLATE_NOOP("StoredValue", "SMS code"),
+}
+
+
+def _how(line: sv.LedgerLine) -> str:
+    """How the money came in (a top-up's payment method) or was verified (a payment's factor)."""
+    key = line.method or line.factor
+    return QCoreApplication.translate("StoredValue", HOW_LABELS[key]) if key in HOW_LABELS \
+        else "—"
+
+
+class LedgerDialog(StoredValueDialog):
+    changed = Signal()
+
+    def __init__(self, window: TillWindow, card: MemberCard) -> None:
+        super().__init__(window, card)
+        self.setWindowTitle(self.tr("Stored-value ledger (Shift+F10)"))
+        self.resize(980, 520)
+        self.lines: list[sv.LedgerLine] = []
+        self.balance: sv.Balance | None = None
+        title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
+        title.setObjectName("dialogTitle")
+        self.summary = QLabel()
+        self.summary.setObjectName("balance")
+        self.table = QTableWidget(0, 9)
+        self.table.setObjectName("ledger")
+        self.table.setHorizontalHeaderLabels([
+            self.tr("Time"), self.tr("Operation"), self.tr("Principal"), self.tr("Bonus"),
+            self.tr("Balance"), self.tr("How"), self.tr("Store"), self.tr("Clerk"),
+            self.tr("Transaction")])
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()  # row numbers mean nothing here
+        self.qr = QrWidget()
+        self.qr.setFixedSize(180, 180)
+        self.qr.hide()
+        self.buttons: dict[str, QPushButton] = {}
+        bar = QHBoxLayout()
+        for key, text, slot in (
+            ("refund", self.tr("&Refund selected"), self.refund),
+            ("freeze", self.tr("&Freeze / unfreeze"), self.toggle_freeze),
+            ("pin", self.tr("Set member &PIN"), self.set_pin),
+            ("totp", self.tr("&Dynamic code set-up"), self.provision),
+        ):
+            b = QPushButton(text)
+            b.setObjectName(f"sv_{key}")
+            b.clicked.connect(slot)
+            bar.addWidget(b)
+            self.buttons[key] = b
+        bar.addStretch(1)
+        form = QFormLayout()
+        self.manager_code, self.manager_pin = self._approval_row(form)
+        if window.clerk.may(Action.SV_MANAGE_CREDENTIALS):
+            for w in (self.approval_label, self.manager_code, self.manager_pin):
+                w.hide()
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        body = QHBoxLayout()
+        body.addWidget(self.table, 1)
+        body.addWidget(self.qr)
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addWidget(self.summary)
+        lay.addLayout(body, 1)
+        lay.addLayout(bar)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(close)
+        self.reload()
+        self.table.setFocus()
+
+    def reload(self) -> None:
+        uow, mid = self.window_.uow, self.card.id
+        self.ops.run(lambda: (sv.get_balance(uow, mid), sv.ledger(uow, mid)), self._loaded,
+                     self.show_error)
+
+    def _loaded(self, data: tuple[sv.Balance, list[sv.LedgerLine]]) -> None:
+        self.balance, self.lines = data
+        b = self.balance
+        text = self.tr("Balance %1 = principal %2 + bonus %3").replace(
+            "%1", format_yuan(b.total_fen)).replace("%2", format_yuan(b.principal_fen)).replace(
+            "%3", format_yuan(b.bonus_fen))
+        if b.frozen:
+            text += "  ·  " + self.tr("FROZEN")
+        if b.blocked:
+            text += "  ·  " + self.tr("blocked by head office")
+        self.summary.setText(text)
+        self.table.setRowCount(len(self.lines))
+        for i, line in enumerate(self.lines):
+            cells = [line.at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                     QCoreApplication.translate(
+                         "StoredValue", KIND_LABELS.get(line.kind, line.kind)),
+                     format_yuan(line.principal_delta_fen), format_yuan(line.bonus_delta_fen),
+                     format_yuan(line.principal_after_fen + line.bonus_after_fen),
+                     _how(line), line.store, line.clerk or "—", line.txn_id]
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if j in (2, 3, 4):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, j, item)
+        self.table.resizeColumnsToContents()
+        # the last column takes the rest (resizing to contents drops the stretch otherwise)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)
+        if self.lines:
+            self.table.selectRow(0)
+
+    def _after(self, _result: Any = None) -> None:
+        self.busy = False
+        self.changed.emit()
+        self.reload()
+
+    def refund(self) -> None:
+        row = self.table.currentRow()
+        if row < 0 or row >= len(self.lines):
+            return
+        line = self.lines[row]
+        if line.kind not in ("payment", "topup"):
+            return
+        uow, mid = self.window_.uow, self.card.id
+        txn = f"refund-{line.txn_id}"[:64]
+        if line.kind == "payment":  # anyone at the till puts a payment back
+            clerk = self.window_.clerk
+            self.ops.run(lambda: sv.refund_payment(uow, clerk=clerk, member_id=mid,
+                                                   ref_txn_id=line.txn_id, txn_id=txn),
+                         self._after, self.show_error)
+            return
+        manager = self._manager()  # money out in cash: the manager's
+        self.ops.run(lambda: sv.refund_topup(uow, clerk=manager(), member_id=mid,
+                                             ref_txn_id=line.txn_id, txn_id=txn),
+                     self._after, self.show_error)
+
+    def _manager(self) -> Callable[[], Clerk]:
+        """Who does a manager's operation here: the logged-in manager, or the manager whose
+        number and PIN the cashier's screen shows typed in (checked off the GUI thread)."""
+        clerk = self.window_.clerk
+        if clerk.may(Action.SV_FREEZE):
+            return lambda: clerk
+        return self._approval()
+
+    def toggle_freeze(self) -> None:
+        if self.balance is None:
+            return
+        freeze = not self.balance.frozen
+        reason, ok = QInputDialog.getText(
+            self, self.tr("Freeze") if freeze else self.tr("Unfreeze"), self.tr("Reason:"))
+        if not ok:
+            return
+        uow, mid, manager = self.window_.uow, self.card.id, self._manager()
+        self.ops.run(lambda: sv.set_frozen(uow, clerk=manager(), member_id=mid, frozen=freeze,
+                                           reason=reason), self._after, self.show_error)
+
+    def set_pin(self) -> None:
+        pin, ok = QInputDialog.getText(self, self.tr("Member PIN"), self.tr(
+            "The member types a new 6-digit PIN:"), QLineEdit.EchoMode.Password)
+        if not ok:
+            return
+        again, ok = QInputDialog.getText(self, self.tr("Member PIN"), self.tr(
+            "The member types it again:"), QLineEdit.EchoMode.Password)
+        if not ok:
+            return
+        if pin != again:
+            self.error.setText(self.tr("The two PINs differ; nothing was changed."))
+            self.error.show()
+            return
+        uow, clerk, mid, approval = (self.window_.uow, self.window_.clerk, self.card.id,
+                                     self._approval())
+        self.ops.run(lambda: member_auth.set_member_pin(
+            uow, clerk=clerk, approver=approval(), member_id=mid, pin=pin),
+            self._pin_set, self.show_error)
+
+    def _pin_set(self, _: None) -> None:
+        self.error.setText(self.tr("The member's payment PIN is set."))
+        self.error.show()
+        self._after()
+
+    def provision(self) -> None:
+        uow, clerk, mid, approval = (self.window_.uow, self.window_.clerk, self.card.id,
+                                     self._approval())
+        self.ops.run(lambda: member_auth.provision_totp(
+            uow, clerk=clerk, approver=approval(), member_id=mid),
+            self._provisioned, self.show_error)
+
+    def _provisioned(self, p: member_auth.TotpProvisioning) -> None:
+        self.qr.set_payload(p.uri)
+        self.qr.show()
+        self.error.setText(self.tr(
+            "The member scans this QR code with an authenticator app, then shows its 6-digit "
+            "code when paying."))
+        self.error.show()
+        self._after()
