@@ -23,9 +23,10 @@ class MemberCardView(QFrame):
         super().__init__(parent)
         self.setObjectName("memberCard")
         self.card: MemberCard | None = None
-        self._points: tuple[str, str] | None = None  # (balance text, tier benefits): points area
-        # figures loaded after the card was shown, and a detail for the tile's caption
+        # Loaded after the card was shown, kept across a re-render: each tile's figure and a
+        # detail for its caption (0 points, 1 stored value, 2 coupons), the tier's benefits.
         self._tile_values: dict[int, tuple[str, str]] = {}
+        self._benefits = ""
 
         self.qr = QrWidget()
         self.qr.setFixedSize(190, 190)
@@ -66,8 +67,7 @@ class MemberCardView(QFrame):
 
     def show_card(self, card: MemberCard) -> None:
         if self.card is None or self.card.id != card.id:
-            self._points = None
-            self._tile_values = {}
+            self._tile_values, self._benefits = {}, ""
         self.card = card
         self.refresh()
 
@@ -84,13 +84,11 @@ class MemberCardView(QFrame):
             lw.setText(label)
             vw.setText(value)
         self._ensure_tiles(len(view.tiles))
-        if self._points is not None and view.tiles:  # the points tile is the first
-            view.tiles[0] = (view.tiles[0][0], self._points[0])
-        for index, (value, detail) in self._tile_values.items():  # kept across a re-render
+        for index, (value, detail) in self._tile_values.items():
             if index < len(view.tiles):
                 label = view.tiles[index][0]
                 view.tiles[index] = (f"{label} · {detail}" if detail else label, value)
-        self.benefits.setText(self._points[1] if self._points else "")
+        self.benefits.setText(self._benefits)
         for (label, value), (lw, vw) in zip(view.tiles, self._tiles, strict=True):
             lw.setText(label)
             vw.setText(value)
@@ -136,5 +134,5 @@ class MemberCardView(QFrame):
 
     def set_points(self, balance: str, benefits: str) -> None:
         """The points tile and the tier-benefits line (loaded after the card is shown)."""
-        self._points = (balance, benefits)
-        self.refresh()
+        self._benefits = benefits
+        self.set_tile_value(0, balance)
