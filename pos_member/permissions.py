@@ -78,6 +78,11 @@ class Clerk:
     def may(self, action: Action) -> bool:
         return action in PERMISSIONS[self.role]
 
+    @property
+    def ledger_name(self) -> str | None:
+        """The name a ledger line keeps of who served the member: none for the system."""
+        return self.name if self.staff_id else None
+
 
 def require(clerk: Clerk, action: Action) -> None:
     if not clerk.may(action):

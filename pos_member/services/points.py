@@ -206,7 +206,7 @@ def new_entry(
         "id": entry_id or tx.new_id(), "member_id": member_id, "kind": kind, "points": points,
         "txn_id": txn_id, "sale_id": sale_id, "bill_no": bill_no, "store_id": clerk.store_id,
         "device_id": clerk.device_id, "clerk_id": clerk.staff_id, "at": at.isoformat(),
-        "note": note, "clerk_name": clerk.name if clerk.staff_id else None,
+        "note": note, "clerk_name": clerk.ledger_name,
     }
     if points > 0:
         e["expires_at"] = (lot_expires_at or add_months(at, tx.rules.points.lot_expiry_months)

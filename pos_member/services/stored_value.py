@@ -442,7 +442,7 @@ def _entry(tx: Transaction, clerk: Clerk, ev_id: str, *, member_id: str, txn_id:
             "approved_by": approved_by, "ref_txn_id": ref_txn_id, "offline": offline,
             "store_id": clerk.store_id, "device_id": clerk.device_id,
             "clerk_id": clerk.staff_id, "at": now, "business_day": _business_day(now),
-            "clerk_name": clerk.name if clerk.staff_id else None}
+            "clerk_name": clerk.ledger_name}
 
 
 def _record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str, Any],
@@ -450,8 +450,8 @@ def _record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str,
     payload = {"member_id": entry_kw["member_id"], "txn_id": entry_kw["txn_id"],
                "principal_delta_fen": entry_kw["principal"],
                "bonus_delta_fen": entry_kw["bonus"], **extra}
-    if clerk.staff_id:  # other tills' ledgers name who served the member
-        payload["clerk_name"] = clerk.name
+    if clerk.ledger_name:  # other tills' ledgers name who served the member
+        payload["clerk_name"] = clerk.ledger_name
     ev = tx.record(clerk, type_, payload, entity_id=entry_kw["member_id"])
     entry = _entry(tx, clerk, ev.id, **entry_kw)
     after = _book(tx.conn, entry)
