@@ -25,7 +25,7 @@ from pos_member.db.models import Member, PointsAccount, Sale, Setting
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.points_rules import downgrade_target, level_index, qualifying_level
-from pos_member.services.outbox import LAST_SYNC_AT, SERVER_URL
+from pos_member.services.outbox import SERVER_URL, get_sync_setting, last_sync_at
 
 TIER_CHANGED = "member.tier_changed"
 EVALUATED_SETTING = "tiers_evaluated_period"
@@ -166,7 +166,7 @@ def evaluate_tiers(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> Eva
         last = conn.scalar(select(t.c.value).where(t.c.key == EVALUATED_SETTING))
         if last == period and not force:
             return EvaluationRun(period, False, 0, 0)
-        if not force and not _synced_since(conn, period_start(today, tiers.evaluation_months)):
+        if not force and not _synced_since(uow, period_start(today, tiers.evaluation_months)):
             return EvaluationRun(period, False, 0, 0, waiting_for_sync=True)
         rows = conn.execute(
             select(_MEMBERS.c.id, _MEMBERS.c.tier, _ACCOUNTS.c.tier_since)
@@ -195,16 +195,13 @@ def evaluate_tiers(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> Eva
     return EvaluationRun(period, True, checked, downgraded)
 
 
-def _synced_since(conn: Connection, day: date) -> bool:
+def _synced_since(uow: UnitOfWork, day: date) -> bool:
     """True for a till on its own (never enrolled), or one whose last sync was on or after
     ``day`` (local)."""
-    t = Setting.__table__
-    values = dict(conn.execute(select(t.c.key, t.c.value).where(
-        t.c.key.in_((SERVER_URL, LAST_SYNC_AT)))).all())
-    if not values.get(SERVER_URL):
+    if not get_sync_setting(uow, SERVER_URL):
         return True
-    last = values.get(LAST_SYNC_AT)
-    return last is not None and datetime.fromisoformat(last).astimezone().date() >= day
+    last = last_sync_at(uow)
+    return last is not None and last.astimezone().date() >= day
 
 
 def tier_standing(uow: UnitOfWork, *, member_id: str) -> TierStanding:
