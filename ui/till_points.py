@@ -8,9 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from pos_member.services import member_cards, points, points_expiry, sales, tiers
 from pos_member.services.member_cards import MemberCard
+from ui.gift_dialog import GiftDialog
 from ui.i18n import translate
-from ui.points_dialogs import AdjustDialog, GiftDialog, LedgerDialog, RefundDialog, SaleDialog
+from ui.points_adjust_dialog import AdjustDialog
+from ui.points_ledger_dialog import LedgerDialog
 from ui.points_view import points_tile, tier_benefits, tier_name
+from ui.refund_dialog import RefundDialog
+from ui.sale_dialog import SaleDialog
 
 if TYPE_CHECKING:
     from ui.till import TillWindow

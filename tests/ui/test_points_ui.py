@@ -14,9 +14,13 @@ from pos_member.permissions import Role
 from pos_member.services import points, sales
 from tests.factories import PINS, Till
 from tests.ui.conftest import settle
+from ui.gift_dialog import GiftDialog
 from ui.i18n import error_text, translate
-from ui.points_dialogs import AdjustDialog, GiftDialog, LedgerDialog, RefundDialog, SaleDialog
+from ui.points_adjust_dialog import AdjustDialog
+from ui.points_ledger_dialog import LedgerDialog
 from ui.points_view import receipt_lines
+from ui.refund_dialog import RefundDialog
+from ui.sale_dialog import SaleDialog
 from ui.till import TillWindow
 
 

@@ -1,0 +1,65 @@
+"""Ctrl+F7: a manual points adjustment, approved by a manager's staff number and PIN. The
+core checks the adjustment before the PIN; a refusal is shown and changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+
+from pos_member.services.member_cards import MemberCard
+from pos_member.services.points import PointsOpResult
+from ui.dialog_parts import accept_buttons, message_label, show_error_in
+from ui.operations import Operations
+
+
+class AdjustDialog(QDialog):
+    """Ctrl+F7: a manual adjustment; a manager enters their staff number and PIN here."""
+
+    adjusted = Signal(object)  # PointsOpResult
+
+    def __init__(self, *, ops: Operations, card: MemberCard,
+                 adjust: Callable[..., PointsOpResult], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ops, self._adjust = ops, adjust
+        self.txn_id = str(uuid.uuid4())
+        self.setWindowTitle(self.tr("Adjust points of %1 (Ctrl+F7)").replace(
+            "%1", card.member_no))
+        self.setMinimumWidth(480)
+        self.points = QSpinBox()
+        self.points.setRange(-1_000_000, 1_000_000)
+        self.reason = QLineEdit()
+        self.reason.setMaxLength(150)
+        self.manager = QLineEdit()
+        self.pin = QLineEdit()
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = message_label()
+        form = QFormLayout()
+        form.addRow(self.tr("&Points (+ or −)"), self.points)
+        form.addRow(self.tr("&Reason"), self.reason)
+        form.addRow(self.tr("&Manager's staff number"), self.manager)
+        form.addRow(self.tr("Manager's &PIN"), self.pin)
+        self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Adjust (Enter)"))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.points.setFocus()
+        self.points.selectAll()
+
+    def submit(self) -> None:
+        kw = dict(txn_id=self.txn_id, points=self.points.value(), reason=self.reason.text(),
+                  manager_code=self.manager.text().strip(), manager_pin=self.pin.text())
+        self.ok.setEnabled(False)
+        self.ops.run(lambda: self._adjust(**kw), self._done, self._failed)
+
+    def _failed(self, error: Exception) -> None:
+        self.ok.setEnabled(True)
+        self.pin.clear()
+        show_error_in(self.message, error)
+
+    def _done(self, result: PointsOpResult) -> None:
+        self.adjusted.emit(result)
+        self.accept()
