@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--exit-after", type=_seconds, metavar="SECONDS",
             help="quit by itself after this long (smoke tests, headless runs)",
         )
+        p.add_argument(
+            "--exit-when-ready", action="store_true",
+            help="quit as soon as the till is ready for a login (exit 0), or could not open "
+                 "(exit 1): smoke tests that wait for the till, not for the clock",
+        )
 
     run = sub.add_parser("run", help="open the till")
     common(run)
@@ -202,7 +207,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from ui.app import run_till
 
     return run_till(open_app, store_name=store_name, language=cfg.language,
-                    exit_after=args.exit_after, sms_gateway_url=cfg.sms_gateway_url)
+                    exit_after=args.exit_after, exit_when_ready=args.exit_when_ready,
+                    sms_gateway_url=cfg.sms_gateway_url)
 
 
 def _open_till(cfg: Config) -> App:

@@ -322,11 +322,11 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """``pos-member demo`` run once on a fresh folder, offscreen, quitting after 2 s."""
+    """``pos-member demo`` run once on a fresh folder, offscreen, quitting once ready."""
     require_os_keyring()
     root = tmp_path_factory.mktemp("demo")
     data = root / "data"
-    first = run_program("demo", "--data-dir", data, "--members", 30, "--exit-after", 2,
+    first = run_program("demo", "--data-dir", data, "--members", 30, "--exit-when-ready",
                         home=root)
     yield Demo(data, first)
     if (data / "till.sqlite").exists():
@@ -352,7 +352,7 @@ def test_the_demo_creates_the_store_and_prints_the_staff_pins(demo: Demo) -> Non
 @pytest.mark.keyring_real
 def test_running_the_demo_again_creates_nothing_new(demo: Demo) -> None:
     counts = table_counts(demo.db)
-    again = run_program("demo", "--data-dir", demo.data, "--members", 30, "--exit-after", 2,
+    again = run_program("demo", "--data-dir", demo.data, "--members", 30, "--exit-when-ready",
                         home=demo.data.parent)
     assert again.returncode == 0, again.stderr
     assert "Demo store created" not in again.stdout
@@ -362,7 +362,7 @@ def test_running_the_demo_again_creates_nothing_new(demo: Demo) -> None:
 
 @pytest.mark.keyring_real
 def test_run_opens_the_demo_store_with_its_key_from_the_os_keyring(demo: Demo) -> None:
-    opened = run_program("run", "--data-dir", demo.data, "--exit-after", 2,
+    opened = run_program("run", "--data-dir", demo.data, "--exit-when-ready",
                          home=demo.data.parent)
     assert opened.returncode == 0, opened.stderr
     assert "Login window shown" in opened.stdout

@@ -69,15 +69,26 @@ class TillController:
         self.login.logged_in.connect(self.open_till)
         self.login.language_chosen.connect(install_language)
         self.till: TillWindow | None = None
+        self._when_done: Callable[[bool], None] | None = None
 
-    def start(self) -> None:
+    def start(self, *, when_done: Callable[[bool], None] | None = None) -> None:
+        """Opens the core on a worker thread; ``when_done(ok)`` is called on the GUI thread
+        once it is open (True) or could not be opened (False)."""
+        self._when_done = when_done
         self.login.set_ready(False)
-        self.login.ops.run(self._open_app, self._opened, self.login.show_failure)
+        self.login.ops.run(self._open_app, self._opened, self._failed)
 
     def _opened(self, app: App) -> None:
         self.app = app
         self.login.set_ready(True)
         print("Till ready.", flush=True)
+        if self._when_done is not None:
+            self._when_done(True)
+
+    def _failed(self, error: Exception) -> None:
+        self.login.show_failure(error)
+        if self._when_done is not None:
+            self._when_done(False)
 
     def _login(self, code: str, secret: str) -> Clerk:
         from pos_member.services.staff import login
@@ -157,15 +168,27 @@ def run_till(
     store_name: str,
     language: str | None,
     exit_after: float | None = None,
+    exit_when_ready: bool = False,
     sms_gateway_url: str | None = None,
 ) -> int:
+    """Runs the till until its windows close. ``exit_after`` quits after that many seconds;
+    ``exit_when_ready`` quits once the core is open (exit 0) or failed to open (exit 1), so a
+    smoke test waits for the till, however slow the machine, not for a fixed time."""
     qt_app = make_qt_app(language)
     controller = TillController(open_app, store_name, pick_language(language),
                                 sms_gateway_url=sms_gateway_url)
     controller.show()
     qt_app.processEvents()
     print("Login window shown.", flush=True)
-    controller.start()
+    if exit_when_ready:
+        def done(ok: bool) -> None:
+            if not ok:
+                print("Till could not open (see the login window's message).", file=sys.stderr)
+            qt_app.exit(0 if ok else 1)
+
+        controller.start(when_done=done)
+    else:
+        controller.start()
     if exit_after is not None:
         QTimer.singleShot(int(exit_after * 1000), qt_app.quit)
     try:

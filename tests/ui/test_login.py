@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -15,7 +15,7 @@ from pos_member.errors import KeyStoreUnavailable
 from tests.factories import PINS, Till
 from tests.ui.conftest import show_active
 from tests.ui.dbcheck import added, staff_code
-from ui.app import TillController
+from ui.app import TillController, run_till
 
 pytestmark = pytest.mark.usefixtures("zh_app")
 
@@ -190,3 +190,33 @@ def test_a_till_that_cannot_open_says_why_and_keeps_login_off(qtbot: QtBot, till
     qtbot.waitUntil(c.login.error.isVisible)
     assert "系统凭据存储不可用" in c.login.error.text()
     assert not c.login.button.isEnabled()
+
+
+# --- headless runs quit on the till's readiness, not on a clock -------------------------------
+
+
+def test_exit_when_ready_quits_once_the_core_is_open_however_long_that_takes(
+    qtbot: QtBot, zh_app: QApplication, till: Till, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opened = threading.Event()
+
+    def open_app() -> App:  # ready only when the event loop has run (no fixed time anywhere)
+        assert opened.wait(60)
+        return till.app
+
+    QTimer.singleShot(0, opened.set)
+    assert run_till(open_app, store_name="一号店", language="zh_CN", exit_when_ready=True) == 0
+    out = capsys.readouterr().out
+    assert out.index("Login window shown.") < out.index("Till ready.")
+
+
+def test_exit_when_ready_exits_1_when_the_core_cannot_open(
+    qtbot: QtBot, zh_app: QApplication, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def open_app() -> App:
+        raise KeyStoreUnavailable(detail="no keyring backend")
+
+    assert run_till(open_app, store_name="一号店", language="zh_CN", exit_when_ready=True) == 1
+    captured = capsys.readouterr()
+    assert "Till ready." not in captured.out
+    assert "could not open" in captured.err

@@ -151,14 +151,23 @@ def wait_status(qtbot: QtBot, worker: SyncWorker, ok: Callable[[SyncStatus], boo
     return worker.status
 
 
-def longest_gap(qtbot: QtBot, seconds: float) -> float:
-    """Runs the event loop for ``seconds`` with a 10 ms timer; the longest pause between ticks."""
+def offline_rounds(worker: SyncWorker) -> Callable[[], int]:
+    """How many OFFLINE statuses ``worker`` has emitted since this call (failed rounds)."""
+    seen: list[SyncStatus] = []
+    worker.status_changed.connect(
+        lambda s: seen.append(s) if s.state is SyncState.OFFLINE else None)
+    return lambda: len(seen)
+
+
+def longest_gap(qtbot: QtBot, until: Callable[[], bool]) -> float:
+    """Runs the event loop with a 10 ms timer until ``until()`` holds (an event, not a fixed
+    time); the longest pause between ticks."""
     ticks: list[float] = []
     probe = QTimer()
     probe.setInterval(10)
     probe.timeout.connect(lambda: ticks.append(time.monotonic()))
     probe.start()
-    qtbot.wait(int(seconds * 1000))
+    qtbot.waitUntil(until, timeout=120_000)
     probe.stop()
     assert len(ticks) > 10
     return max(b - a for a, b in itertools.pairwise(ticks))
@@ -172,7 +181,8 @@ def test_the_event_loop_never_stalls_while_nothing_listens_at_the_server_address
 ) -> None:
     point_at(enrolled.app, f"http://127.0.0.1:{free_port()}")
     worker = workers(enrolled)
-    gap = longest_gap(qtbot, 2.0)
+    failed = offline_rounds(worker)
+    gap = longest_gap(qtbot, lambda: failed() >= 15)  # fifteen refused connections, each awaited
     assert worker.status.state is SyncState.OFFLINE
     assert gap < 0.1
 
@@ -212,7 +222,8 @@ def test_the_event_loop_never_stalls_while_the_server_takes_two_seconds_per_requ
 ) -> None:
     point_at(enrolled.app, slow_server)
     worker = workers(enrolled)
-    gap = longest_gap(qtbot, 2.5)
+    failed = offline_rounds(worker)
+    gap = longest_gap(qtbot, lambda: failed() >= 1)  # one whole 2 s request, answered 503
     assert gap < 0.1
     status = wait_status(qtbot, worker, lambda s: s.state is SyncState.OFFLINE)
     assert status.error is not None
@@ -282,8 +293,8 @@ def test_a_till_that_is_not_enrolled_says_so_and_never_connects(
 
     worker = workers(till, client_factory=client)
     wait_status(qtbot, worker, lambda s: s.state is SyncState.NOT_ENROLLED)
-    worker.sync_now()
-    qtbot.wait(300)
+    with qtbot.waitSignal(worker.status_changed, timeout=60_000):  # the poke was handled
+        worker.sync_now()
     assert made == []
     assert worker.status.state is SyncState.NOT_ENROLLED
 
@@ -414,7 +425,7 @@ def test_f12_as_cashier_is_refused_and_closes_nothing(
     progress: list[object] = []
     window.sync.closing_progress.connect(lambda *a: progress.append(a))  # type: ignore[union-attr]
     qtbot.keyClick(window, Qt.Key.Key_F12)
-    qtbot.wait(300)
+    qtbot.waitUntil(window.banner.isVisible)  # the refusal
     assert window.dialog is None
     assert window.banner.isVisible()
     assert window.banner.text() == "您的角色（收银员）无权日结。"
