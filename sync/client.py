@@ -96,7 +96,7 @@ class SyncClient:
         """Asks HQ to text the member a payment code; returns the challenge id. Raises
         ``SmsResendTooSoon`` within the resend spacing (per member), ``SmsNotSent`` when HQ
         or its SMS gateway cannot send it now (stored value, issue 6)."""
-        from pos_member.services.sms_codes import SmsNotSent
+        from pos_member.sms_codes import SmsNotSent
         from sync.sms_wire import SmsSendRequest, SmsSendResponse, sms_error
 
         try:

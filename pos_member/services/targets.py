@@ -17,7 +17,6 @@ an audit row each; the tables are their projections, last writer wins per row by
 from __future__ import annotations
 
 import calendar
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,20 +28,17 @@ from sqlalchemy.orm import Session
 from pos_member.db.models import KpiMonthTarget, KpiRoster, KpiSplitAdjustment, Staff
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import (
-    InvalidMonth,
-    InvalidTarget,
     NotAGuide,
     RosterEmpty,
     SplitDoesNotAddUp,
     SplitNotOnRoster,
 )
+from pos_member.kpi_inputs import MAX_DAY_TARGET, parse_month, parse_target
 from pos_member.permissions import Action, Clerk, Role, require
 
 TARGET_SET = "kpi.target_set"
 ROSTER_SET = "kpi.roster_set"
 SPLIT_ADJUSTED = "kpi.split_adjusted"
-MAX_MONTH_TARGET = 100_000
-MAX_DAY_TARGET = 10_000
 
 _TARGETS = KpiMonthTarget.__table__
 _ROSTERS = KpiRoster.__table__
@@ -51,39 +47,6 @@ _STAFF = Staff.__table__
 
 
 # -- parsing at the boundary -----------------------------------------------------------------
-
-
-def parse_target(value: object, *, maximum: int = MAX_MONTH_TARGET) -> int:
-    """A target as the manager typed it (``"120"``, full-width digits too) or an int. Refuses
-    negatives, fractions, floats, booleans and anything above ``maximum``."""
-    if isinstance(value, bool):
-        raise InvalidTarget(value=str(value), maximum=maximum)
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value).strip().replace(",", "")
-        if not text.isascii() or not text.isdigit():
-            raise InvalidTarget(value=value.strip() or "—", maximum=maximum)
-        number = int(text)
-    else:
-        raise InvalidTarget(value=str(value), maximum=maximum)
-    if not 0 <= number <= maximum:
-        raise InvalidTarget(value=str(number), maximum=maximum)
-    return number
-
-
-def parse_month(value: str | date) -> str:
-    """``YYYY-MM`` (or a date: its month)."""
-    if isinstance(value, date):
-        return f"{value.year:04d}-{value.month:02d}"
-    text = value.strip()
-    try:
-        year, month = (int(p) for p in text.split("-"))
-        if len(text) != 7 or not (2000 <= year <= 2999 and 1 <= month <= 12):
-            raise ValueError(text)
-    except ValueError:
-        raise InvalidMonth(value=text or "—") from None
-    return f"{year:04d}-{month:02d}"
 
 
 def month_of(day: date) -> str:

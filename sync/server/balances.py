@@ -30,6 +30,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Text, bindparam, cast, insert, select, update
 
+from pos_member.events import (
+    MEMBER_BALANCE_BLOCKED,
+    MEMBER_BALANCE_UNBLOCKED,
+    MEMBER_MERGED,
+    MEMBER_REGISTERED,
+    MemberBalanceBlocked,
+    MemberBalanceUnblocked,
+)
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from sync.server.context import ServerContext
 from sync.server.errors import BadRequest, ServerError
@@ -37,10 +45,6 @@ from sync.server.log import LogWriter
 from sync.server.models import Event, Flag, MemberBalance, MemberIndex, MemberRedirect
 
 SV_PREFIX = "sv."
-MEMBER_MERGED = "member.merged"
-MEMBER_REGISTERED = "member.registered"
-BALANCE_BLOCKED = "member.balance_blocked"
-BALANCE_UNBLOCKED = "member.balance_unblocked"
 OVERDRAW = "overdraw"
 MAX_DELTA_FEN = 10**12  # ten billion yuan: anything larger is a broken till, not a payment
 MAX_NOTE = 500
@@ -121,10 +125,10 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent],
     money = [(e, d) for e in stored
              if e.type.startswith(SV_PREFIX) and (d := money_delta(e.type, e.payload))]
     merges: list[Mapping[str, Any]] = []
-    if positions and any(e.type == MEMBER_REGISTERED for e in stored):
+    if positions and any(e.type == MEMBER_REGISTERED.type for e in stored):
         merges = list(conn.execute(
             select(Event.payload)
-            .where(Event.position > positions[-1], Event.type == MEMBER_MERGED)
+            .where(Event.position > positions[-1], Event.type == MEMBER_MERGED.type)
             .order_by(Event.position)
         ).scalars())
     if not money and not merges:
@@ -216,9 +220,9 @@ class _Book:
         row.flag_id = flag_id
         row.dirty = True
         self.log.append_server_event(
-            type=BALANCE_BLOCKED, entity_id=member_id,
-            payload={"member_id": member_id, "balance_fen": row.balance_fen,
-                     "flag_id": flag_id},
+            type=MEMBER_BALANCE_BLOCKED, entity_id=member_id,
+            payload=MemberBalanceBlocked(member_id=member_id, balance_fen=row.balance_fen,
+                                         flag_id=flag_id),
         )
 
     def save(self) -> None:
@@ -258,7 +262,7 @@ def _member_id(conn: Connection, member: str) -> str:
         return str(owner)
     if member.isdigit():  # a loser's number: find its registration (HQ command, rare)
         for payload in conn.execute(
-            select(Event.payload).where(Event.type == MEMBER_REGISTERED,
+            select(Event.payload).where(Event.type == MEMBER_REGISTERED.type,
                                         cast(Event.payload, Text).contains(member))
         ).scalars():
             if payload.get("member_no") == member and isinstance(payload.get("member_id"), str):
@@ -303,9 +307,9 @@ def settle_overdraw(ctx: ServerContext, *, member: str, note: str) -> Settlement
             book.rows[member_id].flag_id = None
             book.rows[member_id].dirty = True
             log.append_server_event(
-                type=BALANCE_UNBLOCKED, entity_id=member_id,
-                payload={"member_id": member_id, "flag_id": flag_id, "settled_fen": deficit,
-                         "note": note},
+                type=MEMBER_BALANCE_UNBLOCKED, entity_id=member_id,
+                payload=MemberBalanceUnblocked(member_id=member_id, flag_id=flag_id,
+                                               settled_fen=deficit, note=note),
             )
         book.save()
     return Settlement(member_id=owner, balance_fen=row.balance_fen, settled_fen=deficit,

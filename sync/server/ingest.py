@@ -48,8 +48,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from pos_member.clock import to_ms
+from pos_member.events import (
+    FLAG_RAISED,
+    MEMBER_MERGED,
+    MEMBER_REGISTERED,
+    SV_PAID,
+    MemberMerged,
+)
+from pos_member.events import encode as payload_object
 from pos_member.hlc import HLCTimestamp
-from pos_member.services.stored_value import PAID as SV_PAID
 from sync.protocol import MAX_PAGE, Change, PullResponse, PushRequest, PushResponse, WireEvent
 from sync.server import balances
 from sync.server.context import DeviceIdentity, ServerContext
@@ -67,9 +74,6 @@ from sync.server.wire import (
 CLOCK_AHEAD = timedelta(minutes=5)
 CLOCK_AHEAD_FLAG_EVERY = timedelta(hours=1)
 HOLD_WINDOW = 100_000  # a seq further ahead of acked_through is a broken till, not a gap
-MEMBER_REGISTERED = "member.registered"
-MEMBER_MERGED = "member.merged"
-FLAG_RAISED = "flag.raised"  # a till's own flag (registration burst, negative points)
 _INDEX_TABLE: Table = MemberIndex.__table__  # type: ignore[assignment]
 
 _WIRE_FIELDS = tuple(WireEvent.model_fields)
@@ -366,7 +370,7 @@ def _flags_from_tills(log: LogWriter, stored: Sequence[IncomingEvent]) -> None:
     """A flag a till raised (a registration burst, points clawed back below zero) joins HQ's
     list, with the till's detail and the device and flag ids that name it there."""
     for e in stored:
-        if e.type == FLAG_RAISED:
+        if e.type == FLAG_RAISED.type:  # a till's own flag (registration burst, negative points)
             payload = e.payload
             detail = {k: v for k, v in payload.items() if k != "kind"}
             log.raise_flag(kind=str(payload.get("kind", "till")), store_id=e.store_id,
@@ -380,7 +384,7 @@ def _check_sms_payments(log: LogWriter, conn: Connection,
     so a payment that does not (a till's software tampered with, or a bug) is stored like any
     other and flagged for HQ (``sms_unverified``) rather than refused."""
     for e in stored:
-        if e.type != SV_PAID:  # before the payload: reading it may decode it
+        if e.type != SV_PAID.type:  # before the payload: reading it may decode it
             continue
         p = e.payload
         if p.get("factor") != "sms":
@@ -449,7 +453,7 @@ def _merge_duplicate_phones(
     """
     registrations = [
         (e, reg) for e in stored
-        if e.type == MEMBER_REGISTERED and (reg := _registration(e)) is not None
+        if e.type == MEMBER_REGISTERED.type and (reg := _registration(e)) is not None
     ]
     if not registrations:
         return
@@ -478,15 +482,11 @@ def _merge_duplicate_phones(
             changed.add(phone_index)
         else:
             winner, loser = (owner.member_id, owner.member_no), (member_id, member_no)
-        payload = {
-            "winner_member_id": winner[0],
-            "loser_member_id": loser[0],
-            "winner_member_no": winner[1],
-            "loser_member_no": loser[1],
-        }
+        payload = MemberMerged(winner_member_id=winner[0], loser_member_id=loser[0],
+                               winner_member_no=winner[1], loser_member_no=loser[1])
         merged = log.append_server_event(type=MEMBER_MERGED, entity_id=winner[0], payload=payload)
         log.raise_flag(kind="member_merged", store_id=e.store_id,
-                       detail={**payload, "event_id": merged.id})
+                       detail={**payload_object(payload), "event_id": merged.id})
     new_rows = [(phone, *owners[phone]) for phone in changed if phone not in known]
     insert_values(conn, _INDEX_TABLE, ("phone_index", *_Owner._fields), new_rows)
     for phone in changed & known:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Dialect, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pos_member.clock import to_ms
+from pos_member.events import EventType, Payload, encode
 from pos_member.hlc import HLCTimestamp
 from pos_member.ids import uuid7_str
 from sync.protocol import WireEvent
@@ -67,11 +68,14 @@ class LogWriter:
         return list(range(first, first + len(events)))
 
     def append_server_event(
-        self, *, type: str, entity_id: str | None, payload: dict[str, Any],
+        self, *, type: EventType[Any], entity_id: str | None, payload: Payload,
         rules_version: str | None = None,
     ) -> WireEvent:
-        """An event of the server itself. Its HLC is the server's clock alone, so a till with
-        a clock far ahead never drags the server's timestamps forward."""
+        """An event of the server itself, of a declared ``type`` (its current version). Its
+        HLC is the server's clock alone, so a till with a clock far ahead never drags the
+        server's timestamps forward."""
+        if not isinstance(payload, type.payload):
+            raise TypeError(f"{type.type} carries {type.payload.__name__}")
         seq = (
             self._conn.execute(
                 select(func.max(Event.seq)).where(Event.device_id == SERVER_DEVICE_ID)
@@ -88,10 +92,10 @@ class LogWriter:
             seq=seq,
             clerk_id=None,
             hlc=HLCTimestamp(now_ms, 0).pack(),
-            type=type,
+            type=type.type,
             entity_id=entity_id,
-            payload_version=1,
-            payload=payload,
+            payload_version=type.version,
+            payload=encode(payload),
             rules_version=rules_version,
             created_at=self._now,
         )

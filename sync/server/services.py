@@ -18,9 +18,10 @@ from sqlalchemy import func, insert, select, update
 
 from pos_member.clock import to_ms
 from pos_member.errors import RulesInvalid
+from pos_member.events import KPI_TARGET_SET, RULES_PUBLISHED, RulesPublished, TargetSet
 from pos_member.ids import uuid7_str
+from pos_member.kpi_inputs import parse_month, parse_target
 from pos_member.rules import parse_rules
-from pos_member.services.targets import TARGET_SET, parse_month, parse_target
 from sync.protocol import EnrolResponse
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import ensure_data_key
@@ -47,7 +48,6 @@ CODE_LENGTH = 10
 CODE_VALID_FOR = timedelta(hours=24)
 MAX_STORE_NUMBER = 9999  # member numbers hold 4 digits of store number (member_code.py)
 MAX_DEVICES_PER_STORE = 99  # ... and 2 digits of device number
-RULES_PUBLISHED = "rules.published"
 
 
 @dataclass(frozen=True)
@@ -214,9 +214,9 @@ def publish_rules(ctx: ServerContext, *, path: Path, starts_at: datetime | None 
         ))
         LogWriter(conn, now=now).append_server_event(
             type=RULES_PUBLISHED, entity_id=None, rules_version=rules.version,
-            payload={"version": rules.version, "source": source,
-                     "published_at": now.isoformat(),
-                     "starts_at": _aware(starts_at or now).isoformat()},
+            payload=RulesPublished(version=rules.version, source=source,
+                                   published_at=now.isoformat(),
+                                   starts_at=_aware(starts_at or now).isoformat()),
         )
     return rules.version
 
@@ -233,8 +233,8 @@ def set_store_target(ctx: ServerContext, *, store_number: int, month: str, targe
         if store_id is None:
             raise StoreNotFound(number=store_number)
         LogWriter(conn, now=ctx.clock.now()).append_server_event(
-            type=TARGET_SET, entity_id=None,
-            payload={"store_id": store_id, "month": month, "target": target},
+            type=KPI_TARGET_SET, entity_id=None,
+            payload=TargetSet(store_id=store_id, month=month, target=target),
         )
     return month, target
 

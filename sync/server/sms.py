@@ -3,7 +3,7 @@
 ``POST /v1/sms/send`` makes a challenge bound to member, amount and transaction and sends the
 code to the phone the till names (the server holds no phone numbers: every till holds the
 chain's data key, the server does not); ``POST /v1/sms/verify`` checks a code. The rules are
-:mod:`pos_member.services.sms_codes`; this module only keeps the challenges (``sms_codes``) and
+:mod:`pos_member.sms_codes`; this module only keeps the challenges (``sms_codes``) and
 sends. The sender is ``app.state.sms_sender`` (an :class:`SmsSender`): the HTTP gateway adapter
 (``sync.sms_gateway``) in production, a fake in the tests. Neither the code nor the full phone
 is ever logged.
@@ -26,12 +26,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, delete, insert, select, update
 
+from pos_member import sms_codes
 from pos_member.clock import to_ms
 from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
 from pos_member.ids import uuid7_str
 from pos_member.phone import mask_phone, normalise_phone
 from pos_member.rules import SmsRules, default_rules_path, load_rules
-from pos_member.services import sms_codes
 from sync.server import services
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import ServerError, Unauthorized

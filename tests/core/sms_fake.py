@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from itertools import count
 
+from pos_member import sms_codes
 from pos_member.clock import Clock
 from pos_member.errors import SmsCodeInvalid, SmsUnavailable
 from pos_member.rules import SmsRules
-from pos_member.services import sms_codes
 
 
 class FakeHqSms:

@@ -1,0 +1,128 @@
+"""Member events: registration, profile, merge, tier, balance blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from pos_member.events.base import Payload, Sealer, declare, need_sealer, seal
+
+# Associated data of the personal values events carry encrypted (besides the phone and the
+# name, whose contexts are the members table's: services.member_cards).
+BIRTHDAY_CTX = "member.birthday"
+GENDER_CTX = "member.gender"
+
+
+class MemberRegistered(Payload, frozen=True, kw_only=True):
+    """Version 2. Personal data travels only encrypted (base64 AES-GCM with the chain's data
+    key): phone, name, gender, birthday. Version 1 carried ``gender`` and ``birthday`` (ISO
+    date) in clear."""
+
+    member_id: str
+    member_no: str
+    phone_index: str
+    phone_enc: str
+    name_enc: str | None = None
+    gender_enc: str | None = None
+    birthday_enc: str | None = None
+    tags: list[str] = msgspec.field(default_factory=list)
+    source_channel: str
+    guide_id: str | None = None
+    referrer_id: str | None = None
+    store_id: str | None = None
+    registered_at: str
+    privacy_policy_version: str
+    privacy_consent_at: str
+    marketing_consent: bool = False
+    marketing_consent_at: str | None = None
+
+
+# Profile fields that are personal data: wire name (v2) → (name in v1 and in the member's
+# field versions, encryption context).
+SEALED_PROFILE_FIELDS = {
+    "gender_enc": ("gender", GENDER_CTX),
+    "birthday_enc": ("birthday", BIRTHDAY_CTX),
+}
+
+
+def _seal_plain_fields(fields: dict[str, Any], sealer: Sealer) -> dict[str, Any]:
+    """Version 1's clear ``gender``/``birthday`` as version 2's sealed ones, in place of them
+    (the field order otherwise kept)."""
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        for sealed, (plain, context) in SEALED_PROFILE_FIELDS.items():
+            if name == plain:
+                out[sealed] = seal(sealer, value, context=context)
+                break
+        else:
+            out[name] = value
+    return out
+
+
+def _registered_v1_to_v2(p: dict[str, Any], sealer: Sealer | None) -> dict[str, Any]:
+    if "gender" not in p and "birthday" not in p:
+        return p
+    return _seal_plain_fields(p, need_sealer("member.registered", 1, sealer))
+
+
+class MemberProfileUpdated(Payload, frozen=True, kw_only=True):
+    """Version 2: ``fields`` maps wire field names to new values: ``name_enc``,
+    ``gender_enc``, ``birthday_enc`` (encrypted), ``tags``, ``marketing_consent``,
+    ``marketing_consent_at``; a field a newer till adds is carried as it is. Version 1 had
+    ``gender`` and ``birthday`` in clear."""
+
+    member_id: str
+    fields: dict[str, Any]
+
+
+def _profile_v1_to_v2(p: dict[str, Any], sealer: Sealer | None) -> dict[str, Any]:
+    fields = p.get("fields")
+    if not isinstance(fields, dict) or not ({"gender", "birthday"} & fields.keys()):
+        return p
+    sealer = need_sealer("member.profile_updated", 1, sealer)
+    return {**p, "fields": _seal_plain_fields(fields, sealer)}
+
+
+class MemberMerged(Payload, frozen=True, kw_only=True):
+    """A server event: two registrations of one phone; the loser's number becomes an alias."""
+
+    winner_member_id: str
+    loser_member_id: str
+    winner_member_no: str
+    loser_member_no: str
+
+
+class MemberTierChanged(Payload, frozen=True, kw_only=True):
+    member_id: str
+    from_: str | None = msgspec.field(default=None, name="from")
+    to: str
+    reason: str
+    at: str
+    spend_fen: int = 0
+    growth: int = 0
+
+
+class MemberBalanceBlocked(Payload, frozen=True, kw_only=True):
+    """A server event: a cross-store overdraw; every till refuses balance payments."""
+
+    member_id: str
+    balance_fen: int
+    flag_id: int | str
+
+
+class MemberBalanceUnblocked(Payload, frozen=True, kw_only=True):
+    member_id: str
+    flag_id: int | str
+    settled_fen: int = 0
+    note: str | None = None
+
+
+MEMBER_REGISTERED = declare("member.registered", MemberRegistered, version=2,
+                            upcasters={1: _registered_v1_to_v2})
+MEMBER_PROFILE_UPDATED = declare("member.profile_updated", MemberProfileUpdated, version=2,
+                                 upcasters={1: _profile_v1_to_v2})
+MEMBER_MERGED = declare("member.merged", MemberMerged)
+MEMBER_TIER_CHANGED = declare("member.tier_changed", MemberTierChanged)
+MEMBER_BALANCE_BLOCKED = declare("member.balance_blocked", MemberBalanceBlocked)
+MEMBER_BALANCE_UNBLOCKED = declare("member.balance_unblocked", MemberBalanceUnblocked)

@@ -1,0 +1,83 @@
+"""The store's own events: the till set up, staff, KPI targets, alerts; and HQ's rules."""
+
+from __future__ import annotations
+
+from pos_member.events.base import Payload, declare
+
+
+class DeviceSetUp(Payload, frozen=True, kw_only=True):
+    store_id: str
+    store_number: int
+    store_name: str
+    device_id: str
+    device_number: int
+    device_name: str
+    enrolled: bool | None = None  # True: enrolled with HQ (absent: a stand-alone set-up)
+
+
+class StaffCreated(Payload, frozen=True, kw_only=True):
+    """The store's other tills add the colleague with this argon2id hash (never the PIN)."""
+
+    id: str
+    code: str
+    name: str
+    role: str
+    store_id: str | None = None
+    secret_hash: str | None = None  # absent in an older till's event: not applied
+
+
+class StaffLocked(Payload, frozen=True, kw_only=True):
+    staff_id: str
+    locked_until: str
+
+
+class TargetSet(Payload, frozen=True, kw_only=True):
+    store_id: str
+    month: str  # YYYY-MM
+    target: int
+
+
+class RosterSet(Payload, frozen=True, kw_only=True):
+    store_id: str
+    days: dict[str, list[str]]  # ISO day → guide staff ids
+
+
+class SplitAdjusted(Payload, frozen=True, kw_only=True):
+    store_id: str
+    day: str
+    targets: dict[str, int]  # guide staff id → the day's target
+
+
+class FlagRaised(Payload, frozen=True, kw_only=True):
+    """An alert a till raised; its detail's fields sit beside ``flag_id`` and ``kind`` (a
+    registration burst: registrations, window_minutes, clerk_id, clerk_name; negative points:
+    member_id, balance, bill_no). Unknown detail fields are carried as they are."""
+
+    flag_id: str
+    kind: str
+
+
+class FlagResolved(Payload, frozen=True, kw_only=True):
+    flag_id: str
+    note: str
+
+
+class RulesPublished(Payload, frozen=True, kw_only=True):
+    """A server event: a rules version HQ published, in force from ``starts_at`` (absent from
+    an older server: at once)."""
+
+    version: str
+    source: str
+    published_at: str | None = None
+    starts_at: str | None = None
+
+
+DEVICE_SET_UP = declare("device.set_up", DeviceSetUp)
+STAFF_CREATED = declare("staff.created", StaffCreated)
+STAFF_LOCKED = declare("staff.locked", StaffLocked)
+KPI_TARGET_SET = declare("kpi.target_set", TargetSet)
+KPI_ROSTER_SET = declare("kpi.roster_set", RosterSet)
+KPI_SPLIT_ADJUSTED = declare("kpi.split_adjusted", SplitAdjusted)
+FLAG_RAISED = declare("flag.raised", FlagRaised)
+FLAG_RESOLVED = declare("flag.resolved", FlagResolved)
+RULES_PUBLISHED = declare("rules.published", RulesPublished)
