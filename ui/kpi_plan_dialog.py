@@ -32,8 +32,8 @@ from pos_member.errors import DomainError
 from pos_member.permissions import Clerk
 from pos_member.services import targets
 from pos_member.services.targets import DayPlan, MonthPlan
-from ui.dashboard import weekday_text
 from ui.i18n import error_text, translate
+from ui.kpi_texts import weekday_text
 from ui.operations import Operations
 
 

@@ -17,8 +17,10 @@ from pos_member.services.member_cards import Channel
 from pos_member.services.targets import set_month_target, set_rosters
 from tests.factories import Till
 from tests.ui.conftest import settle
-from ui.dashboard import DashboardDialog, MyProgressDialog, guide_status, percent_text, yuan_text
+from ui.kpi_dashboard_dialog import DashboardDialog
 from ui.kpi_plan_dialog import PlanDialog
+from ui.kpi_texts import guide_status, percent_text, yuan_text
+from ui.my_progress import MyProgressDialog
 from ui.till import TillWindow
 
 DAY = date(2026, 11, 25)
