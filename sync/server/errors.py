@@ -62,6 +62,21 @@ class Conflict(ServerError):
     message = QT_TRANSLATE_NOOP("errors", "Refused: {detail}")
 
 
+class Fork(ServerError):
+    """A pushed event contradicts the device's stored log: its ``(device, seq)`` is stored (or
+    held) under another event, or its id is stored under another device. The till's data was
+    restored from an older copy or cloned: it takes a new identity (``/v1/reidentify``)."""
+
+    status = 409
+    code = "fork"
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "This till's events fork from what HQ stores ({detail}): its data was restored from a "
+        "backup or copied. Nothing was stored; the till takes a new identity and sends them "
+        "again.",
+    )
+
+
 class SchemaNotCurrent(ServerError):
     status = 503
     code = "schema_not_current"

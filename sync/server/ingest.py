@@ -4,9 +4,14 @@ Push (one write transaction, under the write lock — see ``db``):
 
 - every event must carry the device's own ``store_id`` and ``device_id``, else the whole
   request is refused (``Forbidden``) before anything is written;
-- an event whose ``(device_id, seq)`` is stored already is a *duplicate*: it is answered
-  with its position and nothing is written for it; a new seq under an ``id`` stored already
-  contradicts the log and refuses the request (409 ``conflict``, nothing written);
+- an event's identity is its ``id``: an event whose ``(device_id, seq)`` is stored already
+  *with the same id* is a *duplicate*, answered with its position, nothing written for it;
+- a *fork* refuses the whole request (409 ``fork``, nothing of it stored) and raises a
+  ``fork`` flag for HQ (once per device while open): a ``(device_id, seq)`` stored or held
+  under another id, or an id stored under another device (the till's data was restored from
+  an older copy, or copied; the till takes a new identity, ``reidentify``);
+- a request that contradicts itself (two events under one seq, one id under two seqs) or an
+  id stored under another seq of the same device refuses the request (409 ``conflict``);
 - events are stored in ``seq`` order only: ``seq == acked_through + 1`` is stored, then every
   held event that is now contiguous; an event further ahead is *held* (``held_events``) until
   the gap fills (a seq more than ``HOLD_WINDOW`` ahead is refused: nothing is written);
@@ -46,6 +51,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 
 from pos_member.clock import to_ms
 from pos_member.events import (
@@ -60,7 +66,8 @@ from pos_member.hlc import HLCTimestamp
 from sync.protocol import MAX_PAGE, Change, PullResponse, PushRequest, PushResponse, WireEvent
 from sync.server import balances
 from sync.server.context import DeviceIdentity, ServerContext
-from sync.server.errors import BadRequest, Forbidden
+from sync.server.errors import BadRequest, Conflict, Forbidden, Fork
+from sync.server.forks import Forked, check_batch, id_elsewhere, raise_fork
 from sync.server.log import LogWriter, insert_values
 from sync.server.models import DeviceProgress, Event, Flag, HeldEvent, MemberIndex, SmsCode
 from sync.server.wire import (
@@ -95,7 +102,7 @@ class _Owner(NamedTuple):
     event_id: str
 
 
-_BY_SEQ = select(Event.seq, Event.position).where(
+_BY_SEQ = select(Event.seq, Event.position, Event.id).where(
     Event.device_id == bindparam("device_id"),
     Event.seq.between(bindparam("low"), bindparam("high")),
 )
@@ -140,9 +147,26 @@ def push_json(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPu
 
 
 def store(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) -> PushOutcome:
-    """The push itself (``push``); one write transaction."""
+    """The push itself (``push``); one write transaction. A fork is flagged in a transaction
+    of its own after the push's rolled back, and raised as ``Fork``."""
     _check_ownership(device, request)
+    check_batch(request.events)
     now = ctx.clock.now()
+    try:
+        return _store(ctx, device, request, now=now)
+    except Forked as fork:
+        raise_fork(ctx, device, fork.detail, now=now)
+        raise Fork(detail=fork.text()) from None
+    except IntegrityError:
+        fork = id_elsewhere(ctx, device, request.events)
+        if fork is None:
+            raise Conflict(detail="an event id is stored under another seq") from None
+        raise_fork(ctx, device, fork.detail, now=now)
+        raise Fork(detail=fork.text()) from None
+
+
+def _store(ctx: ServerContext, device: DeviceIdentity, request: IncomingPush, *,
+           now: datetime) -> PushOutcome:
     with ctx.db.write() as conn:
         acked, has_held, last_position = _device_state(conn, device.id)
         log = LogWriter(conn, now=now, last_position=last_position)
@@ -152,6 +176,10 @@ def store(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) 
             raise BadRequest(detail=f"seq {min(too_far)} is over {HOLD_WINDOW} ahead of "
                                     f"{acked}, the last stored")
         held_before = _held(conn, device.id) if has_held else {}
+        for e in fresh:
+            other = held_before.get(e.seq)
+            if other is not None and other.id != e.id:
+                raise Forked(e.seq, other.id, e.id)
         waiting = dict(held_before)
         for e in fresh:
             waiting.setdefault(e.seq, e)
@@ -331,20 +359,23 @@ def _split_duplicates(
 
     The device's stored seqs are exactly ``1..acked`` (stored only gaplessly), so an event
     is stored before when its seq is at most ``acked``: one range query, and none at all for
-    a batch of new events. A new event whose ``id`` is already stored (under another seq)
-    contradicts the log: the insert's unique constraint refuses it (409, nothing written).
+    a batch of new events. A stored seq under another id is a fork (``Forked``). A new
+    event whose ``id`` is already stored (under another seq) contradicts the log: the
+    insert's unique constraint refuses it (``store`` tells a fork from a conflict).
     """
     old = [e.seq for e in events if e.seq <= acked]
-    by_seq = dict(conn.execute(
+    by_seq = {r.seq: (r.position, r.id) for r in conn.execute(
         _BY_SEQ, {"device_id": device_id, "low": min(old), "high": max(old)}
-    ).all()) if old else {}
+    )} if old else {}
     duplicates: list[tuple[int, int]] = []
     fresh: list[IncomingEvent] = []
     seen_ids: set[str] = set()
     for e in events:
-        position = by_seq.get(e.seq)
-        if position is not None:
-            duplicates.append((e.seq, position))
+        known = by_seq.get(e.seq)
+        if known is not None:
+            if known[1] != e.id:  # another event under this seq: the till's log forked
+                raise Forked(e.seq, known[1], e.id)
+            duplicates.append((e.seq, known[0]))
         elif e.id not in seen_ids:  # the same event twice in one request: answered once
             seen_ids.add(e.id)
             fresh.append(e)

@@ -1,0 +1,83 @@
+"""Forks: a till whose event log no longer continues the one HQ stores.
+
+A till restored from a backup, or a copied disk, writes new events under seqs HQ already
+stores under other events. ``ingest.store`` refuses such a push whole (409 ``fork``, nothing
+of it stored); this module holds what it needs for that: the check of a request against
+itself, the look-up behind a refused insert, and the ``fork`` flag for HQ, raised in a
+transaction of its own after the push's rolled back. The till recovers by taking a new
+identity (``identities``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from sync.server.context import DeviceIdentity, ServerContext
+from sync.server.errors import Conflict
+from sync.server.log import LogWriter
+from sync.server.models import Event, Flag
+from sync.server.wire import IncomingEvent
+
+FORK_FLAG = "fork"
+
+
+class Forked(Exception):
+    """Inside the push transaction: the device's log forks from the stored one (rolled back)."""
+
+    def __init__(self, seq: int, stored_id: str, pushed_id: str,
+                 stored_device_id: str | None = None) -> None:
+        super().__init__(seq)
+        self.detail: dict[str, Any] = {"seq": seq, "stored_event_id": stored_id,
+                                       "pushed_event_id": pushed_id}
+        if stored_device_id is not None:
+            self.detail["stored_device_id"] = stored_device_id
+
+    def text(self) -> str:
+        d = self.detail
+        if "stored_device_id" in d:
+            return f"event {d['pushed_event_id']} is stored under another device"
+        return f"seq {d['seq']} is stored under another event"
+
+
+def check_batch(events: Sequence[IncomingEvent]) -> None:
+    """A request that contradicts itself is refused whole (409 ``conflict``): two different
+    events under one seq, or one event under two seqs. The same event twice is harmless."""
+    by_seq: dict[int, str] = {}
+    by_id: dict[str, int] = {}
+    for e in events:
+        if by_seq.setdefault(e.seq, e.id) != e.id:
+            raise Conflict(detail=f"two different events under seq {e.seq} in one request")
+        if by_id.setdefault(e.id, e.seq) != e.seq:
+            raise Conflict(detail=f"event {e.id} under two seqs in one request")
+
+
+def id_elsewhere(ctx: ServerContext, device: DeviceIdentity,
+                  events: Sequence[IncomingEvent]) -> Forked | None:
+    """After the insert refused an id stored already: a fork when it is stored under another
+    device (the same event recorded by a copy of this till that took a new identity)."""
+    pushed = {e.id: e for e in events}
+    with ctx.db.read() as conn:
+        rows = conn.execute(
+            select(Event.id, Event.device_id, Event.seq)
+            .where(Event.id.in_(list(pushed)))).all()
+    for r in rows:
+        if r.device_id != device.id:
+            return Forked(pushed[r.id].seq, r.id, r.id, stored_device_id=r.device_id)
+    return None
+
+
+def raise_fork(ctx: ServerContext, device: DeviceIdentity, detail: dict[str, Any], *,
+               now: datetime) -> None:
+    """A ``fork`` flag for HQ, once per device while one is open."""
+    with ctx.db.write() as conn:
+        open_flags = conn.execute(select(Flag.detail).where(
+            Flag.kind == FORK_FLAG, Flag.store_id == device.store_id,
+            Flag.resolved_at.is_(None))).scalars()
+        if any(d.get("device_id") == device.id for d in open_flags):
+            return
+        LogWriter(conn, now=now).raise_flag(kind=FORK_FLAG, store_id=device.store_id, detail={
+            "device_id": device.id, "device_number": device.number, **detail})
