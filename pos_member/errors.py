@@ -291,6 +291,22 @@ class SmsResendTooSoon(StoredValueError):
     message = QT_TRANSLATE_NOOP("errors", "Wait {seconds} s before sending another SMS code.")
 
 
+class SmsTooMany(StoredValueError):
+    """Head office's limit on SMS codes (per phone, till or store) is reached for now."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Head office sent too many SMS codes for now: try again in {minutes} min, "
+                  "or use the PIN or dynamic code.")
+
+
+class SmsMemberNotAtHq(StoredValueError):
+    """Head office has not seen this member registered with this phone (not synced yet)."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Head office does not know this member yet: sync the till, or use the PIN "
+                  "or dynamic code.")
+
+
 class SmsUnavailable(StoredValueError):
     message = QT_TRANSLATE_NOOP(
         "errors", "SMS codes need the connection to head office: use the PIN or dynamic code.")

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from pos_member.errors import DomainError, SmsCodeInvalid, SmsResendTooSoon
+from pos_member.errors import (
+    DomainError,
+    SmsCodeInvalid,
+    SmsMemberNotAtHq,
+    SmsResendTooSoon,
+    SmsTooMany,
+)
 
 SMS_CODE_INVALID = "sms_code_invalid"
 SMS_TOO_SOON = "sms_too_soon"
+SMS_RATE_LIMITED = "sms_rate_limited"  # 429: HQ's per phone/till/store limit (Retry-After)
+SMS_MEMBER_UNKNOWN = "sms_member_unknown"  # 404: no registration of member + phone at HQ
 
 
 class SmsSendRequest(BaseModel):
@@ -39,12 +47,17 @@ class SmsVerifyResponse(BaseModel):
 
 def sms_error(e: DomainError) -> DomainError:
     """The core error a server refusal stands for (``e``: the client's ``ServerRefused``)."""
+    import re
+
     code = getattr(e, "code", "")
+    found = re.search(r"(\d+) s\b", str(getattr(e, "params", {}).get("detail", "")))
+    seconds = int(found.group(1)) if found else 60
     if code == SMS_CODE_INVALID:
         return SmsCodeInvalid()
     if code == SMS_TOO_SOON:
-        import re
-
-        found = re.search(r"(\d+)", str(getattr(e, "params", {}).get("detail", "")))
-        return SmsResendTooSoon(seconds=int(found.group(1)) if found else 60)
+        return SmsResendTooSoon(seconds=seconds)
+    if code == SMS_RATE_LIMITED:
+        return SmsTooMany(minutes=-(-seconds // 60))
+    if code == SMS_MEMBER_UNKNOWN:
+        return SmsMemberNotAtHq()
     return e

@@ -1709,6 +1709,14 @@ F2  注册新会员</translation>
         <translation>请等待 {seconds} 秒后再重新发送验证码。</translation>
     </message>
     <message>
+        <source>Head office sent too many SMS codes for now: try again in {minutes} min, or use the PIN or dynamic code.</source>
+        <translation>总部短信验证码发送次数已达上限：请 {minutes} 分钟后再试，或使用支付密码或动态码。</translation>
+    </message>
+    <message>
+        <source>Head office does not know this member yet: sync the till, or use the PIN or dynamic code.</source>
+        <translation>总部尚无此会员的登记：请先同步本机，或使用支付密码或动态码。</translation>
+    </message>
+    <message>
         <source>SMS codes need the connection to head office: use the PIN or dynamic code.</source>
         <translation>短信验证码需要连接总部：请改用支付密码或动态码。</translation>
     </message>

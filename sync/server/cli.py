@@ -8,6 +8,8 @@
     pos-member-server [--database URL] set-target --store N --month YYYY-MM --target COUNT
     pos-member-server [--database URL] list-flags [--open]
     pos-member-server [--database URL] settle-overdraw MEMBER --note TEXT
+    pos-member-server [--database URL] sms-limits [--phone-per-hour N] [--phone-per-day N]
+                                                  [--device-per-hour N] [--store-per-hour N]
     pos-member-server [--database URL] serve [--host 127.0.0.1] [--port 8080]
     pos-member-server openapi
 
@@ -112,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("member", metavar="MEMBER", help="member number or member id")
     p.add_argument("--note", required=True, help="how it was settled (kept on the flag)")
 
+    p = sub.add_parser("sms-limits", help="show or set how many SMS payment codes HQ sends "
+                                          "(per phone, till and store)")
+    for name, text in (("phone-per-hour", "codes to one phone in any hour"),
+                       ("phone-per-day", "codes to one phone in any 24 hours"),
+                       ("device-per-hour", "codes asked by one till in any hour"),
+                       ("store-per-hour", "codes asked by one store's tills in any hour")):
+        p.add_argument(f"--{name}", type=_positive_int, metavar="N", help=text)
+
     p = sub.add_parser("serve", help="run the HTTP server (migrates first)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=8080)
@@ -213,9 +223,23 @@ def _dispatch(args: argparse.Namespace) -> int:
                   f"chain-wide balance {_yuan(done.balance_fen)} yuan, "
                   f"flags {', '.join(map(str, done.flag_ids))} resolved; tills unblock it "
                   "at their next sync")
+        elif args.command == "sms-limits":
+            _sms_limits(ctx, args)
     finally:
         db.dispose()
     return 0
+
+
+def _sms_limits(ctx: ServerContext, args: argparse.Namespace) -> None:
+    from dataclasses import asdict
+
+    from sync.server import sms_limits
+
+    limits = sms_limits.configure(
+        ctx, phone_per_hour=args.phone_per_hour, phone_per_day=args.phone_per_day,
+        device_per_hour=args.device_per_hour, store_per_hour=args.store_per_hour)
+    for name, value in asdict(limits).items():
+        print(f"{name.replace('_', '-')}\t{value}")
 
 
 def _yuan(fen: int) -> str:

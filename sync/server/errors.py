@@ -11,6 +11,10 @@ class ServerError(DomainError):
     status: int = 400
     code: str = "bad_request"
 
+    def headers(self) -> dict[str, str]:
+        """Headers of the error answer (``Retry-After`` on a 429)."""
+        return {}
+
 
 class BadRequest(ServerError):
     status = 422

@@ -141,7 +141,7 @@ class MemberIndex(ServerBase):
     __tablename__ = "member_index"
 
     phone_index: Mapped[str] = mapped_column(String(64), primary_key=True)
-    member_id: Mapped[str] = mapped_column(String(36))
+    member_id: Mapped[str] = mapped_column(String(36), index=True)
     member_no: Mapped[str] = mapped_column(String(32))
     hlc: Mapped[str] = mapped_column(String(22))
     event_id: Mapped[str] = mapped_column(String(36))
@@ -181,14 +181,25 @@ class MemberRedirect(ServerBase):
 
 
 class SmsCode(ServerBase):
-    """One SMS challenge: only an HMAC of the code, bound to member, amount and transaction."""
+    """One SMS challenge: only an HMAC of the code, bound to member, amount and transaction.
+
+    ``phone_index`` (the blind index of the phone it went to) and ``store_id`` (the sending
+    device's store) are what the limits count (``sms_limits``); None only on rows older than
+    migration 0004 that named a member HQ never saw registered."""
 
     __tablename__ = "sms_codes"
-    __table_args__ = (Index("ix_sms_codes_binding", "member_id", "txn_id"),)
+    __table_args__ = (
+        Index("ix_sms_codes_binding", "member_id", "txn_id"),
+        Index("ix_sms_codes_phone_index_sent_at", "phone_index", "sent_at"),
+        Index("ix_sms_codes_device_id_sent_at", "device_id", "sent_at"),
+        Index("ix_sms_codes_store_id_sent_at", "store_id", "sent_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     device_id: Mapped[str] = mapped_column(String(36))
+    store_id: Mapped[str | None] = mapped_column(String(36))
     member_id: Mapped[str] = mapped_column(String(36))
+    phone_index: Mapped[str | None] = mapped_column(String(64))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     txn_id: Mapped[str] = mapped_column(String(64))
     salt_hex: Mapped[str] = mapped_column(String(32))

@@ -8,6 +8,10 @@ sends. The sender is ``app.state.sms_sender`` (an :class:`SmsSender`): the HTTP 
 (``sync.sms_gateway``) in production, a fake in the tests. Neither the code nor the full phone
 is ever logged.
 
+HQ sends only to a member it saw registered, to the registered phone, within its limits per
+phone, till and store (:mod:`sync.server.sms_limits`; 404 ``sms_member_unknown``, 429
+``sms_rate_limited``): checked in the first transaction below, so a refusal writes nothing.
+
 Sending is two short transactions around the gateway call (a write transaction held across
 an HTTP call would stall every till's sync on this server): the first checks the resend
 spacing (per member), retires the earlier codes of the same payment and stores the new
@@ -32,7 +36,7 @@ from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
 from pos_member.ids import uuid7_str
 from pos_member.phone import mask_phone, normalise_phone
 from pos_member.rules import SmsRules, default_rules_path, load_rules
-from sync.server import services
+from sync.server import services, sms_limits
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import ServerError, Unauthorized
 from sync.server.models import SmsCode
@@ -66,6 +70,9 @@ class SmsTooSoon(ServerError):
     status = 429
     code = SMS_TOO_SOON
     message = SmsResendTooSoon.message
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.params["seconds"])}
 
 
 class SmsGatewayDown(ServerError):
@@ -124,6 +131,8 @@ def send_code(ctx: ServerContext, sender: SmsSender, *, device: DeviceIdentity,
     phone = normalise_phone(body.phone)
     now = ctx.clock.now()
     with ctx.db.write() as conn:
+        phone_index = sms_limits.registered_phone_index(conn, member_id=body.member_id,
+                                                        phone=phone)
         # the spacing is per member: a payment dialog opened again has a new txn_id
         prev_row = conn.execute(
             select(_T).where(_T.c.member_id == body.member_id)
@@ -136,9 +145,11 @@ def send_code(ctx: ServerContext, sender: SmsSender, *, device: DeviceIdentity,
                 previous=previous)
         except SmsResendTooSoon as e:
             raise SmsTooSoon(**e.params) from None
+        sms_limits.check(conn, device=device, phone_index=phone_index, now=now)
         _retire_earlier(conn, member_id=body.member_id, txn_id=body.txn_id, now=now)
         conn.execute(insert(_T), {
-            "id": challenge.id, "device_id": device.id, "member_id": challenge.member_id,
+            "id": challenge.id, "device_id": device.id, "store_id": device.store_id,
+            "member_id": challenge.member_id, "phone_index": phone_index,
             "amount_fen": challenge.amount_fen, "txn_id": challenge.txn_id,
             "salt_hex": challenge.salt.hex(), "code_hash_hex": challenge.code_hash.hex(),
             "sent_at": now, "expires_at": challenge.expires_at, "tries": 0,

@@ -15,6 +15,7 @@ from sync.server.db import migrate
 from tests.server.factories import LiveServer
 from tests.server.live import serve
 from tests.server.postgres import REQUIRE_ENV, PostgresServer, find_bin_dir
+from tests.server.sms_fakes import PHONES, FakeSms, Hq, register_member
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -53,3 +54,22 @@ def server(database_url: str) -> Iterator[LiveServer]:
     with serve(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
         yield LiveServer(url=database_url, base_url=base_url, ctx=app.state.ctx, clock=clock,
                          http=http)
+
+
+@pytest.fixture
+def hq(database_url: str) -> Iterator[Hq]:
+    """The server with a fake SMS gateway, one enrolled till and ``PHONES``' members."""
+    from sync.client import SyncClient
+
+    clock = FakeClock()
+    app = create_app(database_url, clock=clock)
+    sms = FakeSms()
+    app.state.sms_sender = sms
+    with serve(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        live = LiveServer(url=database_url, base_url=base_url, ctx=app.state.ctx, clock=clock,
+                          http=http)
+        device = live.enrol()
+        for member, phone in PHONES.items():
+            register_member(device, member, phone)
+        with SyncClient(base_url, device.enrolment.token) as client:
+            yield Hq(live, sms, client, device.enrolment.token, device)

@@ -3,8 +3,20 @@ would have received."""
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from pos_member.crypto import PiiCipher
+from pos_member.services.member_cards import PHONE_CTX
+from sync.client import SyncClient
+from sync.server.db import DATA_KEY
+from sync.server.models import ChainSetting
+from tests.server.factories import Device, LiveServer
+
+PHONES = {"m1": "13912345678", "m2": "13912345679"}  # the members the ``hq`` fixture registers
 
 
 @dataclass
@@ -20,6 +32,18 @@ class Sent:
         return found.group(1)
 
 
+@dataclass
+class Hq:
+    """The ``hq`` fixture: the server on loopback with a fake SMS gateway, one enrolled till
+    (``device``, ``client``) and the members of ``PHONES`` registered."""
+
+    live: LiveServer
+    sms: FakeSms
+    client: SyncClient
+    token: str
+    device: Device
+
+
 class FakeSms:
     """The SMS gateway; ``down``: it refuses every message (as the HTTP adapter does)."""
 
@@ -31,3 +55,18 @@ class FakeSms:
         if self.down:
             raise RuntimeError("gateway answered 502")
         self.sent.append(Sent(phone, text, message_id))
+
+
+def phone_index(device: Device, phone: str) -> str:
+    """The blind index of ``phone`` under the chain's data key, as a till of the chain makes it."""
+    with device.server.ctx.db.read() as conn:
+        key = conn.execute(select(ChainSetting.value).where(ChainSetting.key == DATA_KEY)
+                           ).scalar_one()
+    return PiiCipher(base64.b64decode(key)).blind_index(phone, context=PHONE_CTX)
+
+
+def register_member(device: Device, member_id: str, phone: str, member_no: str = "") -> None:
+    """Pushes ``member.registered`` for ``member_id`` with ``phone``: HQ now knows the member."""
+    device.push([device.event(type="member.registered", payload={
+        "member_id": member_id, "member_no": member_no or f"M{device.next_seq:012d}",
+        "phone_index": phone_index(device, phone)})])

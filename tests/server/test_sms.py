@@ -3,15 +3,11 @@ stored-value payment made with the verified code."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from pos_member.clock import FakeClock
 from pos_member.db.models import Staff
 from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon, SmsUnavailable
 from pos_member.permissions import Role
@@ -20,38 +16,12 @@ from pos_member.services.stored_value import SmsFactor, approve, get_balance, pa
 from pos_member.sms_codes import SmsNotSent
 from sync.client import SyncClient
 from sync.server import services
-from sync.server.app import create_app
 from tests.factories import PINS, Till, make_till
-from tests.server.factories import Device, LiveServer
-from tests.server.live import serve
-from tests.server.sms_fakes import FakeSms
-
-
-@dataclass
-class Hq:
-    live: LiveServer
-    sms: FakeSms
-    client: SyncClient
-    token: str
-    device: Device
-
-
-@pytest.fixture
-def hq(database_url: str) -> Iterator[Hq]:
-    clock = FakeClock()
-    app = create_app(database_url, clock=clock)
-    sms = FakeSms()
-    app.state.sms_sender = sms
-    with serve(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
-        live = LiveServer(url=database_url, base_url=base_url, ctx=app.state.ctx, clock=clock,
-                          http=http)
-        device = live.enrol()
-        with SyncClient(base_url, device.enrolment.token) as client:
-            yield Hq(live, sms, client, device.enrolment.token, device)
+from tests.server.sms_fakes import PHONES, Hq, register_member
 
 
 def _send(hq: Hq, amount: int = 1200, txn: str = "t1", member: str = "m1") -> str:
-    return hq.client.sms_send(member_id=member, phone="13912345678", amount_fen=amount,
+    return hq.client.sms_send(member_id=member, phone=PHONES[member], amount_fen=amount,
                               txn_id=txn)
 
 
@@ -120,17 +90,19 @@ def test_the_code_is_not_stored_in_clear(hq: Hq) -> None:
     assert rows and not any(code in v for r in rows for v in r)
 
 
-def _funded_till(tmp_path: Path, fen: int = 10_000) -> tuple[Till, MemberCard]:
-    """A till whose member (phone 13912345678) topped up ``fen`` (and got the rules' bonus)."""
+def _funded_till(hq: Hq, tmp_path: Path, fen: int = 10_000) -> tuple[Till, MemberCard]:
+    """A till whose member (phone 13912345678) topped up ``fen`` (and got the rules' bonus);
+    HQ has seen the member registered."""
     till = make_till(tmp_path)
     m = till.register(phone="13912345678")
+    register_member(hq.device, m.id, "13912345678")
     top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=fen, method="cash",
            txn_id="topup")
     return till, m
 
 
 def test_a_balance_payment_with_the_sms_code(hq: Hq, tmp_path: Path) -> None:
-    till, m = _funded_till(tmp_path)
+    till, m = _funded_till(hq, tmp_path)
     cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=2200,
                              txn_id="pay-1")
     r = pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=2200, txn_id="pay-1",
@@ -140,7 +112,7 @@ def test_a_balance_payment_with_the_sms_code(hq: Hq, tmp_path: Path) -> None:
 
 
 def test_a_wrong_sms_code_pays_nothing(hq: Hq, tmp_path: Path) -> None:
-    till, m = _funded_till(tmp_path)
+    till, m = _funded_till(hq, tmp_path)
     cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=2200,
                              txn_id="pay-1")
     code = hq.sms.sent[0].code
@@ -153,7 +125,7 @@ def test_a_wrong_sms_code_pays_nothing(hq: Hq, tmp_path: Path) -> None:
 
 
 def test_an_sms_code_pays_once(hq: Hq, tmp_path: Path) -> None:
-    till, m = _funded_till(tmp_path)
+    till, m = _funded_till(hq, tmp_path)
     cid = hq.client.sms_send(member_id=m.id, phone="13912345678", amount_fen=2200,
                              txn_id="pay-1")
     factor = SmsFactor(cid, hq.sms.sent[0].code)
@@ -260,7 +232,7 @@ def test_a_payment_no_verified_code_stands_behind_is_flagged_for_hq(
 def test_no_sms_code_or_manager_pin_in_a_log_or_a_database(
         hq: Hq, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("DEBUG")
-    till, m = _funded_till(tmp_path, 200_000)
+    till, m = _funded_till(hq, tmp_path, 200_000)
     with till.uow.read() as s:  # over ¥1,000: the manager types their number and PIN
         number = s.scalar(select(Staff.code).where(Staff.id == till.manager.staff_id))
     manager = approve(till.uow, code=number, pin=PINS[Role.MANAGER],
