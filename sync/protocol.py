@@ -6,6 +6,8 @@ Bodies are JSON, validated by these pydantic models on both sides. Version 1, un
     POST /v1/push     PushRequest   -> PushResponse         Authorization: Bearer <device token>
     GET  /v1/pull?cursor=N&limit=M  -> PullResponse         Authorization: Bearer <device token>
     GET  /v1/stores                 -> StoresResponse       Authorization: Bearer <device token>
+    POST /v1/reidentify ReidentifyRequest -> EnrolResponse  Bearer <the forked device's token>
+    POST /v1/adopt    AdoptRequest  -> AdoptResponse        Bearer <the new device's token>
 
 Every error is a 4xx/5xx with an ``ErrorBody``. A till marks an event sent only when a
 ``PushResponse`` lists its sequence number as stored or duplicate, never on a bare 200.
@@ -24,6 +26,7 @@ API = "/v1"
 MAX_BATCH = 1000  # events per push
 MAX_PAGE = 1000  # changes per pull page
 MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_ADOPT = 10_000  # event ids, and members, per adopt request
 
 
 class _Strict(BaseModel):
@@ -65,6 +68,36 @@ class EnrolResponse(_Strict):
     device_number: int
     token: str  # shown once; the till keeps it in the OS keyring
     data_key: str  # base64, the chain's personal-data key; kept in the OS keyring
+
+
+class ReidentifyRequest(_Strict):
+    """A till whose log forked (a restored backup, a copied disk) asks for a new identity in
+    its store, authenticated by its old token. ``request_id`` is the till's own idempotency
+    key: asked again with it (the answer was lost), the same new device is answered, with a
+    fresh token."""
+
+    device_id: str = Field(min_length=1, max_length=36)
+    request_id: str = Field(min_length=36, max_length=36)
+
+
+class AdoptMember(_Strict):
+    member_id: str = Field(min_length=1, max_length=36)
+    member_no: str = Field(min_length=1, max_length=32)
+
+
+class AdoptRequest(_Strict):
+    """The new device takes over the unsent events of ``device_id`` (its predecessor: the
+    forked device, or a revoked one re-enrolled in place): which of ``event_ids`` HQ stores
+    already, and which of the members' numbers are taken by another member."""
+
+    device_id: str = Field(min_length=1, max_length=36)
+    event_ids: list[str] = Field(max_length=MAX_ADOPT)
+    members: list[AdoptMember] = Field(max_length=MAX_ADOPT)
+
+
+class AdoptResponse(_Strict):
+    stored: list[str]  # of event_ids: stored already (under whichever device); not sent again
+    taken: list[str]  # of the member numbers: registered or claimed by another member
 
 
 class PushRequest(_Strict):

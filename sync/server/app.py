@@ -30,16 +30,19 @@ from sync.protocol import (
     API,
     MAX_BODY_BYTES,
     MAX_PAGE,
+    AdoptRequest,
+    AdoptResponse,
     EnrolRequest,
     EnrolResponse,
     ErrorBody,
     PullResponse,
     PushRequest,
     PushResponse,
+    ReidentifyRequest,
     StoreInfo,
     StoresResponse,
 )
-from sync.server import services, sms
+from sync.server import identities, services, sms
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import open_server_database
 from sync.server.errors import ServerError, Unauthorized
@@ -52,6 +55,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for status, text in (
         (401, "missing, unknown or revoked device token"),
         (403, "another store's or device's events"),
+        (409, "a fork, a contradictory request, or a retired device (code tells)"),
         (413, "body over MAX_BODY_BYTES"),
         (422, "malformed JSON or wrong types"),
     )
@@ -100,12 +104,14 @@ _bearer = HTTPBearer(auto_error=False, description="the device token from /v1/en
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _device(ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None
-            ) -> DeviceIdentity:
-    """The calling device (a database read: call it in the thread pool), or ``Unauthorized``."""
+def _device(ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None, *,
+            allow_retired: bool = False) -> DeviceIdentity:
+    """The calling device (a database read: call it in the thread pool), or ``Unauthorized``
+    (``DeviceRetired`` for a device whose identity went to a successor, unless allowed)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
-    return services.authenticate(ctx, token=credentials.credentials)
+    return services.authenticate(ctx, token=credentials.credentials,
+                                 allow_retired=allow_retired)
 
 
 def _current_device(ctx: Context, credentials: Credentials) -> DeviceIdentity:
@@ -161,6 +167,20 @@ def _routes() -> Any:
         """The chain's stores (id, number, name): a till names other stores by them."""
         return StoresResponse(stores=[StoreInfo(id=v.id, number=v.number, name=v.name)
                                       for v in services.list_stores(ctx)])
+
+    @router.post("/reidentify", response_model=EnrolResponse)
+    def reidentify(ctx: Context, credentials: Credentials, body: ReidentifyRequest
+                   ) -> EnrolResponse:
+        """A till whose log forked (409 ``fork``: a restored backup, a copied disk) takes a new
+        device identity in its store, proven by its old token (which is retired)."""
+        device = _device(ctx, credentials, allow_retired=True)
+        return identities.reidentify(ctx, device=device, request=body)[0]
+
+    @router.post("/adopt", response_model=AdoptResponse)
+    def adopt(ctx: Context, device: CurrentDevice, body: AdoptRequest) -> AdoptResponse:
+        """The new device takes over its predecessor's unsent events: which ids HQ stores
+        already, which member numbers another member holds."""
+        return identities.adopt(ctx, device=device, request=body)
 
     return router
 

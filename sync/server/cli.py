@@ -4,6 +4,7 @@
     pos-member-server [--database URL] create-store --number N --name NAME
     pos-member-server [--database URL] issue-code --store N
     pos-member-server [--database URL] revoke-device --device ID
+    pos-member-server [--database URL] reinstate-device --device ID
     pos-member-server [--database URL] publish-rules FILE [--starts-at ISO-TIME]
     pos-member-server [--database URL] set-target --store N --month YYYY-MM --target COUNT
     pos-member-server [--database URL] list-flags [--open]
@@ -93,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=_positive_int, required=True, metavar="N")
 
     p = sub.add_parser("revoke-device", help="revoke a device's token")
+    p.add_argument("--device", required=True, metavar="ID")
+
+    p = sub.add_parser("reinstate-device",
+                       help="lift a device's revocation: its till sends what waits")
     p.add_argument("--device", required=True, metavar="ID")
 
     p = sub.add_parser("publish-rules", help="publish a rules file as a new version")
@@ -201,6 +206,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         elif args.command == "revoke-device":
             services.revoke_device(ctx, device_id=args.device)
             print(f"device {args.device} revoked")
+        elif args.command == "reinstate-device":
+            from sync.server.identities import reinstate_device
+
+            reinstate_device(ctx, device_id=args.device)
+            print(f"device {args.device} reinstated")
         elif args.command == "publish-rules":
             version = services.publish_rules(ctx, path=args.file, starts_at=args.starts_at)
             start = f"from {args.starts_at:%Y-%m-%d %H:%M %z}" if args.starts_at else "now"

@@ -22,3 +22,5 @@ class DeviceIdentity:
     store_id: str
     number: int
     name: str
+    retired: bool = False  # its identity went to a successor: only /v1/reidentify answers it
+    replaces: str | None = None  # the device whose unsent events it took over, if any

@@ -81,6 +81,18 @@ class Fork(ServerError):
     )
 
 
+class DeviceRetired(ServerError):
+    """The device's identity went to a successor: its token may only ask for a new one."""
+
+    status = 409
+    code = "device_retired"
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "This till's identity was handed over to a new one (a restored or copied till): it "
+        "takes a new identity on its own.",
+    )
+
+
 class SchemaNotCurrent(ServerError):
     status = 503
     code = "schema_not_current"

@@ -55,6 +55,11 @@ class Device(ServerBase):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the token
     enrolled_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Its identity went to a successor (a forked or re-enrolled till, ``identities``): its
+    # token may only ask for a new identity, never push or pull again.
+    retired_at: Mapped[datetime | None]
+    replaces_device_id: Mapped[str | None] = mapped_column(String(36))
+    request_id: Mapped[str | None] = mapped_column(String(36))  # of /v1/reidentify
 
 
 class EnrolmentCode(ServerBase):
@@ -86,6 +91,19 @@ class Event(ServerBase):
     rules_version: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     received_at: Mapped[datetime]
+
+
+class MemberNoClaim(ServerBase):
+    """A member number a successor device took over with its predecessor's unsent events
+    (``identities.adopt``), held before its registration is stored: a second copy of the till
+    asking for the same number is told it is taken."""
+
+    __tablename__ = "member_no_claims"
+
+    member_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    device_id: Mapped[str] = mapped_column(String(36))
+    claimed_at: Mapped[datetime]
 
 
 class HeldEvent(ServerBase):

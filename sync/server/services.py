@@ -29,6 +29,7 @@ from sync.server.errors import (
     BadRequest,
     Conflict,
     DeviceNotFound,
+    DeviceRetired,
     EnrolmentRefused,
     StoreNotFound,
     Unauthorized,
@@ -166,16 +167,23 @@ def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
     return response
 
 
-def authenticate(ctx: ServerContext, *, token: str) -> DeviceIdentity:
-    """The device holding ``token``. Raises ``Unauthorized`` if unknown or revoked."""
+def authenticate(ctx: ServerContext, *, token: str, allow_retired: bool = False
+                 ) -> DeviceIdentity:
+    """The device holding ``token``. Raises ``Unauthorized`` if unknown or revoked, and
+    ``DeviceRetired`` if its identity went to a successor (unless ``allow_retired``: the one
+    thing such a token may do is ask for a new identity)."""
     with ctx.db.read() as conn:
         row = conn.execute(
-            select(Device.id, Device.store_id, Device.number, Device.name, Device.revoked_at)
+            select(Device.id, Device.store_id, Device.number, Device.name, Device.revoked_at,
+                   Device.retired_at, Device.replaces_device_id)
             .where(Device.token_hash == _sha256(token))
         ).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized()
-    return DeviceIdentity(id=row.id, store_id=row.store_id, number=row.number, name=row.name)
+    if row.retired_at is not None and not allow_retired:
+        raise DeviceRetired()
+    return DeviceIdentity(id=row.id, store_id=row.store_id, number=row.number, name=row.name,
+                          retired=row.retired_at is not None, replaces=row.replaces_device_id)
 
 
 def revoke_device(ctx: ServerContext, *, device_id: str) -> None:
