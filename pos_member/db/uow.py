@@ -25,6 +25,7 @@ from pos_member.db.compiled import Prepared
 from pos_member.db.engine import Database
 from pos_member.db.models import AuditEntry, DeviceCounter, Event
 from pos_member.errors import StorageFull, StoreNotSetUp
+from pos_member.events import EVENTS, EventType, Payload, encode
 from pos_member.hlc import HLCTimestamp, HybridClock
 from pos_member.ids import uuid7_str
 from pos_member.permissions import Clerk
@@ -176,18 +177,29 @@ class Transaction:
     def record(
         self,
         clerk: Clerk,
-        type: str,
-        payload: dict[str, Any],
+        type: EventType[Any] | str,
+        payload: Payload | dict[str, Any],
         *,
         entity_id: str | None = None,
-        payload_version: int = 1,
     ) -> RecordedEvent:
-        """Appends an event with the device's next sequence number and hybrid timestamp."""
+        """Appends an event with the device's next sequence number and hybrid timestamp, at
+        its declaration's current payload version (``pos_member.events``). ``payload`` is the
+        declared struct, or its JSON object for the ledgers that build one entry by entry."""
+        if isinstance(type, EventType):
+            declared: EventType[Any] | None = type
+        else:  # a type string: a test's hand-made event
+            declared = EVENTS.get(type)
+        name = declared.type if declared is not None else str(type)
+        payload_version = declared.version if declared is not None else 1
+        if isinstance(payload, Payload):
+            if declared is None or not isinstance(payload, declared.payload):
+                raise TypeError(f"{name} does not carry {payload.__class__.__name__}")
+            payload = encode(payload)
         c = self.counters(clerk.device_id)
         c.last_event_seq += 1
         c.hlc = HybridClock(lambda: to_ms(self.clock.now()), c.hlc).now()
         c.dirty = True
-        event = RecordedEvent(self.new_id(), c.last_event_seq, c.hlc.pack(), type, payload)
+        event = RecordedEvent(self.new_id(), c.last_event_seq, c.hlc.pack(), name, payload)
         _FAST_INSERT_EVENT.run(
             self.conn,
             {
@@ -197,7 +209,7 @@ class Transaction:
                 "seq": event.seq,
                 "clerk_id": clerk.staff_id,
                 "hlc": event.hlc,
-                "type": type,
+                "type": name,
                 "entity_id": entity_id,
                 "payload_version": payload_version,
                 "payload": payload,

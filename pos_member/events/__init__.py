@@ -20,7 +20,6 @@ from pos_member.events.base import (
     encode,
     seal,
     unseal,
-    upcast,
 )
 from pos_member.events.members import (
     BIRTHDAY_CTX,
@@ -31,6 +30,8 @@ from pos_member.events.members import (
     MEMBER_PROFILE_UPDATED,
     MEMBER_REGISTERED,
     MEMBER_TIER_CHANGED,
+    NAME_CTX,
+    PHONE_CTX,
     SEALED_PROFILE_FIELDS,
     MemberBalanceBlocked,
     MemberBalanceUnblocked,
@@ -38,6 +39,7 @@ from pos_member.events.members import (
     MemberProfileUpdated,
     MemberRegistered,
     MemberTierChanged,
+    seal_profile_fields,
 )
 from pos_member.events.points import (
     POINTS_ADJUSTED,
@@ -108,6 +110,8 @@ __all__ = [
     "MEMBER_PROFILE_UPDATED",
     "MEMBER_REGISTERED",
     "MEMBER_TIER_CHANGED",
+    "NAME_CTX",
+    "PHONE_CTX",
     "POINTS_ADJUSTED",
     "POINTS_EXPIRED",
     "POINTS_REDEEMED",
@@ -166,6 +170,6 @@ __all__ = [
     "decode",
     "encode",
     "seal",
+    "seal_profile_fields",
     "unseal",
-    "upcast",
 ]

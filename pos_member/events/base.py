@@ -141,17 +141,6 @@ def decode(type: str, version: int, payload: Mapping[str, Any] | bytes | str, *,
         raise MalformedPayload(type, version, f"cannot upcast: {e!r}") from None
 
 
-def upcast(type: str, version: int, payload: Mapping[str, Any], *,
-           sealer: Sealer | None = None) -> dict[str, Any]:
-    """``payload`` (checked) as the current version writes it, in wire form: for a reader
-    that works on the JSON object rather than on the struct."""
-    declared = declaration(type)
-    typed = decode(type, version, payload, sealer=sealer)
-    if version == declared.version:
-        return dict(payload)  # checked; the object as it came (unknown fields kept)
-    return encode(typed)
-
-
 # -- personal values in events ----------------------------------------------------------------
 
 

@@ -8,8 +8,10 @@ import msgspec
 
 from pos_member.events.base import Payload, Sealer, declare, need_sealer, seal
 
-# Associated data of the personal values events carry encrypted (besides the phone and the
-# name, whose contexts are the members table's: services.member_cards).
+# Associated data of a member's personal values, encrypted in events (and the phone and the
+# name in the members table too): a ciphertext moved to another field does not decrypt.
+PHONE_CTX = "member.phone"
+NAME_CTX = "member.name"
 BIRTHDAY_CTX = "member.birthday"
 GENDER_CTX = "member.gender"
 
@@ -46,9 +48,10 @@ SEALED_PROFILE_FIELDS = {
 }
 
 
-def _seal_plain_fields(fields: dict[str, Any], sealer: Sealer) -> dict[str, Any]:
-    """Version 1's clear ``gender``/``birthday`` as version 2's sealed ones, in place of them
-    (the field order otherwise kept)."""
+def seal_profile_fields(fields: dict[str, Any], sealer: Sealer) -> dict[str, Any]:
+    """Clear ``gender``/``birthday`` (ISO date) as the sealed ``gender_enc``/``birthday_enc``
+    an event carries, in their place (the field order otherwise kept): a till's edit as it
+    goes into ``member.profile_updated``, and version 1's payloads upcast."""
     out: dict[str, Any] = {}
     for name, value in fields.items():
         for sealed, (plain, context) in SEALED_PROFILE_FIELDS.items():
@@ -63,7 +66,7 @@ def _seal_plain_fields(fields: dict[str, Any], sealer: Sealer) -> dict[str, Any]
 def _registered_v1_to_v2(p: dict[str, Any], sealer: Sealer | None) -> dict[str, Any]:
     if "gender" not in p and "birthday" not in p:
         return p
-    return _seal_plain_fields(p, need_sealer("member.registered", 1, sealer))
+    return seal_profile_fields(p, need_sealer(MEMBER_REGISTERED.type, 1, sealer))
 
 
 class MemberProfileUpdated(Payload, frozen=True, kw_only=True):
@@ -80,8 +83,8 @@ def _profile_v1_to_v2(p: dict[str, Any], sealer: Sealer | None) -> dict[str, Any
     fields = p.get("fields")
     if not isinstance(fields, dict) or not ({"gender", "birthday"} & fields.keys()):
         return p
-    sealer = need_sealer("member.profile_updated", 1, sealer)
-    return {**p, "fields": _seal_plain_fields(fields, sealer)}
+    sealer = need_sealer(MEMBER_PROFILE_UPDATED.type, 1, sealer)
+    return {**p, "fields": seal_profile_fields(fields, sealer)}
 
 
 class MemberMerged(Payload, frozen=True, kw_only=True):

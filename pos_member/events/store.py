@@ -5,7 +5,7 @@ from __future__ import annotations
 from pos_member.events.base import Payload, declare
 
 
-class DeviceSetUp(Payload, frozen=True, kw_only=True):
+class DeviceSetUp(Payload, frozen=True, kw_only=True, omit_defaults=True):
     store_id: str
     store_number: int
     store_name: str

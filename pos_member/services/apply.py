@@ -29,7 +29,11 @@ does not depend on arrival order (a hypothesis test permutes and repeats pages):
   a lock sets ``locked_until`` (the later one stays). Other stores' staff are not applied. A
   pulled colleague whose staff number is already used here by someone else is not applied
   (logged): staff numbers are unique in a store, the local one keeps it.
-- Any other type is recorded as applied and otherwise ignored (forward compatible).
+- Every payload is read through its declaration (``pos_member.events.decode``): typed, and
+  upcast from an older ``payload_version`` in that one place (a ``member.registered`` of
+  version 1 carried the birthday in clear; it is sealed on the way in). A type this version
+  does not know, a version newer than it knows, or a payload that does not match raises an
+  ``events.EventNotReadable``: see ``_apply_safely``.
 
 Applying writes no events: nothing pulled is ever pushed back. Remote hybrid timestamps are
 folded into this device's clock, so a local edit made after seeing a remote one sorts after it;
@@ -51,6 +55,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from pos_member import events
 from pos_member.clock import to_ms
 from pos_member.crypto import PiiCipher
 from pos_member.db.models import (
@@ -65,7 +70,7 @@ from pos_member.db.models import (
     Store,
 )
 from pos_member.db.uow import UnitOfWork
-from pos_member.errors import RulesInvalid
+from pos_member.errors import RulesInvalid, StoreNotSetUp
 from pos_member.hlc import HLCTimestamp
 from pos_member.member_code import is_valid_member_no
 from pos_member.permissions import Role
@@ -98,8 +103,8 @@ from pos_member.services.targets import (
 
 log = logging.getLogger(__name__)
 
-MERGED = "member.merged"
-RULES_PUBLISHED = "rules.published"
+MERGED = events.MEMBER_MERGED.type
+RULES_PUBLISHED = events.RULES_PUBLISHED.type
 RULES_PULLED_POSITION = "rules_pulled_position"
 ALWAYS = datetime(1970, 1, 1, tzinfo=UTC)  # the start of a version published without one
 DUP_PREFIX = "dup:"
@@ -199,16 +204,27 @@ def _apply_safely(
 def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int,
                  store_id: str | None) -> bool:
     kind = ev["type"]
-    if kind == MERGED:
-        return _merged(conn, uow.cipher, ev)
-    if kind == RULES_PUBLISHED:
-        return _rules_published(conn, ev, position)
-    if kind in (STAFF_CREATED, STAFF_LOCKED):
-        if store_id is None or ev["store_id"] != store_id:
-            return False  # another store's staff do not log in here
-        return _staff_created(conn, ev) if kind == STAFF_CREATED else _staff_locked(conn, ev)
-    handler = _HANDLERS.get(kind)
-    return handler(conn, ev) if handler is not None else False
+    declared = events.declaration(kind)  # an unknown type: UnknownEventType
+    version = ev.get("payload_version", 1)
+    if kind not in _TYPED and kind not in _HANDLERS:
+        return False  # known, nothing to apply at a till (an alert, a till set up)
+    if kind in (STAFF_CREATED, STAFF_LOCKED) and (store_id is None or ev["store_id"] != store_id):
+        return False  # another store's staff do not log in here
+    cipher = _cipher(uow)
+    payload = events.decode(kind, version, ev["payload"], sealer=cipher)
+    typed = _TYPED.get(kind)
+    if typed is not None:
+        return typed(conn, cipher, ev, payload, position)
+    if version != declared.version:  # upcast: the handler reads the current version's object
+        ev = {**ev, "payload": events.encode(payload)}
+    return _HANDLERS[kind](conn, ev)
+
+
+def _cipher(uow: UnitOfWork) -> PiiCipher | None:
+    try:
+        return uow.cipher
+    except StoreNotSetUp:
+        return None
 
 
 def _stamp(ev: Mapping[str, Any]) -> HLCTimestamp | None:
@@ -233,38 +249,41 @@ def _observe(conn: Connection, device_id: str, remote: HLCTimestamp) -> None:
 # -- member.registered ---------------------------------------------------------------------
 
 
-def _registered(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
-    member_id = p["member_id"]
+def _registered(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, Any],
+                p: events.MemberRegistered, position: int) -> bool:
+    member_id = p.member_id
     if conn.scalar(select(_MEMBERS.c.id).where(_MEMBERS.c.id == member_id)) is not None:
         return False
-    member_no = p["member_no"]
+    member_no = p.member_no
     if not is_valid_member_no(member_no):
         raise ValueError(f"not a member number: {member_no!r}")
-    store_id = p.get("store_id") or ev["store_id"]
+    store_id = p.store_id or ev["store_id"]
     at = _datetime(ev["created_at"])
-    if not p["phone_index"] or not p["phone_enc"]:
+    if not p.phone_index or not p.phone_enc:
         raise ValueError("a registration without a phone")
     row: dict[str, Any] = {
         "id": member_id,
         "member_no": member_no,
-        "phone_index": p["phone_index"],
-        "phone_enc": _unb64(p["phone_enc"]),
+        "phone_index": p.phone_index,
+        "phone_enc": _unb64(p.phone_enc),
         "tags": [],
-        "source_channel": p["source_channel"],
-        "guide_id": p.get("guide_id"),
-        "referrer_id": p.get("referrer_id"),
+        "source_channel": p.source_channel,
+        "guide_id": p.guide_id,
+        "referrer_id": p.referrer_id,
         "store_id": store_id,
         "device_id": ev["device_id"],
         "registered_by": ev.get("clerk_id"),
-        "registered_at": _datetime(p["registered_at"]),
-        "privacy_policy_version": p["privacy_policy_version"],
-        "privacy_consent_at": _datetime(p["privacy_consent_at"]),
+        "registered_at": _datetime(p.registered_at),
+        "privacy_policy_version": p.privacy_policy_version,
+        "privacy_consent_at": _datetime(p.privacy_consent_at),
         "tier": "regular",
         "status": "active",
         "updated_hlc": ev["hlc"],
     }
-    profile = {k: p.get(k) for k in PROFILE_FIELDS if k in p}
+    profile = _opened({"name_enc": p.name_enc, "gender_enc": p.gender_enc,
+                       "birthday_enc": p.birthday_enc, "tags": p.tags,
+                       "marketing_consent": p.marketing_consent,
+                       "marketing_consent_at": p.marketing_consent_at}, cipher)
     profile.update(newer_fields(conn, member_id=member_id, hlc=ev["hlc"], event_id=ev["id"]))
     row.update(_profile_columns(profile))
     row.setdefault("marketing_consent", False)
@@ -364,10 +383,30 @@ def _profile_columns(fields: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _profile_updated(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
-    member_id = p["member_id"]
-    fields = dict(p["fields"])
+def _opened(fields: Mapping[str, Any], cipher: PiiCipher | None) -> dict[str, Any]:
+    """Wire-form profile fields with the sealed ones (``gender_enc``, ``birthday_enc``) opened
+    under their own names (``gender``, ``birthday``): the names the member's columns and the
+    field versions use."""
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        sealed = events.SEALED_PROFILE_FIELDS.get(name)
+        if sealed is None:
+            out[name] = value
+            continue
+        plain, context = sealed
+        if value is None:
+            out[plain] = None
+        elif cipher is None:
+            raise ValueError(f"no data key to open {name}")
+        else:
+            out[plain] = events.unseal(cipher, value, context=context)
+    return out
+
+
+def _profile_updated(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, Any],
+                     p: events.MemberProfileUpdated, position: int) -> bool:
+    member_id = p.member_id
+    fields = _opened(p.fields, cipher)
     _profile_columns(fields)  # decodes every value before anything is written
     won = claim_fields(conn, member_id=member_id, fields=fields, hlc=ev["hlc"],
                        event_id=ev["id"])
@@ -385,10 +424,10 @@ def _profile_updated(conn: Connection, ev: Mapping[str, Any]) -> bool:
 # -- member.merged -------------------------------------------------------------------------
 
 
-def _merged(conn: Connection, cipher: PiiCipher, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
-    winner_id, loser_id = p["winner_member_id"], p["loser_member_id"]
-    loser_no = p["loser_member_no"]
+def _merged(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, Any],
+            p: events.MemberMerged, position: int) -> bool:
+    winner_id, loser_id = p.winner_member_id, p.loser_member_id
+    loser_no = p.loser_member_no
     if conn.scalar(select(_ALIASES.c.member_id).where(
             _ALIASES.c.member_no == loser_no)) is None:
         conn.execute(insert(_ALIASES), {"member_no": loser_no,
@@ -406,7 +445,9 @@ def _merged(conn: Connection, cipher: PiiCipher, ev: Mapping[str, Any]) -> bool:
     if winner is not None and winner.phone_index.startswith(DUP_PREFIX):
         # The winner waited for its phone index; it is the loser's, or computable from the
         # phone (every till holds the chain's key). Another duplicate may still hold it.
-        index = real_index or cipher.blind_index(
+        if real_index is None and cipher is None:
+            raise StoreNotSetUp()
+        index = real_index or cipher.blind_index(  # type: ignore[union-attr]
             cipher.decrypt(winner.phone_enc, context=PHONE_CTX), context=PHONE_CTX)
         holder = conn.scalar(select(_MEMBERS.c.id).where(_MEMBERS.c.phone_index == index))
         if holder is None:
@@ -421,13 +462,13 @@ def _merged(conn: Connection, cipher: PiiCipher, ev: Mapping[str, Any]) -> bool:
 # -- staff.created, staff.locked (this store's only) ---------------------------------------
 
 
-def _staff_created(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
-    staff_id, code, secret_hash = p["id"], str(p["code"]), p.get("secret_hash")
+def _staff_created(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, Any],
+                   p: events.StaffCreated, position: int) -> bool:
+    staff_id, code, secret_hash = p.id, p.code, p.secret_hash
     if not isinstance(secret_hash, str) or not secret_hash.startswith("$argon2"):
         raise ValueError("a staff.created without an argon2 hash (an older till's event)")
-    row = {"id": staff_id, "store_id": ev["store_id"], "code": code, "name": str(p["name"]),
-           "role": Role(p["role"]).value, "secret_hash": secret_hash, "failed_logins": 0,
+    row = {"id": staff_id, "store_id": ev["store_id"], "code": code, "name": p.name,
+           "role": Role(p.role).value, "secret_hash": secret_hash, "failed_logins": 0,
            "locked_until": None, "active": True, "created_at": _datetime(ev["created_at"])}
     if conn.scalar(select(_STAFF.c.id).where(_STAFF.c.id == staff_id)) is not None:
         return False
@@ -438,9 +479,9 @@ def _staff_created(conn: Connection, ev: Mapping[str, Any]) -> bool:
     return True
 
 
-def _staff_locked(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
-    staff_id, until = p["staff_id"], _datetime(p["locked_until"])
+def _staff_locked(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, Any],
+                  p: events.StaffLocked, position: int) -> bool:
+    staff_id, until = p.staff_id, _datetime(p.locked_until)
     current = conn.execute(select(_STAFF.c.locked_until)
                            .where(_STAFF.c.id == staff_id)).first()
     if current is None:
@@ -454,17 +495,15 @@ def _staff_locked(conn: Connection, ev: Mapping[str, Any]) -> bool:
 # -- rules.published -----------------------------------------------------------------------
 
 
-def _rules_published(conn: Connection, ev: Mapping[str, Any], position: int) -> bool:
-    p = ev["payload"]
-    version, source = p.get("version"), p.get("source")
-    if not isinstance(version, str) or not isinstance(source, str):
-        return False
+def _rules_published(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, Any],
+                     p: events.RulesPublished, position: int) -> bool:
+    version, source = p.version, p.source
     try:
         if parse_rules(source).version != version:
             return False
     except RulesInvalid:
         return False  # refused: the till keeps the rules it has
-    starts = p.get("starts_at")  # HQ's start time; a server without them: in force at once
+    starts = p.starts_at  # HQ's start time; a server without them: in force at once
     starts_at = _datetime(starts) if isinstance(starts, str) and starts else ALWAYS
     t = RulesVersion.__table__
     if conn.scalar(select(t.c.version).where(t.c.version == version)) is None:
@@ -483,11 +522,19 @@ def _rules_published(conn: Connection, ev: Mapping[str, Any], position: int) -> 
     return True
 
 
-# Pulled event type → handler(conn, event) -> applied?  Each ledger's module owns its handlers
-# (points, stored value, sales); the types above need more than the connection.
-_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
+# Pulled event type → handler(conn, cipher, event, typed payload, position) -> applied?
+_TYPED: dict[str, Callable[[Connection, PiiCipher | None, Mapping[str, Any], Any, int], bool]] = {
     REGISTERED: _registered,
     PROFILE_UPDATED: _profile_updated,
+    MERGED: _merged,
+    RULES_PUBLISHED: _rules_published,
+    STAFF_CREATED: _staff_created,
+    STAFF_LOCKED: _staff_locked,
+}
+
+# Pulled event type → handler(conn, event) -> applied?  Each ledger's module owns its handlers
+# (points, stored value, sales); they read the current version's payload object.
+_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
     TARGET_SET: apply_target_set,
     ROSTER_SET: apply_roster_set,
     SPLIT_ADJUSTED: apply_split_adjusted,

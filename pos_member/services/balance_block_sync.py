@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from pos_member import events
 from pos_member.db.models import BalanceBlock
 
-BALANCE_BLOCKED = "member.balance_blocked"
-BALANCE_UNBLOCKED = "member.balance_unblocked"
+BALANCE_BLOCKED = events.MEMBER_BALANCE_BLOCKED.type
+BALANCE_UNBLOCKED = events.MEMBER_BALANCE_UNBLOCKED.type
 
 _BLOCKS = BalanceBlock.__table__
 

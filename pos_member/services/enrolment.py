@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pos_member import events
 from pos_member.crypto import KeyStore, PiiCipher
 from pos_member.db.models import Device, DeviceCounter, Member, Setting, Store
 from pos_member.db.uow import UnitOfWork
@@ -101,13 +102,13 @@ def enrol_till(uow: UnitOfWork, keystore: KeyStore, enrolment: Enrolment) -> Til
         ident = TillIdentity(e.store_id, e.store_number, e.store_name, e.device_id,
                              e.device_number)
         clerk = ident.system_clerk()
-        payload = {"store_id": e.store_id, "store_number": e.store_number,
-                   "store_name": e.store_name, "device_id": e.device_id,
-                   "device_number": e.device_number, "device_name": e.device_name,
-                   "enrolled": True}
-        ev = tx.record(clerk, "device.set_up", payload, entity_id=e.device_id)
+        payload = events.DeviceSetUp(
+            store_id=e.store_id, store_number=e.store_number, store_name=e.store_name,
+            device_id=e.device_id, device_number=e.device_number, device_name=e.device_name,
+            enrolled=True)
+        ev = tx.record(clerk, events.DEVICE_SET_UP, payload, entity_id=e.device_id)
         tx.audit(clerk, "device.enrolled", "device", e.device_id,
-                 after={**payload, "server_url": e.server_url}, event=ev)
+                 after={**ev.payload, "server_url": e.server_url}, event=ev)
         keystore.put(f"data-key:{key_id}", e.data_key)
         keystore.put(DEVICE_TOKEN.format(device_id=e.device_id), e.token)
         tx.commit()

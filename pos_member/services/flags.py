@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from pos_member import events
 from pos_member.db.models import Flag
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import InvalidInput
@@ -45,7 +46,7 @@ def resolve_flag(uow: UnitOfWork, *, clerk: Clerk, flag_id: str, note: str) -> N
             raise InvalidInput(QT_TRANSLATE_NOOP("errors", "This alert is already handled."))
         flag.resolved_at = uow.clock.now()
         flag.resolved_by = clerk.staff_id
-        payload = {"flag_id": flag.id, "note": note[:200]}
-        ev = tx.record(clerk, "flag.resolved", payload, entity_id=flag.id)
-        tx.audit(clerk, "flag.resolved", "flag", flag.id, after=payload, event=ev)
+        payload = events.FlagResolved(flag_id=flag.id, note=note[:200])
+        ev = tx.record(clerk, events.FLAG_RESOLVED, payload, entity_id=flag.id)
+        tx.audit(clerk, events.FLAG_RESOLVED.type, "flag", flag.id, after=ev.payload, event=ev)
         tx.commit()

@@ -28,6 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from pos_member import events
 from pos_member.crypto import PiiCipher
 from pos_member.db.compiled import Prepared
 from pos_member.db.models import Member, SvCredential
@@ -48,9 +49,9 @@ from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
 from pos_member.services.member_cards import PHONE_CTX
 from pos_member.services.notifications import enqueue
 
-PIN_SET = "sv.pin_set"
-PIN_LOCKED = "sv.pin_locked"
-TOTP_PROVISIONED = "sv.totp_provisioned"
+PIN_SET = events.SV_PIN_SET.type
+PIN_LOCKED = events.SV_PIN_LOCKED.type
+TOTP_PROVISIONED = events.SV_TOTP_PROVISIONED.type
 TOTP_CTX = "member.totp_secret"
 ISSUER = "POS Member"
 
@@ -155,8 +156,8 @@ def set_member_pin(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id:
     with uow.begin() as tx:
         _member(tx.session, member_id)
         cred = _credential(tx.session, member_id)
-        ev = tx.record(clerk, PIN_SET, {"member_id": member_id, "pin_hash": pin_hash},
-                       entity_id=member_id)
+        ev = tx.record(clerk, events.SV_PIN_SET,
+                       events.PinSet(member_id=member_id, pin_hash=pin_hash), entity_id=member_id)
         cred.pin_hash, cred.pin_hlc = pin_hash, ev.hlc
         cred.pin_failures, cred.pin_locked_until = 0, None
         tx.audit(clerk, PIN_SET, "member", member_id,
@@ -211,9 +212,9 @@ def _wrong_try(tx: Transaction, clerk: Clerk, member_id: str, failures: int,
         return Refusal(wrong(rules.max_tries - failures))
     until = tx.clock.now() + timedelta(minutes=rules.lock_minutes)
     _SET_TRIES.run(tx.conn, {"b_member_id": member_id, "failures": 0, "until": until})
-    payload = {"member_id": member_id, "locked_until": until.isoformat()}
-    ev = tx.record(clerk, PIN_LOCKED, payload, entity_id=member_id)
-    tx.audit(clerk, PIN_LOCKED, "member", member_id, after=payload, event=ev)
+    payload = events.PinLocked(member_id=member_id, locked_until=until.isoformat())
+    ev = tx.record(clerk, events.SV_PIN_LOCKED, payload, entity_id=member_id)
+    tx.audit(clerk, PIN_LOCKED, "member", member_id, after=ev.payload, event=ev)
     enqueue(tx, member_id=member_id, kind=PIN_LOCKED, params={"minutes": rules.lock_minutes},
             dedupe_key=f"sv:{ev.id}")
     return Refusal(MemberPinLocked(until=_hhmm(until)))
@@ -252,8 +253,9 @@ def provision_totp(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk,
     with uow.begin() as tx:
         m = _member(tx.session, member_id)
         enc = uow.cipher.encrypt(secret, context=TOTP_CTX)
-        ev = tx.record(clerk, TOTP_PROVISIONED,
-                       {"member_id": member_id, "secret_enc": base64.b64encode(enc).decode()},
+        ev = tx.record(clerk, events.SV_TOTP_PROVISIONED,
+                       events.TotpProvisioned(member_id=member_id,
+                                              secret_enc=base64.b64encode(enc).decode()),
                        entity_id=member_id)
         cred = _credential(tx.session, member_id)
         cred.totp_secret_enc, cred.totp_hlc, cred.totp_last_step = enc, ev.hlc, 0

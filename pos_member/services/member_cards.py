@@ -16,12 +16,11 @@ from pos_member.crypto import PiiCipher
 from pos_member.db.models import Member, MemberAlias, Staff, Store
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import MemberNotFound
+from pos_member.events import NAME_CTX, PHONE_CTX  # the ciphertexts' associated data
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.member_code import CodeKind, classify_code, qr_payload
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone
-
-PHONE_CTX, NAME_CTX = "member.phone", "member.name"  # associated data of the two ciphertexts
 
 
 class Channel(StrEnum):

@@ -29,6 +29,17 @@ from pos_member.errors import (
     ReferrerNotFound,
     RegistrationRateLimited,
 )
+from pos_member.events import (
+    BIRTHDAY_CTX,
+    FLAG_RAISED,
+    GENDER_CTX,
+    MEMBER_PROFILE_UPDATED,
+    MEMBER_REGISTERED,
+    MemberProfileUpdated,
+    MemberRegistered,
+    seal,
+    seal_profile_fields,
+)
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.member_code import CodeKind, classify_code, make_member_no
 from pos_member.permissions import Action, Clerk, require
@@ -47,8 +58,8 @@ from pos_member.services.member_cards import (
 from pos_member.services.points import add_welcome_points
 
 E = TypeVar("E", bound=StrEnum)
-REGISTERED = "member.registered"
-PROFILE_UPDATED = "member.profile_updated"
+REGISTERED = MEMBER_REGISTERED.type
+PROFILE_UPDATED = MEMBER_PROFILE_UPDATED.type
 BURST_FLAG = "registration_burst"
 MAX_NAME, MAX_TAG, MAX_TAGS = 30, 20, 20
 
@@ -211,7 +222,8 @@ def register_member(
         # The event comes first so the member row goes in with its ``updated_hlc`` (no
         # follow-up UPDATE). A failed flush leaves the block uncommitted: event, row and
         # counters roll back together.
-        ev = tx.record(clerk, REGISTERED, _registered_payload(member), entity_id=member.id)
+        ev = tx.record(clerk, MEMBER_REGISTERED, _registered_payload(member, cipher),
+                       entity_id=member.id)
         member.updated_hlc = ev.hlc
         # A Core insert: the row is never read back in this transaction, and skipping the ORM's
         # flush bookkeeping is a third of a registration's CPU time.
@@ -274,8 +286,8 @@ def _enforce_rate_limit(tx: Transaction, clerk: Clerk, now: datetime) -> None:
         )
         tx.session.add(flag)
         payload = {"flag_id": flag.id, "kind": BURST_FLAG, **detail}
-        ev = tx.record(clerk, "flag.raised", payload, entity_id=flag.id)
-        tx.audit(clerk, "flag.raised", "flag", flag.id, after=payload, event=ev)
+        ev = tx.record(clerk, FLAG_RAISED, payload, entity_id=flag.id)
+        tx.audit(clerk, FLAG_RAISED.type, "flag", flag.id, after=payload, event=ev)
         tx.commit()
     raise RegistrationRateLimited(limit=r.rate_limit_count, minutes=r.rate_limit_window_minutes)
 
@@ -300,29 +312,30 @@ def _b64(blob: bytes | None) -> str | None:
     return base64.b64encode(blob).decode() if blob is not None else None
 
 
-def _registered_payload(m: Member) -> dict[str, Any]:
-    """Version 1 of ``member.registered``. Personal data travels only encrypted."""
-    return {
-        "member_id": m.id,
-        "member_no": m.member_no,
-        "phone_index": m.phone_index,
-        "phone_enc": _b64(m.phone_enc),
-        "name_enc": _b64(m.name_enc),
-        "gender": m.gender,
-        "birthday": m.birthday.isoformat() if m.birthday else None,
-        "tags": list(m.tags),
-        "source_channel": m.source_channel,
-        "guide_id": m.guide_id,
-        "referrer_id": m.referrer_id,
-        "store_id": m.store_id,
-        "registered_at": m.registered_at.isoformat(),
-        "privacy_policy_version": m.privacy_policy_version,
-        "privacy_consent_at": m.privacy_consent_at.isoformat(),
-        "marketing_consent": m.marketing_consent,
-        "marketing_consent_at": (
+def _registered_payload(m: Member, cipher: PiiCipher) -> MemberRegistered:
+    """Personal data travels only encrypted: phone, name, gender, birthday."""
+    return MemberRegistered(
+        member_id=m.id,
+        member_no=m.member_no,
+        phone_index=m.phone_index,
+        phone_enc=base64.b64encode(m.phone_enc).decode(),
+        name_enc=_b64(m.name_enc),
+        gender_enc=seal(cipher, m.gender, context=GENDER_CTX),
+        birthday_enc=seal(cipher, m.birthday.isoformat() if m.birthday else None,
+                          context=BIRTHDAY_CTX),
+        tags=list(m.tags),
+        source_channel=m.source_channel,
+        guide_id=m.guide_id,
+        referrer_id=m.referrer_id,
+        store_id=m.store_id,
+        registered_at=m.registered_at.isoformat(),
+        privacy_policy_version=m.privacy_policy_version,
+        privacy_consent_at=m.privacy_consent_at.isoformat(),
+        marketing_consent=m.marketing_consent,
+        marketing_consent_at=(
             m.marketing_consent_at.isoformat() if m.marketing_consent_at else None
         ),
-    }
+    )
 
 
 def _audit_view(m: Member, phone: str, name: str | None) -> dict[str, Any]:
@@ -397,9 +410,11 @@ def update_profile(
             changes["marketing_consent"] = after["marketing_consent"] = marketing_consent
             changes["marketing_consent_at"] = now.isoformat() if marketing_consent else None
         if changes:
-            ev = tx.record(
-                clerk, PROFILE_UPDATED, {"member_id": m.id, "fields": changes}, entity_id=m.id
-            )
+            # The event carries gender and birthday sealed; the field versions keep them by
+            # their own names, as the pulled edits are claimed (services/apply.py).
+            wire = MemberProfileUpdated(member_id=m.id,
+                                        fields=seal_profile_fields(changes, uow.cipher))
+            ev = tx.record(clerk, MEMBER_PROFILE_UPDATED, wire, entity_id=m.id)
             m.updated_hlc = ev.hlc
             # Sync resolves concurrent edits per field, last writer wins (services/apply.py).
             # The edit must win here by the same rule, or the tills would disagree for good:

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from pos_member import events
 from pos_member.db.compiled import Prepared
 from pos_member.db.models import Member, NotificationOutbox
 from pos_member.db.uow import Transaction, UnitOfWork
@@ -51,16 +52,25 @@ Params = Mapping[str, str | int]
 # The SMS text per kind, Chinese (the members' language); ``{..._fen}`` params are formatted as
 # yuan. One table for every area, so a text never depends on which modules were imported.
 TEMPLATES: dict[str, str] = {
-    "sv.topped_up": "【会员】您的储值卡充值{amount_fen}，赠送{bonus_fen}，当前余额{balance_fen}。",
-    "sv.paid": "【会员】您的储值卡消费{amount_fen}，余额{balance_fen}。如非本人操作请联系门店。",
-    "sv.payment_refunded": "【会员】您的储值卡消费退款{amount_fen}已退回，当前余额{balance_fen}。",
-    "sv.topup_refunded": "【会员】您的储值卡充值已退款{cash_fen}，当前余额{balance_fen}。",
-    "sv.frozen": "【会员】您的储值卡已被冻结，如有疑问请联系门店。",
-    "sv.unfrozen": "【会员】您的储值卡已解除冻结。",
-    "sv.pin_locked": "【会员】支付密码或动态码错误次数过多，已锁定{minutes}分钟。"
-                     "如非本人操作请联系门店。",
-    "sv.pin_set": "【会员】您的储值卡支付密码已设置。如非本人操作请联系门店。",
-    "sv.totp_provisioned": "【会员】您的动态付款码已绑定新设备。如非本人操作请联系门店。",
+    events.SV_TOPPED_UP.type:
+        "【会员】您的储值卡充值{amount_fen}，赠送{bonus_fen}，当前余额{balance_fen}。",
+    events.SV_PAID.type:
+        "【会员】您的储值卡消费{amount_fen}，余额{balance_fen}。如非本人操作请联系门店。",
+    events.SV_PAYMENT_REFUNDED.type:
+        "【会员】您的储值卡消费退款{amount_fen}已退回，当前余额{balance_fen}。",
+    events.SV_TOPUP_REFUNDED.type:
+        "【会员】您的储值卡充值已退款{cash_fen}，当前余额{balance_fen}。",
+    events.SV_FROZEN.type:
+        "【会员】您的储值卡已被冻结，如有疑问请联系门店。",
+    events.SV_UNFROZEN.type:
+        "【会员】您的储值卡已解除冻结。",
+    events.SV_PIN_LOCKED.type:
+        "【会员】支付密码或动态码错误次数过多，已锁定{minutes}分钟。"
+        "如非本人操作请联系门店。",
+    events.SV_PIN_SET.type:
+        "【会员】您的储值卡支付密码已设置。如非本人操作请联系门店。",
+    events.SV_TOTP_PROVISIONED.type:
+        "【会员】您的动态付款码已绑定新设备。如非本人操作请联系门店。",
     "points.expiring": "【会员】您有{points}积分将于{date}过期，请及时使用。",
 }
 

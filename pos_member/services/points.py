@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 
+from pos_member import events
 from pos_member.db.compiled import Prepared
 from pos_member.db.models import (
     Flag,
@@ -66,10 +67,10 @@ KIND_LABELS = {
     ADJUST: QT_TRANSLATE_NOOP("points", "Manual adjustment"),
 }
 
-WELCOMED = "points.welcome"
-REDEEMED = "points.redeemed"
-ADJUSTED = "points.adjusted"
-EXPIRED = "points.expired"
+WELCOMED = events.POINTS_WELCOME.type
+REDEEMED = events.POINTS_REDEEMED.type
+ADJUSTED = events.POINTS_ADJUSTED.type
+EXPIRED = events.POINTS_EXPIRED.type
 NEGATIVE_FLAG = "points_negative"
 
 _ENTRIES = PointsEntry.__table__
@@ -617,8 +618,8 @@ def raise_negative_flag(tx: Transaction, clerk: Clerk, *, member_id: str, balanc
                 resolved_at=None, resolved_by=None)
     tx.session.add(flag)
     payload = {"flag_id": flag.id, "kind": NEGATIVE_FLAG, **flag.detail}
-    ev = tx.record(clerk, "flag.raised", payload, entity_id=flag.id)
-    tx.audit(clerk, "flag.raised", "flag", flag.id, after=payload, event=ev)
+    ev = tx.record(clerk, events.FLAG_RAISED, payload, entity_id=flag.id)
+    tx.audit(clerk, events.FLAG_RAISED.type, "flag", flag.id, after=payload, event=ev)
 
 
 # -- reading --------------------------------------------------------------------------------

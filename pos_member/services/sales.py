@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 
+from pos_member import events
 from pos_member.db.compiled import Prepared
 from pos_member.db.models import Member, PointsAccount, PointsEntry, Sale, SalePoints, Staff
 from pos_member.db.uow import Transaction, UnitOfWork
@@ -51,8 +52,8 @@ from pos_member.services import tiers
 
 log = logging.getLogger(__name__)
 
-SALE_RECORDED = "sale.recorded"
-SALE_REFUNDED = "sale.refunded"
+SALE_RECORDED = events.SALE_RECORDED.type
+SALE_REFUNDED = events.SALE_REFUNDED.type
 MAX_AMOUNT_FEN = 10_000_000_00  # ¥10,000,000: more is a typing slip, not a sale
 MAX_BILL_NO = 32
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pos_member import events
 from pos_member.db.models import Device, DeviceCounter, Setting, Store
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import StoreNotSetUp
@@ -77,17 +78,18 @@ def set_up_till(
         clerk = ident.system_clerk()
         ev = tx.record(
             clerk,
-            "device.set_up",
-            {
-                "store_id": store.id,
-                "store_number": store_number,
-                "store_name": store_name,
-                "device_id": device.id,
-                "device_number": device_number,
-                "device_name": device_name,
-            },
+            events.DEVICE_SET_UP,
+            events.DeviceSetUp(
+                store_id=store.id,
+                store_number=store_number,
+                store_name=store_name,
+                device_id=device.id,
+                device_number=device_number,
+                device_name=device_name,
+            ),
             entity_id=device.id,
         )
-        tx.audit(clerk, "device.set_up", "device", device.id, after=ev.payload, event=ev)
+        tx.audit(clerk, events.DEVICE_SET_UP.type, "device", device.id, after=ev.payload,
+                 event=ev)
         tx.commit()
         return ident

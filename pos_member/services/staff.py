@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from pos_member import events
 from pos_member.db.models import Staff
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import (
@@ -23,8 +24,8 @@ from pos_member.errors import (
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, Role, require
 
-STAFF_CREATED = "staff.created"
-STAFF_LOCKED = "staff.locked"
+STAFF_CREATED = events.STAFF_CREATED.type
+STAFF_LOCKED = events.STAFF_LOCKED.type
 
 # argon2id, RFC 9106's second recommended option scaled to a till: 19 MiB, 2 passes (~30 ms).
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -94,9 +95,10 @@ def create_staff(
         # The event carries the argon2id hash (slow, salted; never the PIN) and the store, so
         # the store's other tills can let this colleague log in (services/apply.py). The
         # audit row keeps the public view only.
-        payload = {**public, "store_id": clerk.store_id, "secret_hash": staff.secret_hash}
-        ev = tx.record(clerk, STAFF_CREATED, payload, entity_id=staff.id)
-        tx.audit(clerk, "staff.created", "staff", staff.id, after=public, event=ev)
+        payload = events.StaffCreated(**public, store_id=clerk.store_id,
+                                      secret_hash=staff.secret_hash)
+        ev = tx.record(clerk, events.STAFF_CREATED, payload, entity_id=staff.id)
+        tx.audit(clerk, STAFF_CREATED, "staff", staff.id, after=public, event=ev)
         tx.commit()
     return StaffInfo(staff.id, code, name, role, True)
 
@@ -134,9 +136,10 @@ def login(uow: UnitOfWork, *, code: str, secret: str, device_id: str) -> Clerk:
             if staff.failed_logins >= rules.login_max_failures:
                 staff.failed_logins = 0
                 staff.locked_until = now + timedelta(minutes=rules.login_lock_minutes)
-                payload = {"staff_id": staff.id, "locked_until": staff.locked_until.isoformat()}
-                ev = tx.record(clerk, STAFF_LOCKED, payload, entity_id=staff.id)
-                tx.audit(clerk, "staff.locked", "staff", staff.id, after=payload, event=ev)
+                payload = events.StaffLocked(staff_id=staff.id,
+                                             locked_until=staff.locked_until.isoformat())
+                ev = tx.record(clerk, events.STAFF_LOCKED, payload, entity_id=staff.id)
+                tx.audit(clerk, STAFF_LOCKED, "staff", staff.id, after=ev.payload, event=ev)
                 tx.commit()
                 raise LoginLocked(until=_local_hhmm(staff.locked_until))
             tx.commit()

@@ -37,6 +37,7 @@ from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from pos_member import events
 from pos_member.db.compiled import Prepared
 from pos_member.db.models import (
     BalanceBlock,
@@ -85,12 +86,12 @@ from pos_member.services.staff import login
 
 log = logging.getLogger(__name__)
 
-TOPPED_UP = "sv.topped_up"
-PAID = "sv.paid"
-PAYMENT_REFUNDED = "sv.payment_refunded"
-TOPUP_REFUNDED = "sv.topup_refunded"
-FROZEN = "sv.frozen"
-UNFROZEN = "sv.unfrozen"
+TOPPED_UP = events.SV_TOPPED_UP.type
+PAID = events.SV_PAID.type
+PAYMENT_REFUNDED = events.SV_PAYMENT_REFUNDED.type
+TOPUP_REFUNDED = events.SV_TOPUP_REFUNDED.type
+FROZEN = events.SV_FROZEN.type
+UNFROZEN = events.SV_UNFROZEN.type
 MONEY_EVENTS = {TOPPED_UP: "topup", PAID: "payment", PAYMENT_REFUNDED: "payment_refund",
                 TOPUP_REFUNDED: "topup_refund"}
 METHODS = ("cash", "card", "third_party")
@@ -754,7 +755,8 @@ def set_frozen(uow: UnitOfWork, *, clerk: Clerk, member_id: str, frozen: bool,
         if before.frozen == frozen:
             return before
         type_ = FROZEN if frozen else UNFROZEN
-        ev = tx.record(clerk, type_, {"member_id": member_id, "reason": reason},
+        ev = tx.record(clerk, events.SV_FROZEN if frozen else events.SV_UNFROZEN,
+                       events.FreezeChanged(member_id=member_id, reason=reason),
                        entity_id=member_id)
         _ensure_account(conn, member_id, tx.clock.now())
         conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)

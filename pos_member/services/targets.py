@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select, update
 from sqlalchemy.orm import Session
 
+from pos_member import events
 from pos_member.db.models import KpiMonthTarget, KpiRoster, KpiSplitAdjustment, Staff
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import (
@@ -36,9 +37,9 @@ from pos_member.errors import (
 from pos_member.kpi_inputs import MAX_DAY_TARGET, parse_month, parse_target
 from pos_member.permissions import Action, Clerk, Role, require
 
-TARGET_SET = "kpi.target_set"
-ROSTER_SET = "kpi.roster_set"
-SPLIT_ADJUSTED = "kpi.split_adjusted"
+TARGET_SET = events.KPI_TARGET_SET.type
+ROSTER_SET = events.KPI_ROSTER_SET.type
+SPLIT_ADJUSTED = events.KPI_SPLIT_ADJUSTED.type
 
 _TARGETS = KpiMonthTarget.__table__
 _ROSTERS = KpiRoster.__table__
@@ -191,10 +192,10 @@ def set_month_target(uow: UnitOfWork, *, clerk: Clerk, month: str | date, target
     with uow.begin() as tx:
         conn = tx.conn
         before = month_targets(conn, clerk.store_id, [month]).get(month)
-        payload = {"store_id": clerk.store_id, "month": month, "target": value}
-        ev = tx.record(clerk, TARGET_SET, payload)
+        payload = events.TargetSet(store_id=clerk.store_id, month=month, target=value)
+        ev = tx.record(clerk, events.KPI_TARGET_SET, payload)
         _write_target(conn, clerk.store_id, month, value, clerk.staff_id, ev.hlc, ev.id)
-        tx.audit(clerk, "kpi.target_set", "kpi_target", f"{clerk.store_id}:{month}",
+        tx.audit(clerk, TARGET_SET, "kpi_target", f"{clerk.store_id}:{month}",
                  before={"target": before}, after={"target": value}, event=ev)
         tx.commit()
     return value
@@ -224,10 +225,11 @@ def set_rosters(uow: UnitOfWork, *, clerk: Clerk, rosters: Mapping[date, Sequenc
             clean[day.isoformat()] = sorted(ids, key=lambda s: guides[s].code)
         before = {d: r for d, r in conn.execute(select(_ROSTERS.c.day, _ROSTERS.c.staff_ids).where(
             _ROSTERS.c.store_id == clerk.store_id, _ROSTERS.c.day.in_(days))).all()}
-        ev = tx.record(clerk, ROSTER_SET, {"store_id": clerk.store_id, "days": clean})
+        ev = tx.record(clerk, events.KPI_ROSTER_SET,
+                       events.RosterSet(store_id=clerk.store_id, days=clean))
         for iso, ids in clean.items():
             _write_roster(conn, clerk.store_id, date.fromisoformat(iso), ids, ev.hlc, ev.id)
-        tx.audit(clerk, "kpi.roster_set", "kpi_roster", clerk.store_id,
+        tx.audit(clerk, ROSTER_SET, "kpi_roster", clerk.store_id,
                  before={d.isoformat(): [guides[s].code if s in guides else s for s in r]
                          for d, r in before.items()},
                  after={d: [guides[s].code for s in r] for d, r in clean.items()}, event=ev)
@@ -249,10 +251,10 @@ def adjust_split(uow: UnitOfWork, *, clerk: Clerk, day: date, targets: Mapping[s
         total = sum(values.values())
         if total != plan.day_target:
             raise SplitDoesNotAddUp(day=day.isoformat(), total=total, target=plan.day_target)
-        ev = tx.record(clerk, SPLIT_ADJUSTED,
-                       {"store_id": clerk.store_id, "day": day.isoformat(), "targets": values})
+        ev = tx.record(clerk, events.KPI_SPLIT_ADJUSTED, events.SplitAdjusted(
+            store_id=clerk.store_id, day=day.isoformat(), targets=values))
         _write_adjustment(conn, clerk.store_id, day, values, ev.hlc, ev.id)
-        tx.audit(clerk, "kpi.split_adjusted", "kpi_split", f"{clerk.store_id}:{day.isoformat()}",
+        tx.audit(clerk, SPLIT_ADJUSTED, "kpi_split", f"{clerk.store_id}:{day.isoformat()}",
                  before=dict(plan.split), after=values, event=ev)
         tx.commit()
     return DayPlan(plan.day, plan.month_target, plan.day_target, plan.roster,

@@ -21,13 +21,14 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
+from pos_member import events
 from pos_member.db.models import Member, PointsAccount, Sale, Setting
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.points_rules import downgrade_target, level_index, qualifying_level
 from pos_member.services.outbox import SERVER_URL, get_sync_setting, last_sync_at
 
-TIER_CHANGED = "member.tier_changed"
+TIER_CHANGED = events.MEMBER_TIER_CHANGED.type
 EVALUATED_SETTING = "tiers_evaluated_period"
 
 _SALES = Sale.__table__
@@ -90,9 +91,9 @@ def upgrade_if_reached(tx: Transaction, clerk: Clerk, *, member_id: str, now: da
 
 def _change(tx: Transaction, clerk: Clerk, *, member_id: str, old: str, new: str,
             now: datetime, reason: str, spend: int, growth: int) -> None:
-    payload = {"member_id": member_id, "from": old, "to": new, "reason": reason,
-               "at": now.isoformat(), "spend_fen": spend, "growth": growth}
-    ev = tx.record(clerk, TIER_CHANGED, payload, entity_id=member_id)
+    payload = events.MemberTierChanged(member_id=member_id, from_=old, to=new, reason=reason,
+                                       at=now.isoformat(), spend_fen=spend, growth=growth)
+    ev = tx.record(clerk, events.MEMBER_TIER_CHANGED, payload, entity_id=member_id)
     _set_tier(tx.conn, member_id, new, ev.hlc,
               now if reason == "upgrade" else None)
     tx.audit(clerk, TIER_CHANGED, "member", member_id, before={"tier": old},

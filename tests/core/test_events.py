@@ -26,6 +26,23 @@ ROOT = Path(__file__).resolve().parents[2]
 _TYPE = re.compile(r'"((?:member|sv|points|sale|staff|kpi|device|rules|flag)\.[a-z_]+)"')
 
 
+def test_each_event_type_string_is_written_in_one_declaration_only() -> None:
+    """Outside the declarations, code names an event type through its declaration: the type
+    string itself is written once (tests and docs aside)."""
+    files = subprocess.run(["git", "ls-files", "pos_member", "sync", "ui"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    found: dict[str, list[str]] = {}
+    for name in files:
+        if not name.endswith(".py"):
+            continue
+        for t in _TYPE.findall((ROOT / name).read_text(encoding="utf-8")):
+            if t in EVENTS:
+                found.setdefault(t, []).append(name)
+    assert {t: where for t, where in found.items() if len(where) > 1} == {}
+    assert {t: where for t, where in found.items()
+            if not all(w.startswith("pos_member/events/") for w in where)} == {}
+
+
 def test_an_unknown_type_or_a_newer_version_is_a_specific_error() -> None:
     with pytest.raises(UnknownEventType):
         decode("coupon.issued", 1, {"member_id": "m"})
@@ -79,3 +96,11 @@ def test_the_declarations_import_nothing_but_msgspec_and_the_standard_library() 
     loaded = done.stdout
     for heavy in ("sqlalchemy", "argon2", "pos_member.services", "pos_member.db", "PySide6"):
         assert f'"{heavy}' not in loaded, heavy
+
+
+def test_a_field_the_old_payload_left_out_stays_out() -> None:
+    """A stand-alone set-up's ``device.set_up`` never had ``enrolled``; an enrolment's has."""
+    fields = dict(store_id="s", store_number=1, store_name="门店1", device_id="d",
+                  device_number=1, device_name="收银台")
+    assert "enrolled" not in encode(events.DeviceSetUp(**fields))
+    assert encode(events.DeviceSetUp(**fields, enrolled=True))["enrolled"] is True

@@ -1,0 +1,128 @@
+"""Payload versions are read: ``member.registered`` and ``member.profile_updated`` are at
+version 2 (gender and birthday sealed like the phone); a till still applies version 1 events
+(plain gender and birthday) pulled from an older till, upcast in one place."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pos_member.clock import FakeClock
+from pos_member.events import BIRTHDAY_CTX, GENDER_CTX, unseal
+from pos_member.services.apply import apply_page
+from pos_member.services.member_cards import Gender, find_member, reveal_personal_data
+from pos_member.services.members import update_profile
+from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
+
+
+@pytest.fixture
+def key() -> str:
+    return new_data_key()
+
+
+@pytest.fixture
+def a(tmp_path: Path, key: str) -> Till:
+    return make_till(tmp_path, store_number=1, data_key=key)
+
+
+@pytest.fixture
+def b(tmp_path: Path, key: str) -> Till:
+    clock = FakeClock()
+    clock.advance(minutes=1)
+    return make_till(tmp_path, clock=clock, store_number=2, data_key=key)
+
+
+def apply(till: Till, events: list[dict[str, Any]], *, first: int = 1) -> None:
+    assert till.app.identity is not None
+    apply_page(till.uow, device_id=till.app.identity.device_id,
+               changes=as_changes(events, first_position=first), cursor=first + len(events) - 1)
+
+
+def of_type(till: Till, type: str) -> list[dict[str, Any]]:
+    return [e for e in wire_events(till) if e["type"] == type]
+
+
+def as_version_1(fields: dict[str, Any], *, gender: str | None,
+                 birthday: str | None) -> dict[str, Any]:
+    """A version 2 object as a till before version 2 wrote it: gender and birthday in clear,
+    in the places of the sealed ones."""
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "gender_enc":
+            out["gender"] = gender
+        elif name == "birthday_enc":
+            out["birthday"] = birthday
+        else:
+            out[name] = value
+    return out
+
+
+def test_a_new_registration_carries_no_plain_birthday_or_gender(a: Till) -> None:
+    a.register(name="李娜", gender=Gender.FEMALE, birthday=date(1990, 5, 17))
+    (ev,) = of_type(a, "member.registered")
+    p = ev["payload"]
+    assert ev["payload_version"] == 2
+    assert "birthday" not in p and "gender" not in p
+    assert "1990-05-17" not in json.dumps(ev)
+    assert unseal(a.uow.cipher, p["birthday_enc"], context=BIRTHDAY_CTX) == "1990-05-17"
+    assert unseal(a.uow.cipher, p["gender_enc"], context=GENDER_CTX) == "F"
+
+
+def test_a_profile_edit_carries_no_plain_birthday_or_gender(a: Till) -> None:
+    card = a.register()
+    update_profile(a.uow, clerk=a.manager, member_id=card.id, birthday=date(1985, 12, 1),
+                   gender=Gender.MALE)
+    (ev,) = of_type(a, "member.profile_updated")
+    fields = ev["payload"]["fields"]
+    assert ev["payload_version"] == 2
+    assert "birthday" not in fields and "gender" not in fields
+    assert "1985-12-01" not in json.dumps(ev)
+    assert unseal(a.uow.cipher, fields["birthday_enc"], context=BIRTHDAY_CTX) == "1985-12-01"
+
+
+def test_a_version_1_registration_from_an_older_till_applies(a: Till, b: Till) -> None:
+    card = a.register(name="李娜", gender=Gender.FEMALE, birthday=date(1990, 5, 17))
+    (ev,) = of_type(a, "member.registered")
+    old = {**ev, "payload_version": 1,
+           "payload": as_version_1(ev["payload"], gender="F", birthday="1990-05-17")}
+    apply(b, [old])
+    found = find_member(b.uow, clerk=b.cashier, code=card.member_no)
+    assert (found.id, found.gender, found.birthday_month) == (card.id, Gender.FEMALE, 5)
+    revealed = reveal_personal_data(b.uow, clerk=b.manager, member_id=card.id)
+    assert revealed.birthday == date(1990, 5, 17)
+
+
+def test_a_version_1_profile_edit_from_an_older_till_applies(a: Till, b: Till) -> None:
+    card = a.register(birthday=date(1990, 5, 17))
+    apply(b, of_type(a, "member.registered"))
+    update_profile(a.uow, clerk=a.manager, member_id=card.id, birthday=date(1985, 12, 1),
+                   gender=Gender.MALE)
+    (ev,) = of_type(a, "member.profile_updated")
+    old = {**ev, "payload_version": 1,
+           "payload": {**ev["payload"], "fields": as_version_1(
+               ev["payload"]["fields"], gender="M", birthday="1985-12-01")}}
+    apply(b, [old], first=10)
+    found = find_member(b.uow, clerk=b.cashier, code=card.member_no)
+    assert (found.gender, found.birthday_month) == (Gender.MALE, 12)
+
+
+def test_version_1_and_version_2_edits_of_one_field_resolve_alike(a: Till, b: Till) -> None:
+    """Last writer wins per field whatever version each edit was written at: a later version
+    2 edit beats an earlier version 1 edit of the same field, in either order of arrival."""
+    card = a.register()
+    apply(b, of_type(a, "member.registered"))
+    update_profile(a.uow, clerk=a.manager, member_id=card.id, birthday=date(1980, 1, 2))
+    (first,) = of_type(a, "member.profile_updated")
+    old = {**first, "payload_version": 1,
+           "payload": {**first["payload"], "fields": as_version_1(
+               first["payload"]["fields"], gender=None, birthday="1980-01-02")}}
+    a.clock.advance(minutes=5)
+    update_profile(a.uow, clerk=a.manager, member_id=card.id, birthday=date(1981, 3, 4))
+    newer = of_type(a, "member.profile_updated")[-1]
+    apply(b, [newer], first=10)
+    apply(b, [old], first=11)
+    assert find_member(b.uow, clerk=b.cashier, code=card.member_no).birthday_month == 3
