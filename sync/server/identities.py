@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 
 from pos_member.clock import to_ms
+from pos_member.events import MEMBER_REGISTERED
 from pos_member.ids import uuid7_str
 from sync.protocol import AdoptRequest, AdoptResponse, EnrolResponse, ReidentifyRequest
 from sync.server.context import DeviceIdentity, ServerContext
@@ -32,7 +33,6 @@ from sync.server.errors import Conflict, DeviceNotFound, Forbidden
 from sync.server.log import LogWriter
 from sync.server.models import Device, Event, HeldEvent, MemberNoClaim, Store
 
-MEMBER_REGISTERED = "member.registered"
 REIDENTIFIED_FLAG = "device_reidentified"
 MAX_DEVICES_PER_STORE = 99  # member numbers hold 2 digits of device number
 
@@ -145,7 +145,7 @@ def _claim_numbers(conn: Any, device: DeviceIdentity, request: AdoptRequest, *,
         chunk = numbers[start:start + 1000]
         member_no = Event.payload["member_no"].as_string()
         rows = conn.execute(select(member_no, Event.payload["member_id"].as_string()).where(
-            Event.store_id == device.store_id, Event.type == MEMBER_REGISTERED,
+            Event.store_id == device.store_id, Event.type == MEMBER_REGISTERED.type,
             member_no.in_(chunk)))
         for no, member_id in rows:
             holders.setdefault(no, set()).add(member_id)

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, insert, select, update
 
 from pos_member.crypto import PiiCipher
+from pos_member.events import PHONE_CTX
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.services.member_cards import PHONE_CTX
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import ensure_data_key
 from sync.server.errors import BadRequest, ServerError
