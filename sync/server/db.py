@@ -32,7 +32,7 @@ WRITE_LOCK = 0x504F534D  # "POSM": the advisory lock every server write transact
 DATA_KEY = "data_key"
 DATA_KEY_BYTES = 64
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0004"  # the newest migration; a test keeps the two equal
+SCHEMA_HEAD = "0005"  # the newest migration; a test keeps the two equal
 
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",

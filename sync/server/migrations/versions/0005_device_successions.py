@@ -1,7 +1,7 @@
 """Device successions: forked tills take a new identity, revoked ones are reinstated
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-03
 
 ``devices`` gains ``retired_at`` (the device's identity was handed to a successor: its token
@@ -15,8 +15,8 @@ from alembic import op
 
 import pos_member.db.models
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
