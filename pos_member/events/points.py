@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from pos_member.events.base import Payload, declare
 
@@ -13,12 +14,15 @@ Entry = dict[str, Any]  # one points-ledger entry (id, member_id, kind, points, 
 
 
 class PointsPosted(Payload, frozen=True, kw_only=True):
+    """A redemption adds ``txn_id`` and ``item``; an adjustment ``txn_id``, ``approved_by``
+    and ``reason``; welcome points and expiries neither."""
+
     member_id: str
     entries: list[Entry]
-    txn_id: str | None = None
-    item: str | None = None  # a redemption's catalogue item
-    approved_by: str | None = None  # an adjustment's approving manager
-    reason: str | None = None  # an adjustment's reason
+    txn_id: str | UnsetType = UNSET
+    item: str | UnsetType = UNSET  # a redemption's catalogue item
+    approved_by: str | UnsetType = UNSET  # an adjustment's approving manager
+    reason: str | UnsetType = UNSET  # an adjustment's reason
 
 
 class SalePoints(Payload, frozen=True, kw_only=True):
@@ -37,7 +41,7 @@ class SaleRecorded(Payload, frozen=True, kw_only=True):
     member_id: str | None = None
     txn_id: str
     entries: list[Entry] = msgspec.field(default_factory=list)
-    points: SalePoints | None = None
+    points: SalePoints | UnsetType = UNSET
 
 
 class SaleRefunded(Payload, frozen=True, kw_only=True):

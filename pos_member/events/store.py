@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from msgspec import UNSET, UnsetType
+
 from pos_member.events.base import Payload, declare
 
 
@@ -55,6 +57,13 @@ class FlagRaised(Payload, frozen=True, kw_only=True):
 
     flag_id: str
     kind: str
+    registrations: int | UnsetType = UNSET
+    window_minutes: int | UnsetType = UNSET
+    clerk_id: str | UnsetType = UNSET
+    clerk_name: str | UnsetType = UNSET
+    member_id: str | UnsetType = UNSET
+    balance: int | UnsetType = UNSET
+    bill_no: str | UnsetType | None = UNSET
 
 
 class FlagResolved(Payload, frozen=True, kw_only=True):

@@ -3,46 +3,52 @@ member's payment credentials (a hash or a ciphertext, never the secret)."""
 
 from __future__ import annotations
 
+from msgspec import UNSET, UnsetType
+
 from pos_member.events.base import Payload, declare
 
 
 class MoneyMoved(Payload, frozen=True, kw_only=True):
-    """The contract of every ``sv.*`` money event: who, the till's transaction id and the two
-    deltas in fen; the rest is detail for the ledger's lines (absent in a hand-made event)."""
+    """The contract of every ``sv.*`` money event (the server reads it): who, the till's
+    transaction id and the two deltas in fen. Each type's detail for the ledger's lines follows
+    (absent from a hand-made event: read as None), then ``clerk_name``, absent when the clerk
+    has no ledger name."""
 
     member_id: str
     txn_id: str
     principal_delta_fen: int
     bonus_delta_fen: int
+
+
+class ToppedUp(MoneyMoved, frozen=True, kw_only=True):
     amount_fen: int | None = None
-    cash_fen: int | None = None
     method: str | None = None
     method_ref: str | None = None
     first_topup: bool | None = None
     birthday_month: bool | None = None
-    factor: str | None = None
-    approved_by: str | None = None
-    offline: bool = False
-    bill_no: str | None = None
-    sms_challenge_id: str | None = None
-    ref_txn_id: str | None = None
-    clerk_name: str | None = None  # absent when the clerk has no ledger name
-
-
-class ToppedUp(MoneyMoved, frozen=True, kw_only=True):
-    pass
+    clerk_name: str | UnsetType = UNSET
 
 
 class Paid(MoneyMoved, frozen=True, kw_only=True):
-    pass
+    amount_fen: int | None = None
+    factor: str | None = None  # pin, totp, sms
+    approved_by: str | None = None
+    offline: bool = False
+    bill_no: str | None = None
+    sms_challenge_id: str | UnsetType = UNSET  # an SMS code's challenge (head office checks)
+    clerk_name: str | UnsetType = UNSET
 
 
 class PaymentRefunded(MoneyMoved, frozen=True, kw_only=True):
-    pass
+    ref_txn_id: str | None = None
+    amount_fen: int | None = None
+    clerk_name: str | UnsetType = UNSET
 
 
 class TopupRefunded(MoneyMoved, frozen=True, kw_only=True):
-    pass
+    ref_txn_id: str | None = None
+    cash_fen: int | None = None
+    clerk_name: str | UnsetType = UNSET
 
 
 class FreezeChanged(Payload, frozen=True, kw_only=True):

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import Connection, insert, select, update
 
 from pos_member import events
@@ -399,7 +400,10 @@ def _opened(fields: Mapping[str, Any], cipher: PiiCipher | None) -> dict[str, An
         elif cipher is None:
             raise ValueError(f"no data key to open {name}")
         else:
-            out[plain] = events.unseal(cipher, value, context=context)
+            try:
+                out[plain] = events.unseal(cipher, value, context=context)
+            except InvalidTag:  # sealed with another key, or in another field
+                raise ValueError(f"{name} does not open with this till's data key") from None
     return out
 
 

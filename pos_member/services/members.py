@@ -35,6 +35,7 @@ from pos_member.events import (
     GENDER_CTX,
     MEMBER_PROFILE_UPDATED,
     MEMBER_REGISTERED,
+    FlagRaised,
     MemberProfileUpdated,
     MemberRegistered,
     seal,
@@ -285,9 +286,9 @@ def _enforce_rate_limit(tx: Transaction, clerk: Clerk, now: datetime) -> None:
             resolved_by=None,
         )
         tx.session.add(flag)
-        payload = {"flag_id": flag.id, "kind": BURST_FLAG, **detail}
+        payload = FlagRaised(flag_id=flag.id, kind=BURST_FLAG, **detail)
         ev = tx.record(clerk, FLAG_RAISED, payload, entity_id=flag.id)
-        tx.audit(clerk, FLAG_RAISED.type, "flag", flag.id, after=payload, event=ev)
+        tx.audit(clerk, FLAG_RAISED.type, "flag", flag.id, after=ev.payload, event=ev)
         tx.commit()
     raise RegistrationRateLimited(limit=r.rate_limit_count, minutes=r.rate_limit_window_minutes)
 

@@ -443,8 +443,9 @@ def record_points_event(tx: Transaction, clerk: Clerk, type_: str, *, member_id:
                         entries: list[dict[str, Any]], extra: dict[str, Any] | None = None
                         ) -> RecordedEvent:
     """Records one event carrying ``entries`` and posts them; returns the event."""
-    payload = {"member_id": member_id, "entries": entries, **(extra or {})}
-    ev = tx.record(clerk, type_, payload, entity_id=member_id)
+    declared = events.declaration(type_)
+    payload = events.PointsPosted(member_id=member_id, entries=entries, **(extra or {}))
+    ev = tx.record(clerk, declared, payload, entity_id=member_id)
     conn = tx.conn
     for e in entries:
         post_entry(conn, e, event_id=ev.id, fresh=True)  # made here, new ids
@@ -457,8 +458,8 @@ def add_welcome_points(tx: Transaction, clerk: Clerk, *, member_id: str, at: dat
     if points <= 0:
         return 0
     entry = new_entry(tx, clerk, member_id=member_id, kind=WELCOME, points=points, at=at)
-    ev = tx.record(clerk, WELCOMED, {"member_id": member_id, "entries": [entry]},
-                   entity_id=member_id)
+    ev = tx.record(clerk, events.POINTS_WELCOME,
+                   events.PointsPosted(member_id=member_id, entries=[entry]), entity_id=member_id)
     # post_entry's effect for a member registered in this transaction, who has no account
     # yet: three inserts, nothing to look up.
     e = _decode(entry)
@@ -617,9 +618,9 @@ def raise_negative_flag(tx: Transaction, clerk: Clerk, *, member_id: str, balanc
                 detail={"member_id": member_id, "balance": balance, "bill_no": bill_no},
                 resolved_at=None, resolved_by=None)
     tx.session.add(flag)
-    payload = {"flag_id": flag.id, "kind": NEGATIVE_FLAG, **flag.detail}
+    payload = events.FlagRaised(flag_id=flag.id, kind=NEGATIVE_FLAG, **flag.detail)
     ev = tx.record(clerk, events.FLAG_RAISED, payload, entity_id=flag.id)
-    tx.audit(clerk, events.FLAG_RAISED.type, "flag", flag.id, after=payload, event=ev)
+    tx.audit(clerk, events.FLAG_RAISED.type, "flag", flag.id, after=ev.payload, event=ev)
 
 
 # -- reading --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 
+from pos_member import events
 from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.services import notifications
@@ -24,7 +25,6 @@ from pos_member.services.points import (
     _OPEN,
     _SET_REMAINING,
     EXPIRE,
-    EXPIRED,
     _aware,
     new_entry,
 )
@@ -90,7 +90,8 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
                               note=_aware(lot.expires_at).date().isoformat())
                     for lot in member_lots
                 ]
-                ev = tx.record(clerk, EXPIRED, {"member_id": member_id, "entries": entries},
+                ev = tx.record(clerk, events.POINTS_EXPIRED,
+                               events.PointsPosted(member_id=member_id, entries=entries),
                                entity_id=member_id)
                 for e in entries:
                     row = {c: e.get(c) for c in _ENTRY_COLUMNS}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from msgspec import UNSET
 from sqlalchemy import (
     Connection,
     and_,
@@ -384,14 +385,13 @@ def record_sale(
         _FAST_INSERT_SALE.run(conn, sale)
         wire_sale = {**sale, "sold_at": now.isoformat(),
                      "business_day": sale["business_day"].isoformat()}
-        payload: dict[str, Any] = {"sale": wire_sale, "member_id": member_id,
-                                   "txn_id": txn_id, "entries": entries}
+        payload = events.SaleRecorded(
+            sale=wire_sale, member_id=member_id, txn_id=txn_id, entries=entries,
+            points=events.SalePoints(bill_fen=amount_fen, redeem_points=redeem_points,
+                                     redeem_fen=redeem_fen, earned=earn.earned if earn else 0)
+            if member_id is not None else UNSET)
         detail: dict[str, Any] = {}
-        if member_id is not None:
-            payload["points"] = {"bill_fen": amount_fen, "redeem_points": redeem_points,
-                                 "redeem_fen": redeem_fen,
-                                 "earned": earn.earned if earn else 0}
-        ev = tx.record(clerk, SALE_RECORDED, payload, entity_id=sale_id)
+        ev = tx.record(clerk, events.SALE_RECORDED, payload, entity_id=sale_id)
         after: dict[str, int] = {}
         if entries:
             consumed, after = pts.post_fresh(conn, entries, event_id=ev.id, balances=balances,
@@ -498,10 +498,10 @@ def refund_sale(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str,
                     consume=[(sale.id, claw)]))
             entries.extend(_restore_entries(tx, clerk, sp, restore, now, txn_id, sale.id,
                                             bill_no))
-        payload = {"sale_id": sale.id, "txn_id": txn_id, "member_id": sale.member_id,
-                   "refund_fen": amount, "clawed": claw, "restored": restore,
-                   "entries": entries}
-        ev = tx.record(clerk, SALE_REFUNDED, payload, entity_id=sale.id)
+        payload = events.SaleRefunded(sale_id=sale.id, txn_id=txn_id, member_id=sale.member_id,
+                                      refund_fen=amount, clawed=claw, restored=restore,
+                                      entries=entries)
+        ev = tx.record(clerk, events.SALE_REFUNDED, payload, entity_id=sale.id)
         _apply_refund(conn, sale.id, amount, claw, restore)
         for e in entries:
             pts.post_entry(conn, e, event_id=ev.id, fresh=True)

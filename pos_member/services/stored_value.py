@@ -448,18 +448,19 @@ def _entry(tx: Transaction, clerk: Clerk, ev_id: str, *, member_id: str, txn_id:
 
 def _record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str, Any],
                   extra: dict[str, Any]) -> tuple[str, Balance]:
-    payload = {"member_id": entry_kw["member_id"], "txn_id": entry_kw["txn_id"],
-               "principal_delta_fen": entry_kw["principal"],
-               "bonus_delta_fen": entry_kw["bonus"], **extra}
+    declared = events.declaration(type_)
     if clerk.ledger_name:  # other tills' ledgers name who served the member
-        payload["clerk_name"] = clerk.ledger_name
-    ev = tx.record(clerk, type_, payload, entity_id=entry_kw["member_id"])
+        extra = {**extra, "clerk_name": clerk.ledger_name}
+    payload = declared.payload(member_id=entry_kw["member_id"], txn_id=entry_kw["txn_id"],
+                               principal_delta_fen=entry_kw["principal"],
+                               bonus_delta_fen=entry_kw["bonus"], **extra)
+    ev = tx.record(clerk, declared, payload, entity_id=entry_kw["member_id"])
     entry = _entry(tx, clerk, ev.id, **entry_kw)
     after = _book(tx.conn, entry)
     if after is None:  # cannot happen: the txn_id was checked free in this transaction
         raise TxnIdConflict(txn_id=entry["txn_id"])
     tx.audit(clerk, type_, "member", entry_kw["member_id"],
-             after={k: v for k, v in payload.items() if k != "member_id"}, event=ev)
+             after={k: v for k, v in ev.payload.items() if k != "member_id"}, event=ev)
     return ev.id, after
 
 

@@ -5,6 +5,7 @@ version 2 (gender and birthday sealed like the phone); a till still applies vers
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 
 from pos_member.clock import FakeClock
-from pos_member.events import BIRTHDAY_CTX, GENDER_CTX, unseal
+from pos_member.crypto import PiiCipher
+from pos_member.errors import MemberNotFound
+from pos_member.events import BIRTHDAY_CTX, GENDER_CTX, SV_FROZEN, PinSet, seal, unseal
 from pos_member.services.apply import apply_page
 from pos_member.services.member_cards import Gender, find_member, reveal_personal_data
 from pos_member.services.members import update_profile
@@ -126,3 +129,24 @@ def test_version_1_and_version_2_edits_of_one_field_resolve_alike(a: Till, b: Ti
     apply(b, [newer], first=10)
     apply(b, [old], first=11)
     assert find_member(b.uow, clerk=b.cashier, code=card.member_no).birthday_month == 3
+
+
+def test_an_event_is_recorded_only_with_its_own_declared_payload(a: Till) -> None:
+    card = a.register()
+    before = a.table_counts()
+    with a.uow.begin() as tx, pytest.raises(TypeError):
+        tx.record(a.cashier, SV_FROZEN, PinSet(member_id=card.id, pin_hash="$argon2id$x"))
+    assert a.table_counts() == before
+
+
+def test_a_birthday_sealed_with_another_key_is_refused_and_the_page_goes_on(
+        a: Till, b: Till) -> None:
+    first, second = a.register(birthday=date(1990, 5, 17)), a.register()
+    regs = of_type(a, "member.registered")
+    stranger = PiiCipher(os.urandom(64))
+    bad = {**regs[0], "payload": {**regs[0]["payload"], "birthday_enc": seal(
+        stranger, "1990-05-17", context=BIRTHDAY_CTX)}}
+    apply(b, [bad, regs[1]])
+    with pytest.raises(MemberNotFound):
+        find_member(b.uow, clerk=b.cashier, code=first.member_no)
+    assert find_member(b.uow, clerk=b.cashier, code=second.member_no).id == second.id
