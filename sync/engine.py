@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from pos_member.bootstrap import App
+from pos_member.changes import NOTHING, Changes
 from pos_member.crypto import KeyStore
 from pos_member.errors import DomainError, StoreNotSetUp
 from pos_member.services.apply import apply_page, name_stores, unnamed_stores
@@ -67,6 +68,7 @@ class SyncReport:
     applied: int  # of which applied here (the rest: own events, repeats, unknown types)
     cursor: int
     at: datetime
+    changes: Changes = NOTHING  # the members and areas the pulled events touched here
 
 
 def _identity(app: App) -> TillIdentity:
@@ -99,13 +101,14 @@ def push_all(app: App, client: Client, *, batch: int = MAX_BATCH,
 
 
 def pull_all(app: App, client: Client, *, page: int = MAX_PAGE,
-             progress: Progress | None = None) -> tuple[int, int, int]:
+             progress: Progress | None = None) -> tuple[int, int, int, Changes]:
     """Pulls and applies pages until the server says there is no more; returns (pulled,
-    applied, cursor)."""
+    applied, cursor, what the applied events changed)."""
     device_id = _identity(app).device_id
     uow = app.uow
     cursor = sync_cursor(uow)
     pulled = applied = 0
+    changes = NOTHING
     while True:
         answer = client.pull(cursor, min(page, MAX_PAGE))
         result = apply_page(
@@ -115,10 +118,11 @@ def pull_all(app: App, client: Client, *, page: int = MAX_PAGE,
         )
         pulled += len(answer.changes)
         applied += result.applied
+        changes |= result.changes
         if progress:
             progress("pull", pulled)
         if not answer.more:
-            return pulled, applied, result.cursor
+            return pulled, applied, result.cursor, changes
         if answer.cursor <= cursor:
             raise ProtocolMismatch(detail="the pull cursor did not advance")
         cursor = answer.cursor
@@ -130,14 +134,14 @@ def sync_once(app: App, client: Client, *, batch: int = MAX_BATCH, page: int = M
     server cannot be reached or refuses; what was acknowledged or applied before stays so."""
     ident = _identity(app)
     stored, duplicates, held = push_all(app, client, batch=batch, progress=progress)
-    pulled, applied, cursor = pull_all(app, client, page=page, progress=progress)
+    pulled, applied, cursor, changes = pull_all(app, client, page=page, progress=progress)
     if unnamed_stores(app.uow):  # a pull brought another store's events: ask HQ its name
         name_stores(app.uow, [(s.id, s.number, s.name) for s in client.stores().stores])
     at = app.uow.clock.now()
     set_last_sync_at(app.uow, at=at)
     return SyncReport(stored, duplicates, held,
                       pending_count(app.uow, device_id=ident.device_id),
-                      pulled, applied, cursor, at)
+                      pulled, applied, cursor, at, changes)
 
 
 @dataclass(frozen=True, slots=True)

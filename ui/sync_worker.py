@@ -189,6 +189,7 @@ class SyncWorker(QObject):
     closing_progress = Signal(str, int, int)  # step ("push" | "pull" | "report"), done, total
     day_closed = Signal(object)  # sync.engine.DayReport
     closing_failed = Signal(object)  # Exception: closing time itself broke (a bug, the disk)
+    pulled = Signal(object)  # pos_member.changes.Changes: what a round's pulled pages changed
 
     def __init__(
         self,
@@ -261,6 +262,10 @@ class SyncWorker(QObject):
         _lingering.add(self)
         self._thread.finished.connect(lambda: _lingering.discard(self))
         return False
+
+    def keystore(self) -> KeyStore:
+        """The till's credential store (the device token HQ's other services take too)."""
+        return self._keystore()
 
     def is_running(self) -> bool:
         return self._thread.isRunning()
@@ -339,7 +344,7 @@ class SyncWorker(QObject):
                     enrolled, state, due = False, SyncState.NOT_ENROLLED, float("inf")
                     continue
             try:
-                sync_once(self._app, client)
+                report = sync_once(self._app, client)
             except Exception as e:
                 if isinstance(e, DomainError) and _revoked(e):  # retrying soon cannot help
                     failures, state = 0, SyncState.REVOKED
@@ -360,6 +365,8 @@ class SyncWorker(QObject):
             else:
                 failures, state, error, next_retry = 0, SyncState.ONLINE, None, None
                 due = time.monotonic() + self.interval
+                if report.changes:
+                    self.pulled.emit(report.changes)
             self._emit(state, error=error, next_retry=next_retry)
 
     def _close_day(self, client: Client) -> DayReport | None:
@@ -380,6 +387,8 @@ class SyncWorker(QObject):
         self.closing_progress.emit("report", 1, 1)
         if report.error is not None and remembering.error is not None:
             report = replace(report, error=error_text(remembering.error))
+        if report.sync is not None and report.sync.changes:
+            self.pulled.emit(report.sync.changes)
         self.day_closed.emit(report)
         return report
 

@@ -57,6 +57,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import Connection, insert, select, update
 
 from pos_member import events
+from pos_member.changes import NOTHING, Changes, changes_of_event
 from pos_member.clock import to_ms
 from pos_member.crypto import PiiCipher
 from pos_member.db.models import (
@@ -133,6 +134,7 @@ class ApplyResult:
     own: int  # this device's own events coming back
     repeated: int  # already applied before
     cursor: int
+    changes: Changes = NOTHING  # the members and areas the applied events touched
 
 
 def apply_page(
@@ -142,6 +144,7 @@ def apply_page(
     moves ``settings.sync_cursor`` to ``cursor`` (never back), in one committed transaction."""
     changes = list(changes)
     applied = ignored = own = repeated = 0
+    touched = NOTHING
     with uow.begin() as tx:
         conn = tx.conn
         ids = [c["event"]["id"] for c in changes]
@@ -164,6 +167,7 @@ def apply_page(
             position = int(change["position"])
             if _apply_safely(conn, uow, ev, position, store_id):
                 applied += 1
+                touched |= changes_of_event(ev["type"], ev.get("payload") or {})
             else:
                 ignored += 1
             done.append({"id": ev["id"], "position": position})
@@ -184,7 +188,7 @@ def apply_page(
         tx.commit()
     if any(c["event"]["type"] == RULES_PUBLISHED for c in changes):
         uow.reload_rules()  # a version with a start time: the till switches at that time
-    return ApplyResult(applied, ignored, own, repeated, max(cursor, int(current or 0)))
+    return ApplyResult(applied, ignored, own, repeated, max(cursor, int(current or 0)), touched)
 
 
 def _apply_safely(

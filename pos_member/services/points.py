@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 
 from pos_member import events
+from pos_member.changes import Area, Changes
 from pos_member.db.compiled import Prepared
 from pos_member.db.models import (
     Flag,
@@ -189,6 +190,10 @@ class PointsOpResult:
     points: int  # signed change
     balance: int
     repeated: bool = False
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.of(Area.POINTS, members=(self.member_id,))
 
 
 # -- posting entries (local and pulled) ----------------------------------------------------

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 
 from pos_member import events
+from pos_member.changes import Area, Changes
 from pos_member.db.compiled import Prepared
 from pos_member.db.models import Member, PointsAccount, PointsEntry, Sale, SalePoints, Staff
 from pos_member.db.uow import Transaction, UnitOfWork
@@ -155,6 +156,10 @@ class SaleResult:
     def upgraded(self) -> bool:
         return self.tier_before is not None and self.tier_before != self.tier_after
 
+    @property
+    def changes(self) -> Changes:
+        return Changes.of(Area.SALES, Area.POINTS, members=(self.member_id,))
+
 
 @dataclass(frozen=True, slots=True)
 class RefundResult:
@@ -168,6 +173,11 @@ class RefundResult:
     balance: int | None  # None for a walk-in sale
     flagged: bool  # the member's balance went below zero
     repeated: bool = False
+    member_id: str | None = None  # the sale's member (None: a walk-in, or a repeated call)
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.of(Area.SALES, Area.POINTS, members=(self.member_id,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,7 +527,7 @@ def refund_sale(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str,
         tx.audit(clerk, SALE_REFUNDED, "sale", sale.id,
                  before={"refunded_fen": sale.refunded_fen}, after=result, event=ev)
         tx.commit()
-    return RefundResult(**result)
+    return RefundResult(**result, member_id=sale.member_id)
 
 
 def _restore_entries(tx: Transaction, clerk: Clerk, sp: Any, restore: int, now: datetime,

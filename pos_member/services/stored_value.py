@@ -38,6 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from pos_member import events
+from pos_member.changes import Area, Changes
 from pos_member.db.compiled import Prepared
 from pos_member.db.models import (
     BalanceBlock,
@@ -174,6 +175,10 @@ class SvResult:
     @property
     def amount_fen(self) -> int:
         return abs(self.principal_delta_fen + self.bonus_delta_fen)
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.of(Area.STORED_VALUE, members=(self.member_id,))
 
 
 @dataclass(frozen=True, slots=True)
