@@ -1,12 +1,13 @@
 """Takes screenshots of every till screen on the demo store, for a person to look at.
 
-    .venv/bin/python scripts/screenshots.py [OUT_DIR] [--lang=en]
+    .venv/bin/python scripts/screenshots.py [OUT_DIR] [--lang=en] [--size=1024x768]
 
 Runs offscreen (no display needed) with an in-memory key store and a fresh temporary demo
 store of 300 members; writes login.png, till-empty.png, register.png, register-duplicate.png,
 card.png, error.png, card-print.png, and the dialogs of points, stored value and the
 recruitment dashboard (sale.png, points-ledger.png, gifts.png, topup.png, pay.png,
-sv-ledger.png, dashboard.png).
+sv-ledger.png, dashboard.png). ``--size``: the till window's size (the smallest screens the
+stores have are 1024×768 and 1366×768).
 """
 
 from __future__ import annotations
@@ -63,11 +64,15 @@ def main() -> None:
     controller.open_till(clerk)
     till = controller.till
     assert till is not None
+    size = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--size=")), None)
+    if size is not None:
+        width, height = (int(n) for n in size.split("x"))
+        till.resize(width, height)
     settle()
     till.grab().save(str(out / "till-empty.png"))
 
     dialog = RegisterDialog(ops=till.ops, register=lambda **kw: None,  # type: ignore[arg-type,return-value]
-                            clerk=clerk, guides=till._guides, privacy_version="2026-01",
+                            clerk=clerk, guides=till.guides(), privacy_version="2026-01",
                             parent=till)
     dialog.phone.setText("139 1234 5678")
     dialog.privacy.setChecked(True)
@@ -89,8 +94,6 @@ def main() -> None:
     till.grab().save(str(out / "error.png"))
     till.lookup("PM1:" + card.member_no)
     settle(400)
-    from ui import stored_value_ui
-
     _give_history(app, clerk, card.id)
     till.lookup("PM1:" + card.member_no)
     settle(400)
@@ -106,13 +109,13 @@ def main() -> None:
         w.amount.setText("88.00")  # type: ignore[attr-defined]
 
     for name, opener, fill in (
-            ("sale", till.points.open_sale, fill_sale),
-            ("points-ledger", till.points.open_ledger, None),
-            ("gifts", till.points.open_gifts, None),
-            ("topup", lambda: stored_value_ui.open_topup(till), fill_amount),
-            ("pay", lambda: stored_value_ui.open_pay(till), fill_amount),
-            ("sv-ledger", lambda: stored_value_ui.open_ledger(till), None),
-            ("dashboard", till.open_dashboard, None)):
+            ("sale", till.buttons["sale"].click, fill_sale),
+            ("points-ledger", till.buttons["ledger"].click, None),
+            ("gifts", till.buttons["gifts"].click, None),
+            ("topup", till.buttons["topup"].click, fill_amount),
+            ("pay", till.buttons["pay"].click, fill_amount),
+            ("sv-ledger", till.buttons["sv_ledger"].click, None),
+            ("dashboard", till.buttons["dashboard"].click, None)):
         _grab_new_window(opener, out / f"{name}.png", fill)
     img = QImage(856 * 2, 540 * 2, QImage.Format.Format_RGB32)
     img.fill(Qt.GlobalColor.white)

@@ -112,7 +112,7 @@ class TillController:
         self._stop_sync()
         self.sync = SyncWorker(self.app, self._keystore)
         self.till = TillWindow(app=self.app, clerk=clerk, sync=self.sync)
-        self.till.points.start_jobs()  # points expiry and tier evaluation: now, then hourly
+        self.till.start()  # the features' background work (points expiry, tier evaluation)
         self._start_notifier(self.till)
         self.sync.start()
         self.till.logout_requested.connect(self.logout)

@@ -3,8 +3,8 @@ their split target (progress bars, 达标 marks, pace alerts), 会销比 and mem
 and 30-day trends, and the day's report (.xlsx, Ctrl+E).
 
 Figures are computed off the GUI thread (:class:`ui.operations.Operations`); the dialog reloads
-when the till registers a member or records a sale and every minute (the pace moves with the
-clock, and sales arrive from the store's other tills).
+when a change touches members, sales or targets (made at this till, or pulled from the store's
+other tills) and every minute (the pace moves with the clock).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_member.changes import Area, Changes
 from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.services.kpi import Dashboard, TrendDay
@@ -46,6 +47,9 @@ from ui.kpi_texts import (
     yuan_text,
 )
 from ui.operations import Operations
+
+# What the recruitment figures are made of: a change to any of these reloads them.
+KPI_AREAS = (Area.MEMBERS, Area.SALES, Area.TARGETS)
 
 
 class Tile(QFrame):
@@ -212,6 +216,11 @@ class DashboardDialog(QDialog):
         head.setMinimumSectionSize(90)
         table.verticalHeader().setDefaultSectionSize(34)
         return table
+
+    def refresh_from(self, changes: Changes) -> None:
+        """Reloads when a change (made here or pulled from another till) touches the figures."""
+        if changes.touches(*KPI_AREAS):
+            self.refresh()
 
     # -- loading ----------------------------------------------------------------------------
     def refresh(self) -> None:

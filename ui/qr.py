@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import segno
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+if TYPE_CHECKING:
+    from pos_member.services.member_cards import MemberCard
 
 QUIET_ZONE = 4  # modules of white around the symbol, as the standard asks
 
@@ -16,6 +20,13 @@ QUIET_ZONE = 4  # modules of white around the symbol, as the standard asks
 def qr_matrix(payload: str) -> tuple[tuple[bool, ...], ...]:
     qr = segno.make(payload, error="m", micro=False)
     return tuple(tuple(bool(v) for v in row) for row in qr.matrix)
+
+
+def with_qr(card: MemberCard) -> MemberCard:
+    """Builds the card's QR matrix on the worker thread (segno's mask choice takes a couple of
+    milliseconds), so the GUI thread only paints it."""
+    qr_matrix(card.qr_payload)
+    return card
 
 
 def paint_qr(painter: QPainter, rect: QRectF, payload: str) -> None:

@@ -17,7 +17,7 @@ from pos_member.services.member_cards import MemberCard
 from ui.i18n import error_text
 
 if TYPE_CHECKING:
-    from ui.till import TillWindow
+    from ui.host import TillHost
 
 
 def amount_of(text: str) -> int:
@@ -28,8 +28,8 @@ def amount_of(text: str) -> int:
 class StoredValueDialog(QDialog):
     """Error line, Enter = OK, Esc = close."""
 
-    def __init__(self, window: TillWindow, card: MemberCard) -> None:
-        super().__init__(window)
+    def __init__(self, window: TillHost, card: MemberCard) -> None:
+        super().__init__(window.window())
         self.window_, self.card, self.ops = window, card, window.ops
         self.error = QLabel()
         self.error.setObjectName("dialogError")

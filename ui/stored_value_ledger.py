@@ -32,7 +32,7 @@ from ui.qr import QrWidget
 from ui.stored_value_base import StoredValueDialog
 
 if TYPE_CHECKING:
-    from ui.till import TillWindow
+    from ui.host import TillHost
 
 
 KIND_LABELS = {
@@ -63,7 +63,7 @@ def _how(line: sv.LedgerLine) -> str:
 class LedgerDialog(StoredValueDialog):
     changed = Signal()
 
-    def __init__(self, window: TillWindow, card: MemberCard) -> None:
+    def __init__(self, window: TillHost, card: MemberCard) -> None:
         super().__init__(window, card)
         self.setWindowTitle(self.tr("Stored-value ledger (Shift+F10)"))
         self.resize(980, 520)

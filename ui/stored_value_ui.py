@@ -1,5 +1,6 @@
-"""Stored value at the till: F8 top-up, F10 pay with the balance, Shift+F10 the ledger (储值流水,
-``ui/stored_value_ledger.py``: freeze, member PIN and dynamic-code set-up). Every core call runs
+"""Stored value at the till: the F8 top-up and F10 pay dialogs (the Shift+F10 ledger, 储值流水, with
+freeze, member PIN and dynamic-code set-up is ``ui/stored_value_ledger.py``; the keys and the
+card's tile are ``ui/till_stored_value.py``). Every core call runs
 through the window's :class:`~ui.operations.Operations` (argon2 and the disk stay off the GUI
 thread); each dialog carries its own till transaction id from the moment it opens, so a second
 Enter or a retry after an error returns the first result instead of charging twice.
@@ -9,9 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -33,17 +34,9 @@ from pos_member.permissions import Action
 from pos_member.services import stored_value as sv
 from pos_member.services.member_cards import MemberCard
 from ui.stored_value_base import StoredValueDialog, amount_of
-from ui.stored_value_ledger import LedgerDialog
 
 if TYPE_CHECKING:
-    from ui.till import TillWindow
-
-
-class SmsService(sv.SmsVerifier, Protocol):
-    """HQ's SMS codes as the till reaches them (``sync.client.SyncClient`` has these): the
-    dialog sends the code; :func:`stored_value.pay` has it verified."""
-
-    def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str: ...
+    from ui.host import SmsService, TillHost
 
 
 # -- F8 top-up -----------------------------------------------------------------------------
@@ -52,7 +45,7 @@ class SmsService(sv.SmsVerifier, Protocol):
 class TopUpDialog(StoredValueDialog):
     done = Signal(object)  # SvResult
 
-    def __init__(self, window: TillWindow, card: MemberCard) -> None:
+    def __init__(self, window: TillHost, card: MemberCard) -> None:
         super().__init__(window, card)
         self.txn_id = str(uuid.uuid4())
         rules = window.uow.rules.stored_value
@@ -168,7 +161,7 @@ class TopUpDialog(StoredValueDialog):
 class PayDialog(StoredValueDialog):
     done = Signal(object)  # SvResult
 
-    def __init__(self, window: TillWindow, card: MemberCard, *, online: Callable[[], bool],
+    def __init__(self, window: TillHost, card: MemberCard, *, online: Callable[[], bool],
                  sms: SmsService | None, phone: Callable[[], str] | None) -> None:
         """``online`` is asked each time it matters (the connection comes and goes while the
         dialog is open); ``sms`` sends and verifies codes with head office."""
@@ -350,125 +343,3 @@ class PayDialog(StoredValueDialog):
         self.busy = False
         self.done.emit(result)
         self.accept()
-
-
-# -- wiring into the till window -------------------------------------------------------------
-
-
-def attach(window: TillWindow, *, sms: SmsService | None = None) -> None:
-    """F8, F10 and Shift+F10 on the till window; the card's stored-value tile follows."""
-    window.sv_sms = sms  # type: ignore[attr-defined]
-    for keys, slot in (("F8", lambda: open_topup(window)), ("F10", lambda: open_pay(window)),
-                       ("Shift+F10", lambda: open_ledger(window))):
-        QShortcut(QKeySequence(keys), window, activated=slot)
-    window.card_shown.connect(lambda card: refresh_tile(window, card))
-
-
-def refresh_tile(window: TillWindow, card: MemberCard) -> None:
-    uow = window.uow
-
-    def show(b: sv.Balance) -> None:
-        if window.card_view.card is not None and window.card_view.card.id == card.id:
-            text = format_yuan(b.total_fen)
-            if b.frozen:
-                text += " " + QCoreApplication.translate("StoredValue", "(frozen)")
-            if b.blocked:
-                text += " " + QCoreApplication.translate("StoredValue", "(blocked by HQ)")
-            split = QCoreApplication.translate("StoredValue", "principal %1 · bonus %2").replace(
-                "%1", format_yuan(b.principal_fen)).replace("%2", format_yuan(b.bonus_fen))
-            window.card_view.set_tile_value(1, text, split if b.total_fen else "")
-
-    window.ops.run(lambda: sv.get_balance(uow, card.id), show, lambda e: None)
-
-
-def _card(window: TillWindow) -> MemberCard | None:
-    card = window.card_view.card
-    if card is None:
-        window.show_info(QCoreApplication.translate("StoredValue", "Scan a member first."))
-    return card
-
-
-def _finished(window: TillWindow, card: MemberCard, result: sv.SvResult) -> None:
-    text = {
-        "topup": QCoreApplication.translate("StoredValue", "Topped up %1 (bonus %2). Balance %3."),
-        "payment": QCoreApplication.translate(
-            "StoredValue", "Paid %1 (principal %2, bonus %3). Balance %4."),
-    }.get(result.kind, QCoreApplication.translate("StoredValue", "Done. Balance %3."))
-    if result.kind == "payment":
-        text = text.replace("%1", format_yuan(result.amount_fen)).replace(
-            "%2", format_yuan(-result.principal_delta_fen)).replace(
-            "%3", format_yuan(-result.bonus_delta_fen)).replace(
-            "%4", format_yuan(result.balance.total_fen))
-    else:
-        text = text.replace("%1", format_yuan(result.principal_delta_fen)).replace(
-            "%2", format_yuan(result.bonus_delta_fen)).replace(
-            "%3", format_yuan(result.balance.total_fen))
-    window.show_info(text)
-    refresh_tile(window, card)
-    window._changed()  # sync soon; the member's notification goes out now
-
-
-def open_topup(window: TillWindow) -> None:
-    card = _card(window)
-    if card is None or window.dialog is not None:
-        return
-    dialog = TopUpDialog(window, card)
-    dialog.done.connect(lambda r: _finished(window, card, r))
-    window._open_dialog(dialog)
-
-
-def _online(window: TillWindow) -> bool:
-    from ui.sync_worker import SyncState
-
-    return window._sync_status.state is SyncState.ONLINE
-
-
-def _phone(window: TillWindow, card: MemberCard) -> Callable[[], str]:
-    def get() -> str:
-        return sv.phone_for_sms(window.uow, member_id=card.id)
-    return get
-
-
-def open_pay(window: TillWindow) -> None:
-    card = _card(window)
-    if card is None or window.dialog is not None:
-        return
-    sms = getattr(window, "sv_sms", None) or _sms_client(window)
-    dialog = PayDialog(window, card, online=lambda: _online(window), sms=sms,
-                       phone=_phone(window, card))
-    if window.sync is not None:
-        window.sync.status_changed.connect(dialog.refresh_online)
-    dialog.done.connect(lambda r: _finished(window, card, r))
-    window._open_dialog(dialog)
-
-
-def open_ledger(window: TillWindow) -> None:
-    card = _card(window)
-    if card is None or window.dialog is not None:
-        return
-    dialog = LedgerDialog(window, card)
-    dialog.changed.connect(lambda: (refresh_tile(window, card), window._changed()))
-    window._open_dialog(dialog)
-
-
-def _sms_client(window: TillWindow) -> SmsService | None:
-    """A client for HQ's SMS codes when the till is enrolled (None otherwise): made at the
-    first F10 and kept on the window (``sv_sms``) until it closes, so a pay dialog neither
-    reads the keyring again nor leaves a connection pool behind."""
-    if window.sync is None:
-        return None
-    try:
-        from pos_member.services.enrolment import device_token
-        from pos_member.services.outbox import SERVER_URL, get_sync_setting
-        from sync.client import SyncClient
-
-        url = get_sync_setting(window.uow, SERVER_URL)
-        token = device_token(window.sync._keystore(), window.identity.device_id)
-    except DomainError:
-        return None
-    if url is None or token is None:
-        return None
-    client = SyncClient(url, token)
-    window.sv_sms = client  # type: ignore[attr-defined]
-    window.destroyed.connect(lambda *_: client.close())
-    return client

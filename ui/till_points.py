@@ -1,14 +1,17 @@
-"""The till window's points actions (F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjustment,
-Ctrl+G gifts) and the points and tier part of the member card. Kept out of ``ui/till.py`` so
-that file only wires keys and buttons to these methods."""
+"""The till's points feature: F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjustment, Ctrl+G
+gifts, the points and tier part of the member card, and the hourly expiry and tier jobs. Plugs
+into the till window through :func:`register`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pos_member.services import member_cards, points, points_expiry, sales, tiers
+from pos_member.changes import Area, Changes
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.services import points, points_expiry, sales, tiers
 from pos_member.services.member_cards import MemberCard
 from ui.gift_dialog import GiftDialog
+from ui.host import TillAction, TillHost
 from ui.i18n import translate
 from ui.points_adjust_dialog import AdjustDialog
 from ui.points_ledger_dialog import LedgerDialog
@@ -16,13 +19,10 @@ from ui.points_view import points_tile, tier_benefits, tier_name
 from ui.refund_dialog import RefundDialog
 from ui.sale_dialog import SaleDialog
 
-if TYPE_CHECKING:
-    from ui.till import TillWindow
-
 
 class PointsActions:
-    def __init__(self, window: TillWindow) -> None:
-        self.w = window
+    def __init__(self, host: TillHost) -> None:
+        self.w = host
 
     # -- the card -------------------------------------------------------------------------------
     def card_shown(self, card: MemberCard) -> None:
@@ -37,35 +37,28 @@ class PointsActions:
 
     def _show(self, card: MemberCard, summary: points.PointsSummary,
               standing: tiers.TierStanding) -> None:
-        view = self.w.card_view
-        if view.card is None or view.card.id != card.id:
+        shown = self.w.current_card()
+        if shown is None or shown.id != card.id:
             return  # another member is on screen by now
         today = self.w.uow.clock.now().astimezone().date()
         benefits = tier_benefits(self.w.uow.rules, standing.tier, today)  # the tier is above
-        view.set_points(points_tile(summary), benefits)
-
-    def _reload_card(self, member_id: str) -> None:
-        clerk, uow = self.w.clerk, self.w.uow
-        self.w.ops.run(lambda: member_cards.get_member(uow, clerk=clerk, member_id=member_id),
-                       self.w.show_card)
+        self.w.card_view.set_points(points_tile(summary), benefits)
 
     # -- actions ----------------------------------------------------------------------------
     def open_sale(self) -> None:
-        card = self.w.card_view.card
+        card = self.w.current_card()
         uow, clerk = self.w.uow, self.w.clerk
         dialog = SaleDialog(
-            ops=self.w.ops, card=card, guides=self.w._guides,
+            ops=self.w.ops, card=card, guides=self.w.guides(),
             quote=lambda fen, wanted: sales.quote_sale(
                 uow, member_id=card.id if card else None, amount_fen=fen,
                 redeem_points=wanted),
-            record=lambda **kw: sales.record_sale(uow, clerk, **kw), parent=self.w)
+            record=lambda **kw: sales.record_sale(uow, clerk, **kw), parent=self.w.window())
         dialog.recorded.connect(self._sold)
-        self.w._open_dialog(dialog)
+        self.w.open_dialog(dialog)
 
     def _sold(self, result: sales.SaleResult) -> None:
-        self.w._changed()
-        if result.member_id is not None:
-            self._reload_card(result.member_id)
+        self.w.notify_changed(result.changes)  # the member's card on screen reloads
         if result.upgraded:
             self.w.show_info(translate("TillWindow", "Upgraded to %1!").replace(
                 "%1", tier_name(result.tier_after)))
@@ -74,27 +67,22 @@ class PointsActions:
         uow, clerk = self.w.uow, self.w.clerk
         dialog = RefundDialog(ops=self.w.ops,
                               refund=lambda **kw: sales.refund_sale(uow, clerk, **kw),
-                              parent=self.w)
-        dialog.refunded.connect(self._refunded)
-        self.w._open_dialog(dialog)
-
-    def _refunded(self, result: sales.RefundResult) -> None:
-        self.w._changed()
-        card = self.w.card_view.card
-        if card is not None:
-            self._reload_card(card.id)
+                              parent=self.w.window())
+        dialog.refunded.connect(lambda r: self.w.notify_changed(r.changes))
+        self.w.open_dialog(dialog)
 
     def open_ledger(self) -> None:
-        card = self.w.card_view.card
+        card = self.w.current_card()
         if card is None:
             return
         uow, clerk = self.w.uow, self.w.clerk
-        self.w._open_dialog(LedgerDialog(
+        self.w.open_dialog(LedgerDialog(
             ops=self.w.ops, card=card,
-            load=lambda: points.ledger(uow, clerk=clerk, member_id=card.id), parent=self.w))
+            load=lambda: points.ledger(uow, clerk=clerk, member_id=card.id),
+            parent=self.w.window()))
 
     def open_adjust(self) -> None:
-        card = self.w.card_view.card
+        card = self.w.current_card()
         if card is None:
             return
         uow, clerk = self.w.uow, self.w.clerk
@@ -104,19 +92,18 @@ class PointsActions:
             # nothing, not even the manager's login.
             return points.adjust_points_with_pin(uow, clerk=clerk, member_id=card.id, **kw)
 
-        dialog = AdjustDialog(ops=self.w.ops, card=card, adjust=adjust, parent=self.w)
-        dialog.adjusted.connect(lambda r: self._adjusted(card.id, r))
-        self.w._open_dialog(dialog)
+        dialog = AdjustDialog(ops=self.w.ops, card=card, adjust=adjust, parent=self.w.window())
+        dialog.adjusted.connect(self._adjusted)
+        self.w.open_dialog(dialog)
 
-    def _adjusted(self, member_id: str, result: points.PointsOpResult) -> None:
-        self.w._changed()
+    def _adjusted(self, result: points.PointsOpResult) -> None:
+        self.w.notify_changed(result.changes)
         self.w.show_info(translate("TillWindow", "Points adjusted by %1; balance %2.").replace(
             "%1", f"{result.points:+d}").replace("%2", str(result.balance)))
-        self._reload_card(member_id)
 
     def open_gifts(self) -> None:
         """Ctrl+G: gifts and coupons of the catalogue for the member on screen's points."""
-        card = self.w.card_view.card
+        card = self.w.current_card()
         if card is None:
             return
         uow, clerk = self.w.uow, self.w.clerk
@@ -125,13 +112,9 @@ class PointsActions:
             load=lambda: points.points_summary(uow, member_id=card.id),
             exchange=lambda **kw: points.redeem_for_item(uow, clerk=clerk, member_id=card.id,
                                                          **kw),
-            parent=self.w)
-        dialog.exchanged.connect(lambda r: self._exchanged(card.id))
-        self.w._open_dialog(dialog)
-
-    def _exchanged(self, member_id: str) -> None:
-        self.w._changed()
-        self._reload_card(member_id)
+            parent=self.w.window())
+        dialog.exchanged.connect(lambda r: self.w.notify_changed(r.changes))
+        self.w.open_dialog(dialog)
 
     # -- the expiry job and the tier evaluation: at start, then every hour ----------------------
     def start_jobs(self) -> None:
@@ -140,7 +123,7 @@ class PointsActions:
         the window's thread pool, as the till's system clerk."""
         from PySide6.QtCore import QTimer
 
-        self._jobs = QTimer(self.w)
+        self._jobs = QTimer(self.w.window())
         self._jobs.setInterval(60 * 60 * 1000)
         self._jobs.timeout.connect(self.run_jobs)
         self._jobs.start()
@@ -158,4 +141,23 @@ class PointsActions:
     def _jobs_done(self, runs: tuple[points_expiry.ExpiryRun, tiers.EvaluationRun]) -> None:
         expired, evaluated = runs
         if expired.lots or evaluated.downgraded:
-            self.w._changed()
+            self.w.notify_changed(Changes.of(Area.POINTS))
+
+
+def register(host: TillHost) -> None:
+    actions = PointsActions(host)
+    for action in (
+        TillAction("sale", QT_TRANSLATE_NOOP("TillWindow", "F4 Sale"), actions.open_sale,
+                   ("F4",)),
+        TillAction("refund", QT_TRANSLATE_NOOP("TillWindow", "Shift+F4 Refund"),
+                   actions.open_refund, ("Shift+F4",)),
+        TillAction("ledger", QT_TRANSLATE_NOOP("TillWindow", "F7 Points"), actions.open_ledger,
+                   ("F7",), needs_card=True),
+        TillAction("gifts", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+G Gifts"),
+                   actions.open_gifts, ("Ctrl+G",), needs_card=True),
+        TillAction("adjust", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+F7 Adjust points"),
+                   actions.open_adjust, ("Ctrl+F7",), needs_card=True),
+    ):
+        host.add_action(action)
+    host.on_card_shown(actions.card_shown)
+    host.on_start(actions.start_jobs)  # points expiry and tier evaluation: now, then hourly

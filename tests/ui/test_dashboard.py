@@ -9,8 +9,10 @@ from datetime import date, datetime, time
 import pytest
 from openpyxl import load_workbook
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from pos_member.changes import Area, Changes
 from pos_member.permissions import Clerk
 from pos_member.services.kpi import GuideDay, SalesFigures
 from pos_member.services.member_cards import Channel
@@ -65,7 +67,8 @@ def test_the_dashboard_moves_when_the_till_registers_a_member(
     dialog = open_dashboard(qtbot, window)
     assert cell(dialog, 0, 2) == "0 / 4"
     card = planned.register(channel=Channel.GUIDE, guide_id=planned.guide.staff_id)
-    window._registered(card)  # what the register dialog's signal does
+    # what the register dialog's signal does
+    window.notify_changed(Changes.of(Area.MEMBERS, members=(card.id,)))
     qtbot.waitUntil(lambda: cell(dialog, 0, 2) == "1 / 4")
 
 
@@ -87,7 +90,7 @@ def test_a_guide_sees_their_own_target_and_progress(
         qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], planned: Till) -> None:
     planned.register(channel=Channel.GUIDE, guide_id=planned.guide.staff_id)
     window = open_till(planned.guide)
-    qtbot.waitUntil(lambda: "1 / 4" in window.my_progress.text())
+    qtbot.waitUntil(lambda: "1 / 4" in window.findChild(QLabel, "myProgress").text())
     qtbot.keyClick(window, Qt.Key.Key_F11)
     qtbot.waitUntil(lambda: isinstance(window.dialog, MyProgressDialog))
     settle(qtbot, window)

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-import ui.stored_value_ui as svu
+import ui.till_stored_value as svu
 from pos_member.errors import SmsCodeInvalid
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.stored_value import get_balance, top_up

@@ -156,7 +156,7 @@ def test_sms_is_offered_only_online(qtbot: QtBot, window: TillWindow, till: Till
 
 def test_sms_payment_when_online(qtbot: QtBot, window: TillWindow, till: Till,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import ui.stored_value_ui as svu
+    import ui.till_stored_value as svu
     monkeypatch.setattr(svu, "_online", lambda w: True)
     m = _funded(till)
     window.sv_sms = FakeHq()  # type: ignore[attr-defined]
@@ -175,7 +175,7 @@ def test_sms_payment_when_online(qtbot: QtBot, window: TillWindow, till: Till,
 
 def test_over_the_limit_a_manager_approves(qtbot: QtBot, window: TillWindow, till: Till,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import ui.stored_value_ui as svu
+    import ui.till_stored_value as svu
     monkeypatch.setattr(svu, "_online", lambda w: True)
     m = _funded(till, 200000)
     _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]

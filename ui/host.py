@@ -1,0 +1,108 @@
+"""The till window's public face: what a feature (points, stored value, the dashboard, …) may
+ask of the window it plugs into, and the one way it plugs in.
+
+A feature module has one ``register(host: TillHost) -> None``. In it the feature adds its
+actions (``host.add_action``: a button, its keys, whether it needs a member on screen),
+listens to what it cares about (``host.on_changed``, ``host.on_card_shown``) and asks for
+work at start (``host.on_start``). After an operation it calls ``host.notify_changed`` with
+what the operation changed; the window hands that, and what a sync round pulled, to every
+screen that listens. Features import this module and never ``ui.till``; nothing here imports
+a feature, so the ui package has no import circles (tests/ui/test_ui_structure.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from pos_member.services.stored_value import SmsVerifier
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog, QWidget
+
+    from pos_member.bootstrap import App
+    from pos_member.changes import Changes
+    from pos_member.db.uow import UnitOfWork
+    from pos_member.permissions import Clerk
+    from pos_member.services.member_cards import MemberCard
+    from pos_member.services.setup import TillIdentity
+    from pos_member.services.staff import StaffInfo
+    from ui.member_card import MemberCardView
+    from ui.operations import Operations
+    from ui.sync_worker import SyncStatus, SyncWorker
+
+
+@dataclass(frozen=True, slots=True)
+class TillAction:
+    """One thing the cashier can do from the till window.
+
+    ``key`` names the button (object name ``action_<key>``) and its place in the window's
+    layout; ``label`` is marked with ``QT_TRANSLATE_NOOP("TillWindow", …)`` and translated by
+    the window; ``shortcuts`` are window-wide keys. ``button=False``: keys only."""
+
+    key: str
+    label: str
+    slot: Callable[[], None]
+    shortcuts: tuple[str, ...] = ()
+    needs_card: bool = False  # enabled only while a member's card is on screen
+    visible: bool = True  # False: this clerk may not (the button is hidden, the key stays)
+    button: bool = True
+
+
+class SmsService(SmsVerifier, Protocol):
+    """HQ's SMS codes as the till reaches them (``sync.client.SyncClient`` has these): the
+    pay dialog sends the code; :func:`stored_value.pay` has it verified."""
+
+    def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str: ...
+
+
+class TillHost(Protocol):
+    """What the till window offers its features (implemented by ``ui.till.TillWindow``)."""
+
+    app: App
+    clerk: Clerk
+    identity: TillIdentity
+    uow: UnitOfWork
+    ops: Operations
+    sync: SyncWorker | None  # None: no server (not enrolled)
+    card_view: MemberCardView
+    dialog: QDialog | None  # the open dialog, if any
+    sv_sms: SmsService | None  # HQ's SMS codes for stored-value payments, once made
+
+    # -- plugging in -------------------------------------------------------------------------
+    def add_action(self, action: TillAction) -> None: ...
+
+    def on_changed(self, slot: Callable[[Changes], None]) -> None:
+        """``slot`` gets what each local operation and each sync round changed."""
+
+    def on_card_shown(self, slot: Callable[[MemberCard], None]) -> None: ...
+
+    def on_start(self, job: Callable[[], None]) -> None:
+        """``job`` runs when the controller starts the window's background work."""
+
+    def add_status_widget(self, widget: QWidget) -> None: ...
+
+    # -- asking the window -------------------------------------------------------------------
+    def window(self) -> QWidget: ...  # the parent of a feature's dialogs
+
+    def current_card(self) -> MemberCard | None: ...
+
+    def show_card(self, card: MemberCard) -> None: ...
+
+    def focus_scan(self) -> None: ...
+
+    def open_dialog(self, dialog: QDialog) -> None:
+        """Window-modal and non-blocking; the scan field gets the focus back after."""
+
+    def show_error(self, error: Exception) -> None: ...
+
+    def show_info(self, text: str) -> None: ...
+
+    def notify_changed(self, changes: Changes) -> None:
+        """A local operation committed ``changes``: open screens refresh, the sync worker
+        pushes soon, the member's queued notifications go out now."""
+
+    def guides(self) -> list[StaffInfo]: ...
+
+    def sync_status(self) -> SyncStatus: ...

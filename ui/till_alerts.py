@@ -1,0 +1,43 @@
+"""The till's alerts feature (F9, managers): the open alerts dialog, and a line at start when
+there are open alerts. Plugs into the till window through :func:`register`."""
+
+from __future__ import annotations
+
+from pos_member.errors import DomainError
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.permissions import Action, require
+from pos_member.services import flags
+from ui.flags_dialog import FlagsDialog
+from ui.host import TillAction, TillHost
+from ui.i18n import translate
+
+
+def open_alerts(host: TillHost) -> None:
+    clerk, uow = host.clerk, host.uow
+    try:
+        require(clerk, Action.REVIEW_FLAGS)
+    except DomainError as e:
+        host.show_error(e)
+        return
+    dialog = FlagsDialog(
+        ops=host.ops,
+        load=lambda: flags.open_flags(uow, clerk=clerk),
+        resolve=lambda fid, note: flags.resolve_flag(uow, clerk=clerk, flag_id=fid, note=note),
+        parent=host.window(),
+    )
+    host.open_dialog(dialog)
+
+
+def _got_flags(host: TillHost, open_flags: list[flags.FlagView]) -> None:
+    if open_flags:
+        host.show_info(translate("TillWindow", "%1 open alert(s) need your attention: press F9.")
+                       .replace("%1", str(len(open_flags))))
+
+
+def register(host: TillHost) -> None:
+    may = host.clerk.may(Action.REVIEW_FLAGS)
+    host.add_action(TillAction("alerts", QT_TRANSLATE_NOOP("TillWindow", "F9 Alerts"),
+                               lambda: open_alerts(host), ("F9",), visible=may))
+    if may:
+        clerk, uow = host.clerk, host.uow
+        host.ops.run(lambda: flags.open_flags(uow, clerk=clerk), lambda f: _got_flags(host, f))
