@@ -63,32 +63,7 @@ class PlanDialog(QDialog):
         self.setWindowTitle(translate("PlanDialog", "Recruitment targets and roster"))
         self.resize(1120, 560)
 
-        self.month_label = QLabel()
-        self.month_label.setObjectName("kpiTitle")
-        prev_b = QPushButton(translate("PlanDialog", "PgUp Previous month"))
-        next_b = QPushButton(translate("PlanDialog", "PgDown Next month"))
-        prev_b.clicked.connect(lambda: self.go(-1))
-        next_b.clicked.connect(lambda: self.go(1))
-        top = QHBoxLayout()
-        top.addWidget(self.month_label, 1)
-        top.addWidget(prev_b)
-        top.addWidget(next_b)
-
-        self.target = QLineEdit()
-        self.target.setObjectName("monthTarget")
-        self.target.setPlaceholderText(translate("PlanDialog", "e.g. 300"))
-        self.target.setMaximumWidth(160)
-        self.save_target = QPushButton(translate("PlanDialog", "Save &target"))
-        self.save_target.clicked.connect(self.on_save_target)
-        self.target.returnPressed.connect(self.on_save_target)
-        form = QFormLayout()
-        row = QHBoxLayout()
-        row.addWidget(self.target)
-        row.addWidget(self.save_target)
-        row.addStretch(1)
-        label = QLabel(translate("PlanDialog", "New-member target for the &month:"))
-        label.setBuddy(self.target)
-        form.addRow(label, row)
+        top, form = self._month_rows()
 
         self.grid = QTableWidget()
         self.grid.setObjectName("rosterGrid")
@@ -140,6 +115,36 @@ class PlanDialog(QDialog):
         ):
             QShortcut(QKeySequence(keys), self, activated=slot)
         self.load()
+
+    def _month_rows(self) -> tuple[QHBoxLayout, QFormLayout]:
+        """The month with PgUp/PgDown, and the month's target with its save button."""
+        self.month_label = QLabel()
+        self.month_label.setObjectName("kpiTitle")
+        prev_b = QPushButton(translate("PlanDialog", "PgUp Previous month"))
+        next_b = QPushButton(translate("PlanDialog", "PgDown Next month"))
+        prev_b.clicked.connect(lambda: self.go(-1))
+        next_b.clicked.connect(lambda: self.go(1))
+        top = QHBoxLayout()
+        top.addWidget(self.month_label, 1)
+        top.addWidget(prev_b)
+        top.addWidget(next_b)
+
+        self.target = QLineEdit()
+        self.target.setObjectName("monthTarget")
+        self.target.setPlaceholderText(translate("PlanDialog", "e.g. 300"))
+        self.target.setMaximumWidth(160)
+        self.save_target = QPushButton(translate("PlanDialog", "Save &target"))
+        self.save_target.clicked.connect(self.on_save_target)
+        self.target.returnPressed.connect(self.on_save_target)
+        form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.target)
+        row.addWidget(self.save_target)
+        row.addStretch(1)
+        label = QLabel(translate("PlanDialog", "New-member target for the &month:"))
+        label.setBuddy(self.target)
+        form.addRow(label, row)
+        return top, form
 
     # -- loading ----------------------------------------------------------------------------
     def go(self, step: int) -> None:

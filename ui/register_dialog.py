@@ -63,12 +63,49 @@ class RegisterDialog(QDialog):
         self.setObjectName("registerDialog")
         self.setMinimumWidth(640)
 
+        self.privacy_version = privacy_version
+        self._build_fields(guides, clerk)
+
+        self.error = QLabel()
+        self.error.setObjectName("errorLabel")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.open_button = QPushButton()
+        self.open_button.setObjectName("openExisting")
+        self.open_button.hide()
+        self.open_button.clicked.connect(self._open_existing)
+
+        self._build_form()
+
+        self.buttons = QDialogButtonBox()
+        self.ok = self.buttons.addButton("", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self._submit)
+        self.buttons.rejected.connect(self.reject)
+
+        err_row = QHBoxLayout()
+        err_row.addWidget(self.error, 1)
+        err_row.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 16)
+        layout.setSpacing(12)
+        layout.addLayout(self.form)
+        layout.addLayout(err_row)
+        layout.addWidget(self.buttons)
+        # Only once the button is inside the dialog does it become the dialog's main default,
+        # the one Enter goes back to after the open button (auto-default) has had the focus.
+        self.ok.setDefault(True)
+
+        self._set_tab_order()
+        self.retranslate()
+        self.phone.setFocus()
+
+    def _build_fields(self, guides: list[StaffInfo], clerk: Clerk) -> None:
         self.phone = QLineEdit()
         self.phone.setObjectName("phoneField")
         self.phone.setMaxLength(30)
         self.phone.setInputMethodHints(Qt.InputMethodHint.ImhDialableCharactersOnly)
         self.privacy = QCheckBox()
-        self.privacy_version = privacy_version
         self.marketing = QCheckBox()
         self.guide = QComboBox()
         self.guide.addItem("—", None)
@@ -95,15 +132,8 @@ class RegisterDialog(QDialog):
         self.referrer = QLineEdit()
         self.referrer.setMaxLength(40)
 
-        self.error = QLabel()
-        self.error.setObjectName("errorLabel")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.open_button = QPushButton()
-        self.open_button.setObjectName("openExisting")
-        self.open_button.hide()
-        self.open_button.clicked.connect(self._open_existing)
-
+    def _build_form(self) -> None:
+        """Required · who recruited · the optional profile, separated by lines."""
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.form.setVerticalSpacing(8)
@@ -122,25 +152,7 @@ class RegisterDialog(QDialog):
         self.referrer_label.setBuddy(self.referrer)
         self.form.addRow(self.referrer_label, self.referrer)
 
-        self.buttons = QDialogButtonBox()
-        self.ok = self.buttons.addButton("", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
-
-        err_row = QHBoxLayout()
-        err_row.addWidget(self.error, 1)
-        err_row.addWidget(self.open_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 16, 20, 16)
-        layout.setSpacing(12)
-        layout.addLayout(self.form)
-        layout.addLayout(err_row)
-        layout.addWidget(self.buttons)
-        # Only once the button is inside the dialog does it become the dialog's main default,
-        # the one Enter goes back to after the open button (auto-default) has had the focus.
-        self.ok.setDefault(True)
-
+    def _set_tab_order(self) -> None:
         for w in (self.phone, self.privacy, self.marketing, self.guide, self.channel, self.name,
                   self.gender, self.birthday, self.tags, self.referrer, self.ok, self.cancel):
             w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -154,8 +166,6 @@ class RegisterDialog(QDialog):
         QWidget.setTabOrder(self.birthday, self.tags)
         QWidget.setTabOrder(self.tags, self.referrer)
         QWidget.setTabOrder(self.referrer, self.ok)
-        self.retranslate()
-        self.phone.setFocus()
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Register member (F2)"))

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel
 
+from pos_member.changes import Area, Changes
 from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, Role, require
@@ -74,7 +75,8 @@ def open_plan(host: TillHost, dashboard: DashboardDialog) -> None:
     from ui.kpi_plan_dialog import PlanDialog
 
     dialog = PlanDialog(ops=host.ops, uow=host.uow, clerk=host.clerk, parent=dashboard)
-    dialog.changed.connect(dashboard.refresh)
+    # New targets or roster: the dashboard (and every other screen of the figures) reloads.
+    dialog.changed.connect(lambda: host.notify_changed(Changes.of(Area.TARGETS)))
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dashboard.plan_dialog = dialog
     dialog.open()
