@@ -16,6 +16,7 @@ from pos_member.db.engine import Database, open_database
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import RulesInvalid, StoreNotSetUp
 from pos_member.rules import default_rules_path
+from pos_member.services.apply import retry_held
 from pos_member.services.enrolment import Enrolment, enrol_till
 from pos_member.services.rules import RulesInForce, activate_rules, pulled_rules
 from pos_member.services.setup import TillIdentity, get_setting, load_identity, set_up_till
@@ -100,6 +101,7 @@ def bootstrap(
     if key_id is None:
         raise StoreNotSetUp()
     uow.cipher = PiiCipher.from_keystore(keystore or KeyringKeyStore(), key_id, create=create_key)
+    retry_held(uow, device_id=app.identity.device_id)  # upgraded since? try the held events
     # Everything imported and built so far lives as long as the process: move it out of the
     # collector's generations, so a collection during a till operation scans only new objects.
     gc.freeze()

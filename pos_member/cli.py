@@ -11,8 +11,9 @@
 
 Bad arguments print a message and exit with status 2; a refusal by the core (bad config or
 rules, no store set up, no credential store) prints its message and exits with status 1.
-``close-day`` prints the day's report and exits 1 when anything stays unacknowledged or the
-server cannot be reached; ``sync`` exits 1 in the same cases.
+``close-day`` prints the day's report and exits 1 when anything stays unacknowledged, the
+server cannot be reached or pulled events are held in quarantine; ``sync`` exits 1 when anything
+stays unacknowledged or the server cannot be reached, and prints how many pulled events are held.
 This module is the one place of the core that reaches the UI and the sync client, and only
 lazily inside the commands that need them, so importing the core never imports Qt or httpx.
 """
@@ -299,9 +300,11 @@ def _sync(args: argparse.Namespace) -> int:
             report = sync_once(app, client)
     finally:
         app.close()
+    held = (f"; {report.quarantined} pulled event(s) held, not applied (see close-day)"
+            if report.quarantined else "")
     print(f"Pushed {report.pushed} new ({report.duplicates} already stored), "
           f"pulled {report.pulled} ({report.applied} applied); "
-          f"{report.pending} unacknowledged.")
+          f"{report.pending} unacknowledged{held}.")
     return 0 if report.pending == 0 else 1
 
 

@@ -28,6 +28,7 @@ from pos_member.services.outbox import (
     set_last_sync_at,
     sync_cursor,
 )
+from pos_member.services.quarantine import held_count
 from pos_member.services.setup import TillIdentity
 from sync.client import ProtocolMismatch
 from sync.protocol import (
@@ -69,6 +70,7 @@ class SyncReport:
     cursor: int
     at: datetime
     changes: Changes = NOTHING  # the members and areas the pulled events touched here
+    quarantined: int = 0  # pulled events held here, not applied (services/quarantine.py)
 
 
 def _identity(app: App) -> TillIdentity:
@@ -141,7 +143,7 @@ def sync_once(app: App, client: Client, *, batch: int = MAX_BATCH, page: int = M
     set_last_sync_at(app.uow, at=at)
     return SyncReport(stored, duplicates, held,
                       pending_count(app.uow, device_id=ident.device_id),
-                      pulled, applied, cursor, at, changes)
+                      pulled, applied, cursor, at, changes, held_count(app.uow))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,7 @@ class DayReport:
     pending: int  # events the server has not acknowledged
     sync: SyncReport | None  # None when the sync failed
     error: str | None = None  # why, in English (the server unreachable, a refusal)
+    quarantined: int = 0  # pulled events this till holds, not applied: the day is not clean
 
     @property
     def day(self) -> date:
@@ -160,8 +163,9 @@ class DayReport:
 
     @property
     def ok(self) -> bool:
-        """Everything this till wrote is stored on the server and the pull finished."""
-        return self.error is None and self.pending == 0
+        """Everything this till wrote is stored on the server, the pull finished and every
+        pulled event is applied (none held in quarantine)."""
+        return self.error is None and self.pending == 0 and self.quarantined == 0
 
     def lines(self) -> list[str]:
         """The report as text (the CLI prints it; the UI shows its own view of the fields)."""
@@ -176,10 +180,17 @@ class DayReport:
             out.append(f"Pushed: {self.sync.pushed} new, {self.sync.duplicates} already stored; "
                        f"pulled {self.sync.pulled} changes ({self.sync.applied} applied)")
         out.append(f"Unacknowledged events: {self.pending}")
+        if self.quarantined:
+            out.append(f"Pulled events held, not applied: {self.quarantined}")
         if self.error:
             out.append(f"Sync failed: {self.error}")
-        out.append("Closed: all events stored on the server." if self.ok
-                   else "NOT closed: events remain unacknowledged; run close-day again.")
+        if self.ok:
+            out.append("Closed: all events stored on the server.")
+        elif self.pending or self.error:
+            out.append("NOT closed: events remain unacknowledged; run close-day again.")
+        else:
+            out.append("NOT closed: pulled events this till cannot apply are held; update the "
+                       "till (they are tried again after every update) or call head office.")
         return out
 
 
@@ -197,7 +208,7 @@ def close_day(app: App, client: Client, *, day: date | None = None,
         error = e.text()
     summary = day_summary(app.uow, store_id=ident.store_id, device_id=ident.device_id, day=day)
     pending = pending_count(app.uow, device_id=ident.device_id)
-    return DayReport(ident.store_name, summary, pending, report, error)
+    return DayReport(ident.store_name, summary, pending, report, error, held_count(app.uow))
 
 
 def enrol(app: App, client: Client, keystore: KeyStore, *, code: str, device_name: str,

@@ -53,6 +53,11 @@ class FlagsDialog(QDialog):
                 "%1", when).replace("%2", str(flag.detail.get("registrations", "?"))).replace(
                 "%3", str(flag.detail.get("window_minutes", "?"))).replace(
                 "%4", str(flag.detail.get("clerk_name", "?")))
+        if flag.kind == "events_quarantined":
+            return self.tr("%1  %2 change(s) from head office cannot be applied on this till "
+                           "and are held; they are tried again after every update of this "
+                           "program").replace("%1", when).replace(
+                "%2", str(flag.detail.get("held", "?")))
         return f"{when}  {flag.kind}"
 
     def reload(self) -> None:

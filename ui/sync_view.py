@@ -30,7 +30,24 @@ def _clock(at: datetime, fmt: str, today: date | None) -> str:
 
 def status_line(status: SyncStatus, *, today: date | None = None) -> StatusLine:
     """The status bar's sync text. ``today`` (local) adds the date to a last sync of another
-    day, so an old "last 09:12" cannot pass for this morning."""
+    day, so an old "last 09:12" cannot pass for this morning. Pulled events held in quarantine
+    add their count (amber: the till is not fully in step with head office)."""
+    line = _state_line(status, today)
+    if not status.quarantined:
+        return line
+    held = translate("SyncView", "%1 from head office held").replace(
+        "%1", str(status.quarantined))
+    tip = translate(
+        "SyncView", "%1 change(s) from head office cannot be applied on this till (a newer "
+        "version wrote them, or they are damaged). They are kept and tried again after every "
+        "update of this program; the day does not close clean meanwhile.").replace(
+        "%1", str(status.quarantined))
+    kind = line.kind if line.kind == "revoked" else "offline"
+    return StatusLine(f"{line.text} · {held}", kind,
+                      f"{line.tooltip}\n{tip}" if line.tooltip else tip)
+
+
+def _state_line(status: SyncStatus, today: date | None) -> StatusLine:
     n = str(status.pending)
     if status.state is SyncState.NOT_ENROLLED:
         return StatusLine(translate("SyncView", "Not enrolled with head office"), "idle",
@@ -104,12 +121,20 @@ def report_view(report: DayReport) -> ReportView:
                      str(report.sync.applied)))
     rows.append((translate("SyncView", "Not acknowledged"), str(report.pending)))
     alert_row = len(rows) - 1 if report.pending else -1
+    if report.quarantined:
+        rows.append((translate("SyncView", "Changes held, not applied"), str(report.quarantined)))
+        alert_row = alert_row if alert_row >= 0 else len(rows) - 1
     if report.ok:
         verdict = translate("SyncView", "Day closed: every event is stored at head office.")
     elif report.pending:
         verdict = translate(
             "SyncView", "NOT closed: %1 event(s) not acknowledged by head office. Close the "
             "day again when the server can be reached.").replace("%1", str(report.pending))
+    elif report.quarantined and report.error is None:
+        verdict = translate(
+            "SyncView", "NOT closed: %1 change(s) from head office cannot be applied on this "
+            "till. Update this program (they are tried again after every update) or call head "
+            "office.").replace("%1", str(report.quarantined))
     else:
         verdict = translate(
             "SyncView", "NOT closed: the sync with head office did not finish. Close the day "

@@ -40,6 +40,7 @@ from pos_member.errors import DomainError, NotEnrolled
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services.enrolment import device_token
 from pos_member.services.outbox import SERVER_URL, get_sync_setting, last_sync_at, pending_count
+from pos_member.services.quarantine import held_count
 from sync.engine import Client, DayReport, close_day, sync_once
 from sync.protocol import (
     MAX_PAGE,
@@ -106,6 +107,7 @@ class SyncStatus:
     last_sync: datetime | None = None  # the last successful round
     next_retry: datetime | None = None  # when offline: the next attempt
     error: str | None = None  # why the last round failed
+    quarantined: int = 0  # pulled events held here, not applied (services/quarantine.py)
 
 
 class ClosableClient(Client, Protocol):
@@ -399,7 +401,8 @@ class SyncWorker(QObject):
               next_retry: datetime | None = None) -> None:
         try:
             pending, last = self._pending(), last_sync_at(self._app.uow)
+            held = held_count(self._app.uow)
         except Exception:  # the database is closing under us (logout): report what we have
             log.debug("no sync figures", exc_info=True)
-            pending, last = 0, None
-        self.status_changed.emit(SyncStatus(state, pending, last, next_retry, error))
+            pending, last, held = 0, None, 0
+        self.status_changed.emit(SyncStatus(state, pending, last, next_retry, error, held))

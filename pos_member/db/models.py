@@ -212,6 +212,22 @@ class AppliedEvent(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
+class QuarantinedEvent(Base):
+    """A pulled event this till cannot apply (yet): held with the reason, never recorded as
+    applied, and tried again after every upgrade of the till (``services/quarantine.py``)."""
+
+    __tablename__ = "quarantined_events"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the event's id
+    position: Mapped[int] = mapped_column(Integer, index=True)  # the server's, for the order
+    type: Mapped[str] = mapped_column(String(48))
+    event: Mapped[dict[str, Any]]  # the whole wire event, as pulled
+    touches: Mapped[list[str]] = mapped_column(JSON)  # the members and sales (keys_of)
+    reason: Mapped[str] = mapped_column(String(200))
+    held_at: Mapped[datetime]
+    tried_under: Mapped[str] = mapped_column(String(64))  # the till version of the last try
+    tries: Mapped[int] = mapped_column(Integer)
+
+
 class MemberFieldVersion(Base):
     """Last-writer-wins per profile field: the newest ``(hlc, event_id)`` that wrote the field,
     and the value it wrote (wire form). Kept even before the member row arrives, so an update

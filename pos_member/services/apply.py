@@ -34,6 +34,10 @@ does not depend on arrival order (a hypothesis test permutes and repeats pages):
   version 1 carried the birthday in clear; it is sealed on the way in). A type this version
   does not know, a version newer than it knows, or a payload that does not match raises an
   ``events.EventNotReadable``: see ``_apply_safely``.
+- A type this version does not know, or one it cannot read, is held in quarantine with the
+  reason (:mod:`pos_member.services.quarantine`), with every later event of the same members
+  or sales behind it, and tried again after the till is upgraded. Known types with nothing to
+  apply at a till (an alert, a till set up) are recorded as applied.
 
 Applying writes no events: nothing pulled is ever pushed back. Remote hybrid timestamps are
 folded into this device's clock, so a local edit made after seeing a remote one sorts after it;
@@ -47,7 +51,6 @@ import base64
 import binascii
 import json
 import logging
-import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -69,7 +72,6 @@ from pos_member.db.models import (
     RulesVersion,
     Setting,
     Staff,
-    Store,
 )
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import RulesInvalid, StoreNotSetUp
@@ -77,12 +79,16 @@ from pos_member.hlc import HLCTimestamp
 from pos_member.member_code import is_valid_member_no
 from pos_member.permissions import Role
 from pos_member.rules import parse_rules
+from pos_member.services import quarantine
 from pos_member.services.balance_block_sync import (
     BALANCE_BLOCKED,
     BALANCE_UNBLOCKED,
     apply_balance_blocked,
     apply_balance_unblocked,
 )
+from pos_member.services.chain_places import ensure_device, ensure_store
+from pos_member.services.chain_places import name_stores as name_stores  # sync.engine's
+from pos_member.services.chain_places import unnamed_stores as unnamed_stores
 from pos_member.services.field_versions import claim_fields, newer_fields
 from pos_member.services.member_cards import PHONE_CTX
 from pos_member.services.members import PROFILE_UPDATED, REGISTERED
@@ -129,11 +135,12 @@ _STAFF = Staff.__table__
 class ApplyResult:
     """What one page did. ``applied`` counts events that changed or could change state."""
 
-    applied: int
-    ignored: int  # types this version does not know, or refused payloads (kept as applied)
+    applied: int  # with held events applied after an upgrade
+    ignored: int  # types tills knowingly do not apply (another store's staff, a flag)
     own: int  # this device's own events coming back
-    repeated: int  # already applied before
+    repeated: int  # already applied (or already held) before
     cursor: int
+    held: int = 0  # newly held in quarantine: unreadable, unknown, or behind a held one
     changes: Changes = NOTHING  # the members and areas the applied events touched
 
 
@@ -141,20 +148,27 @@ def apply_page(
     uow: UnitOfWork, *, device_id: str, changes: Iterable[Mapping[str, Any]], cursor: int
 ) -> ApplyResult:
     """Applies one pulled page (``{"position": int, "event": <wire event dict>}`` items) and
-    moves ``settings.sync_cursor`` to ``cursor`` (never back), in one committed transaction."""
+    moves ``settings.sync_cursor`` to ``cursor`` (never back), in one committed transaction.
+    Held events are tried again first when the till was upgraded since their last try."""
     changes = list(changes)
-    applied = ignored = own = repeated = 0
+    applied = ignored = own = repeated = held = 0
     touched = NOTHING
     with uow.begin() as tx:
         conn = tx.conn
         ids = [c["event"]["id"] for c in changes]
         seen = set(conn.scalars(select(_APPLIED.c.id).where(_APPLIED.c.id.in_(ids)))) if ids \
             else set()
+        seen |= quarantine.held_ids(conn, ids)
         newest: HLCTimestamp | None = None
-        horizon = to_ms(uow.clock.now()) + MAX_DRIFT_MS
+        now = uow.clock.now()
+        horizon = to_ms(now) + MAX_DRIFT_MS
         done: list[dict[str, Any]] = []
         store_id = conn.scalar(select(Device.__table__.c.store_id)
                                .where(Device.__table__.c.id == device_id))
+        version = quarantine.till_version(TILL_READS)
+        retried, blocked = quarantine.retry(
+            conn, lambda ev, pos: _apply_safely(conn, uow, ev, pos, store_id), version=version)
+        applied += retried
         for change in changes:
             ev = change["event"]
             if ev["device_id"] == device_id:
@@ -165,11 +179,17 @@ def apply_page(
                 continue
             seen.add(ev["id"])
             position = int(change["position"])
-            if _apply_safely(conn, uow, ev, position, store_id):
-                applied += 1
+            keys = quarantine.keys_of(ev)
+            ok, reason = (False, quarantine.WAITS) if keys & blocked \
+                else _apply_safely(conn, uow, ev, position, store_id)
+            if reason is not None:
+                quarantine.hold(conn, ev, position, reason, at=now, version=version)
+                blocked |= keys
+                held += 1
+                continue
+            applied, ignored = applied + ok, ignored + (not ok)
+            if ok:
                 touched |= changes_of_event(ev["type"], ev.get("payload") or {})
-            else:
-                ignored += 1
             done.append({"id": ev["id"], "position": position})
             stamp = _stamp(ev)
             if stamp is not None and stamp.wall_ms <= horizon and (
@@ -177,6 +197,9 @@ def apply_page(
                 newest = stamp
         if done:  # one statement per page: most pulled events need no other write
             conn.execute(insert(_APPLIED), done)
+        if held or retried:
+            quarantine.sync_flag(conn, store_id=store_id, device_id=device_id, at=now,
+                                 new_id=tx.new_id)
         if newest is not None:
             _observe(conn, device_id, newest)
         current = conn.scalar(select(_SETTINGS.c.value).where(_SETTINGS.c.key == SYNC_CURSOR))
@@ -186,24 +209,47 @@ def apply_page(
             conn.execute(update(_SETTINGS).where(_SETTINGS.c.key == SYNC_CURSOR)
                          .values(value=str(cursor)))
         tx.commit()
-    if any(c["event"]["type"] == RULES_PUBLISHED for c in changes):
+    if retried or any(c["event"]["type"] == RULES_PUBLISHED for c in changes):
         uow.reload_rules()  # a version with a start time: the till switches at that time
-    return ApplyResult(applied, ignored, own, repeated, max(cursor, int(current or 0)), touched)
+    return ApplyResult(applied, ignored, own, repeated, max(cursor, int(current or 0)),
+                       held=held, changes=touched)
+
+
+def retry_held(uow: UnitOfWork, *, device_id: str) -> int:
+    """Tries the held events again if the till was upgraded since (when the till opens);
+    returns how many applied."""
+    with uow.begin() as tx:
+        conn = tx.conn
+        store_id = conn.scalar(select(Device.__table__.c.store_id)
+                               .where(Device.__table__.c.id == device_id))
+        retried, _ = quarantine.retry(
+            conn, lambda ev, pos: _apply_safely(conn, uow, ev, pos, store_id),
+            version=quarantine.till_version(TILL_READS))
+        if retried:
+            quarantine.sync_flag(conn, store_id=store_id, device_id=device_id,
+                                 at=uow.clock.now(), new_id=tx.new_id)
+        tx.commit()
+    if retried:
+        uow.reload_rules()
+    return retried
 
 
 def _apply_safely(
     conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int,
     store_id: str | None,
-) -> bool:
-    """Applies one event. A payload this version cannot read (a field missing, a bad date or
-    base64) is logged and kept as applied: one bad event must not stop every later page. Each
-    handler decodes its whole payload before it writes anything, so a refusal writes nothing
-    (cheaper than a savepoint per event, which would triple the cost of a page)."""
+) -> tuple[bool, str | None]:
+    """Applies one event: (applied?, None), or (False, why not) for an event this version
+    cannot read or does not know — the caller holds it in quarantine. Each handler decodes its
+    whole payload before it writes anything, so a refusal writes nothing (cheaper than a
+    savepoint per event, which would triple the cost of a page)."""
     try:
-        return _apply_event(conn, uow, ev, position, store_id)
-    except (KeyError, TypeError, ValueError, binascii.Error) as e:
-        log.warning("pulled event %s (%s) not applied: %r", ev.get("id"), ev.get("type"), e)
-        return False
+        return _apply_event(conn, uow, ev, position, store_id), None
+    except events.UnknownEventType:
+        return False, quarantine.UNKNOWN_TYPE
+    except events.EventNotReadable as e:  # a newer payload version, or one that does not match
+        return False, f"cannot read: {type(e).__name__}: {e.problem}"
+    except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as e:
+        return False, f"cannot read: {type(e).__name__}: {e}"
 
 
 def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int,
@@ -293,73 +339,14 @@ def _registered(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, Any
     row.update(_profile_columns(profile))
     row.setdefault("marketing_consent", False)
     # Everything is decoded: from here on, writes only.
-    _ensure_store(conn, store_id, int(member_no[:4]), at)
-    _ensure_device(conn, ev["device_id"], store_id, int(member_no[4:6]), at)
+    ensure_store(conn, store_id, int(member_no[:4]), at)
+    ensure_device(conn, ev["device_id"], store_id, int(member_no[4:6]), at)
     if conn.scalar(select(_ALIASES.c.member_id).where(_ALIASES.c.member_no == member_no)):
         row["status"], row["phone_index"] = "merged", MERGED_PREFIX + member_id
     elif conn.scalar(select(_MEMBERS.c.id).where(_MEMBERS.c.phone_index == row["phone_index"])):
         row["phone_index"] = DUP_PREFIX + member_id  # until the server's merge names the winner
     conn.execute(insert(_MEMBERS), row)
     return True
-
-
-def _ensure_store(conn: Connection, store_id: str, number: int, at: datetime) -> None:
-    t = Store.__table__
-    if conn.scalar(select(t.c.id).where(t.c.id == store_id)) is not None:
-        return
-    if conn.scalar(select(t.c.id).where(t.c.number == number)) is not None:
-        number = _fallback_number(store_id)  # chain data disagree; keep the member anyway
-    conn.execute(insert(t), {"id": store_id, "number": number,
-                             "name": f"{PLACEHOLDER_STORE_NAME}{number:04d}", "created_at": at})
-
-
-PLACEHOLDER_STORE_NAME = "#"  # a store known from pulled events only: "#0002" until named
-
-
-def unnamed_stores(uow: UnitOfWork) -> bool:
-    """Does this till know a store only by its number (from pulled events)?"""
-    t = Store.__table__
-    with uow.read() as s:
-        return s.execute(select(t.c.id).where(t.c.name.startswith(PLACEHOLDER_STORE_NAME))
-                         .limit(1)).first() is not None
-
-
-def name_stores(uow: UnitOfWork, stores: list[tuple[str, int, str]]) -> int:
-    """HQ's names for the chain's stores ``(id, number, name)``: a store this till knows is
-    renamed, one it does not know is added (its members and ledgers may arrive later).
-    Returns how many names changed. Names are for showing; nothing else depends on them."""
-    t = Store.__table__
-    changed = 0
-    with uow.begin() as tx:
-        conn = tx.conn
-        now = tx.clock.now()
-        for store_id, number, name in stores:
-            name = name.strip()[:100]
-            if not name:
-                continue
-            _ensure_store(conn, store_id, number, now)
-            changed += conn.execute(update(t).where(t.c.id == store_id, t.c.name != name)
-                                    .values(name=name)).rowcount
-        tx.commit()
-    return changed
-
-
-def _ensure_device(
-    conn: Connection, device_id: str, store_id: str, number: int, at: datetime
-) -> None:
-    t = Device.__table__
-    if conn.scalar(select(t.c.id).where(t.c.id == device_id)) is not None:
-        return
-    taken = conn.scalar(select(t.c.id).where(t.c.store_id == store_id, t.c.number == number))
-    if taken is not None:
-        number = _fallback_number(device_id)
-    conn.execute(insert(t), {"id": device_id, "store_id": store_id, "number": number,
-                             "name": "", "created_at": at})
-
-
-def _fallback_number(some_id: str) -> int:
-    """A stable negative number (real ones are positive) for a row whose number is taken."""
-    return -(zlib.crc32(some_id.encode()) & 0x7FFFFFFF) - 1
 
 
 # -- member.profile_updated ----------------------------------------------------------------
@@ -474,7 +461,9 @@ def _staff_created(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, 
                    p: events.StaffCreated, position: int) -> bool:
     staff_id, code, secret_hash = p.id, p.code, p.secret_hash
     if not isinstance(secret_hash, str) or not secret_hash.startswith("$argon2"):
-        raise ValueError("a staff.created without an argon2 hash (an older till's event)")
+        log.warning("pulled staff %s not applied: no argon2 hash (an older till's event)",
+                    staff_id)
+        return False  # nothing a newer version could do with it: not held
     row = {"id": staff_id, "store_id": ev["store_id"], "code": code, "name": p.name,
            "role": Role(p.role).value, "secret_hash": secret_hash, "failed_logins": 0,
            "locked_until": None, "active": True, "created_at": _datetime(ev["created_at"])}
@@ -551,6 +540,10 @@ _HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
     **SV_HANDLERS,  # sv.*: stored value (ledger, freezes, member PIN/TOTP)
     **POINTS_HANDLERS,  # sale.*, points.*, member.tier_changed: points and tiers
 }
+# What a held event was tried under: the types this till applies and each declared payload
+# version this till reads (a new one is an upgrade: held events are tried again).
+TILL_READS = frozenset(f"{t}@{events.EVENTS[t].version if t in events.EVENTS else '-'}"
+                       for t in (*_TYPED, *_HANDLERS))
 
 
 def _put(conn: Connection, key: str, value: str) -> None:

@@ -371,6 +371,10 @@
         <translation>%1  注册过于频繁：%3 分钟内 %2 次，操作人 %4</translation>
     </message>
     <message>
+        <source>%1  %2 change(s) from head office cannot be applied on this till and are held; they are tried again after every update of this program</source>
+        <translation>%1  总部的 %2 条变更无法在本机应用，已暂存；本程序每次更新后会重试</translation>
+    </message>
+    <message>
         <source>Mark handled</source>
         <translation>标记为已处理</translation>
     </message>
@@ -1190,6 +1194,14 @@
 <context>
     <name>SyncView</name>
     <message>
+        <source>%1 from head office held</source>
+        <translation>总部变更 %1 条暂存</translation>
+    </message>
+    <message>
+        <source>%1 change(s) from head office cannot be applied on this till (a newer version wrote them, or they are damaged). They are kept and tried again after every update of this program; the day does not close clean meanwhile.</source>
+        <translation>总部的 %1 条变更无法在本机应用（由更新的版本写入，或数据损坏）。这些变更已保留，本程序每次更新后会重试；在此期间日结不算完成。</translation>
+    </message>
+    <message>
         <source>Not enrolled with head office</source>
         <translation>未注册到总部</translation>
     </message>
@@ -1270,12 +1282,20 @@
         <translation>总部未确认</translation>
     </message>
     <message>
+        <source>Changes held, not applied</source>
+        <translation>暂存未应用的变更</translation>
+    </message>
+    <message>
         <source>Day closed: every event is stored at head office.</source>
         <translation>日结完成：全部事件已保存到总部。</translation>
     </message>
     <message>
         <source>NOT closed: %1 event(s) not acknowledged by head office. Close the day again when the server can be reached.</source>
         <translation>日结未完成：%1 条事件总部尚未确认。请在能连接服务器时重新日结。</translation>
+    </message>
+    <message>
+        <source>NOT closed: %1 change(s) from head office cannot be applied on this till. Update this program (they are tried again after every update) or call head office.</source>
+        <translation>未日结：总部的 %1 条变更无法在本机应用。请更新本程序（每次更新后会重试）或联系总部。</translation>
     </message>
     <message>
         <source>NOT closed: the sync with head office did not finish. Close the day again when the server can be reached.</source>

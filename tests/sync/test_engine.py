@@ -20,7 +20,7 @@ from pos_member.services.outbox import (
 )
 from sync.client import ServerUnavailable
 from sync.engine import close_day, enrol, sync_once
-from tests.factories import Till, make_till
+from tests.factories import Till, make_till, server_event
 from tests.sync.fake_server import FakeServer
 
 
@@ -125,6 +125,19 @@ def test_close_day_with_the_server_down_is_not_ok_but_still_reports(
     assert report.pending > 0
     assert "cannot be reached" in (report.error or "")
     assert report.summary.total_registrations == 1
+
+
+def test_a_pulled_event_the_till_cannot_apply_is_counted_and_the_day_is_not_clean(
+    a: Till, server: FakeServer,
+) -> None:
+    """Issue 13: it was recorded as applied and the day closed clean, the event lost."""
+    server.publish(server_event("coupon.issued_in_2030", {"x": 1}))
+    assert sync_once(a.app, server).quarantined == 1
+    report = close_day(a.app, server)
+    assert report.pending == 0 and report.error is None
+    assert not report.ok
+    assert "Pulled events held, not applied: 1" in report.lines()
+    assert report.lines()[-1].startswith("NOT closed: pulled events this till cannot apply")
 
 
 def test_enrolment_sets_up_a_fresh_till_with_the_servers_identity(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -75,3 +76,18 @@ def test_a_report_with_unacknowledged_events_says_how_many_and_why() -> None:
 
 def test_the_report_title_names_the_day_and_the_store(qapp: QApplication) -> None:
     assert report_view(day_report(pending=0)).title == f"日结报表 {TODAY.isoformat()} — 一号店"
+
+
+def test_held_changes_from_head_office_show_their_count_in_amber() -> None:
+    line = status_line(SyncStatus(SyncState.ONLINE, 0, AT, quarantined=2), today=TODAY)
+    assert line.text.endswith("总部变更 2 条暂存")
+    assert line.kind == "offline"
+    assert "每次更新后会重试" in line.tooltip
+
+
+def test_a_report_with_held_changes_is_not_closed_and_says_what_to_do() -> None:
+    report = replace(day_report(pending=0), quarantined=3)
+    view = report_view(report)
+    assert not view.ok
+    assert view.rows[view.alert_row] == ("暂存未应用的变更", "3")
+    assert view.verdict.startswith("未日结：总部的 3 条变更无法在本机应用。")

@@ -1,0 +1,214 @@
+"""Pulled events a till cannot apply are held in quarantine, not lost (issue 13): the reason is
+kept, an alert is raised, later events of the same member wait behind them, and an upgrade of the
+till applies them in the server's order with the same end state as applying them in order."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pos_member.bootstrap import bootstrap
+from pos_member.clock import FakeClock
+from pos_member.db.engine import upgrade
+from pos_member.services import apply as apply_module
+from pos_member.services import quarantine, sales
+from pos_member.services.apply import apply_page
+from pos_member.services.flags import open_flags
+from pos_member.services.member_cards import find_member
+from pos_member.services.quarantine import held_count, held_events
+from tests.factories import Till, as_changes, make_till, new_data_key, server_event, wire_events
+
+
+@pytest.fixture
+def key() -> str:
+    return new_data_key()
+
+
+@pytest.fixture
+def a(tmp_path: Path, key: str) -> Till:
+    return make_till(tmp_path, store_number=1, data_key=key)
+
+
+@pytest.fixture
+def b(tmp_path: Path, key: str) -> Till:
+    return make_till(tmp_path, store_number=2, data_key=key)
+
+
+def apply(till: Till, events: list[dict[str, Any]], *, first: int = 1) -> None:
+    assert till.app.identity is not None
+    apply_page(till.uow, device_id=till.app.identity.device_id,
+               changes=as_changes(events, first_position=first), cursor=first + len(events) - 1)
+
+
+def sell(t: Till, member_id: str, fen: int, bill: str) -> None:
+    sales.record_sale(t.uow, t.cashier, txn_id=str(uuid.uuid4()), bill_no=bill, amount_fen=fen,
+                      member_id=member_id)
+
+
+def applied_ids(t: Till) -> set[str]:
+    con = sqlite3.connect(t.path)
+    try:
+        return {r[0] for r in con.execute("SELECT id FROM applied_events")}
+    finally:
+        con.close()
+
+
+LEDGER = {
+    "sales": "SELECT id, member_id, amount_fen, refunded_fen FROM sales ORDER BY id",
+    "entries": "SELECT id, member_id, kind, points FROM points_entries ORDER BY id",
+    "lots": "SELECT * FROM points_lots ORDER BY 1",
+    "accounts": "SELECT * FROM points_accounts ORDER BY 1",
+    "members": "SELECT id, tier, status FROM members ORDER BY id",
+}
+
+
+def ledger_state(t: Till) -> dict[str, list[tuple[Any, ...]]]:
+    con = sqlite3.connect(t.path)
+    try:
+        return {k: con.execute(q).fetchall() for k, q in LEDGER.items()}
+    finally:
+        con.close()
+
+
+def upgrade_till(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What installing a newer version changes for the quarantine: the till version."""
+    monkeypatch.setattr(quarantine, "__version__", "99.0.0")
+
+
+def test_an_event_of_an_unknown_type_is_held_with_its_reason_not_recorded_as_applied(
+    b: Till,
+) -> None:
+    ev = server_event("coupon.issued_in_2030", {"whatever": 1})
+    apply(b, [ev])
+    assert ev["id"] not in applied_ids(b)
+    assert held_events(b.uow) == [(ev["id"], "coupon.issued_in_2030", 1,
+                                   quarantine.UNKNOWN_TYPE)]
+
+
+def test_holding_raises_one_alert_with_the_count_for_the_manager(b: Till) -> None:
+    apply(b, [server_event("coupon.issued_in_2030", {"n": 1}),
+              server_event("coupon.issued_in_2030", {"n": 2})])
+    apply(b, [server_event("loyalty.new_thing", {})], first=3)
+    flags = [f for f in open_flags(b.uow, clerk=b.manager) if f.kind == quarantine.FLAG_KIND]
+    assert len(flags) == 1
+    assert flags[0].detail["held"] == 3
+
+
+def test_an_unreadable_event_holds_the_members_later_events_behind_it_but_not_others(
+    a: Till, b: Till,
+) -> None:
+    held_member = a.register()
+    other = a.register()
+    registrations = wire_events(a)
+    apply(b, registrations)
+    sell(a, held_member.id, 10_000, "B1")
+    sell(a, held_member.id, 5_000, "B2")
+    sell(a, other.id, 3_000, "B3")
+    first, second, third = wire_events(a)[len(registrations):]
+    broken = {**first, "payload": {**first["payload"],
+                                   "sale": {**first["payload"]["sale"], "business_day": "?"}}}
+    apply(b, [broken, second, third], first=10)
+    assert [(t, reason.split(":")[0]) for _, t, _, reason in held_events(b.uow)] == [
+        ("sale.recorded", "cannot read"), ("sale.recorded", quarantine.WAITS)]
+    assert third["id"] in applied_ids(b)
+    assert {broken["id"], second["id"]}.isdisjoint(applied_ids(b))
+
+
+def test_a_held_event_pulled_again_stays_held_once(b: Till) -> None:
+    ev = server_event("coupon.issued_in_2030", {"n": 1})
+    apply(b, [ev])
+    apply(b, [ev], first=1)
+    assert held_count(b.uow) == 1
+
+
+def test_after_an_upgrade_held_events_apply_in_order_with_the_same_end_state(
+    a: Till, b: Till, tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """B's version cannot read sale.recorded (as an older till could not read a newer payload);
+    C can. After B is upgraded and pulls again, B's ledgers equal C's, who applied in order."""
+    member = a.register()
+    sell(a, member.id, 20_000, "B1")
+    sell(a, member.id, 8_000, "B2")
+    events = wire_events(a)
+    c = make_till(tmp_path / "c", store_number=3, data_key=key)
+    apply(c, events)
+
+    def cannot_read(conn: Any, ev: Mapping[str, Any]) -> bool:
+        raise ValueError("payload version 2 of sale.recorded")
+
+    with monkeypatch.context() as old:
+        old.setitem(apply_module._HANDLERS, sales.SALE_RECORDED, cannot_read)
+        apply(b, events)
+        assert held_count(b.uow) == len([e for e in events if e["type"] == "sale.recorded"])
+        assert ledger_state(b) != ledger_state(c)
+        apply(b, [], first=len(events) + 1)  # the same version: nothing changes
+        assert held_count(b.uow) == 2
+    upgrade_till(monkeypatch)
+    apply(b, [], first=len(events) + 1)
+    assert held_count(b.uow) == 0
+    assert ledger_state(b) == ledger_state(c)
+    assert {e["id"] for e in events} <= applied_ids(b)
+    assert not [f for f in open_flags(b.uow, clerk=b.manager)
+                if f.kind == quarantine.FLAG_KIND]  # resolved by itself: nothing left
+
+
+def test_a_held_event_still_unreadable_after_an_upgrade_keeps_its_followers_held(
+    a: Till, b: Till, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    member = a.register()
+    apply(b, wire_events(a))
+    n = len(wire_events(a))
+    apply(b, [server_event("points.bonus_2031", {"member_id": member.id}),
+              server_event("member.balance_blocked", {"member_id": member.id,
+                                                     "reason": "HQ check"})], first=n + 1)
+    upgrade_till(monkeypatch)
+    apply(b, [], first=n + 3)
+    assert [t for _, t, _, _ in held_events(b.uow)] == ["points.bonus_2031",
+                                                        "member.balance_blocked"]
+
+
+def test_opening_an_upgraded_till_applies_what_it_held(
+    a: Till, b: Till, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    member = a.register()
+    with monkeypatch.context() as old:
+        old.setitem(apply_module._HANDLERS, "member.registered", _raise)
+        apply(b, wire_events(a))
+    assert held_count(b.uow) == 2  # the registration, and the welcome points behind it
+    b.app.close()
+    upgrade_till(monkeypatch)
+    app = bootstrap(b.path, keystore=b.keystore, clock=FakeClock())
+    try:
+        assert held_count(app.uow) == 0
+        assert find_member(app.uow, clerk=b.cashier, code=member.member_no).id == member.id
+    finally:
+        app.close()
+
+
+def _raise(conn: Any, ev: Mapping[str, Any]) -> bool:
+    raise KeyError("phone_index")
+
+
+def test_migration_0009_adds_the_quarantine_to_a_till_of_schema_0008(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    upgrade(path, "0008")
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("INSERT INTO applied_events VALUES ('e1', 7)")
+    con.close()
+    upgrade(path)
+    con = sqlite3.connect(path)
+    try:
+        applied = con.execute("SELECT id, position FROM applied_events").fetchall()
+        held = con.execute("SELECT count(*) FROM quarantined_events").fetchone()
+        version = con.execute("SELECT version_num FROM alembic_version").fetchone()
+    finally:
+        con.close()
+    assert applied == [("e1", 7)]
+    assert held == (0,)
+    assert version == ("0009",)
