@@ -50,8 +50,9 @@ Attempt = Callable[[Mapping[str, Any], int], tuple[bool, str | None]]
 
 
 def till_version(types: Iterable[str]) -> str:
-    """What a held event was last tried under: a new app version, schema or set of applied
-    event types (an upgrade) makes every held event worth trying again."""
+    """What a held event was last tried under: a new app version, schema, or set of applied
+    event types and their declared payload versions (an upgrade) makes every held event worth
+    trying again."""
     digest = zlib.crc32("\n".join(sorted(types)).encode())
     return f"{__version__}/{SCHEMA_HEAD}/{digest:08x}"
 

@@ -15,6 +15,7 @@ import pytest
 from pos_member.bootstrap import bootstrap
 from pos_member.clock import FakeClock
 from pos_member.db.engine import upgrade
+from pos_member.events import EVENTS, SV_FROZEN, EventType
 from pos_member.services import apply as apply_module
 from pos_member.services import quarantine, sales
 from pos_member.services.apply import apply_page
@@ -212,3 +213,24 @@ def test_migration_0009_adds_the_quarantine_to_a_till_of_schema_0008(tmp_path: P
     assert applied == [("e1", 7)]
     assert held == (0,)
     assert version == ("0009",)
+
+
+def test_a_payload_version_newer_than_the_declaration_is_held_until_an_upgrade_reads_it(
+    a: Till, b: Till, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """payload_version is read (pos_member.events.decode): a newer till's v2 is not applied as
+    if it were v1; the upgraded till, which declares v2 with an upcaster, applies it."""
+    member = a.register()
+    apply(b, wire_events(a))
+    n = len(wire_events(a))
+    frozen = {**server_event(SV_FROZEN.type, {"member_id": member.id, "reason": "lost card"}),
+              "payload_version": 2}
+    apply(b, [frozen], first=n + 1)
+    [(_, _, _, reason)] = held_events(b.uow)
+    assert "NewerEventVersion" in reason
+    newer = EventType(SV_FROZEN.type, 2, SV_FROZEN.payload, {1: lambda d, _: d})
+    monkeypatch.setitem(EVENTS, SV_FROZEN.type, newer)
+    upgrade_till(monkeypatch)
+    apply(b, [], first=n + 2)
+    assert held_count(b.uow) == 0
+    assert frozen["id"] in applied_ids(b)
