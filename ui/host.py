@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pos_member.services.stored_value import SmsVerifier
 
@@ -57,6 +57,7 @@ class SmsService(SmsVerifier, Protocol):
     def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str: ...
 
 
+@runtime_checkable
 class TillHost(Protocol):
     """What the till window offers its features (implemented by ``ui.till.TillWindow``)."""
 

@@ -108,7 +108,7 @@ class TillWindow(QMainWindow):
         self.changed.connect(self._reload_card_if_touched)
         if sync is not None:
             sync.status_changed.connect(self.show_sync_status)
-            sync.pulled.connect(self.changed.emit)  # another till's change: screens refresh
+            sync.pulled.connect(self._pulled)  # another till's change: screens refresh
         self.resize(1100, 720)
         self.retranslate()
         self._update_actions()
@@ -226,6 +226,11 @@ class TillWindow(QMainWindow):
         if self.sync is not None:
             self.sync.sync_now()
         self.notify_members()
+
+    def _pulled(self, changes: Changes) -> None:
+        """What a sync round pulled (a slot of the window: it runs on the GUI thread, whatever
+        thread the worker emitted from)."""
+        self.changed.emit(changes)
 
     def open_dialog(self, dialog: QDialog) -> None:
         """Window-modal and non-blocking; the scan field gets focus back when it closes."""

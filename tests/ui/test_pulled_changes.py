@@ -4,6 +4,7 @@ touched; the member's card on screen reloads from that."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,9 @@ def test_a_card_on_screen_updates_when_another_stores_purchase_arrives(
     window = TillWindow(app=here.app, clerk=here.clerk, sync=worker)
     qtbot.addWidget(window)
     show_active(qtbot, window)
+    on_gui_thread: list[bool] = []  # the screens' listeners run where widgets may be touched
+    window.on_changed(lambda _c: on_gui_thread.append(
+        threading.current_thread() is threading.main_thread()))
     worker.start()
     try:
         with qtbot.waitSignal(window.card_shown, timeout=10_000):
@@ -70,6 +74,7 @@ def test_a_card_on_screen_updates_when_another_stores_purchase_arrives(
                         bill_no="B-2-0001", amount_fen=12_000, member_id=card.id)
             there.sync()
         assert pulled.args[0].touches(Area.SALES, Area.POINTS)
+        assert on_gui_thread and all(on_gui_thread)
         here_now = points_summary(here.app.uow, member_id=card.id)
         assert here_now.balance == points_summary(there.app.uow, member_id=card.id).balance
         settle(qtbot, window)  # the points tile is filled in after the card

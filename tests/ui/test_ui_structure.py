@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QPushButton
 
 from pos_member.permissions import Clerk
 from tests.factories import Till
-from ui.host import TillAction
+from ui.host import TillAction, TillHost
 from ui.till import FEATURES, TillWindow
 
 UI = Path(__file__).resolve().parents[2] / "ui"
@@ -117,6 +117,11 @@ def test_the_buttons_keep_their_places(open_till: Callable[[Clerk], TillWindow],
         ["action_reveal", "action_edit", "action_print", "action_adjust", "action_alerts",
          "action_dashboard", "action_close_day", "action_logout"],
     ]
+
+
+def test_the_till_window_is_a_till_host(open_till: Callable[[Clerk], TillWindow],
+                                        till: Till) -> None:
+    assert isinstance(open_till(till.cashier), TillHost)
 
 
 def test_an_action_key_is_taken_once(open_till: Callable[[Clerk], TillWindow],
