@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +27,14 @@ MAX_BATCH = 1000  # events per push
 MAX_PAGE = 1000  # changes per pull page
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_ADOPT = 10_000  # event ids, and members, per adopt request
+MAX_BIGINT = 2**63 - 1  # seqs, positions, cursors: the databases' BIGINT
+MAX_INT = 2**31 - 1  # payload versions: INTEGER
+# Text a till sends in a named field: no control character (U+0000-U+001F, U+007F). PostgreSQL
+# cannot store U+0000 and SQLite can, so both refuse it here alike. (Lone surrogates are not
+# JSON text: the parsers refuse them.) ``$`` is the end of the text for pydantic's regex engine;
+# ``wire`` declares the same class with ``\Z`` for Python's.
+TEXT = r"^[^\x00-\x1f\x7f]*$"
+Text = Annotated[str, Field(pattern=TEXT)]
 
 
 class _Strict(BaseModel):
@@ -41,23 +49,28 @@ class ErrorBody(_Strict):
 class WireEvent(_Strict):
     """One event exactly as the till's ``events`` table holds it."""
 
-    id: str = Field(min_length=36, max_length=36)
-    store_id: str = Field(min_length=1, max_length=36)
-    device_id: str = Field(min_length=1, max_length=36)
-    seq: int = Field(ge=1)
-    clerk_id: str | None = Field(default=None, max_length=36)
+    id: Text = Field(min_length=36, max_length=36)
+    store_id: Text = Field(min_length=1, max_length=36)
+    device_id: Text = Field(min_length=1, max_length=36)
+    seq: int = Field(ge=1, le=MAX_BIGINT)
+    clerk_id: Text | None = Field(default=None, max_length=36)
     hlc: str = Field(pattern=r"^\d{15}-\d{6}$")
-    type: str = Field(min_length=1, max_length=48)
-    entity_id: str | None = Field(default=None, max_length=36)
-    payload_version: int = Field(ge=1)
-    payload: dict[str, Any]
-    rules_version: str = Field(min_length=1, max_length=32)
-    created_at: datetime
+    type: Text = Field(min_length=1, max_length=48)
+    entity_id: Text | None = Field(default=None, max_length=36)
+    payload_version: int = Field(ge=1, le=MAX_INT)
+    payload: dict[str, Any] = Field(description=(
+        "a JSON object; no string in it may hold U+0000"))
+    rules_version: Text = Field(min_length=1, max_length=32)
+    created_at: datetime = Field(description=(
+        "with its UTC offset; between 1970 and 9998 in UTC"))
 
 
 class EnrolRequest(_Strict):
-    code: str = Field(min_length=6, max_length=64)
-    device_name: str = Field(min_length=1, max_length=100)
+    # what HQ printed (letters and digits; case, spaces and dashes do not matter)
+    code: str = Field(min_length=6, max_length=64, pattern=r"^[A-Za-z0-9 -]+$")
+    # shown to HQ; kept without leading or trailing spaces, which cannot be all of it
+    device_name: str = Field(min_length=1, max_length=100, pattern=(
+        r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"))
 
 
 class EnrolResponse(_Strict):
@@ -76,13 +89,13 @@ class ReidentifyRequest(_Strict):
     key: asked again with it (the answer was lost), the same new device is answered, with a
     fresh token."""
 
-    device_id: str = Field(min_length=1, max_length=36)
-    request_id: str = Field(min_length=36, max_length=36)
+    device_id: Text = Field(min_length=1, max_length=36)
+    request_id: Text = Field(min_length=36, max_length=36)
 
 
 class AdoptMember(_Strict):
-    member_id: str = Field(min_length=1, max_length=36)
-    member_no: str = Field(min_length=1, max_length=32)
+    member_id: Text = Field(min_length=1, max_length=36)
+    member_no: Text = Field(min_length=1, max_length=32)
 
 
 class AdoptRequest(_Strict):
@@ -90,8 +103,9 @@ class AdoptRequest(_Strict):
     forked device, or a revoked one re-enrolled in place): which of ``event_ids`` HQ stores
     already, and which of the members' numbers are taken by another member."""
 
-    device_id: str = Field(min_length=1, max_length=36)
-    event_ids: list[str] = Field(max_length=MAX_ADOPT)
+    device_id: Text = Field(min_length=1, max_length=36)
+    event_ids: list[Annotated[Text, Field(min_length=1, max_length=36)]] = Field(
+        max_length=MAX_ADOPT)
     members: list[AdoptMember] = Field(max_length=MAX_ADOPT)
 
 
@@ -101,7 +115,7 @@ class AdoptResponse(_Strict):
 
 
 class PushRequest(_Strict):
-    device_id: str
+    device_id: Text = Field(min_length=1, max_length=36)
     events: list[WireEvent] = Field(max_length=MAX_BATCH)
 
 

@@ -3,7 +3,7 @@ the till's client and the server (stored value, issue 6)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from pos_member.errors import (
     DomainError,
@@ -12,6 +12,9 @@ from pos_member.errors import (
     SmsResendTooSoon,
     SmsTooMany,
 )
+from sync.protocol import Text
+
+PHONE = r"^1[3-9][0-9]{9}$"  # pos_member.phone's mobile number, as the till keeps it
 
 SMS_CODE_INVALID = "sms_code_invalid"
 SMS_TOO_SOON = "sms_too_soon"
@@ -20,10 +23,12 @@ SMS_MEMBER_UNKNOWN = "sms_member_unknown"  # 404: no registration of member + ph
 
 
 class SmsSendRequest(BaseModel):
-    member_id: str = Field(min_length=1, max_length=36)
-    phone: str = Field(min_length=11, max_length=20)
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: Text = Field(min_length=1, max_length=36)
+    phone: str = Field(pattern=PHONE, description="the member's mobile number, 11 digits")
     amount_fen: int = Field(gt=0, le=10**10)
-    txn_id: str = Field(min_length=1, max_length=64)
+    txn_id: Text = Field(min_length=1, max_length=64)
 
 
 class SmsSendResponse(BaseModel):
@@ -33,11 +38,13 @@ class SmsSendResponse(BaseModel):
 
 
 class SmsVerifyRequest(BaseModel):
-    challenge_id: str = Field(min_length=1, max_length=36)
-    member_id: str = Field(min_length=1, max_length=36)
+    model_config = ConfigDict(extra="forbid")
+
+    challenge_id: Text = Field(min_length=1, max_length=36)
+    member_id: Text = Field(min_length=1, max_length=36)
     amount_fen: int = Field(gt=0, le=10**10)
-    txn_id: str = Field(min_length=1, max_length=64)
-    code: str = Field(min_length=1, max_length=10)
+    txn_id: Text = Field(min_length=1, max_length=64)
+    code: Text = Field(min_length=1, max_length=10)
 
 
 class SmsVerifyResponse(BaseModel):

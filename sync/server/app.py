@@ -28,6 +28,7 @@ from pos_member.errors import DomainError
 from sync import protocol
 from sync.protocol import (
     API,
+    MAX_BIGINT,
     MAX_BODY_BYTES,
     MAX_PAGE,
     AdoptRequest,
@@ -154,7 +155,7 @@ def _routes() -> Any:
     def pull(
         ctx: Context,
         credentials: Credentials,
-        cursor: Annotated[int, Query(ge=0)] = 0,
+        cursor: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
     ) -> Response:
         """The chain's changes after ``cursor`` in global order, one page."""
@@ -247,8 +248,10 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8): as bad JSON
+            return _error(422, "bad_request", "body: not JSON text in UTF-8")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        return _error(exc.status_code, code, str(exc.detail), exc.headers)  # 405: Allow
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:

@@ -63,7 +63,15 @@ from pos_member.events import (
 )
 from pos_member.events import encode as payload_object
 from pos_member.hlc import HLCTimestamp
-from sync.protocol import MAX_PAGE, Change, PullResponse, PushRequest, PushResponse, WireEvent
+from sync.protocol import (
+    MAX_BIGINT,
+    MAX_PAGE,
+    Change,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    WireEvent,
+)
 from sync.server import balances
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest, Conflict, Forbidden, Fork
@@ -243,8 +251,8 @@ def _update_held(
 
 
 def _check_page(cursor: int, limit: int) -> None:
-    if cursor < 0:
-        raise BadRequest(detail="cursor must not be negative")
+    if not 0 <= cursor <= MAX_BIGINT:
+        raise BadRequest(detail=f"cursor must be between 0 and {MAX_BIGINT}")
     if not 1 <= limit <= MAX_PAGE:
         raise BadRequest(detail=f"limit must be between 1 and {MAX_PAGE}")
 
