@@ -166,9 +166,18 @@ def apply_page(
         store_id = conn.scalar(select(Device.__table__.c.store_id)
                                .where(Device.__table__.c.id == device_id))
         version = quarantine.till_version(TILL_READS)
-        retried, blocked = quarantine.retry(
-            conn, lambda ev, pos: _apply_safely(conn, uow, ev, pos, store_id), version=version)
+        released: list[Changes] = []  # what the held events applied now changed
+
+        def attempt(ev: Mapping[str, Any], pos: int) -> tuple[bool, str | None]:
+            ok, reason = _apply_safely(conn, uow, ev, pos, store_id)
+            if ok:
+                released.append(changes_of_event(ev["type"], ev.get("payload") or {}))
+            return ok, reason
+
+        retried, blocked = quarantine.retry(conn, attempt, version=version)
         applied += retried
+        for c in released:
+            touched |= c
         for change in changes:
             ev = change["event"]
             if ev["device_id"] == device_id:

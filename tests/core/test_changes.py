@@ -66,3 +66,29 @@ def test_a_pulled_page_says_which_members_and_areas_it_touched(pair: tuple[Till,
     again = apply_page(b.uow, device_id=b.app.identity.device_id, changes=as_changes(events),
                        cursor=len(events))
     assert again.changes == NOTHING  # repeats change nothing
+
+
+def test_held_events_applied_after_an_upgrade_say_what_they_changed(
+        pair: tuple[Till, Till], monkeypatch: pytest.MonkeyPatch) -> None:
+    from pos_member.services import apply as apply_module
+    from pos_member.services import quarantine
+
+    a, b = pair
+    assert b.app.identity is not None
+    card = a.register()
+    record_sale(a.uow, a.cashier, txn_id=str(uuid.uuid4()), bill_no="B1", amount_fen=10_000,
+                member_id=card.id)
+    events = wire_events(a)
+
+    def cannot_read(conn: object, ev: object) -> bool:
+        raise ValueError("payload version 2 of sale.recorded")
+
+    with monkeypatch.context() as old:
+        old.setitem(apply_module._HANDLERS, E.SALE_RECORDED.type, cannot_read)
+        first = apply_page(b.uow, device_id=b.app.identity.device_id,
+                           changes=as_changes(events), cursor=len(events))
+    assert first.held == 1 and not first.changes.touches(Area.SALES)
+    monkeypatch.setattr(quarantine, "__version__", "99.0.0")  # the till was upgraded
+    later = apply_page(b.uow, device_id=b.app.identity.device_id, changes=[],
+                       cursor=len(events))
+    assert later.changes == Changes.of(Area.SALES, Area.POINTS, members=(card.id,))
