@@ -46,7 +46,7 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import insert, select  # noqa: E402
 
 from pos_member.bootstrap import bootstrap  # noqa: E402
-from pos_member.clock import FakeClock  # noqa: E402
+from pos_member.clock import DEFAULT_TZ, FakeClock  # noqa: E402
 from pos_member.config import DEFAULT_HOURS  # noqa: E402
 from pos_member.crypto import MemoryKeyStore  # noqa: E402
 from pos_member.db.models import Member, Sale, Staff  # noqa: E402
@@ -66,7 +66,7 @@ SEED = 7
 
 
 def now_clock() -> FakeClock:
-    return FakeClock(datetime.combine(TODAY, NOW_LOCAL).astimezone())
+    return FakeClock(datetime.combine(TODAY, NOW_LOCAL, tzinfo=DEFAULT_TZ))
 
 
 def build() -> None:
@@ -98,7 +98,7 @@ def build() -> None:
     set_rosters(app.uow, clerk=manager, rosters={
         d: [g for i, g in enumerate(guides) if (d.toordinal() + i) % 7 not in (0, 1)]
         for d in days})
-    opens = datetime.combine(first, DEFAULT_HOURS.opens).astimezone()
+    opens = datetime.combine(first, DEFAULT_HOURS.opens, tzinfo=DEFAULT_TZ)
     span_s = DEFAULT_HOURS.total_minutes * 60
     members: list[str] = []
     member_rows: list[dict[str, Any]] = []
@@ -119,7 +119,7 @@ def build() -> None:
     sale_rows: list[dict[str, Any]] = []
     for i in range(SALES):
         day = first + timedelta(days=i * 365 // SALES)
-        at = datetime.combine(day, DEFAULT_HOURS.opens).astimezone() + timedelta(
+        at = datetime.combine(day, DEFAULT_HOURS.opens, tzinfo=DEFAULT_TZ) + timedelta(
             seconds=rng.randrange(span_s))
         amount = rng.choice((2900, 4800, 6800, 9900, 12800, 25800, 49900))
         sale_rows.append({

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from pos_member.clock import SystemClock
 from pos_member.config import LANGUAGES, Config, load_config
 from pos_member.errors import DomainError, StoreNotSetUp
 
@@ -162,7 +163,7 @@ def _config(args: argparse.Namespace, *, demo: bool = False) -> Config:
     # The demo speaks Chinese unless told otherwise; a real till follows config, then the system.
     language = getattr(args, "lang", None) or cfg.language or ("zh_CN" if demo else None)
     return Config(data_dir=data_dir, rules_file=cfg.rules_file, language=language,
-                  opening_hours=cfg.opening_hours)
+                  opening_hours=cfg.opening_hours, time_zone=cfg.time_zone)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -216,7 +217,8 @@ def _open_till(cfg: Config) -> App:
     from pos_member.bootstrap import bootstrap
     from pos_member.crypto import KeyringKeyStore
 
-    app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=KeyringKeyStore())
+    app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=KeyringKeyStore(),
+                    clock=SystemClock(cfg.time_zone))
     _warn_if_rules_refused(app)
     app.opening_hours = cfg.opening_hours
     if app.identity is None:
@@ -242,7 +244,8 @@ def _enrol(args: argparse.Namespace) -> int:
     keystore = KeyringKeyStore()
     keystore.get("device-token:probe")  # no credential store: refuse before spending the code
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore)
+    app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore,
+                    clock=SystemClock(cfg.time_zone))
     try:
         device_name = args.device_name or (socket.gethostname()[:100] or "till")
         with SyncClient(args.server, timeout=args.timeout) as client:
@@ -314,7 +317,8 @@ def _open_demo(cfg: Config, *, members: int) -> App:
     from pos_member.demo import DEMO_STAFF, create_demo_store
 
     keystore = KeyringKeyStore()
-    app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore)
+    app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore,
+                    clock=SystemClock(cfg.time_zone))
     _warn_if_rules_refused(app)
     app.opening_hours = cfg.opening_hours
     if app.identity is None:

@@ -7,6 +7,7 @@
     language = "zh_CN"              # zh_CN or en; default: the system's language
     opening_hours = "10:00-22:00"   # the store's hours (recruitment pace); default 10:00-22:00
     sms_gateway_url = "https://sms.example.com/send"  # member SMS; default: logged, not sent
+    time_zone = "Asia/Shanghai"     # the store's IANA time zone (its day); default Asia/Shanghai
 
 A bad file is refused with a message naming the key; nothing starts on a half-read config.
 """
@@ -19,6 +20,7 @@ from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pos_member.clock import DEFAULT_ZONE, store_zone
 from pos_member.errors import ConfigInvalid
 
 APP_NAME = "pos-member"
@@ -75,6 +77,8 @@ class Config:
     # Member notifications go through this SMS gateway (API key in the OS keyring); None: the
     # log channel (development).
     sms_gateway_url: str | None = None
+    # The store's IANA time zone: where its day starts and ends (pos_member.clock).
+    time_zone: str = DEFAULT_ZONE
 
     @property
     def db_path(self) -> Path:
@@ -105,7 +109,7 @@ def load_config(path: Path | None = None) -> Config:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigInvalid(field=str(path), problem=f"not valid TOML: {e}") from None
     unknown = sorted(set(data) - {"data_dir", "rules_file", "language", "opening_hours",
-                                  "sms_gateway_url"})
+                                  "sms_gateway_url", "time_zone"})
     if unknown:
         raise ConfigInvalid(field=unknown[0], problem="unknown key")
     language = data.get("language")
@@ -117,7 +121,21 @@ def load_config(path: Path | None = None) -> Config:
         language=language,  # type: ignore[arg-type]
         opening_hours=_hours(data),
         sms_gateway_url=_url(data, "sms_gateway_url"),
+        time_zone=_time_zone(data),
     )
+
+
+def _time_zone(data: dict[str, object]) -> str:
+    value = data.get("time_zone", DEFAULT_ZONE)
+    if not isinstance(value, str):
+        raise ConfigInvalid(field="time_zone",
+                            problem="must be an IANA time zone name in quotes, like "
+                                    "\"Asia/Shanghai\"")
+    try:
+        store_zone(value)
+    except ValueError as e:
+        raise ConfigInvalid(field="time_zone", problem=str(e)) from None
+    return value.strip()
 
 
 def _url(data: dict[str, object], key: str) -> str | None:

@@ -111,7 +111,7 @@ def _register_demo_members(
     # its slot; the last month is ``add_demo_kpi``'s (targets, rosters, guides' registrations).
     start = real_clock.now() - timedelta(days=365)
     step = timedelta(days=335) / max(count, 1)
-    fake = FakeClock(start)
+    fake = FakeClock(start, zone=real_clock.zone)
     demo_uow = UnitOfWork(uow.db, clock=fake, rules=uow.rules, cipher=uow.cipher)
     phones: list[str] = []
     taken: set[str] = set()
@@ -168,10 +168,10 @@ def add_demo_kpi(uow: UnitOfWork, system: Clerk, *, seed: int, real_clock: Clock
                     system.store_id, system.device_id)
     cashier = Clerk(staff[Role.CASHIER].id, staff[Role.CASHIER].name, Role.CASHIER,
                     system.store_id, system.device_id)
-    now = real_clock.now().astimezone()
+    now = real_clock.local()  # the store's day: opening hours are the store's
     today = now.date()
     first = today - timedelta(days=days - 1)
-    fake = FakeClock(real_clock.now())
+    fake = FakeClock(real_clock.now(), zone=real_clock.zone)
     kpi_uow = UnitOfWork(uow.db, clock=fake, rules=uow.rules, cipher=uow.cipher)
     for month in sorted({month_of(first), month_of(today)}):
         set_month_target(kpi_uow, clerk=manager, month=month, target=len(guides) * 3 * 30)
@@ -187,7 +187,7 @@ def add_demo_kpi(uow: UnitOfWork, system: Clerk, *, seed: int, real_clock: Clock
     bill = 0
     for offset in range(days):
         day = first + timedelta(days=offset)
-        open_at = datetime.combine(day, opens).astimezone()
+        open_at = datetime.combine(day, opens, tzinfo=real_clock.zone)
         on_shift = [g for i, g in enumerate(guides) if (day.toordinal() + i) % 7 not in (0, 1)]
         weekend = 2 if day.weekday() >= 5 else 0
         events: list[tuple[int, str, object]] = []

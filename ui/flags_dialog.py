@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import tzinfo
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,12 +26,13 @@ class FlagsDialog(QDialog):
         self,
         *,
         ops: Operations,
+        zone: tzinfo,  # the store's: the alerts' times are shown in it
         load: Callable[[], list[FlagView]],
         resolve: Callable[[str, str], None],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.ops, self._load, self._resolve = ops, load, resolve
+        self.ops, self._load, self._resolve, self._zone = ops, load, resolve, zone
         self.setMinimumSize(560, 360)
         self.setWindowTitle(self.tr("Alerts (F9)"))
         self.list = QListWidget()
@@ -47,7 +49,7 @@ class FlagsDialog(QDialog):
         self.reload()
 
     def describe(self, flag: FlagView) -> str:
-        when = flag.raised_at.astimezone().strftime("%m-%d %H:%M")
+        when = flag.raised_at.astimezone(self._zone).strftime("%m-%d %H:%M")
         if flag.kind == "registration_burst":
             return self.tr("%1  Registration burst: %2 in %3 min by %4").replace(
                 "%1", when).replace("%2", str(flag.detail.get("registrations", "?"))).replace(

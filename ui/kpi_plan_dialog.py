@@ -57,7 +57,7 @@ class PlanDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.ops, self.uow, self.clerk = ops, uow, clerk
-        self.month = month or targets.month_of(uow.clock.now().astimezone().date())
+        self.month = month or targets.month_of(uow.clock.today())
         self.plan: MonthPlan | None = None
         self.setObjectName("planDialog")
         self.setWindowTitle(translate("PlanDialog", "Recruitment targets and roster"))
@@ -184,7 +184,7 @@ class PlanDialog(QDialog):
                     item.setToolTip(translate("PlanDialog", "Adjusted by hand"))
                 self.grid.setItem(r, c, item)
         self.grid.resizeRowsToContents()
-        today = self.uow.clock.now().astimezone().date()
+        today = self.uow.clock.today()
         if days and guides and days[0].day <= today <= days[-1].day:  # start at today
             self.grid.setCurrentCell(0, (today - days[0].day).days)
 

@@ -3,6 +3,8 @@ tiles that points, stored value and coupons will fill."""
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
@@ -13,15 +15,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_member.clock import DEFAULT_TZ
 from pos_member.services.member_cards import MemberCard
 from ui.qr import QrWidget
 from ui.viewmodels import card_view
 
 
 class MemberCardView(QFrame):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, zone: tzinfo = DEFAULT_TZ) -> None:
         super().__init__(parent)
         self.setObjectName("memberCard")
+        self._zone = zone  # the store's: the registration time is shown in it
         self.card: MemberCard | None = None
         # Loaded after the card was shown, kept across a re-render: each tile's figure and a
         # detail for its caption (0 points, 1 stored value, 2 coupons), the tier's benefits.
@@ -75,7 +79,7 @@ class MemberCardView(QFrame):
         """Re-renders the strings (after a language switch too)."""
         if self.card is None:
             return
-        view = card_view(self.card)
+        view = card_view(self.card, self._zone)
         self.qr.set_payload(self.card.qr_payload)
         self.number.setText(view.member_no)
         self.title.setText(view.title)

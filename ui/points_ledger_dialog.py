@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import tzinfo
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -26,8 +27,10 @@ class LedgerDialog(QDialog):
     """F7: the member's points ledger (积分流水), newest first, with the running balance."""
 
     def __init__(self, *, ops: Operations, card: MemberCard,
-                 load: Callable[[], list[LedgerLine]], parent: QWidget | None = None) -> None:
+                 load: Callable[[], list[LedgerLine]], zone: tzinfo,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._zone = zone  # the store's: the lines' times are shown in it
         self.setWindowTitle(self.tr("Points ledger of %1 (F7)").replace("%1", card.member_no))
         self.resize(900, 480)
         self.table = QTableWidget(0, 8)
@@ -54,7 +57,7 @@ class LedgerDialog(QDialog):
         self.empty.setVisible(not lines)
         self.table.setRowCount(len(lines))
         for r, line in enumerate(lines):
-            for c, text in enumerate(ledger_row(line)):
+            for c, text in enumerate(ledger_row(line, self._zone)):
                 item = QTableWidgetItem(text)
                 if c in (2, 3):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight

@@ -3,7 +3,7 @@ explained, the receipt's points lines, the card's points and tier tiles."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, tzinfo
 
 from pos_member.money import format_yuan
 from pos_member.points_rules import EarnBreakdown
@@ -121,9 +121,10 @@ def tier_benefits(rules: Rules, tier: str, today: date) -> str:
     return text
 
 
-def ledger_row(line: LedgerLine) -> list[str]:
+def ledger_row(line: LedgerLine, zone: tzinfo) -> list[str]:
+    """A ledger line's cells; its time in the store's ``zone``."""
     return [
-        line.at.astimezone().strftime("%Y-%m-%d %H:%M"),
+        line.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         translate("points", KIND_LABELS.get(line.kind, line.kind)),
         f"{line.points:+d}",
         str(line.balance),

@@ -139,7 +139,7 @@ class LedgerDialog(StoredValueDialog):
         self.summary.setText(text)
         self.table.setRowCount(len(self.lines))
         for i, line in enumerate(self.lines):
-            cells = [line.at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            cells = [line.at.astimezone(self.window_.uow.clock.zone).strftime("%Y-%m-%d %H:%M"),
                      QCoreApplication.translate(
                          "StoredValue", KIND_LABELS.get(line.kind, line.kind)),
                      format_yuan(line.principal_delta_fen), format_yuan(line.bonus_delta_fen),

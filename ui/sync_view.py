@@ -4,8 +4,9 @@ without a display. Strings go through Qt's translation (context ``SyncView``).""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
+from pos_member.clock import DEFAULT_TZ
 from pos_member.money import format_yuan
 from pos_member.services.stored_value import DayMovements, Movement
 from sync.engine import DayReport
@@ -21,18 +22,20 @@ class StatusLine:
     tooltip: str
 
 
-def _clock(at: datetime, fmt: str, today: date | None) -> str:
-    local = at.astimezone()
+def _clock(at: datetime, fmt: str, today: date | None, zone: tzinfo) -> str:
+    local = at.astimezone(zone)
     if today is not None and local.date() != today:
         return local.strftime("%m-%d ") + local.strftime(fmt)
     return local.strftime(fmt)
 
 
-def status_line(status: SyncStatus, *, today: date | None = None) -> StatusLine:
-    """The status bar's sync text. ``today`` (local) adds the date to a last sync of another
-    day, so an old "last 09:12" cannot pass for this morning. Pulled events held in quarantine
-    add their count (amber: the till is not fully in step with head office)."""
-    line = _state_line(status, today)
+def status_line(status: SyncStatus, *, today: date | None = None,
+                zone: tzinfo = DEFAULT_TZ) -> StatusLine:
+    """The status bar's sync text, times in the store's ``zone``. ``today`` (local) adds the
+    date to a last sync of another day, so an old "last 09:12" cannot pass for this morning.
+    Pulled events held in quarantine add their count (amber: the till is not fully in step
+    with head office)."""
+    line = _state_line(status, today, zone)
     if not status.quarantined:
         return line
     held = translate("SyncView", "%1 from head office held").replace(
@@ -47,14 +50,14 @@ def status_line(status: SyncStatus, *, today: date | None = None) -> StatusLine:
                       f"{line.tooltip}\n{tip}" if line.tooltip else tip)
 
 
-def _state_line(status: SyncStatus, today: date | None) -> StatusLine:
+def _state_line(status: SyncStatus, today: date | None, zone: tzinfo) -> StatusLine:
     n = str(status.pending)
     if status.state is SyncState.NOT_ENROLLED:
         return StatusLine(translate("SyncView", "Not enrolled with head office"), "idle",
                           status.error or translate(
                               "SyncView", "This till does not sync: it has no server."))
     if status.state is SyncState.REVOKED:
-        when = _clock(status.next_retry, "%H:%M", today) if status.next_retry else "—"
+        when = _clock(status.next_retry, "%H:%M", today, zone) if status.next_retry else "—"
         tip = translate(
             "SyncView", "Head office refused this till's device token: it was revoked, or the "
             "till was enrolled again elsewhere. Nothing is lost: events wait here until the "
@@ -68,12 +71,12 @@ def _state_line(status: SyncStatus, today: date | None) -> StatusLine:
             translate("SyncView", "Sync: connecting… · %1 to upload").replace("%1", n),
             "idle", "")
     if status.state is SyncState.ONLINE:
-        last = _clock(status.last_sync, "%H:%M", today) if status.last_sync else "—"
+        last = _clock(status.last_sync, "%H:%M", today, zone) if status.last_sync else "—"
         return StatusLine(
             translate("SyncView", "Sync: online · %1 to upload · last %2")
             .replace("%1", n).replace("%2", last),
             "online", "")
-    retry = _clock(status.next_retry, "%H:%M:%S", today) if status.next_retry else "—"
+    retry = _clock(status.next_retry, "%H:%M:%S", today, zone) if status.next_retry else "—"
     return StatusLine(
         translate("SyncView", "Offline, %1 to upload (next retry %2)")
         .replace("%1", n).replace("%2", retry),

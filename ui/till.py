@@ -131,7 +131,7 @@ class TillWindow(QMainWindow):
         self.empty = QLabel()
         self.empty.setObjectName("emptyHint")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.card_view = MemberCardView()
+        self.card_view = MemberCardView(zone=self.uow.clock.zone)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.card_view)
@@ -268,7 +268,7 @@ class TillWindow(QMainWindow):
 
     def show_sync_status(self, status: SyncStatus) -> None:
         self._sync_status = status
-        line = status_line(status, today=self.uow.clock.now().astimezone().date())
+        line = status_line(status, today=self.uow.clock.today(), zone=self.uow.clock.zone)
         self.status_sync.setText(line.text)
         self.status_sync.setToolTip(line.tooltip)
         if self.status_sync.property("kind") != line.kind:

@@ -20,7 +20,7 @@ def open_alerts(host: TillHost) -> None:
         host.show_error(e)
         return
     dialog = FlagsDialog(
-        ops=host.ops,
+        ops=host.ops, zone=uow.clock.zone,
         load=lambda: flags.open_flags(uow, clerk=clerk),
         resolve=lambda fid, note: flags.resolve_flag(uow, clerk=clerk, flag_id=fid, note=note),
         parent=host.window(),

@@ -37,7 +37,7 @@ def open_dashboard(host: TillHost) -> None:
             return (kpi.dashboard(uow, clerk=clerk, hours=hours), kpi.trends(uow, clerk=clerk))
 
         def export() -> Path:
-            day = uow.clock.now().astimezone().date()
+            day = uow.clock.today()
             path = report_path(host, day)
             export_day_report(
                 uow,

@@ -40,7 +40,7 @@ class PointsActions:
         shown = self.w.current_card()
         if shown is None or shown.id != card.id:
             return  # another member is on screen by now
-        today = self.w.uow.clock.now().astimezone().date()
+        today = self.w.uow.clock.today()
         benefits = tier_benefits(self.w.uow.rules, standing.tier, today)  # the tier is above
         self.w.card_view.set_points(points_tile(summary), benefits)
 
@@ -79,7 +79,7 @@ class PointsActions:
         self.w.open_dialog(LedgerDialog(
             ops=self.w.ops, card=card,
             load=lambda: points.ledger(uow, clerk=clerk, member_id=card.id),
-            parent=self.w.window()))
+            zone=uow.clock.zone, parent=self.w.window()))
 
     def open_adjust(self) -> None:
         card = self.w.current_card()

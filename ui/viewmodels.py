@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 
+from pos_member.clock import DEFAULT_TZ
 from pos_member.errors import InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.services.member_cards import CHANNEL_LABELS, GENDER_LABELS, TIER_LABELS, MemberCard
@@ -23,7 +24,8 @@ class CardView:
     tiles: list[tuple[str, str]]
 
 
-def card_view(card: MemberCard) -> CardView:
+def card_view(card: MemberCard, zone: tzinfo = DEFAULT_TZ) -> CardView:
+    """The card's texts; times in the store's ``zone``."""
     dash = "—"
     name = card.name_masked or translate("CardView", "(no name)")
     tier = translate("members", TIER_LABELS.get(card.tier, card.tier))
@@ -41,7 +43,7 @@ def card_view(card: MemberCard) -> CardView:
         (translate("CardView", "Guide"), card.guide_name or dash),
         (translate("CardView", "Referred by"), card.referrer_no or dash),
         (translate("CardView", "Registered"),
-         card.registered_at.astimezone().strftime("%Y-%m-%d %H:%M") + " · " + card.store_name),
+         card.registered_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") + " · " + card.store_name),
         (translate("CardView", "Tags"), "、".join(card.tags) if card.tags else dash),
         (
             translate("CardView", "Marketing"),

@@ -99,7 +99,8 @@ from pos_member.services.rules import SCHEDULE as RULES_SCHEDULE
 from pos_member.services.rules import schedule_entry
 from pos_member.services.sales import POINTS_HANDLERS
 from pos_member.services.staff import STAFF_CREATED, STAFF_LOCKED
-from pos_member.services.stored_value_sync import SV_HANDLERS, merge_accounts
+from pos_member.services.stored_value import MONEY_EVENTS
+from pos_member.services.stored_value_sync import SV_HANDLERS, apply_money_event, merge_accounts
 from pos_member.services.targets import (
     ROSTER_SET,
     SPLIT_ADJUSTED,
@@ -266,7 +267,7 @@ def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], posit
     kind = ev["type"]
     declared = events.declaration(kind)  # an unknown type: UnknownEventType
     version = ev.get("payload_version", 1)
-    if kind not in _TYPED and kind not in _HANDLERS:
+    if kind not in _TYPED and kind not in _HANDLERS and kind not in MONEY_EVENTS:
         return False  # known, nothing to apply at a till (an alert, a till set up)
     if kind in (STAFF_CREATED, STAFF_LOCKED) and (store_id is None or ev["store_id"] != store_id):
         return False  # another store's staff do not log in here
@@ -277,6 +278,8 @@ def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], posit
         return typed(conn, cipher, ev, payload, position)
     if version != declared.version:  # upcast: the handler reads the current version's object
         ev = {**ev, "payload": events.encode(payload)}
+    if kind in MONEY_EVENTS:  # a ledger line counts on the store's day, in the clock's zone
+        return apply_money_event(conn, ev, uow.clock.zone)
     return _HANDLERS[kind](conn, ev)
 
 
@@ -546,13 +549,13 @@ _HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
     SPLIT_ADJUSTED: apply_split_adjusted,
     BALANCE_BLOCKED: apply_balance_blocked,
     BALANCE_UNBLOCKED: apply_balance_unblocked,
-    **SV_HANDLERS,  # sv.*: stored value (ledger, freezes, member PIN/TOTP)
+    **SV_HANDLERS,  # sv.*: stored value (freezes, member PIN/TOTP; money events: above)
     **POINTS_HANDLERS,  # sale.*, points.*, member.tier_changed: points and tiers
 }
 # What a held event was tried under: the types this till applies and each declared payload
 # version this till reads (a new one is an upgrade: held events are tried again).
 TILL_READS = frozenset(f"{t}@{events.EVENTS[t].version if t in events.EVENTS else '-'}"
-                       for t in (*_TYPED, *_HANDLERS))
+                       for t in (*_TYPED, *_HANDLERS, *MONEY_EVENTS))
 
 
 def _put(conn: Connection, key: str, value: str) -> None:

@@ -54,9 +54,9 @@ def day_summary(uow: UnitOfWork, *, store_id: str, device_id: str,
                 day: date | None = None) -> DaySummary:
     """The figures of ``day`` (default: today on the till's clock, in local time) for the store
     ``store_id`` — members pulled from the store's other tills count too."""
-    local_now = uow.clock.now().astimezone()
+    local_now = uow.clock.local()
     day = day or local_now.date()
-    start, end = day_bounds(day, local_now.tzinfo)
+    start, end = day_bounds(day, uow.clock.zone)
     with uow.read() as s:
         rows = s.execute(
             select(Member.guide_id, Staff.name, func.count())

@@ -146,7 +146,7 @@ def _expected(target: int, elapsed: int, total: int) -> int:
 
 
 def _local_now(uow: UnitOfWork) -> datetime:
-    return uow.clock.now().astimezone()
+    return uow.clock.local()
 
 
 # -- queries -----------------------------------------------------------------------------------

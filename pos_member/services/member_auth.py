@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pos_member import events
+from pos_member.clock import Clock
 from pos_member.crypto import PiiCipher
 from pos_member.db.compiled import Prepared
 from pos_member.db.models import Member, SvCredential
@@ -196,7 +197,7 @@ def verify_pin(tx: Transaction, clerk: Clerk, *, member_id: str, pin: str) -> Re
 def _locked(tx: Transaction, cred: Any) -> Refusal | None:
     until = cred.pin_locked_until
     if until is not None and until > tx.clock.now():
-        return Refusal(MemberPinLocked(until=_hhmm(until)))
+        return Refusal(MemberPinLocked(until=_hhmm(tx.clock, until)))
     return None
 
 
@@ -217,11 +218,12 @@ def _wrong_try(tx: Transaction, clerk: Clerk, member_id: str, failures: int,
     tx.audit(clerk, PIN_LOCKED, "member", member_id, after=ev.payload, event=ev)
     enqueue(tx, member_id=member_id, kind=PIN_LOCKED, params={"minutes": rules.lock_minutes},
             dedupe_key=f"sv:{ev.id}")
-    return Refusal(MemberPinLocked(until=_hhmm(until)))
+    return Refusal(MemberPinLocked(until=_hhmm(tx.clock, until)))
 
 
-def _hhmm(when: datetime) -> str:
-    return when.astimezone().strftime("%H:%M")
+def _hhmm(clock: Clock, when: datetime) -> str:
+    """``when`` as the store's local HH:MM (the time a lock ends, told to the member)."""
+    return clock.local(when).strftime("%H:%M")
 
 
 # -- TOTP (RFC 6238) -----------------------------------------------------------------------

@@ -161,7 +161,7 @@ def register_member(
     name = clean_name(name)
     tags = clean_tags(tags)
     now = uow.clock.now()
-    birthday = check_birthday(birthday, now.astimezone().date())
+    birthday = check_birthday(birthday, uow.clock.local(now).date())
     if channel is Channel.GUIDE and guide_id is None:
         raise InvalidInput(
             QT_TRANSLATE_NOOP("errors", "Choose the guide who recruited this member.")
@@ -376,7 +376,7 @@ def update_profile(
     if tags is not UNSET:
         tags = clean_tags(tags)
     if birthday is not UNSET:
-        birthday = check_birthday(birthday, now.astimezone().date())
+        birthday = check_birthday(birthday, uow.clock.local(now).date())
     if gender is not UNSET and gender is not None:
         gender = _as_enum(Gender, gender)
     with uow.begin() as tx:

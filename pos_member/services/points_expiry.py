@@ -87,7 +87,7 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
                     new_entry(tx, clerk, member_id=member_id, kind=EXPIRE,
                               points=-lot.remaining, at=now, entry_id=ids[lot.id],
                               consume=[(lot.id, lot.remaining)],
-                              note=_aware(lot.expires_at).date().isoformat())
+                              note=uow.clock.local(lot.expires_at).date().isoformat())
                     for lot in member_lots
                 ]
                 ev = tx.record(clerk, events.POINTS_EXPIRED,
@@ -139,7 +139,7 @@ def remind_expiring(uow: UnitOfWork, *, clerk: Clerk) -> int:
             if notifications.enqueue(
                 tx, member_id=lot.member_id, kind=EXPIRING,
                 params={"points": int(lot.remaining), "days": window,
-                        "date": _aware(lot.expires_at).astimezone().date().isoformat()},
+                        "date": uow.clock.local(lot.expires_at).date().isoformat()},
                 dedupe_key=f"expiry:{lot.id}:{window}",
             ):
                 queued += 1

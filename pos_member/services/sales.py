@@ -12,7 +12,7 @@ import logging
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from msgspec import UNSET
@@ -225,8 +225,9 @@ def _clean_categories(categories: tuple[str, ...] | list[str]) -> list[str]:
     return out[:10]
 
 
-def local_day_start(now: datetime) -> datetime:
-    local = now.astimezone()
+def local_day_start(now: datetime, zone: tzinfo) -> datetime:
+    """The start of the store's day (midnight in the store's time ``zone``) that ``now`` is in."""
+    local = now.astimezone(zone)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -254,12 +255,12 @@ def quote_sale(uow: UnitOfWork, *, member_id: str | None, amount_fen: int,
             "member_id": member_id, "now": now}).scalar() or 0)
         spendable = min(summary_spendable, max(0, pts.balance_of(conn, member_id)))
         earned_today = int(conn.execute(_EARNED_SINCE, {
-            "member_id": member_id, "since": local_day_start(now)}).scalar() or 0)
+            "member_id": member_id, "since": local_day_start(now, uow.clock.zone)}).scalar() or 0)
     redeem = min(max(0, redeem_points), cap, spendable)
     paid = amount_fen - points_value_fen(rules.points, redeem)
     earn = earn_for_sale(rules.points, paid_fen=paid,
                          tier_percent=level_of(rules.tiers, m.tier).earn_multiplier_percent,
-                         day=now.astimezone().date(), birthday=m.birthday,
+                         day=uow.clock.local(now).date(), birthday=m.birthday,
                          earned_today=earned_today)
     return SaleQuote(cap, spendable, redeem_step(rules.points), earn, paid, m.tier)
 
@@ -306,7 +307,7 @@ def record_sale(
         if member_id is not None:  # the member, and whether the txn or bill is taken
             m = _FAST_MEMBER_FOR_SALE.first(conn, {
                 "member_id": member_id, "txn_id": txn_id, "store_id": clerk.store_id,
-                "bill_no": bill_no, "since": local_day_start(now),
+                "bill_no": bill_no, "since": local_day_start(now, uow.clock.zone),
                 "window_since": now - timedelta(days=365), "top_tier": rules.tiers.levels[-1].code,
                 "g": rules.tiers.growth_fen_per_point, "p": rules.tiers.growth_per_purchase,
             })
@@ -364,7 +365,7 @@ def record_sale(
             earn = earn_for_sale(
                 rules.points, paid_fen=paid,
                 tier_percent=level_of(rules.tiers, m.tier).earn_multiplier_percent,
-                day=now.astimezone().date(), birthday=m.birthday, earned_today=earned_today)
+                day=uow.clock.local(now).date(), birthday=m.birthday, earned_today=earned_today)
             if earn.earned > 0:
                 entries.append(pts.new_entry(
                     tx, clerk, member_id=member_id, kind=pts.EARN, points=earn.earned, at=now,
@@ -389,7 +390,7 @@ def record_sale(
             "id": sale_id, "txn_id": txn_id, "store_id": clerk.store_id,
             "device_id": clerk.device_id, "bill_no": bill_no, "amount_fen": paid_fen,
             "member_id": member_id, "clerk_id": clerk.staff_id, "guide_id": guide_id,
-            "categories": cats, "sold_at": now, "business_day": now.astimezone().date(),
+            "categories": cats, "sold_at": now, "business_day": uow.clock.local(now).date(),
             "refunded_fen": 0,
         }
         _FAST_INSERT_SALE.run(conn, sale)

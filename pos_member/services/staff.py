@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pos_member import events
+from pos_member.clock import Clock
 from pos_member.db.models import Staff
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import (
@@ -128,7 +129,7 @@ def login(uow: UnitOfWork, *, code: str, secret: str, device_id: str) -> Clerk:
             raise LoginFailed()
         clerk = Clerk(staff.id, staff.name, Role(staff.role), staff.store_id, device_id)
         if staff.locked_until is not None and staff.locked_until > now:
-            raise LoginLocked(until=_local_hhmm(staff.locked_until))
+            raise LoginLocked(until=_local_hhmm(uow.clock, staff.locked_until))
         if not _verify(staff.secret_hash, secret):
             staff.failed_logins += 1
             tx.audit(clerk, "staff.login_failed", "staff", staff.id,
@@ -141,7 +142,7 @@ def login(uow: UnitOfWork, *, code: str, secret: str, device_id: str) -> Clerk:
                 ev = tx.record(clerk, events.STAFF_LOCKED, payload, entity_id=staff.id)
                 tx.audit(clerk, STAFF_LOCKED, "staff", staff.id, after=ev.payload, event=ev)
                 tx.commit()
-                raise LoginLocked(until=_local_hhmm(staff.locked_until))
+                raise LoginLocked(until=_local_hhmm(uow.clock, staff.locked_until))
             tx.commit()
             raise LoginFailed()
         if _hasher.check_needs_rehash(staff.secret_hash):
@@ -160,5 +161,6 @@ def _verify(secret_hash: str, secret: str) -> bool:
         return False
 
 
-def _local_hhmm(when: datetime) -> str:
-    return when.astimezone().strftime("%H:%M")
+def _local_hhmm(clock: Clock, when: datetime) -> str:
+    """``when`` as the store's local HH:MM (the time a lock ends, told to the clerk)."""
+    return clock.local(when).strftime("%H:%M")

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
@@ -229,10 +229,11 @@ class TopupQuote:
 
 def _quote(rules: Any, member: Any, amount_fen: int, now: datetime) -> TopupQuote:
     """The bonus for ``member`` (a ``_MEMBER_Q`` row) topping up ``amount_fen`` at ``now``:
-    first top-up as known to this till; birthday month in the till's local time."""
+    first top-up as known to this till; birthday month in the store's local time (``now`` is
+    the store clock's ``local()``)."""
     first = int(member.topups) == 0
     birthday_month = member.birthday is not None \
-        and member.birthday.month == now.astimezone().month
+        and member.birthday.month == now.month
     return TopupQuote(amount_fen, topup_bonus(rules, amount_fen, first=first,
                                               birthday_month=birthday_month),
                       first, birthday_month)
@@ -263,8 +264,9 @@ def _txn(txn_id: str) -> str:
     return txn_id
 
 
-def _business_day(at: datetime) -> date:
-    return at.astimezone().date()
+def _business_day(at: datetime, zone: tzinfo) -> date:
+    """The store's date at ``at``: the day a ledger line counts on (``zone``: the store's)."""
+    return at.astimezone(zone).date()
 
 
 # -- reads ---------------------------------------------------------------------------------
@@ -447,7 +449,8 @@ def _entry(tx: Transaction, clerk: Clerk, ev_id: str, *, member_id: str, txn_id:
             "method": method, "method_ref": method_ref, "factor": factor,
             "approved_by": approved_by, "ref_txn_id": ref_txn_id, "offline": offline,
             "store_id": clerk.store_id, "device_id": clerk.device_id,
-            "clerk_id": clerk.staff_id, "at": now, "business_day": _business_day(now),
+            "clerk_id": clerk.staff_id, "at": now,
+            "business_day": _business_day(now, tx.clock.zone),
             "clerk_name": clerk.ledger_name}
 
 
@@ -495,7 +498,7 @@ def top_up(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, me
         if done is not None:
             return done
         m = _active_member(conn, member_id)
-        quote = _quote(tx.rules.stored_value, m, amount, tx.clock.now())
+        quote = _quote(tx.rules.stored_value, m, amount, tx.clock.local())
         bonus = quote.bonus_fen
         ev_id, bal = _record_money(
             tx, clerk, TOPPED_UP,
@@ -518,7 +521,7 @@ def quote_topup(uow: UnitOfWork, *, member_id: str, amount_fen: int) -> TopupQuo
         raise InvalidAmount()
     with uow.read() as s:
         m = _active_member(s, member_id)
-        return _quote(uow.rules.stored_value, m, amount, uow.clock.now())
+        return _quote(uow.rules.stored_value, m, amount, uow.clock.local())
 
 
 # -- manager approval ----------------------------------------------------------------------
@@ -573,7 +576,7 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
         with uow.read() as s:
             checked = _payment_checks(s, uow.rules.stored_value, clerk, member_id=member_id,
                                       amount=amount, txn_id=txn_id, online=online,
-                                      approver=approver, now=uow.clock.now())
+                                      approver=approver, now=uow.clock.local())
         if isinstance(checked, SvResult):
             return checked
         verified = sms_verifier.sms_verify(challenge_id=factor.challenge_id,
@@ -586,7 +589,7 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
         rules = tx.rules.stored_value
         checked = _payment_checks(tx.conn, rules, clerk, member_id=member_id, amount=amount,
                                   txn_id=txn_id, online=online, approver=approver,
-                                  now=tx.clock.now())
+                                  now=tx.clock.local())
         if isinstance(checked, SvResult):
             return checked
         bal = checked
@@ -629,7 +632,8 @@ def _payment_checks(conn: Session | Connection, rules: Any, clerk: Clerk, *, mem
                     amount: int, txn_id: str, online: bool, approver: Clerk | None,
                     now: datetime) -> SvResult | Balance:
     """The payment's checks that can refuse, before its factor: the first result if
-    ``txn_id`` was done already, else the balance to pay from (raises the refusal)."""
+    ``txn_id`` was done already, else the balance to pay from (raises the refusal). ``now``
+    is the store clock's ``local()``: the offline cap counts the store's day."""
     done = _existing(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
     if done is not None:
         return done
@@ -661,7 +665,7 @@ def _offline_spent_today(conn: Session | Connection, member_id: str, device_id: 
     spent = conn.scalar(
         select(func.coalesce(func.sum(-(_LEDGER.c.principal_delta_fen
                                         + _LEDGER.c.bonus_delta_fen)), 0))
-        .where(_LEDGER.c.member_id == member_id, _LEDGER.c.business_day == _business_day(now),
+        .where(_LEDGER.c.member_id == member_id, _LEDGER.c.business_day == now.date(),
                _LEDGER.c.device_id == device_id, _LEDGER.c.kind == "payment",
                _LEDGER.c.offline.is_(True)))
     return int(spent or 0)

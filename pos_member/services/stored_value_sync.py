@@ -1,7 +1,8 @@
 """Stored value at a till that pulls other tills' changes: their money events booked in the
 ledger here, freezes and member credentials by the later hybrid timestamp, and the ledger of a
 duplicate-phone merge's loser moved to the winner. :mod:`pos_member.services.apply` dispatches
-here (``SV_HANDLERS``); every handler is idempotent (a pulled event applied twice changes
+here (``SV_HANDLERS``, and ``apply_money_event`` with the store's time zone for the money
+events, ``MONEY_EVENTS``); every handler is idempotent (a pulled event applied twice changes
 nothing more)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -23,10 +24,6 @@ from pos_member.services.stored_value import (
     _LEDGER,
     FROZEN,
     MONEY_EVENTS,
-    PAID,
-    PAYMENT_REFUNDED,
-    TOPPED_UP,
-    TOPUP_REFUNDED,
     UNFROZEN,
     _book,
     _business_day,
@@ -46,8 +43,9 @@ def _created_at(ev: Mapping[str, Any]) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def apply_money_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    """A money event from another till: book it in the ledger and move the account."""
+def apply_money_event(conn: Connection, ev: Mapping[str, Any], zone: tzinfo) -> bool:
+    """A money event from another till: book it in the ledger and move the account. Its
+    business day is the store's date (``zone``: the store clock's) at the event's time."""
     p = ev["payload"]
     kind = MONEY_EVENTS[ev["type"]]
     member_id, txn_id = _current_member(conn, str(p["member_id"])), str(p["txn_id"])
@@ -63,7 +61,7 @@ def apply_money_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
              "approved_by": p.get("approved_by"), "ref_txn_id": p.get("ref_txn_id"),
              "offline": bool(p.get("offline", False)), "store_id": ev["store_id"],
              "device_id": ev["device_id"], "clerk_id": ev.get("clerk_id"), "at": at,
-             "business_day": _business_day(at), "clerk_name": _name(p.get("clerk_name"))}
+             "business_day": _business_day(at, zone), "clerk_name": _name(p.get("clerk_name"))}
     booked = _book(conn, entry) is not None
     if not booked:
         log.warning("stored-value event %s not booked (txn already here)", ev["id"])
@@ -158,10 +156,6 @@ def merge_accounts(conn: Connection, *, loser_id: str, winner_id: str, at: datet
 
 
 SV_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
-    TOPPED_UP: apply_money_event,
-    PAID: apply_money_event,
-    PAYMENT_REFUNDED: apply_money_event,
-    TOPUP_REFUNDED: apply_money_event,
     FROZEN: apply_freeze_event,
     UNFROZEN: apply_freeze_event,
     PIN_SET: apply_credential_event,

@@ -158,7 +158,7 @@ def evaluate_tiers(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> Eva
     (``waiting_for_sync``); the till's hourly job tries again."""
     now = uow.clock.now()
     tiers = uow.rules.tiers
-    today = now.astimezone().date()
+    today = uow.clock.local(now).date()
     period = evaluation_period(today, tiers.evaluation_months)
     checked = downgraded = 0
     with uow.begin() as tx:
@@ -202,7 +202,7 @@ def _synced_since(uow: UnitOfWork, day: date) -> bool:
     if not get_sync_setting(uow, SERVER_URL):
         return True
     last = last_sync_at(uow)
-    return last is not None and last.astimezone().date() >= day
+    return last is not None and uow.clock.local(last).date() >= day
 
 
 def tier_standing(uow: UnitOfWork, *, member_id: str) -> TierStanding:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from pos_member.clock import DEFAULT_TZ
 from pos_member.config import OpeningHours, load_config, parse_opening_hours
 from pos_member.db.models import Sale
 from pos_member.errors import ConfigInvalid, PermissionDenied
@@ -27,8 +28,8 @@ _bills = count(1)
 
 
 def local(day: date, hh: int, mm: int = 0) -> datetime:
-    """A local wall-clock time on ``day``, as the aware datetime the till's clock returns."""
-    return datetime.combine(day, time(hh, mm)).astimezone()
+    """A wall-clock time on ``day`` in the store's zone (the clock's default, Asia/Shanghai)."""
+    return datetime.combine(day, time(hh, mm), tzinfo=DEFAULT_TZ)
 
 
 def add_sale(till: Till, *, amount_fen: int, member_id: str | None = None,
@@ -41,7 +42,7 @@ def add_sale(till: Till, *, amount_fen: int, member_id: str | None = None,
             device_id=till.manager.device_id, bill_no=f"B{next(_bills)}",
             amount_fen=amount_fen, member_id=member_id, clerk_id=till.cashier.staff_id,
             guide_id=guide.staff_id if guide else None, categories=[], sold_at=when,
-            business_day=when.astimezone().date(), refunded_fen=refunded_fen))
+            business_day=till.clock.local(when).date(), refunded_fen=refunded_fen))
         tx.commit()
 
 

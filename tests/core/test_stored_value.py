@@ -445,6 +445,6 @@ def test_day_report_counts_this_tills_balance_movements_with_their_split(till: T
         2, 6000, 600)
     assert (sv.payment_refunds.count, sv.payment_refunds.total_fen) == (1, 1100)
     assert sv.topup_refunds.count == 0
-    tomorrow = till.clock.now().astimezone().date().replace(day=6)
+    tomorrow = till.clock.today().replace(day=6)
     assert day_summary(till.uow, store_id=ident.store_id, device_id=ident.device_id,
                        day=tomorrow).stored_value.count == 0

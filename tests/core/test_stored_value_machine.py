@@ -235,7 +235,7 @@ class StoredValueMachine(RuleBasedStateMachine):
             return AccountFrozen, False
         if amount > acc.total:
             return InsufficientBalance, False
-        day = self.now.astimezone().date()
+        day = self.till.clock.local(self.now).date()
         cap = self.sv_rules.offline_daily_cap_fen
         if not online and acc.offline_spent.get(day, 0) + amount > cap:
             return OfflineCapReached, False
@@ -339,7 +339,7 @@ class StoredValueMachine(RuleBasedStateMachine):
                 s for s in range(now_step - 1, now_step + 2)
                 if s > acc.totp_last_step and totp_at(acc.totp_secret, s * step) == f.code)
         if not online:
-            day = self.now.astimezone().date()
+            day = self.till.clock.local(self.now).date()
             acc.offline_spent[day] = acc.offline_spent.get(day, 0) + amount
         self.ops[txn] = Op("payment", member, amount, -(amount - from_bonus), -from_bonus,
                            factor=f, online=online)

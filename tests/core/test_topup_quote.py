@@ -23,7 +23,7 @@ def till(tmp_path: Path) -> Till:
 
 
 def _birthday_this_month(till: Till) -> date:
-    return date(1990, till.clock.now().astimezone().month, 3)
+    return date(1990, till.clock.local().month, 3)
 
 
 def test_the_quote_is_what_the_top_up_books(till: Till) -> None:

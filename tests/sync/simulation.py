@@ -33,7 +33,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -474,4 +474,4 @@ class Simulation:
     def summary(self) -> dict[str, Any]:
         return {"seed": self.seed, "steps": self.steps, "tills": len(self.tills),
                 "faults": dict(self.faults), "events": len(self.stored_ids()),
-                "at": datetime.now().isoformat(timespec="seconds")}
+                "at": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -31,7 +31,7 @@ DAY = date(2026, 11, 25)
 @pytest.fixture
 def planned(till: Till) -> Till:
     """Wednesday 16:00 local; target 138 for November (4 today), the factory's guide on shift."""
-    till.clock.set(datetime.combine(DAY, time(16, 0)).astimezone())
+    till.clock.set(datetime.combine(DAY, time(16, 0), tzinfo=till.clock.zone))
     set_month_target(till.uow, clerk=till.manager, month="2026-11", target=138)
     set_rosters(till.uow, clerk=till.manager, rosters={DAY: [till.guide.staff_id]})
     return till

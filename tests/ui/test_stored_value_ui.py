@@ -261,7 +261,7 @@ def test_the_topup_preview_shows_the_bonus_the_core_books(qtbot: QtBot, window: 
     rules = dataclasses.replace(till.uow.rules.stored_value, first_topup_bonus_fen=500,
                                 birthday_month_bonus_fen=300)
     till.uow.rules = dataclasses.replace(till.uow.rules, stored_value=rules)
-    m = till.register(birthday=date(1990, till.clock.now().astimezone().month, 3))
+    m = till.register(birthday=date(1990, till.clock.local().month, 3))
     _scan(qtbot, window, m.member_no)
     dialog = open_dialog(qtbot, window, Qt.Key.Key_F8, TopUpDialog)
     qtbot.keyClicks(dialog.amount, "100")

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 
+from pos_member.clock import DEFAULT_TZ
 from pos_member.services.enrolment import DEVICE_TOKEN
 from pos_member.services.outbox import pending_count
 from sync.client import SyncClient
@@ -132,7 +133,7 @@ def test_the_revoked_status_line_names_the_next_check() -> None:
     line = status_line(SyncStatus(SyncState.REVOKED, 2, None, at, "Missing, unknown or "
                                   "revoked device token."))
     assert line.kind == "revoked"
-    assert at.astimezone().strftime("%H:%M") in line.tooltip
+    assert at.astimezone(DEFAULT_TZ).strftime("%H:%M") in line.tooltip  # the store's time
     assert "revoked device token" in line.tooltip
 
 

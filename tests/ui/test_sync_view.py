@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from pos_member.clock import DEFAULT_TZ
 from pos_member.services.day_report import DaySummary, GuideCount
 from sync.engine import DayReport, SyncReport
 from ui.sync_view import report_view, status_line
@@ -16,7 +17,7 @@ from ui.sync_worker import SyncState, SyncStatus
 pytestmark = pytest.mark.usefixtures("zh_app")
 
 AT = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-LOCAL = AT.astimezone()
+LOCAL = AT.astimezone(DEFAULT_TZ)  # the store's time (status_line's default zone)
 TODAY = LOCAL.date()
 
 
