@@ -46,21 +46,13 @@ from sync.protocol import (
 from sync.server import identities, services, sms
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import open_server_database
-from sync.server.errors import ServerError, Unauthorized
+from sync.server.errors import ServerError, Unauthorized, responses
 from sync.server.wire import PushRefused, decode_push
 
 log = logging.getLogger(__name__)
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": text}
-    for status, text in (
-        (401, "missing, unknown or revoked device token"),
-        (403, "another store's or device's events"),
-        (409, "a fork, a contradictory request, or a retired device (code tells)"),
-        (413, "body over MAX_BODY_BYTES"),
-        (422, "malformed JSON or wrong types"),
-    )
-}
+_ERRORS = responses(405, 413, 422)  # any route; each route adds its own (``responses``)
+_AUTH = (401, 409)  # a device's token: unknown or revoked; retired (``device_retired``)
 
 
 def create_app(database_url: str, *, clock: Clock | None = None) -> FastAPI:
@@ -135,7 +127,7 @@ def _routes() -> Any:
 
     router = APIRouter()
 
-    @router.post("/enrol", response_model=EnrolResponse)
+    @router.post("/enrol", response_model=EnrolResponse, responses=responses(403, 409))
     def enrol(ctx: Context, body: EnrolRequest) -> EnrolResponse:
         """Spends a one-time enrolment code: returns the device token and data key, once."""
         return services.enrol(ctx, code=body.code, device_name=body.device_name)
@@ -144,14 +136,15 @@ def _routes() -> Any:
     # ``CurrentDevice`` dependency, a trip of its own): on a loaded 2-core machine each trip
     # and back costs a few milliseconds.
 
-    @router.post("/push", response_model=PushResponse, openapi_extra=_PUSH_BODY)
+    @router.post("/push", response_model=PushResponse, openapi_extra=_PUSH_BODY,
+                 responses=responses(*_AUTH, 403))
     async def push(ctx: Context, credentials: Credentials, request: Request) -> Response:
         """Stores the device's events exactly once; mark sent only what the answer lists."""
         body = await request.body()
         answer = await run_in_threadpool(_push, ctx, credentials, body)
         return Response(answer, media_type="application/json")
 
-    @router.get("/pull", response_model=PullResponse)
+    @router.get("/pull", response_model=PullResponse, responses=responses(*_AUTH))
     def pull(
         ctx: Context,
         credentials: Credentials,
@@ -163,13 +156,14 @@ def _routes() -> Any:
         return Response(services.pull_json(ctx, device=device, cursor=cursor, limit=limit),
                         media_type="application/json")
 
-    @router.get("/stores", response_model=StoresResponse)
+    @router.get("/stores", response_model=StoresResponse, responses=responses(*_AUTH))
     def stores(ctx: Context, device: CurrentDevice) -> StoresResponse:
         """The chain's stores (id, number, name): a till names other stores by them."""
         return StoresResponse(stores=[StoreInfo(id=v.id, number=v.number, name=v.name)
                                       for v in services.list_stores(ctx)])
 
-    @router.post("/reidentify", response_model=EnrolResponse)
+    @router.post("/reidentify", response_model=EnrolResponse,
+                 responses=responses(*_AUTH, 403))
     def reidentify(ctx: Context, credentials: Credentials, body: ReidentifyRequest
                    ) -> EnrolResponse:
         """A till whose log forked (409 ``fork``: a restored backup, a copied disk) takes a new
@@ -177,7 +171,8 @@ def _routes() -> Any:
         device = _device(ctx, credentials, allow_retired=True)
         return identities.reidentify(ctx, device=device, request=body)[0]
 
-    @router.post("/adopt", response_model=AdoptResponse)
+    @router.post("/adopt", response_model=AdoptResponse,
+                 responses=responses(*_AUTH, 403, 404))
     def adopt(ctx: Context, device: CurrentDevice, body: AdoptRequest) -> AdoptResponse:
         """The new device takes over its predecessor's unsent events: which ids HQ stores
         already, which member numbers another member holds."""

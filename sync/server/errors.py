@@ -3,6 +3,8 @@ one handler in ``app`` turns any of them into an ``ErrorBody``, and the CLI prin
 
 from __future__ import annotations
 
+from typing import Any
+
 from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 
@@ -101,3 +103,37 @@ class SchemaNotCurrent(ServerError):
         "The server database is at schema {found}, not {head}: "
         "run 'pos-member-server db upgrade'.",
     )
+
+
+# What each status means on the routes that answer it (the OpenAPI description, ``responses``).
+STATUSES: dict[int, str] = {
+    401: "`unauthorized`: missing, unknown or revoked device token (`WWW-Authenticate`)",
+    403: "`forbidden`: another store's or device's events or device id; "
+         "`enrolment_refused`: the code is unknown, used or expired",
+    404: "`not_found`: no such device or route; `sms_member_unknown`: HQ never saw this "
+         "member registered with this phone",
+    405: "`method_not_allowed`: another method than the route's (`Allow` names it)",
+    409: "`fork`, `conflict` or `device_retired` (the code tells): nothing was stored",
+    413: "`too_large`: the body is over MAX_BODY_BYTES (8 MiB)",
+    422: "`bad_request`: not UTF-8 JSON, wrong types or fields, a value out of bounds "
+         "(docs/sync.md, \"Values the server takes\"); `refused`, `sms_code_invalid`",
+    429: "`sms_too_soon` or `sms_rate_limited`: wait the `Retry-After` seconds",
+    503: "`sms_unavailable`: the SMS gateway did not take the code (send again)",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a route that answers ``statuses`` (each an ErrorBody)."""
+    from sync.protocol import ErrorBody
+
+    return {status: {"model": ErrorBody, "description": STATUSES[status],
+                     **({"headers": _HEADERS[status]} if status in _HEADERS else {})}
+            for status in sorted(statuses)}
+
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
+    405: {"Allow": {"schema": {"type": "string"}, "description": "the route's method"}},
+    429: {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
+                          "description": "seconds until a code may be sent"}},
+}

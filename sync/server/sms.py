@@ -38,7 +38,7 @@ from pos_member.phone import mask_phone, normalise_phone
 from pos_member.rules import SmsRules, default_rules_path, load_rules
 from sync.server import services, sms_limits
 from sync.server.context import DeviceIdentity, ServerContext
-from sync.server.errors import ServerError, Unauthorized
+from sync.server.errors import ServerError, Unauthorized, responses
 from sync.server.models import SmsCode
 from sync.sms_wire import (
     SMS_CODE_INVALID,
@@ -200,13 +200,14 @@ def verify_code(ctx: ServerContext, *, body: SmsVerifyRequest) -> SmsVerifyRespo
 def router() -> APIRouter:
     r = APIRouter(prefix="/sms", tags=["sms"])
 
-    @r.post("/send", response_model=SmsSendResponse)
+    @r.post("/send", response_model=SmsSendResponse,
+            responses=responses(401, 409, 404, 429, 503))
     def send(request: Request, body: SmsSendRequest,
              device: Annotated[DeviceIdentity, Depends(_device)]) -> SmsSendResponse:
         """Sends a payment code to the member's phone, bound to member, amount, transaction."""
         return send_code(_context(request), _sender(request), device=device, body=body)
 
-    @r.post("/verify", response_model=SmsVerifyResponse)
+    @r.post("/verify", response_model=SmsVerifyResponse, responses=responses(401, 409))
     def verify(request: Request, body: SmsVerifyRequest,
                device: Annotated[DeviceIdentity, Depends(_device)]) -> SmsVerifyResponse:
         """Checks a code (each try counts; 5 at most; 5 minutes)."""
