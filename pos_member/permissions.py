@@ -35,6 +35,7 @@ class Action(StrEnum):
     SET_UP_STORE = QT_TRANSLATE_NOOP("roles", "set up the store")
     CLOSE_DAY = QT_TRANSLATE_NOOP("roles", "close the day")
     ADJUST_POINTS = QT_TRANSLATE_NOOP("roles", "adjust points by hand")
+    REFUND_SALE = QT_TRANSLATE_NOOP("roles", "approve refunds of sales")
     MANAGE_KPI = QT_TRANSLATE_NOOP("roles", "set recruitment targets and the roster")
     VIEW_KPI = QT_TRANSLATE_NOOP("roles", "see the store's recruitment dashboard")
     # Stored value (issue 6)
@@ -50,7 +51,8 @@ class Action(StrEnum):
 _EVERYONE = {Action.VIEW_MEMBER, Action.REGISTER_MEMBER, Action.EDIT_MEMBER}
 # Closing time (日结) is the store manager's (SPEC): it reports the store's day to HQ.
 _MANAGER = _EVERYONE | {Action.REVEAL_PERSONAL_DATA, Action.MANAGE_STAFF, Action.REVIEW_FLAGS,
-                        Action.CLOSE_DAY, Action.ADJUST_POINTS, Action.MANAGE_KPI, Action.VIEW_KPI}
+                        Action.CLOSE_DAY, Action.ADJUST_POINTS, Action.MANAGE_KPI, Action.VIEW_KPI,
+                        Action.REFUND_SALE}  # money back: a manager approves (docs/rules.md)
 # Stored value: anyone at the till takes top-ups and payments and puts a payment back; money
 # out (a top-up refund), freezes, approvals and member PINs are the manager's.
 _SV_TILL = {Action.SV_TOPUP, Action.SV_PAY, Action.SV_REFUND_PAYMENT}

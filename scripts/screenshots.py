@@ -154,7 +154,8 @@ def _give_history(app, clerk, member_id: str) -> None:  # type: ignore[no-untype
         sales.record_sale(app.uow, clerk, txn_id=f"shot-sale-{i}", bill_no=f"A-10{i}",
                           amount_fen=fen, member_id=member_id,
                           redeem_points=100 if i == 2 else 0)
-    sales.refund_sale(app.uow, clerk, txn_id="shot-refund", bill_no="A-101", amount_fen=50_00)
+    sales.refund_sale(app.uow, clerk, approver=clerk, txn_id="shot-refund", bill_no="A-101",
+                      amount_fen=50_00)
     sv.top_up(app.uow, clerk=clerk, member_id=member_id, amount_fen=500_00, method="card",
               txn_id="shot-topup")
     member_auth.set_member_pin(app.uow, clerk=clerk, approver=clerk, member_id=member_id,

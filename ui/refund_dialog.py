@@ -1,5 +1,6 @@
-"""Shift+F4: a refund by bill number, all that is left on the bill or a part. The core call
-runs through ``Operations``; a refusal is shown in the dialog and changes nothing."""
+"""Shift+F4: a refund by bill number, all that is left on the bill or a part, approved by a
+manager's staff number and PIN (a logged-in manager may leave them empty). The core call runs
+through ``Operations``; a refusal is shown in the dialog and changes nothing."""
 
 from __future__ import annotations
 
@@ -34,12 +35,20 @@ class RefundDialog(QDialog):
         self.amount = QLineEdit()
         self.amount.setPlaceholderText(self.tr("empty = everything left on the bill"))
         self.amount.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.manager = QLineEdit()
+        self.manager.setObjectName("managerCode")
+        self.manager.setPlaceholderText(self.tr("empty if you are the manager"))
+        self.pin = QLineEdit()
+        self.pin.setObjectName("managerPin")
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.message = message_label()
         form = QFormLayout()
         form.addRow(self.tr("&Bill number"), self.bill)
         form.addRow(self.tr("&Amount (¥)"), self.amount)
+        form.addRow(self.tr("&Manager's staff number"), self.manager)
+        form.addRow(self.tr("Manager's &PIN"), self.pin)
         self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Refund (Enter)"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -58,12 +67,14 @@ class RefundDialog(QDialog):
         except DomainError as e:
             show_error_in(self.message, e)
             return
-        kw = dict(txn_id=self.txn_id, bill_no=self.bill.text(), amount_fen=fen)
+        kw = dict(txn_id=self.txn_id, bill_no=self.bill.text(), amount_fen=fen,
+                  manager_code=self.manager.text().strip(), manager_pin=self.pin.text())
         self.ok.setEnabled(False)
         self.ops.run(lambda: self._refund(**kw), self._done, self._failed)
 
     def _failed(self, error: Exception) -> None:
         self.ok.setEnabled(True)
+        self.pin.clear()
         show_error_in(self.message, error)
 
     def _done(self, result: RefundResult) -> None:
@@ -71,6 +82,9 @@ class RefundDialog(QDialog):
         self.message.hide()
         self.bill.setEnabled(False)
         self.amount.setEnabled(False)
+        self.manager.setEnabled(False)
+        self.pin.clear()
+        self.pin.setEnabled(False)
         self.info.setText("\n".join(refund_lines(result)))
         self.ok.setText(self.tr("Done (Enter)"))
         self.cancel.hide()  # recorded: nothing left to cancel

@@ -66,7 +66,7 @@ class PointsActions:
     def open_refund(self) -> None:
         uow, clerk = self.w.uow, self.w.clerk
         dialog = RefundDialog(ops=self.w.ops,
-                              refund=lambda **kw: sales.refund_sale(uow, clerk, **kw),
+                              refund=lambda **kw: sales.refund_sale_with_pin(uow, clerk, **kw),
                               parent=self.w.window())
         dialog.refunded.connect(lambda r: self.w.notify_changed(r.changes))
         self.w.open_dialog(dialog)

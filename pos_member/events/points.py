@@ -52,6 +52,7 @@ class SaleRefunded(Payload, frozen=True, kw_only=True):
     clawed: int = 0
     restored: int = 0
     entries: list[Entry] = msgspec.field(default_factory=list)
+    approved_by: str | None = None  # the manager who approved it (None before issue 13)
 
 
 POINTS_WELCOME = declare("points.welcome", PointsPosted)

@@ -51,6 +51,7 @@ from pos_member.points_rules import (
 )
 from pos_member.services import points as pts
 from pos_member.services import tiers
+from pos_member.services.staff import approve as staff_approve
 
 log = logging.getLogger(__name__)
 
@@ -467,14 +468,38 @@ def _stored_result(conn: Connection, sale_id: str) -> SaleResult:
 # -- refund ---------------------------------------------------------------------------------
 
 
-def refund_sale(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str,
-                amount_fen: int | None = None) -> RefundResult:
-    """Refunds ``amount_fen`` of a sale of this store (None: all that is left). For a member
-    sale, the points earned on the refunded part are taken back, even if already spent (the
-    balance may go below zero: the member is flagged for the manager), and the points redeemed
-    on it are given back as lots with their original expiry. Shares are cumulative over partial
-    refunds, so a sale refunded in parts ends exactly where a full refund would."""
+def refund_sale_with_pin(uow: UnitOfWork, clerk: Clerk, *, manager_code: str,
+                         manager_pin: str, txn_id: str, bill_no: str,
+                         amount_fen: int | None = None) -> RefundResult:
+    """The till's refund (Shift+F4): the cashier's inputs and a manager's staff number and PIN
+    (a logged-in manager may leave them empty). A repeat of a done ``txn_id`` returns its first
+    result without asking again; otherwise the PIN is checked (a wrong one counts towards the
+    manager's lock, a right one is audited as ``staff.login``), then :func:`refund_sale`."""
     require(clerk, Action.VIEW_MEMBER)
+    with uow.read() as s:
+        done = pts._txn_result(s.connection(), txn_id, "refund")
+    if done is not None:
+        return RefundResult(**done, repeated=True)
+    if clerk.may(Action.REFUND_SALE) and not manager_code.strip():
+        approver = clerk
+    else:
+        approver = staff_approve(uow, code=manager_code.strip(), pin=manager_pin,
+                                 device_id=clerk.device_id, action=Action.REFUND_SALE)
+    return refund_sale(uow, clerk, approver=approver, txn_id=txn_id, bill_no=bill_no,
+                       amount_fen=amount_fen)
+
+
+def refund_sale(uow: UnitOfWork, clerk: Clerk, *, approver: Clerk, txn_id: str, bill_no: str,
+                amount_fen: int | None = None) -> RefundResult:
+    """Refunds ``amount_fen`` of a sale of this store (None: all that is left), approved by a
+    manager (``approver``: the clerk themself if a manager, or the manager who entered their
+    number and PIN at the till; named in the event and the audit). For a member sale, the
+    points earned on the refunded part are taken back, even if already spent (the balance may
+    go below zero: the member is flagged for the manager), and the points redeemed on it are
+    given back as lots with their original expiry. Shares are cumulative over partial refunds,
+    so a sale refunded in parts ends exactly where a full refund would."""
+    require(clerk, Action.VIEW_MEMBER)
+    require(approver, Action.REFUND_SALE)
     bill_no = clean_bill_no(bill_no)
     if amount_fen is not None:
         amount_fen = _check_amount(amount_fen)
@@ -511,7 +536,8 @@ def refund_sale(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str,
                                             bill_no))
         payload = events.SaleRefunded(sale_id=sale.id, txn_id=txn_id, member_id=sale.member_id,
                                       refund_fen=amount, clawed=claw, restored=restore,
-                                      entries=entries)
+                                      entries=entries,
+                                      approved_by=approver.staff_id)
         ev = tx.record(clerk, events.SALE_REFUNDED, payload, entity_id=sale.id)
         _apply_refund(conn, sale.id, amount, claw, restore)
         for e in entries:
@@ -526,7 +552,8 @@ def refund_sale(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str,
                   "restored_points": restore, "balance": balance, "flagged": flagged}
         pts._keep_txn(conn, txn_id, "refund", sale.member_id, result, now)
         tx.audit(clerk, SALE_REFUNDED, "sale", sale.id,
-                 before={"refunded_fen": sale.refunded_fen}, after=result, event=ev)
+                 before={"refunded_fen": sale.refunded_fen},
+                 after={**result, "approved_by": approver.staff_id}, event=ev)
         tx.commit()
     return RefundResult(**result, member_id=sale.member_id)
 

@@ -16,6 +16,7 @@ from pos_member.clock import Clock
 from pos_member.db.models import Staff
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import (
+    ApprovalRefused,
     DuplicateStaff,
     InvalidInput,
     LoginFailed,
@@ -164,3 +165,16 @@ def _verify(secret_hash: str, secret: str) -> bool:
 def _local_hhmm(clock: Clock, when: datetime) -> str:
     """``when`` as the store's local HH:MM (the time a lock ends, told to the clerk)."""
     return clock.local(when).strftime("%H:%M")
+
+
+def approve(uow: UnitOfWork, *, code: str, pin: str, device_id: str, action: Action) -> Clerk:
+    """A manager at the till approves ``action`` with their staff number and PIN: the login
+    check with its lockout and its audited ``staff.login``. Returns the approving manager;
+    ``ApprovalRefused`` for a wrong number or PIN, a locked one, or staff who may not."""
+    try:
+        manager = login(uow, code=code, secret=pin, device_id=device_id)
+    except (LoginFailed, LoginLocked):
+        raise ApprovalRefused() from None
+    if not manager.may(action):
+        raise ApprovalRefused()
+    return manager

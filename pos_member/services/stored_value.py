@@ -60,8 +60,6 @@ from pos_member.errors import (
     InsufficientBalance,
     InvalidAmount,
     InvalidInput,
-    LoginFailed,
-    LoginLocked,
     MemberNotFound,
     OfflineCapReached,
     ReasonRequired,
@@ -83,7 +81,7 @@ from pos_member.services.member_auth import (
     verify_totp,
 )
 from pos_member.services.notifications import enqueue
-from pos_member.services.staff import login
+from pos_member.services.staff import approve as staff_approve
 
 log = logging.getLogger(__name__)
 
@@ -530,13 +528,7 @@ def quote_topup(uow: UnitOfWork, *, member_id: str, amount_fen: int) -> TopupQuo
 def approve(uow: UnitOfWork, *, code: str, pin: str, device_id: str) -> Clerk:
     """A manager at the till approves with their staff number and PIN (the login check, its
     lockout and audit included). Returns the approving manager."""
-    try:
-        manager = login(uow, code=code, secret=pin, device_id=device_id)
-    except (LoginFailed, LoginLocked):
-        raise ApprovalRefused() from None
-    if not manager.may(Action.SV_APPROVE):
-        raise ApprovalRefused()
-    return manager
+    return staff_approve(uow, code=code, pin=pin, device_id=device_id, action=Action.SV_APPROVE)
 
 
 # -- payment -------------------------------------------------------------------------------

@@ -939,12 +939,24 @@
         <translation>留空 = 退还小票剩余全部金额</translation>
     </message>
     <message>
+        <source>empty if you are the manager</source>
+        <translation>您是店长则留空</translation>
+    </message>
+    <message>
         <source>&amp;Bill number</source>
         <translation>小票号(&amp;B)</translation>
     </message>
     <message>
         <source>&amp;Amount (¥)</source>
         <translation>金额 ¥(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Manager&apos;s staff number</source>
+        <translation>店长工号(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Manager&apos;s &amp;PIN</source>
+        <translation>店长 PIN(&amp;P)</translation>
     </message>
     <message>
         <source>Refund (Enter)</source>
@@ -2167,6 +2179,10 @@ F2  注册新会员</translation>
     <message>
         <source>adjust points by hand</source>
         <translation>手工调整积分</translation>
+    </message>
+    <message>
+        <source>approve refunds of sales</source>
+        <translation>批准销售退款</translation>
     </message>
     <message>
         <source>set recruitment targets and the roster</source>

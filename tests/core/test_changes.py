@@ -48,7 +48,8 @@ def test_a_sale_and_its_refund_say_whose_points_they_moved(pair: tuple[Till, Til
     sale = record_sale(a.uow, a.cashier, txn_id=str(uuid.uuid4()), bill_no="B1",
                        amount_fen=10_000, member_id=card.id)
     assert sale.changes == Changes.of(Area.SALES, Area.POINTS, members=(card.id,))
-    refund = refund_sale(a.uow, a.cashier, txn_id=str(uuid.uuid4()), bill_no="B1")
+    refund = refund_sale(a.uow, a.cashier, approver=a.manager,
+                         txn_id=str(uuid.uuid4()), bill_no="B1")
     assert refund.changes == Changes.of(Area.SALES, Area.POINTS, members=(card.id,))
 
 

@@ -136,7 +136,7 @@ def test_refund_claws_back_points_already_spent_and_flags_the_member(till: Till)
     m = till.register()
     sell(till, m.id, 100_000, "A1")  # +1100 → 1200
     sell(till, m.id, 2_000, "A2", redeem_points=1000)  # → 200 + 10
-    r = sales.refund_sale(till.uow, till.cashier, txn_id=txn(), bill_no="A1")
+    r = sales.refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="A1")
     assert r.clawed_points == 1100 and r.balance == 210 - 1100 and r.flagged
     assert till.table_counts()["flags"] == 1
     check_invariants(till)
@@ -145,8 +145,10 @@ def test_refund_claws_back_points_already_spent_and_flags_the_member(till: Till)
 def test_partial_refunds_restore_redeemed_points_with_their_original_expiry(till: Till) -> None:
     m = till.register()
     sell(till, m.id, 2_000, "A1", redeem_points=100)  # the welcome lot, paid ¥19
-    sales.refund_sale(till.uow, till.cashier, txn_id=txn(), bill_no="A1", amount_fen=950)
-    sales.refund_sale(till.uow, till.cashier, txn_id=txn(), bill_no="A1", amount_fen=950)
+    sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+                      txn_id=txn(), bill_no="A1", amount_fen=950)
+    sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+                      txn_id=txn(), bill_no="A1", amount_fen=950)
     con = sqlite3.connect(till.path)
     rows = con.execute("SELECT l.remaining, l.expires_at FROM points_lots l JOIN points_entries "
                        "e ON e.id=l.id WHERE e.kind='restore'").fetchall()
@@ -157,7 +159,8 @@ def test_partial_refunds_restore_redeemed_points_with_their_original_expiry(till
     assert {r[1] for r in rows} == {welcome_exp}
     assert balance(till, m.id) == 100
     with pytest.raises(sales.RefundTooLarge):
-        sales.refund_sale(till.uow, till.cashier, txn_id=txn(), bill_no="A1", amount_fen=1)
+        sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+                          txn_id=txn(), bill_no="A1", amount_fen=1)
 
 
 def test_a_refund_larger_than_the_sale_changes_nothing(till: Till) -> None:
@@ -165,9 +168,11 @@ def test_a_refund_larger_than_the_sale_changes_nothing(till: Till) -> None:
     sell(till, m.id, 10_000, "A1")
     before = till.dump()
     with pytest.raises(sales.RefundTooLarge):
-        sales.refund_sale(till.uow, till.cashier, txn_id=txn(), bill_no="A1", amount_fen=10_001)
+        sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+                          txn_id=txn(), bill_no="A1", amount_fen=10_001)
     with pytest.raises(sales.SaleNotFound):
-        sales.refund_sale(till.uow, till.cashier, txn_id=txn(), bill_no="NOPE")
+        sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+                          txn_id=txn(), bill_no="NOPE")
     assert till.dump() == before
 
 
@@ -177,10 +182,12 @@ def test_a_repeated_refund_returns_the_first_result_and_changes_nothing(till: Ti
     sell(till, m.id, 100_000, "A1")  # +1100 → 1200
     sell(till, m.id, 2_000, "A2", redeem_points=1000)  # → 210
     t_id = txn()
-    first = sales.refund_sale(till.uow, till.cashier, txn_id=t_id, bill_no="A1",
+    first = sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+                              txn_id=t_id, bill_no="A1",
                               amount_fen=50_000)
     before = till.dump()
-    again = sales.refund_sale(till.uow, till.cashier, txn_id=t_id, bill_no="A1",
+    again = sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+                              txn_id=t_id, bill_no="A1",
                               amount_fen=50_000)
     assert again.repeated and not first.repeated
     assert (again.refund_fen, again.clawed_points, again.balance, again.flagged) == (
@@ -195,7 +202,7 @@ def test_a_refund_of_nothing_or_less_is_refused_and_changes_nothing(
     sell(till, m.id, 10_000, "A1")
     before = till.dump()
     with pytest.raises(sales.InvalidAmount):
-        sales.refund_sale(till.uow, till.cashier, txn_id=txn(), bill_no="A1",
+        sales.refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="A1",
                           amount_fen=amount_fen)
     assert till.dump() == before
 
@@ -283,7 +290,7 @@ def test_upgrade_at_once_and_quarterly_downgrade_after_protection(till: Till) ->
     assert (r.tier_before, r.tier_after) == ("regular", "silver")
     till.clock.advance(days=60)
     assert tiers.evaluate_tiers(till.uow, clerk=till.cashier, force=True).downgraded == 0
-    sales.refund_sale(till.uow, till.cashier, txn_id=txn(), bill_no="A1")
+    sales.refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="A1")
     till.clock.advance(days=40)
     run = tiers.evaluate_tiers(till.uow, clerk=till.cashier)
     assert run.downgraded == 1
@@ -298,7 +305,8 @@ def test_another_till_rebuilds_the_same_ledger_from_the_events(tmp_path: Path) -
     m = a.register()
     sell(a, m.id, 100_000, "A1")
     sell(a, m.id, 2_000, "A2", redeem_points=1000)
-    sales.refund_sale(a.uow, a.cashier, txn_id=txn(), bill_no="A2", amount_fen=500)
+    sales.refund_sale(a.uow, a.cashier, approver=a.manager,
+                      txn_id=txn(), bill_no="A2", amount_fen=500)
     a.clock.advance(days=800)
     points_expiry.expire_due(a.uow, clerk=a.cashier, remind=False)
     page = as_changes(wire_events(a))
@@ -354,7 +362,7 @@ def test_growth_value_is_one_per_ten_yuan_plus_ten_per_purchase_net_of_refunds(
     sell(till, m.id, 12_345, "G1")  # 12 + 10
     sell(till, m.id, 999, "G2")  # 0 + 10
     sell(till, m.id, 50_000, "G3")  # refunded in full: 0
-    sales.refund_sale(till.uow, till.cashier, txn_id=txn(), bill_no="G3")
+    sales.refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="G3")
     standing = tiers.tier_standing(till.uow, member_id=m.id)
     assert (standing.spend_fen, standing.growth) == (12_345 + 999, 22 + 10)
 

@@ -145,7 +145,8 @@ def _gift(t: Till, member_id: str, txn_id: str) -> object:
 
 
 def _refund(t: Till, member_id: str, txn_id: str) -> object:
-    return sales.refund_sale(t.uow, t.cashier, txn_id=txn_id, bill_no="S1", amount_fen=100)
+    return sales.refund_sale(t.uow, t.cashier, approver=t.manager,
+                             txn_id=txn_id, bill_no="S1", amount_fen=100)
 
 
 @pytest.mark.parametrize("operation", [_adjust, _gift, _refund],

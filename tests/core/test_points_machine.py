@@ -76,7 +76,8 @@ class PointsMachine(RuleBasedStateMachine):
         if left <= 0:
             return
         txn = str(uuid.uuid4())
-        self._run(lambda: sales.refund_sale(self.till.uow, self.till.cashier, txn_id=txn,
+        t = self.till
+        self._run(lambda: sales.refund_sale(t.uow, t.cashier, approver=t.manager, txn_id=txn,
                                             bill_no=bill, amount_fen=max(1, left * part // 100)))
 
     @rule(who=st.integers(0, 1), item=st.sampled_from(["GIFT-BAG", "CPN-10"]))

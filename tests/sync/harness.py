@@ -267,7 +267,9 @@ def sale(app: App, clerk: Clerk, customer: Customer, fen: int = SALE_FEN, *,
 
 
 def refund(app: App, clerk: Clerk, bill_no: str, fen: int | None = None) -> None:
-    refund_sale(app.uow, clerk, txn_id=str(uuid.uuid4()), bill_no=bill_no, amount_fen=fen)
+    """A refund; ``clerk`` is a manager here, who approves it themself."""
+    refund_sale(app.uow, clerk, approver=clerk, txn_id=str(uuid.uuid4()), bill_no=bill_no,
+                amount_fen=fen)
 
 
 def pay(app: App, clerk: Clerk, clock: FakeClock, customer: Customer, fen: int, *,

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from pos_member.errors import ApprovalRefused
 from pos_member.permissions import Role
 from pos_member.services import points, sales
 from tests.factories import PINS, Till
@@ -22,6 +23,8 @@ from ui.points_view import receipt_lines
 from ui.refund_dialog import RefundDialog
 from ui.sale_dialog import SaleDialog
 from ui.till import TillWindow
+
+MANAGER_CODE = f"1{list(Role).index(Role.MANAGER)}01"  # tests.factories.make_till's numbering
 
 
 def scan(qtbot: QtBot, window: TillWindow, code: str) -> None:
@@ -76,8 +79,12 @@ def test_ring_up_redeem_refund_and_show_the_ledger(qtbot: QtBot, window: TillWin
     qtbot.keyClicks(refund.bill, "T-001")
     qtbot.keyClick(refund.bill, Qt.Key.Key_Tab)
     qtbot.keyClicks(refund.amount, "61.43")
+    qtbot.keyClick(refund.amount, Qt.Key.Key_Tab)
+    qtbot.keyClicks(refund.manager, MANAGER_CODE)
+    qtbot.keyClick(refund.manager, Qt.Key.Key_Tab)
+    qtbot.keyClicks(refund.pin, PINS[Role.MANAGER])
     with qtbot.waitSignal(refund.refunded) as got:
-        qtbot.keyClick(refund.amount, Qt.Key.Key_Return)
+        qtbot.keyClick(refund.pin, Qt.Key.Key_Return)
     assert got.args[0].clawed_points == 61 and got.args[0].restored_points == 30
     qtbot.keyClick(refund.ok, Qt.Key.Key_Return)
     settle(qtbot, window)
@@ -232,3 +239,32 @@ def test_ctrl_g_with_an_empty_catalogue_says_so(qtbot: QtBot, window: TillWindow
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
     settle(qtbot, window)
     assert not dialog.ok.isEnabled() and till.table_counts() == before
+
+
+def test_a_refund_without_the_managers_pin_is_refused_in_the_dialog_and_writes_nothing(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    """Issue 13: any role could refund a sale. The cashier's refund needs a manager's number
+    and PIN; a wrong PIN is told in the dialog, the bill stays as it was."""
+    m = till.register()
+    sales.record_sale(till.uow, till.cashier, txn_id=str(uuid.uuid4()), bill_no="T-7",
+                      amount_fen=5_000, member_id=m.id)
+    qtbot.keyClick(window, Qt.Key.Key_F4, Qt.KeyboardModifier.ShiftModifier)
+    refund = window.dialog
+    assert isinstance(refund, RefundDialog)
+    qtbot.keyClicks(refund.bill, "T-7")
+    qtbot.keyClick(refund.bill, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: refund.message.isVisible())
+    assert refund.result is None
+    qtbot.keyClicks(refund.manager, MANAGER_CODE)
+    qtbot.keyClicks(refund.pin, "000000")
+    qtbot.keyClick(refund.pin, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: refund.ok.isEnabled())
+    assert refund.result is None and refund.pin.text() == ""
+    assert refund.message.text() == error_text(ApprovalRefused())
+    con = sqlite3.connect(till.path)
+    try:
+        refunded = con.execute("SELECT refunded_fen FROM sales WHERE bill_no='T-7'").fetchone()
+        events = con.execute("SELECT count(*) FROM events WHERE type='sale.refunded'").fetchone()
+    finally:
+        con.close()
+    assert (refunded, events) == ((0,), (0,))
