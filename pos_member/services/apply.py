@@ -5,7 +5,9 @@ killed mid-page either has the whole page and its cursor or neither. Applying is
 does not depend on arrival order (a hypothesis test permutes and repeats pages):
 
 - Every applied event id is kept in ``applied_events``; an event seen again is skipped.
-- The till's own events coming back are skipped (they are already here).
+- The till's own events coming back are skipped (they are already here); one it no longer
+  holds (its data restored from an older copy) is applied like another till's and its
+  counters catch up (:mod:`pos_member.services.own_events`).
 - ``member.registered`` from another till inserts the member (ciphertexts and the phone's blind
   index come in the payload; every till holds the chain's data key from enrolment). Missing
   ``stores``/``devices`` rows are added from the event's ids, their numbers read from the member
@@ -79,7 +81,7 @@ from pos_member.hlc import HLCTimestamp
 from pos_member.member_code import is_valid_member_no
 from pos_member.permissions import Role
 from pos_member.rules import parse_rules
-from pos_member.services import quarantine
+from pos_member.services import own_events, quarantine
 from pos_member.services.balance_block_sync import (
     BALANCE_BLOCKED,
     BALANCE_UNBLOCKED,
@@ -179,11 +181,14 @@ def apply_page(
         applied += retried
         for c in released:
             touched |= c
+        lost = own_events.lost_ids(conn, device_id, changes)  # a restored till's
         for change in changes:
             ev = change["event"]
             if ev["device_id"] == device_id:
-                own += 1
-                continue
+                if ev["id"] not in lost:
+                    own += 1
+                    continue
+                own_events.catch_up(conn, device_id, ev)
             if ev["id"] in seen:
                 repeated += 1
                 continue

@@ -170,7 +170,7 @@ class Simulation:
             "server_restart": (1, self.server_restart),
         }
         if FORK_RECOVERY:
-            actions |= {"backup": (1, self.backup), "restore": (2, self.restore)}
+            actions |= {"backup": (2, self.backup), "restore": (2, self.restore)}
         if REENROL:
             actions["reenrol"] = (1, self.reenrol)
         if QUARANTINE:
@@ -178,6 +178,10 @@ class Simulation:
         names = list(actions)
         name = self.rng.choices(names, weights=[actions[n][0] for n in names])[0]
         t = self.rng.choice(self.tills)
+        wanted = {"restore": lambda u: u.backup is not None, "reinstate": lambda u: u.revoked,
+                  "reenrol": lambda u: u.revoked}.get(name)
+        if wanted is not None:  # the fault befalls a till it can befall, if there is one
+            t = next((u for u in self.tills[self.tills.index(t):] + self.tills if wanted(u)), t)
         self.tick(self.rng.choice([21, 30, 60, 300]))
         self.log.append(f"{i:3d} {name} @{t.name}")
         outcome = actions[name][1](t)
