@@ -18,16 +18,16 @@ from sync.client import SyncClient
 from sync.server.app import create_app
 from sync.server.db import migrate
 from tests.factories import Till
-from tests.server.factories import LiveServer
+from tests.server.factories import Device, LiveServer
 from tests.server.live import serve
-from tests.server.sms_fakes import FakeSms
+from tests.server.sms_fakes import FakeSms, register_member
 from tests.ui.conftest import open_dialog, settle
 from ui.stored_value_ui import PayDialog
 from ui.till import TillWindow
 
 
 @pytest.fixture
-def hq(tmp_path: Path) -> Iterator[tuple[FakeSms, SyncClient]]:
+def hq(tmp_path: Path) -> Iterator[tuple[FakeSms, SyncClient, Device]]:
     url = f"sqlite:///{tmp_path / 'hq.sqlite'}"
     migrate(url)
     app = create_app(url, clock=FakeClock())
@@ -38,16 +38,17 @@ def hq(tmp_path: Path) -> Iterator[tuple[FakeSms, SyncClient]]:
                           http=http)
         device = live.enrol()
         with SyncClient(base_url, device.enrolment.token) as client:
-            yield sms, client
+            yield sms, client, device
 
 
 def test_a_cashier_takes_a_balance_payment_with_the_code_hq_texted(
-        qtbot: QtBot, window: TillWindow, till: Till, hq: tuple[FakeSms, SyncClient],
+        qtbot: QtBot, window: TillWindow, till: Till, hq: tuple[FakeSms, SyncClient, Device],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    sms, client = hq
+    sms, client, device = hq
     monkeypatch.setattr(svu, "_online", lambda w: True)
     window.sv_sms = client  # type: ignore[attr-defined]
     m = till.register(phone="13912345678")
+    register_member(device, m.id, "13912345678")  # HQ texts only members it saw registered
     top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10_000, method="cash",
            txn_id="seed")
     qtbot.keyClicks(window.scan, m.member_no)
