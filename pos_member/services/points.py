@@ -66,6 +66,7 @@ KIND_LABELS = {
     RESTORE: QT_TRANSLATE_NOOP("points", "Refund: redeemed points returned"),
     EXPIRE: QT_TRANSLATE_NOOP("points", "Expired"),
     ADJUST: QT_TRANSLATE_NOOP("points", "Manual adjustment"),
+    "welcome_reversed": QT_TRANSLATE_NOOP("points", "Welcome points: one per person (merged)"),
 }
 
 WELCOMED = events.POINTS_WELCOME.type
@@ -234,7 +235,20 @@ def post_entry(conn: Connection, entry: Mapping[str, Any], *, event_id: str | No
     if not fresh and conn.execute(_ENTRY_EXISTS, {"id": e["id"]}).first() is not None:
         return []
     if not fresh:
-        e["member_id"] = current_member(conn, e["member_id"])
+        holder = current_member(conn, e["member_id"])
+        if holder != e["member_id"] and e["kind"] == WELCOME:  # a merged-away record's welcome
+            from pos_member.services.welcome_once import reverse_welcome
+
+            e["member_id"] = holder
+            taken = _post(conn, e, event_id)
+            reverse_welcome(conn, e, holder)  # one welcome bonus per person
+            return taken
+        e["member_id"] = holder
+    return _post(conn, e, event_id)
+
+
+def _post(conn: Connection, e: dict[str, Any], event_id: str | None
+          ) -> list[tuple[str, int, str]]:
     row = {c: e.get(c) for c in _ENTRY_COLUMNS}
     row["at"] = e["at"]
     row["event_id"] = event_id
@@ -689,10 +703,14 @@ def ledger_sum(conn: Connection, member_id: str) -> int:
 
 
 def merge_points(conn: Connection, *, loser_id: str, winner_id: str) -> None:
-    """``member.merged``: the loser's ledger, lots and balance move to the winner. Idempotent
-    (a second call finds nothing of the loser's left)."""
+    """``member.merged``: the loser's ledger, lots and balance move to the winner, and the
+    loser's welcome points are reversed (one welcome bonus per person:
+    ``services/welcome_once.py``). Idempotent (a second call finds nothing of the loser's
+    left; a reversal has a derived id and is posted once)."""
     from pos_member.db.models import Sale, SalePoints
+    from pos_member.services.welcome_once import losers_welcomes, reverse_welcome
 
+    welcomes = losers_welcomes(conn, loser_id)  # one welcome bonus per person: reversed below
     moved = conn.execute(update(_ENTRIES).where(_ENTRIES.c.member_id == loser_id)
                          .values(member_id=winner_id)).rowcount
     conn.execute(update(_LOTS).where(_LOTS.c.member_id == loser_id).values(member_id=winner_id))
@@ -708,6 +726,8 @@ def merge_points(conn: Connection, *, loser_id: str, winner_id: str) -> None:
         conn.execute(insert(_ACCOUNTS), {"member_id": winner_id, "balance": 0,
                                          "tier_since": None, "tier_hlc": None})
     conn.execute(_ADD_BALANCE, {"m": winner_id, "p": int(loser_balance or 0)})
+    for welcome in welcomes:
+        reverse_welcome(conn, welcome, winner_id)
     # One member's debt and the other's lots meet: the debt takes from the lots.
     balance = balance_of(conn, winner_id)
     open_sum = sum(lot.remaining for lot in conn.execute(_OPEN_LOTS, {"member_id": winner_id}))

@@ -2121,6 +2121,10 @@ F2  注册新会员</translation>
         <source>Manual adjustment</source>
         <translation>手工调整</translation>
     </message>
+    <message>
+        <source>Welcome points: one per person (merged)</source>
+        <translation>迎新积分：每人一份（合并）</translation>
+    </message>
 </context>
 <context>
     <name>roles</name>
