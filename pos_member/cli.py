@@ -33,6 +33,7 @@ from pos_member.errors import DomainError, StoreNotSetUp
 
 if TYPE_CHECKING:
     from pos_member.bootstrap import App
+    from pos_member.crypto import KeyStore
 
 
 class ArgParser(argparse.ArgumentParser):
@@ -232,13 +233,15 @@ def _enrol(args: argparse.Namespace) -> int:
 
     from pos_member.bootstrap import bootstrap
     from pos_member.crypto import KeyringKeyStore
+    from pos_member.db.peek import peek_store_name
     from pos_member.services.enrolment import FirstAdmin
     from sync.client import SyncClient
     from sync.engine import enrol
 
     cfg = _config(args)
-    admin = None if args.no_admin else FirstAdmin(args.admin_code, args.admin_name,
-                                                  args.admin_pin or _ask_admin_pin())
+    again = cfg.db_path.exists() and peek_store_name(cfg.db_path) is not None  # in place
+    admin = None if args.no_admin or again else FirstAdmin(
+        args.admin_code, args.admin_name, args.admin_pin or _ask_admin_pin())
     if admin is not None:
         admin.check()  # a weak PIN or bad number: refuse before spending the code
     keystore = KeyringKeyStore()
@@ -246,6 +249,11 @@ def _enrol(args: argparse.Namespace) -> int:
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore,
                     clock=SystemClock(cfg.time_zone))
+    if app.identity is not None:  # enrolled before (revoked, or its token lost): in place
+        try:
+            return _reenrol(app, args, keystore)
+        finally:
+            app.close()
     try:
         device_name = args.device_name or (socket.gethostname()[:100] or "till")
         with SyncClient(args.server, timeout=args.timeout) as client:
@@ -261,6 +269,25 @@ def _enrol(args: argparse.Namespace) -> int:
         print("No administrator created: staff arrive from the store's other tills "
               "with the first sync.")
     return 0
+
+
+def _reenrol(app: App, args: argparse.Namespace, keystore: KeyStore) -> int:
+    """Enrols a till again in place with a fresh code: its data stay, its unsent events go
+    under the new device (``sync.recovery.reenrol``), and are sent right away."""
+    import socket
+
+    from sync.client import SyncClient
+    from sync.engine import sync_once
+    from sync.recovery import reenrol
+
+    device_name = args.device_name or (socket.gethostname()[:100] or "till")
+    with SyncClient(args.server, timeout=args.timeout) as client:
+        notice = reenrol(app, client, keystore, code=args.code, device_name=device_name)
+        print(notice.line())
+        report = sync_once(app, client, keystore=keystore)
+    print(f"Pushed {report.pushed} new ({report.duplicates} already stored); "
+          f"{report.pending} unacknowledged.")
+    return 0 if report.pending == 0 else 1
 
 
 def _ask_admin_pin() -> str:
@@ -295,14 +322,17 @@ def _sync(args: argparse.Namespace) -> int:
         token = device_token(KeyringKeyStore(), ident.device_id)
         if server is None or token is None:
             raise NotEnrolled()
+        keystore = KeyringKeyStore()
         with SyncClient(server, token, timeout=args.timeout) as client:
             if args.command == "close-day":
-                day = close_day(app, client)
+                day = close_day(app, client, keystore=keystore)
                 print("\n".join(day.lines()))
                 return 0 if day.ok else 1
-            report = sync_once(app, client)
+            report = sync_once(app, client, keystore=keystore)
     finally:
         app.close()
+    if report.reidentity is not None:
+        print(report.reidentity.line())
     held = (f"; {report.quarantined} pulled event(s) held, not applied (see close-day)"
             if report.quarantined else "")
     print(f"Pushed {report.pushed} new ({report.duplicates} already stored), "

@@ -139,6 +139,24 @@ class NotEnrolled(DomainError):
     )
 
 
+class TillReidentified(DomainError):
+    """A write under a device this till no longer is (a clerk logged in before the till took
+    a new identity): refused, so nothing is written where it would never be sent."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "This till now works under a new identity from head office: log in again.",
+    )
+
+
+class WrongStore(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The enrolment code is for store {got}, but this till's data belong to store {have}: "
+        "ask head office for a code of store {have}.",
+    )
+
+
 class EditedAheadElsewhere(DomainError):
     """A profile field last written by a till whose clock runs ahead (beyond the drift the
     chain follows): an edit here would sort before it and lose at every other till."""

@@ -24,6 +24,8 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from sync.protocol import (
     API,
     MAX_PAGE,
+    AdoptRequest,
+    AdoptResponse,
     EnrolRequest,
     EnrolResponse,
     ErrorBody,
@@ -31,6 +33,7 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    ReidentifyRequest,
     StoresResponse,
 )
 
@@ -91,6 +94,18 @@ class SyncClient:
     def stores(self) -> StoresResponse:
         """The chain's stores, for naming other stores at this till."""
         return self._call("GET", "/stores", StoresResponse)
+
+    def reidentify(self, request: ReidentifyRequest) -> EnrolResponse:
+        """A new device for this forked till, proven by its (old) token."""
+        return self._call("POST", "/reidentify", EnrolResponse, body=request)
+
+    def adopt(self, request: AdoptRequest) -> AdoptResponse:
+        """This (new) device takes over its predecessor's unsent events."""
+        return self._call("POST", "/adopt", AdoptResponse, body=request)
+
+    def use_token(self, token: str) -> None:
+        """From now on, call as the device holding ``token`` (a new identity)."""
+        self._http.headers["Authorization"] = f"Bearer {token}"
 
     def sms_send(self, *, member_id: str, phone: str, amount_fen: int, txn_id: str) -> str:
         """Asks HQ to text the member a payment code; returns the challenge id. Raises

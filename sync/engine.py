@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from pos_member.bootstrap import App
 from pos_member.changes import NOTHING, Changes
@@ -29,17 +29,21 @@ from pos_member.services.outbox import (
     sync_cursor,
 )
 from pos_member.services.quarantine import held_count
+from pos_member.services.reidentity import Reidentity
 from pos_member.services.setup import TillIdentity
-from sync.client import ProtocolMismatch
+from sync.client import ProtocolMismatch, ServerRefused
 from sync.protocol import (
     MAX_BATCH,
     MAX_PAGE,
+    AdoptRequest,
+    AdoptResponse,
     EnrolRequest,
     EnrolResponse,
     OutboxBatch,
     PullResponse,
     PushRequest,
     PushResponse,
+    ReidentifyRequest,
     StoresResponse,
 )
 
@@ -55,7 +59,14 @@ class Client(Protocol):
 
     def stores(self) -> StoresResponse: ...
 
+    def reidentify(self, request: ReidentifyRequest) -> EnrolResponse: ...
 
+    def adopt(self, request: AdoptRequest) -> AdoptResponse: ...
+
+    def use_token(self, token: str) -> None: ...
+
+
+T = TypeVar("T")
 Progress = Callable[[str, int], None]  # ("push" | "pull", how many so far)
 
 
@@ -71,6 +82,7 @@ class SyncReport:
     at: datetime
     changes: Changes = NOTHING  # the members and areas the pulled events touched here
     quarantined: int = 0  # pulled events held here, not applied (services/quarantine.py)
+    reidentity: Reidentity | None = None  # this round took a new identity (a fork)
 
 
 def _identity(app: App) -> TillIdentity:
@@ -131,19 +143,39 @@ def pull_all(app: App, client: Client, *, page: int = MAX_PAGE,
 
 
 def sync_once(app: App, client: Client, *, batch: int = MAX_BATCH, page: int = MAX_PAGE,
-              progress: Progress | None = None) -> SyncReport:
+              progress: Progress | None = None, keystore: KeyStore | None = None
+              ) -> SyncReport:
     """Push everything, then pull everything. Raises :class:`sync.client.SyncError` when the
-    server cannot be reached or refuses; what was acknowledged or applied before stays so."""
-    ident = _identity(app)
-    stored, duplicates, held = push_all(app, client, batch=batch, progress=progress)
-    pulled, applied, cursor, changes = pull_all(app, client, page=page, progress=progress)
+    server cannot be reached or refuses; what was acknowledged or applied before stays so.
+
+    With ``keystore`` (where the new token goes), a till HQ answers with a fork (its data
+    restored from an older copy, or copied) takes a new identity on its own, once per round
+    (``sync.recovery``), and pushes again: ``reidentity`` in the report says so."""
+    from sync.recovery import needs_new_identity, reidentify
+
+    notice: Reidentity | None = None
+
+    def recovering(step: Callable[[], T]) -> T:
+        nonlocal notice
+        try:
+            return step()
+        except ServerRefused as e:
+            if keystore is None or notice is not None or not needs_new_identity(e):
+                raise
+            notice = reidentify(app, client, keystore)
+            return step()
+
+    stored, duplicates, held = recovering(
+        lambda: push_all(app, client, batch=batch, progress=progress))
+    pulled, applied, cursor, changes = recovering(
+        lambda: pull_all(app, client, page=page, progress=progress))
     if unnamed_stores(app.uow):  # a pull brought another store's events: ask HQ its name
         name_stores(app.uow, [(s.id, s.number, s.name) for s in client.stores().stores])
     at = app.uow.clock.now()
     set_last_sync_at(app.uow, at=at)
     return SyncReport(stored, duplicates, held,
-                      pending_count(app.uow, device_id=ident.device_id),
-                      pulled, applied, cursor, at, changes, held_count(app.uow))
+                      pending_count(app.uow, device_id=_identity(app).device_id),
+                      pulled, applied, cursor, at, changes, held_count(app.uow), notice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +188,7 @@ class DayReport:
     sync: SyncReport | None  # None when the sync failed
     error: str | None = None  # why, in English (the server unreachable, a refusal)
     quarantined: int = 0  # pulled events this till holds, not applied: the day is not clean
+    revoked: bool = False  # the server refused this till's token (401/403)
 
     @property
     def day(self) -> date:
@@ -179,36 +212,54 @@ class DayReport:
         if self.sync is not None:
             out.append(f"Pushed: {self.sync.pushed} new, {self.sync.duplicates} already stored; "
                        f"pulled {self.sync.pulled} changes ({self.sync.applied} applied)")
+        if self.sync is not None and self.sync.reidentity is not None:
+            out.append(self.sync.reidentity.line())
         out.append(f"Unacknowledged events: {self.pending}")
         if self.quarantined:
             out.append(f"Pulled events held, not applied: {self.quarantined}")
         if self.error:
             out.append(f"Sync failed: {self.error}")
-        if self.ok:
-            out.append("Closed: all events stored on the server.")
-        elif self.pending or self.error:
-            out.append("NOT closed: events remain unacknowledged; run close-day again.")
-        else:
-            out.append("NOT closed: pulled events this till cannot apply are held; update the "
-                       "till (they are tried again after every update) or call head office.")
+        out.append(self.verdict())
         return out
+
+    def verdict(self) -> str:
+        """One line that agrees with the figures above it."""
+        if self.ok:
+            return "Closed: all events stored on the server."
+        waiting = (f"{self.pending} event(s) wait on this till, nothing is lost"
+                   if self.pending else "nothing waits to be sent")
+        if self.revoked:
+            return (f"NOT closed: this till's access was revoked ({waiting}): ask head office "
+                    "to reinstate it, or enrol it again in place with a fresh code "
+                    "(pos-member enrol --code ...).")
+        if self.error:
+            return f"NOT closed: the sync did not finish ({waiting}); run close-day again."
+        if self.pending:
+            return f"NOT closed: {waiting}; run close-day again."
+        return ("NOT closed: pulled events this till cannot apply are held; update the till "
+                "(they are tried again after every update) or call head office.")
 
 
 def close_day(app: App, client: Client, *, day: date | None = None,
-              progress: Progress | None = None) -> DayReport:
+              progress: Progress | None = None, keystore: KeyStore | None = None
+              ) -> DayReport:
     """Pushes everything, pulls everything, and reports the day. Never raises for the server
     being down or refusing: the report says so (``ok`` is false) and still holds the local
-    figures, so a store without network can close and sync later."""
-    ident = _identity(app)
+    figures, so a store without network can close and sync later. ``keystore``: as for
+    :func:`sync_once` (a forked till takes a new identity)."""
     report: SyncReport | None = None
     error: str | None = None
+    revoked = False
     try:
-        report = sync_once(app, client, progress=progress)
+        report = sync_once(app, client, progress=progress, keystore=keystore)
     except DomainError as e:
         error = e.text()
+        revoked = isinstance(e, ServerRefused) and e.status in (401, 403)
+    ident = _identity(app)  # after the sync: it may have taken a new identity
     summary = day_summary(app.uow, store_id=ident.store_id, device_id=ident.device_id, day=day)
     pending = pending_count(app.uow, device_id=ident.device_id)
-    return DayReport(ident.store_name, summary, pending, report, error, held_count(app.uow))
+    return DayReport(ident.store_name, summary, pending, report, error, held_count(app.uow),
+                     revoked)
 
 
 def enrol(app: App, client: Client, keystore: KeyStore, *, code: str, device_name: str,

@@ -44,12 +44,16 @@ from pos_member.services.quarantine import held_count
 from sync.engine import Client, DayReport, close_day, sync_once
 from sync.protocol import (
     MAX_PAGE,
+    AdoptRequest,
+    AdoptResponse,
     EnrolRequest,
     EnrolResponse,
     OutboxBatch,
     PullResponse,
     PushRequest,
     PushResponse,
+    ReidentifyRequest,
+    StoresResponse,
 )
 from ui.i18n import error_text
 
@@ -157,6 +161,18 @@ class _Remembering:
 
     def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse:
         return self._call(lambda: self.client.pull(cursor, limit))
+
+    def stores(self) -> StoresResponse:
+        return self._call(self.client.stores)
+
+    def reidentify(self, request: ReidentifyRequest) -> EnrolResponse:
+        return self._call(lambda: self.client.reidentify(request))
+
+    def adopt(self, request: AdoptRequest) -> AdoptResponse:
+        return self._call(lambda: self.client.adopt(request))
+
+    def use_token(self, token: str) -> None:
+        self.client.use_token(token)
 
     def _call(self, fn: Callable[[], T]) -> T:
         try:
@@ -292,7 +308,7 @@ class SyncWorker(QObject):
         error: str | None = None
         try:
             url = get_sync_setting(self._app.uow, SERVER_URL)
-            token = device_token(self._keystore(), self._device_id)
+            token = device_token(self._keystore(), self._current_device())
         except DomainError as e:  # no credential store
             url = token = None
             error = error_text(e)
@@ -346,7 +362,7 @@ class SyncWorker(QObject):
                     enrolled, state, due = False, SyncState.NOT_ENROLLED, float("inf")
                     continue
             try:
-                report = sync_once(self._app, client)
+                report = sync_once(self._app, client, keystore=self._keystore())
             except Exception as e:
                 if isinstance(e, DomainError) and _revoked(e):  # retrying soon cannot help
                     failures, state = 0, SyncState.REVOKED
@@ -380,7 +396,8 @@ class SyncWorker(QObject):
 
         remembering = _Remembering(client)
         try:
-            report = close_day(self._app, remembering, progress=progress)
+            report = close_day(self._app, remembering, progress=progress,
+                               keystore=self._keystore())
         except Exception as e:
             log.exception("closing time failed")
             self.closing_failed.emit(e)
@@ -395,7 +412,12 @@ class SyncWorker(QObject):
         return report
 
     def _pending(self) -> int:
-        return pending_count(self._app.uow, device_id=self._device_id)
+        return pending_count(self._app.uow, device_id=self._current_device())
+
+    def _current_device(self) -> str:
+        """This till's device now: a round may have given it a new identity (a fork)."""
+        ident = self._app.identity
+        return ident.device_id if ident is not None else self._device_id
 
     def _emit(self, state: SyncState, *, error: str | None = None,
               next_retry: datetime | None = None) -> None:

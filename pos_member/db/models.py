@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -93,6 +94,9 @@ class DeviceCounter(Base):
     hlc_wall_ms: Mapped[int] = mapped_column(Integer, default=0)
     hlc_counter: Mapped[int] = mapped_column(Integer, default=0)
     acked_event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # A device this till was before it took a new identity (``services.reidentity``): nothing
+    # is written under it any more.
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Staff(Base):
@@ -160,6 +164,34 @@ class Event(Base):
     payload: Mapped[dict[str, Any]]
     rules_version: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+
+
+class DeviceSuccession(Base):
+    """A device this till was, and the one it became (a fork, a re-enrolment in place)."""
+
+    __tablename__ = "device_successions"
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    successor_id: Mapped[str] = mapped_column(String(36))
+    reason: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+
+
+class EventMove(Base):
+    """What became of an event its device never had acknowledged when the till took a new
+    identity: ``moved`` to ``(device_id, seq)`` of the new device (same id; ``payload`` when a
+    member number in it changed), or ``stored`` (HQ had it already). The event row itself is
+    immutable and stays as it was written."""
+
+    __tablename__ = "event_moves"
+    __table_args__ = (UniqueConstraint("device_id", "seq"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    from_device_id: Mapped[str] = mapped_column(String(36))
+    from_seq: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(8))
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    seq: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any] | None]
+    at: Mapped[datetime]
 
 
 class AuditEntry(Base):

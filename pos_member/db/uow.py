@@ -24,7 +24,7 @@ from pos_member.crypto import PiiCipher
 from pos_member.db.compiled import Prepared
 from pos_member.db.engine import Database
 from pos_member.db.models import AuditEntry, DeviceCounter, Event
-from pos_member.errors import StorageFull, StoreNotSetUp
+from pos_member.errors import StorageFull, StoreNotSetUp, TillReidentified
 from pos_member.events import EVENTS, EventType, Payload, encode
 from pos_member.hlc import HLCTimestamp, HybridClock
 from pos_member.ids import uuid7_str
@@ -63,6 +63,7 @@ _READ_COUNTERS = select(
     _COUNTERS.c.last_member_seq,
     _COUNTERS.c.hlc_wall_ms,
     _COUNTERS.c.hlc_counter,
+    _COUNTERS.c.retired,
 ).where(_COUNTERS.c.device_id == bindparam("device_id"))
 _WRITE_COUNTERS = (
     update(_COUNTERS)
@@ -159,6 +160,8 @@ class Transaction:
             row = _FAST_READ_COUNTERS.first(self.conn, {"device_id": device_id})
             if row is None:
                 raise LookupError(f"device {device_id} has no counters")
+            if row.retired:  # a clerk of the device this till was before a new identity
+                raise TillReidentified()
             self.device_id = device_id
             self._counters = _Counters(
                 row.last_event_seq, row.last_member_seq,

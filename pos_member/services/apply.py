@@ -69,6 +69,8 @@ from pos_member.db.models import (
     AppliedEvent,
     Device,
     DeviceCounter,
+    DeviceSuccession,
+    Event,
     Member,
     MemberAlias,
     RulesVersion,
@@ -182,8 +184,12 @@ def apply_page(
         for c in released:
             touched |= c
         lost = own_events.lost_ids(conn, device_id, changes)  # a restored till's
+        mine = _own_ids(conn, changes)  # a device this till was before a new identity
         for change in changes:
             ev = change["event"]
+            if ev["id"] in mine:
+                own += 1
+                continue
             if ev["device_id"] == device_id:
                 if ev["id"] not in lost:
                     own += 1
@@ -247,6 +253,18 @@ def retry_held(uow: UnitOfWork, *, device_id: str) -> int:
     if retried:
         uow.reload_rules()
     return retried
+
+
+def _own_ids(conn: Connection, changes: list[Mapping[str, Any]]) -> set[str]:
+    """Events of a device this till was before a new identity (``services.reidentity``) that
+    it holds itself: its own, not applied again. Those it does not hold were written by the
+    other copy of the till (a restored backup's original) and are applied like another
+    till's."""
+    before = set(conn.scalars(select(DeviceSuccession.__table__.c.device_id)))
+    ids = [c["event"]["id"] for c in changes if c["event"]["device_id"] in before]
+    if not ids:
+        return set()
+    return set(conn.scalars(select(Event.__table__.c.id).where(Event.__table__.c.id.in_(ids))))
 
 
 def _apply_safely(

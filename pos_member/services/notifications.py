@@ -72,6 +72,7 @@ TEMPLATES: dict[str, str] = {
     events.SV_TOTP_PROVISIONED.type:
         "【会员】您的动态付款码已绑定新设备。如非本人操作请联系门店。",
     "points.expiring": "【会员】您有{points}积分将于{date}过期，请及时使用。",
+    "member.renumbered": "【会员】您的会员号已由{old_no}更新为{new_no}，积分与余额不变。",
 }
 
 

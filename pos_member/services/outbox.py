@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from pos_member.db.models import DeviceCounter, Event, Setting
+from pos_member.db.models import DeviceCounter, Event, EventMove, Setting
 from pos_member.db.uow import UnitOfWork
 
 SYNC_CURSOR = "sync_cursor"
@@ -31,6 +31,19 @@ _PENDING = (
     .where(_EVENTS.c.device_id == bindparam("device_id"))
     .where(_EVENTS.c.seq > DeviceCounter.acked_event_seq)
     .order_by(_EVENTS.c.seq)
+    .limit(bindparam("limit"))
+)
+# Events moved here from a device this till was before (``services.reidentity``): same ids,
+# their place under this device, and the payload again when a member number changed.
+_MOVES = EventMove.__table__
+_PENDING_MOVED = (
+    select(_EVENTS, _MOVES.c.device_id.label("moved_device_id"),
+           _MOVES.c.seq.label("moved_seq"), _MOVES.c.payload.label("moved_payload"))
+    .join(_MOVES, _MOVES.c.id == _EVENTS.c.id)
+    .join(DeviceCounter, DeviceCounter.device_id == _MOVES.c.device_id)
+    .where(_MOVES.c.device_id == bindparam("device_id"))
+    .where(_MOVES.c.seq > DeviceCounter.acked_event_seq)
+    .order_by(_MOVES.c.seq)
     .limit(bindparam("limit"))
 )
 _COUNTS = select(DeviceCounter.last_event_seq, DeviceCounter.acked_event_seq).where(
@@ -58,12 +71,28 @@ def wire_event(e: Any) -> dict[str, Any]:
 
 
 def pending_events(uow: UnitOfWork, *, device_id: str, limit: int) -> list[dict[str, Any]]:
-    """Up to ``limit`` unsent events of ``device_id``, in ``seq`` order, in the wire shape."""
+    """Up to ``limit`` unsent events of ``device_id``, in ``seq`` order, in the wire shape:
+    its own, and those moved to it from a device this till was before."""
     if limit < 1:
         raise ValueError("limit must be positive")
     with uow.read() as s:
-        rows = s.connection().execute(_PENDING, {"device_id": device_id, "limit": limit})
-        return [wire_event(e) for e in rows]
+        conn = s.connection()
+        params = {"device_id": device_id, "limit": limit}
+        events = [wire_event(e) for e in conn.execute(_PENDING, params)]
+        moved = [moved_event(e) for e in conn.execute(_PENDING_MOVED, params)]
+    if not moved:
+        return events
+    return sorted(events + moved, key=lambda e: e["seq"])[:limit]
+
+
+def moved_event(row: Any) -> dict[str, Any]:
+    """An event moved to a new device, as that device sends it: the same id, its new place."""
+    event = wire_event(row)
+    event["device_id"] = row.moved_device_id
+    event["seq"] = row.moved_seq
+    if row.moved_payload is not None:
+        event["payload"] = row.moved_payload
+    return event
 
 
 def pending_count(uow: UnitOfWork, *, device_id: str) -> int:
