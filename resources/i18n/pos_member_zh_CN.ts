@@ -1637,6 +1637,14 @@ F2  注册新会员</translation>
         <translation>本收银台尚未在服务器注册：请先运行 &apos;pos-member enrol&apos;。</translation>
     </message>
     <message>
+        <source>This till now works under a new identity from head office: log in again.</source>
+        <translation>本收银台已从总部取得新的身份：请重新登录。</translation>
+    </message>
+    <message>
+        <source>The enrolment code is for store {got}, but this till&apos;s data belong to store {have}: ask head office for a code of store {have}.</source>
+        <translation>注册码属于门店 {got}，而本收银台的数据属于门店 {have}：请向总部申请门店 {have} 的注册码。</translation>
+    </message>
+    <message>
         <source>Not saved: this part of the profile was last changed at a till whose clock is ahead. Head office has been alerted; edit it again once that till&apos;s clock is put right.</source>
         <translation>未保存：这部分资料最近一次是在一台时钟超前的收银台上修改的。总部已收到提醒；请在该收银台的时钟校正后再修改。</translation>
     </message>
