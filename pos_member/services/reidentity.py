@@ -108,17 +108,33 @@ def request_id(uow: UnitOfWork, *, device_id: str) -> str:
         return value
 
 
+def _unacked(conn: Any, device_id: str, acked: int) -> list[Any]:
+    """The device's unacknowledged events in seq order: its own, and those moved to it when
+    it took over from a device before it (a till restored twice): (id, seq, type, payload,
+    moved)."""
+    own = conn.execute(select(_EVENTS.c.id, _EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload)
+                       .where(_EVENTS.c.device_id == device_id, _EVENTS.c.seq > acked)).all()
+    moved = conn.execute(
+        select(_EVENTS.c.id, _MOVES.c.seq, _EVENTS.c.type,
+               _EVENTS.c.payload.label("original"), _MOVES.c.payload)
+        .join(_MOVES, _MOVES.c.id == _EVENTS.c.id)
+        .where(_MOVES.c.device_id == device_id, _MOVES.c.seq > acked)).all()
+    rows = [(r.id, r.seq, r.type, r.payload, False) for r in own]
+    rows += [(r.id, r.seq, r.type, r.payload if r.payload is not None else r.original, True)
+             for r in moved]
+    return sorted(rows, key=lambda r: r[1])
+
+
 def pending(uow: UnitOfWork, *, device_id: str) -> Pending:
     """The old device's unacknowledged events (ids) and the registrations among them."""
     with uow.read() as s:
-        acked = s.scalar(select(_COUNTERS.c.acked_event_seq)
-                         .where(_COUNTERS.c.device_id == device_id)) or 0
-        rows = s.execute(select(_EVENTS.c.id, _EVENTS.c.type, _EVENTS.c.payload)
-                         .where(_EVENTS.c.device_id == device_id, _EVENTS.c.seq > acked)
-                         .order_by(_EVENTS.c.seq)).all()
-    members = [(r.payload["member_id"], r.payload["member_no"]) for r in rows
-               if r.type == events.MEMBER_REGISTERED.type]
-    return Pending([r.id for r in rows], members)
+        conn = s.connection()
+        acked = conn.scalar(select(_COUNTERS.c.acked_event_seq)
+                            .where(_COUNTERS.c.device_id == device_id)) or 0
+        rows = _unacked(conn, device_id, acked)
+    members = [(p["member_id"], p["member_no"]) for _id, _seq, kind, p, _m in rows
+               if kind == events.MEMBER_REGISTERED.type]
+    return Pending([r[0] for r in rows], members)
 
 
 def take_over(uow: UnitOfWork, keystore: KeyStore, enrolment: Enrolment, *, old: TillIdentity,
@@ -193,28 +209,34 @@ def _renumber(tx: Any, ident: TillIdentity, renumber: list[tuple[str, str]]
 
 def _move(tx: Any, old: TillIdentity, ident: TillIdentity, acked: int, stored: set[str],
           renumbered: dict[str, str], *, now: Any) -> int:
-    """One ``event_moves`` row per unacknowledged event of the old device, in seq order."""
+    """One ``event_moves`` row per unacknowledged event of the old device, in seq order (an
+    event moved to the old device before has its row pointed on, not a second one)."""
     conn = tx.conn
-    rows = conn.execute(select(_EVENTS.c.id, _EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.payload)
-                        .where(_EVENTS.c.device_id == old.device_id, _EVENTS.c.seq > acked)
-                        .order_by(_EVENTS.c.seq)).all()
     counters = tx.counters(ident.device_id)
-    moves: list[dict[str, Any]] = []
-    for r in rows:
-        move = {"id": r.id, "from_device_id": old.device_id, "from_seq": r.seq, "at": now,
-                "outcome": "stored", "device_id": None, "seq": None, "payload": None}
-        if r.id not in stored:
+    fresh: list[dict[str, Any]] = []
+    moved = 0
+    for event_id, seq, kind, payload, was_moved in _unacked(conn, old.device_id, acked):
+        move: dict[str, Any] = {"outcome": "stored", "device_id": None, "seq": None,
+                                "payload": None, "at": now}
+        if event_id not in stored:
             counters.last_event_seq += 1
+            moved += 1
             move.update(outcome="moved", device_id=ident.device_id,
                         seq=counters.last_event_seq)
-            member_id = r.payload.get("member_id") if isinstance(r.payload, dict) else None
-            if r.type == events.MEMBER_REGISTERED.type and member_id in renumbered:
-                move["payload"] = {**r.payload, "member_no": renumbered[member_id]}
-        moves.append(move)
+            member_id = payload.get("member_id") if isinstance(payload, dict) else None
+            if kind == events.MEMBER_REGISTERED.type and member_id in renumbered:
+                move["payload"] = {**payload, "member_no": renumbered[member_id]}
+            elif was_moved:
+                move["payload"] = payload  # keeps a number changed by the earlier move
+        if was_moved:
+            conn.execute(update(_MOVES).where(_MOVES.c.id == event_id).values(**move))
+        else:
+            fresh.append({"id": event_id, "from_device_id": old.device_id, "from_seq": seq,
+                          **move})
     counters.dirty = True
-    if moves:
-        conn.execute(insert(_MOVES), moves)
-    return sum(1 for m in moves if m["outcome"] == "moved")
+    if fresh:
+        conn.execute(insert(_MOVES), fresh)
+    return moved
 
 
 def last_notice(uow: UnitOfWork) -> Reidentity | None:

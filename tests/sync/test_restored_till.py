@@ -23,7 +23,7 @@ from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_count
 from sync.client import ServerRefused, SyncClient
 from sync.engine import close_day, sync_once
-from sync.recovery import reenrol
+from sync.recovery import reenrol, reidentify
 from sync.server import services
 from sync.server.identities import reinstate_device
 from sync.server.models import Event
@@ -234,3 +234,35 @@ def test_hq_reinstates_a_revoked_till_and_it_sends_what_waits(
     assert report.pending == 0 and report.reidentity is None
     assert member.id in _registrations_at_hq(central)
     central.assert_exactly_once(till)
+
+
+def test_a_till_restored_twice_keeps_what_it_moved_the_first_time(
+    tmp_path: Path, central: Central,
+) -> None:
+    till = enrolled_till(central, tmp_path / "till.sqlite", 1)
+    _sync(till)
+    till.close()
+    first = _copy(till.path)
+    till.reopen()
+    p1 = till.register()[0]
+    _sync(till)
+    _restore(till, first)
+    p2 = till.register()[0]
+    with till.client() as client:  # the new identity taken, nothing pushed yet
+        reidentify(till.app, client, till.keystore)
+    till.close()
+    second = _copy(till.path)
+    till.reopen()
+    _sync(till)
+    p3 = till.register()[0]
+    _sync(till)
+    _restore(till, second)  # moved events waiting again, and its member seq behind HQ's
+    p4 = till.register()[0]
+    report = _sync(till)
+    assert report.reidentity is not None and report.reidentity.device_number == 3
+    assert report.pending == 0
+    at_hq = _registrations_at_hq(central)
+    assert {p1.id, p2.id, p3.id, p4.id} <= set(at_hq)
+    assert len(set(at_hq.values())) == len(at_hq)
+    assert _numbers(till) == at_hq
+    _all_stored_once(central)
