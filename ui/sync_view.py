@@ -8,6 +8,7 @@ from datetime import date, datetime, tzinfo
 
 from pos_member.clock import DEFAULT_TZ
 from pos_member.money import format_yuan
+from pos_member.services.reidentity import Reidentity
 from pos_member.services.stored_value import DayMovements, Movement
 from sync.engine import DayReport
 from ui.i18n import translate
@@ -60,8 +61,9 @@ def _state_line(status: SyncStatus, today: date | None, zone: tzinfo) -> StatusL
         when = _clock(status.next_retry, "%H:%M", today, zone) if status.next_retry else "—"
         tip = translate(
             "SyncView", "Head office refused this till's device token: it was revoked, or the "
-            "till was enrolled again elsewhere. Nothing is lost: events wait here until the "
-            "till is enrolled again. Next check: %1.").replace("%1", when)
+            "till was enrolled again elsewhere. Nothing is lost: events wait here until head "
+            "office reinstates the till or it is enrolled again in its own data folder. "
+            "Next check: %1.").replace("%1", when)
         return StatusLine(
             translate("SyncView", "This till's access was revoked — ask head office to enrol "
                       "it again · %1 to upload").replace("%1", n),
@@ -72,15 +74,26 @@ def _state_line(status: SyncStatus, today: date | None, zone: tzinfo) -> StatusL
             "idle", "")
     if status.state is SyncState.ONLINE:
         last = _clock(status.last_sync, "%H:%M", today, zone) if status.last_sync else "—"
-        return StatusLine(
-            translate("SyncView", "Sync: online · %1 to upload · last %2")
-            .replace("%1", n).replace("%2", last),
-            "online", "")
+        text = (translate("SyncView", "Sync: online · %1 to upload · last %2")
+                .replace("%1", n).replace("%2", last))
+        if status.notice is not None:
+            text += " · " + reidentity_line(status.notice)
+        return StatusLine(text, "online", "")
     retry = _clock(status.next_retry, "%H:%M:%S", today, zone) if status.next_retry else "—"
     return StatusLine(
         translate("SyncView", "Offline, %1 to upload (next retry %2)")
         .replace("%1", n).replace("%2", retry),
         "offline" if status.pending else "idle", status.error or "")
+
+
+def reidentity_line(notice: Reidentity) -> str:
+    """The cashier's one line after the till took a new identity (a restored or copied till)."""
+    return (translate("SyncView", "now till %1 (was till %2): its data were restored or "
+                      "copied; %3 unsent events go under the new number, %4 member numbers "
+                      "changed (members told by SMS). Nothing was lost.")
+            .replace("%1", str(notice.device_number))
+            .replace("%2", str(notice.old_device_number))
+            .replace("%3", str(notice.moved)).replace("%4", str(notice.renumbered)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from pos_member.permissions import Action, Clerk, require
 from pos_member.services.enrolment import device_token
 from pos_member.services.outbox import SERVER_URL, get_sync_setting, last_sync_at, pending_count
 from pos_member.services.quarantine import held_count
+from pos_member.services.reidentity import Reidentity
 from sync.engine import Client, DayReport, close_day, sync_once
 from sync.protocol import (
     MAX_PAGE,
@@ -112,6 +113,7 @@ class SyncStatus:
     next_retry: datetime | None = None  # when offline: the next attempt
     error: str | None = None  # why the last round failed
     quarantined: int = 0  # pulled events held here, not applied (services/quarantine.py)
+    notice: Reidentity | None = None  # this till took a new identity while running (a fork)
 
 
 class ClosableClient(Client, Protocol):
@@ -231,6 +233,7 @@ class SyncWorker(QObject):
         self.interval, self.debounce, self.policy = interval, debounce, policy
         self.revoked_retry = revoked_retry
         self._close_revoked = False  # the last closing time's server refused the token
+        self._notice: Reidentity | None = None  # a round gave this till a new identity
         self._rng = rng or random.Random()
         self._cond = threading.Condition()
         self._stopping = False
@@ -363,6 +366,8 @@ class SyncWorker(QObject):
                     continue
             try:
                 report = sync_once(self._app, client, keystore=self._keystore())
+                if report.reidentity is not None:
+                    self._notice = report.reidentity
             except Exception as e:
                 if isinstance(e, DomainError) and _revoked(e):  # retrying soon cannot help
                     failures, state = 0, SyncState.REVOKED
@@ -427,4 +432,5 @@ class SyncWorker(QObject):
         except Exception:  # the database is closing under us (logout): report what we have
             log.debug("no sync figures", exc_info=True)
             pending, last, held = 0, None, 0
-        self.status_changed.emit(SyncStatus(state, pending, last, next_retry, error, held))
+        self.status_changed.emit(SyncStatus(state, pending, last, next_retry, error, held,
+                                            self._notice))

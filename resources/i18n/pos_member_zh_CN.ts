@@ -1222,8 +1222,8 @@
         <translation>本收银台未连接总部服务器，不同步。</translation>
     </message>
     <message>
-        <source>Head office refused this till&apos;s device token: it was revoked, or the till was enrolled again elsewhere. Nothing is lost: events wait here until the till is enrolled again. Next check: %1.</source>
-        <translation>总部拒绝了本收银台的设备令牌：令牌已被撤销，或本机已在别处重新登记。数据不会丢失：事件保存在本机，待重新登记后上传。下次检查：%1。</translation>
+        <source>Head office refused this till&apos;s device token: it was revoked, or the till was enrolled again elsewhere. Nothing is lost: events wait here until head office reinstates the till or it is enrolled again in its own data folder. Next check: %1.</source>
+        <translation>总部拒绝了本收银台的设备令牌：令牌已被撤销，或本机已在别处重新登记。数据不会丢失：事件保存在本机，待总部恢复本机或在本机原数据目录中重新登记后上传。下次检查：%1。</translation>
     </message>
     <message>
         <source>This till&apos;s access was revoked — ask head office to enrol it again · %1 to upload</source>
@@ -1240,6 +1240,10 @@
     <message>
         <source>Offline, %1 to upload (next retry %2)</source>
         <translation>离线，%1 条待上传（下次重试 %2）</translation>
+    </message>
+    <message>
+        <source>now till %1 (was till %2): its data were restored or copied; %3 unsent events go under the new number, %4 member numbers changed (members told by SMS). Nothing was lost.</source>
+        <translation>本机现为 %1 号收银台（原 %2 号）：数据曾从备份恢复或被复制；%3 条未上传事件改用新编号上传，%4 个会员号已更改（已短信通知会员）。数据没有丢失。</translation>
     </message>
     <message>
         <source>Registrations</source>

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from pos_member.clock import DEFAULT_TZ
 from pos_member.services.day_report import DaySummary, GuideCount
+from pos_member.services.reidentity import Reidentity
 from sync.engine import DayReport, SyncReport
 from ui.sync_view import report_view, status_line
 from ui.sync_worker import SyncState, SyncStatus
@@ -92,3 +93,11 @@ def test_a_report_with_held_changes_is_not_closed_and_says_what_to_do() -> None:
     assert not view.ok
     assert view.rows[view.alert_row] == ("暂存未应用的变更", "3")
     assert view.verdict.startswith("未日结：总部的 3 条变更无法在本机应用。")
+
+
+def test_a_till_that_took_a_new_identity_says_so_in_one_line() -> None:
+    notice = Reidentity("fork", 1, 2, moved=3, stored=0, renumbered=1)
+    line = status_line(SyncStatus(SyncState.ONLINE, 0, AT, notice=notice), today=TODAY)
+    assert line.kind == "online"
+    assert "本机现为 2 号收银台（原 1 号）" in line.text
+    assert "3 条未上传事件" in line.text and "1 个会员号已更改" in line.text
