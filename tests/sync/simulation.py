@@ -47,6 +47,8 @@ from sync.client import ServerRefused, ServerUnavailable, SyncClient
 from sync.engine import sync_once
 from sync.protocol import EnrolRequest, PushRequest, WireEvent
 from sync.server import identities, services
+from sync.server.errors import Conflict
+from sync.server.models import Device as ServerDevice
 from sync.server.models import Event
 from tests.sync import harness
 from tests.sync.harness import Central, Customer, Till, assert_ledgers, enrolled_till
@@ -337,7 +339,10 @@ class Simulation:
     def reinstate(self, t: SimTill) -> str:
         if not t.revoked:
             return "not revoked"
-        identities.reinstate_device(self.central.ctx, device_id=t.till.device_id)
+        try:
+            identities.reinstate_device(self.central.ctx, device_id=t.till.device_id)
+        except Conflict:  # a copy of a device whose identity went on: only re-enrolling helps
+            return "not reinstated: its identity went to a new device"
         t.revoked = False
         self.faults["reinstate"] += 1
         return f"HQ reinstated {t.till.device_id[:8]}"
@@ -395,6 +400,11 @@ class Simulation:
             if (t.backup / f.name).exists():
                 shutil.copy2(t.backup / f.name, f)
         t.till.reopen()
+        # a copy from before a re-enrolment is the revoked device again (HQ's revocation
+        # stands for it: enrolling it again in place, or reinstating, is the way back)
+        device = t.till.device_id
+        t.revoked = self.central.query(lambda c: c.scalar(
+            select(ServerDevice.revoked_at).where(ServerDevice.id == device))) is not None
         with t.till.app.uow.read() as s:
             kept = set(s.scalars(select(TillEvent.id)))
         # what was neither sent nor in the copy went with the restore (the operator's doing)
@@ -429,6 +439,8 @@ class Simulation:
         for t in self.tills:
             if t.revoked:
                 self.reinstate(t)
+            if t.revoked and REENROL:  # a copy of a device whose identity went on
+                self.reenrol(t)
         for _ in range(2):  # a push may merge another till's member: it pulls the merge after
             for t in self.tills:
                 outcome, _ = self._sync(t, None)
