@@ -130,3 +130,12 @@ def server_event(type: str, payload: dict[str, Any], *, hlc: str = "001767600000
 def as_changes(events: list[dict[str, Any]], *, first_position: int = 1) -> list[dict[str, Any]]:
     """Events as one pulled page's changes, numbered in the given order."""
     return [{"position": first_position + i, "event": e} for i, e in enumerate(events)]
+
+
+def apply_pulled(till: Till, events: list[dict[str, Any]], *, first: int = 1) -> None:
+    """Applies ``events`` at ``till`` as one pulled page starting at position ``first``."""
+    from pos_member.services.apply import apply_page
+
+    assert till.app.identity is not None
+    apply_page(till.uow, device_id=till.app.identity.device_id,
+               changes=as_changes(events, first_position=first), cursor=first + len(events) - 1)

@@ -39,29 +39,7 @@ from tests.factories import (
     server_event,
     wire_events,
 )
-
-
-@pytest.fixture
-def key() -> str:
-    return new_data_key()
-
-
-@pytest.fixture
-def a(tmp_path: Path, key: str) -> Till:
-    return make_till(tmp_path, store_number=1, data_key=key)
-
-
-@pytest.fixture
-def b(tmp_path: Path, key: str) -> Till:
-    clock = FakeClock()
-    clock.advance(minutes=1)
-    return make_till(tmp_path, clock=clock, store_number=2, data_key=key)
-
-
-def apply(till: Till, events: list[dict[str, Any]], *, first: int = 1) -> None:
-    assert till.app.identity is not None
-    apply_page(till.uow, device_id=till.app.identity.device_id,
-               changes=as_changes(events, first_position=first), cursor=first + len(events) - 1)
+from tests.factories import apply_pulled as apply
 
 
 def merge_event(winner: Any, loser: Any) -> dict[str, Any]:

@@ -7,42 +7,17 @@ from __future__ import annotations
 import json
 import os
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pos_member.clock import FakeClock
 from pos_member.crypto import PiiCipher
 from pos_member.errors import MemberNotFound
 from pos_member.events import BIRTHDAY_CTX, GENDER_CTX, SV_FROZEN, PinSet, seal, unseal
-from pos_member.services.apply import apply_page
 from pos_member.services.member_cards import Gender, find_member, reveal_personal_data
 from pos_member.services.members import update_profile
-from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
-
-
-@pytest.fixture
-def key() -> str:
-    return new_data_key()
-
-
-@pytest.fixture
-def a(tmp_path: Path, key: str) -> Till:
-    return make_till(tmp_path, store_number=1, data_key=key)
-
-
-@pytest.fixture
-def b(tmp_path: Path, key: str) -> Till:
-    clock = FakeClock()
-    clock.advance(minutes=1)
-    return make_till(tmp_path, clock=clock, store_number=2, data_key=key)
-
-
-def apply(till: Till, events: list[dict[str, Any]], *, first: int = 1) -> None:
-    assert till.app.identity is not None
-    apply_page(till.uow, device_id=till.app.identity.device_id,
-               changes=as_changes(events, first_position=first), cursor=first + len(events) - 1)
+from tests.factories import Till, wire_events
+from tests.factories import apply_pulled as apply
 
 
 def of_type(till: Till, type: str) -> list[dict[str, Any]]:

@@ -1,0 +1,28 @@
+"""Two tills of one chain (stores 1 and 2, one data key), for the tests of pulled events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pos_member.clock import FakeClock
+from tests.factories import Till, make_till, new_data_key
+
+
+@pytest.fixture
+def key() -> str:
+    return new_data_key()
+
+
+@pytest.fixture
+def a(tmp_path: Path, key: str) -> Till:
+    return make_till(tmp_path, store_number=1, data_key=key)
+
+
+@pytest.fixture
+def b(tmp_path: Path, key: str) -> Till:
+    """Store 2's till, its clock a minute ahead of store 1's."""
+    clock = FakeClock()
+    clock.advance(minutes=1)
+    return make_till(tmp_path, clock=clock, store_number=2, data_key=key)
