@@ -22,17 +22,7 @@ from pos_member.services.apply import apply_page
 from pos_member.services.flags import open_flags
 from pos_member.services.member_cards import find_member
 from pos_member.services.quarantine import held_count, held_events
-from tests.factories import Till, as_changes, make_till, new_data_key, server_event, wire_events
-
-
-@pytest.fixture
-def key() -> str:
-    return new_data_key()
-
-
-@pytest.fixture
-def a(tmp_path: Path, key: str) -> Till:
-    return make_till(tmp_path, store_number=1, data_key=key)
+from tests.factories import Till, as_changes, make_till, server_event, wire_events
 
 
 @pytest.fixture
