@@ -133,6 +133,15 @@ class TillNotFresh(DomainError):
     )
 
 
+class TillStillEnrolled(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "This till is enrolled as store {store} till {device} and head office still accepts "
+        "it: it needs no new enrolment, and the code was not used. Enrolling again is for a "
+        "till whose access was revoked or whose credentials were lost.",
+    )
+
+
 class NotEnrolled(DomainError):
     message = QT_TRANSLATE_NOOP(
         "errors", "This till is not enrolled with a server: run 'pos-member enrol' first."

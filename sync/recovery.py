@@ -22,8 +22,8 @@ from sqlalchemy import select
 from pos_member.bootstrap import App
 from pos_member.crypto import KeyStore
 from pos_member.db.models import Device
-from pos_member.errors import StoreNotSetUp, TillNotFresh
-from pos_member.services.enrolment import Enrolment
+from pos_member.errors import StoreNotSetUp, TillNotFresh, TillStillEnrolled
+from pos_member.services.enrolment import Enrolment, device_token
 from pos_member.services.outbox import SERVER_URL, get_sync_setting
 from pos_member.services.reidentity import (
     FORK,
@@ -43,6 +43,7 @@ from sync.protocol import (
     EnrolRequest,
     EnrolResponse,
     ReidentifyRequest,
+    StoresResponse,
 )
 
 NEW_IDENTITY = ("fork", "device_retired")  # the 409 codes a new identity answers
@@ -54,6 +55,8 @@ class IdentityClient(Protocol):
     def reidentify(self, request: ReidentifyRequest) -> EnrolResponse: ...
 
     def adopt(self, request: AdoptRequest) -> AdoptResponse: ...
+
+    def stores(self) -> StoresResponse: ...
 
     def use_token(self, token: str) -> None: ...
 
@@ -77,14 +80,33 @@ def reidentify(app: App, client: IdentityClient, keystore: KeyStore) -> Reidenti
 def reenrol(app: App, client: IdentityClient, keystore: KeyStore, *, code: str,
             device_name: str) -> Reidentity:
     """Enrols this till again in place with a fresh code (its old device revoked): its data
-    stay, its unsent events move to the new device. A till never enrolled with a server
-    (a demo store) is refused before the code is spent (``TillNotFresh``)."""
+    stay, its unsent events move to the new device. Refused before the code is spent: a till
+    never enrolled with a server (a demo store, ``TillNotFresh``) and a till whose token HQ
+    still accepts (``TillStillEnrolled``: it needs no new identity)."""
     old = _identity(app)
     if get_sync_setting(app.uow, SERVER_URL) is None:
         raise TillNotFresh(what=f"a store ({old.store_number} {old.store_name})")
+    _refuse_if_still_accepted(client, keystore, old)
     answer = client.enrol(EnrolRequest(code=code, device_name=device_name))
     return _adopt(app, client, keystore, answer, old, reason=REENROLLED,
                   device_name=device_name)
+
+
+def _refuse_if_still_accepted(client: IdentityClient, keystore: KeyStore,
+                              old: TillIdentity) -> None:
+    """Asks HQ with the till's own token (when it still has one); only a refused token (401,
+    403: revoked, retired) or a lost one may enrol again. No answer raises ``ServerUnavailable``."""
+    token = device_token(keystore, old.device_id)
+    if token is None:  # re-imaged keyring, token lost: HQ cannot be asked as this till
+        return
+    client.use_token(token)
+    try:
+        client.stores()
+    except ServerRefused as e:
+        if e.status in (401, 403):
+            return
+        raise
+    raise TillStillEnrolled(store=old.store_number, device=old.device_number)
 
 
 def _adopt(app: App, client: IdentityClient, keystore: KeyStore, answer: EnrolResponse,

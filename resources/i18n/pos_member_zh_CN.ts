@@ -1637,6 +1637,10 @@ F2  注册新会员</translation>
         <translation>本收银台已有{what}：设备注册仅用于全新的收银台。请使用新的数据目录（--data-dir）进行注册。</translation>
     </message>
     <message>
+        <source>This till is enrolled as store {store} till {device} and head office still accepts it: it needs no new enrolment, and the code was not used. Enrolling again is for a till whose access was revoked or whose credentials were lost.</source>
+        <translation>本机已登记为 {store} 号门店 {device} 号收银机，总部仍然认可它：无需重新登记，登记码未被使用。重新登记只用于访问权限已被撤销或凭据丢失的收银机。</translation>
+    </message>
+    <message>
         <source>This till is not enrolled with a server: run &apos;pos-member enrol&apos; first.</source>
         <translation>本收银台尚未在服务器注册：请先运行 &apos;pos-member enrol&apos;。</translation>
     </message>

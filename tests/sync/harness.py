@@ -378,12 +378,13 @@ class Till:
 
 
 def enrolled_till(central: Central, path: Path, store_number: int, *,
-                  admin: FirstAdmin | None = None, start: datetime | None = None) -> Till:
+                  admin: FirstAdmin | None = None, start: datetime | None = None,
+                  code: str | None = None) -> Till:
     keystore = MemoryKeyStore()
     clock = FakeClock(start or central.clock.now())
     till = Till(path, keystore, clock, central)
     with SyncClient(central.base_url) as client:
-        enrol(till.app, client, keystore, code=central.code(store_number),
+        enrol(till.app, client, keystore, code=code or central.code(store_number),
               device_name=path.stem, server_url=central.base_url, admin=admin)
     return till
 

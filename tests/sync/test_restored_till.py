@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from pos_member.crypto import MemoryKeyStore
 from pos_member.db.models import Member, NotificationOutbox
-from pos_member.errors import TillReidentified
+from pos_member.errors import TillReidentified, TillStillEnrolled
 from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_count
 from sync.client import ServerRefused, SyncClient
@@ -204,6 +204,21 @@ def test_a_revoked_till_enrolled_again_in_place_sends_what_it_recorded(
     at_hq = _registrations_at_hq(central)
     assert {m.id for m in waiting} <= set(at_hq)
     _all_stored_once(central)
+
+
+def test_a_till_hq_still_accepts_is_not_enrolled_again_and_its_code_stays_unused(
+    tmp_path: Path, central: Central,
+) -> None:
+    till = enrolled_till(central, tmp_path / "till.sqlite", 1)
+    _sync(till)
+    code = central.code(1)
+    with SyncClient(central.base_url) as client, pytest.raises(TillStillEnrolled):
+        reenrol(till.app, client, till.keystore, code=code, device_name="front till")
+    assert till.app.identity is not None
+    assert till.app.identity.device_id == till.device_id
+    assert _sync(till).pending == 0
+    fresh = enrolled_till(central, tmp_path / "fresh.sqlite", 1, code=code)
+    assert fresh.device_id != till.device_id
 
 
 def test_a_revoked_till_with_nothing_waiting_says_one_thing_at_closing(
