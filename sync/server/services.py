@@ -2,7 +2,7 @@
 arguments that runs in one transaction (``ctx.db.write()``), reads time from ``ctx.clock``,
 and raises a ``ServerError`` (nothing written) when it refuses.
 
-``push`` and ``pull`` live in ``ingest`` and are re-exported here.
+``push`` lives in ``ingest`` and ``pull`` in ``pull``; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from sync.server.errors import (
     StoreNotFound,
     Unauthorized,
 )
-from sync.server.ingest import pull, pull_json, push, push_json
+from sync.server.ingest import push, push_json
 from sync.server.log import LogWriter
 from sync.server.models import Device, EnrolmentCode, Flag, RulesVersion, Store
+from sync.server.pull import pull, pull_json
 
 __all__ = [
     "FlagView", "IssuedCode", "StoreView", "authenticate", "create_store", "enrol",

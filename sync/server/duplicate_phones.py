@@ -1,0 +1,125 @@
+"""Duplicate phones merge: one member per phone, chain-wide.
+
+After a push stores its events, a ``member.registered`` whose phone (its blind index) is
+already registered under another member appends a ``member.merged`` server event (the earlier
+registration, by hlc then event id, wins) and raises a ``member_merged`` flag for HQ. The
+owners live in ``member_index``. The tills apply the merge when they pull it
+(``pos_member/services/apply.py`` and the ledgers' merge handlers).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from pos_member.events import MEMBER_MERGED, MEMBER_REGISTERED, MemberMerged
+from pos_member.events import encode as payload_object
+from sync.server.log import LogWriter, insert_values
+from sync.server.models import MemberIndex
+from sync.server.wire import IncomingEvent, registration_fields
+
+_INDEX_TABLE: Table = MemberIndex.__table__  # type: ignore[assignment]
+
+
+class _Owner(NamedTuple):
+    """The registration that owns a phone in ``member_index``."""
+
+    member_id: str
+    member_no: str
+    hlc: str
+    event_id: str
+
+
+def _one_of(conn: Connection, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """``column IN (...)`` over a list bound as *one* parameter (``_list_value``): a JSON
+    array through ``json_each`` on SQLite, an array with ``= ANY`` on PostgreSQL. A
+    1,000-value ``IN`` list costs SQLAlchemy more to render than the query takes to run."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(String)))
+    values = func.json_each(bindparam(name, type_=String)).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+def _list_value(conn: Connection, values: list[str]) -> Any:
+    """The bound value for ``_one_of``."""
+    return values if conn.dialect.name == "postgresql" else json.dumps(values)
+
+
+def _registration(event: IncomingEvent) -> tuple[str, str, str] | None:
+    """(phone_index, member_id, member_no) of a ``member.registered`` payload, if well formed."""
+    phone_index, member_id, member_no = registration_fields(event)
+    if not (isinstance(phone_index, str) and 0 < len(phone_index) <= 64):
+        return None
+    if not (isinstance(member_id, str) and 0 < len(member_id) <= 36):
+        return None
+    if not (isinstance(member_no, str) and 0 < len(member_no) <= 32):
+        return None
+    return phone_index, member_id, member_no
+
+
+def merge_duplicate_phones(
+    log: LogWriter, conn: Connection, stored: list[IncomingEvent]
+) -> None:
+    """One member per phone, chain-wide: the earlier registration (hlc, then event id) wins.
+
+    The stored events are taken in order, each against the owner its phone has at that point
+    (an earlier event of the same batch included). The owners are read in one query and the
+    index is written once per phone at the end; merges are appended in event order.
+    """
+    registrations = [
+        (e, reg) for e in stored
+        if e.type == MEMBER_REGISTERED.type and (reg := _registration(e)) is not None
+    ]
+    if not registrations:
+        return
+    phones = list(dict.fromkeys(reg[0] for _, reg in registrations))
+    owners: dict[str, _Owner] = {}
+    found = conn.execute(
+        select(MemberIndex.__table__).where(_one_of(conn, MemberIndex.phone_index, "phones")),
+        {"phones": _list_value(conn, phones)},
+    )
+    for r in found:
+        owners[r.phone_index] = _Owner(r.member_id, r.member_no, r.hlc, r.event_id)
+    known = set(owners)  # phones with a row in member_index before this batch
+    changed: set[str] = set()
+    for e, (phone_index, member_id, member_no) in registrations:
+        owner = owners.get(phone_index)
+        if owner is None:
+            owners[phone_index] = _Owner(member_id, member_no, e.hlc, e.id)
+            changed.add(phone_index)
+            continue
+        if owner.member_id == member_id:
+            continue
+        newcomer_wins = (e.hlc, e.id) < (owner.hlc, owner.event_id)
+        if newcomer_wins:
+            winner, loser = (member_id, member_no), (owner.member_id, owner.member_no)
+            owners[phone_index] = _Owner(member_id, member_no, e.hlc, e.id)
+            changed.add(phone_index)
+        else:
+            winner, loser = (owner.member_id, owner.member_no), (member_id, member_no)
+        payload = MemberMerged(winner_member_id=winner[0], loser_member_id=loser[0],
+                               winner_member_no=winner[1], loser_member_no=loser[1])
+        merged = log.append_server_event(type=MEMBER_MERGED, entity_id=winner[0], payload=payload)
+        log.raise_flag(kind="member_merged", store_id=e.store_id,
+                       detail={**payload_object(payload), "event_id": merged.id})
+    new_rows = [(phone, *owners[phone]) for phone in changed if phone not in known]
+    insert_values(conn, _INDEX_TABLE, ("phone_index", *_Owner._fields), new_rows)
+    for phone in changed & known:
+        conn.execute(
+            update(MemberIndex.__table__)
+            .where(MemberIndex.phone_index == phone)
+            .values(**owners[phone]._asdict())
+        )

@@ -1,0 +1,102 @@
+"""Pull: a device reads ``position > cursor`` in position order, every store's events and
+the server's (members are chain-wide), but other stores' staff events never."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from pydantic_core import to_json
+from sqlalchemy import ColumnElement, String, Text, cast, not_, or_, select, type_coerce
+
+from sync.protocol import MAX_BIGINT, MAX_PAGE, Change, PullResponse, WireEvent
+from sync.server.context import DeviceIdentity, ServerContext
+from sync.server.errors import BadRequest
+from sync.server.models import Event
+from sync.server.wire import RawJson, encode
+
+_WIRE_FIELDS = tuple(WireEvent.model_fields)
+_PULL_JSON = select(  # the driver's values of payload (text) and created_at: no processors
+    Event.position,
+    *(getattr(Event, name) for name in _WIRE_FIELDS if name not in ("payload", "created_at")),
+    cast(Event.payload, Text).label("payload"),
+    type_coerce(Event.created_at, String).label("created_at"),
+).order_by(Event.position)
+_PULL_FIELDS = tuple(c.key for c in _PULL_JSON.selected_columns)  # position + _WIRE_FIELDS
+
+
+def _check_page(cursor: int, limit: int) -> None:
+    if not 0 <= cursor <= MAX_BIGINT:
+        raise BadRequest(detail=f"cursor must be between 0 and {MAX_BIGINT}")
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadRequest(detail=f"limit must be between 1 and {MAX_PAGE}")
+
+
+def _visible_to(device: DeviceIdentity) -> ColumnElement[bool]:
+    """What a device may pull: everything (members are chain-wide) except other stores' staff
+    events, which carry the argon2 hashes of their PINs — those stay within their store."""
+    return or_(not_(Event.type.startswith("staff.")), Event.store_id == device.store_id)
+
+
+def pull(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int) -> PullResponse:
+    """Changes after ``cursor`` in position order, at most ``limit``; ``more`` if others follow.
+
+    Every store's events and the server's are included (members are chain-wide), but staff
+    events only for the caller's own store (:func:`_visible_to`). Reads committed rows only.
+    """
+    _check_page(cursor, limit)
+    with ctx.db.read() as conn:
+        rows = conn.execute(
+            select(Event.__table__)
+            .where(Event.position > cursor, _visible_to(device))
+            .order_by(Event.position)
+            .limit(limit + 1)
+        ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    # The rows were validated as WireEvents when they were stored (and server events are
+    # built as WireEvents): rebuilding them without validating again saves most of a pull.
+    changes = [
+        Change.model_construct(position=r.position, event=WireEvent.model_construct(
+            **{name: getattr(r, name) for name in _WIRE_FIELDS}))
+        for r in rows
+    ]
+    return PullResponse(
+        changes=changes, cursor=rows[-1].position if rows else cursor, more=more
+    )
+
+
+def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int) -> bytes:
+    """``pull`` answered as the ``PullResponse`` JSON itself, for the HTTP route.
+
+    The same page as ``pull``, without building a model per change: each stored payload goes
+    out as the JSON text the database holds (valid JSON, as stored), and the page is encoded
+    in one call (``wire.encode``), so the answer parses to the same ``PullResponse``.
+    """
+    _check_page(cursor, limit)
+    with ctx.db.read() as conn:
+        rows = conn.execute(
+            _PULL_JSON.where(Event.position > cursor, _visible_to(device)).limit(limit + 1)
+        ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    changes = []
+    for r in rows:
+        event = dict(zip(_PULL_FIELDS, r, strict=True))
+        payload = event["payload"]
+        if "NaN" in payload or "Infinity" in payload:  # not JSON: as the model would write it
+            payload = to_json(json.loads(payload), inf_nan_mode="null").decode()
+        event["payload"] = RawJson(payload)
+        event["created_at"] = _utc_time(event["created_at"])
+        changes.append({"position": event.pop("position"), "event": event})
+    next_cursor = rows[-1].position if rows else cursor
+    return encode({"changes": changes, "cursor": next_cursor, "more": more})
+
+
+def _utc_time(stored: datetime | str) -> datetime:
+    """``events.created_at`` as the driver returns it: UTC text on SQLite (as SQLAlchemy
+    writes it), a datetime on PostgreSQL; parsed here, ~10x faster than the column type's
+    result processor."""
+    if isinstance(stored, str):
+        return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    return stored.astimezone(UTC)
