@@ -15,6 +15,7 @@ stays within the issue's 0.5 s budget), and nothing measurable for other events.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -34,7 +35,10 @@ from sync.server import services  # noqa: E402
 from sync.server.context import DeviceIdentity, ServerContext  # noqa: E402
 from sync.server.db import open_server_database, upgrade  # noqa: E402
 from sync.server.ingest import push  # noqa: E402
+from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
 from sync.server.models import Flag  # noqa: E402
+
+os.environ.setdefault(ENV_KEK, new_kek())  # HQ's KEK for this run's servers (subprocesses too)
 
 BATCH = 1000
 MEMBERS = [str(uuid.uuid4()) for _ in range(200)]

@@ -87,9 +87,12 @@ from sync.server import services  # noqa: E402
 from sync.server.app import create_app  # noqa: E402
 from sync.server.context import ServerContext  # noqa: E402
 from sync.server.db import _SQLITE_PRAGMAS, migrate, open_server_database  # noqa: E402
+from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
 from sync.server.models import SERVER_DEVICE_ID, Event, ServerBase  # noqa: E402
 from tests.server.live import serve  # noqa: E402
 from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
+
+os.environ.setdefault(ENV_KEK, new_kek())  # HQ's KEK for this run's servers (subprocesses too)
 
 TARGET_S = 0.5
 INGEST_DEVICES = 20

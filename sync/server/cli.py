@@ -1,6 +1,8 @@
 """``pos-member-server``: HQ's commands on the central server, and ``serve``.
 
     pos-member-server [--database URL] db upgrade
+    pos-member-server kek new [--keyring]
+    pos-member-server [--database URL] kek rotate [--keyring]
     pos-member-server [--database URL] create-store --number N --name NAME
     pos-member-server [--database URL] issue-code --store N
     pos-member-server [--database URL] revoke-device --device ID
@@ -15,7 +17,9 @@
     pos-member-server openapi
 
 ``--database`` defaults to $POS_MEMBER_SERVER_DB, else a SQLite file in the platform's data
-folder. Bad arguments exit with status 2; a refusal prints its message and exits with 1.
+folder. The key-encryption key (KEK) that wraps the chain's personal-data key comes from
+$POS_MEMBER_SERVER_KEK, else the OS keyring (``sync.server.keys``; docs/deploy.md). Bad
+arguments exit with status 2; a refusal prints its message and exits with 1.
 """
 
 from __future__ import annotations
@@ -85,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=ArgParser)
     db_sub.add_parser("upgrade", help="apply migrations; create the chain's data key")
+
+    kek = sub.add_parser("kek", help="the key-encryption key that wraps the chain's data key")
+    kek_sub = kek.add_subparsers(dest="kek_command", required=True, parser_class=ArgParser)
+    p = kek_sub.add_parser("new", help="make a KEK: print it (for $POS_MEMBER_SERVER_KEK)")
+    p.add_argument("--keyring", action="store_true",
+                   help="keep it in the OS keyring instead of printing it")
+    p = kek_sub.add_parser("rotate", help="re-wrap the data key under a new KEK, printed")
+    p.add_argument("--keyring", action="store_true",
+                   help="keep the new KEK in the OS keyring instead of printing it")
 
     p = sub.add_parser("create-store", help="create a store")
     p.add_argument("--number", type=_positive_int, required=True)
@@ -183,6 +196,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "openapi":
         sys.stdout.write(openapi_json())
         return 0
+    if args.command == "kek" and args.kek_command == "new":
+        return _kek_new(keyring=args.keyring)
     url = args.database or default_database_url()
     db = open_server_database(url)
     ctx = ServerContext(db=db, clock=SystemClock())
@@ -195,6 +210,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _serve(url, db, host=args.host, port=args.port,
                           sms_gateway_url=args.sms_gateway_url)
         require_current_schema(db)
+        if args.command == "kek":
+            return _kek_rotate(db, keyring=args.keyring)
         if args.command == "create-store":
             store = services.create_store(ctx, number=args.number, name=args.name)
             print(f"store {store.number} {store.name} created (id {store.id})")
@@ -250,6 +267,58 @@ def _sms_limits(ctx: ServerContext, args: argparse.Namespace) -> None:
         device_per_hour=args.device_per_hour, store_per_hour=args.store_per_hour)
     for name, value in asdict(limits).items():
         print(f"{name.replace('_', '-')}\t{value}")
+
+
+def _kek_new(*, keyring: bool) -> int:
+    from pos_member.crypto import KeyringKeyStore
+    from sync.server.keys import ENV_KEK, KEYRING_NAME, new_kek
+
+    kek = new_kek()
+    if not keyring:
+        print(kek)
+        print(f"set {ENV_KEK} to this key wherever the server runs; keep a copy in a safe place:"
+              " without it the database's personal data cannot be read", file=sys.stderr)
+        return 0
+    store = KeyringKeyStore()
+    if store.get(KEYRING_NAME):
+        print(f"{PROG}: the OS keyring holds a KEK already (pos-member/{KEYRING_NAME}): "
+              "'kek rotate --keyring' replaces it", file=sys.stderr)
+        return 1
+    store.put(KEYRING_NAME, kek)
+    print(f"KEK kept in the OS keyring (pos-member/{KEYRING_NAME}); keep a copy in a safe place")
+    return 0
+
+
+def _kek_rotate(db: ServerDatabase, *, keyring: bool) -> int:
+    """Re-wraps the data key under a new KEK in one transaction. The new KEK is printed (or
+    kept in the keyring) before the commit, so a KEK that opens the database is never lost;
+    a failed commit puts the old one back in the keyring."""
+    from pos_member.crypto import KeyringKeyStore
+    from sync.server.keys import ENV_KEK, KEYRING_NAME, new_kek, parse_kek, rewrap
+
+    old = db.keys.kek()
+    text = new_kek()
+    store = KeyringKeyStore()
+    previous = store.get(KEYRING_NAME) if keyring else None
+    try:
+        with db.write() as conn:
+            rewrap(conn, old=old, new=parse_kek(text, source="new"))
+            if keyring:
+                store.put(KEYRING_NAME, text)
+            else:
+                print(text, flush=True)
+    except BaseException:
+        if keyring and previous:
+            store.put(KEYRING_NAME, previous)
+        raise
+    where = (f"kept in the OS keyring (pos-member/{KEYRING_NAME})" if keyring
+             else f"printed above: set {ENV_KEK} to it")
+    if keyring and os.environ.get(ENV_KEK):
+        where += f" (unset {ENV_KEK}: it is read first)"
+    print(f"data key re-wrapped under a new KEK, {where}; restart every server with it (running "
+          "servers keep working until then); the old KEK opens nothing any more",
+          file=sys.stderr)
+    return 0
 
 
 def _yuan(fen: int) -> str:

@@ -14,25 +14,21 @@ Reads (``read()``) never take the lock: each pull is one statement on committed 
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, inspect, select, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from pos_member.db.engine import sqlite_engine
 from sync.server.errors import SchemaNotCurrent
-from sync.server.models import ChainSetting
+from sync.server.keys import ChainKeys, Kek
 
 WRITE_LOCK = 0x504F534D  # "POSM": the advisory lock every server write transaction holds
-DATA_KEY = "data_key"
-DATA_KEY_BYTES = 64
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0005"  # the newest migration; a test keeps the two equal
+SCHEMA_HEAD = "0006"  # the newest migration; a test keeps the two equal
 
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -49,6 +45,7 @@ class ServerDatabase:
     url: str
     write_engine: Engine
     read_engine: Engine
+    keys: ChainKeys = field(default_factory=ChainKeys, compare=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -73,8 +70,11 @@ class ServerDatabase:
             self.read_engine.dispose()
 
 
-def open_server_database(url: str) -> ServerDatabase:
-    """Builds the engines for ``url`` (no connection yet, no migration)."""
+def open_server_database(url: str, *, kek: Kek | None = None) -> ServerDatabase:
+    """Builds the engines for ``url`` (no connection yet, no migration). ``kek`` wraps the
+    chain's data key; without it the KEK is looked up when first needed
+    (``sync.server.keys.load_kek``: ``$POS_MEMBER_SERVER_KEK``, else the OS keyring)."""
+    keys = ChainKeys(given=kek)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -83,10 +83,11 @@ def open_server_database(url: str) -> ServerDatabase:
             url=url,
             write_engine=_sqlite_engine(url, immediate=True),
             read_engine=_sqlite_engine(url, immediate=False),
+            keys=keys,
         )
     if parsed.get_backend_name() == "postgresql":
         engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-        return ServerDatabase(url=url, write_engine=engine, read_engine=engine)
+        return ServerDatabase(url=url, write_engine=engine, read_engine=engine, keys=keys)
     raise ValueError(f"unsupported database URL (sqlite or postgresql+psycopg): {url}")
 
 
@@ -103,11 +104,13 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
 
 
 def upgrade(db: ServerDatabase, revision: str = "head") -> None:
-    """Applies the migrations, then creates the chain's data key if there is none yet.
+    """Applies the migrations, then creates the chain's data key if there is none yet, or
+    checks that the KEK opens it (``KekMissing``/``KekWrong``/``KekInvalid`` otherwise, and
+    nothing is changed).
 
     Safe to run from several processes at once on PostgreSQL: it holds the write lock.
-    The 64-byte personal-data key is kept in ``chain_settings`` (base64); production would keep
-    it in a secret store instead (see docs/sync.md).
+    The 64-byte personal-data key is kept in ``chain_settings`` wrapped by HQ's KEK
+    (``sync.server.keys``); migration 0006 wraps the plain key of an older server.
     """
     from alembic import command
     from alembic.config import Config
@@ -116,9 +119,10 @@ def upgrade(db: ServerDatabase, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with db.write() as conn:
         cfg.attributes["connection"] = conn
+        cfg.attributes["chain_keys"] = db.keys
         command.upgrade(cfg, revision)
         if revision == "head":
-            ensure_data_key(conn)
+            db.keys.data_key(conn)
 
 
 def migrate(url: str) -> None:
@@ -144,11 +148,3 @@ def require_current_schema(db: ServerDatabase) -> None:
     if found != SCHEMA_HEAD:
         raise SchemaNotCurrent(found=found or "none", head=SCHEMA_HEAD)
 
-
-def ensure_data_key(conn: Connection) -> str:
-    """The chain's personal-data key (base64), created on first call."""
-    key = conn.execute(select(ChainSetting.value).where(ChainSetting.key == DATA_KEY)).scalar()
-    if key is None:
-        key = base64.b64encode(os.urandom(DATA_KEY_BYTES)).decode()
-        conn.execute(ChainSetting.__table__.insert().values(key=DATA_KEY, value=key))
-    return key

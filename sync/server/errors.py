@@ -105,6 +105,39 @@ class SchemaNotCurrent(ServerError):
     )
 
 
+class KeyUnavailable(ServerError):
+    """The chain's personal-data key cannot be opened: HQ's key-encryption key (KEK) is
+    missing, malformed or not the one it was wrapped with (``sync.server.keys``)."""
+
+    status = 503
+    code = "key_unavailable"
+
+
+class KekMissing(KeyUnavailable):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "No key-encryption key for the chain's personal-data key: set ${env} (make one with "
+        "'pos-member-server kek new') or keep one in the OS keyring "
+        "('pos-member-server kek new --keyring').",
+    )
+
+
+class KekWrong(KeyUnavailable):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The key-encryption key from {source} does not open the chain's personal-data key in "
+        "this database: give the one it was wrapped with.",
+    )
+
+
+class KekInvalid(KeyUnavailable):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The key-encryption key from {source} is not a key: 32 bytes in base64 are needed "
+        "('pos-member-server kek new' makes one).",
+    )
+
+
 # What each status means on the routes that answer it (the OpenAPI description, ``responses``).
 STATUSES: dict[int, str] = {
     401: "`unauthorized`: missing, unknown or revoked device token (`WWW-Authenticate`)",

@@ -28,7 +28,6 @@ from pos_member.events import MEMBER_REGISTERED
 from pos_member.ids import uuid7_str
 from sync.protocol import AdoptRequest, AdoptResponse, EnrolResponse, ReidentifyRequest
 from sync.server.context import DeviceIdentity, ServerContext
-from sync.server.db import ensure_data_key
 from sync.server.errors import Conflict, DeviceNotFound, Forbidden
 from sync.server.log import LogWriter
 from sync.server.models import Device, Event, HeldEvent, MemberNoClaim, Store
@@ -77,7 +76,7 @@ def reidentify(ctx: ServerContext, *, device: DeviceIdentity, request: Reidentif
         answer = EnrolResponse(
             store_id=store.id, store_number=store.number, store_name=store.name,
             device_id=device_id, device_number=number, token=token,
-            data_key=ensure_data_key(conn))
+            data_key=ctx.db.keys.data_key(conn))
     return answer, new
 
 

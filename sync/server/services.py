@@ -24,7 +24,6 @@ from pos_member.kpi_inputs import parse_month, parse_target
 from pos_member.rules import parse_rules
 from sync.protocol import EnrolResponse
 from sync.server.context import DeviceIdentity, ServerContext
-from sync.server.db import ensure_data_key
 from sync.server.errors import (
     BadRequest,
     Conflict,
@@ -160,7 +159,7 @@ def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
             update(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash)
             .values(used_at=now, device_id=device_id)
         )
-        data_key = ensure_data_key(conn)
+        data_key = ctx.db.keys.data_key(conn)
         response = EnrolResponse(
             store_id=store.id, store_number=store.number, store_name=store.name,
             device_id=device_id, device_number=number, token=token, data_key=data_key,

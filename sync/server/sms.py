@@ -131,8 +131,8 @@ def send_code(ctx: ServerContext, sender: SmsSender, *, device: DeviceIdentity,
     phone = normalise_phone(body.phone)
     now = ctx.clock.now()
     with ctx.db.write() as conn:
-        phone_index = sms_limits.registered_phone_index(conn, member_id=body.member_id,
-                                                        phone=phone)
+        phone_index = sms_limits.registered_phone_index(
+            conn, data_key=ctx.db.keys.data_key(conn), member_id=body.member_id, phone=phone)
         # the spacing is per member: a payment dialog opened again has a new txn_id
         prev_row = conn.execute(
             select(_T).where(_T.c.member_id == body.member_id)

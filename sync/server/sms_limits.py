@@ -26,7 +26,6 @@ from pos_member.crypto import PiiCipher
 from pos_member.events import PHONE_CTX
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from sync.server.context import DeviceIdentity, ServerContext
-from sync.server.db import ensure_data_key
 from sync.server.errors import BadRequest, ServerError
 from sync.server.models import ChainSetting, MemberIndex, MemberRedirect, SmsCode
 from sync.sms_wire import SMS_MEMBER_UNKNOWN, SMS_RATE_LIMITED
@@ -104,14 +103,15 @@ def configure(ctx: ServerContext, **changes: int | None) -> SmsLimits:
     return limits
 
 
-def registered_phone_index(conn: Connection, *, member_id: str, phone: str) -> str:
+def registered_phone_index(conn: Connection, *, data_key: str, member_id: str, phone: str
+                           ) -> str:
     """The blind index of ``phone`` (normalised) if it is ``member_id``'s registered phone;
     else ``SmsMemberUnknown``."""
     owner = conn.execute(select(MemberRedirect.winner_member_id)
                          .where(MemberRedirect.loser_member_id == member_id)).scalar()
     registered = conn.execute(select(MemberIndex.phone_index)
                               .where(MemberIndex.member_id == (owner or member_id))).scalars()
-    cipher = PiiCipher(base64.b64decode(ensure_data_key(conn)))
+    cipher = PiiCipher(base64.b64decode(data_key))
     index = cipher.blind_index(phone, context=PHONE_CTX)
     if index not in set(registered):
         raise SmsMemberUnknown()

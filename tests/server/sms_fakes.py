@@ -7,13 +7,9 @@ import base64
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from pos_member.crypto import PiiCipher
 from pos_member.services.member_cards import PHONE_CTX
 from sync.client import SyncClient
-from sync.server.db import DATA_KEY
-from sync.server.models import ChainSetting
 from tests.server.factories import Device, LiveServer
 
 PHONES = {"m1": "13912345678", "m2": "13912345679"}  # the members the ``hq`` fixture registers
@@ -59,10 +55,8 @@ class FakeSms:
 
 def phone_index(device: Device, phone: str) -> str:
     """The blind index of ``phone`` under the chain's data key, as a till of the chain makes it."""
-    with device.server.ctx.db.read() as conn:
-        key = conn.execute(select(ChainSetting.value).where(ChainSetting.key == DATA_KEY)
-                           ).scalar_one()
-    return PiiCipher(base64.b64decode(key)).blind_index(phone, context=PHONE_CTX)
+    cipher = PiiCipher(base64.b64decode(device.enrolment.data_key))
+    return cipher.blind_index(phone, context=PHONE_CTX)
 
 
 def register_member(device: Device, member_id: str, phone: str, member_no: str = "") -> None:

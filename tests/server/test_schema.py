@@ -35,7 +35,8 @@ def test_migrations_create_what_the_models_describe(database_url: str) -> None:
 def test_upgrade_creates_the_chain_data_key_once(database_url: str) -> None:
     from sqlalchemy import select
 
-    from sync.server.db import DATA_KEY, upgrade
+    from sync.server.db import upgrade
+    from sync.server.keys import DATA_KEY
     from sync.server.models import ChainSetting
 
     db = open_server_database(database_url)
