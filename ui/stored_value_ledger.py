@@ -27,6 +27,7 @@ from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk
 from pos_member.services import member_auth
 from pos_member.services import stored_value as sv
+from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services.member_cards import MemberCard
 from ui.qr import QrWidget
 from ui.stored_value_base import StoredValueDialog
@@ -53,7 +54,7 @@ HOW_LABELS = {
 }
 
 
-def _how(line: sv.LedgerLine) -> str:
+def _how(line: sv_ledger.LedgerLine) -> str:
     """How the money came in (a top-up's payment method) or was verified (a payment's factor)."""
     key = line.method or line.factor
     return QCoreApplication.translate("StoredValue", HOW_LABELS[key]) if key in HOW_LABELS \
@@ -67,8 +68,8 @@ class LedgerDialog(StoredValueDialog):
         super().__init__(window, card)
         self.setWindowTitle(self.tr("Stored-value ledger (Shift+F10)"))
         self.resize(980, 520)
-        self.lines: list[sv.LedgerLine] = []
-        self.balance: sv.Balance | None = None
+        self.lines: list[sv_ledger.LedgerLine] = []
+        self.balance: sv_ledger.Balance | None = None
         title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
         title.setObjectName("dialogTitle")
         self.summary = QLabel()
@@ -123,10 +124,10 @@ class LedgerDialog(StoredValueDialog):
 
     def reload(self) -> None:
         uow, mid = self.window_.uow, self.card.id
-        self.ops.run(lambda: (sv.get_balance(uow, mid), sv.ledger(uow, mid)), self._loaded,
-                     self.show_error)
+        self.ops.run(lambda: (sv_ledger.get_balance(uow, mid), sv_ledger.ledger(uow, mid)),
+                     self._loaded, self.show_error)
 
-    def _loaded(self, data: tuple[sv.Balance, list[sv.LedgerLine]]) -> None:
+    def _loaded(self, data: tuple[sv_ledger.Balance, list[sv_ledger.LedgerLine]]) -> None:
         self.balance, self.lines = data
         b = self.balance
         text = self.tr("Balance %1 = principal %2 + bonus %3").replace(

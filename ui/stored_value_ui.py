@@ -28,10 +28,12 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from pos_member import stored_value_rules as sv_rules
 from pos_member.errors import DomainError, InvalidMoney, SmsUnavailable
 from pos_member.money import format_yuan
 from pos_member.permissions import Action
 from pos_member.services import stored_value as sv
+from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services.member_cards import MemberCard
 from ui.stored_value_base import StoredValueDialog, amount_of
 
@@ -121,7 +123,7 @@ class TopUpDialog(StoredValueDialog):
         self.ops.run(lambda: sv.quote_topup(uow, member_id=mid, amount_fen=amount),
                      lambda q: self._quoted(asked, q), lambda e: self._quoted(asked, None))
 
-    def _quoted(self, asked: int, quote: sv.TopupQuote | None) -> None:
+    def _quoted(self, asked: int, quote: sv_rules.TopupQuote | None) -> None:
         if asked != self._quotes or not isValid(self):  # typed on, or closed meanwhile
             return
         if quote is None:  # an amount the top-up refuses; submitting says why
@@ -169,7 +171,7 @@ class PayDialog(StoredValueDialog):
         self.txn_id = str(uuid.uuid4())
         self.online, self.sms, self.phone = online, sms, phone
         self.challenge_id: str | None = None
-        self.balance: sv.Balance | None = None
+        self.balance: sv_ledger.Balance | None = None
         self.setWindowTitle(self.tr("Pay with stored value (F10)"))
         self.setMinimumWidth(660)
         title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
@@ -231,7 +233,7 @@ class PayDialog(StoredValueDialog):
         self._factor_changed()
         self._preview()
         uow, mid = window.uow, card.id
-        self.ops.run(lambda: sv.get_balance(uow, mid), self._got_balance, self.show_error)
+        self.ops.run(lambda: sv_ledger.get_balance(uow, mid), self._got_balance, self.show_error)
         self.amount.setFocus()
 
     def refresh_online(self, *_: object) -> None:
@@ -241,7 +243,7 @@ class PayDialog(StoredValueDialog):
         self.factor_sms.setToolTip("" if self.factor_sms.isEnabled()
                                    else self.tr("Needs the connection to head office"))
 
-    def _got_balance(self, balance: sv.Balance) -> None:
+    def _got_balance(self, balance: sv_ledger.Balance) -> None:
         self.balance = balance
         text = self.tr("%1 (principal %2, bonus %3)").replace(
             "%1", format_yuan(balance.total_fen)).replace(
@@ -273,7 +275,7 @@ class PayDialog(StoredValueDialog):
             amount = None
         b = self.balance
         if amount and b is not None and 0 < amount <= b.total_fen:
-            p, bonus = sv.split_payment(amount, b.principal_fen, b.bonus_fen)
+            p, bonus = sv_rules.split_payment(amount, b.principal_fen, b.bonus_fen)
             self.split.setText(self.tr("principal %1 + bonus %2").replace(
                 "%1", format_yuan(p)).replace("%2", format_yuan(bonus)))
         elif amount and b is not None:

@@ -9,7 +9,7 @@ from datetime import date, datetime, tzinfo
 from pos_member.clock import DEFAULT_TZ
 from pos_member.money import format_yuan
 from pos_member.services.reidentity import Reidentity
-from pos_member.services.stored_value import DayMovements, Movement
+from pos_member.services.stored_value_ledger import DayMovements, Movement
 from sync.engine import DayReport
 from ui.i18n import translate
 from ui.sync_worker import SyncState, SyncStatus

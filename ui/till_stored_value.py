@@ -12,6 +12,7 @@ from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
 from pos_member.services import stored_value as sv
+from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services.member_cards import MemberCard
 from ui.host import SmsService, TillAction, TillHost
 from ui.stored_value_ledger import LedgerDialog
@@ -36,7 +37,7 @@ def register(host: TillHost) -> None:
 def refresh_tile(host: TillHost, card: MemberCard) -> None:
     uow = host.uow
 
-    def show(b: sv.Balance) -> None:
+    def show(b: sv_ledger.Balance) -> None:
         shown = host.current_card()
         if shown is not None and shown.id == card.id:
             text = format_yuan(b.total_fen)
@@ -48,7 +49,7 @@ def refresh_tile(host: TillHost, card: MemberCard) -> None:
                 "%1", format_yuan(b.principal_fen)).replace("%2", format_yuan(b.bonus_fen))
             host.card_view.set_tile_value(1, text, split if b.total_fen else "")
 
-    host.ops.run(lambda: sv.get_balance(uow, card.id), show, lambda e: None)
+    host.ops.run(lambda: sv_ledger.get_balance(uow, card.id), show, lambda e: None)
 
 
 def _card(host: TillHost) -> MemberCard | None:

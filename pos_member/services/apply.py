@@ -103,7 +103,7 @@ from pos_member.services.rules import SCHEDULE as RULES_SCHEDULE
 from pos_member.services.rules import schedule_entry
 from pos_member.services.sales import POINTS_HANDLERS
 from pos_member.services.staff import STAFF_CREATED, STAFF_LOCKED
-from pos_member.services.stored_value import MONEY_EVENTS
+from pos_member.services.stored_value_ledger import MONEY_EVENTS
 from pos_member.services.stored_value_sync import SV_HANDLERS, apply_money_event, merge_accounts
 from pos_member.services.targets import (
     ROSTER_SET,

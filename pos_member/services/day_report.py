@@ -13,7 +13,7 @@ from sqlalchemy import case, func, select
 
 from pos_member.db.models import Event, Member, PointsEntry, Sale, Staff
 from pos_member.db.uow import UnitOfWork
-from pos_member.services.stored_value import DayMovements, day_movements
+from pos_member.services.stored_value_ledger import DayMovements, day_movements
 
 
 @dataclass(frozen=True, slots=True)

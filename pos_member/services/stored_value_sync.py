@@ -3,7 +3,8 @@ ledger here, freezes and member credentials by the later hybrid timestamp, and t
 duplicate-phone merge's loser moved to the winner. :mod:`pos_member.services.apply` dispatches
 here (``SV_HANDLERS``, and ``apply_money_event`` with the store's time zone for the money
 events, ``MONEY_EVENTS``); every handler is idempotent (a pulled event applied twice changes
-nothing more)."""
+nothing more). Money is booked through :mod:`pos_member.services.stored_value_ledger`, the
+same as the till's own operations."""
 
 from __future__ import annotations
 
@@ -17,17 +18,17 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos_member.services.member_auth import PIN_LOCKED, PIN_SET, TOTP_PROVISIONED
-from pos_member.services.stored_value import (
-    _ACCOUNTS,
-    _ALIASES,
-    _CREDS,
-    _LEDGER,
+from pos_member.services.stored_value_ledger import (
+    ACCOUNTS,
+    ALIASES,
+    CREDENTIALS,
     FROZEN,
+    LEDGER,
     MONEY_EVENTS,
     UNFROZEN,
-    _book,
-    _business_day,
-    _ensure_account,
+    book,
+    business_day,
+    ensure_account,
     ledger_totals,
 )
 
@@ -61,8 +62,8 @@ def apply_money_event(conn: Connection, ev: Mapping[str, Any], zone: tzinfo) -> 
              "approved_by": p.get("approved_by"), "ref_txn_id": p.get("ref_txn_id"),
              "offline": bool(p.get("offline", False)), "store_id": ev["store_id"],
              "device_id": ev["device_id"], "clerk_id": ev.get("clerk_id"), "at": at,
-             "business_day": _business_day(at, zone), "clerk_name": _name(p.get("clerk_name"))}
-    booked = _book(conn, entry) is not None
+             "business_day": business_day(at, zone), "clerk_name": _name(p.get("clerk_name"))}
+    booked = book(conn, entry) is not None
     if not booked:
         log.warning("stored-value event %s not booked (txn already here)", ev["id"])
     return booked
@@ -73,8 +74,8 @@ def _current_member(conn: Connection, member_id: str) -> str:
     following merges that compose (A→B, then B→C: A's money is C's)."""
     seen = {member_id}
     while True:
-        winner = conn.scalar(select(_ALIASES.c.member_id)
-                             .where(_ALIASES.c.loser_member_id == member_id).limit(1))
+        winner = conn.scalar(select(ALIASES.c.member_id)
+                             .where(ALIASES.c.loser_member_id == member_id).limit(1))
         if winner is None or str(winner) in seen:
             return member_id
         member_id = str(winner)
@@ -84,17 +85,17 @@ def _current_member(conn: Connection, member_id: str) -> str:
 def apply_freeze_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
     """Freeze/unfreeze from another till: the later (hybrid timestamp) wins."""
     member_id = str(ev["payload"]["member_id"])
-    _ensure_account(conn, member_id, _created_at(ev))
-    cur = conn.scalar(select(_ACCOUNTS.c.frozen_hlc).where(_ACCOUNTS.c.member_id == member_id))
+    ensure_account(conn, member_id, _created_at(ev))
+    cur = conn.scalar(select(ACCOUNTS.c.frozen_hlc).where(ACCOUNTS.c.member_id == member_id))
     if cur is not None and cur >= ev["hlc"]:
         return False
-    conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
+    conn.execute(update(ACCOUNTS).where(ACCOUNTS.c.member_id == member_id)
                  .values(frozen=ev["type"] == FROZEN, frozen_hlc=ev["hlc"]))
     return True
 
 
 def _ensure_cred(conn: Connection, member_id: str) -> None:
-    conn.execute(sqlite_insert(_CREDS).on_conflict_do_nothing(index_elements=["member_id"]),
+    conn.execute(sqlite_insert(CREDENTIALS).on_conflict_do_nothing(index_elements=["member_id"]),
                  {"member_id": member_id, "pin_failures": 0, "totp_last_step": 0})
 
 
@@ -107,10 +108,10 @@ def apply_credential_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
         if not pin_hash.startswith("$argon2id$"):
             raise ValueError("not an argon2id hash")
         _ensure_cred(conn, member_id)
-        cur = conn.scalar(select(_CREDS.c.pin_hlc).where(_CREDS.c.member_id == member_id))
+        cur = conn.scalar(select(CREDENTIALS.c.pin_hlc).where(CREDENTIALS.c.member_id == member_id))
         if cur is not None and cur >= ev["hlc"]:
             return False
-        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id).values(
+        conn.execute(update(CREDENTIALS).where(CREDENTIALS.c.member_id == member_id).values(
             pin_hash=pin_hash, pin_hlc=ev["hlc"], pin_failures=0, pin_locked_until=None))
         return True
     if ev["type"] == PIN_LOCKED:
@@ -118,20 +119,21 @@ def apply_credential_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
         if until.tzinfo is None:
             until = until.replace(tzinfo=UTC)
         _ensure_cred(conn, member_id)
-        cur = conn.scalar(select(_CREDS.c.pin_locked_until)
-                          .where(_CREDS.c.member_id == member_id))
+        cur = conn.scalar(select(CREDENTIALS.c.pin_locked_until)
+                          .where(CREDENTIALS.c.member_id == member_id))
         if cur is not None and cur.replace(tzinfo=UTC) >= until.astimezone(UTC):
             return False
-        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id)
+        conn.execute(update(CREDENTIALS).where(CREDENTIALS.c.member_id == member_id)
                      .values(pin_locked_until=until))
         return True
     if ev["type"] == TOTP_PROVISIONED:
         enc = base64.b64decode(str(p["secret_enc"]), validate=True)
         _ensure_cred(conn, member_id)
-        cur = conn.scalar(select(_CREDS.c.totp_hlc).where(_CREDS.c.member_id == member_id))
+        cur = conn.scalar(select(CREDENTIALS.c.totp_hlc)
+                          .where(CREDENTIALS.c.member_id == member_id))
         if cur is not None and cur >= ev["hlc"]:
             return False
-        conn.execute(update(_CREDS).where(_CREDS.c.member_id == member_id).values(
+        conn.execute(update(CREDENTIALS).where(CREDENTIALS.c.member_id == member_id).values(
             totp_secret_enc=enc, totp_hlc=ev["hlc"], totp_last_step=0))
         return True
     return False
@@ -142,16 +144,16 @@ def merge_accounts(conn: Connection, *, loser_id: str, winner_id: str, at: datet
     the winner; both accounts are recomputed from the ledger. The winner keeps its own PIN,
     code and freeze state. The member is not notified: their money is the same, under one
     membership now."""
-    moved = conn.execute(update(_LEDGER).where(_LEDGER.c.member_id == loser_id)
+    moved = conn.execute(update(LEDGER).where(LEDGER.c.member_id == loser_id)
                          .values(member_id=winner_id)).rowcount
     if not moved:
         return
     for member_id in (loser_id, winner_id):
-        _ensure_account(conn, member_id, at)
+        ensure_account(conn, member_id, at)
         p, b = ledger_totals(conn, member_id)
-        n = conn.scalar(select(func.count()).select_from(_LEDGER).where(
-            _LEDGER.c.member_id == member_id, _LEDGER.c.kind == "topup")) or 0
-        conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.member_id == member_id)
+        n = conn.scalar(select(func.count()).select_from(LEDGER).where(
+            LEDGER.c.member_id == member_id, LEDGER.c.kind == "topup")) or 0
+        conn.execute(update(ACCOUNTS).where(ACCOUNTS.c.member_id == member_id)
                      .values(principal_fen=p, bonus_fen=b, topups=int(n)))
 
 

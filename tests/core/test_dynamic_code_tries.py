@@ -8,7 +8,8 @@ import pytest
 
 from pos_member.errors import InvalidDynamicCode, MemberPinLocked
 from pos_member.services.member_auth import provision_totp
-from pos_member.services.stored_value import TotpFactor, get_balance, pay, top_up
+from pos_member.services.stored_value import TotpFactor, pay, top_up
+from pos_member.services.stored_value_ledger import get_balance
 from tests.factories import Till, wire_events
 
 

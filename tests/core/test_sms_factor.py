@@ -14,14 +14,8 @@ from pos_member.errors import (
     SmsCodeInvalid,
     SmsUnavailable,
 )
-from pos_member.services.stored_value import (
-    SmsFactor,
-    SvResult,
-    get_balance,
-    pay,
-    set_frozen,
-    top_up,
-)
+from pos_member.services.stored_value import SmsFactor, SvResult, pay, set_frozen, top_up
+from pos_member.services.stored_value_ledger import get_balance
 from tests.core.sms_fake import FakeHqSms, wrong
 from tests.factories import Till
 

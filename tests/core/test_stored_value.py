@@ -44,18 +44,19 @@ from pos_member.services.stored_value import (
     SmsFactor,
     TotpFactor,
     approve,
-    get_balance,
-    ledger,
-    ledger_totals,
     pay,
-    rebuild_accounts,
     refund_payment,
     refund_topup,
     set_frozen,
-    split_payment,
     top_up,
-    topup_bonus,
 )
+from pos_member.services.stored_value_ledger import (
+    get_balance,
+    ledger,
+    ledger_totals,
+    rebuild_accounts,
+)
+from pos_member.stored_value_rules import split_payment, topup_bonus
 from tests.factories import PINS, Till, as_changes, make_till, new_data_key, wire_events
 
 PIN = "739182"

@@ -55,14 +55,13 @@ from pos_member.services.stored_value import (
     PinFactor,
     SmsFactor,
     TotpFactor,
-    get_balance,
-    ledger_totals,
     pay,
     refund_payment,
     refund_topup,
     set_frozen,
     top_up,
 )
+from pos_member.services.stored_value_ledger import get_balance, ledger_totals
 from tests.core.sms_fake import FakeHqSms, wrong
 from tests.factories import Till, make_till
 

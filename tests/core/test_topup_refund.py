@@ -6,14 +6,8 @@ from __future__ import annotations
 import pytest
 
 from pos_member.services.member_auth import set_member_pin
-from pos_member.services.stored_value import (
-    PinFactor,
-    get_balance,
-    ledger_totals,
-    pay,
-    refund_topup,
-    top_up,
-)
+from pos_member.services.stored_value import PinFactor, pay, refund_topup, top_up
+from pos_member.services.stored_value_ledger import get_balance, ledger_totals
 from tests.factories import Till
 
 PIN = "739182"

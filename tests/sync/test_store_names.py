@@ -9,6 +9,7 @@ import uuid
 from pos_member.permissions import Clerk, Role
 from pos_member.services import points, sales
 from pos_member.services import stored_value as sv
+from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services.staff import create_staff
 from tests.sync.harness import Central, Till
 
@@ -44,6 +45,6 @@ def test_a_top_up_and_a_sale_at_another_store_name_its_clerk(
 
     earned = [line for line in points.ledger(two.app.uow, clerk=two.clerk, member_id=card.id)
               if line.kind == points.EARN]
-    (topped,) = sv.ledger(two.app.uow, card.id)
+    (topped,) = sv_ledger.ledger(two.app.uow, card.id)
     assert [line.clerk for line in earned] == ["林收银"]
     assert (topped.clerk, topped.store) == ("林收银", "store 1")

@@ -13,7 +13,8 @@ from pytestqt.qtbot import QtBot
 
 import ui.till_stored_value as svu
 from pos_member.clock import FakeClock
-from pos_member.services.stored_value import get_balance, top_up
+from pos_member.services.stored_value import top_up
+from pos_member.services.stored_value_ledger import get_balance
 from sync.client import SyncClient
 from sync.server.app import create_app
 from sync.server.db import migrate

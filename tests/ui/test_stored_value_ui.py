@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from pos_member.services.member_auth import provision_totp, set_member_pin
-from pos_member.services.stored_value import get_balance, top_up
+from pos_member.services.stored_value import top_up
+from pos_member.services.stored_value_ledger import get_balance
 from tests.factories import PINS, Till
 from tests.ui.conftest import open_dialog, settle
 from ui.stored_value_ledger import LedgerDialog
@@ -243,7 +244,7 @@ def test_a_cashier_freezes_with_the_managers_number_and_pin(
 
 
 def test_day_report_rows_show_balance_movements_with_the_split(zh_app: QApplication) -> None:
-    from pos_member.services.stored_value import DayMovements, Movement
+    from pos_member.services.stored_value_ledger import DayMovements, Movement
     from ui.sync_view import stored_value_rows
 
     rows = dict(stored_value_rows(DayMovements(topups=Movement(2, 20000, 2000, 20000),
