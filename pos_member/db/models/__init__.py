@@ -1,0 +1,41 @@
+"""SQLAlchemy 2.0 typed models of the till's database, one module per area. Personal data is
+stored only encrypted.
+
+Every model is re-exported here (``from pos_member.db.models import Member``), and importing
+the package imports every module, so ``Base.metadata`` holds every table (Alembic's env and
+the schema test compare it with the migrations).
+"""
+
+from pos_member.db.models.base import NAMING, Base, UtcDateTime
+from pos_member.db.models.event_log import (
+    AppliedEvent,
+    AuditEntry,
+    DeviceSuccession,
+    Event,
+    EventMove,
+    QuarantinedEvent,
+)
+from pos_member.db.models.kpi import KpiMonthTarget, KpiRoster, KpiSplitAdjustment
+from pos_member.db.models.members import Member, MemberAlias, MemberFieldVersion
+from pos_member.db.models.notifications import NotificationOutbox
+from pos_member.db.models.points import PointsAccount, PointsEntry, PointsLot, PointsTxn, SalePoints
+from pos_member.db.models.sales import Sale
+from pos_member.db.models.store import (
+    Device,
+    DeviceCounter,
+    Flag,
+    RulesVersion,
+    Setting,
+    Staff,
+    Store,
+)
+from pos_member.db.models.stored_value import BalanceBlock, SvAccount, SvCredential, SvLedgerEntry
+
+__all__ = [
+    "NAMING", "AppliedEvent", "AuditEntry", "BalanceBlock", "Base", "Device", "DeviceCounter",
+    "DeviceSuccession", "Event", "EventMove", "Flag", "KpiMonthTarget", "KpiRoster",
+    "KpiSplitAdjustment", "Member", "MemberAlias", "MemberFieldVersion", "NotificationOutbox",
+    "PointsAccount", "PointsEntry", "PointsLot", "PointsTxn", "QuarantinedEvent", "RulesVersion",
+    "Sale", "SalePoints", "Setting", "Staff", "Store", "SvAccount", "SvCredential",
+    "SvLedgerEntry", "UtcDateTime",
+]
