@@ -149,12 +149,13 @@ def _give_history(app, clerk, member_id: str) -> None:  # type: ignore[no-untype
     """A few sales, a refund and stored-value movements, so the ledgers have lines to show."""
     from pos_member.services import member_auth, sales
     from pos_member.services import stored_value as sv
+    from pos_member.services.sale_refunds import refund_sale
 
     for i, fen in enumerate((128_00, 356_50, 89_90)):
         sales.record_sale(app.uow, clerk, txn_id=f"shot-sale-{i}", bill_no=f"A-10{i}",
                           amount_fen=fen, member_id=member_id,
                           redeem_points=100 if i == 2 else 0)
-    sales.refund_sale(app.uow, clerk, approver=clerk, txn_id="shot-refund", bill_no="A-101",
+    refund_sale(app.uow, clerk, approver=clerk, txn_id="shot-refund", bill_no="A-101",
                       amount_fen=50_00)
     sv.top_up(app.uow, clerk=clerk, member_id=member_id, amount_fen=500_00, method="card",
               txn_id="shot-topup")

@@ -10,7 +10,8 @@ from pos_member.points_rules import EarnBreakdown
 from pos_member.rules import Rules
 from pos_member.services.member_cards import TIER_LABELS
 from pos_member.services.points import KIND_LABELS, LedgerLine, PointsSummary
-from pos_member.services.sales import RefundResult, SaleResult
+from pos_member.services.sale_refunds import RefundResult
+from pos_member.services.sales import SaleResult
 from ui.i18n import translate
 
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayo
 
 from pos_member.errors import DomainError
 from pos_member.money import parse_yuan
-from pos_member.services.sales import RefundResult
+from pos_member.services.sale_refunds import RefundResult
 from ui.dialog_parts import accept_buttons, message_label, show_error_in
 from ui.operations import Operations
 from ui.points_view import refund_lines

@@ -10,6 +10,7 @@ from pos_member.changes import Area, Changes
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.services import points, points_expiry, sales, tiers
 from pos_member.services.member_cards import MemberCard
+from pos_member.services.sale_refunds import refund_sale_with_pin
 from ui.gift_dialog import GiftDialog
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
@@ -66,7 +67,7 @@ class PointsActions:
     def open_refund(self) -> None:
         uow, clerk = self.w.uow, self.w.clerk
         dialog = RefundDialog(ops=self.w.ops,
-                              refund=lambda **kw: sales.refund_sale_with_pin(uow, clerk, **kw),
+                              refund=lambda **kw: refund_sale_with_pin(uow, clerk, **kw),
                               parent=self.w.window())
         dialog.refunded.connect(lambda r: self.w.notify_changed(r.changes))
         self.w.open_dialog(dialog)

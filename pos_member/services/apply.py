@@ -97,11 +97,12 @@ from pos_member.services.field_versions import claim_fields, newer_fields
 from pos_member.services.member_cards import PHONE_CTX
 from pos_member.services.members import PROFILE_UPDATED, REGISTERED
 from pos_member.services.outbox import SYNC_CURSOR
-from pos_member.services.points import merge_points
+from pos_member.services.points_ledger import merge_points
+from pos_member.services.points_sync import POINTS_HANDLERS
 from pos_member.services.rules import PULLED as RULES_PULLED
 from pos_member.services.rules import SCHEDULE as RULES_SCHEDULE
 from pos_member.services.rules import schedule_entry
-from pos_member.services.sales import POINTS_HANDLERS
+from pos_member.services.sales_sync import SALES_HANDLERS
 from pos_member.services.staff import STAFF_CREATED, STAFF_LOCKED
 from pos_member.services.stored_value_ledger import MONEY_EVENTS
 from pos_member.services.stored_value_sync import SV_HANDLERS, apply_money_event, merge_accounts
@@ -113,6 +114,7 @@ from pos_member.services.targets import (
     apply_split_adjusted,
     apply_target_set,
 )
+from pos_member.services.tiers import TIER_CHANGED, apply_tier_changed
 
 log = logging.getLogger(__name__)
 
@@ -573,7 +575,9 @@ _HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
     BALANCE_BLOCKED: apply_balance_blocked,
     BALANCE_UNBLOCKED: apply_balance_unblocked,
     **SV_HANDLERS,  # sv.*: stored value (freezes, member PIN/TOTP; money events: above)
-    **POINTS_HANDLERS,  # sale.*, points.*, member.tier_changed: points and tiers
+    **SALES_HANDLERS,  # sale.*: sales, with the points entries they carry
+    **POINTS_HANDLERS,  # points.*
+    TIER_CHANGED: apply_tier_changed,  # member.tier_changed
 }
 # What a held event was tried under: the types this till applies and each declared payload
 # version this till reads (a new one is an upgrade: held events are tried again).

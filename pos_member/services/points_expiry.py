@@ -17,15 +17,15 @@ from pos_member import events
 from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.services import notifications
-from pos_member.services.points import (
-    _ADD_BALANCE,
-    _ENTRIES,
-    _ENTRY_COLUMNS,
-    _LOTS,
-    _OPEN,
-    _SET_REMAINING,
+from pos_member.services.points_ledger import (
+    ADD_BALANCE,
+    ENTRIES,
+    ENTRY_COLUMNS,
     EXPIRE,
-    _aware,
+    LOTS,
+    OPEN,
+    SET_REMAINING,
+    aware,
     new_entry,
 )
 
@@ -46,9 +46,9 @@ def expiry_entry_id(lot_id: str) -> str:
     return str(uuid.uuid5(_EXPIRY_NS, lot_id))
 
 
-_DUE = (select(_LOTS.c.id, _LOTS.c.member_id, _LOTS.c.remaining, _LOTS.c.expires_at)
-        .where(_OPEN, _LOTS.c.expires_at <= bindparam("now"))
-        .order_by(_LOTS.c.expires_at)  # the partial index's order: no sort of all due lots
+_DUE = (select(LOTS.c.id, LOTS.c.member_id, LOTS.c.remaining, LOTS.c.expires_at)
+        .where(OPEN, LOTS.c.expires_at <= bindparam("now"))
+        .order_by(LOTS.c.expires_at)  # the partial index's order: no sort of all due lots
         .limit(bindparam("limit")))
 
 
@@ -72,8 +72,8 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
             if not due:
                 break
             ids = {lot.id: expiry_entry_id(lot.id) for lot in due}
-            taken = set(conn.scalars(select(_ENTRIES.c.id).where(
-                _ENTRIES.c.id.in_(list(ids.values())))))
+            taken = set(conn.scalars(select(ENTRIES.c.id).where(
+                ENTRIES.c.id.in_(list(ids.values())))))
             for lot_id, entry_id in ids.items():
                 if entry_id in taken:  # expired elsewhere while this till held more of it
                     ids[lot_id] = expiry_entry_id(f"{lot_id}:rest")
@@ -94,7 +94,7 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
                                events.PointsPosted(member_id=member_id, entries=entries),
                                entity_id=member_id)
                 for e in entries:
-                    row = {c: e.get(c) for c in _ENTRY_COLUMNS}
+                    row = {c: e.get(c) for c in ENTRY_COLUMNS}
                     row["at"], row["event_id"] = now, ev.id
                     rows.append(row)
                 gone = sum(lot.remaining for lot in member_lots)
@@ -102,9 +102,9 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
                 lots += len(member_lots)
                 points += gone
                 members += 1
-            conn.execute(insert(_ENTRIES), rows)
-            conn.execute(_SET_REMAINING, [{"lot": lot.id, "left": 0} for lot in due])
-            conn.execute(_ADD_BALANCE, balances)
+            conn.execute(insert(ENTRIES), rows)
+            conn.execute(SET_REMAINING, [{"lot": lot.id, "left": 0} for lot in due])
+            conn.execute(ADD_BALANCE, balances)
             tx.commit()
         if len(due) < batch_lots:
             break
@@ -127,14 +127,14 @@ def remind_expiring(uow: UnitOfWork, *, clerk: Clerk) -> int:
     with uow.begin() as tx:
         conn = tx.conn
         rows = conn.execute(
-            select(_LOTS.c.id, _LOTS.c.member_id, _LOTS.c.remaining, _LOTS.c.expires_at)
-            .join(_ENTRIES, _ENTRIES.c.id == _LOTS.c.id)
-            .where(_OPEN, _LOTS.c.expires_at > now,
-                   _LOTS.c.expires_at <= now + timedelta(days=days[-1]),
-                   _ENTRIES.c.device_id == clerk.device_id)
+            select(LOTS.c.id, LOTS.c.member_id, LOTS.c.remaining, LOTS.c.expires_at)
+            .join(ENTRIES, ENTRIES.c.id == LOTS.c.id)
+            .where(OPEN, LOTS.c.expires_at > now,
+                   LOTS.c.expires_at <= now + timedelta(days=days[-1]),
+                   ENTRIES.c.device_id == clerk.device_id)
         ).all()
         for lot in rows:
-            left = _aware(lot.expires_at) - now
+            left = aware(lot.expires_at) - now
             window = next(d for d in days if left <= timedelta(days=d))
             if notifications.enqueue(
                 tx, member_id=lot.member_id, kind=EXPIRING,

@@ -34,7 +34,7 @@ def reversal_id(welcome_id: str) -> str:
 def reverse_welcome(conn: Connection, welcome: Mapping[str, Any], holder_id: str) -> None:
     """Posts the reversal of ``welcome`` (a welcome entry: id, points, at, store_id,
     device_id) to ``holder_id``, the member now holding its points. Already posted: nothing."""
-    from pos_member.services.points import post_entry
+    from pos_member.services.points_ledger import post_entry
 
     points = int(welcome["points"])
     if points <= 0:
@@ -50,7 +50,7 @@ def reverse_welcome(conn: Connection, welcome: Mapping[str, Any], holder_id: str
 
 def losers_welcomes(conn: Connection, loser_id: str) -> list[Mapping[str, Any]]:
     """The welcome entries held by ``loser_id`` (read before the merge moves them)."""
-    from pos_member.services.points import WELCOME
+    from pos_member.services.points_ledger import WELCOME
 
     return [r._mapping for r in conn.execute(
         select(_E.c.id, _E.c.points, _E.c.at, _E.c.store_id, _E.c.device_id)

@@ -12,7 +12,8 @@ from pos_member import events as E
 from pos_member.changes import NOTHING, Area, Changes, changes_of_event
 from pos_member.clock import FakeClock
 from pos_member.services.apply import apply_page
-from pos_member.services.sales import record_sale, refund_sale
+from pos_member.services.sale_refunds import refund_sale
+from pos_member.services.sales import record_sale
 from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
 
 

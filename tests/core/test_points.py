@@ -12,6 +12,7 @@ import pytest
 from pos_member.errors import DomainError, PermissionDenied
 from pos_member.services import points, points_expiry, sales, tiers
 from pos_member.services.apply import apply_page
+from pos_member.services.sale_refunds import refund_sale
 from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
 
 
@@ -136,7 +137,7 @@ def test_refund_claws_back_points_already_spent_and_flags_the_member(till: Till)
     m = till.register()
     sell(till, m.id, 100_000, "A1")  # +1100 → 1200
     sell(till, m.id, 2_000, "A2", redeem_points=1000)  # → 200 + 10
-    r = sales.refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="A1")
+    r = refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="A1")
     assert r.clawed_points == 1100 and r.balance == 210 - 1100 and r.flagged
     assert till.table_counts()["flags"] == 1
     check_invariants(till)
@@ -145,9 +146,9 @@ def test_refund_claws_back_points_already_spent_and_flags_the_member(till: Till)
 def test_partial_refunds_restore_redeemed_points_with_their_original_expiry(till: Till) -> None:
     m = till.register()
     sell(till, m.id, 2_000, "A1", redeem_points=100)  # the welcome lot, paid ¥19
-    sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+    refund_sale(till.uow, till.cashier, approver=till.manager,
                       txn_id=txn(), bill_no="A1", amount_fen=950)
-    sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+    refund_sale(till.uow, till.cashier, approver=till.manager,
                       txn_id=txn(), bill_no="A1", amount_fen=950)
     con = sqlite3.connect(till.path)
     rows = con.execute("SELECT l.remaining, l.expires_at FROM points_lots l JOIN points_entries "
@@ -159,7 +160,7 @@ def test_partial_refunds_restore_redeemed_points_with_their_original_expiry(till
     assert {r[1] for r in rows} == {welcome_exp}
     assert balance(till, m.id) == 100
     with pytest.raises(sales.RefundTooLarge):
-        sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+        refund_sale(till.uow, till.cashier, approver=till.manager,
                           txn_id=txn(), bill_no="A1", amount_fen=1)
 
 
@@ -168,10 +169,10 @@ def test_a_refund_larger_than_the_sale_changes_nothing(till: Till) -> None:
     sell(till, m.id, 10_000, "A1")
     before = till.dump()
     with pytest.raises(sales.RefundTooLarge):
-        sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+        refund_sale(till.uow, till.cashier, approver=till.manager,
                           txn_id=txn(), bill_no="A1", amount_fen=10_001)
     with pytest.raises(sales.SaleNotFound):
-        sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+        refund_sale(till.uow, till.cashier, approver=till.manager,
                           txn_id=txn(), bill_no="NOPE")
     assert till.dump() == before
 
@@ -182,11 +183,11 @@ def test_a_repeated_refund_returns_the_first_result_and_changes_nothing(till: Ti
     sell(till, m.id, 100_000, "A1")  # +1100 → 1200
     sell(till, m.id, 2_000, "A2", redeem_points=1000)  # → 210
     t_id = txn()
-    first = sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+    first = refund_sale(till.uow, till.cashier, approver=till.manager,
                               txn_id=t_id, bill_no="A1",
                               amount_fen=50_000)
     before = till.dump()
-    again = sales.refund_sale(till.uow, till.cashier, approver=till.manager,
+    again = refund_sale(till.uow, till.cashier, approver=till.manager,
                               txn_id=t_id, bill_no="A1",
                               amount_fen=50_000)
     assert again.repeated and not first.repeated
@@ -202,7 +203,7 @@ def test_a_refund_of_nothing_or_less_is_refused_and_changes_nothing(
     sell(till, m.id, 10_000, "A1")
     before = till.dump()
     with pytest.raises(sales.InvalidAmount):
-        sales.refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="A1",
+        refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="A1",
                           amount_fen=amount_fen)
     assert till.dump() == before
 
@@ -290,7 +291,7 @@ def test_upgrade_at_once_and_quarterly_downgrade_after_protection(till: Till) ->
     assert (r.tier_before, r.tier_after) == ("regular", "silver")
     till.clock.advance(days=60)
     assert tiers.evaluate_tiers(till.uow, clerk=till.cashier, force=True).downgraded == 0
-    sales.refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="A1")
+    refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="A1")
     till.clock.advance(days=40)
     run = tiers.evaluate_tiers(till.uow, clerk=till.cashier)
     assert run.downgraded == 1
@@ -305,7 +306,7 @@ def test_another_till_rebuilds_the_same_ledger_from_the_events(tmp_path: Path) -
     m = a.register()
     sell(a, m.id, 100_000, "A1")
     sell(a, m.id, 2_000, "A2", redeem_points=1000)
-    sales.refund_sale(a.uow, a.cashier, approver=a.manager,
+    refund_sale(a.uow, a.cashier, approver=a.manager,
                       txn_id=txn(), bill_no="A2", amount_fen=500)
     a.clock.advance(days=800)
     points_expiry.expire_due(a.uow, clerk=a.cashier, remind=False)
@@ -364,7 +365,7 @@ def test_growth_value_is_one_per_ten_yuan_plus_ten_per_purchase_net_of_refunds(
     sell(till, m.id, 12_345, "G1")  # 12 + 10
     sell(till, m.id, 999, "G2")  # 0 + 10
     sell(till, m.id, 50_000, "G3")  # refunded in full: 0
-    sales.refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="G3")
+    refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=txn(), bill_no="G3")
     standing = tiers.tier_standing(till.uow, member_id=m.id)
     assert (standing.spend_fen, standing.growth) == (12_345 + 999, 22 + 10)
 

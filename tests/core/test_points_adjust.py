@@ -11,7 +11,8 @@ import pytest
 
 from pos_member.errors import InvalidInput, LoginFailed, MemberNotFound
 from pos_member.permissions import Role
-from pos_member.services import points, sales
+from pos_member.services import points, points_ledger, sales
+from pos_member.services.sale_refunds import refund_sale
 from tests.factories import PINS, Till
 
 
@@ -145,7 +146,7 @@ def _gift(t: Till, member_id: str, txn_id: str) -> object:
 
 
 def _refund(t: Till, member_id: str, txn_id: str) -> object:
-    return sales.refund_sale(t.uow, t.cashier, approver=t.manager,
+    return refund_sale(t.uow, t.cashier, approver=t.manager,
                              txn_id=txn_id, bill_no="S1", amount_fen=100)
 
 
@@ -158,6 +159,6 @@ def test_a_sales_till_transaction_id_is_refused_for_another_operation(
     sales.record_sale(till.uow, till.cashier, txn_id=t_id, bill_no="S1", amount_fen=50_000,
                       member_id=m.id)  # 600 points: enough for the bag
     before = till.dump()
-    with pytest.raises(points.TxnReused):
+    with pytest.raises(points_ledger.TxnReused):
         operation(till, m.id, t_id)
     assert till.dump() == before

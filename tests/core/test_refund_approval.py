@@ -13,6 +13,7 @@ import pytest
 from pos_member.errors import ApprovalRefused, PermissionDenied
 from pos_member.permissions import Role
 from pos_member.services import sales
+from pos_member.services.sale_refunds import refund_sale, refund_sale_with_pin
 from tests.factories import PINS, Till, make_till
 
 MANAGER_CODE = f"1{list(Role).index(Role.MANAGER)}01"  # make_till's numbering
@@ -40,7 +41,7 @@ def refunded(t: Till) -> tuple[int, int]:
 
 def test_a_cashier_cannot_approve_a_refund(till: Till) -> None:
     with pytest.raises(PermissionDenied):
-        sales.refund_sale(till.uow, till.cashier, approver=till.cashier,
+        refund_sale(till.uow, till.cashier, approver=till.cashier,
                           txn_id=str(uuid.uuid4()), bill_no="B1")
     assert refunded(till) == (0, 0)
 
@@ -51,7 +52,7 @@ def test_a_refund_at_the_till_without_a_managers_number_and_pin_is_refused(
     till: Till, code: str, pin: str,
 ) -> None:
     with pytest.raises((ApprovalRefused, PermissionDenied)):
-        sales.refund_sale_with_pin(till.uow, till.cashier, manager_code=code, manager_pin=pin,
+        refund_sale_with_pin(till.uow, till.cashier, manager_code=code, manager_pin=pin,
                                    txn_id=str(uuid.uuid4()), bill_no="B1")
     assert refunded(till) == (0, 0)
 
@@ -59,7 +60,7 @@ def test_a_refund_at_the_till_without_a_managers_number_and_pin_is_refused(
 def test_a_managers_number_and_pin_approve_and_the_event_and_audit_name_the_manager(
     till: Till,
 ) -> None:
-    r = sales.refund_sale_with_pin(till.uow, till.cashier, manager_code=MANAGER_CODE,
+    r = refund_sale_with_pin(till.uow, till.cashier, manager_code=MANAGER_CODE,
                                    manager_pin=PINS[Role.MANAGER], txn_id=str(uuid.uuid4()),
                                    bill_no="B1", amount_fen=4_000)
     assert r.refund_fen == 4_000
@@ -77,16 +78,16 @@ def test_a_managers_number_and_pin_approve_and_the_event_and_audit_name_the_mana
 
 
 def test_a_logged_in_manager_approves_their_own_refund(till: Till) -> None:
-    sales.refund_sale_with_pin(till.uow, till.manager, manager_code="", manager_pin="",
+    refund_sale_with_pin(till.uow, till.manager, manager_code="", manager_pin="",
                                txn_id=str(uuid.uuid4()), bill_no="B1")
     assert refunded(till) == (10_000, 1)
 
 
 def test_a_repeat_of_a_done_refund_asks_for_no_pin_again(till: Till) -> None:
     txn = str(uuid.uuid4())
-    sales.refund_sale_with_pin(till.uow, till.cashier, manager_code=MANAGER_CODE,
+    refund_sale_with_pin(till.uow, till.cashier, manager_code=MANAGER_CODE,
                                manager_pin=PINS[Role.MANAGER], txn_id=txn, bill_no="B1")
-    again = sales.refund_sale_with_pin(till.uow, till.cashier, manager_code="",
+    again = refund_sale_with_pin(till.uow, till.cashier, manager_code="",
                                        manager_pin="", txn_id=txn, bill_no="B1")
     assert again.repeated
     assert refunded(till) == (10_000, 1)

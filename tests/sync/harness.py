@@ -41,7 +41,8 @@ from pos_member.services.member_auth import provision_totp, totp_at
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_count
-from pos_member.services.sales import record_sale, refund_sale
+from pos_member.services.sale_refunds import refund_sale
+from pos_member.services.sales import record_sale
 from pos_member.services.staff import login
 from sync.client import SyncClient
 from sync.engine import SyncReport, enrol, sync_once

@@ -23,7 +23,7 @@ from pos_member.db.models import Member
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import BalanceBlocked
 from pos_member.permissions import Clerk, Role
-from pos_member.services import points, stored_value, stored_value_ledger
+from pos_member.services import points, points_ledger, stored_value, stored_value_ledger
 from pos_member.services.enrolment import FirstAdmin
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.member_cards import find_member
@@ -85,7 +85,7 @@ class Store:
     def points(self, member_id: str) -> tuple[int, int]:
         with self.uow.read() as s:
             conn = s.connection()
-            return points.balance_of(conn, member_id), points.ledger_sum(conn, member_id)
+            return points.balance_of(conn, member_id), points_ledger.ledger_sum(conn, member_id)
 
     def stored_value(self, member_id: str) -> tuple[int, int, tuple[int, int]]:
         bal = stored_value_ledger.get_balance(self.uow, member_id)

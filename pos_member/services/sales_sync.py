@@ -1,0 +1,98 @@
+"""Sales at a till that pulls other tills' changes: their ``sale.recorded`` and
+``sale.refunded`` events kept here as sales, with the points entries they carry posted through
+the points ledger (:mod:`pos_member.services.points_ledger`), as the till's own sales are.
+Every handler is idempotent. :data:`SALES_HANDLERS` is their part of the pulled-event
+dispatch table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from pos_member.services import points_ledger
+from pos_member.services.sale_refunds import apply_refund
+from pos_member.services.sales import (
+    SALE_BY_BILL,
+    SALE_BY_TXN,
+    SALE_POINTS,
+    SALE_RECORDED,
+    SALE_REFUNDED,
+    SALES,
+)
+
+log = logging.getLogger(__name__)
+
+
+def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    p = ev["payload"]
+    s = dict(p["sale"])
+    row = {
+        "id": str(s["id"]), "txn_id": str(s["txn_id"]), "store_id": str(s["store_id"]),
+        "device_id": str(s["device_id"]), "bill_no": str(s["bill_no"]),
+        "amount_fen": int(s["amount_fen"]), "member_id": s.get("member_id"),
+        "clerk_id": s.get("clerk_id"), "guide_id": s.get("guide_id"),
+        "categories": list(s.get("categories") or []),
+        "sold_at": points_ledger.to_datetime(s["sold_at"]),
+        "business_day": datetime.fromisoformat(s["business_day"]).date()
+        if "T" in s["business_day"] else _date(s["business_day"]),
+        "refunded_fen": 0,
+    }
+    entries = [points_ledger.decode_entry(e) for e in p.get("entries") or ()]
+    pp = p.get("points")
+    if conn.execute(select(SALES.c.id).where(SALES.c.id == row["id"])).first() is not None:
+        return False
+    if row["member_id"] is not None:  # a member merged away here: the sale is the winner's
+        row["member_id"] = points_ledger.current_member(conn, str(row["member_id"]))
+    if conn.execute(SALE_BY_BILL, {"store_id": row["store_id"],
+                                    "bill_no": row["bill_no"]}).first() is not None:
+        # Two tills of a store gave one bill number offline: keep both sales.
+        log.warning("pulled sale %s: bill %s taken here, kept with a suffix", row["id"],
+                    row["bill_no"])
+        row["bill_no"] = f"{row['bill_no'][:27]}~{row['id'][-4:]}"
+    if conn.execute(SALE_BY_TXN, {"txn_id": row["txn_id"]}).first() is not None:
+        return False
+    conn.execute(insert(SALES), row)
+    redeem_lots: list[list[Any]] = []
+    for e in entries:
+        consumed = points_ledger.post_entry(conn, e, event_id=ev["id"])
+        if e["kind"] == points_ledger.REDEEM:
+            redeem_lots = [list(c) for c in consumed]
+    if pp is not None and row["member_id"] is not None:
+        conn.execute(insert(SALE_POINTS), {
+            "sale_id": row["id"], "member_id": row["member_id"],
+            "bill_fen": int(pp["bill_fen"]), "redeem_points": int(pp["redeem_points"]),
+            "redeem_fen": int(pp["redeem_fen"]), "earned": int(pp["earned"]), "clawed": 0,
+            "restored": 0, "redeem_lots": redeem_lots, "detail": {}})
+    return True
+
+
+def apply_sale_refunded(conn: Connection, ev: Mapping[str, Any]) -> bool:
+    p = ev["payload"]
+    sale_id, amount = str(p["sale_id"]), int(p["refund_fen"])
+    claw, restore = int(p.get("clawed", 0)), int(p.get("restored", 0))
+    entries = [points_ledger.decode_entry(e) for e in p.get("entries") or ()]
+    if conn.execute(select(SALES.c.id).where(SALES.c.id == sale_id)).first() is None:
+        log.warning("pulled refund of sale %s, which is not here", sale_id)
+    else:
+        apply_refund(conn, sale_id, amount, claw, restore)
+    for e in entries:
+        points_ledger.post_entry(conn, e, event_id=ev["id"])
+    return True
+
+
+def _date(text: str) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(text)
+
+
+# Pulled event type → handler, for the pulled-event dispatch table.
+SALES_HANDLERS = {
+    SALE_RECORDED: apply_sale_recorded,
+    SALE_REFUNDED: apply_sale_refunded,
+}
