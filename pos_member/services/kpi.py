@@ -37,11 +37,10 @@ from pos_member.services.targets import (
     GuideRef,
     day_plan,
     day_targets,
-    month_days,
-    month_of,
     month_targets,
     store_guides,
 )
+from pos_member.targets_rules import month_days, month_of
 
 TREND_DAYS = (7, 30)
 

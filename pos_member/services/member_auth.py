@@ -18,8 +18,7 @@ import base64
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from itertools import pairwise
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -43,10 +42,10 @@ from pos_member.errors import (
     MemberPinNotSet,
     PermissionDenied,
     TotpNotProvisioned,
-    WeakMemberPin,
     WrongMemberPin,
 )
 from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
+from pos_member.pin_policy import check_member_pin
 from pos_member.services.member_cards import PHONE_CTX
 from pos_member.services.notifications import enqueue
 
@@ -86,37 +85,6 @@ _TOTP_USED = Prepared(
 # -- PIN -----------------------------------------------------------------------------------
 
 
-# PINs people pick most often that no rule below catches: keypad lines and crosses, and the
-# lucky or sweet numbers (520 "I love you", 1314 "for life", 168 "on the road to wealth").
-COMMON_PINS = frozenset({
-    "147258", "258369", "147369", "159753", "357159", "159357", "789456", "456123", "741852",
-    "852963", "963852", "369258", "321654", "987321", "520520", "521521", "520131", "131420",
-    "201314", "521314", "168168", "666888", "888666", "518518", "778899", "998877",
-})
-
-
-def check_pin_strength(pin: str, *, phone: str | None, birthday: date | None) -> None:
-    """6 ASCII digits; refused: two different digits or fewer (111111, 110011), a run up or
-    down (123456, 987654), a short pattern repeated (121212, 123123), three pairs (112233),
-    a mirror (123321), a PIN from :data:`COMMON_PINS`, the phone's last six, the birthday
-    (YYMMDD, MMDDYY, DDMMYY, YYYYMM, MMYYYY, CCMMDD)."""
-    if len(pin) != 6 or not pin.isascii() or not pin.isdigit():
-        raise WeakMemberPin()
-    if len(set(pin)) <= 2 or {int(b) - int(a) for a, b in pairwise(pin)} in ({1}, {-1}):
-        raise WeakMemberPin()
-    if pin[:2] * 3 == pin or pin[:3] * 2 == pin or pin == pin[::-1]:
-        raise WeakMemberPin()
-    if pin[0] == pin[1] and pin[2] == pin[3] and pin[4] == pin[5]:
-        raise WeakMemberPin()
-    if pin in COMMON_PINS or (phone and pin == phone[-6:]):
-        raise WeakMemberPin()
-    if birthday is not None:
-        y4, y2 = f"{birthday.year:04d}", f"{birthday.year % 100:02d}"
-        m, d = f"{birthday.month:02d}", f"{birthday.day:02d}"
-        if pin in {y2 + m + d, m + d + y2, d + m + y2, y4 + m, m + y4, y4[:2] + m + d}:
-            raise WeakMemberPin()
-
-
 def hash_pin(pin: str) -> str:
     """The slow salted hash (the deliberate 50–250 ms); call it outside a write transaction."""
     return HASHER.hash(pin)
@@ -152,7 +120,7 @@ def set_member_pin(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id:
     with uow.read() as s:
         m = _member(s, member_id)
         phone = uow.cipher.decrypt(m.phone_enc, context=PHONE_CTX)
-        check_pin_strength(pin, phone=phone, birthday=m.birthday)
+        check_member_pin(pin, phone=phone, birthday=m.birthday)  # pos_member/pin_policy.py
     pin_hash = hash_pin(pin)
     with uow.begin() as tx:
         _member(tx.session, member_id)

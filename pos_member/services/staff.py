@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,10 +20,10 @@ from pos_member.errors import (
     InvalidInput,
     LoginFailed,
     LoginLocked,
-    WeakSecret,
 )
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, Role, require
+from pos_member.pin_policy import check_staff_secret
 
 STAFF_CREATED = events.STAFF_CREATED.type
 STAFF_LOCKED = events.STAFF_LOCKED.type
@@ -44,18 +43,6 @@ class StaffInfo:
     active: bool
 
 
-def check_secret_strength(secret: str) -> None:
-    """A PIN is 6 digits, not one digit repeated nor a run up or down; a password is 8+ chars."""
-    if secret.isdigit():
-        if len(secret) != 6 or len(set(secret)) == 1:
-            raise WeakSecret()
-        steps = {int(b) - int(a) for a, b in pairwise(secret)}
-        if steps in ({1}, {-1}):
-            raise WeakSecret()
-    elif len(secret) < 8:
-        raise WeakSecret()
-
-
 def check_staff_fields(code: str, name: str, secret: str) -> tuple[str, str]:
     """Validates a new colleague's number, name and secret; returns the trimmed number and name.
     Raises :class:`InvalidInput` or :class:`WeakSecret`."""
@@ -64,7 +51,7 @@ def check_staff_fields(code: str, name: str, secret: str) -> tuple[str, str]:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A staff number is 3 to 8 digits."))
     if not name or len(name) > 50:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A staff name is 1 to 50 characters."))
-    check_secret_strength(secret)
+    check_staff_secret(secret)  # pos_member/pin_policy.py
     return code, name
 
 

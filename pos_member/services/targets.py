@@ -1,12 +1,8 @@
 """Recruitment targets (导购招募, SPEC §2.7): the store's monthly target, its split into daily
 targets by weekday weights, the shift roster, and each guide's share of a day.
 
-Rounding (docs/rules.md, "Recruitment KPIs"): every split is a **largest-remainder** split in
-integer arithmetic, so the parts always add up to the whole. Each part first gets
-``whole * weight // total_weight``; the units left over go one each to the parts with the largest
-remainder ``whole * weight % total_weight``; ties go to the earlier day of the month, and among
-the guides of a day to the guide first in a rotation that moves by one each day (so the same
-guide does not always carry the extra registration).
+The splits (largest remainder, docs/rules.md, "Recruitment KPIs") are pure, in
+:mod:`pos_member.targets_rules`; this module reads and writes the plan.
 
 State changes are events (``kpi.target_set``, ``kpi.roster_set``, ``kpi.split_adjusted``) with
 an audit row each; the tables are their projections, last writer wins per row by
@@ -16,7 +12,6 @@ an audit row each; the tables are their projections, last writer wins per row by
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,11 +26,16 @@ from pos_member.db.uow import UnitOfWork
 from pos_member.errors import (
     NotAGuide,
     RosterEmpty,
-    SplitDoesNotAddUp,
-    SplitNotOnRoster,
 )
 from pos_member.kpi_inputs import MAX_DAY_TARGET, parse_month, parse_target
 from pos_member.permissions import Action, Clerk, Role, require
+from pos_member.targets_rules import (
+    check_split,
+    daily_targets,
+    guide_split,
+    month_days,
+    month_of,
+)
 
 TARGET_SET = events.KPI_TARGET_SET.type
 ROSTER_SET = events.KPI_ROSTER_SET.type
@@ -45,57 +45,6 @@ _TARGETS = KpiMonthTarget.__table__
 _ROSTERS = KpiRoster.__table__
 _ADJUST = KpiSplitAdjustment.__table__
 _STAFF = Staff.__table__
-
-
-# -- parsing at the boundary -----------------------------------------------------------------
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def month_days(month: str) -> list[date]:
-    year, mon = (int(p) for p in month.split("-"))
-    return [date(year, mon, d) for d in range(1, calendar.monthrange(year, mon)[1] + 1)]
-
-
-# -- the splits --------------------------------------------------------------------------------
-
-
-def largest_remainder(total: int, weights: Sequence[int], *, first: int = 0) -> list[int]:
-    """Splits ``total`` into integer parts proportional to ``weights`` that add up to ``total``.
-
-    Leftover units go to the largest remainders; ties to the part first in the order that starts
-    at index ``first`` and wraps around. A zero weight gets zero."""
-    n = len(weights)
-    weight_sum = sum(weights)
-    if n == 0 or weight_sum <= 0:
-        if total:
-            raise ValueError("nothing to split into")
-        return [0] * n
-    parts = [total * w // weight_sum for w in weights]
-    rests = [total * w % weight_sum for w in weights]
-    left = total - sum(parts)
-    order = sorted(range(n), key=lambda i: (-rests[i], (i - first) % n))
-    for i in order[:left]:
-        parts[i] += 1
-    return parts
-
-
-def daily_targets(month_target: int, month: str, weights_percent: Sequence[int]) -> dict[date, int]:
-    """The month's target split over its days by weekday weight (Monday first)."""
-    days = month_days(month)
-    parts = largest_remainder(month_target, [weights_percent[d.weekday()] for d in days])
-    return dict(zip(days, parts, strict=True))
-
-
-def guide_split(day_target: int, roster: Sequence[str], day: date) -> dict[str, int]:
-    """The day's target split equally over the guides on shift (in roster order); the extra
-    units rotate with the day, so nobody always carries them."""
-    if not roster:
-        return {}
-    parts = largest_remainder(day_target, [1] * len(roster), first=day.toordinal() % len(roster))
-    return dict(zip(roster, parts, strict=True))
 
 
 # -- reading the plan --------------------------------------------------------------------------
@@ -246,11 +195,7 @@ def adjust_split(uow: UnitOfWork, *, clerk: Clerk, day: date, targets: Mapping[s
     with uow.begin() as tx:
         conn = tx.conn
         plan = day_plan(conn, store_id=clerk.store_id, day=day, weights_percent=weights)
-        if set(values) != set(plan.roster):
-            raise SplitNotOnRoster(day=day.isoformat())
-        total = sum(values.values())
-        if total != plan.day_target:
-            raise SplitDoesNotAddUp(day=day.isoformat(), total=total, target=plan.day_target)
+        check_split(values, roster=plan.roster, day_target=plan.day_target, day=day)
         ev = tx.record(clerk, events.KPI_SPLIT_ADJUSTED, events.SplitAdjusted(
             store_id=clerk.store_id, day=day.isoformat(), targets=values))
         _write_adjustment(conn, clerk.store_id, day, values, ev.hlc, ev.id)

@@ -24,14 +24,12 @@ from pos_member.services.apply import apply_page
 from pos_member.services.staff import create_staff
 from pos_member.services.targets import (
     adjust_split,
-    daily_targets,
     day_plan,
-    guide_split,
-    largest_remainder,
     parse_target,
     set_month_target,
     set_rosters,
 )
+from pos_member.targets_rules import daily_targets, guide_split, largest_remainder
 from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
 
 WEIGHTS = (100, 100, 100, 100, 100, 150, 150)

@@ -13,9 +13,9 @@ from pos_member.errors import (
     WeakSecret,
 )
 from pos_member.permissions import Clerk, Role
+from pos_member.pin_policy import check_staff_secret as check_secret_strength
 from pos_member.services.staff import (
     StaffInfo,
-    check_secret_strength,
     create_staff,
     list_staff,
     login,

@@ -31,9 +31,9 @@ from pos_member.errors import (
     WeakMemberPin,
     WrongMemberPin,
 )
+from pos_member.pin_policy import check_member_pin as check_pin_strength
 from pos_member.services.apply import apply_page
 from pos_member.services.member_auth import (
-    check_pin_strength,
     provision_totp,
     set_member_pin,
     totp_at,
