@@ -18,7 +18,6 @@ from pos_member.bootstrap import App
 from pos_member.changes import NOTHING, Changes
 from pos_member.crypto import KeyStore
 from pos_member.errors import DomainError, StoreNotSetUp
-from pos_member.services.apply import apply_page, name_stores, unnamed_stores
 from pos_member.services.day_report import DaySummary, day_summary
 from pos_member.services.enrolment import Enrolment, FirstAdmin, check_fresh
 from pos_member.services.outbox import (
@@ -28,6 +27,7 @@ from pos_member.services.outbox import (
     set_last_sync_at,
     sync_cursor,
 )
+from pos_member.services.pulled_events import apply_page, name_stores, unnamed_stores
 from pos_member.services.quarantine import held_count
 from pos_member.services.reidentity import Reidentity
 from pos_member.services.setup import TillIdentity

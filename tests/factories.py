@@ -134,7 +134,7 @@ def as_changes(events: list[dict[str, Any]], *, first_position: int = 1) -> list
 
 def apply_pulled(till: Till, events: list[dict[str, Any]], *, first: int = 1) -> None:
     """Applies ``events`` at ``till`` as one pulled page starting at position ``first``."""
-    from pos_member.services.apply import apply_page
+    from pos_member.services.pulled_events import apply_page
 
     assert till.app.identity is not None
     apply_page(till.uow, device_id=till.app.identity.device_id,

@@ -1,5 +1,6 @@
-"""Stores and devices a till knows from pulled events (``services/apply.py``): added from the
-ids and numbers a pulled member carries, named by HQ when the till asks (``sync.engine``)."""
+"""Stores and devices a till knows from pulled events (``services/pulled_events.py``): added
+from the ids and numbers a pulled member carries, named by HQ when the till asks
+(``sync.engine``)."""
 
 from __future__ import annotations
 

@@ -412,12 +412,12 @@ def update_profile(
             changes["marketing_consent_at"] = now.isoformat() if marketing_consent else None
         if changes:
             # The event carries gender and birthday sealed; the field versions keep them by
-            # their own names, as the pulled edits are claimed (services/apply.py).
+            # their own names, as the pulled edits are claimed (members_sync.py).
             wire = MemberProfileUpdated(member_id=m.id,
                                         fields=seal_profile_fields(changes, uow.cipher))
             ev = tx.record(clerk, MEMBER_PROFILE_UPDATED, wire, entity_id=m.id)
             m.updated_hlc = ev.hlc
-            # Sync resolves concurrent edits per field, last writer wins (services/apply.py).
+            # Sync resolves concurrent edits per field, last writer wins (members_sync.py).
             # The edit must win here by the same rule, or the tills would disagree for good:
             # it loses only to a version from a till whose clock runs far ahead.
             won = claim_fields(tx.conn, member_id=m.id, fields=changes,

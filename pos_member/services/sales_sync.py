@@ -1,19 +1,21 @@
 """Sales at a till that pulls other tills' changes: their ``sale.recorded`` and
 ``sale.refunded`` events kept here as sales, with the points entries they carry posted through
 the points ledger (:mod:`pos_member.services.points_ledger`), as the till's own sales are.
-Every handler is idempotent. :data:`SALES_HANDLERS` is their part of the pulled-event
-dispatch table.
+Every handler takes the event's typed payload (``pos_member.events``) and is idempotent.
+:data:`SALES_HANDLERS` is their part of the pulled-event dispatch table.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
+from msgspec import UNSET
 from sqlalchemy import Connection, insert, select
 
+from pos_member import events
 from pos_member.services import points_ledger
 from pos_member.services.sale_refunds import apply_refund
 from pos_member.services.sales import (
@@ -28,9 +30,9 @@ from pos_member.services.sales import (
 log = logging.getLogger(__name__)
 
 
-def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
-    s = dict(p["sale"])
+def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any],
+                        p: events.SaleRecorded) -> bool:
+    s = dict(p.sale)
     row = {
         "id": str(s["id"]), "txn_id": str(s["txn_id"]), "store_id": str(s["store_id"]),
         "device_id": str(s["device_id"]), "bill_no": str(s["bill_no"]),
@@ -42,8 +44,8 @@ def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any]) -> bool:
         if "T" in s["business_day"] else _date(s["business_day"]),
         "refunded_fen": 0,
     }
-    entries = [points_ledger.decode_entry(e) for e in p.get("entries") or ()]
-    pp = p.get("points")
+    entries = [points_ledger.decode_entry(e) for e in p.entries]
+    pp = p.points
     if conn.execute(select(SALES.c.id).where(SALES.c.id == row["id"])).first() is not None:
         return False
     if row["member_id"] is not None:  # a member merged away here: the sale is the winner's
@@ -62,20 +64,19 @@ def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any]) -> bool:
         consumed = points_ledger.post_entry(conn, e, event_id=ev["id"])
         if e["kind"] == points_ledger.REDEEM:
             redeem_lots = [list(c) for c in consumed]
-    if pp is not None and row["member_id"] is not None:
+    if pp is not UNSET and row["member_id"] is not None:
         conn.execute(insert(SALE_POINTS), {
             "sale_id": row["id"], "member_id": row["member_id"],
-            "bill_fen": int(pp["bill_fen"]), "redeem_points": int(pp["redeem_points"]),
-            "redeem_fen": int(pp["redeem_fen"]), "earned": int(pp["earned"]), "clawed": 0,
+            "bill_fen": pp.bill_fen, "redeem_points": pp.redeem_points,
+            "redeem_fen": pp.redeem_fen, "earned": pp.earned, "clawed": 0,
             "restored": 0, "redeem_lots": redeem_lots, "detail": {}})
     return True
 
 
-def apply_sale_refunded(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
-    sale_id, amount = str(p["sale_id"]), int(p["refund_fen"])
-    claw, restore = int(p.get("clawed", 0)), int(p.get("restored", 0))
-    entries = [points_ledger.decode_entry(e) for e in p.get("entries") or ()]
+def apply_sale_refunded(conn: Connection, ev: Mapping[str, Any],
+                        p: events.SaleRefunded) -> bool:
+    sale_id, amount, claw, restore = p.sale_id, p.refund_fen, p.clawed, p.restored
+    entries = [points_ledger.decode_entry(e) for e in p.entries]
     if conn.execute(select(SALES.c.id).where(SALES.c.id == sale_id)).first() is None:
         log.warning("pulled refund of sale %s, which is not here", sale_id)
     else:
@@ -85,14 +86,13 @@ def apply_sale_refunded(conn: Connection, ev: Mapping[str, Any]) -> bool:
     return True
 
 
-def _date(text: str) -> Any:
-    from datetime import date
-
+def _date(text: str) -> date:
     return date.fromisoformat(text)
 
 
-# Pulled event type → handler, for the pulled-event dispatch table.
-SALES_HANDLERS = {
+# Pulled event type → handler(conn, event, typed payload) -> applied?, for the pulled-event
+# dispatch table.
+SALES_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any], Any], bool]] = {
     SALE_RECORDED: apply_sale_recorded,
     SALE_REFUNDED: apply_sale_refunded,
 }

@@ -82,7 +82,7 @@ def create_staff(
             raise DuplicateStaff(code=code) from None
         public = {"id": staff.id, "code": code, "name": name, "role": role.value}
         # The event carries the argon2id hash (slow, salted; never the PIN) and the store, so
-        # the store's other tills can let this colleague log in (services/apply.py). The
+        # the store's other tills can let this colleague log in (services/pulled_events.py). The
         # audit row keeps the public view only.
         payload = events.StaffCreated(**public, store_id=clerk.store_id,
                                       secret_hash=staff.secret_hash)

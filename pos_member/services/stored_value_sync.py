@@ -1,7 +1,7 @@
 """Stored value at a till that pulls other tills' changes: their money events booked in the
 ledger here, freezes and member credentials by the later hybrid timestamp, and the ledger of a
-duplicate-phone merge's loser moved to the winner. :mod:`pos_member.services.apply` dispatches
-here (``SV_HANDLERS``, and ``apply_money_event`` with the store's time zone for the money
+duplicate-phone merge's loser moved to the winner. :mod:`pos_member.services.pulled_events`
+dispatches here (``SV_HANDLERS``, and ``apply_money_event`` with the store's time zone for the money
 events, ``MONEY_EVENTS``); every handler is idempotent (a pulled event applied twice changes
 nothing more). Money is booked through :mod:`pos_member.services.stored_value_ledger`, the
 same as the till's own operations."""

@@ -7,7 +7,7 @@ The splits (largest remainder, docs/rules.md, "Recruitment KPIs") are pure, in
 State changes are events (``kpi.target_set``, ``kpi.roster_set``, ``kpi.split_adjusted``) with
 an audit row each; the tables are their projections, last writer wins per row by
 ``(hlc, event id)``, and the same writers apply events pulled from the store's other tills
-(handlers at the end, listed in ``services.apply._HANDLERS``).
+(handlers at the end, listed in ``services.pulled_events._HANDLERS``).
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def _write_adjustment(conn: Connection, store_id: str, day: date, targets: dict[
                    {"targets": targets}, hlc, event_id)
 
 
-# -- pulled events (services.apply._HANDLERS); each decodes its whole payload first -------------
+# -- pulled events (pulled_events._HANDLERS); each decodes its whole payload first ----------
 
 
 def apply_target_set(conn: Connection, ev: Mapping[str, Any]) -> bool:

@@ -4,7 +4,7 @@ After a push stores its events, a ``member.registered`` whose phone (its blind i
 already registered under another member appends a ``member.merged`` server event (the earlier
 registration, by hlc then event id, wins) and raises a ``member_merged`` flag for HQ. The
 owners live in ``member_index``. The tills apply the merge when they pull it
-(``pos_member/services/apply.py`` and the ledgers' merge handlers).
+(``pos_member/services/pulled_events.py`` and the ledgers' merge handlers).
 """
 
 from __future__ import annotations

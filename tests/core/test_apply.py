@@ -25,10 +25,12 @@ from pos_member.crypto import MemoryKeyStore
 from pos_member.db.models import DeviceCounter, Staff
 from pos_member.errors import EditedAheadElsewhere, MemberNotFound
 from pos_member.rules import default_rules_path
-from pos_member.services.apply import MAX_DRIFT_MS, MERGED, RULES_PUBLISHED, apply_page
 from pos_member.services.member_cards import Gender, find_member, reveal_personal_data
 from pos_member.services.members import update_profile
+from pos_member.services.members_sync import MERGED
 from pos_member.services.outbox import sync_cursor
+from pos_member.services.pulled_events import MAX_DRIFT_MS, apply_page
+from pos_member.services.rules_sync import RULES_PUBLISHED
 from pos_member.services.staff import _hasher
 from tests.factories import (
     Till,

@@ -11,7 +11,7 @@ import pytest
 from pos_member import events as E
 from pos_member.changes import NOTHING, Area, Changes, changes_of_event
 from pos_member.clock import FakeClock
-from pos_member.services.apply import apply_page
+from pos_member.services.pulled_events import apply_page
 from pos_member.services.sale_refunds import refund_sale
 from pos_member.services.sales import record_sale
 from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
@@ -72,7 +72,7 @@ def test_a_pulled_page_says_which_members_and_areas_it_touched(pair: tuple[Till,
 
 def test_held_events_applied_after_an_upgrade_say_what_they_changed(
         pair: tuple[Till, Till], monkeypatch: pytest.MonkeyPatch) -> None:
-    from pos_member.services import apply as apply_module
+    from pos_member.services import pulled_events as apply_module
     from pos_member.services import quarantine
 
     a, b = pair

@@ -20,7 +20,7 @@ from pos_member.errors import (
     SplitNotOnRoster,
 )
 from pos_member.permissions import Clerk, Role
-from pos_member.services.apply import apply_page
+from pos_member.services.pulled_events import apply_page
 from pos_member.services.staff import create_staff
 from pos_member.services.targets import (
     adjust_split,

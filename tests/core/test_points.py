@@ -11,7 +11,7 @@ import pytest
 
 from pos_member.errors import DomainError, PermissionDenied
 from pos_member.services import points, points_expiry, sales, tiers
-from pos_member.services.apply import apply_page
+from pos_member.services.pulled_events import apply_page
 from pos_member.services.sale_refunds import refund_sale
 from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pos_member.services import points, points_expiry, sales
-from pos_member.services.apply import apply_page
+from pos_member.services.pulled_events import apply_page
 from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
 
 

@@ -32,13 +32,13 @@ from pos_member.errors import (
     WrongMemberPin,
 )
 from pos_member.pin_policy import check_member_pin as check_pin_strength
-from pos_member.services.apply import apply_page
 from pos_member.services.member_auth import (
     provision_totp,
     set_member_pin,
     totp_at,
 )
 from pos_member.services.notifications import LogChannel, deliver_due
+from pos_member.services.pulled_events import apply_page
 from pos_member.services.stored_value import (
     PinFactor,
     SmsFactor,

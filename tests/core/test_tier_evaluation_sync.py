@@ -8,8 +8,8 @@ import uuid
 from pathlib import Path
 
 from pos_member.services import sales, tiers
-from pos_member.services.apply import apply_page
 from pos_member.services.outbox import SERVER_URL, put_setting, set_last_sync_at
+from pos_member.services.pulled_events import apply_page
 from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from pos_member.clock import FakeClock
-from pos_member.services.apply import MERGED, apply_page
+from pos_member.services.members_sync import MERGED
 from pos_member.services.points import points_summary
+from pos_member.services.pulled_events import apply_page
 from pos_member.services.welcome_once import WELCOME_REVERSED
 from tests.factories import (
     Till,

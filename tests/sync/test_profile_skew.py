@@ -1,6 +1,6 @@
 """Found by tests/sync/test_two_stores_stateful.py with independent till clocks: a profile edit
 made at a till *after* it pulled an edit from a till whose clock is more than 5 minutes ahead
-gets an older hybrid timestamp (the far-ahead one is not folded in: ``apply.MAX_DRIFT_MS``),
+gets an older hybrid timestamp (the far-ahead one is not folded in: ``pulled_events.MAX_DRIFT_MS``),
 so the local edit shows here but loses everywhere else: the tills disagree for good.
 
 Fixed: a local edit is stamped after the version of the fields it overwrites

@@ -8,7 +8,7 @@ for members at either store, some redeeming points, and partial refunds of them;
 top-ups, and payments with the member's TOTP code (offline or online; two stores may overdraw
 one balance); a sync of either till at any point; a server restart. Time passes for both
 tills alike, each clock off by up to ±2 minutes (tills keep NTP time; a clock more than 5
-minutes off is not folded into the others' hybrid clocks, see ``apply.MAX_DRIFT_MS``, and is
+minutes off is not folded into the others' hybrid clocks, see ``pulled_events.MAX_DRIFT_MS``, and is
 flagged by the server). At the end both tills sync fully, and:
 
 - both tills and the server agree on the members: the same rows (id, number, status, profile);
