@@ -13,7 +13,7 @@ does not depend on arrival order (a hypothesis test permutes and repeats pages):
   profile edits by last writer wins per field, duplicate-phone merges), staff
   (``staff_sync``), rules versions (``rules_sync``), stored value (``stored_value_sync``),
   sales (``sales_sync``), points (``points_sync``), tiers, targets, balance blocks; this
-  module only dispatches (``_TYPED``, ``_HANDLERS``, ``MONEY_EVENTS``).
+  module only dispatches (``_TYPED``, ``_LEDGERS``, ``_HANDLERS``, ``MONEY_EVENTS``).
 - Every payload is read through its declaration (``pos_member.events.decode``): typed, and
   upcast from an older ``payload_version`` in that one place (a ``member.registered`` of
   version 1 carried the birthday in clear; it is sealed on the way in). A type this version
@@ -303,23 +303,23 @@ _TYPED: dict[str, Callable[[Connection, PiiCipher | None, Mapping[str, Any], Any
     **STAFF_HANDLERS,  # staff.created, staff.locked (this store's only)
 }
 
-# Pulled event type → handler(conn, event) -> applied?  Each ledger's module owns its handlers
-# (targets, balance_block_sync, stored_value_sync, sales_sync, points_sync, tiers); they read
-# the current version's payload object.
+# Pulled event type → handler(conn, event) -> applied?  Handlers that still read the current
+# version's payload object (balance blocks, HQ's).
 _HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
-    TARGET_SET: apply_target_set,
-    ROSTER_SET: apply_roster_set,
-    SPLIT_ADJUSTED: apply_split_adjusted,
     BALANCE_BLOCKED: apply_balance_blocked,
     BALANCE_UNBLOCKED: apply_balance_unblocked,
-    **SV_HANDLERS,  # sv.*: stored value (freezes, member PIN/TOTP; money events: above)
-    TIER_CHANGED: apply_tier_changed,  # member.tier_changed
 }
-# Pulled event type → ledger handler(conn, event, typed payload) -> applied?  They post through
-# the ledger the till's own operations post through (points_ledger).
+# Pulled event type → ledger handler(conn, event, typed payload) -> applied?  Each ledger's
+# module owns its handlers (sales_sync, points_sync, tiers, stored_value_sync, targets); they post
+# through the same projection writers as the till's own operations.
 _LEDGERS: dict[str, Callable[[Connection, Mapping[str, Any], Any], bool]] = {
     **SALES_HANDLERS,  # sale.*: sales, with the points entries they carry
     **POINTS_HANDLERS,  # points.*
+    TIER_CHANGED: apply_tier_changed,  # member.tier_changed
+    **SV_HANDLERS,  # sv.*: freezes, member PIN/TOTP (money events: MONEY_EVENTS)
+    TARGET_SET: apply_target_set,
+    ROSTER_SET: apply_roster_set,
+    SPLIT_ADJUSTED: apply_split_adjusted,
 }
 # What a held event was tried under: the types this till applies and each declared payload
 # version this till reads (a new one is an upgrade: held events are tried again).

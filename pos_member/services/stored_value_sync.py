@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from pos_member import events
 from pos_member.services.member_auth import PIN_LOCKED, PIN_SET, TOTP_PROVISIONED
 from pos_member.services.stored_value_ledger import (
     ACCOUNTS,
@@ -82,9 +83,10 @@ def _current_member(conn: Connection, member_id: str) -> str:
         seen.add(member_id)
 
 
-def apply_freeze_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
+def apply_freeze_event(conn: Connection, ev: Mapping[str, Any],
+                       p: events.FreezeChanged) -> bool:
     """Freeze/unfreeze from another till: the later (hybrid timestamp) wins."""
-    member_id = str(ev["payload"]["member_id"])
+    member_id = p.member_id
     ensure_account(conn, member_id, _created_at(ev))
     cur = conn.scalar(select(ACCOUNTS.c.frozen_hlc).where(ACCOUNTS.c.member_id == member_id))
     if cur is not None and cur >= ev["hlc"]:
@@ -99,12 +101,12 @@ def _ensure_cred(conn: Connection, member_id: str) -> None:
                  {"member_id": member_id, "pin_failures": 0, "totp_last_step": 0})
 
 
-def apply_credential_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    """A PIN set, PIN lock or TOTP provisioning from another till (hash / ciphertext only)."""
-    p = ev["payload"]
-    member_id = str(p["member_id"])
+def apply_credential_event(conn: Connection, ev: Mapping[str, Any], p: Any) -> bool:
+    """A PIN set, PIN lock or TOTP provisioning from another till (hash / ciphertext only;
+    ``p``: its typed payload, ``events.PinSet``, ``PinLocked`` or ``TotpProvisioned``)."""
+    member_id = p.member_id
     if ev["type"] == PIN_SET:
-        pin_hash = str(p["pin_hash"])
+        pin_hash = p.pin_hash
         if not pin_hash.startswith("$argon2id$"):
             raise ValueError("not an argon2id hash")
         _ensure_cred(conn, member_id)
@@ -115,7 +117,7 @@ def apply_credential_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
             pin_hash=pin_hash, pin_hlc=ev["hlc"], pin_failures=0, pin_locked_until=None))
         return True
     if ev["type"] == PIN_LOCKED:
-        until = datetime.fromisoformat(str(p["locked_until"]))
+        until = datetime.fromisoformat(p.locked_until)
         if until.tzinfo is None:
             until = until.replace(tzinfo=UTC)
         _ensure_cred(conn, member_id)
@@ -127,7 +129,7 @@ def apply_credential_event(conn: Connection, ev: Mapping[str, Any]) -> bool:
                      .values(pin_locked_until=until))
         return True
     if ev["type"] == TOTP_PROVISIONED:
-        enc = base64.b64decode(str(p["secret_enc"]), validate=True)
+        enc = base64.b64decode(p.secret_enc, validate=True)
         _ensure_cred(conn, member_id)
         cur = conn.scalar(select(CREDENTIALS.c.totp_hlc)
                           .where(CREDENTIALS.c.member_id == member_id))
@@ -157,7 +159,8 @@ def merge_accounts(conn: Connection, *, loser_id: str, winner_id: str, at: datet
                      .values(principal_fen=p, bonus_fen=b, topups=int(n)))
 
 
-SV_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
+# Pulled event type → handler(conn, event, typed payload) -> applied?
+SV_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any], Any], bool]] = {
     FROZEN: apply_freeze_event,
     UNFROZEN: apply_freeze_event,
     PIN_SET: apply_credential_event,

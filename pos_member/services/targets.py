@@ -242,32 +242,30 @@ def _write_adjustment(conn: Connection, store_id: str, day: date, targets: dict[
                    {"targets": targets}, hlc, event_id)
 
 
-# -- pulled events (pulled_events._HANDLERS); each decodes its whole payload first ----------
+# -- pulled events (pulled_events._LEDGERS): the typed payload; each checks it all first ----
 
 
-def apply_target_set(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
-    store_id, month = str(p["store_id"]), parse_month(str(p["month"]))
-    target = p["target"]
+def apply_target_set(conn: Connection, ev: Mapping[str, Any], p: events.TargetSet) -> bool:
+    store_id, month = p.store_id, parse_month(p.month)
+    target = p.target
     if isinstance(target, bool) or not isinstance(target, int) or target < 0:
         raise ValueError(f"bad target {target!r}")
     return _write_target(conn, store_id, month, target, ev.get("clerk_id"), ev["hlc"], ev["id"])
 
 
-def apply_roster_set(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
-    store_id = str(p["store_id"])
-    days = {date.fromisoformat(d): [str(s) for s in ids] for d, ids in p["days"].items()}
+def apply_roster_set(conn: Connection, ev: Mapping[str, Any], p: events.RosterSet) -> bool:
+    store_id = p.store_id
+    days = {date.fromisoformat(d): [str(s) for s in ids] for d, ids in p.days.items()}
     changed = False
     for day, ids in days.items():
         changed = _write_roster(conn, store_id, day, ids, ev["hlc"], ev["id"]) or changed
     return changed
 
 
-def apply_split_adjusted(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
-    store_id, day = str(p["store_id"]), date.fromisoformat(p["day"])
-    targets = {str(s): int(v) for s, v in p["targets"].items()}
+def apply_split_adjusted(conn: Connection, ev: Mapping[str, Any],
+                         p: events.SplitAdjusted) -> bool:
+    store_id, day = p.store_id, date.fromisoformat(p.day)
+    targets = {str(s): int(v) for s, v in p.targets.items()}
     if any(v < 0 for v in targets.values()):
         raise ValueError("negative target")
     return _write_adjustment(conn, store_id, day, targets, ev["hlc"], ev["id"])

@@ -114,11 +114,12 @@ def _set_tier(conn: Connection, member_id: str, tier: str, hlc: str,
                                          "tier_since": upgraded_at, "tier_hlc": hlc})
 
 
-def apply_tier_changed(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    """A pulled tier change: applied when newer than the one in force here."""
-    p = ev["payload"]
-    member_id, new, reason = str(p["member_id"]), str(p["to"]), str(p["reason"])
-    at = datetime.fromisoformat(p["at"])
+def apply_tier_changed(conn: Connection, ev: Mapping[str, Any],
+                       p: events.MemberTierChanged) -> bool:
+    """A pulled tier change (its typed payload): applied when newer than the one in force
+    here."""
+    member_id, new, reason = p.member_id, p.to, p.reason
+    at = datetime.fromisoformat(p.at)
     current = conn.scalar(select(_ACCOUNTS.c.tier_hlc).where(_ACCOUNTS.c.member_id == member_id))
     if current is not None and current >= ev["hlc"]:
         return False
