@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
 import os
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from dataclasses import dataclass
 from itertools import count
@@ -14,6 +17,7 @@ from typing import Any
 from pos_member.bootstrap import App, bootstrap
 from pos_member.clock import FakeClock
 from pos_member.crypto import MemoryKeyStore, PiiCipher
+from pos_member.db.engine import upgrade
 from pos_member.permissions import Clerk, Role
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.members import register_member
@@ -24,6 +28,7 @@ from pos_member.services.staff import create_staff
 PINS = {Role.ADMIN: "975310", Role.MANAGER: "802468", Role.CASHIER: "135790", Role.GUIDE: "246801"}
 _phones = count(10_000_000)
 _server_seq = count(1)
+_schema: Path | None = None  # an empty till database at the newest schema, made once
 
 
 @dataclass
@@ -63,11 +68,25 @@ class Till:
     def dump(self) -> str:
         """Every row of every table as SQL: a refusal or a repeat must leave all of them as
         they were (row counts alone would miss a balance, a lot or a flag updated in place)."""
-        con = sqlite3.connect(self.path)
-        try:
-            return "\n".join(con.iterdump())
-        finally:
-            con.close()
+        return dump_database(self.path)
+
+
+def dump_database(db: Path) -> str:
+    """The schema (every table, index and trigger) and every row of every table, in storage
+    order, one line each: what ``iterdump`` says, in a form compared as reliably (a value's
+    type shows: 1, '1' and 1.0 differ), without its two queries and SQL quoting per table."""
+    con = sqlite3.connect(db)
+    try:
+        schema = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                             "ORDER BY type, name").fetchall()
+        lines = [repr(row) for row in schema]
+        for kind, name, _, _ in schema:
+            if kind == "table":
+                lines.append(f"-- {name}")
+                lines.extend(repr(row) for row in con.execute(f'SELECT * FROM "{name}"'))
+        return "\n".join(lines)
+    finally:
+        con.close()
 
 
 def table_counts(db: Path) -> dict[str, int]:
@@ -85,6 +104,24 @@ def new_phone() -> str:
     return f"139{next(_phones):08d}"
 
 
+def migrated_database(path: Path) -> Path:
+    """Puts an empty till database at the newest schema at ``path`` unless one is there: a
+    copy of one that the real migrations built once in this test process, so opening it runs
+    none (Alembic was half the cost of setting up a till). The migrations themselves:
+    tests/core/test_db.py."""
+    global _schema
+    if path.exists():
+        return path
+    if _schema is None:
+        folder = Path(tempfile.mkdtemp(prefix="posm-schema-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        upgrade(folder / "head.sqlite")
+        _schema = folder / "head.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_schema, path)
+    return path
+
+
 def make_till(tmp_path: Path, *, clock: FakeClock | None = None, store_number: int = 1,
               device_number: int = 1, data_key: str | None = None) -> Till:
     """A set-up till. ``data_key`` (base64, 64 bytes) replaces its own key, as enrolment hands
@@ -92,7 +129,7 @@ def make_till(tmp_path: Path, *, clock: FakeClock | None = None, store_number: i
     clock = clock or FakeClock()
     keystore = MemoryKeyStore()
     path = tmp_path / f"till-{store_number}-{device_number}.sqlite"
-    app = bootstrap(path, keystore=keystore, clock=clock)
+    app = bootstrap(migrated_database(path), keystore=keystore, clock=clock)
     ident = app.set_up(keystore, store_number=store_number, store_name=f"门店{store_number}",
                        device_number=device_number, device_name="收银台")
     if data_key is not None:
@@ -107,6 +144,20 @@ def make_till(tmp_path: Path, *, clock: FakeClock | None = None, store_number: i
                             name=f"{role.value}-{i}", role=role, secret=PINS[role])
         clerks[role] = Clerk(info.id, info.name, role, ident.store_id, ident.device_id)
     return Till(app, clock, keystore, clerks, path)
+
+
+def clone_till(till: Till, path: Path) -> Till:
+    """Another till opened on a copy of ``till``'s database at ``path`` (SQLite's backup, so
+    its committed state, WAL included): the same identity, staff, data key and clock. Cheaper
+    than :func:`make_till` when many tests or examples each need a till in the same state."""
+    src, dst = sqlite3.connect(till.path), sqlite3.connect(path)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    app = bootstrap(path, keystore=till.keystore, clock=till.clock)
+    return Till(app, till.clock, till.keystore, dict(till.clerks), path)
 
 
 def new_data_key() -> str:

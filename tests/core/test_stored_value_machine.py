@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -48,7 +47,6 @@ from pos_member.errors import (
     TxnIdConflict,
     WrongMemberPin,
 )
-from pos_member.services import member_auth
 from pos_member.services.member_auth import provision_totp, set_member_pin, totp_at
 from pos_member.services.stored_value import (
     Factor,
@@ -63,7 +61,7 @@ from pos_member.services.stored_value import (
 )
 from pos_member.services.stored_value_ledger import get_balance, ledger_totals
 from tests.core.sms_fake import FakeHqSms, wrong
-from tests.factories import Till, make_till
+from tests.factories import Till, clone_till, make_till
 
 PIN = "739182"
 WRONG_PIN = "739183"
@@ -108,20 +106,20 @@ class Account:
 
 
 class StoredValueMachine(RuleBasedStateMachine):
-    """One till (shared by the examples: setting it up hashes every staff PIN); fresh members
-    per example, so each example starts from empty accounts."""
+    """Each example runs on its own copy of one set-up till (setting one up hashes every staff
+    PIN, so it is done once), so each starts from empty accounts and a refusal's dump compares
+    only that example's rows."""
 
     def __init__(self) -> None:
         super().__init__()
         assert _till is not None
-        self.till = _till
+        self.till = with_test_rules(clone_till(_till, _till.path.with_name(
+            f"example-{next(_examples)}.sqlite")))
         self.accounts: list[Account] = []
         self.ops: dict[str, Op] = {}
         self.refunded: set[str] = set()
         self.n = 0
-        # txn ids are unique in the ledger, which the examples share; the clock starts over
-        self.prefix = f"e{next(_examples)}-"
-        self.till.clock.set(START)
+        self.till.clock.set(START)  # the clock, shared with the set-up till, starts over
         self.hq = FakeHqSms(self.till.uow.rules.stored_value.sms, self.till.clock)
 
     @initialize(opening=st.lists(st.sampled_from([120_000, 10_000, 0]), min_size=MEMBERS,
@@ -137,6 +135,11 @@ class StoredValueMachine(RuleBasedStateMachine):
             if opening[i]:  # most examples start with money, so payments get going
                 self.top_up(i, opening[i], "cash")
 
+    def teardown(self) -> None:
+        self.till.app.close()
+        for path in self.till.path.parent.glob(f"{self.till.path.name}*"):  # -wal, -shm
+            path.unlink()
+
     # -- helpers --------------------------------------------------------------------------
 
     @property
@@ -149,7 +152,7 @@ class StoredValueMachine(RuleBasedStateMachine):
 
     def _txn(self) -> str:
         self.n += 1
-        return f"{self.prefix}{self.n}"
+        return f"t{self.n}"
 
     def _refused(self, error: type[DomainError], call: Any, *, wrong_pin: bool = False) -> None:
         """``call`` must raise ``error`` and change nothing (a wrong PIN: no money moved)."""
@@ -481,20 +484,22 @@ class StoredValueMachine(RuleBasedStateMachine):
                 assert b.total_fen == acc.total
 
 
-def test_stored_value_state_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    global _till
-    # argon2id with test-sized costs: same behaviour, without 150 ms per wrong PIN
-    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                              parallelism=1))
-    till = make_till(tmp_path)
+def with_test_rules(till: Till) -> Till:
+    """The machine's rules: a first top-up extra, and no registration limit."""
     sv = dataclasses.replace(till.uow.rules.stored_value,
                              first_topup_bonus_fen=FIRST_TOPUP_BONUS)
     reg = dataclasses.replace(till.uow.rules.registration, rate_limit_count=10_000)
     till.uow.rules = dataclasses.replace(till.uow.rules, stored_value=sv, registration=reg)
-    _till = till
+    return till
+
+
+def test_stored_value_state_machine(tmp_path: Path) -> None:
+    global _till
+    _till = make_till(tmp_path)
     try:
         run_state_machine_as_test(StoredValueMachine, settings=settings(
             max_examples=40, stateful_step_count=40, deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
     finally:
+        _till.app.close()
         _till = None

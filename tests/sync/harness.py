@@ -50,7 +50,7 @@ from sync.server import services
 from sync.server.app import create_app
 from sync.server.db import migrate, open_server_database
 from sync.server.models import Event, Flag, HeldEvent, MemberBalance, MemberRedirect
-from tests.factories import new_phone
+from tests.factories import migrated_database, new_phone
 from tests.server.live import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -308,7 +308,8 @@ class Till:
     app: App = field(init=False)
 
     def __post_init__(self) -> None:
-        self.app = bootstrap(self.path, keystore=self.keystore, clock=self.clock)
+        self.app = bootstrap(migrated_database(self.path), keystore=self.keystore,
+                             clock=self.clock)
 
     @property
     def device_id(self) -> str:

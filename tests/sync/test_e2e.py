@@ -29,7 +29,7 @@ from sync.server import services
 from sync.server.app import create_app
 from sync.server.context import ServerContext
 from sync.server.db import migrate
-from tests.factories import new_phone
+from tests.factories import migrated_database, new_phone
 from tests.keyrings import DictKeyring
 from tests.server.live import serve
 
@@ -95,7 +95,8 @@ def enrolled_till(tmp_path: Path, hq: HQ, store_number: int, *, minutes_later: i
     keystore = MemoryKeyStore()
     clock = FakeClock()
     clock.advance(minutes=minutes_later)
-    app = bootstrap(tmp_path / f"till-{store_number}.sqlite", keystore=keystore, clock=clock)
+    app = bootstrap(migrated_database(tmp_path / f"till-{store_number}.sqlite"),
+                    keystore=keystore, clock=clock)
     with SyncClient(hq.base_url) as client:
         enrol(app, client, keystore, code=hq.code(store_number), device_name=f"till {store_number}",
               server_url=hq.base_url)
