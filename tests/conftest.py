@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,18 +15,25 @@ from tests.factories import Till, make_till
 
 
 @pytest.fixture
-def till(tmp_path: Path) -> Till:
-    return make_till(tmp_path)
+def till(tmp_path: Path) -> Iterator[Till]:
+    till = make_till(tmp_path)
+    yield till
+    till.app.close()  # its WAL checkpoint thread would wake every second for the whole run
 
 
-@pytest.fixture
-def cheap_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with test-sized costs for member PINs: the behaviour is the same, without the
-    deliberate ~120 ms per hash. A module takes it with
-    ``pytestmark = pytest.mark.usefixtures("cheap_hash")``."""
+@pytest.fixture(scope="session", autouse=True)
+def cheap_hash() -> Iterator[None]:
+    """argon2id with test-sized costs for staff and member PINs, in every test: the same code
+    and the same kind of hash, without the deliberate ~30 ms (staff) and ~120 ms (member) per
+    hash; setting up a till hashes four staff PINs. The production costs are the benchmarks'
+    (bench/stored_value.py's pin_hash_ms). Tests that run the till in another process (the
+    CLI's, the fault children) keep them."""
     from argon2 import PasswordHasher
 
-    from pos_member.services import member_auth
+    from pos_member.services import member_auth, staff
 
-    monkeypatch.setattr(member_auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                              parallelism=1))
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(member_auth, "HASHER", cheap)
+        mp.setattr(staff, "_hasher", cheap)
+        yield

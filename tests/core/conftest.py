@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,17 @@ def key() -> str:
 
 
 @pytest.fixture
-def a(tmp_path: Path, key: str) -> Till:
-    return make_till(tmp_path, store_number=1, data_key=key)
+def a(tmp_path: Path, key: str) -> Iterator[Till]:
+    till = make_till(tmp_path, store_number=1, data_key=key)
+    yield till
+    till.app.close()
 
 
 @pytest.fixture
-def b(tmp_path: Path, key: str) -> Till:
+def b(tmp_path: Path, key: str) -> Iterator[Till]:
     """Store 2's till, its clock a minute ahead of store 1's."""
     clock = FakeClock()
     clock.advance(minutes=1)
-    return make_till(tmp_path, clock=clock, store_number=2, data_key=key)
+    till = make_till(tmp_path, clock=clock, store_number=2, data_key=key)
+    yield till
+    till.app.close()
