@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -224,12 +225,32 @@ def test_a_bad_rules_file_on_a_new_till_exits_1_naming_the_field(
     assert peek_store_name(data / "till.sqlite") is None
 
 
+@pytest.fixture(scope="module")
+def demo_made_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """``pos-member demo --no-gui --members 0`` run once (its month of KPI history is ~1,300
+    commits): the data folder and the keyring entries it wrote, for :func:`demo_store`."""
+    root = tmp_path_factory.mktemp("demo-once")
+    data = root / "demo"
+    previous, made = keyring.get_keyring(), DictKeyring()
+    with pytest.MonkeyPatch.context() as mp:  # as own_platform_dirs, which runs after this
+        mp.setenv("XDG_CONFIG_HOME", str(root / "xdg-config"))
+        mp.setenv("XDG_DATA_HOME", str(root / "xdg-data"))
+        keyring.set_keyring(made)
+        try:
+            assert cli("demo", "--no-gui", "--members", 0, "--data-dir", data) == 0
+        finally:
+            keyring.set_keyring(previous)
+    return data, dict(made.values)
+
+
 @pytest.fixture
-def demo_store(tmp_path: Path, memory_keyring: KeyringBackend,
-               capsys: pytest.CaptureFixture[str]) -> Path:
-    """A demo store without members, its data key in an in-process keyring."""
-    data = tmp_path / "demo"
-    assert cli("demo", "--no-gui", "--members", 0, "--data-dir", data) == 0
+def demo_store(tmp_path: Path, memory_keyring: DictKeyring,
+               demo_made_once: tuple[Path, dict], capsys: pytest.CaptureFixture[str]) -> Path:
+    """A demo store without members, its data key in an in-process keyring: a copy of the
+    one made once in this module, so each test changes its own."""
+    made, keys = demo_made_once
+    data = shutil.copytree(made, tmp_path / "demo")
+    memory_keyring.values.update(keys)
     capsys.readouterr()
     return data
 
