@@ -15,10 +15,10 @@ from pos_member.crypto import KeyringKeyStore, KeyStore, PiiCipher
 from pos_member.db.engine import Database, open_database
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import RulesInvalid, StoreNotSetUp
-from pos_member.rules import default_rules_path
+from pos_member.rules_config import default_rules_path
 from pos_member.services.enrolment import Enrolment, enrol_till
 from pos_member.services.pulled_events import retry_held
-from pos_member.services.rules import RulesInForce, activate_rules, pulled_rules
+from pos_member.services.rules_in_force import RulesInForce, activate_rules, pulled_rules
 from pos_member.services.setup import TillIdentity, get_setting, load_identity, set_up_till
 
 

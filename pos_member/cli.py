@@ -201,7 +201,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         store_name = app.identity.store_name if app.identity else ""
         open_app = lambda: app  # noqa: E731 - already open
     else:
-        from pos_member.db.peek import peek_store_name
+        from pos_member.db.store_name import peek_store_name
 
         store_name = peek_store_name(cfg.db_path)
         if store_name is None:
@@ -233,7 +233,7 @@ def _enrol(args: argparse.Namespace) -> int:
 
     from pos_member.bootstrap import bootstrap
     from pos_member.crypto import KeyringKeyStore
-    from pos_member.db.peek import peek_store_name
+    from pos_member.db.store_name import peek_store_name
     from pos_member.services.enrolment import FirstAdmin
     from sync.client import SyncClient
     from sync.engine import enrol

@@ -99,7 +99,7 @@ def default_data_dir() -> Path:
 
 def load_config(path: Path | None = None) -> Config:
     """Reads ``path`` (default: the platform's config file; a missing file means defaults)."""
-    from pos_member.rules import default_rules_path
+    from pos_member.rules_config import default_rules_path
 
     path = path or default_config_path()
     data: dict[str, object] = {}

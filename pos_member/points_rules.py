@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from pos_member.rules import PointsRules, TierLevel, TierRules
+from pos_member.rules_config import PointsRules, TierLevel, TierRules
 
 FEN_PER_YUAN = 100
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon, SmsUnavailable
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.rules import SmsRules
+from pos_member.rules_config import SmsRules
 
 
 class SmsNotSent(SmsUnavailable):

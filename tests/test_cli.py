@@ -21,8 +21,8 @@ from keyring.backends import fail
 from pos_member.cli import main
 from pos_member.crypto import KEYRING_SERVICE
 from pos_member.db.engine import schema_version
-from pos_member.db.peek import peek_store_name
-from pos_member.rules import default_rules_path, load_rules
+from pos_member.db.store_name import peek_store_name
+from pos_member.rules_config import default_rules_path, load_rules
 from tests.factories import table_counts
 from tests.keyring_check import require_os_keyring
 from tests.keyrings import DictKeyring

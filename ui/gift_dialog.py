@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_member.rules import CatalogueItem
+from pos_member.rules_config import CatalogueItem
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.points import PointsOpResult, PointsSummary
 from ui.dialog_parts import accept_buttons, message_label, show_error_in

@@ -7,7 +7,7 @@ from datetime import date, tzinfo
 
 from pos_member.money import format_yuan
 from pos_member.points_rules import EarnBreakdown
-from pos_member.rules import Rules
+from pos_member.rules_config import Rules
 from pos_member.services.member_cards import TIER_LABELS
 from pos_member.services.points import KIND_LABELS, LedgerLine, PointsSummary
 from pos_member.services.sale_refunds import RefundResult

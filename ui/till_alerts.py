@@ -6,8 +6,8 @@ from __future__ import annotations
 from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, require
-from pos_member.services import flags
-from ui.flags_dialog import FlagsDialog
+from pos_member.services import alerts
+from ui.alerts_dialog import FlagsDialog
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
 
@@ -21,14 +21,14 @@ def open_alerts(host: TillHost) -> None:
         return
     dialog = FlagsDialog(
         ops=host.ops, zone=uow.clock.zone,
-        load=lambda: flags.open_flags(uow, clerk=clerk),
-        resolve=lambda fid, note: flags.resolve_flag(uow, clerk=clerk, flag_id=fid, note=note),
+        load=lambda: alerts.open_flags(uow, clerk=clerk),
+        resolve=lambda fid, note: alerts.resolve_flag(uow, clerk=clerk, flag_id=fid, note=note),
         parent=host.window(),
     )
     host.open_dialog(dialog)
 
 
-def _got_flags(host: TillHost, open_flags: list[flags.FlagView]) -> None:
+def _got_flags(host: TillHost, open_flags: list[alerts.FlagView]) -> None:
     if open_flags:
         host.show_info(translate("TillWindow", "%1 open alert(s) need your attention: press F9.")
                        .replace("%1", str(len(open_flags))))
@@ -40,4 +40,4 @@ def register(host: TillHost) -> None:
                                lambda: open_alerts(host), ("F9",), visible=may))
     if may:
         clerk, uow = host.clerk, host.uow
-        host.ops.run(lambda: flags.open_flags(uow, clerk=clerk), lambda f: _got_flags(host, f))
+        host.ops.run(lambda: alerts.open_flags(uow, clerk=clerk), lambda f: _got_flags(host, f))

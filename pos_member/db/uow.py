@@ -21,15 +21,15 @@ from sqlalchemy.orm import Session
 
 from pos_member.clock import Clock, to_ms
 from pos_member.crypto import PiiCipher
-from pos_member.db.compiled import Prepared
 from pos_member.db.engine import Database
 from pos_member.db.models import AuditEntry, DeviceCounter, Event
+from pos_member.db.prepared import Prepared
 from pos_member.errors import StorageFull, StoreNotSetUp, TillReidentified
 from pos_member.events import EVENTS, EventType, Payload, encode
 from pos_member.hlc import HLCTimestamp, HybridClock
 from pos_member.ids import uuid7_str
 from pos_member.permissions import Clerk
-from pos_member.rules import Rules
+from pos_member.rules_config import Rules
 
 
 class RulesScheduleLike(Protocol):
@@ -280,7 +280,7 @@ class UnitOfWork:
 
     def reload_rules(self) -> RulesScheduleLike:
         """Re-reads the pulled rules schedule (sync calls it after applying a new version)."""
-        from pos_member.services.rules import load_schedule  # services build on this layer
+        from pos_member.services.rules_in_force import load_schedule  # services build on this layer
 
         self._schedule = load_schedule(self.db)
         return self._schedule

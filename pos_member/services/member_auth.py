@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 from pos_member import events
 from pos_member.clock import Clock
 from pos_member.crypto import PiiCipher
-from pos_member.db.compiled import Prepared
 from pos_member.db.models import Member, SvCredential
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import (
     DomainError,
@@ -67,7 +67,7 @@ class Refusal:
     error: DomainError
 
 
-# Run straight on the driver (db/compiled.py): these are inside every PIN or dynamic-code
+# Run straight on the driver (db/prepared.py): these are inside every PIN or dynamic-code
 # payment, the hot path.
 _CREDS = SvCredential.__table__
 _FACTORS_Q = Prepared(

@@ -31,8 +31,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos_member import events
-from pos_member.db.compiled import Prepared
 from pos_member.db.models import Member, NotificationOutbox
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.money import format_yuan
 from pos_member.phone import mask_phone
@@ -89,7 +89,7 @@ def render(kind: str, params: Params) -> str:
 
 
 # In the transaction of every change that tells the member (a top-up, a payment): run straight
-# on the driver (db/compiled.py).
+# on the driver (db/prepared.py).
 _ENQUEUE = Prepared(sqlite_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]),
                     column_keys=("id", "member_id", "kind", "params", "dedupe_key", "status",
                                  "attempts", "next_attempt_at", "created_at", "sent_at",

@@ -35,7 +35,6 @@ from sqlalchemy import (
     update,
 )
 
-from pos_member.db.compiled import Prepared
 from pos_member.db.models import (
     MemberAlias,
     PointsAccount,
@@ -44,6 +43,7 @@ from pos_member.db.models import (
     PointsTxn,
     Sale,
 )
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction
 from pos_member.errors import DomainError, InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
@@ -100,7 +100,7 @@ _TXN = select(TXNS.c.kind, TXNS.c.result).where(
     select(literal_column("'sale'"), null()).where(
         Sale.__table__.c.txn_id == bindparam("txn_id")))
 # The same statements for the hot path of a sale at the till, run straight on the driver
-# (pos_member/db/compiled.py).
+# (pos_member/db/prepared.py).
 _LOT_COLUMNS = ("id", "member_id", "points", "remaining", "earned_at", "available_at",
                 "expires_at")
 _FAST_LIVE_LOTS = Prepared(LIVE_LOTS)

@@ -2,7 +2,7 @@
 validated and stored in ``rules_versions`` (activated at the event's time) and added to
 ``settings.rules_schedule`` with its start time (the payload's ``starts_at``; without one, in
 force at once); the unit of work switches to it at that time, while running
-(``services.rules.RulesSchedule``). ``settings.rules_pulled`` keeps the newest by server
+(``services.rules_in_force.RulesSchedule``). ``settings.rules_pulled`` keeps the newest by server
 position. :data:`RULES_HANDLERS` is their part of the pulled-event dispatch table
 (:mod:`pos_member.services.pulled_events`).
 """
@@ -20,10 +20,10 @@ from pos_member import events
 from pos_member.crypto import PiiCipher
 from pos_member.db.models import RulesVersion, Setting
 from pos_member.errors import RulesInvalid
-from pos_member.rules import parse_rules
-from pos_member.services.rules import PULLED as RULES_PULLED
-from pos_member.services.rules import SCHEDULE as RULES_SCHEDULE
-from pos_member.services.rules import schedule_entry
+from pos_member.rules_config import parse_rules
+from pos_member.services.rules_in_force import PULLED as RULES_PULLED
+from pos_member.services.rules_in_force import SCHEDULE as RULES_SCHEDULE
+from pos_member.services.rules_in_force import schedule_entry
 from pos_member.services.wire_values import wire_datetime
 
 RULES_PUBLISHED = events.RULES_PUBLISHED.type

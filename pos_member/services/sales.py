@@ -32,8 +32,8 @@ from sqlalchemy import (
 
 from pos_member import events
 from pos_member.changes import Area, Changes
-from pos_member.db.compiled import Prepared
 from pos_member.db.models import Member, PointsAccount, PointsEntry, Sale, SalePoints, Staff
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import DomainError, GuideNotFound, InvalidInput, MemberNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
@@ -105,7 +105,7 @@ _MEMBER_FOR_SALE = select(
         (_NET > 0, _NET // bindparam("g") + bindparam("p")), else_=0)))
         .where(*_IN_WINDOW).scalar_subquery()), else_=None).label("growth"),
 ).where(Member.id == bindparam("member_id"))
-# Run straight on the driver (pos_member/db/compiled.py): the hot path of a member sale.
+# Run straight on the driver (pos_member/db/prepared.py): the hot path of a member sale.
 _FAST_MEMBER_FOR_SALE = Prepared(_MEMBER_FOR_SALE)
 _FAST_INSERT_SALE = Prepared(_INSERT_SALE, column_keys=(
     "id", "txn_id", "store_id", "device_id", "bill_no", "amount_fen", "member_id", "clerk_id",

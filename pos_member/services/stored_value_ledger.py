@@ -19,7 +19,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from pos_member import events
-from pos_member.db.compiled import Prepared
 from pos_member.db.models import (
     BalanceBlock,
     Member,
@@ -30,6 +29,7 @@ from pos_member.db.models import (
     SvCredential,
     SvLedgerEntry,
 )
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import MemberNotFound
 from pos_member.services.balance_blocks import is_blocked
@@ -120,7 +120,7 @@ _ACCOUNT_MOVE = (
     .returning(ACCOUNTS.c.principal_fen, ACCOUNTS.c.bonus_fen, ACCOUNTS.c.frozen))
 
 
-# The statements of every top-up and payment run straight on the driver (db/compiled.py).
+# The statements of every top-up and payment run straight on the driver (db/prepared.py).
 _ENTRY_KEYS = ("id", "member_id", "txn_id", "kind", "principal_delta_fen", "bonus_delta_fen",
                "cash_fen", "method", "method_ref", "factor", "approved_by", "ref_txn_id",
                "offline", "store_id", "device_id", "clerk_id", "at", "business_day",

@@ -21,7 +21,7 @@ from pos_member.errors import RulesInvalid
 from pos_member.events import KPI_TARGET_SET, RULES_PUBLISHED, RulesPublished, TargetSet
 from pos_member.ids import uuid7_str
 from pos_member.kpi_inputs import parse_month, parse_target
-from pos_member.rules import parse_rules
+from pos_member.rules_config import parse_rules
 from sync.protocol import EnrolResponse
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import (

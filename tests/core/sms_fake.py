@@ -9,7 +9,7 @@ from itertools import count
 from pos_member import sms_codes
 from pos_member.clock import Clock
 from pos_member.errors import SmsCodeInvalid, SmsUnavailable
-from pos_member.rules import SmsRules
+from pos_member.rules_config import SmsRules
 
 
 class FakeHqSms:

@@ -24,7 +24,7 @@ from pos_member.clock import FakeClock, to_ms
 from pos_member.crypto import MemoryKeyStore
 from pos_member.db.models import DeviceCounter, Staff
 from pos_member.errors import EditedAheadElsewhere, MemberNotFound
-from pos_member.rules import default_rules_path
+from pos_member.rules_config import default_rules_path
 from pos_member.services.member_cards import Gender, find_member, reveal_personal_data
 from pos_member.services.members import update_profile
 from pos_member.services.members_sync import MERGED

@@ -6,7 +6,7 @@ import pytest
 
 from pos_member.config import default_data_dir, load_config
 from pos_member.errors import ConfigInvalid
-from pos_member.rules import default_rules_path
+from pos_member.rules_config import default_rules_path
 
 
 def config_file(tmp_path: Path, text: str) -> Path:

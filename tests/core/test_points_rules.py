@@ -15,7 +15,7 @@ from pos_member.points_rules import (
     referral_points,
     share,
 )
-from pos_member.rules import default_rules_path, load_rules
+from pos_member.rules_config import default_rules_path, load_rules
 
 RULES = load_rules(default_rules_path())
 P, T = RULES.points, RULES.tiers

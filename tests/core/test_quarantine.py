@@ -18,7 +18,7 @@ from pos_member.db.engine import SCHEMA_HEAD, upgrade
 from pos_member.events import EVENTS, SV_FROZEN, EventType
 from pos_member.services import pulled_events as apply_module
 from pos_member.services import quarantine, sales
-from pos_member.services.flags import open_flags
+from pos_member.services.alerts import open_flags
 from pos_member.services.member_cards import find_member
 from pos_member.services.pulled_events import apply_page
 from pos_member.services.quarantine import held_count, held_events

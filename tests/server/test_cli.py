@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pos_member.rules import default_rules_path
+from pos_member.rules_config import default_rules_path
 from sync.server.cli import main
 
 

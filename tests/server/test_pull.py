@@ -64,7 +64,7 @@ def test_held_events_are_not_pulled_until_stored(server: LiveServer) -> None:
 
 
 def test_published_rules_reach_every_till_through_pull(server: LiveServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from pos_member.rules import default_rules_path
+    from pos_member.rules_config import default_rules_path
 
     till = server.enrol()
     source = default_rules_path().read_text(encoding="utf-8").replace(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pos_member.errors import RulesInvalid
-from pos_member.rules import default_rules_path
+from pos_member.rules_config import default_rules_path
 from sync.server import services
 from sync.server.errors import Conflict
 from tests.server.factories import LiveServer

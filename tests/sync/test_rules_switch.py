@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from pos_member.db.models import Event
-from pos_member.rules import default_rules_path
+from pos_member.rules_config import default_rules_path
 from pos_member.services.members import register_member
 from sync.server import services
 from sync.server.cli import main

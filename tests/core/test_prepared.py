@@ -1,4 +1,4 @@
-"""pos_member/db/compiled.py: a statement run straight on the driver writes and reads exactly
+"""pos_member/db/prepared.py: a statement run straight on the driver writes and reads exactly
 what ``Connection.execute`` of the same Core statement does (same stored text, same types)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import bindparam, insert, select
 
-from pos_member.db.compiled import Prepared
 from pos_member.db.models import Sale
+from pos_member.db.prepared import Prepared
 from tests.factories import make_till
 
 _SALES = Sale.__table__

@@ -9,8 +9,8 @@ from pos_member.bootstrap import bootstrap
 from pos_member.clock import FakeClock
 from pos_member.db.engine import open_database
 from pos_member.errors import RulesInvalid
-from pos_member.rules import Rules, default_rules_path, load_rules, parse_rules
-from pos_member.services.rules import activate_rules
+from pos_member.rules_config import Rules, default_rules_path, load_rules, parse_rules
+from pos_member.services.rules_in_force import activate_rules
 from tests.factories import Till
 
 DEFAULT_TEXT = default_rules_path().read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ from pos_member.clock import Clock
 from pos_member.db.engine import Database
 from pos_member.db.models import RulesVersion, Setting
 from pos_member.errors import RulesInvalid
-from pos_member.rules import Rules, parse_rules
+from pos_member.rules_config import Rules, parse_rules
 
 IN_FORCE = "rules_in_force"
 PULLED = "rules_pulled"  # written by sync (services/apply.py) when HQ publishes a version

@@ -12,7 +12,7 @@ from pos_member.errors import RegistrationRateLimited
 from pos_member.permissions import Clerk
 from tests.factories import Till
 from tests.ui.conftest import settle
-from ui.flags_dialog import FlagsDialog
+from ui.alerts_dialog import FlagsDialog
 from ui.till import TillWindow
 
 

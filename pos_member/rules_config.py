@@ -2,7 +2,7 @@
 
 Rules are TOML (``resources/rules/default.toml``). Loading validates every field and refuses the
 whole file with :class:`RulesInvalid` naming the first bad field, so a till never runs on half a
-rules file; the caller keeps the last good version in force (see ``services.rules``).
+rules file; the caller keeps the last good version in force (see ``services.rules_in_force``).
 
 A small loader over frozen dataclasses instead of pydantic: the core must start in well under a
 second at the till and pydantic's import alone costs a good part of that; the rules only need

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from pos_member.errors import InvalidInput, PermissionDenied, RegistrationRateLimited
-from pos_member.services.flags import FlagView, open_flags, resolve_flag
+from pos_member.services.alerts import FlagView, open_flags, resolve_flag
 from pos_member.services.members import BURST_FLAG
 from tests.factories import Till
 

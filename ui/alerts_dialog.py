@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_member.services.flags import FlagView
+from pos_member.services.alerts import FlagView
 from ui.operations import Operations
 
 
