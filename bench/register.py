@@ -43,11 +43,11 @@ from pos_member.bootstrap import App, bootstrap  # noqa: E402
 from pos_member.clock import FakeClock  # noqa: E402
 from pos_member.crypto import MemoryKeyStore  # noqa: E402
 from pos_member.db.engine import PRAGMAS  # noqa: E402
-from pos_member.demo import PHONE_PREFIXES, TAGS, demo_channel, demo_name  # noqa: E402
 from pos_member.permissions import Clerk, Role  # noqa: E402
 from pos_member.services.member_cards import Channel, Gender  # noqa: E402
 from pos_member.services.members import register_member  # noqa: E402
 from pos_member.services.staff import create_staff  # noqa: E402
+from pos_member_app.demo import PHONE_PREFIXES, TAGS, demo_channel, demo_name  # noqa: E402
 
 TARGET_P99_MS = 3.0
 BLOCK = 50  # registrations and raw commits alternate in blocks, so both see the same noise

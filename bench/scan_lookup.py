@@ -54,7 +54,6 @@ from pos_member.clock import FakeClock, to_ms  # noqa: E402
 from pos_member.crypto import MemoryKeyStore, PiiCipher  # noqa: E402
 from pos_member.db.engine import PRAGMAS, SCHEMA_HEAD  # noqa: E402
 from pos_member.db.models import DeviceCounter, Member, Staff  # noqa: E402
-from pos_member.demo import PHONE_PREFIXES, TAGS, demo_channel, demo_name  # noqa: E402
 from pos_member.hlc import HLCTimestamp  # noqa: E402
 from pos_member.ids import uuid7, uuid7_str  # noqa: E402
 from pos_member.member_code import luhn_digit, make_member_no, qr_payload  # noqa: E402
@@ -70,6 +69,7 @@ from pos_member.services.member_cards import (  # noqa: E402
 )
 from pos_member.services.setup import get_setting  # noqa: E402
 from pos_member.services.staff import create_staff  # noqa: E402
+from pos_member_app.demo import PHONE_PREFIXES, TAGS, demo_channel, demo_name  # noqa: E402
 
 DATA = ROOT / "bench" / ".data"
 DEFAULT_MEMBERS = 1_000_000

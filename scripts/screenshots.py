@@ -26,8 +26,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from pos_member.bootstrap import bootstrap
 from pos_member.crypto import MemoryKeyStore
-from pos_member.demo import create_demo_store
 from pos_member.services.staff import login
+from pos_member_app.demo import create_demo_store
 from ui.app import TillController, make_qt_app
 from ui.printing import paint_card
 from ui.register_dialog import RegisterDialog

@@ -18,11 +18,11 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
-from pos_member.cli import main
 from pos_member.crypto import KEYRING_SERVICE
 from pos_member.db.engine import schema_version
 from pos_member.db.store_name import peek_store_name
 from pos_member.rules_config import default_rules_path, load_rules
+from pos_member_app.cli import main
 from tests.factories import table_counts
 from tests.keyring_check import require_os_keyring
 from tests.keyrings import DictKeyring
@@ -313,7 +313,7 @@ def test_the_demo_works_once_the_keyring_is_back(
 
 # The console script the README runs; the module itself where no script is installed.
 _SCRIPT = Path(sys.executable).with_name("pos-member")
-POS_MEMBER = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "pos_member.cli"]
+POS_MEMBER = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "pos_member_app.cli"]
 
 
 def run_program(*argv: object, home: Path) -> subprocess.CompletedProcess[str]:

@@ -35,9 +35,9 @@ from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from pos_member.cli import ArgParser
 from pos_member.clock import SystemClock
 from pos_member.errors import DomainError
+from pos_member_app.cli import ArgParser
 from sync.server.context import ServerContext
 from sync.server.db import ServerDatabase, open_server_database, require_current_schema, upgrade
 

@@ -50,14 +50,14 @@ def test_the_server_packages_are_an_extra_that_dev_includes() -> None:
 
 def test_the_till_and_its_sync_run_without_the_server_packages(tmp_path: Path) -> None:
     done = run_without_server_packages(
-        "import pos_member.cli, sync.client, sync.engine, ui.sync_worker, ui.app, ui.till\n"
+        "import pos_member_app.cli, sync.client, sync.engine, ui.sync_worker, ui.app, ui.till\n"
         "from sync.client import SyncClient\n"
         "SyncClient('http://127.0.0.1:9', 'token').close()\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in "
         f"{SERVER_ONLY!r} or m.startswith('sync.server')]\n"
         "assert loaded == [], loaded\n"
         "try:\n"
-        "    pos_member.cli.main(['--help'])\n"
+        "    pos_member_app.cli.main(['--help'])\n"
         "except SystemExit as e:\n"
         "    assert e.code == 0\n", tmp_path)
     assert done.returncode == 0, done.stderr

@@ -14,7 +14,6 @@ import keyring
 import pytest
 
 from pos_member.bootstrap import App, bootstrap
-from pos_member.cli import main
 from pos_member.clock import FakeClock
 from pos_member.crypto import MemoryKeyStore
 from pos_member.errors import DuplicatePhone
@@ -22,6 +21,7 @@ from pos_member.services.enrolment import device_token
 from pos_member.services.member_cards import MemberCard, find_member
 from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_count, pending_events
+from pos_member_app.cli import main
 from sync.client import SyncClient
 from sync.engine import close_day, enrol, sync_once
 from sync.protocol import PushRequest, WireEvent

@@ -11,13 +11,13 @@ import keyring
 import pytest
 from sqlalchemy import func, select
 
-from pos_member.cli import main
 from pos_member.crypto import MemoryKeyStore
 from pos_member.db.models import Staff
 from pos_member.errors import LoginFailed, LoginLocked, WeakSecret
 from pos_member.permissions import Role
 from pos_member.services.enrolment import FirstAdmin
 from pos_member.services.staff import create_staff
+from pos_member_app.cli import main
 from sync.client import SyncClient
 from sync.engine import enrol
 from tests.keyrings import DictKeyring

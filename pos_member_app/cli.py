@@ -14,8 +14,9 @@ rules, no store set up, no credential store) prints its message and exits with s
 ``close-day`` prints the day's report and exits 1 when anything stays unacknowledged, the
 server cannot be reached or pulled events are held in quarantine; ``sync`` exits 1 when anything
 stays unacknowledged or the server cannot be reached, and prints how many pulled events are held.
-This module is the one place of the core that reaches the UI and the sync client, and only
-lazily inside the commands that need them, so importing the core never imports Qt or httpx.
+It lives outside the core (``pos_member``), which never imports the UI or the sync client;
+it reaches them only lazily inside the commands that need them, so ``pos-member db`` and
+``--help`` never import Qt or httpx. ``python -m pos_member_app`` runs the same command.
 """
 
 from __future__ import annotations
@@ -344,7 +345,7 @@ def _sync(args: argparse.Namespace) -> int:
 def _open_demo(cfg: Config, *, members: int) -> App:
     from pos_member.bootstrap import bootstrap
     from pos_member.crypto import KeyringKeyStore
-    from pos_member.demo import DEMO_STAFF, create_demo_store
+    from pos_member_app.demo import DEMO_STAFF, create_demo_store
 
     keystore = KeyringKeyStore()
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore,
