@@ -339,6 +339,14 @@ class SmsUnavailable(StoredValueError):
         "errors", "SMS codes need the connection to head office: use the PIN or dynamic code.")
 
 
+class SmsNotSent(SmsUnavailable):
+    """Head office could not send the code (its SMS gateway failed, or head office is not
+    reachable); nothing was kept, so sending again is allowed at once."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The SMS code could not be sent: try again, or use the PIN or dynamic code.")
+
+
 class AlreadyRefunded(StoredValueError):
     message = QT_TRANSLATE_NOOP("errors", "This operation has already been refunded.")
 
@@ -359,3 +367,56 @@ class ReasonRequired(StoredValueError):
 class TxnIdConflict(StoredValueError):
     message = QT_TRANSLATE_NOOP(
         "errors", "Transaction {txn_id} was already used for a different operation.")
+
+
+# -- Points (issue 5) ------------------------------------------------------------------------
+
+
+class InsufficientPoints(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Not enough points: {available} can be spent now, {wanted} were asked for."
+    )
+
+
+class RedeemOverCap(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "At most {cap} points can be redeemed on this bill (half of it)."
+    )
+
+
+class PointsReasonRequired(InvalidInput):
+    message = QT_TRANSLATE_NOOP("errors", "Give the reason for the adjustment.")
+
+
+class TxnReused(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This till transaction was already used for something else: start a new one."
+    )
+
+
+# -- Sales ----------------------------------------------------------------------------------
+
+
+class DuplicateBill(DomainError):
+    message = QT_TRANSLATE_NOOP("errors", "Bill {bill_no} is already recorded.")
+
+
+class SaleNotFound(DomainError):
+    message = QT_TRANSLATE_NOOP("errors", "No sale with bill number {bill_no} in this store.")
+
+
+class RefundTooLarge(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "At most {left} can still be refunded on bill {bill_no}."
+    )
+
+
+class InvalidSaleAmount(InvalidInput):
+    message = QT_TRANSLATE_NOOP("errors", "The amount must be more than ¥0.00.")
+
+
+# -- Not shown to the user ------------------------------------------------------------------
+
+
+class ChannelError(Exception):
+    """The channel did not take the message; it is retried later."""

@@ -23,17 +23,8 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon, SmsUnavailable
-from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
 from pos_member.rules_config import SmsRules
-
-
-class SmsNotSent(SmsUnavailable):
-    """Head office could not send the code (its SMS gateway failed, or head office is not
-    reachable); nothing was kept, so sending again is allowed at once."""
-
-    message = QT_TRANSLATE_NOOP(
-        "errors", "The SMS code could not be sent: try again, or use the PIN or dynamic code.")
 
 
 @dataclass(frozen=True, slots=True)

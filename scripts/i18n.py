@@ -28,9 +28,9 @@ BIN = Path(sys.executable).parent
 
 
 def sources() -> list[Path]:
-    # sync/client.py: its errors (server unreachable, refused) are shown at the till.
+    # sync/errors.py: the sync client's errors (server unreachable, refused) are shown at the till.
     return sorted([*(p for d in ("pos_member", "ui") for p in (ROOT / d).rglob("*.py")
-                     if "migrations" not in p.parts), ROOT / "sync" / "client.py"])
+                     if "migrations" not in p.parts), ROOT / "sync" / "errors.py"])
 
 
 def lupdate(ts: Path) -> None:

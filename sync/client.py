@@ -19,8 +19,7 @@ from typing import TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from pos_member.errors import DomainError
-from pos_member.i18n import QT_TRANSLATE_NOOP
+from sync.errors import ProtocolMismatch, ServerRefused, ServerUnavailable
 from sync.protocol import (
     API,
     MAX_PAGE,
@@ -39,33 +38,6 @@ from sync.protocol import (
 
 M = TypeVar("M", bound=BaseModel)
 DEFAULT_TIMEOUT = 15.0  # seconds; a closing sync of 1,000 events takes well under one
-
-
-class SyncError(DomainError):
-    message = QT_TRANSLATE_NOOP("errors", "Sync failed: {detail}")
-
-
-class ServerUnavailable(SyncError):
-    message = QT_TRANSLATE_NOOP(
-        "errors",
-        "The server cannot be reached ({detail}). Nothing is lost: the till keeps working and "
-        "syncs later.",
-    )
-
-
-class ServerRefused(SyncError):
-    message = QT_TRANSLATE_NOOP("errors", "The server refused the request ({status}): {detail}")
-
-    def __init__(self, *, status: int, code: str, detail: str) -> None:
-        self.status = status
-        self.code = code
-        super().__init__(status=status, detail=detail)
-
-
-class ProtocolMismatch(SyncError):
-    message = QT_TRANSLATE_NOOP(
-        "errors", "The server's answer does not follow the sync protocol: {detail}"
-    )
 
 
 class SyncClient:
@@ -111,7 +83,7 @@ class SyncClient:
         """Asks HQ to text the member a payment code; returns the challenge id. Raises
         ``SmsResendTooSoon`` within the resend spacing (per member), ``SmsNotSent`` when HQ
         or its SMS gateway cannot send it now (stored value, issue 6)."""
-        from pos_member.sms_codes import SmsNotSent
+        from pos_member.errors import SmsNotSent
         from sync.sms_wire import SmsSendRequest, SmsSendResponse, sms_error
 
         try:

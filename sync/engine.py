@@ -31,7 +31,7 @@ from pos_member.services.pulled_events import apply_page, name_stores, unnamed_s
 from pos_member.services.quarantine import held_count
 from pos_member.services.reidentity import Reidentity
 from pos_member.services.setup import TillIdentity
-from sync.client import ProtocolMismatch, ServerRefused
+from sync.errors import ProtocolMismatch, ServerRefused
 from sync.protocol import (
     MAX_BATCH,
     MAX_PAGE,
@@ -145,7 +145,7 @@ def pull_all(app: App, client: Client, *, page: int = MAX_PAGE,
 def sync_once(app: App, client: Client, *, batch: int = MAX_BATCH, page: int = MAX_PAGE,
               progress: Progress | None = None, keystore: KeyStore | None = None
               ) -> SyncReport:
-    """Push everything, then pull everything. Raises :class:`sync.client.SyncError` when the
+    """Push everything, then pull everything. Raises :class:`sync.errors.SyncError` when the
     server cannot be reached or refuses; what was acknowledged or applied before stays so.
 
     With ``keystore`` (where the new token goes), a till HQ answers with a fork (its data

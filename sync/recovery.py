@@ -34,7 +34,7 @@ from pos_member.services.reidentity import (
     take_over,
 )
 from pos_member.services.setup import TillIdentity
-from sync.client import ServerRefused
+from sync.errors import ServerRefused
 from sync.protocol import (
     MAX_ADOPT,
     AdoptMember,

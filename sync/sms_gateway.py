@@ -16,7 +16,8 @@ from collections.abc import Callable
 import httpx
 
 from pos_member.config import url_problem
-from pos_member.services.notifications import ChannelError, Notification
+from pos_member.errors import ChannelError
+from pos_member.services.notifications import Notification
 
 KEYRING_SERVICE = "pos-member"
 KEYRING_NAME = "sms-gateway"

@@ -20,6 +20,7 @@ SMS_CODE_INVALID = "sms_code_invalid"
 SMS_TOO_SOON = "sms_too_soon"
 SMS_RATE_LIMITED = "sms_rate_limited"  # 429: HQ's per phone/till/store limit (Retry-After)
 SMS_MEMBER_UNKNOWN = "sms_member_unknown"  # 404: no registration of member + phone at HQ
+SMS_UNAVAILABLE = "sms_unavailable"  # 503: HQ's SMS gateway did not take the code
 
 
 class SmsSendRequest(BaseModel):

@@ -187,7 +187,7 @@ class _Remembering:
 def _revoked(error: BaseException) -> bool:
     """The server refused this till's token: unknown or revoked (401), or it names another
     device (403). Only a refused sync request raises ``ServerRefused``."""
-    from sync.client import ServerRefused  # loaded already: a client raised it
+    from sync.errors import ServerRefused  # loaded already: a client raised it
 
     return isinstance(error, ServerRefused) and error.status in (401, 403)
 

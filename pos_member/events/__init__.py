@@ -8,18 +8,20 @@ place ``payload_version`` is read). See docs/architecture.md, "The event log".
 
 from pos_member.events.base import (
     EVENTS,
-    EventNotReadable,
     EventType,
-    MalformedPayload,
-    NewerEventVersion,
     Payload,
     Sealer,
-    UnknownEventType,
     declaration,
     decode,
     encode,
     seal,
     unseal,
+)
+from pos_member.events.errors import (
+    EventNotReadable,
+    MalformedPayload,
+    NewerEventVersion,
+    UnknownEventType,
 )
 from pos_member.events.members import (
     BIRTHDAY_CTX,

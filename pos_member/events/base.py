@@ -19,6 +19,13 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
+from pos_member.events.errors import (
+    EventNotReadable,
+    MalformedPayload,
+    NewerEventVersion,
+    UnknownEventType,
+)
+
 
 class Payload(msgspec.Struct, frozen=True, kw_only=True):
     """The base of every event payload: frozen, typed. Unknown fields are ignored when reading
@@ -38,30 +45,6 @@ class Sealer(Protocol):
 
 
 Upcaster = Callable[[dict[str, Any], "Sealer | None"], dict[str, Any]]
-
-
-class EventNotReadable(ValueError):
-    """A pulled event this version of the software cannot read. A ``ValueError``, so a reader
-    that does not tell the kinds apart treats it like any other bad payload."""
-
-    def __init__(self, type: str, version: object, problem: str) -> None:
-        super().__init__(f"{type} v{version}: {problem}")
-        self.type, self.version, self.problem = type, version, problem
-
-
-class UnknownEventType(EventNotReadable):
-    """No declaration for this type: a newer till's or server's event (readable after an
-    upgrade)."""
-
-
-class NewerEventVersion(EventNotReadable):
-    """The payload version is newer than this software's declaration (readable after an
-    upgrade)."""
-
-
-class MalformedPayload(EventNotReadable):
-    """The payload does not match its declared version (a bug or a tampered event; no upgrade
-    will read it)."""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from pos_member import events
 from pos_member.db.models import Member, NotificationOutbox
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
+from pos_member.errors import ChannelError
 from pos_member.money import format_yuan
 from pos_member.phone import mask_phone
 from pos_member.services.member_cards import PHONE_CTX
@@ -122,10 +123,6 @@ class Notification:
     kind: str
     params: dict[str, str | int]
     text: str
-
-
-class ChannelError(Exception):
-    """The channel did not take the message; it is retried later."""
 
 
 class Channel(Protocol):

@@ -22,7 +22,9 @@ from pos_member import events
 from pos_member.changes import Area, Changes
 from pos_member.db.models import Flag, Member, PointsEntry, Staff, Store
 from pos_member.db.uow import RecordedEvent, Transaction, UnitOfWork
-from pos_member.errors import DomainError, InvalidInput, MemberNotFound
+from pos_member.errors import InvalidInput, MemberNotFound
+from pos_member.errors import PointsReasonRequired as ReasonRequired
+from pos_member.errors import RedeemOverCap as RedeemOverCap
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services.points_ledger import (
@@ -66,16 +68,6 @@ REDEEMED = events.POINTS_REDEEMED.type
 ADJUSTED = events.POINTS_ADJUSTED.type
 EXPIRED = events.POINTS_EXPIRED.type
 NEGATIVE_FLAG = "points_negative"
-
-
-class RedeemOverCap(DomainError):
-    message = QT_TRANSLATE_NOOP(
-        "errors", "At most {cap} points can be redeemed on this bill (half of it)."
-    )
-
-
-class ReasonRequired(InvalidInput):
-    message = QT_TRANSLATE_NOOP("errors", "Give the reason for the adjustment.")
 
 
 # -- values --------------------------------------------------------------------------------

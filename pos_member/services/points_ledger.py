@@ -45,7 +45,7 @@ from pos_member.db.models import (
 )
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction
-from pos_member.errors import DomainError, InvalidInput
+from pos_member.errors import InsufficientPoints, InvalidInput, TxnReused
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Clerk
 
@@ -110,19 +110,6 @@ _FAST_ADD_BALANCE = Prepared(ADD_BALANCE)
 _FAST_INSERT_ACCOUNT = Prepared(_INSERT_ACCOUNT, column_keys=(
     "member_id", "balance", "tier_since", "tier_hlc"))
 _FAST_SET_REMAINING = Prepared(SET_REMAINING)
-
-
-class InsufficientPoints(DomainError):
-    message = QT_TRANSLATE_NOOP(
-        "errors", "Not enough points: {available} can be spent now, {wanted} were asked for."
-    )
-
-
-class TxnReused(InvalidInput):
-    message = QT_TRANSLATE_NOOP(
-        "errors", "This till transaction was already used for something else: start a new one."
-    )
-
 
 
 # -- posting entries (local and pulled) ----------------------------------------------------

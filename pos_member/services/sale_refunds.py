@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select, update
 from pos_member import events
 from pos_member.changes import Area, Changes
 from pos_member.db.uow import Transaction, UnitOfWork
+from pos_member.errors import RefundTooLarge, SaleNotFound
 from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk, require
 from pos_member.points_rules import share
@@ -28,8 +29,6 @@ from pos_member.services.sales import (
     SALE_POINTS,
     SALE_REFUNDED,
     SALES,
-    RefundTooLarge,
-    SaleNotFound,
     check_amount,
     clean_bill_no,
 )

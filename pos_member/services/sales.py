@@ -35,7 +35,15 @@ from pos_member.changes import Area, Changes
 from pos_member.db.models import Member, PointsAccount, PointsEntry, Sale, SalePoints, Staff
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
-from pos_member.errors import DomainError, GuideNotFound, InvalidInput, MemberNotFound
+from pos_member.errors import (
+    DuplicateBill,
+    GuideNotFound,
+    InvalidInput,
+    MemberNotFound,
+)
+from pos_member.errors import InvalidSaleAmount as InvalidAmount
+from pos_member.errors import RefundTooLarge as RefundTooLarge  # re-exported: sales.RefundTooLarge
+from pos_member.errors import SaleNotFound as SaleNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.points_rules import (
@@ -113,24 +121,6 @@ _FAST_INSERT_SALE = Prepared(_INSERT_SALE, column_keys=(
 _FAST_INSERT_SALE_POINTS = Prepared(_INSERT_SALE_POINTS, column_keys=(
     "sale_id", "member_id", "bill_fen", "redeem_points", "redeem_fen", "earned", "clawed",
     "restored", "redeem_lots", "detail"))
-
-
-class DuplicateBill(DomainError):
-    message = QT_TRANSLATE_NOOP("errors", "Bill {bill_no} is already recorded.")
-
-
-class SaleNotFound(DomainError):
-    message = QT_TRANSLATE_NOOP("errors", "No sale with bill number {bill_no} in this store.")
-
-
-class RefundTooLarge(DomainError):
-    message = QT_TRANSLATE_NOOP(
-        "errors", "At most {left} can still be refunded on bill {bill_no}."
-    )
-
-
-class InvalidAmount(InvalidInput):
-    message = QT_TRANSLATE_NOOP("errors", "The amount must be more than ¥0.00.")
 
 
 @dataclass(frozen=True, slots=True)

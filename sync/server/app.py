@@ -46,8 +46,8 @@ from sync.protocol import (
 from sync.server import identities, services, sms
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import open_server_database
-from sync.server.errors import ServerError, Unauthorized, responses
-from sync.server.wire import PushRefused, decode_push
+from sync.server.errors import PushRefused, ServerError, Unauthorized, responses
+from sync.server.wire import decode_push
 
 log = logging.getLogger(__name__)
 

@@ -38,9 +38,8 @@ from pos_member.events import (
     MemberBalanceBlocked,
     MemberBalanceUnblocked,
 )
-from pos_member.i18n import QT_TRANSLATE_NOOP
 from sync.server.context import ServerContext
-from sync.server.errors import BadRequest, ServerError
+from sync.server.errors import BadRequest, MemberNotFoundAtHq, NoOpenOverdraw
 from sync.server.log import LogWriter
 from sync.server.models import Event, Flag, MemberBalance, MemberIndex, MemberRedirect
 
@@ -56,18 +55,6 @@ _UPDATE_BALANCE = (
     .values(balance_fen=bindparam("b"), settled_fen=bindparam("s"),
             flag_id=bindparam("f"), updated_at=bindparam("u"))
 )
-
-
-class MemberNotFound(ServerError):
-    status = 404
-    code = "not_found"
-    message = QT_TRANSLATE_NOOP("errors", "No member {member}.")
-
-
-class NoOpenOverdraw(ServerError):
-    status = 409
-    code = "conflict"
-    message = QT_TRANSLATE_NOOP("errors", "Member {member} has no open overdraw to settle.")
 
 
 @dataclass(frozen=True)
@@ -267,7 +254,7 @@ def _member_id(conn: Connection, member: str) -> str:
         ).scalars():
             if payload.get("member_no") == member and isinstance(payload.get("member_id"), str):
                 return str(payload["member_id"])
-    raise MemberNotFound(member=member)
+    raise MemberNotFoundAtHq(member=member)
 
 
 def settle_overdraw(ctx: ServerContext, *, member: str, note: str) -> Settlement:
@@ -275,7 +262,7 @@ def settle_overdraw(ctx: ServerContext, *, member: str, note: str) -> Settlement
     flags of the member (and of members merged into it) are resolved with the note, and a
     ``member.balance_unblocked`` server event per blocked member id is appended.
 
-    Raises ``BadRequest`` without a note, ``MemberNotFound``, ``NoOpenOverdraw`` (nothing
+    Raises ``BadRequest`` without a note, ``MemberNotFoundAtHq``, ``NoOpenOverdraw`` (nothing
     written)."""
     note = note.strip()
     if not 1 <= len(note) <= MAX_NOTE:

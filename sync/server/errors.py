@@ -3,10 +3,20 @@ one handler in ``app`` turns any of them into an ``ErrorBody``, and the CLI prin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pos_member.errors import DomainError
+from pos_member.errors import DomainError, SmsCodeInvalid, SmsNotSent, SmsResendTooSoon
 from pos_member.i18n import QT_TRANSLATE_NOOP
+from sync.sms_wire import (
+    SMS_CODE_INVALID,
+    SMS_MEMBER_UNKNOWN,
+    SMS_RATE_LIMITED,
+    SMS_TOO_SOON,
+    SMS_UNAVAILABLE,
+)
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 
 class ServerError(DomainError):
@@ -136,6 +146,90 @@ class KekInvalid(KeyUnavailable):
         "The key-encryption key from {source} is not a key: 32 bytes in base64 are needed "
         "('pos-member-server kek new' makes one).",
     )
+
+
+class MemberNotFoundAtHq(ServerError):
+    status = 404
+    code = "not_found"
+    message = QT_TRANSLATE_NOOP("errors", "No member {member}.")
+
+
+class NoOpenOverdraw(ServerError):
+    status = 409
+    code = "conflict"
+    message = QT_TRANSLATE_NOOP("errors", "Member {member} has no open overdraw to settle.")
+
+
+class SmsCodeRefused(ServerError):
+    status = 422
+    code = SMS_CODE_INVALID
+    message = SmsCodeInvalid.message
+
+
+class SmsTooSoon(ServerError):
+    status = 429
+    code = SMS_TOO_SOON
+    message = SmsResendTooSoon.message
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.params["seconds"])}
+
+
+class SmsGatewayDown(ServerError):
+    """The gateway did not take the code: a 503, so the till's client treats it as "not now"
+    (``SmsNotSent``), never as a refusal of the request."""
+
+    status = 503
+    code = SMS_UNAVAILABLE
+    message = SmsNotSent.message
+
+
+class SmsMemberUnknown(ServerError):
+    """No registration of this member with this phone has reached HQ."""
+
+    status = 404
+    code = SMS_MEMBER_UNKNOWN
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Head office has no registration of this member with this phone.")
+
+
+class SmsRateLimited(ServerError):
+    status = 429
+    code = SMS_RATE_LIMITED
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Too many SMS codes for this {scope}: try again in {seconds} s.")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.params["seconds"])}
+
+
+# -- Not answered as such: caught inside the server -----------------------------------------
+
+
+class Forked(Exception):
+    """Inside the push transaction: the device's log forks from the stored one (rolled back)."""
+
+    def __init__(self, seq: int, stored_id: str, pushed_id: str,
+                 stored_device_id: str | None = None) -> None:
+        super().__init__(seq)
+        self.detail: dict[str, Any] = {"seq": seq, "stored_event_id": stored_id,
+                                       "pushed_event_id": pushed_id}
+        if stored_device_id is not None:
+            self.detail["stored_device_id"] = stored_device_id
+
+    def text(self) -> str:
+        d = self.detail
+        if "stored_device_id" in d:
+            return f"event {d['pushed_event_id']} is stored under another device"
+        return f"seq {d['seq']} is stored under another event"
+
+
+class PushRefused(ValueError):
+    """The body is not a ``PushRequest``; ``errors`` is pydantic's list (locations, messages)."""
+
+    def __init__(self, errors: list[ErrorDetails]) -> None:
+        super().__init__(f"{len(errors)} problems")
+        self.errors = errors
 
 
 # What each status means on the routes that answer it (the OpenAPI description, ``responses``).

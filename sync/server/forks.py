@@ -17,30 +17,12 @@ from typing import Any
 from sqlalchemy import select
 
 from sync.server.context import DeviceIdentity, ServerContext
-from sync.server.errors import Conflict
+from sync.server.errors import Conflict, Forked
 from sync.server.log import LogWriter
 from sync.server.models import Event, Flag
 from sync.server.wire import IncomingEvent
 
 FORK_FLAG = "fork"
-
-
-class Forked(Exception):
-    """Inside the push transaction: the device's log forks from the stored one (rolled back)."""
-
-    def __init__(self, seq: int, stored_id: str, pushed_id: str,
-                 stored_device_id: str | None = None) -> None:
-        super().__init__(seq)
-        self.detail: dict[str, Any] = {"seq": seq, "stored_event_id": stored_id,
-                                       "pushed_event_id": pushed_id}
-        if stored_device_id is not None:
-            self.detail["stored_device_id"] = stored_device_id
-
-    def text(self) -> str:
-        d = self.detail
-        if "stored_device_id" in d:
-            return f"event {d['pushed_event_id']} is stored under another device"
-        return f"seq {d['seq']} is stored under another event"
 
 
 def check_batch(events: Sequence[IncomingEvent]) -> None:

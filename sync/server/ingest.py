@@ -37,8 +37,8 @@ from sync.protocol import PushRequest, PushResponse, WireEvent
 from sync.server import balances
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.duplicate_phones import merge_duplicate_phones
-from sync.server.errors import BadRequest, Conflict, Forbidden, Fork
-from sync.server.forks import Forked, check_batch, id_elsewhere, raise_fork
+from sync.server.errors import BadRequest, Conflict, Forbidden, Fork, Forked
+from sync.server.forks import check_batch, id_elsewhere, raise_fork
 from sync.server.log import LogWriter
 from sync.server.models import DeviceProgress, Event, HeldEvent
 from sync.server.push_flags import check_clock, check_sms_payments, flags_from_tills

@@ -32,17 +32,21 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from pos_member import sms_codes
 from pos_member.clock import to_ms
-from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
+from pos_member.errors import SmsResendTooSoon
 from pos_member.ids import uuid7_str
 from pos_member.phone import mask_phone, normalise_phone
 from pos_member.rules_config import SmsRules, default_rules_path, load_rules
 from sync.server import services, sms_limits
 from sync.server.context import DeviceIdentity, ServerContext
-from sync.server.errors import ServerError, Unauthorized, responses
+from sync.server.errors import (
+    SmsCodeRefused,
+    SmsGatewayDown,
+    SmsTooSoon,
+    Unauthorized,
+    responses,
+)
 from sync.server.models import SmsCode
 from sync.sms_wire import (
-    SMS_CODE_INVALID,
-    SMS_TOO_SOON,
     SmsSendRequest,
     SmsSendResponse,
     SmsVerifyRequest,
@@ -51,37 +55,12 @@ from sync.sms_wire import (
 
 log = logging.getLogger(__name__)
 _T = SmsCode.__table__
-SMS_UNAVAILABLE = "sms_unavailable"
 
 
 class SmsSender(Protocol):
     def send_code(self, *, phone: str, text: str, message_id: str) -> None:
         """Delivers the text or raises."""
         ...
-
-
-class SmsCodeRefused(ServerError):
-    status = 422
-    code = SMS_CODE_INVALID
-    message = SmsCodeInvalid.message
-
-
-class SmsTooSoon(ServerError):
-    status = 429
-    code = SMS_TOO_SOON
-    message = SmsResendTooSoon.message
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.params["seconds"])}
-
-
-class SmsGatewayDown(ServerError):
-    """The gateway did not take the code: a 503, so the till's client treats it as "not now"
-    (``SmsNotSent``), never as a refusal of the request."""
-
-    status = 503
-    code = SMS_UNAVAILABLE
-    message = sms_codes.SmsNotSent.message
 
 
 class LogSender:

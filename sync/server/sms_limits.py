@@ -24,11 +24,9 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from pos_member.crypto import PiiCipher
 from pos_member.events import PHONE_CTX
-from pos_member.i18n import QT_TRANSLATE_NOOP
 from sync.server.context import DeviceIdentity, ServerContext
-from sync.server.errors import BadRequest, ServerError
+from sync.server.errors import BadRequest, SmsMemberUnknown, SmsRateLimited
 from sync.server.models import ChainSetting, MemberIndex, MemberRedirect, SmsCode
-from sync.sms_wire import SMS_MEMBER_UNKNOWN, SMS_RATE_LIMITED
 
 SETTING = "sms_limits"
 HOUR = timedelta(hours=1)
@@ -48,25 +46,6 @@ class SmsLimits:
 
 
 DEFAULT = SmsLimits()
-
-
-class SmsMemberUnknown(ServerError):
-    """No registration of this member with this phone has reached HQ."""
-
-    status = 404
-    code = SMS_MEMBER_UNKNOWN
-    message = QT_TRANSLATE_NOOP(
-        "errors", "Head office has no registration of this member with this phone.")
-
-
-class SmsRateLimited(ServerError):
-    status = 429
-    code = SMS_RATE_LIMITED
-    message = QT_TRANSLATE_NOOP(
-        "errors", "Too many SMS codes for this {scope}: try again in {seconds} s.")
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.params["seconds"])}
 
 
 def load(conn: Connection) -> SmsLimits:

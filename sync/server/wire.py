@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails, to_json
 
 from sync.protocol import MAX_BATCH, MAX_BIGINT, MAX_INT, PushRequest, WireEvent
+from sync.server.errors import PushRefused
 
 # ``protocol.Text`` (no control character) is checked by ``_storable``, not by a pattern on each
 # field: a pattern costs ~3 ms per 1,000 events, and JSON text holds a control character only
@@ -106,14 +107,6 @@ class IncomingPush(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     device_id: _Ref
     events: Annotated[list[IncomingEvent], msgspec.Meta(max_length=MAX_BATCH)]
-
-
-class PushRefused(ValueError):
-    """The body is not a ``PushRequest``; ``errors`` is pydantic's list (locations, messages)."""
-
-    def __init__(self, errors: list[ErrorDetails]) -> None:
-        super().__init__(f"{len(errors)} problems")
-        self.errors = errors
 
 
 _DECODER = msgspec.json.Decoder(IncomingPush)

@@ -7,13 +7,13 @@ import sqlite3
 
 import pytest
 
+from pos_member.errors import ChannelError
 from pos_member.services.notifications import (
     FAILED,
     LEASE,
     MAX_ATTEMPTS,
     PENDING,
     SENT,
-    ChannelError,
     LogChannel,
     Notification,
     deliver_due,

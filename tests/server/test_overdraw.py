@@ -14,6 +14,7 @@ from pos_member.hlc import HLCTimestamp
 from sync.protocol import WireEvent
 from sync.server import balances, services
 from sync.server.cli import main
+from sync.server.errors import MemberNotFoundAtHq
 from tests.server.factories import Device, LiveServer
 
 MEMBER = "0190aaaa-0000-7000-8000-000000000001"
@@ -167,7 +168,7 @@ def test_settling_refuses_without_an_open_overdraw_and_writes_nothing(
     before = server.table_counts()
     with pytest.raises(balances.NoOpenOverdraw):
         balances.settle_overdraw(server.ctx, member=MEMBER, note="x")
-    with pytest.raises(balances.MemberNotFound):
+    with pytest.raises(MemberNotFoundAtHq):
         balances.settle_overdraw(server.ctx, member="0009990000019", note="x")
     with pytest.raises(balances.BadRequest):
         balances.settle_overdraw(server.ctx, member=MEMBER, note="   ")

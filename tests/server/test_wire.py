@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sync.protocol import MAX_BATCH, OutboxBatch, PushRequest
+from sync.server.errors import PushRefused
 from sync.server.log import _EVENT_TABLE, _stamp
-from sync.server.wire import IncomingEvent, PushRefused, decode_push, registration_fields
+from sync.server.wire import IncomingEvent, decode_push, registration_fields
 
 NOW = "2026-11-25T04:40:04.123456+00:00"
 

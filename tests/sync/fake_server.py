@@ -11,7 +11,7 @@ import base64
 import os
 from typing import Any
 
-from sync.client import ServerUnavailable
+from sync.errors import ServerUnavailable
 from sync.protocol import (
     MAX_PAGE,
     Ack,

@@ -43,8 +43,9 @@ from pos_member.db.models import Event as TillEvent
 from pos_member.db.models import Member
 from pos_member.errors import DomainError
 from pos_member.services.outbox import pending_count
-from sync.client import ServerRefused, ServerUnavailable, SyncClient
+from sync.client import SyncClient
 from sync.engine import sync_once
+from sync.errors import ServerRefused, ServerUnavailable
 from sync.protocol import EnrolRequest, PushRequest, WireEvent
 from sync.server import identities, services
 from sync.server.errors import Conflict

@@ -7,7 +7,8 @@ import socket
 import httpx
 import pytest
 
-from sync.client import ProtocolMismatch, ServerRefused, ServerUnavailable, SyncClient
+from sync.client import SyncClient
+from sync.errors import ProtocolMismatch, ServerRefused, ServerUnavailable
 from sync.protocol import EnrolRequest
 
 

@@ -18,8 +18,8 @@ from pos_member.services.outbox import (
     pending_count,
     sync_cursor,
 )
-from sync.client import ServerUnavailable
 from sync.engine import close_day, enrol, sync_once
+from sync.errors import ServerUnavailable
 from tests.factories import Till, make_till, server_event
 from tests.sync.fake_server import FakeServer
 

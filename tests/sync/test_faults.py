@@ -34,8 +34,8 @@ from pos_member.db.models import Event as TillEvent
 from pos_member.errors import StorageFull
 from pos_member.hlc import HLCTimestamp
 from pos_member.services.outbox import acked_through, pending_count, pending_events, sync_cursor
-from sync.client import ServerUnavailable
 from sync.engine import push_all, sync_once
+from sync.errors import ServerUnavailable
 from sync.protocol import PushRequest, WireEvent
 from sync.server.models import Event
 from tests.server.postgres import PostgresServer

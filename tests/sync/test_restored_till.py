@@ -21,8 +21,9 @@ from pos_member.db.models import Member, NotificationOutbox
 from pos_member.errors import TillReidentified, TillStillEnrolled
 from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_count
-from sync.client import ServerRefused, SyncClient
+from sync.client import SyncClient
 from sync.engine import close_day, sync_once
+from sync.errors import ServerRefused
 from sync.recovery import reenrol, reidentify
 from sync.server import services
 from sync.server.identities import reinstate_device

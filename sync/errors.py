@@ -1,0 +1,34 @@
+"""Why a sync with the central server failed, as the till sees it (``sync.client`` raises
+these). Each is a ``DomainError`` with a translatable message: the till shows them."""
+
+from __future__ import annotations
+
+from pos_member.errors import DomainError
+from pos_member.i18n import QT_TRANSLATE_NOOP
+
+
+class SyncError(DomainError):
+    message = QT_TRANSLATE_NOOP("errors", "Sync failed: {detail}")
+
+
+class ServerUnavailable(SyncError):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The server cannot be reached ({detail}). Nothing is lost: the till keeps working and "
+        "syncs later.",
+    )
+
+
+class ServerRefused(SyncError):
+    message = QT_TRANSLATE_NOOP("errors", "The server refused the request ({status}): {detail}")
+
+    def __init__(self, *, status: int, code: str, detail: str) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(status=status, detail=detail)
+
+
+class ProtocolMismatch(SyncError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The server's answer does not follow the sync protocol: {detail}"
+    )
