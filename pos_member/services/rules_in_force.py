@@ -20,7 +20,7 @@ from pos_member.errors import RulesInvalid
 from pos_member.rules_config import Rules, parse_rules
 
 IN_FORCE = "rules_in_force"
-PULLED = "rules_pulled"  # written by sync (services/apply.py) when HQ publishes a version
+PULLED = "rules_pulled"  # written by sync (services/rules_sync.py) when HQ publishes a version
 SCHEDULE = "rules_schedule"  # JSON [{starts_at, position, version}]: every pulled version
 
 
