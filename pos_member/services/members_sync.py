@@ -35,6 +35,7 @@ from pos_member.crypto import PiiCipher
 from pos_member.db.models import Member, MemberAlias
 from pos_member.errors import StoreNotSetUp
 from pos_member.member_code import is_valid_member_no
+from pos_member.services import own_events
 from pos_member.services.chain_places import ensure_device, ensure_store
 from pos_member.services.field_versions import claim_fields, newer_fields
 from pos_member.services.member_cards import PHONE_CTX
@@ -59,7 +60,7 @@ def apply_registered(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str
                 p: events.MemberRegistered, position: int) -> bool:
     member_id = p.member_id
     if conn.scalar(select(_MEMBERS.c.id).where(_MEMBERS.c.id == member_id)) is not None:
-        return False
+        return own_events.numbered_at_hq(conn, ev, member_id=member_id, member_no=p.member_no)
     member_no = p.member_no
     if not is_valid_member_no(member_no):
         raise ValueError(f"not a member number: {member_no!r}")

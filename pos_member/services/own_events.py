@@ -6,6 +6,10 @@ back they are not skipped as "own" (they are not here): they are applied like an
 and the device's counters catch up with them, so the till's next event takes the seq after the
 last one HQ stores and its next member the number after the last one it gave (no fork, no
 number given twice). See docs/sync.md, "Forks".
+
+A registration of its own that it does hold may come back under another member number: a
+copy of this till (put back later from an older backup) moved it to a new identity and HQ
+stores it renumbered. HQ's number is the chain's: :func:`numbered_at_hq` takes it.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from pos_member.db.models import DeviceCounter, Event
+from pos_member.db.models import DeviceCounter, Event, Member
 from pos_member.member_code import is_valid_member_no
 from pos_member.services.members import REGISTERED
 
 _EVENTS = Event.__table__
 _COUNTERS = DeviceCounter.__table__
+_MEMBERS = Member.__table__
 
 
 def lost_ids(conn: Connection, device_id: str, changes: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -46,3 +51,17 @@ def catch_up(conn: Connection, device_id: str, ev: Mapping[str, Any]) -> None:
         last_event_seq=max(row.last_event_seq, seq),
         acked_event_seq=max(row.acked_event_seq, seq),
         last_member_seq=member_seq))
+
+
+def numbered_at_hq(conn: Connection, ev: Mapping[str, Any], *, member_id: str,
+                   member_no: str) -> bool:
+    """A pulled registration of a member this till holds: if it is this till's own event
+    (its id is here) under another number, the member takes HQ's number. Whether it changed
+    anything."""
+    if not is_valid_member_no(member_no) or conn.scalar(
+            select(_EVENTS.c.id).where(_EVENTS.c.id == ev["id"])) is None:
+        return False
+    done = conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == member_id,
+                                               _MEMBERS.c.member_no != member_no)
+                        .values(member_no=member_no))
+    return bool(done.rowcount)

@@ -174,10 +174,16 @@ def take_over(uow: UnitOfWork, keystore: KeyStore, enrolment: Enrolment, *, old:
         tx.audit(clerk, "device.reidentified", "device", e.device_id, event=ev, after={
             "old_device_id": old.device_id, "old_device_number": old.device_number,
             "device_number": e.device_number, "reason": reason})
-        renumbered = _renumber(tx, ident, renumber)
+        # a registration HQ stores under another number (another copy of this till moved it
+        # before) takes a number of this device only until the pull brings HQ's
+        # (``own_events.numbered_at_hq``): the member is told HQ's, not this one
+        provisional = {p["member_id"] for event_id, _seq, kind, p, _m
+                       in _unacked(conn, old.device_id, counters.acked_event_seq)
+                       if kind == events.MEMBER_REGISTERED.type and event_id in stored}
+        renumbered = _renumber(tx, ident, renumber, quiet=provisional)
         moved = _move(tx, old, ident, counters.acked_event_seq, stored, renumbered, now=now)
         notice = Reidentity(reason, old.device_number, e.device_number, moved,
-                            len(stored), len(renumbered))
+                            len(stored), len(renumbered.keys() - provisional))
         put_setting(s, NOTICE, notice.to_json())
         row = s.get(Setting, _REQUEST.format(device_id=old.device_id))
         if row is not None:
@@ -187,10 +193,10 @@ def take_over(uow: UnitOfWork, keystore: KeyStore, enrolment: Enrolment, *, old:
     return ident, notice
 
 
-def _renumber(tx: Any, ident: TillIdentity, renumber: list[tuple[str, str]]
-              ) -> dict[str, str]:
+def _renumber(tx: Any, ident: TillIdentity, renumber: list[tuple[str, str]], *,
+              quiet: set[str]) -> dict[str, str]:
     """New numbers of the new device for the members whose number another member holds;
-    returns member id → new number."""
+    returns member id → new number. The ``quiet`` ones are not told (HQ's number follows)."""
     conn = tx.conn
     clerk = ident.system_clerk()
     renumbered: dict[str, str] = {}
@@ -198,9 +204,10 @@ def _renumber(tx: Any, ident: TillIdentity, renumber: list[tuple[str, str]]
         new_no = make_member_no(store_no=ident.store_number, device_no=ident.device_number,
                                 seq=tx.next_member_seq(ident.device_id))
         conn.execute(update(Member).where(Member.id == member_id).values(member_no=new_no))
-        enqueue(tx, member_id=member_id, kind=RENUMBERED,
-                params={"old_no": member_no, "new_no": new_no},
-                dedupe_key=f"{RENUMBERED}:{member_id}:{new_no}")
+        if member_id not in quiet:
+            enqueue(tx, member_id=member_id, kind=RENUMBERED,
+                    params={"old_no": member_no, "new_no": new_no},
+                    dedupe_key=f"{RENUMBERED}:{member_id}:{new_no}")
         tx.audit(clerk, RENUMBERED, "member", member_id,
                  before={"member_no": member_no}, after={"member_no": new_no})
         renumbered[member_id] = new_no

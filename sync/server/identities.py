@@ -5,7 +5,9 @@
   every call but this one, so a second copy of the till recovers the same way); the new one
   takes the store's next device number and ``replaces_device_id`` names the old one. The
   till's ``request_id`` makes it idempotent: asked again (the answer was lost), the same new
-  device is answered with a fresh token, as long as that device was never used.
+  device is answered with a fresh token, as long as that device was never used; once used,
+  the same request is another copy of the till (restored from before the answer came) and
+  gets a new device of its own.
 - ``adopt``: the new device (a successor, or a device enrolled in place with a fresh code)
   takes over its predecessor's unsent events: HQ answers which of their ids it stores already
   and which of their members' numbers another member holds (a stored registration in the
@@ -47,12 +49,13 @@ def reidentify(ctx: ServerContext, *, device: DeviceIdentity, request: Reidentif
     token = secrets.token_urlsafe(32)
     with ctx.db.write() as conn:
         store = conn.execute(select(Store.__table__).where(Store.id == device.store_id)).one()
-        again = conn.execute(select(Device.id, Device.number, Device.name).where(
+        answered = conn.execute(select(Device.id, Device.number).where(
             Device.replaces_device_id == device.id, Device.request_id == request.request_id,
-        )).first()
+        ).order_by(Device.number)).all()
+        # the device a lost answer named, unless a copy of the till took it into use: then
+        # this is another copy (restored from before the answer came) and gets its own
+        again = next((d for d in answered if not _used(conn, d.id)), None)
         if again is not None:
-            if _used(conn, again.id):
-                raise Conflict(detail="that request's new identity is in use already")
             conn.execute(update(Device).where(Device.id == again.id)
                          .values(token_hash=_sha256(token)))
             device_id, number, new = again.id, again.number, False

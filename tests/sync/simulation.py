@@ -1,14 +1,17 @@
 """A deterministic simulation of a chain (in the spirit of TigerBeetle's VOPR): one central
 server and two or three tills, driven from one seed through the real services (registrations,
 sales, refunds, top-ups, payments with a TOTP code) and the real sync protocol (the server
-under uvicorn on loopback over SQLite, ``tests/sync/harness.Central``), with faults drawn from
-the same seed:
+under uvicorn on loopback over SQLite or PostgreSQL, ``tests/sync/harness.Central``), with
+faults drawn from the same seed:
 
 - ``kill``: the till process dies after committing, before pushing (its in-memory state is
   dropped and its data folder opened again);
 - ``kill_before_ack``: it dies after the server stored a push, before the acknowledgement is
   written; ``kill_mid_pull``: after a page was answered, before it was applied;
 - ``lost_push_answer`` / ``lost_pull_answer``: the server answered, the till never got it;
+- ``lost_reidentify_answer`` / ``lost_adopt_answer``: a forked till's ``/v1/reidentify`` or
+  ``/v1/adopt`` answer is lost (HQ made the new device, or claimed its member numbers); asked
+  again, HQ names the same new device and nothing is lost or doubled;
 - ``backup`` / ``restore``: the till's data folder is copied, later put back (HQ answers 409
   ``fork`` and the till takes a new identity on its own — ``docs/sync.md`` "Forks");
 - ``revoke`` / ``reinstate``: HQ revokes the till (it keeps recording), later lifts it;
@@ -75,6 +78,7 @@ class FaultyClient:
         self._inner = inner
         self.fault = fault
         self.fired: str | None = None
+        self.lost_device: str | None = None  # the new device a lost reidentify answer named
 
     def _take(self, *names: str) -> str | None:
         fault, hit = self.fault, self.fault in names
@@ -100,6 +104,19 @@ class FaultyClient:
             raise ServerUnavailable(detail="the answer was lost")
         return answer
 
+    def reidentify(self, request: Any) -> Any:
+        answer = self._inner.reidentify(request)  # HQ made (or named again) the new device
+        if self._take("lost_reidentify_answer"):
+            self.lost_device = answer.device_id
+            raise ServerUnavailable(detail="the answer was lost")
+        return answer
+
+    def adopt(self, request: Any) -> Any:
+        answer = self._inner.adopt(request)  # HQ retired the old device, claimed the numbers
+        if self._take("lost_adopt_answer"):
+            raise ServerUnavailable(detail="the answer was lost")
+        return answer
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
@@ -113,15 +130,20 @@ class SimTill:
     revoked: bool = False
     backup: Path | None = None
     recorded: set[str] = field(default_factory=set)  # ids of the events it wrote
+    forked: bool = False  # restored from a copy, not synced since: its next sync forks
+    lost: str | None = None  # a lost reidentify answer named this device: the retry must too
 
 
 class Simulation:
-    def __init__(self, seed: int, steps: int, workdir: Path) -> None:
+    def __init__(self, seed: int, steps: int, workdir: Path,
+                 database_url: str | None = None) -> None:
+        """``database_url``: the server's database, fresh (default: a SQLite file)."""
         self.seed, self.steps, self.dir = seed, steps, workdir
         self.rng = random.Random(seed)
         self.log: list[str] = []
         self.faults: Counter[str] = Counter()
-        self.central = Central(f"sqlite:///{workdir / 'server.sqlite'}")
+        self.central = Central(database_url or f"sqlite:///{workdir / 'server.sqlite'}")
+        self.backend = self.central.url.split(":", 1)[0].split("+", 1)[0]
         self.now = self.central.clock.now()
         stores = [1, 2, self.rng.choice([1, 2])][: self.rng.choice([2, 3])]
         self.tills: list[SimTill] = []
@@ -154,8 +176,9 @@ class Simulation:
             self.close()
 
     def replay(self, step: int, e: BaseException) -> str:
-        return (f"simulation seed {self.seed} failed at step {step} ({type(e).__name__}: {e})\n"
-                f"replay: SIM_SEED={self.seed} SIM_STEPS={self.steps} scripts/with-keyring.sh "
+        return (f"simulation seed {self.seed} ({self.backend}) failed at step {step} "
+                f"({type(e).__name__}: {e})\nreplay: SIM_SEED={self.seed} SIM_STEPS={self.steps} "
+                f"SIM_BACKEND={self.backend} scripts/with-keyring.sh "
                 f".venv/bin/python -m pytest tests/sync/test_simulation.py -x\nsteps:\n  "
                 + "\n  ".join(self.log))
 
@@ -173,7 +196,8 @@ class Simulation:
             "server_restart": (1, self.server_restart),
         }
         if FORK_RECOVERY:
-            actions |= {"backup": (2, self.backup), "restore": (2, self.restore)}
+            actions |= {"backup": (2, self.backup), "restore": (2, self.restore),
+                        "fork": (2, self.fork)}
         if REENROL:
             actions["reenrol"] = (1, self.reenrol)
         if QUARANTINE:
@@ -277,7 +301,9 @@ class Simulation:
     # -- syncs and faults ------------------------------------------------------------------------
 
     def sync(self, t: SimTill, fault: str | None = None) -> str:
-        if fault is None and self.rng.random() < 0.5:
+        if fault is None and t.forked and self.rng.random() < 0.6:
+            fault = self.rng.choice(["lost_reidentify_answer", "lost_adopt_answer"])
+        elif fault is None and self.rng.random() < 0.5:
             fault = self.rng.choice(["kill_before_ack", "lost_push_answer", "kill_mid_pull",
                                      "lost_pull_answer"])
         outcome, fired = self._sync(t, fault)
@@ -299,12 +325,19 @@ class Simulation:
             return f"sync: {e} (the till restarted)", str(e)
         except ServerUnavailable as e:
             fired = client.fired if client else None
+            if client is not None and client.lost_device:
+                t.lost = client.lost_device
             return f"sync: unavailable ({fired or e})", fired
         except ServerRefused as e:
             if t.revoked and e.status in (401, 403):
                 return f"sync: refused {e.status} {e.code} (revoked)", None
             raise
         self.note(t)
+        t.forked = False
+        if getattr(report, "reidentity", None) is not None and t.lost is not None:
+            # asked again after a lost answer, HQ named the device it had made
+            assert t.till.device_id == t.lost, ("a second new device", t.lost, t.till.device_id)
+            t.lost = None
         again = " (new identity)" if getattr(report, "reidentity", None) is not None else ""
         extra = f" [{fault} did not fire]" if client.fault else ""
         return (f"sync: pushed {report.pushed}, duplicates {report.duplicates}, held "
@@ -358,7 +391,7 @@ class Simulation:
         with SyncClient(self.central.base_url) as client:
             reenrol(t.till.app, client, t.till.keystore, code=self.central.code(
                 t.till.app.identity.store_number), device_name=t.name)  # type: ignore[union-attr]
-        t.revoked = False
+        t.revoked, t.lost = False, None
         self.note(t)
         self.faults["reenrol"] += 1
         return f"enrolled again in place: {old[:8]} -> {t.till.device_id[:8]}"
@@ -410,8 +443,23 @@ class Simulation:
             kept = set(s.scalars(select(TillEvent.id)))
         # what was neither sent nor in the copy went with the restore (the operator's doing)
         self.rolled_back |= t.recorded - self.stored_ids() - kept
+        t.forked, t.lost = True, None  # the copy holds its own request id (or none)
         self.faults["restore"] += 1
         return "the older copy put back"
+
+    def fork(self, t: SimTill) -> str:
+        """A till put back to a copy older than what it sent, recording again: its next sync
+        forks (409 ``fork``) and it takes a new identity, maybe losing HQ's answer to
+        ``/v1/reidentify`` or ``/v1/adopt`` on the way (a later sync recovers)."""
+        steps = [self.backup(t), self.register(t)]
+        self.note(t)
+        steps += [self._sync(t, None)[0], self.restore(t), self.register(t)]
+        self.note(t)
+        fault = self.rng.choice(["lost_reidentify_answer", "lost_adopt_answer", None])
+        outcome, fired = self._sync(t, fault)
+        if fired:
+            self.faults[fired] += 1
+        return "; ".join([*steps, outcome])
 
     def unknown_event(self, t: SimTill) -> str:
         """A newer till of store 1 pushes an event of a type these tills do not know."""

@@ -282,3 +282,42 @@ def test_a_till_restored_twice_keeps_what_it_moved_the_first_time(
     assert len(set(at_hq.values())) == len(at_hq)
     assert _numbers(till) == at_hq
     _all_stored_once(central)
+
+
+def test_a_copy_from_before_a_lost_reidentify_answer_gets_a_device_of_its_own(
+    tmp_path: Path, central: Central,
+) -> None:
+    """The copy holds the request id whose new device the till took into use since: HQ gives
+    it a device of its own (it answered 409 for ever), and the member the till moved the first
+    time keeps the number HQ stores."""
+    from pos_member.services.reidentity import request_id
+    from sync.protocol import ReidentifyRequest
+
+    till = enrolled_till(central, tmp_path / "till.sqlite", 1)
+    _sync(till)
+    till.close()
+    first = _copy(till.path)
+    till.reopen()
+    p1 = till.register()[0]
+    _sync(till)
+    _restore(till, first)
+    p2 = till.register()[0]  # p1's number again: a fork
+    with till.client() as client:  # HQ makes the new device; its answer is lost
+        client.reidentify(ReidentifyRequest(
+            device_id=till.device_id, request_id=request_id(till.app.uow,
+                                                            device_id=till.device_id)))
+    till.close()
+    second = _copy(till.path)  # holds that request id, and p2 under its first number
+    till.reopen()
+    assert _sync(till).reidentity is not None  # asked again: the same device, p2 renumbered
+    moved = _numbers(till)[p2.id]
+    _restore(till, second)
+    p3 = till.register()[0]
+    report = _sync(till)
+    assert report.reidentity is not None and report.reidentity.device_number == 3
+    assert report.pending == 0
+    at_hq = _registrations_at_hq(central)
+    assert {p1.id, p2.id, p3.id} <= set(at_hq) and at_hq[p2.id] == moved
+    assert len(set(at_hq.values())) == len(at_hq)
+    assert _numbers(till) == at_hq
+    _all_stored_once(central)

@@ -1,12 +1,15 @@
 """The chain simulation (tests/sync/simulation.py) over a bounded number of seeds.
 
 CI runs ``SIM_SEEDS`` seeds (default 20) of ``SIM_STEPS`` steps (default 30) from
-``SIM_FIRST_SEED`` (default 0). A longer run::
+``SIM_FIRST_SEED`` (default 0) with the server on SQLite, and the first ``SIM_PG_SEEDS`` of
+them (default 4) again with the server on PostgreSQL. ``SIM_BACKEND=sqlite`` or
+``SIM_BACKEND=postgresql`` runs every seed on that backend alone. A longer run::
 
-    SIM_SEEDS=500 SIM_STEPS=60 scripts/with-keyring.sh .venv/bin/python -m pytest \\
-        tests/sync/test_simulation.py -q
+    SIM_SEEDS=500 SIM_STEPS=60 SIM_BACKEND=postgresql scripts/with-keyring.sh \\
+        .venv/bin/python -m pytest tests/sync/test_simulation.py -q -s
 
-A failing seed prints itself and its steps; ``SIM_SEED=n`` replays that one seed alone.
+A failing seed prints itself, its backend and its steps; ``SIM_SEED=n SIM_BACKEND=...``
+replays that one seed alone.
 """
 
 from __future__ import annotations
@@ -27,9 +30,17 @@ if os.environ.get("SIM_SEED"):
 else:
     first = int(os.environ.get("SIM_FIRST_SEED", "0"))
     SEEDS = list(range(first, first + int(os.environ.get("SIM_SEEDS", "20"))))
+BACKEND = os.environ.get("SIM_BACKEND")
+if BACKEND not in (None, "", "sqlite", "postgresql"):
+    raise ValueError(f"SIM_BACKEND is sqlite or postgresql, not {BACKEND!r}")
+RUNS_OF = (
+    [(BACKEND, seed) for seed in SEEDS] if BACKEND
+    else [("sqlite", seed) for seed in SEEDS]
+    + [("postgresql", seed) for seed in SEEDS[: int(os.environ.get("SIM_PG_SEEDS", "4"))]]
+)
 
 FAULTS: Counter[str] = Counter()
-RUNS: list[int] = []
+RUNS: Counter[str] = Counter()
 log = logging.getLogger(__name__)
 
 
@@ -37,14 +48,18 @@ log = logging.getLogger(__name__)
 def totals() -> Iterator[None]:
     """How many runs and faults passed (shown with ``-s``)."""
     yield
-    print(f"\nsimulation: {len(RUNS)} runs of {STEPS} steps passed, "
-          f"{sum(FAULTS.values())} faults: {dict(sorted(FAULTS.items()))}")
+    print(f"\nsimulation: {sum(RUNS.values())} runs of {STEPS} steps passed "
+          f"{dict(sorted(RUNS.items()))}, {sum(FAULTS.values())} faults: "
+          f"{dict(sorted(FAULTS.items()))}")
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_the_chain_keeps_every_event_under_faults(seed: int, tmp_path: Path) -> None:
-    sim = Simulation(seed, STEPS, tmp_path)
-    sim.run()  # raises with the seed and the steps to replay it
+@pytest.mark.parametrize(("backend", "seed"), RUNS_OF, ids=[f"{b}-{s}" for b, s in RUNS_OF])
+def test_the_chain_keeps_every_event_under_faults(
+        backend: str, seed: int, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    url = (request.getfixturevalue("sync_postgres").create_database()
+           if backend == "postgresql" else None)
+    sim = Simulation(seed, STEPS, tmp_path, database_url=url)
+    sim.run()  # raises with the seed, the backend and the steps to replay it
     FAULTS.update(sim.faults)
-    RUNS.append(seed)
+    RUNS[backend] += 1
     log.info("simulation %s", sim.summary())
