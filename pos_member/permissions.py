@@ -45,6 +45,7 @@ class Action(StrEnum):
     SV_REFUND_TOPUP = QT_TRANSLATE_NOOP("roles", "refund top-ups")
     SV_FREEZE = QT_TRANSLATE_NOOP("roles", "freeze and unfreeze stored value")
     SV_APPROVE = QT_TRANSLATE_NOOP("roles", "approve large stored-value payments")
+    SV_APPROVE_REFUND = QT_TRANSLATE_NOOP("roles", "approve stored-value payment refunds")
     SV_MANAGE_CREDENTIALS = QT_TRANSLATE_NOOP("roles", "set member payment PINs and codes")
 
 
@@ -53,12 +54,13 @@ _EVERYONE = {Action.VIEW_MEMBER, Action.REGISTER_MEMBER, Action.EDIT_MEMBER}
 _MANAGER = _EVERYONE | {Action.REVEAL_PERSONAL_DATA, Action.MANAGE_STAFF, Action.REVIEW_FLAGS,
                         Action.CLOSE_DAY, Action.ADJUST_POINTS, Action.MANAGE_KPI, Action.VIEW_KPI,
                         Action.REFUND_SALE}  # money back: a manager approves (docs/rules.md)
-# Stored value: anyone at the till takes top-ups and payments and puts a payment back; money
-# out (a top-up refund), freezes, approvals and member PINs are the manager's.
+# Stored value: anyone at the till takes top-ups and payments and starts a payment's or a
+# top-up's refund; a manager approves every refund (money back: docs/rules.md). Freezes,
+# approvals and member PINs are the manager's.
 _SV_TILL = {Action.SV_TOPUP, Action.SV_PAY, Action.SV_REFUND_PAYMENT}
 _EVERYONE |= _SV_TILL
 _MANAGER |= _SV_TILL | {Action.SV_REFUND_TOPUP, Action.SV_FREEZE, Action.SV_APPROVE,
-                        Action.SV_MANAGE_CREDENTIALS}
+                        Action.SV_APPROVE_REFUND, Action.SV_MANAGE_CREDENTIALS}
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.CASHIER: frozenset(_EVERYONE),
     Role.GUIDE: frozenset(_EVERYONE),

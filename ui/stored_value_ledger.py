@@ -1,7 +1,7 @@
 """Shift+F10: the member's stored-value ledger (储值流水), principal and bonus apart, with the
 running balance, how each movement was paid or verified, where and by whom; from here a payment
-is put back, and a manager refunds a top-up, freezes the account, or sets the member's PIN or
-dynamic code."""
+or a top-up is refunded (a manager approves: their number and PIN when a cashier is logged
+in), and a manager freezes the account, or sets the member's PIN or dynamic code."""
 
 from __future__ import annotations
 
@@ -172,17 +172,12 @@ class LedgerDialog(StoredValueDialog):
         line = self.lines[row]
         if line.kind not in ("payment", "topup"):
             return
-        uow, mid = self.window_.uow, self.card.id
+        uow, mid, clerk = self.window_.uow, self.card.id, self.window_.clerk
         txn = f"refund-{line.txn_id}"[:64]
-        if line.kind == "payment":  # anyone at the till puts a payment back
-            clerk = self.window_.clerk
-            self.ops.run(lambda: sv.refund_payment(uow, clerk=clerk, member_id=mid,
-                                                   ref_txn_id=line.txn_id, txn_id=txn),
-                         self._after, self.show_error)
-            return
-        manager = self._manager()  # money out in cash: the manager's
-        self.ops.run(lambda: sv.refund_topup(uow, clerk=manager(), member_id=mid,
-                                             ref_txn_id=line.txn_id, txn_id=txn),
+        approval = self._approval()  # money back: a manager approves (number and PIN)
+        refund = sv.refund_payment if line.kind == "payment" else sv.refund_topup
+        self.ops.run(lambda: refund(uow, clerk=clerk, approver=approval(), member_id=mid,
+                                    ref_txn_id=line.txn_id, txn_id=txn),
                      self._after, self.show_error)
 
     def _manager(self) -> Callable[[], Clerk]:

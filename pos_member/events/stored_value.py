@@ -42,12 +42,14 @@ class Paid(MoneyMoved, frozen=True, kw_only=True):
 class PaymentRefunded(MoneyMoved, frozen=True, kw_only=True):
     ref_txn_id: str | None = None
     amount_fen: int | None = None
+    approved_by: str | None = None  # the approving manager (None before issue 13)
     clerk_name: str | UnsetType = UNSET
 
 
 class TopupRefunded(MoneyMoved, frozen=True, kw_only=True):
     ref_txn_id: str | None = None
     cash_fen: int | None = None
+    approved_by: str | None = None  # the approving manager (None before issue 13)
     clerk_name: str | UnsetType = UNSET
 
 

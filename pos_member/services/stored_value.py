@@ -404,10 +404,21 @@ def _refund_of(conn: Connection, *, txn_id: str, member_id: str, ref_txn_id: str
     return row
 
 
-def refund_payment(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id: str,
-                   txn_id: str) -> SvResult:
-    """Puts back the principal and bonus the payment ``ref_txn_id`` took."""
+def _approved(tx: Transaction, approver: Clerk, ev_id: str, *, member_id: str, kind: str,
+              txn_id: str, ref_txn_id: str, amount_fen: int) -> None:
+    """The approving manager's own audit row of a refund (the clerk's names the event)."""
+    tx.audit(approver, f"sv.{kind}_approved", "member", member_id,
+             after={"txn_id": txn_id, "ref_txn_id": ref_txn_id, "amount_fen": amount_fen,
+                    "event_id": ev_id})
+
+
+def refund_payment(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id: str,
+                   ref_txn_id: str, txn_id: str) -> SvResult:
+    """Puts back the principal and bonus the payment ``ref_txn_id`` took. Money back into an
+    account: a manager approves (``approver``: the clerk themself if a manager, or the manager
+    who entered number and PIN at the till, ``approve``); both are audited."""
     require(clerk, Action.SV_REFUND_PAYMENT)
+    require(approver, Action.SV_APPROVE_REFUND)
     txn_id, ref_txn_id = rules_.check_txn_id(txn_id), rules_.check_txn_id(ref_txn_id)
     with uow.begin() as tx:
         conn = tx.conn
@@ -419,8 +430,12 @@ def refund_payment(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id:
         ev_id, _ = _record_money(
             tx, clerk, PAYMENT_REFUNDED,
             {"member_id": member_id, "txn_id": txn_id, "kind": "payment_refund",
-             "principal": principal, "bonus": bonus, "ref_txn_id": ref_txn_id},
-            {"ref_txn_id": ref_txn_id, "amount_fen": principal + bonus})
+             "principal": principal, "bonus": bonus, "ref_txn_id": ref_txn_id,
+             "approved_by": approver.staff_id},
+            {"ref_txn_id": ref_txn_id, "amount_fen": principal + bonus,
+             "approved_by": approver.staff_id})
+        _approved(tx, approver, ev_id, member_id=member_id, kind="payment_refund",
+                  txn_id=txn_id, ref_txn_id=ref_txn_id, amount_fen=principal + bonus)
         after = balance(conn, member_id)
         _notify(tx, ev_id, member_id, PAYMENT_REFUNDED,
                 {"amount_fen": principal + bonus, "balance_fen": after.total_fen})
@@ -428,10 +443,12 @@ def refund_payment(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id:
     return SvResult(txn_id, "payment_refund", member_id, principal, bonus, 0, after)
 
 
-def refund_topup(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id: str,
-                 txn_id: str) -> SvResult:
-    """Returns a top-up's principal in cash and takes back its bonus (see the module rules)."""
-    require(clerk, Action.SV_REFUND_TOPUP)
+def refund_topup(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id: str,
+                 ref_txn_id: str, txn_id: str) -> SvResult:
+    """Returns a top-up's principal in cash and takes back its bonus (see the module rules).
+    Cash out of the drawer: a manager approves (``approver``, as for ``refund_payment``)."""
+    require(clerk, Action.SV_TOPUP)
+    require(approver, Action.SV_REFUND_TOPUP)
     txn_id, ref_txn_id = rules_.check_txn_id(txn_id), rules_.check_txn_id(ref_txn_id)
     with uow.begin() as tx:
         conn = tx.conn
@@ -448,8 +465,10 @@ def refund_topup(uow: UnitOfWork, *, clerk: Clerk, member_id: str, ref_txn_id: s
             tx, clerk, TOPUP_REFUNDED,
             {"member_id": member_id, "txn_id": txn_id, "kind": "topup_refund",
              "principal": -principal, "bonus": -bonus_back, "cash": cash,
-             "ref_txn_id": ref_txn_id, "method": orig.method},
-            {"ref_txn_id": ref_txn_id, "cash_fen": cash})
+             "ref_txn_id": ref_txn_id, "method": orig.method, "approved_by": approver.staff_id},
+            {"ref_txn_id": ref_txn_id, "cash_fen": cash, "approved_by": approver.staff_id})
+        _approved(tx, approver, ev_id, member_id=member_id, kind="topup_refund",
+                  txn_id=txn_id, ref_txn_id=ref_txn_id, amount_fen=cash)
         after = balance(conn, member_id)
         _notify(tx, ev_id, member_id, TOPUP_REFUNDED,
                 {"cash_fen": cash, "balance_fen": after.total_fen})

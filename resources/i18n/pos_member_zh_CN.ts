@@ -2237,6 +2237,10 @@ F2  注册新会员</translation>
         <translation>授权大额储值支付</translation>
     </message>
     <message>
+        <source>approve stored-value payment refunds</source>
+        <translation>授权储值消费退款</translation>
+    </message>
+    <message>
         <source>set member payment PINs and codes</source>
         <translation>设置会员支付密码和动态码</translation>
     </message>

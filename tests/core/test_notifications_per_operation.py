@@ -95,7 +95,8 @@ def test_a_payment_refund_queues_one_notification(till: Till) -> None:
     mid = _member(till, balance=10000, pin=True)
     _pay(till, mid, "p1")
     assert queued_by(till, lambda: refund_payment(
-        till.uow, clerk=till.cashier, member_id=mid, ref_txn_id="p1", txn_id="r1",
+        till.uow, clerk=till.cashier, approver=till.manager, member_id=mid, ref_txn_id="p1",
+        txn_id="r1",
     )) == [(mid, "sv.payment_refunded")]
 
 
@@ -103,7 +104,8 @@ def test_a_top_up_refund_queues_one_notification(till: Till) -> None:
     mid = _member(till)
     _top_up(till, mid, "t1")
     assert queued_by(till, lambda: refund_topup(
-        till.uow, clerk=till.manager, member_id=mid, ref_txn_id="t1", txn_id="r1",
+        till.uow, clerk=till.manager, approver=till.manager, member_id=mid, ref_txn_id="t1",
+        txn_id="r1",
     )) == [(mid, "sv.topup_refunded")]
 
 
@@ -165,8 +167,8 @@ def test_a_repeated_payment_refund_queues_nothing(till: Till) -> None:
     _pay(till, mid, "p1")
 
     def refund() -> object:
-        return refund_payment(till.uow, clerk=till.cashier, member_id=mid, ref_txn_id="p1",
-                              txn_id="r1")
+        return refund_payment(till.uow, clerk=till.cashier, approver=till.manager,
+                              member_id=mid, ref_txn_id="p1", txn_id="r1")
 
     refund()
     assert queued_by(till, refund) == []
@@ -177,8 +179,8 @@ def test_a_repeated_top_up_refund_queues_nothing(till: Till) -> None:
     _top_up(till, mid, "t1")
 
     def refund() -> object:
-        return refund_topup(till.uow, clerk=till.manager, member_id=mid, ref_txn_id="t1",
-                            txn_id="r1")
+        return refund_topup(till.uow, clerk=till.manager, approver=till.manager,
+                            member_id=mid, ref_txn_id="t1", txn_id="r1")
 
     refund()
     assert queued_by(till, refund) == []

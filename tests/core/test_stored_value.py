@@ -335,12 +335,14 @@ def test_hq_block_refuses_payment(till: Till) -> None:
 def test_refunding_a_payment_restores_what_it_took_once(till: Till) -> None:
     mid = _member_with(till, 10000)
     _pay(till, mid, 5500, txn="p1")
-    r = refund_payment(till.uow, clerk=till.cashier, member_id=mid, ref_txn_id="p1",
+    r = refund_payment(till.uow, clerk=till.cashier, approver=till.manager,
+                       member_id=mid, ref_txn_id="p1",
                        txn_id="r1")
     assert (r.principal_delta_fen, r.bonus_delta_fen) == (5000, 500)
     assert (r.balance.principal_fen, r.balance.bonus_fen) == (10000, 1000)
     with pytest.raises(AlreadyRefunded):
-        refund_payment(till.uow, clerk=till.cashier, member_id=mid, ref_txn_id="p1",
+        refund_payment(till.uow, clerk=till.cashier, approver=till.manager,
+                       member_id=mid, ref_txn_id="p1",
                        txn_id="r2")
 
 
@@ -353,10 +355,11 @@ def test_refunding_a_topup_takes_back_its_bonus_from_the_cash(till: Till) -> Non
     set_member_pin(till.uow, clerk=till.cashier, approver=till.manager, member_id=m.id,
                    pin=PIN)
     _pay(till, m.id, 11000, txn="p")  # spends 10000 principal + 1000 bonus
-    with pytest.raises(PermissionDenied):
-        refund_topup(till.uow, clerk=till.cashier, member_id=m.id, ref_txn_id="t2",
-                     txn_id="r")
-    r = refund_topup(till.uow, clerk=till.manager, member_id=m.id, ref_txn_id="t2",
+    with pytest.raises(PermissionDenied):  # a cashier alone: no manager approved
+        refund_topup(till.uow, clerk=till.cashier, approver=till.cashier, member_id=m.id,
+                     ref_txn_id="t2", txn_id="r")
+    r = refund_topup(till.uow, clerk=till.manager, approver=till.manager,
+                     member_id=m.id, ref_txn_id="t2",
                      txn_id="r")
     assert (r.principal_delta_fen, r.bonus_delta_fen, r.cash_fen) == (-10000, -1000, 10000)
     assert r.balance.total_fen == 0
@@ -367,7 +370,8 @@ def test_refunding_a_topup_takes_back_its_bonus_from_the_cash(till: Till) -> Non
                    pin=PIN)
     _pay(till, m2.id, 1100, txn="q")  # 1000 principal, 100 bonus
     with pytest.raises(TopupAlreadySpent):
-        refund_topup(till.uow, clerk=till.manager, member_id=m2.id, ref_txn_id="u1",
+        refund_topup(till.uow, clerk=till.manager, approver=till.manager,
+                     member_id=m2.id, ref_txn_id="u1",
                      txn_id="r2")
 
 
@@ -437,7 +441,8 @@ def test_day_report_counts_this_tills_balance_movements_with_their_split(till: T
     mid = _member_with(till, 10000)  # top-up: 10000 principal + 1000 bonus
     _pay(till, mid, 5500, txn="p1")  # 5000 principal + 500 bonus
     _pay(till, mid, 1100, txn="p2")  # 1000 + 100
-    refund_payment(till.uow, clerk=till.cashier, member_id=mid, ref_txn_id="p2", txn_id="r1")
+    refund_payment(till.uow, clerk=till.cashier, approver=till.manager,
+                   member_id=mid, ref_txn_id="p2", txn_id="r1")
     ident = till.app.identity
     sv = day_summary(till.uow, store_id=ident.store_id, device_id=ident.device_id).stored_value
     assert (sv.topups.count, sv.topups.principal_fen, sv.topups.bonus_fen,

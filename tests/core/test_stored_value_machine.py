@@ -361,7 +361,8 @@ class StoredValueMachine(RuleBasedStateMachine):
 
         def call() -> Any:
             return refund_payment(self.till.uow, clerk=self.till.cashier,
-                                  member_id=acc.member_id, ref_txn_id=ref, txn_id=txn)
+                                  approver=self.till.manager, member_id=acc.member_id,
+                                  ref_txn_id=ref, txn_id=txn)
 
         if ref in self.refunded:
             self._refused(AlreadyRefunded, call)
@@ -382,7 +383,7 @@ class StoredValueMachine(RuleBasedStateMachine):
         txn = self._txn()
 
         def call() -> Any:
-            return refund_topup(self.till.uow, clerk=self.till.manager,
+            return refund_topup(self.till.uow, clerk=self.till.manager, approver=self.till.manager,
                                 member_id=acc.member_id, ref_txn_id=ref, txn_id=txn)
 
         if ref in self.refunded:
@@ -424,11 +425,11 @@ class StoredValueMachine(RuleBasedStateMachine):
                     approver=None, sms_verifier=self.hq)
             assert self.hq.verify_calls == asked
         elif op.kind == "payment_refund":
-            r = refund_payment(uow, clerk=self.till.cashier, member_id=acc.member_id,
-                               ref_txn_id=str(op.ref), txn_id=txn)
+            r = refund_payment(uow, clerk=self.till.cashier, approver=self.till.manager,
+                               member_id=acc.member_id, ref_txn_id=str(op.ref), txn_id=txn)
         else:
-            r = refund_topup(uow, clerk=self.till.manager, member_id=acc.member_id,
-                             ref_txn_id=str(op.ref), txn_id=txn)
+            r = refund_topup(uow, clerk=self.till.manager, approver=self.till.manager,
+                             member_id=acc.member_id, ref_txn_id=str(op.ref), txn_id=txn)
         assert r.replayed
         assert (r.principal_delta_fen, r.bonus_delta_fen) == (op.principal, op.bonus)
         assert self.till.table_counts() == counts

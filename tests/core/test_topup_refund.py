@@ -29,8 +29,8 @@ def test_refund_of_a_topup_deducts_the_bonus_already_spent_from_the_cash(till: T
     assert (paid.principal_delta_fen, paid.bonus_delta_fen) == (-9000, -1050)
     # left: principal 51000 (t2's 50000 is all there), bonus 5950 (50 short of t2's 6000)
 
-    r = refund_topup(till.uow, clerk=till.manager, member_id=m.id, ref_txn_id="t2",
-                     txn_id="r")
+    r = refund_topup(till.uow, clerk=till.manager, approver=till.manager, member_id=m.id,
+                     ref_txn_id="t2", txn_id="r")
 
     assert (r.principal_delta_fen, r.bonus_delta_fen) == (-50000, -5950)
     assert r.cash_fen == 50000 - 50

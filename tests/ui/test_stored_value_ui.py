@@ -271,3 +271,33 @@ def test_the_topup_preview_shows_the_bonus_the_core_books(qtbot: QtBot, window: 
     qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.dialog is None)
     assert get_balance(till.uow, m.id).bonus_fen == 1800
+
+
+def test_a_cashier_refunds_a_payment_only_with_the_managers_number_and_pin(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    from sqlalchemy import select
+
+    from pos_member.db.models import Staff
+    from pos_member.services.stored_value import PinFactor, pay
+
+    m = _funded(till)
+    pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=3000,  # type: ignore[attr-defined]
+        txn_id="p1", factor=PinFactor(PIN), online=True)
+    _scan(qtbot, window, m.member_no)  # type: ignore[attr-defined]
+    qtbot.keyClick(window, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, LedgerDialog))
+    dialog = window.dialog
+    assert isinstance(dialog, LedgerDialog)
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2)
+    assert dialog.lines[dialog.table.currentRow()].kind == "payment"
+    before = till.dump()
+    dialog.buttons["refund"].click()  # no manager typed in: refused, nothing moved
+    qtbot.waitUntil(lambda: dialog.error.isVisible())
+    assert till.dump() == before
+    with till.uow.read() as s:
+        number = s.scalar(select(Staff.code).where(Staff.id == till.manager.staff_id))
+    dialog.manager_code.setText(number)
+    dialog.manager_pin.setText(PINS[till.manager.role])
+    dialog.buttons["refund"].click()
+    qtbot.waitUntil(lambda: get_balance(till.uow, m.id).total_fen == 11000)  # type: ignore[attr-defined]
