@@ -254,7 +254,7 @@ def close_day(app: App, client: Client, *, day: date | None = None,
         report = sync_once(app, client, progress=progress, keystore=keystore)
     except DomainError as e:
         error = e.text()
-        revoked = isinstance(e, ServerRefused) and e.status in (401, 403)
+        revoked = isinstance(e, ServerRefused) and e.token_refused
     ident = _identity(app)  # after the sync: it may have taken a new identity
     summary = day_summary(app.uow, store_id=ident.store_id, device_id=ident.device_id, day=day)
     pending = pending_count(app.uow, device_id=ident.device_id)

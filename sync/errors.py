@@ -27,6 +27,12 @@ class ServerRefused(SyncError):
         self.code = code
         super().__init__(status=status, detail=detail)
 
+    @property
+    def token_refused(self) -> bool:
+        """HQ refused this till's token (401, 403: revoked, retired): only HQ reinstating
+        the device or a new enrolment helps."""
+        return self.status in (401, 403)
+
 
 class ProtocolMismatch(SyncError):
     message = QT_TRANSLATE_NOOP(

@@ -103,7 +103,7 @@ def _refuse_if_still_accepted(client: IdentityClient, keystore: KeyStore,
     try:
         client.stores()
     except ServerRefused as e:
-        if e.status in (401, 403):
+        if e.token_refused:
             return
         raise
     raise TillStillEnrolled(store=old.store_number, device=old.device_number)

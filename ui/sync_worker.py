@@ -189,7 +189,7 @@ def _revoked(error: BaseException) -> bool:
     device (403). Only a refused sync request raises ``ServerRefused``."""
     from sync.errors import ServerRefused  # loaded already: a client raised it
 
-    return isinstance(error, ServerRefused) and error.status in (401, 403)
+    return isinstance(error, ServerRefused) and error.token_refused
 
 
 class _Loop(QThread):
