@@ -105,7 +105,7 @@ def load_config(path: Path | None = None) -> Config:
     data: dict[str, object] = {}
     if path.exists():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigInvalid(field=str(path), problem=f"not valid TOML: {e}") from None
     unknown = sorted(set(data) - {"data_dir", "rules_file", "language", "opening_hours",

@@ -175,7 +175,7 @@ def parse_rules(text: str) -> Rules:
 
 def load_rules(path: Path) -> Rules:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise RulesInvalid(field="(file)", problem=f"cannot read {path}: {e}") from None
     return parse_rules(text)

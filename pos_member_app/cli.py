@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from pos_member.clock import SystemClock
 from pos_member.config import LANGUAGES, Config, load_config
 from pos_member.errors import DomainError, StoreNotSetUp
+from pos_member_app.console import utf8_when_redirected
 
 if TYPE_CHECKING:
     from pos_member.bootstrap import App
@@ -169,6 +170,7 @@ def _config(args: argparse.Namespace, *, demo: bool = False) -> Config:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    utf8_when_redirected()
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)

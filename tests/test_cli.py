@@ -4,6 +4,7 @@ program in a subprocess, offscreen, on the real OS keyring."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -475,3 +476,24 @@ def test_enrol_again_with_the_server_unreachable_exits_1_and_changes_nothing(
                "--code", "ABC123", "--no-admin", "--timeout", "2") == 1
     assert "cannot be reached" in capsys.readouterr().err
     assert count(tmp_path / "till.sqlite", "events") == before
+
+
+def test_chinese_output_redirected_on_a_western_code_page_is_utf8(tmp_path: Path) -> None:
+    """A Windows till with code page 1252 writing ``… > out.txt``: stdout's encoding is then
+    cp1252 (forced here with PYTHONIOENCODING); both programs write UTF-8 instead of failing."""
+    kek = base64.b64encode(os.urandom(32)).decode()
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252", "POS_MEMBER_SERVER_KEK": kek}
+    hq = ["--database", f"sqlite:///{tmp_path / 'hq.sqlite'}"]
+    runs = (
+        (["pos_member_app.cli", "db", "version", "--data-dir", str(tmp_path / "门店数据")],
+         "门店数据"),
+        (["sync.server.cli", *hq, "db", "upgrade"], "upgraded"),
+        (["sync.server.cli", *hq, "create-store", "--number", "7", "--name", "七号店"], "七号店"),
+    )
+    for argv, expected in runs:
+        out = tmp_path / "out.txt"
+        with out.open("wb") as sink:
+            done = subprocess.run([sys.executable, "-m", *argv], stdout=sink,
+                                  stderr=subprocess.PIPE, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+        assert expected in out.read_bytes().decode("utf-8")

@@ -10,7 +10,6 @@ other tills) and every minute (the pace moves with the clock).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -34,6 +33,7 @@ from pos_member.changes import Area, Changes
 from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.services.kpi import Dashboard, TrendDay
+from pos_member.services.kpi_report import SavedReport
 from ui.i18n import error_text, translate
 from ui.kpi_chart import BLUE, GREEN, LIGHT_GREEN, ORANGE, Series, TrendChart
 from ui.kpi_texts import (
@@ -117,7 +117,7 @@ class DashboardDialog(QDialog):
         *,
         ops: Operations,
         load: Callable[[], tuple[Dashboard, dict[int, tuple[TrendDay, ...]]]],
-        export: Callable[[], Path],
+        export: Callable[[], SavedReport],
         plan: Callable[[], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -389,11 +389,15 @@ class DashboardDialog(QDialog):
         self.status_line.setText(translate("Dashboard", "Exporting…"))
         self.ops.run(self._export, self._exported, self._failed)
 
-    def _exported(self, path: Path) -> None:
-        self.exported = path
-        self.status_line.setText(
-            translate("Dashboard", "Day report saved: %1").replace("%1", str(path))
-        )
+    def _exported(self, saved: SavedReport) -> None:
+        self.exported = saved.path
+        if saved.instead_of is None:
+            text = translate("Dashboard", "Day report saved: %1").replace("%1", str(saved.path))
+        else:  # the previous one is open in Excel
+            text = (translate("Dashboard", "%1 is open in another program; the day report was "
+                                           "saved as %2")
+                    .replace("%1", saved.instead_of.name).replace("%2", str(saved.path)))
+        self.status_line.setText(text)
 
     def open_plan(self) -> None:
         if self._plan is not None:

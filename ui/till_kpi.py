@@ -15,7 +15,7 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, Role, require
 from pos_member.services import kpi
 from pos_member.services.kpi import Dashboard, TrendDay
-from pos_member.services.kpi_report import export_day_report
+from pos_member.services.kpi_report import SavedReport, export_day_report
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
 from ui.kpi_dashboard_dialog import KPI_AREAS, DashboardDialog
@@ -36,19 +36,17 @@ def open_dashboard(host: TillHost) -> None:
         def load() -> tuple[Dashboard, dict[int, tuple[TrendDay, ...]]]:
             return (kpi.dashboard(uow, clerk=clerk, hours=hours), kpi.trends(uow, clerk=clerk))
 
-        def export() -> Path:
+        def export() -> SavedReport:
             day = uow.clock.today()
-            path = report_path(host, day)
-            export_day_report(
+            return export_day_report(
                 uow,
                 clerk=clerk,
-                path=path,
+                path=report_path(host, day),
                 store_name=store_name,
                 day=day,
                 hours=hours,
                 tr=lambda s: translate("kpi_report", s),
             )
-            return path
 
         plan = (lambda: open_plan(host, dialog)) if clerk.may(Action.MANAGE_KPI) else None
         dialog = DashboardDialog(ops=host.ops, load=load, export=export, plan=plan,

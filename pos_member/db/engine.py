@@ -26,6 +26,8 @@ import msgspec
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
+from pos_member.db.sqlite_uri import sqlite_uri
+
 log = logging.getLogger(__name__)
 
 SCHEMA_HEAD = "0010"  # the newest Alembic revision; a test checks it against the scripts
@@ -60,7 +62,7 @@ class Checkpointer:
     def checkpoint(self) -> tuple[int, int, int]:
         """One passive checkpoint now: (busy, WAL frames, frames checkpointed)."""
         # mode=rw: never create a database where a deleted one was.
-        con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True, timeout=10)
+        con = sqlite3.connect(sqlite_uri(self.path.resolve(), mode="rw"), uri=True, timeout=10)
         try:
             busy, frames, done = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             self.last = (int(busy), int(frames), int(done))

@@ -6,13 +6,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from pos_member.db.sqlite_uri import sqlite_uri
+
 
 def peek_store_name(path: Path) -> str | None:
     """The store this till is set up for, or None when there is no database or no store yet."""
     if not path.exists():
         return None
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(sqlite_uri(path.resolve(), mode="ro"), uri=True)
     except sqlite3.Error:
         return None
     try:

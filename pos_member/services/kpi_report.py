@@ -9,6 +9,7 @@ through ``tr`` (the UI passes Qt's translation, context ``kpi_report``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -60,6 +61,16 @@ GUIDE_COLUMNS = (
 )
 YES = QT_TRANSLATE_NOOP("kpi_report", "yes")
 NO = QT_TRANSLATE_NOOP("kpi_report", "no")
+MAX_COPIES = 99  # report (2).xlsx … report (99).xlsx beside one held open
+
+
+@dataclass(frozen=True)
+class SavedReport:
+    """Where a report went: ``instead_of`` is the path asked for when that one was held open
+    by another program and the report was saved beside it under a numbered name."""
+
+    path: Path
+    instead_of: Path | None = None
 
 
 def yuan(fen: int) -> Decimal:
@@ -72,16 +83,18 @@ def fraction(num: int, den: int) -> Decimal | None:
 
 def export_day_report(uow: UnitOfWork, *, clerk: Clerk, path: Path, store_name: str,
                       day: date | None = None, hours: OpeningHours = DEFAULT_HOURS,
-                      tr: Callable[[str], str] = lambda s: s) -> Dashboard:
-    """Writes ``day``'s report (default today) to ``path`` (replaced atomically). Managers only
-    (the dashboard's permission). Returns the figures written."""
+                      tr: Callable[[str], str] = lambda s: s) -> SavedReport:
+    """Writes ``day``'s report (default today) to ``path`` (replaced atomically), or beside it
+    under a numbered name when the previous one is held open (see ``write_workbook``).
+    Managers only (the dashboard's permission)."""
     board = dashboard(uow, clerk=clerk, day=day, hours=hours)
-    write_workbook(board, path, store_name=store_name, tr=tr)
-    return board
+    return write_workbook(board, path, store_name=store_name, tr=tr)
 
 
 def write_workbook(board: Dashboard, path: Path, *, store_name: str,
-                   tr: Callable[[str], str] = lambda s: s) -> None:
+                   tr: Callable[[str], str] = lambda s: s) -> SavedReport:
+    """Writes the workbook to ``path`` through a ``.part`` file (never left behind), or beside
+    it under a numbered name when ``path`` is held open (``_put_in_place``)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -144,5 +157,24 @@ def write_workbook(board: Dashboard, path: Path, *, store_name: str,
     gs.freeze_panes = "C2"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    wb.save(tmp)
-    tmp.replace(path)
+    try:
+        wb.save(tmp)
+        return _put_in_place(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _put_in_place(tmp: Path, path: Path) -> SavedReport:
+    """Moves the finished file to ``path``, or to ``name (2).xlsx``, ``(3)``… when ``path``
+    cannot be replaced — on Windows, the previous export still open in Excel."""
+    try:
+        tmp.replace(path)
+        return SavedReport(path)
+    except OSError:
+        pass
+    for n in range(2, MAX_COPIES + 1):
+        target = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        if not target.exists():
+            tmp.replace(target)
+            return SavedReport(target, instead_of=path)
+    raise OSError(f"{path} and {MAX_COPIES - 1} numbered copies beside it cannot be replaced")

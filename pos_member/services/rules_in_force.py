@@ -40,7 +40,7 @@ def activate_rules(db: Database, clock: Clock, candidate: Path) -> RulesInForce:
     content is refused too, or two tills could run different rules under one name.
     """
     try:
-        text = candidate.read_text(encoding="utf-8")
+        text = candidate.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         refusal = RulesInvalid(field="(file)", problem=f"cannot read {candidate}: {e}")
         return RulesInForce(_last_good(db, refusal), refusal)

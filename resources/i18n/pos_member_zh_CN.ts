@@ -332,6 +332,10 @@
         <translation>日报已保存：%1</translation>
     </message>
     <message>
+        <source>%1 is open in another program; the day report was saved as %2</source>
+        <translation>%1 正被其他程序打开，日报已另存为 %2</translation>
+    </message>
+    <message>
         <source>Recruited today: %1 (not on shift)</source>
         <translation>今日招募：%1（未排班）</translation>
     </message>

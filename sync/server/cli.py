@@ -38,6 +38,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from pos_member.clock import SystemClock
 from pos_member.errors import DomainError
 from pos_member_app.cli import ArgParser
+from pos_member_app.console import utf8_when_redirected
 from sync.server.context import ServerContext
 from sync.server.db import ServerDatabase, open_server_database, require_current_schema, upgrade
 
@@ -169,6 +170,7 @@ def missing_server_packages(url: str | None) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    utf8_when_redirected()
     args = build_parser().parse_args(argv)
     url = None if args.command == "openapi" else args.database or default_database_url()
     missing = missing_server_packages(url)

@@ -208,7 +208,7 @@ def publish_rules(ctx: ServerContext, *, path: Path, starts_at: datetime | None 
     the version was published before.
     """
     try:
-        source = path.read_text(encoding="utf-8")
+        source = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise RulesInvalid(field="(file)", problem=f"cannot read {path}: {e}") from None
     rules = parse_rules(source)

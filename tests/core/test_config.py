@@ -78,3 +78,14 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path.write_bytes('language = "中文"'.encode("gbk"))
     with pytest.raises(ConfigInvalid):
         load_config(path)
+
+
+def test_a_file_saved_as_utf8_with_bom_is_read(tmp_path: Path) -> None:
+    """Windows Notepad saves "UTF-8 with BOM"; the BOM is not part of the first key."""
+    path = tmp_path / "config.toml"
+    path.write_text(f"data_dir = '{tmp_path / '门店数据'}'\nlanguage = \"zh_CN\"\n",
+                    encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    config = load_config(path)
+    assert config.data_dir == tmp_path / "门店数据"
+    assert config.language == "zh_CN"

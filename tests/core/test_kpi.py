@@ -178,3 +178,26 @@ def test_opening_hours_that_end_before_they_start_are_refused(tmp_path: Path) ->
         load_config(cfg)
     cfg.write_text('opening_hours = "09:30-21:00"\n', encoding="utf-8")
     assert load_config(cfg).opening_hours == OpeningHours(time(9, 30), time(21, 0))
+
+
+def test_a_report_held_open_is_saved_beside_it_under_a_numbered_name(till: Till,
+                                                                      tmp_path: Path) -> None:
+    """On Windows the previous export, open in Excel, cannot be replaced; here the name is held
+    by a folder, which no file can replace either. Nothing ``.part`` is left behind."""
+    recruit(till, till.guide, 2)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    path = reports / "report.xlsx"
+    path.mkdir()
+    (path / "held").write_text("open in Excel", encoding="utf-8")
+    (reports / "report (2).xlsx").write_bytes(b"an earlier copy")
+    saved = export_day_report(till.uow, clerk=till.manager, path=path, store_name="门店1",
+                              hours=HOURS)
+    assert saved.path == reports / "report (3).xlsx" and saved.instead_of == path
+    assert load_workbook(saved.path)["Summary"]["B4"].value == 2
+    assert (reports / "report (2).xlsx").read_bytes() == b"an earlier copy"
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "report (2).xlsx", "report (3).xlsx", "report.xlsx"]
+    again = export_day_report(till.uow, clerk=till.manager, path=reports / "new.xlsx",
+                              store_name="门店1", hours=HOURS)
+    assert again.path == reports / "new.xlsx" and again.instead_of is None

@@ -306,3 +306,11 @@ def test_a_version_reused_for_other_rules_is_refused(till: Till, tmp_path: Path)
     assert in_force.refused.params["field"] == "version"
     assert in_force.rules.registration.welcome_points == 100
     assert till.table_counts() == before
+
+
+def test_a_rules_file_saved_as_utf8_with_bom_loads_as_without(tmp_path: Path,
+                                                                shipped: Rules) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(DEFAULT_TEXT, encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert load_rules(path) == shipped

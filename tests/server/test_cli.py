@@ -56,6 +56,17 @@ def test_rules_are_published_once(db_url: str, capsys: pytest.CaptureFixture[str
     assert "published before" in capsys.readouterr().err
 
 
+def test_rules_saved_with_a_bom_are_the_same_text(db_url: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A rules file re-saved by Notepad ("UTF-8 with BOM") is the text published before."""
+    main(["db", "upgrade"])
+    with_bom = tmp_path / "rules.toml"
+    with_bom.write_text(default_rules_path().read_text(encoding="utf-8"), encoding="utf-8-sig")
+    assert main(["publish-rules", str(with_bom)]) == 0
+    assert main(["publish-rules", str(default_rules_path())]) == 1
+    assert "published before" in capsys.readouterr().err
+
+
 def test_revoking_an_unknown_device_is_refused(db_url: str) -> None:
     main(["db", "upgrade"])
     assert main(["revoke-device", "--device", "nope"]) == 1

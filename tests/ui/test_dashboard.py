@@ -24,6 +24,7 @@ from ui.kpi_plan_dialog import PlanDialog
 from ui.kpi_texts import guide_status, percent_text, yuan_text
 from ui.my_progress import MyProgressDialog
 from ui.till import TillWindow
+from ui.till_kpi import report_path
 
 DAY = date(2026, 11, 25)
 
@@ -84,6 +85,19 @@ def test_ctrl_e_exports_the_day_report(qtbot: QtBot, open_till: Callable[[Clerk]
     assert len(wb.worksheets) == 2
     guides = list(wb.worksheets[1].iter_rows(min_row=2, values_only=True))
     assert [(r[1], r[3], r[4]) for r in guides] == [(planned.guide.name, 4, 2)]
+
+
+def test_an_export_over_a_report_held_open_says_where_it_went(
+        qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], planned: Till) -> None:
+    window = open_till(planned.manager)
+    held = report_path(window, planned.uow.clock.today())
+    held.mkdir(parents=True)  # a name no file can replace, as Excel's lock on Windows
+    (held / "x").write_text("open", encoding="utf-8")
+    dialog = open_dashboard(qtbot, window)
+    qtbot.keyClick(dialog, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: getattr(dialog, "exported", None) is not None)
+    assert dialog.exported == held.with_name(f"{held.stem} (2).xlsx")
+    assert held.name in dialog.status_line.text() and "(2)" in dialog.status_line.text()
 
 
 def test_a_guide_sees_their_own_target_and_progress(
