@@ -28,6 +28,7 @@ class App:
     identity: TillIdentity | None  # None until the till is set up
     rules_refused: RulesInvalid | None  # the rules file's problem, if the last good one is used
     opening_hours: OpeningHours = DEFAULT_HOURS  # from config.toml (recruitment pace)
+    hq_ca: str | None = None  # from config.toml: what to trust for HQ (pos_member.hq_trust)
 
     @property
     def db(self) -> Database:

@@ -8,6 +8,8 @@
     opening_hours = "10:00-22:00"   # the store's hours (recruitment pace); default 10:00-22:00
     sms_gateway_url = "https://sms.example.com/send"  # member SMS; default: logged, not sent
     time_zone = "Asia/Shanghai"     # the store's IANA time zone (its day); default Asia/Shanghai
+    hq_ca = "system"                # trust for HQ's HTTPS: "system" or a PEM file; default:
+                                    # the public CAs bundled with httpx (pos_member.hq_trust)
 
 A bad file is refused with a message naming the key; nothing starts on a half-read config.
 """
@@ -20,6 +22,7 @@ from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pos_member import hq_trust
 from pos_member.clock import DEFAULT_ZONE, store_zone
 from pos_member.errors import ConfigInvalid
 
@@ -79,6 +82,9 @@ class Config:
     sms_gateway_url: str | None = None
     # The store's IANA time zone: where its day starts and ends (pos_member.clock).
     time_zone: str = DEFAULT_ZONE
+    # What to trust for HQ's HTTPS address: None (public CAs), "system" or a PEM file
+    # (pos_member.hq_trust).
+    hq_ca: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -109,7 +115,7 @@ def load_config(path: Path | None = None) -> Config:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigInvalid(field=str(path), problem=f"not valid TOML: {e}") from None
     unknown = sorted(set(data) - {"data_dir", "rules_file", "language", "opening_hours",
-                                  "sms_gateway_url", "time_zone"})
+                                  "sms_gateway_url", "time_zone", hq_trust.KEY})
     if unknown:
         raise ConfigInvalid(field=unknown[0], problem="unknown key")
     language = data.get("language")
@@ -122,6 +128,7 @@ def load_config(path: Path | None = None) -> Config:
         opening_hours=_hours(data),
         sms_gateway_url=_url(data, "sms_gateway_url"),
         time_zone=_time_zone(data),
+        hq_ca=_hq_ca(data),
     )
 
 
@@ -136,6 +143,17 @@ def _time_zone(data: dict[str, object]) -> str:
     except ValueError as e:
         raise ConfigInvalid(field="time_zone", problem=str(e)) from None
     return value.strip()
+
+
+def _hq_ca(data: dict[str, object]) -> str | None:
+    value = data.get(hq_trust.KEY)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigInvalid(field=hq_trust.KEY,
+                            problem=f'must be "{hq_trust.SYSTEM}" or a PEM file\'s path in quotes')
+    hq_trust.hq_verify(value)  # refused now, naming the key, rather than at the first sync
+    return value
 
 
 def _url(data: dict[str, object], key: str) -> str | None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 from pos_member.clock import SystemClock
 from pos_member.config import LANGUAGES, Config, load_config
 from pos_member.errors import DomainError, StoreNotSetUp
+from pos_member.hq_trust import hq_verify
 from pos_member_app.console import utf8_when_redirected
 
 if TYPE_CHECKING:
@@ -165,8 +167,13 @@ def _config(args: argparse.Namespace, *, demo: bool = False) -> Config:
     data_dir = args.data_dir or (cfg.data_dir / "demo" if demo else cfg.data_dir)
     # The demo speaks Chinese unless told otherwise; a real till follows config, then the system.
     language = getattr(args, "lang", None) or cfg.language or ("zh_CN" if demo else None)
-    return Config(data_dir=data_dir, rules_file=cfg.rules_file, language=language,
-                  opening_hours=cfg.opening_hours, time_zone=cfg.time_zone)
+    return replace(cfg, data_dir=data_dir, language=language)
+
+
+def _configure(app: App, cfg: Config) -> None:
+    """What the app takes from ``config.toml`` beyond its database and rules."""
+    app.opening_hours = cfg.opening_hours
+    app.hq_ca = cfg.hq_ca
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,7 +231,7 @@ def _open_till(cfg: Config) -> App:
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=KeyringKeyStore(),
                     clock=SystemClock(cfg.time_zone))
     _warn_if_rules_refused(app)
-    app.opening_hours = cfg.opening_hours
+    _configure(app, cfg)
     if app.identity is None:
         app.close()
         raise StoreNotSetUp()
@@ -252,6 +259,7 @@ def _enrol(args: argparse.Namespace) -> int:
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore,
                     clock=SystemClock(cfg.time_zone))
+    _configure(app, cfg)
     if app.identity is not None:  # enrolled before (revoked, or its token lost): in place
         try:
             return _reenrol(app, args, keystore)
@@ -259,7 +267,8 @@ def _enrol(args: argparse.Namespace) -> int:
             app.close()
     try:
         device_name = args.device_name or (socket.gethostname()[:100] or "till")
-        with SyncClient(args.server, timeout=args.timeout) as client:
+        with SyncClient(args.server, timeout=args.timeout,
+                        verify=hq_verify(app.hq_ca)) as client:
             ident = enrol(app, client, keystore, code=args.code, device_name=device_name,
                           server_url=args.server, admin=admin)
     finally:
@@ -284,7 +293,8 @@ def _reenrol(app: App, args: argparse.Namespace, keystore: KeyStore) -> int:
     from sync.recovery import reenrol
 
     device_name = args.device_name or (socket.gethostname()[:100] or "till")
-    with SyncClient(args.server, timeout=args.timeout) as client:
+    with SyncClient(args.server, timeout=args.timeout,
+                    verify=hq_verify(app.hq_ca)) as client:
         notice = reenrol(app, client, keystore, code=args.code, device_name=device_name)
         print(notice.line())
         report = sync_once(app, client, keystore=keystore)
@@ -326,7 +336,8 @@ def _sync(args: argparse.Namespace) -> int:
         if server is None or token is None:
             raise NotEnrolled()
         keystore = KeyringKeyStore()
-        with SyncClient(server, token, timeout=args.timeout) as client:
+        with SyncClient(server, token, timeout=args.timeout,
+                        verify=hq_verify(app.hq_ca)) as client:
             if args.command == "close-day":
                 day = close_day(app, client, keystore=keystore)
                 print("\n".join(day.lines()))
@@ -353,7 +364,7 @@ def _open_demo(cfg: Config, *, members: int) -> App:
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore,
                     clock=SystemClock(cfg.time_zone))
     _warn_if_rules_refused(app)
-    app.opening_hours = cfg.opening_hours
+    _configure(app, cfg)
     if app.identity is None:
         # No keyring must refuse before the store is set up: a store whose data key could not
         # be stored cannot be opened, nor created again.

@@ -13,12 +13,14 @@ client per worker.
 
 from __future__ import annotations
 
+import ssl
 from types import TracebackType
 from typing import TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from pos_member.hq_trust import Verify
 from sync.errors import ProtocolMismatch, ServerRefused, ServerUnavailable
 from sync.protocol import (
     API,
@@ -45,11 +47,12 @@ class SyncClient:
     is added here. ``token`` is the device token (``None`` only for enrolment)."""
 
     def __init__(self, base_url: str, token: str | None = None, *,
-                 timeout: float = DEFAULT_TIMEOUT,
+                 timeout: float = DEFAULT_TIMEOUT, verify: Verify = True,
                  transport: httpx.BaseTransport | None = None) -> None:
+        """``verify``: the certificates trusted for HQ (``pos_member.hq_trust.hq_verify``)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=base_url.rstrip("/") + API, headers=headers,
-                                  timeout=timeout, transport=transport)
+                                  timeout=timeout, verify=verify, transport=transport)
 
     def enrol(self, request: EnrolRequest) -> EnrolResponse:
         return self._call("POST", "/enrol", EnrolResponse, body=request)
@@ -168,8 +171,20 @@ def _error_code(response: httpx.Response) -> str:
     return body.code if body is not None else "unknown"
 
 
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _transport_detail(e: httpx.TransportError) -> str:
     if isinstance(e, httpx.ConnectError):
+        if _caused_by(e, ssl.SSLCertVerificationError):
+            return ("HQ's certificate is not trusted: set hq_ca in config.toml to the chain's CA "
+                    'or to "system" (docs/deploy.md)')
         return "connection refused or no network"
     if isinstance(e, httpx.RemoteProtocolError):
         return "the connection was cut"

@@ -125,10 +125,13 @@ _lingering: set[SyncWorker] = set()  # stopped, but a request was still in fligh
 ClientFactory = Callable[[str, str], ClosableClient]  # (server URL, device token) → client
 
 
-def _http_client(url: str, token: str) -> ClosableClient:
+def http_clients(app: App) -> ClientFactory:
+    """Clients of HQ over HTTP, trusting what ``config.toml``'s ``hq_ca`` says."""
+    from pos_member.hq_trust import hq_verify
     from sync.client import SyncClient
 
-    return SyncClient(url, token, timeout=REQUEST_TIMEOUT)
+    verify = hq_verify(app.hq_ca)
+    return lambda url, token: SyncClient(url, token, timeout=REQUEST_TIMEOUT, verify=verify)
 
 
 class _NoServer:
@@ -216,7 +219,7 @@ class SyncWorker(QObject):
         app: App,
         keystore: Callable[[], KeyStore],
         *,
-        client_factory: ClientFactory = _http_client,
+        client_factory: ClientFactory | None = None,  # default: http_clients(app)
         interval: float = INTERVAL,
         debounce: float = DEBOUNCE,
         policy: BackoffPolicy = BackoffPolicy(),
@@ -229,7 +232,7 @@ class SyncWorker(QObject):
             raise ValueError("the till is not set up")
         self._app, self._device_id = app, app.identity.device_id
         self._keystore = keystore
-        self._client_factory = client_factory
+        self._client_factory = client_factory or http_clients(app)
         self.interval, self.debounce, self.policy = interval, debounce, policy
         self.revoked_retry = revoked_retry
         self._close_revoked = False  # the last closing time's server refused the token

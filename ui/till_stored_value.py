@@ -128,6 +128,7 @@ def _sms_client(host: TillHost) -> SmsService | None:
     if host.sync is None:
         return None
     try:
+        from pos_member.hq_trust import hq_verify
         from pos_member.services.enrolment import device_token
         from pos_member.services.outbox import SERVER_URL, get_sync_setting
         from sync.client import SyncClient
@@ -138,7 +139,7 @@ def _sms_client(host: TillHost) -> SmsService | None:
         return None
     if url is None or token is None:
         return None
-    client = SyncClient(url, token)
+    client = SyncClient(url, token, verify=hq_verify(host.app.hq_ca))
     host.sv_sms = client
     host.window().destroyed.connect(lambda *_: client.close())
     return client

@@ -56,6 +56,9 @@ def test_the_supported_languages_are_accepted(tmp_path: Path, language: str) -> 
         ('data_dir = "  "', "data_dir"),
         ("rules_file = true", "rules_file"),
         ('colour = "red"', "colour"),
+        ("hq_ca = 1", "hq_ca"),
+        ('hq_ca = ""', "hq_ca"),
+        ('hq_ca = "/nonexistent/chain-ca.pem"', "hq_ca"),
     ],
 )
 def test_a_bad_key_is_refused_by_name(tmp_path: Path, text: str, field: str) -> None:
@@ -89,3 +92,15 @@ def test_a_file_saved_as_utf8_with_bom_is_read(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.data_dir == tmp_path / "门店数据"
     assert config.language == "zh_CN"
+
+
+def test_an_hq_ca_that_is_not_a_certificate_is_refused_at_start(tmp_path: Path) -> None:
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("not a certificate", encoding="utf-8")
+    with pytest.raises(ConfigInvalid) as refused:
+        load_config(config_file(tmp_path, f"hq_ca = '{not_pem}'"))
+    assert refused.value.params["field"] == "hq_ca"
+
+
+def test_hq_ca_system_is_taken(tmp_path: Path) -> None:
+    assert load_config(config_file(tmp_path, 'hq_ca = "system"')).hq_ca == "system"

@@ -6,17 +6,22 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 
 
 @contextmanager
-def serve(app: FastAPI, *, port: int = 0) -> Iterator[str]:
+def serve(app: FastAPI, *, port: int = 0,
+          tls: tuple[Path, Path] | None = None) -> Iterator[str]:
     """Runs ``app`` until the block ends; yields its base URL. ``port`` 0: a free one (pass
-    the one it had to restart a server where tills know it)."""
+    the one it had to restart a server where tills know it). ``tls``: (certificate chain, key)
+    PEM files to serve HTTPS with."""
+    certfile, keyfile = (str(tls[0]), str(tls[1])) if tls else (None, None)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on", access_log=False)
+                            lifespan="on", access_log=False, ssl_certfile=certfile,
+                            ssl_keyfile=keyfile)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
@@ -27,7 +32,7 @@ def serve(app: FastAPI, *, port: int = 0) -> Iterator[str]:
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)
