@@ -55,10 +55,13 @@ _ERRORS = responses(405, 413, 422)  # any route; each route adds its own (``resp
 _AUTH = (401, 409)  # a device's token: unknown or revoked; retired (``device_retired``)
 
 
-def create_app(database_url: str, *, clock: Clock | None = None) -> FastAPI:
+def create_app(database_url: str, *, read_url: str | None = None,
+               clock: Clock | None = None) -> FastAPI:
     """The server app over ``database_url`` (migrated beforehand: ``pos-member-server db
-    upgrade``). ``clock`` defaults to the system clock; tests pass a ``FakeClock``."""
-    ctx = ServerContext(db=open_server_database(database_url), clock=clock or SystemClock())
+    upgrade``); pulls read from ``read_url``, a streaming replica of it, if given.
+    ``clock`` defaults to the system clock; tests pass a ``FakeClock``."""
+    ctx = ServerContext(db=open_server_database(database_url, read_url),
+                        clock=clock or SystemClock())
     app = FastAPI(
         title="POS Member central server",
         version="1",

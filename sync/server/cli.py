@@ -14,11 +14,14 @@
     pos-member-server [--database URL] sms-limits [--phone-per-hour N] [--phone-per-day N]
                                                   [--device-per-hour N] [--store-per-hour N]
     pos-member-server [--database URL] serve [--host 127.0.0.1] [--port 8080]
+                                             [--read-database-url URL]
     pos-member-server openapi
 
 ``--database`` defaults to $POS_MEMBER_SERVER_DB, else a SQLite file in the platform's data
 folder. The key-encryption key (KEK) that wraps the chain's personal-data key comes from
-$POS_MEMBER_SERVER_KEK, else the OS keyring (``sync.server.keys``; docs/deploy.md). Bad
+$POS_MEMBER_SERVER_KEK, else the OS keyring (``sync.server.keys``; docs/deploy.md).
+``serve --read-database-url`` (default $POS_MEMBER_SERVER_READ_URL) is a streaming replica of
+the PostgreSQL database that pulls read from (docs/scale.md). Bad
 arguments exit with status 2; a refusal prints its message and exits with 1.
 """
 
@@ -44,6 +47,7 @@ from sync.server.db import ServerDatabase, open_server_database, require_current
 
 PROG = "pos-member-server"
 ENV_DATABASE = "POS_MEMBER_SERVER_DB"
+ENV_READ_URL = "POS_MEMBER_SERVER_READ_URL"
 
 
 def _positive_int(text: str) -> int:
@@ -147,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sms-gateway-url", metavar="URL", default=None,
                    help="send stored-value SMS codes through this gateway (API key from the "
                         "OS keyring: service pos-member, name sms-gateway); default: log only")
+    p.add_argument("--read-database-url", metavar="URL", default=None,
+                   help="a streaming replica (hot standby) of the PostgreSQL database that "
+                        f"pulls read from (default: ${ENV_READ_URL}, else the primary)")
 
     sub.add_parser("openapi", help="print the OpenAPI description (docs/openapi.json)")
     return parser
@@ -210,7 +217,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 0
         if args.command == "serve":
             return _serve(url, db, host=args.host, port=args.port,
-                          sms_gateway_url=args.sms_gateway_url)
+                          sms_gateway_url=args.sms_gateway_url,
+                          read_url=args.read_database_url or os.environ.get(ENV_READ_URL))
         require_current_schema(db)
         if args.command == "kek":
             return _kek_rotate(db, keyring=args.keyring)
@@ -329,13 +337,13 @@ def _yuan(fen: int) -> str:
 
 
 def _serve(url: str, db: ServerDatabase, *, host: str, port: int,
-           sms_gateway_url: str | None = None) -> int:
+           sms_gateway_url: str | None = None, read_url: str | None = None) -> int:
     import uvicorn
 
     from sync.server.app import create_app
 
+    app = create_app(url, read_url=read_url or None)  # a bad read URL: refused before migrating
     upgrade(db)  # safe with several processes starting at once: it holds the write lock
-    app = create_app(url)
     if sms_gateway_url:  # else sync.server.sms.LogSender: codes logged (masked), never sent
         from sync.sms_gateway import SmsGatewayChannel
 

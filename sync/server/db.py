@@ -10,6 +10,13 @@ One URL chooses the backend: ``sqlite:///path/server.sqlite`` or
 - SQLite: ``BEGIN IMMEDIATE`` on a one-connection write pool serialises writers the same way.
 
 Reads (``read()``) never take the lock: each pull is one statement on committed rows.
+
+Pools (PostgreSQL; per server process): writes, reads on the primary and pulls each have an
+engine of their own, so a burst of pushes holding every write connection never makes a pull
+or a token check wait for a connection. ``read()`` is the primary's read pool: it sees every
+committed write (token checks, reads that follow a write). ``read_replica()`` may lag behind
+the primary: it is the streaming replica given as ``read_url`` (a hot standby), else the same
+read pool on the primary. Only pulls use it (docs/scale.md, "Which reads go to the replica").
 """
 
 from __future__ import annotations
@@ -30,6 +37,11 @@ WRITE_LOCK = 0x504F534D  # "POSM": the advisory lock every server write transact
 MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA_HEAD = "0006"  # the newest migration; a test keeps the two equal
 
+# PostgreSQL connections per server process, (pool_size, max_overflow) of each engine: at most
+# 40 on the primary (20 writing, 20 reading) and 20 on a replica. Starlette runs requests in 40
+# threads; docs/scale.md sizes max_connections for N processes from these.
+POOLS: dict[str, tuple[int, int]] = {"write": (10, 10), "read": (5, 15), "replica": (10, 10)}
+
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
@@ -46,6 +58,7 @@ class ServerDatabase:
     write_engine: Engine
     read_engine: Engine
     keys: ChainKeys = field(default_factory=ChainKeys, compare=False)
+    replica_engine: Engine | None = None  # the read URL's engine; None: reads of the primary
 
     @property
     def is_postgres(self) -> bool:
@@ -61,21 +74,35 @@ class ServerDatabase:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A read of the primary: sees everything committed, including this request's writes."""
         with self.read_engine.connect() as conn:
             yield conn
 
+    @contextmanager
+    def read_replica(self) -> Iterator[Connection]:
+        """A read that may lag behind the primary (the replica, if one is configured): only
+        for reads that are right on any committed prefix of the log (pulls)."""
+        with (self.replica_engine or self.read_engine).connect() as conn:
+            yield conn
+
     def dispose(self) -> None:
-        self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
-            self.read_engine.dispose()
+        for engine in {id(e): e for e in (self.write_engine, self.read_engine,
+                                          self.replica_engine) if e is not None}.values():
+            engine.dispose()
 
 
-def open_server_database(url: str, *, kek: Kek | None = None) -> ServerDatabase:
-    """Builds the engines for ``url`` (no connection yet, no migration). ``kek`` wraps the
-    chain's data key; without it the KEK is looked up when first needed
-    (``sync.server.keys.load_kek``: ``$POS_MEMBER_SERVER_KEK``, else the OS keyring)."""
+def open_server_database(url: str, read_url: str | None = None, *,
+                         kek: Kek | None = None) -> ServerDatabase:
+    """Builds the engines for ``url`` (no connection yet, no migration). ``read_url`` is a
+    streaming replica of that PostgreSQL database (a hot standby) that pulls read from, with
+    pools of their own (``POOLS``). ``kek`` wraps the chain's data key; without it the KEK
+    is looked up when first needed (``sync.server.keys.load_kek``: ``$POS_MEMBER_SERVER_KEK``,
+    else the OS keyring)."""
     keys = ChainKeys(given=kek)
     parsed = make_url(url)
+    if read_url and (parsed.get_backend_name() != "postgresql"
+                     or make_url(read_url).get_backend_name() != "postgresql"):
+        raise ValueError("a read URL is a PostgreSQL replica of a PostgreSQL database")
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -86,9 +113,19 @@ def open_server_database(url: str, *, kek: Kek | None = None) -> ServerDatabase:
             keys=keys,
         )
     if parsed.get_backend_name() == "postgresql":
-        engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-        return ServerDatabase(url=url, write_engine=engine, read_engine=engine, keys=keys)
+        return ServerDatabase(
+            url=url,
+            write_engine=_postgres_engine(url, POOLS["write"]),
+            read_engine=_postgres_engine(url, POOLS["read"]),
+            replica_engine=_postgres_engine(read_url, POOLS["replica"]) if read_url else None,
+            keys=keys,
+        )
     raise ValueError(f"unsupported database URL (sqlite or postgresql+psycopg): {url}")
+
+
+def _postgres_engine(url: str, pool: tuple[int, int]) -> Engine:
+    size, overflow = pool
+    return create_engine(url, pool_size=size, max_overflow=overflow, pool_pre_ping=True)
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:

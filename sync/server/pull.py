@@ -45,7 +45,7 @@ def pull(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int)
     events only for the caller's own store (:func:`_visible_to`). Reads committed rows only.
     """
     _check_page(cursor, limit)
-    with ctx.db.read() as conn:
+    with ctx.db.read_replica() as conn:
         rows = conn.execute(
             select(Event.__table__)
             .where(Event.position > cursor, _visible_to(device))
@@ -74,7 +74,7 @@ def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit:
     in one call (``wire.encode``), so the answer parses to the same ``PullResponse``.
     """
     _check_page(cursor, limit)
-    with ctx.db.read() as conn:
+    with ctx.db.read_replica() as conn:
         rows = conn.execute(
             _PULL_JSON.where(Event.position > cursor, _visible_to(device)).limit(limit + 1)
         ).all()

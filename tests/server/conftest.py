@@ -14,25 +14,39 @@ from sync.server.app import create_app
 from sync.server.db import migrate
 from tests.server.factories import LiveServer
 from tests.server.live import serve
-from tests.server.postgres import REQUIRE_ENV, PostgresServer, find_bin_dir
+from tests.server.postgres import REQUIRE_ENV, PostgresServer, Replication, find_bin_dir
 from tests.server.sms_fakes import PHONES, FakeSms, Hq, register_member
 
 BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
+def _postgres_bin_dir() -> Path:
     bin_dir = find_bin_dir()
     if bin_dir is None:
         if os.environ.get(REQUIRE_ENV):
             pytest.fail(f"{REQUIRE_ENV} is set but no /usr/lib/postgresql/*/bin/initdb "
                         "(install Debian's postgresql: scripts/system-deps.sh)")
         pytest.skip("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)")
-    server = PostgresServer.start(bin_dir)
+    return bin_dir
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer.start(_postgres_bin_dir())
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def replication() -> Iterator[Replication]:
+    """A primary and a hot standby streaming from it: one pair per test module (~2 s)."""
+    pair = Replication.start(_postgres_bin_dir())
+    try:
+        yield pair
+    finally:
+        pair.stop()
 
 
 @pytest.fixture(params=BACKENDS)

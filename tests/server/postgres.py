@@ -3,6 +3,10 @@
 PostgreSQL refuses to run as root, so as root it runs as the ``postgres`` system user (which
 the Debian package creates) in a temporary folder that user owns. It listens on a free port
 on 127.0.0.1 (and a unix socket in that folder), trusts local connections, and skips fsync.
+
+``Replication.start`` adds a hot standby: a primary of its own (``wal_level=replica``), a copy
+taken with ``pg_basebackup -R`` (from the ``postgresql-client`` package that ``postgresql``
+depends on) and started on another port, streaming from the primary over loopback.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,24 +64,44 @@ class PostgresServer:
         subprocess.run([*self.as_user, *args], check=True, capture_output=True, timeout=120)
 
     @classmethod
-    def start(cls, bin_dir: Path) -> PostgresServer:
+    def start(cls, bin_dir: Path, *, primary: bool = False) -> PostgresServer:
+        """A new server; ``primary``: one that a standby can stream from (every commit's WAL
+        sent at once, full-page writes kept for the base backup)."""
+        server = cls._new(bin_dir)
+        server._run(str(bin_dir / "initdb"), "-D", str(server.data), "-U", "postgres",
+                    "--auth=trust", "-E", "UTF8", "--no-sync")
+        server._pg_ctl_start(
+            "-c wal_level=replica -c max_wal_senders=4 -c synchronous_commit=on" if primary
+            else "-c synchronous_commit=off -c full_page_writes=off")
+        return server
+
+    @classmethod
+    def _new(cls, bin_dir: Path) -> PostgresServer:
         base = Path(tempfile.mkdtemp(prefix="posm-pg-"))
         as_user: list[str] = []
         if os.geteuid() == 0:
             pg = pwd.getpwnam("postgres")
             os.chown(base, pg.pw_uid, pg.pw_gid)
             as_user = ["runuser", "-u", "postgres", "--"]
-        server = cls(bin_dir=bin_dir, base=base, port=free_port(), as_user=as_user)
-        data = base / "data"
-        server._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                    "--auth=trust", "-E", "UTF8", "--no-sync")
-        options = (
-            f"-p {server.port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        )
-        server._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"),
-                    "-w", "-t", "60", "-o", options, "start")
-        return server
+        return cls(bin_dir=bin_dir, base=base, port=free_port(), as_user=as_user)
+
+    @property
+    def data(self) -> Path:
+        return self.base / "data"
+
+    def _pg_ctl_start(self, settings: str) -> None:
+        options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   f"-c max_connections=300 {settings}")
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l",
+                  str(self.base / "log"), "-w", "-t", "60", "-o", options, "start")
+
+    def scalar(self, sql: str, *params: object) -> object:
+        """One value of one statement, in autocommit, on the ``postgres`` database."""
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            row = conn.execute(sql, params).fetchone()
+        return row[0] if row else None
 
     def stop(self) -> None:
         try:
@@ -84,3 +109,72 @@ class PostgresServer:
                       "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
+
+
+@dataclass
+class Replication:
+    """A primary and a hot standby streaming from it (trust auth on loopback, as above)."""
+
+    primary: PostgresServer
+    standby: PostgresServer
+
+    @classmethod
+    def start(cls, bin_dir: Path) -> Replication:
+        primary = PostgresServer.start(bin_dir, primary=True)
+        try:
+            standby = PostgresServer._new(bin_dir)
+            try:
+                standby._run(str(bin_dir / "pg_basebackup"), "-h", "127.0.0.1",
+                             "-p", str(primary.port), "-U", "postgres", "-D", str(standby.data),
+                             "-R", "-X", "stream", "-c", "fast", "--no-sync")
+                standby._pg_ctl_start("-c hot_standby=on -c synchronous_commit=off")
+            except BaseException:
+                shutil.rmtree(standby.base, ignore_errors=True)
+                raise
+        except BaseException:
+            primary.stop()
+            raise
+        return cls(primary=primary, standby=standby)
+
+    def create_database(self) -> tuple[str, str]:
+        """A fresh empty database on the primary, once the standby has it too: its URLs on
+        the primary and on the standby."""
+        url = self.primary.create_database()
+        self.wait_replayed()
+        return url, self.standby.url(url.rsplit("/", 1)[1])
+
+    def wait_replayed(self, timeout: float = 60) -> None:
+        """Returns once the standby has replayed everything the primary has written so far:
+        polls ``pg_last_wal_replay_lsn()`` up to the primary's ``pg_current_wal_lsn()``."""
+        import psycopg
+
+        target = self.primary.scalar("SELECT pg_current_wal_lsn()::text")
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self.standby.admin_url, autocommit=True) as conn:
+            while True:
+                row = conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn",
+                                   (target,)).fetchone()
+                if row and row[0]:
+                    return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the standby did not replay up to {target}")
+                time.sleep(0.005)
+
+    def pause_replay(self, timeout: float = 60) -> None:
+        """Stops the standby applying WAL (it still receives it); returns once it has stopped:
+        from then on it answers as of the moment it paused, a replica lagging behind."""
+        self.standby.scalar("SELECT pg_wal_replay_pause()")
+        deadline = time.monotonic() + timeout
+        while self.standby.scalar("SELECT pg_get_wal_replay_pause_state()") != "paused":
+            if time.monotonic() > deadline:
+                raise TimeoutError("the standby did not pause replay")
+            time.sleep(0.005)
+
+    def resume_replay(self) -> None:
+        self.standby.scalar("SELECT pg_wal_replay_resume()")
+
+    def stop(self) -> None:
+        try:
+            self.standby.stop()
+        finally:
+            self.primary.stop()

@@ -84,3 +84,14 @@ def test_hq_sets_a_stores_monthly_target(db_url: str, capsys: pytest.CaptureFixt
     assert "540 new members" in capsys.readouterr().out
     assert main(["set-target", "--store", "7", "--month", "2026-12", "--target", "-1"]) == 1
     assert main(["set-target", "--store", "8", "--month", "2026-12", "--target", "5"]) == 1
+
+
+def test_serve_refuses_a_read_url_for_a_sqlite_database(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replica = "postgresql+psycopg://hq@127.0.0.1:1/chain"
+    assert main(["serve", "--read-database-url", replica]) == 1
+    assert "read URL" in capsys.readouterr().err
+    monkeypatch.setenv("POS_MEMBER_SERVER_READ_URL", replica)
+    assert main(["serve"]) == 1  # from the environment too, before migrating or serving
+    assert "read URL" in capsys.readouterr().err
