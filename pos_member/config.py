@@ -16,6 +16,7 @@ A bad file is refused with a message naming the key; nothing starts on a half-re
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
@@ -27,6 +28,7 @@ from pos_member.clock import DEFAULT_ZONE, store_zone
 from pos_member.errors import ConfigInvalid
 
 APP_NAME = "pos-member"
+LOG_DIR_ENV = "POS_MEMBER_LOG_DIR"
 LANGUAGES = ("zh_CN", "en")
 
 
@@ -89,6 +91,18 @@ class Config:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "till.sqlite"
+
+
+def log_folder(program: str = APP_NAME) -> Path:
+    """Where ``program`` writes its log files (pos_member_app.logs): ``$POS_MEMBER_LOG_DIR``,
+    else the platform's log folder (``~/.local/state/pos-member/log`` on Linux,
+    ``%LOCALAPPDATA%\\pos-member\\Logs`` on Windows)."""
+    override = os.environ.get(LOG_DIR_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_log_path
+
+    return user_log_path(program, appauthor=False)
 
 
 def default_config_path() -> Path:

@@ -22,6 +22,7 @@ it reaches them only lazily inside the commands that need them, so ``pos-member 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -30,14 +31,17 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pos_member.clock import SystemClock
-from pos_member.config import LANGUAGES, Config, load_config
+from pos_member.config import APP_NAME, LANGUAGES, Config, load_config
 from pos_member.errors import DomainError, StoreNotSetUp
 from pos_member.hq_trust import hq_verify
 from pos_member_app.console import utf8_when_redirected
+from pos_member_app.logs import start_logging
 
 if TYPE_CHECKING:
     from pos_member.bootstrap import App
     from pos_member.crypto import KeyStore
+
+log = logging.getLogger(__name__)
 
 
 class ArgParser(argparse.ArgumentParser):
@@ -174,14 +178,21 @@ def _configure(app: App, cfg: Config) -> None:
     """What the app takes from ``config.toml`` beyond its database and rules."""
     app.opening_hours = cfg.opening_hours
     app.hq_ca = cfg.hq_ca
+    if app.identity is not None:
+        ident = app.identity
+        log.info("till of store %s, device %s (%s)", ident.store_number, ident.device_number,
+                 ident.device_id)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     utf8_when_redirected()
     args = build_parser().parse_args(argv)
+    start_logging(APP_NAME)
+    log.info("command %s", args.command)
     try:
         return _dispatch(args)
     except DomainError as e:
+        log.info("refused: %s", type(e).__name__)
         print(f"pos-member: {e.text()}", file=sys.stderr)
         return 1
 

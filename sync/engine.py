@@ -9,6 +9,7 @@ each page is applied in one local transaction together with its cursor.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -66,6 +67,7 @@ class Client(Protocol):
     def use_token(self, token: str) -> None: ...
 
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Progress = Callable[[str, int], None]  # ("push" | "pull", how many so far)
 
@@ -173,9 +175,14 @@ def sync_once(app: App, client: Client, *, batch: int = MAX_BATCH, page: int = M
         name_stores(app.uow, [(s.id, s.number, s.name) for s in client.stores().stores])
     at = app.uow.clock.now()
     set_last_sync_at(app.uow, at=at)
-    return SyncReport(stored, duplicates, held,
-                      pending_count(app.uow, device_id=_identity(app).device_id),
-                      pulled, applied, cursor, at, changes, held_count(app.uow), notice)
+    report = SyncReport(stored, duplicates, held,
+                        pending_count(app.uow, device_id=_identity(app).device_id),
+                        pulled, applied, cursor, at, changes, held_count(app.uow), notice)
+    log.info("sync round: pushed %d new (%d already stored, %d held by HQ), %d unacknowledged;"
+             " pulled %d (%d applied, %d quarantined)%s", stored, duplicates, held,
+             report.pending, pulled, applied, report.quarantined,
+             "; took a new identity" if notice is not None else "")
+    return report
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,13 +260,17 @@ def close_day(app: App, client: Client, *, day: date | None = None,
     try:
         report = sync_once(app, client, progress=progress, keystore=keystore)
     except DomainError as e:
+        log.info("closing sync failed: %s", type(e).__name__)
         error = e.text()
         revoked = isinstance(e, ServerRefused) and e.token_refused
     ident = _identity(app)  # after the sync: it may have taken a new identity
     summary = day_summary(app.uow, store_id=ident.store_id, device_id=ident.device_id, day=day)
     pending = pending_count(app.uow, device_id=ident.device_id)
-    return DayReport(ident.store_name, summary, pending, report, error, held_count(app.uow),
-                     revoked)
+    day_report = DayReport(ident.store_name, summary, pending, report, error,
+                           held_count(app.uow), revoked)
+    log.info("day %s closed: %s (%d unacknowledged)", summary.day.isoformat(),
+             "ok" if day_report.ok else "NOT ok", pending)
+    return day_report
 
 
 def enrol(app: App, client: Client, keystore: KeyStore, *, code: str, device_name: str,

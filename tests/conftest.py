@@ -22,6 +22,24 @@ def till(tmp_path: Path) -> Iterator[Till]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def log_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The programs' log files (pos_member_app.logs) go to a folder of the test run, for the
+    processes tests start too; a test that reads its log sets its own."""
+    folder = tmp_path_factory.mktemp("logs")
+    os.environ["POS_MEMBER_LOG_DIR"] = str(folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def no_log_file_left_open() -> Iterator[None]:
+    """A test that ran ``main()`` in process started a log file: closed after it."""
+    yield
+    from pos_member_app.logs import stop_logging
+
+    stop_logging()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def cheap_hash() -> Iterator[None]:
     """argon2id with test-sized costs for staff and member PINs, in every test: the same code
     and the same kind of hash, without the deliberate ~30 ms (staff) and ~120 ms (member) per

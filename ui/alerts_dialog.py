@@ -1,4 +1,5 @@
-"""Alerts for the manager (F9): registration bursts now, sync's overdraws and merges later."""
+"""Alerts for the manager (F9): registration bursts now, sync's overdraws and merges later;
+and the log folder, for support."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class FlagsDialog(QDialog):
         zone: tzinfo,  # the store's: the alerts' times are shown in it
         load: Callable[[], list[FlagView]],
         resolve: Callable[[str, str], None],
+        open_logs: Callable[[], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -41,6 +43,12 @@ class FlagsDialog(QDialog):
         self.handle.clicked.connect(self._handle)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.logs = QPushButton(self.tr("Open the &log folder"))  # for support
+        self.logs.setObjectName("openLogs")
+        self.logs.setVisible(open_logs is not None)
+        if open_logs is not None:
+            self.logs.clicked.connect(open_logs)
+        buttons.addButton(self.logs, QDialogButtonBox.ButtonRole.ActionRole)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addWidget(self.list, 1)

@@ -72,4 +72,6 @@ class Operations(QObject):
         else:
             if not hasattr(value, "message"):
                 log.exception("operation failed", exc_info=value)  # type: ignore[arg-type]
+            else:  # a refusal: its name only, never its text (it may quote what was typed)
+                log.info("refused: %s", type(value).__name__)
             failed(value)  # type: ignore[arg-type]

@@ -373,6 +373,7 @@ class SyncWorker(QObject):
                     self._notice = report.reidentity
             except Exception as e:
                 if isinstance(e, DomainError) and _revoked(e):  # retrying soon cannot help
+                    log.warning("HQ refused this till's token: revoked or retired")
                     failures, state = 0, SyncState.REVOKED
                     error = error_text(e)
                     due = time.monotonic() + self.revoked_retry
@@ -382,6 +383,8 @@ class SyncWorker(QObject):
                     continue
                 if not isinstance(e, DomainError):
                     log.exception("sync round failed")
+                else:
+                    log.info("sync round failed: %s", type(e).__name__)
                 failures += 1
                 delay = backoff_delay(failures, self._rng, self.policy)
                 due = time.monotonic() + delay

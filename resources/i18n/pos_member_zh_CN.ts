@@ -371,6 +371,10 @@
         <translation>标记为已处理(&amp;H)…</translation>
     </message>
     <message>
+        <source>Open the &amp;log folder</source>
+        <translation>打开日志文件夹(&amp;L)</translation>
+    </message>
+    <message>
         <source>%1  Registration burst: %2 in %3 min by %4</source>
         <translation>%1  注册过于频繁：%3 分钟内 %2 次，操作人 %4</translation>
     </message>

@@ -227,17 +227,26 @@ def _error(status: int, code: str, message: str,
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
+def _log_refusal(request: Request, status: int, code: str) -> None:
+    """One line per refused request: the route and the error's code, never the body or the
+    query (they may hold personal data) nor the Authorization header."""
+    log.info("refused %s %s: %d %s", request.method, request.url.path, status, code)
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServerError)
-    async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
+    async def _server_error(request: Request, exc: ServerError) -> JSONResponse:
+        _log_refusal(request, exc.status, exc.code)
         return _error(exc.status, exc.code, exc.text(), exc.headers())
 
     @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        _log_refusal(request, 422, type(exc).__name__)
         return _error(422, "refused", exc.text())
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        _log_refusal(request, 422, "bad_request")
         problems = [
             f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', '')}"
             for err in exc.errors()[:5]
@@ -245,7 +254,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(422, "bad_request", "; ".join(problems) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        _log_refusal(request, exc.status_code, "http_error")
         if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8): as bad JSON
             return _error(422, "bad_request", "body: not JSON text in UTF-8")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")

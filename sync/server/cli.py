@@ -42,6 +42,7 @@ from pos_member.clock import SystemClock
 from pos_member.errors import DomainError
 from pos_member_app.cli import ArgParser
 from pos_member_app.console import utf8_when_redirected
+from pos_member_app.logs import start_logging
 from sync.server.context import ServerContext
 from sync.server.db import ServerDatabase, open_server_database, require_current_schema, upgrade
 
@@ -179,6 +180,8 @@ def missing_server_packages(url: str | None) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     utf8_when_redirected()
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        start_logging(PROG)
     url = None if args.command == "openapi" else args.database or default_database_url()
     missing = missing_server_packages(url)
     if missing:  # a till's install: the server is an extra

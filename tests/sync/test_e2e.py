@@ -15,7 +15,7 @@ import pytest
 
 from pos_member.bootstrap import App, bootstrap
 from pos_member.clock import FakeClock
-from pos_member.crypto import MemoryKeyStore
+from pos_member.crypto import KeyringKeyStore, MemoryKeyStore
 from pos_member.errors import DuplicatePhone
 from pos_member.services.enrolment import device_token
 from pos_member.services.member_cards import MemberCard, find_member
@@ -185,20 +185,40 @@ def test_close_day_once_synced_is_ok_and_counts_the_days_registrations(one: Till
 
 
 def test_the_command_line_enrols_and_closes_the_day(
-    tmp_path: Path, hq: HQ, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, hq: HQ, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     previous = keyring.get_keyring()
-    keyring.set_keyring(DictKeyring())
+    store = DictKeyring()
+    keyring.set_keyring(store)
+    logs = tmp_path / "logs"
+    monkeypatch.setenv("POS_MEMBER_LOG_DIR", str(logs))
     try:
         data = tmp_path / "cli-till"
-        assert main(["enrol", "--server", hq.base_url, "--code", hq.code(1),
+        code = hq.code(1)
+        assert main(["enrol", "--server", hq.base_url, "--code", code,
                      "--device-name", "前台", "--data-dir", str(data),
-                     "--admin-code", "900", "--admin-pin", "246810"]) == 0
+                     "--admin-code", "900", "--admin-name", "周店长", "--admin-pin", "246810"]) == 0
         out = capsys.readouterr().out
         assert "Enrolled: store 1 一号店" in out
-        assert "Administrator 900 (Administrator) can log in." in out
+        assert "Administrator 900 (周店长) can log in." in out
+        app = bootstrap(data / "till.sqlite", keystore=KeyringKeyStore())
+        try:
+            assert app.identity is not None
+            phone = new_phone()
+            register_member(app.uow, clerk=app.identity.system_clerk(), phone=phone,
+                            privacy_consent=True)
+            token = device_token(KeyringKeyStore(), app.identity.device_id)
+        finally:
+            app.close()
         assert main(["sync", "--data-dir", str(data)]) == 0
         assert main(["close-day", "--data-dir", str(data)]) == 0
         assert "Closed: all events stored on the server." in capsys.readouterr().out
     finally:
         keyring.set_keyring(previous)
+    text = (logs / "pos-member.log").read_text(encoding="utf-8")
+    for line in ("pos-member 0.1.0 starting", "command enrol", "till of store 1",
+                 "sync round: pushed", "closed: ok"):
+        assert line in text, line
+    assert token
+    for secret in (code, "246810", token, phone, "周店长", "前台"):
+        assert secret not in text, secret

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from pos_member.errors import RegistrationRateLimited
@@ -76,3 +79,34 @@ def test_a_cashier_pressing_f9_is_told_no(qtbot: QtBot, window: TillWindow, till
 def test_a_cashier_is_not_told_of_alerts(window: TillWindow) -> None:
     assert not window.banner.isVisible()
     assert window.buttons["alerts"].isHidden()
+
+
+class _Opened(QObject):
+    """Receives the URLs the till asks the system to open (QDesktopServices' handler)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url)
+
+
+def test_the_manager_opens_the_log_folder_for_support(
+    qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], till: Till, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POS_MEMBER_LOG_DIR", str(tmp_path / "日志"))
+    opened = _Opened()
+    QDesktopServices.setUrlHandler("file", opened, "open")
+    try:
+        dialog = open_alerts(qtbot, open_till(till.manager))
+        button = dialog.findChild(QPushButton, "openLogs")
+        assert button is not None and button.isVisible()
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(opened.urls))
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert opened.urls == [QUrl.fromLocalFile(str(tmp_path / "日志"))]
+    assert (tmp_path / "日志").is_dir()
