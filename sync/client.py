@@ -49,8 +49,10 @@ class SyncClient:
     def __init__(self, base_url: str, token: str | None = None, *,
                  timeout: float = DEFAULT_TIMEOUT, verify: Verify = True,
                  transport: httpx.BaseTransport | None = None) -> None:
-        """``verify``: the certificates trusted for HQ (``pos_member.hq_trust.hq_verify``)."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        """``verify``: the certificates trusted for HQ (``pos_member.hq_trust.hq_verify``).
+        Pull pages come gzip-compressed (a quarter of their size); httpx decodes them."""
+        headers = {"Accept-Encoding": "gzip",
+                   **({"Authorization": f"Bearer {token}"} if token else {})}
         self._http = httpx.Client(base_url=base_url.rstrip("/") + API, headers=headers,
                                   timeout=timeout, verify=verify, transport=transport)
 
@@ -137,6 +139,8 @@ class SyncClient:
             raise ServerUnavailable(detail="no answer in time") from None
         except httpx.TransportError as e:
             raise ServerUnavailable(detail=_transport_detail(e)) from None
+        except httpx.DecodingError:  # a gzip answer cut or garbled on the way
+            raise ServerUnavailable(detail="an answer that could not be decoded") from None
         if response.status_code >= 500:
             raise ServerUnavailable(detail=f"server error {response.status_code}: "
                                     f"{_error_message(response)}")

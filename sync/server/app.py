@@ -13,7 +13,7 @@ import gc
 import logging
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -47,6 +47,7 @@ from sync.server import identities, services, sms
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import open_server_database
 from sync.server.errors import PushRefused, ServerError, Unauthorized, responses
+from sync.server.gzip_answer import gzip_answer
 from sync.server.wire import decode_push
 
 log = logging.getLogger(__name__)
@@ -153,11 +154,13 @@ def _routes() -> Any:
         credentials: Credentials,
         cursor: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
+        accept_encoding: Annotated[str, Header(include_in_schema=False)] = "",
     ) -> Response:
-        """The chain's changes after ``cursor`` in global order, one page."""
+        """The chain's changes after ``cursor`` in global order, one page (gzip-compressed
+        when the client accepts it)."""
         device = _device(ctx, credentials)
-        return Response(services.pull_json(ctx, device=device, cursor=cursor, limit=limit),
-                        media_type="application/json")
+        return gzip_answer(services.pull_json(ctx, device=device, cursor=cursor, limit=limit),
+                           accept_encoding)
 
     @router.get("/stores", response_model=StoresResponse, responses=responses(*_AUTH))
     def stores(ctx: Context, device: CurrentDevice) -> StoresResponse:

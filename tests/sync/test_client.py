@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 
 from sync.client import SyncClient
 from sync.errors import ProtocolMismatch, ServerRefused, ServerUnavailable
-from sync.protocol import EnrolRequest
+from sync.protocol import EnrolRequest, PullResponse
 
 
 def closed_port() -> int:
@@ -82,3 +83,24 @@ def test_enrolment_sends_no_token() -> None:
             pytest.raises(ServerRefused, match="no such code"):
         client.enrol(EnrolRequest(code="ABC123", device_name="x"))
     assert "Authorization" not in seen[0].headers
+
+
+def test_the_client_asks_for_gzip_and_reads_it() -> None:
+    page = PullResponse(changes=[], cursor=7, more=False)
+
+    def gzipped(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Accept-Encoding"] == "gzip"
+        return httpx.Response(200, content=gzip.compress(page.model_dump_json().encode()),
+                              headers={"Content-Encoding": "gzip"})
+
+    with SyncClient("http://hq", "t", transport=httpx.MockTransport(gzipped)) as client:
+        assert client.pull(7) == page
+
+
+def test_a_garbled_gzip_answer_is_unavailable() -> None:
+    def garbled(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"not gzip", headers={"Content-Encoding": "gzip"})
+
+    with SyncClient("http://hq", "t", transport=httpx.MockTransport(garbled)) as client, \
+            pytest.raises(ServerUnavailable, match="could not be decoded"):
+        client.pull(0)
