@@ -19,7 +19,9 @@ keeps each member's chain-wide total in ``member_balances``:
   and ``member.balance_unblocked {member_id, flag_id, settled_fen, note}`` is appended.
 
 Everything runs inside the push's write transaction (:func:`after_store`), so the balance, the
-flag and the server event commit with the events that caused them, exactly once.
+flag and the server event commit with the events that caused them, exactly once. Pushes run
+beside each other: a member's row is read and written under its key lock, and a merge holds
+``MERGE_LOCK`` exclusively (``locks``).
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ from sqlalchemy import Connection, Text, bindparam, cast, insert, select, update
 from pos_member.events import (
     MEMBER_BALANCE_BLOCKED,
     MEMBER_BALANCE_UNBLOCKED,
-    MEMBER_MERGED,
     MEMBER_REGISTERED,
     MemberBalanceBlocked,
     MemberBalanceUnblocked,
 )
 from sync.server.context import ServerContext
 from sync.server.errors import BadRequest, MemberNotFoundAtHq, NoOpenOverdraw
+from sync.server.locks import MERGE_LOCK, lock_keys, lock_shared, member_key
 from sync.server.log import LogWriter
 from sync.server.models import Event, Flag, MemberBalance, MemberIndex, MemberRedirect
 
@@ -103,26 +105,21 @@ class StoredEvent(Protocol):
     def payload(self) -> dict[str, Any]: ...
 
 
-def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent],
-                positions: Sequence[int]) -> None:
+def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> None:
     """The push hook: applies merges made in this transaction, then the stored money events.
 
     Costs nothing measurable for a batch without ``sv.*`` events or registrations.
     """
     money = [(e, d) for e in stored
              if e.type.startswith(SV_PREFIX) and (d := money_delta(e.type, e.payload))]
-    merges: list[Mapping[str, Any]] = []
-    if positions and any(e.type == MEMBER_REGISTERED.type for e in stored):
-        merges = list(conn.execute(
-            select(Event.payload)
-            .where(Event.position > positions[-1], Event.type == MEMBER_MERGED.type)
-            .order_by(Event.position)
-        ).scalars())
+    merges = list(log.merges)  # made by this push (duplicate_phones), under MERGE_LOCK
     if not money and not merges:
         return
-    book = _Book(log, conn)
-    for payload in merges:
-        book.merge(str(payload["winner_member_id"]), str(payload["loser_member_id"]))
+    if not merges:  # beside other pushes: redirects hold still, each member's row is locked
+        lock_shared(conn, MERGE_LOCK)
+    book = _Book(log, conn, lock_members=not merges)
+    for merged in merges:
+        book.merge(merged.winner_member_id, merged.loser_member_id)
     owners = book.owners(member_id for _, (member_id, _) in money)
     last: dict[str, StoredEvent] = {}
     for e, (member_id, delta) in money:
@@ -139,10 +136,14 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent],
 class _Book:
     """The balance rows one transaction touches, read once and written once."""
 
-    def __init__(self, log: LogWriter, conn: Connection) -> None:
+    def __init__(self, log: LogWriter, conn: Connection, *, lock_members: bool = False) -> None:
+        """``lock_members``: lock each member's key (``locks``) before its row is read, for
+        a push beside others; a push that merges holds ``MERGE_LOCK`` alone, admin writes
+        the write lock."""
         self.log = log
         self.conn = conn
         self.rows: dict[str, _Row] = {}
+        self.lock_members = lock_members
 
     def owners(self, member_ids: Iterable[str]) -> dict[str, str]:
         ids = list(dict.fromkeys(member_ids))
@@ -158,6 +159,8 @@ class _Book:
 
     def load(self, member_ids: set[str]) -> None:
         missing = [m for m in member_ids if m not in self.rows]
+        if self.lock_members:
+            lock_keys(self.conn, [member_key(m) for m in missing])
         for i in range(0, len(missing), 500):
             for r in self.conn.execute(
                 select(_BALANCES).where(_BALANCES.c.member_id.in_(missing[i:i + 500]))

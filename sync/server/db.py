@@ -1,15 +1,18 @@
 """The server's database: engines for SQLite (default) or PostgreSQL, migrations, the write lock.
 
 One URL chooses the backend: ``sqlite:///path/server.sqlite`` or
-``postgresql+psycopg://user@host/db``. Every write runs in ``ServerDatabase.write()``:
+``postgresql+psycopg://user@host/db``. Every write runs in ``ServerDatabase.write()`` or
+``ServerDatabase.concurrent()``:
 
-- PostgreSQL: the transaction starts with ``pg_advisory_xact_lock(WRITE_LOCK)``, so writers from
-  any number of server processes take turns; a writer reads ``max(position)`` only after the
-  previous writer committed, so positions commit in order and a reader never sees position
-  ``n + 1`` without ``n``. The lock is released by the commit or rollback.
-- SQLite: ``BEGIN IMMEDIATE`` on a one-connection write pool serialises writers the same way.
+- PostgreSQL: an admin write (``write()``: stores, enrolment, rules, settlements, new
+  identities, migrations) starts with ``pg_advisory_xact_lock(WRITE_LOCK)``, so it runs alone.
+  A push (``concurrent()``) takes the same lock *shared*: pushes run beside each other and
+  lock only the keys they touch (``sync.server.locks``); a deadlock or serialization failure
+  between two of them runs the whole transaction again (``RETRIES``). Locks are released by
+  the commit or rollback.
+- SQLite: ``BEGIN IMMEDIATE`` on a one-connection write pool serialises every writer.
 
-Reads (``read()``) never take the lock: each pull is one statement on committed rows.
+Reads (``read()``) never take a lock: each pull is one statement on committed rows.
 
 Pools (PostgreSQL; per server process): writes, reads on the primary and pulls each have an
 engine of their own, so a burst of pushes holding every write connection never makes a pull
@@ -21,19 +24,24 @@ read pool on the primary. Only pulls use it (docs/scale.md, "Which reads go to t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from pos_member.db.engine import sqlite_engine
 from sync.server.errors import SchemaNotCurrent
 from sync.server.keys import ChainKeys, Kek
 
 WRITE_LOCK = 0x504F534D  # "POSM": the advisory lock every server write transaction holds
+RETRIES = 5  # runs of a concurrent write that meets a deadlock or a serialization failure
+_RETRY_STATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA_HEAD = "0006"  # the newest migration; a test keeps the two equal
 
@@ -65,12 +73,30 @@ class ServerDatabase:
         return self.write_engine.dialect.name == "postgresql"
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One serialised write transaction: committed when the block ends, rolled back on error."""
+    def write(self, *, exclusive: bool = True) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back on error.
+
+        ``exclusive`` (the default, for admin writes) runs it alone; ``exclusive=False`` runs
+        it beside other such writes, which must then lock the keys they protect
+        (``sync.server.locks``). Pushes use ``concurrent``, which also retries."""
         with self.write_engine.begin() as conn:
             if self.is_postgres:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
+                lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+                conn.execute(text(f"SELECT {lock}(:k)"), {"k": WRITE_LOCK})
             yield conn
+
+    def concurrent(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in a non-exclusive write transaction (``write(exclusive=False)``), run
+        again from the start when PostgreSQL ends it for a deadlock or a serialization
+        failure (at most ``RETRIES`` runs). ``work`` must write nothing outside it."""
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with self.write(exclusive=False) as conn:
+                    return work(conn)
+            except DBAPIError as e:
+                if attempt == RETRIES or getattr(e.orig, "sqlstate", None) not in _RETRY_STATES:
+                    raise
+        raise AssertionError("unreachable")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

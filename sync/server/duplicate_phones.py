@@ -5,6 +5,10 @@ already registered under another member appends a ``member.merged`` server event
 registration, by hlc then event id, wins) and raises a ``member_merged`` flag for HQ. The
 owners live in ``member_index``. The tills apply the merge when they pull it
 (``pos_member/services/pulled_events.py`` and the ledgers' merge handlers).
+
+Pushes run beside each other: the phones' key locks (``locks``) are taken, sorted, before their
+owners are read, so two stores registering one phone at once take turns and the second sees
+the first's registration.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from pos_member.events import MEMBER_MERGED, MEMBER_REGISTERED, MemberMerged
 from pos_member.events import encode as payload_object
+from sync.server.locks import MERGE_LOCK, lock_keys, phone_key
 from sync.server.log import LogWriter, insert_values
 from sync.server.models import MemberIndex
 from sync.server.wire import IncomingEvent, registration_fields
@@ -86,6 +91,7 @@ def merge_duplicate_phones(
     if not registrations:
         return
     phones = list(dict.fromkeys(reg[0] for _, reg in registrations))
+    lock_keys(conn, [phone_key(p) for p in phones])  # before reading their owners
     owners: dict[str, _Owner] = {}
     found = conn.execute(
         select(MemberIndex.__table__).where(_one_of(conn, MemberIndex.phone_index, "phones")),
@@ -110,6 +116,7 @@ def merge_duplicate_phones(
             changed.add(phone_index)
         else:
             winner, loser = (owner.member_id, owner.member_no), (member_id, member_no)
+        lock_keys(conn, [MERGE_LOCK])  # moves balances and redirects: beside no money push
         payload = MemberMerged(winner_member_id=winner[0], loser_member_id=loser[0],
                                winner_member_no=winner[1], loser_member_no=loser[1])
         merged = log.append_server_event(type=MEMBER_MERGED, entity_id=winner[0], payload=payload)

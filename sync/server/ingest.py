@@ -1,6 +1,7 @@
 """Push: the chain's event log, exactly once and in one global order.
 
-Push (one write transaction, under the write lock — see ``db``):
+Push (one write transaction beside other pushes, under its device's lock — see ``db`` and
+``locks``):
 
 - every event must carry the device's own ``store_id`` and ``device_id``, else the whole
   request is refused (``Forbidden``) before anything is written;
@@ -39,6 +40,7 @@ from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.duplicate_phones import merge_duplicate_phones
 from sync.server.errors import BadRequest, Conflict, Forbidden, Fork, Forked
 from sync.server.forks import check_batch, id_elsewhere, raise_fork
+from sync.server.locks import device_key, lock_keys
 from sync.server.log import LogWriter
 from sync.server.models import DeviceProgress, Event, HeldEvent
 from sync.server.push_flags import check_clock, check_sms_payments, flags_from_tills
@@ -111,38 +113,8 @@ def store(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) 
 
 def _store(ctx: ServerContext, device: DeviceIdentity, request: IncomingPush, *,
            now: datetime) -> PushOutcome:
-    with ctx.db.write() as conn:
-        acked, has_held, last_position = _device_state(conn, device.id)
-        log = LogWriter(conn, now=now, last_position=last_position)
-        duplicates, fresh = _split_duplicates(conn, device.id, acked, request.events)
-        too_far = [e.seq for e in fresh if e.seq > acked + HOLD_WINDOW]
-        if too_far:
-            raise BadRequest(detail=f"seq {min(too_far)} is over {HOLD_WINDOW} ahead of "
-                                    f"{acked}, the last stored")
-        held_before = _held(conn, device.id) if has_held else {}
-        for e in fresh:
-            other = held_before.get(e.seq)
-            if other is not None and other.id != e.id:
-                raise Forked(e.seq, other.id, e.id)
-        waiting = dict(held_before)
-        for e in fresh:
-            waiting.setdefault(e.seq, e)
-        to_store: list[IncomingEvent] = []
-        while acked + 1 + len(to_store) in waiting:
-            to_store.append(waiting.pop(acked + 1 + len(to_store)))
-        positions = log.append(to_store)
-        stored = {e.seq: p for e, p in zip(to_store, positions, strict=True)}
-        new_acked = acked + len(to_store)
-        _update_held(conn, device.id, held_before, stored, waiting, fresh, now=now)
-        if new_acked != acked:
-            _save_progress(conn, device.id, new_acked, existed=acked > 0)
-
-        check_clock(log, conn, device, to_store, now=now)
-        merge_duplicate_phones(log, conn, to_store)
-        flags_from_tills(log, to_store)
-        check_sms_payments(log, conn, to_store)
-        balances.after_store(log, conn, to_store, positions)  # sv.* totals, overdraw
-
+    to_store, stored, duplicates, fresh, new_acked = ctx.db.concurrent(
+        lambda conn: _write(conn, device, request, now=now))
     # What was not a duplicate before: stored now, a repeat of something stored now, or held.
     stored_ids = {e.id for e in to_store}
     held: set[int] = set()
@@ -154,6 +126,49 @@ def _store(ctx: ServerContext, device: DeviceIdentity, request: IncomingPush, *,
         else:
             duplicates.append((e.seq, stored[e.seq]))
     return PushOutcome(stored, duplicates, sorted(held), new_acked)
+
+
+_Written = tuple[list[IncomingEvent], dict[int, int], list[tuple[int, int]],
+                 list[IncomingEvent], int]
+
+
+def _write(conn: Connection, device: DeviceIdentity, request: IncomingPush, *,
+           now: datetime) -> _Written:
+    """The push's transaction (run again from the start on a deadlock): (events stored,
+    seq -> position, duplicates, fresh events, the new acked_through). Beside other pushes:
+    the device's lock comes first (``locks``), so one device's pushes take turns."""
+    lock_keys(conn, [device_key(device.id)])
+    acked, has_held, last_position = _device_state(conn, device.id)
+    log = LogWriter(conn, now=now, last_position=last_position)
+    duplicates, fresh = _split_duplicates(conn, device.id, acked, request.events)
+    too_far = [e.seq for e in fresh if e.seq > acked + HOLD_WINDOW]
+    if too_far:
+        raise BadRequest(detail=f"seq {min(too_far)} is over {HOLD_WINDOW} ahead of "
+                                f"{acked}, the last stored")
+    held_before = _held(conn, device.id) if has_held else {}
+    for e in fresh:
+        other = held_before.get(e.seq)
+        if other is not None and other.id != e.id:
+            raise Forked(e.seq, other.id, e.id)
+    waiting = dict(held_before)
+    for e in fresh:
+        waiting.setdefault(e.seq, e)
+    to_store: list[IncomingEvent] = []
+    while acked + 1 + len(to_store) in waiting:
+        to_store.append(waiting.pop(acked + 1 + len(to_store)))
+    positions = log.append(to_store)
+    stored = {e.seq: p for e, p in zip(to_store, positions, strict=True)}
+    new_acked = acked + len(to_store)
+    _update_held(conn, device.id, held_before, stored, waiting, fresh, now=now)
+    if new_acked != acked:
+        _save_progress(conn, device.id, new_acked, existed=acked > 0)
+
+    check_clock(log, conn, device, to_store, now=now)
+    merge_duplicate_phones(log, conn, to_store)
+    flags_from_tills(log, to_store)
+    check_sms_payments(log, conn, to_store)
+    balances.after_store(log, conn, to_store)  # sv.* totals, overdraw
+    return to_store, stored, duplicates, fresh, new_acked
 
 
 def _held(conn: Connection, device_id: str) -> dict[int, IncomingEvent]:

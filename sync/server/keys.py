@@ -26,6 +26,7 @@ from sqlalchemy import Connection, insert, select, update
 from pos_member.crypto import KeyringKeyStore
 from pos_member.errors import KeyStoreUnavailable
 from sync.server.errors import KekInvalid, KekMissing, KekWrong
+from sync.server.locks import lock_keys
 from sync.server.models import ChainSetting
 
 ENV_KEK = "POS_MEMBER_SERVER_KEK"
@@ -118,6 +119,10 @@ class ChainKeys:
         stored = conn.execute(select(ChainSetting.value).where(ChainSetting.key == DATA_KEY)
                               ).scalar()
         kek = self.kek()
+        if stored is None:  # beside another writer (``locks``): made once, by one of them
+            lock_keys(conn, ["data-key"])
+            stored = conn.execute(select(ChainSetting.value)
+                                  .where(ChainSetting.key == DATA_KEY)).scalar()
         if stored is None:  # not cached: this transaction may yet roll back
             key = base64.b64encode(os.urandom(DATA_KEY_BYTES)).decode()
             conn.execute(insert(ChainSetting).values(key=DATA_KEY, value=wrap(kek.key, key)))

@@ -1,8 +1,10 @@
 """Writing to the chain's global event log inside a write transaction (``ServerDatabase.write``).
 
-Positions are ``max(position) + 1`` read under the write lock, so they are gapless and commit
-in order. The server's own events (``member.merged``, ``rules.published``) go through the same
-path, under ``store_id="hq"``, ``device_id="server"`` and a gapless server ``seq``.
+Positions are ``max(position) + 1`` read under the write lock (on PostgreSQL, under the
+``positions`` key lock beside other pushes, ``locks``), so they are gapless and commit in
+order. The server's own events (``member.merged``, ``rules.published``) go through the same
+path, under ``store_id="hq"``, ``device_id="server"`` and a gapless server ``seq`` (read under
+the ``SERVER_SEQ`` key lock).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from sqlalchemy import Connection, Dialect, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pos_member.clock import to_ms
-from pos_member.events import EventType, Payload, encode
+from pos_member.events import EventType, MemberMerged, Payload, encode
 from pos_member.hlc import HLCTimestamp
 from pos_member.ids import uuid7_str
 from sync.protocol import WireEvent
+from sync.server.locks import POSITIONS, SERVER_SEQ, lock_keys
 from sync.server.models import SERVER_DEVICE_ID, SERVER_STORE_ID, Event, Flag, RulesVersion
 from sync.server.wire import IncomingEvent
 
@@ -37,13 +40,18 @@ class LogWriter:
     def __init__(self, conn: Connection, *, now: datetime,
                  last_position: int | None = None) -> None:
         """``last_position``: ``max(position)`` when the caller read it already, under the
-        lock (it saves a round trip); else it is read on the first append."""
+        write lock on SQLite (it saves a round trip); else it is read on the first append
+        (on PostgreSQL always, under the ``POSITIONS`` lock)."""
         self._conn = conn
         self._now = now
-        self._next: int | None = None if last_position is None else last_position + 1
+        self._next: int | None = None
+        if last_position is not None and conn.dialect.name != "postgresql":  # read alone
+            self._next = last_position + 1
+        self.merges: list[MemberMerged] = []  # the member.merged events appended, in order
 
     def next_position(self) -> int:
         if self._next is None:
+            lock_keys(self._conn, [POSITIONS])
             self._next = (self._conn.execute(select(func.max(Event.position))).scalar() or 0) + 1
         position = self._next
         self._next += 1
@@ -76,6 +84,7 @@ class LogWriter:
         server's timestamps forward."""
         if not isinstance(payload, type.payload):
             raise TypeError(f"{type.type} carries {type.payload.__name__}")
+        lock_keys(self._conn, [SERVER_SEQ])
         seq = (
             self._conn.execute(
                 select(func.max(Event.seq)).where(Event.device_id == SERVER_DEVICE_ID)
@@ -100,6 +109,8 @@ class LogWriter:
             created_at=self._now,
         )
         self.append([IncomingEvent.from_wire(event)])
+        if isinstance(payload, MemberMerged):
+            self.merges.append(payload)
         return event
 
     def raise_flag(self, *, kind: str, store_id: str | None, detail: dict[str, Any]) -> None:

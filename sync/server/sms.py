@@ -109,9 +109,10 @@ def send_code(ctx: ServerContext, sender: SmsSender, *, device: DeviceIdentity,
     rules = sms_rules()
     phone = normalise_phone(body.phone)
     now = ctx.clock.now()
-    with ctx.db.write() as conn:
+    with ctx.db.write(exclusive=False) as conn:
         phone_index = sms_limits.registered_phone_index(
             conn, data_key=ctx.db.keys.data_key(conn), member_id=body.member_id, phone=phone)
+        sms_limits.lock(conn, device=device, member_id=body.member_id, phone_index=phone_index)
         # the spacing is per member: a payment dialog opened again has a new txn_id
         prev_row = conn.execute(
             select(_T).where(_T.c.member_id == body.member_id)
@@ -142,7 +143,7 @@ def send_code(ctx: ServerContext, sender: SmsSender, *, device: DeviceIdentity,
         # the exception's type only: a sender's message might quote the text, with the code
         log.warning("sms %s to %s not sent (%s)", challenge.id, mask_phone(phone),
                     type(e).__name__)
-        with ctx.db.write() as conn:
+        with ctx.db.write(exclusive=False) as conn:
             conn.execute(delete(_T).where(_T.c.id == challenge.id))
         raise SmsGatewayDown() from None
     return SmsSendResponse(challenge_id=challenge.id, expires_in_s=rules.valid_seconds,
@@ -162,8 +163,9 @@ def _retire_earlier(conn: Connection, *, member_id: str, txn_id: str, now: datet
 def verify_code(ctx: ServerContext, *, body: SmsVerifyRequest) -> SmsVerifyResponse:
     rules = sms_rules()
     now = ctx.clock.now()
-    with ctx.db.write() as conn:
-        row = conn.execute(select(_T).where(_T.c.id == body.challenge_id)).first()
+    with ctx.db.write(exclusive=False) as conn:  # the code's row is locked: one try at a time
+        row = conn.execute(select(_T).where(_T.c.id == body.challenge_id)
+                           .with_for_update()).first()
         if row is None:
             raise SmsCodeRefused()
         after, ok = sms_codes.check(rules, _row_to_challenge(row), now=now, code=body.code,

@@ -26,6 +26,7 @@ from pos_member.crypto import PiiCipher
 from pos_member.events import PHONE_CTX
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest, SmsMemberUnknown, SmsRateLimited
+from sync.server.locks import lock_keys
 from sync.server.models import ChainSetting, MemberIndex, MemberRedirect, SmsCode
 
 SETTING = "sms_limits"
@@ -95,6 +96,15 @@ def registered_phone_index(conn: Connection, *, data_key: str, member_id: str, p
     if index not in set(registered):
         raise SmsMemberUnknown()
     return index
+
+
+def lock(conn: Connection, *, device: DeviceIdentity, member_id: str, phone_index: str
+         ) -> None:
+    """Locks what a code's sending counts and replaces (``locks``): the member (its spacing,
+    its earlier codes), the phone, the device and the store, so two sends beside each other
+    never both pass a limit that allows one more."""
+    lock_keys(conn, [f"sms-member:{member_id}", f"sms-phone:{phone_index}",
+                     f"sms-device:{device.id}", f"sms-store:{device.store_id}"])
 
 
 def check(conn: Connection, *, device: DeviceIdentity, phone_index: str,

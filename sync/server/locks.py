@@ -1,0 +1,62 @@
+"""Locks on the keys a push's invariants protect (PostgreSQL), instead of one global lock.
+
+Pushes run beside each other (``ServerDatabase.concurrent``: the shared ``WRITE_LOCK``); the
+rare admin writes keep it exclusive. What a push reads and then writes is guarded by a
+transaction-scoped advisory lock on the key it concerns (``hashtextextended(key, 0)``),
+always taken in this order, so two pushes never wait on each other in a cycle:
+
+1. the device (``device:<id>``): its ``acked_through``, held events, per-device flags;
+1b. the log's positions (``POSITIONS``), taken by the first append: ``max(position) + 1``;
+2. phones, sorted (``phone:<blind index>``): one member per phone chain-wide (``member_index``);
+3. the merge lock (``MERGE_LOCK``): exclusive by a push that merges two members (it moves
+   balances and rewrites ``member_redirects``), shared by a push with money events;
+4. members, sorted (``member:<id>``): chain-wide balances and the overdraw block;
+5. the server's own event seq (``SERVER_SEQ``), taken when a server event is appended.
+
+A lock is held until the transaction ends. On SQLite every writer is alone (``BEGIN
+IMMEDIATE``), so these are no-ops there. SMS sends lock their own keys (``sms_limits.lock``),
+and a key that is created once (the chain's data key) is locked before it is made.
+docs/scale.md lists what each lock protects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, text
+
+MERGE_LOCK = "merge"
+POSITIONS = "positions"
+SERVER_SEQ = "server-seq"
+
+_LOCK_KEYS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) k"
+)
+_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:k, 0))")
+
+
+def device_key(device_id: str) -> str:
+    return f"device:{device_id}"
+
+
+def phone_key(phone_index: str) -> str:
+    return f"phone:{phone_index}"
+
+
+def member_key(member_id: str) -> str:
+    return f"member:{member_id}"
+
+
+def lock_keys(conn: Connection, keys: Iterable[str]) -> None:
+    """Exclusive locks on ``keys``, in sorted order (an array is unnested in its order)."""
+    if conn.dialect.name != "postgresql":
+        return
+    ordered = sorted(set(keys))
+    if ordered:
+        conn.execute(_LOCK_KEYS, {"keys": ordered})
+
+
+def lock_shared(conn: Connection, key: str) -> None:
+    """A shared lock on ``key``: beside other shared holders, never beside an exclusive one."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_SHARED, {"k": key})
