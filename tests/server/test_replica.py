@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -122,6 +123,51 @@ def test_a_lagging_standby_answers_empty_pages_then_catches_up_every_event_once(
     pulled += caught_up
     assert pulled == pair.pull_all(till, 0, http=pair.primary_http)[0]  # each once, in order
     assert len(set(pulled)) == len(pulled) == 8
+
+
+def test_pulls_from_the_standby_during_concurrent_pushes_see_every_event_once_in_order(
+        pair: Pair) -> None:
+    """Pushes of four tills run beside each other on the primary (keyed locks) while a till
+    pulls from the standby without pause: every page is a prefix of the log, so what it pulled
+    is every event, once, in position order."""
+    tills = [pair.hq.enrol() for _ in range(4)]
+    reader = pair.hq.enrol()
+    batches = {t.id: [t.events(20) for _ in range(5)] for t in tills}
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def push(till: Device) -> None:
+        try:
+            for batch in batches[till.id]:
+                till.push(batch)
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=push, args=(t,)) for t in tills]
+    for t in threads:
+        t.start()
+    positions: list[int] = []
+    ids: list[str] = []
+    cursor = 0
+    while True:
+        finished = done.is_set()
+        page = pair.pull(reader, cursor)
+        assert page.cursor >= cursor
+        positions += [c.position for c in page.changes]
+        ids += [c.event.id for c in page.changes]
+        cursor = page.cursor
+        if finished and not page.more:
+            break
+        if not done.is_set() and not any(t.is_alive() for t in threads):
+            pair.replication.wait_replayed()  # every push answered: let the standby catch up
+            done.set()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    pushed = {e.id for per_till in batches.values() for batch in per_till for e in batch}
+    assert len(ids) == len(set(ids)) and set(ids) == pushed
+    assert ids == pair.pull_all(reader, 0, http=pair.primary_http)[0]
 
 
 def test_serve_takes_the_read_url_from_its_environment(replication: Replication) -> None:
