@@ -1,14 +1,15 @@
 """Applying HQ's stored-value blocks pulled from the server (``member.balance_blocked`` /
 ``member.balance_unblocked``, server events of ``sync/server/balances.py``) to ``balance_blocks``.
 
-Both handlers decode the whole payload before writing and are idempotent. A block replaces an
+Both handlers take the typed payload (decoded once, by the pulled-event dispatcher), check it
+all before writing and are idempotent. A block replaces an
 older one of the member; an unblock removes the block only when it names the same flag, so an
 old settlement never lifts a newer block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,27 +24,25 @@ BALANCE_UNBLOCKED = events.MEMBER_BALANCE_UNBLOCKED.type
 _BLOCKS = BalanceBlock.__table__
 
 
-def _member_and_flag(payload: Mapping[str, Any]) -> tuple[str, str]:
-    member_id, flag_id = payload["member_id"], payload["flag_id"]
-    if not isinstance(member_id, str) or not 0 < len(member_id) <= 36:
+def _member_and_flag(p: events.MemberBalanceBlocked | events.MemberBalanceUnblocked
+                     ) -> tuple[str, str]:
+    member_id, flag_id = p.member_id, p.flag_id
+    if not 0 < len(member_id) <= 36:
         raise ValueError(f"not a member id: {member_id!r}")
-    if type(flag_id) not in (int, str) or not 0 < len(str(flag_id)) <= 36:
+    if not 0 < len(str(flag_id)) <= 36:
         raise ValueError(f"not a flag id: {flag_id!r}")
     return member_id, str(flag_id)
 
 
-def apply_balance_blocked(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    p = ev["payload"]
+def apply_balance_blocked(conn: Connection, ev: Mapping[str, Any],
+                          p: events.MemberBalanceBlocked) -> bool:
     member_id, flag_id = _member_and_flag(p)
-    balance = p["balance_fen"]
-    if type(balance) is not int:
-        raise ValueError(f"not an amount in fen: {balance!r}")
     created = ev["created_at"]
     at = created if isinstance(created, datetime) else datetime.fromisoformat(created)
     at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
     current = conn.execute(select(_BLOCKS.c.flag_id).where(_BLOCKS.c.member_id == member_id)
                            ).first()
-    values = {"balance_fen": balance, "flag_id": flag_id, "blocked_at": at}
+    values = {"balance_fen": p.balance_fen, "flag_id": flag_id, "blocked_at": at}
     if current is None:
         conn.execute(insert(_BLOCKS).values(member_id=member_id, **values))
     elif current.flag_id != flag_id:
@@ -51,8 +50,16 @@ def apply_balance_blocked(conn: Connection, ev: Mapping[str, Any]) -> bool:
     return True
 
 
-def apply_balance_unblocked(conn: Connection, ev: Mapping[str, Any]) -> bool:
-    member_id, flag_id = _member_and_flag(ev["payload"])
+def apply_balance_unblocked(conn: Connection, ev: Mapping[str, Any],
+                            p: events.MemberBalanceUnblocked) -> bool:
+    member_id, flag_id = _member_and_flag(p)
     conn.execute(delete(_BLOCKS).where(_BLOCKS.c.member_id == member_id,
                                        _BLOCKS.c.flag_id == flag_id))
     return True
+
+
+# Pulled event type → handler(conn, event, typed payload) -> applied?
+BALANCE_BLOCK_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any], Any], bool]] = {
+    BALANCE_BLOCKED: apply_balance_blocked,
+    BALANCE_UNBLOCKED: apply_balance_unblocked,
+}

@@ -13,7 +13,8 @@ does not depend on arrival order (a hypothesis test permutes and repeats pages):
   profile edits by last writer wins per field, duplicate-phone merges), staff
   (``staff_sync``), rules versions (``rules_sync``), stored value (``stored_value_sync``),
   sales (``sales_sync``), points (``points_sync``), tiers, targets, balance blocks; this
-  module only dispatches (``_TYPED``, ``_LEDGERS``, ``_HANDLERS``, ``MONEY_EVENTS``).
+  module only dispatches (``_TYPED``, ``_LEDGERS``, ``MONEY_EVENTS``), each handler
+  taking the typed payload.
 - Every payload is read through its declaration (``pos_member.events.decode``): typed, and
   upcast from an older ``payload_version`` in that one place (a ``member.registered`` of
   version 1 carried the birthday in clear; it is sealed on the way in). A type this version
@@ -55,12 +56,7 @@ from pos_member.db.uow import UnitOfWork
 from pos_member.errors import StoreNotSetUp
 from pos_member.hlc import HLCTimestamp
 from pos_member.services import own_events, quarantine
-from pos_member.services.balance_block_sync import (
-    BALANCE_BLOCKED,
-    BALANCE_UNBLOCKED,
-    apply_balance_blocked,
-    apply_balance_unblocked,
-)
+from pos_member.services.balance_block_sync import BALANCE_BLOCK_HANDLERS
 from pos_member.services.chain_places import name_stores as name_stores  # sync.engine's
 from pos_member.services.chain_places import unnamed_stores as unnamed_stores
 from pos_member.services.members_sync import MEMBERS_HANDLERS
@@ -248,25 +244,19 @@ def _apply_safely(
 def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int,
                  store_id: str | None) -> bool:
     kind = ev["type"]
-    declared = events.declaration(kind)  # an unknown type: UnknownEventType
-    version = ev.get("payload_version", 1)
-    if kind not in _TYPED and kind not in _HANDLERS and kind not in _LEDGERS \
-            and kind not in MONEY_EVENTS:
+    events.declaration(kind)  # an unknown type: UnknownEventType
+    if kind not in _TYPED and kind not in _LEDGERS and kind not in MONEY_EVENTS:
         return False  # known, nothing to apply at a till (an alert, a till set up)
     if kind in (STAFF_CREATED, STAFF_LOCKED) and (store_id is None or ev["store_id"] != store_id):
         return False  # another store's staff do not log in here
     cipher = _cipher(uow)
-    payload = events.decode(kind, version, ev["payload"], sealer=cipher)
+    payload = events.decode(kind, ev.get("payload_version", 1), ev["payload"], sealer=cipher)
     typed = _TYPED.get(kind)
     if typed is not None:
         return typed(conn, cipher, ev, payload, position)
-    if kind not in _HANDLERS and kind in _LEDGERS:  # typed: the struct, whatever its version
-        return _LEDGERS[kind](conn, ev, payload)
-    if version != declared.version:  # upcast: the handler reads the current version's object
-        ev = {**ev, "payload": events.encode(payload)}
-    if kind in MONEY_EVENTS:  # a ledger line counts on the store's day, in the clock's zone
-        return apply_money_event(conn, ev, uow.clock.zone)
-    return _HANDLERS[kind](conn, ev)
+    if isinstance(payload, events.MoneyMoved):  # sv.* money: counts on the store's day
+        return apply_money_event(conn, ev, payload, uow.clock.zone)
+    return _LEDGERS[kind](conn, ev, payload)
 
 
 def _cipher(uow: UnitOfWork) -> PiiCipher | None:
@@ -303,15 +293,11 @@ _TYPED: dict[str, Callable[[Connection, PiiCipher | None, Mapping[str, Any], Any
     **STAFF_HANDLERS,  # staff.created, staff.locked (this store's only)
 }
 
-# Pulled event type → handler(conn, event) -> applied?  Handlers that still read the current
-# version's payload object (balance blocks, HQ's).
-_HANDLERS: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
-    BALANCE_BLOCKED: apply_balance_blocked,
-    BALANCE_UNBLOCKED: apply_balance_unblocked,
-}
 # Pulled event type → ledger handler(conn, event, typed payload) -> applied?  Each ledger's
-# module owns its handlers (sales_sync, points_sync, tiers, stored_value_sync, targets); they post
-# through the same projection writers as the till's own operations.
+# module owns its handlers (sales_sync, points_sync, tiers, stored_value_sync, targets,
+# balance_block_sync); they post through the same projection writers as the till's own
+# operations. The money events (MONEY_EVENTS) go to stored_value_sync.apply_money_event, which
+# also takes the store's time zone.
 _LEDGERS: dict[str, Callable[[Connection, Mapping[str, Any], Any], bool]] = {
     **SALES_HANDLERS,  # sale.*: sales, with the points entries they carry
     **POINTS_HANDLERS,  # points.*
@@ -320,10 +306,11 @@ _LEDGERS: dict[str, Callable[[Connection, Mapping[str, Any], Any], bool]] = {
     TARGET_SET: apply_target_set,
     ROSTER_SET: apply_roster_set,
     SPLIT_ADJUSTED: apply_split_adjusted,
+    **BALANCE_BLOCK_HANDLERS,  # member.balance_blocked / _unblocked: HQ's overdraw blocks
 }
 # What a held event was tried under: the types this till applies and each declared payload
 # version this till reads (a new one is an upgrade: held events are tried again).
 TILL_READS = frozenset(f"{t}@{events.EVENTS[t].version if t in events.EVENTS else '-'}"
-                       for t in (*_TYPED, *_HANDLERS, *_LEDGERS, *MONEY_EVENTS))
+                       for t in (*_TYPED, *_LEDGERS, *MONEY_EVENTS))
 
 

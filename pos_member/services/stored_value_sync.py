@@ -1,10 +1,10 @@
 """Stored value at a till that pulls other tills' changes: their money events booked in the
 ledger here, freezes and member credentials by the later hybrid timestamp, and the ledger of a
 duplicate-phone merge's loser moved to the winner. :mod:`pos_member.services.pulled_events`
-dispatches here (``SV_HANDLERS``, and ``apply_money_event`` with the store's time zone for the money
-events, ``MONEY_EVENTS``); every handler is idempotent (a pulled event applied twice changes
-nothing more). Money is booked through :mod:`pos_member.services.stored_value_ledger`, the
-same as the till's own operations."""
+dispatches here (``SV_HANDLERS``, and ``apply_money_event`` with the store's time zone for
+the money events, ``MONEY_EVENTS``); every handler takes the event's typed payload and is
+idempotent (a pulled event applied twice changes nothing more). Money is booked through
+:mod:`pos_member.services.stored_value_ledger`, the same as the till's own operations."""
 
 from __future__ import annotations
 
@@ -45,29 +45,39 @@ def _created_at(ev: Mapping[str, Any]) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def apply_money_event(conn: Connection, ev: Mapping[str, Any], zone: tzinfo) -> bool:
-    """A money event from another till: book it in the ledger and move the account. Its
-    business day is the store's date (``zone``: the store clock's) at the event's time."""
-    p = ev["payload"]
+def apply_money_event(conn: Connection, ev: Mapping[str, Any], p: events.MoneyMoved,
+                      zone: tzinfo) -> bool:
+    """A money event from another till (``p``: its typed payload, ``events.ToppedUp``,
+    ``Paid``, ``PaymentRefunded`` or ``TopupRefunded``): book it in the ledger and move the
+    account. Its business day is the store's date (``zone``: the store clock's) at the event's
+    time."""
     kind = MONEY_EVENTS[ev["type"]]
-    member_id, txn_id = _current_member(conn, str(p["member_id"])), str(p["txn_id"])
-    principal, bonus = p["principal_delta_fen"], p["bonus_delta_fen"]
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (principal, bonus)):
-        raise ValueError("deltas must be integers")
+    member_id = _current_member(conn, p.member_id)
     at = _created_at(ev)
-    cash = p.get("cash_fen", p.get("amount_fen", 0) if kind == "topup" else 0)
-    entry = {"id": ev["id"], "member_id": member_id, "txn_id": txn_id, "kind": kind,
-             "principal_delta_fen": principal, "bonus_delta_fen": bonus,
-             "cash_fen": int(cash or 0), "method": p.get("method"),
-             "method_ref": p.get("method_ref"), "factor": p.get("factor"),
-             "approved_by": p.get("approved_by"), "ref_txn_id": p.get("ref_txn_id"),
-             "offline": bool(p.get("offline", False)), "store_id": ev["store_id"],
+    entry = {"id": ev["id"], "member_id": member_id, "txn_id": p.txn_id, "kind": kind,
+             "principal_delta_fen": p.principal_delta_fen,
+             "bonus_delta_fen": p.bonus_delta_fen, "cash_fen": _cash_fen(p),
+             "method": getattr(p, "method", None), "method_ref": getattr(p, "method_ref", None),
+             "factor": getattr(p, "factor", None), "approved_by": getattr(p, "approved_by", None),
+             "ref_txn_id": getattr(p, "ref_txn_id", None),
+             "offline": bool(getattr(p, "offline", False)), "store_id": ev["store_id"],
              "device_id": ev["device_id"], "clerk_id": ev.get("clerk_id"), "at": at,
-             "business_day": business_day(at, zone), "clerk_name": _name(p.get("clerk_name"))}
+             "business_day": business_day(at, zone),
+             "clerk_name": _name(getattr(p, "clerk_name", None))}
     booked = book(conn, entry) is not None
     if not booked:
         log.warning("stored-value event %s not booked (txn already here)", ev["id"])
     return booked
+
+
+def _cash_fen(p: events.MoneyMoved) -> int:
+    """The cash a ledger line records: a top-up's amount paid in, a top-up refund's cash paid
+    out; none for a balance payment or its refund."""
+    if isinstance(p, events.TopupRefunded):
+        return int(p.cash_fen or 0)
+    if isinstance(p, events.ToppedUp):
+        return int(p.amount_fen or 0)
+    return 0
 
 
 def _current_member(conn: Connection, member_id: str) -> str:

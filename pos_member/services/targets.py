@@ -7,7 +7,7 @@ The splits (largest remainder, docs/rules.md, "Recruitment KPIs") are pure, in
 State changes are events (``kpi.target_set``, ``kpi.roster_set``, ``kpi.split_adjusted``) with
 an audit row each; the tables are their projections, last writer wins per row by
 ``(hlc, event id)``, and the same writers apply events pulled from the store's other tills
-(handlers at the end, listed in ``services.pulled_events._HANDLERS``).
+(handlers at the end, listed in ``services.pulled_events._LEDGERS``).
 """
 
 from __future__ import annotations

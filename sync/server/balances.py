@@ -4,9 +4,10 @@ Each till checks a balance payment against its own ledger, so two stores that ar
 once can each spend the same balance. The server sees every store's ``sv.*`` money events and
 keeps each member's chain-wide total in ``member_balances``:
 
-- a money event is an ``sv.*`` event whose payload has ``member_id``, ``principal_delta_fen``
-  and ``bonus_delta_fen`` (signed integers, fen); its delta is their sum. Other ``sv.*`` events
-  (no deltas) and malformed payloads are relayed but not counted;
+- a money event is an ``sv.*`` event whose payload is an ``events.MoneyMoved`` (``member_id``,
+  ``txn_id``, ``principal_delta_fen`` and ``bonus_delta_fen``: signed integers, fen); its delta
+  is their sum. Other ``sv.*`` events (no deltas) and malformed payloads are relayed but not
+  counted;
 - a merged loser's balance belongs to its winner (``member_redirects``): when the merge is made
   the loser's balance and settlements move to the winner, and later events for the loser count
   for the winner;
@@ -30,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import msgspec
 from sqlalchemy import Connection, Text, bindparam, cast, insert, select, update
 
 from pos_member.events import (
@@ -38,6 +40,7 @@ from pos_member.events import (
     MEMBER_REGISTERED,
     MemberBalanceBlocked,
     MemberBalanceUnblocked,
+    MoneyMoved,
 )
 from sync.server.context import ServerContext
 from sync.server.errors import BadRequest, MemberNotFoundAtHq, NoOpenOverdraw
@@ -77,19 +80,21 @@ class _Row:
 
 
 def money_delta(event_type: str, payload: Mapping[str, Any]) -> tuple[str, int] | None:
-    """(member_id, principal + bonus delta) of an ``sv.*`` money event; None for anything else."""
+    """(member_id, principal + bonus delta) of an ``sv.*`` money event; None for anything else.
+
+    The payload is read as the money events' contract, ``events.MoneyMoved`` (what every
+    ``sv.*`` money type's payload starts with, whatever its type or version adds), so a money
+    type or payload version newer than this server still counts."""
     if not event_type.startswith(SV_PREFIX):
         return None
-    member_id = payload.get("member_id")
-    if not (isinstance(member_id, str) and 0 < len(member_id) <= 36):
+    try:
+        p = msgspec.convert(payload, MoneyMoved)
+    except msgspec.ValidationError:
         return None
-    total = 0
-    for key in ("principal_delta_fen", "bonus_delta_fen"):
-        value = payload.get(key)
-        if type(value) is not int or abs(value) > MAX_DELTA_FEN:
-            return None
-        total += value
-    return member_id, total
+    if not 0 < len(p.member_id) <= 36 or any(
+            abs(v) > MAX_DELTA_FEN for v in (p.principal_delta_fen, p.bonus_delta_fen)):
+        return None
+    return p.member_id, p.principal_delta_fen + p.bonus_delta_fen
 
 
 class StoredEvent(Protocol):

@@ -82,11 +82,11 @@ def test_held_events_applied_after_an_upgrade_say_what_they_changed(
                 member_id=card.id)
     events = wire_events(a)
 
-    def cannot_read(conn: object, ev: object) -> bool:
+    def cannot_read(conn: object, ev: object, payload: object) -> bool:
         raise ValueError("payload version 2 of sale.recorded")
 
     with monkeypatch.context() as old:
-        old.setitem(apply_module._HANDLERS, E.SALE_RECORDED.type, cannot_read)
+        old.setitem(apply_module._LEDGERS, E.SALE_RECORDED.type, cannot_read)
         first = apply_page(b.uow, device_id=b.app.identity.device_id,
                            changes=as_changes(events), cursor=len(events))
     assert first.held == 1 and not first.changes.touches(Area.SALES)

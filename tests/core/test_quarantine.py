@@ -129,11 +129,11 @@ def test_after_an_upgrade_held_events_apply_in_order_with_the_same_end_state(
     c = make_till(tmp_path / "c", store_number=3, data_key=key)
     apply(c, events)
 
-    def cannot_read(conn: Any, ev: Mapping[str, Any]) -> bool:
+    def cannot_read(conn: Any, ev: Mapping[str, Any], payload: Any) -> bool:
         raise ValueError("payload version 2 of sale.recorded")
 
     with monkeypatch.context() as old:
-        old.setitem(apply_module._HANDLERS, sales.SALE_RECORDED, cannot_read)
+        old.setitem(apply_module._LEDGERS, sales.SALE_RECORDED, cannot_read)
         apply(b, events)
         assert held_count(b.uow) == len([e for e in events if e["type"] == "sale.recorded"])
         assert ledger_state(b) != ledger_state(c)
