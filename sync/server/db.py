@@ -20,10 +20,13 @@ or a token check wait for a connection. ``read()`` is the primary's read pool: i
 committed write (token checks, reads that follow a write). ``read_replica()`` may lag behind
 the primary: it is the streaming replica given as ``read_url`` (a hot standby), else the same
 read pool on the primary. Only pulls use it (docs/scale.md, "Which reads go to the replica").
+A replica that cannot be reached hands its pulls to the primary for ``REPLICA_RETRY_S``.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,7 +35,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pos_member.db.engine import sqlite_engine
 from sync.server.errors import SchemaNotCurrent
@@ -49,6 +52,9 @@ SCHEMA_HEAD = "0006"  # the newest migration; a test keeps the two equal
 # 40 on the primary (20 writing, 20 reading) and 20 on a replica. Starlette runs requests in 40
 # threads; docs/scale.md sizes max_connections for N processes from these.
 POOLS: dict[str, tuple[int, int]] = {"write": (10, 10), "read": (5, 15), "replica": (10, 10)}
+REPLICA_CONNECT_TIMEOUT_S = 3  # a replica that does not answer in this time is taken as down
+REPLICA_RETRY_S = 10.0  # then the primary serves pulls this long before the replica is tried
+log = logging.getLogger(__name__)
 
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -67,6 +73,8 @@ class ServerDatabase:
     read_engine: Engine
     keys: ChainKeys = field(default_factory=ChainKeys, compare=False)
     replica_engine: Engine | None = None  # the read URL's engine; None: reads of the primary
+    _replica: _ReplicaHealth = field(default_factory=lambda: _ReplicaHealth(),
+                                     compare=False, repr=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -108,8 +116,24 @@ class ServerDatabase:
     def read_replica(self) -> Iterator[Connection]:
         """A read that may lag behind the primary (the replica, if one is configured): only
         for reads that are right on any committed prefix of the log (pulls)."""
-        with (self.replica_engine or self.read_engine).connect() as conn:
+        with self._replica_or_primary() as conn:
             yield conn
+
+    def _replica_or_primary(self) -> Connection:
+        """A connection to the replica; to the primary while the replica cannot be reached
+        (the primary is never behind a replica, so a pull stays right, only its load moves).
+        Which one a process uses is the one thing processes may disagree on, harmlessly."""
+        replica, health = self.replica_engine, self._replica
+        if replica is not None and time.monotonic() >= health.down_until:
+            try:
+                conn = replica.connect()
+            except OperationalError as e:
+                log.warning("read replica unreachable (%s): pulls read the primary for %g s",
+                            type(e.orig).__name__, REPLICA_RETRY_S)
+                health.down_until = time.monotonic() + REPLICA_RETRY_S
+            else:
+                return conn
+        return self.read_engine.connect()
 
     def dispose(self) -> None:
         for engine in {id(e): e for e in (self.write_engine, self.read_engine,
@@ -143,15 +167,23 @@ def open_server_database(url: str, read_url: str | None = None, *,
             url=url,
             write_engine=_postgres_engine(url, POOLS["write"]),
             read_engine=_postgres_engine(url, POOLS["read"]),
-            replica_engine=_postgres_engine(read_url, POOLS["replica"]) if read_url else None,
+            replica_engine=_postgres_engine(
+                read_url, POOLS["replica"], connect_timeout=REPLICA_CONNECT_TIMEOUT_S,
+            ) if read_url else None,
             keys=keys,
         )
     raise ValueError(f"unsupported database URL (sqlite or postgresql+psycopg): {url}")
 
 
-def _postgres_engine(url: str, pool: tuple[int, int]) -> Engine:
+def _postgres_engine(url: str, pool: tuple[int, int], **connect_args: object) -> Engine:
     size, overflow = pool
-    return create_engine(url, pool_size=size, max_overflow=overflow, pool_pre_ping=True)
+    return create_engine(url, pool_size=size, max_overflow=overflow, pool_pre_ping=True,
+                         connect_args=connect_args)
+
+
+@dataclass
+class _ReplicaHealth:
+    down_until: float = 0.0  # time.monotonic() until which pulls read the primary
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:

@@ -24,7 +24,7 @@ from sync.server.context import ServerContext
 from sync.server.db import migrate, open_server_database
 from tests.server.factories import Device, LiveServer
 from tests.server.live import serve
-from tests.server.postgres import Replication, free_port
+from tests.server.postgres import PostgresServer, Replication, free_port
 
 
 @dataclass
@@ -207,3 +207,21 @@ def test_serve_takes_the_read_url_from_its_environment(replication: Replication)
         db.dispose()
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_pulls_read_the_primary_while_the_replica_cannot_be_reached(
+        postgres: PostgresServer, caplog: pytest.LogCaptureFixture) -> None:
+    url = postgres.create_database()
+    migrate(url)
+    nowhere = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/chain"
+    clock = FakeClock()
+    app = create_app(url, read_url=nowhere, clock=clock)
+    with serve(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        hq = LiveServer(url=url, base_url=base_url, ctx=app.state.ctx, clock=clock, http=http)
+        till = hq.enrol()
+        sent = till.events(3)
+        till.push(sent)
+        assert [c.event for c in till.pull().changes] == sent
+        assert [c.event for c in till.pull().changes] == sent  # the primary still, untried
+    warnings = [r for r in caplog.records if "read replica unreachable" in r.getMessage()]
+    assert len(warnings) == 1
