@@ -22,9 +22,12 @@ from pos_member import events
 from pos_member.changes import Area, Changes
 from pos_member.db.models import Flag, Member, PointsEntry, Staff, Store
 from pos_member.db.uow import RecordedEvent, Transaction, UnitOfWork
-from pos_member.errors import InvalidInput, MemberNotFound
-from pos_member.errors import PointsReasonRequired as ReasonRequired
-from pos_member.errors import RedeemOverCap as RedeemOverCap
+from pos_member.errors import (
+    InsufficientPoints,
+    InvalidInput,
+    MemberNotFound,
+    PointsReasonRequired,
+)
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services.points_ledger import (
@@ -38,7 +41,6 @@ from pos_member.services.points_ledger import (
     REFERRAL,
     RESTORE,
     WELCOME,
-    InsufficientPoints,
     aware,
     balance_of,
     keep_txn,
@@ -175,14 +177,14 @@ def redeem_for_item(uow: UnitOfWork, *, clerk: Clerk, txn_id: str, member_id: st
 def check_adjustment(*, points: object, reason: str | None) -> str:
     """The checks of a new adjustment's own inputs, which need nothing stored: ``points`` a
     whole number, not 0, at most 1,000,000 either way; a reason. Returns the reason with its
-    spaces tidied; raises :class:`ReasonRequired` or :class:`InvalidInput`."""
+    spaces tidied; raises :class:`PointsReasonRequired` or :class:`InvalidInput`."""
     if isinstance(points, bool) or not isinstance(points, int) or points == 0 \
             or abs(points) > 1_000_000:
         raise InvalidInput(QT_TRANSLATE_NOOP(
             "errors", "An adjustment is a whole number of points, not 0, at most 1,000,000."))
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ReasonRequired()
+        raise PointsReasonRequired()
     return reason
 
 

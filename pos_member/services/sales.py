@@ -39,11 +39,10 @@ from pos_member.errors import (
     DuplicateBill,
     GuideNotFound,
     InvalidInput,
+    InvalidSaleAmount,
     MemberNotFound,
+    RedeemOverCap,
 )
-from pos_member.errors import InvalidSaleAmount as InvalidAmount
-from pos_member.errors import RefundTooLarge as RefundTooLarge  # re-exported: sales.RefundTooLarge
-from pos_member.errors import SaleNotFound as SaleNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.points_rules import (
@@ -58,7 +57,6 @@ from pos_member.points_rules import (
     referral_points,
 )
 from pos_member.services import points_ledger, tiers
-from pos_member.services.points import RedeemOverCap
 
 SALE_RECORDED = events.SALE_RECORDED.type
 SALE_REFUNDED = events.SALE_REFUNDED.type
@@ -177,9 +175,9 @@ def clean_bill_no(bill_no: str) -> str:
 def check_amount(amount_fen: object) -> int:
     """A sale's or a refund's amount: integer fen, more than 0, at most ``MAX_AMOUNT_FEN``."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
-        raise InvalidAmount()
+        raise InvalidSaleAmount()
     if amount_fen <= 0 or amount_fen > MAX_AMOUNT_FEN:
-        raise InvalidAmount()
+        raise InvalidSaleAmount()
     return amount_fen
 
 

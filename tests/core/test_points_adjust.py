@@ -9,9 +9,16 @@ from collections.abc import Callable
 
 import pytest
 
-from pos_member.errors import InvalidInput, LoginFailed, MemberNotFound
+from pos_member.errors import (
+    InsufficientPoints,
+    InvalidInput,
+    LoginFailed,
+    MemberNotFound,
+    PointsReasonRequired,
+    TxnReused,
+)
 from pos_member.permissions import Role
-from pos_member.services import points, points_ledger, sales
+from pos_member.services import points, sales
 from pos_member.services.sale_refunds import refund_sale
 from tests.factories import PINS, Till
 
@@ -56,13 +63,13 @@ def test_an_adjustment_without_a_reason_and_a_right_manager_pin_writes_nothing(
         till: Till) -> None:
     m = till.register()
     before = till.dump()
-    with pytest.raises(points.ReasonRequired):
+    with pytest.raises(PointsReasonRequired):
         adjust_at_till(till, m.id, points_=50, reason="  ")
     assert till.dump() == before  # not even the manager's staff.login
 
 
 @pytest.mark.parametrize(("points_", "error"), [
-    (0, InvalidInput), (1_000_001, InvalidInput), (-101, points.InsufficientPoints)])
+    (0, InvalidInput), (1_000_001, InvalidInput), (-101, InsufficientPoints)])
 def test_an_adjustment_refused_for_its_points_with_a_right_manager_pin_writes_nothing(
         till: Till, points_: int, error: type[Exception]) -> None:
     m = till.register()  # 100 welcome points
@@ -159,6 +166,6 @@ def test_a_sales_till_transaction_id_is_refused_for_another_operation(
     sales.record_sale(till.uow, till.cashier, txn_id=t_id, bill_no="S1", amount_fen=50_000,
                       member_id=m.id)  # 600 points: enough for the bag
     before = till.dump()
-    with pytest.raises(points_ledger.TxnReused):
+    with pytest.raises(TxnReused):
         operation(till, m.id, t_id)
     assert till.dump() == before

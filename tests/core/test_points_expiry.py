@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pos_member.errors import InsufficientPoints
 from pos_member.services import points, points_expiry, sales
 from pos_member.services.pulled_events import apply_page
 from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
@@ -117,7 +118,7 @@ def test_points_past_their_expiry_are_not_spendable_before_the_job_runs(
         expired: tuple[Till, str]) -> None:
     t, member_id = expired
     before = dump(t)
-    with pytest.raises(points.InsufficientPoints) as refused:
+    with pytest.raises(InsufficientPoints) as refused:
         sales.record_sale(t.uow, t.cashier, txn_id=txn(), bill_no="E1", amount_fen=100_000,
                           member_id=member_id, redeem_points=300)
     assert refused.value.params["available"] == 200
@@ -145,7 +146,7 @@ def test_a_gift_cannot_be_paid_with_points_past_their_expiry(tmp_path: Path) -> 
     t.clock.set(lot_expiry(t, welcome_lot(t, m.id)) - timedelta(days=1))
     t.clock.advance(days=6)  # the welcome lot (and this sale's, made the same day) expired
     before = dump(t)
-    with pytest.raises(points.InsufficientPoints):
+    with pytest.raises(InsufficientPoints):
         points.redeem_for_item(t.uow, clerk=t.cashier, txn_id=txn(), member_id=m.id,
                                item_code="GIFT-BAG")
     assert dump(t) == before

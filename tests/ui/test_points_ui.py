@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from pos_member.errors import ApprovalRefused
+from pos_member.errors import ApprovalRefused, PointsReasonRequired
 from pos_member.permissions import Role
 from pos_member.services import points, sales
 from tests.factories import PINS, Till
@@ -149,7 +149,7 @@ def test_an_adjustment_without_a_reason_is_refused_before_the_managers_pin(
     qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
     settle(qtbot, window)
     assert window.dialog is dialog and dialog.message.isVisible()
-    assert dialog.message.text() == error_text(points.ReasonRequired())
+    assert dialog.message.text() == error_text(PointsReasonRequired())
     assert dump(till) == before  # not even the manager's login is written
 
 
