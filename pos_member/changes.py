@@ -73,6 +73,10 @@ _AREAS: dict[str, tuple[Area, ...]] = {
     E.RULES_PUBLISHED.type: (Area.RULES,),
     E.STAFF_CREATED.type: (Area.STAFF,),
     E.STAFF_LOCKED.type: (Area.STAFF,),
+    E.STAFF_UPDATED.type: (Area.STAFF,),
+    E.STAFF_DEACTIVATED.type: (Area.STAFF,),
+    E.STAFF_REACTIVATED.type: (Area.STAFF,),
+    E.STAFF_PIN_RESET.type: (Area.STAFF,),
     **{t.type: (Area.STORED_VALUE,) for t in (
         E.SV_TOPPED_UP, E.SV_PAID, E.SV_PAYMENT_REFUNDED, E.SV_TOPUP_REFUNDED, E.SV_FROZEN,
         E.SV_UNFROZEN, E.SV_PIN_SET, E.SV_PIN_LOCKED, E.SV_TOTP_PROVISIONED)},

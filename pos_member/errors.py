@@ -99,8 +99,37 @@ class WeakSecret(InvalidInput):
     )
 
 
+class WeakApproverPin(WeakSecret):
+    """A manager's or administrator's PIN approves payments and refunds: held to the member
+    PIN's rules (pos_member/pin_policy.py)."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "A manager's or administrator's PIN approves payments: 6 digits that are "
+        "not an easy pattern (repeats, pairs, runs, mirrors, common PINs), or a password of 8+."
+    )
+
+
 class DuplicateStaff(DomainError):
     message = QT_TRANSLATE_NOOP("errors", "Staff number {code} is already taken.")
+
+
+class UnknownStaff(InvalidInput):
+    message = QT_TRANSLATE_NOOP("errors", "No such colleague in this store.")
+
+
+class OwnStaffRecord(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "You cannot deactivate yourself or change your own role: ask another manager."
+    )
+
+
+class ClerkNoLongerActive(DomainError):
+    """The clerk logged in here was deactivated or given another role since (at this till
+    or, once synced, at another): every action that writes is refused until they log in."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Your login is no longer valid (deactivated or role changed): log in again."
+    )
 
 
 class StoreNotSetUp(DomainError):

@@ -5,7 +5,10 @@ Two secrets, two rules (docs/rules.md, "PIN policy"), built from the same checks
 - A **staff** secret (the till's login, :func:`check_staff_secret`) is a 6-digit PIN or a
   password of 8 characters or more. The PIN may not be one digit repeated nor a run up or
   down. Staff PINs stay behind the login's lockout and are each colleague's own, so the rule is
-  the short one every till has had.
+  the short one every till has had. A **manager's or administrator's** PIN also approves
+  ¥1,000 payments and refunds: the same risk as a member's payment PIN, so it is held to the
+  member PIN's rules too (no phone or birthday to compare with). Checked when a PIN is set or
+  reset; PINs set before keep working (docs/rules.md, "PIN policy").
 - A **member's** payment PIN (:func:`check_member_pin`) pays out stored value at any till of
   the chain, so it is stricter: 6 ASCII digits, and none of the patterns people pick most
   (few different digits, runs, repeats, pairs, mirrors, :data:`COMMON_PINS`, the phone's last
@@ -17,7 +20,7 @@ from __future__ import annotations
 from datetime import date
 from itertools import pairwise
 
-from pos_member.errors import WeakMemberPin, WeakSecret
+from pos_member.errors import WeakApproverPin, WeakMemberPin, WeakSecret
 
 PIN_LENGTH = 6
 MIN_PASSWORD = 8
@@ -44,14 +47,21 @@ def birthday_spellings(birthday: date) -> set[str]:
     return {y2 + m + d, m + d + y2, d + m + y2, y4 + m, m + y4, y4[:2] + m + d}
 
 
-def check_staff_secret(secret: str) -> None:
+def check_staff_secret(secret: str, *, approves: bool = False) -> None:
     """A staff PIN is 6 digits, not one digit repeated nor a run up or down; a password (not
-    all digits) is 8+ characters. Raises :class:`WeakSecret`."""
+    all digits) is 8+ characters. Raises :class:`WeakSecret`. ``approves``: the secret of a
+    manager or administrator, whose PIN approves payments and refunds: a PIN must also pass
+    :func:`check_member_pin` (:class:`WeakApproverPin`)."""
     if secret.isdigit():
         if len(secret) != PIN_LENGTH or len(set(secret)) == 1 or is_run(secret):
-            raise WeakSecret()
+            raise WeakApproverPin() if approves else WeakSecret()
+        if approves:
+            try:
+                check_member_pin(secret, phone=None, birthday=None)
+            except WeakMemberPin:
+                raise WeakApproverPin() from None
     elif len(secret) < MIN_PASSWORD:
-        raise WeakSecret()
+        raise WeakApproverPin() if approves else WeakSecret()
 
 
 def check_member_pin(pin: str, *, phone: str | None, birthday: date | None) -> None:

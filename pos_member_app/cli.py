@@ -257,7 +257,7 @@ def _enrol(args: argparse.Namespace) -> int:
     from pos_member.db.store_name import peek_store_name
     from pos_member.services.enrolment import FirstAdmin
     from sync.client import SyncClient
-    from sync.engine import enrol
+    from sync.engine import enrol, first_admin
 
     cfg = _config(args)
     again = cfg.db_path.exists() and peek_store_name(cfg.db_path) is not None  # in place
@@ -281,13 +281,17 @@ def _enrol(args: argparse.Namespace) -> int:
         with SyncClient(args.server, timeout=args.timeout,
                         verify=hq_verify(app.hq_ca)) as client:
             ident = enrol(app, client, keystore, code=args.code, device_name=device_name,
-                          server_url=args.server, admin=admin)
+                          server_url=args.server)
+            created = first_admin(app, client, ident, admin) if admin is not None else None
     finally:
         app.close()
     print(f"Enrolled: store {ident.store_number} {ident.store_name}, "
           f"till {ident.device_number} ({device_name}), data in {cfg.data_dir}.")
-    if admin is not None:
-        print(f"Administrator {admin.code.strip()} ({admin.name.strip()}) can log in.")
+    if created is not None:
+        print(f"Administrator {created.code} ({created.name}) can log in.")
+    elif admin is not None:
+        print("No administrator created: the store has one already; its staff log in here "
+              "with their numbers and PINs.")
     else:
         print("No administrator created: staff arrive from the store's other tills "
               "with the first sync.")

@@ -32,7 +32,8 @@ from pos_member.services.pulled_events import apply_page, name_stores, unnamed_s
 from pos_member.services.quarantine import held_count
 from pos_member.services.reidentity import Reidentity
 from pos_member.services.setup import TillIdentity
-from sync.errors import ProtocolMismatch, ServerRefused
+from pos_member.services.staff import StaffInfo
+from sync.errors import ProtocolMismatch, ServerRefused, SyncError
 from sync.protocol import (
     MAX_BATCH,
     MAX_PAGE,
@@ -279,7 +280,7 @@ def enrol(app: App, client: Client, keystore: KeyStore, *, code: str, device_nam
     identity or members, and a bad ``admin``, *before* spending the code
     (:class:`pos_member.errors.TillNotFresh`, ``InvalidInput``, ``WeakSecret``); the data key
     and device token go to ``keystore``. ``admin`` is the till's first administrator, created
-    right after (its ``staff.created`` event syncs to the store's other tills)."""
+    right after, unless the store has one already (:func:`first_admin`)."""
     if admin is not None:
         admin.check()
     with app.uow.read() as s:
@@ -290,6 +291,22 @@ def enrol(app: App, client: Client, keystore: KeyStore, *, code: str, device_nam
         store_name=answer.store_name, device_id=answer.device_id,
         device_number=answer.device_number, device_name=device_name, token=answer.token,
         data_key=answer.data_key, server_url=server_url))
+    client.use_token(answer.token)  # the same client pulls the store's staff next
     if admin is not None:
-        admin.create(app.uow, ident)
+        first_admin(app, client, ident, admin)
     return ident
+
+
+def first_admin(app: App, client: Client, ident: TillIdentity,
+                admin: FirstAdmin) -> StaffInfo | None:
+    """Right after enrolment: pulls the store's staff first, then creates ``admin`` only if
+    the store has no active administrator yet (``None``: it has one; they log in here), with
+    the next free number if the one asked for is taken (docs/rules.md, "Staff numbers"). HQ out
+    of reach: the administrator is created all the same (a clash is resolved at the next
+    sync, the earlier number holding)."""
+    try:
+        pull_all(app, client)
+    except SyncError as e:
+        log.warning("enrolment: the store's staff could not be pulled first (%s)",
+                    type(e).__name__)
+    return admin.create(app.uow, ident)

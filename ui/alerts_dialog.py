@@ -68,6 +68,11 @@ class FlagsDialog(QDialog):
                            "and are held; they are tried again after every update of this "
                            "program").replace("%1", when).replace(
                 "%2", str(flag.detail.get("held", "?")))
+        if flag.kind == "staff_number_clash":
+            return self.tr("%1  Staff number %2 was given to two colleagues on two tills: the "
+                           "later one cannot log in until you give them another number "
+                           "(Ctrl+U Staff)").replace("%1", when).replace(
+                "%2", str(flag.detail.get("code", "?")))
         return f"{when}  {flag.kind}"
 
     def reload(self) -> None:

@@ -22,9 +22,14 @@ from sqlalchemy.orm import Session
 from pos_member.clock import Clock, to_ms
 from pos_member.crypto import PiiCipher
 from pos_member.db.engine import Database
-from pos_member.db.models import AuditEntry, DeviceCounter, Event
+from pos_member.db.models import AuditEntry, DeviceCounter, Event, Staff
 from pos_member.db.prepared import Prepared
-from pos_member.errors import StorageFull, StoreNotSetUp, TillReidentified
+from pos_member.errors import (
+    ClerkNoLongerActive,
+    StorageFull,
+    StoreNotSetUp,
+    TillReidentified,
+)
 from pos_member.events import EVENTS, EventType, Payload, encode
 from pos_member.hlc import HLCTimestamp, HybridClock
 from pos_member.ids import uuid7_str
@@ -83,6 +88,9 @@ _FAST_WRITE_COUNTERS = Prepared(_WRITE_COUNTERS)
 _FAST_INSERT_EVENT = Prepared(insert(_EVENTS), column_keys=(
     "id", "store_id", "device_id", "seq", "clerk_id", "hlc", "type", "entity_id",
     "payload_version", "payload", "rules_version", "created_at"))
+_STAFF = Staff.__table__
+_FAST_CLERK = Prepared(select(_STAFF.c.active, _STAFF.c.role)
+                       .where(_STAFF.c.id == bindparam("id")))
 _FAST_INSERT_AUDIT = Prepared(insert(_AUDIT), column_keys=(
     "at", "store_id", "device_id", "staff_id", "action", "entity", "entity_id", "before",
     "after", "event_id"))
@@ -105,6 +113,7 @@ class Transaction:
     _counters: _Counters | None = None
     _conn: Connection | None = None
     _session: Session | None = None
+    _clerk_checked: str | None = None  # the staff id whose login was checked still good
 
     @property
     def conn(self) -> Connection:
@@ -198,6 +207,8 @@ class Transaction:
             if declared is None or not isinstance(payload, declared.payload):
                 raise TypeError(f"{name} does not carry {payload.__class__.__name__}")
             payload = encode(payload)
+        if clerk.staff_id is not None and clerk.staff_id != self._clerk_checked:
+            self._check_clerk(clerk)
         c = self.counters(clerk.device_id)
         c.last_event_seq += 1
         c.hlc = HybridClock(lambda: to_ms(self.clock.now()), c.hlc).now()
@@ -221,6 +232,16 @@ class Transaction:
             },
         )
         return event
+
+    def _check_clerk(self, clerk: Clerk) -> None:
+        """Refuses a write by a clerk deactivated, or given another role, since they logged
+        in (here, or at another till and pulled): :class:`ClerkNoLongerActive`. Every action
+        that changes anything records an event, so this is the one place that catches them
+        all (docs/rules.md, "Staff"). A clerk this till has no row for (a test's) passes."""
+        row = _FAST_CLERK.first(self.conn, {"id": clerk.staff_id})
+        if row is not None and (not row.active or row.role != clerk.role.value):
+            raise ClerkNoLongerActive()
+        self._clerk_checked = clerk.staff_id
 
     def audit(
         self,

@@ -33,6 +33,32 @@ class StaffLocked(Payload, frozen=True, kw_only=True):
     locked_until: str
 
 
+class StaffUpdated(Payload, frozen=True, kw_only=True, omit_defaults=True):
+    """A manager changed a colleague's number, name or role: only the fields that changed
+    (each wins or loses on its own, last writer by ``(hlc, event id)``)."""
+
+    staff_id: str
+    store_id: str
+    code: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    role: str | UnsetType = UNSET
+
+
+class StaffActiveSet(Payload, frozen=True, kw_only=True):
+    """``staff.deactivated`` / ``staff.reactivated``: the type says which."""
+
+    staff_id: str
+    store_id: str
+
+
+class StaffPinReset(Payload, frozen=True, kw_only=True):
+    """A manager gave a colleague a new PIN or password: its argon2id hash, never the PIN."""
+
+    staff_id: str
+    store_id: str
+    secret_hash: str
+
+
 class TargetSet(Payload, frozen=True, kw_only=True):
     store_id: str
     month: str  # YYYY-MM
@@ -84,6 +110,10 @@ class RulesPublished(Payload, frozen=True, kw_only=True):
 DEVICE_SET_UP = declare("device.set_up", DeviceSetUp)
 STAFF_CREATED = declare("staff.created", StaffCreated)
 STAFF_LOCKED = declare("staff.locked", StaffLocked)
+STAFF_UPDATED = declare("staff.updated", StaffUpdated)
+STAFF_DEACTIVATED = declare("staff.deactivated", StaffActiveSet)
+STAFF_REACTIVATED = declare("staff.reactivated", StaffActiveSet)
+STAFF_PIN_RESET = declare("staff.pin_reset", StaffPinReset)
 KPI_TARGET_SET = declare("kpi.target_set", TargetSet)
 KPI_ROSTER_SET = declare("kpi.roster_set", RosterSet)
 KPI_SPLIT_ADJUSTED = declare("kpi.split_adjusted", SplitAdjusted)

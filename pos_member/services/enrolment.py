@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from pos_member import events
 from pos_member.crypto import KeyStore, PiiCipher
-from pos_member.db.models import Device, DeviceCounter, Member, Setting, Store
+from pos_member.db.models import Device, DeviceCounter, Member, Setting, Staff, Store
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import InvalidInput, TillNotFresh
 from pos_member.i18n import QT_TRANSLATE_NOOP
@@ -40,12 +40,22 @@ class FirstAdmin:
 
     def check(self) -> None:
         """Refuses a bad number, name or weak secret, before the one-time code is spent."""
-        check_staff_fields(self.code, self.name, self.secret)
+        check_staff_fields(self.code, self.name, self.secret, Role.ADMIN)
 
-    def create(self, uow: UnitOfWork, ident: TillIdentity) -> StaffInfo:
-        """Creates the administrator with the system clerk; its ``staff.created`` event syncs,
-        so the store's other tills get this colleague too."""
-        return create_staff(uow, clerk=ident.system_clerk(), code=self.code, name=self.name,
+    def create(self, uow: UnitOfWork, ident: TillIdentity) -> StaffInfo | None:
+        """Creates the administrator with the system clerk, unless the store already has an
+        active one (pulled from its other tills before: ``sync.engine.first_admin``): then
+        ``None``, and the store's staff log in here. A number taken by a colleague gives the
+        administrator the next free number up. Its ``staff.created`` event syncs."""
+        with uow.read() as s:
+            if s.scalar(select(Staff.id).where(Staff.role == Role.ADMIN.value,
+                                               Staff.active.is_(True)).limit(1)) is not None:
+                return None
+            taken = set(s.scalars(select(Staff.code)))
+        code = self.code.strip()
+        while code in taken and len(str(int(code) + 1)) <= 8:
+            code = str(int(code) + 1).zfill(len(code))
+        return create_staff(uow, clerk=ident.system_clerk(), code=code, name=self.name,
                             role=Role.ADMIN, secret=self.secret)
 
 

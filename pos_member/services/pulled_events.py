@@ -64,7 +64,6 @@ from pos_member.services.outbox import SYNC_CURSOR
 from pos_member.services.points_sync import POINTS_HANDLERS
 from pos_member.services.rules_sync import RULES_HANDLERS, RULES_PUBLISHED
 from pos_member.services.sales_sync import SALES_HANDLERS
-from pos_member.services.staff import STAFF_CREATED, STAFF_LOCKED
 from pos_member.services.staff_sync import STAFF_HANDLERS
 from pos_member.services.stored_value_ledger import MONEY_EVENTS
 from pos_member.services.stored_value_sync import SV_HANDLERS, apply_money_event
@@ -247,7 +246,7 @@ def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], posit
     events.declaration(kind)  # an unknown type: UnknownEventType
     if kind not in _TYPED and kind not in _LEDGERS and kind not in MONEY_EVENTS:
         return False  # known, nothing to apply at a till (an alert, a till set up)
-    if kind in (STAFF_CREATED, STAFF_LOCKED) and (store_id is None or ev["store_id"] != store_id):
+    if kind in STAFF_HANDLERS and (store_id is None or ev["store_id"] != store_id):
         return False  # another store's staff do not log in here
     cipher = _cipher(uow)
     payload = events.decode(kind, ev.get("payload_version", 1), ev["payload"], sealer=cipher)
@@ -290,7 +289,7 @@ def _observe(conn: Connection, device_id: str, remote: HLCTimestamp) -> None:
 _TYPED: dict[str, Callable[[Connection, PiiCipher | None, Mapping[str, Any], Any, int], bool]] = {
     **MEMBERS_HANDLERS,  # member.registered, member.profile_updated, member.merged
     **RULES_HANDLERS,  # rules.published
-    **STAFF_HANDLERS,  # staff.created, staff.locked (this store's only)
+    **STAFF_HANDLERS,  # staff.* (this store's only)
 }
 
 # Pulled event type → ledger handler(conn, event, typed payload) -> applied?  Each ledger's

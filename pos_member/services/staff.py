@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from pos_member import events
 from pos_member.clock import Clock
@@ -24,6 +25,8 @@ from pos_member.errors import (
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, Role, require
 from pos_member.pin_policy import check_staff_secret
+from pos_member.services.field_versions import STAFF_FIELDS
+from pos_member.services.staff_fields import claim_of
 
 STAFF_CREATED = events.STAFF_CREATED.type
 STAFF_LOCKED = events.STAFF_LOCKED.type
@@ -43,16 +46,45 @@ class StaffInfo:
     active: bool
 
 
-def check_staff_fields(code: str, name: str, secret: str) -> tuple[str, str]:
-    """Validates a new colleague's number, name and secret; returns the trimmed number and name.
-    Raises :class:`InvalidInput` or :class:`WeakSecret`."""
-    code, name = code.strip(), name.strip()
-    if not (code.isdigit() and 3 <= len(code) <= 8):
+def check_staff_code(code: str) -> str:
+    """A staff number: 3 to 8 digits (trimmed). Raises :class:`InvalidInput`."""
+    code = code.strip()
+    if not (code.isascii() and code.isdigit() and 3 <= len(code) <= 8):
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A staff number is 3 to 8 digits."))
+    return code
+
+
+def check_staff_name(name: str) -> str:
+    """A colleague's name: 1 to 50 characters (trimmed). Raises :class:`InvalidInput`."""
+    name = name.strip()
     if not name or len(name) > 50:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A staff name is 1 to 50 characters."))
-    check_staff_secret(secret)  # pos_member/pin_policy.py
+    return name
+
+
+def approves(role: Role) -> bool:
+    """Managers and administrators approve payments and refunds with their PIN."""
+    return role in (Role.MANAGER, Role.ADMIN)
+
+
+def check_staff_fields(code: str, name: str, secret: str,
+                       role: Role = Role.CASHIER) -> tuple[str, str]:
+    """Validates a new colleague's number, name and secret (held to the approvers' rule for
+    a manager or administrator); returns the trimmed number and name.
+    Raises :class:`InvalidInput` or :class:`WeakSecret`."""
+    code, name = check_staff_code(code), check_staff_name(name)
+    check_staff_secret(secret, approves=approves(role))  # pos_member/pin_policy.py
     return code, name
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def number_taken(session: Session, code: str) -> bool:
+    """Whether any colleague here, active or not, has staff number ``code`` (numbers are not
+    given again: the audit log names staff by number)."""
+    return session.scalar(select(Staff.id).where(Staff.code == code).limit(1)) is not None
 
 
 def create_staff(
@@ -61,8 +93,10 @@ def create_staff(
     require(clerk, Action.MANAGE_STAFF)
     if role in (Role.MANAGER, Role.ADMIN):
         require(clerk, Action.MANAGE_MANAGERS)
-    code, name = check_staff_fields(code, name, secret)
+    code, name = check_staff_fields(code, name, secret, role)
     with uow.begin() as tx:
+        if number_taken(tx.session, code):
+            raise DuplicateStaff(code=code)
         staff = Staff(
             id=tx.new_id(),
             store_id=clerk.store_id,
@@ -76,10 +110,7 @@ def create_staff(
             created_at=uow.clock.now(),
         )
         tx.session.add(staff)
-        try:
-            tx.session.flush()
-        except IntegrityError:
-            raise DuplicateStaff(code=code) from None
+        tx.session.flush()
         public = {"id": staff.id, "code": code, "name": name, "role": role.value}
         # The event carries the argon2id hash (slow, salted; never the PIN) and the store, so
         # the store's other tills can let this colleague log in (services/pulled_events.py). The
@@ -87,9 +118,17 @@ def create_staff(
         payload = events.StaffCreated(**public, store_id=clerk.store_id,
                                       secret_hash=staff.secret_hash)
         ev = tx.record(clerk, events.STAFF_CREATED, payload, entity_id=staff.id)
+        staff.code_claim = claim_of(ev.hlc, ev.id)
+        STAFF_FIELDS.claim(tx.conn, staff.id, created_fields(payload), ev.hlc, ev.id)
         tx.audit(clerk, STAFF_CREATED, "staff", staff.id, after=public, event=ev)
         tx.commit()
     return StaffInfo(staff.id, code, name, role, True)
+
+
+def created_fields(p: events.StaffCreated) -> dict[str, Any]:
+    """The fields a ``staff.created`` writes, as last-writer-wins field values."""
+    return {"code": p.code, "name": p.name, "role": p.role, "active": True,
+            "secret_hash": p.secret_hash}
 
 
 def list_staff(uow: UnitOfWork, *, role: Role | None = None) -> list[StaffInfo]:
@@ -111,7 +150,10 @@ def login(uow: UnitOfWork, *, code: str, secret: str, device_id: str) -> Clerk:
     rules = uow.rules.staff
     now = uow.clock.now()
     with uow.begin() as tx:
-        staff = tx.session.scalar(select(Staff).where(Staff.code == code.strip()))
+        # Two colleagues may share a number after two tills gave it out offline: the first
+        # to claim it holds it (services/staff_fields.py).
+        staff = tx.session.scalar(select(Staff).where(Staff.code == code.strip())
+                                  .order_by(Staff.code_claim, Staff.id).limit(1))
         if staff is None or not staff.active:
             _verify(_DUMMY_HASH, secret)
             raise LoginFailed()

@@ -383,6 +383,10 @@
         <translation>%1  总部的 %2 条变更无法在本机应用，已暂存；本程序每次更新后会重试</translation>
     </message>
     <message>
+        <source>%1  Staff number %2 was given to two colleagues on two tills: the later one cannot log in until you give them another number (Ctrl+U Staff)</source>
+        <translation>%1  工号 %2 在两台收银机上分给了两位员工：后分配的一位在您给其新工号前无法登录（Ctrl+U 员工）</translation>
+    </message>
+    <message>
         <source>Mark handled</source>
         <translation>标记为已处理</translation>
     </message>
@@ -1621,8 +1625,24 @@ F2  注册新会员</translation>
         <translation>PIN 须为 6 位数字，且不能是重复或连续数字；或使用 8 位以上的密码。</translation>
     </message>
     <message>
+        <source>A manager&apos;s or administrator&apos;s PIN approves payments: 6 digits that are not an easy pattern (repeats, pairs, runs, mirrors, common PINs), or a password of 8+.</source>
+        <translation>店长或管理员的 PIN 用于审批支付：须为 6 位数字且不是简单规律（重复、成对、连号、对称、常见 PIN），或 8 位以上的密码。</translation>
+    </message>
+    <message>
         <source>Staff number {code} is already taken.</source>
         <translation>工号 {code} 已被占用。</translation>
+    </message>
+    <message>
+        <source>No such colleague in this store.</source>
+        <translation>本店没有这位员工。</translation>
+    </message>
+    <message>
+        <source>You cannot deactivate yourself or change your own role: ask another manager.</source>
+        <translation>不能停用自己或修改自己的角色：请另一位店长操作。</translation>
+    </message>
+    <message>
+        <source>Your login is no longer valid (deactivated or role changed): log in again.</source>
+        <translation>您的登录已失效（账号已停用或角色已变更）：请重新登录。</translation>
     </message>
     <message>
         <source>This till has no store yet: run &apos;pos-member demo&apos; or enrol it.</source>
@@ -1943,6 +1963,14 @@ F2  注册新会员</translation>
     <message>
         <source>The SMS code could not be sent: try again, or use the PIN or dynamic code.</source>
         <translation>短信验证码未能发出：请重试，或改用支付密码或动态码。</translation>
+    </message>
+    <message>
+        <source>This colleague is already active.</source>
+        <translation>该员工已是启用状态。</translation>
+    </message>
+    <message>
+        <source>This colleague is already inactive.</source>
+        <translation>该员工已是停用状态。</translation>
     </message>
 </context>
 <context>

@@ -8,17 +8,22 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.config import Config
 
 from pos_member.bootstrap import bootstrap
 from pos_member.db import engine
 from pos_member.db.engine import schema_version
+from pos_member.errors import LoginFailed
+from pos_member.permissions import Role
 from pos_member.services import sales
 from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_events
 from pos_member.services.quarantine import held_events
-from tests.factories import Till, apply_pulled, new_phone, server_event
+from pos_member.services.staff import login
+from pos_member.services.staff_admin import set_staff_active
+from tests.factories import PINS, Till, apply_pulled, new_phone, server_event
 
 
 def downgrade(path: Path, revision: str) -> None:
@@ -103,5 +108,30 @@ def test_migration_0010_upgrades_a_till_of_schema_0009_in_place(a: Till) -> None
         assert len(events) > len(unsent) and [e["id"] for e in events[:len(unsent)]] == unsent
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
         assert member_id in {m[0] for m in after["members"][1]}
+    finally:
+        app.close()
+
+
+def test_migration_0011_keeps_a_till_of_0010s_staff_and_their_logins(a: Till) -> None:
+    a.app.close()
+    downgrade(a.path, "0010")
+    before = rows(a.path)
+    assert "staff_field_hlc" not in before and before["staff"][1]
+
+    app = bootstrap(a.path, keystore=a.keystore, clock=a.clock)  # the newer till opens it
+    try:
+        assert schema_version(a.path) == engine.SCHEMA_HEAD
+        for table, (columns, old_rows) in before.items():
+            assert same_columns(a.path, table, columns) == old_rows, table
+        after = rows(a.path)
+        claim = after["staff"][0].index("code_claim")
+        assert {r[claim] for r in after["staff"][1]} == {""}  # there first: they hold
+        assert after["staff_field_hlc"][1] == []
+        device_id = a.manager.device_id
+        manager = login(app.uow, code="1201", secret=PINS[Role.MANAGER], device_id=device_id)
+        set_staff_active(app.uow, clerk=manager, staff_id=a.cashier.staff_id or "",
+                         active=False)
+        with pytest.raises(LoginFailed):
+            login(app.uow, code="1001", secret=PINS[Role.CASHIER], device_id=device_id)
     finally:
         app.close()

@@ -39,6 +39,9 @@ class FakeServer:
         self.forgetful = False  # answer 200 but claim nothing stored (a broken server)
         self.data_key = base64.b64encode(os.urandom(64)).decode()
 
+    def use_token(self, token: str) -> None:
+        """Every device may call (this fake checks no tokens)."""
+
     def enrol(self, request: EnrolRequest) -> EnrolResponse:
         self._check_up()
         self.enrolments += 1

@@ -27,6 +27,7 @@ from pos_member.db.models.store import (
     RulesVersion,
     Setting,
     Staff,
+    StaffFieldVersion,
     Store,
 )
 from pos_member.db.models.stored_value import BalanceBlock, SvAccount, SvCredential, SvLedgerEntry
@@ -36,6 +37,6 @@ __all__ = [
     "DeviceSuccession", "Event", "EventMove", "Flag", "KpiMonthTarget", "KpiRoster",
     "KpiSplitAdjustment", "Member", "MemberAlias", "MemberFieldVersion", "NotificationOutbox",
     "PointsAccount", "PointsEntry", "PointsLot", "PointsTxn", "QuarantinedEvent", "RulesVersion",
-    "Sale", "SalePoints", "Setting", "Staff", "Store", "SvAccount", "SvCredential",
-    "SvLedgerEntry", "UtcDateTime",
+    "Sale", "SalePoints", "Setting", "Staff", "StaffFieldVersion", "Store", "SvAccount",
+    "SvCredential", "SvLedgerEntry", "UtcDateTime",
 ]

@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pos_member.db.models.base import Base
@@ -54,10 +63,16 @@ class DeviceCounter(Base):
 
 
 class Staff(Base):
+    """A colleague of this till's store. A staff number is unique in the store, but two tills
+    offline may each give one out: both colleagues are kept, and the one whose number was
+    claimed first (``code_claim``: the ``hlc/event id`` that gave it) holds it for logging in
+    (docs/rules.md, "Staff numbers"); the other waits for the manager to renumber them."""
+
     __tablename__ = "staff"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    code: Mapped[str] = mapped_column(String(20), index=True)
+    code_claim: Mapped[str] = mapped_column(String(64), default="", server_default="")
     name: Mapped[str] = mapped_column(String(50))
     role: Mapped[str] = mapped_column(String(16))
     secret_hash: Mapped[str] = mapped_column(String(200))
@@ -65,6 +80,19 @@ class Staff(Base):
     locked_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+
+
+class StaffFieldVersion(Base):
+    """Last-writer-wins per staff field (number, name, role, active, PIN hash), as
+    ``member_field_hlc`` for members' profiles: the newest ``(hlc, event_id)`` that wrote the
+    field and the value it wrote. No foreign key: an edit may be pulled before the colleague."""
+
+    __tablename__ = "staff_field_hlc"
+    staff_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    field: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hlc: Mapped[str] = mapped_column(String(24))
+    event_id: Mapped[str] = mapped_column(String(36))
+    value: Mapped[Any | None] = mapped_column(JSON)
 
 
 class Flag(Base):

@@ -1,0 +1,145 @@
+"""A manager's staff changes on one till of a store reach the store's other till through the
+real server (SQLite and PostgreSQL): a new guide logs in there, a deactivated one is refused
+there (at login, and at the next action when already logged in), a new PIN replaces the old,
+concurrent edits end alike (last writer wins per field), and a staff number both tills gave
+out offline ends with the same holder on both, an alert until the other is renumbered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pos_member.db.models import Flag, Staff
+from pos_member.errors import ClerkNoLongerActive, LoginFailed
+from pos_member.permissions import Clerk, Role
+from pos_member.services.enrolment import FirstAdmin
+from pos_member.services.members import register_member
+from pos_member.services.staff import create_staff
+from pos_member.services.staff_admin import (
+    reset_staff_pin,
+    set_staff_active,
+    staff_roster,
+    update_staff,
+)
+from pos_member.services.staff_fields import CLASH_FLAG
+from tests.factories import new_phone
+from tests.sync.harness import Central, Till, enrolled_till
+
+PIN = "246810"
+GUIDE_PIN = "135792"
+
+
+@pytest.fixture
+def store(tmp_path: Path, central: Central) -> Iterator[tuple[Till, Till, Clerk]]:
+    """Tills A and B of store 1, in step; the administrator logged in at A."""
+    a = enrolled_till(central, tmp_path / "a.sqlite", 1, admin=FirstAdmin("001", "Ann", PIN))
+    a.sync()
+    b = enrolled_till(central, tmp_path / "b.sqlite", 1, admin=FirstAdmin("001", "Ann", PIN))
+    yield a, b, a.login("001", PIN)
+    a.close()
+    b.close()
+
+
+def in_step(*tills: Till) -> None:
+    for t in (*tills, *tills):
+        t.sync()
+
+
+def test_a_guide_added_at_one_till_logs_in_at_the_other(
+    store: tuple[Till, Till, Clerk],
+) -> None:
+    a, b, admin = store
+    with pytest.raises(LoginFailed):
+        b.login("201", GUIDE_PIN)
+    create_staff(a.app.uow, clerk=admin, code="201", name="Gu", role=Role.GUIDE,
+                 secret=GUIDE_PIN)
+    in_step(a, b)
+    assert b.login("201", GUIDE_PIN).role is Role.GUIDE
+
+
+def test_a_deactivated_guide_is_refused_at_the_other_till_even_when_logged_in(
+    store: tuple[Till, Till, Clerk],
+) -> None:
+    a, b, admin = store
+    guide = create_staff(a.app.uow, clerk=admin, code="201", name="Gu", role=Role.GUIDE,
+                         secret=GUIDE_PIN)
+    in_step(a, b)
+    at_b = b.login("201", GUIDE_PIN)
+    set_staff_active(a.app.uow, clerk=admin, staff_id=guide.id, active=False)
+    in_step(a, b)
+    with pytest.raises(LoginFailed):
+        b.login("201", GUIDE_PIN)
+    with pytest.raises(ClerkNoLongerActive):
+        register_member(b.app.uow, phone=new_phone(), privacy_consent=True, clerk=at_b)
+    set_staff_active(a.app.uow, clerk=admin, staff_id=guide.id, active=True)
+    in_step(a, b)
+    register_member(b.app.uow, phone=new_phone(), privacy_consent=True,
+                    clerk=b.login("201", GUIDE_PIN))
+
+
+def test_a_new_pin_replaces_the_forgotten_one_on_every_till(
+    store: tuple[Till, Till, Clerk],
+) -> None:
+    a, b, admin = store
+    guide = create_staff(a.app.uow, clerk=admin, code="201", name="Gu", role=Role.GUIDE,
+                         secret=GUIDE_PIN)
+    in_step(a, b)
+    reset_staff_pin(a.app.uow, clerk=admin, staff_id=guide.id, secret="975312")
+    in_step(a, b)
+    with pytest.raises(LoginFailed):
+        b.login("201", GUIDE_PIN)
+    assert b.login("201", "975312").staff_id == guide.id
+
+
+def test_two_offline_edits_of_one_colleague_end_alike_on_both_tills(
+    store: tuple[Till, Till, Clerk],
+) -> None:
+    a, b, admin = store
+    guide = create_staff(a.app.uow, clerk=admin, code="201", name="Gu", role=Role.GUIDE,
+                         secret=GUIDE_PIN)
+    in_step(a, b)
+    admin_b = b.login("001", PIN)
+    b.clock.advance(minutes=1)  # B's edit of the name is the later one
+    update_staff(b.app.uow, clerk=admin_b, staff_id=guide.id, name="Gu B")
+    update_staff(a.app.uow, clerk=admin, staff_id=guide.id, name="Gu A", role=Role.CASHIER)
+    in_step(a, b)
+    rows = [{r.code: (r.name, r.role) for r in staff_roster(t.app.uow, clerk=c)}
+            for t, c in ((a, admin), (b, admin_b))]
+    assert rows[0] == rows[1]
+    assert rows[0]["201"] == ("Gu B", Role.CASHIER)
+
+
+def open_clash_flags(till: Till) -> list[dict[str, object]]:
+    with till.app.uow.read() as s:
+        return [dict(f.detail) for f in s.scalars(
+            select(Flag).where(Flag.kind == CLASH_FLAG, Flag.resolved_at.is_(None)))]
+
+
+def test_a_number_both_tills_gave_out_offline_is_held_by_the_first_on_both(
+    store: tuple[Till, Till, Clerk],
+) -> None:
+    a, b, admin = store
+    admin_b = b.login("001", PIN)
+    first = create_staff(a.app.uow, clerk=admin, code="201", name="Early", role=Role.GUIDE,
+                         secret=GUIDE_PIN)
+    b.clock.advance(minutes=1)
+    later = create_staff(b.app.uow, clerk=admin_b, code="201", name="Late", role=Role.GUIDE,
+                         secret="864209")
+    in_step(b, a)
+    for till in (a, b):
+        with till.app.uow.read() as s:
+            assert set(s.scalars(select(Staff.id).where(Staff.code == "201"))) == {
+                first.id, later.id}
+        assert till.login("201", GUIDE_PIN).staff_id == first.id
+        with pytest.raises(LoginFailed):
+            till.login("201", "864209")
+        assert open_clash_flags(till) == [
+            {"code": "201", "holder_id": first.id, "waiting_ids": [later.id]}]
+    update_staff(a.app.uow, clerk=admin, staff_id=later.id, code="202")
+    in_step(a, b)
+    for till in (a, b):
+        assert open_clash_flags(till) == []
+        assert till.login("202", "864209").staff_id == later.id
