@@ -6,8 +6,9 @@ Runs offscreen (no display needed) with an in-memory key store and a fresh tempo
 store of 300 members; writes login.png, till-empty.png, register.png, register-duplicate.png,
 card.png, error.png, card-print.png, and the dialogs of points, stored value and the
 recruitment dashboard (sale.png, points-ledger.png, gifts.png, topup.png, pay.png,
-sv-ledger.png, dashboard.png). ``--size``: the till window's size (the smallest screens the
-stores have are 1024×768 and 1366×768).
+sv-ledger.png, dashboard.png), and the staff dialog (staff.png, staff-add.png, staff-pin.png).
+``--size``: the till window's size (the smallest screens the stores have are 1024×768 and
+1366×768).
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ def main() -> None:
             ("sv-ledger", till.buttons["sv_ledger"].click, None),
             ("dashboard", till.buttons["dashboard"].click, None)):
         _grab_new_window(opener, out / f"{name}.png", fill)
+    _grab_staff(till.buttons["staff"].click, out)
     img = QImage(856 * 2, 540 * 2, QImage.Format.Format_RGB32)
     img.fill(Qt.GlobalColor.white)
     p = QPainter(img)
@@ -142,6 +144,36 @@ def _grab_new_window(opener: Callable[[], None], path: Path,
         settle(800)
     new[-1].grab().save(str(path))
     new[-1].close()
+    settle()
+
+
+def _grab_staff(opener: Callable[[], None], out: Path) -> None:
+    """The staff dialog (staff.png), its new-colleague form refusing a weak PIN
+    (staff-add.png) and its new-PIN form (staff-pin.png)."""
+    before = set(QApplication.topLevelWidgets())
+    opener()
+    settle(800)
+    dialog = next(w for w in QApplication.topLevelWidgets()
+                  if w not in before and w.isVisible())
+    dialog.grab().save(str(out / "staff.png"))
+    dialog.add()  # type: ignore[attr-defined]
+    settle()
+    form = dialog.form  # type: ignore[attr-defined]
+    form.code.setText("8002")
+    form.name.setText("吴收银")
+    form.pin.setText("123456")
+    form.pin2.setText("123456")
+    form.submit()
+    settle(800)
+    form.grab().save(str(out / "staff-add.png"))
+    form.reject()
+    settle()
+    dialog.table.selectRow(3)  # type: ignore[attr-defined]
+    dialog.new_pin()  # type: ignore[attr-defined]
+    settle()
+    dialog.form.grab().save(str(out / "staff-pin.png"))  # type: ignore[attr-defined]
+    dialog.form.reject()  # type: ignore[attr-defined]
+    dialog.close()
     settle()
 
 

@@ -6,7 +6,8 @@ Keys: F2 register · F3 back to the scan field · F5 reveal personal data (manag
 profile · F4 sale, Shift+F4 refund, F7 points ledger, Ctrl+F7 adjust points (manager's PIN) ·
 Ctrl+G gifts and coupons for points ·
 F8 top up stored value, F10 pay with stored value, Shift+F10 stored-value ledger ·
-Ctrl+P print the card · F9 alerts (manager) · F11 recruitment dashboard (manager;
+Ctrl+P print the card · F9 alerts (manager) · Ctrl+U staff (manager) · F11 recruitment
+dashboard (manager;
 a guide: own progress) · F12 close the day (manager) · Esc clear
 · Ctrl+L log out.
 
@@ -39,14 +40,22 @@ from PySide6.QtWidgets import (
 
 from pos_member.bootstrap import App
 from pos_member.changes import Changes
-from pos_member.errors import DomainError
+from pos_member.errors import ClerkNoLongerActive, DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.member_code import classify_code
 from pos_member.permissions import ROLE_LABELS, Clerk
 from pos_member.services import member_cards
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.staff import StaffInfo, list_staff
-from ui import till_alerts, till_closing, till_kpi, till_member, till_points, till_stored_value
+from ui import (
+    till_alerts,
+    till_closing,
+    till_kpi,
+    till_member,
+    till_points,
+    till_staff,
+    till_stored_value,
+)
 from ui.host import SmsService, TillAction, TillHost
 from ui.i18n import error_text, translate
 from ui.member_card import MemberCardView
@@ -62,15 +71,18 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
     till_points.register,  # F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjust, Ctrl+G gifts
     till_stored_value.register,  # F8 top-up, F10 pay, Shift+F10 ledger
     till_alerts.register,  # F9 alerts
+    till_staff.register,  # Ctrl+U staff (managers)
     till_kpi.register,  # F11 dashboard or my progress
     till_closing.register,  # F12 close the day
 )
 
-# Where the buttons go: the member in front of the till (sale, points, stored value) above, the
-# card and the day below. A key not named here goes at the end of the lower row.
+# Where the buttons go: the member in front of the till (sale, points, stored value) on top,
+# the card in the middle, the store's back office (alerts, staff, the day) below: three short
+# rows fit a 1024-pixel screen. A key not named here goes at the end of the last row.
 BUTTON_ROWS = (
     ("register", "sale", "refund", "ledger", "gifts", "topup", "pay", "sv_ledger"),
-    ("reveal", "edit", "print", "adjust", "alerts", "dashboard", "close_day", "logout"),
+    ("reveal", "edit", "print", "adjust"),
+    ("alerts", "staff", "dashboard", "close_day", "logout"),
 )
 
 
@@ -138,6 +150,7 @@ class TillWindow(QMainWindow):
 
         # Keys, not Tab stops: the scan field keeps the focus.
         self.actions_bar = QVBoxLayout()
+        self.actions_bar.setSpacing(4)  # three rows of buttons still fit 768 pixels high
         self._rows: list[tuple[QHBoxLayout, list[int]]] = []  # each row's buttons' places
         for _ in BUTTON_ROWS:
             line = QHBoxLayout()
@@ -152,7 +165,7 @@ class TillWindow(QMainWindow):
         top_layout.addWidget(self.scan)
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(16, 12, 16, 8)
+        layout.setContentsMargins(16, 12, 16, 4)
         layout.addWidget(top)
         layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
@@ -283,6 +296,8 @@ class TillWindow(QMainWindow):
 
     # -- the one error sink -------------------------------------------------------------------
     def show_error(self, error: Exception) -> None:
+        if isinstance(error, ClerkNoLongerActive):  # deactivated or re-roled: log in again
+            self.logout_requested.emit()
         if isinstance(error, DomainError):
             self._banner(error_text(error), error=True)
         else:

@@ -736,6 +736,29 @@
     </message>
 </context>
 <context>
+    <name>PinForm</name>
+    <message>
+        <source>New PIN for %1 %2</source>
+        <translation>为 %1 %2 设置新 PIN</translation>
+    </message>
+    <message>
+        <source>New &amp;PIN or password</source>
+        <translation>新 PIN 或密码(&amp;P)</translation>
+    </message>
+    <message>
+        <source>PIN a&amp;gain</source>
+        <translation>再次输入 PIN(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Set PIN</source>
+        <translation>设置 PIN</translation>
+    </message>
+    <message>
+        <source>%1 %2 has a new PIN; their lock is lifted.</source>
+        <translation>%1 %2 已设置新 PIN，登录锁定已解除。</translation>
+    </message>
+</context>
+<context>
     <name>PlanDialog</name>
     <message>
         <source>Recruitment targets and roster</source>
@@ -1126,6 +1149,120 @@
     </message>
 </context>
 <context>
+    <name>StaffDialog</name>
+    <message>
+        <source>Number clash: give a new number</source>
+        <translation>工号冲突：请分配新工号</translation>
+    </message>
+    <message>
+        <source>Inactive</source>
+        <translation>已停用</translation>
+    </message>
+    <message>
+        <source>Active, locked (wrong PINs)</source>
+        <translation>启用，已锁定（PIN 错误次数过多）</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Staff (Ctrl+U)</source>
+        <translation>员工管理 (Ctrl+U)</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>工号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>&amp;Add… (Ins)</source>
+        <translation>新增(&amp;A)… (Ins)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit… (Enter)</source>
+        <translation>编辑(&amp;E)… (Enter)</translation>
+    </message>
+    <message>
+        <source>&amp;Deactivate (Ctrl+D)</source>
+        <translation>停用(&amp;D) (Ctrl+D)</translation>
+    </message>
+    <message>
+        <source>New &amp;PIN… (Ctrl+P)</source>
+        <translation>重设 PIN(&amp;P)… (Ctrl+P)</translation>
+    </message>
+    <message>
+        <source>Re&amp;activate (Ctrl+D)</source>
+        <translation>重新启用(&amp;A) (Ctrl+D)</translation>
+    </message>
+    <message>
+        <source>%1 %2 is active again.</source>
+        <translation>%1 %2 已重新启用。</translation>
+    </message>
+    <message>
+        <source>%1 %2 is deactivated: they can no longer log in.</source>
+        <translation>%1 %2 已停用，无法再登录。</translation>
+    </message>
+</context>
+<context>
+    <name>StaffForm</name>
+    <message>
+        <source>New colleague</source>
+        <translation>新增员工</translation>
+    </message>
+    <message>
+        <source>Edit colleague</source>
+        <translation>编辑员工</translation>
+    </message>
+    <message>
+        <source>Staff &amp;number (3–8 digits)</source>
+        <translation>工号(&amp;N)（3–8 位数字）</translation>
+    </message>
+    <message>
+        <source>N&amp;ame</source>
+        <translation>姓名(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Role</source>
+        <translation>角色(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;PIN or password</source>
+        <translation>PIN 或密码(&amp;P)</translation>
+    </message>
+    <message>
+        <source>PIN a&amp;gain</source>
+        <translation>再次输入 PIN(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Managers and administrators approve payments with their PIN: no easy patterns.</source>
+        <translation>店长和管理员用 PIN 审批支付：不可使用简单规律。</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>%1 %2 added: they can log in now.</source>
+        <translation>已新增 %1 %2，现在可以登录。</translation>
+    </message>
+    <message>
+        <source>%1 %2 saved.</source>
+        <translation>%1 %2 已保存。</translation>
+    </message>
+</context>
+<context>
     <name>StoredValue</name>
     <message>
         <source>Top-up</source>
@@ -1503,6 +1640,10 @@ F2  注册新会员</translation>
     <message>
         <source>Points adjusted by %1; balance %2.</source>
         <translation>积分已调整 %1；余额 %2。</translation>
+    </message>
+    <message>
+        <source>Ctrl+U Staff</source>
+        <translation>Ctrl+U 员工</translation>
     </message>
 </context>
 <context>
@@ -1971,6 +2112,10 @@ F2  注册新会员</translation>
     <message>
         <source>This colleague is already inactive.</source>
         <translation>该员工已是停用状态。</translation>
+    </message>
+    <message>
+        <source>The two PINs are not the same.</source>
+        <translation>两次输入的 PIN 不一致。</translation>
     </message>
 </context>
 <context>

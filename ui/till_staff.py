@@ -1,0 +1,59 @@
+"""The till's staff feature (Ctrl+U, managers and administrators): the store's staff dialog.
+Plugs into the till window through :func:`register`; a cashier or guide pressing the key is
+told no (the core refuses them too)."""
+
+from __future__ import annotations
+
+from pos_member.changes import Area, Changes
+from pos_member.errors import DomainError
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.permissions import Action, Role, require
+from pos_member.services import staff as staff_core
+from pos_member.services import staff_admin
+from ui.host import TillAction, TillHost
+from ui.staff_dialog import StaffCalls, StaffDialog
+
+
+def calls_for(host: TillHost) -> StaffCalls:
+    """The core's staff calls, bound to the clerk logged in at ``host``."""
+    clerk, uow = host.clerk, host.uow
+    roles = tuple(Role) if clerk.may(Action.MANAGE_MANAGERS) else (Role.CASHIER, Role.GUIDE)
+    return StaffCalls(
+        load=lambda: staff_admin.staff_roster(uow, clerk=clerk),
+        create=lambda code, name, role, pin: staff_core.create_staff(
+            uow, clerk=clerk, code=code, name=name, role=role, secret=pin),
+        update=lambda sid, code, name, role: staff_admin.update_staff(
+            uow, clerk=clerk, staff_id=sid, code=code, name=name, role=role),
+        set_active=lambda sid, active: staff_admin.set_staff_active(
+            uow, clerk=clerk, staff_id=sid, active=active),
+        reset_pin=lambda sid, pin: staff_admin.reset_staff_pin(
+            uow, clerk=clerk, staff_id=sid, secret=pin),
+        roles=roles,
+        own_id=clerk.staff_id,
+    )
+
+
+def open_staff(host: TillHost) -> None:
+    try:
+        require(host.clerk, Action.MANAGE_STAFF)
+    except DomainError as e:
+        host.show_error(e)
+        return
+    dialog = StaffDialog(ops=host.ops, calls=calls_for(host),
+                         changed=lambda: host.notify_changed(Changes.of(Area.STAFF)),
+                         show_error=host.show_error,
+                         parent=host.window())
+    host.open_dialog(dialog)
+
+
+def _refresh(host: TillHost, changes: Changes) -> None:
+    """Another till's staff change pulled: the open staff list shows it."""
+    if changes.touches(Area.STAFF) and isinstance(host.dialog, StaffDialog):
+        host.dialog.reload()
+
+
+def register(host: TillHost) -> None:
+    may = host.clerk.may(Action.MANAGE_STAFF)
+    host.add_action(TillAction("staff", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+U Staff"),
+                               lambda: open_staff(host), ("Ctrl+U",), visible=may))
+    host.on_changed(lambda changes: _refresh(host, changes))
