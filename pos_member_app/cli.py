@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from pos_member.crypto import KeyStore
 
 log = logging.getLogger(__name__)
+TILL_PROGRAM = "pos-member-till"  # the windowed till program (build.spec, pyproject)
 
 
 class ArgParser(argparse.ArgumentParser):
@@ -184,7 +185,10 @@ def _configure(app: App, cfg: Config) -> None:
                  ident.device_id)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *,
+         show_refusal: Callable[[DomainError], None] | None = None) -> int:
+    """The console program. ``show_refusal``: also show a refusal in a window (the windowed
+    till program, :func:`till_main`, has no console to print it on)."""
     utf8_when_redirected()
     args = build_parser().parse_args(argv)
     start_logging(APP_NAME)
@@ -194,7 +198,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as e:
         log.info("refused: %s", type(e).__name__)
         print(f"pos-member: {e.text()}", file=sys.stderr)
+        if show_refusal is not None:
+            show_refusal(e)
         return 1
+
+
+def till_main(argv: Sequence[str] | None = None) -> int:
+    """``pos-member-till``, the program a store double-clicks: with no arguments it opens the
+    till (``run``); a refusal before the window opens (no store here, no credential store, a
+    bad config file) is shown in a window as well as logged."""
+    args = list(sys.argv[1:] if argv is None else argv) or ["run"]
+    return main(args, show_refusal=_refusal_window)
+
+
+def _refusal_window(error: DomainError) -> None:
+    from ui.app import show_refusal
+
+    try:
+        language = load_config().language
+    except DomainError:
+        language = None
+    show_refusal(error, language)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -399,5 +423,5 @@ def _warn_if_rules_refused(app: App) -> None:
               file=sys.stderr)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":  # also the bundle's two programs (build.spec)
+    raise SystemExit(till_main() if Path(sys.argv[0]).stem == TILL_PROGRAM else main())

@@ -18,15 +18,20 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
 
 from pos_member.crypto import KEYRING_SERVICE
 from pos_member.db.engine import schema_version
 from pos_member.db.store_name import peek_store_name
+from pos_member.errors import StoreNotSetUp
 from pos_member.rules_config import default_rules_path, load_rules
-from pos_member_app.cli import main
+from pos_member_app.cli import main, till_main
 from tests.factories import table_counts
 from tests.keyring_check import require_os_keyring
 from tests.keyrings import DictKeyring
+from ui.i18n import error_text, install_language
 
 DEFAULT_RULES = default_rules_path().read_text(encoding="utf-8")
 DEFAULT_VERSION = load_rules(default_rules_path()).version
@@ -497,3 +502,27 @@ def test_chinese_output_redirected_on_a_western_code_page_is_utf8(tmp_path: Path
                                   stderr=subprocess.PIPE, env=env, timeout=120)
         assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
         assert expected in out.read_bytes().decode("utf-8")
+
+
+def test_the_till_program_with_no_arguments_opens_the_till_or_says_why_in_a_window(
+        qtbot: QtBot) -> None:
+    """Double-clicked (no arguments), ``pos-member-till`` runs the till; on a machine with no
+    store yet it says so in a window: it has no console to print on."""
+    shown: list[tuple[str, str, str]] = []
+
+    def answer_the_box() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer_the_box)  # until the box is up
+            return
+        # the refusal in the language the box was shown in (the system's: no config here)
+        shown.append((box.objectName(), box.text(), error_text(StoreNotSetUp())))
+        box.accept()
+
+    QTimer.singleShot(0, answer_the_box)
+    try:
+        assert till_main([]) == 1
+    finally:
+        install_language("zh_CN")
+    ((name, text, refusal),) = shown
+    assert name == "startRefusal" and text == refusal and "pos-member demo" in text

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
 
+from pos_member.errors import DomainError
 from pos_member.permissions import Clerk
 from pos_member.resources import resource_path
-from ui.i18n import install_language, pick_language
+from ui.i18n import error_text, install_language, pick_language, translate
 from ui.login import LoginWindow
 
 if TYPE_CHECKING:
@@ -43,7 +44,18 @@ def make_qt_app(language: str | None) -> QApplication:
     qt_app.setFont(font)
     qt_app.setStyleSheet(resource_path("styles", "till.qss").read_text(encoding="utf-8"))
     install_language(pick_language(language))
+    qt_app.setWindowIcon(QIcon(str(resource_path("icons", "pos-member.png"))))
     return qt_app  # type: ignore[return-value]
+
+
+def show_refusal(error: DomainError, language: str | None) -> None:
+    """A refusal before the till's window opens, in a window of its own (the windowed till
+    program has no console): the same text the console program prints, translated."""
+    make_qt_app(language)
+    box = QMessageBox(QMessageBox.Icon.Critical, translate("TillStart", "POS Member"),
+                      error_text(error))
+    box.setObjectName("startRefusal")
+    box.exec()
 
 
 class TillController:

@@ -1504,6 +1504,13 @@
     </message>
 </context>
 <context>
+    <name>TillStart</name>
+    <message>
+        <source>POS Member</source>
+        <translation>会员收银</translation>
+    </message>
+</context>
+<context>
     <name>TillWindow</name>
     <message>
         <source>POS Member — %1</source>

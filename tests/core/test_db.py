@@ -197,3 +197,20 @@ def test_commits_never_checkpoint_the_wal_the_background_thread_does(db: Databas
         assert (busy, done) == (0, frames) and frames > 1900
     finally:
         thread.stop()
+
+
+def test_resources_are_found_in_a_bundle_through_meipass(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyInstaller unpacks next to the program and names the folder in sys._MEIPASS: the shipped
+    rules, translations and styles are looked up there, not beside the sources."""
+    from pos_member import resources
+
+    (tmp_path / "resources" / "rules").mkdir(parents=True)
+    (tmp_path / "resources" / "rules" / "default.toml").write_text("x", encoding="utf-8")
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert resources.resource_path("rules", "default.toml") == (
+        tmp_path / "resources" / "rules" / "default.toml")
+    assert resources.resource_path("rules", "default.toml").read_text(encoding="utf-8") == "x"
+    monkeypatch.delattr(sys, "_MEIPASS")
+    checkout = Path(resources.__file__).resolve().parent.parent
+    assert resources.resources_dir() == checkout / "resources"
