@@ -10,6 +10,8 @@
     pos-member-server [--database URL] publish-rules FILE [--starts-at ISO-TIME]
     pos-member-server [--database URL] set-target --store N --month YYYY-MM --target COUNT
     pos-member-server [--database URL] list-flags [--open]
+    pos-member-server [--database URL] list-staff --store N
+    pos-member-server [--database URL] deactivate-staff --store N --code NNN
     pos-member-server [--database URL] settle-overdraw MEMBER --note TEXT
     pos-member-server [--database URL] sms-limits [--phone-per-hour N] [--phone-per-day N]
                                                   [--device-per-hour N] [--store-per-hour N]
@@ -129,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=_positive_int, required=True, metavar="N")
     p.add_argument("--month", required=True, metavar="YYYY-MM")
     p.add_argument("--target", required=True, metavar="COUNT", help="new members in the month")
+
+    p = sub.add_parser("list-staff", help="a store's staff, with who is active")
+    p.add_argument("--store", type=_positive_int, required=True, metavar="N")
+
+    p = sub.add_parser("deactivate-staff",
+                       help="deactivate a colleague: they can no longer log in at the store")
+    p.add_argument("--store", type=_positive_int, required=True, metavar="N")
+    p.add_argument("--code", required=True, metavar="NNN", help="their staff number")
 
     p = sub.add_parser("list-flags", help="flags raised for HQ")
     p.add_argument("--open", action="store_true", help="unresolved flags only")
@@ -250,6 +260,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 ctx, store_number=args.store, month=args.month, target=args.target)
             print(f"store {args.store}: target for {month} set to {target} new members; "
                   "its tills split it at their next sync")
+        elif args.command in ("list-staff", "deactivate-staff"):
+            _staff(ctx, args)
         elif args.command == "list-flags":
             for f in services.list_flags(ctx, open_only=args.open):
                 state = "resolved" if f.resolved_at else "open"
@@ -268,6 +280,20 @@ def _dispatch(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     return 0
+
+
+def _staff(ctx: ServerContext, args: argparse.Namespace) -> None:
+    from sync.server.staff import deactivate_store_staff, list_store_staff
+
+    if args.command == "deactivate-staff":
+        done = deactivate_store_staff(ctx, store_number=args.store, code=args.code)
+        print(f"store {args.store}: staff {done.code} deactivated; the store's tills refuse "
+              "them from their next sync")
+        return
+    for s in list_store_staff(ctx, store_number=args.store):
+        state = "active" if s.active else "inactive"
+        clash = "" if s.holds_number else "\tnumber clash: renumber at the till"
+        print(f"{s.code}\t{s.name}\t{s.role}\t{state}{clash}")
 
 
 def _sms_limits(ctx: ServerContext, args: argparse.Namespace) -> None:

@@ -66,6 +66,12 @@ class StoreNotFound(ServerError):
     message = QT_TRANSLATE_NOOP("errors", "No store number {number}.")
 
 
+class StaffNotFoundAtHq(ServerError):
+    status = 404
+    code = "not_found"
+    message = QT_TRANSLATE_NOOP("errors", "No active staff number {code} in store {number}.")
+
+
 class DeviceNotFound(ServerError):
     status = 404
     code = "not_found"

@@ -77,11 +77,12 @@ class LogWriter:
 
     def append_server_event(
         self, *, type: EventType[Any], entity_id: str | None, payload: Payload,
-        rules_version: str | None = None,
+        rules_version: str | None = None, store_id: str | None = None,
     ) -> WireEvent:
         """An event of the server itself, of a declared ``type`` (its current version). Its
         HLC is the server's clock alone, so a till with a clock far ahead never drags the
-        server's timestamps forward."""
+        server's timestamps forward. ``store_id``: HQ acting in a store (its staff), so the
+        pull delivers it as that store's (``pull._visible_to``)."""
         if not isinstance(payload, type.payload):
             raise TypeError(f"{type.type} carries {type.payload.__name__}")
         lock_keys(self._conn, [SERVER_SEQ])
@@ -96,7 +97,7 @@ class LogWriter:
         now_ms = to_ms(self._now)
         event = WireEvent(
             id=uuid7_str(lambda: now_ms),
-            store_id=SERVER_STORE_ID,
+            store_id=store_id or SERVER_STORE_ID,
             device_id=SERVER_DEVICE_ID,
             seq=seq,
             clerk_id=None,

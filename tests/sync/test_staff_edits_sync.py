@@ -1,8 +1,9 @@
 """A manager's staff changes on one till of a store reach the store's other till through the
 real server (SQLite and PostgreSQL): a new guide logs in there, a deactivated one is refused
 there (at login, and at the next action when already logged in), a new PIN replaces the old,
-concurrent edits end alike (last writer wins per field), and a staff number both tills gave
-out offline ends with the same holder on both, an alert until the other is renumbered."""
+concurrent edits end alike (last writer wins per field), a staff number both tills gave
+out offline ends with the same holder on both, an alert until the other is renumbered; and
+HQ lists a store's staff and deactivates one on its tills."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ from pos_member.services.staff_admin import (
     update_staff,
 )
 from pos_member.services.staff_fields import CLASH_FLAG
+from sync.server.cli import main as server_main
+from sync.server.errors import StaffNotFoundAtHq
+from sync.server.staff import deactivate_store_staff, list_store_staff
 from tests.factories import new_phone
 from tests.sync.harness import Central, Till, enrolled_till
 
@@ -143,3 +147,30 @@ def test_a_number_both_tills_gave_out_offline_is_held_by_the_first_on_both(
     for till in (a, b):
         assert open_clash_flags(till) == []
         assert till.login("202", "864209").staff_id == later.id
+
+
+def test_hq_lists_a_stores_staff_and_deactivates_one_on_its_tills(
+    store: tuple[Till, Till, Clerk], central: Central, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a, b, admin = store
+    create_staff(a.app.uow, clerk=admin, code="201", name="Gu", role=Role.GUIDE,
+                 secret=GUIDE_PIN)
+    in_step(a, b)
+    listed = list_store_staff(central.ctx, store_number=1)
+    assert [(s.code, s.role, s.active) for s in listed] == [
+        ("001", "admin", True), ("201", "guide", True)]
+    assert list_store_staff(central.ctx, store_number=2) == []
+    with pytest.raises(StaffNotFoundAtHq):
+        deactivate_store_staff(central.ctx, store_number=1, code="999")
+    assert server_main(["--database", central.url, "deactivate-staff", "--store", "1",
+                        "--code", "201"]) == 0
+    assert "staff 201 deactivated" in capsys.readouterr().out
+    in_step(a, b)
+    for till in (a, b):
+        with pytest.raises(LoginFailed):
+            till.login("201", GUIDE_PIN)
+    assert server_main(["--database", central.url, "list-staff", "--store", "1"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "001\tAnn\tadmin\tactive", "201\tGu\tguide\tinactive"]
+    with pytest.raises(StaffNotFoundAtHq):  # already inactive: nothing written
+        deactivate_store_staff(central.ctx, store_number=1, code="201")

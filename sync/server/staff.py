@@ -1,0 +1,107 @@
+"""A store's staff as HQ sees them (SPEC §2.9: "HQ can do the same for any store"): the list,
+folded from the store's ``staff.*`` events in the log, and deactivating a colleague.
+
+HQ keeps no staff table: the store's tills are where staff live, and every change they make is
+in the log. The fold is the tills' own rule (last writer wins per field by ``(hlc, event id)``;
+a number held by the first to claim it), so HQ shows what the store's tills show once synced.
+A deactivation by HQ is a ``staff.deactivated`` server event written under the store's id, so
+HQ's pull delivers it to that store's tills only, which apply it as a manager's
+(``pos_member/services/staff_sync.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from msgspec import UNSET
+from sqlalchemy import select
+
+from pos_member import events
+from sync.server.context import ServerContext
+from sync.server.errors import StaffNotFoundAtHq, StoreNotFound
+from sync.server.log import LogWriter
+from sync.server.models import Event, Store
+
+
+@dataclass(frozen=True)
+class HqStaff:
+    id: str
+    code: str
+    name: str
+    role: str
+    active: bool
+    holds_number: bool = True
+
+
+def _fold(rows: list[Any]) -> list[HqStaff]:
+    """The tills' rule over the store's staff events, in any order."""
+    fields: dict[str, dict[str, tuple[tuple[str, str], Any]]] = {}
+    claims: dict[str, tuple[str, str]] = {}
+
+    def put(staff_id: str, version: tuple[str, str], **values: Any) -> None:
+        mine = fields.setdefault(staff_id, {})
+        for name, value in values.items():
+            if name not in mine or mine[name][0] < version:
+                mine[name] = (version, value)
+
+    created: set[str] = set()
+    for r in rows:
+        p = events.decode(r.type, r.payload_version, r.payload)
+        v = (r.hlc, r.id)
+        if isinstance(p, events.StaffCreated):
+            created.add(p.id)
+            put(p.id, v, code=p.code, name=p.name, role=p.role, active=True)
+        elif isinstance(p, events.StaffUpdated):
+            put(p.staff_id, v, **{k: getattr(p, k) for k in ("code", "name", "role")
+                                  if getattr(p, k) is not UNSET})
+        elif isinstance(p, events.StaffActiveSet):
+            put(p.staff_id, v, active=r.type == events.STAFF_REACTIVATED.type)
+    out = []
+    for staff_id in created:
+        f = {k: value for k, (_, value) in fields[staff_id].items()}
+        claims[staff_id] = fields[staff_id]["code"][0]
+        out.append(HqStaff(staff_id, f["code"], f["name"], f["role"], bool(f["active"])))
+    out.sort(key=lambda s: (s.code, claims[s.id]))
+    seen: set[str] = set()
+    result = []
+    for s in out:
+        result.append(HqStaff(s.id, s.code, s.name, s.role, s.active, s.code not in seen))
+        seen.add(s.code)
+    return result
+
+
+_STAFF_TYPES = (events.STAFF_CREATED.type, events.STAFF_UPDATED.type,
+                events.STAFF_DEACTIVATED.type, events.STAFF_REACTIVATED.type)
+
+
+def _store_staff(conn: Any, store_number: int) -> tuple[str, list[HqStaff]]:
+    store_id = conn.execute(select(Store.id).where(Store.number == store_number)).scalar()
+    if store_id is None:
+        raise StoreNotFound(number=store_number)
+    rows = conn.execute(
+        select(Event.id, Event.hlc, Event.type, Event.payload_version, Event.payload)
+        .where(Event.store_id == store_id, Event.type.in_(_STAFF_TYPES))
+        .order_by(Event.position)).all()
+    return store_id, _fold(rows)
+
+
+def list_store_staff(ctx: ServerContext, *, store_number: int) -> list[HqStaff]:
+    """Every colleague of store ``store_number``, active or not, by number."""
+    with ctx.db.read() as conn:
+        return _store_staff(conn, store_number)[1]
+
+
+def deactivate_store_staff(ctx: ServerContext, *, store_number: int, code: str) -> HqStaff:
+    """Deactivates the colleague holding staff number ``code`` in the store: a
+    ``staff.deactivated`` event for that store's tills. Refuses an unknown store or number and
+    one already inactive (``StaffNotFoundAtHq``), writing nothing."""
+    with ctx.db.write() as conn:
+        store_id, staff = _store_staff(conn, store_number)
+        target = next((s for s in staff if s.code == code.strip() and s.holds_number), None)
+        if target is None or not target.active:
+            raise StaffNotFoundAtHq(code=code.strip()[:8], number=store_number)
+        LogWriter(conn, now=ctx.clock.now()).append_server_event(
+            type=events.STAFF_DEACTIVATED, entity_id=target.id, store_id=store_id,
+            payload=events.StaffActiveSet(staff_id=target.id, store_id=store_id))
+    return HqStaff(target.id, target.code, target.name, target.role, False)
