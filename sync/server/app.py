@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import gc
 import logging
+from functools import partial
 from typing import Annotated, Any
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,7 +47,7 @@ from sync.protocol import (
 )
 from sync.server import identities, services, sms
 from sync.server.context import DeviceIdentity, ServerContext
-from sync.server.db import open_server_database
+from sync.server.db import POOLS, open_server_database
 from sync.server.errors import PushRefused, ServerError, Unauthorized, responses
 from sync.server.gzip_answer import gzip_answer
 from sync.server.wire import decode_push
@@ -54,6 +56,10 @@ log = logging.getLogger(__name__)
 
 _ERRORS = responses(405, 413, 422)  # any route; each route adds its own (``responses``)
 _AUTH = (401, 409)  # a device's token: unknown or revoked; retired (``device_retired``)
+# Pushes run in threads of their own, at most as many as the write pool has connections: a
+# burst of pushes waits on the event loop (costs nothing) instead of filling Starlette's 40
+# threads with pushes waiting for a connection, which left pulls no thread to run in.
+PUSH_THREADS = sum(POOLS["write"])
 
 
 def create_app(database_url: str, *, read_url: str | None = None,
@@ -70,6 +76,7 @@ def create_app(database_url: str, *, read_url: str | None = None,
         responses=_ERRORS,
     )
     app.state.ctx = ctx
+    app.state.push_limiter = CapacityLimiter(PUSH_THREADS)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     _add_error_handlers(app)
     app.include_router(_routes(), prefix=API)
@@ -145,7 +152,8 @@ def _routes() -> Any:
     async def push(ctx: Context, credentials: Credentials, request: Request) -> Response:
         """Stores the device's events exactly once; mark sent only what the answer lists."""
         body = await request.body()
-        answer = await run_in_threadpool(_push, ctx, credentials, body)
+        answer = await anyio.to_thread.run_sync(partial(_push, ctx, credentials, body),
+                                                limiter=request.app.state.push_limiter)
         return Response(answer, media_type="application/json")
 
     @router.get("/pull", response_model=PullResponse, responses=responses(*_AUTH))

@@ -1,0 +1,67 @@
+"""Pulls keep answering while pushes are stuck: pushes hold at most ``PUSH_THREADS`` threads
+and write connections, pulls and token checks have threads and a pool of their own."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from pos_member.clock import FakeClock
+from sync.protocol import API
+from sync.server.app import PUSH_THREADS, create_app
+from sync.server.db import WRITE_LOCK, migrate
+from tests.server.factories import LiveServer
+from tests.server.live import serve
+from tests.server.postgres import PostgresServer
+
+STARLETTE_THREADS = 40  # anyio's default thread limit, which every ``def`` route shares
+
+
+@pytest.fixture
+def pg_server(postgres: PostgresServer) -> Iterator[tuple[LiveServer, PostgresServer]]:
+    url = postgres.create_database()
+    migrate(url)
+    clock = FakeClock()
+    app = create_app(url, clock=clock)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    with serve(app) as base_url, \
+            httpx.Client(base_url=base_url, timeout=120, limits=limits) as http:
+        yield LiveServer(url=url, base_url=base_url, ctx=app.state.ctx, clock=clock,
+                         http=http), postgres
+
+
+def _waiting_on_the_write_lock(postgres: PostgresServer, url: str) -> int:
+    database = url.rsplit("/", 1)[1]
+    found = postgres.scalar(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+        "WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = %s", database)
+    assert isinstance(found, int)
+    return found
+
+
+def test_a_pull_is_answered_while_more_pushes_than_threads_wait_for_the_write_lock(
+        pg_server: tuple[LiveServer, PostgresServer]) -> None:
+    server, postgres = pg_server
+    pushers = [server.enrol() for _ in range(STARLETTE_THREADS + 5)]
+    reader = server.enrol()
+    with psycopg.connect(server.url.replace("+psycopg", ""), autocommit=True) as hq:
+        hq.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))  # as a migration would
+        threads = [threading.Thread(target=p.push, args=(p.events(2),)) for p in pushers]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 60
+        while _waiting_on_the_write_lock(postgres, server.url) < PUSH_THREADS:
+            assert time.monotonic() < deadline, "the pushes never reached the write lock"
+            time.sleep(0.01)
+        answer = server.http.get(f"{API}/pull", headers=reader.headers, timeout=20)
+        assert answer.status_code == 200 and answer.json()["changes"] == []
+        assert _waiting_on_the_write_lock(postgres, server.url) == PUSH_THREADS  # no more
+        hq.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+    for t in threads:
+        t.join()
+    assert len(reader.pull_all()) == 2 * len(pushers)
