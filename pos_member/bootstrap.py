@@ -12,6 +12,7 @@ from pathlib import Path
 from pos_member.clock import Clock, SystemClock
 from pos_member.config import DEFAULT_HOURS, OpeningHours
 from pos_member.crypto import KeyringKeyStore, KeyStore, PiiCipher
+from pos_member.db.backups import BackupKeeper
 from pos_member.db.engine import Database, open_database
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import RulesInvalid, StoreNotSetUp
@@ -29,12 +30,16 @@ class App:
     rules_refused: RulesInvalid | None  # the rules file's problem, if the last good one is used
     opening_hours: OpeningHours = DEFAULT_HOURS  # from config.toml (recruitment pace)
     hq_ca: str | None = None  # from config.toml: what to trust for HQ (pos_member.hq_trust)
+    backups: BackupKeeper | None = None  # the daily copies, while the till window runs
 
     @property
     def db(self) -> Database:
         return self.uow.db
 
     def close(self) -> None:
+        if self.backups is not None:
+            self.backups.stop()
+            self.backups = None
         self.uow.db.dispose()
 
     def set_up(

@@ -10,6 +10,8 @@
     time_zone = "Asia/Shanghai"     # the store's IANA time zone (its day); default Asia/Shanghai
     hq_ca = "system"                # trust for HQ's HTTPS: "system" or a PEM file; default:
                                     # the public CAs bundled with httpx (pos_member.hq_trust)
+    backup_dir = "E:/pos-backups"   # daily database copies; default <data_dir>/backups
+    backup_keep_days = 14           # how long a daily copy is kept; default 14
 
 A bad file is refused with a message naming the key; nothing starts on a half-read config.
 """
@@ -87,10 +89,18 @@ class Config:
     # What to trust for HQ's HTTPS address: None (public CAs), "system" or a PEM file
     # (pos_member.hq_trust).
     hq_ca: str | None = None
+    # Daily copies of the database (pos_member.db.backups): where (None: <data_dir>/backups; a
+    # second disk or a share is better) and for how many days.
+    backup_dir: Path | None = None
+    backup_keep_days: int = 14
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / "till.sqlite"
+
+    @property
+    def backups(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
 
 def log_folder(program: str = APP_NAME) -> Path:
@@ -129,7 +139,8 @@ def load_config(path: Path | None = None) -> Config:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigInvalid(field=str(path), problem=f"not valid TOML: {e}") from None
     unknown = sorted(set(data) - {"data_dir", "rules_file", "language", "opening_hours",
-                                  "sms_gateway_url", "time_zone", hq_trust.KEY})
+                                  "sms_gateway_url", "time_zone", hq_trust.KEY, "backup_dir",
+                                  "backup_keep_days"})
     if unknown:
         raise ConfigInvalid(field=unknown[0], problem="unknown key")
     language = data.get("language")
@@ -143,6 +154,8 @@ def load_config(path: Path | None = None) -> Config:
         sms_gateway_url=_url(data, "sms_gateway_url"),
         time_zone=_time_zone(data),
         hq_ca=_hq_ca(data),
+        backup_dir=_path(data, "backup_dir"),
+        backup_keep_days=_keep_days(data),
     )
 
 
@@ -157,6 +170,14 @@ def _time_zone(data: dict[str, object]) -> str:
     except ValueError as e:
         raise ConfigInvalid(field="time_zone", problem=str(e)) from None
     return value.strip()
+
+
+def _keep_days(data: dict[str, object]) -> int:
+    value = data.get("backup_keep_days", 14)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+        raise ConfigInvalid(field="backup_keep_days", problem="must be a whole number of days, "
+                                                              "1 to 3650")
+    return value
 
 
 def _hq_ca(data: dict[str, object]) -> str | None:

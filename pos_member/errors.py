@@ -142,6 +142,10 @@ class RulesInvalid(DomainError):
     message = QT_TRANSLATE_NOOP("errors", "Rules file refused: {field}: {problem}")
 
 
+class BackupRefused(DomainError):
+    message = QT_TRANSLATE_NOOP("errors", "Backup or restore refused: {problem}")
+
+
 class ConfigInvalid(DomainError):
     message = QT_TRANSLATE_NOOP("errors", "Configuration refused: {field}: {problem}")
 

@@ -164,6 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=ArgParser)
     for name, text in (("upgrade", "apply migrations"), ("version", "print the schema version")):
         common(db_sub.add_parser(name, help=text))
+    p = db_sub.add_parser("backup", help="a consistent copy of the database now")
+    common(p)
+    p.add_argument("--to", type=Path, metavar="DIR",
+                   help="folder for the copy (default: backup_dir of the config)")
+    p = db_sub.add_parser("restore", help="put a copy back (the current database is kept "
+                                          "beside it); close the till first")
+    common(p)
+    p.add_argument("file", type=Path, metavar="FILE", help="a copy made by db backup")
     return parser
 
 
@@ -230,6 +238,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pos_member.db.engine import schema_version, upgrade
 
         cfg = _config(args)
+        if args.db_command in ("backup", "restore"):
+            return _backup_or_restore(args, cfg)
         if args.db_command == "upgrade":
             cfg.data_dir.mkdir(parents=True, exist_ok=True)
             upgrade(cfg.db_path)
@@ -251,7 +261,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         store_name = peek_store_name(cfg.db_path)
         if store_name is None:
             raise StoreNotSetUp()
-        open_app = lambda: _open_till(cfg)  # noqa: E731 - opened by the UI, off its thread
+        # opened by the UI, off its thread; the window's till keeps a daily backup
+        open_app = lambda: _open_till(cfg, keep_backups=True)  # noqa: E731
     from ui.app import run_till
 
     return run_till(open_app, store_name=store_name, language=cfg.language,
@@ -259,7 +270,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                     sms_gateway_url=cfg.sms_gateway_url)
 
 
-def _open_till(cfg: Config) -> App:
+def _open_till(cfg: Config, *, keep_backups: bool = False) -> App:
     from pos_member.bootstrap import bootstrap
     from pos_member.crypto import KeyringKeyStore
 
@@ -270,7 +281,46 @@ def _open_till(cfg: Config) -> App:
     if app.identity is None:
         app.close()
         raise StoreNotSetUp()
+    if keep_backups:
+        from pos_member.db.backups import BackupKeeper
+
+        app.backups = BackupKeeper(cfg.db_path, cfg.backups, app.uow.clock.today,
+                                   keep_days=cfg.backup_keep_days)
     return app
+
+
+def _closing_backup(app: App, cfg: Config) -> None:
+    """The day's copy at closing time, whatever the sync did (docs/rules.md, "Backups")."""
+    import sqlite3
+
+    from pos_member.db.backups import daily_backup
+
+    try:
+        made = daily_backup(cfg.db_path, cfg.backups, today=app.uow.clock.today(),
+                            keep_days=cfg.backup_keep_days)
+    except (OSError, sqlite3.Error, DomainError) as e:
+        print(f"pos-member: the day's backup failed: {e}", file=sys.stderr)
+        return
+    print(f"Backup: {made}")
+
+
+def _backup_or_restore(args: argparse.Namespace, cfg: Config) -> int:
+    from pos_member.db.backups import backup_database, backup_name, restore_database
+
+    clock = SystemClock(cfg.time_zone)
+    if args.db_command == "backup":
+        now = clock.local(clock.now())
+        made = backup_database(cfg.db_path, (args.to or cfg.backups) / backup_name(
+            now.date(), at=now))
+        print(f"Backup made: {made}")
+        return 0
+    aside = restore_database(args.file, cfg.db_path, now=clock.local(clock.now()))
+    print(f"Restored {cfg.db_path} from {args.file}.")
+    if aside.exists():
+        print(f"The database it replaced is kept as {aside}.")
+    print("On its next sync the till catches up with head office: what it lost comes back, "
+          "and it takes a new identity if head office holds newer events of it.")
+    return 0
 
 
 def _enrol(args: argparse.Namespace) -> int:
@@ -365,7 +415,8 @@ def _sync(args: argparse.Namespace) -> int:
     from sync.client import SyncClient
     from sync.engine import close_day, sync_once
 
-    app = _open_till(_config(args))
+    cfg = _config(args)
+    app = _open_till(cfg)
     try:
         ident = app.identity
         if ident is None:
@@ -380,6 +431,7 @@ def _sync(args: argparse.Namespace) -> int:
             if args.command == "close-day":
                 day = close_day(app, client, keystore=keystore)
                 print("\n".join(day.lines()))
+                _closing_backup(app, cfg)
                 return 0 if day.ok else 1
             report = sync_once(app, client, keystore=keystore)
     finally:

@@ -526,3 +526,26 @@ def test_the_till_program_with_no_arguments_opens_the_till_or_says_why_in_a_wind
         install_language("zh_CN")
     ((name, text, refusal),) = shown
     assert name == "startRefusal" and text == refusal and "pos-member demo" in text
+
+
+def test_db_backup_and_restore_from_the_command_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "till"
+    assert cli("db", "upgrade", "--data-dir", data) == 0
+    assert cli("db", "backup", "--data-dir", data, "--to", tmp_path / "copies") == 0
+    (made,) = (tmp_path / "copies").glob("till-*.sqlite")
+    assert f"Backup made: {made}" in capsys.readouterr().out
+
+    not_a_db = tmp_path / "notes.sqlite"
+    not_a_db.write_text("not a database", encoding="utf-8")
+    before = (data / "till.sqlite").read_bytes()
+    assert cli("db", "restore", "--data-dir", data, not_a_db) == 1
+    assert "not a till database" in capsys.readouterr().err
+    assert (data / "till.sqlite").read_bytes() == before
+    assert not list(data.glob("*.before-restore-*"))
+
+    assert cli("db", "restore", "--data-dir", data, made) == 0
+    out = capsys.readouterr().out
+    assert f"Restored {data / 'till.sqlite'} from {made}." in out
+    (aside,) = data.glob("till.sqlite.before-restore-*")
+    assert f"kept as {aside}" in out

@@ -414,6 +414,8 @@ class SyncWorker(QObject):
             self.closing_failed.emit(e)
             return None
         self._close_revoked = remembering.error is not None and _revoked(remembering.error)
+        if self._app.backups is not None:  # the day's copy, as it closes (docs/rules.md)
+            self._app.backups.closing()
         self.closing_progress.emit("report", 1, 1)
         if report.error is not None and remembering.error is not None:
             report = replace(report, error=error_text(remembering.error))

@@ -1801,6 +1801,10 @@ F2  注册新会员</translation>
         <translation>规则文件被拒绝：{field}：{problem}</translation>
     </message>
     <message>
+        <source>Backup or restore refused: {problem}</source>
+        <translation>备份或恢复被拒绝：{problem}</translation>
+    </message>
+    <message>
         <source>Configuration refused: {field}: {problem}</source>
         <translation>配置被拒绝：{field}：{problem}</translation>
     </message>

@@ -10,6 +10,7 @@ and both members reach HQ with distinct numbers.
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from pos_member.crypto import MemoryKeyStore
+from pos_member.db.backups import backup_database, restore_database
 from pos_member.db.models import Member, NotificationOutbox
 from pos_member.errors import TillReidentified, TillStillEnrolled
 from pos_member.services.members import register_member
@@ -321,3 +323,31 @@ def test_a_copy_from_before_a_lost_reidentify_answer_gets_a_device_of_its_own(
     assert len(set(at_hq.values())) == len(at_hq)
     assert _numbers(till) == at_hq
     _all_stored_once(central)
+
+
+def test_a_till_restored_with_db_restore_from_its_daily_copy_loses_and_doubles_nothing(
+    tmp_path: Path, central: Central,
+) -> None:
+    """The till's own backups (pos_member.db.backups), taken while it runs and put back with
+    ``db restore``: what it recorded after the copy comes back from HQ, nothing twice."""
+    till = enrolled_till(central, tmp_path / "till.sqlite", 1)
+    _sync(till)
+    copy = backup_database(till.path, tmp_path / "copies" / "till-2026-12-04.sqlite")
+    p1 = till.register()[0]
+    _sync(till)
+    till.close()
+    aside = restore_database(copy, till.path, now=datetime(2026, 12, 4, 18, tzinfo=UTC))
+    till.reopen()
+    assert p1.id not in _numbers(till)  # the copy predates P1
+    p2 = till.register()[0]
+
+    report = _sync(till)
+
+    assert report.reidentity is not None and report.pending == 0
+    at_hq = _registrations_at_hq(central)
+    assert set(at_hq) >= {p1.id, p2.id}
+    assert len(set(at_hq.values())) == len(at_hq)
+    numbers = _numbers(till)
+    assert numbers[p1.id] == p1.member_no and numbers[p2.id] == at_hq[p2.id]
+    _all_stored_once(central)
+    assert aside.exists()
