@@ -2,7 +2,8 @@
 # Installs the Debian/Ubuntu packages the app and its tests need, if any is missing:
 # Qt's runtime libraries, CJK fonts, GNOME Keyring + D-Bus (the OS credential store on Linux),
 # Xvfb for looking at the real window on a machine without a screen, and PostgreSQL (the
-# central server's production database; the server tests start a private one from its binaries).
+# central server's production database; the server tests start a private one from its binaries,
+# and a hot standby of one with pg_basebackup, from postgresql-client, which postgresql pulls in).
 # Does nothing on other systems (Windows tills install the bundle from build.spec).
 set -euo pipefail
 command -v dpkg >/dev/null 2>&1 || exit 0
