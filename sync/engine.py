@@ -301,12 +301,19 @@ def first_admin(app: App, client: Client, ident: TillIdentity,
                 admin: FirstAdmin) -> StaffInfo | None:
     """Right after enrolment: pulls the store's staff first, then creates ``admin`` only if
     the store has no active administrator yet (``None``: it has one; they log in here), with
-    the next free number if the one asked for is taken (docs/rules.md, "Staff numbers"). HQ out
-    of reach: the administrator is created all the same (a clash is resolved at the next
-    sync, the earlier number holding)."""
+    the next free number if the one asked for is taken (docs/rules.md, "Staff numbers"), and
+    pushes it at once so the store's next till finds it. HQ out of reach: the administrator is
+    created all the same (a clash is resolved at the next sync, the earlier number holding)."""
     try:
         pull_all(app, client)
     except SyncError as e:
         log.warning("enrolment: the store's staff could not be pulled first (%s)",
                     type(e).__name__)
-    return admin.create(app.uow, ident)
+    created = admin.create(app.uow, ident)
+    if created is not None:
+        try:
+            push_all(app, client)
+        except SyncError as e:
+            log.warning("enrolment: the administrator is not sent yet (%s); the next sync "
+                        "sends it", type(e).__name__)
+    return created

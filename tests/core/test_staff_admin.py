@@ -114,7 +114,9 @@ def test_a_new_pin_replaces_the_old_and_lifts_the_lock(till: Till) -> None:
     for _ in range(till.uow.rules.staff.login_max_failures):
         with pytest.raises(Exception):  # noqa: B017 - wrong PINs, then the lock
             log_in(till, "5001", "000000-wrong")
+    assert {r.code: r.locked for r in staff_roster(till.uow, clerk=till.manager)}["5001"]
     reset_staff_pin(till.uow, clerk=till.manager, staff_id=guide.id, secret="975312")
+    assert not {r.code: r.locked for r in staff_roster(till.uow, clerk=till.manager)}["5001"]
     event_type, payload = last_event(till)
     assert event_type == "staff.pin_reset" and "$argon2id$" in payload and "975312" not in payload
     with pytest.raises(LoginFailed):

@@ -145,5 +145,10 @@ def test_the_command_line_enrols_with_an_administrator_or_refuses_without_one(
         assert main([*base, "--code", central.code(1), "--admin-code", "700",
                      "--admin-name", "店长", "--admin-pin", PIN]) == 0
         assert "Administrator 700 (店长) can log in." in capsys.readouterr().out
+        second = ["enrol", "--server", central.base_url, "--data-dir", str(tmp_path / "t2")]
+        assert main([*second, "--code", central.code(1), "--admin-code", "700",
+                     "--admin-pin", PIN]) == 0  # the store has 700 already: none made
+        assert "No administrator created: the store has one already" in (
+            capsys.readouterr().out)
     finally:
         keyring.set_keyring(previous)
