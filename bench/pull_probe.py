@@ -9,7 +9,7 @@ the probes' p50, p99 and max, and the pushes' events per second over the burst's
     .venv/bin/python bench/pull_probe.py [--devices 64] [--batches 4]
 
 Target (issue 14): ``pull_probe_p99_ms`` <= 500 during a 64-device burst. Before pushes had
-threads of their own (``sync.server.app.PUSH_THREADS``) pushes waiting for a write connection
+threads of their own (``sync.server.app.push_threads``) pushes waiting for a write connection
 filled Starlette's 40 threads and a pull waited for one (docs/scale.md, "Reads").
 """
 

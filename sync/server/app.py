@@ -47,7 +47,7 @@ from sync.protocol import (
 )
 from sync.server import identities, services, sms
 from sync.server.context import DeviceIdentity, ServerContext
-from sync.server.db import POOLS, open_server_database
+from sync.server.db import open_server_database
 from sync.server.errors import PushRefused, ServerError, Unauthorized, responses
 from sync.server.gzip_answer import gzip_answer
 from sync.server.wire import decode_push
@@ -56,10 +56,6 @@ log = logging.getLogger(__name__)
 
 _ERRORS = responses(405, 413, 422)  # any route; each route adds its own (``responses``)
 _AUTH = (401, 409)  # a device's token: unknown or revoked; retired (``device_retired``)
-# Pushes run in threads of their own, at most as many as the write pool has connections: a
-# burst of pushes waits on the event loop (costs nothing) instead of filling Starlette's 40
-# threads with pushes waiting for a connection, which left pulls no thread to run in.
-PUSH_THREADS = sum(POOLS["write"])
 
 
 def create_app(database_url: str, *, read_url: str | None = None,
@@ -76,7 +72,7 @@ def create_app(database_url: str, *, read_url: str | None = None,
         responses=_ERRORS,
     )
     app.state.ctx = ctx
-    app.state.push_limiter = CapacityLimiter(PUSH_THREADS)
+    app.state.push_limiter = CapacityLimiter(push_threads(ctx))
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     _add_error_handlers(app)
     app.include_router(_routes(), prefix=API)
@@ -85,6 +81,14 @@ def create_app(database_url: str, *, read_url: str | None = None,
     app.router.on_startup.append(_freeze_startup_objects)
     app.router.on_shutdown.append(ctx.db.dispose)
     return app
+
+
+def push_threads(ctx: ServerContext) -> int:
+    """Pushes run in threads of their own, at most as many as the write pool has connections
+    (20 by default): a burst of pushes waits on the event loop (costs nothing) instead of
+    filling Starlette's 40 threads with pushes waiting for a connection, which left pulls no
+    thread to run in."""
+    return sum(ctx.db.pools["write"])
 
 
 def _freeze_startup_objects() -> None:

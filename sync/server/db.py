@@ -26,6 +26,7 @@ A replica that cannot be reached hands its pulls to the primary for ``REPLICA_RE
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,7 +52,9 @@ SCHEMA_HEAD = "0006"  # the newest migration; a test keeps the two equal
 # PostgreSQL connections per server process, (pool_size, max_overflow) of each engine: at most
 # 40 on the primary (20 writing, 20 reading) and 20 on a replica. Starlette runs requests in 40
 # threads; docs/scale.md sizes max_connections for N processes from these.
+# $POS_MEMBER_SERVER_POOLS changes them per process, e.g. "write=6+4,read=4+6,replica=10+0".
 POOLS: dict[str, tuple[int, int]] = {"write": (10, 10), "read": (5, 15), "replica": (10, 10)}
+ENV_POOLS = "POS_MEMBER_SERVER_POOLS"
 REPLICA_CONNECT_TIMEOUT_S = 3  # a replica that does not answer in this time is taken as down
 REPLICA_RETRY_S = 10.0  # then the primary serves pulls this long before the replica is tried
 log = logging.getLogger(__name__)
@@ -73,6 +76,7 @@ class ServerDatabase:
     read_engine: Engine
     keys: ChainKeys = field(default_factory=ChainKeys, compare=False)
     replica_engine: Engine | None = None  # the read URL's engine; None: reads of the primary
+    pools: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(POOLS), compare=False)
     _replica: _ReplicaHealth = field(default_factory=lambda: _ReplicaHealth(),
                                      compare=False, repr=False)
 
@@ -145,9 +149,9 @@ def open_server_database(url: str, read_url: str | None = None, *,
                          kek: Kek | None = None) -> ServerDatabase:
     """Builds the engines for ``url`` (no connection yet, no migration). ``read_url`` is a
     streaming replica of that PostgreSQL database (a hot standby) that pulls read from, with
-    pools of their own (``POOLS``). ``kek`` wraps the chain's data key; without it the KEK
-    is looked up when first needed (``sync.server.keys.load_kek``: ``$POS_MEMBER_SERVER_KEK``,
-    else the OS keyring)."""
+    pools of their own (``POOLS``, changed by ``$POS_MEMBER_SERVER_POOLS``). ``kek`` wraps the
+    chain's data key; without it the KEK is looked up when first needed
+    (``sync.server.keys.load_kek``: ``$POS_MEMBER_SERVER_KEK``, else the OS keyring)."""
     keys = ChainKeys(given=kek)
     parsed = make_url(url)
     if read_url and (parsed.get_backend_name() != "postgresql"
@@ -163,16 +167,33 @@ def open_server_database(url: str, read_url: str | None = None, *,
             keys=keys,
         )
     if parsed.get_backend_name() == "postgresql":
+        sizes = pool_sizes(os.environ.get(ENV_POOLS, ""))
         return ServerDatabase(
             url=url,
-            write_engine=_postgres_engine(url, POOLS["write"]),
-            read_engine=_postgres_engine(url, POOLS["read"]),
+            write_engine=_postgres_engine(url, sizes["write"]),
+            read_engine=_postgres_engine(url, sizes["read"]),
             replica_engine=_postgres_engine(
-                read_url, POOLS["replica"], connect_timeout=REPLICA_CONNECT_TIMEOUT_S,
+                read_url, sizes["replica"], connect_timeout=REPLICA_CONNECT_TIMEOUT_S,
             ) if read_url else None,
             keys=keys,
+            pools=sizes,
         )
     raise ValueError(f"unsupported database URL (sqlite or postgresql+psycopg): {url}")
+
+
+def pool_sizes(text: str) -> dict[str, tuple[int, int]]:
+    """``POOLS`` with the changes ``text`` names (``"write=6+4,replica=20+0"``: pool size and
+    overflow of an engine); ``ValueError`` naming ``$POS_MEMBER_SERVER_POOLS`` if malformed."""
+    sizes = dict(POOLS)
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        size, plus, overflow = value.partition("+")
+        if (name.strip() not in POOLS or not plus or not size.strip().isdigit()
+                or not overflow.strip().isdigit() or int(size) + int(overflow) < 1):
+            raise ValueError(f"${ENV_POOLS}: {item!r} is not write|read|replica=SIZE+OVERFLOW "
+                             "(at least one connection)")
+        sizes[name.strip()] = (int(size), int(overflow))
+    return sizes
 
 
 def _postgres_engine(url: str, pool: tuple[int, int], **connect_args: object) -> Engine:

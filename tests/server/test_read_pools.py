@@ -1,5 +1,6 @@
-"""Pulls keep answering while pushes are stuck: pushes hold at most ``PUSH_THREADS`` threads
-and write connections, pulls and token checks have threads and a pool of their own."""
+"""Pulls keep answering while pushes are stuck: pushes hold at most ``push_threads`` threads
+and write connections, pulls and token checks have threads and a pool of their own; the pool
+sizes come from ``$POS_MEMBER_SERVER_POOLS``."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pytest
 
 from pos_member.clock import FakeClock
 from sync.protocol import API
-from sync.server.app import PUSH_THREADS, create_app
-from sync.server.db import WRITE_LOCK, migrate
+from sync.server.app import create_app, push_threads
+from sync.server.context import ServerContext
+from sync.server.db import ENV_POOLS, WRITE_LOCK, migrate, open_server_database
 from tests.server.factories import LiveServer
 from tests.server.live import serve
 from tests.server.postgres import PostgresServer
@@ -55,13 +57,37 @@ def test_a_pull_is_answered_while_more_pushes_than_threads_wait_for_the_write_lo
         for t in threads:
             t.start()
         deadline = time.monotonic() + 60
-        while _waiting_on_the_write_lock(postgres, server.url) < PUSH_THREADS:
+        limit = push_threads(server.ctx)
+        assert limit == 20
+        while _waiting_on_the_write_lock(postgres, server.url) < limit:
             assert time.monotonic() < deadline, "the pushes never reached the write lock"
             time.sleep(0.01)
         answer = server.http.get(f"{API}/pull", headers=reader.headers, timeout=20)
         assert answer.status_code == 200 and answer.json()["changes"] == []
-        assert _waiting_on_the_write_lock(postgres, server.url) == PUSH_THREADS  # no more
+        assert _waiting_on_the_write_lock(postgres, server.url) == limit  # no more
         hq.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
     for t in threads:
         t.join()
     assert len(reader.pull_all()) == 2 * len(pushers)
+
+
+def test_pool_sizes_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_POOLS, "write=6+4, replica=3+0")
+    db = open_server_database("postgresql+psycopg://hq@127.0.0.1:1/chain",
+                              "postgresql+psycopg://hq@127.0.0.1:2/chain")
+    try:
+        assert db.pools == {"write": (6, 4), "read": (5, 15), "replica": (3, 0)}
+        assert db.write_engine.pool.size() == 6  # type: ignore[attr-defined]
+        assert db.replica_engine is not None
+        assert db.replica_engine.pool.size() == 3  # type: ignore[attr-defined]
+        assert push_threads(ServerContext(db=db, clock=FakeClock())) == 10
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("text", ["write=6", "writes=1+1", "read=a+1", "replica=0+0"])
+def test_malformed_pool_sizes_are_refused_by_name(monkeypatch: pytest.MonkeyPatch,
+                                                  text: str) -> None:
+    monkeypatch.setenv(ENV_POOLS, text)
+    with pytest.raises(ValueError, match=ENV_POOLS):
+        open_server_database("postgresql+psycopg://hq@127.0.0.1:1/chain")
