@@ -361,6 +361,8 @@ def _enrol(args: argparse.Namespace) -> int:
         app.close()
     print(f"Enrolled: store {ident.store_number} {ident.store_name}, "
           f"till {ident.device_number} ({device_name}), data in {cfg.data_dir}.")
+    print(f"Device id {ident.device_id} (what head office names this till by, e.g. to "
+          "revoke it: pos-member-server revoke-device --device ID).")
     if created is not None:
         print(f"Administrator {created.code} ({created.name}) can log in.")
     elif admin is not None:

@@ -161,6 +161,13 @@ class StoreInfo(_Strict):
     name: str
 
 
+class HealthResponse(_Strict):
+    """``GET /v1/health``: this server can query its database, at the schema it expects."""
+
+    status: str  # "ok"
+    schema_version: str
+
+
 class StoresResponse(_Strict):
     """The chain's stores: a till names other stores by them (a member's ledgers say where
     each line happened)."""

@@ -38,6 +38,7 @@ from sync.protocol import (
     EnrolRequest,
     EnrolResponse,
     ErrorBody,
+    HealthResponse,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -45,7 +46,7 @@ from sync.protocol import (
     StoreInfo,
     StoresResponse,
 )
-from sync.server import identities, services, sms
+from sync.server import fleet, identities, services, sms
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import open_server_database
 from sync.server.errors import PushRefused, ServerError, Unauthorized, responses
@@ -141,6 +142,12 @@ def _routes() -> Any:
     from fastapi import APIRouter
 
     router = APIRouter()
+
+    @router.get("/health", response_model=HealthResponse, responses=responses(503))
+    def health(ctx: Context) -> HealthResponse:
+        """For a load balancer: 200 while this server can query its database at the schema
+        it expects, else 503. No token needed; it tells nothing of the chain's data."""
+        return fleet.health(ctx)
 
     @router.post("/enrol", response_model=EnrolResponse, responses=responses(403, 409))
     def enrol(ctx: Context, body: EnrolRequest) -> EnrolResponse:

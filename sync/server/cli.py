@@ -9,7 +9,11 @@
     pos-member-server [--database URL] reinstate-device --device ID
     pos-member-server [--database URL] publish-rules FILE [--starts-at ISO-TIME]
     pos-member-server [--database URL] set-target --store N --month YYYY-MM --target COUNT
-    pos-member-server [--database URL] list-flags [--open]
+    pos-member-server [--database URL] list-stores
+    pos-member-server [--database URL] list-devices [--store N]
+    pos-member-server [--database URL] list-flags [--open] [--kind KIND] [--store N]
+                                                  [--since YYYY-MM-DD]
+    pos-member-server [--database URL] resolve-flag ID --note TEXT
     pos-member-server [--database URL] list-staff --store N
     pos-member-server [--database URL] deactivate-staff --store N --code NNN
     pos-member-server [--database URL] settle-overdraw MEMBER --note TEXT
@@ -35,7 +39,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -69,6 +73,27 @@ def _when(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
     return when if when.tzinfo is not None else when.astimezone()  # local time of HQ
+
+
+MAX_INT = 2**31 - 1  # PostgreSQL's integer
+
+
+def _store_number(text: str) -> int:
+    """A store (or flag) number: a positive whole number the database's integers hold."""
+    value = _positive_int(text)
+    if value > MAX_INT:
+        raise argparse.ArgumentTypeError(f"too large: {value}")
+    return value
+
+
+_flag_id = _store_number
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day YYYY-MM-DD: {text!r}") from None
 
 
 def _port(text: str) -> int:
@@ -140,8 +165,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=_positive_int, required=True, metavar="N")
     p.add_argument("--code", required=True, metavar="NNN", help="their staff number")
 
+    sub.add_parser("list-stores", help="the chain's stores")
+    p = sub.add_parser("list-devices", help="the tills: last push, acknowledged, held, revoked")
+    p.add_argument("--store", type=_store_number, metavar="N", help="one store's only")
+
     p = sub.add_parser("list-flags", help="flags raised for HQ")
     p.add_argument("--open", action="store_true", help="unresolved flags only")
+    p.add_argument("--kind", metavar="KIND", help="one kind only (fork, overdraw, …)")
+    p.add_argument("--store", type=_store_number, metavar="N", help="one store's only")
+    p.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="raised on or after (UTC)")
+
+    p = sub.add_parser("resolve-flag", help="resolve a flag with a note (who and when are kept)")
+    p.add_argument("flag", type=_flag_id, metavar="ID")
+    p.add_argument("--note", required=True, help="what was done")
 
     p = sub.add_parser("settle-overdraw",
                        help="settle a member's stored-value overdraw and lift the block")
@@ -262,11 +298,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                   "its tills split it at their next sync")
         elif args.command in ("list-staff", "deactivate-staff"):
             _staff(ctx, args)
-        elif args.command == "list-flags":
-            for f in services.list_flags(ctx, open_only=args.open):
-                state = "resolved" if f.resolved_at else "open"
-                print(f"{f.id}\t{f.raised_at:%Y-%m-%d %H:%M}\t{f.kind}\t{state}\t"
-                      f"{f.store_id or '-'}\t{json.dumps(f.detail, ensure_ascii=False)}")
+        elif args.command in ("list-stores", "list-devices", "list-flags", "resolve-flag"):
+            _fleet(ctx, args)
         elif args.command == "settle-overdraw":
             from sync.server.balances import settle_overdraw
 
@@ -280,6 +313,30 @@ def _dispatch(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     return 0
+
+
+def _fleet(ctx: ServerContext, args: argparse.Namespace) -> None:
+    """HQ's view of its stores, tills and flags (sync.server.fleet), a line each, tab-separated."""
+    from sync.server import fleet, services
+
+    if args.command == "list-stores":
+        for store in services.list_stores(ctx):
+            print(f"{store.number}\t{store.name}\t{store.id}")
+    elif args.command == "list-devices":
+        print("store\ttill\tname\tstate\tlast push (UTC)\tacknowledged\theld\tdevice id")
+        for d in fleet.list_devices(ctx, store_number=args.store):
+            last = f"{d.last_push_at:%Y-%m-%d %H:%M}" if d.last_push_at else "never"
+            print(f"{d.store_number}\t{d.number}\t{d.name}\t{d.state}\t{last}\t"
+                  f"{d.acked_through}\t{d.held}\t{d.id}")
+    elif args.command == "list-flags":
+        for f in services.list_flags(ctx, open_only=args.open, kind=args.kind,
+                                     store_number=args.store, since=args.since):
+            state = "resolved" if f.resolved_at else "open"
+            print(f"{f.id}\t{f.raised_at:%Y-%m-%d %H:%M}\t{f.kind}\t{state}\t"
+                  f"{f.store_id or '-'}\t{json.dumps(f.detail, ensure_ascii=False)}")
+    else:
+        done = fleet.resolve_flag(ctx, flag_id=args.flag, note=args.note)
+        print(f"flag {done.id} ({done.kind}) resolved")
 
 
 def _staff(ctx: ServerContext, args: argparse.Namespace) -> None:

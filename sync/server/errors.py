@@ -78,6 +78,12 @@ class DeviceNotFound(ServerError):
     message = QT_TRANSLATE_NOOP("errors", "No device {device_id}.")
 
 
+class FlagNotFound(ServerError):
+    status = 404
+    code = "not_found"
+    message = QT_TRANSLATE_NOOP("errors", "No flag {flag_id}.")
+
+
 class Conflict(ServerError):
     status = 409
     code = "conflict"
@@ -119,6 +125,12 @@ class SchemaNotCurrent(ServerError):
         "The server database is at schema {found}, not {head}: "
         "run 'pos-member-server db upgrade'.",
     )
+
+
+class DatabaseUnavailable(ServerError):
+    status = 503
+    code = "database_unavailable"
+    message = QT_TRANSLATE_NOOP("errors", "The server cannot reach its database.")
 
 
 class KeyUnavailable(ServerError):
@@ -251,7 +263,9 @@ STATUSES: dict[int, str] = {
     422: "`bad_request`: not UTF-8 JSON, wrong types or fields, a value out of bounds "
          "(docs/sync.md, \"Values the server takes\"); `refused`, `sms_code_invalid`",
     429: "`sms_too_soon` or `sms_rate_limited`: wait the `Retry-After` seconds",
-    503: "`sms_unavailable`: the SMS gateway did not take the code (send again)",
+    503: "`sms_unavailable`: the SMS gateway did not take the code (send again); "
+         "`database_unavailable`, `schema_not_current`, `key_unavailable`: the server is not "
+         "ready (try again later)",
 }
 
 

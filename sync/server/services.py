@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from pos_member.clock import to_ms
 from pos_member.errors import RulesInvalid
@@ -99,6 +99,14 @@ def create_store(ctx: ServerContext, *, number: int, name: str) -> StoreView:
     return StoreView(id=store_id, number=number, name=name)
 
 
+def store_id_of(conn: Connection, number: int) -> str:
+    """The id of store ``number``; ``StoreNotFound`` if the chain has none."""
+    found = conn.execute(select(Store.id).where(Store.number == number)).scalar()
+    if found is None:
+        raise StoreNotFound(number=number)
+    return found
+
+
 def list_stores(ctx: ServerContext) -> list[StoreView]:
     """Every store of the chain, by number."""
     with ctx.db.read() as conn:
@@ -114,9 +122,7 @@ def issue_enrolment_code(ctx: ServerContext, *, store_number: int) -> IssuedCode
     now = ctx.clock.now()
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     with ctx.db.write() as conn:
-        store_id = conn.execute(select(Store.id).where(Store.number == store_number)).scalar()
-        if store_id is None:
-            raise StoreNotFound(number=store_number)
+        store_id = store_id_of(conn, store_number)
         conn.execute(insert(EnrolmentCode).values(
             code_hash=_sha256(code), store_id=store_id, issued_at=now,
             expires_at=now + CODE_VALID_FOR, used_at=None, device_id=None,
@@ -237,9 +243,7 @@ def set_store_target(ctx: ServerContext, *, store_number: int, month: str, targe
     ``InvalidTarget``) or an unknown store, writing nothing."""
     month, target = parse_month(month), parse_target(target)
     with ctx.db.write() as conn:
-        store_id = conn.execute(select(Store.id).where(Store.number == store_number)).scalar()
-        if store_id is None:
-            raise StoreNotFound(number=store_number)
+        store_id = store_id_of(conn, store_number)
         LogWriter(conn, now=ctx.clock.now()).append_server_event(
             type=KPI_TARGET_SET, entity_id=None,
             payload=TargetSet(store_id=store_id, month=month, target=target),
@@ -251,12 +255,20 @@ def _aware(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def list_flags(ctx: ServerContext, *, open_only: bool = False) -> list[FlagView]:
-    """Flags raised for HQ, oldest first."""
+def list_flags(ctx: ServerContext, *, open_only: bool = False, kind: str | None = None,
+               store_number: int | None = None, since: date | None = None) -> list[FlagView]:
+    """Flags raised for HQ, oldest first: open ones only, of one kind, of one store, raised on
+    or after a UTC day."""
     query = select(Flag.__table__).order_by(Flag.id)
     if open_only:
         query = query.where(Flag.resolved_at.is_(None))
+    if kind is not None:
+        query = query.where(Flag.kind == kind)
+    if since is not None:
+        query = query.where(Flag.raised_at >= datetime.combine(since, time(), tzinfo=UTC))
     with ctx.db.read() as conn:
+        if store_number is not None:
+            query = query.where(Flag.store_id == store_id_of(conn, store_number))
         rows = conn.execute(query).all()
     return [
         FlagView(id=r.id, kind=r.kind, store_id=r.store_id, detail=r.detail,
