@@ -28,6 +28,7 @@ from pos_member.permissions import Action, Clerk
 from pos_member.services import member_auth
 from pos_member.services import stored_value as sv
 from pos_member.services import stored_value_ledger as sv_ledger
+from pos_member.services import stored_value_refunds as sv_refunds
 from pos_member.services.member_cards import MemberCard
 from ui.qr import QrWidget
 from ui.stored_value_base import StoredValueDialog
@@ -175,7 +176,7 @@ class LedgerDialog(StoredValueDialog):
         uow, mid, clerk = self.window_.uow, self.card.id, self.window_.clerk
         txn = f"refund-{line.txn_id}"[:64]
         approval = self._approval()  # money back: a manager approves (number and PIN)
-        refund = sv.refund_payment if line.kind == "payment" else sv.refund_topup
+        refund = sv_refunds.refund_payment if line.kind == "payment" else sv_refunds.refund_topup
         self.ops.run(lambda: refund(uow, clerk=clerk, approver=approval(), member_id=mid,
                                     ref_txn_id=line.txn_id, txn_id=txn),
                      self._after, self.show_error)

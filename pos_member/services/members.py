@@ -178,14 +178,8 @@ def register_member(
         existing = conn.execute(_MEMBER_BY_PHONE_INDEX, {"phone_index": phone_index}).first()
         if existing is not None:
             raise DuplicatePhone(member_id=existing.id, member_no=existing.member_no)
-        guide_name = referrer_id = referrer_no = None
-        if guide_id is not None:
-            guide = conn.execute(_GUIDE, {"guide_id": guide_id}).first()
-            if guide is None or not guide.active or guide.store_id != clerk.store_id:
-                raise GuideNotFound()
-            guide_name = guide.name
-        if referrer:
-            referrer_id, referrer_no = _resolve_referrer(conn, cipher, referrer)
+        guide_name, referrer_id, referrer_no = _recruiters(conn, cipher, clerk, guide_id,
+                                                           referrer)
 
         till = conn.execute(_TILL_NUMBERS, {"device_id": clerk.device_id}).first()
         if till is None:
@@ -196,30 +190,11 @@ def register_member(
             device_no=device_number,
             seq=tx.next_member_seq(clerk.device_id),
         )
-        member = Member(
-            id=tx.new_id(),
-            member_no=member_no,
-            phone_index=phone_index,
-            phone_enc=cipher.encrypt(phone, context=PHONE_CTX),
-            name_enc=cipher.encrypt(name, context=NAME_CTX) if name else None,
-            gender=gender.value if gender else None,
-            birthday=birthday,
-            tags=list(tags),
-            source_channel=channel.value,
-            guide_id=guide_id,
-            referrer_id=referrer_id,
-            store_id=clerk.store_id,
-            device_id=clerk.device_id,
-            registered_by=clerk.staff_id,
-            registered_at=now,
-            privacy_policy_version=uow.rules.registration.privacy_policy_version,
-            privacy_consent_at=now,
-            marketing_consent=marketing_consent,
-            marketing_consent_at=now if marketing_consent else None,
-            tier="regular",
-            status="active",
-            updated_hlc="",
-        )
+        member = _new_member(
+            tx, uow, clerk, member_no=member_no, phone=phone, phone_index=phone_index,
+            name=name, gender=gender, birthday=birthday, tags=tags, channel=channel,
+            guide_id=guide_id, referrer_id=referrer_id, marketing_consent=marketing_consent,
+            now=now)
         # The event comes first so the member row goes in with its ``updated_hlc`` (no
         # follow-up UPDATE). A failed flush leaves the block uncommitted: event, row and
         # counters roll back together.
@@ -229,17 +204,61 @@ def register_member(
         # A Core insert: the row is never read back in this transaction, and skipping the ORM's
         # flush bookkeeping is a third of a registration's CPU time.
         try:
-            conn.execute(
-                _INSERT_MEMBER, {c: getattr(member, c) for c in _MEMBER_COLUMNS}
-            )
+            conn.execute(_INSERT_MEMBER, {c: getattr(member, c) for c in _MEMBER_COLUMNS})
         except IntegrityError:  # another writer took the phone between our check and insert
             raise DuplicatePhone(member_id="", member_no="?") from None
-        tx.audit(
-            clerk, REGISTERED, "member", member.id, after=_audit_view(member, phone, name), event=ev
-        )
+        tx.audit(clerk, REGISTERED, "member", member.id, after=_audit_view(member, phone, name),
+                 event=ev)
         add_welcome_points(tx, clerk, member_id=member.id, at=now)  # points: same transaction
         tx.commit()
         return make_card(member, phone, name, guide_name, referrer_no, store_name)
+
+
+def _recruiters(conn: Connection, cipher: PiiCipher, clerk: Clerk, guide_id: str | None,
+                referrer: str | None) -> tuple[str | None, str | None, str | None]:
+    """(guide's name, referrer's id, referrer's number) of a registration, each None when not
+    given; an unknown, inactive or other store's guide, or an unknown referrer, is refused."""
+    guide_name = referrer_id = referrer_no = None
+    if guide_id is not None:
+        guide = conn.execute(_GUIDE, {"guide_id": guide_id}).first()
+        if guide is None or not guide.active or guide.store_id != clerk.store_id:
+            raise GuideNotFound()
+        guide_name = guide.name
+    if referrer:
+        referrer_id, referrer_no = _resolve_referrer(conn, cipher, referrer)
+    return guide_name, referrer_id, referrer_no
+
+
+def _new_member(tx: Transaction, uow: UnitOfWork, clerk: Clerk, *, member_no: str, phone: str,
+                phone_index: str, name: str | None, gender: Gender | None,
+                birthday: date | None, tags: tuple[str, ...], channel: Channel,
+                guide_id: str | None, referrer_id: str | None, marketing_consent: bool,
+                now: datetime) -> Member:
+    """The new member's row (its ``updated_hlc`` is set from the event, written first)."""
+    return Member(
+        id=tx.new_id(),
+        member_no=member_no,
+        phone_index=phone_index,
+        phone_enc=uow.cipher.encrypt(phone, context=PHONE_CTX),
+        name_enc=uow.cipher.encrypt(name, context=NAME_CTX) if name else None,
+        gender=gender.value if gender else None,
+        birthday=birthday,
+        tags=list(tags),
+        source_channel=channel.value,
+        guide_id=guide_id,
+        referrer_id=referrer_id,
+        store_id=clerk.store_id,
+        device_id=clerk.device_id,
+        registered_by=clerk.staff_id,
+        registered_at=now,
+        privacy_policy_version=uow.rules.registration.privacy_policy_version,
+        privacy_consent_at=now,
+        marketing_consent=marketing_consent,
+        marketing_consent_at=now if marketing_consent else None,
+        tier="regular",
+        status="active",
+        updated_hlc="",
+    )
 
 
 def _as_enum(kind: type[E], value: object) -> E:

@@ -1,5 +1,7 @@
 """Stored value (储值), the use cases: top-ups with bonus, payments behind a second factor,
-refunds, freezes, and a manager's approval.
+freezes, and a manager's approval; the refunds of payments and top-ups are
+:mod:`pos_member.services.stored_value_refunds`, booked with the helpers here
+(:func:`replayed`, :func:`record_money`, :func:`notify`).
 
 The rules they apply (bonus, payment split, refund split, payment checks) are pure, in
 :mod:`pos_member.stored_value_rules`; the ledger they book into and the balances it projects
@@ -32,12 +34,10 @@ from pos_member.changes import Area, Changes
 from pos_member.db.models import Member
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import (
-    AlreadyRefunded,
     MemberNotFound,
     SecondFactorRequired,
     SmsCodeInvalid,
     SmsUnavailable,
-    SvOperationNotFound,
     TxnIdConflict,
 )
 from pos_member.permissions import Action, Clerk, require
@@ -52,11 +52,8 @@ from pos_member.services.staff import approve as staff_approve
 from pos_member.services.stored_value_ledger import (
     ACCOUNTS,
     FROZEN,
-    LEDGER,
     PAID,
-    PAYMENT_REFUNDED,
     TOPPED_UP,
-    TOPUP_REFUNDED,
     UNFROZEN,
     Balance,
     active_member,
@@ -138,8 +135,8 @@ class SvResult:
 # -- booking an operation ------------------------------------------------------------------
 
 
-def _existing(conn: Session | Connection, txn_id: str, *, member_id: str, kind: str,
-              amount_fen: int | None = None, ref_txn_id: str | None = None) -> SvResult | None:
+def replayed(conn: Session | Connection, txn_id: str, *, member_id: str, kind: str,
+             amount_fen: int | None = None, ref_txn_id: str | None = None) -> SvResult | None:
     """The earlier result of ``txn_id``, or None; a different operation under it is refused."""
     row = txn_row(conn, txn_id)
     if row is None:
@@ -154,8 +151,9 @@ def _existing(conn: Session | Connection, txn_id: str, *, member_id: str, kind: 
                     row.cash_fen, balance(conn, member_id), replayed=True)
 
 
-def _notify(tx: Transaction, ev_id: str, member_id: str, kind: str,
-            params: dict[str, str | int]) -> None:
+def notify(tx: Transaction, ev_id: str, member_id: str, kind: str,
+           params: dict[str, str | int]) -> None:
+    """Queues the member's message about an operation, once per event."""
     enqueue(tx, member_id=member_id, kind=kind, params=params, dedupe_key=f"sv:{ev_id}")
 
 
@@ -175,8 +173,11 @@ def _entry(tx: Transaction, clerk: Clerk, ev_id: str, *, member_id: str, txn_id:
             "clerk_name": clerk.ledger_name}
 
 
-def _record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str, Any],
-                  extra: dict[str, Any]) -> tuple[str, Balance]:
+def record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str, Any],
+                 extra: dict[str, Any]) -> tuple[str, Balance]:
+    """Books one money operation, the one way every ``sv.*`` money event is written here:
+    the event (``extra``: its type's own payload fields), the ledger line (``entry_kw``) and
+    the audit row; returns the event id and the balance after."""
     declared = events.declaration(type_)
     if clerk.ledger_name:  # other tills' ledgers name who served the member
         extra = {**extra, "clerk_name": clerk.ledger_name}
@@ -214,20 +215,20 @@ def top_up(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, me
     method_ref = rules_.check_topup_method(method, method_ref)
     with uow.begin() as tx:
         conn = tx.conn
-        done = _existing(conn, txn_id, member_id=member_id, kind="topup", amount_fen=amount)
+        done = replayed(conn, txn_id, member_id=member_id, kind="topup", amount_fen=amount)
         if done is not None:
             return done
         m = active_member(conn, member_id)
         quote = _quote(tx.rules.stored_value, m, amount, tx.clock.local())
         bonus = quote.bonus_fen
-        ev_id, bal = _record_money(
+        ev_id, bal = record_money(
             tx, clerk, TOPPED_UP,
             {"member_id": member_id, "txn_id": txn_id, "kind": "topup", "principal": amount,
              "bonus": bonus, "cash": amount, "method": method, "method_ref": method_ref},
             {"amount_fen": amount, "method": method, "method_ref": method_ref,
              "first_topup": quote.first, "birthday_month": quote.birthday_month})
-        _notify(tx, ev_id, member_id, TOPPED_UP,
-                {"amount_fen": amount, "bonus_fen": bonus, "balance_fen": bal.total_fen})
+        notify(tx, ev_id, member_id, TOPPED_UP,
+               {"amount_fen": amount, "bonus_fen": bonus, "balance_fen": bal.total_fen})
         tx.commit()
     return SvResult(txn_id, "topup", member_id, amount, bonus, amount, bal)
 
@@ -324,7 +325,7 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
                                      "bill_no": bill_no}
             if isinstance(factor, SmsFactor):
                 extra["sms_challenge_id"] = factor.challenge_id
-            ev_id, after = _record_money(
+            ev_id, after = record_money(
                 tx, clerk, PAID,
                 {"member_id": member_id, "txn_id": txn_id, "kind": "payment",
                  "principal": -principal, "bonus": -bonus, "factor": factor_name,
@@ -332,8 +333,8 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
             if approved_by is not None:
                 tx.audit(approver, "sv.payment_approved", "member", member_id,  # type: ignore[arg-type]
                          after={"txn_id": txn_id, "amount_fen": amount})
-            _notify(tx, ev_id, member_id, PAID,
-                    {"amount_fen": amount, "balance_fen": after.total_fen})
+            notify(tx, ev_id, member_id, PAID,
+                   {"amount_fen": amount, "balance_fen": after.total_fen})
             tx.commit()
             return SvResult(txn_id, "payment", member_id, -principal, -bonus, 0, after)
     raise refusal.error
@@ -371,7 +372,7 @@ def _payment_checks(conn: Session | Connection, rules: Any, clerk: Clerk, *, mem
     """The payment's checks that can refuse, before its factor: the first result if
     ``txn_id`` was done already, else the balance to pay from (raises the refusal). ``now``
     is the store clock's ``local()``: the offline cap counts the store's day."""
-    done = _existing(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
+    done = replayed(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
     if done is not None:
         return done
     m = active_member(conn, member_id)
@@ -381,99 +382,6 @@ def _payment_checks(conn: Session | Connection, rules: Any, clerk: Clerk, *, mem
                          frozen=bal.frozen, blocked=m.blocked_id is not None,
                          offline_spent_fen=spent, approver=approver)
     return bal
-
-
-# -- refunds -------------------------------------------------------------------------------
-
-
-def _refund_of(conn: Connection, *, txn_id: str, member_id: str, ref_txn_id: str,
-               kind: str) -> SvResult | Any:
-    """A refund's start: the first result when ``txn_id`` was done already; else the ledger
-    row of the ``kind`` operation ``ref_txn_id`` it refunds (refused: not this member's, not
-    found, refunded already)."""
-    done = _existing(conn, txn_id, member_id=member_id, kind=f"{kind}_refund",
-                     ref_txn_id=ref_txn_id)
-    if done is not None:
-        return done
-    row = txn_row(conn, ref_txn_id)
-    if row is None or row.member_id != member_id or row.kind != kind:
-        raise SvOperationNotFound(txn_id=ref_txn_id)
-    refunded = conn.scalar(select(LEDGER.c.id).where(LEDGER.c.ref_txn_id == ref_txn_id))
-    if refunded is not None:
-        raise AlreadyRefunded()
-    return row
-
-
-def _approved(tx: Transaction, approver: Clerk, ev_id: str, *, member_id: str, kind: str,
-              txn_id: str, ref_txn_id: str, amount_fen: int) -> None:
-    """The approving manager's own audit row of a refund (the clerk's names the event)."""
-    tx.audit(approver, f"sv.{kind}_approved", "member", member_id,
-             after={"txn_id": txn_id, "ref_txn_id": ref_txn_id, "amount_fen": amount_fen,
-                    "event_id": ev_id})
-
-
-def refund_payment(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id: str,
-                   ref_txn_id: str, txn_id: str) -> SvResult:
-    """Puts back the principal and bonus the payment ``ref_txn_id`` took. Money back into an
-    account: a manager approves (``approver``: the clerk themself if a manager, or the manager
-    who entered number and PIN at the till, ``approve``); both are audited."""
-    require(clerk, Action.SV_REFUND_PAYMENT)
-    require(approver, Action.SV_APPROVE_REFUND)
-    txn_id, ref_txn_id = rules_.check_txn_id(txn_id), rules_.check_txn_id(ref_txn_id)
-    with uow.begin() as tx:
-        conn = tx.conn
-        orig = _refund_of(conn, txn_id=txn_id, member_id=member_id, ref_txn_id=ref_txn_id,
-                          kind="payment")
-        if isinstance(orig, SvResult):
-            return orig
-        principal, bonus = -orig.principal_delta_fen, -orig.bonus_delta_fen
-        ev_id, _ = _record_money(
-            tx, clerk, PAYMENT_REFUNDED,
-            {"member_id": member_id, "txn_id": txn_id, "kind": "payment_refund",
-             "principal": principal, "bonus": bonus, "ref_txn_id": ref_txn_id,
-             "approved_by": approver.staff_id},
-            {"ref_txn_id": ref_txn_id, "amount_fen": principal + bonus,
-             "approved_by": approver.staff_id})
-        _approved(tx, approver, ev_id, member_id=member_id, kind="payment_refund",
-                  txn_id=txn_id, ref_txn_id=ref_txn_id, amount_fen=principal + bonus)
-        after = balance(conn, member_id)
-        _notify(tx, ev_id, member_id, PAYMENT_REFUNDED,
-                {"amount_fen": principal + bonus, "balance_fen": after.total_fen})
-        tx.commit()
-    return SvResult(txn_id, "payment_refund", member_id, principal, bonus, 0, after)
-
-
-def refund_topup(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id: str,
-                 ref_txn_id: str, txn_id: str) -> SvResult:
-    """Returns a top-up's principal in cash and takes back its bonus (see the module rules).
-    Cash out of the drawer: a manager approves (``approver``, as for ``refund_payment``)."""
-    require(clerk, Action.SV_TOPUP)
-    require(approver, Action.SV_REFUND_TOPUP)
-    txn_id, ref_txn_id = rules_.check_txn_id(txn_id), rules_.check_txn_id(ref_txn_id)
-    with uow.begin() as tx:
-        conn = tx.conn
-        orig = _refund_of(conn, txn_id=txn_id, member_id=member_id, ref_txn_id=ref_txn_id,
-                          kind="topup")
-        if isinstance(orig, SvResult):
-            return orig
-        bal = balance(conn, member_id)
-        principal, bonus = orig.principal_delta_fen, orig.bonus_delta_fen
-        bonus_back, cash = rules_.topup_refund(principal, bonus,
-                                               principal_balance_fen=bal.principal_fen,
-                                               bonus_balance_fen=bal.bonus_fen)
-        ev_id, _ = _record_money(
-            tx, clerk, TOPUP_REFUNDED,
-            {"member_id": member_id, "txn_id": txn_id, "kind": "topup_refund",
-             "principal": -principal, "bonus": -bonus_back, "cash": cash,
-             "ref_txn_id": ref_txn_id, "method": orig.method, "approved_by": approver.staff_id},
-            {"ref_txn_id": ref_txn_id, "cash_fen": cash, "approved_by": approver.staff_id})
-        _approved(tx, approver, ev_id, member_id=member_id, kind="topup_refund",
-                  txn_id=txn_id, ref_txn_id=ref_txn_id, amount_fen=cash)
-        after = balance(conn, member_id)
-        _notify(tx, ev_id, member_id, TOPUP_REFUNDED,
-                {"cash_fen": cash, "balance_fen": after.total_fen})
-        tx.commit()
-    return SvResult(txn_id, "topup_refund", member_id, -principal, -bonus_back, cash, after)
 
 
 # -- freeze --------------------------------------------------------------------------------
@@ -499,7 +407,7 @@ def set_frozen(uow: UnitOfWork, *, clerk: Clerk, member_id: str, frozen: bool,
                      .values(frozen=frozen, frozen_hlc=ev.hlc))
         tx.audit(clerk, type_, "member", member_id, before={"frozen": before.frozen},
                  after={"frozen": frozen, "reason": reason}, event=ev)
-        _notify(tx, ev.id, member_id, type_, {})
+        notify(tx, ev.id, member_id, type_, {})
         after = balance(conn, member_id)
         tx.commit()
     return after

@@ -45,8 +45,6 @@ from pos_member.services.stored_value import (
     TotpFactor,
     approve,
     pay,
-    refund_payment,
-    refund_topup,
     set_frozen,
     top_up,
 )
@@ -56,6 +54,7 @@ from pos_member.services.stored_value_ledger import (
     ledger_totals,
     rebuild_accounts,
 )
+from pos_member.services.stored_value_refunds import refund_payment, refund_topup
 from pos_member.stored_value_rules import split_payment, topup_bonus
 from tests.factories import PINS, Till, as_changes, make_till, new_data_key, wire_events
 

@@ -54,12 +54,11 @@ from pos_member.services.stored_value import (
     SmsFactor,
     TotpFactor,
     pay,
-    refund_payment,
-    refund_topup,
     set_frozen,
     top_up,
 )
 from pos_member.services.stored_value_ledger import get_balance, ledger_totals
+from pos_member.services.stored_value_refunds import refund_payment, refund_topup
 from tests.core.sms_fake import FakeHqSms, wrong
 from tests.factories import Till, clone_till, make_till
 

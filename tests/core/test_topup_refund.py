@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from pos_member.services.member_auth import set_member_pin
-from pos_member.services.stored_value import PinFactor, pay, refund_topup, top_up
+from pos_member.services.stored_value import PinFactor, pay, top_up
 from pos_member.services.stored_value_ledger import get_balance, ledger_totals
+from pos_member.services.stored_value_refunds import refund_topup
 from tests.factories import Till
 
 PIN = "739182"
