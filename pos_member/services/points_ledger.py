@@ -204,33 +204,36 @@ def current_member(conn: Connection, member_id: str) -> str:
 def consume_lots(conn: Connection, member_id: str, n: int,
                  prefer: Iterable[Sequence[Any]] = ()) -> list[tuple[str, int, str]]:
     """Takes ``n`` points from the member's open lots: the ones named in ``prefer`` first (up
-    to what they hold), then oldest expiry first. What the lots cannot cover is debt (the
-    balance already went below zero)."""
-    taken: list[tuple[str, int, str]] = []
-    done: set[str] = set()
+    to what each is named for and holds), then oldest expiry first over every open lot, the
+    named ones included. What the lots cannot cover is debt (the balance already went below
+    zero).
+
+    A pulled entry names the lots its own till spent; here one of them may hold less (another
+    till's spend of it arrived first) and another more, so the named amounts fall short of
+    ``n``. The rest then comes from whatever is still open, a named lot's remainder too: a lot
+    left holding points after the balance has paid them out would make the lots hold more
+    than the balance (docs/rules.md, "Points lots")."""
+    taken: dict[str, list[Any]] = {}  # lot id → [points taken, expires_at iso], in order
     for lot_id, want in prefer:
         if n <= 0:
             break
         row = conn.execute(_MEMBER_LOT, {"id": lot_id, "member_id": member_id}).first()
-        done.add(lot_id)
         if row is None or row.remaining <= 0:
             continue
         k = min(int(want), row.remaining, n)
         if k > 0:
             conn.execute(SET_REMAINING, {"lot": lot_id, "left": row.remaining - k})
-            taken.append((lot_id, k, iso(row.expires_at)))
+            taken.setdefault(lot_id, [0, iso(row.expires_at)])[0] += k
             n -= k
-    if n > 0:
-        for lot in conn.execute(_OPEN_LOTS, {"member_id": member_id}):
-            if lot.id in done:
-                continue
+    if n > 0:  # the lots' remaining as just written: a named lot counts once for what is left
+        for lot in conn.execute(_OPEN_LOTS, {"member_id": member_id}).all():
             k = min(lot.remaining, n)
             conn.execute(SET_REMAINING, {"lot": lot.id, "left": lot.remaining - k})
-            taken.append((lot.id, k, iso(lot.expires_at)))
+            taken.setdefault(lot.id, [0, iso(lot.expires_at)])[0] += k
             n -= k
             if n == 0:
                 break
-    return taken
+    return [(lot_id, k, expires) for lot_id, (k, expires) in taken.items()]
 
 
 def spendable_lots(conn: Connection, member_id: str, now: datetime, n: int

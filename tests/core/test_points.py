@@ -22,7 +22,14 @@ from pos_member.errors import (
 from pos_member.services import points, points_expiry, sales, tiers
 from pos_member.services.pulled_events import apply_page
 from pos_member.services.sale_refunds import refund_sale
-from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
+from tests.factories import (
+    Till,
+    apply_pulled,
+    as_changes,
+    make_till,
+    new_data_key,
+    wire_events,
+)
 
 
 def txn() -> str:
@@ -328,6 +335,44 @@ def test_another_till_rebuilds_the_same_ledger_from_the_events(tmp_path: Path) -
     assert [(x.kind, x.points) for x in points.ledger(b.uow, clerk=b.cashier, member_id=m.id)] \
         == [(x.kind, x.points) for x in points.ledger(a.uow, clerk=a.cashier, member_id=m.id)]
     check_invariants(b)
+
+
+def test_two_tills_spending_one_lot_offline_leave_the_lots_equal_to_the_balance(
+        tmp_path: Path) -> None:
+    """A pulled spend names the lots its till took; here one of them was emptied by this
+    till's own spend, another holds more than named. What the named lots do not cover comes
+    from every open lot, a named one's remainder too (it was skipped: the lots kept 100
+    points the balance had paid out; found by tests/sync/test_two_stores_stateful.py)."""
+    from sqlalchemy import select
+
+    from pos_member.db.models import PointsLot
+
+    key = new_data_key()
+    a = make_till(tmp_path, data_key=key, device_number=1)
+    b = make_till(tmp_path, data_key=key, device_number=2)
+    m = a.register()  # welcome lot W: 100
+    a.clock.advance(minutes=1)
+    points.adjust_points(a.uow, clerk=a.cashier, approver=a.manager, txn_id=txn(),
+                         member_id=m.id, points=500, reason="goodwill")  # lot J: 500
+    apply_pulled(b, wire_events(a))
+    # Both offline: A's gift names W 100 and J 400; B's adjustment takes W's 100 (FIFO).
+    a.clock.advance(minutes=1)
+    gift = points.redeem_for_item(a.uow, clerk=a.cashier, txn_id=txn(), member_id=m.id,
+                                  item_code="GIFT-BAG")
+    assert gift.points == -500
+    b.clock.advance(minutes=2)
+    points.adjust_points(b.uow, clerk=b.cashier, approver=b.manager, txn_id=txn(),
+                         member_id=m.id, points=-100, reason="double scan")
+    a_events, b_events = wire_events(a), wire_events(b)
+    apply_pulled(b, a_events)  # W is empty at B: the gift's last 100 come from J
+    apply_pulled(a, b_events, first=len(a_events) + 1)
+    for t in (a, b):
+        assert balance(t, m.id) == 0
+        with t.uow.read() as s:
+            left = s.scalars(select(PointsLot.remaining)
+                             .where(PointsLot.member_id == m.id)).all()
+        assert sum(left) == 0
+        check_invariants(t)
 
 
 def test_a_merge_moves_the_losers_points_to_the_winner(till: Till) -> None:
