@@ -189,3 +189,19 @@ def test_a_manager_deactivated_meanwhile_is_logged_out_at_their_next_change(
         settle(qtbot, manager_window)
     assert till.table_counts() == before
     assert "重新登录" in manager_window.banner.text()
+
+
+def test_f9_names_a_staff_number_two_tills_gave_out(
+    qtbot: QtBot, manager_window: TillWindow, till: Till,
+) -> None:
+    from datetime import UTC, datetime
+
+    from pos_member.services.alerts import FlagView
+    from ui.alerts_dialog import FlagsDialog
+
+    dialog = FlagsDialog(ops=manager_window.ops, zone=UTC, load=lambda: [],
+                         resolve=lambda fid, note: None, parent=manager_window)
+    qtbot.addWidget(dialog)
+    text = dialog.describe(FlagView("f", "staff_number_clash", datetime(2026, 12, 4, tzinfo=UTC),
+                                    {"code": "201", "holder_id": "a", "waiting_ids": ["b"]}))
+    assert "工号 201" in text and "Ctrl+U" in text
