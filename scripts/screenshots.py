@@ -6,7 +6,7 @@ Runs offscreen (no display needed) with an in-memory key store and a fresh tempo
 store of 300 members; writes login.png, till-empty.png, register.png, register-duplicate.png,
 card.png, error.png, card-print.png, and the dialogs of points, stored value and the
 recruitment dashboard (sale.png, points-ledger.png, gifts.png, topup.png, pay.png,
-sv-ledger.png, dashboard.png), and the staff dialog (staff.png, staff-add.png, staff-pin.png).
+sv-ledger.png, dashboard.png, alerts.png), and the staff dialog (staff.png, staff-add.png, staff-pin.png).
 ``--size``: the till window's size (the smallest screens the stores have are 1024×768 and
 1366×768).
 """
@@ -116,7 +116,8 @@ def main() -> None:
             ("topup", till.buttons["topup"].click, fill_amount),
             ("pay", till.buttons["pay"].click, fill_amount),
             ("sv-ledger", till.buttons["sv_ledger"].click, None),
-            ("dashboard", till.buttons["dashboard"].click, None)):
+            ("dashboard", till.buttons["dashboard"].click, None),
+            ("alerts", till.buttons["alerts"].click, None)):
         _grab_new_window(opener, out / f"{name}.png", fill)
     _grab_staff(till.buttons["staff"].click, out)
     img = QImage(856 * 2, 540 * 2, QImage.Format.Format_RGB32)
