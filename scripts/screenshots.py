@@ -6,7 +6,8 @@ Runs offscreen (no display needed) with an in-memory key store and a fresh tempo
 store of 300 members; writes login.png, till-empty.png, register.png, register-duplicate.png,
 card.png, error.png, card-print.png, and the dialogs of points, stored value and the
 recruitment dashboard (sale.png, points-ledger.png, gifts.png, topup.png, pay.png,
-sv-ledger.png, dashboard.png, alerts.png), and the staff dialog (staff.png, staff-add.png, staff-pin.png).
+sv-ledger.png, dashboard.png, alerts.png), and the staff dialog (staff.png, staff-add.png,
+staff-pin.png).
 ``--size``: the till window's size (the smallest screens the stores have are 1024×768 and
 1366×768).
 """
