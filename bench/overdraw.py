@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pos_member.clock import FakeClock, to_ms  # noqa: E402
+from pos_member.events import SV_PAID  # noqa: E402
 from pos_member.hlc import HLCTimestamp  # noqa: E402
 from sync.protocol import PushRequest, WireEvent  # noqa: E402
 from sync.server import services  # noqa: E402
@@ -79,7 +80,7 @@ def main() -> None:
                 events.append(WireEvent(
                     id=str(uuid.uuid4()), store_id=store.id, device_id=device.id, seq=seq,
                     clerk_id=None, hlc=HLCTimestamp(to_ms(now), seq).pack(),
-                    type="bench.other" if kind == "other" else "sv.paid", entity_id=None,
+                    type="bench.other" if kind == "other" else SV_PAID.type, entity_id=None,
                     payload_version=1, payload=payload, rules_version="2026.1",
                     created_at=now))
             devices[kind] = (device, seq)

@@ -80,6 +80,7 @@ from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
 from pos_member.clock import SystemClock, to_ms  # noqa: E402
+from pos_member.events import MEMBER_REGISTERED  # noqa: E402
 from pos_member.hlc import HLCTimestamp  # noqa: E402
 from sync.client import SyncClient  # noqa: E402
 from sync.protocol import API, MAX_BATCH, EnrolRequest, OutboxBatch  # noqa: E402
@@ -133,7 +134,7 @@ def till_events(store_id: str, device_id: str, n: int, *, rng: random.Random) ->
         out.append({
             "id": str(uuid.uuid4()), "store_id": store_id, "device_id": device_id, "seq": seq,
             "clerk_id": str(uuid.uuid4()), "hlc": HLCTimestamp(now_ms, seq % 1_000_000).pack(),
-            "type": "member.registered", "entity_id": member_id, "payload_version": 1,
+            "type": MEMBER_REGISTERED.type, "entity_id": member_id, "payload_version": 1,
             "payload": payload, "rules_version": "2026.1", "created_at": now.isoformat(),
         })
     return out
