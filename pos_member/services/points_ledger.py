@@ -152,7 +152,7 @@ def post_entry(conn: Connection, entry: Mapping[str, Any], *, event_id: str | No
     if not fresh:
         holder = current_member(conn, e["member_id"])
         if holder != e["member_id"] and e["kind"] == WELCOME:  # a merged-away record's welcome
-            from pos_member.services.welcome_once import reverse_welcome
+            from pos_member.services.welcome_reversal import reverse_welcome
 
             e["member_id"] = holder
             taken = _post(conn, e, event_id)
@@ -411,10 +411,10 @@ def ledger_sum(conn: Connection, member_id: str) -> int:
 def merge_points(conn: Connection, *, loser_id: str, winner_id: str) -> None:
     """``member.merged``: the loser's ledger, lots and balance move to the winner, and the
     loser's welcome points are reversed (one welcome bonus per person:
-    ``services/welcome_once.py``). Idempotent (a second call finds nothing of the loser's
+    ``services/welcome_reversal.py``). Idempotent (a second call finds nothing of the loser's
     left; a reversal has a derived id and is posted once)."""
     from pos_member.db.models import SalePoints
-    from pos_member.services.welcome_once import losers_welcomes, reverse_welcome
+    from pos_member.services.welcome_reversal import losers_welcomes, reverse_welcome
 
     welcomes = losers_welcomes(conn, loser_id)  # one welcome bonus per person: reversed below
     moved = conn.execute(update(ENTRIES).where(ENTRIES.c.member_id == loser_id)

@@ -5,10 +5,10 @@ welcome points are reversed; the surviving record keeps its own.
 The reversal is a ``welcome_reversed`` points entry derived from the welcome entry alone — its
 id (a UUID5 of the welcome entry's id), the points, the time, store and device of the welcome,
 the welcome's own lot consumed first — so every till posts the same entry, once, whichever
-arrives first: the merge (the loser's welcome is here: :func:`reverse_losers_welcomes`, from
-``merge_points``) or the loser's welcome (the merge is here: ``post_entry`` calls
-:func:`reverse_welcome` for a welcome whose member was merged away). Writes no event: each
-till derives it from events every till pulls.
+arrives first: the merge (the loser's welcome is here: ``merge_points`` reads it with
+:func:`losers_welcomes` and reverses it) or the loser's welcome (the merge is here:
+``post_entry`` calls :func:`reverse_welcome` for a welcome whose member was merged away).
+Writes no event: each till derives it from events every till pulls.
 """
 
 from __future__ import annotations

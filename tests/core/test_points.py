@@ -386,7 +386,7 @@ def test_a_merge_moves_the_losers_points_to_the_winner(till: Till) -> None:
     apply_page(till.uow, device_id=till.app.identity.device_id, changes=as_changes([ev]),
                cursor=1)
     # The winner's welcome and the loser's purchase points; the loser's welcome is reversed
-    # (issue 13: one welcome bonus per person, tests/core/test_welcome_once.py).
+    # (issue 13: one welcome bonus per person, tests/core/test_welcome_reversal.py).
     assert balance(till, w.id) == 100 + 100
     check_invariants(till)
 

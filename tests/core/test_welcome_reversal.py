@@ -14,7 +14,7 @@ from pos_member.clock import FakeClock
 from pos_member.services.members_sync import MERGED
 from pos_member.services.points import points_summary
 from pos_member.services.pulled_events import apply_page
-from pos_member.services.welcome_once import WELCOME_REVERSED
+from pos_member.services.welcome_reversal import WELCOME_REVERSED
 from tests.factories import (
     Till,
     as_changes,
