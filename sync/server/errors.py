@@ -242,6 +242,15 @@ class Forked(Exception):
         return f"seq {d['seq']} is stored under another event"
 
 
+class TransactionTooLarge(RuntimeError):
+    """One write transaction would write more log rows than its transaction id has positions
+    for (``log.XID_SHIFT``: 2^20). A push is at most 1,000 events, so only a bug gets here;
+    the transaction rolls back and the route answers 500."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(f"one transaction would write {rows} log rows, over 2^20")
+
+
 class PushRefused(ValueError):
     """The body is not a ``PushRequest``; ``errors`` is pydantic's list (locations, messages)."""
 

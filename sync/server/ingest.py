@@ -31,7 +31,17 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from pydantic_core import to_json
-from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from sync.protocol import PushRequest, PushResponse, WireEvent
@@ -213,12 +223,15 @@ def _check_ownership(device: DeviceIdentity, request: IncomingPush) -> None:
 
 def _device_state(conn: Connection, device_id: str) -> tuple[int, bool, int]:
     """(acked_through, whether it has held events, the log's last position), in one round
-    trip: read under the write lock, so the position is the one to append after."""
+    trip. The position is SQLite's, read by its one writer (the one to append after); on
+    PostgreSQL positions come from the transaction id (``log``): 0."""
+    last = (select(func.max(Event.position)).scalar_subquery()
+            if conn.dialect.name != "postgresql" else literal(0))
     row = conn.execute(select(
         select(DeviceProgress.acked_through)
         .where(DeviceProgress.device_id == device_id).scalar_subquery(),
         exists().where(HeldEvent.device_id == device_id),
-        select(func.max(Event.position)).scalar_subquery(),
+        last,
     )).one()
     return row[0] or 0, bool(row[1]), row[2] or 0
 

@@ -5,8 +5,8 @@ rare admin writes keep it exclusive. What a push reads and then writes is guarde
 transaction-scoped advisory lock on the key it concerns (``hashtextextended(key, 0)``),
 always taken in this order, so two pushes never wait on each other in a cycle:
 
-1. the device (``device:<id>``): its ``acked_through``, held events, per-device flags;
-1b. the log's positions (``POSITIONS``), taken by the first append: ``max(position) + 1``;
+1. the device (``device:<id>``): its ``acked_through``, held events, per-device flags (the
+   transaction id, hence the positions, is taken after it: ``log``);
 2. phones, sorted (``phone:<blind index>``): one member per phone chain-wide (``member_index``);
 3. the merge lock (``MERGE_LOCK``): exclusive by a push that merges two members (it moves
    balances and rewrites ``member_redirects``), shared by a push with money events;
@@ -26,7 +26,6 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, text
 
 MERGE_LOCK = "merge"
-POSITIONS = "positions"
 SERVER_SEQ = "server-seq"
 
 _LOCK_KEYS = text(

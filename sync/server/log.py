@@ -1,10 +1,21 @@
 """Writing to the chain's global event log inside a write transaction (``ServerDatabase.write``).
 
-Positions are ``max(position) + 1`` read under the write lock (on PostgreSQL, under the
-``positions`` key lock beside other pushes, ``locks``), so they are gapless and commit in
-order. The server's own events (``member.merged``, ``rules.published``) go through the same
-path, under ``store_id="hq"``, ``device_id="server"`` and a gapless server ``seq`` (read under
-the ``SERVER_SEQ`` key lock).
+Positions:
+
+- PostgreSQL: ``(txid + offset) << XID_SHIFT | k`` — the writing transaction's id
+  (``pg_current_xact_id()``, through the function ``log_position_base()`` of migration 0007,
+  which holds the offset) and the row's ordinal ``k`` in the transaction. Unique, increasing
+  within a transaction and ordered by transaction id across transactions; not gapless. A
+  pull reads only below the oldest transaction still running (``pull``), so a row that commits
+  later never lands below a cursor a till already holds. No lock: pushes run beside each other.
+- SQLite: ``max(position) + 1``, read by the one writer, gapless.
+
+The transaction id is taken at the first append, after the device's lock (``ingest``), so a
+device's later pushes always get higher positions. The server's own events (``member.merged``,
+``rules.published``) go through the same path, under ``store_id="hq"``,
+``device_id="server"`` and a gapless server ``seq`` (read under the ``SERVER_SEQ`` key lock;
+on PostgreSQL two transactions may commit their server events with seq and position in
+opposite orders — a seq names an event, the position orders the log).
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, func, insert, select
+from sqlalchemy import Connection, Dialect, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from pos_member.clock import to_ms
@@ -21,10 +32,13 @@ from pos_member.events import EventType, MemberMerged, Payload, encode
 from pos_member.hlc import HLCTimestamp
 from pos_member.ids import uuid7_str
 from sync.protocol import WireEvent
-from sync.server.locks import POSITIONS, SERVER_SEQ, lock_keys
+from sync.server.errors import TransactionTooLarge
+from sync.server.locks import SERVER_SEQ, lock_keys
 from sync.server.models import SERVER_DEVICE_ID, SERVER_STORE_ID, Event, Flag, RulesVersion
 from sync.server.wire import IncomingEvent
 
+XID_SHIFT = 20  # bits of a position under its transaction id: rows one transaction may write
+_BASE = text("SELECT log_position_base()")  # migration 0007
 SERVER_RULES_VERSION = "none"  # rules_version of server events written before any publish
 _EVENT_TABLE: Table = Event.__table__  # type: ignore[assignment]
 _ZERO = timedelta(0)
@@ -45,25 +59,35 @@ class LogWriter:
         self._conn = conn
         self._now = now
         self._next: int | None = None
+        self._end: int | None = None  # PostgreSQL: the first position of the next txid
         if last_position is not None and conn.dialect.name != "postgresql":  # read alone
             self._next = last_position + 1
         self.merges: list[MemberMerged] = []  # the member.merged events appended, in order
 
     def next_position(self) -> int:
+        return self._take(1)
+
+    def _take(self, n: int) -> int:
+        """The first of ``n`` consecutive positions of this transaction."""
         if self._next is None:
-            lock_keys(self._conn, [POSITIONS])
-            self._next = (self._conn.execute(select(func.max(Event.position))).scalar() or 0) + 1
-        position = self._next
-        self._next += 1
-        return position
+            if self._conn.dialect.name == "postgresql":
+                self._next = self._conn.execute(_BASE).scalar_one()
+                self._end = self._next + (1 << XID_SHIFT)
+            else:
+                self._next = (self._conn.execute(select(func.max(Event.position))).scalar()
+                              or 0) + 1
+        first = self._next
+        if self._end is not None and first + n > self._end:
+            raise TransactionTooLarge(rows=first + n - (self._end - (1 << XID_SHIFT)))
+        self._next = first + n
+        return first
 
     def append(self, events: Sequence[IncomingEvent]) -> list[int]:
         """Stores the events in this order, each payload as its JSON text; returns their
         positions."""
         if not events:
             return []
-        first = self.next_position()
-        self._next = first + len(events)
+        first = self._take(len(events))
         stamp = _stamp(self._conn.dialect)
         received = stamp(self._now)
         values = [

@@ -1,5 +1,12 @@
 """Pull: a device reads ``position > cursor`` in position order, every store's events and
-the server's (members are chain-wide), but other stores' staff events never."""
+the server's (members are chain-wide), but other stores' staff events never.
+
+On PostgreSQL positions come from the writing transaction's id (``log``), so a transaction
+still open may yet commit rows below a position already visible. A pull therefore reads only
+below ``log_position_bound()`` (migration 0007): the oldest transaction id still running in
+the statement's snapshot, shifted as positions are. Every transaction below it has ended, so no
+row can later appear below what a pull returned (``_settled``); on a hot standby the snapshot
+is the replayed one, so the same holds there. SQLite has one writer and gapless positions."""
 
 from __future__ import annotations
 
@@ -7,7 +14,19 @@ import json
 from datetime import UTC, datetime
 
 from pydantic_core import to_json
-from sqlalchemy import ColumnElement, String, Text, cast, not_, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    Text,
+    cast,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 
 from sync.protocol import MAX_BIGINT, MAX_PAGE, Change, PullResponse, WireEvent
 from sync.server.context import DeviceIdentity, ServerContext
@@ -32,6 +51,13 @@ def _check_page(cursor: int, limit: int) -> None:
         raise BadRequest(detail=f"limit must be between 1 and {MAX_PAGE}")
 
 
+def _settled(conn: Connection) -> ColumnElement[bool]:
+    """Rows no transaction still running can precede (PostgreSQL; see the module)."""
+    if conn.dialect.name == "postgresql":
+        return Event.position < func.log_position_bound()
+    return true()
+
+
 def _visible_to(device: DeviceIdentity) -> ColumnElement[bool]:
     """What a device may pull: everything (members are chain-wide) except other stores' staff
     events, which carry the argon2 hashes of their PINs — those stay within their store."""
@@ -48,7 +74,7 @@ def pull(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int)
     with ctx.db.read_replica() as conn:
         rows = conn.execute(
             select(Event.__table__)
-            .where(Event.position > cursor, _visible_to(device))
+            .where(Event.position > cursor, _settled(conn), _visible_to(device))
             .order_by(Event.position)
             .limit(limit + 1)
         ).all()
@@ -76,7 +102,8 @@ def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit:
     _check_page(cursor, limit)
     with ctx.db.read_replica() as conn:
         rows = conn.execute(
-            _PULL_JSON.where(Event.position > cursor, _visible_to(device)).limit(limit + 1)
+            _PULL_JSON.where(Event.position > cursor, _settled(conn), _visible_to(device))
+            .limit(limit + 1)
         ).all()
     more = len(rows) > limit
     rows = rows[:limit]

@@ -1,7 +1,8 @@
 """Concurrent pushers and pullers: no pull ever skips a committed event.
 
-Positions are assigned under the write lock, so they commit in order; a puller that walks its
-cursor while others push must see every position exactly once, with no gap."""
+A puller that walks its cursor while others push must see every stored event exactly once, in
+the table's position order: on SQLite positions are gapless (one writer); on PostgreSQL they
+come from the writing transaction and a pull stops below the oldest one still running."""
 
 from __future__ import annotations
 
@@ -60,10 +61,12 @@ def test_concurrent_pushes_and_pulls_never_skip_or_repeat_a_position(
     assert errors == []
     total = PUSHERS * BATCHES * BATCH
     assert sum(len(a.stored) for a in answers) == total
-    for positions in seen:
-        assert positions == list(range(1, total + 1))
     rows = server.events_table()
-    assert [r.position for r in rows] == list(range(1, total + 1))
+    assert len(rows) == total
+    for positions in seen:
+        assert positions == [r.position for r in rows]
+    if server.backend == "sqlite":
+        assert [r.position for r in rows] == list(range(1, total + 1))
     for till in tills:
         mine = [r.seq for r in rows if r.device_id == till.id]
         assert mine == list(range(1, BATCHES * BATCH + 1))

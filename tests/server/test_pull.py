@@ -9,9 +9,10 @@ from tests.server.factories import LiveServer
 
 def test_pages_return_every_event_once_in_position_order(server: LiveServer) -> None:
     a, b = server.enrol(), server.enrol()
+    stored = []
     for _ in range(3):
-        a.push(a.events(4))
-        b.push(b.events(3))
+        stored += [s.position for s in a.push(a.events(4)).stored]
+        stored += [s.position for s in b.push(b.events(3)).stored]
     seen = []
     cursor, pages = 0, 0
     while True:
@@ -22,7 +23,8 @@ def test_pages_return_every_event_once_in_position_order(server: LiveServer) -> 
         cursor = page.cursor
         if not page.more:
             break
-    assert seen == list(range(1, 22))
+    assert seen == stored == sorted(stored)  # gapless 1..21 on SQLite only: not the point
+    assert len(set(seen)) == 21
     assert pages == 5
 
 
@@ -35,9 +37,9 @@ def test_a_page_says_more_only_when_rows_follow(server: LiveServer) -> None:
 
 def test_an_empty_pull_keeps_the_cursor(server: LiveServer) -> None:
     till = server.enrol()
-    till.push(till.events(2))
-    page = till.pull(2)
-    assert page.changes == [] and page.cursor == 2 and page.more is False
+    last = till.push(till.events(2)).stored[-1].position
+    page = till.pull(last)
+    assert page.changes == [] and page.cursor == last and page.more is False
 
 
 def test_pull_includes_other_stores_events_as_pushed(server: LiveServer) -> None:

@@ -506,7 +506,9 @@ class Simulation:
         unknown type is held in each till's quarantine."""
         rows = self.central.query(lambda c: list(c.execute(select(Event.id, Event.position))))
         assert len({r.id for r in rows}) == len(rows)
-        assert sorted(r.position for r in rows) == list(range(1, len(rows) + 1))
+        assert len({r.position for r in rows}) == len(rows)
+        if self.backend == "sqlite":  # from the writing transaction on PostgreSQL: not gapless
+            assert sorted(r.position for r in rows) == list(range(1, len(rows) + 1))
         stored = {r.id for r in rows}
         for t in self.tills:
             self.note(t)

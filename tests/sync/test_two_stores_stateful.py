@@ -15,7 +15,8 @@ flagged by the server). At the end both tills sync fully, and:
 - one active member per phone, and it is the earliest registration (hybrid timestamp, then
   event id); every number registered for that phone, and the phone itself, scan to it at both
   tills; the server's phone index names it too;
-- every event of either till is stored exactly once on the server, positions are gapless, and
+- every event of either till is stored exactly once on the server, positions are gapless (the
+  server is on SQLite here), and
   both outboxes are empty;
 - at both tills every member's points balance equals its points ledger (its open lots the
   balance) and its stored-value principal and bonus equal their ledger (also checked after
