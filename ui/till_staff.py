@@ -5,7 +5,7 @@ told no (the core refuses them too)."""
 from __future__ import annotations
 
 from pos_member.changes import Area, Changes
-from pos_member.errors import DomainError
+from pos_member.errors import ClerkNoLongerActive, DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Role, require
 from pos_member.services import staff as staff_core
@@ -47,9 +47,19 @@ def open_staff(host: TillHost) -> None:
 
 
 def _refresh(host: TillHost, changes: Changes) -> None:
-    """Another till's staff change pulled: the open staff list shows it."""
-    if changes.touches(Area.STAFF) and isinstance(host.dialog, StaffDialog):
+    """A staff change (here, or pulled from another till or HQ): the open staff list shows it,
+    and a clerk it deactivated or re-roled is logged out (docs/rules.md, "Staff")."""
+    if not changes.touches(Area.STAFF):
+        return
+    if isinstance(host.dialog, StaffDialog):
         host.dialog.reload()
+    clerk, uow = host.clerk, host.uow
+
+    def checked(valid: bool) -> None:
+        if not valid:
+            host.show_error(ClerkNoLongerActive())  # the window's sink logs them out
+
+    host.ops.run(lambda: staff_core.still_valid(uow, clerk=clerk), checked)
 
 
 def register(host: TillHost) -> None:

@@ -141,6 +141,17 @@ def list_staff(uow: UnitOfWork, *, role: Role | None = None) -> list[StaffInfo]:
         ]
 
 
+def still_valid(uow: UnitOfWork, *, clerk: Clerk) -> bool:
+    """Whether the clerk logged in is still active in the role they logged in with (a pulled
+    change may have deactivated them: the till then logs them out). The system clerk is."""
+    if clerk.staff_id is None:
+        return True
+    with uow.read() as s:
+        row = s.execute(select(Staff.active, Staff.role).where(Staff.id == clerk.staff_id)
+                        ).first()
+    return row is None or (bool(row.active) and row.role == clerk.role.value)
+
+
 def login(uow: UnitOfWork, *, code: str, secret: str, device_id: str) -> Clerk:
     """Checks a staff number and PIN/password. ``max_failures`` wrong tries in a row lock the
     login for ``login_lock_minutes`` (rules); the lock is an event and an audit entry.

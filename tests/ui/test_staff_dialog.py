@@ -205,3 +205,25 @@ def test_f9_names_a_staff_number_two_tills_gave_out(
     text = dialog.describe(FlagView("f", "staff_number_clash", datetime(2026, 12, 4, tzinfo=UTC),
                                     {"code": "201", "holder_id": "a", "waiting_ids": ["b"]}))
     assert "工号 201" in text and "Ctrl+U" in text
+
+
+def test_a_clerk_a_pulled_change_deactivated_is_logged_out(
+    qtbot: QtBot, window: TillWindow, till: Till,
+) -> None:
+    from pos_member.changes import Area, Changes
+
+    set_staff_active(till.uow, clerk=till.manager, staff_id=till.cashier.staff_id or "",
+                     active=False)
+    with qtbot.waitSignal(window.logout_requested):
+        window.changed.emit(Changes.of(Area.STAFF))  # as a sync round's pulled page
+    assert "重新登录" in window.banner.text()
+
+
+def test_a_staff_change_that_leaves_the_clerk_be_logs_nobody_out(
+    qtbot: QtBot, window: TillWindow, till: Till,
+) -> None:
+    from pos_member.changes import Area, Changes
+
+    with qtbot.assertNotEmitted(window.logout_requested):
+        window.changed.emit(Changes.of(Area.STAFF))
+        settle(qtbot, window)
