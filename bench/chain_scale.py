@@ -1,0 +1,330 @@
+"""Benchmark: HQ's push path with many devices at once on PostgreSQL (issue 14, chain scale).
+
+A private PostgreSQL (``tests/server/postgres.py``: Debian's binaries, fsync off, as in the
+tests) and a fresh migrated database per run. Each device is enrolled in a store of its own.
+``WORKERS`` server-like processes share the devices; in each, one thread per device pushes
+that device's events in batches of ``BATCH`` through the push route's own work, below HTTP:
+authenticate the token, decode the body (``wire.decode_push``), store and answer
+(``services.push_json``). The bodies are built before the clock starts.
+
+Events per device, in seq order: 10 % ``member.registered`` (a unique phone: the phone key
+and ``member_index``), 10 % ``sv.*`` money events for one of ``MEMBERS`` chain-wide members
+(member keys, ``member_balances``; each payment follows a top-up 100 times larger of the
+same member, so nothing overdraws), the rest
+``points.earned``-shaped events of ~300 bytes.
+
+- ``ingest_eps_8``, ``ingest_eps_64``: events stored per second of wall time, 8 and 64
+  devices pushing at once (``EVENTS_8`` and ``EVENTS_64`` events per device);
+- ``pull_probe_p99_ms``: during the 64-device burst a process of its own pulls
+  (``services.pull_json``, pages of ``PROBE_PAGE``) from the log's tail again and again, as a
+  synced till does; the p99 of those pulls (the sample count is printed);
+- ``raw_copy_eps``: the same rows of the 64-device run, COPYed by one connection into a plain
+  table of the same columns (no index, no constraint), one COPY and commit per batch;
+- ``lost`` / ``doubled``: after each run every device's seqs must be stored exactly once
+  (``1..n``) and every event id once.
+
+The other keys of chain_scale's RESULT line (``bootstrap_*``, ``remote_lookup_p99_ms``,
+``close_300_tills_s``) belong to later steps of issue 14 and are left out of the line.
+
+    .venv/bin/python bench/chain_scale.py [--events-8 N] [--events-64 N] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from pos_member.clock import SystemClock, to_ms  # noqa: E402
+from pos_member.hlc import HLCTimestamp  # noqa: E402
+from sync.server import services  # noqa: E402
+from sync.server.context import ServerContext  # noqa: E402
+from sync.server.db import migrate, open_server_database  # noqa: E402
+from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
+from sync.server.models import SERVER_DEVICE_ID, Event  # noqa: E402
+from sync.server.wire import decode_push  # noqa: E402
+from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
+
+os.environ.setdefault(ENV_KEK, new_kek())  # HQ's KEK for this run (worker processes too)
+
+BATCH = 250
+WORKERS = 4
+EVENTS_8 = 6_000
+EVENTS_64 = 3_000
+MEMBERS = 1_000
+PROBE_PAGE = 100
+_COLUMNS = ("position", "id", "store_id", "device_id", "seq", "clerk_id", "hlc", "type",
+            "entity_id", "payload_version", "payload", "rules_version", "created_at",
+            "received_at")
+
+
+# -- events a till would send ------------------------------------------------------------------
+
+def member_ids() -> list[str]:
+    rng = random.Random(14)
+    return [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(MEMBERS)]
+
+
+def device_events(store_id: str, device_id: str, n: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    members = member_ids()
+    now = datetime.now(UTC)
+    now_ms, stamp = to_ms(now), now.isoformat()
+    out = []
+    topped = members[0]
+    for seq in range(1, n + 1):
+        kind = seq % 10
+        if kind == 0:
+            member_id = str(uuid.uuid4())
+            type_, payload = "member.registered", {
+                "member_id": member_id, "member_no": f"{seed % 9999:04d}{seq:09d}",
+                "phone_index": rng.randbytes(32).hex(), "phone_enc": rng.randbytes(39).hex(),
+                "name_enc": rng.randbytes(37).hex(), "store_id": store_id,
+                "registered_at": stamp}
+        elif kind == 5:  # a top-up, then a payment of the member topped up last
+            if seq % 20 == 5:
+                member_id, delta = rng.choice(members), 10_000
+                topped = member_id
+            else:
+                member_id, delta = topped, -100
+            type_, payload = ("sv.topped_up" if delta > 0 else "sv.paid"), {
+                "member_id": member_id, "txn_id": str(uuid.uuid4()),
+                "principal_delta_fen": delta, "bonus_delta_fen": 0}
+        else:
+            member_id = rng.choice(members)
+            type_, payload = "points.earned", {
+                "member_id": member_id, "txn_id": str(uuid.uuid4()),
+                "points": rng.randrange(1, 500), "amount_fen": rng.randrange(100, 100_000),
+                "lot_id": str(uuid.uuid4()), "expires_on": "2027-12-31",
+                "store_id": store_id, "rule": "base-1x"}
+        out.append({
+            "id": str(uuid.uuid4()), "store_id": store_id, "device_id": device_id, "seq": seq,
+            "clerk_id": None, "hlc": HLCTimestamp(now_ms, seq % 65_536).pack(), "type": type_,
+            "entity_id": member_id, "payload_version": 1, "payload": payload,
+            "rules_version": "2026.1", "created_at": stamp})
+    return out
+
+
+def bodies_of(device: dict[str, Any], n: int) -> list[bytes]:
+    rows = device_events(device["store_id"], device["device_id"], n, device["seed"])
+    return [json.dumps({"device_id": device["device_id"], "events": rows[i:i + BATCH]}).encode()
+            for i in range(0, n, BATCH)]
+
+
+# -- the pushing processes ---------------------------------------------------------------------
+
+def push_worker(url: str, devices: list[dict[str, Any]], n: int, ready: Any, start: Any,
+                results: Any) -> None:
+    """One server-like process: a thread per device pushes its batches once ``start`` is set;
+    reports (events acknowledged, end time, errors)."""
+    ctx = ServerContext(db=open_server_database(url), clock=SystemClock())
+    bodies = {d["device_id"]: bodies_of(d, n) for d in devices}
+    acked: list[int] = []
+    errors: list[str] = []
+
+    def run(device: dict[str, Any]) -> None:
+        try:
+            done = 0
+            for body in bodies[device["device_id"]]:
+                identity = services.authenticate(ctx, token=device["token"])
+                answer = json.loads(services.push_json(ctx, device=identity,
+                                                       request=decode_push(body)))
+                done = answer["acked_through"]
+            acked.append(done)
+        except Exception as e:  # reported, counted as lost
+            errors.append(f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in devices]
+    ready.put(len(devices))
+    start.wait()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    results.put((sum(acked), time.monotonic(), errors))
+    ctx.db.dispose()
+
+
+def probe_worker(url: str, device: dict[str, Any], ready: Any, start: Any, stop: Any,
+                 results: Any) -> None:
+    """Pulls from the log's tail again and again until ``stop``; reports the latencies (ms)."""
+    ctx = ServerContext(db=open_server_database(url), clock=SystemClock())
+    identity = services.authenticate(ctx, token=device["token"])
+    cursor = 0
+    times: list[float] = []
+    ready.put(0)
+    start.wait()
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        page = json.loads(services.pull_json(ctx, device=identity, cursor=cursor,
+                                             limit=PROBE_PAGE))
+        times.append((time.perf_counter() - t0) * 1000)
+        cursor = page["cursor"]
+    results.put(times)
+    ctx.db.dispose()
+
+
+def enrol_devices(url: str, count: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``count`` devices, each in a store of its own, and one more that probes."""
+    db = open_server_database(url)
+    ctx = ServerContext(db=db, clock=SystemClock())
+    devices = []
+    for number in range(1, count + 2):
+        services.create_store(ctx, number=number, name=f"store {number}")
+        code = services.issue_enrolment_code(ctx, store_number=number).code
+        e = services.enrol(ctx, code=code, device_name=f"till {number}")
+        devices.append({"device_id": e.device_id, "store_id": e.store_id, "token": e.token,
+                        "seed": number})
+    db.dispose()
+    return devices[:-1], devices[-1]
+
+
+def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: bool
+           ) -> dict[str, Any]:
+    url = pg.create_database()
+    migrate(url)
+    devices, prober = enrol_devices(url, count)
+    spawn = mp.get_context("spawn")
+    ready, results, probe_results = spawn.Queue(), spawn.Queue(), spawn.Queue()
+    start, stop = spawn.Event(), spawn.Event()
+    procs = [spawn.Process(target=push_worker,
+                           args=(url, devices[i::workers], n, ready, start, results))
+             for i in range(min(workers, count))]
+    if probe:
+        procs.append(spawn.Process(target=probe_worker,
+                                   args=(url, prober, ready, start, stop, probe_results)))
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get()
+    t0 = time.monotonic()
+    start.set()
+    outcomes = [results.get() for _ in range(min(workers, count))]
+    stop.set()
+    latencies = probe_results.get() if probe else []
+    for p in procs:
+        p.join()
+    wall = max(end for _, end, _ in outcomes) - t0
+    errors = [e for _, _, errs in outcomes for e in errs]
+    lost, doubled = check(url, devices, n)
+    return {"url": url, "devices": devices, "events": count * n, "wall_s": wall,
+            "eps": count * n / wall, "errors": errors, "lost": lost, "doubled": doubled,
+            "probe_ms": latencies}
+
+
+def check(url: str, devices: list[dict[str, Any]], n: int) -> tuple[int, int]:
+    """(lost, doubled): every device's seqs 1..n once, every id once."""
+    db = open_server_database(url)
+    with db.read() as conn:
+        rows = conn.execute(select(Event.device_id, func.count(), func.count(func.distinct(
+            Event.seq)), func.count(func.distinct(Event.id)), func.max(Event.seq))
+            .where(Event.device_id != SERVER_DEVICE_ID).group_by(Event.device_id)).all()
+    db.dispose()
+    by_device = {r[0]: r for r in rows}
+    lost = doubled = 0
+    for d in devices:
+        r = by_device.get(d["device_id"])
+        stored, seqs, ids = (r[1], r[2], r[3]) if r is not None else (0, 0, 0)
+        lost += n - min(seqs, n)
+        doubled += (stored - seqs) + (stored - ids)
+    return lost, doubled
+
+
+def raw_copy(pg: PostgresServer, devices: list[dict[str, Any]], n: int) -> float:
+    """Events per second of one connection COPYing the same rows into a plain table."""
+    import psycopg
+
+    url = pg.create_database().replace("postgresql+psycopg", "postgresql")
+    now = datetime.now(UTC)
+    batches = []
+    position = 0
+    for d in devices:
+        rows = device_events(d["store_id"], d["device_id"], n, d["seed"])
+        for i in range(0, n, BATCH):
+            batch = []
+            for r in rows[i:i + BATCH]:
+                position += 1
+                batch.append((position, r["id"], r["store_id"], r["device_id"], r["seq"],
+                              r["clerk_id"], r["hlc"], r["type"], r["entity_id"],
+                              r["payload_version"], json.dumps(r["payload"]),
+                              r["rules_version"], now, now))
+            batches.append(batch)
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "CREATE TABLE raw_events (position bigint, id varchar(36), store_id varchar(36),"
+            " device_id varchar(36), seq bigint, clerk_id varchar(36), hlc varchar(32),"
+            " type varchar(64), entity_id varchar(64), payload_version integer, payload jsonb,"
+            " rules_version varchar(64), created_at timestamptz, received_at timestamptz)")
+        conn.commit()
+        t0 = time.perf_counter()
+        for batch in batches:
+            with conn.cursor() as cur, cur.copy(
+                    f"COPY raw_events ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+            conn.commit()
+        elapsed = time.perf_counter() - t0
+    return sum(len(b) for b in batches) / elapsed
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98] if len(values) >= 2 else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events-8", type=int, default=EVENTS_8)
+    parser.add_argument("--events-64", type=int, default=EVENTS_64)
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    args = parser.parse_args()
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        print("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)", file=sys.stderr)
+        return 1
+    pg = PostgresServer.start(bin_dir)
+    try:
+        eight = ingest(pg, 8, args.events_8, args.workers, probe=False)
+        print(f"8 devices: {eight['events']:,} events in {eight['wall_s']:.2f} s = "
+              f"{eight['eps']:,.0f} events/s; lost {eight['lost']}, doubled {eight['doubled']}")
+        many = ingest(pg, 64, args.events_64, args.workers, probe=True)
+        probe = many["probe_ms"]
+        print(f"64 devices: {many['events']:,} events in {many['wall_s']:.2f} s = "
+              f"{many['eps']:,.0f} events/s; lost {many['lost']}, doubled {many['doubled']}")
+        print(f"pull probe during the 64-device burst: {len(probe)} pulls of {PROBE_PAGE}, "
+              f"p50 {statistics.median(probe):.1f} ms, p99 {p99(probe):.1f} ms, "
+              f"max {max(probe):.1f} ms")
+        raw = raw_copy(pg, many["devices"], args.events_64)
+        print(f"bare COPY of the same {many['events']:,} rows: {raw:,.0f} events/s; "
+              f"64-device ingest is {many['eps'] / raw:.0%} of it")
+        for e in (eight["errors"] + many["errors"])[:5]:
+            print(f"error: {e}")
+        result = {
+            "ingest_eps_8": round(eight["eps"]), "ingest_eps_64": round(many["eps"]),
+            "raw_copy_eps": round(raw), "pull_probe_p99_ms": round(p99(probe), 1),
+            "lost": eight["lost"] + many["lost"],
+            "doubled": eight["doubled"] + many["doubled"],
+        }
+    finally:
+        pg.stop()
+    print("RESULT " + json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
