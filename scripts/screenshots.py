@@ -7,7 +7,7 @@ store of 300 members; writes login.png, till-empty.png, register.png, register-d
 card.png, error.png, card-print.png, and the dialogs of points, stored value and the
 recruitment dashboard (sale.png, points-ledger.png, gifts.png, topup.png, pay.png,
 sv-ledger.png, dashboard.png, alerts.png), and the staff dialog (staff.png, staff-add.png,
-staff-pin.png).
+staff-pin.png, staff-inactive.png).
 ``--size``: the till window's size (the smallest screens the stores have are 1024×768 and
 1366×768).
 """
@@ -175,6 +175,11 @@ def _grab_staff(opener: Callable[[], None], out: Path) -> None:
     settle()
     dialog.form.grab().save(str(out / "staff-pin.png"))  # type: ignore[attr-defined]
     dialog.form.reject()  # type: ignore[attr-defined]
+    settle()
+    dialog.table.selectRow(6)  # type: ignore[attr-defined]
+    dialog.toggle_active()  # type: ignore[attr-defined]
+    settle(800)
+    dialog.grab().save(str(out / "staff-inactive.png"))
     dialog.close()
     settle()
 

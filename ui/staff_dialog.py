@@ -94,7 +94,11 @@ class StaffDialog(QDialog):
             3, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemActivated.connect(lambda _: self.edit())
-        self.status = message_label()
+        self.status = QLabel()  # what the last change did
+        self.status.setObjectName("dialogInfo")
+        self.status.setWordWrap(True)
+        self.status.hide()
+        self.error = message_label()  # a refusal of a change made from the list
         self.add_button = QPushButton(self.tr("&Add… (Ins)"))
         self.edit_button = QPushButton(self.tr("&Edit… (Enter)"))
         self.active_button = QPushButton(self.tr("&Deactivate (Ctrl+D)"))
@@ -116,6 +120,7 @@ class StaffDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(side)
         layout.addWidget(self.status)
+        layout.addWidget(self.error)
         layout.addWidget(close)
         self.form: QDialog | None = None  # the open form, if any (tests drive it)
         self._update_buttons()
@@ -160,11 +165,11 @@ class StaffDialog(QDialog):
         self.pin_button.setEnabled(manageable)
         self.active_button.setEnabled(manageable and row is not None
                                       and row.id != self.calls.own_id)
-        self.active_button.setText(self.tr("Re&activate (Ctrl+D)") if row and not row.active
+        self.active_button.setText(self.tr("Reac&tivate (Ctrl+D)") if row and not row.active
                                    else self.tr("&Deactivate (Ctrl+D)"))
 
     def _done(self, text: str, select: str | None = None) -> None:
-        self.status.setProperty("kind", "info")
+        self.error.hide()
         self.status.setText(text)
         self.status.show()
         self._changed()
@@ -193,7 +198,11 @@ class StaffDialog(QDialog):
                 ).replace("%1", row.code).replace("%2", row.name)
         self.ops.run(lambda: self.calls.set_active(row.id, not row.active),
                      lambda _: self._done(text, row.id),
-                     lambda e: self.refused(self.status, e))
+                     lambda e: self._refused_here(e))
+
+    def _refused_here(self, error: Exception) -> None:
+        self.status.hide()
+        self.refused(self.error, error)
 
     def refused(self, label: QLabel, error: Exception) -> None:
         """A refusal under the list or the form; a clerk deactivated or re-roled since they

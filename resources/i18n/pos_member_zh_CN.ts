@@ -1203,8 +1203,8 @@
         <translation>重设 PIN(&amp;P)… (Ctrl+P)</translation>
     </message>
     <message>
-        <source>Re&amp;activate (Ctrl+D)</source>
-        <translation>重新启用(&amp;A) (Ctrl+D)</translation>
+        <source>Reac&amp;tivate (Ctrl+D)</source>
+        <translation>重新启用(&amp;T) (Ctrl+D)</translation>
     </message>
     <message>
         <source>%1 %2 is active again.</source>
