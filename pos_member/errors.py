@@ -71,6 +71,31 @@ class MalformedCode(DomainError):
     message = QT_TRANSLATE_NOOP("errors", "This code is not recognised: {code}")
 
 
+class CouponsNotSupported(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This is a coupon code: coupons are not supported yet. Nothing was changed.")
+
+
+class PaymentCodeNeedsMember(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This is a payment code: scan the member's card first, then the payment code.")
+
+
+class ScanWhileDialogOpen(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "A code was scanned while a window is open: finish or close it first. "
+        "Nothing was changed.")
+
+
+class NoCodeInImage(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "No member or payment code was found in the picture. Nothing was changed.")
+
+
+class ImageUnreadable(DomainError):
+    message = QT_TRANSLATE_NOOP("errors", "The file is not a picture the till can read.")
+
+
 class ReferrerNotFound(DomainError):
     message = QT_TRANSLATE_NOOP("errors", "The referrer {query} is not a member.")
 

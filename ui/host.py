@@ -3,7 +3,8 @@ ask of the window it plugs into, and the one way it plugs in.
 
 A feature module has one ``register(host: TillHost) -> None``. In it the feature adds its
 actions (``host.add_action``: a button, its keys, whether it needs a member on screen),
-listens to what it cares about (``host.on_changed``, ``host.on_card_shown``) and asks for
+listens to what it cares about (``host.on_changed``, ``host.on_card_shown``,
+``host.on_payment_code``), feeds codes it reads (``host.scan_code``) and asks for
 work at start (``host.on_start``). After an operation it calls ``host.notify_changed`` with
 what the operation changed; the window hands that, and what a sync round pulled, to every
 screen that listens. Features import this module and never ``ui.till``; nothing here imports
@@ -78,6 +79,13 @@ class TillHost(Protocol):
         """``slot`` gets what each local operation and each sync round changed."""
 
     def on_card_shown(self, slot: Callable[[MemberCard], None]) -> None: ...
+
+    def on_payment_code(self, slot: Callable[[MemberCard, str], None]) -> None:
+        """``slot(card, code)``: the member's dynamic payment code was scanned while their
+        card is on screen (the pay dialog opens with it, or an open one takes it)."""
+
+    def scan_code(self, text: str) -> None:
+        """A code from a picture or a serial scanner, routed like the scan field's."""
 
     def on_start(self, job: Callable[[], None]) -> None:
         """``job`` runs when the controller starts the window's background work."""

@@ -236,6 +236,13 @@ class PayDialog(StoredValueDialog):
         self.ops.run(lambda: sv_ledger.get_balance(uow, mid), self._got_balance, self.show_error)
         self.amount.setFocus()
 
+    def take_dynamic_code(self, code: str) -> None:
+        """A scanned dynamic payment code: the factor switches to it and the code is filled
+        in; the amount keeps the focus until it is typed (Enter then pays)."""
+        self.factor_totp.setChecked(True)  # clears the secret (_factor_changed)
+        self.secret.setText(code)
+        (self.amount if not self.amount.text() else self.secret).setFocus()
+
     def refresh_online(self, *_: object) -> None:
         """Offers the SMS code only while head office is reachable (called again whenever
         the sync state changes)."""

@@ -62,6 +62,7 @@ from ui.member_card import MemberCardView
 from ui.operations import Operations
 from ui.qr import with_qr
 from ui.scan import ScanField
+from ui.scan_router import PaymentCodeSlot, ScanRouter
 from ui.sync_view import status_line
 from ui.sync_worker import SyncState, SyncStatus, SyncWorker
 
@@ -110,6 +111,7 @@ class TillWindow(QMainWindow):
         self._start_jobs: list[Callable[[], None]] = []
         self.dialog: QDialog | None = None  # the open dialog, if any (tests drive it)
         self.buttons: dict[str, QPushButton] = {}
+        self.router = ScanRouter(self, lookup=self.lookup, malformed=self._lookup_failed)
         self._build()
         for keys, slot in (("F3", self.focus_scan), ("Esc", self.clear)):
             QShortcut(QKeySequence(keys), self, activated=slot)
@@ -210,6 +212,13 @@ class TillWindow(QMainWindow):
 
     def on_card_shown(self, slot: Callable[[MemberCard], None]) -> None:
         self.card_shown.connect(slot)
+
+    def on_payment_code(self, slot: PaymentCodeSlot) -> None:
+        self.router.on_payment_code(slot)
+
+    def scan_code(self, text: str) -> None:
+        """A code from a picture or a serial scanner: routed like the scan field's."""
+        self.router.submit(text)
 
     def on_start(self, job: Callable[[], None]) -> None:
         self._start_jobs.append(job)
@@ -321,7 +330,9 @@ class TillWindow(QMainWindow):
         self.scan.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def on_submitted(self, text: str, is_scan: bool) -> None:
-        self.lookup(text)
+        """Routed by content (``ui.scan_router``), typed or scanned alike."""
+        self.banner.hide()
+        self.router.submit(text)
 
     def lookup(self, code: str) -> None:
         """Code → card. Malformed input is told at once, without a trip to the database."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication
 
 from pos_member.changes import Area, Changes
-from pos_member.errors import DomainError
+from pos_member.errors import DomainError, ScanWhileDialogOpen
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
 from pos_member.services import stored_value as sv
@@ -32,6 +32,7 @@ def register(host: TillHost) -> None:
     ):
         host.add_action(action)
     host.on_card_shown(lambda card: refresh_tile(host, card))
+    host.on_payment_code(lambda card, code: take_payment_code(host, card, code))
 
 
 def refresh_tile(host: TillHost, card: MemberCard) -> None:
@@ -109,6 +110,20 @@ def open_pay(host: TillHost) -> None:
         host.sync.status_changed.connect(dialog.refresh_online)
     dialog.done.connect(lambda r: _finished(host, r))
     host.open_dialog(dialog)
+
+
+def take_payment_code(host: TillHost, card: MemberCard, code: str) -> None:
+    """The member's dynamic code was scanned: the pay dialog opens for the member on screen
+    with it filled in, or the open pay dialog for that member takes it; any other open dialog
+    refuses it (nothing changes behind a dialog)."""
+    dialog = host.dialog
+    if dialog is None:
+        open_pay(host)
+        dialog = host.dialog
+    if isinstance(dialog, PayDialog) and dialog.card.id == card.id:
+        dialog.take_dynamic_code(code)
+    else:
+        host.show_error(ScanWhileDialogOpen())
 
 
 def open_ledger(host: TillHost) -> None:

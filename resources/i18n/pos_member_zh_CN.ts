@@ -1749,6 +1749,26 @@ F2  注册新会员</translation>
         <translation>无法识别此码：{code}</translation>
     </message>
     <message>
+        <source>This is a coupon code: coupons are not supported yet. Nothing was changed.</source>
+        <translation>这是优惠券码：暂不支持优惠券，未做任何更改。</translation>
+    </message>
+    <message>
+        <source>This is a payment code: scan the member&apos;s card first, then the payment code.</source>
+        <translation>这是付款码：请先扫会员码，再扫付款码。</translation>
+    </message>
+    <message>
+        <source>A code was scanned while a window is open: finish or close it first. Nothing was changed.</source>
+        <translation>有窗口未关闭时扫到了码：请先完成或关闭该窗口。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>No member or payment code was found in the picture. Nothing was changed.</source>
+        <translation>图片中没有找到会员码或付款码。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>The file is not a picture the till can read.</source>
+        <translation>该文件不是收银台能读取的图片。</translation>
+    </message>
+    <message>
         <source>The referrer {query} is not a member.</source>
         <translation>推荐人 {query} 不是会员。</translation>
     </message>
