@@ -95,3 +95,27 @@ def test_serve_refuses_a_read_url_for_a_sqlite_database(
     monkeypatch.setenv("POS_MEMBER_SERVER_READ_URL", replica)
     assert main(["serve"]) == 1  # from the environment too, before migrating or serving
     assert "read URL" in capsys.readouterr().err
+
+
+def test_hq_staff_commands_refuse_an_unknown_store_or_number_and_write_nothing(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    main(["db", "upgrade"])
+    main(["create-store", "--number", "7", "--name", "七号店"])
+    capsys.readouterr()
+    assert main(["list-staff", "--store", "7"]) == 0
+    assert capsys.readouterr().out == ""  # no staff yet
+    assert main(["list-staff", "--store", "8"]) == 1
+    assert "No store number 8" in capsys.readouterr().err
+    assert main(["deactivate-staff", "--store", "7", "--code", "001"]) == 1
+    assert "No active staff number 001 in store 7" in capsys.readouterr().err
+    con = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    try:
+        assert con.execute("SELECT count(*) FROM events").fetchone() == (0,)
+    finally:
+        con.close()
+    with pytest.raises(SystemExit) as exit_:
+        main(["deactivate-staff", "--store", "7"])  # no --code
+    assert exit_.value.code == 2
