@@ -7,7 +7,8 @@ store of 300 members; writes login.png, till-empty.png, register.png, register-d
 card.png, error.png, card-print.png, and the dialogs of points, stored value and the
 recruitment dashboard (sale.png, points-ledger.png, gifts.png, topup.png, pay.png,
 sv-ledger.png, dashboard.png, alerts.png), and the staff dialog (staff.png, staff-add.png,
-staff-pin.png, staff-inactive.png).
+staff-pin.png, staff-inactive.png), and what scanning shows (scan-coupon.png, scan-paycode.png,
+decode-image.png).
 ``--size``: the till window's size (the smallest screens the stores have are 1024×768 and
 1366×768).
 """
@@ -121,6 +122,7 @@ def main() -> None:
             ("alerts", till.buttons["alerts"].click, None)):
         _grab_new_window(opener, out / f"{name}.png", fill)
     _grab_staff(till.buttons["staff"].click, out)
+    _grab_scans(till, out)
     img = QImage(856 * 2, 540 * 2, QImage.Format.Format_RGB32)
     img.fill(Qt.GlobalColor.white)
     p = QPainter(img)
@@ -182,6 +184,18 @@ def _grab_staff(opener: Callable[[], None], out: Path) -> None:
     dialog.grab().save(str(out / "staff-inactive.png"))
     dialog.close()
     settle()
+
+
+def _grab_scans(till, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """What the scan routing shows: a coupon code told it is not supported yet
+    (scan-coupon.png), the pay dialog opened by a scanned dynamic code (scan-paycode.png), the
+    picture chooser of Ctrl+O (decode-image.png)."""
+    till.scan_code("CP1:W7X2-99QK")
+    settle()
+    till.grab().save(str(out / "scan-coupon.png"))
+    _grab_new_window(lambda: till.scan_code("246810"), out / "scan-paycode.png",
+                     lambda w: w.amount.setText("88.00"))  # type: ignore[attr-defined]
+    _grab_new_window(till.buttons["decode_image"].click, out / "decode-image.png")
 
 
 def _give_history(app, clerk, member_id: str) -> None:  # type: ignore[no-untyped-def]

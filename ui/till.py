@@ -6,10 +6,9 @@ Keys: F2 register · F3 back to the scan field · F5 reveal personal data (manag
 profile · F4 sale, Shift+F4 refund, F7 points ledger, Ctrl+F7 adjust points (manager's PIN) ·
 Ctrl+G gifts and coupons for points ·
 F8 top up stored value, F10 pay with stored value, Shift+F10 stored-value ledger ·
-Ctrl+P print the card · F9 alerts (manager) · Ctrl+U staff (manager) · F11 recruitment
-dashboard (manager;
-a guide: own progress) · F12 close the day (manager) · Esc clear
-· Ctrl+L log out.
+Ctrl+P print the card · Ctrl+O decode a code from a picture · F9 alerts (manager) ·
+Ctrl+U staff (manager) · F11 recruitment dashboard (manager; a guide: own progress) ·
+F12 close the day (manager) · Esc clear · Ctrl+L log out.
 
 What changed: a feature's operation calls :meth:`TillWindow.notify_changed` with its result's
 :class:`pos_member.changes.Changes`; the sync worker's ``pulled`` signal brings what a round
@@ -53,6 +52,7 @@ from ui import (
     till_kpi,
     till_member,
     till_points,
+    till_scan_image,
     till_staff,
     till_stored_value,
 )
@@ -75,6 +75,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
     till_staff.register,  # Ctrl+U staff (managers)
     till_kpi.register,  # F11 dashboard or my progress
     till_closing.register,  # F12 close the day
+    till_scan_image.register,  # Ctrl+O decode a code from a picture
 )
 
 # Where the buttons go: the member in front of the till (sale, points, stored value) on top,
@@ -83,7 +84,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
 BUTTON_ROWS = (
     ("register", "sale", "refund", "ledger", "gifts", "topup", "pay", "sv_ledger"),
     ("reveal", "edit", "print", "adjust"),
-    ("alerts", "staff", "dashboard", "close_day", "logout"),
+    ("alerts", "staff", "dashboard", "close_day", "decode_image", "logout"),
 )
 
 

@@ -1149,6 +1149,17 @@
     </message>
 </context>
 <context>
+    <name>ScanImage</name>
+    <message>
+        <source>Decode a code from a picture</source>
+        <translation>从图片识别码</translation>
+    </message>
+    <message>
+        <source>Pictures (%1)</source>
+        <translation>图片 (%1)</translation>
+    </message>
+</context>
+<context>
     <name>StaffDialog</name>
     <message>
         <source>Number clash: give a new number</source>
@@ -1651,6 +1662,10 @@ F2  注册新会员</translation>
     <message>
         <source>Ctrl+U Staff</source>
         <translation>Ctrl+U 员工</translation>
+    </message>
+    <message>
+        <source>Ctrl+O Decode image</source>
+        <translation>Ctrl+O 识别图片</translation>
     </message>
 </context>
 <context>

@@ -99,7 +99,8 @@ def test_no_ui_module_reaches_into_another_objects_private_members() -> None:
 def test_every_feature_plugs_in_through_one_register_function() -> None:
     names = sorted(f.__module__ for f in FEATURES)
     assert names == ["ui.till_alerts", "ui.till_closing", "ui.till_kpi", "ui.till_member",
-                     "ui.till_points", "ui.till_staff", "ui.till_stored_value"]
+                     "ui.till_points", "ui.till_scan_image", "ui.till_staff",
+                     "ui.till_stored_value"]
     assert all(f.__name__ == "register" for f in FEATURES)
 
 
@@ -116,7 +117,7 @@ def test_the_buttons_keep_their_places(open_till: Callable[[Clerk], TillWindow],
          "action_topup", "action_pay", "action_sv_ledger"],
         ["action_reveal", "action_edit", "action_print", "action_adjust"],
         ["action_alerts", "action_staff", "action_dashboard", "action_close_day",
-         "action_logout"],
+         "action_decode_image", "action_logout"],
     ]
 
 
