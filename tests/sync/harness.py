@@ -54,6 +54,10 @@ from tests.factories import migrated_database, new_phone
 from tests.server.live import serve
 
 ROOT = Path(__file__).resolve().parents[2]
+# What ``verify=True`` builds for every client (the CA bundle, ~35 ms a time), built once: the
+# tests' servers speak plain HTTP, so no certificate is ever checked with it. A test of TLS
+# passes its own ``verify``.
+_DEFAULT_VERIFY = httpx.create_ssl_context()
 
 
 class Central:
@@ -324,6 +328,7 @@ class Till:
         return self.app.identity.system_clerk()
 
     def client(self, base_url: str | None = None, **kw: Any) -> SyncClient:
+        kw.setdefault("verify", _DEFAULT_VERIFY)
         return SyncClient(base_url or self.central.base_url,
                           device_token(self.keystore, self.device_id), **kw)
 
