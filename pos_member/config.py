@@ -12,6 +12,9 @@
                                     # the public CAs bundled with httpx (pos_member.hq_trust)
     backup_dir = "E:/pos-backups"   # daily database copies; default <data_dir>/backups
     backup_keep_days = 14           # how long a daily copy is kept; default 14
+    scanner_port = "COM3"           # a serial-port scanner ("/dev/ttyUSB0" on Linux); default:
+                                    # none (keyboard-wedge scanners need no setting)
+    scanner_baud = 9600             # its speed; default 9600
 
 A bad file is refused with a message naming the key; nothing starts on a half-read config.
 """
@@ -75,6 +78,17 @@ def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
 
 
+SCANNER_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerPort:
+    """A serial-port scanner (pos_member.serial_scanner): the port's name and its speed."""
+
+    port: str
+    baud: int = 9600
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     data_dir: Path
@@ -93,6 +107,7 @@ class Config:
     # second disk or a share is better) and for how many days.
     backup_dir: Path | None = None
     backup_keep_days: int = 14
+    scanner: ScannerPort | None = None  # None: no serial-port scanner
 
     @property
     def db_path(self) -> Path:
@@ -140,7 +155,7 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigInvalid(field=str(path), problem=f"not valid TOML: {e}") from None
     unknown = sorted(set(data) - {"data_dir", "rules_file", "language", "opening_hours",
                                   "sms_gateway_url", "time_zone", hq_trust.KEY, "backup_dir",
-                                  "backup_keep_days"})
+                                  "backup_keep_days", "scanner_port", "scanner_baud"})
     if unknown:
         raise ConfigInvalid(field=unknown[0], problem="unknown key")
     language = data.get("language")
@@ -156,7 +171,27 @@ def load_config(path: Path | None = None) -> Config:
         hq_ca=_hq_ca(data),
         backup_dir=_path(data, "backup_dir"),
         backup_keep_days=_keep_days(data),
+        scanner=_scanner(data),
     )
+
+
+def _scanner(data: dict[str, object]) -> ScannerPort | None:
+    port, baud = data.get("scanner_port"), data.get("scanner_baud")
+    if port is None:
+        if baud is not None:
+            raise ConfigInvalid(field="scanner_baud", problem="needs scanner_port as well")
+        return None
+    if not isinstance(port, str) or not port.strip() \
+            or any(c.isspace() or not c.isprintable() for c in port):
+        raise ConfigInvalid(field="scanner_port",
+                            problem='must be a port name in quotes, like "COM3" or '
+                                    '"/dev/ttyUSB0"')
+    if baud is None:
+        return ScannerPort(port)
+    if isinstance(baud, bool) or baud not in SCANNER_BAUDS:
+        raise ConfigInvalid(field="scanner_baud",
+                            problem=f"must be one of {', '.join(map(str, SCANNER_BAUDS))}")
+    return ScannerPort(port, int(baud))  # type: ignore[arg-type]
 
 
 def _time_zone(data: dict[str, object]) -> str:

@@ -96,6 +96,12 @@ class ImageUnreadable(DomainError):
     message = QT_TRANSLATE_NOOP("errors", "The file is not a picture the till can read.")
 
 
+class ScannerUnavailable(DomainError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The serial scanner is not connected (unplugged?): the till keeps trying. "
+        "The scan field still works.")
+
+
 class ReferrerNotFound(DomainError):
     message = QT_TRANSLATE_NOOP("errors", "The referrer {query} is not a member.")
 

@@ -187,6 +187,7 @@ def _configure(app: App, cfg: Config) -> None:
     """What the app takes from ``config.toml`` beyond its database and rules."""
     app.opening_hours = cfg.opening_hours
     app.hq_ca = cfg.hq_ca
+    app.scanner = cfg.scanner
     if app.identity is not None:
         ident = app.identity
         log.info("till of store %s, device %s (%s)", ident.store_number, ident.device_number,

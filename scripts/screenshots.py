@@ -8,7 +8,7 @@ card.png, error.png, card-print.png, and the dialogs of points, stored value and
 recruitment dashboard (sale.png, points-ledger.png, gifts.png, topup.png, pay.png,
 sv-ledger.png, dashboard.png, alerts.png), and the staff dialog (staff.png, staff-add.png,
 staff-pin.png, staff-inactive.png), and what scanning shows (scan-coupon.png, scan-paycode.png,
-decode-image.png).
+decode-image.png, scan-serial-lost.png).
 ``--size``: the till window's size (the smallest screens the stores have are 1024×768 and
 1366×768).
 """
@@ -189,13 +189,19 @@ def _grab_staff(opener: Callable[[], None], out: Path) -> None:
 def _grab_scans(till, out: Path) -> None:  # type: ignore[no-untyped-def]
     """What the scan routing shows: a coupon code told it is not supported yet
     (scan-coupon.png), the pay dialog opened by a scanned dynamic code (scan-paycode.png), the
-    picture chooser of Ctrl+O (decode-image.png)."""
+    picture chooser of Ctrl+O (decode-image.png), an unplugged serial scanner
+    (scan-serial-lost.png)."""
     till.scan_code("CP1:W7X2-99QK")
     settle()
     till.grab().save(str(out / "scan-coupon.png"))
     _grab_new_window(lambda: till.scan_code("246810"), out / "scan-paycode.png",
                      lambda w: w.amount.setText("88.00"))  # type: ignore[attr-defined]
     _grab_new_window(till.buttons["decode_image"].click, out / "decode-image.png")
+    from pos_member.errors import ScannerUnavailable
+
+    till.show_error(ScannerUnavailable())  # what an unplugged serial scanner says, once
+    settle()
+    till.grab().save(str(out / "scan-serial-lost.png"))
 
 
 def _give_history(app, clerk, member_id: str) -> None:  # type: ignore[no-untyped-def]

@@ -90,6 +90,9 @@ class TillHost(Protocol):
     def on_start(self, job: Callable[[], None]) -> None:
         """``job`` runs when the controller starts the window's background work."""
 
+    def on_stop(self, job: Callable[[], None]) -> None:
+        """``job`` runs when the window closes (a feature's own thread stops there)."""
+
     def add_status_widget(self, widget: QWidget) -> None: ...
 
     # -- asking the window -------------------------------------------------------------------

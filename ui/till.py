@@ -53,6 +53,7 @@ from ui import (
     till_member,
     till_points,
     till_scan_image,
+    till_serial,
     till_staff,
     till_stored_value,
 )
@@ -76,6 +77,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
     till_kpi.register,  # F11 dashboard or my progress
     till_closing.register,  # F12 close the day
     till_scan_image.register,  # Ctrl+O decode a code from a picture
+    till_serial.register,  # a serial-port scanner, when config.toml names one
 )
 
 # Where the buttons go: the member in front of the till (sale, points, stored value) on top,
@@ -110,6 +112,7 @@ class TillWindow(QMainWindow):
         self._guides: list[StaffInfo] = []
         self._actions: dict[str, TillAction] = {}
         self._start_jobs: list[Callable[[], None]] = []
+        self._stop_jobs: list[Callable[[], None]] = []
         self.dialog: QDialog | None = None  # the open dialog, if any (tests drive it)
         self.buttons: dict[str, QPushButton] = {}
         self.router = ScanRouter(self, lookup=self.lookup, malformed=self._lookup_failed)
@@ -223,6 +226,9 @@ class TillWindow(QMainWindow):
 
     def on_start(self, job: Callable[[], None]) -> None:
         self._start_jobs.append(job)
+
+    def on_stop(self, job: Callable[[], None]) -> None:
+        self._stop_jobs.append(job)
 
     def start(self) -> None:
         """Starts the features' background work (the controller calls it once)."""
@@ -398,5 +404,8 @@ class TillWindow(QMainWindow):
         self._guides = staff
 
     def closeEvent(self, event: QEvent) -> None:
+        for job in self._stop_jobs:
+            job()
+        self._stop_jobs.clear()
         self.ops.wait(3000)
         super().closeEvent(event)  # type: ignore[arg-type]

@@ -1667,6 +1667,10 @@ F2  注册新会员</translation>
         <source>Ctrl+O Decode image</source>
         <translation>Ctrl+O 识别图片</translation>
     </message>
+    <message>
+        <source>The serial scanner is connected again.</source>
+        <translation>串口扫码枪已重新连接。</translation>
+    </message>
 </context>
 <context>
     <name>TopUpDialog</name>
@@ -1782,6 +1786,10 @@ F2  注册新会员</translation>
     <message>
         <source>The file is not a picture the till can read.</source>
         <translation>该文件不是收银台能读取的图片。</translation>
+    </message>
+    <message>
+        <source>The serial scanner is not connected (unplugged?): the till keeps trying. The scan field still works.</source>
+        <translation>串口扫码枪未连接（被拔出？）：收银台会继续重试。扫码框仍可使用。</translation>
     </message>
     <message>
         <source>The referrer {query} is not a member.</source>
