@@ -48,6 +48,7 @@ from pos_member.services.member_cards import MemberCard
 from pos_member.services.staff import StaffInfo, list_staff
 from ui import (
     till_alerts,
+    till_camera,
     till_closing,
     till_kpi,
     till_member,
@@ -78,6 +79,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
     till_closing.register,  # F12 close the day
     till_scan_image.register,  # Ctrl+O decode a code from a picture
     till_serial.register,  # a serial-port scanner, when config.toml names one
+    till_camera.register,  # camera scanning, where QtMultimedia and a camera exist
 )
 
 # Where the buttons go: the member in front of the till (sale, points, stored value) on top,
