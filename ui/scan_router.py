@@ -44,7 +44,10 @@ class ScanRouter:
             found = route(text)
         except DomainError as e:
             log.info("scan refused: %s", type(e).__name__)
-            self.malformed(e)
+            if self.host.dialog is not None:  # the card behind an open dialog stays
+                self.host.show_error(e)
+            else:
+                self.malformed(e)
             return
         log.info("scan routed: %s", found.kind.value)  # the kind only: never the code
         self._act(found)

@@ -91,6 +91,7 @@ def test_a_code_from_a_scanner_while_another_dialog_is_open_changes_nothing(
     qtbot.waitUntil(lambda: window.dialog is not None)
     window.scan_code(other.member_no)
     window.scan_code(totp.at(till.clock.now()))
+    window.scan_code("not a code")
     settle(qtbot, window)
     assert window.card_view.card is not None and window.card_view.card.id == member_id
     assert not isinstance(window.dialog, PayDialog)
