@@ -9,12 +9,14 @@ recruitment dashboard (sale.png, points-ledger.png, gifts.png, topup.png, pay.pn
 sv-ledger.png, dashboard.png, alerts.png), and the staff dialog (staff.png, staff-add.png,
 staff-pin.png, staff-inactive.png), and what scanning shows (scan-coupon.png, scan-paycode.png,
 decode-image.png, scan-serial-lost.png).
-``--size``: the till window's size (the smallest screens the stores have are 1024×768 and
+``--size``: the till window's size and its screen's (default 1024×768; dialogs open within it;
+the smallest screens the stores have are 1024×768 and
 1366×768).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -36,6 +38,18 @@ from ui.printing import paint_card
 from ui.register_dialog import RegisterDialog
 
 
+def _screen(argv: list[str]) -> str:
+    """The offscreen platform with one screen of ``--size`` (default 1024×768), so windows
+    open at the size a till of that screen gives them (ui/screen_fit.py)."""
+    size = next((a.split("=", 1)[1] for a in argv if a.startswith("--size=")), "1024x768")
+    width, height = (int(n) for n in size.split("x"))
+    config = Path(tempfile.mkdtemp()) / "screen.json"
+    config.write_text(json.dumps({"screens": [{
+        "name": "till", "x": 0, "y": 0, "width": width, "height": height,
+        "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}), encoding="utf-8")
+    return f"offscreen:configfile={config}"
+
+
 def settle(ms: int = 150) -> None:
     app = QApplication.instance()
     end = QTimer()
@@ -54,6 +68,8 @@ def main() -> None:
     ks = MemoryKeyStore()
     app = bootstrap(tmp / "till.sqlite", keystore=ks)
     create_demo_store(app, ks, members=300)
+    if os.environ["QT_QPA_PLATFORM"] == "offscreen":
+        os.environ["QT_QPA_PLATFORM"] = _screen(sys.argv)
     make_qt_app(lang)
     assert app.identity is not None
     controller = TillController(lambda: app, app.identity.store_name, lang)
@@ -129,6 +145,7 @@ def main() -> None:
     paint_card(p, QRectF(img.rect()), card)
     p.end()
     img.save(str(out / "card-print.png"))
+    controller.close()  # the sync thread ends before Python tears the objects down
     print(f"screenshots in {out}/")
 
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -47,6 +48,7 @@ from ui.kpi_texts import (
     yuan_text,
 )
 from ui.operations import Operations
+from ui.screen_fit import ScrollBody, open_at
 
 # What the recruitment figures are made of: a change to any of these reloads them.
 KPI_AREAS = (Area.MEMBERS, Area.SALES, Area.TARGETS)
@@ -129,7 +131,6 @@ class DashboardDialog(QDialog):
         self.setObjectName("dashboardDialog")
         self.setStyleSheet(STYLE)
         self.setWindowTitle(translate("Dashboard", "Recruitment dashboard (F11)"))
-        self.resize(1180, 820)
 
         self.title = QLabel()
         self.title.setObjectName("kpiTitle")
@@ -155,15 +156,28 @@ class DashboardDialog(QDialog):
 
         bar = self._button_bar(plan is not None)
 
+        # The figures scroll when the screen is too small for them; the buttons stay in view.
+        body = ScrollBody()
+        body.setObjectName("kpiBody")
+        content = QVBoxLayout(body)
+        content.setContentsMargins(18, 14, 18, 0)
+        content.setSpacing(10)
+        content.addWidget(self.title)
+        content.addWidget(self.subtitle)
+        content.addLayout(tiles)
+        content.addWidget(self.alert)
+        content.addWidget(self.table, 2)
+        content.addLayout(charts, 3)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("kpiScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 14, 18, 12)
+        layout.setContentsMargins(0, 0, 0, 12)
         layout.setSpacing(10)
-        layout.addWidget(self.title)
-        layout.addWidget(self.subtitle)
-        layout.addLayout(tiles)
-        layout.addWidget(self.alert)
-        layout.addWidget(self.table, 2)
-        layout.addLayout(charts, 3)
+        layout.addWidget(self.scroll, 1)
+        bar.setContentsMargins(18, 0, 18, 0)
         layout.addLayout(bar)
         for keys, slot in (
             ("F5", self.refresh),
@@ -175,6 +189,7 @@ class DashboardDialog(QDialog):
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
+        open_at(self, 1180, 820)  # 1008×720 on a 1024×768 screen (ui/screen_fit.py)
         self.refresh()
 
     def _button_bar(self, may_plan: bool) -> QHBoxLayout:
@@ -182,6 +197,7 @@ class DashboardDialog(QDialog):
         on the right."""
         self.status_line = QLabel()
         self.status_line.setObjectName("kpiStatusLine")
+        self.status_line.setWordWrap(True)  # a saved report's path: long, and never widens
         self.buttons: dict[str, QPushButton] = {}
         bar = QHBoxLayout()
         for key, text, slot in (
@@ -197,8 +213,8 @@ class DashboardDialog(QDialog):
             bar.addWidget(b)
             self.buttons[key] = b
         self.buttons["plan"].setVisible(may_plan)
-        bar.addStretch(1)
-        bar.addWidget(self.status_line)
+        self.status_line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self.status_line, 1)
         return bar
 
     @staticmethod
@@ -215,6 +231,7 @@ class DashboardDialog(QDialog):
         head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         head.setMinimumSectionSize(90)
         table.verticalHeader().setDefaultSectionSize(34)
+        table.setMinimumHeight(36 + 3 * 34)  # the header and three guides, on any screen
         return table
 
     def refresh_from(self, changes: Changes) -> None:

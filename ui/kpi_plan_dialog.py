@@ -35,6 +35,7 @@ from pos_member.services.targets import DayPlan, MonthPlan
 from ui.i18n import error_text, translate
 from ui.kpi_texts import weekday_text
 from ui.operations import Operations
+from ui.screen_fit import open_at
 
 
 def next_month(month: str, step: int) -> str:
@@ -61,7 +62,6 @@ class PlanDialog(QDialog):
         self.plan: MonthPlan | None = None
         self.setObjectName("planDialog")
         self.setWindowTitle(translate("PlanDialog", "Recruitment targets and roster"))
-        self.resize(1120, 560)
 
         top, form = self._month_rows()
 
@@ -114,6 +114,7 @@ class PlanDialog(QDialog):
             ("Ctrl+S", self.on_save_roster),
         ):
             QShortcut(QKeySequence(keys), self, activated=slot)
+        open_at(self, 1120, 560)  # the roster grid scrolls on a 1024×768 screen
         self.load()
 
     def _month_rows(self) -> tuple[QHBoxLayout, QFormLayout]:

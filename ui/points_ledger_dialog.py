@@ -21,6 +21,7 @@ from pos_member.services.member_cards import MemberCard
 from pos_member.services.points import LedgerLine
 from ui.operations import Operations
 from ui.points_view import ledger_row
+from ui.screen_fit import open_at
 
 
 class LedgerDialog(QDialog):
@@ -32,7 +33,6 @@ class LedgerDialog(QDialog):
         super().__init__(parent)
         self._zone = zone  # the store's: the lines' times are shown in it
         self.setWindowTitle(self.tr("Points ledger of %1 (F7)").replace("%1", card.member_no))
-        self.resize(900, 480)
         self.table = QTableWidget(0, 8)
         # The note says why: the reason of an adjustment, the gift taken, the lot's expiry date.
         self.table.setHorizontalHeaderLabels([
@@ -51,6 +51,7 @@ class LedgerDialog(QDialog):
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
+        open_at(self, 900, 480)
         ops.run(load, self.show_lines)
 
     def show_lines(self, lines: list[LedgerLine]) -> None:

@@ -31,6 +31,7 @@ from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services import stored_value_refunds as sv_refunds
 from pos_member.services.member_cards import MemberCard
 from ui.qr import QrWidget
+from ui.screen_fit import open_at
 from ui.stored_value_base import StoredValueDialog
 
 if TYPE_CHECKING:
@@ -68,7 +69,6 @@ class LedgerDialog(StoredValueDialog):
     def __init__(self, window: TillHost, card: MemberCard) -> None:
         super().__init__(window, card)
         self.setWindowTitle(self.tr("Stored-value ledger (Shift+F10)"))
-        self.resize(980, 520)
         self.lines: list[sv_ledger.LedgerLine] = []
         self.balance: sv_ledger.Balance | None = None
         title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
@@ -120,6 +120,7 @@ class LedgerDialog(StoredValueDialog):
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addWidget(close)
+        open_at(self, 980, 520)
         self.reload()
         self.table.setFocus()
 

@@ -61,7 +61,6 @@ class TopUpDialog(StoredValueDialog):
             # two lines: amount on top, bonus and shortcut below (one line did not fit)
             b = QPushButton(self.tr("%2\n+ bonus %3 · Ctrl+%1").replace("%1", str(i)).replace(
                 "%2", format_yuan(step.min_fen)).replace("%3", format_yuan(step.bonus_fen)))
-            b.setMinimumHeight(52)
             b.setObjectName(f"preset{i}")
             b.clicked.connect(lambda _=False, f=step.min_fen: self.amount.setText(
                 format_yuan(f, symbol=False)))

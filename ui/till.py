@@ -65,6 +65,7 @@ from ui.operations import Operations
 from ui.qr import with_qr
 from ui.scan import ScanField
 from ui.scan_router import PaymentCodeSlot, ScanRouter
+from ui.screen_fit import open_at
 from ui.sync_view import status_line
 from ui.sync_worker import SyncState, SyncStatus, SyncWorker
 
@@ -129,7 +130,7 @@ class TillWindow(QMainWindow):
         if sync is not None:
             sync.status_changed.connect(self.show_sync_status)
             sync.pulled.connect(self._pulled)  # another till's change: screens refresh
-        self.resize(1100, 720)
+        open_at(self, 1100, 720)  # a 1024×768 screen: 1008×720 (ui/screen_fit.py)
         self.retranslate()
         self._update_actions()
         self.ops.run(lambda: list_staff(self.uow), self._got_staff)

@@ -1,0 +1,341 @@
+"""Every window and dialog of the till fits the smallest till screen (1024×768, SPEC §5), in
+Chinese, with the content a store really has.
+
+A screen of 1024×768 leaves about 1024×720 to a window once the taskbar and the title bar are
+counted (``FIT``). Each screen is opened the way a manager opens it (its key on the till), filled
+with realistic figures, then held to three things: its smallest size fits ``FIT``; it opens no
+larger than ``FIT``; resized to ``FIT`` and to its smallest size, nothing in it is cut off (no
+widget outside the window, no label, button or field squeezed below what its text needs, no
+wrapped text taller than its label). Content in a scroll area may extend past the area's view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import pytest
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from pos_member.crypto import MemoryKeyStore
+from pos_member.permissions import Clerk
+from pos_member.services import sales
+from pos_member.services import stored_value as sv
+from pos_member.services.day_report import DaySummary, GuideCount
+from pos_member.services.member_cards import Channel
+from pos_member.services.targets import set_month_target, set_rosters
+from sync.engine import DayReport, SyncReport
+from tests.factories import Till
+from tests.ui.conftest import settle, show_active
+from ui.close_day_dialog import CloseDayDialog
+from ui.kpi_dashboard_dialog import DashboardDialog
+from ui.login import LoginWindow
+from ui.screen_fit import FRAME, opening_size
+from ui.staff_dialog import StaffDialog
+from ui.sync_worker import SyncWorker
+from ui.till import TillWindow
+
+FIT = QSize(1024, 720)  # 1024×768 less the taskbar and the window's title bar
+SLACK = 3  # pixels of height a styled field or label may lose without cutting its text
+DAY = date(2026, 11, 25)
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+@dataclass
+class Store:
+    """A till with a day of business: guides registering against a target, a member with
+    sales and stored value on the screen."""
+
+    till: Till
+    qtbot: QtBot
+    windows: list[TillWindow]
+
+    def window(self, clerk: Clerk, *, sync: SyncWorker | None = None) -> TillWindow:
+        window = TillWindow(app=self.till.app, clerk=clerk, sync=sync)
+        self.qtbot.addWidget(window)
+        self.windows.append(window)
+        show_active(self.qtbot, window)
+        settle(self.qtbot, window)
+        return window
+
+    def with_member(self, clerk: Clerk | None = None) -> TillWindow:
+        window = self.window(clerk or self.till.manager)
+        with self.qtbot.waitSignal(window.card_shown):
+            window.lookup(self.member_no)
+        settle(self.qtbot, window)
+        return window
+
+    member_no: str = ""
+
+
+@pytest.fixture
+def store(qtbot: QtBot, zh_app: QApplication, till: Till) -> Iterator[Store]:
+    till.clock.set(datetime.combine(DAY, time(16, 0), tzinfo=till.clock.zone))
+    set_month_target(till.uow, clerk=till.manager, month="2026-11", target=138)
+    set_rosters(till.uow, clerk=till.manager, rosters={DAY: [till.guide.staff_id]})
+    for _ in range(3):
+        till.register(channel=Channel.GUIDE, guide_id=till.guide.staff_id)
+    card = till.register(name="王小明")
+    for i, fen in enumerate((128_00, 356_50, 89_90)):
+        sales.record_sale(till.uow, till.cashier, txn_id=f"fit-sale-{i}", bill_no=f"A-10{i}",
+                          amount_fen=fen, member_id=card.id)
+    sv.top_up(till.uow, clerk=till.cashier, member_id=card.id, amount_fen=500_00,
+              method="card", txn_id="fit-topup")
+    s = Store(till, qtbot, [], card.member_no)
+    yield s
+    for window in s.windows:
+        window.ops.wait()
+
+
+def press(qtbot: QtBot, window: TillWindow, key: Qt.Key,
+          modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> QWidget:
+    """The dialog ``key`` opens on the till, once it has loaded."""
+    qtbot.keyClick(window, key, modifier)
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible())
+    settle(qtbot, window)
+    assert window.dialog is not None
+    return window.dialog
+
+
+def till_window(s: Store) -> QWidget:
+    return s.with_member()
+
+
+def login_window(s: Store) -> QWidget:
+    w = LoginWindow(store_name="一号店", login=lambda code, pin: s.till.manager,
+                    language="zh_CN")
+    s.qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def by_key(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+           fill: Callable[[QWidget], None] | None = None) -> Callable[[Store], QWidget]:
+    def open_(s: Store) -> QWidget:
+        window = s.with_member()
+        dialog = press(s.qtbot, window, key, modifier)
+        if fill is not None:
+            fill(dialog)
+            settle(s.qtbot, window)
+        return dialog
+
+    return open_
+
+
+def fill_sale(d: QWidget) -> None:
+    d.bill.setText("A-1088")  # type: ignore[attr-defined]
+    d.amount.setText("268.00")  # type: ignore[attr-defined]
+
+
+def fill_amount(d: QWidget) -> None:
+    d.amount.setText("88.00")  # type: ignore[attr-defined]
+
+
+def dashboard(s: Store) -> QWidget:
+    window = s.window(s.till.manager)
+    dialog = press(s.qtbot, window, Qt.Key.Key_F11)
+    assert isinstance(dialog, DashboardDialog)
+    s.qtbot.waitUntil(lambda: dialog.board is not None)
+    return dialog
+
+
+def plan(s: Store) -> QWidget:
+    board = dashboard(s)
+    s.qtbot.keyClick(board, Qt.Key.Key_T, CTRL)
+    s.qtbot.waitUntil(lambda: getattr(board, "plan_dialog", None) is not None)
+    settle(s.qtbot, s.windows[-1])
+    return board.plan_dialog  # type: ignore[attr-defined,no-any-return]
+
+
+def my_progress(s: Store) -> QWidget:
+    return press(s.qtbot, s.window(s.till.guide), Qt.Key.Key_F11)
+
+
+def staff(s: Store) -> StaffDialog:
+    dialog = press(s.qtbot, s.window(s.till.manager), Qt.Key.Key_U, CTRL)
+    assert isinstance(dialog, StaffDialog)
+    s.qtbot.waitUntil(lambda: dialog.table.rowCount() > 0)
+    return dialog
+
+
+def staff_form(s: Store) -> QWidget:
+    dialog = staff(s)
+    dialog.add()
+    assert dialog.form is not None
+    return dialog.form
+
+
+def pin_form(s: Store) -> QWidget:
+    dialog = staff(s)
+    dialog.table.selectRow(0)
+    dialog.new_pin()
+    assert dialog.form is not None
+    return dialog.form
+
+
+def close_day(s: Store) -> QWidget:
+    """F12 with a sync worker that never runs (no server here), then the day's report as the
+    worker would bring it: a red one, whose verdict says the most."""
+    worker = SyncWorker(s.till.app, MemoryKeyStore)
+    dialog = press(s.qtbot, s.window(s.till.manager, sync=worker), Qt.Key.Key_F12)
+    assert isinstance(dialog, CloseDayDialog)
+    at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    summary = DaySummary(DAY, (GuideCount("g1", "张导购", 3), GuideCount("g2", "李导购", 2),
+                               GuideCount(None, None, 1)), 9)
+    worker.day_closed.emit(DayReport("一号店", summary, 2, SyncReport(4, 1, 0, 2, 6, 2, 10, at),
+                                     "无法连接总部服务器"))
+    s.qtbot.waitUntil(lambda: dialog.report is not None)
+    return dialog
+
+
+def sv_manager_form(s: Store) -> QWidget:
+    """The stored-value ledger's freeze form (a manager's): measured while it is open, as a
+    modal form blocks until closed; returns the ledger, measured after."""
+    ledger = by_key(Qt.Key.Key_F10, SHIFT)(s)
+    problems: list[str] = []
+    seen: list[QInputDialog] = []
+
+    def measure_then_close() -> None:
+        form = QApplication.activeModalWidget()
+        if not isinstance(form, QInputDialog):
+            QTimer.singleShot(10, measure_then_close)
+            return
+        form.setTextValue("会员挂失")
+        seen.append(form)
+        problems.extend(misfits(form))
+        form.reject()
+
+    QTimer.singleShot(0, measure_then_close)
+    ledger.toggle_freeze()  # type: ignore[attr-defined]
+    assert seen, "the freeze form never opened"
+    assert not problems, problems
+    return ledger
+
+
+SCREENS: dict[str, Callable[[Store], QWidget]] = {
+    "login": login_window,
+    "till": till_window,
+    "register": by_key(Qt.Key.Key_F2),
+    "profile": by_key(Qt.Key.Key_F6),
+    "sale": by_key(Qt.Key.Key_F4, fill=fill_sale),
+    "refund": by_key(Qt.Key.Key_F4, SHIFT),
+    "points ledger": by_key(Qt.Key.Key_F7),
+    "adjust points": by_key(Qt.Key.Key_F7, CTRL),
+    "gifts": by_key(Qt.Key.Key_G, CTRL),
+    "top-up": by_key(Qt.Key.Key_F8, fill=fill_amount),
+    "pay": by_key(Qt.Key.Key_F10, fill=fill_amount),
+    "stored-value ledger": by_key(Qt.Key.Key_F10, SHIFT),
+    "stored-value manager form": sv_manager_form,
+    "alerts": by_key(Qt.Key.Key_F9),
+    "dashboard": dashboard,
+    "targets and roster": plan,
+    "my progress": my_progress,
+    "close the day": close_day,
+    "staff": staff,
+    "staff form": staff_form,
+    "staff PIN form": pin_form,
+}
+
+
+def within(size: QSize, bound: QSize = FIT) -> bool:
+    return size.width() <= bound.width() and size.height() <= bound.height()
+
+
+def text_of(w: QWidget) -> str:
+    return w.text() if isinstance(w, QLabel | QAbstractButton | QLineEdit) else ""
+
+
+def cut_off(top: QWidget) -> list[str]:
+    """What of ``top`` a person cannot see whole at its present size."""
+    found: list[str] = []
+    for area in top.findChildren(QScrollArea):
+        inner, view = area.widget(), area.viewport()
+        if (area.widgetResizable() and inner is not None
+                and inner.minimumSizeHint().height() <= view.height() < inner.height()):
+            found.append(f"{area.objectName()!r} scrolls though its content fits: "
+                         f"{inner.height()} px in {view.height()}")
+    for w in top.findChildren(QWidget):
+        if not w.isVisibleTo(top) or w.isWindow():
+            continue
+        scrolled = False
+        p = w.parentWidget()
+        while p is not None and p is not top:
+            if isinstance(p, QAbstractItemView | QAbstractSpinBox | QComboBox):
+                break  # a table's cells scroll and elide; a spin box lays out its own field
+            if isinstance(p, QAbstractScrollArea):
+                scrolled = True
+            p = p.parentWidget()
+        else:
+            name = f"{type(w).__name__} {w.objectName()!r} {text_of(w)[:30]!r}"
+            place = QRect(w.mapTo(top, QPoint(0, 0)), w.size())
+            if not scrolled and not top.rect().contains(place):
+                found.append(f"{name} at {place.getRect()} outside {top.size().toTuple()}")
+            if isinstance(w, QLabel) and w.wordWrap() and w.text():
+                need = w.heightForWidth(w.width())
+                if need > w.height():
+                    found.append(f"{name} needs {need} px high, has {w.height()}")
+            elif isinstance(w, QLabel | QAbstractButton | QLineEdit):
+                hint = w.minimumSizeHint()  # a stylesheet's padding may take a pixel or two
+                if w.width() < hint.width() or w.height() < hint.height() - SLACK:
+                    found.append(f"{name} squeezed to {w.size().toTuple()} "
+                                 f"below {hint.toTuple()}")
+    return found
+
+
+def misfits(w: QWidget) -> list[str]:
+    """Why ``w`` does not fit a 1024×768 till screen (empty: it fits)."""
+    name = type(w).__name__
+    if (layout := w.layout()) is not None:
+        layout.activate()
+    smallest = w.minimumSize().expandedTo(w.minimumSizeHint())
+    problems = [f"{name}'s {what} is {s.width()}×{s.height()}"
+                for what, s in (("minimumSizeHint", w.minimumSizeHint()),
+                                ("minimumSize", w.minimumSize())) if not within(s)]
+    # The screen under test is not a till's: the window opens within it, or at its smallest.
+    screen = w.screen().availableGeometry()
+    room = QSize(screen.width() - FRAME.width(), screen.height() - FRAME.height())
+    if not within(w.size(), room.expandedTo(smallest)):
+        problems.append(f"{name} opens at {w.size().toTuple()} on a {screen.size().toTuple()} "
+                        "screen")
+    if problems:
+        return problems
+    for size in (FIT, smallest):
+        w.resize(size)
+        QApplication.processEvents()
+        if not within(w.size(), FIT):
+            problems.append(f"{name} asked for {size.toTuple()} stays {w.size().toTuple()}")
+        problems += [f"at {w.size().toTuple()}: {p}" for p in cut_off(w)]
+    return problems
+
+
+def test_a_window_opens_within_a_1024_by_768_screen_and_keeps_its_size_on_1366() -> None:
+    small, wide = QRect(0, 0, 1024, 728), QRect(0, 0, 1366, 728)  # less a 40-pixel taskbar
+    assert opening_size(QSize(1180, 820), small, QSize(600, 500)) == QSize(1008, 680)
+    assert opening_size(QSize(1180, 820), wide, QSize(600, 500)) == QSize(1180, 680)
+    assert opening_size(QSize(640, 400), small, QSize(600, 500)) == QSize(640, 500)
+    assert opening_size(QSize(1180, 820), QRect(0, 0, 800, 600), QSize(900, 500)) == QSize(
+        900, 552)
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_the_screen_fits_1024_by_768(store: Store, screen: str) -> None:
+    widget = SCREENS[screen](store)
+    QApplication.processEvents()
+    problems = misfits(widget)
+    assert not problems, problems
