@@ -145,7 +145,8 @@ def main() -> None:
     paint_card(p, QRectF(img.rect()), card)
     p.end()
     img.save(str(out / "card-print.png"))
-    controller.close()  # the sync thread ends before Python tears the objects down
+    controller.logout()  # the till window closes: its features' threads and the sync one end
+    controller.close()  # before Python tears the objects down (a running QThread aborts it)
     print(f"screenshots in {out}/")
 
 
