@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QRectF, Qt
-from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter
+from PySide6.QtGui import QFont, QFontMetricsF, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter
 
 from pos_member.services.member_cards import MemberCard
@@ -16,31 +16,48 @@ from ui.qr import paint_qr
 CARD_SIZE_MM = (85.6, 54.0)
 
 
+def card_lines(rect: QRectF, card: MemberCard, base: QFont
+               ) -> list[tuple[QRectF, QFont, str]]:
+    """Where each line of text goes on a card laid out in ``rect``, in which font. Each line
+    is one line, its font made smaller until it fits its width (a long store name or the
+    14-digit number in Chinese wrapped and hid the number under the phone)."""
+    pad = rect.height() * 0.08
+    qr_side = rect.height() - 2 * pad
+    text_x = rect.x() + 2 * pad + qr_side
+    width = rect.right() - text_x - pad
+    line = rect.height() * 0.14
+    top = rect.y() + pad
+    rows = (
+        (0.0, 1.0, 0.075, False, card.store_name),
+        (1.3, 1.2, 0.11, True, translate("CardPrint", "Member card")),
+        (2.8, 1.0, 0.075, False, translate("CardPrint", "No. %1").replace("%1", card.member_no)),
+        (3.8, 1.0, 0.075, False, card.phone_masked),
+    )
+    laid: list[tuple[QRectF, QFont, str]] = []
+    for at, high, size, bold, text in rows:
+        box = QRectF(text_x, top + line * at, width, line * high)
+        font = QFont(base)
+        font.setBold(bold)
+        pixels = max(6, int(rect.height() * size))
+        font.setPixelSize(pixels)
+        while pixels > 6 and QFontMetricsF(font).horizontalAdvance(text) > width:
+            pixels -= 1
+            font.setPixelSize(pixels)
+        laid.append((box, font, text))
+    return laid
+
+
 def paint_card(painter: QPainter, rect: QRectF, card: MemberCard) -> None:
     """Lays the card out in ``rect`` (any device: printer, PDF, image)."""
     pad = rect.height() * 0.08
     qr_side = rect.height() - 2 * pad
     paint_qr(painter, QRectF(rect.x() + pad, rect.y() + pad, qr_side, qr_side), card.qr_payload)
-    text_x = rect.x() + 2 * pad + qr_side
-    text = QRectF(text_x, rect.y() + pad, rect.right() - text_x - pad, qr_side)
     painter.save()
     painter.setPen(Qt.GlobalColor.black)
-    big = QFont(painter.font())
-    big.setPixelSize(max(8, int(rect.height() * 0.11)))
-    big.setBold(True)
-    small = QFont(painter.font())
-    small.setPixelSize(max(6, int(rect.height() * 0.075)))
-    painter.setFont(small)
-    line = rect.height() * 0.14
-    painter.drawText(QRectF(text.x(), text.y(), text.width(), line), card.store_name)
-    painter.setFont(big)
-    painter.drawText(QRectF(text.x(), text.y() + line * 1.3, text.width(), line * 1.2),
-                     translate("CardPrint", "Member card"))
-    painter.setFont(small)
-    painter.drawText(QRectF(text.x(), text.y() + line * 2.8, text.width(), line),
-                     translate("CardPrint", "No. %1").replace("%1", card.member_no))
-    painter.drawText(QRectF(text.x(), text.y() + line * 3.8, text.width(), line),
-                     card.phone_masked)
+    flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+    for box, font, text in card_lines(rect, card, painter.font()):
+        painter.setFont(font)
+        painter.drawText(box, int(flags) | int(Qt.TextFlag.TextSingleLine), text)
     painter.restore()
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 import zxingcpp
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QFont, QFontMetricsF, QImage, QPainter
 from pytestqt.qtbot import QtBot
 
 from pos_member.services.member_cards import MemberCard
 from tests.factories import Till
 from tests.ui.test_till import scan_card
-from ui.printing import CARD_SIZE_MM, paint_card, print_card_to_pdf
+from ui.printing import CARD_SIZE_MM, card_lines, paint_card, print_card_to_pdf
 from ui.till import TillWindow
 
 pytestmark = pytest.mark.usefixtures("zh_app")
@@ -75,3 +76,18 @@ def test_the_qr_on_screen_decodes_to_the_member_payload(qtbot: QtBot, window: Ti
     scan_card(qtbot, window, card.qr_payload)
     image = window.card_view.qr.grab().toImage()
     assert decoded(image) == [card.qr_payload]
+
+
+@pytest.mark.parametrize("size", [(1712, 1080), (1011, 638)])  # the screenshot, 300 dpi
+def test_every_line_of_the_card_fits_on_one_line_and_none_overlap(
+        till: Till, size: tuple[int, int]) -> None:
+    card = till.register("13812345678")
+    rect = QRectF(0, 0, *size)
+    lines = card_lines(rect, card, QFont())  # the application's font, as a painter's
+    for box, font, text in lines:
+        metrics = QFontMetricsF(font)
+        assert metrics.horizontalAdvance(text) <= box.width(), text
+        assert box.right() <= rect.right() and box.bottom() <= rect.bottom()
+    assert [card.member_no in text for _, _, text in lines].count(True) == 1
+    for (a, _, _), (b, _, _) in pairwise(lines):
+        assert a.bottom() <= b.top()
