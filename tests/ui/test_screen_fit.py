@@ -33,11 +33,12 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from pos_member.crypto import MemoryKeyStore
-from pos_member.permissions import Clerk
+from pos_member.permissions import Clerk, Role
 from pos_member.services import sales
 from pos_member.services import stored_value as sv
 from pos_member.services.day_report import DaySummary, GuideCount
 from pos_member.services.member_cards import Channel
+from pos_member.services.staff import create_staff
 from pos_member.services.targets import set_month_target, set_rosters
 from sync.engine import DayReport, SyncReport
 from tests.factories import Till
@@ -55,6 +56,9 @@ SLACK = 3  # pixels of height a styled field or label may lose without cutting i
 DAY = date(2026, 11, 25)
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
+# A large store's guides, all on shift: the dashboard's table and the day's split hold them all.
+GUIDES = ("王芳", "李娜", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄强", "周杰", "吴婷",
+          "欧阳娜娜")
 
 
 @dataclass
@@ -88,7 +92,11 @@ class Store:
 def store(qtbot: QtBot, zh_app: QApplication, till: Till) -> Iterator[Store]:
     till.clock.set(datetime.combine(DAY, time(16, 0), tzinfo=till.clock.zone))
     set_month_target(till.uow, clerk=till.manager, month="2026-11", target=138)
-    set_rosters(till.uow, clerk=till.manager, rosters={DAY: [till.guide.staff_id]})
+    guides = [till.guide.staff_id] + [
+        create_staff(till.uow, clerk=till.manager, code=f"30{i:02d}", name=name,
+                     role=Role.GUIDE, secret="730519").id
+        for i, name in enumerate(GUIDES)]
+    set_rosters(till.uow, clerk=till.manager, rosters={DAY: guides})
     for _ in range(3):
         till.register(channel=Channel.GUIDE, guide_id=till.guide.staff_id)
     card = till.register(name="王小明")
@@ -161,6 +169,18 @@ def plan(s: Store) -> QWidget:
     s.qtbot.waitUntil(lambda: getattr(board, "plan_dialog", None) is not None)
     settle(s.qtbot, s.windows[-1])
     return board.plan_dialog  # type: ignore[attr-defined,no-any-return]
+
+
+def split(s: Store) -> QWidget:
+    """The day's split among every guide on shift (the plan's "adjust the split")."""
+    dialog = plan(s)
+    qtbot = s.qtbot
+    qtbot.waitUntil(lambda: dialog.plan is not None)  # type: ignore[attr-defined]
+    day = next(i for i, d in enumerate(dialog.plan.days)  # type: ignore[attr-defined]
+               if d.day == DAY)
+    dialog.grid.setCurrentCell(0, day)  # type: ignore[attr-defined]
+    dialog.on_adjust()  # type: ignore[attr-defined]
+    return dialog.split_dialog  # type: ignore[attr-defined,no-any-return]
 
 
 def my_progress(s: Store) -> QWidget:
@@ -245,6 +265,7 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "alerts": by_key(Qt.Key.Key_F9),
     "dashboard": dashboard,
     "targets and roster": plan,
+    "day's split": split,
     "my progress": my_progress,
     "close the day": close_day,
     "staff": staff,
