@@ -4,7 +4,10 @@ Routes follow ``sync.protocol`` (``/v1/enrol``, ``/v1/push``, ``/v1/pull``). Not
 at import: the factory makes the engines (which connect on first use), so several processes
 can serve one PostgreSQL and tests can start as many apps as they like. Every error answer is
 an ``ErrorBody``: domain refusals through one handler, request validation as 422, bodies over
-``MAX_BODY_BYTES`` as 413 (before the route runs), anything unexpected as 500.
+``MAX_BODY_BYTES`` as 413 (before the route runs), a database that cannot answer (down,
+restarting, dropped, a standby cancelling the read for replay, a pool with no free connection)
+as 503 with ``Retry-After``,
+anything unexpected as 500.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,13 +53,19 @@ from sync.protocol import (
 from sync.server import fleet, identities, services, sms
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import open_server_database
-from sync.server.errors import PushRefused, ServerError, Unauthorized, responses
+from sync.server.errors import (
+    DatabaseUnavailable,
+    PushRefused,
+    ServerError,
+    Unauthorized,
+    responses,
+)
 from sync.server.gzip_answer import gzip_answer
 from sync.server.wire import decode_push
 
 log = logging.getLogger(__name__)
 
-_ERRORS = responses(405, 413, 422)  # any route; each route adds its own (``responses``)
+_ERRORS = responses(405, 413, 422, 503)  # any route; each route adds its own (``responses``)
 _AUTH = (401, 409)  # a device's token: unknown or revoked; retired (``device_retired``)
 
 
@@ -289,6 +299,18 @@ def _add_error_handlers(app: FastAPI) -> None:
         # the transaction rolled back, nothing was written.
         log.warning("integrity error: %s", exc.orig)
         return _error(409, "conflict", "the request contradicts stored events")
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        # The database is down or restarting, a hot standby cancelled the read to replay WAL,
+        # or every pooled connection stayed busy past the pool's timeout: the transaction
+        # rolled back and nothing was written. "Not now" (503), so a till retries later, as
+        # when HQ is offline; only the error's class goes to the log (no SQL, no values).
+        log.warning("database unavailable: %s", type(getattr(exc, "orig", exc)).__name__)
+        error = DatabaseUnavailable()
+        _log_refusal(request, error.status, error.code)
+        return _error(error.status, error.code, error.text(), error.headers())
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -128,9 +128,15 @@ class SchemaNotCurrent(ServerError):
 
 
 class DatabaseUnavailable(ServerError):
+    """The database cannot answer now (down, restarting, or a standby replaying WAL)."""
+
     status = 503
     code = "database_unavailable"
     message = QT_TRANSLATE_NOOP("errors", "The server cannot reach its database.")
+    retry_after_s = 5
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class KeyUnavailable(ServerError):
@@ -292,4 +298,6 @@ _HEADERS: dict[int, dict[str, Any]] = {
     405: {"Allow": {"schema": {"type": "string"}, "description": "the route's method"}},
     429: {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
                           "description": "seconds until a code may be sent"}},
+    503: {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
+                          "description": "seconds to wait (`database_unavailable`)"}},
 }
