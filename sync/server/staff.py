@@ -19,9 +19,10 @@ from sqlalchemy import select
 
 from pos_member import events
 from sync.server.context import ServerContext
-from sync.server.errors import StaffNotFoundAtHq, StoreNotFound
+from sync.server.errors import StaffNotFoundAtHq
 from sync.server.log import LogWriter
-from sync.server.models import Event, Store
+from sync.server.models import Event
+from sync.server.services import store_id_of
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,7 @@ _STAFF_TYPES = (events.STAFF_CREATED.type, events.STAFF_UPDATED.type,
 
 
 def _store_staff(conn: Any, store_number: int) -> tuple[str, list[HqStaff]]:
-    store_id = conn.execute(select(Store.id).where(Store.number == store_number)).scalar()
-    if store_id is None:
-        raise StoreNotFound(number=store_number)
+    store_id = store_id_of(conn, store_number)
     rows = conn.execute(
         select(Event.id, Event.hlc, Event.type, Event.payload_version, Event.payload)
         .where(Event.store_id == store_id, Event.type.in_(_STAFF_TYPES))
