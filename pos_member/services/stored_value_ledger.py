@@ -11,7 +11,7 @@ ledger row id. Reads of balances, ledgers and a day's movements are here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
@@ -183,16 +183,18 @@ def ledger_totals(session: Session | Connection, member_id: str) -> tuple[int, i
 
 
 def rebuild_accounts(conn: Connection) -> None:
-    """Recomputes every account's principal, bonus and top-up count from the ledger."""
+    """Recomputes every account's principal, bonus and top-up count from the ledger. An
+    account the ledger needs but lacks is dated by its last entry: a rebuild reads no clock."""
     sums = conn.execute(select(LEDGER.c.member_id,
                                func.sum(LEDGER.c.principal_delta_fen),
                                func.sum(LEDGER.c.bonus_delta_fen),
-                               func.sum(case((LEDGER.c.kind == "topup", 1), else_=0)))
+                               func.sum(case((LEDGER.c.kind == "topup", 1), else_=0)),
+                               func.max(LEDGER.c.at))
                         .group_by(LEDGER.c.member_id)).all()
     seen = set()
-    for member_id, p, b, n in sums:
+    for member_id, p, b, n, last_at in sums:
         seen.add(member_id)
-        ensure_account(conn, member_id, datetime.now(UTC))
+        ensure_account(conn, member_id, last_at)
         conn.execute(update(ACCOUNTS).where(ACCOUNTS.c.member_id == member_id)
                      .values(principal_fen=int(p), bonus_fen=int(b), topups=int(n or 0)))
     for (member_id,) in conn.execute(select(ACCOUNTS.c.member_id)).all():
