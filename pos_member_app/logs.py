@@ -45,12 +45,17 @@ class ScrubbingFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
-def start_logging(program: str, *, level: int = logging.INFO) -> Path:
-    """Starts (or moves) this process's log file; returns its path. Safe to call again."""
+def start_logging(program: str, *, instance: str | None = None,
+                  level: int = logging.INFO) -> Path:
+    """Starts (or moves) this process's log file; returns its path. Safe to call again.
+
+    ``instance`` names one of several processes of a program on one host (the HQ server's
+    port): each gets its own file, since a rotating file shared by processes loses lines
+    when one of them rotates it under the others."""
     global _handler
     folder = log_folder(program)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{program}.log"
+    path = folder / (f"{program}-{instance}.log" if instance else f"{program}.log")
     stop_logging()
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=FILE_BYTES, backupCount=FILES, encoding="utf-8", delay=True)

@@ -62,3 +62,15 @@ def test_starting_again_moves_the_file_and_closes_the_old_one(
     stop_logging()
     assert "after the move" not in (tmp_path / "a" / "pos-member.log").read_text("utf-8")
     assert "after the move" in (tmp_path / "b" / "pos-member.log").read_text("utf-8")
+
+
+def test_processes_of_one_program_on_one_host_write_a_file_each(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POS_MEMBER_LOG_DIR", str(tmp_path))
+    paths = []
+    for port in ("8080", "8081"):
+        paths.append(start_logging("pos-member-server", instance=port))
+        logging.getLogger("sync.server.test").warning("served on %s", port)
+        stop_logging()
+    assert [p.name for p in paths] == ["pos-member-server-8080.log", "pos-member-server-8081.log"]
+    assert [("served on 8081" in p.read_text("utf-8")) for p in paths] == [False, True]

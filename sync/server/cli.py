@@ -226,8 +226,8 @@ def missing_server_packages(url: str | None) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     utf8_when_redirected()
     args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        start_logging(PROG)
+    if args.command == "serve":  # several on one host behind a balancer: a file each
+        start_logging(PROG, instance=str(args.port))
     url = None if args.command == "openapi" else args.database or default_database_url()
     missing = missing_server_packages(url)
     if missing:  # a till's install: the server is an extra
