@@ -138,6 +138,7 @@ def main() -> None:
             ("alerts", till.buttons["alerts"].click, None)):
         _grab_new_window(opener, out / f"{name}.png", fill)
     _grab_staff(till.buttons["staff"].click, out)
+    _grab_confirmations(till, out)
     _grab_scans(till, out)
     img = QImage(856 * 2, 540 * 2, QImage.Format.Format_RGB32)
     img.fill(Qt.GlobalColor.white)
@@ -220,6 +221,41 @@ def _grab_scans(till, out: Path) -> None:  # type: ignore[no-untyped-def]
     till.show_error(ScannerUnavailable())  # what an unplugged serial scanner says, once
     settle()
     till.grab().save(str(out / "scan-serial-lost.png"))
+
+
+def _grab_confirmations(till, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """The figures a money action asks to confirm (ui/confirm.py): a sale's refund
+    (confirm-refund.png), a stored-value payment's refund (confirm-sv-refund.png), a gift
+    exchange (confirm-gift.png)."""
+
+    def refund(d: QWidget) -> None:
+        d.bill.setText("A-100")  # type: ignore[attr-defined]
+        d.amount.setText("28.00")  # type: ignore[attr-defined]
+        d.submit()  # type: ignore[attr-defined]
+
+    def sv_refund(d: QWidget) -> None:
+        d.table.selectRow(0)  # type: ignore[attr-defined]
+        d.refund()  # type: ignore[attr-defined]
+
+    for name, key, start in (("confirm-refund", "refund", refund),
+                             ("confirm-sv-refund", "sv_ledger", sv_refund),
+                             ("confirm-gift", "gifts", lambda d: d.submit())):  # type: ignore[attr-defined]
+        till.buttons[key].click()
+        settle(800)
+        dialog = till.dialog
+        if dialog is None:
+            print(f"nothing opened for {name}")
+            continue
+        start(dialog)
+        settle(800)
+        asking = getattr(dialog, "confirming", None)
+        if asking is None:
+            print(f"no confirmation for {name}")
+        else:
+            asking.grab().save(str(out / f"{name}.png"))
+            asking.reject()
+        dialog.reject()
+        settle()
 
 
 def _give_history(app, clerk, member_id: str) -> None:  # type: ignore[no-untyped-def]

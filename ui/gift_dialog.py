@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from pos_member.rules_config import CatalogueItem
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.points import PointsOpResult, PointsSummary
+from ui.confirm import ask
 from ui.dialog_parts import accept_buttons, message_label, show_error_in
 from ui.operations import Operations
 
@@ -27,9 +28,10 @@ from ui.operations import Operations
 class GiftDialog(QDialog):
     """Ctrl+G: exchange points for a gift or coupon of the rules' catalogue. The items and
     their point prices in a list (Up/Down, or the item's number); Enter exchanges the one
-    selected. What the member cannot afford now is shown greyed with the points missing, and
-    refused with a message, changing nothing. One dialog, one till transaction: a repeated
-    Enter or a retry returns the first exchange."""
+    selected: the points before and after are shown, and only a deliberate Ctrl+Enter there
+    exchanges (``ui.confirm``). What the member cannot afford now is shown greyed with the
+    points missing, and refused with a message, changing nothing. One dialog, one till
+    transaction: a retry returns the first exchange."""
 
     exchanged = Signal(object)  # PointsOpResult
 
@@ -41,6 +43,7 @@ class GiftDialog(QDialog):
         self.txn_id = str(uuid.uuid4())
         self.spendable: int | None = None  # not loaded yet
         self.result: PointsOpResult | None = None
+        self.confirming: QDialog | None = None
         self.setWindowTitle(self.tr("Gifts and coupons for points (Ctrl+G)"))
         self.setMinimumWidth(560)
         self.who = QLabel(self.tr("Member %1 · %2").replace("%1", card.member_no).replace(
@@ -71,14 +74,14 @@ class GiftDialog(QDialog):
         self.empty = QLabel(self.tr("No gifts or coupons in the catalogue."))
         self.empty.setVisible(not catalogue)
         self.table.setVisible(bool(catalogue))
-        self.hint = QLabel(self.tr("↑/↓ or the item's number to choose, Enter to exchange"))
+        self.hint = QLabel(self.tr("↑/↓ or the item's number to choose, Enter to check"))
         self.hint.setObjectName("hintLabel")
         self.info = QLabel()
         self.info.setObjectName("dialogDone")
         self.info.setWordWrap(True)
         self.info.hide()
         self.message = message_label()
-        self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Exchange (Enter)"))
+        self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Check (Enter)"))
         self.ok.setEnabled(False)  # until the member's points are known
         layout = QVBoxLayout(self)
         layout.addWidget(self.who)
@@ -140,9 +143,18 @@ class GiftDialog(QDialog):
                 "%3", str(self.spendable)))
             self.message.show()
             return
-        self.ok.setEnabled(False)
-        self.ops.run(lambda: self._exchange(txn_id=self.txn_id, item_code=item.code),
-                     lambda r: self._done(item, r), self._failed)
+        spendable = self.spendable
+
+        def go() -> None:
+            self.ok.setEnabled(False)
+            self.ops.run(lambda: self._exchange(txn_id=self.txn_id, item_code=item.code),
+                         lambda r: self._done(item, r), self._failed)
+
+        ask(self, title=self.tr("Exchange points for %1?").replace("%1", item.name),
+            lines=[self.tr("Points: −%1").replace("%1", str(item.points)),
+                   self.tr("Points the member can spend: %1 → %2").replace(
+                       "%1", str(spendable)).replace("%2", str(spendable - item.points))],
+            action=self.tr("Exchange"), then=go)
 
     def _failed(self, error: Exception) -> None:
         self.ok.setEnabled(True)

@@ -10,7 +10,7 @@ from pos_member.points_rules import EarnBreakdown
 from pos_member.rules_config import Rules
 from pos_member.services.member_cards import TIER_LABELS
 from pos_member.services.points import KIND_LABELS, LedgerLine, PointsSummary
-from pos_member.services.sale_refunds import RefundResult
+from pos_member.services.sale_refunds import RefundQuote, RefundResult
 from pos_member.services.sales import SaleResult
 from ui.i18n import translate
 
@@ -90,6 +90,24 @@ def refund_lines(r: RefundResult) -> list[str]:
     if r.flagged:
         lines.append(translate(
             "PointsView", "The balance is below zero: the manager has been alerted."))
+    return lines
+
+
+def refund_quote_lines(q: RefundQuote) -> list[str]:
+    """What a refund will do, shown before it is confirmed."""
+    lines = [
+        translate("PointsView", "Bill %1: %2, refunded before: %3").replace(
+            "%1", q.bill_no).replace("%2", format_yuan(q.bill_fen)).replace(
+            "%3", format_yuan(q.refunded_fen)),
+        translate("PointsView", "Money back to the customer: %1").replace(
+            "%1", format_yuan(q.refund_fen)),
+    ]
+    if q.balance is not None:
+        after = q.balance - q.clawed_points + q.restored_points
+        lines.append(translate("PointsView", "Points taken back: %1 · returned: %2").replace(
+            "%1", str(q.clawed_points)).replace("%2", str(q.restored_points)))
+        lines.append(translate("PointsView", "Points balance: %1 → %2").replace(
+            "%1", str(q.balance)).replace("%2", str(after)))
     return lines
 
 

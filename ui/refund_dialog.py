@@ -1,6 +1,8 @@
 """Shift+F4: a refund by bill number, all that is left on the bill or a part, approved by a
-manager's staff number and PIN (a logged-in manager may leave them empty). The core call runs
-through ``Operations``; a refusal is shown in the dialog and changes nothing."""
+manager's staff number and PIN (a logged-in manager may leave them empty). Enter shows what the
+refund will do in figures (``quote``); only a deliberate Ctrl+Enter there refunds
+(``ui.confirm``). The core calls run through ``Operations``; a refusal is shown in the dialog
+and changes nothing."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayo
 
 from pos_member.errors import DomainError
 from pos_member.money import parse_yuan
-from pos_member.services.sale_refunds import RefundResult
+from pos_member.services.sale_refunds import RefundQuote, RefundResult
+from ui.confirm import ask
 from ui.dialog_parts import accept_buttons, message_label, show_error_in
 from ui.operations import Operations
-from ui.points_view import refund_lines
+from ui.points_view import refund_lines, refund_quote_lines
 
 
 class RefundDialog(QDialog):
@@ -23,10 +26,11 @@ class RefundDialog(QDialog):
 
     refunded = Signal(object)  # RefundResult
 
-    def __init__(self, *, ops: Operations, refund: Callable[..., RefundResult],
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, *, ops: Operations, quote: Callable[..., RefundQuote],
+                 refund: Callable[..., RefundResult], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ops, self._refund = ops, refund
+        self.ops, self._quote, self._refund = ops, quote, refund
+        self.confirming: QDialog | None = None
         self.txn_id = str(uuid.uuid4())
         self.result: RefundResult | None = None
         self.setWindowTitle(self.tr("Refund (Shift+F4)"))
@@ -49,7 +53,7 @@ class RefundDialog(QDialog):
         form.addRow(self.tr("&Amount (¥)"), self.amount)
         form.addRow(self.tr("&Manager's staff number"), self.manager)
         form.addRow(self.tr("Manager's &PIN"), self.pin)
-        self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Refund (Enter)"))
+        self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Check refund (Enter)"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.info)
@@ -67,10 +71,24 @@ class RefundDialog(QDialog):
         except DomainError as e:
             show_error_in(self.message, e)
             return
-        kw = dict(txn_id=self.txn_id, bill_no=self.bill.text(), amount_fen=fen,
+        self.message.hide()
+        bill = self.bill.text()
+        kw = dict(txn_id=self.txn_id, bill_no=bill, amount_fen=fen,
                   manager_code=self.manager.text().strip(), manager_pin=self.pin.text())
         self.ok.setEnabled(False)
-        self.ops.run(lambda: self._refund(**kw), self._done, self._failed)
+        self.ops.run(lambda: self._quote(bill_no=bill, amount_fen=fen),
+                     lambda q: self._confirm(q, kw), self._failed)
+
+    def _confirm(self, quote: RefundQuote, kw: dict[str, object]) -> None:
+        """The figures, and the refund only on a deliberate confirmation."""
+        self.ok.setEnabled(True)
+
+        def go() -> None:
+            self.ok.setEnabled(False)
+            self.ops.run(lambda: self._refund(**kw), self._done, self._failed)
+
+        ask(self, title=self.tr("Refund on bill %1?").replace("%1", quote.bill_no),
+            lines=refund_quote_lines(quote), action=self.tr("Refund"), then=go)
 
     def _failed(self, error: Exception) -> None:
         self.ok.setEnabled(True)

@@ -1,7 +1,10 @@
 """Shift+F10: the member's stored-value ledger (储值流水), principal and bonus apart, with the
 running balance, how each movement was paid or verified, where and by whom; from here a payment
 or a top-up is refunded (a manager approves: their number and PIN when a cashier is logged
-in), and a manager freezes the account, or sets the member's PIN or dynamic code."""
+in), and a manager freezes the account, or sets the member's PIN or dynamic code.
+
+Close is the default button: Enter here moves nothing. A refund and a freeze show their figures
+first and happen only on a deliberate Ctrl+Enter (``ui.confirm``)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
+    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -22,6 +26,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from pos_member import stored_value_rules as sv_rules
+from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk
@@ -30,6 +36,7 @@ from pos_member.services import stored_value as sv
 from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services import stored_value_refunds as sv_refunds
 from pos_member.services.member_cards import MemberCard
+from ui.confirm import ask, clip
 from ui.qr import QrWidget
 from ui.screen_fit import open_at
 from ui.stored_value_base import StoredValueDialog
@@ -61,6 +68,16 @@ def _how(line: sv_ledger.LedgerLine) -> str:
     key = line.method or line.factor
     return QCoreApplication.translate("StoredValue", HOW_LABELS[key]) if key in HOW_LABELS \
         else "—"
+
+
+def short_ref(txn_id: str) -> str:
+    """A till transaction id as a clerk can read it out: a generated id's first 8 characters
+    (a refund's ``refund-`` prefix kept); an id a person typed (a bill number) as it is."""
+    prefix = "refund-" if txn_id.startswith("refund-") else ""
+    rest = txn_id[len(prefix):]
+    if len(rest) == 36 and rest.count("-") == 4:
+        return prefix + rest[:8]
+    return txn_id
 
 
 class LedgerDialog(StoredValueDialog):
@@ -97,6 +114,7 @@ class LedgerDialog(StoredValueDialog):
             ("totp", self.tr("&Dynamic code set-up"), self.provision),
         ):
             b = QPushButton(text)
+            b.setAutoDefault(False)  # Enter is Close here, wherever the focus is
             b.setObjectName(f"sv_{key}")
             b.clicked.connect(slot)
             bar.addWidget(b)
@@ -109,6 +127,9 @@ class LedgerDialog(StoredValueDialog):
                 w.hide()
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
+        self.close_button = close.button(QDialogButtonBox.StandardButton.Close)
+        self.close_button.setDefault(True)
+        self.confirming: QDialog | None = None
         body = QHBoxLayout()
         body.addWidget(self.table, 1)
         body.addWidget(self.qr)
@@ -147,7 +168,7 @@ class LedgerDialog(StoredValueDialog):
                          "StoredValue", KIND_LABELS.get(line.kind, line.kind)),
                      format_yuan(line.principal_delta_fen), format_yuan(line.bonus_delta_fen),
                      format_yuan(line.principal_after_fen + line.bonus_after_fen),
-                     _how(line), line.store, line.clerk or "—", line.txn_id]
+                     _how(line), line.store, line.clerk or "—", short_ref(line.txn_id)]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j in (2, 3, 4):
@@ -168,19 +189,58 @@ class LedgerDialog(StoredValueDialog):
         self.reload()
 
     def refund(self) -> None:
+        """The selected payment or top-up: its figures, then the refund once confirmed."""
+        self.error.hide()
         row = self.table.currentRow()
-        if row < 0 or row >= len(self.lines):
+        line = self.lines[row] if 0 <= row < len(self.lines) else None
+        if line is None or line.kind not in ("payment", "topup") or self.balance is None:
+            self.error.setText(self.tr("Select a payment or a top-up to refund."))
+            self.error.show()
             return
-        line = self.lines[row]
-        if line.kind not in ("payment", "topup"):
+        try:
+            lines = self._refund_figures(line, self.balance)
+        except DomainError as e:
+            self.show_error(e)
             return
         uow, mid, clerk = self.window_.uow, self.card.id, self.window_.clerk
         txn = f"refund-{line.txn_id}"[:64]
         approval = self._approval()  # money back: a manager approves (number and PIN)
         refund = sv_refunds.refund_payment if line.kind == "payment" else sv_refunds.refund_topup
-        self.ops.run(lambda: refund(uow, clerk=clerk, approver=approval(), member_id=mid,
-                                    ref_txn_id=line.txn_id, txn_id=txn),
-                     self._after, self.show_error)
+
+        def go() -> None:
+            self.ops.run(lambda: refund(uow, clerk=clerk, approver=approval(), member_id=mid,
+                                        ref_txn_id=line.txn_id, txn_id=txn),
+                         self._after, self.show_error)
+
+        what = self.tr("Refund this payment?") if line.kind == "payment" \
+            else self.tr("Refund this top-up?")
+        ask(self, title=what, lines=lines, action=self.tr("Refund"), then=go)
+
+    def _refund_figures(self, line: sv_ledger.LedgerLine, b: sv_ledger.Balance) -> list[str]:
+        """What the refund of ``line`` will move (the core books the same: refused the same
+        way when a top-up's principal is spent already)."""
+        when = line.at.astimezone(self.window_.uow.clock.zone).strftime("%Y-%m-%d %H:%M")
+        if line.kind == "payment":
+            p, bonus = -line.principal_delta_fen, -line.bonus_delta_fen
+            return [
+                self.tr("Payment of %1 at %2").replace("%1", format_yuan(p + bonus)).replace(
+                    "%2", when),
+                self.tr("Back into the account: principal %1 + bonus %2").replace(
+                    "%1", format_yuan(p)).replace("%2", format_yuan(bonus)),
+                self.tr("Balance: %1 → %2").replace("%1", format_yuan(b.total_fen)).replace(
+                    "%2", format_yuan(b.total_fen + p + bonus)),
+            ]
+        p, bonus = line.principal_delta_fen, line.bonus_delta_fen
+        bonus_back, cash = sv_rules.topup_refund(p, bonus, principal_balance_fen=b.principal_fen,
+                                                 bonus_balance_fen=b.bonus_fen)
+        return [
+            self.tr("Top-up of %1 (bonus %2) at %3").replace("%1", format_yuan(p)).replace(
+                "%2", format_yuan(bonus)).replace("%3", when),
+            self.tr("Cash back to the customer: %1").replace("%1", format_yuan(cash)),
+            self.tr("Bonus taken back: %1").replace("%1", format_yuan(bonus_back)),
+            self.tr("Balance: %1 → %2").replace("%1", format_yuan(b.total_fen)).replace(
+                "%2", format_yuan(b.total_fen - p - bonus_back)),
+        ]
 
     def _manager(self) -> Callable[[], Clerk]:
         """Who does a manager's operation here: the logged-in manager, or the manager whose
@@ -199,8 +259,23 @@ class LedgerDialog(StoredValueDialog):
         if not ok:
             return
         uow, mid, manager = self.window_.uow, self.card.id, self._manager()
-        self.ops.run(lambda: sv.set_frozen(uow, clerk=manager(), member_id=mid, frozen=freeze,
-                                           reason=reason), self._after, self.show_error)
+        balance = format_yuan(self.balance.total_fen)
+
+        def go() -> None:
+            self.ops.run(lambda: sv.set_frozen(uow, clerk=manager(), member_id=mid,
+                                               frozen=freeze, reason=reason),
+                         self._after, self.show_error)
+
+        if freeze:
+            title, lines = self.tr("Freeze the stored value?"), [
+                self.tr("Balance %1 can no longer be paid with until a manager unfreezes "
+                        "it.").replace("%1", balance)]
+        else:
+            title, lines = self.tr("Unfreeze the stored value?"), [
+                self.tr("Balance %1 can be paid with again.").replace("%1", balance)]
+        lines.append(self.tr("Reason: %1").replace("%1", clip(reason) or "—"))
+        ask(self, title=title, lines=lines,
+            action=self.tr("Freeze") if freeze else self.tr("Unfreeze"), then=go)
 
     def set_pin(self) -> None:
         pin, ok = QInputDialog.getText(self, self.tr("Member PIN"), self.tr(

@@ -10,7 +10,7 @@ from pos_member.changes import Area, Changes
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.services import points, points_expiry, sales, tiers
 from pos_member.services.member_cards import MemberCard
-from pos_member.services.sale_refunds import refund_sale_with_pin
+from pos_member.services.sale_refunds import quote_refund, refund_sale_with_pin
 from ui.gift_dialog import GiftDialog
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
@@ -67,6 +67,7 @@ class PointsActions:
     def open_refund(self) -> None:
         uow, clerk = self.w.uow, self.w.clerk
         dialog = RefundDialog(ops=self.w.ops,
+                              quote=lambda **kw: quote_refund(uow, clerk, **kw),
                               refund=lambda **kw: refund_sale_with_pin(uow, clerk, **kw),
                               parent=self.w.window())
         dialog.refunded.connect(lambda r: self.w.notify_changed(r.changes))
@@ -93,7 +94,9 @@ class PointsActions:
             # nothing, not even the manager's login.
             return points.adjust_points_with_pin(uow, clerk=clerk, member_id=card.id, **kw)
 
-        dialog = AdjustDialog(ops=self.w.ops, card=card, adjust=adjust, parent=self.w.window())
+        dialog = AdjustDialog(ops=self.w.ops, card=card, adjust=adjust,
+                              load=lambda: points.points_summary(uow, member_id=card.id),
+                              parent=self.w.window())
         dialog.adjusted.connect(self._adjusted)
         self.w.open_dialog(dialog)
 

@@ -55,6 +55,49 @@ class RefundResult:
 
 
 
+@dataclass(frozen=True, slots=True)
+class RefundQuote:
+    """What a refund would do, read before it is confirmed (nothing written)."""
+
+    bill_no: str
+    bill_fen: int
+    refunded_fen: int  # refunded before this one
+    refund_fen: int
+    clawed_points: int
+    restored_points: int
+    balance: int | None  # the member's points now (None: a walk-in sale)
+
+
+def quote_refund(uow: UnitOfWork, clerk: Clerk, *, bill_no: str,
+                 amount_fen: int | None = None) -> RefundQuote:
+    """The figures :func:`refund_sale` would book for the same inputs, refused the same way
+    (no such bill, more than is left), so the till shows them before a manager confirms."""
+    require(clerk, Action.VIEW_MEMBER)
+    bill_no = clean_bill_no(bill_no)
+    if amount_fen is not None:
+        amount_fen = check_amount(amount_fen)
+    with uow.read() as s:
+        conn = s.connection()
+        sale = conn.execute(SALE_BY_BILL, {"store_id": clerk.store_id,
+                                            "bill_no": bill_no}).first()
+        if sale is None:
+            raise SaleNotFound(bill_no=bill_no)
+        left = sale.amount_fen - sale.refunded_fen
+        amount = left if amount_fen is None else amount_fen
+        if amount <= 0 or amount > left:
+            raise RefundTooLarge(left=format_yuan(left), bill_no=bill_no)
+        total = sale.refunded_fen + amount
+        sp = conn.execute(select(SALE_POINTS).where(SALE_POINTS.c.sale_id == sale.id)).first()
+        claw = restore = 0
+        balance = None
+        if sp is not None:
+            claw = share(sp.earned, total, sale.amount_fen) - sp.clawed
+            restore = share(sp.redeem_points, total, sale.amount_fen) - sp.restored
+            balance = points_ledger.balance_of(conn, sp.member_id)
+    return RefundQuote(bill_no, sale.amount_fen, sale.refunded_fen, amount, claw, restore,
+                       balance)
+
+
 # -- refund ---------------------------------------------------------------------------------
 
 

@@ -24,8 +24,28 @@
         <translation>店长 PIN(&amp;P)</translation>
     </message>
     <message>
-        <source>Adjust (Enter)</source>
-        <translation>调整 (Enter)</translation>
+        <source>Check (Enter)</source>
+        <translation>核对 (Enter)</translation>
+    </message>
+    <message>
+        <source>Points: %1</source>
+        <translation>积分：%1</translation>
+    </message>
+    <message>
+        <source>Balance: %1 → %2</source>
+        <translation>积分余额：%1 → %2</translation>
+    </message>
+    <message>
+        <source>Reason: %1</source>
+        <translation>原因：%1</translation>
+    </message>
+    <message>
+        <source>Adjust the points of %1?</source>
+        <translation>确认调整会员 %1 的积分？</translation>
+    </message>
+    <message>
+        <source>Adjust</source>
+        <translation>确认调整</translation>
     </message>
 </context>
 <context>
@@ -127,6 +147,23 @@
     <message>
         <source>Closing the day failed (%1); nothing was lost.</source>
         <translation>日结失败（%1）；数据没有丢失。</translation>
+    </message>
+</context>
+<context>
+    <name>ConfirmDialog</name>
+    <message>
+        <source>Check the figures with the customer.
+Ctrl+Enter confirms; Enter or Esc goes back and changes nothing.</source>
+        <translation>请与顾客核对以上金额和积分。
+Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
+    </message>
+    <message>
+        <source>Back (Enter/Esc)</source>
+        <translation>返回 (Enter/Esc)</translation>
+    </message>
+    <message>
+        <source>%1 (Ctrl+Enter)</source>
+        <translation>%1 (Ctrl+Enter)</translation>
     </message>
 </context>
 <context>
@@ -438,12 +475,12 @@
         <translation>兑换目录中暂无礼品或优惠券。</translation>
     </message>
     <message>
-        <source>↑/↓ or the item&apos;s number to choose, Enter to exchange</source>
-        <translation>按 ↑/↓ 或序号选择，按 Enter 兑换</translation>
+        <source>↑/↓ or the item&apos;s number to choose, Enter to check</source>
+        <translation>↑/↓ 或输入序号选择，Enter 核对</translation>
     </message>
     <message>
-        <source>Exchange (Enter)</source>
-        <translation>兑换 (Enter)</translation>
+        <source>Check (Enter)</source>
+        <translation>核对 (Enter)</translation>
     </message>
     <message>
         <source>Points the member can spend now: %1</source>
@@ -460,6 +497,22 @@
     <message>
         <source>Not enough points for %1: it takes %2, the member can spend %3 now.</source>
         <translation>积分不足，无法兑换%1：需要 %2 分，会员当前可用 %3 分。</translation>
+    </message>
+    <message>
+        <source>Exchange points for %1?</source>
+        <translation>确认用积分兑换 %1？</translation>
+    </message>
+    <message>
+        <source>Points: −%1</source>
+        <translation>扣除积分：%1</translation>
+    </message>
+    <message>
+        <source>Points the member can spend: %1 → %2</source>
+        <translation>可用积分：%1 → %2</translation>
+    </message>
+    <message>
+        <source>Exchange</source>
+        <translation>确认兑换</translation>
     </message>
     <message>
         <source>Exchanged: %1 for %2 points. Points balance: %3. Hand it over to the member.</source>
@@ -573,6 +626,46 @@
         <translation>总部已暂停</translation>
     </message>
     <message>
+        <source>Select a payment or a top-up to refund.</source>
+        <translation>请选择要退款的一笔消费或充值。</translation>
+    </message>
+    <message>
+        <source>Refund this payment?</source>
+        <translation>确认退回这笔储值消费？</translation>
+    </message>
+    <message>
+        <source>Refund this top-up?</source>
+        <translation>确认退回这笔充值？</translation>
+    </message>
+    <message>
+        <source>Refund</source>
+        <translation>确认退款</translation>
+    </message>
+    <message>
+        <source>Payment of %1 at %2</source>
+        <translation>消费 %1（%2）</translation>
+    </message>
+    <message>
+        <source>Back into the account: principal %1 + bonus %2</source>
+        <translation>退回储值账户：本金 %1 + 赠送 %2</translation>
+    </message>
+    <message>
+        <source>Balance: %1 → %2</source>
+        <translation>储值余额：%1 → %2</translation>
+    </message>
+    <message>
+        <source>Top-up of %1 (bonus %2) at %3</source>
+        <translation>充值 %1（赠送 %2，%3）</translation>
+    </message>
+    <message>
+        <source>Cash back to the customer: %1</source>
+        <translation>退给顾客现金：%1</translation>
+    </message>
+    <message>
+        <source>Bonus taken back: %1</source>
+        <translation>扣回赠送：%1</translation>
+    </message>
+    <message>
         <source>Freeze</source>
         <translation>冻结</translation>
     </message>
@@ -583,6 +676,26 @@
     <message>
         <source>Reason:</source>
         <translation>原因：</translation>
+    </message>
+    <message>
+        <source>Freeze the stored value?</source>
+        <translation>确认冻结储值账户？</translation>
+    </message>
+    <message>
+        <source>Balance %1 can no longer be paid with until a manager unfreezes it.</source>
+        <translation>余额 %1 将不能用于支付，直到店长解冻。</translation>
+    </message>
+    <message>
+        <source>Unfreeze the stored value?</source>
+        <translation>确认解冻储值账户？</translation>
+    </message>
+    <message>
+        <source>Balance %1 can be paid with again.</source>
+        <translation>余额 %1 将可以再次用于支付。</translation>
+    </message>
+    <message>
+        <source>Reason: %1</source>
+        <translation>原因：%1</translation>
     </message>
     <message>
         <source>Member PIN</source>
@@ -900,6 +1013,18 @@
         <translation>积分余额为负，已提醒店长。</translation>
     </message>
     <message>
+        <source>Bill %1: %2, refunded before: %3</source>
+        <translation>小票 %1：%2，此前已退 %3</translation>
+    </message>
+    <message>
+        <source>Money back to the customer: %1</source>
+        <translation>退给顾客：%1</translation>
+    </message>
+    <message>
+        <source>Points balance: %1 → %2</source>
+        <translation>积分余额：%1 → %2</translation>
+    </message>
+    <message>
         <source> (%1 pending)</source>
         <translation>（%1 分待生效）</translation>
     </message>
@@ -994,8 +1119,16 @@
         <translation>店长 PIN(&amp;P)</translation>
     </message>
     <message>
-        <source>Refund (Enter)</source>
-        <translation>退货 (Enter)</translation>
+        <source>Check refund (Enter)</source>
+        <translation>核对退货 (Enter)</translation>
+    </message>
+    <message>
+        <source>Refund on bill %1?</source>
+        <translation>确认小票 %1 退货？</translation>
+    </message>
+    <message>
+        <source>Refund</source>
+        <translation>确认退货</translation>
     </message>
     <message>
         <source>Done (Enter)</source>

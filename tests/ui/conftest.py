@@ -70,3 +70,13 @@ def open_till(qtbot: QtBot, zh_app: QApplication, till: Till) -> Callable[[Clerk
 def window(open_till: Callable[[Clerk], TillWindow], till: Till) -> TillWindow:
     """The till screen, a cashier logged in."""
     return open_till(till.cashier)
+
+
+def confirm(qtbot: QtBot, dialog: QWidget) -> None:
+    """Confirms the money action ``dialog`` asked about (``ui.confirm``): Ctrl+Enter on the
+    confirmation, as a clerk must do deliberately."""
+    qtbot.waitUntil(lambda: getattr(dialog, "confirming", None) is not None)
+    asking = dialog.confirming  # type: ignore[attr-defined]
+    qtbot.waitUntil(asking.isActiveWindow)
+    qtbot.keyClick(asking.focusWidget() or asking, Qt.Key.Key_Return,
+                   Qt.KeyboardModifier.ControlModifier)

@@ -14,7 +14,7 @@ from pos_member.errors import ApprovalRefused, PointsReasonRequired
 from pos_member.permissions import Role
 from pos_member.services import points, sales
 from tests.factories import PINS, Till
-from tests.ui.conftest import settle
+from tests.ui.conftest import confirm, settle
 from ui.gift_dialog import GiftDialog
 from ui.i18n import error_text, translate
 from ui.points_adjust_dialog import AdjustDialog
@@ -83,8 +83,9 @@ def test_ring_up_redeem_refund_and_show_the_ledger(qtbot: QtBot, window: TillWin
     qtbot.keyClicks(refund.manager, MANAGER_CODE)
     qtbot.keyClick(refund.manager, Qt.Key.Key_Tab)
     qtbot.keyClicks(refund.pin, PINS[Role.MANAGER])
+    qtbot.keyClick(refund.pin, Qt.Key.Key_Return)  # the figures, to confirm
     with qtbot.waitSignal(refund.refunded) as got:
-        qtbot.keyClick(refund.pin, Qt.Key.Key_Return)
+        confirm(qtbot, refund)
     assert got.args[0].clawed_points == 61 and got.args[0].restored_points == 30
     qtbot.keyClick(refund.ok, Qt.Key.Key_Return)
     settle(qtbot, window)
@@ -128,6 +129,7 @@ def test_manager_pin_adjusts_points(qtbot: QtBot, window: TillWindow, till: Till
     qtbot.keyClick(dialog.manager, Qt.Key.Key_Tab)
     qtbot.keyClicks(dialog.pin, PINS[till.manager.role])
     qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    confirm(qtbot, dialog)
     qtbot.waitUntil(lambda: window.dialog is None, timeout=10_000)
     settle(qtbot, window)
     assert points.points_summary(till.uow, member_id=m.id).balance == 150
@@ -199,8 +201,9 @@ def test_ctrl_g_exchanges_a_gift_once_and_refuses_what_the_member_cannot_afford(
 
     qtbot.keyClick(dialog.table, Qt.Key.Key_Up)  # back to the bag
     assert dialog.selected().code == "GIFT-BAG"
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Return)
     with qtbot.waitSignal(dialog.exchanged) as got:
-        qtbot.keyClick(dialog.table, Qt.Key.Key_Return)
+        confirm(qtbot, dialog)
     assert (got.args[0].points, got.args[0].balance) == (-500, 100)
     assert "100" in dialog.info.text() and not dialog.message.isVisible()
     # The same till transaction again (a retry after a lost answer): the first result, no
@@ -253,12 +256,14 @@ def test_a_refund_without_the_managers_pin_is_refused_in_the_dialog_and_writes_n
     assert isinstance(refund, RefundDialog)
     qtbot.keyClicks(refund.bill, "T-7")
     qtbot.keyClick(refund.bill, Qt.Key.Key_Return)
+    confirm(qtbot, refund)
     qtbot.waitUntil(lambda: refund.message.isVisible())
     assert refund.result is None
     qtbot.keyClicks(refund.manager, MANAGER_CODE)
     qtbot.keyClicks(refund.pin, "000000")
     qtbot.keyClick(refund.pin, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: refund.ok.isEnabled())
+    confirm(qtbot, refund)
+    qtbot.waitUntil(lambda: refund.message.isVisible() and refund.ok.isEnabled())
     assert refund.result is None and refund.pin.text() == ""
     assert refund.message.text() == error_text(ApprovalRefused())
     con = sqlite3.connect(till.path)

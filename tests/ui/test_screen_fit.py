@@ -248,6 +248,36 @@ def sv_manager_form(s: Store) -> QWidget:
     return ledger
 
 
+def confirming(key: Qt.Key, modifier: Qt.KeyboardModifier,
+               start: Callable[[QWidget], None]) -> Callable[[Store], QWidget]:
+    """A money action's confirmation (``ui.confirm``), as its dialog opens it."""
+    def open_(s: Store) -> QWidget:
+        dialog = by_key(key, modifier)(s)
+        start(dialog)
+        s.qtbot.waitUntil(lambda: getattr(dialog, "confirming", None) is not None)
+        return dialog.confirming  # type: ignore[attr-defined,no-any-return]
+
+    return open_
+
+
+def start_refund(d: QWidget) -> None:
+    d.bill.setText("A-101")  # type: ignore[attr-defined]
+    d.amount.setText("120.50")  # type: ignore[attr-defined]
+    d.submit()  # type: ignore[attr-defined]
+
+
+def start_sv_refund(d: QWidget) -> None:
+    QApplication.processEvents()
+    d.table.selectRow(0)  # type: ignore[attr-defined]
+    d.refund()  # type: ignore[attr-defined]
+
+
+def start_adjust(d: QWidget) -> None:
+    d.points.setValue(-120)  # type: ignore[attr-defined]
+    d.reason.setText("重复积分，店长核对后扣回")  # type: ignore[attr-defined]
+    d.submit()  # type: ignore[attr-defined]
+
+
 SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "login": login_window,
     "till": till_window,
@@ -262,6 +292,10 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "pay": by_key(Qt.Key.Key_F10, fill=fill_amount),
     "stored-value ledger": by_key(Qt.Key.Key_F10, SHIFT),
     "stored-value manager form": sv_manager_form,
+    "refund confirmation": confirming(Qt.Key.Key_F4, SHIFT, start_refund),
+    "stored-value refund confirmation": confirming(Qt.Key.Key_F10, SHIFT, start_sv_refund),
+    "gift confirmation": confirming(Qt.Key.Key_G, CTRL, lambda d: d.submit()),  # type: ignore[attr-defined]
+    "adjustment confirmation": confirming(Qt.Key.Key_F7, CTRL, start_adjust),
     "alerts": by_key(Qt.Key.Key_F9),
     "dashboard": dashboard,
     "targets and roster": plan,

@@ -12,7 +12,7 @@ from pos_member.services.member_auth import provision_totp, set_member_pin
 from pos_member.services.stored_value import top_up
 from pos_member.services.stored_value_ledger import get_balance
 from tests.factories import PINS, Till
-from tests.ui.conftest import open_dialog, settle
+from tests.ui.conftest import confirm, open_dialog, settle
 from ui.stored_value_ledger import LedgerDialog
 from ui.stored_value_ui import PayDialog, TopUpDialog
 from ui.till import TillWindow
@@ -211,6 +211,7 @@ def test_shift_f10_shows_the_split_ledger_and_the_manager_freezes(
     from PySide6.QtWidgets import QInputDialog
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("lost", True)))
     dialog.buttons['freeze'].click()  # type: ignore[union-attr]
+    confirm(qtbot, dialog)
     settle(qtbot, window)
     qtbot.waitUntil(lambda: get_balance(till.uow, m.id).frozen)  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: "冻结" in dialog.summary.text() or "FROZEN" in dialog.summary.text())
@@ -233,6 +234,7 @@ def test_a_cashier_freezes_with_the_managers_number_and_pin(
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("lost", True)))
     before = till.dump()
     dialog.buttons["freeze"].click()  # no manager typed in: refused, nothing changed
+    confirm(qtbot, dialog)
     qtbot.waitUntil(lambda: dialog.error.isVisible())
     assert till.dump() == before
     with till.uow.read() as s:
@@ -240,6 +242,7 @@ def test_a_cashier_freezes_with_the_managers_number_and_pin(
     dialog.manager_code.setText(number)
     dialog.manager_pin.setText(PINS[till.manager.role])
     dialog.buttons["freeze"].click()
+    confirm(qtbot, dialog)
     qtbot.waitUntil(lambda: get_balance(till.uow, m.id).frozen)  # type: ignore[attr-defined]
 
 
@@ -293,6 +296,7 @@ def test_a_cashier_refunds_a_payment_only_with_the_managers_number_and_pin(
     assert dialog.lines[dialog.table.currentRow()].kind == "payment"
     before = till.dump()
     dialog.buttons["refund"].click()  # no manager typed in: refused, nothing moved
+    confirm(qtbot, dialog)
     qtbot.waitUntil(lambda: dialog.error.isVisible())
     assert till.dump() == before
     with till.uow.read() as s:
@@ -300,4 +304,5 @@ def test_a_cashier_refunds_a_payment_only_with_the_managers_number_and_pin(
     dialog.manager_code.setText(number)
     dialog.manager_pin.setText(PINS[till.manager.role])
     dialog.buttons["refund"].click()
+    confirm(qtbot, dialog)
     qtbot.waitUntil(lambda: get_balance(till.uow, m.id).total_fen == 11000)  # type: ignore[attr-defined]
