@@ -73,6 +73,6 @@ def test_the_bundle_leaves_out_what_a_till_never_uses(bundle: Path) -> None:
     assert "qtbase_zh_CN.qm" in translations
     assert not [n for n in names if "platformthemes" in n or "libgtk" in n]
     assert not [n for n in names if n.endswith(("libqeglfs.so", "libqvnc.so", "libqgif.so"))]
-    assert not [n for n in names if "/sync/server" in n or "/fastapi/" in n]
+    assert not [n for n in names if "/sync/server" in n or "/psycopg/" in n]
     assert any(n.endswith("resources/rules/default.toml") for n in names)
     assert any(n.endswith("resources/i18n/pos_member_zh_CN.qm") for n in names)

@@ -9,6 +9,7 @@ the refund's effect on the sale, for local refunds and pulled ones
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,14 +124,19 @@ def refund_sale_with_pin(uow: UnitOfWork, clerk: Clerk, *, manager_code: str,
 
 
 def refund_sale(uow: UnitOfWork, clerk: Clerk, *, approver: Clerk, txn_id: str, bill_no: str,
-                amount_fen: int | None = None) -> RefundResult:
+                amount_fen: int | None = None,
+                within: Callable[[Transaction, dict[str, Any]], None] | None = None
+                ) -> RefundResult:
     """Refunds ``amount_fen`` of a sale of this store (None: all that is left), approved by a
     manager (``approver``: the clerk themself if a manager, or the manager who entered their
     number and PIN at the till; named in the event and the audit). For a member sale, the
     points earned on the refunded part are taken back, even if already spent (the balance may
     go below zero: the member is flagged for the manager), and the points redeemed on it are
     given back as lots with their original expiry. Shares are cumulative over partial refunds,
-    so a sale refunded in parts ends exactly where a full refund would."""
+    so a sale refunded in parts ends exactly where a full refund would.
+
+    ``within(tx, result)`` writes what a caller keeps beside the refund in the same
+    transaction (the POS's refunded lines: pos_member.integration); not called for a repeat."""
     require(clerk, Action.VIEW_MEMBER)
     require(approver, Action.REFUND_SALE)
     bill_no = clean_bill_no(bill_no)
@@ -185,6 +191,8 @@ def refund_sale(uow: UnitOfWork, clerk: Clerk, *, approver: Clerk, txn_id: str, 
         tx.audit(clerk, SALE_REFUNDED, "sale", sale.id,
                  before={"refunded_fen": sale.refunded_fen},
                  after={**result, "approved_by": approver.staff_id}, event=ev)
+        if within is not None:
+            within(tx, result)
         tx.commit()
     return RefundResult(**result, member_id=sale.member_id)
 

@@ -13,6 +13,7 @@ Refunds are :mod:`pos_member.services.sale_refunds`; sales pulled from other til
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -247,6 +248,7 @@ def record_sale(
     guide_id: str | None = None,
     categories: tuple[str, ...] | list[str] = (),
     redeem_points: int = 0,
+    within: Callable[[Transaction, str], None] | None = None,
 ) -> SaleResult:
     """Records a sale of ``amount_fen`` (the bill, before points) and, for a member, its points:
     ``redeem_points`` off the bill (at most ``redeem_cap_percent`` of it and what the member can
@@ -255,7 +257,10 @@ def record_sale(
     ``sale.recorded`` event, one audit row, committed together.
 
     Refuses, changing nothing: a bad amount or bill number, a bill already recorded in this
-    store, an unknown member or guide, redeeming more than the cap or the balance."""
+    store, an unknown member or guide, redeeming more than the cap or the balance.
+
+    ``within(tx, sale_id)`` writes what a caller keeps beside the sale in the same transaction
+    (the POS's lines and tenders: pos_member.integration); not called for a repeat."""
     require(clerk, Action.VIEW_MEMBER)
     amount_fen = check_amount(amount_fen)
     bill_no = clean_bill_no(bill_no)
@@ -310,6 +315,8 @@ def record_sale(
             "bill_no": bill_no, "amount_fen": paid_fen, "member_id": member_id,
             "redeem_points": redeem_points, "earned": earn.earned if earn else 0,
             "referral_points": pp.ref_points}, event=ev)
+        if within is not None:
+            within(tx, sale_id)
         tx.commit()
     return SaleResult(sale_id, txn_id, bill_no, amount_fen, redeem_points, pp.redeem_fen,
                       paid_fen, member_id, earn, pp.ref_points, balance or 0, pp.tier_before,

@@ -19,6 +19,7 @@ from pos_member.db.models.kpi import KpiMonthTarget, KpiRoster, KpiSplitAdjustme
 from pos_member.db.models.members import Member, MemberAlias, MemberFieldVersion
 from pos_member.db.models.notifications import NotificationOutbox
 from pos_member.db.models.points import PointsAccount, PointsEntry, PointsLot, PointsTxn, SalePoints
+from pos_member.db.models.pos_bills import PosBill, PosRefund
 from pos_member.db.models.sales import Sale
 from pos_member.db.models.store import (
     Device,
@@ -36,7 +37,8 @@ __all__ = [
     "NAMING", "AppliedEvent", "AuditEntry", "BalanceBlock", "Base", "Device", "DeviceCounter",
     "DeviceSuccession", "Event", "EventMove", "Flag", "KpiMonthTarget", "KpiRoster",
     "KpiSplitAdjustment", "Member", "MemberAlias", "MemberFieldVersion", "NotificationOutbox",
-    "PointsAccount", "PointsEntry", "PointsLot", "PointsTxn", "QuarantinedEvent", "RulesVersion",
+    "PointsAccount", "PointsEntry", "PointsLot", "PointsTxn", "PosBill", "PosRefund",
+    "QuarantinedEvent", "RulesVersion",
     "Sale", "SalePoints", "Setting", "Staff", "StaffFieldVersion", "Store", "SvAccount",
     "SvCredential", "SvLedgerEntry", "UtcDateTime",
 ]

@@ -1,0 +1,254 @@
+"""The local integration API (FastAPI): the main POS beside the till looks up members, reports
+sales and refunds, asks for points quotes and stored-value payments, and reads the day.
+
+Every route is a plain ``def``: FastAPI runs it on its worker threads, never on the till's GUI
+thread, and the till's services do the work (pos_member.integration). Limits are
+:mod:`integration_api.limits`; the token and scopes :mod:`pos_member.integration.tokens`.
+Every refusal is one JSON shape, ``{"error": name, "message": text}`` (``ErrorOut``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from integration_api import schemas as s
+from integration_api.limits import Limits, LimitsMiddleware
+from integration_api.payments import PaymentDesk, PaymentRequest
+from pos_member import __version__
+from pos_member.db.uow import UnitOfWork
+from pos_member.errors import (
+    DomainError,
+    DuplicateBill,
+    KeyStoreUnavailable,
+    MemberNotFound,
+    PermissionDenied,
+    SaleNotFound,
+    StorageFull,
+    TxnIdConflict,
+)
+from pos_member.integration import queries, reports
+from pos_member.integration.errors import (
+    NoTokenIssued,
+    PaymentNotPossible,
+    ScopeMissing,
+    TillBusy,
+    TokenInvalid,
+    TxnIdReused,
+    error_code,
+)
+from pos_member.integration.tokens import Authenticator, Scope, require_scope
+from pos_member.permissions import Clerk
+
+log = logging.getLogger(__name__)
+
+STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (TokenInvalid, 401), (NoTokenIssued, 401), (ScopeMissing, 403), (PermissionDenied, 403),
+    (MemberNotFound, 404), (SaleNotFound, 404), (TxnIdReused, 409), (DuplicateBill, 409),
+    (TxnIdConflict, 409), (TillBusy, 409), (PaymentNotPossible, 409),
+    (KeyStoreUnavailable, 503), (StorageFull, 503),
+)
+ERRORS = {code: {"model": s.ErrorOut} for code in (401, 403, 404, 409, 413, 422, 429, 503)}
+
+
+@dataclass
+class ApiContext:
+    """What the API works with: the till's unit of work, who acts for the POS (``pos_clerk``),
+    the token it accepts and the till's pay desk (None: no till window to show a dialog)."""
+
+    uow: UnitOfWork
+    clerk: Clerk
+    auth: Authenticator
+    payments: PaymentDesk | None = None
+    limits: Limits = field(default_factory=Limits)
+    paying: threading.Lock = field(default_factory=threading.Lock)
+
+
+def status_of(error: Exception) -> int:
+    for kind, status in STATUS:
+        if isinstance(error, kind):
+            return status
+    return 422
+
+
+_bearer = HTTPBearer(auto_error=False, description="the till's integration token")
+
+
+def _scopes(request: Request,
+            cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+            ) -> frozenset[Scope]:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx.auth.check(cred.credentials if cred is not None else None)
+
+
+Scopes = Annotated[frozenset[Scope], Depends(_scopes)]
+
+
+def create_app(ctx: ApiContext) -> Any:
+    """The ASGI application: FastAPI behind the limits."""
+    api = FastAPI(title="POS Member till integration API", version="1",
+                  description="Loopback-only API of a running POS Member till "
+                              "(docs/integration.md).",
+                  responses=ERRORS)  # type: ignore[arg-type]
+    api.state.ctx = ctx
+    api.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    _member_routes(api, ctx)
+    _sale_routes(api, ctx)
+    _payment_route(api, ctx)
+    return LimitsMiddleware(api, ctx.limits)
+
+
+def _domain_error(request: Request, error: DomainError) -> JSONResponse:
+    status = status_of(error)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(s.ErrorOut(error=error_code(error), message=error.text())
+                        .model_dump(exclude_none=True), status, headers=headers)
+
+
+def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = error.errors()
+    fields = [".".join(str(p) for p in e.get("loc", ())[1:]) for e in problems]
+    first = problems[0] if problems else {}
+    where = fields[0] if fields else "body"
+    return JSONResponse(s.ErrorOut(
+        error="invalid_request", message=f"{where}: {first.get('msg', 'not valid')}",
+        fields=fields).model_dump(), 422)
+
+
+def _member_routes(api: FastAPI, ctx: ApiContext) -> None:
+    @api.get("/v1/health", response_model=s.HealthOut)
+    def health(scopes: Scopes) -> s.HealthOut:
+        """Whether the till answers and what this token may do."""
+        return s.HealthOut(store_id=ctx.clerk.store_id, device_id=ctx.clerk.device_id,
+                           scopes=sorted(scopes), version=__version__)
+
+    @api.post("/v1/members/lookup", response_model=s.MemberOut,
+              response_model_exclude_none=True)
+    def lookup(body: s.LookupIn, scopes: Scopes) -> s.MemberOut:
+        """A member by scanned code, member number or phone (a POST, so that no phone number
+        sits in a URL). Masked unless the token has the ``personal`` scope."""
+        require_scope(scopes, Scope.LOOKUP)
+        v = queries.lookup_member(ctx.uow, ctx.clerk, code=body.code,
+                                  personal=Scope.PERSONAL in scopes)
+        c, r = v.card, v.revealed
+        return s.MemberOut(
+            member_no=c.member_no, tier=c.tier, status=c.status, phone_masked=c.phone_masked,
+            name_masked=c.name_masked, birthday_month=c.birthday_month, points=v.points,
+            stored_value_fen=v.stored_value.total_fen,
+            stored_value_frozen=v.stored_value.frozen,
+            stored_value_blocked=v.stored_value.blocked,
+            phone=r.phone if r else None, name=r.name if r else None,
+            birthday=r.birthday if r else None)
+
+    @api.get("/v1/day", response_model=s.DayOut)
+    def day(scopes: Scopes, date: date | None = None) -> s.DayOut:
+        """The store's figures for ``date`` (default: today in the store's time zone)."""
+        require_scope(scopes, Scope.FIGURES)
+        return day_out(queries.day_figures(ctx.uow, ctx.clerk, day=date))
+
+
+def _sale_routes(api: FastAPI, ctx: ApiContext) -> None:
+    @api.post("/v1/sales", response_model=s.SaleOut)
+    def sale(body: s.SaleIn, scopes: Scopes) -> s.SaleOut:
+        """Reports a sale; idempotent by ``txn_id``."""
+        require_scope(scopes, Scope.SALES)
+        return sale_out(body.txn_id, reports.report_sale(ctx.uow, ctx.clerk, body.report()))
+
+    @api.post("/v1/refunds", response_model=s.RefundOut)
+    def refund(body: s.RefundIn, scopes: Scopes) -> s.RefundOut:
+        """Reports a refund of a bill, an amount of it or some of its lines; idempotent by
+        ``txn_id``."""
+        require_scope(scopes, Scope.REFUNDS)
+        return refund_out(body.txn_id, reports.report_refund(ctx.uow, ctx.clerk,
+                                                             body.report()))
+
+    @api.post("/v1/quotes", response_model=s.QuoteOut)
+    def quote(body: s.QuoteIn, scopes: Scopes) -> s.QuoteOut:
+        """The most points a bill may redeem and the points it would earn."""
+        require_scope(scopes, Scope.SALES)
+        card, q = queries.quote(ctx.uow, ctx.clerk, member=body.member,
+                                amount_fen=body.amount_fen, redeem_points=body.redeem_points)
+        redeem = min(body.redeem_points, q.cap_points, q.spendable)
+        return s.QuoteOut(member_no=card.member_no if card else None, cap_points=q.cap_points,
+                          spendable_points=q.spendable, redeem_step=q.redeem_step,
+                          redeem_points=redeem, paid_fen=q.paid_fen,
+                          points_earned=q.earn.earned if q.earn else 0)
+
+
+def _payment_route(api: FastAPI, ctx: ApiContext) -> None:
+    @api.post("/v1/payments", response_model=s.PaymentOut)
+    def payment(body: s.PaymentIn, scopes: Scopes) -> s.PaymentOut:
+        """Asks the till to take a stored-value payment: the till shows its pay dialog with
+        the member, the bill and the amount; the answer comes when the cashier and the member
+        have finished (``paid``) or cancelled it. One payment at a time; a repeated
+        ``txn_id`` already paid answers at once."""
+        require_scope(scopes, Scope.PAYMENTS)
+        card = queries.lookup_member(ctx.uow, ctx.clerk, code=body.member).card
+        txn_id = reports.till_txn_id(body.txn_id, "payment")
+        done = queries.payment_done(ctx.uow, txn_id=txn_id, member_id=card.id,
+                                    amount_fen=body.amount_fen)
+        if done is None:
+            desk = ctx.payments
+            if desk is None:
+                raise PaymentNotPossible(reason="no cashier is logged in at the till")
+            if not ctx.paying.acquire(blocking=False):
+                raise TillBusy()
+            try:
+                done = desk.take_payment(PaymentRequest(
+                    txn_id=txn_id, bill_no=body.bill_no, card=card,
+                    amount_fen=body.amount_fen)).result
+            finally:
+                ctx.paying.release()
+        if done is None:
+            return s.PaymentOut(status="cancelled", txn_id=body.txn_id,
+                                amount_fen=body.amount_fen)
+        return s.PaymentOut(status="paid", txn_id=body.txn_id, amount_fen=done.amount_fen,
+                            principal_fen=-done.principal_delta_fen,
+                            bonus_fen=-done.bonus_delta_fen, balance_fen=done.balance.total_fen)
+
+
+def fastapi_of(app: Any) -> FastAPI:
+    """The FastAPI application inside the limits (its OpenAPI description)."""
+    inner = app.app if isinstance(app, LimitsMiddleware) else app
+    assert isinstance(inner, FastAPI)
+    return inner
+
+
+def sale_out(txn_id: str, r: reports.ReportedSale) -> s.SaleOut:
+    x = r.sale
+    return s.SaleOut(txn_id=txn_id, bill_no=x.bill_no, sale_id=x.sale_id, amount_fen=x.bill_fen,
+                     redeem_points=x.redeem_points, redeem_fen=x.redeem_fen,
+                     paid_fen=x.paid_fen, member_no=r.member_no,
+                     points_earned=x.earn.earned if x.earn else 0,
+                     points_balance=x.balance if x.member_id else None, tier=x.tier_after,
+                     tier_upgraded=x.upgraded, repeated=x.repeated)
+
+
+def refund_out(txn_id: str, r: Any) -> s.RefundOut:
+    return s.RefundOut(txn_id=txn_id, bill_no=r.bill_no, refund_fen=r.refund_fen,
+                       refunded_total_fen=r.refunded_total_fen, points_clawed=r.clawed_points,
+                       points_restored=r.restored_points, points_balance=r.balance,
+                       repeated=r.repeated)
+
+
+def day_out(b: Any) -> s.DayOut:
+    x = b.sales
+    return s.DayOut(
+        day=b.day, sales=x.sales, member_sales=x.member_sales, ratio_permille=x.ratio_permille,
+        ratio_target_permille=b.ratio_target_permille, amount_fen=x.amount_fen,
+        member_amount_fen=x.member_amount_fen, share_permille=x.share_permille,
+        registrations=b.registrations,
+        guides=[s.GuideOut(code=g.code, name=g.name, on_shift=g.on_shift, target=g.target,
+                           registrations=g.registrations, sales=g.sales.sales,
+                           member_sales=g.sales.member_sales,
+                           ratio_permille=g.sales.ratio_permille, amount_fen=g.sales.amount_fen,
+                           member_amount_fen=g.sales.member_amount_fen) for g in b.guides])

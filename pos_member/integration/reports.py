@@ -1,0 +1,337 @@
+"""Sales and refunds the main POS reports, applied through the till's own services.
+
+A reported sale is :func:`pos_member.services.sales.record_sale` — the same ``sale.recorded``
+event, points, tier and 会销比 as a sale keyed at the till — with the POS's lines, tenders,
+transaction id and time kept beside it (``pos_bills``) in the same transaction. A refund is
+:func:`pos_member.services.sale_refunds.refund_sale`, of the whole bill, an amount or some
+lines. Both are idempotent by the POS's transaction id: the same id with the same content
+answers the first result and writes nothing; with other content it is refused
+(:class:`TxnIdReused`). The HTTP API and the watched folder both come here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+
+from pos_member.db.models import PosBill, PosRefund, Staff
+from pos_member.db.uow import Transaction, UnitOfWork
+from pos_member.errors import GuideNotFound, InvalidInput, SaleNotFound
+from pos_member.integration.errors import (
+    LineNotOnBill,
+    LinesDoNotAddUp,
+    LinesNotKnown,
+    RefundOverLine,
+    TxnIdReused,
+)
+from pos_member.permissions import Clerk, Role
+from pos_member.points_rules import points_value_fen, share
+from pos_member.services import sale_refunds, sales
+from pos_member.services.member_cards import find_member
+from pos_member.services.sale_refunds import RefundResult
+from pos_member.services.sales import SaleResult, check_amount, clean_bill_no
+
+MAX_TXN_ID = 64
+MAX_LINES = 200
+MAX_TENDERS = 10
+MAX_LABEL = 20  # a category, a tender's kind, a line's id
+# The till's own transaction id for a POS request: a name-based UUID of the POS's id, so the
+# till's services (36-character ids, idempotent by them) see one id per POS transaction.
+_TXN_NAMESPACE = uuid.UUID("5f1b3c52-7d0e-4c55-9a43-2f6c3a8e9b10")
+
+_BILLS = PosBill.__table__
+_REFUNDS = PosRefund.__table__
+_BILL_BY_TXN = select(_BILLS.c.sale_id, _BILLS.c.request_hash).where(
+    _BILLS.c.pos_txn_id == bindparam("txn"))
+_BILL_LINES = select(_BILLS.c.lines).where(_BILLS.c.sale_id == bindparam("sale_id"))
+_REFUND_BY_TXN = select(_REFUNDS.c.request_hash, _REFUNDS.c.result).where(
+    _REFUNDS.c.pos_txn_id == bindparam("txn"))
+_REFUNDED_LINES = select(_REFUNDS.c.lines).where(_REFUNDS.c.sale_id == bindparam("sale_id"))
+_GUIDE = select(Staff.id).where(Staff.store_id == bindparam("store_id"),
+                                Staff.code == bindparam("code"), Staff.active.is_(True))
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    line: str  # the POS's id of the line on the bill (refunds name it)
+    category: str
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tender:
+    kind: str  # cash, card, wechat, alipay, … as the POS names it
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLine:
+    line: str
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaleReport:
+    """A sale as the POS reports it. ``amount_fen`` is the bill before points; the lines add
+    up to it, the tenders to what was paid (the bill less ``redeem_points``' value)."""
+
+    txn_id: str
+    bill_no: str
+    time: str  # ISO 8601 with its offset, as the POS rang it up
+    amount_fen: int
+    lines: tuple[Line, ...]
+    tenders: tuple[Tender, ...]
+    member: str | None = None  # member code, member number or phone; None: a walk-in
+    guide: str | None = None  # the guide's staff number
+    redeem_points: int = 0
+
+    def digest(self) -> str:
+        return _digest(asdict(self))
+
+
+@dataclass(frozen=True, slots=True)
+class RefundReport:
+    """A refund of the whole bill (no lines, no amount), of an amount, or of some lines."""
+
+    txn_id: str
+    bill_no: str
+    lines: tuple[RefundLine, ...] = field(default=())
+    amount_fen: int | None = None
+
+    def digest(self) -> str:
+        return _digest(asdict(self))
+
+
+def _digest(value: dict[str, Any]) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def pos_clerk(*, store_id: str, device_id: str) -> Clerk:
+    """Who acts for the POS: the till itself (no staff member; ``clerk_id`` empty in events
+    and audit rows), with a manager's permissions because the POS approved its own refunds.
+    What a token may ask is its scope's business (``tokens.Scope``), checked before this."""
+    return Clerk(staff_id=None, name="POS", role=Role.MANAGER, store_id=store_id,
+                 device_id=device_id)
+
+
+def till_txn_id(pos_txn_id: str, kind: str) -> str:
+    return str(uuid.uuid5(_TXN_NAMESPACE, f"{kind}:{pos_txn_id}"))
+
+
+# -- checks ---------------------------------------------------------------------------------
+
+
+def _label(value: object, what: str) -> str:
+    text = unicodedata.normalize("NFKC", str(value) if isinstance(value, str) else "").strip()
+    if not text or len(text) > MAX_LABEL or any(
+            unicodedata.category(c).startswith("C") for c in text):
+        raise InvalidInput(f"A {what} is 1 to {MAX_LABEL} characters.")
+    return text
+
+
+def check_txn_id(txn_id: object) -> str:
+    if not isinstance(txn_id, str) or not 1 <= len(txn_id) <= MAX_TXN_ID or any(
+            not c.isprintable() or c.isspace() for c in txn_id):
+        raise InvalidInput(f"txn_id is 1 to {MAX_TXN_ID} printable characters, no spaces.")
+    return txn_id
+
+
+def check_time(value: object) -> str:
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput("time is an ISO 8601 date and time with its offset.") from None
+    if at.tzinfo is None:
+        raise InvalidInput("time needs its offset (+08:00), or Z.")
+    return at.isoformat()
+
+
+def _fen(value: object, what: str, *, zero: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{what} is a whole number of fen.")
+    if (value == 0 and zero) or 0 < value <= sales.MAX_AMOUNT_FEN:
+        return value
+    raise InvalidInput(f"{what} is more than 0 and at most {sales.MAX_AMOUNT_FEN} fen.")
+
+
+def check_sale(report: SaleReport, *, point_value: int) -> SaleReport:
+    """The report with its labels normalised; refuses a bad one, changing nothing.
+    ``point_value`` is the fen value of ``redeem_points`` under the rules in force."""
+    check_txn_id(report.txn_id)
+    amount = check_amount(report.amount_fen)
+    if not 1 <= len(report.lines) <= MAX_LINES:
+        raise InvalidInput(f"A sale has 1 to {MAX_LINES} lines.")
+    if not 1 <= len(report.tenders) <= MAX_TENDERS:
+        raise InvalidInput(f"A sale has 1 to {MAX_TENDERS} tenders.")
+    lines = tuple(Line(_label(x.line, "line id"), _label(x.category, "category"),
+                       _fen(x.amount_fen, "A line's amount_fen", zero=True))
+                  for x in report.lines)
+    if len({x.line for x in lines}) != len(lines):
+        raise InvalidInput("Each line of a bill has its own line id.")
+    tenders = tuple(Tender(_label(t.kind, "tender kind"), _fen(t.amount_fen,
+                                                              "A tender's amount_fen"))
+                    for t in report.tenders)
+    if isinstance(report.redeem_points, bool) or not isinstance(report.redeem_points, int) \
+            or report.redeem_points < 0:
+        raise InvalidInput("redeem_points is a whole number, 0 or more.")
+    if sum(x.amount_fen for x in lines) != amount:
+        raise LinesDoNotAddUp(what="lines", total=sum(x.amount_fen for x in lines),
+                              amount_fen=amount)
+    paid = amount - point_value
+    if sum(t.amount_fen for t in tenders) != paid:
+        raise LinesDoNotAddUp(what="tenders", total=sum(t.amount_fen for t in tenders),
+                              amount_fen=paid)
+    member = report.member.strip() if isinstance(report.member, str) else report.member
+    if member is not None and (not isinstance(member, str) or not member):
+        raise InvalidInput("member is a member code, a member number or a phone, or null.")
+    guide = report.guide.strip() if isinstance(report.guide, str) else report.guide
+    if guide is not None and (not isinstance(guide, str) or not guide):
+        raise InvalidInput("guide is a staff number, or null.")
+    return SaleReport(report.txn_id, clean_bill_no(report.bill_no), check_time(report.time),
+                      amount, lines, tenders, member, guide, report.redeem_points)
+
+
+def check_refund(report: RefundReport) -> RefundReport:
+    check_txn_id(report.txn_id)
+    if len(report.lines) > MAX_LINES:
+        raise InvalidInput(f"A refund names at most {MAX_LINES} lines.")
+    if report.lines and report.amount_fen is not None:
+        raise InvalidInput("A refund names lines or an amount_fen, not both.")
+    lines = tuple(RefundLine(_label(x.line, "line id"), _fen(x.amount_fen,
+                                                            "A line's amount_fen"))
+                  for x in report.lines)
+    if len({x.line for x in lines}) != len(lines):
+        raise InvalidInput("A refund names each line once.")
+    amount = None if report.amount_fen is None else check_amount(report.amount_fen)
+    return RefundReport(report.txn_id, clean_bill_no(report.bill_no), lines, amount)
+
+
+# -- sale -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedSale:
+    sale: SaleResult
+    member_no: str | None  # the member's number (the report may name them by phone or code)
+
+
+def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
+                source: str = "api") -> ReportedSale:
+    """Records the POS's sale (see the module). Refuses, writing nothing: a bad report, an
+    unknown member or guide, a bill number already used by another transaction, the POS's
+    transaction id reused with other content, a redemption over the cap or the balance."""
+    report = check_sale(report, point_value=points_value_fen(uow.rules.points,
+                                                             report.redeem_points)
+                        if isinstance(report.redeem_points, int) else 0)
+    digest = report.digest()
+    with uow.read() as s:
+        first = s.execute(_BILL_BY_TXN, {"txn": report.txn_id}).first()
+        if first is not None and first.request_hash != digest:
+            raise TxnIdReused(txn_id=report.txn_id)
+        guide_id = None
+        if report.guide is not None:
+            guide_id = s.execute(_GUIDE, {"store_id": clerk.store_id,
+                                          "code": report.guide}).scalar()
+            if guide_id is None:
+                raise GuideNotFound()
+    member_id = member_no = None
+    if report.member is not None:
+        card = find_member(uow, clerk=clerk, code=report.member)
+        member_id, member_no = card.id, card.member_no
+
+    def keep(tx: Transaction, sale_id: str) -> None:
+        tx.conn.execute(insert(_BILLS), {
+            "sale_id": sale_id, "pos_txn_id": report.txn_id, "request_hash": digest,
+            "source": source, "pos_time": report.time,
+            "lines": [[x.line, x.category, x.amount_fen] for x in report.lines],
+            "tenders": [[t.kind, t.amount_fen] for t in report.tenders],
+            "received_at": tx.clock.now()})
+
+    result = sales.record_sale(
+        uow, clerk, txn_id=till_txn_id(report.txn_id, "sale"), bill_no=report.bill_no,
+        amount_fen=report.amount_fen, member_id=member_id, guide_id=guide_id,
+        categories=list(dict.fromkeys(x.category for x in report.lines)),
+        redeem_points=report.redeem_points, within=keep)
+    return ReportedSale(result, member_no)
+
+
+# -- refund ---------------------------------------------------------------------------------
+
+
+def _refunded_per_line(rows: Sequence[Any]) -> dict[str, int]:
+    done: dict[str, int] = {}
+    for (lines,) in rows:
+        for line, amount in lines:
+            done[line] = done.get(line, 0) + amount
+    return done
+
+
+def _check_lines(report: RefundReport, sold: dict[str, int], done: dict[str, int]) -> None:
+    for x in report.lines:
+        if x.line not in sold:
+            raise LineNotOnBill(bill_no=report.bill_no, line=x.line)
+        left = sold[x.line] - done.get(x.line, 0)
+        if x.amount_fen > left:
+            raise RefundOverLine(left=left, line=x.line, bill_no=report.bill_no)
+
+
+def report_refund(uow: UnitOfWork, clerk: Clerk, report: RefundReport, *,
+                  source: str = "api") -> RefundResult:
+    """Refunds the POS's bill (see the module): money back as the till's refund does, points
+    taken back and given back by share. A refund of lines gives back the lines' share of what
+    was paid (the bill less points), cumulative over the bill's refunds so that refunding every
+    line ends where refunding the whole bill would. Refuses, writing nothing: more than is left
+    of the bill or of a line, a line not on the bill, an unknown bill."""
+    report = check_refund(report)
+    digest = report.digest()
+    amount = report.amount_fen
+    sold: dict[str, int] = {}
+    with uow.read() as s:
+        conn = s.connection()
+        first = conn.execute(_REFUND_BY_TXN, {"txn": report.txn_id}).first()
+        if first is not None:
+            if first.request_hash != digest:
+                raise TxnIdReused(txn_id=report.txn_id)
+            return RefundResult(**first.result, repeated=True)
+        sale = conn.execute(sales.SALE_BY_BILL, {"store_id": clerk.store_id,
+                                                  "bill_no": report.bill_no}).first()
+        if sale is None:
+            raise SaleNotFound(bill_no=report.bill_no)
+        if report.lines:
+            bill_lines = conn.execute(_BILL_LINES, {"sale_id": sale.id}).scalar()
+            if bill_lines is None:
+                raise LinesNotKnown(bill_no=report.bill_no)
+            sold = {line: fen for line, _, fen in bill_lines}
+            done = _refunded_per_line(conn.execute(_REFUNDED_LINES,
+                                                   {"sale_id": sale.id}).all())
+            _check_lines(report, sold, done)
+            bill_fen, paid = sum(sold.values()), sale.amount_fen
+            before = sum(done.values())
+            after = before + sum(x.amount_fen for x in report.lines)
+            amount = share(paid, after, bill_fen) - share(paid, before, bill_fen)
+            if amount <= 0:
+                raise InvalidInput("These lines come to nothing to pay back.")
+
+    def keep(tx: Transaction, result: dict[str, Any]) -> None:
+        if report.lines:  # again under the write lock: a refund of the same line meanwhile
+            done = _refunded_per_line(tx.conn.execute(_REFUNDED_LINES,
+                                                      {"sale_id": result["sale_id"]}).all())
+            _check_lines(report, sold, done)
+        tx.conn.execute(insert(_REFUNDS), {
+            "pos_txn_id": report.txn_id, "sale_id": result["sale_id"], "request_hash": digest,
+            "source": source, "lines": [[x.line, x.amount_fen] for x in report.lines],
+            "refund_fen": result["refund_fen"], "result": result,
+            "received_at": tx.clock.now()})
+
+    return sale_refunds.refund_sale(
+        uow, clerk, approver=clerk, txn_id=till_txn_id(report.txn_id, "refund"),
+        bill_no=report.bill_no, amount_fen=amount, within=keep)

@@ -1,0 +1,115 @@
+"""Bad input over the API: a clear status and body, and nothing written (every row of every
+table compared before and after)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pos_member.integration.tokens import Scope
+from tests.integration_api.conftest import Api, sale_body
+
+
+def refused(api: Api, path: str, body: Any, status: int, error: str, *,
+            token: str | None = None, raw: bytes | None = None) -> dict[str, Any]:
+    before = api.till.dump()
+    if raw is not None:
+        r = api.client.post(path, content=raw, headers={
+            **api.headers(token), "Content-Type": "application/json"})
+    else:
+        r = api.post(path, body, token=token)
+    assert r.status_code == status, r.text
+    answer: dict[str, Any] = r.json()
+    assert answer["error"] == error and answer["message"]
+    assert api.till.dump() == before
+    return answer
+
+
+def test_a_wrong_token_is_401_and_nothing_written(api: Api) -> None:
+    refused(api, "/v1/sales", sale_body("T", "B"), 401, "token_invalid", token="pmt_guess")
+
+
+def test_no_token_is_401_with_the_bearer_challenge(api: Api) -> None:
+    r = api.client.post("/v1/sales", json=sale_body("T", "B"))
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_rotated_token_ends_the_old_one_at_once(api: Api) -> None:
+    old = api.token
+    api.with_scopes(frozenset(Scope))
+    refused(api, "/v1/sales", sale_body("T", "B"), 401, "token_invalid", token=old)
+
+
+def test_a_token_without_the_scope_is_403(api: Api) -> None:
+    token = api.with_scopes(frozenset({Scope.LOOKUP}))
+    refused(api, "/v1/sales", sale_body("T", "B"), 403, "scope_missing", token=token)
+    refused(api, "/v1/refunds", {"txn_id": "R", "bill_no": "B"}, 403, "scope_missing",
+            token=token)
+
+
+def test_a_malformed_body_is_422(api: Api) -> None:
+    refused(api, "/v1/sales", None, 422, "invalid_request", raw=b'{"txn_id": "T", "bill')
+
+
+def test_an_unknown_field_is_422_naming_it(api: Api) -> None:
+    answer = refused(api, "/v1/sales", {**sale_body("T", "B"), "amount_yuan": 128}, 422,
+                     "invalid_request")
+    assert "amount_yuan" in answer["fields"]
+
+
+@pytest.mark.parametrize("amount", [128.5, "12800", 12800.0, True, None, -5])
+def test_an_amount_that_is_not_whole_fen_is_422(api: Api, amount: object) -> None:
+    answer = refused(api, "/v1/sales", {**sale_body("T", "B"), "amount_fen": amount}, 422,
+                     "invalid_request")
+    assert "amount_fen" in answer["fields"]
+
+
+def test_a_line_amount_that_is_not_whole_fen_is_422(api: Api) -> None:
+    body = sale_body("T", "B")
+    body["lines"][0]["amount_fen"] = 64.0
+    refused(api, "/v1/sales", body, 422, "invalid_request")
+
+
+def test_an_oversized_body_is_413(api: Api) -> None:
+    body = sale_body("T", "B")
+    body["padding"] = "x" * (api.ctx.limits.max_body + 1)
+    refused(api, "/v1/sales", body, 413, "body_too_large")
+
+
+def test_a_sale_for_an_unknown_member_is_404(api: Api) -> None:
+    refused(api, "/v1/sales", sale_body("T", "B", member="00019900000001"), 404,
+            "member_not_found")
+
+
+def test_a_sale_for_a_code_that_is_no_member_code_is_422(api: Api) -> None:
+    refused(api, "/v1/sales", sale_body("T", "B", member="hello"), 422, "malformed_code")
+
+
+def test_a_sale_naming_an_unknown_guide_is_refused(api: Api) -> None:
+    refused(api, "/v1/sales", sale_body("T", "B", guide="9999"), 422, "guide_not_found")
+
+
+def test_lines_that_do_not_add_up_to_the_bill_are_refused(api: Api) -> None:
+    body = sale_body("T", "B", 12_800)
+    body["lines"][1]["amount_fen"] += 1
+    refused(api, "/v1/sales", body, 422, "lines_do_not_add_up")
+
+
+def test_tenders_that_do_not_add_up_to_what_was_paid_are_refused(api: Api) -> None:
+    refused(api, "/v1/sales", sale_body("T", "B", 12_800, paid=12_000), 422,
+            "lines_do_not_add_up")
+
+
+def test_a_time_without_its_offset_is_refused(api: Api) -> None:
+    refused(api, "/v1/sales", {**sale_body("T", "B"), "time": "2026-12-04T10:15:00"}, 422,
+            "invalid_input")
+
+
+def test_redeeming_points_on_a_walk_in_sale_is_refused(api: Api) -> None:
+    refused(api, "/v1/sales", sale_body("T", "B", 10_000, redeem_points=10, paid=9_990), 422,
+            "invalid_input")
+
+
+def test_a_lookup_of_an_unknown_member_is_404(api: Api) -> None:
+    refused(api, "/v1/members/lookup", {"code": "13900000000"}, 404, "member_not_found")
