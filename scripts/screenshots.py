@@ -122,7 +122,7 @@ def main() -> None:
         w.bill.setText("A-1088")  # type: ignore[attr-defined]
         w.amount.setText("268.00")  # type: ignore[attr-defined]
         settle(800)  # the cap and what the member can spend arrive with the quote
-        w.redeem.setValue(300)  # type: ignore[attr-defined]
+        w.redeem.setText("300")  # type: ignore[attr-defined]
 
     def fill_amount(w: QWidget) -> None:
         w.amount.setText("88.00")  # type: ignore[attr-defined]

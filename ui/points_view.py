@@ -20,7 +20,10 @@ def _pct(percent: int) -> str:
     return f"{whole}" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
 
 
-def multiplier_name(code: str) -> str:
+def multiplier_name(code: str, tier: str | None = None) -> str:
+    """What a multiplier is called to a member: the tier's own name (金卡), the member day."""
+    if code == "tier" and tier is not None:
+        return tier_name(tier)
     names = {
         "tier": translate("PointsView", "tier"),
         "member_day": translate("PointsView", "member day"),
@@ -29,22 +32,28 @@ def multiplier_name(code: str) -> str:
     return names.get(code, code)
 
 
-def explain_earn(earn: EarnBreakdown) -> str:
-    """``¥123 → 123 × 1.2 (tier) × 2 (member day) = 295 + 100 bonus = 395``, then the cap."""
-    parts = [str(earn.base)]
+def earn_reasons(earn: EarnBreakdown, tier: str | None = None) -> str:
+    """Why the sale earns what it does, in a member's words: ``¥123 → 123 · member day 2×
+    · big-purchase bonus +100``. A multiplier of 1 is not a reason and is left out."""
+    parts = [translate("PointsView", "%1 for the purchase").replace("%1", str(earn.base))]
     for m in earn.multipliers:
-        parts.append(f"× {_pct(m.percent)} ({multiplier_name(m.code)})")
-    text = " ".join(parts) + f" = {earn.multiplied}"
+        if m.percent != 100:
+            parts.append(translate("PointsView", "%1 %2×").replace(
+                "%1", multiplier_name(m.code, tier)).replace("%2", _pct(m.percent)))
     if earn.bonus:
-        text += translate("PointsView", " + %1 big-purchase bonus").replace(
-            "%1", str(earn.bonus))
+        parts.append(translate("PointsView", "big-purchase bonus +%1").replace(
+            "%1", str(earn.bonus)))
+    return " · ".join(parts)
+
+
+def explain_earn(earn: EarnBreakdown, tier: str | None = None) -> str:
+    """The points a sale earns and why (one line), then the daily cap when it cut them."""
+    text = translate("PointsView", "Points earned: %1 (%2)").replace(
+        "%1", str(earn.earned)).replace("%2", earn_reasons(earn, tier))
     if earn.not_earned:
         text += "\n" + translate(
-            "PointsView", "Daily cap reached: %1 points earned, %2 not earned.").replace(
-            "%1", str(earn.earned)).replace("%2", str(earn.not_earned))
-    else:
-        text += "\n" + translate("PointsView", "Points earned: %1").replace(
-            "%1", str(earn.earned))
+            "PointsView", "Not earned (daily cap of the member reached): %1").replace(
+            "%1", str(earn.not_earned))
     return text
 
 
@@ -65,12 +74,7 @@ def receipt_lines(r: SaleResult) -> list[str]:
             "%1", str(r.redeem_points)).replace("%2", format_yuan(r.redeem_fen)))
     lines.append(translate("PointsView", "Paid: %1").replace("%1", format_yuan(r.paid_fen)))
     if r.earn is not None:
-        lines.append(translate("PointsView", "Points earned: %1").replace(
-            "%1", str(r.earn.earned)))
-        if r.earn.not_earned:
-            lines.append(translate(
-                "PointsView", "Not earned (daily cap of the member reached): %1").replace(
-                "%1", str(r.earn.not_earned)))
+        lines.extend(explain_earn(r.earn, r.tier_before).splitlines())
         lines.append(translate("PointsView", "Points balance: %1").replace(
             "%1", str(r.balance)))
     if r.upgraded:

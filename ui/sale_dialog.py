@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -33,8 +32,11 @@ from ui.points_view import explain_earn, receipt_lines
 
 class SaleDialog(QDialog):
     """F4: bill number, amount in yuan (parsed to fen exactly), guide, categories, points to
-    redeem (any amount up to the cap shown). The points to be earned are shown, with the
-    multipliers, while the cashier types; Enter records the sale and shows the receipt."""
+    redeem. The points box takes what is typed, as typed: more than the member may redeem on
+    this bill (the smaller of the cap on the bill and what they can spend, in whole steps, shown
+    under it) is told in the dialog and refused, never cut down. The points to be earned are
+    shown, with their reasons, while the cashier types; Enter records the sale and shows the
+    receipt."""
 
     recorded = Signal(object)  # SaleResult
 
@@ -63,10 +65,13 @@ class SaleDialog(QDialog):
                 self.guide.addItem(f"{g.name} ({g.code})", g.id)
         self.categories = QLineEdit()
         self.categories.setPlaceholderText(self.tr("optional, separated by commas"))
-        self.redeem = QSpinBox()
-        self.redeem.setRange(0, 0)
+        self.redeem = QLineEdit()
+        self.redeem.setObjectName("redeem")
+        self.redeem.setMaxLength(9)
+        self.redeem.setPlaceholderText("0")
         self.redeem.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.redeem.setEnabled(card is not None)
+        self.quote: SaleQuote | None = None  # the latest quote: the most the member may redeem
         self.cap = QLabel()
         self.explain = QLabel()
         self.explain.setObjectName("pointsExplain")
@@ -93,7 +98,7 @@ class SaleDialog(QDialog):
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self._requote)
         self.amount.textChanged.connect(self._timer.start)
-        self.redeem.valueChanged.connect(self._timer.start)
+        self.redeem.textChanged.connect(self._timer.start)
         self.bill.setFocus()
 
     def _fen(self) -> int | None:
@@ -105,32 +110,72 @@ class SaleDialog(QDialog):
         except DomainError:
             return None
 
+    def points_wanted(self) -> int | None:
+        """The points typed (empty: 0); None when what is typed is not a whole number."""
+        text = self.redeem.text().strip().replace(",", "")
+        if not text:
+            return 0
+        return int(text) if text.isdigit() else None
+
+    @property
+    def redeem_max(self) -> int | None:
+        """The most the member may redeem on this bill (None until the amount is quoted)."""
+        q = self.quote
+        return None if q is None else min(q.cap_points, q.spendable) // q.redeem_step \
+            * q.redeem_step
+
     def _requote(self) -> None:
         fen = self._fen()
         if fen is None or fen <= 0:
             self.explain.setText("")
             self.cap.setText("")
+            self.quote = None
             return
-        wanted = self.redeem.value()
+        wanted = self.points_wanted() or 0
         self.ops.run(lambda: self._quote(fen, wanted), self._show_quote,
                      lambda e: show_error_in(self.message, e))
 
     def _show_quote(self, q: SaleQuote) -> None:
         if self.result is not None:
             return
-        self.message.hide()
-        top = min(q.cap_points, q.spendable) // q.redeem_step * q.redeem_step
-        self.redeem.blockSignals(True)
-        self.redeem.setRange(0, top)
-        self.redeem.setSingleStep(q.redeem_step)
-        self.redeem.blockSignals(False)
+        self.quote = q
         if self.card is not None:
-            self.cap.setText(self.tr("Up to %1 points (half the bill); the member can spend %2")
-                             .replace("%1", str(q.cap_points)).replace("%2", str(q.spendable)))
+            self.cap.setText(self.tr(
+                "At most %1 points: half the bill is %2 points, the member can spend %3")
+                .replace("%1", str(self.redeem_max)).replace("%2", str(q.cap_points))
+                .replace("%3", str(q.spendable)))
+        refusal = self._points_refusal()
+        if refusal:
+            self._say(refusal)
+        else:
+            self.message.hide()
         text = self.tr("To pay: %1").replace("%1", format_yuan(q.paid_fen))
-        if q.earn is not None:
-            text += "\n" + self.tr("Points: %1").replace("%1", explain_earn(q.earn))
+        if q.earn is not None and not refusal:
+            text += "\n" + explain_earn(q.earn, q.tier)
         self.explain.setText(text)
+
+    def _points_refusal(self) -> str:
+        """Why the points typed cannot be redeemed on this bill ("" when they can)."""
+        wanted, top, q = self.points_wanted(), self.redeem_max, self.quote
+        if wanted is None:
+            return self.tr("Type the points as a whole number.")
+        if wanted == 0 or q is None or top is None:
+            return ""
+        if wanted > top:
+            why = (self.tr("half the bill is %1 points").replace("%1", str(q.cap_points))
+                   if q.cap_points <= q.spendable else
+                   self.tr("the member can spend %1").replace("%1", str(q.spendable)))
+            return self.tr("%1 points cannot be redeemed: at most %2 on this bill (%3).") \
+                .replace("%1", str(wanted)).replace("%2", str(top)).replace("%3", why)
+        if wanted % q.redeem_step:
+            return self.tr("Points are redeemed in steps of %1.").replace(
+                "%1", str(q.redeem_step))
+        return ""
+
+    def _say(self, text: str) -> None:
+        self.message.setProperty("kind", "error")
+        self.message.setText(text)
+        self.message.show()
 
     def submit(self) -> None:
         if self.result is not None:
@@ -142,12 +187,18 @@ class SaleDialog(QDialog):
             show_error_in(self.message, e)
             self.amount.setFocus()
             return
+        refusal = self._points_refusal()
+        if refusal:
+            self._say(refusal)
+            self.redeem.setFocus()
+            self.redeem.selectAll()
+            return
         cats = tuple(c.strip() for c in self.categories.text().replace("，", ",").split(",")
                      if c.strip())
         kw: dict[str, Any] = dict(txn_id=self.txn_id, bill_no=self.bill.text(), amount_fen=fen,
                                   member_id=self.card.id if self.card else None,
                                   guide_id=self.guide.currentData(), categories=cats,
-                                  redeem_points=self.redeem.value())
+                                  redeem_points=self.points_wanted() or 0)
         self.ok.setEnabled(False)
         self.ops.run(lambda: self._record(**kw), self._done, self._failed)
 
@@ -160,10 +211,7 @@ class SaleDialog(QDialog):
         self.message.hide()
         for w in (self.bill, self.amount, self.guide, self.categories, self.redeem):
             w.setEnabled(False)
-        lines = receipt_lines(result)
-        if result.earn is not None:
-            lines.insert(0, self.tr("Points: %1").replace("%1", explain_earn(result.earn)))
-        self.explain.setText("\n".join(lines))
+        self.explain.setText("\n".join(receipt_lines(result)))
         self.ok.setText(self.tr("Done (Enter)"))
         self.cancel.hide()  # recorded: nothing left to cancel
         self.ok.setEnabled(True)

@@ -961,18 +961,6 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
         <translation>生日月</translation>
     </message>
     <message>
-        <source> + %1 big-purchase bonus</source>
-        <translation> + 大额奖励 %1</translation>
-    </message>
-    <message>
-        <source>Daily cap reached: %1 points earned, %2 not earned.</source>
-        <translation>已达每日积分上限：获得 %1 分，%2 分未获得。</translation>
-    </message>
-    <message>
-        <source>Points earned: %1</source>
-        <translation>获得积分：%1</translation>
-    </message>
-    <message>
         <source>Bill %1</source>
         <translation>小票 %1</translation>
     </message>
@@ -991,6 +979,22 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     <message>
         <source>Not earned (daily cap of the member reached): %1</source>
         <translation>未获得积分（已达会员每日上限）：%1</translation>
+    </message>
+    <message>
+        <source>%1 for the purchase</source>
+        <translation>消费积分 %1</translation>
+    </message>
+    <message>
+        <source>%1 %2×</source>
+        <translation>%1 %2 倍</translation>
+    </message>
+    <message>
+        <source>big-purchase bonus +%1</source>
+        <translation>大额奖励 +%1</translation>
+    </message>
+    <message>
+        <source>Points earned: %1 (%2)</source>
+        <translation>本单积分：%1（%2）</translation>
     </message>
     <message>
         <source>Points balance: %1</source>
@@ -1265,16 +1269,32 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
         <translation>登记销售 (Enter)</translation>
     </message>
     <message>
-        <source>Up to %1 points (half the bill); the member can spend %2</source>
-        <translation>最多可抵 %1 分（账单一半）；会员可用 %2 分</translation>
+        <source>At most %1 points: half the bill is %2 points, the member can spend %3</source>
+        <translation>最多可用 %1 积分：账单一半为 %2 积分，会员可用 %3</translation>
+    </message>
+    <message>
+        <source>Type the points as a whole number.</source>
+        <translation>积分请输入整数。</translation>
+    </message>
+    <message>
+        <source>half the bill is %1 points</source>
+        <translation>账单一半为 %1 积分</translation>
+    </message>
+    <message>
+        <source>the member can spend %1</source>
+        <translation>会员可用积分为 %1</translation>
+    </message>
+    <message>
+        <source>%1 points cannot be redeemed: at most %2 on this bill (%3).</source>
+        <translation>不能抵扣 %1 积分：本单最多 %2（%3）。</translation>
+    </message>
+    <message>
+        <source>Points are redeemed in steps of %1.</source>
+        <translation>积分须按 %1 的整数倍抵扣。</translation>
     </message>
     <message>
         <source>To pay: %1</source>
         <translation>应付：%1</translation>
-    </message>
-    <message>
-        <source>Points: %1</source>
-        <translation>积分：%1</translation>
     </message>
     <message>
         <source>Done (Enter)</source>

@@ -58,10 +58,9 @@ def test_ring_up_redeem_refund_and_show_the_ledger(qtbot: QtBot, window: TillWin
     qtbot.keyClicks(dialog.bill, "T-001")
     qtbot.keyClick(dialog.bill, Qt.Key.Key_Tab)
     qtbot.keyClicks(dialog.amount, "123.45")
-    qtbot.waitUntil(lambda: dialog.redeem.maximum() == 100)
+    qtbot.waitUntil(lambda: dialog.redeem_max == 100)
     assert "123" in dialog.explain.text()
     dialog.redeem.setFocus()
-    dialog.redeem.selectAll()
     qtbot.keyClicks(dialog.redeem, "60")
     with qtbot.waitSignal(dialog.recorded) as got:
         qtbot.keyClick(dialog.redeem, Qt.Key.Key_Return)
@@ -96,6 +95,65 @@ def test_ring_up_redeem_refund_and_show_the_ledger(qtbot: QtBot, window: TillWin
     settle(qtbot, window)
     assert ledger.table.rowCount() == 5  # welcome, redeem, earn, claw-back, restore
     assert ledger.table.item(0, 3).text() == str(100 - 60 + 122 - 61 + 30)
+
+
+def test_the_points_box_takes_what_is_typed_or_says_why_not(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    """Issue 17: 6000 typed against a 1,495-point balance silently became 600. Now the box
+    keeps 6000, the dialog says the most this bill takes and why, and nothing is recorded."""
+    m = till.register()  # 100 welcome points
+    points.adjust_points(till.uow, clerk=till.cashier, approver=till.manager,
+                         txn_id=str(uuid.uuid4()), member_id=m.id, points=1_395,
+                         reason="test balance")
+    scan(qtbot, window, m.member_no)
+    qtbot.keyClick(window, Qt.Key.Key_F4)
+    dialog = window.dialog
+    assert isinstance(dialog, SaleDialog)
+    qtbot.keyClicks(dialog.bill, "P-1")
+    qtbot.keyClicks(dialog.amount, "5000")  # half the bill is far more than the balance
+    qtbot.waitUntil(lambda: dialog.redeem_max == 1_495)
+    assert "1495" in dialog.cap.text()  # the real maximum, not half the bill
+    before = dump(till)
+    qtbot.keyClicks(dialog.redeem, "6000")
+    qtbot.keyClick(dialog.redeem, Qt.Key.Key_Return)
+    settle(qtbot, window)
+    assert dialog.redeem.text() == "6000" and dialog.result is None
+    assert dialog.message.isVisible()
+    assert "6000" in dialog.message.text() and "1495" in dialog.message.text()
+    assert dump(till) == before
+    # Half the bill is the smaller: said so.
+    dialog.amount.setText("20")
+    qtbot.waitUntil(lambda: dialog.redeem_max == 1_000)
+    qtbot.waitUntil(lambda: "1000" in dialog.message.text())
+    dialog.redeem.setText("1000")  # fixed: the line goes, the sale goes through
+    qtbot.waitUntil(lambda: not dialog.message.isVisible())
+    with qtbot.waitSignal(dialog.recorded) as got:
+        qtbot.keyClick(dialog.redeem, Qt.Key.Key_Return)
+    assert got.args[0].redeem_points == 1_000
+
+
+def test_the_receipt_lists_each_line_once_and_names_the_multipliers(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    from datetime import datetime, time
+
+    day = till.uow.rules.points.member_day
+    now = till.clock.local()
+    till.clock.set(datetime.combine(now.date().replace(day=day), time(12, 0),
+                                    tzinfo=till.clock.zone))
+    m = till.register()
+    scan(qtbot, window, m.member_no)
+    qtbot.keyClick(window, Qt.Key.Key_F4)
+    dialog = window.dialog
+    assert isinstance(dialog, SaleDialog)
+    qtbot.keyClicks(dialog.bill, "MD-1")
+    qtbot.keyClicks(dialog.amount, "100")
+    with qtbot.waitSignal(dialog.recorded):
+        qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    lines = dialog.explain.text().splitlines()
+    assert len(lines) == len(set(lines))  # each line once
+    earned = [line for line in lines if line.startswith("本单积分")]
+    assert len(earned) == 1, lines
+    assert "会员日 2 倍" in earned[0] and "等级" not in earned[0], earned
 
 
 def test_a_bad_amount_is_told_in_the_dialog_and_nothing_is_written(
