@@ -40,3 +40,14 @@ def mask_phone(phone: str) -> str:
     if len(phone) != 11:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[7:]}"
+
+
+def mask_name(name: str | None) -> str | None:
+    """王小明 → 王*明, 王明 → 王*, Alice → A****. (The till's card and HQ's lookup.)"""
+    if not name:
+        return None
+    if len(name) <= 2:
+        return name[0] + "*" * (len(name) - 1)
+    if len(name) == 3:
+        return name[0] + "*" + name[-1]
+    return name[0] + "*" * (len(name) - 1)

@@ -20,6 +20,7 @@ from pos_member.events import NAME_CTX, PHONE_CTX  # the ciphertexts' associated
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.member_code import CodeKind, classify_code, qr_payload
 from pos_member.permissions import Action, Clerk, require
+from pos_member.phone import mask_name as mask_name  # re-exported
 from pos_member.phone import mask_phone
 
 
@@ -85,17 +86,6 @@ class RevealedData:
     phone: str
     name: str | None
     birthday: date | None
-
-
-def mask_name(name: str | None) -> str | None:
-    """王小明 → 王*明, 王明 → 王*, Alice → A****."""
-    if not name:
-        return None
-    if len(name) <= 2:
-        return name[0] + "*" * (len(name) - 1)
-    if len(name) == 3:
-        return name[0] + "*" + name[-1]
-    return name[0] + "*" * (len(name) - 1)
 
 
 def make_card(

@@ -6,7 +6,6 @@ and every hour (``ui/till_points.py``); it is safe to run at any time and any nu
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy import bindparam, insert, select
 from pos_member import events
 from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk
+from pos_member.points_lots import expiry_entry_id
 from pos_member.services import notifications
 from pos_member.services.points_ledger import (
     ADD_BALANCE,
@@ -30,20 +30,12 @@ from pos_member.services.points_ledger import (
 )
 
 EXPIRING = "points.expiring"  # the reminder's kind (its text: notifications.TEMPLATES)
-_EXPIRY_NS = uuid.UUID("6f1d1b2e-6a43-4c4e-9a55-0e6f0b8c5a11")
-
-
 @dataclass(frozen=True, slots=True)
 class ExpiryRun:
     lots: int
     members: int
     points: int
     reminders: int
-
-
-def expiry_entry_id(lot_id: str) -> str:
-    """The expiry of a lot has one id on every till, so it is posted once chain-wide."""
-    return str(uuid.uuid5(_EXPIRY_NS, lot_id))
 
 
 _DUE = (select(LOTS.c.id, LOTS.c.member_id, LOTS.c.remaining, LOTS.c.expires_at)

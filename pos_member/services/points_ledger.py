@@ -48,9 +48,17 @@ from pos_member.db.uow import Transaction
 from pos_member.errors import InsufficientPoints, InvalidInput, TxnReused
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Clerk
-
-EARN, WELCOME, REFERRAL, REDEEM, GIFT = "earn", "welcome", "referral", "redeem", "gift"
-CLAWBACK, RESTORE, EXPIRE, ADJUST = "clawback", "restore", "expire", "adjust"
+from pos_member.points_lots import (  # the kinds, shared with HQ (re-exported)
+    ADJUST as ADJUST,
+)
+from pos_member.points_lots import CLAWBACK as CLAWBACK
+from pos_member.points_lots import EARN as EARN
+from pos_member.points_lots import EXPIRE as EXPIRE
+from pos_member.points_lots import GIFT as GIFT
+from pos_member.points_lots import REDEEM as REDEEM
+from pos_member.points_lots import REFERRAL as REFERRAL
+from pos_member.points_lots import RESTORE as RESTORE
+from pos_member.points_lots import WELCOME as WELCOME
 
 ENTRIES = PointsEntry.__table__
 LOTS = PointsLot.__table__

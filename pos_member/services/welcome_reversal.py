@@ -13,7 +13,6 @@ Writes no event: each till derives it from events every till pulls.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -21,14 +20,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from pos_member.db.models import PointsEntry
+from pos_member.points_lots import WELCOME_REVERSED, reversal_id
 
-WELCOME_REVERSED = "welcome_reversed"
-_NAMESPACE = uuid.UUID("6f1d3c2a-9a57-4c1e-8f2b-6d0b3e0f7a11")  # fixed: the same id everywhere
+__all__ = ["WELCOME_REVERSED", "losers_welcomes", "reversal_id", "reverse_welcome"]
+
 _E = PointsEntry.__table__
-
-
-def reversal_id(welcome_id: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, f"welcome-reversed:{welcome_id}"))
 
 
 def reverse_welcome(conn: Connection, welcome: Mapping[str, Any], holder_id: str) -> None:

@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pos_member.clock import Clock, SystemClock
 from pos_member.errors import DomainError
 from sync import protocol
+from sync.member_lookup import LOOKUP_PATH, PHONE_INDEX, MemberLookupResponse
 from sync.protocol import (
     API,
     MAX_BIGINT,
@@ -50,7 +51,7 @@ from sync.protocol import (
     StoreInfo,
     StoresResponse,
 )
-from sync.server import fleet, identities, services, sms
+from sync.server import fleet, identities, member_cards, services, sms
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import open_server_database
 from sync.server.errors import (
@@ -212,6 +213,19 @@ def _routes() -> Any:
         """The new device takes over its predecessor's unsent events: which ids HQ stores
         already, which member numbers another member holds."""
         return identities.adopt(ctx, device=device, request=body)
+
+    @router.get(LOOKUP_PATH, response_model=MemberLookupResponse,
+                responses=responses(*_AUTH, 404))
+    def member_lookup(
+        ctx: Context,
+        device: CurrentDevice,
+        member_no: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+        phone_index: Annotated[str | None, Query(pattern=PHONE_INDEX)] = None,
+    ) -> MemberLookupResponse:
+        """A member's card (masked) and chain-wide balances, for a till that scanned another
+        store's member: by member number or member code (a merged-away number finds the
+        member it was merged into), or the phone's blind index. Exactly one of the two."""
+        return member_cards.lookup(ctx, member_no=member_no, phone_index=phone_index)
 
     return router
 

@@ -226,3 +226,51 @@ class SmsCode(ServerBase):
     expires_at: Mapped[datetime]
     tries: Mapped[int] = mapped_column(Integer)
     verified_at: Mapped[datetime | None]
+
+
+# -- chain-wide points and member cards for the remote lookup (sync/server/points.py,
+#    sync/server/member_cards.py; issue 14) ---------------------------------------------------
+
+
+class MemberPoints(ServerBase):
+    """A member's chain-wide points balance: the sum of every store's points entries, each
+    entry counted once (``points_keyed_entries`` for the ids several tills post alike). A
+    merged loser's points move to its winner, as its stored value does."""
+
+    __tablename__ = "member_points"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
+
+
+class PointsKeyedEntry(ServerBase):
+    """A points entry HQ counted whose id may come again (``points_lots.KEYED_KINDS``): lot
+    expiries, welcomes (a later merge reverses them) and welcome reversals."""
+
+    __tablename__ = "points_keyed_entries"
+    __table_args__ = (Index("ix_points_keyed_entries_member_id_kind", "member_id", "kind"),)
+
+    entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(BigInteger)
+
+
+class MemberCardRow(ServerBase):
+    """What HQ shows of a member to another store's till (``GET /v1/members/lookup``): the
+    registration's card fields as the latest profile edits and tier change left them, still
+    encrypted (``profile``: the wire fields of ``member.registered``), and whether it was
+    merged away. One row per registration, losers included (their numbers scan to winners)."""
+
+    __tablename__ = "member_cards"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_no: Mapped[str] = mapped_column(String(32), index=True)
+    store_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(32))
+    tier_hlc: Mapped[str] = mapped_column(String(22))
+    profile: Mapped[dict[str, Any]]
+    profile_hlc: Mapped[str] = mapped_column(String(22))
+    updated_at: Mapped[datetime]
