@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pos_member.clock import Clock, SystemClock
-from pos_member.config import DEFAULT_HOURS, OpeningHours, ScannerPort
+from pos_member.config import DEFAULT_HOURS, Integration, OpeningHours, ScannerPort
 from pos_member.crypto import KeyringKeyStore, KeyStore, PiiCipher
 from pos_member.db.backups import BackupKeeper
 from pos_member.db.engine import Database, open_database
@@ -32,6 +32,8 @@ class App:
     hq_ca: str | None = None  # from config.toml: what to trust for HQ (pos_member.hq_trust)
     scanner: ScannerPort | None = None  # from config.toml: a serial-port scanner, if any
     backups: BackupKeeper | None = None  # the daily copies, while the till window runs
+    # From config.toml: the POS's local API and watched folder (None: neither, as in tests)
+    integration: Integration | None = None
 
     @property
     def db(self) -> Database:

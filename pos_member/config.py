@@ -15,6 +15,10 @@
     scanner_port = "COM3"           # a serial-port scanner ("/dev/ttyUSB0" on Linux); default:
                                     # none (keyboard-wedge scanners need no setting)
     scanner_baud = 9600             # its speed; default 9600
+    integration_port = 8765         # the local API for the main POS, on 127.0.0.1 only;
+                                    # 0 turns it off; default 8765 (docs/integration.md)
+    integration_folder = "D:/pos-drop"  # a watched folder of sale and refund files from the
+                                    # POS; default: none
 
 A bad file is refused with a message naming the key; nothing starts on a half-read config.
 """
@@ -35,6 +39,7 @@ from pos_member.errors import ConfigInvalid
 APP_NAME = "pos-member"
 LOG_DIR_ENV = "POS_MEMBER_LOG_DIR"
 LANGUAGES = ("zh_CN", "en")
+INTEGRATION_PORT = 8765  # the POS's local API (integration_api.server.DEFAULT_PORT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,14 @@ class ScannerPort:
 
 
 @dataclass(frozen=True, slots=True)
+class Integration:
+    """The local integration API's port (0: off) and the watched folder (None: none)."""
+
+    port: int = 8765  # INTEGRATION_PORT
+    folder: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     data_dir: Path
     rules_file: Path
@@ -108,6 +121,7 @@ class Config:
     backup_dir: Path | None = None
     backup_keep_days: int = 14
     scanner: ScannerPort | None = None  # None: no serial-port scanner
+    integration: Integration = field(default_factory=Integration)
 
     @property
     def db_path(self) -> Path:
@@ -155,7 +169,8 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigInvalid(field=str(path), problem=f"not valid TOML: {e}") from None
     unknown = sorted(set(data) - {"data_dir", "rules_file", "language", "opening_hours",
                                   "sms_gateway_url", "time_zone", hq_trust.KEY, "backup_dir",
-                                  "backup_keep_days", "scanner_port", "scanner_baud"})
+                                  "backup_keep_days", "scanner_port", "scanner_baud",
+                                  "integration_port", "integration_folder"})
     if unknown:
         raise ConfigInvalid(field=unknown[0], problem="unknown key")
     language = data.get("language")
@@ -172,7 +187,17 @@ def load_config(path: Path | None = None) -> Config:
         backup_dir=_path(data, "backup_dir"),
         backup_keep_days=_keep_days(data),
         scanner=_scanner(data),
+        integration=_integration(data),
     )
+
+
+def _integration(data: dict[str, object]) -> Integration:
+    port = data.get("integration_port", INTEGRATION_PORT)
+    if isinstance(port, bool) or not isinstance(port, int) or not (
+            port == 0 or 1024 <= port <= 65535):
+        raise ConfigInvalid(field="integration_port",
+                            problem="must be 0 (off) or a port from 1024 to 65535")
+    return Integration(port, _path(data, "integration_folder"))
 
 
 def _scanner(data: dict[str, object]) -> ScannerPort | None:

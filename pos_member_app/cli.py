@@ -188,6 +188,7 @@ def _configure(app: App, cfg: Config) -> None:
     app.opening_hours = cfg.opening_hours
     app.hq_ca = cfg.hq_ca
     app.scanner = cfg.scanner
+    app.integration = cfg.integration
     if app.identity is not None:
         ident = app.identity
         log.info("till of store %s, device %s (%s)", ident.store_number, ident.device_number,

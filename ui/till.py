@@ -50,6 +50,7 @@ from ui import (
     till_alerts,
     till_camera,
     till_closing,
+    till_integration,
     till_kpi,
     till_member,
     till_points,
@@ -81,6 +82,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
     till_scan_image.register,  # Ctrl+O decode a code from a picture
     till_serial.register,  # a serial-port scanner, when config.toml names one
     till_camera.register,  # camera scanning, where QtMultimedia and a camera exist
+    till_integration.register,  # the main POS: local API, watched folder, Ctrl+I (managers)
 )
 
 # Where the buttons go: the member in front of the till (sale, points, stored value) on top,

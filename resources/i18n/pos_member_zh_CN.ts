@@ -528,6 +528,69 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     </message>
 </context>
 <context>
+    <name>IntegrationDialog</name>
+    <message>
+        <source>POS link (Ctrl+I)</source>
+        <translation>收银机对接 (Ctrl+I)</translation>
+    </message>
+    <message>
+        <source>not served: %1</source>
+        <translation>未提供服务：%1</translation>
+    </message>
+    <message>
+        <source>off (integration_port = 0 in config.toml)</source>
+        <translation>已关闭（config.toml 中 integration_port = 0）</translation>
+    </message>
+    <message>
+        <source>API address:</source>
+        <translation>接口地址：</translation>
+    </message>
+    <message>
+        <source>Watched folder:</source>
+        <translation>监控文件夹：</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Token:</source>
+        <translation>令牌：</translation>
+    </message>
+    <message>
+        <source>The POS may see members&apos; full phone and name</source>
+        <translation>允许收银机查看会员完整手机号和姓名</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>复制(&amp;C)</translation>
+    </message>
+    <message>
+        <source>none issued yet</source>
+        <translation>尚未签发</translation>
+    </message>
+    <message>
+        <source>&amp;Issue a token</source>
+        <translation>签发令牌(&amp;I)</translation>
+    </message>
+    <message>
+        <source>issued %1; may: %2</source>
+        <translation>签发于 %1；权限：%2</translation>
+    </message>
+    <message>
+        <source>&amp;Replace the token (the old one stops working)</source>
+        <translation>更换令牌（旧令牌立即失效）(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Shown once: copy it into the POS&apos;s settings now. The till keeps only a fingerprint of it.</source>
+        <translation>只显示这一次：请立即复制到收银机的设置中。本机只保存它的指纹。</translation>
+    </message>
+    <message>
+        <source>Copied. Paste it into the POS&apos;s settings.</source>
+        <translation>已复制。请粘贴到收银机的设置中。</translation>
+    </message>
+</context>
+<context>
     <name>LedgerDialog</name>
     <message>
         <source>Points ledger of %1 (F7)</source>
@@ -1823,6 +1886,14 @@ F2  注册新会员</translation>
     <message>
         <source>The serial scanner is connected again.</source>
         <translation>串口扫码枪已重新连接。</translation>
+    </message>
+    <message>
+        <source>Pay with stored value: bill %1 (POS)</source>
+        <translation>储值支付：单据 %1（收银机）</translation>
+    </message>
+    <message>
+        <source>Ctrl+I POS link</source>
+        <translation>Ctrl+I 收银机对接</translation>
     </message>
 </context>
 <context>

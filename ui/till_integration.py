@@ -1,0 +1,189 @@
+"""The main POS beside the till (issue 16): the local integration API and the watched folder
+run while the till window is open, and the manager's Ctrl+I shows the address and issues the
+token (shown once, with a copy button; issuing again replaces it). A stored-value payment the
+POS asks for opens the till's own pay dialog (:class:`TillPayDesk`).
+
+Nothing here runs on the GUI thread that could wait: the keyring, the socket and the folder
+are handled on threads; the API's payment request reaches the GUI thread through a queued
+signal and waits there for the dialog's outcome. Without ``integration`` in the app (tests,
+or ``integration_port = 0`` and no folder) the feature only offers the dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from integration_api.payments import WAIT_SECONDS, PaymentOutcome, PaymentRequest
+from pos_member.crypto import KeyringKeyStore, KeyStore
+from pos_member.errors import DomainError
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.integration.errors import PaymentNotPossible
+from pos_member.integration.reports import pos_clerk
+from pos_member.integration.tokens import Authenticator, load_token
+from pos_member.money import format_yuan
+from pos_member.permissions import Action
+from ui.host import TillAction, TillHost
+from ui.i18n import translate
+from ui.integration_dialog import IntegrationDialog
+from ui.stored_value_ui import PayDialog
+from ui.till_stored_value import open_pay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Ask:
+    request: PaymentRequest
+    future: Future[PaymentOutcome]
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread: the API thread's asks arrive there, queued."""
+
+    ask = Signal(object)  # _Ask
+
+
+class TillPayDesk:
+    """The API's :class:`~integration_api.payments.PaymentDesk`: the till's pay dialog, for
+    the member and amount the POS named (the amount cannot be changed); the member's second
+    factor is entered there."""
+
+    def __init__(self, host: TillHost) -> None:
+        self.host = host
+        self.relay = _Relay()
+        self.relay.ask.connect(self._show)
+
+    def take_payment(self, request: PaymentRequest) -> PaymentOutcome:
+        future: Future[PaymentOutcome] = Future()
+        self.relay.ask.emit(_Ask(request, future))
+        try:
+            return future.result(timeout=WAIT_SECONDS)
+        except FutureTimeout:
+            return PaymentOutcome(None)
+
+    def _show(self, ask: _Ask) -> None:
+        host, r = self.host, ask.request
+        if host.dialog is not None:
+            ask.future.set_exception(PaymentNotPossible(reason="a dialog is open at the till"))
+            return
+        host.show_card(r.card)
+        open_pay(host)
+        dialog = host.dialog
+        if not isinstance(dialog, PayDialog):
+            ask.future.set_exception(PaymentNotPossible(reason="the pay dialog did not open"))
+            return
+        dialog.txn_id = r.txn_id
+        dialog.amount.setText(format_yuan(r.amount_fen).lstrip("¥"))
+        dialog.amount.setReadOnly(True)
+        dialog.setWindowTitle(translate("TillWindow", "Pay with stored value: bill %1 (POS)")
+                              .replace("%1", r.bill_no))
+        dialog.secret.setFocus()
+
+        def paid(result: object) -> None:
+            if not ask.future.done():
+                ask.future.set_result(PaymentOutcome(result))  # type: ignore[arg-type]
+
+        def closed(*_: object) -> None:
+            if not ask.future.done():
+                ask.future.set_result(PaymentOutcome(None))
+
+        dialog.done.connect(paid)
+        dialog.finished.connect(closed)
+
+
+class Integration:
+    """The API server and the folder watcher of one till window."""
+
+    def __init__(self, host: TillHost) -> None:
+        self.host = host
+        self.config = host.app.integration
+        self.auth = Authenticator(None)
+        self.desk = TillPayDesk(host)
+        self.port: int | None = None
+        self.problem: str | None = None  # why the API is not served (a busy port)
+        self._server: object | None = None
+        self._watcher: object | None = None
+        self._lock = threading.Lock()
+        self._stopped = False  # the window closed before the start thread got the lock
+
+    def keystore(self) -> KeyStore:
+        sync = self.host.sync
+        return sync.keystore() if sync is not None else KeyringKeyStore()
+
+    def start(self) -> None:
+        """On a thread: the keyring can be slow, a socket can be refused."""
+        if self.config is not None and (self.config.port or self.config.folder):
+            threading.Thread(target=self._start, name="integration-start", daemon=True).start()
+
+    def _start(self) -> None:
+        from integration_api.app import ApiContext, create_app
+        from integration_api.folder import FolderWatcher
+        from integration_api.server import ApiServer
+
+        config, ident = self.config, self.host.identity
+        assert config is not None
+        clerk = pos_clerk(store_id=ident.store_id, device_id=ident.device_id)
+        try:
+            self.auth.replace(load_token(self.keystore(), device_id=ident.device_id))
+        except DomainError as e:
+            log.warning("integration token not readable: %s", type(e).__name__)
+        with self._lock:
+            if self._stopped:
+                return
+            if config.port:
+                server = ApiServer(create_app(ApiContext(
+                    uow=self.host.uow, clerk=clerk, auth=self.auth, payments=self.desk)),
+                    port=config.port)
+                try:
+                    self.port = server.start()
+                    self._server = server
+                except OSError as e:
+                    self.problem = e.strerror or type(e).__name__
+                    log.warning("integration API not served: port %s: %s", config.port,
+                                self.problem)
+            if config.folder is not None:
+                watcher = FolderWatcher(config.folder, uow=self.host.uow, clerk=clerk)
+                watcher.start()
+                self._watcher = watcher
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for part in (self._server, self._watcher):
+                if part is not None:
+                    part.stop()  # type: ignore[attr-defined]
+            self._server = self._watcher = None
+
+
+_OF: weakref.WeakKeyDictionary[object, Integration] = weakref.WeakKeyDictionary()
+
+
+def of(host: TillHost) -> Integration:
+    """The window's integration (tests, and support's diagnostics)."""
+    return _OF[host]
+
+
+def open_integration(host: TillHost, integration: Integration) -> None:
+    if host.dialog is not None:
+        return
+    host.open_dialog(IntegrationDialog(host, integration.auth, keystore=integration.keystore,
+                                       port=integration.port, problem=integration.problem,
+                                       config=integration.config))
+
+
+def register(host: TillHost) -> None:
+    integration = Integration(host)
+    _OF[host] = integration
+    may = host.clerk.may(Action.MANAGE_STAFF)
+    host.add_action(TillAction("integration", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+I POS link"),
+                               lambda: open_integration(host, integration) if may else None,
+                               ("Ctrl+I",), visible=may, button=False))
+    host.on_start(integration.start)
+    host.on_stop(integration.stop)
