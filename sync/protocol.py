@@ -9,6 +9,10 @@ Bodies are JSON, validated by these pydantic models on both sides. Version 1, un
     POST /v1/reidentify ReidentifyRequest -> EnrolResponse  Bearer <the forked device's token>
     POST /v1/adopt    AdoptRequest  -> AdoptResponse        Bearer <the new device's token>
 
+Version 2 adds one call, the till's pull since then; version 1 stays whole for older tills:
+
+    GET  /v2/pull?cursor=N&limit=M  -> PullResponse         the store's filtered log
+
 Every error is a 4xx/5xx with an ``ErrorBody``. A till marks an event sent only when a
 ``PushResponse`` lists its sequence number as stored or duplicate, never on a bare 200.
 """
@@ -23,6 +27,7 @@ import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 API = "/v1"
+API_V2 = "/v2"  # filtered pulls: what a till's store holds (issue 14); the rest stays /v1
 MAX_BATCH = 1000  # events per push
 MAX_PAGE = 1000  # changes per pull page
 MAX_BODY_BYTES = 8 * 1024 * 1024

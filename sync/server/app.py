@@ -35,6 +35,7 @@ from sync import protocol
 from sync.member_lookup import LOOKUP_PATH, PHONE_INDEX, MemberLookupResponse
 from sync.protocol import (
     API,
+    API_V2,
     MAX_BIGINT,
     MAX_BODY_BYTES,
     MAX_PAGE,
@@ -89,6 +90,7 @@ def create_app(database_url: str, *, read_url: str | None = None,
     _add_error_handlers(app)
     app.include_router(_routes(), prefix=API)
     app.include_router(sms.router(), prefix=API)  # stored-value SMS codes (issue 6)
+    app.include_router(_v2_routes(), prefix=API_V2)  # filtered pulls (issue 14)
     _document_models(app, PushRequest)
     app.router.on_startup.append(_freeze_startup_objects)
     app.router.on_shutdown.append(ctx.db.dispose)
@@ -187,7 +189,8 @@ def _routes() -> Any:
         accept_encoding: Annotated[str, Header(include_in_schema=False)] = "",
     ) -> Response:
         """The chain's changes after ``cursor`` in global order, one page (gzip-compressed
-        when the client accepts it)."""
+        when the client accepts it). Protocol v1: the whole chain's log; tills of this
+        version pull ``/v2/pull``."""
         device = _device(ctx, credentials)
         return gzip_answer(services.pull_json(ctx, device=device, cursor=cursor, limit=limit),
                            accept_encoding)
@@ -226,6 +229,30 @@ def _routes() -> Any:
         store's member: by member number or member code (a merged-away number finds the
         member it was merged into), or the phone's blind index. Exactly one of the two."""
         return member_cards.lookup(ctx, member_no=member_no, phone_index=phone_index)
+
+    return router
+
+
+def _v2_routes() -> Any:
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.get("/pull", response_model=PullResponse, responses=responses(*_AUTH))
+    def pull_filtered(
+        ctx: Context,
+        credentials: Credentials,
+        cursor: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
+        accept_encoding: Annotated[str, Header(include_in_schema=False)] = "",
+    ) -> Response:
+        """What this till's store holds, after ``cursor`` in global order, one page: its own
+        store's events, the server's, the member directory of the whole chain, and other
+        stores' events about its store's members (docs/scale.md, "What a till holds"). The
+        cursor is the same position as ``/v1/pull``'s: a till switches at its cursor."""
+        device = _device(ctx, credentials)
+        return gzip_answer(services.pull_json(ctx, device=device, cursor=cursor, limit=limit,
+                                              filtered=True), accept_encoding)
 
     return router
 

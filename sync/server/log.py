@@ -35,6 +35,7 @@ from sync.protocol import WireEvent
 from sync.server.errors import TransactionTooLarge
 from sync.server.locks import SERVER_SEQ, lock_keys
 from sync.server.models import SERVER_DEVICE_ID, SERVER_STORE_ID, Event, Flag, RulesVersion
+from sync.server.routes import Routed, decode_payload, needs_payload, route
 from sync.server.wire import IncomingEvent
 
 XID_SHIFT = 20  # bits of a position under its transaction id: rows one transaction may write
@@ -97,6 +98,11 @@ class LogWriter:
             for position, e in enumerate(events, first)
         ]
         insert_values(self._conn, _EVENT_TABLE, _EVENT_COLUMNS, values)
+        route(self._conn, [
+            Routed(position, e.store_id, e.type, e.entity_id,
+                   decode_payload(e.payload_text) if needs_payload(e.store_id, e.type) else None)
+            for position, e in enumerate(events, first)
+        ])
         return list(range(first, first + len(events)))
 
     def append_server_event(

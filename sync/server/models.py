@@ -75,11 +75,12 @@ class EnrolmentCode(ServerBase):
 
 class Event(ServerBase):
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("device_id", "seq"),)
+    __table_args__ = (UniqueConstraint("device_id", "seq"),
+                      Index("ix_events_store_id_position", "store_id", "position"))
 
     position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     id: Mapped[str] = mapped_column(String(36), unique=True)
-    store_id: Mapped[str] = mapped_column(String(36), index=True)
+    store_id: Mapped[str] = mapped_column(String(36))
     device_id: Mapped[str] = mapped_column(String(36))
     seq: Mapped[int] = mapped_column(BigInteger)
     clerk_id: Mapped[str | None] = mapped_column(String(36))
@@ -91,6 +92,29 @@ class Event(ServerBase):
     rules_version: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     received_at: Mapped[datetime]
+
+
+class MemberHome(ServerBase):
+    """The store a member belongs to: the store of its ``member.registered`` (``routes``).
+    Written once, at ingest; a merged loser's home is its winner's, read through
+    ``member_redirects`` when an event is routed."""
+
+    __tablename__ = "member_homes"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36))
+
+
+class EventRoute(ServerBase):
+    """Who pulls an event besides its own store (``routes``): ``store_id`` a member's home
+    store, or ``*`` (``EVERYONE``) for the directory and the server's events. Insert-only,
+    written in the transaction that stores the event: a pure function of the row and what HQ
+    knew when it was stored, so a cursor over a store's filtered log is exactly-once."""
+
+    __tablename__ = "event_routes"
+
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
 class MemberNoClaim(ServerBase):

@@ -1,5 +1,6 @@
-"""Pull: a device reads ``position > cursor`` in position order, every store's events and
-the server's (members are chain-wide), but other stores' staff events never.
+"""Pull: a device reads ``position > cursor`` in position order: on protocol v1 every store's
+events and the server's (members are chain-wide), but other stores' staff events never; on v2
+(``filtered``) only what its store holds (``routes``).
 
 On PostgreSQL positions come from the writing transaction's id (``log``), so a transaction
 still open may yet commit rows below a position already visible. A pull therefore reads only
@@ -26,14 +27,17 @@ from sqlalchemy import (
     select,
     true,
     type_coerce,
+    union_all,
 )
 
 from sync.protocol import MAX_BIGINT, MAX_PAGE, Change, PullResponse, WireEvent
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest
-from sync.server.models import Event
+from sync.server.models import Event, EventRoute
+from sync.server.routes import EVERYONE
 from sync.server.wire import RawJson, encode
 
+_ROUTES = EventRoute.__table__
 _WIRE_FIELDS = tuple(WireEvent.model_fields)
 _PULL_JSON = select(  # the driver's values of payload (text) and created_at: no processors
     Event.position,
@@ -58,23 +62,54 @@ def _settled(conn: Connection) -> ColumnElement[bool]:
     return true()
 
 
+def _wanted(conn: Connection, device: DeviceIdentity, cursor: int, limit: int,
+            filtered: bool) -> list[ColumnElement[bool]]:
+    """The conditions of a page after ``cursor``: the whole chain's log (protocol v1, less
+    other stores' staff events), or the store's filtered log (v2, ``routes``): the first
+    ``limit + 1`` positions after the cursor of each of its three index ranges (own store,
+    routed to the store, routed to everyone), the smallest of which are the page. Settled
+    rows all lie below unsettled ones, so taking them per range first loses none."""
+    if not filtered:
+        return [Event.position > cursor, _settled(conn), _visible_to(device)]
+    ranges = [
+        select(Event.position).where(Event.store_id == device.store_id,
+                                     Event.position > cursor, _settled(conn))
+        .order_by(Event.position).limit(limit + 1),
+        *(select(_ROUTES.c.position).where(_ROUTES.c.store_id == store,
+                                           _ROUTES.c.position > cursor, _settled_route(conn))
+          .order_by(_ROUTES.c.position).limit(limit + 1)
+          for store in (device.store_id, EVERYONE)),
+    ]
+    positions = union_all(*(r.subquery().select() for r in ranges)).subquery()
+    return [Event.position > cursor, _settled(conn),
+            Event.position.in_(select(positions.c.position))]
+
+
+def _settled_route(conn: Connection) -> ColumnElement[bool]:
+    if conn.dialect.name == "postgresql":
+        return _ROUTES.c.position < func.log_position_bound()
+    return true()
+
+
 def _visible_to(device: DeviceIdentity) -> ColumnElement[bool]:
     """What a device may pull: everything (members are chain-wide) except other stores' staff
     events, which carry the argon2 hashes of their PINs — those stay within their store."""
     return or_(not_(Event.type.startswith("staff.")), Event.store_id == device.store_id)
 
 
-def pull(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int) -> PullResponse:
+def pull(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int,
+         filtered: bool = False) -> PullResponse:
     """Changes after ``cursor`` in position order, at most ``limit``; ``more`` if others follow.
 
     Every store's events and the server's are included (members are chain-wide), but staff
-    events only for the caller's own store (:func:`_visible_to`). Reads committed rows only.
+    events only for the caller's own store (:func:`_visible_to`); ``filtered`` (protocol v2):
+    only what the caller's store holds (``routes``). Reads committed rows only.
     """
     _check_page(cursor, limit)
     with ctx.db.read_replica() as conn:
         rows = conn.execute(
             select(Event.__table__)
-            .where(Event.position > cursor, _settled(conn), _visible_to(device))
+            .where(*_wanted(conn, device, cursor, limit, filtered))
             .order_by(Event.position)
             .limit(limit + 1)
         ).all()
@@ -92,7 +127,8 @@ def pull(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int)
     )
 
 
-def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int) -> bytes:
+def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int,
+              filtered: bool = False) -> bytes:
     """``pull`` answered as the ``PullResponse`` JSON itself, for the HTTP route.
 
     The same page as ``pull``, without building a model per change: each stored payload goes
@@ -102,7 +138,7 @@ def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit:
     _check_page(cursor, limit)
     with ctx.db.read_replica() as conn:
         rows = conn.execute(
-            _PULL_JSON.where(Event.position > cursor, _settled(conn), _visible_to(device))
+            _PULL_JSON.where(*_wanted(conn, device, cursor, limit, filtered))
             .limit(limit + 1)
         ).all()
     more = len(rows) > limit

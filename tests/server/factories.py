@@ -67,18 +67,19 @@ class Device:
             raise AssertionError(f"push answered {response.status_code}: {response.text}")
         return PushResponse.model_validate_json(response.content)
 
-    def pull(self, cursor: int = 0, limit: int = 1000) -> PullResponse:
+    def pull(self, cursor: int = 0, limit: int = 1000, *, api: str = API) -> PullResponse:
+        """``api``: ``/v1`` the whole chain's log, ``/v2`` the store's (filtered)."""
         response = self.server.http.get(
-            f"{API}/pull", params={"cursor": cursor, "limit": limit}, headers=self.headers
+            f"{api}/pull", params={"cursor": cursor, "limit": limit}, headers=self.headers
         )
         if response.status_code != 200:
             raise AssertionError(f"pull answered {response.status_code}: {response.text}")
         return PullResponse.model_validate_json(response.content)
 
-    def pull_all(self, cursor: int = 0, limit: int = 1000) -> list[Any]:
+    def pull_all(self, cursor: int = 0, limit: int = 1000, *, api: str = API) -> list[Any]:
         changes = []
         while True:
-            page = self.pull(cursor, limit)
+            page = self.pull(cursor, limit, api=api)
             changes.extend(page.changes)
             cursor = page.cursor
             if not page.more:

@@ -1,0 +1,149 @@
+"""What a till pulls (protocol v2, ``GET /v2/pull``): its own store's events, the server's,
+the chain-wide member directory, and every other store's events about its own members.
+
+Routing is decided once, when an event is stored, and kept in ``event_routes`` (insert-only):
+
+- ``*`` (``EVERYONE``): the server's events (``store_id="hq"``: merges, balance blocks, rules,
+  flags) and the directory types (``DIRECTORY_TYPES``: what a scan needs to recognise any
+  member of the chain offline);
+- a member's *home store*: the store of its ``member.registered`` (``member_homes``; a merged
+  loser's is its winner's, through ``member_redirects``), for every member the event names
+  (``member_keys``: its ``entity_id`` and the ``member_id``, ``winner_member_id``,
+  ``loser_member_id`` of its payload, one level down included — a sale's, ledger entries'),
+  when that store is not the event's own.
+
+A store's filtered log is then ``events.store_id = S`` or a route to ``S`` or ``*``: a pure
+function of the store and of rows that never change, so the one integer cursor (the last
+position pulled) stays exactly-once. Staff events are never routed: they stay in their store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sync.server.models import SERVER_STORE_ID, EventRoute, MemberHome, MemberRedirect
+
+EVERYONE = "*"
+REGISTERED = "member.registered"
+# What every till holds of every member (the directory, pos_member/services/member_directory):
+# who they are, merges, tier, balance blocks, stored-value freezes.
+DIRECTORY_TYPES = frozenset({
+    REGISTERED, "member.merged", "member.tier_changed", "member.balance_blocked",
+    "member.balance_unblocked", "sv.frozen", "sv.unfrozen",
+})
+_MEMBER_FIELDS = ("member_id", "winner_member_id", "loser_member_id")
+_HOMES: Table = MemberHome.__table__  # type: ignore[assignment]
+_ROUTES: Table = EventRoute.__table__  # type: ignore[assignment]
+_decode = msgspec.json.decode
+
+
+class Routed(msgspec.Struct, frozen=True):
+    """What routing needs of one stored event."""
+
+    position: int
+    store_id: str
+    type: str
+    entity_id: str | None
+    payload: Mapping[str, Any] | None  # the decoded payload (None: not an object)
+
+
+def needs_payload(store_id: str, type: str) -> bool:
+    """Whether routing reads the event's payload (a registration's home, the members of a
+    store's ledger event); the server's, the directory's and staff events are routed by type."""
+    if type == REGISTERED:
+        return True
+    return not (store_id == SERVER_STORE_ID or type in DIRECTORY_TYPES
+                or type.startswith("staff."))
+
+
+def member_keys(entity_id: str | None, payload: Mapping[str, Any] | None) -> set[str]:
+    """The ids an event may name a member by (ids that are no member's match no home)."""
+    keys = {entity_id} if entity_id else set()
+    if not isinstance(payload, Mapping):
+        return keys
+    parts: list[Mapping[str, Any]] = [payload]
+    for value in payload.values():
+        if isinstance(value, Mapping):
+            parts.append(value)
+        elif isinstance(value, list):
+            parts.extend(v for v in value if isinstance(v, Mapping))
+    for part in parts:
+        keys.update(v for f in _MEMBER_FIELDS if isinstance(v := part.get(f), str) and v)
+    return keys
+
+
+def decode_payload(text: str | bytes) -> Mapping[str, Any] | None:
+    try:
+        value = _decode(text)
+    except msgspec.DecodeError:
+        return None
+    return value if isinstance(value, Mapping) else None
+
+
+def route(conn: Connection, events: Sequence[Routed]) -> None:
+    """Records the homes of the members these events register, then each event's routes (in
+    the transaction that stores them)."""
+    homes = {}
+    for e in events:
+        if e.type == REGISTERED and e.payload is not None:
+            member_id = e.payload.get("member_id")
+            store = e.payload.get("store_id") or e.store_id
+            if isinstance(member_id, str) and member_id and isinstance(store, str):
+                homes.setdefault(member_id, store[:36])
+    if homes:
+        _insert_ignore(conn, _HOMES, [{"member_id": m, "store_id": s} for m, s in homes.items()])
+    rows: list[dict[str, Any]] = []
+    wanted: dict[int, set[str]] = {}
+    for e in events:
+        if e.store_id == SERVER_STORE_ID or e.type in DIRECTORY_TYPES:
+            rows.append({"store_id": EVERYONE, "position": e.position})
+        elif not e.type.startswith("staff."):
+            keys = member_keys(e.entity_id, e.payload)
+            if keys:
+                wanted[e.position] = keys
+    if wanted:
+        found = homes_of(conn, set().union(*wanted.values()))
+        by_position = {e.position: e for e in events}
+        for position, keys in wanted.items():
+            own = by_position[position].store_id
+            for store in sorted({found[k] for k in keys if k in found} - {own}):
+                rows.append({"store_id": store, "position": position})
+    if rows:
+        conn.execute(_ROUTES.insert(), rows)
+
+
+def homes_of(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """member id → home store, a merged loser's being its winner's (its own when the winner's
+    registration is not here)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    own = dict(conn.execute(select(_HOMES.c.member_id, _HOMES.c.store_id)
+                            .where(_HOMES.c.member_id.in_(ids))).all())
+    if not own:
+        return {}
+    winners = dict(conn.execute(
+        select(MemberRedirect.loser_member_id, MemberRedirect.winner_member_id)
+        .where(MemberRedirect.loser_member_id.in_(list(own)))).all())
+    if winners:
+        winner_homes = dict(conn.execute(
+            select(_HOMES.c.member_id, _HOMES.c.store_id)
+            .where(_HOMES.c.member_id.in_(list(set(winners.values()))))).all())
+        for loser, winner in winners.items():
+            if winner in winner_homes:
+                own[loser] = winner_homes[winner]
+    return own
+
+
+def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """A member registered twice (a restored till's copy under the same member id) keeps its
+    first home."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
+    else:
+        conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
