@@ -208,7 +208,9 @@ class TillStillEnrolled(DomainError):
 
 class NotEnrolled(DomainError):
     message = QT_TRANSLATE_NOOP(
-        "errors", "This till is not enrolled with a server: run 'pos-member enrol' first."
+        "errors", "This till is not connected to head office yet, so the day cannot be "
+        "closed with head office from here. Ask head office to connect (enrol) this till; "
+        "until then its sales and members are kept on the till."
     )
 
 

@@ -3,7 +3,7 @@ Enter/Esc buttons (Enter runs the dialog's ``submit``, Esc cancels)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QPushButton
 
 from pos_member.errors import DomainError
 from ui.i18n import error_text
@@ -35,3 +35,10 @@ def accept_buttons(dialog: QDialog, text: str
     buttons.accepted.connect(dialog.submit)  # type: ignore[attr-defined]
     buttons.rejected.connect(dialog.reject)
     return buttons, ok, cancel
+
+
+def clear_on_edit(label: QLabel, *fields: QLineEdit) -> None:
+    """The error line goes as soon as one of ``fields`` is typed in again: a refusal of the
+    old input must not stand beside the new one."""
+    for field in fields:
+        field.textEdited.connect(lambda _text, label=label: label.hide())

@@ -55,6 +55,10 @@ class LoginWindow(QWidget):
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(64)
         self.code.returnPressed.connect(self.pin.setFocus)
+        # A refusal goes away as soon as the number or the PIN is typed again (a till that
+        # could not open keeps saying why: logging in stays off).
+        self.code.textEdited.connect(self._edited)
+        self.pin.textEdited.connect(self._edited)
         self.pin.returnPressed.connect(self.submit)
         self.button = QPushButton()
         self.button.setObjectName("loginButton")
@@ -134,7 +138,14 @@ class LoginWindow(QWidget):
         self._failed(error)
         self.button.setEnabled(False)
 
+    def _edited(self, _text: str) -> None:
+        if self.button.isEnabled() or not self._ready:
+            self.error.hide()
+
     def reset(self) -> None:
+        """After a logout: an empty form for the next person (the last one's number left in
+        the field had the next number typed on after it)."""
+        self.code.clear()
         self.pin.clear()
         self.error.hide()
         self.button.setEnabled(True)

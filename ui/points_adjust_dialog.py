@@ -15,7 +15,7 @@ from pos_member.errors import DomainError
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.points import PointsOpResult, PointsSummary, check_adjustment
 from ui.confirm import ask, clip
-from ui.dialog_parts import accept_buttons, message_label, show_error_in
+from ui.dialog_parts import accept_buttons, clear_on_edit, message_label, show_error_in
 from ui.operations import Operations
 
 
@@ -42,6 +42,8 @@ class AdjustDialog(QDialog):
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.message = message_label()
+        clear_on_edit(self.message, self.reason, self.manager, self.pin)
+        self.points.valueChanged.connect(lambda _: self.message.hide())
         form = QFormLayout()
         form.addRow(self.tr("&Points (+ or −)"), self.points)
         form.addRow(self.tr("&Reason"), self.reason)

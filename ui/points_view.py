@@ -3,6 +3,7 @@ explained, the receipt's points lines, the card's points and tier tiles."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, tzinfo
 
 from pos_member.money import format_yuan
@@ -154,5 +155,15 @@ def ledger_row(line: LedgerLine, zone: tzinfo) -> list[str]:
         line.bill_no or "—",
         line.store,
         line.clerk or "—",
-        line.note or "",
+        _readable_note(line.note),
     ]
+
+
+def _readable_note(note: str | None) -> str:
+    """A ledger line's note as a clerk reads it: an internal id (a returned lot's) is no note."""
+    text = (note or "").strip()
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return text
+    return ""

@@ -16,7 +16,7 @@ from pos_member.errors import DomainError
 from pos_member.money import parse_yuan
 from pos_member.services.sale_refunds import RefundQuote, RefundResult
 from ui.confirm import ask
-from ui.dialog_parts import accept_buttons, message_label, show_error_in
+from ui.dialog_parts import accept_buttons, clear_on_edit, message_label, show_error_in
 from ui.operations import Operations
 from ui.points_view import refund_lines, refund_quote_lines
 
@@ -48,6 +48,7 @@ class RefundDialog(QDialog):
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.message = message_label()
+        clear_on_edit(self.message, self.bill, self.amount, self.manager, self.pin)
         form = QFormLayout()
         form.addRow(self.tr("&Bill number"), self.bill)
         form.addRow(self.tr("&Amount (¥)"), self.amount)

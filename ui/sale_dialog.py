@@ -25,7 +25,7 @@ from pos_member.permissions import Role
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.sales import SaleQuote, SaleResult
 from pos_member.services.staff import StaffInfo
-from ui.dialog_parts import accept_buttons, message_label, show_error_in
+from ui.dialog_parts import accept_buttons, clear_on_edit, message_label, show_error_in
 from ui.operations import Operations
 from ui.points_view import explain_earn, receipt_lines
 
@@ -77,6 +77,7 @@ class SaleDialog(QDialog):
         self.explain.setObjectName("pointsExplain")
         self.explain.setWordWrap(True)
         self.message = message_label()
+        clear_on_edit(self.message, self.bill, self.amount, self.categories)
         form = QFormLayout()
         form.addRow(self.tr("&Bill number"), self.bill)
         form.addRow(self.tr("&Amount (¥)"), self.amount)

@@ -34,12 +34,26 @@ class StoredValueDialog(QDialog):
         self.error = QLabel()
         self.error.setObjectName("dialogError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
         self.error.hide()
+        self.notice = QLabel()  # what went right, green (a success is not an error)
+        self.notice.setObjectName("dialogDone")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
         self.busy = False
+
+    def show_notice(self, text: str) -> None:
+        self.error.hide()
+        self.notice.setText(text)
+        self.notice.show()
+
+    def clear_on_edit(self, *fields: QLineEdit) -> None:
+        """The error line goes as soon as one of ``fields`` is typed in again."""
+        for field in fields:
+            field.textEdited.connect(lambda _text: self.error.hide())
 
     def show_error(self, e: Exception) -> None:
         self.busy = False
+        self.notice.hide()
         text = error_text(e) if isinstance(e, DomainError) else self.tr(
             "Unexpected error (%1); nothing was changed.").replace("%1", type(e).__name__)
         self.error.setText(text)

@@ -140,6 +140,7 @@ class LedgerDialog(StoredValueDialog):
         lay.addLayout(bar)
         lay.addLayout(form)
         lay.addWidget(self.error)
+        lay.addWidget(self.notice)
         lay.addWidget(close)
         open_at(self, 980, 520)
         self.reload()
@@ -287,6 +288,7 @@ class LedgerDialog(StoredValueDialog):
         if not ok:
             return
         if pin != again:
+            self.notice.hide()
             self.error.setText(self.tr("The two PINs differ; nothing was changed."))
             self.error.show()
             return
@@ -297,8 +299,7 @@ class LedgerDialog(StoredValueDialog):
             self._pin_set, self.show_error)
 
     def _pin_set(self, _: None) -> None:
-        self.error.setText(self.tr("The member's payment PIN is set."))
-        self.error.show()
+        self.show_notice(self.tr("The member's payment PIN is set."))
         self._after()
 
     def provision(self) -> None:
@@ -311,8 +312,7 @@ class LedgerDialog(StoredValueDialog):
     def _provisioned(self, p: member_auth.TotpProvisioning) -> None:
         self.qr.set_payload(p.uri)
         self.qr.show()
-        self.error.setText(self.tr(
+        self.show_notice(self.tr(
             "The member scans this QR code with an authenticator app, then shows its 6-digit "
             "code when paying."))
-        self.error.show()
         self._after()

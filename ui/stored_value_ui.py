@@ -105,6 +105,7 @@ class TopUpDialog(StoredValueDialog):
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addWidget(buttons)
+        self.clear_on_edit(self.amount, self.reference)
         self._preview()
         self.amount.setFocus()
 
@@ -171,6 +172,7 @@ class PayDialog(StoredValueDialog):
         self.online, self.sms, self.phone = online, sms, phone
         self.challenge_id: str | None = None
         self.balance: sv_ledger.Balance | None = None
+        self.standing: sv.PayStanding | None = None
         self.setWindowTitle(self.tr("Pay with stored value (F10)"))
         self.setMinimumWidth(660)
         title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
@@ -187,6 +189,10 @@ class PayDialog(StoredValueDialog):
         self.factor_pin = QRadioButton(self.tr("PIN (Ctrl+1)"))
         self.factor_totp = QRadioButton(self.tr("Dynamic code (Ctrl+2)"))
         self.factor_sms = QRadioButton(self.tr("SMS code (Ctrl+3)"))
+        # Said before the member types anything: a factor greyed out and why, no PIN set,
+        # what may still be paid offline today.
+        self.notes = QLabel()
+        self.notes.setObjectName("hintLabel")  # short lines, not wrapped
         self.refresh_online()
         self.factor_pin.setChecked(True)
         group = QButtonGroup(self)
@@ -215,6 +221,7 @@ class PayDialog(StoredValueDialog):
         form.addRow(lbl, self.amount)
         form.addRow(self.tr("Paid from:"), self.split)
         form.addRow(self.tr("Verify by:"), factors)
+        form.addRow("", self.notes)
         self.secret_label = QLabel()
         self.secret_label.setBuddy(self.secret)
         form.addRow(self.secret_label, secret_row)
@@ -228,11 +235,14 @@ class PayDialog(StoredValueDialog):
         lay.addWidget(title)
         lay.addLayout(form)
         lay.addWidget(self.error)
+        lay.addWidget(self.notice)
         lay.addWidget(buttons)
+        self.clear_on_edit(self.amount, self.secret)
         self._factor_changed()
         self._preview()
-        uow, mid = window.uow, card.id
-        self.ops.run(lambda: sv_ledger.get_balance(uow, mid), self._got_balance, self.show_error)
+        uow, mid, clerk = window.uow, card.id, window.clerk
+        self.ops.run(lambda: sv.pay_standing(uow, clerk=clerk, member_id=mid),
+                     self._got_standing, self.show_error)
         self.amount.setFocus()
 
     def take_dynamic_code(self, code: str) -> None:
@@ -244,10 +254,38 @@ class PayDialog(StoredValueDialog):
 
     def refresh_online(self, *_: object) -> None:
         """Offers the SMS code only while head office is reachable (called again whenever
-        the sync state changes)."""
+        the sync state changes), and says why when it is not."""
         self.factor_sms.setEnabled(self.sms is not None and self.online())
         self.factor_sms.setToolTip("" if self.factor_sms.isEnabled()
                                    else self.tr("Needs the connection to head office"))
+        if self.factor_sms.isChecked() and not self.factor_sms.isEnabled():
+            self.factor_pin.setChecked(True)
+        self._show_notes()
+
+    def _show_notes(self) -> None:
+        notes = []
+        st = self.standing
+        if st is not None and not st.has_pin:
+            notes.append(self.tr("No payment PIN set.\nPay by dynamic code or SMS code, or a "
+                                 "manager sets a PIN (Shift+F10)."))
+        if st is not None and not st.has_totp:
+            notes.append(self.tr("No dynamic code set up for this member."))
+        if not self.factor_sms.isEnabled():
+            notes.append(self.tr("SMS code: only while the till is connected to head office.")
+                         if self.sms is not None else
+                         self.tr("SMS code: this till is not connected to head office."))
+        if not self.online() and st is not None:
+            notes.append(self.tr("Offline: this member may pay at most %1 more on this till "
+                                 "today.").replace("%1", format_yuan(st.offline_left_fen)))
+        self.notes.setText("\n".join(notes))
+        self.notes.setVisible(bool(notes))
+
+    def _got_standing(self, standing: sv.PayStanding) -> None:
+        self.standing = standing
+        if not standing.has_pin and self.factor_pin.isChecked() and standing.has_totp:
+            self.factor_totp.setChecked(True)  # the factor the member has
+        self._got_balance(standing.balance)
+        self._show_notes()
 
     def _got_balance(self, balance: sv_ledger.Balance) -> None:
         self.balance = balance
@@ -311,8 +349,7 @@ class PayDialog(StoredValueDialog):
 
     def _sms_sent(self, challenge_id: str) -> None:
         self.challenge_id = challenge_id
-        self.error.setText(self.tr("SMS code sent to the member's phone."))
-        self.error.show()
+        self.show_notice(self.tr("SMS code sent to the member's phone."))
         self.secret.setFocus()
 
     def submit(self) -> None:

@@ -44,6 +44,8 @@ from pos_member.permissions import Action, Clerk, require
 from pos_member.services.member_auth import (
     Refusal,
     check_totp_format,
+    has_pin,
+    has_totp,
     verify_pin,
     verify_totp,
 )
@@ -61,6 +63,7 @@ from pos_member.services.stored_value_ledger import (
     book,
     business_day,
     ensure_account,
+    get_balance,
     offline_spent_today,
     txn_row,
 )
@@ -250,6 +253,26 @@ def approve(uow: UnitOfWork, *, code: str, pin: str, device_id: str) -> Clerk:
     """A manager at the till approves with their staff number and PIN (the login check, its
     lockout and audit included). Returns the approving manager."""
     return staff_approve(uow, code=code, pin=pin, device_id=device_id, action=Action.SV_APPROVE)
+
+
+@dataclass(frozen=True, slots=True)
+class PayStanding:
+    """What the pay dialog says before the member types anything: the balance, which factors
+    the member has, and how much more may be paid offline today on this till."""
+
+    balance: Balance
+    has_pin: bool
+    has_totp: bool
+    offline_left_fen: int
+
+
+def pay_standing(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> PayStanding:
+    with uow.read() as s:
+        spent = offline_spent_today(s.connection(), member_id, clerk.device_id,
+                                    uow.clock.local())
+    left = max(0, uow.rules.stored_value.offline_daily_cap_fen - spent)
+    return PayStanding(get_balance(uow, member_id), has_pin(uow, member_id),
+                       has_totp(uow, member_id), left)
 
 
 def phone_for_sms(uow: UnitOfWork, *, member_id: str) -> str:

@@ -879,6 +879,28 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
         <translation>支付（Enter）</translation>
     </message>
     <message>
+        <source>No dynamic code set up for this member.</source>
+        <translation>该会员未开通动态码。</translation>
+    </message>
+    <message>
+        <source>SMS code: only while the till is connected to head office.</source>
+        <translation>短信验证码：仅在与总部连通时可用。</translation>
+    </message>
+    <message>
+        <source>SMS code: this till is not connected to head office.</source>
+        <translation>短信验证码：本收银台未接入总部。</translation>
+    </message>
+    <message>
+        <source>No payment PIN set.
+Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
+        <translation>会员未设置支付密码。
+请用动态码或短信验证码，或请店长设置密码（Shift+F10）。</translation>
+    </message>
+    <message>
+        <source>Offline: this member may pay at most %1 more on this till today.</source>
+        <translation>离线：该会员今天在本收银台最多还可付 %1。</translation>
+    </message>
+    <message>
         <source>%1 (principal %2, bonus %3)</source>
         <translation>%1（本金 %2，赠送 %3）</translation>
     </message>
@@ -2088,10 +2110,6 @@ F2  注册新会员</translation>
         <translation>本机已登记为 {store} 号门店 {device} 号收银机，总部仍然认可它：无需重新登记，登记码未被使用。重新登记只用于访问权限已被撤销或凭据丢失的收银机。</translation>
     </message>
     <message>
-        <source>This till is not enrolled with a server: run &apos;pos-member enrol&apos; first.</source>
-        <translation>本收银台尚未在服务器注册：请先运行 &apos;pos-member enrol&apos;。</translation>
-    </message>
-    <message>
         <source>This till now works under a new identity from head office: log in again.</source>
         <translation>本收银台已从总部取得新的身份：请重新登录。</translation>
     </message>
@@ -2182,6 +2200,10 @@ F2  注册新会员</translation>
     <message>
         <source>This member has no payment PIN yet: set one with a manager present.</source>
         <translation>该会员尚未设置支付密码：请在店长在场时设置。</translation>
+    </message>
+    <message>
+        <source>This till is not connected to head office yet, so the day cannot be closed with head office from here. Ask head office to connect (enrol) this till; until then its sales and members are kept on the till.</source>
+        <translation>本收银台还没有接入总部，暂时不能在这里与总部完成日结。请联系总部为本收银台办理接入；接入前，销售和会员数据都保存在本收银台上。</translation>
     </message>
     <message>
         <source>Choose another PIN: 6 digits, not repeated or in sequence, not the phone&apos;s last six or the birthday.</source>

@@ -220,3 +220,25 @@ def test_exit_when_ready_exits_1_when_the_core_cannot_open(
     captured = capsys.readouterr()
     assert "Till ready." not in captured.out
     assert "could not open" in captured.err
+
+
+def test_logout_leaves_an_empty_form_and_a_fixed_input_clears_the_refusal(
+    qtbot: QtBot, controller: TillController, till: Till
+) -> None:
+    """Issue 17: after a logout the staff number stayed and the next person's was typed on
+    after it; a refusal stayed on screen while the PIN was typed again."""
+    code = staff_code(till, till.cashier.staff_id)
+    log_in(qtbot, controller, code, "000000")
+    wait_refused(qtbot, controller)
+    qtbot.keyClicks(controller.login.pin, "1")
+    assert not controller.login.error.isVisible()
+    controller.login.pin.clear()
+    with qtbot.waitSignal(controller.login.logged_in):
+        qtbot.keyClicks(controller.login.pin, PINS[till.cashier.role])
+        qtbot.keyClick(controller.login.pin, Qt.Key.Key_Return)
+    controller.logout()
+    assert controller.login.code.text() == "" and controller.login.pin.text() == ""
+    manager = staff_code(till, till.manager.staff_id)
+    with qtbot.waitSignal(controller.login.logged_in) as got:
+        log_in(qtbot, controller, manager, PINS[till.manager.role])
+    assert got.args[0] == till.manager
