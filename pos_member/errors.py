@@ -323,6 +323,16 @@ class OfflineCapReached(StoredValueError):
         "errors", "Offline, a member may spend at most {cap} a day; {left} is left today.")
 
 
+class RemoteBalanceCapReached(StoredValueError):
+    """Offline, another store's member may spend at most the balance HQ last reported, less
+    what this till has paid from it since (docs/rules.md, issue 14)."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This member belongs to another store. Head office last reported a balance "
+        "of {known} (at {at}); {spent} has been paid here since, so at most {cap} may be "
+        "paid offline. Go online to see the current balance.")
+
+
 class ApprovalRequired(StoredValueError):
     message = QT_TRANSLATE_NOOP(
         "errors", "A payment of {limit} or more needs a store manager's approval.")

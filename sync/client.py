@@ -14,14 +14,18 @@ client per worker.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from pos_member.hq_trust import Verify
 from sync.errors import ProtocolMismatch, ServerRefused, ServerUnavailable
+
+if TYPE_CHECKING:
+    from sync.member_lookup import MemberLookupResponse
 from sync.protocol import (
     API,
     MAX_PAGE,
@@ -117,6 +121,22 @@ class SyncClient:
         except ServerUnavailable:
             raise SmsUnavailable() from None
 
+    def member_lookup(self, *, member_no: str | None = None, phone_index: str | None = None
+                      ) -> MemberLookupResponse | None:
+        """Another store's member as HQ knows it (card, chain-wide balances), or None when
+        HQ has no such member (``GET /v1/members/lookup``; issue 14). ``ServerUnavailable``
+        when HQ cannot be reached: the till falls back to what it cached."""
+        from sync.member_lookup import LOOKUP_PATH, MemberLookupResponse
+
+        params = {"member_no": member_no} if member_no is not None else {
+            "phone_index": phone_index or ""}
+        try:
+            return self._call("GET", LOOKUP_PATH, MemberLookupResponse, params=params)
+        except ServerRefused as e:
+            if e.status == 404:
+                return None
+            raise
+
     def close(self) -> None:
         self._http.close()
 
@@ -128,7 +148,8 @@ class SyncClient:
         self.close()
 
     def _call(self, method: str, path: str, answer: type[M], *, body: BaseModel | None = None,
-              content: bytes | None = None, params: dict[str, int] | None = None) -> M:
+              content: bytes | None = None, params: Mapping[str, int | str] | None = None
+              ) -> M:
         if body is not None:
             content = body.model_dump_json().encode()
         headers = {"Content-Type": "application/json"} if content is not None else None

@@ -60,8 +60,21 @@ TIER_LABELS = {
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteBalances:
+    """Another store's member's chain-wide balances as HQ last gave them (issue 14): the card
+    shows these instead of this till's own figures (``services/remote_members.py``)."""
+
+    balance_fen: int
+    points: int
+    blocked: bool
+    as_of: datetime  # HQ's time of the answer
+    fresh: bool  # answered just now (online); False: from this till's cache (offline)
+
+
+@dataclass(frozen=True, slots=True)
 class MemberCard:
-    """What the till shows of a member. Personal data is masked."""
+    """What the till shows of a member. Personal data is masked. ``remote``: a member of
+    another store this till does not hold, described by HQ (None for the till's own)."""
 
     id: str
     member_no: str
@@ -79,6 +92,7 @@ class MemberCard:
     store_name: str
     registered_at: datetime
     marketing_consent: bool
+    remote: RemoteBalances | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from pos_member.errors import (
     TxnIdConflict,
 )
 from pos_member.permissions import Action, Clerk, require
+from pos_member.services import remote_members
 from pos_member.services.member_auth import (
     Refusal,
     check_totp_format,
@@ -404,6 +405,9 @@ def _payment_checks(conn: Session | Connection, rules: Any, clerk: Clerk, *, mem
     rules_.check_payment(rules, amount_fen=amount, balance_fen=bal.total_fen,
                          frozen=bal.frozen, blocked=m.blocked_id is not None,
                          offline_spent_fen=spent, approver=approver)
+    if not online:  # another store's member: at most what HQ last reported (issue 14)
+        remote_members.check_cap(conn, member_id=member_id, device_id=clerk.device_id,
+                                 amount_fen=amount, zone=now.tzinfo)
     return bal
 
 

@@ -2174,6 +2174,10 @@ F2  注册新会员</translation>
         <translation>离线时每位会员每天最多消费 {cap}，今天还剩 {left}。</translation>
     </message>
     <message>
+        <source>This member belongs to another store. Head office last reported a balance of {known} (at {at}); {spent} has been paid here since, so at most {cap} may be paid offline. Go online to see the current balance.</source>
+        <translation>该会员属于其他门店。总部上次告知的余额为 {known}（{at}）；此后本机已支付 {spent}，离线时最多还可支付 {cap}。联网后可查看当前余额。</translation>
+    </message>
+    <message>
         <source>A payment of {limit} or more needs a store manager&apos;s approval.</source>
         <translation>{limit} 及以上的支付需要店长授权。</translation>
     </message>

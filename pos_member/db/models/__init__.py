@@ -20,6 +20,7 @@ from pos_member.db.models.members import Member, MemberAlias, MemberFieldVersion
 from pos_member.db.models.notifications import NotificationOutbox
 from pos_member.db.models.points import PointsAccount, PointsEntry, PointsLot, PointsTxn, SalePoints
 from pos_member.db.models.pos_bills import PosBill, PosRefund
+from pos_member.db.models.remote_members import RemoteMember
 from pos_member.db.models.sales import Sale
 from pos_member.db.models.store import (
     Device,
@@ -38,7 +39,7 @@ __all__ = [
     "DeviceSuccession", "Event", "EventMove", "Flag", "KpiMonthTarget", "KpiRoster",
     "KpiSplitAdjustment", "Member", "MemberAlias", "MemberFieldVersion", "NotificationOutbox",
     "PointsAccount", "PointsEntry", "PointsLot", "PointsTxn", "PosBill", "PosRefund",
-    "QuarantinedEvent", "RulesVersion",
+    "QuarantinedEvent", "RemoteMember", "RulesVersion",
     "Sale", "SalePoints", "Setting", "Staff", "StaffFieldVersion", "Store", "SvAccount",
     "SvCredential", "SvLedgerEntry", "UtcDateTime",
 ]
