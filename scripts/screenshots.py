@@ -134,6 +134,7 @@ def main() -> None:
             ("topup", till.buttons["topup"].click, fill_amount),
             ("pay", till.buttons["pay"].click, fill_amount),
             ("sv-ledger", till.buttons["sv_ledger"].click, None),
+            ("purchases", till.buttons["purchases"].click, None),
             ("dashboard", till.buttons["dashboard"].click, None),
             ("alerts", till.buttons["alerts"].click, None)):
         _grab_new_window(opener, out / f"{name}.png", fill)

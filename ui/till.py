@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
 
 from pos_member.bootstrap import App
 from pos_member.changes import Changes
-from pos_member.errors import ClerkNoLongerActive, DomainError
+from pos_member.errors import ClerkNoLongerActive, DomainError, MemberNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.member_code import classify_code
+from pos_member.member_code import CodeKind, classify_code
 from pos_member.permissions import ROLE_LABELS, Clerk
 from pos_member.services import member_cards
 from pos_member.services.member_cards import MemberCard
@@ -90,9 +90,20 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
 # rows fit a 1024-pixel screen. A key not named here goes at the end of the last row.
 BUTTON_ROWS = (
     ("register", "sale", "refund", "ledger", "gifts", "topup", "pay", "sv_ledger"),
-    ("reveal", "edit", "print", "adjust"),
+    ("reveal", "edit", "print", "purchases", "adjust"),
     ("alerts", "staff", "dashboard", "close_day", "decode_image", "logout"),
 )
+
+
+def unknown_phone(error: Exception, code: str) -> str | None:
+    """The phone of a look-up that found no member ("" or None: not a phone, or not that)."""
+    if not isinstance(error, MemberNotFound):
+        return None
+    try:
+        scanned = classify_code(code)
+    except DomainError:
+        return None
+    return scanned.value if scanned.kind is CodeKind.PHONE else None
 
 
 class TillWindow(QMainWindow):
@@ -119,6 +130,7 @@ class TillWindow(QMainWindow):
         self._start_jobs: list[Callable[[], None]] = []
         self._stop_jobs: list[Callable[[], None]] = []
         self.dialog: QDialog | None = None  # the open dialog, if any (tests drive it)
+        self._unknown_phone: str | None = None  # a phone no member has: F2 registers it
         self.buttons: dict[str, QPushButton] = {}
         self.router = ScanRouter(self, lookup=self.lookup, malformed=self._lookup_failed)
         self._build()
@@ -358,13 +370,23 @@ class TillWindow(QMainWindow):
         self.ops.run(
             lambda: with_qr(member_cards.find_member(self.uow, clerk=clerk, code=code)),
             self.show_card,
-            self._lookup_failed,
+            lambda e: self._lookup_failed(e, code),
         )
 
-    def _lookup_failed(self, error: Exception) -> None:
-        """A refused scan clears the card, so nobody acts on the previous member by mistake."""
+    def _lookup_failed(self, error: Exception, code: str = "") -> None:
+        """A refused scan clears the card, so nobody acts on the previous member by mistake.
+        A phone no member has is offered for registration (F2 carries it into the form)."""
         self.clear()
         self.show_error(error)
+        phone = unknown_phone(error, code)
+        if phone is not None and isinstance(error, DomainError):
+            self._unknown_phone = phone
+            self._banner(error_text(error) + "  " + self.tr(
+                "F2 registers a new member with this phone."), error=False)
+
+    def take_unknown_phone(self) -> str | None:
+        phone, self._unknown_phone = self._unknown_phone, None
+        return phone
 
     def show_card(self, card: MemberCard) -> None:
         self._put_card(card)
@@ -392,6 +414,7 @@ class TillWindow(QMainWindow):
             lambda: member_cards.get_member(self.uow, clerk=clerk, member_id=member_id), put)
 
     def clear(self) -> None:
+        self._unknown_phone = None
         self.scan.clear()
         self.banner.hide()
         self.card_view.card = None

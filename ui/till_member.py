@@ -11,10 +11,12 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action
 from pos_member.services import member_cards, members
 from pos_member.services.member_cards import MemberCard, RevealedData
+from pos_member.services.purchases import purchases
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
 from ui.printing import configure_card_page, print_card
 from ui.profile_dialog import ProfileDialog
+from ui.purchases_dialog import PurchasesDialog
 from ui.qr import with_qr
 from ui.register_dialog import RegisterDialog
 
@@ -35,7 +37,11 @@ class MemberActions:
         )
         dialog.registered.connect(self._registered)
         dialog.open_existing.connect(self._open_member)
+        phone = host.take_unknown_phone()  # the phone just looked up in vain, carried over
         host.open_dialog(dialog)
+        if phone is not None:
+            dialog.phone.setText(phone)
+            dialog.privacy.setFocus()  # the phone is there: the member's consent is next
 
     def _registered(self, card: MemberCard) -> None:
         # Told before the new card is up (so it is not loaded twice: it comes with the result).
@@ -91,6 +97,17 @@ class MemberActions:
         dialog.saved.connect(lambda _card: self.host.notify_changed(Changes.of(Area.MEMBERS)))
         self.host.open_dialog(dialog)
 
+    def open_purchases(self) -> None:
+        """Ctrl+H: the member's bills with their points and tenders."""
+        card = self.host.current_card()
+        if card is None:
+            return
+        clerk, uow = self.host.clerk, self.host.uow
+        self.host.open_dialog(PurchasesDialog(
+            ops=self.host.ops, card=card,
+            load=lambda: purchases(uow, clerk=clerk, member_id=card.id),
+            zone=uow.clock.zone, parent=self.host.window()))
+
     def print_card(self) -> None:
         card = self.host.current_card()
         if card is None:
@@ -115,5 +132,7 @@ def register(host: TillHost) -> None:
                    actions.edit_profile, ("F6",), needs_card=True),
         TillAction("print", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+P Print card"),
                    actions.print_card, ("Ctrl+P",), needs_card=True),
+        TillAction("purchases", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+H Purchases"),
+                   actions.open_purchases, ("Ctrl+H",), needs_card=True),
     ):
         host.add_action(action)

@@ -1178,6 +1178,49 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     </message>
 </context>
 <context>
+    <name>PurchasesDialog</name>
+    <message>
+        <source>Purchases of %1 (Ctrl+H)</source>
+        <translation>%1 的消费记录 (Ctrl+H)</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Bill</source>
+        <translation>小票号</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Points used</source>
+        <translation>抵扣积分</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>实付</translation>
+    </message>
+    <message>
+        <source>Paid by</source>
+        <translation>支付方式</translation>
+    </message>
+    <message>
+        <source>Points earned</source>
+        <translation>获得积分</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>已退</translation>
+    </message>
+    <message>
+        <source>No purchases yet.</source>
+        <translation>暂无消费记录。</translation>
+    </message>
+</context>
+<context>
     <name>RefundDialog</name>
     <message>
         <source>Refund (Shift+F4)</source>
@@ -1753,6 +1796,33 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     </message>
 </context>
 <context>
+    <name>Tenders</name>
+    <message>
+        <source>Stored value</source>
+        <translation>储值</translation>
+    </message>
+    <message>
+        <source>Cash</source>
+        <translation>现金</translation>
+    </message>
+    <message>
+        <source>Bank card</source>
+        <translation>银行卡</translation>
+    </message>
+    <message>
+        <source>WeChat / Alipay</source>
+        <translation>微信/支付宝</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+</context>
+<context>
     <name>TillStart</name>
     <message>
         <source>POS Member</source>
@@ -1780,6 +1850,10 @@ F2  Register a new member</source>
         <translation>扫描会员码即可显示会员卡
 
 F2  注册新会员</translation>
+    </message>
+    <message>
+        <source>F2 registers a new member with this phone.</source>
+        <translation>按 F2 用这个手机号登记新会员。</translation>
     </message>
     <message>
         <source>F2 Register</source>
@@ -1888,6 +1962,10 @@ F2  注册新会员</translation>
     <message>
         <source>This look-up has been recorded in the audit log.</source>
         <translation>本次查看已记入审计日志。</translation>
+    </message>
+    <message>
+        <source>Ctrl+H Purchases</source>
+        <translation>Ctrl+H 消费记录</translation>
     </message>
     <message>
         <source>Upgraded to %1!</source>

@@ -133,3 +133,47 @@ def test_closing_without_head_office_speaks_to_the_manager(
     qtbot.waitUntil(window.banner.isVisible)
     text = window.banner.text()
     assert "pos-member" not in text and "总部" in text, text
+
+
+def test_an_unknown_phone_is_offered_for_registration_with_the_phone_carried_over(
+        qtbot: QtBot, window: TillWindow) -> None:
+    from ui.register_dialog import RegisterDialog
+
+    qtbot.keyClicks(window.scan, "13912345678")
+    qtbot.keyClick(window.scan, Qt.Key.Key_Return)
+    qtbot.waitUntil(window.banner.isVisible)
+    settle(qtbot, window)
+    assert "F2" in window.banner.text() and window.banner.property("kind") == "info"
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F2, RegisterDialog)
+    assert dialog.phone.text() == "13912345678"
+    dialog.reject()
+    settle(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    again = open_dialog(qtbot, window, Qt.Key.Key_F2, RegisterDialog)  # once only
+    assert again.phone.text() == ""
+
+
+def test_ctrl_h_shows_the_members_bills_with_points_and_refunds(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    from ui.purchases_dialog import PurchasesDialog
+
+    m = till.register()
+    sales.record_sale(till.uow, till.cashier, txn_id=str(uuid.uuid4()), bill_no="H-1",
+                      amount_fen=12_000, member_id=m.id)
+    sales.record_sale(till.uow, till.cashier, txn_id=str(uuid.uuid4()), bill_no="H-2",
+                      amount_fen=20_000, member_id=m.id, redeem_points=100)
+    refund_sale(till.uow, till.cashier, approver=till.manager, txn_id=str(uuid.uuid4()),
+                bill_no="H-1", amount_fen=2_000)
+    other = till.register()
+    sales.record_sale(till.uow, till.cashier, txn_id=str(uuid.uuid4()), bill_no="H-3",
+                      amount_fen=5_000, member_id=other.id)
+    _scan(qtbot, window, m.member_no)
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_H, PurchasesDialog,
+                         Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2)  # not the other member's
+    rows = [[dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
+            for r in range(2)]
+    assert rows[0][1:5] == ["H-2", "¥200.00", "100", "¥199.00"]
+    assert rows[1][1] == "H-1" and rows[1][7] == "¥20.00"
+    assert rows[1][6] == str(120 - 20)  # earned, less what the refund took back

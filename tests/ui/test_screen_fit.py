@@ -291,6 +291,7 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "top-up": by_key(Qt.Key.Key_F8, fill=fill_amount),
     "pay": by_key(Qt.Key.Key_F10, fill=fill_amount),
     "stored-value ledger": by_key(Qt.Key.Key_F10, SHIFT),
+    "purchases": by_key(Qt.Key.Key_H, CTRL),
     "stored-value manager form": sv_manager_form,
     "refund confirmation": confirming(Qt.Key.Key_F4, SHIFT, start_refund),
     "stored-value refund confirmation": confirming(Qt.Key.Key_F10, SHIFT, start_sv_refund),

@@ -116,7 +116,7 @@ def test_the_buttons_keep_their_places(open_till: Callable[[Clerk], TillWindow],
     assert rows == [
         ["action_register", "action_sale", "action_refund", "action_ledger", "action_gifts",
          "action_topup", "action_pay", "action_sv_ledger"],
-        ["action_reveal", "action_edit", "action_print", "action_adjust"],
+        ["action_reveal", "action_edit", "action_print", "action_purchases", "action_adjust"],
         ["action_alerts", "action_staff", "action_dashboard", "action_close_day",
          "action_decode_image", "action_logout"],
     ]
