@@ -54,6 +54,7 @@ from ui import (
     till_kpi,
     till_member,
     till_points,
+    till_remote_member,
     till_scan_image,
     till_serial,
     till_staff,
@@ -75,6 +76,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
     till_member.register,  # F2 register, F5 reveal, F6 edit, Ctrl+P print
     till_points.register,  # F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjust, Ctrl+G gifts
     till_stored_value.register,  # F8 top-up, F10 pay, Shift+F10 ledger
+    till_remote_member.register,  # another store's member: HQ's card and balances (issue 14)
     till_alerts.register,  # F9 alerts
     till_staff.register,  # Ctrl+U staff (managers)
     till_kpi.register,  # F11 dashboard or my progress
@@ -121,6 +123,9 @@ class TillWindow(QMainWindow):
         # Sends queued member notifications now; the controller wires its pump's kick here.
         self.notify_members: Callable[[], None] = lambda: None
         self.sv_sms: SmsService | None = None
+        # A scan found nobody here: ask HQ (``till_remote_member``), else the refusal stands.
+        self.remote_lookup: Callable[[str, Exception, Callable[[Exception], None]], None] \
+            | None = None
         self._sync_status = sync.status if sync else SyncStatus(SyncState.NOT_ENROLLED)
         self.uow = app.uow
         self.ops = Operations(self.show_error, self)
@@ -370,8 +375,15 @@ class TillWindow(QMainWindow):
         self.ops.run(
             lambda: with_qr(member_cards.find_member(self.uow, clerk=clerk, code=code)),
             self.show_card,
-            lambda e: self._lookup_failed(e, code),
+            lambda e: self._not_found_here(code, e),
         )
+
+    def _not_found_here(self, code: str, error: Exception) -> None:
+        """Nobody here: HQ may know the member (another store's; ``till_remote_member``)."""
+        if isinstance(error, MemberNotFound) and self.remote_lookup is not None:
+            self.remote_lookup(code, error, lambda e: self._lookup_failed(e, code))
+        else:
+            self._lookup_failed(error, code)
 
     def _lookup_failed(self, error: Exception, code: str = "") -> None:
         """A refused scan clears the card, so nobody acts on the previous member by mistake.
@@ -402,8 +414,8 @@ class TillWindow(QMainWindow):
         """The member on screen is among ``changes``: the card reloads in place (the focus
         stays where it is: a dialog open on top keeps it)."""
         card = self.card_view.card
-        if card is None or not changes.touches_member(card.id):
-            return
+        if card is None or card.remote is not None or not changes.touches_member(card.id):
+            return  # (a remote card is HQ's: nothing here changes it)
         clerk, member_id = self.clerk, card.id
 
         def put(fresh: MemberCard) -> None:

@@ -28,6 +28,8 @@ class PointsActions:
     # -- the card -------------------------------------------------------------------------------
     def card_shown(self, card: MemberCard) -> None:
         """Loads the member's points and tier standing and shows them on the card."""
+        if card.remote is not None:  # another store's member: HQ's figures (till_remote_member)
+            return
         uow = self.w.uow
 
         def load() -> tuple[points.PointsSummary, tiers.TierStanding]:

@@ -36,6 +36,8 @@ def register(host: TillHost) -> None:
 
 
 def refresh_tile(host: TillHost, card: MemberCard) -> None:
+    if card.remote is not None:  # another store's member: HQ's figures (till_remote_member)
+        return
     uow = host.uow
 
     def show(b: sv_ledger.Balance) -> None:

@@ -1355,6 +1355,17 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     </message>
 </context>
 <context>
+    <name>RemoteMember</name>
+    <message>
+        <source>head office, now</source>
+        <translation>总部实时</translation>
+    </message>
+    <message>
+        <source>head office, as of %1</source>
+        <translation>总部数据，截至 %1</translation>
+    </message>
+</context>
+<context>
     <name>SaleDialog</name>
     <message>
         <source>Ring up a sale (F4)</source>

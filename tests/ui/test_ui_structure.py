@@ -100,7 +100,8 @@ def test_every_feature_plugs_in_through_one_register_function() -> None:
     names = sorted(f.__module__ for f in FEATURES)
     assert names == ["ui.till_alerts", "ui.till_camera", "ui.till_closing", "ui.till_integration",
                      "ui.till_kpi",
-                     "ui.till_member", "ui.till_points", "ui.till_scan_image", "ui.till_serial",
+                     "ui.till_member", "ui.till_points", "ui.till_remote_member",
+                     "ui.till_scan_image", "ui.till_serial",
                      "ui.till_staff", "ui.till_stored_value"]
     assert all(f.__name__ == "register" for f in FEATURES)
 

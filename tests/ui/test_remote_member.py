@@ -1,0 +1,62 @@
+"""A member of another store scanned at this till while online (issue 14): nobody here, so the
+window asks HQ (off the GUI thread) and shows the card with the member's chain-wide balances,
+marked as head office's; the till's own loaders leave those tiles alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from pos_member.money import format_yuan
+from tests.sync.harness import Central, Till, enrolled_till, new_customer, top_up
+from tests.ui.conftest import settle, show_active
+from ui.sync_worker import BackoffPolicy, SyncState, SyncWorker
+from ui.till import TillWindow
+
+
+@pytest.fixture
+def central(tmp_path: Path) -> Iterator[Central]:
+    central = Central(f"sqlite:///{tmp_path / 'server.sqlite'}")  # stores 1 and 2
+    yield central
+    central.stop()
+
+
+@pytest.fixture
+def stores(tmp_path: Path, central: Central) -> Iterator[tuple[Till, Till]]:
+    here = enrolled_till(central, tmp_path / "here.sqlite", 1)
+    there = enrolled_till(central, tmp_path / "there.sqlite", 2)
+    yield here, there
+    here.close()
+    there.close()
+
+
+def test_scanning_another_stores_member_online_shows_hq_balances(
+        qtbot: QtBot, zh_app: QApplication, stores: tuple[Till, Till]) -> None:
+    here, there = stores
+    worker = SyncWorker(here.app, lambda: here.keystore, interval=3600,
+                        policy=BackoffPolicy(base=0.05, cap=0.2, floor=0.01))
+    window = TillWindow(app=here.app, clerk=here.clerk, sync=worker)
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    worker.start()
+    try:
+        qtbot.waitUntil(lambda: window.sync_status().state is SyncState.ONLINE,
+                        timeout=15_000)
+        # Registered and topped up at the other store after this till's round: not here.
+        customer = new_customer(there.app, there.clerk, there.clock, "13912345671")
+        top_up(there.app, there.clerk, customer)
+        there.sync()
+        with qtbot.waitSignal(window.card_shown, timeout=15_000) as shown:
+            window.lookup("13912345671")
+        card = shown.args[0]
+        assert card.id == customer.member_id and card.remote is not None
+        settle(qtbot, window)
+        assert window.card_view.tile_text(1)[1] == format_yuan(11_000)
+        assert window.card_view.tile_text(0)[1] == "100"
+        assert not window.banner.isVisible()
+    finally:
+        assert worker.stop()
