@@ -20,12 +20,20 @@ from pos_member.member_code import CodeKind, classify_code
 DYNAMIC_CODE = re.compile(r"^\d{6}$")
 # A coupon's QR payload, versioned like the member's ``PM1:`` (issue 18 defines the rest).
 COUPON = re.compile(r"^CP\d+:\S+$")
+# A search (typed, not scanned): the phone's last four digits, or a name (letters, at least two).
+PHONE_TAIL = re.compile(r"^\d{4}$")
+
+
+def _is_name(text: str) -> bool:
+    return len(text) >= 2 and text[0].isalpha() and all(
+        c.isalpha() or c in " ·." for c in text)
 
 
 class RouteKind(Enum):
     MEMBER = "member"  # a member code, a member number or a phone: the member's card
     COUPON = "coupon"  # not supported yet: a message, nothing changed
     PAYMENT_CODE = "payment_code"  # the member's dynamic code: the pay dialog
+    SEARCH = "search"  # a name or the phone's last four digits: the members who match
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,8 @@ def route(raw: str) -> Route:
         return Route(RouteKind.PAYMENT_CODE, text)
     if COUPON.match(text):
         return Route(RouteKind.COUPON, text)
+    if PHONE_TAIL.match(text) or _is_name(text):
+        return Route(RouteKind.SEARCH, text)
     scanned = classify_code(text)
     assert scanned.kind in (CodeKind.MEMBER, CodeKind.PHONE)
     return Route(RouteKind.MEMBER, text)

@@ -140,6 +140,7 @@ def main() -> None:
         _grab_new_window(opener, out / f"{name}.png", fill)
     _grab_staff(till.buttons["staff"].click, out)
     _grab_confirmations(till, out)
+    _grab_member_pick(app, clerk, till, out)
     _grab_scans(till, out)
     img = QImage(856 * 2, 540 * 2, QImage.Format.Format_RGB32)
     img.fill(Qt.GlobalColor.white)
@@ -257,6 +258,22 @@ def _grab_confirmations(till, out: Path) -> None:  # type: ignore[no-untyped-def
             asking.reject()
         dialog.reject()
         settle()
+
+
+def _grab_member_pick(app, clerk, till, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """The list a search with several matches opens (member-search.png): six members of the
+    demo store, as a search shows them."""
+    from sqlalchemy import select
+
+    from pos_member.db.models import Member
+    from pos_member.services.member_cards import get_member
+    from ui.member_search import MemberPickDialog
+
+    with app.uow.read() as s:
+        ids = s.scalars(select(Member.id).where(Member.name_enc.is_not(None)).limit(6)).all()
+    cards = [get_member(app.uow, clerk=clerk, member_id=i) for i in ids]
+    _grab_new_window(lambda: till.open_dialog(MemberPickDialog("5678", cards, parent=till)),
+                     out / "member-search.png")
 
 
 def _give_history(app, clerk, member_id: str) -> None:  # type: ignore[no-untyped-def]

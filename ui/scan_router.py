@@ -31,8 +31,10 @@ class ScanRouter:
     code is refused); ``failed(error)`` shows a refusal that does not touch the card."""
 
     def __init__(self, host: TillHost, *, lookup: Callable[[str], None],
-                 malformed: Callable[[DomainError], None]) -> None:
+                 malformed: Callable[[DomainError], None],
+                 search: Callable[[str], None] | None = None) -> None:
         self.host, self.lookup, self.malformed = host, lookup, malformed
+        self.search = search
         self._payment_code: PaymentCodeSlot | None = None
 
     def on_payment_code(self, slot: PaymentCodeSlot) -> None:
@@ -64,5 +66,8 @@ class ScanRouter:
             host.show_error(ScanWhileDialogOpen())
         elif found.kind is RouteKind.COUPON:
             host.show_error(CouponsNotSupported())
+        elif found.kind is RouteKind.SEARCH:
+            if self.search is not None:
+                self.search(found.code)
         else:
             self.lookup(found.code)

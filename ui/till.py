@@ -63,6 +63,7 @@ from ui import (
 from ui.host import SmsService, TillAction, TillHost
 from ui.i18n import error_text, translate
 from ui.member_card import MemberCardView
+from ui.member_search import MemberSearch
 from ui.operations import Operations
 from ui.qr import with_qr
 from ui.scan import ScanField
@@ -137,7 +138,9 @@ class TillWindow(QMainWindow):
         self.dialog: QDialog | None = None  # the open dialog, if any (tests drive it)
         self._unknown_phone: str | None = None  # a phone no member has: F2 registers it
         self.buttons: dict[str, QPushButton] = {}
-        self.router = ScanRouter(self, lookup=self.lookup, malformed=self._lookup_failed)
+        self.member_search = MemberSearch(self)  # a name or the phone's last four digits
+        self.router = ScanRouter(self, lookup=self.lookup, malformed=self._lookup_failed,
+                                 search=self.member_search.search)
         self._build()
         for keys, slot in (("F3", self.focus_scan), ("Esc", self.clear)):
             QShortcut(QKeySequence(keys), self, activated=slot)
@@ -298,7 +301,8 @@ class TillWindow(QMainWindow):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("POS Member — %1").replace("%1", self.identity.store_name))
         self.scan_label.setText(
-            self.tr("&Scan member code, or type a phone or member number + Enter")
+            self.tr("&Scan member code, or type a phone, member number, name or the phone's "
+                    "last four digits + Enter")
         )
         self.scan.setPlaceholderText(self.tr("Scan or type here…"))
         self.empty.setText(

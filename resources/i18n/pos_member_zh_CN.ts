@@ -833,6 +833,37 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     </message>
 </context>
 <context>
+    <name>MemberPickDialog</name>
+    <message>
+        <source>Members matching “%1”</source>
+        <translation>符合“%1”的会员</translation>
+    </message>
+    <message>
+        <source>Ask the customer which one is theirs: ↑/↓ to choose, Enter to show the card.</source>
+        <translation>请顾客确认是哪一位：↑/↓ 选择，Enter 显示会员卡。</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机号</translation>
+    </message>
+    <message>
+        <source>Member number</source>
+        <translation>会员号</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Show card (Enter)</source>
+        <translation>显示会员卡 (Enter)</translation>
+    </message>
+</context>
+<context>
     <name>PayDialog</name>
     <message>
         <source>Pay with stored value (F10)</source>
@@ -1847,10 +1878,6 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>会员收银 — %1</translation>
     </message>
     <message>
-        <source>&amp;Scan member code, or type a phone or member number + Enter</source>
-        <translation>扫描会员码，或输入手机号/会员号后按回车(&amp;S)</translation>
-    </message>
-    <message>
         <source>Scan or type here…</source>
         <translation>在此扫码或输入…</translation>
     </message>
@@ -1933,6 +1960,10 @@ F2  注册新会员</translation>
     <message>
         <source>Ctrl+L Log out</source>
         <translation>Ctrl+L 退出登录</translation>
+    </message>
+    <message>
+        <source>&amp;Scan member code, or type a phone, member number, name or the phone&apos;s last four digits + Enter</source>
+        <translation>扫描会员码，或输入手机号、会员号、姓名或手机尾号四位后按回车(&amp;S)</translation>
     </message>
     <message>
         <source>Store: %1 · Till %2</source>

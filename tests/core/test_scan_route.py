@@ -33,12 +33,17 @@ def test_coupon_payloads_route_to_coupons(raw: str) -> None:
     assert route(raw).kind is RouteKind.COUPON
 
 
-@pytest.mark.parametrize("raw", ["", "12345", "1234567", "hello", "CP1:", "CP:abc",
+@pytest.mark.parametrize("raw", ["", "12345", "1234567", "hello!", "王", "CP1:", "CP:abc",
                                  "PM2:" + MEMBER_NO, MEMBER_NO[:-1] + "0" if MEMBER_NO[-1] != "0"
                                  else MEMBER_NO[:-1] + "1", "\x00\x01\x02", "https://x.cn/a"])
 def test_anything_else_is_malformed(raw: str) -> None:
     with pytest.raises(MalformedCode):
         route(raw)
+
+
+@pytest.mark.parametrize("raw", ["5678", "王芳", "欧阳 娜娜", "Anna Li", " 李娜 "])
+def test_a_name_or_the_last_four_digits_of_a_phone_route_to_a_search(raw: str) -> None:
+    assert route(raw).kind is RouteKind.SEARCH
 
 
 def test_the_first_member_or_payment_code_wins_coupons_and_garbage_are_passed_over() -> None:

@@ -177,3 +177,34 @@ def test_ctrl_h_shows_the_members_bills_with_points_and_refunds(
     assert rows[0][1:5] == ["H-2", "¥200.00", "100", "¥199.00"]
     assert rows[1][1] == "H-1" and rows[1][7] == "¥20.00"
     assert rows[1][6] == str(120 - 20)  # earned, less what the refund took back
+
+
+def test_a_member_is_found_by_the_phones_last_four_digits_or_by_name(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    from ui.member_search import MemberPickDialog
+
+    first = till.register(phone="13900005678", name="王芳")
+    till.register(phone="13800001234", name="王芳芳")
+    last = till.register(phone="13700005678", name="李娜")
+    qtbot.keyClicks(window.scan, "5678")
+    qtbot.keyClick(window.scan, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, MemberPickDialog))
+    pick = window.dialog
+    assert isinstance(pick, MemberPickDialog)
+    assert [c.member_no for c in pick.cards] == [last.member_no, first.member_no]  # newest first
+    assert "王" not in pick.table.item(1, 0).text() or "*" in pick.table.item(1, 0).text()
+    qtbot.waitUntil(pick.isActiveWindow)
+    qtbot.keyClick(pick.table, Qt.Key.Key_Down)
+    with qtbot.waitSignal(window.card_shown):
+        qtbot.keyClick(pick.table, Qt.Key.Key_Return)
+    assert window.card_view.card.member_no == first.member_no  # type: ignore[union-attr]
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    with qtbot.waitSignal(window.card_shown):
+        window.scan.insert("李娜")  # one match: the card at once (typed by an input method)
+        qtbot.keyClick(window.scan, Qt.Key.Key_Return)
+    assert window.card_view.card.member_no == last.member_no  # type: ignore[union-attr]
+    window.scan.insert("赵六")
+    qtbot.keyClick(window.scan, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.banner.isVisible() and window.card_view.card is None)
+    assert window.banner.property("kind") == "error"

@@ -278,6 +278,20 @@ def start_adjust(d: QWidget) -> None:
     d.submit()  # type: ignore[attr-defined]
 
 
+def member_pick(s: Store) -> QWidget:
+    """The members a search found, as many as a search gives (20), to pick from."""
+    from pos_member.services.member_search import MAX_RESULTS, search_members
+    from ui.member_search import MemberPickDialog
+
+    for i in range(MAX_RESULTS):
+        s.till.register(phone=f"1390000{i:02d}88", name=f"欧阳娜娜{i}")
+    window = s.with_member()
+    cards = search_members(s.till.uow, clerk=s.till.manager, query="欧阳娜娜")
+    dialog = MemberPickDialog("欧阳娜娜", cards, parent=window)
+    window.open_dialog(dialog)
+    return dialog
+
+
 SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "login": login_window,
     "till": till_window,
@@ -292,6 +306,7 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "pay": by_key(Qt.Key.Key_F10, fill=fill_amount),
     "stored-value ledger": by_key(Qt.Key.Key_F10, SHIFT),
     "purchases": by_key(Qt.Key.Key_H, CTRL),
+    "member search": member_pick,
     "stored-value manager form": sv_manager_form,
     "refund confirmation": confirming(Qt.Key.Key_F4, SHIFT, start_refund),
     "stored-value refund confirmation": confirming(Qt.Key.Key_F10, SHIFT, start_sv_refund),
