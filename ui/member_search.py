@@ -5,6 +5,7 @@ comes after the screen moved on (another card, a dialog) is dropped."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -27,7 +28,7 @@ from ui.qr import with_qr
 from ui.screen_fit import open_at
 
 if TYPE_CHECKING:
-    from ui.till import TillWindow
+    from ui.host import TillHost
 
 
 class MemberPickDialog(QDialog):
@@ -81,12 +82,13 @@ class MemberPickDialog(QDialog):
 
 
 class MemberSearch:
-    def __init__(self, window: TillWindow) -> None:
-        self.w = window
+    """``failed(error)`` is the window's refused look-up: it clears the card and says why."""
+
+    def __init__(self, host: TillHost, *, failed: Callable[[Exception], None]) -> None:
+        self.w, self.failed = host, failed
 
     def search(self, query: str) -> None:
         w = self.w
-        w.banner.hide()
         before = w.current_card()
         uow, clerk = w.uow, w.clerk
         w.ops.run(lambda: search_members(uow, clerk=clerk, query=query),
@@ -99,8 +101,7 @@ class MemberSearch:
 
     def _failed(self, before: MemberCard | None, error: Exception) -> None:
         if not self._moved_on(before):
-            self.w.clear()
-            self.w.show_error(error)
+            self.failed(error)
 
     def _found(self, query: str, before: MemberCard | None, cards: list[MemberCard]) -> None:
         if self._moved_on(before):
@@ -110,7 +111,7 @@ class MemberSearch:
         elif len(cards) == 1:
             self._show(cards[0])
         else:
-            dialog = MemberPickDialog(query, cards, parent=self.w)
+            dialog = MemberPickDialog(query, cards, parent=self.w.window())
             dialog.picked.connect(self._show)
             self.w.open_dialog(dialog)
 

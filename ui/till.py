@@ -138,7 +138,8 @@ class TillWindow(QMainWindow):
         self.dialog: QDialog | None = None  # the open dialog, if any (tests drive it)
         self._unknown_phone: str | None = None  # a phone no member has: F2 registers it
         self.buttons: dict[str, QPushButton] = {}
-        self.member_search = MemberSearch(self)  # a name or the phone's last four digits
+        # a name or the phone's last four digits typed in the scan field
+        self.member_search = MemberSearch(self, failed=self._lookup_failed)
         self.router = ScanRouter(self, lookup=self.lookup, malformed=self._lookup_failed,
                                  search=self.member_search.search)
         self._build()
