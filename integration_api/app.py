@@ -1,8 +1,12 @@
 """The local integration API (FastAPI): the main POS beside the till looks up members, reports
 sales and refunds, asks for points quotes and stored-value payments, and reads the day.
 
-Every route is a plain ``def``: FastAPI runs it on its worker threads, never on the till's GUI
-thread, and the till's services do the work (pos_member.integration). Limits are
+Nothing runs on the till's GUI thread. The routes are ``async def`` that call the till's
+services (pos_member.integration) straight on uvicorn's own thread: each is a millisecond or
+two of SQLite, and handing it to a worker thread and back cost as much again (two thread
+switches under the GIL; bench/integration.py). Requests in flight are few by rule (limits.py),
+so one waiting for the database delays the next by as much, never the till's screen. The
+payment, which waits minutes for people, is a plain ``def`` on FastAPI's worker threads. Limits are
 :mod:`integration_api.limits`; the token and scopes :mod:`pos_member.integration.tokens`.
 Every refusal is one JSON shape, ``{"error": name, "message": text}`` (``ErrorOut``).
 """
@@ -82,7 +86,7 @@ def status_of(error: Exception) -> int:
 _bearer = HTTPBearer(auto_error=False, description="the till's integration token")
 
 
-def _scopes(request: Request,
+async def _scopes(request: Request,
             cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
             ) -> frozenset[Scope]:
     ctx: ApiContext = request.app.state.ctx
@@ -107,14 +111,14 @@ def create_app(ctx: ApiContext) -> Any:
     return LimitsMiddleware(api, ctx.limits)
 
 
-def _domain_error(request: Request, error: DomainError) -> JSONResponse:
+async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
     status = status_of(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(s.ErrorOut(error=error_code(error), message=error.text())
                         .model_dump(exclude_none=True), status, headers=headers)
 
 
-def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
     problems = error.errors()
     fields = [".".join(str(p) for p in e.get("loc", ())[1:]) for e in problems]
     first = problems[0] if problems else {}
@@ -126,14 +130,14 @@ def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
 
 def _member_routes(api: FastAPI, ctx: ApiContext) -> None:
     @api.get("/v1/health", response_model=s.HealthOut)
-    def health(scopes: Scopes) -> s.HealthOut:
+    async def health(scopes: Scopes) -> s.HealthOut:
         """Whether the till answers and what this token may do."""
         return s.HealthOut(store_id=ctx.clerk.store_id, device_id=ctx.clerk.device_id,
                            scopes=sorted(scopes), version=__version__)
 
     @api.post("/v1/members/lookup", response_model=s.MemberOut,
               response_model_exclude_none=True)
-    def lookup(body: s.LookupIn, scopes: Scopes) -> s.MemberOut:
+    async def lookup(body: s.LookupIn, scopes: Scopes) -> s.MemberOut:
         """A member by scanned code, member number or phone (a POST, so that no phone number
         sits in a URL). Masked unless the token has the ``personal`` scope."""
         require_scope(scopes, Scope.LOOKUP)
@@ -150,7 +154,7 @@ def _member_routes(api: FastAPI, ctx: ApiContext) -> None:
             birthday=r.birthday if r else None)
 
     @api.get("/v1/day", response_model=s.DayOut)
-    def day(scopes: Scopes, date: date | None = None) -> s.DayOut:
+    async def day(scopes: Scopes, date: date | None = None) -> s.DayOut:
         """The store's figures for ``date`` (default: today in the store's time zone)."""
         require_scope(scopes, Scope.FIGURES)
         return day_out(queries.day_figures(ctx.uow, ctx.clerk, day=date))
@@ -158,13 +162,13 @@ def _member_routes(api: FastAPI, ctx: ApiContext) -> None:
 
 def _sale_routes(api: FastAPI, ctx: ApiContext) -> None:
     @api.post("/v1/sales", response_model=s.SaleOut)
-    def sale(body: s.SaleIn, scopes: Scopes) -> s.SaleOut:
+    async def sale(body: s.SaleIn, scopes: Scopes) -> s.SaleOut:
         """Reports a sale; idempotent by ``txn_id``."""
         require_scope(scopes, Scope.SALES)
         return sale_out(body.txn_id, reports.report_sale(ctx.uow, ctx.clerk, body.report()))
 
     @api.post("/v1/refunds", response_model=s.RefundOut)
-    def refund(body: s.RefundIn, scopes: Scopes) -> s.RefundOut:
+    async def refund(body: s.RefundIn, scopes: Scopes) -> s.RefundOut:
         """Reports a refund of a bill, an amount of it or some of its lines; idempotent by
         ``txn_id``."""
         require_scope(scopes, Scope.REFUNDS)
@@ -172,7 +176,7 @@ def _sale_routes(api: FastAPI, ctx: ApiContext) -> None:
                                                              body.report()))
 
     @api.post("/v1/quotes", response_model=s.QuoteOut)
-    def quote(body: s.QuoteIn, scopes: Scopes) -> s.QuoteOut:
+    async def quote(body: s.QuoteIn, scopes: Scopes) -> s.QuoteOut:
         """The most points a bill may redeem and the points it would earn."""
         require_scope(scopes, Scope.SALES)
         card, q = queries.quote(ctx.uow, ctx.clerk, member=body.member,

@@ -72,3 +72,11 @@ def test_stop_ends_serving(till: Till) -> None:
     server.stop()
     with pytest.raises(OSError):
         socket.create_connection((LOOPBACK, port), timeout=5).close()
+
+
+def test_the_socket_says_it_is_tcp_so_that_answers_are_not_held_by_nagle(
+        served: tuple[ApiServer, str]) -> None:
+    """asyncio turns Nagle off only on sockets whose proto is IPPROTO_TCP; with it on, every
+    answer waited 40 ms for the client's delayed ACK (bench/integration.py found it)."""
+    server, _ = served
+    assert server.sock is not None and server.sock.proto == socket.IPPROTO_TCP
