@@ -59,14 +59,24 @@ class TillPayDesk:
         self.host = host
         self.relay = _Relay()
         self.relay.ask.connect(self._show)
+        self.pending: set[Future[PaymentOutcome]] = set()
 
     def take_payment(self, request: PaymentRequest) -> PaymentOutcome:
         future: Future[PaymentOutcome] = Future()
+        self.pending.add(future)
         self.relay.ask.emit(_Ask(request, future))
         try:
             return future.result(timeout=WAIT_SECONDS)
         except FutureTimeout:
             return PaymentOutcome(None)
+        finally:
+            self.pending.discard(future)
+
+    def cancel_all(self) -> None:
+        """The window closes: a payment still waiting is answered ``cancelled`` now."""
+        for future in list(self.pending):
+            if not future.done():
+                future.set_result(PaymentOutcome(None))
 
     def _show(self, ask: _Ask) -> None:
         host, r = self.host, ask.request
@@ -154,6 +164,7 @@ class Integration:
                 self._watcher = watcher
 
     def stop(self) -> None:
+        self.desk.cancel_all()
         with self._lock:
             self._stopped = True
             for part in (self._server, self._watcher):

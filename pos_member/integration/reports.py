@@ -22,9 +22,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 
-from pos_member.db.models import PosBill, PosRefund, Staff
+from pos_member.db.models import Member, PosBill, PosRefund, Staff
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import GuideNotFound, InvalidInput, SaleNotFound
+from pos_member.events import PHONE_CTX
 from pos_member.integration.errors import (
     LineNotOnBill,
     LinesDoNotAddUp,
@@ -32,6 +33,7 @@ from pos_member.integration.errors import (
     RefundOverLine,
     TxnIdReused,
 )
+from pos_member.member_code import CodeKind, classify_code
 from pos_member.permissions import Clerk, Role
 from pos_member.points_rules import points_value_fen, share
 from pos_member.services import sale_refunds, sales
@@ -55,6 +57,11 @@ _BILL_LINES = select(_BILLS.c.lines).where(_BILLS.c.sale_id == bindparam("sale_i
 _REFUND_BY_TXN = select(_REFUNDS.c.request_hash, _REFUNDS.c.result).where(
     _REFUNDS.c.pos_txn_id == bindparam("txn"))
 _REFUNDED_LINES = select(_REFUNDS.c.lines).where(_REFUNDS.c.sale_id == bindparam("sale_id"))
+# The member of a sale in the same read as the checks above; a number that is not an active
+# member's (merged away, unknown) goes the long way, find_member, which follows merges.
+_MEMBER = select(Member.id, Member.member_no).where(Member.status == "active")
+_MEMBER_BY_NO = _MEMBER.where(Member.member_no == bindparam("key"))
+_MEMBER_BY_PHONE = _MEMBER.where(Member.phone_index == bindparam("key"))
 _GUIDE = select(Staff.id).where(Staff.store_id == bindparam("store_id"),
                                 Staff.code == bindparam("code"), Staff.active.is_(True))
 
@@ -233,6 +240,8 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
                                                              report.redeem_points)
                         if isinstance(report.redeem_points, int) else 0)
     digest = report.digest()
+    scanned = classify_code(report.member) if report.member is not None else None
+    member: Any = None
     with uow.read() as s:
         first = s.execute(_BILL_BY_TXN, {"txn": report.txn_id}).first()
         if first is not None and first.request_hash != digest:
@@ -243,10 +252,14 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
                                           "code": report.guide}).scalar()
             if guide_id is None:
                 raise GuideNotFound()
-    member_id = member_no = None
-    if report.member is not None:
-        card = find_member(uow, clerk=clerk, code=report.member)
-        member_id, member_no = card.id, card.member_no
+        if scanned is not None:
+            member = s.execute(*(
+                (_MEMBER_BY_NO, {"key": scanned.value}) if scanned.kind is CodeKind.MEMBER
+                else (_MEMBER_BY_PHONE, {"key": uow.cipher.blind_index(
+                    scanned.value, context=PHONE_CTX)}))).first()
+    if report.member is not None and member is None:
+        member = find_member(uow, clerk=clerk, code=report.member)  # merges; or refuses
+    member_id, member_no = (member.id, member.member_no) if member is not None else (None, None)
 
     def keep(tx: Transaction, sale_id: str) -> None:
         tx.conn.execute(insert(_BILLS), {

@@ -110,3 +110,14 @@ def test_lookup_shows_personal_data_to_a_token_with_that_scope_and_audits_it(
     finally:
         con.close()
     assert audited == 1
+
+
+def test_the_member_of_a_sale_may_be_named_by_phone_or_scanned_code(api: Api) -> None:
+    from pos_member.member_code import qr_payload
+
+    member = api.till.register(phone="13912345678")
+    by_phone = api.post("/v1/sales", sale_body("POS-1", "B-1", member="13912345678")).json()
+    by_code = api.post("/v1/sales", sale_body("POS-2", "B-2",
+                                              member=qr_payload(member.member_no))).json()
+    assert by_phone["member_no"] == by_code["member_no"] == member.member_no
+    assert by_phone["points_earned"] > 0
