@@ -45,6 +45,9 @@ class CatalogueItem:
     kind: str = "gift"  # "gift" or "coupon"
 
 
+STORED_VALUE_EARNS = ("all", "principal", "none")
+
+
 @dataclass(frozen=True)
 class PointsRules:
     points_per_yuan: int = _bound(0, 1000)
@@ -61,6 +64,9 @@ class PointsRules:
     pending_days: int = _bound(0, 365)
     # Gifts and coupons a member can take for points (issue 5); empty = none offered.
     catalogue: tuple[CatalogueItem, ...] = field(default_factory=tuple)
+    # What of a stored-value tender earns points (issue 17): "all", "principal" (its bonus
+    # part, money the chain gave, earns nothing) or "none".
+    stored_value_earns: str = "principal"
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,9 @@ def _check(r: Rules) -> None:
         raise RulesInvalid(field="version", problem="must not be empty")
     if not r.registration.privacy_policy_version.strip():
         raise RulesInvalid(field="registration.privacy_policy_version", problem="must not be empty")
+    if r.points.stored_value_earns not in STORED_VALUE_EARNS:
+        raise RulesInvalid(field="points.stored_value_earns",
+                           problem=f"must be one of {', '.join(STORED_VALUE_EARNS)}")
     levels = r.tiers.levels
     if not levels:
         raise RulesInvalid(field="tiers.levels", problem="at least one tier is needed")

@@ -204,7 +204,7 @@ def local_day_start(now: datetime, zone: tzinfo) -> datetime:
 
 
 def quote_sale(uow: UnitOfWork, *, member_id: str | None, amount_fen: int,
-               redeem_points: int = 0) -> SaleQuote:
+               redeem_points: int = 0, no_earn_fen: int = 0) -> SaleQuote:
     """The cap, what the member can spend and the points the sale would earn, without writing
     anything (the till shows it while the cashier types)."""
     amount_fen = check_amount(amount_fen)
@@ -227,7 +227,7 @@ def quote_sale(uow: UnitOfWork, *, member_id: str | None, amount_fen: int,
             "member_id": member_id, "since": local_day_start(now, uow.clock.zone)}).scalar() or 0)
     redeem = min(max(0, redeem_points), cap, spendable)
     paid = amount_fen - points_value_fen(rules.points, redeem)
-    earn = earn_for_sale(rules.points, paid_fen=paid,
+    earn = earn_for_sale(rules.points, paid_fen=max(0, paid - no_earn_fen),
                          tier_percent=level_of(rules.tiers, m.tier).earn_multiplier_percent,
                          day=uow.clock.local(now).date(), birthday=m.birthday,
                          earned_today=earned_today)
@@ -249,6 +249,7 @@ def record_sale(
     categories: tuple[str, ...] | list[str] = (),
     redeem_points: int = 0,
     within: Callable[[Transaction, str], None] | None = None,
+    no_earn_fen: int = 0,
 ) -> SaleResult:
     """Records a sale of ``amount_fen`` (the bill, before points) and, for a member, its points:
     ``redeem_points`` off the bill (at most ``redeem_cap_percent`` of it and what the member can
@@ -260,7 +261,9 @@ def record_sale(
     store, an unknown member or guide, redeeming more than the cap or the balance.
 
     ``within(tx, sale_id)`` writes what a caller keeps beside the sale in the same transaction
-    (the POS's lines and tenders: pos_member.integration); not called for a repeat."""
+    (the POS's lines and tenders: pos_member.integration); not called for a repeat.
+    ``no_earn_fen``: the part of what was paid that earns no points (a checkout's
+    stored-value tender, per ``points.stored_value_earns``)."""
     require(clerk, Action.VIEW_MEMBER)
     amount_fen = check_amount(amount_fen)
     bill_no = clean_bill_no(bill_no)
@@ -288,7 +291,7 @@ def record_sale(
                 raise MemberNotFound(query=member_id[:8])
             pp = _member_points(tx, clerk, m, member_id=member_id, sale_id=sale_id,
                                 txn_id=txn_id, bill_no=bill_no, amount_fen=amount_fen,
-                                redeem_points=redeem_points, now=now)
+                                redeem_points=redeem_points, now=now, no_earn_fen=no_earn_fen)
         paid_fen = amount_fen - pp.redeem_fen
         sale = {
             "id": sale_id, "txn_id": txn_id, "store_id": clerk.store_id,
@@ -372,7 +375,7 @@ def _member_and_repeat(tx: Transaction, clerk: Clerk, *, member_id: str | None, 
 
 def _member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sale_id: str,
                    txn_id: str, bill_no: str, amount_fen: int, redeem_points: int,
-                   now: datetime) -> _SalePoints:
+                   now: datetime, no_earn_fen: int = 0) -> _SalePoints:
     """The entries of a member sale: points redeemed off the bill, points earned on what was
     paid, the referrer's reward on a referred member's first purchase."""
     rules, conn = tx.rules, tx.conn
@@ -399,7 +402,7 @@ def _member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sal
         pp.figures = (int(m.spend or 0) + max(0, paid),
                       int(m.growth or 0) + growth_of_sale(rules.tiers, paid))
     pp.earn = earn_for_sale(
-        rules.points, paid_fen=paid,
+        rules.points, paid_fen=max(0, paid - no_earn_fen),
         tier_percent=level_of(rules.tiers, m.tier).earn_multiplier_percent,
         day=tx.clock.local(now).date(), birthday=m.birthday,
         earned_today=int(m.earned_today or 0))

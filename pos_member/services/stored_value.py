@@ -320,48 +320,97 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
                            sms_verifier=sms_verifier)
         if done is not None:
             return done
-    refusal: Refusal | None = None
     with uow.begin() as tx:
-        rules = tx.rules.stored_value
-        checked = _payment_checks(tx.conn, rules, clerk, member_id=member_id, amount=amount,
-                                  txn_id=txn_id, online=online, approver=approver,
-                                  now=tx.clock.local())
+        checked = _payment_checks(tx.conn, tx.rules.stored_value, clerk, member_id=member_id,
+                                  amount=amount, txn_id=txn_id, online=online,
+                                  approver=approver, now=tx.clock.local())
         if isinstance(checked, SvResult):
             return checked
-        bal = checked
-        if isinstance(factor, PinFactor):
-            refusal = verify_pin(tx, clerk, member_id=member_id, pin=factor.pin)
-            factor_name = "pin"
-        elif isinstance(factor, TotpFactor):
-            refusal = verify_totp(tx, clerk, uow.cipher, member_id=member_id,
-                                  code=factor.code)
-            factor_name = "totp"
-        else:
-            factor_name = "sms"  # verified by head office above
+        refusal, factor_name = _check_factor(tx, clerk, uow, member_id, factor)
         if refusal is not None:
             tx.commit()  # the failure count and a lock stick; no money moved
-        else:
-            principal, bonus = rules_.split_payment(amount, bal.principal_fen, bal.bonus_fen)
-            approved_by = approver.staff_id if rules_.needs_approval(rules, amount) \
-                and approver else None
-            extra: dict[str, Any] = {"amount_fen": amount, "factor": factor_name,
-                                     "approved_by": approved_by, "offline": not online,
-                                     "bill_no": bill_no}
-            if isinstance(factor, SmsFactor):
-                extra["sms_challenge_id"] = factor.challenge_id
-            ev_id, after = record_money(
-                tx, clerk, PAID,
-                {"member_id": member_id, "txn_id": txn_id, "kind": "payment",
-                 "principal": -principal, "bonus": -bonus, "factor": factor_name,
-                 "approved_by": approved_by, "offline": not online}, extra)
-            if approved_by is not None:
-                tx.audit(approver, "sv.payment_approved", "member", member_id,  # type: ignore[arg-type]
-                         after={"txn_id": txn_id, "amount_fen": amount})
-            notify(tx, ev_id, member_id, PAID,
-                   {"amount_fen": amount, "balance_fen": after.total_fen})
-            tx.commit()
-            return SvResult(txn_id, "payment", member_id, -principal, -bonus, 0, after)
-    raise refusal.error
+            raise refusal.error
+        result = book_payment(tx, clerk, member_id=member_id, amount_fen=amount, txn_id=txn_id,
+                              factor=factor, factor_name=factor_name, online=online,
+                              approver=approver, bill_no=bill_no)
+        tx.commit()
+    return result
+
+
+def _check_factor(tx: Transaction, clerk: Clerk, uow: UnitOfWork, member_id: str,
+                  factor: Factor) -> tuple[Refusal | None, str]:
+    """The member's PIN or dynamic code checked (a wrong one counts; an SMS code was checked
+    by head office before): the refusal, if any, and the factor's name."""
+    if isinstance(factor, PinFactor):
+        return verify_pin(tx, clerk, member_id=member_id, pin=factor.pin), "pin"
+    if isinstance(factor, TotpFactor):
+        return verify_totp(tx, clerk, uow.cipher, member_id=member_id, code=factor.code), "totp"
+    return None, "sms"
+
+
+def verify_payment(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int,
+                   txn_id: str, factor: Factor | None, online: bool,
+                   approver: Clerk | None = None,
+                   sms_verifier: SmsVerifier | None = None) -> SvResult | str:
+    """The checks of :func:`pay` and the member's factor, in a transaction of their own (a
+    wrong PIN's count sticks), without moving money: the factor's name, for
+    :func:`book_payment` in the caller's transaction (a checkout books the payment with its
+    sale), or the first result when ``txn_id`` was paid already. Raises the refusal."""
+    require(clerk, Action.SV_PAY)
+    amount = rules_.check_amount(amount_fen)
+    txn_id = rules_.check_txn_id(txn_id)
+    if factor is None:
+        raise SecondFactorRequired()
+    if isinstance(factor, TotpFactor):
+        check_totp_format(factor.code)
+    if isinstance(factor, SmsFactor):
+        done = _verify_sms(uow, clerk, factor, member_id=member_id, amount=amount,
+                           txn_id=txn_id, online=online, approver=approver,
+                           sms_verifier=sms_verifier)
+        return done if done is not None else "sms"
+    with uow.begin() as tx:
+        checked = _payment_checks(tx.conn, tx.rules.stored_value, clerk, member_id=member_id,
+                                  amount=amount, txn_id=txn_id, online=online,
+                                  approver=approver, now=tx.clock.local())
+        if isinstance(checked, SvResult):
+            return checked
+        refusal, name = _check_factor(tx, clerk, uow, member_id, factor)
+        tx.commit()
+    if refusal is not None:
+        raise refusal.error
+    return name
+
+
+def book_payment(tx: Transaction, clerk: Clerk, *, member_id: str, amount_fen: int,
+                 txn_id: str, factor: Factor | None, factor_name: str, online: bool,
+                 approver: Clerk | None, bill_no: str | None) -> SvResult:
+    """Books a payment whose factor was checked, in ``tx`` (the payment's checks run again
+    there: the balance may have moved since): the ``sv.paid`` event, the ledger line, the
+    manager's approval row and the member's message."""
+    rules = tx.rules.stored_value
+    checked = _payment_checks(tx.conn, rules, clerk, member_id=member_id, amount=amount_fen,
+                              txn_id=txn_id, online=online, approver=approver,
+                              now=tx.clock.local())
+    if isinstance(checked, SvResult):
+        return checked
+    principal, bonus = rules_.split_payment(amount_fen, checked.principal_fen, checked.bonus_fen)
+    approved_by = approver.staff_id if rules_.needs_approval(rules, amount_fen) \
+        and approver else None
+    extra: dict[str, Any] = {"amount_fen": amount_fen, "factor": factor_name,
+                             "approved_by": approved_by, "offline": not online,
+                             "bill_no": bill_no}
+    if isinstance(factor, SmsFactor):
+        extra["sms_challenge_id"] = factor.challenge_id
+    ev_id, after = record_money(
+        tx, clerk, PAID,
+        {"member_id": member_id, "txn_id": txn_id, "kind": "payment",
+         "principal": -principal, "bonus": -bonus, "factor": factor_name,
+         "approved_by": approved_by, "offline": not online}, extra)
+    if approved_by is not None:
+        tx.audit(approver, "sv.payment_approved", "member", member_id,  # type: ignore[arg-type]
+                 after={"txn_id": txn_id, "amount_fen": amount_fen})
+    notify(tx, ev_id, member_id, PAID, {"amount_fen": amount_fen, "balance_fen": after.total_fen})
+    return SvResult(txn_id, "payment", member_id, -principal, -bonus, 0, after)
 
 
 def _verify_sms(uow: UnitOfWork, clerk: Clerk, factor: SmsFactor, *, member_id: str,

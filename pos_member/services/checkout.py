@@ -1,0 +1,146 @@
+"""One checkout (issue 17): a sale and how it was paid, in one flow and one commit.
+
+The bill (number and amount), the member or none, the points to redeem, then the tenders:
+stored value behind the member's second factor, cash, bank card, third-party payment, or a mix,
+adding up to what is left to pay after the points. The stored-value tender's factor is checked
+first, in a transaction of its own (a wrong PIN counts even though nothing is paid); then the
+sale, its points, the stored-value payment and the tenders are written in one transaction
+(:func:`pos_member.services.sales.record_sale` with the payment booked ``within`` it), so a
+refused sale moves no stored value and a refused payment records no sale.
+
+Points earned: on what was paid, less the part of a stored-value tender the rules say earns
+nothing (``points.stored_value_earns``: "all", "principal" — its bonus part earns nothing —
+or "none"; docs/rules.md). The tenders are kept beside the sale (``pos_bills``, source
+"till"): the purchase history shows them and a refund returns stored value as it was taken.
+
+One checkout, one till transaction id: a retry after a lost answer or a crash between the
+factor and the commit repeats it and gets the first result (the payment's own id is derived
+from it, :func:`sv_txn_id`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert
+
+from pos_member.db.models import PosBill
+from pos_member.db.uow import Transaction, UnitOfWork
+from pos_member.errors import InvalidInput
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.money import format_yuan
+from pos_member.permissions import Clerk
+from pos_member.points_rules import points_value_fen
+from pos_member.services import stored_value as sv
+from pos_member.services.sales import SaleResult, check_amount, record_sale
+from pos_member.services.stored_value_ledger import get_balance
+from pos_member.stored_value_rules import split_payment
+
+STORED_VALUE = "stored_value"
+TENDER_KINDS = (STORED_VALUE, "cash", "card", "third_party")
+
+
+@dataclass(frozen=True, slots=True)
+class Tender:
+    kind: str  # one of TENDER_KINDS
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    sale: SaleResult
+    stored_value: sv.SvResult | None  # None: no stored-value tender (or a repeated checkout)
+    tenders: tuple[Tender, ...]
+
+
+def sv_txn_id(txn_id: str) -> str:
+    """The stored-value payment's own till transaction id, derived from the checkout's."""
+    return f"{txn_id}/sv"
+
+
+def due_fen(uow: UnitOfWork, amount_fen: int, redeem_points: int) -> int:
+    """What the tenders must add up to: the bill less the points' value."""
+    return amount_fen - points_value_fen(uow.rules.points, redeem_points)
+
+
+def check_tenders(tenders: Sequence[Tender], *, due: int, member_id: str | None) -> int:
+    """Refuses tenders that do not pay the bill exactly; returns the stored-value part."""
+    if not tenders and due > 0:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Say how the bill is paid."))
+    for t in tenders:
+        if t.kind not in TENDER_KINDS or isinstance(t.amount_fen, bool) \
+                or not isinstance(t.amount_fen, int) or t.amount_fen <= 0:
+            raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A payment line is not valid."))
+    kinds = [t.kind for t in tenders]
+    if len(set(kinds)) != len(kinds):
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Each way of paying appears once."))
+    paid = sum(t.amount_fen for t in tenders)
+    if paid != due:
+        raise InvalidInput(QT_TRANSLATE_NOOP(
+            "errors", "The payments add up to {paid}, the bill to {due}."),
+            paid=format_yuan(paid), due=format_yuan(due))
+    stored = sum(t.amount_fen for t in tenders if t.kind == STORED_VALUE)
+    if stored and member_id is None:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Only a member pays by stored value."))
+    return stored
+
+
+def no_earn_fen(uow: UnitOfWork, member_id: str | None, stored_fen: int) -> int:
+    """The part of a stored-value tender that earns no points, per the rules (its bonus part
+    is split as the payment will split it, from the balance now)."""
+    mode = uow.rules.points.stored_value_earns
+    if not stored_fen or member_id is None or mode == "all":
+        return 0
+    if mode == "none":
+        return stored_fen
+    b = get_balance(uow, member_id)
+    if stored_fen > b.total_fen:
+        return 0  # the payment will be refused: nothing is earned anyway
+    return split_payment(stored_fen, b.principal_fen, b.bonus_fen)[1]
+
+
+def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount_fen: int,
+             tenders: Sequence[Tender], member_id: str | None = None,
+             guide_id: str | None = None, categories: Sequence[str] = (),
+             redeem_points: int = 0, factor: sv.Factor | None = None, online: bool = False,
+             approver: Clerk | None = None,
+             sms_verifier: sv.SmsVerifier | None = None) -> CheckoutResult:
+    """Rings up the sale and takes its tenders (see the module). Refuses, changing nothing
+    but a wrong factor's count: tenders that do not pay the bill exactly, a stored-value tender
+    without a member or without a good factor, and whatever the sale or the payment refuses."""
+    amount_fen = check_amount(amount_fen)
+    tenders = tuple(tenders)
+    stored = check_tenders(tenders, due=due_fen(uow, amount_fen, redeem_points),
+                           member_id=member_id)
+    factor_name = ""
+    if stored:
+        assert member_id is not None
+        checked = sv.verify_payment(uow, clerk=clerk, member_id=member_id, amount_fen=stored,
+                                    txn_id=sv_txn_id(txn_id), factor=factor, online=online,
+                                    approver=approver, sms_verifier=sms_verifier)
+        factor_name = checked if isinstance(checked, str) else ""
+    paid: list[sv.SvResult] = []
+
+    def within(tx: Transaction, sale_id: str) -> None:
+        if stored:
+            assert member_id is not None
+            paid.append(sv.book_payment(
+                tx, clerk, member_id=member_id, amount_fen=stored, txn_id=sv_txn_id(txn_id),
+                factor=factor, factor_name=factor_name or "pin", online=online,
+                approver=approver, bill_no=bill_no))
+        wire = [[t.kind, t.amount_fen] for t in tenders]
+        digest = hashlib.sha256(json.dumps([bill_no, amount_fen, member_id, redeem_points, wire],
+                                           sort_keys=True).encode()).hexdigest()
+        now = tx.clock.now()
+        tx.conn.execute(insert(PosBill).values(
+            sale_id=sale_id, pos_txn_id=txn_id, request_hash=digest, source="till",
+            pos_time=now.isoformat(), lines=[], tenders=wire, received_at=now))
+
+    sale = record_sale(uow, clerk, txn_id=txn_id, bill_no=bill_no, amount_fen=amount_fen,
+                       member_id=member_id, guide_id=guide_id, categories=tuple(categories),
+                       redeem_points=redeem_points, within=within,
+                       no_earn_fen=no_earn_fen(uow, member_id, stored))
+    return CheckoutResult(sale, paid[0] if paid else None, tenders)

@@ -1,0 +1,93 @@
+"""One checkout (issue 17): a member's sale with points redeemed, paid partly by stored value
+behind the PIN and partly in cash, is one sale in 会销比 with its tenders kept; the stored-value
+tender earns per the rules; refusals move nothing; a retry repeats the first result."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, time
+
+import pytest
+
+from pos_member.errors import DomainError, WrongMemberPin
+from pos_member.services import points
+from pos_member.services.checkout import Tender, checkout
+from pos_member.services.member_auth import set_member_pin
+from pos_member.services.purchases import purchases
+from pos_member.services.stored_value import PinFactor, top_up
+from pos_member.services.stored_value_ledger import get_balance
+from tests.factories import Till
+
+pytestmark = pytest.mark.usefixtures("cheap_hash")
+
+PIN = "739182"
+
+
+def _member(till: Till) -> object:
+    till.clock.set(datetime.combine(till.clock.local().date().replace(day=10), time(11, 0),
+                                    tzinfo=till.clock.zone))  # no member day
+    m = till.register()
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=100_000, method="cash",
+           txn_id="t-1")  # ¥1,000 + ¥150 bonus
+    set_member_pin(till.uow, clerk=till.cashier, approver=till.manager, member_id=m.id, pin=PIN)
+    return m
+
+
+def _pay(till: Till, m: object, *, txn: str = "c-1", pin: str = PIN,
+         tenders: tuple[Tender, ...] = (Tender("stored_value", 20_000), Tender("cash", 9_900))
+         ) -> object:
+    return checkout(till.uow, till.cashier, txn_id=txn, bill_no="B-1", amount_fen=30_000,
+                    member_id=m.id, redeem_points=100, tenders=tenders,  # type: ignore[attr-defined]
+                    factor=PinFactor(pin), online=True)
+
+
+def test_a_member_sale_paid_by_stored_value_and_cash_is_one_sale(till: Till) -> None:
+    m = _member(till)
+    r = _pay(till, m)
+    assert r.sale.paid_fen == 29_900 and r.sale.redeem_points == 100  # type: ignore[attr-defined]
+    assert r.stored_value.amount_fen == 20_000  # type: ignore[attr-defined]
+    assert get_balance(till.uow, m.id).total_fen == 115_000 - 20_000  # type: ignore[attr-defined]
+    # ¥299 paid; of the ¥200 from stored value, ¥26.08 was bonus money: it earns nothing.
+    assert r.sale.earn.earned == (29_900 - 2_608) // 100  # type: ignore[attr-defined]
+    [bill] = purchases(till.uow, clerk=till.cashier, member_id=m.id)  # type: ignore[attr-defined]
+    assert bill.tenders == (("stored_value", 20_000), ("cash", 9_900))
+    with till.uow.read() as s:
+        count = s.connection().exec_driver_sql(
+            "SELECT count(*) FROM sales WHERE member_id = ?", (m.id,)).scalar()  # type: ignore[attr-defined]
+    assert count == 1  # 会销比 counts it once, as a member sale
+
+
+@pytest.mark.parametrize(("mode", "earned"), [("all", 299), ("none", 99)])
+def test_the_rules_say_what_a_stored_value_tender_earns(till: Till, mode: str,
+                                                       earned: int) -> None:
+    rules = till.uow.rules
+    till.uow.rules = dataclasses.replace(
+        rules, points=dataclasses.replace(rules.points, stored_value_earns=mode))
+    m = _member(till)
+    assert _pay(till, m).sale.earn.earned == earned  # type: ignore[attr-defined]
+
+
+def test_a_wrong_pin_records_no_sale_and_moves_nothing(till: Till) -> None:
+    m = _member(till)
+    before = till.table_counts()
+    with pytest.raises(WrongMemberPin):
+        _pay(till, m, pin="000001")
+    after = till.table_counts()
+    assert after["sales"] == before["sales"] and after["sv_ledger"] == before["sv_ledger"]
+    assert points.points_summary(till.uow, member_id=m.id).balance == 100  # type: ignore[attr-defined]
+
+
+def test_tenders_that_do_not_pay_the_bill_are_refused(till: Till) -> None:
+    m = _member(till)
+    before = till.dump()
+    with pytest.raises(DomainError):
+        _pay(till, m, tenders=(Tender("stored_value", 20_000), Tender("cash", 5_000)))
+    assert till.dump() == before
+
+
+def test_a_retry_gives_the_first_result_once(till: Till) -> None:
+    m = _member(till)
+    first = _pay(till, m)
+    again = _pay(till, m)
+    assert again.sale.repeated and again.sale.sale_id == first.sale.sale_id  # type: ignore[attr-defined]
+    assert get_balance(till.uow, m.id).total_fen == 95_000  # type: ignore[attr-defined]
