@@ -221,14 +221,18 @@ def _routes() -> Any:
                 responses=responses(*_AUTH, 404))
     def member_lookup(
         ctx: Context,
-        device: CurrentDevice,
+        credentials: Credentials,
         member_no: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
         phone_index: Annotated[str | None, Query(pattern=PHONE_INDEX)] = None,
-    ) -> MemberLookupResponse:
+    ) -> Response:
         """A member's card (masked) and chain-wide balances, for a till that scanned another
         store's member: by member number or member code (a merged-away number finds the
         member it was merged into), or the phone's blind index. Exactly one of the two."""
-        return member_cards.lookup(ctx, member_no=member_no, phone_index=phone_index)
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized()
+        answer = member_cards.lookup(ctx, member_no=member_no, phone_index=phone_index,
+                                     token=credentials.credentials)  # one connection
+        return Response(answer.model_dump_json(), media_type="application/json")
 
     return router
 

@@ -10,7 +10,7 @@ registration is not shown (a till edits a member only after pulling its registra
 ``member_redirects`` always points at the final winner) or by the phone's blind index
 (``member_index``: the phone's owner), decrypts the phone and name with the chain's data key
 only to mask them, and adds the chain-wide balances (``balances``, ``points``). Every read is
-an indexed point read; the answer never holds a personal value in clear.
+in one statement of indexed point reads; the answer never holds a personal value in clear.
 """
 
 from __future__ import annotations
@@ -158,18 +158,35 @@ def _hlc(e: StoredEvent) -> str:
 
 # -- the lookup ----------------------------------------------------------------------------
 
-_BY_NO = select(CARDS).where(CARDS.c.member_no == bindparam("k")).order_by(
-    CARDS.c.status, CARDS.c.member_id).limit(1)  # "active" before "merged"
-_BY_ID = select(CARDS).where(CARDS.c.member_id == bindparam("k"))
-_PHONE_OWNER = select(MemberIndex.member_id).where(MemberIndex.phone_index == bindparam("k"))
-_WINNER = select(MemberRedirect.winner_member_id).where(
-    MemberRedirect.loser_member_id == bindparam("k"))
-_BALANCE = select(MemberBalance.balance_fen, MemberBalance.flag_id).where(
-    MemberBalance.member_id == bindparam("k"))
-_POINTS = select(MemberPoints.points).where(MemberPoints.member_id == bindparam("k"))
-_STORE = select(Store.name).where(Store.id == bindparam("k"))
+_REDIRECTS = MemberRedirect.__table__
+_BALANCES = MemberBalance.__table__
+_POINTS_T = MemberPoints.__table__
+_STORES = Store.__table__
+_BY_NO = (select(CARDS.c.member_id).where(CARDS.c.member_no == bindparam("k"))
+          .order_by(CARDS.c.status, CARDS.c.member_id).limit(1)  # "active" before "merged"
+          .scalar_subquery())
+_BY_PHONE = select(MemberIndex.member_id).where(
+    MemberIndex.phone_index == bindparam("k")).scalar_subquery()
+
+
+def _answer_statement(asked: Any) -> Any:
+    """One statement, one round trip: the card of the member ``asked`` names (its winner's,
+    when it was merged away), its balance, points, store name and HQ's last position."""
+    winner = select(_REDIRECTS.c.winner_member_id).where(
+        _REDIRECTS.c.loser_member_id == asked).scalar_subquery()
+    return (
+        select(CARDS, _BALANCES.c.balance_fen, _BALANCES.c.flag_id,
+               _POINTS_T.c.points, _STORES.c.name.label("store_name"),
+               select(func.max(Event.position)).scalar_subquery().label("position"))
+        .select_from(CARDS.outerjoin(_BALANCES, _BALANCES.c.member_id == CARDS.c.member_id)
+                     .outerjoin(_POINTS_T, _POINTS_T.c.member_id == CARDS.c.member_id)
+                     .outerjoin(_STORES, _STORES.c.id == CARDS.c.store_id))
+        .where(CARDS.c.member_id == func.coalesce(winner, asked)))
+
+
+_ANSWER_BY_NO = _answer_statement(_BY_NO)
+_ANSWER_BY_PHONE = _answer_statement(_BY_PHONE)
 _NUMBER = select(CARDS.c.member_no).where(CARDS.c.member_id == bindparam("k"))
-_POSITION = select(func.max(Event.position))
 
 
 def parse_key(member_no: str | None, phone_index: str | None) -> tuple[str, str]:
@@ -189,37 +206,29 @@ def parse_key(member_no: str | None, phone_index: str | None) -> tuple[str, str]
 
 
 def lookup(ctx: ServerContext, *, member_no: str | None = None,
-           phone_index: str | None = None) -> MemberLookupResponse:
+           phone_index: str | None = None, token: str | None = None) -> MemberLookupResponse:
     """The member's card and chain-wide balances; ``BadRequest``, ``MemberNotFoundAtHq``.
-    Reads the primary (``read()``): a registration pushed a moment ago is found."""
-    kind, key = parse_key(member_no, phone_index)
+    Reads the primary (``read()``): a registration pushed a moment ago is found. ``token``:
+    the caller's device token, checked on the same connection first (``Unauthorized``)."""
     now = ctx.clock.now()
     with ctx.db.read() as conn:
-        if kind == "no":
-            row = conn.execute(_BY_NO, {"k": key}).first()
-        else:
-            owner = conn.execute(_PHONE_OWNER, {"k": key}).scalar()
-            row = conn.execute(_BY_ID, {"k": owner}).first() if owner else None
-        if row is not None:
-            winner = conn.execute(_WINNER, {"k": row.member_id}).scalar()
-            if winner is not None:
-                row = conn.execute(_BY_ID, {"k": winner}).first()
+        if token is not None:
+            from sync.server.services import authenticate_on  # services imports ingest → us
+
+            authenticate_on(conn, token=token)
+        kind, key = parse_key(member_no, phone_index)
+        row = conn.execute(_ANSWER_BY_NO if kind == "no" else _ANSWER_BY_PHONE,
+                           {"k": key}).first()
         if row is None:
             raise MemberNotFoundAtHq(member=key[:14] if kind == "no" else "(phone)")
-        balance = conn.execute(_BALANCE, {"k": row.member_id}).first()
-        points = conn.execute(_POINTS, {"k": row.member_id}).scalar()
-        store_name = conn.execute(_STORE, {"k": row.store_id}).scalar() if row.store_id else None
         referrer = row.profile.get("referrer_id")
         referrer_no = (conn.execute(_NUMBER, {"k": referrer}).scalar()
                        if isinstance(referrer, str) else None)
-        position = int(conn.execute(_POSITION).scalar() or 0)
         cipher = _cipher(ctx.db.keys.data_key(conn))
     return MemberLookupResponse(
-        card=_card(row, cipher, store_name=store_name, referrer_no=referrer_no),
-        balance_fen=int(balance.balance_fen) if balance else 0,
-        points=int(points or 0),
-        blocked=bool(balance and balance.flag_id is not None),
-        position=position, as_of=now)
+        card=_card(row, cipher, store_name=row.store_name, referrer_no=referrer_no),
+        balance_fen=int(row.balance_fen or 0), points=int(row.points or 0),
+        blocked=row.flag_id is not None, position=int(row.position or 0), as_of=now)
 
 
 @functools.lru_cache(maxsize=4)

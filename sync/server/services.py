@@ -179,11 +179,18 @@ def authenticate(ctx: ServerContext, *, token: str, allow_retired: bool = False
     ``DeviceRetired`` if its identity went to a successor (unless ``allow_retired``: the one
     thing such a token may do is ask for a new identity)."""
     with ctx.db.read() as conn:
-        row = conn.execute(
-            select(Device.id, Device.store_id, Device.number, Device.name, Device.revoked_at,
-                   Device.retired_at, Device.replaces_device_id)
-            .where(Device.token_hash == _sha256(token))
-        ).first()
+        return authenticate_on(conn, token=token, allow_retired=allow_retired)
+
+
+def authenticate_on(conn: Connection, *, token: str, allow_retired: bool = False
+                    ) -> DeviceIdentity:
+    """:func:`authenticate` on a connection the caller holds for its own reads too (one
+    checkout and transaction for a small request: the remote member lookup)."""
+    row = conn.execute(
+        select(Device.id, Device.store_id, Device.number, Device.name, Device.revoked_at,
+               Device.retired_at, Device.replaces_device_id)
+        .where(Device.token_hash == _sha256(token))
+    ).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized()
     if row.retired_at is not None and not allow_retired:
