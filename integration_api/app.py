@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
@@ -28,6 +29,7 @@ from integration_api import schemas as s
 from integration_api.limits import Limits, LimitsMiddleware
 from integration_api.payments import PaymentDesk, PaymentRequest
 from pos_member import __version__
+from pos_member.crypto import KeyStore
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import (
     DomainError,
@@ -43,13 +45,14 @@ from pos_member.integration import queries, reports
 from pos_member.integration.errors import (
     NoTokenIssued,
     PaymentNotPossible,
+    RotationNotOffered,
     ScopeMissing,
     TillBusy,
     TokenInvalid,
     TxnIdReused,
     error_code,
 )
-from pos_member.integration.tokens import Authenticator, Scope, require_scope
+from pos_member.integration.tokens import Authenticator, Scope, issue_token, require_scope
 from pos_member.permissions import Clerk
 
 log = logging.getLogger(__name__)
@@ -57,7 +60,7 @@ log = logging.getLogger(__name__)
 STATUS: tuple[tuple[type[Exception], int], ...] = (
     (TokenInvalid, 401), (NoTokenIssued, 401), (ScopeMissing, 403), (PermissionDenied, 403),
     (MemberNotFound, 404), (SaleNotFound, 404), (TxnIdReused, 409), (DuplicateBill, 409),
-    (TxnIdConflict, 409), (TillBusy, 409), (PaymentNotPossible, 409),
+    (TxnIdConflict, 409), (TillBusy, 409), (PaymentNotPossible, 409), (RotationNotOffered, 409),
     (KeyStoreUnavailable, 503), (StorageFull, 503),
 )
 ERRORS = {code: {"model": s.ErrorOut} for code in (401, 403, 404, 409, 413, 422, 429, 503)}
@@ -73,6 +76,8 @@ class ApiContext:
     auth: Authenticator
     payments: PaymentDesk | None = None
     limits: Limits = field(default_factory=Limits)
+    keystore: Callable[[], KeyStore] | None = None  # where a rotated token goes (None: no
+    # rotation over the API; the manager's Ctrl+I still rotates)
     paying: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -108,6 +113,7 @@ def create_app(ctx: ApiContext) -> Any:
     _member_routes(api, ctx)
     _sale_routes(api, ctx)
     _payment_route(api, ctx)
+    _token_route(api, ctx)
     return LimitsMiddleware(api, ctx.limits)
 
 
@@ -218,6 +224,21 @@ def _payment_route(api: FastAPI, ctx: ApiContext) -> None:
         return s.PaymentOut(status="paid", txn_id=body.txn_id, amount_fen=done.amount_fen,
                             principal_fen=-done.principal_delta_fen,
                             bonus_fen=-done.bonus_delta_fen, balance_fen=done.balance.total_fen)
+
+
+def _token_route(api: FastAPI, ctx: ApiContext) -> None:
+    @api.post("/v1/token/rotate", response_model=s.TokenOut)
+    def rotate(scopes: Scopes) -> s.TokenOut:
+        """A new token with the same scopes, shown once in this answer; the one that asked
+        stops working at once. For an integrator who must change the token (a leak, a new
+        POS); the manager can do the same at the till (Ctrl+I)."""
+        if ctx.keystore is None:
+            raise RotationNotOffered()
+        token, record = issue_token(ctx.keystore(), device_id=ctx.clerk.device_id,
+                                    now=ctx.uow.clock.now(), scopes=scopes)
+        ctx.auth.replace(record)
+        return s.TokenOut(token=token, scopes=sorted(record.scopes),
+                          issued_at=record.issued_at)
 
 
 def fastapi_of(app: Any) -> FastAPI:

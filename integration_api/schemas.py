@@ -202,3 +202,9 @@ class HealthOut(BaseModel):
     device_id: str
     scopes: list[str]
     version: str
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="shown this once: the till keeps only its hash")
+    scopes: list[str]
+    issued_at: str

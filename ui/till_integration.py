@@ -149,7 +149,8 @@ class Integration:
                 return
             if config.port:
                 server = ApiServer(create_app(ApiContext(
-                    uow=self.host.uow, clerk=clerk, auth=self.auth, payments=self.desk)),
+                    uow=self.host.uow, clerk=clerk, auth=self.auth, payments=self.desk,
+                    keystore=self.keystore)),
                     port=config.port)
                 try:
                     self.port = server.start()

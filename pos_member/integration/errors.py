@@ -58,3 +58,7 @@ class PaymentNotPossible(DomainError):
 
 class FileMalformed(InvalidInput):
     message = "The file cannot be read: {problem}."
+
+
+class RotationNotOffered(DomainError):
+    message = "This till's token is replaced only at the till (Ctrl+I)."

@@ -113,3 +113,19 @@ def test_redeeming_points_on_a_walk_in_sale_is_refused(api: Api) -> None:
 
 def test_a_lookup_of_an_unknown_member_is_404(api: Api) -> None:
     refused(api, "/v1/members/lookup", {"code": "13900000000"}, 404, "member_not_found")
+
+
+def test_an_integrator_rotates_the_token_the_old_one_ends_and_the_new_works(api: Api) -> None:
+    api.ctx.keystore = lambda: api.till.keystore
+    r = api.post("/v1/token/rotate", None)
+    assert r.status_code == 200, r.text
+    new = r.json()["token"]
+    assert api.get("/v1/health", token=api.token).status_code == 401
+    assert api.get("/v1/health", token=new).status_code == 200
+    assert new not in (api.till.keystore.get(
+        f"integration-token:{api.till.cashier.device_id}") or "")
+
+
+def test_without_a_keystore_the_api_does_not_rotate(api: Api) -> None:
+    refused(api, "/v1/token/rotate", None, 409, "rotation_not_offered")
+    assert api.get("/v1/health").status_code == 200  # the token still works

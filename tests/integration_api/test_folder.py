@@ -141,3 +141,19 @@ def test_a_refund_over_what_was_sold_is_rejected(watcher: FolderWatcher, till: T
     [outcome] = watcher.scan_once()
     assert outcome.reason is not None and outcome.reason.startswith("refund_too_large")
     assert till.dump() == before
+
+
+def test_a_failure_of_the_tills_own_leaves_the_file_for_the_next_scan(
+        watcher: FolderWatcher, till: Till, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pos_member.errors import StorageFull
+    from pos_member.integration import reports
+
+    def disk_full(*args: object, **kw: object) -> None:
+        raise StorageFull()
+
+    drop(watcher, "a.json", sale_json("POS-1", "B-1"))
+    with monkeypatch.context() as m:
+        m.setattr(reports, "report_sale", disk_full)
+        assert watcher.scan_once() == []
+    assert (watcher.inbox / "a.json").exists() and not (watcher.inbox / "rejected").exists()
+    assert [o.applied for o in watcher.scan_once()] == [True]  # the disk has room again

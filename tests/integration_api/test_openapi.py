@@ -20,7 +20,7 @@ def test_every_route_is_described_with_its_bearer_token_and_error_shape() -> Non
     spec = json.loads(openapi_json())
     paths = set(spec["paths"])
     assert paths == {"/v1/health", "/v1/members/lookup", "/v1/sales", "/v1/refunds",
-                     "/v1/quotes", "/v1/payments", "/v1/day"}
+                     "/v1/quotes", "/v1/payments", "/v1/day", "/v1/token/rotate"}
     for path, methods in spec["paths"].items():
         for op in methods.values():
             assert op.get("security") == [{"HTTPBearer": []}], path
