@@ -211,7 +211,10 @@ def lookup(ctx: ServerContext, *, member_no: str | None = None,
     Reads the primary (``read()``): a registration pushed a moment ago is found. ``token``:
     the caller's device token, checked on the same connection first (``Unauthorized``)."""
     now = ctx.clock.now()
-    with ctx.db.read() as conn:
+    with ctx.db.read() as pooled:
+        # Autocommit: no BEGIN before the reads and no ROLLBACK when the connection goes back
+        # to the pool, two round trips of the five; each read is one statement anyway.
+        conn = pooled.execution_options(isolation_level="AUTOCOMMIT")
         if token is not None:
             from sync.server.services import authenticate_on  # services imports ingest → us
 
