@@ -23,7 +23,7 @@ from pos_member.integration.errors import FileMalformed
 
 MAX_FILE = 256 * 1024
 SALE_COLUMNS = ("record", "txn_id", "bill_no", "time", "amount_fen", "member", "guide",
-                "redeem_points", "line", "category", "kind")
+                "redeem_points", "line", "category", "kind", "payment_txn_id")
 REFUND_COLUMNS = ("record", "txn_id", "bill_no", "amount_fen", "line")
 _WHOLE = re.compile(r"^-?\d+$")
 
@@ -103,7 +103,8 @@ def _csv(text: str) -> dict[str, Any]:
                 line["category"] = r.get("category", "")
             out["lines"].append(line)
         elif r.get("record") == "tender" and kind == "sale":
-            out["tenders"].append({"kind": r.get("kind", ""), "amount_fen": amount})
+            out["tenders"].append({"kind": r.get("kind", ""), "amount_fen": amount,
+                                   "payment_txn_id": r.get("payment_txn_id") or None})
         else:
             raise FileMalformed(problem=f"row {n}: record '{r.get('record')}' not expected")
     return out

@@ -30,8 +30,11 @@ class LineIn(_In):
 
 
 class TenderIn(_In):
-    kind: Label = Field(min_length=1, max_length=20, description="cash, card, wechat, …")
+    kind: Label = Field(min_length=1, max_length=20, description=(
+        "cash, card, wechat, …; stored_value for a payment taken through /v1/payments"))
     amount_fen: Fen = Field(gt=0)
+    payment_txn_id: StrictStr | None = Field(None, min_length=1, max_length=64, description=(
+        "a stored_value tender only: the txn_id of its /v1/payments request"))
 
 
 class RefundLineIn(_In):
@@ -59,7 +62,7 @@ class SaleIn(_In):
         return reports.SaleReport(
             self.txn_id, self.bill_no, self.time, self.amount_fen,
             tuple(reports.Line(x.line, x.category, x.amount_fen) for x in self.lines),
-            tuple(reports.Tender(t.kind, t.amount_fen) for t in self.tenders),
+            tuple(reports.Tender(t.kind, t.amount_fen, t.payment_txn_id) for t in self.tenders),
             self.member, self.guide, self.redeem_points)
 
 

@@ -37,6 +37,7 @@ from pos_member.member_code import CodeKind, classify_code
 from pos_member.permissions import Clerk, Role
 from pos_member.points_rules import points_value_fen, share
 from pos_member.services import sale_refunds, sales
+from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services.member_cards import find_member
 from pos_member.services.sale_refunds import RefundResult
 from pos_member.services.sales import SaleResult, check_amount, clean_bill_no
@@ -75,8 +76,12 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Tender:
-    kind: str  # cash, card, wechat, alipay, … as the POS names it
+    kind: str  # cash, card, wechat, alipay, … as the POS names it; STORED_VALUE is the till's
     amount_fen: int
+    payment_txn_id: str | None = None  # a stored-value tender: the POS's /v1/payments txn id
+
+
+STORED_VALUE = "stored_value"  # the tender of a payment taken through /v1/payments
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +189,13 @@ def check_sale(report: SaleReport, *, point_value: int) -> SaleReport:
                   for x in report.lines)
     if len({x.line for x in lines}) != len(lines):
         raise InvalidInput("Each line of a bill has its own line id.")
-    tenders = tuple(Tender(_label(t.kind, "tender kind"), _fen(t.amount_fen,
-                                                              "A tender's amount_fen"))
+    tenders = tuple(Tender(_label(t.kind, "tender kind"),
+                           _fen(t.amount_fen, "A tender's amount_fen"), t.payment_txn_id)
                     for t in report.tenders)
+    for t in tenders:
+        if (t.kind == STORED_VALUE) != (t.payment_txn_id is not None):
+            raise InvalidInput("A stored_value tender, and only one, names its payment_txn_id "
+                               "(the txn_id of its /v1/payments request).")
     if isinstance(report.redeem_points, bool) or not isinstance(report.redeem_points, int) \
             or report.redeem_points < 0:
         raise InvalidInput("redeem_points is a whole number, 0 or more.")
@@ -260,21 +269,45 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
     if report.member is not None and member is None:
         member = find_member(uow, clerk=clerk, code=report.member)  # merges; or refuses
     member_id, member_no = (member.id, member.member_no) if member is not None else (None, None)
+    no_earn = _no_earn_fen(uow, member_id, report.tenders)
 
     def keep(tx: Transaction, sale_id: str) -> None:
         tx.conn.execute(insert(_BILLS), {
             "sale_id": sale_id, "pos_txn_id": report.txn_id, "request_hash": digest,
             "source": source, "pos_time": report.time,
             "lines": [[x.line, x.category, x.amount_fen] for x in report.lines],
-            "tenders": [[t.kind, t.amount_fen] for t in report.tenders],
+            "tenders": [[t.kind, t.amount_fen, *([t.payment_txn_id] if t.payment_txn_id else [])]
+                        for t in report.tenders],
             "received_at": tx.clock.now()})
 
     result = sales.record_sale(
         uow, clerk, txn_id=till_txn_id(report.txn_id, "sale"), bill_no=report.bill_no,
         amount_fen=report.amount_fen, member_id=member_id, guide_id=guide_id,
         categories=list(dict.fromkeys(x.category for x in report.lines)),
-        redeem_points=report.redeem_points, within=keep)
+        redeem_points=report.redeem_points, within=keep, no_earn_fen=no_earn)
     return ReportedSale(result, member_no)
+
+
+def _no_earn_fen(uow: UnitOfWork, member_id: str | None, tenders: Sequence[Tender]) -> int:
+    """What earns no points of the stored-value tenders, by the rule the till's own checkout
+    follows (``points.stored_value_earns``), from the payments as they were booked: the POS
+    pays through /v1/payments first, then names that payment in the sale's tender."""
+    stored = [t for t in tenders if t.kind == STORED_VALUE]
+    if not stored:
+        return 0
+    if member_id is None:
+        raise InvalidInput("A stored_value tender needs the sale's member.")
+    mode = uow.rules.points.stored_value_earns
+    no_earn = 0
+    with uow.read() as s:
+        for t in stored:
+            row = sv_ledger.txn_row(s, till_txn_id(t.payment_txn_id or "", "payment"))
+            if row is None or row.kind != "payment" or row.member_id != member_id \
+                    or -(row.principal_delta_fen + row.bonus_delta_fen) != t.amount_fen:
+                raise InvalidInput(f"No stored-value payment {t.payment_txn_id} of "
+                                   f"{t.amount_fen} fen by this member.")
+            no_earn += {"all": 0, "none": t.amount_fen}.get(mode, -row.bonus_delta_fen)
+    return no_earn
 
 
 # -- refund ---------------------------------------------------------------------------------
