@@ -123,6 +123,7 @@ def main() -> None:
         w.amount.setText("268.00")  # type: ignore[attr-defined]
         settle(800)  # the cap and what the member can spend arrive with the quote
         w.redeem.setText("300")  # type: ignore[attr-defined]
+        w.tenders.sv_amount.setText("200.00")  # type: ignore[attr-defined]
 
     def fill_amount(w: QWidget) -> None:
         w.amount.setText("88.00")  # type: ignore[attr-defined]

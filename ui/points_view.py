@@ -73,7 +73,7 @@ def receipt_lines(r: SaleResult) -> list[str]:
     if r.redeem_points:
         lines.append(translate("PointsView", "Points used: %1 (−%2)").replace(
             "%1", str(r.redeem_points)).replace("%2", format_yuan(r.redeem_fen)))
-    lines.append(translate("PointsView", "Paid: %1").replace("%1", format_yuan(r.paid_fen)))
+    lines.append(receipt_paid_line(r))
     if r.earn is not None:
         lines.extend(explain_earn(r.earn, r.tier_before).splitlines())
         lines.append(translate("PointsView", "Points balance: %1").replace(
@@ -82,6 +82,10 @@ def receipt_lines(r: SaleResult) -> list[str]:
         lines.append(translate("PointsView", "Upgraded to %1!").replace(
             "%1", tier_name(r.tier_after)))
     return lines
+
+
+def receipt_paid_line(r: SaleResult) -> str:
+    return translate("PointsView", "Paid: %1").replace("%1", format_yuan(r.paid_fen))
 
 
 def refund_lines(r: RefundResult) -> list[str]:

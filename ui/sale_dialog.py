@@ -1,9 +1,12 @@
-"""F4: ring up a sale for the member on screen (or a walk-in), with the points it earns and
-the points to redeem shown while the cashier types. The core call runs through ``Operations``
-(off the GUI thread); a refusal is shown in the dialog and changes nothing."""
+"""F4: the checkout (issue 17): a sale for the member on screen (or a walk-in), the points to
+redeem and the points it earns shown while the cashier types, then how it is paid (stored value
+behind the member's PIN or dynamic code, the rest in cash, by card or a third-party payment;
+ui/tender_box.py), and one receipt. The core call (pos_member.services.checkout) runs through
+``Operations`` (off the GUI thread); a refusal is shown in the dialog and changes nothing."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -22,12 +25,15 @@ from PySide6.QtWidgets import (
 from pos_member.errors import DomainError
 from pos_member.money import format_yuan, parse_yuan
 from pos_member.permissions import Role
+from pos_member.services.checkout import CheckoutResult
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.sales import SaleQuote, SaleResult
 from pos_member.services.staff import StaffInfo
+from pos_member.services.stored_value import PayStanding
 from ui.dialog_parts import accept_buttons, clear_on_edit, message_label, show_error_in
 from ui.operations import Operations
-from ui.points_view import explain_earn, receipt_lines
+from ui.points_view import explain_earn, receipt_lines, receipt_paid_line
+from ui.tender_box import TenderBox
 
 
 class SaleDialog(QDialog):
@@ -41,13 +47,16 @@ class SaleDialog(QDialog):
     recorded = Signal(object)  # SaleResult
 
     def __init__(self, *, ops: Operations, card: MemberCard | None, guides: list[StaffInfo],
-                 quote: Callable[[int, int], SaleQuote],
-                 record: Callable[..., SaleResult], parent: QWidget | None = None) -> None:
+                 quote: Callable[[int, int, int], SaleQuote],
+                 record: Callable[..., CheckoutResult],
+                 standing: Callable[[], PayStanding] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ops, self.card, self._quote, self._record = ops, card, quote, record
         self.txn_id = str(uuid.uuid4())  # one dialog, one till transaction: retries repeat it
         self.result: SaleResult | None = None
-        self.setWindowTitle(self.tr("Ring up a sale (F4)"))
+        self.checkout: CheckoutResult | None = None
+        self.setWindowTitle(self.tr("Checkout (F4)"))
         self.setMinimumWidth(560)
         who = (self.tr("Member %1 · %2").replace("%1", card.member_no).replace(
             "%2", card.phone_masked) if card else self.tr("Walk-in customer (no member)"))
@@ -72,6 +81,8 @@ class SaleDialog(QDialog):
         self.redeem.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.redeem.setEnabled(card is not None)
         self.quote: SaleQuote | None = None  # the latest quote: the most the member may redeem
+        self.quoted_for: tuple[int | None, int, int] | None = None  # what it was asked for
+        self._submit_when_quoted = False
         self.cap = QLabel()
         self.explain = QLabel()
         self.explain.setObjectName("pointsExplain")
@@ -81,26 +92,44 @@ class SaleDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("&Bill number"), self.bill)
         form.addRow(self.tr("&Amount (¥)"), self.amount)
-        form.addRow(self.tr("&Guide"), self.guide)
-        form.addRow(self.tr("&Categories"), self.categories)
         form.addRow(self.tr("&Redeem points"), self.redeem)
         form.addRow("", self.cap)
+        form.addRow(self.tr("&Guide"), self.guide)
+        form.addRow(self.tr("&Categories"), self.categories)
         for row in range(form.rowCount()):
             item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             if item is not None and isinstance(item.widget(), QLabel):
                 item.widget().setBuddy(form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget())
-        self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Record sale (Enter)"))
+        self.tenders = TenderBox(self, member=card is not None and standing is not None)
+        self.tenders.add_rows(form)
+        self.tenders.changed.connect(self._timer_start)
+        clear_on_edit(self.message, self.redeem, self.tenders.sv_amount, self.tenders.secret)
+        self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Pay (Enter)"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.who)
         layout.addLayout(form)
         layout.addWidget(self.explain)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
+        # Tab: bill → amount → points → stored value → the member's code → the rest's method
+        chain = [self.bill, self.amount, self.redeem, self.tenders.sv_amount,
+                 self.tenders.secret, self.tenders.rest_method, self.guide, self.categories]
+        for a, b in itertools.pairwise(chain):
+            QWidget.setTabOrder(a, b)
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self._requote)
         self.amount.textChanged.connect(self._timer.start)
         self.redeem.textChanged.connect(self._timer.start)
+        if standing is not None and card is not None:
+            ops.run(standing, self.tenders.set_standing, lambda e: None)
         self.bill.setFocus()
+
+    def _timer_start(self) -> None:
+        self._timer.start()
+
+    def take_dynamic_code(self, code: str) -> None:
+        """The member's dynamic code, scanned while the checkout is open."""
+        self.tenders.take_dynamic_code(code)
 
     def _fen(self) -> int | None:
         text = self.amount.text().strip()
@@ -132,14 +161,21 @@ class SaleDialog(QDialog):
             self.cap.setText("")
             self.quote = None
             return
-        wanted = self.points_wanted() or 0
-        self.ops.run(lambda: self._quote(fen, wanted), self._show_quote,
+        wanted, stored = self.points_wanted() or 0, self.tenders.sv_fen()
+        key = (fen, wanted, stored)
+        self.ops.run(lambda: self._quote(fen, wanted, stored),
+                     lambda q: self._show_quote(q, key),
                      lambda e: show_error_in(self.message, e))
 
-    def _show_quote(self, q: SaleQuote) -> None:
+    def _quote_key(self) -> tuple[int | None, int, int]:
+        return self._fen(), self.points_wanted() or 0, self.tenders.sv_fen()
+
+    def _show_quote(self, q: SaleQuote, key: tuple[int | None, int, int] | None = None
+                    ) -> None:
         if self.result is not None:
             return
-        self.quote = q
+        self.quote, self.quoted_for = q, key
+        self.tenders.set_due(q.paid_fen)
         if self.card is not None:
             self.cap.setText(self.tr(
                 "At most %1 points: half the bill is %2 points, the member can spend %3")
@@ -154,6 +190,9 @@ class SaleDialog(QDialog):
         if q.earn is not None and not refusal:
             text += "\n" + explain_earn(q.earn, q.tier)
         self.explain.setText(text)
+        if self._submit_when_quoted and key == self._quote_key():
+            self._submit_when_quoted = False
+            self.submit()
 
     def _points_refusal(self) -> str:
         """Why the points typed cannot be redeemed on this bill ("" when they can)."""
@@ -196,23 +235,47 @@ class SaleDialog(QDialog):
             return
         cats = tuple(c.strip() for c in self.categories.text().replace("，", ",").split(",")
                      if c.strip())
+        try:
+            tenders = self.tenders.tenders()
+        except DomainError as e:
+            show_error_in(self.message, e)
+            return
+        if self.quote is None or self.quoted_for != self._quote_key():
+            # Enter before what was typed was quoted: the tenders need what is left to pay
+            self._submit_when_quoted = True
+            self._requote()
+            return
         kw: dict[str, Any] = dict(txn_id=self.txn_id, bill_no=self.bill.text(), amount_fen=fen,
                                   member_id=self.card.id if self.card else None,
                                   guide_id=self.guide.currentData(), categories=cats,
-                                  redeem_points=self.points_wanted() or 0)
+                                  redeem_points=self.points_wanted() or 0, tenders=tenders,
+                                  factor=self.tenders.factor())
         self.ok.setEnabled(False)
         self.ops.run(lambda: self._record(**kw), self._done, self._failed)
 
     def _failed(self, error: Exception) -> None:
         self.ok.setEnabled(True)
+        self._failed_secret()
         show_error_in(self.message, error)
 
-    def _done(self, result: SaleResult) -> None:
+    def _failed_secret(self) -> None:
+        self.tenders.secret.clear()  # a wrong PIN is typed again, not edited
+
+    def _done(self, done: CheckoutResult) -> None:
+        self.checkout, result = done, done.sale
         self.result = result
         self.message.hide()
-        for w in (self.bill, self.amount, self.guide, self.categories, self.redeem):
+        for w in (self.bill, self.amount, self.guide, self.categories, self.redeem,
+                  self.tenders.sv_amount, self.tenders.secret, self.tenders.rest_method):
             w.setEnabled(False)
-        self.explain.setText("\n".join(receipt_lines(result)))
+        lines = receipt_lines(result)
+        if done.tenders:
+            lines.insert(lines.index(receipt_paid_line(result)) + 1, self.tr(
+                "Paid by: %1").replace("%1", TenderBox.receipt_line(done.tenders)))
+        if done.stored_value is not None:
+            lines.append(self.tr("Stored value left: %1").replace(
+                "%1", format_yuan(done.stored_value.balance.total_fen)))
+        self.explain.setText("\n".join(lines))
         self.ok.setText(self.tr("Done (Enter)"))
         self.cancel.hide()  # recorded: nothing left to cancel
         self.ok.setEnabled(True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pos_member.changes import Area, Changes
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.services import points, points_expiry, sales, tiers
+from pos_member.services import checkout, points, points_expiry, sales, stored_value, tiers
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.sale_refunds import quote_refund, refund_sale_with_pin
 from ui.gift_dialog import GiftDialog
@@ -19,6 +19,7 @@ from ui.points_ledger_dialog import LedgerDialog
 from ui.points_view import points_tile, tier_benefits, tier_name
 from ui.refund_dialog import RefundDialog
 from ui.sale_dialog import SaleDialog
+from ui.sync_worker import SyncState
 
 
 class PointsActions:
@@ -49,14 +50,24 @@ class PointsActions:
 
     # -- actions ----------------------------------------------------------------------------
     def open_sale(self) -> None:
+        """F4: the checkout for the member on screen, or a walk-in."""
         card = self.w.current_card()
-        uow, clerk = self.w.uow, self.w.clerk
+        uow, clerk, w = self.w.uow, self.w.clerk, self.w
+        member_id = card.id if card else None
+
+        def record(**kw: Any) -> checkout.CheckoutResult:
+            online = w.sync_status().state is SyncState.ONLINE
+            return checkout.checkout(uow, clerk, online=online, sms_verifier=w.sv_sms, **kw)
+
         dialog = SaleDialog(
             ops=self.w.ops, card=card, guides=self.w.guides(),
-            quote=lambda fen, wanted: sales.quote_sale(
-                uow, member_id=card.id if card else None, amount_fen=fen,
-                redeem_points=wanted),
-            record=lambda **kw: sales.record_sale(uow, clerk, **kw), parent=self.w.window())
+            quote=lambda fen, wanted, stored: sales.quote_sale(
+                uow, member_id=member_id, amount_fen=fen, redeem_points=wanted,
+                no_earn_fen=checkout.no_earn_fen(uow, member_id, stored)),
+            record=record,
+            standing=(lambda: stored_value.pay_standing(uow, clerk=clerk, member_id=card.id))
+            if card is not None and card.remote is None else None,
+            parent=self.w.window())
         dialog.recorded.connect(self._sold)
         self.w.open_dialog(dialog)
 

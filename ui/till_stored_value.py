@@ -116,13 +116,14 @@ def open_pay(host: TillHost) -> None:
 
 def take_payment_code(host: TillHost, card: MemberCard, code: str) -> None:
     """The member's dynamic code was scanned: the pay dialog opens for the member on screen
-    with it filled in, or the open pay dialog for that member takes it; any other open dialog
-    refuses it (nothing changes behind a dialog)."""
+    with it filled in, or the open pay dialog or checkout for that member takes it; any other
+    open dialog refuses it (nothing changes behind a dialog)."""
     dialog = host.dialog
     if dialog is None:
         open_pay(host)
         dialog = host.dialog
-    if isinstance(dialog, PayDialog) and dialog.card.id == card.id:
+    owner = getattr(dialog, "card", None)  # the pay dialog, or the F4 checkout's tenders
+    if hasattr(dialog, "take_dynamic_code") and owner is not None and owner.id == card.id:
         dialog.take_dynamic_code(code)
     else:
         host.show_error(ScanWhileDialogOpen())

@@ -1399,10 +1399,6 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
 <context>
     <name>SaleDialog</name>
     <message>
-        <source>Ring up a sale (F4)</source>
-        <translation>登记销售 (F4)</translation>
-    </message>
-    <message>
         <source>Member %1 · %2</source>
         <translation>会员 %1 · %2</translation>
     </message>
@@ -1435,10 +1431,6 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>积分抵扣(&amp;R)</translation>
     </message>
     <message>
-        <source>Record sale (Enter)</source>
-        <translation>登记销售 (Enter)</translation>
-    </message>
-    <message>
         <source>At most %1 points: half the bill is %2 points, the member can spend %3</source>
         <translation>最多可用 %1 积分：账单一半为 %2 积分，会员可用 %3</translation>
     </message>
@@ -1465,6 +1457,22 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     <message>
         <source>To pay: %1</source>
         <translation>应付：%1</translation>
+    </message>
+    <message>
+        <source>Checkout (F4)</source>
+        <translation>收银结账 (F4)</translation>
+    </message>
+    <message>
+        <source>Pay (Enter)</source>
+        <translation>收款 (Enter)</translation>
+    </message>
+    <message>
+        <source>Paid by: %1</source>
+        <translation>支付方式：%1</translation>
+    </message>
+    <message>
+        <source>Stored value left: %1</source>
+        <translation>储值余额：%1</translation>
     </message>
     <message>
         <source>Done (Enter)</source>
@@ -1835,6 +1843,49 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     <message>
         <source>Preparing the report…</source>
         <translation>生成报表…</translation>
+    </message>
+</context>
+<context>
+    <name>TenderBox</name>
+    <message>
+        <source>PIN</source>
+        <translation>支付密码</translation>
+    </message>
+    <message>
+        <source>Dynamic code</source>
+        <translation>动态码</translation>
+    </message>
+    <message>
+        <source>Cash</source>
+        <translation>现金</translation>
+    </message>
+    <message>
+        <source>Bank card</source>
+        <translation>银行卡</translation>
+    </message>
+    <message>
+        <source>WeChat / Alipay</source>
+        <translation>微信/支付宝</translation>
+    </message>
+    <message>
+        <source>Stored &amp;value (¥)</source>
+        <translation>储值支付(&amp;V)（元）</translation>
+    </message>
+    <message>
+        <source>Member&apos;s P&amp;IN / code</source>
+        <translation>会员密码/动态码(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Rest &amp;paid by</source>
+        <translation>其余支付(&amp;P)</translation>
+    </message>
+    <message>
+        <source>balance %1</source>
+        <translation>余额 %1</translation>
+    </message>
+    <message>
+        <source>FROZEN</source>
+        <translation>已冻结</translation>
     </message>
 </context>
 <context>
@@ -2540,6 +2591,26 @@ F2  注册新会员</translation>
     <message>
         <source>The two PINs are not the same.</source>
         <translation>两次输入的 PIN 不一致。</translation>
+    </message>
+    <message>
+        <source>Say how the bill is paid.</source>
+        <translation>请选择支付方式。</translation>
+    </message>
+    <message>
+        <source>A payment line is not valid.</source>
+        <translation>支付金额无效。</translation>
+    </message>
+    <message>
+        <source>Each way of paying appears once.</source>
+        <translation>每种支付方式只能出现一次。</translation>
+    </message>
+    <message>
+        <source>The payments add up to {paid}, the bill to {due}.</source>
+        <translation>支付合计 {paid}，应付 {due}，两者不符。</translation>
+    </message>
+    <message>
+        <source>Only a member pays by stored value.</source>
+        <translation>只有会员可以使用储值支付。</translation>
     </message>
 </context>
 <context>

@@ -1,0 +1,148 @@
+"""How a checkout is paid (issue 17): the part paid from the member's stored value, behind
+their PIN or dynamic code (scanned from their phone, or typed), and what is left paid in cash,
+by bank card or by a third-party payment. Part of the F4 checkout dialog (ui/sale_dialog.py);
+the rule is pos_member.services.checkout."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QWidget,
+)
+
+from pos_member.errors import DomainError
+from pos_member.money import format_yuan, parse_yuan
+from pos_member.services import stored_value as sv
+from pos_member.services.checkout import STORED_VALUE, Tender
+from ui.purchases_dialog import tender_text
+
+
+class TenderBox(QObject):
+    """The tender rows of a checkout form. ``changed`` when the stored-value part is edited."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget, *, member: bool) -> None:
+        super().__init__(parent)
+        self.due: int | None = None  # what the tenders must add up to (the quote's)
+        self.standing: sv.PayStanding | None = None
+        self.sv_amount = QLineEdit()
+        self.sv_amount.setObjectName("svAmount")
+        self.sv_amount.setPlaceholderText("0.00")
+        self.sv_amount.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.sv_amount.setEnabled(member)
+        self.sv_amount.textChanged.connect(self._refresh)
+        self.sv_amount.textChanged.connect(lambda _text: self.changed.emit())
+        self.balance = QLabel()
+        self.pin = QRadioButton(self.tr("PIN"))
+        self.totp = QRadioButton(self.tr("Dynamic code"))
+        group = QButtonGroup(self)
+        for b in (self.pin, self.totp):
+            group.addButton(b)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes amount → code
+        self.pin.setChecked(True)
+        group.buttonToggled.connect(lambda *_: self.secret.clear())
+        self.secret = QLineEdit()
+        self.secret.setObjectName("svSecret")
+        self.secret.setMaxLength(6)
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.toggled.connect(lambda on: self.secret.setEchoMode(
+            QLineEdit.EchoMode.Password if on else QLineEdit.EchoMode.Normal))
+        self.rest_method = QComboBox()
+        self.rest_method.setObjectName("restMethod")
+        for key, label in (("cash", self.tr("Cash")), ("card", self.tr("Bank card")),
+                           ("third_party", self.tr("WeChat / Alipay"))):
+            self.rest_method.addItem(label, key)
+        self.rest = QLabel("—")
+        self.rest.setObjectName("restToPay")
+        for w in (self.sv_amount, self.secret, self.pin, self.totp):
+            w.setEnabled(member)
+
+    def add_rows(self, form: QFormLayout) -> None:
+        sv_row = QHBoxLayout()
+        sv_row.addWidget(self.sv_amount, 1)
+        sv_row.addWidget(self.balance)
+        label = QLabel(self.tr("Stored &value (¥)"))
+        label.setBuddy(self.sv_amount)
+        form.addRow(label, sv_row)
+        factor = QHBoxLayout()
+        factor.addWidget(self.pin)
+        factor.addWidget(self.totp)
+        factor.addWidget(self.secret, 1)
+        code = QLabel(self.tr("Member's P&IN / code"))
+        code.setBuddy(self.secret)
+        form.addRow(code, factor)
+        rest = QHBoxLayout()
+        rest.addWidget(self.rest_method)
+        rest.addWidget(self.rest, 1)
+        paid = QLabel(self.tr("Rest &paid by"))
+        paid.setBuddy(self.rest_method)
+        form.addRow(paid, rest)
+
+    # -- what the dialog tells it ---------------------------------------------------------------
+    def set_standing(self, standing: sv.PayStanding) -> None:
+        """The member's balance, and the factor they have (the dynamic code when set up)."""
+        self.standing = standing
+        b = standing.balance
+        text = self.tr("balance %1").replace("%1", format_yuan(b.total_fen))
+        if b.frozen:
+            text += " · " + self.tr("FROZEN")
+        self.balance.setText(text)
+        if standing.has_totp and not standing.has_pin:
+            self.totp.setChecked(True)
+
+    def set_due(self, due: int | None) -> None:
+        self.due = due
+        self._refresh()
+
+    def take_dynamic_code(self, code: str) -> None:
+        """The member's dynamic code, scanned: the factor switches to it and it is filled in."""
+        self.totp.setChecked(True)
+        self.secret.setText(code)
+
+    def sv_fen(self) -> int:
+        """The stored-value part typed (0 when empty or not an amount)."""
+        text = self.sv_amount.text().strip().lstrip("¥")
+        if not text:
+            return 0
+        try:
+            return parse_yuan(text)
+        except DomainError:
+            return 0
+
+    def _refresh(self) -> None:
+        if self.due is None:
+            self.rest.setText("—")
+        else:
+            self.rest.setText(format_yuan(max(0, self.due - self.sv_fen())))
+
+    # -- what the checkout is given -------------------------------------------------------------
+    def tenders(self) -> list[Tender]:
+        """The stored-value part (if any) and the rest by the chosen method (raises the
+        refusal of a stored-value part that is not an amount)."""
+        out: list[Tender] = []
+        text = self.sv_amount.text().strip().lstrip("¥")
+        stored = parse_yuan(text) if text else 0
+        if stored:
+            out.append(Tender(STORED_VALUE, stored))
+        rest = (self.due or 0) - stored
+        if rest > 0:
+            out.append(Tender(self.rest_method.currentData(), rest))
+        return out
+
+    def factor(self) -> sv.Factor | None:
+        code = self.secret.text().strip()
+        if not code:
+            return None
+        return sv.PinFactor(code) if self.pin.isChecked() else sv.TotpFactor(code)
+
+    @staticmethod
+    def receipt_line(tenders: tuple[Tender, ...]) -> str:
+        return tender_text(tuple((t.kind, t.amount_fen) for t in tenders))
