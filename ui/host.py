@@ -71,8 +71,9 @@ class TillHost(Protocol):
     card_view: MemberCardView
     dialog: QDialog | None  # the open dialog, if any
     sv_sms: SmsService | None  # HQ's SMS codes for stored-value payments, once made
-    # A scan found nobody here: (code, the refusal, how to report one) → ask HQ (issue 14).
-    remote_lookup: Callable[[str, Exception, Callable[[Exception], None]], None] | None
+    # A scan found nobody here, or only a directory card: (code, the local refusal or None,
+    # how to report a refusal) → ask HQ (issue 14).
+    remote_lookup: Callable[[str, Exception | None, Callable[[Exception], None]], None] | None
 
     # -- plugging in -------------------------------------------------------------------------
     def add_action(self, action: TillAction) -> None: ...

@@ -43,7 +43,7 @@ from pos_member.errors import ClerkNoLongerActive, DomainError, MemberNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.member_code import CodeKind, classify_code
 from pos_member.permissions import ROLE_LABELS, Clerk
-from pos_member.services import member_cards
+from pos_member.services import member_cards, remote_members
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.staff import StaffInfo, list_staff
 from ui import (
@@ -125,8 +125,8 @@ class TillWindow(QMainWindow):
         self.notify_members: Callable[[], None] = lambda: None
         self.sv_sms: SmsService | None = None
         # A scan found nobody here: ask HQ (``till_remote_member``), else the refusal stands.
-        self.remote_lookup: Callable[[str, Exception, Callable[[Exception], None]], None] \
-            | None = None
+        self.remote_lookup: Callable[
+            [str, Exception | None, Callable[[Exception], None]], None] | None = None
         self._sync_status = sync.status if sync else SyncStatus(SyncState.NOT_ENROLLED)
         self.uow = app.uow
         self.ops = Operations(self.show_error, self)
@@ -379,9 +379,20 @@ class TillWindow(QMainWindow):
         clerk = self.clerk
         self.ops.run(
             lambda: with_qr(member_cards.find_member(self.uow, clerk=clerk, code=code)),
-            self.show_card,
+            lambda card: self._found(code, card),
             lambda e: self._not_found_here(code, e),
         )
+
+    def _found(self, code: str, card: MemberCard) -> None:
+        """A card from the chain's directory (another store's member) is shown at once, then
+        HQ's card and balances replace it when HQ answers; when it cannot, it stays."""
+        self.show_card(card)
+        if self.remote_lookup is not None and remote_members.from_directory(card):
+            self.remote_lookup(code, None, self._directory_lookup_failed)
+
+    def _directory_lookup_failed(self, error: Exception) -> None:
+        if not isinstance(error, MemberNotFound):  # HQ refused otherwise: say so, keep the card
+            self.show_error(error)
 
     def _not_found_here(self, code: str, error: Exception) -> None:
         """Nobody here: HQ may know the member (another store's; ``till_remote_member``)."""
@@ -419,7 +430,7 @@ class TillWindow(QMainWindow):
         """The member on screen is among ``changes``: the card reloads in place (the focus
         stays where it is: a dialog open on top keeps it)."""
         card = self.card_view.card
-        if card is None or card.remote is not None or not changes.touches_member(card.id):
+        if card is None or card.hq is not None or not changes.touches_member(card.id):
             return  # (a remote card is HQ's: nothing here changes it)
         clerk, member_id = self.clerk, card.id
 

@@ -29,7 +29,7 @@ class PointsActions:
     # -- the card -------------------------------------------------------------------------------
     def card_shown(self, card: MemberCard) -> None:
         """Loads the member's points and tier standing and shows them on the card."""
-        if card.remote is not None:  # another store's member: HQ's figures (till_remote_member)
+        if card.hq is not None:  # another store's member: HQ's figures (till_remote_member)
             return
         uow = self.w.uow
 
@@ -42,8 +42,8 @@ class PointsActions:
     def _show(self, card: MemberCard, summary: points.PointsSummary,
               standing: tiers.TierStanding) -> None:
         shown = self.w.current_card()
-        if shown is None or shown.id != card.id:
-            return  # another member is on screen by now
+        if shown is None or shown.id != card.id or shown.hq is not None:
+            return  # another member is on screen by now, or HQ's figures are
         today = self.w.uow.clock.today()
         benefits = tier_benefits(self.w.uow.rules, standing.tier, today)  # the tier is above
         self.w.card_view.set_points(points_tile(summary), benefits)
@@ -66,7 +66,7 @@ class PointsActions:
                 no_earn_fen=checkout.no_earn_fen(uow, member_id, stored)),
             record=record,
             standing=(lambda: stored_value.pay_standing(uow, clerk=clerk, member_id=card.id))
-            if card is not None and card.remote is None else None,
+            if card is not None and card.hq is None else None,
             parent=self.w.window())
         dialog.recorded.connect(self._sold)
         self.w.open_dialog(dialog)

@@ -25,16 +25,16 @@ class RemoteMembers:
         self._client: MemberLookup | None = None
         self._made = False
 
-    def lookup(self, code: str, not_found: Exception,
+    def lookup(self, code: str, not_found: Exception | None,
                failed: Callable[[Exception], None]) -> None:
-        """After ``not_found`` here: HQ's card (online) or the cached one (offline); a
-        member nobody knows is told as the local refusal was."""
+        """After ``not_found`` here (or a directory card: None): HQ's card (online) or the
+        cached one (offline); a member nobody knows is told as the local refusal was."""
         host = self.host
         uow, clerk = host.uow, host.clerk
         hq = self._hq() if host.sync_status().state is SyncState.ONLINE else None
 
         def refused(error: Exception) -> None:
-            failed(not_found if isinstance(error, MemberNotFound) else error)
+            failed(not_found if isinstance(error, MemberNotFound) and not_found else error)
 
         host.ops.run(lambda: with_qr(find_remote(uow, clerk=clerk, code=code, hq=hq)),
                      host.show_card, refused)
@@ -66,7 +66,7 @@ class RemoteMembers:
 
 def show_tiles(host: TillHost, card: MemberCard) -> None:
     """HQ's figures in the stored-value and points tiles of a remote card."""
-    remote = card.remote
+    remote = card.hq
     if remote is None:
         return
     when = host.uow.clock.local(remote.as_of).strftime("%m-%d %H:%M")

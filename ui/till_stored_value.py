@@ -36,13 +36,13 @@ def register(host: TillHost) -> None:
 
 
 def refresh_tile(host: TillHost, card: MemberCard) -> None:
-    if card.remote is not None:  # another store's member: HQ's figures (till_remote_member)
+    if card.hq is not None:  # another store's member: HQ's figures (till_remote_member)
         return
     uow = host.uow
 
     def show(b: sv_ledger.Balance) -> None:
         shown = host.current_card()
-        if shown is not None and shown.id == card.id:
+        if shown is not None and shown.id == card.id and shown.hq is None:
             text = format_yuan(b.total_fen)
             if b.frozen:
                 text += " " + QCoreApplication.translate("StoredValue", "(frozen)")

@@ -73,8 +73,8 @@ class RemoteBalances:
 
 @dataclass(frozen=True, slots=True)
 class MemberCard:
-    """What the till shows of a member. Personal data is masked. ``remote``: a member of
-    another store this till does not hold, described by HQ (None for the till's own)."""
+    """What the till shows of a member. Personal data is masked. ``hq``: a member of another
+    store this till does not hold, with the balances HQ gave (None for the till's own)."""
 
     id: str
     member_no: str
@@ -92,7 +92,7 @@ class MemberCard:
     store_name: str
     registered_at: datetime
     marketing_consent: bool
-    remote: RemoteBalances | None = None
+    hq: RemoteBalances | None = None
 
 
 @dataclass(frozen=True, slots=True)

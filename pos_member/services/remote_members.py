@@ -61,6 +61,13 @@ def lookup_key(uow: UnitOfWork, code: str) -> tuple[str, str, str]:
             mask_phone(scanned.value))
 
 
+def from_directory(card: MemberCard) -> bool:
+    """A card of another store's member known here only from the chain's member directory
+    (``MemberCard.remote``, once the directory lands), without HQ's balances yet: online, the
+    till asks HQ for the rest, as for a member not found at all."""
+    return card.hq is None and getattr(card, "remote", False) is True
+
+
 def cached(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
     """The card and balances HQ last gave for ``code`` (offline, or HQ unreachable);
     ``MemberNotFound`` when HQ never described such a member to this till."""
@@ -116,7 +123,7 @@ def _card(c: Mapping[str, Any], balance_fen: int, points: int, blocked: bool,
         status=c.get("status") or "active", store_name=c.get("store_name") or "",
         registered_at=_time(registered),
         marketing_consent=bool(c.get("marketing_consent")),
-        remote=RemoteBalances(int(balance_fen), int(points), bool(blocked), as_of, fresh))
+        hq=RemoteBalances(int(balance_fen), int(points), bool(blocked), as_of, fresh))
 
 
 def cap_of(conn: Session | Connection, *, member_id: str, device_id: str) -> Cap | None:

@@ -38,7 +38,7 @@ def test_migration_0013_keeps_a_till_of_0012_and_caches_remote_members(a: Till) 
         assert rows(a.path)["remote_members"][1] == []
         card = remote_members.remember(app.uow, ANSWER, key="00020100000015",
                                        device_id=a.cashier.device_id)
-        assert card.remote is not None and card.remote.balance_fen == 5_000
+        assert card.hq is not None and card.hq.balance_fen == 5_000
         assert len(rows(a.path)["remote_members"][1]) == 1
     finally:
         app.close()

@@ -40,8 +40,8 @@ def test_a_member_registered_and_topped_up_at_a_shows_a_s_balance_at_b(
     card = _lookup(b, at_a.qr_payload)
     assert (card.id, card.member_no, card.phone_masked) == (at_a.id, at_a.member_no,
                                                             "139****5670")
-    assert card.remote is not None and card.remote.fresh
-    assert (card.remote.balance_fen, card.remote.points, card.remote.blocked) == (
+    assert card.hq is not None and card.hq.fresh
+    assert (card.hq.balance_fen, card.hq.points, card.hq.blocked) == (
         11_000, 100, False)  # the top-up with its bonus; the welcome points
     assert card.store_name == "store 1" and card.tier == at_a.tier
     by_phone = _lookup(b, "13912345670")
@@ -58,12 +58,12 @@ def test_offline_the_cached_card_answers_and_an_unknown_member_is_not_found(
     _, at_a = _registered_and_topped_up_at(a)
     _lookup(b, "13912345670")  # by phone: the cache answers its number and its phone
     cached = _lookup(b, at_a.member_no, online=False)
-    assert cached.remote is not None and not cached.remote.fresh
-    assert cached.remote.balance_fen == 11_000
+    assert cached.hq is not None and not cached.hq.fresh
+    assert cached.hq.balance_fen == 11_000
     assert _lookup(b, "13912345670", online=False).id == at_a.id
     with SyncClient("http://127.0.0.1:9", "token", timeout=2) as unreachable:
         got = find_remote(b.app.uow, clerk=b.clerk, code=at_a.member_no, hq=unreachable)
-    assert got.id == at_a.id and got.remote is not None and not got.remote.fresh
+    assert got.id == at_a.id and got.hq is not None and not got.hq.fresh
     with pytest.raises(MemberNotFound):
         _lookup(b, "13900000000")  # HQ knows no such member
     with pytest.raises(MemberNotFound):
@@ -83,7 +83,7 @@ def test_offline_b_spends_at_most_the_balance_hq_last_reported(
     b.sync()  # B holds the member now (its own copy of the balance: ¥110)
     pay(a.app, a.clerk, a.clock, customer, 8_000)  # store A spends ¥80 ...
     a.sync()  # ... and HQ knows; B has not pulled it
-    assert _lookup(b, at_a.member_no).remote.balance_fen == 3_000  # type: ignore[union-attr]
+    assert _lookup(b, at_a.member_no).hq.balance_fen == 3_000  # type: ignore[union-attr]
     before = _written(b)
     with pytest.raises(RemoteBalanceCapReached) as refused:
         pay(b.app, b.clerk, b.clock, customer, 5_000)  # offline: B's own copy says ¥110
@@ -95,3 +95,15 @@ def test_offline_b_spends_at_most_the_balance_hq_last_reported(
     pay(b.app, b.clerk, b.clock, customer, 1_000)
     b.sync()
     central.assert_balances()
+
+
+def test_a_directory_card_asks_hq_and_a_card_with_hq_figures_does_not() -> None:
+    """The chain's directory marks another store's member ``remote`` (a card with number,
+    tier and store only); such a card asks HQ for the rest, the till's own cards never."""
+    from types import SimpleNamespace
+
+    from pos_member.services.remote_members import from_directory
+
+    assert from_directory(SimpleNamespace(hq=None, remote=True))  # type: ignore[arg-type]
+    assert not from_directory(SimpleNamespace(hq=None))  # type: ignore[arg-type]
+    assert not from_directory(SimpleNamespace(hq=object(), remote=True))  # type: ignore[arg-type]

@@ -53,7 +53,7 @@ def test_scanning_another_stores_member_online_shows_hq_balances(
         with qtbot.waitSignal(window.card_shown, timeout=15_000) as shown:
             window.lookup("13912345671")
         card = shown.args[0]
-        assert card.id == customer.member_id and card.remote is not None
+        assert card.id == customer.member_id and card.hq is not None
         settle(qtbot, window)
         assert window.card_view.tile_text(1)[1] == format_yuan(11_000)
         assert window.card_view.tile_text(0)[1] == "100"
