@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 
 from pos_member.db.models import Member, PosBill, PosRefund, Staff
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import GuideNotFound, InvalidInput, SaleNotFound
 from pos_member.events import PHONE_CTX
@@ -65,6 +66,11 @@ _MEMBER_BY_NO = _MEMBER.where(Member.member_no == bindparam("key"))
 _MEMBER_BY_PHONE = _MEMBER.where(Member.phone_index == bindparam("key"))
 _GUIDE = select(Staff.id).where(Staff.store_id == bindparam("store_id"),
                                 Staff.code == bindparam("code"), Staff.active.is_(True))
+# A reported sale's reads, straight on the driver (pos_member/db/prepared.py): the hot path.
+_FAST_BILL_BY_TXN = Prepared(_BILL_BY_TXN)
+_FAST_GUIDE = Prepared(_GUIDE)
+_FAST_MEMBER_BY_NO = Prepared(_MEMBER_BY_NO)
+_FAST_MEMBER_BY_PHONE = Prepared(_MEMBER_BY_PHONE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,20 +258,21 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
     scanned = classify_code(report.member) if report.member is not None else None
     member: Any = None
     with uow.read() as s:
-        first = s.execute(_BILL_BY_TXN, {"txn": report.txn_id}).first()
+        conn = s.connection()
+        first = _FAST_BILL_BY_TXN.first(conn, {"txn": report.txn_id})
         if first is not None and first.request_hash != digest:
             raise TxnIdReused(txn_id=report.txn_id)
         guide_id = None
         if report.guide is not None:
-            guide_id = s.execute(_GUIDE, {"store_id": clerk.store_id,
-                                          "code": report.guide}).scalar()
-            if guide_id is None:
+            guide = _FAST_GUIDE.first(conn, {"store_id": clerk.store_id, "code": report.guide})
+            if guide is None:
                 raise GuideNotFound()
+            guide_id = guide.id
         if scanned is not None:
-            member = s.execute(*(
-                (_MEMBER_BY_NO, {"key": scanned.value}) if scanned.kind is CodeKind.MEMBER
-                else (_MEMBER_BY_PHONE, {"key": uow.cipher.blind_index(
-                    scanned.value, context=PHONE_CTX)}))).first()
+            member = (_FAST_MEMBER_BY_NO.first(conn, {"key": scanned.value})
+                      if scanned.kind is CodeKind.MEMBER else _FAST_MEMBER_BY_PHONE.first(
+                          conn, {"key": uow.cipher.blind_index(scanned.value,
+                                                               context=PHONE_CTX)}))
     if report.member is not None and member is None:
         member = find_member(uow, clerk=clerk, code=report.member)  # merges; or refuses
     member_id, member_no = (member.id, member.member_no) if member is not None else (None, None)
