@@ -110,6 +110,7 @@ def create_app(ctx: ApiContext) -> Any:
     api.state.ctx = ctx
     api.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    api.add_exception_handler(Exception, _failed)
     _member_routes(api, ctx)
     _sale_routes(api, ctx)
     _payment_route(api, ctx)
@@ -122,6 +123,15 @@ async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(s.ErrorOut(error=error_code(error), message=error.text())
                         .model_dump(exclude_none=True), status, headers=headers)
+
+
+async def _failed(request: Request, error: Exception) -> JSONResponse:
+    """The till's own failure (a bug, the disk): the same JSON shape, no detail (a database
+    error's text holds the statement's values); its type goes to the log."""
+    log.error("integration API: %s on %s", type(error).__name__, request.url.path)
+    return JSONResponse(s.ErrorOut(error="internal", message=(
+        "The till could not do this now; nothing was written. Try again, with the same "
+        "txn_id.")).model_dump(exclude_none=True), 500)
 
 
 async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

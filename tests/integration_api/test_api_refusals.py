@@ -129,3 +129,16 @@ def test_an_integrator_rotates_the_token_the_old_one_ends_and_the_new_works(api:
 def test_without_a_keystore_the_api_does_not_rotate(api: Api) -> None:
     refused(api, "/v1/token/rotate", None, 409, "rotation_not_offered")
     assert api.get("/v1/health").status_code == 200  # the token still works
+
+
+def test_a_failure_of_the_tills_own_is_a_500_in_the_same_shape(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pos_member.integration import reports
+
+    def broken(*args: object, **kw: object) -> None:
+        raise RuntimeError("disk on fire: 13912345678")
+
+    monkeypatch.setattr(reports, "report_sale", broken)
+    r = api.post("/v1/sales", sale_body("T", "B"))
+    assert r.status_code == 500 and r.json()["error"] == "internal"
+    assert "13912345678" not in r.text
