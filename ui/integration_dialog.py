@@ -55,8 +55,10 @@ class IntegrationDialog(QDialog):
                     QLabel(str(folder) if folder is not None else self.tr("none")))
         self.state = QLabel()
         self.state.setObjectName("tokenState")
-        self.state.setWordWrap(True)
         form.addRow(self.tr("Token:"), self.state)
+        self.scopes = QLabel()
+        self.scopes.setObjectName("tokenScopes")
+        form.addRow(self.tr("It may:"), self.scopes)
         self.personal = QCheckBox(self.tr("The POS may see members' full phone and name"))
         self.personal.setObjectName("personalScope")
         self.issue = QPushButton()
@@ -90,11 +92,12 @@ class IntegrationDialog(QDialog):
     def _show_record(self, record: TokenRecord | None) -> None:
         if record is None:
             self.state.setText(self.tr("none issued yet"))
+            self.scopes.setText("—")
             self.issue.setText(self.tr("&Issue a token"))
         else:
-            self.state.setText(self.tr("issued %1; may: %2").replace(
-                "%1", record.issued_at.replace("T", " ")[:16]).replace(
-                "%2", ", ".join(sorted(record.scopes))))
+            self.state.setText(self.tr("issued %1").replace(
+                "%1", record.issued_at.replace("T", " ")[:16]))
+            self.scopes.setText(", ".join(sorted(record.scopes)))
             self.issue.setText(self.tr("&Replace the token (the old one stops working)"))
 
     def _issue(self) -> None:
@@ -110,6 +113,7 @@ class IntegrationDialog(QDialog):
         self.auth.replace(record)  # the old token stops working now
         self.issue.setEnabled(True)
         self.token.setText(token)
+        self.token.setCursorPosition(0)
         for w in (self.token, self.copy):
             w.setVisible(True)
         self.note.setText(self.tr("Shown once: copy it into the POS's settings now. The till "

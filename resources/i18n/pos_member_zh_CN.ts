@@ -558,6 +558,10 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
         <translation>令牌：</translation>
     </message>
     <message>
+        <source>It may:</source>
+        <translation>权限：</translation>
+    </message>
+    <message>
         <source>The POS may see members&apos; full phone and name</source>
         <translation>允许收银机查看会员完整手机号和姓名</translation>
     </message>
@@ -574,8 +578,8 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
         <translation>签发令牌(&amp;I)</translation>
     </message>
     <message>
-        <source>issued %1; may: %2</source>
-        <translation>签发于 %1；权限：%2</translation>
+        <source>issued %1</source>
+        <translation>签发于 %1</translation>
     </message>
     <message>
         <source>&amp;Replace the token (the old one stops working)</source>
