@@ -2,11 +2,12 @@
 
 The bill (number and amount), the member or none, the points to redeem, then the tenders:
 stored value behind the member's second factor, cash, bank card, third-party payment, or a mix,
-adding up to what is left to pay after the points. The stored-value tender's factor is checked
-first, in a transaction of its own (a wrong PIN counts even though nothing is paid); then the
-sale, its points, the stored-value payment and the tenders are written in one transaction
+adding up to what is left to pay after the points. The sale, its points, the stored-value
+payment (its PIN or dynamic code checked there) and the tenders are written in one transaction
 (:func:`pos_member.services.sales.record_sale` with the payment booked ``within`` it), so a
-refused sale moves no stored value and a refused payment records no sale.
+refused sale moves no stored value and a refused payment records no sale. A wrong PIN or code
+rolls it all back and is then counted in a transaction of its own; an SMS code is checked by
+head office before the transaction.
 
 Points earned: on what was paid, less the part of a stored-value tender the rules say earns
 nothing (``points.stored_value_earns``: "all", "principal" — its bonus part earns nothing —
@@ -25,7 +26,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
 from pos_member.db.models import PosBill
 from pos_member.db.uow import Transaction, UnitOfWork
@@ -36,7 +37,7 @@ from pos_member.permissions import Clerk
 from pos_member.points_rules import points_value_fen
 from pos_member.services import stored_value as sv
 from pos_member.services.sales import SaleResult, check_amount, record_sale
-from pos_member.services.stored_value_ledger import get_balance
+from pos_member.services.stored_value_ledger import balance
 from pos_member.stored_value_rules import split_payment
 
 STORED_VALUE = "stored_value"
@@ -91,12 +92,19 @@ def check_tenders(tenders: Sequence[Tender], *, due: int, member_id: str | None)
 def no_earn_fen(uow: UnitOfWork, member_id: str | None, stored_fen: int) -> int:
     """The part of a stored-value tender that earns no points, per the rules (its bonus part
     is split as the payment will split it, from the balance now)."""
+    with uow.read() as s:
+        return no_earn_in(s.connection(), uow, member_id, stored_fen)
+
+
+def no_earn_in(conn: Connection, uow: UnitOfWork, member_id: str | None,
+               stored_fen: int) -> int:
+    """:func:`no_earn_fen` read in the caller's transaction (the checkout's own)."""
     mode = uow.rules.points.stored_value_earns
     if not stored_fen or member_id is None or mode == "all":
         return 0
     if mode == "none":
         return stored_fen
-    b = get_balance(uow, member_id)
+    b = balance(conn, member_id)
     if stored_fen > b.total_fen:
         return 0  # the payment will be refused: nothing is earned anyway
     return split_payment(stored_fen, b.principal_fen, b.bonus_fen)[1]
@@ -115,13 +123,15 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
     tenders = tuple(tenders)
     stored = check_tenders(tenders, due=due_fen(uow, amount_fen, redeem_points),
                            member_id=member_id)
-    factor_name = ""
-    if stored:
+    # The factor is checked inside the sale's transaction (one commit); an SMS code is checked
+    # by head office before it (a network call is never made holding the write lock).
+    factor_name: str | None = None
+    if stored and isinstance(factor, sv.SmsFactor):
         assert member_id is not None
-        checked = sv.verify_payment(uow, clerk=clerk, member_id=member_id, amount_fen=stored,
-                                    txn_id=sv_txn_id(txn_id), factor=factor, online=online,
-                                    approver=approver, sms_verifier=sms_verifier)
-        factor_name = checked if isinstance(checked, str) else ""
+        sv.verify_payment(uow, clerk=clerk, member_id=member_id, amount_fen=stored,
+                          txn_id=sv_txn_id(txn_id), factor=factor, online=online,
+                          approver=approver, sms_verifier=sms_verifier)
+        factor_name = "sms"
     paid: list[sv.SvResult] = []
 
     def within(tx: Transaction, sale_id: str) -> None:
@@ -129,8 +139,8 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
             assert member_id is not None
             paid.append(sv.book_payment(
                 tx, clerk, member_id=member_id, amount_fen=stored, txn_id=sv_txn_id(txn_id),
-                factor=factor, factor_name=factor_name or "pin", online=online,
-                approver=approver, bill_no=bill_no))
+                factor=factor, factor_name=factor_name, online=online, approver=approver,
+                bill_no=bill_no, uow=uow))
         wire = [[t.kind, t.amount_fen] for t in tenders]
         digest = hashlib.sha256(json.dumps([bill_no, amount_fen, member_id, redeem_points, wire],
                                            sort_keys=True).encode()).hexdigest()
@@ -139,8 +149,16 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
             sale_id=sale_id, pos_txn_id=txn_id, request_hash=digest, source="till",
             pos_time=now.isoformat(), lines=[], tenders=wire, received_at=now))
 
-    sale = record_sale(uow, clerk, txn_id=txn_id, bill_no=bill_no, amount_fen=amount_fen,
-                       member_id=member_id, guide_id=guide_id, categories=tuple(categories),
-                       redeem_points=redeem_points, within=within,
-                       no_earn_fen=no_earn_fen(uow, member_id, stored))
+    try:
+        sale = record_sale(uow, clerk, txn_id=txn_id, bill_no=bill_no, amount_fen=amount_fen,
+                           member_id=member_id, guide_id=guide_id, categories=tuple(categories),
+                           redeem_points=redeem_points, within=within,
+                           no_earn_fen=lambda conn: no_earn_in(conn, uow, member_id, stored))
+    except sv.FactorRefused as refused:
+        # Rolled back: nothing was recorded. The wrong try counts, in its own transaction.
+        assert member_id is not None
+        sv.verify_payment(uow, clerk=clerk, member_id=member_id, amount_fen=stored,
+                          txn_id=sv_txn_id(txn_id), factor=factor, online=online,
+                          approver=approver)
+        raise refused.refusal.error from None
     return CheckoutResult(sale, paid[0] if paid else None, tenders)

@@ -252,7 +252,7 @@ def record_sale(
     categories: tuple[str, ...] | list[str] = (),
     redeem_points: int = 0,
     within: Callable[[Transaction, str], None] | None = None,
-    no_earn_fen: int = 0,
+    no_earn_fen: int | Callable[[Connection], int] = 0,
 ) -> SaleResult:
     """Records a sale of ``amount_fen`` (the bill, before points) and, for a member, its points:
     ``redeem_points`` off the bill (at most ``redeem_cap_percent`` of it and what the member can
@@ -266,7 +266,8 @@ def record_sale(
     ``within(tx, sale_id)`` writes what a caller keeps beside the sale in the same transaction
     (the POS's lines and tenders: pos_member.integration); not called for a repeat.
     ``no_earn_fen``: the part of what was paid that earns no points (a checkout's
-    stored-value tender, per ``points.stored_value_earns``)."""
+    stored-value tender, per ``points.stored_value_earns``), or how to read it in the sale's
+    transaction."""
     require(clerk, Action.VIEW_MEMBER)
     amount_fen = check_amount(amount_fen)
     bill_no = clean_bill_no(bill_no)
@@ -294,7 +295,9 @@ def record_sale(
                 raise MemberNotFound(query=member_id[:8])
             pp = _member_points(tx, clerk, m, member_id=member_id, sale_id=sale_id,
                                 txn_id=txn_id, bill_no=bill_no, amount_fen=amount_fen,
-                                redeem_points=redeem_points, now=now, no_earn_fen=no_earn_fen)
+                                redeem_points=redeem_points, now=now,
+                                no_earn_fen=no_earn_fen(conn) if callable(no_earn_fen)
+                                else no_earn_fen)
         paid_fen = amount_fen - pp.redeem_fen
         sale = {
             "id": sale_id, "txn_id": txn_id, "store_id": clerk.store_id,

@@ -321,18 +321,14 @@ def pay(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, txn_i
         if done is not None:
             return done
     with uow.begin() as tx:
-        checked = _payment_checks(tx.conn, tx.rules.stored_value, clerk, member_id=member_id,
-                                  amount=amount, txn_id=txn_id, online=online,
-                                  approver=approver, now=tx.clock.local())
-        if isinstance(checked, SvResult):
-            return checked
-        refusal, factor_name = _check_factor(tx, clerk, uow, member_id, factor)
-        if refusal is not None:
+        try:
+            result = book_payment(
+                tx, clerk, member_id=member_id, amount_fen=amount, txn_id=txn_id, factor=factor,
+                factor_name="sms" if isinstance(factor, SmsFactor) else None, online=online,
+                approver=approver, bill_no=bill_no, uow=uow)
+        except FactorRefused as refused:
             tx.commit()  # the failure count and a lock stick; no money moved
-            raise refusal.error
-        result = book_payment(tx, clerk, member_id=member_id, amount_fen=amount, txn_id=txn_id,
-                              factor=factor, factor_name=factor_name, online=online,
-                              approver=approver, bill_no=bill_no)
+            raise refused.refusal.error from None
         tx.commit()
     return result
 
@@ -375,24 +371,45 @@ def verify_payment(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen:
         if isinstance(checked, SvResult):
             return checked
         refusal, name = _check_factor(tx, clerk, uow, member_id, factor)
-        tx.commit()
+        tx.commit()  # a wrong try's count sticks
     if refusal is not None:
         raise refusal.error
     return name
 
 
+class FactorRefused(Exception):
+    """Raised out of a caller's transaction by :func:`book_payment` when the member's factor
+    is wrong: the caller rolls back (nothing is booked) and counts the wrong try in a
+    transaction of its own (:func:`verify_payment`). Control flow, never shown."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(type(refusal.error).__name__)
+        self.refusal = refusal
+
+
 def book_payment(tx: Transaction, clerk: Clerk, *, member_id: str, amount_fen: int,
-                 txn_id: str, factor: Factor | None, factor_name: str, online: bool,
-                 approver: Clerk | None, bill_no: str | None) -> SvResult:
-    """Books a payment whose factor was checked, in ``tx`` (the payment's checks run again
-    there: the balance may have moved since): the ``sv.paid`` event, the ledger line, the
-    manager's approval row and the member's message."""
+                 txn_id: str, factor: Factor | None, factor_name: str | None, online: bool,
+                 approver: Clerk | None, bill_no: str | None,
+                 uow: UnitOfWork | None = None) -> SvResult:
+    """Books a payment in ``tx``: its checks (again: the balance may have moved), the member's
+    factor unless ``factor_name`` says it was checked already (a wrong one raises
+    :class:`FactorRefused`), then the ``sv.paid`` event, the ledger line, the manager's approval
+    row and the member's message (``uow``: its cipher reads a dynamic code's secret)."""
     rules = tx.rules.stored_value
     checked = _payment_checks(tx.conn, rules, clerk, member_id=member_id, amount=amount_fen,
                               txn_id=txn_id, online=online, approver=approver,
                               now=tx.clock.local())
     if isinstance(checked, SvResult):
         return checked
+    if factor_name is None:
+        if factor is None:
+            raise SecondFactorRequired()
+        if isinstance(factor, TotpFactor):
+            check_totp_format(factor.code)
+        assert uow is not None, "checking a factor needs the unit of work (its cipher)"
+        refusal, factor_name = _check_factor(tx, clerk, uow, member_id, factor)
+        if refusal is not None:
+            raise FactorRefused(refusal)
     principal, bonus = rules_.split_payment(amount_fen, checked.principal_fen, checked.bonus_fen)
     approved_by = approver.staff_id if rules_.needs_approval(rules, amount_fen) \
         and approver else None
