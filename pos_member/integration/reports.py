@@ -17,7 +17,7 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
@@ -47,6 +47,7 @@ MAX_TXN_ID = 64
 MAX_LINES = 200
 MAX_TENDERS = 10
 MAX_LABEL = 20  # a category, a tender's kind, a line's id
+MAX_LATE = timedelta(days=31)  # a sale reported later than this is refused (docs/rules.md)
 # The till's own transaction id for a POS request: a name-based UUID of the POS's id, so the
 # till's services (36-character ids, idempotent by them) see one id per POS transaction.
 _TXN_NAMESPACE = uuid.UUID("5f1b3c52-7d0e-4c55-9a43-2f6c3a8e9b10")
@@ -254,6 +255,10 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
     report = check_sale(report, point_value=points_value_fen(uow.rules.points,
                                                              report.redeem_points)
                         if isinstance(report.redeem_points, int) else 0)
+    sold_at = datetime.fromisoformat(report.time)
+    if uow.clock.now() - sold_at > MAX_LATE:
+        raise InvalidInput(f"time {report.time} is more than {MAX_LATE.days} days before the "
+                           "till's clock: the till does not book a sale that old.")
     digest = report.digest()
     scanned = classify_code(report.member) if report.member is not None else None
     member: Any = None
@@ -291,7 +296,7 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
         uow, clerk, txn_id=till_txn_id(report.txn_id, "sale"), bill_no=report.bill_no,
         amount_fen=report.amount_fen, member_id=member_id, guide_id=guide_id,
         categories=list(dict.fromkeys(x.category for x in report.lines)),
-        redeem_points=report.redeem_points, within=keep, no_earn_fen=no_earn)
+        redeem_points=report.redeem_points, within=keep, no_earn_fen=no_earn, sold_at=sold_at)
     return ReportedSale(result, member_no)
 
 

@@ -253,6 +253,7 @@ def record_sale(
     redeem_points: int = 0,
     within: Callable[[Transaction, str], None] | None = None,
     no_earn_fen: int | Callable[[Connection], int] = 0,
+    sold_at: datetime | None = None,
 ) -> SaleResult:
     """Records a sale of ``amount_fen`` (the bill, before points) and, for a member, its points:
     ``redeem_points`` off the bill (at most ``redeem_cap_percent`` of it and what the member can
@@ -267,7 +268,9 @@ def record_sale(
     (the POS's lines and tenders: pos_member.integration); not called for a repeat.
     ``no_earn_fen``: the part of what was paid that earns no points (a checkout's
     stored-value tender, per ``points.stored_value_earns``), or how to read it in the sale's
-    transaction."""
+    transaction.
+    ``sold_at``: when the sale was rung up, if before now (a sale the main POS reports late:
+    it counts on its own business day); points follow the moment it is recorded."""
     require(clerk, Action.VIEW_MEMBER)
     amount_fen = check_amount(amount_fen)
     bill_no = clean_bill_no(bill_no)
@@ -278,6 +281,7 @@ def record_sale(
     if redeem_points and member_id is None:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Only a member can redeem points."))
     now = uow.clock.now()
+    sold = now if sold_at is None else min(sold_at, now)
     with uow.begin() as tx:
         conn = tx.conn
         if not txn_id or len(txn_id) > 36:
@@ -303,11 +307,12 @@ def record_sale(
             "id": sale_id, "txn_id": txn_id, "store_id": clerk.store_id,
             "device_id": clerk.device_id, "bill_no": bill_no, "amount_fen": paid_fen,
             "member_id": member_id, "clerk_id": clerk.staff_id, "guide_id": guide_id,
-            "categories": cats, "sold_at": now, "business_day": uow.clock.local(now).date(),
+            "categories": cats, "sold_at": sold,
+            "business_day": uow.clock.local(sold).date(),
             "refunded_fen": 0,
         }
         _FAST_INSERT_SALE.run(conn, sale)
-        wire_sale = {**sale, "sold_at": now.isoformat(),
+        wire_sale = {**sale, "sold_at": sold.isoformat(),
                      "business_day": sale["business_day"].isoformat()}
         earn = pp.earn
         payload = events.SaleRecorded(

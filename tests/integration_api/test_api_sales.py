@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 
 from tests.integration_api.conftest import GUIDE_CODE, Api, sale_body
 
@@ -121,3 +122,30 @@ def test_the_member_of_a_sale_may_be_named_by_phone_or_scanned_code(api: Api) ->
                                               member=qr_payload(member.member_no))).json()
     assert by_phone["member_no"] == by_code["member_no"] == member.member_no
     assert by_phone["points_earned"] > 0
+
+
+def at(api: Api, delta: timedelta) -> str:
+    return (api.till.clock.now() + delta).astimezone(api.till.clock.zone).isoformat()
+
+
+def test_a_sale_reported_late_counts_on_the_day_it_was_rung_up(api: Api) -> None:
+    today = api.till.clock.local(api.till.clock.now()).date()
+    body = {**sale_body("POS-1", "B-1", 5_000), "time": at(api, -timedelta(days=1))}
+    assert api.post("/v1/sales", body).status_code == 200
+    yesterday = api.get("/v1/day", date=(today - timedelta(days=1)).isoformat()).json()
+    assert (yesterday["sales"], api.get("/v1/day").json()["sales"]) == (1, 0)
+    [recorded] = events_of(api, "sale.recorded")
+    assert recorded["sale"]["business_day"] == str(today - timedelta(days=1))  # type: ignore[index]
+
+
+def test_a_time_ahead_of_the_tills_clock_books_the_sale_now(api: Api) -> None:
+    body = {**sale_body("POS-1", "B-1", 5_000), "time": at(api, timedelta(days=2))}
+    assert api.post("/v1/sales", body).status_code == 200
+    assert api.get("/v1/day").json()["sales"] == 1
+
+
+def test_a_sale_more_than_31_days_old_is_refused(api: Api) -> None:
+    from tests.integration_api.test_api_refusals import refused
+
+    body = {**sale_body("POS-1", "B-1", 5_000), "time": at(api, -timedelta(days=32))}
+    refused(api, "/v1/sales", body, 422, "invalid_input")
