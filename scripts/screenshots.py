@@ -136,6 +136,7 @@ def main() -> None:
             ("pay", till.buttons["pay"].click, fill_amount),
             ("sv-ledger", till.buttons["sv_ledger"].click, None),
             ("purchases", till.buttons["purchases"].click, None),
+            ("refund", till.buttons["refund"].click, None),
             ("dashboard", till.buttons["dashboard"].click, None),
             ("alerts", till.buttons["alerts"].click, None)):
         _grab_new_window(opener, out / f"{name}.png", fill)
@@ -232,8 +233,8 @@ def _grab_confirmations(till, out: Path) -> None:  # type: ignore[no-untyped-def
     exchange (confirm-gift.png)."""
 
     def refund(d: QWidget) -> None:
-        d.bill.setText("A-100")  # type: ignore[attr-defined]
-        d.amount.setText("28.00")  # type: ignore[attr-defined]
+        d.bill.setText("A-103")  # type: ignore[attr-defined]
+        d.amount.setText("228.00")  # type: ignore[attr-defined]
         d.submit()  # type: ignore[attr-defined]
 
     def sv_refund(d: QWidget) -> None:
@@ -295,6 +296,12 @@ def _give_history(app, clerk, member_id: str) -> None:  # type: ignore[no-untype
                                pin="731946")
     sv.pay(app.uow, clerk=clerk, member_id=member_id, amount_fen=66_00, txn_id="shot-pay",
            factor=sv.PinFactor("731946"), online=True)
+    from pos_member.services.checkout import Tender, checkout
+
+    checkout(app.uow, clerk, txn_id="shot-checkout", bill_no="A-103", amount_fen=268_00,
+             member_id=member_id, tenders=(Tender("stored_value", 200_00),
+                                           Tender("card", 68_00)),
+             factor=sv.PinFactor("731946"), online=True)
 
 
 def _some_member_no(app) -> str:  # type: ignore[no-untyped-def]

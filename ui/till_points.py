@@ -9,8 +9,10 @@ from typing import Any
 from pos_member.changes import Area, Changes
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.services import checkout, points, points_expiry, sales, stored_value, tiers
+from pos_member.services.bill_refunds import refund_bill_with_pin, refund_preview
 from pos_member.services.member_cards import MemberCard
-from pos_member.services.sale_refunds import quote_refund, refund_sale_with_pin
+from pos_member.services.purchases import purchases
+from pos_member.services.sale_refunds import quote_refund
 from ui.gift_dialog import GiftDialog
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
@@ -78,11 +80,19 @@ class PointsActions:
                 "%1", tier_name(result.tier_after)))
 
     def open_refund(self) -> None:
-        uow, clerk = self.w.uow, self.w.clerk
-        dialog = RefundDialog(ops=self.w.ops,
-                              quote=lambda **kw: quote_refund(uow, clerk, **kw),
-                              refund=lambda **kw: refund_sale_with_pin(uow, clerk, **kw),
-                              parent=self.w.window())
+        """Shift+F4: from the bill — the member on screen's recent bills, or one by number."""
+        uow, clerk, card = self.w.uow, self.w.clerk, self.w.current_card()
+
+        def quote(**kw: Any) -> tuple[Any, Any]:
+            q = quote_refund(uow, clerk, **kw)
+            return q, refund_preview(uow, clerk, bill_no=q.bill_no, refund_fen=q.refund_fen)
+
+        dialog = RefundDialog(
+            ops=self.w.ops, quote=quote,
+            refund=lambda **kw: refund_bill_with_pin(uow, clerk, **kw),
+            bills=(lambda: purchases(uow, clerk=clerk, member_id=card.id))
+            if card is not None and card.hq is None else None,
+            zone=uow.clock.zone, parent=self.w.window())
         dialog.refunded.connect(lambda r: self.w.notify_changed(r.changes))
         self.w.open_dialog(dialog)
 

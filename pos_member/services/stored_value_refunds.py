@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from pos_member import stored_value_rules as rules_
 from pos_member.db.uow import Transaction, UnitOfWork
@@ -118,3 +118,43 @@ def refund_topup(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id: s
                {"cash_fen": cash, "balance_fen": after.total_fen})
         tx.commit()
     return SvResult(txn_id, "topup_refund", member_id, -principal, -bonus_back, cash, after)
+
+
+def return_part_of_payment(tx: Transaction, clerk: Clerk, approver: Clerk, *, member_id: str,
+                           payment_txn_id: str, amount_fen: int, txn_id: str) -> SvResult:
+    """Puts ``amount_fen`` of the payment ``payment_txn_id`` back into the account, in the
+    caller's transaction (a refund of the checkout that took it; issue 17). Principal and
+    bonus go back in the payment's proportion, cumulatively over the parts returned so far, so
+    the parts of a payment returned in pieces add up to exactly what it took. Refused: not this
+    member's payment, or more than is left of it."""
+    conn = tx.conn
+    done = replayed(conn, txn_id, member_id=member_id, kind="payment_refund",
+                    ref_txn_id=payment_txn_id)
+    if done is not None:
+        return done
+    orig = txn_row(conn, payment_txn_id)
+    if orig is None or orig.member_id != member_id or orig.kind != "payment":
+        raise SvOperationNotFound(txn_id=payment_txn_id)
+    took_p, took_b = -orig.principal_delta_fen, -orig.bonus_delta_fen
+    back_p, back_b = conn.execute(
+        select(func.coalesce(func.sum(LEDGER.c.principal_delta_fen), 0),
+               func.coalesce(func.sum(LEDGER.c.bonus_delta_fen), 0))
+        .where(LEDGER.c.ref_txn_id == payment_txn_id)).one()
+    if amount_fen <= 0 or back_p + back_b + amount_fen > took_p + took_b:
+        raise AlreadyRefunded()
+    total_back = back_p + back_b + amount_fen
+    bonus = took_b * total_back // (took_p + took_b) - back_b
+    principal = amount_fen - bonus
+    ev_id, _ = record_money(
+        tx, clerk, PAYMENT_REFUNDED,
+        {"member_id": member_id, "txn_id": txn_id, "kind": "payment_refund",
+         "principal": principal, "bonus": bonus, "ref_txn_id": payment_txn_id,
+         "approved_by": approver.staff_id},
+        {"ref_txn_id": payment_txn_id, "amount_fen": amount_fen,
+         "approved_by": approver.staff_id})
+    _approved(tx, approver, ev_id, member_id=member_id, kind="payment_refund", txn_id=txn_id,
+              ref_txn_id=payment_txn_id, amount_fen=amount_fen)
+    after = balance(conn, member_id)
+    notify(tx, ev_id, member_id, PAYMENT_REFUNDED,
+           {"amount_fen": amount_fen, "balance_fen": after.total_fen})
+    return SvResult(txn_id, "payment_refund", member_id, principal, bonus, 0, after)

@@ -1290,12 +1290,44 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>核对退货 (Enter)</translation>
     </message>
     <message>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Bill</source>
+        <translation>小票号</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>实付</translation>
+    </message>
+    <message>
+        <source>Can be refunded</source>
+        <translation>可退金额</translation>
+    </message>
+    <message>
+        <source>Paid by</source>
+        <translation>支付方式</translation>
+    </message>
+    <message>
+        <source>The member&apos;s recent bills: ↓ from the bill number to pick one, or type it.</source>
+        <translation>会员最近的小票：在小票号栏按 ↓ 选择，或直接输入小票号。</translation>
+    </message>
+    <message>
+        <source>Given back as: %1</source>
+        <translation>退回方式：%1</translation>
+    </message>
+    <message>
         <source>Refund on bill %1?</source>
         <translation>确认小票 %1 退货？</translation>
     </message>
     <message>
         <source>Refund</source>
         <translation>确认退货</translation>
+    </message>
+    <message>
+        <source>Stored value now: %1</source>
+        <translation>储值余额：%1</translation>
     </message>
     <message>
         <source>Done (Enter)</source>

@@ -91,3 +91,32 @@ def test_a_retry_gives_the_first_result_once(till: Till) -> None:
     again = _pay(till, m)
     assert again.sale.repeated and again.sale.sale_id == first.sale.sale_id  # type: ignore[attr-defined]
     assert get_balance(till.uow, m.id).total_fen == 95_000  # type: ignore[attr-defined]
+
+
+def test_a_refund_from_the_bill_gives_stored_value_back_first_as_it_was_taken(
+        till: Till) -> None:
+    from pos_member.services.bill_refunds import refund_bill_with_pin
+    from pos_member.services.purchases import purchases as bills
+
+    m = _member(till)
+    _pay(till, m)  # ¥200 stored value (¥173.92 principal + ¥26.08 bonus) + ¥99 cash
+    before = get_balance(till.uow, m.id)  # type: ignore[attr-defined]
+    first = refund_bill_with_pin(till.uow, till.manager, manager_code="", manager_pin="",
+                                 txn_id="r-1", bill_no="B-1", amount_fen=10_000)
+    assert [(t.kind, t.amount_fen) for t in first.back] == [("stored_value", 10_000)]
+    second = refund_bill_with_pin(till.uow, till.manager, manager_code="", manager_pin="",
+                                  txn_id="r-2", bill_no="B-1")  # all that is left: ¥199
+    assert [(t.kind, t.amount_fen) for t in second.back] == [("stored_value", 10_000),
+                                                            ("cash", 9_900)]
+    after = get_balance(till.uow, m.id)  # type: ignore[attr-defined]
+    # Exactly what the payment took, principal and bonus, is back in the account.
+    assert (after.principal_fen - before.principal_fen, after.bonus_fen - before.bonus_fen) \
+        == (20_000 - 2_608, 2_608)
+    [bill] = bills(till.uow, clerk=till.cashier, member_id=m.id)  # type: ignore[attr-defined]
+    assert bill.refundable_fen == 0
+    # The points: what the sale earned taken back, the 100 redeemed returned.
+    assert points.points_summary(till.uow, member_id=m.id).balance == 100  # type: ignore[attr-defined]
+    again = refund_bill_with_pin(till.uow, till.manager, manager_code="", manager_pin="",
+                                 txn_id="r-2", bill_no="B-1")
+    assert again.refund.repeated
+    assert get_balance(till.uow, m.id).total_fen == after.total_fen  # type: ignore[attr-defined]

@@ -116,3 +116,42 @@ def test_the_receipt_says_how_the_bill_was_paid(qtbot: QtBot, window: TillWindow
     assert "支付方式：银行卡 ¥88.00" in lines, lines
     [bill] = purchases(till.uow, clerk=till.cashier, member_id=m.id)
     assert bill.tenders == (("card", 8_800),)
+
+
+def test_shift_f4_starts_from_the_members_bills_and_gives_stored_value_back(
+        qtbot: QtBot, open_till: object, till: Till) -> None:
+    from pos_member.services.checkout import Tender, checkout
+    from pos_member.services.member_auth import set_member_pin
+    from pos_member.services.stored_value import PinFactor
+    from tests.ui.conftest import confirm
+    from ui.refund_dialog import RefundDialog
+
+    window = open_till(till.manager)  # type: ignore[operator]
+    m = till.register()
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=100_000, method="cash",
+           txn_id="seed")
+    set_member_pin(till.uow, clerk=till.cashier, approver=till.manager, member_id=m.id,
+                   pin="739182")
+    checkout(till.uow, till.cashier, txn_id="c-1", bill_no="R-9", amount_fen=30_000,
+             member_id=m.id, tenders=(Tender("stored_value", 20_000), Tender("cash", 10_000)),
+             factor=PinFactor("739182"), online=True)
+    with qtbot.waitSignal(window.card_shown):
+        window.lookup(m.member_no)
+    settle(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_F4, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, RefundDialog))
+    dialog = window.dialog
+    assert isinstance(dialog, RefundDialog)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1)
+    assert dialog.table.item(0, 1).text() == "R-9" and dialog.table.item(0, 3).text() == "¥300.00"
+    assert "储值 ¥200.00" in dialog.table.item(0, 4).text()
+    qtbot.keyClick(dialog.bill, Qt.Key.Key_Down)  # to the member's bills: the first picked
+    assert dialog.bill.text() == "R-9" and dialog.table.hasFocus()
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Return)  # everything left on it: the figures
+    qtbot.waitUntil(lambda: dialog.confirming is not None)
+    figures = dialog.confirming.figures.text()
+    assert "储值 ¥200.00 + 现金 ¥100.00" in figures, figures
+    with qtbot.waitSignal(dialog.refunded):
+        confirm(qtbot, dialog)
+    assert get_balance(till.uow, m.id).total_fen == 115_000
+    assert "储值 ¥200.00 + 现金 ¥100.00" in dialog.info.text()
