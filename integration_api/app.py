@@ -54,6 +54,7 @@ from pos_member.integration.errors import (
 )
 from pos_member.integration.tokens import Authenticator, Scope, issue_token, require_scope
 from pos_member.permissions import Clerk
+from pos_member.services.member_cards import find_member
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ def _member_routes(api: FastAPI, ctx: ApiContext) -> None:
         require_scope(scopes, Scope.LOOKUP)
         v = queries.lookup_member(ctx.uow, ctx.clerk, code=body.code,
                                   personal=Scope.PERSONAL in scopes)
-        c, r = v.card, v.revealed
+        c, r = v, v.revealed
         return s.MemberOut(
             member_no=c.member_no, tier=c.tier, status=c.status, phone_masked=c.phone_masked,
             name_masked=c.name_masked, birthday_month=c.birthday_month, points=v.points,
@@ -212,7 +213,7 @@ def _payment_route(api: FastAPI, ctx: ApiContext) -> None:
         have finished (``paid``) or cancelled it. One payment at a time; a repeated
         ``txn_id`` already paid answers at once."""
         require_scope(scopes, Scope.PAYMENTS)
-        card = queries.lookup_member(ctx.uow, ctx.clerk, code=body.member).card
+        card = find_member(ctx.uow, clerk=ctx.clerk, code=body.member)
         txn_id = reports.till_txn_id(body.txn_id, "payment")
         done = queries.payment_done(ctx.uow, txn_id=txn_id, member_id=card.id,
                                     amount_fen=body.amount_fen)

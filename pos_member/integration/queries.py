@@ -4,11 +4,19 @@ services as the till's screens; nothing here writes, except the audit row of a r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
+from sqlalchemy import bindparam, false, func, select
+
+from pos_member.db.models import BalanceBlock, Member, PointsAccount, SvAccount
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import UnitOfWork
-from pos_member.permissions import Clerk
+from pos_member.events import NAME_CTX, PHONE_CTX
+from pos_member.member_code import CodeKind, classify_code
+from pos_member.permissions import Action, Clerk, require
+from pos_member.phone import mask_phone
 from pos_member.services import kpi, points_ledger, sales
 from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services.balance_blocks import is_blocked
@@ -16,6 +24,7 @@ from pos_member.services.member_cards import (
     MemberCard,
     RevealedData,
     find_member,
+    mask_name,
     reveal_personal_data,
 )
 from pos_member.services.stored_value import SvResult, replayed
@@ -23,26 +32,87 @@ from pos_member.services.stored_value import SvResult, replayed
 
 @dataclass(frozen=True, slots=True)
 class MemberView:
-    card: MemberCard
+    """What the POS is told of a member: the card's masked fields, points and stored value."""
+
+    id: str
+    member_no: str
+    tier: str
+    status: str
+    phone_masked: str
+    name_masked: str | None
+    birthday_month: int | None
     points: int
     stored_value: sv_ledger.Balance
-    revealed: RevealedData | None  # only for a token with the personal scope
+    revealed: RevealedData | None = None  # only for a token with the personal scope
+
+
+_M, _PTS = Member.__table__, PointsAccount.__table__
+_SV, _BLOCK = SvAccount.__table__, BalanceBlock.__table__
+# The member with their points, stored value and HQ's block in one read, on the driver: the
+# POS asks at every scan (bench/integration.py). A number without an active member (merged
+# away, unknown) goes the long way, find_member, which follows merges and refuses.
+_VIEW = (select(_M.c.id, _M.c.member_no, _M.c.tier, _M.c.status, _M.c.phone_enc,
+                _M.c.name_enc, _M.c.birthday,
+                func.coalesce(_PTS.c.balance, 0).label("points"),
+                func.coalesce(_SV.c.principal_fen, 0).label("principal_fen"),
+                func.coalesce(_SV.c.bonus_fen, 0).label("bonus_fen"),
+                func.coalesce(_SV.c.frozen, false()).label("frozen"),
+                _BLOCK.c.member_id.label("blocked"))
+         .select_from(_M.outerjoin(_PTS, _PTS.c.member_id == _M.c.id)
+                      .outerjoin(_SV, _SV.c.member_id == _M.c.id)
+                      .outerjoin(_BLOCK, _BLOCK.c.member_id == _M.c.id))
+         .where(_M.c.status == "active"))
+_FAST_VIEW_BY_NO = Prepared(_VIEW.where(_M.c.member_no == bindparam("key")))
+_FAST_VIEW_BY_PHONE = Prepared(_VIEW.where(_M.c.phone_index == bindparam("key")))
+_FAST_VIEW_BY_ID = Prepared(_VIEW.where(_M.c.id == bindparam("key")))
+
+
+def _view(uow: UnitOfWork, row: Any) -> MemberView:
+    cipher = uow.cipher
+    phone = cipher.decrypt(row.phone_enc, context=PHONE_CTX)
+    name = cipher.decrypt(row.name_enc, context=NAME_CTX) if row.name_enc else None
+    return MemberView(
+        row.id, row.member_no, row.tier, row.status, mask_phone(phone), mask_name(name),
+        row.birthday.month if row.birthday else None, int(row.points),
+        sv_ledger.Balance(row.id, int(row.principal_fen), int(row.bonus_fen), bool(row.frozen),
+                          row.blocked is not None))
 
 
 def lookup_member(uow: UnitOfWork, clerk: Clerk, *, code: str, personal: bool = False
                   ) -> MemberView:
     """A member by scanned code, member number or phone (following merges, as the scan field
     does); with ``personal``, the full phone, name and birthday, audited as at the till."""
-    card = find_member(uow, clerk=clerk, code=code)
+    require(clerk, Action.VIEW_MEMBER)
+    scanned = classify_code(code)
+    with uow.read() as s:
+        conn = s.connection()
+        if scanned.kind is CodeKind.MEMBER:
+            row = _FAST_VIEW_BY_NO.first(conn, {"key": scanned.value})
+        else:
+            row = _FAST_VIEW_BY_PHONE.first(conn, {"key": uow.cipher.blind_index(
+                scanned.value, context=PHONE_CTX)})
+        if row is None:  # merged away (the card follows), or nobody (refused)
+            card = find_member(uow, clerk=clerk, code=code)
+            row = _FAST_VIEW_BY_ID.first(conn, {"key": card.id})
+            if row is None:
+                return _from_card(uow, card)
+    view = _view(uow, row)
+    if personal:
+        revealed = reveal_personal_data(uow, clerk=clerk, member_id=view.id)
+        view = replace(view, revealed=revealed)
+    return view
+
+
+def _from_card(uow: UnitOfWork, card: MemberCard) -> MemberView:
+    """A member found by find_member but not active (merged into one not pulled yet)."""
     with uow.read() as s:
         conn = s.connection()
         points = points_ledger.balance_of(conn, card.id)
-        balance = sv_ledger.balance(conn, card.id)
+        b = sv_ledger.balance(conn, card.id)
         blocked = is_blocked(s, card.id)
-    revealed = reveal_personal_data(uow, clerk=clerk, member_id=card.id) if personal else None
-    return MemberView(card, points, sv_ledger.Balance(
-        balance.member_id, balance.principal_fen, balance.bonus_fen, balance.frozen, blocked),
-        revealed)
+    return MemberView(card.id, card.member_no, card.tier, card.status, card.phone_masked,
+                      card.name_masked, card.birthday_month, points,
+                      sv_ledger.Balance(card.id, b.principal_fen, b.bonus_fen, b.frozen, blocked))
 
 
 def quote(uow: UnitOfWork, clerk: Clerk, *, member: str | None, amount_fen: int,
