@@ -169,6 +169,7 @@ class PayDialog(StoredValueDialog):
         dialog is open); ``sms`` sends and verifies codes with head office."""
         super().__init__(window, card)
         self.txn_id = str(uuid.uuid4())
+        self.bill_no: str | None = None  # the bill paid for, when the main POS asked (issue 16)
         self.online, self.sms, self.phone = online, sms, phone
         self.challenge_id: str | None = None
         self.balance: sv_ledger.Balance | None = None
@@ -358,6 +359,7 @@ class PayDialog(StoredValueDialog):
             return
         # everything from the widgets and the connection is read here, on the GUI thread
         w, mid, txn, online = self.window_, self.card.id, self.txn_id, self.online()
+        bill_no = self.bill_no
         secret = self.secret.text().strip()
         approval = self._approval() if self._needs_approval(amount) else None
         factor: sv.Factor | None
@@ -374,7 +376,8 @@ class PayDialog(StoredValueDialog):
         def run() -> sv.SvResult:
             approver = approval() if approval is not None else None
             return sv.pay(w.uow, clerk=w.clerk, member_id=mid, amount_fen=amount, txn_id=txn,
-                          factor=factor, online=online, approver=approver, sms_verifier=sms)
+                          factor=factor, online=online, approver=approver, sms_verifier=sms,
+                          bill_no=bill_no)
 
         self.busy = True
         self.ops.run(run, self._done, self._failed)

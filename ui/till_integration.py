@@ -90,6 +90,7 @@ class TillPayDesk:
             ask.future.set_exception(PaymentNotPossible(reason="the pay dialog did not open"))
             return
         dialog.txn_id = r.txn_id
+        dialog.bill_no = r.bill_no
         dialog.amount.setText(format_yuan(r.amount_fen).lstrip("¥"))
         dialog.amount.setReadOnly(True)
         dialog.setWindowTitle(translate("TillWindow", "Pay with stored value: bill %1 (POS)")

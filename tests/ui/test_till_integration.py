@@ -138,6 +138,13 @@ def test_a_payment_asked_over_the_api_is_taken_at_the_tills_pay_dialog(
     balance = get_balance(till.uow, card.id).total_fen
     if finish == "pay":
         assert answer.json()["status"] == "paid" and balance == before - 12_300
+        import json
+        import sqlite3
+
+        con = sqlite3.connect(till.path)
+        [(payload,)] = con.execute("SELECT payload FROM events WHERE type = 'sv.paid'")
+        con.close()
+        assert json.loads(payload)["bill_no"] == "B-9"  # the POS's bill, in the payment
         again: list[httpx.Response] = []
         ask_payment(link, token, {"txn_id": "POS-P1", "bill_no": "B-9", "member": member_no,
                                   "amount_fen": 12_300}, again).join()
