@@ -48,8 +48,8 @@ class _Owner(NamedTuple):
     event_id: str
 
 
-def _one_of(conn: Connection, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
-    """``column IN (...)`` over a list bound as *one* parameter (``_list_value``): a JSON
+def one_of(conn: Connection, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """``column IN (...)`` over a list bound as *one* parameter (``list_value``): a JSON
     array through ``json_each`` on SQLite, an array with ``= ANY`` on PostgreSQL. A
     1,000-value ``IN`` list costs SQLAlchemy more to render than the query takes to run."""
     if conn.dialect.name == "postgresql":
@@ -58,8 +58,8 @@ def _one_of(conn: Connection, column: ColumnElement[Any], name: str) -> ColumnEl
     return column.in_(select(values.c.value))
 
 
-def _list_value(conn: Connection, values: list[str]) -> Any:
-    """The bound value for ``_one_of``."""
+def list_value(conn: Connection, values: list[str]) -> Any:
+    """The bound value for ``one_of``."""
     return values if conn.dialect.name == "postgresql" else json.dumps(values)
 
 
@@ -94,8 +94,8 @@ def merge_duplicate_phones(
     lock_keys(conn, [phone_key(p) for p in phones])  # before reading their owners
     owners: dict[str, _Owner] = {}
     found = conn.execute(
-        select(MemberIndex.__table__).where(_one_of(conn, MemberIndex.phone_index, "phones")),
-        {"phones": _list_value(conn, phones)},
+        select(MemberIndex.__table__).where(one_of(conn, MemberIndex.phone_index, "phones")),
+        {"phones": list_value(conn, phones)},
     )
     for r in found:
         owners[r.phone_index] = _Owner(r.member_id, r.member_no, r.hlc, r.event_id)

@@ -12,11 +12,11 @@ always taken in this order, so two pushes never wait on each other in a cycle:
    balances and rewrites ``member_redirects``), shared by a push with money events;
 4. members, sorted (``member:<id>``): chain-wide balances and the overdraw block;
 5. the server's own event seq (``SERVER_SEQ``), taken when a server event is appended;
-6. points accounts, sorted (``points:<id>``): chain-wide points (``points``);
-7. member cards, sorted (``card:<id>``): profile and tier of HQ's card (``member_cards``).
+6. member cards, sorted (``card:<id>``): profile and tier of HQ's card (``member_cards``).
 
-6 and 7 are taken last, after a server event may have taken 5: a push that holds them waits
-for no other key, so they close no cycle.
+Chain-wide points (``points``) need no key: they are one additive upsert whose row locks come
+in member order. 6 and the points rows come last, after a server event may have taken 5: a
+push that holds them waits for no other key, so they close no cycle.
 
 A lock is held until the transaction ends. On SQLite every writer is alone (``BEGIN
 IMMEDIATE``), so these are no-ops there. SMS sends lock their own keys (``sms_limits.lock``),
@@ -49,10 +49,6 @@ def phone_key(phone_index: str) -> str:
 
 def member_key(member_id: str) -> str:
     return f"member:{member_id}"
-
-
-def points_key(member_id: str) -> str:
-    return f"points:{member_id}"
 
 
 def card_key(member_id: str) -> str:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection, bindparam, func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos_member.crypto import PiiCipher
@@ -42,6 +42,7 @@ from pos_member.phone import mask_name, mask_phone
 from sync.member_lookup import MemberLookupResponse, RemoteCard
 from sync.server.balances import StoredEvent
 from sync.server.context import ServerContext
+from sync.server.duplicate_phones import list_value, one_of
 from sync.server.errors import BadRequest, MemberNotFoundAtHq
 from sync.server.locks import card_key, lock_keys
 from sync.server.log import LogWriter
@@ -118,7 +119,8 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
         m.loser_member_id for m in merges}
     lock_keys(conn, [card_key(m) for m in ids])
     rows = {r.member_id: dict(r._mapping) for r in conn.execute(
-        select(CARDS).where(CARDS.c.member_id.in_(sorted(ids))))}
+        select(CARDS).where(one_of(conn, CARDS.c.member_id, "ids")),
+        {"ids": list_value(conn, sorted(ids))})}
     new: dict[str, dict[str, Any]] = {}
     dirty: set[str] = set()
     for e in mine:
@@ -138,9 +140,7 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
             dirty.add(merged.loser_member_id)
     now = log._now
     if new:
-        make: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        conn.execute(make(CARDS).on_conflict_do_nothing(),
-                     [{**r, "updated_at": now} for r in new.values()])
+        _insert_new(conn, [{**r, "updated_at": now} for r in new.values()])
     changed = [{"m": m, "s": r["status"], "t": r["tier"], "th": r["tier_hlc"],
                 "p": r["profile"], "ph": r["profile_hlc"], "u": now}
                for m, r in rows.items() if m in dirty and m not in new]
@@ -150,6 +150,28 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
         conn.execute(_UPDATE, [{"m": m, "s": new[m]["status"], "t": new[m]["tier"],
                                 "th": new[m]["tier_hlc"], "p": new[m]["profile"],
                                 "ph": new[m]["profile_hlc"], "u": now}])
+
+
+_PG_INSERT = text(
+    "INSERT INTO member_cards (member_id, member_no, store_id, status, tier, tier_hlc, profile, "
+    "profile_hlc, updated_at) "
+    "SELECT i, n, s, 'active', 'regular', '', CAST(p AS json), h, :now FROM unnest("
+    "CAST(:ids AS text[]), CAST(:nos AS text[]), CAST(:stores AS text[]), "
+    "CAST(:profiles AS text[]), CAST(:hlcs AS text[])) AS v(i, n, s, p, h) "
+    "ON CONFLICT (member_id) DO NOTHING")
+
+
+def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """New cards, skipping a member another push stored meanwhile: one statement over arrays
+    on PostgreSQL (one trip), an ``executemany`` on SQLite."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(sqlite_insert(CARDS).on_conflict_do_nothing(), rows)
+        return
+    conn.execute(_PG_INSERT, {
+        "ids": [r["member_id"] for r in rows], "nos": [r["member_no"] for r in rows],
+        "stores": [r["store_id"] for r in rows],
+        "profiles": [json.dumps(r["profile"], ensure_ascii=False) for r in rows],
+        "hlcs": [r["profile_hlc"] for r in rows], "now": rows[0]["updated_at"]})
 
 
 def _hlc(e: StoredEvent) -> str:

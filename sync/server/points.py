@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,15 +37,14 @@ from pos_member.points_lots import (
     reversal_id,
 )
 from sync.server.balances import StoredEvent
-from sync.server.locks import MERGE_LOCK, lock_keys, lock_shared, points_key
+from sync.server.duplicate_phones import list_value, one_of
+from sync.server.locks import MERGE_LOCK, lock_shared
 from sync.server.log import LogWriter
 from sync.server.models import MemberPoints, MemberRedirect, PointsKeyedEntry
 
 _POINTS = MemberPoints.__table__
 _KEYED = PointsKeyedEntry.__table__
 _REDIRECTS = MemberRedirect.__table__
-_UPDATE = (update(_POINTS).where(_POINTS.c.member_id == bindparam("m"))
-           .values(points=bindparam("p"), updated_at=bindparam("u")))
 
 
 def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> None:
@@ -56,9 +55,9 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
     merges = list(log.merges)
     if not entries and not merges:
         return
-    if not merges:  # beside other pushes: redirects hold still, each account is locked
+    if not merges:  # beside other pushes: the redirects hold still until this one commits
         lock_shared(conn, MERGE_LOCK)
-    book = PointsBook(conn, now=log._now, lock=not merges)
+    book = PointsBook(conn, now=log._now)
     for merged in merges:
         book.merge(merged.winner_member_id, merged.loser_member_id)
     book.post(entries)
@@ -66,44 +65,30 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
 
 
 class PointsBook:
-    """The points accounts one transaction touches, read once and written once."""
+    """What one transaction adds to each member's points, written as one additive upsert.
 
-    def __init__(self, conn: Connection, *, now: datetime, lock: bool) -> None:
+    A sum needs no read before its write: ``points = points + delta`` on the row (``ON
+    CONFLICT DO UPDATE``) takes the row's lock, so two pushes adding to one member take turns
+    and neither's delta is lost; the rows go in member order, so two pushes never wait on each
+    other in a cycle. Only a merge reads a balance (the loser's), and it holds ``MERGE_LOCK``
+    exclusively, which every other points-writing push holds shared."""
+
+    def __init__(self, conn: Connection, *, now: datetime) -> None:
         self.conn = conn
         self.now = now
-        self.lock = lock
-        self.points: dict[str, int] = {}
-        self.exists: set[str] = set()
-        self.dirty: set[str] = set()
+        self.delta: dict[str, int] = {}
 
     def owners(self, member_ids: Iterable[str]) -> dict[str, str]:
+        """Each member → the member holding its points (its merge winner, or itself)."""
         ids = list(dict.fromkeys(member_ids))
-        found: dict[str, str] = {}
-        for i in range(0, len(ids), 500):
-            found.update((r.loser_member_id, r.winner_member_id) for r in self.conn.execute(
-                select(_REDIRECTS.c.loser_member_id, _REDIRECTS.c.winner_member_id)
-                .where(_REDIRECTS.c.loser_member_id.in_(ids[i:i + 500]))))
-        owners = {m: found.get(m, m) for m in ids}
-        self._load(set(owners.values()))
-        return owners
-
-    def _load(self, member_ids: set[str]) -> None:
-        missing = sorted(m for m in member_ids if m not in self.points)
-        if self.lock:
-            lock_keys(self.conn, [points_key(m) for m in missing])
-        for i in range(0, len(missing), 500):
-            for r in self.conn.execute(select(_POINTS.c.member_id, _POINTS.c.points)
-                                       .where(_POINTS.c.member_id.in_(missing[i:i + 500]))):
-                self.points[r.member_id] = int(r.points)
-                self.exists.add(r.member_id)
-        for m in missing:
-            self.points.setdefault(m, 0)
+        found = {r.loser_member_id: r.winner_member_id for r in self.conn.execute(
+            select(_REDIRECTS.c.loser_member_id, _REDIRECTS.c.winner_member_id)
+            .where(one_of(self.conn, _REDIRECTS.c.loser_member_id, "ids")),
+            {"ids": list_value(self.conn, ids)})}
+        return {m: found.get(m, m) for m in ids}
 
     def add(self, member_id: str, points: int) -> None:
-        if member_id not in self.points:
-            self._load({member_id})
-        self.points[member_id] += points
-        self.dirty.add(member_id)
+        self.delta[member_id] = self.delta.get(member_id, 0) + points
 
     def post(self, entries: Sequence[EntryPoints]) -> None:
         """Counts each entry for the member holding its points; a keyed entry only when its
@@ -124,16 +109,14 @@ class PointsBook:
     def merge(self, winner_id: str, loser_id: str) -> None:
         """The loser's points go to its winner (already the redirect's target), less the
         loser's welcomes, reversed."""
-        owners = self.owners([winner_id, loser_id])
-        winner = owners[winner_id]
+        winner = self.owners([winner_id])[winner_id]
         if winner == loser_id:
             return
-        if loser_id not in self.points:
-            self._load({loser_id})
-        moved = self.points[loser_id]
+        stored = self.conn.execute(select(_POINTS.c.points)
+                                   .where(_POINTS.c.member_id == loser_id)).scalar()
+        moved = int(stored or 0) + self.delta.get(loser_id, 0)
         if moved:
-            self.points[loser_id] = 0
-            self.dirty.add(loser_id)
+            self.add(loser_id, -moved)
             self.add(winner, moved)
         for welcome in self.conn.execute(
             select(_KEYED.c.entry_id, _KEYED.c.points)
@@ -156,25 +139,41 @@ class PointsBook:
                             "points": e.points} for e in entries}.values())
         if not rows:
             return set()
-        make: Any = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
         new: set[str] = set()
         for i in range(0, len(rows), 500):
-            stmt = (make(_KEYED).values(rows[i:i + 500]).on_conflict_do_nothing()
+            stmt = (_insert(self.conn, _KEYED).values(rows[i:i + 500]).on_conflict_do_nothing()
                     .returning(_KEYED.c.entry_id))
             new.update(self.conn.execute(stmt).scalars())
         return new
 
     def save(self) -> None:
-        new = [{"member_id": m, "points": self.points[m], "updated_at": self.now}
-               for m in self.dirty if m not in self.exists]
-        changed = [{"m": m, "p": self.points[m], "u": self.now}
-                   for m in self.dirty if m in self.exists]
-        if new:
-            self.conn.execute(insert(_POINTS), new)
-            self.exists.update(r["member_id"] for r in new)
-        if changed:
-            self.conn.execute(_UPDATE, changed)
-        self.dirty.clear()
+        """One upsert adding each member's delta, in member order."""
+        rows = [{"member_id": m, "points": d, "updated_at": self.now}
+                for m, d in sorted(self.delta.items()) if d]
+        self.delta.clear()
+        if not rows:
+            return
+        if self.conn.dialect.name == "postgresql":  # one statement over arrays: one trip
+            self.conn.execute(_PG_ADD, {"ids": [r["member_id"] for r in rows],
+                                        "pts": [r["points"] for r in rows], "now": self.now})
+            return
+        stmt = sqlite_insert(_POINTS)
+        self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=[_POINTS.c.member_id],
+            set_={"points": _POINTS.c.points + stmt.excluded.points,
+                  "updated_at": stmt.excluded.updated_at}), rows)
+
+
+_PG_ADD = text(
+    "INSERT INTO member_points (member_id, points, updated_at) "
+    "SELECT m, p, :now FROM unnest(CAST(:ids AS text[]), CAST(:pts AS bigint[])) AS v(m, p) "
+    "ORDER BY m "
+    "ON CONFLICT (member_id) DO UPDATE "
+    "SET points = member_points.points + excluded.points, updated_at = excluded.updated_at")
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def points_of(conn: Connection, member_id: str) -> int:
