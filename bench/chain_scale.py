@@ -23,8 +23,10 @@ same member, so nothing overdraws), the rest
 - ``lost`` / ``doubled``: after each run every device's seqs must be stored exactly once
   (``1..n``) and every event id once.
 
-The other keys of chain_scale's RESULT line (``bootstrap_*``, ``remote_lookup_p99_ms``,
-``close_300_tills_s``) belong to later steps of issue 14 and are left out of the line.
+``remote_lookup_p99_ms`` (HQ's member lookup with 1,000,000 members) is measured by
+``bench/remote_lookup.py``, which prints it on its own RESULT line with its baseline. The other
+keys of chain_scale's RESULT line (``bootstrap_*``, ``close_300_tills_s``) belong to later
+steps of issue 14 and are left out of the line.
 
     .venv/bin/python bench/chain_scale.py [--events-8 N] [--events-64 N] [--workers N]
 """
