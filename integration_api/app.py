@@ -6,8 +6,8 @@ services (pos_member.integration) straight on uvicorn's own thread: each is a mi
 two of SQLite, and handing it to a worker thread and back cost as much again (two thread
 switches under the GIL; bench/integration.py). Requests in flight are few by rule (limits.py),
 so one waiting for the database delays the next by as much, never the till's screen. The
-payment, which waits minutes for people, is a plain ``def`` on FastAPI's worker threads. Limits are
-:mod:`integration_api.limits`; the token and scopes :mod:`pos_member.integration.tokens`.
+payment, which waits minutes for people, is a plain ``def`` on FastAPI's worker threads.
+Limits are :mod:`integration_api.limits`; the token and scopes :mod:`pos_member.integration.tokens`.
 Every refusal is one JSON shape, ``{"error": name, "message": text}`` (``ErrorOut``).
 """
 
