@@ -126,12 +126,14 @@ def _card(c: Mapping[str, Any], balance_fen: int, points: int, blocked: bool,
         hq=RemoteBalances(int(balance_fen), int(points), bool(blocked), as_of, fresh))
 
 
-def cap_of(conn: Session | Connection, *, member_id: str, device_id: str) -> Cap | None:
-    """The offline cap for ``member_id`` (None: HQ never described this member here)."""
+def cap_of(conn: Session | Connection, *, member_id: str, device_id: str,
+           store_id: str | None = None) -> Cap | None:
+    """The offline cap for ``member_id`` (None: HQ never described this member here, or HQ
+    said the member is of ``store_id``, this till's own store, whose ledgers this till pulls)."""
     c = connection(conn)
-    row = c.execute(select(_T.c.balance_fen, _T.c.acked_seq, _T.c.hq_as_of)
+    row = c.execute(select(_T.c.balance_fen, _T.c.acked_seq, _T.c.hq_as_of, _T.c.store_id)
                     .where(_T.c.member_id == member_id)).first()
-    if row is None:
+    if row is None or (store_id is not None and row.store_id == store_id):
         return None
     net = 0
     for (payload,) in c.execute(
@@ -145,10 +147,10 @@ def cap_of(conn: Session | Connection, *, member_id: str, device_id: str) -> Cap
 
 
 def check_cap(conn: Session | Connection, *, member_id: str, device_id: str,
-              amount_fen: int, zone: tzinfo | None) -> None:
+              amount_fen: int, zone: tzinfo | None, store_id: str | None = None) -> None:
     """Refuses (``RemoteBalanceCapReached``) an offline payment over the cap; nothing for a
-    member HQ never described here."""
-    cap = cap_of(conn, member_id=member_id, device_id=device_id)
+    member HQ never described here, or one of this till's own store (``store_id``)."""
+    cap = cap_of(conn, member_id=member_id, device_id=device_id, store_id=store_id)
     if cap is None or amount_fen <= cap.cap_fen:
         return
     raise RemoteBalanceCapReached(

@@ -473,7 +473,7 @@ def _payment_checks(conn: Session | Connection, rules: Any, clerk: Clerk, *, mem
                          offline_spent_fen=spent, approver=approver)
     if not online:  # another store's member: at most what HQ last reported (issue 14)
         remote_members.check_cap(conn, member_id=member_id, device_id=clerk.device_id,
-                                 amount_fen=amount, zone=now.tzinfo)
+                                 amount_fen=amount, zone=now.tzinfo, store_id=clerk.store_id)
     return bal
 
 

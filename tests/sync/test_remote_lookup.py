@@ -5,6 +5,8 @@ balance HQ last reported less what this till paid since (docs/rules.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -13,7 +15,15 @@ from pos_member.errors import MemberNotFound, RemoteBalanceCapReached
 from pos_member.services import member_cards
 from sync.client import SyncClient
 from sync.remote_lookup import find_remote
-from tests.sync.harness import Central, Customer, Till, new_customer, pay, top_up
+from tests.sync.harness import (
+    Central,
+    Customer,
+    Till,
+    enrolled_till,
+    new_customer,
+    pay,
+    top_up,
+)
 
 
 def _lookup(till: Till, code: str, *, online: bool = True) -> member_cards.MemberCard:
@@ -95,6 +105,23 @@ def test_offline_b_spends_at_most_the_balance_hq_last_reported(
     pay(b.app, b.clerk, b.clock, customer, 1_000)
     b.sync()
     central.assert_balances()
+
+
+def test_a_member_of_this_tills_own_store_has_no_cap(
+        tills: tuple[Till, Till], central: Central, tmp_path: Path) -> None:
+    """Scanned before this till pulled it (registered at another till of the store), the
+    member was looked up at HQ; once pulled, this till's ledgers are the member's own."""
+    a, _ = tills
+    sibling = enrolled_till(central, tmp_path / "sibling.sqlite", 1)  # store 1, as ``a``
+    try:
+        customer, at_a = _registered_and_topped_up_at(a)
+        assert _lookup(sibling, at_a.member_no).hq is not None  # HQ: ¥110
+        top_up(a.app, a.clerk, customer)  # ¥110 more, after HQ's answer
+        a.sync()
+        sibling.sync()
+        pay(sibling.app, sibling.clerk, sibling.clock, customer, 15_000)  # offline, over ¥110
+    finally:
+        sibling.close()
 
 
 def test_a_directory_card_asks_hq_and_a_card_with_hq_figures_does_not() -> None:
