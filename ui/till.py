@@ -3,9 +3,10 @@ status bar. The window is a host (:class:`ui.host.TillHost`): every feature plug
 way, through its module's ``register(host)``, and reaches the window only through that face.
 
 Keys: F2 register · F3 back to the scan field · F5 reveal personal data (manager) · F6 edit
-profile · F4 sale, Shift+F4 refund, F7 points ledger, Ctrl+F7 adjust points (manager's PIN) ·
-Ctrl+G gifts and coupons for points ·
-F8 top up stored value, F10 pay with stored value, Shift+F10 stored-value ledger ·
+profile · F4 checkout (the sale and its tenders), Shift+F4 refund from the bill, F7 points
+ledger, Ctrl+F7 adjust points (manager's PIN) · Ctrl+G gifts and coupons for points · Ctrl+H
+the member's purchases · F8 top up stored value, F10 pay with stored value outside a checkout,
+Shift+F10 stored-value ledger ·
 Ctrl+P print the card · Ctrl+O decode a code from a picture · F9 alerts (manager) ·
 Ctrl+U staff (manager) · F11 recruitment dashboard (manager; a guide: own progress) ·
 F12 close the day (manager) · Esc clear · Ctrl+L log out.

@@ -174,7 +174,7 @@ class PointsActions:
 def register(host: TillHost) -> None:
     actions = PointsActions(host)
     for action in (
-        TillAction("sale", QT_TRANSLATE_NOOP("TillWindow", "F4 Sale"), actions.open_sale,
+        TillAction("sale", QT_TRANSLATE_NOOP("TillWindow", "F4 Checkout"), actions.open_sale,
                    ("F4",)),
         TillAction("refund", QT_TRANSLATE_NOOP("TillWindow", "Shift+F4 Refund"),
                    actions.open_refund, ("Shift+F4",)),

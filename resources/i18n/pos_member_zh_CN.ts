@@ -1985,10 +1985,6 @@ F2  注册新会员</translation>
         <translation>F2 注册会员</translation>
     </message>
     <message>
-        <source>F4 Sale</source>
-        <translation>F4 销售</translation>
-    </message>
-    <message>
         <source>F7 Points</source>
         <translation>F7 积分流水</translation>
     </message>
@@ -1999,6 +1995,10 @@ F2  注册新会员</translation>
     <message>
         <source>Shift+F4 Refund</source>
         <translation>Shift+F4 退货</translation>
+    </message>
+    <message>
+        <source>F4 Checkout</source>
+        <translation>F4 收银</translation>
     </message>
     <message>
         <source>Ctrl+F7 Adjust points</source>
