@@ -168,3 +168,21 @@ def test_the_pos_link_window_fits_a_1024_by_768_screen_with_a_token_shown(
     if shots := os.environ.get("POS_MEMBER_SHOTS"):  # a look at it (docs, review)
         dialog.grab().save(str(Path(shots) / "pos-link.png"))
     assert not misfits(dialog)
+
+
+def test_a_payment_waiting_when_the_window_closes_is_answered_cancelled(
+        qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], till: Till) -> None:
+    from pos_member.integration.tokens import issue_token
+
+    window, link = serving(qtbot, open_till, till, till.cashier)
+    token, record = issue_token(till.keystore, device_id=till.cashier.device_id,
+                                now=till.clock.now())
+    link.auth.replace(record)
+    member_no = member_with_balance(till)
+    answers: list[httpx.Response] = []
+    thread = ask_payment(link, token, {"txn_id": "POS-P2", "bill_no": "B-10",
+                                       "member": member_no, "amount_fen": 1_000}, answers)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, PayDialog), timeout=10_000)
+    window.close()  # the cashier logs out, the till stops its API
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=10_000)
+    assert answers[0].json()["status"] == "cancelled"
