@@ -288,8 +288,9 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
             "sale_id": sale_id, "pos_txn_id": report.txn_id, "request_hash": digest,
             "source": source, "pos_time": report.time,
             "lines": [[x.line, x.category, x.amount_fen] for x in report.lines],
-            "tenders": [[t.kind, t.amount_fen, *([t.payment_txn_id] if t.payment_txn_id else [])]
-                        for t in report.tenders],
+            # [kind, fen], as the till's checkout keeps them (services/purchases.py reads
+            # pairs); a stored-value tender's payment is named by its own sv.paid event.
+            "tenders": [[t.kind, t.amount_fen] for t in report.tenders],
             "received_at": tx.clock.now()})
 
     result = sales.record_sale(

@@ -50,3 +50,14 @@ def test_a_stored_value_tender_without_its_payment_is_refused(api: Api) -> None:
     refused(api, "/v1/sales", sv_sale(no, 20_000, payment=None), 422, "invalid_input")
     refused(api, "/v1/sales", sv_sale(no, 20_000, payment="POS-NOPE"), 422, "invalid_input")
     refused(api, "/v1/sales", sv_sale(no, 19_000), 422, "invalid_input")  # not that amount
+
+
+def test_the_reported_sale_shows_in_the_members_purchases_with_its_tenders(api: Api) -> None:
+    from pos_member.services.member_cards import find_member
+    from pos_member.services.purchases import purchases
+
+    no, _ = paid_by_stored_value(api, 20_000)
+    assert api.post("/v1/sales", sv_sale(no, 20_000)).status_code == 200
+    member = find_member(api.till.uow, clerk=api.till.cashier, code=no)
+    [bought] = purchases(api.till.uow, clerk=api.till.cashier, member_id=member.id)
+    assert bought.tenders == (("stored_value", 20_000),)
