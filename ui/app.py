@@ -129,7 +129,7 @@ class TillController:
         self.sync.start()
         self.till.logout_requested.connect(self.logout)
         self.login.hide()
-        self.till.show()
+        self.till.showMaximized()  # a till's screen is the till's (issue 17); still resizable
         self.till.focus_scan()
 
     def logout(self) -> None:

@@ -120,3 +120,14 @@ def test_a_refund_from_the_bill_gives_stored_value_back_first_as_it_was_taken(
                                  txn_id="r-2", bill_no="B-1")
     assert again.refund.repeated
     assert get_balance(till.uow, m.id).total_fen == after.total_fen  # type: ignore[attr-defined]
+
+
+def test_a_walk_in_pays_by_card_and_cannot_pay_by_stored_value(till: Till) -> None:
+    r = checkout(till.uow, till.cashier, txn_id="w-1", bill_no="W-1", amount_fen=5_000,
+                 tenders=(Tender("card", 5_000),))
+    assert r.sale.member_id is None and r.stored_value is None and r.sale.earn is None
+    before = till.dump()
+    with pytest.raises(DomainError):
+        checkout(till.uow, till.cashier, txn_id="w-2", bill_no="W-2", amount_fen=5_000,
+                 tenders=(Tender("stored_value", 5_000),))
+    assert till.dump() == before

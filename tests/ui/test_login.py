@@ -242,3 +242,14 @@ def test_logout_leaves_an_empty_form_and_a_fixed_input_clears_the_refusal(
     with qtbot.waitSignal(controller.login.logged_in) as got:
         log_in(qtbot, controller, manager, PINS[till.manager.role])
     assert got.args[0] == till.manager
+
+
+def test_the_till_window_opens_maximised(
+    qtbot: QtBot, controller: TillController, till: Till
+) -> None:
+    with qtbot.waitSignal(controller.login.logged_in):
+        log_in(qtbot, controller, staff_code(till, till.cashier.staff_id),
+               PINS[till.cashier.role])
+    assert controller.till is not None
+    qtbot.waitUntil(lambda: controller.till is not None and controller.till.isVisible())
+    assert controller.till.windowState() & Qt.WindowState.WindowMaximized
