@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,12 +26,13 @@ from PySide6.QtWidgets import (
 from pos_member.errors import DomainError
 from pos_member.money import format_yuan, parse_yuan
 from pos_member.permissions import Role
-from pos_member.services.checkout import CheckoutResult
+from pos_member.services.checkout import CheckoutResult, sv_txn_id
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.sales import SaleQuote, SaleResult
 from pos_member.services.staff import StaffInfo
 from pos_member.services.stored_value import PayStanding
 from ui.dialog_parts import accept_buttons, clear_on_edit, message_label, show_error_in
+from ui.host import SmsService
 from ui.operations import Operations
 from ui.points_view import explain_earn, receipt_lines, receipt_paid_line
 from ui.tender_box import TenderBox
@@ -50,8 +52,11 @@ class SaleDialog(QDialog):
                  quote: Callable[[int, int, int], SaleQuote],
                  record: Callable[..., CheckoutResult],
                  standing: Callable[[], PayStanding] | None = None,
+                 sms: SmsService | None = None, phone: Callable[[], str] | None = None,
+                 online: Callable[[], bool] = lambda: False,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._sms, self._phone, self._online = sms, phone, online
         self.ops, self.card, self._quote, self._record = ops, card, quote, record
         self.txn_id = str(uuid.uuid4())  # one dialog, one till transaction: retries repeat it
         self.result: SaleResult | None = None
@@ -122,10 +127,39 @@ class SaleDialog(QDialog):
         self.redeem.textChanged.connect(self._timer.start)
         if standing is not None and card is not None:
             ops.run(standing, self.tenders.set_standing, lambda e: None)
+        self.refresh_online()
+        self.tenders.send_sms.clicked.connect(self._send_sms)
+        QShortcut(QKeySequence("F6"), self, activated=self._send_sms)
         self.bill.setFocus()
 
     def _timer_start(self) -> None:
         self._timer.start()
+
+    def refresh_online(self, *_: object) -> None:
+        """The SMS code is offered while head office is reachable (again on each change)."""
+        self.tenders.set_sms(available=self._sms is not None and self._online(),
+                             connected=self._sms is not None)
+
+    def _send_sms(self) -> None:
+        """F6: head office texts the member a code for this payment (bound to the member, the
+        stored-value amount and the payment's id)."""
+        sms, phone, card = self._sms, self._phone, self.card
+        if not self.tenders.sms.isChecked() or sms is None or phone is None or card is None:
+            return
+        stored = self.tenders.sv_fen()
+        if not stored:
+            self._say(self.tr("Type the amount paid from stored value first."))
+            return
+        txn = sv_txn_id(self.txn_id)
+        self.ops.run(lambda: sms.sms_send(member_id=card.id, phone=phone(), amount_fen=stored,
+                                          txn_id=txn),
+                     self._sms_sent, lambda e: show_error_in(self.message, e))
+
+    def _sms_sent(self, challenge_id: str) -> None:
+        self.tenders.challenge_id = challenge_id
+        self.tenders.sms_note.setText(self.tr("SMS code sent to the member's phone."))
+        self.tenders.sms_note.show()
+        self.tenders.secret.setFocus()
 
     def take_dynamic_code(self, code: str) -> None:
         """The member's dynamic code, scanned while the checkout is open."""
@@ -249,7 +283,7 @@ class SaleDialog(QDialog):
                                   member_id=self.card.id if self.card else None,
                                   guide_id=self.guide.currentData(), categories=cats,
                                   redeem_points=self.points_wanted() or 0, tenders=tenders,
-                                  factor=self.tenders.factor())
+                                  factor=self.tenders.factor(), online=self._online())
         self.ok.setEnabled(False)
         self.ops.run(lambda: self._record(**kw), self._done, self._failed)
 

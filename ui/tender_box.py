@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QRadioButton,
     QWidget,
 )
@@ -43,12 +44,21 @@ class TenderBox(QObject):
         self.balance = QLabel()
         self.pin = QRadioButton(self.tr("PIN"))
         self.totp = QRadioButton(self.tr("Dynamic code"))
+        self.sms = QRadioButton(self.tr("SMS code"))
+        self.challenge_id: str | None = None  # the SMS code sent for this payment
+        self.send_sms = QPushButton(self.tr("Send code (F6)"))
+        self.send_sms.setObjectName("sendSms")
+        self.send_sms.setAutoDefault(False)
+        self.send_sms.hide()
+        self.sms_note = QLabel()  # why the SMS code is greyed out, when it is
+        self.sms_note.setObjectName("hintLabel")
+        self.sms_note.hide()
         group = QButtonGroup(self)
-        for b in (self.pin, self.totp):
+        for b in (self.pin, self.totp, self.sms):
             group.addButton(b)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes amount → code
         self.pin.setChecked(True)
-        group.buttonToggled.connect(lambda *_: self.secret.clear())
+        group.buttonToggled.connect(lambda *_: self._factor_changed())
         self.secret = QLineEdit()
         self.secret.setObjectName("svSecret")
         self.secret.setMaxLength(6)
@@ -62,8 +72,9 @@ class TenderBox(QObject):
             self.rest_method.addItem(label, key)
         self.rest = QLabel("—")
         self.rest.setObjectName("restToPay")
-        for w in (self.sv_amount, self.secret, self.pin, self.totp):
+        for w in (self.sv_amount, self.secret, self.pin, self.totp, self.sms):
             w.setEnabled(member)
+        self.sms.setEnabled(False)  # until set_sms says head office can send one
 
     def add_rows(self, form: QFormLayout) -> None:
         sv_row = QHBoxLayout()
@@ -75,13 +86,16 @@ class TenderBox(QObject):
         factor = QHBoxLayout()
         factor.addWidget(self.pin)
         factor.addWidget(self.totp)
+        factor.addWidget(self.sms)
         factor.addWidget(self.secret, 1)
+        factor.addWidget(self.send_sms)
         code = QLabel(self.tr("Member's P&IN / code"))
         code.setBuddy(self.secret)
         form.addRow(code, factor)
         rest = QHBoxLayout()
         rest.addWidget(self.rest_method)
         rest.addWidget(self.rest, 1)
+        form.addRow("", self.sms_note)
         paid = QLabel(self.tr("Rest &paid by"))
         paid.setBuddy(self.rest_method)
         form.addRow(paid, rest)
@@ -97,6 +111,23 @@ class TenderBox(QObject):
         self.balance.setText(text)
         if standing.has_totp and not standing.has_pin:
             self.totp.setChecked(True)
+
+    def set_sms(self, *, available: bool, connected: bool) -> None:
+        """Offers the SMS code only while head office can send one; says why not."""
+        member = self.sv_amount.isEnabled()
+        self.sms.setEnabled(member and available)
+        if self.sms.isChecked() and not self.sms.isEnabled():
+            self.pin.setChecked(True)
+        note = "" if available or not member else (
+            self.tr("SMS code: only while the till is connected to head office.") if connected
+            else self.tr("SMS code: this till is not connected to head office."))
+        self.sms_note.setText(note)
+        self.sms_note.setVisible(bool(note))
+
+    def _factor_changed(self) -> None:
+        self.secret.clear()
+        self.challenge_id = None
+        self.send_sms.setVisible(self.sms.isChecked())
 
     def set_due(self, due: int | None) -> None:
         self.due = due
@@ -141,6 +172,8 @@ class TenderBox(QObject):
         code = self.secret.text().strip()
         if not code:
             return None
+        if self.sms.isChecked():
+            return sv.SmsFactor(self.challenge_id or "", code)
         return sv.PinFactor(code) if self.pin.isChecked() else sv.TotpFactor(code)
 
     @staticmethod

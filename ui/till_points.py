@@ -22,6 +22,7 @@ from ui.points_view import points_tile, tier_benefits, tier_name
 from ui.refund_dialog import RefundDialog
 from ui.sale_dialog import SaleDialog
 from ui.sync_worker import SyncState
+from ui.till_stored_value import sms_client
 
 
 class PointsActions:
@@ -58,8 +59,8 @@ class PointsActions:
         member_id = card.id if card else None
 
         def record(**kw: Any) -> checkout.CheckoutResult:
-            online = w.sync_status().state is SyncState.ONLINE
-            return checkout.checkout(uow, clerk, online=online, sms_verifier=w.sv_sms, **kw)
+            # ``online`` comes with kw: the dialog reads the sync state on the GUI thread
+            return checkout.checkout(uow, clerk, sms_verifier=w.sv_sms, **kw)
 
         dialog = SaleDialog(
             ops=self.w.ops, card=card, guides=self.w.guides(),
@@ -69,7 +70,13 @@ class PointsActions:
             record=record,
             standing=(lambda: stored_value.pay_standing(uow, clerk=clerk, member_id=card.id))
             if card is not None and card.hq is None else None,
+            sms=(w.sv_sms or sms_client(w)) if card is not None else None,
+            phone=(lambda: stored_value.phone_for_sms(uow, member_id=card.id))
+            if card is not None else None,
+            online=lambda: w.sync_status().state is SyncState.ONLINE,
             parent=self.w.window())
+        if w.sync is not None:
+            w.sync.status_changed.connect(dialog.refresh_online)
         dialog.recorded.connect(self._sold)
         self.w.open_dialog(dialog)
 

@@ -105,7 +105,7 @@ def open_pay(host: TillHost) -> None:
     card = _card(host)
     if card is None or host.dialog is not None:
         return
-    sms = host.sv_sms or _sms_client(host)
+    sms = host.sv_sms or sms_client(host)
     dialog = PayDialog(host, card, online=lambda: _online(host), sms=sms,
                        phone=_phone(host, card))
     if host.sync is not None:
@@ -139,7 +139,7 @@ def open_ledger(host: TillHost) -> None:
     host.open_dialog(dialog)
 
 
-def _sms_client(host: TillHost) -> SmsService | None:
+def sms_client(host: TillHost) -> SmsService | None:
     """A client for HQ's SMS codes when the till is enrolled (None otherwise): made at the
     first F10 and kept on the window (``sv_sms``) until it closes, so a pay dialog neither
     reads the keyring again nor leaves a connection pool behind."""

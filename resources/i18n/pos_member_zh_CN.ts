@@ -1467,6 +1467,14 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>积分抵扣(&amp;R)</translation>
     </message>
     <message>
+        <source>Type the amount paid from stored value first.</source>
+        <translation>请先输入储值支付金额。</translation>
+    </message>
+    <message>
+        <source>SMS code sent to the member&apos;s phone.</source>
+        <translation>验证码已发送到会员手机。</translation>
+    </message>
+    <message>
         <source>At most %1 points: half the bill is %2 points, the member can spend %3</source>
         <translation>最多可用 %1 积分：账单一半为 %2 积分，会员可用 %3</translation>
     </message>
@@ -1892,6 +1900,14 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>动态码</translation>
     </message>
     <message>
+        <source>SMS code</source>
+        <translation>短信验证码</translation>
+    </message>
+    <message>
+        <source>Send code (F6)</source>
+        <translation>发送验证码 (F6)</translation>
+    </message>
+    <message>
         <source>Cash</source>
         <translation>现金</translation>
     </message>
@@ -1922,6 +1938,14 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     <message>
         <source>FROZEN</source>
         <translation>已冻结</translation>
+    </message>
+    <message>
+        <source>SMS code: only while the till is connected to head office.</source>
+        <translation>短信验证码：仅在与总部连通时可用。</translation>
+    </message>
+    <message>
+        <source>SMS code: this till is not connected to head office.</source>
+        <translation>短信验证码：本收银台未接入总部。</translation>
     </message>
 </context>
 <context>

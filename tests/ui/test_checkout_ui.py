@@ -155,3 +155,38 @@ def test_shift_f4_starts_from_the_members_bills_and_gives_stored_value_back(
         confirm(qtbot, dialog)
     assert get_balance(till.uow, m.id).total_fen == 115_000
     assert "储值 ¥200.00 + 现金 ¥100.00" in dialog.info.text()
+
+
+def test_the_stored_value_tender_takes_an_sms_code_when_online_and_says_why_not_offline(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    from tests.ui.test_stored_value_ui import FakeHq
+
+    m = till.register()
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10_000, method="cash",
+           txn_id="seed")
+    hq = FakeHq()
+    window.sv_sms = hq  # type: ignore[assignment]
+    with qtbot.waitSignal(window.card_shown):
+        window.lookup(m.member_no)
+    settle(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_F4)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, SaleDialog))
+    dialog = window.dialog
+    assert isinstance(dialog, SaleDialog)
+    assert not dialog.tenders.sms.isEnabled()  # no head office on this window: offline
+    assert "短信验证码" in dialog.tenders.sms_note.text()
+    dialog._online = lambda: True  # head office reachable now
+    dialog.refresh_online()
+    assert dialog.tenders.sms.isEnabled() and not dialog.tenders.sms_note.isVisible()
+    qtbot.keyClicks(dialog.bill, "S-1")
+    qtbot.keyClicks(dialog.amount, "60")
+    qtbot.keyClicks(dialog.tenders.sv_amount, "60")
+    dialog.tenders.sms.setChecked(True)
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClick(dialog.tenders.sv_amount, Qt.Key.Key_F6)
+    qtbot.waitUntil(lambda: dialog.tenders.challenge_id == "c1" or dialog.message.isVisible())
+    assert dialog.tenders.challenge_id == "c1", dialog.message.text()
+    qtbot.keyClicks(dialog.tenders.secret, "246810")
+    with qtbot.waitSignal(dialog.recorded, timeout=10_000):
+        qtbot.keyClick(dialog.tenders.secret, Qt.Key.Key_Return)
+    assert get_balance(till.uow, m.id).total_fen == 10_000 + 1_000 - 6_000
