@@ -53,14 +53,17 @@ class App:
         store_name: str,
         device_number: int,
         device_name: str,
+        store_id: str | None = None,
     ) -> TillIdentity:
-        """First start of a till: its store and device, and a new data key in ``keystore``."""
+        """First start of a till: its store and device, and a new data key in ``keystore``.
+        ``store_id``: the store's id when another till of it exists already."""
         ident = set_up_till(
             self.uow,
             store_number=store_number,
             store_name=store_name,
             device_number=device_number,
             device_name=device_name,
+            store_id=store_id,
         )
         with self.uow.read() as s:
             key_id = get_setting(s, "data_key_id")

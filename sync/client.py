@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sync.member_lookup import MemberLookupResponse
 from sync.protocol import (
     API,
+    API_V2,
     MAX_PAGE,
     AdoptRequest,
     AdoptResponse,
@@ -59,6 +60,7 @@ class SyncClient:
                    **({"Authorization": f"Bearer {token}"} if token else {})}
         self._http = httpx.Client(base_url=base_url.rstrip("/") + API, headers=headers,
                                   timeout=timeout, verify=verify, transport=transport)
+        self._pull_url = base_url.rstrip("/") + API_V2 + "/pull"
 
     def enrol(self, request: EnrolRequest) -> EnrolResponse:
         return self._call("POST", "/enrol", EnrolResponse, body=request)
@@ -69,7 +71,9 @@ class SyncClient:
         return self._call("POST", "/push", PushResponse, body=request)
 
     def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse:
-        return self._call("GET", "/pull", PullResponse,
+        """Protocol v2: the store's filtered log (its own store, the server, the chain's member
+        directory, other stores' events about its members), at the same cursor as v1's."""
+        return self._call("GET", self._pull_url, PullResponse,
                           params={"cursor": cursor, "limit": limit})
 
     def stores(self) -> StoresResponse:

@@ -19,6 +19,7 @@ from pos_member.bootstrap import App
 from pos_member.changes import NOTHING, Changes
 from pos_member.crypto import KeyStore
 from pos_member.errors import DomainError, StoreNotSetUp
+from pos_member.services.chain_places import unknown_stores
 from pos_member.services.day_report import DaySummary, day_summary
 from pos_member.services.enrolment import Enrolment, FirstAdmin, check_fresh
 from pos_member.services.outbox import (
@@ -118,9 +119,11 @@ def push_all(app: App, client: Client, *, batch: int = MAX_BATCH,
 
 
 def pull_all(app: App, client: Client, *, page: int = MAX_PAGE,
-             progress: Progress | None = None) -> tuple[int, int, int, Changes]:
+             progress: Progress | None = None, stores: set[str] | None = None
+             ) -> tuple[int, int, int, Changes]:
     """Pulls and applies pages until the server says there is no more; returns (pulled,
-    applied, cursor, what the applied events changed)."""
+    applied, cursor, what the applied events changed). ``stores``: filled with the stores
+    whose events were pulled."""
     device_id = _identity(app).device_id
     uow = app.uow
     cursor = sync_cursor(uow)
@@ -135,6 +138,8 @@ def pull_all(app: App, client: Client, *, page: int = MAX_PAGE,
         )
         pulled += len(answer.changes)
         applied += result.applied
+        if stores is not None:
+            stores.update(c.event.store_id for c in answer.changes)
         changes |= result.changes
         if progress:
             progress("pull", pulled)
@@ -170,9 +175,11 @@ def sync_once(app: App, client: Client, *, batch: int = MAX_BATCH, page: int = M
 
     stored, duplicates, held = recovering(
         lambda: push_all(app, client, batch=batch, progress=progress))
+    seen: set[str] = set()
     pulled, applied, cursor, changes = recovering(
-        lambda: pull_all(app, client, page=page, progress=progress))
-    if unnamed_stores(app.uow):  # a pull brought another store's events: ask HQ its name
+        lambda: pull_all(app, client, page=page, progress=progress, stores=seen))
+    # A pull brought another store's events: ask HQ its name.
+    if unnamed_stores(app.uow) or unknown_stores(app.uow, seen):
         name_stores(app.uow, [(s.id, s.number, s.name) for s in client.stores().stores])
     at = app.uow.clock.now()
     set_last_sync_at(app.uow, at=at)

@@ -123,15 +123,20 @@ def migrated_database(path: Path) -> Path:
 
 
 def make_till(tmp_path: Path, *, clock: FakeClock | None = None, store_number: int = 1,
-              device_number: int = 1, data_key: str | None = None) -> Till:
+              device_number: int = 1, data_key: str | None = None,
+              store_id: str | None = None) -> Till:
     """A set-up till. ``data_key`` (base64, 64 bytes) replaces its own key, as enrolment hands
-    every till the chain's key: tills sharing one can read each other's members."""
+    every till the chain's key: tills sharing one can read each other's members. ``store_id``:
+    another till's store (this till is one more of it)."""
     clock = clock or FakeClock()
     keystore = MemoryKeyStore()
     path = tmp_path / f"till-{store_number}-{device_number}.sqlite"
     app = bootstrap(migrated_database(path), keystore=keystore, clock=clock)
+    # One id per store number, as HQ gives a store's tills its one id at enrolment: tills of
+    # one store hold its members in full, another store's only in the member directory.
+    store_id = store_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"pos-member:store:{store_number}"))
     ident = app.set_up(keystore, store_number=store_number, store_name=f"门店{store_number}",
-                       device_number=device_number, device_name="收银台")
+                       device_number=device_number, device_name="收银台", store_id=store_id)
     if data_key is not None:
         with app.uow.read() as s:
             key_id = get_setting(s, "data_key_id")
@@ -140,7 +145,9 @@ def make_till(tmp_path: Path, *, clock: FakeClock | None = None, store_number: i
     system = ident.system_clerk()
     clerks: dict[Role, Clerk] = {}
     for i, role in enumerate(Role):
-        info = create_staff(app.uow, clerk=system, code=f"{store_number}{i}01",
+        code = f"{store_number}{i}01" if device_number == 1 else \
+            f"{store_number}{device_number}{i}01"  # a store's second till: its own staff
+        info = create_staff(app.uow, clerk=system, code=code,
                             name=f"{role.value}-{i}", role=role, secret=PINS[role])
         clerks[role] = Clerk(info.id, info.name, role, ident.store_id, ident.device_id)
     return Till(app, clock, keystore, clerks, path)

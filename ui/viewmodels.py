@@ -29,6 +29,8 @@ def card_view(card: MemberCard, zone: tzinfo = DEFAULT_TZ) -> CardView:
     dash = "—"
     name = card.name_masked or translate("CardView", "(no name)")
     tier = translate("members", TIER_LABELS.get(card.tier, card.tier))
+    if card.remote or card.channel is None or card.registered_at is None:
+        return _remote_card_view(card, tier)
     rows = [
         (translate("CardView", "Phone"), card.phone_masked),
         (translate("CardView", "Tier"), tier),
@@ -59,6 +61,25 @@ def card_view(card: MemberCard, zone: tzinfo = DEFAULT_TZ) -> CardView:
         (translate("CardView", "Coupons"), dash),
     ]
     return CardView(title=f"{name} · {tier}", member_no=card.member_no, rows=rows, tiles=tiles)
+
+
+def _remote_card_view(card: MemberCard, tier: str) -> CardView:
+    """A member of another store, known here from the chain's directory: number, tier, home
+    store; their profile and balances are at their home store."""
+    dash = "—"
+    store = translate("CardView", "Member of %1").replace("%1", card.store_name)
+    rows = [
+        (translate("CardView", "Phone"), card.phone_masked or dash),
+        (translate("CardView", "Tier"), tier),
+        (translate("CardView", "Home store"), store),
+    ]
+    tiles = [
+        (translate("CardView", "Points"), dash),
+        (translate("CardView", "Stored value"), dash),
+        (translate("CardView", "Coupons"), dash),
+    ]
+    title = translate("CardView", "Member of another store") + f" · {tier}"
+    return CardView(title=title, member_no=card.member_no, rows=rows, tiles=tiles)
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -34,6 +34,18 @@ def unnamed_stores(uow: UnitOfWork) -> bool:
                          .limit(1)).first() is not None
 
 
+def unknown_stores(uow: UnitOfWork, store_ids: set[str]) -> bool:
+    """Did a pull bring events of a store this till has no row for? (Since pulls are
+    filtered, a store's sale of this store's member may come before any of its members.)"""
+    ids = store_ids - {"hq"}
+    if not ids:
+        return False
+    t = Store.__table__
+    with uow.read() as s:
+        known = set(s.scalars(select(t.c.id).where(t.c.id.in_(ids))))
+    return bool(ids - known)
+
+
 def name_stores(uow: UnitOfWork, stores: list[tuple[str, int, str]]) -> int:
     """HQ's names for the chain's stores ``(id, number, name)``: a store this till knows is
     renamed, one it does not know is added (its members and ledgers may arrive later).

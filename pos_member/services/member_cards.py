@@ -22,6 +22,7 @@ from pos_member.member_code import CodeKind, classify_code, qr_payload
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_name as mask_name  # re-exported
 from pos_member.phone import mask_phone
+from pos_member.services import member_directory
 
 
 class Channel(StrEnum):
@@ -84,15 +85,18 @@ class MemberCard:
     gender: Gender | None
     birthday_month: int | None
     tags: tuple[str, ...]
-    channel: Channel
+    channel: Channel | None  # None: a member of another store (``remote``)
     guide_name: str | None
     referrer_no: str | None
     tier: str
     status: str
     store_name: str
-    registered_at: datetime
+    registered_at: datetime | None  # None: a member of another store (``remote``)
     marketing_consent: bool
     hq: RemoteBalances | None = None
+    # Known here only from the chain's member directory: a member of another store (their
+    # profile and balances are at their home store; member_directory.py).
+    remote: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +180,31 @@ def find_member(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
         card = _loadmake_card(s, cipher, stmt, key)
         if scanned.kind is CodeKind.MEMBER:
             card = _follow_merges(s, cipher, card, scanned.value)
+        if card is None:
+            card = directory_card(s, scanned.value if scanned.kind is CodeKind.MEMBER else None,
+                                  phone_index=None if scanned.kind is CodeKind.MEMBER else key,
+                                  phone_masked="" if scanned.kind is CodeKind.MEMBER else query)
     if card is None:
         raise MemberNotFound(query=query)
     return card
+
+
+def directory_card(s: Session, member_no: str | None, *, phone_index: str | None,
+                   phone_masked: str) -> MemberCard | None:
+    """A member no ``members`` row matches, from the chain's member directory (issue 14): one
+    of another store, shown with their number, tier and home store; no profile. The scan's
+    one fallback: a remote look-up (HQ) may take over from here."""
+    conn = s.connection()
+    found = (member_directory.by_number(conn, member_no) if member_no is not None
+             else member_directory.by_phone_index(conn, phone_index or ""))
+    if found is None:
+        return None
+    return MemberCard(
+        id=found.id, member_no=found.member_no, qr_payload=qr_payload(found.member_no),
+        phone_masked=phone_masked, name_masked=None, gender=None, birthday_month=None,
+        tags=(), channel=None, guide_name=None, referrer_no=None, tier=found.tier,
+        status=found.status, store_name=found.store_name or f"#{found.store_no:04d}",
+        registered_at=None, marketing_consent=False, remote=True)
 
 
 def _follow_merges(
@@ -193,8 +219,10 @@ def _follow_merges(
         if winner_id is None:
             return card
         card = _loadmake_card(s, cipher, _CARD_BY_ID, winner_id)
-        if card is None:
-            return None  # the winner's registration is not pulled yet
+        if card is None:  # another store's member (the directory), or not pulled yet
+            found = member_directory.by_id(s.connection(), winner_id)
+            return None if found is None else directory_card(
+                s, found.member_no, phone_index=None, phone_masked="")
         member_no = card.member_no
     return card
 
@@ -203,6 +231,10 @@ def get_member(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> MemberCard:
     require(clerk, Action.VIEW_MEMBER)
     with uow.read() as s:
         card = _loadmake_card(s, uow.cipher, _CARD_BY_ID, member_id)
+        if card is None:
+            found = member_directory.by_id(s.connection(), member_id)
+            if found is not None:
+                card = directory_card(s, found.member_no, phone_index=None, phone_masked="")
     if card is None:
         raise MemberNotFound(query=member_id[:8])
     return card

@@ -45,6 +45,7 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.member_code import CodeKind, classify_code, make_member_no
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone, normalise_phone
+from pos_member.services import member_directory
 from pos_member.services.field_versions import claim_fields
 from pos_member.services.member_cards import (
     NAME_CTX,
@@ -178,6 +179,9 @@ def register_member(
         existing = conn.execute(_MEMBER_BY_PHONE_INDEX, {"phone_index": phone_index}).first()
         if existing is not None:
             raise DuplicatePhone(member_id=existing.id, member_no=existing.member_no)
+        elsewhere = member_directory.by_phone_index(conn, phone_index)  # another store's
+        if elsewhere is not None:
+            raise DuplicatePhone(member_id=elsewhere.id, member_no=elsewhere.member_no)
         guide_name, referrer_id, referrer_no = _recruiters(conn, cipher, clerk, guide_id,
                                                            referrer)
 
@@ -207,6 +211,8 @@ def register_member(
             conn.execute(_INSERT_MEMBER, {c: getattr(member, c) for c in _MEMBER_COLUMNS})
         except IntegrityError:  # another writer took the phone between our check and insert
             raise DuplicatePhone(member_id="", member_no="?") from None
+        member_directory.register_own(conn, member_id=member.id, member_no=member_no,
+                                      phone_index=phone_index)
         tx.audit(clerk, REGISTERED, "member", member.id, after=_audit_view(member, phone, name),
                  event=ev)
         add_welcome_points(tx, clerk, member_id=member.id, at=now)  # points: same transaction

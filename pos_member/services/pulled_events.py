@@ -55,7 +55,7 @@ from pos_member.db.models import (
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import StoreNotSetUp
 from pos_member.hlc import HLCTimestamp
-from pos_member.services import own_events, quarantine
+from pos_member.services import member_directory, own_events, quarantine
 from pos_member.services.balance_block_sync import BALANCE_BLOCK_HANDLERS
 from pos_member.services.chain_places import name_stores as name_stores  # sync.engine's
 from pos_member.services.chain_places import unnamed_stores as unnamed_stores
@@ -250,6 +250,18 @@ def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], posit
         return False  # another store's staff do not log in here
     cipher = _cipher(uow)
     payload = events.decode(kind, ev.get("payload_version", 1), ev["payload"], sealer=cipher)
+    if kind in member_directory.DIRECTORY_TYPES:
+        # Another store's member: the directory is all this till holds of them.
+        full = member_directory.full_too(conn, kind, ev, payload, store_id)
+        applied = _apply_typed(conn, uow, cipher, ev, kind, payload, position) if full \
+            else True
+        member_directory.apply(conn, kind, ev, payload)
+        return applied
+    return _apply_typed(conn, uow, cipher, ev, kind, payload, position)
+
+
+def _apply_typed(conn: Connection, uow: UnitOfWork, cipher: PiiCipher | None,
+                 ev: Mapping[str, Any], kind: str, payload: Any, position: int) -> bool:
     typed = _TYPED.get(kind)
     if typed is not None:
         return typed(conn, cipher, ev, payload, position)

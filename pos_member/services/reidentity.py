@@ -42,6 +42,7 @@ from pos_member.db.models import (
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import WrongStore
 from pos_member.member_code import make_member_no
+from pos_member.services import member_directory
 from pos_member.services.enrolment import DEVICE_TOKEN, Enrolment
 from pos_member.services.notifications import enqueue
 from pos_member.services.outbox import put_setting
@@ -204,6 +205,7 @@ def _renumber(tx: Any, ident: TillIdentity, renumber: list[tuple[str, str]], *,
         new_no = make_member_no(store_no=ident.store_number, device_no=ident.device_number,
                                 seq=tx.next_member_seq(ident.device_id))
         conn.execute(update(Member).where(Member.id == member_id).values(member_no=new_no))
+        member_directory.renumber(conn, member_id, new_no)
         if member_id not in quiet:
             enqueue(tx, member_id=member_id, kind=RENUMBERED,
                     params={"old_no": member_no, "new_no": new_no},

@@ -57,7 +57,7 @@ from pos_member.points_rules import (
     redeem_step,
     referral_points,
 )
-from pos_member.services import points_ledger, tiers
+from pos_member.services import member_directory, points_ledger, tiers
 
 SALE_RECORDED = events.SALE_RECORDED.type
 SALE_REFUNDED = events.SALE_REFUNDED.type
@@ -349,6 +349,7 @@ class _SalePoints:
     balances: dict[str, int] = field(default_factory=dict)  # read in this transaction
     known_lots: dict[str, tuple[int, str]] = field(default_factory=dict)
     figures: tuple[int, int] | None = None  # rolling spend and growth, this sale included
+    remote: bool = False  # a member of another store: no tier upgrade here (their spend is there)
 
 
 def _check_guide(conn: Connection, guide_id: str, store_id: str) -> None:
@@ -376,11 +377,22 @@ def _member_and_repeat(tx: Transaction, clerk: Clerk, *, member_id: str | None, 
                                            "bill_no": bill_no}).all()
         first = next((t.id for t in taken if t.txn_id == txn_id), None)
         bill_taken = bool(taken)
+        if member_id is not None:  # a member of another store: the chain's directory
+            m = _directory_member(conn, member_id, since=local_day_start(now, tx.clock.zone))
     else:
         first, bill_taken = m.repeated, m.bill_taken
     if first is None and bill_taken:
         raise DuplicateBill(bill_no=bill_no)
     return m, first
+
+
+def _directory_member(conn: Connection, member_id: str, *, since: datetime) -> Any:
+    """A member this till knows only from the chain's directory (``member_directory``), with
+    what this till holds of their points (its own sales' entries), or None."""
+    balance = conn.scalar(select(_ACCOUNTS.c.balance).where(_ACCOUNTS.c.member_id == member_id))
+    earned = conn.execute(_EARNED_SINCE, {"member_id": member_id, "since": since}).scalar()
+    return member_directory.sale_member(conn, member_id, balance=balance,
+                                        earned_today=int(earned or 0))
 
 
 def _member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sale_id: str,
@@ -389,7 +401,7 @@ def _member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sal
     """The entries of a member sale: points redeemed off the bill, points earned on what was
     paid, the referrer's reward on a referred member's first purchase."""
     rules, conn = tx.rules, tx.conn
-    pp = _SalePoints(tier_before=m.tier)
+    pp = _SalePoints(tier_before=m.tier, remote=getattr(m, "remote", False))
     if m.balance is not None:
         pp.balances[member_id] = m.balance
     if redeem_points:
@@ -408,7 +420,8 @@ def _member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sal
             at=now, txn_id=txn_id, sale_id=sale_id, bill_no=bill_no,
             consume=[(lot, k) for lot, k, _, _ in plan]))
     paid = amount_fen - pp.redeem_fen
-    if m.tier != rules.tiers.levels[-1].code:  # this sale counts too
+    # This sale counts too; not for a member of another store, whose spend is at their home.
+    if m.tier != rules.tiers.levels[-1].code and not pp.remote:
         pp.figures = (int(m.spend or 0) + max(0, paid),
                       int(m.growth or 0) + growth_of_sale(rules.tiers, paid))
     pp.earn = earn_for_sale(
@@ -452,8 +465,8 @@ def _post_sale_points(tx: Transaction, clerk: Clerk, pp: _SalePoints, *, event_i
                        for c in consumed[e["id"]]]
     if member_id is None or pp.earn is None:
         return None, None
-    tier_after = tiers.upgrade_if_reached(tx, clerk, member_id=member_id, now=now,
-                                          current=pp.tier_before, figures=pp.figures)
+    tier_after = pp.tier_before if pp.remote else tiers.upgrade_if_reached(
+        tx, clerk, member_id=member_id, now=now, current=pp.tier_before, figures=pp.figures)
     balances = pp.balances
     balance = after[member_id] if member_id in after else (
         balances[member_id] if member_id in balances

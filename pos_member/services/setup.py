@@ -48,9 +48,11 @@ def load_identity(session: Session) -> TillIdentity:
 
 
 def set_up_till(
-    uow: UnitOfWork, *, store_number: int, store_name: str, device_number: int, device_name: str
+    uow: UnitOfWork, *, store_number: int, store_name: str, device_number: int, device_name: str,
+    store_id: str | None = None,
 ) -> TillIdentity:
-    """Creates the store and this device, once. Calling it again returns what exists."""
+    """Creates the store and this device, once. Calling it again returns what exists.
+    ``store_id``: the store's id when it exists elsewhere already (another till of it)."""
     with uow.begin() as tx:
         s = tx.session
         if get_setting(s, "device_id") is not None:
@@ -58,7 +60,8 @@ def set_up_till(
         now = uow.clock.now()
         store = s.scalar(select(Store).where(Store.number == store_number))
         if store is None:
-            store = Store(id=tx.new_id(), number=store_number, name=store_name, created_at=now)
+            store = Store(id=store_id or tx.new_id(), number=store_number, name=store_name,
+                          created_at=now)
             s.add(store)
             s.flush()
         device = Device(

@@ -129,6 +129,18 @@
         <source>Coupons</source>
         <translation>优惠券</translation>
     </message>
+    <message>
+        <source>Member of %1</source>
+        <translation>%1 会员</translation>
+    </message>
+    <message>
+        <source>Home store</source>
+        <translation>所属门店</translation>
+    </message>
+    <message>
+        <source>Member of another store</source>
+        <translation>其他门店会员</translation>
+    </message>
 </context>
 <context>
     <name>CloseDayDialog</name>

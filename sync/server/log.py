@@ -98,11 +98,12 @@ class LogWriter:
             for position, e in enumerate(events, first)
         ]
         insert_values(self._conn, _EVENT_TABLE, _EVENT_COLUMNS, values)
-        route(self._conn, [
+        routed = [
             Routed(position, e.store_id, e.type, e.entity_id,
                    decode_payload(e.payload_text) if needs_payload(e.store_id, e.type) else None)
             for position, e in enumerate(events, first)
-        ])
+        ]
+        route(self._conn, routed)
         return list(range(first, first + len(events)))
 
     def append_server_event(

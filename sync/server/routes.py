@@ -6,8 +6,10 @@ Routing is decided once, when an event is stored, and kept in ``event_routes`` (
 - ``*`` (``EVERYONE``): the server's events (``store_id="hq"``: merges, balance blocks, rules,
   flags) and the directory types (``DIRECTORY_TYPES``: what a scan needs to recognise any
   member of the chain offline);
-- a member's *home store*: the store of its ``member.registered`` (``member_homes``; a merged
-  loser's is its winner's, through ``member_redirects``), for every member the event names
+- a member's *home store*: the store of its ``member.registered``, or, when HQ already holds
+  another registration of its phone, that member's home (``member_homes``: one home per
+  person, the store whose registration of the phone reached HQ first), for every member the
+  event names
   (``member_keys``: its ``entity_id`` and the ``member_id``, ``winner_member_id``,
   ``loser_member_id`` of its payload, one level down included — a sale's, ledger entries'),
   when that store is not the event's own.
@@ -26,16 +28,19 @@ import msgspec
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sync.server.models import SERVER_STORE_ID, EventRoute, MemberHome, MemberRedirect
+from pos_member import events
+from sync.server.locks import lock_keys, phone_key
+from sync.server.models import SERVER_STORE_ID, EventRoute, MemberHome, MemberIndex
 
 EVERYONE = "*"
-REGISTERED = "member.registered"
+REGISTERED = events.MEMBER_REGISTERED.type
 # What every till holds of every member (the directory, pos_member/services/member_directory):
 # who they are, merges, tier, balance blocks, stored-value freezes.
-DIRECTORY_TYPES = frozenset({
-    REGISTERED, "member.merged", "member.tier_changed", "member.balance_blocked",
-    "member.balance_unblocked", "sv.frozen", "sv.unfrozen",
-})
+DIRECTORY_TYPES = frozenset(t.type for t in (
+    events.MEMBER_REGISTERED, events.MEMBER_MERGED, events.MEMBER_TIER_CHANGED,
+    events.MEMBER_BALANCE_BLOCKED, events.MEMBER_BALANCE_UNBLOCKED, events.SV_FROZEN,
+    events.SV_UNFROZEN))
+STAFF = "staff."  # a store's staff events stay in their store
 _MEMBER_FIELDS = ("member_id", "winner_member_id", "loser_member_id")
 _HOMES: Table = MemberHome.__table__  # type: ignore[assignment]
 _ROUTES: Table = EventRoute.__table__  # type: ignore[assignment]
@@ -58,7 +63,7 @@ def needs_payload(store_id: str, type: str) -> bool:
     if type == REGISTERED:
         return True
     return not (store_id == SERVER_STORE_ID or type in DIRECTORY_TYPES
-                or type.startswith("staff."))
+                or type.startswith(STAFF))
 
 
 def member_keys(entity_id: str | None, payload: Mapping[str, Any] | None) -> set[str]:
@@ -88,13 +93,7 @@ def decode_payload(text: str | bytes) -> Mapping[str, Any] | None:
 def route(conn: Connection, events: Sequence[Routed]) -> None:
     """Records the homes of the members these events register, then each event's routes (in
     the transaction that stores them)."""
-    homes = {}
-    for e in events:
-        if e.type == REGISTERED and e.payload is not None:
-            member_id = e.payload.get("member_id")
-            store = e.payload.get("store_id") or e.store_id
-            if isinstance(member_id, str) and member_id and isinstance(store, str):
-                homes.setdefault(member_id, store[:36])
+    homes = _new_homes(conn, events)
     if homes:
         _insert_ignore(conn, _HOMES, [{"member_id": m, "store_id": s} for m, s in homes.items()])
     rows: list[dict[str, Any]] = []
@@ -102,7 +101,7 @@ def route(conn: Connection, events: Sequence[Routed]) -> None:
     for e in events:
         if e.store_id == SERVER_STORE_ID or e.type in DIRECTORY_TYPES:
             rows.append({"store_id": EVERYONE, "position": e.position})
-        elif not e.type.startswith("staff."):
+        elif not e.type.startswith(STAFF):
             keys = member_keys(e.entity_id, e.payload)
             if keys:
                 wanted[e.position] = keys
@@ -117,27 +116,47 @@ def route(conn: Connection, events: Sequence[Routed]) -> None:
         conn.execute(_ROUTES.insert(), rows)
 
 
+def _new_homes(conn: Connection, events: Sequence[Routed]) -> dict[str, str]:
+    """The home of each member these events register: the home of the member that already
+    holds the phone at HQ (``member_index``: the phone's first registration to reach HQ, or
+    the winner of its merges), else the registering store. So a phone's members share one
+    home, the store whose registration HQ stored first: every event about either of them is
+    stored after that (a till pushes a registration before anything about its member, and
+    other stores learn the member from HQ), so that store's log has the whole history."""
+    regs: list[tuple[str, str, str | None]] = []
+    for e in events:
+        if e.type == REGISTERED and e.payload is not None:
+            member_id, store = e.payload.get("member_id"), e.payload.get("store_id") or e.store_id
+            phone = e.payload.get("phone_index")
+            if isinstance(member_id, str) and member_id and isinstance(store, str):
+                regs.append((member_id, store[:36], phone if isinstance(phone, str) else None))
+    if not regs:
+        return {}
+    phones = {p for _, _, p in regs if p}
+    # The phone's owner stays put until this push commits (the key merge_duplicate_phones
+    # locks next, in the same order after the device's: docs/scale.md).
+    lock_keys(conn, [phone_key(p) for p in phones])
+    owners = dict(conn.execute(select(MemberIndex.phone_index, MemberIndex.member_id)
+                               .where(MemberIndex.phone_index.in_(phones))).all()) \
+        if phones else {}
+    owner_homes = homes_of(conn, set(owners.values()))
+    by_phone = {p: owner_homes[m] for p, m in owners.items() if m in owner_homes}
+    homes: dict[str, str] = {}
+    for member_id, store, phone in regs:
+        home = by_phone.get(phone, store) if phone else store
+        if phone:
+            by_phone.setdefault(phone, home)  # a second registration of it in this push
+        homes.setdefault(member_id, home)
+    return homes
+
+
 def homes_of(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
-    """member id → home store, a merged loser's being its winner's (its own when the winner's
-    registration is not here)."""
+    """member id → home store (those with a registration at HQ)."""
     ids = list(ids)
     if not ids:
         return {}
-    own = dict(conn.execute(select(_HOMES.c.member_id, _HOMES.c.store_id)
-                            .where(_HOMES.c.member_id.in_(ids))).all())
-    if not own:
-        return {}
-    winners = dict(conn.execute(
-        select(MemberRedirect.loser_member_id, MemberRedirect.winner_member_id)
-        .where(MemberRedirect.loser_member_id.in_(list(own)))).all())
-    if winners:
-        winner_homes = dict(conn.execute(
-            select(_HOMES.c.member_id, _HOMES.c.store_id)
-            .where(_HOMES.c.member_id.in_(list(set(winners.values()))))).all())
-        for loser, winner in winners.items():
-            if winner in winner_homes:
-                own[loser] = winner_homes[winner]
-    return own
+    return dict(conn.execute(select(_HOMES.c.member_id, _HOMES.c.store_id)
+                             .where(_HOMES.c.member_id.in_(ids))).all())
 
 
 def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -147,3 +166,4 @@ def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -
         conn.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
     else:
         conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+

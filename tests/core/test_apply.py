@@ -53,15 +53,24 @@ def merge_event(winner: Any, loser: Any) -> dict[str, Any]:
 # --- registrations -------------------------------------------------------------------------
 
 
-def test_a_member_registered_at_another_store_scans_here(a: Till, b: Till) -> None:
+def test_a_member_registered_at_the_stores_other_till_scans_here(a: Till, b: Till) -> None:
     card = a.register(name="王小明")
     apply(b, wire_events(a))
     found = find_member(b.uow, clerk=b.cashier, code=card.member_no)
     assert (found.id, found.name_masked, found.phone_masked) == (card.id, "王*明",
                                                                    card.phone_masked)
+    assert not found.remote
 
 
-def test_a_member_from_another_store_is_found_by_phone_with_the_chain_key(a: Till, b: Till) -> None:
+def test_a_member_registered_at_another_store_scans_from_the_directory(
+        a: Till, other: Till) -> None:
+    card = a.register(name="王小明")
+    apply(other, wire_events(a))
+    found = find_member(other.uow, clerk=other.cashier, code=card.member_no)
+    assert (found.id, found.name_masked, found.remote) == (card.id, None, True)
+
+
+def test_a_member_of_the_store_is_found_by_phone_with_the_chain_key(a: Till, b: Till) -> None:
     phone = new_phone()
     card = a.register(phone)
     apply(b, wire_events(a))
@@ -70,14 +79,14 @@ def test_a_member_from_another_store_is_found_by_phone_with_the_chain_key(a: Til
 
 
 def test_the_other_store_appears_under_its_number_until_the_server_names_it(
-    a: Till, b: Till,
+    a: Till, other: Till,
 ) -> None:
     card = a.register()
-    apply(b, wire_events(a))
-    assert find_member(b.uow, clerk=b.cashier, code=card.member_no).store_name == "#0001"
+    apply(other, wire_events(a))
+    assert find_member(other.uow, clerk=other.cashier, code=card.member_no).store_name == "#0001"
 
 
-def test_the_recruiting_guide_of_another_store_is_kept_by_id(a: Till, b: Till) -> None:
+def test_the_recruiting_guide_is_kept_by_id(a: Till, b: Till) -> None:
     card = a.register(channel="guide", guide_id=a.guide.staff_id)
     apply(b, wire_events(a))
     with b.uow.read() as s:
@@ -188,7 +197,8 @@ def test_fields_the_later_edit_did_not_touch_keep_the_earlier_edit(a: Till, b: T
 
 def test_an_earlier_edit_arriving_late_loses(tmp_path: Path, a: Till, b: Till, key: str) -> None:
     card, from_a, from_b = edits_on_both(a, b)
-    c = make_till(tmp_path, store_number=3, data_key=key)
+    c = make_till(tmp_path, store_number=1, device_number=3, data_key=key,
+                  store_id=a.app.identity.store_id)  # type: ignore[union-attr]
     registration = wire_events(a)[: len(wire_events(a)) - len(from_a)]
     apply(c, registration)
     apply(c, from_b, first=100)
@@ -200,7 +210,8 @@ def test_an_edit_pulled_before_its_registration_is_kept(
     tmp_path: Path, a: Till, b: Till, key: str,
 ) -> None:
     card, _, from_b = edits_on_both(a, b)
-    c = make_till(tmp_path, store_number=3, data_key=key)
+    c = make_till(tmp_path, store_number=1, device_number=3, data_key=key,
+                  store_id=a.app.identity.store_id)  # type: ignore[union-attr]
     apply(c, from_b, first=100)
     apply(c, [e for e in wire_events(a) if e["type"] == "member.registered"])
     assert find_member(c.uow, clerk=c.cashier, code=card.member_no).name_masked == "乙"
@@ -312,13 +323,16 @@ def state(path: Path) -> State:
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
-    """Pages a third till could pull: two stores' registrations (one phone at both), edits of
-    one member at both stores, a merge, two rules versions, an unknown event type; and a
-    pristine copy of that third till's database."""
+    """Pages a third till of the store could pull: two tills' registrations (one phone at
+    both), edits of one member at both, a merge, two rules versions, an unknown event type;
+    and a pristine copy of that third till's database. (A till of another store would hold
+    these members in its directory only: test_member_directory.py.)"""
     tmp = tmp_path_factory.mktemp("scenario")
     key = new_data_key()
     a = make_till(tmp, store_number=1, data_key=key)
-    b = make_till(tmp, clock=FakeClock(a.clock.now()), store_number=2, data_key=key)
+    store_id = a.app.identity.store_id  # type: ignore[union-attr]
+    b = make_till(tmp, clock=FakeClock(a.clock.now()), store_number=1, device_number=2,
+                  data_key=key, store_id=store_id)
     b.clock.advance(minutes=1)
     phone = new_phone()
     winner, _ = a.register(phone), a.register(name="张三")
@@ -336,7 +350,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     ]
     changes = as_changes(events)
     pages = [changes[i:i + 7] for i in range(0, len(changes), 7)]
-    c = make_till(tmp, store_number=3, data_key=key)
+    c = make_till(tmp, store_number=1, device_number=3, data_key=key, store_id=store_id)
     c.app.close()
     # Last writer per field: the name from B's later edit, the tags from A's earlier one.
     winners = {"name_enc": later_edit["payload"]["fields"]["name_enc"], "tags": ["vip"]}

@@ -28,12 +28,13 @@ _TYPE = re.compile(r'"((?:member|sv|points|sale|staff|kpi|device|rules|flag)\.[a
 
 def test_each_event_type_string_is_written_in_one_declaration_only() -> None:
     """Outside the declarations, code names an event type through its declaration: the type
-    string itself is written once (tests and docs aside)."""
+    string itself is written once (tests, docs and migrations aside: a migration keeps its own
+    copy of what it reads, as it was at its revision)."""
     files = subprocess.run(["git", "ls-files", "pos_member", "sync", "ui"], cwd=ROOT,
                            capture_output=True, text=True, check=True).stdout.split()
     found: dict[str, list[str]] = {}
     for name in files:
-        if not name.endswith(".py"):
+        if not name.endswith(".py") or "/migrations/" in name:
             continue
         for t in _TYPE.findall((ROOT / name).read_text(encoding="utf-8")):
             if t in EVENTS:

@@ -106,8 +106,8 @@ def test_registration_writes_one_member_one_event_and_one_audit_entry(till: Till
     after = till.table_counts()
     changed = {t: after[t] - before[t] for t in after if after[t] != before[t]}
     # ... and, in the same transaction, the welcome points: their event, entry, lot, account.
-    assert changed == {"members": 1, "events": 2, "audit_log": 1, "points_entries": 1,
-                       "points_lots": 1, "points_accounts": 1}
+    assert changed == {"members": 1, "member_directory": 1, "events": 2, "audit_log": 1,
+                       "points_entries": 1, "points_lots": 1, "points_accounts": 1}
 
 
 def test_registration_emits_a_member_registered_event_for_the_member(till: Till) -> None:

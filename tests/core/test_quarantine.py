@@ -27,7 +27,8 @@ from tests.factories import Till, as_changes, make_till, server_event, wire_even
 
 @pytest.fixture
 def b(tmp_path: Path, key: str) -> Till:
-    return make_till(tmp_path, store_number=2, data_key=key)
+    """The store's second till (it holds the store's members in full)."""
+    return make_till(tmp_path, store_number=1, device_number=2, data_key=key)
 
 
 def apply(till: Till, events: list[dict[str, Any]], *, first: int = 1) -> None:
@@ -126,7 +127,7 @@ def test_after_an_upgrade_held_events_apply_in_order_with_the_same_end_state(
     sell(a, member.id, 20_000, "B1")
     sell(a, member.id, 8_000, "B2")
     events = wire_events(a)
-    c = make_till(tmp_path / "c", store_number=3, data_key=key)
+    c = make_till(tmp_path / "c", store_number=1, device_number=3, data_key=key)
     apply(c, events)
 
     def cannot_read(conn: Any, ev: Mapping[str, Any], payload: Any) -> bool:

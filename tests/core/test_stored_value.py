@@ -395,7 +395,7 @@ def test_no_pin_or_totp_secret_in_the_database_or_log(till: Till,
 def test_another_till_sees_the_balance_pin_and_totp(tmp_path: Path) -> None:
     key = new_data_key()
     a = make_till(tmp_path, store_number=1, data_key=key)
-    b = make_till(tmp_path, store_number=2, data_key=key)
+    b = make_till(tmp_path, store_number=1, device_number=2, data_key=key)  # the store's 2nd
     mid = _member_with(a, 10000)
     secret = _provisioned(a, mid)
     _pay(a, mid, 5500, txn="p1")

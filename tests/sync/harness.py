@@ -32,8 +32,16 @@ from sqlalchemy import func, select
 from pos_member.bootstrap import App, bootstrap
 from pos_member.clock import FakeClock
 from pos_member.crypto import MemoryKeyStore
+from pos_member.db.models import (
+    DirectoryEntry,
+    Member,
+    PointsAccount,
+    PointsEntry,
+    PointsLot,
+    SvAccount,
+    SvLedgerEntry,
+)
 from pos_member.db.models import Event as TillEvent
-from pos_member.db.models import PointsAccount, PointsEntry, PointsLot, SvAccount, SvLedgerEntry
 from pos_member.permissions import Clerk
 from pos_member.services import stored_value
 from pos_member.services.enrolment import FirstAdmin, device_token
@@ -49,7 +57,16 @@ from sync.engine import SyncReport, enrol, sync_once
 from sync.server import services
 from sync.server.app import create_app
 from sync.server.db import migrate, open_server_database
-from sync.server.models import Event, Flag, HeldEvent, MemberBalance, MemberRedirect
+from sync.server.models import (
+    Event,
+    Flag,
+    HeldEvent,
+    MemberBalance,
+    MemberHome,
+    MemberPoints,
+    MemberRedirect,
+)
+from sync.server.routes import homes_of
 from tests.factories import migrated_database, new_phone
 from tests.server.live import serve
 
@@ -183,16 +200,46 @@ class Central:
             assert_ledgers(till.app)
         self.assert_balances()
 
+    def homes(self) -> dict[str, str]:
+        """Member id → its home store at HQ (a merged loser's is its winner's): the store
+        whose tills hold the member in full (docs/scale.md, "What a till pulls")."""
+        return self.query(lambda c: homes_of(c, list(c.scalars(select(MemberHome.member_id)))))
+
+    def figures(self) -> dict[str, tuple[int, int]]:
+        """HQ's chain-wide (points, stored value in fen) of every member with either."""
+        def read(c: Any) -> dict[str, tuple[int, int]]:
+            out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for m, p in c.execute(select(MemberPoints.member_id, MemberPoints.points)):
+                out[m][0] = int(p)
+            for m, b in c.execute(select(MemberBalance.member_id, MemberBalance.balance_fen)):
+                out[m][1] = int(b)
+            return {m: (v[0], v[1]) for m, v in out.items() if any(v)}
+        return self.query(read)
+
     def assert_till_agrees(self, till: Till) -> None:
-        """A till that has pulled everything holds, for every member the server keeps a
-        balance of, that balance in its own stored-value ledger (and nothing for the others)."""
-        server = {m: b for m, b in self.balances().items() if b}
+        """A till that has pulled everything holds, for every member of its store (their home,
+        HQ says) the server keeps a balance of, that balance in its own stored-value ledger
+        (and nothing for the others). Members of other stores are held at their own store;
+        here only what this store recorded of them."""
+        assert till.app.identity is not None
+        store, homes = till.app.identity.store_id, self.homes()
+        server = {m: b for m, b in self.balances().items() if b and homes.get(m) == store}
         with till.app.uow.read() as s:
             local = {m: int(p + b) for m, p, b in s.execute(
                 select(SvLedgerEntry.member_id, func.sum(SvLedgerEntry.principal_delta_fen),
                        func.sum(SvLedgerEntry.bonus_delta_fen))
-                .group_by(SvLedgerEntry.member_id)) if p + b}
+                .group_by(SvLedgerEntry.member_id)) if p + b and homes.get(m) == store}
         assert local == server
+
+    def assert_home_agrees(self, till: Till) -> None:
+        """Every member of the till's store (their home) shows at the till the points and
+        stored value HQ holds chain-wide: their ledgers are complete at home."""
+        assert till.app.identity is not None
+        store, homes = till.app.identity.store_id, self.homes()
+        hq = {m: v for m, v in self.figures().items() if homes.get(m) == store}
+        local = {m: (p, pr + b) for m, (p, pr, b) in points_and_balances(till.app).items()
+                 if homes.get(m) == store and (p or pr + b)}
+        assert local == hq
 
 
 # -- the ledgers: invariants, and a workload that moves them ----------------------------------
@@ -225,6 +272,21 @@ def assert_ledgers(app: App) -> None:
     assert bad_lots == 0
     for member in sv_ledger.keys() | accounts.keys():
         assert accounts.get(member, (0, 0)) == sv_ledger.get(member, (0, 0)), ("sv", member)
+
+
+def members_held(app: App) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(id, number, status) of the members the till holds in full, and of every member in its
+    chain-wide directory, each sorted."""
+    from pos_member.services import member_directory
+
+    with app.uow.read() as s:
+        held = sorted(tuple(r) for r in s.execute(
+            select(Member.id, Member.member_no, Member.status)))
+        directory = sorted(
+            (member_directory.id_text(r.member_id), f"{r.member_no:014d}", r.status)
+            for r in s.execute(select(DirectoryEntry.member_id, DirectoryEntry.member_no,
+                                      DirectoryEntry.status)))
+    return held, directory
 
 
 def points_and_balances(app: App) -> dict[str, tuple[int, int, int]]:

@@ -68,7 +68,7 @@ def test_requests_carry_the_device_token_and_the_protocol_prefix() -> None:
 
     with SyncClient("http://hq/", "secret", transport=httpx.MockTransport(record)) as client:
         assert client.pull(7, 50).cursor == 7
-    assert str(seen[0].url) == "http://hq/v1/pull?cursor=7&limit=50"
+    assert str(seen[0].url) == "http://hq/v2/pull?cursor=7&limit=50"  # the filtered pull
     assert seen[0].headers["Authorization"] == "Bearer secret"
 
 

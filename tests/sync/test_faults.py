@@ -178,7 +178,7 @@ def test_a_pull_cut_mid_page_resumes_at_the_cursor_and_applies_nothing_twice(
     till.register(9)
     till.visit(3)
     till.sync()
-    other = enrolled_till(central, tmp_path / "other.sqlite", 2)
+    other = enrolled_till(central, tmp_path / "other.sqlite", 1)  # the store's 2nd
     try:
         page = 5
         own = other.events()  # its set-up event: one push, then pages of 5 from position 0
@@ -290,7 +290,7 @@ def test_a_skewed_till_clock_still_syncs_exactly_once(
 
     start = central.clock.now() + timedelta(**skew)
     skewed = enrolled_till(central, tmp_path / "skewed.sqlite", 1, start=start)
-    right = enrolled_till(central, tmp_path / "right.sqlite", 2)
+    right = enrolled_till(central, tmp_path / "right.sqlite", 1)  # the store's 2nd
     try:
         skewed.register(1)
         skewed.visit(2)

@@ -3,7 +3,8 @@ two-store state machine): store 1 registers a phone and syncs; store 2, offline,
 the same phone earlier; store 1 rings up a sale for its member (points earned and redeemed) and
 tops it up; store 2 syncs (its registration wins: the merge) before store 1 pushes the sale. At
 store 2 the sale's points then arrive for a member merged away there already: they must go to
-the winner, as the stored value does, so both tills end with the same balances.
+the winner, as the stored value does. Store 1 is the home of both (its registration of the
+phone reached HQ first), so it ends with HQ's chain-wide balances.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from pos_member.db.models import Member, Sale
+from pos_member.services import member_directory
 from tests.factories import new_phone
 from tests.sync import harness
 from tests.sync.harness import Central, Till, enrolled_till, points_and_balances
@@ -30,19 +32,22 @@ def test_a_losers_sale_pulled_after_the_merge_goes_to_the_winner(
     bill = harness.sale(one.app, one.clerk, loser, 12_000, redeem=100)
     harness.top_up(one.app, one.clerk, loser)
     two.sync()  # store 2's earlier registration wins: merged, and applied at store 2
-    with two.app.uow.read() as s:
+    with two.app.uow.read() as s:  # held in full here: it shares a phone with a member here
         assert s.scalar(select(Member.status).where(Member.id == loser.member_id)) == "merged"
+        found = member_directory.by_id(s.connection(), loser.member_id)
+        assert found is not None and found.status == "merged"
     one.sync()  # the sale and the top-up for the loser reach the server after the merge
     two.sync()  # ... and store 2 after the merge
     one.sync()
 
-    both = [points_and_balances(t.app) for t in (one, two)]
-    assert both[0] == both[1]
-    assert set(both[0]) == {winner.member_id}  # nothing left on the loser, at either till
-    for t in (one, two):
-        with t.app.uow.read() as s:
-            assert s.scalar(select(Sale.member_id).where(Sale.bill_no == bill)) \
-                == winner.member_id
+    # One home for one phone: store 1's, whose registration reached HQ first. Store 1 holds
+    # the whole history and HQ's chain-wide figures; nothing is left on the loser anywhere.
+    central.assert_home_agrees(one)
+    central.assert_home_agrees(two)
+    assert set(points_and_balances(one.app)) == {winner.member_id}
+    assert loser.member_id not in points_and_balances(two.app)
+    with one.app.uow.read() as s:  # its sale: store 1's (store 2 does not hold it)
+        assert s.scalar(select(Sale.member_id).where(Sale.bill_no == bill)) == winner.member_id
     central.assert_consistent(one, two)
     central.assert_till_agrees(one)
     central.assert_till_agrees(two)
@@ -73,8 +78,11 @@ def test_a_losers_top_up_pulled_after_composed_merges_goes_to_the_last_winner(
         for t in (one, two, three, one, two):
             t.sync()
         both = [points_and_balances(t.app) for t in (one, two, three)]
-        assert both[0] == both[1] == both[2]
+        assert both[0] == both[2]  # store 1's two tills; C is store 1's member
         assert set(both[0]) == {c.member_id}, (a.member_id, b.member_id, c.member_id)
+        assert not set(both[1]) & {a.member_id, b.member_id}
+        for t in (one, two, three):
+            central.assert_home_agrees(t)
         central.assert_consistent(one, two, three)
         for t in (one, two, three):
             central.assert_till_agrees(t)

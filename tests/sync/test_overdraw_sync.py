@@ -6,6 +6,7 @@ contract (member_id, txn_id, principal_delta_fen, bonus_delta_fen)."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from pos_member.db.models import BalanceBlock
 from pos_member.services.balance_blocks import is_blocked
 from sync.server.balances import settle_overdraw
 from sync.server.models import Flag
-from tests.sync.harness import Central, Till
+from tests.sync.harness import Central, Till, enrolled_till
 
 
 def record_sv(till: Till, member_id: str, type: str, principal: int, bonus: int = 0) -> None:
@@ -86,18 +87,20 @@ def test_an_old_settlement_does_not_lift_a_newer_block(
 
 
 @pytest.mark.usefixtures("cheap_hash")
-def test_two_stores_spend_one_balance_offline_and_the_next_payment_is_refused(
-    tills: tuple[Till, Till], central: Central,
+def test_two_tills_spend_one_balance_offline_and_the_next_payment_is_refused(
+    tmp_path: Path, central: Central,
 ) -> None:
-    """With the till's own stored-value code: a top-up at A, then both stores pay ¥80 of the
-    ¥110 while apart; after sync the server blocks the member, B refuses the next balance
-    payment (nothing written), and after HQ settles B takes one again."""
+    """With the till's own stored-value code: a top-up at A, then both of the store's tills
+    pay ¥80 of the ¥110 while apart; after sync the server blocks the member, B refuses the
+    next balance payment (nothing written), and after HQ settles B takes one again. (Another
+    store's till pays from HQ's balance, not its own ledger.)"""
     from pos_member.errors import BalanceBlocked
     from pos_member.services.member_auth import set_member_pin
     from pos_member.services.stored_value import PinFactor, pay, top_up
     from tests.factories import table_counts
 
-    a, b = tills
+    a = enrolled_till(central, tmp_path / "a.sqlite", 1)
+    b = enrolled_till(central, tmp_path / "b.sqlite", 1)
     card = a.register()[0]
     set_member_pin(a.app.uow, clerk=a.clerk, approver=a.clerk, member_id=card.id, pin="739182")
     top_up(a.app.uow, clerk=a.clerk, member_id=card.id, amount_fen=10_000, method="cash",
@@ -129,3 +132,5 @@ def test_two_stores_spend_one_balance_offline_and_the_next_payment_is_refused(
     assert len(central.flags("overdraw")) == 1
     central.assert_exactly_once(a)
     central.assert_exactly_once(b)
+    a.close()
+    b.close()

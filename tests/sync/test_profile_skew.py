@@ -26,7 +26,7 @@ from tests.sync.harness import Central, Till, enrolled_till
 def tills(tmp_path: Path) -> Iterator[tuple[Till, Till]]:
     central = Central(f"sqlite:///{tmp_path / 'server.sqlite'}")
     a = enrolled_till(central, tmp_path / "a.sqlite", 1)
-    b = enrolled_till(central, tmp_path / "b.sqlite", 2)
+    b = enrolled_till(central, tmp_path / "b.sqlite", 1)  # the store's 2nd: it holds A's members
     yield a, b
     a.close()
     b.close()

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from pos_member.db.models import Event, RemoteMember, SvLedgerEntry
 from pos_member.errors import MemberNotFound, RemoteBalanceCapReached
-from pos_member.services import member_cards
+from pos_member.services import member_cards, member_directory
 from sync.client import SyncClient
 from sync.remote_lookup import find_remote
 from tests.sync.harness import (
@@ -87,10 +87,17 @@ def _written(till: Till) -> tuple[int, int]:
 
 
 def test_offline_b_spends_at_most_the_balance_hq_last_reported(
-        tills: tuple[Till, Till], central: Central) -> None:
+        tills: tuple[Till, Till], central: Central, monkeypatch: pytest.MonkeyPatch) -> None:
+    """B is a till from before the member directory (it pulled the whole chain's log, every
+    member in full) that kept its copy when it was upgraded: that copy stops moving, and
+    HQ's last report caps what it spends. (A till of this version holds another store's
+    member in its directory only: paying from their balance there is the look-up's part.)"""
     a, b = tills
     customer, at_a = _registered_and_topped_up_at(a)
-    b.sync()  # B holds the member now (its own copy of the balance: ¥110)
+    with monkeypatch.context() as before_the_directory:
+        before_the_directory.setattr("sync.client.API_V2", "/v1")  # the whole chain's log
+        before_the_directory.setattr(member_directory, "full_too", lambda *args: True)
+        b.sync()  # B holds the member now (its own copy of the balance: ¥110)
     pay(a.app, a.clerk, a.clock, customer, 8_000)  # store A spends ¥80 ...
     a.sync()  # ... and HQ knows; B has not pulled it
     assert _lookup(b, at_a.member_no).hq.balance_fen == 3_000  # type: ignore[union-attr]

@@ -47,7 +47,7 @@ def test_a_restored_till_gets_back_from_hq_what_it_sent_after_the_copy(
     tmp_path: Path, central: Central,
 ) -> None:
     till = enrolled_till(central, tmp_path / "till.sqlite", 1)
-    other = enrolled_till(central, tmp_path / "other.sqlite", 2)
+    other = enrolled_till(central, tmp_path / "other.sqlite", 1)  # the store's 2nd
     try:
         till.visit(1)
         till.sync()

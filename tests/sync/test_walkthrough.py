@@ -3,10 +3,11 @@ real central server (uvicorn on loopback; SQLite and PostgreSQL). Staff log in w
 both stores register the same phone while offline, ring up sales, top up and pay with stored
 value behind the member's PIN; then they reconnect and close the day.
 
-Ends with: one member (the earlier registration), both numbers and the phone scan to it at
-both tills; its points and stored-value ledgers are the union of both stores' (the same
-balances at both tills, each equal to its ledger); the overdraw that two offline payments made
-is flagged for HQ and blocks further balance payments at every till; both day reports are
+Ends with: one member (the earlier registration, store 1's), both numbers and the phone scan to
+it at both tills (at store 2 from the chain's member directory: a member of another store);
+its points and stored-value ledgers at its home store are the union of both stores' (each equal
+to its ledger, and to HQ's chain-wide figures); the overdraw that two offline payments at store
+1's two tills made is flagged for HQ and blocks further balance payments; both day reports are
 complete and every event is on the server exactly once.
 """
 
@@ -105,7 +106,7 @@ def stores(tmp_path: Path, central: Central) -> Iterator[tuple[Store, Store]]:
 
 
 def test_two_stores_offline_then_reconnected_end_with_one_member_merged_ledgers_and_flags(
-    stores: tuple[Store, Store], central: Central,
+    stores: tuple[Store, Store], central: Central, tmp_path: Path,
 ) -> None:
     one, two = stores
     phone = new_phone()
@@ -124,31 +125,40 @@ def test_two_stores_offline_then_reconnected_end_with_one_member_merged_ledgers_
     points_after = one.points(first)[0] + two.points(second)[0] - welcome
     assert welcome > 0
 
+    numbers = (one.number(first), two.number(second))
     # Reconnected: store 1, store 2, store 1 again (store 1 then sees the merge).
     for store in (one, two, one):
         report = store.till.sync()
         assert report.pending == 0
     for store in (one, two):
-        assert {store.find(phone), store.find(store.number(first)),
-                store.find(store.number(second))} == {first}
-        assert store.points(first) == (points_after, points_after)
-        principal, bonus, ledger = store.stored_value(first)
-        assert (principal, bonus) == (10_000, 1_000) == ledger
+        assert {store.find(phone), *(store.find(n) for n in numbers)} == {first}
+    assert one.points(first) == (points_after, points_after)
+    principal, bonus, ledger = one.stored_value(first)
+    assert (principal, bonus) == (10_000, 1_000) == ledger
+    central.assert_home_agrees(one.till)
     assert len(central.flags("member_merged")) == 1
 
-    # Offline again: both stores take ¥100 from the ¥110 balance with the member's PIN.
-    one.pay(first, 10_000, online=False)
-    two.pay(first, 10_000, online=False)
-    for store in (one, two, one):
-        store.till.sync()
-    overdraws = central.flags("overdraw")
-    assert len(overdraws) == 1
-    for store in (one, two):
-        principal, bonus, ledger = store.stored_value(first)
+    # Offline again: store 1's two tills each take ¥100 from the ¥110 balance with the PIN.
+    extra = enrolled_till(central, tmp_path / "store-1b.sqlite", 1)
+    try:
+        extra.sync()
+        cashier = extra.login("1101", "135790")
+        one.pay(first, 10_000, online=False)
+        stored_value.pay(extra.app.uow, clerk=cashier, member_id=first, amount_fen=10_000,
+                         txn_id=str(uuid.uuid4()), factor=PinFactor(MEMBER_PIN), online=False)
+        for till in (one.till, extra, one.till, two.till):
+            till.sync()
+        overdraws = central.flags("overdraw")
+        assert len(overdraws) == 1
+        principal, bonus, ledger = one.stored_value(first)
         assert principal + bonus == 11_000 - 20_000
         assert (principal, bonus) == ledger
         with pytest.raises(BalanceBlocked):
-            store.pay(first, 100, online=True)
+            one.pay(first, 100, online=True)
+        central.assert_home_agrees(one.till)
+        central.assert_exactly_once(extra)
+    finally:
+        extra.close()
 
     # Closing time at both stores: everything acknowledged, the day's figures complete.
     for store, bill_fen in ((one, 12_000), (two, 8_000)):

@@ -127,3 +127,17 @@ def test_parse_tags_splits_on_commas_enumeration_commas_and_spaces(text: str,
 
 def test_no_tags_is_an_empty_tuple() -> None:
     assert parse_tags("  ") == ()
+
+
+def test_a_member_of_another_store_shows_tier_and_home_store(
+        zh_app: QApplication, plain: MemberCard) -> None:
+    """Known from the chain's member directory only (issue 14): no profile to show."""
+    from dataclasses import replace
+
+    remote = replace(plain, name_masked=None, gender=None, birthday_month=None, channel=None,
+                     registered_at=None, store_name="南京西路店", tier="gold", remote=True,
+                     phone_masked="")
+    view = card_view(remote)
+    assert view.title == "其他门店会员 · 金卡" or view.title.startswith("其他门店会员")
+    assert dict(view.rows)["所属门店"] == "南京西路店 会员"
+    assert view.member_no == plain.member_no

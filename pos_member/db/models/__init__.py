@@ -7,6 +7,7 @@ the schema test compare it with the migrations).
 """
 
 from pos_member.db.models.base import NAMING, Base, UtcDateTime
+from pos_member.db.models.directory import DirectoryEntry
 from pos_member.db.models.event_log import (
     AppliedEvent,
     AuditEntry,
@@ -36,7 +37,8 @@ from pos_member.db.models.stored_value import BalanceBlock, SvAccount, SvCredent
 
 __all__ = [
     "NAMING", "AppliedEvent", "AuditEntry", "BalanceBlock", "Base", "Device", "DeviceCounter",
-    "DeviceSuccession", "Event", "EventMove", "Flag", "KpiMonthTarget", "KpiRoster",
+    "DeviceSuccession", "DirectoryEntry", "Event", "EventMove", "Flag", "KpiMonthTarget",
+    "KpiRoster",
     "KpiSplitAdjustment", "Member", "MemberAlias", "MemberFieldVersion", "NotificationOutbox",
     "PointsAccount", "PointsEntry", "PointsLot", "PointsTxn", "PosBill", "PosRefund",
     "QuarantinedEvent", "RemoteMember", "RulesVersion",

@@ -4,12 +4,12 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04
 
-``member_homes`` (member id → the store of its ``member.registered``) and ``event_routes``
+``member_homes`` (member id → its home store: the store of the first registration of its
+phone stored at HQ, so a phone's merged members share one home) and ``event_routes``
 (``(store_id, position)``: ``*`` for the server's events and the member directory's types, a
 member's home store for another store's events about it), the index ``(store_id, position)``
 on ``events`` for the filtered pull (``sync/server/routes.py``). Both tables are filled from
-the events already stored, in position order, exactly as ingest fills them for new events
-(``member_redirects`` resolving merged losers to their winner's home as of the upgrade), so a
+the events already stored, in position order, exactly as ingest fills them for new events, so a
 till that switches to the filtered pull at its old cursor misses nothing after it. Nothing
 stored is changed; the full pull (``/v1/pull``) reads as before.
 """
@@ -39,8 +39,6 @@ BATCH = 5000
 _EVENTS = sa.table('events', sa.column('position', sa.BigInteger),
                    sa.column('store_id', sa.String), sa.column('type', sa.String),
                    sa.column('entity_id', sa.String), sa.column('payload', sa.Text))
-_REDIRECTS = sa.table('member_redirects', sa.column('loser_member_id', sa.String),
-                      sa.column('winner_member_id', sa.String))
 
 
 def _keys(entity_id: str | None, payload: Any) -> set[str]:
@@ -87,21 +85,24 @@ def upgrade() -> None:
 def _backfill(conn: sa.Connection, homes: sa.Table, routes: sa.Table) -> None:
     """Two passes in position order: the homes of every registration, then the routes."""
     home: dict[str, str] = {}
+    by_phone: dict[str, str] = {}  # a phone's home: the store of its first registration here
     for r in conn.execute(sa.select(_EVENTS.c.store_id, _EVENTS.c.payload)
                           .where(_EVENTS.c.type == REGISTERED)
                           .order_by(_EVENTS.c.position)):
         p = _payload(r.payload)
-        if isinstance(p, Mapping) and isinstance(p.get('member_id'), str):
+        if isinstance(p, Mapping) and isinstance(p.get('member_id'), str) \
+                and p['member_id'] not in home:
             store = p.get('store_id') or r.store_id
+            phone = p.get('phone_index')
             if isinstance(store, str):
-                home.setdefault(p['member_id'], store[:36])
+                store = store[:36]
+                if isinstance(phone, str) and phone:
+                    store = by_phone.setdefault(phone, store)
+                home[p['member_id']] = store
     rows = [{'member_id': m, 'store_id': s} for m, s in home.items()]
     for i in range(0, len(rows), BATCH):
         conn.execute(homes.insert(), rows[i:i + BATCH])
-    resolved = dict(home)
-    for r in conn.execute(sa.select(_REDIRECTS.c.loser_member_id, _REDIRECTS.c.winner_member_id)):
-        if r.loser_member_id in home and r.winner_member_id in home:
-            resolved[r.loser_member_id] = home[r.winner_member_id]
+    resolved = home
     out: list[dict[str, Any]] = []
     last = -1
     while True:

@@ -1,0 +1,98 @@
+"""What a till holds (issue 14), on the real server over SQLite and PostgreSQL: a member
+registered at store 1 is recognised at store 2 offline after store 2's next sync (from the
+chain's member directory), store 2 holds none of store 1's ledger rows for them, a sale at
+store 2 reaches the member's home, and store 2's closing time pulls only what it holds."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from pos_member.db.models import Member, PointsEntry, Sale, SvLedgerEntry
+from pos_member.errors import InsufficientPoints
+from pos_member.services import points, sales
+from pos_member.services import stored_value as sv
+from pos_member.services.member_cards import find_member
+from pos_member.services.members import register_member
+from sync.client import SyncClient
+from sync.engine import close_day
+from tests.factories import new_phone
+from tests.sync.harness import Central, Till
+
+
+def _ledger_rows(till: Till, member_id: str) -> dict[str, int]:
+    """The till's rows of the member: its member row, points entries, stored-value ledger
+    lines, sales."""
+    with till.app.uow.read() as s:
+        def count(column: Any) -> int:
+            return int(s.scalar(select(func.count()).where(column == member_id)) or 0)
+        return {"points": count(PointsEntry.member_id),
+                "stored_value": count(SvLedgerEntry.member_id),
+                "sales": count(Sale.member_id), "members": count(Member.id)}
+
+
+def test_a_member_of_store_1_is_served_at_store_2_offline_and_the_sale_reaches_home(
+        central: Central, tills: tuple[Till, Till]) -> None:
+    one, two = tills
+    phone = new_phone()
+    card = register_member(one.app.uow, clerk=one.clerk, phone=phone, privacy_consent=True)
+    sv.top_up(one.app.uow, clerk=one.clerk, member_id=card.id, amount_fen=10_000,
+              method="cash", txn_id="top-1")
+    sales.record_sale(one.app.uow, one.clerk, txn_id=str(uuid.uuid4()), bill_no="A-1",
+                      amount_fen=12_000, member_id=card.id)
+    one.sync()
+    two.sync()
+    # B holds the member in its directory only: no member row, none of A's ledger lines.
+    assert _ledger_rows(two, card.id) == {"points": 0, "stored_value": 0, "sales": 0,
+                                          "members": 0}
+
+    # Offline from here: nothing below talks to HQ until two.sync().
+    for code in (card.member_no, card.qr_payload, phone):
+        found = find_member(two.app.uow, clerk=two.clerk, code=code)
+        assert (found.id, found.remote, found.tier) == (card.id, True, "regular")
+        assert found.store_name == "store 1"
+    with pytest.raises(InsufficientPoints):  # their points balance is held at their home
+        sales.record_sale(two.app.uow, two.clerk, txn_id=str(uuid.uuid4()), bill_no="B-0",
+                          amount_fen=12_000, member_id=card.id, redeem_points=100)
+    sold = sales.record_sale(two.app.uow, two.clerk, txn_id=str(uuid.uuid4()), bill_no="B-1",
+                             amount_fen=8_000, member_id=card.id)
+    assert sold.earn is not None and sold.earn.earned > 0
+    assert _ledger_rows(two, card.id) == {"points": 1, "stored_value": 0, "sales": 1,
+                                          "members": 0}  # only its own sale's
+
+    two.sync()
+    one.sync()
+    earned = [(line.bill_no, line.store) for line in
+              points.ledger(one.app.uow, clerk=one.clerk, member_id=card.id)
+              if line.kind == points.EARN]
+    assert sorted(earned) == [("A-1", "store 1"), ("B-1", "store 2")]
+    central.assert_home_agrees(one)
+    central.assert_home_agrees(two)
+    central.assert_consistent(one, two)
+    assert _ledger_rows(two, card.id)["stored_value"] == 0  # A's top-up never came here
+
+
+def test_closing_time_pulls_the_stores_own_and_not_the_rest_of_the_chain(
+        central: Central, tills: tuple[Till, Till]) -> None:
+    one, two = tills
+    two.sync()
+    (card,) = one.register()
+    for n in range(40):  # the rest of the chain's day: walk-in sales at store 1
+        sales.record_sale(one.app.uow, one.clerk, txn_id=str(uuid.uuid4()),
+                          bill_no=f"A-{n}", amount_fen=1_000 + n)
+    one.sync()
+    (mine,) = two.register()
+    with two.client() as client:
+        assert isinstance(client, SyncClient)
+        day = close_day(two.app, client)
+    assert day.ok and day.pending == 0
+    assert day.sync is not None
+    # Only the chain's directory came: store 1's registration, none of its sales or points
+    # (and this till's own two events back: the registration and its welcome points).
+    assert (day.sync.pulled, day.sync.pushed, day.sync.applied) == (3, 2, 1)
+    assert find_member(two.app.uow, clerk=two.clerk, code=card.member_no).remote
+    assert not find_member(two.app.uow, clerk=two.clerk, code=mine.member_no).remote
+    central.assert_exactly_once(two)
