@@ -75,8 +75,9 @@ def short_ref(txn_id: str) -> str:
     (a refund's ``refund-`` prefix kept); an id a person typed (a bill number) as it is."""
     prefix = "refund-" if txn_id.startswith("refund-") else ""
     rest = txn_id[len(prefix):]
-    if len(rest) == 36 and rest.count("-") == 4:
-        return prefix + rest[:8]
+    head, slash, tail = rest.partition("/")  # a checkout's payment: "<id>/sv"
+    if len(head) == 36 and head.count("-") == 4:
+        return prefix + head[:8] + slash + tail
     return txn_id
 
 
@@ -169,7 +170,9 @@ class LedgerDialog(StoredValueDialog):
                          "StoredValue", KIND_LABELS.get(line.kind, line.kind)),
                      format_yuan(line.principal_delta_fen), format_yuan(line.bonus_delta_fen),
                      format_yuan(line.principal_after_fen + line.bonus_after_fen),
-                     _how(line), line.store, line.clerk or "—", short_ref(line.txn_id)]
+                     _how(line), line.store, line.clerk or "—",
+                     self.tr("Bill %1").replace("%1", line.bill_no) if line.bill_no
+                     else short_ref(line.txn_id)]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j in (2, 3, 4):

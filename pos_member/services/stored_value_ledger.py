@@ -23,6 +23,8 @@ from pos_member.db.models import (
     BalanceBlock,
     Member,
     MemberAlias,
+    PosBill,
+    Sale,
     Staff,
     Store,
     SvAccount,
@@ -81,6 +83,7 @@ class LedgerLine:
     bonus_after_fen: int
     store: str = "—"  # the store's name, as the member knows it
     clerk: str | None = None  # who served them
+    bill_no: str | None = None  # the bill of a checkout's payment (or of the one refunded)
 
 
 def business_day(at: datetime, zone: tzinfo) -> date:
@@ -153,12 +156,17 @@ def get_balance(uow: UnitOfWork, member_id: str) -> Balance:
 
 def ledger(uow: UnitOfWork, member_id: str, *, limit: int = 200) -> list[LedgerLine]:
     """The member's stored-value ledger (储值流水), newest first, with running balances."""
+    paid_txn = func.coalesce(LEDGER.c.ref_txn_id, LEDGER.c.txn_id)
     with uow.read() as s:
         rows = s.execute(
             select(LEDGER, Store.name.label("store_name"),
-                   func.coalesce(Staff.name, LEDGER.c.clerk_name).label("shown_clerk"))
+                   func.coalesce(Staff.name, LEDGER.c.clerk_name).label("shown_clerk"),
+                   Sale.bill_no.label("bill_no"))
             .outerjoin(Store, Store.id == LEDGER.c.store_id)
             .outerjoin(Staff, Staff.id == LEDGER.c.clerk_id)
+            # a checkout's payment is "<checkout id>/sv" (services/checkout.py)
+            .outerjoin(PosBill, PosBill.pos_txn_id.concat("/sv") == paid_txn)
+            .outerjoin(Sale, Sale.id == PosBill.sale_id)
             .where(LEDGER.c.member_id == member_id)
             .order_by(LEDGER.c.at, LEDGER.c.id)).all()
     lines: list[LedgerLine] = []
@@ -169,7 +177,7 @@ def ledger(uow: UnitOfWork, member_id: str, *, limit: int = 200) -> list[LedgerL
         lines.append(LedgerLine(r.id, r.txn_id, r.kind, r.principal_delta_fen,
                                 r.bonus_delta_fen, r.cash_fen, r.method, r.factor, r.ref_txn_id,
                                 r.at, r.store_id, r.device_id, p, b, r.store_name or "—",
-                                r.shown_clerk))
+                                r.shown_clerk, r.bill_no))
     lines.reverse()
     return lines[:limit]
 

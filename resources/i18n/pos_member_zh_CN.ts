@@ -705,6 +705,10 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
         <translation>总部已暂停</translation>
     </message>
     <message>
+        <source>Bill %1</source>
+        <translation>小票 %1</translation>
+    </message>
+    <message>
         <source>Select a payment or a top-up to refund.</source>
         <translation>请选择要退款的一笔消费或充值。</translation>
     </message>

@@ -190,3 +190,32 @@ def test_the_stored_value_tender_takes_an_sms_code_when_online_and_says_why_not_
     with qtbot.waitSignal(dialog.recorded, timeout=10_000):
         qtbot.keyClick(dialog.tenders.secret, Qt.Key.Key_Return)
     assert get_balance(till.uow, m.id).total_fen == 10_000 + 1_000 - 6_000
+
+
+def test_the_stored_value_ledger_names_a_checkouts_bill(
+        qtbot: QtBot, open_till: object, till: Till) -> None:
+    import uuid
+
+    from pos_member.services.checkout import Tender, checkout
+    from pos_member.services.member_auth import set_member_pin
+    from pos_member.services.stored_value import PinFactor
+    from tests.ui.conftest import open_dialog
+    from ui.stored_value_ledger import LedgerDialog
+
+    window = open_till(till.manager)  # type: ignore[operator]
+    m = till.register()
+    top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10_000, method="cash",
+           txn_id=str(uuid.uuid4()))
+    set_member_pin(till.uow, clerk=till.cashier, approver=till.manager, member_id=m.id,
+                   pin="739182")
+    checkout(till.uow, till.cashier, txn_id=str(uuid.uuid4()), bill_no="L-7", amount_fen=5_000,
+             member_id=m.id, tenders=(Tender("stored_value", 5_000),),
+             factor=PinFactor("739182"), online=True)
+    with qtbot.waitSignal(window.card_shown):
+        window.lookup(m.member_no)
+    settle(qtbot, window)
+    dialog = open_dialog(qtbot, window, Qt.Key.Key_F10, LedgerDialog,
+                         Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2)
+    refs = [dialog.table.item(r, 8).text() for r in range(2)]
+    assert refs[0] == "小票 L-7" and len(refs[1]) == 8, refs  # the top-up: a short reference
