@@ -68,8 +68,9 @@ class PointsActions:
                 uow, member_id=member_id, amount_fen=fen, redeem_points=wanted,
                 no_earn_fen=checkout.no_earn_fen(uow, member_id, stored)),
             record=record,
+            # stored value only for a member this till holds (another store's: HQ's balance)
             standing=(lambda: stored_value.pay_standing(uow, clerk=clerk, member_id=card.id))
-            if card is not None and card.hq is None else None,
+            if card is not None and card.hq is None and not card.remote else None,
             sms=(w.sv_sms or sms_client(w)) if card is not None else None,
             phone=(lambda: stored_value.phone_for_sms(uow, member_id=card.id))
             if card is not None else None,
@@ -98,7 +99,7 @@ class PointsActions:
             ops=self.w.ops, quote=quote,
             refund=lambda **kw: refund_bill_with_pin(uow, clerk, **kw),
             bills=(lambda: purchases(uow, clerk=clerk, member_id=card.id))
-            if card is not None and card.hq is None else None,
+            if card is not None and card.hq is None and not card.remote else None,
             zone=uow.clock.zone, parent=self.w.window())
         dialog.refunded.connect(lambda r: self.w.notify_changed(r.changes))
         self.w.open_dialog(dialog)
