@@ -54,6 +54,7 @@ class SaleDialog(QDialog):
                  standing: Callable[[], PayStanding] | None = None,
                  sms: SmsService | None = None, phone: Callable[[], str] | None = None,
                  online: Callable[[], bool] = lambda: False,
+                 approval_fen: int | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._sms, self._phone, self._online = sms, phone, online
@@ -105,7 +106,8 @@ class SaleDialog(QDialog):
             item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             if item is not None and isinstance(item.widget(), QLabel):
                 item.widget().setBuddy(form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget())
-        self.tenders = TenderBox(self, member=card is not None and standing is not None)
+        self.tenders = TenderBox(self, member=card is not None and standing is not None,
+                                 approval_fen=approval_fen)
         self.tenders.add_rows(form)
         self.tenders.changed.connect(self._timer_start)
         clear_on_edit(self.message, self.redeem, self.tenders.sv_amount, self.tenders.secret)
@@ -284,6 +286,9 @@ class SaleDialog(QDialog):
                                   guide_id=self.guide.currentData(), categories=cats,
                                   redeem_points=self.points_wanted() or 0, tenders=tenders,
                                   factor=self.tenders.factor(), online=self._online())
+        if self.tenders.needs_approval():
+            kw.update(manager_code=self.tenders.manager_code.text(),
+                      manager_pin=self.tenders.manager_pin.text())
         self.ok.setEnabled(False)
         self.ops.run(lambda: self._record(**kw), self._done, self._failed)
 
@@ -294,6 +299,7 @@ class SaleDialog(QDialog):
 
     def _failed_secret(self) -> None:
         self.tenders.secret.clear()  # a wrong PIN is typed again, not edited
+        self.tenders.manager_pin.clear()
 
     def _done(self, done: CheckoutResult) -> None:
         self.checkout, result = done, done.sale

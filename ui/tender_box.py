@@ -30,8 +30,20 @@ class TenderBox(QObject):
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget, *, member: bool) -> None:
+    def __init__(self, parent: QWidget, *, member: bool,
+                 approval_fen: int | None = None) -> None:
+        """``approval_fen``: from this stored-value amount on a manager approves (None: the
+        clerk may approve themself)."""
         super().__init__(parent)
+        self.approval_fen = approval_fen
+        self.manager_code, self.manager_pin = QLineEdit(), QLineEdit()
+        self.manager_code.setObjectName("managerCode")
+        self.manager_pin.setObjectName("managerPin")
+        self.manager_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.manager_code.setPlaceholderText(self.tr("manager's staff number"))
+        self.manager_pin.setPlaceholderText(self.tr("manager's PIN"))
+        self.approval_label = QLabel(self.tr("Manager appr&oval"))
+        self.approval_label.setBuddy(self.manager_code)
         self.due: int | None = None  # what the tenders must add up to (the quote's)
         self.standing: sv.PayStanding | None = None
         self.sv_amount = QLineEdit()
@@ -96,6 +108,11 @@ class TenderBox(QObject):
         rest.addWidget(self.rest_method)
         rest.addWidget(self.rest, 1)
         form.addRow("", self.sms_note)
+        approval = QHBoxLayout()
+        approval.addWidget(self.manager_code)
+        approval.addWidget(self.manager_pin)
+        form.addRow(self.approval_label, approval)
+        self._show_approval()
         paid = QLabel(self.tr("Rest &paid by"))
         paid.setBuddy(self.rest_method)
         form.addRow(paid, rest)
@@ -148,7 +165,17 @@ class TenderBox(QObject):
         except DomainError:
             return 0
 
+    def needs_approval(self) -> bool:
+        return self.approval_fen is not None and self.sv_fen() >= self.approval_fen
+
+    def _show_approval(self) -> None:
+        """The manager's number and PIN, only for a stored-value part that needs them."""
+        shown = self.needs_approval()
+        for w in (self.approval_label, self.manager_code, self.manager_pin):
+            w.setVisible(shown)
+
     def _refresh(self) -> None:
+        self._show_approval()
         if self.due is None:
             self.rest.setText("—")
         else:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pos_member.changes import Area, Changes
 from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.permissions import Action
 from pos_member.services import checkout, points, points_expiry, sales, stored_value, tiers
 from pos_member.services.bill_refunds import refund_bill_with_pin, refund_preview
 from pos_member.services.member_cards import MemberCard
@@ -75,6 +76,8 @@ class PointsActions:
             phone=(lambda: stored_value.phone_for_sms(uow, member_id=card.id))
             if card is not None else None,
             online=lambda: w.sync_status().state is SyncState.ONLINE,
+            approval_fen=None if clerk.may(Action.SV_APPROVE)
+            else uow.rules.stored_value.manager_approval_fen,
             parent=self.w.window())
         if w.sync is not None:
             w.sync.status_changed.connect(dialog.refresh_online)

@@ -34,12 +34,12 @@ from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
-from pos_member.permissions import Clerk
+from pos_member.permissions import Action, Clerk
 from pos_member.points_rules import points_value_fen
 from pos_member.services import stored_value as sv
 from pos_member.services.sales import SaleResult, check_amount, record_sale
 from pos_member.services.stored_value_ledger import balance
-from pos_member.stored_value_rules import split_payment
+from pos_member.stored_value_rules import needs_approval, split_payment
 
 STORED_VALUE = "stored_value"
 # Built once: compiling the insert on every checkout cost more than running it.
@@ -119,7 +119,7 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
              tenders: Sequence[Tender], member_id: str | None = None,
              guide_id: str | None = None, categories: Sequence[str] = (),
              redeem_points: int = 0, factor: sv.Factor | None = None, online: bool = False,
-             approver: Clerk | None = None,
+             approver: Clerk | None = None, manager_code: str = "", manager_pin: str = "",
              sms_verifier: sv.SmsVerifier | None = None) -> CheckoutResult:
     """Rings up the sale and takes its tenders (see the module). Refuses, changing nothing
     but a wrong factor's count: tenders that do not pay the bill exactly, a stored-value tender
@@ -128,6 +128,12 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
     tenders = tuple(tenders)
     stored = check_tenders(tenders, due=due_fen(uow, amount_fen, redeem_points),
                            member_id=member_id)
+    if approver is None and stored and needs_approval(uow.rules.stored_value, stored):
+        # A large stored-value tender: a manager approves (a logged-in one may leave the
+        # number empty), checked before the transaction as the pay dialog's is.
+        approver = clerk if clerk.may(Action.SV_APPROVE) and not manager_code.strip() \
+            else sv.approve(uow, code=manager_code.strip(), pin=manager_pin,
+                            device_id=clerk.device_id)
     # The factor is checked inside the sale's transaction (one commit); an SMS code is checked
     # by head office before it (a network call is never made holding the write lock).
     factor_name: str | None = None

@@ -1908,6 +1908,18 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
 <context>
     <name>TenderBox</name>
     <message>
+        <source>manager&apos;s staff number</source>
+        <translation>店长工号</translation>
+    </message>
+    <message>
+        <source>manager&apos;s PIN</source>
+        <translation>店长密码</translation>
+    </message>
+    <message>
+        <source>Manager appr&amp;oval</source>
+        <translation>店长授权(&amp;O)</translation>
+    </message>
+    <message>
         <source>PIN</source>
         <translation>支付密码</translation>
     </message>

@@ -131,3 +131,22 @@ def test_a_walk_in_pays_by_card_and_cannot_pay_by_stored_value(till: Till) -> No
         checkout(till.uow, till.cashier, txn_id="w-2", bill_no="W-2", amount_fen=5_000,
                  tenders=(Tender("stored_value", 5_000),))
     assert till.dump() == before
+
+
+def test_a_large_stored_value_tender_needs_a_managers_approval(till: Till) -> None:
+    from pos_member.permissions import Role
+    from tests.factories import PINS
+
+    m = _member(till)
+    limit = till.uow.rules.stored_value.manager_approval_fen
+    big = (Tender("stored_value", limit),)
+    before = till.table_counts()
+    with pytest.raises(DomainError):
+        checkout(till.uow, till.cashier, txn_id="big-1", bill_no="BIG-1", amount_fen=limit,
+                 member_id=m.id, tenders=big, factor=PinFactor(PIN), online=True)  # type: ignore[attr-defined]
+    assert till.table_counts()["sales"] == before["sales"]
+    code = f"1{list(Role).index(Role.MANAGER)}01"  # tests.factories.make_till's numbering
+    r = checkout(till.uow, till.cashier, txn_id="big-2", bill_no="BIG-2", amount_fen=limit,
+                 member_id=m.id, tenders=big, factor=PinFactor(PIN), online=True,  # type: ignore[attr-defined]
+                 manager_code=code, manager_pin=PINS[Role.MANAGER])
+    assert r.stored_value is not None and r.stored_value.amount_fen == limit

@@ -219,3 +219,20 @@ def test_the_stored_value_ledger_names_a_checkouts_bill(
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 2)
     refs = [dialog.table.item(r, 8).text() for r in range(2)]
     assert refs[0] == "小票 L-7" and len(refs[1]) == 8, refs  # the top-up: a short reference
+
+
+def test_a_large_stored_value_part_asks_for_a_managers_approval(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    m = till.register()
+    with qtbot.waitSignal(window.card_shown):
+        window.lookup(m.member_no)
+    settle(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_F4)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, SaleDialog))
+    dialog = window.dialog
+    assert isinstance(dialog, SaleDialog)
+    settle(qtbot, window)
+    assert not dialog.tenders.manager_code.isVisible()
+    limit = till.uow.rules.stored_value.manager_approval_fen
+    qtbot.keyClicks(dialog.tenders.sv_amount, str(limit // 100))
+    assert dialog.tenders.manager_code.isVisible() and dialog.tenders.manager_pin.isVisible()
