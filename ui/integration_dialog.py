@@ -35,7 +35,7 @@ from ui.host import TillHost
 class IntegrationDialog(QDialog):
     def __init__(self, host: TillHost, auth: Authenticator, *,
                  keystore: Callable[[], KeyStore], port: int | None, problem: str | None,
-                 config: IntegrationConfig | None) -> None:
+                 config: IntegrationConfig | None, folder_problem: str | None = None) -> None:
         super().__init__(host.window())
         self.host, self.auth, self.keystore = host, auth, keystore
         self.setWindowTitle(self.tr("POS link (Ctrl+I)"))
@@ -51,8 +51,13 @@ class IntegrationDialog(QDialog):
         self.address.setObjectName("address")
         form.addRow(self.tr("API address:"), self.address)
         folder = config.folder if config is not None else None
-        form.addRow(self.tr("Watched folder:"),
-                    QLabel(str(folder) if folder is not None else self.tr("none")))
+        shown = str(folder) if folder is not None else self.tr("none")
+        if folder_problem is not None:
+            shown = self.tr("%1 — not watched: %2").replace("%1", shown).replace(
+                "%2", folder_problem)
+        folder_label = QLabel(shown)
+        folder_label.setObjectName("folder")
+        form.addRow(self.tr("Watched folder:"), folder_label)
         self.state = QLabel()
         self.state.setObjectName("tokenState")
         form.addRow(self.tr("Token:"), self.state)

@@ -119,6 +119,7 @@ class Integration:
         self.desk = TillPayDesk(host)
         self.port: int | None = None
         self.problem: str | None = None  # why the API is not served (a busy port)
+        self.folder_problem: str | None = None  # why the folder is not watched
         self._server: object | None = None
         self._watcher: object | None = None
         self._lock = threading.Lock()
@@ -162,8 +163,12 @@ class Integration:
                                 self.problem)
             if config.folder is not None:
                 watcher = FolderWatcher(config.folder, uow=self.host.uow, clerk=clerk)
-                watcher.start()
-                self._watcher = watcher
+                try:
+                    watcher.start()  # makes the folder when missing
+                    self._watcher = watcher
+                except OSError as e:  # a share not mounted, no right to write
+                    self.folder_problem = e.strerror or type(e).__name__
+                    log.warning("watched folder not watched: %s", self.folder_problem)
 
     def stop(self) -> None:
         self.desk.cancel_all()
@@ -188,7 +193,8 @@ def open_integration(host: TillHost, integration: Integration) -> None:
         return
     host.open_dialog(IntegrationDialog(host, integration.auth, keystore=integration.keystore,
                                        port=integration.port, problem=integration.problem,
-                                       config=integration.config))
+                                       config=integration.config,
+                                       folder_problem=integration.folder_problem))
 
 
 def register(host: TillHost) -> None:

@@ -566,6 +566,10 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
         <translation>无</translation>
     </message>
     <message>
+        <source>%1 — not watched: %2</source>
+        <translation>%1 — 未能监控：%2</translation>
+    </message>
+    <message>
         <source>Token:</source>
         <translation>令牌：</translation>
     </message>

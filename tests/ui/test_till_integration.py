@@ -7,12 +7,14 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from pos_member.config import Integration as IntegrationConfig
@@ -186,3 +188,21 @@ def test_a_payment_waiting_when_the_window_closes_is_answered_cancelled(
     window.close()  # the cashier logs out, the till stops its API
     qtbot.waitUntil(lambda: not thread.is_alive(), timeout=10_000)
     assert answers[0].json()["status"] == "cancelled"
+
+
+def test_a_folder_that_cannot_be_made_is_said_in_the_window_and_the_api_still_serves(
+        qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], till: Till,
+        tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    till.app.integration = IntegrationConfig(port=free_port(), folder=blocker / "drop")
+    window = open_till(till.manager)
+    link = till_integration.of(window)
+    link.keystore = lambda: till.keystore  # type: ignore[method-assign]
+    window.start()
+    qtbot.waitUntil(lambda: link.folder_problem is not None)
+    assert link.port is not None and health(link, "pmt_x") == 401  # serving
+    qtbot.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, IntegrationDialog))
+    label = window.dialog.findChild(QLabel, "folder")  # type: ignore[union-attr]
+    assert label is not None and link.folder_problem in label.text()
