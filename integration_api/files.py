@@ -48,7 +48,10 @@ def read_report(name: str, data: bytes) -> reports.SaleReport | reports.RefundRe
     except UnicodeDecodeError:
         raise FileMalformed(problem="not UTF-8 text") from None
     if name.lower().endswith(".csv"):
-        value: Any = _csv(text)
+        try:
+            value: Any = _csv(text)
+        except csv.Error as e:
+            raise FileMalformed(problem=f"not CSV ({e})") from None
     else:
         try:
             value = json.loads(text)
@@ -70,7 +73,7 @@ def _fen(value: str, column: str) -> int | str:
 
 
 def _csv(text: str) -> dict[str, Any]:
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = reader.fieldnames or []
     if "record" not in columns:
         raise FileMalformed(problem="no 'record' column in the header row")

@@ -80,7 +80,11 @@ class FolderWatcher:
         for path in ready_files(self.inbox):
             if self._stop.is_set():
                 break
-            done = self.apply_file(path)
+            try:
+                done = self.apply_file(path)
+            except Exception:  # a bug: this file stays, the others still go
+                log.exception("watched folder: %s stays (unexpected failure)", path.name)
+                continue
             if done is not None:
                 out.append(done)
         return out

@@ -157,3 +157,21 @@ def test_a_failure_of_the_tills_own_leaves_the_file_for_the_next_scan(
         assert watcher.scan_once() == []
     assert (watcher.inbox / "a.json").exists() and not (watcher.inbox / "rejected").exists()
     assert [o.applied for o in watcher.scan_once()] == [True]  # the disk has room again
+
+
+def test_a_file_that_trips_a_bug_stays_and_the_files_after_it_still_apply(
+        watcher: FolderWatcher, till: Till, monkeypatch: pytest.MonkeyPatch) -> None:
+    import integration_api.folder as folder
+
+    real = folder.read_report
+
+    def trips_on_a(name: str, data: bytes) -> object:
+        if name == "a.json":
+            raise RuntimeError("a bug")
+        return real(name, data)
+
+    monkeypatch.setattr(folder, "read_report", trips_on_a)
+    drop(watcher, "a.json", sale_json("POS-1", "B-1"))
+    drop(watcher, "b.json", sale_json("POS-2", "B-2"))
+    assert [(o.name, o.applied) for o in watcher.scan_once()] == [("b.json", True)]
+    assert (watcher.inbox / "a.json").exists()
