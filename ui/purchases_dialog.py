@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
@@ -88,6 +89,8 @@ class PurchasesDialog(QDialog):
         ops.run(load, self.show_purchases)
 
     def show_purchases(self, rows: list[Purchase]) -> None:
+        if not isValid(self.table):  # closed meanwhile
+            return
         self.purchases = rows
         self.empty.setVisible(not rows)
         self.table.setRowCount(len(rows))

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from pos_member.errors import DomainError
 from pos_member.money import format_yuan, parse_yuan
@@ -113,6 +114,8 @@ class RefundDialog(QDialog):
             open_at(self, 720, 560)
 
     def _show_bills(self, rows: list[Purchase]) -> None:
+        if not isValid(self.table):  # closed meanwhile
+            return
         self.bill_list = [p for p in rows if p.refundable_fen > 0]
         self.table.setRowCount(len(self.bill_list))
         zone = self._zone
@@ -162,6 +165,8 @@ class RefundDialog(QDialog):
     def _confirm(self, got: tuple[RefundQuote, tuple[Tender, ...]],
                  kw: dict[str, object]) -> None:
         """The figures, and the refund only on a deliberate confirmation."""
+        if not isValid(self.ok) or not self.isVisible():  # closed meanwhile
+            return
         self.ok.setEnabled(True)
         quote, back = got
         lines = refund_quote_lines(quote)

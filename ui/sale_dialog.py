@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from pos_member.errors import DomainError
 from pos_member.money import format_yuan, parse_yuan
@@ -208,7 +209,7 @@ class SaleDialog(QDialog):
 
     def _show_quote(self, q: SaleQuote, key: tuple[int | None, int, int] | None = None
                     ) -> None:
-        if self.result is not None:
+        if self.result is not None or not isValid(self.cap):  # done, or closed meanwhile
             return
         self.quote, self.quoted_for = q, key
         self.tenders.set_due(q.paid_fen)

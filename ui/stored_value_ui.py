@@ -282,6 +282,8 @@ class PayDialog(StoredValueDialog):
         self.notes.setVisible(bool(notes))
 
     def _got_standing(self, standing: sv.PayStanding) -> None:
+        if not isValid(self) or not isValid(self.balance_label):  # closed meanwhile
+            return
         self.standing = standing
         if not standing.has_pin and self.factor_pin.isChecked() and standing.has_totp:
             self.factor_totp.setChecked(True)  # the factor the member has

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QWidget,
 )
+from shiboken6 import isValid
 
 from pos_member.errors import DomainError
 from pos_member.money import format_yuan, parse_yuan
@@ -120,6 +121,8 @@ class TenderBox(QObject):
     # -- what the dialog tells it ---------------------------------------------------------------
     def set_standing(self, standing: sv.PayStanding) -> None:
         """The member's balance, and the factor they have (the dynamic code when set up)."""
+        if not isValid(self.balance):  # the checkout was closed meanwhile
+            return
         self.standing = standing
         b = standing.balance
         text = self.tr("balance %1").replace("%1", format_yuan(b.total_fen))
