@@ -24,6 +24,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from integration_api import schemas as s
 from integration_api.limits import Limits, LimitsMiddleware
@@ -112,6 +113,7 @@ def create_app(ctx: ApiContext) -> Any:
     api.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     api.add_exception_handler(Exception, _failed)
+    api.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     _member_routes(api, ctx)
     _sale_routes(api, ctx)
     _payment_route(api, ctx)
@@ -124,6 +126,13 @@ async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(s.ErrorOut(error=error_code(error), message=error.text())
                         .model_dump(exclude_none=True), status, headers=headers)
+
+
+async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    """An unknown path or method, in the same shape as every other refusal."""
+    name = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return JSONResponse(s.ErrorOut(error=name, message=str(error.detail)).model_dump(
+        exclude_none=True), error.status_code, headers=getattr(error, "headers", None))
 
 
 async def _failed(request: Request, error: Exception) -> JSONResponse:

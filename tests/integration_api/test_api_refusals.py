@@ -142,3 +142,10 @@ def test_a_failure_of_the_tills_own_is_a_500_in_the_same_shape(
     r = api.post("/v1/sales", sale_body("T", "B"))
     assert r.status_code == 500 and r.json()["error"] == "internal"
     assert "13912345678" not in r.text
+
+
+def test_an_unknown_path_or_method_is_answered_in_the_error_shape(api: Api) -> None:
+    r = api.post("/v1/nothing", {})
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+    r = api.get("/v1/sales")
+    assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
