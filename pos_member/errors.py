@@ -427,6 +427,12 @@ class AlreadyRefunded(StoredValueError):
     message = QT_TRANSLATE_NOOP("errors", "This operation has already been refunded.")
 
 
+class PaymentOfABill(StoredValueError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This payment is part of bill {bill_no}: refund it from the bill (Shift+F4), "
+        "so the sale and its points go back with it.")
+
+
 class SvOperationNotFound(StoredValueError):
     message = QT_TRANSLATE_NOOP("errors", "No stored-value operation {txn_id} for this member.")
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_member import stored_value_rules as sv_rules
-from pos_member.errors import DomainError
+from pos_member.errors import DomainError, PaymentOfABill
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk
@@ -200,6 +200,9 @@ class LedgerDialog(StoredValueDialog):
         if line is None or line.kind not in ("payment", "topup") or self.balance is None:
             self.error.setText(self.tr("Select a payment or a top-up to refund."))
             self.error.show()
+            return
+        if line.bill_no and line.kind == "payment":  # a checkout's: from its bill (Shift+F4)
+            self.show_error(PaymentOfABill(bill_no=line.bill_no))
             return
         try:
             lines = self._refund_figures(line, self.balance)

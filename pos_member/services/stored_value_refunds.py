@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from pos_member import stored_value_rules as rules_
+from pos_member.db.models import PosBill, Sale
 from pos_member.db.uow import Transaction, UnitOfWork
-from pos_member.errors import AlreadyRefunded, SvOperationNotFound
+from pos_member.errors import AlreadyRefunded, PaymentOfABill, SvOperationNotFound
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services.stored_value import SvResult, notify, record_money, replayed
 from pos_member.services.stored_value_ledger import (
@@ -48,6 +49,16 @@ def _refund_of(conn: Connection, *, txn_id: str, member_id: str, ref_txn_id: str
     return row
 
 
+def _not_a_bills(conn: Connection, payment_txn_id: str) -> None:
+    """A checkout's payment is refunded from its bill (Shift+F4: the sale, its points and the
+    money together, services/bill_refunds.py), never alone here: the bill's refund would give
+    the same money back a second time."""
+    bill = conn.execute(select(Sale.bill_no).join(PosBill, PosBill.sale_id == Sale.id).where(
+        PosBill.pos_txn_id.concat("/sv") == payment_txn_id)).scalar()
+    if bill is not None:
+        raise PaymentOfABill(bill_no=bill)
+
+
 def _approved(tx: Transaction, approver: Clerk, ev_id: str, *, member_id: str, kind: str,
               txn_id: str, ref_txn_id: str, amount_fen: int) -> None:
     """The approving manager's own audit row of a refund (the clerk's names the event)."""
@@ -70,6 +81,7 @@ def refund_payment(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id:
                           kind="payment")
         if isinstance(orig, SvResult):
             return orig
+        _not_a_bills(conn, ref_txn_id)
         principal, bonus = -orig.principal_delta_fen, -orig.bonus_delta_fen
         ev_id, _ = record_money(
             tx, clerk, PAYMENT_REFUNDED,

@@ -2509,6 +2509,10 @@ F2  注册新会员</translation>
         <translation>该笔操作已经退款。</translation>
     </message>
     <message>
+        <source>This payment is part of bill {bill_no}: refund it from the bill (Shift+F4), so the sale and its points go back with it.</source>
+        <translation>这笔付款属于小票 {bill_no}：请从小票退货（Shift+F4），销售和积分会一并退回。</translation>
+    </message>
+    <message>
         <source>No stored-value operation {txn_id} for this member.</source>
         <translation>该会员没有储值操作 {txn_id}。</translation>
     </message>

@@ -150,3 +150,17 @@ def test_a_large_stored_value_tender_needs_a_managers_approval(till: Till) -> No
                  member_id=m.id, tenders=big, factor=PinFactor(PIN), online=True,  # type: ignore[attr-defined]
                  manager_code=code, manager_pin=PINS[Role.MANAGER])
     assert r.stored_value is not None and r.stored_value.amount_fen == limit
+
+
+def test_a_checkouts_payment_is_refunded_from_its_bill_not_alone(till: Till) -> None:
+    from pos_member.errors import PaymentOfABill
+    from pos_member.services.checkout import sv_txn_id
+    from pos_member.services.stored_value_refunds import refund_payment
+
+    m = _member(till)
+    _pay(till, m)
+    before = till.dump()
+    with pytest.raises(PaymentOfABill):
+        refund_payment(till.uow, clerk=till.manager, approver=till.manager,
+                       member_id=m.id, ref_txn_id=sv_txn_id("c-1"), txn_id="alone")  # type: ignore[attr-defined]
+    assert till.dump() == before

@@ -219,6 +219,10 @@ def test_the_stored_value_ledger_names_a_checkouts_bill(
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 2)
     refs = [dialog.table.item(r, 8).text() for r in range(2)]
     assert refs[0] == "小票 L-7" and len(refs[1]) == 8, refs  # the top-up: a short reference
+    dialog.table.selectRow(0)
+    dialog.buttons["refund"].click()  # a checkout's payment: refunded from its bill only
+    qtbot.waitUntil(dialog.error.isVisible)
+    assert "L-7" in dialog.error.text() and dialog.confirming is None
 
 
 def test_a_large_stored_value_part_asks_for_a_managers_approval(
