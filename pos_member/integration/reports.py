@@ -72,6 +72,9 @@ _FAST_BILL_BY_TXN = Prepared(_BILL_BY_TXN)
 _FAST_GUIDE = Prepared(_GUIDE)
 _FAST_MEMBER_BY_NO = Prepared(_MEMBER_BY_NO)
 _FAST_MEMBER_BY_PHONE = Prepared(_MEMBER_BY_PHONE)
+_FAST_INSERT_BILL = Prepared(insert(_BILLS), column_keys=(
+    "sale_id", "pos_txn_id", "request_hash", "source", "pos_time", "lines", "tenders",
+    "received_at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +287,7 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
     no_earn = _no_earn_fen(uow, member_id, report.tenders)
 
     def keep(tx: Transaction, sale_id: str) -> None:
-        tx.conn.execute(insert(_BILLS), {
+        _FAST_INSERT_BILL.run(tx.conn, {
             "sale_id": sale_id, "pos_txn_id": report.txn_id, "request_hash": digest,
             "source": source, "pos_time": report.time,
             "lines": [[x.line, x.category, x.amount_fen] for x in report.lines],
