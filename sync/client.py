@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
 import httpx
+import msgspec
 from pydantic import BaseModel, ValidationError
 
 from pos_member.hq_trust import Verify
@@ -40,6 +41,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     ReidentifyRequest,
+    SnapshotResponse,
     StoresResponse,
 )
 
@@ -61,6 +63,7 @@ class SyncClient:
         self._http = httpx.Client(base_url=base_url.rstrip("/") + API, headers=headers,
                                   timeout=timeout, verify=verify, transport=transport)
         self._pull_url = base_url.rstrip("/") + API_V2 + "/pull"
+        self._snapshot_url = base_url.rstrip("/") + API_V2 + "/snapshot"
 
     def enrol(self, request: EnrolRequest) -> EnrolResponse:
         return self._call("POST", "/enrol", EnrolResponse, body=request)
@@ -70,11 +73,21 @@ class SyncClient:
             return self._call("POST", "/push", PushResponse, content=request.to_json())
         return self._call("POST", "/push", PushResponse, body=request)
 
-    def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse:
+    def pull(self, cursor: int, limit: int = MAX_PAGE, *, snapshot: int = 0) -> PullResponse:
         """Protocol v2: the store's filtered log (its own store, the server, the chain's member
-        directory, other stores' events about its members), at the same cursor as v1's."""
-        return self._call("GET", self._pull_url, PullResponse,
-                          params={"cursor": cursor, "limit": limit})
+        directory, other stores' events about its members), at the same cursor as v1's;
+        ``snapshot``: the position of the snapshot this till started from."""
+        params = {"cursor": cursor, "limit": limit, **({"snapshot": snapshot} if snapshot else {})}
+        return self._call("GET", self._pull_url, PullResponse, params=params)
+
+    def snapshot(self) -> SnapshotResponse:
+        """A new till's member directory as of a log position (``GET /v2/snapshot``), gzip on
+        the wire. Decoded without validating each of its (maybe millions of) rows."""
+        answer = self._call("GET", self._snapshot_url, _RawAnswer)
+        try:
+            return _decode_snapshot(answer.body)
+        except msgspec.ValidationError as e:
+            raise ProtocolMismatch(detail=f"SnapshotResponse: {e}") from None
 
     def stores(self) -> StoresResponse:
         """The chain's stores, for naming other stores at this till."""
@@ -174,11 +187,34 @@ class SyncClient:
                                 detail=_error_message(response))
         if response.status_code != 200:
             raise ProtocolMismatch(detail=f"unexpected status {response.status_code}")
+        if answer is _RawAnswer:
+            return _RawAnswer.model_construct(body=response.content)  # type: ignore[return-value]
         try:
             return answer.model_validate_json(response.content)
         except ValidationError as e:
             raise ProtocolMismatch(detail=f"{answer.__name__}: {e.error_count()} problems") \
                 from None
+
+
+class _RawAnswer(BaseModel):
+    """An answer's bytes as they came (decoded by the caller)."""
+
+    body: bytes
+
+
+class _Snapshot(msgspec.Struct, frozen=True):
+    position: int
+    stores: list[tuple[str, int]]
+    members: list[tuple[str, str, str | None, int]]
+
+
+_SNAPSHOT = msgspec.json.Decoder(_Snapshot)
+
+
+def _decode_snapshot(body: bytes) -> SnapshotResponse:
+    s = _SNAPSHOT.decode(body)
+    return SnapshotResponse.model_construct(position=s.position, stores=s.stores,
+                                            members=s.members)
 
 
 def _error_body(response: httpx.Response) -> ErrorBody | None:

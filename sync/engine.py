@@ -22,7 +22,13 @@ from pos_member.errors import DomainError, StoreNotSetUp
 from pos_member.services.chain_places import unknown_stores
 from pos_member.services.day_report import DaySummary, day_summary
 from pos_member.services.enrolment import Enrolment, FirstAdmin, check_fresh
+from pos_member.services.member_directory import (
+    SNAPSHOT_POSITION,
+    holds_members,
+    load_snapshot,
+)
 from pos_member.services.outbox import (
+    get_sync_setting,
     mark_acked,
     pending_count,
     pending_events,
@@ -47,6 +53,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     ReidentifyRequest,
+    SnapshotResponse,
     StoresResponse,
 )
 
@@ -58,7 +65,10 @@ class Client(Protocol):
 
     def push(self, request: PushRequest | OutboxBatch) -> PushResponse: ...
 
-    def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse: ...
+    def pull(self, cursor: int, limit: int = MAX_PAGE, *, snapshot: int = 0
+             ) -> PullResponse: ...
+
+    def snapshot(self) -> SnapshotResponse: ...
 
     def stores(self) -> StoresResponse: ...
 
@@ -126,11 +136,14 @@ def pull_all(app: App, client: Client, *, page: int = MAX_PAGE,
     whose events were pulled."""
     device_id = _identity(app).device_id
     uow = app.uow
+    start_from_snapshot(app, client)  # a fresh till: the directory from HQ's snapshot
     cursor = sync_cursor(uow)
     pulled = applied = 0
     changes = NOTHING
+    snapshot = int(get_sync_setting(uow, SNAPSHOT_POSITION) or 0)
     while True:
-        answer = client.pull(cursor, min(page, MAX_PAGE))
+        answer = client.pull(cursor, min(page, MAX_PAGE), snapshot=snapshot) \
+            if snapshot > cursor else client.pull(cursor, min(page, MAX_PAGE))
         result = apply_page(
             uow, device_id=device_id, cursor=answer.cursor,
             changes=[{"position": c.position, "event": c.event.model_dump(mode="json")}
@@ -302,6 +315,24 @@ def enrol(app: App, client: Client, keystore: KeyStore, *, code: str, device_nam
     if admin is not None:
         first_admin(app, client, ident, admin)
     return ident
+
+
+def start_from_snapshot(app: App, client: Client) -> int | None:
+    """A fresh till (nothing pulled yet, no member registered) takes the chain's member
+    directory from HQ's snapshot (``GET /v2/snapshot``) instead of pulling every other
+    store's registration; the pulls after it leave those out. Returns the members loaded, or
+    None when the till is not fresh or HQ could not answer (the pull then brings everything,
+    as before)."""
+    if sync_cursor(app.uow) != 0 or get_sync_setting(app.uow, SNAPSHOT_POSITION) \
+            or holds_members(app.uow):
+        return None  # not fresh: a member here may share a phone with one in the snapshot
+    try:
+        answer = client.snapshot()
+    except SyncError as e:
+        log.warning("no snapshot (%s): the first pull brings the directory", type(e).__name__)
+        return None
+    return load_snapshot(app.uow, position=answer.position, stores=list(answer.stores),
+                         members=list(answer.members))
 
 
 def first_admin(app: App, client: Client, ident: TillIdentity,

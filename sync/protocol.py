@@ -11,7 +11,8 @@ Bodies are JSON, validated by these pydantic models on both sides. Version 1, un
 
 Version 2 adds one call, the till's pull since then; version 1 stays whole for older tills:
 
-    GET  /v2/pull?cursor=N&limit=M  -> PullResponse         the store's filtered log
+    GET  /v2/pull?cursor=N&limit=M[&snapshot=P] -> PullResponse   the store's filtered log
+    GET  /v2/snapshot               -> SnapshotResponse     a new till's member directory
 
 Every error is a 4xx/5xx with an ``ErrorBody``. A till marks an event sent only when a
 ``PushResponse`` lists its sequence number as stored or duplicate, never on a bare 200.
@@ -189,3 +190,13 @@ class PullResponse(_Strict):
     changes: list[Change]
     cursor: int  # pass back as ?cursor= for the next page
     more: bool
+
+
+class SnapshotResponse(_Strict):
+    """``GET /v2/snapshot``: the chain's member directory as of ``position`` (other stores'
+    registrations: ``[member_no, member_id, phone_index, store_no]``), and those stores' ids
+    (``[store_id, number]``). The till then pulls ``/v2/pull?snapshot=<position>`` from 0."""
+
+    position: int
+    stores: list[tuple[str, int]]
+    members: list[tuple[str, str, str | None, int]]

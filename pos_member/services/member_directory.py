@@ -177,6 +177,52 @@ def renumber(conn: Connection, member_id: str, member_no: str) -> None:
                  .values(member_no=int(member_no)))
 
 
+SNAPSHOT_POSITION = "snapshot_position"  # setting: the position of the snapshot started from
+
+
+def holds_members(uow: Any) -> bool:
+    """Whether any member is held here in full (a till that registered someone is not fresh:
+    a snapshot row cannot be applied in full for a member sharing its phone)."""
+    with uow.read() as s:
+        return s.execute(select(_MEMBERS.c.id).limit(1)).first() is not None
+
+
+def load_snapshot(uow: Any, *, position: int, stores: list[tuple[str, int]],
+                  members: list[tuple[str, str, str | None, int]]) -> int:
+    """A new till's directory from HQ's snapshot (``GET /v2/snapshot``): one row per member of
+    another store, in one transaction with the snapshot's position (``SNAPSHOT_POSITION``:
+    the pull then leaves out what the snapshot holds). Rows already here are kept. Returns how
+    many rows were added."""
+    from pos_member.db.models import Setting
+    from pos_member.services.chain_places import ensure_store
+
+    batch = 10_000
+    added = 0
+    with uow.begin() as tx:
+        conn = tx.conn
+        now = tx.clock.now()
+        for store_id, number in stores:
+            ensure_store(conn, store_id, number, now)
+        have = set(conn.scalars(select(_DIR.c.member_no)))
+        rows = []
+        for member_no, member_id, phone_index, store_no in members:
+            number = int(member_no)
+            if number in have:
+                continue
+            have.add(number)
+            rows.append({"member_no": number, "member_id": id_bytes(member_id),
+                         "phone": phone_bytes(phone_index or ""), "status": "active",
+                         "tier": "regular", "tier_at": 0, "flags": 0, "store_no": store_no})
+        for i in range(0, len(rows), batch):
+            conn.execute(_INSERT, rows[i:i + batch])
+        added = len(rows)
+        t = Setting.__table__
+        conn.execute(t.delete().where(t.c.key == SNAPSHOT_POSITION))
+        conn.execute(t.insert(), {"key": SNAPSHOT_POSITION, "value": str(position)})
+        tx.commit()
+    return added
+
+
 class DirectoryMember(NamedTuple):
     """A member as the directory knows them."""
 

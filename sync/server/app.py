@@ -49,6 +49,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     ReidentifyRequest,
+    SnapshotResponse,
     StoreInfo,
     StoresResponse,
 )
@@ -63,6 +64,7 @@ from sync.server.errors import (
     responses,
 )
 from sync.server.gzip_answer import gzip_answer
+from sync.server.snapshot import snapshot_json
 from sync.server.wire import decode_push
 
 log = logging.getLogger(__name__)
@@ -248,15 +250,31 @@ def _v2_routes() -> Any:
         credentials: Credentials,
         cursor: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
+        snapshot: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
         accept_encoding: Annotated[str, Header(include_in_schema=False)] = "",
     ) -> Response:
         """What this till's store holds, after ``cursor`` in global order, one page: its own
         store's events, the server's, the member directory of the whole chain, and other
         stores' events about its store's members (docs/scale.md, "What a till holds"). The
-        cursor is the same position as ``/v1/pull``'s: a till switches at its cursor."""
+        cursor is the same position as ``/v1/pull``'s: a till switches at its cursor.
+        ``snapshot``: the position of the snapshot the till started from (``/v2/snapshot``):
+        other stores' registrations up to it are left out (the snapshot has them)."""
         device = _device(ctx, credentials)
         return gzip_answer(services.pull_json(ctx, device=device, cursor=cursor, limit=limit,
-                                              filtered=True), accept_encoding)
+                                              filtered=True, snapshot=snapshot),
+                           accept_encoding)
+
+    @router.get("/snapshot", response_model=SnapshotResponse, responses=responses(*_AUTH))
+    def snapshot(
+        ctx: Context,
+        credentials: Credentials,
+        accept_encoding: Annotated[str, Header(include_in_schema=False)] = "",
+    ) -> Response:
+        """A new till's start: the chain's member directory as of a log position (other
+        stores' registrations), gzip-compressed; then ``/v2/pull?snapshot=<position>`` from
+        cursor 0 (docs/scale.md, "How a new till starts")."""
+        device = _device(ctx, credentials)
+        return gzip_answer(snapshot_json(ctx, device=device), accept_encoding)
 
     return router
 

@@ -34,7 +34,7 @@ from sync.protocol import MAX_BIGINT, MAX_PAGE, Change, PullResponse, WireEvent
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest
 from sync.server.models import Event, EventRoute
-from sync.server.routes import EVERYONE
+from sync.server.routes import EVERYONE, REGISTERED
 from sync.server.wire import RawJson, encode
 
 _ROUTES = EventRoute.__table__
@@ -63,7 +63,7 @@ def _settled(conn: Connection) -> ColumnElement[bool]:
 
 
 def _wanted(conn: Connection, device: DeviceIdentity, cursor: int, limit: int,
-            filtered: bool) -> list[ColumnElement[bool]]:
+            filtered: bool, snapshot: int = 0) -> list[ColumnElement[bool]]:
     """The conditions of a page after ``cursor``: the whole chain's log (protocol v1, less
     other stores' staff events), or the store's filtered log (v2, ``routes``): the first
     ``limit + 1`` positions after the cursor of each of its three index ranges (own store,
@@ -80,6 +80,15 @@ def _wanted(conn: Connection, device: DeviceIdentity, cursor: int, limit: int,
           .order_by(_ROUTES.c.position).limit(limit + 1)
           for store in (device.store_id, EVERYONE)),
     ]
+    if snapshot > cursor:  # a till started from a snapshot: other stores' registrations up to
+        # its position are in the snapshot's directory rows (``snapshot``), not pulled again
+        ranges[2] = (
+            select(_ROUTES.c.position).join(Event, Event.position == _ROUTES.c.position)
+            .where(_ROUTES.c.store_id == EVERYONE, _ROUTES.c.position > cursor,
+                   _settled_route(conn),
+                   or_(_ROUTES.c.position > snapshot, Event.type != REGISTERED,
+                       Event.store_id == device.store_id))
+            .order_by(_ROUTES.c.position).limit(limit + 1))
     positions = union_all(*(r.subquery().select() for r in ranges)).subquery()
     return [Event.position > cursor, _settled(conn),
             Event.position.in_(select(positions.c.position))]
@@ -128,7 +137,7 @@ def pull(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int,
 
 
 def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit: int,
-              filtered: bool = False) -> bytes:
+              filtered: bool = False, snapshot: int = 0) -> bytes:
     """``pull`` answered as the ``PullResponse`` JSON itself, for the HTTP route.
 
     The same page as ``pull``, without building a model per change: each stored payload goes
@@ -138,7 +147,7 @@ def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit:
     _check_page(cursor, limit)
     with ctx.db.read_replica() as conn:
         rows = conn.execute(
-            _PULL_JSON.where(*_wanted(conn, device, cursor, limit, filtered))
+            _PULL_JSON.where(*_wanted(conn, device, cursor, limit, filtered, snapshot))
             .limit(limit + 1)
         ).all()
     more = len(rows) > limit

@@ -22,6 +22,7 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    SnapshotResponse,
     StoreInfo,
     StoresResponse,
     WireEvent,
@@ -71,7 +72,12 @@ class FakeServer:
             raise ServerUnavailable(detail="the answer was lost")
         return PushResponse(stored=stored, duplicates=duplicates, held=[], acked_through=acked)
 
-    def pull(self, cursor: int, limit: int = MAX_PAGE) -> PullResponse:
+    def snapshot(self) -> SnapshotResponse:
+        """Nothing to start from: the till pulls the whole log (this fake filters nothing)."""
+        self._check_up()
+        return SnapshotResponse(position=0, stores=[], members=[])
+
+    def pull(self, cursor: int, limit: int = MAX_PAGE, *, snapshot: int = 0) -> PullResponse:
         self._check_up()
         page = self.log[cursor:cursor + limit]
         new_cursor = page[-1].position if page else cursor

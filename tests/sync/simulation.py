@@ -94,8 +94,11 @@ class FaultyClient:
             raise ServerUnavailable(detail="the answer was lost")
         return answer
 
-    def pull(self, cursor: int, limit: int = 500) -> Any:
-        answer = self._inner.pull(cursor, limit)
+    def snapshot(self) -> Any:
+        return self._inner.snapshot()
+
+    def pull(self, cursor: int, limit: int = 500, **kw: Any) -> Any:
+        answer = self._inner.pull(cursor, limit, **kw)
         fault = self._take("kill_mid_pull", "lost_pull_answer")
         if fault == "kill_mid_pull":
             raise Crash(fault)

@@ -35,7 +35,7 @@ from pos_member.db.models import Event as TillEvent
 from pos_member.errors import StorageFull
 from pos_member.hlc import HLCTimestamp
 from pos_member.services.outbox import acked_through, pending_count, pending_events, sync_cursor
-from sync.engine import push_all, sync_once
+from sync.engine import push_all, start_from_snapshot, sync_once
 from sync.errors import ServerUnavailable
 from sync.protocol import PushRequest, WireEvent
 from sync.server.models import Event
@@ -182,6 +182,8 @@ def test_a_pull_cut_mid_page_resumes_at_the_cursor_and_applies_nothing_twice(
     try:
         page = 5
         own = other.events()  # its set-up event: one push, then pages of 5 from position 0
+        with other.client() as client:  # a fresh till: the directory's snapshot comes first
+            start_from_snapshot(other.app, client)
         with Proxy(lambda: central.base_url, {2: Fault(answer_bytes=300)}) as proxy, \
                 other.client(proxy.base_url, transport=no_keepalive()) as client, \
                 pytest.raises(ServerUnavailable):  # the second page's answer is cut

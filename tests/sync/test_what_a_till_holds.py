@@ -6,21 +6,29 @@ store 2 reaches the member's home, and store 2's closing time pulls only what it
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from pos_member.db.models import Member, PointsEntry, Sale, SvLedgerEntry
+from pos_member.db.models import (
+    DirectoryEntry,
+    Member,
+    PointsEntry,
+    Sale,
+    Setting,
+    SvLedgerEntry,
+)
 from pos_member.errors import InsufficientPoints
-from pos_member.services import points, sales
+from pos_member.services import member_directory, points, sales
 from pos_member.services import stored_value as sv
 from pos_member.services.member_cards import find_member
 from pos_member.services.members import register_member
 from sync.client import SyncClient
 from sync.engine import close_day
 from tests.factories import new_phone
-from tests.sync.harness import Central, Till
+from tests.sync.harness import Central, Till, enrolled_till
 
 
 def _ledger_rows(till: Till, member_id: str) -> dict[str, int]:
@@ -96,3 +104,40 @@ def test_closing_time_pulls_the_stores_own_and_not_the_rest_of_the_chain(
     assert find_member(two.app.uow, clerk=two.clerk, code=card.member_no).remote
     assert not find_member(two.app.uow, clerk=two.clerk, code=mine.member_no).remote
     central.assert_exactly_once(two)
+
+
+def test_a_new_till_starts_from_a_snapshot_of_the_directory(
+        central: Central, tills: tuple[Till, Till], tmp_path: Path) -> None:
+    """A replaced till of store 2 takes store 1's members from HQ's snapshot, not from a
+    pull of their registrations, and then pulls its store's log from the start."""
+    one, two = tills
+    cards = one.register(5)
+    one.sync()
+    two.register(1)
+    two.sync()
+    fresh = enrolled_till(central, tmp_path / "fresh.sqlite", 2)
+    try:
+        report = fresh.sync()
+        with fresh.app.uow.read() as s:
+            assert s.scalar(select(func.count()).select_from(DirectoryEntry)) == 5 + 1
+            position = s.scalar(select(Setting.value).where(
+                Setting.key == member_directory.SNAPSHOT_POSITION))
+        assert position is not None and int(position) > 0
+        # Store 1's registrations came in the snapshot, not in the pull; store 2's did.
+        with fresh.client() as client:
+            pulled = [c.event for c in client.pull(0, snapshot=int(position)).changes]
+        registered = {e.store_id for e in pulled if e.type == "member.registered"}
+        assert registered == {two.app.identity.store_id}  # type: ignore[union-attr]
+        assert report.pulled == len(pulled)
+        for card in cards:
+            found = find_member(fresh.app.uow, clerk=fresh.clerk, code=card.member_no)
+            assert (found.id, found.remote) == (card.id, True)
+        later = one.register(1)[0]  # after the snapshot: pulled as any registration
+        one.sync()
+        fresh.sync()
+        assert find_member(fresh.app.uow, clerk=fresh.clerk, code=later.member_no).remote
+        assert report.pending == 0
+        central.assert_exactly_once(fresh)
+    finally:
+        fresh.close()
+

@@ -1,0 +1,61 @@
+"""A new or replaced till starts from a snapshot (issue 14, ``GET /v2/snapshot``): the chain's
+member directory as of a log position, instead of pulling every other store's registration.
+
+The answer is the position ``P`` (every row at or below it settled) and one row per
+``member.registered`` of another store at or below ``P``: ``[member_no, member_id,
+phone_index, store_no]`` (the till's ``member_directory`` row; status, tier and flags come from
+the merges, tier changes, blocks and freezes it then pulls), with the stores' ids by number.
+The till then pulls ``/v2/pull?snapshot=P`` from cursor 0: its store's log less other stores'
+registrations up to ``P`` (``pull._wanted``). That filter is a pure function of the store and
+``P``, which the till keeps until it is past it, so the pull stays exactly-once and nothing of
+the store is skipped: its own events, the server's and every other directory event come as
+in any pull.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, String, func, select
+
+from sync.server.context import DeviceIdentity, ServerContext
+from sync.server.models import Event
+from sync.server.routes import REGISTERED
+
+_encode = msgspec.json.Encoder().encode
+
+
+def _position(conn: Connection) -> int:
+    """The highest position no running transaction can still write below."""
+    if conn.dialect.name == "postgresql":
+        bound = select(func.log_position_bound()).scalar_subquery()
+        return int(conn.scalar(select(func.coalesce(func.max(Event.position), 0))
+                               .where(Event.position < bound)) or 0)
+    return int(conn.scalar(select(func.coalesce(func.max(Event.position), 0))) or 0)
+
+
+def snapshot_json(ctx: ServerContext, *, device: DeviceIdentity) -> bytes:
+    """The snapshot as JSON text (the route gzips it): ``{"position", "stores", "members"}``."""
+    payload = Event.payload
+    with ctx.db.read_replica() as conn:
+        position = _position(conn)
+        rows = conn.execute(
+            select(payload["member_no"].as_string(), payload["member_id"].as_string(),
+                   payload["phone_index"].as_string(),
+                   func.coalesce(payload["store_id"].as_string(), Event.store_id,
+                                 type_=String))
+            .where(Event.type == REGISTERED, Event.position <= position,
+                   Event.store_id != device.store_id)
+            .order_by(Event.position)).all()
+    members: list[list[Any]] = []
+    stores: dict[int, str] = {}
+    for member_no, member_id, phone_index, store_id in rows:
+        if not (isinstance(member_no, str) and len(member_no) == 14 and member_no.isdigit()):
+            continue
+        store_no = int(member_no[:4])
+        stores.setdefault(store_no, store_id)
+        members.append([member_no, member_id, phone_index, store_no])
+    return _encode({"position": position,
+                    "stores": [[store_id, number] for number, store_id in stores.items()],
+                    "members": members})
