@@ -112,8 +112,11 @@ def route(conn: Connection, events: Sequence[Routed]) -> None:
             own = by_position[position].store_id
             for store in sorted({found[k] for k in keys if k in found} - {own}):
                 rows.append({"store_id": store, "position": position})
-    if rows:
-        conn.execute(_ROUTES.insert(), rows)
+    if rows:  # the driver's own bulk path (COPY on PostgreSQL): a push routes many rows
+        from sync.server.log import insert_values  # (log imports this module)
+
+        insert_values(conn, _ROUTES, ("store_id", "position"),
+                      [(r["store_id"], r["position"]) for r in rows])
 
 
 def _new_homes(conn: Connection, events: Sequence[Routed]) -> dict[str, str]:
@@ -132,13 +135,16 @@ def _new_homes(conn: Connection, events: Sequence[Routed]) -> dict[str, str]:
                 regs.append((member_id, store[:36], phone if isinstance(phone, str) else None))
     if not regs:
         return {}
+    from sync.server.duplicate_phones import list_value, one_of  # (it imports log, this)
+
     phones = {p for _, _, p in regs if p}
     # The phone's owner stays put until this push commits (the key merge_duplicate_phones
     # locks next, in the same order after the device's: docs/scale.md).
     lock_keys(conn, [phone_key(p) for p in phones])
-    owners = dict(conn.execute(select(MemberIndex.phone_index, MemberIndex.member_id)
-                               .where(MemberIndex.phone_index.in_(phones))).all()) \
-        if phones else {}
+    owners = dict(conn.execute(
+        select(MemberIndex.phone_index, MemberIndex.member_id)
+        .where(one_of(conn, MemberIndex.phone_index, "phones")),
+        {"phones": list_value(conn, sorted(phones))}).all()) if phones else {}
     owner_homes = homes_of(conn, set(owners.values()))
     by_phone = {p: owner_homes[m] for p, m in owners.items() if m in owner_homes}
     homes: dict[str, str] = {}
@@ -152,11 +158,14 @@ def _new_homes(conn: Connection, events: Sequence[Routed]) -> dict[str, str]:
 
 def homes_of(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     """member id → home store (those with a registration at HQ)."""
+    from sync.server.duplicate_phones import list_value, one_of
+
     ids = list(ids)
     if not ids:
         return {}
-    return dict(conn.execute(select(_HOMES.c.member_id, _HOMES.c.store_id)
-                             .where(_HOMES.c.member_id.in_(ids))).all())
+    return dict(conn.execute(  # the ids bound as one array: no statement per list length
+        select(_HOMES.c.member_id, _HOMES.c.store_id)
+        .where(one_of(conn, _HOMES.c.member_id, "ids")), {"ids": list_value(conn, ids)}).all())
 
 
 def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
