@@ -261,6 +261,10 @@ def by_id(conn: Connection, member_id: str) -> DirectoryMember | None:
     return None if row is None else _member(conn, row)
 
 
+def status_of(conn: Connection, member_id: str) -> str | None:
+    return conn.scalar(select(_DIR.c.status).where(_DIR.c.member_id == id_bytes(member_id)))
+
+
 def by_phone_index(conn: Connection, phone_index: str) -> DirectoryMember | None:
     key = phone_bytes(phone_index)
     row = conn.execute(_BY_PHONE, {"key": key}).first() if key is not None else None

@@ -329,9 +329,15 @@ def _resolve_referrer(conn: Connection, cipher: PiiCipher, referrer: str) -> tup
     else:
         where = Member.phone_index == cipher.blind_index(code.value, context=PHONE_CTX)
     row = conn.execute(select(Member.id, Member.member_no).where(where)).first()
-    if row is None:
+    if row is not None:
+        return row.id, row.member_no
+    # A member of another store (the chain's member directory) may refer too.
+    found = (member_directory.by_number(conn, code.value) if code.kind is CodeKind.MEMBER
+             else member_directory.by_phone_index(
+                 conn, cipher.blind_index(code.value, context=PHONE_CTX)))
+    if found is None or found.status != "active":
         raise ReferrerNotFound(query=referrer[:20])
-    return row.id, row.member_no
+    return found.id, found.member_no
 
 
 def _b64(blob: bytes | None) -> str | None:

@@ -439,8 +439,9 @@ def _member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sal
         ref_points = referral_points(
             paid, rules.registration.referral_first_purchase_percent,
             rules.points.points_per_yuan)
-        referrer_ok = conn.execute(select(Member.status).where(
-            Member.id == m.referrer_id)).scalar() == "active"
+        referrer_ok = (conn.execute(select(Member.status).where(
+            Member.id == m.referrer_id)).scalar() or member_directory.status_of(
+                conn, m.referrer_id)) == "active"  # another store's member refers too
         if ref_points > 0 and referrer_ok:
             pp.entries.append(points_ledger.new_entry(
                 tx, clerk, member_id=m.referrer_id, kind=points_ledger.REFERRAL,

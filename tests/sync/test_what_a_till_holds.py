@@ -23,7 +23,7 @@ from pos_member.db.models import (
 from pos_member.errors import InsufficientPoints
 from pos_member.services import member_directory, points, sales
 from pos_member.services import stored_value as sv
-from pos_member.services.member_cards import find_member
+from pos_member.services.member_cards import Channel, find_member
 from pos_member.services.members import register_member
 from sync.client import SyncClient
 from sync.engine import close_day
@@ -141,3 +141,27 @@ def test_a_new_till_starts_from_a_snapshot_of_the_directory(
     finally:
         fresh.close()
 
+
+
+def test_a_member_of_another_store_refers_a_new_member_and_is_rewarded_at_home(
+        central: Central, tills: tuple[Till, Till]) -> None:
+    """The referrer is known at store 2 from the directory only: the registration takes
+    their number, the first purchase's reward reaches them at store 1."""
+    one, two = tills
+    (referrer,) = one.register()
+    one.sync()
+    two.sync()
+    new = register_member(two.app.uow, clerk=two.clerk, phone=new_phone(),
+                          privacy_consent=True, channel=Channel.REFERRAL,
+                          referrer=referrer.member_no)
+    assert new.referrer_no == referrer.member_no
+    sold = sales.record_sale(two.app.uow, two.clerk, txn_id=str(uuid.uuid4()), bill_no="R-1",
+                             amount_fen=20_000, member_id=new.id)
+    assert sold.referral_points > 0
+    two.sync()
+    one.sync()
+    kinds = [line.kind for line in
+             points.ledger(one.app.uow, clerk=one.clerk, member_id=referrer.id)]
+    assert points.REFERRAL in kinds
+    central.assert_home_agrees(one)
+    central.assert_home_agrees(two)
