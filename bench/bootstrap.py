@@ -1,0 +1,164 @@
+"""Benchmark: a new till joins a chain and serves (issue 14, "how a new or replaced till starts").
+
+A private PostgreSQL (``tests/server/postgres.py``) holds a chain of ``--stores`` stores with
+``--members`` members registered in all (one device per store pushing its registrations, in
+batches of 1,000, through the push route's work). Then a fresh till (SQLite) of store 1 enrols
+over HTTP on loopback and syncs: the member directory from HQ's snapshot (``GET /v2/snapshot``),
+then its store's filtered log; the clock stops when it serves a scan of another store's member
+and records a sale for them.
+
+- ``bootstrap_s``: from enrolment to the sale recorded;
+- ``bootstrap_db_mb``: the till's database after it (checkpointed);
+- ``bootstrap_download_mb``: the snapshot's and the pulls' bytes on the wire (gzip).
+
+The issue's figures are for 1,000,000 members and 20,000,000 events (``bootstrap_1m_s`` …);
+this script measures at the size it is given and prints per-member figures to scale from.
+
+    .venv/bin/python bench/bootstrap.py [--members N] [--stores N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from pos_member.clock import FakeClock, SystemClock, to_ms  # noqa: E402
+from pos_member.crypto import MemoryKeyStore  # noqa: E402
+from pos_member.hlc import HLCTimestamp  # noqa: E402
+from pos_member.member_code import make_member_no  # noqa: E402
+from sync.client import SyncClient  # noqa: E402
+from sync.server import services  # noqa: E402
+from sync.server.app import create_app  # noqa: E402
+from sync.server.context import ServerContext  # noqa: E402
+from sync.server.db import migrate, open_server_database  # noqa: E402
+from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
+from sync.server.wire import decode_push  # noqa: E402
+from tests.server.live import serve  # noqa: E402
+from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
+
+os.environ.setdefault(ENV_KEK, new_kek())
+BATCH = 1_000
+
+
+def registrations(store_id: str, device_id: str, store_no: int, n: int) -> list[bytes]:
+    rng = random.Random(store_no)
+    now = datetime.now(UTC)
+    now_ms, stamp = to_ms(now), now.isoformat()
+    rows = []
+    for seq in range(1, n + 1):
+        member_id = str(uuid.uuid4())
+        rows.append({
+            "id": str(uuid.uuid4()), "store_id": store_id, "device_id": device_id, "seq": seq,
+            "clerk_id": None, "hlc": HLCTimestamp(now_ms, seq % 65_536).pack(),
+            "type": "member.registered", "entity_id": member_id, "payload_version": 2,
+            "payload": {"member_id": member_id,
+                        "member_no": make_member_no(store_no=store_no, device_no=1, seq=seq),
+                        "phone_index": rng.randbytes(32).hex(),
+                        "phone_enc": rng.randbytes(39).hex(), "store_id": store_id,
+                        "registered_at": stamp},
+            "rules_version": "2026.1", "created_at": stamp})
+    return [json.dumps({"device_id": device_id, "events": rows[i:i + BATCH]}).encode()
+            for i in range(0, n, BATCH)]
+
+
+def build_chain(url: str, stores: int, members: int) -> tuple[ServerContext, str]:
+    """The chain at HQ; returns its context and an enrolment code for store 1's new till."""
+    migrate(url)
+    ctx = ServerContext(db=open_server_database(url), clock=SystemClock())
+    per_store = members // stores
+    t = time.perf_counter()
+    for number in range(1, stores + 1):
+        services.create_store(ctx, number=number, name=f"store {number}")
+        if number == 1:
+            continue  # the new till's store: it has no members yet
+        code = services.issue_enrolment_code(ctx, store_number=number).code
+        e = services.enrol(ctx, code=code, device_name=f"till {number}")
+        device = services.authenticate(ctx, token=e.token)
+        for body in registrations(e.store_id, e.device_id, number, per_store):
+            services.push_json(ctx, device=device, request=decode_push(body))
+    print(f"chain: {stores} stores, {per_store * (stores - 1):,} members "
+          f"in {time.perf_counter() - t:.1f} s")
+    return ctx, services.issue_enrolment_code(ctx, store_number=1).code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--stores", type=int, default=50)
+    args = parser.parse_args()
+    from pos_member.bootstrap import bootstrap
+    from pos_member.services import sales
+    from pos_member.services.enrolment import FirstAdmin
+    from pos_member.services.member_cards import find_member
+    from pos_member.services.staff import login
+    from sync.engine import enrol, sync_once
+    from tests.factories import migrated_database
+
+    pg = PostgresServer.start(find_bin_dir())
+    work = Path(tempfile.mkdtemp(prefix="posm-bootstrap-"))
+    try:
+        url = pg.create_database()
+        ctx, code = build_chain(url, args.stores, args.members)
+        wire = {"bytes": 0}
+
+        def count(response: httpx.Response) -> None:
+            response.read()
+            wire["bytes"] += response.num_bytes_downloaded
+
+        with serve(create_app(url)) as base_url:
+            path = migrated_database(work / "till.sqlite")
+            keystore = MemoryKeyStore()
+            app = bootstrap(path, keystore=keystore, clock=FakeClock(datetime.now(UTC)))
+            t = time.perf_counter()
+            with SyncClient(base_url) as client:
+                client._http.event_hooks["response"] = [count]
+                enrol(app, client, keystore, code=code, device_name="new till",
+                      server_url=base_url, admin=FirstAdmin(code="9001", name="管理员",
+                                                            secret="246810"))
+                sync_once(app, client)
+            assert app.identity is not None
+            clerk = login(app.uow, code="9001", secret="246810",
+                          device_id=app.identity.device_id)
+            card = find_member(app.uow, clerk=clerk,
+                               code=make_member_no(store_no=2, device_no=1, seq=1))
+            sales.record_sale(app.uow, clerk, txn_id=str(uuid.uuid4()), bill_no="B-1",
+                              amount_fen=10_000, member_id=card.id)
+            seconds = time.perf_counter() - t
+            app.close()
+        ctx.db.dispose()
+        import sqlite3
+
+        con = sqlite3.connect(path)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        db_mb = path.stat().st_size / 1e6
+        held = args.members // args.stores * (args.stores - 1)
+        download_mb = wire["bytes"] / 1e6
+        print(f"new till: served after {seconds:.1f} s; database {db_mb:.1f} MB; "
+              f"downloaded {download_mb:.1f} MB; per member: {seconds / held * 1e6:.1f} µs, "
+              f"{db_mb * 1e6 / held:.0f} B on disk, {download_mb * 1e6 / held:.0f} B on "
+              "the wire")
+        print("RESULT " + json.dumps({
+            "members": held, "bootstrap_s": round(seconds, 2),
+            "bootstrap_db_mb": round(db_mb, 1), "bootstrap_download_mb": round(download_mb, 1)}))
+    finally:
+        pg.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
