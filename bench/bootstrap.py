@@ -11,6 +11,8 @@ and records a sale for them.
 - ``bootstrap_db_mb``: the till's database after it (checkpointed);
 - ``bootstrap_download_mb``: the snapshot's and the pulls' bytes on the wire (gzip).
 
+The registrations carry only what HQ and the snapshot read: the few a pull still brings (stored
+after the snapshot's position was taken) are held in the till's quarantine, not applied.
 The issue's figures are for 1,000,000 members and 20,000,000 events (``bootstrap_1m_s`` …);
 this script measures at the size it is given and prints per-member figures to scale from.
 
