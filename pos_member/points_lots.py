@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from pos_member import events  # the event types' declarations (their strings live there)
+
 EARN, WELCOME, REFERRAL, REDEEM, GIFT = "earn", "welcome", "referral", "redeem", "gift"
 CLAWBACK, RESTORE, EXPIRE, ADJUST = "clawback", "restore", "expire", "adjust"
 WELCOME_REVERSED = "welcome_reversed"
@@ -29,10 +31,9 @@ WELCOME_REVERSED = "welcome_reversed"
 KEYED_KINDS = frozenset({EXPIRE, WELCOME, WELCOME_REVERSED})
 
 # Event types whose payload carries points entries (``entries``: a list of wire entries).
-ENTRY_EVENT_TYPES = frozenset({
-    "points.welcome", "points.redeemed", "points.adjusted", "points.expired",
-    "sale.recorded", "sale.refunded",
-})
+ENTRY_EVENT_TYPES = frozenset(t.type for t in (
+    events.POINTS_WELCOME, events.POINTS_REDEEMED, events.POINTS_ADJUSTED,
+    events.POINTS_EXPIRED, events.SALE_RECORDED, events.SALE_REFUNDED))
 MAX_POINTS = 10**12  # larger is a broken till, not a points entry
 
 _EXPIRY_NS = uuid.UUID("6f1d1b2e-6a43-4c4e-9a55-0e6f0b8c5a11")
