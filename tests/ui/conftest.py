@@ -7,6 +7,7 @@ screen. Core calls run on a thread pool; ``settle`` waits until every one has co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -16,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from pos_member.permissions import Clerk
 from tests.factories import Till
+from tests.sync import harness
 from ui.app import make_qt_app
 from ui.i18n import install_language
 from ui.till import TillWindow
@@ -80,3 +82,21 @@ def confirm(qtbot: QtBot, dialog: QWidget) -> None:
     qtbot.waitUntil(asking.isActiveWindow)
     qtbot.keyClick(asking.focusWidget() or asking, Qt.Key.Key_Return,
                    Qt.KeyboardModifier.ControlModifier)
+
+
+@pytest.fixture
+def central(tmp_path: Path) -> Iterator[harness.Central]:
+    central = harness.Central(f"sqlite:///{tmp_path / 'server.sqlite'}")  # stores 1 and 2
+    yield central
+    central.stop()
+
+
+@pytest.fixture
+def stores(tmp_path: Path,
+           central: harness.Central) -> Iterator[tuple[harness.Till, harness.Till]]:
+    """Till 1 ("here") and till 2 ("there") of two stores, enrolled with one HQ."""
+    here = harness.enrolled_till(central, tmp_path / "here.sqlite", 1)
+    there = harness.enrolled_till(central, tmp_path / "there.sqlite", 2)
+    yield here, there
+    here.close()
+    there.close()

@@ -6,37 +6,18 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from pos_member.changes import Area, Changes
 from pos_member.services.points import points_summary
 from pos_member.services.sales import record_sale
-from tests.sync.harness import Central, Till, enrolled_till
+from tests.sync.harness import Till
 from tests.ui.conftest import settle, show_active
 from ui.points_view import points_tile
 from ui.sync_worker import BackoffPolicy, SyncWorker
 from ui.till import TillWindow
-
-
-@pytest.fixture
-def central(tmp_path: Path) -> Iterator[Central]:
-    central = Central(f"sqlite:///{tmp_path / 'server.sqlite'}")  # stores 1 and 2
-    yield central
-    central.stop()
-
-
-@pytest.fixture
-def stores(tmp_path: Path, central: Central) -> Iterator[tuple[Till, Till]]:
-    here = enrolled_till(central, tmp_path / "here.sqlite", 1)
-    there = enrolled_till(central, tmp_path / "there.sqlite", 2)
-    yield here, there
-    here.close()
-    there.close()
 
 
 def test_a_card_on_screen_updates_when_another_stores_purchase_arrives(

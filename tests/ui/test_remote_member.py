@@ -4,34 +4,14 @@ marked as head office's; the till's own loaders leave those tiles alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from pos_member.money import format_yuan
-from tests.sync.harness import Central, Till, enrolled_till, new_customer, top_up
+from tests.sync.harness import Till, new_customer, top_up
 from tests.ui.conftest import settle, show_active
 from ui.sync_worker import BackoffPolicy, SyncState, SyncWorker
 from ui.till import TillWindow
-
-
-@pytest.fixture
-def central(tmp_path: Path) -> Iterator[Central]:
-    central = Central(f"sqlite:///{tmp_path / 'server.sqlite'}")  # stores 1 and 2
-    yield central
-    central.stop()
-
-
-@pytest.fixture
-def stores(tmp_path: Path, central: Central) -> Iterator[tuple[Till, Till]]:
-    here = enrolled_till(central, tmp_path / "here.sqlite", 1)
-    there = enrolled_till(central, tmp_path / "there.sqlite", 2)
-    yield here, there
-    here.close()
-    there.close()
 
 
 def test_scanning_another_stores_member_online_shows_hq_balances(
