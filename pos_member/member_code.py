@@ -54,6 +54,12 @@ def qr_payload(member_no: str) -> str:
     return QR_PREFIX + member_no
 
 
+def card_code(member_no: str, generation: int = 0) -> str:
+    """The code on the member's card: ``PM1:<number>`` for the first card, and after a lost
+    card's re-issue ``PM2:<number>:<generation>`` (issue 20): the older codes are refused."""
+    return qr_payload(member_no) if generation <= 0 else f"PM2:{member_no}:{generation}"
+
+
 class CodeKind(Enum):
     MEMBER = "member"
     PHONE = "phone"
@@ -63,6 +69,7 @@ class CodeKind(Enum):
 class ScannedCode:
     kind: CodeKind
     value: str
+    generation: int = 0  # a member code's card generation (``card_code``)
 
 
 def classify_code(raw: str) -> ScannedCode:
@@ -73,6 +80,8 @@ def classify_code(raw: str) -> ScannedCode:
     text = unicodedata.normalize("NFKC", raw).strip()
     m = _QR_VERSIONED.match(text)
     if m:
+        if m.group(1) == "2":
+            return _second_card(text, m.group(2))
         if m.group(1) != "1" or not is_valid_member_no(m.group(2)):
             raise MalformedCode(code=text[:40])
         return ScannedCode(CodeKind.MEMBER, m.group(2))
@@ -81,3 +90,11 @@ def classify_code(raw: str) -> ScannedCode:
     if looks_like_phone(text):
         return ScannedCode(CodeKind.PHONE, normalise_phone(text))
     raise MalformedCode(code=text[:40])
+
+
+def _second_card(text: str, body: str) -> ScannedCode:
+    number, _, generation = body.partition(":")
+    if not (is_valid_member_no(number) and generation.isdigit() and 0 < len(generation) <= 4
+            and int(generation) > 0):
+        raise MalformedCode(code=text[:40])
+    return ScannedCode(CodeKind.MEMBER, number, int(generation))

@@ -47,6 +47,11 @@ class Action(StrEnum):
     SV_APPROVE = QT_TRANSLATE_NOOP("roles", "approve large stored-value payments")
     SV_APPROVE_REFUND = QT_TRANSLATE_NOOP("roles", "approve stored-value payment refunds")
     SV_MANAGE_CREDENTIALS = QT_TRANSLATE_NOOP("roles", "set member payment PINs and codes")
+    # Member service and privacy (issue 20)
+    MEMBER_STATUS = QT_TRANSLATE_NOOP(
+        "roles", "freeze and blacklist members, set tiers by hand, re-issue cards")
+    CHANGE_PHONE = QT_TRANSLATE_NOOP("roles", "change members' phones")
+    ERASE_MEMBER = QT_TRANSLATE_NOOP("roles", "erase members' personal data")
 
 
 _EVERYONE = {Action.VIEW_MEMBER, Action.REGISTER_MEMBER, Action.EDIT_MEMBER}
@@ -61,6 +66,10 @@ _SV_TILL = {Action.SV_TOPUP, Action.SV_PAY, Action.SV_REFUND_PAYMENT}
 _EVERYONE |= _SV_TILL
 _MANAGER |= _SV_TILL | {Action.SV_REFUND_TOPUP, Action.SV_FREEZE, Action.SV_APPROVE,
                         Action.SV_APPROVE_REFUND, Action.SV_MANAGE_CREDENTIALS}
+# Member service: a manager's (docs/rules.md, "Member status"); a phone change offline needs a
+# manager's approval too, which the service asks for itself.
+_MANAGER |= {Action.MEMBER_STATUS, Action.CHANGE_PHONE, Action.ERASE_MEMBER}
+_EVERYONE |= {Action.CHANGE_PHONE}
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.CASHIER: frozenset(_EVERYONE),
     Role.GUIDE: frozenset(_EVERYONE),

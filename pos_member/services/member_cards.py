@@ -4,7 +4,7 @@ masked), look-up by scanned code or phone (following merges), and revealing pers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -18,11 +18,11 @@ from pos_member.db.uow import UnitOfWork
 from pos_member.errors import MemberNotFound
 from pos_member.events import NAME_CTX, PHONE_CTX  # the ciphertexts' associated data
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.member_code import CodeKind, classify_code, qr_payload
+from pos_member.member_code import CodeKind, card_code, classify_code, qr_payload
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_name as mask_name  # re-exported
 from pos_member.phone import mask_phone
-from pos_member.services import member_directory
+from pos_member.services import member_directory, member_standing
 
 
 class Channel(StrEnum):
@@ -97,6 +97,14 @@ class MemberCard:
     # Known here only from the chain's member directory: a member of another store (their
     # profile and balances are at their home store; member_directory.py).
     remote: bool = False
+    # Member service (issue 20, ``services/member_standing``): normal, frozen or blacklisted;
+    # the manager's reason (None unless the clerk may read it); the card's generation; a tier
+    # set by hand and its end; erased (no personal data left).
+    standing: str = "normal"
+    standing_reason: str | None = None
+    card_generation: int = 0
+    tier_until: datetime | None = None
+    erased: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +166,7 @@ def _loadmake_card(s: Session, cipher: PiiCipher, stmt: Any, key: str) -> Member
     if row is None:
         return None
     m, guide_name, referrer_no, store_name = row
-    phone = cipher.decrypt(m.phone_enc, context=PHONE_CTX)
+    phone = cipher.decrypt(m.phone_enc, context=PHONE_CTX) if m.phone_enc else ""
     name = cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None
     return make_card(m, phone, name, guide_name, referrer_no, store_name)
 
@@ -184,9 +192,26 @@ def find_member(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
             card = directory_card(s, scanned.value if scanned.kind is CodeKind.MEMBER else None,
                                   phone_index=None if scanned.kind is CodeKind.MEMBER else key,
                                   phone_masked="" if scanned.kind is CodeKind.MEMBER else query)
-    if card is None:
-        raise MemberNotFound(query=query)
-    return card
+        if card is None:
+            raise MemberNotFound(query=query)
+        if scanned.kind is CodeKind.MEMBER and card.member_no == scanned.value:
+            member_standing.check_card(s.connection(), card.id, card.member_no,
+                                       scanned.generation)
+        return with_standing(s, card, clerk)
+
+
+def with_standing(s: Session, card: MemberCard, clerk: Clerk | None) -> MemberCard:
+    """The card with the member's standing (status, card generation, a tier set by hand,
+    erasure); the status's reason only for a clerk who may read it."""
+    st = member_standing.of(s.connection(), card.id)
+    if st is member_standing.NO_STANDING:
+        return card
+    return replace(
+        card, standing=st.status, card_generation=st.card_generation,
+        standing_reason=st.reason if member_standing.may_read_reason(clerk) else None,
+        tier_until=st.tier_until if st.tier_override else None, erased=st.erased,
+        qr_payload=card_code(card.member_no, st.card_generation),
+        phone_masked="" if st.erased else card.phone_masked)
 
 
 def directory_card(s: Session, member_no: str | None, *, phone_index: str | None,
@@ -235,9 +260,9 @@ def get_member(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> MemberCard:
             found = member_directory.by_id(s.connection(), member_id)
             if found is not None:
                 card = directory_card(s, found.member_no, phone_index=None, phone_masked="")
-    if card is None:
-        raise MemberNotFound(query=member_id[:8])
-    return card
+        if card is None:
+            raise MemberNotFound(query=member_id[:8])
+        return with_standing(s, card, clerk)
 
 
 def reveal_personal_data(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> RevealedData:

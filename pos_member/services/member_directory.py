@@ -40,8 +40,11 @@ BALANCE_UNBLOCKED = events.MEMBER_BALANCE_UNBLOCKED.type
 SV_FROZEN = events.SV_FROZEN.type
 SV_UNFROZEN = events.SV_UNFROZEN.type
 # As sync/server/routes.DIRECTORY_TYPES: what HQ sends every till of the chain.
+# Member service (issue 20): status, cards, phones, erasure, tiers set by hand; their handler
+# (services/member_standing) writes the directory and the member's row alike.
+SERVICE_TYPES = frozenset(t.type for t in events.SERVICE_TYPES)
 DIRECTORY_TYPES = frozenset({REGISTERED, MERGED, TIER_CHANGED, BALANCE_BLOCKED,
-                             BALANCE_UNBLOCKED, SV_FROZEN, SV_UNFROZEN})
+                             BALANCE_UNBLOCKED, SV_FROZEN, SV_UNFROZEN}) | SERVICE_TYPES
 BLOCKED = 1  # flags: HQ blocked the member's stored value (an overdraw)
 FROZEN = 2  # flags: the member's stored value is frozen
 _HLC_COUNTER = 1_000_000
@@ -99,7 +102,7 @@ def full_too(conn: Connection, kind: str, ev: Mapping[str, Any], p: Any,
         return store_id is None or home == store_id or holds(conn, p.member_id) or (
             bool(p.phone_index) and conn.scalar(select(_MEMBERS.c.id).where(
                 _MEMBERS.c.phone_index == p.phone_index)) is not None)
-    if kind in (MERGED, BALANCE_BLOCKED, BALANCE_UNBLOCKED):
+    if kind in (MERGED, BALANCE_BLOCKED, BALANCE_UNBLOCKED) or kind in SERVICE_TYPES:
         return True
     return holds(conn, p.member_id)
 
@@ -111,6 +114,8 @@ def apply(conn: Connection, kind: str, ev: Mapping[str, Any], p: Any) -> None:
         register(conn, member_id=p.member_id, member_no=p.member_no, phone_index=p.phone_index,
                  store_id=p.store_id or ev["store_id"], at=ev["created_at"])
         return
+    if kind in SERVICE_TYPES:
+        return  # written by its full handler
     if kind == MERGED:
         conn.execute(update(_DIR).where(_DIR.c.member_id == id_bytes(p.loser_member_id))
                      .values(status="merged", phone=None))

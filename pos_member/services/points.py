@@ -30,6 +30,7 @@ from pos_member.errors import (
 )
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
+from pos_member.services import member_standing
 from pos_member.services.points_ledger import (
     ADJUST,
     CLAWBACK,
@@ -160,6 +161,7 @@ def redeem_for_item(uow: UnitOfWork, *, clerk: Clerk, txn_id: str, member_id: st
         if done is not None:
             return PointsOpResult(**done, repeated=True)
         _member_exists(conn, member_id)
+        member_standing.check(conn, member_id, member_standing.REDEEM, clerk=clerk)
         plan = spendable_lots(conn, member_id, now, item.points)
         entry = new_entry(tx, clerk, member_id=member_id, kind=GIFT, points=-item.points,
                           at=now, txn_id=txn_id, note=f"{item.code} {item.name}"[:200],

@@ -59,6 +59,7 @@ from pos_member.services import member_directory, own_events, quarantine
 from pos_member.services.balance_block_sync import BALANCE_BLOCK_HANDLERS
 from pos_member.services.chain_places import name_stores as name_stores  # sync.engine's
 from pos_member.services.chain_places import unnamed_stores as unnamed_stores
+from pos_member.services.member_standing import SERVICE_HANDLERS
 from pos_member.services.members_sync import MEMBERS_HANDLERS
 from pos_member.services.outbox import SYNC_CURSOR
 from pos_member.services.points_sync import POINTS_HANDLERS
@@ -302,6 +303,7 @@ _TYPED: dict[str, Callable[[Connection, PiiCipher | None, Mapping[str, Any], Any
     **MEMBERS_HANDLERS,  # member.registered, member.profile_updated, member.merged
     **RULES_HANDLERS,  # rules.published
     **STAFF_HANDLERS,  # staff.* (this store's only)
+    **SERVICE_HANDLERS,  # member.status_set, card_reissued, phone_changed, erased, tier_set
 }
 
 # Pulled event type → ledger handler(conn, event, typed payload) -> applied?  Each ledger's

@@ -57,7 +57,7 @@ from pos_member.points_rules import (
     redeem_step,
     referral_points,
 )
-from pos_member.services import member_directory, points_ledger, tiers
+from pos_member.services import member_directory, member_standing, points_ledger, tiers
 
 SALE_RECORDED = events.SALE_RECORDED.type
 SALE_REFUNDED = events.SALE_REFUNDED.type
@@ -401,6 +401,8 @@ def _member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sal
     """The entries of a member sale: points redeemed off the bill, points earned on what was
     paid, the referrer's reward on a referred member's first purchase."""
     rules, conn = tx.rules, tx.conn
+    earns = member_standing.check(conn, member_id, member_standing.REDEEM if redeem_points
+                                  else member_standing.EARN, clerk=clerk)
     pp = _SalePoints(tier_before=m.tier, remote=getattr(m, "remote", False))
     if m.balance is not None:
         pp.balances[member_id] = m.balance
@@ -424,8 +426,8 @@ def _member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sal
     if m.tier != rules.tiers.levels[-1].code and not pp.remote:
         pp.figures = (int(m.spend or 0) + max(0, paid),
                       int(m.growth or 0) + growth_of_sale(rules.tiers, paid))
-    pp.earn = earn_for_sale(
-        rules.points, paid_fen=max(0, paid - no_earn_fen),
+    pp.earn = earn_for_sale(  # a frozen member earns nothing (docs/rules.md)
+        rules.points, paid_fen=max(0, paid - no_earn_fen) if earns else 0,
         tier_percent=level_of(rules.tiers, m.tier).earn_multiplier_percent,
         day=tx.clock.local(now).date(), birthday=m.birthday,
         earned_today=int(m.earned_today or 0))

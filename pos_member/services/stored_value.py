@@ -41,7 +41,7 @@ from pos_member.errors import (
     TxnIdConflict,
 )
 from pos_member.permissions import Action, Clerk, require
-from pos_member.services import remote_members
+from pos_member.services import member_standing, remote_members
 from pos_member.services.member_auth import (
     Refusal,
     check_totp_format,
@@ -63,6 +63,7 @@ from pos_member.services.stored_value_ledger import (
     balance,
     book,
     business_day,
+    connection,
     ensure_account,
     get_balance,
     offline_spent_today,
@@ -223,6 +224,7 @@ def top_up(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, me
         if done is not None:
             return done
         m = active_member(conn, member_id)
+        member_standing.check(conn, member_id, member_standing.SERVE, clerk=clerk)
         quote = _quote(tx.rules.stored_value, m, amount, tx.clock.local())
         bonus = quote.bonus_fen
         ev_id, bal = record_money(
@@ -466,6 +468,7 @@ def _payment_checks(conn: Session | Connection, rules: Any, clerk: Clerk, *, mem
     if done is not None:
         return done
     m = active_member(conn, member_id)
+    member_standing.check(connection(conn), member_id, member_standing.SPEND, clerk=clerk)
     bal = Balance(member_id, int(m.principal_fen), int(m.bonus_fen), bool(m.frozen))
     spent = None if online else offline_spent_today(conn, member_id, clerk.device_id, now)
     rules_.check_payment(rules, amount_fen=amount, balance_fen=bal.total_fen,

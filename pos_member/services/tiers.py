@@ -26,6 +26,7 @@ from pos_member.db.models import Member, PointsAccount, Sale, Setting
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.points_rules import downgrade_target, level_index, qualifying_level
+from pos_member.services import member_standing
 from pos_member.services.outbox import SERVER_URL, get_sync_setting, last_sync_at
 
 TIER_CHANGED = events.MEMBER_TIER_CHANGED.type
@@ -80,28 +81,30 @@ def upgrade_if_reached(tx: Transaction, clerk: Clerk, *, member_id: str, now: da
     current = current or tiers.levels[0].code
     if level_index(tiers, current) == len(tiers.levels) - 1:
         return current  # the top tier: nothing to reach
+    if member_standing.tier_locked(conn, member_id, now):
+        return current  # a tier set by hand holds until its end
     spend, growth = figures or standing_figures(conn, tiers, member_id, now)
     target = qualifying_level(tiers, spend_fen=spend, growth=growth)
     if level_index(tiers, target.code) <= level_index(tiers, current):
         return current
-    _change(tx, clerk, member_id=member_id, old=current, new=target.code, now=now,
+    change_tier(tx, clerk, member_id=member_id, old=current, new=target.code, now=now,
             reason="upgrade", spend=spend, growth=growth)
     return target.code
 
 
-def _change(tx: Transaction, clerk: Clerk, *, member_id: str, old: str, new: str,
+def change_tier(tx: Transaction, clerk: Clerk, *, member_id: str, old: str, new: str,
             now: datetime, reason: str, spend: int, growth: int) -> None:
     payload = events.MemberTierChanged(member_id=member_id, from_=old, to=new, reason=reason,
                                        at=now.isoformat(), spend_fen=spend, growth=growth)
     ev = tx.record(clerk, events.MEMBER_TIER_CHANGED, payload, entity_id=member_id)
-    _set_tier(tx.conn, member_id, new, ev.hlc,
+    set_tier(tx.conn, member_id, new, ev.hlc,
               now if reason == "upgrade" else None)
     tx.audit(clerk, TIER_CHANGED, "member", member_id, before={"tier": old},
              after={"tier": new, "reason": reason, "spend_fen": spend, "growth": growth},
              event=ev)
 
 
-def _set_tier(conn: Connection, member_id: str, tier: str, hlc: str,
+def set_tier(conn: Connection, member_id: str, tier: str, hlc: str,
               upgraded_at: datetime | None) -> None:
     conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == member_id).values(tier=tier))
     values: dict[str, Any] = {"tier_hlc": hlc}
@@ -123,7 +126,7 @@ def apply_tier_changed(conn: Connection, ev: Mapping[str, Any],
     current = conn.scalar(select(_ACCOUNTS.c.tier_hlc).where(_ACCOUNTS.c.member_id == member_id))
     if current is not None and current >= ev["hlc"]:
         return False
-    _set_tier(conn, member_id, new, ev["hlc"], at if reason == "upgrade" else None)
+    set_tier(conn, member_id, new, ev["hlc"], at if reason == "upgrade" else None)
     return True
 
 
@@ -177,6 +180,8 @@ def evaluate_tiers(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> Eva
                    _MEMBERS.c.tier != tiers.levels[0].code)
         ).all()
         for member_id, tier, since in rows:
+            if member_standing.tier_locked(conn, member_id, now):
+                continue  # a tier set by hand holds until its end
             checked += 1
             spend, growth = standing_figures(conn, tiers, member_id, now)
             days = None
@@ -186,7 +191,7 @@ def evaluate_tiers(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> Eva
             target = downgrade_target(tiers, current=tier, spend_fen=spend, growth=growth,
                                       days_since_upgrade=days)
             if target is not None:
-                _change(tx, clerk, member_id=member_id, old=tier, new=target.code, now=now,
+                change_tier(tx, clerk, member_id=member_id, old=tier, new=target.code, now=now,
                         reason="evaluation", spend=spend, growth=growth)
                 downgraded += 1
         if last is None:

@@ -2708,6 +2708,54 @@ F2  注册新会员</translation>
         <source>Only a member pays by stored value.</source>
         <translation>只有会员可以使用储值支付。</translation>
     </message>
+    <message>
+        <source>Member {member_no} is frozen: no points are earned or redeemed and no stored value is spent. Ask the store manager.</source>
+        <translation>会员 {member_no} 已冻结：不累积、不兑换积分，不可使用储值。请联系店长。</translation>
+    </message>
+    <message>
+        <source>Member {member_no} is blacklisted and cannot be served. {reason}</source>
+        <translation>会员 {member_no} 已列入黑名单，无法为其办理业务。{reason}</translation>
+    </message>
+    <message>
+        <source>This card of member {member_no} was reported lost and replaced: ask the member for the new card, or look them up by phone.</source>
+        <translation>会员 {member_no} 的这张卡已挂失并补办新卡：请出示新卡，或用手机号查询。</translation>
+    </message>
+    <message>
+        <source>Member {member_no}&apos;s personal data was erased: the member cannot be served.</source>
+        <translation>会员 {member_no} 的个人信息已删除，无法为其办理业务。</translation>
+    </message>
+    <message>
+        <source>Not a member status: {status}</source>
+        <translation>不是有效的会员状态：{status}</translation>
+    </message>
+    <message>
+        <source>Give the reason (at most 200 characters).</source>
+        <translation>请填写原因（最多 200 字）。</translation>
+    </message>
+    <message>
+        <source>The tier set by hand must end on a day after today, within {days} days.</source>
+        <translation>手动设定的等级须在今天之后、{days} 天之内结束。</translation>
+    </message>
+    <message>
+        <source>Not a tier of the rules in force: {tier}</source>
+        <translation>不是现行规则中的等级：{tier}</translation>
+    </message>
+    <message>
+        <source>Member {member_no} belongs to another store: serve this at their store.</source>
+        <translation>会员 {member_no} 属于其他门店，请到其所属门店办理。</translation>
+    </message>
+    <message>
+        <source>The new phone is the member&apos;s phone already.</source>
+        <translation>新手机号与会员当前手机号相同。</translation>
+    </message>
+    <message>
+        <source>A phone change needs the code sent to the new phone, or offline the member&apos;s payment PIN or dynamic code and a manager&apos;s approval.</source>
+        <translation>更换手机号需验证发送到新手机的验证码；离线时需会员支付密码或动态码，并经店长批准。</translation>
+    </message>
+    <message>
+        <source>Member {member_no} still has {balance} of stored value: refund or settle it before erasing the member.</source>
+        <translation>会员 {member_no} 仍有储值余额 {balance}：请先退款或结清，再删除会员信息。</translation>
+    </message>
 </context>
 <context>
     <name>kpi_report</name>
@@ -3015,6 +3063,18 @@ F2  注册新会员</translation>
     <message>
         <source>set member payment PINs and codes</source>
         <translation>设置会员支付密码和动态码</translation>
+    </message>
+    <message>
+        <source>freeze and blacklist members, set tiers by hand, re-issue cards</source>
+        <translation>冻结、拉黑会员，手动设定等级，补办会员卡</translation>
+    </message>
+    <message>
+        <source>change members&apos; phones</source>
+        <translation>更换会员手机号</translation>
+    </message>
+    <message>
+        <source>erase members&apos; personal data</source>
+        <translation>删除会员个人信息</translation>
     </message>
 </context>
 </TS>

@@ -39,7 +39,7 @@ REGISTERED = events.MEMBER_REGISTERED.type
 DIRECTORY_TYPES = frozenset(t.type for t in (
     events.MEMBER_REGISTERED, events.MEMBER_MERGED, events.MEMBER_TIER_CHANGED,
     events.MEMBER_BALANCE_BLOCKED, events.MEMBER_BALANCE_UNBLOCKED, events.SV_FROZEN,
-    events.SV_UNFROZEN))
+    events.SV_UNFROZEN, *events.SERVICE_TYPES))  # status, cards, phones, erasure (issue 20)
 STAFF = "staff."  # a store's staff events stay in their store
 _MEMBER_FIELDS = ("member_id", "winner_member_id", "loser_member_id")
 _HOMES: Table = MemberHome.__table__  # type: ignore[assignment]

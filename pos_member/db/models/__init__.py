@@ -17,6 +17,7 @@ from pos_member.db.models.event_log import (
     QuarantinedEvent,
 )
 from pos_member.db.models.kpi import KpiMonthTarget, KpiRoster, KpiSplitAdjustment
+from pos_member.db.models.member_service import MemberStanding
 from pos_member.db.models.members import Member, MemberAlias, MemberFieldVersion
 from pos_member.db.models.notifications import NotificationOutbox
 from pos_member.db.models.points import PointsAccount, PointsEntry, PointsLot, PointsTxn, SalePoints
@@ -39,7 +40,8 @@ __all__ = [
     "NAMING", "AppliedEvent", "AuditEntry", "BalanceBlock", "Base", "Device", "DeviceCounter",
     "DeviceSuccession", "DirectoryEntry", "Event", "EventMove", "Flag", "KpiMonthTarget",
     "KpiRoster",
-    "KpiSplitAdjustment", "Member", "MemberAlias", "MemberFieldVersion", "NotificationOutbox",
+    "KpiSplitAdjustment", "Member", "MemberAlias", "MemberFieldVersion", "MemberStanding",
+    "NotificationOutbox",
     "PointsAccount", "PointsEntry", "PointsLot", "PointsTxn", "PosBill", "PosRefund",
     "QuarantinedEvent", "RemoteMember", "RulesVersion",
     "Sale", "SalePoints", "Setting", "Staff", "StaffFieldVersion", "Store", "SvAccount",
