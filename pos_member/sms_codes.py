@@ -92,3 +92,13 @@ def check(rules: SmsRules, challenge: SmsChallenge, *, now: datetime, code: str,
 def require_valid(accepted: bool) -> None:
     if not accepted:
         raise SmsCodeInvalid()
+
+
+PHONE_CHANGE_TXN = "phone:"
+
+
+def phone_change_txn(phone_index: str) -> str:
+    """The transaction a phone change's SMS code is bound to (issue 20): the new phone's blind
+    index, so a code sent to one phone never confirms another. HQ sends it to a phone no
+    member holds (``sync/server/sms_limits.registered_phone_index``)."""
+    return PHONE_CHANGE_TXN + phone_index[:32]

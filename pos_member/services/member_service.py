@@ -109,7 +109,7 @@ def set_tier(uow: UnitOfWork, *, clerk: Clerk, member_id: str, tier: str, until:
     with uow.begin() as tx:
         conn = tx.conn
         no = member_no_of(conn, member_id)
-        member_standing.check(conn, member_id, member_standing.SERVE, member_no=no, clerk=clerk)
+        member_standing.check(conn, member_id, member_standing.MAINTAIN, member_no=no)
         old = _tier_of(conn, member_id)
         payload = events.MemberTierSet(member_id=member_id, member_no=no, tier=tier,
                                        reason=reason, until=until.isoformat())
@@ -172,7 +172,7 @@ def reissue_card(uow: UnitOfWork, *, clerk: Clerk, member_id: str,
     with uow.begin() as tx:
         conn = tx.conn
         no = member_no_of(conn, member_id)
-        member_standing.check(conn, member_id, member_standing.SERVE, member_no=no, clerk=clerk)
+        member_standing.check(conn, member_id, member_standing.MAINTAIN, member_no=no)
         generation = member_standing.of(conn, member_id).card_generation + 1
         payload = events.MemberCardReissued(member_id=member_id, member_no=no,
                                             generation=generation, reason=reason)

@@ -53,6 +53,7 @@ NORMAL, FROZEN, BLACKLISTED = events.STATUSES
 
 # What a use of the member needs (check()).
 EARN, REDEEM, SPEND, SERVE = "earn", "redeem", "spend", "serve"
+MAINTAIN = "maintain"  # a manager's service action: refused only for an erased member
 
 _T = MemberStanding.__table__
 _MEMBERS = Member.__table__
@@ -80,6 +81,10 @@ def of(conn: Connection, member_id: str) -> Standing:
                     row.tier_until, row.erased)
 
 
+def is_erased(conn: Connection, member_id: str) -> bool:
+    return bool(conn.scalar(select(_T.c.erased).where(_T.c.member_id == member_id)))
+
+
 def may_read_reason(clerk: Clerk | None) -> bool:
     return clerk is not None and clerk.may(Action.MEMBER_STATUS)
 
@@ -94,6 +99,8 @@ def check(conn: Connection, member_id: str, use: str, *, member_no: str = "",
     no = member_no or _member_no(conn, member_id)
     if s.erased:
         raise MemberErasedError(member_no=no)
+    if use == MAINTAIN:
+        return True
     if s.status == BLACKLISTED:
         raise MemberBlacklisted(member_no=no,
                                 reason=(s.reason or "") if may_read_reason(clerk) else "")

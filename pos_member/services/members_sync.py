@@ -35,7 +35,7 @@ from pos_member.crypto import PiiCipher
 from pos_member.db.models import Member, MemberAlias
 from pos_member.errors import StoreNotSetUp
 from pos_member.member_code import is_valid_member_no
-from pos_member.services import own_events
+from pos_member.services import member_standing, own_events
 from pos_member.services.chain_places import ensure_device, ensure_store
 from pos_member.services.field_versions import claim_fields, newer_fields
 from pos_member.services.member_cards import PHONE_CTX
@@ -109,7 +109,7 @@ def apply_registered(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str
 
 
 PROFILE_FIELDS = ("name_enc", "gender", "birthday", "tags", "marketing_consent",
-                  "marketing_consent_at")
+                  "marketing_consent_at", "privacy_policy_version", "privacy_consent_at")
 
 
 def _profile_columns(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def _profile_columns(fields: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = unb64(value)
         elif name == "birthday":
             out[name] = date.fromisoformat(value) if value else None
-        elif name == "marketing_consent_at":
+        elif name in ("marketing_consent_at", "privacy_consent_at"):
             out[name] = wire_datetime(value) if value else None
         elif name == "tags":
             out[name] = list(value or [])
@@ -158,6 +158,8 @@ def _opened(fields: Mapping[str, Any], cipher: PiiCipher | None) -> dict[str, An
 def apply_profile_updated(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, Any],
                      p: events.MemberProfileUpdated, position: int) -> bool:
     member_id = p.member_id
+    if member_standing.is_erased(conn, member_id):
+        return True  # erased (issue 20): no personal value comes back
     fields = _opened(p.fields, cipher)
     _profile_columns(fields)  # decodes every value before anything is written
     won = claim_fields(conn, member_id=member_id, fields=fields, hlc=ev["hlc"],

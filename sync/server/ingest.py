@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from sync.protocol import PushRequest, PushResponse, WireEvent
-from sync.server import balances, member_cards, points
+from sync.server import balances, member_cards, member_service, points
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.duplicate_phones import merge_duplicate_phones
 from sync.server.errors import BadRequest, Conflict, Forbidden, Fork, Forked
@@ -175,11 +175,13 @@ def _write(conn: Connection, device: DeviceIdentity, request: IncomingPush, *,
 
     check_clock(log, conn, device, to_store, now=now)
     merge_duplicate_phones(log, conn, to_store)
+    member_service.phones_after_store(conn, to_store)  # phone changes, erasures (issue 20)
     flags_from_tills(log, to_store)
     check_sms_payments(log, conn, to_store)
     balances.after_store(log, conn, to_store)  # sv.* totals, overdraw
     points.after_store(log, conn, to_store)  # chain-wide points (after balances' redirects)
     member_cards.after_store(log, conn, to_store)  # HQ's cards, for the remote lookup
+    member_service.cards_after_store(conn, to_store)
     return to_store, stored, duplicates, fresh, new_acked
 
 

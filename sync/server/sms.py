@@ -111,7 +111,8 @@ def send_code(ctx: ServerContext, sender: SmsSender, *, device: DeviceIdentity,
     now = ctx.clock.now()
     with ctx.db.write(exclusive=False) as conn:
         phone_index = sms_limits.registered_phone_index(
-            conn, data_key=ctx.db.keys.data_key(conn), member_id=body.member_id, phone=phone)
+            conn, data_key=ctx.db.keys.data_key(conn), member_id=body.member_id, phone=phone,
+            txn_id=body.txn_id)
         sms_limits.lock(conn, device=device, member_id=body.member_id, phone_index=phone_index)
         # the spacing is per member: a payment dialog opened again has a new txn_id
         prev_row = conn.execute(

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from pos_member.crypto import PiiCipher
 from pos_member.events import PHONE_CTX
+from pos_member.sms_codes import phone_change_txn
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest, SmsMemberUnknown, SmsRateLimited
 from sync.server.locks import lock_keys
@@ -83,19 +84,24 @@ def configure(ctx: ServerContext, **changes: int | None) -> SmsLimits:
     return limits
 
 
-def registered_phone_index(conn: Connection, *, data_key: str, member_id: str, phone: str
-                           ) -> str:
+def registered_phone_index(conn: Connection, *, data_key: str, member_id: str, phone: str,
+                           txn_id: str = "") -> str:
     """The blind index of ``phone`` (normalised) if it is ``member_id``'s registered phone;
-    else ``SmsMemberUnknown``."""
+    else ``SmsMemberUnknown``. A phone change's code (``txn_id`` bound to the new phone's
+    index: ``sms_codes.phone_change_txn``) goes to a phone no member holds, for a member HQ
+    knows (issue 20)."""
     owner = conn.execute(select(MemberRedirect.winner_member_id)
                          .where(MemberRedirect.loser_member_id == member_id)).scalar()
-    registered = conn.execute(select(MemberIndex.phone_index)
-                              .where(MemberIndex.member_id == (owner or member_id))).scalars()
+    registered = set(conn.execute(select(MemberIndex.phone_index)
+                                  .where(MemberIndex.member_id == (owner or member_id))).scalars())
     cipher = PiiCipher(base64.b64decode(data_key))
     index = cipher.blind_index(phone, context=PHONE_CTX)
-    if index not in set(registered):
-        raise SmsMemberUnknown()
-    return index
+    if index in registered:
+        return index
+    if registered and txn_id == phone_change_txn(index) and conn.execute(
+            select(MemberIndex.member_id).where(MemberIndex.phone_index == index)).first() is None:
+        return index
+    raise SmsMemberUnknown()
 
 
 def lock(conn: Connection, *, device: DeviceIdentity, member_id: str, phone_index: str

@@ -1,0 +1,221 @@
+"""A member's phone change and erasure at the till (issue 20, SPEC §2.10–2.11).
+
+- **Phone change**: verified by a code texted to the *new* phone (online: HQ sends and checks
+  it, bound to the new phone's blind index), or offline by the member's payment PIN or
+  dynamic code *and* a manager's approval. A phone another member holds (here or in the
+  chain's directory) is refused. One ``member.phone_changed`` event (a directory event: every
+  till moves the member's blind index, so the old phone finds no one after sync; HQ moves its
+  ``member_index``).
+- **Erasure** (被遗忘权): a manager; the stored-value balance must be 0 first
+  (docs/rules.md, "Erasure"). Phone, name, gender, birthday, tags and consents' details go at
+  every till and at HQ after sync; ledgers stay under the member's id. The audit keeps who and
+  when, not what.
+- **Consent**: marketing consent withdrawn in one step; a member whose privacy-policy version
+  is older than the rules' is asked again (:func:`reconsent`).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+
+from pos_member import events
+from pos_member.changes import Area, Changes
+from pos_member.db.models import Member, NotificationOutbox, SvCredential
+from pos_member.db.uow import UnitOfWork
+from pos_member.errors import DuplicatePhone, MemberNotFound, PermissionDenied
+from pos_member.events import PHONE_CTX
+from pos_member.member_service_errors import (
+    BalanceNotSettled,
+    NotHeldHere,
+    PhoneChangeNeedsVerification,
+    SamePhone,
+)
+from pos_member.money import format_yuan
+from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
+from pos_member.phone import normalise_phone
+from pos_member.services import member_directory, member_standing
+from pos_member.services.field_versions import claim_fields
+from pos_member.services.member_auth import verify_pin, verify_totp
+from pos_member.services.member_service import ServiceResult
+from pos_member.services.stored_value import PinFactor, SmsFactor, SmsVerifier, TotpFactor
+from pos_member.services.stored_value_ledger import balance
+from pos_member.sms_codes import phone_change_txn
+
+PHONE_CHANGED = events.MEMBER_PHONE_CHANGED.type
+ERASED = events.MEMBER_ERASED.type
+CONSENT_RENEWED = "member.consent_renewed"  # an audit action (the edit is a profile event)
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    member_no: str
+    phone_index: str
+
+
+def _held(conn: object, member_id: str) -> _Held:
+    """The member held here in full (a phone change or an erasure is done at a till of the
+    member's store: their PIN, balance and profile are there)."""
+    m = conn.execute(select(Member.member_no, Member.phone_index)  # type: ignore[attr-defined]
+                     .where(Member.id == member_id, Member.status == "active")).first()
+    if m is None:
+        found = member_directory.by_id(conn, member_id)  # type: ignore[arg-type]
+        if found is not None:
+            raise NotHeldHere(member_no=found.member_no)
+        raise MemberNotFound(query=member_id[:8])
+    return _Held(m.member_no, m.phone_index)
+
+
+def phone_index_of(uow: UnitOfWork, phone: str) -> str:
+    return uow.cipher.blind_index(normalise_phone(phone), context=PHONE_CTX)
+
+
+def send_phone_code(uow: UnitOfWork, *, clerk: Clerk, member_id: str, new_phone: str,
+                    sender: object) -> str:
+    """Asks HQ to text a code to the new phone (``sync.client.SyncClient.sms_send``), bound to
+    the new phone; returns the challenge id. The checks that can refuse run first."""
+    require(clerk, Action.CHANGE_PHONE)
+    phone = normalise_phone(new_phone)
+    index = uow.cipher.blind_index(phone, context=PHONE_CTX)
+    with uow.read() as s:
+        _check_new_phone(s.connection(), member_id, index)
+    return sender.sms_send(member_id=member_id, phone=phone,  # type: ignore[attr-defined]
+                           amount_fen=0, txn_id=phone_change_txn(index))
+
+
+def _check_new_phone(conn: object, member_id: str, index: str) -> _Held:
+    held = _held(conn, member_id)
+    if held.phone_index == index:
+        raise SamePhone()
+    other = conn.execute(select(Member.id, Member.member_no)  # type: ignore[attr-defined]
+                         .where(Member.phone_index == index, Member.id != member_id)).first()
+    if other is not None:
+        raise DuplicatePhone(member_id=other.id, member_no=other.member_no)
+    found = member_directory.by_phone_index(conn, index)  # type: ignore[arg-type]
+    if found is not None and found.id != member_id:
+        raise DuplicatePhone(member_id=found.id, member_no=found.member_no)
+    return held
+
+
+def change_phone(uow: UnitOfWork, *, clerk: Clerk, member_id: str, new_phone: str,
+                 factor: PinFactor | TotpFactor | SmsFactor | None,
+                 approver: Clerk | None = None, online: bool = True,
+                 sms_verifier: SmsVerifier | None = None) -> ServiceResult:
+    """Changes the member's phone; see the module docstring for what verifies it. A wrong PIN
+    or dynamic code counts towards the member's lock (committed) and changes nothing else."""
+    require(clerk, Action.CHANGE_PHONE)
+    phone = normalise_phone(new_phone)
+    cipher = uow.cipher
+    index = cipher.blind_index(phone, context=PHONE_CTX)
+    challenge = None
+    if isinstance(factor, SmsFactor):
+        if not online or sms_verifier is None or not factor.code.strip():
+            raise PhoneChangeNeedsVerification()
+        with uow.read() as s:
+            _check_new_phone(s.connection(), member_id, index)
+        challenge = sms_verifier.sms_verify(
+            challenge_id=factor.challenge_id, member_id=member_id, amount_fen=0,
+            txn_id=phone_change_txn(index), code=factor.code.strip())
+    elif factor is None or approver is None:
+        raise PhoneChangeNeedsVerification()
+    elif not approver.may(Action.MEMBER_STATUS):
+        raise PermissionDenied(role=ROLE_LABELS[approver.role],
+                               action=Action.MEMBER_STATUS.value)
+    with uow.begin() as tx:
+        conn = tx.conn
+        held = _check_new_phone(conn, member_id, index)
+        member_standing.check(conn, member_id, member_standing.MAINTAIN,
+                              member_no=held.member_no)
+        if not isinstance(factor, SmsFactor):
+            refusal = (verify_pin(tx, clerk, member_id=member_id, pin=factor.pin)
+                       if isinstance(factor, PinFactor) else
+                       verify_totp(tx, clerk, cipher, member_id=member_id, code=factor.code))
+            if refusal is not None:
+                tx.commit()  # the failure count and a lock stick; the phone stays
+                raise refusal.error
+        enc = cipher.encrypt(phone, context=PHONE_CTX)
+        payload = events.MemberPhoneChanged(
+            member_id=member_id, member_no=held.member_no, old_phone_index=held.phone_index,
+            phone_index=index, phone_enc=base64.b64encode(enc).decode(),
+            verified_by="sms" if challenge else ("pin" if isinstance(factor, PinFactor)
+                                                 else "totp"),
+            approver_id=approver.staff_id if approver is not None else None,
+            sms_challenge_id=challenge)
+        ev = tx.record(clerk, events.MEMBER_PHONE_CHANGED, payload, entity_id=member_id)
+        member_standing.change_phone(conn, payload, ev.hlc, enc)
+        tx.audit(clerk, PHONE_CHANGED, "member", member_id, after={
+            "verified_by": payload.verified_by, "approver_id": payload.approver_id}, event=ev)
+        tx.commit()
+    return ServiceResult(member_id, held.member_no, True,
+                         Changes.of(Area.MEMBERS, members=[member_id]))
+
+
+def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> ServiceResult:
+    """Erases the member's personal data (a manager); refused while the member has stored value
+    (``BalanceNotSettled``: refund it first)."""
+    require(clerk, Action.ERASE_MEMBER)
+    with uow.begin() as tx:
+        conn = tx.conn
+        held = _held(conn, member_id)
+        if member_standing.is_erased(conn, member_id):
+            return ServiceResult(member_id, held.member_no, False, Changes())
+        left = balance(conn, member_id).total_fen
+        if left != 0:
+            raise BalanceNotSettled(member_no=held.member_no, balance=format_yuan(left))
+        payload = events.MemberErased(member_id=member_id, member_no=held.member_no,
+                                      phone_index=held.phone_index)
+        ev = tx.record(clerk, events.MEMBER_ERASED, payload, entity_id=member_id)
+        member_standing.erase(conn, member_id, held.member_no)
+        _drop_local(conn, member_id)
+        tx.audit(clerk, ERASED, "member", member_id, event=ev)  # who and when, not what
+        tx.commit()
+    return ServiceResult(member_id, held.member_no, True,
+                         Changes.of(Area.MEMBERS, Area.STORED_VALUE, members=[member_id]))
+
+
+def _drop_local(conn: object, member_id: str) -> None:
+    """What else named the member here: unsent messages (they carry the phone's purpose) and
+    the payment PIN and dynamic-code secret."""
+    t = NotificationOutbox.__table__
+    conn.execute(delete(t).where(t.c.member_id == member_id,  # type: ignore[attr-defined]
+                                 t.c.status != "sent"))
+    c = SvCredential.__table__
+    conn.execute(delete(c).where(c.c.member_id == member_id))  # type: ignore[attr-defined]
+
+
+def withdraw_marketing(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> None:
+    """Marketing consent withdrawn in one step (a ``member.profile_updated``)."""
+    from pos_member.services.members import update_profile
+
+    update_profile(uow, clerk=clerk, member_id=member_id, marketing_consent=False)
+
+
+def needs_reconsent(uow: UnitOfWork, member_id: str) -> bool:
+    """Whether the member consented to an older privacy policy than the rules' in force."""
+    with uow.read() as s:
+        version = s.scalar(select(Member.privacy_policy_version).where(Member.id == member_id))
+    return version is not None and version != uow.rules.registration.privacy_policy_version
+
+
+def reconsent(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> None:
+    """The member agreed to the policy in force at this visit: a ``member.profile_updated``
+    with the version and time (every till of the store stops asking after sync; last writer
+    wins per field, as any edit), audited (``member.consent_renewed``)."""
+    require(clerk, Action.EDIT_MEMBER)
+    version = uow.rules.registration.privacy_policy_version
+    with uow.begin() as tx:
+        conn = tx.conn
+        _held(conn, member_id)
+        now = tx.clock.now()
+        fields = {"privacy_policy_version": version, "privacy_consent_at": now.isoformat()}
+        ev = tx.record(clerk, events.MEMBER_PROFILE_UPDATED,
+                       events.MemberProfileUpdated(member_id=member_id, fields=fields),
+                       entity_id=member_id)
+        claim_fields(conn, member_id=member_id, fields=fields, hlc=ev.hlc, event_id=ev.id)
+        conn.execute(update(Member).where(Member.id == member_id).values(
+            privacy_policy_version=version, privacy_consent_at=now, updated_hlc=ev.hlc))
+        tx.audit(clerk, CONSENT_RENEWED, "member", member_id,
+                 after={"privacy_policy_version": version}, event=ev)
+        tx.commit()

@@ -1,0 +1,184 @@
+"""A member's phone change and erasure (issue 20): verified, refused when the phone is
+another's, reaching the store's other till and another store's directory after sync; erasure
+only with no stored value left, leaving ledgers and no personal data; consent asked again."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from pos_member.db.models import AuditEntry, Member, MemberFieldVersion, PointsEntry
+from pos_member.errors import DuplicatePhone, MemberNotFound, SmsCodeInvalid, WrongMemberPin
+from pos_member.member_service_errors import (
+    BalanceNotSettled,
+    MemberErasedError,
+    PhoneChangeNeedsVerification,
+    SamePhone,
+)
+from pos_member.phone import mask_phone
+from pos_member.services import member_privacy, sales
+from pos_member.services.member_auth import set_member_pin
+from pos_member.services.member_cards import find_member, get_member, reveal_personal_data
+from pos_member.services.members import update_profile
+from pos_member.services.stored_value import PinFactor, SmsFactor, top_up
+from pos_member.services.stored_value_refunds import refund_topup
+from pos_member.sms_codes import phone_change_txn
+from tests.core.sms_fake import FakeHqSms, wrong
+from tests.factories import Till, new_phone, wire_events
+from tests.factories import apply_pulled as apply
+
+pytestmark = pytest.mark.usefixtures("cheap_hash")
+PIN = "739182"
+
+
+def _with_pin(till: Till, phone: str) -> str:
+    m = till.register(phone)
+    set_member_pin(till.uow, clerk=till.cashier, approver=till.manager, member_id=m.id,
+                   pin=PIN)
+    return m.id
+
+
+def _sync(a: Till, b: Till, other: Till, first: int = 1) -> None:
+    pulled = wire_events(a)
+    apply(b, pulled, first=first)
+    apply(other, [e for e in pulled if e["type"].startswith("member.")], first=first)
+
+
+def test_an_offline_phone_change_needs_the_pin_and_a_manager_and_moves_the_phone_chain_wide(
+        a: Till, b: Till, other: Till) -> None:
+    old, new = new_phone(), new_phone()
+    member_id = _with_pin(a, old)
+    with pytest.raises(PhoneChangeNeedsVerification):
+        member_privacy.change_phone(a.uow, clerk=a.cashier, member_id=member_id,
+                                    new_phone=new, factor=PinFactor(PIN), online=False)
+    counts = a.table_counts()
+    with pytest.raises(WrongMemberPin):
+        member_privacy.change_phone(a.uow, clerk=a.cashier, member_id=member_id,
+                                    new_phone=new, factor=PinFactor("111999"),
+                                    approver=a.manager, online=False)
+    assert find_member(a.uow, clerk=a.cashier, code=old).id == member_id
+    with pytest.raises(SamePhone):
+        member_privacy.change_phone(a.uow, clerk=a.cashier, member_id=member_id,
+                                    new_phone=old, factor=PinFactor(PIN), approver=a.manager)
+    member_privacy.change_phone(a.uow, clerk=a.cashier, member_id=member_id, new_phone=new,
+                                factor=PinFactor(PIN), approver=a.manager, online=False)
+    assert a.table_counts()["events"] == counts["events"] + 1
+    _sync(a, b, other)
+    for till in (a, b, other):
+        with pytest.raises(MemberNotFound):
+            find_member(till.uow, clerk=till.cashier, code=old)
+        found = find_member(till.uow, clerk=till.cashier, code=new)
+        assert found.id == member_id and found.phone_masked == mask_phone(new)
+    # The old phone is free again: a new member may register it.
+    assert a.register(old).id != member_id
+
+
+def test_a_phone_another_member_holds_is_refused_and_nothing_is_written(a: Till,
+                                                                       other: Till) -> None:
+    member_id = _with_pin(a, new_phone())
+    taken_here = a.register(new_phone())
+    elsewhere_phone = new_phone()
+    elsewhere = other.register(elsewhere_phone)
+    apply(a, [e for e in wire_events(other) if e["type"] == "member.registered"])
+    here_phone = _phone_of(a, taken_here.id)
+    counts = a.table_counts()
+    for target, owner in ((here_phone, taken_here), (elsewhere_phone, elsewhere)):
+        with pytest.raises(DuplicatePhone) as refused:
+            member_privacy.change_phone(a.uow, clerk=a.cashier, member_id=member_id,
+                                        new_phone=target, factor=PinFactor(PIN),
+                                        approver=a.manager, online=False)
+        assert refused.value.member_no == owner.member_no
+    assert a.table_counts() == counts
+
+
+def _phone_of(till: Till, member_id: str) -> str:
+    return reveal_personal_data(till.uow, clerk=till.manager, member_id=member_id).phone
+
+
+def test_an_online_phone_change_is_verified_by_a_code_sent_to_the_new_phone(a: Till) -> None:
+    member_id = _with_pin(a, new_phone())
+    new = new_phone()
+    hq = FakeHqSms(a.uow.rules.stored_value.sms, a.clock)
+    index = member_privacy.phone_index_of(a.uow, new)
+    challenge, code = hq.send(member_id=member_id, amount_fen=0, txn_id=phone_change_txn(index))
+    with pytest.raises(SmsCodeInvalid):
+        member_privacy.change_phone(a.uow, clerk=a.cashier, member_id=member_id,
+                                    new_phone=new, factor=SmsFactor(challenge, wrong(code)),
+                                    sms_verifier=hq)
+    other_phone = new_phone()  # a code sent for one phone confirms no other
+    with pytest.raises(SmsCodeInvalid):
+        member_privacy.change_phone(a.uow, clerk=a.cashier, member_id=member_id,
+                                    new_phone=other_phone, factor=SmsFactor(challenge, code),
+                                    sms_verifier=hq)
+    member_privacy.change_phone(a.uow, clerk=a.cashier, member_id=member_id, new_phone=new,
+                                factor=SmsFactor(challenge, code), sms_verifier=hq)
+    assert find_member(a.uow, clerk=a.cashier, code=new).id == member_id
+    ev = [e for e in wire_events(a) if e["type"] == "member.phone_changed"]
+    assert ev[0]["payload"]["verified_by"] == "sms"
+    assert new not in str(ev)  # the phone travels only encrypted
+
+
+def test_erasure_needs_a_settled_balance_and_leaves_ledgers_without_personal_data(
+        a: Till, b: Till, other: Till) -> None:
+    phone = new_phone()
+    card = a.register(phone, name="王小明", tags=("vip",))
+    top_up(a.uow, clerk=a.cashier, member_id=card.id, amount_fen=10_000, method="cash",
+           txn_id="t-1")
+    sales.record_sale(a.uow, a.cashier, txn_id=str(uuid.uuid4()), bill_no="B1",
+                      amount_fen=10_000, member_id=card.id)
+    update_profile(a.uow, clerk=a.cashier, member_id=card.id, name="王大明")
+    _sync(a, b, other)
+    counts = a.table_counts()
+    with pytest.raises(BalanceNotSettled):
+        member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id)
+    assert a.table_counts() == counts
+    update_profile(b.uow, clerk=b.cashier, member_id=card.id, name="张三")
+    late_edit = [e for e in wire_events(b) if e["type"] == "member.profile_updated"]
+    refund_topup(a.uow, clerk=a.cashier, approver=a.manager, member_id=card.id,
+                 ref_txn_id="t-1", txn_id="r-1")
+    member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id)
+    _sync(a, b, other, first=1000)
+    for till in (a, b, other):
+        with pytest.raises(MemberNotFound):
+            find_member(till.uow, clerk=till.cashier, code=phone)
+    for till in (a, b):
+        found = get_member(till.uow, clerk=till.manager, member_id=card.id)
+        assert found.erased and found.name_masked is None and found.tags == ()
+        with till.uow.read() as s:
+            m = s.get(Member, card.id)
+            assert m is not None and m.phone_enc == b"" and m.name_enc is None
+            assert s.scalars(select(MemberFieldVersion).where(
+                MemberFieldVersion.member_id == card.id)).all() == []
+            assert s.scalars(select(PointsEntry).where(
+                PointsEntry.member_id == card.id)).all()  # the ledger stays
+        with pytest.raises(MemberErasedError):
+            sales.record_sale(till.uow, till.cashier, txn_id=str(uuid.uuid4()),
+                              bill_no="B2", amount_fen=1_000, member_id=card.id)
+    with a.uow.read() as s:
+        audit = s.execute(select(AuditEntry.before, AuditEntry.after, AuditEntry.staff_id)
+                          .where(AuditEntry.action == "member.erased")).one()
+    assert audit.after in (None, {}) and audit.before in (None, {})
+    assert audit.staff_id == a.manager.staff_id  # who; ``at`` is when
+    # An edit made at b before the erasure reached it, pulled after: no value comes back.
+    apply(a, late_edit, first=2000)
+    with a.uow.read() as s:
+        m = s.get(Member, card.id)
+        assert m is not None and m.name_enc is None
+
+
+def test_consent_to_an_older_policy_is_asked_again_and_marketing_withdrawn_in_one_step(
+        a: Till, b: Till) -> None:
+    card = a.register(new_phone(), marketing_consent=True)
+    assert not member_privacy.needs_reconsent(a.uow, card.id)
+    with a.uow.begin() as tx:
+        tx.conn.execute(Member.__table__.update().values(privacy_policy_version="old"))
+        tx.commit()
+    assert member_privacy.needs_reconsent(a.uow, card.id)
+    member_privacy.reconsent(a.uow, clerk=a.cashier, member_id=card.id)
+    assert not member_privacy.needs_reconsent(a.uow, card.id)
+    member_privacy.withdraw_marketing(a.uow, clerk=a.cashier, member_id=card.id)
+    apply(b, wire_events(a))
+    assert not get_member(b.uow, clerk=b.cashier, member_id=card.id).marketing_consent
+    assert not member_privacy.needs_reconsent(b.uow, card.id)

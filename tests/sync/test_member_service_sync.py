@@ -1,0 +1,83 @@
+"""Member service through the real server (SQLite and PostgreSQL; issue 20): a status, a
+re-issued card and a phone change at store 1 reach store 2's till after sync; HQ moves the
+phone in ``member_index`` (the old phone registers anew at store 2 with no merge) and an
+erasure drops the member's phone and card values at HQ."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from pos_member.errors import MemberNotFound
+from pos_member.member_service_errors import CardReplaced, MemberBlacklisted
+from pos_member.services import member_privacy, member_service, sales
+from pos_member.services.member_auth import set_member_pin
+from pos_member.services.member_cards import find_member
+from pos_member.services.members import register_member
+from pos_member.services.stored_value import PinFactor
+from sync.server.models import MemberCardRow, MemberIndex
+from tests.factories import new_phone
+from tests.sync.harness import Central, Till
+
+PIN = "739182"
+
+
+def test_status_card_and_phone_reach_the_other_store_and_hq(
+        central: Central, tills: tuple[Till, Till]) -> None:
+    one, two = tills
+    old, new = new_phone(), new_phone()
+    card = register_member(one.app.uow, clerk=one.clerk, phone=old, privacy_consent=True)
+    set_member_pin(one.app.uow, clerk=one.clerk, approver=one.clerk, member_id=card.id,
+                   pin=PIN)
+    one.sync()
+    member_service.set_status(one.app.uow, clerk=one.clerk, member_id=card.id,
+                              status="blacklisted", reason="fraud")
+    reissued = member_service.reissue_card(one.app.uow, clerk=one.clerk, member_id=card.id,
+                                           reason="lost")
+    member_privacy.change_phone(one.app.uow, clerk=one.clerk, member_id=card.id,
+                                new_phone=new, factor=PinFactor(PIN), approver=one.clerk,
+                                online=False)
+    one.sync()
+    two.sync()
+    with pytest.raises(CardReplaced):
+        find_member(two.app.uow, clerk=two.clerk, code=card.qr_payload)
+    with pytest.raises(MemberNotFound):
+        find_member(two.app.uow, clerk=two.clerk, code=old)
+    found = find_member(two.app.uow, clerk=two.clerk, code=new)
+    assert (found.id, found.standing, found.qr_payload) == (card.id, "blacklisted",
+                                                             reissued.card_code)
+    with pytest.raises(MemberBlacklisted):
+        sales.record_sale(two.app.uow, two.clerk, txn_id="s-1", bill_no="B-1",
+                          amount_fen=1_000, member_id=card.id)
+    owners = central.query(lambda c: dict(c.execute(
+        select(MemberIndex.phone_index, MemberIndex.member_id)
+        .where(MemberIndex.member_id == card.id)).all()))
+    assert list(owners.values()) == [card.id]
+    assert list(owners) == [member_privacy.phone_index_of(one.app.uow, new)]
+    # The old phone is free chain-wide: store 2 registers it, HQ merges nothing.
+    fresh = register_member(two.app.uow, clerk=two.clerk, phone=old, privacy_consent=True)
+    two.sync()
+    one.sync()
+    assert central.flags("member_merged") == []
+    assert find_member(one.app.uow, clerk=one.clerk, code=old).id == fresh.id
+
+
+def test_an_erasure_reaches_hq_and_the_other_store(central: Central,
+                                                  tills: tuple[Till, Till]) -> None:
+    one, two = tills
+    phone = new_phone()
+    card = register_member(one.app.uow, clerk=one.clerk, phone=phone, privacy_consent=True,
+                           name="王小明")
+    one.sync()
+    member_privacy.erase(one.app.uow, clerk=one.clerk, member_id=card.id)
+    one.sync()
+    two.sync()
+    with pytest.raises(MemberNotFound):
+        find_member(two.app.uow, clerk=two.clerk, code=phone)
+    row = central.query(lambda c: c.execute(
+        select(MemberCardRow.status, MemberCardRow.profile)
+        .where(MemberCardRow.member_id == card.id)).one())
+    assert row.status == "erased"
+    assert not {"phone_enc", "name_enc", "gender", "birthday", "tags"} & set(row.profile)
+    assert central.query(lambda c: c.execute(select(MemberIndex.phone_index).where(
+        MemberIndex.member_id == card.id)).all()) == []
