@@ -54,6 +54,7 @@ from ui import (
     till_integration,
     till_kpi,
     till_member,
+    till_member_service,
     till_points,
     till_remote_member,
     till_scan_image,
@@ -79,6 +80,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
     till_points.register,  # F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjust, Ctrl+G gifts
     till_stored_value.register,  # F8 top-up, F10 pay, Shift+F10 ledger
     till_remote_member.register,  # another store's member: HQ's card and balances (issue 14)
+    till_member_service.register,  # Ctrl+M status, tier, lost card, phone, erasure (issue 20)
     till_alerts.register,  # F9 alerts
     till_staff.register,  # Ctrl+U staff (managers)
     till_kpi.register,  # F11 dashboard or my progress
@@ -94,7 +96,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
 # rows fit a 1024-pixel screen. A key not named here goes at the end of the last row.
 BUTTON_ROWS = (
     ("register", "sale", "refund", "ledger", "gifts", "topup", "pay", "sv_ledger"),
-    ("reveal", "edit", "print", "purchases", "adjust"),
+    ("reveal", "edit", "print", "purchases", "adjust", "service"),
     ("alerts", "staff", "dashboard", "close_day", "decode_image", "logout"),
 )
 

@@ -24,8 +24,34 @@ class CardView:
     tiles: list[tuple[str, str]]
 
 
+STANDING_LABELS = {
+    "frozen": QT_TRANSLATE_NOOP("CardView", "Frozen: no points, no stored-value spending"),
+    "blacklisted": QT_TRANSLATE_NOOP("CardView", "Blacklisted: do not serve"),
+}
+
+
 def card_view(card: MemberCard, zone: tzinfo = DEFAULT_TZ) -> CardView:
-    """The card's texts; times in the store's ``zone``."""
+    """The card's texts; times in the store's ``zone``. A member's standing (issue 20) comes
+    first: frozen or blacklisted (the manager's reason when the clerk may read it), erased, a
+    tier set by hand and its end."""
+    view = _card_view(card, zone)
+    rows: list[tuple[str, str]] = []
+    if card.erased:
+        rows.append((translate("CardView", "Status"),
+                     translate("CardView", "Personal data erased")))
+    elif card.standing in STANDING_LABELS:
+        text = translate("CardView", STANDING_LABELS[card.standing])
+        rows.append((translate("CardView", "Status"),
+                     f"{text} · {card.standing_reason}" if card.standing_reason else text))
+    if card.tier_until is not None:
+        rows.append((translate("CardView", "Tier set by hand"),
+                     translate("CardView", "until %1").replace(
+                         "%1", card.tier_until.astimezone(zone).strftime("%Y-%m-%d"))))
+    view.rows[:0] = rows
+    return view
+
+
+def _card_view(card: MemberCard, zone: tzinfo) -> CardView:
     dash = "—"
     name = card.name_masked or translate("CardView", "(no name)")
     tier = translate("members", TIER_LABELS.get(card.tier, card.tier))

@@ -62,6 +62,30 @@
 <context>
     <name>CardView</name>
     <message>
+        <source>Frozen: no points, no stored-value spending</source>
+        <translation>已冻结：不累积积分，不可使用储值</translation>
+    </message>
+    <message>
+        <source>Blacklisted: do not serve</source>
+        <translation>黑名单：不予办理</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Personal data erased</source>
+        <translation>个人信息已删除</translation>
+    </message>
+    <message>
+        <source>Tier set by hand</source>
+        <translation>手动等级</translation>
+    </message>
+    <message>
+        <source>until %1</source>
+        <translation>至 %1</translation>
+    </message>
+    <message>
         <source>(no name)</source>
         <translation>（未填姓名）</translation>
     </message>
@@ -885,6 +909,177 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     <message>
         <source>Show card (Enter)</source>
         <translation>显示会员卡 (Enter)</translation>
+    </message>
+</context>
+<context>
+    <name>MemberServiceDialog</name>
+    <message>
+        <source>Member service: %1 (Ctrl+M)</source>
+        <translation>会员服务：%1（Ctrl+M）</translation>
+    </message>
+    <message>
+        <source>Normal</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>Frozen</source>
+        <translation>冻结</translation>
+    </message>
+    <message>
+        <source>Blacklisted</source>
+        <translation>黑名单</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>&amp;Status</source>
+        <translation>状态(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Reason</source>
+        <translation>原因(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>&amp;Tier</source>
+        <translation>等级(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Until</source>
+        <translation>截止日期(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Lost card</source>
+        <translation>挂失补卡</translation>
+    </message>
+    <message>
+        <source>Send a code to the new phone</source>
+        <translation>向新手机发送验证码</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机号</translation>
+    </message>
+    <message>
+        <source>&amp;New phone</source>
+        <translation>新手机号(&amp;N)</translation>
+    </message>
+    <message>
+        <source>SMS &amp;code</source>
+        <translation>短信验证码(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Offline: member&apos;s PIN or dynamic code</source>
+        <translation>离线：会员支付密码或动态码</translation>
+    </message>
+    <message>
+        <source>Manager&apos;s staff number</source>
+        <translation>店长工号</translation>
+    </message>
+    <message>
+        <source>Manager&apos;s PIN</source>
+        <translation>店长密码</translation>
+    </message>
+    <message>
+        <source>Erasing removes the phone, name, birthday, gender and tags at every till and at head office. Purchases and ledgers stay, under the member number. The stored-value balance must be 0 first. This cannot be undone.</source>
+        <translation>删除后，所有收银台和总部将移除该会员的手机号、姓名、生日、性别和标签。消费记录和账目保留在会员号下。储值余额须先为 0。此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>Withdraw marketing consent</source>
+        <translation>撤回营销授权</translation>
+    </message>
+    <message>
+        <source>Privacy</source>
+        <translation>隐私</translation>
+    </message>
+    <message>
+        <source>Check (Enter)</source>
+        <translation>核对（Enter）</translation>
+    </message>
+    <message>
+        <source>Change the status of %1?</source>
+        <translation>更改会员 %1 的状态？</translation>
+    </message>
+    <message>
+        <source>Status: %1 → %2</source>
+        <translation>状态：%1 → %2</translation>
+    </message>
+    <message>
+        <source>Reason: %1</source>
+        <translation>原因：%1</translation>
+    </message>
+    <message>
+        <source>Change status</source>
+        <translation>更改状态</translation>
+    </message>
+    <message>
+        <source>Set the tier of %1 by hand?</source>
+        <translation>手动设定会员 %1 的等级？</translation>
+    </message>
+    <message>
+        <source>Tier: %1 until %2</source>
+        <translation>等级：%1，至 %2</translation>
+    </message>
+    <message>
+        <source>Set tier</source>
+        <translation>设定等级</translation>
+    </message>
+    <message>
+        <source>Re-issue the card of %1?</source>
+        <translation>为会员 %1 补办会员卡？</translation>
+    </message>
+    <message>
+        <source>The old card stops working at every till once synced.</source>
+        <translation>同步后，旧卡在所有收银台均无法使用。</translation>
+    </message>
+    <message>
+        <source>Card: %1 → %2</source>
+        <translation>卡号版本：%1 → %2</translation>
+    </message>
+    <message>
+        <source>Re-issue</source>
+        <translation>补卡</translation>
+    </message>
+    <message>
+        <source>Change the phone of %1?</source>
+        <translation>更换会员 %1 的手机号？</translation>
+    </message>
+    <message>
+        <source>Phone: %1 → %2</source>
+        <translation>手机号：%1 → %2</translation>
+    </message>
+    <message>
+        <source>The old phone will find no one at any till.</source>
+        <translation>旧手机号在任何收银台都将查不到该会员。</translation>
+    </message>
+    <message>
+        <source>Change phone</source>
+        <translation>更换手机号</translation>
+    </message>
+    <message>
+        <source>Erase the personal data of %1?</source>
+        <translation>删除会员 %1 的个人信息？</translation>
+    </message>
+    <message>
+        <source>Phone, name, birthday, gender and tags are removed for good.</source>
+        <translation>手机号、姓名、生日、性别和标签将被永久删除。</translation>
+    </message>
+    <message>
+        <source>Points left are forfeited; stored value must be 0.</source>
+        <translation>剩余积分作废；储值余额须为 0。</translation>
+    </message>
+    <message>
+        <source>Erase</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>A code was sent to the new phone.</source>
+        <translation>验证码已发送到新手机。</translation>
     </message>
 </context>
 <context>
@@ -2179,6 +2374,34 @@ F2  注册新会员</translation>
     <message>
         <source>Ctrl+I POS link</source>
         <translation>Ctrl+I 收银机对接</translation>
+    </message>
+    <message>
+        <source>New card code: %1</source>
+        <translation>新会员卡码：%1</translation>
+    </message>
+    <message>
+        <source>Member service done.</source>
+        <translation>会员服务已办理。</translation>
+    </message>
+    <message>
+        <source>Privacy policy updated</source>
+        <translation>隐私政策已更新</translation>
+    </message>
+    <message>
+        <source>The privacy policy changed since member %1 agreed. Ask the member to read and agree to version %2.</source>
+        <translation>会员 %1 同意隐私政策后，政策已有更新。请会员阅读并同意第 %2 版。</translation>
+    </message>
+    <message>
+        <source>Member agrees</source>
+        <translation>会员同意</translation>
+    </message>
+    <message>
+        <source>Not now</source>
+        <translation>暂不</translation>
+    </message>
+    <message>
+        <source>Ctrl+M Service</source>
+        <translation>Ctrl+M 会员服务</translation>
     </message>
 </context>
 <context>

@@ -278,6 +278,18 @@ def start_adjust(d: QWidget) -> None:
     d.submit()  # type: ignore[attr-defined]
 
 
+def start_phone_change(d: QWidget) -> None:
+    d.tabs.setCurrentIndex(3)  # type: ignore[attr-defined]
+    d.phone.setText("13912345678")  # type: ignore[attr-defined]
+    d.submit()  # type: ignore[attr-defined]
+
+
+def start_blacklist(d: QWidget) -> None:
+    d.status.setCurrentIndex(2)  # type: ignore[attr-defined]
+    d.status_reason.setText("多次恶意退货，区域经理确认后列入黑名单")  # type: ignore[attr-defined]
+    d.submit()  # type: ignore[attr-defined]
+
+
 def member_pick(s: Store) -> QWidget:
     """The members a search found, as many as a search gives (20), to pick from."""
     from pos_member.services.member_search import MAX_RESULTS, search_members
@@ -312,6 +324,9 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "stored-value refund confirmation": confirming(Qt.Key.Key_F10, SHIFT, start_sv_refund),
     "gift confirmation": confirming(Qt.Key.Key_G, CTRL, lambda d: d.submit()),  # type: ignore[attr-defined]
     "adjustment confirmation": confirming(Qt.Key.Key_F7, CTRL, start_adjust),
+    "member service": by_key(Qt.Key.Key_M, CTRL),
+    "status confirmation": confirming(Qt.Key.Key_M, CTRL, start_blacklist),
+    "phone change confirmation": confirming(Qt.Key.Key_M, CTRL, start_phone_change),
     "alerts": by_key(Qt.Key.Key_F9),
     "dashboard": dashboard,
     "targets and roster": plan,

@@ -100,7 +100,8 @@ def test_every_feature_plugs_in_through_one_register_function() -> None:
     names = sorted(f.__module__ for f in FEATURES)
     assert names == ["ui.till_alerts", "ui.till_camera", "ui.till_closing", "ui.till_integration",
                      "ui.till_kpi",
-                     "ui.till_member", "ui.till_points", "ui.till_remote_member",
+                     "ui.till_member", "ui.till_member_service", "ui.till_points",
+                     "ui.till_remote_member",
                      "ui.till_scan_image", "ui.till_serial",
                      "ui.till_staff", "ui.till_stored_value"]
     assert all(f.__name__ == "register" for f in FEATURES)
@@ -117,7 +118,8 @@ def test_the_buttons_keep_their_places(open_till: Callable[[Clerk], TillWindow],
     assert rows == [
         ["action_register", "action_sale", "action_refund", "action_ledger", "action_gifts",
          "action_topup", "action_pay", "action_sv_ledger"],
-        ["action_reveal", "action_edit", "action_print", "action_purchases", "action_adjust"],
+        ["action_reveal", "action_edit", "action_print", "action_purchases", "action_adjust",
+         "action_service"],
         ["action_alerts", "action_staff", "action_dashboard", "action_close_day",
          "action_decode_image", "action_logout"],
     ]
