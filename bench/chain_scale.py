@@ -23,12 +23,16 @@ same member, so nothing overdraws), the rest
 - ``lost`` / ``doubled``: after each run every device's seqs must be stored exactly once
   (``1..n``) and every event id once.
 
+- ``close_300_tills_s``: 300 tills (three to a store) close at once with 1,000 unsent events
+  each against HQ served by uvicorn on loopback, until the last one's close-day returns
+  (``bench/close_tills.py``, which says how); its ``lost`` / ``doubled`` add to the line's.
+
 ``remote_lookup_p99_ms`` (HQ's member lookup with 1,000,000 members) is measured by
-``bench/remote_lookup.py``, which prints it on its own RESULT line with its baseline. The other
-keys of chain_scale's RESULT line (``bootstrap_*``, ``close_300_tills_s``) belong to later
-steps of issue 14 and are left out of the line.
+``bench/remote_lookup.py``, which prints it on its own RESULT line with its baseline. The
+``bootstrap_*`` keys belong to a later step of issue 14 and are left out of the line.
 
     .venv/bin/python bench/chain_scale.py [--events-8 N] [--events-64 N] [--workers N]
+        [--close-tills N] [--only ingest|close]
 """
 
 from __future__ import annotations
@@ -83,7 +87,8 @@ def member_ids() -> list[str]:
     return [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(MEMBERS)]
 
 
-def device_events(store_id: str, device_id: str, n: int, seed: int) -> list[dict[str, Any]]:
+def device_events(store_id: str, device_id: str, n: int, seed: int, *,
+                  registration_every: int = 10) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     members = member_ids()
     now = datetime.now(UTC)
@@ -92,7 +97,7 @@ def device_events(store_id: str, device_id: str, n: int, seed: int) -> list[dict
     topped = members[0]
     for seq in range(1, n + 1):
         kind = seq % 10
-        if kind == 0:
+        if seq % registration_every == 0:
             member_id = str(uuid.uuid4())
             type_, payload = "member.registered", {
                 "member_id": member_id, "member_no": f"{seed % 9999:04d}{seq:09d}",
@@ -184,17 +189,25 @@ def probe_worker(url: str, device: dict[str, Any], ready: Any, start: Any, stop:
 
 def enrol_devices(url: str, count: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """``count`` devices, each in a store of its own, and one more that probes."""
+    devices = enrol_many(url, count + 1)
+    return devices[:-1], devices[-1]
+
+
+def enrol_many(url: str, count: int, *, per_store: int = 1) -> list[dict[str, Any]]:
+    """``count`` devices, ``per_store`` to a store (stores numbered from 1)."""
     db = open_server_database(url)
     ctx = ServerContext(db=db, clock=SystemClock())
     devices = []
-    for number in range(1, count + 2):
-        services.create_store(ctx, number=number, name=f"store {number}")
+    for i in range(count):
+        number = i // per_store + 1
+        if i % per_store == 0:
+            services.create_store(ctx, number=number, name=f"store {number}")
         code = services.issue_enrolment_code(ctx, store_number=number).code
-        e = services.enrol(ctx, code=code, device_name=f"till {number}")
+        e = services.enrol(ctx, code=code, device_name=f"till {i + 1}")
         devices.append({"device_id": e.device_id, "store_id": e.store_id, "token": e.token,
-                        "seed": number})
+                        "seed": i + 1})
     db.dispose()
-    return devices[:-1], devices[-1]
+    return devices
 
 
 def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: bool
@@ -294,38 +307,55 @@ def main() -> int:
     parser.add_argument("--events-8", type=int, default=EVENTS_8)
     parser.add_argument("--events-64", type=int, default=EVENTS_64)
     parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--close-tills", type=int, default=300)
+    parser.add_argument("--only", choices=("ingest", "close"))
     args = parser.parse_args()
     bin_dir = find_bin_dir()
     if bin_dir is None:
         print("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)", file=sys.stderr)
         return 1
     pg = PostgresServer.start(bin_dir)
+    result: dict[str, Any] = {}
     try:
-        eight = ingest(pg, 8, args.events_8, args.workers, probe=False)
-        print(f"8 devices: {eight['events']:,} events in {eight['wall_s']:.2f} s = "
-              f"{eight['eps']:,.0f} events/s; lost {eight['lost']}, doubled {eight['doubled']}")
-        many = ingest(pg, 64, args.events_64, args.workers, probe=True)
-        probe = many["probe_ms"]
-        print(f"64 devices: {many['events']:,} events in {many['wall_s']:.2f} s = "
-              f"{many['eps']:,.0f} events/s; lost {many['lost']}, doubled {many['doubled']}")
-        print(f"pull probe during the 64-device burst: {len(probe)} pulls of {PROBE_PAGE}, "
-              f"p50 {statistics.median(probe):.1f} ms, p99 {p99(probe):.1f} ms, "
-              f"max {max(probe):.1f} ms")
-        raw = raw_copy(pg, many["devices"], args.events_64)
-        print(f"bare COPY of the same {many['events']:,} rows: {raw:,.0f} events/s; "
-              f"64-device ingest is {many['eps'] / raw:.0%} of it")
-        for e in (eight["errors"] + many["errors"])[:5]:
-            print(f"error: {e}")
-        result = {
-            "ingest_eps_8": round(eight["eps"]), "ingest_eps_64": round(many["eps"]),
-            "raw_copy_eps": round(raw), "pull_probe_p99_ms": round(p99(probe), 1),
-            "lost": eight["lost"] + many["lost"],
-            "doubled": eight["doubled"] + many["doubled"],
-        }
+        if args.only != "close":
+            result = ingest_figures(pg, args)
+        if args.only != "ingest":
+            from bench.close_tills import close_tills, report
+
+            closing = close_tills(pg, args.close_tills)
+            report(closing)
+            result["close_300_tills_s"] = round(closing["wall_s"], 1)
+            result["lost"] = result.get("lost", 0) + closing["lost"]
+            result["doubled"] = result.get("doubled", 0) + closing["doubled"]
     finally:
         pg.stop()
     print("RESULT " + json.dumps(result))
     return 0
+
+
+def ingest_figures(pg: PostgresServer, args: argparse.Namespace) -> dict[str, Any]:
+    """``ingest_eps_*``, ``raw_copy_eps``, ``pull_probe_p99_ms`` and their lost / doubled."""
+    eight = ingest(pg, 8, args.events_8, args.workers, probe=False)
+    print(f"8 devices: {eight['events']:,} events in {eight['wall_s']:.2f} s = "
+          f"{eight['eps']:,.0f} events/s; lost {eight['lost']}, doubled {eight['doubled']}")
+    many = ingest(pg, 64, args.events_64, args.workers, probe=True)
+    probe = many["probe_ms"]
+    print(f"64 devices: {many['events']:,} events in {many['wall_s']:.2f} s = "
+          f"{many['eps']:,.0f} events/s; lost {many['lost']}, doubled {many['doubled']}")
+    print(f"pull probe during the 64-device burst: {len(probe)} pulls of {PROBE_PAGE}, "
+          f"p50 {statistics.median(probe):.1f} ms, p99 {p99(probe):.1f} ms, "
+          f"max {max(probe):.1f} ms")
+    raw = raw_copy(pg, many["devices"], args.events_64)
+    print(f"bare COPY of the same {many['events']:,} rows: {raw:,.0f} events/s; "
+          f"64-device ingest is {many['eps'] / raw:.0%} of it")
+    for e in (eight["errors"] + many["errors"])[:5]:
+        print(f"error: {e}")
+    return {
+        "ingest_eps_8": round(eight["eps"]), "ingest_eps_64": round(many["eps"]),
+        "raw_copy_eps": round(raw), "pull_probe_p99_ms": round(p99(probe), 1),
+        "lost": eight["lost"] + many["lost"],
+        "doubled": eight["doubled"] + many["doubled"],
+    }
 
 
 if __name__ == "__main__":
