@@ -9,7 +9,15 @@ from typing import Any
 from pos_member.changes import Area, Changes
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action
-from pos_member.services import checkout, points, points_expiry, sales, stored_value, tiers
+from pos_member.services import (
+    checkout,
+    member_service,
+    points,
+    points_expiry,
+    sales,
+    stored_value,
+    tiers,
+)
 from pos_member.services.bill_refunds import refund_bill_with_pin, refund_preview
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.purchases import purchases
@@ -170,15 +178,17 @@ class PointsActions:
     def run_jobs(self) -> None:
         uow, system = self.w.uow, self.w.identity.system_clerk()
 
-        def jobs() -> tuple[points_expiry.ExpiryRun, tiers.EvaluationRun]:
+        def jobs() -> tuple[points_expiry.ExpiryRun, tiers.EvaluationRun, int]:
             return (points_expiry.expire_due(uow, clerk=system),
-                    tiers.evaluate_tiers(uow, clerk=system))
+                    tiers.evaluate_tiers(uow, clerk=system),
+                    member_service.end_tier_overrides(uow, clerk=system))  # issue 20
 
         self.w.ops.run(jobs, self._jobs_done, lambda e: None)
 
-    def _jobs_done(self, runs: tuple[points_expiry.ExpiryRun, tiers.EvaluationRun]) -> None:
-        expired, evaluated = runs
-        if expired.lots or evaluated.downgraded:
+    def _jobs_done(self, runs: tuple[points_expiry.ExpiryRun, tiers.EvaluationRun, int]
+                   ) -> None:
+        expired, evaluated, overrides_ended = runs
+        if expired.lots or evaluated.downgraded or overrides_ended:
             self.w.notify_changed(Changes.of(Area.POINTS))
 
 

@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a streaming replica (hot standby) of the PostgreSQL database that "
                         f"pulls read from (default: ${ENV_READ_URL}, else the primary)")
 
+    from sync.server import cli_members
+
+    cli_members.add_parsers(sub, _positive_int)  # import-members, export-members (issue 20)
     sub.add_parser("openapi", help="print the OpenAPI description (docs/openapi.json)")
     return parser
 
@@ -310,6 +313,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                   "at their next sync")
         elif args.command == "sms-limits":
             _sms_limits(ctx, args)
+        else:
+            from sync.server import cli_members
+
+            return cli_members.run(ctx, args)
     finally:
         db.dispose()
     return 0

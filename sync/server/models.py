@@ -298,3 +298,38 @@ class MemberCardRow(ServerBase):
     profile: Mapped[dict[str, Any]]
     profile_hlc: Mapped[str] = mapped_column(String(22))
     updated_at: Mapped[datetime]
+
+
+# -- member import and export (issue 20: sync/server/members_import.py, members_export.py) ---
+
+
+class MemberImport(ServerBase):
+    """One imported file, by its SHA-256: its store, how many rows and new members, the first
+    member sequence it numbers from (device ``IMPORT_DEVICE_NO``), its batches and how many
+    are done (an import resumes after the last done batch; a file done is not imported twice)."""
+
+    __tablename__ = "member_imports"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36))
+    file_name: Mapped[str] = mapped_column(String(200))
+    rows: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    new_members: Mapped[int] = mapped_column(Integer)
+    first_seq: Mapped[int] = mapped_column(Integer)
+    batches: Mapped[int] = mapped_column(Integer)
+    batches_done: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class HqAudit(ServerBase):
+    """What HQ's staff did that the audit keeps (an export with personal data revealed)."""
+
+    __tablename__ = "hq_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(48))
+    detail: Mapped[dict[str, Any]]

@@ -1,0 +1,218 @@
+"""Importing members from the old system at HQ (issue 20), on SQLite and PostgreSQL: rows
+checked one by one (the rejected ones in a report sheet), phones merged within the file and
+with the chain's members, all or nothing per batch, resumable, idempotent; malformed files
+refused whole with nothing written; the members reach the store's till, and the directory
+every till, by sync."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from pos_member.clock import SystemClock
+from pos_member.services import points
+from pos_member.services.member_cards import find_member
+from pos_member.services.members import register_member
+from pos_member.services.stored_value_ledger import get_balance
+from sync.server.context import ServerContext
+from sync.server.db import open_server_database
+from sync.server.import_book import write_report, write_template
+from sync.server.import_rows import HEADERS, REPORT_SHEET, ImportFileRefused
+from sync.server.members_import import import_members
+from sync.server.models import Event, ServerBase
+from tests.factories import new_phone
+from tests.sync.harness import Central, Till
+
+
+@pytest.fixture
+def ctx(central: Central) -> Iterator[ServerContext]:
+    db = open_server_database(central.url)
+    yield ServerContext(db=db, clock=SystemClock())
+    db.dispose()
+
+
+def _counts(ctx: ServerContext) -> dict[str, int]:
+    with ctx.db.read() as conn:
+        return {name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for name, t in ServerBase.metadata.tables.items()}
+
+
+def _book(path: Path, rows: list[list[Any]], header: tuple[str, ...] = HEADERS) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "会员"
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def _row(phone: Any, **kw: Any) -> list[Any]:
+    values = {"phone": phone, "name": "王小明", "gender": "女", "birthday": "1990-03-14",
+              "registered": "2019-06-01", "tier": "", "points": 0, "points_expiry": "",
+              "principal_fen": 0, "bonus_fen": 0, "tags": "", "marketing": "否",
+              "legacy_id": ""} | kw
+    return list(values.values())
+
+
+def test_an_import_checks_rows_merges_phones_and_reaches_the_tills(
+        central: Central, tills: tuple[Till, Till], ctx: ServerContext, tmp_path: Path) -> None:
+    one, two = tills
+    known = new_phone()
+    member = register_member(one.app.uow, clerk=one.clerk, phone=known, privacy_consent=True)
+    one.sync()
+    p1, p2, p3 = new_phone(), new_phone(), new_phone()
+    wide = p2.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    path = _book(tmp_path / "old.xlsx", [
+        _row(p1, tier="金卡", points=1200, points_expiry="2099-12-31", principal_fen=50_000,
+             bonus_fen=5_000),
+        _row(wide, registered="2018-01-02"),  # full-width digits
+        _row("'" + p3),  # a leading apostrophe
+        _row(float(p1), registered="2017-05-05", points=300),  # the same phone, earlier
+        _row(known, points=800, principal_fen=10_000),  # a member the chain has
+        _row("1.38123E+10"),  # scientific notation: digits lost
+        _row(new_phone(), registered="2019-13-45"),
+        _row(new_phone(), tier="白金卡"),
+        _row(new_phone(), principal_fen="12.5"),
+        _row(new_phone(), bonus_fen=-100),
+    ])
+    done = import_members(ctx, path=path, store_number=1)
+    assert (done.new_members, done.into_existing, done.merged_in_file) == (3, 1, 1)
+    reasons = {r.line: r.reason for r in done.rejected}
+    assert set(reasons) == {2, 7, 8, 9, 10, 11}  # line 2 merged into line 5 (earlier)
+    assert "科学计数法" in reasons[7] and "等级" in reasons[9] and "整数" in reasons[10]
+    report = tmp_path / "report.xlsx"
+    write_report(path, report, done.rejected)
+    sheet = openpyxl.load_workbook(report)[REPORT_SHEET]
+    assert [c.value for c in sheet[1]][:2] == ["行号", "原因"] and sheet.max_row == 7
+
+    counts = _counts(ctx)
+    again = import_members(ctx, path=path, store_number=1)
+    assert again.already_done and _counts(ctx) == counts  # idempotent
+
+    one.sync()
+    two.sync()
+    card = find_member(one.app.uow, clerk=one.clerk, code=p1)
+    assert card.tier == "gold" and card.member_no[4:6] == "99"
+    assert points.points_summary(one.app.uow, member_id=card.id).balance == 1500
+    assert get_balance(one.app.uow, card.id).total_fen == 55_000
+    assert find_member(one.app.uow, clerk=one.clerk, code=p2).id != card.id
+    assert points.points_summary(one.app.uow, member_id=member.id).balance >= 800
+    assert get_balance(one.app.uow, member.id).total_fen == 10_000
+    assert find_member(two.app.uow, clerk=two.clerk, code=p3).remote  # the directory
+    central.assert_home_agrees(one)
+
+
+def test_an_interrupted_import_resumes_and_writes_each_member_once(
+        central: Central, tills: tuple[Till, Till], ctx: ServerContext, tmp_path: Path) -> None:
+    phones = [new_phone() for _ in range(5)]
+    path = _book(tmp_path / "old.xlsx", [_row(p, points=100, points_expiry="2099-01-01")
+                                         for p in phones])
+
+    def stop(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_members(ctx, path=path, store_number=1, batch=2, progress=stop)
+    with ctx.db.read() as conn:
+        assert conn.execute(select(func.count()).where(Event.type == "member.registered")
+                            ).scalar_one() == 2
+    done = import_members(ctx, path=path, store_number=1, batch=2)
+    assert done.new_members == 3 and done.batches_done == 3
+    with ctx.db.read() as conn:
+        assert conn.execute(select(func.count()).where(Event.type == "member.registered")
+                            ).scalar_one() == 5
+    one, _ = tills
+    one.sync()
+    assert len({find_member(one.app.uow, clerk=one.clerk, code=p).member_no
+                for p in phones}) == 5
+
+
+def _formula(path: Path) -> Path:
+    _book(path, [_row(new_phone())])
+    book = openpyxl.load_workbook(path)
+    book["会员"]["G2"] = "=1+1"
+    book.save(path)
+    return path
+
+
+def _merged(path: Path) -> Path:
+    _book(path, [_row(new_phone()), _row(new_phone())])
+    book = openpyxl.load_workbook(path)
+    book["会员"].merge_cells("B2:B3")
+    book.save(path)
+    return path
+
+
+def _huge(path: Path) -> Path:
+    _book(path, [_row(new_phone())])
+    book = openpyxl.load_workbook(path)
+    book["会员"].cell(row=1_048_576, column=1, value="13900000000")
+    book.save(path)
+    return path
+
+
+def _csv(path: Path) -> Path:
+    path.write_text("手机号,姓名\n13812345678,王小明\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("make", "says"), [
+    (_csv, "不是 .xlsx"),
+    (lambda p: _book(p, [_row(new_phone())], header=("电话", "名字")), "表头"),
+    (_formula, "公式"),
+    (_merged, "合并单元格"),
+    (_huge, "行数超过上限"),
+])
+def test_a_malformed_file_is_refused_whole(ctx: ServerContext, tmp_path: Path,
+                                           make: Any, says: str) -> None:
+    path = make(tmp_path / "bad.xlsx")
+    counts = _counts(ctx)
+    with pytest.raises(ImportFileRefused) as refused:
+        import_members(ctx, path=path, store_number=1)
+    assert says in refused.value.zh
+    assert _counts(ctx) == counts
+
+
+def test_the_template_is_published_with_chinese_instructions(tmp_path: Path) -> None:
+    published = Path(__file__).resolve().parents[2] / "docs/examples/members-import.xlsx"
+    book = openpyxl.load_workbook(published)
+    assert book.sheetnames == ["会员", "说明"]
+    assert tuple(c.value for c in book["会员"][1]) == HEADERS
+    assert "手机号" in str(book["说明"]["A4"].value)
+    assert zipfile.is_zipfile(published)
+    write_template(tmp_path / "t.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "t.xlsx").sheetnames == ["会员", "说明"]
+
+
+def test_an_export_is_masked_unless_revealed_and_then_audited(
+        ctx: ServerContext, tmp_path: Path) -> None:
+    from sync.server.members_export import ExportFilter, export_members
+    from sync.server.models import HqAudit
+
+    phones = [new_phone() for _ in range(3)]
+    import_members(ctx, path=_book(tmp_path / "old.xlsx", [
+        _row(p, tier="金卡" if i == 0 else "") for i, p in enumerate(phones)]), store_number=1)
+    masked = tmp_path / "masked.xlsx"
+    assert export_members(ctx, path=masked, filters=ExportFilter(store_number=1)) == 3
+    text = [[c.value for c in row] for row in openpyxl.load_workbook(masked)["会员"].iter_rows()]
+    assert not any(p in str(text) for p in phones) and "王*明" in str(text)
+    with ctx.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(HqAudit)).scalar_one() == 0
+    full = tmp_path / "full.xlsx"
+    assert export_members(ctx, path=full, filters=ExportFilter(tier="gold"),
+                          reveal_by="hq-zhang") == 1
+    assert phones[0] in str([[c.value for c in r] for r in
+                             openpyxl.load_workbook(full)["会员"].iter_rows()])
+    with ctx.db.read() as conn:
+        audit = conn.execute(select(HqAudit.actor, HqAudit.detail)).one()
+    assert audit.actor == "hq-zhang" and audit.detail["members"] == 1
+    assert phones[0] not in str(audit.detail)
