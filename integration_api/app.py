@@ -278,10 +278,14 @@ def sale_out(txn_id: str, r: reports.ReportedSale) -> s.SaleOut:
                      tier_upgraded=x.upgraded, repeated=x.repeated)
 
 
-def refund_out(txn_id: str, r: Any) -> s.RefundOut:
+def refund_out(txn_id: str, done: Any) -> s.RefundOut:
+    r, sv = done.refund, done.stored_value
     return s.RefundOut(txn_id=txn_id, bill_no=r.bill_no, refund_fen=r.refund_fen,
                        refunded_total_fen=r.refunded_total_fen, points_clawed=r.clawed_points,
                        points_restored=r.restored_points, points_balance=r.balance,
+                       given_back=[s.MoneyOut(kind=t.kind, amount_fen=t.amount_fen)
+                                   for t in done.back],
+                       stored_value_fen=sv.balance.total_fen if sv is not None else None,
                        repeated=r.repeated)
 
 

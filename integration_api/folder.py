@@ -101,7 +101,7 @@ class FolderWatcher:
                                                source="folder").sale.repeated
             else:
                 repeated = reports.report_refund(self.uow, self.clerk, report,
-                                                 source="folder").repeated
+                                                 source="folder").refund.repeated
         except _TRANSIENT as e:
             log.warning("watched folder: %s stays for the next scan (%s)", path.name,
                         type(e).__name__)

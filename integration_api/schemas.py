@@ -144,6 +144,12 @@ class SaleOut(BaseModel):
                                        "was written now")
 
 
+class MoneyOut(BaseModel):
+    kind: str = Field(description="stored_value (back into the member's account) or the "
+                                  "bill's other tender, as the sale named it")
+    amount_fen: int
+
+
 class RefundOut(BaseModel):
     txn_id: str
     bill_no: str
@@ -152,6 +158,12 @@ class RefundOut(BaseModel):
     points_clawed: int
     points_restored: int
     points_balance: int | None
+    given_back: list[MoneyOut] = Field(description=(
+        "how refund_fen goes back: stored value first (up to what the bill took from the "
+        "member's account less earlier refunds), the rest by the bill's other tender, which "
+        "the POS pays out"))
+    stored_value_fen: int | None = Field(description=(
+        "the member's stored value after it (null: none went back)"))
     repeated: bool
 
 

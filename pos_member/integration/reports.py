@@ -37,11 +37,13 @@ from pos_member.integration.errors import (
 from pos_member.member_code import CodeKind, classify_code
 from pos_member.permissions import Clerk, Role
 from pos_member.points_rules import points_value_fen, share
-from pos_member.services import sale_refunds, sales
+from pos_member.services import bill_refunds, sale_refunds, sales
 from pos_member.services import stored_value_ledger as sv_ledger
+from pos_member.services.bill_refunds import BillRefund
 from pos_member.services.member_cards import find_member
 from pos_member.services.sale_refunds import RefundResult
 from pos_member.services.sales import SaleResult, check_amount, clean_bill_no
+from pos_member.services.stored_value import SvResult
 
 MAX_TXN_ID = 64
 MAX_LINES = 200
@@ -291,9 +293,10 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
             "sale_id": sale_id, "pos_txn_id": report.txn_id, "request_hash": digest,
             "source": source, "pos_time": report.time,
             "lines": [[x.line, x.category, x.amount_fen] for x in report.lines],
-            # [kind, fen], as the till's checkout keeps them (services/purchases.py reads
-            # pairs); a stored-value tender's payment is named by its own sv.paid event.
-            "tenders": [[t.kind, t.amount_fen] for t in report.tenders],
+            # [kind, fen], as the till's checkout keeps them; a stored-value tender adds its
+            # payment's till txn id, which a refund of the bill returns the money to
+            # (services/bill_refunds.py).
+            "tenders": [_kept_tender(t) for t in report.tenders],
             "received_at": tx.clock.now()})
 
     result = sales.record_sale(
@@ -302,6 +305,12 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
         categories=list(dict.fromkeys(x.category for x in report.lines)),
         redeem_points=report.redeem_points, within=keep, no_earn_fen=no_earn, sold_at=sold_at)
     return ReportedSale(result, member_no)
+
+
+def _kept_tender(t: Tender) -> list[Any]:
+    if t.kind == STORED_VALUE:
+        return [t.kind, t.amount_fen, till_txn_id(t.payment_txn_id or "", "payment")]
+    return [t.kind, t.amount_fen]
 
 
 def _no_earn_fen(uow: UnitOfWork, member_id: str | None, tenders: Sequence[Tender]) -> int:
@@ -347,12 +356,14 @@ def _check_lines(report: RefundReport, sold: dict[str, int], done: dict[str, int
 
 
 def report_refund(uow: UnitOfWork, clerk: Clerk, report: RefundReport, *,
-                  source: str = "api") -> RefundResult:
-    """Refunds the POS's bill (see the module): money back as the till's refund does, points
-    taken back and given back by share. A refund of lines gives back the lines' share of what
-    was paid (the bill less points), cumulative over the bill's refunds so that refunding every
-    line ends where refunding the whole bill would. Refuses, writing nothing: more than is left
-    of the bill or of a line, a line not on the bill, an unknown bill."""
+                  source: str = "api") -> BillRefund:
+    """Refunds the POS's bill (see the module): points taken back and given back by share, and
+    the money as it was taken (services/bill_refunds.py: stored value back into the member's
+    account first, the rest by the bill's other tender). A refund of lines gives back the
+    lines' share of what was paid (the bill less points), cumulative over the bill's refunds so
+    that refunding every line ends where refunding the whole bill would. Refuses, writing
+    nothing: more than is left of the bill or of a line, a line not on the bill, an unknown
+    bill. A repeat answers the first refund, money and all, and writes nothing."""
     report = check_refund(report)
     digest = report.digest()
     amount = report.amount_fen
@@ -363,7 +374,7 @@ def report_refund(uow: UnitOfWork, clerk: Clerk, report: RefundReport, *,
         if first is not None:
             if first.request_hash != digest:
                 raise TxnIdReused(txn_id=report.txn_id)
-            return RefundResult(**first.result, repeated=True)
+            return _first_refund(conn, first.result)
         sale = conn.execute(sales.SALE_BY_BILL, {"store_id": clerk.store_id,
                                                   "bill_no": report.bill_no}).first()
         if sale is None:
@@ -382,18 +393,44 @@ def report_refund(uow: UnitOfWork, clerk: Clerk, report: RefundReport, *,
             amount = share(paid, after, bill_fen) - share(paid, before, bill_fen)
             if amount <= 0:
                 raise InvalidInput("These lines come to nothing to pay back.")
+    till_txn = till_txn_id(report.txn_id, "refund")
+    money: list[Any] = []
 
     def keep(tx: Transaction, result: dict[str, Any]) -> None:
         if report.lines:  # again under the write lock: a refund of the same line meanwhile
             done = _refunded_per_line(tx.conn.execute(_REFUNDED_LINES,
                                                       {"sale_id": result["sale_id"]}).all())
             _check_lines(report, sold, done)
+        money.extend(bill_refunds.give_back(tx, clerk, clerk, sale_id=result["sale_id"],
+                                            refund_fen=result["refund_fen"], txn_id=till_txn))
+        back = [[t.kind, t.amount_fen] for t in money[0]]
         tx.conn.execute(insert(_REFUNDS), {
             "pos_txn_id": report.txn_id, "sale_id": result["sale_id"], "request_hash": digest,
             "source": source, "lines": [[x.line, x.amount_fen] for x in report.lines],
-            "refund_fen": result["refund_fen"], "result": result,
+            "refund_fen": result["refund_fen"],
+            "result": {**result, _BACK: back,
+                       _SV_TXN: money[1].txn_id if money[1] is not None else None},
             "received_at": tx.clock.now()})
 
-    return sale_refunds.refund_sale(
-        uow, clerk, approver=clerk, txn_id=till_txn_id(report.txn_id, "refund"),
-        bill_no=report.bill_no, amount_fen=amount, within=keep)
+    refund = sale_refunds.refund_sale(
+        uow, clerk, approver=clerk, txn_id=till_txn, bill_no=report.bill_no,
+        amount_fen=amount, within=keep)
+    back, returned = money if money else ((), None)
+    return BillRefund(refund, returned, back)
+
+
+_BACK, _SV_TXN = "given_back", "stored_value_txn_id"  # kept beside the refund's result
+
+
+def _first_refund(conn: Any, kept: dict[str, Any]) -> BillRefund:
+    """A repeated refund's answer: the first one's figures, how its money went back, and the
+    member's stored value as it is now."""
+    result = {k: v for k, v in kept.items() if k not in (_BACK, _SV_TXN)}
+    back = tuple(bill_refunds.Tender(str(k), int(f)) for k, f in kept.get(_BACK) or ())
+    returned = None
+    if kept.get(_SV_TXN):
+        row = sv_ledger.txn_row(conn, kept[_SV_TXN])
+        if row is not None:
+            returned = SvResult(row.txn_id, row.kind, row.member_id, row.principal_delta_fen,
+                                row.bonus_delta_fen, 0, sv_ledger.balance(conn, row.member_id))
+    return BillRefund(RefundResult(**result, repeated=True), returned, back)

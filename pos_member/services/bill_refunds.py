@@ -42,20 +42,64 @@ def split_back(tenders: list[Any], refund_fen: int, sv_left_fen: int) -> tuple[T
     if stored:
         back.append(Tender(STORED_VALUE, stored))
     rest = refund_fen - stored
-    other = next((str(k) for k, _ in tenders if k != STORED_VALUE), "cash")
+    other = next((str(t[0]) for t in tenders if t[0] != STORED_VALUE), "cash")
     if rest > 0:
         back.append(Tender(other, rest))
     return tuple(back)
 
 
-def sv_left(conn: Any, tenders: list[Any], payment_txn_id: str) -> int:
-    """What of the bill's stored-value tender no refund has given back yet."""
-    took = sum(int(f) for k, f in tenders if k == STORED_VALUE)
-    if not took:
-        return 0
-    back = conn.execute(select(LEDGER.c.principal_delta_fen + LEDGER.c.bonus_delta_fen)
-                        .where(LEDGER.c.ref_txn_id == payment_txn_id)).scalars().all()
-    return took - sum(back)
+def bill_payments(bill: Any) -> list[tuple[str, int]]:
+    """The stored-value payments a bill took, ``(till txn id, fen)``: a checkout's is derived
+    from its own id (``<id>/sv``); a POS-reported bill keeps each payment's till txn id as the
+    third element of its stored-value tender. A reported bill kept before that has none: its
+    money goes back by its amount, as it did then."""
+    stored = [t for t in bill.tenders if t[0] == STORED_VALUE]
+    if bill.source == "till":
+        fen = sum(int(t[1]) for t in stored)
+        return [(sv_txn_id(bill.pos_txn_id), fen)] if fen else []
+    return [(str(t[2]), int(t[1])) for t in stored if len(t) > 2 and t[2]]
+
+
+def sv_left(conn: Any, payments: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """What of each of the bill's stored-value payments no refund has given back yet."""
+    out = []
+    for payment, took in payments:
+        back = conn.execute(select(LEDGER.c.principal_delta_fen + LEDGER.c.bonus_delta_fen)
+                            .where(LEDGER.c.ref_txn_id == payment)).scalars().all()
+        out.append((payment, took - sum(back)))
+    return out
+
+
+_BILL = select(PosBill.tenders, PosBill.pos_txn_id, PosBill.source)
+
+
+def give_back(tx: Transaction, clerk: Clerk, approver: Clerk, *, sale_id: str, refund_fen: int,
+              txn_id: str) -> tuple[tuple[Tender, ...], SvResult | None]:
+    """A refund's money, in the refund's transaction, for any bill kept in ``pos_bills`` (the
+    till's checkout, the main POS's API or folder): stored value first, into the account it
+    came from, up to what is left of the bill's payments (in their order; principal and bonus
+    as :func:`return_part_of_payment` splits them), the rest by the bill's other tender. The
+    stored-value returns take ``<txn_id>/sv`` (``/sv2``, … for a bill's further payments), so
+    a retried refund returns them once. Nothing for a bill the till does not know the
+    tenders of."""
+    bill = tx.conn.execute(_BILL.where(PosBill.sale_id == sale_id)).first()
+    if bill is None:
+        return (), None
+    left = sv_left(tx.conn, bill_payments(bill))
+    back = split_back(bill.tenders, refund_fen, sum(f for _, f in left))
+    stored = sum(t.amount_fen for t in back if t.kind == STORED_VALUE)
+    returned: SvResult | None = None
+    for i, (payment, fen) in enumerate(left):
+        part = min(stored, fen)
+        if part <= 0:
+            continue
+        member_id = tx.conn.execute(select(LEDGER.c.member_id).where(
+            LEDGER.c.txn_id == payment)).scalar_one()
+        returned = return_part_of_payment(
+            tx, clerk, approver, member_id=member_id, payment_txn_id=payment,
+            amount_fen=part, txn_id=f"{txn_id}/sv" if i == 0 else f"{txn_id}/sv{i + 1}")
+        stored -= part
+    return back, returned
 
 
 def refund_bill_with_pin(uow: UnitOfWork, clerk: Clerk, *, manager_code: str, manager_pin: str,
@@ -77,26 +121,12 @@ def refund_bill_with_pin(uow: UnitOfWork, clerk: Clerk, *, manager_code: str, ma
     out: list[Any] = []
 
     def within(tx: Transaction, result: dict[str, Any]) -> None:
-        bill = tx.conn.execute(select(PosBill.tenders, PosBill.pos_txn_id, PosBill.source)
-                               .where(PosBill.sale_id == result["sale_id"])).first()
-        if bill is None or bill.source != "till":
-            return
-        payment = sv_txn_id(bill.pos_txn_id)
-        back = split_back(bill.tenders, result["refund_fen"],
-                          sv_left(tx.conn, bill.tenders, payment))
-        out.append(back)
-        stored = sum(t.amount_fen for t in back if t.kind == STORED_VALUE)
-        if stored:
-            member_id = tx.conn.execute(select(LEDGER.c.member_id).where(
-                LEDGER.c.txn_id == payment)).scalar_one()
-            out.append(return_part_of_payment(
-                tx, clerk, approver, member_id=member_id, payment_txn_id=payment,
-                amount_fen=stored, txn_id=f"{txn_id}/sv"))
+        out.extend(give_back(tx, clerk, approver, sale_id=result["sale_id"],
+                             refund_fen=result["refund_fen"], txn_id=txn_id))
 
     refund = refund_sale(uow, clerk, approver=approver, txn_id=txn_id, bill_no=bill_no,
                          amount_fen=amount_fen, within=within)
-    back = out[0] if out else ()
-    returned = out[1] if len(out) > 1 else None
+    back, returned = out if out else ((), None)
     return BillRefund(refund, returned, back)
 
 
@@ -106,11 +136,10 @@ def refund_preview(uow: UnitOfWork, clerk: Clerk, *, bill_no: str,
     require(clerk, Action.VIEW_MEMBER)
     with uow.read() as s:
         conn = s.connection()
-        bill = conn.execute(select(PosBill.tenders, PosBill.pos_txn_id, PosBill.source)
-                            .join(Sale, Sale.id == PosBill.sale_id)
+        bill = conn.execute(_BILL.join(Sale, Sale.id == PosBill.sale_id)
                             .where(Sale.store_id == clerk.store_id,
                                    Sale.bill_no == bill_no.strip())).first()
-        if bill is None or bill.source != "till":
+        if bill is None:
             return ()
-        return split_back(bill.tenders, refund_fen,
-                          sv_left(conn, bill.tenders, sv_txn_id(bill.pos_txn_id)))
+        left = sv_left(conn, bill_payments(bill))
+        return split_back(bill.tenders, refund_fen, sum(f for _, f in left))

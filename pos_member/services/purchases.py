@@ -52,5 +52,5 @@ def purchases(uow: UnitOfWork, *, clerk: Clerk, member_id: str, limit: int = 50,
         rows = s.execute(stmt).all()
     return [Purchase(bill, aware(at), bill_fen if bill_fen is not None else paid, paid,
                      refunded, redeem or 0, earned or 0, clawed or 0,
-                     tuple((str(k), int(f)) for k, f in (tenders or ())))
+                     tuple((str(t[0]), int(t[1])) for t in (tenders or ())))
             for bill, at, paid, refunded, bill_fen, redeem, earned, clawed, tenders in rows]

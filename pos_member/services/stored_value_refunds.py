@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, String, cast, func, select
 
 from pos_member import stored_value_rules as rules_
 from pos_member.db.models import PosBill, Sale
@@ -50,11 +50,17 @@ def _refund_of(conn: Connection, *, txn_id: str, member_id: str, ref_txn_id: str
 
 
 def _not_a_bills(conn: Connection, payment_txn_id: str) -> None:
-    """A checkout's payment is refunded from its bill (Shift+F4: the sale, its points and the
+    """A bill's payment (a checkout's, or one the main POS named in a reported sale) is
+    refunded from its bill (Shift+F4: the sale, its points and the
     money together, services/bill_refunds.py), never alone here: the bill's refund would give
     the same money back a second time."""
     bill = conn.execute(select(Sale.bill_no).join(PosBill, PosBill.sale_id == Sale.id).where(
         PosBill.pos_txn_id.concat("/sv") == payment_txn_id)).scalar()
+    if bill is None:  # a payment the main POS named in a reported sale's stored-value tender
+        bill = conn.execute(select(Sale.bill_no).join(PosBill, PosBill.sale_id == Sale.id)
+                            .where(PosBill.source != "till", cast(PosBill.tenders, String)
+                                   .contains(f'"{payment_txn_id}"', autoescape=True))
+                            ).scalar()
     if bill is not None:
         raise PaymentOfABill(bill_no=bill)
 

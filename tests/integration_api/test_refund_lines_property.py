@@ -39,11 +39,11 @@ def test_line_refunds_never_give_back_more_and_all_of_them_give_back_all(
             except RefundOverLine:
                 continue
             raise AssertionError("a refund over what is left of a line was taken")
-        back += reports.report_refund(till.uow, clerk, report).refund_fen
+        back += reports.report_refund(till.uow, clerk, report).refund.refund_fen
         left[line] -= fen
         assert back <= total
     for line, rest in left.items():  # the rest of every line
         if rest:
             back += reports.report_refund(till.uow, clerk, RefundReport(
-                f"R{n}-end-{line}", f"B{n}", (RefundLine(str(line), rest),))).refund_fen
+                f"R{n}-end-{line}", f"B{n}", (RefundLine(str(line), rest),))).refund.refund_fen
     assert back == total
