@@ -25,6 +25,7 @@ class Area(StrEnum):
     ALERTS = "alerts"  # alerts raised or resolved
     RULES = "rules"
     STAFF = "staff"
+    COUPONS = "coupons"  # a member's coupons (issue 18)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,9 @@ _AREAS: dict[str, tuple[Area, ...]] = {
     E.POINTS_REDEEMED.type: (Area.POINTS,),
     E.POINTS_ADJUSTED.type: (Area.POINTS,),
     E.POINTS_EXPIRED.type: (Area.POINTS,),
+    **{t.type: (Area.COUPONS,) for t in (
+        E.COUPON_ISSUED, E.COUPON_REDEEMED, E.COUPON_RETURNED, E.COUPON_EXPIRED,
+        E.COUPON_REVOKED)},
     E.KPI_TARGET_SET.type: (Area.TARGETS,),
     E.KPI_ROSTER_SET.type: (Area.TARGETS,),
     E.KPI_SPLIT_ADJUSTED.type: (Area.TARGETS,),

@@ -71,9 +71,56 @@ class MalformedCode(DomainError):
     message = QT_TRANSLATE_NOOP("errors", "This code is not recognised: {code}")
 
 
-class CouponsNotSupported(DomainError):
+class CouponRefused(DomainError):
+    """A coupon the till will not take (issue 18); each says why, and nothing was changed."""
+
+
+class CouponUnknown(CouponRefused):
+    message = QT_TRANSLATE_NOOP("errors", "No such coupon. Nothing was changed.")
+
+
+class CouponForged(CouponRefused):
+    message = QT_TRANSLATE_NOOP("errors", "This coupon code is not genuine. Nothing was changed.")
+
+
+class CouponExpired(CouponRefused):
+    message = QT_TRANSLATE_NOOP("errors", "This coupon expired on {day}. Nothing was changed.")
+
+
+class CouponNotYet(CouponRefused):
+    message = QT_TRANSLATE_NOOP("errors", "This coupon is valid from {day}. Nothing was changed.")
+
+
+class CouponAlreadyUsed(CouponRefused):
     message = QT_TRANSLATE_NOOP(
-        "errors", "This is a coupon code: coupons are not supported yet. Nothing was changed.")
+        "errors", "This coupon was already used or withdrawn. Nothing was changed.")
+
+
+class CouponNotHere(CouponRefused):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This coupon is not for {what}. Nothing was changed.")
+
+
+class CouponThreshold(CouponRefused):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This coupon needs a bill of at least {threshold}; the bill is {bill}. "
+        "Nothing was changed.")
+
+
+class CouponNotCombinable(CouponRefused):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This coupon cannot be combined with {what}. Nothing was changed.")
+
+
+class CouponNeedsMember(CouponRefused):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This is a coupon: show the member's card first, then the coupon.")
+
+
+class CouponUseBlocked(CouponRefused):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Head office has stopped this member's coupons until it settles a coupon "
+        "used twice. Nothing was changed.")
 
 
 class PaymentCodeNeedsMember(DomainError):

@@ -38,6 +38,7 @@ class Action(StrEnum):
     REFUND_SALE = QT_TRANSLATE_NOOP("roles", "approve refunds of sales")
     MANAGE_KPI = QT_TRANSLATE_NOOP("roles", "set recruitment targets and the roster")
     VIEW_KPI = QT_TRANSLATE_NOOP("roles", "see the store's recruitment dashboard")
+    ISSUE_COUPON = QT_TRANSLATE_NOOP("roles", "issue and withdraw coupons by hand")
     # Stored value (issue 6)
     SV_TOPUP = QT_TRANSLATE_NOOP("roles", "top up stored value")
     SV_PAY = QT_TRANSLATE_NOOP("roles", "take stored-value payments")
@@ -58,7 +59,8 @@ _EVERYONE = {Action.VIEW_MEMBER, Action.REGISTER_MEMBER, Action.EDIT_MEMBER}
 # Closing time (日结) is the store manager's (SPEC): it reports the store's day to HQ.
 _MANAGER = _EVERYONE | {Action.REVEAL_PERSONAL_DATA, Action.MANAGE_STAFF, Action.REVIEW_FLAGS,
                         Action.CLOSE_DAY, Action.ADJUST_POINTS, Action.MANAGE_KPI, Action.VIEW_KPI,
-                        Action.REFUND_SALE}  # money back: a manager approves (docs/rules.md)
+                        Action.REFUND_SALE,  # money back: a manager approves (docs/rules.md)
+                        Action.ISSUE_COUPON}
 # Stored value: anyone at the till takes top-ups and payments and starts a payment's or a
 # top-up's refund; a manager approves every refund (money back: docs/rules.md). Freezes,
 # approvals and member PINs are the manager's.

@@ -23,8 +23,10 @@ from pos_member.errors import RulesInvalid
 T = TypeVar("T")
 
 
-def _bound(lo: int | None = None, hi: int | None = None) -> Any:
-    return field(metadata={"min": lo, "max": hi})
+def _bound(lo: int | None = None, hi: int | None = None, default: int | None = None) -> Any:
+    if default is None:
+        return field(metadata={"min": lo, "max": hi})
+    return field(default=default, metadata={"min": lo, "max": hi})
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class CatalogueItem:
     name: str
     points: int = _bound(1)
     kind: str = "gift"  # "gift" or "coupon"
+    template: str = ""  # a coupon item's template in ``[[coupons.templates]]`` (issue 18)
 
 
 STORED_VALUE_EARNS = ("all", "principal", "none")
@@ -155,6 +158,62 @@ class StaffRules:
     login_lock_minutes: int = _bound(1, 24 * 60)
 
 
+COUPON_KINDS = ("amount_off", "percent_off", "gift")
+
+
+@dataclass(frozen=True)
+class CouponTemplate:
+    """One kind of coupon HQ offers (issue 18): amount off a bill of at least ``threshold_fen``
+    (满 300 减 50), percent off (capped at ``cap_fen``, 0 = no cap), or a gift item; valid
+    ``valid_days`` from issue or between two fixed dates (``YYYY-MM-DD``, the store's days,
+    both included); for the tiers and store numbers listed (none listed = all); whether it
+    combines with points redeemed on the bill and with other coupons."""
+
+    code: str
+    name: str
+    kind: str
+    amount_off_fen: int = _bound(0, default=0)
+    threshold_fen: int = _bound(0, default=0)
+    percent_off: int = _bound(0, 99, default=0)
+    cap_fen: int = _bound(0, default=0)
+    gift_item: str = ""
+    valid_days: int = _bound(0, 3650, default=0)
+    valid_from: str = ""
+    valid_until: str = ""
+    tiers: tuple[str, ...] = field(default_factory=tuple)
+    stores: tuple[int, ...] = field(default_factory=tuple)
+    with_points: bool = True
+    with_coupons: bool = False
+
+
+@dataclass(frozen=True)
+class CouponPack:
+    code: str
+    templates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CouponRules:
+    """Templates, packs (the welcome pack names one) and the triggers' settings."""
+
+    templates: tuple[CouponTemplate, ...] = field(default_factory=tuple)
+    packs: tuple[CouponPack, ...] = field(default_factory=tuple)
+    birthday_template: str = ""  # "" = no birthday coupon
+    birthday_days_before: int = _bound(0, 60, default=7)
+    winback_template: str = ""  # "" = no win-back offer
+    dormant_days: int = _bound(1, 3650, default=90)
+    marketing_daily_cap: int = _bound(0, 100, default=2)  # marketing messages a day per member
+
+    def template(self, code: str) -> CouponTemplate | None:
+        return next((t for t in self.templates if t.code == code), None)
+
+    def pack(self, code: str) -> CouponPack | None:
+        return next((p for p in self.packs if p.code == code), None)
+
+
+NO_COUPONS = CouponRules()
+
+
 @dataclass(frozen=True)
 class Rules:
     version: str
@@ -166,6 +225,7 @@ class Rules:
     tags: TagRules
     lifecycle: LifecycleRules
     staff: StaffRules
+    coupons: CouponRules = NO_COUPONS
 
 
 def parse_rules(text: str) -> Rules:
@@ -230,6 +290,10 @@ def _value(tp: Any, raw: Any, name: str, meta: Any) -> Any:
         if hi is not None and raw > hi:
             raise RulesInvalid(field=name, problem=f"must be at most {hi}, got {raw}")
         return raw
+    if tp is bool:
+        if not isinstance(raw, bool):
+            raise RulesInvalid(field=name, problem=f"must be true or false, got {raw!r}")
+        return raw
     if tp is str:
         if not isinstance(raw, str):
             raise RulesInvalid(field=name, problem=f"must be text, got {raw!r}")
@@ -286,5 +350,61 @@ def _check(r: Rules) -> None:
         if item.kind not in ("gift", "coupon") or not item.code.strip():
             raise RulesInvalid(field=f"points.catalogue[{i}]",
                                problem='needs a code and kind "gift" or "coupon"')
+        if item.kind == "coupon" and r.coupons.template(item.template) is None:
+            raise RulesInvalid(field=f"points.catalogue[{i}].template",
+                               problem="must name a coupon template")
+    _check_coupons(r)
     if r.lifecycle.churned_days <= r.lifecycle.dormant_days:
         raise RulesInvalid(field="lifecycle.churned_days", problem="must exceed dormant_days")
+
+
+def _check_coupons(r: Rules) -> None:
+    """A template's terms must say one thing: its kind's figures, one validity."""
+    from datetime import date
+
+    c = r.coupons
+    if len({t.code for t in c.templates}) != len(c.templates):
+        raise RulesInvalid(field="coupons.templates", problem="template codes must be unique")
+    tiers = {lv.code for lv in r.tiers.levels}
+    for i, t in enumerate(c.templates):
+        name = f"coupons.templates[{i}]"
+        if not t.code.strip() or not t.name.strip():
+            raise RulesInvalid(field=name, problem="needs a code and a name")
+        if t.kind not in COUPON_KINDS:
+            raise RulesInvalid(field=f"{name}.kind", problem=f"one of {', '.join(COUPON_KINDS)}")
+        if t.kind == "amount_off" and not (t.amount_off_fen > 0
+                                           and (t.threshold_fen == 0
+                                                or t.amount_off_fen < t.threshold_fen)):
+            raise RulesInvalid(field=f"{name}.amount_off_fen",
+                               problem="must be above 0 and below the threshold")
+        if t.kind == "percent_off" and t.percent_off == 0:
+            raise RulesInvalid(field=f"{name}.percent_off", problem="must be 1 to 99")
+        if t.kind == "gift" and not t.gift_item.strip():
+            raise RulesInvalid(field=f"{name}.gift_item", problem="a gift coupon names its item")
+        fixed = bool(t.valid_from or t.valid_until)
+        if fixed == bool(t.valid_days):
+            raise RulesInvalid(field=name,
+                               problem="give valid_days or valid_from and valid_until, not both")
+        if fixed:
+            try:
+                start, end = date.fromisoformat(t.valid_from), date.fromisoformat(t.valid_until)
+            except ValueError:
+                raise RulesInvalid(field=f"{name}.valid_from",
+                                   problem="dates are YYYY-MM-DD") from None
+            if end < start:
+                raise RulesInvalid(field=f"{name}.valid_until", problem="before valid_from")
+        unknown = [x for x in t.tiers if x not in tiers]
+        if unknown:
+            raise RulesInvalid(field=f"{name}.tiers", problem=f"no tier {unknown[0]}")
+    for i, p in enumerate(c.packs):
+        missing = [x for x in p.templates if c.template(x) is None]
+        if not p.code.strip() or not p.templates or missing:
+            raise RulesInvalid(field=f"coupons.packs[{i}]",
+                               problem="a code and known template codes")
+    pack = r.registration.welcome_coupon_pack
+    if pack and c.pack(pack) is None:
+        raise RulesInvalid(field="registration.welcome_coupon_pack", problem="no such pack")
+    for key in ("birthday_template", "winback_template"):
+        code = getattr(c, key)
+        if code and c.template(code) is None:
+            raise RulesInvalid(field=f"coupons.{key}", problem="no such template")

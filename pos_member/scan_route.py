@@ -12,13 +12,16 @@ import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
+from pos_member.coupon_code import looks_like_coupon
 from pos_member.errors import MalformedCode
 from pos_member.member_code import CodeKind, classify_code
 
 # The member's dynamic payment code (TOTP, member_auth.check_totp_format): six ASCII digits.
 # Never a member number (14 digits) nor a mobile number (11), so the length alone tells it.
 DYNAMIC_CODE = re.compile(r"^\d{6}$")
-# A coupon's QR payload, versioned like the member's ``PM1:`` (issue 18 defines the rest).
+# A coupon's QR payload, versioned like the member's ``PM1:`` (any version: a newer one is
+# the coupon code's own refusal, not an unknown code); a typed coupon code is
+# ``coupon_code.looks_like_coupon``'s.
 COUPON = re.compile(r"^CP\d+:\S+$")
 # A search (typed, not scanned): the phone's last four digits, or a name (letters, at least two).
 PHONE_TAIL = re.compile(r"^\d{4}$")
@@ -31,7 +34,7 @@ def _is_name(text: str) -> bool:
 
 class RouteKind(Enum):
     MEMBER = "member"  # a member code, a member number or a phone: the member's card
-    COUPON = "coupon"  # not supported yet: a message, nothing changed
+    COUPON = "coupon"  # a coupon: the checkout takes it (issue 18)
     PAYMENT_CODE = "payment_code"  # the member's dynamic code: the pay dialog
     SEARCH = "search"  # a name or the phone's last four digits: the members who match
 
@@ -52,7 +55,7 @@ def route(raw: str) -> Route:
     text = unicodedata.normalize("NFKC", raw).strip()
     if DYNAMIC_CODE.match(text):
         return Route(RouteKind.PAYMENT_CODE, text)
-    if COUPON.match(text):
+    if COUPON.match(text) or looks_like_coupon(text):
         return Route(RouteKind.COUPON, text)
     if PHONE_TAIL.match(text) or _is_name(text):
         return Route(RouteKind.SEARCH, text)

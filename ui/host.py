@@ -87,6 +87,9 @@ class TillHost(Protocol):
         """``slot(card, code)``: the member's dynamic payment code was scanned while their
         card is on screen (the pay dialog opens with it, or an open one takes it)."""
 
+    def on_coupon(self, slot: Callable[[str], None]) -> None:
+        """``slot(code)``: a coupon was scanned or typed (the checkout takes it)."""
+
     def scan_code(self, text: str) -> None:
         """A code from a picture or a serial scanner, routed like the scan field's."""
 

@@ -28,6 +28,7 @@ from pos_member.errors import DomainError
 from pos_member.money import format_yuan, parse_yuan
 from pos_member.permissions import Role
 from pos_member.services.checkout import CheckoutResult, sv_txn_id
+from pos_member.services.coupon_redeem import CouponUse
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.sales import SaleQuote, SaleResult
 from pos_member.services.staff import StaffInfo
@@ -56,10 +57,14 @@ class SaleDialog(QDialog):
                  sms: SmsService | None = None, phone: Callable[[], str] | None = None,
                  online: Callable[[], bool] = lambda: False,
                  approval_fen: int | None = None,
+                 coupon_plan: Callable[[tuple[str, ...], int, int], list[CouponUse]]
+                 | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._sms, self._phone, self._online = sms, phone, online
         self.ops, self.card, self._quote, self._record = ops, card, quote, record
+        self._plan = coupon_plan  # the coupons' discounts on a bill (issue 18)
+        self.coupon_off = 0  # what the coupons of the latest quote take off the bill
         self.txn_id = str(uuid.uuid4())  # one dialog, one till transaction: retries repeat it
         self.result: SaleResult | None = None
         self.checkout: CheckoutResult | None = None
@@ -88,14 +93,18 @@ class SaleDialog(QDialog):
         self.redeem.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.redeem.setEnabled(card is not None)
         self.quote: SaleQuote | None = None  # the latest quote: the most the member may redeem
-        self.quoted_for: tuple[int | None, int, int] | None = None  # what it was asked for
+        self.quoted_for: tuple[Any, ...] | None = None  # what it was asked for
         self._submit_when_quoted = False
+        self.coupons = QLineEdit()  # codes typed or scanned, separated by spaces
+        self.coupons.setObjectName("coupons")
+        self.coupons.setPlaceholderText(self.tr("scan or type the member's coupons"))
+        self.coupons.setEnabled(card is not None and coupon_plan is not None)
         self.cap = QLabel()
         self.explain = QLabel()
         self.explain.setObjectName("pointsExplain")
         self.explain.setWordWrap(True)
         self.message = message_label()
-        clear_on_edit(self.message, self.bill, self.amount, self.categories)
+        clear_on_edit(self.message, self.bill, self.amount, self.categories, self.coupons)
         form = QFormLayout()
         form.addRow(self.tr("&Bill number"), self.bill)
         form.addRow(self.tr("&Amount (¥)"), self.amount)
@@ -103,6 +112,7 @@ class SaleDialog(QDialog):
         form.addRow("", self.cap)
         form.addRow(self.tr("&Guide"), self.guide)
         form.addRow(self.tr("&Categories"), self.categories)
+        form.addRow(self.tr("C&oupons"), self.coupons)
         for row in range(form.rowCount()):
             item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             if item is not None and isinstance(item.widget(), QLabel):
@@ -121,13 +131,15 @@ class SaleDialog(QDialog):
         layout.addWidget(self.buttons)
         # Tab: bill → amount → points → stored value → the member's code → the rest's method
         chain = [self.bill, self.amount, self.redeem, self.tenders.sv_amount,
-                 self.tenders.secret, self.tenders.rest_method, self.guide, self.categories]
+                 self.tenders.secret, self.tenders.rest_method, self.guide, self.categories,
+                 self.coupons]  # coupons come by scan: last
         for a, b in itertools.pairwise(chain):
             QWidget.setTabOrder(a, b)
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self._requote)
         self.amount.textChanged.connect(self._timer.start)
         self.redeem.textChanged.connect(self._timer.start)
+        self.coupons.textChanged.connect(self._timer.start)
         if standing is not None and card is not None:
             ops.run(standing, self.tenders.set_standing, lambda e: None)
         self.refresh_online()
@@ -168,6 +180,15 @@ class SaleDialog(QDialog):
         """The member's dynamic code, scanned while the checkout is open."""
         self.tenders.take_dynamic_code(code)
 
+    def take_coupon(self, code: str) -> None:
+        """A coupon scanned while the checkout is open: added to the bill's coupons."""
+        codes = self.coupon_codes()
+        if code not in codes:
+            self.coupons.setText(" ".join((*codes, code)))
+
+    def coupon_codes(self) -> tuple[str, ...]:
+        return tuple(self.coupons.text().split())
+
     def _fen(self) -> int | None:
         text = self.amount.text().strip()
         if not text:
@@ -199,19 +220,26 @@ class SaleDialog(QDialog):
             self.quote = None
             return
         wanted, stored = self.points_wanted() or 0, self.tenders.sv_fen()
-        key = (fen, wanted, stored)
-        self.ops.run(lambda: self._quote(fen, wanted, stored),
-                     lambda q: self._show_quote(q, key),
+        codes, plan = self.coupon_codes(), self._plan
+        key = (fen, wanted, stored, codes)
+
+        def quote() -> tuple[SaleQuote, int]:
+            off = sum(u.discount_fen for u in plan(codes, fen, wanted)) \
+                if codes and plan is not None else 0
+            return self._quote(fen - off, wanted, stored), off
+
+        self.ops.run(quote, lambda got: self._show_quote(got[0], key, got[1]),
                      lambda e: show_error_in(self.message, e))
 
-    def _quote_key(self) -> tuple[int | None, int, int]:
-        return self._fen(), self.points_wanted() or 0, self.tenders.sv_fen()
+    def _quote_key(self) -> tuple[int | None, int, int, tuple[str, ...]]:
+        return self._fen(), self.points_wanted() or 0, self.tenders.sv_fen(), \
+            self.coupon_codes()
 
-    def _show_quote(self, q: SaleQuote, key: tuple[int | None, int, int] | None = None
-                    ) -> None:
+    def _show_quote(self, q: SaleQuote, key: tuple[Any, ...] | None = None,
+                    off: int = 0) -> None:
         if self.result is not None or not isValid(self.cap):  # done, or closed meanwhile
             return
-        self.quote, self.quoted_for = q, key
+        self.quote, self.quoted_for, self.coupon_off = q, key, off
         self.tenders.set_due(q.paid_fen)
         if self.card is not None:
             self.cap.setText(self.tr(
@@ -224,6 +252,8 @@ class SaleDialog(QDialog):
         else:
             self.message.hide()
         text = self.tr("To pay: %1").replace("%1", format_yuan(q.paid_fen))
+        if off:
+            text = self.tr("Coupons: -%1").replace("%1", format_yuan(off)) + "\n" + text
         if q.earn is not None and not refusal:
             text += "\n" + explain_earn(q.earn, q.tier)
         self.explain.setText(text)
@@ -287,6 +317,8 @@ class SaleDialog(QDialog):
                                   guide_id=self.guide.currentData(), categories=cats,
                                   redeem_points=self.points_wanted() or 0, tenders=tenders,
                                   factor=self.tenders.factor(), online=self._online())
+        if self.coupon_codes():
+            kw["coupons"] = self.coupon_codes()
         if self.tenders.needs_approval():
             kw.update(manager_code=self.tenders.manager_code.text(),
                       manager_pin=self.tenders.manager_pin.text())
@@ -306,10 +338,13 @@ class SaleDialog(QDialog):
         self.checkout, result = done, done.sale
         self.result = result
         self.message.hide()
-        for w in (self.bill, self.amount, self.guide, self.categories, self.redeem,
+        for w in (self.bill, self.amount, self.guide, self.categories, self.redeem, self.coupons,
                   self.tenders.sv_amount, self.tenders.secret, self.tenders.rest_method):
             w.setEnabled(False)
         lines = receipt_lines(result)
+        for u in done.coupons:
+            lines.append(self.tr("Coupon %1: -%2").replace("%1", u.name).replace(
+                "%2", format_yuan(u.discount_fen)) + (f" · {u.gift_item}" if u.gift_item else ""))
         if done.tenders:
             lines.insert(lines.index(receipt_paid_line(result)) + 1, self.tr(
                 "Paid by: %1").replace("%1", TenderBox.receipt_line(done.tenders)))

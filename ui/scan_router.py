@@ -1,5 +1,5 @@
 """Acts on what was scanned, whatever brought it (the scan field, a picture, a serial
-scanner): a member's code shows the card, a coupon code is told it is not supported yet, the
+scanner): a member's code shows the card, a coupon goes to the checkout (issue 18), the
 member's dynamic payment code opens the pay dialog for the member on screen with the code
 filled in (docs/rules.md, "Scanning"). The rule itself is :mod:`pos_member.scan_route`."""
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pos_member.errors import (
-    CouponsNotSupported,
+    CouponNeedsMember,
     DomainError,
     PaymentCodeNeedsMember,
     ScanWhileDialogOpen,
@@ -36,10 +36,16 @@ class ScanRouter:
         self.host, self.lookup, self.malformed = host, lookup, malformed
         self.search = search
         self._payment_code: PaymentCodeSlot | None = None
+        self._coupon: Callable[[str], None] | None = None
 
     def on_payment_code(self, slot: PaymentCodeSlot) -> None:
         """The stored-value feature's: ``slot(card, code)`` opens (or fills) the pay dialog."""
         self._payment_code = slot
+
+    def on_coupon(self, slot: Callable[[str], None]) -> None:
+        """The checkout's: ``slot(code)`` adds the coupon to the open checkout, or opens one
+        for the member on screen."""
+        self._coupon = slot
 
     def submit(self, text: str) -> None:
         try:
@@ -62,10 +68,13 @@ class ScanRouter:
                 host.show_error(PaymentCodeNeedsMember())
             else:
                 self._payment_code(card, found.code)
+        elif found.kind is RouteKind.COUPON:
+            if self._coupon is None:
+                host.show_error(CouponNeedsMember())
+            else:
+                self._coupon(found.code)
         elif host.dialog is not None:  # the card behind an open dialog must not change
             host.show_error(ScanWhileDialogOpen())
-        elif found.kind is RouteKind.COUPON:
-            host.show_error(CouponsNotSupported())
         elif found.kind is RouteKind.SEARCH:
             if self.search is not None:
                 self.search(found.code)

@@ -51,6 +51,7 @@ from ui import (
     till_alerts,
     till_camera,
     till_closing,
+    till_coupons,
     till_integration,
     till_kpi,
     till_member,
@@ -79,6 +80,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
     till_member.register,  # F2 register, F5 reveal, F6 edit, Ctrl+P print
     till_points.register,  # F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjust, Ctrl+G gifts
     till_stored_value.register,  # F8 top-up, F10 pay, Shift+F10 ledger
+    till_coupons.register,  # the coupons tile (issue 18)
     till_remote_member.register,  # another store's member: HQ's card and balances (issue 14)
     till_member_service.register,  # Ctrl+M status, tier, lost card, phone, erasure (issue 20)
     till_alerts.register,  # F9 alerts
@@ -248,6 +250,9 @@ class TillWindow(QMainWindow):
 
     def on_payment_code(self, slot: PaymentCodeSlot) -> None:
         self.router.on_payment_code(slot)
+
+    def on_coupon(self, slot: Callable[[str], None]) -> None:
+        self.router.on_coupon(slot)
 
     def scan_code(self, text: str) -> None:
         """A code from a picture or a serial scanner: routed like the scan field's."""

@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from pos_member.changes import Area, Changes
+from pos_member.errors import CouponNeedsMember, ScanWhileDialogOpen
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action
 from pos_member.services import (
     checkout,
+    coupon_redeem,
     member_service,
     points,
     points_expiry,
@@ -86,11 +88,29 @@ class PointsActions:
             online=lambda: w.sync_status().state is SyncState.ONLINE,
             approval_fen=None if clerk.may(Action.SV_APPROVE)
             else uow.rules.stored_value.manager_approval_fen,
+            coupon_plan=(lambda codes, fen, wanted: coupon_redeem.plan(
+                uow, clerk, codes=codes, member_id=card.id, bill_fen=fen,
+                redeem_points=wanted))
+            if card is not None and card.hq is None and not card.remote else None,
             parent=self.w.window())
         if w.sync is not None:
             w.sync.status_changed.connect(dialog.refresh_online)
         dialog.recorded.connect(self._sold)
         self.w.open_dialog(dialog)
+
+    def take_coupon(self, code: str) -> None:
+        """A coupon scanned or typed: the open checkout takes it, or one opens for the member
+        on screen with it; another dialog refuses it (nothing changes behind a dialog)."""
+        w = self.w
+        if w.dialog is None:
+            if w.current_card() is None:
+                w.show_error(CouponNeedsMember())
+                return
+            self.open_sale()
+        if isinstance(w.dialog, SaleDialog) and w.dialog.coupons.isEnabled():
+            w.dialog.take_coupon(code)
+        else:
+            w.show_error(ScanWhileDialogOpen())
 
     def _sold(self, result: sales.SaleResult) -> None:
         self.w.notify_changed(result.changes)  # the member's card on screen reloads
@@ -208,4 +228,5 @@ def register(host: TillHost) -> None:
     ):
         host.add_action(action)
     host.on_card_shown(actions.card_shown)
+    host.on_coupon(actions.take_coupon)
     host.on_start(actions.start_jobs)  # points expiry and tier evaluation: now, then hourly

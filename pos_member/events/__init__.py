@@ -17,6 +17,16 @@ from pos_member.events.base import (
     seal,
     unseal,
 )
+from pos_member.events.coupons import (
+    COUPON_EXPIRED,
+    COUPON_ISSUED,
+    COUPON_REDEEMED,
+    COUPON_RETURNED,
+    COUPON_REVOKED,
+    CouponEnded,
+    CouponIssued,
+    CouponUsed,
+)
 from pos_member.events.errors import (
     EventNotReadable,
     MalformedPayload,
@@ -121,6 +131,11 @@ from pos_member.events.stored_value import (
 __all__ = [
     "BIRTHDAY_CTX",
     "BLACKLISTED",
+    "COUPON_EXPIRED",
+    "COUPON_ISSUED",
+    "COUPON_REDEEMED",
+    "COUPON_RETURNED",
+    "COUPON_REVOKED",
     "DEVICE_SET_UP",
     "EVENTS",
     "FLAG_RAISED",
@@ -167,6 +182,9 @@ __all__ = [
     "SV_TOPUP_REFUNDED",
     "SV_TOTP_PROVISIONED",
     "SV_UNFROZEN",
+    "CouponEnded",
+    "CouponIssued",
+    "CouponUsed",
     "DeviceSetUp",
     "EventNotReadable",
     "EventType",

@@ -36,6 +36,7 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk
 from pos_member.points_rules import points_value_fen
+from pos_member.services import coupon_redeem
 from pos_member.services import stored_value as sv
 from pos_member.services.sales import SaleResult, check_amount, record_sale
 from pos_member.services.stored_value_ledger import balance
@@ -60,6 +61,7 @@ class CheckoutResult:
     sale: SaleResult
     stored_value: sv.SvResult | None  # None: no stored-value tender (or a repeated checkout)
     tenders: tuple[Tender, ...]
+    coupons: tuple[coupon_redeem.CouponUse, ...] = ()  # redeemed on this bill
 
 
 def sv_txn_id(txn_id: str) -> str:
@@ -120,12 +122,20 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
              guide_id: str | None = None, categories: Sequence[str] = (),
              redeem_points: int = 0, factor: sv.Factor | None = None, online: bool = False,
              approver: Clerk | None = None, manager_code: str = "", manager_pin: str = "",
-             sms_verifier: sv.SmsVerifier | None = None) -> CheckoutResult:
+             sms_verifier: sv.SmsVerifier | None = None,
+             coupons: Sequence[str] = ()) -> CheckoutResult:
     """Rings up the sale and takes its tenders (see the module). Refuses, changing nothing
     but a wrong factor's count: tenders that do not pay the bill exactly, a stored-value tender
-    without a member or without a good factor, and whatever the sale or the payment refuses."""
+    without a member or without a good factor, a coupon that cannot be used on this bill
+    (``coupon_redeem.plan``), and whatever the sale or the payment refuses.
+
+    ``coupons``: the codes scanned or typed for this bill. Their discount comes off the bill
+    first; the sale is recorded at what is left, and points are redeemed and earned on that."""
     amount_fen = check_amount(amount_fen)
     tenders = tuple(tenders)
+    uses = coupon_redeem.plan(uow, clerk, codes=tuple(coupons), member_id=member_id,
+                              bill_fen=amount_fen, redeem_points=redeem_points, txn_id=txn_id)
+    bill_fen, amount_fen = amount_fen, amount_fen - sum(u.discount_fen for u in uses)
     stored = check_tenders(tenders, due=due_fen(uow, amount_fen, redeem_points),
                            member_id=member_id)
     if approver is None and stored and needs_approval(uow.rules.stored_value, stored):
@@ -146,6 +156,10 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
     paid: list[sv.SvResult] = []
 
     def within(tx: Transaction, sale_id: str) -> None:
+        if uses:
+            assert member_id is not None
+            coupon_redeem.redeem_in(tx, clerk, uses, member_id=member_id, sale_id=sale_id,
+                                    bill_no=bill_no, bill_fen=bill_fen)
         if stored:
             assert member_id is not None
             paid.append(sv.book_payment(
@@ -153,8 +167,10 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
                 factor=factor, factor_name=factor_name, online=online, approver=approver,
                 bill_no=bill_no, uow=uow))
         wire = [[t.kind, t.amount_fen] for t in tenders]
-        digest = hashlib.sha256(json.dumps([bill_no, amount_fen, member_id, redeem_points, wire],
-                                           sort_keys=True).encode()).hexdigest()
+        digest = hashlib.sha256(json.dumps(
+            [bill_no, amount_fen, member_id, redeem_points, wire] + ([[u.key for u in uses]]
+                                                                     if uses else []),
+            sort_keys=True).encode()).hexdigest()
         now = tx.clock.now()
         _INSERT_BILL.run(tx.conn, {
             "sale_id": sale_id, "pos_txn_id": txn_id, "request_hash": digest, "source": "till",
@@ -172,4 +188,4 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
                           txn_id=sv_txn_id(txn_id), factor=factor, online=online,
                           approver=approver)
         raise refused.refusal.error from None
-    return CheckoutResult(sale, paid[0] if paid else None, tenders)
+    return CheckoutResult(sale, paid[0] if paid else None, tenders, tuple(uses))

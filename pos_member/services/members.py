@@ -46,6 +46,7 @@ from pos_member.member_code import CodeKind, classify_code, make_member_no
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone, normalise_phone
 from pos_member.services import member_directory
+from pos_member.services.coupons import issue_welcome
 from pos_member.services.field_versions import claim_fields
 from pos_member.services.member_cards import (
     NAME_CTX,
@@ -216,6 +217,7 @@ def register_member(
         tx.audit(clerk, REGISTERED, "member", member.id, after=_audit_view(member, phone, name),
                  event=ev)
         add_welcome_points(tx, clerk, member_id=member.id, at=now)  # points: same transaction
+        issue_welcome(tx, clerk, member_id=member.id)  # the welcome coupon pack: same transaction
         tx.commit()
         return make_card(member, phone, name, guide_name, referrer_no, store_name)
 

@@ -168,6 +168,12 @@ def redeem_for_item(uow: UnitOfWork, *, clerk: Clerk, txn_id: str, member_id: st
                           consume=plan)
         ev = record_points_event(tx, clerk, REDEEMED, member_id=member_id, entries=[entry],
                                  extra={"txn_id": txn_id, "item": item.code})
+        template = uow.rules.coupons.template(item.template) if item.kind == "coupon" else None
+        if template is not None:  # a coupon item: a real coupon, in the same transaction
+            from pos_member.services.coupons import POINTS, issue_in
+
+            issue_in(tx, clerk, member_id=member_id, template=template, source=POINTS,
+                     trigger_key=f"points:{txn_id}", txn_id=txn_id)
         result = {"txn_id": txn_id, "member_id": member_id, "points": -item.points,
                   "balance": balance_of(conn, member_id)}
         keep_txn(conn, txn_id, GIFT, member_id, result, now)

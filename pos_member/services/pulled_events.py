@@ -59,6 +59,7 @@ from pos_member.services import member_directory, own_events, quarantine
 from pos_member.services.balance_block_sync import BALANCE_BLOCK_HANDLERS
 from pos_member.services.chain_places import name_stores as name_stores  # sync.engine's
 from pos_member.services.chain_places import unnamed_stores as unnamed_stores
+from pos_member.services.coupons_ledger import COUPON_HANDLERS
 from pos_member.services.member_standing import SERVICE_HANDLERS
 from pos_member.services.members_sync import MEMBERS_HANDLERS
 from pos_member.services.outbox import SYNC_CURSOR
@@ -313,6 +314,7 @@ _TYPED: dict[str, Callable[[Connection, PiiCipher | None, Mapping[str, Any], Any
 # also takes the store's time zone.
 _LEDGERS: dict[str, Callable[[Connection, Mapping[str, Any], Any], bool]] = {
     **SALES_HANDLERS,  # sale.*: sales, with the points entries they carry
+    **COUPON_HANDLERS,  # coupon.*: the coupons' projection and ledger
     **POINTS_HANDLERS,  # points.*
     TIER_CHANGED: apply_tier_changed,  # member.tier_changed
     **SV_HANDLERS,  # sv.*: freezes, member PIN/TOTP (money events: MONEY_EVENTS)

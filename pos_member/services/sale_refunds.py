@@ -177,6 +177,10 @@ def refund_sale(uow: UnitOfWork, clerk: Clerk, *, approver: Clerk, txn_id: str, 
                                       approved_by=approver.staff_id)
         ev = tx.record(clerk, events.SALE_REFUNDED, payload, entity_id=sale.id)
         apply_refund(conn, sale.id, amount, claw, restore)
+        if total == sale.amount_fen:  # the whole bill back: its coupons too (not expired)
+            from pos_member.services.coupon_redeem import return_for_refund
+
+            return_for_refund(tx, clerk, sale_id=sale.id)
         for e in entries:
             points_ledger.post_entry(conn, e, event_id=ev.id, fresh=True)
         balance = points_ledger.balance_of(conn, sp.member_id) if sp is not None else None

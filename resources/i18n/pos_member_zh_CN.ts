@@ -203,6 +203,33 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     </message>
 </context>
 <context>
+    <name>Coupons</name>
+    <message>
+        <source>%1 off %2</source>
+        <translation>满%2减%1</translation>
+    </message>
+    <message>
+        <source>%1 off</source>
+        <translation>减%1</translation>
+    </message>
+    <message>
+        <source>%1% off</source>
+        <translation>立减%1%</translation>
+    </message>
+    <message>
+        <source>(at most %1)</source>
+        <translation>（最多%1）</translation>
+    </message>
+    <message>
+        <source>gift: %1</source>
+        <translation>赠品：%1</translation>
+    </message>
+    <message>
+        <source>%1 until %2</source>
+        <translation>%1 · 有效至%2</translation>
+    </message>
+</context>
+<context>
     <name>Dashboard</name>
     <message>
         <source>Mon</source>
@@ -1682,6 +1709,14 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>积分抵扣(&amp;R)</translation>
     </message>
     <message>
+        <source>scan or type the member&apos;s coupons</source>
+        <translation>扫描或输入会员的优惠券</translation>
+    </message>
+    <message>
+        <source>C&amp;oupons</source>
+        <translation>优惠券(&amp;O)</translation>
+    </message>
+    <message>
         <source>Type the amount paid from stored value first.</source>
         <translation>请先输入储值支付金额。</translation>
     </message>
@@ -1692,6 +1727,10 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     <message>
         <source>At most %1 points: half the bill is %2 points, the member can spend %3</source>
         <translation>最多可用 %1 积分：账单一半为 %2 积分，会员可用 %3</translation>
+    </message>
+    <message>
+        <source>Coupons: -%1</source>
+        <translation>优惠券：-%1</translation>
     </message>
     <message>
         <source>Type the points as a whole number.</source>
@@ -1724,6 +1763,10 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     <message>
         <source>Pay (Enter)</source>
         <translation>收款 (Enter)</translation>
+    </message>
+    <message>
+        <source>Coupon %1: -%2</source>
+        <translation>优惠券 %1：-%2</translation>
     </message>
     <message>
         <source>Paid by: %1</source>
@@ -2500,10 +2543,6 @@ F2  注册新会员</translation>
         <translation>无法识别此码：{code}</translation>
     </message>
     <message>
-        <source>This is a coupon code: coupons are not supported yet. Nothing was changed.</source>
-        <translation>这是优惠券码：暂不支持优惠券，未做任何更改。</translation>
-    </message>
-    <message>
         <source>This is a payment code: scan the member&apos;s card first, then the payment code.</source>
         <translation>这是付款码：请先扫会员码，再扫付款码。</translation>
     </message>
@@ -2690,6 +2729,46 @@ F2  注册新会员</translation>
     <message>
         <source>This member has no payment PIN yet: set one with a manager present.</source>
         <translation>该会员尚未设置支付密码：请在店长在场时设置。</translation>
+    </message>
+    <message>
+        <source>No such coupon. Nothing was changed.</source>
+        <translation>没有这张优惠券。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>This coupon code is not genuine. Nothing was changed.</source>
+        <translation>该优惠券码不是本公司发放的。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>This coupon expired on {day}. Nothing was changed.</source>
+        <translation>该优惠券已于 {day} 过期。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>This coupon is valid from {day}. Nothing was changed.</source>
+        <translation>该优惠券自 {day} 起可用。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>This coupon was already used or withdrawn. Nothing was changed.</source>
+        <translation>该优惠券已使用或已作废。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>This coupon is not for {what}. Nothing was changed.</source>
+        <translation>该优惠券不适用于{what}。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>This coupon needs a bill of at least {threshold}; the bill is {bill}. Nothing was changed.</source>
+        <translation>该优惠券需消费满 {threshold}，本单为 {bill}。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>This coupon cannot be combined with {what}. Nothing was changed.</source>
+        <translation>该优惠券不能与{what}同时使用。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>This is a coupon: show the member&apos;s card first, then the coupon.</source>
+        <translation>这是优惠券：请先出示会员码，再扫优惠券。</translation>
+    </message>
+    <message>
+        <source>Head office has stopped this member&apos;s coupons until it settles a coupon used twice. Nothing was changed.</source>
+        <translation>一张优惠券被重复使用，总部处理前该会员的优惠券暂停使用。未做任何更改。</translation>
     </message>
     <message>
         <source>This till is not connected to head office yet, so the day cannot be closed with head office from here. Ask head office to connect (enrol) this till; until then its sales and members are kept on the till.</source>
@@ -2979,6 +3058,14 @@ F2  注册新会员</translation>
         <source>Member {member_no} still has {balance} of stored value: refund or settle it before erasing the member.</source>
         <translation>会员 {member_no} 仍有储值余额 {balance}：请先退款或结清，再删除会员信息。</translation>
     </message>
+    <message>
+        <source>Give the reason for the coupon.</source>
+        <translation>请填写发券原因。</translation>
+    </message>
+    <message>
+        <source>No such coupon in the rules.</source>
+        <translation>规则中没有这种优惠券。</translation>
+    </message>
 </context>
 <context>
     <name>kpi_report</name>
@@ -3256,6 +3343,10 @@ F2  注册新会员</translation>
         <translation>查看门店招募看板</translation>
     </message>
     <message>
+        <source>issue and withdraw coupons by hand</source>
+        <translation>手工发放和作废优惠券</translation>
+    </message>
+    <message>
         <source>top up stored value</source>
         <translation>储值充值</translation>
     </message>
@@ -3298,6 +3389,26 @@ F2  注册新会员</translation>
     <message>
         <source>erase members&apos; personal data</source>
         <translation>删除会员个人信息</translation>
+    </message>
+    <message>
+        <source>this store</source>
+        <translation>本门店</translation>
+    </message>
+    <message>
+        <source>this member&apos;s tier</source>
+        <translation>该会员等级</translation>
+    </message>
+    <message>
+        <source>points on the same bill</source>
+        <translation>同单积分抵扣</translation>
+    </message>
+    <message>
+        <source>another coupon</source>
+        <translation>其他优惠券</translation>
+    </message>
+    <message>
+        <source>this member</source>
+        <translation>该会员</translation>
     </message>
 </context>
 </TS>

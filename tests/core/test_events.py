@@ -46,7 +46,7 @@ def test_each_event_type_string_is_written_in_one_declaration_only() -> None:
 
 def test_an_unknown_type_or_a_newer_version_is_a_specific_error() -> None:
     with pytest.raises(UnknownEventType):
-        decode("coupon.issued", 1, {"member_id": "m"})
+        decode("voucher.issued", 1, {"member_id": "m"})
     with pytest.raises(NewerEventVersion):
         decode("sv.frozen", 2, {"member_id": "m", "reason": "lost card"})
     with pytest.raises(MalformedPayload):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 
@@ -21,6 +22,15 @@ from pos_member.services.notifications import (
     pending_count,
 )
 from tests.factories import Till
+
+
+@pytest.fixture(autouse=True)
+def no_welcome_pack(till: Till) -> None:
+    """These tests count the outbox's rows: registering queues no welcome-pack message here
+    (that message is tests/core/test_coupons.py's)."""
+    rules = till.uow.rules
+    till.uow.rules = dataclasses.replace(rules, registration=dataclasses.replace(
+        rules.registration, welcome_coupon_pack=""))
 
 
 class FlakyChannel:

@@ -28,7 +28,8 @@ def test_pending_events_are_every_unacknowledged_event_in_sequence_order(till: T
     events = pending_events(till.uow, device_id=device(till), limit=100)
     seqs = [e["seq"] for e in events]
     assert seqs == list(range(1, len(seqs) + 1))
-    assert [e["type"] for e in events][-4:] == ["member.registered", "points.welcome"] * 2
+    assert [e["type"] for e in events][-8:] == [
+        "member.registered", "points.welcome", "coupon.issued", "coupon.issued"] * 2
 
 
 def test_pending_events_have_the_wire_shape(till: Till) -> None:
@@ -70,7 +71,7 @@ def test_events_written_after_an_acknowledgement_are_pending(till: Till) -> None
     mark_acked(till.uow, device_id=device(till), acked_through=total)
     till.register()
     assert [e["type"] for e in pending_events(till.uow, device_id=device(till), limit=9)] == [
-        "member.registered", "points.welcome"
+        "member.registered", "points.welcome", "coupon.issued", "coupon.issued"
     ]
 
 

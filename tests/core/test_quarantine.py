@@ -171,7 +171,8 @@ def test_opening_an_upgraded_till_applies_what_it_held(
     with monkeypatch.context() as old:
         old.setitem(apply_module._TYPED, "member.registered", _raise)
         apply(b, wire_events(a))
-    assert held_count(b.uow) == 2  # the registration, and the welcome points behind it
+    # the registration, and the welcome points and coupons behind it
+    assert held_count(b.uow) == 4
     b.app.close()
     upgrade_till(monkeypatch)
     app = bootstrap(b.path, keystore=b.keystore, clock=FakeClock())

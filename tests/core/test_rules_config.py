@@ -314,3 +314,46 @@ def test_a_rules_file_saved_as_utf8_with_bom_loads_as_without(tmp_path: Path,
     path.write_text(DEFAULT_TEXT, encoding="utf-8-sig")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     assert load_rules(path) == shipped
+
+
+# --- coupon templates (issue 18) ----------------------------------------------------------
+
+
+def test_shipped_coupons_welcome_pack_and_the_catalogue_coupon(shipped: Rules) -> None:
+    pack = shipped.coupons.pack(shipped.registration.welcome_coupon_pack)
+    assert pack is not None and len(pack.templates) == 2
+    [item] = [i for i in shipped.points.catalogue if i.kind == "coupon"]
+    t = shipped.coupons.template(item.template)
+    assert t is not None and t.amount_off_fen == 1000  # 10元代金券
+    assert shipped.coupons.birthday_days_before == 7 and shipped.coupons.dormant_days == 90
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ('amount_off_fen = 2000\nthreshold_fen = 10000',
+     'amount_off_fen = 20000\nthreshold_fen = 10000', "coupons.templates[0].amount_off_fen"),
+    ('percent_off = 10\n', 'percent_off = 0\n', "coupons.templates[1].percent_off"),
+    ('percent_off = 10\n', 'percent_off = 100\n', "coupons.templates[1].percent_off"),
+    ('kind = "percent_off"', 'kind = "half_price"', "coupons.templates[1].kind"),
+    ('code = "WELCOME-90"\nname = "新人9折券"\nkind = "percent_off"\npercent_off = 10\n'
+     'cap_fen = 5000\nvalid_days = 30',
+     'code = "WELCOME-90"\nname = "新人9折券"\nkind = "percent_off"\npercent_off = 10\n'
+     'cap_fen = 5000\nvalid_days = 30\nvalid_from = "2027-01-01"\nvalid_until = "2027-01-31"',
+     "coupons.templates[1]"),  # two validities
+    ('templates = ["WELCOME-20", "WELCOME-90"]', 'templates = ["WELCOME-20", "NOPE"]',
+     "coupons.packs[0]"),
+    ('template = "CPN-10"', 'template = "NOPE"', "points.catalogue[1].template"),
+    ('birthday_template = "BIRTHDAY-30"', 'birthday_template = "NOPE"',
+     "coupons.birthday_template"),
+    ('with_coupons = true', 'with_coupons = 1', "coupons.templates[4].with_coupons"),
+])
+def test_a_bad_coupon_rule_is_refused(old: str, new: str, field: str) -> None:
+    assert refusal(edited(old, new)).params["field"] == field
+
+
+def test_fixed_dates_in_the_wrong_order_are_refused() -> None:
+    text = edited('valid_days = 90\nwith_coupons = true',
+                  'valid_from = "2027-02-01"\nvalid_until = "2027-01-01"\nwith_coupons = true')
+    assert refusal(text).params["field"] == "coupons.templates[4].valid_until"
+    ok = edited('valid_days = 90\nwith_coupons = true',
+                'valid_from = "2027-01-01"\nvalid_until = "2027-01-31"\nwith_coupons = true')
+    assert parse_rules(ok).coupons.template("CPN-10").valid_until == "2027-01-31"  # type: ignore[union-attr]

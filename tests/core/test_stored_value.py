@@ -129,7 +129,7 @@ def test_topup_books_principal_and_bonus_and_notifies(till: Till) -> None:
     assert (line.method, line.cash_fen) == ("third_party", 50000)
     channel = LogChannel()
     deliver_due(till.uow, channel)
-    assert [n.kind for n in channel.sent] == ["sv.topped_up"]
+    assert [n.kind for n in channel.sent] == ["coupon.pack", "sv.topped_up"]  # welcome pack
     _assert_ledger_matches(till, m.id)
 
 

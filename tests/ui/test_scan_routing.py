@@ -1,5 +1,5 @@
-"""The scan field routes by content (docs/rules.md, "Scanning"): member → card, coupon → not
-supported yet, the member's dynamic code → the pay dialog with it filled in, garbage → told."""
+"""The scan field routes by content (docs/rules.md, "Scanning"): member → card, coupon → the
+checkout, the member's dynamic code → the pay dialog with it filled in, garbage → told."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from pos_member.services import coupons
 from pos_member.services.member_auth import provision_totp
+from pos_member.services.purchases import purchases
 from pos_member.services.stored_value import top_up
 from pos_member.services.stored_value_ledger import get_balance
 from tests.factories import Till
 from tests.ui.conftest import settle
+from ui.sale_dialog import SaleDialog
 from ui.stored_value_ui import PayDialog
 from ui.till import TillWindow
 
@@ -41,16 +44,29 @@ def test_a_member_code_shows_the_card(qtbot: QtBot, window: TillWindow, till: Ti
     assert window.card_view.card.id == m.id  # type: ignore[union-attr]
 
 
-def test_a_coupon_code_is_told_not_supported_and_the_card_stays(
+def test_a_coupon_opens_the_checkout_for_the_member_on_screen_and_is_redeemed(
         qtbot: QtBot, window: TillWindow, till: Till) -> None:
     m = till.register(phone="13900003333")
+    [code] = [c.qr for c in coupons.usable(till.uow, member_id=m.id)
+              if c.name == "新人满100减20"]
+    scan(qtbot, window, code)  # no member on screen: told, nothing opens
+    assert window.banner.property("kind") == "error" and window.dialog is None
     scan(qtbot, window, m.member_no)
     qtbot.waitUntil(lambda: window.card_view.card is not None)
-    scan(qtbot, window, "CP1:W7X2-99QK")
-    assert window.banner.isVisible() and window.banner.property("kind") == "error"
-    assert "优惠券" in window.banner.text()
-    assert window.card_view.card is not None and window.card_view.card.id == m.id
-    assert window.dialog is None
+    qtbot.waitUntil(lambda: window.card_view.tile_text(2)[1] == "2")  # the welcome pack
+    scan(qtbot, window, code)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, SaleDialog))
+    dialog = window.dialog
+    assert isinstance(dialog, SaleDialog) and dialog.coupon_codes() == (code,)
+    qtbot.keyClicks(dialog.bill, "C-1")
+    qtbot.keyClicks(dialog.amount, "150")
+    qtbot.waitUntil(lambda: dialog.coupon_off == 2_000)
+    assert "20.00" in dialog.explain.text()
+    with qtbot.waitSignal(dialog.recorded, timeout=10_000):
+        qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    assert [c.name for c in coupons.usable(till.uow, member_id=m.id)] == ["新人9折券"]
+    [bill] = purchases(till.uow, clerk=till.cashier, member_id=m.id)
+    assert bill.paid_fen == 13_000
 
 
 def test_the_dynamic_code_opens_the_pay_dialog_filled_in_and_pays(

@@ -7,6 +7,7 @@ the schema test compare it with the migrations).
 """
 
 from pos_member.db.models.base import NAMING, Base, UtcDateTime
+from pos_member.db.models.coupons import Coupon, CouponBlock, CouponEntry
 from pos_member.db.models.directory import DirectoryEntry
 from pos_member.db.models.event_log import (
     AppliedEvent,
@@ -37,7 +38,8 @@ from pos_member.db.models.store import (
 from pos_member.db.models.stored_value import BalanceBlock, SvAccount, SvCredential, SvLedgerEntry
 
 __all__ = [
-    "NAMING", "AppliedEvent", "AuditEntry", "BalanceBlock", "Base", "Device", "DeviceCounter",
+    "NAMING", "AppliedEvent", "AuditEntry", "BalanceBlock", "Base", "Coupon", "CouponBlock",
+    "CouponEntry", "Device", "DeviceCounter",
     "DeviceSuccession", "DirectoryEntry", "Event", "EventMove", "Flag", "KpiMonthTarget",
     "KpiRoster",
     "KpiSplitAdjustment", "Member", "MemberAlias", "MemberFieldVersion", "MemberStanding",

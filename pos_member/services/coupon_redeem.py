@@ -1,0 +1,163 @@
+"""Redeeming coupons at the till (issue 18): a checkout's coupons checked, their discount
+worked out, and each redeemed in the sale's own transaction; a refund of the whole bill gives
+them back (docs/rules.md, "Coupons").
+
+A coupon is checked twice: before the checkout's transaction (:func:`plan`, reading, so a
+refused coupon writes nothing and the cashier is told at once) and again inside it
+(:func:`redeem_in`: its state, under the write lock), so two checkouts of one till can never
+both take it. Two stores redeeming one coupon while offline is caught by HQ at sync
+(``sync/server/coupons.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from pos_member import events
+from pos_member.coupon_code import key_of
+from pos_member.coupon_rules import check_terms, discount_fen
+from pos_member.db.models import Coupon, CouponEntry, Member, Sale, Store
+from pos_member.db.uow import Transaction, UnitOfWork
+from pos_member.errors import (
+    CouponAlreadyUsed,
+    CouponExpired,
+    CouponNeedsMember,
+    CouponNotHere,
+    CouponNotYet,
+    CouponUnknown,
+    CouponUseBlocked,
+)
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.permissions import Clerk
+from pos_member.services import coupons_ledger as ledger
+
+_C = Coupon.__table__.c
+
+
+@dataclass(frozen=True, slots=True)
+class CouponUse:
+    """One coupon on a bill: its key, name, the discount it gives (0 for a gift coupon) and
+    the gift handed over."""
+
+    key: str
+    name: str
+    discount_fen: int
+    gift_item: str
+
+
+def _day(uow: UnitOfWork, instant: datetime) -> str:
+    return uow.clock.local(instant - timedelta(microseconds=1)).date().isoformat()
+
+
+def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str | None,
+         bill_fen: int, redeem_points: int, txn_id: str | None = None) -> list[CouponUse]:
+    """Checks the coupons scanned or typed for a bill of ``bill_fen`` and works out their
+    discounts (each on the whole bill; together at most the bill less one fen, as a sale is
+    more than 0). Refuses with a
+    :class:`pos_member.errors.CouponRefused` saying why: forged, unknown, another member's,
+    not yet valid, expired, used or withdrawn, the member's coupons stopped by HQ, another
+    store or tier, the threshold, points or another coupon on the same bill."""
+    if not codes:
+        return []
+    if member_id is None:
+        raise CouponNeedsMember()
+    keys = [key_of(uow.cipher, c) for c in codes]
+    if len(set(keys)) != len(keys):
+        raise CouponAlreadyUsed()
+    now = uow.clock.now()
+    with uow.read() as s:
+        conn = s.connection()
+        if ledger.is_blocked(conn, member_id):
+            raise CouponUseBlocked()
+        tier = conn.scalar(select(Member.tier).where(Member.id == member_id)) or ""
+        store_no = conn.scalar(select(Store.number).where(Store.id == clerk.store_id)) or 0
+        uses, left = [], bill_fen - 1
+        for key in keys:
+            row = ledger.row_of(conn, key)
+            again = _repeat(conn, row, txn_id)
+            if again is not None:  # this checkout, retried: the first answer's discount
+                uses.append(CouponUse(key, row.name, again, row.terms["gift_item"]))
+                continue
+            _check_row(uow, row, member_id=member_id, now=now)
+            check_terms(row.terms, bill_fen=bill_fen, tier=tier, store_no=store_no,
+                        redeem_points=redeem_points, coupons_on_bill=len(keys))
+            off = min(discount_fen(row.terms, bill_fen), left)
+            left -= off
+            uses.append(CouponUse(key, row.name, off, row.terms["gift_item"]))
+    return uses
+
+
+def _repeat(conn: Connection, row: Any, txn_id: str | None) -> int | None:
+    """The discount a coupon gave when this very checkout (``txn_id``) redeemed it."""
+    if row is None or txn_id is None or row.state != ledger.REDEEMED or row.sale_id is None:
+        return None
+    if conn.scalar(select(Sale.txn_id).where(Sale.id == row.sale_id)) != txn_id:
+        return None
+    return int(conn.scalar(select(CouponEntry.discount_fen).where(
+        CouponEntry.key == row.key, CouponEntry.sale_id == row.sale_id,
+        CouponEntry.kind == ledger.REDEEMED)) or 0)
+
+
+def _check_row(uow: UnitOfWork, r: Any, *, member_id: str, now: datetime) -> None:
+    if r is None:
+        raise CouponUnknown()
+    if r.member_id != member_id:
+        raise CouponNotHere(what=QT_TRANSLATE_NOOP("roles", "this member"))
+    if r.state in (ledger.REDEEMED, ledger.REVOKED):
+        raise CouponAlreadyUsed()
+    if r.state == ledger.EXPIRED or now >= r.valid_until:
+        raise CouponExpired(day=_day(uow, r.valid_until))
+    if now < r.valid_from:
+        raise CouponNotYet(day=uow.clock.local(r.valid_from).date().isoformat())
+
+
+def redeem_in(tx: Transaction, clerk: Clerk, uses: Sequence[CouponUse], *, member_id: str,
+              sale_id: str, bill_no: str, bill_fen: int) -> None:
+    """Redeems the planned coupons in the sale's transaction: each must still be issued (a
+    checkout of this till that took it meanwhile: refused, all rolled back)."""
+    conn = tx.conn
+    now = tx.clock.now()
+    if uses and ledger.is_blocked(conn, member_id):
+        raise CouponUseBlocked()
+    for u in uses:
+        state = conn.scalar(select(_C.state).where(_C.key == u.key))
+        if state != ledger.ISSUED:
+            raise CouponAlreadyUsed()
+        payload = events.CouponUsed(key=u.key, member_id=member_id, sale_id=sale_id,
+                                    bill_no=bill_no, bill_fen=bill_fen,
+                                    discount_fen=u.discount_fen, store_id=clerk.store_id)
+        ev = tx.record(clerk, events.COUPON_REDEEMED, payload, entity_id=member_id)
+        ledger.post_used(conn, ledger.REDEEMED, events.encode(payload), event_id=ev.id, at=now)
+        tx.audit(clerk, events.COUPON_REDEEMED.type, "coupon", u.key,
+                 after={"sale_id": sale_id, "discount_fen": u.discount_fen}, event=ev)
+
+
+def return_for_refund(tx: Transaction, clerk: Clerk, *, sale_id: str) -> int:
+    """A bill refunded in full gives back the coupons redeemed on it that have not expired
+    (an expired one stays used: docs/rules.md). Returns how many came back."""
+    conn = tx.conn
+    now = tx.clock.now()
+    rows = conn.execute(select(_C.key, _C.member_id, _C.valid_until).where(
+        _C.sale_id == sale_id, _C.state == ledger.REDEEMED)).all()
+    back = 0
+    for r in rows:
+        if now >= r.valid_until:
+            continue
+        used = conn.execute(select(CouponEntry).where(
+            CouponEntry.key == r.key, CouponEntry.sale_id == sale_id,
+            CouponEntry.kind == ledger.REDEEMED)).first()
+        payload = events.CouponUsed(key=r.key, member_id=r.member_id, sale_id=sale_id,
+                                    bill_no="", bill_fen=0,
+                                    discount_fen=used.discount_fen if used else 0,
+                                    store_id=clerk.store_id)
+        ev = tx.record(clerk, events.COUPON_RETURNED, payload, entity_id=r.member_id)
+        ledger.post_used(conn, "returned", events.encode(payload), event_id=ev.id, at=now)
+        tx.audit(clerk, events.COUPON_RETURNED.type, "coupon", r.key,
+                 after={"sale_id": sale_id}, event=ev)
+        back += 1
+    return back

@@ -1,0 +1,195 @@
+"""Coupons (issue 18): issuing them — the welcome pack on registration, a manager's coupon
+with a reason, a points exchange's coupon, the triggers (``services/coupon_triggers.py``) — and
+what the card shows of them. Redeeming is ``services/coupon_redeem.py``.
+
+Each issue is one ``coupon.issued`` event, the coupon's row and its first ledger entry, in the
+caller's transaction or its own. A trigger's issue carries a ``trigger_key`` (unique), so
+issuing it again issues nothing: every trigger is idempotent (docs/rules.md, "Coupons").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from pos_member import events
+from pos_member.changes import Area, Changes
+from pos_member.coupon_code import code_of, new_key, qr_payload, typed_form
+from pos_member.coupon_rules import terms_of, validity
+from pos_member.db.models import Coupon, Member
+from pos_member.db.uow import Transaction, UnitOfWork
+from pos_member.errors import InvalidInput, MemberNotFound
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.permissions import Action, Clerk, require
+from pos_member.rules_config import CouponTemplate
+from pos_member.services import coupons_ledger as ledger
+
+WELCOME, BIRTHDAY, WINBACK, MANUAL, POINTS, HQ = (
+    "welcome", "birthday", "winback", "manual", "points", "hq")
+# Coupons a marketing trigger sends: their message counts against the daily cap and needs the
+# member's marketing consent (docs/rules.md, "Coupons"); the others are service messages.
+MARKETING_SOURCES = frozenset({BIRTHDAY, WINBACK, HQ})
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCoupon:
+    key: str
+    member_id: str
+    name: str
+    valid_until: datetime
+    repeated: bool = False
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.of(Area.COUPONS, members=(self.member_id,))
+
+
+def issue_in(tx: Transaction, clerk: Clerk, *, member_id: str, template: CouponTemplate,
+             source: str, trigger_key: str | None = None, reason: str | None = None,
+             txn_id: str | None = None, notify: bool = True) -> IssuedCoupon | None:
+    """Issues one coupon of ``template`` to ``member_id`` in the caller's transaction; None
+    when ``trigger_key`` issued one already. ``notify``: the member is told (a pack tells
+    once, for all its coupons)."""
+    conn = tx.conn
+    if trigger_key is not None and conn.scalar(
+            select(Coupon.key).where(Coupon.trigger_key == trigger_key)) is not None:
+        return None
+    now = tx.clock.now()
+    start, end = validity(template, now, tx.clock.zone)
+    coupon = {
+        "key": new_key(), "member_id": member_id, "template": template.code,
+        "name": template.name[:100], "terms": terms_of(template),
+        "valid_from": start.isoformat(), "valid_until": end.isoformat(), "source": source,
+        "trigger_key": trigger_key, "issued_at": now.isoformat(), "store_id": clerk.store_id,
+        "device_id": clerk.device_id}
+    extra: dict[str, str] = {}
+    if reason is not None:
+        extra["reason"] = reason[:200]
+    if txn_id is not None:
+        extra["txn_id"] = txn_id
+    ev = tx.record(clerk, events.COUPON_ISSUED,
+                   events.CouponIssued(member_id=member_id, coupon=coupon, **extra),
+                   entity_id=member_id)
+    ledger.post_issued(conn, coupon, event_id=ev.id)
+    tx.audit(clerk, events.COUPON_ISSUED.type, "coupon", coupon["key"],
+             after={"member_id": member_id, "template": template.code, "source": source,
+                    **extra}, event=ev)
+    if notify:
+        _tell_issued(tx, member_id=member_id, source=source, template=template,
+                     key=coupon["key"], until=end)
+    return IssuedCoupon(coupon["key"], member_id, template.name, end)
+
+
+def _tell_issued(tx: Transaction, *, member_id: str, source: str, template: CouponTemplate,
+                 key: str, until: datetime) -> None:
+    """The member is told a coupon arrived (the outbox; marketing ones within the cap and only
+    with consent: ``services/coupon_notices.py``)."""
+    from pos_member.services.coupon_notices import tell
+
+    last_day = tx.clock.local(until - timedelta(microseconds=1)).date().isoformat()
+    tell(tx, member_id=member_id,
+         kind="coupon.offer" if source in MARKETING_SOURCES else "coupon.issued",
+         params={"name": template.name, "date": last_day}, dedupe_key=f"coupon.issued:{key}")
+
+
+def issue_pack(tx: Transaction, clerk: Clerk, *, member_id: str, pack_code: str,
+               trigger: str) -> list[IssuedCoupon]:
+    """Every template of a pack (the welcome pack: ``trigger`` ``welcome:<member>``)."""
+    pack = tx.rules.coupons.pack(pack_code)
+    if pack is None:
+        return []
+    out = []
+    for i, code in enumerate(pack.templates):
+        template = tx.rules.coupons.template(code)
+        if template is None:  # a validated rules file names known templates only
+            continue
+        got = issue_in(tx, clerk, member_id=member_id, template=template, source=WELCOME,
+                       trigger_key=f"{trigger}:{i}", notify=False)
+        if got is not None:
+            out.append(got)
+    if out:
+        from pos_member.services.coupon_notices import tell
+
+        tell(tx, member_id=member_id, kind="coupon.pack", params={"count": len(out)},
+             dedupe_key=f"coupon.pack:{trigger}")
+    return out
+
+
+def issue_welcome(tx: Transaction, clerk: Clerk, *, member_id: str) -> list[IssuedCoupon]:
+    """The rules' welcome pack, in the registration's own transaction."""
+    pack = tx.rules.registration.welcome_coupon_pack
+    if not pack:
+        return []
+    return issue_pack(tx, clerk, member_id=member_id, pack_code=pack,
+                      trigger=f"welcome:{member_id}")
+
+
+def issue_by_hand(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, txn_id: str,
+                  member_id: str, template_code: str, reason: str) -> IssuedCoupon:
+    """A manager's coupon for a member, with a reason (audited, the manager named). One till
+    transaction id issues one coupon: a repeat returns it."""
+    require(clerk, Action.VIEW_MEMBER)
+    require(approver, Action.ISSUE_COUPON)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Give the reason for the coupon."))
+    template = uow.rules.coupons.template(template_code)
+    if template is None:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "No such coupon in the rules."))
+    with uow.begin() as tx:
+        _active(tx, member_id)
+        got = issue_in(tx, clerk, member_id=member_id, template=template, source=MANUAL,
+                       trigger_key=f"manual:{txn_id}",
+                       reason=f"{reason[:150]} · {approver.name}")
+        if got is None:
+            c = Coupon.__table__.c
+            row = tx.conn.execute(select(c.key, c.member_id, c.name, c.valid_until).where(
+                c.trigger_key == f"manual:{txn_id}")).one()
+            return IssuedCoupon(row.key, row.member_id, row.name, row.valid_until, True)
+        tx.commit()
+    return got
+
+
+def _active(tx: Transaction, member_id: str) -> None:
+    status = tx.conn.scalar(select(Member.status).where(Member.id == member_id))
+    if status != "active":
+        raise MemberNotFound(query=member_id[:8])
+
+
+# -- what the card shows --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CouponView:
+    key: str
+    name: str
+    kind: str
+    value_fen: int  # amount off, or the cap of a percent off (0: none, or a gift)
+    percent_off: int
+    threshold_fen: int
+    gift_item: str
+    valid_until: datetime  # exclusive: usable before this instant
+    code: str  # typed form, XXXX-XXXX-XXXX-XXXX
+    qr: str
+
+
+def usable(uow: UnitOfWork, *, member_id: str) -> list[CouponView]:
+    """The member's coupons usable now, the soonest to expire first."""
+    now = uow.clock.now()
+    c = Coupon.__table__.c
+    with uow.read() as s:
+        rows = s.execute(select(c.key, c.name, c.terms, c.valid_until).where(
+            c.member_id == member_id, c.state == ledger.ISSUED,
+            c.valid_until > now).order_by(c.valid_until, c.key)).all()
+    out = []
+    for r in rows:
+        t = r.terms
+        code = code_of(uow.cipher, r.key)
+        value = t["amount_off_fen"] if t["kind"] == "amount_off" else t["cap_fen"]
+        out.append(CouponView(r.key, r.name, t["kind"], value, t["percent_off"],
+                              t["threshold_fen"], t["gift_item"], r.valid_until,
+                              typed_form(code), qr_payload(code)))
+    return out
+

@@ -1,0 +1,120 @@
+"""The coupons' projection (issue 18): the ``coupons`` rows and their ledger
+(``coupon_entries``), posted alike by this till's operations and by pulled ``coupon.*``
+events, once per event. A coupon's state follows its events in the order they are posted; a
+redemption of a coupon already redeemed elsewhere is kept in the ledger (HQ flags it) and does
+not change the coupon's state back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from pos_member import events
+from pos_member.db.models import Coupon, CouponBlock, CouponEntry
+from pos_member.db.prepared import Prepared
+
+ISSUED, REDEEMED, EXPIRED, REVOKED = "issued", "redeemed", "expired", "revoked"
+_COUPONS, _ENTRIES = Coupon.__table__, CouponEntry.__table__
+_INSERT = Prepared(sqlite_insert(_COUPONS).on_conflict_do_nothing(), column_keys=(
+    "key", "member_id", "template", "name", "terms", "valid_from", "valid_until", "state",
+    "source", "trigger_key", "issued_at", "store_id", "device_id", "sale_id", "used_at"))
+_ENTRY = Prepared(sqlite_insert(_ENTRIES).on_conflict_do_nothing(), column_keys=(
+    "id", "key", "kind", "at", "store_id", "sale_id", "discount_fen"))
+_SET_STATE = Prepared(update(_COUPONS).where(
+    _COUPONS.c.key == bindparam("k"), _COUPONS.c.state == bindparam("was")).values(
+    state=bindparam("state"), sale_id=bindparam("sale"), used_at=bindparam("at")))
+_ROW = Prepared(select(_COUPONS).where(_COUPONS.c.key == bindparam("key")))
+
+
+def wire(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A coupon row as ``coupon.issued`` carries it (times as ISO text)."""
+    out = dict(row)
+    for k in ("valid_from", "valid_until", "issued_at"):
+        out[k] = row[k].isoformat()
+    out.pop("sale_id", None)
+    out.pop("used_at", None)
+    return out
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def post_issued(conn: Connection, coupon: Mapping[str, Any], *, event_id: str) -> bool:
+    """Adds the coupon and its ``issued`` entry; False when it was there already."""
+    row = {**coupon, "valid_from": _at(coupon["valid_from"]),
+           "valid_until": _at(coupon["valid_until"]), "issued_at": _at(coupon["issued_at"]),
+           "state": ISSUED, "sale_id": None, "used_at": None,
+           "trigger_key": coupon.get("trigger_key")}
+    added = _INSERT.run(conn, row) == 1
+    _ENTRY.run(conn, {"id": event_id, "key": coupon["key"], "kind": ISSUED,
+                      "at": row["issued_at"], "store_id": coupon["store_id"], "sale_id": None,
+                      "discount_fen": 0})
+    return added
+
+
+def post_used(conn: Connection, kind: str, p: Mapping[str, Any], *, event_id: str,
+              at: datetime) -> bool:
+    """A redemption (``redeemed``) or its return (``returned``): the entry, and the state
+    moved (issued → redeemed, or redeemed by that very bill → issued)."""
+    added = _ENTRY.run(conn, {"id": event_id, "key": p["key"], "kind": kind, "at": at,
+                              "store_id": p["store_id"], "sale_id": p["sale_id"],
+                              "discount_fen": p["discount_fen"]}) == 1
+    if not added:
+        return False
+    if kind == REDEEMED:
+        _SET_STATE.run(conn, {"k": p["key"], "was": ISSUED, "state": REDEEMED,
+                              "sale": p["sale_id"], "at": at})
+    else:
+        conn.execute(update(_COUPONS).where(
+            _COUPONS.c.key == p["key"], _COUPONS.c.state == REDEEMED,
+            _COUPONS.c.sale_id == p["sale_id"]).values(state=ISSUED, sale_id=None,
+                                                       used_at=None))
+    return True
+
+
+def post_ended(conn: Connection, kind: str, p: Mapping[str, Any], *, event_id: str,
+               at: datetime, store_id: str) -> bool:
+    """Expired or revoked: only a coupon still issued ends (a redeemed one stays redeemed)."""
+    added = _ENTRY.run(conn, {"id": event_id, "key": p["key"], "kind": kind, "at": at,
+                              "store_id": store_id, "sale_id": None, "discount_fen": 0}) == 1
+    if added:
+        _SET_STATE.run(conn, {"k": p["key"], "was": ISSUED, "state": kind, "sale": None,
+                              "at": at})
+    return added
+
+
+def row_of(conn: Connection, key: str) -> Any:
+    return _ROW.first(conn, {"key": key})
+
+
+def is_blocked(conn: Connection, member_id: str) -> bool:
+    return conn.scalar(select(CouponBlock.member_id).where(
+        CouponBlock.member_id == member_id)) is not None
+
+
+# -- pulled events ------------------------------------------------------------------------
+
+
+def _pulled(conn: Connection, ev: Mapping[str, Any], payload: Any) -> bool:
+    kind = ev["type"]
+    at = _at(ev["created_at"])
+    if kind == events.COUPON_ISSUED.type:
+        post_issued(conn, payload.coupon, event_id=ev["id"])
+    elif kind == events.COUPON_REDEEMED.type:
+        post_used(conn, REDEEMED, events.encode(payload), event_id=ev["id"], at=at)
+    elif kind == events.COUPON_RETURNED.type:
+        post_used(conn, "returned", events.encode(payload), event_id=ev["id"], at=at)
+    else:
+        post_ended(conn, EXPIRED if kind == events.COUPON_EXPIRED.type else REVOKED,
+                   events.encode(payload), event_id=ev["id"], at=at, store_id=ev["store_id"])
+    return True
+
+
+COUPON_HANDLERS = {t.type: _pulled for t in (
+    events.COUPON_ISSUED, events.COUPON_REDEEMED, events.COUPON_RETURNED,
+    events.COUPON_EXPIRED, events.COUPON_REVOKED)}
