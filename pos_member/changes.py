@@ -73,7 +73,7 @@ _AREAS: dict[str, tuple[Area, ...]] = {
     E.POINTS_EXPIRED.type: (Area.POINTS,),
     **{t.type: (Area.COUPONS,) for t in (
         E.COUPON_ISSUED, E.COUPON_REDEEMED, E.COUPON_RETURNED, E.COUPON_EXPIRED,
-        E.COUPON_REVOKED)},
+        E.COUPON_REVOKED, E.MEMBER_COUPONS_BLOCKED, E.MEMBER_COUPONS_UNBLOCKED)},
     E.KPI_TARGET_SET.type: (Area.TARGETS,),
     E.KPI_ROSTER_SET.type: (Area.TARGETS,),
     E.KPI_SPLIT_ADJUSTED.type: (Area.TARGETS,),

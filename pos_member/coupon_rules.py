@@ -31,11 +31,11 @@ def terms_of(t: CouponTemplate) -> dict[str, Any]:
 
 def validity(t: CouponTemplate, issued: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
     """The instants a coupon issued at ``issued`` may be used between (the end exclusive):
-    N days from issue (the day of issue and N-1 days after, to the store's midnight), or from
+    N days from issue (the whole day of issue and N-1 days after, store days), or from
     the start of ``valid_from`` to the end of ``valid_until`` in the store's days."""
-    if t.valid_days:
-        day = issued.astimezone(zone).date()
-        return issued, _midnight(day + timedelta(days=t.valid_days), zone)
+    if t.valid_days:  # from the start of the day of issue: a till whose clock is behind the
+        day = issued.astimezone(zone).date()  # issuing till's still takes it that day
+        return _midnight(day, zone), _midnight(day + timedelta(days=t.valid_days), zone)
     start = _midnight(date.fromisoformat(t.valid_from), zone)
     end = _midnight(date.fromisoformat(t.valid_until) + timedelta(days=1), zone)
     return start, end

@@ -197,3 +197,13 @@ def apply_pulled(till: Till, events: list[dict[str, Any]], *, first: int = 1) ->
     assert till.app.identity is not None
     apply_page(till.uow, device_id=till.app.identity.device_id,
                changes=as_changes(events, first_position=first), cursor=first + len(events) - 1)
+
+
+def without_welcome_pack(till: Till) -> None:
+    """The till's rules without the welcome coupon pack (a test counting what a registration
+    writes or sends, where the pack is not the point)."""
+    import dataclasses
+
+    rules = till.uow.rules
+    till.uow.rules = dataclasses.replace(rules, registration=dataclasses.replace(
+        rules.registration, welcome_coupon_pack=""))

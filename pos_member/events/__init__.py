@@ -23,8 +23,11 @@ from pos_member.events.coupons import (
     COUPON_REDEEMED,
     COUPON_RETURNED,
     COUPON_REVOKED,
+    MEMBER_COUPONS_BLOCKED,
+    MEMBER_COUPONS_UNBLOCKED,
     CouponEnded,
     CouponIssued,
+    CouponsBlocked,
     CouponUsed,
 )
 from pos_member.events.errors import (
@@ -148,6 +151,8 @@ __all__ = [
     "MEMBER_BALANCE_UNBLOCKED",
     "MEMBER_CARD_REISSUED",
     "MEMBER_ERASED",
+    "MEMBER_COUPONS_BLOCKED",
+    "MEMBER_COUPONS_UNBLOCKED",
     "MEMBER_MERGED",
     "MEMBER_PHONE_CHANGED",
     "MEMBER_PROFILE_UPDATED",
@@ -185,6 +190,7 @@ __all__ = [
     "CouponEnded",
     "CouponIssued",
     "CouponUsed",
+    "CouponsBlocked",
     "DeviceSetUp",
     "EventNotReadable",
     "EventType",

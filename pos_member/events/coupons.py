@@ -42,8 +42,20 @@ class CouponEnded(Payload, frozen=True, kw_only=True):
     reason: str | UnsetType = UNSET
 
 
+class CouponsBlocked(Payload, frozen=True, kw_only=True):
+    """HQ's: one coupon redeemed on two bills (``key``); the member's coupons stop until HQ
+    settles it (``member.coupons_unblocked`` naming the same flag, with HQ's note)."""
+
+    member_id: str
+    flag_id: int
+    key: str | UnsetType = UNSET
+    note: str | UnsetType = UNSET
+
+
 COUPON_ISSUED = declare("coupon.issued", CouponIssued)
 COUPON_REDEEMED = declare("coupon.redeemed", CouponUsed)
 COUPON_RETURNED = declare("coupon.returned", CouponUsed)  # refunded back to the member
 COUPON_EXPIRED = declare("coupon.expired", CouponEnded)
 COUPON_REVOKED = declare("coupon.revoked", CouponEnded)
+MEMBER_COUPONS_BLOCKED = declare("member.coupons_blocked", CouponsBlocked)
+MEMBER_COUPONS_UNBLOCKED = declare("member.coupons_unblocked", CouponsBlocked)

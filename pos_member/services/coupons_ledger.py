@@ -100,6 +100,21 @@ def is_blocked(conn: Connection, member_id: str) -> bool:
 # -- pulled events ------------------------------------------------------------------------
 
 
+def _block(conn: Connection, ev: Mapping[str, Any], payload: Any) -> bool:
+    """HQ's coupon block: replaces the member's row; an unblock lifts it only when it names
+    the same flag (an old settlement never lifts a newer block)."""
+    table = CouponBlock.__table__
+    if ev["type"] == events.MEMBER_COUPONS_BLOCKED.type:
+        conn.execute(sqlite_insert(table).values(
+            member_id=payload.member_id, flag_id=str(payload.flag_id),
+            blocked_at=_at(ev["created_at"])).on_conflict_do_update(
+            index_elements=["member_id"], set_={"flag_id": str(payload.flag_id)}))
+    else:
+        conn.execute(table.delete().where(table.c.member_id == payload.member_id,
+                                          table.c.flag_id == str(payload.flag_id)))
+    return True
+
+
 def _pulled(conn: Connection, ev: Mapping[str, Any], payload: Any) -> bool:
     kind = ev["type"]
     at = _at(ev["created_at"])
@@ -117,4 +132,5 @@ def _pulled(conn: Connection, ev: Mapping[str, Any], payload: Any) -> bool:
 
 COUPON_HANDLERS = {t.type: _pulled for t in (
     events.COUPON_ISSUED, events.COUPON_REDEEMED, events.COUPON_RETURNED,
-    events.COUPON_EXPIRED, events.COUPON_REVOKED)}
+    events.COUPON_EXPIRED, events.COUPON_REVOKED)} | {
+    events.MEMBER_COUPONS_BLOCKED.type: _block, events.MEMBER_COUPONS_UNBLOCKED.type: _block}

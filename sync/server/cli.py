@@ -17,6 +17,7 @@
     pos-member-server [--database URL] list-staff --store N
     pos-member-server [--database URL] deactivate-staff --store N --code NNN
     pos-member-server [--database URL] settle-overdraw MEMBER --note TEXT
+    pos-member-server [--database URL] settle-coupons MEMBER --note TEXT
     pos-member-server [--database URL] sms-limits [--phone-per-hour N] [--phone-per-day N]
                                                   [--device-per-hour N] [--store-per-hour N]
     pos-member-server [--database URL] serve [--host 127.0.0.1] [--port 8080]
@@ -184,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("member", metavar="MEMBER", help="member number or member id")
     p.add_argument("--note", required=True, help="how it was settled (kept on the flag)")
 
+    p = sub.add_parser("settle-coupons",
+                       help="settle a member's coupon used twice and lift the coupon block")
+    p.add_argument("member", metavar="MEMBER", help="member number or member id")
+    p.add_argument("--note", required=True, help="how it was settled (kept on the flags)")
+
     p = sub.add_parser("sms-limits", help="show or set how many SMS payment codes HQ sends "
                                           "(per phone, till and store)")
     for name, text in (("phone-per-hour", "codes to one phone in any hour"),
@@ -311,6 +317,13 @@ def _dispatch(args: argparse.Namespace) -> int:
                   f"chain-wide balance {_yuan(done.balance_fen)} yuan, "
                   f"flags {', '.join(map(str, done.flag_ids))} resolved; tills unblock it "
                   "at their next sync")
+        elif args.command == "settle-coupons":
+            from sync.server.coupons import settle_coupons
+
+            settled = settle_coupons(ctx, member=args.member, note=args.note)
+            print(f"member {args.member}: coupon flags "
+                  f"{', '.join(map(str, settled.flag_ids))} resolved; tills lift the coupon "
+                  "block at their next sync")
         elif args.command == "sms-limits":
             _sms_limits(ctx, args)
         else:

@@ -184,6 +184,12 @@ class NoOpenOverdraw(ServerError):
     message = QT_TRANSLATE_NOOP("errors", "Member {member} has no open overdraw to settle.")
 
 
+class NoOpenCouponFlag(ServerError):
+    status = 409
+    code = "conflict"
+    message = QT_TRANSLATE_NOOP("errors", "Member {member} has no coupon used twice to settle.")
+
+
 class SmsCodeRefused(ServerError):
     status = 422
     code = SMS_CODE_INVALID

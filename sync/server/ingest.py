@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from sync.protocol import PushRequest, PushResponse, WireEvent
-from sync.server import balances, member_cards, member_service, points
+from sync.server import balances, coupons, member_cards, member_service, points
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.duplicate_phones import merge_duplicate_phones
 from sync.server.errors import BadRequest, Conflict, Forbidden, Fork, Forked
@@ -182,6 +182,7 @@ def _write(conn: Connection, device: DeviceIdentity, request: IncomingPush, *,
     points.after_store(log, conn, to_store)  # chain-wide points (after balances' redirects)
     member_cards.after_store(log, conn, to_store)  # HQ's cards, for the remote lookup
     member_service.cards_after_store(conn, to_store)
+    coupons.after_store(log, conn, to_store)  # one coupon, one bill, chain-wide
     return to_store, stored, duplicates, fresh, new_acked
 
 

@@ -333,3 +333,20 @@ class HqAudit(ServerBase):
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(48))
     detail: Mapped[dict[str, Any]]
+
+
+class CouponUse(ServerBase):
+    """The bill each coupon was redeemed on, chain-wide (issue 18; ``sync/server/coupons.py``):
+    one row per coupon key, so a second bill redeeming the same coupon meets the first one's
+    row (its primary key: a row lock, never a global one) and is flagged. A refund that gives
+    the coupon back deletes the row."""
+
+    __tablename__ = "coupon_uses"
+
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    sale_id: Mapped[str] = mapped_column(String(36))
+    bill_no: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(String(36))
+    event_id: Mapped[str] = mapped_column(String(36))
+    used_at: Mapped[datetime]

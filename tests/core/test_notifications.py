@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sqlite3
 
@@ -21,16 +20,14 @@ from pos_member.services.notifications import (
     enqueue,
     pending_count,
 )
-from tests.factories import Till
+from tests.factories import Till, without_welcome_pack
 
 
 @pytest.fixture(autouse=True)
 def no_welcome_pack(till: Till) -> None:
     """These tests count the outbox's rows: registering queues no welcome-pack message here
     (that message is tests/core/test_coupons.py's)."""
-    rules = till.uow.rules
-    till.uow.rules = dataclasses.replace(rules, registration=dataclasses.replace(
-        rules.registration, welcome_coupon_pack=""))
+    without_welcome_pack(till)
 
 
 class FlakyChannel:

@@ -129,7 +129,8 @@ def test_events_the_original_sent_after_the_copy_are_not_sent_or_applied_twice(
     _restore(till, backup)
     mine = till.register()[0]
     report = _sync(till)
-    assert report.reidentity is not None and report.reidentity.stored == 2  # + its points
+    # + its points and its welcome pack's two coupons
+    assert report.reidentity is not None and report.reidentity.stored == 4
     at_hq = _registrations_at_hq(central)
     assert shared.id in at_hq and mine.id in at_hq
     assert len(set(at_hq.values())) == len(at_hq) == 3
@@ -195,15 +196,16 @@ def test_a_revoked_till_enrolled_again_in_place_sends_what_it_recorded(
         _sync(till)
     with till.client() as client:
         day = close_day(till.app, client, keystore=till.keystore)
-    assert not day.ok and day.pending == 4  # two registrations and their welcome points
+    # two registrations, their welcome points and their welcome packs' two coupons
+    assert not day.ok and day.pending == 8
     verdict = day.lines()[-1]
-    assert "revoked" in verdict and "4 event(s) wait" in verdict
+    assert "revoked" in verdict and "8 event(s) wait" in verdict
     with SyncClient(central.base_url) as client:
         notice = reenrol(till.app, client, till.keystore, code=central.code(1),
                          device_name="front till")
-    assert notice.moved == 4 and notice.renumbered == 0
+    assert notice.moved == 8 and notice.renumbered == 0
     report = _sync(till)
-    assert report.pushed == 5 and report.pending == 0  # device.set_up + the four moved
+    assert report.pushed == 9 and report.pending == 0  # device.set_up + the eight moved
     at_hq = _registrations_at_hq(central)
     assert {m.id for m in waiting} <= set(at_hq)
     _all_stored_once(central)

@@ -12,9 +12,15 @@ from keyring.errors import KeyringLocked
 
 from pos_member.services.notifications import deliver_due, enqueue, pending_count
 from sync.sms_gateway import KEYRING_NAME, KEYRING_SERVICE, SmsGatewayChannel
-from tests.factories import Till
+from tests.factories import Till, without_welcome_pack
 from tests.keyrings import DictKeyring
 from tests.sync.fake_sms_gateway import FakeGateway, fake_gateway
+
+
+@pytest.fixture(autouse=True)
+def no_welcome_pack(till: Till) -> None:
+    """These tests count the messages a gateway gets: no welcome-pack message here."""
+    without_welcome_pack(till)
 
 
 @pytest.fixture

@@ -99,8 +99,9 @@ def test_closing_time_pulls_the_stores_own_and_not_the_rest_of_the_chain(
     assert day.ok and day.pending == 0
     assert day.sync is not None
     # Only the chain's directory came: store 1's registration, none of its sales or points
-    # (and this till's own two events back: the registration and its welcome points).
-    assert (day.sync.pulled, day.sync.pushed, day.sync.applied) == (3, 2, 1)
+    # (and this till's own four events back: the registration, its welcome points and its
+    # welcome pack's two coupons).
+    assert (day.sync.pulled, day.sync.pushed, day.sync.applied) == (5, 4, 1)
     assert find_member(two.app.uow, clerk=two.clerk, code=card.member_no).remote
     assert not find_member(two.app.uow, clerk=two.clerk, code=mine.member_no).remote
     central.assert_exactly_once(two)

@@ -1,0 +1,121 @@
+"""A coupon is used once chain-wide (issue 18): each ``coupon.redeemed`` HQ stores claims its
+coupon's row in ``coupon_uses``; a second bill claiming a taken row — two stores redeeming one
+coupon while offline — is flagged for HQ (``coupon_twice``, with both bills) and the member's
+coupons are stopped at every till (``member.coupons_blocked``) until HQ settles it
+(``pos-member-server settle-coupons MEMBER --note TEXT``: the flags resolved with the note,
+``member.coupons_unblocked`` appended). The same pattern as the stored-value overdraw
+(``balances.py``).
+
+Runs in the push's write transaction (:func:`after_store`), so the claim, the flag and the
+server event commit with the redemption, exactly once. Concurrency: the claim is an
+``INSERT … ON CONFLICT DO NOTHING`` on the coupon's key, then a ``SELECT … FOR UPDATE`` of that
+one row: two pushes of one coupon meet on its row (PostgreSQL's row lock; SQLite serialises
+writers), never on a lock wider than the coupon. A ``coupon.returned`` (the bill refunded)
+frees the row only for the bill that holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from pos_member import events
+from sync.server.balances import StoredEvent, _member_id
+from sync.server.context import ServerContext
+from sync.server.errors import BadRequest, NoOpenCouponFlag
+from sync.server.log import LogWriter
+from sync.server.models import CouponUse, Flag
+
+COUPON_TWICE = "coupon_twice"
+MAX_NOTE = 500
+_USES = CouponUse.__table__
+_TYPES = frozenset({events.COUPON_REDEEMED.type, events.COUPON_RETURNED.type})
+
+
+def _use(e: StoredEvent) -> dict[str, Any] | None:
+    """The claim an event makes, or None for a malformed payload (relayed untouched)."""
+    p = e.payload
+    if not isinstance(p, Mapping):
+        return None
+    fields = {k: p.get(k) for k in ("key", "member_id", "sale_id", "bill_no")}
+    if not all(isinstance(v, str) for v in fields.values()) or not 0 < len(fields["key"]) <= 16:
+        return None
+    return {**fields, "bill_no": fields["bill_no"][:64], "store_id": e.store_id,
+            "event_id": e.id}
+
+
+def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> None:
+    """The push hook: claims and frees coupons. Costs nothing for a batch without them."""
+    for e in stored:
+        if e.type not in _TYPES:
+            continue
+        use = _use(e)
+        if use is None:
+            continue
+        if e.type == events.COUPON_RETURNED.type:
+            conn.execute(delete(_USES).where(_USES.c.key == use["key"],
+                                             _USES.c.sale_id == use["sale_id"]))
+            continue
+        ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(_USES)
+        claimed = conn.execute(ins.values(**use, used_at=log._now)
+                               .on_conflict_do_nothing(index_elements=["key"])
+                               .returning(_USES.c.key)).first()
+        if claimed is not None:
+            continue
+        first = conn.execute(select(_USES).where(_USES.c.key == use["key"])
+                             .with_for_update()).one()
+        if first.sale_id != use["sale_id"]:
+            _flag(log, conn, first._mapping, use)
+
+
+def _flag(log: LogWriter, conn: Connection, first: Mapping[str, Any],
+          second: dict[str, Any]) -> None:
+    bill = ("store_id", "sale_id", "bill_no", "event_id", "member_id")
+    detail = {"key": second["key"], "member_id": second["member_id"],
+              "first": {k: first[k] for k in bill}, "second": {k: second[k] for k in bill}}
+    flag_id = conn.execute(insert(Flag).values(
+        kind=COUPON_TWICE, store_id=second["store_id"], detail=detail, raised_at=log._now,
+        resolved_at=None).returning(Flag.id)).scalar_one()
+    log.append_server_event(
+        type=events.MEMBER_COUPONS_BLOCKED, entity_id=second["member_id"],
+        payload=events.CouponsBlocked(member_id=second["member_id"], flag_id=flag_id,
+                                      key=second["key"]))
+
+
+@dataclass(frozen=True, slots=True)
+class CouponSettlement:
+    member_id: str
+    flag_ids: list[int]
+
+
+def settle_coupons(ctx: ServerContext, *, member: str, note: str) -> CouponSettlement:
+    """HQ settles a member's coupons used twice: the open ``coupon_twice`` flags of the member
+    are resolved with the note and a ``member.coupons_unblocked`` per flag lifts the block at
+    every till. Raises ``BadRequest`` without a note, ``MemberNotFoundAtHq``,
+    ``NoOpenCouponFlag`` (nothing written)."""
+    note = note.strip()
+    if not 1 <= len(note) <= MAX_NOTE:
+        raise BadRequest(detail=f"the note must be 1-{MAX_NOTE} characters")
+    now = ctx.clock.now()
+    with ctx.db.write() as conn:
+        log = LogWriter(conn, now=now)
+        flagged = list(conn.execute(select(Flag.id, Flag.detail).where(
+            Flag.kind == COUPON_TWICE, Flag.resolved_at.is_(None)).order_by(Flag.id)))
+        named = {(r.detail or {}).get("member_id") for r in flagged}
+        member_id = member.strip() if member.strip() in named else _member_id(conn, member)
+        open_flags = [r for r in flagged if (r.detail or {}).get("member_id") == member_id]
+        if not open_flags:
+            raise NoOpenCouponFlag(member=member)
+        for r in open_flags:
+            conn.execute(update(Flag).where(Flag.id == r.id).values(
+                resolved_at=now, detail={**r.detail, "note": note,
+                                         "settled_at": now.isoformat()}))
+            log.append_server_event(
+                type=events.MEMBER_COUPONS_UNBLOCKED, entity_id=member_id,
+                payload=events.CouponsBlocked(member_id=member_id, flag_id=r.id, note=note))
+    return CouponSettlement(member_id, [r.id for r in open_flags])

@@ -1,0 +1,91 @@
+"""HQ's side of "a coupon is used once chain-wide" (issue 18): the first bill to reach HQ
+claims the coupon; a second bill is flagged with both bills and blocks the member's coupons
+once, until HQ settles it; a refund giving the coupon back frees it; retries count once."""
+
+from __future__ import annotations
+
+import uuid
+
+from sync.protocol import WireEvent
+from sync.server import services
+from sync.server.coupons import settle_coupons
+from tests.server.factories import Device, LiveServer
+
+MEMBER = "0190aaaa-0000-7000-8000-000000000002"
+
+
+def used(till: Device, key: str, sale: str, type: str = "coupon.redeemed") -> WireEvent:
+    return till.event(type=type, payload={
+        "key": key, "member_id": MEMBER, "sale_id": sale, "bill_no": f"B-{sale}",
+        "bill_fen": 15_000, "discount_fen": 2_000, "store_id": till.store_id})
+
+
+def twice(server: LiveServer) -> list[services.FlagView]:
+    return [f for f in services.list_flags(server.ctx) if f.kind == "coupon_twice"]
+
+
+def blocks(till: Device) -> list[WireEvent]:
+    return [c.event for c in till.pull_all() if c.event.type == "member.coupons_blocked"]
+
+
+def test_a_second_bill_is_flagged_with_both_and_blocks_once(server: LiveServer) -> None:
+    a, b = server.enrol(), server.enrol()
+    first = used(a, "0a0b0c0d0e0f", "s-a")
+    a.push([first])
+    a.push([first])  # a retried push: still one claim
+    assert twice(server) == [] and blocks(a) == []
+    b.push([used(b, "0a0b0c0d0e0f", "s-b")])
+    [flag] = twice(server)
+    assert flag.detail["first"]["sale_id"] == "s-a" and flag.detail["second"]["sale_id"] == "s-b"
+    assert flag.store_id == b.store_id
+    [blocked] = blocks(a)
+    assert blocked.store_id == "hq"
+    assert blocked.payload == {"member_id": MEMBER, "flag_id": flag.id, "key": "0a0b0c0d0e0f"}
+    settle_coupons(server.ctx, member=MEMBER, note="checked the bills")
+    assert [c.event.payload["note"] for c in a.pull_all()
+            if c.event.type == "member.coupons_unblocked"] == ["checked the bills"]
+
+
+def test_a_refund_frees_the_coupon_for_another_bill(server: LiveServer) -> None:
+    a = server.enrol()
+    key = uuid.uuid4().hex[:12]
+    a.push([used(a, key, "s-1"), used(a, key, "s-1", type="coupon.returned"),
+            used(a, key, "s-2")])
+    assert twice(server) == []
+    a.push([used(a, key, "s-3")])
+    assert len(twice(server)) == 1
+
+
+def test_a_malformed_redemption_is_relayed_untouched(server: LiveServer) -> None:
+    a = server.enrol()
+    a.push([a.event(type="coupon.redeemed", payload={"key": 7, "member_id": MEMBER})])
+    a.push([a.event(type="coupon.redeemed", payload={"key": 7, "member_id": MEMBER})])
+    assert twice(server) == []
+
+
+def test_an_older_database_gets_the_claims_ingest_would_have_made(server: LiveServer) -> None:
+    """Migration 0011 on a server of 0010 holding redemptions: the first bill of each coupon
+    claims it, a return frees it; a later second bill is flagged."""
+    from sqlalchemy import select
+
+    from sync.server.db import open_server_database, schema_revision, upgrade
+    from sync.server.models import CouponUse
+    from tests.server.migrating import downgrade
+
+    a = server.enrol()
+    a.push([used(a, "00000000000a", "s-1"), used(a, "00000000000b", "s-2"),
+            used(a, "00000000000b", "s-2", type="coupon.returned")])
+    db = open_server_database(server.url)
+    try:
+        downgrade(db, "0010")
+        assert schema_revision(db) == "0010"
+        upgrade(db)
+        assert schema_revision(db) == "0011"
+    finally:
+        db.dispose()
+    with server.ctx.db.read() as conn:
+        assert conn.execute(select(CouponUse.key, CouponUse.sale_id)).all() == [
+            ("00000000000a", "s-1")]
+    a.push([used(a, "00000000000a", "s-9"), used(a, "00000000000b", "s-9")])
+    [flag] = twice(server)
+    assert flag.detail["first"]["sale_id"] == "s-1"

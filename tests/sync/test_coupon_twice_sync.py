@@ -1,0 +1,63 @@
+"""One coupon, one bill, chain-wide (issue 18), end to end: two tills redeem the same coupon
+while apart; at sync HQ flags it with both bills and every till stops the member's coupons
+(``coupon_blocks``) until HQ settles it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pos_member.errors import CouponUseBlocked
+from pos_member.services import coupons
+from pos_member.services.checkout import Tender, checkout
+from sync.server.cli import main
+from sync.server.coupons import settle_coupons
+from tests.factories import table_counts
+from tests.sync.harness import Central, Till, enrolled_till
+
+
+def _redeem(till: Till, member_id: str, code: str, txn: str) -> None:
+    checkout(till.app.uow, till.clerk, txn_id=txn, bill_no=f"B-{txn}", amount_fen=15_000,
+             member_id=member_id, tenders=(Tender("cash", 13_000),), coupons=[code])
+
+
+@pytest.mark.usefixtures("cheap_hash")
+def test_one_coupon_redeemed_at_two_tills_offline_is_flagged_and_blocks_the_member(
+    tmp_path: Path, central: Central,
+) -> None:
+    a = enrolled_till(central, tmp_path / "a.sqlite", 1)
+    b = enrolled_till(central, tmp_path / "b.sqlite", 1)
+    card = a.register()[0]  # with the welcome pack
+    a.sync()
+    b.sync()  # b holds the member and their coupons too
+    [code] = [c.qr for c in coupons.usable(b.app.uow, member_id=card.id)
+              if c.name == "新人满100减20"]
+    _redeem(a, card.id, code, "a-1")  # both apart: each sees the coupon unused
+    _redeem(b, card.id, code, "b-1")
+    for t in (a, b, a):
+        t.sync()
+    [flag] = central.flags("coupon_twice")
+    assert {flag["first"]["bill_no"], flag["second"]["bill_no"]} == {"B-a-1", "B-b-1"}
+    assert flag["member_id"] == card.id
+    [pct] = [c.qr for c in coupons.usable(b.app.uow, member_id=card.id)]
+    before = table_counts(b.path)
+    with pytest.raises(CouponUseBlocked):
+        checkout(b.app.uow, b.clerk, txn_id="b-2", bill_no="B-b-2", amount_fen=10_000,
+                 member_id=card.id, tenders=(Tender("cash", 9_000),), coupons=[pct])
+    assert table_counts(b.path) == before
+    for t in (a, b):  # syncing again raises nothing more
+        t.sync()
+    assert len(central.flags("coupon_twice")) == 1
+    settle_coupons(central.ctx, member=card.member_no, note="second bill paid in full")
+    b.sync()
+    checkout(b.app.uow, b.clerk, txn_id="b-3", bill_no="B-b-3", amount_fen=10_000,
+             member_id=card.id, tenders=(Tender("cash", 9_000),), coupons=[pct])
+    b.sync()
+    assert len(central.flags("coupon_twice")) == 1
+    assert main(["--database", central.url, "settle-coupons", card.member_no,
+                 "--note", "again"]) == 1  # nothing open: refused
+    central.assert_exactly_once(a)
+    central.assert_exactly_once(b)
+    a.close()
+    b.close()
