@@ -21,6 +21,7 @@ from pos_member.services import (
     tiers,
 )
 from pos_member.services.bill_refunds import refund_bill_with_pin, refund_preview
+from pos_member.services.coupon_triggers import TriggerRun, run_triggers
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.purchases import purchases
 from pos_member.services.sale_refunds import quote_refund
@@ -185,7 +186,8 @@ class PointsActions:
     # -- the expiry job and the tier evaluation: at start, then every hour ----------------------
     def start_jobs(self) -> None:
         """Runs the points expiry (catching up after days off, idempotent; queues the 30/7-day
-        reminders) and the periodic tier evaluation (once per period) now and then hourly, on
+        reminders), the periodic tier evaluation (once per period) and the coupon triggers
+        (birthday, win-back, expiry and its reminder) now and then hourly, on
         the window's thread pool, as the till's system clerk."""
         from PySide6.QtCore import QTimer
 
@@ -198,18 +200,21 @@ class PointsActions:
     def run_jobs(self) -> None:
         uow, system = self.w.uow, self.w.identity.system_clerk()
 
-        def jobs() -> tuple[points_expiry.ExpiryRun, tiers.EvaluationRun, int]:
+        def jobs() -> tuple[points_expiry.ExpiryRun, tiers.EvaluationRun, int, TriggerRun]:
             return (points_expiry.expire_due(uow, clerk=system),
                     tiers.evaluate_tiers(uow, clerk=system),
-                    member_service.end_tier_overrides(uow, clerk=system))  # issue 20
+                    member_service.end_tier_overrides(uow, clerk=system),  # issue 20
+                    run_triggers(uow, clerk=system))  # the coupon triggers (issue 18)
 
         self.w.ops.run(jobs, self._jobs_done, lambda e: None)
 
-    def _jobs_done(self, runs: tuple[points_expiry.ExpiryRun, tiers.EvaluationRun, int]
-                   ) -> None:
-        expired, evaluated, overrides_ended = runs
+    def _jobs_done(self, runs: tuple[points_expiry.ExpiryRun, tiers.EvaluationRun, int,
+                                     TriggerRun]) -> None:
+        expired, evaluated, overrides_ended, triggered = runs
         if expired.lots or evaluated.downgraded or overrides_ended:
             self.w.notify_changed(Changes.of(Area.POINTS))
+        if triggered.birthday or triggered.winback or triggered.expired:
+            self.w.notify_changed(Changes.of(Area.COUPONS))
 
 
 def register(host: TillHost) -> None:

@@ -1,0 +1,177 @@
+"""The coupon triggers (issue 18; seed 001 "积分及权益自动触发"): the birthday coupon, the
+win-back offer, the expiry of coupons past their end and the reminder 3 days before. One job
+(:func:`run_triggers`), run by the till at start and every hour with the points jobs; offline,
+catching up, idempotent (docs/rules.md, "Coupons: triggers").
+
+- **Birthday**: ``coupons.birthday_days_before`` *(7)* days before a member's birthday (29
+  February counts as 28 February in other years) the member gets ``coupons.birthday_template``,
+  once per birthday: ``trigger_key`` ``birthday:<member>:<year>``. A till that was off catches
+  up: any member whose next birthday is at most that many days ahead and who has no coupon for
+  it yet gets one.
+- **Win-back**: a member with no purchase for ``coupons.dormant_days`` *(90)* (none since
+  registering: from registration) gets ``coupons.winback_template`` once per dormant period:
+  ``winback:<member>:<day of the last purchase or registration>``; a purchase starts a new one.
+- **Which till**: only the till that registered the member (or the identity it took after a
+  fork or re-enrolment: ``device_successions``) issues that member's trigger coupons, as only
+  the till that made a points lot reminds of it. Every till holds its store's members, so
+  otherwise each would issue its own. A member registered at a till that is gone for good
+  gets no trigger coupon until that till's successor exists (written in docs/rules.md).
+- **Expiry**: a coupon still issued past its end gets ``coupon.expired`` (by the till that
+  issued it: the same reasoning); the reminder ``coupon.expiring`` 3 days before its end is
+  queued by that till too, once per coupon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, literal, select
+
+from pos_member import events
+from pos_member.db.models import Coupon, DeviceSuccession, Member, Sale
+from pos_member.db.uow import UnitOfWork
+from pos_member.permissions import Clerk
+from pos_member.services import coupons_ledger as ledger
+from pos_member.services.coupon_notices import tell
+from pos_member.services.coupons import BIRTHDAY, WINBACK, issue_in
+
+BATCH = 2000  # coupons per transaction
+REMIND_DAYS = 3
+_C = Coupon.__table__.c
+_M = Member.__table__.c
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerRun:
+    birthday: int
+    winback: int
+    expired: int
+    reminded: int
+
+
+def my_devices(conn: Connection, device_id: str) -> list[str]:
+    """This till's device and every identity it was before (its predecessors)."""
+    mine, frontier = [device_id], [device_id]
+    while frontier:
+        older = list(conn.execute(select(DeviceSuccession.device_id).where(
+            DeviceSuccession.successor_id.in_(frontier))).scalars())
+        older = [d for d in older if d not in mine]
+        mine.extend(older)
+        frontier = older
+    return mine
+
+
+def _occurrence(birthday: date, year: int) -> date:
+    try:
+        return birthday.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        return date(year, 2, 28)
+
+
+def _birthdays(conn: Connection, devices: list[str], today: date, ahead: int
+               ) -> Iterator[tuple[str, str]]:
+    """(member id, trigger key) of members whose next birthday is within ``ahead`` days and
+    who have no coupon for it. The month-day filter runs in SQL (a scan of the members, no
+    Python per member); the key check on the unique index."""
+    days = [today + timedelta(days=i) for i in range(ahead + 1)]
+    md = {d.strftime("%m-%d") for d in days}
+    if "02-28" in md:
+        md.add("02-29")
+    rows = conn.execute(select(_M.id, _M.birthday).where(
+        _M.device_id.in_(devices), _M.status == "active", _M.birthday.is_not(None),
+        func.substr(_M.birthday, 6, 5).in_(md)))
+    for r in rows:
+        for year in {d.year for d in days}:
+            when = _occurrence(r.birthday, year)
+            if today <= when <= days[-1]:
+                yield r.id, f"{BIRTHDAY}:{r.id}:{when.year}"
+
+
+def _dormant(conn: Connection, devices: list[str], cutoff: datetime
+             ) -> Iterator[tuple[str, str]]:
+    """(member id, trigger key) of members with no purchase since ``cutoff`` (nor a
+    registration after it) and no win-back coupon for this dormant period."""
+    last = (select(func.max(Sale.sold_at)).where(Sale.member_id == _M.id)
+            .scalar_subquery())
+    since = func.coalesce(last, _M.registered_at)
+    key = literal(f"{WINBACK}:") + _M.id + literal(":") + func.substr(since, 1, 10)
+    taken = select(_C.key).where(_C.trigger_key == key).exists()
+    rows = conn.execute(select(_M.id, key.label("key")).where(
+        _M.device_id.in_(devices), _M.status == "active", since < cutoff, ~taken))
+    for r in rows:
+        yield r.id, r.key
+
+
+def run_triggers(uow: UnitOfWork, *, clerk: Clerk) -> TriggerRun:
+    """The birthday and win-back coupons due, then expiries and reminders (see the module).
+    Safe to run at any time and any number of times: each coupon's ``trigger_key``."""
+    rules = uow.rules.coupons
+    now, today = uow.clock.now(), uow.clock.today()
+    counts = {BIRTHDAY: 0, WINBACK: 0}
+    with uow.read() as s:  # a snapshot to stream from while batches commit beside it
+        conn = s.connection()
+        devices = my_devices(conn, clerk.device_id)
+        jobs: list[tuple[str, Any, Iterator[tuple[str, str]]]] = []
+        if (t := rules.template(rules.birthday_template)) is not None:
+            jobs.append((BIRTHDAY, t, _birthdays(conn, devices, today,
+                                                 rules.birthday_days_before)))
+        if (t := rules.template(rules.winback_template)) is not None:
+            cutoff = now - timedelta(days=rules.dormant_days)
+            jobs.append((WINBACK, t, _dormant(conn, devices, cutoff)))
+        for source, template, due in jobs:
+            batch: list[tuple[str, str]] = []
+            for item in due:
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    counts[source] += _issue(uow, clerk, template, source, batch)
+                    batch = []
+            counts[source] += _issue(uow, clerk, template, source, batch)
+    expired, reminded = expire_and_remind(uow, clerk=clerk)
+    return TriggerRun(counts[BIRTHDAY], counts[WINBACK], expired, reminded)
+
+
+def _issue(uow: UnitOfWork, clerk: Clerk, template: Any, source: str,
+           batch: list[tuple[str, str]]) -> int:
+    if not batch:
+        return 0
+    n = 0
+    with uow.begin() as tx:
+        for member_id, key in batch:
+            if issue_in(tx, clerk, member_id=member_id, template=template, source=source,
+                        trigger_key=key) is not None:
+                n += 1
+        tx.commit()
+    return n
+
+
+def expire_and_remind(uow: UnitOfWork, *, clerk: Clerk) -> tuple[int, int]:
+    """``coupon.expired`` for this till's coupons still issued past their end; the reminder
+    3 days before the end of those about to end (once per coupon: its dedupe key)."""
+    now = uow.clock.now()
+    with uow.read() as s:
+        conn = s.connection()
+        devices = my_devices(conn, clerk.device_id)
+        mine = (_C.device_id.in_(devices), _C.state == ledger.ISSUED)
+        due = conn.execute(select(_C.key, _C.member_id).where(
+            *mine, _C.valid_until <= now)).all()
+        soon = conn.execute(select(_C.key, _C.member_id, _C.name, _C.valid_until).where(
+            *mine, _C.valid_until > now,
+            _C.valid_until <= now + timedelta(days=REMIND_DAYS))).all()
+    reminded = 0
+    for i in range(0, max(len(due), len(soon)), BATCH):
+        with uow.begin() as tx:
+            for r in due[i:i + BATCH]:
+                payload = events.CouponEnded(key=r.key, member_id=r.member_id)
+                ev = tx.record(clerk, events.COUPON_EXPIRED, payload, entity_id=r.member_id)
+                ledger.post_ended(tx.conn, ledger.EXPIRED, events.encode(payload),
+                                  event_id=ev.id, at=now, store_id=clerk.store_id)
+            for r in soon[i:i + BATCH]:
+                last = uow.clock.local(r.valid_until - timedelta(microseconds=1)).date()
+                reminded += tell(tx, member_id=r.member_id, kind="coupon.expiring",
+                                 params={"name": r.name, "date": last.isoformat()},
+                                 dedupe_key=f"coupon.expiring:{r.key}")
+            tx.commit()
+    return len(due), reminded
