@@ -355,15 +355,50 @@ def _check_lines(report: RefundReport, sold: dict[str, int], done: dict[str, int
             raise RefundOverLine(left=left, line=x.line, bill_no=report.bill_no)
 
 
+def lines_left(conn: Any, sale_id: str) -> list[tuple[str, str, int, int]]:
+    """A bill's lines as ``(line, category, sold, left)``: left is what no line refund has
+    taken yet (empty: the bill has no lines)."""
+    kept = conn.execute(_BILL_LINES, {"sale_id": sale_id}).scalar()
+    if not kept:
+        return []
+    done = _refunded_per_line(conn.execute(_REFUNDED_LINES, {"sale_id": sale_id}).all())
+    return [(str(x), str(c), int(f), int(f) - done.get(str(x), 0)) for x, c, f in kept]
+
+
+def refund_known(conn: Any, txn_id: str) -> bool:
+    """Whether a refund with this txn_id was booked already (its repeat asks nothing)."""
+    return conn.execute(_REFUND_BY_TXN, {"txn": txn_id}).first() is not None
+
+
+def lines_refund_fen(conn: Any, sale: Any, report: RefundReport) -> tuple[int, dict[str, int]]:
+    """What a refund of ``report.lines`` pays back (their share of what was paid, cumulative
+    over the bill's refunds) and what each line sold; refuses lines not on the bill, over what
+    is left of a line, or coming to nothing."""
+    bill_lines = conn.execute(_BILL_LINES, {"sale_id": sale.id}).scalar()
+    if not bill_lines:
+        raise LinesNotKnown(bill_no=report.bill_no)
+    sold = {line: fen for line, _, fen in bill_lines}
+    done = _refunded_per_line(conn.execute(_REFUNDED_LINES, {"sale_id": sale.id}).all())
+    _check_lines(report, sold, done)
+    bill_fen, paid = sum(sold.values()), sale.amount_fen
+    before = sum(done.values())
+    after = before + sum(x.amount_fen for x in report.lines)
+    amount = share(paid, after, bill_fen) - share(paid, before, bill_fen)
+    if amount <= 0:
+        raise InvalidInput("These lines come to nothing to pay back.")
+    return amount, sold
+
+
 def report_refund(uow: UnitOfWork, clerk: Clerk, report: RefundReport, *,
-                  source: str = "api") -> BillRefund:
+                  source: str = "api", approver: Clerk | None = None) -> BillRefund:
     """Refunds the POS's bill (see the module): points taken back and given back by share, and
     the money as it was taken (services/bill_refunds.py: stored value back into the member's
     account first, the rest by the bill's other tender). A refund of lines gives back the
     lines' share of what was paid (the bill less points), cumulative over the bill's refunds so
     that refunding every line ends where refunding the whole bill would. Refuses, writing
     nothing: more than is left of the bill or of a line, a line not on the bill, an unknown
-    bill. A repeat answers the first refund, money and all, and writes nothing."""
+    bill. A repeat answers the first refund, money and all, and writes nothing. ``approver``:
+    the manager who approved it at the till (Shift+F4); the POS approves its own."""
     report = check_refund(report)
     digest = report.digest()
     amount = report.amount_fen
@@ -380,19 +415,7 @@ def report_refund(uow: UnitOfWork, clerk: Clerk, report: RefundReport, *,
         if sale is None:
             raise SaleNotFound(bill_no=report.bill_no)
         if report.lines:
-            bill_lines = conn.execute(_BILL_LINES, {"sale_id": sale.id}).scalar()
-            if bill_lines is None:
-                raise LinesNotKnown(bill_no=report.bill_no)
-            sold = {line: fen for line, _, fen in bill_lines}
-            done = _refunded_per_line(conn.execute(_REFUNDED_LINES,
-                                                   {"sale_id": sale.id}).all())
-            _check_lines(report, sold, done)
-            bill_fen, paid = sum(sold.values()), sale.amount_fen
-            before = sum(done.values())
-            after = before + sum(x.amount_fen for x in report.lines)
-            amount = share(paid, after, bill_fen) - share(paid, before, bill_fen)
-            if amount <= 0:
-                raise InvalidInput("These lines come to nothing to pay back.")
+            amount, sold = lines_refund_fen(conn, sale, report)
     till_txn = till_txn_id(report.txn_id, "refund")
     money: list[Any] = []
 
@@ -401,7 +424,8 @@ def report_refund(uow: UnitOfWork, clerk: Clerk, report: RefundReport, *,
             done = _refunded_per_line(tx.conn.execute(_REFUNDED_LINES,
                                                       {"sale_id": result["sale_id"]}).all())
             _check_lines(report, sold, done)
-        money.extend(bill_refunds.give_back(tx, clerk, clerk, sale_id=result["sale_id"],
+        money.extend(bill_refunds.give_back(tx, clerk, approver or clerk,
+                                            sale_id=result["sale_id"],
                                             refund_fen=result["refund_fen"], txn_id=till_txn))
         back = [[t.kind, t.amount_fen] for t in money[0]]
         tx.conn.execute(insert(_REFUNDS), {
@@ -413,7 +437,7 @@ def report_refund(uow: UnitOfWork, clerk: Clerk, report: RefundReport, *,
             "received_at": tx.clock.now()})
 
     refund = sale_refunds.refund_sale(
-        uow, clerk, approver=clerk, txn_id=till_txn, bill_no=report.bill_no,
+        uow, clerk, approver=approver or clerk, txn_id=till_txn, bill_no=report.bill_no,
         amount_fen=amount, within=keep)
     back, returned = money if money else ((), None)
     return BillRefund(refund, returned, back)
