@@ -4,8 +4,10 @@ bill found by its number; all that is left on the bill or a part, approved by a 
 number and PIN (a logged-in manager may leave them empty). A checkout's money goes back as it
 was taken (stored value first; pos_member.services.bill_refunds). Enter shows what the
 refund will do in figures (``quote``); only a deliberate Ctrl+Enter there refunds
-(``ui.confirm``). The core calls run through ``Operations``; a refusal is shown in the dialog
-and changes nothing."""
+(``ui.confirm``). A bill the main POS reported with lines lists them with what is left of
+each: Space checks a line, and the checked lines are refunded (what is left of each) instead
+of an amount (pos_member.services.line_refunds). The core calls run through ``Operations``; a
+refusal is shown in the dialog and changes nothing."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from pos_member.errors import DomainError
 from pos_member.money import format_yuan, parse_yuan
 from pos_member.services.bill_refunds import BillRefund
 from pos_member.services.checkout import Tender
+from pos_member.services.line_refunds import BillLine
 from pos_member.services.purchases import Purchase
 from pos_member.services.sale_refunds import RefundQuote, RefundResult
 from ui.confirm import ask
@@ -52,6 +55,7 @@ class RefundDialog(QDialog):
                  quote: Callable[..., tuple[RefundQuote, tuple[Tender, ...]]],
                  refund: Callable[..., BillRefund],
                  bills: Callable[[], list[Purchase]] | None = None,
+                 lines: Callable[[str], list[BillLine]] | None = None,
                  zone: tzinfo | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ops, self._quote, self._refund = ops, quote, refund
@@ -96,6 +100,15 @@ class RefundDialog(QDialog):
         self.table.itemSelectionChanged.connect(self._picked)
         self.table.setVisible(bills is not None)
         self._zone = zone
+        self._lines = lines
+        self.line_list: list[BillLine] = []
+        self.lines_table = self._lines_table()
+        self.lines_label = QLabel(self.tr(
+            "Lines of this bill: Space checks a line; the checked lines are refunded (what is "
+            "left of each) instead of an amount."))
+        self.lines_label.setWordWrap(True)
+        self.lines_label.hide()
+        self.bill.editingFinished.connect(self._load_lines)
         layout = QVBoxLayout(self)
         if bills is not None:
             self.bills_label = QLabel(self.tr(
@@ -104,6 +117,8 @@ class RefundDialog(QDialog):
             layout.addWidget(self.table, 1)
             ops.run(bills, self._show_bills, lambda e: None)
         layout.addLayout(form)
+        layout.addWidget(self.lines_label)
+        layout.addWidget(self.lines_table, 1)
         layout.addWidget(self.info)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
@@ -112,6 +127,54 @@ class RefundDialog(QDialog):
         if bills is not None:
             self.setMinimumWidth(640)
             open_at(self, 720, 560)
+
+    def _lines_table(self) -> QTableWidget:
+        table = QTableWidget(0, 4)
+        table.setObjectName("billLines")
+        table.setHorizontalHeaderLabels([self.tr("Line"), self.tr("Category"), self.tr("Sold"),
+                                         self.tr("Left to refund")])
+        table.verticalHeader().hide()
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        table.hide()
+        return table
+
+    def _load_lines(self) -> None:
+        """The bill's lines, when it has any (a bill the main POS reported with lines)."""
+        bill, load = self.bill.text().strip(), self._lines
+        if load is None or not bill or self.result is not None:
+            return
+        self.ops.run(lambda: load(bill), lambda rows: self._show_lines(bill, rows),
+                     lambda e: self._show_lines(bill, []))
+
+    def _show_lines(self, bill: str, rows: list[BillLine]) -> None:
+        if not isValid(self.lines_table) or bill != self.bill.text().strip():
+            return  # closed, or another bill typed meanwhile
+        self.line_list = [x for x in rows if x.left_fen > 0]
+        table = self.lines_table
+        table.setRowCount(len(self.line_list))
+        for r, x in enumerate(self.line_list):
+            for c, text in enumerate((x.line, x.category, format_yuan(x.sold_fen),
+                                      format_yuan(x.left_fen))):
+                item = QTableWidgetItem(text)
+                if c == 0:
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                    item.setCheckState(Qt.CheckState.Unchecked)
+                if c in (2, 3):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                table.setItem(r, c, item)
+        table.setVisible(bool(self.line_list))
+        self.lines_label.setVisible(bool(self.line_list))
+
+    def checked_lines(self) -> list[tuple[str, int]]:
+        """The checked lines, each with what is left of it."""
+        return [(x.line, x.left_fen) for r, x in enumerate(self.line_list)
+                if self.lines_table.item(r, 0).checkState() == Qt.CheckState.Checked]
 
     def _show_bills(self, rows: list[Purchase]) -> None:
         if not isValid(self.table):  # closed meanwhile
@@ -143,6 +206,7 @@ class RefundDialog(QDialog):
         rows = self.table.selectionModel().selectedRows()
         if rows and self.result is None:
             self.bill.setText(self.bill_list[rows[0].row()].bill_no)
+            self._load_lines()
 
     def submit(self) -> None:
         if self.result is not None:
@@ -156,10 +220,14 @@ class RefundDialog(QDialog):
             return
         self.message.hide()
         bill = self.bill.text()
-        kw = dict(txn_id=self.txn_id, bill_no=bill, amount_fen=fen,
-                  manager_code=self.manager.text().strip(), manager_pin=self.pin.text())
+        which: dict[str, object] = {"amount_fen": fen}
+        checked = self.checked_lines() if self.lines_table.isVisible() else []
+        if checked:
+            which = {"lines": checked}
+        kw = dict(txn_id=self.txn_id, bill_no=bill, manager_code=self.manager.text().strip(),
+                  manager_pin=self.pin.text(), **which)
         self.ok.setEnabled(False)
-        self.ops.run(lambda: self._quote(bill_no=bill, amount_fen=fen),
+        self.ops.run(lambda: self._quote(bill_no=bill, **which),
                      lambda q: self._confirm(q, kw), self._failed)
 
     def _confirm(self, got: tuple[RefundQuote, tuple[Tender, ...]],
@@ -204,6 +272,7 @@ class RefundDialog(QDialog):
                 "%1", format_yuan(done.stored_value.balance.total_fen)))
         self.info.setText("\n".join(lines))
         self.table.setEnabled(False)
+        self.lines_table.setEnabled(False)
         self.ok.setText(self.tr("Done (Enter)"))
         self.cancel.hide()  # recorded: nothing left to cancel
         self.ok.setEnabled(True)

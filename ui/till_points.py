@@ -22,6 +22,7 @@ from pos_member.services import (
 )
 from pos_member.services.bill_refunds import refund_bill_with_pin, refund_preview
 from pos_member.services.coupon_triggers import TriggerRun, run_triggers
+from pos_member.services.line_refunds import bill_lines, quote_lines, refund_lines_with_pin
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.purchases import purchases
 from pos_member.services.sale_refunds import quote_refund
@@ -124,12 +125,19 @@ class PointsActions:
         uow, clerk, card = self.w.uow, self.w.clerk, self.w.current_card()
 
         def quote(**kw: Any) -> tuple[Any, Any]:
+            if kw.get("lines"):
+                return quote_lines(uow, clerk, **kw)
             q = quote_refund(uow, clerk, **kw)
             return q, refund_preview(uow, clerk, bill_no=q.bill_no, refund_fen=q.refund_fen)
 
+        def refund(**kw: Any) -> Any:
+            if kw.get("lines"):
+                return refund_lines_with_pin(uow, clerk, **kw)
+            return refund_bill_with_pin(uow, clerk, **kw)
+
         dialog = RefundDialog(
-            ops=self.w.ops, quote=quote,
-            refund=lambda **kw: refund_bill_with_pin(uow, clerk, **kw),
+            ops=self.w.ops, quote=quote, refund=refund,
+            lines=lambda bill: bill_lines(uow, clerk, bill_no=bill),
             bills=(lambda: purchases(uow, clerk=clerk, member_id=card.id))
             if card is not None and card.hq is None and not card.remote else None,
             zone=uow.clock.zone, parent=self.w.window())

@@ -1552,8 +1552,28 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>支付方式</translation>
     </message>
     <message>
+        <source>Lines of this bill: Space checks a line; the checked lines are refunded (what is left of each) instead of an amount.</source>
+        <translation>本小票的商品行：空格键勾选一行；勾选的行按各行剩余金额退款，不按金额退款。</translation>
+    </message>
+    <message>
         <source>The member&apos;s recent bills: ↓ from the bill number to pick one, or type it.</source>
         <translation>会员最近的小票：在小票号栏按 ↓ 选择，或直接输入小票号。</translation>
+    </message>
+    <message>
+        <source>Line</source>
+        <translation>行</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>品类</translation>
+    </message>
+    <message>
+        <source>Sold</source>
+        <translation>售出</translation>
+    </message>
+    <message>
+        <source>Left to refund</source>
+        <translation>可退金额</translation>
     </message>
     <message>
         <source>Given back as: %1</source>
