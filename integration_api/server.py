@@ -1,11 +1,11 @@
 """The API served on its own thread by uvicorn, bound to 127.0.0.1 and nothing else.
 
 Why uvicorn in a thread of the till (docs/integration.md, "Why FastAPI in the till"): the API
-lives and dies with the till window, reads the same database through the same unit of work,
-and hands payments to the same screen, with no second process to install, start or keep in
-step. uvicorn's event loop runs on its own thread and does the requests' work there (a
-payment, which waits for people, on a worker thread); the GUI thread never waits for a
-client.
+lives and dies with the till application (integration_api/service.py), reads the same
+database through the same unit of work, and hands payments to the same screen, with no second
+process to install, start or keep in step. uvicorn's event loop runs on its own thread and
+does the requests' work there (a payment, which waits for people, on a worker thread); the GUI
+thread never waits for a client.
 
 The listening socket is made here, bound before the thread starts, so the port is known (and
 a busy port is an error) at once, and connections made before the loop runs simply queue.

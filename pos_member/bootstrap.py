@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pos_member.clock import Clock, SystemClock
 from pos_member.config import DEFAULT_HOURS, Integration, OpeningHours, ScannerPort
@@ -34,6 +35,9 @@ class App:
     backups: BackupKeeper | None = None  # the daily copies, while the till window runs
     # From config.toml: the POS's local API and watched folder (None: neither, as in tests)
     integration: Integration | None = None
+    # The running POS link (integration_api.service.LinkService), while the till application
+    # runs: its windows lend it their pay desk. None: each window runs its own (tests).
+    link: Any = None
 
     @property
     def db(self) -> Database:

@@ -160,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--server", type=_server_url, metavar="URL",
                        help="the central server (default: the one enrolled with)")
 
+    api = sub.add_parser("api", help="serve the POS link (local API, watched folder) with no "
+                                     "till window, until Ctrl+C")
+    common(api)
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=ArgParser)
     for name, text in (("upgrade", "apply migrations"), ("version", "print the schema version")):
@@ -236,6 +240,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _enrol(args)
     if args.command in ("sync", "close-day"):
         return _sync(args)
+    if args.command == "api":
+        from pos_member.crypto import KeyringKeyStore
+        from pos_member_app.headless import run_headless
+
+        return run_headless(_open_till(_config(args)), KeyringKeyStore)
     if args.command == "db":
         from pos_member.db.engine import schema_version, upgrade
 

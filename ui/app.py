@@ -92,6 +92,7 @@ class TillController:
 
     def _opened(self, app: App) -> None:
         self.app = app
+        self._start_link(app)
         self.login.set_ready(True)
         print("Till ready.", flush=True)
         if self._when_done is not None:
@@ -161,10 +162,23 @@ class TillController:
             self.sync.deleteLater()
             self.sync = None
 
+    def _start_link(self, app: App) -> None:
+        """The POS link runs from now until the application quits, between cashiers too
+        (integration_api/service.py); each till window lends it its pay desk."""
+        from integration_api.service import LinkService
+
+        link = LinkService(app, keystore=self._keystore)
+        if link.wanted:
+            app.link = link
+            link.start_in_background()
+
     def close(self) -> None:
         self._stop_sync()
         self.login.ops.wait()
         if self.app is not None:
+            if self.app.link is not None:
+                self.app.link.stop()
+                self.app.link = None
             self.app.close()
 
 

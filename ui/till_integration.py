@@ -1,7 +1,8 @@
 """The main POS beside the till (issue 16): the local integration API and the watched folder
-run while the till window is open, and the manager's Ctrl+I shows the address and issues the
-token (shown once, with a copy button; issuing again replaces it). A stored-value payment the
-POS asks for opens the till's own pay dialog (:class:`TillPayDesk`).
+run while the till runs (integration_api/service.py: between cashiers' windows too), and the
+manager's Ctrl+I shows the address and issues the token (shown once, with a copy button;
+issuing again replaces it). A stored-value payment the POS asks for opens the till's own pay
+dialog (:class:`TillPayDesk`).
 
 Nothing here runs on the GUI thread that could wait: the keyring, the socket and the folder
 are handled on threads; the API's payment request reaches the GUI thread through a queued
@@ -12,7 +13,6 @@ or ``integration_port = 0`` and no folder) the feature only offers the dialog.
 from __future__ import annotations
 
 import logging
-import threading
 import weakref
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -22,11 +22,9 @@ from PySide6.QtCore import QObject, Signal
 
 from integration_api.payments import WAIT_SECONDS, PaymentOutcome, PaymentRequest
 from pos_member.crypto import KeyringKeyStore, KeyStore
-from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.integration.errors import PaymentNotPossible
-from pos_member.integration.reports import pos_clerk
-from pos_member.integration.tokens import Authenticator, load_token
+from pos_member.integration.tokens import Authenticator
 from pos_member.money import format_yuan
 from pos_member.permissions import Action
 from ui.host import TillAction, TillHost
@@ -110,74 +108,53 @@ class TillPayDesk:
 
 
 class Integration:
-    """The API server and the folder watcher of one till window."""
+    """The POS link as one till window sees it: the application's :class:`LinkService`, which
+    runs while the till runs, lent this window's pay desk while it is open; a window opened
+    without one (tests, a till window on its own) runs a service of its own for its lifetime."""
 
     def __init__(self, host: TillHost) -> None:
+        from integration_api.service import LinkService
+
         self.host = host
-        self.config = host.app.integration
-        self.auth = Authenticator(None)
         self.desk = TillPayDesk(host)
-        self.port: int | None = None
-        self.problem: str | None = None  # why the API is not served (a busy port)
-        self.folder_problem: str | None = None  # why the folder is not watched
-        self._server: object | None = None
-        self._watcher: object | None = None
-        self._lock = threading.Lock()
-        self._stopped = False  # the window closed before the start thread got the lock
+        shared = getattr(host.app, "link", None)
+        self.owned = shared is None
+        self.service: LinkService = shared if shared is not None else LinkService(
+            host.app, keystore=lambda: self.keystore())
+        self.config = self.service.config
+
+    @property
+    def auth(self) -> Authenticator:
+        return self.service.auth
+
+    @property
+    def port(self) -> int | None:
+        return self.service.port
+
+    @property
+    def problem(self) -> str | None:
+        return self.service.problem
+
+    @property
+    def folder_problem(self) -> str | None:
+        return self.service.folder_problem
 
     def keystore(self) -> KeyStore:
+        if not self.owned:
+            return self.service.keystore()
         sync = self.host.sync
         return sync.keystore() if sync is not None else KeyringKeyStore()
 
     def start(self) -> None:
-        """On a thread: the keyring can be slow, a socket can be refused."""
-        if self.config is not None and (self.config.port or self.config.folder):
-            threading.Thread(target=self._start, name="integration-start", daemon=True).start()
-
-    def _start(self) -> None:
-        from integration_api.app import ApiContext, create_app
-        from integration_api.folder import FolderWatcher
-        from integration_api.server import ApiServer
-
-        config, ident = self.config, self.host.identity
-        assert config is not None
-        clerk = pos_clerk(store_id=ident.store_id, device_id=ident.device_id)
-        try:
-            self.auth.replace(load_token(self.keystore(), device_id=ident.device_id))
-        except DomainError as e:
-            log.warning("integration token not readable: %s", type(e).__name__)
-        with self._lock:
-            if self._stopped:
-                return
-            if config.port:
-                server = ApiServer(create_app(ApiContext(
-                    uow=self.host.uow, clerk=clerk, auth=self.auth, payments=self.desk,
-                    keystore=self.keystore)),
-                    port=config.port)
-                try:
-                    self.port = server.start()
-                    self._server = server
-                except OSError as e:
-                    self.problem = e.strerror or type(e).__name__
-                    log.warning("integration API not served: port %s: %s", config.port,
-                                self.problem)
-            if config.folder is not None:
-                watcher = FolderWatcher(config.folder, uow=self.host.uow, clerk=clerk)
-                try:
-                    watcher.start()  # makes the folder when missing
-                    self._watcher = watcher
-                except OSError as e:  # a share not mounted, no right to write
-                    self.folder_problem = e.strerror or type(e).__name__
-                    log.warning("watched folder not watched: %s", self.folder_problem)
+        self.service.lend_desk(self.desk)
+        if self.owned and self.service.wanted:
+            self.service.start_in_background()
 
     def stop(self) -> None:
+        self.service.lend_desk(None)
         self.desk.cancel_all()
-        with self._lock:
-            self._stopped = True
-            for part in (self._server, self._watcher):
-                if part is not None:
-                    part.stop()  # type: ignore[attr-defined]
-            self._server = self._watcher = None
+        if self.owned:
+            self.service.stop()
 
 
 _OF: weakref.WeakKeyDictionary[object, Integration] = weakref.WeakKeyDictionary()
