@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Qt's offscreen screens: the default 800×800 one first (every window opens there), then the
+# two till screens stores have, 1024×768 and 1366×768, which tests/ui/test_screen_fit.py
+# opens each window and dialog on.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen:configfile="
+                      + str(Path(__file__).with_name("offscreen_screens.json")))
 # HQ's key-encryption key (sync/server/keys.py) for every server a test starts, in process or
 # not; the tests of the KEK itself set or remove it.
 os.environ.setdefault("POS_MEMBER_SERVER_KEK", "dGVzdHMnIGtleS1lbmNyeXB0aW9uIGtleSwgMzIgYnk=")
