@@ -82,15 +82,18 @@ _COLUMNS = ("position", "id", "store_id", "device_id", "seq", "clerk_id", "hlc",
 
 # -- events a till would send ------------------------------------------------------------------
 
-def member_ids() -> list[str]:
-    rng = random.Random(14)
-    return [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(MEMBERS)]
+def member_ids(count: int = MEMBERS, seed: int = 14) -> list[str]:
+    rng = random.Random(seed)
+    return [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(count)]
 
 
 def device_events(store_id: str, device_id: str, n: int, seed: int, *,
-                  registration_every: int = 10) -> list[dict[str, Any]]:
+                  registration_every: int = 10, members: list[str] | None = None
+                  ) -> list[dict[str, Any]]:
+    """``members``: those the money and points events name (default: the chain's shared
+    ``MEMBERS``)."""
     rng = random.Random(seed)
-    members = member_ids()
+    members = members or member_ids()
     now = datetime.now(UTC)
     now_ms, stamp = to_ms(now), now.isoformat()
     out = []

@@ -44,18 +44,20 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 import msgspec  # noqa: E402
 
-from bench.chain_scale import check, device_events, enrol_many  # noqa: E402
+from bench.chain_scale import check, device_events, enrol_many, member_ids  # noqa: E402
 from sync.client import DEFAULT_TIMEOUT  # noqa: E402
 from sync.protocol import API, API_V2, MAX_BATCH, MAX_PAGE  # noqa: E402
-from sync.server.db import migrate  # noqa: E402
+from sync.server.db import ENV_POOLS, migrate  # noqa: E402
 from tests.server.postgres import PostgresServer, find_bin_dir, free_port  # noqa: E402
 
 TILLS = 300
 EVENTS = 1_000
 TILLS_PER_STORE = 3
 REG_EVERY = 50  # 2 % registrations: 20 new members a till a day
+STORE_MEMBERS = 200  # the members a store's money and points events name: its own
 SERVERS = 2
 CLIENT_PROCS = 2
+POOLS = os.environ.get(ENV_POOLS, "")  # the server processes' pools (its push threads)
 
 
 class _Page(msgspec.Struct):
@@ -69,15 +71,17 @@ _page = msgspec.json.Decoder(_Page)
 
 def start_servers(url: str, count: int, logs: Path) -> tuple[list[subprocess.Popen[bytes]],
                                                               list[str]]:
-    exe = Path(sys.executable).parent / "pos-member-server"
     procs, bases = [], []
     for i in range(count):
         port = free_port()
         folder = logs / f"server{i}"
         folder.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "POS_MEMBER_LOG_DIR": str(folder)}
+        env = {**os.environ, "POS_MEMBER_LOG_DIR": str(folder), "PYTHONPATH": str(ROOT)}
+        if POOLS:
+            env[ENV_POOLS] = POOLS
         procs.append(subprocess.Popen(
-            [str(exe), "--database", url, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "sync.server.cli", "--database", url, "serve", "--host",
+             "127.0.0.1", "--port", str(port)],
             env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "stderr.txt", "ab")))  # noqa: SIM115
         bases.append(f"http://127.0.0.1:{port}")
     for proc, base in zip(procs, bases, strict=True):
@@ -100,7 +104,8 @@ class Till:
     def __init__(self, device: dict[str, Any], base: str, n: int) -> None:
         self.device = device
         rows = device_events(device["store_id"], device["device_id"], n, device["seed"],
-                             registration_every=REG_EVERY)
+                             registration_every=REG_EVERY,
+                             members=member_ids(STORE_MEMBERS, seed=hash(device["store_id"])))
         self.bodies = [json.dumps({"device_id": device["device_id"],
                                    "events": rows[i:i + MAX_BATCH]}).encode()
                        for i in range(0, n, MAX_BATCH)]
@@ -127,6 +132,7 @@ class Till:
     def close_day(self) -> None:
         """push_all, then pull_all; a failure is retried after Retry-After (else 5 s)."""
         while True:
+            stage = "push"
             try:
                 for body in self.bodies:
                     r = self.http.post(f"{API}/push", content=body,
@@ -134,15 +140,16 @@ class Till:
                     r.raise_for_status()
                     self.acked = r.json()["acked_through"]
                 self.pushed_at = time.monotonic()
+                stage = "pull"
                 self.pull_all()
                 return
             except httpx.HTTPStatusError as e:
                 if e.response.status_code < 500:
                     raise
                 wait = float(e.response.headers.get("Retry-After", 5))
-                cause = str(e.response.status_code)
+                cause = f"{stage} {e.response.status_code}"
             except httpx.TransportError as e:  # a timeout, a cut connection
-                wait, cause = 5.0, type(e).__name__
+                wait, cause = 5.0, f"{stage} {type(e).__name__}"
             self.causes[cause] = self.causes.get(cause, 0) + 1
             self.retries += 1
             time.sleep(wait)

@@ -181,7 +181,8 @@ class SyncClient:
             raise ServerUnavailable(detail="an answer that could not be decoded") from None
         if response.status_code >= 500:
             raise ServerUnavailable(detail=f"server error {response.status_code}: "
-                                    f"{_error_message(response)}")
+                                    f"{_error_message(response)}",
+                                    retry_after=_retry_after(response))
         if response.status_code >= 400:
             raise ServerRefused(status=response.status_code, code=_error_code(response),
                                 detail=_error_message(response))
@@ -222,6 +223,15 @@ def _error_body(response: httpx.Response) -> ErrorBody | None:
         return ErrorBody.model_validate_json(response.content)
     except ValidationError:
         return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """A ``Retry-After`` of seconds (HQ never sends a date), else None."""
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= 3600 else None
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -10,6 +10,7 @@ each page is applied in one local transaction together with its cursor.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,7 +41,7 @@ from pos_member.services.quarantine import held_count
 from pos_member.services.reidentity import Reidentity
 from pos_member.services.setup import TillIdentity
 from pos_member.services.staff import StaffInfo
-from sync.errors import ProtocolMismatch, ServerRefused, SyncError
+from sync.errors import ProtocolMismatch, ServerRefused, ServerUnavailable, SyncError
 from sync.protocol import (
     MAX_BATCH,
     MAX_PAGE,
@@ -82,6 +83,9 @@ class Client(Protocol):
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Progress = Callable[[str, int], None]  # ("push" | "pull", how many so far)
+# Closing time waits out HQ's "busy, come back in N s" (server_busy) up to this long in all:
+# when the whole chain closes at once, HQ takes the tills in turns (docs/scale.md).
+CLOSE_PATIENCE_S = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,17 +273,20 @@ class DayReport:
 
 
 def close_day(app: App, client: Client, *, day: date | None = None,
-              progress: Progress | None = None, keystore: KeyStore | None = None
-              ) -> DayReport:
+              progress: Progress | None = None, keystore: KeyStore | None = None,
+              sleep: Callable[[float], None] = time.sleep) -> DayReport:
     """Pushes everything, pulls everything, and reports the day. Never raises for the server
     being down or refusing: the report says so (``ok`` is false) and still holds the local
     figures, so a store without network can close and sync later. ``keystore``: as for
-    :func:`sync_once` (a forked till takes a new identity)."""
+    :func:`sync_once` (a forked till takes a new identity). HQ busy (a 503 with
+    ``Retry-After``: the whole chain closing at once) is waited out, as HQ asks, up to
+    ``CLOSE_PATIENCE_S`` in all (``sleep``: the wait)."""
     report: SyncReport | None = None
     error: str | None = None
     revoked = False
     try:
-        report = sync_once(app, client, progress=progress, keystore=keystore)
+        report = _sync_patiently(app, client, progress=progress, keystore=keystore,
+                                 sleep=sleep)
     except DomainError as e:
         log.info("closing sync failed: %s", type(e).__name__)
         error = e.text()
@@ -292,6 +299,23 @@ def close_day(app: App, client: Client, *, day: date | None = None,
     log.info("day %s closed: %s (%d unacknowledged)", summary.day.isoformat(),
              "ok" if day_report.ok else "NOT ok", pending)
     return day_report
+
+
+def _sync_patiently(app: App, client: Client, *, progress: Progress | None,
+                    keystore: KeyStore | None, sleep: Callable[[float], None]) -> SyncReport:
+    """``sync_once``, again after each "busy, come back in N s" from HQ while the waits add
+    up to at most ``CLOSE_PATIENCE_S``; what each try stored stays stored (the next one
+    pushes only what is still unacknowledged)."""
+    waited = 0.0
+    while True:
+        try:
+            return sync_once(app, client, progress=progress, keystore=keystore)
+        except ServerUnavailable as e:
+            if e.retry_after is None or waited + e.retry_after > CLOSE_PATIENCE_S:
+                raise
+            log.info("HQ is busy: closing again in %.0f s", e.retry_after)
+            sleep(e.retry_after)
+            waited += e.retry_after
 
 
 def enrol(app: App, client: Client, keystore: KeyStore, *, code: str, device_name: str,

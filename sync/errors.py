@@ -18,6 +18,13 @@ class ServerUnavailable(SyncError):
         "syncs later.",
     )
 
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
+                 **params: object) -> None:
+        """``retry_after``: the seconds HQ asked the till to wait (its ``Retry-After``),
+        when it answered at all."""
+        self.retry_after = retry_after
+        super().__init__(message, **params)
+
 
 class ServerRefused(SyncError):
     message = QT_TRANSLATE_NOOP("errors", "The server refused the request ({status}): {detail}")

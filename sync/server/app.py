@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from functools import partial
 from typing import Annotated, Any
 
 import anyio.to_thread
-from anyio import CapacityLimiter
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -54,6 +54,7 @@ from sync.protocol import (
     StoresResponse,
 )
 from sync.server import fleet, identities, member_cards, services, sms
+from sync.server.admission import PushGate
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import open_server_database
 from sync.server.errors import (
@@ -87,7 +88,7 @@ def create_app(database_url: str, *, read_url: str | None = None,
         responses=_ERRORS,
     )
     app.state.ctx = ctx
-    app.state.push_limiter = CapacityLimiter(push_threads(ctx))
+    app.state.push_gate = PushGate(push_threads(ctx))
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     _add_error_handlers(app)
     app.include_router(_routes(), prefix=API)
@@ -176,10 +177,13 @@ def _routes() -> Any:
     @router.post("/push", response_model=PushResponse, openapi_extra=_PUSH_BODY,
                  responses=responses(*_AUTH, 403))
     async def push(ctx: Context, credentials: Credentials, request: Request) -> Response:
-        """Stores the device's events exactly once; mark sent only what the answer lists."""
+        """Stores the device's events exactly once; mark sent only what the answer lists.
+        503 ``server_busy`` (``Retry-After``) when too many pushes wait already."""
+        gate: PushGate = request.app.state.push_gate
+        gate.admit()
         body = await request.body()
-        answer = await anyio.to_thread.run_sync(partial(_push, ctx, credentials, body),
-                                                limiter=request.app.state.push_limiter)
+        answer = await anyio.to_thread.run_sync(partial(_push, ctx, credentials, body, gate),
+                                                limiter=gate.limiter)
         return Response(answer, media_type="application/json")
 
     @router.get("/pull", response_model=PullResponse, responses=responses(*_AUTH))
@@ -280,7 +284,7 @@ def _v2_routes() -> Any:
 
 
 def _push(ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None,
-          body: bytes) -> bytes:
+          body: bytes, gate: PushGate) -> bytes:
     """The push route's work, in the thread pool: authenticate, decode the body with
     ``wire`` (a ``PushRequest``, several times faster than FastAPI's model path; a refusal
     is FastAPI's own 422), store, answer the ``PushResponse`` JSON."""
@@ -291,7 +295,10 @@ def _push(ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None,
         raise RequestValidationError(
             [{**err, "loc": ("body", *err["loc"])} for err in e.errors]
         ) from None
-    return services.push_json(ctx, device=device, request=request)
+    started = time.monotonic()
+    answer = services.push_json(ctx, device=device, request=request)
+    gate.took(time.monotonic() - started)
+    return answer
 
 
 def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:

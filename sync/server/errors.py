@@ -139,6 +139,18 @@ class DatabaseUnavailable(ServerError):
         return {"Retry-After": str(self.retry_after_s)}
 
 
+class ServerBusy(ServerError):
+    """More pushes are waiting in this server process than it lets wait (``admission``): the
+    till is told at once when to come back instead of waiting past its own timeout."""
+
+    status = 503
+    code = "server_busy"
+    message = QT_TRANSLATE_NOOP("errors", "The server is busy: try again in {seconds} s.")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.params["seconds"])}
+
+
 class KeyUnavailable(ServerError):
     """The chain's personal-data key cannot be opened: HQ's key-encryption key (KEK) is
     missing, malformed or not the one it was wrapped with (``sync.server.keys``)."""
@@ -284,7 +296,8 @@ STATUSES: dict[int, str] = {
     422: "`bad_request`: not UTF-8 JSON, wrong types or fields, a value out of bounds "
          "(docs/sync.md, \"Values the server takes\"); `refused`, `sms_code_invalid`",
     429: "`sms_too_soon` or `sms_rate_limited`: wait the `Retry-After` seconds",
-    503: "`sms_unavailable`: the SMS gateway did not take the code (send again); "
+    503: "`server_busy`: too many pushes waiting in this server process (push only); "
+         "`sms_unavailable`: the SMS gateway did not take the code (send again); "
          "`database_unavailable`, `schema_not_current`, `key_unavailable`: the server is not "
          "ready (try again later)",
 }
@@ -305,5 +318,6 @@ _HEADERS: dict[int, dict[str, Any]] = {
     429: {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
                           "description": "seconds until a code may be sent"}},
     503: {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
-                          "description": "seconds to wait (`database_unavailable`)"}},
+                          "description": "seconds to wait (`database_unavailable`, "
+                                         "`server_busy`)"}},
 }

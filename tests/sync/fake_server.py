@@ -38,6 +38,7 @@ class FakeServer:
         self.down = False
         self.lose_next_answer = False  # commit the push, then "lose" the answer
         self.forgetful = False  # answer 200 but claim nothing stored (a broken server)
+        self.busy: list[float] = []  # the next pushes answered "busy, come back in N s"
         self.data_key = base64.b64encode(os.urandom(64)).decode()
 
     def use_token(self, token: str) -> None:
@@ -53,6 +54,9 @@ class FakeServer:
 
     def push(self, request: PushRequest | OutboxBatch) -> PushResponse:
         self._check_up()
+        if self.busy:
+            raise ServerUnavailable(detail="server error 503: busy",
+                                    retry_after=self.busy.pop(0))
         if isinstance(request, OutboxBatch):
             request = request.request()  # the server validates what the till sends
         self.pushes += 1

@@ -53,6 +53,18 @@ def test_a_server_error_is_unavailable_not_a_refusal() -> None:
         client.pull(0)
 
 
+@pytest.mark.parametrize(("header", "seconds"), [("7", 7.0), (None, None), ("soon", None)])
+def test_hq_busy_carries_its_retry_after(header: str | None, seconds: float | None) -> None:
+    body = b'{"code": "server_busy", "message": "The server is busy: try again in 7 s."}'
+    headers = {"Retry-After": header} if header is not None else {}
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(503, content=body, headers=headers))
+    with SyncClient("http://hq", "t", transport=transport) as client, \
+            pytest.raises(ServerUnavailable, match="busy") as busy:
+        client.pull(0)
+    assert busy.value.retry_after == seconds
+
+
 def test_an_answer_off_the_protocol_is_a_mismatch() -> None:
     with SyncClient("http://hq", "t", transport=answering(200, b'{"changes": 3}')) as client, \
             pytest.raises(ProtocolMismatch):

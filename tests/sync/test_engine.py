@@ -18,7 +18,7 @@ from pos_member.services.outbox import (
     pending_count,
     sync_cursor,
 )
-from sync.engine import close_day, enrol, sync_once
+from sync.engine import CLOSE_PATIENCE_S, close_day, enrol, sync_once
 from sync.errors import ServerUnavailable
 from tests.factories import Till, make_till, server_event
 from tests.sync.fake_server import FakeServer
@@ -125,6 +125,26 @@ def test_close_day_with_the_server_down_is_not_ok_but_still_reports(
     assert report.pending > 0
     assert "cannot be reached" in (report.error or "")
     assert report.summary.total_registrations == 1
+
+
+def test_close_day_waits_out_hq_busy_as_it_asks(a: Till, server: FakeServer) -> None:
+    a.register()
+    server.busy = [30.0, 40.0]  # the whole chain closing at once: HQ takes tills in turns
+    waits: list[float] = []
+    report = close_day(a.app, server, sleep=waits.append)
+    assert waits == [30.0, 40.0]
+    assert report.ok and report.pending == 0
+    assert server.stored_count(device(a)) > 0
+
+
+def test_close_day_gives_up_on_hq_busy_past_its_patience(a: Till, server: FakeServer) -> None:
+    a.register()
+    server.busy = [CLOSE_PATIENCE_S - 20, 30.0]
+    waits: list[float] = []
+    report = close_day(a.app, server, sleep=waits.append)
+    assert waits == [CLOSE_PATIENCE_S - 20]  # the next wait would pass the patience
+    assert not report.ok and report.pending > 0
+    assert "cannot be reached" in (report.error or "")
 
 
 def test_a_pulled_event_the_till_cannot_apply_is_counted_and_the_day_is_not_clean(
