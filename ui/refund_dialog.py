@@ -5,9 +5,9 @@ number and PIN (a logged-in manager may leave them empty). A checkout's money go
 was taken (stored value first; pos_member.services.bill_refunds). Enter shows what the
 refund will do in figures (``quote``); only a deliberate Ctrl+Enter there refunds
 (``ui.confirm``). A bill the main POS reported with lines lists them with what is left of
-each: Space checks a line, and the checked lines are refunded (what is left of each) instead
-of an amount (pos_member.services.line_refunds). The core calls run through ``Operations``; a
-refusal is shown in the dialog and changes nothing."""
+each: Space checks a line, and the checked lines are refunded (what is left of each), or with
+an amount typed, that part of the one line checked (pos_member.services.line_refunds). The
+core calls run through ``Operations``; a refusal is shown in the dialog and changes nothing."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ class RefundDialog(QDialog):
         self.lines_table = self._lines_table()
         self.lines_label = QLabel(self.tr(
             "Lines of this bill: Space checks a line; the checked lines are refunded (what is "
-            "left of each) instead of an amount."))
+            "left of each; with an amount, that part of the one checked line)."))
         self.lines_label.setWordWrap(True)
         self.lines_label.hide()
         self.bill.editingFinished.connect(self._load_lines)
@@ -222,6 +222,14 @@ class RefundDialog(QDialog):
         bill = self.bill.text()
         which: dict[str, object] = {"amount_fen": fen}
         checked = self.checked_lines() if self.lines_table.isVisible() else []
+        if checked and fen is not None:  # an amount with lines: a part of one line
+            if len(checked) > 1:
+                self.message.setProperty("kind", "error")
+                self.message.setText(self.tr(
+                    "An amount refunds part of one line: check one line, or empty the amount."))
+                self.message.show()
+                return
+            checked = [(checked[0][0], fen)]
         if checked:
             which = {"lines": checked}
         kw = dict(txn_id=self.txn_id, bill_no=bill, manager_code=self.manager.text().strip(),

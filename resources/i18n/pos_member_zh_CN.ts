@@ -1552,8 +1552,8 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>支付方式</translation>
     </message>
     <message>
-        <source>Lines of this bill: Space checks a line; the checked lines are refunded (what is left of each) instead of an amount.</source>
-        <translation>本小票的商品行：空格键勾选一行；勾选的行按各行剩余金额退款，不按金额退款。</translation>
+        <source>Lines of this bill: Space checks a line; the checked lines are refunded (what is left of each; with an amount, that part of the one checked line).</source>
+        <translation>本小票的商品行：空格键勾选一行；勾选的行按各行剩余金额退款（填写了金额时，退所勾选那一行的这部分金额）。</translation>
     </message>
     <message>
         <source>The member&apos;s recent bills: ↓ from the bill number to pick one, or type it.</source>
@@ -1574,6 +1574,10 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     <message>
         <source>Left to refund</source>
         <translation>可退金额</translation>
+    </message>
+    <message>
+        <source>An amount refunds part of one line: check one line, or empty the amount.</source>
+        <translation>填写金额时只退一行中的一部分：请只勾选一行，或清空金额。</translation>
     </message>
     <message>
         <source>Given back as: %1</source>

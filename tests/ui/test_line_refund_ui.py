@@ -49,3 +49,29 @@ def test_a_line_of_a_pos_bill_is_refunded_from_the_bill(qtbot: QtBot, open_till:
     assert get_balance(till.uow, m.id).total_fen == before + 3_000  # type: ignore[attr-defined]
     assert [x.left_fen for x in bill_lines(till.uow, till.cashier, bill_no="B-1")] == [
         6_000, 0, 1_000]
+
+
+def test_an_amount_with_one_checked_line_refunds_that_part_of_it(
+        qtbot: QtBot, open_till: object, till: Till) -> None:
+    _sold(till)
+    window = open_till(till.manager)  # type: ignore[operator]
+    qtbot.keyClick(window, Qt.Key.Key_F4, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, RefundDialog))
+    dialog = window.dialog
+    assert isinstance(dialog, RefundDialog)
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClicks(dialog.bill, "B-1")
+    qtbot.keyClick(dialog.bill, Qt.Key.Key_Tab)  # the bill typed: its lines load
+    qtbot.waitUntil(lambda: dialog.lines_table.rowCount() == 3)
+    for row in (0, 1):
+        dialog.lines_table.item(row, 0).setCheckState(Qt.CheckState.Checked)
+    qtbot.keyClicks(dialog.amount, "10")
+    dialog.submit()  # two lines and an amount: said, nothing asked
+    assert dialog.message.isVisible() and dialog.confirming is None
+    dialog.lines_table.item(1, 0).setCheckState(Qt.CheckState.Unchecked)
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.confirming is not None)
+    with qtbot.waitSignal(dialog.refunded):
+        confirm(qtbot, dialog)
+    assert [x.left_fen for x in bill_lines(till.uow, till.cashier, bill_no="B-1")] == [
+        5_000, 3_000, 1_000]
