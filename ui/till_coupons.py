@@ -1,6 +1,6 @@
 """The till's coupons feature (issue 18): the coupons tile of the member card — how many
-usable coupons the member holds, the soonest to expire with its value and last day, and the
-list in the tile's tooltip. Plugs into the till window through :func:`register`."""
+usable coupons the member holds, the last day of the soonest to expire, and each
+one with its terms in the tooltip. Plugs into the till window through :func:`register`."""
 
 from __future__ import annotations
 
@@ -48,8 +48,11 @@ def card_shown(host: TillHost, card: MemberCard) -> None:
             host.card_view.set_tile_value(2, "0")
             return
         soonest = got[0]
-        detail = QCoreApplication.translate("Coupons", "%1 until %2").replace(
-            "%1", value_text(soonest)).replace("%2", last_day(host, soonest))
+        # The soonest last day only: a coupon's terms ("10% off (at most ¥50.00)") made the
+        # tile wider than a 1024×768 screen has room for; every coupon's terms are in the
+        # card's tooltip (issue 17, tests/ui/test_screen_fit.py).
+        detail = QCoreApplication.translate("Coupons", "soonest ends %1").replace(
+            "%1", last_day(host, soonest))
         host.card_view.set_tile_value(2, str(len(got)), detail)
         host.card_view.setToolTip("\n".join(
             f"{c.name} · {value_text(c)} · {last_day(host, c)} · {c.code}" for c in got))

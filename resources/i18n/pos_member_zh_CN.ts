@@ -225,8 +225,8 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
         <translation>赠品：%1</translation>
     </message>
     <message>
-        <source>%1 until %2</source>
-        <translation>%1 · 有效至%2</translation>
+        <source>soonest ends %1</source>
+        <translation>最早%1到期</translation>
     </message>
 </context>
 <context>
