@@ -67,6 +67,7 @@ from pos_member.services.member_cards import (  # noqa: E402
     MemberCard,
     find_member,
 )
+from pos_member.services.profile_seal import sealed  # noqa: E402
 from pos_member.services.setup import get_setting  # noqa: E402
 from pos_member.services.staff import create_staff  # noqa: E402
 from pos_member_app.demo import PHONE_PREFIXES, TAGS, demo_channel, demo_name  # noqa: E402
@@ -136,9 +137,11 @@ def _member_rows(
             "phone_index": cipher.blind_index(phone, context=PHONE_CTX),
             "phone_enc": cipher.encrypt(phone, context=PHONE_CTX),
             "name_enc": cipher.encrypt(demo_name(rng), context=NAME_CTX) if named else None,
-            "gender": rng.choice((Gender.FEMALE, Gender.MALE)).value if profile else None,
-            "birthday": birthday,
-            "tags": rng.sample(TAGS, rng.randint(0, 2)),
+            # sealed at rest as the till writes them (issue 20: services/profile_seal)
+            **sealed(cipher, gender=rng.choice((Gender.FEMALE, Gender.MALE)).value
+                     if profile else None, birthday=birthday,
+                     tags=rng.sample(TAGS, rng.randint(0, 2))),
+            "gender": None, "birthday": None, "tags": [],
             "source_channel": channel.value,
             "guide_id": rng.choice(guides) if channel is Channel.GUIDE else None,
             "referrer_id": rng.choice(member_ids) if channel is Channel.REFERRAL else None,

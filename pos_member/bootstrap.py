@@ -117,8 +117,30 @@ def bootstrap(
     if key_id is None:
         raise StoreNotSetUp()
     uow.cipher = PiiCipher.from_keystore(keystore or KeyringKeyStore(), key_id, create=create_key)
+    _seal_plain_profiles(uow)
     retry_held(uow, device_id=app.identity.device_id)  # upgraded since? try the held events
     # Everything imported and built so far lives as long as the process: move it out of the
     # collector's generations, so a collection during a till operation scans only new objects.
     gc.freeze()
     return app
+
+
+def _seal_plain_profiles(uow: UnitOfWork) -> None:
+    """Gender, birthday and tags an older version kept in the clear, sealed with the data key
+    now at hand (migration 0017; ``services/profile_seal``): a partial index finds them."""
+    import sqlite3
+
+    from pos_member.services.profile_seal import seal_plain
+
+    with uow.db.write.connect() as conn:
+        with conn.begin():
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")  # clear bytes zeroed, not freed
+            sealed = seal_plain(conn, uow.cipher)
+        conn.exec_driver_sql("PRAGMA secure_delete = OFF")
+        conn.commit()
+    if sealed:  # the pages with clear values leave the WAL for the file, zeroed
+        con = sqlite3.connect(uow.db.path)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()

@@ -110,6 +110,7 @@ class Transaction:
     rules: Rules
     device_id: str | None = None
     committed: bool = False
+    cipher: PiiCipher | None = None  # the till's data key (None before set-up)
     _counters: _Counters | None = None
     _conn: Connection | None = None
     _session: Session | None = None
@@ -319,7 +320,8 @@ class UnitOfWork:
 
     @contextmanager
     def begin(self) -> Iterator[Transaction]:
-        tx = Transaction(engine=self.db.write, clock=self.clock, rules=self.rules)
+        tx = Transaction(engine=self.db.write, clock=self.clock, rules=self.rules,
+                         cipher=self._cipher)
         try:
             yield tx
         except OperationalError as e:

@@ -14,6 +14,7 @@ PHONE_CTX = "member.phone"
 NAME_CTX = "member.name"
 BIRTHDAY_CTX = "member.birthday"
 GENDER_CTX = "member.gender"
+TAGS_CTX = "member.tags"  # the members table only: events carry tags in the clear
 
 
 class MemberRegistered(Payload, frozen=True, kw_only=True):

@@ -27,6 +27,7 @@ from pos_member.services.member_cards import (
     mask_name,
     reveal_personal_data,
 )
+from pos_member.services.profile_seal import birthday_of
 from pos_member.services.stored_value import SvResult, replayed
 
 
@@ -52,7 +53,7 @@ _SV, _BLOCK = SvAccount.__table__, BalanceBlock.__table__
 # POS asks at every scan (bench/integration.py). A number without an active member (merged
 # away, unknown) goes the long way, find_member, which follows merges and refuses.
 _VIEW = (select(_M.c.id, _M.c.member_no, _M.c.tier, _M.c.status, _M.c.phone_enc,
-                _M.c.name_enc, _M.c.birthday,
+                _M.c.name_enc, _M.c.birthday_enc,
                 func.coalesce(_PTS.c.balance, 0).label("points"),
                 func.coalesce(_SV.c.principal_fen, 0).label("principal_fen"),
                 func.coalesce(_SV.c.bonus_fen, 0).label("bonus_fen"),
@@ -73,7 +74,8 @@ def _view(uow: UnitOfWork, row: Any) -> MemberView:
     name = cipher.decrypt(row.name_enc, context=NAME_CTX) if row.name_enc else None
     return MemberView(
         row.id, row.member_no, row.tier, row.status, mask_phone(phone), mask_name(name),
-        row.birthday.month if row.birthday else None, int(row.points),
+        bday.month if (bday := birthday_of(cipher, row.birthday_enc)) else None,
+        int(row.points),
         sv_ledger.Balance(row.id, int(row.principal_fen), int(row.bonus_fen), bool(row.frozen),
                           row.blocked is not None))
 

@@ -31,12 +31,14 @@ from typing import Any
 from sqlalchemy import Connection, func, literal, select
 
 from pos_member import events
+from pos_member.crypto import PiiCipher
 from pos_member.db.models import Coupon, DeviceSuccession, Member, Sale
 from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.services import coupons_ledger as ledger
 from pos_member.services.coupon_notices import tell
 from pos_member.services.coupons import BIRTHDAY, WINBACK, issue_in
+from pos_member.services.profile_seal import birthday_of
 
 BATCH = 2000  # coupons per transaction
 REMIND_DAYS = 3
@@ -71,21 +73,27 @@ def _occurrence(birthday: date, year: int) -> date:
         return date(year, 2, 28)
 
 
-def _birthdays(conn: Connection, devices: list[str], today: date, ahead: int
-               ) -> Iterator[tuple[str, str]]:
+def _birthdays(conn: Connection, devices: list[str], today: date, ahead: int,
+               cipher: PiiCipher | None) -> Iterator[tuple[str, str]]:
     """(member id, trigger key) of members whose next birthday is within ``ahead`` days and
-    who have no coupon for it. The month-day filter runs in SQL (a scan of the members, no
-    Python per member); the key check on the unique index."""
+    who have no coupon for it; the key check on the unique index. Birthdays are sealed at rest
+    (issue 20, ``profile_seal``) with a synthetic nonce: equal birthdays are equal bytes, so
+    each distinct one is opened once (at most ~36,500 in a century of birthdays)."""
     days = [today + timedelta(days=i) for i in range(ahead + 1)]
     md = {d.strftime("%m-%d") for d in days}
     if "02-28" in md:
         md.add("02-29")
-    rows = conn.execute(select(_M.id, _M.birthday).where(
-        _M.device_id.in_(devices), _M.status == "active", _M.birthday.is_not(None),
-        func.substr(_M.birthday, 6, 5).in_(md)))
+    rows = conn.execute(select(_M.id, _M.birthday_enc).where(
+        _M.device_id.in_(devices), _M.status == "active", _M.birthday_enc.is_not(None)))
+    opened: dict[bytes, date | None] = {}
     for r in rows:
+        if r.birthday_enc not in opened:
+            opened[r.birthday_enc] = birthday_of(cipher, r.birthday_enc)
+        birthday = opened[r.birthday_enc]
+        if birthday is None or birthday.strftime("%m-%d") not in md:
+            continue
         for year in {d.year for d in days}:
-            when = _occurrence(r.birthday, year)
+            when = _occurrence(birthday, year)
             if today <= when <= days[-1]:
                 yield r.id, f"{BIRTHDAY}:{r.id}:{when.year}"
 
@@ -117,7 +125,7 @@ def run_triggers(uow: UnitOfWork, *, clerk: Clerk) -> TriggerRun:
         jobs: list[tuple[str, Any, Iterator[tuple[str, str]]]] = []
         if (t := rules.template(rules.birthday_template)) is not None:
             jobs.append((BIRTHDAY, t, _birthdays(conn, devices, today,
-                                                 rules.birthday_days_before)))
+                                                 rules.birthday_days_before, uow.cipher)))
         if (t := rules.template(rules.winback_template)) is not None:
             cutoff = now - timedelta(days=rules.dormant_days)
             jobs.append((WINBACK, t, _dormant(conn, devices, cutoff)))

@@ -48,6 +48,7 @@ from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
 from pos_member.pin_policy import check_member_pin
 from pos_member.services.member_cards import PHONE_CTX
 from pos_member.services.notifications import enqueue
+from pos_member.services.profile_seal import birthday_of
 
 PIN_SET = events.SV_PIN_SET.type
 PIN_LOCKED = events.SV_PIN_LOCKED.type
@@ -120,7 +121,8 @@ def set_member_pin(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id:
     with uow.read() as s:
         m = _member(s, member_id)
         phone = uow.cipher.decrypt(m.phone_enc, context=PHONE_CTX)
-        check_member_pin(pin, phone=phone, birthday=m.birthday)  # pos_member/pin_policy.py
+        check_member_pin(pin, phone=phone,  # pos_member/pin_policy.py
+                         birthday=birthday_of(uow.cipher, m.birthday_enc))
     pin_hash = hash_pin(pin)
     with uow.begin() as tx:
         _member(tx.session, member_id)

@@ -22,7 +22,8 @@ from pos_member.member_code import CodeKind, card_code, classify_code, qr_payloa
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_name as mask_name  # re-exported
 from pos_member.phone import mask_phone
-from pos_member.services import member_directory, member_standing
+from pos_member.services import member_directory, member_standing, profile_seal
+from pos_member.services.profile_seal import Profile
 
 
 class Channel(StrEnum):
@@ -121,6 +122,7 @@ def make_card(
     guide_name: str | None,
     referrer_no: str | None,
     store_name: str,
+    profile: Profile,
 ) -> MemberCard:
     return MemberCard(
         id=m.id,
@@ -128,9 +130,9 @@ def make_card(
         qr_payload=qr_payload(m.member_no),
         phone_masked=mask_phone(phone),
         name_masked=mask_name(name),
-        gender=Gender(m.gender) if m.gender else None,
-        birthday_month=m.birthday.month if m.birthday else None,
-        tags=tuple(m.tags),
+        gender=Gender(profile.gender) if profile.gender else None,
+        birthday_month=profile.birthday.month if profile.birthday else None,
+        tags=profile.tags,
         channel=Channel(m.source_channel),
         guide_name=guide_name,
         referrer_no=referrer_no,
@@ -168,7 +170,8 @@ def _loadmake_card(s: Session, cipher: PiiCipher, stmt: Any, key: str) -> Member
     m, guide_name, referrer_no, store_name = row
     phone = cipher.decrypt(m.phone_enc, context=PHONE_CTX) if m.phone_enc else ""
     name = cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None
-    return make_card(m, phone, name, guide_name, referrer_no, store_name)
+    return make_card(m, phone, name, guide_name, referrer_no, store_name,
+                     profile_seal.of_member(cipher, m))
 
 
 def find_member(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
@@ -276,7 +279,7 @@ def reveal_personal_data(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> Re
         data = RevealedData(
             phone=cipher.decrypt(m.phone_enc, context=PHONE_CTX),
             name=cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None,
-            birthday=m.birthday,
+            birthday=profile_seal.of_member(cipher, m).birthday,
         )
         tx.audit(clerk, "member.personal_data_revealed", "member", m.id,
                  after={"fields": ["phone", "name", "birthday"]})

@@ -158,6 +158,8 @@ def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> ServiceResult:
     require(clerk, Action.ERASE_MEMBER)
     with uow.begin() as tx:
         conn = tx.conn
+        # Freed bytes zeroed (a copy of the file keeps no erased value); set back below.
+        conn.exec_driver_sql("PRAGMA secure_delete = ON")
         held = _held(conn, member_id)
         if member_standing.is_erased(conn, member_id):
             return ServiceResult(member_id, held.member_no, False, Changes())
@@ -171,6 +173,7 @@ def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> ServiceResult:
         _drop_local(conn, member_id)
         tx.audit(clerk, ERASED, "member", member_id, event=ev)  # who and when, not what
         tx.commit()
+        conn.exec_driver_sql("PRAGMA secure_delete = OFF")
     return ServiceResult(member_id, held.member_no, True,
                          Changes.of(Area.MEMBERS, Area.STORED_VALUE, members=[member_id]))
 

@@ -233,7 +233,8 @@ def erased_values(member_id: str) -> dict[str, Any]:
     """What an erased member's row holds in place of personal data (the phone index keeps the
     column unique and matches no blind index)."""
     return {"phone_index": f"erased:{member_id}", "phone_enc": b"", "name_enc": None,
-            "gender": None, "birthday": None, "tags": [],
+            "gender": None, "birthday": None, "tags": [], "gender_enc": None,
+            "birthday_enc": None, "tags_enc": None,
             "marketing_consent": False, "marketing_consent_at": None}
 
 

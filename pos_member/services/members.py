@@ -30,15 +30,12 @@ from pos_member.errors import (
     RegistrationRateLimited,
 )
 from pos_member.events import (
-    BIRTHDAY_CTX,
     FLAG_RAISED,
-    GENDER_CTX,
     MEMBER_PROFILE_UPDATED,
     MEMBER_REGISTERED,
     FlagRaised,
     MemberProfileUpdated,
     MemberRegistered,
-    seal,
     seal_profile_fields,
 )
 from pos_member.i18n import QT_TRANSLATE_NOOP
@@ -59,6 +56,7 @@ from pos_member.services.member_cards import (
     mask_name,
 )
 from pos_member.services.points import add_welcome_points
+from pos_member.services.profile_seal import Profile, of_member, seal_one, sealed
 
 E = TypeVar("E", bound=StrEnum)
 REGISTERED = MEMBER_REGISTERED.type
@@ -123,7 +121,8 @@ _GUIDE = select(Staff.name, Staff.active, Staff.store_id).where(
     Staff.id == bindparam("guide_id")
 )
 _INSERT_MEMBER = insert(Member.__table__)
-_MEMBER_COLUMNS = tuple(c.key for c in Member.__table__.columns)
+# (attribute, column): the legacy clear columns have attributes of other names (profile_seal)
+_MEMBER_COLUMNS = tuple((a.key, a.columns[0].key) for a in Member.__mapper__.column_attrs)
 _RECENT_REGISTRATIONS = (
     select(func.count())
     .select_from(Event)
@@ -209,17 +208,18 @@ def register_member(
         # A Core insert: the row is never read back in this transaction, and skipping the ORM's
         # flush bookkeeping is a third of a registration's CPU time.
         try:
-            conn.execute(_INSERT_MEMBER, {c: getattr(member, c) for c in _MEMBER_COLUMNS})
+            conn.execute(_INSERT_MEMBER, {c: getattr(member, a) for a, c in _MEMBER_COLUMNS})
         except IntegrityError:  # another writer took the phone between our check and insert
             raise DuplicatePhone(member_id="", member_no="?") from None
         member_directory.register_own(conn, member_id=member.id, member_no=member_no,
                                       phone_index=phone_index)
-        tx.audit(clerk, REGISTERED, "member", member.id, after=_audit_view(member, phone, name),
-                 event=ev)
+        tx.audit(clerk, REGISTERED, "member", member.id,
+                 after=_audit_view(member, phone, name, gender, birthday, tags), event=ev)
         add_welcome_points(tx, clerk, member_id=member.id, at=now)  # points: same transaction
         issue_welcome(tx, clerk, member_id=member.id)  # the welcome coupon pack: same transaction
         tx.commit()
-        return make_card(member, phone, name, guide_name, referrer_no, store_name)
+        return make_card(member, phone, name, guide_name, referrer_no, store_name,
+                         Profile(gender.value if gender else None, birthday, tuple(tags)))
 
 
 def _recruiters(conn: Connection, cipher: PiiCipher, clerk: Clerk, guide_id: str | None,
@@ -249,9 +249,11 @@ def _new_member(tx: Transaction, uow: UnitOfWork, clerk: Clerk, *, member_no: st
         phone_index=phone_index,
         phone_enc=uow.cipher.encrypt(phone, context=PHONE_CTX),
         name_enc=uow.cipher.encrypt(name, context=NAME_CTX) if name else None,
-        gender=gender.value if gender else None,
-        birthday=birthday,
-        tags=list(tags),
+        **sealed(uow.cipher, gender=gender.value if gender else None, birthday=birthday,
+                 tags=tags),
+        legacy_gender=None,
+        legacy_birthday=None,
+        legacy_tags=[],
         source_channel=channel.value,
         guide_id=guide_id,
         referrer_id=referrer_id,
@@ -354,10 +356,9 @@ def _registered_payload(m: Member, cipher: PiiCipher) -> MemberRegistered:
         phone_index=m.phone_index,
         phone_enc=base64.b64encode(m.phone_enc).decode(),
         name_enc=_b64(m.name_enc),
-        gender_enc=seal(cipher, m.gender, context=GENDER_CTX),
-        birthday_enc=seal(cipher, m.birthday.isoformat() if m.birthday else None,
-                          context=BIRTHDAY_CTX),
-        tags=list(m.tags),
+        gender_enc=_b64(m.gender_enc),  # the same contexts as the columns': the same blobs
+        birthday_enc=_b64(m.birthday_enc),
+        tags=list(of_member(cipher, m).tags),
         source_channel=m.source_channel,
         guide_id=m.guide_id,
         referrer_id=m.referrer_id,
@@ -372,14 +373,16 @@ def _registered_payload(m: Member, cipher: PiiCipher) -> MemberRegistered:
     )
 
 
-def _audit_view(m: Member, phone: str, name: str | None) -> dict[str, Any]:
+def _audit_view(m: Member, phone: str, name: str | None, gender: Gender | None,
+                birthday: date | None, tags: tuple[str, ...]) -> dict[str, Any]:
+    """Masked: the audit holds no personal value (gender, birthday and tags only as set)."""
     return {
         "member_no": m.member_no,
         "phone": mask_phone(phone),
         "name": mask_name(name),
-        "gender": m.gender,
-        "birthday": "set" if m.birthday else None,
-        "tags": list(m.tags),
+        "gender": "set" if gender else None,
+        "birthday": "set" if birthday else None,
+        "tags": len(tags),
         "source_channel": m.source_channel,
         "guide_id": m.guide_id,
         "referrer_id": m.referrer_id,
@@ -417,6 +420,7 @@ def update_profile(
         if m is None:
             raise MemberNotFound(query=member_id[:8])
         old_name = cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None
+        old = of_member(cipher, m)
         changes: dict[str, Any] = {}
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
@@ -424,19 +428,22 @@ def update_profile(
             m.name_enc = cipher.encrypt(name, context=NAME_CTX) if name else None
             changes["name_enc"] = _b64(m.name_enc)
             before["name"], after["name"] = mask_name(old_name), mask_name(name)
-        if gender is not UNSET and (gender.value if gender else None) != m.gender:
-            before["gender"] = m.gender
-            m.gender = gender.value if gender else None
-            changes["gender"] = after["gender"] = m.gender
-        if birthday is not UNSET and birthday != m.birthday:
-            before["birthday"] = "set" if m.birthday else None
-            m.birthday = birthday
+        if gender is not UNSET and (gender.value if gender else None) != old.gender:
+            before["gender"] = "set" if old.gender else None
+            value = gender.value if gender else None
+            m.gender_enc = seal_one(cipher, "gender", value)
+            changes["gender"] = value
+            after["gender"] = "set" if value else None
+        if birthday is not UNSET and birthday != old.birthday:
+            before["birthday"] = "set" if old.birthday else None
+            m.birthday_enc = seal_one(cipher, "birthday", birthday)
             changes["birthday"] = birthday.isoformat() if birthday else None
             after["birthday"] = "set" if birthday else None
-        if tags is not UNSET and list(tags) != list(m.tags):
-            before["tags"] = list(m.tags)
-            m.tags = list(tags)
-            changes["tags"] = after["tags"] = list(tags)
+        if tags is not UNSET and list(tags) != list(old.tags):
+            before["tags"] = len(old.tags)
+            m.tags_enc = seal_one(cipher, "tags", tuple(tags))
+            changes["tags"] = list(tags)
+            after["tags"] = len(tags)
         if marketing_consent is not UNSET and marketing_consent != m.marketing_consent:
             before["marketing_consent"] = m.marketing_consent
             m.marketing_consent = marketing_consent

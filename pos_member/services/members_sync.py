@@ -41,6 +41,7 @@ from pos_member.services.field_versions import claim_fields, newer_fields
 from pos_member.services.member_cards import PHONE_CTX
 from pos_member.services.members import PROFILE_UPDATED, REGISTERED
 from pos_member.services.points_ledger import merge_points
+from pos_member.services.profile_seal import seal_one
 from pos_member.services.stored_value_sync import merge_accounts
 from pos_member.services.wire_values import unb64, wire_datetime
 
@@ -92,7 +93,7 @@ def apply_registered(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str
                        "marketing_consent": p.marketing_consent,
                        "marketing_consent_at": p.marketing_consent_at}, cipher)
     profile.update(newer_fields(conn, member_id=member_id, hlc=ev["hlc"], event_id=ev["id"]))
-    row.update(_profile_columns(profile))
+    row.update(_profile_columns(profile, cipher))
     row.setdefault("marketing_consent", False)
     # Everything is decoded: from here on, writes only.
     ensure_store(conn, store_id, int(member_no[:4]), at)
@@ -112,19 +113,23 @@ PROFILE_FIELDS = ("name_enc", "gender", "birthday", "tags", "marketing_consent",
                   "marketing_consent_at", "privacy_policy_version", "privacy_consent_at")
 
 
-def _profile_columns(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Wire-form profile fields → member columns. Unknown fields are left out (a newer till's
-    field this version cannot show; its value is kept in ``member_field_hlc``)."""
+def _profile_columns(fields: Mapping[str, Any], cipher: PiiCipher | None) -> dict[str, Any]:
+    """Wire-form profile fields → member columns: gender, birthday and tags sealed into their
+    encrypted columns (``profile_seal``). Unknown fields are left out (a newer till's field
+    this version cannot show; its value is kept in ``member_field_hlc``)."""
     out: dict[str, Any] = {}
     for name, value in fields.items():
-        if name == "name_enc":
+        if name in ("gender", "birthday", "tags"):
+            if cipher is None:
+                raise StoreNotSetUp()
+            if name == "birthday":
+                value = date.fromisoformat(value) if value else None
+            out[f"{name}_enc"] = seal_one(cipher, name, tuple(value or ()) if name == "tags"
+                                          else value)
+        elif name == "name_enc":
             out[name] = unb64(value)
-        elif name == "birthday":
-            out[name] = date.fromisoformat(value) if value else None
         elif name in ("marketing_consent_at", "privacy_consent_at"):
             out[name] = wire_datetime(value) if value else None
-        elif name == "tags":
-            out[name] = list(value or [])
         elif name == "marketing_consent":
             out[name] = bool(value)
         elif name in _MEMBER_COLUMNS and name in PROFILE_FIELDS:
@@ -161,10 +166,10 @@ def apply_profile_updated(conn: Connection, cipher: PiiCipher | None, ev: Mappin
     if member_standing.is_erased(conn, member_id):
         return True  # erased (issue 20): no personal value comes back
     fields = _opened(p.fields, cipher)
-    _profile_columns(fields)  # decodes every value before anything is written
+    _profile_columns(fields, cipher)  # decodes every value before anything is written
     won = claim_fields(conn, member_id=member_id, fields=fields, hlc=ev["hlc"],
                        event_id=ev["id"])
-    columns = _profile_columns(won)
+    columns = _profile_columns(won, cipher)
     updated = conn.scalar(select(_MEMBERS.c.updated_hlc).where(_MEMBERS.c.id == member_id))
     if updated is None:
         return True  # the registration has not arrived; it picks the values up

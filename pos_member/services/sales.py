@@ -58,6 +58,7 @@ from pos_member.points_rules import (
     referral_points,
 )
 from pos_member.services import member_directory, member_standing, points_ledger, tiers
+from pos_member.services.profile_seal import birthday_of
 
 SALE_RECORDED = events.SALE_RECORDED.type
 SALE_REFUNDED = events.SALE_REFUNDED.type
@@ -70,7 +71,7 @@ _ENTRIES = PointsEntry.__table__
 SALE_BY_TXN = select(SALES.c.id).where(SALES.c.txn_id == bindparam("txn_id"))
 SALE_BY_BILL = select(SALES).where(SALES.c.store_id == bindparam("store_id"),
                                      SALES.c.bill_no == bindparam("bill_no"))
-_MEMBER = select(Member.tier, Member.birthday, Member.referrer_id, Member.status).where(
+_MEMBER = select(Member.tier, Member.birthday_enc, Member.referrer_id, Member.status).where(
     Member.id == bindparam("member_id"))
 _EARNED_SINCE = (select(func.coalesce(func.sum(_ENTRIES.c.points), 0))
                  .where(_ENTRIES.c.member_id == bindparam("member_id"),
@@ -97,7 +98,7 @@ _IN_WINDOW = (SALES.c.member_id == bindparam("member_id"),
 # the member's sales at the top tier, where there is nothing to reach (NULL there).
 _BELOW_TOP = Member.tier != bindparam("top_tier")
 _MEMBER_FOR_SALE = select(
-    Member.tier, Member.birthday, Member.referrer_id, Member.status,
+    Member.tier, Member.birthday_enc, Member.referrer_id, Member.status,
     select(_ACCOUNTS.c.balance).where(_ACCOUNTS.c.member_id == bindparam("member_id"))
     .scalar_subquery().label("balance"),
     _EARNED_SINCE.scalar_subquery().label("earned_today"),
@@ -232,7 +233,8 @@ def quote_sale(uow: UnitOfWork, *, member_id: str | None, amount_fen: int,
     paid = amount_fen - points_value_fen(rules.points, redeem)
     earn = earn_for_sale(rules.points, paid_fen=max(0, paid - no_earn_fen),
                          tier_percent=level_of(rules.tiers, m.tier).earn_multiplier_percent,
-                         day=uow.clock.local(now).date(), birthday=m.birthday,
+                         day=uow.clock.local(now).date(),
+                         birthday=birthday_of(uow.cipher, m.birthday_enc),
                          earned_today=earned_today)
     return SaleQuote(cap, spendable, redeem_step(rules.points), earn, paid, m.tier)
 
@@ -429,7 +431,8 @@ def _member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sal
     pp.earn = earn_for_sale(  # a frozen member earns nothing (docs/rules.md)
         rules.points, paid_fen=max(0, paid - no_earn_fen) if earns else 0,
         tier_percent=level_of(rules.tiers, m.tier).earn_multiplier_percent,
-        day=tx.clock.local(now).date(), birthday=m.birthday,
+        day=tx.clock.local(now).date(),
+        birthday=birthday_of(tx.cipher, getattr(m, "birthday_enc", None)),
         earned_today=int(m.earned_today or 0))
     if pp.earn.earned > 0:
         pp.entries.append(points_ledger.new_entry(

@@ -51,6 +51,7 @@ from pos_member.services.member_auth import (
     verify_totp,
 )
 from pos_member.services.notifications import enqueue
+from pos_member.services.profile_seal import birthday_of
 from pos_member.services.staff import approve as staff_approve
 from pos_member.services.stored_value_ledger import (
     ACCOUNTS,
@@ -202,11 +203,12 @@ def record_money(tx: Transaction, clerk: Clerk, type_: str, entry_kw: dict[str, 
 # -- top-up --------------------------------------------------------------------------------
 
 
-def _quote(rules: Any, member: Any, amount_fen: int, now: datetime) -> TopupQuote:
+def _quote(rules: Any, member: Any, amount_fen: int, now: datetime,
+           cipher: Any) -> TopupQuote:
     """The bonus for ``member`` (an ``active_member`` row) topping up ``amount_fen`` at
     ``now``, the store clock's ``local()``."""
-    return rules_.quote(rules, amount_fen, topups=int(member.topups), birthday=member.birthday,
-                        today=now.date())
+    return rules_.quote(rules, amount_fen, topups=int(member.topups),
+                        birthday=birthday_of(cipher, member.birthday_enc), today=now.date())
 
 
 def top_up(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, method: str,
@@ -225,7 +227,7 @@ def top_up(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen: int, me
             return done
         m = active_member(conn, member_id)
         member_standing.check(conn, member_id, member_standing.SERVE, clerk=clerk)
-        quote = _quote(tx.rules.stored_value, m, amount, tx.clock.local())
+        quote = _quote(tx.rules.stored_value, m, amount, tx.clock.local(), tx.cipher)
         bonus = quote.bonus_fen
         ev_id, bal = record_money(
             tx, clerk, TOPPED_UP,
@@ -246,7 +248,7 @@ def quote_topup(uow: UnitOfWork, *, member_id: str, amount_fen: int) -> TopupQuo
     amount = rules_.check_topup_amount(amount_fen)
     with uow.read() as s:
         m = active_member(s, member_id)
-        return _quote(uow.rules.stored_value, m, amount, uow.clock.local())
+        return _quote(uow.rules.stored_value, m, amount, uow.clock.local(), uow.cipher)
 
 
 # -- manager approval, SMS ------------------------------------------------------------------

@@ -102,7 +102,7 @@ _MEMBERS = Member.__table__
 _BLOCKS = BalanceBlock.__table__
 # The member, their account and HQ's block in one read (three lookups by primary key).
 _MEMBER_Q = (
-    select(_MEMBERS.c.id, _MEMBERS.c.birthday, _MEMBERS.c.status,
+    select(_MEMBERS.c.id, _MEMBERS.c.birthday_enc, _MEMBERS.c.status,
            func.coalesce(ACCOUNTS.c.principal_fen, 0).label("principal_fen"),
            func.coalesce(ACCOUNTS.c.bonus_fen, 0).label("bonus_fen"),
            func.coalesce(ACCOUNTS.c.frozen, False).label("frozen"),

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from pos_member import events
 from pos_member.crypto import PiiCipher
@@ -233,7 +233,16 @@ def _write_batch(conn: Connection, ctx: ServerContext, rows: Sequence[ImportRow]
     merge_duplicate_phones(log, conn, build.events)
     balances.after_store(log, conn, build.events)
     points.after_store(log, conn, build.events)
-    member_cards.after_store(log, conn, build.events)
+    # HQ's cards: the registrations through the hook; the imported tiers in one statement
+    # (the hook updates a card registered and changed in one push a statement at a time).
+    tiers = [e for e in build.events if e.type == events.MEMBER_TIER_CHANGED.type]
+    member_cards.after_store(log, conn, [e for e in build.events
+                                         if e.type != events.MEMBER_TIER_CHANGED.type])
+    if tiers:
+        t = member_cards.CARDS
+        conn.execute(update(t).where(t.c.member_id == bindparam("m"))
+                     .values(tier=bindparam("t"), tier_hlc=bindparam("h")),
+                     [{"m": e.entity_id, "t": e.payload["to"], "h": e.hlc} for e in tiers])
     values: dict[str, Any] = {"batches_done": n + 1, "new_members": _JOBS.c.new_members + new}
     if last:
         values["finished_at"] = now

@@ -18,6 +18,7 @@ from pos_member.db.models import Member
 from pos_member.errors import EditedAheadElsewhere
 from pos_member.services.member_cards import Gender
 from pos_member.services.members import register_member, update_profile
+from pos_member.services.profile_seal import opened
 from tests.factories import new_phone
 from tests.sync.harness import Central, Till, enrolled_till
 
@@ -35,7 +36,8 @@ def tills(tmp_path: Path) -> Iterator[tuple[Till, Till]]:
 
 def gender(till: Till, member_id: str) -> str | None:
     with till.app.uow.read() as s:
-        return s.scalar(select(Member.gender).where(Member.id == member_id))
+        blob = s.scalar(select(Member.gender_enc).where(Member.id == member_id))
+    return opened(till.app.uow.cipher, blob, None, None).gender  # sealed at rest (issue 20)
 
 
 def test_an_edit_after_pulling_a_far_ahead_edit_converges(tills: tuple[Till, Till]) -> None:

@@ -294,10 +294,10 @@ class TwoStores(RuleBasedStateMachine):
                 assert find_member(t.app.uow, clerk=clerk, code=r.phone).id == winner
 
     @staticmethod
-    def _members(t: Till) -> list[tuple[str, str, str, str | None]]:
+    def _members(t: Till) -> list[tuple[str, str, str, bytes | None]]:
         with t.app.uow.read() as s:
             return [tuple(r) for r in s.execute(  # type: ignore[misc]
-                select(Member.id, Member.member_no, Member.status, Member.gender)
+                select(Member.id, Member.member_no, Member.status, Member.gender_enc)
                 .order_by(Member.id))]
 
 

@@ -6,22 +6,34 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pos_member.db.models.base import Base
 
+# Rows an older version left with a clear gender, birthday or tags (sealed at the next start:
+# ``services/profile_seal.seal_plain``); the partial index makes "is there any?" instant.
+CLEAR_PROFILE = "gender IS NOT NULL OR birthday IS NOT NULL OR tags != '[]'"
+
 
 class Member(Base):
     __tablename__ = "members"
+    __table_args__ = (Index("ix_members_clear_profile", "id", sqlite_where=text(CLEAR_PROFILE)),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_no: Mapped[str] = mapped_column(String(20), unique=True)
     phone_index: Mapped[str] = mapped_column(String(64), unique=True)
     phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
     name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    gender: Mapped[str | None] = mapped_column(String(1))
-    birthday: Mapped[date | None]
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Gender, birthday (ISO date) and tags (JSON list) are encrypted like the phone and the name
+    # (issue 20; ``services/profile_seal.py``). The clear columns of older versions stay in the
+    # table under their names, emptied at the first start after the upgrade (migration 0017
+    # cannot: the data key is in the OS credential store).
+    gender_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    birthday_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    tags_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    legacy_gender: Mapped[str | None] = mapped_column("gender", String(1))
+    legacy_birthday: Mapped[date | None] = mapped_column("birthday")
+    legacy_tags: Mapped[list[str]] = mapped_column("tags", JSON, default=list)
     source_channel: Mapped[str] = mapped_column(String(16))
     # Chain-wide ids, not foreign keys: a member pulled from another store names that store's
     # staff and possibly a referrer this till has not pulled yet (migration 0002).
