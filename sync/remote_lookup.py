@@ -12,7 +12,7 @@ from pos_member.errors import MemberNotFound
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services import remote_members
 from pos_member.services.member_cards import MemberCard
-from sync.errors import ServerUnavailable
+from sync.errors import ServerRefused, ServerUnavailable
 from sync.member_lookup import MemberLookupResponse
 
 
@@ -36,6 +36,13 @@ def find_remote(uow: UnitOfWork, *, clerk: Clerk, code: str,
                       else hq.member_lookup(phone_index=key))
         except ServerUnavailable:
             return remote_members.cached(uow, clerk=clerk, code=code)
+        except ServerRefused as e:
+            if e.status != 429:  # lookup_rate_limited: what this till cached, else the reason
+                raise
+            try:
+                return remote_members.cached(uow, clerk=clerk, code=code)
+            except MemberNotFound:
+                raise e from None
         if answer is None:
             raise MemberNotFound(query=shown)
         return remote_members.remember(uow, answer.model_dump(mode="json"), key=key,

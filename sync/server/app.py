@@ -224,7 +224,7 @@ def _routes() -> Any:
         return identities.adopt(ctx, device=device, request=body)
 
     @router.get(LOOKUP_PATH, response_model=MemberLookupResponse,
-                responses=responses(*_AUTH, 404))
+                responses=responses(*_AUTH, 404, 429))
     def member_lookup(
         ctx: Context,
         credentials: Credentials,

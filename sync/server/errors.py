@@ -139,6 +139,18 @@ class DatabaseUnavailable(ServerError):
         return {"Retry-After": str(self.retry_after_s)}
 
 
+class LookupRateLimited(ServerError):
+    """Past a device's member lookups in its window (``lookup_limits``)."""
+
+    status = 429
+    code = "lookup_rate_limited"
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Too many member lookups from this till: try again in {seconds} s.")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.params["seconds"])}
+
+
 class ServerBusy(ServerError):
     """More pushes are waiting in this server process than it lets wait (``admission``): the
     till is told at once when to come back instead of waiting past its own timeout."""
@@ -295,7 +307,8 @@ STATUSES: dict[int, str] = {
     413: "`too_large`: the body is over MAX_BODY_BYTES (8 MiB)",
     422: "`bad_request`: not UTF-8 JSON, wrong types or fields, a value out of bounds "
          "(docs/sync.md, \"Values the server takes\"); `refused`, `sms_code_invalid`",
-    429: "`sms_too_soon` or `sms_rate_limited`: wait the `Retry-After` seconds",
+    429: "`sms_too_soon`, `sms_rate_limited` or `lookup_rate_limited`: wait the "
+         "`Retry-After` seconds",
     503: "`server_busy`: too many pushes waiting in this server process (push only); "
          "`sms_unavailable`: the SMS gateway did not take the code (send again); "
          "`database_unavailable`, `schema_not_current`, `key_unavailable`: the server is not "
@@ -316,7 +329,8 @@ _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
     405: {"Allow": {"schema": {"type": "string"}, "description": "the route's method"}},
     429: {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
-                          "description": "seconds until a code may be sent"}},
+                          "description": "seconds until a code may be sent, or a lookup "
+                                         "made"}},
     503: {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
                           "description": "seconds to wait (`database_unavailable`, "
                                          "`server_busy`)"}},

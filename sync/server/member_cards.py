@@ -40,6 +40,7 @@ from pos_member.events.base import unseal
 from pos_member.member_code import CodeKind, classify_code
 from pos_member.phone import mask_name, mask_phone
 from sync.member_lookup import MemberLookupResponse, RemoteCard
+from sync.server import lookup_limits
 from sync.server.balances import StoredEvent
 from sync.server.context import ServerContext
 from sync.server.duplicate_phones import list_value, one_of
@@ -237,11 +238,14 @@ def lookup(ctx: ServerContext, *, member_no: str | None = None,
         # Autocommit: no BEGIN before the reads and no ROLLBACK when the connection goes back
         # to the pool, two round trips of the five; each read is one statement anyway.
         conn = pooled.execution_options(isolation_level="AUTOCOMMIT")
+        device = None
         if token is not None:
             from sync.server.services import authenticate_on  # services imports ingest → us
 
-            authenticate_on(conn, token=token)
+            device = authenticate_on(conn, token=token)
         kind, key = parse_key(member_no, phone_index)
+        if device is not None:  # counted and recorded; past the limit: 429, nothing looked up
+            lookup_limits.admit(ctx.db, conn, device=device, kind=kind, key=key, now=now)
         row = conn.execute(_ANSWER_BY_NO if kind == "no" else _ANSWER_BY_PHONE,
                            {"k": key}).first()
         if row is None:

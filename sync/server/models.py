@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -350,3 +351,35 @@ class CouponUse(ServerBase):
     store_id: Mapped[str] = mapped_column(String(36))
     event_id: Mapped[str] = mapped_column(String(36))
     used_at: Mapped[datetime]
+
+
+# -- the remote member lookup's limit and audit (issue 14: sync/server/lookup_limits.py) ------
+
+
+class LookupWindow(ServerBase):
+    """A device's member lookups in its current window (``lookup_limits``): one row per
+    device, counted up in one statement (its row lock), so two server processes never both
+    let the same lookup over the limit."""
+
+    __tablename__ = "lookup_windows"
+
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    started_at: Mapped[datetime]
+    lookups: Mapped[int] = mapped_column(Integer)
+
+
+class MemberLookupAudit(ServerBase):
+    """Who looked up which member key, when, and whether the limit refused it: the member
+    number as asked, or the phone's blind index (never a phone or a name)."""
+
+    __tablename__ = "member_lookups"
+    __table_args__ = (Index("ix_member_lookups_device_id_at", "device_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    device_id: Mapped[str] = mapped_column(String(36))
+    store_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(8))  # "no" or "phone"
+    key: Mapped[str] = mapped_column(String(64))
+    refused: Mapped[bool] = mapped_column(Boolean)

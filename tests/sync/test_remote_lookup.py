@@ -14,7 +14,9 @@ from pos_member.db.models import Event, RemoteMember, SvLedgerEntry
 from pos_member.errors import MemberNotFound, RemoteBalanceCapReached
 from pos_member.services import member_cards, member_directory
 from sync.client import SyncClient
+from sync.errors import ServerRefused
 from sync.remote_lookup import find_remote
+from sync.server import lookup_limits
 from tests.sync.harness import (
     Central,
     Customer,
@@ -78,6 +80,20 @@ def test_offline_the_cached_card_answers_and_an_unknown_member_is_not_found(
         _lookup(b, "13900000000")  # HQ knows no such member
     with pytest.raises(MemberNotFound):
         _lookup(b, "13900000001", online=False)  # nothing cached
+
+
+def test_past_hq_s_lookup_limit_the_cache_answers_else_the_refusal_says_why(
+        tills: tuple[Till, Till], central: Central, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lookup_limits, "PER_WINDOW", 2)
+    a, b = tills
+    _, at_a = _registered_and_topped_up_at(a)
+    _lookup(b, at_a.member_no)
+    _lookup(b, "13912345670")  # the second: HQ's limit reached
+    limited = _lookup(b, at_a.member_no)  # HQ refuses (429): what this till cached
+    assert limited.id == at_a.id and limited.hq is not None and not limited.hq.fresh
+    with pytest.raises(ServerRefused, match="Too many member lookups") as refused:
+        _lookup(b, "13900000000")  # nothing cached: the cashier is told why
+    assert refused.value.status == 429
 
 
 def _written(till: Till) -> tuple[int, int]:
