@@ -122,14 +122,19 @@ def apply(conn: Connection, kind: str, ev: Mapping[str, Any], p: Any) -> None:
         return
     key = id_bytes(p.member_id)
     if kind == TIER_CHANGED:
-        at = hlc_int(ev["hlc"])
-        conn.execute(update(_DIR).where(_DIR.c.member_id == key, _DIR.c.tier_at < at)
-                     .values(tier=p.to, tier_at=at))
+        set_tier(conn, p.member_id, p.to, ev["hlc"])
         return
     bit = BLOCKED if kind in (BALANCE_BLOCKED, BALANCE_UNBLOCKED) else FROZEN
     on = kind in (BALANCE_BLOCKED, SV_FROZEN)
     flags = _DIR.c.flags.op("|")(bit) if on else _DIR.c.flags.op("&")(~bit)
     conn.execute(update(_DIR).where(_DIR.c.member_id == key).values(flags=flags))
+
+
+def set_tier(conn: Connection, member_id: str, tier: str, hlc: str) -> None:
+    """The member's directory tier, when ``hlc`` is newer than the one it holds."""
+    at = hlc_int(hlc)
+    conn.execute(update(_DIR).where(_DIR.c.member_id == id_bytes(member_id), _DIR.c.tier_at < at)
+                 .values(tier=tier, tier_at=at))
 
 
 def register(conn: Connection, *, member_id: str, member_no: str, phone_index: str,

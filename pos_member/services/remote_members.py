@@ -34,6 +34,7 @@ from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone
 from pos_member.services.member_cards import Channel, Gender, MemberCard, RemoteBalances
+from pos_member.services.member_directory import by_phone_index
 from pos_member.services.stored_value_ledger import connection
 
 _T = RemoteMember.__table__
@@ -72,10 +73,15 @@ def cached(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
     """The card and balances HQ last gave for ``code`` (offline, or HQ unreachable);
     ``MemberNotFound`` when HQ never described such a member to this till."""
     require(clerk, Action.VIEW_MEMBER)
-    _kind, key, shown = lookup_key(uow, code)
+    kind, key, shown = lookup_key(uow, code)
     with uow.read() as s:
         row = s.execute(select(_T).where(or_(_T.c.lookup_key == key, _T.c.member_no == key))
                         .order_by(_T.c.fetched_at.desc()).limit(1)).first()
+        if row is None and kind == "phone":  # first asked by number: the directory knows
+            # whose phone this is (its blind index), and the cache holds that member
+            known = by_phone_index(connection(s), key)
+            row = s.execute(select(_T).where(_T.c.member_id == known.id)).first() \
+                if known is not None else None
     if row is None:
         raise MemberNotFound(query=shown)
     return _card(row.card, row.balance_fen, row.points, row.blocked, row.hq_as_of, fresh=False)

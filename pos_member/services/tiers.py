@@ -26,7 +26,7 @@ from pos_member.db.models import Member, PointsAccount, Sale, Setting
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.points_rules import downgrade_target, level_index, qualifying_level
-from pos_member.services import member_standing
+from pos_member.services import member_directory, member_standing
 from pos_member.services.outbox import SERVER_URL, get_sync_setting, last_sync_at
 
 TIER_CHANGED = events.MEMBER_TIER_CHANGED.type
@@ -106,7 +106,10 @@ def change_tier(tx: Transaction, clerk: Clerk, *, member_id: str, old: str, new:
 
 def set_tier(conn: Connection, member_id: str, tier: str, hlc: str,
               upgraded_at: datetime | None) -> None:
+    """The member's tier here, and in this till's directory row for them (a change made at
+    this till never comes back in a pull: its own events are skipped), when newer there."""
     conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == member_id).values(tier=tier))
+    member_directory.set_tier(conn, member_id, tier, hlc)
     values: dict[str, Any] = {"tier_hlc": hlc}
     if upgraded_at is not None:
         values["tier_since"] = upgraded_at

@@ -88,6 +88,15 @@ def test_the_directory_follows_tier_blocks_freezes_and_merges(a: Till, other: Ti
     assert card.id not in _members(other)
 
 
+def test_a_tier_change_made_here_updates_this_tills_directory_row(a: Till) -> None:
+    own = a.register(new_phone())
+    result = sales.record_sale(a.uow, a.cashier, txn_id=str(uuid.uuid4()), bill_no="B-1",
+                               amount_fen=500_000, member_id=own.id)
+    assert result.tier_after == "silver"
+    d = _directory(a, own.id)  # its own event never comes back in a pull
+    assert d is not None and d.tier == "silver"
+
+
 def test_a_sale_to_another_stores_member_earns_points_and_is_sent(a: Till, other: Till) -> None:
     card = _pull_registration(a, other, new_phone())
     result = sales.record_sale(other.uow, other.cashier, txn_id=str(uuid.uuid4()), bill_no="B-1",

@@ -82,6 +82,19 @@ def test_offline_the_cached_card_answers_and_an_unknown_member_is_not_found(
         _lookup(b, "13900000001", online=False)  # nothing cached
 
 
+def test_a_member_first_looked_up_by_number_is_found_offline_by_phone(
+        tills: tuple[Till, Till], central: Central) -> None:
+    a, b = tills
+    _, at_a = _registered_and_topped_up_at(a)
+    b.sync()  # the directory holds A's member and the blind index of their phone
+    _lookup(b, at_a.member_no)  # asked HQ by number only
+    by_phone = _lookup(b, "13912345670", online=False)
+    assert by_phone.id == at_a.id and by_phone.hq is not None
+    assert by_phone.hq.balance_fen == 11_000 and not by_phone.hq.fresh
+    with pytest.raises(MemberNotFound):
+        _lookup(b, "13900000001", online=False)  # another phone: nothing cached
+
+
 def test_past_hq_s_lookup_limit_the_cache_answers_else_the_refusal_says_why(
         tills: tuple[Till, Till], central: Central, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lookup_limits, "PER_WINDOW", 2)
