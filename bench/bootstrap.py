@@ -31,6 +31,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -97,11 +98,10 @@ def build_chain(url: str, stores: int, members: int) -> tuple[ServerContext, str
     return ctx, services.issue_enrolment_code(ctx, store_number=1).code
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--stores", type=int, default=50)
-    args = parser.parse_args()
+def join(url: str, code: str, held: int, work: Path) -> dict[str, Any]:
+    """A fresh till of store 1 enrols with ``code`` against HQ over ``url`` and syncs, then
+    scans another store's member and records a sale; its figures (``held``: the members of
+    other stores, for the per-member figures)."""
     from pos_member.bootstrap import bootstrap
     from pos_member.services import sales
     from pos_member.services.enrolment import FirstAdmin
@@ -110,53 +110,60 @@ def main() -> int:
     from sync.engine import enrol, sync_once
     from tests.factories import migrated_database
 
+    wire = {"bytes": 0}
+
+    def count(response: httpx.Response) -> None:
+        response.read()
+        wire["bytes"] += response.num_bytes_downloaded
+
+    with serve(create_app(url)) as base_url:
+        path = migrated_database(work / "till.sqlite")
+        keystore = MemoryKeyStore()
+        app = bootstrap(path, keystore=keystore, clock=FakeClock(datetime.now(UTC)))
+        t = time.perf_counter()
+        with SyncClient(base_url, timeout=600) as client:
+            client._http.event_hooks["response"] = [count]
+            enrol(app, client, keystore, code=code, device_name="new till",
+                  server_url=base_url, admin=FirstAdmin(code="9001", name="管理员",
+                                                        secret="246810"))
+            sync_once(app, client)
+        assert app.identity is not None
+        clerk = login(app.uow, code="9001", secret="246810",
+                      device_id=app.identity.device_id)
+        card = find_member(app.uow, clerk=clerk,
+                           code=make_member_no(store_no=2, device_no=1, seq=1))
+        sales.record_sale(app.uow, clerk, txn_id=str(uuid.uuid4()), bill_no="B-1",
+                          amount_fen=10_000, member_id=card.id)
+        seconds = time.perf_counter() - t
+        app.close()
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    db_mb = path.stat().st_size / 1e6
+    download_mb = wire["bytes"] / 1e6
+    print(f"new till: served after {seconds:.1f} s; database {db_mb:.1f} MB; "
+          f"downloaded {download_mb:.1f} MB; per member: {seconds / held * 1e6:.1f} µs, "
+          f"{db_mb * 1e6 / held:.0f} B on disk, {download_mb * 1e6 / held:.0f} B on "
+          "the wire")
+    return {"members": held, "bootstrap_s": round(seconds, 2),
+            "bootstrap_db_mb": round(db_mb, 1), "bootstrap_download_mb": round(download_mb, 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--stores", type=int, default=50)
+    args = parser.parse_args()
     pg = PostgresServer.start(find_bin_dir())
     work = Path(tempfile.mkdtemp(prefix="posm-bootstrap-"))
     try:
         url = pg.create_database()
         ctx, code = build_chain(url, args.stores, args.members)
-        wire = {"bytes": 0}
-
-        def count(response: httpx.Response) -> None:
-            response.read()
-            wire["bytes"] += response.num_bytes_downloaded
-
-        with serve(create_app(url)) as base_url:
-            path = migrated_database(work / "till.sqlite")
-            keystore = MemoryKeyStore()
-            app = bootstrap(path, keystore=keystore, clock=FakeClock(datetime.now(UTC)))
-            t = time.perf_counter()
-            with SyncClient(base_url) as client:
-                client._http.event_hooks["response"] = [count]
-                enrol(app, client, keystore, code=code, device_name="new till",
-                      server_url=base_url, admin=FirstAdmin(code="9001", name="管理员",
-                                                            secret="246810"))
-                sync_once(app, client)
-            assert app.identity is not None
-            clerk = login(app.uow, code="9001", secret="246810",
-                          device_id=app.identity.device_id)
-            card = find_member(app.uow, clerk=clerk,
-                               code=make_member_no(store_no=2, device_no=1, seq=1))
-            sales.record_sale(app.uow, clerk, txn_id=str(uuid.uuid4()), bill_no="B-1",
-                              amount_fen=10_000, member_id=card.id)
-            seconds = time.perf_counter() - t
-            app.close()
         ctx.db.dispose()
-        import sqlite3
-
-        con = sqlite3.connect(path)
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        con.close()
-        db_mb = path.stat().st_size / 1e6
         held = args.members // args.stores * (args.stores - 1)
-        download_mb = wire["bytes"] / 1e6
-        print(f"new till: served after {seconds:.1f} s; database {db_mb:.1f} MB; "
-              f"downloaded {download_mb:.1f} MB; per member: {seconds / held * 1e6:.1f} µs, "
-              f"{db_mb * 1e6 / held:.0f} B on disk, {download_mb * 1e6 / held:.0f} B on "
-              "the wire")
-        print("RESULT " + json.dumps({
-            "members": held, "bootstrap_s": round(seconds, 2),
-            "bootstrap_db_mb": round(db_mb, 1), "bootstrap_download_mb": round(download_mb, 1)}))
+        print("RESULT " + json.dumps(join(url, code, held, work)))
     finally:
         pg.stop()
     return 0

@@ -27,12 +27,15 @@ same member, so nothing overdraws), the rest
   each against HQ served by uvicorn on loopback, until the last one's close-day returns
   (``bench/close_tills.py``, which says how); its ``lost`` / ``doubled`` add to the line's.
 
+- ``bootstrap_1m_s``, ``bootstrap_db_mb``, ``bootstrap_download_mb``: a new till joining a
+  chain of 1,000,000 members until it serves a scan and a sale (``bench/bootstrap_chain.py``:
+  the chain built once and cached outside the repository; it says what the chain holds).
+
 ``remote_lookup_p99_ms`` (HQ's member lookup with 1,000,000 members) is measured by
-``bench/remote_lookup.py``, which prints it on its own RESULT line with its baseline. The
-``bootstrap_*`` keys belong to a later step of issue 14 and are left out of the line.
+``bench/remote_lookup.py``, which prints it on its own RESULT line with its baseline.
 
     .venv/bin/python bench/chain_scale.py [--events-8 N] [--events-64 N] [--workers N]
-        [--close-tills N] [--only ingest|close]
+        [--close-tills N] [--bootstrap-members N] [--only ingest|close|bootstrap]
 """
 
 from __future__ import annotations
@@ -311,18 +314,26 @@ def main() -> int:
     parser.add_argument("--events-64", type=int, default=EVENTS_64)
     parser.add_argument("--workers", type=int, default=WORKERS)
     parser.add_argument("--close-tills", type=int, default=300)
-    parser.add_argument("--only", choices=("ingest", "close"))
+    parser.add_argument("--bootstrap-members", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=("ingest", "close", "bootstrap"))
     args = parser.parse_args()
     bin_dir = find_bin_dir()
     if bin_dir is None:
         print("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)", file=sys.stderr)
         return 1
-    pg = PostgresServer.start(bin_dir)
     result: dict[str, Any] = {}
+    if args.only in (None, "bootstrap"):
+        from bench.bootstrap_chain import run
+
+        joined = run(args.bootstrap_members)
+        result.update({"bootstrap_1m_s": joined["bootstrap_s"],
+                       "bootstrap_db_mb": joined["bootstrap_db_mb"],
+                       "bootstrap_download_mb": joined["bootstrap_download_mb"]})
+    pg = PostgresServer.start(bin_dir)
     try:
-        if args.only != "close":
-            result = ingest_figures(pg, args)
-        if args.only != "ingest":
+        if args.only in (None, "ingest"):
+            result.update(ingest_figures(pg, args))
+        if args.only in (None, "close"):
             from bench.close_tills import close_tills, report
 
             closing = close_tills(pg, args.close_tills)
