@@ -8,6 +8,7 @@ login button waits for it; an Enter pressed before then logs in as soon as the c
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from ui.notification_pump import NotificationPump
     from ui.sync_worker import SyncWorker
     from ui.till import TillWindow
+
+log = logging.getLogger(__name__)
 
 # CJK fonts by platform, first found wins; Qt falls back per glyph if none is present.
 _FONTS = ("Microsoft YaHei UI", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
@@ -165,9 +168,13 @@ class TillController:
     def _start_link(self, app: App) -> None:
         """The POS link runs from now until the application quits, between cashiers too
         (integration_api/service.py); each till window lends it its pay desk."""
-        from integration_api.service import LinkService
+        try:
+            from integration_api.service import LinkService
 
-        link = LinkService(app, keystore=self._keystore)
+            link = LinkService(app, keystore=self._keystore)
+        except Exception:  # the till works without its POS link; the log says why
+            log.exception("POS link not started")
+            return
         if link.wanted:
             app.link = link
             link.start_in_background()
