@@ -544,6 +544,24 @@ class InvalidSaleAmount(InvalidInput):
     message = QT_TRANSLATE_NOOP("errors", "The amount must be more than ¥0.00.")
 
 
+# -- Member insight (issue 19) ---------------------------------------------------------------
+
+
+class PeriodReversed(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The period ends ({end}) before it starts ({start}): swap the dates.")
+
+
+class PeriodNotBegun(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The period starts on {start}, after today ({today}): nothing is in it yet.")
+
+
+class NoMembersInStore(InvalidInput):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The store has no members registered by {end}: there is nothing to report.")
+
+
 # -- Not shown to the user ------------------------------------------------------------------
 
 
