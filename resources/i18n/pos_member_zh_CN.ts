@@ -2751,6 +2751,18 @@ F2  注册新会员</translation>
         <translation>动态码错误、已过期或已使用：请会员刷新后重试（还可尝试 {left} 次）。</translation>
     </message>
     <message>
+        <source>The period ends ({end}) before it starts ({start}): swap the dates.</source>
+        <translation>时段的结束日期（{end}）早于开始日期（{start}）：请对调两个日期。</translation>
+    </message>
+    <message>
+        <source>The period starts on {start}, after today ({today}): nothing is in it yet.</source>
+        <translation>时段从 {start} 开始，晚于今天（{today}）：其中还没有任何数据。</translation>
+    </message>
+    <message>
+        <source>The store has no members registered by {end}: there is nothing to report.</source>
+        <translation>截至 {end} 本店没有登记的会员：没有可报告的内容。</translation>
+    </message>
+    <message>
         <source>This member has no payment PIN yet: set one with a manager present.</source>
         <translation>该会员尚未设置支付密码：请在店长在场时设置。</translation>
     </message>
