@@ -52,6 +52,7 @@ from ui import (
     till_camera,
     till_closing,
     till_coupons,
+    till_insight,
     till_integration,
     till_kpi,
     till_member,
@@ -86,6 +87,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
     till_alerts.register,  # F9 alerts
     till_staff.register,  # Ctrl+U staff (managers)
     till_kpi.register,  # F11 dashboard or my progress
+    till_insight.register,  # Shift+F11 programme health (issue 19)
     till_closing.register,  # F12 close the day
     till_scan_image.register,  # Ctrl+O decode a code from a picture
     till_serial.register,  # a serial-port scanner, when config.toml names one

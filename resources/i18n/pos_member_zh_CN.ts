@@ -591,6 +591,65 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     </message>
 </context>
 <context>
+    <name>HealthDialog</name>
+    <message>
+        <source>Programme health (Shift+F11)</source>
+        <translation>会员健康度 (Shift+F11)</translation>
+    </message>
+    <message>
+        <source>Membership programme health</source>
+        <translation>会员体系健康度</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>从</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>留存率 of each month&apos;s new members (bought again within 7/30/90 days)</source>
+        <translation>各月新会员的留存率（7/30/90 天内再次购买）</translation>
+    </message>
+    <message>
+        <source>F5 Refresh</source>
+        <translation>F5 刷新</translation>
+    </message>
+    <message>
+        <source>Ctrl+E Export (.xlsx)</source>
+        <translation>Ctrl+E 导出 (.xlsx)</translation>
+    </message>
+    <message>
+        <source>Esc Close</source>
+        <translation>Esc 关闭</translation>
+    </message>
+    <message>
+        <source>Calculating…</source>
+        <translation>正在计算…</translation>
+    </message>
+    <message>
+        <source>%1 to %2</source>
+        <translation>%1 至 %2</translation>
+    </message>
+    <message>
+        <source>Could not calculate (%1).</source>
+        <translation>无法计算（%1）。</translation>
+    </message>
+    <message>
+        <source>Exporting…</source>
+        <translation>正在导出…</translation>
+    </message>
+    <message>
+        <source>Report saved: %1</source>
+        <translation>报表已保存：%1</translation>
+    </message>
+    <message>
+        <source>%1 is open in another program; the report was saved as %2</source>
+        <translation>%1 已被其他程序打开；报表另存为 %2</translation>
+    </message>
+</context>
+<context>
     <name>IntegrationDialog</name>
     <message>
         <source>POS link (Ctrl+I)</source>
@@ -2470,6 +2529,10 @@ F2  注册新会员</translation>
         <source>Ctrl+M Service</source>
         <translation>Ctrl+M 会员服务</translation>
     </message>
+    <message>
+        <source>Shift+F11 Programme health</source>
+        <translation>Shift+F11 会员健康度</translation>
+    </message>
 </context>
 <context>
     <name>TopUpDialog</name>
@@ -3101,6 +3164,117 @@ F2  注册新会员</translation>
     <message>
         <source>No such coupon in the rules.</source>
         <translation>规则中没有这种优惠券。</translation>
+    </message>
+</context>
+<context>
+    <name>insight_report</name>
+    <message>
+        <source>Programme health</source>
+        <translation>会员健康度</translation>
+    </message>
+    <message>
+        <source>Cohorts</source>
+        <translation>新会员留存</translation>
+    </message>
+    <message>
+        <source>All tiers</source>
+        <translation>全部等级</translation>
+    </message>
+    <message>
+        <source>Chain</source>
+        <translation>全连锁</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>时段</translation>
+    </message>
+    <message>
+        <source>Store</source>
+        <translation>门店</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>会员数</translation>
+    </message>
+    <message>
+        <source>New members</source>
+        <translation>新会员</translation>
+    </message>
+    <message>
+        <source>Active members (30 days)</source>
+        <translation>活跃会员（30 天）</translation>
+    </message>
+    <message>
+        <source>活跃度</source>
+        <translation>活跃度</translation>
+    </message>
+    <message>
+        <source>复购率</source>
+        <translation>复购率</translation>
+    </message>
+    <message>
+        <source>ARPU</source>
+        <translation>ARPU（人均消费）</translation>
+    </message>
+    <message>
+        <source>客单价 (members)</source>
+        <translation>客单价（会员）</translation>
+    </message>
+    <message>
+        <source>客单价 (non-members)</source>
+        <translation>客单价（非会员）</translation>
+    </message>
+    <message>
+        <source>Member sales share</source>
+        <translation>会员销售占比</translation>
+    </message>
+    <message>
+        <source>Points issued</source>
+        <translation>发放积分</translation>
+    </message>
+    <message>
+        <source>Points redeemed</source>
+        <translation>兑换积分</translation>
+    </message>
+    <message>
+        <source>兑换率</source>
+        <translation>积分兑换率</translation>
+    </message>
+    <message>
+        <source>Outstanding points</source>
+        <translation>未兑换积分</translation>
+    </message>
+    <message>
+        <source>储值负债 principal</source>
+        <translation>储值负债（本金）</translation>
+    </message>
+    <message>
+        <source>储值负债 bonus</source>
+        <translation>储值负债（赠送）</translation>
+    </message>
+    <message>
+        <source>Churn rate</source>
+        <translation>流失率</translation>
+    </message>
+    <message>
+        <source>Month</source>
+        <translation>月份</translation>
+    </message>
+    <message>
+        <source>留存率 7 days</source>
+        <translation>7 天留存率</translation>
+    </message>
+    <message>
+        <source>留存率 30 days</source>
+        <translation>30 天留存率</translation>
+    </message>
+    <message>
+        <source>留存率 90 days</source>
+        <translation>90 天留存率</translation>
     </message>
 </context>
 <context>

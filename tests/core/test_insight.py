@@ -8,6 +8,7 @@ import uuid
 from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import count
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -21,6 +22,7 @@ from pos_member.errors import (
     PermissionDenied,
 )
 from pos_member.services.insight import HealthReport, Tally, programme_health
+from pos_member.services.insight_report import write_health_workbook
 from tests.factories import Till
 
 _n = count(1)
@@ -223,3 +225,25 @@ def test_a_store_whose_members_joined_after_the_period_has_none(till: Till,
 def test_cashiers_do_not_see_the_report(till: Till, chain: dict) -> None:
     with pytest.raises(PermissionDenied):
         programme_health(till.uow, clerk=till.cashier, start=MARCH[0], end=MARCH[1])
+
+
+def test_the_workbook_holds_the_figures(till: Till, chain: dict, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    store = till.manager.store_id
+    report = programme_health(till.uow, clerk=till.manager, start=MARCH[0], end=MARCH[1],
+                              store_id=store)
+    saved = write_health_workbook(report, tmp_path / "health.xlsx", stores={store: "门店1"},
+                                  tiers={"gold": "金卡", "regular": "普通"})
+    wb = load_workbook(saved.path)
+    rows = {(r[0], r[1]): r for r in wb["Programme health"].iter_rows(min_row=4,
+                                                                      values_only=True)}
+    assert set(rows) == {("门店1", "金卡"), ("门店1", "普通"), ("门店1", "All tiers")}
+    total = rows[("门店1", "All tiers")]
+    # Members, ARPU ¥82.50, walk-in 客单价 ¥50, share, 储值 principal ¥550, churn.
+    assert (total[2], total[7], total[9], total[10], total[15], total[17]) == (
+        8, Decimal("82.5"), 50, 0.8684, 550, 0.5)
+    assert rows[("门店1", "金卡")][9] == "—"  # no walk-in 客单价 for a tier
+    cohorts = list(wb["Cohorts"].iter_rows(min_row=2, values_only=True))
+    assert ("门店1", "All tiers", "2026-03", 5, 0.5, 1, "—") in cohorts
+    assert not list(tmp_path.glob("*.part"))

@@ -357,6 +357,7 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "alerts": by_key(Qt.Key.Key_F9),
     "dashboard": dashboard,
     "targets and roster": plan,
+    "programme health": by_key(Qt.Key.Key_F11, SHIFT),
     "day's split": split,
     "my progress": my_progress,
     "close the day": close_day,

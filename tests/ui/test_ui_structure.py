@@ -99,6 +99,7 @@ def test_no_ui_module_reaches_into_another_objects_private_members() -> None:
 def test_every_feature_plugs_in_through_one_register_function() -> None:
     names = sorted(f.__module__ for f in FEATURES)
     assert names == ["ui.till_alerts", "ui.till_camera", "ui.till_closing", "ui.till_coupons",
+                     "ui.till_insight",
                      "ui.till_integration",
                      "ui.till_kpi",
                      "ui.till_member", "ui.till_member_service", "ui.till_points",

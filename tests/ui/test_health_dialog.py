@@ -1,0 +1,73 @@
+"""The programme-health screen (Shift+F11, issue 19): the manager's figures for a period, a
+reversed period refused on the status line with the figures left alone, the .xlsx export; a
+cashier is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+
+from openpyxl import load_workbook
+from PySide6.QtCore import QDate, Qt
+from pytestqt.qtbot import QtBot
+
+from pos_member.permissions import Clerk
+from pos_member.services import sales
+from tests.factories import Till
+from tests.ui.conftest import settle
+from ui.health_dialog import HealthDialog
+from ui.till import TillWindow
+
+DAY = date(2026, 11, 25)
+
+
+def open_health(qtbot: QtBot, window: TillWindow) -> HealthDialog:
+    qtbot.keyClick(window, Qt.Key.Key_F11, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, HealthDialog))
+    dialog = window.dialog
+    assert isinstance(dialog, HealthDialog)
+    qtbot.waitUntil(lambda: dialog.report is not None)
+    settle(qtbot, window)
+    return dialog
+
+
+def test_shift_f11_shows_the_store_s_programme_health(
+        qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], till: Till) -> None:
+    till.clock.set(datetime.combine(DAY, time(16, 0), tzinfo=till.clock.zone))
+    card = till.register()
+    till.register()
+    sales.record_sale(till.uow, till.cashier, txn_id="h-1", bill_no="H-1", amount_fen=300_00,
+                      member_id=card.id)
+    sales.record_sale(till.uow, till.cashier, txn_id="h-2", bill_no="H-2", amount_fen=100_00)
+    window = open_till(till.manager)
+    dialog = open_health(qtbot, window)
+    assert dialog.period() == (date(2026, 11, 1), DAY)
+    total = dialog.table.rowCount() - 1  # the store's line comes after its tiers'
+    texts = [dialog.table.item(total, c).text() for c in range(dialog.table.columnCount())]
+    # Two members, both new, one active; ARPU ¥150; member sales ¥300 of ¥400.
+    assert texts[2:5] == ["2", "2", "1"]
+    assert texts[7] == "¥150.00" and texts[10] == "75.0%"
+
+    shown = texts
+    dialog.start.setDate(QDate(2026, 11, 30))  # after the end: refused, figures kept
+    qtbot.waitUntil(lambda: "swap" in dialog.status_line.text()
+                    or "对调" in dialog.status_line.text())
+    assert [dialog.table.item(total, c).text()
+            for c in range(dialog.table.columnCount())] == shown
+
+    dialog.start.setDate(QDate(2026, 11, 1))
+    qtbot.waitUntil(lambda: dialog.report is not None and dialog.report.start == date(2026, 11, 1))
+    settle(qtbot, window)
+    qtbot.keyClick(dialog, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.exported is not None)
+    assert dialog.exported is not None
+    sheet = load_workbook(dialog.exported).worksheets[0]
+    assert any(row[2] == 2 for row in sheet.iter_rows(min_row=4, values_only=True))
+
+
+def test_a_cashier_is_refused(qtbot: QtBot, open_till: Callable[[Clerk], TillWindow],
+                              till: Till) -> None:
+    window = open_till(till.cashier)
+    qtbot.keyClick(window, Qt.Key.Key_F11, Qt.KeyboardModifier.ShiftModifier)
+    settle(qtbot, window)
+    assert not isinstance(window.dialog, HealthDialog)
