@@ -166,7 +166,8 @@ def programme_health(uow: UnitOfWork, *, clerk: Clerk, start: date, end: date,
                 .where(Member.store_id == store_id, Member.status == "active",
                        Member.registered_at < p.end_at)):
             raise NoMembersInStore(end=end.isoformat())
-        counts, store_sales = q.tallies(s, p, store_id=store_id, active_days=ACTIVE_DAYS,
+        active_from = day_bounds(end - timedelta(days=ACTIVE_DAYS - 1), zone)[0]
+        counts, store_sales = q.tallies(s, p, store_id=store_id, active_from=active_from,
                                         churned_days=churned_days)
         tallies = {k: Tally(**v) for k, v in counts.items()}
         cohorts = _cohorts(s, p, store_id, zone)

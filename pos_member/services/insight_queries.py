@@ -62,44 +62,71 @@ def _in_period(p: Period) -> ColumnElement[bool]:
     return and_(Sale.business_day >= p.start, Sale.business_day <= p.end)
 
 
-def tallies(s: Session, p: Period, *, store_id: str | None, active_days: int,
+def tallies(s: Session, p: Period, *, store_id: str | None, active_from: datetime,
             churned_days: int) -> tuple[dict[Key, dict[str, int]], dict[str, int]]:
-    """The counts of ``insight.Tally`` per (store, tier), and each store's net sales."""
+    """The counts of ``insight.Tally`` per (store, tier), and each store's net sales.
+
+    One pass over the row's members, each member's figures read through their own index
+    ranges (sales by ``(member_id, sold_at)``, points by ``(member_id, at)``, stored value by
+    ``(member_id, business_day)``): the cost follows the store's members, not the chain's
+    ledgers (bench/insight.py)."""
     out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    members = _members(p, store_id)
-    by = (Member.store_id, Member.tier)
-
-    def put(rows: Any, *names: str) -> None:
-        for store, tier, *values in rows:
-            for name, value in zip(names, values, strict=True):
-                out[(store, tier)][name] += int(value or 0)
-
-    put(s.execute(select(*by, func.count(), _one(Member.registered_at >= p.start_at))
-                  .where(*members).group_by(*by)), "members", "new_members")
-    put(s.execute(select(*by, func.count(func.distinct(Sale.member_id)))
-                  .join(Member, Member.id == Sale.member_id)
-                  .where(*members, PURCHASE,
-                         Sale.business_day > p.end - timedelta(days=active_days),
-                         Sale.business_day <= p.end)
-                  .group_by(*by)), "active_members")
-    bought = (select(Sale.member_id, _one(PURCHASE).label("n"),
-                     func.sum(NET).label("spend"))
-              .where(Sale.member_id.is_not(None), _in_period(p))
-              .group_by(Sale.member_id).subquery())
-    put(s.execute(select(*by, _one(bought.c.n >= 1), _one(bought.c.n >= 2),
-                         func.sum(bought.c.spend))
-                  .join(bought, bought.c.member_id == Member.id)
-                  .where(*members).group_by(*by)),
-        "buyers", "repeat_buyers", "member_spend_fen")
+    per = _per_member(p, store_id, active_from).subquery()
+    first_kept = p.start - timedelta(days=churned_days - 1)
+    lost_by = p.end - timedelta(days=churned_days)
+    kept = per.c.last_before >= first_kept
+    names = ("members", "new_members", "active_members", "buyers", "repeat_buyers",
+             "member_spend_fen", "points_issued", "points_redeemed", "points_outstanding",
+             "sv_principal_fen", "sv_bonus_fen", "churn_base", "churned")
+    total = func.sum
+    rows = s.execute(select(
+        per.c.store_id, per.c.tier, func.count(), _one(per.c.joined >= p.start_at),
+        _one(per.c.active), _one(per.c.n >= 1), _one(per.c.n >= 2), total(per.c.spend),
+        total(per.c.issued), -total(per.c.redeemed), total(per.c.points),
+        total(per.c.principal), total(per.c.bonus), _one(kept),
+        _one(and_(kept, per.c.n == 0, per.c.last_before <= lost_by)),
+    ).group_by(per.c.store_id, per.c.tier))
+    for store, tier, *values in rows:
+        for name, value in zip(names, values, strict=True):
+            out[(store, tier)][name] += int(value or 0)
     store_sales = _till(s, p, store_id, out)
-    _points(s, p, members, out)
-    put(s.execute(select(*by, func.sum(SvLedgerEntry.principal_delta_fen),
-                         func.sum(SvLedgerEntry.bonus_delta_fen))
-                  .join(Member, Member.id == SvLedgerEntry.member_id)
-                  .where(*members, SvLedgerEntry.business_day <= p.end).group_by(*by)),
-        "sv_principal_fen", "sv_bonus_fen")
-    put(_churn(s, p, members, churned_days), "churn_base", "churned")
     return {k: dict(v) for k, v in out.items()}, store_sales
+
+
+def _per_member(p: Period, store_id: str | None, active_from: datetime) -> Any:
+    """One row per member of the report: their figures as correlated look-ups. Active: a
+    purchase from ``active_from`` (local midnight starting the active window) to the end."""
+    mine = Sale.member_id == Member.id
+    in_period = and_(Sale.sold_at >= p.start_at, Sale.sold_at < p.end_at)
+
+    def one(*cols: Any, where: list[Any]) -> Any:
+        return select(*cols).where(*where).correlate(Member).scalar_subquery()
+
+    e, v = PointsEntry, SvLedgerEntry
+    mine_e, mine_v = e.member_id == Member.id, v.member_id == Member.id
+
+    def points(kinds: tuple[str, ...]) -> Any:
+        return one(func.coalesce(func.sum(e.points), 0),
+                   where=[mine_e, e.at >= p.start_at, e.at < p.end_at, e.kind.in_(kinds)])
+
+    return select(
+        Member.store_id, Member.tier, Member.registered_at.label("joined"),
+        select(Sale.id).where(mine, PURCHASE, Sale.sold_at >= active_from,
+                              Sale.sold_at < p.end_at).correlate(Member).exists()
+        .label("active"),
+        one(func.count(), where=[mine, PURCHASE, in_period]).label("n"),
+        one(func.coalesce(func.sum(NET), 0), where=[mine, in_period]).label("spend"),
+        points(ISSUED).label("issued"), points(REDEEMED).label("redeemed"),
+        one(func.coalesce(func.sum(e.points), 0), where=[mine_e, e.at < p.end_at])
+        .label("points"),
+        one(func.coalesce(func.sum(v.principal_delta_fen), 0),
+            where=[mine_v, v.business_day <= p.end]).label("principal"),
+        one(func.coalesce(func.sum(v.bonus_delta_fen), 0),
+            where=[mine_v, v.business_day <= p.end]).label("bonus"),
+        select(Sale.business_day).where(mine, PURCHASE, Sale.sold_at < p.start_at)
+        .order_by(Sale.sold_at.desc()).limit(1).correlate(Member).scalar_subquery()
+        .label("last_before"),
+    ).where(*_members(p, store_id))
 
 
 def _till(s: Session, p: Period, store_id: str | None,
@@ -120,45 +147,6 @@ def _till(s: Session, p: Period, store_id: str | None,
         row[f"{prefix}_bills_fen"] += int(fen or 0)
         store_sales[store] += int(fen or 0)
     return dict(store_sales)
-
-
-def _points(s: Session, p: Period, members: list[ColumnElement[bool]],
-            out: dict[Key, dict[str, int]]) -> None:
-    e = PointsEntry
-    in_period = e.at >= p.start_at
-
-    def moved(kinds: tuple[str, ...]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((and_(in_period, e.kind.in_(kinds)), e.points),
-                                           else_=0)), 0)
-
-    rows = s.execute(select(Member.store_id, Member.tier, moved(ISSUED), moved(REDEEMED),
-                            func.sum(e.points))
-                     .join(Member, Member.id == e.member_id)
-                     .where(*members, e.at < p.end_at).group_by(Member.store_id, Member.tier))
-    for store, tier, issued, redeemed, balance in rows:
-        row = out[(store, tier)]
-        row["points_issued"] += int(issued or 0)
-        row["points_redeemed"] += -int(redeemed or 0)
-        row["points_outstanding"] += int(balance or 0)
-
-
-def _churn(s: Session, p: Period, members: list[ColumnElement[bool]],
-           churned_days: int) -> Any:
-    """Members whose last purchase before the period is under ``churned_days`` old at its
-    start (not yet lost), and those of them with no purchase since by the time it is
-    ``churned_days`` old on or before the last day (lost during the period)."""
-    first_kept = p.start - timedelta(days=churned_days - 1)
-    last = (select(Sale.member_id,
-                   func.max(case((Sale.business_day < p.start, Sale.business_day))).label("last"),
-                   func.max(case((Sale.business_day >= p.start, 1), else_=0)).label("since"))
-            .where(Sale.member_id.is_not(None), PURCHASE, Sale.business_day >= first_kept,
-                   Sale.business_day <= p.end)
-            .group_by(Sale.member_id).subquery())
-    lost_by = p.end - timedelta(days=churned_days)
-    return s.execute(select(Member.store_id, Member.tier, _one(last.c["last"].is_not(None)),
-                            _one(and_(last.c.since == 0, last.c["last"] <= lost_by)))
-                     .join(last, last.c.member_id == Member.id)
-                     .where(*members).group_by(Member.store_id, Member.tier))
 
 
 def _days_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[float]:

@@ -1,0 +1,198 @@
+"""Benchmark: the programme-health report (issue 19) on a chain's till-schema database.
+
+A database of ``--stores`` stores' members (default 1,000,000 members over 20 stores) and three
+years of sales (default 20 sales a member, ≈ 20 million; 60 % with a member, 2 % wholly
+refunded), a points entry for every other member sale and stored value for one member in ten.
+Tiers spread regular/silver/gold/diamond.
+
+* ``health_store_month_s``: ``programme_health`` for one store and the last full month — median
+  of ``--samples``.
+* ``health_chain_s``: the same month for every store (``store_id=None``) — median.
+* ``raw_aggregate_s``: a bare ``sqlite3`` GROUP BY over the same month's sales per store
+  (members, bills, net amount) on the same file — median. Its store-only twin is printed.
+
+Not measured yet (issue 19's other parts are not built): ``nightly_s``, ``nightly_peak_mb``,
+``incremental_p99_ms``.
+
+The fixture is built once with plain ``sqlite3`` inserts into the migrated schema and cached in
+``bench/.data/`` per size (rebuilt when this file changes, or with ``--rebuild``).
+
+    .venv/bin/python bench/insight.py [--members N] [--sales-per-member N] [--samples N]
+
+Targets (issue 19): one store one month <= 1 s, the chain <= 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from pos_member.bootstrap import bootstrap  # noqa: E402
+from pos_member.clock import FakeClock  # noqa: E402
+from pos_member.crypto import MemoryKeyStore  # noqa: E402
+from pos_member.permissions import Clerk, Role  # noqa: E402
+from pos_member.services.insight import programme_health  # noqa: E402
+
+DATA = ROOT / "bench" / ".data"
+TODAY = date(2026, 11, 25)
+MONTH = (date(2026, 10, 1), date(2026, 10, 31))
+DAYS = 3 * 365
+TIERS = ("regular",) * 6 + ("silver",) * 3 + ("gold", "diamond")
+
+
+def paths(members: int, per: int) -> tuple[Path, Path]:
+    stem = DATA / f"insight-{members}-{per}"
+    return stem.with_suffix(".sqlite"), stem.with_suffix(".generator-sha256")
+
+
+def generator_hash() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def store_id(n: int) -> str:
+    return f"00000000-0000-0000-0000-{n:012d}"
+
+
+def build(db: Path, stamp: Path, *, members: int, per: int, stores: int) -> None:
+    DATA.mkdir(parents=True, exist_ok=True)
+    for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), stamp):
+        p.unlink(missing_ok=True)
+    ks = MemoryKeyStore()
+    app = bootstrap(db, keystore=ks, clock=clock())
+    app.set_up(ks, store_number=1, store_name="基准门店", device_number=1, device_name="收银台",
+               store_id=store_id(1))
+    app.close()
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA journal_mode=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    device = con.execute("SELECT id FROM devices").fetchone()[0]
+    for n in range(2, stores + 1):  # the other stores: rows the members' foreign key names
+        con.execute("INSERT INTO stores (id, number, name, created_at)"
+                    " SELECT ?, ?, ?, created_at FROM stores WHERE id = ?",
+                    (store_id(n), n, f"门店{n}", store_id(1)))
+    first = int(datetime(TODAY.year - 3, TODAY.month, TODAY.day, 2, tzinfo=UTC).timestamp())
+    span, sales = DAYS * 86400, members * per
+    # Member i joins at first + i × span / members: sale j (at first + j × span / sales) picks
+    # a member among those who joined before it.
+    con.execute(f"""
+        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {members - 1})
+        INSERT INTO members (id, member_no, phone_index, phone_enc, source_channel, store_id,
+            device_id, registered_at, privacy_policy_version, privacy_consent_at,
+            marketing_consent, tier, status, updated_hlc, tags)
+        SELECT printf('m%011d', i), printf('%012d', i), printf('bench%012d', i), x'2d', 'guide',
+            printf('00000000-0000-0000-0000-%012d', i % {stores} + 1), '{device}', t, '2026-01',
+            t, 0, CASE (i * 7919) % 11 WHEN 10 THEN 'diamond' WHEN 9 THEN 'gold'
+                WHEN 8 THEN 'silver' WHEN 7 THEN 'silver' WHEN 6 THEN 'silver'
+                ELSE 'regular' END, 'active', '0', '[]'
+        FROM (SELECT i, datetime({first} + i * {span} / {members}, 'unixepoch') || '.000000'
+              AS t FROM n)""")
+    con.execute(f"""
+        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {sales - 1})
+        INSERT INTO sales (id, txn_id, store_id, device_id, bill_no, amount_fen, member_id,
+            categories, sold_at, business_day, refunded_fen)
+        SELECT printf('s%011d', i), printf('t%011d', i),
+            printf('00000000-0000-0000-0000-%012d', i % {stores} + 1), '{device}',
+            printf('B%011d', i), amount,
+            CASE WHEN (i * 2654435761) % 10 < 6 AND i * {members} / {sales} > 1
+                 THEN printf('m%011d', (i * 40503) % (i * {members} / {sales})) END,
+            '[]', datetime(at, 'unixepoch') || '.000000',
+            date(at + 8 * 3600, 'unixepoch'), CASE WHEN i % 50 = 7 THEN amount ELSE 0 END
+        FROM (SELECT i, {first} + i * {span} / {sales} AS at,
+                     CASE i % 7 WHEN 0 THEN 2900 WHEN 1 THEN 4800 WHEN 2 THEN 6800
+                       WHEN 3 THEN 9900 WHEN 4 THEN 12800 WHEN 5 THEN 25800 ELSE 49900 END
+                       AS amount FROM n)""")
+    for kind, points, every in (("earn", "amount_fen / 100", 2),
+                                ("redeem", "-amount_fen / 200", 10)):
+        con.execute("INSERT INTO points_entries (id, member_id, kind, points, store_id, device_id,"
+                    f" at) SELECT '{kind[0]}' || id, member_id, '{kind}', {points}, store_id,"
+                    f" device_id, sold_at FROM sales WHERE member_id IS NOT NULL"
+                    f" AND rowid % {every} = 0")
+    for k, (kind, principal, bonus, days) in enumerate((("topup", 50000, 5000, 1),
+                                                        ("payment", -12000, -1200, 31))):
+        con.execute(f"""
+            INSERT INTO sv_ledger (id, member_id, txn_id, kind, principal_delta_fen,
+                bonus_delta_fen, cash_fen, offline, store_id, device_id, at, business_day)
+            SELECT 'v{k}' || id, id, 'vt{k}' || id, '{kind}', {principal}, {bonus}, 0, 0,
+                store_id, device_id, datetime(registered_at, '+{days} days') || '.000000',
+                date(registered_at, '+{days} days', '+8 hours')
+            FROM members WHERE rowid % 10 = 0""")
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+    stamp.write_text(generator_hash())
+
+
+def clock() -> FakeClock:
+    return FakeClock(datetime(TODAY.year, TODAY.month, TODAY.day, 8, tzinfo=UTC))
+
+
+def timed(fn: Callable[[], object], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--members", type=int, default=1_000_000)
+    ap.add_argument("--sales-per-member", type=int, default=20)
+    ap.add_argument("--stores", type=int, default=20)
+    ap.add_argument("--samples", type=int, default=5)
+    ap.add_argument("--rebuild", action="store_true")
+    args = ap.parse_args()
+    db, stamp = paths(args.members, args.sales_per_member)
+    if args.rebuild or not db.exists() or not stamp.exists() \
+            or stamp.read_text().strip() != generator_hash():
+        print(f"building the fixture ({args.members:,} members, "
+              f"{args.members * args.sales_per_member:,} sales, {args.stores} stores)…")
+        t = time.perf_counter()
+        build(db, stamp, members=args.members, per=args.sales_per_member, stores=args.stores)
+        print(f"  built in {time.perf_counter() - t:.1f} s")
+    app = bootstrap(db, keystore=MemoryKeyStore(), clock=clock(), create_key=True)
+    assert app.identity is not None
+    clerk = Clerk(None, "店长", Role.MANAGER, app.identity.store_id, app.identity.device_id)
+    one = store_id(1)
+    report = programme_health(app.uow, clerk=clerk, start=MONTH[0], end=MONTH[1], store_id=one)
+    r = report.row(one)
+    print(f"store 1, {MONTH[0]}..{MONTH[1]}: {r.tally.members:,} members, "
+          f"{r.tally.active_members:,} active, 复购率 {r.repurchase_rate}, ARPU {r.arpu_fen} fen, "
+          f"churn {r.churn_rate}")
+    store_s = timed(lambda: programme_health(app.uow, clerk=clerk, start=MONTH[0],
+                                             end=MONTH[1], store_id=one), args.samples)
+    chain_s = timed(lambda: programme_health(app.uow, clerk=clerk, start=MONTH[0],
+                                             end=MONTH[1]), max(1, args.samples // 2))
+    raw = sqlite3.connect(db)
+    sql = ("SELECT store_id, count(DISTINCT member_id), count(*), sum(amount_fen - refunded_fen)"
+           " FROM sales WHERE business_day BETWEEN ? AND ? {} GROUP BY store_id")
+    month = (MONTH[0].isoformat(), MONTH[1].isoformat())
+    raw_chain = timed(lambda: raw.execute(sql.format(""), month).fetchall(), args.samples)
+    raw_store = timed(lambda: raw.execute(sql.format("AND store_id = ?"), (*month, one))
+                      .fetchall(), args.samples)
+    med = statistics.median
+    print(f"health, one store one month: {med(store_s):.3f} s (target ≤ 1 s); "
+          f"raw store aggregate {med(raw_store):.3f} s")
+    print(f"health, chain one month:     {med(chain_s):.3f} s (target ≤ 10 s); "
+          f"raw chain aggregate {med(raw_chain):.3f} s")
+    app.close()
+    print("RESULT " + json.dumps({
+        "members": args.members, "health_store_month_s": round(med(store_s), 3),
+        "health_chain_s": round(med(chain_s), 3), "raw_aggregate_s": round(med(raw_chain), 3)}))
+
+
+if __name__ == "__main__":
+    main()
