@@ -4,8 +4,9 @@ way, through its module's ``register(host)``, and reaches the window only throug
 
 Keys: F2 register · F3 back to the scan field · F5 reveal personal data (manager) · F6 edit
 profile · F4 checkout (the sale and its tenders), Shift+F4 refund from the bill, F7 points
-ledger, Ctrl+F7 adjust points (manager's PIN) · Ctrl+G gifts and coupons for points · Ctrl+H
-the member's purchases · F8 top up stored value, F10 pay with stored value outside a checkout,
+ledger, Ctrl+F7 adjust points (manager's PIN) · Ctrl+G gifts and coupons for points · Ctrl+K
+a coupon by hand (manager's PIN) · Ctrl+H the member's purchases · F8 top up stored value,
+F10 pay with stored value outside a checkout,
 Shift+F10 stored-value ledger ·
 Ctrl+P print the card · Ctrl+O decode a code from a picture · F9 alerts (manager) ·
 Ctrl+U staff (manager) · F11 recruitment dashboard (manager; a guide: own progress) ·
@@ -81,7 +82,7 @@ FEATURES: tuple[Callable[[TillHost], None], ...] = (
     till_member.register,  # F2 register, F5 reveal, F6 edit, Ctrl+P print
     till_points.register,  # F4 sale, Shift+F4 refund, F7 ledger, Ctrl+F7 adjust, Ctrl+G gifts
     till_stored_value.register,  # F8 top-up, F10 pay, Shift+F10 ledger
-    till_coupons.register,  # the coupons tile (issue 18)
+    till_coupons.register,  # the coupons tile, Ctrl+K a coupon by hand (issue 18)
     till_remote_member.register,  # another store's member: HQ's card and balances (issue 14)
     till_member_service.register,  # Ctrl+M status, tier, lost card, phone, erasure (issue 20)
     till_alerts.register,  # F9 alerts

@@ -1,17 +1,21 @@
 """The till's coupons feature (issue 18): the coupons tile of the member card — how many
 usable coupons the member holds, the last day of the soonest to expire, and each
-one with its terms in the tooltip. Plugs into the till window through :func:`register`."""
+one with its terms in the tooltip — and Ctrl+K, a coupon by hand (a manager approves). Plugs
+into the till window through :func:`register`."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QCoreApplication
 
+from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
+from pos_member.rules_config import CouponTemplate
 from pos_member.services import coupons
 from pos_member.services.member_cards import MemberCard
-from ui.host import TillHost
+from ui.coupon_issue_dialog import CouponIssueDialog
+from ui.host import TillAction, TillHost
 
 
 def value_text(c: coupons.CouponView) -> str:
@@ -60,5 +64,31 @@ def card_shown(host: TillHost, card: MemberCard) -> None:
     host.ops.run(lambda: coupons.usable(uow, member_id=card.id), show, lambda e: None)
 
 
+def template_text(t: CouponTemplate) -> str:
+    """A template's value, as the card shows a coupon's."""
+    value = t.amount_off_fen if t.kind == "amount_off" else t.cap_fen
+    return value_text(coupons.CouponView("", t.name, t.kind, value, t.percent_off,
+                                         t.threshold_fen, t.gift_item, datetime.now(UTC),
+                                         "", ""))
+
+
+def open_issue(host: TillHost) -> None:
+    """Ctrl+K: a coupon by hand for the member on screen (a manager approves)."""
+    card = host.current_card()
+    if card is None or card.hq is not None or card.remote or host.dialog is not None:
+        return
+    uow, clerk = host.uow, host.clerk
+    dialog = CouponIssueDialog(
+        ops=host.ops, card=card, templates=uow.rules.coupons.templates, describe=template_text,
+        issue=lambda **kw: coupons.issue_by_hand_with_pin(uow, clerk=clerk, member_id=card.id,
+                                                         **kw),
+        parent=host.window())
+    dialog.issued.connect(lambda r: host.notify_changed(r.changes))
+    host.open_dialog(dialog)
+
+
 def register(host: TillHost) -> None:
+    host.add_action(TillAction("coupon", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+K Coupon"),
+                               lambda: open_issue(host), ("Ctrl+K",), needs_card=True,
+                               button=False))  # the rows are full at 1024 pixels
     host.on_card_shown(lambda card: card_shown(host, card))

@@ -9,9 +9,11 @@ over the cap is not queued (docs/rules.md, "Coupons")."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, select
 
+from pos_member.clock import Clock
 from pos_member.db.models import Member, NotificationOutbox
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction
 from pos_member.services.notifications import enqueue
 
@@ -19,21 +21,45 @@ MARKETING_KINDS = ("coupon.offer",)
 
 
 def tell(tx: Transaction, *, member_id: str, kind: str, params: dict[str, str | int],
-         dedupe_key: str) -> bool:
-    """Queues one message unless consent or the cap says no; True when queued."""
-    if kind in MARKETING_KINDS and not _may_market(tx, member_id):
+         dedupe_key: str, marketed: dict[str, int] | None = None) -> bool:
+    """Queues one message unless consent or the cap says no; True when queued. ``marketed``:
+    today's marketing messages per member, kept by a job issuing many (``marketed_today``),
+    instead of counting the outbox for each."""
+    if kind in MARKETING_KINDS and not _may_market(tx, member_id, marketed):
         return False
-    return enqueue(tx, member_id=member_id, kind=kind, params=params, dedupe_key=dedupe_key)
+    queued = enqueue(tx, member_id=member_id, kind=kind, params=params, dedupe_key=dedupe_key)
+    if queued and marketed is not None and kind in MARKETING_KINDS:
+        marketed[member_id] = marketed.get(member_id, 0) + 1
+    return queued
 
 
-def _may_market(tx: Transaction, member_id: str) -> bool:
+def marketed_today(conn: Connection, clock: Clock) -> dict[str, int]:
+    """Today's marketing messages per member, from this till's outbox (one query)."""
+    local = clock.local(clock.now())
+    since = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return {r[0]: int(r[1]) for r in conn.execute(
+        select(_OUT.member_id, func.count()).where(
+            _OUT.kind.in_(MARKETING_KINDS), _OUT.created_at >= since)
+        .group_by(_OUT.member_id))}
+
+
+_OUT = NotificationOutbox.__table__.c
+# Compiled once: a trigger asks for every coupon it issues (db/prepared.py).
+_CONSENT = Prepared(select(Member.__table__.c.marketing_consent).where(
+    Member.__table__.c.id == bindparam("m")))
+_MARKETED = Prepared(select(func.count()).where(
+    _OUT.member_id == bindparam("m"), _OUT.kind == MARKETING_KINDS[0],
+    _OUT.created_at >= bindparam("since")))
+
+
+def _may_market(tx: Transaction, member_id: str, marketed: dict[str, int] | None) -> bool:
     conn = tx.conn
-    if not conn.scalar(select(Member.marketing_consent).where(Member.id == member_id)):
+    consent = _CONSENT.first(conn, {"m": member_id})
+    if consent is None or not consent[0]:
         return False
+    if marketed is not None:
+        return marketed.get(member_id, 0) < tx.rules.coupons.marketing_daily_cap
     local = tx.clock.local(tx.clock.now())
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    sent = conn.scalar(select(func.count()).select_from(NotificationOutbox).where(
-        NotificationOutbox.member_id == member_id,
-        NotificationOutbox.kind.in_(MARKETING_KINDS),
-        NotificationOutbox.created_at >= day_start))
-    return int(sent or 0) < tx.rules.coupons.marketing_daily_cap
+    sent = _MARKETED.first(conn, {"m": member_id, "since": day_start})
+    return int(sent[0] if sent else 0) < tx.rules.coupons.marketing_daily_cap

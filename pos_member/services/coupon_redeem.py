@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, exists, select
 
 from pos_member import events
 from pos_member.coupon_code import key_of
 from pos_member.coupon_rules import check_terms, discount_fen
-from pos_member.db.models import Coupon, CouponEntry, Member, Sale, Store
+from pos_member.db.models import Coupon, CouponBlock, CouponEntry, Member, Sale, Store
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import (
     CouponAlreadyUsed,
@@ -37,6 +38,20 @@ from pos_member.permissions import Clerk
 from pos_member.services import coupons_ledger as ledger
 
 _C = Coupon.__table__.c
+# One statement per coupon on the checkout's path (db/prepared.py): the coupon, the member's
+# tier, the store's number and HQ's block of the member's coupons.
+_PLAN_ROW = Prepared(select(
+    _C.key, _C.member_id, _C.name, _C.terms, _C.valid_from, _C.valid_until, _C.state,
+    _C.sale_id,
+    select(Member.tier).where(Member.id == bindparam("member_id")).scalar_subquery()
+    .label("tier"),
+    select(Store.number).where(Store.id == bindparam("store_id")).scalar_subquery()
+    .label("store_no"),
+    exists().where(CouponBlock.member_id == bindparam("member_id")).label("blocked"),
+).where(_C.key == bindparam("key")))
+_STATE = Prepared(select(
+    _C.state, exists().where(CouponBlock.member_id == bindparam("member_id")).label("blocked"),
+).where(_C.key == bindparam("key")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,22 +85,21 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
     if len(set(keys)) != len(keys):
         raise CouponAlreadyUsed()
     now = uow.clock.now()
-    with uow.read() as s:
-        conn = s.connection()
-        if ledger.is_blocked(conn, member_id):
-            raise CouponUseBlocked()
-        tier = conn.scalar(select(Member.tier).where(Member.id == member_id)) or ""
-        store_no = conn.scalar(select(Store.number).where(Store.id == clerk.store_id)) or 0
+    with uow.db.read.connect() as conn:  # a bare read: no ORM session on the checkout's path
         uses, left = [], bill_fen - 1
         for key in keys:
-            row = ledger.row_of(conn, key)
+            row = _PLAN_ROW.first(conn, {"key": key, "member_id": member_id,
+                                         "store_id": clerk.store_id})
+            if row is not None and row.blocked:
+                raise CouponUseBlocked()
             again = _repeat(conn, row, txn_id)
             if again is not None:  # this checkout, retried: the first answer's discount
                 uses.append(CouponUse(key, row.name, again, row.terms["gift_item"]))
                 continue
             _check_row(uow, row, member_id=member_id, now=now)
-            check_terms(row.terms, bill_fen=bill_fen, tier=tier, store_no=store_no,
-                        redeem_points=redeem_points, coupons_on_bill=len(keys))
+            check_terms(row.terms, bill_fen=bill_fen, tier=row.tier or "",
+                        store_no=row.store_no or 0, redeem_points=redeem_points,
+                        coupons_on_bill=len(keys))
             off = min(discount_fen(row.terms, bill_fen), left)
             left -= off
             uses.append(CouponUse(key, row.name, off, row.terms["gift_item"]))
@@ -122,11 +136,11 @@ def redeem_in(tx: Transaction, clerk: Clerk, uses: Sequence[CouponUse], *, membe
     checkout of this till that took it meanwhile: refused, all rolled back)."""
     conn = tx.conn
     now = tx.clock.now()
-    if uses and ledger.is_blocked(conn, member_id):
-        raise CouponUseBlocked()
     for u in uses:
-        state = conn.scalar(select(_C.state).where(_C.key == u.key))
-        if state != ledger.ISSUED:
+        got = _STATE.first(conn, {"key": u.key, "member_id": member_id})
+        if got is not None and got.blocked:
+            raise CouponUseBlocked()
+        if got is None or got.state != ledger.ISSUED:
             raise CouponAlreadyUsed()
         payload = events.CouponUsed(key=u.key, member_id=member_id, sale_id=sale_id,
                                     bill_no=bill_no, bill_fen=bill_fen,
@@ -142,21 +156,22 @@ def return_for_refund(tx: Transaction, clerk: Clerk, *, sale_id: str) -> int:
     (an expired one stays used: docs/rules.md). Returns how many came back."""
     conn = tx.conn
     now = tx.clock.now()
-    rows = conn.execute(select(_C.key, _C.member_id, _C.valid_until).where(
-        _C.sale_id == sale_id, _C.state == ledger.REDEEMED)).all()
+    e = CouponEntry.__table__.c
+    used = select(e.key, e.discount_fen).where(e.sale_id == sale_id,
+                                                e.kind == ledger.REDEEMED).subquery()
+    back_already = select(e.key).where(e.sale_id == sale_id, e.kind == ledger.RETURNED)
+    rows = conn.execute(select(_C.key, _C.member_id, _C.valid_until, used.c.discount_fen)
+                        .join(used, used.c.key == _C.key)
+                        .where(_C.key.not_in(back_already))).all()
     back = 0
     for r in rows:
         if now >= r.valid_until:
             continue
-        used = conn.execute(select(CouponEntry).where(
-            CouponEntry.key == r.key, CouponEntry.sale_id == sale_id,
-            CouponEntry.kind == ledger.REDEEMED)).first()
         payload = events.CouponUsed(key=r.key, member_id=r.member_id, sale_id=sale_id,
-                                    bill_no="", bill_fen=0,
-                                    discount_fen=used.discount_fen if used else 0,
+                                    bill_no="", bill_fen=0, discount_fen=r.discount_fen,
                                     store_id=clerk.store_id)
         ev = tx.record(clerk, events.COUPON_RETURNED, payload, entity_id=r.member_id)
-        ledger.post_used(conn, "returned", events.encode(payload), event_id=ev.id, at=now)
+        ledger.post_used(conn, ledger.RETURNED, events.encode(payload), event_id=ev.id, at=now)
         tx.audit(clerk, events.COUPON_RETURNED.type, "coupon", r.key,
                  after={"sale_id": sale_id}, event=ev)
         back += 1

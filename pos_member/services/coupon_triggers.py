@@ -36,7 +36,7 @@ from pos_member.db.models import Coupon, DeviceSuccession, Member, Sale
 from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.services import coupons_ledger as ledger
-from pos_member.services.coupon_notices import tell
+from pos_member.services.coupon_notices import marketed_today, tell
 from pos_member.services.coupons import BIRTHDAY, WINBACK, issue_in
 from pos_member.services.profile_seal import birthday_of
 
@@ -129,27 +129,28 @@ def run_triggers(uow: UnitOfWork, *, clerk: Clerk) -> TriggerRun:
         if (t := rules.template(rules.winback_template)) is not None:
             cutoff = now - timedelta(days=rules.dormant_days)
             jobs.append((WINBACK, t, _dormant(conn, devices, cutoff)))
+        marketed = marketed_today(conn, uow.clock)  # the cap, kept here: no count per coupon
         for source, template, due in jobs:
             batch: list[tuple[str, str]] = []
             for item in due:
                 batch.append(item)
                 if len(batch) >= BATCH:
-                    counts[source] += _issue(uow, clerk, template, source, batch)
+                    counts[source] += _issue(uow, clerk, template, source, batch, marketed)
                     batch = []
-            counts[source] += _issue(uow, clerk, template, source, batch)
+            counts[source] += _issue(uow, clerk, template, source, batch, marketed)
     expired, reminded = expire_and_remind(uow, clerk=clerk)
     return TriggerRun(counts[BIRTHDAY], counts[WINBACK], expired, reminded)
 
 
 def _issue(uow: UnitOfWork, clerk: Clerk, template: Any, source: str,
-           batch: list[tuple[str, str]]) -> int:
+           batch: list[tuple[str, str]], marketed: dict[str, int]) -> int:
     if not batch:
         return 0
     n = 0
     with uow.begin() as tx:
         for member_id, key in batch:
             if issue_in(tx, clerk, member_id=member_id, template=template, source=source,
-                        trigger_key=key) is not None:
+                        trigger_key=key, marketed=marketed) is not None:
                 n += 1
         tx.commit()
     return n

@@ -9,16 +9,19 @@ issuing it again issues nothing: every trigger is idempotent (docs/rules.md, "Co
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from pos_member import events
 from pos_member.changes import Area, Changes
 from pos_member.coupon_code import code_of, new_key, qr_payload, typed_form
 from pos_member.coupon_rules import terms_of, validity
 from pos_member.db.models import Coupon, Member
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import InvalidInput, MemberNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
@@ -31,6 +34,16 @@ WELCOME, BIRTHDAY, WINBACK, MANUAL, POINTS, HQ = (
 # Coupons a marketing trigger sends: their message counts against the daily cap and needs the
 # member's marketing consent (docs/rules.md, "Coupons"); the others are service messages.
 MARKETING_SOURCES = frozenset({BIRTHDAY, WINBACK, HQ})
+
+
+# Run for every coupon issued (a trigger issues thousands): compiled once (db/prepared.py).
+_TAKEN = Prepared(select(Coupon.__table__.c.key).where(
+    Coupon.__table__.c.trigger_key == bindparam("k")))
+
+
+@functools.lru_cache(maxsize=64)
+def _terms(template: CouponTemplate) -> dict[str, Any]:
+    return terms_of(template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +61,19 @@ class IssuedCoupon:
 
 def issue_in(tx: Transaction, clerk: Clerk, *, member_id: str, template: CouponTemplate,
              source: str, trigger_key: str | None = None, reason: str | None = None,
-             txn_id: str | None = None, notify: bool = True) -> IssuedCoupon | None:
+             txn_id: str | None = None, notify: bool = True,
+             marketed: dict[str, int] | None = None) -> IssuedCoupon | None:
     """Issues one coupon of ``template`` to ``member_id`` in the caller's transaction; None
     when ``trigger_key`` issued one already. ``notify``: the member is told (a pack tells
     once, for all its coupons)."""
     conn = tx.conn
-    if trigger_key is not None and conn.scalar(
-            select(Coupon.key).where(Coupon.trigger_key == trigger_key)) is not None:
+    if trigger_key is not None and _TAKEN.first(conn, {"k": trigger_key}) is not None:
         return None
     now = tx.clock.now()
     start, end = validity(template, now, tx.clock.zone)
     coupon = {
         "key": new_key(), "member_id": member_id, "template": template.code,
-        "name": template.name[:100], "terms": terms_of(template),
+        "name": template.name[:100], "terms": _terms(template),
         "valid_from": start.isoformat(), "valid_until": end.isoformat(), "source": source,
         "trigger_key": trigger_key, "issued_at": now.isoformat(), "store_id": clerk.store_id,
         "device_id": clerk.device_id}
@@ -78,12 +91,12 @@ def issue_in(tx: Transaction, clerk: Clerk, *, member_id: str, template: CouponT
                     **extra}, event=ev)
     if notify:
         _tell_issued(tx, member_id=member_id, source=source, template=template,
-                     key=coupon["key"], until=end)
+                     key=coupon["key"], until=end, marketed=marketed)
     return IssuedCoupon(coupon["key"], member_id, template.name, end)
 
 
 def _tell_issued(tx: Transaction, *, member_id: str, source: str, template: CouponTemplate,
-                 key: str, until: datetime) -> None:
+                 key: str, until: datetime, marketed: dict[str, int] | None) -> None:
     """The member is told a coupon arrived (the outbox; marketing ones within the cap and only
     with consent: ``services/coupon_notices.py``)."""
     from pos_member.services.coupon_notices import tell
@@ -91,7 +104,8 @@ def _tell_issued(tx: Transaction, *, member_id: str, source: str, template: Coup
     last_day = tx.clock.local(until - timedelta(microseconds=1)).date().isoformat()
     tell(tx, member_id=member_id,
          kind="coupon.offer" if source in MARKETING_SOURCES else "coupon.issued",
-         params={"name": template.name, "date": last_day}, dedupe_key=f"coupon.issued:{key}")
+         params={"name": template.name, "date": last_day}, dedupe_key=f"coupon.issued:{key}",
+         marketed=marketed)
 
 
 def issue_pack(tx: Transaction, clerk: Clerk, *, member_id: str, pack_code: str,
@@ -150,6 +164,28 @@ def issue_by_hand(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, txn_id: str
             return IssuedCoupon(row.key, row.member_id, row.name, row.valid_until, True)
         tx.commit()
     return got
+
+
+def issue_by_hand_with_pin(uow: UnitOfWork, *, clerk: Clerk, manager_code: str,
+                           manager_pin: str, txn_id: str, member_id: str, template_code: str,
+                           reason: str) -> IssuedCoupon:
+    """The till's manual coupon (Ctrl+K): the inputs are checked first, reading only, so a
+    refused one writes nothing, not even the manager's login; then the manager's number and PIN
+    (a logged-in manager leaves them empty); then :func:`issue_by_hand`."""
+    require(clerk, Action.VIEW_MEMBER)
+    if not " ".join((reason or "").split()):
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Give the reason for the coupon."))
+    if uow.rules.coupons.template(template_code) is None:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "No such coupon in the rules."))
+    if clerk.may(Action.ISSUE_COUPON) and not manager_code.strip():
+        approver = clerk
+    else:
+        from pos_member.services.staff import login
+
+        approver = login(uow, code=manager_code.strip(), secret=manager_pin,
+                         device_id=clerk.device_id)
+    return issue_by_hand(uow, clerk=clerk, approver=approver, txn_id=txn_id,
+                         member_id=member_id, template_code=template_code, reason=reason)
 
 
 def _active(tx: Transaction, member_id: str) -> None:

@@ -1,8 +1,8 @@
 """The coupons' projection (issue 18): the ``coupons`` rows and their ledger
 (``coupon_entries``), posted alike by this till's operations and by pulled ``coupon.*``
-events, once per event. A coupon's state follows its events in the order they are posted; a
-redemption of a coupon already redeemed elsewhere is kept in the ledger (HQ flags it) and does
-not change the coupon's state back."""
+events, once per event. A coupon's state is a function of its ledger (:func:`settle`), so
+every till holding the same entries shows the same state whatever order they came in; a
+redemption of a coupon already redeemed elsewhere is kept in the ledger (HQ flags it)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,17 @@ from pos_member.db.models import Coupon, CouponBlock, CouponEntry
 from pos_member.db.prepared import Prepared
 
 ISSUED, REDEEMED, EXPIRED, REVOKED = "issued", "redeemed", "expired", "revoked"
+RETURNED = "returned"
 _COUPONS, _ENTRIES = Coupon.__table__, CouponEntry.__table__
 _INSERT = Prepared(sqlite_insert(_COUPONS).on_conflict_do_nothing(), column_keys=(
     "key", "member_id", "template", "name", "terms", "valid_from", "valid_until", "state",
     "source", "trigger_key", "issued_at", "store_id", "device_id", "sale_id", "used_at"))
 _ENTRY = Prepared(sqlite_insert(_ENTRIES).on_conflict_do_nothing(), column_keys=(
     "id", "key", "kind", "at", "store_id", "sale_id", "discount_fen"))
-_SET_STATE = Prepared(update(_COUPONS).where(
-    _COUPONS.c.key == bindparam("k"), _COUPONS.c.state == bindparam("was")).values(
+_SETTLE = Prepared(update(_COUPONS).where(_COUPONS.c.key == bindparam("k")).values(
     state=bindparam("state"), sale_id=bindparam("sale"), used_at=bindparam("at")))
+_LEDGER = Prepared(select(_ENTRIES.c.kind, _ENTRIES.c.sale_id, _ENTRIES.c.at).where(
+    _ENTRIES.c.key == bindparam("key")))
 _ROW = Prepared(select(_COUPONS).where(_COUPONS.c.key == bindparam("key")))
 
 
@@ -59,33 +61,43 @@ def post_issued(conn: Connection, coupon: Mapping[str, Any], *, event_id: str) -
 
 def post_used(conn: Connection, kind: str, p: Mapping[str, Any], *, event_id: str,
               at: datetime) -> bool:
-    """A redemption (``redeemed``) or its return (``returned``): the entry, and the state
-    moved (issued → redeemed, or redeemed by that very bill → issued)."""
+    """A redemption (``redeemed``) or its return (``returned``): the entry, then the state
+    from the ledger (:func:`settle`)."""
     added = _ENTRY.run(conn, {"id": event_id, "key": p["key"], "kind": kind, "at": at,
                               "store_id": p["store_id"], "sale_id": p["sale_id"],
                               "discount_fen": p["discount_fen"]}) == 1
-    if not added:
-        return False
-    if kind == REDEEMED:
-        _SET_STATE.run(conn, {"k": p["key"], "was": ISSUED, "state": REDEEMED,
-                              "sale": p["sale_id"], "at": at})
-    else:
-        conn.execute(update(_COUPONS).where(
-            _COUPONS.c.key == p["key"], _COUPONS.c.state == REDEEMED,
-            _COUPONS.c.sale_id == p["sale_id"]).values(state=ISSUED, sale_id=None,
-                                                       used_at=None))
-    return True
+    if added:
+        settle(conn, p["key"])
+    return added
 
 
 def post_ended(conn: Connection, kind: str, p: Mapping[str, Any], *, event_id: str,
                at: datetime, store_id: str) -> bool:
-    """Expired or revoked: only a coupon still issued ends (a redeemed one stays redeemed)."""
+    """Expired or revoked: the entry, then the state from the ledger."""
     added = _ENTRY.run(conn, {"id": event_id, "key": p["key"], "kind": kind, "at": at,
                               "store_id": store_id, "sale_id": None, "discount_fen": 0}) == 1
     if added:
-        _SET_STATE.run(conn, {"k": p["key"], "was": ISSUED, "state": kind, "sale": None,
-                              "at": at})
+        settle(conn, p["key"])
     return added
+
+
+def settle(conn: Connection, key: str) -> None:
+    """The coupon's state as its ledger says, whatever order its entries arrived in (each till
+    reaches the same): ``redeemed`` while a redemption is not returned (on the earliest such
+    bill), else ``revoked`` or ``expired`` if it was, else ``issued``."""
+    rows = _LEDGER.all(conn, {"key": key})
+    returned = {r.sale_id for r in rows if r.kind == RETURNED}
+    open_sales = [(r.at, r.sale_id) for r in rows if r.kind == REDEEMED
+                  and r.sale_id not in returned]
+    kinds = {r.kind for r in rows}
+    if open_sales:
+        at, sale = min(open_sales)
+        state: tuple[str, str | None, datetime | None] = (REDEEMED, sale, at)
+    elif REVOKED in kinds or EXPIRED in kinds:
+        state = (REVOKED if REVOKED in kinds else EXPIRED, None, None)
+    else:
+        state = (ISSUED, None, None)
+    _SETTLE.run(conn, {"k": key, "state": state[0], "sale": state[1], "at": state[2]})
 
 
 def row_of(conn: Connection, key: str) -> Any:
@@ -123,7 +135,7 @@ def _pulled(conn: Connection, ev: Mapping[str, Any], payload: Any) -> bool:
     elif kind == events.COUPON_REDEEMED.type:
         post_used(conn, REDEEMED, events.encode(payload), event_id=ev["id"], at=at)
     elif kind == events.COUPON_RETURNED.type:
-        post_used(conn, "returned", events.encode(payload), event_id=ev["id"], at=at)
+        post_used(conn, RETURNED, events.encode(payload), event_id=ev["id"], at=at)
     else:
         post_ended(conn, EXPIRED if kind == events.COUPON_EXPIRED.type else REVOKED,
                    events.encode(payload), event_id=ev["id"], at=at, store_id=ev["store_id"])

@@ -73,6 +73,7 @@ TEMPLATES: dict[str, str] = {
     events.SV_TOTP_PROVISIONED.type:
         "【会员】您的动态付款码已绑定新设备。如非本人操作请联系门店。",
     "points.expiring": "【会员】您有{points}积分将于{date}过期，请及时使用。",
+    "points.changed": "【会员】您的积分{change}（{reason}），当前积分{balance}。",
     "coupon.issued": "【会员】您获得一张{name}，有效期至{date}，到店出示会员码即可使用。",
     "coupon.pack": "【会员】欢迎入会！{count}张新人券已放入您的会员卡，到店出示会员码即可使用。",
     "coupon.offer": "【会员】送您一张{name}，有效期至{date}，期待您再次光临。回T退订",

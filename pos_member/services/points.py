@@ -51,6 +51,7 @@ from pos_member.services.points_ledger import (
     spendable_lots,
     txn_result,
 )
+from pos_member.services.points_notices import tell_points
 from pos_member.services.staff import login
 
 KIND_LABELS = {
@@ -176,6 +177,8 @@ def redeem_for_item(uow: UnitOfWork, *, clerk: Clerk, txn_id: str, member_id: st
                      trigger_key=f"points:{txn_id}", txn_id=txn_id)
         result = {"txn_id": txn_id, "member_id": member_id, "points": -item.points,
                   "balance": balance_of(conn, member_id)}
+        tell_points(tx, member_id=member_id, change=-item.points, balance=result["balance"],
+                    reason="redeemed", key=ev.id)
         keep_txn(conn, txn_id, GIFT, member_id, result, now)
         tx.audit(clerk, REDEEMED, "member", member_id, after=result, event=ev)
         tx.commit()
@@ -234,6 +237,8 @@ def adjust_points(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, txn_id: str
                                         "reason": reason[:200]})
         result = {"txn_id": txn_id, "member_id": member_id, "points": points,
                   "balance": before + points}
+        tell_points(tx, member_id=member_id, change=points, balance=before + points,
+                    reason="adjusted", key=ev.id)
         keep_txn(conn, txn_id, ADJUST, member_id, result, now)
         tx.audit(clerk, ADJUSTED, "member", member_id, before={"balance": before},
                  after={"balance": before + points, "reason": reason[:200],

@@ -26,8 +26,10 @@ from pos_member.services.points_ledger import (
     OPEN,
     SET_REMAINING,
     aware,
+    balance_of,
     new_entry,
 )
+from pos_member.services.points_notices import tell_points
 
 EXPIRING = "points.expiring"  # the reminder's kind (its text: notifications.TEMPLATES)
 @dataclass(frozen=True, slots=True)
@@ -97,11 +99,27 @@ def expire_due(uow: UnitOfWork, *, clerk: Clerk, batch_lots: int = 5000,
             conn.execute(insert(ENTRIES), rows)
             conn.execute(SET_REMAINING, [{"lot": lot.id, "left": 0} for lot in due])
             conn.execute(ADD_BALANCE, balances)
+            _tell_expired(tx, clerk, due, gone_by_member={b["m"]: -b["p"] for b in balances})
             tx.commit()
         if len(due) < batch_lots:
             break
     reminders = remind_expiring(uow, clerk=clerk) if remind else 0
     return ExpiryRun(lots, members, points, reminders)
+
+
+def _tell_expired(tx: Any, clerk: Clerk, due: list[Any], *,
+                  gone_by_member: dict[str, int]) -> None:
+    """The member is told their points expired (``points_notices``) by the till that made an
+    expired lot only (its entry's device), as the reminders are: every till expires the lots
+    it holds, and one message per expiry is enough."""
+    conn = tx.conn
+    own = set(conn.scalars(select(ENTRIES.c.id).where(
+        ENTRIES.c.id.in_([lot.id for lot in due]), ENTRIES.c.device_id == clerk.device_id)))
+    told = {lot.member_id for lot in due if lot.id in own}
+    for member_id in told:
+        tell_points(tx, member_id=member_id, change=-gone_by_member[member_id],
+                    balance=balance_of(conn, member_id), reason="expired",
+                    key=f"expired:{member_id}:{tx.clock.now().isoformat()}")
 
 
 def remind_expiring(uow: UnitOfWork, *, clerk: Clerk) -> int:

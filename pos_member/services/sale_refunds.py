@@ -25,6 +25,7 @@ from pos_member.permissions import Action, Clerk, require
 from pos_member.points_rules import share
 from pos_member.services import points_ledger
 from pos_member.services.points import raise_negative_flag
+from pos_member.services.points_notices import tell_points
 from pos_member.services.sales import (
     SALE_BY_BILL,
     SALE_POINTS,
@@ -184,6 +185,9 @@ def refund_sale(uow: UnitOfWork, clerk: Clerk, *, approver: Clerk, txn_id: str, 
         for e in entries:
             points_ledger.post_entry(conn, e, event_id=ev.id, fresh=True)
         balance = points_ledger.balance_of(conn, sp.member_id) if sp is not None else None
+        if sp is not None and balance is not None:
+            tell_points(tx, member_id=sp.member_id, change=restore - claw, balance=balance,
+                        reason="refunded", key=ev.id)
         flagged = balance is not None and balance < 0
         if flagged and sp is not None:
             raise_negative_flag(tx, clerk, member_id=sp.member_id, balance=balance or 0,

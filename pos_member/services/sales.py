@@ -58,6 +58,7 @@ from pos_member.points_rules import (
     referral_points,
 )
 from pos_member.services import member_directory, member_standing, points_ledger, tiers
+from pos_member.services.points_notices import tell_points
 from pos_member.services.profile_seal import birthday_of
 
 SALE_RECORDED = events.SALE_RECORDED.type
@@ -480,6 +481,8 @@ def _post_sale_points(tx: Transaction, clerk: Clerk, pp: _SalePoints, *, event_i
     detail = _detail(txn_id, sale_id, bill_no, amount_fen, redeem_points, pp.redeem_fen,
                      amount_fen - pp.redeem_fen, member_id, pp.earn, pp.ref_points, balance,
                      pp.tier_before, tier_after)
+    tell_points(tx, member_id=member_id, change=pp.earn.earned - redeem_points,
+                balance=balance, reason="sale", key=event_id)
     _FAST_INSERT_SALE_POINTS.run(conn, {
         "sale_id": sale_id, "member_id": member_id, "bill_fen": amount_fen,
         "redeem_points": redeem_points, "redeem_fen": pp.redeem_fen,

@@ -203,6 +203,49 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     </message>
 </context>
 <context>
+    <name>CouponIssueDialog</name>
+    <message>
+        <source>A coupon for %1 (Ctrl+K)</source>
+        <translation>给 %1 发券（Ctrl+K）</translation>
+    </message>
+    <message>
+        <source>&amp;Coupon</source>
+        <translation>优惠券(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Reason</source>
+        <translation>原因(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Manager&apos;s staff number</source>
+        <translation>店长工号(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Manager&apos;s &amp;PIN</source>
+        <translation>店长密码(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Check (Enter)</source>
+        <translation>核对（Enter）</translation>
+    </message>
+    <message>
+        <source>Issue a coupon to %1?</source>
+        <translation>给 %1 发放优惠券？</translation>
+    </message>
+    <message>
+        <source>Coupon: %1</source>
+        <translation>优惠券：%1</translation>
+    </message>
+    <message>
+        <source>Reason: %1</source>
+        <translation>原因：%1</translation>
+    </message>
+    <message>
+        <source>Issue</source>
+        <translation>发放</translation>
+    </message>
+</context>
+<context>
     <name>Coupons</name>
     <message>
         <source>%1 off %2</source>
@@ -2532,6 +2575,10 @@ F2  注册新会员</translation>
     <message>
         <source>Shift+F11 Programme health</source>
         <translation>Shift+F11 会员健康度</translation>
+    </message>
+    <message>
+        <source>Ctrl+K Coupon</source>
+        <translation>Ctrl+K 发券</translation>
     </message>
 </context>
 <context>

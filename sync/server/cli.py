@@ -18,6 +18,8 @@
     pos-member-server [--database URL] deactivate-staff --store N --code NNN
     pos-member-server [--database URL] settle-overdraw MEMBER --note TEXT
     pos-member-server [--database URL] settle-coupons MEMBER --note TEXT
+    pos-member-server [--database URL] issue-coupons TEMPLATE --reason TEXT [--store N]
+                      [--tier CODE] [--limit N] [--batch ID]
     pos-member-server [--database URL] sms-limits [--phone-per-hour N] [--phone-per-day N]
                                                   [--device-per-hour N] [--store-per-hour N]
     pos-member-server [--database URL] serve [--host 127.0.0.1] [--port 8080]
@@ -190,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("member", metavar="MEMBER", help="member number or member id")
     p.add_argument("--note", required=True, help="how it was settled (kept on the flags)")
 
+    p = sub.add_parser("issue-coupons",
+                       help="issue a coupon of the rules to a filtered list of members")
+    p.add_argument("template", metavar="TEMPLATE", help="a [[coupons.templates]] code")
+    p.add_argument("--reason", required=True, help="why (kept in each coupon's event)")
+    p.add_argument("--store", type=_store_number, metavar="N", help="one store's members")
+    p.add_argument("--tier", metavar="CODE", help="one tier's members")
+    p.add_argument("--limit", type=_positive_int, metavar="N", help="at most N members")
+    p.add_argument("--batch", metavar="ID", help="the batch's id: run again, issues no more")
+
     p = sub.add_parser("sms-limits", help="show or set how many SMS payment codes HQ sends "
                                           "(per phone, till and store)")
     for name, text in (("phone-per-hour", "codes to one phone in any hour"),
@@ -324,6 +335,14 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"member {args.member}: coupon flags "
                   f"{', '.join(map(str, settled.flag_ids))} resolved; tills lift the coupon "
                   "block at their next sync")
+        elif args.command == "issue-coupons":
+            from sync.server.coupon_bulk import issue_coupons
+
+            bulk = issue_coupons(ctx, template=args.template, reason=args.reason,
+                                 store=args.store, tier=args.tier, limit=args.limit,
+                                 batch=args.batch)
+            print(f"batch {bulk.batch}: {bulk.issued} coupons issued to "
+                  f"{bulk.members} members; their stores' tills get them at their next sync")
         elif args.command == "sms-limits":
             _sms_limits(ctx, args)
         else:

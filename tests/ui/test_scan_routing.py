@@ -135,3 +135,28 @@ def test_garbage_is_told_and_nothing_changes(qtbot: QtBot, window: TillWindow, t
     assert window.banner.isVisible() and window.banner.property("kind") == "error"
     assert window.dialog is None and window.card_view.card is None
     assert get_balance(till.uow, m.id).total_fen == 0
+
+
+def test_ctrl_k_issues_a_coupon_by_hand_with_the_managers_pin(
+        qtbot: QtBot, window: TillWindow, till: Till) -> None:
+    from pos_member.permissions import Role
+    from tests.factories import PINS
+    from tests.ui.conftest import confirm
+    from ui.coupon_issue_dialog import CouponIssueDialog
+
+    m = till.register(phone="13900004444")
+    scan(qtbot, window, m.member_no)
+    qtbot.waitUntil(lambda: window.card_view.tile_text(2)[1] == "2")
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.dialog
+    assert isinstance(dialog, CouponIssueDialog)
+    dialog.template.setCurrentIndex(dialog.template.findData("CPN-10"))
+    dialog.reason.setText("配送延误")  # typed by an input method: not key clicks
+    qtbot.keyClicks(dialog.manager, f"1{list(Role).index(Role.MANAGER)}01")
+    qtbot.keyClicks(dialog.pin, PINS[Role.MANAGER])
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    assert [c.name for c in coupons.usable(till.uow, member_id=m.id)].count("10元代金券") == 0
+    confirm(qtbot, dialog)  # only the deliberate Ctrl+Enter issues it
+    qtbot.waitUntil(lambda: window.dialog is None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.card_view.tile_text(2)[1] == "3")
+    assert [c.name for c in coupons.usable(till.uow, member_id=m.id)].count("10元代金券") == 1

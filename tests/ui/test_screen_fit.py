@@ -317,6 +317,12 @@ def start_blacklist(d: QWidget) -> None:
     d.submit()  # type: ignore[attr-defined]
 
 
+def start_coupon(d: QWidget) -> None:
+    d.template.setCurrentIndex(d.template.count() - 1)  # type: ignore[attr-defined]
+    d.reason.setText("配送延误，店长同意补发代金券一张")  # type: ignore[attr-defined]
+    d.submit()  # type: ignore[attr-defined]
+
+
 def member_pick(s: Store) -> QWidget:
     """The members a search found, as many as a search gives (20), to pick from."""
     from pos_member.services.member_search import MAX_RESULTS, search_members
@@ -352,6 +358,8 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "gift confirmation": confirming(Qt.Key.Key_G, CTRL, lambda d: d.submit()),  # type: ignore[attr-defined]
     "adjustment confirmation": confirming(Qt.Key.Key_F7, CTRL, start_adjust),
     "member service": by_key(Qt.Key.Key_M, CTRL),
+    "coupon by hand": by_key(Qt.Key.Key_K, CTRL),
+    "coupon confirmation": confirming(Qt.Key.Key_K, CTRL, start_coupon),
     "status confirmation": confirming(Qt.Key.Key_M, CTRL, start_blacklist),
     "phone change confirmation": confirming(Qt.Key.Key_M, CTRL, start_phone_change),
     "alerts": by_key(Qt.Key.Key_F9),
