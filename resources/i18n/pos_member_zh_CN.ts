@@ -3440,6 +3440,57 @@ F2  注册新会员</translation>
     </message>
 </context>
 <context>
+    <name>member_insight</name>
+    <message>
+        <source>高客单价</source>
+        <translation>高客单价</translation>
+    </message>
+    <message>
+        <source>沉睡客户</source>
+        <translation>沉睡客户</translation>
+    </message>
+    <message>
+        <source>高频客户</source>
+        <translation>高频客户</translation>
+    </message>
+    <message>
+        <source>品类偏好</source>
+        <translation>品类偏好</translation>
+    </message>
+    <message>
+        <source>新客</source>
+        <translation>新客</translation>
+    </message>
+    <message>
+        <source>活跃</source>
+        <translation>活跃</translation>
+    </message>
+    <message>
+        <source>沉睡</source>
+        <translation>沉睡</translation>
+    </message>
+    <message>
+        <source>流失</source>
+        <translation>流失</translation>
+    </message>
+    <message>
+        <source>流失预警</source>
+        <translation>流失预警</translation>
+    </message>
+    <message>
+        <source>Send a win-back coupon (送回归券)</source>
+        <translation>送回归券</translation>
+    </message>
+    <message>
+        <source>Remind them of their points (提醒积分余额)</source>
+        <translation>提醒积分余额</translation>
+    </message>
+    <message>
+        <source>Invite them to the member day (邀请参加会员日)</source>
+        <translation>邀请参加会员日</translation>
+    </message>
+</context>
+<context>
     <name>members</name>
     <message>
         <source>Store guide</source>
