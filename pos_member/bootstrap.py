@@ -127,15 +127,22 @@ def bootstrap(
 
 def _seal_plain_profiles(uow: UnitOfWork) -> None:
     """Gender, birthday and tags an older version kept in the clear, sealed with the data key
-    now at hand (migration 0017; ``services/profile_seal``): a partial index finds them."""
+    now at hand: the members' (migration 0017; ``services/profile_seal``: a partial index
+    finds them) and the field versions' (migration 0018 leaves a mark)."""
     import sqlite3
 
+    from pos_member.services.field_versions import seal_plain_versions
     from pos_member.services.profile_seal import seal_plain
 
     with uow.db.write.connect() as conn:
         with conn.begin():
             conn.exec_driver_sql("PRAGMA secure_delete = ON")  # clear bytes zeroed, not freed
             sealed = seal_plain(conn, uow.cipher)
+            # Migration 0018: the field versions' clear values, once (a mark, not a scan).
+            mark = {"k": "seal_field_versions"}
+            if conn.exec_driver_sql("SELECT 1 FROM settings WHERE key = :k", mark).first():
+                sealed += seal_plain_versions(conn, uow.cipher)
+                conn.exec_driver_sql("DELETE FROM settings WHERE key = :k", mark)
         conn.exec_driver_sql("PRAGMA secure_delete = OFF")
         conn.commit()
     if sealed:  # the pages with clear values leave the WAL for the file, zeroed

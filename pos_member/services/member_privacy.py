@@ -216,7 +216,8 @@ def reconsent(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> None:
         ev = tx.record(clerk, events.MEMBER_PROFILE_UPDATED,
                        events.MemberProfileUpdated(member_id=member_id, fields=fields),
                        entity_id=member_id)
-        claim_fields(conn, member_id=member_id, fields=fields, hlc=ev.hlc, event_id=ev.id)
+        claim_fields(conn, member_id=member_id, fields=fields, hlc=ev.hlc, event_id=ev.id,
+                     cipher=uow.cipher)
         conn.execute(update(Member).where(Member.id == member_id).values(
             privacy_policy_version=version, privacy_consent_at=now, updated_hlc=ev.hlc))
         tx.audit(clerk, CONSENT_RENEWED, "member", member_id,

@@ -461,7 +461,7 @@ def update_profile(
             # The edit must win here by the same rule, or the tills would disagree for good:
             # it loses only to a version from a till whose clock runs far ahead.
             won = claim_fields(tx.conn, member_id=m.id, fields=changes,
-                               hlc=ev.hlc, event_id=ev.id)
+                               hlc=ev.hlc, event_id=ev.id, cipher=uow.cipher)
             if lost := sorted(set(changes) - set(won) - {"marketing_consent_at"}):
                 raise EditedAheadElsewhere(fields=", ".join(lost))
             tx.audit(clerk, PROFILE_UPDATED, "member", m.id, before=before, after=after, event=ev)

@@ -92,7 +92,8 @@ def apply_registered(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str
                        "birthday_enc": p.birthday_enc, "tags": p.tags,
                        "marketing_consent": p.marketing_consent,
                        "marketing_consent_at": p.marketing_consent_at}, cipher)
-    profile.update(newer_fields(conn, member_id=member_id, hlc=ev["hlc"], event_id=ev["id"]))
+    profile.update(newer_fields(conn, member_id=member_id, hlc=ev["hlc"], event_id=ev["id"],
+                                cipher=cipher))
     row.update(_profile_columns(profile, cipher))
     row.setdefault("marketing_consent", False)
     # Everything is decoded: from here on, writes only.
@@ -168,7 +169,7 @@ def apply_profile_updated(conn: Connection, cipher: PiiCipher | None, ev: Mappin
     fields = _opened(p.fields, cipher)
     _profile_columns(fields, cipher)  # decodes every value before anything is written
     won = claim_fields(conn, member_id=member_id, fields=fields, hlc=ev["hlc"],
-                       event_id=ev["id"])
+                       event_id=ev["id"], cipher=cipher)
     columns = _profile_columns(won, cipher)
     updated = conn.scalar(select(_MEMBERS.c.updated_hlc).where(_MEMBERS.c.id == member_id))
     if updated is None:

@@ -61,3 +61,48 @@ def test_an_edit_is_sealed_and_reaches_the_other_till(a: Till, b: Till) -> None:
                       (card.id,)).fetchone()
     con.close()
     assert row == (None, None, "[]")
+    for till in (a, b):  # the field versions (last writer wins) keep them sealed too
+        assert _versions(till, card.id) == {"gender": True, "birthday": True, "tags": True}
+        assert b"1985-07-01" not in _files(till)
+
+
+def _versions(till: Till, member_id: str) -> dict[str, bool]:
+    """Each gender/birthday/tags version of the member: is its stored value sealed?"""
+    con = sqlite3.connect(till.path)
+    rows = con.execute("SELECT field, value FROM member_field_hlc WHERE member_id=? AND field"
+                       " IN ('gender', 'birthday', 'tags')", (member_id,)).fetchall()
+    con.close()
+    return {f: isinstance(v := json.loads(value), dict) and set(v) == {"sealed"}
+            for f, value in rows}
+
+
+def _files(till: Till) -> bytes:
+    return b"".join(p.read_bytes() for p in till.path.parent.glob(till.path.name + "*"))
+
+
+def test_a_till_of_0017_seals_its_clear_field_versions_at_its_next_start(a: Till) -> None:
+    card = a.register(new_phone())
+    update_profile(a.uow, clerk=a.cashier, member_id=card.id, gender="F",
+                   birthday=date(1983, 2, 9), tags=("常客",))
+    a.app.close()
+    downgrade(a.path, "0017")
+    con = sqlite3.connect(a.path)  # as 0017 kept them: in the clear
+    for field, value in (("gender", "F"), ("birthday", "1983-02-09"), ("tags", ["常客"])):
+        con.execute("UPDATE member_field_hlc SET value=? WHERE member_id=? AND field=?",
+                    (json.dumps(value, ensure_ascii=False), card.id, field))
+    con.commit()
+    con.close()
+    assert _versions(a, card.id) == {"gender": False, "birthday": False, "tags": False}
+    app = bootstrap(a.path, keystore=a.keystore, clock=a.clock)
+    try:
+        assert schema_version(a.path) == engine.SCHEMA_HEAD
+        assert _versions(a, card.id) == {"gender": True, "birthday": True, "tags": True}
+        assert b"1983-02-09" not in _files(a)
+        con = sqlite3.connect(a.path)
+        mark = con.execute("SELECT count(*) FROM settings WHERE key='seal_field_versions'")
+        assert mark.fetchone() == (0,)
+        con.close()
+        found = get_member(app.uow, clerk=a.cashier, member_id=card.id)
+        assert (found.gender, found.birthday_month, found.tags) == ("F", 2, ("常客",))
+    finally:
+        app.close()
