@@ -6,9 +6,11 @@ Run by ``bench/chain_scale.py`` (its RESULT line), or alone:
 
 HQ is ``pos-member-server serve`` (``SERVERS`` uvicorn processes, each on its own port on
 127.0.0.1; the tills spread over them as a load balancer would) on a fresh migrated database
-of the private PostgreSQL. ``TILLS`` tills, three to a store, each with ``EVENTS`` unsent
-events (``chain_scale.device_events``' mix with a registration every ``REG_EVERY``th event:
-the day's new members, which every till of the chain pulls into its directory). Before the
+of the private PostgreSQL (their pools, so their push threads, from ``$POS_MEMBER_SERVER_POOLS``
+if set). ``TILLS`` tills, three to a store, each with ``EVENTS`` unsent events
+(``chain_scale.device_events``' mix with a registration every ``REG_EVERY``th event: the
+day's new members, which every till of the chain pulls into its directory; the money and
+points events name ``STORE_MEMBERS`` members of the till's own store). Before the
 clock starts each till pulls once (it synced during the day: the connection is open, its
 cursor at the tail). Then all close at once, as ``sync.engine.close_day`` does: push every
 event in batches of ``MAX_BATCH``, then pull ``/v2/pull`` pages until ``more`` is false. A
@@ -98,14 +100,19 @@ def start_servers(url: str, count: int, logs: Path) -> tuple[list[subprocess.Pop
     return procs, bases
 
 
+def _store_seed(store_id: str) -> int:
+    """The same in every process (``hash`` of a str is not)."""
+    return int.from_bytes(store_id.encode(), "big")
+
+
 class Till:
     """One simulated till: its encoded push bodies and its own HTTP connection."""
 
     def __init__(self, device: dict[str, Any], base: str, n: int) -> None:
         self.device = device
+        store_members = member_ids(STORE_MEMBERS, seed=_store_seed(device["store_id"]))
         rows = device_events(device["store_id"], device["device_id"], n, device["seed"],
-                             registration_every=REG_EVERY,
-                             members=member_ids(STORE_MEMBERS, seed=hash(device["store_id"])))
+                             registration_every=REG_EVERY, members=store_members)
         self.bodies = [json.dumps({"device_id": device["device_id"],
                                    "events": rows[i:i + MAX_BATCH]}).encode()
                        for i in range(0, n, MAX_BATCH)]

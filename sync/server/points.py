@@ -19,6 +19,7 @@ stay on the tills: a lot past its time counts here until a till posts its expiry
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -154,8 +155,8 @@ class PointsBook:
         if not rows:
             return
         if self.conn.dialect.name == "postgresql":  # one statement over arrays: one trip
-            self.conn.execute(_PG_ADD, {"ids": [r["member_id"] for r in rows],
-                                        "pts": [r["points"] for r in rows], "now": self.now})
+            self.conn.execute(_PG_ADD, {"rows": json.dumps(
+                [{"m": r["member_id"], "p": r["points"]} for r in rows]), "now": self.now})
             return
         stmt = sqlite_insert(_POINTS)
         self.conn.execute(stmt.on_conflict_do_update(
@@ -166,7 +167,7 @@ class PointsBook:
 
 _PG_ADD = text(
     "INSERT INTO member_points (member_id, points, updated_at) "
-    "SELECT m, p, :now FROM unnest(CAST(:ids AS text[]), CAST(:pts AS bigint[])) AS v(m, p) "
+    "SELECT m, p, :now FROM json_to_recordset(CAST(:rows AS json)) AS v(m text, p bigint) "
     "ORDER BY m "
     "ON CONFLICT (member_id) DO UPDATE "
     "SET points = member_points.points + excluded.points, updated_at = excluded.updated_at")

@@ -21,12 +21,13 @@ position pulled) stays exactly-once. Staff events are never routed: they stay in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, select, text
+from sqlalchemy.dialects import sqlite
 
 from pos_member import events
 from sync.server.locks import lock_keys, phone_key
@@ -168,11 +169,19 @@ def homes_of(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
         .where(one_of(conn, _HOMES.c.member_id, "ids")), {"ids": list_value(conn, ids)}).all())
 
 
+_PG_HOMES = text(
+    "INSERT INTO member_homes (member_id, store_id) SELECT m, s "
+    "FROM json_to_recordset(CAST(:rows AS json)) AS v(m text, s text) "
+    "ON CONFLICT (member_id) DO NOTHING")
+
+
 def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """A member registered twice (a restored till's copy under the same member id) keeps its
-    first home."""
+    first home. On PostgreSQL one statement over one JSON document of the rows (an
+    ``executemany`` of 1,000 rows took ~90 ms a push of registrations)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
+        conn.execute(_PG_HOMES, {"rows": json.dumps(
+            [{"m": r["member_id"], "s": r["store_id"]} for r in rows])})
     else:
         conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
 
