@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Any
 from xml.parsers import expat
 from xml.sax.saxutils import escape
@@ -56,8 +56,16 @@ def _parse(f: IO[bytes], start: Any, end: Any, text: Any) -> None:
         raise XlsxError(str(e)) from None
 
 
+_LOCAL: dict[str, str] = {}
+
+
 def _local(name: str) -> str:
-    return name.rsplit(" ", 1)[-1]
+    """An element's name without its namespace (cached: called for every element)."""
+    try:
+        return _LOCAL[name]
+    except KeyError:
+        local = _LOCAL[name] = name.rsplit(" ", 1)[-1]
+        return local
 
 
 def shared_strings(z: zipfile.ZipFile) -> list[str]:
@@ -96,14 +104,32 @@ def shared_strings(z: zipfile.ZipFile) -> list[str]:
     return out
 
 
+# Built-in number formats that show a date or time: Excel's (14–22, 45–47) and those of the
+# Chinese editions (27–36, 50–58: 年月日), which openpyxl does not know.
+_DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
+# As openpyxl's ``is_date_format``: quoted text and [locale/colour] codes do not count.
+_STRIP = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
+_DATE_CODE = re.compile(r"(?<![_\\])[dmhysDMHYS]")
+_EXCEL_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - Excel's dates carry no zone
+
+
+def is_date_format(code: str) -> bool:
+    return _DATE_CODE.search(_STRIP.sub("", code.split(";")[0])) is not None
+
+
+def from_excel(serial: float) -> datetime:
+    """An Excel serial date (the 1900 system; before 1 March 1900 Excel counts a 29 February
+    that never was)."""
+    moment = _EXCEL_EPOCH + timedelta(days=serial)
+    return moment + timedelta(days=1) if serial < 60 else moment
+
+
 def date_styles(z: zipfile.ZipFile) -> set[int]:
     """The indexes of the cell formats (``cellXfs``) that show a number as a date."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-
     name = _part(z, "styles", "xl/styles.xml")
     if name is None:
         return set()
-    formats: dict[int, str] = dict(BUILTIN_FORMATS)
+    formats: dict[int, str] = {}
     xfs: list[int] = []
     where = {"cellXfs": False}
 
@@ -122,7 +148,8 @@ def date_styles(z: zipfile.ZipFile) -> set[int]:
 
     with z.open(name) as f:
         _parse(f, start, end, lambda data: None)
-    return {i for i, fmt in enumerate(xfs) if is_date_format(formats.get(fmt, "General"))}
+    return {i for i, fmt in enumerate(xfs)
+            if (is_date_format(formats[fmt]) if fmt in formats else fmt in _DATE_FORMAT_IDS)}
 
 
 def _column(ref: str) -> int:
@@ -206,8 +233,6 @@ class _Rows:
             return datetime.fromisoformat(text.rstrip("Z"))
         number = _number(text)
         if self.style and int(self.style) in self.dates:
-            from openpyxl.utils.datetime import from_excel
-
             return from_excel(number)
         return number
 
@@ -270,6 +295,15 @@ _STYLES = (
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+def get_column_letter(n: int) -> str:
+    """1 → A, 27 → AA."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
 def _cell(ref: str, value: Any) -> str:
     if value is None or value == "":
         return ""
@@ -284,8 +318,6 @@ def _cell(ref: str, value: Any) -> str:
 def write_sheet(path: Any, sheet_name: str, rows: Iterable[Iterable[Any]]) -> None:
     """A workbook of one sheet ``sheet_name`` holding ``rows`` (text, numbers, booleans),
     written as the rows come (never held whole)."""
-    from openpyxl.utils import get_column_letter
-
     book = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{_MAIN}" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
             f'<sheets><sheet name="{escape(sheet_name, {chr(34): "&quot;"})}" sheetId="1" '
