@@ -71,7 +71,9 @@ def tallies(s: Session, p: Period, *, store_id: str | None, active_from: datetim
     ``(member_id, business_day)``): the cost follows the store's members, not the chain's
     ledgers (bench/insight.py)."""
     out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    per = _per_member(p, store_id, active_from).subquery()
+    # OFFSET 0 keeps the per-member rows a subquery of their own: flattened into the outer
+    # GROUP BY, each use of a column would run its look-up again.
+    per = _per_member(p, store_id, active_from).offset(0).subquery()
     first_kept = p.start - timedelta(days=churned_days - 1)
     lost_by = p.end - timedelta(days=churned_days)
     kept = per.c.last_before >= first_kept
