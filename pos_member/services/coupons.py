@@ -229,3 +229,27 @@ def usable(uow: UnitOfWork, *, member_id: str) -> list[CouponView]:
                               typed_form(code), qr_payload(code)))
     return out
 
+
+
+def revoke(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, key: str, reason: str) -> bool:
+    """A manager withdraws a coupon still issued (a mistake, abuse), with a reason, audited:
+    ``coupon.revoked``; it can no longer be redeemed anywhere once pulled. False (nothing
+    written) when it is not this till's to withdraw: unknown, or no longer issued."""
+    require(clerk, Action.VIEW_MEMBER)
+    require(approver, Action.ISSUE_COUPON)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Give the reason for the coupon."))
+    with uow.begin() as tx:
+        row = ledger.row_of(tx.conn, key)
+        if row is None or row.state != ledger.ISSUED:
+            return False
+        payload = events.CouponEnded(key=key, member_id=row.member_id,
+                                     reason=f"{reason[:150]} · {approver.name}")
+        ev = tx.record(clerk, events.COUPON_REVOKED, payload, entity_id=row.member_id)
+        ledger.post_ended(tx.conn, ledger.REVOKED, events.encode(payload), event_id=ev.id,
+                          at=tx.clock.now(), store_id=clerk.store_id)
+        tx.audit(clerk, events.COUPON_REVOKED.type, "coupon", key,
+                 after={"reason": reason[:200], "approved_by": approver.staff_id}, event=ev)
+        tx.commit()
+    return True

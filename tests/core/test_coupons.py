@@ -78,3 +78,22 @@ def test_points_exchanged_for_the_catalogue_coupon_give_a_coupon(till: Till) -> 
                            item_code="CPN-10")  # the same exchange again: nothing more
     names = [c.name for c in coupons.usable(till.uow, member_id=m.id)]
     assert names.count("10元代金券") == 1
+
+
+def test_a_manager_withdraws_a_coupon_with_a_reason_and_it_is_refused_after(till: Till) -> None:
+    from pos_member.errors import CouponAlreadyUsed
+    from pos_member.services.checkout import Tender, checkout
+
+    m = till.register()
+    [c] = [c for c in coupons.usable(till.uow, member_id=m.id) if c.name == "新人满100减20"]
+    with pytest.raises(PermissionDenied):
+        coupons.revoke(till.uow, clerk=till.cashier, approver=till.cashier, key=c.key,
+                       reason="mistake")
+    assert coupons.revoke(till.uow, clerk=till.cashier, approver=till.manager, key=c.key,
+                          reason="issued by mistake")
+    assert not coupons.revoke(till.uow, clerk=till.cashier, approver=till.manager,
+                              key=c.key, reason="again")  # already withdrawn: nothing
+    assert c.key not in [u.key for u in coupons.usable(till.uow, member_id=m.id)]
+    with pytest.raises(CouponAlreadyUsed):
+        checkout(till.uow, till.cashier, txn_id="x", bill_no="X-1", amount_fen=15_000,
+                 member_id=m.id, tenders=(Tender("cash", 13_000),), coupons=[c.qr])
