@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -21,6 +22,31 @@ from ui.qr import QrWidget
 from ui.viewmodels import card_view
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that never widens its window: what does not fit ends in "…", the
+    whole text in its tooltip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full_text = ""
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self.setToolTip(text)
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight,
+                                                   max(self.width(), 0)))
+
+
 class MemberCardView(QFrame):
     def __init__(self, parent: QWidget | None = None, *, zone: tzinfo = DEFAULT_TZ) -> None:
         super().__init__(parent)
@@ -31,6 +57,7 @@ class MemberCardView(QFrame):
         # detail for its caption (0 points, 1 stored value, 2 coupons), the tier's benefits.
         self._tile_values: dict[int, tuple[str, str]] = {}
         self._benefits = ""
+        self._insight = ""  # tags, lifecycle, suggested action (issue 19; ui/till_insight.py)
 
         self.qr = QrWidget()
         self.qr.setFixedSize(190, 190)
@@ -52,8 +79,14 @@ class MemberCardView(QFrame):
         self.tiles_row = QHBoxLayout()
         self.tiles_row.setSpacing(12)
         self._tiles: list[tuple[QLabel, QLabel]] = []
+        # Beside the title, one line that elides: a 1024×768 till has no height to spare.
+        self.insight = ElidedLabel()
+        self.insight.setObjectName("memberInsight")
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title)
+        title_row.addWidget(self.insight, 1)
         right = QVBoxLayout()
-        right.addWidget(self.title)
+        right.addLayout(title_row)
         self.benefits = QLabel()  # tier and its benefits (points issue)
         self.benefits.setObjectName("tierBenefits")
         self.benefits.setWordWrap(True)
@@ -71,7 +104,7 @@ class MemberCardView(QFrame):
 
     def show_card(self, card: MemberCard) -> None:
         if self.card is None or self.card.id != card.id:
-            self._tile_values, self._benefits = {}, ""
+            self._tile_values, self._benefits, self._insight = {}, "", ""
         self.card = card
         self.refresh()
 
@@ -93,6 +126,7 @@ class MemberCardView(QFrame):
                 label = view.tiles[index][0]
                 view.tiles[index] = (f"{label} · {detail}" if detail else label, value)
         self.benefits.setText(self._benefits)
+        self.insight.set_full_text(self._insight)
         for (label, value), (lw, vw) in zip(view.tiles, self._tiles, strict=True):
             lw.setText(label)
             vw.setText(value)
@@ -140,3 +174,8 @@ class MemberCardView(QFrame):
         """The points tile and the tier-benefits line (loaded after the card is shown)."""
         self._benefits = benefits
         self.set_tile_value(0, balance)
+
+    def set_insight(self, text: str) -> None:
+        """The member's tags, lifecycle stage and suggested action (loaded after the card)."""
+        self._insight = text
+        self.refresh()

@@ -1,5 +1,6 @@
-"""The till's member-insight features (issue 19): Shift+F11 opens the programme-health report
-for the store manager (the recruitment dashboard's permission)."""
+"""The till's member-insight features (issue 19): the member card's line of tags, lifecycle
+and suggested action, and Shift+F11, the programme-health report for the store manager (the
+recruitment dashboard's permission)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pos_member.permissions import Action, require
 from pos_member.services.insight import HealthReport, programme_health
 from pos_member.services.insight_report import write_health_workbook
 from pos_member.services.kpi_report import SavedReport
+from pos_member.services.member_cards import MemberCard
+from pos_member.services.member_insight import CATEGORY, STAGES, MemberInsight, member_insight
 from ui.health_dialog import CONTEXT, HealthDialog
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
@@ -46,9 +49,41 @@ def open_health(host: TillHost) -> None:
                                   parent=host.window()))
 
 
+def insight_text(r: MemberInsight) -> str:
+    """One line for the card: 活跃 · 高频客户 · 品类偏好 鞋 · 流失预警 · 建议：提醒积分余额."""
+    parts = [translate("member_insight", STAGES[r.stage])]
+    for tag in r.tags:
+        text = translate("member_insight", tag)
+        parts.append(f"{text} {r.favourite_category}" if tag == CATEGORY else text)
+    if r.churn_warning:
+        parts.append(translate("member_insight", "流失预警"))
+    if r.action is not None:
+        parts.append(translate("TillWindow", "Suggested: %1").replace(
+            "%1", translate("member_insight", r.action)))
+    return " · ".join(parts)
+
+
+def card_shown(host: TillHost, card: MemberCard) -> None:
+    """Fills the card's insight line off the GUI thread (this store's members only: another
+    store's purchases are not on this till)."""
+    if card.hq is not None or card.remote:
+        host.card_view.set_insight("")
+        return
+    uow, clerk = host.uow, host.clerk
+
+    def show(r: MemberInsight) -> None:
+        shown = host.current_card()
+        if shown is not None and shown.id == card.id:
+            host.card_view.set_insight(insight_text(r))
+
+    host.ops.run(lambda: member_insight(uow, clerk=clerk, member_id=card.id), show,
+                 lambda _e: None)
+
+
 def register(host: TillHost) -> None:
     """Shift+F11 for a manager; the key only (the back-office row has no room for a button)."""
     host.add_action(TillAction(
         "health", QT_TRANSLATE_NOOP("TillWindow", "Shift+F11 Programme health"),
         lambda: open_health(host), ("Shift+F11",), visible=host.clerk.may(Action.VIEW_KPI),
         button=False))
+    host.on_card_shown(lambda card: card_shown(host, card))

@@ -2573,6 +2573,10 @@ F2  注册新会员</translation>
         <translation>Ctrl+M 会员服务</translation>
     </message>
     <message>
+        <source>Suggested: %1</source>
+        <translation>建议：%1</translation>
+    </message>
+    <message>
         <source>Shift+F11 Programme health</source>
         <translation>Shift+F11 会员健康度</translation>
     </message>

@@ -5,7 +5,7 @@ cashier is refused."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from openpyxl import load_workbook
 from PySide6.QtCore import QDate, Qt
@@ -71,3 +71,22 @@ def test_a_cashier_is_refused(qtbot: QtBot, open_till: Callable[[Clerk], TillWin
     qtbot.keyClick(window, Qt.Key.Key_F11, Qt.KeyboardModifier.ShiftModifier)
     settle(qtbot, window)
     assert not isinstance(window.dialog, HealthDialog)
+
+
+def test_the_card_shows_the_member_s_stage_tags_and_suggested_action(
+        qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], till: Till) -> None:
+    start = datetime.combine(DAY - timedelta(days=60), time(12), tzinfo=till.clock.zone)
+    till.clock.set(start)
+    card = till.register()
+    for i, ago in enumerate((50, 40, 30)):  # usual gap 10 days, 30 days since: warning
+        till.clock.set(datetime.combine(DAY - timedelta(days=ago), time(12),
+                                        tzinfo=till.clock.zone))
+        sales.record_sale(till.uow, till.cashier, txn_id=f"c-{i}", bill_no=f"C-{i}",
+                          amount_fen=120_00, member_id=card.id)
+    till.clock.set(datetime.combine(DAY, time(12), tzinfo=till.clock.zone))
+    window = open_till(till.cashier)
+    with qtbot.waitSignal(window.card_shown):
+        window.lookup(card.member_no)
+    qtbot.waitUntil(lambda: window.card_view.insight.full_text != "")
+    text = window.card_view.insight.full_text
+    assert "活跃" in text and "流失预警" in text and "提醒积分余额" in text
