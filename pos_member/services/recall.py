@@ -1,0 +1,75 @@
+"""The store manager's recall list (召回名单, issue 19): the store's members at risk of being
+lost — no purchase for the rules' ``[tags] dormant_days`` or more — with what they are worth
+and how long they have been away, sortable either way, and the suggested action.
+
+One pass over the store's members, each member's last purchase and spend read through their
+own index range (``ix_sales_member_sold``), as the programme-health report does. Read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+
+from pos_member.db.models import Member, Sale
+from pos_member.db.uow import UnitOfWork
+from pos_member.permissions import Action, Clerk, require
+from pos_member.services.member_insight import LOST, SLEEPING, WIN_BACK
+
+PURCHASE = Sale.refunded_fen < Sale.amount_fen
+LIMIT = 500  # rows a screen or an export takes at once
+
+
+class RecallOrder(StrEnum):
+    VALUE = "value"  # most spent first
+    AWAY = "away"  # longest away first
+
+
+@dataclass(frozen=True, slots=True)
+class RecallEntry:
+    member_id: str
+    member_no: str
+    tier: str
+    last_purchase: date
+    days_away: int
+    spend_fen: int  # everything the member paid, net of refunds
+    purchases: int
+    stage: str  # member_insight's stage: "active" (dormant-tagged only), "dormant", "churned"
+    action: str  # the suggested action (English; the UI translates)
+
+
+def recall_list(uow: UnitOfWork, *, clerk: Clerk, order: RecallOrder = RecallOrder.VALUE,
+                limit: int = LIMIT) -> list[RecallEntry]:
+    """The clerk's store's members with at least one purchase and none for ``dormant_days``
+    (``[tags]``) or more, in ``order`` (ties: member number). Managers only (``VIEW_KPI``)."""
+    require(clerk, Action.VIEW_KPI)
+    rules = uow.rules
+    today = uow.clock.today()
+    cutoff = today - timedelta(days=rules.tags.dormant_days)
+    mine = Sale.member_id == Member.id
+    last = (select(func.max(Sale.business_day)).where(mine, PURCHASE)
+            .correlate(Member).scalar_subquery())
+    spend = (select(func.coalesce(func.sum(Sale.amount_fen - Sale.refunded_fen), 0))
+             .where(mine).correlate(Member).scalar_subquery())
+    count = select(func.count()).where(mine, PURCHASE).correlate(Member).scalar_subquery()
+    per = (select(Member.id, Member.member_no, Member.tier, last.label("last"),
+                  spend.label("spend"), count.label("n"))
+           .where(Member.store_id == clerk.store_id, Member.status == "active")
+           .offset(0).subquery())
+    sort = ((per.c.spend.desc(), per.c.member_no) if order is RecallOrder.VALUE
+            else (per.c["last"].asc(), per.c.member_no))
+    with uow.read() as s:
+        rows = s.execute(select(per).where(per.c["last"] <= cutoff).order_by(*sort)
+                         .limit(limit)).all()
+    life = rules.lifecycle
+    out = []
+    for member_id, member_no, tier, last_day, spent, n in rows:
+        away = (today - last_day).days
+        stage = LOST if away >= life.churned_days else (
+            SLEEPING if away >= life.dormant_days else "active")
+        out.append(RecallEntry(member_id, member_no, tier, last_day, away, int(spent), int(n),
+                               stage, WIN_BACK))
+    return out
