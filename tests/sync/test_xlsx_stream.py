@@ -31,13 +31,13 @@ def _excel_like(path: Path, sheet: str) -> Path:
             '<rPh sb="0" eb="1"><t>wang</t></rPh></si><si><t>a&amp;b</t></si></sst>'))
         z.writestr("xl/styles.xml", (
             f'<styleSheet {_NS}><numFmts count="1"><numFmt numFmtId="164" '
-            'formatCode="yyyy/m/d"/></numFmts><cellXfs count="3"><xf numFmtId="0"/>'
-            '<xf numFmtId="164"/><xf numFmtId="14"/></cellXfs></styleSheet>'))
+            'formatCode="yyyy/m/d"/></numFmts><cellXfs count="4"><xf numFmtId="0"/>'
+            '<xf numFmtId="164"/><xf numFmtId="14"/><xf numFmtId="31"/></cellXfs></styleSheet>'))
         z.writestr(sheet, (
             f'<worksheet {_NS}><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
             '<row r="3"><c r="A3"><v>13800138000</v></c><c r="C3" t="s"><v>1</v></c>'
             '<c r="D3" s="1"><v>32946</v></c><c s="2"><v>43617</v></c>'
-            '<c r="F3" t="b"><v>1</v></c><c r="G3"><v>12.5</v></c>'
+            '<c r="F3" t="b"><v>1</v></c><c r="G3"><v>12.5</v></c><c r="J3" s="3"><v>45000</v></c>'
             '<c r="H3" t="str"><f>A1&amp;"x"</f><v>手机号x</v></c>'
             '<c r="I3" t="s"><v>2</v></c><c r="Z3"><v>9</v></c></row></sheetData></worksheet>'))
     return path
@@ -51,11 +51,11 @@ def _naive(*ymd: int) -> datetime:
 def test_an_excel_file_reads_as_openpyxl_reads_it(tmp_path: Path) -> None:
     name = "xl/worksheets/sheet1.xml"
     with zipfile.ZipFile(_excel_like(tmp_path / "e.xlsx", name)) as z:
-        rows = list(read_sheet(z, name, 9))
+        rows = list(read_sheet(z, name, 10))
     assert rows == [
-        (1, ("手机号",) + (None,) * 8),
+        (1, ("手机号",) + (None,) * 9),
         (3, (13800138000, None, "王小明 ", _naive(1990, 3, 14), _naive(2019, 6, 1), True,
-             12.5, '=A1&"x"', "a&b")),
+             12.5, '=A1&"x"', "a&b", _naive(2023, 3, 15))),  # 31: the Chinese 年月日 built-in
     ]
 
 
