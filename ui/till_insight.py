@@ -15,9 +15,15 @@ from pos_member.services.insight_report import write_health_workbook
 from pos_member.services.kpi_report import SavedReport
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.member_insight import CATEGORY, STAGES, MemberInsight, member_insight
+from pos_member.services.recall import (
+    RecallEntry,
+    recall_list,
+    write_recall_workbook,
+)
 from ui.health_dialog import CONTEXT, HealthDialog
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
+from ui.recall_dialog import RecallDialog
 
 
 def report_path(host: TillHost, report: HealthReport) -> Path:
@@ -47,6 +53,25 @@ def open_health(host: TillHost) -> None:
     host.open_dialog(HealthDialog(ops=host.ops, load=load, export=export,
                                   today=uow.clock.today(), stores=stores, tiers=tiers,
                                   parent=host.window()))
+
+
+def open_recall(host: TillHost) -> None:
+    """Ctrl+Shift+F11: the store's recall list (召回名单)."""
+    clerk, uow = host.clerk, host.uow
+    try:
+        require(clerk, Action.VIEW_KPI)
+    except DomainError as e:
+        host.show_error(e)
+        return
+    tiers = {level.code: level.name for level in uow.rules.tiers.levels}
+    path = host.app.db.path.parent / "reports" / f"recall-{uow.clock.today().isoformat()}.xlsx"
+
+    def export(entries: list[RecallEntry]) -> SavedReport:
+        return write_recall_workbook(entries, path, tiers=tiers, tr_in=translate)
+
+    host.open_dialog(RecallDialog(
+        ops=host.ops, load=lambda order: recall_list(uow, clerk=clerk, order=order),
+        export=export, tiers=tiers, parent=host.window()))
 
 
 def insight_text(r: MemberInsight) -> str:
@@ -86,4 +111,8 @@ def register(host: TillHost) -> None:
         "health", QT_TRANSLATE_NOOP("TillWindow", "Shift+F11 Programme health"),
         lambda: open_health(host), ("Shift+F11",), visible=host.clerk.may(Action.VIEW_KPI),
         button=False))
+    host.add_action(TillAction(
+        "recall", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+Shift+F11 Recall list"),
+        lambda: open_recall(host), ("Ctrl+Shift+F11",),
+        visible=host.clerk.may(Action.VIEW_KPI), button=False))
     host.on_card_shown(lambda card: card_shown(host, card))

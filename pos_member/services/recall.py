@@ -8,19 +8,26 @@ own index range (``ix_sales_member_sold``), as the programme-health report does.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from pos_member.db.models import Member, Sale
 from pos_member.db.uow import UnitOfWork
+from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
-from pos_member.services.member_insight import LOST, SLEEPING, WIN_BACK
+from pos_member.services.kpi_report import SavedReport
+from pos_member.services.kpi_report import _put_in_place as put_in_place
+from pos_member.services.member_insight import LOST, SLEEPING, STAGES, WIN_BACK
 
 PURCHASE = Sale.refunded_fen < Sale.amount_fen
 LIMIT = 500  # rows a screen or an export takes at once
+SHEET = QT_TRANSLATE_NOOP("recall", "Recall list")
 
 
 class RecallOrder(StrEnum):
@@ -73,3 +80,51 @@ def recall_list(uow: UnitOfWork, *, clerk: Clerk, order: RecallOrder = RecallOrd
         out.append(RecallEntry(member_id, member_no, tier, last_day, away, int(spent), int(n),
                                stage, WIN_BACK))
     return out
+
+
+COLUMNS = (
+    (QT_TRANSLATE_NOOP("recall", "Member no."), None),
+    (QT_TRANSLATE_NOOP("recall", "Tier"), None),
+    (QT_TRANSLATE_NOOP("recall", "Last purchase"), "yyyy-mm-dd"),
+    (QT_TRANSLATE_NOOP("recall", "Days away"), "#,##0"),
+    (QT_TRANSLATE_NOOP("recall", "Spent in all"), '"¥"#,##0.00'),
+    (QT_TRANSLATE_NOOP("recall", "Purchases"), "#,##0"),
+    (QT_TRANSLATE_NOOP("recall", "Stage"), None),
+    (QT_TRANSLATE_NOOP("recall", "Suggested action"), None),
+)
+
+
+def entry_values(e: RecallEntry, tiers: Mapping[str, str],
+                 tr_in: Callable[[str, str], str]) -> tuple[object, ...]:
+    """One entry in ``COLUMNS`` order; ``tr_in(context, text)`` translates stage and action."""
+    return (e.member_no, tiers.get(e.tier, e.tier), e.last_purchase, e.days_away,
+            Decimal(e.spend_fen) / 100, e.purchases, tr_in("member_insight", STAGES[e.stage]),
+            tr_in("member_insight", e.action))
+
+
+def write_recall_workbook(entries: list[RecallEntry], path: Path, *, tiers: Mapping[str, str],
+                          tr_in: Callable[[str, str], str] = lambda _c, s: s) -> SavedReport:
+    """The list as an .xlsx (one sheet), saved like the day report (``kpi_report``)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = tr_in("recall", SHEET)
+    for c, (label, _) in enumerate(COLUMNS, start=1):
+        ws.cell(row=1, column=c, value=tr_in("recall", label)).font = Font(bold=True)
+        ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = 16
+    for r, e in enumerate(entries, start=2):
+        for c, (value, (_, fmt)) in enumerate(zip(entry_values(e, tiers, tr_in), COLUMNS,
+                                                  strict=True), start=1):
+            cell = ws.cell(row=r, column=c, value=value)
+            if fmt:
+                cell.number_format = fmt
+    ws.freeze_panes = "B2"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        wb.save(tmp)
+        return put_in_place(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1600,6 +1600,49 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     </message>
 </context>
 <context>
+    <name>RecallDialog</name>
+    <message>
+        <source>Recall list (Ctrl+Shift+F11)</source>
+        <translation>召回名单 (Ctrl+Shift+F11)</translation>
+    </message>
+    <message>
+        <source>召回名单: members away for a while</source>
+        <translation>召回名单：久未到店的会员</translation>
+    </message>
+    <message>
+        <source>F2 Most valuable first</source>
+        <translation>F2 按消费额排序</translation>
+    </message>
+    <message>
+        <source>F3 Longest away first</source>
+        <translation>F3 按未到店天数排序</translation>
+    </message>
+    <message>
+        <source>Ctrl+E Export (.xlsx)</source>
+        <translation>Ctrl+E 导出 (.xlsx)</translation>
+    </message>
+    <message>
+        <source>Esc Close</source>
+        <translation>Esc 关闭</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <source>%1 members</source>
+        <translation>%1 位会员</translation>
+    </message>
+    <message>
+        <source>Could not load (%1).</source>
+        <translation>无法加载（%1）。</translation>
+    </message>
+    <message>
+        <source>Saved: %1</source>
+        <translation>已保存：%1</translation>
+    </message>
+</context>
+<context>
     <name>RefundDialog</name>
     <message>
         <source>Refund (Shift+F4)</source>
@@ -2579,6 +2622,10 @@ F2  注册新会员</translation>
     <message>
         <source>Shift+F11 Programme health</source>
         <translation>Shift+F11 会员健康度</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+F11 Recall list</source>
+        <translation>Ctrl+Shift+F11 召回名单</translation>
     </message>
     <message>
         <source>Ctrl+K Coupon</source>
@@ -3582,6 +3629,45 @@ F2  注册新会员</translation>
     <message>
         <source>Welcome points: one per person (merged)</source>
         <translation>迎新积分：每人一份（合并）</translation>
+    </message>
+</context>
+<context>
+    <name>recall</name>
+    <message>
+        <source>Recall list</source>
+        <translation>召回名单</translation>
+    </message>
+    <message>
+        <source>Member no.</source>
+        <translation>会员号</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Last purchase</source>
+        <translation>最近消费</translation>
+    </message>
+    <message>
+        <source>Days away</source>
+        <translation>未到店天数</translation>
+    </message>
+    <message>
+        <source>Spent in all</source>
+        <translation>累计消费</translation>
+    </message>
+    <message>
+        <source>Purchases</source>
+        <translation>消费次数</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>生命周期</translation>
+    </message>
+    <message>
+        <source>Suggested action</source>
+        <translation>建议动作</translation>
     </message>
 </context>
 <context>

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ from pos_member.clock import DEFAULT_TZ
 from pos_member.db.models import Sale
 from pos_member.errors import PermissionDenied
 from pos_member.services.member_insight import LOST, SLEEPING, WIN_BACK
-from pos_member.services.recall import RecallOrder, recall_list
+from pos_member.services.recall import RecallOrder, recall_list, write_recall_workbook
 from tests.factories import Till
 
 TODAY = date(2026, 6, 30)
@@ -69,3 +70,15 @@ def test_cashiers_do_not_see_it_and_nothing_is_written(till: Till, members: dict
         recall_list(till.uow, clerk=till.cashier)
     recall_list(till.uow, clerk=till.manager)
     assert till.dump() == before
+
+
+def test_the_workbook_lists_them(till: Till, members: dict, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    got = recall_list(till.uow, clerk=till.manager)
+    saved = write_recall_workbook(got, tmp_path / "recall.xlsx", tiers={"regular": "普通"})
+    rows = list(load_workbook(saved.path).active.iter_rows(min_row=2, values_only=True))
+    assert [(r[1], r[3], r[4], r[6]) for r in rows] == [
+        ("普通", 400, 900, "流失"), ("普通", 60, 300, "活跃"), ("普通", 100, 50, "沉睡"),
+        ("普通", 70, 20, "活跃")]
+    assert rows[0][7] == WIN_BACK

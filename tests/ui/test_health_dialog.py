@@ -16,6 +16,7 @@ from pos_member.services import sales
 from tests.factories import Till
 from tests.ui.conftest import settle
 from ui.health_dialog import HealthDialog
+from ui.recall_dialog import RecallDialog
 from ui.till import TillWindow
 
 DAY = date(2026, 11, 25)
@@ -90,3 +91,26 @@ def test_the_card_shows_the_member_s_stage_tags_and_suggested_action(
     qtbot.waitUntil(lambda: window.card_view.insight.full_text != "")
     text = window.card_view.insight.full_text
     assert "活跃" in text and "流失预警" in text and "提醒积分余额" in text
+
+
+def test_ctrl_shift_f11_lists_the_members_away_and_exports_them(
+        qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], till: Till) -> None:
+    till.clock.set(datetime.combine(DAY - timedelta(days=100), time(12), tzinfo=till.clock.zone))
+    away, recent = till.register(), till.register()
+    sales.record_sale(till.uow, till.cashier, txn_id="r-1", bill_no="R-1", amount_fen=88_00,
+                      member_id=away.id)
+    till.clock.set(datetime.combine(DAY, time(12), tzinfo=till.clock.zone))
+    sales.record_sale(till.uow, till.cashier, txn_id="r-2", bill_no="R-2", amount_fen=10_00,
+                      member_id=recent.id)
+    window = open_till(till.manager)
+    qtbot.keyClick(window, Qt.Key.Key_F11,
+                   Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, RecallDialog))
+    dialog = window.dialog
+    assert isinstance(dialog, RecallDialog)
+    qtbot.waitUntil(lambda: dialog.entries is not None)
+    assert dialog.table.rowCount() == 1
+    assert dialog.table.item(0, 0).text() == away.member_no
+    assert dialog.table.item(0, 3).text() == "100" and dialog.table.item(0, 4).text() == "¥88.00"
+    qtbot.keyClick(dialog, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.exported is not None)

@@ -366,6 +366,7 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "dashboard": dashboard,
     "targets and roster": plan,
     "programme health": by_key(Qt.Key.Key_F11, SHIFT),
+    "recall list": by_key(Qt.Key.Key_F11, SHIFT | CTRL),
     "day's split": split,
     "my progress": my_progress,
     "close the day": close_day,
