@@ -55,6 +55,7 @@ from sync.server import services  # noqa: E402
 from sync.server.context import ServerContext  # noqa: E402
 from sync.server.db import migrate, open_server_database  # noqa: E402
 from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
+from sync.server.lookup_limits import PER_WINDOW  # noqa: E402
 from tests.server.postgres import PostgresServer, find_bin_dir, free_port  # noqa: E402
 
 MEMBERS = 1_000_000
@@ -232,12 +233,14 @@ def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1]
 
 
-def measure(base: str, bare: str, token: str, samples: int) -> tuple[list[float], list[float]]:
+def measure(base: str, bare: str, tokens: list[str], samples: int
+            ) -> tuple[list[float], list[float]]:
+    """``tokens``: a device for each ``PER_WINDOW`` lookups (HQ's limit per device)."""
     rng = random.Random(14)
     lookups: list[float] = []
     raw: list[float] = []
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
-                      timeout=10) as hq, httpx.Client(base_url=bare, timeout=10) as plain:
+    with httpx.Client(base_url=base, timeout=10) as hq, \
+            httpx.Client(base_url=bare, timeout=10) as plain:
         for k in range(samples + 200):  # the first 200 warm both up
             i = rng.randrange(MEMBERS)
             t0 = time.perf_counter()
@@ -247,7 +250,8 @@ def measure(base: str, bare: str, token: str, samples: int) -> tuple[list[float]
                 params = {"member_no": member_no(i)}
             else:
                 params = {"phone_index": PHONE_INDEX(phone(i - 1 if i % 100 == 99 else i))}
-            answer = hq.get("/v1/members/lookup", params=params)
+            answer = hq.get("/v1/members/lookup", params=params, headers={
+                "Authorization": f"Bearer {tokens[k // PER_WINDOW]}"})
             if answer.status_code != 200:
                 raise RuntimeError(f"lookup answered {answer.status_code}: {answer.text}")
             got = MemberLookupResponse.model_validate_json(answer.content)
@@ -278,7 +282,7 @@ def main() -> int:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         url = pg.url(DATABASE)
-        token = enrolled_token(url)
+        tokens = [enrolled_token(url) for _ in range((args.samples + 200) // PER_WINDOW + 1)]
         db = open_server_database(url)
         try:
             with db.read() as c:
@@ -297,7 +301,7 @@ def main() -> int:
                             "warning", "--no-access-log", "bare_app:app"],
                            f"http://127.0.0.1:{bare_port}/", logs))
         lookups, raw = measure(f"http://127.0.0.1:{hq_port}", f"http://127.0.0.1:{bare_port}",
-                               token, args.samples)
+                               tokens, args.samples)
     finally:
         for p in procs:
             p.terminate()
