@@ -20,7 +20,7 @@ from pos_member.services.kpi_report import (
     PERCENT,
     YUAN,
     SavedReport,
-    _put_in_place,
+    put_in_place,
     yuan,
 )
 
@@ -129,6 +129,6 @@ def write_health_workbook(report: HealthReport, path: Path, *, stores: Mapping[s
     tmp = path.with_name(path.name + ".part")
     try:
         wb.save(tmp)
-        return _put_in_place(tmp, path)
+        return put_in_place(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

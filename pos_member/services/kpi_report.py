@@ -94,7 +94,7 @@ def export_day_report(uow: UnitOfWork, *, clerk: Clerk, path: Path, store_name: 
 def write_workbook(board: Dashboard, path: Path, *, store_name: str,
                    tr: Callable[[str], str] = lambda s: s) -> SavedReport:
     """Writes the workbook to ``path`` through a ``.part`` file (never left behind), or beside
-    it under a numbered name when ``path`` is held open (``_put_in_place``)."""
+    it under a numbered name when ``path`` is held open (``put_in_place``)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -159,12 +159,12 @@ def write_workbook(board: Dashboard, path: Path, *, store_name: str,
     tmp = path.with_name(path.name + ".part")
     try:
         wb.save(tmp)
-        return _put_in_place(tmp, path)
+        return put_in_place(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _put_in_place(tmp: Path, path: Path) -> SavedReport:
+def put_in_place(tmp: Path, path: Path) -> SavedReport:
     """Moves the finished file to ``path``, or to ``name (2).xlsx``, ``(3)``… when ``path``
     cannot be replaced — on Windows, the previous export still open in Excel."""
     try:

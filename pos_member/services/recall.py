@@ -21,8 +21,7 @@ from pos_member.db.models import Member, Sale
 from pos_member.db.uow import UnitOfWork
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
-from pos_member.services.kpi_report import SavedReport
-from pos_member.services.kpi_report import _put_in_place as put_in_place
+from pos_member.services.kpi_report import SavedReport, put_in_place
 from pos_member.services.member_insight import LOST, SLEEPING, STAGES, WIN_BACK
 
 PURCHASE = Sale.refunded_fen < Sale.amount_fen
