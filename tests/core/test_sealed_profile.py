@@ -106,3 +106,14 @@ def test_a_till_of_0017_seals_its_clear_field_versions_at_its_next_start(a: Till
         assert (found.gender, found.birthday_month, found.tags) == ("F", 2, ("常客",))
     finally:
         app.close()
+
+
+def test_a_new_till_is_left_no_sealing_mark(a: Till) -> None:
+    """Migration 0018 marks only a till with field versions to seal: a new one (set up after
+    its first start) would otherwise keep the mark until its next start."""
+    con = sqlite3.connect(a.path)
+    try:
+        mark = con.execute("SELECT count(*) FROM settings WHERE key='seal_field_versions'")
+        assert mark.fetchone() == (0,)
+    finally:
+        con.close()

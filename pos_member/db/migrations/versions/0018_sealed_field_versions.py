@@ -24,7 +24,11 @@ MARK = "seal_field_versions"
 def upgrade() -> None:
     settings = sa.table('settings', sa.column('key', sa.String), sa.column('value', sa.Text))
     op.execute(sa.delete(settings).where(settings.c.key == MARK))
-    op.execute(sa.insert(settings).values(key=MARK, value="pending"))
+    versions = sa.table('member_field_hlc', sa.column('field', sa.String))
+    clear_ones = sa.select(sa.literal(1)).where(
+        versions.c.field.in_(("gender", "birthday", "tags"))).limit(1)
+    if op.get_bind().execute(clear_ones).first() is not None:  # a new till has nothing to seal
+        op.execute(sa.insert(settings).values(key=MARK, value="pending"))
 
 
 def downgrade() -> None:
