@@ -50,14 +50,16 @@ def test_a_configured_gateway_gets_the_members_sms_with_the_keyring_key(
         channel = channel_for(config.sms_gateway_url)
         assert isinstance(channel, SmsGatewayChannel) and channel.url == gateway.url
         member = till.register(phone="13912345678")
+        assert deliver_due(till.uow, channel).sent == 1  # the welcome pack's coupons arrived
         with till.uow.begin() as tx:
             enqueue(tx, member_id=member.id, kind="sv.frozen", params={}, dedupe_key="k")
             tx.commit()
         assert deliver_due(till.uow, channel).sent == 1
         channel.close()
-    [sms] = gateway.delivered.values()
-    assert sms["to"] == "13912345678" and "冻结" in sms["text"]
-    assert gateway.auth == ["Bearer key-from-keyring"]
+    welcome, frozen = gateway.delivered.values()
+    assert welcome["to"] == frozen["to"] == "13912345678"
+    assert "冻结" in frozen["text"] and "冻结" not in welcome["text"]
+    assert gateway.auth == ["Bearer key-from-keyring"] * 2
 
 
 @pytest.mark.parametrize(

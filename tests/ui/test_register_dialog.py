@@ -89,8 +89,9 @@ def test_registering_writes_the_member_its_events_and_one_audit_row(
     with qtbot.waitSignal(window.card_shown):
         press_enter(qtbot, dialog)
     assert added(before, till.table_counts()) == {
-        "members": 1, "events": 2, "audit_log": 1,  # the registration and its welcome points
-        "points_accounts": 1, "points_entries": 1, "points_lots": 1,
+        "members": 1, "events": 4, "audit_log": 3,  # the registration, its welcome points
+        "points_accounts": 1, "points_entries": 1, "points_lots": 1,  # and welcome pack:
+        "coupons": 2, "coupon_entries": 2, "notification_outbox": 1,  # two coupons, one SMS
         "member_directory": 1}  # the chain's directory holds the till's own members too
     assert count_events(till, REGISTERED) == 1
     assert count_audit(till, REGISTERED) == 1
