@@ -36,6 +36,7 @@ from pos_member.errors import (
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Clerk
 from pos_member.services import coupons_ledger as ledger
+from pos_member.services import member_standing
 
 _C = Coupon.__table__.c
 # One statement per coupon on the checkout's path (db/prepared.py): the coupon, the member's
@@ -86,6 +87,7 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
         raise CouponAlreadyUsed()
     now = uow.clock.now()
     with uow.db.read.connect() as conn:  # a bare read: no ORM session on the checkout's path
+        member_standing.check(conn, member_id, member_standing.REDEEM, clerk=clerk)
         uses, left = [], bill_fen - 1
         for key in keys:
             row = _PLAN_ROW.first(conn, {"key": key, "member_id": member_id,
@@ -136,6 +138,8 @@ def redeem_in(tx: Transaction, clerk: Clerk, uses: Sequence[CouponUse], *, membe
     checkout of this till that took it meanwhile: refused, all rolled back)."""
     conn = tx.conn
     now = tx.clock.now()
+    if uses:  # a frozen, blacklisted or erased member redeems nothing (docs/rules.md)
+        member_standing.check(conn, member_id, member_standing.REDEEM, clerk=clerk)
     for u in uses:
         got = _STATE.first(conn, {"key": u.key, "member_id": member_id})
         if got is not None and got.blocked:

@@ -19,8 +19,9 @@ from pos_member.errors import (
     CouponUnknown,
     MalformedCode,
 )
+from pos_member.member_service_errors import MemberBlacklisted, MemberFrozen
 from pos_member.rules_config import CouponTemplate
-from pos_member.services import coupons, points
+from pos_member.services import coupons, member_service, points
 from pos_member.services.checkout import Tender, checkout
 from pos_member.services.sale_refunds import refund_sale
 from tests.factories import Till
@@ -127,3 +128,21 @@ def test_a_refund_of_the_whole_bill_gives_the_coupon_back_unless_expired(till: T
         state = s.connection().exec_driver_sql(
             "SELECT state FROM coupons WHERE template = 'WELCOME-20'").scalar()
     assert state == "redeemed"
+
+
+@pytest.mark.parametrize(("status", "refusal"),
+                         [("frozen", MemberFrozen), ("blacklisted", MemberBlacklisted)])
+def test_a_frozen_or_blacklisted_member_redeems_no_coupon(till: Till, status: str,
+                                                         refusal: type[Exception]) -> None:
+    """Frozen: no redeeming (a coupon is a benefit redeemed, like points); blacklisted:
+    nothing at all. Refused before anything is written."""
+    m = till.register()
+    code = _code(till, m.id, "新人满100减20")
+    member_service.set_status(till.uow, clerk=till.manager, member_id=m.id, status=status,
+                              reason="会员投诉处理中")
+    before = till.table_counts()
+    with pytest.raises(refusal):
+        _buy(till, m.id, [code], due=13_000)
+    assert till.table_counts() == before
+    assert sorted(c.name for c in coupons.usable(till.uow, member_id=m.id)) == sorted(
+        ["新人满100减20", "新人9折券"])
