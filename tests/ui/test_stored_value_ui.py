@@ -62,6 +62,7 @@ def test_a_top_up_sends_the_members_notification_at_once(qtbot: QtBot, window: T
     window.notify_members = lambda: sent.extend(
         str(n) for n in [deliver_due(till.uow, channel=channel).sent])
     m = till.register()
+    assert deliver_due(till.uow, channel=channel).sent == 1  # the welcome pack's arrival
     _scan(qtbot, window, m.member_no)
     dialog = open_dialog(qtbot, window, Qt.Key.Key_F8, TopUpDialog)
     qtbot.keyClick(dialog, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
