@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, select
+from sqlalchemy import Connection, func, literal, or_, select
 
 from pos_member import events
 from pos_member.crypto import PiiCipher
-from pos_member.db.models import Coupon, DeviceSuccession, Member, Sale
+from pos_member.db.models import Coupon, DeviceSuccession, Member, MemberStanding, Sale
 from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.services import coupons_ledger as ledger
@@ -44,6 +44,10 @@ BATCH = 2000  # coupons per transaction
 REMIND_DAYS = 3
 _C = Coupon.__table__.c
 _M = Member.__table__.c
+_S = MemberStanding.__table__.c
+# A frozen, blacklisted or erased member is sent no trigger's coupon (docs/rules.md).
+_SERVED = ~select(_S.member_id).where(
+    _S.member_id == _M.id, or_(_S.status != "normal", _S.erased.is_(True))).exists()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,8 @@ def _birthdays(conn: Connection, devices: list[str], today: date, ahead: int,
     if "02-28" in md:
         md.add("02-29")
     rows = conn.execute(select(_M.id, _M.birthday_enc).where(
-        _M.device_id.in_(devices), _M.status == "active", _M.birthday_enc.is_not(None)))
+        _M.device_id.in_(devices), _M.status == "active", _M.birthday_enc.is_not(None),
+        _SERVED))
     opened: dict[bytes, date | None] = {}
     for r in rows:
         if r.birthday_enc not in opened:
@@ -108,7 +113,7 @@ def _dormant(conn: Connection, devices: list[str], cutoff: datetime
     key = literal(f"{WINBACK}:") + _M.id + literal(":") + func.substr(since, 1, 10)
     taken = select(_C.key).where(_C.trigger_key == key).exists()
     rows = conn.execute(select(_M.id, key.label("key")).where(
-        _M.device_id.in_(devices), _M.status == "active", since < cutoff, ~taken))
+        _M.device_id.in_(devices), _M.status == "active", since < cutoff, ~taken, _SERVED))
     for r in rows:
         yield r.id, r.key
 

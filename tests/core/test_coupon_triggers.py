@@ -84,3 +84,22 @@ def test_coupons_past_their_end_expire_with_a_reminder_3_days_before(till: Till)
         states = s.connection().exec_driver_sql("SELECT DISTINCT state FROM coupons").all()
     assert states == [("expired",)]
     assert run_triggers(till.uow, clerk=till.cashier).expired == 0
+
+
+def test_no_trigger_coupon_for_a_frozen_blacklisted_or_erased_member(till: Till) -> None:
+    """Issue 20's standing: such a member could not redeem the coupon, and a marketing offer to
+    a blacklisted or erased member is not wanted."""
+    from pos_member.services import member_privacy, member_service
+
+    without_welcome_pack(till)
+    _at(till, date(2026, 1, 10))
+    frozen, barred, erased, served = (till.register() for _ in range(4))
+    for m, status in ((frozen, "frozen"), (barred, "blacklisted")):
+        member_service.set_status(till.uow, clerk=till.manager, member_id=m.id, status=status,
+                                  reason="会员投诉处理中")
+    member_privacy.erase(till.uow, clerk=till.manager, member_id=erased.id)
+    _at(till, date(2026, 4, 15))  # 95 days since registering
+    assert run_triggers(till.uow, clerk=till.cashier).winback == 1
+    assert len(_names(till, served.id)) == 1
+    for m in (frozen, barred, erased):
+        assert _names(till, m.id) == []
