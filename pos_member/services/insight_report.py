@@ -20,7 +20,7 @@ from pos_member.services.kpi_report import (
     PERCENT,
     YUAN,
     SavedReport,
-    put_in_place,
+    save_workbook,
     yuan,
 )
 
@@ -125,10 +125,4 @@ def write_health_workbook(report: HealthReport, path: Path, *, stores: Mapping[s
                         *(cohort.rate(d) for d in RETENTION_DAYS)), COHORT_COLUMNS)
             n += 1
     cs.freeze_panes = "D2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        wb.save(tmp)
-        return put_in_place(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return save_workbook(wb, path)

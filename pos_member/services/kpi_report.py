@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pos_member.config import DEFAULT_HOURS, OpeningHours
 from pos_member.db.uow import UnitOfWork
@@ -155,6 +156,12 @@ def write_workbook(board: Dashboard, path: Path, *, store_name: str,
     for col, width in enumerate(widths, start=1):
         gs.column_dimensions[gs.cell(row=1, column=col).column_letter].width = width
     gs.freeze_panes = "C2"
+    return save_workbook(wb, path)
+
+
+def save_workbook(wb: Any, path: Path) -> SavedReport:
+    """Saves an openpyxl workbook beside ``path`` under a temporary name, then puts it in place
+    (``put_in_place``): a reader never sees half a file, a failed save leaves nothing behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     try:

@@ -21,7 +21,7 @@ from pos_member.db.models import Member, Sale
 from pos_member.db.uow import UnitOfWork
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
-from pos_member.services.kpi_report import SavedReport, put_in_place
+from pos_member.services.kpi_report import SavedReport, save_workbook
 from pos_member.services.member_insight import LOST, SLEEPING, STAGES, WIN_BACK
 
 PURCHASE = Sale.refunded_fen < Sale.amount_fen
@@ -120,10 +120,4 @@ def write_recall_workbook(entries: list[RecallEntry], path: Path, *, tiers: Mapp
             if fmt:
                 cell.number_format = fmt
     ws.freeze_panes = "B2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        wb.save(tmp)
-        return put_in_place(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return save_workbook(wb, path)
