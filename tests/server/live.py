@@ -7,9 +7,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
+
+from pos_member.clock import FakeClock
+from sync.server.app import create_app
+from sync.server.db import migrate
+from tests.server.factories import LiveServer
+
+if TYPE_CHECKING:
+    from tests.server.postgres import PostgresServer
 
 
 @contextmanager
@@ -36,3 +46,18 @@ def serve(app: FastAPI, *, port: int = 0,
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextmanager
+def serve_on_postgres(postgres: PostgresServer) -> Iterator[tuple[LiveServer, FastAPI]]:
+    """HQ on a fresh database of ``postgres``, served by uvicorn, with a client that may hold
+    many connections at once (the tests that crowd the server's push threads)."""
+    url = postgres.create_database()
+    migrate(url)
+    clock = FakeClock()
+    app = create_app(url, clock=clock)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    with serve(app) as base_url, \
+            httpx.Client(base_url=base_url, timeout=120, limits=limits) as http:
+        yield LiveServer(url=url, base_url=base_url, ctx=app.state.ctx, clock=clock,
+                         http=http), app

@@ -10,31 +10,22 @@ import time
 from collections.abc import Callable, Iterator
 
 import anyio
-import httpx
 import psycopg
 import pytest
 
-from pos_member.clock import FakeClock
 from sync.server.admission import WAIT_BUDGET_S, PushGate
-from sync.server.app import create_app, push_threads
-from sync.server.db import WRITE_LOCK, migrate
+from sync.server.app import push_threads
+from sync.server.db import WRITE_LOCK
 from sync.server.errors import ServerBusy
 from tests.server.factories import LiveServer
-from tests.server.live import serve
+from tests.server.live import serve_on_postgres
 from tests.server.postgres import PostgresServer
 
 
 @pytest.fixture
 def pg_server(postgres: PostgresServer) -> Iterator[tuple[LiveServer, PushGate]]:
-    url = postgres.create_database()
-    migrate(url)
-    clock = FakeClock()
-    app = create_app(url, clock=clock)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    with serve(app) as base_url, \
-            httpx.Client(base_url=base_url, timeout=120, limits=limits) as http:
-        yield LiveServer(url=url, base_url=base_url, ctx=app.state.ctx, clock=clock,
-                         http=http), app.state.push_gate
+    with serve_on_postgres(postgres) as (server, app):
+        yield server, app.state.push_gate
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:

@@ -8,17 +8,16 @@ import threading
 import time
 from collections.abc import Iterator
 
-import httpx
 import psycopg
 import pytest
 
 from pos_member.clock import FakeClock
 from sync.protocol import API
-from sync.server.app import create_app, push_threads
+from sync.server.app import push_threads
 from sync.server.context import ServerContext
-from sync.server.db import ENV_POOLS, WRITE_LOCK, migrate, open_server_database
+from sync.server.db import ENV_POOLS, WRITE_LOCK, open_server_database
 from tests.server.factories import LiveServer
-from tests.server.live import serve
+from tests.server.live import serve_on_postgres
 from tests.server.postgres import PostgresServer
 
 STARLETTE_THREADS = 40  # anyio's default thread limit, which every ``def`` route shares
@@ -26,15 +25,8 @@ STARLETTE_THREADS = 40  # anyio's default thread limit, which every ``def`` rout
 
 @pytest.fixture
 def pg_server(postgres: PostgresServer) -> Iterator[tuple[LiveServer, PostgresServer]]:
-    url = postgres.create_database()
-    migrate(url)
-    clock = FakeClock()
-    app = create_app(url, clock=clock)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    with serve(app) as base_url, \
-            httpx.Client(base_url=base_url, timeout=120, limits=limits) as http:
-        yield LiveServer(url=url, base_url=base_url, ctx=app.state.ctx, clock=clock,
-                         http=http), postgres
+    with serve_on_postgres(postgres) as (server, _app):
+        yield server, postgres
 
 
 def _waiting_on_the_write_lock(postgres: PostgresServer, url: str) -> int:
