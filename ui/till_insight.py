@@ -20,6 +20,7 @@ from pos_member.services.recall import (
     recall_list,
     write_recall_workbook,
 )
+from pos_member.services.rfm import SEGMENTS
 from ui.health_dialog import CONTEXT, HealthDialog
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
@@ -75,11 +76,15 @@ def open_recall(host: TillHost) -> None:
 
 
 def insight_text(r: MemberInsight) -> str:
-    """One line for the card: 活跃 · 高频客户 · 品类偏好 鞋 · 流失预警 · 建议：提醒积分余额."""
+    """One line for the card: 活跃 · 高频客户 · 品类偏好 鞋 · 重要价值客户 R5F4M4 · 流失预警 ·
+    建议：提醒积分余额."""
     parts = [translate("member_insight", STAGES[r.stage])]
     for tag in r.tags:
         text = translate("member_insight", tag)
         parts.append(f"{text} {r.favourite_category}" if tag == CATEGORY else text)
+    if r.rfm.segment is not None:
+        parts.append(f"{translate('rfm', SEGMENTS[r.rfm.segment])} "
+                     f"R{r.rfm.r}F{r.rfm.f}M{r.rfm.m}")
     if r.churn_warning:
         parts.append(translate("member_insight", "流失预警"))
     if r.action is not None:

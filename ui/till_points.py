@@ -16,6 +16,7 @@ from pos_member.services import (
     member_service,
     points,
     points_expiry,
+    rfm,
     sales,
     stored_value,
     tiers,
@@ -195,7 +196,8 @@ class PointsActions:
     def start_jobs(self) -> None:
         """Runs the points expiry (catching up after days off, idempotent; queues the 30/7-day
         reminders), the periodic tier evaluation (once per period) and the coupon triggers
-        (birthday, win-back, expiry and its reminder) now and then hourly, on
+        (birthday, win-back, expiry and its reminder) and the nightly RFM scores (issue 19: the
+        first run of each store day) now and then hourly, on
         the window's thread pool, as the till's system clerk."""
         from PySide6.QtCore import QTimer
 
@@ -208,17 +210,19 @@ class PointsActions:
     def run_jobs(self) -> None:
         uow, system = self.w.uow, self.w.identity.system_clerk()
 
-        def jobs() -> tuple[points_expiry.ExpiryRun, tiers.EvaluationRun, int, TriggerRun]:
+        def jobs() -> tuple[points_expiry.ExpiryRun, tiers.EvaluationRun, int, TriggerRun,
+                            rfm.NightlyRun]:
             return (points_expiry.expire_due(uow, clerk=system),
                     tiers.evaluate_tiers(uow, clerk=system),
                     member_service.end_tier_overrides(uow, clerk=system),  # issue 20
-                    run_triggers(uow, clerk=system))  # the coupon triggers (issue 18)
+                    run_triggers(uow, clerk=system),  # the coupon triggers (issue 18)
+                    rfm.nightly(uow, clerk=system))  # once a store day (issue 19)
 
         self.w.ops.run(jobs, self._jobs_done, lambda e: None)
 
     def _jobs_done(self, runs: tuple[points_expiry.ExpiryRun, tiers.EvaluationRun, int,
-                                     TriggerRun]) -> None:
-        expired, evaluated, overrides_ended, triggered = runs
+                                     TriggerRun, rfm.NightlyRun]) -> None:
+        expired, evaluated, overrides_ended, triggered, _scored = runs
         if expired.lots or evaluated.downgraded or overrides_ended:
             self.w.notify_changed(Changes.of(Area.POINTS))
         if triggered.birthday or triggered.winback or triggered.expired:

@@ -1,5 +1,6 @@
 """A member's automatic tags, lifecycle stage, churn warning and the suggested action (issue 19,
-SPEC §2.8), worked out from their own purchases when the card is shown.
+SPEC §2.8), worked out from their own purchases when the card is shown, with the RFM scores
+and segment kept beside the sales (``services/rfm.py``).
 
 Read from the sales ledger through the member's index range (``ix_sales_member_sold``): a
 member's history is short, and nothing is stored beside it that could drift. Thresholds come
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import pairwise
 
@@ -23,6 +24,7 @@ from pos_member.errors import MemberNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.rules_config import LifecycleRules, TagRules
+from pos_member.services.rfm import NONE, Scores, scores_of
 
 HIGH_TICKET = QT_TRANSLATE_NOOP("member_insight", "高客单价")
 DORMANT = QT_TRANSLATE_NOOP("member_insight", "沉睡客户")
@@ -59,6 +61,7 @@ class MemberInsight:
     days_since: int  # since the last purchase, or since joining when none
     usual_interval_days: float | None  # the median gap between purchase days
     action: str | None  # the suggested action (English, translated by the UI)
+    rfm: Scores = NONE  # the kept RFM scores and segment (services/rfm.py)
 
 
 def member_insight(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> MemberInsight:
@@ -74,8 +77,9 @@ def member_insight(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> MemberIn
             .order_by(Sale.sold_at)).all()
     purchases = [Purchase(d, int(fen), tuple(cats or ())) for d, fen, cats in rows]
     rules = uow.rules
-    return assess(purchases, joined=uow.clock.local(joined).date(), today=uow.clock.today(),
-                  tags=rules.tags, lifecycle=rules.lifecycle)
+    found = assess(purchases, joined=uow.clock.local(joined).date(), today=uow.clock.today(),
+                   tags=rules.tags, lifecycle=rules.lifecycle)
+    return replace(found, rfm=scores_of(uow, member_id))
 
 
 def assess(purchases: list[Purchase], *, joined: date, today: date, tags: TagRules,

@@ -59,6 +59,7 @@ from pos_member.points_lots import REDEEM as REDEEM
 from pos_member.points_lots import REFERRAL as REFERRAL
 from pos_member.points_lots import RESTORE as RESTORE
 from pos_member.points_lots import WELCOME as WELCOME
+from pos_member.services import rfm
 
 ENTRIES = PointsEntry.__table__
 LOTS = PointsLot.__table__
@@ -432,6 +433,8 @@ def merge_points(conn: Connection, *, loser_id: str, winner_id: str) -> None:
                  .values(member_id=winner_id))
     conn.execute(update(SalePoints.__table__).where(SalePoints.__table__.c.member_id == loser_id)
                  .values(member_id=winner_id))
+    rfm.refresh(conn, winner_id)  # the sales moved: both members' RFM figures (issue 19)
+    rfm.refresh(conn, loser_id)
     if not moved:
         return
     loser_balance = conn.execute(_BALANCE, {"member_id": loser_id}).scalar()

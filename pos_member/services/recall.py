@@ -2,8 +2,9 @@
 lost — no purchase for the rules' ``[tags] dormant_days`` or more — with what they are worth
 and how long they have been away, sortable either way, and the suggested action.
 
-One pass over the store's members, each member's last purchase and spend read through their
-own index range (``ix_sales_member_sold``), as the programme-health report does. Read-only.
+Read from the figures kept beside the sales (``member_rfm``, ``services/rfm.py``: updated by
+every purchase and refund), joined to the store's members; nothing is worked out from the
+sales per screen. Read-only.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from pos_member.db.models import Member, Sale
+from pos_member.db.models import Member, MemberRfm
 from pos_member.db.uow import UnitOfWork
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services.kpi_report import SavedReport, save_workbook
 from pos_member.services.member_insight import LOST, SLEEPING, STAGES, WIN_BACK
+from pos_member.services.rfm import SEGMENTS
 
-PURCHASE = Sale.refunded_fen < Sale.amount_fen
 LIMIT = 500  # rows a screen or an export takes at once
 SHEET = QT_TRANSLATE_NOOP("recall", "Recall list")
 
@@ -45,6 +46,7 @@ class RecallEntry:
     purchases: int
     stage: str  # member_insight's stage: "active" (dormant-tagged only), "dormant", "churned"
     action: str  # the suggested action (English; the UI translates)
+    segment: str | None = None  # the kept RFM segment's code (rfm.SEGMENTS), None unscored
 
 
 def recall_list(uow: UnitOfWork, *, clerk: Clerk, order: RecallOrder = RecallOrder.VALUE,
@@ -55,29 +57,25 @@ def recall_list(uow: UnitOfWork, *, clerk: Clerk, order: RecallOrder = RecallOrd
     rules = uow.rules
     today = uow.clock.today()
     cutoff = today - timedelta(days=rules.tags.dormant_days)
-    mine = Sale.member_id == Member.id
-    last = (select(func.max(Sale.business_day)).where(mine, PURCHASE)
-            .correlate(Member).scalar_subquery())
-    spend = (select(func.coalesce(func.sum(Sale.amount_fen - Sale.refunded_fen), 0))
-             .where(mine).correlate(Member).scalar_subquery())
-    count = select(func.count()).where(mine, PURCHASE).correlate(Member).scalar_subquery()
-    per = (select(Member.id, Member.member_no, Member.tier, last.label("last"),
-                  spend.label("spend"), count.label("n"))
-           .where(Member.store_id == clerk.store_id, Member.status == "active")
-           .offset(0).subquery())
-    sort = ((per.c.spend.desc(), per.c.member_no) if order is RecallOrder.VALUE
-            else (per.c["last"].asc(), per.c.member_no))
+    r = MemberRfm
+    sort = ((r.spend_fen.desc(), Member.member_no) if order is RecallOrder.VALUE
+            else (r.last_day.asc(), Member.member_no))
     with uow.read() as s:
-        rows = s.execute(select(per).where(per.c["last"] <= cutoff).order_by(*sort)
-                         .limit(limit)).all()
+        rows = s.execute(
+            select(Member.id, Member.member_no, Member.tier, r.last_day, r.spend_fen,
+                   r.purchases, r.segment)
+            .join(r, r.member_id == Member.id)
+            .where(Member.store_id == clerk.store_id, Member.status == "active",
+                   r.purchases > 0, r.last_day <= cutoff)
+            .order_by(*sort).limit(limit)).all()
     life = rules.lifecycle
     out = []
-    for member_id, member_no, tier, last_day, spent, n in rows:
+    for member_id, member_no, tier, last_day, spent, n, segment in rows:
         away = (today - last_day).days
         stage = LOST if away >= life.churned_days else (
             SLEEPING if away >= life.dormant_days else "active")
         out.append(RecallEntry(member_id, member_no, tier, last_day, away, int(spent), int(n),
-                               stage, WIN_BACK))
+                               stage, WIN_BACK, segment))
     return out
 
 
@@ -89,6 +87,7 @@ COLUMNS = (
     (QT_TRANSLATE_NOOP("recall", "Spent in all"), '"¥"#,##0.00'),
     (QT_TRANSLATE_NOOP("recall", "Purchases"), "#,##0"),
     (QT_TRANSLATE_NOOP("recall", "Stage"), None),
+    (QT_TRANSLATE_NOOP("recall", "RFM segment"), None),
     (QT_TRANSLATE_NOOP("recall", "Suggested action"), None),
 )
 
@@ -98,6 +97,7 @@ def entry_values(e: RecallEntry, tiers: Mapping[str, str],
     """One entry in ``COLUMNS`` order; ``tr_in(context, text)`` translates stage and action."""
     return (e.member_no, tiers.get(e.tier, e.tier), e.last_purchase, e.days_away,
             Decimal(e.spend_fen) / 100, e.purchases, tr_in("member_insight", STAGES[e.stage]),
+            tr_in("rfm", SEGMENTS[e.segment]) if e.segment else "—",
             tr_in("member_insight", e.action))
 
 

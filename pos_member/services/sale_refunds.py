@@ -23,7 +23,7 @@ from pos_member.errors import RefundTooLarge, SaleNotFound
 from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk, require
 from pos_member.points_rules import share
-from pos_member.services import points_ledger
+from pos_member.services import points_ledger, rfm
 from pos_member.services.points import raise_negative_flag
 from pos_member.services.points_notices import tell_points
 from pos_member.services.sales import (
@@ -231,6 +231,7 @@ def apply_refund(conn: Connection, sale_id: str, amount: int, claw: int, restore
     """A refund's effect on the sale and its points (local refunds and pulled ones alike)."""
     conn.execute(update(SALES).where(SALES.c.id == sale_id)
                  .values(refunded_fen=SALES.c.refunded_fen + amount))
+    rfm.refresh_for_sale(conn, sale_id)  # the member's RFM figures (issue 19)
     conn.execute(update(SALE_POINTS).where(SALE_POINTS.c.sale_id == sale_id)
                  .values(clawed=SALE_POINTS.c.clawed + claw,
                          restored=SALE_POINTS.c.restored + restore))

@@ -57,7 +57,7 @@ from pos_member.points_rules import (
     redeem_step,
     referral_points,
 )
-from pos_member.services import member_directory, member_standing, points_ledger, tiers
+from pos_member.services import member_directory, member_standing, points_ledger, rfm, tiers
 from pos_member.services.points_notices import tell_points
 from pos_member.services.profile_seal import birthday_of
 
@@ -315,6 +315,8 @@ def record_sale(
             "refunded_fen": 0,
         }
         _FAST_INSERT_SALE.run(conn, sale)
+        if member_id is not None and paid_fen > 0:  # the member's RFM figures (issue 19)
+            rfm.on_purchase(conn, member_id, sale["business_day"], paid_fen)
         wire_sale = {**sale, "sold_at": sold.isoformat(),
                      "business_day": sale["business_day"].isoformat()}
         earn = pp.earn

@@ -16,7 +16,7 @@ from msgspec import UNSET
 from sqlalchemy import Connection, insert, select
 
 from pos_member import events
-from pos_member.services import points_ledger
+from pos_member.services import points_ledger, rfm
 from pos_member.services.sale_refunds import apply_refund
 from pos_member.services.sales import (
     SALE_BY_BILL,
@@ -59,6 +59,8 @@ def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any],
     if conn.execute(SALE_BY_TXN, {"txn_id": row["txn_id"]}).first() is not None:
         return False
     conn.execute(insert(SALES), row)
+    if row["member_id"] is not None and row["amount_fen"] > 0:
+        rfm.on_purchase(conn, str(row["member_id"]), row["business_day"], row["amount_fen"])
     redeem_lots: list[list[Any]] = []
     for e in entries:
         consumed = points_ledger.post_entry(conn, e, event_id=ev["id"])

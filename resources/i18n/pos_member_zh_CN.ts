@@ -3666,8 +3666,47 @@ F2  注册新会员</translation>
         <translation>生命周期</translation>
     </message>
     <message>
+        <source>RFM segment</source>
+        <translation>RFM 分层</translation>
+    </message>
+    <message>
         <source>Suggested action</source>
         <translation>建议动作</translation>
+    </message>
+</context>
+<context>
+    <name>rfm</name>
+    <message>
+        <source>重要价值客户</source>
+        <translation>重要价值客户</translation>
+    </message>
+    <message>
+        <source>重要保持客户</source>
+        <translation>重要保持客户</translation>
+    </message>
+    <message>
+        <source>重要发展客户</source>
+        <translation>重要发展客户</translation>
+    </message>
+    <message>
+        <source>重要挽留客户</source>
+        <translation>重要挽留客户</translation>
+    </message>
+    <message>
+        <source>一般价值客户</source>
+        <translation>一般价值客户</translation>
+    </message>
+    <message>
+        <source>一般保持客户</source>
+        <translation>一般保持客户</translation>
+    </message>
+    <message>
+        <source>一般发展客户</source>
+        <translation>一般发展客户</translation>
+    </message>
+    <message>
+        <source>一般挽留客户</source>
+        <translation>一般挽留客户</translation>
     </message>
 </context>
 <context>

@@ -12,7 +12,7 @@ from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
 
 from pos_member.permissions import Clerk
-from pos_member.services import sales
+from pos_member.services import rfm, sales
 from tests.factories import Till
 from tests.ui.conftest import settle
 from ui.health_dialog import HealthDialog
@@ -85,12 +85,14 @@ def test_the_card_shows_the_member_s_stage_tags_and_suggested_action(
         sales.record_sale(till.uow, till.cashier, txn_id=f"c-{i}", bill_no=f"C-{i}",
                           amount_fen=120_00, member_id=card.id)
     till.clock.set(datetime.combine(DAY, time(12), tzinfo=till.clock.zone))
+    rfm.nightly(till.uow, clerk=till.manager)  # the store day's scores (the jobs would too)
     window = open_till(till.cashier)
     with qtbot.waitSignal(window.card_shown):
         window.lookup(card.member_no)
     qtbot.waitUntil(lambda: window.card_view.insight.full_text != "")
     text = window.card_view.insight.full_text
     assert "活跃" in text and "流失预警" in text and "提醒积分余额" in text
+    assert "一般挽留客户 R1F1M1" in text  # the only buyer: at every cut, above none
 
 
 def test_ctrl_shift_f11_lists_the_members_away_and_exports_them(

@@ -1,0 +1,265 @@
+"""RFM (issue 19, SPEC §2.8): each member's recency, frequency and money kept in ``member_rfm``
+as sales arrive, scored 1–5 against quintile boundaries worked out once a store day.
+
+- **Incremental**: a purchase (:func:`on_purchase`, from ``record_sale`` and a pulled
+  ``sale.recorded``) adds itself to the member's figures and scores them against the
+  boundaries in force, in the sale's own transaction: two look-ups by key and one write. A
+  refund or a merge (rare) works the member's figures out again from their sales
+  (:func:`refresh`, one member's index range).
+- **Nightly** (:func:`nightly`, with the till's hourly jobs, off the GUI thread): the first run
+  of each store day (the injected clock, the store's time zone) takes the quintile boundaries
+  over the members with a purchase, saves them (setting ``rfm_bounds``) and scores every member
+  again, in chunks of :data:`CHUNK` so that a sale never waits long behind it.
+
+Screens read the kept scores (the card, the recall list); nothing recomputes them from the
+sales per screen. Definitions in docs/rules.md ("RFM segments").
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
+
+from pos_member.db.models import MemberRfm, Sale, Setting
+from pos_member.db.prepared import Prepared
+from pos_member.db.uow import UnitOfWork
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.permissions import Clerk
+
+SETTING = "rfm_bounds"
+CHUNK = 5000  # members scored per transaction by the nightly run
+HIGH = 4  # a score of 4 or 5 (the top two quintiles, above the middle one) is "high"
+QUINTILES = 5
+
+_T = MemberRfm.__table__
+_ST = Setting.__table__
+_S = Sale.__table__
+# (R high, F high, M high) -> the segment's code; names below (the eight-way RFM of the seeds)
+CODES = {
+    (True, True, True): "imp_value", (False, True, True): "imp_keep",
+    (True, False, True): "imp_grow", (False, False, True): "imp_winback",
+    (True, True, False): "gen_value", (False, True, False): "gen_keep",
+    (True, False, False): "gen_grow", (False, False, False): "gen_winback",
+}
+SEGMENTS = {
+    "imp_value": QT_TRANSLATE_NOOP("rfm", "重要价值客户"),
+    "imp_keep": QT_TRANSLATE_NOOP("rfm", "重要保持客户"),
+    "imp_grow": QT_TRANSLATE_NOOP("rfm", "重要发展客户"),
+    "imp_winback": QT_TRANSLATE_NOOP("rfm", "重要挽留客户"),
+    "gen_value": QT_TRANSLATE_NOOP("rfm", "一般价值客户"),
+    "gen_keep": QT_TRANSLATE_NOOP("rfm", "一般保持客户"),
+    "gen_grow": QT_TRANSLATE_NOOP("rfm", "一般发展客户"),
+    "gen_winback": QT_TRANSLATE_NOOP("rfm", "一般挽留客户"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The nightly quintile boundaries: a member's score in a dimension is 1 + the number of
+    cuts their figure is above (recency: a later last purchase day is above)."""
+
+    day: date  # the store day they were taken
+    buyers: int  # members with a purchase they were taken over
+    r_cuts: tuple[date, ...]
+    f_cuts: tuple[int, ...]
+    m_cuts: tuple[int, ...]
+
+    def to_json(self) -> str:
+        return json.dumps({"day": self.day.isoformat(), "buyers": self.buyers,
+                           "r": [d.isoformat() for d in self.r_cuts],
+                           "f": list(self.f_cuts), "m": list(self.m_cuts)})
+
+
+@functools.lru_cache(maxsize=8)
+def parse_bounds(text: str | None) -> Bounds | None:
+    if not text:
+        return None
+    d = json.loads(text)
+    return Bounds(date.fromisoformat(d["day"]), int(d["buyers"]),
+                  tuple(date.fromisoformat(x) for x in d["r"]), tuple(d["f"]), tuple(d["m"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    r: int | None
+    f: int | None
+    m: int | None
+    segment: str | None
+
+
+NONE = Scores(None, None, None, None)
+
+
+def _above(value: object, cuts: Sequence[object]) -> int:
+    return 1 + sum(1 for c in cuts if value > c)  # type: ignore[operator]
+
+
+def segment_of(r: int, f: int, m: int) -> str:
+    return CODES[(r >= HIGH, f >= HIGH, m >= HIGH)]
+
+
+def score(bounds: Bounds | None, last_day: date | None, purchases: int, spend_fen: int) -> Scores:
+    """A member's scores; none before the first boundaries or without a purchase."""
+    if bounds is None or last_day is None or purchases <= 0:
+        return NONE
+    r, f, m = (_above(last_day, bounds.r_cuts), _above(purchases, bounds.f_cuts),
+               _above(spend_fen, bounds.m_cuts))
+    return Scores(r, f, m, segment_of(r, f, m))
+
+
+# -- incremental: in the sale's (or refund's, or merge's) transaction ------------------------
+
+_BOUNDS = Prepared(select(_ST.c.value).where(_ST.c.key == SETTING))
+_FIGURES = Prepared(select(_T.c.last_day, _T.c.purchases, _T.c.spend_fen)
+                    .where(_T.c.member_id == bindparam("member_id")))
+_COLUMNS = ("member_id", "last_day", "purchases", "spend_fen", "r", "f", "m", "segment")
+_INSERT = Prepared(insert(_T), column_keys=_COLUMNS)
+_UPDATE = Prepared(update(_T).where(_T.c.member_id == bindparam("k")).values(
+    last_day=bindparam("last_day"), purchases=bindparam("purchases"),
+    spend_fen=bindparam("spend_fen"), r=bindparam("r"), f=bindparam("f"), m=bindparam("m"),
+    segment=bindparam("segment")))
+
+
+def bounds_in(conn: Connection) -> Bounds | None:
+    row = _BOUNDS.first(conn, {})
+    return parse_bounds(row[0] if row else None)
+
+
+def _write(conn: Connection, member_id: str, exists: bool, last_day: date | None,
+           purchases: int, spend_fen: int) -> None:
+    s = score(bounds_in(conn), last_day, purchases, spend_fen)
+    values = {"last_day": last_day, "purchases": purchases, "spend_fen": spend_fen,
+              "r": s.r, "f": s.f, "m": s.m, "segment": s.segment}
+    if exists:
+        _UPDATE.run(conn, {"k": member_id, **values})
+    else:
+        _INSERT.run(conn, {"member_id": member_id, **values})
+
+
+def on_purchase(conn: Connection, member_id: str, day: date, paid_fen: int) -> None:
+    """A new sale of ``paid_fen`` (> 0, not refunded yet) on business day ``day``."""
+    row = _FIGURES.first(conn, {"member_id": member_id})
+    if row is None:
+        _write(conn, member_id, False, day, 1, paid_fen)
+    else:
+        last = row.last_day if row.last_day is not None and row.last_day > day else day
+        _write(conn, member_id, True, last, row.purchases + 1, row.spend_fen + paid_fen)
+
+
+_PURCHASE = _S.c.refunded_fen < _S.c.amount_fen
+_FROM_SALES = select(
+    func.max(case((_PURCHASE, _S.c.business_day))),
+    func.coalesce(func.sum(case((_PURCHASE, 1), else_=0)), 0),
+    func.coalesce(func.sum(_S.c.amount_fen - _S.c.refunded_fen), 0),
+    func.count(),
+).where(_S.c.member_id == bindparam("member_id"))
+
+
+def refresh(conn: Connection, member_id: str) -> None:
+    """The member's figures worked out again from their sales (a refund, a merge)."""
+    last, n, spend, sales = conn.execute(_FROM_SALES, {"member_id": member_id}).one()
+    exists = _FIGURES.first(conn, {"member_id": member_id}) is not None
+    if not sales:
+        if exists:
+            conn.execute(delete(_T).where(_T.c.member_id == member_id))
+        return
+    if isinstance(last, str):  # SQLite gives MAX() of a date column back as text
+        last = date.fromisoformat(last)
+    _write(conn, member_id, exists, last, int(n), int(spend))
+
+
+def refresh_for_sale(conn: Connection, sale_id: str) -> None:
+    member_id = conn.scalar(select(_S.c.member_id).where(_S.c.id == sale_id))
+    if member_id is not None:
+        refresh(conn, member_id)
+
+
+# -- nightly ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NightlyRun:
+    bounds: Bounds | None  # None: already done today
+    scored: int = 0
+
+
+def _cuts(conn: Connection, column: object, n: int) -> tuple[object, ...]:
+    """The values at the ranks ⌈n·k/5⌉ (k = 1..4) of the buyers' ``column``, ascending."""
+    out = []
+    for k in range(1, QUINTILES):
+        rank = max(1, math.ceil(n * k / QUINTILES))
+        out.append(conn.scalar(select(column).where(_T.c.purchases > 0)
+                               .order_by(column).offset(rank - 1).limit(1)))
+    return tuple(out)
+
+
+def take_bounds(conn: Connection, today: date) -> Bounds | None:
+    n = int(conn.scalar(select(func.count()).where(_T.c.purchases > 0)) or 0)
+    if not n:
+        return None
+    r = tuple(d if isinstance(d, date) else date.fromisoformat(str(d))
+              for d in _cuts(conn, _T.c.last_day, n))
+    f = tuple(int(x) for x in _cuts(conn, _T.c.purchases, n))  # type: ignore[call-overload]
+    m = tuple(int(x) for x in _cuts(conn, _T.c.spend_fen, n))  # type: ignore[call-overload]
+    return Bounds(today, n, r, f, m)
+
+
+def _score_sql(column: object, cuts: Sequence[object]) -> object:
+    return 1 + sum((case((column > c, 1), else_=0) for c in cuts),  # type: ignore[operator]
+                   start=0)
+
+
+def nightly(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> NightlyRun:
+    """The store day's boundaries and everyone's scores, once a store day (``force``: again).
+    Derived data, local to this database: no event, no audit row. ``clerk``: the till's
+    system clerk, for symmetry with the other jobs."""
+    del clerk
+    today = uow.clock.today()
+    with uow.read() as s:
+        have = parse_bounds(s.scalar(select(_ST.c.value).where(_ST.c.key == SETTING)))
+        if have is not None and have.day >= today and not force:
+            return NightlyRun(None)
+        bounds = take_bounds(s.connection(), today)
+    with uow.begin() as tx:
+        text = bounds.to_json() if bounds is not None else json.dumps(
+            {"day": today.isoformat(), "buyers": 0, "r": [], "f": [], "m": []})
+        tx.conn.execute(delete(_ST).where(_ST.c.key == SETTING))
+        tx.conn.execute(insert(_ST).values(key=SETTING, value=text))
+        tx.commit()
+    if bounds is None:
+        return NightlyRun(parse_bounds(text), 0)
+    buyer = _T.c.purchases > 0
+    r = _score_sql(_T.c.last_day, bounds.r_cuts)
+    f = _score_sql(_T.c.purchases, bounds.f_cuts)
+    m = _score_sql(_T.c.spend_fen, bounds.m_cuts)
+    seg = case(*((and_(*(col >= HIGH if high else col < HIGH
+                         for col, high in zip((_T.c.r, _T.c.f, _T.c.m), key, strict=True))),
+                   code) for key, code in CODES.items()))
+    after, scored = "", 0
+    while True:
+        with uow.begin() as tx:
+            conn = tx.conn
+            upper = conn.scalar(select(_T.c.member_id).where(_T.c.member_id > after)
+                                .order_by(_T.c.member_id).offset(CHUNK - 1).limit(1))
+            span = [_T.c.member_id > after] + ([_T.c.member_id <= upper] if upper else [])
+            conn.execute(update(_T).where(*span).values(
+                r=case((buyer, r)), f=case((buyer, f)), m=case((buyer, m))))
+            scored += conn.execute(update(_T).where(*span).values(segment=case(
+                (buyer, seg)))).rowcount
+            tx.commit()
+        if upper is None:
+            return NightlyRun(bounds, scored)
+        after = upper
+
+
+def scores_of(uow: UnitOfWork, member_id: str) -> Scores:
+    with uow.read() as s:
+        row = s.execute(select(_T.c.r, _T.c.f, _T.c.m, _T.c.segment)
+                        .where(_T.c.member_id == member_id)).first()
+    return NONE if row is None else Scores(*row)
