@@ -96,6 +96,12 @@ class CouponAlreadyUsed(CouponRefused):
         "errors", "This coupon was already used or withdrawn. Nothing was changed.")
 
 
+class CouponUsedElsewhere(CouponRefused):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Head office says this coupon was already used at {store} on {day}. "
+        "Nothing was changed.")
+
+
 class CouponNotHere(CouponRefused):
     message = QT_TRANSLATE_NOOP(
         "errors", "This coupon is not for {what}. Nothing was changed.")

@@ -13,6 +13,7 @@ client per worker.
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import Mapping
 from types import TracebackType
@@ -23,9 +24,10 @@ import msgspec
 from pydantic import BaseModel, ValidationError
 
 from pos_member.hq_trust import Verify
-from sync.errors import ProtocolMismatch, ServerRefused, ServerUnavailable
+from sync.errors import ProtocolMismatch, ServerRefused, ServerUnavailable, SyncError
 
 if TYPE_CHECKING:
+    from pos_member.services.coupon_redeem import HqCouponAnswer
     from sync.member_lookup import MemberLookupResponse
 from sync.protocol import (
     API,
@@ -47,6 +49,9 @@ from sync.protocol import (
 
 M = TypeVar("M", bound=BaseModel)
 DEFAULT_TIMEOUT = 15.0  # seconds; a closing sync of 1,000 events takes well under one
+# A checkout waits on HQ's coupon check; past this it redeems as offline (docs/rules.md).
+COUPON_CHECK_TIMEOUT = 3.0
+log = logging.getLogger(__name__)
 
 
 class SyncClient:
@@ -154,6 +159,25 @@ class SyncClient:
                 return None
             raise
 
+    def coupon_at_hq(self, key: str) -> HqCouponAnswer | None:
+        """Whether HQ holds a redemption of the coupon ``key`` (``GET /v1/coupons/check``;
+        ``coupon_redeem.HqCoupons``, so the checkout can ask before redeeming a coupon this
+        till did not issue). None when HQ gave no answer within ``COUPON_CHECK_TIMEOUT``,
+        refused (its limit per till, a revoked token) or answered what the protocol does not
+        say: the till then redeems by its own copy, as offline (docs/rules.md)."""
+        from pos_member.services.coupon_redeem import HqCouponAnswer
+        from sync.coupon_check import COUPON_CHECK_PATH, CouponCheckResponse
+
+        try:
+            a = self._call("GET", COUPON_CHECK_PATH, CouponCheckResponse, params={"key": key},
+                           timeout=COUPON_CHECK_TIMEOUT)
+        except SyncError as e:  # never the key in the log: the kind of failure only
+            log.warning("HQ did not answer a coupon check (%s): redeemed as offline",
+                        type(e).__name__)
+            return None
+        return HqCouponAnswer(redeemed=a.redeemed, sale_id=a.sale_id, store_no=a.store_no,
+                              store_name=a.store_name, used_at=a.used_at)
+
     def close(self) -> None:
         self._http.close()
 
@@ -165,14 +189,15 @@ class SyncClient:
         self.close()
 
     def _call(self, method: str, path: str, answer: type[M], *, body: BaseModel | None = None,
-              content: bytes | None = None, params: Mapping[str, int | str] | None = None
-              ) -> M:
+              content: bytes | None = None, params: Mapping[str, int | str] | None = None,
+              timeout: float | None = None) -> M:
         if body is not None:
             content = body.model_dump_json().encode()
         headers = {"Content-Type": "application/json"} if content is not None else None
         try:
-            response = self._http.request(method, path, content=content, params=params,
-                                          headers=headers)
+            response = self._http.request(
+                method, path, content=content, params=params, headers=headers,
+                **({"timeout": timeout} if timeout is not None else {}))
         except httpx.TimeoutException:
             raise ServerUnavailable(detail="no answer in time") from None
         except httpx.TransportError as e:

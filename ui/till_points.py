@@ -73,8 +73,11 @@ class PointsActions:
         member_id = card.id if card else None
 
         def record(**kw: Any) -> checkout.CheckoutResult:
-            # ``online`` comes with kw: the dialog reads the sync state on the GUI thread
-            return checkout.checkout(uow, clerk, sms_verifier=w.sv_sms, **kw)
+            # ``online`` comes with kw: the dialog reads the sync state on the GUI thread.
+            # HQ's client (made for SMS codes) also checks a coupon this till did not issue.
+            hq = w.sv_sms
+            return checkout.checkout(uow, clerk, sms_verifier=hq, coupon_hq=hq
+                                     if isinstance(hq, coupon_redeem.HqCoupons) else None, **kw)
 
         dialog = SaleDialog(
             ops=self.w.ops, card=card, guides=self.w.guides(),

@@ -123,18 +123,22 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
              redeem_points: int = 0, factor: sv.Factor | None = None, online: bool = False,
              approver: Clerk | None = None, manager_code: str = "", manager_pin: str = "",
              sms_verifier: sv.SmsVerifier | None = None,
-             coupons: Sequence[str] = ()) -> CheckoutResult:
+             coupons: Sequence[str] = (),
+             coupon_hq: coupon_redeem.HqCoupons | None = None) -> CheckoutResult:
     """Rings up the sale and takes its tenders (see the module). Refuses, changing nothing
     but a wrong factor's count: tenders that do not pay the bill exactly, a stored-value tender
     without a member or without a good factor, a coupon that cannot be used on this bill
     (``coupon_redeem.plan``), and whatever the sale or the payment refuses.
 
     ``coupons``: the codes scanned or typed for this bill. Their discount comes off the bill
-    first; the sale is recorded at what is left, and points are redeemed and earned on that."""
+    first; the sale is recorded at what is left, and points are redeemed and earned on that.
+    ``coupon_hq``: HQ's coupon check, asked (when ``online``) about a coupon this till did
+    not issue before the transaction."""
     amount_fen = check_amount(amount_fen)
     tenders = tuple(tenders)
     uses = coupon_redeem.plan(uow, clerk, codes=tuple(coupons), member_id=member_id,
-                              bill_fen=amount_fen, redeem_points=redeem_points, txn_id=txn_id)
+                              bill_fen=amount_fen, redeem_points=redeem_points, txn_id=txn_id,
+                              hq=coupon_hq if online else None)
     bill_fen, amount_fen = amount_fen, amount_fen - sum(u.discount_fen for u in uses)
     stored = check_tenders(tenders, due=due_fen(uow, amount_fen, redeem_points),
                            member_id=member_id)

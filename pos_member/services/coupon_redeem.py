@@ -5,8 +5,11 @@ them back (docs/rules.md, "Coupons").
 A coupon is checked twice: before the checkout's transaction (:func:`plan`, reading, so a
 refused coupon writes nothing and the cashier is told at once) and again inside it
 (:func:`redeem_in`: its state, under the write lock), so two checkouts of one till can never
-both take it. Two stores redeeming one coupon while offline is caught by HQ at sync
-(``sync/server/coupons.py``).
+both take it. A coupon this till did not issue (another till's, another store's, HQ's) may
+have been redeemed where this till has not heard of it yet: online, the checkout asks HQ
+first (:class:`HqCoupons`, outside any transaction), and a coupon HQ holds a bill for is
+refused. Two tills redeeming one coupon while offline (or HQ not answering) is caught by HQ
+at sync (``sync/server/coupons.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, bindparam, exists, select
 
@@ -32,6 +35,7 @@ from pos_member.errors import (
     CouponNotYet,
     CouponUnknown,
     CouponUseBlocked,
+    CouponUsedElsewhere,
 )
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Clerk
@@ -43,7 +47,7 @@ _C = Coupon.__table__.c
 # tier, the store's number and HQ's block of the member's coupons.
 _PLAN_ROW = Prepared(select(
     _C.key, _C.member_id, _C.name, _C.terms, _C.valid_from, _C.valid_until, _C.state,
-    _C.sale_id,
+    _C.sale_id, _C.device_id,
     select(Member.tier).where(Member.id == bindparam("member_id")).scalar_subquery()
     .label("tier"),
     select(Store.number).where(Store.id == bindparam("store_id")).scalar_subquery()
@@ -66,18 +70,45 @@ class CouponUse:
     gift_item: str
 
 
+@dataclass(frozen=True, slots=True)
+class HqCouponAnswer:
+    """HQ's answer about one coupon: ``redeemed`` when it holds a bill the coupon was
+    redeemed on (not given back), with the bill's sale id, store and when HQ stored it."""
+
+    redeemed: bool
+    sale_id: str | None = None
+    store_no: int | None = None
+    store_name: str = ""
+    used_at: datetime | None = None
+
+
+@runtime_checkable
+class HqCoupons(Protocol):
+    """HQ's coupon check as the checkout calls it (``sync.client.SyncClient`` has it; it
+    blocks on the network, so it is called outside any database transaction)."""
+
+    def coupon_at_hq(self, key: str) -> HqCouponAnswer | None:
+        """HQ's answer, or None when HQ gave none (the till redeems as offline)."""
+        ...
+
+
 def _day(uow: UnitOfWork, instant: datetime) -> str:
     return uow.clock.local(instant - timedelta(microseconds=1)).date().isoformat()
 
 
 def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str | None,
-         bill_fen: int, redeem_points: int, txn_id: str | None = None) -> list[CouponUse]:
+         bill_fen: int, redeem_points: int, txn_id: str | None = None,
+         hq: HqCoupons | None = None) -> list[CouponUse]:
     """Checks the coupons scanned or typed for a bill of ``bill_fen`` and works out their
     discounts (each on the whole bill; together at most the bill less one fen, as a sale is
     more than 0). Refuses with a
     :class:`pos_member.errors.CouponRefused` saying why: forged, unknown, another member's,
     not yet valid, expired, used or withdrawn, the member's coupons stopped by HQ, another
-    store or tier, the threshold, points or another coupon on the same bill."""
+    store or tier, the threshold, points or another coupon on the same bill.
+
+    ``hq``: given when the till is online; each coupon this till did not issue is then
+    checked with HQ after the local checks (``CouponUsedElsewhere`` when HQ holds a bill for
+    it); with no answer, or offline, the till's own copy decides (docs/rules.md)."""
     if not codes:
         return []
     if member_id is None:
@@ -86,6 +117,7 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
     if len(set(keys)) != len(keys):
         raise CouponAlreadyUsed()
     now = uow.clock.now()
+    elsewhere: list[str] = []  # coupons this till did not issue: HQ is asked, online
     with uow.db.read.connect() as conn:  # a bare read: no ORM session on the checkout's path
         member_standing.check(conn, member_id, member_standing.REDEEM, clerk=clerk)
         uses, left = [], bill_fen - 1
@@ -105,7 +137,29 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
             off = min(discount_fen(row.terms, bill_fen), left)
             left -= off
             uses.append(CouponUse(key, row.name, off, row.terms["gift_item"]))
+            if row.device_id != clerk.device_id:
+                elsewhere.append(key)
+    if hq is not None and elsewhere:
+        _ask_hq(uow, hq, elsewhere)
     return uses
+
+
+def _ask_hq(uow: UnitOfWork, hq: HqCoupons, keys: Sequence[str]) -> None:
+    """Refuses a coupon HQ holds a bill for — unless it is a bill of this till whose refund
+    gave the coupon back here and has not reached HQ yet (then the coupon is free)."""
+    for key in keys:
+        answer = hq.coupon_at_hq(key)
+        if answer is None or not answer.redeemed:
+            continue
+        with uow.db.read.connect() as conn:
+            given_back = conn.scalar(select(CouponEntry.id).where(
+                CouponEntry.key == key, CouponEntry.sale_id == answer.sale_id,
+                CouponEntry.kind == ledger.RETURNED).limit(1))
+        if given_back is not None:
+            continue
+        store = answer.store_name or (f"#{answer.store_no}" if answer.store_no else "?")
+        day = uow.clock.local(answer.used_at).date().isoformat() if answer.used_at else "?"
+        raise CouponUsedElsewhere(store=store, day=day)
 
 
 def _repeat(conn: Connection, row: Any, txn_id: str | None) -> int | None:

@@ -2728,6 +2728,10 @@ F2  注册新会员</translation>
         <translation>无法识别此码：{code}</translation>
     </message>
     <message>
+        <source>Head office says this coupon was already used at {store} on {day}. Nothing was changed.</source>
+        <translation>总部记录显示此券已于{day}在{store}使用。未做任何更改。</translation>
+    </message>
+    <message>
         <source>This is a payment code: scan the member&apos;s card first, then the payment code.</source>
         <translation>这是付款码：请先扫会员码，再扫付款码。</translation>
     </message>

@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pos_member.clock import Clock, SystemClock
 from pos_member.errors import DomainError
 from sync import protocol
+from sync.coupon_check import COUPON_CHECK_PATH, COUPON_KEY, CouponCheckResponse
 from sync.member_lookup import LOOKUP_PATH, PHONE_INDEX, MemberLookupResponse
 from sync.protocol import (
     API,
@@ -53,7 +54,7 @@ from sync.protocol import (
     StoreInfo,
     StoresResponse,
 )
-from sync.server import fleet, identities, member_cards, services, sms
+from sync.server import coupons, fleet, identities, member_cards, services, sms
 from sync.server.admission import PushGate
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.db import open_server_database
@@ -238,6 +239,17 @@ def _routes() -> Any:
             raise Unauthorized()
         answer = member_cards.lookup(ctx, member_no=member_no, phone_index=phone_index,
                                      token=credentials.credentials)  # one connection
+        return Response(answer.model_dump_json(), media_type="application/json")
+
+    @router.get(COUPON_CHECK_PATH, response_model=CouponCheckResponse,
+                responses=responses(*_AUTH, 429))
+    def coupon_check(ctx: Context, credentials: Credentials,
+                     key: Annotated[str, Query(pattern=COUPON_KEY)]) -> Response:
+        """Whether HQ holds a redemption of the coupon ``key``: a till asks before redeeming
+        a coupon it did not issue (issue 18). Counted with the member lookups (429)."""
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized()
+        answer = coupons.check(ctx, key=key, token=credentials.credentials)
         return Response(answer.model_dump_json(), media_type="application/json")
 
     return router

@@ -20,16 +20,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos_member import events
+from sync.coupon_check import CouponCheckResponse
+from sync.server import lookup_limits
 from sync.server.balances import StoredEvent, _member_id
 from sync.server.context import ServerContext
 from sync.server.errors import BadRequest, NoOpenCouponFlag
 from sync.server.log import LogWriter
-from sync.server.models import CouponUse, Flag
+from sync.server.models import CouponUse, Flag, Store
 
 COUPON_TWICE = "coupon_twice"
 MAX_NOTE = 500
@@ -119,3 +121,30 @@ def settle_coupons(ctx: ServerContext, *, member: str, note: str) -> CouponSettl
                 type=events.MEMBER_COUPONS_UNBLOCKED, entity_id=member_id,
                 payload=events.CouponsBlocked(member_id=member_id, flag_id=r.id, note=note))
     return CouponSettlement(member_id, [r.id for r in open_flags])
+
+
+_STORES = Store.__table__
+_CHECK = (select(_USES.c.sale_id, _USES.c.used_at, _STORES.c.number, _STORES.c.name)
+          .select_from(_USES.outerjoin(_STORES, _STORES.c.id == _USES.c.store_id))
+          .where(_USES.c.key == bindparam("k")))
+
+
+def check(ctx: ServerContext, *, key: str, token: str) -> CouponCheckResponse:
+    """Whether HQ holds a redemption of the coupon ``key`` (``GET /v1/coupons/check``), for
+    a till about to redeem a coupon it did not issue. The device's token is checked first
+    (``Unauthorized``), then the check is counted and audited with the member lookups
+    (``LookupRateLimited`` past the device's limit: nothing is read). Reads the primary: a
+    redemption pushed a moment ago is seen."""
+    now = ctx.clock.now()
+    with ctx.db.read() as pooled:
+        conn = pooled.execution_options(isolation_level="AUTOCOMMIT")
+        from sync.server.services import authenticate_on  # services imports ingest → us
+
+        device = authenticate_on(conn, token=token)
+        lookup_limits.admit(ctx.db, conn, device=device, kind="coupon", key=key, now=now)
+        row = conn.execute(_CHECK, {"k": key}).first()
+    if row is None:
+        return CouponCheckResponse(key=key, redeemed=False, as_of=now)
+    return CouponCheckResponse(key=key, redeemed=True, sale_id=row.sale_id,
+                               store_no=row.number, store_name=row.name or "",
+                               used_at=row.used_at, as_of=now)

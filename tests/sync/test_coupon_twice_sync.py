@@ -1,6 +1,7 @@
-"""One coupon, one bill, chain-wide (issue 18), end to end: two tills redeem the same coupon
-while apart; at sync HQ flags it with both bills and every till stops the member's coupons
-(``coupon_blocks``) until HQ settles it."""
+"""One coupon, one bill, chain-wide (issue 18), end to end: online, a till asks HQ before
+redeeming a coupon it did not issue and is refused one HQ holds a bill for; two tills redeem
+the same coupon while apart (or HQ not answering); at sync HQ flags it with both bills and
+every till stops the member's coupons (``coupon_blocks``) until HQ settles it."""
 
 from __future__ import annotations
 
@@ -8,18 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from pos_member.errors import CouponUseBlocked
+from pos_member.errors import CouponUseBlocked, CouponUsedElsewhere
 from pos_member.services import coupons
 from pos_member.services.checkout import Tender, checkout
+from pos_member.services.coupon_redeem import HqCoupons
+from sync.client import SyncClient
 from sync.server.cli import main
 from sync.server.coupons import settle_coupons
 from tests.factories import table_counts
 from tests.sync.harness import Central, Till, enrolled_till
 
 
-def _redeem(till: Till, member_id: str, code: str, txn: str) -> None:
+def _redeem(till: Till, member_id: str, code: str, txn: str,
+            hq: HqCoupons | None = None) -> None:
     checkout(till.app.uow, till.clerk, txn_id=txn, bill_no=f"B-{txn}", amount_fen=15_000,
-             member_id=member_id, tenders=(Tender("cash", 13_000),), coupons=[code])
+             member_id=member_id, tenders=(Tender("cash", 13_000),), coupons=[code],
+             online=hq is not None, coupon_hq=hq)
 
 
 @pytest.mark.usefixtures("cheap_hash")
@@ -33,8 +38,14 @@ def test_one_coupon_redeemed_at_two_tills_offline_is_flagged_and_blocks_the_memb
     b.sync()  # b holds the member and their coupons too
     [code] = [c.qr for c in coupons.usable(b.app.uow, member_id=card.id)
               if c.name == "新人满100减20"]
-    _redeem(a, card.id, code, "a-1")  # both apart: each sees the coupon unused
-    _redeem(b, card.id, code, "b-1")
+    _redeem(a, card.id, code, "a-1")  # b has not heard of it: b sees the coupon unused
+    a.sync()
+    before = table_counts(b.path)
+    with b.client() as hq, pytest.raises(CouponUsedElsewhere, match="store 1"):
+        _redeem(b, card.id, code, "b-0", hq)  # online: HQ holds a's bill
+    assert table_counts(b.path) == before
+    with SyncClient("http://127.0.0.1:9", "token", timeout=2) as unreachable:
+        _redeem(b, card.id, code, "b-1", unreachable)  # HQ silent: b's own copy decides
     for t in (a, b, a):
         t.sync()
     [flag] = central.flags("coupon_twice")
