@@ -11,8 +11,12 @@ Tiers spread regular/silver/gold/diamond.
 * ``raw_aggregate_s``: a bare ``sqlite3`` GROUP BY over the same month's sales per store
   (members, bills, net amount) on the same file — median. Its store-only twin is printed.
 
-Not measured yet (issue 19's other parts are not built): ``nightly_s``, ``nightly_peak_mb``,
-``incremental_p99_ms``.
+* ``nightly_s``, ``nightly_peak_mb``: ``rfm.nightly`` (quintile boundaries and every member's
+  scores), its Python heap peak (tracemalloc).
+* ``incremental_p99_ms``: ``rfm.on_purchase`` inside one transaction, 2,000 members (rolled
+  back), p99: what a member's sale adds.
+* ``recall_s``: the recall list (500, most valuable first) from the kept figures; beside it
+  ``raw_rfm_sort_s``, a bare sort of ``member_rfm``.
 
 The fixture is built once with plain ``sqlite3`` inserts into the migrated schema and cached in
 ``bench/.data/`` per size (rebuilt when this file changes, or with ``--rebuild``).
@@ -31,6 +35,7 @@ import sqlite3
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,11 +44,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pos_member.bootstrap import bootstrap  # noqa: E402
+from pos_member.bootstrap import App, bootstrap  # noqa: E402
 from pos_member.clock import FakeClock  # noqa: E402
 from pos_member.crypto import MemoryKeyStore  # noqa: E402
 from pos_member.permissions import Clerk, Role  # noqa: E402
+from pos_member.services import rfm  # noqa: E402
 from pos_member.services.insight import programme_health  # noqa: E402
+from pos_member.services.recall import RecallOrder, recall_list  # noqa: E402
 
 DATA = ROOT / "bench" / ".data"
 TODAY = date(2026, 11, 25)
@@ -128,6 +135,13 @@ def build(db: Path, stamp: Path, *, members: int, per: int, stores: int) -> None
                 store_id, device_id, datetime(registered_at, '+{days} days') || '.000000',
                 date(registered_at, '+{days} days', '+8 hours')
             FROM members WHERE rowid % 10 = 0""")
+    # member_rfm as migration 0019 fills it from a till's sales (the sales above bypassed
+    # record_sale, which keeps it per sale).
+    con.execute("INSERT INTO member_rfm (member_id, last_day, purchases, spend_fen) "
+                "SELECT member_id, MAX(CASE WHEN refunded_fen < amount_fen THEN business_day END),"
+                " SUM(CASE WHEN refunded_fen < amount_fen THEN 1 ELSE 0 END),"
+                " SUM(amount_fen - refunded_fen) FROM sales WHERE member_id IS NOT NULL"
+                " GROUP BY member_id")
     con.commit()
     con.execute("ANALYZE")
     con.close()
@@ -188,10 +202,48 @@ def main() -> None:
           f"raw store aggregate {med(raw_store):.3f} s")
     print(f"health, chain one month:     {med(chain_s):.3f} s (target ≤ 10 s); "
           f"raw chain aggregate {med(raw_chain):.3f} s")
+    rfm_figures = measure_rfm(app, clerk, raw, args.samples)
     app.close()
     print("RESULT " + json.dumps({
         "members": args.members, "health_store_month_s": round(med(store_s), 3),
-        "health_chain_s": round(med(chain_s), 3), "raw_aggregate_s": round(med(raw_chain), 3)}))
+        "health_chain_s": round(med(chain_s), 3), "raw_aggregate_s": round(med(raw_chain), 3),
+        **rfm_figures}))
+
+
+def measure_rfm(app: App, clerk: Clerk, raw: sqlite3.Connection, samples: int) -> dict:
+    """The nightly RFM run (boundaries and every member's scores; Python heap peak), the
+    incremental update a member's sale adds in its transaction (p99 over 2,000 sales, rolled
+    back), the recall list from the kept figures, and a bare sort of member_rfm beside them."""
+    tracemalloc.start()
+    t = time.perf_counter()
+    run = rfm.nightly(app.uow, clerk=clerk, force=True)
+    nightly_s = time.perf_counter() - t
+    peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    buyers = run.bounds.buyers if run.bounds else 0
+    ids = [r[0] for r in raw.execute("SELECT member_id FROM member_rfm ORDER BY random() "
+                                     "LIMIT 2000")]
+    adds = []
+    with app.uow.begin() as tx:
+        for member_id in ids:
+            t = time.perf_counter()
+            rfm.on_purchase(tx.conn, member_id, TODAY, 12_800)
+            adds.append(time.perf_counter() - t)
+        # not committed: the fixture stays as built
+    recall_s = timed(lambda: recall_list(app.uow, clerk=clerk, order=RecallOrder.VALUE),
+                     samples)
+    raw_sort = timed(lambda: raw.execute(
+        "SELECT member_id FROM member_rfm ORDER BY spend_fen DESC LIMIT 500").fetchall(), samples)
+    p99 = sorted(adds)[int(len(adds) * 0.99) - 1] * 1000
+    med = statistics.median
+    print(f"RFM nightly over {buyers:,} buyers: {nightly_s:.1f} s (target ≤ 60 s), Python heap "
+          f"peak {peak_mb:.1f} MB (target ≤ 300 MB)")
+    print(f"RFM incremental in a sale's transaction: p99 {p99:.3f} ms (target ≤ 0.3 ms added)")
+    print(f"recall list (500, most valuable first): {med(recall_s):.3f} s; "
+          f"raw sort of member_rfm {med(raw_sort):.3f} s")
+    return {"nightly_s": round(nightly_s, 2), "nightly_peak_mb": round(peak_mb, 1),
+            "incremental_p99_ms": round(p99, 3), "recall_s": round(med(recall_s), 3),
+            "raw_rfm_sort_s": round(med(raw_sort), 3)}
 
 
 if __name__ == "__main__":

@@ -1,16 +1,23 @@
 """The store manager's recall list (召回名单, Ctrl+Shift+F11, issue 19): the store's members away
 for the dormant threshold or more, most valuable or longest away first, with the suggested
-action; exported to .xlsx (Ctrl+E). Loaded off the GUI thread."""
+action and RFM segment. F4 sends the coupon picked beside it to the selected members (a
+campaign) after a confirmation that shows how many and their face value; F5 shows the
+campaigns' 召回率 and ROI. Exported to .xlsx (Ctrl+E: the list and the campaigns). Loaded and
+issued off the GUI thread."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
+from datetime import tzinfo
+from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -18,13 +25,18 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from pos_member.errors import DomainError
+from pos_member.money import format_yuan
+from pos_member.rules_config import CouponTemplate
+from pos_member.services import recall_campaigns as rc
 from pos_member.services.kpi_report import SavedReport
 from pos_member.services.recall import COLUMNS, RecallEntry, RecallOrder, entry_values
+from ui.confirm import ask
 from ui.health_dialog import cell_text
 from ui.i18n import error_text, translate
 from ui.kpi_texts import STYLE
@@ -32,71 +44,104 @@ from ui.member_card import ElidedLabel
 from ui.operations import Operations
 from ui.screen_fit import open_at
 
+Issue = Callable[[str, list[str], str], rc.RecallIssue]  # (campaign, members, template code)
+
 
 class RecallDialog(QDialog):
-    """``load(order)`` returns the list (thread pool); ``export(entries)`` writes it."""
+    """``load(order)`` returns the list and ``load_campaigns()`` the campaigns (thread pool);
+    ``issue`` sends the coupons; ``export(entries, campaigns)`` writes both."""
+
+    issued = Signal(object)  # RecallIssue
 
     def __init__(self, *, ops: Operations, load: Callable[[RecallOrder], list[RecallEntry]],
-                 export: Callable[[list[RecallEntry]], SavedReport],
-                 tiers: Mapping[str, str], parent: QWidget | None = None) -> None:
+                 export: Callable[[list[RecallEntry], list[rc.CampaignResult]], SavedReport],
+                 tiers: Mapping[str, str], templates: tuple[CouponTemplate, ...] = (),
+                 describe: Callable[[CouponTemplate], str] = lambda t: "",
+                 issue: Issue | None = None,
+                 load_campaigns: Callable[[], list[rc.CampaignResult]] = list,
+                 zone: tzinfo | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ops, self._load, self._export, self.tiers = ops, load, export, tiers
+        self._issue, self._load_campaigns, self.zone = issue, load_campaigns, zone
+        self.templates = {t.code: t for t in templates}
         self.entries: list[RecallEntry] | None = None
+        self.campaigns: list[rc.CampaignResult] | None = None
         self.exported: Path | None = None
+        self.confirming: QDialog | None = None  # the coupon's confirmation, while open
+        self.pending: tuple[str, tuple[str, ...], str] | None = None  # a campaign not yet done
         self.order = RecallOrder.VALUE
         self.setObjectName("recallDialog")
         self.setStyleSheet(STYLE)
         self.setWindowTitle(translate("RecallDialog", "Recall list (Ctrl+Shift+F11)"))
         title = QLabel(translate("RecallDialog", "召回名单: members away for a while"))
         title.setObjectName("kpiTitle")
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("recallTable")
-        self.table.setHorizontalHeaderLabels([translate("recall", c) for c, _ in COLUMNS])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.table = _table("recallTable", [translate("recall", c) for c, _ in COLUMNS])
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.results = _table("recallResults",
+                              [translate("recall", c) for c, _ in rc.COLUMNS])
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, translate("RecallDialog", "召回名单"))
+        self.tabs.addTab(self.results, translate("RecallDialog", "召回率 (F5)"))
+        self.coupon = QComboBox()
+        self.coupon.setObjectName("recallCoupon")
+        for t in templates:
+            self.coupon.addItem(f"{t.name} · {describe(t)}", t.code)
         self.status_line = ElidedLabel()  # a saved file's path: long, and never widens
         self.status_line.setObjectName("kpiStatusLine")
-        self.status_line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        bar = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
-        for key, text, slot in (
-            ("value", translate("RecallDialog", "F2 Most valuable first"),
+        top, bottom = QHBoxLayout(), QHBoxLayout()
+        for row, key, text, slot in (
+            (top, "value", translate("RecallDialog", "F2 Most valuable first"),
              lambda: self.sort(RecallOrder.VALUE)),
-            ("away", translate("RecallDialog", "F3 Longest away first"),
+            (top, "away", translate("RecallDialog", "F3 Longest away first"),
              lambda: self.sort(RecallOrder.AWAY)),
-            ("export", translate("RecallDialog", "Ctrl+E Export (.xlsx)"), self.export),
-            ("close", translate("RecallDialog", "Esc Close"), self.reject),
+            (top, "send", translate("RecallDialog", "F4 Send to the selected"), self.send),
+            (bottom, "results", translate("RecallDialog", "F5 召回率"), self.show_results),
+            (bottom, "export", translate("RecallDialog", "Ctrl+E Export (.xlsx)"), self.export),
+            (bottom, "close", translate("RecallDialog", "Esc Close"), self.reject),
         ):
             b = QPushButton(text)
             b.setObjectName(f"recall_{key}")
             b.setAutoDefault(False)
             b.clicked.connect(slot)
-            bar.addWidget(b)
+            row.addWidget(b)
             self.buttons[key] = b
-        bar.addWidget(self.status_line, 1)
+            if key == "away":
+                row.addStretch(1)
+                row.addWidget(self.coupon, 2)
+        self.buttons["send"].setEnabled(issue is not None and bool(templates))
+        bottom.insertWidget(0, self.status_line, 1)
         for keys, slot in (("F2", lambda: self.sort(RecallOrder.VALUE)),
                            ("F3", lambda: self.sort(RecallOrder.AWAY)),
+                           ("F4", self.send), ("F5", self.show_results),
                            ("Ctrl+E", self.export)):
             QShortcut(QKeySequence(keys), self, activated=slot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 12)
         layout.addWidget(title)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(bar)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(top)
+        layout.addLayout(bottom)
         open_at(self, 1100, 700)
         self.refresh()
+        self.refresh_campaigns()
 
     def sort(self, order: RecallOrder) -> None:
         self.order = order
+        self.tabs.setCurrentIndex(0)
         self.refresh()
 
     def refresh(self) -> None:
         order = self.order
         self.status_line.set_full_text(translate("RecallDialog", "Loading…"))
         self.ops.run(lambda: self._load(order), self._loaded, self._failed)
+
+    def refresh_campaigns(self) -> None:
+        self.ops.run(self._load_campaigns, self._campaigns_loaded, self._failed)
+
+    def show_results(self) -> None:
+        self.tabs.setCurrentIndex(1)
+        self.refresh_campaigns()
 
     def _loaded(self, entries: list[RecallEntry]) -> None:
         self.entries = entries
@@ -106,13 +151,64 @@ class RecallDialog(QDialog):
                     entry_values(e, self.tiers, translate), COLUMNS, strict=True)):
                 text = str(value) if c == 2 else cell_text(
                     value, None if fmt is None else ("¥" if "¥" in fmt else "#"))
-                item = QTableWidgetItem(text)
-                if fmt and c != 2:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+                _put(self.table, r, c, text, right=bool(fmt) and c != 2)
         self.status_line.set_full_text(translate("RecallDialog", "%1 members").replace(
             "%1", str(len(entries))))
+
+    def _campaigns_loaded(self, results: list[rc.CampaignResult]) -> None:
+        self.campaigns = results
+        self.results.setRowCount(len(results))
+        zone = self.zone
+        for r, res in enumerate(results):
+            values = rc.result_values(res, zone, translate) if zone is not None else ()
+            for c, (value, (_, fmt)) in enumerate(zip(values, rc.COLUMNS, strict=True)):
+                _put(self.results, r, c, _text(value, fmt), right=fmt not in (None, "yyyy-mm-dd"))
+
+    def selected(self) -> list[RecallEntry]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.entries[r] for r in rows] if self.entries else []
+
+    def send(self) -> None:
+        """F4: the picked coupon to the selected members, once confirmed (count and value)."""
+        issue, picked = self._issue, self.selected()
+        code = self.coupon.currentData()
+        if issue is None or code is None or self.confirming is not None:
+            return
+        if not picked:
+            self.status_line.set_full_text(translate(
+                "RecallDialog", "Select the members first (click, Shift or Ctrl+click, Ctrl+A)."))
+            return
+        ids = tuple(e.member_id for e in picked)
+        if self.pending is None or self.pending[1:] != (ids, code):
+            self.pending = (uuid.uuid4().hex[:16], ids, code)  # a retry repeats this campaign
+        campaign = self.pending[0]
+        face = rc.face_value_fen(self.templates[code], len(ids))
+        lines = [translate("RecallDialog", "Members: %1").replace("%1", str(len(ids))),
+                 translate("RecallDialog", "Coupon: %1").replace("%1", self.coupon.currentText()),
+                 translate("RecallDialog", "Face value in all: %1").replace(
+                     "%1", "—" if face is None else format_yuan(face))]
+
+        def go() -> None:
+            self.buttons["send"].setEnabled(False)
+            self.status_line.set_full_text(translate("RecallDialog", "Sending…"))
+            self.ops.run(lambda: issue(campaign, list(ids), code), self._sent, self._send_failed)
+
+        ask(self, title=translate("RecallDialog", "Send a win-back coupon to %1 members?")
+            .replace("%1", str(len(ids))), lines=lines,
+            action=translate("RecallDialog", "Send"), then=go)
+
+    def _sent(self, result: rc.RecallIssue) -> None:
+        self.pending = None
+        self.buttons["send"].setEnabled(True)
+        self.status_line.set_full_text(translate(
+            "RecallDialog", "Sent %1 coupons; %2 members passed over.").replace(
+            "%1", str(result.issued)).replace("%2", str(result.skipped)))
+        self.issued.emit(result)
+        self.refresh_campaigns()
+
+    def _send_failed(self, error: Exception) -> None:
+        self.buttons["send"].setEnabled(True)
+        self._failed(error)
 
     def _failed(self, error: Exception) -> None:
         self.status_line.set_full_text(
@@ -121,12 +217,44 @@ class RecallDialog(QDialog):
                 "%1", type(error).__name__))
 
     def export(self) -> None:
-        entries = self.entries
+        entries, campaigns = self.entries, self.campaigns or []
         if entries is None:
             return
-        self.ops.run(lambda: self._export(entries), self._exported, self._failed)
+        self.ops.run(lambda: self._export(entries, campaigns), self._exported, self._failed)
 
     def _exported(self, saved: SavedReport) -> None:
         self.exported = saved.path
         self.status_line.set_full_text(translate("RecallDialog", "Saved: %1").replace(
             "%1", str(saved.path)))
+
+
+def _table(name: str, labels: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(labels))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(labels)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return table
+
+
+def _put(table: QTableWidget, r: int, c: int, text: str, *, right: bool) -> None:
+    item = QTableWidgetItem(text)
+    if right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    table.setItem(r, c, item)
+
+
+def _text(value: object, fmt: str | None) -> str:
+    if value is None:
+        return "—"
+    if fmt == rc.TIMES:
+        return f"{Decimal(str(value)):.2f}×"
+    if fmt == rc.PERCENT:
+        return cell_text(value, "%")
+    if fmt == rc.YUAN:
+        return cell_text(value, "¥")
+    if fmt == rc.COUNT:
+        return cell_text(value, "#")
+    return str(value)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from pos_member.changes import Area, Changes
 from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, require
@@ -20,11 +21,18 @@ from pos_member.services.recall import (
     recall_list,
     write_recall_workbook,
 )
+from pos_member.services.recall_campaigns import (
+    CampaignResult,
+    RecallIssue,
+    campaign_results,
+    issue_recall_coupons,
+)
 from pos_member.services.rfm import SEGMENTS
 from ui.health_dialog import CONTEXT, HealthDialog
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
 from ui.recall_dialog import RecallDialog
+from ui.till_coupons import template_text
 
 
 def report_path(host: TillHost, report: HealthReport) -> Path:
@@ -57,7 +65,7 @@ def open_health(host: TillHost) -> None:
 
 
 def open_recall(host: TillHost) -> None:
-    """Ctrl+Shift+F11: the store's recall list (召回名单)."""
+    """Ctrl+Shift+F11: the store's recall list (召回名单), its coupon campaigns and 召回率."""
     clerk, uow = host.clerk, host.uow
     try:
         require(clerk, Action.VIEW_KPI)
@@ -66,13 +74,25 @@ def open_recall(host: TillHost) -> None:
         return
     tiers = {level.code: level.name for level in uow.rules.tiers.levels}
     path = host.app.db.path.parent / "reports" / f"recall-{uow.clock.today().isoformat()}.xlsx"
+    zone = uow.clock.zone
 
-    def export(entries: list[RecallEntry]) -> SavedReport:
-        return write_recall_workbook(entries, path, tiers=tiers, tr_in=translate)
+    def export(entries: list[RecallEntry], campaigns: list[CampaignResult]) -> SavedReport:
+        return write_recall_workbook(entries, path, tiers=tiers, tr_in=translate,
+                                     campaigns=campaigns, zone=zone)
 
-    host.open_dialog(RecallDialog(
+    def issue(campaign: str, member_ids: list[str], template: str) -> RecallIssue:
+        return issue_recall_coupons(uow, clerk=clerk, campaign=campaign, member_ids=member_ids,
+                                    template_code=template)
+
+    may_issue = clerk.may(Action.ISSUE_COUPON)
+    dialog = RecallDialog(
         ops=host.ops, load=lambda order: recall_list(uow, clerk=clerk, order=order),
-        export=export, tiers=tiers, parent=host.window()))
+        export=export, tiers=tiers, templates=uow.rules.coupons.templates,
+        describe=template_text, issue=issue if may_issue else None,
+        load_campaigns=lambda: campaign_results(uow, clerk=clerk), zone=zone,
+        parent=host.window())
+    dialog.issued.connect(lambda _r: host.notify_changed(Changes.of(Area.COUPONS)))
+    host.open_dialog(dialog)
 
 
 def insight_text(r: MemberInsight) -> str:

@@ -29,11 +29,12 @@ from pos_member.permissions import Action, Clerk, require
 from pos_member.rules_config import CouponTemplate
 from pos_member.services import coupons_ledger as ledger
 
-WELCOME, BIRTHDAY, WINBACK, MANUAL, POINTS, HQ = (
-    "welcome", "birthday", "winback", "manual", "points", "hq")
+WELCOME, BIRTHDAY, WINBACK, MANUAL, POINTS, HQ, RECALL = (
+    "welcome", "birthday", "winback", "manual", "points", "hq", "recall")
 # Coupons a marketing trigger sends: their message counts against the daily cap and needs the
-# member's marketing consent (docs/rules.md, "Coupons"); the others are service messages.
-MARKETING_SOURCES = frozenset({BIRTHDAY, WINBACK, HQ})
+# member's marketing consent (docs/rules.md, "Coupons"); the others are service messages. A
+# recall campaign's (issue 19: the store manager's win-back from the recall list) is marketing.
+MARKETING_SOURCES = frozenset({BIRTHDAY, WINBACK, HQ, RECALL})
 
 
 # Run for every coupon issued (a trigger issues thousands): compiled once (db/prepared.py).

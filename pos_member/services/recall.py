@@ -11,22 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import select
 
+from pos_member.clock import DEFAULT_TZ
 from pos_member.db.models import Member, MemberRfm
 from pos_member.db.uow import UnitOfWork
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services.kpi_report import SavedReport, save_workbook
 from pos_member.services.member_insight import LOST, SLEEPING, STAGES, WIN_BACK
+from pos_member.services.recall_campaigns import CampaignResult, add_results_sheet
 from pos_member.services.rfm import SEGMENTS
 
-LIMIT = 500  # rows a screen or an export takes at once
+LIMIT = 500  # rows a screen or an export takes at once (and a campaign)
 SHEET = QT_TRANSLATE_NOOP("recall", "Recall list")
 
 
@@ -102,8 +104,11 @@ def entry_values(e: RecallEntry, tiers: Mapping[str, str],
 
 
 def write_recall_workbook(entries: list[RecallEntry], path: Path, *, tiers: Mapping[str, str],
-                          tr_in: Callable[[str, str], str] = lambda _c, s: s) -> SavedReport:
-    """The list as an .xlsx (one sheet), saved like the day report (``kpi_report``)."""
+                          tr_in: Callable[[str, str], str] = lambda _c, s: s,
+                          campaigns: list[CampaignResult] | None = None,
+                          zone: tzinfo = DEFAULT_TZ) -> SavedReport:
+    """The list as an .xlsx, saved like the day report (``kpi_report``); with ``campaigns``,
+    their 召回率 and ROI on a second sheet."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -120,4 +125,6 @@ def write_recall_workbook(entries: list[RecallEntry], path: Path, *, tiers: Mapp
             if fmt:
                 cell.number_format = fmt
     ws.freeze_panes = "B2"
+    if campaigns is not None:
+        add_results_sheet(wb, campaigns, zone, tr_in)
     return save_workbook(wb, path)

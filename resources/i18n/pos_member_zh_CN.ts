@@ -1610,12 +1610,28 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>召回名单：久未到店的会员</translation>
     </message>
     <message>
+        <source>召回名单</source>
+        <translation>召回名单</translation>
+    </message>
+    <message>
+        <source>召回率 (F5)</source>
+        <translation>召回率 (F5)</translation>
+    </message>
+    <message>
         <source>F2 Most valuable first</source>
         <translation>F2 按消费额排序</translation>
     </message>
     <message>
         <source>F3 Longest away first</source>
         <translation>F3 按未到店天数排序</translation>
+    </message>
+    <message>
+        <source>F4 Send to the selected</source>
+        <translation>F4 发券给所选会员</translation>
+    </message>
+    <message>
+        <source>F5 召回率</source>
+        <translation>F5 召回率</translation>
     </message>
     <message>
         <source>Ctrl+E Export (.xlsx)</source>
@@ -1632,6 +1648,38 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
     <message>
         <source>%1 members</source>
         <translation>%1 位会员</translation>
+    </message>
+    <message>
+        <source>Select the members first (click, Shift or Ctrl+click, Ctrl+A).</source>
+        <translation>请先选择会员（单击、Shift 或 Ctrl+单击、Ctrl+A）。</translation>
+    </message>
+    <message>
+        <source>Members: %1</source>
+        <translation>会员：%1 人</translation>
+    </message>
+    <message>
+        <source>Coupon: %1</source>
+        <translation>优惠券：%1</translation>
+    </message>
+    <message>
+        <source>Face value in all: %1</source>
+        <translation>面值合计：%1</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>正在发券…</translation>
+    </message>
+    <message>
+        <source>Send a win-back coupon to %1 members?</source>
+        <translation>给 %1 位会员发回归券？</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发券</translation>
+    </message>
+    <message>
+        <source>Sent %1 coupons; %2 members passed over.</source>
+        <translation>已发 %1 张券；跳过 %2 位会员。</translation>
     </message>
     <message>
         <source>Could not load (%1).</source>
@@ -3267,6 +3315,18 @@ F2  注册新会员</translation>
         <source>No such coupon in the rules.</source>
         <translation>规则中没有这种优惠券。</translation>
     </message>
+    <message>
+        <source>The campaign id is missing.</source>
+        <translation>缺少活动编号。</translation>
+    </message>
+    <message>
+        <source>Pick the members to send it to.</source>
+        <translation>请选择要发券的会员。</translation>
+    </message>
+    <message>
+        <source>At most 500 members at a time.</source>
+        <translation>一次最多 500 位会员。</translation>
+    </message>
 </context>
 <context>
     <name>insight_report</name>
@@ -3676,6 +3736,54 @@ F2  注册新会员</translation>
     <message>
         <source>Suggested action</source>
         <translation>建议动作</translation>
+    </message>
+    <message>
+        <source>Recall rate</source>
+        <translation>召回率</translation>
+    </message>
+    <message>
+        <source>Sent on</source>
+        <translation>发券日期</translation>
+    </message>
+    <message>
+        <source>Coupon</source>
+        <translation>优惠券</translation>
+    </message>
+    <message>
+        <source>Members sent</source>
+        <translation>发券人数</translation>
+    </message>
+    <message>
+        <source>Came back in 30 days</source>
+        <translation>30 天内回店</translation>
+    </message>
+    <message>
+        <source>召回率</source>
+        <translation>召回率</translation>
+    </message>
+    <message>
+        <source>Their spend</source>
+        <translation>回店消费</translation>
+    </message>
+    <message>
+        <source>Coupon cost</source>
+        <translation>券成本</translation>
+    </message>
+    <message>
+        <source>召回 ROI</source>
+        <translation>召回 ROI</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>观察期</translation>
+    </message>
+    <message>
+        <source>still open</source>
+        <translation>未结束</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>已结束</translation>
     </message>
 </context>
 <context>

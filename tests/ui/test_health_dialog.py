@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from pos_member.permissions import Clerk
 from pos_member.services import rfm, sales
 from tests.factories import Till
-from tests.ui.conftest import settle
+from tests.ui.conftest import confirm, settle, show_active
 from ui.health_dialog import HealthDialog
 from ui.recall_dialog import RecallDialog
 from ui.till import TillWindow
@@ -114,5 +114,19 @@ def test_ctrl_shift_f11_lists_the_members_away_and_exports_them(
     assert dialog.table.rowCount() == 1
     assert dialog.table.item(0, 0).text() == away.member_no
     assert dialog.table.item(0, 3).text() == "100" and dialog.table.item(0, 4).text() == "¥88.00"
+    assert "WINBACK-20" in [dialog.coupon.itemData(i) for i in range(dialog.coupon.count())]
+    dialog.coupon.setCurrentIndex(dialog.coupon.findData("WINBACK-20"))
+    dialog.table.selectAll()  # the manager picks the members, then F4
+    qtbot.keyClick(dialog, Qt.Key.Key_F4)
+    qtbot.waitUntil(lambda: dialog.confirming is not None)
+    assert "¥20.00" in dialog.confirming.figures.text()  # one member, ¥20 off
+    confirm(qtbot, dialog)
+    qtbot.waitUntil(lambda: bool(dialog.campaigns))
+    assert dialog.campaigns is not None and dialog.campaigns[0].contacted == 1
+    assert "1" in dialog.status_line.full_text  # sent 1 coupon
+    show_active(qtbot, dialog)  # the confirmation has closed (offscreen: activate by hand)
+    qtbot.keyClick(dialog, Qt.Key.Key_F5)
+    assert dialog.tabs.currentIndex() == 1 and dialog.results.item(0, 2).text() == "1"
     qtbot.keyClick(dialog, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: dialog.exported is not None)
+    assert len(load_workbook(dialog.exported).worksheets) == 2  # the list, the campaigns

@@ -1,0 +1,85 @@
+"""Recall campaigns (issue 19): win-back coupons issued from the recall list through the coupon
+issue path, once per campaign; then 召回率 and ROI worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+
+from pos_member.clock import DEFAULT_TZ
+from pos_member.errors import InvalidInput, PermissionDenied
+from pos_member.services import coupons, member_service
+from pos_member.services.checkout import Tender, checkout
+from pos_member.services.outbox import pending_events
+from pos_member.services.recall_campaigns import (
+    campaign_results,
+    face_value_fen,
+    issue_recall_coupons,
+)
+from pos_member.services.sales import record_sale
+from tests.factories import Till
+
+TODAY = date(2026, 6, 30)
+CAMPAIGN = "0123456789abcdef"
+
+
+def at(ago: int) -> datetime:
+    return datetime.combine(TODAY - timedelta(days=ago), time(12), tzinfo=DEFAULT_TZ)
+
+
+def winback_code(till: Till, member_id: str) -> str:
+    return next(c.qr for c in coupons.usable(till.uow, member_id=member_id)
+                if c.name == "久未光临满150减20")
+
+
+def test_a_campaign_issues_each_member_one_coupon_and_measures_who_came_back(
+        till: Till) -> None:
+    till.clock.set(at(200))
+    a, b, c, frozen = (till.register().id for _ in range(4))
+    member_service.set_status(till.uow, clerk=till.manager, member_id=frozen,
+                              status="frozen", reason="test")
+    till.clock.set(at(40))
+    got = issue_recall_coupons(till.uow, clerk=till.manager, campaign=CAMPAIGN,
+                               member_ids=[a, b, c, frozen, a], template_code="WINBACK-20")
+    assert (got.issued, got.skipped) == (3, 1)
+    issued = [e for e in pending_events(till.uow, device_id=till.manager.device_id, limit=10_000)
+              if e["type"] == "coupon.issued" and e["payload"]["coupon"]["source"] == "recall"]
+    assert sorted(e["payload"]["member_id"] for e in issued) == sorted([a, b, c])  # synced
+    again = issue_recall_coupons(till.uow, clerk=till.manager, campaign=CAMPAIGN,
+                                 member_ids=[a, b, c], template_code="WINBACK-20")
+    assert again.issued == 0  # the same campaign again: nothing more
+
+    # A comes back 10 days later with the coupon (¥200 bill, ¥20 off) and again (¥50);
+    # B comes back 31 days later (outside the window); C never.
+    till.clock.set(at(30))
+    checkout(till.uow, till.cashier, txn_id="w-1", bill_no="W-1", amount_fen=20_000,
+             member_id=a, tenders=(Tender("cash", 18_000),), coupons=[winback_code(till, a)])
+    record_sale(till.uow, till.cashier, txn_id="w-2", bill_no="W-2", amount_fen=5_000,
+                member_id=a)
+    till.clock.set(at(9))
+    record_sale(till.uow, till.cashier, txn_id="w-3", bill_no="W-3", amount_fen=9_000,
+                member_id=b)
+    till.clock.set(at(0))
+    [r] = campaign_results(till.uow, clerk=till.manager)
+    assert (r.campaign, r.contacted, r.came_back) == (CAMPAIGN, 3, 1)
+    assert (r.spend_fen, r.coupon_cost_fen) == (23_000, 2_000)
+    assert r.recall_rate == Decimal("0.3333") and r.roi == Decimal("11.50")
+    assert not r.window_open and r.coupon_name == "久未光临满150减20"
+
+
+def test_refusals_issue_nothing(till: Till) -> None:
+    m = till.register().id
+    before = till.dump()
+    with pytest.raises(PermissionDenied):
+        issue_recall_coupons(till.uow, clerk=till.cashier, campaign=CAMPAIGN, member_ids=[m],
+                             template_code="WINBACK-20")
+    for kw in ({"template_code": "NONE"}, {"member_ids": []}, {"campaign": "x"}):
+        args = {"campaign": CAMPAIGN, "member_ids": [m], "template_code": "WINBACK-20", **kw}
+        with pytest.raises(InvalidInput):
+            issue_recall_coupons(till.uow, clerk=till.manager, **args)  # type: ignore[arg-type]
+    assert till.dump() == before
+    assert campaign_results(till.uow, clerk=till.manager) == []
+    assert face_value_fen(till.uow.rules.coupons.template("WINBACK-20"), 3) == 6_000
+    assert face_value_fen(till.uow.rules.coupons.template("WELCOME-90"), 3) is None
