@@ -34,6 +34,14 @@ def value_text(c: coupons.CouponView) -> str:
     return QCoreApplication.translate("Coupons", "gift: %1").replace("%1", c.gift_item)
 
 
+def from_hq(c: coupons.CouponView) -> str:
+    """" · head office's offer" for a coupon HQ issued (``issue-coupons``): the cashier can
+    tell the member where it came from; the member was told by message (docs/rules.md)."""
+    if c.source != coupons.HQ:
+        return ""
+    return " · " + QCoreApplication.translate("Coupons", "head office's offer")
+
+
 def last_day(host: TillHost, c: coupons.CouponView) -> str:
     """The last store day it may be used (``valid_until`` is the instant after it)."""
     return host.uow.clock.local(c.valid_until - timedelta(microseconds=1)).date().isoformat()
@@ -59,7 +67,8 @@ def card_shown(host: TillHost, card: MemberCard) -> None:
             "%1", last_day(host, soonest))
         host.card_view.set_tile_value(2, str(len(got)), detail)
         host.card_view.setToolTip("\n".join(
-            f"{c.name} · {value_text(c)} · {last_day(host, c)} · {c.code}" for c in got))
+            f"{c.name} · {value_text(c)} · {last_day(host, c)} · {c.code}{from_hq(c)}"
+            for c in got))
 
     host.ops.run(lambda: coupons.usable(uow, member_id=card.id), show, lambda e: None)
 

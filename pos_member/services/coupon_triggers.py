@@ -19,6 +19,10 @@ catching up, idempotent (docs/rules.md, "Coupons: triggers").
 - **Expiry**: a coupon still issued past its end gets ``coupon.expired`` (by the till that
   issued it: the same reasoning); the reminder ``coupon.expiring`` 3 days before its end is
   queued by that till too, once per coupon.
+- **HQ's coupons** (``pos-member-server issue-coupons``: no till issued them) are the
+  member's registering till's, as a trigger's are: it tells the member of each one arriving
+  (an HQ offer, marketing: consent and the daily cap; one over the cap is told at a later run,
+  while the coupon is usable), reminds 3 days before its end and expires it.
 """
 
 from __future__ import annotations
@@ -28,16 +32,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, or_, select
+from sqlalchemy import Connection, and_, func, literal, or_, select
 
 from pos_member import events
 from pos_member.crypto import PiiCipher
-from pos_member.db.models import Coupon, DeviceSuccession, Member, MemberStanding, Sale
+from pos_member.db.models import (
+    Coupon,
+    DeviceSuccession,
+    Member,
+    MemberStanding,
+    NotificationOutbox,
+    Sale,
+)
 from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.services import coupons_ledger as ledger
 from pos_member.services.coupon_notices import marketed_today, tell
-from pos_member.services.coupons import BIRTHDAY, WINBACK, issue_in
+from pos_member.services.coupons import BIRTHDAY, HQ, WINBACK, issue_in
 from pos_member.services.profile_seal import birthday_of
 
 BATCH = 2000  # coupons per transaction
@@ -45,6 +56,7 @@ REMIND_DAYS = 3
 _C = Coupon.__table__.c
 _M = Member.__table__.c
 _S = MemberStanding.__table__.c
+_OUT = NotificationOutbox.__table__
 # A frozen, blacklisted or erased member is sent no trigger's coupon (docs/rules.md).
 _SERVED = ~select(_S.member_id).where(
     _S.member_id == _M.id, or_(_S.status != "normal", _S.erased.is_(True))).exists()
@@ -56,6 +68,7 @@ class TriggerRun:
     winback: int
     expired: int
     reminded: int
+    told: int = 0  # HQ's coupons the member was told of arriving
 
 
 def my_devices(conn: Connection, device_id: str) -> list[str]:
@@ -143,7 +156,8 @@ def run_triggers(uow: UnitOfWork, *, clerk: Clerk) -> TriggerRun:
         for i in range(0, len(due), BATCH):
             counts[source] += _issue(uow, clerk, template, source, due[i:i + BATCH], marketed)
     expired, reminded = expire_and_remind(uow, clerk=clerk)
-    return TriggerRun(counts[BIRTHDAY], counts[WINBACK], expired, reminded)
+    told = tell_hq_arrivals(uow, clerk=clerk)
+    return TriggerRun(counts[BIRTHDAY], counts[WINBACK], expired, reminded, told)
 
 
 def _issue(uow: UnitOfWork, clerk: Clerk, template: Any, source: str,
@@ -160,14 +174,49 @@ def _issue(uow: UnitOfWork, clerk: Clerk, template: Any, source: str,
     return n
 
 
+def _registered(devices: list[str]) -> Any:
+    """The members this till (by any of its identities) registered."""
+    return select(_M.id).where(_M.device_id.in_(devices))
+
+
+def tell_hq_arrivals(uow: UnitOfWork, *, clerk: Clerk) -> int:
+    """Queues ``coupon.offer`` for each of HQ's coupons still usable that this till's members
+    (registered here) hold and were not told of: with marketing consent, within the day's
+    cap (``marketed_today``), once per coupon (the dedupe key a till's own issue uses)."""
+    now = uow.clock.now()
+    told = select(_OUT.c.id).where(
+        _OUT.c.dedupe_key == literal("coupon.issued:") + _C.key).exists()
+    with uow.read() as s:
+        conn = s.connection()
+        devices = my_devices(conn, clerk.device_id)
+        consenting = _registered(devices).where(_M.marketing_consent.is_(True), _SERVED)
+        due = conn.execute(select(_C.key, _C.member_id, _C.name, _C.valid_until).where(
+            _C.source == HQ, _C.state == ledger.ISSUED, _C.valid_until > now,
+            _C.member_id.in_(consenting), ~told).order_by(_C.issued_at, _C.key)).all()
+        marketed = marketed_today(conn, uow.clock) if due else {}
+    n = 0
+    for i in range(0, len(due), BATCH):
+        with uow.begin() as tx:
+            for r in due[i:i + BATCH]:
+                last = uow.clock.local(r.valid_until - timedelta(microseconds=1)).date()
+                n += tell(tx, member_id=r.member_id, kind="coupon.offer",
+                          params={"name": r.name, "date": last.isoformat()},
+                          dedupe_key=f"coupon.issued:{r.key}", marketed=marketed)
+            tx.commit()
+    return n
+
+
 def expire_and_remind(uow: UnitOfWork, *, clerk: Clerk) -> tuple[int, int]:
-    """``coupon.expired`` for this till's coupons still issued past their end; the reminder
-    3 days before the end of those about to end (once per coupon: its dedupe key)."""
+    """``coupon.expired`` for this till's coupons (and HQ's of the members it registered)
+    still issued past their end; the reminder 3 days before the end of those about to end
+    (once per coupon: its dedupe key)."""
     now = uow.clock.now()
     with uow.read() as s:
         conn = s.connection()
         devices = my_devices(conn, clerk.device_id)
-        mine = (_C.device_id.in_(devices), _C.state == ledger.ISSUED)
+        mine = (or_(_C.device_id.in_(devices),
+                    and_(_C.source == HQ, _C.member_id.in_(_registered(devices)))),
+                _C.state == ledger.ISSUED)
         due = conn.execute(select(_C.key, _C.member_id).where(
             *mine, _C.valid_until <= now)).all()
         soon = conn.execute(select(_C.key, _C.member_id, _C.name, _C.valid_until).where(

@@ -210,6 +210,7 @@ class CouponView:
     valid_until: datetime  # exclusive: usable before this instant
     code: str  # typed form, XXXX-XXXX-XXXX-XXXX
     qr: str
+    source: str = ""  # WELCOME, …, HQ: who issued it (the card marks head office's)
 
 
 def usable(uow: UnitOfWork, *, member_id: str) -> list[CouponView]:
@@ -217,7 +218,7 @@ def usable(uow: UnitOfWork, *, member_id: str) -> list[CouponView]:
     now = uow.clock.now()
     c = Coupon.__table__.c
     with uow.read() as s:
-        rows = s.execute(select(c.key, c.name, c.terms, c.valid_until).where(
+        rows = s.execute(select(c.key, c.name, c.terms, c.valid_until, c.source).where(
             c.member_id == member_id, c.state == ledger.ISSUED,
             c.valid_until > now).order_by(c.valid_until, c.key)).all()
     out = []
@@ -227,7 +228,7 @@ def usable(uow: UnitOfWork, *, member_id: str) -> list[CouponView]:
         value = t["amount_off_fen"] if t["kind"] == "amount_off" else t["cap_fen"]
         out.append(CouponView(r.key, r.name, t["kind"], value, t["percent_off"],
                               t["threshold_fen"], t["gift_item"], r.valid_until,
-                              typed_form(code), qr_payload(code)))
+                              typed_form(code), qr_payload(code), r.source))
     return out
 
 

@@ -268,6 +268,10 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
         <translation>赠品：%1</translation>
     </message>
     <message>
+        <source>head office&apos;s offer</source>
+        <translation>总部优惠</translation>
+    </message>
+    <message>
         <source>soonest ends %1</source>
         <translation>最早%1到期</translation>
     </message>
