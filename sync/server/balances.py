@@ -27,12 +27,13 @@ beside each other: a member's row is read and written under its key lock, and a 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import msgspec
-from sqlalchemy import Connection, Text, bindparam, cast, insert, select, update
+from sqlalchemy import Connection, Text, bindparam, cast, insert, select, text, update
 
 from pos_member.events import (
     MEMBER_BALANCE_BLOCKED,
@@ -43,6 +44,7 @@ from pos_member.events import (
     MoneyMoved,
 )
 from sync.server.context import ServerContext
+from sync.server.duplicate_phones import list_value, one_of
 from sync.server.errors import BadRequest, MemberNotFoundAtHq, NoOpenOverdraw
 from sync.server.locks import MERGE_LOCK, lock_keys, lock_shared, member_key
 from sync.server.log import LogWriter
@@ -152,25 +154,25 @@ class _Book:
 
     def owners(self, member_ids: Iterable[str]) -> dict[str, str]:
         ids = list(dict.fromkeys(member_ids))
-        found: dict[str, str] = {}
-        for i in range(0, len(ids), 500):
-            found.update((r.loser_member_id, r.winner_member_id) for r in self.conn.execute(
-                select(_REDIRECTS.c.loser_member_id, _REDIRECTS.c.winner_member_id)
-                .where(_REDIRECTS.c.loser_member_id.in_(ids[i:i + 500]))
-            ))
+        found = dict(self.conn.execute(  # the ids bound as one JSON text (``one_of``)
+            select(_REDIRECTS.c.loser_member_id, _REDIRECTS.c.winner_member_id)
+            .where(one_of(self.conn, _REDIRECTS.c.loser_member_id, "ids")),
+            {"ids": list_value(self.conn, ids)}).all()) if ids else {}
         owners = {m: found.get(m, m) for m in ids}
         self.load(set(owners.values()))
         return owners
 
     def load(self, member_ids: set[str]) -> None:
-        missing = [m for m in member_ids if m not in self.rows]
+        missing = sorted(m for m in member_ids if m not in self.rows)
+        if not missing:
+            return
         if self.lock_members:
             lock_keys(self.conn, [member_key(m) for m in missing])
-        for i in range(0, len(missing), 500):
-            for r in self.conn.execute(
-                select(_BALANCES).where(_BALANCES.c.member_id.in_(missing[i:i + 500]))
-            ):
-                self.rows[r.member_id] = _Row(r.balance_fen, r.settled_fen, r.flag_id, True)
+        for r in self.conn.execute(
+            select(_BALANCES).where(one_of(self.conn, _BALANCES.c.member_id, "ids")),
+            {"ids": list_value(self.conn, missing)},
+        ):
+            self.rows[r.member_id] = _Row(r.balance_fen, r.settled_fen, r.flag_id, True)
         for m in missing:
             self.rows.setdefault(m, _Row(0, 0, None, False))
 
@@ -237,10 +239,26 @@ class _Book:
                             "updated_at": now})
                 row.exists = True
             row.dirty = False
+        if self.conn.dialect.name == "postgresql" and (new or changed):
+            # one statement for both (the rows are this push's under their members' locks):
+            # an ``executemany`` of the updates cost a round trip's worth of work per row
+            self.conn.execute(_PG_SAVE, {"now": now, "rows": json.dumps(
+                [[r["member_id"], r["balance_fen"], r["settled_fen"], r["flag_id"]]
+                 for r in new] + [[r["m"], r["b"], r["s"], r["f"]] for r in changed])})
+            return
         if new:
             self.conn.execute(insert(_BALANCES), new)
         if changed:
             self.conn.execute(_UPDATE_BALANCE, changed)
+
+
+_PG_SAVE = text(
+    "INSERT INTO member_balances (member_id, balance_fen, settled_fen, flag_id, updated_at) "
+    "SELECT r->>0, (r->>1)::bigint, (r->>2)::bigint, (r->>3)::integer, :now "
+    "FROM json_array_elements(CAST(:rows AS json)) r ORDER BY 1 "
+    "ON CONFLICT (member_id) DO UPDATE SET balance_fen = excluded.balance_fen, "
+    "settled_fen = excluded.settled_fen, flag_id = excluded.flag_id, "
+    "updated_at = excluded.updated_at")
 
 
 def _member_id(conn: Connection, member: str) -> str:

@@ -38,7 +38,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal,
     select,
     update,
 )
@@ -148,8 +147,8 @@ def _write(conn: Connection, device: DeviceIdentity, request: IncomingPush, *,
     seq -> position, duplicates, fresh events, the new acked_through). Beside other pushes:
     the device's lock comes first (``locks``), so one device's pushes take turns."""
     lock_keys(conn, [device_key(device.id)])
-    acked, has_held, last_position = _device_state(conn, device.id)
-    log = LogWriter(conn, now=now, last_position=last_position)
+    acked, has_held, position = _device_state(conn, device.id)
+    log = LogWriter(conn, now=now, last_position=position)
     duplicates, fresh = _split_duplicates(conn, device.id, acked, request.events)
     too_far = [e.seq for e in fresh if e.seq > acked + HOLD_WINDOW]
     if too_far:
@@ -227,11 +226,12 @@ def _check_ownership(device: DeviceIdentity, request: IncomingPush) -> None:
 
 
 def _device_state(conn: Connection, device_id: str) -> tuple[int, bool, int]:
-    """(acked_through, whether it has held events, the log's last position), in one round
-    trip. The position is SQLite's, read by its one writer (the one to append after); on
-    PostgreSQL positions come from the transaction id (``log``): 0."""
+    """(acked_through, whether it has held events, a position), in one round trip. The
+    position is SQLite's last, read by its one writer (the one to append after); on
+    PostgreSQL the first of this transaction (``log``: its id, taken here, after the
+    device's lock, which saves the writer a round trip)."""
     last = (select(func.max(Event.position)).scalar_subquery()
-            if conn.dialect.name != "postgresql" else literal(0))
+            if conn.dialect.name != "postgresql" else func.log_position_base())
     row = conn.execute(select(
         select(DeviceProgress.acked_through)
         .where(DeviceProgress.device_id == device_id).scalar_subquery(),

@@ -54,15 +54,19 @@ class LogWriter:
 
     def __init__(self, conn: Connection, *, now: datetime,
                  last_position: int | None = None) -> None:
-        """``last_position``: ``max(position)`` when the caller read it already, under the
-        write lock on SQLite (it saves a round trip); else it is read on the first append
-        (on PostgreSQL always, under the ``POSITIONS`` lock)."""
+        """``last_position``, when the caller read it already (it saves a round trip): on
+        SQLite ``max(position)``, under the write lock; on PostgreSQL
+        ``log_position_base()``, the transaction's first position. Else it is read on the
+        first append."""
         self._conn = conn
         self._now = now
         self._next: int | None = None
         self._end: int | None = None  # PostgreSQL: the first position of the next txid
         if last_position is not None and conn.dialect.name != "postgresql":  # read alone
             self._next = last_position + 1
+        elif last_position:
+            self._next = last_position
+            self._end = last_position + (1 << XID_SHIFT)
         self.merges: list[MemberMerged] = []  # the member.merged events appended, in order
 
     def next_position(self) -> int:
@@ -97,7 +101,8 @@ class LogWriter:
              stamp(e.created_at), received)
             for position, e in enumerate(events, first)
         ]
-        insert_values(self._conn, _EVENT_TABLE, _EVENT_COLUMNS, values)
+        if self._conn.dialect.name != "postgresql" or not _copy_events(self._conn, values):
+            insert_values(self._conn, _EVENT_TABLE, _EVENT_COLUMNS, values)
         routed = [
             Routed(position, e.store_id, e.type, e.entity_id,
                    decode_payload(e.payload_text) if needs_payload(e.store_id, e.type) else None)
@@ -196,6 +201,48 @@ def insert_values(conn: Connection, table: Table, columns: tuple[str, ...],
                 copy.write_row(value)
     except psycopg.errors.IntegrityError as e:
         raise IntegrityError(f"COPY {table.name}", None, e) from e
+
+
+_COPY_EVENTS = "COPY events (" + ", ".join(_EVENT_COLUMNS) + ") FROM STDIN"
+_NULL = "\\N"  # COPY's text for NULL
+
+
+def _copy_events(conn: Connection, values: list[tuple[Any, ...]]) -> bool:
+    """``insert_values`` for ``events`` on PostgreSQL with ~5x less Python: the rows written as
+    COPY's text in one string, not value by value by the driver (``write_row``, ~20 µs a row:
+    a fifth of a push). The text fields were checked free of control characters (``wire``),
+    so only a backslash would need escaping there: a batch holding one is left to the driver
+    (False, nothing written). The payload is JSON text, which may hold backslashes (its
+    escapes) and raw whitespace between tokens: escaped for COPY here."""
+    import psycopg
+
+    lines = []
+    stamps: dict[datetime, str] = {}  # the batch's few times (one ``received_at``)
+    escapes = 0  # backslashes the text should hold: the payloads' (escaped) and NULLs'
+    for (position, id_, store, device, seq, clerk, hlc, type_, entity, version, payload,
+         rules, created, received) in values:
+        if "\\" in payload:
+            payload = payload.replace("\\", "\\\\")
+        if "\n" in payload or "\r" in payload or "\t" in payload:
+            payload = payload.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        if "\\" in payload:
+            escapes += payload.count("\\")
+        escapes += (clerk is None) + (entity is None)
+        lines.append("\t".join((
+            str(position), id_, store, device, str(seq), _NULL if clerk is None else clerk,
+            hlc, type_, _NULL if entity is None else entity, str(version), payload, rules,
+            stamps.get(created) or stamps.setdefault(created, created.isoformat()),
+            stamps.get(received) or stamps.setdefault(received, received.isoformat()))))
+    text = "\n".join(lines) + "\n"
+    if text.count("\\") != escapes:  # a backslash in a text field: the driver escapes it
+        return False
+    driver = conn.connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(_COPY_EVENTS) as copy:  # type: ignore[union-attr]
+            copy.write(text)
+    except psycopg.errors.IntegrityError as e:
+        raise IntegrityError("COPY events", None, e) from e
+    return True
 
 
 def latest_rules_version(conn: Connection) -> str | None:

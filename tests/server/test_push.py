@@ -137,3 +137,32 @@ def test_a_seq_far_beyond_any_gap_is_refused_and_nothing_is_written(server: Live
     response = till.push_raw([till.event(), till.event(seq=200_000)])
     assert response.status_code == 422
     assert server.table_counts() == before
+
+
+def test_payload_text_and_fields_are_stored_as_they_arrived(server: LiveServer) -> None:
+    """PostgreSQL stores a batch as COPY text written by the server (``log._copy_events``):
+    backslashes and raw whitespace between a payload's tokens come back as sent, and so does
+    a backslash in a text field (that batch goes the driver's way)."""
+    import json
+
+    from sqlalchemy import Text, cast, select
+
+    from sync.server.models import Event
+
+    till = server.enrol()
+    payload = '{"a":\n\t"back\\\\slash \\" quote \\t tab",\r\n "b": ["二", 1.50]}'
+    for entity_id in (None, "x\\y"):
+        event = till.event().model_dump(mode="json") | {"entity_id": entity_id}
+        body = json.dumps({"device_id": till.id, "events": [event]}).replace(
+            json.dumps(event["payload"]), payload)
+        assert payload in body
+        response = server.http.post("/v1/push", content=body.encode(), headers={
+            **till.headers, "Content-Type": "application/json"})
+        assert response.status_code == 200, response.text
+    with server.ctx.db.read() as conn:
+        rows = conn.execute(select(Event.entity_id, cast(Event.payload, Text))
+                            .order_by(Event.seq)).all()
+    assert [r[0] for r in rows] == [None, "x\\y"]
+    assert [json.loads(r[1]) for r in rows] == [json.loads(payload)] * 2
+    if server.backend == "postgresql":  # json keeps the text as it came
+        assert [r[1] for r in rows] == [payload] * 2
