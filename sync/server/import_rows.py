@@ -56,6 +56,9 @@ _NO = {"", "否", "n", "no", "0", "false", "不同意"}
 _GENDER = {"男": "M", "m": "M", "女": "F", "f": "F", "": None}
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?e\+?\d+$", re.IGNORECASE)
 _EXCEL_EPOCH = date(1899, 12, 30)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_KEYS = tuple(k for _, k, _ in COLUMNS)
+_TAG_SPLIT = re.compile(r"[,，、;；\s]+")
 
 
 class ImportFileRefused(Exception):
@@ -210,7 +213,7 @@ def _has_merged_cells(z: zipfile.ZipFile, name: str) -> bool:
 def parse_row(line: int, cells: tuple[Any, ...], tiers: Mapping[str, str],
               today: date) -> ImportRow:
     """A valid row, or ``RowError`` with the reason (Chinese: it goes into HQ's report)."""
-    v = dict(zip((k for _, k, _ in COLUMNS), cells, strict=True))
+    v = dict(zip(_KEYS, cells, strict=True))
     registered = parse_date(v["registered"], "注册日期")
     if registered is None:
         raise RowError("注册日期为空")
@@ -237,7 +240,8 @@ def parse_row(line: int, cells: tuple[Any, ...], tiers: Mapping[str, str],
     if marketing not in _YES | _NO:
         raise RowError(f"营销同意“{marketing}”应为 是 或 否")
     name = _text(v["name"])[:40] or None
-    tags = tuple(t for t in re.split(r"[,，、;；\s]+", _text(v["tags"])) if t)[:10]
+    tags = () if v["tags"] is None else tuple(
+        t for t in _TAG_SPLIT.split(_text(v["tags"])) if t)[:10]
     return ImportRow(
         line=line, phone=parse_phone(v["phone"]), name=name, gender=_GENDER[gender_text],
         birthday=birthday, registered=datetime(registered.year, registered.month,
@@ -253,7 +257,10 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip().lstrip("'").strip()
+    text = str(value)
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    return text.strip().lstrip("'").strip()
 
 
 def parse_phone(value: Any) -> str:
@@ -279,6 +286,11 @@ def parse_date(value: Any, what: str) -> date | None:
     or 年月日, or ``YYYYMMDD``)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if type(value) is str and _ISO_DAY.fullmatch(value):  # the common case, checked below
+        try:
+            return date(int(value[:4]), int(value[5:7]), int(value[8:]))
+        except ValueError:
+            pass
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -304,6 +316,8 @@ def parse_count(value: Any, what: str, limit: int) -> int:
     """A whole number 0..limit (fen, points): ``1200``, ``1,200``, ``1200.0``; not ``12.5``."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return 0
+    if type(value) is int and 0 <= value <= limit:  # the common case; the checks are below
+        return value
     if isinstance(value, bool):
         raise RowError(f"{what}不是数字")
     try:

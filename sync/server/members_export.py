@@ -21,7 +21,7 @@ from pos_member.events import GENDER_CTX, NAME_CTX, PHONE_CTX, unseal
 from pos_member.phone import mask_name, mask_phone
 from sync.server.context import ServerContext
 from sync.server.models import HqAudit, MemberBalance, MemberCardRow, MemberPoints, Store
-from sync.server.xlsx_stream import write_sheet
+from sync.server.xlsx_write import write_sheet
 
 HEADERS = ("会员号", "手机号", "姓名", "性别", "等级", "门店", "注册日期", "积分", "储值余额(分)",
            "营销同意")

@@ -1,24 +1,25 @@
-"""Streaming .xlsx reading and writing for the member import and export (issue 20).
+"""Streaming .xlsx reading for the member import (issue 20); writing: ``xlsx_write``.
 
 Why not openpyxl here: its read-only reader builds objects for every cell (and every shared
-string) and its write-only writer serialises each cell through an element tree; on 100,000
-members either alone took longer than the import's and the export's targets
-(``docs/benchmarks.md``). The sheet's XML is simple, so this reads it with the C expat parser
-straight from the zip (shared strings, inline strings, numbers, booleans, date-styled numbers
-as datetimes, a formula as ``=`` and its text, as openpyxl's ``data_only=False`` gives it), and
-writes a plain sheet of inline strings and numbers. Everything else about a file (which sheet,
-its size, merged cells) is checked by ``import_rows`` before this runs.
+string); on 100,000 members it alone took longer than the import's target
+(``docs/benchmarks.md``). The sheet's XML is simple: a plain sheet (UTF-8, unprefixed, as
+Excel, WPS and openpyxl write it) is cut into row and cell tokens by one regular expression
+per piece of text (``_FastRows``), and anything unusual (a prefixed sheet, a DOCTYPE, a
+comment, CDATA) is parsed by the C expat parser (``_Rows``), one Python call per element,
+which alone took ~2.5× as long. Both give the same values (shared strings, inline strings,
+numbers, booleans, date-styled numbers as datetimes, a formula as ``=`` and its text, as
+openpyxl's ``data_only=False`` gives it). Everything else about a file (which sheet, its
+size, merged cells) is checked by ``import_rows`` before this runs.
 """
 
 from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import IO, Any
 from xml.parsers import expat
-from xml.sax.saxutils import escape
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _CHUNK = 1 << 16
@@ -240,107 +241,197 @@ class _Rows:
 def read_sheet(z: zipfile.ZipFile, name: str, width: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """The rows of sheet part ``name`` as (row number, the first ``width`` values), rows
     without cells and gaps between rows left out (the caller skips empty rows anyway).
-    ``XlsxError`` for XML that cannot be read."""
-    rows = _Rows(shared_strings(z), date_styles(z), width)
+    ``XlsxError`` for XML that cannot be read.
+
+    A sheet in the default namespace (Excel's, openpyxl's, WPS's) is cut into its ``<row>``
+    elements with regular expressions (``_FastRows``): expat's one Python call per element was
+    most of the import's reading time (docs/benchmarks.md). A row holding anything unusual
+    (a comment, CDATA, a prefixed element, single-quoted attributes) is parsed by expat
+    alone; a sheet with prefixed elements or a DOCTYPE is parsed by expat throughout."""
+    strings, dates = shared_strings(z), date_styles(z)
+    try:
+        with z.open(name) as f:
+            head = f.read(_CHUNK)
+            if _plain(head):
+                yield from _FastRows(strings, dates, width).rows(head, f)
+            else:
+                yield from _expat_rows(_Rows(strings, dates, width), head, f)
+    except (expat.ExpatError, ValueError, IndexError) as e:
+        raise XlsxError(f"{type(e).__name__}: {e}") from None
+
+
+def _plain(head: bytes) -> bool:
+    """A sheet ``_FastRows`` reads: UTF-8, no DOCTYPE, its elements unprefixed."""
+    at = head.find(b"<sheetData")
+    if at < 0 or b"<!DOCTYPE" in head[:at] or re.search(rb"<\w+:worksheet\b", head[:at]):
+        return False
+    decl = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w-]+)", head)
+    return decl is None or decl.group(1).lower() in (b"utf-8", b"utf8")
+
+
+def _expat_rows(rows: _Rows, head: bytes, f: IO[bytes]) -> Iterator[tuple[int, tuple[Any, ...]]]:
     p = expat.ParserCreate(namespace_separator=" ")
     p.buffer_text = True
     p.StartElementHandler, p.EndElementHandler = rows.start, rows.end
     p.CharacterDataHandler = rows.data
-    try:
-        with z.open(name) as f:
-            while chunk := f.read(_CHUNK):
-                p.Parse(chunk, False)
-                yield from rows.done
-                rows.done.clear()
-            p.Parse(b"", True)
-    except (expat.ExpatError, ValueError, IndexError) as e:
-        raise XlsxError(f"{type(e).__name__}: {e}") from None
+    chunk = head or f.read(_CHUNK)
+    while chunk:
+        p.Parse(chunk, False)
+        yield from rows.done
+        rows.done.clear()
+        chunk = f.read(_CHUNK)
+    p.Parse(b"", True)
     yield from rows.done
 
 
-# -- writing ----------------------------------------------------------------------------------
-
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-    'officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
-    'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
-    'officedocument.spreadsheetml.styles+xml"/></Types>')
-_ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-_BOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/styles" Target="styles.xml"/></Relationships>')
-_STYLES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    f'<styleSheet xmlns="{_MAIN}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/>'
-    '</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill>'
-    '<patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/>'
-    '<right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf '
-    'numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="1"><xf '
-    'numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs><cellStyles '
-    'count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# One token of a plain sheet's rows: a row's start tag, or a whole cell with its column letters
+# (when ``r`` comes first, as every writer puts it), the rest of its attributes (the same
+# text for every cell of a kind: cached), and its content: a bare ``<v>``, a bare inline
+# string, or anything else.
+_TOKEN = re.compile(
+    r'(<row\b[^>]*>)'
+    r'|<c\b(?:\s+r\s*=\s*"([A-Z]+)\d*")?([^>]*?)'
+    r"(?:/>|>(?:<v>([^<]*)</v>|<is><t>([^<]*)</t></is>|(.*?))</c>)", re.S)
+_ROW_NUMBER = re.compile(r'\br\s*=\s*"(\d+)"')
+_ATTR = re.compile(r'([\w:]+)\s*=\s*"([^"]*)"')
+_RPH = re.compile(r"<rPh\b.*?</rPh>", re.S)
+_T = re.compile(r"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
+_V = re.compile(r"<v\b[^>]*?(?:/>|>(.*?)</v>)", re.S)
+_F = re.compile(r"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
-def get_column_letter(n: int) -> str:
-    """1 → A, 27 → AA."""
-    out = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
+def _entity(m: re.Match[str]) -> str:
+    name = m.group(1)
+    if name[0] != "#":
+        return _NAMED[name]
+    return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+
+
+def _unescape(text: str) -> str:
+    if "&" not in text:
+        return text
+    out = _ENTITY.sub(_entity, text)
+    if "&" in _ENTITY.sub("", text):
+        raise ValueError("an entity XML does not define")
     return out
 
 
-def _cell(ref: str, value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, int | float):
-        return f'<c r="{ref}"><v>{value}</v></c>'
-    text = escape(_INVALID_XML.sub("", str(value)))
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+class _FastRows:
+    """The rows of a plain sheet (``_plain``), cut into tokens (``_TOKEN``) by one regular
+    expression per piece of text; each cell's value as ``_Rows.value`` gives it. A piece
+    holding a comment, CDATA, a processing instruction or a single-quoted attribute is given
+    to expat instead."""
 
+    def __init__(self, strings: list[str], dates: set[int], width: int) -> None:
+        self.strings, self.dates, self.width = strings, dates, width
+        self.slow = _Rows(strings, dates, width)
+        self.r = 0
+        self.kinds: dict[str, tuple[int, str, int]] = {}  # attributes after r → parsed
+        self.columns: dict[str, int] = {}
 
-def write_sheet(path: Any, sheet_name: str, rows: Iterable[Iterable[Any]]) -> None:
-    """A workbook of one sheet ``sheet_name`` holding ``rows`` (text, numbers, booleans),
-    written as the rows come (never held whole)."""
-    book = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{_MAIN}" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheets><sheet name="{escape(sheet_name, {chr(34): "&quot;"})}" sheetId="1" '
-            'r:id="rId1"/></sheets></workbook>')
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        z.writestr("_rels/.rels", _ROOT_RELS)
-        z.writestr("xl/workbook.xml", book)
-        z.writestr("xl/_rels/workbook.xml.rels", _BOOK_RELS)
-        z.writestr("xl/styles.xml", _STYLES)
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
-            f.write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
-                    f'xmlns="{_MAIN}"><sheetData>'.encode())
-            buffer: list[str] = []
-            letters: list[str] = []
-            for n, row in enumerate(rows, start=1):
-                values = list(row)
-                while len(letters) < len(values):
-                    letters.append(get_column_letter(len(letters) + 1))
-                buffer.append(f'<row r="{n}">' + "".join(
-                    _cell(f"{c}{n}", v) for c, v in zip(letters, values, strict=False))
-                    + "</row>")
-                if len(buffer) >= 1000:
-                    f.write("".join(buffer).encode())
-                    buffer.clear()
-            f.write(("".join(buffer) + "</sheetData></worksheet>").encode())
+    def rows(self, head: bytes, f: IO[bytes]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """Decodes the XML as it is read and cuts it after the last ``</row>`` it holds."""
+        import codecs
+
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        pending = decoder.decode(head)
+        start = pending.find("<sheetData")
+        end = pending.find(">", start)
+        if pending[end - 1] == "/":  # <sheetData/>: no rows
+            return
+        pending = pending[end + 1:]
+        while chunk := f.read(_CHUNK * 4):
+            pending += decoder.decode(chunk)
+            cut = pending.rfind("</row>") + 6
+            if cut > 6:
+                yield from self._piece(pending[:cut])
+                pending = pending[cut:]
+        pending += decoder.decode(b"", final=True)
+        tail = pending.find("</sheetData>")
+        if tail < 0:
+            raise ValueError("the sheet ends before </sheetData>")
+        yield from self._piece(pending[:tail])
+
+    def _piece(self, text: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        if "<!" in text or "<?" in text or ("'" in text and re.search(r"=\s*'", text)):
+            yield from self._by_expat(text)
+            return
+        width, kinds, columns = self.width, self.kinds, self.columns
+        row: list[Any] | None = None
+        col = 0
+        for tag, letters, rest, v, inline, other in _TOKEN.findall(text):
+            if tag:
+                if row is not None:
+                    yield self.r, tuple(row)
+                number = _ROW_NUMBER.search(tag)
+                self.r = int(number.group(1)) if number else self.r + 1
+                row, col = [None] * width, 0
+                continue
+            kind = kinds.get(rest) or self._kind(rest)
+            col = (columns.get(letters) or columns.setdefault(letters, _column(letters))
+                   if letters else kind[0] or col + 1)
+            if col > width or row is None:
+                continue
+            t = kind[1]
+            if inline and t == "inlineStr":
+                row[col - 1] = inline if "&" not in inline else _unescape(inline)
+            elif v and t == "s":
+                row[col - 1] = self.strings[int(v)]
+            elif v and t == "n" and kind[2] not in self.dates:
+                row[col - 1] = _number(v)
+            elif not (v or inline or other):
+                row[col - 1] = "" if t == "str" else None
+            else:
+                content = other or (f"<v>{v}</v>" if v else f"<is><t>{inline}</t></is>")
+                row[col - 1] = self._value(t, kind[2], content)
+        if row is not None:
+            yield self.r, tuple(row)
+
+    def _by_expat(self, xml: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        slow = self.slow
+        slow.r = self.r
+        p = expat.ParserCreate(namespace_separator=" ")
+        p.buffer_text = True
+        p.StartElementHandler, p.EndElementHandler = slow.start, slow.end
+        p.CharacterDataHandler = slow.data
+        p.Parse(f'<sheetData xmlns="{_MAIN}">{xml}</sheetData>'.encode(), True)
+        self.r = slow.r
+        yield from slow.done
+        slow.done.clear()
+
+    def _kind(self, rest: str) -> tuple[int, str, int]:
+        """(column from an ``r`` not first, or 0; type; style) of a cell's attributes."""
+        a = dict(_ATTR.findall(rest))
+        ref = a.get("r")
+        kind = (_column(ref) if ref else 0, a.get("t", "n"), int(a.get("s") or 0))
+        if ref is None and len(self.kinds) < 10_000:
+            self.kinds[rest] = kind
+        return kind
+
+    def _value(self, kind: str, style: int, content: str) -> Any:
+        """As ``_Rows.value`` (phonetic runs of an inline string left out, as in the shared
+        strings)."""
+        if "<f" in content and (f := _F.search(content)) is not None:
+            return "=" + _unescape(f.group(1) or "")
+        if kind == "inlineStr":
+            if "<rPh" in content:
+                content = _RPH.sub("", content)
+            return "".join(_unescape(t) for t in _T.findall(content)) or None
+        v = _V.search(content) if content else None
+        text = _unescape(v.group(1) or "") if v else ""
+        if kind == "str":
+            return text
+        if not text:
+            return None
+        if kind == "s":
+            return self.strings[int(text)]
+        if kind == "b":
+            return text in ("1", "true")
+        if kind == "e":
+            return text
+        if kind == "d":
+            return datetime.fromisoformat(text.rstrip("Z"))
+        number = _number(text)
+        return from_excel(number) if style in self.dates else number

@@ -11,7 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sync.server.xlsx_stream import XlsxError, read_sheet, write_sheet
+from sync.server.xlsx_stream import XlsxError, read_sheet
+from sync.server.xlsx_write import write_sheet
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 
@@ -80,3 +81,51 @@ def test_what_is_written_openpyxl_and_the_reader_read_back(tmp_path: Path) -> No
     with zipfile.ZipFile(path) as z:
         again = [list(r) for _, r in read_sheet(z, "xl/worksheets/sheet1.xml", 3)]
     assert again == got
+
+
+@pytest.mark.parametrize("body", [
+    # entities, an exponent, a row without cells, a comment and CDATA (those rows by expat)
+    '<?xml version="1.0" encoding="UTF-8"?>\n<worksheet {ns}><sheetData><row r="1"><c r="A1" '
+    't="inlineStr"><is><t>a&amp;b&#x4e00;&#20013;</t></is></c><c r="B1"><v>1.5E3</v></c>'
+    '</row><row r="2"/><row r="3"><!-- x --><c r="A3" t="inlineStr"><is><t><![CDATA[<x>]]>'
+    "</t></is></c></row></sheetData></worksheet>",
+    # single-quoted attributes, a formula, a cell without r
+    "<worksheet {ns}><sheetData><row r='1'><c r='A1' t='str'><f>1+1</f><v>2</v></c><c><v>3</v>"
+    "</c></row></sheetData></worksheet>",
+    # a prefixed sheet: expat throughout
+    '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row></x:sheetData>'
+    "</x:worksheet>",
+    # rich inline runs, booleans, errors, an empty formula result, no r anywhere
+    '<worksheet {ns}><sheetData><row><c t="inlineStr"><is><r><t xml:space="preserve">a </t></r>'
+    '<r><t>b</t></r></is></c><c t="b"><v>0</v></c><c t="e"><v>#N/A</v></c><c t="str"><v></v>'
+    '</c><c r="E1" t="inlineStr"/></row><row><c s="0"><v>7</v></c></row></sheetData></worksheet>',
+    "<worksheet {ns}><sheetData/></worksheet>",
+])
+def test_the_fast_reader_reads_as_expat_reads(tmp_path: Path, body: str) -> None:
+    """The regular-expression reader (a plain sheet) gives what the expat reader gives, and
+    hands what it does not know to expat."""
+    from sync.server import xlsx_stream
+
+    name = "xl/worksheets/sheet1.xml"
+    path = tmp_path / "v.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(name, body.replace("{ns}", _NS))
+    with zipfile.ZipFile(path) as z:
+        fast = list(read_sheet(z, name, 6))
+        with z.open(name) as f:
+            slow = list(xlsx_stream._expat_rows(xlsx_stream._Rows([], set(), 6), b"", f))
+    assert fast == slow
+    assert any(row for _, row in fast) or "<sheetData/>" in body
+
+
+def test_an_excel_file_reads_the_same_by_both_readers(tmp_path: Path) -> None:
+    from sync.server import xlsx_stream
+
+    name = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(_excel_like(tmp_path / "e.xlsx", name)) as z:
+        fast = list(read_sheet(z, name, 10))
+        with z.open(name) as f:
+            slow = list(xlsx_stream._expat_rows(xlsx_stream._Rows(
+                xlsx_stream.shared_strings(z), xlsx_stream.date_styles(z), 10), b"", f))
+    assert fast == slow
