@@ -1,7 +1,7 @@
 """The store manager's programme-health screen (Shift+F11, issue 19): a period to choose, one
 line per tier and the store's total (members, 活跃度, 复购率, ARPU, 客单价, member sales share,
-points 兑换率, 储值负债, churn) and the monthly cohorts' 7/30/90-day 留存率; exported to .xlsx
-(Ctrl+E).
+points 兑换率, 储值负债, churn), the monthly cohorts' 7/30/90-day 留存率, and two charts (the
+rates by tier, retention by month: ``ui.health_charts``); exported to .xlsx (Ctrl+E).
 
 The report is computed off the GUI thread (:class:`ui.operations.Operations`): ``load(start,
 end)`` runs on the pool and a refusal (a reversed period, one not begun) shows on the status
@@ -40,8 +40,11 @@ from pos_member.services.insight_report import (
     row_values,
 )
 from pos_member.services.kpi_report import SavedReport
+from ui.health_charts import fill_charts
 from ui.i18n import error_text, translate
+from ui.kpi_chart import TrendChart
 from ui.kpi_texts import STYLE
+from ui.member_card import ElidedLabel
 from ui.operations import Operations
 from ui.screen_fit import open_at
 
@@ -104,18 +107,29 @@ class HealthDialog(QDialog):
         period.addStretch(1)
         self.table = _table("healthTable", COLUMNS)
         self.cohorts = _table("cohortTable", COHORT_COLUMNS)
-        cohort_title = QLabel(translate("HealthDialog", "留存率 of each month's new members "
-                                                        "(bought again within 7/30/90 days)"))
+        cohort_title = ElidedLabel()  # one line beside the charts: the rest in its tooltip
+        cohort_title.set_full_text(translate("HealthDialog", "留存率 of each month's new members "
+                                                             "(bought again within 7/30/90 days)"))
         cohort_title.setObjectName("kpiSubtitle")
-        cohort_title.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 12)
         layout.setSpacing(8)
         layout.addWidget(self.title)
         layout.addLayout(period)
         layout.addWidget(self.table, 3)
-        layout.addWidget(cohort_title)
-        layout.addWidget(self.cohorts, 2)
+        self.rates_chart, self.retention_chart = TrendChart(), TrendChart()
+        for chart in (self.rates_chart, self.retention_chart):
+            chart.setMinimumWidth(220)  # the smallest dialog keeps room for the cohorts
+        self.rates_chart.setObjectName("healthRatesChart")
+        self.retention_chart.setObjectName("healthRetentionChart")
+        cohort_box = QVBoxLayout()
+        cohort_box.addWidget(cohort_title)
+        cohort_box.addWidget(self.cohorts, 1)
+        lower = QHBoxLayout()  # the cohorts and the two charts side by side: 768 pixels high
+        lower.addLayout(cohort_box, 5)
+        lower.addWidget(self.rates_chart, 4)
+        lower.addWidget(self.retention_chart, 4)
+        layout.addLayout(lower, 2)
         layout.addLayout(self._button_bar())
         for keys, slot in (("F5", self.refresh), ("Ctrl+E", self.export)):
             QShortcut(QKeySequence(keys), self, activated=slot)
@@ -195,6 +209,8 @@ class HealthDialog(QDialog):
             values = (*names_of(row, self.stores, self.tiers, tr), c.month, c.members,
                       *(c.rate(d) for d in RETENTION_DAYS))
             self._put(self.cohorts, r, values, COHORT_COLUMNS, bold=row.tier is None)
+        fill_charts(report, self.rates_chart, self.retention_chart, stores=self.stores,
+                    tiers=self.tiers)
 
     @staticmethod
     def _put(table: QTableWidget, r: int, values: tuple[object, ...],

@@ -638,6 +638,37 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     </message>
 </context>
 <context>
+    <name>HealthCharts</name>
+    <message>
+        <source>活跃度</source>
+        <translation>活跃度</translation>
+    </message>
+    <message>
+        <source>复购率</source>
+        <translation>复购率</translation>
+    </message>
+    <message>
+        <source>流失率</source>
+        <translation>流失率</translation>
+    </message>
+    <message>
+        <source>Rates by tier</source>
+        <translation>各等级比率</translation>
+    </message>
+    <message>
+        <source>Rates by store</source>
+        <translation>各门店比率</translation>
+    </message>
+    <message>
+        <source>%1 days</source>
+        <translation>%1 天</translation>
+    </message>
+    <message>
+        <source>留存率 of new members by month</source>
+        <translation>每月新会员留存率</translation>
+    </message>
+</context>
+<context>
     <name>HealthDialog</name>
     <message>
         <source>Programme health (Shift+F11)</source>

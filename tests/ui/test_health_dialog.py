@@ -48,6 +48,10 @@ def test_shift_f11_shows_the_store_s_programme_health(
     # Two members, both new, one active; ARPU ¥150; member sales ¥300 of ¥400.
     assert texts[2:5] == ["2", "2", "1"]
     assert texts[7] == "¥150.00" and texts[10] == "75.0%"
+    # The charts: 活跃度 1 of 2 (500‰) for the tier and the store; November's cohort.
+    rates = dialog.rates_chart
+    assert len(rates.labels) == dialog.table.rowCount() and rates.lines[0].values[-1] == 500
+    assert dialog.retention_chart.labels == ["2026-11"]
 
     shown = texts
     dialog.start.setDate(QDate(2026, 11, 30))  # after the end: refused, figures kept
