@@ -207,3 +207,25 @@ def without_welcome_pack(till: Till) -> None:
     rules = till.uow.rules
     till.uow.rules = dataclasses.replace(rules, registration=dataclasses.replace(
         rules.registration, welcome_coupon_pack=""))
+
+
+def hq_coupon(till: Till, member_id: str, template: str = "CPN-10") -> str:
+    """A coupon HQ issued to the member (``pos-member-server issue-coupons``), as the till
+    pulls it: HQ's device, the member's home store, source "hq". Returns its key."""
+    from pos_member.coupon_rules import terms_of, validity
+
+    t = till.uow.rules.coupons.template(template)
+    assert t is not None and till.app.identity is not None
+    now = till.clock.now()
+    start, end = validity(t, now, till.clock.zone)
+    key = os.urandom(6).hex()
+    coupon = {"key": key, "member_id": member_id, "template": t.code, "name": t.name,
+              "terms": terms_of(t), "valid_from": start.isoformat(),
+              "valid_until": end.isoformat(), "source": "hq",
+              "trigger_key": f"hq:test:{member_id}:{key}", "issued_at": now.isoformat(),
+              "store_id": till.app.identity.store_id, "device_id": "server"}
+    event = {**server_event("coupon.issued", {"member_id": member_id, "coupon": coupon,
+                                              "reason": "store anniversary"}),
+             "store_id": till.app.identity.store_id, "entity_id": member_id}
+    apply_pulled(till, [event], first=next(_server_seq) + 1000)
+    return key

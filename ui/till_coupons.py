@@ -15,6 +15,7 @@ from pos_member.rules_config import CouponTemplate
 from pos_member.services import coupons
 from pos_member.services.member_cards import MemberCard
 from ui.coupon_issue_dialog import CouponIssueDialog
+from ui.coupon_withdraw_dialog import CouponWithdrawDialog
 from ui.host import TillAction, TillHost
 
 
@@ -66,9 +67,7 @@ def card_shown(host: TillHost, card: MemberCard) -> None:
         detail = QCoreApplication.translate("Coupons", "soonest ends %1").replace(
             "%1", last_day(host, soonest))
         host.card_view.set_tile_value(2, str(len(got)), detail)
-        host.card_view.setToolTip("\n".join(
-            f"{c.name} · {value_text(c)} · {last_day(host, c)} · {c.code}{from_hq(c)}"
-            for c in got))
+        host.card_view.setToolTip("\n".join(coupon_line(host, c) for c in got))
 
     host.ops.run(lambda: coupons.usable(uow, member_id=card.id), show, lambda e: None)
 
@@ -96,8 +95,33 @@ def open_issue(host: TillHost) -> None:
     host.open_dialog(dialog)
 
 
+def coupon_line(host: TillHost, c: coupons.CouponView) -> str:
+    """One coupon as the card's list and the withdrawal show it."""
+    return f"{c.name} · {value_text(c)} · {last_day(host, c)} · {c.code}{from_hq(c)}"
+
+
+def open_withdraw(host: TillHost) -> None:
+    """Ctrl+Shift+K: withdraw one of the member on screen's coupons (a manager approves)."""
+    card = host.current_card()
+    if card is None or card.hq is not None or card.remote or host.dialog is not None:
+        return
+    uow, clerk = host.uow, host.clerk
+    dialog = CouponWithdrawDialog(
+        ops=host.ops, card=card, load=lambda: coupons.usable(uow, member_id=card.id),
+        describe=lambda c: (coupon_line(host, c), f"{c.name} · {value_text(c)}{from_hq(c)}"),
+        withdraw=lambda **kw: coupons.revoke_with_pin(uow, clerk=clerk, member_id=card.id,
+                                                      **kw),
+        parent=host.window())
+    dialog.withdrawn.connect(lambda r: host.notify_changed(r.changes))
+    host.open_dialog(dialog)
+
+
 def register(host: TillHost) -> None:
     host.add_action(TillAction("coupon", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+K Coupon"),
                                lambda: open_issue(host), ("Ctrl+K",), needs_card=True,
                                button=False))  # the rows are full at 1024 pixels
+    host.add_action(TillAction("coupon_withdraw",
+                               QT_TRANSLATE_NOOP("TillWindow", "Ctrl+Shift+K Withdraw coupon"),
+                               lambda: open_withdraw(host), ("Ctrl+Shift+K",), needs_card=True,
+                               button=False))
     host.on_card_shown(lambda card: card_shown(host, card))

@@ -23,7 +23,7 @@ from pos_member.coupon_rules import terms_of, validity
 from pos_member.db.models import Coupon, Member
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
-from pos_member.errors import InvalidInput, MemberNotFound
+from pos_member.errors import CouponAlreadyUsed, CouponUnknown, InvalidInput, MemberNotFound
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.rules_config import CouponTemplate
@@ -255,3 +255,43 @@ def revoke(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, key: str, reason: 
                  after={"reason": reason[:200], "approved_by": approver.staff_id}, event=ev)
         tx.commit()
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawnCoupon:
+    key: str
+    member_id: str
+    name: str
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.of(Area.COUPONS, members=(self.member_id,))
+
+
+def revoke_with_pin(uow: UnitOfWork, *, clerk: Clerk, manager_code: str, manager_pin: str,
+                    member_id: str, key: str, reason: str) -> WithdrawnCoupon:
+    """The till's withdrawal (Ctrl+Shift+K): the reason and the coupon (the member's, still
+    issued) are checked first, reading only, so a refused one writes nothing, not even the
+    manager's login; then the manager's number and PIN (a logged-in manager leaves them
+    empty); then :func:`revoke`. Raises ``CouponAlreadyUsed`` for a coupon used, expired or
+    withdrawn meanwhile (at another till: pulled), ``CouponUnknown`` for one not this
+    member's."""
+    require(clerk, Action.VIEW_MEMBER)
+    if not " ".join((reason or "").split()):
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Give the reason for the coupon."))
+    with uow.read() as s:
+        row = ledger.row_of(s.connection(), key)
+    if row is None or row.member_id != member_id:
+        raise CouponUnknown()
+    if row.state != ledger.ISSUED:
+        raise CouponAlreadyUsed()
+    if clerk.may(Action.ISSUE_COUPON) and not manager_code.strip():
+        approver = clerk
+    else:
+        from pos_member.services.staff import login
+
+        approver = login(uow, code=manager_code.strip(), secret=manager_pin,
+                         device_id=clerk.device_id)
+    if not revoke(uow, clerk=clerk, approver=approver, key=key, reason=reason):
+        raise CouponAlreadyUsed()  # taken by a checkout of this till meanwhile
+    return WithdrawnCoupon(key, member_id, row.name)

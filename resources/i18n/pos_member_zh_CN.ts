@@ -246,6 +246,61 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     </message>
 </context>
 <context>
+    <name>CouponWithdrawDialog</name>
+    <message>
+        <source>Withdraw a coupon of %1 (Ctrl+Shift+K)</source>
+        <translation>撤回 %1 的优惠券（Ctrl+Shift+K）</translation>
+    </message>
+    <message>
+        <source>loading the member&apos;s coupons…</source>
+        <translation>正在读取会员的优惠券…</translation>
+    </message>
+    <message>
+        <source>&amp;Coupon</source>
+        <translation>优惠券(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Reason</source>
+        <translation>原因(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Manager&apos;s staff number</source>
+        <translation>店长工号(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Manager&apos;s &amp;PIN</source>
+        <translation>店长密码(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Check (Enter)</source>
+        <translation>核对（Enter）</translation>
+    </message>
+    <message>
+        <source>The member has no usable coupon.</source>
+        <translation>该会员没有可用的优惠券。</translation>
+    </message>
+    <message>
+        <source>Withdraw a coupon of %1?</source>
+        <translation>撤回 %1 的优惠券？</translation>
+    </message>
+    <message>
+        <source>Coupon: %1</source>
+        <translation>优惠券：%1</translation>
+    </message>
+    <message>
+        <source>Reason: %1</source>
+        <translation>原因：%1</translation>
+    </message>
+    <message>
+        <source>It can no longer be used at any store.</source>
+        <translation>撤回后任何门店都不能再使用。</translation>
+    </message>
+    <message>
+        <source>Withdraw</source>
+        <translation>撤回</translation>
+    </message>
+</context>
+<context>
     <name>Coupons</name>
     <message>
         <source>%1 off %2</source>
@@ -2713,6 +2768,10 @@ F2  注册新会员</translation>
     <message>
         <source>Ctrl+K Coupon</source>
         <translation>Ctrl+K 发券</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+K Withdraw coupon</source>
+        <translation>Ctrl+Shift+K 撤回优惠券</translation>
     </message>
 </context>
 <context>

@@ -332,9 +332,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             from sync.server.coupons import settle_coupons
 
             settled = settle_coupons(ctx, member=args.member, note=args.note)
-            print(f"member {args.member}: coupon flags "
-                  f"{', '.join(map(str, settled.flag_ids))} resolved; tills lift the coupon "
-                  "block at their next sync")
+            print(f"member {args.member}: {len(settled.flag_ids)} coupon(s) used twice "
+                  "settled, the note kept on each flag:")
+            for line in settled.bills:
+                print(f"  {line}")
+            print("the member's coupons are usable again at each till after its next sync")
         elif args.command == "issue-coupons":
             from sync.server.coupon_bulk import issue_coupons
 

@@ -17,7 +17,7 @@ frees the row only for the bill that holds it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
@@ -93,6 +93,20 @@ def _flag(log: LogWriter, conn: Connection, first: Mapping[str, Any],
 class CouponSettlement:
     member_id: str
     flag_ids: list[int]
+    bills: list[str] = field(default_factory=list)  # per flag: both bills, as HQ reads them
+
+
+def _bills(conn: Connection, flag_id: int, detail: Mapping[str, Any]) -> str:
+    """"flag 7: first bill B-1 at store 1 有家便利店, second bill B-9 at store 2 …" — what HQ
+    settles against (never the coupon's code)."""
+    said = []
+    for which in ("first", "second"):
+        bill = detail.get(which) or {}
+        store = conn.execute(select(Store.number, Store.name).where(
+            Store.id == bill.get("store_id"))).first()
+        where = f"store {store.number} {store.name}" if store else "an unknown store"
+        said.append(f"{which} bill {bill.get('bill_no') or '?'} at {where}")
+    return f"flag {flag_id}: " + ", ".join(said)
 
 
 def settle_coupons(ctx: ServerContext, *, member: str, note: str) -> CouponSettlement:
@@ -120,7 +134,8 @@ def settle_coupons(ctx: ServerContext, *, member: str, note: str) -> CouponSettl
             log.append_server_event(
                 type=events.MEMBER_COUPONS_UNBLOCKED, entity_id=member_id,
                 payload=events.CouponsBlocked(member_id=member_id, flag_id=r.id, note=note))
-    return CouponSettlement(member_id, [r.id for r in open_flags])
+        bills = [_bills(conn, r.id, r.detail or {}) for r in open_flags]
+    return CouponSettlement(member_id, [r.id for r in open_flags], bills)
 
 
 _STORES = Store.__table__

@@ -15,7 +15,6 @@ from pos_member.services.checkout import Tender, checkout
 from pos_member.services.coupon_redeem import HqCoupons
 from sync.client import SyncClient
 from sync.server.cli import main
-from sync.server.coupons import settle_coupons
 from tests.factories import table_counts
 from tests.sync.harness import Central, Till, enrolled_till
 
@@ -29,7 +28,7 @@ def _redeem(till: Till, member_id: str, code: str, txn: str,
 
 @pytest.mark.usefixtures("cheap_hash")
 def test_one_coupon_redeemed_at_two_tills_offline_is_flagged_and_blocks_the_member(
-    tmp_path: Path, central: Central,
+    tmp_path: Path, central: Central, capsys: pytest.CaptureFixture[str],
 ) -> None:
     a = enrolled_till(central, tmp_path / "a.sqlite", 1)
     b = enrolled_till(central, tmp_path / "b.sqlite", 1)
@@ -60,7 +59,10 @@ def test_one_coupon_redeemed_at_two_tills_offline_is_flagged_and_blocks_the_memb
     for t in (a, b):  # syncing again raises nothing more
         t.sync()
     assert len(central.flags("coupon_twice")) == 1
-    settle_coupons(central.ctx, member=card.member_no, note="second bill paid in full")
+    assert main(["--database", central.url, "settle-coupons", card.member_no,
+                 "--note", "second bill paid in full"]) == 0
+    report = capsys.readouterr().out  # HQ sees both bills it settled
+    assert "first bill B-a-1 at store 1" in report and "second bill B-b-1 at store 1" in report
     b.sync()
     checkout(b.app.uow, b.clerk, txn_id="b-3", bill_no="B-b-3", amount_fen=10_000,
              member_id=card.id, tenders=(Tender("cash", 9_000),), coupons=[pct])

@@ -45,7 +45,7 @@ from pos_member.services.member_cards import Channel
 from pos_member.services.staff import create_staff
 from pos_member.services.targets import set_month_target, set_rosters
 from sync.engine import DayReport, SyncReport
-from tests.factories import Till
+from tests.factories import Till, hq_coupon
 from tests.ui.conftest import settle, show_active
 from ui.close_day_dialog import CloseDayDialog
 from ui.kpi_dashboard_dialog import DashboardDialog
@@ -131,6 +131,7 @@ def store(qtbot: QtBot, zh_app: QApplication, till: Till, size: str) -> Iterator
                           amount_fen=fen, member_id=card.id)
     sv.top_up(till.uow, clerk=till.cashier, member_id=card.id, amount_fen=500_00,
               method="card", txn_id="fit-topup")
+    hq_coupon(till, card.id)  # beside the welcome pack: head office's offer
     s = Store(till, qtbot, [], size, card.member_no)
     yield s
     for window in s.windows:
@@ -323,6 +324,23 @@ def start_coupon(d: QWidget) -> None:
     d.submit()  # type: ignore[attr-defined]
 
 
+def withdrawing(confirm: bool) -> Callable[[Store], QWidget]:
+    """Ctrl+Shift+K with the member's coupons loaded (the welcome pack's and head office's
+    offer), and, when ``confirm``, its confirmation of the last, the longest line."""
+    def open_(s: Store) -> QWidget:
+        dialog = by_key(Qt.Key.Key_K, CTRL | SHIFT, fill=lambda d: None)(s)
+        s.qtbot.waitUntil(lambda: dialog.coupon.count() > 0)  # type: ignore[attr-defined]
+        if not confirm:
+            return dialog
+        dialog.coupon.setCurrentIndex(dialog.coupon.count() - 1)  # type: ignore[attr-defined]
+        dialog.reason.setText("会员投诉重复发放，店长核对后撤回一张")  # type: ignore[attr-defined]
+        dialog.submit()  # type: ignore[attr-defined]
+        s.qtbot.waitUntil(lambda: getattr(dialog, "confirming", None) is not None)
+        return dialog.confirming  # type: ignore[attr-defined,no-any-return]
+
+    return open_
+
+
 def member_pick(s: Store) -> QWidget:
     """The members a search found, as many as a search gives (20), to pick from."""
     from pos_member.services.member_search import MAX_RESULTS, search_members
@@ -360,6 +378,8 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "member service": by_key(Qt.Key.Key_M, CTRL),
     "coupon by hand": by_key(Qt.Key.Key_K, CTRL),
     "coupon confirmation": confirming(Qt.Key.Key_K, CTRL, start_coupon),
+    "coupon withdrawal": withdrawing(confirm=False),
+    "withdrawal confirmation": withdrawing(confirm=True),
     "status confirmation": confirming(Qt.Key.Key_M, CTRL, start_blacklist),
     "phone change confirmation": confirming(Qt.Key.Key_M, CTRL, start_phone_change),
     "alerts": by_key(Qt.Key.Key_F9),
