@@ -41,6 +41,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from pos_member.db.engine import sqlite_engine
 from sync.server.errors import SchemaNotCurrent
 from sync.server.keys import ChainKeys, Kek
+from sync.server.pulled_rows import PulledRows
 
 WRITE_LOCK = 0x504F534D  # "POSM": the advisory lock every server write transaction holds
 RETRIES = 5  # runs of a concurrent write that meets a deadlock or a serialization failure
@@ -79,6 +80,7 @@ class ServerDatabase:
     pools: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(POOLS), compare=False)
     _replica: _ReplicaHealth = field(default_factory=lambda: _ReplicaHealth(),
                                      compare=False, repr=False)
+    pulled: PulledRows = field(default_factory=PulledRows, compare=False, repr=False)
 
     @property
     def is_postgres(self) -> bool:
