@@ -22,9 +22,11 @@ finished file imported again changes nothing.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -59,6 +61,7 @@ BATCH = 10_000
 IMPORT_DEVICE_NO = 99
 POLICY = "import"  # the privacy-policy version of an imported member: asked again at a visit
 _NS = uuid.UUID("6f1b3c2e-55a4-4d0e-9a51-20c0de1a2000")
+_NS_BYTES = _NS.bytes
 _JOBS = MemberImport.__table__
 Progress = Callable[[int, int], None]  # (batches done, batches)
 
@@ -154,8 +157,9 @@ def import_members(ctx: ServerContext, *, path: Path, store_number: int,
         result.already_done, result.batches = True, job.batches
         result.batches_done, result.new_members = job.batches_done, job.new_members
         return result
-    rows, result.rejected = read_file(path, rules, now.date())
-    kept, notes = merge_in_file(rows)
+    with _collector_spared():
+        rows, result.rejected = read_file(path, rules, now.date())
+        kept, notes = merge_in_file(rows)
     result.rows, result.merged_in_file = len(rows) + len(result.rejected), len(notes)
     result.rejected = sorted(result.rejected + notes, key=lambda r: r.line)
     batches = [kept[i:i + batch] for i in range(0, len(kept), batch)]
@@ -165,18 +169,40 @@ def import_members(ctx: ServerContext, *, path: Path, store_number: int,
                          rejected=len(result.rejected) - len(notes), kept=len(kept),
                          batches=len(batches), now=now)
     index_of = {row.line: i for i, row in enumerate(kept)}
-    for n in range(job.batches_done, len(batches)):
-        new, into = ctx.db.concurrent(lambda conn, n=n: _write_batch(  # type: ignore[misc]
-            conn, ctx, batches[n], sha=sha, store_id=store_id, store_number=store_number,
-            first_seq=job.first_seq, index_of=index_of, rules=rules, n=n,
-            last=n == len(batches) - 1))
-        result.new_members += new
-        result.into_existing += into
-        result.batches_done = n + 1
-        if progress is not None:
-            progress(n + 1, len(batches))
+    # The file's rows live until the end: kept out of the collector's full collections, which
+    # walked them all again and again (a tenth of a 100,000-row import, docs/benchmarks.md).
+    frozen = gc.get_freeze_count() == 0
+    if frozen:
+        gc.freeze()
+    try:
+        for n in range(job.batches_done, len(batches)):
+            new, into = ctx.db.concurrent(lambda conn, n=n: _write_batch(  # type: ignore[misc]
+                conn, ctx, batches[n], sha=sha, store_id=store_id, store_number=store_number,
+                first_seq=job.first_seq, index_of=index_of, rules=rules, n=n,
+                last=n == len(batches) - 1))
+            result.new_members += new
+            result.into_existing += into
+            result.batches_done = n + 1
+            if progress is not None:
+                progress(n + 1, len(batches))
+    finally:
+        if frozen:
+            gc.unfreeze()
     result.batches_done = len(batches)
     return result
+
+
+@contextmanager
+def _collector_spared() -> Iterator[None]:
+    """No automatic collection while the file is read: every row read is kept (no garbage),
+    but each thousand new objects counted toward a collection that walked them all."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _start_job(ctx: ServerContext, *, sha: str, store_id: str, path: Path, rows: int,
@@ -262,7 +288,7 @@ class _Builder:
         self.events: list[IncomingEvent] = []
 
     def id(self, line: int, what: str) -> str:
-        return str(uuid.uuid5(_NS, f"{self.sha}:{line}:{what}"))
+        return uuid5(f"{self.sha}:{line}:{what}")
 
     def add(self, type: events.EventType[Any], payload: events.Payload, *, line: int,
             what: str, entity_id: str) -> None:
@@ -322,6 +348,16 @@ class _Builder:
                 principal_delta_fen=row.principal_fen, bonus_delta_fen=row.bonus_fen,
                 amount_fen=row.principal_fen, method="import",
                 method_ref=row.legacy_id), line=row.line, what="sv", entity_id=member_id)
+
+
+def uuid5(name: str) -> str:
+    """``str(uuid.uuid5(_NS, name))`` without building a ``UUID`` (a tenth of the events'
+    building, four ids a row)."""
+    b = bytearray(hashlib.sha1(_NS_BYTES + name.encode()).digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x50
+    b[8] = (b[8] & 0x3F) | 0x80
+    x = b.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def _months_later(moment: datetime, months: int) -> datetime:
