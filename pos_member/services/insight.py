@@ -151,31 +151,38 @@ def programme_health(uow: UnitOfWork, *, clerk: Clerk, start: date, end: date,
     without members are refused (nothing is written either way). The store manager's, like
     the recruitment dashboard (``VIEW_KPI``)."""
     require(clerk, Action.VIEW_KPI)
+    with uow.read() as s:
+        return health_report(s, start=start, end=end, store_id=store_id,
+                             today=uow.clock.today(), zone=uow.clock.zone,
+                             churned_days=uow.rules.lifecycle.churned_days)
+
+
+def health_report(s: q.Session | q.Connection, *, start: date, end: date, store_id: str | None,
+                  today: date, zone: q.tzinfo, churned_days: int) -> HealthReport:
+    """The report over any database holding tables named and shaped like the till's
+    ``members``, ``sales``, ``points_entries`` and ``sv_ledger``: the till's own, or HQ's
+    reporting copy on PostgreSQL (``sync/server/insight.py``). Refusals as above."""
     if end < start:
         raise PeriodReversed(start=start.isoformat(), end=end.isoformat())
-    today = uow.clock.today()
     if start > today:
         raise PeriodNotBegun(start=start.isoformat(), today=today.isoformat())
     end = min(end, today)
-    zone = uow.clock.zone
     p = q.Period(start, end, day_bounds(start, zone)[0], day_bounds(end, zone)[1])
-    churned_days = uow.rules.lifecycle.churned_days
-    with uow.read() as s:
-        if store_id is not None and not s.scalar(
-                select(func.count()).select_from(Member)
-                .where(Member.store_id == store_id, Member.status == "active",
-                       Member.registered_at < p.end_at)):
-            raise NoMembersInStore(end=end.isoformat())
-        active_from = day_bounds(end - timedelta(days=ACTIVE_DAYS - 1), zone)[0]
-        counts, store_sales = q.tallies(s, p, store_id=store_id, active_from=active_from,
-                                        churned_days=churned_days)
-        tallies = {k: Tally(**v) for k, v in counts.items()}
-        cohorts = _cohorts(s, p, store_id, zone)
+    if store_id is not None and not s.scalar(
+            select(func.count()).select_from(Member)
+            .where(Member.store_id == store_id, Member.status == "active",
+                   Member.registered_at < p.end_at)):
+        raise NoMembersInStore(end=end.isoformat())
+    active_from = day_bounds(end - timedelta(days=ACTIVE_DAYS - 1), zone)[0]
+    counts, store_sales = q.tallies(s, p, store_id=store_id, active_from=active_from,
+                                    churned_days=churned_days)
+    tallies = {k: Tally(**v) for k, v in counts.items()}
+    cohorts = _cohorts(s, p, store_id, zone)
     return HealthReport(start, end, churned_days,
                         _rows(tallies, store_sales, cohorts, chain=store_id is None))
 
 
-def _cohorts(s: q.Session, p: q.Period, store_id: str | None,
+def _cohorts(s: q.Session | q.Connection, p: q.Period, store_id: str | None,
              zone: q.tzinfo) -> dict[q.Key, list[Cohort]]:
     """Each month touching the period: its new members (the whole month's) per (store, tier)."""
     out: dict[q.Key, list[Cohort]] = {}

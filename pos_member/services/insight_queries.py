@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from pos_member.db.models import Member, PointsEntry, Sale, SvLedgerEntry
@@ -29,7 +29,7 @@ from pos_member.services.points_ledger import (
     WELCOME,
 )
 
-__all__ = ["Key", "Period", "Session", "cohort", "tallies", "tzinfo"]
+__all__ = ["Connection", "Key", "Period", "Session", "cohort", "tallies", "tzinfo"]
 
 Key = tuple[str, str | None]  # (store id, tier); tier None: walk-ins and unknown buyers
 ISSUED = (EARN, WELCOME, REFERRAL, CLAWBACK)  # clawbacks are negative: issued net of refunds
@@ -62,7 +62,7 @@ def _in_period(p: Period) -> ColumnElement[bool]:
     return and_(Sale.business_day >= p.start, Sale.business_day <= p.end)
 
 
-def tallies(s: Session, p: Period, *, store_id: str | None, active_from: datetime,
+def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_from: datetime,
             churned_days: int) -> tuple[dict[Key, dict[str, int]], dict[str, int]]:
     """The counts of ``insight.Tally`` per (store, tier), and each store's net sales.
 
@@ -131,7 +131,7 @@ def _per_member(p: Period, store_id: str | None, active_from: datetime) -> Any:
     ).where(*_members(p, store_id))
 
 
-def _till(s: Session, p: Period, store_id: str | None,
+def _till(s: Session | Connection, p: Period, store_id: str | None,
           out: dict[Key, dict[str, int]]) -> dict[str, int]:
     """Bills rung up at each store in the period: members' by the buyer's tier, walk-ins'."""
     walk_in = Sale.member_id.is_(None)
@@ -157,12 +157,12 @@ def _days_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[float
     return func.julianday(later) - func.julianday(earlier)
 
 
-def cohort(s: Session, p: Period, lo: datetime, hi: datetime, *, store_id: str | None,
+def cohort(s: Session | Connection, p: Period, lo: datetime, hi: datetime, *, store_id: str | None,
            days: tuple[int, ...]) -> Iterator[tuple[Key, int, tuple[int, ...], tuple[int, ...]]]:
     """Members registered in [lo, hi) (and by the end of the period) per (store, tier): how
     many, how many had ``days[i]`` days behind them by the end (matured), and how many of
     those came back to buy more than a day and at most ``days[i]`` days after registering."""
-    dialect = s.get_bind().dialect.name
+    dialect = (s.dialect if isinstance(s, Connection) else s.get_bind().dialect).name
     gap = _days_between(Sale.sold_at, Member.registered_at, dialect)
     back = (select(func.min(gap)).where(Sale.member_id == Member.id, PURCHASE, gap > 1)
             .correlate(Member).scalar_subquery())

@@ -201,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, metavar="N", help="at most N members")
     p.add_argument("--batch", metavar="ID", help="the batch's id: run again, issues no more")
 
+    p = sub.add_parser("health-report",
+                       help="the programme-health report of one store or the chain (issue 19)")
+    p.add_argument("--from", dest="start", type=_day, required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=_day, required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--store", type=_store_number, metavar="N", help="one store (default: all)")
+    p.add_argument("--xlsx", metavar="PATH", help="also write the report as an .xlsx")
+    sub.add_parser("insight-refresh",
+                   help="read the event log's new events into the reporting copy (nightly)")
+
     p = sub.add_parser("sms-limits", help="show or set how many SMS payment codes HQ sends "
                                           "(per phone, till and store)")
     for name, text in (("phone-per-hour", "codes to one phone in any hour"),
@@ -345,6 +354,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                                  batch=args.batch)
             print(f"batch {bulk.batch}: {bulk.issued} coupons issued to "
                   f"{bulk.members} members; their stores' tills get them at their next sync")
+        elif args.command in ("health-report", "insight-refresh"):
+            from sync.server import cli_insight
+
+            cli_insight.run(ctx, args)
         elif args.command == "sms-limits":
             _sms_limits(ctx, args)
         else:

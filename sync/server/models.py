@@ -9,7 +9,7 @@ plain strings, not foreign keys: the server's own events use ``store_id="hq"`` a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -383,3 +383,58 @@ class MemberLookupAudit(ServerBase):
     kind: Mapped[str] = mapped_column(String(8))  # "no" or "phone"
     key: Mapped[str] = mapped_column(String(64))
     refused: Mapped[bool] = mapped_column(Boolean)
+
+
+# -- HQ's reporting copy of the ledgers for the programme-health report (sync/server/insight.py,
+#    issue 19): named and shaped like the till's tables, so the till's report queries run here.
+
+
+class ReportMember(ServerBase):
+    """A member as the report counts them: home store, present tier, registered when, and
+    whether merged away (``merged_into``: the winner)."""
+
+    __tablename__ = "members"
+    __table_args__ = (Index("ix_members_store_id_registered_at", "store_id", "registered_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36))
+    tier: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # active, merged
+    registered_at: Mapped[datetime]
+    merged_into: Mapped[str | None] = mapped_column(String(36))
+
+
+class ReportSale(ServerBase):
+    __tablename__ = "sales"
+    __table_args__ = (Index("ix_sales_member_sold", "member_id", "sold_at"),
+                      Index("ix_sales_store_day", "store_id", "business_day"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36))
+    member_id: Mapped[str | None] = mapped_column(String(36))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    refunded_fen: Mapped[int] = mapped_column(BigInteger)
+    sold_at: Mapped[datetime]
+    business_day: Mapped[date]
+
+
+class ReportPointsEntry(ServerBase):
+    __tablename__ = "points_entries"
+    __table_args__ = (Index("ix_points_entries_member_at", "member_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+
+
+class ReportSvEntry(ServerBase):
+    __tablename__ = "sv_ledger"
+    __table_args__ = (Index("ix_sv_ledger_member_day", "member_id", "business_day"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    principal_delta_fen: Mapped[int] = mapped_column(BigInteger)
+    bonus_delta_fen: Mapped[int] = mapped_column(BigInteger)
+    business_day: Mapped[date]

@@ -1,0 +1,90 @@
+"""HQ's programme-health report (issue 19): the event log read into the reporting copy, the
+till's report run on it for a small chain worked out by hand (PostgreSQL: HQ's database; the
+queries are the till's, tested on SQLite in tests/core/test_insight.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from pos_member.errors import PeriodReversed
+from pos_member.rules_config import default_rules_path
+from sync.server import insight, services
+from sync.server.cli import main
+from sync.server.db import upgrade
+from tests.server.factories import Device, LiveServer
+from tests.server.migrating import downgrade
+
+
+def _register(d: Device, phone: str) -> tuple[str, Any]:
+    member_id = str(uuid.uuid4())
+    at = d.server.clock.now() - timedelta(hours=1)
+    return member_id, d.event(type="member.registered", payload={
+        "member_id": member_id, "member_no": uuid.uuid4().hex[:13], "phone_index": phone * 64,
+        "registered_at": at.isoformat(), "store_id": d.store_id})
+
+
+def _sale(d: Device, member_id: str | None, fen: int, points: int = 0) -> tuple[str, Any]:
+    sale_id, now = str(uuid.uuid4()), d.server.clock.now()
+    entries = [{"id": str(uuid.uuid4()), "member_id": member_id, "kind": "earn",
+                "points": points, "at": now.isoformat()}] if points else []
+    return sale_id, d.event(type="sale.recorded", payload={
+        "sale": {"id": sale_id, "txn_id": sale_id, "store_id": d.store_id, "device_id": d.id,
+                 "bill_no": sale_id[:8], "amount_fen": fen, "member_id": member_id,
+                 "sold_at": now.isoformat(), "business_day": now.date().isoformat()},
+        "member_id": member_id, "txn_id": sale_id, "entries": entries})
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # HQ's: the suite's
+def test_the_chain_report_from_the_log_against_figures_worked_out_by_hand(  # time is short
+        server: LiveServer, capsys: pytest.CaptureFixture[str]) -> None:
+    services.publish_rules(server.ctx, path=default_rules_path())
+    a, b = server.enrol(), server.enrol()
+    m1, r1 = _register(a, "1")
+    m2, r2 = _register(a, "2")
+    m3, r3 = _register(b, "3")
+    _, e1 = _sale(a, m1, 10_000, points=100)
+    s2, e2 = _sale(a, m1, 5_000)
+    refund = a.event(type="sale.refunded", payload={"sale_id": s2, "refund_fen": 5_000,
+                                                    "clawed": 0, "restored": 0, "entries": []})
+    _, walk_in = _sale(a, None, 3_000)
+    topup = a.event(type="sv.topped_up", payload={
+        "member_id": m2, "txn_id": "t-1", "principal_delta_fen": 10_000,
+        "bonus_delta_fen": 1_000})
+    a.push([r1, r2, e1, e2, refund, walk_in, topup])
+    b.push([r3, _sale(b, m3, 20_000)[1]])
+    m4, r4 = _register(a, "3")  # M3's phone again at store 1, later: merged into M3
+    a.push([r4, _sale(a, m4, 2_000)[1]])
+
+    downgrade(server.ctx.db, "0012")  # a server of the previous schema, its log full
+    upgrade(server.ctx.db)  # migration 0013: the reporting copy, read from the log at once
+    today = server.clock.now().date()
+    report, _, _ = insight.chain_health(server.ctx, start=today.replace(day=1), end=today)
+    chain = report.row(None).tally
+    assert (chain.members, chain.new_members, chain.active_members) == (3, 3, 2)
+    assert (chain.buyers, chain.repeat_buyers, chain.member_spend_fen) == (2, 1, 32_000)
+    assert report.row(None).arpu_fen == 10_667
+    assert (chain.points_issued, chain.points_outstanding) == (100, 100)
+    assert (chain.sv_principal_fen, chain.sv_bonus_fen) == (10_000, 1_000)
+    one = report.row(a.store_id)
+    assert (one.tally.member_bills, one.tally.member_bills_fen) == (2, 12_000)
+    assert (one.tally.walk_in_bills_fen, one.store_sales_fen) == (3_000, 15_000)
+    assert str(one.member_sales_share) == "0.8000"
+
+    with server.ctx.db.read() as conn:
+        before = insight.counts(conn)
+    assert insight.refresh(server.ctx) == 0  # nothing new: nothing read, nothing doubled
+    report2, _, _ = insight.chain_health(server.ctx, start=today.replace(day=1), end=today)
+    assert report2 == report
+    with server.ctx.db.read() as conn:
+        assert insight.counts(conn) == before
+    with pytest.raises(PeriodReversed):
+        insight.chain_health(server.ctx, start=today, end=today - timedelta(days=1))
+
+    assert main(["--database", server.url, "health-report", "--from",
+                 today.replace(day=1).isoformat(), "--to", today.isoformat()]) == 0
+    out = capsys.readouterr().out.splitlines()  # the .xlsx is the till's workbook (--xlsx)
+    assert out[-1].split("\t")[:5] == ["Chain", "All tiers", "3", "3", "2"]
