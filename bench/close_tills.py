@@ -113,8 +113,9 @@ class Till:
         store_members = member_ids(STORE_MEMBERS, seed=_store_seed(device["store_id"]))
         rows = device_events(device["store_id"], device["device_id"], n, device["seed"],
                              registration_every=REG_EVERY, members=store_members)
-        self.bodies = [json.dumps({"device_id": device["device_id"],
-                                   "events": rows[i:i + MAX_BATCH]}).encode()
+        self.bodies = [(rows[min(i + MAX_BATCH, n) - 1]["seq"],  # its last seq
+                        json.dumps({"device_id": device["device_id"],
+                                    "events": rows[i:i + MAX_BATCH]}).encode())
                        for i in range(0, n, MAX_BATCH)]
         self.http = httpx.Client(base_url=base, timeout=DEFAULT_TIMEOUT, headers={
             "Accept-Encoding": "gzip", "Authorization": f"Bearer {device['token']}"})
@@ -137,11 +138,14 @@ class Till:
                 return
 
     def close_day(self) -> None:
-        """push_all, then pull_all; a failure is retried after Retry-After (else 5 s)."""
+        """push_all, then pull_all; a failure is retried after Retry-After (else 5 s), pushing
+        only the batches not acknowledged yet (as ``sync.engine`` does)."""
         while True:
             stage = "push"
             try:
-                for body in self.bodies:
+                for last, body in self.bodies:
+                    if last <= self.acked:  # acknowledged by an earlier try: sent no more,
+                        continue  # as close_day pushes only what is unacknowledged
                     r = self.http.post(f"{API}/push", content=body,
                                        headers={"Content-Type": "application/json"})
                     r.raise_for_status()

@@ -23,7 +23,9 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    Select,
     String,
+    Subquery,
     Text,
     any_,
     bindparam,
@@ -78,6 +80,16 @@ def _wanted(conn: Connection, device: DeviceIdentity, cursor: int, limit: int,
     rows all lie below unsettled ones, so taking them per range first loses none."""
     if not filtered:
         return [Event.position > cursor, _settled(conn), _visible_to(device)]
+    positions = _ranges(conn, device, cursor, limit, snapshot)
+    return [Event.position > cursor, _settled(conn),
+            Event.position.in_(select(positions.c.position))]
+
+
+def _ranges(conn: Connection, device: DeviceIdentity, cursor: int, limit: int,
+            snapshot: int) -> Subquery:
+    """The filtered log's three ranges after ``cursor`` (``_wanted``), each settled and cut
+    at ``limit + 1``, as one ``UNION ALL`` of positions (one may come twice: an own store's
+    registration is also routed to everyone)."""
     ranges = [
         select(Event.position).where(Event.store_id == device.store_id,
                                      Event.position > cursor, _settled(conn))
@@ -96,9 +108,20 @@ def _wanted(conn: Connection, device: DeviceIdentity, cursor: int, limit: int,
                    or_(_ROUTES.c.position > snapshot, Event.type != REGISTERED,
                        Event.store_id == device.store_id))
             .order_by(_ROUTES.c.position).limit(limit + 1))
-    positions = union_all(*(r.subquery().select() for r in ranges)).subquery()
-    return [Event.position > cursor, _settled(conn),
-            Event.position.in_(select(positions.c.position))]
+    return union_all(*(r.subquery().select() for r in ranges)).subquery()
+
+
+def _page_positions(conn: Connection, device: DeviceIdentity, cursor: int, limit: int,
+                    filtered: bool, snapshot: int) -> Select[tuple[int]]:
+    """The positions of a page (``limit + 1`` of them: one more says ``more``). On v2 straight
+    from the ranges (``_ranges``), without looking each position up in ``events`` again (an
+    index probe per change: about half of a pull's database time)."""
+    if not filtered:
+        return (select(Event.position).where(*_wanted(conn, device, cursor, limit, False))
+                .order_by(Event.position).limit(limit + 1))
+    positions = _ranges(conn, device, cursor, limit, snapshot)
+    return (select(positions.c.position).distinct().order_by(positions.c.position)
+            .limit(limit + 1))
 
 
 def _settled_route(conn: Connection) -> ColumnElement[bool]:
@@ -157,9 +180,7 @@ def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit:
     pulled = ctx.db.pulled
     with ctx.db.read_replica() as conn:
         positions = list(conn.execute(
-            select(Event.position).where(*_wanted(conn, device, cursor, limit, filtered,
-                                                  snapshot))
-            .order_by(Event.position).limit(limit + 1)).scalars())
+            _page_positions(conn, device, cursor, limit, filtered, snapshot)).scalars())
         more = len(positions) > limit
         del positions[limit:]
         changes = [pulled.get(p) for p in positions]
