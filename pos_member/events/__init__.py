@@ -62,6 +62,7 @@ from pos_member.events.members import (
     MEMBER_TIER_CHANGED,
     NAME_CTX,
     PHONE_CTX,
+    SEALED_EDIT_FIELDS,
     SEALED_PROFILE_FIELDS,
     TAGS_CTX,
     MemberBalanceBlocked,
@@ -70,7 +71,9 @@ from pos_member.events.members import (
     MemberProfileUpdated,
     MemberRegistered,
     MemberTierChanged,
+    opened_value,
     seal_profile_fields,
+    sealed_text,
 )
 from pos_member.events.points import (
     POINTS_ADJUSTED,
@@ -170,6 +173,7 @@ __all__ = [
     "RULES_PUBLISHED",
     "SALE_RECORDED",
     "SALE_REFUNDED",
+    "SEALED_EDIT_FIELDS",
     "SEALED_PROFILE_FIELDS",
     "SERVICE_TYPES",
     "STAFF_CREATED",
@@ -239,7 +243,9 @@ __all__ = [
     "declaration",
     "decode",
     "encode",
+    "opened_value",
     "seal",
     "seal_profile_fields",
+    "sealed_text",
     "unseal",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgspec
@@ -14,7 +15,7 @@ PHONE_CTX = "member.phone"
 NAME_CTX = "member.name"
 BIRTHDAY_CTX = "member.birthday"
 GENDER_CTX = "member.gender"
-TAGS_CTX = "member.tags"  # the members table only: events carry tags in the clear
+TAGS_CTX = "member.tags"  # sealed in profile edits from version 3 (a JSON list of text)
 
 
 class MemberRegistered(Payload, frozen=True, kw_only=True):
@@ -47,21 +48,47 @@ SEALED_PROFILE_FIELDS = {
     "gender_enc": ("gender", GENDER_CTX),
     "birthday_enc": ("birthday", BIRTHDAY_CTX),
 }
+# A profile edit's sealed fields from its version 3 (issue 20): the tags too. A registration
+# still carries its tags in the clear (``MemberRegistered`` version 2).
+SEALED_EDIT_FIELDS = {**SEALED_PROFILE_FIELDS, "tags_enc": ("tags", TAGS_CTX)}
 
 
-def seal_profile_fields(fields: dict[str, Any], sealer: Sealer) -> dict[str, Any]:
-    """Clear ``gender``/``birthday`` (ISO date) as the sealed ``gender_enc``/``birthday_enc``
-    an event carries, in their place (the field order otherwise kept): a till's edit as it
-    goes into ``member.profile_updated``, and version 1's payloads upcast."""
+def seal_profile_fields(fields: dict[str, Any], sealer: Sealer,
+                        sealed: dict[str, tuple[str, str]] = SEALED_PROFILE_FIELDS
+                        ) -> dict[str, Any]:
+    """Clear ``gender``/``birthday`` (ISO date) — and ``tags`` (a list) when ``sealed`` names
+    it — as the sealed ``gender_enc``/``birthday_enc``/``tags_enc`` an event carries, in their
+    place (the field order otherwise kept): a till's edit as it goes into
+    ``member.profile_updated``, and older versions' payloads upcast."""
     out: dict[str, Any] = {}
     for name, value in fields.items():
-        for sealed, (plain, context) in SEALED_PROFILE_FIELDS.items():
+        for wire, (plain, context) in sealed.items():
             if name == plain:
-                out[sealed] = seal(sealer, value, context=context)
+                out[wire] = seal(sealer, sealed_text(plain, value), context=context)
                 break
         else:
             out[name] = value
     return out
+
+
+def sealed_text(plain: str, value: Any) -> str | None:
+    """The text a personal value is sealed as: tags as a JSON list (``TypeError`` for what is
+    not a list of text), the others as they are."""
+    if plain != "tags" or value is None:
+        return value  # type: ignore[no-any-return]
+    if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
+        raise TypeError("tags are not a list of text")
+    return json.dumps(list(value), ensure_ascii=False)
+
+
+def opened_value(plain: str, text: str | None) -> Any:
+    """``sealed_text`` read back: tags as a list (``ValueError`` for what is not one)."""
+    if plain != "tags" or text is None:
+        return text
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise ValueError("sealed tags are not a list of text")
+    return value
 
 
 def _registered_v1_to_v2(p: dict[str, Any], sealer: Sealer | None) -> dict[str, Any]:
@@ -71,10 +98,10 @@ def _registered_v1_to_v2(p: dict[str, Any], sealer: Sealer | None) -> dict[str, 
 
 
 class MemberProfileUpdated(Payload, frozen=True, kw_only=True):
-    """Version 2: ``fields`` maps wire field names to new values: ``name_enc``,
-    ``gender_enc``, ``birthday_enc`` (encrypted), ``tags``, ``marketing_consent``,
-    ``marketing_consent_at``; a field a newer till adds is carried as it is. Version 1 had
-    ``gender`` and ``birthday`` in clear."""
+    """Version 3: ``fields`` maps wire field names to new values: ``name_enc``,
+    ``gender_enc``, ``birthday_enc``, ``tags_enc`` (encrypted; the tags a JSON list),
+    ``marketing_consent``, ``marketing_consent_at``; a field a newer till adds is carried as it
+    is. Version 2 had ``tags`` in clear; version 1 also ``gender`` and ``birthday``."""
 
     member_id: str
     fields: dict[str, Any]
@@ -86,6 +113,15 @@ def _profile_v1_to_v2(p: dict[str, Any], sealer: Sealer | None) -> dict[str, Any
         return p
     sealer = need_sealer(MEMBER_PROFILE_UPDATED.type, 1, sealer)
     return {**p, "fields": seal_profile_fields(fields, sealer)}
+
+
+def _profile_v2_to_v3(p: dict[str, Any], sealer: Sealer | None) -> dict[str, Any]:
+    fields = p.get("fields")
+    if not isinstance(fields, dict) or "tags" not in fields:
+        return p
+    sealer = need_sealer(MEMBER_PROFILE_UPDATED.type, 2, sealer)
+    return {**p, "fields": seal_profile_fields(fields, sealer,
+                                               {"tags_enc": ("tags", TAGS_CTX)})}
 
 
 class MemberMerged(Payload, frozen=True, kw_only=True):
@@ -124,8 +160,8 @@ class MemberBalanceUnblocked(Payload, frozen=True, kw_only=True):
 
 MEMBER_REGISTERED = declare("member.registered", MemberRegistered, version=2,
                             upcasters={1: _registered_v1_to_v2})
-MEMBER_PROFILE_UPDATED = declare("member.profile_updated", MemberProfileUpdated, version=2,
-                                 upcasters={1: _profile_v1_to_v2})
+MEMBER_PROFILE_UPDATED = declare("member.profile_updated", MemberProfileUpdated, version=3,
+                                 upcasters={1: _profile_v1_to_v2, 2: _profile_v2_to_v3})
 MEMBER_MERGED = declare("member.merged", MemberMerged)
 MEMBER_TIER_CHANGED = declare("member.tier_changed", MemberTierChanged)
 MEMBER_BALANCE_BLOCKED = declare("member.balance_blocked", MemberBalanceBlocked)

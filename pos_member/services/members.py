@@ -33,6 +33,7 @@ from pos_member.events import (
     FLAG_RAISED,
     MEMBER_PROFILE_UPDATED,
     MEMBER_REGISTERED,
+    SEALED_EDIT_FIELDS,
     FlagRaised,
     MemberProfileUpdated,
     MemberRegistered,
@@ -451,10 +452,10 @@ def update_profile(
             changes["marketing_consent"] = after["marketing_consent"] = marketing_consent
             changes["marketing_consent_at"] = now.isoformat() if marketing_consent else None
         if changes:
-            # The event carries gender and birthday sealed; the field versions keep them by
-            # their own names, as the pulled edits are claimed (members_sync.py).
-            wire = MemberProfileUpdated(member_id=m.id,
-                                        fields=seal_profile_fields(changes, uow.cipher))
+            # The event carries gender, birthday and tags sealed; the field versions keep them
+            # by their own names, as the pulled edits are claimed (members_sync.py).
+            wire = MemberProfileUpdated(member_id=m.id, fields=seal_profile_fields(
+                changes, uow.cipher, SEALED_EDIT_FIELDS))
             ev = tx.record(clerk, MEMBER_PROFILE_UPDATED, wire, entity_id=m.id)
             m.updated_hlc = ev.hlc
             # Sync resolves concurrent edits per field, last writer wins (members_sync.py).

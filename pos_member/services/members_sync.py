@@ -139,12 +139,12 @@ def _profile_columns(fields: Mapping[str, Any], cipher: PiiCipher | None) -> dic
 
 
 def _opened(fields: Mapping[str, Any], cipher: PiiCipher | None) -> dict[str, Any]:
-    """Wire-form profile fields with the sealed ones (``gender_enc``, ``birthday_enc``) opened
-    under their own names (``gender``, ``birthday``): the names the member's columns and the
-    field versions use."""
+    """Wire-form profile fields with the sealed ones (``gender_enc``, ``birthday_enc``,
+    ``tags_enc``) opened under their own names (``gender``, ``birthday``, ``tags``): the names
+    the member's columns and the field versions use."""
     out: dict[str, Any] = {}
     for name, value in fields.items():
-        sealed = events.SEALED_PROFILE_FIELDS.get(name)
+        sealed = events.SEALED_EDIT_FIELDS.get(name)
         if sealed is None:
             out[name] = value
             continue
@@ -155,7 +155,8 @@ def _opened(fields: Mapping[str, Any], cipher: PiiCipher | None) -> dict[str, An
             raise ValueError(f"no data key to open {name}")
         else:
             try:
-                out[plain] = events.unseal(cipher, value, context=context)
+                out[plain] = events.opened_value(
+                    plain, events.unseal(cipher, value, context=context))
             except InvalidTag:  # sealed with another key, or in another field
                 raise ValueError(f"{name} does not open with this till's data key") from None
     return out

@@ -35,6 +35,8 @@ from pos_member.events import (
     MEMBER_TIER_CHANGED,
     NAME_CTX,
     PHONE_CTX,
+    TAGS_CTX,
+    opened_value,
 )
 from pos_member.events.base import unseal
 from pos_member.member_code import CodeKind, classify_code
@@ -62,7 +64,10 @@ CARDS = MemberCardRow.__table__
 CARD_FIELDS = ("phone_enc", "name_enc", "gender_enc", "birthday_enc", "gender", "birthday",
                "tags", "source_channel", "referrer_id", "registered_at", "marketing_consent")
 EDITABLE = frozenset({"name_enc", "gender_enc", "birthday_enc", "gender", "birthday", "tags",
-                      "marketing_consent"})
+                      "tags_enc", "marketing_consent"})
+# A value an edit sets sealed or in clear (older tills) replaces its other form on the card.
+_OTHER_FORM = {"gender_enc": "gender", "gender": "gender_enc", "birthday_enc": "birthday",
+               "birthday": "birthday_enc", "tags_enc": "tags", "tags": "tags_enc"}
 _CARD_TYPES = frozenset({MEMBER_REGISTERED.type, MEMBER_PROFILE_UPDATED.type,
                          MEMBER_TIER_CHANGED.type})
 _UPDATE = (update(CARDS).where(CARDS.c.member_id == bindparam("m"))
@@ -104,7 +109,9 @@ def apply_edit(row: dict[str, Any], event_type: str, payload: Mapping[str, Any],
     if not isinstance(fields, Mapping) or hlc < row["profile_hlc"]:
         return False
     changes = {k: v for k, v in fields.items() if k in EDITABLE}
-    row["profile"] = {**row["profile"], **changes}
+    profile = {k: v for k, v in row["profile"].items()
+               if not (k in _OTHER_FORM and _OTHER_FORM[k] in changes)}
+    row["profile"] = {**profile, **changes}
     row["profile_hlc"] = hlc
     return bool(changes)
 
@@ -275,7 +282,8 @@ def _card(row: Any, cipher: PiiCipher, *, store_name: str | None,
               else p.get("gender"))
     birthday = (unseal(cipher, p["birthday_enc"], context=BIRTHDAY_CTX)
                 if p.get("birthday_enc") else p.get("birthday"))
-    tags = p.get("tags")
+    tags = (opened_value("tags", unseal(cipher, p["tags_enc"], context=TAGS_CTX))
+            if p.get("tags_enc") else p.get("tags"))
     return RemoteCard(
         member_id=row.member_id, member_no=row.member_no, phone_masked=mask_phone(phone),
         name_masked=mask_name(name), gender=gender if gender in ("F", "M") else None,

@@ -1,6 +1,7 @@
-"""Payload versions are read: ``member.registered`` and ``member.profile_updated`` are at
-version 2 (gender and birthday sealed like the phone); a till still applies version 1 events
-(plain gender and birthday) pulled from an older till, upcast in one place."""
+"""Payload versions are read: ``member.registered`` is at version 2 (gender and birthday sealed
+like the phone), ``member.profile_updated`` at version 3 (the tags sealed too); a till still
+applies version 1 events (plain gender and birthday) and version 2 edits (plain tags) pulled
+from an older till, upcast in one place."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ import pytest
 
 from pos_member.crypto import PiiCipher
 from pos_member.errors import MemberNotFound
-from pos_member.events import BIRTHDAY_CTX, GENDER_CTX, SV_FROZEN, PinSet, seal, unseal
+from pos_member.events import (
+    BIRTHDAY_CTX,
+    GENDER_CTX,
+    SV_FROZEN,
+    TAGS_CTX,
+    PinSet,
+    seal,
+    unseal,
+)
 from pos_member.services.member_cards import Gender, find_member, reveal_personal_data
 from pos_member.services.members import update_profile
 from tests.factories import Till, wire_events
@@ -50,16 +59,37 @@ def test_a_new_registration_carries_no_plain_birthday_or_gender(a: Till) -> None
     assert unseal(a.uow.cipher, p["gender_enc"], context=GENDER_CTX) == "F"
 
 
-def test_a_profile_edit_carries_no_plain_birthday_or_gender(a: Till) -> None:
+def test_a_profile_edit_carries_no_plain_birthday_gender_or_tags(a: Till) -> None:
     card = a.register()
     update_profile(a.uow, clerk=a.manager, member_id=card.id, birthday=date(1985, 12, 1),
-                   gender=Gender.MALE)
+                   gender=Gender.MALE, tags=("孕婴", "VIP甲"))
     (ev,) = of_type(a, "member.profile_updated")
     fields = ev["payload"]["fields"]
-    assert ev["payload_version"] == 2
-    assert "birthday" not in fields and "gender" not in fields
+    assert ev["payload_version"] == 3
+    assert "birthday" not in fields and "gender" not in fields and "tags" not in fields
     assert "1985-12-01" not in json.dumps(ev)
+    assert "VIP" not in json.dumps(ev, ensure_ascii=False)
     assert unseal(a.uow.cipher, fields["birthday_enc"], context=BIRTHDAY_CTX) == "1985-12-01"
+    assert json.loads(unseal(a.uow.cipher, fields["tags_enc"], context=TAGS_CTX) or "") == [
+        "孕婴", "VIP甲"]
+
+
+def test_a_version_2_tags_edit_from_an_older_till_applies(a: Till, b: Till) -> None:
+    """An edit written before version 3 (its tags in clear) is upcast with the chain's key
+    and applied as a version 3 one is; a later version 3 edit of the tags wins over it."""
+    card = a.register()
+    apply(b, of_type(a, "member.registered"))
+    update_profile(a.uow, clerk=a.manager, member_id=card.id, tags=("老客",))
+    (ev,) = of_type(a, "member.profile_updated")
+    fields = {k: v for k, v in ev["payload"]["fields"].items() if k != "tags_enc"}
+    old = {**ev, "payload_version": 2,
+           "payload": {**ev["payload"], "fields": {**fields, "tags": ["老客"]}}}
+    apply(b, [old], first=10)
+    assert find_member(b.uow, clerk=b.cashier, code=card.member_no).tags == ("老客",)
+    a.clock.advance(minutes=5)
+    update_profile(a.uow, clerk=a.manager, member_id=card.id, tags=("老客", "孕婴"))
+    apply(b, [of_type(a, "member.profile_updated")[-1]], first=11)
+    assert find_member(b.uow, clerk=b.cashier, code=card.member_no).tags == ("老客", "孕婴")
 
 
 def test_a_version_1_registration_from_an_older_till_applies(a: Till, b: Till) -> None:

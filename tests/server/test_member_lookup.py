@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from pos_member.crypto import PiiCipher
-from pos_member.events import BIRTHDAY_CTX, GENDER_CTX, NAME_CTX, PHONE_CTX
+from pos_member.events import BIRTHDAY_CTX, GENDER_CTX, NAME_CTX, PHONE_CTX, TAGS_CTX
 from pos_member.points_lots import expiry_entry_id
 from sync.member_lookup import MemberLookupResponse
 from sync.protocol import API, WireEvent
@@ -89,13 +89,15 @@ def test_another_store_sees_the_card_masked_and_the_chain_wide_balances(
                 "member_id": member_id, "to": "gold", "reason": "spend",
                 "at": "2026-12-02T00:00:00+00:00"}),
             b.event(type="member.profile_updated", payload={
-                "member_id": member_id, "fields": {"name_enc": _seal(b, "李四", NAME_CTX)}})])
+                "member_id": member_id, "fields": {  # version 3: the tags sealed too
+                    "name_enc": _seal(b, "李四", NAME_CTX),
+                    "tags_enc": _seal(b, '["vip", "孕婴"]', TAGS_CTX)}})])
     by_no = lookup(server, b, member_no="00010100000016")
     card = by_no.card
     assert (card.member_id, card.member_no, card.phone_masked, card.name_masked) == (
         member_id, "00010100000016", "138****5678", "李*")
     assert (card.gender, card.birthday_month, card.tags, card.tier, card.status) == (
-        "F", 5, ["vip"], "gold", "active")
+        "F", 5, ["vip", "孕婴"], "gold", "active")
     assert card.store_id == a.store_id and card.store_name.startswith("store ")
     assert (by_no.balance_fen, by_no.points, by_no.blocked) == (7_500, 142, False)
     assert by_no.position == max(c.position for c in b.pull_all())
