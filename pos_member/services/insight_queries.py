@@ -73,7 +73,8 @@ def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_
     out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     # OFFSET 0 keeps the per-member rows a subquery of their own: flattened into the outer
     # GROUP BY, each use of a column would run its look-up again.
-    per = _per_member(p, store_id, active_from).offset(0).subquery()
+    per = (_per_member(p, store_id, active_from) if store_id is not None
+           else _grouped(p, active_from)).offset(0).subquery()
     first_kept = p.start - timedelta(days=churned_days - 1)
     lost_by = p.end - timedelta(days=churned_days)
     kept = per.c.last_before >= first_kept
@@ -129,6 +130,50 @@ def _per_member(p: Period, store_id: str | None, active_from: datetime) -> Any:
         .order_by(Sale.sold_at.desc()).limit(1).correlate(Member).scalar_subquery()
         .label("last_before"),
     ).where(*_members(p, store_id))
+
+
+def _grouped(p: Period, active_from: datetime) -> Any:
+    """The chain's members with the same columns as :func:`_per_member`, each ledger read once
+    and grouped by member (joined to the members after): for every member of the database, one
+    pass over each ledger costs less than a look-up per member and figure (bench/insight.py,
+    bench/insight_hq.py)."""
+    in_period = and_(Sale.sold_at >= p.start_at, Sale.sold_at < p.end_at)
+    sales = (select(
+        Sale.member_id.label("m"),
+        func.sum(case((and_(PURCHASE, in_period), 1), else_=0)).label("n"),
+        func.sum(case((in_period, NET), else_=0)).label("spend"),
+        func.max(case((and_(PURCHASE, Sale.sold_at >= active_from), 1), else_=0))
+        .label("active"),
+        func.max(case((and_(PURCHASE, Sale.sold_at < p.start_at), Sale.business_day)))
+        .label("last_before"),
+    ).where(Sale.member_id.is_not(None), Sale.sold_at < p.end_at)
+        .group_by(Sale.member_id).subquery())
+    e, v = PointsEntry, SvLedgerEntry
+    in_p = and_(e.at >= p.start_at, e.at < p.end_at)
+
+    def points_of(kinds: tuple[str, ...]) -> Any:
+        return func.sum(case((and_(in_p, e.kind.in_(kinds)), e.points), else_=0))
+
+    points = (select(e.member_id.label("m"), points_of(ISSUED).label("issued"),
+                     points_of(REDEEMED).label("redeemed"), func.sum(e.points).label("points"))
+              .where(e.at < p.end_at).group_by(e.member_id).subquery())
+    sv = (select(v.member_id.label("m"), func.sum(v.principal_delta_fen).label("principal"),
+                 func.sum(v.bonus_delta_fen).label("bonus"))
+          .where(v.business_day <= p.end).group_by(v.member_id).subquery())
+
+    def zero(col: Any) -> Any:
+        return func.coalesce(col, 0)
+
+    return (select(
+        Member.store_id, Member.tier, Member.registered_at.label("joined"),
+        (zero(sales.c.active) == 1).label("active"), zero(sales.c.n).label("n"),
+        zero(sales.c.spend).label("spend"), zero(points.c.issued).label("issued"),
+        zero(points.c.redeemed).label("redeemed"), zero(points.c.points).label("points"),
+        zero(sv.c.principal).label("principal"), zero(sv.c.bonus).label("bonus"),
+        sales.c.last_before.label("last_before"))
+        .select_from(Member).outerjoin(sales, sales.c.m == Member.id)
+        .outerjoin(points, points.c.m == Member.id).outerjoin(sv, sv.c.m == Member.id)
+        .where(*_members(p, None)))
 
 
 def _till(s: Session | Connection, p: Period, store_id: str | None,

@@ -17,12 +17,13 @@ and the ``sv.*`` money events (their business day: the event's time in the chain
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from pos_member import events as ev_types
 from pos_member.clock import store_zone
@@ -87,6 +88,7 @@ def _batch(conn: Connection) -> tuple[int, bool]:
     for r in rows:
         if _wanted(r.type):
             p.apply(r.id, r.type, r.store_id, r.payload or {}, r.created_at)
+    p.flush()
     last = rows[-1].position
     conn.execute(delete(_SET).where(_SET.c.key == POSITION))
     conn.execute(insert(_SET).values(key=POSITION, value=str(last)))
@@ -94,34 +96,33 @@ def _batch(conn: Connection) -> tuple[int, bool]:
 
 
 class _Projection:
+    """One batch of events: new rows are gathered and written together (a few statements per
+    batch, not per event); an event that changes rows already written (a merge, a tier, a
+    refund) first writes what was gathered, so everything applies in log order."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.zone = store_zone(ZONE)
-        self.winners: dict[str, str | None] = {}
-
-    def winner(self, member_id: str | None) -> str | None:
-        """The member holding ``member_id``'s ledgers now (a merged loser: its winner)."""
-        if member_id is None:
-            return None
-        if member_id not in self.winners:
-            self.winners[member_id] = self.conn.scalar(
-                select(_M.c.merged_into).where(_M.c.id == member_id))
-        return self.winners[member_id] or member_id
+        self.rows: dict[str, list[dict[str, Any]]] = {"m": [], "s": [], "p": [], "v": []}
+        self.seen: set[str] = set()  # the points entry ids gathered
 
     def apply(self, event_id: str, kind: str, store_id: str, p: Mapping[str, Any],
               at: datetime) -> None:
         if kind == REGISTERED:
             self._registered(p, store_id)
         elif kind == MERGED:
+            self.flush()
             self._merged(str(p.get("loser_member_id")), str(p.get("winner_member_id")))
         elif kind in (TIER_CHANGED, TIER_SET):
             tier = p.get("to") if kind == TIER_CHANGED else p.get("tier")
             if isinstance(tier, str) and isinstance(p.get("member_id"), str):
+                self.flush()
                 self.conn.execute(update(_M).where(_M.c.id == p["member_id"])
                                   .values(tier=tier[:32]))
         elif kind == SALE:
             self._sale(p)
         elif kind == REFUND and isinstance(p.get("sale_id"), str):
+            self.flush()
             self.conn.execute(update(_S).where(_S.c.id == p["sale_id"]).values(
                 refunded_fen=_S.c.refunded_fen + int(p.get("refund_fen") or 0)))
         elif kind.startswith(SV_PREFIX):
@@ -129,59 +130,95 @@ class _Projection:
         if kind in ENTRY_EVENT_TYPES:
             self._points(kind, p, at)
 
+    def flush(self) -> None:
+        """Writes the gathered rows, a merged-away member's as its winner's."""
+        held = {r["member_id"] for k in ("s", "p", "v") for r in self.rows[k]
+                if r["member_id"] is not None}
+        winners = dict(self.conn.execute(select(_M.c.id, _M.c.merged_into).where(
+            _M.c.id.in_(held), _M.c.merged_into.is_not(None))).all()) if held else {}
+        for key, table in (("m", _M), ("s", _S), ("p", _P), ("v", _V)):
+            rows = self.rows[key]
+            if not rows:
+                continue
+            if key != "m":
+                for r in rows:
+                    r["member_id"] = winners.get(r["member_id"], r["member_id"])
+            _insert_rows(self.conn, table, rows)
+            self.rows[key] = []
+        self.seen.clear()
+
     def _registered(self, p: Mapping[str, Any], store_id: str) -> None:
         member_id, when = p.get("member_id"), p.get("registered_at")
         if not isinstance(member_id, str) or not isinstance(when, str):
             return
         home = p.get("store_id") if isinstance(p.get("store_id"), str) else store_id
-        self.conn.execute(_insert(self.conn, _M).values(
-            id=member_id, store_id=home, tier="regular", status="active",
-            registered_at=to_datetime(when), merged_into=None).on_conflict_do_nothing())
+        try:
+            joined = to_datetime(when)
+        except ValueError:
+            return
+        self.rows["m"].append({"id": member_id, "store_id": home, "tier": "regular",
+                               "status": "active", "registered_at": joined,
+                               "merged_into": None})
 
     def _merged(self, loser: str, winner: str) -> None:
         c = self.conn
         c.execute(update(_M).where(_M.c.id == loser).values(status="merged", merged_into=winner))
         for table in (_S, _P, _V):
             c.execute(update(table).where(table.c.member_id == loser).values(member_id=winner))
-        self.winners[loser] = winner
 
     def _sale(self, p: Mapping[str, Any]) -> None:
         s = p.get("sale")
         if not isinstance(s, Mapping):
             return
         try:
-            day = str(s["business_day"])[:10]
-            row = {"id": str(s["id"]), "store_id": str(s["store_id"]),
-                   "member_id": self.winner(s.get("member_id")),
-                   "amount_fen": int(s["amount_fen"]), "refunded_fen": 0,
-                   "sold_at": to_datetime(s["sold_at"]), "business_day": date.fromisoformat(day)}
+            member = s.get("member_id")
+            self.rows["s"].append({
+                "id": str(s["id"]), "store_id": str(s["store_id"]),
+                "member_id": member if isinstance(member, str) else None,
+                "amount_fen": int(s["amount_fen"]), "refunded_fen": 0,
+                "sold_at": to_datetime(s["sold_at"]),
+                "business_day": date.fromisoformat(str(s["business_day"])[:10])})
         except (KeyError, TypeError, ValueError):
             return
-        self.conn.execute(_insert(self.conn, _S).values(row).on_conflict_do_nothing())
 
     def _points(self, kind: str, p: Mapping[str, Any], at: datetime) -> None:
         times = {e.get("id"): e.get("at") for e in p.get("entries") or ()
                  if isinstance(e, Mapping)}
-        rows = []
+        seen = self.seen
         for e in entries_of(kind, p):
+            if e.id in seen:  # an entry id once (a lot's expiry may come from several tills)
+                continue
             try:
                 when = to_datetime(times.get(e.id) or at)
             except (TypeError, ValueError):
                 when = at
-            rows.append({"id": e.id, "member_id": self.winner(e.member_id), "kind": e.kind,
-                         "points": e.points, "at": when})
-        if rows:  # an entry id once: a lot's expiry may come from several tills
-            self.conn.execute(_insert(self.conn, _P).on_conflict_do_nothing(), rows)
+            seen.add(e.id)
+            self.rows["p"].append({"id": e.id, "member_id": e.member_id, "kind": e.kind,
+                                   "points": e.points, "at": when})
 
     def _money(self, event_id: str, p: Mapping[str, Any], at: datetime) -> None:
         try:
             m = msgspec.convert(p, MoneyMoved)
         except msgspec.ValidationError:
             return
-        self.conn.execute(_insert(self.conn, _V).values(
-            id=event_id, member_id=self.winner(m.member_id),
-            principal_delta_fen=m.principal_delta_fen, bonus_delta_fen=m.bonus_delta_fen,
-            business_day=at.astimezone(self.zone).date()).on_conflict_do_nothing())
+        self.rows["v"].append({
+            "id": event_id, "member_id": m.member_id,
+            "principal_delta_fen": m.principal_delta_fen, "bonus_delta_fen": m.bonus_delta_fen,
+            "business_day": at.astimezone(self.zone).date()})
+
+
+def _insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """``rows`` into ``table``, a key already there skipped. On PostgreSQL one statement from a
+    JSON array (``json_populate_recordset`` with the table's own row type), several times
+    faster than ``executemany`` for thousands of rows."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(_insert(conn, table).on_conflict_do_nothing(), rows)
+        return
+    cols = ", ".join(rows[0])
+    data = json.dumps(rows, default=lambda v: v.isoformat())
+    conn.execute(text(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM "
+                      f"json_populate_recordset(NULL::{table.name}, CAST(:rows AS json)) "
+                      "ON CONFLICT DO NOTHING"), {"rows": data})
 
 
 # -- the report --------------------------------------------------------------------------------
