@@ -63,18 +63,23 @@ def _in_period(p: Period) -> ColumnElement[bool]:
 
 
 def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_from: datetime,
-            churned_days: int) -> tuple[dict[Key, dict[str, int]], dict[str, int]]:
+            churned_days: int, grouped: bool | None = None,
+            ) -> tuple[dict[Key, dict[str, int]], dict[str, int]]:
     """The counts of ``insight.Tally`` per (store, tier), and each store's net sales.
 
-    One pass over the row's members, each member's figures read through their own index
-    ranges (sales by ``(member_id, sold_at)``, points by ``(member_id, at)``, stored value by
-    ``(member_id, business_day)``): the cost follows the store's members, not the chain's
-    ledgers (bench/insight.py)."""
+    For a store (and for the chain on SQLite): one pass over the row's members, each
+    member's figures read through their own index ranges (sales by ``(member_id,
+    sold_at)``, points by ``(member_id, at)``, stored value by ``(member_id,
+    business_day)``): the cost follows the store's members, not the chain's
+    ledgers (bench/insight.py). For the chain on PostgreSQL (HQ): each ledger read once,
+    grouped by member (``grouped``; bench/insight_hq.py)."""
     out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     # OFFSET 0 keeps the per-member rows a subquery of their own: flattened into the outer
     # GROUP BY, each use of a column would run its look-up again.
-    per = (_per_member(p, store_id, active_from) if store_id is not None
-           else _grouped(p, active_from)).offset(0).subquery()
+    if grouped is None:  # PostgreSQL hashes a whole ledger fast; SQLite looks up faster
+        grouped = store_id is None and _dialect(s) == "postgresql"
+    per = (_grouped(p, active_from) if grouped and store_id is None
+           else _per_member(p, store_id, active_from)).offset(0).subquery()
     first_kept = p.start - timedelta(days=churned_days - 1)
     lost_by = p.end - timedelta(days=churned_days)
     kept = per.c.last_before >= first_kept
@@ -196,6 +201,10 @@ def _till(s: Session | Connection, p: Period, store_id: str | None,
     return dict(store_sales)
 
 
+def _dialect(s: Session | Connection) -> str:
+    return (s.dialect if isinstance(s, Connection) else s.get_bind().dialect).name
+
+
 def _days_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[float]:
     if dialect == "postgresql":
         return func.extract("epoch", later - earlier) / 86400.0
@@ -207,7 +216,7 @@ def cohort(s: Session | Connection, p: Period, lo: datetime, hi: datetime, *, st
     """Members registered in [lo, hi) (and by the end of the period) per (store, tier): how
     many, how many had ``days[i]`` days behind them by the end (matured), and how many of
     those came back to buy more than a day and at most ``days[i]`` days after registering."""
-    dialect = (s.dialect if isinstance(s, Connection) else s.get_bind().dialect).name
+    dialect = _dialect(s)
     gap = _days_between(Sale.sold_at, Member.registered_at, dialect)
     back = (select(func.min(gap)).where(Sale.member_id == Member.id, PURCHASE, gap > 1)
             .correlate(Member).scalar_subquery())

@@ -21,7 +21,7 @@ from pos_member.errors import (
     PeriodReversed,
     PermissionDenied,
 )
-from pos_member.services.insight import HealthReport, Tally, programme_health
+from pos_member.services.insight import HealthReport, Tally, health_report, programme_health
 from pos_member.services.insight_report import write_health_workbook
 from tests.factories import Till
 
@@ -186,6 +186,11 @@ def test_tier_rows_split_the_store_total(till: Till, chain: dict) -> None:
     one = programme_health(till.uow, clerk=till.manager, start=MARCH[0], end=MARCH[1],
                            store_id=store)
     assert [r for r in report.rows if r.store_id is not None] == list(one.rows)
+    with till.uow.read() as s:  # HQ's way (PostgreSQL): each ledger grouped by member
+        hq = health_report(s, start=MARCH[0], end=MARCH[1], store_id=None,
+                           today=till.clock.today(), zone=till.clock.zone, churned_days=365,
+                           grouped=True)
+    assert hq.rows == report.rows
 
 
 def walk_ins(report: HealthReport, store: str) -> Tally:
