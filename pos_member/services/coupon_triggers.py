@@ -27,12 +27,13 @@ catching up, idempotent (docs/rules.md, "Coupons: triggers").
 
 from __future__ import annotations
 
+from calendar import isleap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, literal, or_, select
 
 from pos_member import events
 from pos_member.crypto import PiiCipher
@@ -47,11 +48,13 @@ from pos_member.db.models import (
 from pos_member.db.uow import UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.services import coupons_ledger as ledger
+from pos_member.services.coupon_batch import issue_batch
 from pos_member.services.coupon_notices import marketed_today, tell
-from pos_member.services.coupons import BIRTHDAY, HQ, WINBACK, issue_in
-from pos_member.services.profile_seal import birthday_of
+from pos_member.services.coupons import BIRTHDAY, HQ, WINBACK
+from pos_member.services.profile_seal import seal_one
 
-BATCH = 2000  # coupons per transaction
+BATCH = 5000  # coupons per transaction
+FIRST_BIRTH_YEAR = 1900  # the earliest birthday a registration takes (services/members.py)
 REMIND_DAYS = 3
 _C = Coupon.__table__.c
 _M = Member.__table__.c
@@ -90,45 +93,66 @@ def _occurrence(birthday: date, year: int) -> date:
         return date(year, 2, 28)
 
 
+def _born_on(day: date, first_year: int) -> Iterator[date]:
+    """Every birthday whose occurrence in ``day.year`` is ``day`` (29 February's falls on
+    28 February in a common year), born from ``first_year`` up to ``day``."""
+    for year in range(first_year, day.year + 1):
+        for month, dom in ((day.month, day.day),) + (
+                ((2, 29),) if (day.month, day.day) == (2, 28) and not isleap(day.year)
+                else ()):
+            if month == 2 and dom == 29 and not isleap(year):
+                continue
+            born = date(year, month, dom)
+            if born <= day:
+                yield born
+
+
 def _birthdays(conn: Connection, devices: list[str], today: date, ahead: int,
-               cipher: PiiCipher | None) -> Iterator[tuple[str, str]]:
-    """(member id, trigger key) of members whose next birthday is within ``ahead`` days and
-    who have no coupon for it; the key check on the unique index. Birthdays are sealed at rest
-    (issue 20, ``profile_seal``) with a synthetic nonce: equal birthdays are equal bytes, so
-    each distinct one is opened once (at most ~36,500 in a century of birthdays)."""
-    days = [today + timedelta(days=i) for i in range(ahead + 1)]
-    md = {d.strftime("%m-%d") for d in days}
-    if "02-28" in md:
-        md.add("02-29")
-    rows = conn.execute(select(_M.id, _M.birthday_enc).where(
-        _M.device_id.in_(devices), _M.status == "active", _M.birthday_enc.is_not(None),
-        _SERVED))
-    opened: dict[bytes, date | None] = {}
-    for r in rows:
-        if r.birthday_enc not in opened:
-            opened[r.birthday_enc] = birthday_of(cipher, r.birthday_enc)
-        birthday = opened[r.birthday_enc]
-        if birthday is None or birthday.strftime("%m-%d") not in md:
-            continue
-        for year in {d.year for d in days}:
-            when = _occurrence(birthday, year)
-            if today <= when <= days[-1]:
-                yield r.id, f"{BIRTHDAY}:{r.id}:{when.year}"
+               cipher: PiiCipher | None) -> list[tuple[str, str, bool]]:
+    """(member id, trigger key, marketing consent) of members whose next birthday is within
+    ``ahead`` days and who have no coupon for it. Birthdays are sealed at rest (issue 20,
+    ``profile_seal``) with a synthetic nonce: equal birthdays are equal bytes, so the bytes of
+    every birth date that falls in the window (each year since ``FIRST_BIRTH_YEAR``: ~1,000
+    values) are sealed here and the members found by one query on them, never opened."""
+    if cipher is None:
+        return []
+    occurs: dict[bytes, date] = {}
+    for i in range(ahead + 1):
+        day = today + timedelta(days=i)
+        for born in _born_on(day, FIRST_BIRTH_YEAR):
+            occurs[seal_one(cipher, "birthday", born) or b""] = day
+    rows = conn.execute(select(_M.id, _M.birthday_enc, _M.marketing_consent).where(
+        _M.birthday_enc.in_(bindparam("sealed", expanding=True)), _M.device_id.in_(devices),
+        _M.status == "active", _SERVED), {"sealed": list(occurs)}).all()
+    due = [(r.id, f"{BIRTHDAY}:{r.id}:{occurs[r.birthday_enc].year}",
+            bool(r.marketing_consent)) for r in rows]
+    return _untaken(conn, due)
+
+
+def _untaken(conn: Connection, due: list[tuple[str, str, bool]]
+             ) -> list[tuple[str, str, bool]]:
+    """``due`` less the keys a coupon holds already (their unique index, in chunks)."""
+    taken: set[str] = set()
+    for i in range(0, len(due), 10_000):
+        taken.update(conn.execute(select(_C.trigger_key).where(_C.trigger_key.in_(
+            [k for _, k, _ in due[i:i + 10_000]]))).scalars())
+    return [d for d in due if d[1] not in taken]
 
 
 def _dormant(conn: Connection, devices: list[str], cutoff: datetime
-             ) -> Iterator[tuple[str, str]]:
-    """(member id, trigger key) of members with no purchase since ``cutoff`` (nor a
-    registration after it) and no win-back coupon for this dormant period."""
+             ) -> list[tuple[str, str, bool]]:
+    """(member id, trigger key, marketing consent) of members with no purchase since
+    ``cutoff`` (nor a registration after it) and no win-back coupon for this dormant period:
+    one query, the last purchase an index probe a member (``ix_sales_member_sold``) and the
+    key on the coupons' unique index."""
     last = (select(func.max(Sale.sold_at)).where(Sale.member_id == _M.id)
             .scalar_subquery())
     since = func.coalesce(last, _M.registered_at)
     key = literal(f"{WINBACK}:") + _M.id + literal(":") + func.substr(since, 1, 10)
     taken = select(_C.key).where(_C.trigger_key == key).exists()
-    rows = conn.execute(select(_M.id, key.label("key")).where(
+    rows = conn.execute(select(_M.id, key.label("key"), _M.marketing_consent).where(
         _M.device_id.in_(devices), _M.status == "active", since < cutoff, ~taken, _SERVED))
-    for r in rows:
-        yield r.id, r.key
+    return [(r.id, r.key, bool(r.marketing_consent)) for r in rows]
 
 
 def run_triggers(uow: UnitOfWork, *, clerk: Clerk) -> TriggerRun:
@@ -137,41 +161,29 @@ def run_triggers(uow: UnitOfWork, *, clerk: Clerk) -> TriggerRun:
     rules = uow.rules.coupons
     now, today = uow.clock.now(), uow.clock.today()
     counts = {BIRTHDAY: 0, WINBACK: 0}
-    jobs: list[tuple[str, Any, list[tuple[str, str]]]] = []
+    jobs: list[tuple[str, Any, list[tuple[str, str, bool]]]] = []
     # The members due are read first, and the read is let go before issuing: a snapshot held
     # across the writes keeps SQLite from checkpointing, and the WAL the writes then search
-    # grows with every batch. A due list is (member id, key) pairs: ~20 MB per 100,000.
+    # grows with every batch.
     with uow.read() as s:
         conn = s.connection()
         devices = my_devices(conn, clerk.device_id)
         if (t := rules.template(rules.birthday_template)) is not None:
-            jobs.append((BIRTHDAY, t, list(_birthdays(conn, devices, today,
-                                                      rules.birthday_days_before,
-                                                      uow.cipher))))
+            jobs.append((BIRTHDAY, t, _birthdays(conn, devices, today,
+                                                 rules.birthday_days_before, uow.cipher)))
         if (t := rules.template(rules.winback_template)) is not None:
             cutoff = now - timedelta(days=rules.dormant_days)
-            jobs.append((WINBACK, t, list(_dormant(conn, devices, cutoff))))
+            jobs.append((WINBACK, t, _dormant(conn, devices, cutoff)))
         marketed = marketed_today(conn, uow.clock)  # the cap, kept here: no count per coupon
     for source, template, due in jobs:
         for i in range(0, len(due), BATCH):
-            counts[source] += _issue(uow, clerk, template, source, due[i:i + BATCH], marketed)
+            with uow.begin() as tx:
+                counts[source] += issue_batch(tx, clerk, template=template, source=source,
+                                              due=due[i:i + BATCH], marketed=marketed)
+                tx.commit()
     expired, reminded = expire_and_remind(uow, clerk=clerk)
     told = tell_hq_arrivals(uow, clerk=clerk)
     return TriggerRun(counts[BIRTHDAY], counts[WINBACK], expired, reminded, told)
-
-
-def _issue(uow: UnitOfWork, clerk: Clerk, template: Any, source: str,
-           batch: list[tuple[str, str]], marketed: dict[str, int]) -> int:
-    if not batch:
-        return 0
-    n = 0
-    with uow.begin() as tx:
-        for member_id, key in batch:
-            if issue_in(tx, clerk, member_id=member_id, template=template, source=source,
-                        trigger_key=key, marketed=marketed) is not None:
-                n += 1
-        tx.commit()
-    return n
 
 
 def _registered(devices: list[str]) -> Any:

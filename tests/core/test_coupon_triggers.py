@@ -103,3 +103,48 @@ def test_no_trigger_coupon_for_a_frozen_blacklisted_or_erased_member(till: Till)
     assert len(_names(till, served.id)) == 1
     for m in (frozen, barred, erased):
         assert _names(till, m.id) == []
+
+
+def test_a_batch_writes_the_rows_issue_in_writes(till: Till) -> None:
+    """The triggers issue set-based (``coupon_batch``): the event, coupon, ledger entry, audit
+    row and message of a coupon are those ``issue_in`` writes, but for ids, keys and seq."""
+    import sqlite3
+
+    from pos_member.services.coupon_batch import issue_batch
+    from pos_member.services.coupons import BIRTHDAY, issue_in
+
+    without_welcome_pack(till)
+    one, two = (till.register(marketing_consent=True) for _ in range(2))
+    rules = till.uow.rules.coupons
+    template = rules.template(rules.birthday_template)
+    assert template is not None
+    with till.uow.begin() as tx:
+        issue_in(tx, till.cashier, member_id=one.id, template=template, source=BIRTHDAY,
+                 trigger_key=f"birthday:{one.id}:2026", marketed={})
+        tx.commit()
+    with till.uow.begin() as tx:
+        assert issue_batch(tx, till.cashier, template=template, source=BIRTHDAY,
+                           due=[(two.id, f"birthday:{two.id}:2026", True),
+                                (one.id, f"birthday:{one.id}:2026", True)],  # taken: skipped
+                           marketed={}) == 1
+        tx.commit()
+    con = sqlite3.connect(till.path)
+    con.row_factory = sqlite3.Row
+    masked = ("id", "seq", "hlc", "event_id", "key", "entity_id")
+
+    def rows_of(member_id: str) -> list[dict[str, object]]:
+        key = con.execute("SELECT key FROM coupons WHERE member_id = ?",
+                          (member_id,)).fetchone()[0]
+        out = []
+        for table in ("events", "coupons", "coupon_entries", "audit_log",
+                      "notification_outbox"):
+            for r in con.execute(f"SELECT * FROM {table}"):  # noqa: S608
+                text = str(tuple(r))
+                if key in text:
+                    out.append({c: ("*" if c in masked else str(r[c]).replace(key, "K")
+                                    .replace(member_id, "M")) for c in r.keys()})
+        return out
+
+    first, second = rows_of(one.id), rows_of(two.id)
+    assert len(first) == 5 and first == second
+    con.close()

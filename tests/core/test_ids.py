@@ -65,3 +65,15 @@ def test_ids_sort_in_creation_order_whatever_the_clock_does(readings: list[int])
     made = [uuid7_str(lambda ms=ms: ms) for ms in readings]
     assert all(a < b for a, b in pairwise(made))
     assert all(uuid.UUID(u).version == 7 for u in made)
+
+
+def test_uuid7_many_continues_the_one_by_one_order_across_the_counter_s_end() -> None:
+    before = [uuid7_str(lambda: T0) for _ in range(3)]
+    many = ids.uuid7_many(lambda: T0, 5000)  # past 4,096 in one millisecond: the next one
+    after = [uuid7_str(lambda: T0 - 5) for _ in range(3)]  # a clock gone back counts on
+    made = before + many + after
+    assert made == sorted(made) and len(set(made)) == len(made)
+    for text in (many[0], many[-1]):
+        u = uuid.UUID(text)
+        assert (u.version, u.variant, str(u)) == (7, uuid.RFC_4122, text)
+    assert uuid.UUID(many[-1]).int >> 80 == T0 + 1
