@@ -129,7 +129,6 @@ def test_a_batch_writes_the_rows_issue_in_writes(till: Till) -> None:
                            marketed={}) == 1
         tx.commit()
     con = sqlite3.connect(till.path)
-    con.row_factory = sqlite3.Row
     masked = ("id", "seq", "hlc", "event_id", "key", "entity_id")
 
     def rows_of(member_id: str) -> list[dict[str, object]]:
@@ -138,11 +137,13 @@ def test_a_batch_writes_the_rows_issue_in_writes(till: Till) -> None:
         out = []
         for table in ("events", "coupons", "coupon_entries", "audit_log",
                       "notification_outbox"):
-            for r in con.execute(f"SELECT * FROM {table}"):  # noqa: S608
-                text = str(tuple(r))
-                if key in text:
-                    out.append({c: ("*" if c in masked else str(r[c]).replace(key, "K")
-                                    .replace(member_id, "M")) for c in r.keys()})
+            cur = con.execute(f"SELECT * FROM {table}")
+            names = [d[0] for d in cur.description]
+            for r in cur:
+                if key in str(tuple(r)):
+                    out.append({c: ("*" if c in masked else str(v).replace(key, "K")
+                                    .replace(member_id, "M"))
+                                for c, v in zip(names, r, strict=True)})
         return out
 
     first, second = rows_of(one.id), rows_of(two.id)
