@@ -97,7 +97,57 @@ def create_demo_store(
         create_staff(uow, clerk=system, code=st.code, name=st.name, role=st.role, secret=st.pin)
     _register_demo_members(uow, ident.system_clerk(), members, seed, clock or uow.clock)
     add_demo_kpi(uow, ident.system_clerk(), seed=seed, real_clock=clock or uow.clock)
+    add_demo_recall(uow, ident.system_clerk(), seed=seed, real_clock=clock or uow.clock)
     return True
+
+
+def add_demo_recall(uow: UnitOfWork, system: Clerk, *, seed: int, real_clock: Clock,
+                    members: int = 40, came_back: int = 12) -> None:
+    """A recall campaign a month old (issue 19): ``members`` of the oldest members bought once
+    150-200 days ago, the manager sent them the win-back coupon from the recall list 35 days
+    ago, and ``came_back`` of them bought within the following 30 days (one with the coupon):
+    the recall screen shows its 召回率 and ROI; the others are still on the list."""
+    from sqlalchemy import select
+
+    from pos_member.db.models import Member
+    from pos_member.services import coupons
+    from pos_member.services.checkout import Tender, checkout
+    from pos_member.services.recall_campaigns import issue_recall_coupons
+    from pos_member.services.sales import record_sale
+
+    rng = random.Random(seed + 19)
+    staff = {s.role: s for s in list_staff(uow)}
+    manager = Clerk(staff[Role.MANAGER].id, staff[Role.MANAGER].name, Role.MANAGER,
+                    system.store_id, system.device_id)
+    cashier = Clerk(staff[Role.CASHIER].id, staff[Role.CASHIER].name, Role.CASHIER,
+                    system.store_id, system.device_id)
+    now = real_clock.now()
+    with uow.read() as s:  # members already with the store then (none: no campaign)
+        picked = list(s.scalars(select(Member.id).where(
+            Member.registered_at < now - timedelta(days=240))
+            .order_by(Member.registered_at).limit(members)))
+    if not picked:
+        return
+    fake = FakeClock(now - timedelta(days=200), zone=real_clock.zone)
+    demo_uow = UnitOfWork(uow.db, clock=fake, rules=uow.rules, cipher=uow.cipher)
+    for i, member in enumerate(picked):
+        fake.set(now - timedelta(days=200 - i, hours=rng.randrange(6)))
+        record_sale(demo_uow, cashier, txn_id=kpi_uow_txn(rng), bill_no=f"R{i:05d}",
+                    amount_fen=rng.choice((9900, 12800, 25800)), member_id=member)
+    fake.set(now - timedelta(days=35))
+    issue_recall_coupons(demo_uow, clerk=manager, campaign=f"{seed:016x}"[-16:],
+                         member_ids=picked, template_code="WINBACK-20")
+    for i, member in enumerate(picked[:came_back]):
+        fake.set(now - timedelta(days=34 - 2 * i, hours=rng.randrange(6)))
+        if i == 0:  # one pays with the coupon: the campaign's cost
+            code = next(c.qr for c in coupons.usable(demo_uow, member_id=member)
+                        if c.name == "久未光临满150减20")
+            checkout(demo_uow, cashier, txn_id=kpi_uow_txn(rng), bill_no=f"RB{i:04d}",
+                     amount_fen=25_800, member_id=member, tenders=(Tender("cash", 23_800),),
+                     coupons=[code])
+            continue
+        record_sale(demo_uow, cashier, txn_id=kpi_uow_txn(rng), bill_no=f"RB{i:04d}",
+                    amount_fen=rng.choice((6800, 9900, 12800)), member_id=member)
 
 
 def _register_demo_members(
