@@ -96,12 +96,17 @@ def merge_duplicate_phones(
     if not registrations:
         return
     phones = list(dict.fromkeys(reg[0] for _, reg in registrations))
-    lock_keys(conn, [phone_key(p) for p in phones])  # before reading their owners
+    # Routing locked and read most of them already (``routes``), in this transaction, before
+    # anything wrote member_index (only this function does, below): not again.
+    todo = [p for p in phones if p not in log.phones]
+    lock_keys(conn, [phone_key(p) for p in todo])  # before reading their owners
+    found = [r for p in phones if p in log.phones and (r := log.phones[p]) is not None]
+    if todo:
+        found += conn.execute(
+            select(MemberIndex.__table__).where(one_of(conn, MemberIndex.phone_index, "phones")),
+            {"phones": list_value(conn, todo)},
+        ).all()
     owners: dict[str, _Owner] = {}
-    found = conn.execute(
-        select(MemberIndex.__table__).where(one_of(conn, MemberIndex.phone_index, "phones")),
-        {"phones": list_value(conn, phones)},
-    )
     for r in found:
         owners[r.phone_index] = _Owner(r.member_id, r.member_no, r.hlc, r.event_id)
     known = set(owners)  # phones with a row in member_index before this batch

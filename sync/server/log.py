@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, func, insert, select, text
+from sqlalchemy import Connection, Dialect, Row, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from pos_member.clock import to_ms
@@ -68,6 +68,8 @@ class LogWriter:
             self._next = last_position
             self._end = last_position + (1 << XID_SHIFT)
         self.merges: list[MemberMerged] = []  # the member.merged events appended, in order
+        # the phones registered by what was appended, locked: their member_index row or None
+        self.phones: dict[str, Row[Any] | None] = {}
 
     def next_position(self) -> int:
         return self._take(1)
@@ -108,7 +110,7 @@ class LogWriter:
                    decode_payload(e.payload_text) if needs_payload(e.store_id, e.type) else None)
             for position, e in enumerate(events, first)
         ]
-        route(self._conn, routed)
+        route(self._conn, routed, self.phones)
         return list(range(first, first + len(events)))
 
     def append_server_event(

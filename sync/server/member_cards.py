@@ -19,7 +19,7 @@ import base64
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, text, update
@@ -123,6 +123,10 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
     merges = list(log.merges)
     if not mine and not merges:
         return
+    now = log._now
+    if not merges and all(e.type == MEMBER_REGISTERED.type for e in mine):
+        _insert_registered(conn, mine, now=now)  # the usual push: new members only
+        return
     ids = {str(e.payload.get("member_id")) for e in mine} | {
         m.loser_member_id for m in merges}
     lock_keys(conn, [card_key(m) for m in ids])
@@ -146,7 +150,6 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
         if loser is not None:
             loser["status"] = "merged"
             dirty.add(merged.loser_member_id)
-    now = log._now
     if new:
         _insert_new(conn, [{**r, "updated_at": now} for r in new.values()])
     changed = [{"m": m, "s": r["status"], "t": r["tier"], "th": r["tier_hlc"],
@@ -158,6 +161,21 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
         conn.execute(_UPDATE, [{"m": m, "s": new[m]["status"], "t": new[m]["tier"],
                                 "th": new[m]["tier_hlc"], "p": new[m]["profile"],
                                 "ph": new[m]["profile_hlc"], "u": now}])
+
+
+def _insert_registered(conn: Connection, registered: Sequence[StoredEvent], *,
+                       now: datetime) -> None:
+    """A push of registrations and nothing else a card reads: their cards are inserted, a
+    member already holding one keeps it (``ON CONFLICT DO NOTHING``, as ``after_store``
+    would leave it: a registration never edits a card), so no key is locked and nothing
+    read first (two round trips a push)."""
+    new: dict[str, dict[str, Any]] = {}
+    for e in registered:
+        row = registration_row(e.payload, hlc=_hlc(e))
+        if row is not None:
+            new.setdefault(row["member_id"], {**row, "updated_at": now})
+    if new:
+        _insert_new(conn, list(new.values()))
 
 
 _PG_INSERT = text(

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Table, select, text
+from sqlalchemy import Connection, Row, Table, select, text
 from sqlalchemy.dialects import sqlite
 
 from pos_member import events
@@ -96,10 +96,13 @@ def decode_payload(text: str | bytes) -> Mapping[str, Any] | None:
     return value if isinstance(value, dict) else None  # what JSON decodes an object to
 
 
-def route(conn: Connection, events: Sequence[Routed]) -> None:
+def route(conn: Connection, events: Sequence[Routed],
+          phones: dict[str, Row[Any] | None] | None = None) -> None:
     """Records the homes of the members these events register, then each event's routes (in
-    the transaction that stores them)."""
-    homes = _new_homes(conn, events)
+    the transaction that stores them). ``phones``: the ``member_index`` rows of the phones
+    they register, locked and read here, by phone (None: an owner-less phone), for
+    ``duplicate_phones`` to use rather than lock and read them again."""
+    homes = _new_homes(conn, events, phones if phones is not None else {})
     if homes:
         _insert_ignore(conn, _HOMES, [{"member_id": m, "store_id": s} for m, s in homes.items()])
     rows: list[dict[str, Any]] = []
@@ -125,7 +128,8 @@ def route(conn: Connection, events: Sequence[Routed]) -> None:
                       [(r["store_id"], r["position"]) for r in rows])
 
 
-def _new_homes(conn: Connection, events: Sequence[Routed]) -> dict[str, str]:
+def _new_homes(conn: Connection, events: Sequence[Routed],
+               read: dict[str, Row[Any] | None]) -> dict[str, str]:
     """The home of each member these events register: the home of the member that already
     holds the phone at HQ (``member_index``: the phone's first registration to reach HQ, or
     the winner of its merges), else the registering store. So a phone's members share one
@@ -147,10 +151,11 @@ def _new_homes(conn: Connection, events: Sequence[Routed]) -> dict[str, str]:
     # The phone's owner stays put until this push commits (the key merge_duplicate_phones
     # locks next, in the same order after the device's: docs/scale.md).
     lock_keys(conn, [phone_key(p) for p in phones])
-    owners = dict(conn.execute(
-        select(MemberIndex.phone_index, MemberIndex.member_id)
-        .where(one_of(conn, MemberIndex.phone_index, "phones")),
-        {"phones": list_value(conn, sorted(phones))}).all()) if phones else {}
+    rows = {r.phone_index: r for r in conn.execute(
+        select(MemberIndex.__table__).where(one_of(conn, MemberIndex.phone_index, "phones")),
+        {"phones": list_value(conn, sorted(phones))})} if phones else {}
+    read.update((p, rows.get(p)) for p in phones)
+    owners = {p: r.member_id for p, r in rows.items()}
     owner_homes = homes_of(conn, set(owners.values()))
     by_phone = {p: owner_homes[m] for p, m in owners.items() if m in owner_homes}
     homes: dict[str, str] = {}
