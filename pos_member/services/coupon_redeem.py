@@ -204,7 +204,7 @@ def redeem_in(tx: Transaction, clerk: Clerk, uses: Sequence[CouponUse], *, membe
                                     bill_no=bill_no, bill_fen=bill_fen,
                                     discount_fen=u.discount_fen, store_id=clerk.store_id)
         ev = tx.record(clerk, events.COUPON_REDEEMED, payload, entity_id=member_id)
-        ledger.post_used(conn, ledger.REDEEMED, events.encode(payload), event_id=ev.id, at=now)
+        ledger.post_redeemed_issued(conn, ev.payload, event_id=ev.id, at=now)
         tx.audit(clerk, events.COUPON_REDEEMED.type, "coupon", u.key,
                  after={"sale_id": sale_id, "discount_fen": u.discount_fen}, event=ev)
 

@@ -71,6 +71,18 @@ def post_used(conn: Connection, kind: str, p: Mapping[str, Any], *, event_id: st
     return added
 
 
+def post_redeemed_issued(conn: Connection, p: Mapping[str, Any], *, event_id: str,
+                         at: datetime) -> None:
+    """A redemption at this till of a coupon its ledger has as issued (checked under the
+    write lock): the entry, and the state :func:`settle` would work out — redeemed on this
+    bill, as no other redemption is open — written without reading the ledger back (the
+    checkout's path)."""
+    if _ENTRY.run(conn, {"id": event_id, "key": p["key"], "kind": REDEEMED, "at": at,
+                         "store_id": p["store_id"], "sale_id": p["sale_id"],
+                         "discount_fen": p["discount_fen"]}) == 1:
+        _SETTLE.run(conn, {"k": p["key"], "state": REDEEMED, "sale": p["sale_id"], "at": at})
+
+
 def post_ended(conn: Connection, kind: str, p: Mapping[str, Any], *, event_id: str,
                at: datetime, store_id: str) -> bool:
     """Expired or revoked: the entry, then the state from the ledger."""
