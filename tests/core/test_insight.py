@@ -191,6 +191,11 @@ def test_tier_rows_split_the_store_total(till: Till, chain: dict) -> None:
                            today=till.clock.today(), zone=till.clock.zone, churned_days=365,
                            grouped=True)
     assert hq.rows == report.rows
+    with till.uow.read() as s:
+        hq_one = health_report(s, start=MARCH[0], end=MARCH[1], store_id=store,
+                               today=till.clock.today(), zone=till.clock.zone,
+                               churned_days=365, grouped=True)
+    assert hq_one.rows == one.rows
 
 
 def walk_ins(report: HealthReport, store: str) -> Tally:
