@@ -173,6 +173,7 @@ def import_members(ctx: ServerContext, *, path: Path, store_number: int,
     # walked them all again and again (a tenth of a 100,000-row import, docs/benchmarks.md).
     frozen = gc.get_freeze_count() == 0
     if frozen:
+        gc.collect()  # what reading left (collection was off) is not frozen with the rows
         gc.freeze()
     try:
         for n in range(job.batches_done, len(batches)):
