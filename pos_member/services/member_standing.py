@@ -62,6 +62,7 @@ _DIR = DirectoryEntry.__table__
 _ROW = select(_T).where(_T.c.member_id == bindparam("member_id"))
 # Read on every sale and coupon checkout (twice with a coupon): compiled once (db/prepared.py).
 _FAST_ROW = Prepared(_ROW)
+_FAST_TIER_UNTIL = Prepared(select(_T.c.tier_until).where(_T.c.member_id == bindparam("m")))
 
 
 class Standing(NamedTuple):
@@ -188,7 +189,8 @@ def end_tier_override(conn: Connection, member_id: str) -> None:
 
 def tier_locked(conn: Connection, member_id: str, now: datetime) -> bool:
     """Whether a tier set by hand is in force (upgrades and evaluations leave it alone)."""
-    until = conn.scalar(select(_T.c.tier_until).where(_T.c.member_id == member_id))
+    row = _FAST_TIER_UNTIL.first(conn, {"m": member_id})
+    until = row[0] if row is not None else None
     return until is not None and until > now
 
 

@@ -24,7 +24,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from pos_member.db.models import MemberRfm, Sale, Setting
 from pos_member.db.prepared import Prepared
@@ -118,6 +129,12 @@ def score(bounds: Bounds | None, last_day: date | None, purchases: int, spend_fe
 _BOUNDS = Prepared(select(_ST.c.value).where(_ST.c.key == SETTING))
 _FIGURES = Prepared(select(_T.c.last_day, _T.c.purchases, _T.c.spend_fen)
                     .where(_T.c.member_id == bindparam("member_id")))
+# A sale's one read: the member's figures (none yet: NULLs) and the boundaries in force.
+_FIGURES_AND_BOUNDS = Prepared(
+    select(select(_ST.c.value).where(_ST.c.key == SETTING).scalar_subquery().label("bounds"),
+           _T.c.last_day, _T.c.purchases, _T.c.spend_fen)
+    .select_from(select(literal(1).label("one")).subquery().outerjoin(
+        _T, _T.c.member_id == bindparam("member_id"))))
 _COLUMNS = ("member_id", "last_day", "purchases", "spend_fen", "r", "f", "m", "segment")
 _INSERT = Prepared(insert(_T), column_keys=_COLUMNS)
 _UPDATE = Prepared(update(_T).where(_T.c.member_id == bindparam("k")).values(
@@ -132,8 +149,9 @@ def bounds_in(conn: Connection) -> Bounds | None:
 
 
 def _write(conn: Connection, member_id: str, exists: bool, last_day: date | None,
-           purchases: int, spend_fen: int) -> None:
-    s = score(bounds_in(conn), last_day, purchases, spend_fen)
+           purchases: int, spend_fen: int, bounds: Bounds | bool | None = False) -> None:
+    """``bounds``: those in force when the caller read them (False: not read)."""
+    s = score(bounds_in(conn) if bounds is False else bounds, last_day, purchases, spend_fen)
     values = {"last_day": last_day, "purchases": purchases, "spend_fen": spend_fen,
               "r": s.r, "f": s.f, "m": s.m, "segment": s.segment}
     if exists:
@@ -144,12 +162,13 @@ def _write(conn: Connection, member_id: str, exists: bool, last_day: date | None
 
 def on_purchase(conn: Connection, member_id: str, day: date, paid_fen: int) -> None:
     """A new sale of ``paid_fen`` (> 0, not refunded yet) on business day ``day``."""
-    row = _FIGURES.first(conn, {"member_id": member_id})
-    if row is None:
-        _write(conn, member_id, False, day, 1, paid_fen)
+    row = _FIGURES_AND_BOUNDS.first(conn, {"member_id": member_id})
+    bounds = parse_bounds(row.bounds) if row is not None else None
+    if row is None or row.purchases is None:
+        _write(conn, member_id, False, day, 1, paid_fen, bounds)
     else:
         last = row.last_day if row.last_day is not None and row.last_day > day else day
-        _write(conn, member_id, True, last, row.purchases + 1, row.spend_fen + paid_fen)
+        _write(conn, member_id, True, last, row.purchases + 1, row.spend_fen + paid_fen, bounds)
 
 
 _PURCHASE = _S.c.refunded_fen < _S.c.amount_fen

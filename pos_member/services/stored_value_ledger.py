@@ -131,6 +131,7 @@ _ENTRY_KEYS = ("id", "member_id", "txn_id", "kind", "principal_delta_fen", "bonu
 
 
 _FAST_TXN_Q = Prepared(_TXN_Q)
+_FAST_BALANCE_Q = Prepared(_BALANCE_Q)
 _FAST_MEMBER_Q = Prepared(_MEMBER_Q)
 _FAST_LEDGER_INSERT = Prepared(_LEDGER_INSERT, column_keys=_ENTRY_KEYS)
 _FAST_ACCOUNT_MOVE = Prepared(_ACCOUNT_MOVE, column_keys=(
@@ -141,7 +142,9 @@ _FAST_ACCOUNT_MOVE = Prepared(_ACCOUNT_MOVE, column_keys=(
 
 
 def balance(session: Session | Connection, member_id: str) -> Balance:
-    row = session.execute(_BALANCE_Q, {"member_id": member_id}).first()
+    row = (_FAST_BALANCE_Q.first(session, {"member_id": member_id})
+           if isinstance(session, Connection)  # a checkout's read: straight on the driver
+           else session.execute(_BALANCE_Q, {"member_id": member_id}).first())
     if row is None:
         return Balance(member_id, 0, 0, False)
     return Balance(member_id, row.principal_fen, row.bonus_fen, bool(row.frozen))

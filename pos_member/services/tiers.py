@@ -81,11 +81,15 @@ def upgrade_if_reached(tx: Transaction, clerk: Clerk, *, member_id: str, now: da
     current = current or tiers.levels[0].code
     if level_index(tiers, current) == len(tiers.levels) - 1:
         return current  # the top tier: nothing to reach
-    if member_standing.tier_locked(conn, member_id, now):
-        return current  # a tier set by hand holds until its end
+    # A tier set by hand holds until its end. Given the figures (a sale), the hand-set tier is
+    # read only when they reach a higher tier: one read fewer on nearly every sale.
+    if figures is None and member_standing.tier_locked(conn, member_id, now):
+        return current
     spend, growth = figures or standing_figures(conn, tiers, member_id, now)
     target = qualifying_level(tiers, spend_fen=spend, growth=growth)
     if level_index(tiers, target.code) <= level_index(tiers, current):
+        return current
+    if figures is not None and member_standing.tier_locked(conn, member_id, now):
         return current
     change_tier(tx, clerk, member_id=member_id, old=current, new=target.code, now=now,
             reason="upgrade", spend=spend, growth=growth)
