@@ -59,7 +59,8 @@ class RecallDialog(QDialog):
                  describe: Callable[[CouponTemplate], str] = lambda t: "",
                  issue: Issue | None = None,
                  load_campaigns: Callable[[], list[rc.CampaignResult]] = list,
-                 zone: tzinfo | None = None, parent: QWidget | None = None) -> None:
+                 zone: tzinfo | None = None, default_template: str = "",
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ops, self._load, self._export, self.tiers = ops, load, export, tiers
         self._issue, self._load_campaigns, self.zone = issue, load_campaigns, zone
@@ -86,6 +87,8 @@ class RecallDialog(QDialog):
         self.coupon.setObjectName("recallCoupon")
         for t in templates:
             self.coupon.addItem(f"{t.name} · {describe(t)}", t.code)
+        if (i := self.coupon.findData(default_template)) >= 0:
+            self.coupon.setCurrentIndex(i)  # the rules' win-back coupon first
         self.status_line = ElidedLabel()  # a saved file's path: long, and never widens
         self.status_line.setObjectName("kpiStatusLine")
         self.buttons: dict[str, QPushButton] = {}

@@ -90,6 +90,7 @@ def open_recall(host: TillHost) -> None:
         export=export, tiers=tiers, templates=uow.rules.coupons.templates,
         describe=template_text, issue=issue if may_issue else None,
         load_campaigns=lambda: campaign_results(uow, clerk=clerk), zone=zone,
+        default_template=uow.rules.coupons.winback_template,
         parent=host.window())
     dialog.issued.connect(lambda _r: host.notify_changed(Changes.of(Area.COUPONS)))
     host.open_dialog(dialog)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import count
@@ -23,7 +24,7 @@ from pos_member.errors import (
 )
 from pos_member.services.insight import HealthReport, Tally, health_report, programme_health
 from pos_member.services.insight_report import write_health_workbook
-from tests.factories import Till
+from tests.factories import Till, make_till
 
 _n = count(1)
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
@@ -76,8 +77,26 @@ def join(till: Till, when: datetime, tier: str = "regular") -> str:
     return member_id
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Till, dict[str, str]]]:
+    """The chain below, built once for the module: every test only reads it (the refusals
+    check that nothing was written)."""
+    till = make_till(tmp_path_factory.mktemp("insight"))
+    yield till, _build(till)
+    till.app.close()
+
+
 @pytest.fixture
-def chain(till: Till) -> dict[str, str]:
+def till(built: tuple[Till, dict[str, str]]) -> Till:
+    return built[0]
+
+
+@pytest.fixture
+def chain(built: tuple[Till, dict[str, str]]) -> dict[str, str]:
+    return built[1]
+
+
+def _build(till: Till) -> dict[str, str]:
     """Eight members of store 1 (A gold, the rest regular), March 2026 the period:
 
     A joined 2026-01-10; bought 01-12 ¥100, 02-20 ¥200, 03-03 ¥300, 03-15 ¥120 (¥20 back).
