@@ -368,6 +368,17 @@ class UnitOfWork:
             tx.close()
 
     @contextmanager
+    def read_conn(self) -> Iterator[Connection]:
+        """A read transaction on a bare connection, for Core reads (``Prepared``): no ORM
+        session to build and close (a reported sale's look-ups before its write)."""
+        conn = self.db.read.connect()
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+            conn.close()
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         session = Session(self.db.read, expire_on_commit=False)
         try:

@@ -283,8 +283,7 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
     digest = report.digest()
     scanned = classify_code(report.member) if report.member is not None else None
     member: Any = None
-    with uow.read() as s:
-        conn = s.connection()
+    with uow.read_conn() as conn:
         first = _FAST_BILL_BY_TXN.first(conn, {"txn": report.txn_id})
         if first is not None and first.request_hash != digest:
             raise TxnIdReused(txn_id=report.txn_id)
