@@ -14,6 +14,8 @@ from pos_member.permissions import Action, require
 from pos_member.services.insight import HealthReport, programme_health
 from pos_member.services.insight_report import write_health_workbook
 from pos_member.services.kpi_report import SavedReport
+from pos_member.services.member_actions import ActionDone
+from pos_member.services.member_actions import do_suggested as do_suggested_for
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.member_insight import CATEGORY, STAGES, MemberInsight, member_insight
 from pos_member.services.recall import (
@@ -109,7 +111,7 @@ def insight_text(r: MemberInsight) -> str:
     if r.churn_warning:
         parts.append(translate("member_insight", "流失预警"))
     if r.action is not None:
-        parts.append(translate("TillWindow", "Suggested: %1").replace(
+        parts.append(translate("TillWindow", "Suggested (Ctrl+J): %1").replace(
             "%1", translate("member_insight", r.action)))
     return " · ".join(parts)
 
@@ -131,6 +133,27 @@ def card_shown(host: TillHost, card: MemberCard) -> None:
                  lambda _e: None)
 
 
+def do_suggested(host: TillHost) -> None:
+    """Ctrl+J: the card's suggested action for the member on screen (the win-back coupon, or
+    the message), off the GUI thread; what happened on the status line."""
+    card = host.current_card()
+    if card is None or card.hq is not None or card.remote:
+        return
+    uow, clerk = host.uow, host.clerk
+
+    def done(r: ActionDone) -> None:
+        what = translate("member_insight", r.action)
+        host.show_info(translate("TillWindow", "Done: %1").replace("%1", what) if r.done
+                       else translate("TillWindow", "Not again: %1 (done already, or the "
+                                                    "member takes no marketing)")
+                       .replace("%1", what))
+        if r.coupon is not None:
+            host.notify_changed(r.coupon.changes)
+
+    host.ops.run(lambda: do_suggested_for(uow, clerk=clerk, member_id=card.id), done,
+                 host.show_error)
+
+
 def register(host: TillHost) -> None:
     """Shift+F11 for a manager; the key only (the back-office row has no room for a button)."""
     host.add_action(TillAction(
@@ -141,4 +164,7 @@ def register(host: TillHost) -> None:
         "recall", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+Shift+F11 Recall list"),
         lambda: open_recall(host), ("Ctrl+Shift+F11",),
         visible=host.clerk.may(Action.VIEW_KPI), button=False))
+    host.add_action(TillAction(
+        "suggested", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+J Do the suggested action"),
+        lambda: do_suggested(host), ("Ctrl+J",), needs_card=True, button=False))
     host.on_card_shown(lambda card: card_shown(host, card))

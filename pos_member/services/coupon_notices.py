@@ -9,7 +9,7 @@ over the cap is not queued (docs/rules.md, "Coupons")."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from pos_member.clock import Clock
 from pos_member.db.models import Member, NotificationOutbox
@@ -17,7 +17,8 @@ from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction
 from pos_member.services.notifications import enqueue
 
-MARKETING_KINDS = ("coupon.offer",)
+MARKETING_KINDS = ("coupon.offer", "points.reminder", "member_day.invite")  # the last two:
+# the member card's suggested action (services/member_actions.py, issue 19)
 
 
 def tell(tx: Transaction, *, member_id: str, kind: str, params: dict[str, str | int],
@@ -48,7 +49,7 @@ _OUT = NotificationOutbox.__table__.c
 _CONSENT = Prepared(select(Member.__table__.c.marketing_consent).where(
     Member.__table__.c.id == bindparam("m")))
 _MARKETED = Prepared(select(func.count()).where(
-    _OUT.member_id == bindparam("m"), _OUT.kind == MARKETING_KINDS[0],
+    _OUT.member_id == bindparam("m"), or_(*(_OUT.kind == k for k in MARKETING_KINDS)),
     _OUT.created_at >= bindparam("since")))
 
 

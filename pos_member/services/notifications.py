@@ -78,6 +78,8 @@ TEMPLATES: dict[str, str] = {
     "coupon.pack": "【会员】欢迎入会！{count}张新人券已放入您的会员卡，到店出示会员码即可使用。",
     "coupon.offer": "【会员】送您一张{name}，有效期至{date}，期待您再次光临。回T退订",
     "coupon.expiring": "【会员】您的{name}将于{date}到期，请及时使用。",
+    "points.reminder": "【会员】您还有{points}积分可用，欢迎到店使用。回T退订",
+    "member_day.invite": "【会员】诚邀您参加本店会员日，会员专享礼遇等您来。回T退订",
     "member.renumbered": "【会员】您的会员号已由{old_no}更新为{new_no}，积分与余额不变。",
 }
 

@@ -2754,8 +2754,16 @@ F2  注册新会员</translation>
         <translation>Ctrl+M 会员服务</translation>
     </message>
     <message>
-        <source>Suggested: %1</source>
-        <translation>建议：%1</translation>
+        <source>Suggested (Ctrl+J): %1</source>
+        <translation>建议（Ctrl+J）：%1</translation>
+    </message>
+    <message>
+        <source>Done: %1</source>
+        <translation>已完成：%1</translation>
+    </message>
+    <message>
+        <source>Not again: %1 (done already, or the member takes no marketing)</source>
+        <translation>未重复：%1（已做过，或会员不接收营销信息）</translation>
     </message>
     <message>
         <source>Shift+F11 Programme health</source>
@@ -2764,6 +2772,10 @@ F2  注册新会员</translation>
     <message>
         <source>Ctrl+Shift+F11 Recall list</source>
         <translation>Ctrl+Shift+F11 召回名单</translation>
+    </message>
+    <message>
+        <source>Ctrl+J Do the suggested action</source>
+        <translation>Ctrl+J 执行建议动作</translation>
     </message>
     <message>
         <source>Ctrl+K Coupon</source>
@@ -3420,6 +3432,14 @@ F2  注册新会员</translation>
     <message>
         <source>At most 500 members at a time.</source>
         <translation>一次最多 500 位会员。</translation>
+    </message>
+    <message>
+        <source>Nothing is suggested for this member.</source>
+        <translation>该会员暂无建议动作。</translation>
+    </message>
+    <message>
+        <source>The rules name no win-back coupon.</source>
+        <translation>规则中未设置回归券。</translation>
     </message>
 </context>
 <context>

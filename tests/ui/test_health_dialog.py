@@ -97,6 +97,9 @@ def test_the_card_shows_the_member_s_stage_tags_and_suggested_action(
     text = window.card_view.insight.full_text
     assert "活跃" in text and "流失预警" in text and "提醒积分余额" in text
     assert "一般挽留客户 R1F1M1" in text  # the only buyer: at every cut, above none
+    qtbot.keyClick(window, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)  # do it
+    qtbot.waitUntil(lambda: "提醒积分余额" in window.banner.text())
+    assert "未重复" in window.banner.text()  # no marketing consent: no message
 
 
 def test_ctrl_shift_f11_lists_the_members_away_and_exports_them(
