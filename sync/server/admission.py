@@ -11,8 +11,11 @@ the load) and while at most ``WAITING_PER_THREAD`` pushes per thread wait; a pus
 running ahead of it is always let in. Under a load where pushes run slower than the budget,
 this lets fewer run at once until they run within it again. Otherwise the push
 is answered at once with 503 ``server_busy`` and a ``Retry-After`` of about the time the
-pushes ahead of it take, spread by up to as much again so that tills told to come back at the
-same moment do not all come back at the same second. Nothing of a refused push is read or
+pushes ahead of it take, spread from half of it to half as much again so that tills told to
+come back at the same moment do not all come back at the same second. Centred on that time,
+not after it: a till back too early is refused again at no cost (nothing is read), while
+tills all back late leave the server idle meanwhile, which at closing time made the last
+tills wait longest. Nothing of a refused push is read or
 written. docs/scale.md, "Closing time for the whole chain".
 """
 
@@ -53,10 +56,10 @@ class PushGate:
             raise ServerBusy(seconds=self.retry_after(running + waiting))
 
     def retry_after(self, ahead: int) -> int:
-        """Seconds until ``ahead`` pushes have run, at least 1, spread by up to as much
-        again, at most ``MAX_RETRY_AFTER_S``."""
+        """Seconds until ``ahead`` pushes have run, spread from half of it to one and a half
+        times it, at least 1, at most ``MAX_RETRY_AFTER_S``."""
         drain = ahead * self._average_s / self.limiter.total_tokens
-        return min(MAX_RETRY_AFTER_S, max(1, math.ceil(drain * random.uniform(1, 2))))
+        return min(MAX_RETRY_AFTER_S, max(1, math.ceil(drain * random.uniform(0.5, 1.5))))
 
     def took(self, seconds: float) -> None:
         """A push ran for ``seconds`` (in its thread)."""

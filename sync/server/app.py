@@ -101,12 +101,19 @@ def create_app(database_url: str, *, read_url: str | None = None,
     return app
 
 
+PUSH_THREADS = 4  # pushes run at once in one server process, at most
+
+
 def push_threads(ctx: ServerContext) -> int:
-    """Pushes run in threads of their own, at most as many as the write pool has connections
-    (20 by default): a burst of pushes waits on the event loop (costs nothing) instead of
-    filling Starlette's 40 threads with pushes waiting for a connection, which left pulls no
-    thread to run in."""
-    return sum(ctx.db.pools["write"])
+    """Pushes run in threads of their own: a burst of pushes waits on the event loop (costs
+    nothing) instead of filling Starlette's 40 threads with pushes waiting for a connection,
+    which left pulls no thread to run in. At most ``PUSH_THREADS``, fewer when the write pool
+    is smaller: a process runs its Python on one core at a time, and a push is mostly Python,
+    so more at once only made each take longer (20 at once, at closing time, took past the
+    till's 15 s timeout: the till sent the stored batch again), and left the process's pulls
+    and its event loop waiting for the interpreter. More processes, not more threads, use
+    more cores (docs/scale.md)."""
+    return min(PUSH_THREADS, sum(ctx.db.pools["write"]))
 
 
 def _freeze_startup_objects() -> None:

@@ -92,3 +92,15 @@ def test_a_push_expected_to_outlast_the_budget_is_refused_at_once() -> None:
             release.set()
 
     anyio.run(scenario)
+
+
+def test_retry_after_is_spread_around_the_time_the_pushes_ahead_take() -> None:
+    """Centred on the drain time (half of it to one and a half times it), not after it:
+    tills all told to come back after the queue drained left the server waiting for them."""
+    gate = PushGate(4)
+    for _ in range(50):
+        gate.took(2.0)  # the running average goes to ~2 s a push
+    drain = 40 * 2.0 / 4  # 40 pushes ahead over 4 threads: ~20 s
+    asked = [gate.retry_after(40) for _ in range(400)]
+    assert 0.5 * drain - 1 <= min(asked) < drain < max(asked) <= 1.5 * drain + 1
+    assert gate.retry_after(0) == 1 and gate.retry_after(10_000) == 60
