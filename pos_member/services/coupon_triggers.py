@@ -143,15 +143,19 @@ def _dormant(conn: Connection, devices: list[str], cutoff: datetime
              ) -> list[tuple[str, str, bool]]:
     """(member id, trigger key, marketing consent) of members with no purchase since
     ``cutoff`` (nor a registration after it) and no win-back coupon for this dormant period:
-    one query, the last purchase an index probe a member (``ix_sales_member_sold``) and the
-    key on the coupons' unique index."""
+    one query, "no purchase since" one index probe a member (``ix_sales_member_sold``: a
+    purchase at or after ``cutoff`` exists or not, faster than each member's last purchase),
+    the last purchase (the key's day) and the key's check only for the members it lets by."""
+    recent = select(Sale.member_id).where(Sale.member_id == _M.id,
+                                          Sale.sold_at >= cutoff).exists()
     last = (select(func.max(Sale.sold_at)).where(Sale.member_id == _M.id)
             .scalar_subquery())
     since = func.coalesce(last, _M.registered_at)
     key = literal(f"{WINBACK}:") + _M.id + literal(":") + func.substr(since, 1, 10)
     taken = select(_C.key).where(_C.trigger_key == key).exists()
     rows = conn.execute(select(_M.id, key.label("key"), _M.marketing_consent).where(
-        _M.device_id.in_(devices), _M.status == "active", since < cutoff, ~taken, _SERVED))
+        _M.device_id.in_(devices), _M.status == "active", _M.registered_at < cutoff,
+        ~recent, ~taken, _SERVED))
     return [(r.id, r.key, bool(r.marketing_consent)) for r in rows]
 
 
@@ -187,8 +191,10 @@ def run_triggers(uow: UnitOfWork, *, clerk: Clerk) -> TriggerRun:
 
 
 def _registered(devices: list[str]) -> Any:
-    """The members this till (by any of its identities) registered."""
-    return select(_M.id).where(_M.device_id.in_(devices))
+    """The coupon's member is one this till (by any of its identities) registered: a probe of
+    the member's row for each coupon (the coupons asked about are HQ's, few beside the
+    members; an ``IN`` of the members would list them all)."""
+    return select(_M.id).where(_M.id == _C.member_id, _M.device_id.in_(devices))
 
 
 def tell_hq_arrivals(uow: UnitOfWork, *, clerk: Clerk) -> int:
@@ -201,10 +207,11 @@ def tell_hq_arrivals(uow: UnitOfWork, *, clerk: Clerk) -> int:
     with uow.read() as s:
         conn = s.connection()
         devices = my_devices(conn, clerk.device_id)
-        consenting = _registered(devices).where(_M.marketing_consent.is_(True), _SERVED)
+        consenting = _registered(devices).where(_M.marketing_consent.is_(True),
+                                                _SERVED).exists()
         due = conn.execute(select(_C.key, _C.member_id, _C.name, _C.valid_until).where(
             _C.source == HQ, _C.state == ledger.ISSUED, _C.valid_until > now,
-            _C.member_id.in_(consenting), ~told).order_by(_C.issued_at, _C.key)).all()
+            consenting, ~told).order_by(_C.issued_at, _C.key)).all()
         marketed = marketed_today(conn, uow.clock) if due else {}
     n = 0
     for i in range(0, len(due), BATCH):
@@ -227,7 +234,7 @@ def expire_and_remind(uow: UnitOfWork, *, clerk: Clerk) -> tuple[int, int]:
         conn = s.connection()
         devices = my_devices(conn, clerk.device_id)
         mine = (or_(_C.device_id.in_(devices),
-                    and_(_C.source == HQ, _C.member_id.in_(_registered(devices)))),
+                    and_(_C.source == HQ, _registered(devices).exists())),
                 _C.state == ledger.ISSUED)
         due = conn.execute(select(_C.key, _C.member_id).where(
             *mine, _C.valid_until <= now)).all()
