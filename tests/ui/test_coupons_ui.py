@@ -1,20 +1,29 @@
 """Coupons at the till as a cashier and a manager use them (issue 18): the card lists the
 member's coupons, head office's marked as such; Ctrl+Shift+K withdraws one with a reason and
-the manager's PIN (a wrong PIN withdraws nothing), after which the checkout refuses it."""
+the manager's PIN (a wrong PIN withdraws nothing), after which the checkout refuses it; online,
+F4 asks HQ about a coupon this till did not issue and refuses one HQ holds a bill for."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from sqlalchemy import insert
 
 from pos_member.errors import CouponAlreadyUsed
 from pos_member.permissions import Role
+from pos_member.rules_config import default_rules_path
 from pos_member.services import coupon_redeem, coupons
-from tests.factories import PINS, Till, hq_coupon
-from tests.ui.conftest import confirm, open_dialog, settle
+from sync.server import coupon_bulk, services
+from sync.server.models import CouponUse
+from tests.factories import PINS, Till, hq_coupon, table_counts
+from tests.sync import harness
+from tests.ui.conftest import confirm, open_dialog, settle, show_active
 from tests.ui.test_points_ui import MANAGER_CODE, card_text, scan
 from ui.coupon_withdraw_dialog import CouponWithdrawDialog
+from ui.sale_dialog import SaleDialog
+from ui.sync_worker import BackoffPolicy, SyncState, SyncWorker
 from ui.till import TillWindow
 
 
@@ -51,3 +60,49 @@ def test_the_card_marks_hq_s_offer_and_a_manager_withdraws_it(
     with pytest.raises(CouponAlreadyUsed):
         coupon_redeem.plan(till.uow, till.cashier, codes=[code], member_id=m.id,
                            bill_fen=50_00, redeem_points=0)
+
+
+def test_online_the_checkout_asks_hq_before_redeeming_head_office_s_coupon(
+        qtbot: QtBot, zh_app: QApplication, stores: tuple[harness.Till, harness.Till]) -> None:
+    """HQ's coupon (``issue-coupons``), which this till did not issue, already redeemed at
+    another store as far as HQ knows: online, F4 with it scanned is refused with where and
+    when, and nothing is written."""
+    here, _ = stores
+    central = here.central
+    member = here.register()[0]
+    here.sync()
+    services.publish_rules(central.ctx, path=default_rules_path())
+    coupon_bulk.issue_coupons(central.ctx, template="CPN-10", reason="店庆", store=1,
+                              batch="ui-1")
+    here.sync()
+    [offer] = [c for c in coupons.usable(here.app.uow, member_id=member.id)
+               if c.source == coupons.HQ]
+    store_2 = next(s for s in services.list_stores(central.ctx) if s.number == 2)
+    with central.ctx.db.write() as conn:  # a bill at store 2 that this till has not pulled
+        conn.execute(insert(CouponUse).values(
+            key=offer.key, member_id=member.id, sale_id="s-2", bill_no="B-2",
+            store_id=store_2.id, event_id="e-2", used_at=central.clock.now()))
+    worker = SyncWorker(here.app, lambda: here.keystore, interval=3600,
+                        policy=BackoffPolicy(base=0.05, cap=0.2, floor=0.01))
+    window = TillWindow(app=here.app, clerk=here.clerk, sync=worker)
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    worker.start()
+    try:
+        qtbot.waitUntil(lambda: window.sync_status().state is SyncState.ONLINE,
+                        timeout=15_000)
+        scan(qtbot, window, member.member_no)
+        before = table_counts(here.path)
+        dialog = open_dialog(qtbot, window, Qt.Key.Key_F4, SaleDialog)
+        qtbot.keyClicks(dialog.bill, "H-1")
+        qtbot.keyClicks(dialog.amount, "150")
+        dialog.take_coupon(offer.qr)  # scanned while the checkout is open
+        settle(qtbot, window)
+        qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "总部记录显示此券已于" in dialog.message.text(),
+                        timeout=10_000)
+        assert "store 2" in dialog.message.text() and dialog.result is None
+        settle(qtbot, window)
+        assert table_counts(here.path) == before
+    finally:
+        assert worker.stop()
