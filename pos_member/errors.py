@@ -102,6 +102,12 @@ class CouponUsedElsewhere(CouponRefused):
         "Nothing was changed.")
 
 
+class CouponAtHomeStore(CouponRefused):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "This member's coupons are kept at their home store ({store}) and are "
+        "used there. Nothing was changed.")
+
+
 class CouponNotHere(CouponRefused):
     message = QT_TRANSLATE_NOOP(
         "errors", "This coupon is not for {what}. Nothing was changed.")

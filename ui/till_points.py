@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pos_member.changes import Area, Changes
-from pos_member.errors import CouponNeedsMember, ScanWhileDialogOpen
+from pos_member.errors import CouponAtHomeStore, CouponNeedsMember, ScanWhileDialogOpen
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action
 from pos_member.services import (
@@ -108,8 +108,13 @@ class PointsActions:
         """A coupon scanned or typed: the open checkout takes it, or one opens for the member
         on screen with it; another dialog refuses it (nothing changes behind a dialog)."""
         w = self.w
+        card = w.current_card()
+        if card is not None and (card.hq is not None or card.remote):
+            # Another store's member: this till holds none of their coupons (docs/rules.md)
+            w.show_error(CouponAtHomeStore(store=card.store_name or "?"))
+            return
         if w.dialog is None:
-            if w.current_card() is None:
+            if card is None:
                 w.show_error(CouponNeedsMember())
                 return
             self.open_sale()

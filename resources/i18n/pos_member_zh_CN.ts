@@ -2886,6 +2886,10 @@ F2  注册新会员</translation>
         <translation>总部记录显示此券已于{day}在{store}使用。未做任何更改。</translation>
     </message>
     <message>
+        <source>This member&apos;s coupons are kept at their home store ({store}) and are used there. Nothing was changed.</source>
+        <translation>该会员的优惠券由其开卡门店（{store}）保管，请在该门店使用。未做任何更改。</translation>
+    </message>
+    <message>
         <source>This is a payment code: scan the member&apos;s card first, then the payment code.</source>
         <translation>这是付款码：请先扫会员码，再扫付款码。</translation>
     </message>

@@ -66,8 +66,9 @@ def test_online_the_checkout_asks_hq_before_redeeming_head_office_s_coupon(
         qtbot: QtBot, zh_app: QApplication, stores: tuple[harness.Till, harness.Till]) -> None:
     """HQ's coupon (``issue-coupons``), which this till did not issue, already redeemed at
     another store as far as HQ knows: online, F4 with it scanned is refused with where and
-    when, and nothing is written."""
-    here, _ = stores
+    when, and nothing is written. At another store's till the member's coupons are not
+    held: the cashier is told they are used at the member's home store."""
+    here, there = stores
     central = here.central
     member = here.register()[0]
     here.sync()
@@ -106,3 +107,14 @@ def test_online_the_checkout_asks_hq_before_redeeming_head_office_s_coupon(
         assert table_counts(here.path) == before
     finally:
         assert worker.stop()
+    there.sync()  # the other store knows the member from the chain's directory only
+    elsewhere = TillWindow(app=there.app, clerk=there.clerk)
+    qtbot.addWidget(elsewhere)
+    show_active(qtbot, elsewhere)
+    with qtbot.waitSignal(elsewhere.card_shown):
+        elsewhere.lookup(member.member_no)
+    settle(qtbot, elsewhere)
+    qtbot.keyClicks(elsewhere.scan, offer.qr)
+    qtbot.keyClick(elsewhere.scan, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "开卡门店（store 1）" in elsewhere.banner.text())
+    assert elsewhere.dialog is None
