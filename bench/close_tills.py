@@ -194,6 +194,38 @@ def client_proc(devices: list[dict[str, Any]], bases: list[str], n: int, ready: 
     results.put((done, errors))
 
 
+def cpu_seconds(pids: list[int], *, reaped: int | None = None) -> float:
+    """User and system CPU time the processes have used (Linux ``/proc``), and that of the
+    exited children ``reaped`` has waited for: HQ's work, which other sessions' load on
+    this shared machine does not add to as it adds to wall time."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+        if pid == reaped:
+            ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu(pg: PostgresServer) -> float:
+    """CPU time of the private PostgreSQL: the postmaster, its live backends and the
+    backends that have exited (the postmaster's reaped children)."""
+    postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == postmaster:
+                children.append(int(entry.name))
+    return cpu_seconds([postmaster, *children], reaped=postmaster)
+
+
 def close_tills(pg: PostgresServer, tills: int = TILLS, n: int = EVENTS,
                 servers: int = SERVERS) -> dict[str, Any]:
     url = pg.create_database()
@@ -211,11 +243,15 @@ def close_tills(pg: PostgresServer, tills: int = TILLS, n: int = EVENTS,
             c.start()
         for _ in clients:
             ready.get()
+        hq_cpu_before = cpu_seconds([p.pid for p in procs])
+        pg_cpu_before = postgres_cpu(pg)
         t0 = time.monotonic()
         start.set()
         outcomes = [results.get() for _ in clients]
         for c in clients:
             c.join()
+        hq_cpu = cpu_seconds([p.pid for p in procs]) - hq_cpu_before + postgres_cpu(pg) \
+            - pg_cpu_before
     finally:
         for proc in procs:
             proc.terminate()
@@ -234,14 +270,15 @@ def close_tills(pg: PostgresServer, tills: int = TILLS, n: int = EVENTS,
             "pushed_s": max((d["pushed"] for d in done), default=t0) - t0,
             "retries": sum(causes.values()), "causes": causes,
             "pulled": sum(d["pulled"] for d in done), "errors": errors,
-            "lost": lost, "doubled": doubled, "logs": str(logs)}
+            "lost": lost, "doubled": doubled, "logs": str(logs), "hq_cpu_s": hq_cpu}
 
 
 def report(r: dict[str, Any]) -> None:
     print(f"close {r['tills']} tills x {r['events']} events ({r['servers']} server processes): "
           f"last close-day returned after {r['wall_s']:.1f} s (last push acknowledged after "
           f"{r['pushed_s']:.1f} s); {r['retries']} retries {r['causes']}; "
-          f"{r['pulled']:,} changes pulled; lost {r['lost']}, doubled {r['doubled']}")
+          f"{r['pulled']:,} changes pulled; lost {r['lost']}, doubled {r['doubled']}; "
+          f"HQ used {r['hq_cpu_s']:.1f} s of CPU (server processes and PostgreSQL)")
     for e in r["errors"][:5]:
         print(f"error: {e}")
 

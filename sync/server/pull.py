@@ -183,7 +183,7 @@ def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit:
             _page_positions(conn, device, cursor, limit, filtered, snapshot)).scalars())
         more = len(positions) > limit
         del positions[limit:]
-        changes = [pulled.get(p) for p in positions]
+        changes = pulled.get_many(positions)
         missing = [p for p, c in zip(positions, changes, strict=True) if c is None]
         if missing:
             encoded = dict(_encoded(conn.execute(_PULL_JSON.where(_one_of_positions(conn)),

@@ -9,8 +9,9 @@ rows, so the JSON of the change at a position, once encoded, is right for every 
 every later pull: a page then needs only its positions from the database, and the rows this
 process has not encoded yet.
 
-Bounded by ``MAX_BYTES`` (the oldest entries go first: pulls move forward through the log,
-so the oldest rows are the least likely to be asked for again). One per ``ServerDatabase``
+Bounded by ``MAX_BYTES``, the least recently pulled going first: the chain's registrations,
+which every till pulls, stay while each store's own events, which a few tills pull, come and
+go. One per ``ServerDatabase``
 (one database: a test process opens many, each with positions from 1). What a process holds
 is listed in docs/scale.md (statelessness): this changes nothing another process could
 disagree on.
@@ -19,6 +20,7 @@ disagree on.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 
 MAX_BYTES = 64 * 1024 * 1024  # per server process: ~90,000 changes of ~700 bytes
@@ -28,13 +30,21 @@ class PulledRows:
     """position → the change's JSON (``{"position": …, "event": {…}}``), thread-safe."""
 
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
-        self._rows: dict[int, bytes] = {}
+        self._rows: OrderedDict[int, bytes] = OrderedDict()  # least recently pulled first
         self._bytes = 0
         self._max = max_bytes
         self._lock = threading.Lock()
 
-    def get(self, position: int) -> bytes | None:
-        return self._rows.get(position)
+    def get_many(self, positions: list[int]) -> list[bytes | None]:
+        """The changes at ``positions`` (None: not kept), each now the most recently pulled."""
+        rows, found = self._rows, []
+        with self._lock:
+            for position in positions:
+                change = rows.get(position)
+                if change is not None:
+                    rows.move_to_end(position)
+                found.append(change)
+        return found
 
     def put(self, rows: Iterable[tuple[int, bytes]]) -> None:
         with self._lock:
@@ -43,8 +53,7 @@ class PulledRows:
                     self._rows[position] = change
                     self._bytes += len(change)
             while self._bytes > self._max and self._rows:
-                oldest = next(iter(self._rows))
-                self._bytes -= len(self._rows.pop(oldest))
+                self._bytes -= len(self._rows.popitem(last=False)[1])
 
     def __len__(self) -> int:
         return len(self._rows)

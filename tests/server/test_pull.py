@@ -74,9 +74,11 @@ def test_changes_encoded_before_are_served_as_read_from_the_database(
     assert services.pull_json(server.ctx, device=identity, cursor=0, limit=10) == whole
     assert services.pull_json(server.ctx, device=identity, cursor=0, limit=2) == first
     assert b.pull(0) == services.pull(server.ctx, device=identity, cursor=0, limit=1000)
-    tiny = PulledRows(max_bytes=1)  # over its bound it keeps nothing, and pulls stay right
-    tiny.put([(1, b"{}"), (2, b"{}")])
-    assert len(tiny) == 0
+    tiny = PulledRows(max_bytes=6)  # the least recently pulled go first
+    tiny.put([(1, b"{1}"), (2, b"{2}")])
+    assert tiny.get_many([1, 3]) == [b"{1}", None]
+    tiny.put([(3, b"{3}")])
+    assert tiny.get_many([1, 2, 3]) == [b"{1}", None, b"{3}"]
 
 
 def test_held_events_are_not_pulled_until_stored(server: LiveServer) -> None:
