@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from pos_member.db.models import Member, PointsEntry, Sale, SvLedgerEntry
@@ -76,12 +76,18 @@ def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_
     out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     # OFFSET 0 keeps the per-member rows a subquery of their own: flattened into the outer
     # GROUP BY, each use of a column would run its look-up again.
+    postgres = _dialect(s) == "postgresql"
     if grouped is None:  # the chain on PostgreSQL: whole ledgers hashed in bulk, in parallel;
         # a store there, and anything on SQLite: look-ups (grouped, PostgreSQL would still
         # scan the chain's whole ledgers for one store's members)
-        grouped = store_id is None and _dialect(s) == "postgresql"
-    per = (_grouped(p, store_id, active_from) if grouped
-           else _per_member(p, store_id, active_from)).offset(0).subquery()
+        grouped = store_id is None and postgres
+    if grouped:
+        rows = _grouped(p, store_id, active_from)
+    elif postgres:  # three LATERAL look-ups per member, not ten scalar subqueries
+        rows = _lateral(p, store_id, active_from)
+    else:
+        rows = _per_member(p, store_id, active_from)
+    per = rows.offset(0).subquery()
     first_kept = p.start - timedelta(days=churned_days - 1)
     lost_by = p.end - timedelta(days=churned_days)
     kept = per.c.last_before >= first_kept
@@ -185,6 +191,40 @@ def _grouped(p: Period, store_id: str | None, active_from: datetime) -> Any:
         sales.c.last_before.label("last_before"))
         .select_from(Member).outerjoin(sales, sales.c.m == Member.id)
         .outerjoin(points, points.c.m == Member.id).outerjoin(sv, sv.c.m == Member.id)
+        .where(*_members(p, store_id)))
+
+
+def _lateral(p: Period, store_id: str | None, active_from: datetime) -> Any:
+    """:func:`_per_member`'s rows on PostgreSQL: each member's ledgers read through their own
+    index ranges as there, but one LATERAL aggregate per ledger gives all its figures at once
+    (PostgreSQL runs a subquery per figure and member at some 20 µs each)."""
+    in_period = and_(Sale.sold_at >= p.start_at, Sale.sold_at < p.end_at)
+    sales = select(
+        func.coalesce(func.sum(case((and_(PURCHASE, in_period), 1), else_=0)), 0).label("n"),
+        func.coalesce(func.sum(case((in_period, NET), else_=0)), 0).label("spend"),
+        func.coalesce(func.max(case((and_(PURCHASE, Sale.sold_at >= active_from), 1),
+                                    else_=0)), 0).label("active"),
+        func.max(case((and_(PURCHASE, Sale.sold_at < p.start_at), Sale.business_day)))
+        .label("last_before"),
+    ).where(Sale.member_id == Member.id, Sale.sold_at < p.end_at).correlate(Member).lateral()
+    e, v = PointsEntry, SvLedgerEntry
+    in_p = and_(e.at >= p.start_at, e.at < p.end_at)
+
+    def points_of(kinds: tuple[str, ...]) -> Any:
+        return func.coalesce(func.sum(case((and_(in_p, e.kind.in_(kinds)), e.points),
+                                           else_=0)), 0)
+
+    points = select(points_of(ISSUED).label("issued"), points_of(REDEEMED).label("redeemed"),
+                    func.coalesce(func.sum(e.points), 0).label("points")).where(
+        e.member_id == Member.id, e.at < p.end_at).correlate(Member).lateral()
+    sv = select(func.coalesce(func.sum(v.principal_delta_fen), 0).label("principal"),
+                func.coalesce(func.sum(v.bonus_delta_fen), 0).label("bonus")).where(
+        v.member_id == Member.id, v.business_day <= p.end).correlate(Member).lateral()
+    return (select(
+        Member.store_id, Member.tier, Member.registered_at.label("joined"),
+        (sales.c.active == 1).label("active"), sales.c.n, sales.c.spend, points.c.issued,
+        points.c.redeemed, points.c.points, sv.c.principal, sv.c.bonus, sales.c.last_before)
+        .select_from(Member).join(sales, true()).join(points, true()).join(sv, true())
         .where(*_members(p, store_id)))
 
 

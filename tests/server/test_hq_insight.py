@@ -81,6 +81,10 @@ def test_the_chain_report_from_the_log_against_figures_worked_out_by_hand(  # ti
     assert report2 == report
     with server.ctx.db.read() as conn:
         assert insight.counts(conn) == before
+    number = next(n for n, sid in server.stores.items() if sid == a.store_id)
+    one_store, _, _ = insight.chain_health(server.ctx, start=today.replace(day=1), end=today,
+                                           store=number)  # read member by member
+    assert [r for r in report.rows if r.store_id == a.store_id] == list(one_store.rows)
     with pytest.raises(PeriodReversed):
         insight.chain_health(server.ctx, start=today, end=today - timedelta(days=1))
 
