@@ -11,9 +11,8 @@ import pytest
 
 from pos_member.clock import FakeClock
 from sync.server.app import create_app
-from sync.server.db import migrate
 from tests.server.factories import LiveServer
-from tests.server.live import serve
+from tests.server.live import migrated, serve
 from tests.server.postgres import REQUIRE_ENV, PostgresServer, Replication, find_bin_dir
 from tests.server.sms_fakes import PHONES, FakeSms, Hq, register_member
 
@@ -56,14 +55,15 @@ def replication() -> Iterator[Replication]:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, migrated server database on each backend."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated server database on each backend (PostgreSQL's dropped after)."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'server.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database()
-    migrate(url)
-    return url
+        yield migrated(f"sqlite:///{tmp_path / 'server.sqlite'}")
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    url = postgres.create_database(migrated=True)
+    yield url
+    postgres.drop_database(url)
 
 
 @pytest.fixture

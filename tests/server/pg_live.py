@@ -10,7 +10,6 @@ import pytest
 
 from pos_member.clock import FakeClock
 from sync.server.app import create_app
-from sync.server.db import migrate
 from tests.server.factories import LiveServer
 from tests.server.live import serve
 from tests.server.postgres import PostgresServer
@@ -18,9 +17,9 @@ from tests.server.postgres import PostgresServer
 
 @pytest.fixture
 def pg(postgres: PostgresServer) -> Iterator[LiveServer]:
-    url = postgres.create_database()
-    migrate(url)
+    url = postgres.create_database(migrated=True)
     clock = FakeClock()
     app = create_app(url, clock=clock)
     with serve(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
         yield LiveServer(url=url, base_url=base_url, ctx=app.state.ctx, clock=clock, http=http)
+    postgres.drop_database(url)

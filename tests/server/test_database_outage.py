@@ -7,15 +7,13 @@ import psycopg
 import pytest
 
 from sync.protocol import API
-from sync.server.db import migrate
 from tests.server.factories import LiveServer
 from tests.server.postgres import PostgresServer
 
 
 @pytest.fixture(params=["postgresql"])
 def database_url(postgres: PostgresServer) -> str:
-    url = postgres.create_database()
-    migrate(url)
+    url = postgres.create_database(migrated=True)
     return url
 
 

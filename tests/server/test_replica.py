@@ -211,8 +211,7 @@ def test_serve_takes_the_read_url_from_its_environment(replication: Replication)
 
 def test_pulls_read_the_primary_while_the_replica_cannot_be_reached(
         postgres: PostgresServer, caplog: pytest.LogCaptureFixture) -> None:
-    url = postgres.create_database()
-    migrate(url)
+    url = postgres.create_database(migrated=True)
     nowhere = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/chain"
     clock = FakeClock()
     app = create_app(url, read_url=nowhere, clock=clock)

@@ -28,12 +28,16 @@ def sync_postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def server_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty server database URL on each backend (not migrated yet)."""
+def server_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh server database URL on each backend: PostgreSQL's at head (dropped after),
+    SQLite's not made yet; whoever serves it migrates it."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'server.sqlite'}"
+        yield f"sqlite:///{tmp_path / 'server.sqlite'}"
+        return
     server: PostgresServer = request.getfixturevalue("sync_postgres")
-    return server.create_database()
+    url = server.create_database(migrated=True)
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture

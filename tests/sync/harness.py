@@ -56,7 +56,7 @@ from sync.client import SyncClient
 from sync.engine import SyncReport, enrol, sync_once
 from sync.server import services
 from sync.server.app import create_app
-from sync.server.db import migrate, open_server_database
+from sync.server.db import open_server_database
 from sync.server.models import (
     Event,
     Flag,
@@ -68,7 +68,7 @@ from sync.server.models import (
 )
 from sync.server.routes import homes_of
 from tests.factories import migrated_database, new_phone
-from tests.server.live import serve
+from tests.server.live import migrated, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 # What ``verify=True`` builds for every client (the CA bundle, ~35 ms a time), built once: the
@@ -83,7 +83,7 @@ class Central:
     def __init__(self, url: str, stores: tuple[int, ...] = (1, 2)) -> None:
         self.url = url
         self.clock = FakeClock()
-        migrate(url)
+        migrated(url)
         self._running: ExitStack | None = None
         self.base_url = ""
         self.start()

@@ -28,10 +28,9 @@ from sync.protocol import PushRequest, WireEvent
 from sync.server import services
 from sync.server.app import create_app
 from sync.server.context import ServerContext
-from sync.server.db import migrate
 from tests.factories import migrated_database, new_phone
 from tests.keyrings import DictKeyring
-from tests.server.live import serve
+from tests.server.live import migrated, serve
 
 
 @dataclass
@@ -53,7 +52,7 @@ def hq(server_database_url: str) -> Iterator[HQ]:
     """The real server app under uvicorn on 127.0.0.1 (port 0), a migrated database (SQLite or
     PostgreSQL), and two stores, 1 and 2."""
     url = server_database_url
-    migrate(url)
+    migrated(url)
     app = create_app(url, clock=FakeClock())
     services.create_store(app.state.ctx, number=1, name="一号店")
     services.create_store(app.state.ctx, number=2, name="二号店")

@@ -21,9 +21,8 @@ from pos_member.clock import FakeClock
 from pos_member_app.cli import main
 from sync.server import services
 from sync.server.app import create_app
-from sync.server.db import migrate
 from tests.keyrings import DictKeyring
-from tests.server.live import serve
+from tests.server.live import migrated, serve
 
 
 def _name(common: str) -> x509.Name:
@@ -66,7 +65,7 @@ def chain_ca(folder: Path) -> tuple[Path, tuple[Path, Path]]:
 def https_hq(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
     """HQ over HTTPS with the chain's CA: (base URL, ca.pem, an enrolment code of store 1)."""
     url = f"sqlite:///{tmp_path / 'hq.sqlite'}"
-    migrate(url)
+    migrated(url)
     app = create_app(url, clock=FakeClock())
     services.create_store(app.state.ctx, number=1, name="一号店")
     code = services.issue_enrolment_code(app.state.ctx, store_number=1).code

@@ -17,10 +17,9 @@ from pos_member.services.stored_value import top_up
 from pos_member.services.stored_value_ledger import get_balance
 from sync.client import SyncClient
 from sync.server.app import create_app
-from sync.server.db import migrate
 from tests.factories import Till
 from tests.server.factories import Device, LiveServer
-from tests.server.live import serve
+from tests.server.live import migrated, serve
 from tests.server.sms_fakes import FakeSms, register_member
 from tests.ui.conftest import open_dialog, settle
 from ui.stored_value_ui import PayDialog
@@ -30,7 +29,7 @@ from ui.till import TillWindow
 @pytest.fixture
 def hq(tmp_path: Path) -> Iterator[tuple[FakeSms, SyncClient, Device]]:
     url = f"sqlite:///{tmp_path / 'hq.sqlite'}"
-    migrate(url)
+    migrated(url)
     app = create_app(url, clock=FakeClock())
     sms = FakeSms()
     app.state.sms_sender = sms

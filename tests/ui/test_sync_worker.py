@@ -30,9 +30,9 @@ from sync.engine import enrol
 from sync.server import services
 from sync.server.app import create_app
 from sync.server.context import ServerContext
-from sync.server.db import migrate, open_server_database
+from sync.server.db import open_server_database
 from tests.factories import PINS, Till, migrated_database, new_phone
-from tests.server.live import serve
+from tests.server.live import migrated, serve
 from tests.ui.conftest import settle, show_active
 from ui.app import TillController
 from ui.close_day_dialog import CloseDayDialog
@@ -81,7 +81,7 @@ class HQ:
 @pytest.fixture
 def hq(tmp_path: Path) -> Iterator[HQ]:
     url = f"sqlite:///{tmp_path / 'server.sqlite'}"
-    migrate(url)
+    migrated(url)
     ctx = ServerContext(db=open_server_database(url), clock=FakeClock())
     services.create_store(ctx, number=1, name="一号店")
     hq = HQ(url, ctx)
