@@ -58,10 +58,12 @@ def test_the_chain_keeps_every_event_under_faults(
         backend: str, seed: int, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     postgres = request.getfixturevalue("sync_postgres") if backend == "postgresql" else None
     url = postgres.create_database() if postgres else None
-    sim = Simulation(seed, STEPS, tmp_path, database_url=url)
-    sim.run()  # raises with the seed, the backend and the steps to replay it
-    if postgres and url:
-        postgres.drop_database(url)
-    FAULTS.update(sim.faults)
-    RUNS[backend] += 1
-    log.info("simulation %s", sim.summary())
+    try:
+        sim = Simulation(seed, STEPS, tmp_path, database_url=url)
+        sim.run()  # raises with the seed, the backend and the steps to replay it
+        FAULTS.update(sim.faults)
+        RUNS[backend] += 1
+        log.info("simulation %s", sim.summary())
+    finally:
+        if postgres and url:
+            postgres.drop_database(url)
