@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -77,7 +78,11 @@ class EnrolmentCode(ServerBase):
 class Event(ServerBase):
     __tablename__ = "events"
     __table_args__ = (UniqueConstraint("device_id", "seq"),
-                      Index("ix_events_store_id_position", "store_id", "position"))
+                      Index("ix_events_store_id_position", "store_id", "position"),
+                      # the snapshot's registrations (migration 0014, ``snapshot``)
+                      Index("ix_events_registered", "position",
+                            postgresql_where=text("type = 'member.registered'"),
+                            sqlite_where=text("type = 'member.registered'")))
 
     position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     id: Mapped[str] = mapped_column(String(36), unique=True)
