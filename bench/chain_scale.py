@@ -166,11 +166,12 @@ def push_worker(url: str, devices: list[dict[str, Any]], n: int, ready: Any, sta
     threads = [threading.Thread(target=run, args=(d,)) for d in devices]
     ready.put(len(devices))
     start.wait()
+    cpu0 = time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    results.put((sum(acked), time.monotonic(), errors))
+    results.put((sum(acked), time.monotonic(), errors, time.process_time() - cpu0))
     ctx.db.dispose()
 
 
@@ -234,19 +235,25 @@ def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: bool
         p.start()
     for _ in procs:
         ready.get()
+    from bench.close_tills import postgres_cpu
+
+    pg_cpu = postgres_cpu(pg)
     t0 = time.monotonic()
     start.set()
     outcomes = [results.get() for _ in range(min(workers, count))]
+    pg_cpu = postgres_cpu(pg) - pg_cpu
     stop.set()
     latencies = probe_results.get() if probe else []
     for p in procs:
         p.join()
-    wall = max(end for _, end, _ in outcomes) - t0
-    errors = [e for _, _, errs in outcomes for e in errs]
+    wall = max(end for _, end, _, _ in outcomes) - t0
+    errors = [e for _, _, errs, _ in outcomes for e in errs]
+    python_cpu = sum(cpu for *_, cpu in outcomes)
     lost, doubled = check(url, devices, n)
     return {"url": url, "devices": devices, "events": count * n, "wall_s": wall,
             "eps": count * n / wall, "errors": errors, "lost": lost, "doubled": doubled,
-            "probe_ms": latencies}
+            "probe_ms": latencies, "python_us": python_cpu / (count * n) * 1e6,
+            "postgres_us": pg_cpu / (count * n) * 1e6}
 
 
 def check(url: str, devices: list[dict[str, Any]], n: int) -> tuple[int, int]:
@@ -351,11 +358,15 @@ def ingest_figures(pg: PostgresServer, args: argparse.Namespace) -> dict[str, An
     """``ingest_eps_*``, ``raw_copy_eps``, ``pull_probe_p99_ms`` and their lost / doubled."""
     eight = ingest(pg, 8, args.events_8, args.workers, probe=False)
     print(f"8 devices: {eight['events']:,} events in {eight['wall_s']:.2f} s = "
-          f"{eight['eps']:,.0f} events/s; lost {eight['lost']}, doubled {eight['doubled']}")
+          f"{eight['eps']:,.0f} events/s; lost {eight['lost']}, doubled {eight['doubled']}; "
+          f"CPU per event: {eight['python_us']:.0f} µs in the pushing processes, "
+          f"{eight['postgres_us']:.0f} µs in PostgreSQL (the probe's too)")
     many = ingest(pg, 64, args.events_64, args.workers, probe=True)
     probe = many["probe_ms"]
     print(f"64 devices: {many['events']:,} events in {many['wall_s']:.2f} s = "
-          f"{many['eps']:,.0f} events/s; lost {many['lost']}, doubled {many['doubled']}")
+          f"{many['eps']:,.0f} events/s; lost {many['lost']}, doubled {many['doubled']}; "
+          f"CPU per event: {many['python_us']:.0f} µs in the pushing processes, "
+          f"{many['postgres_us']:.0f} µs in PostgreSQL (the probe's too)")
     print(f"pull probe during the 64-device burst: {len(probe)} pulls of {PROBE_PAGE}, "
           f"p50 {statistics.median(probe):.1f} ms, p99 {p99(probe):.1f} ms, "
           f"max {max(probe):.1f} ms")
