@@ -14,6 +14,7 @@ from sync.server.coupons import settle_coupons
 from tests.server.factories import Device, LiveServer
 
 MEMBER = "0190aaaa-0000-7000-8000-000000000002"
+CHECK = "/v1/coupons/check"
 
 
 def used(till: Device, key: str, sale: str, type: str = "coupon.redeemed") -> WireEvent:
@@ -48,14 +49,51 @@ def test_a_second_bill_is_flagged_with_both_and_blocks_once(server: LiveServer) 
             if c.event.type == "member.coupons_unblocked"] == ["checked the bills"]
 
 
-def test_a_refund_frees_the_coupon_for_another_bill(server: LiveServer) -> None:
-    a = server.enrol()
+def test_a_refund_frees_the_coupon_for_another_bill_and_hq_answers_a_till_s_check(
+        server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also ``GET /v1/coupons/check`` over HTTP (a till asking before it redeems a coupon it
+    did not issue): the bill's sale and store while HQ holds one, free once a refund gave the
+    coupon back; no token, a malformed key and past the device's limit (shared with the member
+    lookups, each audited) are refused."""
+    from sqlalchemy import select
+
+    from sync.coupon_check import CouponCheckResponse
+    from sync.server import lookup_limits
+    from sync.server.models import MemberLookupAudit
+
+    monkeypatch.setattr(lookup_limits, "PER_WINDOW", 4)
+    a, b = server.enrol(), server.enrol()
     key = uuid.uuid4().hex[:12]
-    a.push([used(a, key, "s-1"), used(a, key, "s-1", type="coupon.returned"),
-            used(a, key, "s-2")])
+
+    def ask() -> CouponCheckResponse:
+        got = server.http.get(CHECK, params={"key": key}, headers=b.headers)
+        assert got.status_code == 200, got.text
+        return CouponCheckResponse.model_validate_json(got.content)
+
+    a.push([used(a, key, "s-1")])
+    held = ask()
+    assert (held.redeemed, held.sale_id) == (True, "s-1") and held.used_at is not None
+    assert held.store_name == f"store {held.store_no}"
+    a.push([used(a, key, "s-1", type="coupon.returned")])
+    assert not ask().redeemed
+    a.push([used(a, key, "s-2")])
     assert twice(server) == []
     a.push([used(a, key, "s-3")])
     assert len(twice(server)) == 1
+    assert server.http.get(CHECK, params={"key": key}).status_code == 401
+    assert server.http.get(CHECK, params={"key": "CP1:XYZ"}, headers=b.headers
+                           ).status_code == 422
+    assert server.http.get("/v1/members/lookup", params={"member_no": "00010100000016"},
+                           headers=b.headers).status_code == 404
+    ask()  # the 4th of the window
+    refused = server.http.get(CHECK, params={"key": key}, headers=b.headers)
+    assert refused.status_code == 429 and refused.json()["code"] == "lookup_rate_limited"
+    with server.ctx.db.read() as conn:
+        kinds = conn.execute(select(MemberLookupAudit.kind, MemberLookupAudit.refused)
+                             .where(MemberLookupAudit.device_id == b.id)
+                             .order_by(MemberLookupAudit.id)).all()
+    assert kinds == [("coupon", False)] * 2 + [("no", False), ("coupon", False),
+                                               ("coupon", True)]
 
 
 def test_a_malformed_redemption_is_relayed_untouched(server: LiveServer) -> None:
@@ -92,49 +130,3 @@ def test_an_older_database_gets_the_claims_ingest_would_have_made(server: LiveSe
     [flag] = twice(server)
     assert flag.detail["first"]["sale_id"] == "s-1"
 
-
-CHECK = "/v1/coupons/check"
-
-
-def test_hq_tells_a_till_whether_a_coupon_is_redeemed_counted_with_its_lookups(
-        server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``GET /v1/coupons/check`` over HTTP: the bill's store once a redemption is stored,
-    free again after the refund gives it back; a bad key, no token and past the device's
-    lookup limit (shared with the member lookups, each audited) are refused."""
-    from sqlalchemy import select
-
-    from sync.coupon_check import CouponCheckResponse
-    from sync.server import lookup_limits
-    from sync.server.models import MemberLookupAudit
-
-    monkeypatch.setattr(lookup_limits, "PER_WINDOW", 4)
-    a, b = server.enrol(), server.enrol()
-    key = uuid.uuid4().hex[:12]
-
-    def ask(**params: str) -> CouponCheckResponse:
-        got = server.http.get(CHECK, params={"key": key, **params}, headers=b.headers)
-        assert got.status_code == 200, got.text
-        return CouponCheckResponse.model_validate_json(got.content)
-
-    assert not ask().redeemed
-    a.push([used(a, key, "s-a")])
-    held = ask()
-    assert (held.redeemed, held.sale_id) == (True, "s-a")
-    assert held.store_name == f"store {held.store_no}" and held.used_at is not None
-    a.push([used(a, key, "s-a", type="coupon.returned")])
-    assert not ask().redeemed
-    assert server.http.get(CHECK, params={"key": key}).status_code == 401
-    assert server.http.get(CHECK, params={"key": "CP1:XYZ"}, headers=b.headers
-                           ).status_code == 422
-    assert server.http.get(LOOKUP, params={"member_no": "00010100000016"},
-                           headers=b.headers).status_code == 404  # the 4th of the window
-    refused = server.http.get(CHECK, params={"key": key}, headers=b.headers)
-    assert refused.status_code == 429 and refused.json()["code"] == "lookup_rate_limited"
-    with server.ctx.db.read() as conn:
-        kinds = conn.execute(select(MemberLookupAudit.kind, MemberLookupAudit.refused)
-                             .where(MemberLookupAudit.device_id == b.id)
-                             .order_by(MemberLookupAudit.id)).all()
-    assert kinds == [("coupon", False)] * 3 + [("no", False), ("coupon", True)]
-
-
-LOOKUP = "/v1/members/lookup"
