@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QWidget
 
 from pos_member.errors import InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
@@ -17,11 +17,11 @@ from pos_member.rules_config import CouponTemplate
 from pos_member.services.coupons import IssuedCoupon
 from pos_member.services.member_cards import MemberCard
 from ui.confirm import ask, clip
-from ui.dialog_parts import accept_buttons, clear_on_edit, message_label, show_error_in
+from ui.dialog_parts import ManagerActionDialog, show_error_in
 from ui.operations import Operations
 
 
-class CouponIssueDialog(QDialog):
+class CouponIssueDialog(ManagerActionDialog):
     issued = Signal(object)  # IssuedCoupon
 
     def __init__(self, *, ops: Operations, card: MemberCard,
@@ -36,24 +36,7 @@ class CouponIssueDialog(QDialog):
         self.template = QComboBox()
         for t in templates:
             self.template.addItem(f"{t.name} · {describe(t)}", t.code)
-        self.reason = QLineEdit()
-        self.reason.setMaxLength(150)
-        self.manager = QLineEdit()
-        self.pin = QLineEdit()
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message = message_label()
-        clear_on_edit(self.message, self.reason, self.manager, self.pin)
-        form = QFormLayout()
-        form.addRow(self.tr("&Coupon"), self.template)
-        form.addRow(self.tr("&Reason"), self.reason)
-        form.addRow(self.tr("&Manager's staff number"), self.manager)
-        form.addRow(self.tr("Manager's &PIN"), self.pin)
-        self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Check (Enter)"))
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
-        self.template.setFocus()
+        self.lay_out(self.tr("&Coupon"), self.template)
 
     def submit(self) -> None:
         reason = " ".join(self.reason.text().split())

@@ -9,18 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QWidget
 
 from pos_member.errors import InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.services.coupons import CouponView, WithdrawnCoupon
 from pos_member.services.member_cards import MemberCard
 from ui.confirm import ask, clip
-from ui.dialog_parts import accept_buttons, clear_on_edit, message_label, show_error_in
+from ui.dialog_parts import ManagerActionDialog, show_error_in
 from ui.operations import Operations
 
 
-class CouponWithdrawDialog(QDialog):
+class CouponWithdrawDialog(ManagerActionDialog):
     withdrawn = Signal(object)  # WithdrawnCoupon
 
     def __init__(self, *, ops: Operations, card: MemberCard,
@@ -42,24 +42,7 @@ class CouponWithdrawDialog(QDialog):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.coupon.setMinimumContentsLength(70)
         self.coupon.setPlaceholderText(self.tr("loading the member's coupons…"))
-        self.reason = QLineEdit()
-        self.reason.setMaxLength(150)
-        self.manager = QLineEdit()
-        self.pin = QLineEdit()
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message = message_label()
-        clear_on_edit(self.message, self.reason, self.manager, self.pin)
-        form = QFormLayout()
-        form.addRow(self.tr("&Coupon"), self.coupon)
-        form.addRow(self.tr("&Reason"), self.reason)
-        form.addRow(self.tr("&Manager's staff number"), self.manager)
-        form.addRow(self.tr("Manager's &PIN"), self.pin)
-        self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Check (Enter)"))
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
-        self.coupon.setFocus()
+        self.lay_out(self.tr("&Coupon"), self.coupon)
         ops.run(load, self._loaded, lambda e: show_error_in(self.message, e))
 
     def _loaded(self, coupons: list[CouponView]) -> None:

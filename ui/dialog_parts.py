@@ -1,9 +1,20 @@
 """What the points and sale dialogs share: the error line under the form and the
-Enter/Esc buttons (Enter runs the dialog's ``submit``, Esc cancels)."""
+Enter/Esc buttons (Enter runs the dialog's ``submit``, Esc cancels), and the form of a
+manager's action."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QPushButton
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from pos_member.errors import DomainError
 from ui.i18n import error_text
@@ -42,3 +53,41 @@ def clear_on_edit(label: QLabel, *fields: QLineEdit) -> None:
     old input must not stand beside the new one."""
     for field in fields:
         field.textEdited.connect(lambda _text, label=label: label.hide())
+
+
+class ManagerActionDialog(QDialog):
+    """A manager's action on the member on screen (points adjustment, coupon issue and
+    withdrawal): what to do, a reason, the approving manager's staff number and PIN (a logged-in
+    manager leaves them empty), the error line and Check (Enter) / Cancel (Esc). The subclass
+    makes its own first field and calls :meth:`lay_out`; its ``submit`` checks and confirms."""
+
+    reason: QLineEdit
+    manager: QLineEdit
+    pin: QLineEdit
+    message: QLabel
+    buttons: QDialogButtonBox
+    ok: QPushButton
+    cancel: QPushButton
+
+    def lay_out(self, label: str, first: QWidget) -> None:
+        """Builds the form under ``first`` (shown as ``label``) and gives it the focus."""
+        self.reason = QLineEdit()
+        self.reason.setMaxLength(150)
+        self.manager = QLineEdit()
+        self.pin = QLineEdit()
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = message_label()
+        clear_on_edit(self.message, self.reason, self.manager, self.pin)
+        form = QFormLayout()
+        form.addRow(label, first)
+        form.addRow(QCoreApplication.translate("ManagerActionDialog", "&Reason"), self.reason)
+        form.addRow(QCoreApplication.translate("ManagerActionDialog", "&Manager's staff number"),
+                    self.manager)
+        form.addRow(QCoreApplication.translate("ManagerActionDialog", "Manager's &PIN"), self.pin)
+        self.buttons, self.ok, self.cancel = accept_buttons(
+            self, QCoreApplication.translate("ManagerActionDialog", "Check (Enter)"))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        first.setFocus()

@@ -9,17 +9,17 @@ import uuid
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QSpinBox, QWidget
 
 from pos_member.errors import DomainError
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.points import PointsOpResult, PointsSummary, check_adjustment
 from ui.confirm import ask, clip
-from ui.dialog_parts import accept_buttons, clear_on_edit, message_label, show_error_in
+from ui.dialog_parts import ManagerActionDialog, show_error_in
 from ui.operations import Operations
 
 
-class AdjustDialog(QDialog):
+class AdjustDialog(ManagerActionDialog):
     """Ctrl+F7: a manual adjustment; a manager enters their staff number and PIN here."""
 
     adjusted = Signal(object)  # PointsOpResult
@@ -36,25 +36,8 @@ class AdjustDialog(QDialog):
         self.setMinimumWidth(480)
         self.points = QSpinBox()
         self.points.setRange(-1_000_000, 1_000_000)
-        self.reason = QLineEdit()
-        self.reason.setMaxLength(150)
-        self.manager = QLineEdit()
-        self.pin = QLineEdit()
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message = message_label()
-        clear_on_edit(self.message, self.reason, self.manager, self.pin)
+        self.lay_out(self.tr("&Points (+ or −)"), self.points)
         self.points.valueChanged.connect(lambda _: self.message.hide())
-        form = QFormLayout()
-        form.addRow(self.tr("&Points (+ or −)"), self.points)
-        form.addRow(self.tr("&Reason"), self.reason)
-        form.addRow(self.tr("&Manager's staff number"), self.manager)
-        form.addRow(self.tr("Manager's &PIN"), self.pin)
-        self.buttons, self.ok, self.cancel = accept_buttons(self, self.tr("Check (Enter)"))
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
-        self.points.setFocus()
         self.points.selectAll()
 
     def submit(self) -> None:

@@ -12,22 +12,6 @@
         <translation>积分（正负）(&amp;P)</translation>
     </message>
     <message>
-        <source>&amp;Reason</source>
-        <translation>原因(&amp;R)</translation>
-    </message>
-    <message>
-        <source>&amp;Manager&apos;s staff number</source>
-        <translation>店长工号(&amp;M)</translation>
-    </message>
-    <message>
-        <source>Manager&apos;s &amp;PIN</source>
-        <translation>店长 PIN(&amp;P)</translation>
-    </message>
-    <message>
-        <source>Check (Enter)</source>
-        <translation>核对 (Enter)</translation>
-    </message>
-    <message>
         <source>Points: %1</source>
         <translation>积分：%1</translation>
     </message>
@@ -213,22 +197,6 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
         <translation>优惠券(&amp;C)</translation>
     </message>
     <message>
-        <source>&amp;Reason</source>
-        <translation>原因(&amp;R)</translation>
-    </message>
-    <message>
-        <source>&amp;Manager&apos;s staff number</source>
-        <translation>店长工号(&amp;M)</translation>
-    </message>
-    <message>
-        <source>Manager&apos;s &amp;PIN</source>
-        <translation>店长密码(&amp;P)</translation>
-    </message>
-    <message>
-        <source>Check (Enter)</source>
-        <translation>核对（Enter）</translation>
-    </message>
-    <message>
         <source>Issue a coupon to %1?</source>
         <translation>给 %1 发放优惠券？</translation>
     </message>
@@ -258,22 +226,6 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     <message>
         <source>&amp;Coupon</source>
         <translation>优惠券(&amp;C)</translation>
-    </message>
-    <message>
-        <source>&amp;Reason</source>
-        <translation>原因(&amp;R)</translation>
-    </message>
-    <message>
-        <source>&amp;Manager&apos;s staff number</source>
-        <translation>店长工号(&amp;M)</translation>
-    </message>
-    <message>
-        <source>Manager&apos;s &amp;PIN</source>
-        <translation>店长密码(&amp;P)</translation>
-    </message>
-    <message>
-        <source>Check (Enter)</source>
-        <translation>核对（Enter）</translation>
     </message>
     <message>
         <source>The member has no usable coupon.</source>
@@ -1097,6 +1049,25 @@ Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     <message>
         <source>Unexpected error: %1</source>
         <translation>意外错误：%1</translation>
+    </message>
+</context>
+<context>
+    <name>ManagerActionDialog</name>
+    <message>
+        <source>&amp;Reason</source>
+        <translation>原因(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Manager&apos;s staff number</source>
+        <translation>店长工号(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Manager&apos;s &amp;PIN</source>
+        <translation>店长 PIN(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Check (Enter)</source>
+        <translation>核对 (Enter)</translation>
     </message>
 </context>
 <context>
