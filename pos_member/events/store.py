@@ -65,6 +65,18 @@ class TargetSet(Payload, frozen=True, kw_only=True):
     target: int
 
 
+class RfmBounds(Payload, frozen=True, kw_only=True):
+    """HQ's nightly RFM quintile cuts over the chain's members (issue 19,
+    ``sync/server/insight.py``): each till scores its members against them
+    (``services/rfm.py``). ``r``: ISO days of the last purchase; ``f``: purchases; ``m``: fen."""
+
+    day: str  # HQ's store day they were taken
+    buyers: int
+    r: list[str]
+    f: list[int]
+    m: list[int]
+
+
 class RosterSet(Payload, frozen=True, kw_only=True):
     store_id: str
     days: dict[str, list[str]]  # ISO day → guide staff ids
@@ -120,3 +132,4 @@ KPI_SPLIT_ADJUSTED = declare("kpi.split_adjusted", SplitAdjusted)
 FLAG_RAISED = declare("flag.raised", FlagRaised)
 FLAG_RESOLVED = declare("flag.resolved", FlagResolved)
 RULES_PUBLISHED = declare("rules.published", RulesPublished)
+RFM_BOUNDS_PUBLISHED = declare("rfm.bounds_published", RfmBounds)

@@ -8,8 +8,10 @@ as sales arrive, scored 1–5 against quintile boundaries worked out once a stor
   (:func:`refresh`, one member's index range).
 - **Nightly** (:func:`nightly`, with the till's hourly jobs, off the GUI thread): the first run
   of each store day (the injected clock, the store's time zone) takes the quintile boundaries
-  over the members with a purchase, saves them (setting ``rfm_bounds``) and scores every member
-  again, in chunks of :data:`CHUNK` so that a sale never waits long behind it.
+  — HQ's over the chain's members when it published fresh ones (``rfm.bounds_published``,
+  pulled), else its own over this database's members — saves them (setting ``rfm_bounds``)
+  and scores every member again, in chunks of :data:`CHUNK` so that a sale never waits long
+  behind it. HQ's cuts arriving later that day are put in force at the next hourly run.
 
 Screens read the kept scores (the card, the recall list); nothing recomputes them from the
 sales per screen. Definitions in docs/rules.md ("RFM segments").
@@ -20,9 +22,10 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -37,13 +40,17 @@ from sqlalchemy import (
     update,
 )
 
+from pos_member import events
 from pos_member.db.models import MemberRfm, Sale, Setting
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import UnitOfWork
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Clerk
 
-SETTING = "rfm_bounds"
+SETTING = "rfm_bounds"  # the boundaries in force
+SETTING_HQ = "rfm_bounds_hq"  # the newest HQ published (rfm.bounds_published)
+TILL, HQ = "till", "hq"
+HQ_FRESH_DAYS = 1  # HQ's cuts of today or yesterday are used; older, the till takes its own
 CHUNK = 5000  # members scored per transaction by the nightly run
 HIGH = 4  # a score of 4 or 5 (the top two quintiles, above the middle one) is "high"
 QUINTILES = 5
@@ -80,11 +87,13 @@ class Bounds:
     r_cuts: tuple[date, ...]
     f_cuts: tuple[int, ...]
     m_cuts: tuple[int, ...]
+    source: str = TILL  # TILL: over this database's members; HQ: over the chain's
 
     def to_json(self) -> str:
         return json.dumps({"day": self.day.isoformat(), "buyers": self.buyers,
                            "r": [d.isoformat() for d in self.r_cuts],
-                           "f": list(self.f_cuts), "m": list(self.m_cuts)})
+                           "f": list(self.f_cuts), "m": list(self.m_cuts),
+                           "source": self.source})
 
 
 @functools.lru_cache(maxsize=8)
@@ -93,7 +102,8 @@ def parse_bounds(text: str | None) -> Bounds | None:
         return None
     d = json.loads(text)
     return Bounds(date.fromisoformat(d["day"]), int(d["buyers"]),
-                  tuple(date.fromisoformat(x) for x in d["r"]), tuple(d["f"]), tuple(d["m"]))
+                  tuple(date.fromisoformat(x) for x in d["r"]), tuple(d["f"]), tuple(d["m"]),
+                  d.get("source", TILL))
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +252,16 @@ def nightly(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> NightlyRun
     today = uow.clock.today()
     with uow.read() as s:
         have = parse_bounds(s.scalar(select(_ST.c.value).where(_ST.c.key == SETTING)))
-        if have is not None and have.day >= today and not force:
+        hq = parse_bounds(s.scalar(select(_ST.c.value).where(_ST.c.key == SETTING_HQ)))
+        if hq is not None and (today - hq.day).days > HQ_FRESH_DAYS:
+            hq = None  # stale: HQ's nightly run has not reached this till lately
+        if have is not None and not force and (
+                (hq is not None and have.source == HQ and have.day >= hq.day)
+                or (hq is None and have.day >= today)):
             return NightlyRun(None)
-        bounds = take_bounds(s.connection(), today)
+        bounds = hq if hq is not None else take_bounds(s.connection(), today)
+        if bounds is not None and not bounds.buyers:
+            bounds = None  # HQ's chain had no buyer yet: as a till without any
     with uow.begin() as tx:
         text = bounds.to_json() if bounds is not None else json.dumps(
             {"day": today.isoformat(), "buyers": 0, "r": [], "f": [], "m": []})
@@ -275,6 +292,26 @@ def nightly(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> NightlyRun
         if upper is None:
             return NightlyRun(bounds, scored)
         after = upper
+
+
+def apply_bounds_published(conn: Connection, ev: Mapping[str, Any],
+                           p: events.RfmBounds) -> bool:
+    """A pulled ``rfm.bounds_published``: kept (the newest day), used by the next
+    :func:`nightly` run, which scores every member against them."""
+    try:
+        got = Bounds(date.fromisoformat(p.day), int(p.buyers),
+                     tuple(date.fromisoformat(x) for x in p.r), tuple(int(x) for x in p.f),
+                     tuple(int(x) for x in p.m), HQ)
+    except (TypeError, ValueError):
+        return False
+    if len(got.r_cuts) != QUINTILES - 1 and got.buyers:
+        return False
+    have = parse_bounds(conn.scalar(select(_ST.c.value).where(_ST.c.key == SETTING_HQ)))
+    if have is not None and have.day > got.day:
+        return False
+    conn.execute(delete(_ST).where(_ST.c.key == SETTING_HQ))
+    conn.execute(insert(_ST).values(key=SETTING_HQ, value=got.to_json()))
+    return True
 
 
 def scores_of(uow: UnitOfWork, member_id: str) -> Scores:

@@ -208,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=_store_number, metavar="N", help="one store (default: all)")
     p.add_argument("--xlsx", metavar="PATH", help="also write the report as an .xlsx")
     sub.add_parser("insight-refresh",
-                   help="read the event log's new events into the reporting copy (nightly)")
+                   help="read the event log into the reporting copy and publish the "
+                        "chain's RFM cuts to the tills (nightly)")
 
     p = sub.add_parser("sms-limits", help="show or set how many SMS payment codes HQ sends "
                                           "(per phone, till and store)")

@@ -1,8 +1,8 @@
 """``pos-member-server health-report`` and ``insight-refresh`` (issue 19): HQ's programme-health
 report of one store or the whole chain, printed tab-separated (one line per store and tier,
 each store's total, the chain's) and, with ``--xlsx``, written as the till's workbook.
-``insight-refresh`` only reads the log's new events into the reporting copy (run nightly, so
-that the report itself has little left to read)."""
+``insight-refresh`` reads the log's new events into the reporting copy (so that the report
+itself has little left to read) and publishes the chain's RFM cuts to the tills: run nightly."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ def run(ctx: ServerContext, args: argparse.Namespace) -> None:
             rows = insight.counts(conn)
         print(f"{read} events read; reporting copy: "
               + ", ".join(f"{k} {v}" for k, v in rows.items()))
+        cuts = insight.publish_rfm_bounds(ctx)
+        print("RFM cuts: no member has bought yet" if cuts is None else
+              f"RFM cuts over {cuts.buyers} members published for the tills: "
+              f"R {cuts.r}, F {cuts.f}, M {cuts.m}")
         return
     report, stores, tiers = insight.chain_health(ctx, start=args.start, end=args.end,
                                                  store=args.store)

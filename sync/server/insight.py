@@ -18,12 +18,13 @@ and the ``sv.*`` money events (their business day: the event's time in the chain
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, case, delete, func, insert, select, text, update
 
 from pos_member import events as ev_types
 from pos_member.clock import store_zone
@@ -35,6 +36,7 @@ from pos_member.services.points_ledger import to_datetime
 from sync.server.context import ServerContext
 from sync.server.errors import BadRequest
 from sync.server.locks import lock_keys
+from sync.server.log import LogWriter
 from sync.server.models import (
     ChainSetting,
     Event,
@@ -51,8 +53,8 @@ BATCH = 5000  # events per transaction
 POSITION = "insight_position"
 LOCK = "insight-refresh"
 ZONE = "Asia/Shanghai"  # the chain's stores (as coupon_bulk: config.toml's default zone)
-REGISTERED, MERGED = ev_types.MEMBER_REGISTERED.type, "member.merged"
-TIER_CHANGED, TIER_SET = "member.tier_changed", "member.tier_set"
+REGISTERED, MERGED = ev_types.MEMBER_REGISTERED.type, ev_types.MEMBER_MERGED.type
+TIER_CHANGED, TIER_SET = ev_types.MEMBER_TIER_CHANGED.type, ev_types.MEMBER_TIER_SET.type
 SALE, REFUND = ev_types.SALE_RECORDED.type, ev_types.SALE_REFUNDED.type
 SV_PREFIX = "sv."
 _M, _S = ReportMember.__table__, ReportSale.__table__
@@ -219,6 +221,51 @@ def _insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> No
     conn.execute(text(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM "
                       f"json_populate_recordset(NULL::{table.name}, CAST(:rows AS json)) "
                       "ON CONFLICT DO NOTHING"), {"rows": data})
+
+
+# -- HQ's nightly RFM cuts over the chain's members, for the tills (services/rfm.py) -----------
+
+QUANTILES = (0.2, 0.4, 0.6, 0.8)  # PostgreSQL's percentile_disc(q): the value at rank ⌈n·q⌉
+
+
+def publish_rfm_bounds(ctx: ServerContext) -> ev_types.RfmBounds | None:
+    """The log read in first, then the quintile cuts of the recency, frequency and money of
+    every member with a purchase (merged-away members count as their winners), appended as an
+    ``rfm.bounds_published`` server event every till pulls. None (nothing appended) while no
+    member has bought."""
+    refresh(ctx)
+    today = ctx.clock.now().astimezone(store_zone(ZONE)).date()
+    buy = _S.c.refunded_fen < _S.c.amount_fen
+    per = (select(func.max(case((buy, _S.c.business_day))).label("last"),
+                  func.sum(case((buy, 1), else_=0)).label("n"),
+                  func.sum(_S.c.amount_fen - _S.c.refunded_fen).label("spend"))
+           .join(_M, _M.c.id == _S.c.member_id).where(_M.c.status == "active")
+           .group_by(_S.c.member_id).subquery())
+    with ctx.db.read() as conn:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import array
+
+            qs = array(list(QUANTILES))
+            row = conn.execute(select(
+                func.count(), *(func.percentile_disc(qs).within_group(c)
+                                for c in (per.c["last"], per.c.n, per.c.spend)))
+                .where(per.c.n > 0)).one()
+            n, r, f, m = int(row[0]), row[1] or [], row[2] or [], row[3] or []
+        else:  # a small server (tests, a trial): sorted here
+            rows = conn.execute(select(per).where(per.c.n > 0)).all()
+            n = len(rows)
+            ranks = [max(1, math.ceil(n * q)) - 1 for q in QUANTILES]
+            r, f, m = ([sorted(x[i] for x in rows)[k] for k in ranks] if n else []
+                       for i in range(3))
+    if not n:
+        return None
+    payload = ev_types.RfmBounds(day=today.isoformat(), buyers=n,
+                                 r=[str(d)[:10] for d in r], f=[int(x) for x in f],
+                                 m=[int(x) for x in m])
+    with ctx.db.write() as conn:
+        LogWriter(conn, now=ctx.clock.now()).append_server_event(
+            type=ev_types.RFM_BOUNDS_PUBLISHED, entity_id=None, payload=payload)
+    return payload
 
 
 # -- the report --------------------------------------------------------------------------------

@@ -111,3 +111,24 @@ def test_migration_0019_fills_the_figures_from_a_till_of_0018_s_sales(a: Till) -
                                            None, None, None, None)
     finally:
         app.close()
+
+
+def test_hq_s_fresh_cuts_over_the_chain_are_used_instead_of_the_till_s_own(till: Till) -> None:
+    from tests.factories import apply_pulled, server_event
+
+    till.clock.set(at(10))
+    m = till.register().id
+    sell(till, m, 30_000)  # alone here, the till's own cuts would score it 1-1-1
+    till.clock.set(at(0))
+    cuts = {"buyers": 1000, "r": [(TODAY - timedelta(days=d)).isoformat() for d in (90, 60,
+                                                                                    30, 5)],
+            "f": [1, 1, 2, 4], "m": [5_000, 10_000, 20_000, 50_000]}
+    apply_pulled(till, [server_event("rfm.bounds_published",
+                                     {"day": (TODAY - timedelta(days=1)).isoformat(), **cuts})])
+    run = rfm.nightly(till.uow, clerk=till.manager)
+    assert run.bounds is not None and run.bounds.source == rfm.HQ
+    # 10 days ago: above 3 R cuts; 1 purchase: above none; ¥300: above 3 M cuts.
+    assert kept(till, m)[3:] == (4, 1, 4, "imp_grow")  # type: ignore[index]
+    assert rfm.nightly(till.uow, clerk=till.manager).bounds is None  # in force already
+    till.clock.set(at(-3))  # three days on, no newer cuts from HQ: the till's own again
+    assert rfm.nightly(till.uow, clerk=till.manager).bounds.source == rfm.TILL  # type: ignore[union-attr]

@@ -85,6 +85,13 @@ def test_the_chain_report_from_the_log_against_figures_worked_out_by_hand(  # ti
     one_store, _, _ = insight.chain_health(server.ctx, start=today.replace(day=1), end=today,
                                            store=number)  # read member by member
     assert [r for r in report.rows if r.store_id == a.store_id] == list(one_store.rows)
+    # The chain's RFM cuts for the tills: M1 (1 purchase, ¥100) and M3 (2, ¥220 with M4's):
+    # ranks ⌈2k/5⌉ = 1, 1, 2, 2.
+    cuts = insight.publish_rfm_bounds(server.ctx)
+    assert cuts is not None and (cuts.buyers, cuts.f, cuts.m) == (2, [1, 1, 2, 2],
+                                                                  [10_000, 10_000, 22_000, 22_000])
+    [published] = [c.event for c in a.pull().changes if c.event.type == "rfm.bounds_published"]
+    assert published.payload["f"] == [1, 1, 2, 2]
     with pytest.raises(PeriodReversed):
         insight.chain_health(server.ctx, start=today, end=today - timedelta(days=1))
 
