@@ -40,7 +40,6 @@ from pos_member.errors import (
     PermissionDenied,
     SaleNotFound,
     StorageFull,
-    TxnIdConflict,
 )
 from pos_member.integration import queries, reports
 from pos_member.integration.errors import (
@@ -56,6 +55,7 @@ from pos_member.integration.errors import (
 from pos_member.integration.tokens import Authenticator, Scope, issue_token, require_scope
 from pos_member.permissions import Clerk
 from pos_member.services.member_cards import find_member
+from pos_member.stored_value_errors import TxnIdConflict
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 from datetime import date
 from itertools import pairwise
 
-from pos_member.errors import WeakApproverPin, WeakMemberPin, WeakSecret
+from pos_member.errors import WeakApproverPin, WeakSecret
+from pos_member.stored_value_errors import WeakMemberPin
 
 PIN_LENGTH = 6
 MIN_PASSWORD = 8

@@ -23,8 +23,8 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from pos_member.errors import SmsCodeInvalid, SmsResendTooSoon
 from pos_member.rules_config import SmsRules
+from pos_member.stored_value_errors import SmsCodeInvalid, SmsResendTooSoon
 
 
 @dataclass(frozen=True, slots=True)

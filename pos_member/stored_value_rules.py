@@ -26,21 +26,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pos_member.errors import (
+from pos_member.errors import InvalidInput
+from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.money import format_yuan
+from pos_member.permissions import Action, Clerk
+from pos_member.stored_value_errors import (
     AccountFrozen,
     ApprovalRefused,
     ApprovalRequired,
     BalanceBlocked,
     InsufficientBalance,
     InvalidAmount,
-    InvalidInput,
     OfflineCapReached,
     ReasonRequired,
     TopupAlreadySpent,
 )
-from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.money import format_yuan
-from pos_member.permissions import Action, Clerk
 
 METHODS = ("cash", "card", "third_party")
 MAX_TXN_ID = 64

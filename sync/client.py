@@ -114,7 +114,7 @@ class SyncClient:
         """Asks HQ to text the member a payment code; returns the challenge id. Raises
         ``SmsResendTooSoon`` within the resend spacing (per member), ``SmsNotSent`` when HQ
         or its SMS gateway cannot send it now (stored value, issue 6)."""
-        from pos_member.errors import SmsNotSent
+        from pos_member.stored_value_errors import SmsNotSent
         from sync.sms_wire import SmsSendRequest, SmsSendResponse, sms_error
 
         try:
@@ -131,7 +131,7 @@ class SyncClient:
         """Checks the code with HQ (``stored_value.SmsVerifier``, so ``pay()`` can call it);
         returns the verified challenge id, or raises ``SmsCodeInvalid`` (wrong, expired, used
         up, already used) or ``SmsUnavailable`` (HQ not reachable: no money may move)."""
-        from pos_member.errors import SmsUnavailable
+        from pos_member.stored_value_errors import SmsUnavailable
         from sync.sms_wire import SmsVerifyRequest, SmsVerifyResponse, sms_error
 
         try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pos_member.errors import (
-    DomainError,
+from pos_member.errors import DomainError
+from pos_member.stored_value_errors import (
     SmsCodeInvalid,
     SmsMemberNotAtHq,
     SmsResendTooSoon,

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_member import stored_value_rules as sv_rules
-from pos_member.errors import DomainError, PaymentOfABill
+from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk
@@ -36,6 +36,7 @@ from pos_member.services import stored_value as sv
 from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services import stored_value_refunds as sv_refunds
 from pos_member.services.member_cards import MemberCard
+from pos_member.stored_value_errors import PaymentOfABill
 from ui.confirm import ask, clip
 from ui.qr import QrWidget
 from ui.screen_fit import open_at

@@ -29,12 +29,13 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from pos_member import stored_value_rules as sv_rules
-from pos_member.errors import DomainError, InvalidMoney, SmsUnavailable
+from pos_member.errors import DomainError, InvalidMoney
 from pos_member.money import format_yuan
 from pos_member.permissions import Action
 from pos_member.services import stored_value as sv
 from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services.member_cards import MemberCard
+from pos_member.stored_value_errors import SmsUnavailable
 from ui.stored_value_base import StoredValueDialog, amount_of
 
 if TYPE_CHECKING:

@@ -33,22 +33,20 @@ from pos_member.crypto import PiiCipher
 from pos_member.db.models import Member, SvCredential
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
-from pos_member.errors import (
-    DomainError,
-    InvalidDynamicCode,
-    MalformedDynamicCode,
-    MemberNotFound,
-    MemberPinLocked,
-    MemberPinNotSet,
-    PermissionDenied,
-    TotpNotProvisioned,
-    WrongMemberPin,
-)
+from pos_member.errors import DomainError, MemberNotFound, PermissionDenied
 from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
 from pos_member.pin_policy import check_member_pin
 from pos_member.services.member_cards import PHONE_CTX
 from pos_member.services.notifications import enqueue
 from pos_member.services.profile_seal import birthday_of
+from pos_member.stored_value_errors import (
+    InvalidDynamicCode,
+    MalformedDynamicCode,
+    MemberPinLocked,
+    MemberPinNotSet,
+    TotpNotProvisioned,
+    WrongMemberPin,
+)
 
 PIN_SET = events.SV_PIN_SET.type
 PIN_LOCKED = events.SV_PIN_LOCKED.type

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from pos_member.db.models import DeviceCounter, Event, RemoteMember
 from pos_member.db.uow import UnitOfWork
-from pos_member.errors import MemberNotFound, RemoteBalanceCapReached
+from pos_member.errors import MemberNotFound
 from pos_member.events import PHONE_CTX
 from pos_member.member_code import CodeKind, classify_code, qr_payload
 from pos_member.money import format_yuan
@@ -36,6 +36,7 @@ from pos_member.phone import mask_phone
 from pos_member.services.member_cards import Channel, Gender, MemberCard, RemoteBalances
 from pos_member.services.member_directory import by_phone_index
 from pos_member.services.stored_value_ledger import connection
+from pos_member.stored_value_errors import RemoteBalanceCapReached
 
 _T = RemoteMember.__table__
 _EVENTS = Event.__table__

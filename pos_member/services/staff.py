@@ -15,18 +15,13 @@ from pos_member import events
 from pos_member.clock import Clock
 from pos_member.db.models import Staff
 from pos_member.db.uow import UnitOfWork
-from pos_member.errors import (
-    ApprovalRefused,
-    DuplicateStaff,
-    InvalidInput,
-    LoginFailed,
-    LoginLocked,
-)
+from pos_member.errors import DuplicateStaff, InvalidInput, LoginFailed, LoginLocked
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, Role, require
 from pos_member.pin_policy import check_staff_secret
 from pos_member.services.field_versions import STAFF_FIELDS
 from pos_member.services.staff_fields import claim_of
+from pos_member.stored_value_errors import ApprovalRefused
 
 STAFF_CREATED = events.STAFF_CREATED.type
 STAFF_LOCKED = events.STAFF_LOCKED.type

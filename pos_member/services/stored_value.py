@@ -33,13 +33,7 @@ from pos_member import stored_value_rules as rules_
 from pos_member.changes import Area, Changes
 from pos_member.db.models import Member
 from pos_member.db.uow import Transaction, UnitOfWork
-from pos_member.errors import (
-    MemberNotFound,
-    SecondFactorRequired,
-    SmsCodeInvalid,
-    SmsUnavailable,
-    TxnIdConflict,
-)
+from pos_member.errors import MemberNotFound
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services import member_standing, remote_members
 from pos_member.services.member_auth import (
@@ -69,6 +63,12 @@ from pos_member.services.stored_value_ledger import (
     get_balance,
     offline_spent_today,
     txn_row,
+)
+from pos_member.stored_value_errors import (
+    SecondFactorRequired,
+    SmsCodeInvalid,
+    SmsUnavailable,
+    TxnIdConflict,
 )
 from pos_member.stored_value_rules import TopupQuote
 

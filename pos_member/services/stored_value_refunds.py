@@ -19,7 +19,6 @@ from sqlalchemy import Connection, String, cast, func, select
 from pos_member import stored_value_rules as rules_
 from pos_member.db.models import PosBill, Sale
 from pos_member.db.uow import Transaction, UnitOfWork
-from pos_member.errors import AlreadyRefunded, PaymentOfABill, SvOperationNotFound
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services.stored_value import SvResult, notify, record_money, replayed
 from pos_member.services.stored_value_ledger import (
@@ -29,6 +28,7 @@ from pos_member.services.stored_value_ledger import (
     balance,
     txn_row,
 )
+from pos_member.stored_value_errors import AlreadyRefunded, PaymentOfABill, SvOperationNotFound
 
 
 def _refund_of(conn: Connection, *, txn_id: str, member_id: str, ref_txn_id: str,

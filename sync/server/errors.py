@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pos_member.errors import DomainError, SmsCodeInvalid, SmsNotSent, SmsResendTooSoon
+from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
+from pos_member.stored_value_errors import SmsCodeInvalid, SmsNotSent, SmsResendTooSoon
 from sync.sms_wire import (
     SMS_CODE_INVALID,
     SMS_MEMBER_UNKNOWN,

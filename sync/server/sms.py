@@ -32,10 +32,10 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from pos_member import sms_codes
 from pos_member.clock import to_ms
-from pos_member.errors import SmsResendTooSoon
 from pos_member.ids import uuid7_str
 from pos_member.phone import mask_phone, normalise_phone
 from pos_member.rules_config import SmsRules, default_rules_path, load_rules
+from pos_member.stored_value_errors import SmsResendTooSoon
 from sync.server import services, sms_limits
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import (

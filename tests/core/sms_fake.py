@@ -8,8 +8,8 @@ from itertools import count
 
 from pos_member import sms_codes
 from pos_member.clock import Clock
-from pos_member.errors import SmsCodeInvalid, SmsUnavailable
 from pos_member.rules_config import SmsRules
+from pos_member.stored_value_errors import SmsCodeInvalid, SmsUnavailable
 
 
 class FakeHqSms:

@@ -9,13 +9,14 @@ from datetime import datetime, time
 
 import pytest
 
-from pos_member.errors import DomainError, WrongMemberPin
+from pos_member.errors import DomainError
 from pos_member.services import points
 from pos_member.services.checkout import Tender, checkout
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.purchases import purchases
 from pos_member.services.stored_value import PinFactor, top_up
 from pos_member.services.stored_value_ledger import get_balance
+from pos_member.stored_value_errors import WrongMemberPin
 from tests.factories import Till
 
 pytestmark = pytest.mark.usefixtures("cheap_hash")
@@ -153,9 +154,9 @@ def test_a_large_stored_value_tender_needs_a_managers_approval(till: Till) -> No
 
 
 def test_a_checkouts_payment_is_refunded_from_its_bill_not_alone(till: Till) -> None:
-    from pos_member.errors import PaymentOfABill
     from pos_member.services.checkout import sv_txn_id
     from pos_member.services.stored_value_refunds import refund_payment
+    from pos_member.stored_value_errors import PaymentOfABill
 
     m = _member(till)
     _pay(till, m)

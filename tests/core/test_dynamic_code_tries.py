@@ -6,10 +6,10 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from pos_member.errors import InvalidDynamicCode, MemberPinLocked
 from pos_member.services.member_auth import provision_totp
 from pos_member.services.stored_value import TotpFactor, pay, top_up
 from pos_member.services.stored_value_ledger import get_balance
+from pos_member.stored_value_errors import InvalidDynamicCode, MemberPinLocked
 from tests.factories import Till, wire_events
 
 

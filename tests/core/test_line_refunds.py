@@ -8,7 +8,7 @@ from datetime import datetime, time
 
 import pytest
 
-from pos_member.errors import ApprovalRefused, RefundTooLarge
+from pos_member.errors import RefundTooLarge
 from pos_member.integration.errors import RefundOverLine
 from pos_member.integration.reports import (
     Line,
@@ -25,6 +25,7 @@ from pos_member.services.member_auth import set_member_pin
 from pos_member.services.sale_refunds import quote_refund
 from pos_member.services.stored_value import PinFactor, pay, top_up
 from pos_member.services.stored_value_ledger import get_balance
+from pos_member.stored_value_errors import ApprovalRefused
 from tests.factories import PINS, Till
 
 PIN = "739182"

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from pos_member.errors import WeakMemberPin
 from pos_member.pin_policy import check_member_pin as check_pin_strength
+from pos_member.stored_value_errors import WeakMemberPin
 
 PHONE, BIRTHDAY = "13900901111", date(1990, 1, 1)
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from pos_member.db.models import AuditEntry, Member, MemberFieldVersion, PointsEntry
-from pos_member.errors import DuplicatePhone, MemberNotFound, SmsCodeInvalid, WrongMemberPin
+from pos_member.errors import DuplicatePhone, MemberNotFound
 from pos_member.member_service_errors import (
     BalanceNotSettled,
     MemberErasedError,
@@ -25,6 +25,7 @@ from pos_member.services.members import update_profile
 from pos_member.services.stored_value import PinFactor, SmsFactor, top_up
 from pos_member.services.stored_value_refunds import refund_topup
 from pos_member.sms_codes import phone_change_txn
+from pos_member.stored_value_errors import SmsCodeInvalid, WrongMemberPin
 from tests.core.sms_fake import FakeHqSms, wrong
 from tests.factories import Till, new_phone, wire_events
 from tests.factories import apply_pulled as apply

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from pos_member.errors import ApprovalRefused, PermissionDenied
+from pos_member.errors import PermissionDenied
 from pos_member.permissions import Role
 from pos_member.services import sales
 from pos_member.services.sale_refunds import refund_sale, refund_sale_with_pin
+from pos_member.stored_value_errors import ApprovalRefused
 from tests.factories import PINS, Till, make_till
 
 MANAGER_CODE = f"1{list(Role).index(Role.MANAGER)}01"  # make_till's numbering

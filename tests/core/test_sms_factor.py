@@ -8,14 +8,14 @@ import sqlite3
 
 import pytest
 
-from pos_member.errors import (
+from pos_member.services.stored_value import SmsFactor, SvResult, pay, set_frozen, top_up
+from pos_member.services.stored_value_ledger import get_balance
+from pos_member.stored_value_errors import (
     AccountFrozen,
     SecondFactorRequired,
     SmsCodeInvalid,
     SmsUnavailable,
 )
-from pos_member.services.stored_value import SmsFactor, SvResult, pay, set_frozen, top_up
-from pos_member.services.stored_value_ledger import get_balance
 from tests.core.sms_fake import FakeHqSms, wrong
 from tests.factories import Till
 

@@ -10,27 +10,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from pos_member.errors import (
-    AccountFrozen,
-    AlreadyRefunded,
-    ApprovalRefused,
-    ApprovalRequired,
-    BalanceBlocked,
-    InsufficientBalance,
-    InvalidAmount,
-    InvalidDynamicCode,
-    MalformedDynamicCode,
-    MemberPinLocked,
-    OfflineCapReached,
-    PermissionDenied,
-    ReasonRequired,
-    SecondFactorRequired,
-    SmsUnavailable,
-    TopupAlreadySpent,
-    TxnIdConflict,
-    WeakMemberPin,
-    WrongMemberPin,
-)
+from pos_member.errors import PermissionDenied
 from pos_member.pin_policy import check_member_pin as check_pin_strength
 from pos_member.services.member_auth import (
     provision_totp,
@@ -55,6 +35,26 @@ from pos_member.services.stored_value_ledger import (
     rebuild_accounts,
 )
 from pos_member.services.stored_value_refunds import refund_payment, refund_topup
+from pos_member.stored_value_errors import (
+    AccountFrozen,
+    AlreadyRefunded,
+    ApprovalRefused,
+    ApprovalRequired,
+    BalanceBlocked,
+    InsufficientBalance,
+    InvalidAmount,
+    InvalidDynamicCode,
+    MalformedDynamicCode,
+    MemberPinLocked,
+    OfflineCapReached,
+    ReasonRequired,
+    SecondFactorRequired,
+    SmsUnavailable,
+    TopupAlreadySpent,
+    TxnIdConflict,
+    WeakMemberPin,
+    WrongMemberPin,
+)
 from pos_member.stored_value_rules import split_payment, topup_bonus
 from tests.factories import PINS, Till, as_changes, make_till, new_data_key, wire_events
 

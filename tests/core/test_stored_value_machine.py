@@ -27,12 +27,24 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from pos_member.errors import (
+from pos_member.errors import DomainError
+from pos_member.services.member_auth import provision_totp, set_member_pin, totp_at
+from pos_member.services.stored_value import (
+    Factor,
+    PinFactor,
+    SmsFactor,
+    TotpFactor,
+    pay,
+    set_frozen,
+    top_up,
+)
+from pos_member.services.stored_value_ledger import get_balance, ledger_totals
+from pos_member.services.stored_value_refunds import refund_payment, refund_topup
+from pos_member.stored_value_errors import (
     AccountFrozen,
     AlreadyRefunded,
     ApprovalRefused,
     ApprovalRequired,
-    DomainError,
     InsufficientBalance,
     InvalidAmount,
     InvalidDynamicCode,
@@ -47,18 +59,6 @@ from pos_member.errors import (
     TxnIdConflict,
     WrongMemberPin,
 )
-from pos_member.services.member_auth import provision_totp, set_member_pin, totp_at
-from pos_member.services.stored_value import (
-    Factor,
-    PinFactor,
-    SmsFactor,
-    TotpFactor,
-    pay,
-    set_frozen,
-    top_up,
-)
-from pos_member.services.stored_value_ledger import get_balance, ledger_totals
-from pos_member.services.stored_value_refunds import refund_payment, refund_topup
 from tests.core.sms_fake import FakeHqSms, wrong
 from tests.factories import Till, clone_till, make_till
 

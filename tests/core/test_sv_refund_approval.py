@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from pos_member.errors import ApprovalRefused, PermissionDenied
+from pos_member.errors import PermissionDenied
 from pos_member.permissions import Role
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.stored_value import PinFactor, approve, pay, top_up
 from pos_member.services.stored_value_refunds import refund_payment, refund_topup
+from pos_member.stored_value_errors import ApprovalRefused
 from tests.factories import PINS, Till
 
 pytestmark = pytest.mark.usefixtures("cheap_hash")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pos_member.errors import InvalidAmount, MemberNotFound
+from pos_member.errors import MemberNotFound
 from pos_member.services.stored_value import quote_topup, top_up
+from pos_member.stored_value_errors import InvalidAmount
 from tests.factories import Till, make_till
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from pos_member.errors import PaymentOfABill
 from pos_member.integration.reports import till_txn_id
 from pos_member.services.member_cards import find_member
 from pos_member.services.stored_value_ledger import get_balance
 from pos_member.services.stored_value_refunds import refund_payment
+from pos_member.stored_value_errors import PaymentOfABill
 from tests.integration_api.conftest import Api, sale_body
 from tests.integration_api.test_api_refusals import refused
 from tests.integration_api.test_api_stored_value_tender import paid_by_stored_value

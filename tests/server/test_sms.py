@@ -9,11 +9,16 @@ import pytest
 from sqlalchemy import select
 
 from pos_member.db.models import Staff
-from pos_member.errors import SmsCodeInvalid, SmsNotSent, SmsResendTooSoon, SmsUnavailable
 from pos_member.permissions import Role
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.stored_value import SmsFactor, approve, pay, top_up
 from pos_member.services.stored_value_ledger import get_balance
+from pos_member.stored_value_errors import (
+    SmsCodeInvalid,
+    SmsNotSent,
+    SmsResendTooSoon,
+    SmsUnavailable,
+)
 from sync.client import SyncClient
 from sync.server import services
 from tests.factories import PINS, Till, make_till

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, MetaData, Table, insert, select
 
-from pos_member.errors import SmsMemberNotAtHq, SmsTooMany
+from pos_member.stored_value_errors import SmsMemberNotAtHq, SmsTooMany
 from sync.client import SyncClient
 from sync.server import sms_limits
 from sync.server.cli import main

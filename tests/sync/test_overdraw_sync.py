@@ -94,9 +94,9 @@ def test_two_tills_spend_one_balance_offline_and_the_next_payment_is_refused(
     pay ¥80 of the ¥110 while apart; after sync the server blocks the member, B refuses the
     next balance payment (nothing written), and after HQ settles B takes one again. (Another
     store's till pays from HQ's balance, not its own ledger.)"""
-    from pos_member.errors import BalanceBlocked
     from pos_member.services.member_auth import set_member_pin
     from pos_member.services.stored_value import PinFactor, pay, top_up
+    from pos_member.stored_value_errors import BalanceBlocked
     from tests.factories import table_counts
 
     a = enrolled_till(central, tmp_path / "a.sqlite", 1)

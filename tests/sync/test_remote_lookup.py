@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from pos_member.db.models import Event, RemoteMember, SvLedgerEntry
-from pos_member.errors import MemberNotFound, RemoteBalanceCapReached
+from pos_member.errors import MemberNotFound
 from pos_member.services import member_cards, member_directory
+from pos_member.stored_value_errors import RemoteBalanceCapReached
 from sync.client import SyncClient
 from sync.errors import ServerRefused
 from sync.remote_lookup import find_remote

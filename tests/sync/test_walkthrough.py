@@ -22,7 +22,6 @@ from sqlalchemy import select
 
 from pos_member.db.models import Member
 from pos_member.db.uow import UnitOfWork
-from pos_member.errors import BalanceBlocked
 from pos_member.permissions import Clerk, Role
 from pos_member.services import points, points_ledger, stored_value, stored_value_ledger
 from pos_member.services.enrolment import FirstAdmin
@@ -32,6 +31,7 @@ from pos_member.services.members import register_member
 from pos_member.services.sales import record_sale
 from pos_member.services.staff import create_staff
 from pos_member.services.stored_value import PinFactor
+from pos_member.stored_value_errors import BalanceBlocked
 from sync.engine import close_day
 from tests.factories import new_phone
 from tests.sync.harness import Central, Till, enrolled_till

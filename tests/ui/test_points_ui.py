@@ -10,9 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from pos_member.errors import ApprovalRefused, PointsReasonRequired
+from pos_member.errors import PointsReasonRequired
 from pos_member.permissions import Role
 from pos_member.services import points, sales
+from pos_member.stored_value_errors import ApprovalRefused
 from tests.factories import PINS, Till
 from tests.ui.conftest import confirm, settle
 from ui.gift_dialog import GiftDialog

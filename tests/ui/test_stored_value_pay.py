@@ -10,10 +10,10 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 import ui.till_stored_value as svu
-from pos_member.errors import SmsCodeInvalid
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.stored_value import top_up
 from pos_member.services.stored_value_ledger import get_balance
+from pos_member.stored_value_errors import SmsCodeInvalid
 from tests.factories import PINS, Till
 from tests.ui.conftest import open_dialog, settle
 from ui.stored_value_ui import PayDialog

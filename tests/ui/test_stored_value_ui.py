@@ -142,7 +142,7 @@ class FakeHq:
 
     def sms_verify(self, *, challenge_id: str, member_id: str, amount_fen: int, txn_id: str,
                    code: str) -> str:
-        from pos_member.errors import SmsCodeInvalid
+        from pos_member.stored_value_errors import SmsCodeInvalid
         if self.codes.get(challenge_id) != code:
             raise SmsCodeInvalid()
         return challenge_id
