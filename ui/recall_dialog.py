@@ -1,7 +1,8 @@
 """The store manager's recall list (召回名单, Ctrl+Shift+F11, issue 19): the store's members away
 for the dormant threshold or more, most valuable or longest away first, with the suggested
-action and RFM segment. F4 sends the coupon picked beside it to the selected members (a
-campaign) after a confirmation that shows how many and their face value; F5 shows the
+action and RFM segment. F4 sends the coupon or the plain message picked beside it to the
+selected members (a campaign) after a confirmation that shows how many (and a coupon's face
+value, a message's text and that only members who agreed to marketing get it); F5 shows the
 campaigns' 召回率 and ROI. Exported to .xlsx (Ctrl+E: the list and the campaigns). Loaded and
 issued off the GUI thread."""
 
@@ -35,7 +36,9 @@ from pos_member.money import format_yuan
 from pos_member.rules_config import CouponTemplate
 from pos_member.services import recall_campaigns as rc
 from pos_member.services.kpi_report import SavedReport
+from pos_member.services.notifications import render
 from pos_member.services.recall import COLUMNS, RecallEntry, RecallOrder, entry_values
+from pos_member.services.recall_messages import MESSAGES, POINTS_REMINDER, RecallMessage
 from ui.confirm import ask
 from ui.health_dialog import cell_text
 from ui.i18n import error_text, translate
@@ -45,25 +48,28 @@ from ui.operations import Operations
 from ui.screen_fit import open_at
 
 Issue = Callable[[str, list[str], str], rc.RecallIssue]  # (campaign, members, template code)
+Message = Callable[[str, list[str], str], RecallMessage]  # (campaign, members, message kind)
 
 
 class RecallDialog(QDialog):
     """``load(order)`` returns the list and ``load_campaigns()`` the campaigns (thread pool);
-    ``issue`` sends the coupons; ``export(entries, campaigns)`` writes both."""
+    ``issue`` sends the coupons, ``message`` the messages; ``export(entries, campaigns)``
+    writes both."""
 
-    issued = Signal(object)  # RecallIssue
+    issued = Signal(object)  # RecallIssue or RecallMessage
 
     def __init__(self, *, ops: Operations, load: Callable[[RecallOrder], list[RecallEntry]],
                  export: Callable[[list[RecallEntry], list[rc.CampaignResult]], SavedReport],
                  tiers: Mapping[str, str], templates: tuple[CouponTemplate, ...] = (),
                  describe: Callable[[CouponTemplate], str] = lambda t: "",
-                 issue: Issue | None = None,
+                 issue: Issue | None = None, message: Message | None = None,
                  load_campaigns: Callable[[], list[rc.CampaignResult]] = list,
                  zone: tzinfo | None = None, default_template: str = "",
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ops, self._load, self._export, self.tiers = ops, load, export, tiers
-        self._issue, self._load_campaigns, self.zone = issue, load_campaigns, zone
+        self._issue, self._message = issue, message
+        self._load_campaigns, self.zone = load_campaigns, zone
         self.templates = {t.code: t for t in templates}
         self.entries: list[RecallEntry] | None = None
         self.campaigns: list[rc.CampaignResult] | None = None
@@ -85,8 +91,10 @@ class RecallDialog(QDialog):
         self.tabs.addTab(self.results, translate("RecallDialog", "召回率 (F5)"))
         self.coupon = QComboBox()
         self.coupon.setObjectName("recallCoupon")
-        for t in templates:
+        for t in templates if issue is not None else ():
             self.coupon.addItem(f"{t.name} · {describe(t)}", t.code)
+        for kind, label in MESSAGES.items() if message is not None else ():
+            self.coupon.addItem(translate("recall", label), kind)  # a plain message
         if (i := self.coupon.findData(default_template)) >= 0:
             self.coupon.setCurrentIndex(i)  # the rules' win-back coupon first
         self.status_line = ElidedLabel()  # a saved file's path: long, and never widens
@@ -112,7 +120,7 @@ class RecallDialog(QDialog):
             if key == "away":
                 row.addStretch(1)
                 row.addWidget(self.coupon, 2)
-        self.buttons["send"].setEnabled(issue is not None and bool(templates))
+        self.buttons["send"].setEnabled(self.coupon.count() > 0)
         bottom.insertWidget(0, self.status_line, 1)
         for keys, slot in (("F2", lambda: self.sort(RecallOrder.VALUE)),
                            ("F3", lambda: self.sort(RecallOrder.AWAY)),
@@ -172,10 +180,9 @@ class RecallDialog(QDialog):
         return [self.entries[r] for r in rows] if self.entries else []
 
     def send(self) -> None:
-        """F4: the picked coupon to the selected members, once confirmed (count and value)."""
-        issue, picked = self._issue, self.selected()
-        code = self.coupon.currentData()
-        if issue is None or code is None or self.confirming is not None:
+        """F4: the picked coupon or message to the selected members, once confirmed."""
+        picked, code = self.selected(), self.coupon.currentData()
+        if code is None or self.confirming is not None:
             return
         if not picked:
             self.status_line.set_full_text(translate(
@@ -185,6 +192,11 @@ class RecallDialog(QDialog):
         if self.pending is None or self.pending[1:] != (ids, code):
             self.pending = (uuid.uuid4().hex[:16], ids, code)  # a retry repeats this campaign
         campaign = self.pending[0]
+        if code in MESSAGES:
+            self._confirm_message(campaign, ids, code)
+            return
+        issue = self._issue
+        assert issue is not None  # a coupon is offered only with it
         face = rc.face_value_fen(self.templates[code], len(ids))
         lines = [translate("RecallDialog", "Members: %1").replace("%1", str(len(ids))),
                  translate("RecallDialog", "Coupon: %1").replace("%1", self.coupon.currentText()),
@@ -200,12 +212,38 @@ class RecallDialog(QDialog):
             .replace("%1", str(len(ids))), lines=lines,
             action=translate("RecallDialog", "Send"), then=go)
 
-    def _sent(self, result: rc.RecallIssue) -> None:
+    def _confirm_message(self, campaign: str, ids: tuple[str, ...], kind: str) -> None:
+        """The message's confirmation: how many, its text, who will not get it."""
+        message = self._message
+        assert message is not None  # a message is offered only with it
+        sample = render(kind, {"points": 0} if kind == POINTS_REMINDER else {})
+        lines = [translate("RecallDialog", "Members: %1").replace("%1", str(len(ids))),
+                 translate("RecallDialog", "Text: %1").replace("%1", sample),
+                 translate("RecallDialog", "Only members who agreed to marketing get it, and "
+                                           "none past today's marketing messages limit.")]
+
+        def go() -> None:
+            self.buttons["send"].setEnabled(False)
+            self.status_line.set_full_text(translate("RecallDialog", "Sending…"))
+            self.ops.run(lambda: message(campaign, list(ids), kind), self._sent,
+                         self._send_failed)
+
+        ask(self, title=translate("RecallDialog", "Send a message to %1 members?")
+            .replace("%1", str(len(ids))), lines=lines,
+            action=translate("RecallDialog", "Send"), then=go)
+
+    def _sent(self, result: rc.RecallIssue | RecallMessage) -> None:
         self.pending = None
         self.buttons["send"].setEnabled(True)
-        self.status_line.set_full_text(translate(
-            "RecallDialog", "Sent %1 coupons; %2 members passed over.").replace(
-            "%1", str(result.issued)).replace("%2", str(result.skipped)))
+        if isinstance(result, RecallMessage):
+            text = translate("RecallDialog", "Sent %1 messages; %2 members passed over (no "
+                                             "marketing consent, today's limit, barred).")
+            sent = result.sent
+        else:
+            text = translate("RecallDialog", "Sent %1 coupons; %2 members passed over.")
+            sent = result.issued
+        self.status_line.set_full_text(text.replace("%1", str(sent)).replace(
+            "%2", str(result.skipped)))
         self.issued.emit(result)
         self.refresh_campaigns()
 

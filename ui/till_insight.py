@@ -29,6 +29,7 @@ from pos_member.services.recall_campaigns import (
     campaign_results,
     issue_recall_coupons,
 )
+from pos_member.services.recall_messages import RecallMessage, send_recall_message
 from pos_member.services.rfm import SEGMENTS
 from ui.health_dialog import CONTEXT, HealthDialog
 from ui.host import TillAction, TillHost
@@ -86,11 +87,15 @@ def open_recall(host: TillHost) -> None:
         return issue_recall_coupons(uow, clerk=clerk, campaign=campaign, member_ids=member_ids,
                                     template_code=template)
 
+    def message(campaign: str, member_ids: list[str], kind: str) -> RecallMessage:
+        return send_recall_message(uow, clerk=clerk, campaign=campaign, member_ids=member_ids,
+                                   kind=kind)
+
     may_issue = clerk.may(Action.ISSUE_COUPON)
     dialog = RecallDialog(
         ops=host.ops, load=lambda order: recall_list(uow, clerk=clerk, order=order),
         export=export, tiers=tiers, templates=uow.rules.coupons.templates,
-        describe=template_text, issue=issue if may_issue else None,
+        describe=template_text, issue=issue if may_issue else None, message=message,
         load_campaigns=lambda: campaign_results(uow, clerk=clerk), zone=zone,
         default_template=uow.rules.coupons.winback_template,
         parent=host.window())

@@ -25,10 +25,12 @@ from pos_member.events.coupons import (
     COUPON_REVOKED,
     MEMBER_COUPONS_BLOCKED,
     MEMBER_COUPONS_UNBLOCKED,
+    RECALL_MESSAGED,
     CouponEnded,
     CouponIssued,
     CouponsBlocked,
     CouponUsed,
+    RecallMessaged,
 )
 from pos_member.events.errors import (
     EventNotReadable,
@@ -172,6 +174,7 @@ __all__ = [
     "POINTS_EXPIRED",
     "POINTS_REDEEMED",
     "POINTS_WELCOME",
+    "RECALL_MESSAGED",
     "RFM_BOUNDS_PUBLISHED",
     "RULES_PUBLISHED",
     "SALE_RECORDED",
@@ -226,6 +229,7 @@ __all__ = [
     "PinLocked",
     "PinSet",
     "PointsPosted",
+    "RecallMessaged",
     "RfmBounds",
     "RosterSet",
     "RulesPublished",

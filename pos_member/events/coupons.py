@@ -52,6 +52,15 @@ class CouponsBlocked(Payload, frozen=True, kw_only=True):
     note: str | UnsetType = UNSET
 
 
+class RecallMessaged(Payload, frozen=True, kw_only=True):
+    """A recall campaign's plain message queued for the member (issue 19): the store manager's
+    marketing message from the recall list, ``kind`` its text (``notifications.TEMPLATES``)."""
+
+    member_id: str
+    campaign: str
+    kind: str
+
+
 COUPON_ISSUED = declare("coupon.issued", CouponIssued)
 COUPON_REDEEMED = declare("coupon.redeemed", CouponUsed)
 COUPON_RETURNED = declare("coupon.returned", CouponUsed)  # refunded back to the member
@@ -59,3 +68,4 @@ COUPON_EXPIRED = declare("coupon.expired", CouponEnded)
 COUPON_REVOKED = declare("coupon.revoked", CouponEnded)
 MEMBER_COUPONS_BLOCKED = declare("member.coupons_blocked", CouponsBlocked)
 MEMBER_COUPONS_UNBLOCKED = declare("member.coupons_unblocked", CouponsBlocked)
+RECALL_MESSAGED = declare("member.recall_messaged", RecallMessaged)

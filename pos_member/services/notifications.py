@@ -80,6 +80,7 @@ TEMPLATES: dict[str, str] = {
     "coupon.expiring": "【会员】您的{name}将于{date}到期，请及时使用。",
     "points.reminder": "【会员】您还有{points}积分可用，欢迎到店使用。回T退订",
     "member_day.invite": "【会员】诚邀您参加本店会员日，会员专享礼遇等您来。回T退订",
+    "recall.miss_you": "【会员】好久不见，我们很想念您！欢迎回店看看新品。回T退订",
     "member.renumbered": "【会员】您的会员号已由{old_no}更新为{new_no}，积分与余额不变。",
 }
 

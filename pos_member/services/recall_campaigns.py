@@ -63,11 +63,28 @@ def issue_recall_coupons(uow: UnitOfWork, *, clerk: Clerk, campaign: str,
     of :data:`BATCH`, each coupon once per campaign (a retry repeats nothing)."""
     require(clerk, Action.VIEW_KPI)
     require(clerk, Action.ISSUE_COUPON)
-    if not _CAMPAIGN.fullmatch(campaign or ""):
-        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The campaign id is missing."))
     template = uow.rules.coupons.template(template_code)
     if template is None:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "No such coupon in the rules."))
+    wanted, due = picked_members(uow, clerk=clerk, campaign=campaign, member_ids=member_ids)
+    issued = 0
+    for i in range(0, len(due), BATCH):
+        with uow.begin() as tx:
+            for member_id in due[i:i + BATCH]:
+                if issue_in(tx, clerk, member_id=member_id, template=template, source=RECALL,
+                            trigger_key=f"{PREFIX}{campaign}:{member_id}") is not None:
+                    issued += 1
+            tx.commit()
+    return RecallIssue(campaign, issued, len(wanted) - issued)
+
+
+def picked_members(uow: UnitOfWork, *, clerk: Clerk, campaign: str,
+                   member_ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(the members picked, once each; those of them a campaign serves: the clerk's store's
+    active members not frozen, blacklisted or erased). Refuses a campaign id that is not one,
+    no member or more than :data:`LIMIT`. Read-only: a coupon or a message campaign's check."""
+    if not _CAMPAIGN.fullmatch(campaign or ""):
+        raise InvalidInput(QT_TRANSLATE_NOOP("errors", "The campaign id is missing."))
     wanted = list(dict.fromkeys(member_ids))
     if not wanted:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Pick the members to send it to."))
@@ -79,16 +96,7 @@ def issue_recall_coupons(uow: UnitOfWork, *, clerk: Clerk, campaign: str,
         served = set(s.scalars(select(_M.id).where(
             _M.id.in_(wanted), _M.store_id == clerk.store_id, _M.status == "active",
             ~refused)))
-    due = [m for m in wanted if m in served]
-    issued = 0
-    for i in range(0, len(due), BATCH):
-        with uow.begin() as tx:
-            for member_id in due[i:i + BATCH]:
-                if issue_in(tx, clerk, member_id=member_id, template=template, source=RECALL,
-                            trigger_key=f"{PREFIX}{campaign}:{member_id}") is not None:
-                    issued += 1
-            tx.commit()
-    return RecallIssue(campaign, issued, len(wanted) - issued)
+    return wanted, [m for m in wanted if m in served]
 
 
 @dataclass(frozen=True, slots=True)

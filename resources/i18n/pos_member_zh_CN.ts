@@ -1739,6 +1739,22 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>发券</translation>
     </message>
     <message>
+        <source>Text: %1</source>
+        <translation>内容：%1</translation>
+    </message>
+    <message>
+        <source>Only members who agreed to marketing get it, and none past today&apos;s marketing messages limit.</source>
+        <translation>仅发给同意接收营销消息的会员，且不超过当日营销消息上限。</translation>
+    </message>
+    <message>
+        <source>Send a message to %1 members?</source>
+        <translation>向 %1 位会员发送短信？</translation>
+    </message>
+    <message>
+        <source>Sent %1 messages; %2 members passed over (no marketing consent, today&apos;s limit, barred).</source>
+        <translation>已发送 %1 条短信；%2 位会员未发送（未同意营销、已达当日上限或受限）。</translation>
+    </message>
+    <message>
         <source>Sent %1 coupons; %2 members passed over.</source>
         <translation>已发 %1 张券；跳过 %2 位会员。</translation>
     </message>
@@ -3416,6 +3432,10 @@ F2  注册新会员</translation>
         <source>The rules name no win-back coupon.</source>
         <translation>规则中未设置回归券。</translation>
     </message>
+    <message>
+        <source>No such message.</source>
+        <translation>没有这种短信。</translation>
+    </message>
 </context>
 <context>
     <name>insight_report</name>
@@ -3873,6 +3893,18 @@ F2  注册新会员</translation>
     <message>
         <source>closed</source>
         <translation>已结束</translation>
+    </message>
+    <message>
+        <source>Message: we miss you, come and see us</source>
+        <translation>短信：好久不见，欢迎回店</translation>
+    </message>
+    <message>
+        <source>Message: your points balance</source>
+        <translation>短信：积分余额提醒</translation>
+    </message>
+    <message>
+        <source>Message: invitation to the members&apos; day</source>
+        <translation>短信：会员日邀请</translation>
     </message>
 </context>
 <context>

@@ -18,6 +18,12 @@ from pos_member.services.recall_campaigns import (
     face_value_fen,
     issue_recall_coupons,
 )
+from pos_member.services.recall_messages import (
+    MEMBER_DAY,
+    MISS_YOU,
+    POINTS_REMINDER,
+    send_recall_message,
+)
 from pos_member.services.sales import record_sale
 from tests.factories import Till
 
@@ -83,3 +89,35 @@ def test_refusals_issue_nothing(till: Till) -> None:
     assert campaign_results(till.uow, clerk=till.manager) == []
     assert face_value_fen(till.uow.rules.coupons.template("WINBACK-20"), 3) == 6_000
     assert face_value_fen(till.uow.rules.coupons.template("WELCOME-90"), 3) is None
+
+
+def test_a_message_campaign_respects_consent_and_the_daily_cap_and_repeats_nothing(
+        till: Till) -> None:
+    till.clock.set(at(200))
+    keen, capped, no_consent, frozen = (till.register(marketing_consent=True).id,
+                                        till.register(marketing_consent=True).id,
+                                        till.register().id,
+                                        till.register(marketing_consent=True).id)
+    member_service.set_status(till.uow, clerk=till.manager, member_id=frozen,
+                              status="frozen", reason="test")
+    till.clock.set(at(0))
+    for n in range(till.uow.rules.coupons.marketing_daily_cap):  # the cap used up today
+        send_recall_message(till.uow, clerk=till.manager, campaign=f"{n:016x}",
+                            member_ids=[capped], kind=MEMBER_DAY)
+    got = send_recall_message(till.uow, clerk=till.manager, campaign=CAMPAIGN,
+                              member_ids=[keen, capped, no_consent, frozen], kind=POINTS_REMINDER)
+    assert (got.sent, got.skipped) == (1, 3)
+    sent = [e for e in pending_events(till.uow, device_id=till.manager.device_id, limit=10_000)
+            if e["type"] == "member.recall_messaged" and e["payload"]["campaign"] == CAMPAIGN]
+    assert [e["payload"]["member_id"] for e in sent] == [keen]  # synced, as a coupon is
+    before = till.dump()
+    again = send_recall_message(till.uow, clerk=till.manager, campaign=CAMPAIGN,
+                                member_ids=[keen], kind=POINTS_REMINDER)
+    assert again.sent == 0 and till.dump() == before  # a retry: nothing twice
+    with pytest.raises(PermissionDenied):
+        send_recall_message(till.uow, clerk=till.cashier, campaign=CAMPAIGN,
+                            member_ids=[keen], kind=MISS_YOU)
+    with pytest.raises(InvalidInput):
+        send_recall_message(till.uow, clerk=till.manager, campaign=CAMPAIGN,
+                            member_ids=[keen], kind="sv.paid")
+    assert till.dump() == before

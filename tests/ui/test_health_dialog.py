@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from pos_member.permissions import Clerk
 from pos_member.services import rfm, sales
+from pos_member.services.outbox import pending_events
 from tests.factories import Till
 from tests.ui.conftest import confirm, settle, show_active
 from ui.health_dialog import HealthDialog
@@ -105,7 +106,7 @@ def test_the_card_shows_the_member_s_stage_tags_and_suggested_action(
 def test_ctrl_shift_f11_lists_the_members_away_and_exports_them(
         qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], till: Till) -> None:
     till.clock.set(datetime.combine(DAY - timedelta(days=100), time(12), tzinfo=till.clock.zone))
-    away, recent = till.register(), till.register()
+    away, recent = till.register(marketing_consent=True), till.register()
     sales.record_sale(till.uow, till.cashier, txn_id="r-1", bill_no="R-1", amount_fen=88_00,
                       member_id=away.id)
     till.clock.set(datetime.combine(DAY, time(12), tzinfo=till.clock.zone))
@@ -131,6 +132,15 @@ def test_ctrl_shift_f11_lists_the_members_away_and_exports_them(
     assert dialog.campaigns is not None and dialog.campaigns[0].contacted == 1
     assert "1" in dialog.status_line.full_text  # sent 1 coupon
     show_active(qtbot, dialog)  # the confirmation has closed (offscreen: activate by hand)
+    dialog.coupon.setCurrentIndex(dialog.coupon.findData("recall.miss_you"))  # a plain message
+    qtbot.keyClick(dialog, Qt.Key.Key_F4)
+    qtbot.waitUntil(lambda: dialog.confirming is not None)
+    assert "好久不见" in dialog.confirming.figures.text()  # the text the member will get
+    confirm(qtbot, dialog)
+    qtbot.waitUntil(lambda: "1" in dialog.status_line.full_text and dialog.pending is None)
+    assert any(e["type"] == "member.recall_messaged" for e in pending_events(
+        till.uow, device_id=till.manager.device_id, limit=1_000))
+    show_active(qtbot, dialog)
     qtbot.keyClick(dialog, Qt.Key.Key_F5)
     assert dialog.tabs.currentIndex() == 1 and dialog.results.item(0, 2).text() == "1"
     qtbot.keyClick(dialog, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)

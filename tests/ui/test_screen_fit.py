@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer
@@ -340,6 +340,27 @@ def withdrawing(s: Store) -> QWidget:
     return dialog.confirming  # type: ignore[attr-defined,no-any-return]
 
 
+def recalling(s: Store) -> QWidget:
+    """Ctrl+Shift+F11 with a member away 100 days on the list, held to the screen itself, then
+    the confirmation of a plain message to them (one test for both, as ``withdrawing``)."""
+    till, now = s.till, s.till.clock.now()
+    till.clock.set(now - timedelta(days=100))
+    away = till.register(name="欧阳娜娜", marketing_consent=True)
+    sales.record_sale(till.uow, till.cashier, txn_id="fit-away", bill_no="A-999",
+                      amount_fen=1_288_00, member_id=away.id)
+    till.clock.set(now)
+    dialog = by_key(Qt.Key.Key_F11, SHIFT | CTRL)(s)
+    s.qtbot.waitUntil(lambda: dialog.table.rowCount() > 0)  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    problems = misfits(dialog, ROOM[s.size])
+    assert not problems, problems
+    dialog.coupon.setCurrentIndex(dialog.coupon.findData("points.reminder"))  # type: ignore[attr-defined]
+    dialog.table.selectAll()  # type: ignore[attr-defined]
+    dialog.send()  # type: ignore[attr-defined]
+    s.qtbot.waitUntil(lambda: getattr(dialog, "confirming", None) is not None)
+    return dialog.confirming  # type: ignore[attr-defined,no-any-return]
+
+
 def member_pick(s: Store) -> QWidget:
     """The members a search found, as many as a search gives (20), to pick from."""
     from pos_member.services.member_search import MAX_RESULTS, search_members
@@ -384,7 +405,7 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "dashboard": dashboard,
     "targets and roster": plan,
     "programme health": by_key(Qt.Key.Key_F11, SHIFT),
-    "recall list": by_key(Qt.Key.Key_F11, SHIFT | CTRL),
+    "recall list and a message's confirmation": recalling,
     "day's split": split,
     "my progress": my_progress,
     "close the day": close_day,
