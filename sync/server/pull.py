@@ -179,15 +179,15 @@ def pull_json(ctx: ServerContext, *, device: DeviceIdentity, cursor: int, limit:
     _check_page(cursor, limit)
     pulled = ctx.db.pulled
     with ctx.db.read_replica() as conn:
-        positions = list(conn.execute(
-            _page_positions(conn, device, cursor, limit, filtered, snapshot)).scalars())
+        positions = list(conn.execute(  # ``all``: one fetch, not one a row (~5 µs a row)
+            _page_positions(conn, device, cursor, limit, filtered, snapshot)).scalars().all())
         more = len(positions) > limit
         del positions[limit:]
         changes = pulled.get_many(positions)
         missing = [p for p, c in zip(positions, changes, strict=True) if c is None]
         if missing:
             encoded = dict(_encoded(conn.execute(_PULL_JSON.where(_one_of_positions(conn)),
-                                                 {"p": _positions(conn, missing)})))
+                                                 {"p": _positions(conn, missing)}).all()))
             pulled.put(encoded.items())
             changes = [c if c is not None else encoded[p]
                        for p, c in zip(positions, changes, strict=True)]
