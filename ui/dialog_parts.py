@@ -4,6 +4,8 @@ manager's action."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -46,6 +48,21 @@ def accept_buttons(dialog: QDialog, text: str
     buttons.accepted.connect(dialog.submit)  # type: ignore[attr-defined]
     buttons.rejected.connect(dialog.reject)
     return buttons, ok, cancel
+
+
+def key_buttons(prefix: str, items: Iterable[tuple[str, str, Callable[[], object]]]
+                ) -> dict[str, QPushButton]:
+    """A screen's buttons by key: (key, text naming its keyboard key, slot) each, named
+    ``<prefix>_<key>`` (tests find them), a click doing what the key does. Never the default
+    button: Enter in a field or a table must not press one."""
+    out: dict[str, QPushButton] = {}
+    for key, text, slot in items:
+        b = QPushButton(text)
+        b.setObjectName(f"{prefix}_{key}")
+        b.setAutoDefault(False)
+        b.clicked.connect(slot)
+        out[key] = b
+    return out
 
 
 def clear_on_edit(label: QLabel, *fields: QLineEdit) -> None:

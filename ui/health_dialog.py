@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -40,6 +39,7 @@ from pos_member.services.insight_report import (
     row_values,
 )
 from pos_member.services.kpi_report import SavedReport
+from ui.dialog_parts import key_buttons
 from ui.health_charts import fill_charts
 from ui.i18n import error_text, translate
 from ui.kpi_chart import TrendChart
@@ -149,19 +149,14 @@ class HealthDialog(QDialog):
         self.status_line.setObjectName("kpiStatusLine")
         self.status_line.setWordWrap(True)
         self.status_line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for key, text, slot in (
+        self.buttons = key_buttons("health", (
             ("refresh", translate("HealthDialog", "F5 Refresh"), self.refresh),
             ("export", translate("HealthDialog", "Ctrl+E Export (.xlsx)"), self.export),
             ("close", translate("HealthDialog", "Esc Close"), self.reject),
-        ):
-            b = QPushButton(text)
-            b.setObjectName(f"health_{key}")
-            b.setAutoDefault(False)
-            b.clicked.connect(slot)
+        ))
+        bar = QHBoxLayout()
+        for b in self.buttons.values():
             bar.addWidget(b)
-            self.buttons[key] = b
         bar.addWidget(self.status_line, 1)
         return bar
 

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QProgressBar,
-    QPushButton,
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
@@ -35,6 +34,7 @@ from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.services.kpi import Dashboard, TrendDay
 from pos_member.services.kpi_report import SavedReport
+from ui.dialog_parts import key_buttons
 from ui.i18n import error_text, translate
 from ui.kpi_chart import BLUE, GREEN, LIGHT_GREEN, ORANGE, Series, TrendChart
 from ui.kpi_texts import (
@@ -198,20 +198,15 @@ class DashboardDialog(QDialog):
         self.status_line = QLabel()
         self.status_line.setObjectName("kpiStatusLine")
         self.status_line.setWordWrap(True)  # a saved report's path: long, and never widens
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for key, text, slot in (
+        self.buttons = key_buttons("kpi", (
             ("refresh", translate("Dashboard", "F5 Refresh"), self.refresh),
             ("export", translate("Dashboard", "Ctrl+E Export day report (.xlsx)"), self.export),
             ("plan", translate("Dashboard", "Ctrl+T Targets and roster"), self.open_plan),
             ("close", translate("Dashboard", "Esc Close"), self.reject),
-        ):
-            b = QPushButton(text)
-            b.setObjectName(f"kpi_{key}")
-            b.setAutoDefault(False)
-            b.clicked.connect(slot)
+        ))
+        bar = QHBoxLayout()
+        for b in self.buttons.values():
             bar.addWidget(b)
-            self.buttons[key] = b
         self.buttons["plan"].setVisible(may_plan)
         self.status_line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self.status_line, 1)

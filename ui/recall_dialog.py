@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -40,6 +39,7 @@ from pos_member.services.notifications import render
 from pos_member.services.recall import COLUMNS, RecallEntry, RecallOrder, entry_values
 from pos_member.services.recall_messages import MESSAGES, POINTS_REMINDER, RecallMessage
 from ui.confirm import ask
+from ui.dialog_parts import key_buttons
 from ui.health_dialog import cell_text
 from ui.i18n import error_text, translate
 from ui.kpi_texts import STYLE
@@ -99,29 +99,26 @@ class RecallDialog(QDialog):
             self.coupon.setCurrentIndex(i)  # the rules' win-back coupon first
         self.status_line = ElidedLabel()  # a saved file's path: long, and never widens
         self.status_line.setObjectName("kpiStatusLine")
-        self.buttons: dict[str, QPushButton] = {}
-        top, bottom = QHBoxLayout(), QHBoxLayout()
-        for row, key, text, slot in (
-            (top, "value", translate("RecallDialog", "F2 Most valuable first"),
+        self.buttons = key_buttons("recall", (
+            ("value", translate("RecallDialog", "F2 Most valuable first"),
              lambda: self.sort(RecallOrder.VALUE)),
-            (top, "away", translate("RecallDialog", "F3 Longest away first"),
+            ("away", translate("RecallDialog", "F3 Longest away first"),
              lambda: self.sort(RecallOrder.AWAY)),
-            (top, "send", translate("RecallDialog", "F4 Send to the selected"), self.send),
-            (bottom, "results", translate("RecallDialog", "F5 召回率"), self.show_results),
-            (bottom, "export", translate("RecallDialog", "Ctrl+E Export (.xlsx)"), self.export),
-            (bottom, "close", translate("RecallDialog", "Esc Close"), self.reject),
-        ):
-            b = QPushButton(text)
-            b.setObjectName(f"recall_{key}")
-            b.setAutoDefault(False)
-            b.clicked.connect(slot)
-            row.addWidget(b)
-            self.buttons[key] = b
-            if key == "away":
-                row.addStretch(1)
-                row.addWidget(self.coupon, 2)
+            ("send", translate("RecallDialog", "F4 Send to the selected"), self.send),
+            ("results", translate("RecallDialog", "F5 召回率"), self.show_results),
+            ("export", translate("RecallDialog", "Ctrl+E Export (.xlsx)"), self.export),
+            ("close", translate("RecallDialog", "Esc Close"), self.reject),
+        ))
+        top, bottom = QHBoxLayout(), QHBoxLayout()
+        b = self.buttons
+        for w in (b["value"], b["away"], None, self.coupon, b["send"]):
+            if w is None:
+                top.addStretch(1)
+            else:
+                top.addWidget(w, 2 if w is self.coupon else 0)
+        for w in (self.status_line, b["results"], b["export"], b["close"]):
+            bottom.addWidget(w, 1 if w is self.status_line else 0)
         self.buttons["send"].setEnabled(self.coupon.count() > 0)
-        bottom.insertWidget(0, self.status_line, 1)
         for keys, slot in (("F2", lambda: self.sort(RecallOrder.VALUE)),
                            ("F3", lambda: self.sort(RecallOrder.AWAY)),
                            ("F4", self.send), ("F5", self.show_results),

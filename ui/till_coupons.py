@@ -5,9 +5,11 @@ into the till window through :func:`register`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QDialog
 
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
@@ -80,19 +82,25 @@ def template_text(t: CouponTemplate) -> str:
                                          "", ""))
 
 
-def open_issue(host: TillHost) -> None:
-    """Ctrl+K: a coupon by hand for the member on screen (a manager approves)."""
+def _open_for_card(host: TillHost, build: Callable[[MemberCard], QDialog], done: str) -> None:
+    """Opens a coupon dialog for the member on screen (one of this store's: another store's
+    coupons are not on this till), the card refreshed by its ``done`` signal."""
     card = host.current_card()
     if card is None or card.hq is not None or card.remote or host.dialog is not None:
         return
+    dialog = build(card)
+    getattr(dialog, done).connect(lambda r: host.notify_changed(r.changes))
+    host.open_dialog(dialog)
+
+
+def open_issue(host: TillHost) -> None:
+    """Ctrl+K: a coupon by hand for the member on screen (a manager approves)."""
     uow, clerk = host.uow, host.clerk
-    dialog = CouponIssueDialog(
+    _open_for_card(host, lambda card: CouponIssueDialog(
         ops=host.ops, card=card, templates=uow.rules.coupons.templates, describe=template_text,
         issue=lambda **kw: coupons.issue_by_hand_with_pin(uow, clerk=clerk, member_id=card.id,
                                                          **kw),
-        parent=host.window())
-    dialog.issued.connect(lambda r: host.notify_changed(r.changes))
-    host.open_dialog(dialog)
+        parent=host.window()), "issued")
 
 
 def coupon_line(host: TillHost, c: coupons.CouponView) -> str:
@@ -102,18 +110,13 @@ def coupon_line(host: TillHost, c: coupons.CouponView) -> str:
 
 def open_withdraw(host: TillHost) -> None:
     """Ctrl+Shift+K: withdraw one of the member on screen's coupons (a manager approves)."""
-    card = host.current_card()
-    if card is None or card.hq is not None or card.remote or host.dialog is not None:
-        return
     uow, clerk = host.uow, host.clerk
-    dialog = CouponWithdrawDialog(
+    _open_for_card(host, lambda card: CouponWithdrawDialog(
         ops=host.ops, card=card, load=lambda: coupons.usable(uow, member_id=card.id),
         describe=lambda c: (coupon_line(host, c), f"{c.name} · {value_text(c)}{from_hq(c)}"),
         withdraw=lambda **kw: coupons.revoke_with_pin(uow, clerk=clerk, member_id=card.id,
                                                       **kw),
-        parent=host.window())
-    dialog.withdrawn.connect(lambda r: host.notify_changed(r.changes))
-    host.open_dialog(dialog)
+        parent=host.window()), "withdrawn")
 
 
 def register(host: TillHost) -> None:

@@ -25,7 +25,7 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services.kpi_report import SavedReport, save_workbook
 from pos_member.services.member_insight import LOST, SLEEPING, STAGES, WIN_BACK
-from pos_member.services.recall_campaigns import CampaignResult, add_results_sheet
+from pos_member.services.recall_campaigns import CampaignResult, add_results_sheet, fill_sheet
 from pos_member.services.rfm import SEGMENTS
 
 LIMIT = 500  # rows a screen or an export takes at once (and a campaign)
@@ -110,21 +110,12 @@ def write_recall_workbook(entries: list[RecallEntry], path: Path, *, tiers: Mapp
     """The list as an .xlsx, saved like the day report (``kpi_report``); with ``campaigns``,
     their 召回率 and ROI on a second sheet."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
     ws.title = tr_in("recall", SHEET)
-    for c, (label, _) in enumerate(COLUMNS, start=1):
-        ws.cell(row=1, column=c, value=tr_in("recall", label)).font = Font(bold=True)
-        ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = 16
-    for r, e in enumerate(entries, start=2):
-        for c, (value, (_, fmt)) in enumerate(zip(entry_values(e, tiers, tr_in), COLUMNS,
-                                                  strict=True), start=1):
-            cell = ws.cell(row=r, column=c, value=value)
-            if fmt:
-                cell.number_format = fmt
-    ws.freeze_panes = "B2"
+    fill_sheet(ws, COLUMNS, (entry_values(e, tiers, tr_in) for e in entries), tr_in,
+               freeze="B2")
     if campaigns is not None:
         add_results_sheet(wb, campaigns, zone, tr_in)
     return save_workbook(wb, path)

@@ -13,7 +13,7 @@ the coupons themselves: nothing is kept beside them. Definitions in docs/rules.m
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -194,16 +194,23 @@ def result_values(r: CampaignResult, zone: tzinfo,
 def add_results_sheet(wb: Any, results: list[CampaignResult], zone: tzinfo,
                       tr_in: Callable[[str, str], str]) -> None:
     """The campaigns as a sheet of their own in ``wb`` (openpyxl)."""
+    fill_sheet(wb.create_sheet(tr_in("recall", SHEET)), COLUMNS,
+               (result_values(r, zone, tr_in) for r in results), tr_in, freeze="C2")
+
+
+def fill_sheet(ws: Any, columns: Sequence[tuple[str, str | None]],
+               rows: Iterable[Sequence[object]], tr_in: Callable[[str, str], str], *,
+               freeze: str) -> None:
+    """A recall sheet (the list, the campaigns): ``columns``' labels (context ``recall``) in
+    bold, then ``rows`` in their number formats; None shown "—", unformatted."""
     from openpyxl.styles import Font
 
-    ws = wb.create_sheet(tr_in("recall", SHEET))
-    for c, (label, _) in enumerate(COLUMNS, start=1):
+    for c, (label, _) in enumerate(columns, start=1):
         ws.cell(row=1, column=c, value=tr_in("recall", label)).font = Font(bold=True)
         ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = 16
-    for row, r in enumerate(results, start=2):
-        for c, (value, (_, fmt)) in enumerate(zip(result_values(r, zone, tr_in), COLUMNS,
-                                                  strict=True), start=1):
+    for row, values in enumerate(rows, start=2):
+        for c, (value, (_, fmt)) in enumerate(zip(values, columns, strict=True), start=1):
             cell = ws.cell(row=row, column=c, value="—" if value is None else value)
             if fmt and value is not None:
                 cell.number_format = fmt
-    ws.freeze_panes = "C2"
+    ws.freeze_panes = freeze

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Any
 from xml.parsers import expat
@@ -222,20 +222,24 @@ class _Rows:
         kind = self.kind
         if kind == "inlineStr" or kind == "str":
             return text if text or kind == "str" else None
-        if not text:
-            return None
-        if kind == "s":
-            return self.strings[int(text)]
-        if kind == "b":
-            return text in ("1", "true")
-        if kind == "e":
-            return text
-        if kind == "d":
-            return datetime.fromisoformat(text.rstrip("Z"))
-        number = _number(text)
-        if self.style and int(self.style) in self.dates:
-            return from_excel(number)
-        return number
+        return typed(text, kind, self.strings, bool(self.style) and int(self.style) in self.dates)
+
+
+def typed(text: str, kind: str, strings: Sequence[str], is_date: bool) -> Any:
+    """A cell's value from its ``<v>`` text and type ``t`` (a formula and the string types
+    handled before): both readers of a sheet end here, so they read a cell alike."""
+    if not text:
+        return None
+    if kind == "s":
+        return strings[int(text)]
+    if kind == "b":
+        return text in ("1", "true")
+    if kind == "e":
+        return text
+    if kind == "d":
+        return datetime.fromisoformat(text.rstrip("Z"))
+    number = _number(text)
+    return from_excel(number) if is_date else number
 
 
 def read_sheet(z: zipfile.ZipFile, name: str, width: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -423,15 +427,4 @@ class _FastRows:
         text = _unescape(v.group(1) or "") if v else ""
         if kind == "str":
             return text
-        if not text:
-            return None
-        if kind == "s":
-            return self.strings[int(text)]
-        if kind == "b":
-            return text in ("1", "true")
-        if kind == "e":
-            return text
-        if kind == "d":
-            return datetime.fromisoformat(text.rstrip("Z"))
-        number = _number(text)
-        return from_excel(number) if style in self.dates else number
+        return typed(text, kind, self.strings, style in self.dates)
