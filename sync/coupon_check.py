@@ -12,6 +12,7 @@ device, ``sync/server/lookup_limits.py``).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sync.protocol import _Strict
 
@@ -22,7 +23,15 @@ COUPON_KEY = r"^[0-9a-f]{12}$"  # a coupon's key: 6 random bytes as lowercase he
 class CouponCheckResponse(_Strict):
     """``redeemed``: HQ holds a bill the coupon was redeemed on (and not given back by a
     refund); then the bill's sale id, the store (number and name) and when HQ stored it.
-    ``as_of``: HQ's time of the answer."""
+    ``as_of``: HQ's time of the answer.
+
+    ``state``: the coupon's life as HQ was told of it (``coupon_terms``): ``issued``,
+    ``revoked`` (withdrawn at some till), ``expired``; None when HQ holds no issue of it.
+    ``coupon``: the coupon as issued (template, name, terms — face value, threshold, tiers,
+    stores —, validity, issuing store and till), only to a till of another store than the
+    coupon's (the member's home store's tills hold it already); ``issued_event_id``: the
+    ``coupon.issued`` event's id, so the asking till's ledger keeps the same entry a pull
+    would have made."""
 
     key: str
     redeemed: bool
@@ -31,3 +40,6 @@ class CouponCheckResponse(_Strict):
     store_name: str = ""
     used_at: datetime | None = None
     as_of: datetime
+    state: str | None = None
+    coupon: dict[str, Any] | None = None
+    issued_event_id: str | None = None

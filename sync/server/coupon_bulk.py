@@ -29,6 +29,7 @@ from pos_member.coupon_rules import terms_of, validity
 from pos_member.hlc import HLCTimestamp
 from pos_member.rules_config import CouponTemplate, parse_rules
 from sync.protocol import WireEvent
+from sync.server import coupons
 from sync.server.context import ServerContext
 from sync.server.errors import BadRequest
 from sync.server.locks import SERVER_SEQ, lock_keys
@@ -104,7 +105,8 @@ def _chunk(conn: Connection, now: datetime, batch: str, version: str, t: CouponT
         Event.device_id == SERVER_DEVICE_ID)) or 0
     start, end = validity(t, now, store_zone(ZONE))
     terms, now_ms = terms_of(t), to_ms(now)
-    out = []
+    out: list[IncomingEvent] = []
+    kept: list[dict[str, object]] = []
     for k, (member_id, store_id) in enumerate(todo, start=1):
         key = hashlib.sha256(f"{batch}:{member_id}".encode()).hexdigest()[:12]
         coupon = {"key": key, "member_id": member_id, "template": t.code, "name": t.name[:100],
@@ -113,6 +115,8 @@ def _chunk(conn: Connection, now: datetime, batch: str, version: str, t: CouponT
                   "trigger_key": f"hq:{batch}:{member_id}", "issued_at": now.isoformat(),
                   "store_id": store_id, "device_id": SERVER_DEVICE_ID}
         payload = events.CouponIssued(member_id=member_id, coupon=coupon, reason=reason)
+        kept.append({"key": key, "member_id": member_id, "event_id": ids[member_id],
+                     "coupon": coupon, "state": "issued", "ended_at": None})
         out.append(IncomingEvent.from_wire(WireEvent(
             id=ids[member_id], store_id=store_id, device_id=SERVER_DEVICE_ID, seq=seq + k,
             clerk_id=None, hlc=HLCTimestamp(now_ms, 0).pack(),
@@ -120,4 +124,5 @@ def _chunk(conn: Connection, now: datetime, batch: str, version: str, t: CouponT
             payload_version=events.COUPON_ISSUED.version, payload=events.encode(payload),
             rules_version=version or latest_rules_version(conn) or "none", created_at=now)))
     LogWriter(conn, now=now).append(out)
+    coupons.keep_terms(conn, kept)  # HQ's check describes them to other stores' tills
     return len(out)

@@ -4,7 +4,9 @@ coupon while offline — is flagged for HQ (``coupon_twice``, with both bills) a
 coupons are stopped at every till (``member.coupons_blocked``) until HQ settles it
 (``pos-member-server settle-coupons MEMBER --note TEXT``: the flags resolved with the note,
 ``member.coupons_unblocked`` appended). The same pattern as the stored-value overdraw
-(``balances.py``).
+(``balances.py``). Each ``coupon.issued`` also keeps the coupon's terms (``coupon_terms``),
+marked by its ``coupon.revoked`` or ``coupon.expired``: HQ's :func:`check` describes a coupon
+to another store's till and refuses a withdrawn one.
 
 Runs in the push's write transaction (:func:`after_store`), so the claim, the flag and the
 server event commit with the redemption, exactly once. Concurrency: the claim is an
@@ -31,12 +33,15 @@ from sync.server.balances import StoredEvent, _member_id
 from sync.server.context import ServerContext
 from sync.server.errors import BadRequest, NoOpenCouponFlag
 from sync.server.log import LogWriter
-from sync.server.models import CouponUse, Flag, Store
+from sync.server.models import CouponTerms, CouponUse, Flag, Store
 
 COUPON_TWICE = "coupon_twice"
 MAX_NOTE = 500
 _USES = CouponUse.__table__
+_TERMS = CouponTerms.__table__
 _TYPES = frozenset({events.COUPON_REDEEMED.type, events.COUPON_RETURNED.type})
+_ENDS = {events.COUPON_REVOKED.type: "revoked", events.COUPON_EXPIRED.type: "expired"}
+_LIFE = frozenset({events.COUPON_ISSUED.type, *_ENDS})
 
 
 def _use(e: StoredEvent) -> dict[str, Any] | None:
@@ -51,9 +56,49 @@ def _use(e: StoredEvent) -> dict[str, Any] | None:
             "event_id": e.id}
 
 
+def issued_row(event_id: str, payload: Any) -> dict[str, Any] | None:
+    """The ``coupon_terms`` row a ``coupon.issued`` payload makes, or None when malformed."""
+    c = payload.get("coupon") if isinstance(payload, Mapping) else None
+    if not isinstance(c, Mapping) or not isinstance(c.get("key"), str) \
+            or not 0 < len(c["key"]) <= 16:
+        return None
+    return {"key": c["key"], "member_id": str(payload.get("member_id", ""))[:36],
+            "event_id": event_id, "coupon": dict(c), "state": "issued", "ended_at": None}
+
+
+def keep_terms(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Stores issued coupons' terms (``coupon_terms``); a key HQ already holds is kept as
+    first told (a retried push, HQ's batch run again)."""
+    if rows:
+        ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(_TERMS)
+        conn.execute(ins.on_conflict_do_nothing(index_elements=["key"]), list(rows))
+
+
+def _life(conn: Connection, e: StoredEvent, now: Any) -> None:
+    """An issue keeps the coupon's terms; a withdrawal or expiry marks them (a withdrawal
+    outranks an expiry; an end of a coupon HQ was never told of is relayed only)."""
+    if e.type == events.COUPON_ISSUED.type:
+        row = issued_row(e.id, e.payload)
+        if row is not None:
+            keep_terms(conn, [row])
+        return
+    key = e.payload.get("key") if isinstance(e.payload, Mapping) else None
+    if not isinstance(key, str):
+        return
+    state = _ENDS[e.type]
+    where = _TERMS.c.key == key
+    if state == "expired":
+        where = where & (_TERMS.c.state == "issued")
+    conn.execute(update(_TERMS).where(where).values(state=state, ended_at=now))
+
+
 def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> None:
-    """The push hook: claims and frees coupons. Costs nothing for a batch without them."""
+    """The push hook: keeps coupons' terms, claims and frees coupons. Costs nothing for a
+    batch without them."""
     for e in stored:
+        if e.type in _LIFE:
+            _life(conn, e, log._now)
+            continue
         if e.type not in _TYPES:
             continue
         use = _use(e)
@@ -145,11 +190,13 @@ _CHECK = (select(_USES.c.sale_id, _USES.c.used_at, _STORES.c.number, _STORES.c.n
 
 
 def check(ctx: ServerContext, *, key: str, token: str) -> CouponCheckResponse:
-    """Whether HQ holds a redemption of the coupon ``key`` (``GET /v1/coupons/check``), for
-    a till about to redeem a coupon it did not issue. The device's token is checked first
-    (``Unauthorized``), then the check is counted and audited with the member lookups
-    (``LookupRateLimited`` past the device's limit: nothing is read). Reads the primary: a
-    redemption pushed a moment ago is seen."""
+    """What HQ knows of the coupon ``key`` (``GET /v1/coupons/check``), for a till about to
+    redeem a coupon it did not issue: the bill it was redeemed on, if any; its state
+    (withdrawn or expired at another till); and, to a till of another store than the
+    coupon's, its terms (that till holds none of the member's coupons). The device's token is
+    checked first (``Unauthorized``), then the check is counted and audited with the member
+    lookups (``LookupRateLimited`` past the device's limit: nothing is read). Reads the
+    primary: a redemption or withdrawal pushed a moment ago is seen."""
     now = ctx.clock.now()
     with ctx.db.read() as pooled:
         conn = pooled.execution_options(isolation_level="AUTOCOMMIT")
@@ -158,8 +205,15 @@ def check(ctx: ServerContext, *, key: str, token: str) -> CouponCheckResponse:
         device = authenticate_on(conn, token=token)
         lookup_limits.admit(ctx.db, conn, device=device, kind="coupon", key=key, now=now)
         row = conn.execute(_CHECK, {"k": key}).first()
+        terms = conn.execute(select(_TERMS.c.event_id, _TERMS.c.coupon, _TERMS.c.state)
+                             .where(_TERMS.c.key == key)).first()
+    known: dict[str, Any] = {}
+    if terms is not None:
+        known["state"] = terms.state
+        if (terms.coupon or {}).get("store_id") != device.store_id:
+            known |= {"coupon": terms.coupon, "issued_event_id": terms.event_id}
     if row is None:
-        return CouponCheckResponse(key=key, redeemed=False, as_of=now)
+        return CouponCheckResponse(key=key, redeemed=False, as_of=now, **known)
     return CouponCheckResponse(key=key, redeemed=True, sale_id=row.sale_id,
                                store_no=row.number, store_name=row.name or "",
-                               used_at=row.used_at, as_of=now)
+                               used_at=row.used_at, as_of=now, **known)

@@ -358,6 +358,23 @@ class CouponUse(ServerBase):
     used_at: Mapped[datetime]
 
 
+class CouponTerms(ServerBase):
+    """Each coupon's terms as HQ was told of them (issue 18; ``sync/server/coupons.py``): the
+    ``coupon.issued`` row (template, name, terms, validity, issuing store and till) and whether
+    it was withdrawn or expired since, so HQ's check can describe a coupon to a till of another
+    store (which holds none of the member's coupons) and refuse a withdrawn one anywhere.
+    ``event_id``: the issuing event's id, which the asking till's ledger keeps as the entry."""
+
+    __tablename__ = "coupon_terms"
+
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    event_id: Mapped[str] = mapped_column(String(36))
+    coupon: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(10))  # issued, revoked, expired
+    ended_at: Mapped[datetime | None]
+
+
 # -- the remote member lookup's limit and audit (issue 14: sync/server/lookup_limits.py) ------
 
 

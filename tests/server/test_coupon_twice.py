@@ -130,3 +130,80 @@ def test_an_older_database_gets_the_claims_ingest_would_have_made(server: LiveSe
     [flag] = twice(server)
     assert flag.detail["first"]["sale_id"] == "s-1"
 
+
+
+def issued(till: Device, key: str) -> WireEvent:
+    coupon = {"key": key, "member_id": MEMBER, "template": "T50", "name": "满300减50",
+              "terms": {"kind": "amount_off", "amount_off_fen": 5_000, "threshold_fen": 30_000},
+              "valid_from": "2026-12-01T00:00:00+00:00",
+              "valid_until": "2026-12-31T16:00:00+00:00", "source": "manual",
+              "trigger_key": f"manual:{key}", "issued_at": "2026-12-01T00:00:00+00:00",
+              "store_id": till.store_id, "device_id": till.id}
+    return till.event(type="coupon.issued", payload={"member_id": MEMBER, "coupon": coupon})
+
+
+def ended(till: Device, key: str, type: str) -> WireEvent:
+    return till.event(type=type, payload={"key": key, "member_id": MEMBER, "reason": "x"})
+
+
+def test_hq_describes_a_coupon_to_another_store_and_knows_its_withdrawal(
+        server: LiveServer) -> None:
+    """``coupon_terms``: the terms go to a till of another store only; a withdrawal at the
+    home store is known to every till's check; an expiry does not undo a withdrawal."""
+    from sync.coupon_check import CouponCheckResponse
+
+    home, home2, other = server.enrol(1), server.enrol(1), server.enrol()
+    key = uuid.uuid4().hex[:12]
+    first = issued(home, key)
+    home.push([first])
+    home.push([issued(home, key)])  # told twice (another event): kept as first told
+
+    def ask(till: Device) -> CouponCheckResponse:
+        got = server.http.get(CHECK, params={"key": key}, headers=till.headers)
+        assert got.status_code == 200, got.text
+        return CouponCheckResponse.model_validate_json(got.content)
+
+    away = ask(other)
+    assert (away.state, away.issued_event_id, away.redeemed) == ("issued", first.id, False)
+    assert away.coupon is not None and away.coupon["terms"]["threshold_fen"] == 30_000
+    at_home = ask(home2)
+    assert (at_home.state, at_home.coupon) == ("issued", None)  # it holds the coupon itself
+    home.push([ended(home, key, "coupon.revoked"), ended(home, key, "coupon.expired")])
+    assert (ask(other).state, ask(home2).state) == ("revoked", "revoked")
+    unknown = server.http.get(CHECK, params={"key": "00000000ffff"}, headers=other.headers)
+    assert CouponCheckResponse.model_validate_json(unknown.content).state is None
+
+
+def test_an_older_database_gets_the_terms_ingest_would_have_kept(server: LiveServer) -> None:
+    """Migration 0015 on a server of 0014 holding issued, withdrawn and expired coupons: each
+    coupon's first issue kept with its event, the withdrawal outranking a later expiry."""
+    from sqlalchemy import select
+
+    from sync.server.db import SCHEMA_HEAD, open_server_database, schema_revision, upgrade
+    from sync.server.models import CouponTerms
+    from tests.server.migrating import downgrade
+
+    a = server.enrol()
+    keys = [uuid.uuid4().hex[:12] for _ in range(3)]
+    first = [issued(a, k) for k in keys]
+    a.push([*first, issued(a, keys[0]), ended(a, keys[1], "coupon.revoked"),
+            ended(a, keys[1], "coupon.expired"), ended(a, keys[2], "coupon.expired"),
+            a.event(type="coupon.issued", payload={"coupon": {"key": 7}})])
+    db = open_server_database(server.url)
+    try:
+        downgrade(db, "0014")
+        assert schema_revision(db) == "0014"
+        upgrade(db)
+        assert schema_revision(db) == SCHEMA_HEAD
+    finally:
+        db.dispose()
+    with server.ctx.db.read() as conn:
+        got = {r.key: (r.event_id, r.state, r.coupon["name"]) for r in conn.execute(
+            select(CouponTerms).where(CouponTerms.key.in_(keys)))}
+    assert got == {keys[0]: (first[0].id, "issued", "满300减50"),
+                   keys[1]: (first[1].id, "revoked", "满300减50"),
+                   keys[2]: (first[2].id, "expired", "满300减50")}
+    a.push([ended(a, keys[0], "coupon.revoked")])  # ingest goes on from there
+    with server.ctx.db.read() as conn:
+        assert conn.scalar(select(CouponTerms.state).where(CouponTerms.key == keys[0])) \
+            == "revoked"

@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import text
 
 from sync.server import services
-from sync.server.db import open_server_database, schema_revision, upgrade
+from sync.server.db import SCHEMA_HEAD, open_server_database, schema_revision, upgrade
 from sync.server.snapshot import snapshot_json
 from tests.server.factories import LiveServer
 from tests.server.migrating import downgrade
@@ -35,7 +35,7 @@ def test_an_older_database_upgrades_and_its_snapshot_reads_the_index(
         identity = services.authenticate(pg.ctx, token=new_till.enrolment.token)
         before = json.loads(snapshot_json(pg.ctx, device=identity))
         upgrade(db)
-        assert schema_revision(db) == "0014"
+        assert schema_revision(db) == SCHEMA_HEAD
         after = json.loads(snapshot_json(pg.ctx, device=identity))
         with db.read() as conn:
             conn.execute(text("SET enable_seqscan = off"))  # a table this small: forced

@@ -18,6 +18,7 @@ from pos_member.services.coupon_triggers import run_triggers
 from pos_member.services.members import register_member
 from sync.server import coupon_bulk, services
 from sync.server.cli import main
+from sync.server.models import CouponTerms
 from tests.factories import new_phone
 from tests.sync.harness import Central, Till
 
@@ -41,6 +42,9 @@ def test_one_command_issues_to_a_store_and_running_it_again_issues_nothing(
     again = coupon_bulk.issue_coupons(central.ctx, template="CPN-10", reason="again",
                                       store=1, batch="anniv-1")
     assert (again.members, again.issued) == (3, 0)
+    with central.ctx.db.read() as conn:  # HQ keeps their terms for other stores' checks
+        kept = conn.execute(select(CouponTerms.coupon, CouponTerms.state)).all()
+    assert sorted(s for c, s in kept if c["source"] == coupons.HQ) == ["issued"] * 3
     for t in (one, two):
         t.sync()
     for card in mine:
