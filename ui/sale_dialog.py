@@ -32,7 +32,7 @@ from pos_member.services.coupon_redeem import CouponUse
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.sales import SaleQuote, SaleResult
 from pos_member.services.staff import StaffInfo
-from pos_member.services.stored_value import PayStanding
+from pos_member.services.stored_value_standing import PayStanding
 from ui.dialog_parts import accept_buttons, clear_on_edit, message_label, show_error_in
 from ui.host import SmsService
 from ui.operations import Operations

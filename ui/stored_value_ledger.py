@@ -32,9 +32,9 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk
 from pos_member.services import member_auth
-from pos_member.services import stored_value as sv
 from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services import stored_value_refunds as sv_refunds
+from pos_member.services import stored_value_standing as svs
 from pos_member.services.member_cards import MemberCard
 from pos_member.stored_value_errors import PaymentOfABill
 from ui.confirm import ask, clip
@@ -270,7 +270,7 @@ class LedgerDialog(StoredValueDialog):
         balance = format_yuan(self.balance.total_fen)
 
         def go() -> None:
-            self.ops.run(lambda: sv.set_frozen(uow, clerk=manager(), member_id=mid,
+            self.ops.run(lambda: svs.set_frozen(uow, clerk=manager(), member_id=mid,
                                                frozen=freeze, reason=reason),
                          self._after, self.show_error)
 

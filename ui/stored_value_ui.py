@@ -34,6 +34,7 @@ from pos_member.money import format_yuan
 from pos_member.permissions import Action
 from pos_member.services import stored_value as sv
 from pos_member.services import stored_value_ledger as sv_ledger
+from pos_member.services import stored_value_standing as svs
 from pos_member.services.member_cards import MemberCard
 from pos_member.stored_value_errors import SmsUnavailable
 from ui.stored_value_base import StoredValueDialog, amount_of
@@ -174,7 +175,7 @@ class PayDialog(StoredValueDialog):
         self.online, self.sms, self.phone = online, sms, phone
         self.challenge_id: str | None = None
         self.balance: sv_ledger.Balance | None = None
-        self.standing: sv.PayStanding | None = None
+        self.standing: svs.PayStanding | None = None
         self.setWindowTitle(self.tr("Pay with stored value (F10)"))
         self.setMinimumWidth(660)
         title = QLabel(f"{card.member_no} · {card.name_masked or ''} {card.phone_masked}")
@@ -243,7 +244,7 @@ class PayDialog(StoredValueDialog):
         self._factor_changed()
         self._preview()
         uow, mid, clerk = window.uow, card.id, window.clerk
-        self.ops.run(lambda: sv.pay_standing(uow, clerk=clerk, member_id=mid),
+        self.ops.run(lambda: svs.pay_standing(uow, clerk=clerk, member_id=mid),
                      self._got_standing, self.show_error)
         self.amount.setFocus()
 
@@ -282,7 +283,7 @@ class PayDialog(StoredValueDialog):
         self.notes.setText("\n".join(notes))
         self.notes.setVisible(bool(notes))
 
-    def _got_standing(self, standing: sv.PayStanding) -> None:
+    def _got_standing(self, standing: svs.PayStanding) -> None:
         if not isValid(self) or not isValid(self.balance_label):  # closed meanwhile
             return
         self.standing = standing

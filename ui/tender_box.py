@@ -22,6 +22,7 @@ from shiboken6 import isValid
 from pos_member.errors import DomainError
 from pos_member.money import format_yuan, parse_yuan
 from pos_member.services import stored_value as sv
+from pos_member.services import stored_value_standing as svs
 from pos_member.services.checkout import STORED_VALUE, Tender
 from ui.purchases_dialog import tender_text
 
@@ -46,7 +47,7 @@ class TenderBox(QObject):
         self.approval_label = QLabel(self.tr("Manager appr&oval"))
         self.approval_label.setBuddy(self.manager_code)
         self.due: int | None = None  # what the tenders must add up to (the quote's)
-        self.standing: sv.PayStanding | None = None
+        self.standing: svs.PayStanding | None = None
         self.sv_amount = QLineEdit()
         self.sv_amount.setObjectName("svAmount")
         self.sv_amount.setPlaceholderText("0.00")
@@ -119,7 +120,7 @@ class TenderBox(QObject):
         form.addRow(paid, rest)
 
     # -- what the dialog tells it ---------------------------------------------------------------
-    def set_standing(self, standing: sv.PayStanding) -> None:
+    def set_standing(self, standing: svs.PayStanding) -> None:
         """The member's balance, and the factor they have (the dynamic code when set up)."""
         if not isValid(self.balance):  # the checkout was closed meanwhile
             return

@@ -18,9 +18,9 @@ from pos_member.services import (
     points_expiry,
     rfm,
     sales,
-    stored_value,
     tiers,
 )
+from pos_member.services import stored_value_standing as svs
 from pos_member.services.bill_refunds import refund_bill_with_pin, refund_preview
 from pos_member.services.coupon_triggers import TriggerRun, run_triggers
 from pos_member.services.line_refunds import bill_lines, quote_lines, refund_lines_with_pin
@@ -86,10 +86,10 @@ class PointsActions:
                 no_earn_fen=checkout.no_earn_fen(uow, member_id, stored)),
             record=record,
             # stored value only for a member this till holds (another store's: HQ's balance)
-            standing=(lambda: stored_value.pay_standing(uow, clerk=clerk, member_id=card.id))
+            standing=(lambda: svs.pay_standing(uow, clerk=clerk, member_id=card.id))
             if card is not None and card.hq is None and not card.remote else None,
             sms=(w.sv_sms or sms_client(w)) if card is not None else None,
-            phone=(lambda: stored_value.phone_for_sms(uow, member_id=card.id))
+            phone=(lambda: svs.phone_for_sms(uow, member_id=card.id))
             if card is not None else None,
             online=lambda: w.sync_status().state is SyncState.ONLINE,
             approval_fen=None if clerk.may(Action.SV_APPROVE)

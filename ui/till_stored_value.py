@@ -13,6 +13,7 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
 from pos_member.services import stored_value as sv
 from pos_member.services import stored_value_ledger as sv_ledger
+from pos_member.services import stored_value_standing as svs
 from pos_member.services.member_cards import MemberCard
 from ui.host import SmsService, TillAction, TillHost
 from ui.stored_value_ledger import LedgerDialog
@@ -97,7 +98,7 @@ def _online(host: TillHost) -> bool:
 
 def _phone(host: TillHost, card: MemberCard) -> Callable[[], str]:
     def get() -> str:
-        return sv.phone_for_sms(host.uow, member_id=card.id)
+        return svs.phone_for_sms(host.uow, member_id=card.id)
     return get
 
 

@@ -5,7 +5,8 @@ spend (tiers) and of the recruitment KPIs (会销比 counts walk-in sales too).
 amount, the member or a walk-in, the guide, optional categories and points to redeem. Repeating
 a request with the same ``txn_id`` returns the first result and writes nothing.
 
-Refunds are :mod:`pos_member.services.sale_refunds`; sales pulled from other tills,
+What a member sale does to points is :mod:`pos_member.services.sale_points`; refunds are
+:mod:`pos_member.services.sale_refunds`; sales pulled from other tills,
 :mod:`pos_member.services.sales_sync`; the points a sale earns and redeems are worked out by
 :mod:`pos_member.points_rules` and posted through :mod:`pos_member.services.points_ledger`.
 """
@@ -42,7 +43,6 @@ from pos_member.errors import (
     InvalidInput,
     InvalidSaleAmount,
     MemberNotFound,
-    RedeemOverCap,
 )
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
@@ -50,16 +50,14 @@ from pos_member.points_rules import (
     EarnBreakdown,
     Multiplier,
     earn_for_sale,
-    growth_of_sale,
     level_of,
     points_value_fen,
     redeem_cap_points,
     redeem_step,
-    referral_points,
 )
-from pos_member.services import member_directory, member_standing, points_ledger, rfm, tiers
-from pos_member.services.points_notices import tell_points
+from pos_member.services import member_directory, points_ledger, rfm
 from pos_member.services.profile_seal import birthday_of
+from pos_member.services.sale_points import SalePointsPlan, member_points, post_sale_points
 
 SALE_RECORDED = events.SALE_RECORDED.type
 SALE_REFUNDED = events.SALE_REFUNDED.type
@@ -82,7 +80,6 @@ _LOTS = points_ledger.LOTS
 _SPENDABLE_NOW = select(func.sum(_LOTS.c.remaining)).where(
     _LOTS.c.member_id == bindparam("member_id"), points_ledger.OPEN,
     _LOTS.c.expires_at > bindparam("now"), _LOTS.c.available_at <= bindparam("now"))
-_INSERT_SALE_POINTS = insert(SALE_POINTS)
 _HAS_SALE = select(SALES.c.id).where(SALES.c.member_id == bindparam("member_id")).limit(1)
 # The hot path of a member sale reads in one statement what it needs: the request's txn id or
 # bill number already taken, the member with their balance, today's earned points, whether they
@@ -122,9 +119,6 @@ _FAST_INSERT_SALE = Prepared(_INSERT_SALE, column_keys=(
 # Built once: building the select on every sale with a guide cost more than running it.
 _FAST_GUIDE = Prepared(select(Staff.active).where(Staff.id == bindparam("guide_id"),
                                                   Staff.store_id == bindparam("store_id")))
-_FAST_INSERT_SALE_POINTS = Prepared(_INSERT_SALE_POINTS, column_keys=(
-    "sale_id", "member_id", "bill_fen", "redeem_points", "redeem_fen", "earned", "clawed",
-    "restored", "redeem_lots", "detail"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,11 +290,11 @@ def record_sale(
         if guide_id is not None:
             _check_guide(conn, guide_id, clerk.store_id)
         sale_id = tx.new_id()
-        pp = _SalePoints()
+        pp = SalePointsPlan()
         if member_id is not None:
             if m is None or m.status != "active":
                 raise MemberNotFound(query=member_id[:8])
-            pp = _member_points(tx, clerk, m, member_id=member_id, sale_id=sale_id,
+            pp = member_points(tx, clerk, m, member_id=member_id, sale_id=sale_id,
                                 txn_id=txn_id, bill_no=bill_no, amount_fen=amount_fen,
                                 redeem_points=redeem_points, now=now,
                                 no_earn_fen=no_earn_fen(conn) if callable(no_earn_fen)
@@ -327,7 +321,7 @@ def record_sale(
                                      earned=earn.earned if earn else 0)
             if member_id is not None else UNSET)
         ev = tx.record(clerk, events.SALE_RECORDED, payload, entity_id=sale_id)
-        balance, tier_after = _post_sale_points(
+        balance, tier_after = post_sale_points(
             tx, clerk, pp, event_id=ev.id, member_id=member_id, sale_id=sale_id, txn_id=txn_id,
             bill_no=bill_no, amount_fen=amount_fen, redeem_points=redeem_points, now=now)
         tx.audit(clerk, SALE_RECORDED, "sale", sale_id, after={
@@ -340,21 +334,6 @@ def record_sale(
     return SaleResult(sale_id, txn_id, bill_no, amount_fen, redeem_points, pp.redeem_fen,
                       paid_fen, member_id, earn, pp.ref_points, balance or 0, pp.tier_before,
                       tier_after)
-
-
-@dataclass(slots=True)
-class _SalePoints:
-    """What a member sale does to points, worked out before anything is written."""
-
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    earn: EarnBreakdown | None = None
-    redeem_fen: int = 0
-    ref_points: int = 0
-    tier_before: str | None = None
-    balances: dict[str, int] = field(default_factory=dict)  # read in this transaction
-    known_lots: dict[str, tuple[int, str]] = field(default_factory=dict)
-    figures: tuple[int, int] | None = None  # rolling spend and growth, this sale included
-    remote: bool = False  # a member of another store: no tier upgrade here (their spend is there)
 
 
 def _check_guide(conn: Connection, guide_id: str, store_id: str) -> None:
@@ -398,114 +377,6 @@ def _directory_member(conn: Connection, member_id: str, *, since: datetime) -> A
     earned = conn.execute(_EARNED_SINCE, {"member_id": member_id, "since": since}).scalar()
     return member_directory.sale_member(conn, member_id, balance=balance,
                                         earned_today=int(earned or 0))
-
-
-def _member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sale_id: str,
-                   txn_id: str, bill_no: str, amount_fen: int, redeem_points: int,
-                   now: datetime, no_earn_fen: int = 0) -> _SalePoints:
-    """The entries of a member sale: points redeemed off the bill, points earned on what was
-    paid, the referrer's reward on a referred member's first purchase."""
-    rules, conn = tx.rules, tx.conn
-    earns = member_standing.check(conn, member_id, member_standing.REDEEM if redeem_points
-                                  else member_standing.EARN, clerk=clerk)
-    pp = _SalePoints(tier_before=m.tier, remote=getattr(m, "remote", False))
-    if m.balance is not None:
-        pp.balances[member_id] = m.balance
-    if redeem_points:
-        cap = redeem_cap_points(rules.points, amount_fen)
-        step = redeem_step(rules.points)
-        if redeem_points > cap:
-            raise RedeemOverCap(cap=cap)
-        if redeem_points % step:
-            raise InvalidInput(QT_TRANSLATE_NOOP(
-                "errors", "Points are redeemed in steps of {step}."), step=step)
-        plan = points_ledger.plan_spend(conn, member_id, now, redeem_points, m.balance or 0)
-        pp.known_lots = {lot: (rem, exp) for lot, _, rem, exp in plan}
-        pp.redeem_fen = points_value_fen(rules.points, redeem_points)
-        pp.entries.append(points_ledger.new_entry(
-            tx, clerk, member_id=member_id, kind=points_ledger.REDEEM, points=-redeem_points,
-            at=now, txn_id=txn_id, sale_id=sale_id, bill_no=bill_no,
-            consume=[(lot, k) for lot, k, _, _ in plan]))
-    paid = amount_fen - pp.redeem_fen
-    # This sale counts too; not for a member of another store, whose spend is at their home.
-    if m.tier != rules.tiers.levels[-1].code and not pp.remote:
-        pp.figures = (int(m.spend or 0) + max(0, paid),
-                      int(m.growth or 0) + growth_of_sale(rules.tiers, paid))
-    pp.earn = earn_for_sale(  # a frozen member earns nothing (docs/rules.md)
-        rules.points, paid_fen=max(0, paid - no_earn_fen) if earns else 0,
-        tier_percent=level_of(rules.tiers, m.tier).earn_multiplier_percent,
-        day=tx.clock.local(now).date(),
-        birthday=birthday_of(tx.cipher, getattr(m, "birthday_enc", None)),
-        earned_today=int(m.earned_today or 0))
-    if pp.earn.earned > 0:
-        pp.entries.append(points_ledger.new_entry(
-            tx, clerk, member_id=member_id, kind=points_ledger.EARN, points=pp.earn.earned,
-            at=now, txn_id=txn_id, sale_id=sale_id, bill_no=bill_no, entry_id=sale_id,
-            lot_available_at=now + timedelta(days=rules.points.pending_days)))
-    # Only a referred member's first purchase rewards anyone: ask only then.
-    if m.referrer_id and not m.has_sale:
-        ref_points = referral_points(
-            paid, rules.registration.referral_first_purchase_percent,
-            rules.points.points_per_yuan)
-        referrer_ok = (conn.execute(select(Member.status).where(
-            Member.id == m.referrer_id)).scalar() or member_directory.status_of(
-                conn, m.referrer_id)) == "active"  # another store's member refers too
-        if ref_points > 0 and referrer_ok:
-            pp.entries.append(points_ledger.new_entry(
-                tx, clerk, member_id=m.referrer_id, kind=points_ledger.REFERRAL,
-                points=ref_points, at=now, txn_id=txn_id, sale_id=sale_id, bill_no=bill_no))
-            pp.ref_points = ref_points
-    return pp
-
-
-def _post_sale_points(tx: Transaction, clerk: Clerk, pp: _SalePoints, *, event_id: str,
-                      member_id: str | None, sale_id: str, txn_id: str, bill_no: str,
-                      amount_fen: int, redeem_points: int, now: datetime
-                      ) -> tuple[int | None, str | None]:
-    """Posts the sale's entries, upgrades the tier when a threshold is reached and keeps the
-    sale's points (``sale_points``); the member's balance after it and the tier after it."""
-    conn = tx.conn
-    redeem_lots: list[list[Any]] = []
-    after: dict[str, int] = {}
-    if pp.entries:
-        consumed, after = points_ledger.post_fresh(conn, pp.entries, event_id=event_id,
-                                                   balances=pp.balances, lots=pp.known_lots)
-        redeem_lots = [list(c) for e in pp.entries if e["kind"] == points_ledger.REDEEM
-                       for c in consumed[e["id"]]]
-    if member_id is None or pp.earn is None:
-        return None, None
-    tier_after = pp.tier_before if pp.remote else tiers.upgrade_if_reached(
-        tx, clerk, member_id=member_id, now=now, current=pp.tier_before, figures=pp.figures)
-    balances = pp.balances
-    balance = after[member_id] if member_id in after else (
-        balances[member_id] if member_id in balances
-        else points_ledger.balance_of(conn, member_id))
-    detail = _detail(txn_id, sale_id, bill_no, amount_fen, redeem_points, pp.redeem_fen,
-                     amount_fen - pp.redeem_fen, member_id, pp.earn, pp.ref_points, balance,
-                     pp.tier_before, tier_after)
-    tell_points(tx, member_id=member_id, change=pp.earn.earned - redeem_points,
-                balance=balance, reason="sale", key=event_id)
-    _FAST_INSERT_SALE_POINTS.run(conn, {
-        "sale_id": sale_id, "member_id": member_id, "bill_fen": amount_fen,
-        "redeem_points": redeem_points, "redeem_fen": pp.redeem_fen,
-        "earned": pp.earn.earned, "clawed": 0, "restored": 0,
-        "redeem_lots": redeem_lots, "detail": detail})
-    return balance, tier_after
-
-
-def _detail(txn_id: str, sale_id: str, bill_no: str, bill_fen: int, redeem_points: int,
-            redeem_fen: int, paid_fen: int, member_id: str, earn: EarnBreakdown,
-            ref_points: int, balance: int, tier_before: str | None, tier_after: str | None
-            ) -> dict[str, Any]:
-    return {
-        "txn_id": txn_id, "sale_id": sale_id, "bill_no": bill_no, "bill_fen": bill_fen,
-        "redeem_points": redeem_points, "redeem_fen": redeem_fen, "paid_fen": paid_fen,
-        "member_id": member_id, "referral_points": ref_points, "balance": balance,
-        "tier_before": tier_before, "tier_after": tier_after,
-        "earn": {"base": earn.base, "multiplied": earn.multiplied, "bonus": earn.bonus,
-                 "earned": earn.earned, "not_earned": earn.not_earned,
-                 "multipliers": [[m.code, m.percent] for m in earn.multipliers]},
-    }
 
 
 def _stored_result(conn: Connection, sale_id: str) -> SaleResult:

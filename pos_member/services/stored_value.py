@@ -1,5 +1,6 @@
 """Stored value (储值), the use cases: top-ups with bonus, payments behind a second factor,
-freezes, and a manager's approval; the refunds of payments and top-ups are
+and a manager's approval; the member's standing (what the pay dialog shows) and freezes are
+:mod:`pos_member.services.stored_value_standing`; the refunds of payments and top-ups are
 :mod:`pos_member.services.stored_value_refunds`, booked with the helpers here
 (:func:`replayed`, :func:`record_money`, :func:`notify`).
 
@@ -25,22 +26,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from pos_member import events
 from pos_member import stored_value_rules as rules_
 from pos_member.changes import Area, Changes
-from pos_member.db.models import Member
 from pos_member.db.uow import Transaction, UnitOfWork
-from pos_member.errors import MemberNotFound
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services import member_standing, remote_members
 from pos_member.services.member_auth import (
     Refusal,
     check_totp_format,
-    has_pin,
-    has_totp,
     verify_pin,
     verify_totp,
 )
@@ -48,19 +45,14 @@ from pos_member.services.notifications import enqueue
 from pos_member.services.profile_seal import birthday_of
 from pos_member.services.staff import approve as staff_approve
 from pos_member.services.stored_value_ledger import (
-    ACCOUNTS,
-    FROZEN,
     PAID,
     TOPPED_UP,
-    UNFROZEN,
     Balance,
     active_member,
     balance,
     book,
     business_day,
     connection,
-    ensure_account,
-    get_balance,
     offline_spent_today,
     txn_row,
 )
@@ -260,37 +252,6 @@ def approve(uow: UnitOfWork, *, code: str, pin: str, device_id: str) -> Clerk:
     return staff_approve(uow, code=code, pin=pin, device_id=device_id, action=Action.SV_APPROVE)
 
 
-@dataclass(frozen=True, slots=True)
-class PayStanding:
-    """What the pay dialog says before the member types anything: the balance, which factors
-    the member has, and how much more may be paid offline today on this till."""
-
-    balance: Balance
-    has_pin: bool
-    has_totp: bool
-    offline_left_fen: int
-
-
-def pay_standing(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> PayStanding:
-    with uow.read() as s:
-        spent = offline_spent_today(s.connection(), member_id, clerk.device_id,
-                                    uow.clock.local())
-    left = max(0, uow.rules.stored_value.offline_daily_cap_fen - spent)
-    return PayStanding(get_balance(uow, member_id), has_pin(uow, member_id),
-                       has_totp(uow, member_id), left)
-
-
-def phone_for_sms(uow: UnitOfWork, *, member_id: str) -> str:
-    """The member's phone, decrypted only to hand to HQ's SMS code service (never shown)."""
-    from pos_member.services.member_cards import PHONE_CTX
-
-    with uow.read() as s:
-        blob = s.scalar(select(Member.phone_enc).where(Member.id == member_id))
-    if blob is None:
-        raise MemberNotFound(query=member_id)
-    return uow.cipher.decrypt(blob, context=PHONE_CTX)
-
-
 # -- payment -------------------------------------------------------------------------------
 
 
@@ -480,32 +441,3 @@ def _payment_checks(conn: Session | Connection, rules: Any, clerk: Clerk, *, mem
         remote_members.check_cap(conn, member_id=member_id, device_id=clerk.device_id,
                                  amount_fen=amount, zone=now.tzinfo, store_id=clerk.store_id)
     return bal
-
-
-# -- freeze --------------------------------------------------------------------------------
-
-
-def set_frozen(uow: UnitOfWork, *, clerk: Clerk, member_id: str, frozen: bool,
-               reason: str) -> Balance:
-    """Freezes or unfreezes the member's stored value (manager; reason required; audited)."""
-    require(clerk, Action.SV_FREEZE)
-    reason = rules_.check_reason(reason)
-    with uow.begin() as tx:
-        conn = tx.conn
-        active_member(conn, member_id)
-        before = balance(conn, member_id)
-        if before.frozen == frozen:
-            return before
-        type_ = FROZEN if frozen else UNFROZEN
-        ev = tx.record(clerk, events.SV_FROZEN if frozen else events.SV_UNFROZEN,
-                       events.FreezeChanged(member_id=member_id, reason=reason),
-                       entity_id=member_id)
-        ensure_account(conn, member_id, tx.clock.now())
-        conn.execute(update(ACCOUNTS).where(ACCOUNTS.c.member_id == member_id)
-                     .values(frozen=frozen, frozen_hlc=ev.hlc))
-        tx.audit(clerk, type_, "member", member_id, before={"frozen": before.frozen},
-                 after={"frozen": frozen, "reason": reason}, event=ev)
-        notify(tx, ev.id, member_id, type_, {})
-        after = balance(conn, member_id)
-        tx.commit()
-    return after

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from pos_member.db.models import NotificationOutbox
 from pos_member.services.member_auth import provision_totp, set_member_pin
-from pos_member.services.stored_value import PinFactor, TotpFactor, pay, set_frozen, top_up
+from pos_member.services.stored_value import PinFactor, TotpFactor, pay, top_up
 from pos_member.services.stored_value_refunds import refund_payment, refund_topup
+from pos_member.services.stored_value_standing import set_frozen
 from pos_member.stored_value_errors import MemberPinLocked, WrongMemberPin
 from tests.factories import Till
 

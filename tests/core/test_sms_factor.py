@@ -8,8 +8,9 @@ import sqlite3
 
 import pytest
 
-from pos_member.services.stored_value import SmsFactor, SvResult, pay, set_frozen, top_up
+from pos_member.services.stored_value import SmsFactor, SvResult, pay, top_up
 from pos_member.services.stored_value_ledger import get_balance
+from pos_member.services.stored_value_standing import set_frozen
 from pos_member.stored_value_errors import (
     AccountFrozen,
     SecondFactorRequired,

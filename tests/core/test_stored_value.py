@@ -19,15 +19,7 @@ from pos_member.services.member_auth import (
 )
 from pos_member.services.notifications import LogChannel, deliver_due
 from pos_member.services.pulled_events import apply_page
-from pos_member.services.stored_value import (
-    PinFactor,
-    SmsFactor,
-    TotpFactor,
-    approve,
-    pay,
-    set_frozen,
-    top_up,
-)
+from pos_member.services.stored_value import PinFactor, SmsFactor, TotpFactor, approve, pay, top_up
 from pos_member.services.stored_value_ledger import (
     get_balance,
     ledger,
@@ -35,6 +27,7 @@ from pos_member.services.stored_value_ledger import (
     rebuild_accounts,
 )
 from pos_member.services.stored_value_refunds import refund_payment, refund_topup
+from pos_member.services.stored_value_standing import set_frozen
 from pos_member.stored_value_errors import (
     AccountFrozen,
     AlreadyRefunded,

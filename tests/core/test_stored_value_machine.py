@@ -29,17 +29,10 @@ from hypothesis.stateful import (
 
 from pos_member.errors import DomainError
 from pos_member.services.member_auth import provision_totp, set_member_pin, totp_at
-from pos_member.services.stored_value import (
-    Factor,
-    PinFactor,
-    SmsFactor,
-    TotpFactor,
-    pay,
-    set_frozen,
-    top_up,
-)
+from pos_member.services.stored_value import Factor, PinFactor, SmsFactor, TotpFactor, pay, top_up
 from pos_member.services.stored_value_ledger import get_balance, ledger_totals
 from pos_member.services.stored_value_refunds import refund_payment, refund_topup
+from pos_member.services.stored_value_standing import set_frozen
 from pos_member.stored_value_errors import (
     AccountFrozen,
     AlreadyRefunded,
