@@ -22,7 +22,7 @@ from pos_member.db.uow import UnitOfWork
 from pos_member.errors import InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
-from pos_member.services.coupon_notices import marketed_today, tell
+from pos_member.services.coupon_notices import tell
 from pos_member.services.recall_campaigns import BATCH, PREFIX, picked_members
 
 MISS_YOU, POINTS_REMINDER, MEMBER_DAY = "recall.miss_you", "points.reminder", "member_day.invite"
@@ -57,14 +57,13 @@ def send_recall_message(uow: UnitOfWork, *, clerk: Clerk, campaign: str,
     for i in range(0, len(due), BATCH):
         batch = due[i:i + BATCH]
         with uow.begin() as tx:
-            marketed = marketed_today(tx.conn, tx.clock)  # one query, not one per member
             points = ({} if kind != POINTS_REMINDER else dict(tx.conn.execute(
                 select(_PA.member_id, _PA.balance).where(_PA.member_id.in_(batch))).all()))
             for member_id in batch:
                 params = ({"points": int(points.get(member_id) or 0)}
                           if kind == POINTS_REMINDER else {})
                 if not tell(tx, member_id=member_id, kind=kind, params=params,
-                            dedupe_key=f"{PREFIX}{campaign}:{member_id}", marketed=marketed):
+                            dedupe_key=f"{PREFIX}{campaign}:{member_id}"):
                     continue
                 ev = tx.record(clerk, events.RECALL_MESSAGED, events.RecallMessaged(
                     member_id=member_id, campaign=campaign, kind=kind), entity_id=member_id)

@@ -17,7 +17,11 @@ class NotificationOutbox(Base):
     change is queued (and sent) once."""
 
     __tablename__ = "notification_outbox"
-    __table_args__ = (Index("ix_notification_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notification_outbox_due", "status", "next_attempt_at"),
+        # a member's messages today (the marketing cap), their unsent ones (an erasure)
+        Index("ix_notification_outbox_member", "member_id", "created_at"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(32))
