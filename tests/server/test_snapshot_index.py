@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from sync.server import services
 from sync.server.db import SCHEMA_HEAD, open_server_database, schema_revision, upgrade
-from sync.server.snapshot import snapshot_json
+from sync.server.snapshot import portable_rows, snapshot_json, snapshot_rows
 from tests.server.factories import LiveServer
 from tests.server.migrating import downgrade
 from tests.server.pg_live import pg  # noqa: F401 - the fixture
@@ -37,7 +37,16 @@ def test_an_older_database_upgrades_and_its_snapshot_reads_the_index(
         upgrade(db)
         assert schema_revision(db) == SCHEMA_HEAD
         after = json.loads(snapshot_json(pg.ctx, device=identity))
+        # PostgreSQL's one-pass rows are the portable query's, a payload without a store and
+        # with a numeric number included.
+        other.push([other.event(type="member.registered", payload={
+            "member_id": str(uuid.uuid4()), "member_no": 20000000000004,
+            "phone_index": f"{4:064x}"})])
         with db.read() as conn:
+            position = int(conn.scalar(text("SELECT max(position) FROM events")))
+            one_pass = snapshot_rows(conn, position, identity.store_id)
+            assert one_pass == portable_rows(conn, position, identity.store_id)
+            assert len(one_pass) == 4 and one_pass[-1][3] == other.store_id
             conn.execute(text("SET enable_seqscan = off"))  # a table this small: forced
             plan = "\n".join(r[0] for r in conn.execute(text(
                 "EXPLAIN SELECT position FROM events WHERE type = 'member.registered' "
