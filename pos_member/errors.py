@@ -104,8 +104,9 @@ class CouponUsedElsewhere(CouponRefused):
 
 class CouponAtHomeStore(CouponRefused):
     message = QT_TRANSLATE_NOOP(
-        "errors", "This member's coupons are kept at their home store ({store}) and are "
-        "used there. Nothing was changed.")
+        "errors", "This coupon is not known at this till: the member's coupons are kept at "
+        "their home store ({store}), and head office describes one here only while the till "
+        "is online. Nothing was changed.")
 
 
 class CouponNotHere(CouponRefused):

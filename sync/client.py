@@ -176,7 +176,8 @@ class SyncClient:
                         type(e).__name__)
             return None
         return HqCouponAnswer(redeemed=a.redeemed, sale_id=a.sale_id, store_no=a.store_no,
-                              store_name=a.store_name, used_at=a.used_at)
+                              store_name=a.store_name, used_at=a.used_at, state=a.state,
+                              coupon=a.coupon, issued_event_id=a.issued_event_id)
 
     def close(self) -> None:
         self._http.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pos_member.changes import Area, Changes
-from pos_member.errors import CouponAtHomeStore, CouponNeedsMember, ScanWhileDialogOpen
+from pos_member.errors import CouponNeedsMember, ScanWhileDialogOpen
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action
 from pos_member.services import (
@@ -71,13 +71,18 @@ class PointsActions:
         card = self.w.current_card()
         uow, clerk, w = self.w.uow, self.w.clerk, self.w
         member_id = card.id if card else None
+        # HQ's client (made for SMS codes, here on the GUI thread) also checks a coupon this
+        # till did not issue, and describes another store's member's coupons.
+        hq_client = (w.sv_sms or sms_client(w)) if card is not None else None
+        coupon_hq = hq_client if isinstance(hq_client, coupon_redeem.HqCoupons) else None
 
         def record(**kw: Any) -> checkout.CheckoutResult:
             # ``online`` comes with kw: the dialog reads the sync state on the GUI thread.
-            # HQ's client (made for SMS codes) also checks a coupon this till did not issue.
-            hq = w.sv_sms
-            return checkout.checkout(uow, clerk, sms_verifier=hq, coupon_hq=hq
-                                     if isinstance(hq, coupon_redeem.HqCoupons) else None, **kw)
+            return checkout.checkout(uow, clerk, sms_verifier=w.sv_sms, coupon_hq=coupon_hq,
+                                     **kw)
+
+        def hq_if_online() -> coupon_redeem.HqCoupons | None:
+            return coupon_hq if w.sync_status().state is SyncState.ONLINE else None
 
         dialog = SaleDialog(
             ops=self.w.ops, card=card, guides=self.w.guides(),
@@ -88,16 +93,18 @@ class PointsActions:
             # stored value only for a member this till holds (another store's: HQ's balance)
             standing=(lambda: svs.pay_standing(uow, clerk=clerk, member_id=card.id))
             if card is not None and card.hq is None and not card.remote else None,
-            sms=(w.sv_sms or sms_client(w)) if card is not None else None,
+            sms=hq_client,
             phone=(lambda: svs.phone_for_sms(uow, member_id=card.id))
             if card is not None else None,
             online=lambda: w.sync_status().state is SyncState.ONLINE,
             approval_fen=None if clerk.may(Action.SV_APPROVE)
             else uow.rules.stored_value.manager_approval_fen,
+            # Online, HQ is asked as the checkout will: another store's member's coupon is
+            # learned (and kept for offline) as soon as it is scanned (docs/rules.md).
             coupon_plan=(lambda codes, fen, wanted: coupon_redeem.plan(
                 uow, clerk, codes=codes, member_id=card.id, bill_fen=fen,
-                redeem_points=wanted))
-            if card is not None and card.hq is None and not card.remote else None,
+                redeem_points=wanted, hq=hq_if_online(), quoting=True))
+            if card is not None else None,
             parent=self.w.window())
         if w.sync is not None:
             w.sync.status_changed.connect(dialog.refresh_online)
@@ -108,11 +115,7 @@ class PointsActions:
         """A coupon scanned or typed: the open checkout takes it, or one opens for the member
         on screen with it; another dialog refuses it (nothing changes behind a dialog)."""
         w = self.w
-        card = w.current_card()
-        if card is not None and (card.hq is not None or card.remote):
-            # Another store's member: this till holds none of their coupons (docs/rules.md)
-            w.show_error(CouponAtHomeStore(store=card.store_name or "?"))
-            return
+        card = w.current_card()  # another store's member too: HQ describes their coupons
         if w.dialog is None:
             if card is None:
                 w.show_error(CouponNeedsMember())

@@ -29,6 +29,7 @@ from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import (
     CouponAlreadyUsed,
+    CouponAtHomeStore,
     CouponExpired,
     CouponNeedsMember,
     CouponNotHere,
@@ -39,8 +40,8 @@ from pos_member.errors import (
 )
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Clerk
+from pos_member.services import coupon_remote, member_directory, member_standing
 from pos_member.services import coupons_ledger as ledger
-from pos_member.services import member_standing
 
 _C = Coupon.__table__.c
 # One statement per coupon on the checkout's path (db/prepared.py): the coupon, the member's
@@ -73,13 +74,19 @@ class CouponUse:
 @dataclass(frozen=True, slots=True)
 class HqCouponAnswer:
     """HQ's answer about one coupon: ``redeemed`` when it holds a bill the coupon was
-    redeemed on (not given back), with the bill's sale id, store and when HQ stored it."""
+    redeemed on (not given back), with the bill's sale id, store and when HQ stored it;
+    ``state`` as HQ was told (issued, revoked, expired; None: HQ holds no issue of it);
+    ``coupon`` and ``issued_event_id``: the coupon as issued, to a till of another store
+    (``coupon_remote``)."""
 
     redeemed: bool
     sale_id: str | None = None
     store_no: int | None = None
     store_name: str = ""
     used_at: datetime | None = None
+    state: str | None = None
+    coupon: dict[str, Any] | None = None
+    issued_event_id: str | None = None
 
 
 @runtime_checkable
@@ -98,7 +105,7 @@ def _day(uow: UnitOfWork, instant: datetime) -> str:
 
 def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str | None,
          bill_fen: int, redeem_points: int, txn_id: str | None = None,
-         hq: HqCoupons | None = None) -> list[CouponUse]:
+         hq: HqCoupons | None = None, quoting: bool = False) -> list[CouponUse]:
     """Checks the coupons scanned or typed for a bill of ``bill_fen`` and works out their
     discounts (each on the whole bill; together at most the bill less one fen, as a sale is
     more than 0). Refuses with a
@@ -108,7 +115,13 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
 
     ``hq``: given when the till is online; each coupon this till did not issue is then
     checked with HQ after the local checks (``CouponUsedElsewhere`` when HQ holds a bill for
-    it); with no answer, or offline, the till's own copy decides (docs/rules.md)."""
+    it, ``CouponAlreadyUsed`` when HQ was told it was withdrawn); with no answer, or offline,
+    the till's own copy decides (docs/rules.md). For another store's member, HQ is first
+    asked about each coupon this till holds none of, and the ones it describes are kept
+    (``coupon_remote.learn``); offline, a coupon of theirs never learned is refused with
+    ``CouponAtHomeStore``. ``quoting``: the checkout's quote as the bill is typed: HQ is
+    asked only about a remote member's coupon not held here yet (once), never re-checked at
+    each keystroke (the checkout itself checks)."""
     if not codes:
         return []
     if member_id is None:
@@ -117,6 +130,7 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
     if len(set(keys)) != len(keys):
         raise CouponAlreadyUsed()
     now = uow.clock.now()
+    answers = coupon_remote.learn(uow, hq, keys, member_id=member_id) if hq else {}
     elsewhere: list[str] = []  # coupons this till did not issue: HQ is asked, online
     with uow.db.read.connect() as conn:  # a bare read: no ORM session on the checkout's path
         member_standing.check(conn, member_id, member_standing.REDEEM, clerk=clerk)
@@ -126,12 +140,15 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
                                          "store_id": clerk.store_id})
             if row is not None and row.blocked:
                 raise CouponUseBlocked()
+            if row is None and not coupon_remote.held_here(conn, member_id):
+                _not_kept(uow, conn, answers.get(key), member_id)
             again = _repeat(conn, row, txn_id)
             if again is not None:  # this checkout, retried: the first answer's discount
                 uses.append(CouponUse(key, row.name, again, row.terms["gift_item"]))
                 continue
             _check_row(uow, row, member_id=member_id, now=now)
-            check_terms(row.terms, bill_fen=bill_fen, tier=row.tier or "",
+            tier = row.tier if row.tier is not None else coupon_remote.tier_of(conn, member_id)
+            check_terms(row.terms, bill_fen=bill_fen, tier=tier or "",
                         store_no=row.store_no or 0, redeem_points=redeem_points,
                         coupons_on_bill=len(keys))
             off = min(discount_fen(row.terms, bill_fen), left)
@@ -139,16 +156,34 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
             uses.append(CouponUse(key, row.name, off, row.terms["gift_item"]))
             if row.device_id != clerk.device_id:
                 elsewhere.append(key)
-    if hq is not None and elsewhere:
-        _ask_hq(uow, hq, elsewhere)
+    if hq is not None and elsewhere and not quoting:
+        _ask_hq(uow, hq, elsewhere, answers, member_id=member_id)
     return uses
 
 
-def _ask_hq(uow: UnitOfWork, hq: HqCoupons, keys: Sequence[str]) -> None:
-    """Refuses a coupon HQ holds a bill for — unless it is a bill of this till whose refund
-    gave the coupon back here and has not reached HQ yet (then the coupon is free)."""
+def _not_kept(uow: UnitOfWork, conn: Connection, answer: Any, member_id: str) -> None:
+    """Refuses a remote member's coupon this till did not keep: withdrawn or expired as HQ
+    says, else unknown here (offline, or HQ holds no issue of it)."""
+    if answer is not None and answer.state == ledger.REVOKED:
+        raise CouponAlreadyUsed()
+    if answer is not None and answer.state == ledger.EXPIRED and answer.coupon:
+        until = datetime.fromisoformat(answer.coupon["valid_until"])
+        raise CouponExpired(day=_day(uow, until))
+    found = member_directory.by_id(conn, member_id)
+    raise CouponAtHomeStore(store="?" if found is None
+                            else found.store_name or f"#{found.store_no}")
+
+
+def _ask_hq(uow: UnitOfWork, hq: HqCoupons, keys: Sequence[str],
+            answers: dict[str, Any], *, member_id: str) -> None:
+    """Refuses a coupon HQ was told was withdrawn, or holds a bill for — unless it is a bill
+    of this till whose refund gave the coupon back here and has not reached HQ yet (then the
+    coupon is free). ``answers``: HQ's answers already given to this checkout."""
     for key in keys:
-        answer = hq.coupon_at_hq(key)
+        answer = answers[key] if key in answers else hq.coupon_at_hq(key)
+        if answer is not None and answer.state == ledger.REVOKED:
+            coupon_remote.withdrawn(uow, key=key, member_id=member_id)
+            raise CouponAlreadyUsed()
         if answer is None or not answer.redeemed:
             continue
         with uow.db.read.connect() as conn:

@@ -2873,8 +2873,8 @@ F2  注册新会员</translation>
         <translation>总部记录显示此券已于{day}在{store}使用。未做任何更改。</translation>
     </message>
     <message>
-        <source>This member&apos;s coupons are kept at their home store ({store}) and are used there. Nothing was changed.</source>
-        <translation>该会员的优惠券由其开卡门店（{store}）保管，请在该门店使用。未做任何更改。</translation>
+        <source>This coupon is not known at this till: the member&apos;s coupons are kept at their home store ({store}), and head office describes one here only while the till is online. Nothing was changed.</source>
+        <translation>本收银机不认识这张优惠券：该会员的优惠券由其开卡门店（{store}）保管，只有在线时总部才能把它告知本机。未做任何更改。</translation>
     </message>
     <message>
         <source>This is a payment code: scan the member&apos;s card first, then the payment code.</source>

@@ -66,8 +66,8 @@ def test_online_the_checkout_asks_hq_before_redeeming_head_office_s_coupon(
         qtbot: QtBot, zh_app: QApplication, stores: tuple[harness.Till, harness.Till]) -> None:
     """HQ's coupon (``issue-coupons``), which this till did not issue, already redeemed at
     another store as far as HQ knows: online, F4 with it scanned is refused with where and
-    when, and nothing is written. At another store's till the member's coupons are not
-    held: the cashier is told they are used at the member's home store."""
+    when, and nothing is written. At another store's till, offline, the member's coupon is
+    not known: the cashier is told they are kept at the member's home store."""
     here, there = stores
     central = here.central
     member = here.register()[0]
@@ -114,7 +114,11 @@ def test_online_the_checkout_asks_hq_before_redeeming_head_office_s_coupon(
     with qtbot.waitSignal(elsewhere.card_shown):
         elsewhere.lookup(member.member_no)
     settle(qtbot, elsewhere)
-    qtbot.keyClicks(elsewhere.scan, offer.qr)
+    qtbot.keyClicks(elsewhere.scan, offer.qr)  # offline: HQ cannot describe it
     qtbot.keyClick(elsewhere.scan, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "开卡门店（store 1）" in elsewhere.banner.text())
-    assert elsewhere.dialog is None
+    qtbot.waitUntil(lambda: isinstance(elsewhere.dialog, SaleDialog))
+    away = elsewhere.dialog
+    assert isinstance(away, SaleDialog)
+    qtbot.keyClicks(away.amount, "150")
+    qtbot.waitUntil(lambda: "开卡门店（store 1）" in away.message.text())
+    assert away.result is None

@@ -1,0 +1,93 @@
+"""Another store's member redeems a coupon (issue 18, docs/rules.md "Another store's
+member"): online, HQ describes the coupon to the till of store 2, which redeems it; the
+redemption reaches the home store, whose tills then show it used. A coupon withdrawn at the
+home store is refused online. The terms learned are kept: two stores redeeming one coupon
+while both offline end in one ``coupon_twice`` flag, settled by ``settle-coupons``."""
+
+from __future__ import annotations
+
+import pytest
+
+from pos_member.errors import CouponAlreadyUsed, CouponAtHomeStore, CouponUseBlocked
+from pos_member.services import coupons
+from pos_member.services.checkout import Tender, checkout
+from pos_member.services.coupon_redeem import HqCoupons, plan
+from pos_member.services.coupons_ledger import row_of
+from sync.server.cli import main
+from tests.factories import table_counts
+from tests.sync.harness import Central, Till
+
+FIFTY = "新人满100减20"
+
+
+def _redeem(till: Till, member_id: str, code: str, txn: str,
+            hq: HqCoupons | None = None) -> None:
+    checkout(till.app.uow, till.clerk, txn_id=txn, bill_no=f"B-{txn}", amount_fen=15_000,
+             member_id=member_id, tenders=(Tender("cash", 13_000),), coupons=[code],
+             online=hq is not None, coupon_hq=hq)
+
+
+def _state(till: Till, key: str) -> str | None:
+    with till.app.uow.db.read.connect() as conn:
+        row = row_of(conn, key)
+    return None if row is None else str(row.state)
+
+
+# The tills' side: one backend (HQ's coupon_terms on PostgreSQL: tests/server/test_coupon_twice.py).
+@pytest.mark.parametrize("server_database_url", ["sqlite"], indirect=True)
+@pytest.mark.usefixtures("cheap_hash")
+def test_store_2_redeems_store_1_s_coupons_online_and_offline_one_flag_when_both_did(
+        tills: tuple[Till, Till], central: Central, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a, b = tills
+    one, two = a.register(2)  # store 1's members, each with the welcome pack
+    a.sync()
+    b.sync()  # b knows them from the chain's directory, none of their coupons
+    mine = coupons.usable(a.app.uow, member_id=one.id)
+    [fifty] = [c for c in mine if c.name == FIFTY]
+    other = next(c for c in mine if c.name != FIFTY)
+    [fifty2] = [c for c in coupons.usable(a.app.uow, member_id=two.id) if c.name == FIFTY]
+    before = table_counts(b.path)
+    with pytest.raises(CouponAtHomeStore, match="store 1"):
+        _redeem(b, one.id, fifty.qr, "b-0")  # offline: b has never heard of it
+    assert table_counts(b.path) == before
+    with b.client() as hq:  # scanned at b's checkout while online: the quote learns it
+        [use] = plan(b.app.uow, b.clerk, codes=[fifty2.qr], member_id=two.id,
+                     bill_fen=15_000, redeem_points=0, hq=hq, quoting=True)
+        plan(b.app.uow, b.clerk, codes=[other.qr], member_id=one.id, bill_fen=15_000,
+             redeem_points=0, hq=hq, quoting=True)  # kept too, then withdrawn at store 1
+    assert use.discount_fen == 2_000
+    _redeem(a, two.id, fifty2.qr, "a-1")  # at the home store, offline
+    assert coupons.revoke(a.app.uow, clerk=a.clerk, approver=a.clerk, key=other.key,
+                          reason="issued by mistake")
+    a.sync()
+    with b.client() as hq:
+        _redeem(b, one.id, fifty.qr, "b-1", hq)  # HQ describes it: b redeems it
+        with pytest.raises(CouponAlreadyUsed):
+            _redeem(b, one.id, other.qr, "b-2", hq)  # withdrawn at store 1: HQ knows
+    assert _state(b, other.key) == "revoked"  # so b's kept copy says so offline too
+    with pytest.raises(CouponAlreadyUsed):
+        _redeem(b, one.id, other.qr, "b-2")
+    _redeem(b, two.id, fifty2.qr, "b-3")  # offline, on the terms b kept
+    assert _state(b, fifty.key) == "redeemed"
+    for t in (b, a):
+        t.sync()
+    assert _state(a, fifty.key) == "redeemed"  # the home store shows it used
+    [flag] = central.flags("coupon_twice")  # fifty2: redeemed at both stores while apart
+    assert (flag["first"]["bill_no"], flag["second"]["bill_no"]) == ("B-a-1", "B-b-3")
+    [pct] = [c for c in coupons.usable(a.app.uow, member_id=two.id) if c.name != FIFTY]
+    with pytest.raises(CouponUseBlocked):  # every till stops the member's coupons
+        checkout(a.app.uow, a.clerk, txn_id="a-2", bill_no="B-a-2", amount_fen=10_000,
+                 member_id=two.id, tenders=(Tender("cash", 9_000),), coupons=[pct.qr])
+    assert main(["--database", central.url, "settle-coupons", two.member_no,
+                 "--note", "second bill paid in full"]) == 0
+    report = capsys.readouterr().out
+    assert "first bill B-a-1 at store 1" in report and "second bill B-b-3 at store 2" in report
+    a.sync()
+    checkout(a.app.uow, a.clerk, txn_id="a-3", bill_no="B-a-3", amount_fen=10_000,
+             member_id=two.id, tenders=(Tender("cash", 9_000),), coupons=[pct.qr])
+    for t in (a, b):
+        t.sync()
+    assert len(central.flags("coupon_twice")) == 1
+    central.assert_exactly_once(a)
+    central.assert_exactly_once(b)
