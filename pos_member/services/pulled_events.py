@@ -64,6 +64,7 @@ from pos_member.services.member_standing import SERVICE_HANDLERS
 from pos_member.services.members_sync import MEMBERS_HANDLERS
 from pos_member.services.outbox import SYNC_CURSOR
 from pos_member.services.points_sync import POINTS_HANDLERS
+from pos_member.services.recall_campaigns import apply_recall_messaged
 from pos_member.services.rfm import apply_bounds_published
 from pos_member.services.rules_sync import RULES_HANDLERS, RULES_PUBLISHED
 from pos_member.services.sales_sync import SALES_HANDLERS
@@ -324,6 +325,7 @@ _LEDGERS: dict[str, Callable[[Connection, Mapping[str, Any], Any], bool]] = {
     SPLIT_ADJUSTED: apply_split_adjusted,
     **BALANCE_BLOCK_HANDLERS,  # member.balance_blocked / _unblocked: HQ's overdraw blocks
     events.RFM_BOUNDS_PUBLISHED.type: apply_bounds_published,  # HQ's RFM cuts (issue 19)
+    events.RECALL_MESSAGED.type: apply_recall_messaged,  # a recall campaign's message
 }
 # What a held event was tried under: the types this till applies and each declared payload
 # version this till reads (a new one is an upgrade: held events are tried again).

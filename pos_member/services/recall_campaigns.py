@@ -13,15 +13,23 @@ the coupons themselves: nothing is kept beside them. Definitions in docs/rules.m
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from pos_member.db.models import Coupon, CouponEntry, Member, MemberStanding, Sale
+from pos_member.db.models import (
+    Coupon,
+    CouponEntry,
+    Member,
+    MemberStanding,
+    RecallContact,
+    Sale,
+)
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
@@ -99,6 +107,32 @@ def picked_members(uow: UnitOfWork, *, clerk: Clerk, campaign: str,
     return wanted, [m for m in wanted if m in served]
 
 
+# The plain messages a campaign may send instead of a coupon (``recall_messages``), as the store
+# manager picks them and the results name them.
+MESSAGES = {
+    "recall.miss_you": QT_TRANSLATE_NOOP("recall", "Message: we miss you, come and see us"),
+    "points.reminder": QT_TRANSLATE_NOOP("recall", "Message: your points balance"),
+    "member_day.invite": QT_TRANSLATE_NOOP("recall", "Message: invitation to the members' day"),
+}
+_RC = RecallContact.__table__.c
+_ADD_CONTACT = sqlite_insert(RecallContact.__table__).on_conflict_do_nothing()
+
+
+def add_contact(conn: Connection, *, campaign: str, member_id: str, store_id: str, kind: str,
+                at: datetime) -> None:
+    """A message campaign reached the member (at this till, or pulled from another)."""
+    conn.execute(_ADD_CONTACT, {"campaign": campaign, "member_id": member_id,
+                                "store_id": store_id, "kind": kind, "contacted_at": at})
+
+
+def apply_recall_messaged(conn: Connection, ev: Mapping[str, Any], payload: Any) -> bool:
+    """A pulled ``member.recall_messaged``: another till's campaign counts here too."""
+    add_contact(conn, campaign=payload.campaign, member_id=payload.member_id,
+                store_id=ev["store_id"], kind=payload.kind,
+                at=datetime.fromisoformat(ev["created_at"]))
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class CampaignResult:
     campaign: str
@@ -109,6 +143,7 @@ class CampaignResult:
     spend_fen: int  # what they paid in those windows, net of refunds
     coupon_cost_fen: int  # the discounts the campaign's coupons gave (redeemed less returned)
     window_open: bool  # some member's window has not ended yet: the figures may still grow
+    message: str | None = None  # a message campaign's kind (MESSAGES; coupon_name empty)
 
     @property
     def recall_rate(self) -> Decimal | None:  # 召回率
@@ -155,7 +190,30 @@ def campaign_results(uow: UnitOfWork, *, clerk: Clerk,
             out.append(CampaignResult(cid, first_at, name, int(n), int(back or 0),
                                       int(spend or 0), int(spent_cost or 0),
                                       last_at + window > now))
-    return out
+        out.extend(_message_results(s, clerk.store_id, now, limit))
+    out.sort(key=lambda r: r.issued_at, reverse=True)
+    return out[:limit]
+
+
+def _message_results(s: Any, store_id: str, now: datetime,
+                     limit: int) -> list[CampaignResult]:
+    """The store's message campaigns, measured as the coupon campaigns are (no coupon cost)."""
+    buys = [_S.member_id == _RC.member_id, _S.sold_at > _RC.contacted_at]
+    in_window = (func.julianday(_S.sold_at)
+                 <= func.julianday(_RC.contacted_at) + WINDOW_DAYS)
+    came = select(_S.id).where(*buys, _S.refunded_fen < _S.amount_fen, in_window).exists()
+    spent = (select(func.coalesce(func.sum(_S.amount_fen - _S.refunded_fen), 0))
+             .where(*buys, in_window).scalar_subquery())
+    per = (select(_RC.campaign, _RC.contacted_at, _RC.kind, came.label("came"),
+                  spent.label("spent")).where(_RC.store_id == store_id).subquery())
+    q = (select(per.c.campaign, func.min(per.c.contacted_at), func.max(per.c.contacted_at),
+                func.min(per.c.kind), func.count(), func.sum(case((per.c.came, 1), else_=0)),
+                func.sum(per.c.spent))
+         .group_by(per.c.campaign).order_by(func.min(per.c.contacted_at).desc()).limit(limit))
+    window = timedelta(days=WINDOW_DAYS)
+    return [CampaignResult(cid, _aware(first), "", int(n), int(back or 0), int(spend or 0), 0,
+                           _aware(last) + window > now, message=kind)
+            for cid, first, last, kind, n, back, spend in s.execute(q)]
 
 
 def _aware(value: object) -> datetime:
@@ -186,7 +244,9 @@ def result_values(r: CampaignResult, zone: tzinfo,
                   tr_in: Callable[[str, str], str]) -> tuple[Any, ...]:
     """One campaign in ``COLUMNS`` order (None: nothing to divide by, shown "—")."""
     sent: date = r.issued_at.astimezone(zone).date()
-    return (sent, r.coupon_name, r.contacted, r.came_back, r.recall_rate,
+    name = r.coupon_name if r.message is None else tr_in("recall", MESSAGES.get(r.message,
+                                                                                r.message))
+    return (sent, name, r.contacted, r.came_back, r.recall_rate,
             Decimal(r.spend_fen) / 100, Decimal(r.coupon_cost_fen) / 100, r.roi,
             tr_in("recall", OPEN if r.window_open else CLOSED))
 

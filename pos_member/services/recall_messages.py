@@ -6,7 +6,9 @@ chosen kind (:data:`MESSAGES`) through the notification outbox (``coupon_notices
 with their marketing consent and within ``coupons.marketing_daily_cap`` a store day, as every
 marketing message), ``dedupe_key`` ``recall:<campaign>:<member>`` so a retry queues nothing
 twice. Each message queued is one ``member.recall_messaged`` event (synced to HQ like a
-coupon's ``coupon.issued``) and its audit row. Rules in docs/rules.md ("Recall campaigns").
+coupon's ``coupon.issued``; every till of the store keeps it in ``recall_contacts``, so the
+campaign's 召回率 is measured like a coupon campaign's) and its audit row. Rules in
+docs/rules.md ("Recall campaigns").
 """
 
 from __future__ import annotations
@@ -23,16 +25,15 @@ from pos_member.errors import InvalidInput
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services.coupon_notices import tell
-from pos_member.services.recall_campaigns import BATCH, PREFIX, picked_members
+from pos_member.services.recall_campaigns import (
+    BATCH,
+    MESSAGES,
+    PREFIX,
+    add_contact,
+    picked_members,
+)
 
 MISS_YOU, POINTS_REMINDER, MEMBER_DAY = "recall.miss_you", "points.reminder", "member_day.invite"
-# The messages a recall campaign may send (their texts: notifications.TEMPLATES), as the store
-# manager picks them.
-MESSAGES = {
-    MISS_YOU: QT_TRANSLATE_NOOP("recall", "Message: we miss you, come and see us"),
-    POINTS_REMINDER: QT_TRANSLATE_NOOP("recall", "Message: your points balance"),
-    MEMBER_DAY: QT_TRANSLATE_NOOP("recall", "Message: invitation to the members' day"),
-}
 _PA = PointsAccount.__table__.c
 
 
@@ -67,6 +68,8 @@ def send_recall_message(uow: UnitOfWork, *, clerk: Clerk, campaign: str,
                     continue
                 ev = tx.record(clerk, events.RECALL_MESSAGED, events.RecallMessaged(
                     member_id=member_id, campaign=campaign, kind=kind), entity_id=member_id)
+                add_contact(tx.conn, campaign=campaign, member_id=member_id,
+                            store_id=clerk.store_id, kind=kind, at=tx.clock.now())
                 tx.audit(clerk, events.RECALL_MESSAGED.type, "member", member_id,
                          after={"campaign": campaign, "kind": kind}, event=ev)
                 sent += 1

@@ -3,6 +3,7 @@ issue path, once per campaign; then 召回率 and ROI worked out by hand."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -25,7 +26,7 @@ from pos_member.services.recall_messages import (
     send_recall_message,
 )
 from pos_member.services.sales import record_sale
-from tests.factories import Till
+from tests.factories import Till, apply_pulled
 
 TODAY = date(2026, 6, 30)
 CAMPAIGN = "0123456789abcdef"
@@ -114,6 +115,20 @@ def test_a_message_campaign_respects_consent_and_the_daily_cap_and_repeats_nothi
     again = send_recall_message(till.uow, clerk=till.manager, campaign=CAMPAIGN,
                                 member_ids=[keen], kind=POINTS_REMINDER)
     assert again.sent == 0 and till.dump() == before  # a retry: nothing twice
+    till.clock.set(at(0) + timedelta(days=5))  # keen comes back within 30 days, ¥60
+    record_sale(till.uow, till.cashier, txn_id="m-1", bill_no="M-1", amount_fen=6_000,
+                member_id=keen)
+    results = {r.campaign: r for r in campaign_results(till.uow, clerk=till.manager)}
+    r = results[CAMPAIGN]
+    assert (r.message, r.contacted, r.came_back, r.spend_fen, r.roi) == (
+        POINTS_REMINDER, 1, 1, 6_000, None)
+    assert results[f"{0:016x}"].came_back == 0 and r.window_open  # capped: no purchase
+    other = {**sent[0], "id": str(uuid.uuid4()), "device_id": str(uuid.uuid4()),
+             "payload": {**sent[0]["payload"], "campaign": "f" * 16}}
+    apply_pulled(till, [other])  # another till of the store's campaign counts here too
+    assert {r.campaign for r in campaign_results(till.uow, clerk=till.manager)} >= {"f" * 16}
+    till.clock.set(at(0))
+    before = till.dump()
     with pytest.raises(PermissionDenied):
         send_recall_message(till.uow, clerk=till.cashier, campaign=CAMPAIGN,
                             member_ids=[keen], kind=MISS_YOU)

@@ -17,7 +17,7 @@ from pos_member.db.models.event_log import (
     EventMove,
     QuarantinedEvent,
 )
-from pos_member.db.models.insight import MemberRfm
+from pos_member.db.models.insight import MemberRfm, RecallContact
 from pos_member.db.models.kpi import KpiMonthTarget, KpiRoster, KpiSplitAdjustment
 from pos_member.db.models.member_service import MemberStanding
 from pos_member.db.models.members import Member, MemberAlias, MemberFieldVersion
@@ -47,7 +47,7 @@ __all__ = [
     "MemberStanding",
     "NotificationOutbox",
     "PointsAccount", "PointsEntry", "PointsLot", "PointsTxn", "PosBill", "PosRefund",
-    "QuarantinedEvent", "RemoteMember", "RulesVersion",
+    "QuarantinedEvent", "RecallContact", "RemoteMember", "RulesVersion",
     "Sale", "SalePoints", "Setting", "Staff", "StaffFieldVersion", "Store", "SvAccount",
     "SvCredential", "SvLedgerEntry", "UtcDateTime",
 ]

@@ -4,7 +4,7 @@ quintile boundaries (``pos_member/services/rfm.py``; the boundaries are a settin
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,3 +25,16 @@ class MemberRfm(Base):
     f: Mapped[int | None] = mapped_column(Integer)
     m: Mapped[int | None] = mapped_column(Integer)
     segment: Mapped[str | None] = mapped_column(String(16))
+
+
+class RecallContact(Base):
+    """A member sent a recall campaign's plain message (issue 19): one row per campaign and
+    member, from this till's ``member.recall_messaged`` events and those pulled, so the
+    campaign's 召回率 is worked out as a coupon campaign's is (``services/recall_campaigns``)."""
+
+    __tablename__ = "recall_contacts"
+    campaign: Mapped[str] = mapped_column(String(16), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))  # the message (notifications.TEMPLATES)
+    contacted_at: Mapped[datetime]
