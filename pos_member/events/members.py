@@ -15,13 +15,14 @@ PHONE_CTX = "member.phone"
 NAME_CTX = "member.name"
 BIRTHDAY_CTX = "member.birthday"
 GENDER_CTX = "member.gender"
-TAGS_CTX = "member.tags"  # sealed in profile edits from version 3 (a JSON list of text)
+TAGS_CTX = "member.tags"  # sealed (a JSON list of text): edits from v3, registrations from v3
 
 
 class MemberRegistered(Payload, frozen=True, kw_only=True):
-    """Version 2. Personal data travels only encrypted (base64 AES-GCM with the chain's data
-    key): phone, name, gender, birthday. Version 1 carried ``gender`` and ``birthday`` (ISO
-    date) in clear."""
+    """Version 3. Personal data travels only encrypted (base64 AES-GCM with the chain's data
+    key): phone, name, gender, birthday, tags (``tags_enc``, a JSON list; None when there are
+    none). Version 2 carried ``tags`` in clear; version 1 also ``gender`` and ``birthday``
+    (ISO date)."""
 
     member_id: str
     member_no: str
@@ -30,7 +31,7 @@ class MemberRegistered(Payload, frozen=True, kw_only=True):
     name_enc: str | None = None
     gender_enc: str | None = None
     birthday_enc: str | None = None
-    tags: list[str] = msgspec.field(default_factory=list)
+    tags_enc: str | None = None
     source_channel: str
     guide_id: str | None = None
     referrer_id: str | None = None
@@ -48,8 +49,8 @@ SEALED_PROFILE_FIELDS = {
     "gender_enc": ("gender", GENDER_CTX),
     "birthday_enc": ("birthday", BIRTHDAY_CTX),
 }
-# A profile edit's sealed fields from its version 3 (issue 20): the tags too. A registration
-# still carries its tags in the clear (``MemberRegistered`` version 2).
+# The sealed fields of a profile edit and of a registration from their version 3 (issue 20):
+# the tags too.
 SEALED_EDIT_FIELDS = {**SEALED_PROFILE_FIELDS, "tags_enc": ("tags", TAGS_CTX)}
 
 
@@ -95,6 +96,17 @@ def _registered_v1_to_v2(p: dict[str, Any], sealer: Sealer | None) -> dict[str, 
     if "gender" not in p and "birthday" not in p:
         return p
     return seal_profile_fields(p, need_sealer(MEMBER_REGISTERED.type, 1, sealer))
+
+
+def _registered_v2_to_v3(p: dict[str, Any], sealer: Sealer | None) -> dict[str, Any]:
+    """A v2 registration's clear ``tags`` sealed as ``tags_enc``; none (the common case)
+    become ``tags_enc`` None without needing the key."""
+    if "tags" not in p:
+        return p
+    if p["tags"] is None or p["tags"] == []:
+        return {**{k: v for k, v in p.items() if k != "tags"}, "tags_enc": None}
+    return seal_profile_fields(p, need_sealer(MEMBER_REGISTERED.type, 2, sealer),
+                               {"tags_enc": ("tags", TAGS_CTX)})
 
 
 class MemberProfileUpdated(Payload, frozen=True, kw_only=True):
@@ -158,8 +170,8 @@ class MemberBalanceUnblocked(Payload, frozen=True, kw_only=True):
     note: str | None = None
 
 
-MEMBER_REGISTERED = declare("member.registered", MemberRegistered, version=2,
-                            upcasters={1: _registered_v1_to_v2})
+MEMBER_REGISTERED = declare("member.registered", MemberRegistered, version=3,
+                            upcasters={1: _registered_v1_to_v2, 2: _registered_v2_to_v3})
 MEMBER_PROFILE_UPDATED = declare("member.profile_updated", MemberProfileUpdated, version=3,
                                  upcasters={1: _profile_v1_to_v2, 2: _profile_v2_to_v3})
 MEMBER_MERGED = declare("member.merged", MemberMerged)

@@ -203,7 +203,7 @@ def register_member(
         # The event comes first so the member row goes in with its ``updated_hlc`` (no
         # follow-up UPDATE). A failed flush leaves the block uncommitted: event, row and
         # counters roll back together.
-        ev = tx.record(clerk, MEMBER_REGISTERED, _registered_payload(member, cipher),
+        ev = tx.record(clerk, MEMBER_REGISTERED, _registered_payload(member),
                        entity_id=member.id)
         member.updated_hlc = ev.hlc
         # A Core insert: the row is never read back in this transaction, and skipping the ORM's
@@ -349,8 +349,8 @@ def _b64(blob: bytes | None) -> str | None:
     return base64.b64encode(blob).decode() if blob is not None else None
 
 
-def _registered_payload(m: Member, cipher: PiiCipher) -> MemberRegistered:
-    """Personal data travels only encrypted: phone, name, gender, birthday."""
+def _registered_payload(m: Member) -> MemberRegistered:
+    """Personal data travels only encrypted: phone, name, gender, birthday, tags."""
     return MemberRegistered(
         member_id=m.id,
         member_no=m.member_no,
@@ -359,7 +359,7 @@ def _registered_payload(m: Member, cipher: PiiCipher) -> MemberRegistered:
         name_enc=_b64(m.name_enc),
         gender_enc=_b64(m.gender_enc),  # the same contexts as the columns': the same blobs
         birthday_enc=_b64(m.birthday_enc),
-        tags=list(of_member(cipher, m).tags),
+        tags_enc=_b64(m.tags_enc),
         source_channel=m.source_channel,
         guide_id=m.guide_id,
         referrer_id=m.referrer_id,

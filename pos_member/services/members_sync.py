@@ -89,7 +89,7 @@ def apply_registered(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str
         "updated_hlc": ev["hlc"],
     }
     profile = _opened({"name_enc": p.name_enc, "gender_enc": p.gender_enc,
-                       "birthday_enc": p.birthday_enc, "tags": p.tags,
+                       "birthday_enc": p.birthday_enc, "tags_enc": p.tags_enc,
                        "marketing_consent": p.marketing_consent,
                        "marketing_consent_at": p.marketing_consent_at}, cipher)
     profile.update(newer_fields(conn, member_id=member_id, hlc=ev["hlc"], event_id=ev["id"],

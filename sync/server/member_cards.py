@@ -62,7 +62,8 @@ from sync.server.models import (
 CARDS = MemberCardRow.__table__
 # The registration's fields a card shows (ciphertexts included), and those an edit may change.
 CARD_FIELDS = ("phone_enc", "name_enc", "gender_enc", "birthday_enc", "gender", "birthday",
-               "tags", "source_channel", "referrer_id", "registered_at", "marketing_consent")
+               "tags", "tags_enc", "source_channel", "referrer_id", "registered_at",
+               "marketing_consent")
 EDITABLE = frozenset({"name_enc", "gender_enc", "birthday_enc", "gender", "birthday", "tags",
                       "tags_enc", "marketing_consent"})
 # A value an edit sets sealed or in clear (older tills) replaces its other form on the card.

@@ -315,7 +315,9 @@ class _Builder:
             gender_enc=self.seal(row.gender, events.GENDER_CTX),
             birthday_enc=self.seal(row.birthday.isoformat() if row.birthday else None,
                                    events.BIRTHDAY_CTX),
-            tags=list(row.tags), source_channel="import", store_id=self.store_id,
+            tags_enc=self.seal(events.sealed_text("tags", list(row.tags)) if row.tags
+                               else None, events.TAGS_CTX),
+            source_channel="import", store_id=self.store_id,
             registered_at=at, privacy_policy_version=POLICY, privacy_consent_at=at,
             marketing_consent=row.marketing,
             marketing_consent_at=at if row.marketing else None),

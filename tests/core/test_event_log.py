@@ -122,7 +122,7 @@ def test_every_event_has_the_rules_and_payload_version(busy_till: Till) -> None:
     version = busy_till.uow.rules.version
     for row in event_rows(busy_till.path):
         assert row["rules_version"] == version
-        # Each type's current version (member.registered and member.profile_updated are at 2:
+        # Each type's current version (member.registered and member.profile_updated are at 3:
         # personal fields sealed).
         assert row["payload_version"] == EVENTS[row["type"]].version
 

@@ -1,7 +1,7 @@
-"""Payload versions are read: ``member.registered`` is at version 2 (gender and birthday sealed
-like the phone), ``member.profile_updated`` at version 3 (the tags sealed too); a till still
-applies version 1 events (plain gender and birthday) and version 2 edits (plain tags) pulled
-from an older till, upcast in one place."""
+"""Payload versions are read: ``member.registered`` and ``member.profile_updated`` are at
+version 3 (gender, birthday and tags sealed like the phone); a till still applies version 1
+events (plain gender and birthday) and version 2 ones (plain tags) pulled from an older till,
+upcast in one place."""
 
 from __future__ import annotations
 
@@ -48,13 +48,17 @@ def as_version_1(fields: dict[str, Any], *, gender: str | None,
     return out
 
 
-def test_a_new_registration_carries_no_plain_birthday_or_gender(a: Till) -> None:
-    a.register(name="李娜", gender=Gender.FEMALE, birthday=date(1990, 5, 17))
+def test_a_new_registration_carries_no_plain_birthday_gender_or_tags(a: Till) -> None:
+    a.register(name="李娜", gender=Gender.FEMALE, birthday=date(1990, 5, 17),
+               tags=("孕婴", "VIP甲"))
     (ev,) = of_type(a, "member.registered")
     p = ev["payload"]
-    assert ev["payload_version"] == 2
-    assert "birthday" not in p and "gender" not in p
+    assert ev["payload_version"] == 3
+    assert "birthday" not in p and "gender" not in p and "tags" not in p
     assert "1990-05-17" not in json.dumps(ev)
+    assert "VIP" not in json.dumps(ev, ensure_ascii=False)
+    assert json.loads(unseal(a.uow.cipher, p["tags_enc"], context=TAGS_CTX) or "") == [
+        "孕婴", "VIP甲"]
     assert unseal(a.uow.cipher, p["birthday_enc"], context=BIRTHDAY_CTX) == "1990-05-17"
     assert unseal(a.uow.cipher, p["gender_enc"], context=GENDER_CTX) == "F"
 
@@ -90,6 +94,15 @@ def test_a_version_2_tags_edit_from_an_older_till_applies(a: Till, b: Till) -> N
     update_profile(a.uow, clerk=a.manager, member_id=card.id, tags=("老客", "孕婴"))
     apply(b, [of_type(a, "member.profile_updated")[-1]], first=11)
     assert find_member(b.uow, clerk=b.cashier, code=card.member_no).tags == ("老客", "孕婴")
+
+
+def test_a_version_2_registration_from_an_older_till_applies_with_its_tags(
+        a: Till, b: Till) -> None:
+    card = a.register(tags=("老客",))
+    (ev,) = of_type(a, "member.registered")
+    p = {k: v for k, v in ev["payload"].items() if k != "tags_enc"}
+    apply(b, [{**ev, "payload_version": 2, "payload": {**p, "tags": ["老客"]}}])
+    assert find_member(b.uow, clerk=b.cashier, code=card.member_no).tags == ("老客",)
 
 
 def test_a_version_1_registration_from_an_older_till_applies(a: Till, b: Till) -> None:

@@ -6,6 +6,7 @@ every till, by sync."""
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from sync.server.db import open_server_database
 from sync.server.import_book import write_report, write_template
 from sync.server.import_rows import HEADERS, REPORT_SHEET, ImportFileRefused
 from sync.server.members_import import import_members
-from sync.server.models import Event, ServerBase
+from sync.server.models import SERVER_DEVICE_ID, Event, ServerBase
 from tests.factories import new_phone
 from tests.sync.harness import Central, Till
 
@@ -76,7 +77,8 @@ def test_an_import_checks_rows_merges_phones_and_reaches_the_tills(
              bonus_fen=5_000),
         _row(wide, registered="2018-01-02"),  # full-width digits
         _row("'" + p3),  # a leading apostrophe
-        _row(float(p1), registered="2017-05-05", points=300),  # the same phone, earlier
+        # the same phone, earlier
+        _row(float(p1), registered="2017-05-05", points=300, tags="孕婴,VIP甲"),
         _row(known, points=800, principal_fen=10_000),  # a member the chain has
         _row("1.38123E+10"),  # scientific notation: digits lost
         _row(new_phone(), registered="2019-13-45"),
@@ -94,6 +96,13 @@ def test_an_import_checks_rows_merges_phones_and_reaches_the_tills(
     sheet = openpyxl.load_workbook(report)[REPORT_SHEET]
     assert [c.value for c in sheet[1]][:2] == ["行号", "原因"] and sheet.max_row == 7
 
+    with ctx.db.read() as conn:  # the tags travel sealed, like the rest of the profile
+        registered = conn.execute(select(Event.payload_version, Event.payload).where(
+            Event.type == "member.registered", Event.device_id == SERVER_DEVICE_ID)).all()
+    assert {v for v, _ in registered} == {3} and len(registered) == 3
+    assert "VIP" not in json.dumps([p for _, p in registered], ensure_ascii=False)
+    assert sum(bool(p["tags_enc"]) for _, p in registered) == 1
+
     counts = _counts(ctx)
     again = import_members(ctx, path=path, store_number=1)
     assert again.already_done and _counts(ctx) == counts  # idempotent
@@ -101,7 +110,7 @@ def test_an_import_checks_rows_merges_phones_and_reaches_the_tills(
     one.sync()
     two.sync()
     card = find_member(one.app.uow, clerk=one.clerk, code=p1)
-    assert card.tier == "gold" and card.member_no[4:6] == "99"
+    assert card.tier == "gold" and card.member_no[4:6] == "99" and card.tags == ("孕婴", "VIP甲")
     assert points.points_summary(one.app.uow, member_id=card.id).balance == 1500
     assert get_balance(one.app.uow, card.id).total_fen == 55_000
     assert find_member(one.app.uow, clerk=one.clerk, code=p2).id != card.id
