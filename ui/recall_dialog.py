@@ -8,6 +8,7 @@ issued off the GUI thread."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import tzinfo
@@ -213,11 +214,12 @@ class RecallDialog(QDialog):
         """The message's confirmation: how many, its text, who will not get it."""
         message = self._message
         assert message is not None  # a message is offered only with it
-        sample = render(kind, {"points": 0} if kind == POINTS_REMINDER else {})
+        their = translate("RecallDialog", "(their own)")  # each member's own balance
+        sample = render(kind, {"points": their} if kind == POINTS_REMINDER else {})
         lines = [translate("RecallDialog", "Members: %1").replace("%1", str(len(ids))),
-                 translate("RecallDialog", "Text: %1").replace("%1", sample),
-                 translate("RecallDialog", "Only members who agreed to marketing get it, and "
-                                           "none past today's marketing messages limit.")]
+                 *_short_lines(translate("RecallDialog", "Text: %1").replace("%1", sample)),
+                 translate("RecallDialog", "Only to members who agreed to marketing,"),
+                 translate("RecallDialog", "at most the day's marketing messages each.")]
 
         def go() -> None:
             self.buttons["send"].setEnabled(False)
@@ -227,7 +229,7 @@ class RecallDialog(QDialog):
 
         ask(self, title=translate("RecallDialog", "Send a message to %1 members?")
             .replace("%1", str(len(ids))), lines=lines,
-            action=translate("RecallDialog", "Send"), then=go)
+            action=translate("RecallDialog", "Send the message"), then=go)
 
     def _sent(self, result: rc.RecallIssue | RecallMessage) -> None:
         self.pending = None
@@ -264,6 +266,18 @@ class RecallDialog(QDialog):
         self.exported = saved.path
         self.status_line.set_full_text(translate("RecallDialog", "Saved: %1").replace(
             "%1", str(saved.path)))
+
+
+def _short_lines(text: str, width: int = 22) -> list[str]:
+    """A message's text in lines of about ``width`` characters, broken after its punctuation:
+    the confirmation's figures are never wrapped, and a whole SMS is wider than the dialog."""
+    lines, line = [], ""
+    for piece in re.split(r"(?<=[，。！？；])", text):
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line = "    "
+        line += piece
+    return [*lines, line] if line.strip() else lines
 
 
 def _table(name: str, labels: list[str]) -> QTableWidget:

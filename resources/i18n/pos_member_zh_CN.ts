@@ -1739,16 +1739,28 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>发券</translation>
     </message>
     <message>
+        <source>(their own)</source>
+        <translation>（各自的）</translation>
+    </message>
+    <message>
         <source>Text: %1</source>
         <translation>内容：%1</translation>
     </message>
     <message>
-        <source>Only members who agreed to marketing get it, and none past today&apos;s marketing messages limit.</source>
-        <translation>仅发给同意接收营销消息的会员，且不超过当日营销消息上限。</translation>
+        <source>Only to members who agreed to marketing,</source>
+        <translation>仅发给同意接收营销消息的会员，</translation>
+    </message>
+    <message>
+        <source>at most the day&apos;s marketing messages each.</source>
+        <translation>每人不超过当日营销消息上限。</translation>
     </message>
     <message>
         <source>Send a message to %1 members?</source>
         <translation>向 %1 位会员发送短信？</translation>
+    </message>
+    <message>
+        <source>Send the message</source>
+        <translation>发送短信</translation>
     </message>
     <message>
         <source>Sent %1 messages; %2 members passed over (no marketing consent, today&apos;s limit, barred).</source>
