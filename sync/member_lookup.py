@@ -11,11 +11,15 @@ stored when it answered: a till caches the answer with it (``services/remote_mem
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+
+from pydantic import Field
 
 from sync.protocol import _Strict
 
 LOOKUP_PATH = "/members/lookup"
 PHONE_INDEX = r"^[0-9a-f]{64}$"  # a blind index: 64 lowercase hex digits
+MAX_COUPONS = 50
 
 
 class RemoteCard(_Strict):
@@ -39,11 +43,21 @@ class RemoteCard(_Strict):
     marketing_consent: bool
 
 
+class RemoteCoupon(_Strict):
+    """One of the member's coupons HQ holds as still usable (issued, not redeemed on a bill
+    HQ holds): the coupon as issued and its ``coupon.issued`` event's id (issue 18)."""
+
+    coupon: dict[str, Any]
+    issued_event_id: str
+
+
 class MemberLookupResponse(_Strict):
     """The member's card and chain-wide balances: stored value (fen; principal plus bonus, as
     HQ sums it for the overdraw check) and points; ``blocked`` while HQ blocks balance
     payments (an open overdraw). ``position``: the balances include every event HQ stored up
-    to it; ``as_of``: HQ's time of the answer."""
+    to it; ``as_of``: HQ's time of the answer. ``coupons``: the member's usable coupons, to a
+    till of another store than the member's (it keeps them for offline, issue 18; at most
+    ``MAX_COUPONS``, the soonest to end first)."""
 
     card: RemoteCard
     balance_fen: int
@@ -51,3 +65,4 @@ class MemberLookupResponse(_Strict):
     blocked: bool
     position: int
     as_of: datetime
+    coupons: list[RemoteCoupon] = Field(default_factory=list)

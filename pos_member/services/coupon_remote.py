@@ -4,14 +4,16 @@ member").
 A till holds its own store's members' coupons in full (coupon events go to the member's home
 store). Of a remote member's coupon it knows nothing until it asks HQ: online, the checkout's
 check (``GET /v1/coupons/check``) answers a till of another store with the coupon as issued
-(template, terms, validity) and the ``coupon.issued`` event's id; :func:`learn` keeps it in
-this till's ``coupons`` with the same ledger entry a pull would have made, so the redemption
+(template, terms, validity) and the ``coupon.issued`` event's id, and so does HQ's member
+lookup for all the member's usable coupons; :func:`learn` and :func:`keep` keep them in this
+till's ``coupons`` with the same ledger entry a pull would have made, so the redemption
 is the ordinary one (``coupon_redeem``): its ``coupon.redeemed`` syncs to HQ, which routes it
 to the member's home store, whose tills then show the coupon used.
 
 Kept for offline (the rule): a coupon learned stays here with what HQ last said of it, as the
-member lookup's card does (``remote_members``): offline, or HQ not answering, the till redeems
-it on those terms; one never learned is refused (its terms are unknown here). A coupon HQ
+member lookup's card does (``remote_members``, whose answer brings them): offline, or HQ not
+answering, the till redeems it on those terms; one never learned is refused (its terms are
+unknown here). A coupon HQ
 later says was withdrawn is marked so here (an entry of this till's, derived from the key, so
 asking twice marks it once). The ``coupon_twice`` flag stays the safety net for a coupon
 redeemed at its home store while this till was apart.
@@ -84,9 +86,26 @@ def learn(uow: UnitOfWork, hq: Asker, keys: Sequence[str], *,
 
 def _keepable(a: Any, member_id: str) -> bool:
     c = a.coupon if a is not None else None
-    return (isinstance(c, Mapping) and a.state == ledger.ISSUED
-            and isinstance(a.issued_event_id, str) and c.get("member_id") == member_id
+    return (a.state == ledger.ISSUED and isinstance(a.issued_event_id, str)
+            and _whole(c, member_id))
+
+
+def _whole(c: Any, member_id: str) -> bool:
+    return (isinstance(c, Mapping) and c.get("member_id") == member_id
             and all(c.get(k) is not None for k in _NEEDED))
+
+
+def keep(conn: Connection, member_id: str, held: Sequence[Mapping[str, Any]]) -> int:
+    """Keeps the member's usable coupons HQ's member lookup sent (``RemoteCoupon`` as JSON
+    values), in the lookup's own transaction; one already here is left as it is (its state
+    here may be newer: redeemed at this till). Returns how many were new."""
+    new = 0
+    for h in held:
+        c, event_id = h.get("coupon"), h.get("issued_event_id")
+        if isinstance(event_id, str) and _whole(c, member_id):
+            assert isinstance(c, Mapping)
+            new += int(ledger.post_issued(conn, c, event_id=event_id))
+    return new
 
 
 def withdrawn(uow: UnitOfWork, *, key: str, member_id: str) -> None:

@@ -33,6 +33,7 @@ from pos_member.member_code import CodeKind, classify_code, qr_payload
 from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone
+from pos_member.services import coupon_remote
 from pos_member.services.member_cards import Channel, Gender, MemberCard, RemoteBalances
 from pos_member.services.member_directory import by_phone_index
 from pos_member.services.stored_value_ledger import connection
@@ -91,7 +92,8 @@ def cached(uow: UnitOfWork, *, clerk: Clerk, code: str) -> MemberCard:
 def remember(uow: UnitOfWork, answer: Mapping[str, Any], *, key: str,
              device_id: str) -> MemberCard:
     """Caches HQ's answer (``sync.member_lookup.MemberLookupResponse`` as JSON values; one row
-    per member, the newest answer) and returns its card."""
+    per member, the newest answer) and returns its card. The member's usable coupons HQ sent
+    are kept with it (``coupon_remote.keep``: redeemable here offline, issue 18)."""
     card = answer["card"]
     as_of = _time(answer["as_of"])
     now = uow.clock.now()
@@ -106,6 +108,7 @@ def remember(uow: UnitOfWork, answer: Mapping[str, Any], *, key: str,
             balance_fen=answer["balance_fen"], points=answer["points"],
             blocked=answer["blocked"], hq_position=answer["position"], hq_as_of=as_of,
             fetched_at=now, acked_seq=int(acked)))
+        coupon_remote.keep(conn, card["member_id"], answer.get("coupons") or ())
         tx.commit()
     return _card(card, answer["balance_fen"], answer["points"], answer["blocked"], as_of,
                  fresh=True)

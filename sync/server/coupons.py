@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos_member import events
 from sync.coupon_check import CouponCheckResponse
+from sync.member_lookup import MAX_COUPONS, RemoteCoupon
 from sync.server import lookup_limits
 from sync.server.balances import StoredEvent, _member_id
 from sync.server.context import ServerContext
@@ -217,3 +219,23 @@ def check(ctx: ServerContext, *, key: str, token: str) -> CouponCheckResponse:
     return CouponCheckResponse(key=key, redeemed=True, sale_id=row.sale_id,
                                store_no=row.number, store_name=row.name or "",
                                used_at=row.used_at, as_of=now, **known)
+
+
+_USABLE = (select(_TERMS.c.event_id, _TERMS.c.coupon)
+           .where(_TERMS.c.member_id == bindparam("m"), _TERMS.c.state == "issued",
+                  ~select(_USES.c.key).where(_USES.c.key == _TERMS.c.key).exists()))
+
+
+def usable_of(conn: Connection, member_id: str, *, now: datetime) -> list[RemoteCoupon]:
+    """The member's coupons HQ holds as usable (issued, no bill holds them, not past their
+    end), the soonest to end first: the member lookup's answer to another store's till."""
+    out: list[tuple[datetime, RemoteCoupon]] = []
+    for r in conn.execute(_USABLE, {"m": member_id}):
+        try:
+            until = datetime.fromisoformat((r.coupon or {}).get("valid_until"))
+        except (TypeError, ValueError):
+            continue
+        if until > now:
+            out.append((until, RemoteCoupon(coupon=r.coupon, issued_event_id=r.event_id)))
+    out.sort(key=lambda x: x[0])
+    return [c for _, c in out[:MAX_COUPONS]]

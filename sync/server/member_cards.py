@@ -42,7 +42,7 @@ from pos_member.events.base import unseal
 from pos_member.member_code import CodeKind, classify_code
 from pos_member.phone import mask_name, mask_phone
 from sync.member_lookup import MemberLookupResponse, RemoteCard
-from sync.server import lookup_limits
+from sync.server import coupons, lookup_limits
 from sync.server.balances import StoredEvent
 from sync.server.context import ServerContext
 from sync.server.duplicate_phones import list_value, one_of
@@ -280,10 +280,13 @@ def lookup(ctx: ServerContext, *, member_no: str | None = None,
         referrer_no = (conn.execute(_NUMBER, {"k": referrer}).scalar()
                        if isinstance(referrer, str) else None)
         cipher = _cipher(ctx.db.keys.data_key(conn))
+        held = (coupons.usable_of(conn, row.member_id, now=now)
+                if device is not None and device.store_id != row.store_id else [])
     return MemberLookupResponse(
         card=_card(row, cipher, store_name=row.store_name, referrer_no=referrer_no),
         balance_fen=int(row.balance_fen or 0), points=int(row.points or 0),
-        blocked=row.flag_id is not None, position=int(row.position or 0), as_of=now)
+        blocked=row.flag_id is not None, position=int(row.position or 0), as_of=now,
+        coupons=held)
 
 
 @functools.lru_cache(maxsize=4)

@@ -368,7 +368,7 @@ class CouponTerms(ServerBase):
     __tablename__ = "coupon_terms"
 
     key: Mapped[str] = mapped_column(String(16), primary_key=True)
-    member_id: Mapped[str] = mapped_column(String(36))
+    member_id: Mapped[str] = mapped_column(String(36), index=True)  # the member lookup's
     event_id: Mapped[str] = mapped_column(String(36))
     coupon: Mapped[dict[str, Any]]
     state: Mapped[str] = mapped_column(String(10))  # issued, revoked, expired

@@ -1,8 +1,9 @@
 """Another store's member redeems a coupon (issue 18, docs/rules.md "Another store's
 member"): online, HQ describes the coupon to the till of store 2, which redeems it; the
 redemption reaches the home store, whose tills then show it used. A coupon withdrawn at the
-home store is refused online. The terms learned are kept: two stores redeeming one coupon
-while both offline end in one ``coupon_twice`` flag, settled by ``settle-coupons``."""
+home store is refused online. What the till learned (the checkout's check, the member
+lookup's card) is kept: two stores redeeming one coupon while both offline end in one
+``coupon_twice`` flag, settled by ``settle-coupons``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pos_member.services import coupons
 from pos_member.services.checkout import Tender, checkout
 from pos_member.services.coupon_redeem import HqCoupons, plan
 from pos_member.services.coupons_ledger import row_of
+from sync.remote_lookup import find_remote
 from sync.server.cli import main
 from tests.factories import table_counts
 from tests.sync.harness import Central, Till
@@ -51,12 +53,14 @@ def test_store_2_redeems_store_1_s_coupons_online_and_offline_one_flag_when_both
     with pytest.raises(CouponAtHomeStore, match="store 1"):
         _redeem(b, one.id, fifty.qr, "b-0")  # offline: b has never heard of it
     assert table_counts(b.path) == before
-    with b.client() as hq:  # scanned at b's checkout while online: the quote learns it
-        [use] = plan(b.app.uow, b.clerk, codes=[fifty2.qr], member_id=two.id,
-                     bill_fen=15_000, redeem_points=0, hq=hq, quoting=True)
+    with b.client() as hq:
+        # two's card looked up at HQ while online: their usable coupons come with it, kept
+        find_remote(b.app.uow, clerk=b.clerk, code=two.member_no, hq=hq)
+        # one's coupon scanned at b's checkout while online: the quote learns it
         plan(b.app.uow, b.clerk, codes=[other.qr], member_id=one.id, bill_fen=15_000,
-             redeem_points=0, hq=hq, quoting=True)  # kept too, then withdrawn at store 1
-    assert use.discount_fen == 2_000
+             redeem_points=0, hq=hq, quoting=True)  # then withdrawn at store 1
+    assert {c.key for c in coupons.usable(b.app.uow, member_id=two.id)} == {
+        c.key for c in coupons.usable(a.app.uow, member_id=two.id)}
     _redeem(a, two.id, fifty2.qr, "a-1")  # at the home store, offline
     assert coupons.revoke(a.app.uow, clerk=a.clerk, approver=a.clerk, key=other.key,
                           reason="issued by mistake")
