@@ -21,12 +21,14 @@ which this till does not hold), and no referral reward or tier upgrade is worked
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from pos_member import events
 from pos_member.db.models import DirectoryEntry, Member, MemberAlias, Store
@@ -197,6 +199,31 @@ def holds_members(uow: Any) -> bool:
         return s.execute(select(_MEMBERS.c.id).limit(1)).first() is not None
 
 
+# A snapshot row as the driver takes it: (member_no, member_id, phone, store_no), the rest
+# constant (an active member of the regular tier, no flags).
+_SNAPSHOT_INSERT = (
+    "INSERT INTO member_directory (member_no, member_id, phone, status, tier, tier_at, flags,"
+    " store_no) VALUES (?, ?, ?, 'active', 'regular', 0, 0, ?)")
+_SNAPSHOT_CHUNK = 10_000
+
+
+def _insert_snapshot_rows(conn: Connection, rows: list[tuple[int, bytes, bytes | None, int]]
+                          ) -> None:
+    """Straight through the driver (sqlite3's ``executemany`` of tuples: one prepared
+    statement), in the caller's transaction: SQLAlchemy's executemany over dicts processes
+    each row's parameters in Python, for a new till's 1,000,000 rows. Errors are raised as
+    SQLAlchemy's (as the ``begin`` hook in ``db.engine``), so a full disk still reads as one."""
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        for i in range(0, len(rows), _SNAPSHOT_CHUNK):
+            cursor.executemany(_SNAPSHOT_INSERT, rows[i:i + _SNAPSHOT_CHUNK])
+    except sqlite3.Error as e:
+        raise DBAPIError.instance(_SNAPSHOT_INSERT, None, e, sqlite3.Error,
+                                  dialect=conn.dialect) from e
+    finally:
+        cursor.close()
+
+
 def load_snapshot(uow: Any, *, position: int, stores: list[tuple[str, int]],
                   members: list[tuple[str, str, str | None, int]]) -> int:
     """A new till's directory from HQ's snapshot (``GET /v2/snapshot``): one row per member of
@@ -206,7 +233,6 @@ def load_snapshot(uow: Any, *, position: int, stores: list[tuple[str, int]],
     from pos_member.db.models import Setting
     from pos_member.services.chain_places import ensure_store
 
-    batch = 10_000
     added = 0
     with uow.begin() as tx:
         conn = tx.conn
@@ -220,11 +246,8 @@ def load_snapshot(uow: Any, *, position: int, stores: list[tuple[str, int]],
             if number in have:
                 continue
             have.add(number)
-            rows.append({"member_no": number, "member_id": id_bytes(member_id),
-                         "phone": phone_bytes(phone_index or ""), "status": "active",
-                         "tier": "regular", "tier_at": 0, "flags": 0, "store_no": store_no})
-        for i in range(0, len(rows), batch):
-            conn.execute(_INSERT, rows[i:i + batch])
+            rows.append((number, id_bytes(member_id), phone_bytes(phone_index or ""), store_no))
+        _insert_snapshot_rows(conn, rows)
         added = len(rows)
         t = Setting.__table__
         conn.execute(t.delete().where(t.c.key == SNAPSHOT_POSITION))

@@ -189,3 +189,42 @@ def test_migration_0014_fills_the_directory_from_the_members_a_till_holds(
             theirs.member_no, 2, "silver")
     finally:
         app.close()
+
+
+def test_a_snapshot_adds_the_rows_not_here_in_one_transaction(a: Till) -> None:
+    """``load_snapshot`` writes through the driver: the rows as HQ sent them, those already
+    here kept, and a failing row (an id held under another number) leaves nothing written."""
+    from sqlalchemy.exc import IntegrityError
+
+    from pos_member.db.models import Setting
+
+    store = str(uuid.uuid4())
+    numbers = [make_member_no(store_no=2, device_no=1, seq=i) for i in range(1, 5)]
+    ids = [str(uuid.uuid4()) for _ in numbers[:3]] + ["legacy-7"]
+    snap = [(no, mid, f"{i:064x}", 2) for i, (no, mid) in enumerate(zip(numbers, ids, strict=True))]
+    snap[1] = (numbers[1], ids[1], None, 2)  # a placeholder phone: no index
+
+    def position() -> str | None:
+        with a.uow.read() as s:
+            return s.scalar(select(Setting.value).where(
+                Setting.key == member_directory.SNAPSHOT_POSITION))
+
+    def count() -> int:
+        with a.uow.read() as s:
+            return int(s.scalar(select(func.count()).select_from(DirectoryEntry)) or 0)
+
+    kw = {"stores": [(store, 2)]}
+    assert member_directory.load_snapshot(a.uow, position=7, members=snap[:3], **kw) == 3
+    assert member_directory.load_snapshot(a.uow, position=9, members=snap, **kw) == 1
+    assert (position(), count()) == ("9", 4)
+    found = [_directory(a, mid) for mid in ids]
+    assert [(m.member_no, m.store_no, m.status, m.tier) for m in found if m] == [
+        (no, 2, "active", "regular") for no in numbers]
+    with a.uow.read() as s:
+        phones = dict(s.execute(select(DirectoryEntry.member_no, DirectoryEntry.phone)).all())
+    assert phones[int(numbers[0])] == bytes(32) and phones[int(numbers[1])] is None
+    clash = [(make_member_no(store_no=2, device_no=1, seq=9), str(uuid.uuid4()), None, 2),
+             (make_member_no(store_no=2, device_no=1, seq=8), ids[0], None, 2)]
+    with pytest.raises(IntegrityError):
+        member_directory.load_snapshot(a.uow, position=11, members=clash, **kw)
+    assert (position(), count()) == ("9", 4)
