@@ -4,7 +4,9 @@ happen, in figures, and a deliberate confirmation. Enter and Esc go back; only C
 click on the action's own button does it (docs/rules.md, "Money never moves on Enter").
 
 Used by the dialogs of those actions: their own Enter opens this step instead of running the
-action, so a reflexive Enter, or several, moves nothing.
+action, so a reflexive Enter, or several, moves nothing. The line under the figures asks the
+clerk to check them with the customer; an action with no customer at the counter (a recall
+message) gives its own line, or none (``check``).
 """
 
 from __future__ import annotations
@@ -28,12 +30,20 @@ def clip(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+class _Customer:
+    """``check``'s default: the figures are checked with the customer at the counter."""
+
+
+CUSTOMER = _Customer()
+
+
 class ConfirmDialog(QDialog):
     """Figures, Back (the default: Enter, Esc) and the action (Ctrl+Enter or a click)."""
 
     confirmed = Signal()
 
-    def __init__(self, parent: QWidget, *, title: str, lines: Sequence[str], action: str) -> None:
+    def __init__(self, parent: QWidget, *, title: str, lines: Sequence[str], action: str,
+                 check: str | _Customer | None = CUSTOMER) -> None:
         super().__init__(parent)
         self.setObjectName("confirmDialog")
         self.setWindowTitle(title)
@@ -43,9 +53,11 @@ class ConfirmDialog(QDialog):
         self.figures = QLabel("\n".join(lines))  # short lines, never wrapped (each a figure)
         self.figures.setObjectName("confirmFigures")
         self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        hint = QLabel(self.tr("Check the figures with the customer.\n"
-                              "Ctrl+Enter confirms; Enter or Esc goes back and changes nothing."))
-        hint.setObjectName("hintLabel")
+        if isinstance(check, _Customer):
+            check = self.tr("Check the figures with the customer.")
+        keys = self.tr("Ctrl+Enter confirms; Enter or Esc goes back and changes nothing.")
+        self.hint = QLabel("\n".join(filter(None, (check, keys))))  # short lines, not wrapped
+        self.hint.setObjectName("hintLabel")
         buttons = QDialogButtonBox()
         self.back = buttons.addButton(self.tr("Back (Enter/Esc)"),
                                       QDialogButtonBox.ButtonRole.RejectRole)
@@ -61,7 +73,7 @@ class ConfirmDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(self.figures)
-        layout.addWidget(hint)
+        layout.addWidget(self.hint)
         layout.addWidget(buttons)
         self.back.setFocus()
 
@@ -73,10 +85,12 @@ class ConfirmDialog(QDialog):
 
 
 def ask(parent: QWidget, *, title: str, lines: Sequence[str], action: str,
-        then: Callable[[], None]) -> ConfirmDialog:
+        then: Callable[[], None], check: str | _Customer | None = CUSTOMER) -> ConfirmDialog:
     """Opens the confirmation over ``parent`` (window-modal, non-blocking); ``then`` runs
-    only when the clerk confirms. Kept as ``parent.confirming`` while open (tests drive it)."""
-    dialog = ConfirmDialog(parent, title=title, lines=lines, action=action)
+    only when the clerk confirms. Kept as ``parent.confirming`` while open (tests drive it).
+    ``check``: the line under the figures (default: check them with the customer; None: no
+    line)."""
+    dialog = ConfirmDialog(parent, title=title, lines=lines, action=action, check=check)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.confirmed.connect(then)
     parent.confirming = dialog  # type: ignore[attr-defined]

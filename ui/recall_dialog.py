@@ -217,9 +217,7 @@ class RecallDialog(QDialog):
         their = translate("RecallDialog", "(their own)")  # each member's own balance
         sample = render(kind, {"points": their} if kind == POINTS_REMINDER else {})
         lines = [translate("RecallDialog", "Members: %1").replace("%1", str(len(ids))),
-                 *_short_lines(translate("RecallDialog", "Text: %1").replace("%1", sample)),
-                 translate("RecallDialog", "Only to members who agreed to marketing,"),
-                 translate("RecallDialog", "at most the day's marketing messages each.")]
+                 *_short_lines(translate("RecallDialog", "Text: %1").replace("%1", sample))]
 
         def go() -> None:
             self.buttons["send"].setEnabled(False)
@@ -229,7 +227,9 @@ class RecallDialog(QDialog):
 
         ask(self, title=translate("RecallDialog", "Send a message to %1 members?")
             .replace("%1", str(len(ids))), lines=lines,
-            action=translate("RecallDialog", "Send the message"), then=go)
+            action=translate("RecallDialog", "Send the message"), then=go,
+            check=translate("RecallDialog", "Only members who agreed to marketing get it,\n"
+                                            "at most the day's marketing messages each."))
 
     def _sent(self, result: rc.RecallIssue | RecallMessage) -> None:
         self.pending = None

@@ -172,10 +172,12 @@
 <context>
     <name>ConfirmDialog</name>
     <message>
-        <source>Check the figures with the customer.
-Ctrl+Enter confirms; Enter or Esc goes back and changes nothing.</source>
-        <translation>请与顾客核对以上金额和积分。
-Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
+        <source>Check the figures with the customer.</source>
+        <translation>请与顾客核对以上金额和积分。</translation>
+    </message>
+    <message>
+        <source>Ctrl+Enter confirms; Enter or Esc goes back and changes nothing.</source>
+        <translation>Ctrl+Enter 确认；Enter 或 Esc 返回，不做任何更改。</translation>
     </message>
     <message>
         <source>Back (Enter/Esc)</source>
@@ -1747,20 +1749,18 @@ Pay by dynamic code or SMS code, or a manager sets a PIN (Shift+F10).</source>
         <translation>内容：%1</translation>
     </message>
     <message>
-        <source>Only to members who agreed to marketing,</source>
-        <translation>仅发给同意接收营销消息的会员，</translation>
-    </message>
-    <message>
-        <source>at most the day&apos;s marketing messages each.</source>
-        <translation>每人不超过当日营销消息上限。</translation>
-    </message>
-    <message>
         <source>Send a message to %1 members?</source>
         <translation>向 %1 位会员发送短信？</translation>
     </message>
     <message>
         <source>Send the message</source>
         <translation>发送短信</translation>
+    </message>
+    <message>
+        <source>Only members who agreed to marketing get it,
+at most the day&apos;s marketing messages each.</source>
+        <translation>仅同意接收营销消息的会员会收到，
+每人不超过当日营销消息上限。</translation>
     </message>
     <message>
         <source>Sent %1 messages; %2 members passed over (no marketing consent, today&apos;s limit, barred).</source>

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from openpyxl import load_workbook
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QCoreApplication, QDate, Qt
 from pytestqt.qtbot import QtBot
 
 from pos_member.permissions import Clerk
@@ -127,6 +127,8 @@ def test_ctrl_shift_f11_lists_the_members_away_and_exports_them(
     qtbot.keyClick(dialog, Qt.Key.Key_F4)
     qtbot.waitUntil(lambda: dialog.confirming is not None)
     assert "¥20.00" in dialog.confirming.figures.text()  # one member, ¥20 off
+    customer = QCoreApplication.translate("ConfirmDialog", "Check the figures with the customer.")
+    assert customer in dialog.confirming.hint.text()  # a coupon: the money actions' line
     confirm(qtbot, dialog)
     qtbot.waitUntil(lambda: bool(dialog.campaigns))
     assert dialog.campaigns is not None and dialog.campaigns[0].contacted == 1
@@ -136,6 +138,10 @@ def test_ctrl_shift_f11_lists_the_members_away_and_exports_them(
     qtbot.keyClick(dialog, Qt.Key.Key_F4)
     qtbot.waitUntil(lambda: dialog.confirming is not None)
     assert "好久不见" in dialog.confirming.figures.text()  # the text the member will get
+    hint = dialog.confirming.hint.text()  # no customer at the counter: who gets it, and the keys
+    assert customer not in hint and "Ctrl+Enter" in hint and QCoreApplication.translate(
+        "RecallDialog", "Only members who agreed to marketing get it,\n"
+        "at most the day's marketing messages each.") in hint
     confirm(qtbot, dialog)
     qtbot.waitUntil(lambda: "1" in dialog.status_line.full_text and dialog.pending is None)
     assert any(e["type"] == "member.recall_messaged" for e in pending_events(

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QDialog, QInputDialog, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -234,3 +234,18 @@ def test_an_adjustment_needs_ctrl_enter(qtbot: QtBot, window: TillWindow, till: 
     qtbot.waitUntil(lambda: window.dialog is None)
     settle(qtbot, window)
     assert points.points_summary(till.uow, member_id=m.id).balance == 60
+
+
+def test_the_line_under_the_figures_is_the_callers_or_none(qtbot: QtBot) -> None:
+    """A caller with no customer at the counter gives its own line, or none; the keys stay."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    lines = {check: ConfirmDialog(parent, title="t", lines=["1"], action="Go",
+                                  check=check).hint.text().splitlines()
+             for check in ("Only members who agreed.", None)}
+    keys = QCoreApplication.translate(  # the till runs in Chinese
+        "ConfirmDialog", "Ctrl+Enter confirms; Enter or Esc goes back and changes nothing.")
+    customer = QCoreApplication.translate("ConfirmDialog", "Check the figures with the customer.")
+    assert lines == {"Only members who agreed.": ["Only members who agreed.", keys], None: [keys]}
+    default = ConfirmDialog(parent, title="t", lines=["1"], action="Go").hint.text()
+    assert default.splitlines() == [customer, keys]
