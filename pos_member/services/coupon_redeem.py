@@ -130,7 +130,8 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
     if len(set(keys)) != len(keys):
         raise CouponAlreadyUsed()
     now = uow.clock.now()
-    answers = coupon_remote.learn(uow, hq, keys, member_id=member_id) if hq else {}
+    answers = (coupon_remote.learn(uow, hq, keys, member_id=member_id) if hq is not None
+               else {})
     elsewhere: list[str] = []  # coupons this till did not issue: HQ is asked, online
     with uow.db.read.connect() as conn:  # a bare read: no ORM session on the checkout's path
         member_standing.check(conn, member_id, member_standing.REDEEM, clerk=clerk)
