@@ -152,6 +152,7 @@ class SyncClient:
 
         params = {"member_no": member_no} if member_no is not None else {
             "phone_index": phone_index or ""}
+        params["coupons"] = "true"  # the member's usable coupons, kept for offline (issue 18)
         try:
             return self._call("GET", LOOKUP_PATH, MemberLookupResponse, params=params)
         except ServerRefused as e:
@@ -169,7 +170,8 @@ class SyncClient:
         from sync.coupon_check import COUPON_CHECK_PATH, CouponCheckResponse
 
         try:
-            a = self._call("GET", COUPON_CHECK_PATH, CouponCheckResponse, params={"key": key},
+            a = self._call("GET", COUPON_CHECK_PATH, CouponCheckResponse,
+                           params={"key": key, "terms": "true"},
                            timeout=COUPON_CHECK_TIMEOUT)
         except SyncError as e:  # never the key in the log: the kind of failure only
             log.warning("HQ did not answer a coupon check (%s): redeemed as offline",

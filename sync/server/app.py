@@ -238,28 +238,40 @@ def _routes() -> Any:
         credentials: Credentials,
         member_no: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
         phone_index: Annotated[str | None, Query(pattern=PHONE_INDEX)] = None,
+        coupons: bool = False,
     ) -> Response:
         """A member's card (masked) and chain-wide balances, for a till that scanned another
         store's member: by member number or member code (a merged-away number finds the
-        member it was merged into), or the phone's blind index. Exactly one of the two."""
+        member it was merged into), or the phone's blind index. Exactly one of the two.
+        ``coupons=true``: with the member's usable coupons (issue 18; a till from before them
+        asks without, and its strict parser never sees the field)."""
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized()
         answer = member_cards.lookup(ctx, member_no=member_no, phone_index=phone_index,
-                                     token=credentials.credentials)  # one connection
-        return Response(answer.model_dump_json(), media_type="application/json")
+                                     token=credentials.credentials,
+                                     with_coupons=coupons)  # one connection
+        return Response(answer.model_dump_json(exclude=None if coupons else {"coupons"}),
+                        media_type="application/json")
 
     @router.get(COUPON_CHECK_PATH, response_model=CouponCheckResponse,
                 responses=responses(*_AUTH, 429))
     def coupon_check(ctx: Context, credentials: Credentials,
-                     key: Annotated[str, Query(pattern=COUPON_KEY)]) -> Response:
+                     key: Annotated[str, Query(pattern=COUPON_KEY)],
+                     terms: bool = False) -> Response:
         """Whether HQ holds a redemption of the coupon ``key``: a till asks before redeeming
-        a coupon it did not issue (issue 18). Counted with the member lookups (429)."""
+        a coupon it did not issue (issue 18). Counted with the member lookups (429).
+        ``terms=true``: with its state and, to another store's till, the coupon as issued (a
+        till from before them asks without, and its strict parser never sees the fields)."""
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized()
         answer = coupons.check(ctx, key=key, token=credentials.credentials)
-        return Response(answer.model_dump_json(), media_type="application/json")
+        return Response(answer.model_dump_json(exclude=None if terms else _TERMS_FIELDS),
+                        media_type="application/json")
 
     return router
+
+
+_TERMS_FIELDS = {"state", "coupon", "issued_event_id"}  # GET /v1/coupons/check?terms=true
 
 
 def _v2_routes() -> Any:

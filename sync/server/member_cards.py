@@ -255,10 +255,12 @@ def parse_key(member_no: str | None, phone_index: str | None) -> tuple[str, str]
 
 
 def lookup(ctx: ServerContext, *, member_no: str | None = None,
-           phone_index: str | None = None, token: str | None = None) -> MemberLookupResponse:
+           phone_index: str | None = None, token: str | None = None,
+           with_coupons: bool = False) -> MemberLookupResponse:
     """The member's card and chain-wide balances; ``BadRequest``, ``MemberNotFoundAtHq``.
     Reads the primary (``read()``): a registration pushed a moment ago is found. ``token``:
-    the caller's device token, checked on the same connection first (``Unauthorized``)."""
+    the caller's device token, checked on the same connection first (``Unauthorized``).
+    ``with_coupons``: the member's usable coupons too, to a device of another store."""
     now = ctx.clock.now()
     with ctx.db.read() as pooled:
         # Autocommit: no BEGIN before the reads and no ROLLBACK when the connection goes back
@@ -280,8 +282,8 @@ def lookup(ctx: ServerContext, *, member_no: str | None = None,
         referrer_no = (conn.execute(_NUMBER, {"k": referrer}).scalar()
                        if isinstance(referrer, str) else None)
         cipher = _cipher(ctx.db.keys.data_key(conn))
-        held = (coupons.usable_of(conn, row.member_id, now=now)
-                if device is not None and device.store_id != row.store_id else [])
+        held = (coupons.usable_of(conn, row.member_id, now=now) if with_coupons
+                and device is not None and device.store_id != row.store_id else [])
     return MemberLookupResponse(
         card=_card(row, cipher, store_name=row.store_name, referrer_no=referrer_no),
         balance_fen=int(row.balance_fen or 0), points=int(row.points or 0),

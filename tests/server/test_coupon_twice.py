@@ -159,10 +159,13 @@ def test_hq_describes_a_coupon_to_another_store_and_knows_its_withdrawal(
     home.push([issued(home, key)])  # told twice (another event): kept as first told
 
     def ask(till: Device) -> CouponCheckResponse:
-        got = server.http.get(CHECK, params={"key": key}, headers=till.headers)
+        got = server.http.get(CHECK, params={"key": key, "terms": "true"}, headers=till.headers)
         assert got.status_code == 200, got.text
         return CouponCheckResponse.model_validate_json(got.content)
 
+    older = server.http.get(CHECK, params={"key": key}, headers=other.headers).json()
+    assert set(older) == {"key", "redeemed", "sale_id", "store_no", "store_name", "used_at",
+                          "as_of"}  # a till from before the terms: what its parser knows
     away = ask(other)
     assert (away.state, away.issued_event_id, away.redeemed) == ("issued", first.id, False)
     assert away.coupon is not None and away.coupon["terms"]["threshold_fen"] == 30_000
@@ -170,7 +173,8 @@ def test_hq_describes_a_coupon_to_another_store_and_knows_its_withdrawal(
     assert (at_home.state, at_home.coupon) == ("issued", None)  # it holds the coupon itself
     home.push([ended(home, key, "coupon.revoked"), ended(home, key, "coupon.expired")])
     assert (ask(other).state, ask(home2).state) == ("revoked", "revoked")
-    unknown = server.http.get(CHECK, params={"key": "00000000ffff"}, headers=other.headers)
+    unknown = server.http.get(CHECK, params={"key": "00000000ffff", "terms": "true"},
+                              headers=other.headers)
     assert CouponCheckResponse.model_validate_json(unknown.content).state is None
 
 
