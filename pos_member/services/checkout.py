@@ -104,14 +104,15 @@ def no_earn_fen(uow: UnitOfWork, member_id: str | None, stored_fen: int) -> int:
 
 
 def no_earn_in(conn: Connection, uow: UnitOfWork, member_id: str | None,
-               stored_fen: int) -> int:
-    """:func:`no_earn_fen` read in the caller's transaction (the checkout's own)."""
+               stored_fen: int, reads: sv.Reads | None = None) -> int:
+    """:func:`no_earn_fen` read in the caller's transaction (the checkout's own; ``reads``:
+    its reads of the member, kept for the payment's checks)."""
     mode = uow.rules.points.stored_value_earns
     if not stored_fen or member_id is None or mode == "all":
         return 0
     if mode == "none":
         return stored_fen
-    b = balance(conn, member_id)
+    b = balance(conn, member_id) if reads is None else reads.balance(conn)
     if stored_fen > b.total_fen:
         return 0  # the payment will be refused: nothing is earned anyway
     return split_payment(stored_fen, b.principal_fen, b.bonus_fen)[1]
@@ -158,18 +159,23 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
                           approver=approver, sms_verifier=sms_verifier)
         factor_name = "sms"
     paid: list[sv.SvResult] = []
+    # The member's standing and stored value, read once in the sale's transaction for its
+    # points and its payment's checks (nothing between writes either).
+    reads = sv.Reads(member_id) if member_id is not None else None
 
     def within(tx: Transaction, sale_id: str) -> None:
         if uses:
             assert member_id is not None
+            assert reads is not None
             coupon_redeem.redeem_in(tx, clerk, uses, member_id=member_id, sale_id=sale_id,
-                                    bill_no=bill_no, bill_fen=bill_fen)
+                                    bill_no=bill_no, bill_fen=bill_fen,
+                                    standing=reads.standing(tx.conn))
         if stored:
             assert member_id is not None
             paid.append(sv.book_payment(
                 tx, clerk, member_id=member_id, amount_fen=stored, txn_id=sv_txn_id(txn_id),
                 factor=factor, factor_name=factor_name, online=online, approver=approver,
-                bill_no=bill_no, uow=uow))
+                bill_no=bill_no, uow=uow, reads=reads))
         wire = [[t.kind, t.amount_fen] for t in tenders]
         digest = hashlib.sha256(json.dumps(
             [bill_no, amount_fen, member_id, redeem_points, wire] + ([[u.key for u in uses]]
@@ -184,7 +190,9 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
         sale = record_sale(uow, clerk, txn_id=txn_id, bill_no=bill_no, amount_fen=amount_fen,
                            member_id=member_id, guide_id=guide_id, categories=tuple(categories),
                            redeem_points=redeem_points, within=within,
-                           no_earn_fen=lambda conn: no_earn_in(conn, uow, member_id, stored))
+                           no_earn_fen=lambda conn: no_earn_in(conn, uow, member_id, stored,
+                                                               reads),
+                           standing_of=reads.standing if reads is not None else None)
     except sv.FactorRefused as refused:
         # Rolled back: nothing was recorded. The wrong try counts, in its own transaction.
         assert member_id is not None

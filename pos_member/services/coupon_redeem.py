@@ -223,13 +223,16 @@ def _check_row(uow: UnitOfWork, r: Any, *, member_id: str, now: datetime) -> Non
 
 
 def redeem_in(tx: Transaction, clerk: Clerk, uses: Sequence[CouponUse], *, member_id: str,
-              sale_id: str, bill_no: str, bill_fen: int) -> None:
+              sale_id: str, bill_no: str, bill_fen: int,
+              standing: member_standing.Standing | None = None) -> None:
     """Redeems the planned coupons in the sale's transaction: each must still be issued (a
-    checkout of this till that took it meanwhile: refused, all rolled back)."""
+    checkout of this till that took it meanwhile: refused, all rolled back). ``standing``: the
+    member's, as read already in this transaction."""
     conn = tx.conn
     now = tx.clock.now()
     if uses:  # a frozen, blacklisted or erased member redeems nothing (docs/rules.md)
-        member_standing.check(conn, member_id, member_standing.REDEEM, clerk=clerk)
+        member_standing.check(conn, member_id, member_standing.REDEEM, clerk=clerk,
+                              standing=standing)
     for u in uses:
         got = _STATE.first(conn, {"key": u.key, "member_id": member_id})
         if got is not None and got.blocked:

@@ -94,10 +94,11 @@ def may_read_reason(clerk: Clerk | None) -> bool:
 
 
 def check(conn: Connection, member_id: str, use: str, *, member_no: str = "",
-          clerk: Clerk | None = None) -> bool:
+          clerk: Clerk | None = None, standing: Standing | None = None) -> bool:
     """Refuses ``use`` of the member as their standing says; for ``EARN`` returns whether the
-    member earns points (a frozen member's sale is recorded without any)."""
-    s = of(conn, member_id)
+    member earns points (a frozen member's sale is recorded without any). ``standing``: as
+    read already in this transaction (a checkout reads it once for its sale and payment)."""
+    s = of(conn, member_id) if standing is None else standing
     if s is NO_STANDING:
         return True
     no = member_no or _member_no(conn, member_id)

@@ -55,12 +55,14 @@ class SalePointsPlan:
 
 def member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sale_id: str,
                    txn_id: str, bill_no: str, amount_fen: int, redeem_points: int,
-                   now: datetime, no_earn_fen: int = 0) -> SalePointsPlan:
+                   now: datetime, no_earn_fen: int = 0,
+                   standing: member_standing.Standing | None = None) -> SalePointsPlan:
     """The entries of a member sale: points redeemed off the bill, points earned on what was
-    paid, the referrer's reward on a referred member's first purchase."""
+    paid, the referrer's reward on a referred member's first purchase. ``standing``: the
+    member's, as read already in this transaction."""
     rules, conn = tx.rules, tx.conn
     earns = member_standing.check(conn, member_id, member_standing.REDEEM if redeem_points
-                                  else member_standing.EARN, clerk=clerk)
+                                  else member_standing.EARN, clerk=clerk, standing=standing)
     pp = SalePointsPlan(tier_before=m.tier, remote=getattr(m, "remote", False))
     if m.balance is not None:
         pp.balances[member_id] = m.balance

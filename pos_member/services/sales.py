@@ -56,6 +56,7 @@ from pos_member.points_rules import (
     redeem_step,
 )
 from pos_member.services import member_directory, points_ledger, rfm
+from pos_member.services.member_standing import Standing
 from pos_member.services.profile_seal import birthday_of
 from pos_member.services.sale_points import SalePointsPlan, member_points, post_sale_points
 
@@ -251,6 +252,7 @@ def record_sale(
     within: Callable[[Transaction, str], None] | None = None,
     no_earn_fen: int | Callable[[Connection], int] = 0,
     sold_at: datetime | None = None,
+    standing_of: Callable[[Connection], Standing] | None = None,
 ) -> SaleResult:
     """Records a sale of ``amount_fen`` (the bill, before points) and, for a member, its points:
     ``redeem_points`` off the bill (at most ``redeem_cap_percent`` of it and what the member can
@@ -267,7 +269,9 @@ def record_sale(
     stored-value tender, per ``points.stored_value_earns``), or how to read it in the sale's
     transaction.
     ``sold_at``: when the sale was rung up, if before now (a sale the main POS reports late:
-    it counts on its own business day); points follow the moment it is recorded."""
+    it counts on its own business day); points follow the moment it is recorded.
+    ``standing_of``: how to read the member's standing in the sale's transaction (a checkout
+    keeps what it read for its payment's checks)."""
     require(clerk, Action.VIEW_MEMBER)
     amount_fen = check_amount(amount_fen)
     bill_no = clean_bill_no(bill_no)
@@ -298,7 +302,8 @@ def record_sale(
                                 txn_id=txn_id, bill_no=bill_no, amount_fen=amount_fen,
                                 redeem_points=redeem_points, now=now,
                                 no_earn_fen=no_earn_fen(conn) if callable(no_earn_fen)
-                                else no_earn_fen)
+                                else no_earn_fen,
+                                standing=standing_of(conn) if standing_of else None)
         paid_fen = amount_fen - pp.redeem_fen
         sale = {
             "id": sale_id, "txn_id": txn_id, "store_id": clerk.store_id,

@@ -53,7 +53,10 @@ from pos_member.services.stored_value_ledger import (
     book,
     business_day,
     connection,
+    member_row,
     offline_spent_today,
+    require_active,
+    row_balance,
     txn_row,
 )
 from pos_member.stored_value_errors import (
@@ -342,6 +345,35 @@ def verify_payment(uow: UnitOfWork, *, clerk: Clerk, member_id: str, amount_fen:
     return name
 
 
+class Reads:
+    """The member's standing and stored-value row, each read once in one transaction and kept:
+    a checkout needs them for its points (the part earning nothing, the standing) and again
+    for its payment's checks, and nothing it writes between changes either (issue 17: each was
+    read twice). Made for one transaction; never kept past it."""
+
+    __slots__ = ("_row", "_row_read", "_standing", "member_id")
+
+    def __init__(self, member_id: str) -> None:
+        self.member_id = member_id
+        self._standing: member_standing.Standing | None = None
+        self._row: Any = None
+        self._row_read = False
+
+    def standing(self, conn: Connection) -> member_standing.Standing:
+        if self._standing is None:
+            self._standing = member_standing.of(conn, self.member_id)
+        return self._standing
+
+    def row(self, conn: Session | Connection) -> Any:
+        """:func:`member_row` (None: no such member here)."""
+        if not self._row_read:
+            self._row, self._row_read = member_row(conn, self.member_id), True
+        return self._row
+
+    def balance(self, conn: Session | Connection) -> Balance:
+        return row_balance(self.row(conn), self.member_id)
+
+
 class FactorRefused(Exception):
     """Raised out of a caller's transaction by :func:`book_payment` when the member's factor
     is wrong: the caller rolls back (nothing is booked) and counts the wrong try in a
@@ -355,15 +387,16 @@ class FactorRefused(Exception):
 def book_payment(tx: Transaction, clerk: Clerk, *, member_id: str, amount_fen: int,
                  txn_id: str, factor: Factor | None, factor_name: str | None, online: bool,
                  approver: Clerk | None, bill_no: str | None,
-                 uow: UnitOfWork | None = None) -> SvResult:
+                 uow: UnitOfWork | None = None, reads: Reads | None = None) -> SvResult:
     """Books a payment in ``tx``: its checks (again: the balance may have moved), the member's
     factor unless ``factor_name`` says it was checked already (a wrong one raises
     :class:`FactorRefused`), then the ``sv.paid`` event, the ledger line, the manager's approval
-    row and the member's message (``uow``: its cipher reads a dynamic code's secret)."""
+    row and the member's message (``uow``: its cipher reads a dynamic code's secret; ``reads``:
+    the member as read already in ``tx``)."""
     rules = tx.rules.stored_value
     checked = _payment_checks(tx.conn, rules, clerk, member_id=member_id, amount=amount_fen,
                               txn_id=txn_id, online=online, approver=approver,
-                              now=tx.clock.local())
+                              now=tx.clock.local(), reads=reads)
     if isinstance(checked, SvResult):
         return checked
     if factor_name is None:
@@ -423,16 +456,19 @@ def _verify_sms(uow: UnitOfWork, clerk: Clerk, factor: SmsFactor, *, member_id: 
 
 def _payment_checks(conn: Session | Connection, rules: Any, clerk: Clerk, *, member_id: str,
                     amount: int, txn_id: str, online: bool, approver: Clerk | None,
-                    now: datetime) -> SvResult | Balance:
+                    now: datetime, reads: Reads | None = None) -> SvResult | Balance:
     """The payment's checks that can refuse, before its factor: the first result if
     ``txn_id`` was done already, else the balance to pay from (raises the refusal). ``now``
-    is the store clock's ``local()``: the offline cap counts the store's day."""
+    is the store clock's ``local()``: the offline cap counts the store's day. ``reads``: the
+    member's standing and row as read already in this transaction (else read here)."""
     done = replayed(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
     if done is not None:
         return done
-    m = active_member(conn, member_id)
-    member_standing.check(connection(conn), member_id, member_standing.SPEND, clerk=clerk)
-    bal = Balance(member_id, int(m.principal_fen), int(m.bonus_fen), bool(m.frozen))
+    m = active_member(conn, member_id) if reads is None \
+        else require_active(reads.row(conn), member_id)
+    member_standing.check(connection(conn), member_id, member_standing.SPEND, clerk=clerk,
+                          standing=None if reads is None else reads.standing(connection(conn)))
+    bal = row_balance(m, member_id)
     spent = None if online else offline_spent_today(conn, member_id, clerk.device_id, now)
     rules_.check_payment(rules, amount_fen=amount, balance_fen=bal.total_fen,
                          frozen=bal.frozen, blocked=m.blocked_id is not None,

@@ -244,12 +244,28 @@ def txn_row(conn: Session | Connection, txn_id: str) -> Any:
     return _FAST_TXN_Q.first(connection(conn), {"txn_id": txn_id})
 
 
-def active_member(conn: Session | Connection, member_id: str) -> Any:
-    """The member, their account and HQ's block in one row; refused unless active."""
-    m = _FAST_MEMBER_Q.first(connection(conn), {"member_id": member_id})
+def member_row(conn: Session | Connection, member_id: str) -> Any:
+    """The member, their account and HQ's block in one row, or None (nothing checked)."""
+    return _FAST_MEMBER_Q.first(connection(conn), {"member_id": member_id})
+
+
+def require_active(m: Any, member_id: str) -> Any:
+    """``m`` (a :func:`member_row`), refused unless the member is active."""
     if m is None or m.status != "active":
         raise MemberNotFound(query=member_id)
     return m
+
+
+def active_member(conn: Session | Connection, member_id: str) -> Any:
+    """The member, their account and HQ's block in one row; refused unless active."""
+    return require_active(member_row(conn, member_id), member_id)
+
+
+def row_balance(m: Any, member_id: str) -> Balance:
+    """The balance a :func:`member_row` holds (none: nothing)."""
+    if m is None:
+        return Balance(member_id, 0, 0, False)
+    return Balance(member_id, int(m.principal_fen), int(m.bonus_fen), bool(m.frozen))
 
 
 def offline_spent_today(conn: Session | Connection, member_id: str, device_id: str,
