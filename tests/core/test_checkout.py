@@ -10,7 +10,8 @@ from datetime import datetime, time
 import pytest
 
 from pos_member.errors import DomainError
-from pos_member.services import points
+from pos_member.member_service_errors import MemberFrozen
+from pos_member.services import member_service, points
 from pos_member.services.checkout import Tender, checkout
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.purchases import purchases
@@ -165,3 +166,35 @@ def test_a_checkouts_payment_is_refunded_from_its_bill_not_alone(till: Till) -> 
         refund_payment(till.uow, clerk=till.manager, approver=till.manager,
                        member_id=m.id, ref_txn_id=sv_txn_id("c-1"), txn_id="alone")  # type: ignore[attr-defined]
     assert till.dump() == before
+
+
+def test_a_checkout_reads_the_members_standing_and_stored_value_once(till: Till) -> None:
+    """The sale's reads are kept for its payment's checks in the same transaction (issue 17):
+    one read of each, where there were two."""
+    m = _member(till)
+    sql: list[str] = []
+    with till.uow.begin() as tx:  # the till's one write connection, traced
+        tx.conn.connection.driver_connection.set_trace_callback(sql.append)  # type: ignore[union-attr]
+    try:
+        _pay(till, m)
+    finally:
+        with till.uow.begin() as tx:
+            tx.conn.connection.driver_connection.set_trace_callback(None)  # type: ignore[union-attr]
+    reads = [s.split("WHERE")[0] for s in sql if s.lstrip().upper().startswith("SELECT")]
+    assert sum("member_standing" in s for s in reads) == 1
+    assert sum("sv_accounts" in s for s in reads) == 1
+
+
+def test_a_frozen_members_stored_value_tender_is_refused_with_nothing_written(till: Till) -> None:
+    """The standing the sale read (a frozen member's sale may go in, earning nothing) is the
+    one the payment checks: its stored value is refused, and the sale with it."""
+    m = _member(till)
+    member_service.set_status(till.uow, clerk=till.manager, member_id=m.id,  # type: ignore[attr-defined]
+                              status="frozen", reason="会员投诉处理中")
+    before = till.table_counts()
+    with pytest.raises(MemberFrozen):
+        checkout(till.uow, till.cashier, txn_id="c-f", bill_no="B-F", amount_fen=30_000,
+                 member_id=m.id, tenders=(Tender("stored_value", 20_000),  # type: ignore[attr-defined]
+                                          Tender("cash", 10_000)),
+                 factor=PinFactor(PIN), online=True)
+    assert till.table_counts() == before
