@@ -21,6 +21,8 @@ class NotificationOutbox(Base):
         Index("ix_notification_outbox_due", "status", "next_attempt_at"),
         # a member's messages today (the marketing cap), their unsent ones (an erasure)
         Index("ix_notification_outbox_member", "member_id", "created_at"),
+        # today's marketing messages per member, for a job (``marketed_today``): covering
+        Index("ix_notification_outbox_day", "created_at", "kind", "member_id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36))
