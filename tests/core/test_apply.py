@@ -393,7 +393,7 @@ def apply_pages_to_copy(sc: Scenario, order: list[int], work: Path) -> State:
     return state(path)
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=18, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_order_and_repetition_of_pages_ends_in_the_same_state(

@@ -143,6 +143,6 @@ class PointsMachine(RuleBasedStateMachine):
 
 
 PointsMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=30, deadline=None,
+    max_examples=28, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 TestPointsMachine = PointsMachine.TestCase

@@ -491,7 +491,7 @@ def test_stored_value_state_machine(tmp_path: Path) -> None:
     _till = make_till(tmp_path)
     try:
         run_state_machine_as_test(StoredValueMachine, settings=settings(
-            max_examples=40, stateful_step_count=40, deadline=None,
+            max_examples=28, stateful_step_count=40, deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
     finally:
         _till.app.close()

@@ -1,6 +1,6 @@
 """The chain simulation (tests/sync/simulation.py) over a bounded number of seeds.
 
-CI runs ``SIM_SEEDS`` seeds (default 20) of ``SIM_STEPS`` steps (default 30) from
+CI runs ``SIM_SEEDS`` seeds (default 14) of ``SIM_STEPS`` steps (default 30) from
 ``SIM_FIRST_SEED`` (default 0) with the server on SQLite, and the first ``SIM_PG_SEEDS`` of
 them (default 4) again with the server on PostgreSQL. ``SIM_BACKEND=sqlite`` or
 ``SIM_BACKEND=postgresql`` runs every seed on that backend alone. A longer run::
@@ -29,7 +29,7 @@ if os.environ.get("SIM_SEED"):
     SEEDS = [int(os.environ["SIM_SEED"])]
 else:
     first = int(os.environ.get("SIM_FIRST_SEED", "0"))
-    SEEDS = list(range(first, first + int(os.environ.get("SIM_SEEDS", "20"))))
+    SEEDS = list(range(first, first + int(os.environ.get("SIM_SEEDS", "14"))))
 BACKEND = os.environ.get("SIM_BACKEND")
 if BACKEND not in (None, "", "sqlite", "postgresql"):
     raise ValueError(f"SIM_BACKEND is sqlite or postgresql, not {BACKEND!r}")
