@@ -7,6 +7,7 @@ screen. Core calls run on a thread pool; ``settle`` waits until every one has co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,6 +21,7 @@ from tests.factories import Till
 from tests.sync import harness
 from ui.app import make_qt_app
 from ui.i18n import install_language
+from ui.sync_worker import BackoffPolicy, SyncState, SyncWorker
 from ui.till import TillWindow
 
 
@@ -100,3 +102,20 @@ def stores(tmp_path: Path,
     yield here, there
     here.close()
     there.close()
+
+
+@contextmanager
+def online_window(qtbot: QtBot, till: harness.Till) -> Iterator[TillWindow]:
+    """``till``'s window with its sync worker running (quick retries), once it is online; the
+    worker stops after the block."""
+    worker = SyncWorker(till.app, lambda: till.keystore, interval=3600,
+                        policy=BackoffPolicy(base=0.05, cap=0.2, floor=0.01))
+    window = TillWindow(app=till.app, clerk=till.clerk, sync=worker)
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    worker.start()
+    try:
+        qtbot.waitUntil(lambda: window.sync_status().state is SyncState.ONLINE, timeout=15_000)
+        yield window
+    finally:
+        assert worker.stop()

@@ -19,11 +19,10 @@ from sync.server import coupon_bulk, services
 from sync.server.models import CouponUse
 from tests.factories import PINS, Till, hq_coupon, table_counts
 from tests.sync import harness
-from tests.ui.conftest import confirm, open_dialog, settle, show_active
+from tests.ui.conftest import confirm, online_window, open_dialog, settle, show_active
 from tests.ui.test_points_ui import MANAGER_CODE, card_text, scan
 from ui.coupon_withdraw_dialog import CouponWithdrawDialog
 from ui.sale_dialog import SaleDialog
-from ui.sync_worker import BackoffPolicy, SyncState, SyncWorker
 from ui.till import TillWindow
 
 
@@ -83,15 +82,7 @@ def test_online_the_checkout_asks_hq_before_redeeming_head_office_s_coupon(
         conn.execute(insert(CouponUse).values(
             key=offer.key, member_id=member.id, sale_id="s-2", bill_no="B-2",
             store_id=store_2.id, event_id="e-2", used_at=central.clock.now()))
-    worker = SyncWorker(here.app, lambda: here.keystore, interval=3600,
-                        policy=BackoffPolicy(base=0.05, cap=0.2, floor=0.01))
-    window = TillWindow(app=here.app, clerk=here.clerk, sync=worker)
-    qtbot.addWidget(window)
-    show_active(qtbot, window)
-    worker.start()
-    try:
-        qtbot.waitUntil(lambda: window.sync_status().state is SyncState.ONLINE,
-                        timeout=15_000)
+    with online_window(qtbot, here) as window:
         scan(qtbot, window, member.member_no)
         before = table_counts(here.path)
         dialog = open_dialog(qtbot, window, Qt.Key.Key_F4, SaleDialog)
@@ -105,8 +96,6 @@ def test_online_the_checkout_asks_hq_before_redeeming_head_office_s_coupon(
         assert "store 2" in dialog.message.text() and dialog.result is None
         settle(qtbot, window)
         assert table_counts(here.path) == before
-    finally:
-        assert worker.stop()
     there.sync()  # the other store knows the member from the chain's directory only
     elsewhere = TillWindow(app=there.app, clerk=there.clerk)
     qtbot.addWidget(elsewhere)

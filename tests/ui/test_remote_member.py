@@ -9,23 +9,13 @@ from pytestqt.qtbot import QtBot
 
 from pos_member.money import format_yuan
 from tests.sync.harness import Till, new_customer, top_up
-from tests.ui.conftest import settle, show_active
-from ui.sync_worker import BackoffPolicy, SyncState, SyncWorker
-from ui.till import TillWindow
+from tests.ui.conftest import online_window, settle
 
 
 def test_scanning_another_stores_member_online_shows_hq_balances(
         qtbot: QtBot, zh_app: QApplication, stores: tuple[Till, Till]) -> None:
     here, there = stores
-    worker = SyncWorker(here.app, lambda: here.keystore, interval=3600,
-                        policy=BackoffPolicy(base=0.05, cap=0.2, floor=0.01))
-    window = TillWindow(app=here.app, clerk=here.clerk, sync=worker)
-    qtbot.addWidget(window)
-    show_active(qtbot, window)
-    worker.start()
-    try:
-        qtbot.waitUntil(lambda: window.sync_status().state is SyncState.ONLINE,
-                        timeout=15_000)
+    with online_window(qtbot, here) as window:
         # Registered and topped up at the other store after this till's round: not here.
         customer = new_customer(there.app, there.clerk, there.clock, "13912345671")
         top_up(there.app, there.clerk, customer)
@@ -38,5 +28,3 @@ def test_scanning_another_stores_member_online_shows_hq_balances(
         assert window.card_view.tile_text(1)[1] == format_yuan(11_000)
         assert window.card_view.tile_text(0)[1] == "100"
         assert not window.banner.isVisible()
-    finally:
-        assert worker.stop()
