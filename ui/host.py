@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from pos_member.errors import DomainError
+from pos_member.permissions import Action, require
 from pos_member.services.stored_value import SmsVerifier
 
 if TYPE_CHECKING:
@@ -129,3 +131,14 @@ class TillHost(Protocol):
         """The phone the last look-up found no member for (once; None if none): F2 offers
         to register it."""
         ...
+
+
+def permitted(host: TillHost, action: Action) -> bool:
+    """Whether the logged-in clerk may do ``action``; when not, the refusal is shown on the
+    till (a screen a clerk may not open is not opened)."""
+    try:
+        require(host.clerk, action)
+    except DomainError as e:
+        host.show_error(e)
+        return False
+    return True

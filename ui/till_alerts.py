@@ -8,21 +8,17 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 
 from pos_member.config import log_folder
-from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.permissions import Action, require
+from pos_member.permissions import Action
 from pos_member.services import alerts
 from ui.alerts_dialog import FlagsDialog
-from ui.host import TillAction, TillHost
+from ui.host import TillAction, TillHost, permitted
 from ui.i18n import translate
 
 
 def open_alerts(host: TillHost) -> None:
     clerk, uow = host.clerk, host.uow
-    try:
-        require(clerk, Action.REVIEW_FLAGS)
-    except DomainError as e:
-        host.show_error(e)
+    if not permitted(host, Action.REVIEW_FLAGS):
         return
     dialog = FlagsDialog(
         ops=host.ops, zone=uow.clock.zone,

@@ -8,9 +8,8 @@ from datetime import date
 from pathlib import Path
 
 from pos_member.changes import Area, Changes
-from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.permissions import Action, require
+from pos_member.permissions import Action
 from pos_member.services.insight import HealthReport, programme_health
 from pos_member.services.insight_report import write_health_workbook
 from pos_member.services.kpi_report import SavedReport
@@ -32,7 +31,7 @@ from pos_member.services.recall_campaigns import (
 from pos_member.services.recall_messages import RecallMessage, send_recall_message
 from pos_member.services.rfm import SEGMENTS
 from ui.health_dialog import CONTEXT, HealthDialog
-from ui.host import TillAction, TillHost
+from ui.host import TillAction, TillHost, permitted
 from ui.i18n import translate
 from ui.recall_dialog import RecallDialog
 from ui.till_coupons import template_text
@@ -46,10 +45,7 @@ def report_path(host: TillHost, report: HealthReport) -> Path:
 def open_health(host: TillHost) -> None:
     """Shift+F11: the store's programme health, this month so far to start with."""
     clerk, uow = host.clerk, host.uow
-    try:
-        require(clerk, Action.VIEW_KPI)
-    except DomainError as e:
-        host.show_error(e)
+    if not permitted(host, Action.VIEW_KPI):
         return
     store_id = host.identity.store_id
     stores = {store_id: host.identity.store_name}
@@ -70,10 +66,7 @@ def open_health(host: TillHost) -> None:
 def open_recall(host: TillHost) -> None:
     """Ctrl+Shift+F11: the store's recall list (召回名单), its coupon campaigns and 召回率."""
     clerk, uow = host.clerk, host.uow
-    try:
-        require(clerk, Action.VIEW_KPI)
-    except DomainError as e:
-        host.show_error(e)
+    if not permitted(host, Action.VIEW_KPI):
         return
     tiers = {level.code: level.name for level in uow.rules.tiers.levels}
     path = host.app.db.path.parent / "reports" / f"recall-{uow.clock.today().isoformat()}.xlsx"

@@ -10,13 +10,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel
 
 from pos_member.changes import Area, Changes
-from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.permissions import Action, Clerk, Role, require
+from pos_member.permissions import Action, Clerk, Role
 from pos_member.services import kpi
 from pos_member.services.kpi import Dashboard, TrendDay
 from pos_member.services.kpi_report import SavedReport, export_day_report
-from ui.host import TillAction, TillHost
+from ui.host import TillAction, TillHost, permitted
 from ui.i18n import translate
 from ui.kpi_dashboard_dialog import KPI_AREAS, DashboardDialog
 from ui.kpi_texts import REFRESH_MS, progress_line
@@ -63,10 +62,7 @@ def open_dashboard(host: TillHost) -> None:
             )
         )
         return
-    try:
-        require(clerk, Action.VIEW_KPI)
-    except DomainError as e:
-        host.show_error(e)
+    permitted(host, Action.VIEW_KPI)
 
 
 def open_plan(host: TillHost, dashboard: DashboardDialog) -> None:

@@ -5,12 +5,12 @@ told no (the core refuses them too)."""
 from __future__ import annotations
 
 from pos_member.changes import Area, Changes
-from pos_member.errors import ClerkNoLongerActive, DomainError
+from pos_member.errors import ClerkNoLongerActive
 from pos_member.i18n import QT_TRANSLATE_NOOP
-from pos_member.permissions import Action, Role, require
+from pos_member.permissions import Action, Role
 from pos_member.services import staff as staff_core
 from pos_member.services import staff_admin
-from ui.host import TillAction, TillHost
+from ui.host import TillAction, TillHost, permitted
 from ui.staff_dialog import StaffCalls, StaffDialog
 
 
@@ -34,10 +34,7 @@ def calls_for(host: TillHost) -> StaffCalls:
 
 
 def open_staff(host: TillHost) -> None:
-    try:
-        require(host.clerk, Action.MANAGE_STAFF)
-    except DomainError as e:
-        host.show_error(e)
+    if not permitted(host, Action.MANAGE_STAFF):
         return
     dialog = StaffDialog(ops=host.ops, calls=calls_for(host),
                          changed=lambda: host.notify_changed(Changes.of(Area.STAFF)),
