@@ -108,21 +108,13 @@ def test_an_older_database_gets_the_claims_ingest_would_have_made(server: LiveSe
     claims it, a return frees it; a later second bill is flagged."""
     from sqlalchemy import select
 
-    from sync.server.db import SCHEMA_HEAD, open_server_database, schema_revision, upgrade
     from sync.server.models import CouponUse
-    from tests.server.migrating import downgrade
+    from tests.server.migrating import upgrade_from
 
     a = server.enrol()
     a.push([used(a, "00000000000a", "s-1"), used(a, "00000000000b", "s-2"),
             used(a, "00000000000b", "s-2", type="coupon.returned")])
-    db = open_server_database(server.url)
-    try:
-        downgrade(db, "0010")
-        assert schema_revision(db) == "0010"
-        upgrade(db)
-        assert schema_revision(db) == SCHEMA_HEAD
-    finally:
-        db.dispose()
+    upgrade_from(server.url, "0010")
     with server.ctx.db.read() as conn:
         assert conn.execute(select(CouponUse.key, CouponUse.sale_id)).all() == [
             ("00000000000a", "s-1")]
@@ -183,9 +175,8 @@ def test_an_older_database_gets_the_terms_ingest_would_have_kept(server: LiveSer
     coupon's first issue kept with its event, the withdrawal outranking a later expiry."""
     from sqlalchemy import select
 
-    from sync.server.db import SCHEMA_HEAD, open_server_database, schema_revision, upgrade
     from sync.server.models import CouponTerms
-    from tests.server.migrating import downgrade
+    from tests.server.migrating import upgrade_from
 
     a = server.enrol()
     keys = [uuid.uuid4().hex[:12] for _ in range(3)]
@@ -193,14 +184,7 @@ def test_an_older_database_gets_the_terms_ingest_would_have_kept(server: LiveSer
     a.push([*first, issued(a, keys[0]), ended(a, keys[1], "coupon.revoked"),
             ended(a, keys[1], "coupon.expired"), ended(a, keys[2], "coupon.expired"),
             a.event(type="coupon.issued", payload={"coupon": {"key": 7}})])
-    db = open_server_database(server.url)
-    try:
-        downgrade(db, "0014")
-        assert schema_revision(db) == "0014"
-        upgrade(db)
-        assert schema_revision(db) == SCHEMA_HEAD
-    finally:
-        db.dispose()
+    upgrade_from(server.url, "0014")
     with server.ctx.db.read() as conn:
         got = {r.key: (r.event_id, r.state, r.coupon["name"]) for r in conn.execute(
             select(CouponTerms).where(CouponTerms.key.in_(keys)))}

@@ -11,10 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from sync.protocol import API, API_V2, WireEvent
-from sync.server.db import open_server_database, schema_revision, upgrade
 from sync.server.models import EventRoute, MemberHome
 from tests.server.factories import Device, LiveServer
-from tests.server.migrating import downgrade
+from tests.server.migrating import upgrade_from
 
 PREVIOUS = "0008"
 
@@ -119,14 +118,7 @@ def test_an_older_database_gets_the_routes_ingest_would_have_written(
     with server.ctx.db.read() as conn:
         routes = sorted(conn.execute(select(EventRoute.store_id, EventRoute.position)).all())
         homes = sorted(conn.execute(select(MemberHome.member_id, MemberHome.store_id)).all())
-    db = open_server_database(server.url)
-    try:
-        downgrade(db, PREVIOUS)
-        assert schema_revision(db) == PREVIOUS
-        upgrade(db)
-        assert schema_revision(db) != PREVIOUS
-    finally:
-        db.dispose()
+    upgrade_from(server.url, PREVIOUS)
     with server.ctx.db.read() as conn:
         assert sorted(conn.execute(select(MemberHome.member_id, MemberHome.store_id))
                       .all()) == homes

@@ -17,10 +17,10 @@ from pos_member.events import BIRTHDAY_CTX, GENDER_CTX, NAME_CTX, PHONE_CTX, TAG
 from pos_member.points_lots import expiry_entry_id
 from sync.member_lookup import MemberLookupResponse
 from sync.protocol import API, WireEvent
-from sync.server.db import open_server_database, upgrade
+from sync.server.db import open_server_database
 from sync.server.models import MemberCardRow, MemberPoints, PointsKeyedEntry
 from tests.server.factories import Device, LiveServer
-from tests.server.migrating import downgrade
+from tests.server.migrating import upgrade_from
 
 LOOKUP = f"{API}/members/lookup"
 
@@ -194,10 +194,5 @@ def test_migration_0008_fills_points_and_cards_from_the_stored_events(
     test_another_store_sees_the_card_masked_and_the_chain_wide_balances(server)
     by_ingest = _projections(server.url)
     assert len(by_ingest["cards"]) == 4 and len(by_ingest["points"]) == 2
-    db = open_server_database(server.url)
-    try:
-        downgrade(db, "0007")
-        upgrade(db)
-    finally:
-        db.dispose()
+    upgrade_from(server.url, "0007")
     assert _projections(server.url) == by_ingest
