@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -69,13 +68,8 @@ def cached_chain(bin_dir: Path, members: int, stores: int) -> tuple[PostgresServ
     stamp = data / "fingerprint"
     if stamp.exists() and stamp.read_text() == fingerprint(members, stores):
         os.environ[ENV_KEK] = (data / "kek").read_text()
-        pg = PostgresServer._new(bin_dir)
         started = time.perf_counter()
-        shutil.copytree(data / "pgdata", pg.data)
-        if pg.as_user:
-            subprocess.run(["chown", "-R", "postgres:postgres", str(pg.data)], check=True)
-        pg.data.chmod(0o700)
-        pg._pg_ctl_start(PG_SETTINGS)
+        pg = PostgresServer.start_copy(bin_dir, data / "pgdata", PG_SETTINGS)
         print(f"chain from {data} ({time.perf_counter() - started:.1f} s to copy and start)")
         return pg, pg.url((data / "database").read_text())
     pg = PostgresServer.start(bin_dir)

@@ -166,13 +166,8 @@ def cached_server(bin_dir: Path) -> PostgresServer:
     stamp = DATA / "fingerprint"
     if stamp.exists() and stamp.read_text() == fingerprint() and (DATA / "pgdata").is_dir():
         os.environ[ENV_KEK] = (DATA / "kek").read_text()
-        pg = PostgresServer._new(bin_dir)
         started = time.perf_counter()
-        shutil.copytree(DATA / "pgdata", pg.data)
-        if pg.as_user:
-            subprocess.run(["chown", "-R", "postgres:postgres", str(pg.data)], check=True)
-        pg.data.chmod(0o700)
-        pg._pg_ctl_start(PG_SETTINGS)
+        pg = PostgresServer.start_copy(bin_dir, DATA / "pgdata", PG_SETTINGS)
         print(f"fixture from bench/.data ({time.perf_counter() - started:.1f} s to copy and "
               f"start)")
         return pg

@@ -101,6 +101,18 @@ class PostgresServer:
         return server
 
     @classmethod
+    def start_copy(cls, bin_dir: Path, data: Path, settings: str) -> PostgresServer:
+        """A new server on a copy of the data folder ``data`` (a stopped server's, as the
+        benchmarks cache their fixtures), owned by the user it runs as."""
+        server = cls._new(bin_dir)
+        shutil.copytree(data, server.data)
+        if server.as_user:
+            subprocess.run(["chown", "-R", "postgres:postgres", str(server.data)], check=True)
+        server.data.chmod(0o700)
+        server._pg_ctl_start(settings)
+        return server
+
+    @classmethod
     def _new(cls, bin_dir: Path) -> PostgresServer:
         base = Path(tempfile.mkdtemp(prefix="posm-pg-"))
         as_user: list[str] = []
