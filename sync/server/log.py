@@ -90,10 +90,23 @@ class LogWriter:
         return first
 
     def append(self, events: Sequence[IncomingEvent]) -> list[int]:
-        """Stores the events in this order, each payload as its JSON text; returns their
-        positions."""
+        """Stores the events in this order, each payload as its JSON text, and routes them
+        (``routes.route``); returns their positions."""
         if not events:
             return []
+        first = self.store(events)
+        routed = [
+            Routed(position, e.store_id, e.type, e.entity_id,
+                   decode_payload(e.payload_text) if needs_payload(e.store_id, e.type) else None)
+            for position, e in enumerate(events, first)
+        ]
+        route(self._conn, routed, self.phones)
+        return list(range(first, first + len(events)))
+
+    def store(self, events: Sequence[IncomingEvent]) -> int:
+        """Stores the events in this order without routing them (the caller writes their
+        routes: the member import, which knows them from its rows); returns the first one's
+        position, the others following it."""
         first = self._take(len(events))
         stamp = _stamp(self._conn.dialect)
         received = stamp(self._now)
@@ -105,13 +118,7 @@ class LogWriter:
         ]
         if self._conn.dialect.name != "postgresql" or not _copy_events(self._conn, values):
             insert_values(self._conn, _EVENT_TABLE, _EVENT_COLUMNS, values)
-        routed = [
-            Routed(position, e.store_id, e.type, e.entity_id,
-                   decode_payload(e.payload_text) if needs_payload(e.store_id, e.type) else None)
-            for position, e in enumerate(events, first)
-        ]
-        route(self._conn, routed, self.phones)
-        return list(range(first, first + len(events)))
+        return first
 
     def append_server_event(
         self, *, type: EventType[Any], entity_id: str | None, payload: Payload,

@@ -152,7 +152,7 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
             loser["status"] = "merged"
             dirty.add(merged.loser_member_id)
     if new:
-        _insert_new(conn, [{**r, "updated_at": now} for r in new.values()])
+        insert_cards(conn, [{**r, "updated_at": now} for r in new.values()])
     changed = [{"m": m, "s": r["status"], "t": r["tier"], "th": r["tier_hlc"],
                 "p": r["profile"], "ph": r["profile_hlc"], "u": now}
                for m, r in rows.items() if m in dirty and m not in new]
@@ -176,29 +176,33 @@ def _insert_registered(conn: Connection, registered: Sequence[StoredEvent], *,
         if row is not None:
             new.setdefault(row["member_id"], {**row, "updated_at": now})
     if new:
-        _insert_new(conn, list(new.values()))
+        insert_cards(conn, list(new.values()))
 
 
 _PG_INSERT = text(
     "INSERT INTO member_cards (member_id, member_no, store_id, status, tier, tier_hlc, profile, "
     "profile_hlc, updated_at) "
-    "SELECT i, n, s, 'active', 'regular', '', p, h, :now "
-    "FROM json_to_recordset(CAST(:rows AS json)) AS v(i text, n text, s text, p json, h text) "
+    "SELECT i, n, s, 'active', t, th, p, h, :now "
+    "FROM json_to_recordset(CAST(:rows AS json)) "
+    "AS v(i text, n text, s text, t text, th text, p json, h text) "
     "ON CONFLICT (member_id) DO NOTHING")
 
 
-def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """New cards, skipping a member another push stored meanwhile: one statement on
-    PostgreSQL (one trip) over one JSON document of the rows — arrays of text bound one element
-    at a time cost psycopg ~240 ms a batch of 1,000 registrations, the document ~1/20th of it;
-    an ``executemany`` on SQLite."""
+def insert_cards(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """New cards (active; each row's columns, ``updated_at`` the same in all), skipping a
+    member another push stored meanwhile: one statement on PostgreSQL (one trip) over one
+    JSON document of the rows — arrays of text bound one element at a time cost psycopg
+    ~240 ms a batch of 1,000 registrations, the document ~1/20th of it; an ``executemany``
+    on SQLite."""
+    if not rows:
+        return
     if conn.dialect.name != "postgresql":
         conn.execute(sqlite_insert(CARDS).on_conflict_do_nothing(), rows)
         return
     conn.execute(_PG_INSERT, {"rows": json.dumps([
-        {"i": r["member_id"], "n": r["member_no"], "s": r["store_id"], "p": r["profile"],
-         "h": r["profile_hlc"]} for r in rows], ensure_ascii=False),
-        "now": rows[0]["updated_at"]})
+        {"i": r["member_id"], "n": r["member_no"], "s": r["store_id"], "t": r["tier"],
+         "th": r["tier_hlc"], "p": r["profile"], "h": r["profile_hlc"]} for r in rows],
+        ensure_ascii=False), "now": rows[0]["updated_at"]})
 
 
 def _hlc(e: StoredEvent) -> str:

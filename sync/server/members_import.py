@@ -33,25 +33,26 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from pos_member import events
 from pos_member.crypto import PiiCipher
 from pos_member.hlc import HLCTimestamp
 from pos_member.member_code import make_member_no
 from pos_member.rules_config import Rules, default_rules_path, load_rules, parse_rules
-from sync.server import balances, member_cards, points
+from sync.server import balances, member_cards, points, routes
 from sync.server.context import ServerContext
-from sync.server.duplicate_phones import merge_duplicate_phones
 from sync.server.import_rows import ImportRow, Rejected, RowError, open_rows, parse_row
-from sync.server.locks import SERVER_SEQ, lock_keys, phone_key
-from sync.server.log import LogWriter, latest_rules_version
+from sync.server.locks import MERGE_LOCK, SERVER_SEQ, lock_keys, lock_shared, phone_key
+from sync.server.log import LogWriter, bulk_insert, insert_values, latest_rules_version
 from sync.server.models import (
     SERVER_DEVICE_ID,
     ChainSetting,
     Event,
+    MemberBalance,
     MemberImport,
     MemberIndex,
+    MemberPoints,
     RulesVersion,
 )
 from sync.server.services import store_id_of
@@ -63,6 +64,9 @@ POLICY = "import"  # the privacy-policy version of an imported member: asked aga
 _NS = uuid.UUID("6f1b3c2e-55a4-4d0e-9a51-20c0de1a2000")
 _NS_BYTES = _NS.bytes
 _JOBS = MemberImport.__table__
+_INDEX = MemberIndex.__table__
+_BALANCES = MemberBalance.__table__
+_POINTS = MemberPoints.__table__
 Progress = Callable[[int, int], None]  # (batches done, batches)
 
 
@@ -231,8 +235,24 @@ def _write_batch(conn: Connection, ctx: ServerContext, rows: Sequence[ImportRow]
                  store_id: str, store_number: int, first_seq: int,
                  index_of: Mapping[int, int], rules: Rules, n: int, last: bool
                  ) -> tuple[int, int]:
-    """One batch in one transaction: its events, HQ's hooks on them, the job's progress."""
+    """One batch in one transaction: its events and what HQ keeps of them, the job's
+    progress."""
     now = ctx.clock.now()
+    build = _plan(conn, ctx, rows, sha=sha, store_id=store_id, store_number=store_number,
+                  first_seq=first_seq, index_of=index_of, rules=rules, now=now)
+    _write(conn, build, now=now)
+    values: dict[str, Any] = {"batches_done": n + 1,
+                              "new_members": _JOBS.c.new_members + len(build.cards)}
+    if last:
+        values["finished_at"] = now
+    conn.execute(update(_JOBS).where(_JOBS.c.sha256 == sha).values(**values))
+    return len(build.cards), len(rows) - len(build.cards)
+
+
+def _plan(conn: Connection, ctx: ServerContext, rows: Sequence[ImportRow], *, sha: str,
+          store_id: str, store_number: int, first_seq: int, index_of: Mapping[int, int],
+          rules: Rules, now: datetime) -> _Builder:
+    """The batch's events, built from its rows (their phones locked, their owners read)."""
     cipher = PiiCipher(base64.b64decode(ctx.db.keys.data_key(conn)))
     indexes = {r.line: cipher.blind_index(r.phone, context=events.PHONE_CTX) for r in rows}
     lock_keys(conn, [phone_key(i) for i in indexes.values()])
@@ -243,42 +263,56 @@ def _write_batch(conn: Connection, ctx: ServerContext, rows: Sequence[ImportRow]
                         .order_by(Event.seq.desc()).limit(1)).scalar() or 0)
     build = _Builder(sha=sha, store_id=store_id, now=now, seq=seq, cipher=cipher, rules=rules,
                      rules_version=latest_rules_version(conn) or "server")
-    new = into = 0
     for row in rows:
         owner = owners.get(indexes[row.line])
         if owner is None:
             member_no = make_member_no(store_no=store_number, device_no=IMPORT_DEVICE_NO,
                                        seq=first_seq + index_of[row.line])
             member_id = build.register(row, member_no, indexes[row.line])
-            new += 1
         else:
             member_id = owner
-            into += 1
+            build.existing.add(owner)
         build.openings(row, member_id)
+    return build
+
+
+def _write(conn: Connection, build: _Builder, *, now: datetime) -> None:
+    """The batch's events, and what HQ's push hooks would keep of them (routes and homes,
+    phones, cards, chain-wide stored value and points), written as sets from what the rows
+    gave: nothing decoded back from the payloads. The new members have no row anywhere yet
+    (their phones are owner-less, locked), so theirs are plain inserts; the openings of
+    members the chain has go through the hooks (``balances``, ``points``), as a push's.
+    ``tests/sync/test_member_import`` holds it equal to the push path (``LogWriter.append``
+    and the hooks) on the same events."""
     log = LogWriter(conn, now=now)
-    log.append(build.events)
-    merge_duplicate_phones(log, conn, build.events)
-    balances.after_store(log, conn, build.events)
-    points.after_store(log, conn, build.events)
-    # HQ's cards: the registrations through the hook; the imported tiers in one statement
-    # (the hook updates a card registered and changed in one push a statement at a time).
-    tiers = [e for e in build.events if e.type == events.MEMBER_TIER_CHANGED.type]
-    member_cards.after_store(log, conn, [e for e in build.events
-                                         if e.type != events.MEMBER_TIER_CHANGED.type])
-    if tiers:
-        t = member_cards.CARDS
-        conn.execute(update(t).where(t.c.member_id == bindparam("m"))
-                     .values(tier=bindparam("t"), tier_hlc=bindparam("h")),
-                     [{"m": e.entity_id, "t": e.payload["to"], "h": e.hlc} for e in tiers])
-    values: dict[str, Any] = {"batches_done": n + 1, "new_members": _JOBS.c.new_members + new}
-    if last:
-        values["finished_at"] = now
-    conn.execute(update(_JOBS).where(_JOBS.c.sha256 == sha).values(**values))
-    return new, into
+    first = log.store(build.events)
+    homes = {c["member_id"]: build.store_id for c in build.cards}
+    routes.insert_homes(conn, homes)
+    homes.update(routes.homes_of(conn, build.existing))
+    routed: list[tuple[str, int]] = []
+    for position, e in enumerate(build.events, first):
+        if e.type in routes.DIRECTORY_TYPES:
+            routed.append((routes.EVERYONE, position))
+        elif (home := homes.get(e.entity_id or "")) is not None and home != e.store_id:
+            routed.append((home, position))  # an opening of a member homed elsewhere
+    routes.insert_routes(conn, routed)
+    insert_values(conn, _INDEX, ("phone_index", "member_id", "member_no", "hlc", "event_id"),
+                  build.phones)
+    member_cards.insert_cards(conn, build.cards)
+    if build.points or build.money:  # the redirects hold still (no merge beside this)
+        lock_shared(conn, MERGE_LOCK)
+    bulk_insert(conn, _BALANCES, [
+        {"member_id": m, "balance_fen": fen, "settled_fen": 0, "flag_id": None,
+         "updated_at": now} for m, fen in build.money])
+    bulk_insert(conn, _POINTS, [{"member_id": m, "points": p, "updated_at": now}
+                                for m, p in build.points])
+    balances.after_store(log, conn, build.about_existing)
+    points.after_store(log, conn, build.about_existing)
 
 
 class _Builder:
-    """The events of one batch, their ids derived from the file and the row."""
+    """The events of one batch, their ids derived from the file and the row, and what HQ
+    keeps of its new members."""
 
     def __init__(self, *, sha: str, store_id: str, now: datetime, seq: int, cipher: PiiCipher,
                  rules: Rules, rules_version: str) -> None:
@@ -287,20 +321,32 @@ class _Builder:
         self.ms = int(now.timestamp() * 1000)
         self.k = 0
         self.events: list[IncomingEvent] = []
+        self.existing: set[str] = set()  # members the chain has, given openings
+        self.about_existing: list[IncomingEvent] = []  # their openings
+        self.cards: list[dict[str, Any]] = []  # the new members' cards (member_cards rows)
+        self.phones: list[tuple[str, str, str, str, str]] = []  # their member_index rows
+        self.points: list[tuple[str, int]] = []  # their opening points
+        self.money: list[tuple[str, int]] = []  # their opening stored value (fen)
 
     def id(self, line: int, what: str) -> str:
         return uuid5(f"{self.sha}:{line}:{what}")
 
-    def add(self, type: events.EventType[Any], payload: events.Payload, *, line: int,
-            what: str, entity_id: str) -> None:
+    def add(self, type: events.EventType[Any], payload: events.Payload | dict[str, Any], *,
+            line: int, what: str, entity_id: str) -> IncomingEvent:
         self.seq += 1
         hlc = HLCTimestamp(self.ms + self.k // 1000, self.k % 1000).pack()
         self.k += 1
-        self.events.append(IncomingEvent(
+        if not isinstance(payload, dict):
+            payload = events.encode(payload)
+        event = IncomingEvent(
             id=self.id(line, what), store_id=self.store_id, device_id=SERVER_DEVICE_ID,
             seq=self.seq, hlc=hlc, type=type.type, payload_version=type.version,
-            raw_payload=msgspec.Raw(msgspec.json.encode(events.encode(payload))),
-            rules_version=self.rules_version, created_at=self.now, entity_id=entity_id))
+            raw_payload=msgspec.Raw(msgspec.json.encode(payload)),
+            rules_version=self.rules_version, created_at=self.now, entity_id=entity_id)
+        self.events.append(event)
+        if entity_id in self.existing:
+            self.about_existing.append(event)
+        return event
 
     def seal(self, value: str | None, context: str) -> str | None:
         return events.seal(self.cipher, value, context=context)
@@ -308,7 +354,7 @@ class _Builder:
     def register(self, row: ImportRow, member_no: str, phone_index: str) -> str:
         member_id = self.id(row.line, "member")
         at = row.registered.isoformat()
-        self.add(events.MEMBER_REGISTERED, events.MemberRegistered(
+        payload = events.encode(events.MemberRegistered(
             member_id=member_id, member_no=member_no, phone_index=phone_index,
             phone_enc=self.seal(row.phone, events.PHONE_CTX) or "",
             name_enc=self.seal(row.name, events.NAME_CTX),
@@ -320,16 +366,24 @@ class _Builder:
             source_channel="import", store_id=self.store_id,
             registered_at=at, privacy_policy_version=POLICY, privacy_consent_at=at,
             marketing_consent=row.marketing,
-            marketing_consent_at=at if row.marketing else None),
-            line=row.line, what="registered", entity_id=member_id)
+            marketing_consent_at=at if row.marketing else None))
+        registered = self.add(events.MEMBER_REGISTERED, payload, line=row.line,
+                              what="registered", entity_id=member_id)
+        self.phones.append((phone_index, member_id, member_no, registered.hlc, registered.id))
+        card = member_cards.registration_row(payload, hlc=registered.hlc)
+        assert card is not None  # the import's registrations are well formed
+        card["updated_at"] = self.now
+        self.cards.append(card)
         lowest = self.rules.tiers.levels[0].code
         if row.tier and row.tier != lowest:
-            self.add(events.MEMBER_TIER_CHANGED, events.MemberTierChanged(
+            tier = self.add(events.MEMBER_TIER_CHANGED, events.MemberTierChanged(
                 member_id=member_id, from_=lowest, to=row.tier, reason="import",
                 at=self.now.isoformat()), line=row.line, what="tier", entity_id=member_id)
+            card["tier"], card["tier_hlc"] = row.tier, tier.hlc  # member_cards.apply_edit
         return member_id
 
     def openings(self, row: ImportRow, member_id: str) -> None:
+        new = member_id not in self.existing
         if row.points > 0:
             expires = (datetime.combine(row.points_expiry, time(23, 59, 59), UTC)
                        if row.points_expiry else None)
@@ -345,12 +399,16 @@ class _Builder:
             self.add(events.POINTS_ADJUSTED, events.PointsPosted(
                 member_id=member_id, entries=[entry], txn_id=f"import:{self.sha[:16]}:{row.line}",
                 reason="导入期初积分"), line=row.line, what="points", entity_id=member_id)
+            if new:
+                self.points.append((member_id, row.points))
         if row.principal_fen or row.bonus_fen:
             self.add(events.SV_TOPPED_UP, events.ToppedUp(
                 member_id=member_id, txn_id=f"imp-{self.sha[:12]}-{row.line}",
                 principal_delta_fen=row.principal_fen, bonus_delta_fen=row.bonus_fen,
                 amount_fen=row.principal_fen, method="import",
                 method_ref=row.legacy_id), line=row.line, what="sv", entity_id=member_id)
+            if new:
+                self.money.append((member_id, row.principal_fen + row.bonus_fen))
 
 
 def uuid5(name: str) -> str:

@@ -103,8 +103,7 @@ def route(conn: Connection, events: Sequence[Routed],
     they register, locked and read here, by phone (None: an owner-less phone), for
     ``duplicate_phones`` to use rather than lock and read them again."""
     homes = _new_homes(conn, events, phones if phones is not None else {})
-    if homes:
-        _insert_ignore(conn, _HOMES, [{"member_id": m, "store_id": s} for m, s in homes.items()])
+    insert_homes(conn, homes)
     rows: list[dict[str, Any]] = []
     wanted: dict[int, set[str]] = {}
     for e in events:
@@ -121,11 +120,16 @@ def route(conn: Connection, events: Sequence[Routed],
             own = by_position[position].store_id
             for store in sorted({found[k] for k in keys if k in found} - {own}):
                 rows.append({"store_id": store, "position": position})
-    if rows:  # the driver's own bulk path (COPY on PostgreSQL): a push routes many rows
+    insert_routes(conn, [(r["store_id"], r["position"]) for r in rows])
+
+
+def insert_routes(conn: Connection, rows: list[tuple[str, int]]) -> None:
+    """``event_routes`` rows (store, position), through the driver's own bulk path (COPY on
+    PostgreSQL): a push routes many rows."""
+    if rows:
         from sync.server.log import insert_values  # (log imports this module)
 
-        insert_values(conn, _ROUTES, ("store_id", "position"),
-                      [(r["store_id"], r["position"]) for r in rows])
+        insert_values(conn, _ROUTES, ("store_id", "position"), rows)
 
 
 def _new_homes(conn: Connection, events: Sequence[Routed],
@@ -185,13 +189,17 @@ _PG_HOMES = text(
     "ON CONFLICT (member_id) DO NOTHING")
 
 
-def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """A member registered twice (a restored till's copy under the same member id) keeps its
-    first home. On PostgreSQL one statement over one JSON document of the rows (an
-    ``executemany`` of 1,000 rows took ~90 ms a push of registrations)."""
+def insert_homes(conn: Connection, homes: Mapping[str, str]) -> None:
+    """``member_homes`` rows (member id → store); a member registered twice (a restored
+    till's copy under the same member id) keeps its first home. On PostgreSQL one statement
+    over one JSON document of the rows (an ``executemany`` of 1,000 rows took ~90 ms a push
+    of registrations)."""
+    if not homes:
+        return
     if conn.dialect.name == "postgresql":
         conn.execute(_PG_HOMES, {"rows": json.dumps(
-            [{"m": r["member_id"], "s": r["store_id"]} for r in rows])})
+            [{"m": m, "s": s} for m, s in homes.items()])})
     else:
-        conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+        conn.execute(sqlite.insert(_HOMES).on_conflict_do_nothing(),
+                     [{"member_id": m, "store_id": s} for m, s in homes.items()])
 

@@ -6,9 +6,11 @@ every till, by sync."""
 
 from __future__ import annotations
 
+import base64
 import json
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +18,27 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from pos_member import events
 from pos_member.clock import SystemClock
+from pos_member.crypto import PiiCipher
+from pos_member.events.base import unseal
 from pos_member.services import points
 from pos_member.services.member_cards import find_member
 from pos_member.services.members import register_member
 from pos_member.services.stored_value_ledger import get_balance
+from sync.server import balances as hq_balances
+from sync.server import member_cards
+from sync.server import members_import as mi
+from sync.server import points as hq_points
 from sync.server.context import ServerContext
 from sync.server.db import open_server_database
+from sync.server.duplicate_phones import merge_duplicate_phones
 from sync.server.import_book import write_report, write_template
 from sync.server.import_rows import HEADERS, REPORT_SHEET, ImportFileRefused
+from sync.server.log import LogWriter
 from sync.server.members_import import import_members
 from sync.server.models import SERVER_DEVICE_ID, Event, ServerBase
+from sync.server.services import store_id_of
 from tests.factories import new_phone
 from tests.sync.harness import Central, Till
 
@@ -225,3 +237,90 @@ def test_an_export_is_masked_unless_revealed_and_then_audited(
         audit = conn.execute(select(HqAudit.actor, HqAudit.detail)).one()
     assert audit.actor == "hq-zhang" and audit.detail["members"] == 1
     assert phones[0] not in str(audit.detail)
+
+
+def test_an_import_batch_writes_what_a_push_of_its_events_would(
+        ctx: ServerContext, tmp_path: Path) -> None:
+    """The import writes its rows as sets (``members_import._write``); a push of the same
+    events through ``LogWriter.append`` and HQ's hooks writes the same rows: events, routes,
+    homes, phones, cards, balances and points (sealed values compared opened, as each seal
+    has its own nonce; positions as the events they name)."""
+    x, y = new_phone(), new_phone()  # members the chain has, homed in store 2
+    import_members(ctx, path=_book(tmp_path / "a.xlsx", [
+        _row(x, principal_fen=10_000, points=50, points_expiry="2099-01-01"), _row(y)]),
+        store_number=2)
+    fresh = new_phone()
+    path = _book(tmp_path / "b.xlsx", [
+        _row(new_phone(), tier="金卡", points=120, points_expiry="2099-12-31",
+             principal_fen=5_000, bonus_fen=500, tags="VIP甲"),
+        _row(fresh, points=80), _row(fresh, registered="2010-01-01", principal_fen=300),
+        _row(x, points=30, bonus_fen=700), _row(y, principal_fen=200),
+        _row(new_phone(), gender="", birthday="", marketing="是", legacy_id="OLD-9")])
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    with ctx.db.read() as conn:
+        store_id, rules = store_id_of(conn, 1), mi.rules_at_hq(conn)
+    rows, _ = mi.read_file(path, rules, now.date())
+    kept, _ = mi.merge_in_file(rows)
+
+    def plan(conn: Any) -> Any:
+        return mi._plan(conn, ctx, kept, sha="f" * 64, store_id=store_id, store_number=1,
+                        first_seq=1, index_of={r.line: i for i, r in enumerate(kept)},
+                        rules=rules, now=now)
+
+    def as_sets(conn: Any) -> None:
+        mi._write(conn, plan(conn), now=now)
+
+    def as_a_push(conn: Any) -> None:
+        build = plan(conn)
+        log = LogWriter(conn, now=now)
+        log.append(build.events)
+        merge_duplicate_phones(log, conn, build.events)
+        hq_balances.after_store(log, conn, build.events)
+        hq_points.after_store(log, conn, build.events)
+        member_cards.after_store(log, conn, build.events)
+
+    before = _tables(ctx, lambda conn: None)
+    by_sets, by_push = _tables(ctx, as_sets), _tables(ctx, as_a_push)
+    assert by_sets == by_push
+    grew = {t: len(rows) - len(before[t]) for t, rows in by_sets.items()
+            if len(rows) != len(before[t])}
+    assert grew == {"events": 11, "event_routes": 7, "member_homes": 3, "member_index": 3,
+                    "member_cards": 3, "member_balances": 3, "member_points": 2}
+    store_two = {r[0] for r in by_sets["event_routes"]} - {"*"}
+    assert len(store_two) == 1  # x's and y's openings routed to their home, store 2
+    gold = [r for r in by_sets["member_cards"] if r[4] == "gold"]
+    assert len(gold) == 1 and "VIP甲" in gold[0][6]["tags_enc"]
+
+
+class _Undo(Exception):
+    pass
+
+
+_SEALED = {"phone_enc": "PHONE_CTX", "name_enc": "NAME_CTX", "gender_enc": "GENDER_CTX",
+           "birthday_enc": "BIRTHDAY_CTX", "tags_enc": "TAGS_CTX"}
+
+
+def _tables(ctx: ServerContext, write: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows after ``write`` in a transaction that is then rolled back: sealed
+    values opened, an event's position replaced by its id."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+
+    def opened(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {k: unseal(cipher, v, context=getattr(events, _SEALED[k]))
+                if k in _SEALED and v else v for k, v in value.items()}
+
+    with pytest.raises(_Undo), ctx.db.write() as conn:
+        write(conn)
+        cipher = PiiCipher(base64.b64decode(ctx.db.keys.data_key(conn)))
+        ids = dict(conn.execute(select(Event.position, Event.id)).all())
+        for name, table in ServerBase.metadata.tables.items():
+            rows = []
+            for r in conn.execute(select(table)).mappings():
+                row = {k: ids[v] if k == "position" else opened(v)
+                       if k in ("payload", "profile") else v for k, v in r.items()}
+                rows.append(tuple(row.values()))
+            out[name] = sorted(rows, key=repr)
+        raise _Undo
+    return out
