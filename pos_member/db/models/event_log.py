@@ -18,7 +18,7 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("device_id", "seq"),
-        Index("ix_events_device_type_created", "device_id", "type", "created_at"),
+        Index("ix_events_device_created", "device_id", "created_at"),
         Index("ix_events_entity", "entity_id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -18,7 +18,6 @@ class Sale(Base):
     __tablename__ = "sales"
     __table_args__ = (
         UniqueConstraint("store_id", "bill_no"),
-        Index("ix_sales_store_day", "store_id", "business_day"),
         Index("ix_sales_member_sold", "member_id", "sold_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
