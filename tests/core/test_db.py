@@ -199,6 +199,46 @@ def test_commits_never_checkpoint_the_wal_the_background_thread_does(db: Databas
         thread.stop()
 
 
+def test_the_wal_restarts_though_a_sale_is_committed_while_it_is_checkpointed(
+        tmp_path: Path) -> None:
+    """Under a steady stream of sales a checkpoint never ends with every frame copied, and the
+    WAL would grow for ever (every commit extending the file); the checkpointer's catch-up
+    passes copy what came meanwhile, so the next write starts the WAL from its beginning."""
+    path = tmp_path / "till.sqlite"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (x BLOB)")
+
+    wal = path.with_name(path.name + "-wal")
+
+    def sale() -> None:
+        writer.execute("INSERT INTO t VALUES (randomblob(10000))")
+
+    class SaleDuringTheFirstPass(engine_module.Checkpointer):
+        def _pass(self, con: sqlite3.Connection) -> tuple[int, int, int]:
+            if self.passes:
+                return super()._pass(con)
+            writer.execute("BEGIN IMMEDIATE")  # a sale under way while the first pass copies
+            sale()
+            got = super()._pass(con)
+            writer.execute("COMMIT")  # appended after the frames the pass copied
+            return got
+
+    for _ in range(10):
+        sale()
+    thread = SaleDuringTheFirstPass(path, every=3600)
+    try:
+        thread.checkpoint()
+    finally:
+        thread.stop()
+    size = wal.stat().st_size
+    sale()
+    after = wal.stat().st_size
+    writer.close()
+    assert after == size  # written over the WAL's first frames, not appended to it
+
+
 def test_resources_are_found_in_a_bundle_through_meipass(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """PyInstaller unpacks next to the program and names the folder in sys._MEIPASS: the shipped
