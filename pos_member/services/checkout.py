@@ -38,6 +38,7 @@ from pos_member.permissions import Action, Clerk
 from pos_member.points_rules import points_value_fen
 from pos_member.services import coupon_redeem
 from pos_member.services import stored_value as sv
+from pos_member.services.points_notices import tell_points
 from pos_member.services.sales import SaleResult, check_amount, record_sale
 from pos_member.services.stored_value_ledger import balance
 from pos_member.stored_value_rules import needs_approval, split_payment
@@ -162,6 +163,9 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
     # The member's standing and stored value, read once in the sale's transaction for its
     # points and its payment's checks (nothing between writes either).
     reads = sv.Reads(member_id) if member_id is not None else None
+    # A stored-value tender tells the member once: the payment and the sale's points in one
+    # message (docs/rules.md), kept here by the sale for the payment to send.
+    told: list[tuple[int, int, str]] = []
 
     def within(tx: Transaction, sale_id: str) -> None:
         if uses:
@@ -175,7 +179,12 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
             paid.append(sv.book_payment(
                 tx, clerk, member_id=member_id, amount_fen=stored, txn_id=sv_txn_id(txn_id),
                 factor=factor, factor_name=factor_name, online=online, approver=approver,
-                bill_no=bill_no, uow=uow, reads=reads))
+                bill_no=bill_no, uow=uow, reads=reads,
+                points=told[0][:2] if told else None))
+            if told and paid[0].replayed:  # booked before this sale (cannot be): points alone
+                change, points_after, key = told[0]
+                tell_points(tx, member_id=member_id, change=change, balance=points_after,
+                            reason="sale", key=key)
         wire = [[t.kind, t.amount_fen] for t in tenders]
         digest = hashlib.sha256(json.dumps(
             [bill_no, amount_fen, member_id, redeem_points, wire] + ([[u.key for u in uses]]
@@ -192,7 +201,9 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
                            redeem_points=redeem_points, within=within,
                            no_earn_fen=lambda conn: no_earn_in(conn, uow, member_id, stored,
                                                                reads),
-                           standing_of=reads.standing if reads is not None else None)
+                           standing_of=reads.standing if reads is not None else None,
+                           points_notice=(lambda change, after, key: told.append(
+                               (change, after, key))) if stored else None)
     except sv.FactorRefused as refused:
         # Rolled back: nothing was recorded. The wrong try counts, in its own transaction.
         assert member_id is not None

@@ -57,6 +57,9 @@ TEMPLATES: dict[str, str] = {
         "【会员】您的储值卡充值{amount_fen}，赠送{bonus_fen}，当前余额{balance_fen}。",
     events.SV_PAID.type:
         "【会员】您的储值卡消费{amount_fen}，余额{balance_fen}。如非本人操作请联系门店。",
+    "sv.paid_with_points":  # a checkout's (stored_value.PAID_WITH_POINTS)
+        "【会员】您的储值卡消费{amount_fen}，余额{balance_fen}；积分{change}，当前积分{points}。"
+        "如非本人操作请联系门店。",
     events.SV_PAYMENT_REFUNDED.type:
         "【会员】您的储值卡消费退款{amount_fen}已退回，当前余额{balance_fen}。",
     events.SV_TOPUP_REFUNDED.type:

@@ -6,10 +6,15 @@ only by the till that did it (an expiry: by the till that made the lot, as its r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pos_member.db.uow import Transaction
 from pos_member.services.notifications import enqueue
 
 CHANGED = "points.changed"
+# (change, balance, key): how a caller that tells the member of a sale's points in a message of
+# its own takes them instead (a checkout paid by stored value: one message for both, rules.md).
+PointsNotice = Callable[[int, int, str], None]
 # What each reason reads as in the member's message (Chinese: the members' language).
 REASONS = {"earned": "消费获得", "redeemed": "兑换使用", "refunded": "退款调整",
            "adjusted": "人工调整", "expired": "到期清零", "sale": "消费"}

@@ -29,7 +29,7 @@ from pos_member.points_rules import (
     referral_points,
 )
 from pos_member.services import member_directory, member_standing, points_ledger, tiers
-from pos_member.services.points_notices import tell_points
+from pos_member.services.points_notices import PointsNotice, tell_points
 from pos_member.services.profile_seal import birthday_of
 
 # Run straight on the driver (pos_member/db/prepared.py): every member sale writes one.
@@ -115,10 +115,12 @@ def member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sale
 
 def post_sale_points(tx: Transaction, clerk: Clerk, pp: SalePointsPlan, *, event_id: str,
                       member_id: str | None, sale_id: str, txn_id: str, bill_no: str,
-                      amount_fen: int, redeem_points: int, now: datetime
-                      ) -> tuple[int | None, str | None]:
+                      amount_fen: int, redeem_points: int, now: datetime,
+                      notice: PointsNotice | None = None) -> tuple[int | None, str | None]:
     """Posts the sale's entries, upgrades the tier when a threshold is reached and keeps the
-    sale's points (``sale_points``); the member's balance after it and the tier after it."""
+    sale's points (``sale_points``); the member's balance after it and the tier after it.
+    ``notice``: takes the member's points message (change, balance, key) instead of it being
+    queued here."""
     conn = tx.conn
     redeem_lots: list[list[Any]] = []
     after: dict[str, int] = {}
@@ -138,8 +140,11 @@ def post_sale_points(tx: Transaction, clerk: Clerk, pp: SalePointsPlan, *, event
     detail = _detail(txn_id, sale_id, bill_no, amount_fen, redeem_points, pp.redeem_fen,
                      amount_fen - pp.redeem_fen, member_id, pp.earn, pp.ref_points, balance,
                      pp.tier_before, tier_after)
-    tell_points(tx, member_id=member_id, change=pp.earn.earned - redeem_points,
-                balance=balance, reason="sale", key=event_id)
+    if notice is None:
+        tell_points(tx, member_id=member_id, change=pp.earn.earned - redeem_points,
+                    balance=balance, reason="sale", key=event_id)
+    else:
+        notice(pp.earn.earned - redeem_points, balance, event_id)
     _FAST_INSERT_SALE_POINTS.run(conn, {
         "sale_id": sale_id, "member_id": member_id, "bill_fen": amount_fen,
         "redeem_points": redeem_points, "redeem_fen": pp.redeem_fen,

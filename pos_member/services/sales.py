@@ -57,6 +57,7 @@ from pos_member.points_rules import (
 )
 from pos_member.services import member_directory, points_ledger, rfm
 from pos_member.services.member_standing import Standing
+from pos_member.services.points_notices import PointsNotice
 from pos_member.services.profile_seal import birthday_of
 from pos_member.services.sale_points import SalePointsPlan, member_points, post_sale_points
 
@@ -253,6 +254,7 @@ def record_sale(
     no_earn_fen: int | Callable[[Connection], int] = 0,
     sold_at: datetime | None = None,
     standing_of: Callable[[Connection], Standing] | None = None,
+    points_notice: PointsNotice | None = None,
 ) -> SaleResult:
     """Records a sale of ``amount_fen`` (the bill, before points) and, for a member, its points:
     ``redeem_points`` off the bill (at most ``redeem_cap_percent`` of it and what the member can
@@ -271,7 +273,9 @@ def record_sale(
     ``sold_at``: when the sale was rung up, if before now (a sale the main POS reports late:
     it counts on its own business day); points follow the moment it is recorded.
     ``standing_of``: how to read the member's standing in the sale's transaction (a checkout
-    keeps what it read for its payment's checks)."""
+    keeps what it read for its payment's checks).
+    ``points_notice``: takes the member's message about the sale's points (change, balance,
+    key) instead of it being queued (a checkout tells them once with its payment)."""
     require(clerk, Action.VIEW_MEMBER)
     amount_fen = check_amount(amount_fen)
     bill_no = clean_bill_no(bill_no)
@@ -328,7 +332,8 @@ def record_sale(
         ev = tx.record(clerk, events.SALE_RECORDED, payload, entity_id=sale_id)
         balance, tier_after = post_sale_points(
             tx, clerk, pp, event_id=ev.id, member_id=member_id, sale_id=sale_id, txn_id=txn_id,
-            bill_no=bill_no, amount_fen=amount_fen, redeem_points=redeem_points, now=now)
+            bill_no=bill_no, amount_fen=amount_fen, redeem_points=redeem_points, now=now,
+            notice=points_notice)
         tx.audit(clerk, SALE_RECORDED, "sale", sale_id, after={
             "bill_no": bill_no, "amount_fen": paid_fen, "member_id": member_id,
             "redeem_points": redeem_points, "earned": earn.earned if earn else 0,

@@ -69,6 +69,10 @@ from pos_member.stored_value_rules import TopupQuote
 
 log = logging.getLogger(__name__)
 
+# A checkout's one message to the member (docs/rules.md, "One checkout"): its stored-value
+# payment and the points its sale moved, where ``sv.paid`` and ``points.changed`` were two.
+PAID_WITH_POINTS = "sv.paid_with_points"
+
 
 # -- second factors ------------------------------------------------------------------------
 
@@ -387,12 +391,14 @@ class FactorRefused(Exception):
 def book_payment(tx: Transaction, clerk: Clerk, *, member_id: str, amount_fen: int,
                  txn_id: str, factor: Factor | None, factor_name: str | None, online: bool,
                  approver: Clerk | None, bill_no: str | None,
-                 uow: UnitOfWork | None = None, reads: Reads | None = None) -> SvResult:
+                 uow: UnitOfWork | None = None, reads: Reads | None = None,
+                 points: tuple[int, int] | None = None) -> SvResult:
     """Books a payment in ``tx``: its checks (again: the balance may have moved), the member's
     factor unless ``factor_name`` says it was checked already (a wrong one raises
     :class:`FactorRefused`), then the ``sv.paid`` event, the ledger line, the manager's approval
     row and the member's message (``uow``: its cipher reads a dynamic code's secret; ``reads``:
-    the member as read already in ``tx``)."""
+    the member as read already in ``tx``; ``points``: the change and balance of the points of
+    the sale it pays, told in the same message when they changed)."""
     rules = tx.rules.stored_value
     checked = _payment_checks(tx.conn, rules, clerk, member_id=member_id, amount=amount_fen,
                               txn_id=txn_id, online=online, approver=approver,
@@ -424,7 +430,13 @@ def book_payment(tx: Transaction, clerk: Clerk, *, member_id: str, amount_fen: i
     if approved_by is not None:
         tx.audit(approver, "sv.payment_approved", "member", member_id,  # type: ignore[arg-type]
                  after={"txn_id": txn_id, "amount_fen": amount_fen})
-    notify(tx, ev_id, member_id, PAID, {"amount_fen": amount_fen, "balance_fen": after.total_fen})
+    if points is not None and points[0]:
+        notify(tx, ev_id, member_id, PAID_WITH_POINTS,
+               {"amount_fen": amount_fen, "balance_fen": after.total_fen,
+                "change": f"{points[0]:+d}", "points": points[1]})
+    else:
+        notify(tx, ev_id, member_id, PAID,
+               {"amount_fen": amount_fen, "balance_fen": after.total_fen})
     return SvResult(txn_id, "payment", member_id, -principal, -bonus, 0, after)
 
 

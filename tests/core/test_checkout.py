@@ -198,3 +198,31 @@ def test_a_frozen_members_stored_value_tender_is_refused_with_nothing_written(ti
                                           Tender("cash", 10_000)),
                  factor=PinFactor(PIN), online=True)
     assert till.table_counts() == before
+
+
+def test_a_checkout_paid_by_stored_value_tells_the_member_once(till: Till) -> None:
+    """One message for the payment and the sale's points (docs/rules.md), where a payment's
+    and a sale's were two; a checkout without stored value keeps the points message."""
+    from sqlalchemy import select
+
+    from pos_member.db.models import NotificationOutbox
+    from pos_member.services.notifications import render
+
+    m = _member(till)
+    with till.uow.read() as s:
+        before = set(s.scalars(select(NotificationOutbox.id)))
+    r = _pay(till, m)
+    cash = checkout(till.uow, till.cashier, txn_id="c-2", bill_no="B-2", amount_fen=10_000,
+                    member_id=m.id, tenders=(Tender("cash", 10_000),))  # type: ignore[attr-defined]
+    with till.uow.read() as s:
+        new = [(o.kind, o.params) for o in s.scalars(select(NotificationOutbox)
+                                                      .order_by(NotificationOutbox.id))
+               if o.id not in before]
+    change = r.sale.earn.earned - 100  # type: ignore[attr-defined]
+    assert new == [
+        ("sv.paid_with_points", {"amount_fen": 20_000, "balance_fen": 95_000,
+                                 "change": f"{change:+d}", "points": r.sale.balance}),  # type: ignore[attr-defined]
+        ("points.changed", {"change": f"+{cash.sale.earn.earned}",  # type: ignore[union-attr]
+                            "balance": cash.sale.balance, "reason": "消费"})]
+    assert render(*new[0]) == (f"【会员】您的储值卡消费¥200.00，余额¥950.00；积分{change:+d}，"
+                               f"当前积分{r.sale.balance}。如非本人操作请联系门店。")  # type: ignore[attr-defined]
