@@ -9,9 +9,10 @@ others' points and stored value added to it); then the kept rows are written in 
 with a ``member.tier_changed`` for a tier, a ``points.adjusted`` opening lot with its expiry,
 and an ``sv.topped_up`` opening principal and bonus (method ``import``). A phone the chain
 already has is not registered again: its points and stored value go to that member (the
-chain's record is kept: its number is on the member's card). The events go through HQ's
-usual hooks (phones, homes and routes, balances, points, cards), so they reach the store's
-tills, and the directory every till, by sync.
+chain's record is kept: its number is on the member's card). HQ keeps of the events what a
+till's push of them would leave (phones, homes and routes, balances, points, cards), written
+as sets from the rows (``_write``; the openings of members the chain has through the push's
+own hooks), so they reach the store's tills, and the directory every till, by sync.
 
 Resumable and idempotent: the file is known by its SHA-256 (``member_imports``); every id
 (members, events, entries, transactions) is derived from it and the row, and each batch
