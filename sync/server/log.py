@@ -110,10 +110,12 @@ class LogWriter:
         first = self._take(len(events))
         stamp = _stamp(self._conn.dialect)
         received = stamp(self._now)
+        created: dict[datetime, Any] = {}  # a push's few times (an import's one)
         values = [
             (position, e.id, e.store_id, e.device_id, e.seq, e.clerk_id, e.hlc, e.type,
              e.entity_id, e.payload_version, e.payload_text, e.rules_version,
-             stamp(e.created_at), received)
+             created.get(e.created_at) or created.setdefault(e.created_at, stamp(e.created_at)),
+             received)
             for position, e in enumerate(events, first)
         ]
         if self._conn.dialect.name != "postgresql" or not _copy_events(self._conn, values):

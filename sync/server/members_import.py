@@ -320,6 +320,8 @@ class _Builder:
         self.sha, self.store_id, self.now, self.seq = sha, store_id, now, seq
         self.cipher, self.rules, self.rules_version = cipher, rules, rules_version
         self.ms = int(now.timestamp() * 1000)
+        self.at = now.isoformat()
+        self.default_expiry = _months_later(now, rules.points.lot_expiry_months).isoformat()
         self.k = 0
         self.events: list[IncomingEvent] = []
         self.existing: set[str] = set()  # members the chain has, given openings
@@ -337,9 +339,7 @@ class _Builder:
         self.seq += 1
         hlc = HLCTimestamp(self.ms + self.k // 1000, self.k % 1000).pack()
         self.k += 1
-        if not isinstance(payload, dict):
-            payload = events.encode(payload)
-        event = IncomingEvent(
+        event = IncomingEvent(  # a typed payload encoded as ``events.encode`` gives it
             id=self.id(line, what), store_id=self.store_id, device_id=SERVER_DEVICE_ID,
             seq=self.seq, hlc=hlc, type=type.type, payload_version=type.version,
             raw_payload=msgspec.Raw(msgspec.json.encode(payload)),
@@ -379,7 +379,7 @@ class _Builder:
         if row.tier and row.tier != lowest:
             tier = self.add(events.MEMBER_TIER_CHANGED, events.MemberTierChanged(
                 member_id=member_id, from_=lowest, to=row.tier, reason="import",
-                at=self.now.isoformat()), line=row.line, what="tier", entity_id=member_id)
+                at=self.at), line=row.line, what="tier", entity_id=member_id)
             card["tier"], card["tier_hlc"] = row.tier, tier.hlc  # member_cards.apply_edit
         return member_id
 
@@ -392,11 +392,10 @@ class _Builder:
                 "id": self.id(row.line, "points-entry"), "member_id": member_id,
                 "kind": "adjust", "points": row.points, "txn_id": f"import:{row.line}",
                 "sale_id": None, "bill_no": None, "store_id": self.store_id,
-                "device_id": SERVER_DEVICE_ID, "clerk_id": None, "at": self.now.isoformat(),
+                "device_id": SERVER_DEVICE_ID, "clerk_id": None, "at": self.at,
                 "note": "导入期初积分", "clerk_name": None,
-                "expires_at": (expires or _months_later(
-                    self.now, self.rules.points.lot_expiry_months)).isoformat(),
-                "available_at": self.now.isoformat()}
+                "expires_at": expires.isoformat() if expires else self.default_expiry,
+                "available_at": self.at}
             self.add(events.POINTS_ADJUSTED, events.PointsPosted(
                 member_id=member_id, entries=[entry], txn_id=f"import:{self.sha[:16]}:{row.line}",
                 reason="导入期初积分"), line=row.line, what="points", entity_id=member_id)
