@@ -20,7 +20,7 @@ result is kept in ``points_txns`` (:func:`keep_txn`) and a repeated request find
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -279,13 +279,16 @@ def plan_spend(conn: Connection, member_id: str, now: datetime, n: int, balance:
 
 def post_fresh(conn: Connection, entries: Sequence[Mapping[str, Any]], *, event_id: str,
                balances: Mapping[str, int], lots: Mapping[str, tuple[int, str]] | None = None,
+               no_account: Collection[str] = (),
                ) -> tuple[dict[str, list[tuple[str, int, str]]], dict[str, int]]:
     """Posts entries just made here (new ids) in a few ``executemany`` statements: the same
     effect as :func:`post_entry` of each in turn, for the hot path of a sale at the till.
 
     ``balances``: the balance of each member concerned, read in this transaction; ``lots``:
     ``lot id → (remaining, expires_at iso)`` of the lots the negative entries name (read in this
-    transaction, e.g. by :func:`plan_spend`). When an entry needs more than that (a member whose
+    transaction, e.g. by :func:`plan_spend`); ``no_account``: members found in this
+    transaction to have no points account yet (balance 0 in ``balances``; a member's first
+    sale), whose account is made here. When an entry needs more than that (a member whose
     balance was not read, a spend its named lots do not cover), every entry goes the general
     way, one :func:`post_entry` each. Returns the lots each entry consumed (by entry id, as
     :func:`post_entry` returns them) and the members' balances afterwards."""
@@ -342,7 +345,13 @@ def post_fresh(conn: Connection, entries: Sequence[Mapping[str, Any]], *, event_
     if not rows:
         return consumed, bal
     _FAST_INSERT_ENTRY.run(conn, rows)
-    _FAST_ADD_BALANCE.run(conn, [{"m": m, "p": p} for m, p in delta.items()])
+    added = [{"m": m, "p": p} for m, p in delta.items() if m not in no_account]
+    if added:
+        _FAST_ADD_BALANCE.run(conn, added)
+    made = [{"member_id": m, "balance": p, "tier_since": None, "tier_hlc": None}
+            for m, p in delta.items() if m in no_account]
+    if made:
+        _FAST_INSERT_ACCOUNT.run(conn, made)
     changed = [{"lot": lot, "left": n} for lot, n in left.items() if n != lots[lot][0]]
     if changed:
         _FAST_SET_REMAINING.run(conn, changed)

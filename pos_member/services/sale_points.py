@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
-from pos_member.db.models import Member, SalePoints
+from pos_member.db.models import Member, PointsAccount, SalePoints
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction
 from pos_member.errors import InvalidInput, RedeemOverCap
@@ -32,6 +32,11 @@ from pos_member.services import member_directory, member_standing, points_ledger
 from pos_member.services.points_notices import PointsNotice, tell_points
 from pos_member.services.profile_seal import birthday_of
 
+# A referred member's first sale: the referrer's standing and points balance (NULL: no
+# account yet), read straight on the driver.
+_FAST_REFERRER = Prepared(select(
+    Member.status, select(PointsAccount.balance).where(PointsAccount.member_id == Member.id)
+    .scalar_subquery().label("balance")).where(Member.id == bindparam("id")))
 # Run straight on the driver (pos_member/db/prepared.py): every member sale writes one.
 _FAST_INSERT_SALE_POINTS = Prepared(insert(SalePoints.__table__), column_keys=(
     "sale_id", "member_id", "bill_fen", "redeem_points", "redeem_fen", "earned", "clawed",
@@ -48,6 +53,7 @@ class SalePointsPlan:
     ref_points: int = 0
     tier_before: str | None = None
     balances: dict[str, int] = field(default_factory=dict)  # read in this transaction
+    no_account: set[str] = field(default_factory=set)  # found without a points account yet
     known_lots: dict[str, tuple[int, str]] = field(default_factory=dict)
     figures: tuple[int, int] | None = None  # rolling spend and growth, this sale included
     remote: bool = False  # a member of another store: no tier upgrade here (their spend is there)
@@ -66,6 +72,9 @@ def member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sale
     pp = SalePointsPlan(tier_before=m.tier, remote=getattr(m, "remote", False))
     if m.balance is not None:
         pp.balances[member_id] = m.balance
+    else:  # no points account yet (a first sale): posting makes it, on the fast path too
+        pp.balances[member_id] = 0
+        pp.no_account.add(member_id)
     if redeem_points:
         cap = redeem_cap_points(rules.points, amount_fen)
         step = redeem_step(rules.points)
@@ -102,9 +111,13 @@ def member_points(tx: Transaction, clerk: Clerk, m: Any, *, member_id: str, sale
         ref_points = referral_points(
             paid, rules.registration.referral_first_purchase_percent,
             rules.points.points_per_yuan)
-        referrer_ok = (conn.execute(select(Member.status).where(
-            Member.id == m.referrer_id)).scalar() or member_directory.status_of(
-                conn, m.referrer_id)) == "active"  # another store's member refers too
+        referrer = _FAST_REFERRER.first(conn, {"id": m.referrer_id})
+        referrer_ok = (referrer.status if referrer is not None else member_directory.status_of(
+            conn, m.referrer_id)) == "active"  # another store's member refers too
+        if referrer is not None:  # their balance too, for posting on the fast path
+            pp.balances[m.referrer_id] = referrer.balance or 0
+            if referrer.balance is None:
+                pp.no_account.add(m.referrer_id)
         if ref_points > 0 and referrer_ok:
             pp.entries.append(points_ledger.new_entry(
                 tx, clerk, member_id=m.referrer_id, kind=points_ledger.REFERRAL,
@@ -126,7 +139,8 @@ def post_sale_points(tx: Transaction, clerk: Clerk, pp: SalePointsPlan, *, event
     after: dict[str, int] = {}
     if pp.entries:
         consumed, after = points_ledger.post_fresh(conn, pp.entries, event_id=event_id,
-                                                   balances=pp.balances, lots=pp.known_lots)
+                                                   balances=pp.balances, lots=pp.known_lots,
+                                                   no_account=pp.no_account)
         redeem_lots = [list(c) for e in pp.entries if e["kind"] == points_ledger.REDEEM
                        for c in consumed[e["id"]]]
     if member_id is None or pp.earn is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import uuid
 from datetime import UTC, date, datetime
@@ -97,6 +98,29 @@ def test_referrer_gets_ten_percent_of_the_first_purchase_only(till: Till) -> Non
     sell(till, b.id, 50_000, "R1")
     sell(till, b.id, 50_000, "R2")
     assert balance(till, a.id) == 100 + 50
+
+
+def test_the_first_sale_makes_the_points_accounts_of_a_member_and_referrer_without_one(
+        till: Till) -> None:
+    """With no welcome points a member has no points account until a sale earns them some:
+    the sale makes it, and the referrer's for the referral reward, in its transaction."""
+    rules = till.uow.rules
+    till.uow.rules = dataclasses.replace(rules, registration=dataclasses.replace(
+        rules.registration, welcome_points=0))
+    a = till.register()
+    b = till.register(channel="referral", referrer=a.member_no)
+    con = sqlite3.connect(till.path)
+    try:
+        assert con.execute("SELECT count(*) FROM points_accounts").fetchone() == (0,)
+    finally:
+        con.close()
+    first = sell(till, b.id, 50_000, "N1")
+    assert first.earn is not None and first.balance == first.earn.earned == balance(till, b.id)
+    assert first.referral_points == balance(till, a.id) == 50
+    second = sell(till, b.id, 10_000, "N2")
+    assert second.earn is not None
+    assert balance(till, b.id) == first.earn.earned + second.earn.earned == second.balance
+    check_invariants(till)
 
 
 def test_a_repeated_sale_request_returns_the_first_result_and_changes_nothing(till: Till) -> None:
