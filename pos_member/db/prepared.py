@@ -17,7 +17,6 @@ when it is compiled, not run wrongly.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -54,16 +53,14 @@ class Row(tuple):  # type: ignore[type-arg]
             raise AttributeError(name) from None
 
 
-@contextmanager
-def _as_sqlalchemy_errors(conn: Connection, sql: str) -> Iterator[None]:
-    """Driver errors raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...), the
-    same as ``Connection.execute`` raises: callers catch one kind, and the unit of work maps a
-    full disk to ``StorageFull`` whichever path the statement took."""
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        yield
-    except dbapi.Error as e:
-        raise DBAPIError.instance(sql, None, e, dbapi.Error, dialect=conn.dialect) from e
+def _as_sqlalchemy_error(conn: Connection, sql: str, e: Exception) -> DBAPIError:
+    """A driver error as SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...), the same
+    as ``Connection.execute`` raises: callers catch one kind, and the unit of work maps a full
+    disk to ``StorageFull`` whichever path the statement took. (A ``try`` at each call, not a
+    context manager: entering and leaving one cost more than a short statement, on every
+    statement of a sale.)"""
+    return DBAPIError.instance(sql, None, e, conn.dialect.loaded_dbapi.Error,
+                               dialect=conn.dialect)
 
 
 class Prepared:
@@ -129,9 +126,10 @@ class Prepared:
         row_type = self._row_types[conn.dialect.name]
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            with _as_sqlalchemy_errors(conn, form.sql):
-                cur.execute(form.sql, self._args(form, params))
-                raw = cur.fetchmany(limit) if limit else cur.fetchall()
+            cur.execute(form.sql, self._args(form, params))
+            raw = cur.fetchmany(limit) if limit else cur.fetchall()
+        except conn.dialect.loaded_dbapi.Error as e:
+            raise _as_sqlalchemy_error(conn, form.sql, e) from e
         finally:
             cur.close()
         procs = form.results
@@ -149,12 +147,16 @@ class Prepared:
         procs = form.results
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            with _as_sqlalchemy_errors(conn, form.sql):
+            try:
                 cur.execute(form.sql, self._args(form, params))
+            except conn.dialect.loaded_dbapi.Error as e:
+                raise _as_sqlalchemy_error(conn, form.sql, e) from e
             size = 2  # a FIFO walk usually stops after a lot or two: fetch more as it goes on
             while True:
-                with _as_sqlalchemy_errors(conn, form.sql):
+                try:
                     batch = cur.fetchmany(size)
+                except conn.dialect.loaded_dbapi.Error as e:
+                    raise _as_sqlalchemy_error(conn, form.sql, e) from e
                 if not batch:
                     break
                 for r in batch:
@@ -181,12 +183,13 @@ class Prepared:
         form = self._form(conn.dialect)
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            with _as_sqlalchemy_errors(conn, form.sql):
-                if many:
-                    cur.executemany(form.sql, [self._args(form, p) for p in params])
-                else:
-                    cur.execute(form.sql, self._args(form, params))  # type: ignore[arg-type]
+            if many:
+                cur.executemany(form.sql, [self._args(form, p) for p in params])
+            else:
+                cur.execute(form.sql, self._args(form, params))  # type: ignore[arg-type]
             return int(cur.rowcount)
+        except conn.dialect.loaded_dbapi.Error as e:
+            raise _as_sqlalchemy_error(conn, form.sql, e) from e
         finally:
             cur.close()
 
@@ -219,8 +222,9 @@ class Prepared:
             args.append(out)
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            with _as_sqlalchemy_errors(conn, form.sql):
-                cur.executemany(form.sql, args)
+            cur.executemany(form.sql, args)
             return int(cur.rowcount)
+        except conn.dialect.loaded_dbapi.Error as e:
+            raise _as_sqlalchemy_error(conn, form.sql, e) from e
         finally:
             cur.close()
