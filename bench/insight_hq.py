@@ -57,7 +57,7 @@ def fill(conn: object, *, members: int, per: int, stores: list[str]) -> None:
     run(text(f"""
         INSERT INTO members (id, store_id, tier, status, registered_at, merged_into)
         SELECT 'm' || lpad(i::text, 11, '0'), s.id,
-            CASE (i * 7919) % 11 WHEN 10 THEN 'diamond' WHEN 9 THEN 'gold'
+            CASE (i::bigint * 7919) % 11 WHEN 10 THEN 'diamond' WHEN 9 THEN 'gold'
                 WHEN 8 THEN 'silver' WHEN 7 THEN 'silver' WHEN 6 THEN 'silver'
                 ELSE 'regular' END, 'active',
             to_timestamp({first} + i::bigint * {span} / {members}), NULL
