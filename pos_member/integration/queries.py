@@ -86,8 +86,7 @@ def lookup_member(uow: UnitOfWork, clerk: Clerk, *, code: str, personal: bool = 
     does); with ``personal``, the full phone, name and birthday, audited as at the till."""
     require(clerk, Action.VIEW_MEMBER)
     scanned = classify_code(code)
-    with uow.read() as s:
-        conn = s.connection()
+    with uow.read_conn() as conn:  # a bare connection: no ORM session per scan
         if scanned.kind is CodeKind.MEMBER:
             row = _FAST_VIEW_BY_NO.first(conn, {"key": scanned.value})
         else:

@@ -115,6 +115,7 @@ _MEMBER_FOR_SALE = select(
 ).where(Member.id == bindparam("member_id"))
 # Run straight on the driver (pos_member/db/prepared.py): the hot path of a member sale.
 _FAST_MEMBER_FOR_SALE = Prepared(_MEMBER_FOR_SALE)
+_FAST_SALE_TAKEN = Prepared(_SALE_TAKEN)  # a walk-in's one read
 _FAST_INSERT_SALE = Prepared(_INSERT_SALE, column_keys=(
     "id", "txn_id", "store_id", "device_id", "bill_no", "amount_fen", "member_id", "clerk_id",
     "guide_id", "categories", "sold_at", "business_day", "refunded_fen"))
@@ -367,8 +368,8 @@ def _member_and_repeat(tx: Transaction, clerk: Clerk, *, member_id: str | None, 
             "g": rules.tiers.growth_fen_per_point, "p": rules.tiers.growth_per_purchase,
         })
     if m is None:
-        taken = conn.execute(_SALE_TAKEN, {"txn_id": txn_id, "store_id": clerk.store_id,
-                                           "bill_no": bill_no}).all()
+        taken = _FAST_SALE_TAKEN.all(conn, {"txn_id": txn_id, "store_id": clerk.store_id,
+                                            "bill_no": bill_no})
         first = next((t.id for t in taken if t.txn_id == txn_id), None)
         bill_taken = bool(taken)
         if member_id is not None:  # a member of another store: the chain's directory
