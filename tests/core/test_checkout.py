@@ -177,12 +177,16 @@ def test_a_checkout_reads_the_members_standing_and_stored_value_once(till: Till)
         tx.conn.connection.driver_connection.set_trace_callback(sql.append)  # type: ignore[union-attr]
     try:
         _pay(till, m)
+        sql = list(sql)  # the checkout's alone
     finally:
         with till.uow.begin() as tx:
             tx.conn.connection.driver_connection.set_trace_callback(None)  # type: ignore[union-attr]
     reads = [s.split("WHERE")[0] for s in sql if s.lstrip().upper().startswith("SELECT")]
     assert sum("member_standing" in s for s in reads) == 1
     assert sum("sv_accounts" in s for s in reads) == 1
+    # One durable commit, and one message to the member in it (docs/rules.md).
+    assert [s for s in sql if s in ("BEGIN IMMEDIATE", "COMMIT")] == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert sum(s.startswith("INSERT INTO notification_outbox") for s in sql) == 1
 
 
 def test_a_frozen_members_stored_value_tender_is_refused_with_nothing_written(till: Till) -> None:
