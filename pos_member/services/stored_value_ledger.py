@@ -11,7 +11,7 @@ ledger row id. Reads of balances, ledgers and a day's movements are here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
@@ -270,11 +270,14 @@ def row_balance(m: Any, member_id: str) -> Balance:
 
 def offline_spent_today(conn: Session | Connection, member_id: str, device_id: str,
                         now: datetime) -> int:
-    """What the member paid offline on this till on the store's day of ``now`` (local)."""
+    """What the member paid offline on this till on the store's day of ``now`` (local). The
+    member's rows of the last two days, through ``ix_sv_ledger_member_at`` (a row of the
+    day's business day is never older), then the day's."""
     spent = conn.scalar(
         select(func.coalesce(func.sum(-(LEDGER.c.principal_delta_fen
                                         + LEDGER.c.bonus_delta_fen)), 0))
-        .where(LEDGER.c.member_id == member_id, LEDGER.c.business_day == now.date(),
+        .where(LEDGER.c.member_id == member_id, LEDGER.c.at >= now - timedelta(days=2),
+               LEDGER.c.business_day == now.date(),
                LEDGER.c.device_id == device_id, LEDGER.c.kind == "payment",
                LEDGER.c.offline.is_(True)))
     return int(spent or 0)

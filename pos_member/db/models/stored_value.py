@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pos_member.db.models.base import Base
@@ -43,9 +43,9 @@ class SvLedgerEntry(Base):
     __tablename__ = "sv_ledger"
     __table_args__ = (
         Index("ix_sv_ledger_member_at", "member_id", "at"),
-        Index("ix_sv_ledger_member_day", "member_id", "business_day"),
         Index("ix_sv_ledger_day", "business_day"),
-        Index("ix_sv_ledger_ref_txn", "ref_txn_id"),
+        # Refunds alone name what they refund (till migration 0024).
+        Index("ix_sv_ledger_ref_txn", "ref_txn_id", sqlite_where=text("ref_txn_id IS NOT NULL")),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36))
