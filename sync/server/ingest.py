@@ -173,16 +173,23 @@ def _write(conn: Connection, device: DeviceIdentity, request: IncomingPush, *,
         _save_progress(conn, device.id, new_acked, existed=acked > 0)
 
     check_clock(log, conn, device, to_store, now=now)
-    merge_duplicate_phones(log, conn, to_store)
-    member_service.phones_after_store(conn, to_store)  # phone changes, erasures (issue 20)
-    flags_from_tills(log, to_store)
-    check_sms_payments(log, conn, to_store)
-    balances.after_store(log, conn, to_store)  # sv.* totals, overdraw
-    points.after_store(log, conn, to_store)  # chain-wide points (after balances' redirects)
-    member_cards.after_store(log, conn, to_store)  # HQ's cards, for the remote lookup
-    member_service.cards_after_store(conn, to_store)
-    coupons.after_store(log, conn, to_store)  # one coupon, one bill, chain-wide
+    after_store(log, conn, to_store)
     return to_store, stored, duplicates, fresh, new_acked
+
+
+def after_store(log: LogWriter, conn: Connection, stored: list[IncomingEvent]) -> None:
+    """What HQ keeps of events just stored (``log.append``), in its order. The member import
+    writes the same for its events as sets (``members_import._write``; a test holds them
+    equal through this function)."""
+    merge_duplicate_phones(log, conn, stored)
+    member_service.phones_after_store(conn, stored)  # phone changes, erasures (issue 20)
+    flags_from_tills(log, stored)
+    check_sms_payments(log, conn, stored)
+    balances.after_store(log, conn, stored)  # sv.* totals, overdraw
+    points.after_store(log, conn, stored)  # chain-wide points (after balances' redirects)
+    member_cards.after_store(log, conn, stored)  # HQ's cards, for the remote lookup
+    member_service.cards_after_store(conn, stored)
+    coupons.after_store(log, conn, stored)  # one coupon, one bill, chain-wide
 
 
 def _held(conn: Connection, device_id: str) -> dict[int, IncomingEvent]:

@@ -284,7 +284,7 @@ def _write(conn: Connection, build: _Builder, *, now: datetime) -> None:
     (their phones are owner-less, locked), so theirs are plain inserts; the openings of
     members the chain has go through the hooks (``balances``, ``points``), as a push's.
     ``tests/sync/test_member_import`` holds it equal to the push path (``LogWriter.append``
-    and the hooks) on the same events."""
+    and ``ingest.after_store``) on the same events."""
     log = LogWriter(conn, now=now)
     first = log.store(build.events)
     homes = {c["member_id"]: build.store_id for c in build.cards}

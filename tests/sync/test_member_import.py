@@ -26,13 +26,10 @@ from pos_member.services import points
 from pos_member.services.member_cards import find_member
 from pos_member.services.members import register_member
 from pos_member.services.stored_value_ledger import get_balance
-from sync.server import balances as hq_balances
-from sync.server import member_cards
+from sync.server import ingest
 from sync.server import members_import as mi
-from sync.server import points as hq_points
 from sync.server.context import ServerContext
 from sync.server.db import open_server_database
-from sync.server.duplicate_phones import merge_duplicate_phones
 from sync.server.import_book import write_report, write_template
 from sync.server.import_rows import HEADERS, REPORT_SHEET, ImportFileRefused
 from sync.server.log import LogWriter
@@ -242,7 +239,8 @@ def test_an_export_is_masked_unless_revealed_and_then_audited(
 def test_an_import_batch_writes_what_a_push_of_its_events_would(
         ctx: ServerContext, tmp_path: Path) -> None:
     """The import writes its rows as sets (``members_import._write``); a push of the same
-    events through ``LogWriter.append`` and HQ's hooks writes the same rows: events, routes,
+    events through ``LogWriter.append`` and HQ's hooks (``ingest.after_store``) writes the
+    same rows: events, routes,
     homes, phones, cards, balances and points (sealed values compared opened, as each seal
     has its own nonce; positions as the events they name)."""
     x, y = new_phone(), new_phone()  # members the chain has, homed in store 2
@@ -274,10 +272,7 @@ def test_an_import_batch_writes_what_a_push_of_its_events_would(
         build = plan(conn)
         log = LogWriter(conn, now=now)
         log.append(build.events)
-        merge_duplicate_phones(log, conn, build.events)
-        hq_balances.after_store(log, conn, build.events)
-        hq_points.after_store(log, conn, build.events)
-        member_cards.after_store(log, conn, build.events)
+        ingest.after_store(log, conn, build.events)
 
     before = _tables(ctx, lambda conn: None)
     by_sets, by_push = _tables(ctx, as_sets), _tables(ctx, as_a_push)
