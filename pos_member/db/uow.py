@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -91,6 +91,15 @@ _FAST_INSERT_EVENT = Prepared(insert(_EVENTS), column_keys=(
 _STAFF = Staff.__table__
 _FAST_CLERK = Prepared(select(_STAFF.c.active, _STAFF.c.role)
                        .where(_STAFF.c.id == bindparam("id")))
+# A transaction's first event reads the clerk's row and the device's counters in one statement
+# (either may be missing: no row of a test's clerk; a device without counters is refused).
+_ONE = select(literal(1).label("one")).subquery()
+_FAST_CLERK_AND_COUNTERS = Prepared(
+    select(_STAFF.c.active, _STAFF.c.role, _COUNTERS.c.last_event_seq,
+           _COUNTERS.c.last_member_seq, _COUNTERS.c.hlc_wall_ms, _COUNTERS.c.hlc_counter,
+           _COUNTERS.c.retired)
+    .select_from(_ONE.outerjoin(_STAFF, _STAFF.c.id == bindparam("id"))
+                 .outerjoin(_COUNTERS, _COUNTERS.c.device_id == bindparam("device_id"))))
 _FAST_INSERT_AUDIT = Prepared(insert(_AUDIT), column_keys=(
     "at", "store_id", "device_id", "staff_id", "action", "entity", "entity_id", "before",
     "after", "event_id"))
@@ -208,9 +217,7 @@ class Transaction:
             if declared is None or not isinstance(payload, declared.payload):
                 raise TypeError(f"{name} does not carry {payload.__class__.__name__}")
             payload = encode(payload)
-        if clerk.staff_id is not None and clerk.staff_id != self._clerk_checked:
-            self._check_clerk(clerk)
-        c = self.counters(clerk.device_id)
+        c = self._clerk_and_counters(clerk)
         c.last_event_seq += 1
         c.hlc = HybridClock(lambda: to_ms(self.clock.now()), c.hlc).now()
         c.dirty = True
@@ -241,9 +248,7 @@ class Transaction:
         that many ``record`` calls would give them (a job issuing thousands of coupons)."""
         if not items:
             return []
-        if clerk.staff_id is not None and clerk.staff_id != self._clerk_checked:
-            self._check_clerk(clerk)
-        c = self.counters(clerk.device_id)
+        c = self._clerk_and_counters(clerk)
         now = self.clock.now()
         hlc = HybridClock(lambda: to_ms(now), c.hlc)
         ids = uuid7_many(lambda: to_ms(now), len(items))
@@ -269,6 +274,30 @@ class Transaction:
             "at": self.clock.now(), "store_id": clerk.store_id, "device_id": clerk.device_id,
             "staff_id": clerk.staff_id, "action": action, "entity": entity, "before": None},
             [{"entity_id": e, "after": a, "event_id": ev} for e, a, ev in rows])
+
+    def _clerk_and_counters(self, clerk: Clerk) -> _Counters:
+        """The clerk checked (:meth:`_check_clerk`, once per transaction) and the device's
+        counters (:meth:`counters`): one read when neither was read yet in this transaction
+        (its first event), refusing in the same order as the two reads would."""
+        check = clerk.staff_id is not None and clerk.staff_id != self._clerk_checked
+        if check and self._counters is None:
+            row = _FAST_CLERK_AND_COUNTERS.first(
+                self.conn, {"id": clerk.staff_id, "device_id": clerk.device_id})
+            assert row is not None  # one row, whatever matched
+            if row.active is not None and (not row.active or row.role != clerk.role.value):
+                raise ClerkNoLongerActive()
+            self._clerk_checked = clerk.staff_id
+            if row.last_event_seq is None:
+                raise LookupError(f"device {clerk.device_id} has no counters")
+            if row.retired:
+                raise TillReidentified()
+            self.device_id = clerk.device_id
+            self._counters = _Counters(row.last_event_seq, row.last_member_seq,
+                                       HLCTimestamp(row.hlc_wall_ms, row.hlc_counter))
+            return self._counters
+        if check:
+            self._check_clerk(clerk)
+        return self.counters(clerk.device_id)
 
     def _check_clerk(self, clerk: Clerk) -> None:
         """Refuses a write by a clerk deactivated, or given another role, since they logged

@@ -38,7 +38,6 @@ from pos_member.permissions import Action, Clerk
 from pos_member.points_rules import points_value_fen
 from pos_member.services import coupon_redeem
 from pos_member.services import stored_value as sv
-from pos_member.services.points_notices import tell_points
 from pos_member.services.sales import SaleResult, check_amount, record_sale
 from pos_member.services.stored_value_ledger import balance
 from pos_member.stored_value_rules import needs_approval, split_payment
@@ -180,11 +179,7 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
                 tx, clerk, member_id=member_id, amount_fen=stored, txn_id=sv_txn_id(txn_id),
                 factor=factor, factor_name=factor_name, online=online, approver=approver,
                 bill_no=bill_no, uow=uow, reads=reads,
-                points=told[0][:2] if told else None))
-            if told and paid[0].replayed:  # booked before this sale (cannot be): points alone
-                change, points_after, key = told[0]
-                tell_points(tx, member_id=member_id, change=change, balance=points_after,
-                            reason="sale", key=key)
+                points=told[0][:2] if told else None, fresh=True))
         wire = [[t.kind, t.amount_fen] for t in tenders]
         digest = hashlib.sha256(json.dumps(
             [bill_no, amount_fen, member_id, redeem_points, wire] + ([[u.key for u in uses]]

@@ -392,17 +392,18 @@ def book_payment(tx: Transaction, clerk: Clerk, *, member_id: str, amount_fen: i
                  txn_id: str, factor: Factor | None, factor_name: str | None, online: bool,
                  approver: Clerk | None, bill_no: str | None,
                  uow: UnitOfWork | None = None, reads: Reads | None = None,
-                 points: tuple[int, int] | None = None) -> SvResult:
+                 points: tuple[int, int] | None = None, fresh: bool = False) -> SvResult:
     """Books a payment in ``tx``: its checks (again: the balance may have moved), the member's
     factor unless ``factor_name`` says it was checked already (a wrong one raises
     :class:`FactorRefused`), then the ``sv.paid`` event, the ledger line, the manager's approval
     row and the member's message (``uow``: its cipher reads a dynamic code's secret; ``reads``:
     the member as read already in ``tx``; ``points``: the change and balance of the points of
-    the sale it pays, told in the same message when they changed)."""
+    the sale it pays, told in the same message when they changed; ``fresh``: ``txn_id`` is
+    known new — a checkout's, derived from its sale's, which this transaction found new)."""
     rules = tx.rules.stored_value
     checked = _payment_checks(tx.conn, rules, clerk, member_id=member_id, amount=amount_fen,
                               txn_id=txn_id, online=online, approver=approver,
-                              now=tx.clock.local(), reads=reads)
+                              now=tx.clock.local(), reads=reads, fresh=fresh)
     if isinstance(checked, SvResult):
         return checked
     if factor_name is None:
@@ -468,14 +469,18 @@ def _verify_sms(uow: UnitOfWork, clerk: Clerk, factor: SmsFactor, *, member_id: 
 
 def _payment_checks(conn: Session | Connection, rules: Any, clerk: Clerk, *, member_id: str,
                     amount: int, txn_id: str, online: bool, approver: Clerk | None,
-                    now: datetime, reads: Reads | None = None) -> SvResult | Balance:
+                    now: datetime, reads: Reads | None = None,
+                    fresh: bool = False) -> SvResult | Balance:
     """The payment's checks that can refuse, before its factor: the first result if
     ``txn_id`` was done already, else the balance to pay from (raises the refusal). ``now``
     is the store clock's ``local()``: the offline cap counts the store's day. ``reads``: the
-    member's standing and row as read already in this transaction (else read here)."""
-    done = replayed(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
-    if done is not None:
-        return done
+    member's standing and row as read already in this transaction (else read here);
+    ``fresh``: ``txn_id`` is known new (not looked up: the ledger's unique ``txn_id`` refuses
+    a reuse at the booking, ``TxnIdConflict``)."""
+    if not fresh:
+        done = replayed(conn, txn_id, member_id=member_id, kind="payment", amount_fen=amount)
+        if done is not None:
+            return done
     m = active_member(conn, member_id) if reads is None \
         else require_active(reads.row(conn), member_id)
     member_standing.check(connection(conn), member_id, member_standing.SPEND, clerk=clerk,

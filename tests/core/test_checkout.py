@@ -230,3 +230,20 @@ def test_a_checkout_paid_by_stored_value_tells_the_member_once(till: Till) -> No
                             "balance": cash.sale.balance, "reason": "消费"})]
     assert render(*new[0]) == (f"【会员】您的储值卡消费¥200.00，余额¥950.00；积分{change:+d}，"
                                f"当前积分{r.sale.balance}。如非本人操作请联系门店。")  # type: ignore[attr-defined]
+
+
+def test_a_checkout_whose_payment_id_was_taken_is_refused_with_nothing_written(
+        till: Till) -> None:
+    """The payment's id is derived from the checkout's (``<id>/sv``) and not looked up first:
+    the ledger's unique transaction id refuses it at the booking, and the sale goes with it."""
+    from pos_member.services.checkout import sv_txn_id
+    from pos_member.services.stored_value import pay
+    from pos_member.stored_value_errors import TxnIdConflict
+
+    m = _member(till)
+    pay(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=500,  # type: ignore[attr-defined]
+        txn_id=sv_txn_id("c-1"), factor=PinFactor(PIN), online=True)
+    before = till.table_counts()
+    with pytest.raises(TxnIdConflict):
+        _pay(till, m)
+    assert till.table_counts() == before
