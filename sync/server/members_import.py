@@ -51,6 +51,7 @@ from sync.server.models import (
     ChainSetting,
     Event,
     MemberBalance,
+    MemberHome,
     MemberImport,
     MemberIndex,
     MemberPoints,
@@ -66,6 +67,7 @@ _NS = uuid.UUID("6f1b3c2e-55a4-4d0e-9a51-20c0de1a2000")
 _NS_BYTES = _NS.bytes
 _JOBS = MemberImport.__table__
 _INDEX = MemberIndex.__table__
+_HOMES = MemberHome.__table__
 _BALANCES = MemberBalance.__table__
 _POINTS = MemberPoints.__table__
 Progress = Callable[[int, int], None]  # (batches done, batches)
@@ -287,8 +289,10 @@ def _write(conn: Connection, build: _Builder, *, now: datetime) -> None:
     and ``ingest.after_store``) on the same events."""
     log = LogWriter(conn, now=now)
     first = log.store(build.events)
+    # The new members' rows are new (``ON CONFLICT`` would skip nothing): plain bulk inserts,
+    # COPY on PostgreSQL (half the time of the hooks' one JSON document for the cards).
     homes = {c["member_id"]: build.store_id for c in build.cards}
-    routes.insert_homes(conn, homes)
+    insert_values(conn, _HOMES, ("member_id", "store_id"), list(homes.items()))
     homes.update(routes.homes_of(conn, build.existing))
     routed: list[tuple[str, int]] = []
     for position, e in enumerate(build.events, first):
@@ -299,7 +303,7 @@ def _write(conn: Connection, build: _Builder, *, now: datetime) -> None:
     routes.insert_routes(conn, routed)
     insert_values(conn, _INDEX, ("phone_index", "member_id", "member_no", "hlc", "event_id"),
                   build.phones)
-    member_cards.insert_cards(conn, build.cards)
+    bulk_insert(conn, member_cards.CARDS, build.cards)
     if build.points or build.money:  # the redirects hold still (no merge beside this)
         lock_shared(conn, MERGE_LOCK)
     bulk_insert(conn, _BALANCES, [
