@@ -8,6 +8,8 @@ switches under the GIL; bench/integration.py). Requests in flight are few by rul
 so one waiting for the database delays the next by as much, never the till's screen. The
 payment, which waits minutes for people, is a plain ``def`` on FastAPI's worker threads.
 Limits are :mod:`integration_api.limits`; the token and scopes :mod:`pos_member.integration.tokens`.
+The lookup and the sale, which a POS sends at every bill, are answered in front of FastAPI when
+the request is an ordinary one (:mod:`integration_api.hot`: the same functions, the same answer).
 Every refusal is one JSON shape, ``{"error": name, "message": text}`` (``ErrorOut``).
 """
 
@@ -18,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -27,6 +30,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from integration_api import schemas as s
+from integration_api.hot import HotRoute, HotRoutes
 from integration_api.limits import Limits, LimitsMiddleware
 from integration_api.payments import PaymentDesk, PaymentRequest
 from pos_member import __version__
@@ -118,7 +122,12 @@ def create_app(ctx: ApiContext) -> Any:
     _sale_routes(api, ctx)
     _payment_route(api, ctx)
     _token_route(api, ctx)
-    return LimitsMiddleware(api, ctx.limits)
+    hot = HotRoutes(api, {
+        "/v1/members/lookup": HotRoute(s.LookupIn, partial(lookup_answer, ctx),
+                                       exclude_none=True),
+        "/v1/sales": HotRoute(s.SaleIn, partial(sale_answer, ctx)),
+    }, scopes_of=lambda token: ctx.auth.check(token), refused=_domain_error, failed=_failed)
+    return LimitsMiddleware(hot, ctx.limits)
 
 
 async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
@@ -166,18 +175,7 @@ def _member_routes(api: FastAPI, ctx: ApiContext) -> None:
     async def lookup(body: s.LookupIn, scopes: Scopes) -> s.MemberOut:
         """A member by scanned code, member number or phone (a POST, so that no phone number
         sits in a URL). Masked unless the token has the ``personal`` scope."""
-        require_scope(scopes, Scope.LOOKUP)
-        v = queries.lookup_member(ctx.uow, ctx.clerk, code=body.code,
-                                  personal=Scope.PERSONAL in scopes)
-        c, r = v, v.revealed
-        return s.MemberOut(
-            member_no=c.member_no, tier=c.tier, status=c.status, phone_masked=c.phone_masked,
-            name_masked=c.name_masked, birthday_month=c.birthday_month, points=v.points,
-            stored_value_fen=v.stored_value.total_fen,
-            stored_value_frozen=v.stored_value.frozen,
-            stored_value_blocked=v.stored_value.blocked,
-            phone=r.phone if r else None, name=r.name if r else None,
-            birthday=r.birthday if r else None)
+        return lookup_answer(ctx, body, scopes)
 
     @api.get("/v1/day", response_model=s.DayOut)
     async def day(scopes: Scopes, date: date | None = None) -> s.DayOut:
@@ -186,12 +184,33 @@ def _member_routes(api: FastAPI, ctx: ApiContext) -> None:
         return day_out(queries.day_figures(ctx.uow, ctx.clerk, day=date))
 
 
+def lookup_answer(ctx: ApiContext, body: s.LookupIn, scopes: frozenset[Scope]) -> s.MemberOut:
+    """``POST /v1/members/lookup`` (its route, and integration_api.hot's fast path)."""
+    require_scope(scopes, Scope.LOOKUP)
+    v = queries.lookup_member(ctx.uow, ctx.clerk, code=body.code,
+                              personal=Scope.PERSONAL in scopes)
+    c, r = v, v.revealed
+    return s.MemberOut(
+        member_no=c.member_no, tier=c.tier, status=c.status, phone_masked=c.phone_masked,
+        name_masked=c.name_masked, birthday_month=c.birthday_month, points=v.points,
+        stored_value_fen=v.stored_value.total_fen,
+        stored_value_frozen=v.stored_value.frozen,
+        stored_value_blocked=v.stored_value.blocked,
+        phone=r.phone if r else None, name=r.name if r else None,
+        birthday=r.birthday if r else None)
+
+
+def sale_answer(ctx: ApiContext, body: s.SaleIn, scopes: frozenset[Scope]) -> s.SaleOut:
+    """``POST /v1/sales`` (its route, and integration_api.hot's fast path)."""
+    require_scope(scopes, Scope.SALES)
+    return sale_out(body.txn_id, reports.report_sale(ctx.uow, ctx.clerk, body.report()))
+
+
 def _sale_routes(api: FastAPI, ctx: ApiContext) -> None:
     @api.post("/v1/sales", response_model=s.SaleOut)
     async def sale(body: s.SaleIn, scopes: Scopes) -> s.SaleOut:
         """Reports a sale; idempotent by ``txn_id``."""
-        require_scope(scopes, Scope.SALES)
-        return sale_out(body.txn_id, reports.report_sale(ctx.uow, ctx.clerk, body.report()))
+        return sale_answer(ctx, body, scopes)
 
     @api.post("/v1/refunds", response_model=s.RefundOut)
     async def refund(body: s.RefundIn, scopes: Scopes) -> s.RefundOut:
@@ -262,10 +281,11 @@ def _token_route(api: FastAPI, ctx: ApiContext) -> None:
 
 
 def fastapi_of(app: Any) -> FastAPI:
-    """The FastAPI application inside the limits (its OpenAPI description)."""
-    inner = app.app if isinstance(app, LimitsMiddleware) else app
-    assert isinstance(inner, FastAPI)
-    return inner
+    """The FastAPI application inside the limits and the fast path (its OpenAPI description)."""
+    while isinstance(app, LimitsMiddleware | HotRoutes):
+        app = app.app
+    assert isinstance(app, FastAPI)
+    return app
 
 
 def sale_out(txn_id: str, r: reports.ReportedSale) -> s.SaleOut:
