@@ -87,25 +87,33 @@ class ServerDatabase:
         return self.write_engine.dialect.name == "postgresql"
 
     @contextmanager
-    def write(self, *, exclusive: bool = True) -> Iterator[Connection]:
+    def write(self, *, exclusive: bool = True, key: str | None = None) -> Iterator[Connection]:
         """One write transaction: committed when the block ends, rolled back on error.
 
         ``exclusive`` (the default, for admin writes) runs it alone; ``exclusive=False`` runs
         it beside other such writes, which must then lock the keys they protect
-        (``sync.server.locks``). Pushes use ``concurrent``, which also retries."""
+        (``sync.server.locks``). Pushes use ``concurrent``, which also retries. ``key``: the
+        first of those keys (``locks``' order), locked after the write lock in the same
+        statement (a push's device: one round trip less)."""
         with self.write_engine.begin() as conn:
             if self.is_postgres:
                 lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-                conn.execute(text(f"SELECT {lock}(:k)"), {"k": WRITE_LOCK})
+                if key is None:
+                    conn.execute(text(f"SELECT {lock}(:k)"), {"k": WRITE_LOCK})
+                else:  # the subquery (kept apart by OFFSET 0) runs first: the write lock first
+                    conn.execute(text(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)) "
+                        f"FROM (SELECT {lock}(:k) OFFSET 0) AS w"), {"k": WRITE_LOCK, "key": key})
             yield conn
 
-    def concurrent(self, work: Callable[[Connection], T]) -> T:
+    def concurrent(self, work: Callable[[Connection], T], *, key: str | None = None) -> T:
         """``work`` in a non-exclusive write transaction (``write(exclusive=False)``), run
         again from the start when PostgreSQL ends it for a deadlock or a serialization
-        failure (at most ``RETRIES`` runs). ``work`` must write nothing outside it."""
+        failure (at most ``RETRIES`` runs). ``work`` must write nothing outside it. ``key``:
+        the first key it locks (``write``)."""
         for attempt in range(1, RETRIES + 1):
             try:
-                with self.write(exclusive=False) as conn:
+                with self.write(exclusive=False, key=key) as conn:
                     return work(conn)
             except DBAPIError as e:
                 if attempt == RETRIES or getattr(e.orig, "sqlstate", None) not in _RETRY_STATES:

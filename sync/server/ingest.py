@@ -49,7 +49,7 @@ from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.duplicate_phones import merge_duplicate_phones
 from sync.server.errors import BadRequest, Conflict, Forbidden, Fork, Forked
 from sync.server.forks import check_batch, id_elsewhere, raise_fork
-from sync.server.locks import device_key, lock_keys
+from sync.server.locks import device_key
 from sync.server.log import LogWriter
 from sync.server.models import DeviceProgress, Event, HeldEvent
 from sync.server.push_flags import check_clock, check_sms_payments, flags_from_tills
@@ -123,7 +123,7 @@ def store(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) 
 def _store(ctx: ServerContext, device: DeviceIdentity, request: IncomingPush, *,
            now: datetime) -> PushOutcome:
     to_store, stored, duplicates, fresh, new_acked = ctx.db.concurrent(
-        lambda conn: _write(conn, device, request, now=now))
+        lambda conn: _write(conn, device, request, now=now), key=device_key(device.id))
     # What was not a duplicate before: stored now, a repeat of something stored now, or held.
     stored_ids = {e.id for e in to_store}
     held: set[int] = set()
@@ -145,8 +145,8 @@ def _write(conn: Connection, device: DeviceIdentity, request: IncomingPush, *,
            now: datetime) -> _Written:
     """The push's transaction (run again from the start on a deadlock): (events stored,
     seq -> position, duplicates, fresh events, the new acked_through). Beside other pushes:
-    the device's lock comes first (``locks``), so one device's pushes take turns."""
-    lock_keys(conn, [device_key(device.id)])
+    the device's lock comes first (``locks``; taken with the write lock, ``_store``), so one
+    device's pushes take turns."""
     acked, has_held, position = _device_state(conn, device.id)
     log = LogWriter(conn, now=now, last_position=position)
     duplicates, fresh = _split_duplicates(conn, device.id, acked, request.events)

@@ -10,7 +10,8 @@ always taken in this order, so two pushes never wait on each other in a cycle:
 2. phones, sorted (``phone:<blind index>``): one member per phone chain-wide (``member_index``);
 3. the merge lock (``MERGE_LOCK``): exclusive by a push that merges two members (it moves
    balances and rewrites ``member_redirects``), shared by a push with money events;
-4. members, sorted (``member:<id>``): chain-wide balances and the overdraw block;
+4. members' balance rows, in member order (``member_balances``: no key, the row locks of one
+   additive upsert, ``balances._add``): chain-wide balances and the overdraw block;
 5. the server's own event seq (``SERVER_SEQ``), taken when a server event is appended;
 6. member cards, sorted (``card:<id>``): profile and tier of HQ's card (``member_cards``).
 
@@ -47,10 +48,6 @@ def device_key(device_id: str) -> str:
 
 def phone_key(phone_index: str) -> str:
     return f"phone:{phone_index}"
-
-
-def member_key(member_id: str) -> str:
-    return f"member:{member_id}"
 
 
 def card_key(member_id: str) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Row, Table, select, text
+from sqlalchemy import Connection, Row, Table, text
 from sqlalchemy.dialects import sqlite
 
 from pos_member import events
@@ -45,6 +45,7 @@ STAFF = "staff."  # a store's staff events stay in their store
 _MEMBER_FIELDS = ("member_id", "winner_member_id", "loser_member_id")
 _HOMES: Table = MemberHome.__table__  # type: ignore[assignment]
 _ROUTES: Table = EventRoute.__table__  # type: ignore[assignment]
+_INDEX: Table = MemberIndex.__table__  # type: ignore[assignment]
 _decode = msgspec.json.decode
 
 
@@ -149,15 +150,13 @@ def _new_homes(conn: Connection, events: Sequence[Routed],
                 regs.append((member_id, store[:36], phone if isinstance(phone, str) else None))
     if not regs:
         return {}
-    from sync.server.duplicate_phones import list_value, one_of  # (it imports log, this)
+    from sync.server.duplicate_phones import rows_by_key  # (it imports log, this)
 
     phones = {p for _, _, p in regs if p}
     # The phone's owner stays put until this push commits (the key merge_duplicate_phones
     # locks next, in the same order after the device's: docs/scale.md).
     lock_keys(conn, [phone_key(p) for p in phones])
-    rows = {r.phone_index: r for r in conn.execute(
-        select(MemberIndex.__table__).where(one_of(conn, MemberIndex.phone_index, "phones")),
-        {"phones": list_value(conn, sorted(phones))})} if phones else {}
+    rows = {r.phone_index: r for r in rows_by_key(conn, _INDEX, "phone_index", sorted(phones))}
     read.update((p, rows.get(p)) for p in phones)
     owners = {p: r.member_id for p, r in rows.items()}
     owner_homes = homes_of(conn, set(owners.values()))
@@ -173,14 +172,9 @@ def _new_homes(conn: Connection, events: Sequence[Routed],
 
 def homes_of(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     """member id → home store (those with a registration at HQ)."""
-    from sync.server.duplicate_phones import list_value, one_of
+    from sync.server.duplicate_phones import rows_by_key
 
-    ids = list(ids)
-    if not ids:
-        return {}
-    return dict(conn.execute(  # the ids bound as one array: no statement per list length
-        select(_HOMES.c.member_id, _HOMES.c.store_id)
-        .where(one_of(conn, _HOMES.c.member_id, "ids")), {"ids": list_value(conn, ids)}).all())
+    return {r.member_id: r.store_id for r in rows_by_key(conn, _HOMES, "member_id", ids)}
 
 
 _PG_HOMES = text(

@@ -177,8 +177,11 @@ def authenticate(ctx: ServerContext, *, token: str, allow_retired: bool = False
                  ) -> DeviceIdentity:
     """The device holding ``token``. Raises ``Unauthorized`` if unknown or revoked, and
     ``DeviceRetired`` if its identity went to a successor (unless ``allow_retired``: the one
-    thing such a token may do is ask for a new identity)."""
-    with ctx.db.read() as conn:
+    thing such a token may do is ask for a new identity). One statement in autocommit: no
+    BEGIN before it and no ROLLBACK when the connection goes back to the pool (every push and
+    pull starts here: three round trips were two too many)."""
+    with ctx.db.read() as pooled:
+        conn = pooled.execution_options(isolation_level="AUTOCOMMIT")
         return authenticate_on(conn, token=token, allow_retired=allow_retired)
 
 

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -23,7 +23,7 @@ from pos_member.clock import to_ms
 from pos_member.hlc import HLCTimestamp
 from sync.protocol import PushRequest, WireEvent
 from sync.server import balances, ingest, services
-from sync.server.locks import member_key, phone_key
+from sync.server.locks import phone_key
 from sync.server.models import MemberIndex
 from tests.server.factories import Device, LiveServer
 from tests.server.pg_live import pg  # noqa: F401 - the fixture
@@ -71,8 +71,10 @@ def holding(url: str, key: str) -> Iterator[Callable[[int, list[threading.Thread
 
 
 def _push_all(server: LiveServer, pushes: list[tuple[Device, list[WireEvent]]],
-              key: str) -> list[Any]:
-    """Runs the pushes at once while ``key`` is held; returns each one's answer (or error)."""
+              key: str | AbstractContextManager[Callable[[int, list[threading.Thread]], None]],
+              ) -> list[Any]:
+    """Runs the pushes at once while ``key`` is held (or while ``holding_row``); returns each
+    one's answer (or error)."""
     answers: list[Any] = [None] * len(pushes)
 
     def run(i: int) -> None:
@@ -85,7 +87,7 @@ def _push_all(server: LiveServer, pushes: list[tuple[Device, list[WireEvent]]],
             answers[i] = e
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(pushes))]
-    with holding(server.url, key) as wait_for:
+    with holding(server.url, key) if isinstance(key, str) else key as wait_for:
         for t in threads:
             t.start()
         wait_for(len(pushes), threads)
@@ -121,10 +123,40 @@ def _sv(till: Device, principal: int, type: str = "sv.paid") -> WireEvent:
         "principal_delta_fen": principal, "bonus_delta_fen": 0})
 
 
+@contextmanager
+def holding_row(url: str, sql: str, *params: object
+                ) -> Iterator[Callable[[int, list[threading.Thread]], None]]:
+    """As ``holding``, with a row locked by ``sql`` (``FOR UPDATE``) instead of a key: waits
+    until ``n`` sessions of the database wait for a lock."""
+    with psycopg.connect(_libpq(url)) as holder, psycopg.connect(
+            _libpq(url), autocommit=True) as watcher:
+        assert holder.execute(sql, params).fetchone() is not None
+
+        def wait_for(n: int, threads: list[threading.Thread]) -> None:
+            deadline = time.monotonic() + WAIT_S
+            while True:
+                row = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'").fetchone()
+                if row is not None and row[0] >= n:
+                    return
+                assert any(t.is_alive() for t in threads), "the pushes ended without waiting"
+                assert time.monotonic() < deadline, f"{row} waiting"
+                time.sleep(0.01)
+
+        try:
+            yield wait_for
+        finally:
+            holder.rollback()
+
+
 def test_payments_of_one_member_at_once_total_right_and_block_it_once(pg: LiveServer) -> None:  # noqa: F811
+    """No key guards a balance: each push's additive upsert takes the member's row, held to
+    its commit (``balances._add``)."""
     tills = [pg.enrol() for _ in range(6)]
     tills[0].push([_sv(tills[0], 10_000, type="sv.topped_up")])
-    answers = _push_all(pg, [(t, [_sv(t, -3_000)]) for t in tills], member_key(MEMBER))
+    answers = _push_all(pg, [(t, [_sv(t, -3_000)]) for t in tills], holding_row(
+        pg.url, "SELECT 1 FROM member_balances WHERE member_id = %s FOR UPDATE", MEMBER))
     assert [len(r.stored) for r in answers] == [1] * 6
     balance, flag_id = balances.balance_of(pg.ctx, MEMBER)
     assert balance == 10_000 - 6 * 3_000
