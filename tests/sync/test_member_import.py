@@ -319,3 +319,10 @@ def _tables(ctx: ServerContext, write: Any) -> dict[str, list[tuple[Any, ...]]]:
             out[name] = sorted(rows, key=repr)
         raise _Undo
     return out
+
+
+def test_derived_ids_are_rfc_4122_name_based_uuids() -> None:
+    import uuid
+
+    for name in ("", "a" * 64 + ":2:registered", f"{'f' * 64}:99999:points-entry", "会员"):
+        assert mi.uuid5(name) == str(uuid.uuid5(mi._NS, name))
