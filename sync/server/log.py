@@ -20,7 +20,7 @@ opposite orders — a seq names an event, the position orders the log).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -169,20 +169,35 @@ class LogWriter:
         )
 
 
-def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]],
+                same: Mapping[str, Any] | None = None) -> None:
     """Inserts ``rows`` (every column given) as ``conn.execute(insert(table), rows)`` would,
     with the same values (each through its column type's own bind processor) and the same
-    ``IntegrityError`` on a clash, in one round to the driver (``insert_values``)."""
+    ``IntegrityError`` on a clash, in one round to the driver (``insert_values``). ``same``:
+    columns that hold one value in every row (left out of the rows), processed once."""
     if not rows:
         return
     dialect = conn.dialect
-    processors = [(c.name, c.type._cached_bind_processor(dialect)) for c in table.columns]
+    same = same or {}
+    fixed: dict[str, Any] = {}
+    processors: list[tuple[str, Any]] = []
+    for c in table.columns:
+        process = c.type._cached_bind_processor(dialect)
+        if c.name in same:
+            fixed[c.name] = same[c.name] if process is None else process(same[c.name])
+        else:
+            processors.append((c.name, process))
     values = [
         tuple(row[name] if process is None else process(row[name])
               for name, process in processors)
         for row in rows
     ]
-    insert_values(conn, table, tuple(c.name for c in table.columns), values)
+    columns = tuple(name for name, _ in processors)
+    if fixed:
+        columns += tuple(fixed)
+        tail = tuple(fixed.values())
+        values = [v + tail for v in values]
+    insert_values(conn, table, columns, values)
 
 
 def insert_values(conn: Connection, table: Table, columns: tuple[str, ...],

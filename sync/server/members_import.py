@@ -303,14 +303,13 @@ def _write(conn: Connection, build: _Builder, *, now: datetime) -> None:
     routes.insert_routes(conn, routed)
     insert_values(conn, _INDEX, ("phone_index", "member_id", "member_no", "hlc", "event_id"),
                   build.phones)
-    bulk_insert(conn, member_cards.CARDS, build.cards)
+    bulk_insert(conn, member_cards.CARDS, build.cards, same={"updated_at": now})
     if build.points or build.money:  # the redirects hold still (no merge beside this)
         lock_shared(conn, MERGE_LOCK)
-    bulk_insert(conn, _BALANCES, [
-        {"member_id": m, "balance_fen": fen, "settled_fen": 0, "flag_id": None,
-         "updated_at": now} for m, fen in build.money])
-    bulk_insert(conn, _POINTS, [{"member_id": m, "points": p, "updated_at": now}
-                                for m, p in build.points])
+    bulk_insert(conn, _BALANCES, [{"member_id": m, "balance_fen": fen} for m, fen in build.money],
+                same={"settled_fen": 0, "flag_id": None, "updated_at": now})
+    bulk_insert(conn, _POINTS, [{"member_id": m, "points": p} for m, p in build.points],
+                same={"updated_at": now})
     balances.after_store(log, conn, build.about_existing)
     points.after_store(log, conn, build.about_existing)
 
@@ -377,7 +376,6 @@ class _Builder:
         self.phones.append((phone_index, member_id, member_no, registered.hlc, registered.id))
         card = member_cards.registration_row(payload, hlc=registered.hlc)
         assert card is not None  # the import's registrations are well formed
-        card["updated_at"] = self.now
         self.cards.append(card)
         lowest = self.rules.tiers.levels[0].code
         if row.tier and row.tier != lowest:
