@@ -38,7 +38,7 @@ from sqlalchemy.dialects import postgresql
 from pos_member.events import MEMBER_MERGED, MEMBER_REGISTERED, MemberMerged
 from pos_member.events import encode as payload_object
 from sync.server.locks import MERGE_LOCK, lock_keys, phone_key
-from sync.server.log import LogWriter, insert_values
+from sync.server.log import LogWriter
 from sync.server.models import MemberIndex
 from sync.server.wire import IncomingEvent, registration_fields
 
@@ -162,7 +162,7 @@ def merge_duplicate_phones(
         log.raise_flag(kind="member_merged", store_id=e.store_id,
                        detail={**payload_object(payload), "event_id": merged.id})
     new_rows = [(phone, *owners[phone]) for phone in changed if phone not in known]
-    insert_values(conn, _INDEX_TABLE, ("phone_index", *_Owner._fields), new_rows)
+    log.later.add_index(new_rows)
     for phone in changed & known:
         conn.execute(
             update(MemberIndex.__table__)

@@ -39,7 +39,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 
@@ -148,7 +147,7 @@ def _write(conn: Connection, device: DeviceIdentity, request: IncomingPush, *,
     the device's lock comes first (``locks``; taken with the write lock, ``_store``), so one
     device's pushes take turns."""
     acked, has_held, position = _device_state(conn, device.id)
-    log = LogWriter(conn, now=now, last_position=position)
+    log = LogWriter(conn, now=now, last_position=position, later=True)
     duplicates, fresh = _split_duplicates(conn, device.id, acked, request.events)
     too_far = [e.seq for e in fresh if e.seq > acked + HOLD_WINDOW]
     if too_far:
@@ -170,10 +169,11 @@ def _write(conn: Connection, device: DeviceIdentity, request: IncomingPush, *,
     new_acked = acked + len(to_store)
     _update_held(conn, device.id, held_before, stored, waiting, fresh, now=now)
     if new_acked != acked:
-        _save_progress(conn, device.id, new_acked, existed=acked > 0)
+        log.later.add_progress(device.id, new_acked, existed=acked > 0)
 
     check_clock(log, conn, device, to_store, now=now)
     after_store(log, conn, to_store)
+    log.later.flush()  # the routes, homes, phones, progress and cards: one statement
     return to_store, stored, duplicates, fresh, new_acked
 
 
@@ -182,12 +182,16 @@ def after_store(log: LogWriter, conn: Connection, stored: list[IncomingEvent]) -
     writes the same for its events as sets (``members_import._write``; a test holds them
     equal through this function)."""
     merge_duplicate_phones(log, conn, stored)
+    if member_service.has_work(stored):  # it reads member_index and member_cards
+        log.later.flush()
     member_service.phones_after_store(conn, stored)  # phone changes, erasures (issue 20)
     flags_from_tills(log, stored)
     check_sms_payments(log, conn, stored)
     balances.after_store(log, conn, stored)  # sv.* totals, overdraw
     points.after_store(log, conn, stored)  # chain-wide points (after balances' redirects)
     member_cards.after_store(log, conn, stored)  # HQ's cards, for the remote lookup
+    if member_service.has_work(stored):
+        log.later.flush()
     member_service.cards_after_store(conn, stored)
     coupons.after_store(log, conn, stored)  # one coupon, one bill, chain-wide
 
@@ -246,17 +250,6 @@ def _device_state(conn: Connection, device_id: str) -> tuple[int, bool, int]:
         last,
     )).one()
     return row[0] or 0, bool(row[1]), row[2] or 0
-
-
-def _save_progress(conn: Connection, device_id: str, acked: int, *, existed: bool) -> None:
-    if existed:
-        conn.execute(
-            update(DeviceProgress)
-            .where(DeviceProgress.device_id == device_id)
-            .values(acked_through=acked)
-        )
-    else:
-        conn.execute(insert(DeviceProgress).values(device_id=device_id, acked_through=acked))
 
 
 def _split_duplicates(

@@ -33,6 +33,7 @@ from pos_member.hlc import HLCTimestamp
 from pos_member.ids import uuid7_str
 from sync.protocol import WireEvent
 from sync.server.errors import TransactionTooLarge
+from sync.server.later import Later
 from sync.server.locks import SERVER_SEQ, lock_keys
 from sync.server.models import SERVER_DEVICE_ID, SERVER_STORE_ID, Event, Flag, RulesVersion
 from sync.server.routes import Routed, decode_payload, needs_payload, route
@@ -53,12 +54,15 @@ class LogWriter:
     """Appends rows to ``events`` on one write connection; not thread-safe, one per transaction."""
 
     def __init__(self, conn: Connection, *, now: datetime,
-                 last_position: int | None = None) -> None:
+                 last_position: int | None = None, later: bool = False) -> None:
         """``last_position``, when the caller read it already (it saves a round trip): on
         SQLite ``max(position)``, under the write lock; on PostgreSQL
         ``log_position_base()``, the transaction's first position. Else it is read on the
-        first append."""
+        first append. ``later``: the routes, homes and the hooks' projections are kept in
+        ``self.later`` until the caller flushes it (a push: ``later``); else written at
+        once."""
         self._conn = conn
+        self.later = Later(conn, keep=later)
         self._now = now
         self._next: int | None = None
         self._end: int | None = None  # PostgreSQL: the first position of the next txid
@@ -100,7 +104,7 @@ class LogWriter:
                    decode_payload(e.payload_text) if needs_payload(e.store_id, e.type) else None)
             for position, e in enumerate(events, first)
         ]
-        route(self._conn, routed, self.phones)
+        route(self._conn, routed, self.phones, self.later)
         return list(range(first, first + len(events)))
 
     def store(self, events: Sequence[IncomingEvent]) -> int:

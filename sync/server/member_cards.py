@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -126,7 +126,7 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
         return
     now = log._now
     if not merges and all(e.type == MEMBER_REGISTERED.type for e in mine):
-        _insert_registered(conn, mine, now=now)  # the usual push: new members only
+        _insert_registered(log, mine, now=now)  # the usual push: new members only
         return
     ids = {str(e.payload.get("member_id")) for e in mine} | {
         m.loser_member_id for m in merges}
@@ -164,28 +164,40 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
                                 "ph": new[m]["profile_hlc"], "u": now}])
 
 
-def _insert_registered(conn: Connection, registered: Sequence[StoredEvent], *,
+def _insert_registered(log: LogWriter, registered: Sequence[StoredEvent], *,
                        now: datetime) -> None:
     """A push of registrations and nothing else a card reads: their cards are inserted, a
     member already holding one keeps it (``ON CONFLICT DO NOTHING``, as ``after_store``
     would leave it: a registration never edits a card), so no key is locked and nothing
-    read first (two round trips a push)."""
+    read first (two round trips a push); a push writes them at its end (``later``)."""
     new: dict[str, dict[str, Any]] = {}
     for e in registered:
         row = registration_row(e.payload, hlc=_hlc(e))
         if row is not None:
             new.setdefault(row["member_id"], {**row, "updated_at": now})
     if new:
-        insert_cards(conn, list(new.values()))
+        log.later.add_cards(new.values())
 
 
-_PG_INSERT = text(
-    "INSERT INTO member_cards (member_id, member_no, store_id, status, tier, tier_hlc, profile, "
-    "profile_hlc, updated_at) "
-    "SELECT i, n, s, 'active', t, th, p, h, :now "
-    "FROM json_to_recordset(CAST(:rows AS json)) "
-    "AS v(i text, n text, s text, t text, th text, p json, h text) "
-    "ON CONFLICT (member_id) DO NOTHING")
+def cards_sql(rows: str, now: str) -> str:
+    """The PostgreSQL insert of new cards from one JSON document (``cards_document``) bound
+    as ``rows``, ``updated_at`` bound as ``now`` (``insert_cards``, ``later``)."""
+    return (
+        "INSERT INTO member_cards (member_id, member_no, store_id, status, tier, tier_hlc, "
+        f"profile, profile_hlc, updated_at) SELECT i, n, s, 'active', t, th, p, h, :{now} "
+        f"FROM json_to_recordset(CAST(:{rows} AS json)) "
+        "AS v(i text, n text, s text, t text, th text, p json, h text) "
+        "ON CONFLICT (member_id) DO NOTHING")
+
+
+def cards_document(rows: Iterable[Mapping[str, Any]]) -> str:
+    return json.dumps([
+        {"i": r["member_id"], "n": r["member_no"], "s": r["store_id"], "t": r["tier"],
+         "th": r["tier_hlc"], "p": r["profile"], "h": r["profile_hlc"]} for r in rows],
+        ensure_ascii=False)
+
+
+_PG_INSERT = text(cards_sql("rows", "now"))
 
 
 def insert_cards(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -199,10 +211,7 @@ def insert_cards(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if conn.dialect.name != "postgresql":
         conn.execute(sqlite_insert(CARDS).on_conflict_do_nothing(), rows)
         return
-    conn.execute(_PG_INSERT, {"rows": json.dumps([
-        {"i": r["member_id"], "n": r["member_no"], "s": r["store_id"], "t": r["tier"],
-         "th": r["tier_hlc"], "p": r["profile"], "h": r["profile_hlc"]} for r in rows],
-        ensure_ascii=False), "now": rows[0]["updated_at"]})
+    conn.execute(_PG_INSERT, {"rows": cards_document(rows), "now": rows[0]["updated_at"]})
 
 
 def _hlc(e: StoredEvent) -> str:

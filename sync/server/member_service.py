@@ -34,6 +34,12 @@ def _mine(stored: Sequence[StoredEvent]) -> list[tuple[str, Mapping[str, Any]]]:
             and isinstance(e.payload.get("member_id"), str)]
 
 
+def has_work(stored: Sequence[StoredEvent]) -> bool:
+    """Whether the hooks below have anything to do for these events (a push flushes what it
+    keeps for its end first: they read ``member_index`` and ``member_cards``)."""
+    return any(e.type in (PHONE_CHANGED, ERASED) for e in stored)
+
+
 def phones_after_store(conn: Connection, stored: Sequence[StoredEvent]) -> None:
     """Moves a changed phone in ``member_index`` (when the new one is free at HQ: else the old
     row goes and the phone stays its owner's), drops an erased member's phones."""

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Row, Table, text
 from sqlalchemy.dialects import sqlite
 
 from pos_member import events
+from sync.server.later import Later
 from sync.server.locks import lock_keys, phone_key
 from sync.server.models import SERVER_STORE_ID, EventRoute, MemberHome, MemberIndex
 
@@ -97,31 +98,25 @@ def decode_payload(text: str | bytes) -> Mapping[str, Any] | None:
     return value if isinstance(value, dict) else None  # what JSON decodes an object to
 
 
-def route(conn: Connection, events: Sequence[Routed],
-          phones: dict[str, Row[Any] | None] | None = None) -> None:
+def route(conn: Connection, events: Sequence[Routed], phones: dict[str, Row[Any] | None],
+          later: Later) -> None:
     """Records the homes of the members these events register, then each event's routes (in
-    the transaction that stores them). ``phones``: the ``member_index`` rows of the phones
-    they register, locked and read here, by phone (None: an owner-less phone), for
-    ``duplicate_phones`` to use rather than lock and read them again."""
-    homes = _new_homes(conn, events, phones if phones is not None else {})
-    insert_homes(conn, homes)
-    rows: list[dict[str, Any]] = []
-    wanted: dict[int, set[str]] = {}
+    the transaction that stores them), through ``later`` (a push writes them at its end,
+    the homes of the members an event names looked up there). ``phones``: the
+    ``member_index`` rows of the phones they register, locked and read here, by phone (None:
+    an owner-less phone), for ``duplicate_phones`` to use rather than lock and read them
+    again."""
+    homes = _new_homes(conn, events, phones)
+    fixed: list[tuple[str, int]] = []
+    wanted: dict[int, tuple[str, set[str]]] = {}
     for e in events:
         if e.store_id == SERVER_STORE_ID or e.type in DIRECTORY_TYPES:
-            rows.append({"store_id": EVERYONE, "position": e.position})
+            fixed.append((EVERYONE, e.position))
         elif not e.type.startswith(STAFF):
             keys = member_keys(e.entity_id, e.payload)
             if keys:
-                wanted[e.position] = keys
-    if wanted:
-        found = homes_of(conn, set().union(*wanted.values()))
-        by_position = {e.position: e for e in events}
-        for position, keys in wanted.items():
-            own = by_position[position].store_id
-            for store in sorted({found[k] for k in keys if k in found} - {own}):
-                rows.append({"store_id": store, "position": position})
-    insert_routes(conn, [(r["store_id"], r["position"]) for r in rows])
+                wanted[e.position] = (e.store_id, keys)
+    later.add_routes(homes, fixed, wanted)
 
 
 def insert_routes(conn: Connection, rows: list[tuple[str, int]]) -> None:

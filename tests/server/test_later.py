@@ -1,0 +1,54 @@
+"""A push's projections kept for its end (``sync.server.later``): written at ``flush`` — one
+statement on PostgreSQL — the same rows as written one by one, a home stored before winning
+over this push's, and nothing before the flush."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from sync.server.db import open_server_database
+from sync.server.later import Later
+from sync.server.models import DeviceProgress, EventRoute, MemberHome, MemberIndex
+
+OLD, NEW, NONE = "m-old", "m-new", "m-none"
+
+
+def _tables(conn: Connection) -> dict[str, Any]:
+    return {
+        "homes": sorted(conn.execute(select(MemberHome.member_id, MemberHome.store_id)).all()),
+        "routes": sorted(conn.execute(select(EventRoute.store_id, EventRoute.position)).all()),
+        "index": conn.execute(select(MemberIndex.phone_index, MemberIndex.member_id)).all(),
+        "progress": conn.execute(select(DeviceProgress.device_id,
+                                        DeviceProgress.acked_through)).all(),
+    }
+
+
+def test_kept_writes_land_at_the_flush_as_written_one_by_one(database_url: str) -> None:
+    db = open_server_database(database_url)
+    try:
+        with db.write() as conn:
+            conn.execute(MemberHome.__table__.insert(), [{"member_id": OLD, "store_id": "s1"}])
+            later = Later(conn, keep=True)
+            # OLD is registered again (a restored till's copy): its first home stays
+            later.add_routes({NEW: "s2", OLD: "s3"}, [("*", 1)],
+                             {2: ("s1", {OLD, NEW, NONE}), 3: ("s2", {NEW}), 4: ("s3", {OLD})})
+            later.add_index([("p" * 64, NEW, "0002010000011", "h", "e")])
+            later.add_progress("d1", 4, existed=False)
+            assert _tables(conn)["routes"] == [] and _tables(conn)["progress"] == []
+            later.flush()
+            later.flush()  # nothing kept: nothing written twice
+            assert _tables(conn) == {
+                "homes": [(NEW, "s2"), (OLD, "s1")],
+                # 2: NEW's home s2 (OLD's is its own s1, NONE has none); 3: NEW is at home;
+                # 4: OLD's home is s1, not the s3 this push would have given it
+                "routes": [("*", 1), ("s1", 4), ("s2", 2)],
+                "index": [("p" * 64, NEW)],
+                "progress": [("d1", 4)],
+            }
+            later.add_progress("d1", 6, existed=True)
+            later.flush()
+            assert _tables(conn)["progress"] == [("d1", 6)]
+    finally:
+        db.dispose()
