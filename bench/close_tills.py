@@ -21,8 +21,9 @@ close has returned ok.
 
 The tills run in ``CLIENT_PROCS`` processes, a thread each, with bodies encoded before the
 clock starts; a pull page is decoded as the till does (gzip, then JSON) but not applied: what
-is measured is HQ. ``lost`` / ``doubled``: afterwards every device's seqs ``1..EVENTS`` are
-stored exactly once, every event id once, and every till's last acknowledgement is ``EVENTS``.
+is measured is HQ (the simulated tills' own CPU is printed beside HQ's: they share the
+machine). ``lost`` / ``doubled``: afterwards every device's seqs ``1..EVENTS`` are stored
+exactly once, every event id once, and every till's last acknowledgement is ``EVENTS``.
 """
 
 from __future__ import annotations
@@ -185,13 +186,15 @@ def client_proc(devices: list[dict[str, Any]], bases: list[str], n: int, ready: 
     threads = [threading.Thread(target=run, args=(t,)) for t in tills]
     ready.put(len(tills))
     start.wait()
+    cpu = time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    cpu = time.process_time() - cpu
     for t in tills:
         t.http.close()
-    results.put((done, errors))
+    results.put((done, errors, cpu))
 
 
 def cpu_seconds(pids: list[int], *, reaped: int | None = None) -> float:
@@ -257,8 +260,8 @@ def close_tills(pg: PostgresServer, tills: int = TILLS, n: int = EVENTS,
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
-    done = [d for ds, _ in outcomes for d in ds]
-    errors = [e for _, es in outcomes for e in es]
+    done = [d for ds, _, _ in outcomes for d in ds]
+    errors = [e for _, es, _ in outcomes for e in es]
     lost, doubled = check(url, devices, n)
     lost += sum(1 for d in done if d["acked"] != n) + len(errors)
     causes: dict[str, int] = {}
@@ -270,7 +273,8 @@ def close_tills(pg: PostgresServer, tills: int = TILLS, n: int = EVENTS,
             "pushed_s": max((d["pushed"] for d in done), default=t0) - t0,
             "retries": sum(causes.values()), "causes": causes,
             "pulled": sum(d["pulled"] for d in done), "errors": errors,
-            "lost": lost, "doubled": doubled, "logs": str(logs), "hq_cpu_s": hq_cpu}
+            "lost": lost, "doubled": doubled, "logs": str(logs), "hq_cpu_s": hq_cpu,
+            "tills_cpu_s": sum(cpu for *_, cpu in outcomes), "load": os.getloadavg()[0]}
 
 
 def report(r: dict[str, Any]) -> None:
@@ -278,7 +282,9 @@ def report(r: dict[str, Any]) -> None:
           f"last close-day returned after {r['wall_s']:.1f} s (last push acknowledged after "
           f"{r['pushed_s']:.1f} s); {r['retries']} retries {r['causes']}; "
           f"{r['pulled']:,} changes pulled; lost {r['lost']}, doubled {r['doubled']}; "
-          f"HQ used {r['hq_cpu_s']:.1f} s of CPU (server processes and PostgreSQL)")
+          f"HQ used {r['hq_cpu_s']:.1f} s of CPU (server processes and PostgreSQL), the "
+          f"simulated tills {r['tills_cpu_s']:.1f} s (HTTP, gzip and JSON of their pushes and "
+          f"pulls); load at the end {r['load']:.1f}")
     for e in r["errors"][:5]:
         print(f"error: {e}")
 
