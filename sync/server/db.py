@@ -68,6 +68,13 @@ _SQLITE_PRAGMAS = (
 )
 
 
+_LOCK = {True: text("SELECT pg_advisory_xact_lock(:k)"),
+         False: text("SELECT pg_advisory_xact_lock_shared(:k)")}
+_LOCK_AND_KEY = {exclusive: text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)) "
+                                 f"FROM ({lock.text} OFFSET 0) AS w")
+                 for exclusive, lock in _LOCK.items()}
+
+
 @dataclass(frozen=True)
 class ServerDatabase:
     """The server's engines. Building one connects to nothing; the first query does."""
@@ -97,13 +104,10 @@ class ServerDatabase:
         statement (a push's device: one round trip less)."""
         with self.write_engine.begin() as conn:
             if self.is_postgres:
-                lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
                 if key is None:
-                    conn.execute(text(f"SELECT {lock}(:k)"), {"k": WRITE_LOCK})
+                    conn.execute(_LOCK[exclusive], {"k": WRITE_LOCK})
                 else:  # the subquery (kept apart by OFFSET 0) runs first: the write lock first
-                    conn.execute(text(
-                        "SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)) "
-                        f"FROM (SELECT {lock}(:k) OFFSET 0) AS w"), {"k": WRITE_LOCK, "key": key})
+                    conn.execute(_LOCK_AND_KEY[exclusive], {"k": WRITE_LOCK, "key": key})
             yield conn
 
     def concurrent(self, work: Callable[[Connection], T], *, key: str | None = None) -> T:

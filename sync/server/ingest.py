@@ -241,15 +241,25 @@ def _device_state(conn: Connection, device_id: str) -> tuple[int, bool, int]:
     position is SQLite's last, read by its one writer (the one to append after); on
     PostgreSQL the first of this transaction (``log``: its id, taken here, after the
     device's lock, which saves the writer a round trip)."""
-    last = (select(func.max(Event.position)).scalar_subquery()
-            if conn.dialect.name != "postgresql" else func.log_position_base())
-    row = conn.execute(select(
+    statement = _STATE_PG if conn.dialect.name == "postgresql" else _STATE
+    row = conn.execute(statement, {"device_id": device_id}).one()
+    return row[0] or 0, bool(row[1]), row[2] or 0
+
+
+def _state(last: Any) -> Any:
+    device_id = bindparam("device_id")
+    return select(
         select(DeviceProgress.acked_through)
         .where(DeviceProgress.device_id == device_id).scalar_subquery(),
         exists().where(HeldEvent.device_id == device_id),
         last,
-    )).one()
-    return row[0] or 0, bool(row[1]), row[2] or 0
+    )
+
+
+# Built once: a statement built per call cost SQLAlchemy ~0.5 ms of CPU a push (its cache key,
+# and the cached result's columns adapted to the new statement's), more than the query.
+_STATE = _state(select(func.max(Event.position)).scalar_subquery())
+_STATE_PG = _state(func.log_position_base())
 
 
 def _split_duplicates(

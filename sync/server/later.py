@@ -16,16 +16,23 @@ Any other ``LogWriter`` writes at once: each ``add_*`` flushes.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, text, update
+from sqlalchemy import Connection, Table, TextClause, insert, text, update
 
 from sync.server.models import DeviceProgress, MemberIndex
 
 INDEX_COLUMNS = ("phone_index", "member_id", "member_no", "hlc", "event_id")
 _INDEX: Table = MemberIndex.__table__  # type: ignore[assignment]
+
+
+@functools.lru_cache(maxsize=64)
+def _text(sql: str) -> TextClause:
+    """The statement of one combination of parts (a few dozen at most), built once."""
+    return text(sql)
 
 
 class Later:
@@ -76,7 +83,7 @@ class Later:
             return
         if self.conn.dialect.name == "postgresql":
             sql, params = self._statement()
-            self.conn.execute(text(sql), params)
+            self.conn.execute(_text(sql), params)
         else:
             self._one_by_one()
         self.homes, self.fixed, self.wanted, self.index = {}, [], [], []

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from pos_member.clock import to_ms
 from pos_member.errors import RulesInvalid
@@ -173,6 +173,13 @@ def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
     return response
 
 
+# Built once: every push and pull asks it; a statement built per call cost SQLAlchemy more CPU
+# (~0.4 ms: its cache key, the cached result's columns adapted) than the query took.
+_BY_TOKEN = select(Device.id, Device.store_id, Device.number, Device.name, Device.revoked_at,
+                   Device.retired_at, Device.replaces_device_id
+                   ).where(Device.token_hash == bindparam("token_hash"))
+
+
 def authenticate(ctx: ServerContext, *, token: str, allow_retired: bool = False
                  ) -> DeviceIdentity:
     """The device holding ``token``. Raises ``Unauthorized`` if unknown or revoked, and
@@ -189,11 +196,7 @@ def authenticate_on(conn: Connection, *, token: str, allow_retired: bool = False
                     ) -> DeviceIdentity:
     """:func:`authenticate` on a connection the caller holds for its own reads too (one
     checkout and transaction for a small request: the remote member lookup)."""
-    row = conn.execute(
-        select(Device.id, Device.store_id, Device.number, Device.name, Device.revoked_at,
-               Device.retired_at, Device.replaces_device_id)
-        .where(Device.token_hash == _sha256(token))
-    ).first()
+    row = conn.execute(_BY_TOKEN, {"token_hash": _sha256(token)}).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized()
     if row.retired_at is not None and not allow_retired:
