@@ -254,3 +254,29 @@ def test_resources_are_found_in_a_bundle_through_meipass(tmp_path: Path,
     monkeypatch.delattr(sys, "_MEIPASS")
     checkout = Path(resources.__file__).resolve().parent.parent
     assert resources.resources_dir() == checkout / "resources"
+
+
+def test_a_time_is_stored_as_sqlalchemys_datetime_stores_it() -> None:
+    """UtcDateTime's one-step text on SQLite is byte for byte what its two conversions gave
+    (the stored text is compared as text in SQL): any zone, any microsecond, years 1-9999."""
+    import random
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite
+
+    from pos_member.db.models.base import UtcDateTime
+
+    dialect = sqlite.dialect()
+    fast = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
+    chained = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert fast is not None and chained is not None
+    rng = random.Random(17)
+    for _ in range(2_000):
+        at = datetime(rng.randint(1, 9998), 1, 1, tzinfo=UTC) + timedelta(
+            seconds=rng.randint(0, 364 * 86_400), microseconds=rng.randint(0, 999_999))
+        shown = at.astimezone(timezone(timedelta(minutes=rng.randint(-720, 840))))
+        assert fast(shown) == chained(at.replace(tzinfo=None)), shown
+    assert fast(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        fast(datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None))
