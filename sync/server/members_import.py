@@ -61,6 +61,7 @@ from sync.server.services import store_id_of
 from sync.server.wire import IncomingEvent
 
 BATCH = 10_000
+IMPORT_CACHE_KIB = 32 * 1024  # SQLite's page cache while a batch writes (``_page_cache``)
 IMPORT_DEVICE_NO = 99
 POLICY = "import"  # the privacy-policy version of an imported member: asked again at a visit
 _NS = uuid.UUID("6f1b3c2e-55a4-4d0e-9a51-20c0de1a2000")
@@ -243,13 +244,32 @@ def _write_batch(conn: Connection, ctx: ServerContext, rows: Sequence[ImportRow]
     now = ctx.clock.now()
     build = _plan(conn, ctx, rows, sha=sha, store_id=store_id, store_number=store_number,
                   first_seq=first_seq, index_of=index_of, rules=rules, now=now)
-    _write(conn, build, now=now)
+    with _page_cache(conn):
+        _write(conn, build, now=now)
     values: dict[str, Any] = {"batches_done": n + 1,
                               "new_members": _JOBS.c.new_members + len(build.cards)}
     if last:
         values["finished_at"] = now
     conn.execute(update(_JOBS).where(_JOBS.c.sha256 == sha).values(**values))
     return len(build.cards), len(rows) - len(build.cards)
+
+
+@contextmanager
+def _page_cache(conn: Connection) -> Iterator[None]:
+    """SQLite: the connection's page cache made room for a batch's pages while it writes
+    them, and set back after (before the commit, which writes the dirty pages however large
+    the cache). With the default 2 MB SQLite spilled them to the WAL again and again during
+    the transaction: 2.45 GB written by 100,000 rows, 1.07 GB with this (no spill from
+    ~16 MB on: ``BATCH`` rows' events, cards and indexes)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(size or -2000)}")
 
 
 def _plan(conn: Connection, ctx: ServerContext, rows: Sequence[ImportRow], *, sha: str,
