@@ -159,12 +159,15 @@ def programme_health(uow: UnitOfWork, *, clerk: Clerk, start: date, end: date,
 
 def health_report(s: q.Session | q.Connection, *, start: date, end: date, store_id: str | None,
                   today: date, zone: q.tzinfo, churned_days: int,
-                  grouped: bool | None = None) -> HealthReport:
+                  grouped: bool | None = None,
+                  member_rows: q.MemberRows | None = None,
+                  till_stores: list[str] | None = None) -> HealthReport:
     """The report over any database holding tables named and shaped like the till's
     ``members``, ``sales``, ``points_entries`` and ``sv_ledger``: the till's own, or HQ's
     reporting copy on PostgreSQL (``sync/server/insight.py``). Refusals as above.
     ``grouped``: how a chain report reads its members' figures (``insight_queries.tallies``;
-    None: the faster for the database)."""
+    None: the faster for the database); ``member_rows``: HQ's own source of the per-member
+    rows and the stores that rang sales (``insight_queries.tallies``)."""
     if end < start:
         raise PeriodReversed(start=start.isoformat(), end=end.isoformat())
     if start > today:
@@ -178,7 +181,8 @@ def health_report(s: q.Session | q.Connection, *, start: date, end: date, store_
         raise NoMembersInStore(end=end.isoformat())
     active_from = day_bounds(end - timedelta(days=ACTIVE_DAYS - 1), zone)[0]
     counts, store_sales = q.tallies(s, p, store_id=store_id, active_from=active_from,
-                                    churned_days=churned_days, grouped=grouped)
+                                    churned_days=churned_days, grouped=grouped,
+                                    member_rows=member_rows, till_stores=till_stores)
     tallies = {k: Tally(**v) for k, v in counts.items()}
     cohorts = _cohorts(s, p, store_id, zone)
     return HealthReport(start, end, churned_days,

@@ -10,7 +10,7 @@ till figures (客单价, member sales share) follow the store the sale was rung 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -29,7 +29,7 @@ from pos_member.services.points_ledger import (
     WELCOME,
 )
 
-__all__ = ["Connection", "Key", "Period", "Session", "cohort", "tallies", "tzinfo"]
+__all__ = ["Connection", "Key", "MemberRows", "Period", "Session", "cohort", "tallies", "tzinfo"]
 
 Key = tuple[str, str | None]  # (store id, tier); tier None: walk-ins and unknown buyers
 ISSUED = (EARN, WELCOME, REFERRAL, CLAWBACK)  # clawbacks are negative: issued net of refunds
@@ -62,8 +62,12 @@ def _in_period(p: Period) -> ColumnElement[bool]:
     return and_(Sale.business_day >= p.start, Sale.business_day <= p.end)
 
 
+MemberRows = Callable[[Period, str | None, datetime, int], Any]
+
+
 def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_from: datetime,
-            churned_days: int, grouped: bool | None = None,
+            churned_days: int, grouped: bool | None = None, member_rows: MemberRows | None = None,
+            till_stores: list[str] | None = None,
             ) -> tuple[dict[Key, dict[str, int]], dict[str, int]]:
     """The counts of ``insight.Tally`` per (store, tier), and each store's net sales.
 
@@ -72,7 +76,11 @@ def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_
     sold_at)``, points by ``(member_id, at)``, stored value by ``(member_id,
     business_day)``): the cost follows the store's members, not the chain's
     ledgers (bench/insight.py). The chain on PostgreSQL (HQ): each ledger read once,
-    grouped by member (``grouped``; bench/insight_hq.py)."""
+    grouped by member (``grouped``). ``member_rows``: another source of the same per-member
+    rows (HQ's, from its kept sums: ``sync/server/insight.py``), given the period, the store,
+    ``active_from`` and ``churned_days``; ``till_stores``: every store a sale was rung up at,
+    when the caller knows them (a chain report then reads the month's sales of each through
+    ``ix_sales_store_day``)."""
     out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     # OFFSET 0 keeps the per-member rows a subquery of their own: flattened into the outer
     # GROUP BY, each use of a column would run its look-up again.
@@ -81,7 +89,9 @@ def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_
         # a store there, and anything on SQLite: look-ups (grouped, PostgreSQL would still
         # scan the chain's whole ledgers for one store's members)
         grouped = store_id is None and postgres
-    if grouped:
+    if member_rows is not None:
+        rows = member_rows(p, store_id, active_from, churned_days)
+    elif grouped:
         rows = _grouped(p, store_id, active_from)
     elif postgres:  # three LATERAL look-ups per member, not ten scalar subqueries
         rows = _lateral(p, store_id, active_from)
@@ -105,7 +115,7 @@ def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_
     for store, tier, *values in rows:
         for name, value in zip(names, values, strict=True):
             out[(store, tier)][name] += int(value or 0)
-    store_sales = _till(s, p, store_id, out)
+    store_sales = _till(s, p, store_id, out, till_stores)
     return {k: dict(v) for k, v in out.items()}, store_sales
 
 
@@ -229,7 +239,7 @@ def _lateral(p: Period, store_id: str | None, active_from: datetime) -> Any:
 
 
 def _till(s: Session | Connection, p: Period, store_id: str | None,
-          out: dict[Key, dict[str, int]]) -> dict[str, int]:
+          out: dict[Key, dict[str, int]], stores: list[str] | None = None) -> dict[str, int]:
     """Bills rung up at each store in the period: members' by the buyer's tier, walk-ins'."""
     walk_in = Sale.member_id.is_(None)
     q = (select(Sale.store_id, Member.tier, walk_in.label("walk_in"), _one(PURCHASE),
@@ -238,6 +248,8 @@ def _till(s: Session | Connection, p: Period, store_id: str | None,
          .group_by(Sale.store_id, Member.tier, walk_in))
     if store_id is not None:
         q = q.where(Sale.store_id == store_id)
+    elif stores is not None:
+        q = q.where(Sale.store_id.in_(stores))
     store_sales: dict[str, int] = defaultdict(int)
     for store, tier, is_walk_in, bills, fen in s.execute(q):
         row = out[(store, None if is_walk_in else tier)]

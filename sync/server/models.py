@@ -424,12 +424,25 @@ class ReportMember(ServerBase):
     status: Mapped[str] = mapped_column(String(16))  # active, merged
     registered_at: Mapped[datetime]
     merged_into: Mapped[str | None] = mapped_column(String(36))
+    # Running sums of the member's whole points and stored-value ledgers, set by the refresh
+    # that writes the member's rows, in the same transaction, from those rows (insight.py).
+    points_balance: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    sv_principal_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    sv_bonus_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+# ``home_store_id`` on the three ledgers: the member's home store (``members.store_id`` of the
+# member the row belongs to; None while that member is unknown, and for walk-in sales), kept by
+# the refresh, so one store's report reads only its members' rows through a covering index.
 
 
 class ReportSale(ServerBase):
     __tablename__ = "sales"
     __table_args__ = (Index("ix_sales_member_sold", "member_id", "sold_at"),
-                      Index("ix_sales_store_day", "store_id", "business_day"))
+                      Index("ix_sales_store_day", "store_id", "business_day"),
+                      Index("ix_sales_home_sold", "home_store_id", "sold_at",
+                            postgresql_include=["member_id", "business_day", "amount_fen",
+                                                "refunded_fen"]))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     store_id: Mapped[str] = mapped_column(String(36))
@@ -438,25 +451,33 @@ class ReportSale(ServerBase):
     refunded_fen: Mapped[int] = mapped_column(BigInteger)
     sold_at: Mapped[datetime]
     business_day: Mapped[date]
+    home_store_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class ReportPointsEntry(ServerBase):
     __tablename__ = "points_entries"
-    __table_args__ = (Index("ix_points_entries_member_at", "member_id", "at"),)
+    __table_args__ = (Index("ix_points_entries_member_at", "member_id", "at"),
+                      Index("ix_points_entries_home_at", "home_store_id", "at",
+                            postgresql_include=["member_id", "kind", "points"]))
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(32))
     points: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime]
+    home_store_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class ReportSvEntry(ServerBase):
     __tablename__ = "sv_ledger"
-    __table_args__ = (Index("ix_sv_ledger_member_day", "member_id", "business_day"),)
+    __table_args__ = (Index("ix_sv_ledger_member_day", "member_id", "business_day"),
+                      Index("ix_sv_ledger_home_day", "home_store_id", "business_day",
+                            postgresql_include=["member_id", "principal_delta_fen",
+                                                "bonus_delta_fen"]))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36))
     principal_delta_fen: Mapped[int] = mapped_column(BigInteger)
     bonus_delta_fen: Mapped[int] = mapped_column(BigInteger)
     business_day: Mapped[date]
+    home_store_id: Mapped[str | None] = mapped_column(String(36))
