@@ -36,7 +36,7 @@ from sync.server.errors import TransactionTooLarge
 from sync.server.later import Later
 from sync.server.locks import SERVER_SEQ, lock_keys
 from sync.server.models import SERVER_DEVICE_ID, SERVER_STORE_ID, Event, Flag, RulesVersion
-from sync.server.routes import Routed, decode_payload, needs_payload, route
+from sync.server.routes import route, routed
 from sync.server.wire import IncomingEvent
 
 XID_SHIFT = 20  # bits of a position under its transaction id: rows one transaction may write
@@ -99,12 +99,9 @@ class LogWriter:
         if not events:
             return []
         first = self.store(events)
-        routed = [
-            Routed(position, e.store_id, e.type, e.entity_id,
-                   decode_payload(e.payload_text) if needs_payload(e.store_id, e.type) else None)
-            for position, e in enumerate(events, first)
-        ]
-        route(self._conn, routed, self.phones, self.later)
+        events_routed = [routed(position, e.store_id, e.type, e.entity_id, e.payload_text)
+                         for position, e in enumerate(events, first)]
+        route(self._conn, events_routed, self.phones, self.later)
         return list(range(first, first + len(events)))
 
     def store(self, events: Sequence[IncomingEvent]) -> int:

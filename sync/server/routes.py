@@ -58,6 +58,41 @@ class Routed(msgspec.Struct, frozen=True):
     type: str
     entity_id: str | None
     payload: Mapping[str, Any] | None  # the decoded payload (None: not an object)
+    keys: frozenset[str] | None = None  # its ``member_keys``, when ``routed`` found them
+
+
+class _Named(msgspec.Struct):
+    """The member fields at a payload's top level; the rest is skipped unread."""
+
+    member_id: Any = None
+    winner_member_id: Any = None
+    loser_member_id: Any = None
+
+
+_NAMED = msgspec.json.Decoder(_Named)
+
+
+def routed(position: int, store_id: str, type: str, entity_id: str | None,
+           payload_text: str) -> Routed:
+    """What routing needs of a stored event. A payload with no object or array inside it (no
+    ``{`` after its first character, no ``[``: most of a store's events) has its member keys
+    read at its top level without building its dict (~1.8 µs an event less than decoding it
+    and ``member_keys``, the largest piece of routing); any other is decoded whole, and a
+    registration always (its home)."""
+    if not needs_payload(store_id, type):
+        return Routed(position, store_id, type, entity_id, None)
+    if type != REGISTERED and payload_text.find("{", 1) < 0 and "[" not in payload_text:
+        try:
+            named = _NAMED.decode(payload_text)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            pass  # not an object after all: decoded whole below
+        else:
+            keys = {entity_id} if entity_id else set()
+            for v in (named.member_id, named.winner_member_id, named.loser_member_id):
+                if v and isinstance(v, str):
+                    keys.add(v)
+            return Routed(position, store_id, type, entity_id, None, frozenset(keys))
+    return Routed(position, store_id, type, entity_id, decode_payload(payload_text))
 
 
 def needs_payload(store_id: str, type: str) -> bool:
@@ -113,7 +148,7 @@ def route(conn: Connection, events: Sequence[Routed], phones: dict[str, Row[Any]
         if e.store_id == SERVER_STORE_ID or e.type in DIRECTORY_TYPES:
             fixed.append((EVERYONE, e.position))
         elif not e.type.startswith(STAFF):
-            keys = member_keys(e.entity_id, e.payload)
+            keys = set(e.keys) if e.keys is not None else member_keys(e.entity_id, e.payload)
             if keys:
                 wanted[e.position] = (e.store_id, keys)
     later.add_routes(homes, fixed, wanted)

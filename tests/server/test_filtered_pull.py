@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from sync.protocol import API, API_V2, WireEvent
 from sync.server.models import EventRoute, MemberHome
+from sync.server.routes import decode_payload, member_keys, routed
 from tests.server.factories import Device, LiveServer
 from tests.server.migrating import upgrade_from
 
@@ -125,3 +126,26 @@ def test_an_older_database_gets_the_routes_ingest_would_have_written(
         assert sorted(conn.execute(select(EventRoute.store_id, EventRoute.position))
                       .all()) == routes
     assert [_ids(r.pull_all(api=API_V2)) for r in readers] == before
+
+
+def test_a_flat_payloads_members_are_read_at_its_top_level_as_the_whole_decode_finds_them(
+) -> None:
+    """``routes.routed``' short way (no object or array inside the payload) finds the keys
+    ``member_keys`` finds in the decoded payload; any other payload is decoded whole."""
+    payloads = [
+        '{"member_id":"m1","points":5}',
+        '{"winner_member_id":"w","loser_member_id":"l","member_id":""}',
+        '{"member_id":7,"loser_member_id":null}',  # not ids: no key
+        '{"member_id":"m1","member_id":"m2"}',  # the last one, as the decoders keep
+        '{"note":"a {brace} and [list]","member_id":"m3"}',  # read whole
+        '{"sale":{"member_id":"m4"},"lines":[{"member_id":"m5"}],"member_id":"m6"}',
+        '{ "member_id" : "m7" }',
+    ]
+    for text in payloads:
+        r = routed(1, "s1", "points.earned", "e1", text)
+        assert (set(r.keys) if r.keys is not None else member_keys(r.entity_id, r.payload)) \
+            == member_keys("e1", decode_payload(text)), text
+    assert routed(1, "s1", "points.earned", None, payloads[0]).keys == {"m1"}
+    assert routed(1, "s1", "points.earned", None, payloads[5]).keys is None  # nested
+    registration = routed(1, "s1", "member.registered", None, payloads[0])
+    assert registration.keys is None and registration.payload == {"member_id": "m1", "points": 5}
