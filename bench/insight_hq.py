@@ -5,8 +5,8 @@ its reporting copy filled with bare SQL as bench/insight.py fills a till's (``--
 ``--stores`` stores, ``--sales-per-member`` sales over three years: 60 % with a member, 2 %
 wholly refunded; a points entry for every other member sale, a redemption for one in ten;
 stored value for one member in ten; each member sale's buyer drawn by a hash from the members
-registered by then), its home stores and running sums as the refresh keeps them (migration
-0017), VACUUM ANALYZEd. The filled server's data folder is cached under
+registered by then), its home stores and running sums as the refresh keeps them (migrations
+0017, 0018), VACUUM ANALYZEd. The filled server's data folder is cached under
 ``$POS_MEMBER_BENCH_CACHE`` (default ``/work/cache``) ``/insight-hq-<members>-<sales per
 member>-<stores>``, keyed by the server's schema head, the parameters and the fill's SQL; a
 later run starts on a copy of it in seconds (``--rebuild``: fill again). The log is empty, so
@@ -111,13 +111,17 @@ def fill(conn: object, *, members: int, per: int, stores: list[str]) -> None:
                 ((registered_at + interval '{days} days') AT TIME ZONE 'Asia/Shanghai')::date,
                 store_id
             FROM members WHERE hashtext(id) % 10 = 0"""))
-    # the members' running sums, as the refresh keeps them (migration 0017's statements)
+    # the members' running sums, as the refresh keeps them (migrations 0017's and 0018's)
     run(text("""UPDATE members m SET points_balance = g.p FROM (
         SELECT member_id, sum(points) AS p FROM points_entries GROUP BY member_id) g
         WHERE g.member_id = m.id"""))
     run(text("""UPDATE members m SET sv_principal_fen = g.p, sv_bonus_fen = g.b FROM (
         SELECT member_id, sum(principal_delta_fen) AS p, sum(bonus_delta_fen) AS b
         FROM sv_ledger GROUP BY member_id) g WHERE g.member_id = m.id"""))
+    run(text("""UPDATE members m SET purchase_days = g.d FROM (
+        SELECT member_id, array_agg(DISTINCT business_day ORDER BY business_day) AS d
+        FROM sales WHERE member_id IS NOT NULL AND refunded_fen < amount_fen
+        GROUP BY member_id) g WHERE g.member_id = m.id"""))
 
 
 def timed(fn: object, n: int) -> list[float]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pos_member.db.models import Member
 from pos_member.db.uow import UnitOfWork
@@ -160,29 +160,29 @@ def programme_health(uow: UnitOfWork, *, clerk: Clerk, start: date, end: date,
 def health_report(s: q.Session | q.Connection, *, start: date, end: date, store_id: str | None,
                   today: date, zone: q.tzinfo, churned_days: int,
                   grouped: bool | None = None,
-                  member_rows: q.MemberRows | None = None,
-                  till_stores: list[str] | None = None) -> HealthReport:
+                  till_stores: list[str] | None = None,
+                  member_counts: q.MemberCounts | None = None) -> HealthReport:
     """The report over any database holding tables named and shaped like the till's
     ``members``, ``sales``, ``points_entries`` and ``sv_ledger``: the till's own, or HQ's
     reporting copy on PostgreSQL (``sync/server/insight.py``). Refusals as above.
     ``grouped``: how a chain report reads its members' figures (``insight_queries.tallies``;
-    None: the faster for the database); ``member_rows``: HQ's own source of the per-member
-    rows and the stores that rang sales (``insight_queries.tallies``)."""
+    None: the faster for the database); ``member_counts``, ``till_stores``: HQ's own source
+    of the member counts and the stores that rang sales (``insight_queries.tallies``)."""
     if end < start:
         raise PeriodReversed(start=start.isoformat(), end=end.isoformat())
     if start > today:
         raise PeriodNotBegun(start=start.isoformat(), today=today.isoformat())
     end = min(end, today)
     p = q.Period(start, end, day_bounds(start, zone)[0], day_bounds(end, zone)[1])
-    if store_id is not None and not s.scalar(
-            select(func.count()).select_from(Member)
-            .where(Member.store_id == store_id, Member.status == "active",
-                   Member.registered_at < p.end_at)):
+    if store_id is not None and s.scalar(
+            select(Member.id).where(Member.store_id == store_id, Member.status == "active",
+                                    Member.registered_at < p.end_at).limit(1)) is None:
         raise NoMembersInStore(end=end.isoformat())
     active_from = day_bounds(end - timedelta(days=ACTIVE_DAYS - 1), zone)[0]
     counts, store_sales = q.tallies(s, p, store_id=store_id, active_from=active_from,
                                     churned_days=churned_days, grouped=grouped,
-                                    member_rows=member_rows, till_stores=till_stores)
+                                    till_stores=till_stores,
+                                    member_counts=member_counts)
     tallies = {k: Tally(**v) for k, v in counts.items()}
     cohorts = _cohorts(s, p, store_id, zone)
     return HealthReport(start, end, churned_days,

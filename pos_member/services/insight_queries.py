@@ -29,7 +29,8 @@ from pos_member.services.points_ledger import (
     WELCOME,
 )
 
-__all__ = ["Connection", "Key", "MemberRows", "Period", "Session", "cohort", "tallies", "tzinfo"]
+__all__ = ["Connection", "Key", "MemberCounts", "Period", "Session", "cohort", "tallies",
+           "tzinfo"]
 
 Key = tuple[str, str | None]  # (store id, tier); tier None: walk-ins and unknown buyers
 ISSUED = (EARN, WELCOME, REFERRAL, CLAWBACK)  # clawbacks are negative: issued net of refunds
@@ -62,12 +63,13 @@ def _in_period(p: Period) -> ColumnElement[bool]:
     return and_(Sale.business_day >= p.start, Sale.business_day <= p.end)
 
 
-MemberRows = Callable[[Period, str | None, datetime, int], Any]
+# Another source of the per-(store, tier) member counts (HQ's: sync/server/insight.py)
+MemberCounts = Callable[[Period, str | None, datetime, int], dict[Key, dict[str, int]]]
 
 
 def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_from: datetime,
-            churned_days: int, grouped: bool | None = None, member_rows: MemberRows | None = None,
-            till_stores: list[str] | None = None,
+            churned_days: int, grouped: bool | None = None,
+            till_stores: list[str] | None = None, member_counts: MemberCounts | None = None,
             ) -> tuple[dict[Key, dict[str, int]], dict[str, int]]:
     """The counts of ``insight.Tally`` per (store, tier), and each store's net sales.
 
@@ -76,12 +78,17 @@ def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_
     sold_at)``, points by ``(member_id, at)``, stored value by ``(member_id,
     business_day)``): the cost follows the store's members, not the chain's
     ledgers (bench/insight.py). The chain on PostgreSQL (HQ): each ledger read once,
-    grouped by member (``grouped``). ``member_rows``: another source of the same per-member
-    rows (HQ's, from its kept sums: ``sync/server/insight.py``), given the period, the store,
-    ``active_from`` and ``churned_days``; ``till_stores``: every store a sale was rung up at,
+    grouped by member (``grouped``). ``till_stores``: every store a sale was rung up at,
     when the caller knows them (a chain report then reads the month's sales of each through
-    ``ix_sales_store_day``)."""
+    ``ix_sales_store_day``); ``member_counts``: the member counts from another source (HQ's,
+    from its kept sums: ``sync/server/insight.py``), given the period, the store,
+    ``active_from`` and ``churned_days``."""
     out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if member_counts is not None:
+        for key, counts in member_counts(p, store_id, active_from, churned_days).items():
+            out[key].update(counts)
+        store_sales = _till(s, p, store_id, out, till_stores)
+        return {k: dict(v) for k, v in out.items()}, store_sales
     # OFFSET 0 keeps the per-member rows a subquery of their own: flattened into the outer
     # GROUP BY, each use of a column would run its look-up again.
     postgres = _dialect(s) == "postgresql"
@@ -89,9 +96,7 @@ def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_
         # a store there, and anything on SQLite: look-ups (grouped, PostgreSQL would still
         # scan the chain's whole ledgers for one store's members)
         grouped = store_id is None and postgres
-    if member_rows is not None:
-        rows = member_rows(p, store_id, active_from, churned_days)
-    elif grouped:
+    if grouped:
         rows = _grouped(p, store_id, active_from)
     elif postgres:  # three LATERAL look-ups per member, not ten scalar subqueries
         rows = _lateral(p, store_id, active_from)
@@ -149,8 +154,7 @@ def _per_member(p: Period, store_id: str | None, active_from: datetime) -> Any:
             where=[mine_v, v.business_day <= p.end]).label("principal"),
         one(func.coalesce(func.sum(v.bonus_delta_fen), 0),
             where=[mine_v, v.business_day <= p.end]).label("bonus"),
-        select(Sale.business_day).where(mine, PURCHASE, Sale.sold_at < p.start_at)
-        .order_by(Sale.sold_at.desc()).limit(1).correlate(Member).scalar_subquery()
+        one(func.max(Sale.business_day), where=[mine, PURCHASE, Sale.business_day < p.start])
         .label("last_before"),
     ).where(*_members(p, store_id))
 
@@ -172,7 +176,7 @@ def _grouped(p: Period, store_id: str | None, active_from: datetime) -> Any:
         func.sum(case((in_period, NET), else_=0)).label("spend"),
         func.max(case((and_(PURCHASE, Sale.sold_at >= active_from), 1), else_=0))
         .label("active"),
-        func.max(case((and_(PURCHASE, Sale.sold_at < p.start_at), Sale.business_day)))
+        func.max(case((and_(PURCHASE, Sale.business_day < p.start), Sale.business_day)))
         .label("last_before"),
     ).where(Sale.member_id.is_not(None), Sale.sold_at < p.end_at, *mine[:1])
         .group_by(Sale.member_id).subquery())
@@ -214,7 +218,7 @@ def _lateral(p: Period, store_id: str | None, active_from: datetime) -> Any:
         func.coalesce(func.sum(case((in_period, NET), else_=0)), 0).label("spend"),
         func.coalesce(func.max(case((and_(PURCHASE, Sale.sold_at >= active_from), 1),
                                     else_=0)), 0).label("active"),
-        func.max(case((and_(PURCHASE, Sale.sold_at < p.start_at), Sale.business_day)))
+        func.max(case((and_(PURCHASE, Sale.business_day < p.start), Sale.business_day)))
         .label("last_before"),
     ).where(Sale.member_id == Member.id, Sale.sold_at < p.end_at).correlate(Member).lateral()
     e, v = PointsEntry, SvLedgerEntry

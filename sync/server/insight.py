@@ -7,7 +7,7 @@ in batches of :data:`BATCH` events, each in its own transaction with the positio
 :func:`chain_health` then runs the till's own report queries (``pos_member.services.insight``)
 on it, for one store or the chain. Every figure's definition is the till's (docs/rules.md,
 "Programme health"); what HQ's copy adds is in "Programme health at HQ". On PostgreSQL the
-per-member figures come from :func:`_member_rows` instead: a period's rows of each ledger by
+member figures come from :func:`_member_counts` instead: a period's rows of each ledger by
 home store, and each member's running sums (kept by the refresh beside the rows they sum).
 
 Projected: ``member.registered`` (home store, registration time, tier ``regular``),
@@ -22,11 +22,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, and_, case, delete, func, insert, select, text, update
+from sqlalchemy import Connection, case, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from pos_member import events as ev_types
 from pos_member.clock import store_zone
@@ -130,8 +131,10 @@ class _Projection:
             self._sale(p)
         elif kind == REFUND and isinstance(p.get("sale_id"), str):
             self.flush()
-            self.conn.execute(update(_S).where(_S.c.id == p["sale_id"]).values(
-                refunded_fen=_S.c.refunded_fen + int(p.get("refund_fen") or 0)))
+            self.touched.update(m for m in self.conn.scalars(
+                update(_S).where(_S.c.id == p["sale_id"]).values(
+                    refunded_fen=_S.c.refunded_fen + int(p.get("refund_fen") or 0))
+                .returning(_S.c.member_id)) if m is not None)
         elif kind.startswith(SV_PREFIX):
             self._money(event_id, p, at)
         if kind in ENTRY_EVENT_TYPES:
@@ -159,6 +162,7 @@ class _Projection:
             known.update({r.id: r for r in self.conn.execute(select(
                 _M.c.id, _M.c.store_id, _M.c.merged_into).where(
                 _M.c.id.in_(set(winners.values()) - set(known))))})
+        postgres = self.conn.dialect.name == "postgresql"
         for key, table in (("s", _S), ("p", _P), ("v", _V)):
             rows = self.rows[key]
             if not rows:
@@ -167,9 +171,9 @@ class _Projection:
                 r["member_id"] = winners.get(r["member_id"], r["member_id"])
                 home = known.get(r["member_id"])
                 r["home_store_id"] = home.store_id if home is not None else None
-                if key != "s":
+                if r["member_id"] is not None and not postgres:
                     self.touched.add(r["member_id"])
-            _insert_rows(self.conn, table, rows)
+            _insert_rows(self.conn, table, rows, summed=postgres)
             self.rows[key] = []
         self.seen.clear()
         if self.touched:
@@ -241,30 +245,61 @@ class _Projection:
 
 def _sum_ledgers(conn: Connection, members: set[str]) -> None:
     """Sets ``members``' running sums (``points_balance``, ``sv_principal_fen``,
-    ``sv_bonus_fen``) from their whole ledgers as they now stand: worked out again from the
-    rows, never added to, so they cannot drift from them."""
+    ``sv_bonus_fen``, and on PostgreSQL ``purchase_days``) from their whole ledgers as they now
+    stand: worked out again from the rows, never added to, so they cannot drift from them."""
     def total(col: Any, member: Any) -> Any:
         return (select(func.coalesce(func.sum(col), 0)).where(member == _M.c.id)
                 .scalar_subquery())
 
-    conn.execute(update(_M).where(_M.c.id.in_(sorted(members))).values(
-        points_balance=total(_P.c.points, _P.c.member_id),
-        sv_principal_fen=total(_V.c.principal_delta_fen, _V.c.member_id),
-        sv_bonus_fen=total(_V.c.bonus_delta_fen, _V.c.member_id)))
+    sums: dict[str, Any] = {
+        "points_balance": total(_P.c.points, _P.c.member_id),
+        "sv_principal_fen": total(_V.c.principal_delta_fen, _V.c.member_id),
+        "sv_bonus_fen": total(_V.c.bonus_delta_fen, _V.c.member_id)}
+    if conn.dialect.name == "postgresql":  # where the report reads them
+        sums["purchase_days"] = select(
+            func.array_agg(aggregate_order_by(_S.c.business_day.distinct(), _S.c.business_day))
+        ).where(_S.c.member_id == _M.c.id, _S.c.refunded_fen < _S.c.amount_fen).scalar_subquery()
+    conn.execute(update(_M).where(_M.c.id.in_(sorted(members))).values(**sums))
 
 
-def _insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+# What a ledger's new rows add to their members' running sums, in the statement inserting them:
+# (the columns the insert returns, the sums per member, the members' columns they add to).
+_SUMMED = {
+    "sales": ("member_id, business_day, refunded_fen < amount_fen AS buy",
+              "array_agg(business_day) FILTER (WHERE buy) AS a",
+              "purchase_days = (SELECT array_agg(DISTINCT x ORDER BY x) FROM "
+              "unnest(coalesce(m.purchase_days, CAST('{}' AS date[])) || d.a) x)"),
+    "points_entries": ("member_id, points", "sum(points) AS a",
+                       "points_balance = m.points_balance + d.a"),
+    "sv_ledger": ("member_id, principal_delta_fen, bonus_delta_fen",
+                  "sum(principal_delta_fen) AS a, sum(bonus_delta_fen) AS b",
+                  "sv_principal_fen = m.sv_principal_fen + d.a, "
+                  "sv_bonus_fen = m.sv_bonus_fen + d.b"),
+}
+
+
+def _insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]], *,
+                 summed: bool = False) -> None:
     """``rows`` into ``table``, a key already there skipped. On PostgreSQL one statement from a
     JSON array (``json_populate_recordset`` with the table's own row type), several times
-    faster than ``executemany`` for thousands of rows."""
+    faster than ``executemany`` for thousands of rows. ``summed`` (PostgreSQL, a ledger): the
+    same statement adds the rows it inserted (not those skipped) to their members' running
+    sums; every other change to a member's rows works the sums out again (``_sum_ledgers``)."""
     if conn.dialect.name != "postgresql":
         conn.execute(_insert(conn, table).on_conflict_do_nothing(), rows)
         return
     cols = ", ".join(rows[0])
     data = json.dumps(rows, default=lambda v: v.isoformat())
-    conn.execute(text(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM "
-                      f"json_populate_recordset(NULL::{table.name}, CAST(:rows AS json)) "
-                      "ON CONFLICT DO NOTHING"), {"rows": data})
+    insert_sql = (f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM "
+                  f"json_populate_recordset(NULL::{table.name}, CAST(:rows AS json)) "
+                  "ON CONFLICT DO NOTHING")
+    if summed:
+        returned, sums, sets = _SUMMED[table.name]
+        insert_sql = (f"WITH ins AS ({insert_sql} RETURNING {returned}) "
+                      f"UPDATE members m SET {sets} FROM (SELECT member_id, {sums} FROM ins "
+                      "WHERE member_id IS NOT NULL GROUP BY member_id) d "
+                      "WHERE m.id = d.member_id AND d.a IS NOT NULL")
+    conn.execute(text(insert_sql), {"rows": data})
 
 
 # -- HQ's nightly RFM cuts over the chain's members, for the tills (services/rfm.py) -----------
@@ -324,73 +359,84 @@ def _rules_churned_days(conn: Connection) -> tuple[int, dict[str, str]]:
     return rules.lifecycle.churned_days, {t.code: t.name for t in rules.tiers.levels}
 
 
-def _member_rows(conn: Connection) -> q.MemberRows:
-    """The per-member rows of ``insight_queries.tallies`` from the kept sums (PostgreSQL):
-    each ledger read only over the window the figures need, through its covering index by
-    home store, grouped by member and joined to the row's members. Points and stored value
-    outstanding at the end: the member's running sum less what was posted after it. Sales from
-    the start of the churn window (a last purchase before it cannot make a member "kept"). The
-    chain: every home store's index range (``_distinct``)."""
+def _member_counts(conn: Connection) -> q.MemberCounts:
+    """The member counts of ``insight_queries.tallies`` per (home store, tier) from the kept
+    sums (PostgreSQL), in four set-based aggregates: the members alone (members, new members,
+    their ledgers' sums, the churn base and those lapsed, from ``purchase_days``), the period's
+    buyers (a month of sales by home store, grouped by member, joined to them), the points
+    posted since the period began and the stored value since it ended (what was posted after
+    the end comes off the sums). The chain: every home store's index range (``_distinct``)."""
     homes: list[str] | None = None
 
-    def rows(p: q.Period, store_id: str | None, active_from: datetime,
-             churned_days: int) -> Any:
+    def counts(p: q.Period, store_id: str | None, active_from: datetime,
+               churned_days: int) -> dict[q.Key, dict[str, int]]:
         nonlocal homes
         if store_id is None and homes is None:
             homes = _distinct(conn, "members", "store_id")
-        of = [store_id] if store_id is not None else homes or []
-        first_kept = p.start - timedelta(days=churned_days - 1)
-        since = min(active_from, p.start_at,
-                    datetime.combine(first_kept - timedelta(days=2), time(), tzinfo=UTC))
-        in_period = and_(_S.c.sold_at >= p.start_at, _S.c.sold_at < p.end_at)
-        buy = _S.c.refunded_fen < _S.c.amount_fen
-        sales = (select(
-            _S.c.member_id.label("m"),
-            func.sum(case((and_(buy, in_period), 1), else_=0)).label("n"),
-            func.sum(case((in_period, _S.c.amount_fen - _S.c.refunded_fen), else_=0))
-            .label("spend"),
-            func.max(case((and_(buy, _S.c.sold_at >= active_from), 1), else_=0)).label("active"),
-            func.max(case((and_(buy, _S.c.sold_at < p.start_at), _S.c.business_day)))
-            .label("last_before"))
-            .where(_S.c.home_store_id.in_(of), _S.c.sold_at >= since, _S.c.sold_at < p.end_at)
-            .group_by(_S.c.member_id).subquery())
-        in_p = and_(_P.c.at >= p.start_at, _P.c.at < p.end_at)
+        args = {"of": [store_id] if store_id is not None else homes or [],
+                "start_at": p.start_at, "end_at": p.end_at, "end": p.end,
+                "active_from": active_from, "since": min(active_from, p.start_at),
+                "before": p.start - timedelta(days=1),
+                "first_kept": p.start - timedelta(days=churned_days - 1),
+                "lost_by": p.end - timedelta(days=churned_days),
+                "issued": list(q.ISSUED), "redeemed": list(q.REDEEMED)}
+        mine = "m.status = 'active' AND m.registered_at < :end_at" + (
+            " AND m.store_id = :store" if store_id is not None else "")
+        args["store"] = store_id
+        last = "m.purchase_days[width_bucket(:before, m.purchase_days)]"
+        out: dict[q.Key, dict[str, int]] = {}
 
-        def points_of(kinds: tuple[str, ...]) -> Any:
-            return func.sum(case((and_(in_p, _P.c.kind.in_(kinds)), _P.c.points), else_=0))
+        def add(sql: str, names: tuple[str, ...]) -> None:
+            for store, tier, *values in conn.execute(text(sql), args):
+                row = out.setdefault((store, tier), {})
+                for name, value in zip(names, values, strict=True):
+                    row[name] = row.get(name, 0) + int(value or 0)
 
-        points = (select(_P.c.member_id.label("m"), points_of(q.ISSUED).label("issued"),
-                         points_of(q.REDEEMED).label("redeemed"),
-                         func.sum(case((_P.c.at >= p.end_at, _P.c.points), else_=0))
-                         .label("after"))
-                  .where(_P.c.home_store_id.in_(of), _P.c.at >= p.start_at)
-                  .group_by(_P.c.member_id).subquery())
-        sv = (select(_V.c.member_id.label("m"),
-                     func.sum(_V.c.principal_delta_fen).label("principal"),
-                     func.sum(_V.c.bonus_delta_fen).label("bonus"))
-              .where(_V.c.home_store_id.in_(of), _V.c.business_day > p.end)
-              .group_by(_V.c.member_id).subquery())
+        add(f"""SELECT store_id, tier, count(*),
+                    count(*) FILTER (WHERE registered_at >= :start_at), sum(points_balance),
+                    sum(sv_principal_fen), sum(sv_bonus_fen),
+                    count(*) FILTER (WHERE lb >= :first_kept),
+                    count(*) FILTER (WHERE lb >= :first_kept AND lb <= :lost_by)
+                FROM (SELECT m.store_id, m.tier, m.registered_at, m.points_balance,
+                             m.sv_principal_fen, m.sv_bonus_fen, {last} AS lb
+                      FROM members m WHERE {mine}) x GROUP BY store_id, tier""",
+            ("members", "new_members", "points_outstanding", "sv_principal_fen",
+             "sv_bonus_fen", "churn_base", "churned"))
+        add(f"""SELECT m.store_id, m.tier, count(*) FILTER (WHERE b.active),
+                    count(*) FILTER (WHERE b.n >= 1), count(*) FILTER (WHERE b.n >= 2),
+                    sum(b.spend), -count(*) FILTER (WHERE b.n >= 1 AND {last} >= :first_kept
+                                                   AND {last} <= :lost_by)
+                FROM (SELECT member_id,
+                        count(*) FILTER (WHERE refunded_fen < amount_fen
+                                         AND sold_at >= :start_at) AS n,
+                        coalesce(sum(amount_fen - refunded_fen)
+                                 FILTER (WHERE sold_at >= :start_at), 0) AS spend,
+                        bool_or(refunded_fen < amount_fen AND sold_at >= :active_from) AS active
+                      FROM sales WHERE home_store_id = ANY(:of) AND sold_at >= :since
+                        AND sold_at < :end_at GROUP BY member_id) b
+                JOIN members m ON m.id = b.member_id WHERE {mine} GROUP BY m.store_id, m.tier""",
+            ("active_members", "buyers", "repeat_buyers", "member_spend_fen", "churned"))
+        add(f"""SELECT m.store_id, m.tier, sum(e.issued), -sum(e.redeemed), -sum(e.after)
+                FROM (SELECT member_id,
+                        sum(points) FILTER (WHERE at < :end_at AND kind = ANY(:issued))
+                          AS issued,
+                        sum(points) FILTER (WHERE at < :end_at AND kind = ANY(:redeemed))
+                          AS redeemed,
+                        sum(points) FILTER (WHERE at >= :end_at) AS after
+                      FROM points_entries WHERE home_store_id = ANY(:of) AND at >= :start_at
+                      GROUP BY member_id) e
+                JOIN members m ON m.id = e.member_id WHERE {mine} GROUP BY m.store_id, m.tier""",
+            ("points_issued", "points_redeemed", "points_outstanding"))
+        add(f"""SELECT m.store_id, m.tier, -sum(v.principal), -sum(v.bonus)
+                FROM (SELECT member_id, sum(principal_delta_fen) AS principal,
+                             sum(bonus_delta_fen) AS bonus
+                      FROM sv_ledger WHERE home_store_id = ANY(:of) AND business_day > :end
+                      GROUP BY member_id) v
+                JOIN members m ON m.id = v.member_id WHERE {mine} GROUP BY m.store_id, m.tier""",
+            ("sv_principal_fen", "sv_bonus_fen"))
+        return out
 
-        def zero(col: Any) -> Any:
-            return func.coalesce(col, 0)
-
-        where = [_M.c.status == "active", _M.c.registered_at < p.end_at]
-        if store_id is not None:
-            where.append(_M.c.store_id == store_id)
-        return (select(
-            _M.c.store_id, _M.c.tier, _M.c.registered_at.label("joined"),
-            (zero(sales.c.active) == 1).label("active"), zero(sales.c.n).label("n"),
-            zero(sales.c.spend).label("spend"), zero(points.c.issued).label("issued"),
-            zero(points.c.redeemed).label("redeemed"),
-            (_M.c.points_balance - zero(points.c.after)).label("points"),
-            (_M.c.sv_principal_fen - zero(sv.c.principal)).label("principal"),
-            (_M.c.sv_bonus_fen - zero(sv.c.bonus)).label("bonus"),
-            sales.c.last_before.label("last_before"))
-            .select_from(_M).outerjoin(sales, sales.c.m == _M.c.id)
-            .outerjoin(points, points.c.m == _M.c.id).outerjoin(sv, sv.c.m == _M.c.id)
-            .where(*where))
-
-    return rows
+    return counts
 
 
 def _distinct(conn: Connection, table: str, col: str) -> list[str]:
@@ -420,16 +466,16 @@ def chain_health(ctx: ServerContext, *, start: date, end: date, store: int | Non
             store_id = conn.scalar(select(Store.id).where(Store.number == store))
             if store_id is None:
                 raise BadRequest(detail=f"no store {store}")
-        rows, tills = None, None
+        counts, tills = None, None
         if kept_sums and conn.dialect.name == "postgresql":
             # the hashes in memory; no JIT (compiling the plans cost more than running them)
             conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
             conn.execute(text("SET LOCAL jit = off"))
-            rows = _member_rows(conn)
+            counts = _member_counts(conn)
             if store_id is None:
                 tills = _distinct(conn, "sales", "store_id")
         report = health_report(conn, start=start, end=end, store_id=store_id, today=today,
-                               zone=zone, churned_days=churned_days, member_rows=rows,
+                               zone=zone, churned_days=churned_days, member_counts=counts,
                                till_stores=tills)
     return report, stores, tiers
 

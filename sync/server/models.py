@@ -13,9 +13,11 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -429,6 +431,10 @@ class ReportMember(ServerBase):
     points_balance: Mapped[int] = mapped_column(BigInteger, server_default="0")
     sv_principal_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
     sv_bonus_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # The business days of the member's purchases, ascending, once each (PostgreSQL; kept the
+    # same way): the churn figures' "last purchase before the period" without the sales.
+    purchase_days: Mapped[list[date] | None] = mapped_column(
+        ARRAY(Date).with_variant(JSON(), "sqlite"))
 
 
 # ``home_store_id`` on the three ledgers: the member's home store (``members.store_id`` of the

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,13 +44,13 @@ def _sale(d: Device, member_id: str | None, fen: int, points: int = 0,
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # HQ's: the suite's
 def test_the_chain_report_from_the_log_against_figures_worked_out_by_hand(  # time is short
-        server: LiveServer, capsys: pytest.CaptureFixture[str]) -> None:
+        server: LiveServer, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     services.publish_rules(server.ctx, path=default_rules_path())
     a, b = server.enrol(), server.enrol()
     m1, r1 = _register(a, "1")
     m2, r2 = _register(a, "2")
     m3, r3 = _register(b, "3")
-    _, e1 = _sale(a, m1, 10_000, points=100)
+    s1, e1 = _sale(a, m1, 10_000, points=100)
     s2, e2 = _sale(a, m1, 5_000)
     refund = a.event(type="sale.refunded", payload={"sale_id": s2, "refund_fen": 5_000,
                                                     "clawed": 0, "restored": 0, "entries": []})
@@ -111,13 +112,16 @@ def test_the_chain_report_from_the_log_against_figures_worked_out_by_hand(  # ti
     m5, r5 = _register(a, "5")
     s3, e3 = _sale(b, m3, 8_000, points=80)
     b.push([e3, b.event(type="sale.refunded", payload={
-        "sale_id": s3, "refund_fen": 3_000, "clawed": 0, "restored": 0, "entries": []})])
+        "sale_id": s3, "refund_fen": 8_000, "clawed": 0, "restored": 0, "entries": []})])
     a.push([_sale(a, m1, 30_000, points=300, redeemed=50)[1], _sale(a, m5, 1_000, points=10)[1],
             a.event(type="member.tier_changed", payload={"member_id": m1, "from": "regular",
                                                          "to": "gold"}),
             a.event(type="sv.spent", payload={"member_id": m2, "txn_id": "t-2",
                                               "principal_delta_fen": -4_000,
-                                              "bonus_delta_fen": -400}), r5])
+                                              "bonus_delta_fen": -400}), r5,
+            a.event(type="sale.refunded", payload={  # M1's first purchase, 40 days late
+                "sale_id": s1, "refund_fen": 10_000, "clawed": 0, "restored": 0,
+                "entries": []})])
     insight.refresh(server.ctx)
     with server.ctx.db.read() as conn:
         kept = {m: tuple(conn.execute(text(
@@ -125,6 +129,12 @@ def test_the_chain_report_from_the_log_against_figures_worked_out_by_hand(  # ti
             {"m": m}).one()) for m in (m1, m2, m3, m4, m5)}
     assert kept == {m1: (350, 0, 0), m2: (0, 6_000, 600), m3: (80, 0, 0), m4: (0, 0, 0),
                     m5: (10, 0, 0)}
+    rules = tmp_path / "rules.toml"  # churn at 40 days: M3 (wholly refunded since) churned;
+    # M1 bought nothing before the period once its first sale is refunded: not in the base
+    rules.write_text(default_rules_path().read_text(encoding="utf-8").replace(
+        "dormant_days = 90\nchurned_days = 365", "dormant_days = 20\nchurned_days = 40")
+        .replace('version = "2026.1"', 'version = "2026.1-churn40"'), encoding="utf-8")
+    services.publish_rules(server.ctx, path=rules)
     today = server.clock.now().date()
     periods = [(today.replace(day=1) - timedelta(days=60), today - timedelta(days=20)),
                (today - timedelta(days=3), today)]
@@ -144,5 +154,6 @@ def test_the_chain_report_from_the_log_against_figures_worked_out_by_hand(  # ti
     now = both[len(server.stores) + 1][0]
     assert now.row(a.store_id, "gold").tally.points_outstanding == 350
     assert (now.row(None).tally.sv_principal_fen, now.row(None).tally.members) == (6_000, 4)
+    assert (now.row(None).tally.churn_base, now.row(None).tally.churned) == (1, 1)
     upgrade_from(server.url, "0016")  # migration 0017 fills the sums and home stores again
     assert reports() == both
