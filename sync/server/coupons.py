@@ -8,8 +8,9 @@ coupons are stopped at every till (``member.coupons_blocked``) until HQ settles 
 marked by its ``coupon.revoked`` or ``coupon.expired``: HQ's :func:`check` describes a coupon
 to another store's till and refuses a withdrawn one.
 
-Runs in the push's write transaction (:func:`after_store`), so the claim, the flag and the
-server event commit with the redemption, exactly once. Concurrency: the claim is an
+Runs in the push's write transaction (:func:`claim` before ``balances``, :func:`block` after
+it: the lock order of ``locks``), so the claim, the flag and the server event commit with the
+redemption, exactly once. Concurrency: the claim is an
 ``INSERT … ON CONFLICT DO NOTHING`` on the coupon's key, then a ``SELECT … FOR UPDATE`` of that
 one row: two pushes of one coupon meet on its row (PostgreSQL's row lock; SQLite serialises
 writers), never on a lock wider than the coupon. A ``coupon.returned`` (the bill refunded)
@@ -34,6 +35,7 @@ from sync.server import lookup_limits
 from sync.server.balances import StoredEvent, _member_id
 from sync.server.context import ServerContext
 from sync.server.errors import BadRequest, NoOpenCouponFlag
+from sync.server.locks import MERGE_LOCK, lock_shared
 from sync.server.log import LogWriter
 from sync.server.models import CouponTerms, CouponUse, Flag, Store
 
@@ -94,14 +96,39 @@ def _life(conn: Connection, e: StoredEvent, now: Any) -> None:
     conn.execute(update(_TERMS).where(where).values(state=state, ended_at=now))
 
 
-def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> None:
-    """The push hook: keeps coupons' terms, claims and frees coupons. Costs nothing for a
-    batch without them."""
-    for e in stored:
+def _key(e: StoredEvent) -> str:
+    """The coupon an event concerns ("" when malformed), the order its row is locked in."""
+    p = e.payload if isinstance(e.payload, Mapping) else {}
+    if e.type == events.COUPON_ISSUED.type:
+        c = p.get("coupon")
+        p = c if isinstance(c, Mapping) else {}
+    key = p.get("key")
+    return key if isinstance(key, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """A second bill's flag, raised by :func:`claim`; :func:`block` appends its event."""
+    member_id: str
+    flag_id: int
+    key: str
+
+
+def claim(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> list[Blocked]:
+    """The push hook's first half: keeps coupons' terms, claims and frees coupons, raises the
+    flags of second bills. Its rows are locked in coupon key order (a stable sort: one
+    coupon's events keep theirs), under ``MERGE_LOCK`` shared, before any balance row or the
+    server's seq (``locks``, 3b); the flags' events wait for :func:`block`. Costs nothing for
+    a batch without coupons."""
+    mine = sorted((e for e in stored if e.type in _LIFE or e.type in _TYPES), key=_key)
+    if not mine:
+        return []
+    if not log.merges:  # a merging push holds it exclusively already
+        lock_shared(conn, MERGE_LOCK)
+    blocked: list[Blocked] = []
+    for e in mine:
         if e.type in _LIFE:
             _life(conn, e, log._now)
-            continue
-        if e.type not in _TYPES:
             continue
         use = _use(e)
         if use is None:
@@ -119,21 +146,29 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
         first = conn.execute(select(_USES).where(_USES.c.key == use["key"])
                              .with_for_update()).one()
         if first.sale_id != use["sale_id"]:
-            _flag(log, conn, first._mapping, use)
+            blocked.append(_flag(log, conn, first._mapping, use))
+    return blocked
+
+
+def block(log: LogWriter, blocked: Sequence[Blocked]) -> None:
+    """The push hook's second half: a ``member.coupons_blocked`` per flag :func:`claim`
+    raised (takes the server's seq, ``locks`` 5: after the balance rows, before the points
+    rows and the cards)."""
+    for b in blocked:
+        log.append_server_event(
+            type=events.MEMBER_COUPONS_BLOCKED, entity_id=b.member_id,
+            payload=events.CouponsBlocked(member_id=b.member_id, flag_id=b.flag_id, key=b.key))
 
 
 def _flag(log: LogWriter, conn: Connection, first: Mapping[str, Any],
-          second: dict[str, Any]) -> None:
+          second: dict[str, Any]) -> Blocked:
     bill = ("store_id", "sale_id", "bill_no", "event_id", "member_id")
     detail = {"key": second["key"], "member_id": second["member_id"],
               "first": {k: first[k] for k in bill}, "second": {k: second[k] for k in bill}}
     flag_id = conn.execute(insert(Flag).values(
         kind=COUPON_TWICE, store_id=second["store_id"], detail=detail, raised_at=log._now,
         resolved_at=None).returning(Flag.id)).scalar_one()
-    log.append_server_event(
-        type=events.MEMBER_COUPONS_BLOCKED, entity_id=second["member_id"],
-        payload=events.CouponsBlocked(member_id=second["member_id"], flag_id=flag_id,
-                                      key=second["key"]))
+    return Blocked(second["member_id"], flag_id, second["key"])
 
 
 @dataclass(frozen=True, slots=True)

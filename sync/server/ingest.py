@@ -187,13 +187,14 @@ def after_store(log: LogWriter, conn: Connection, stored: list[IncomingEvent]) -
     member_service.phones_after_store(conn, stored)  # phone changes, erasures (issue 20)
     flags_from_tills(log, stored)
     check_sms_payments(log, conn, stored)
+    blocked = coupons.claim(log, conn, stored)  # one coupon, one bill, chain-wide
     balances.after_store(log, conn, stored)  # sv.* totals, overdraw
+    coupons.block(log, blocked)  # the server's seq after the balance rows (``locks``)
     points.after_store(log, conn, stored)  # chain-wide points (after balances' redirects)
     member_cards.after_store(log, conn, stored)  # HQ's cards, for the remote lookup
     if member_service.has_work(stored):
         log.later.flush()
     member_service.cards_after_store(conn, stored)
-    coupons.after_store(log, conn, stored)  # one coupon, one bill, chain-wide
 
 
 def _held(conn: Connection, device_id: str) -> dict[int, IncomingEvent]:

@@ -9,7 +9,10 @@ always taken in this order, so two pushes never wait on each other in a cycle:
    transaction id, hence the positions, is taken after it: ``log``);
 2. phones, sorted (``phone:<blind index>``): one member per phone chain-wide (``member_index``);
 3. the merge lock (``MERGE_LOCK``): exclusive by a push that merges two members (it moves
-   balances and rewrites ``member_redirects``), shared by a push with money events;
+   balances and rewrites ``member_redirects``), shared by a push with money or coupon events;
+3b. coupons' rows, in key order (``coupon_uses``, ``coupon_terms``: no key, the rows'
+   own locks, ``coupons.claim``): one bill per coupon chain-wide; a second bill's flag is
+   raised here, its server event appended only at 5 (``coupons.block``, after ``balances``);
 4. members' balance rows, in member order (``member_balances``: no key, the row locks of one
    additive upsert, ``balances._add``): chain-wide balances and the overdraw block;
 5. the server's own event seq (``SERVER_SEQ``), taken when a server event is appended;
@@ -17,7 +20,10 @@ always taken in this order, so two pushes never wait on each other in a cycle:
 
 Chain-wide points (``points``) need no key: they are one additive upsert whose row locks come
 in member order. 6 and the points rows come last, after a server event may have taken 5: a
-push that holds them waits for no other key, so they close no cycle.
+push that holds them waits for no other key, so they close no cycle. The rule for a new push
+hook: whatever appends a server event (5) runs before ``points`` and ``member_cards`` and
+after every row or key of 1-4 it locks (``ingest.after_store`` is the order);
+``tests/server/test_coupon_twice.py`` records one push's key locks and checks 5 before 6.
 
 A lock is held until the transaction ends. On SQLite every writer is alone (``BEGIN
 IMMEDIATE``), so these are no-ops there. SMS sends lock their own keys (``sms_limits.lock``),
