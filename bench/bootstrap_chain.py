@@ -27,7 +27,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +35,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.bootstrap import build_chain, join  # noqa: E402  (sets a KEK)
+from bench.pg_cache import cached_server  # noqa: E402
 from pos_member.clock import SystemClock  # noqa: E402
 from sync.server import services  # noqa: E402
 from sync.server.context import ServerContext  # noqa: E402
 from sync.server.db import open_server_database  # noqa: E402
-from sync.server.keys import ENV_KEK  # noqa: E402
 from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
 
 MEMBERS = 1_000_000
 STORES = 100
-PG_SETTINGS = "-c synchronous_commit=off -c full_page_writes=off"
 
 
 def cache_dir(members: int) -> Path:
@@ -64,26 +62,15 @@ def fingerprint(members: int, stores: int) -> str:
 
 def cached_chain(bin_dir: Path, members: int, stores: int) -> tuple[PostgresServer, str]:
     """The chain's server and database URL: copied from the cache, else built and cached."""
-    data = cache_dir(members)
-    stamp = data / "fingerprint"
-    if stamp.exists() and stamp.read_text() == fingerprint(members, stores):
-        os.environ[ENV_KEK] = (data / "kek").read_text()
-        started = time.perf_counter()
-        pg = PostgresServer.start_copy(bin_dir, data / "pgdata", PG_SETTINGS)
-        print(f"chain from {data} ({time.perf_counter() - started:.1f} s to copy and start)")
-        return pg, pg.url((data / "database").read_text())
-    pg = PostgresServer.start(bin_dir)
-    url = pg.create_database()
-    ctx, _ = build_chain(url, stores, members)
-    ctx.db.dispose()
-    pg._run(str(bin_dir / "pg_ctl"), "-D", str(pg.data), "-m", "fast", "-w", "stop")
-    shutil.rmtree(data, ignore_errors=True)
-    data.mkdir(parents=True)
-    shutil.copytree(pg.data, data / "pgdata")
-    (data / "kek").write_text(os.environ[ENV_KEK])
-    (data / "database").write_text(url.rsplit("/", 1)[1])
-    stamp.write_text(fingerprint(members, stores))
-    pg._pg_ctl_start(PG_SETTINGS)
+
+    def build(pg: PostgresServer) -> str:
+        url = pg.create_database()
+        ctx, _ = build_chain(url, stores, members)
+        ctx.db.dispose()
+        return url
+
+    pg, url = cached_server(bin_dir, cache_dir(members), fingerprint(members, stores), build)
+    assert url is not None
     return pg, url
 
 

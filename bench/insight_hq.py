@@ -34,7 +34,6 @@ import hashlib
 import inspect
 import json
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -49,6 +48,7 @@ if str(ROOT) not in sys.path:
 import psycopg  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from bench.pg_cache import cached_server  # noqa: E402
 from pos_member.clock import FakeClock  # noqa: E402
 from pos_member.rules_config import default_rules_path  # noqa: E402
 from sync.server import insight, services  # noqa: E402
@@ -133,7 +133,6 @@ def timed(fn: object, n: int) -> list[float]:
     return out
 
 
-PG_SETTINGS = "-c synchronous_commit=off -c full_page_writes=off"
 
 
 def cache_dir(members: int, per: int, stores: int) -> Path:
@@ -152,39 +151,30 @@ def fingerprint(members: int, per: int, stores: int) -> str:
 def cached_chain(bin_dir: Path, args: argparse.Namespace) -> tuple[PostgresServer, str]:
     """A server on the filled chain: a copy of the cached data folder, else filled (migrated,
     stores, rules, the copy's rows, VACUUM ANALYZE) and cached (``--rebuild``: always)."""
-    data = cache_dir(args.members, args.sales_per_member, args.stores)
-    stamp, key = data / "fingerprint", fingerprint(args.members, args.sales_per_member,
-                                                   args.stores)
-    if not args.rebuild and stamp.exists() and stamp.read_text() == key:
-        os.environ[ENV_KEK] = (data / "kek").read_text()
+
+    def build(pg: PostgresServer) -> str:
+        url = pg.create_database()
+        migrate(url)
+        db = open_server_database(url)
+        ctx = ServerContext(db=db, clock=FakeClock(NOW))
+        stores = [services.create_store(ctx, number=k, name=f"门店{k}").id
+                  for k in range(1, args.stores + 1)]
+        services.publish_rules(ctx, path=default_rules_path())
         t = time.perf_counter()
-        pg = PostgresServer.start_copy(bin_dir, data / "pgdata", PG_SETTINGS)
-        print(f"chain from {data} ({time.perf_counter() - t:.1f} s to copy and start)")
-        return pg, pg.url((data / "database").read_text())
-    pg = PostgresServer.start(bin_dir)
-    url = pg.create_database()
-    migrate(url)
-    db = open_server_database(url)
-    ctx = ServerContext(db=db, clock=FakeClock(NOW))
-    stores = [services.create_store(ctx, number=k, name=f"门店{k}").id
-              for k in range(1, args.stores + 1)]
-    services.publish_rules(ctx, path=default_rules_path())
-    t = time.perf_counter()
-    with db.write() as conn:
-        fill(conn, members=args.members, per=args.sales_per_member, stores=stores)
-    db.dispose()
-    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as raw:
-        raw.execute("VACUUM ANALYZE")  # as autovacuum would: index-only scans need it
-    print(f"filled {args.members:,} members, {args.members * args.sales_per_member:,} "
-          f"sales in {time.perf_counter() - t:.1f} s")
-    pg._run(str(bin_dir / "pg_ctl"), "-D", str(pg.data), "-m", "fast", "-w", "stop")
-    shutil.rmtree(data, ignore_errors=True)
-    data.mkdir(parents=True)
-    shutil.copytree(pg.data, data / "pgdata")
-    (data / "kek").write_text(os.environ[ENV_KEK])
-    (data / "database").write_text(url.rsplit("/", 1)[1])
-    stamp.write_text(key)
-    pg._pg_ctl_start(PG_SETTINGS)
+        with db.write() as conn:
+            fill(conn, members=args.members, per=args.sales_per_member, stores=stores)
+        db.dispose()
+        with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as raw:
+            raw.execute("VACUUM ANALYZE")  # as autovacuum would: index-only scans need it
+        print(f"filled {args.members:,} members, {args.members * args.sales_per_member:,} "
+              f"sales in {time.perf_counter() - t:.1f} s")
+        return url
+
+    pg, url = cached_server(
+        bin_dir, cache_dir(args.members, args.sales_per_member, args.stores),
+        fingerprint(args.members, args.sales_per_member, args.stores), build,
+        rebuild=args.rebuild)
+    assert url is not None
     return pg, url
 
 

@@ -47,6 +47,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
+from bench import pg_cache  # noqa: E402
 from pos_member.crypto import PiiCipher  # noqa: E402
 from pos_member.events import BIRTHDAY_CTX, GENDER_CTX, NAME_CTX, PHONE_CTX  # noqa: E402
 from pos_member.member_code import make_member_no  # noqa: E402
@@ -163,25 +164,12 @@ def _clock() -> Any:
 
 def cached_server(bin_dir: Path) -> PostgresServer:
     """The fixture's server: its files copied from the cache, else built (and cached)."""
-    stamp = DATA / "fingerprint"
-    if stamp.exists() and stamp.read_text() == fingerprint() and (DATA / "pgdata").is_dir():
-        os.environ[ENV_KEK] = (DATA / "kek").read_text()
-        started = time.perf_counter()
-        pg = PostgresServer.start_copy(bin_dir, DATA / "pgdata", PG_SETTINGS)
-        print(f"fixture from bench/.data ({time.perf_counter() - started:.1f} s to copy and "
-              f"start)")
-        return pg
-    os.environ[ENV_KEK] = new_kek()
-    pg = PostgresServer.start(bin_dir)
-    build(pg)
-    pg._run(str(bin_dir / "pg_ctl"), "-D", str(pg.data), "-m", "fast", "-w", "stop")
-    shutil.rmtree(DATA, ignore_errors=True)
-    DATA.mkdir(parents=True)
-    shutil.copytree(pg.data, DATA / "pgdata")
-    (DATA / "kek").write_text(os.environ[ENV_KEK])
-    stamp.write_text(fingerprint())
-    pg._pg_ctl_start(PG_SETTINGS)
-    return pg
+
+    def fresh(pg: PostgresServer) -> None:
+        os.environ[ENV_KEK] = new_kek()
+        build(pg)
+
+    return pg_cache.cached_server(bin_dir, DATA, fingerprint(), fresh, settings=PG_SETTINGS)[0]
 
 
 # -- the servers ----------------------------------------------------------------------------------
