@@ -113,7 +113,8 @@ def build(db: Path, stamp: Path, *, members: int, per: int, stores: int) -> None
             printf('00000000-0000-0000-0000-%012d', i % {stores} + 1), '{device}',
             printf('B%011d', i), amount,
             CASE WHEN (i * 2654435761) % 10 < 6 AND i * {members} / {sales} > 1
-                 THEN printf('m%011d', (i * 40503) % (i * {members} / {sales})) END,
+                 THEN printf('m%011d', ((i * 1103515245 + 12345) % 2147483648)
+                                       % (i * {members} / {sales})) END,
             '[]', datetime(at, 'unixepoch') || '.000000',
             date(at + 8 * 3600, 'unixepoch'), CASE WHEN i % 50 = 7 THEN amount ELSE 0 END
         FROM (SELECT i, {first} + i * {span} / {sales} AS at,
