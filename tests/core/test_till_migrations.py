@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection, event
 
 from pos_member.bootstrap import bootstrap
 from pos_member.db import engine
@@ -63,6 +64,23 @@ def same_columns(path: Path, table: str, columns: list[str]) -> list[tuple[Any, 
         return con.execute(f'SELECT {listed} FROM "{table}" ORDER BY 1').fetchall()
     finally:
         con.close()
+
+
+def query_plan(conn: Connection, run: Any) -> tuple[Any, str]:
+    """What ``run(conn)`` gives, and SQLite's plan of the last statement it sent."""
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_c: object, _cur: object, sql: str, params: Any, *_a: object) -> None:
+        sent.append((sql, params))
+
+    event.listen(conn, "before_cursor_execute", keep)
+    try:
+        out = run(conn)
+    finally:
+        event.remove(conn, "before_cursor_execute", keep)
+    sql, params = sent[-1]
+    return out, " ".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql,
+                                                             params))
 
 
 def till_of_0009(a: Till) -> tuple[str, list[str]]:

@@ -5,34 +5,14 @@ every row kept; the registration limit reads the device's events by time
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
-
-from sqlalchemy import Connection, event
 
 from pos_member.bootstrap import bootstrap
 from pos_member.db import engine
 from pos_member.db.engine import schema_version
 from pos_member.services import kpi, members
 from pos_member.services.sales import record_sale
-from tests.core.test_till_migrations import downgrade, rows, same_columns
+from tests.core.test_till_migrations import downgrade, query_plan, rows, same_columns
 from tests.factories import Till
-
-
-def _plan(conn: Connection, run: Any) -> tuple[Any, str]:
-    """What ``run(conn)`` gives, and SQLite's plan of the last statement it sent."""
-    sent: list[tuple[str, Any]] = []
-
-    def keep(_c: object, _cur: object, sql: str, params: Any, *_a: object) -> None:
-        sent.append((sql, params))
-
-    event.listen(conn, "before_cursor_execute", keep)
-    try:
-        out = run(conn)
-    finally:
-        event.remove(conn, "before_cursor_execute", keep)
-    sql, params = sent[-1]
-    return out, " ".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql,
-                                                             params))
 
 
 def test_migration_0023_keeps_a_till_of_0022_and_its_queries_use_the_indexes_left(
@@ -52,12 +32,12 @@ def test_migration_0023_keeps_a_till_of_0022_and_its_queries_use_the_indexes_lef
             assert same_columns(a.path, table, columns) == old_rows, table
         since = a.clock.now() - timedelta(minutes=10)
         with app.uow.read_conn() as conn:
-            count, plan = _plan(conn, lambda c: c.scalar(members._RECENT_REGISTRATIONS, {
+            count, plan = query_plan(conn, lambda c: c.scalar(members._RECENT_REGISTRATIONS, {
                 "device_id": a.cashier.device_id, "since": since}))
             assert count == 1
             assert "ix_events_device_created" in plan, plan
         with app.uow.read() as s:
-            figures, plan = _plan(s.connection(), lambda c: kpi._sales_by_guide(
+            figures, plan = query_plan(s.connection(), lambda c: kpi._sales_by_guide(
                 s, a.cashier.store_id, a.clock.local().date()))
             assert sum(f.sales for f in figures.values()) == 1
             assert "ix_sales_kpi" in plan, plan

@@ -15,8 +15,7 @@ from pos_member.services.member_auth import set_member_pin
 from pos_member.services.stored_value import PinFactor, pay, top_up
 from pos_member.services.stored_value_ledger import LEDGER, offline_spent_today
 from pos_member.services.stored_value_refunds import refund_payment
-from tests.core.test_till_migrations import downgrade, rows, same_columns
-from tests.core.test_till_migrations_0023 import _plan
+from tests.core.test_till_migrations import downgrade, query_plan, rows, same_columns
 from tests.factories import Till
 
 pytestmark = pytest.mark.usefixtures("cheap_hash")
@@ -43,10 +42,10 @@ def test_migration_0024_keeps_a_till_of_0023_and_its_ledger_queries_use_the_inde
         for table, (columns, old_rows) in before.items():
             assert same_columns(a.path, table, columns) == old_rows, table
         with app.uow.read_conn() as conn:
-            spent, plan = _plan(conn, lambda c: offline_spent_today(
+            spent, plan = query_plan(conn, lambda c: offline_spent_today(
                 c, m, a.cashier.device_id, a.clock.local()))
             assert spent == 2_000 and "ix_sv_ledger_member_at" in plan, plan
-            refund, plan = _plan(conn, lambda c: c.scalar(
+            refund, plan = query_plan(conn, lambda c: c.scalar(
                 select(LEDGER.c.txn_id).where(LEDGER.c.ref_txn_id == "p-1")))
             assert refund == "r-1" and "ix_sv_ledger_ref_txn" in plan, plan
     finally:
