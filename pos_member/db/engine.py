@@ -33,7 +33,7 @@ from pos_member.db.sqlite_uri import sqlite_uri
 
 log = logging.getLogger(__name__)
 
-SCHEMA_HEAD = "0024"  # the newest Alembic revision; a test checks it against the scripts
+SCHEMA_HEAD = "0025"  # the newest Alembic revision; a test checks it against the scripts
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",

@@ -36,10 +36,10 @@ class Event(Base):
 
 
 class AuditEntry(Base):
-    """Append-only: triggers refuse UPDATE and DELETE."""
+    """Append-only: triggers refuse UPDATE and DELETE. No index but the key: nothing reads it
+    by entity (till migration 0025)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime]
     store_id: Mapped[str | None] = mapped_column(String(36))
