@@ -138,7 +138,12 @@ async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
 
 
 async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-    """An unknown path or method, in the same shape as every other refusal."""
+    """An unknown path or method, in the same shape as every other refusal. A body FastAPI
+    could not parse (not UTF-8, nested too deep, a number of thousands of digits: its 400) is
+    ``422 invalid_request`` as any other body that is not JSON (docs/integration.md, Errors)."""
+    if error.status_code == 400:
+        return JSONResponse(s.ErrorOut(error="invalid_request", message="body: not valid JSON",
+                                       fields=["body"]).model_dump(), 422)
     name = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
     return JSONResponse(s.ErrorOut(error=name, message=str(error.detail)).model_dump(
         exclude_none=True), error.status_code, headers=getattr(error, "headers", None))

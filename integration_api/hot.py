@@ -96,8 +96,8 @@ class HotRoutes:
         try:
             scopes = self.scopes_of(token)
             return route.model.model_validate(json.loads(first.get("body", b""))), scopes
-        except (DomainError, ValueError, ValidationError):  # ValueError: not JSON
-            return None
+        except (DomainError, ValueError, ValidationError, RecursionError):
+            return None  # ValueError: not JSON; RecursionError: nested too deep for json
 
 
 def _again(first: Message, receive: Receive) -> Receive:

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, false, func, select
 from pos_member.db.models import BalanceBlock, Member, PointsAccount, SvAccount
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import UnitOfWork
+from pos_member.errors import InvalidInput
 from pos_member.events import NAME_CTX, PHONE_CTX
 from pos_member.member_code import CodeKind, classify_code
 from pos_member.permissions import Action, Clerk, require
@@ -125,8 +126,14 @@ def quote(uow: UnitOfWork, clerk: Clerk, *, member: str | None, amount_fen: int,
                                   amount_fen=amount_fen, redeem_points=redeem_points)
 
 
+FIGURES_DAYS = (date(2000, 1, 1), date(2099, 12, 31))  # what GET /v1/day answers for
+
+
 def day_figures(uow: UnitOfWork, clerk: Clerk, *, day: date | None = None) -> kpi.Dashboard:
-    """The store's day as the manager's dashboard shows it."""
+    """The store's day as the manager's dashboard shows it. A day outside ``FIGURES_DAYS`` is
+    refused (its bounds cannot be computed at the calendar's ends: year 1 or 9999)."""
+    if day is not None and not FIGURES_DAYS[0] <= day <= FIGURES_DAYS[1]:
+        raise InvalidInput(f"date is a day from {FIGURES_DAYS[0]} to {FIGURES_DAYS[1]}.")
     return kpi.dashboard(uow, clerk=clerk, day=day)
 
 

@@ -207,7 +207,7 @@ def check_sale(report: SaleReport, *, point_value: int) -> SaleReport:
     """The report with its labels normalised; refuses a bad one, changing nothing.
     ``point_value`` is the fen value of ``redeem_points`` under the rules in force."""
     check_txn_id(report.txn_id)
-    amount = check_amount(report.amount_fen)
+    amount = check_amount(_fen(report.amount_fen, "amount_fen"))  # _fen: says the maximum
     if not 1 <= len(report.lines) <= MAX_LINES:
         raise InvalidInput(f"A sale has 1 to {MAX_LINES} lines.")
     if not 1 <= len(report.tenders) <= MAX_TENDERS:
@@ -227,6 +227,9 @@ def check_sale(report: SaleReport, *, point_value: int) -> SaleReport:
     if isinstance(report.redeem_points, bool) or not isinstance(report.redeem_points, int) \
             or report.redeem_points < 0:
         raise InvalidInput("redeem_points is a whole number, 0 or more.")
+    if point_value > amount:
+        raise InvalidInput("redeem_points are worth more than the bill (ask /v1/quotes for "
+                           "the most a bill may redeem).")
     if sum(x.amount_fen for x in lines) != amount:
         raise LinesDoNotAddUp(what="lines", total=sum(x.amount_fen for x in lines),
                               amount_fen=amount)
@@ -255,7 +258,8 @@ def check_refund(report: RefundReport) -> RefundReport:
                   for x in report.lines)
     if len({x.line for x in lines}) != len(lines):
         raise InvalidInput("A refund names each line once.")
-    amount = None if report.amount_fen is None else check_amount(report.amount_fen)
+    amount = None if report.amount_fen is None else check_amount(
+        _fen(report.amount_fen, "amount_fen"))
     return RefundReport(report.txn_id, clean_bill_no(report.bill_no), lines, amount)
 
 

@@ -52,6 +52,21 @@ def test_a_malformed_body_is_422(api: Api) -> None:
     refused(api, "/v1/sales", None, 422, "invalid_request", raw=b'{"txn_id": "T", "bill')
 
 
+@pytest.mark.parametrize("path", ["/v1/sales", "/v1/members/lookup", "/v1/refunds",
+                                  "/v1/quotes"])
+@pytest.mark.parametrize("raw", [b"[" * 30_000 + b"]" * 30_000,
+                                 b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
+                                 b'{"code": "\xff\xfe"}',
+                                 b'{"amount_fen": 1' + b"0" * 5_000 + b"}"],
+                         ids=["deep-array", "deep-object", "not-utf8", "huge-number"])
+def test_a_body_json_cannot_parse_is_422_in_the_error_shape(api: Api, path: str,
+                                                          raw: bytes) -> None:
+    """Nested too deep (a RecursionError in the hot path was a 500), not UTF-8, or a number
+    of thousands of digits: FastAPI's bare 400 was no documented error."""
+    answer = refused(api, path, None, 422, "invalid_request", raw=raw)
+    assert answer["fields"] == ["body"]
+
+
 def test_an_unknown_field_is_422_naming_it(api: Api) -> None:
     answer = refused(api, "/v1/sales", {**sale_body("T", "B"), "amount_yuan": 128}, 422,
                      "invalid_request")
@@ -63,6 +78,35 @@ def test_an_amount_that_is_not_whole_fen_is_422(api: Api, amount: object) -> Non
     answer = refused(api, "/v1/sales", {**sale_body("T", "B"), "amount_fen": amount}, 422,
                      "invalid_request")
     assert "amount_fen" in answer["fields"]
+
+
+def test_an_amount_over_the_most_a_bill_may_be_says_the_most(api: Api) -> None:
+    huge = 10**30
+    body = {**sale_body("T", "B"), "amount_fen": huge,
+            "lines": [{"line": "1", "category": "shoes", "amount_fen": huge}],
+            "tenders": [{"kind": "cash", "amount_fen": huge}]}
+    answer = refused(api, "/v1/sales", body, 422, "invalid_input")
+    assert "at most" in answer["message"]  # was "must be more than ¥0.00"
+    answer = refused(api, "/v1/refunds", {"txn_id": "R", "bill_no": "B", "amount_fen": huge},
+                     422, "invalid_input")
+    assert "at most" in answer["message"]
+
+
+@pytest.mark.parametrize("points", [10**30, 2**63])
+def test_points_worth_more_than_the_bill_are_refused_by_name(api: Api, points: int) -> None:
+    card = api.till.register()
+    answer = refused(api, "/v1/sales", sale_body("T", "B", 10_000, member=card.member_no,
+                                                 redeem_points=points), 422, "invalid_input")
+    assert "redeem_points" in answer["message"]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1999-12-31"])
+def test_the_figures_of_a_day_out_of_range_are_422_not_a_500(api: Api, day: str) -> None:
+    before = api.till.dump()
+    r = api.get("/v1/day", date=day)
+    assert r.status_code == 422 and r.json()["error"] == "invalid_input", r.text
+    assert "2000-01-01" in r.json()["message"]
+    assert api.till.dump() == before
 
 
 def test_a_line_amount_that_is_not_whole_fen_is_422(api: Api) -> None:
