@@ -57,6 +57,9 @@ def read_report(name: str, data: bytes) -> reports.SaleReport | reports.RefundRe
             value = json.loads(text)
         except json.JSONDecodeError as e:
             raise FileMalformed(problem=f"not JSON ({e.msg}, line {e.lineno})") from None
+        except (ValueError, RecursionError):  # a number of thousands of digits; too deep
+            raise FileMalformed(problem="not JSON a reader takes (a number too long, or "
+                                        "nested too deep)") from None
     try:
         parsed = _FILE.validate_python(value)
     except ValidationError as e:

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from integration_api.files import read_report
+from integration_api.files import MAX_FILE, read_report
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import DomainError, KeyStoreUnavailable, StorageFull
 from pos_member.integration import reports
@@ -91,7 +91,8 @@ class FolderWatcher:
 
     def apply_file(self, path: Path) -> FileOutcome | None:
         try:
-            data = path.read_bytes()
+            with path.open("rb") as f:  # never more than the limit into memory
+                data = f.read(MAX_FILE + 1)
         except FileNotFoundError:
             return None  # taken away meanwhile
         try:

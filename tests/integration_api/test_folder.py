@@ -111,6 +111,41 @@ def test_a_malformed_file_is_rejected_with_its_reason_and_nothing_written(
     assert till.dump() == before
 
 
+@pytest.mark.parametrize("content", [
+    "[" * 30_000 + "]" * 30_000, '{"kind": "sale", "amount_fen": 1' + "0" * 5_000 + "}"],
+    ids=["nested-too-deep", "number-too-long"])
+def test_json_no_reader_takes_is_rejected_not_retried_for_ever(
+        watcher: FolderWatcher, till: Till, content: str) -> None:
+    """json's RecursionError and its ValueError for a number over 4,300 digits are no
+    JSONDecodeError: the file stayed in the folder as a bug, tried again every second."""
+    before = till.dump()
+    drop(watcher, "deep.json", content)
+    [outcome] = watcher.scan_once()
+    assert outcome.reason is not None and outcome.reason.startswith("file_malformed")
+    assert (watcher.inbox / "rejected" / "deep.json").exists()
+    assert till.dump() == before
+
+
+def test_a_file_over_the_limit_is_rejected_without_reading_it_whole(
+        watcher: FolderWatcher, till: Till, monkeypatch: pytest.MonkeyPatch) -> None:
+    from integration_api import files
+
+    monkeypatch.setattr(files, "MAX_FILE", 1_000)
+    monkeypatch.setattr("integration_api.folder.MAX_FILE", 1_000)
+    seen: list[int] = []
+    real = files.read_report
+
+    def spy(name: str, data: bytes) -> object:
+        seen.append(len(data))
+        return real(name, data)
+
+    monkeypatch.setattr("integration_api.folder.read_report", spy)
+    drop(watcher, "big.json", b" " * 5_000_000 + sale_json("POS-1", "B-1").encode())
+    [outcome] = watcher.scan_once()
+    assert outcome.reason is not None and "over 1000 bytes" in outcome.reason
+    assert seen == [1_001]
+
+
 def test_amounts_that_are_not_whole_fen_are_rejected(watcher: FolderWatcher,
                                                      till: Till) -> None:
     before = till.dump()
