@@ -11,7 +11,15 @@ Events per device, in seq order: 10 % ``member.registered`` (a unique phone: the
 and ``member_index``), 10 % ``sv.*`` money events for one of ``MEMBERS`` chain-wide members
 (member keys, ``member_balances``; each payment follows a top-up 100 times larger of the
 same member, so nothing overdraws), the rest
-``points.earned``-shaped events of ~300 bytes.
+``points.earned``-shaped events of ~300 bytes. Each event's id is a UUIDv7 of its time, a
+millisecond after the one before it, as a till makes them (``pos_member.ids``: time-ordered;
+random UUIDv4 ids here, until 2026-12-04, cost HQ's unique index on ``events.id`` a random
+leaf per event: docs/scale.md, "A push's CPU, measured again").
+
+Each process runs at most ``push_threads`` pushes at once, as the push route does
+(``app.push_threads``: the other devices' pushes wait for a thread, as they wait on the
+server's event loop); until 2026-12-04 every device pushed in a thread of its own, 16 pushes
+at once a process, which the server never runs.
 
 - ``ingest_eps_8``, ``ingest_eps_64``: events stored per second of wall time, 8 and 64
   devices pushing at once (``EVENTS_8`` and ``EVENTS_64`` events per device);
@@ -63,6 +71,7 @@ from sqlalchemy import func, select  # noqa: E402
 from pos_member.clock import SystemClock, to_ms  # noqa: E402
 from pos_member.hlc import HLCTimestamp  # noqa: E402
 from sync.server import services  # noqa: E402
+from sync.server.app import push_threads  # noqa: E402
 from sync.server.context import ServerContext  # noqa: E402
 from sync.server.db import migrate, open_server_database  # noqa: E402
 from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
@@ -96,6 +105,7 @@ def device_events(store_id: str, device_id: str, n: int, seed: int, *,
     """``members``: those the money and points events name (default: the chain's shared
     ``MEMBERS``)."""
     rng = random.Random(seed)
+    ids = random.Random(-seed)  # the events' ids (apart: the same events as before them)
     members = members or member_ids()
     now = datetime.now(UTC)
     now_ms, stamp = to_ms(now), now.isoformat()
@@ -127,11 +137,19 @@ def device_events(store_id: str, device_id: str, n: int, seed: int, *,
                 "lot_id": str(uuid.uuid4()), "expires_on": "2027-12-31",
                 "store_id": store_id, "rule": "base-1x"}
         out.append({
-            "id": str(uuid.uuid4()), "store_id": store_id, "device_id": device_id, "seq": seq,
+            "id": event_id(now_ms - n + seq, ids), "store_id": store_id, "device_id": device_id,
+            "seq": seq,
             "clerk_id": None, "hlc": HLCTimestamp(now_ms, seq % 65_536).pack(), "type": type_,
             "entity_id": member_id, "payload_version": 1, "payload": payload,
             "rules_version": "2026.1", "created_at": stamp})
     return out
+
+
+def event_id(ms: int, rng: random.Random) -> str:
+    """A UUIDv7 made at ``ms`` (``pos_member.ids``' layout: a random counter, random bits)."""
+    value = ((ms << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62)
+             | rng.getrandbits(62))
+    return str(uuid.UUID(int=value))
 
 
 def bodies_of(device: dict[str, Any], n: int) -> list[bytes]:
@@ -150,14 +168,16 @@ def push_worker(url: str, devices: list[dict[str, Any]], n: int, ready: Any, sta
     bodies = {d["device_id"]: bodies_of(d, n) for d in devices}
     acked: list[int] = []
     errors: list[str] = []
+    gate = threading.Semaphore(push_threads(ctx))  # the route's push threads (``app``)
 
     def run(device: dict[str, Any]) -> None:
         try:
             done = 0
             for body in bodies[device["device_id"]]:
-                identity = services.authenticate(ctx, token=device["token"])
-                answer = json.loads(services.push_json(ctx, device=identity,
-                                                       request=decode_push(body)))
+                with gate:
+                    identity = services.authenticate(ctx, token=device["token"])
+                    answer = json.loads(services.push_json(ctx, device=identity,
+                                                           request=decode_push(body)))
                 done = answer["acked_through"]
             acked.append(done)
         except Exception as e:  # reported, counted as lost
