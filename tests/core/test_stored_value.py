@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pos_member.errors import PermissionDenied
 from pos_member.pin_policy import check_member_pin as check_pin_strength
@@ -16,6 +18,8 @@ from pos_member.services.member_auth import (
     provision_totp,
     set_member_pin,
     totp_at,
+    totp_code,
+    totp_key,
 )
 from pos_member.services.notifications import LogChannel, deliver_due
 from pos_member.services.pulled_events import apply_page
@@ -228,6 +232,23 @@ def test_totp_matches_the_rfc_6238_vectors() -> None:
         for digest, code in zip(("sha1", "sha256", "sha512"), codes, strict=True):
             secret = base64.b32encode(seeds[digest]).decode()
             assert totp_at(secret, t, digits=8, digest=digest) == code
+
+
+@given(seed=st.binary(min_size=14, max_size=40), counter=st.integers(0, 8_000_000_000),
+       lower=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_the_till_s_own_code_is_pyotps(seed: bytes, counter: int, lower: bool) -> None:
+    """``verify_totp`` computes a step's code itself (``totp_code``): the same code as pyotp's,
+    for any secret pyotp takes (unpadded, either case) and step up to year 9000; and the RFC 6238
+    vector's last 6 digits. A secret shorter than pyotp takes is refused the same way."""
+    import base64
+    secret = base64.b32encode(seed).decode().rstrip("=")
+    secret = secret.lower() if lower else secret
+    assert totp_code(totp_key(secret), counter) == totp_at(secret, counter * 30)
+    rfc = base64.b32encode(b"12345678901234567890").decode()
+    assert totp_code(totp_key(rfc), 59 // 30) == "287082"
+    with pytest.raises(ValueError):
+        totp_key(base64.b32encode(seed[:13]).decode())
 
 
 def _provisioned(till: Till, mid: str) -> str:
