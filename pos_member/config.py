@@ -167,6 +167,9 @@ def load_config(path: Path | None = None) -> Config:
             data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigInvalid(field=str(path), problem=f"not valid TOML: {e}") from None
+        except OSError as e:  # a folder, no permission
+            raise ConfigInvalid(field=str(path),
+                                problem=f"cannot be read ({e.strerror or e})") from None
     unknown = sorted(set(data) - {"data_dir", "rules_file", "language", "opening_hours",
                                   "sms_gateway_url", "time_zone", hq_trust.KEY, "backup_dir",
                                   "backup_keep_days", "scanner_port", "scanner_baud",
@@ -289,8 +292,10 @@ def _path(data: dict[str, object], key: str) -> Path | None:
     value = data.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigInvalid(field=key, problem="must be a path in quotes")
+    if not isinstance(value, str) or not value.strip() \
+            or any(not c.isprintable() for c in value):
+        raise ConfigInvalid(field=key, problem="must be a path in quotes (no control "
+                                               "characters)")
     return Path(value).expanduser()
 
 

@@ -64,6 +64,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+MAX_DEMO_MEMBERS = 1_000_000  # the largest store the quality bars speak of
+
+
+def _member_count(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_DEMO_MEMBERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_DEMO_MEMBERS:,}: {value}")
+    return value
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -72,6 +82,24 @@ def _seconds(text: str) -> float:
     if not 0 < value <= 24 * 3600:
         raise argparse.ArgumentTypeError(f"must be between 0 and 86400 seconds: {text}")
     return value
+
+
+def _path(text: str) -> Path:
+    """A folder or file named on the command line: not empty, no control character (a NUL
+    reached ``os.mkdir`` as a ``ValueError``)."""
+    if not text.strip() or any(not c.isprintable() for c in text):
+        raise argparse.ArgumentTypeError(f"not a path: {text!r}")
+    return Path(text).expanduser()
+
+
+def _config_file(text: str) -> Path:
+    """``--config``: a file that is there. A default config file may be missing (defaults);
+    one named by hand and missing is a typo, never silently the defaults."""
+    path = _path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(
+            f"no config file {text}" if not path.exists() else f"not a file: {text}")
+    return path
 
 
 def _server_url(text: str) -> str:
@@ -100,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgParser)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", type=Path, help="config file (default: platform config dir)")
-        p.add_argument("--data-dir", type=Path, help="where the till database lives")
+        p.add_argument("--config", type=_config_file,
+                       help="config file (default: platform config dir)")
+        p.add_argument("--data-dir", type=_path, help="where the till database lives")
 
     def gui(p: argparse.ArgumentParser) -> None:
         p.add_argument("--lang", choices=LANGUAGES, help="UI language (default: system)")
@@ -122,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="create the demo store (once) and open the till on it")
     common(demo)
     gui(demo)
-    demo.add_argument("--members", type=_positive_int, default=2000,
+    demo.add_argument("--members", type=_member_count, default=2000,
                       help="members to create on first run (default 2000), besides the "
                            "guides' month of registrations")
     demo.add_argument("--no-gui", action="store_true", help="create the demo store only")
@@ -170,12 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
         common(db_sub.add_parser(name, help=text))
     p = db_sub.add_parser("backup", help="a consistent copy of the database now")
     common(p)
-    p.add_argument("--to", type=Path, metavar="DIR",
+    p.add_argument("--to", type=_path, metavar="DIR",
                    help="folder for the copy (default: backup_dir of the config)")
     p = db_sub.add_parser("restore", help="put a copy back (the current database is kept "
                                           "beside it); close the till first")
     common(p)
-    p.add_argument("file", type=Path, metavar="FILE", help="a copy made by db backup")
+    p.add_argument("file", type=_path, metavar="FILE", help="a copy made by db backup")
     return parser
 
 
@@ -205,7 +234,11 @@ def main(argv: Sequence[str] | None = None, *,
     till program, :func:`till_main`, has no console to print it on)."""
     utf8_when_redirected()
     args = build_parser().parse_args(argv)
-    start_logging(APP_NAME)
+    try:
+        log_file: Path | None = start_logging(APP_NAME)
+    except OSError as e:  # a log folder that cannot be written stops nothing
+        print(f"pos-member: no log file ({_plain(e)})", file=sys.stderr)
+        log_file = None
     log.info("command %s", args.command)
     try:
         return _dispatch(args)
@@ -215,6 +248,39 @@ def main(argv: Sequence[str] | None = None, *,
         if show_refusal is not None:
             show_refusal(e)
         return 1
+    except Exception as e:  # the disk, a folder, a file that is no database, a bug
+        log.error("command %s failed", args.command, exc_info=e)  # the traceback: the log
+        print(f"pos-member: {_plain(e)}" + (f" (details in {log_file})" if log_file and not
+                                            _is_os_level(e) else ""), file=sys.stderr)
+        return 1
+
+
+def _is_os_level(error: Exception) -> bool:
+    import sqlite3
+
+    error = _driver_error(error)
+    return isinstance(error, OSError | sqlite3.Error)
+
+
+def _driver_error(error: Exception) -> Exception:
+    orig = getattr(error, "orig", None)  # SQLAlchemy's wrapper: the driver's own error
+    return orig if isinstance(orig, Exception) else error
+
+
+def _plain(error: Exception) -> str:
+    """One line for a failure that is no refusal of the core's (docs/rules.md, "The command
+    line"): a file or folder and the system's reason, or the database's reason. Neither holds
+    a value of a member: paths, and SQLite's fixed texts ("attempt to write a readonly
+    database")."""
+    import sqlite3
+
+    error = _driver_error(error)
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    if isinstance(error, sqlite3.Error):
+        return (f"the till's database cannot be used: {error} (is the data folder there, "
+                "writable, and its database a till's?)")
+    return f"unexpected failure ({type(error).__name__})"
 
 
 def till_main(argv: Sequence[str] | None = None) -> int:
@@ -284,6 +350,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _open_till(cfg: Config, *, keep_backups: bool = False) -> App:
     from pos_member.bootstrap import bootstrap
     from pos_member.crypto import KeyringKeyStore
+    from pos_member.db.store_name import peek_store_name
+
+    if peek_store_name(cfg.db_path) is None:  # refused before a database is even created
+        raise StoreNotSetUp()
 
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=KeyringKeyStore(),
                     clock=SystemClock(cfg.time_zone))
@@ -462,17 +532,18 @@ def _sync(args: argparse.Namespace) -> int:
 def _open_demo(cfg: Config, *, members: int) -> App:
     from pos_member.bootstrap import bootstrap
     from pos_member.crypto import KeyringKeyStore
+    from pos_member.db.store_name import peek_store_name
     from pos_member_app.demo import DEMO_STAFF, create_demo_store
 
     keystore = KeyringKeyStore()
+    if peek_store_name(cfg.db_path) is None:
+        # No keyring must refuse before the store is set up (a store whose data key could not
+        # be stored cannot be opened, nor created again), and before a database is created.
+        keystore.get("data-key:probe")
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore,
                     clock=SystemClock(cfg.time_zone))
     _warn_if_rules_refused(app)
     _configure(app, cfg)
-    if app.identity is None:
-        # No keyring must refuse before the store is set up: a store whose data key could not
-        # be stored cannot be opened, nor created again.
-        keystore.get("data-key:probe")
     if create_demo_store(app, keystore, members=members):
         print(f"Demo store created in {cfg.data_dir} with {members} members, and a month of "
               "registrations and sales by its guides.")

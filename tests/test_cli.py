@@ -103,6 +103,11 @@ def count(db: Path, table: str) -> int:
         (["run", "--exit-after", "soon"], "not a number of seconds: 'soon'"),
         (["db"], "required: db_command"),
         (["db", "downgrade"], "invalid choice: 'downgrade'"),
+        (["demo", "--members", "100000000000000000000"], "at most 1,000,000"),
+        (["db", "version", "--config", "/nonexistent/config.toml"], "no config file"),
+        (["db", "version", "--config", "."], "not a file: ."),
+        (["db", "upgrade", "--data-dir", "till\x00"], "not a path"),
+        (["db", "restore", ""], "not a path"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(
@@ -122,6 +127,50 @@ def test_bad_arguments_create_nothing(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         cli("demo", "--data-dir", data, "--members", "-1", "--no-gui")
     assert not data.exists()
+
+
+# --- the disk and the data folder: one line, exit 1, never a traceback -------------------------
+
+
+def one_line(err: str) -> str:
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    assert err.startswith("pos-member: ")
+    return err
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "backup"], ["api"], ["sync"],
+                                     ["demo", "--no-gui", "--members", "0"]])
+def test_a_data_folder_that_cannot_be_made_is_one_line_and_exit_1(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], memory_keyring: KeyringBackend,
+        command: list[str]) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    assert cli(*command, "--data-dir", tmp_path / "file" / "till") == 1
+    one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("command", [["db", "version"], ["db", "upgrade"]])
+def test_a_file_that_is_no_database_is_one_line_and_left_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    (tmp_path / "till.sqlite").write_bytes(b"a spreadsheet, say" * 100)
+    assert cli(*command, "--data-dir", tmp_path) == 1
+    assert "not a database" in one_line(capsys.readouterr().err)
+    assert (tmp_path / "till.sqlite").read_bytes() == b"a spreadsheet, say" * 100
+
+
+@pytest.mark.parametrize("command", ["api", "sync", "close-day"])
+def test_a_command_refused_for_no_store_creates_no_database(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    data = tmp_path / "none"
+    assert cli(command, "--data-dir", data) == 1
+    assert "no store yet" in capsys.readouterr().err
+    assert not data.exists() or not any(data.iterdir())
+
+
+def test_the_demo_without_a_keyring_creates_no_database(
+        tmp_path: Path, use_keyring: UseKeyring) -> None:
+    use_keyring(fail.Keyring())
+    assert cli("demo", "--no-gui", "--members", 0, "--data-dir", tmp_path / "demo") == 1
+    assert not (tmp_path / "demo" / "till.sqlite").exists()
 
 
 # --- db upgrade / db version --------------------------------------------------------------------

@@ -221,8 +221,10 @@ def schema_version(path: Path) -> str | None:
     con = sqlite3.connect(path)
     try:
         row = con.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.OperationalError:
-        return None
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return None
+        raise  # not "no schema": a database that cannot be opened (a read-only folder)
     finally:
         con.close()
     return row[0] if row else None

@@ -63,6 +63,8 @@ def test_the_supported_languages_are_accepted(tmp_path: Path, language: str) -> 
         ("backup_dir = 5", "backup_dir"),
         ('hq_ca = ""', "hq_ca"),
         ('hq_ca = "/nonexistent/chain-ca.pem"', "hq_ca"),
+        ('data_dir = "D:/pos\\u0000member"', "data_dir"),  # a NUL reached os.mkdir
+        ('integration_folder = "D:/drop\\n"', "integration_folder"),
     ],
 )
 def test_a_bad_key_is_refused_by_name(tmp_path: Path, text: str, field: str) -> None:
@@ -70,6 +72,12 @@ def test_a_bad_key_is_refused_by_name(tmp_path: Path, text: str, field: str) -> 
         load_config(config_file(tmp_path, text))
     assert refused.value.params["field"] == field
     assert field in refused.value.text()
+
+
+def test_a_folder_in_place_of_the_file_is_refused_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigInvalid) as refused:
+        load_config(tmp_path)  # was IsADirectoryError
+    assert str(tmp_path) in refused.value.text()
 
 
 def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
