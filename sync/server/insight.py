@@ -37,6 +37,7 @@ from pos_member.rules_config import parse_rules
 from pos_member.services import insight_queries as q
 from pos_member.services.insight import HealthReport, health_report
 from pos_member.services.points_ledger import to_datetime
+from sync.server.balances import MAX_DELTA_FEN
 from sync.server.context import ServerContext
 from sync.server.errors import BadRequest
 from sync.server.locks import lock_keys
@@ -65,6 +66,14 @@ SV_PREFIX = "sv."
 _M, _S = ReportMember.__table__, ReportSale.__table__
 _P, _V = ReportPointsEntry.__table__, ReportSvEntry.__table__
 _SET = ChainSetting.__table__
+
+
+def _fits(value: int) -> bool:
+    """An amount or a number of points a till could have written (at most ``MAX_DELTA_FEN``
+    either way, as HQ's balances take them). A larger one is a broken till's: its row is left
+    out of the copy, as a malformed payload is, so that it cannot stop every later refresh
+    (neither database's integers hold 2**70; sums of a few 2**62 overflow them)."""
+    return -MAX_DELTA_FEN <= value <= MAX_DELTA_FEN
 
 
 def _wanted(kind: str) -> bool:
@@ -129,7 +138,8 @@ class _Projection:
                                   .values(tier=tier[:32]))
         elif kind == SALE:
             self._sale(p)
-        elif kind == REFUND and isinstance(p.get("sale_id"), str):
+        elif kind == REFUND and isinstance(p.get("sale_id"), str) \
+                and isinstance(p.get("refund_fen") or 0, int) and _fits(p.get("refund_fen") or 0):
             self.flush()
             self.touched.update(m for m in self.conn.scalars(
                 update(_S).where(_S.c.id == p["sale_id"]).values(
@@ -208,6 +218,8 @@ class _Projection:
             return
         try:
             member = s.get("member_id")
+            if not _fits(int(s["amount_fen"])):
+                return
             self.rows["s"].append({
                 "id": str(s["id"]), "store_id": str(s["store_id"]),
                 "member_id": member if isinstance(member, str) else None,
@@ -222,8 +234,8 @@ class _Projection:
                  if isinstance(e, Mapping)}
         seen = self.seen
         for e in entries_of(kind, p):
-            if e.id in seen:  # an entry id once (a lot's expiry may come from several tills)
-                continue
+            if e.id in seen or not _fits(e.points):  # an entry id once (a lot's expiry may
+                continue  # come from several tills)
             try:
                 when = to_datetime(times.get(e.id) or at)
             except (TypeError, ValueError):
@@ -236,6 +248,8 @@ class _Projection:
         try:
             m = msgspec.convert(p, MoneyMoved)
         except msgspec.ValidationError:
+            return
+        if not (_fits(m.principal_delta_fen) and _fits(m.bonus_delta_fen)):
             return
         self.rows["v"].append({
             "id": event_id, "member_id": m.member_id,

@@ -157,3 +157,26 @@ def test_the_chain_report_from_the_log_against_figures_worked_out_by_hand(  # ti
     assert (now.row(None).tally.churn_base, now.row(None).tally.churned) == (1, 1)
     upgrade_from(server.url, "0016")  # migration 0017 fills the sums and home stores again
     assert reports() == both
+
+
+def test_a_broken_tills_huge_numbers_are_left_out_and_stop_no_refresh(
+        server: LiveServer) -> None:
+    """Amounts no database integer holds (2**70), or whose sums overflow one (2**62 twice),
+    were stored by push (payloads are the tills') and then stopped every refresh for good:
+    OverflowError on SQLite, NumericValueOutOfRange on PostgreSQL."""
+    services.publish_rules(server.ctx, path=default_rules_path())
+    a = server.enrol()
+    m1, r1 = _register(a, "1")
+    huge = [a.event(type="sv.topped_up", payload={
+        "member_id": m1, "txn_id": f"t-{n}", "principal_delta_fen": v, "bonus_delta_fen": v})
+        for n, v in enumerate((2**70, 2**62, 2**62))]
+    _, bad_sale = _sale(a, m1, 2**70)
+    refund = a.event(type="sale.refunded", payload={"sale_id": str(uuid.uuid4()),
+                                                    "refund_fen": "lots"})
+    _, good_sale = _sale(a, m1, 10_000, points=100)
+    a.push([r1, *huge, bad_sale, refund, good_sale])
+    today = server.clock.now().date()
+    report, _, _ = insight.chain_health(server.ctx, start=today.replace(day=1), end=today)
+    chain = report.row(None).tally
+    assert (chain.member_spend_fen, chain.points_issued) == (10_000, 100)
+    assert (chain.sv_principal_fen, chain.sv_bonus_fen) == (0, 0)
