@@ -143,6 +143,10 @@ class HealthReport:
         raise KeyError((store_id, tier))
 
 
+FIRST_DAY = date(2000, 1, 1)  # a period starting earlier starts here, as one running past
+# today stops at today
+
+
 def programme_health(uow: UnitOfWork, *, clerk: Clerk, start: date, end: date,
                      store_id: str | None = None) -> HealthReport:
     """The report over the business days ``start``..``end`` (both included) for ``store_id``,
@@ -172,7 +176,8 @@ def health_report(s: q.Session | q.Connection, *, start: date, end: date, store_
         raise PeriodReversed(start=start.isoformat(), end=end.isoformat())
     if start > today:
         raise PeriodNotBegun(start=start.isoformat(), today=today.isoformat())
-    end = min(end, today)
+    # nothing a till holds is older; and a day near year 1 has no bounds a year back (churn)
+    start, end = max(start, FIRST_DAY), max(min(end, today), FIRST_DAY)
     p = q.Period(start, end, day_bounds(start, zone)[0], day_bounds(end, zone)[1])
     if store_id is not None and s.scalar(
             select(Member.id).where(Member.store_id == store_id, Member.status == "active",

@@ -45,7 +45,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from pos_member.clock import SystemClock
 from pos_member.errors import DomainError
@@ -275,6 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OperationalError as e:  # the database cannot be reached
         print(f"{PROG}: cannot use the database: {e.orig}", file=sys.stderr)
+        return 1
+    except DBAPIError as e:  # a SQLite URL naming a file that is no database, say
+        print(f"{PROG}: cannot use the database: {e.orig}", file=sys.stderr)
+        return 1
+    except OSError as e:  # a report's or an import's path: a folder, none, read-only
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"{PROG}: {where}{e.strerror or e}", file=sys.stderr)
         return 1
 
 

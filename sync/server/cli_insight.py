@@ -7,6 +7,7 @@ itself has little left to read) and publishes the chain's RFM cuts to the tills:
 from __future__ import annotations
 
 import argparse
+import errno
 from pathlib import Path
 
 from pos_member.services.insight_report import COLUMNS, names_of, row_values
@@ -30,6 +31,9 @@ def run(ctx: ServerContext, args: argparse.Namespace) -> None:
               f"RFM cuts over {cuts.buyers} members published for the tills: "
               f"R {cuts.r}, F {cuts.f}, M {cuts.m}")
         return
+    if args.xlsx and Path(args.xlsx).is_dir():  # refused before the report is worked out
+        raise IsADirectoryError(errno.EISDIR, "a folder: give the workbook's file name",
+                                args.xlsx)
     report, stores, tiers = insight.chain_health(ctx, start=args.start, end=args.end,
                                                  store=args.store)
     print(f"programme health {report.start.isoformat()}..{report.end.isoformat()} "

@@ -119,3 +119,45 @@ def test_hq_staff_commands_refuse_an_unknown_store_or_number_and_write_nothing(
     with pytest.raises(SystemExit) as exit_:
         main(["deactivate-staff", "--store", "7"])  # no --code
     assert exit_.value.code == 2
+
+
+def one_line(err: str) -> str:
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    assert err.startswith("pos-member-server: ")
+    return err
+
+
+@pytest.mark.parametrize("command", [
+    ["export-members", "{folder}"], ["export-members", "{folder}/none/members.xlsx"],
+    ["import-members", "{folder}", "--store", "1"],
+    ["import-members", "{folder}/none.xlsx", "--store", "1"],
+    ["import-template", "{folder}/none/template.xlsx"],
+    ["health-report", "--from", "2026-01-01", "--to", "2026-01-31", "--xlsx", "{folder}"],
+])
+def test_a_file_argument_that_cannot_be_used_is_one_line_and_exit_1(
+        db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        command: list[str]) -> None:
+    main(["db", "upgrade"])
+    main(["publish-rules", str(default_rules_path())])
+    capsys.readouterr()
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    assert main([a.format(folder=folder) for a in command]) == 1
+    assert str(folder) in one_line(capsys.readouterr().err)
+    assert [p.name for p in folder.iterdir()] == []  # nothing written (none/ neither)
+
+
+def test_a_database_file_that_is_no_database_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "hq.sqlite").write_text("not a database")
+    assert main(["--database", f"sqlite:///{tmp_path / 'hq.sqlite'}", "db", "upgrade"]) == 1
+    assert "not a database" in one_line(capsys.readouterr().err)
+
+
+def test_a_health_report_from_year_1_starts_in_2000(
+        db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["db", "upgrade"])
+    main(["publish-rules", str(default_rules_path())])
+    capsys.readouterr()
+    assert main(["health-report", "--from", "0001-01-01", "--to", "2026-01-31"]) == 0
+    assert capsys.readouterr().out.startswith("programme health 2000-01-01..2026-01-31")
