@@ -5,7 +5,8 @@ deliberate argon2id cost is bench/stored_value.py's ``pin_hash_ms``) and cash �
 ``synchronous=FULL``), interleaved in blocks with the raw baseline (bare ``sqlite3`` INSERT +
 COMMIT, same pragmas; ``bench/register.py``'s ``RawCommit``). A checkout is one commit: the sale,
 its points (redeemed and earned), the payment with its factor checked, the tenders, the events,
-audit rows and the member's message.
+audit rows and the member's message. After the timed run, the WAL frames (pages) one checkout's
+commit writes, counted over 100 more (``wal_frames_per_checkout``; a bare commit writes 2).
 
 ``control_keys``: the keys a cashier presses for a scanned member's sale with points redeemed
 and a stored-value tender verified by a scanned dynamic code, every key but the characters of
@@ -22,10 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +40,7 @@ for p in (ROOT, ROOT / "bench"):
 import pyotp  # noqa: E402
 from register import RawCommit, make_till, percentile  # noqa: E402
 
+from pos_member.bootstrap import App  # noqa: E402
 from pos_member.clock import FakeClock  # noqa: E402
 from pos_member.permissions import Role  # noqa: E402
 from pos_member.services import member_auth  # noqa: E402
@@ -46,6 +50,7 @@ from pos_member.services.points import adjust_points  # noqa: E402
 from pos_member.services.stored_value import TotpFactor, top_up  # noqa: E402
 
 BLOCK = 50
+FRAMES_OF = 100  # checkouts whose WAL frames are counted (wal_frames)
 
 
 def control_keys() -> int:
@@ -60,6 +65,24 @@ def control_keys() -> int:
              "test_a_members_sale_paid_partly_by_stored_value_is_one_checkout_of_six_keys"],
             cwd=ROOT, env=env, check=True, capture_output=True)
         return int(out.read_text(encoding="utf-8"))
+
+
+def wal_frames(app: App, run: Callable[[int], None]) -> float:
+    """The WAL frames one checkout's commit writes: the background checkpoint stopped and the
+    WAL emptied, ``FRAMES_OF`` checkouts run (untimed, after the timed ones), the WAL's frames
+    counted (``PRAGMA wal_checkpoint``) and shared out."""
+    assert app.uow.db.checkpointer is not None
+    app.uow.db.checkpointer.stop()
+    con = sqlite3.connect(app.uow.db.path)
+    try:
+        busy, _, _ = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert busy == 0, "the WAL could not be emptied"
+        for k in range(FRAMES_OF):
+            run(k)
+        _, frames, _ = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return float(frames) / FRAMES_OF
+    finally:
+        con.close()
 
 
 def main() -> None:
@@ -85,29 +108,36 @@ def main() -> None:
         checkout_ms: list[float] = []
         cpu_ms: list[float] = []  # this process's CPU per checkout: what the load does not add
         raw_ms: list[float] = []
+
+        def one(i: int, timed: bool = True) -> None:
+            m = members[i % len(members)]
+            clock.advance(seconds=31)  # a fresh dynamic code every time
+            code = pyotp.TOTP(secrets[m]).at(int(clock.now().timestamp()))
+            t0, c0 = time.perf_counter_ns(), time.process_time_ns()
+            checkout(app.uow, cashier, txn_id=f"c{i}", bill_no=f"B{i}", amount_fen=30_000,
+                     member_id=m, redeem_points=100,
+                     tenders=(Tender("stored_value", 20_000), Tender("cash", 9_900)),
+                     factor=TotpFactor(code), online=True)
+            if timed:
+                checkout_ms.append((time.perf_counter_ns() - t0) / 1e6)
+                cpu_ms.append((time.process_time_ns() - c0) / 1e6)
+
         i = 0
         while len(checkout_ms) < args.samples:
             for _ in range(BLOCK):
-                m = members[i % len(members)]
-                clock.advance(seconds=31)  # a fresh dynamic code every time
-                code = pyotp.TOTP(secrets[m]).at(int(clock.now().timestamp()))
-                t0, c0 = time.perf_counter_ns(), time.process_time_ns()
-                checkout(app.uow, cashier, txn_id=f"c{i}", bill_no=f"B{i}", amount_fen=30_000,
-                         member_id=m, redeem_points=100,
-                         tenders=(Tender("stored_value", 20_000), Tender("cash", 9_900)),
-                         factor=TotpFactor(code), online=True)
-                checkout_ms.append((time.perf_counter_ns() - t0) / 1e6)
-                cpu_ms.append((time.process_time_ns() - c0) / 1e6)
+                one(i)
                 i += 1
             for _ in range(BLOCK):
                 raw_ms.append(raw.one())
         raw.close()
+        frames = wal_frames(app, lambda k: one(i + k, timed=False))
         app.close()
     result: dict[str, float | int] = {
         "checkout_p50_ms": round(percentile(checkout_ms, 50), 3),
         "checkout_p99_ms": round(percentile(checkout_ms, 99), 3),
         "raw_commit_p50_ms": round(percentile(raw_ms, 50), 3),
         "raw_commit_p99_ms": round(percentile(raw_ms, 99), 3),
+        "wal_frames_per_checkout": round(frames, 1),
     }
     print(f"checkout p50 {result['checkout_p50_ms']} ms  p99 {result['checkout_p99_ms']} ms "
           f"({len(checkout_ms)} samples: ¥300 bill, 100 points, ¥200 stored value by dynamic "
@@ -116,6 +146,8 @@ def main() -> None:
           f"p99 {percentile(cpu_ms, 99):.3f} ms")
     print(f"raw durable commit p50 {result['raw_commit_p50_ms']} ms  "
           f"p99 {result['raw_commit_p99_ms']} ms")
+    print(f"WAL frames (4 KB pages) a checkout commits: {result['wal_frames_per_checkout']} "
+          f"(over {FRAMES_OF} checkouts after the timed ones; a bare commit writes 2)")
     if not args.no_keys:
         result["control_keys"] = control_keys()
         print(f"control keys for the checkout at the till: {result['control_keys']}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection
@@ -38,6 +39,22 @@ class _Form:
     processors: tuple[_Processor, ...]
     columns: tuple[str, ...]  # of a SELECT (or RETURNING)
     results: tuple[_Processor, ...]
+    # Worked out once from the above, for the statement's every run: the parameters' values
+    # in order when every one is a key (None: some are constants), the positions whose
+    # parameter or result the type converts, and the row type.
+    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
+    converted_results: tuple[tuple[int, Callable[[Any], Any]], ...]
+    row_type: type[Row]
+
+
+def _getter(keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """``params -> (params[k] for k in keys)`` in one C call (``itemgetter`` gives a bare
+    value, not a tuple, for one key)."""
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda params: (params[key],)
+    return itemgetter(*keys)  # type: ignore[return-value]
 
 
 class Row(tuple):  # type: ignore[type-arg]
@@ -72,7 +89,6 @@ class Prepared:
         self.stmt = stmt
         self.column_keys = list(column_keys) if column_keys is not None else None
         self._forms: dict[str, _Form] = {}
-        self._row_types: dict[str, type[Row]] = {}
 
     def _form(self, dialect: Dialect) -> _Form:
         form = self._forms.get(dialect.name)
@@ -103,19 +119,48 @@ class Prepared:
         for column in returned:
             columns.append(column.key)
             results.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
-        form = _Form(str(compiled), tuple(keys), tuple(constants), tuple(processors),
-                     tuple(columns), tuple(results))
-        self._forms[dialect.name] = form
-        self._row_types[dialect.name] = type(
+        row_type = type(
             "Row", (Row,), {"__slots__": (), "_fields": {c: i for i, c in enumerate(columns)}})
+        named = tuple(k for k in keys if k is not None)
+        form = _Form(str(compiled), tuple(keys), tuple(constants), tuple(processors),
+                     tuple(columns), tuple(results),
+                     getter=_getter(named) if named and len(named) == len(keys) else None,
+                     converted=tuple((i, p) for i, p in enumerate(processors) if p is not None),
+                     converted_results=tuple((i, p) for i, p in enumerate(results)
+                                             if p is not None),
+                     row_type=row_type)
+        self._forms[dialect.name] = form
         return form
 
-    def _args(self, form: _Form, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        out = []
-        for key, constant, proc in zip(form.keys, form.constants, form.processors, strict=True):
-            value = params[key] if key is not None else constant
-            out.append(proc(value) if proc is not None and value is not None else value)
-        return tuple(out)
+    def _args(self, form: _Form, params: Mapping[str, Any]) -> Sequence[Any]:
+        """The driver's parameters: each key's value (or the constant), converted by its
+        type's processor when it has one and the value is not None."""
+        if form.getter is not None:
+            values = form.getter(params)
+            if not form.converted:
+                return values
+            out = list(values)
+        else:
+            out = [params[key] if key is not None else constant
+                   for key, constant in zip(form.keys, form.constants, strict=True)]
+        for i, proc in form.converted:
+            value = out[i]
+            if value is not None:
+                out[i] = proc(value)
+        return out
+
+    @staticmethod
+    def _row(form: _Form, raw: tuple[Any, ...]) -> Row:
+        """A driver row as a :class:`Row`, each value converted by its column's processor
+        (when it has one and the value is not None)."""
+        if not form.converted_results:
+            return form.row_type(raw)
+        out = list(raw)
+        for i, proc in form.converted_results:
+            value = out[i]
+            if value is not None:
+                out[i] = proc(value)
+        return form.row_type(out)
 
     def _rows(self, conn: Connection, params: Mapping[str, Any], limit: int | None
               ) -> list[Any]:
@@ -123,7 +168,6 @@ class Prepared:
             result = conn.execute(self.stmt, dict(params))
             return list(result.fetchmany(limit) if limit else result.all())
         form = self._form(conn.dialect)
-        row_type = self._row_types[conn.dialect.name]
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cur.execute(form.sql, self._args(form, params))
@@ -132,10 +176,8 @@ class Prepared:
             raise _as_sqlalchemy_error(conn, form.sql, e) from e
         finally:
             cur.close()
-        procs = form.results
-        return [row_type(v if p is None or v is None else p(v) for v, p in zip(r, procs,
-                                                                               strict=True))
-                for r in raw]
+        row = self._row
+        return [row(form, r) for r in raw]
 
     def iter(self, conn: Connection, params: Mapping[str, Any]) -> Iterator[Any]:
         """The rows one by one, fetched as they are asked for (stop early: read no more)."""
@@ -143,8 +185,6 @@ class Prepared:
             yield from conn.execute(self.stmt, dict(params))
             return
         form = self._form(conn.dialect)
-        row_type = self._row_types[conn.dialect.name]
-        procs = form.results
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             try:
@@ -160,8 +200,7 @@ class Prepared:
                 if not batch:
                     break
                 for r in batch:
-                    yield row_type(v if p is None or v is None else p(v)
-                                   for v, p in zip(r, procs, strict=True))
+                    yield self._row(form, r)
                 size = min(size * 4, 256)
         finally:
             cur.close()
