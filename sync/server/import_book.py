@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pos_member.spreadsheet import cell_value
 from sync.server.import_rows import (
     COLUMNS,
     HEADERS,
@@ -93,6 +94,4 @@ def write_report(source: Path, target: Path, rejected: Sequence[Rejected]) -> No
 
 
 def _plain(value: object) -> object:
-    if isinstance(value, str) and value.startswith("="):
-        return "'" + value  # never write a formula back
-    return value
+    return cell_value(value)  # never write a formula back

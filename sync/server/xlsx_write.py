@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
+from pos_member.spreadsheet import FORMULA_LEADS
+
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
@@ -65,7 +67,10 @@ def _cell(ref: str, value: Any) -> str:
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float):
         return f'<c r="{ref}"><v>{value}</v></c>'
-    text = escape(_INVALID_XML.sub("", str(value)))
+    text = str(value)
+    if text.startswith(FORMULA_LEADS):  # pos_member.spreadsheet: never read as a formula
+        text = "'" + text
+    text = escape(_INVALID_XML.sub("", text))
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 

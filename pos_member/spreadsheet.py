@@ -1,0 +1,20 @@
+"""Text written into a workbook the till or HQ exports (.xlsx): never read as a formula.
+
+A member's or a colleague's name, a store's name, a campaign's title or a cell copied from an
+imported file may start with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return): openpyxl
+writes a text starting with ``=`` as a formula, and Excel or LibreOffice read any of them as one
+when the sheet is saved as CSV, pasted, or a cell is edited (formula injection, CWE-1236). Such
+text gets a leading apostrophe, the usual escape (docs/rules.md, "Exports"); numbers, dates and
+other text are left as they are.
+"""
+
+from __future__ import annotations
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_value(value: object) -> object:
+    """``value`` as a cell takes it: a text that would start a formula, after an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
