@@ -15,6 +15,7 @@ from pos_member.db.prepared import Prepared
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import InvalidInput
 from pos_member.events import NAME_CTX, PHONE_CTX
+from pos_member.integration.reports import check_fen
 from pos_member.member_code import CodeKind, classify_code
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone
@@ -121,6 +122,7 @@ def quote(uow: UnitOfWork, clerk: Clerk, *, member: str | None, amount_fen: int,
           redeem_points: int = 0) -> tuple[MemberCard | None, sales.SaleQuote]:
     """The most the member may redeem on a bill of ``amount_fen`` and what the sale would earn
     (with ``redeem_points`` off it), as the till's sale dialog shows them."""
+    amount_fen = check_fen(amount_fen, "amount_fen")  # says the maximum, as a sale's does
     card = find_member(uow, clerk=clerk, code=member) if member is not None else None
     return card, sales.quote_sale(uow, member_id=card.id if card else None,
                                   amount_fen=amount_fen, redeem_points=redeem_points)

@@ -195,7 +195,9 @@ def check_time(value: object) -> str:
     return at.isoformat()
 
 
-def _fen(value: object, what: str, *, zero: bool = False) -> int:
+def check_fen(value: object, what: str, *, zero: bool = False) -> int:
+    """A whole number of fen, more than 0 (or 0 with ``zero``) and at most ``MAX_AMOUNT_FEN``;
+    the refusal names ``what`` and the maximum."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"{what} is a whole number of fen.")
     if (value == 0 and zero) or 0 < value <= sales.MAX_AMOUNT_FEN:
@@ -207,18 +209,18 @@ def check_sale(report: SaleReport, *, point_value: int) -> SaleReport:
     """The report with its labels normalised; refuses a bad one, changing nothing.
     ``point_value`` is the fen value of ``redeem_points`` under the rules in force."""
     check_txn_id(report.txn_id)
-    amount = check_amount(_fen(report.amount_fen, "amount_fen"))  # _fen: says the maximum
+    amount = check_amount(check_fen(report.amount_fen, "amount_fen"))  # check_fen: says the maximum
     if not 1 <= len(report.lines) <= MAX_LINES:
         raise InvalidInput(f"A sale has 1 to {MAX_LINES} lines.")
     if not 1 <= len(report.tenders) <= MAX_TENDERS:
         raise InvalidInput(f"A sale has 1 to {MAX_TENDERS} tenders.")
     lines = tuple(Line(_label(x.line, "line id"), _label(x.category, "category"),
-                       _fen(x.amount_fen, "A line's amount_fen", zero=True))
+                       check_fen(x.amount_fen, "A line's amount_fen", zero=True))
                   for x in report.lines)
     if len({x.line for x in lines}) != len(lines):
         raise InvalidInput("Each line of a bill has its own line id.")
     tenders = tuple(Tender(_label(t.kind, "tender kind"),
-                           _fen(t.amount_fen, "A tender's amount_fen"), t.payment_txn_id)
+                           check_fen(t.amount_fen, "A tender's amount_fen"), t.payment_txn_id)
                     for t in report.tenders)
     for t in tenders:
         if (t.kind == STORED_VALUE) != (t.payment_txn_id is not None):
@@ -253,13 +255,13 @@ def check_refund(report: RefundReport) -> RefundReport:
         raise InvalidInput(f"A refund names at most {MAX_LINES} lines.")
     if report.lines and report.amount_fen is not None:
         raise InvalidInput("A refund names lines or an amount_fen, not both.")
-    lines = tuple(RefundLine(_label(x.line, "line id"), _fen(x.amount_fen,
+    lines = tuple(RefundLine(_label(x.line, "line id"), check_fen(x.amount_fen,
                                                             "A line's amount_fen"))
                   for x in report.lines)
     if len({x.line for x in lines}) != len(lines):
         raise InvalidInput("A refund names each line once.")
     amount = None if report.amount_fen is None else check_amount(
-        _fen(report.amount_fen, "amount_fen"))
+        check_fen(report.amount_fen, "amount_fen"))
     return RefundReport(report.txn_id, clean_bill_no(report.bill_no), lines, amount)
 
 

@@ -90,6 +90,9 @@ def test_an_amount_over_the_most_a_bill_may_be_says_the_most(api: Api) -> None:
     answer = refused(api, "/v1/refunds", {"txn_id": "R", "bill_no": "B", "amount_fen": huge},
                      422, "invalid_input")
     assert "at most" in answer["message"]
+    answer = refused(api, "/v1/quotes", {"member": None, "amount_fen": huge}, 422,
+                     "invalid_input")
+    assert "at most" in answer["message"]
 
 
 @pytest.mark.parametrize("points", [10**30, 2**63])
