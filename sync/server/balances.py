@@ -44,6 +44,7 @@ from pos_member.events import (
     MoneyMoved,
 )
 from sync.server.context import ServerContext
+from sync.server.driver import Statement
 from sync.server.duplicate_phones import list_value, one_of
 from sync.server.errors import BadRequest, MemberNotFoundAtHq, NoOpenOverdraw
 from sync.server.locks import MERGE_LOCK, lock_shared
@@ -143,7 +144,7 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
     book.save()
 
 
-_PG_ADD = text(
+_PG_ADD = Statement(text(
     "WITH v AS (SELECT v.i, coalesce(r.winner_member_id, v.m) AS owner, v.d, v.e, v.s "
     "FROM json_to_recordset(CAST(:rows AS json)) AS v(i integer, m text, d bigint, e text, "
     "s text) LEFT JOIN LATERAL (SELECT winner_member_id FROM member_redirects "
@@ -157,7 +158,7 @@ _PG_ADD = text(
     "RETURNING member_id, balance_fen, settled_fen, flag_id) "
     "SELECT up.member_id, up.balance_fen, up.settled_fen, up.flag_id, o.e, o.s "
     "FROM up JOIN o ON o.owner = up.member_id "
-    "WHERE up.balance_fen + up.settled_fen < 0 AND up.flag_id IS NULL")
+    "WHERE up.balance_fen + up.settled_fen < 0 AND up.flag_id IS NULL"))
 
 
 def _add(log: LogWriter, conn: Connection,
@@ -171,7 +172,7 @@ def _add(log: LogWriter, conn: Connection,
     rows under each member's key lock and writing them back."""
     rows = [{"i": i, "m": member_id, "d": delta, "e": e.id, "s": e.store_id}
             for i, (e, (member_id, delta)) in enumerate(money)]
-    negative = conn.execute(_PG_ADD, {"rows": json.dumps(rows), "now": log._now}).all()
+    negative = _PG_ADD.rows(conn, {"rows": json.dumps(rows), "now": log._now})
     if not negative:
         return
     book = _Book(log, conn)

@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pos_member.db.engine import sqlite_engine
+from sync.server.driver import Statement
 from sync.server.errors import SchemaNotCurrent
 from sync.server.keys import ChainKeys, Kek
 from sync.server.pulled_rows import PulledRows
@@ -70,9 +71,9 @@ _SQLITE_PRAGMAS = (
 
 _LOCK = {True: text("SELECT pg_advisory_xact_lock(:k)"),
          False: text("SELECT pg_advisory_xact_lock_shared(:k)")}
-_LOCK_AND_KEY = {exclusive: text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)) "
-                                 f"FROM ({lock.text} OFFSET 0) AS w")
-                 for exclusive, lock in _LOCK.items()}
+_LOCK_AND_KEY = {exclusive: Statement(text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)) "
+    f"FROM ({lock.text} OFFSET 0) AS w")) for exclusive, lock in _LOCK.items()}
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class ServerDatabase:
                 if key is None:
                     conn.execute(_LOCK[exclusive], {"k": WRITE_LOCK})
                 else:  # the subquery (kept apart by OFFSET 0) runs first: the write lock first
-                    conn.execute(_LOCK_AND_KEY[exclusive], {"k": WRITE_LOCK, "key": key})
+                    _LOCK_AND_KEY[exclusive].rows(conn, {"k": WRITE_LOCK, "key": key})
             yield conn
 
     def concurrent(self, work: Callable[[Connection], T], *, key: str | None = None) -> T:

@@ -24,7 +24,6 @@ from sqlalchemy import (
     Row,
     String,
     Table,
-    TextClause,
     any_,
     bindparam,
     cast,
@@ -37,6 +36,7 @@ from sqlalchemy.dialects import postgresql
 
 from pos_member.events import MEMBER_MERGED, MEMBER_REGISTERED, MemberMerged
 from pos_member.events import encode as payload_object
+from sync.server.driver import Statement
 from sync.server.locks import MERGE_LOCK, lock_keys, phone_key
 from sync.server.log import LogWriter
 from sync.server.models import MemberIndex
@@ -74,12 +74,12 @@ def list_value(conn: Connection, values: list[str]) -> Any:
 
 
 @functools.cache
-def _keyed_sql(table: Table, key: str, columns: tuple[str, ...]) -> TextClause:
+def _keyed_sql(table: Table, key: str, columns: tuple[str, ...]) -> Statement:
     quote = postgresql.dialect().identifier_preparer.quote
-    return text(
+    return Statement(text(
         f"SELECT t.* FROM json_array_elements_text(CAST(:keys AS json)) AS k(v) "
         f"CROSS JOIN LATERAL (SELECT {', '.join(quote(c) for c in columns)} "
-        f"FROM {quote(table.name)} WHERE {quote(key)} = k.v OFFSET 0) AS t")
+        f"FROM {quote(table.name)} WHERE {quote(key)} = k.v OFFSET 0) AS t"))
 
 
 def rows_by_key(conn: Connection, table: Table, key: str, keys: Iterable[str],
@@ -95,7 +95,7 @@ def rows_by_key(conn: Connection, table: Table, key: str, keys: Iterable[str],
         return []
     names = tuple(columns) if columns is not None else tuple(c.name for c in table.columns)
     if conn.dialect.name == "postgresql":
-        return list(conn.execute(_keyed_sql(table, key, names), {"keys": json.dumps(keys)}))
+        return _keyed_sql(table, key, names).rows(conn, {"keys": json.dumps(keys)})
     return list(conn.execute(
         select(*(table.c[n] for n in names)).where(one_of(conn, table.c[key], "keys")),
         {"keys": list_value(conn, keys)}))

@@ -21,8 +21,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Table, TextClause, insert, text, update
+from sqlalchemy import Connection, Table, insert, text, update
 
+from sync.server.driver import Statement
 from sync.server.models import DeviceProgress, MemberIndex
 
 INDEX_COLUMNS = ("phone_index", "member_id", "member_no", "hlc", "event_id")
@@ -30,9 +31,9 @@ _INDEX: Table = MemberIndex.__table__  # type: ignore[assignment]
 
 
 @functools.lru_cache(maxsize=64)
-def _text(sql: str) -> TextClause:
+def _text(sql: str) -> Statement:
     """The statement of one combination of parts (a few dozen at most), built once."""
-    return text(sql)
+    return Statement(text(sql))
 
 
 class Later:
@@ -83,7 +84,7 @@ class Later:
             return
         if self.conn.dialect.name == "postgresql":
             sql, params = self._statement()
-            self.conn.execute(_text(sql), params)
+            _text(sql).rows(self.conn, params)
         else:
             self._one_by_one()
         self.homes, self.fixed, self.wanted, self.index = {}, [], [], []

@@ -38,6 +38,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, text
 
+from sync.server.driver import Statement
+
 MERGE_LOCK = "merge"
 SERVER_SEQ = "server-seq"
 
@@ -45,7 +47,7 @@ _LOCK_KEYS = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
     "FROM json_array_elements_text(CAST(:keys AS json)) k"
 )
-_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:k, 0))")
+_SHARED = Statement(text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:k, 0))"))
 
 
 def device_key(device_id: str) -> str:
@@ -73,4 +75,4 @@ def lock_keys(conn: Connection, keys: Iterable[str]) -> None:
 def lock_shared(conn: Connection, key: str) -> None:
     """A shared lock on ``key``: beside other shared holders, never beside an exclusive one."""
     if conn.dialect.name == "postgresql":
-        conn.execute(_SHARED, {"k": key})
+        _SHARED.rows(conn, {"k": key})
