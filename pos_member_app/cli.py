@@ -103,8 +103,13 @@ def _config_file(text: str) -> Path:
 
 
 def _server_url(text: str) -> str:
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises for a port that is not a number or out of range
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a server address (check the brackets and the "
+                                         f"port): {text!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"not an http(s) server address: {text!r}")
     return text.rstrip("/")
 
@@ -422,6 +427,7 @@ def _enrol(args: argparse.Namespace) -> int:
         admin.check()  # a weak PIN or bad number: refuse before spending the code
     keystore = KeyringKeyStore()
     keystore.get("device-token:probe")  # no credential store: refuse before spending the code
+    made_dir, fresh = not cfg.data_dir.exists(), not cfg.db_path.exists()
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     app = bootstrap(cfg.db_path, rules_file=cfg.rules_file, keystore=keystore,
                     clock=SystemClock(cfg.time_zone))
@@ -438,8 +444,12 @@ def _enrol(args: argparse.Namespace) -> int:
             ident = enrol(app, client, keystore, code=args.code, device_name=device_name,
                           server_url=args.server)
             created = first_admin(app, client, ident, admin) if admin is not None else None
-    finally:
+    except BaseException:
         app.close()
+        if fresh and peek_store_name(cfg.db_path) is None:  # a refused enrolment: no trace
+            _remove_database(cfg.db_path, folder_too=made_dir)
+        raise
+    app.close()
     print(f"Enrolled: store {ident.store_number} {ident.store_name}, "
           f"till {ident.device_number} ({device_name}), data in {cfg.data_dir}.")
     print(f"Device id {ident.device_id} (what head office names this till by, e.g. to "
@@ -453,6 +463,18 @@ def _enrol(args: argparse.Namespace) -> int:
         print("No administrator created: staff arrive from the store's other tills "
               "with the first sync.")
     return 0
+
+
+def _remove_database(path: Path, *, folder_too: bool) -> None:
+    """The empty database a refused enrolment made (and its folder, when it made that too and
+    nothing else is in it): the command changes nothing when it fails."""
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        (path.parent / name).unlink(missing_ok=True)
+    if folder_too:
+        import contextlib
+
+        with contextlib.suppress(OSError):  # something else is in it: left as it is
+            path.parent.rmdir()
 
 
 def _reenrol(app: App, args: argparse.Namespace, keystore: KeyStore) -> int:

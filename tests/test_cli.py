@@ -458,6 +458,8 @@ def test_run_opens_the_demo_store_with_its_key_from_the_os_keyring(demo: Demo) -
         (["enrol", "--server", "http://hq", "--code", "AB"], "6 to 64 characters"),
         (["close-day", "--server", "ftp://hq"], "not an http(s) server address"),
         (["sync", "--timeout", "0"], "must be between 0 and 86400 seconds"),
+        (["enrol", "--server", "http://[::1", "--code", "ABC123"], "check the brackets"),
+        (["sync", "--server", "http://hq:99999"], "check the brackets and the port"),
     ],
 )
 def test_bad_sync_arguments_exit_2_with_a_clear_message(
@@ -530,6 +532,20 @@ def test_enrol_again_with_the_server_unreachable_exits_1_and_changes_nothing(
                "--code", "ABC123", "--no-admin", "--timeout", "2") == 1
     assert "cannot be reached" in capsys.readouterr().err
     assert count(tmp_path / "till.sqlite", "events") == before
+
+
+@pytest.mark.parametrize("folder", ["new", "existing"])
+def test_a_first_enrolment_that_fails_leaves_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], memory_keyring: KeyringBackend,
+    folder: str
+) -> None:
+    data = tmp_path / "till"
+    if folder == "existing":
+        data.mkdir()
+    assert cli("enrol", "--data-dir", data, "--server", "http://127.0.0.1:9",
+               "--code", "ABC123", "--no-admin", "--timeout", "2") == 1
+    assert "cannot be reached" in capsys.readouterr().err
+    assert (data.exists() and list(data.iterdir())) == ([] if folder == "existing" else False)
 
 
 def test_chinese_output_redirected_on_a_western_code_page_is_utf8(tmp_path: Path) -> None:
