@@ -237,10 +237,11 @@ def test_totp_matches_the_rfc_6238_vectors() -> None:
 @given(seed=st.binary(min_size=14, max_size=40), counter=st.integers(0, 8_000_000_000),
        lower=st.booleans())
 @settings(max_examples=300, deadline=None)
-def test_the_till_s_own_code_is_pyotps(seed: bytes, counter: int, lower: bool) -> None:
-    """``verify_totp`` computes a step's code itself (``totp_code``): the same code as pyotp's,
-    for any secret pyotp takes (unpadded, either case) and step up to year 9000; and the RFC 6238
-    vector's last 6 digits. A secret shorter than pyotp takes is refused the same way."""
+def test_the_till_s_code_is_pyotps(seed: bytes, counter: int, lower: bool) -> None:
+    """``verify_totp`` computes a step's code by ``totp_code`` (cryptography's HOTP on the key
+    decoded once): the same code as pyotp's, for any secret pyotp takes (unpadded, either case)
+    and step up to year 9000; and the RFC 6238 vector's last 6 digits. A secret shorter than
+    pyotp takes is refused the same way."""
     import base64
     secret = base64.b32encode(seed).decode().rstrip("=")
     secret = secret.lower() if lower else secret
