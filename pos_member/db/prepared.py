@@ -119,8 +119,13 @@ class Prepared:
         for column in returned:
             columns.append(column.key)
             results.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
-        row_type = type(
-            "Row", (Row,), {"__slots__": (), "_fields": {c: i for i, c in enumerate(columns)}})
+        fields = {c: i for i, c in enumerate(columns)}
+        # Each column a property reading its position (in C; ``__getattr__`` stays for any
+        # name a tuple has already, which it never reached either).
+        row_type = type("Row", (Row,), {
+            "__slots__": (), "_fields": fields,
+            **{c: property(itemgetter(i)) for c, i in fields.items()
+               if isinstance(c, str) and not hasattr(Row, c)}})
         named = tuple(k for k in keys if k is not None)
         form = _Form(str(compiled), tuple(keys), tuple(constants), tuple(processors),
                      tuple(columns), tuple(results),
@@ -168,7 +173,7 @@ class Prepared:
             result = conn.execute(self.stmt, dict(params))
             return list(result.fetchmany(limit) if limit else result.all())
         form = self._form(conn.dialect)
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cur.execute(form.sql, self._args(form, params))
             raw = cur.fetchmany(limit) if limit else cur.fetchall()
@@ -185,7 +190,7 @@ class Prepared:
             yield from conn.execute(self.stmt, dict(params))
             return
         form = self._form(conn.dialect)
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             try:
                 cur.execute(form.sql, self._args(form, params))
@@ -220,7 +225,7 @@ class Prepared:
             return int(conn.execute(self.stmt, list(params) if many else dict(params)
                                     ).rowcount)
         form = self._form(conn.dialect)
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             if many:
                 cur.executemany(form.sql, [self._args(form, p) for p in params])
@@ -259,7 +264,7 @@ class Prepared:
                 value = r[key]
                 out[i] = proc(value) if proc is not None and value is not None else value
             args.append(out)
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cur.executemany(form.sql, args)
             return int(cur.rowcount)

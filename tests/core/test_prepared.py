@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from pos_member.db.models import Sale
 from pos_member.db.prepared import Prepared
@@ -51,6 +51,12 @@ def test_prepared_writes_and_reads_what_core_does(tmp_path: Path) -> None:
         assert first.categories == ["鞋", "bag"]
         with pytest.raises(AttributeError):
             _ = first.nope
+        # A column named like a tuple's method stays the method (as SQLAlchemy's rows keep
+        # it); one without a name is read by position.
+        odd = select(_SALES.c.id.label("count"), func.max(_SALES.c.amount_fen) + 0)
+        row = Prepared(odd).first(conn, {})
+        assert row is not None and tuple(row) == tuple(conn.execute(odd).one())
+        assert row.count(row[0]) == 1 and row[1] == 12_350
         tx.commit()
     con = sqlite3.connect(till.path)
     stored = con.execute("SELECT id, typeof(sold_at), sold_at, business_day, categories, "
