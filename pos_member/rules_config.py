@@ -14,6 +14,7 @@ from __future__ import annotations
 import tomllib
 import types
 import typing
+import unicodedata
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -272,6 +273,11 @@ def _build(cls: type[T], data: Any, path: str) -> T:
     return cls(**values)
 
 
+# A number with no bound of its own is at most this (10¹² fen is ten billion yuan): a rule no
+# database integer holds (2**63) once reached a till's SQL as an OverflowError.
+MAX_RULE_NUMBER = 10**12
+
+
 def _value(tp: Any, raw: Any, name: str, meta: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin is tuple:
@@ -285,6 +291,7 @@ def _value(tp: Any, raw: Any, name: str, meta: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise RulesInvalid(field=name, problem=f"must be a whole number, got {raw!r}")
         lo, hi = meta.get("min"), meta.get("max")
+        hi = MAX_RULE_NUMBER if hi is None else hi
         if lo is not None and raw < lo:
             raise RulesInvalid(field=name, problem=f"must be at least {lo}, got {raw}")
         if hi is not None and raw > hi:
@@ -297,6 +304,8 @@ def _value(tp: Any, raw: Any, name: str, meta: Any) -> Any:
     if tp is str:
         if not isinstance(raw, str):
             raise RulesInvalid(field=name, problem=f"must be text, got {raw!r}")
+        if any(unicodedata.category(c) == "Cc" for c in raw):  # NUL, newline ...: no rule's
+            raise RulesInvalid(field=name, problem="must not hold a control character")
         return raw
     if isinstance(tp, types.UnionType):  # pragma: no cover - no optional fields yet
         raise TypeError(tp)

@@ -98,6 +98,17 @@ def test_rules_hold_no_float_anywhere() -> None:
 # --- a bad file is refused, naming the field -----------------------------------------------
 
 
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ('version = "2026.1"', 'version = "2026.1\\u0000"', "version"),
+    ('privacy_policy_version = "2026-01"', 'privacy_policy_version = "2026\\n01"',
+     "registration.privacy_policy_version"),
+])
+def test_text_with_a_control_character_is_refused(old: str, new: str, field: str) -> None:
+    """A NUL in the version reached HQ's event as a pydantic traceback (publish-rules)."""
+    refused = refusal(edited(old, new))
+    assert refused.params["field"] == field
+
+
 @pytest.mark.parametrize(
     ("old", "new", "field"),
     [
@@ -127,6 +138,11 @@ def test_a_value_of_the_wrong_type_is_refused(old: str, new: str, field: str) ->
         ("max_tries = 5\nlock_minutes = 30", "max_tries = 0\nlock_minutes = 30",
          "stored_value.pin.max_tries"),
         ("login_max_failures = 5", "login_max_failures = 1000", "staff.login_max_failures"),
+        # no bound of its own: none past 10**12 (2**63 once reached a till's SQL)
+        ("daily_earn_cap = 5000", "daily_earn_cap = 9223372036854775808",
+         "points.daily_earn_cap"),
+        ("expiry_reminder_days = [30, 7]", "expiry_reminder_days = [30, 10000000000000]",
+         "points.expiry_reminder_days[1]"),
     ],
 )
 def test_a_number_out_of_range_is_refused(old: str, new: str, field: str) -> None:
