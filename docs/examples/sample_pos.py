@@ -3,7 +3,7 @@ API and half through the watched folder, then reads the day back and checks the 
 会销比 and guide figures against what it sent. Copy what you need into your own POS.
 
     python sample_pos.py --url http://127.0.0.1:8765 --token pmt_... \
-        --folder D:/pos-drop --members 00010100000016,00010100000024 --guides 1101,1102
+        --folder D:/pos-drop --members 00010100000016,00010100000024 --guides 2001,2002
 
 Needs only httpx (pip install httpx). Prints one JSON line with what it sent; exits 1 when
 the till's figures differ from it. docs/integration.md explains every field.
