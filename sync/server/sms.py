@@ -161,13 +161,17 @@ def _retire_earlier(conn: Connection, *, member_id: str, txn_id: str, now: datet
         conn.execute(update(_T).where(_T.c.id == row.id).values(expires_at=after.expires_at))
 
 
-def verify_code(ctx: ServerContext, *, body: SmsVerifyRequest) -> SmsVerifyResponse:
+def verify_code(ctx: ServerContext, *, body: SmsVerifyRequest,
+                device: DeviceIdentity) -> SmsVerifyResponse:
+    """Checks a code against its challenge. Only a till of the store that asked for the code
+    may try it: another store's is refused as an unknown challenge, no try counted (it could
+    otherwise spend the member's five tries on a payment it has no part in)."""
     rules = sms_rules()
     now = ctx.clock.now()
     with ctx.db.write(exclusive=False) as conn:  # the code's row is locked: one try at a time
         row = conn.execute(select(_T).where(_T.c.id == body.challenge_id)
                            .with_for_update()).first()
-        if row is None:
+        if row is None or row.store_id != device.store_id:
             raise SmsCodeRefused()
         after, ok = sms_codes.check(rules, _row_to_challenge(row), now=now, code=body.code,
                                     member_id=body.member_id, amount_fen=body.amount_fen,
@@ -193,6 +197,6 @@ def router() -> APIRouter:
     def verify(request: Request, body: SmsVerifyRequest,
                device: Annotated[DeviceIdentity, Depends(_device)]) -> SmsVerifyResponse:
         """Checks a code (each try counts; 5 at most; 5 minutes)."""
-        return verify_code(_context(request), body=body)
+        return verify_code(_context(request), body=body, device=device)
 
     return r

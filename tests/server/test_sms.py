@@ -68,6 +68,19 @@ def test_five_tries_at_most(hq: Hq) -> None:
                              code=code)
 
 
+def test_another_stores_till_cannot_try_the_code_nor_spend_its_tries(hq: Hq) -> None:
+    cid = _send(hq)
+    code = hq.sms.sent[0].code
+    other = hq.live.enrol(store_number=hq.device.enrolment.store_number + 1)
+    assert other.store_id != hq.device.store_id
+    with SyncClient(hq.live.base_url, other.enrolment.token) as foreign:
+        for _ in range(5):
+            with pytest.raises(SmsCodeInvalid):
+                foreign.sms_verify(challenge_id=cid, member_id="m1", amount_fen=1200,
+                                   txn_id="t1", code=code)
+    assert _verify(hq, cid, code) == cid  # its own till's tries are all there
+
+
 def test_expires_after_five_minutes(hq: Hq) -> None:
     cid = _send(hq)
     hq.live.clock.advance(seconds=300)
