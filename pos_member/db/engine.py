@@ -26,6 +26,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
@@ -148,6 +149,15 @@ def _engine(path: Path, *, immediate: bool, pool_size: int,
     )
 
 
+class _HintedCompiler(SQLiteCompiler):
+    """SQLite's ``INDEXED BY`` as SQLAlchemy's table hint (``select.with_hint(table,
+    "INDEXED BY ix_name", "sqlite")``), which SQLAlchemy's SQLite compiler leaves out: a till
+    has no statistics (no ``ANALYZE``) for the planner to choose a report's index by."""
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
 def _json_text(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
@@ -176,6 +186,7 @@ def sqlite_engine(
         json_serializer=_json_text,
         json_deserializer=msgspec.json.decode,
     )
+    engine.dialect.statement_compiler = _HintedCompiler
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:

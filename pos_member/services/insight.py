@@ -153,25 +153,34 @@ def programme_health(uow: UnitOfWork, *, clerk: Clerk, start: date, end: date,
     or for every store this database holds members of (with a chain row) when None. A period
     running past today stops at today; one starting after today, a reversed one and a store
     without members are refused (nothing is written either way). The store manager's, like
-    the recruitment dashboard (``VIEW_KPI``)."""
+    the recruitment dashboard (``VIEW_KPI``). The member figures come from the kept figures
+    and one period of rows (``insight_queries.kept_counts``, till migration 0025): the same as
+    over whole ledgers (``health_report`` without ``member_counts``), at a chain's scale."""
     require(clerk, Action.VIEW_KPI)
+    kept = q.till_kept()
     with uow.read() as s:
-        return health_report(s, start=start, end=end, store_id=store_id,
-                             today=uow.clock.today(), zone=uow.clock.zone,
-                             churned_days=uow.rules.lifecycle.churned_days)
+        return health_report(
+            s, start=start, end=end, store_id=store_id, today=uow.clock.today(),
+            zone=uow.clock.zone, churned_days=uow.rules.lifecycle.churned_days,
+            member_counts=lambda p, store, active_from, churned_days: q.kept_counts(
+                s, p, store, active_from, churned_days, kept),
+            till_stores=q.distinct_values(s, "sales", "store_id") if store_id is None
+            else None, members_index=q.MEMBERS_BY_ID)
 
 
 def health_report(s: q.Session | q.Connection, *, start: date, end: date, store_id: str | None,
                   today: date, zone: q.tzinfo, churned_days: int,
                   grouped: bool | None = None,
                   till_stores: list[str] | None = None,
-                  member_counts: q.MemberCounts | None = None) -> HealthReport:
+                  member_counts: q.MemberCounts | None = None,
+                  members_index: str | None = None) -> HealthReport:
     """The report over any database holding tables named and shaped like the till's
     ``members``, ``sales``, ``points_entries`` and ``sv_ledger``: the till's own, or HQ's
     reporting copy on PostgreSQL (``sync/server/insight.py``). Refusals as above.
     ``grouped``: how a chain report reads its members' figures (``insight_queries.tallies``;
     None: the faster for the database); ``member_counts``, ``till_stores``: HQ's own source
-    of the member counts and the stores that rang sales (``insight_queries.tallies``)."""
+    of the member counts and the stores that rang sales, ``members_index`` the index the
+    bills' buyers are read through (``insight_queries.tallies``)."""
     if end < start:
         raise PeriodReversed(start=start.isoformat(), end=end.isoformat())
     if start > today:
@@ -187,7 +196,7 @@ def health_report(s: q.Session | q.Connection, *, start: date, end: date, store_
     counts, store_sales = q.tallies(s, p, store_id=store_id, active_from=active_from,
                                     churned_days=churned_days, grouped=grouped,
                                     till_stores=till_stores,
-                                    member_counts=member_counts)
+                                    member_counts=member_counts, members_index=members_index)
     tallies = {k: Tally(**v) for k, v in counts.items()}
     cohorts = _cohorts(s, p, store_id, zone)
     return HealthReport(start, end, churned_days,

@@ -15,7 +15,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Table,
+    and_,
+    case,
+    func,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from pos_member.db.models import Member, PointsEntry, Sale, SvLedgerEntry
@@ -29,8 +40,8 @@ from pos_member.services.points_ledger import (
     WELCOME,
 )
 
-__all__ = ["Connection", "Key", "MemberCounts", "Period", "Session", "cohort", "tallies",
-           "tzinfo"]
+__all__ = ["Connection", "Kept", "Key", "MemberCounts", "Period", "Session", "cohort",
+           "distinct_values", "kept_counts", "tallies", "tzinfo"]
 
 Key = tuple[str, str | None]  # (store id, tier); tier None: walk-ins and unknown buyers
 ISSUED = (EARN, WELCOME, REFERRAL, CLAWBACK)  # clawbacks are negative: issued net of refunds
@@ -70,6 +81,7 @@ MemberCounts = Callable[[Period, str | None, datetime, int], dict[Key, dict[str,
 def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_from: datetime,
             churned_days: int, grouped: bool | None = None,
             till_stores: list[str] | None = None, member_counts: MemberCounts | None = None,
+            members_index: str | None = None,
             ) -> tuple[dict[Key, dict[str, int]], dict[str, int]]:
     """The counts of ``insight.Tally`` per (store, tier), and each store's net sales.
 
@@ -82,12 +94,13 @@ def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_
     when the caller knows them (a chain report then reads the month's sales of each through
     ``ix_sales_store_day``); ``member_counts``: the member counts from another source (HQ's,
     from its kept sums: ``sync/server/insight.py``), given the period, the store,
-    ``active_from`` and ``churned_days``."""
+    ``active_from`` and ``churned_days``; ``members_index``: the index the bills' buyers'
+    tiers are read through (SQLite's ``INDEXED BY``)."""
     out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if member_counts is not None:
         for key, counts in member_counts(p, store_id, active_from, churned_days).items():
             out[key].update(counts)
-        store_sales = _till(s, p, store_id, out, till_stores)
+        store_sales = _till(s, p, store_id, out, till_stores, members_index)
         return {k: dict(v) for k, v in out.items()}, store_sales
     # OFFSET 0 keeps the per-member rows a subquery of their own: flattened into the outer
     # GROUP BY, each use of a column would run its look-up again.
@@ -243,13 +256,17 @@ def _lateral(p: Period, store_id: str | None, active_from: datetime) -> Any:
 
 
 def _till(s: Session | Connection, p: Period, store_id: str | None,
-          out: dict[Key, dict[str, int]], stores: list[str] | None = None) -> dict[str, int]:
-    """Bills rung up at each store in the period: members' by the buyer's tier, walk-ins'."""
+          out: dict[Key, dict[str, int]], stores: list[str] | None = None,
+          members_index: str | None = None) -> dict[str, int]:
+    """Bills rung up at each store in the period: members' by the buyer's tier, walk-ins'.
+    ``members_index``: the index the buyers' tiers are read through (SQLite)."""
     walk_in = Sale.member_id.is_(None)
     q = (select(Sale.store_id, Member.tier, walk_in.label("walk_in"), _one(PURCHASE),
                 func.sum(NET))
          .outerjoin(Member, Member.id == Sale.member_id).where(_in_period(p))
          .group_by(Sale.store_id, Member.tier, walk_in))
+    if members_index is not None:
+        q = q.with_hint(Member, f"INDEXED BY {members_index}", "sqlite")
     if store_id is not None:
         q = q.where(Sale.store_id == store_id)
     elif stores is not None:
@@ -294,3 +311,192 @@ def cohort(s: Session | Connection, p: Period, lo: datetime, hi: datetime, *, st
         k = len(days)
         yield ((store, tier), int(count), tuple(int(v) for v in rest[:k]),
                tuple(int(v) for v in rest[k:]))
+
+
+# -- at a chain's scale: kept figures and one period of rows (HQ's and the till's) -----------
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """Where a database keeps what :func:`kept_counts` reads, the same SQL at HQ (PostgreSQL,
+    ``sync/server/insight.py``) and at the till (SQLite, :func:`till_kept`): tables named and
+    shaped like the till's ``members``, ``sales``, ``points_entries`` and ``sv_ledger``, and
+    - ``sums(members)``: the members joined to each one's running sums of their whole points
+      and stored-value ledgers: (the FROM, points, principal, bonus);
+    - ``last_before(members, since, day)``: a member's last purchase day before ``day``, if
+      on or after ``since`` (None, or any day before ``since``: none there);
+    - ``rows(ledger, homes, store_id)``: the conditions picking a ledger's rows of the
+      members of ``homes`` (``[store_id]``, or every home store when ``store_id`` is None):
+      by the rows' home store (``home_store_id``) unless told otherwise;
+    - ``index(table, store_id)``: the index a table is to be read through for ``store_id``'s
+      report (SQLite's ``INDEXED BY``: a till has no statistics to choose by), or None; the
+      members joined to a ledger's rows by id are read through the chain's (``store_id``
+      None)."""
+
+    members: Table
+    sales: Table
+    points: Table
+    sv: Table
+    sums: Callable[[Table], tuple[FromClause, Any, Any, Any]]
+    last_before: Callable[[Table, date, date], Any]
+    rows: Callable[[Table, list[str], str | None], list[Any]] = (
+        lambda ledger, homes, _store: [ledger.c.home_store_id.in_(homes)])
+    index: Callable[[Table, str | None], str | None] = lambda _t, _s: None
+
+    def hinted(self, query: Any, table: Table, store_id: str | None) -> Any:
+        name = self.index(table, store_id)
+        return query if name is None else query.with_hint(table, f"INDEXED BY {name}",
+                                                          "sqlite")
+
+
+def kept_counts(s: Session | Connection, p: Period, store_id: str | None, active_from: datetime,
+                churned_days: int, kept: Kept) -> dict[Key, dict[str, int]]:
+    """The member counts of ``insight.Tally`` per (home store, tier), the same figures as
+    :func:`tallies` over whole ledgers (docs/rules.md, "Programme health"), in four set-based
+    aggregates: the members alone (members, new members, their running sums, the churn base and
+    those lapsed, from the last purchase before the period), the period's buyers (a period of
+    sales, and the active window's, grouped by member, joined to them), the points posted since
+    the period began and the stored value after it ended (what was posted after the end comes
+    off the running sums)."""
+    m = kept.members
+    homes = [store_id] if store_id is not None else distinct_values(s, m.name, "store_id")
+    mine = [m.c.status == "active", m.c.registered_at < p.end_at]
+    if store_id is not None:
+        mine.append(m.c.store_id == store_id)
+    first_kept = p.start - timedelta(days=churned_days - 1)
+    lost_by = p.end - timedelta(days=churned_days)
+    out: dict[Key, dict[str, int]] = {}
+
+    def add(query: Any, names: tuple[str, ...]) -> None:
+        for store, tier, *values in s.execute(query):
+            row = out.setdefault((store, tier), {})
+            for name, value in zip(names, values, strict=True):
+                row[name] = row.get(name, 0) + int(value or 0)
+
+    def lapsed(last: Any) -> ColumnElement[bool]:
+        return and_(last >= first_kept, last <= lost_by)
+
+    n = func.count
+    joined, points, principal, bonus = kept.sums(m)
+    # OFFSET 0: the member's look-ups run once each, not once per use (SQLite flattens)
+    per = kept.hinted(select(m.c.store_id, m.c.tier, m.c.registered_at, points.label("points"),
+                             principal.label("principal"), bonus.label("bonus"),
+                             kept.last_before(m, first_kept, p.start).label("last"))
+                      .select_from(joined).where(*mine), m, store_id).offset(0).subquery()
+    add(select(per.c.store_id, per.c.tier, n(), n().filter(per.c.registered_at >= p.start_at),
+               func.sum(per.c.points), func.sum(per.c.principal), func.sum(per.c.bonus),
+               n().filter(per.c["last"] >= first_kept), n().filter(lapsed(per.c["last"])))
+        .group_by(per.c.store_id, per.c.tier),
+        ("members", "new_members", "points_outstanding", "sv_principal_fen", "sv_bonus_fen",
+         "churn_base", "churned"))
+
+    sl = kept.sales
+    buy, net = sl.c.refunded_fen < sl.c.amount_fen, sl.c.amount_fen - sl.c.refunded_fen
+    in_period = sl.c.sold_at >= p.start_at
+    b = kept.hinted(
+        select(sl.c.member_id, n().filter(and_(buy, in_period)).label("n"),
+               func.coalesce(func.sum(net).filter(in_period), 0).label("spend"),
+               func.max(case((and_(buy, sl.c.sold_at >= active_from), 1), else_=0))
+               .label("active"))
+        .where(*kept.rows(sl, homes, store_id), sl.c.member_id.is_not(None),
+               sl.c.sold_at >= min(active_from, p.start_at), sl.c.sold_at < p.end_at)
+        .group_by(sl.c.member_id), sl, store_id).subquery()
+    bm = kept.hinted(
+        select(m.c.store_id, m.c.tier, b.c.n, b.c.spend, b.c.active,
+               case((b.c.n >= 1, kept.last_before(m, first_kept, p.start))).label("last"))
+        .select_from(b.join(m, m.c.id == b.c.member_id)).where(*mine), m, None
+    ).offset(0).subquery()
+    add(select(bm.c.store_id, bm.c.tier, n().filter(bm.c.active == 1), n().filter(bm.c.n >= 1),
+               n().filter(bm.c.n >= 2), func.sum(bm.c.spend),
+               -n().filter(and_(bm.c.n >= 1, lapsed(bm.c["last"]))))
+        .group_by(bm.c.store_id, bm.c.tier),
+        ("active_members", "buyers", "repeat_buyers", "member_spend_fen", "churned"))
+
+    e = kept.points
+    before_end = e.c.at < p.end_at
+    pe = kept.hinted(
+        select(e.c.member_id,
+               func.sum(e.c.points).filter(and_(before_end, e.c.kind.in_(ISSUED)))
+               .label("issued"),
+               func.sum(e.c.points).filter(and_(before_end, e.c.kind.in_(REDEEMED)))
+               .label("redeemed"),
+               func.sum(e.c.points).filter(e.c.at >= p.end_at).label("after"))
+        .where(*kept.rows(e, homes, store_id), e.c.at >= p.start_at)
+        .group_by(e.c.member_id),
+        e, store_id).subquery()
+    add(kept.hinted(select(m.c.store_id, m.c.tier, func.sum(pe.c.issued),
+                           -func.sum(pe.c.redeemed), -func.sum(pe.c.after))
+                    .select_from(pe.join(m, m.c.id == pe.c.member_id)).where(*mine)
+                    .group_by(m.c.store_id, m.c.tier), m, None),
+        ("points_issued", "points_redeemed", "points_outstanding"))
+
+    v = kept.sv
+    sv = kept.hinted(
+        select(v.c.member_id, func.sum(v.c.principal_delta_fen).label("principal"),
+               func.sum(v.c.bonus_delta_fen).label("bonus"))
+        .where(*kept.rows(v, homes, store_id), v.c.business_day > p.end)
+        .group_by(v.c.member_id),
+        v, store_id).subquery()
+    add(kept.hinted(select(m.c.store_id, m.c.tier, -func.sum(sv.c.principal),
+                           -func.sum(sv.c.bonus))
+                    .select_from(sv.join(m, m.c.id == sv.c.member_id)).where(*mine)
+                    .group_by(m.c.store_id, m.c.tier), m, None),
+        ("sv_principal_fen", "sv_bonus_fen"))
+    return out
+
+
+def till_kept() -> Kept:
+    """The till's (till migration 0025): the running sums in ``member_ledger_sums``, the
+    last purchase day through ``ix_sales_member_purchase_day`` (one look-up), a period of sales
+    and points by home store (``ix_sales_home_sold``, ``ix_points_entries_home_at``), all kept
+    by triggers; stored value (no home store: few rows) by the store's members' look-ups, the
+    chain's by day (``ix_sv_ledger_day``)."""
+    from pos_member.db.models import MemberLedgerSums
+
+    k = MemberLedgerSums.__table__
+    sales = Sale.__table__
+
+    def sums(m: Table) -> tuple[FromClause, Any, Any, Any]:
+        return (m.outerjoin(k, k.c.member_id == m.c.id), func.coalesce(k.c.points, 0),
+                func.coalesce(k.c.sv_principal_fen, 0), func.coalesce(k.c.sv_bonus_fen, 0))
+
+    def last_before(m: Table, since: date, day: date) -> Any:
+        s = sales.alias("purchase_days")
+        return (select(func.max(s.c.business_day))
+                .where(s.c.member_id == m.c.id, s.c.member_id.is_not(None),
+                       s.c.refunded_fen < s.c.amount_fen, s.c.business_day >= since,
+                       s.c.business_day < day)
+                .correlate(m).scalar_subquery())
+
+    def rows(ledger: Table, homes: list[str], store_id: str | None) -> list[Any]:
+        if ledger.name != "sv_ledger":
+            return [ledger.c.home_store_id.in_(homes)]
+        if store_id is None:
+            return []
+        m = Member.__table__
+        return [ledger.c.member_id.in_(select(m.c.id).where(m.c.store_id == store_id))]
+
+    # A store: its members by home store and tier, and their look-ups. The chain: the members
+    # in id order (each member's look-ups then fall beside the last one's).
+    by = {"members": ("ix_members_report", MEMBERS_BY_ID),
+          "sales": ("ix_sales_home_sold", "ix_sales_home_sold"),
+          "points_entries": ("ix_points_entries_home_at", "ix_points_entries_home_at"),
+          "sv_ledger": ("ix_sv_ledger_member_at", "ix_sv_ledger_day")}
+
+    def index(table: Table, store_id: str | None) -> str:
+        return by[table.name][store_id is None]
+
+    return Kept(Member.__table__, sales, PointsEntry.__table__, SvLedgerEntry.__table__,
+                sums, last_before, rows, index)
+
+
+MEMBERS_BY_ID = "ix_members_report_id"  # the till's members in id order, covered (0025)
+
+
+def distinct_values(s: Session | Connection, table: str, col: str) -> list[str]:
+    """The distinct values of ``col``, an index's first column, walked from one to the next
+    (a loose index scan: a few look-ups per value, never the whole index)."""
+    return list(s.scalars(text(
+        f"WITH RECURSIVE h(s) AS (SELECT min({col}) FROM {table} UNION ALL "
+        f"SELECT (SELECT min({col}) FROM {table} WHERE {col} > h.s) FROM h "
+        "WHERE h.s IS NOT NULL) SELECT s FROM h WHERE s IS NOT NULL")))

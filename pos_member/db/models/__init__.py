@@ -17,7 +17,7 @@ from pos_member.db.models.event_log import (
     EventMove,
     QuarantinedEvent,
 )
-from pos_member.db.models.insight import MemberRfm, RecallContact
+from pos_member.db.models.insight import MemberLedgerSums, MemberRfm, RecallContact
 from pos_member.db.models.kpi import KpiMonthTarget, KpiRoster, KpiSplitAdjustment
 from pos_member.db.models.member_service import MemberStanding
 from pos_member.db.models.members import Member, MemberAlias, MemberFieldVersion
@@ -43,8 +43,8 @@ __all__ = [
     "CouponEntry", "Device", "DeviceCounter",
     "DeviceSuccession", "DirectoryEntry", "Event", "EventMove", "Flag", "KpiMonthTarget",
     "KpiRoster",
-    "KpiSplitAdjustment", "Member", "MemberAlias", "MemberFieldVersion", "MemberRfm",
-    "MemberStanding",
+    "KpiSplitAdjustment", "Member", "MemberAlias", "MemberFieldVersion", "MemberLedgerSums",
+    "MemberRfm", "MemberStanding",
     "NotificationOutbox",
     "PointsAccount", "PointsEntry", "PointsLot", "PointsTxn", "PosBill", "PosRefund",
     "QuarantinedEvent", "RecallContact", "RemoteMember", "RulesVersion",
