@@ -154,7 +154,7 @@ def programme_health(uow: UnitOfWork, *, clerk: Clerk, start: date, end: date,
     running past today stops at today; one starting after today, a reversed one and a store
     without members are refused (nothing is written either way). The store manager's, like
     the recruitment dashboard (``VIEW_KPI``). The member figures come from the kept figures
-    and one period of rows (``insight_queries.kept_counts``, till migration 0025): the same as
+    and one period of rows (``insight_queries.kept_counts``, till migration 0026): the same as
     over whole ledgers (``health_report`` without ``member_counts``), at a chain's scale."""
     require(clerk, Action.VIEW_KPI)
     kept = q.till_kept()

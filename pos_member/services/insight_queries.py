@@ -446,7 +446,7 @@ def kept_counts(s: Session | Connection, p: Period, store_id: str | None, active
 
 
 def till_kept() -> Kept:
-    """The till's (till migration 0025): the running sums in ``member_ledger_sums``, the
+    """The till's (till migration 0026): the running sums in ``member_ledger_sums``, the
     last purchase day through ``ix_sales_member_purchase_day`` (one look-up), a period of sales
     and points by home store (``ix_sales_home_sold``, ``ix_points_entries_home_at``), all kept
     by triggers; stored value (no home store: few rows) by the store's members' look-ups, the
@@ -490,7 +490,7 @@ def till_kept() -> Kept:
                 sums, last_before, rows, index)
 
 
-MEMBERS_BY_ID = "ix_members_report_id"  # the till's members in id order, covered (0025)
+MEMBERS_BY_ID = "ix_members_report_id"  # the till's members in id order, covered (0026)
 
 
 def distinct_values(s: Session | Connection, table: str, col: str) -> list[str]:

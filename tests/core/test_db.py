@@ -84,7 +84,7 @@ def test_a_row_pointing_at_a_missing_parent_is_refused(db: Database) -> None:
 
 def test_the_append_only_triggers_are_installed(db: Database) -> None:
     triggers = {name for kind, name, _ in schema_objects(db.path) if kind == "trigger"}
-    kept = {f"{t}_sums_{v}" for t in ("points_entries", "sv_ledger")  # the report's (0025)
+    kept = {f"{t}_sums_{v}" for t in ("points_entries", "sv_ledger")  # the report's (0026)
             for v in ("insert", "update", "delete")} | {
         f"{t}_home_{v}" for t in ("sales", "points_entries", "members")
         for v in ("insert", "update")}

@@ -1,7 +1,7 @@
-"""Programme health at a chain's scale (till migration 0025): the running ledger sums, the
+"""Programme health at a chain's scale (till migration 0026): the running ledger sums, the
 ledgers' home store and the purchase days follow every change of the rows (sales, a partial
 and a whole refund, points redeemed, stored value, a merge, rows that came before their
-member), the report read from them equals the report over whole ledgers, and 0025 fills them
+member), the report read from them equals the report over whole ledgers, and 0026 fills them
 on a till of 0024."""
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def test_the_kept_figures_follow_every_change_and_the_report_equals_the_ledgers(
                             (date(2026, 1, 1), date(2026, 3, 31))])
 
 
-def test_migration_0025_fills_the_kept_figures_on_a_till_of_0024(a: Till) -> None:
+def test_migration_0026_fills_the_kept_figures_on_a_till_of_0025(a: Till) -> None:
     a.clock.set(at(2, 10))
     m, n = a.register(), a.register()
     sell(a, m.id, 20_000, "B1")
@@ -155,7 +155,7 @@ def test_migration_0025_fills_the_kept_figures_on_a_till_of_0024(a: Till) -> Non
     sell(a, m.id, 6_000, "B3", redeem_points=50)
     refund_sale(a.uow, a.manager, approver=a.manager, txn_id="r-1", bill_no="B2")
     a.app.close()
-    downgrade(a.path, "0024")
+    downgrade(a.path, "0025")
     con = sqlite3.connect(a.path)
     try:
         assert not con.execute("SELECT name FROM sqlite_master WHERE name LIKE '%_home_%' "
@@ -164,7 +164,7 @@ def test_migration_0025_fills_the_kept_figures_on_a_till_of_0024(a: Till) -> Non
         con.close()
 
     a.app = bootstrap(a.path, keystore=a.keystore, clock=a.clock)
-    assert schema_version(a.path) == engine.SCHEMA_HEAD == "0025"
+    assert schema_version(a.path) == engine.SCHEMA_HEAD == "0026"
     kept, truth = kept_and_truth(a.path)
     assert kept == truth and set(kept) == {m.id, n.id} and not stray_homes(a.path)
     assert_same_reports(a, [(date(2026, 3, 1), date(2026, 3, 31)),

@@ -45,7 +45,7 @@ class RecallContact(Base):
 
 class MemberLedgerSums(Base):
     """Each member's running sums of their whole points and stored-value ledgers, for the
-    programme-health report at a chain's scale (issue 19; till migration 0025). Kept by
+    programme-health report at a chain's scale (issue 19; till migration 0026). Kept by
     triggers on ``points_entries`` and ``sv_ledger`` (insert, delete, and an update of a row's
     member or amounts: a merge moves the loser's rows), so they change in the statement that
     changes the rows, whoever writes them, and cannot drift from them."""
@@ -58,7 +58,7 @@ class MemberLedgerSums(Base):
     sv_bonus_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-# The report's indexes (till migration 0025; docs/rules.md, "Programme health"):
+# The report's indexes (till migration 0026; docs/rules.md, "Programme health"):
 # each member's purchase days (a sale not wholly refunded), kept by SQLite as sales are
 # written, refunded or moved by a merge: a member's last purchase before a day is one look-up.
 PURCHASE_DAYS = "member_id IS NOT NULL AND refunded_fen < amount_fen"

@@ -39,7 +39,7 @@ class PointsEntry(Base):
     # The clerk's name as the till that made the entry knew it: another store's staff are not
     # on this till, and the ledger still says who served the member.
     clerk_name: Mapped[str | None] = mapped_column(String(60))
-    # The member's home store, set by triggers as ``sales.home_store_id`` is (migration 0025).
+    # The member's home store, set by triggers as ``sales.home_store_id`` is (migration 0026).
     home_store_id: Mapped[str | None] = mapped_column(String(36))
 
 

@@ -33,6 +33,6 @@ class Sale(Base):
     sold_at: Mapped[datetime]
     business_day: Mapped[date]  # the store's local calendar day of ``sold_at``
     refunded_fen: Mapped[int] = mapped_column(Integer, default=0)
-    # The member's home store (``members.store_id``), set by triggers (till migration 0025):
+    # The member's home store (``members.store_id``), set by triggers (till migration 0026):
     # when the row is written, when its member registers after it, when a merge moves it.
     home_store_id: Mapped[str | None] = mapped_column(String(36))

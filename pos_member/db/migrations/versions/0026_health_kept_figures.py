@@ -1,8 +1,8 @@
 """programme health at a chain's scale: each member's running ledger sums, the ledgers' home
 store, the members' purchase days, and the report's covering indexes (kept by triggers)
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-04
 
 The programme-health report (issue 19) read every member's whole ledgers (5 s for a store of
@@ -28,8 +28,8 @@ pulled event, a repair):
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0025'
-down_revision = '0024'
+revision = '0026'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
