@@ -140,12 +140,17 @@ def test_a_flat_payloads_members_are_read_at_its_top_level_as_the_whole_decode_f
         '{"note":"a {brace} and [list]","member_id":"m3"}',  # read whole
         '{"sale":{"member_id":"m4"},"lines":[{"member_id":"m5"}],"member_id":"m6"}',
         '{ "member_id" : "m7" }',
+        '{"points":5}', '{"member_id":"e1","points":5}', '{"member_id": "e1"}',  # not decoded
+        '{"member_id":"e1x"}', '{"note":"member_id","member_id":"e1"}',
+        '{"lines":[{"member_id":"e1"}],"loser_member_id":"m8"}',
+        '{"member\\u005fid":"m9"}', '{"note":"\\"member_id\\":\\"e1\\"","member_id":"m10"}',
     ]
     for text in payloads:
         r = routed(1, "s1", "points.earned", "e1", text)
         assert (set(r.keys) if r.keys is not None else member_keys(r.entity_id, r.payload)) \
             == member_keys("e1", decode_payload(text)), text
     assert routed(1, "s1", "points.earned", None, payloads[0]).keys == {"m1"}
+    assert routed(1, "s1", "points.earned", "e1", '{"member_id":"e1"}').keys == {"e1"}
     assert routed(1, "s1", "points.earned", None, payloads[5]).keys is None  # nested
     registration = routed(1, "s1", "member.registered", None, payloads[0])
     assert registration.keys is None and registration.payload == {"member_id": "m1", "points": 5}

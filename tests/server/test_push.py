@@ -140,9 +140,9 @@ def test_a_seq_far_beyond_any_gap_is_refused_and_nothing_is_written(server: Live
 
 
 def test_payload_text_and_fields_are_stored_as_they_arrived(server: LiveServer) -> None:
-    """PostgreSQL stores a batch as COPY text written by the server (``log._copy_events``):
-    backslashes and raw whitespace between a payload's tokens come back as sent, and so does
-    a backslash in a text field (that batch goes the driver's way)."""
+    """PostgreSQL stores a batch by a binary COPY (``log._copy_events``): backslashes and raw
+    whitespace between a payload's tokens come back as sent, and so does a backslash in a
+    text field."""
     import json
 
     from sqlalchemy import Text, cast, select
