@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True)
 
     p = sub.add_parser("issue-code", help="issue a one-time enrolment code (valid 24 h)")
-    p.add_argument("--store", type=_positive_int, required=True, metavar="N")
+    p.add_argument("--store", type=_store_number, required=True, metavar="N")
 
     p = sub.add_parser("revoke-device", help="revoke a device's token")
     p.add_argument("--device", required=True, metavar="ID")
@@ -156,16 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: now; without an offset, this machine's local time)")
 
     p = sub.add_parser("set-target", help="set a store's new-member target for a month")
-    p.add_argument("--store", type=_positive_int, required=True, metavar="N")
+    p.add_argument("--store", type=_store_number, required=True, metavar="N")
     p.add_argument("--month", required=True, metavar="YYYY-MM")
     p.add_argument("--target", required=True, metavar="COUNT", help="new members in the month")
 
     p = sub.add_parser("list-staff", help="a store's staff, with who is active")
-    p.add_argument("--store", type=_positive_int, required=True, metavar="N")
+    p.add_argument("--store", type=_store_number, required=True, metavar="N")
 
     p = sub.add_parser("deactivate-staff",
                        help="deactivate a colleague: they can no longer log in at the store")
-    p.add_argument("--store", type=_positive_int, required=True, metavar="N")
+    p.add_argument("--store", type=_store_number, required=True, metavar="N")
     p.add_argument("--code", required=True, metavar="NNN", help="their staff number")
 
     sub.add_parser("list-stores", help="the chain's stores")
@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True, help="why (kept in each coupon's event)")
     p.add_argument("--store", type=_store_number, metavar="N", help="one store's members")
     p.add_argument("--tier", metavar="CODE", help="one tier's members")
-    p.add_argument("--limit", type=_positive_int, metavar="N", help="at most N members")
+    p.add_argument("--limit", type=_store_number, metavar="N", help="at most N members")
     p.add_argument("--batch", metavar="ID", help="the batch's id: run again, issues no more")
 
     p = sub.add_parser("health-report",
@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from sync.server import cli_members
 
-    cli_members.add_parsers(sub, _positive_int)  # import-members, export-members (issue 20)
+    cli_members.add_parsers(sub, _store_number)  # import-members, export-members (issue 20)
     sub.add_parser("openapi", help="print the OpenAPI description (docs/openapi.json)")
     return parser
 

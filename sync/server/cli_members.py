@@ -18,12 +18,12 @@ def _day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def add_parsers(sub: Any, positive_int: Any) -> None:
+def add_parsers(sub: Any, store_number: Any) -> None:
     p = sub.add_parser("import-members",
                        help="import members from the old system's .xlsx (the template: "
                             "docs/examples/members-import.xlsx)")
     p.add_argument("file", type=Path)
-    p.add_argument("--store", type=positive_int, required=True, metavar="N",
+    p.add_argument("--store", type=store_number, required=True, metavar="N",
                    help="the store the new members belong to")
     p.add_argument("--report", type=Path, metavar="FILE.xlsx",
                    help="where to write the rejected rows (default: FILE-report.xlsx)")
@@ -32,7 +32,7 @@ def add_parsers(sub: Any, positive_int: Any) -> None:
     p = sub.add_parser("export-members", help="export a filtered member list to .xlsx "
                                               "(phones and names masked unless --reveal)")
     p.add_argument("file", type=Path)
-    p.add_argument("--store", type=positive_int, metavar="N")
+    p.add_argument("--store", type=store_number, metavar="N")
     p.add_argument("--tier", metavar="CODE")
     p.add_argument("--registered-from", type=_day, metavar="YYYY-MM-DD")
     p.add_argument("--registered-to", type=_day, metavar="YYYY-MM-DD")

@@ -161,3 +161,17 @@ def test_a_health_report_from_year_1_starts_in_2000(
     capsys.readouterr()
     assert main(["health-report", "--from", "0001-01-01", "--to", "2026-01-31"]) == 0
     assert capsys.readouterr().out.startswith("programme health 2000-01-01..2026-01-31")
+
+
+@pytest.mark.parametrize("command", [
+    ["issue-code", "--store", "99999999999999999999"],
+    ["list-staff", "--store", "99999999999999999999"],
+    ["import-members", "members.xlsx", "--store", "99999999999999999999"],
+    ["issue-coupons", "CPN-10", "--reason", "x", "--limit", "99999999999999999999"],
+])
+def test_a_number_no_database_holds_is_a_bad_argument(
+        db_url: str, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """It reached SQLite as an OverflowError (issue-code, list-staff)."""
+    with pytest.raises(SystemExit) as exit_:
+        main(command)
+    assert exit_.value.code == 2 and "too large" in capsys.readouterr().err
