@@ -320,6 +320,7 @@ class SaleMember(NamedTuple):
     spend: None
     growth: None
     remote: bool
+    home_store_id: None = None  # not a member row here: the sale's home store comes with it
 
 
 def sale_member(conn: Connection, member_id: str, *, balance: int | None,

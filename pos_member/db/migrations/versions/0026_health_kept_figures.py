@@ -17,8 +17,9 @@ pulled event, a repair):
   tables add a row inserted, take away one deleted, and do both for one updated (a merge moves
   the loser's rows).
 - ``sales.home_store_id``, ``points_entries.home_store_id``: the member's home store
-  (``members.store_id``), filled here; triggers set it when a row is written or moved to
-  another member, and when a member registers after their rows came (or their store changes).
+  (``members.store_id``), filled here; triggers set it when a row is written without it (a
+  sale rung up here gives it: its member was just read) or moved to another member, and when
+  a member registers after their rows came (or their store changes).
 - ``ix_sales_member_purchase_day`` (partial: member sales not wholly refunded, covered): each
   member's purchase days, as SQLite keeps any index.
 - ``ix_sales_home_sold``, ``ix_points_entries_home_at``: a period of a home store's rows in
@@ -82,8 +83,10 @@ def upgrade() -> None:
                    f"WHERE members.id = {table}.member_id) WHERE member_id IS NOT NULL")
         set_home = (f"UPDATE {table} SET home_store_id = {HOME} "
                     "WHERE rowid = NEW.rowid;")
+        # a writer that knows the home store gives it (a sale rung up here): nothing to do
         op.execute(f"CREATE TRIGGER {table}_home_insert AFTER INSERT ON {table} "
-                   f"WHEN NEW.member_id IS NOT NULL BEGIN {set_home} END")
+                   "WHEN NEW.member_id IS NOT NULL AND NEW.home_store_id IS NULL "
+                   f"BEGIN {set_home} END")
         op.execute(f"CREATE TRIGGER {table}_home_update AFTER UPDATE OF member_id ON {table} "
                    f"BEGIN {set_home} END")
     homes = " ".join(f"UPDATE {table} SET home_store_id = NEW.store_id "
