@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, case, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Date, case, delete, func, insert, literal, select, text, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from pos_member import events as ev_types
@@ -373,93 +373,32 @@ def _rules_churned_days(conn: Connection) -> tuple[int, dict[str, str]]:
     return rules.lifecycle.churned_days, {t.code: t.name for t in rules.tiers.levels}
 
 
+def _kept() -> q.Kept:
+    """Where HQ's copy keeps what the report reads (``insight_queries.kept_counts``, the SQL
+    the tills run too): each member row's running sums and ``purchase_days`` (the last purchase
+    before a day: the last of them before it, by ``width_bucket``), every ledger row's home
+    store (the default ``rows``)."""
+    def sums(m: Any) -> tuple[Any, Any, Any, Any]:
+        return m, m.c.points_balance, m.c.sv_principal_fen, m.c.sv_bonus_fen
+
+    def last_before(m: Any, since: date, day: date) -> Any:
+        del since  # an earlier day counts nowhere either
+        days = m.c.purchase_days
+        return days[func.width_bucket(literal(day - timedelta(days=1), Date), days)]
+
+    return q.Kept(_M, _S, _P, _V, sums, last_before)
+
+
 def _member_counts(conn: Connection) -> q.MemberCounts:
     """The member counts of ``insight_queries.tallies`` per (home store, tier) from the kept
-    sums (PostgreSQL), in four set-based aggregates: the members alone (members, new members,
-    their ledgers' sums, the churn base and those lapsed, from ``purchase_days``), the period's
-    buyers (a month of sales by home store, grouped by member, joined to them), the points
-    posted since the period began and the stored value since it ended (what was posted after
-    the end comes off the sums). The chain: every home store's index range (``_distinct``)."""
-    homes: list[str] | None = None
+    sums (PostgreSQL): ``insight_queries.kept_counts`` over HQ's copy (:func:`_kept`)."""
+    kept = _kept()
 
     def counts(p: q.Period, store_id: str | None, active_from: datetime,
                churned_days: int) -> dict[q.Key, dict[str, int]]:
-        nonlocal homes
-        if store_id is None and homes is None:
-            homes = _distinct(conn, "members", "store_id")
-        args = {"of": [store_id] if store_id is not None else homes or [],
-                "start_at": p.start_at, "end_at": p.end_at, "end": p.end,
-                "active_from": active_from, "since": min(active_from, p.start_at),
-                "before": p.start - timedelta(days=1),
-                "first_kept": p.start - timedelta(days=churned_days - 1),
-                "lost_by": p.end - timedelta(days=churned_days),
-                "issued": list(q.ISSUED), "redeemed": list(q.REDEEMED)}
-        mine = "m.status = 'active' AND m.registered_at < :end_at" + (
-            " AND m.store_id = :store" if store_id is not None else "")
-        args["store"] = store_id
-        last = "m.purchase_days[width_bucket(:before, m.purchase_days)]"
-        out: dict[q.Key, dict[str, int]] = {}
-
-        def add(sql: str, names: tuple[str, ...]) -> None:
-            for store, tier, *values in conn.execute(text(sql), args):
-                row = out.setdefault((store, tier), {})
-                for name, value in zip(names, values, strict=True):
-                    row[name] = row.get(name, 0) + int(value or 0)
-
-        add(f"""SELECT store_id, tier, count(*),
-                    count(*) FILTER (WHERE registered_at >= :start_at), sum(points_balance),
-                    sum(sv_principal_fen), sum(sv_bonus_fen),
-                    count(*) FILTER (WHERE lb >= :first_kept),
-                    count(*) FILTER (WHERE lb >= :first_kept AND lb <= :lost_by)
-                FROM (SELECT m.store_id, m.tier, m.registered_at, m.points_balance,
-                             m.sv_principal_fen, m.sv_bonus_fen, {last} AS lb
-                      FROM members m WHERE {mine}) x GROUP BY store_id, tier""",
-            ("members", "new_members", "points_outstanding", "sv_principal_fen",
-             "sv_bonus_fen", "churn_base", "churned"))
-        add(f"""SELECT m.store_id, m.tier, count(*) FILTER (WHERE b.active),
-                    count(*) FILTER (WHERE b.n >= 1), count(*) FILTER (WHERE b.n >= 2),
-                    sum(b.spend), -count(*) FILTER (WHERE b.n >= 1 AND {last} >= :first_kept
-                                                   AND {last} <= :lost_by)
-                FROM (SELECT member_id,
-                        count(*) FILTER (WHERE refunded_fen < amount_fen
-                                         AND sold_at >= :start_at) AS n,
-                        coalesce(sum(amount_fen - refunded_fen)
-                                 FILTER (WHERE sold_at >= :start_at), 0) AS spend,
-                        bool_or(refunded_fen < amount_fen AND sold_at >= :active_from) AS active
-                      FROM sales WHERE home_store_id = ANY(:of) AND sold_at >= :since
-                        AND sold_at < :end_at GROUP BY member_id) b
-                JOIN members m ON m.id = b.member_id WHERE {mine} GROUP BY m.store_id, m.tier""",
-            ("active_members", "buyers", "repeat_buyers", "member_spend_fen", "churned"))
-        add(f"""SELECT m.store_id, m.tier, sum(e.issued), -sum(e.redeemed), -sum(e.after)
-                FROM (SELECT member_id,
-                        sum(points) FILTER (WHERE at < :end_at AND kind = ANY(:issued))
-                          AS issued,
-                        sum(points) FILTER (WHERE at < :end_at AND kind = ANY(:redeemed))
-                          AS redeemed,
-                        sum(points) FILTER (WHERE at >= :end_at) AS after
-                      FROM points_entries WHERE home_store_id = ANY(:of) AND at >= :start_at
-                      GROUP BY member_id) e
-                JOIN members m ON m.id = e.member_id WHERE {mine} GROUP BY m.store_id, m.tier""",
-            ("points_issued", "points_redeemed", "points_outstanding"))
-        add(f"""SELECT m.store_id, m.tier, -sum(v.principal), -sum(v.bonus)
-                FROM (SELECT member_id, sum(principal_delta_fen) AS principal,
-                             sum(bonus_delta_fen) AS bonus
-                      FROM sv_ledger WHERE home_store_id = ANY(:of) AND business_day > :end
-                      GROUP BY member_id) v
-                JOIN members m ON m.id = v.member_id WHERE {mine} GROUP BY m.store_id, m.tier""",
-            ("sv_principal_fen", "sv_bonus_fen"))
-        return out
+        return q.kept_counts(conn, p, store_id, active_from, churned_days, kept)
 
     return counts
-
-
-def _distinct(conn: Connection, table: str, col: str) -> list[str]:
-    """The distinct values of ``col``, an index's first column, walked from one to the next
-    (a loose index scan: a few look-ups per value, never the whole index)."""
-    return list(conn.scalars(text(
-        f"WITH RECURSIVE h(s) AS (SELECT min({col}) FROM {table} UNION ALL "
-        f"SELECT (SELECT min({col}) FROM {table} WHERE {col} > h.s) FROM h "
-        "WHERE h.s IS NOT NULL) SELECT s FROM h WHERE s IS NOT NULL")))
 
 
 def chain_health(ctx: ServerContext, *, start: date, end: date, store: int | None = None,
@@ -487,7 +426,7 @@ def chain_health(ctx: ServerContext, *, start: date, end: date, store: int | Non
             conn.execute(text("SET LOCAL jit = off"))
             counts = _member_counts(conn)
             if store_id is None:
-                tills = _distinct(conn, "sales", "store_id")
+                tills = q.distinct_values(conn, "sales", "store_id")
         report = health_report(conn, start=start, end=end, store_id=store_id, today=today,
                                zone=zone, churned_days=churned_days, member_counts=counts,
                                till_stores=tills)
