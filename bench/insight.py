@@ -114,25 +114,31 @@ def build(db: Path, stamp: Path, *, members: int, per: int, stores: int) -> None
     con.execute(f"""
         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {sales - 1})
         INSERT INTO sales (id, txn_id, store_id, device_id, bill_no, amount_fen, member_id,
-            categories, sold_at, business_day, refunded_fen)
+            categories, sold_at, business_day, refunded_fen, home_store_id)
         SELECT printf('s%011d', i), printf('t%011d', i),
             printf('00000000-0000-0000-0000-%012d', i % {stores} + 1), '{device}',
-            printf('B%011d', i), amount,
-            CASE WHEN (i * 2654435761) % 10 < 6 AND i * {members} / {sales} > 1
-                 THEN printf('m%011d', ((i * 1103515245 + 12345) % 2147483648)
-                                       % (i * {members} / {sales})) END,
+            printf('B%011d', i), amount, CASE WHEN b IS NOT NULL THEN printf('m%011d', b) END,
             '[]', datetime(at, 'unixepoch') || '.000000',
-            date(at + 8 * 3600, 'unixepoch'), CASE WHEN i % 50 = 7 THEN amount ELSE 0 END
+            date(at + 8 * 3600, 'unixepoch'), CASE WHEN i % 50 = 7 THEN amount ELSE 0 END,
+            CASE WHEN b IS NOT NULL
+                 THEN printf('00000000-0000-0000-0000-%012d', b % {stores} + 1) END
         FROM (SELECT i, {first} + i * {span} / {sales} AS at,
                      CASE i % 7 WHEN 0 THEN 2900 WHEN 1 THEN 4800 WHEN 2 THEN 6800
                        WHEN 3 THEN 9900 WHEN 4 THEN 12800 WHEN 5 THEN 25800 ELSE 49900 END
-                       AS amount FROM n)""")
+                       AS amount,
+                     CASE WHEN (i * 2654435761) % 10 < 6 AND i * {members} / {sales} > 1
+                          THEN ((i * 1103515245 + 12345) % 2147483648)
+                               % (i * {members} / {sales}) END AS b
+              FROM n)""")
+    # The sales carry their buyer's home store as record_sale writes them (member b's store is
+    # b % stores + 1, as above), and so do their points entries: the triggers of till migration
+    # 0026 then only add the points to the members' running sums.
     for kind, points, every in (("earn", "amount_fen / 100", 2),
                                 ("redeem", "-amount_fen / 200", 10)):
         con.execute("INSERT INTO points_entries (id, member_id, kind, points, store_id, device_id,"
-                    f" at) SELECT '{kind[0]}' || id, member_id, '{kind}', {points}, store_id,"
-                    f" device_id, sold_at FROM sales WHERE member_id IS NOT NULL"
-                    f" AND rowid % {every} = 0")
+                    f" at, home_store_id) SELECT '{kind[0]}' || id, member_id, '{kind}', {points},"
+                    f" store_id, device_id, sold_at, home_store_id FROM sales"
+                    f" WHERE member_id IS NOT NULL AND rowid % {every} = 0")
     for k, (kind, principal, bonus, days) in enumerate((("topup", 50000, 5000, 1),
                                                         ("payment", -12000, -1200, 31))):
         con.execute(f"""
