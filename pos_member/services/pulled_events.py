@@ -108,8 +108,34 @@ def apply_page(
 ) -> ApplyResult:
     """Applies one pulled page (``{"position": int, "event": <wire event dict>}`` items) and
     moves ``settings.sync_cursor`` to ``cursor`` (never back), in one committed transaction.
-    Held events are tried again first when the till was upgraded since their last try."""
+    Held events are tried again first when the till was upgraded since their last try.
+
+    An event holding a number no SQLite integer takes (a broken or tampered till's 2**70)
+    fails only when it is written, maybe after other writes of its own: the page is then
+    rolled back and applied again with a savepoint around each event, and that event is held
+    (``TOO_LARGE``) instead of stopping every pull of the till for good. The savepoints cost
+    nothing on the usual path, which never meets one."""
     changes = list(changes)
+    try:
+        return _apply_page(uow, device_id=device_id, changes=changes, cursor=cursor,
+                           careful=False)
+    except Exception as e:
+        if not _too_large(e):
+            raise
+    return _apply_page(uow, device_id=device_id, changes=changes, cursor=cursor, careful=True)
+
+
+TOO_LARGE = "cannot read: a number no database integer holds"
+
+
+def _too_large(error: BaseException) -> bool:
+    """An ``OverflowError`` of a value bound to SQLite, bare or wrapped by SQLAlchemy."""
+    return isinstance(error, OverflowError) or isinstance(
+        getattr(error, "orig", None), OverflowError)
+
+
+def _apply_page(uow: UnitOfWork, *, device_id: str, changes: list[Mapping[str, Any]],
+                cursor: int, careful: bool) -> ApplyResult:
     applied = ignored = own = repeated = held = 0
     touched = NOTHING
     with uow.begin() as tx:
@@ -128,7 +154,7 @@ def apply_page(
         released: list[Changes] = []  # what the held events applied now changed
 
         def attempt(ev: Mapping[str, Any], pos: int) -> tuple[bool, str | None]:
-            ok, reason = _apply_safely(conn, uow, ev, pos, store_id)
+            ok, reason = _apply_safely(conn, uow, ev, pos, store_id, careful=careful)
             if ok:
                 released.append(changes_of_event(ev["type"], ev.get("payload") or {}))
             return ok, reason
@@ -156,7 +182,7 @@ def apply_page(
             position = int(change["position"])
             keys = quarantine.keys_of(ev)
             ok, reason = (False, quarantine.WAITS) if keys & blocked \
-                else _apply_safely(conn, uow, ev, position, store_id)
+                else _apply_safely(conn, uow, ev, position, store_id, careful=careful)
             if reason is not None:
                 quarantine.hold(conn, ev, position, reason, at=now, version=version)
                 blocked |= keys
@@ -202,8 +228,8 @@ def retry_held(uow: UnitOfWork, *, device_id: str) -> int:
         conn = tx.conn
         store_id = conn.scalar(select(Device.__table__.c.store_id)
                                .where(Device.__table__.c.id == device_id))
-        retried, _ = quarantine.retry(
-            conn, lambda ev, pos: _apply_safely(conn, uow, ev, pos, store_id),
+        retried, _ = quarantine.retry(  # careful: rare (after an upgrade), and at opening
+            conn, lambda ev, pos: _apply_safely(conn, uow, ev, pos, store_id, careful=True),
             version=quarantine.till_version(TILL_READS))
         if retried:
             quarantine.sync_flag(conn, store_id=store_id, device_id=device_id,
@@ -228,12 +254,21 @@ def _own_ids(conn: Connection, changes: list[Mapping[str, Any]]) -> set[str]:
 
 def _apply_safely(
     conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], position: int,
-    store_id: str | None,
+    store_id: str | None, *, careful: bool = False,
 ) -> tuple[bool, str | None]:
     """Applies one event: (applied?, None), or (False, why not) for an event this version
     cannot read or does not know — the caller holds it in quarantine. Each handler decodes its
     whole payload before it writes anything, so a refusal writes nothing (cheaper than a
-    savepoint per event, which would triple the cost of a page)."""
+    savepoint per event, which would triple the cost of a page). ``careful``: inside a
+    savepoint, a number too large for the database held as well (``apply_page``)."""
+    if careful:
+        try:
+            with conn.begin_nested():
+                return _apply_safely(conn, uow, ev, position, store_id)
+        except Exception as e:
+            if not _too_large(e):
+                raise
+            return False, TOO_LARGE
     try:
         return _apply_event(conn, uow, ev, position, store_id), None
     except events.UnknownEventType:

@@ -111,6 +111,28 @@ def test_an_unreadable_event_holds_the_members_later_events_behind_it_but_not_ot
     assert {broken["id"], second["id"]}.isdisjoint(applied_ids(b))
 
 
+def test_a_number_no_database_holds_is_held_and_the_pull_goes_on(
+    a: Till, b: Till, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tampered till's 2**70 fails only at the write (OverflowError): it stopped the page,
+    and so every later pull of every till of the store, for good."""
+    from pos_member.services.stored_value import top_up
+
+    held_member, other = a.register(), a.register()
+    registrations = wire_events(a)
+    apply(b, registrations)
+    top_up(a.uow, clerk=a.cashier, member_id=held_member.id, amount_fen=10_000, txn_id="t1",
+           method="cash")
+    sell(a, other.id, 3_000, "B3")
+    topped, sale = wire_events(a)[len(registrations):]
+    huge = {**topped, "payload": {**topped["payload"], "principal_delta_fen": 2**70}}
+    apply(b, [huge, sale], first=10)
+    assert held_events(b.uow) == [(huge["id"], "sv.topped_up", 10, apply_module.TOO_LARGE)]
+    assert sale["id"] in applied_ids(b)
+    upgrade_till(monkeypatch)  # tried again when the till opens after an upgrade: held still
+    assert apply_module.retry_held(b.uow, device_id=b.app.identity.device_id) == 0
+
+
 def test_a_held_event_pulled_again_stays_held_once(b: Till) -> None:
     ev = server_event("coupon.issued_in_2030", {"n": 1})
     apply(b, [ev])
