@@ -88,12 +88,12 @@ def upgrade() -> None:
                    "WHEN NEW.member_id IS NOT NULL AND NEW.home_store_id IS NULL "
                    f"BEGIN {set_home} END")
         op.execute(f"CREATE TRIGGER {table}_home_update AFTER UPDATE OF member_id ON {table} "
-                   f"BEGIN {set_home} END")
+                   f"WHEN NEW.member_id IS NOT OLD.member_id BEGIN {set_home} END")
     homes = " ".join(f"UPDATE {table} SET home_store_id = NEW.store_id "
                      "WHERE member_id = NEW.id;" for table in HOMED)
     op.execute(f"CREATE TRIGGER members_home_insert AFTER INSERT ON members BEGIN {homes} END")
     op.execute("CREATE TRIGGER members_home_update AFTER UPDATE OF store_id ON members "
-               f"BEGIN {homes} END")
+               f"WHEN NEW.store_id IS NOT OLD.store_id BEGIN {homes} END")
     op.create_index('ix_sales_member_purchase_day', 'sales',
                     ['member_id', 'business_day', 'amount_fen', 'refunded_fen'],
                     sqlite_where=sa.text('member_id IS NOT NULL AND refunded_fen < amount_fen'))
