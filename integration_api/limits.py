@@ -4,6 +4,9 @@ refused request costs microseconds and never reaches the database).
 
 - Body: at most ``max_body`` bytes, by ``Content-Length`` and by what actually arrives (a
   chunked body is counted as it comes); more is 413 and the body is not read further.
+- Headers: at most ``max_headers`` bytes of names and values; more is 431. (uvicorn's h11
+  limit closes a connection only while a request's head is still incomplete: a head that
+  arrives whole, as on loopback, was read at any size.)
 - Rate: a token bucket over every request (``rate`` per second, ``burst`` at once); past it,
   429 with ``Retry-After``. Wrong tokens are requests too, so guessing is as slow.
 - In flight: at most ``max_concurrent`` requests at once (a payment waiting on the till's
@@ -32,6 +35,7 @@ UNLIMITED_PATHS = frozenset({"/v1/payments"})  # waits on people, not on the til
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_body: int = 64 * 1024
+    max_headers: int = 16 * 1024
     rate: float = 50.0  # requests per second, sustained
     burst: int = 100
     max_concurrent: int = 4
@@ -110,7 +114,9 @@ class LimitsMiddleware:
     async def _body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The whole body (small by rule), or None once a 413 or a disconnect is answered."""
         limit = self.limits.max_body
+        head = 0
         for name, value in scope.get("headers", ()):
+            head += len(name) + len(value)
             if name == b"content-length":
                 try:
                     declared = int(value)
@@ -121,6 +127,10 @@ class LimitsMiddleware:
                     await _refuse(send, 413, "body_too_large",
                                   f"The body is over {limit} bytes.")
                     return None
+        if head > self.limits.max_headers:
+            await _refuse(send, 431, "headers_too_large",
+                          f"The headers are over {self.limits.max_headers} bytes.")
+            return None
         chunks: list[bytes] = []
         size = 0
         while True:
