@@ -34,7 +34,7 @@ from pos_member.db.sqlite_uri import sqlite_uri
 
 log = logging.getLogger(__name__)
 
-SCHEMA_HEAD = "0026"  # the newest Alembic revision; a test checks it against the scripts
+SCHEMA_HEAD = "0027"  # the newest Alembic revision; a test checks it against the scripts
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",

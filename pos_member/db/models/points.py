@@ -21,7 +21,7 @@ class PointsEntry(Base):
     __tablename__ = "points_entries"
     __table_args__ = (
         Index("ix_points_entries_member_at", "member_id", "at"),
-        Index("ix_points_entries_txn", "txn_id"),
+        # no index by txn_id: nothing reads the ledger by transaction (till migration 0027)
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36))
