@@ -89,7 +89,22 @@ class FolderWatcher:
                 out.append(done)
         return out
 
+    def _unsafe_folder(self) -> str | None:
+        """``done`` or ``rejected`` when it is a link or not a folder: whoever can write the
+        drop folder could point it anywhere the till's user may write, and the till would
+        move the POS's files (and write reasons) there. Nothing is read while one is."""
+        for where in (DONE, REJECTED):
+            folder = self.inbox / where
+            if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+                return where
+        return None
+
     def apply_file(self, path: Path) -> FileOutcome | None:
+        unsafe = self._unsafe_folder()
+        if unsafe is not None:
+            log.warning("watched folder: %s/ is a link or not a folder: %s stays (make it a "
+                        "plain folder)", unsafe, path.name)
+            return None
         try:
             with path.open("rb") as f:  # never more than the limit into memory
                 data = f.read(MAX_FILE + 1)

@@ -178,6 +178,26 @@ def test_a_refund_over_what_was_sold_is_rejected(watcher: FolderWatcher, till: T
     assert till.dump() == before
 
 
+@pytest.mark.parametrize("kind", ["link", "file"])
+@pytest.mark.parametrize("where", ["done", "rejected"])
+def test_done_or_rejected_as_a_link_elsewhere_moves_nothing_there(
+        watcher: FolderWatcher, till: Till, tmp_path: Path, where: str, kind: str) -> None:
+    """Whoever can write the drop folder could point done/ anywhere the till may write: the
+    till moved the POS's files (and wrote reasons) there."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    if kind == "link":
+        (watcher.inbox / where).symlink_to(elsewhere, target_is_directory=True)
+    else:
+        (watcher.inbox / where).write_text("a file")
+    before = till.dump()
+    drop(watcher, "a.json", sale_json("POS-1", "B-1"))
+    drop(watcher, "b.json", "not json")
+    assert watcher.scan_once() == []
+    assert list(elsewhere.iterdir()) == [] and till.dump() == before
+    assert (watcher.inbox / "a.json").exists() and (watcher.inbox / "b.json").exists()
+
+
 def test_a_failure_of_the_tills_own_leaves_the_file_for_the_next_scan(
         watcher: FolderWatcher, till: Till, monkeypatch: pytest.MonkeyPatch) -> None:
     from pos_member.errors import StorageFull
