@@ -65,7 +65,7 @@ from sync.server.errors import (
     Unauthorized,
     responses,
 )
-from sync.server.gzip_answer import gzip_answer
+from sync.server.gzip_answer import PAGES, gzip_answer
 from sync.server.snapshot import snapshot_json
 from sync.server.wire import decode_push
 
@@ -207,7 +207,7 @@ def _routes() -> Any:
         version pull ``/v2/pull``."""
         device = _device(ctx, credentials)
         return gzip_answer(services.pull_json(ctx, device=device, cursor=cursor, limit=limit),
-                           accept_encoding)
+                           accept_encoding, PAGES)
 
     @router.get("/stores", response_model=StoresResponse, responses=responses(*_AUTH))
     def stores(ctx: Context, device: CurrentDevice) -> StoresResponse:
@@ -297,7 +297,7 @@ def _v2_routes() -> Any:
         device = _device(ctx, credentials)
         return gzip_answer(services.pull_json(ctx, device=device, cursor=cursor, limit=limit,
                                               filtered=True, snapshot=snapshot),
-                           accept_encoding)
+                           accept_encoding, PAGES)
 
     @router.get("/snapshot", response_model=SnapshotResponse, responses=responses(*_AUTH))
     def snapshot(

@@ -10,7 +10,7 @@ import pytest
 
 from sync.client import SyncClient
 from sync.protocol import API, MAX_PAGE, PullResponse
-from sync.server.gzip_answer import accepts_gzip
+from sync.server.gzip_answer import CompressedPages, accepts_gzip
 from tests.server.factories import LiveServer
 
 
@@ -53,3 +53,19 @@ def test_a_small_answer_is_not_compressed(server: LiveServer) -> None:
 ])
 def test_accept_encoding_is_read_as_http_says(header: str, accepted: bool) -> None:
     assert accepts_gzip(header) is accepted
+
+
+def test_a_page_is_compressed_once_for_every_answer_of_the_same_json() -> None:
+    """``CompressedPages``: the same JSON gets the same gzip bytes without compressing again,
+    another JSON its own; the least recently sent go once more than the bound is kept."""
+    first, second = b'{"changes":[1],"more":false}' * 200, b'{"changes":[2],"more":false}' * 200
+    pages = CompressedPages(max_bytes=10_000)
+    packed = pages.compressed(first)
+    assert gzip.decompress(packed) == first and pages.hits == 0
+    assert pages.compressed(first) is packed and pages.hits == 1
+    assert gzip.decompress(pages.compressed(second)) == second and pages.hits == 1
+    small = CompressedPages(max_bytes=len(packed))  # room for one page
+    small.compressed(first)
+    small.compressed(second)
+    small.compressed(first)  # evicted by the second: compressed again
+    assert small.hits == 0
