@@ -255,8 +255,11 @@ def main(argv: Sequence[str] | None = None, *,
         return 1
     except Exception as e:  # the disk, a folder, a file that is no database, a bug
         log.error("command %s failed", args.command, exc_info=e)  # the traceback: the log
-        print(f"pos-member: {_plain(e)}" + (f" (details in {log_file})" if log_file and not
-                                            _is_os_level(e) else ""), file=sys.stderr)
+        line = _plain(e) + (f" (details in {log_file})" if log_file and not _is_os_level(e)
+                            else "")
+        print(f"pos-member: {line}", file=sys.stderr)
+        if show_refusal is not None:  # the windowed program: no console to print on
+            show_refusal(DomainError("{detail}", detail=line))
         return 1
 
 

@@ -593,6 +593,30 @@ def test_the_till_program_with_no_arguments_opens_the_till_or_says_why_in_a_wind
     assert name == "startRefusal" and text == refusal and "pos-member demo" in text
 
 
+def test_the_till_program_says_a_failure_of_the_disk_in_a_window_too(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    """The windowed program has no console: a failure that is no refusal of the core (here a
+    till.sqlite that is no database) went only to a stderr nobody sees."""
+    (tmp_path / "till.sqlite").write_bytes(b"a spreadsheet, say" * 100)
+    shown: list[str] = []
+
+    def answer_the_box() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer_the_box)
+            return
+        shown.append(box.text())
+        box.accept()
+
+    QTimer.singleShot(0, answer_the_box)
+    try:
+        assert till_main(["db", "version", "--data-dir", str(tmp_path)]) == 1
+    finally:
+        install_language("zh_CN")
+    (text,) = shown
+    assert "not a database" in text
+
+
 def test_db_backup_and_restore_from_the_command_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "till"
