@@ -264,10 +264,13 @@ def main(argv: Sequence[str] | None = None, *,
 
 
 def _is_os_level(error: Exception) -> bool:
+    """A failure the line says all of (no "details in the log")."""
     import sqlite3
 
+    from pos_member.db.engine import DatabaseTooNew
+
     error = _driver_error(error)
-    return isinstance(error, OSError | sqlite3.Error)
+    return isinstance(error, OSError | sqlite3.Error | DatabaseTooNew)
 
 
 def _driver_error(error: Exception) -> Exception:
@@ -282,7 +285,11 @@ def _plain(error: Exception) -> str:
     database")."""
     import sqlite3
 
+    from pos_member.db.engine import DatabaseTooNew
+
     error = _driver_error(error)
+    if isinstance(error, DatabaseTooNew):
+        return str(error)
     if isinstance(error, OSError) and error.strerror:
         return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
     if isinstance(error, sqlite3.Error):

@@ -157,6 +157,23 @@ def test_a_file_that_is_no_database_is_one_line_and_left_alone(
     assert (tmp_path / "till.sqlite").read_bytes() == b"a spreadsheet, say" * 100
 
 
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["api"], ["sync"]])
+def test_a_database_of_a_newer_version_says_so_and_is_left_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], memory_keyring: KeyringBackend,
+        command: list[str]) -> None:
+    """A till's database restored under an older program: Alembic's CommandError ("Can't
+    locate revision") was all it said."""
+    offline_enrolled_till(tmp_path)
+    con = sqlite3.connect(tmp_path / "till.sqlite")
+    con.execute("UPDATE alembic_version SET version_num = '9999'")
+    con.commit()
+    con.close()
+    assert cli(*command, "--data-dir", tmp_path) == 1
+    err = one_line(capsys.readouterr().err)
+    assert "newer version of POS Member (schema 9999" in err and "details" not in err
+    assert schema_version(tmp_path / "till.sqlite") == "9999"
+
+
 @pytest.mark.parametrize("command", ["api", "sync", "close-day"])
 def test_a_command_refused_for_no_store_creates_no_database(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:

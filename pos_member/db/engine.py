@@ -241,10 +241,29 @@ def schema_version(path: Path) -> str | None:
     return row[0] if row else None
 
 
+class DatabaseTooNew(RuntimeError):
+    """The database's schema is newer than this program's (an older program on a till's
+    database, or a backup of a newer till): Alembic knows no such revision."""
+
+    def __init__(self, found: str) -> None:
+        super().__init__(
+            f"the till's database is of a newer version of POS Member (schema {found}; this "
+            f"program knows up to {SCHEMA_HEAD}): install that version or a newer one, or "
+            "restore a backup this version made")
+        self.found = found
+
+
 def upgrade(path: Path, revision: str = "head") -> None:
-    """Runs the Alembic migrations up to ``revision`` on the database at ``path``."""
+    """Runs the Alembic migrations up to ``revision`` on the database at ``path``; a schema
+    newer than this program's is :class:`DatabaseTooNew` (Alembic's CommandError said only
+    that it could not locate the revision)."""
     from alembic import command
     from alembic.config import Config
+
+    found = schema_version(path)
+    if found is not None and found.isdigit() and len(found) == len(SCHEMA_HEAD) \
+            and found > SCHEMA_HEAD:
+        raise DatabaseTooNew(found)
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
