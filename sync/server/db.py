@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pos_member.db.engine import sqlite_engine
 from sync.server.driver import Statement
-from sync.server.errors import SchemaNotCurrent
+from sync.server.errors import SchemaNewer, SchemaNotCurrent
 from sync.server.keys import ChainKeys, Kek
 from sync.server.pulled_rows import PulledRows
 
@@ -246,6 +246,7 @@ def upgrade(db: ServerDatabase, revision: str = "head") -> None:
     from alembic import command
     from alembic.config import Config
 
+    _refuse_newer(schema_revision(db))  # Alembic's "can't locate revision" said no more
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with db.write() as conn:
@@ -276,6 +277,14 @@ def schema_revision(db: ServerDatabase) -> str | None:
 def require_current_schema(db: ServerDatabase) -> None:
     """Raises ``SchemaNotCurrent`` unless the migrations are applied up to ``SCHEMA_HEAD``."""
     found = schema_revision(db)
+    _refuse_newer(found)
     if found != SCHEMA_HEAD:
         raise SchemaNotCurrent(found=found or "none", head=SCHEMA_HEAD)
+
+
+def _refuse_newer(found: str | None) -> None:
+    """``SchemaNewer`` for a schema past this program's (revisions are 4-digit numbers)."""
+    if found is not None and found.isdigit() and len(found) == len(SCHEMA_HEAD) \
+            and found > SCHEMA_HEAD:
+        raise SchemaNewer(found=found, head=SCHEMA_HEAD)
 

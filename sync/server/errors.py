@@ -128,6 +128,16 @@ class SchemaNotCurrent(ServerError):
     )
 
 
+class SchemaNewer(SchemaNotCurrent):
+    """A database a newer server migrated (this program rolled back): no upgrade helps."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The server database is at schema {found}, newer than this program's {head}: run "
+        "the newer version of pos-member-server (nothing was changed).",
+    )
+
+
 class DatabaseUnavailable(ServerError):
     """The database cannot answer now (down, restarting, or a standby replaying WAL)."""
 

@@ -175,3 +175,20 @@ def test_a_number_no_database_holds_is_a_bad_argument(
     with pytest.raises(SystemExit) as exit_:
         main(command)
     assert exit_.value.code == 2 and "too large" in capsys.readouterr().err
+
+
+def test_a_database_a_newer_server_migrated_is_refused_saying_so(
+        db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The program rolled back under its database: Alembic's traceback ("Can't locate
+    revision") on db upgrade and serve, and "run db upgrade" from the other commands."""
+    import sqlite3
+
+    main(["db", "upgrade"])
+    con = sqlite3.connect(tmp_path / "server.sqlite")
+    con.execute("UPDATE alembic_version SET version_num = '9999'")
+    con.commit()
+    con.close()
+    capsys.readouterr()
+    for command in (["db", "upgrade"], ["list-stores"]):
+        assert main(command) == 1
+        assert "schema 9999, newer than this program's" in one_line(capsys.readouterr().err)
