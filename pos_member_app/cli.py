@@ -139,11 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def gui(p: argparse.ArgumentParser) -> None:
         p.add_argument("--lang", choices=LANGUAGES, help="UI language (default: system)")
-        p.add_argument(
+        when = p.add_mutually_exclusive_group()  # README: [--exit-after S | --exit-when-ready]
+        when.add_argument(
             "--exit-after", type=_seconds, metavar="SECONDS",
             help="quit by itself after this long (smoke tests, headless runs)",
         )
-        p.add_argument(
+        when.add_argument(
             "--exit-when-ready", action="store_true",
             help="quit as soon as the till is ready for a login (exit 0), or could not open "
                  "(exit 1): smoke tests that wait for the till, not for the clock",

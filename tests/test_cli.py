@@ -104,6 +104,7 @@ def count(db: Path, table: str) -> int:
         (["db"], "required: db_command"),
         (["db", "downgrade"], "invalid choice: 'downgrade'"),
         (["demo", "--members", "100000000000000000000"], "at most 1,000,000"),
+        (["run", "--exit-after", "5", "--exit-when-ready"], "not allowed with argument"),
         (["db", "version", "--config", "/nonexistent/config.toml"], "no config file"),
         (["db", "version", "--config", "."], "not a file: ."),
         (["db", "upgrade", "--data-dir", "till\x00"], "not a path"),
