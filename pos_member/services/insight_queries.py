@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    exists,
     func,
     select,
     text,
@@ -354,7 +355,8 @@ def kept_counts(s: Session | Connection, p: Period, store_id: str | None, active
     """The member counts of ``insight.Tally`` per (home store, tier), the same figures as
     :func:`tallies` over whole ledgers (docs/rules.md, "Programme health"), in four set-based
     aggregates: the members alone (members, new members, their running sums, the churn base and
-    those lapsed, from the last purchase before the period), the period's buyers (a period of
+    the churned: from the last purchase before the period, and for those lapsed by its end
+    whether they bought in it), the period's buyers (a period of
     sales, and the active window's, grouped by member, joined to them), the points posted since
     the period began and the stored value after it ended (what was posted after the end comes
     off the running sums)."""
@@ -377,22 +379,27 @@ def kept_counts(s: Session | Connection, p: Period, store_id: str | None, active
         return and_(last >= first_kept, last <= lost_by)
 
     n = func.count
+    sl = kept.sales
+    buy, net = sl.c.refunded_fen < sl.c.amount_fen, sl.c.amount_fen - sl.c.refunded_fen
+    in_period = sl.c.sold_at >= p.start_at
     joined, points, principal, bonus = kept.sums(m)
     # OFFSET 0: the member's look-ups run once each, not once per use (SQLite flattens)
-    per = kept.hinted(select(m.c.store_id, m.c.tier, m.c.registered_at, points.label("points"),
-                             principal.label("principal"), bonus.label("bonus"),
+    per = kept.hinted(select(m.c.id, m.c.store_id, m.c.tier, m.c.registered_at,
+                             points.label("points"), principal.label("principal"),
+                             bonus.label("bonus"),
                              kept.last_before(m, first_kept, p.start).label("last"))
                       .select_from(joined).where(*mine), m, store_id).offset(0).subquery()
+    # churned: lapsed by the end with no purchase in the period (looked up for those alone)
+    bought = exists(select(sl.c.id).where(sl.c.member_id == per.c.id, buy, in_period,
+                                          sl.c.sold_at < p.end_at))
     add(select(per.c.store_id, per.c.tier, n(), n().filter(per.c.registered_at >= p.start_at),
                func.sum(per.c.points), func.sum(per.c.principal), func.sum(per.c.bonus),
-               n().filter(per.c["last"] >= first_kept), n().filter(lapsed(per.c["last"])))
+               n().filter(per.c["last"] >= first_kept),
+               n().filter(and_(lapsed(per.c["last"]), ~bought)))
         .group_by(per.c.store_id, per.c.tier),
         ("members", "new_members", "points_outstanding", "sv_principal_fen", "sv_bonus_fen",
          "churn_base", "churned"))
 
-    sl = kept.sales
-    buy, net = sl.c.refunded_fen < sl.c.amount_fen, sl.c.amount_fen - sl.c.refunded_fen
-    in_period = sl.c.sold_at >= p.start_at
     b = kept.hinted(
         select(sl.c.member_id, n().filter(and_(buy, in_period)).label("n"),
                func.coalesce(func.sum(net).filter(in_period), 0).label("spend"),
@@ -401,16 +408,12 @@ def kept_counts(s: Session | Connection, p: Period, store_id: str | None, active
         .where(*kept.rows(sl, homes, store_id), sl.c.member_id.is_not(None),
                sl.c.sold_at >= min(active_from, p.start_at), sl.c.sold_at < p.end_at)
         .group_by(sl.c.member_id), sl, store_id).subquery()
-    bm = kept.hinted(
-        select(m.c.store_id, m.c.tier, b.c.n, b.c.spend, b.c.active,
-               case((b.c.n >= 1, kept.last_before(m, first_kept, p.start))).label("last"))
-        .select_from(b.join(m, m.c.id == b.c.member_id)).where(*mine), m, None
-    ).offset(0).subquery()
-    add(select(bm.c.store_id, bm.c.tier, n().filter(bm.c.active == 1), n().filter(bm.c.n >= 1),
-               n().filter(bm.c.n >= 2), func.sum(bm.c.spend),
-               -n().filter(and_(bm.c.n >= 1, lapsed(bm.c["last"]))))
-        .group_by(bm.c.store_id, bm.c.tier),
-        ("active_members", "buyers", "repeat_buyers", "member_spend_fen", "churned"))
+    add(kept.hinted(
+        select(m.c.store_id, m.c.tier, n().filter(b.c.active == 1), n().filter(b.c.n >= 1),
+               n().filter(b.c.n >= 2), func.sum(b.c.spend))
+        .select_from(b.join(m, m.c.id == b.c.member_id)).where(*mine)
+        .group_by(m.c.store_id, m.c.tier), m, None),
+        ("active_members", "buyers", "repeat_buyers", "member_spend_fen"))
 
     e = kept.points
     before_end = e.c.at < p.end_at
