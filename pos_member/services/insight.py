@@ -3,7 +3,9 @@ tier over a chosen period — members, activity, 复购率, cohort 留存率, AR
 non-member, member sales share, points 兑换率 and outstanding points, 储值负债, churn.
 
 Every figure is an SQL aggregate over the ledgers themselves (``sales``, ``points_entries``,
-``sv_ledger``, ``members``), never over a copy kept beside them that could drift. The queries
+``sv_ledger``, ``members``), or over running figures of them that SQLite keeps in the
+statement changing the rows (till migration 0026: ``insight_queries.kept_counts``), never over
+a copy that could drift. The queries
 (``insight_queries``) return additive counts per (store, tier); totals are sums of those and
 the ratios are computed last, so a store's row and its tiers' rows always agree. Each figure's
 definition is in docs/rules.md ("Programme health"). Read-only: nothing is written.
