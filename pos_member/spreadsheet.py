@@ -18,3 +18,11 @@ def cell_value(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_LEADS):
         return "'" + value
     return value
+
+
+def tsv_field(value: str) -> str:
+    """Text as one field of a tab-separated line (the server's console listings, which are
+    pasted or saved into spreadsheets): a tab or line break inside it as a space, and a text
+    that would start a formula after an apostrophe, as in a workbook (``cell_value``)."""
+    flat = value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return str(cell_value(flat))

@@ -379,16 +379,17 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _fleet(ctx: ServerContext, args: argparse.Namespace) -> None:
     """HQ's view of its stores, tills and flags (sync.server.fleet), a line each, tab-separated."""
+    from pos_member.spreadsheet import tsv_field
     from sync.server import fleet, services
 
     if args.command == "list-stores":
         for store in services.list_stores(ctx):
-            print(f"{store.number}\t{store.name}\t{store.id}")
+            print(f"{store.number}\t{tsv_field(store.name)}\t{store.id}")
     elif args.command == "list-devices":
         print("store\ttill\tname\tstate\tlast push (UTC)\tacknowledged\theld\tdevice id")
         for d in fleet.list_devices(ctx, store_number=args.store):
             last = f"{d.last_push_at:%Y-%m-%d %H:%M}" if d.last_push_at else "never"
-            print(f"{d.store_number}\t{d.number}\t{d.name}\t{d.state}\t{last}\t"
+            print(f"{d.store_number}\t{d.number}\t{tsv_field(d.name)}\t{d.state}\t{last}\t"
                   f"{d.acked_through}\t{d.held}\t{d.id}")
     elif args.command == "list-flags":
         for f in services.list_flags(ctx, open_only=args.open, kind=args.kind,
@@ -402,6 +403,7 @@ def _fleet(ctx: ServerContext, args: argparse.Namespace) -> None:
 
 
 def _staff(ctx: ServerContext, args: argparse.Namespace) -> None:
+    from pos_member.spreadsheet import tsv_field
     from sync.server.staff import deactivate_store_staff, list_store_staff
 
     if args.command == "deactivate-staff":
@@ -412,7 +414,7 @@ def _staff(ctx: ServerContext, args: argparse.Namespace) -> None:
     for s in list_store_staff(ctx, store_number=args.store):
         state = "active" if s.active else "inactive"
         clash = "" if s.holds_number else "\tnumber clash: renumber at the till"
-        print(f"{s.code}\t{s.name}\t{s.role}\t{state}{clash}")
+        print(f"{s.code}\t{tsv_field(s.name)}\t{s.role}\t{state}{clash}")
 
 
 def _sms_limits(ctx: ServerContext, args: argparse.Namespace) -> None:
@@ -486,17 +488,30 @@ def _yuan(fen: int) -> str:
 
 def _serve(url: str, db: ServerDatabase, *, host: str, port: int,
            sms_gateway_url: str | None = None, read_url: str | None = None) -> int:
+    import socket
+
     import uvicorn
 
     from sync.server.app import create_app
 
+    # The port first, before migrating: taken (another server, or this one started twice),
+    # uvicorn logged several lines and exited 3; here one line names it.
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+    except OSError as e:
+        listener.close()
+        print(f"{PROG}: cannot listen on {host} port {port}: {e.strerror or e}",
+              file=sys.stderr)
+        return 1
     app = create_app(url, read_url=read_url or None)  # a bad read URL: refused before migrating
     upgrade(db)  # safe with several processes starting at once: it holds the write lock
     if sms_gateway_url:  # else sync.server.sms.LogSender: codes logged (masked), never sent
         from sync.sms_gateway import SmsGatewayChannel
 
         app.state.sms_sender = SmsGatewayChannel(sms_gateway_url)
-    uvicorn.run(app, host=host, port=port)
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port)).run(sockets=[listener])
     return 0
 
 

@@ -11,6 +11,7 @@ import errno
 from pathlib import Path
 
 from pos_member.services.insight_report import COLUMNS, names_of, row_values
+from pos_member.spreadsheet import tsv_field
 from sync.server import insight
 from sync.server.context import ServerContext
 
@@ -40,7 +41,7 @@ def run(ctx: ServerContext, args: argparse.Namespace) -> None:
           f"(churn after {report.churned_days} days)")
     print("\t".join(label for label, _ in COLUMNS))
     for row in report.rows:
-        print("\t".join([*names_of(row, stores, tiers, lambda s: s),
+        print("\t".join([*map(tsv_field, names_of(row, stores, tiers, lambda s: s)),
                          *(_cell(v) for v in row_values(row))]))
     if args.xlsx:
         from pos_member.services.insight_report import write_health_workbook

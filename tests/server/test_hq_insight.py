@@ -180,3 +180,20 @@ def test_a_broken_tills_huge_numbers_are_left_out_and_stop_no_refresh(
     chain = report.row(None).tally
     assert (chain.member_spend_fen, chain.points_issued) == (10_000, 100)
     assert (chain.sv_principal_fen, chain.sv_bonus_fen) == (0, 0)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_console_report_escapes_a_store_name_that_would_be_a_formula(
+        server: LiveServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """As the workbook does (``pos_member.spreadsheet``): the lines are pasted into sheets."""
+    services.publish_rules(server.ctx, path=default_rules_path())
+    server.stores[5] = services.create_store(server.ctx, number=5, name="=HYPERLINK(1)").id
+    a = server.enrol(5)
+    a.push([_register(a, "1")[1]])
+    today = server.clock.now().date()
+    capsys.readouterr()
+    assert main(["--database", server.url, "health-report", "--from",
+                 today.replace(day=1).isoformat(), "--to", today.isoformat()]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()[2:]]
+    assert "'=HYPERLINK(1)" in [r[0] for r in rows]
+    assert not [r for r in rows if r[0].startswith(("=", "+", "-", "@"))]

@@ -34,3 +34,19 @@ def test_serve_migrates_and_answers_with_error_bodies(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
+    """It was several uvicorn lines and exit 3."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        url = f"sqlite:///{tmp_path / 'server.sqlite'}"
+        done = subprocess.run(
+            [sys.executable, "-m", "sync.server.cli", "--database", url, "serve",
+             "--host", "127.0.0.1", "--port", str(port)],
+            capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and f"port {port}" in done.stderr, done.stderr
+    assert not (tmp_path / "server.sqlite").exists()  # nothing migrated
