@@ -4,6 +4,7 @@ arguments and their output. The work is in ``members_import`` and ``members_expo
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -59,6 +60,15 @@ def run(ctx: ServerContext, args: argparse.Namespace) -> int:
     return _import(ctx, args)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``b`` names the file ``a`` is, however spelt (``./``, ``..``, a link, a hard
+    link): the report written there would overwrite the file being imported."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
+
+
 def _import(ctx: ServerContext, args: argparse.Namespace) -> int:
     from sync.server.import_book import write_report
     from sync.server.import_rows import ImportFileRefused
@@ -67,6 +77,10 @@ def _import(ctx: ServerContext, args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"batch {done}/{total} imported", file=sys.stderr, flush=True)
 
+    if args.report is not None and _same_file(args.file, args.report):
+        print(f"pos-member-server: --report {args.report} is the file being imported; "
+              "give the report another name (nothing imported)", file=sys.stderr)
+        return 2
     try:
         result = import_members(ctx, path=args.file, store_number=args.store,
                                 progress=progress)

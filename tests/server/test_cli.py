@@ -192,3 +192,21 @@ def test_a_database_a_newer_server_migrated_is_refused_saying_so(
     for command in (["db", "upgrade"], ["list-stores"]):
         assert main(command) == 1
         assert "schema 9999, newer than this program's" in one_line(capsys.readouterr().err)
+
+
+def test_import_members_refuses_a_report_that_is_the_file_being_imported(
+        db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """However spelt (another path, a link): the report would have overwritten the input."""
+    main(["db", "upgrade"])
+    main(["create-store", "--number", "1", "--name", "一号店"])
+    book = tmp_path / "members.xlsx"
+    main(["import-template", str(book)])
+    (tmp_path / "link.xlsx").symlink_to(book)
+    (tmp_path / "sub").mkdir()
+    before = book.read_bytes()
+    capsys.readouterr()
+    for report in (book, tmp_path / "sub" / ".." / "members.xlsx", tmp_path / "link.xlsx"):
+        assert main(["import-members", str(book), "--store", "1", "--report", str(report)]) == 2
+        assert "is the file being imported" in one_line(capsys.readouterr().err)
+    assert book.read_bytes() == before
+    assert not [p for p in tmp_path.rglob("*report*")]
