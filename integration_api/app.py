@@ -272,15 +272,20 @@ def _payment_route(api: FastAPI, ctx: ApiContext) -> None:
 
 def _token_route(api: FastAPI, ctx: ApiContext) -> None:
     @api.post("/v1/token/rotate", response_model=s.TokenOut)
-    def rotate(scopes: Scopes) -> s.TokenOut:
+    def rotate(scopes: Scopes,
+               cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+               ) -> s.TokenOut:
         """A new token with the same scopes, shown once in this answer; the one that asked
         stops working at once. For an integrator who must change the token (a leak, a new
-        POS); the manager can do the same at the till (Ctrl+I)."""
+        POS); the manager can do the same at the till (Ctrl+I). Two rotations with one token
+        at once: one gets the new token, the other 401 (its token has just ended)."""
         if ctx.keystore is None:
             raise RotationNotOffered()
-        token, record = issue_token(ctx.keystore(), device_id=ctx.clerk.device_id,
-                                    now=ctx.uow.clock.now(), scopes=scopes)
-        ctx.auth.replace(record)
+        keystore = ctx.keystore
+        token, record = ctx.auth.rotate(
+            cred.credentials if cred is not None else None,
+            lambda old: issue_token(keystore(), device_id=ctx.clerk.device_id,
+                                    now=ctx.uow.clock.now(), scopes=old.scopes))
         return s.TokenOut(token=token, scopes=sorted(record.scopes),
                           issued_at=record.issued_at)
 

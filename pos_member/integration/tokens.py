@@ -14,6 +14,7 @@ import hmac
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -91,6 +92,7 @@ class Authenticator:
     def __init__(self, record: TokenRecord | None) -> None:
         self._record = record
         self._lock = threading.Lock()
+        self._rotating = threading.Lock()  # one rotation at a time (``rotate``)
 
     def replace(self, record: TokenRecord | None) -> None:
         with self._lock:
@@ -104,12 +106,30 @@ class Authenticator:
     def check(self, presented: str | None) -> frozenset[Scope]:
         """The scopes of ``presented`` (a bearer token), or raises :class:`TokenInvalid`
         (compared in constant time) or :class:`NoTokenIssued`."""
-        record = self.record
-        if record is None:
-            raise NoTokenIssued()
-        if not presented or not hmac.compare_digest(_hash(presented), record.sha256):
-            raise TokenInvalid()
-        return record.scopes
+        return _verified(self.record, presented).scopes
+
+    def rotate(self, presented: str | None,
+               issue: Callable[[TokenRecord], tuple[str, TokenRecord]]) -> tuple[str, TokenRecord]:
+        """Replaces the token ``presented`` with the one ``issue`` makes from its record (and
+        keeps), atomically: two rotations with the same token at once — both checked before
+        either replaced it — gave two new tokens, the first already dead. Now one wins and
+        the other is refused as its token is by then (``TokenInvalid``: the token it
+        presented has just been replaced)."""
+        with self._rotating:
+            record = _verified(self.record, presented)
+            token, new = issue(record)
+            self.replace(new)
+            return token, new
+
+
+def _verified(record: TokenRecord | None, presented: str | None) -> TokenRecord:
+    """``record`` when ``presented`` is its token (compared in constant time), else raises
+    :class:`TokenInvalid` (or :class:`NoTokenIssued`)."""
+    if record is None:
+        raise NoTokenIssued()
+    if not presented or not hmac.compare_digest(_hash(presented), record.sha256):
+        raise TokenInvalid()
+    return record
 
 
 def require_scope(scopes: frozenset[Scope], scope: Scope) -> None:

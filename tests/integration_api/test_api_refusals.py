@@ -173,6 +173,49 @@ def test_an_integrator_rotates_the_token_the_old_one_ends_and_the_new_works(api:
         f"integration-token:{api.till.cashier.device_id}") or "")
 
 
+def test_two_rotations_with_one_token_at_once_one_wins_the_other_is_refused(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both were checked before either replaced the token: both answered 200, and the first
+    caller held a token that was already dead. The first rotation here waits in the keystore
+    until the second request has been let in (checked) as well."""
+    import threading
+
+    checked, both_in = [0], threading.Event()
+    check = api.ctx.auth.check
+
+    def counting(presented: str | None) -> frozenset[Scope]:
+        scopes = check(presented)
+        checked[0] += 1
+        if checked[0] == 2:
+            both_in.set()
+        return scopes
+
+    class WaitingStore:
+        def __init__(self, store: Any) -> None:
+            self.store = store
+
+        def put(self, name: str, value: str) -> None:
+            assert both_in.wait(30), "the second rotation never came in"
+            self.store.put(name, value)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.store, name)
+
+    monkeypatch.setattr(api.ctx.auth, "check", counting)
+    api.ctx.keystore = lambda: WaitingStore(api.till.keystore)
+    answers: list[Any] = []
+    threads = [threading.Thread(target=lambda: answers.append(api.post("/v1/token/rotate", None)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in answers) == [200, 401], [r.text for r in answers]
+    [won] = [r.json()["token"] for r in answers if r.status_code == 200]
+    assert api.get("/v1/health", token=won).status_code == 200  # the winner's token works
+    assert api.get("/v1/health", token=api.token).status_code == 401
+
+
 def test_without_a_keystore_the_api_does_not_rotate(api: Api) -> None:
     refused(api, "/v1/token/rotate", None, 409, "rotation_not_offered")
     assert api.get("/v1/health").status_code == 200  # the token still works
