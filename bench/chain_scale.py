@@ -3,7 +3,9 @@
 A private PostgreSQL (``tests/server/postgres.py``: Debian's binaries, fsync off, as in the
 tests) and a fresh migrated database per run. Each device is enrolled in a store of its own.
 ``WORKERS`` server-like processes share the devices; in each, one thread per device pushes
-that device's events in batches of ``BATCH`` through the push route's own work, below HTTP:
+that device's events in batches of ``MAX_BATCH`` (``sync.protocol``: what a till's
+``engine.push_all`` sends a backlog in; ``--batch`` for another size) through the push
+route's own work, below HTTP:
 authenticate the token, decode the body (``wire.decode_push``), store and answer
 (``services.push_json``). The bodies are built before the clock starts.
 
@@ -14,7 +16,9 @@ same member, so nothing overdraws), the rest
 ``points.earned``-shaped events of ~300 bytes. Each event's id is a UUIDv7 of its time, a
 millisecond after the one before it, as a till makes them (``pos_member.ids``: time-ordered;
 random UUIDv4 ids here, until 2026-12-04, cost HQ's unique index on ``events.id`` a random
-leaf per event: docs/scale.md, "A push's CPU, measured again").
+leaf per event: docs/scale.md, "A push's CPU, measured again"). Until 2026-12-04 22:00 the
+bench pushed batches of 250, a size of its own; a 64-device burst is tills pushing a backlog,
+which a till sends in batches of ``MAX_BATCH``.
 
 Each process runs at most ``push_threads`` pushes at once, as the push route does
 (``app.push_threads``: the other devices' pushes wait for a thread, as they wait on the
@@ -29,7 +33,8 @@ never runs, and each full collection walked the process's ~140,000 startup objec
   (``services.pull_json``, pages of ``PROBE_PAGE``) from the log's tail again and again, as a
   synced till does; the p99 of those pulls (the sample count is printed);
 - ``raw_copy_eps``: the same rows of the 64-device run, COPYed by one connection into a plain
-  table of the same columns (no index, no constraint), one COPY and commit per batch;
+  table of the same columns (no index, no constraint), one COPY and commit per batch (of the
+  pushes' size);
 - ``lost`` / ``doubled``: after each run every device's seqs must be stored exactly once
   (``1..n``) and every event id once.
 
@@ -45,7 +50,7 @@ never runs, and each full collection walked the process's ~140,000 startup objec
 ``bench/remote_lookup.py``, which prints it on its own RESULT line with its baseline.
 
     .venv/bin/python bench/chain_scale.py [--events-8 N] [--events-64 N] [--workers N]
-        [--close-tills N] [--bootstrap-members N] [--only ingest|close|bootstrap]
+        [--batch N] [--close-tills N] [--bootstrap-members N] [--only ingest|close|bootstrap]
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from pos_member.clock import SystemClock, to_ms  # noqa: E402
 from pos_member.hlc import HLCTimestamp  # noqa: E402
+from sync.protocol import MAX_BATCH  # noqa: E402
 from sync.server import services  # noqa: E402
 from sync.server.app import push_threads  # noqa: E402
 from sync.server.context import ServerContext  # noqa: E402
@@ -84,7 +90,6 @@ from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
 
 os.environ.setdefault(ENV_KEK, new_kek())  # HQ's KEK for this run (worker processes too)
 
-BATCH = 250
 WORKERS = 4
 EVENTS_8 = 6_000
 EVENTS_64 = 3_000
@@ -155,20 +160,20 @@ def event_id(ms: int, rng: random.Random) -> str:
     return str(uuid.UUID(int=value))
 
 
-def bodies_of(device: dict[str, Any], n: int) -> list[bytes]:
+def bodies_of(device: dict[str, Any], n: int, batch: int = MAX_BATCH) -> list[bytes]:
     rows = device_events(device["store_id"], device["device_id"], n, device["seed"])
-    return [json.dumps({"device_id": device["device_id"], "events": rows[i:i + BATCH]}).encode()
-            for i in range(0, n, BATCH)]
+    return [json.dumps({"device_id": device["device_id"], "events": rows[i:i + batch]}).encode()
+            for i in range(0, n, batch)]
 
 
 # -- the pushing processes ---------------------------------------------------------------------
 
-def push_worker(url: str, devices: list[dict[str, Any]], n: int, ready: Any, start: Any,
-                results: Any) -> None:
+def push_worker(url: str, devices: list[dict[str, Any]], n: int, batch: int, ready: Any,
+                start: Any, results: Any) -> None:
     """One server-like process: a thread per device pushes its batches once ``start`` is set;
     reports (events acknowledged, end time, errors)."""
     ctx = ServerContext(db=open_server_database(url), clock=SystemClock())
-    bodies = {d["device_id"]: bodies_of(d, n) for d in devices}
+    bodies = {d["device_id"]: bodies_of(d, n, batch) for d in devices}
     acked: list[int] = []
     errors: list[str] = []
     gate = threading.Semaphore(push_threads(ctx))  # the route's push threads (``app``)
@@ -242,8 +247,8 @@ def enrol_many(url: str, count: int, *, per_store: int = 1) -> list[dict[str, An
     return devices
 
 
-def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: bool
-           ) -> dict[str, Any]:
+def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: bool,
+           batch: int = MAX_BATCH) -> dict[str, Any]:
     url = pg.create_database()
     migrate(url)
     devices, prober = enrol_devices(url, count)
@@ -251,7 +256,7 @@ def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: bool
     ready, results, probe_results = spawn.Queue(), spawn.Queue(), spawn.Queue()
     start, stop = spawn.Event(), spawn.Event()
     procs = [spawn.Process(target=push_worker,
-                           args=(url, devices[i::workers], n, ready, start, results))
+                           args=(url, devices[i::workers], n, batch, ready, start, results))
              for i in range(min(workers, count))]
     if probe:
         procs.append(spawn.Process(target=probe_worker,
@@ -299,7 +304,8 @@ def check(url: str, devices: list[dict[str, Any]], n: int) -> tuple[int, int]:
     return lost, doubled
 
 
-def raw_copy(pg: PostgresServer, devices: list[dict[str, Any]], n: int) -> float:
+def raw_copy(pg: PostgresServer, devices: list[dict[str, Any]], n: int,
+             batch: int = MAX_BATCH) -> float:
     """Events per second of one connection COPYing the same rows into a plain table."""
     import psycopg
 
@@ -309,15 +315,15 @@ def raw_copy(pg: PostgresServer, devices: list[dict[str, Any]], n: int) -> float
     position = 0
     for d in devices:
         rows = device_events(d["store_id"], d["device_id"], n, d["seed"])
-        for i in range(0, n, BATCH):
-            batch = []
-            for r in rows[i:i + BATCH]:
+        for i in range(0, n, batch):
+            chunk = []
+            for r in rows[i:i + batch]:
                 position += 1
-                batch.append((position, r["id"], r["store_id"], r["device_id"], r["seq"],
+                chunk.append((position, r["id"], r["store_id"], r["device_id"], r["seq"],
                               r["clerk_id"], r["hlc"], r["type"], r["entity_id"],
                               r["payload_version"], json.dumps(r["payload"]),
                               r["rules_version"], now, now))
-            batches.append(batch)
+            batches.append(chunk)
     with psycopg.connect(url) as conn:
         conn.execute(
             "CREATE TABLE raw_events (position bigint, id varchar(36), store_id varchar(36),"
@@ -326,10 +332,10 @@ def raw_copy(pg: PostgresServer, devices: list[dict[str, Any]], n: int) -> float
             " rules_version varchar(64), created_at timestamptz, received_at timestamptz)")
         conn.commit()
         t0 = time.perf_counter()
-        for batch in batches:
+        for chunk in batches:
             with conn.cursor() as cur, cur.copy(
                     f"COPY raw_events ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-                for row in batch:
+                for row in chunk:
                     copy.write_row(row)
             conn.commit()
         elapsed = time.perf_counter() - t0
@@ -345,10 +351,14 @@ def main() -> int:
     parser.add_argument("--events-8", type=int, default=EVENTS_8)
     parser.add_argument("--events-64", type=int, default=EVENTS_64)
     parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--batch", type=int, default=MAX_BATCH,
+                        help=f"events a push (default {MAX_BATCH}, a till's MAX_BATCH)")
     parser.add_argument("--close-tills", type=int, default=300)
     parser.add_argument("--bootstrap-members", type=int, default=1_000_000)
     parser.add_argument("--only", choices=("ingest", "close", "bootstrap"))
     args = parser.parse_args()
+    if not 1 <= args.batch <= MAX_BATCH:
+        parser.error(f"--batch must be 1..{MAX_BATCH} (the push route refuses more)")
     bin_dir = find_bin_dir()
     if bin_dir is None:
         print("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)", file=sys.stderr)
@@ -381,12 +391,13 @@ def main() -> int:
 
 def ingest_figures(pg: PostgresServer, args: argparse.Namespace) -> dict[str, Any]:
     """``ingest_eps_*``, ``raw_copy_eps``, ``pull_probe_p99_ms`` and their lost / doubled."""
-    eight = ingest(pg, 8, args.events_8, args.workers, probe=False)
+    print(f"batches of {args.batch} events a push")
+    eight = ingest(pg, 8, args.events_8, args.workers, probe=False, batch=args.batch)
     print(f"8 devices: {eight['events']:,} events in {eight['wall_s']:.2f} s = "
           f"{eight['eps']:,.0f} events/s; lost {eight['lost']}, doubled {eight['doubled']}; "
           f"CPU per event: {eight['python_us']:.0f} µs in the pushing processes, "
           f"{eight['postgres_us']:.0f} µs in PostgreSQL (the probe's too)")
-    many = ingest(pg, 64, args.events_64, args.workers, probe=True)
+    many = ingest(pg, 64, args.events_64, args.workers, probe=True, batch=args.batch)
     probe = many["probe_ms"]
     print(f"64 devices: {many['events']:,} events in {many['wall_s']:.2f} s = "
           f"{many['eps']:,.0f} events/s; lost {many['lost']}, doubled {many['doubled']}; "
@@ -395,7 +406,7 @@ def ingest_figures(pg: PostgresServer, args: argparse.Namespace) -> dict[str, An
     print(f"pull probe during the 64-device burst: {len(probe)} pulls of {PROBE_PAGE}, "
           f"p50 {statistics.median(probe):.1f} ms, p99 {p99(probe):.1f} ms, "
           f"max {max(probe):.1f} ms")
-    raw = raw_copy(pg, many["devices"], args.events_64)
+    raw = raw_copy(pg, many["devices"], args.events_64, args.batch)
     print(f"bare COPY of the same {many['events']:,} rows: {raw:,.0f} events/s; "
           f"64-device ingest is {many['eps'] / raw:.0%} of it")
     for e in (eight["errors"] + many["errors"])[:5]:
