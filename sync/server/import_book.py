@@ -81,17 +81,13 @@ def write_report(source: Path, target: Path, rejected: Sequence[Rejected]) -> No
     out = book.create_sheet(REPORT_SHEET)
     out.append(["行号", "原因", *HEADERS])
     for r in rejected:
-        out.append([r.line, r.reason, *(_plain(v) for v in r.values)])
+        out.append([r.line, r.reason, *(cell_value(v) for v in r.values)])
     data = book.create_sheet(SHEET)
     src = openpyxl.load_workbook(source, read_only=True, data_only=True)
     try:
         if SHEET in src.sheetnames:
             for values in src[SHEET].iter_rows(values_only=True):
-                data.append([_plain(v) for v in values])
+                data.append([cell_value(v) for v in values])
     finally:
         src.close()
     book.save(target)
-
-
-def _plain(value: object) -> object:
-    return cell_value(value)  # never write a formula back

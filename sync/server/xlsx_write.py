@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
-from pos_member.spreadsheet import FORMULA_LEADS
+from pos_member.spreadsheet import cell_value
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -67,9 +67,7 @@ def _cell(ref: str, value: Any) -> str:
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float):
         return f'<c r="{ref}"><v>{value}</v></c>'
-    text = str(value)
-    if text.startswith(FORMULA_LEADS):  # pos_member.spreadsheet: never read as a formula
-        text = "'" + text
+    text = str(cell_value(str(value)))  # never read as a formula
     text = escape(_INVALID_XML.sub("", text))
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
