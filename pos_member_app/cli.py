@@ -34,7 +34,7 @@ from pos_member.clock import SystemClock
 from pos_member.config import APP_NAME, LANGUAGES, Config, load_config
 from pos_member.errors import DomainError, StoreNotSetUp
 from pos_member.hq_trust import hq_verify
-from pos_member_app.console import utf8_when_redirected
+from pos_member_app.console import os_error_line, utf8_when_redirected
 from pos_member_app.logs import start_logging
 
 if TYPE_CHECKING:
@@ -54,13 +54,20 @@ class ArgParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog.split()[0]}: error: {message}\n")
 
 
-def _positive_int(text: str) -> int:
+def whole_number(text: str, *, least: int = 0, most: int | None = None,
+                 too_large: str = "too large") -> int:
+    """A whole number argument from ``least`` to ``most`` (also used by ``pos-member-server``);
+    else an ``argparse`` refusal naming the value (``too_large``: what one over ``most`` is)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(
+            f"must not be negative: {value}" if least == 0 else
+            f"must be at least {least}: {value}")
+    if most is not None and value > most:
+        raise argparse.ArgumentTypeError(f"{too_large}: {value}")
     return value
 
 
@@ -68,10 +75,7 @@ MAX_DEMO_MEMBERS = 1_000_000  # the largest store the quality bars speak of
 
 
 def _member_count(text: str) -> int:
-    value = _positive_int(text)
-    if value > MAX_DEMO_MEMBERS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_DEMO_MEMBERS:,}: {value}")
-    return value
+    return whole_number(text, most=MAX_DEMO_MEMBERS, too_large=f"at most {MAX_DEMO_MEMBERS:,}")
 
 
 def _seconds(text: str) -> float:
@@ -292,7 +296,7 @@ def _plain(error: Exception) -> str:
     if isinstance(error, DatabaseTooNew):
         return str(error)
     if isinstance(error, OSError) and error.strerror:
-        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+        return os_error_line(error)
     if isinstance(error, sqlite3.Error):
         return (f"the till's database cannot be used: {error} (is the data folder there, "
                 "writable, and its database a till's?)")

@@ -17,3 +17,10 @@ def utf8_when_redirected() -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and not stream.isatty():
             stream.reconfigure(encoding="utf-8")
+
+
+def os_error_line(error: OSError) -> str:
+    """A failure of the disk or a path as one line: the path and the system's reason
+    (``till.sqlite: Permission denied``), never a traceback (both programs' last resort)."""
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"

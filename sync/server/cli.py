@@ -45,13 +45,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from pos_member.clock import SystemClock
 from pos_member.errors import DomainError
-from pos_member_app.cli import ArgParser
-from pos_member_app.console import utf8_when_redirected
+from pos_member_app.cli import ArgParser, whole_number
+from pos_member_app.console import os_error_line, utf8_when_redirected
 from pos_member_app.logs import start_logging
+from sync.protocol import MAX_INT  # PostgreSQL's integer
 from sync.server.context import ServerContext
 from sync.server.db import ServerDatabase, open_server_database, require_current_schema, upgrade
 
@@ -61,13 +62,7 @@ ENV_READ_URL = "POS_MEMBER_SERVER_READ_URL"
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return value
+    return whole_number(text, least=1)
 
 
 def _when(text: str) -> datetime:
@@ -78,15 +73,9 @@ def _when(text: str) -> datetime:
     return when if when.tzinfo is not None else when.astimezone()  # local time of HQ
 
 
-MAX_INT = 2**31 - 1  # PostgreSQL's integer
-
-
 def _store_number(text: str) -> int:
     """A store (or flag) number: a positive whole number the database's integers hold."""
-    value = _positive_int(text)
-    if value > MAX_INT:
-        raise argparse.ArgumentTypeError(f"too large: {value}")
-    return value
+    return whole_number(text, least=1, most=MAX_INT)
 
 
 _flag_id = _store_number
@@ -100,10 +89,7 @@ def _day(text: str) -> date:
 
 
 def _port(text: str) -> int:
-    value = _positive_int(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"not a port: {value}")
-    return value
+    return whole_number(text, least=1, most=65535, too_large="not a port")
 
 
 def default_database_url() -> str:
@@ -273,15 +259,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, ArgumentError) as e:  # a malformed database URL
         print(f"{PROG}: {e}", file=sys.stderr)
         return 1
-    except OperationalError as e:  # the database cannot be reached
-        print(f"{PROG}: cannot use the database: {e.orig}", file=sys.stderr)
-        return 1
-    except DBAPIError as e:  # a SQLite URL naming a file that is no database, say
+    except DBAPIError as e:  # cannot be reached; a SQLite URL naming a file that is no database
         print(f"{PROG}: cannot use the database: {e.orig}", file=sys.stderr)
         return 1
     except OSError as e:  # a report's or an import's path: a folder, none, read-only
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"{PROG}: {where}{e.strerror or e}", file=sys.stderr)
+        print(f"{PROG}: {os_error_line(e)}", file=sys.stderr)
         return 1
 
 
