@@ -66,6 +66,25 @@ def same_columns(path: Path, table: str, columns: list[str]) -> list[tuple[Any, 
         con.close()
 
 
+def assert_upgraded_keeping(path: Path,
+                            before: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> None:
+    """The till at the head schema, every row of ``before`` (:func:`rows` of the older
+    schema) still there in the columns it had."""
+    assert schema_version(path) == engine.SCHEMA_HEAD
+    for table, (columns, old_rows) in before.items():
+        assert same_columns(path, table, columns) == old_rows, table
+
+
+def indexes(path: Path, table: str) -> set[str]:
+    """The names of ``table``'s indexes."""
+    con = sqlite3.connect(path)
+    try:
+        return {r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,))}
+    finally:
+        con.close()
+
+
 def query_plan(conn: Connection, run: Any) -> tuple[Any, str]:
     """What ``run(conn)`` gives, and SQLite's plan of the last statement it sent."""
     sent: list[tuple[str, Any]] = []
