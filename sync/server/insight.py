@@ -69,10 +69,11 @@ _SET = ChainSetting.__table__
 
 
 def _fits(value: int) -> bool:
-    """An amount or a number of points a till could have written (at most ``MAX_DELTA_FEN``
-    either way, as HQ's balances take them). A larger one is a broken till's: its row is left
-    out of the copy, as a malformed payload is, so that it cannot stop every later refresh
-    (neither database's integers hold 2**70; sums of a few 2**62 overflow them)."""
+    """An amount a till could have written (at most ``MAX_DELTA_FEN`` either way, as HQ's
+    balances take them; ``entries_of`` holds points entries to as much). A larger one is a
+    broken till's: its row is left out of the copy, as a malformed payload is, so that it
+    cannot stop every later refresh (neither database's integers hold 2**70; sums of a few
+    2**62 overflow them)."""
     return -MAX_DELTA_FEN <= value <= MAX_DELTA_FEN
 
 
@@ -234,8 +235,8 @@ class _Projection:
                  if isinstance(e, Mapping)}
         seen = self.seen
         for e in entries_of(kind, p):
-            if e.id in seen or not _fits(e.points):  # an entry id once (a lot's expiry may
-                continue  # come from several tills)
+            if e.id in seen:  # an entry id once (a lot's expiry may come from several tills);
+                continue  # its points are at most points_lots.MAX_POINTS already (entries_of)
             try:
                 when = to_datetime(times.get(e.id) or at)
             except (TypeError, ValueError):
