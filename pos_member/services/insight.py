@@ -180,9 +180,10 @@ def health_report(s: q.Session | q.Connection, *, start: date, end: date, store_
     ``members``, ``sales``, ``points_entries`` and ``sv_ledger``: the till's own, or HQ's
     reporting copy on PostgreSQL (``sync/server/insight.py``). Refusals as above.
     ``grouped``: how a chain report reads its members' figures (``insight_queries.tallies``;
-    None: the faster for the database); ``member_counts``, ``till_stores``: HQ's own source
-    of the member counts and the stores that rang sales, ``members_index`` the index the
-    bills' buyers are read through (``insight_queries.tallies``)."""
+    None: the faster for the database); ``member_counts``, ``till_stores``: where the member
+    counts come from (the kept figures, ``insight_queries.kept_counts``, on the till and at
+    HQ; None: the whole ledgers) and the stores that rang sales, ``members_index`` the index
+    the bills' buyers are read through (``insight_queries.tallies``)."""
     if end < start:
         raise PeriodReversed(start=start.isoformat(), end=end.isoformat())
     if start > today:

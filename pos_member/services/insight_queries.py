@@ -75,7 +75,8 @@ def _in_period(p: Period) -> ColumnElement[bool]:
     return and_(Sale.business_day >= p.start, Sale.business_day <= p.end)
 
 
-# Another source of the per-(store, tier) member counts (HQ's: sync/server/insight.py)
+# The per-(store, tier) member counts from kept figures instead of whole ledgers
+# (:func:`kept_counts`: the till's ``programme_health``, and HQ's in sync/server/insight.py)
 MemberCounts = Callable[[Period, str | None, datetime, int], dict[Key, dict[str, int]]]
 
 
@@ -86,16 +87,17 @@ def tallies(s: Session | Connection, p: Period, *, store_id: str | None, active_
             ) -> tuple[dict[Key, dict[str, int]], dict[str, int]]:
     """The counts of ``insight.Tally`` per (store, tier), and each store's net sales.
 
-    A store, or the chain on SQLite (a till): one pass over the row's members, each
-    member's figures read through their own index ranges (sales by ``(member_id,
-    sold_at)``, points by ``(member_id, at)``, stored value by ``(member_id,
-    business_day)``): the cost follows the store's members, not the chain's
-    ledgers (bench/insight.py). The chain on PostgreSQL (HQ): each ledger read once,
-    grouped by member (``grouped``). ``till_stores``: every store a sale was rung up at,
-    when the caller knows them (a chain report then reads the month's sales of each through
-    ``ix_sales_store_day``); ``member_counts``: the member counts from another source (HQ's,
-    from its kept sums: ``sync/server/insight.py``), given the period, the store,
-    ``active_from`` and ``churned_days``; ``members_index``: the index the bills' buyers'
+    Without ``member_counts`` (whole ledgers: HQ on SQLite, and the reference the kept
+    figures are tested against), a store, or the chain on SQLite: one pass over the row's
+    members, each member's figures read through their own index ranges (sales by
+    ``(member_id, sold_at)``, points by ``(member_id, at)``, stored value by ``(member_id,
+    business_day)``): the cost follows the store's members, not the chain's ledgers
+    (bench/insight.py). The chain on PostgreSQL (HQ): each ledger read once, grouped by
+    member (``grouped``). ``till_stores``: every store a sale was rung up at, when the caller
+    knows them (a chain report then reads the month's sales of each through
+    ``ix_sales_store_day``); ``member_counts``: the member counts from kept figures
+    (:func:`kept_counts`, the till's and HQ's), given the period, the store, ``active_from``
+    and ``churned_days``; ``members_index``: the index the bills' buyers'
     tiers are read through (SQLite's ``INDEXED BY``)."""
     out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if member_counts is not None:

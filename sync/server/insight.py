@@ -7,8 +7,10 @@ in batches of :data:`BATCH` events, each in its own transaction with the positio
 :func:`chain_health` then runs the till's own report queries (``pos_member.services.insight``)
 on it, for one store or the chain. Every figure's definition is the till's (docs/rules.md,
 "Programme health"); what HQ's copy adds is in "Programme health at HQ". On PostgreSQL the
-member figures come from :func:`_member_counts` instead: a period's rows of each ledger by
-home store, and each member's running sums (kept by the refresh beside the rows they sum).
+member figures come from :func:`_member_counts`: the tills' kept-figures SQL
+(``insight_queries.kept_counts``) over a period's rows of each ledger by home store and each
+member's running sums (kept by the refresh beside the rows they sum); on SQLite from the
+whole ledgers.
 
 Projected: ``member.registered`` (home store, registration time, tier ``regular``),
 ``member.tier_changed`` / ``member.tier_set`` (present tier), ``member.merged`` (the loser
@@ -407,8 +409,8 @@ def chain_health(ctx: ServerContext, *, start: date, end: date, store: int | Non
     """The log read in first, then the report for store number ``store`` or the whole chain
     (each store and tier, each store's total, the chain's), with the stores' and tiers'
     names. Refusals as the till's (a reversed period, one not begun, a store without members).
-    ``kept_sums`` False: the till's queries over the whole ledgers instead (for the tests, which
-    check both give the same report)."""
+    ``kept_sums`` False: the queries over the whole ledgers instead (``health_report`` without
+    ``member_counts``; for the tests, which check both give the same report)."""
     refresh(ctx)
     zone = store_zone(ZONE)
     today = ctx.clock.now().astimezone(zone).date()
