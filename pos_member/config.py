@@ -288,12 +288,18 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def is_path_text(text: str) -> bool:
+    """Whether ``text`` may name a file or folder (in ``config.toml`` or on the command line):
+    not blank, no control or other unprintable character (a NUL reached ``os.mkdir`` as a
+    ``ValueError``)."""
+    return bool(text.strip()) and text.isprintable()
+
+
 def _path(data: dict[str, object], key: str) -> Path | None:
     value = data.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip() \
-            or any(not c.isprintable() for c in value):
+    if not isinstance(value, str) or not is_path_text(value):
         raise ConfigInvalid(field=key, problem="must be a path in quotes (no control "
                                                "characters)")
     return Path(value).expanduser()

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pos_member.clock import SystemClock
-from pos_member.config import APP_NAME, LANGUAGES, Config, load_config
+from pos_member.config import APP_NAME, LANGUAGES, Config, is_path_text, load_config
 from pos_member.errors import DomainError, StoreNotSetUp
 from pos_member.hq_trust import hq_verify
 from pos_member_app.console import os_error_line, utf8_when_redirected
@@ -89,9 +89,9 @@ def _seconds(text: str) -> float:
 
 
 def _path(text: str) -> Path:
-    """A folder or file named on the command line: not empty, no control character (a NUL
-    reached ``os.mkdir`` as a ``ValueError``)."""
-    if not text.strip() or any(not c.isprintable() for c in text):
+    """A folder or file named on the command line (``config.is_path_text``, as in
+    ``config.toml``)."""
+    if not is_path_text(text):
         raise argparse.ArgumentTypeError(f"not a path: {text!r}")
     return Path(text).expanduser()
 
