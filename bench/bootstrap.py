@@ -72,7 +72,8 @@ def registrations(store_id: str, device_id: str, store_no: int, n: int) -> list[
                         "member_no": make_member_no(store_no=store_no, device_no=1, seq=seq),
                         "phone_index": rng.randbytes(32).hex(),
                         "phone_enc": rng.randbytes(39).hex(), "store_id": store_id,
-                        "registered_at": stamp},
+                        "source_channel": "walk_in", "registered_at": stamp,
+                        "privacy_policy_version": "2026.1", "privacy_consent_at": stamp},
             "rules_version": "2026.1", "created_at": stamp})
     return [json.dumps({"device_id": device_id, "events": rows[i:i + BATCH]}).encode()
             for i in range(0, n, BATCH)]

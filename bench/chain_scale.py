@@ -127,7 +127,8 @@ def device_events(store_id: str, device_id: str, n: int, seed: int, *,
                 "member_id": member_id, "member_no": f"{seed % 9999:04d}{seq:09d}",
                 "phone_index": rng.randbytes(32).hex(), "phone_enc": rng.randbytes(39).hex(),
                 "name_enc": rng.randbytes(37).hex(), "store_id": store_id,
-                "registered_at": stamp}
+                "source_channel": "walk_in", "registered_at": stamp,
+                "privacy_policy_version": "2026.1", "privacy_consent_at": stamp}
         elif kind == 5:  # a top-up, then a payment of the member topped up last
             if seq % 20 == 5:
                 member_id, delta = rng.choice(members), 10_000

@@ -52,6 +52,7 @@ from sync.server.forks import check_batch, id_elsewhere, raise_fork
 from sync.server.locks import device_key
 from sync.server.log import LogWriter
 from sync.server.models import DeviceProgress, Event, HeldEvent
+from sync.server.payloads import check_payloads
 from sync.server.push_flags import check_clock, check_sms_payments, flags_from_tills
 from sync.server.wire import IncomingEvent, IncomingPush
 
@@ -106,6 +107,7 @@ def store(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) 
     of its own after the push's rolled back, and raised as ``Fork``."""
     _check_ownership(device, request)
     check_batch(request.events)
+    check_payloads(ctx, device, request.events)
     now = ctx.clock.now()
     try:
         return _store(ctx, device, request, now=now)

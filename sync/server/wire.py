@@ -15,6 +15,7 @@ accepted, and a refusal carries pydantic's own error list (``PushRefused``).
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -215,8 +216,27 @@ def _decode_by_contract(body: bytes) -> IncomingPush:
         request = PushRequest.model_validate_json(body)
     except ValidationError as e:
         raise PushRefused(e.errors()) from None
+    # NaN and Infinity, which pydantic reads, were written back as null: refused
+    bad = [_problem(("events", i, "payload"), "NaN and Infinity are not JSON numbers")
+           for i, e in enumerate(request.events) if _non_finite(e.payload)]
+    if bad:
+        raise PushRefused(bad)
     try:
         return _DECODER.decode(to_json(request, inf_nan_mode="null"))
     except msgspec.ValidationError as e:  # an exotic value only pydantic takes: refused
         raise PushRefused([{"type": "value_error", "loc": (), "msg": str(e),
                             "input": None}]) from None
+
+
+def _non_finite(value: Any) -> bool:
+    """Whether a float in ``value`` is NaN or infinite (without recursion)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return True
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass, field
 from itertools import count
@@ -11,6 +12,8 @@ import httpx
 from sqlalchemy import func, select
 
 from pos_member.clock import FakeClock, to_ms
+from pos_member.crypto import PiiCipher
+from pos_member.events import PHONE_CTX
 from pos_member.hlc import HLCTimestamp
 from sync.protocol import API, EnrolResponse, PullResponse, PushResponse, WireEvent
 from sync.server import services
@@ -53,6 +56,18 @@ class Device:
             entity_id=None, payload_version=1, payload=payload or {"n": seq},
             rules_version="2026.1", created_at=now,
         )
+
+    def registered(self, payload: dict[str, Any], *, phone: str = "13800000000"
+                   ) -> dict[str, Any]:
+        """A ``member.registered`` payload with what a till always writes and a test leaves
+        out (the server refuses a payload missing a declared field, ``payloads``): the phone
+        sealed with the chain's data key, the channel, the privacy consent; ``payload`` on
+        top."""
+        cipher = PiiCipher(base64.b64decode(self.enrolment.data_key))
+        at = self.server.clock.now().isoformat()
+        return {"phone_enc": base64.b64encode(cipher.encrypt(phone, context=PHONE_CTX)).decode(),
+                "source_channel": "walk_in", "registered_at": at,
+                "privacy_policy_version": "2026.1", "privacy_consent_at": at, **payload}
 
     def events(self, n: int) -> list[WireEvent]:
         return [self.event() for _ in range(n)]

@@ -61,6 +61,6 @@ def phone_index(device: Device, phone: str) -> str:
 
 def register_member(device: Device, member_id: str, phone: str, member_no: str = "") -> None:
     """Pushes ``member.registered`` for ``member_id`` with ``phone``: HQ now knows the member."""
-    device.push([device.event(type="member.registered", payload={
+    device.push([device.event(type="member.registered", payload=device.registered({
         "member_id": member_id, "member_no": member_no or f"M{device.next_seq:012d}",
-        "phone_index": phone_index(device, phone)})])
+        "phone_index": phone_index(device, phone)}, phone=phone))])

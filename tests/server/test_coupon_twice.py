@@ -96,10 +96,12 @@ def test_a_refund_frees_the_coupon_for_another_bill_and_hq_answers_a_till_s_chec
                                                ("coupon", True)]
 
 
-def test_a_malformed_redemption_is_relayed_untouched(server: LiveServer) -> None:
+def test_a_malformed_redemption_is_refused_at_push(server: LiveServer) -> None:
+    """It was relayed untouched; the push is refused now (``sync.server.payloads``)."""
     a = server.enrol()
-    a.push([a.event(type="coupon.redeemed", payload={"key": 7, "member_id": MEMBER})])
-    a.push([a.event(type="coupon.redeemed", payload={"key": 7, "member_id": MEMBER})])
+    for _ in range(2):
+        bad = a.event(type="coupon.redeemed", payload={"key": 7, "member_id": MEMBER}, seq=1)
+        assert a.push_raw([bad]).status_code == 422
     assert twice(server) == []
 
 
@@ -183,7 +185,7 @@ def test_an_older_database_gets_the_terms_ingest_would_have_kept(server: LiveSer
     first = [issued(a, k) for k in keys]
     a.push([*first, issued(a, keys[0]), ended(a, keys[1], "coupon.revoked"),
             ended(a, keys[1], "coupon.expired"), ended(a, keys[2], "coupon.expired"),
-            a.event(type="coupon.issued", payload={"coupon": {"key": 7}})])
+            a.event(type="coupon.issued", payload={"member_id": MEMBER, "coupon": {"key": 7}})])
     upgrade_from(server.url, "0014")
     with server.ctx.db.read() as conn:
         got = {r.key: (r.event_id, r.state, r.coupon["name"]) for r in conn.execute(

@@ -24,9 +24,9 @@ def _registration(till: Device, *, phone: str | None = None, hlc: str | None = N
     member_id = str(uuid.uuid4())
     number = f"{till.enrolment.store_number:04d}{till.enrolment.device_number:02d}" \
              f"{till.next_seq:08d}"
-    return member_id, till.event(type="member.registered", hlc=hlc, payload={
+    return member_id, till.event(type="member.registered", hlc=hlc, payload=till.registered({
         "member_id": member_id, "member_no": number, "store_id": till.store_id,
-        "phone_index": phone or uuid.uuid4().hex})
+        "phone_index": phone or uuid.uuid4().hex}))
 
 
 def _sale(till: Device, member_id: str | None, *, referrer: str | None = None) -> WireEvent:
@@ -34,7 +34,7 @@ def _sale(till: Device, member_id: str | None, *, referrer: str | None = None) -
     entries = [{"member_id": referrer, "points": 5}] if referrer else []
     return till.event(type="sale.recorded", payload={
         "sale": {"id": sale_id, "member_id": member_id}, "member_id": member_id,
-        "entries": entries})
+        "txn_id": sale_id, "entries": entries})
 
 
 def _ids(changes: list[Any]) -> list[str]:
@@ -52,10 +52,12 @@ def _chain(server: LiveServer) -> dict[str, Any]:
     a.push([reg_a]), b.push([reg_b]), c.push([reg_c])
     ev: dict[str, Any] = {"tills": (a, b, c), "members": (m_a, m_b, m_c)}
     ev["a_about_a"], ev["a_about_b"], ev["a_walk_in"] = _sale(a, m_a), _sale(a, m_b), _sale(a, None)
-    ev["a_staff"] = a.event(type="staff.created", payload={"id": str(uuid.uuid4())})
+    ev["a_staff"] = a.event(type="staff.created", payload={
+        "id": str(uuid.uuid4()), "code": "001", "name": "x", "role": "cashier"})
     a.push([ev["a_about_a"], ev["a_about_b"], ev["a_walk_in"], ev["a_staff"]])
     ev["b_about_a"], ev["b_walk_in"] = _sale(b, m_a, referrer=m_c), _sale(b, None)
-    ev["b_tier_of_a"] = b.event(type="member.tier_changed", payload={"member_id": m_a})
+    ev["b_tier_of_a"] = b.event(type="member.tier_changed", payload={
+        "member_id": m_a, "to": "gold", "reason": "spend", "at": "2026-01-05T09:00:00+00:00"})
     b.push([ev["b_about_a"], ev["b_walk_in"], ev["b_tier_of_a"]])
     _, dup = _registration(b, phone="phone-shared")  # loses to store 1's: a merge
     b.push([dup])

@@ -24,9 +24,9 @@ from tests.server.migrating import downgrade, upgrade_from
 def _register(d: Device, phone: str) -> tuple[str, Any]:
     member_id = str(uuid.uuid4())
     at = d.server.clock.now() - timedelta(hours=1)
-    return member_id, d.event(type="member.registered", payload={
+    return member_id, d.event(type="member.registered", payload=d.registered({
         "member_id": member_id, "member_no": uuid.uuid4().hex[:13], "phone_index": phone * 64,
-        "registered_at": at.isoformat(), "store_id": d.store_id})
+        "registered_at": at.isoformat(), "store_id": d.store_id}))
 
 
 def _sale(d: Device, member_id: str | None, fen: int, points: int = 0,
@@ -115,7 +115,8 @@ def test_the_chain_report_from_the_log_against_figures_worked_out_by_hand(  # ti
         "sale_id": s3, "refund_fen": 8_000, "clawed": 0, "restored": 0, "entries": []})])
     a.push([_sale(a, m1, 30_000, points=300, redeemed=50)[1], _sale(a, m5, 1_000, points=10)[1],
             a.event(type="member.tier_changed", payload={"member_id": m1, "from": "regular",
-                                                         "to": "gold"}),
+                                                         "to": "gold", "reason": "spend",
+                                                         "at": server.clock.now().isoformat()}),
             a.event(type="sv.spent", payload={"member_id": m2, "txn_id": "t-2",
                                               "principal_delta_fen": -4_000,
                                               "bonus_delta_fen": -400}), r5,
@@ -172,7 +173,7 @@ def test_a_broken_tills_huge_numbers_are_left_out_and_stop_no_refresh(
         for n, v in enumerate((2**70, 2**62, 2**62))]
     _, bad_sale = _sale(a, m1, 2**70)
     refund = a.event(type="sale.refunded", payload={"sale_id": str(uuid.uuid4()),
-                                                    "refund_fen": "lots"})
+                                                    "refund_fen": 2**70})  # "lots": refused
     _, good_sale = _sale(a, m1, 10_000, points=100)
     a.push([r1, *huge, bad_sale, refund, good_sale])
     today = server.clock.now().date()

@@ -37,7 +37,8 @@ def _code(response: Any) -> str:
 
 def _registration(till: Device, member_id: str, member_no: str) -> Any:
     return till.event(type="member.registered",
-                      payload={"member_id": member_id, "member_no": member_no})
+                      payload=till.registered({"member_id": member_id, "member_no": member_no,
+                                               "phone_index": uuid.uuid4().hex}))
 
 
 def test_a_forked_till_takes_a_new_device_and_its_old_token_is_retired(

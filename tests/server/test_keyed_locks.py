@@ -98,8 +98,8 @@ def _push_all(server: LiveServer, pushes: list[tuple[Device, list[WireEvent]]],
 
 def _registration(till: Device, member_no: str, minutes: int) -> WireEvent:
     hlc = HLCTimestamp(to_ms(till.server.clock.now()) - 60_000 * (10 - minutes), 0).pack()
-    return till.event(type="member.registered", hlc=hlc, payload={
-        "member_id": str(uuid.uuid4()), "member_no": member_no, "phone_index": PHONE_INDEX})
+    return till.event(type="member.registered", hlc=hlc, payload=till.registered({
+        "member_id": str(uuid.uuid4()), "member_no": member_no, "phone_index": PHONE_INDEX}))
 
 
 def test_two_stores_registering_one_phone_at_once_still_make_one_member(pg: LiveServer) -> None:  # noqa: F811

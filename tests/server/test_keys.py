@@ -47,10 +47,10 @@ def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def register(device: Device, phone: str = PHONE) -> None:
     """A member registered as a till sends it: the phone sealed with the chain's data key."""
     cipher = PiiCipher(base64.b64decode(device.enrolment.data_key))
-    device.push([device.event(type="member.registered", payload={
+    device.push([device.event(type="member.registered", payload=device.registered({
         "member_id": "m-key", "member_no": "M000000000001",
         "phone_index": cipher.blind_index(phone, context=PHONE_CTX),
-        "phone_enc": base64.b64encode(cipher.encrypt(phone, context=PHONE_CTX)).decode()})])
+        "phone_enc": base64.b64encode(cipher.encrypt(phone, context=PHONE_CTX)).decode()}))])
 
 
 def dump(server: LiveServer) -> str:

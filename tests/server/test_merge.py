@@ -18,9 +18,9 @@ PHONE_INDEX = "a" * 64
 def _registration(till: Device, *, member_no: str, minutes: int,
                   phone_index: str = PHONE_INDEX) -> WireEvent:
     hlc = HLCTimestamp(to_ms(till.server.clock.now()) - 60_000 * (10 - minutes), 0).pack()
-    return till.event(type="member.registered", hlc=hlc, payload={
+    return till.event(type="member.registered", hlc=hlc, payload=till.registered({
         "member_id": str(uuid.uuid4()), "member_no": member_no, "phone_index": phone_index,
-    })
+    }))
 
 
 def _merges(till: Device) -> list[WireEvent]:
@@ -78,10 +78,11 @@ def test_different_phones_do_not_merge(server: LiveServer) -> None:
     assert _merges(a) == []
 
 
-def test_a_registration_without_a_phone_index_is_relayed_without_merging(
+def test_a_registration_without_a_phone_index_is_refused_and_merges_nothing(
     server: LiveServer,
 ) -> None:
+    """It was relayed; the push is refused now (``sync.server.payloads``)."""
     a = server.enrol()
-    answer = a.push([a.event(type="member.registered", payload={"member_id": 5})])
-    assert answer.acked_through == 1
+    answer = a.push_raw([a.event(type="member.registered", payload={"member_id": 5})])
+    assert answer.status_code == 422 and "member.registered" in answer.json()["message"]
     assert _merges(a) == []

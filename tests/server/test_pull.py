@@ -111,8 +111,11 @@ def test_published_rules_reach_every_till_through_pull(server: LiveServer, tmp_p
 def test_staff_events_stay_within_their_store(server: LiveServer) -> None:
     """Staff events carry argon2 hashes of colleagues' PINs: only their own store pulls them."""
     till_a1, till_a2, other_store = server.enrol(1), server.enrol(1), server.enrol(2)
-    staff = till_a1.event(type="staff.created", payload={"secret_hash": "$argon2id$..."})
-    member = till_a1.event(type="member.registered", payload={"member_id": "m-1"})
+    staff = till_a1.event(type="staff.created", payload={
+        "id": "s-1", "code": "001", "name": "x", "role": "cashier",
+        "secret_hash": "$argon2id$..."})
+    member = till_a1.event(type="member.registered", payload=till_a1.registered({
+        "member_id": "m-1", "member_no": "M000000000001", "phone_index": "a" * 64}))
     till_a1.push([staff, member])
     assert [c.event.type for c in till_a2.pull().changes] == ["staff.created",
                                                                "member.registered"]

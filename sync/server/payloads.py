@@ -1,0 +1,129 @@
+"""Pushed payloads against their declarations (``pos_member.events``): the typed decode the
+till's own reader does, at push, before anything is written.
+
+An event of a type and version this server declares must decode as that version of that type:
+every required field present, each of its declared type (no ``"3"`` for an integer, no float
+for an integer, no number over the struct's bounds), and no number that is not finite (``1e400``
+is infinity to a JSON parser) anywhere in it. An older version is upcast first, as a reader
+does (a till from before a change keeps pushing its own version). A type this server does not
+declare, or a newer version of one it does, is relayed unread as before: the tills that cannot
+read it hold it in their quarantine (docs/sync.md, "Quarantine").
+
+Cheap on the usual path: one msgspec decode of the raw payload text into its struct, ~1-2 µs
+an event (no dict is built). docs/rules.md, "Pushed payloads".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any, Protocol
+
+import msgspec
+from sqlalchemy import select
+
+from pos_member.events import EVENTS
+from pos_member.events.errors import EventNotReadable
+from sync.server.context import DeviceIdentity, ServerContext
+from sync.server.errors import BadRequest
+from sync.server.log import LogWriter
+from sync.server.models import Flag
+
+
+class _Pushed(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def payload_version(self) -> int: ...
+    @property
+    def raw_payload(self) -> msgspec.Raw: ...
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return value
+
+
+class _Unsealed:
+    """Upcasting an older version only to check it: what it would seal is not kept."""
+
+    def encrypt(self, plaintext: str, *, context: str) -> bytes:
+        return b""
+
+    def decrypt(self, blob: bytes, *, context: str) -> str:
+        return ""
+
+
+_AS_DICT = msgspec.json.Decoder(dict[str, Any], float_hook=_finite)
+
+
+@cache
+def _decoder(kind: str) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(EVENTS[kind].payload, float_hook=_finite)
+
+
+def problem(kind: str, version: int, raw: bytes | msgspec.Raw) -> str | None:
+    """What is wrong with a payload of ``kind`` at ``version`` (its JSON text), or None when
+    it is what its declaration says (or this server does not declare that type or version)."""
+    declared = EVENTS.get(kind)
+    if declared is None or version > declared.version:
+        return None
+    try:
+        if version == declared.version:
+            _decoder(kind).decode(raw)
+            return None
+        data = _AS_DICT.decode(raw)
+        for n in range(version, declared.version):
+            data = declared.upcasters[n](data, _Unsealed())
+        msgspec.convert(data, declared.payload)
+    except msgspec.ValidationError as e:
+        return str(e)
+    except (EventNotReadable, KeyError, TypeError, ValueError, AttributeError) as e:
+        return f"cannot upcast v{version}: {type(e).__name__}"
+    return None
+
+
+def problems(events: Iterable[_Pushed]) -> list[tuple[str, str]]:
+    """(event id, what is wrong) for each pushed event whose payload is not as declared."""
+    found = []
+    for e in events:
+        wrong = problem(e.type, e.payload_version, e.raw_payload)
+        if wrong is not None:
+            found.append((e.id, f"{e.type} v{e.payload_version}: {wrong}"))
+    return found
+
+
+SHOWN = 20  # events named in one refusal (and in HQ's flag); the count says how many more
+PAYLOAD_FLAG = "payload_refused"
+
+
+def check_payloads(ctx: ServerContext, device: DeviceIdentity,
+                   events: Sequence[_Pushed]) -> None:
+    """Refuses the push (``BadRequest``, 422: nothing of it stored) when a payload is not as
+    declared, naming each such event's id and what is wrong, and raises a ``payload_refused``
+    flag for HQ (once per device while one is open: the till retries the same push)."""
+    found = problems(events)
+    if not found:
+        return
+    _flag(ctx, device, found)
+    shown = "; ".join(f"event {i}: {wrong}" for i, wrong in found[:SHOWN])
+    more = f" (and {len(found) - SHOWN} more)" if len(found) > SHOWN else ""
+    raise BadRequest(detail=f"{len(found)} payloads are not as declared: {shown}{more}")
+
+
+def _flag(ctx: ServerContext, device: DeviceIdentity, found: list[tuple[str, str]]) -> None:
+    with ctx.db.write() as conn:
+        open_flags = conn.execute(select(Flag.detail).where(
+            Flag.kind == PAYLOAD_FLAG, Flag.store_id == device.store_id,
+            Flag.resolved_at.is_(None))).scalars()
+        if any(d.get("device_id") == device.id for d in open_flags):
+            return
+        LogWriter(conn, now=ctx.clock.now()).raise_flag(
+            kind=PAYLOAD_FLAG, store_id=device.store_id, detail={
+                "device_id": device.id, "device_number": device.number, "count": len(found),
+                "events": [{"id": i, "problem": wrong} for i, wrong in found[:SHOWN]]})
