@@ -97,7 +97,7 @@ class FlagRaised(Payload, frozen=True, kw_only=True):
     kind: str
     registrations: int | UnsetType = UNSET
     window_minutes: int | UnsetType = UNSET
-    clerk_id: str | None | UnsetType = UNSET  # None: the POS itself (``pos_clerk``)
+    clerk_id: str | UnsetType | None = UNSET  # None: the POS itself (``pos_clerk``)
     clerk_name: str | UnsetType = UNSET
     member_id: str | UnsetType = UNSET
     balance: int | UnsetType = UNSET

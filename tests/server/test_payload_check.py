@@ -22,7 +22,7 @@ TOPUP = {"member_id": "m-1", "txn_id": "t-1", "principal_delta_fen": 10_000,
 def _body(till: Device, events: list[Any], payloads: list[str]) -> bytes:
     """The push's JSON with each event's payload written as the raw text given (NaN, 1e400:
     what a JSON library would not write)."""
-    wire = [e.model_dump(mode="json") | {"payload": "@@%d@@" % i} for i, e in enumerate(events)]
+    wire = [e.model_dump(mode="json") | {"payload": f"@@{i}@@"} for i, e in enumerate(events)]
     text = json.dumps({"device_id": till.id, "events": wire})
     for i, raw in enumerate(payloads):
         text = text.replace(f'"@@{i}@@"', raw)
