@@ -224,7 +224,8 @@ def test_a_push_takes_its_locks_in_the_documented_order(server: LiveServer) -> N
     event.listen(engine, "before_cursor_execute", keep)
     try:
         b.push([used(b, "0a0b0c0d0e1f", "s-b"), b.event(type="member.tier_changed", payload={
-            "member_id": MEMBER, "from": "regular", "to": "gold"})])
+            "member_id": MEMBER, "from": "regular", "to": "gold", "reason": "spend",
+            "at": "2026-01-05T09:00:00+00:00"})])
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     assert len(twice(server)) == 1
