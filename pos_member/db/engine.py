@@ -253,6 +253,12 @@ class DatabaseTooNew(RuntimeError):
         self.found = found
 
 
+def is_newer_revision(found: str, head: str) -> bool:
+    """Whether the schema revision ``found`` is past ``head``, this program's newest (the
+    revisions, the till's and HQ's, are numbers of the same width: ``0027``)."""
+    return found.isdigit() and len(found) == len(head) and found > head
+
+
 def upgrade(path: Path, revision: str = "head") -> None:
     """Runs the Alembic migrations up to ``revision`` on the database at ``path``; a schema
     newer than this program's is :class:`DatabaseTooNew` (Alembic's CommandError said only
@@ -261,8 +267,7 @@ def upgrade(path: Path, revision: str = "head") -> None:
     from alembic.config import Config
 
     found = schema_version(path)
-    if found is not None and found.isdigit() and len(found) == len(SCHEMA_HEAD) \
-            and found > SCHEMA_HEAD:
+    if found is not None and is_newer_revision(found, SCHEMA_HEAD):
         raise DatabaseTooNew(found)
 
     cfg = Config()

@@ -38,7 +38,7 @@ from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from pos_member.db.engine import sqlite_engine
+from pos_member.db.engine import is_newer_revision, sqlite_engine
 from sync.server.driver import Statement
 from sync.server.errors import SchemaNewer, SchemaNotCurrent
 from sync.server.keys import ChainKeys, Kek
@@ -284,7 +284,6 @@ def require_current_schema(db: ServerDatabase) -> None:
 
 def _refuse_newer(found: str | None) -> None:
     """``SchemaNewer`` for a schema past this program's (revisions are 4-digit numbers)."""
-    if found is not None and found.isdigit() and len(found) == len(SCHEMA_HEAD) \
-            and found > SCHEMA_HEAD:
+    if found is not None and is_newer_revision(found, SCHEMA_HEAD):
         raise SchemaNewer(found=found, head=SCHEMA_HEAD)
 
