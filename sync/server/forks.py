@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import Conflict, Forked
-from sync.server.log import LogWriter
-from sync.server.models import Event, Flag
+from sync.server.models import Event
+from sync.server.push_flags import flag_device_once
 from sync.server.wire import IncomingEvent
 
 FORK_FLAG = "fork"
@@ -55,11 +55,4 @@ def id_elsewhere(ctx: ServerContext, device: DeviceIdentity,
 def raise_fork(ctx: ServerContext, device: DeviceIdentity, detail: dict[str, Any], *,
                now: datetime) -> None:
     """A ``fork`` flag for HQ, once per device while one is open."""
-    with ctx.db.write() as conn:
-        open_flags = conn.execute(select(Flag.detail).where(
-            Flag.kind == FORK_FLAG, Flag.store_id == device.store_id,
-            Flag.resolved_at.is_(None))).scalars()
-        if any(d.get("device_id") == device.id for d in open_flags):
-            return
-        LogWriter(conn, now=now).raise_flag(kind=FORK_FLAG, store_id=device.store_id, detail={
-            "device_id": device.id, "device_number": device.number, **detail})
+    flag_device_once(ctx, device, kind=FORK_FLAG, detail=detail, now=now)

@@ -21,14 +21,12 @@ from functools import cache
 from typing import Any, Protocol
 
 import msgspec
-from sqlalchemy import select
 
 from pos_member.events import EVENTS
 from pos_member.events.errors import EventNotReadable
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest
-from sync.server.log import LogWriter
-from sync.server.models import Flag
+from sync.server.push_flags import flag_device_once
 
 
 class _Pushed(Protocol):
@@ -117,13 +115,6 @@ def check_payloads(ctx: ServerContext, device: DeviceIdentity,
 
 
 def _flag(ctx: ServerContext, device: DeviceIdentity, found: list[tuple[str, str]]) -> None:
-    with ctx.db.write() as conn:
-        open_flags = conn.execute(select(Flag.detail).where(
-            Flag.kind == PAYLOAD_FLAG, Flag.store_id == device.store_id,
-            Flag.resolved_at.is_(None))).scalars()
-        if any(d.get("device_id") == device.id for d in open_flags):
-            return
-        LogWriter(conn, now=ctx.clock.now()).raise_flag(
-            kind=PAYLOAD_FLAG, store_id=device.store_id, detail={
-                "device_id": device.id, "device_number": device.number, "count": len(found),
-                "events": [{"id": i, "problem": wrong} for i, wrong in found[:SHOWN]]})
+    flag_device_once(ctx, device, kind=PAYLOAD_FLAG, now=ctx.clock.now(), detail={
+        "count": len(found),
+        "events": [{"id": i, "problem": wrong} for i, wrong in found[:SHOWN]]})

@@ -7,19 +7,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from pos_member.clock import to_ms
 from pos_member.events import FLAG_RAISED, SV_PAID
 from pos_member.hlc import HLCTimestamp
-from sync.server.context import DeviceIdentity
+from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.log import LogWriter
 from sync.server.models import Flag, SmsCode
 from sync.server.wire import IncomingEvent
 
 CLOCK_AHEAD = timedelta(minutes=5)
 CLOCK_AHEAD_FLAG_EVERY = timedelta(hours=1)
+
+
+def flag_device_once(ctx: ServerContext, device: DeviceIdentity, *, kind: str,
+                     detail: dict[str, Any], now: datetime) -> None:
+    """A ``kind`` flag for HQ about ``device`` (its id and number, then ``detail``), in a
+    transaction of its own, once per device while one is open (a fork, payloads not as
+    declared: the till sends the same again until someone acts)."""
+    with ctx.db.write() as conn:
+        open_flags = conn.execute(select(Flag.detail).where(
+            Flag.kind == kind, Flag.store_id == device.store_id,
+            Flag.resolved_at.is_(None))).scalars()
+        if any(d.get("device_id") == device.id for d in open_flags):
+            return
+        LogWriter(conn, now=now).raise_flag(kind=kind, store_id=device.store_id, detail={
+            "device_id": device.id, "device_number": device.number, **detail})
 
 
 def flags_from_tills(log: LogWriter, stored: Sequence[IncomingEvent]) -> None:
