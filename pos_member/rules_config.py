@@ -291,10 +291,10 @@ def _value(tp: Any, raw: Any, name: str, meta: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise RulesInvalid(field=name, problem=f"must be a whole number, got {raw!r}")
         lo, hi = meta.get("min"), meta.get("max")
-        hi = MAX_RULE_NUMBER if hi is None else hi
+        hi = MAX_RULE_NUMBER if hi is None else hi  # every number has a most
         if lo is not None and raw < lo:
             raise RulesInvalid(field=name, problem=f"must be at least {lo}, got {raw}")
-        if hi is not None and raw > hi:
+        if raw > hi:
             raise RulesInvalid(field=name, problem=f"must be at most {hi}, got {raw}")
         return raw
     if tp is bool:
