@@ -10,6 +10,8 @@ other text are left as they are.
 
 from __future__ import annotations
 
+from typing import Any
+
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -18,6 +20,16 @@ def cell_value(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_LEADS):
         return "'" + value
     return value
+
+
+def put_cell(sheet: Any, row: int, column: int, value: object, fmt: str | None = None) -> Any:
+    """Writes ``value`` into an openpyxl sheet's cell and returns the cell: ``—`` for None
+    (no figure), text as :func:`cell_value` takes it, and the number format ``fmt`` on a
+    figure."""
+    cell = sheet.cell(row=row, column=column, value="—" if value is None else cell_value(value))
+    if fmt and value is not None:
+        cell.number_format = fmt
+    return cell
 
 
 def tsv_field(value: str) -> str:

@@ -23,7 +23,7 @@ from pos_member.services.kpi_report import (
     save_workbook,
     yuan,
 )
-from pos_member.spreadsheet import cell_value
+from pos_member.spreadsheet import put_cell
 
 HEALTH = QT_TRANSLATE_NOOP("insight_report", "Programme health")
 COHORTS = QT_TRANSLATE_NOOP("insight_report", "Cohorts")
@@ -100,10 +100,7 @@ def write_health_workbook(report: HealthReport, path: Path, *, stores: Mapping[s
     def put(sheet: object, r: int, values: tuple[object, ...],
             columns: tuple[tuple[str, str | None], ...]) -> None:
         for c, (value, (_, fmt)) in enumerate(zip(values, columns, strict=True), start=1):
-            cell = sheet.cell(row=r, column=c,  # type: ignore[attr-defined]
-                              value="—" if value is None else cell_value(value))
-            if fmt and value is not None:
-                cell.number_format = fmt
+            cell = put_cell(sheet, r, c, value, fmt)
             if fmt:
                 cell.alignment = Alignment(horizontal="right")
 

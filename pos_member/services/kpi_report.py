@@ -20,7 +20,7 @@ from pos_member.db.uow import UnitOfWork
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Clerk
 from pos_member.services.kpi import Dashboard, dashboard
-from pos_member.spreadsheet import cell_value
+from pos_member.spreadsheet import put_cell
 
 YUAN = '"¥"#,##0.00'
 PERCENT = "0.0%"
@@ -126,9 +126,7 @@ def write_workbook(board: Dashboard, path: Path, *, store_name: str,
     ]
     for i, (label, (value, fmt)) in enumerate(zip(SUMMARY_ROWS, values, strict=True), start=1):
         ws.cell(row=i, column=1, value=tr(label)).font = bold
-        cell = ws.cell(row=i, column=2, value=cell_value(value) if value is not None else "—")
-        if fmt and value is not None:
-            cell.number_format = fmt
+        cell = put_cell(ws, i, 2, value, fmt)
         cell.alignment = Alignment(horizontal="right")
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 24
@@ -150,10 +148,7 @@ def write_workbook(board: Dashboard, path: Path, *, store_name: str,
             fraction(gsales.member_amount_fen, gsales.amount_fen),
         )
         for col, (value, fmt) in enumerate(zip(row, formats, strict=True), start=1):
-            cell = gs.cell(row=r, column=col,
-                           value=cell_value(value) if value is not None else "—")
-            if fmt and value is not None:
-                cell.number_format = fmt
+            put_cell(gs, r, col, value, fmt)
     widths = (10, 14, 9, 9, 12, 12, 10, 9, 12, 10, 14, 16, 14)
     for col, width in enumerate(widths, start=1):
         gs.column_dimensions[gs.cell(row=1, column=col).column_letter].width = width

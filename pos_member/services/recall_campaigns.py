@@ -37,7 +37,7 @@ from pos_member.permissions import Action, Clerk, require
 from pos_member.services.coupons import RECALL, issue_in
 from pos_member.services.coupons_ledger import REDEEMED, RETURNED
 from pos_member.services.insight import ratio
-from pos_member.spreadsheet import cell_value
+from pos_member.spreadsheet import put_cell
 
 LIMIT = 500  # members one campaign takes (the recall list's page)
 WINDOW_DAYS = 30  # a member came back: a purchase within 30 days of their coupon
@@ -271,7 +271,5 @@ def fill_sheet(ws: Any, columns: Sequence[tuple[str, str | None]],
         ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = 16
     for row, values in enumerate(rows, start=2):
         for c, (value, (_, fmt)) in enumerate(zip(values, columns, strict=True), start=1):
-            cell = ws.cell(row=row, column=c, value="—" if value is None else cell_value(value))
-            if fmt and value is not None:
-                cell.number_format = fmt
+            put_cell(ws, row, c, value, fmt)
     ws.freeze_panes = freeze
