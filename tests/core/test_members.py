@@ -107,10 +107,12 @@ def test_registration_writes_one_member_one_event_and_one_audit_entry(till: Till
     changed = {t: after[t] - before[t] for t in after if after[t] != before[t]}
     # ... and, in the same transaction, the welcome points: their event, entry, lot, account;
     # the welcome coupon pack's two coupons (an event, an audit row, a ledger entry each) and
-    # one message telling the member of them.
+    # one message telling the member of them; the welcome points start the member's kept
+    # running sums (programme health, till migration 0026).
     assert changed == {"members": 1, "member_directory": 1, "events": 4, "audit_log": 3,
                        "points_entries": 1, "points_lots": 1, "points_accounts": 1,
-                       "coupons": 2, "coupon_entries": 2, "notification_outbox": 1}
+                       "coupons": 2, "coupon_entries": 2, "notification_outbox": 1,
+                       "member_ledger_sums": 1}
 
 
 def test_registration_emits_a_member_registered_event_for_the_member(till: Till) -> None:

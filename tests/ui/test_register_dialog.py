@@ -92,7 +92,8 @@ def test_registering_writes_the_member_its_events_and_one_audit_row(
         "members": 1, "events": 4, "audit_log": 3,  # the registration, its welcome points
         "points_accounts": 1, "points_entries": 1, "points_lots": 1,  # and welcome pack:
         "coupons": 2, "coupon_entries": 2, "notification_outbox": 1,  # two coupons, one SMS
-        "member_directory": 1}  # the chain's directory holds the till's own members too
+        "member_directory": 1,  # the chain's directory holds the till's own members too
+        "member_ledger_sums": 1}  # the welcome points start the kept sums (migration 0026)
     assert count_events(till, REGISTERED) == 1
     assert count_audit(till, REGISTERED) == 1
 
