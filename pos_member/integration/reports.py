@@ -42,7 +42,7 @@ from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services.bill_refunds import BillRefund
 from pos_member.services.member_cards import find_member
 from pos_member.services.sale_refunds import RefundResult
-from pos_member.services.sales import SaleResult, check_amount, clean_bill_no
+from pos_member.services.sales import SaleResult, clean_bill_no
 from pos_member.services.stored_value import SvResult
 
 MAX_TXN_ID = 64
@@ -209,7 +209,7 @@ def check_sale(report: SaleReport, *, point_value: int) -> SaleReport:
     """The report with its labels normalised; refuses a bad one, changing nothing.
     ``point_value`` is the fen value of ``redeem_points`` under the rules in force."""
     check_txn_id(report.txn_id)
-    amount = check_amount(check_fen(report.amount_fen, "amount_fen"))  # check_fen: says the maximum
+    amount = check_fen(report.amount_fen, "amount_fen")  # as sales.check_amount, naming the most
     if not 1 <= len(report.lines) <= MAX_LINES:
         raise InvalidInput(f"A sale has 1 to {MAX_LINES} lines.")
     if not 1 <= len(report.tenders) <= MAX_TENDERS:
@@ -260,8 +260,7 @@ def check_refund(report: RefundReport) -> RefundReport:
                   for x in report.lines)
     if len({x.line for x in lines}) != len(lines):
         raise InvalidInput("A refund names each line once.")
-    amount = None if report.amount_fen is None else check_amount(
-        check_fen(report.amount_fen, "amount_fen"))
+    amount = None if report.amount_fen is None else check_fen(report.amount_fen, "amount_fen")
     return RefundReport(report.txn_id, clean_bill_no(report.bill_no), lines, amount)
 
 
