@@ -10,11 +10,11 @@ time, level 9 4x (docs/scale.md, "gzip").
 from __future__ import annotations
 
 import hashlib
-import threading
 import zlib
-from collections import OrderedDict
 
 from fastapi.responses import Response
+
+from sync.server.pulled_rows import KeptBytes
 
 GZIP_MIN_BYTES = 1024  # smaller answers go as they are: one packet either way
 GZIP_LEVEL = 3
@@ -32,28 +32,18 @@ class CompressedPages:
     later pull that makes the same JSON."""
 
     def __init__(self, max_bytes: int = PAGES_MAX_BYTES) -> None:
-        self._pages: OrderedDict[bytes, bytes] = OrderedDict()
-        self._bytes = 0
-        self._max = max_bytes
-        self._lock = threading.Lock()
+        self._pages: KeptBytes[bytes] = KeptBytes(max_bytes)
         self.hits = 0
 
     def compressed(self, body: bytes) -> bytes:
         """``body`` gzip-compressed (``GZIP_LEVEL``), compressed again only if not kept."""
         key = hashlib.blake2b(body, digest_size=16).digest()
-        with self._lock:
-            packed = self._pages.get(key)
-            if packed is not None:
-                self._pages.move_to_end(key)
-                self.hits += 1
-                return packed
+        [packed] = self._pages.get_many([key])
+        if packed is not None:
+            self.hits += 1
+            return packed
         packed = _gzip(body)  # outside the lock: zlib lets other threads run meanwhile
-        with self._lock:
-            if key not in self._pages:
-                self._pages[key] = packed
-                self._bytes += len(packed)
-                while self._bytes > self._max and self._pages:
-                    self._bytes -= len(self._pages.popitem(last=False)[1])
+        self._pages.put([(key, packed)])
         return packed
 
 

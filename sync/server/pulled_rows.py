@@ -21,39 +21,53 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from typing import Generic, TypeVar
 
 MAX_BYTES = 64 * 1024 * 1024  # per server process: ~90,000 changes of ~700 bytes
 
+K = TypeVar("K", bound=Hashable)
 
-class PulledRows:
-    """position → the change's JSON (``{"position": …, "event": {…}}``), thread-safe."""
 
-    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
-        self._rows: OrderedDict[int, bytes] = OrderedDict()  # least recently pulled first
+class KeptBytes(Generic[K]):
+    """key → bytes that never change for their key, at most ``max_bytes`` of them, the least
+    recently used going first; thread-safe. The pulled rows by position (``PulledRows``) and
+    the compressed pull pages by digest (``gzip_answer.CompressedPages``)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._rows: OrderedDict[K, bytes] = OrderedDict()  # least recently used first
         self._bytes = 0
         self._max = max_bytes
         self._lock = threading.Lock()
 
-    def get_many(self, positions: list[int]) -> list[bytes | None]:
-        """The changes at ``positions`` (None: not kept), each now the most recently pulled."""
+    def get_many(self, keys: list[K]) -> list[bytes | None]:
+        """The bytes kept for ``keys`` (None: not kept), each now the most recently used."""
         rows, found = self._rows, []
         with self._lock:
-            for position in positions:
-                change = rows.get(position)
-                if change is not None:
-                    rows.move_to_end(position)
-                found.append(change)
+            for key in keys:
+                value = rows.get(key)
+                if value is not None:
+                    rows.move_to_end(key)
+                found.append(value)
         return found
 
-    def put(self, rows: Iterable[tuple[int, bytes]]) -> None:
+    def put(self, items: Iterable[tuple[K, bytes]]) -> None:
+        """Keeps ``items`` (a key kept already keeps its bytes), then lets the least recently
+        used go while more than ``max_bytes`` are kept."""
         with self._lock:
-            for position, change in rows:
-                if position not in self._rows:
-                    self._rows[position] = change
-                    self._bytes += len(change)
+            for key, value in items:
+                if key not in self._rows:
+                    self._rows[key] = value
+                    self._bytes += len(value)
             while self._bytes > self._max and self._rows:
                 self._bytes -= len(self._rows.popitem(last=False)[1])
 
     def __len__(self) -> int:
         return len(self._rows)
+
+
+class PulledRows(KeptBytes[int]):
+    """position → the change's JSON (``{"position": …, "event": {…}}``), thread-safe."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+        super().__init__(max_bytes)
