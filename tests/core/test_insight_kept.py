@@ -20,11 +20,11 @@ from pos_member.db.engine import schema_version
 from pos_member.db.models import PointsEntry, Sale
 from pos_member.services import sales
 from pos_member.services.insight import health_report, programme_health
-from pos_member.services.pulled_events import apply_page
 from pos_member.services.sale_refunds import refund_sale
 from pos_member.services.stored_value import top_up
+from tests.core.test_apply import merge_event
 from tests.core.test_till_migrations import downgrade
-from tests.factories import Till, as_changes, server_event
+from tests.factories import Till, apply_pulled
 
 pytestmark = pytest.mark.usefixtures("cheap_hash")
 
@@ -132,11 +132,7 @@ def test_the_kept_figures_follow_every_change_and_the_report_equals_the_ledgers(
     late_member(a, like=x.id)
     kept, truth = kept_and_truth(a.path)
     assert kept == truth and lo.id in kept and not stray_homes(a.path)
-    merge = server_event("member.merged", {"winner_member_id": w.id, "loser_member_id": lo.id,
-                                           "loser_member_no": lo.member_no,
-                                           "winner_member_no": w.member_no})
-    apply_page(a.uow, device_id=a.app.identity.device_id, changes=as_changes([merge]),
-               cursor=1)
+    apply_pulled(a, [merge_event(w, lo)])
     kept, truth = kept_and_truth(a.path)
     assert kept == truth and lo.id not in kept and not stray_homes(a.path)
     assert_same_reports(a, [(date(2026, 2, 1), date(2026, 2, 28)),
