@@ -109,13 +109,14 @@ class IntegrationDialog(QDialog):
         scopes = DEFAULT_SCOPES | ({Scope.PERSONAL} if self.personal.isChecked() else set())
         ident, now, keystore = self.host.identity, self.host.uow.clock.now(), self.keystore
         self.issue.setEnabled(False)
-        self.host.ops.run(lambda: issue_token(keystore(), device_id=ident.device_id, now=now,
-                                              scopes=frozenset(scopes)),
+        auth = self.auth
+        self.host.ops.run(lambda: auth.reissue(  # the old token stops working now
+            lambda: issue_token(keystore(), device_id=ident.device_id, now=now,
+                                scopes=frozenset(scopes))),
                           self._issued, self._failed)
 
     def _issued(self, issued: tuple[str, TokenRecord]) -> None:
         token, record = issued
-        self.auth.replace(record)  # the old token stops working now
         self.issue.setEnabled(True)
         self.token.setText(token)
         self.token.setCursorPosition(0)

@@ -121,6 +121,14 @@ class Authenticator:
             self.replace(new)
             return token, new
 
+    def reissue(self, issue: Callable[[], tuple[str, TokenRecord]]) -> tuple[str, TokenRecord]:
+        """The manager's new token (``issue`` makes and keeps it), taking turns with
+        ``rotate``: an integrator's rotation under way does not end the manager's token."""
+        with self._rotating:
+            token, new = issue()
+            self.replace(new)
+            return token, new
+
 
 def _verified(record: TokenRecord | None, presented: str | None) -> TokenRecord:
     """``record`` when ``presented`` is its token (compared in constant time), else raises
