@@ -79,7 +79,7 @@ def problem(kind: str, version: int, raw: bytes | msgspec.Raw) -> str | None:
         for n in range(version, declared.version):
             data = declared.upcasters[n](data, _Unsealed())
         msgspec.convert(data, declared.payload)
-    except msgspec.ValidationError as e:
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
         return str(e)
     except (EventNotReadable, KeyError, TypeError, ValueError, AttributeError) as e:
         return f"cannot upcast v{version}: {type(e).__name__}"
