@@ -190,14 +190,27 @@ def sync_once(app: App, client: Client, *, batch: int = MAX_BATCH, page: int = M
             notice = reidentify(app, client, keystore)
             return step()
 
-    stored, duplicates, held = recovering(
-        lambda: push_all(app, client, batch=batch, progress=progress))
+    refused: ServerRefused | None = None
+    try:
+        stored, duplicates, held = recovering(
+            lambda: push_all(app, client, batch=batch, progress=progress))
+    except ServerRefused as e:
+        if e.status != 422:
+            raise
+        # HQ will never take these unsent events as they are (docs/sync.md, "Pushed payloads
+        # are checked against their declarations"): they wait in the outbox, and the till
+        # still pulls what the chain did before the round fails saying so.
+        refused, stored, duplicates, held = e, 0, 0, 0
     seen: set[str] = set()
     pulled, applied, cursor, changes = recovering(
         lambda: pull_all(app, client, page=page, progress=progress, stores=seen))
     # A pull brought another store's events: ask HQ its name.
     if unnamed_stores(app.uow) or unknown_stores(app.uow, seen):
         name_stores(app.uow, [(s.id, s.number, s.name) for s in client.stores().stores])
+    if refused is not None:
+        log.warning("sync round: HQ refused the push (%s); pulled %d (%d applied)",
+                    refused.code, pulled, applied)
+        raise refused
     at = app.uow.clock.now()
     set_last_sync_at(app.uow, at=at)
     report = SyncReport(stored, duplicates, held,

@@ -11,7 +11,7 @@ import base64
 import os
 from typing import Any
 
-from sync.errors import ServerUnavailable
+from sync.errors import ServerRefused, ServerUnavailable
 from sync.protocol import (
     MAX_PAGE,
     Ack,
@@ -39,6 +39,7 @@ class FakeServer:
         self.lose_next_answer = False  # commit the push, then "lose" the answer
         self.forgetful = False  # answer 200 but claim nothing stored (a broken server)
         self.busy: list[float] = []  # the next pushes answered "busy, come back in N s"
+        self.refusing: set[str] = set()  # devices whose pushes are refused (422)
         self.data_key = base64.b64encode(os.urandom(64)).decode()
 
     def use_token(self, token: str) -> None:
@@ -59,6 +60,8 @@ class FakeServer:
                                     retry_after=self.busy.pop(0))
         if isinstance(request, OutboxBatch):
             request = request.request()  # the server validates what the till sends
+        if request.device_id in self.refusing:  # e.g. a payload not as declared
+            raise ServerRefused(status=422, code="bad_request", detail="payloads refused")
         self.pushes += 1
         stored: list[Ack] = []
         duplicates: list[Ack] = []

@@ -19,7 +19,7 @@ from pos_member.services.outbox import (
     sync_cursor,
 )
 from sync.engine import CLOSE_PATIENCE_S, close_day, enrol, sync_once
-from sync.errors import ServerUnavailable
+from sync.errors import ServerRefused, ServerUnavailable
 from tests.factories import Till, make_till, server_event
 from tests.sync.fake_server import FakeServer
 
@@ -98,6 +98,21 @@ def test_pulling_in_small_pages_reaches_the_end(a: Till, b: Till, server: FakeSe
     sync_once(a.app, server)
     report = sync_once(b.app, server, page=2)
     assert sync_cursor(b.uow) == len(server.log) == report.cursor
+
+
+def test_a_till_whose_push_hq_refuses_still_pulls_and_says_so(
+        a: Till, b: Till, server: FakeServer) -> None:
+    """A push refused (422: a payload not as declared) stopped the round before the pull: the
+    till saw nothing more of the chain for as long as the event stayed in its outbox."""
+    from_b = b.register()
+    sync_once(b.app, server)
+    a.register()
+    waiting = pending_count(a.uow, device_id=device(a))
+    server.refusing.add(device(a))
+    with pytest.raises(ServerRefused):
+        sync_once(a.app, server)
+    assert find_member(a.uow, clerk=a.cashier, code=from_b.member_no).id == from_b.id
+    assert pending_count(a.uow, device_id=device(a)) == waiting  # kept, not lost
 
 
 def test_a_sync_records_when_it_happened(a: Till, server: FakeServer) -> None:
