@@ -24,6 +24,7 @@ import msgspec
 
 from pos_member.events import EVENTS
 from pos_member.events.errors import EventNotReadable
+from sync.protocol import MAX_BIGINT
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest
 from sync.server.push_flags import flag_device_once
@@ -65,12 +66,37 @@ def _decoder(kind: str) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(EVENTS[kind].payload, float_hook=_finite)
 
 
+# An integer past MAX_BIGINT has 19 digits or more: looked for as a run of 19 digits (each
+# digit read as "0", all else as a space; ~0.4 µs for a 340-byte payload, a regular
+# expression ~3 µs), and only then is the payload walked.
+_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_LONG_RUN = b"0" * 19
+
+
+def _too_big(value: Any) -> bool:
+    """Whether an integer in ``value`` is past ``MAX_BIGINT`` either way (without recursion):
+    SQLite's and PostgreSQL's integers, and the till's, stop there (a till held such an event
+    in quarantine, b6ced37; HQ's reporting copy left it out, 65ac5e2)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, int) and not -MAX_BIGINT - 1 <= item <= MAX_BIGINT:
+            return True
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return False
+
+
 def problem(kind: str, version: int, raw: bytes | msgspec.Raw) -> str | None:
     """What is wrong with a payload of ``kind`` at ``version`` (its JSON text), or None when
     it is what its declaration says (or this server does not declare that type or version)."""
     declared = EVENTS.get(kind)
     if declared is None or version > declared.version:
         return None
+    if _LONG_RUN in bytes(raw).translate(_DIGITS) and _too_big(_AS_DICT.decode(raw)):
+        return f"an integer no database holds (past ±{MAX_BIGINT})"
     try:
         if version == declared.version:
             _decoder(kind).decode(raw)

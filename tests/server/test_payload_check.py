@@ -33,7 +33,7 @@ def test_a_payload_not_as_declared_refuses_the_push_and_flags_the_till_once(
         server: LiveServer) -> None:
     till = server.enrol()
     good = till.event(type="sv.topped_up", payload=TOPUP)
-    bad = [till.event(type="sv.topped_up", payload=TOPUP) for _ in range(6)]
+    bad = [till.event(type="sv.topped_up", payload=TOPUP) for _ in range(7)]
     raws = [json.dumps(TOPUP),
             '{"member_id": "m-1", "txn_id": "t", "principal_delta_fen": 1e400, '
             '"bonus_delta_fen": 0}',  # infinity to a JSON parser
@@ -44,21 +44,23 @@ def test_a_payload_not_as_declared_refuses_the_push_and_flags_the_till_once(
             '{"member_id": "m-1", "txn_id": "t", "principal_delta_fen": true, '
             '"bonus_delta_fen": 0}',
             '{"member_id": 5, "txn_id": "t", "principal_delta_fen": 1, "bonus_delta_fen": 0}',
-            '{"member_id": "m-1", "txn_id": "t", "bonus_delta_fen": 0}']  # a field missing
+            '{"member_id": "m-1", "txn_id": "t", "bonus_delta_fen": 0}',  # a field missing
+            '{"member_id": "m-1", "txn_id": "t", "principal_delta_fen": 1180591620717411303424, '
+            '"bonus_delta_fen": 0}']  # 2**70: no database integer holds it
     before = server.table_counts()
     for _ in range(2):  # the till retries: refused again, still one flag
         answer = server.http.post(f"{API}/push", content=_body(till, [good, *bad], raws),
                                   headers={**till.headers, "Content-Type": "application/json"})
         assert answer.status_code == 422 and answer.json()["code"] == "bad_request"
         message = answer.json()["message"]
-        assert "6 payloads are not as declared" in message and good.id not in message
+        assert "7 payloads are not as declared" in message and good.id not in message
         assert all(e.id in message for e in bad)
         assert "principal_delta_fen" in message and "member_id" in message
     assert server.table_counts() == {**before, "flags": before["flags"] + 1}  # nothing stored
     with server.ctx.db.read() as conn:
         [detail] = conn.execute(select(Flag.detail).where(Flag.kind == "payload_refused")
                                 ).scalars().all()
-    assert detail["device_id"] == till.id and detail["count"] == 6
+    assert detail["device_id"] == till.id and detail["count"] == 7
     assert [e["id"] for e in detail["events"]] == [e.id for e in bad]
     assert till.push([good]).acked_through == 1  # the good one alone goes through
 
