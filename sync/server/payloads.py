@@ -89,13 +89,17 @@ def _too_big(value: Any) -> bool:
     return False
 
 
-def problem(kind: str, version: int, raw: bytes | msgspec.Raw) -> str | None:
+def problem(kind: str, version: int, raw: bytes | msgspec.Raw, *,
+            long_run: bool | None = None) -> str | None:
     """What is wrong with a payload of ``kind`` at ``version`` (its JSON text), or None when
-    it is what its declaration says (or this server does not declare that type or version)."""
+    it is what its declaration says (or this server does not declare that type or version).
+    ``long_run``: False when the caller knows the text has no run of 19 digits."""
     declared = EVENTS.get(kind)
     if declared is None or version > declared.version:
         return None
-    if _LONG_RUN in bytes(raw).translate(_DIGITS) and _too_big(_AS_DICT.decode(raw)):
+    if long_run is None:
+        long_run = _LONG_RUN in bytes(raw).translate(_DIGITS)
+    if long_run and _too_big(_AS_DICT.decode(raw)):
         return f"an integer no database holds (past ±{MAX_BIGINT})"
     try:
         if version == declared.version:
@@ -115,8 +119,13 @@ def problem(kind: str, version: int, raw: bytes | msgspec.Raw) -> str | None:
 def problems(events: Iterable[_Pushed]) -> list[tuple[str, str]]:
     """(event id, what is wrong) for each pushed event whose payload is not as declared."""
     found = []
+    events = list(events)
+    # One look for a 19-digit run over all the payloads (~0.15 µs an event; one a payload
+    # ~0.45): usually there is none, and no payload is looked at again for one.
+    long_run = None if _LONG_RUN in b" ".join(
+        e.raw_payload for e in events).translate(_DIGITS) else False
     for e in events:
-        wrong = problem(e.type, e.payload_version, e.raw_payload)
+        wrong = problem(e.type, e.payload_version, e.raw_payload, long_run=long_run)
         if wrong is not None:
             found.append((e.id, f"{e.type} v{e.payload_version}: {wrong}"))
     return found
