@@ -27,13 +27,14 @@ from typing import Annotated, Any
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
+from pos_member.events.check import MAX_BIGINT  # seqs, positions, cursors: the databases' BIGINT
+
 API = "/v1"
 API_V2 = "/v2"  # filtered pulls: what a till's store holds (issue 14); the rest stays /v1
 MAX_BATCH = 1000  # events per push
 MAX_PAGE = 1000  # changes per pull page
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_ADOPT = 10_000  # event ids, and members, per adopt request
-MAX_BIGINT = 2**63 - 1  # seqs, positions, cursors: the databases' BIGINT
 MAX_INT = 2**31 - 1  # payload versions: INTEGER
 # Text a till sends in a named field: no control character (U+0000-U+001F, U+007F). PostgreSQL
 # cannot store U+0000 and SQLite can, so both refuse it here alike. (Lone surrogates are not

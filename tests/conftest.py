@@ -14,6 +14,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen:configfile="
 # HQ's key-encryption key (sync/server/keys.py) for every server a test starts, in process or
 # not; the tests of the KEK itself set or remove it.
 os.environ.setdefault("POS_MEMBER_SERVER_KEK", "dGVzdHMnIGtleS1lbmNyeXB0aW9uIGtleSwgMzIgYnk=")
+# Every event a till writes in a test is checked against its declaration as HQ's push checks
+# it (pos_member.events.check.STRICT): a writer and its declaration disagreeing fails the test
+# that writes it, not a till's sync in a store.
+os.environ.setdefault("POS_MEMBER_STRICT_EVENTS", "1")
 
 from tests.factories import Till, make_till
 

@@ -31,6 +31,7 @@ from pos_member.errors import (
     TillReidentified,
 )
 from pos_member.events import EVENTS, EventType, Payload, encode
+from pos_member.events.check import check_written
 from pos_member.hlc import HLCTimestamp, HybridClock
 from pos_member.ids import uuid7_many, uuid7_str
 from pos_member.permissions import Clerk
@@ -217,6 +218,8 @@ class Transaction:
             if declared is None or not isinstance(payload, declared.payload):
                 raise TypeError(f"{name} does not carry {payload.__class__.__name__}")
             payload = encode(payload)
+        if declared is not None:
+            check_written(name, payload_version, payload)
         c = self._clerk_and_counters(clerk)
         c.last_event_seq += 1
         c.hlc = HybridClock(lambda: to_ms(self.clock.now()), c.hlc).now()
@@ -254,6 +257,7 @@ class Transaction:
         ids = uuid7_many(lambda: to_ms(now), len(items))
         out, rows = [], []
         for (payload, entity_id), event_id in zip(items, ids, strict=True):
+            check_written(type.type, type.version, payload)
             c.last_event_seq += 1
             event = RecordedEvent(event_id, c.last_event_seq, hlc.now().pack(), type.type,
                                   payload)

@@ -15,16 +15,12 @@ an event (no dict is built). docs/rules.md, "Pushed payloads".
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
-from functools import cache
-from typing import Any, Protocol
+from typing import Protocol
 
 import msgspec
 
-from pos_member.events import EVENTS
-from pos_member.events.errors import EventNotReadable
-from sync.protocol import MAX_BIGINT
+from pos_member.events.check import DIGITS, LONG_RUN, problem
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest
 from sync.server.push_flags import flag_device_once
@@ -41,89 +37,14 @@ class _Pushed(Protocol):
     def raw_payload(self) -> msgspec.Raw: ...
 
 
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("not a finite number")
-    return value
-
-
-class _Unsealed:
-    """Upcasting an older version only to check it: what it would seal is not kept."""
-
-    def encrypt(self, plaintext: str, *, context: str) -> bytes:
-        return b""
-
-    def decrypt(self, blob: bytes, *, context: str) -> str:
-        return ""
-
-
-_AS_DICT = msgspec.json.Decoder(dict[str, Any], float_hook=_finite)
-
-
-@cache
-def _decoder(kind: str) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(EVENTS[kind].payload, float_hook=_finite)
-
-
-# An integer past MAX_BIGINT has 19 digits or more: looked for as a run of 19 digits (each
-# digit read as "0", all else as a space; ~0.4 µs for a 340-byte payload, a regular
-# expression ~3 µs), and only then is the payload walked.
-_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
-_LONG_RUN = b"0" * 19
-
-
-def _too_big(value: Any) -> bool:
-    """Whether an integer in ``value`` is past ``MAX_BIGINT`` either way (without recursion):
-    SQLite's and PostgreSQL's integers, and the till's, stop there (a till held such an event
-    in quarantine, b6ced37; HQ's reporting copy left it out, 65ac5e2)."""
-    todo = [value]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, int) and not -MAX_BIGINT - 1 <= item <= MAX_BIGINT:
-            return True
-        if isinstance(item, dict):
-            todo.extend(item.values())
-        elif isinstance(item, list):
-            todo.extend(item)
-    return False
-
-
-def problem(kind: str, version: int, raw: bytes | msgspec.Raw, *,
-            long_run: bool | None = None) -> str | None:
-    """What is wrong with a payload of ``kind`` at ``version`` (its JSON text), or None when
-    it is what its declaration says (or this server does not declare that type or version).
-    ``long_run``: False when the caller knows the text has no run of 19 digits."""
-    declared = EVENTS.get(kind)
-    if declared is None or version > declared.version:
-        return None
-    if long_run is None:
-        long_run = _LONG_RUN in bytes(raw).translate(_DIGITS)
-    if long_run and _too_big(_AS_DICT.decode(raw)):
-        return f"an integer no database holds (past ±{MAX_BIGINT})"
-    try:
-        if version == declared.version:
-            _decoder(kind).decode(raw)
-            return None
-        data = _AS_DICT.decode(raw)
-        for n in range(version, declared.version):
-            data = declared.upcasters[n](data, _Unsealed())
-        msgspec.convert(data, declared.payload)
-    except (msgspec.ValidationError, msgspec.DecodeError) as e:
-        return str(e)
-    except (EventNotReadable, KeyError, TypeError, ValueError, AttributeError) as e:
-        return f"cannot upcast v{version}: {type(e).__name__}"
-    return None
-
-
 def problems(events: Iterable[_Pushed]) -> list[tuple[str, str]]:
     """(event id, what is wrong) for each pushed event whose payload is not as declared."""
     found = []
     events = list(events)
     # One look for a 19-digit run over all the payloads (~0.15 µs an event; one a payload
     # ~0.45): usually there is none, and no payload is looked at again for one.
-    long_run = None if _LONG_RUN in b" ".join(
-        e.raw_payload for e in events).translate(_DIGITS) else False
+    long_run = None if LONG_RUN in b" ".join(
+        e.raw_payload for e in events).translate(DIGITS) else False
     for e in events:
         wrong = problem(e.type, e.payload_version, e.raw_payload, long_run=long_run)
         if wrong is not None:
