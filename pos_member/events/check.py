@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -62,20 +63,27 @@ DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
 LONG_RUN = b"0" * 19
 
 
-def _too_big(value: Any) -> bool:
-    """Whether an integer in ``value`` is past ``MAX_BIGINT`` either way (without recursion):
-    SQLite's and PostgreSQL's integers, and the till's, stop there (a till held such an event
-    in quarantine, b6ced37; HQ's reporting copy left it out, 65ac5e2)."""
+def any_value(value: Any, test: Callable[[Any], bool]) -> bool:
+    """Whether ``test`` holds for any value in a decoded JSON ``value`` (walked without
+    recursion: a payload's depth is bounded elsewhere, not trusted here)."""
     todo = [value]
     while todo:
         item = todo.pop()
-        if isinstance(item, int) and not -MAX_BIGINT - 1 <= item <= MAX_BIGINT:
+        if test(item):
             return True
         if isinstance(item, dict):
             todo.extend(item.values())
         elif isinstance(item, list):
             todo.extend(item)
     return False
+
+
+def _too_big(value: Any) -> bool:
+    """Whether an integer in ``value`` is past ``MAX_BIGINT`` either way: SQLite's and
+    PostgreSQL's integers, and the till's, stop there (a till held such an event in
+    quarantine, b6ced37; HQ's reporting copy left it out, 65ac5e2)."""
+    return any_value(value, lambda v: isinstance(v, int)
+                     and not -MAX_BIGINT - 1 <= v <= MAX_BIGINT)
 
 
 def problem(kind: str, version: int, raw: bytes | msgspec.Raw, *,

@@ -24,6 +24,7 @@ import msgspec
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails, to_json
 
+from pos_member.events.check import any_value
 from sync.protocol import MAX_BATCH, MAX_BIGINT, MAX_INT, PushRequest, WireEvent
 from sync.server.errors import PushRefused
 
@@ -229,14 +230,5 @@ def _decode_by_contract(body: bytes) -> IncomingPush:
 
 
 def _non_finite(value: Any) -> bool:
-    """Whether a float in ``value`` is NaN or infinite (without recursion)."""
-    todo = [value]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            return True
-        if isinstance(item, dict):
-            todo.extend(item.values())
-        elif isinstance(item, list):
-            todo.extend(item)
-    return False
+    """Whether a float in ``value`` is NaN or infinite."""
+    return any_value(value, lambda v: isinstance(v, float) and not math.isfinite(v))
