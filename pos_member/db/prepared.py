@@ -70,14 +70,20 @@ class Row(tuple):  # type: ignore[type-arg]
             raise AttributeError(name) from None
 
 
-def _as_sqlalchemy_error(conn: Connection, sql: str, e: Exception) -> DBAPIError:
+def as_sqlalchemy_error(conn: Connection, sql: str, error: Exception,
+                       params: Mapping[str, Any] | None = None) -> DBAPIError:
     """A driver error as SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...), the same
     as ``Connection.execute`` raises: callers catch one kind, and the unit of work maps a full
-    disk to ``StorageFull`` whichever path the statement took. (A ``try`` at each call, not a
+    disk to ``StorageFull`` whichever path the statement took; a lost connection is invalidated
+    (not put back in the pool). For every statement run on the driver itself, the till's
+    (:class:`Prepared`) and HQ's (``sync.server.driver``). (A ``try`` at each call, not a
     context manager: entering and leaving one cost more than a short statement, on every
     statement of a sale.)"""
-    return DBAPIError.instance(sql, None, e, conn.dialect.loaded_dbapi.Error,
-                               dialect=conn.dialect)
+    lost = conn.dialect.is_disconnect(error, conn.connection.driver_connection, None)
+    if lost:
+        conn.invalidate(error)
+    return DBAPIError.instance(sql, params, error, conn.dialect.loaded_dbapi.Error,
+                               dialect=conn.dialect, connection_invalidated=lost)
 
 
 class Prepared:
@@ -178,7 +184,7 @@ class Prepared:
             cur.execute(form.sql, self._args(form, params))
             raw = cur.fetchmany(limit) if limit else cur.fetchall()
         except conn.dialect.loaded_dbapi.Error as e:
-            raise _as_sqlalchemy_error(conn, form.sql, e) from e
+            raise as_sqlalchemy_error(conn, form.sql, e) from e
         finally:
             cur.close()
         row = self._row
@@ -195,13 +201,13 @@ class Prepared:
             try:
                 cur.execute(form.sql, self._args(form, params))
             except conn.dialect.loaded_dbapi.Error as e:
-                raise _as_sqlalchemy_error(conn, form.sql, e) from e
+                raise as_sqlalchemy_error(conn, form.sql, e) from e
             size = 2  # a FIFO walk usually stops after a lot or two: fetch more as it goes on
             while True:
                 try:
                     batch = cur.fetchmany(size)
                 except conn.dialect.loaded_dbapi.Error as e:
-                    raise _as_sqlalchemy_error(conn, form.sql, e) from e
+                    raise as_sqlalchemy_error(conn, form.sql, e) from e
                 if not batch:
                     break
                 for r in batch:
@@ -234,7 +240,7 @@ class Prepared:
                 cur.execute(form.sql, self._args(form, params))  # type: ignore[arg-type]
             return int(cur.rowcount)
         except conn.dialect.loaded_dbapi.Error as e:
-            raise _as_sqlalchemy_error(conn, form.sql, e) from e
+            raise as_sqlalchemy_error(conn, form.sql, e) from e
         finally:
             cur.close()
 
@@ -270,6 +276,6 @@ class Prepared:
             cur.executemany(form.sql, args)
             return int(cur.rowcount)
         except conn.dialect.loaded_dbapi.Error as e:
-            raise _as_sqlalchemy_error(conn, form.sql, e) from e
+            raise as_sqlalchemy_error(conn, form.sql, e) from e
         finally:
             cur.close()

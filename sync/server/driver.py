@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
+
+from pos_member.db.prepared import as_sqlalchemy_error
 
 
 class Statement:
@@ -46,21 +47,6 @@ class Statement:
             with driver.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[union-attr]
                 cursor.execute(sql, params)
                 return cursor.fetchall() if cursor.description is not None else []
-        except Exception as e:
-            raise _wrapped(conn, sql, params, e) from e
+        except conn.dialect.loaded_dbapi.Error as e:
+            raise as_sqlalchemy_error(conn, sql, e, dict(params)) from e
 
-
-def _wrapped(conn: Connection, sql: str, params: Mapping[str, Any], error: Exception
-             ) -> BaseException:
-    """``error`` as SQLAlchemy would raise it: a psycopg error becomes its ``DBAPIError``
-    subclass, and a lost connection is invalidated (not put back in the pool); anything else
-    stays as it is."""
-    import psycopg
-
-    if not isinstance(error, psycopg.Error):
-        return error
-    lost = conn.dialect.is_disconnect(error, conn.connection.driver_connection, None)
-    if lost:
-        conn.invalidate(error)
-    return DBAPIError.instance(sql, dict(params), error, psycopg.Error, dialect=conn.dialect,
-                               connection_invalidated=lost)
