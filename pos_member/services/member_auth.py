@@ -38,6 +38,7 @@ from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import DomainError, MemberNotFound, PermissionDenied
 from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
 from pos_member.pin_policy import check_member_pin
+from pos_member.services import member_standing
 from pos_member.services.member_cards import PHONE_CTX
 from pos_member.services.notifications import enqueue
 from pos_member.services.profile_seal import birthday_of
@@ -101,6 +102,9 @@ def _member(session: Session, member_id: str) -> Member:
     m = session.get(Member, member_id)
     if m is None or m.status != "active":
         raise MemberNotFound(query=member_id)
+    # An erased member gets no PIN or dynamic-code secret again (docs/rules.md, "Erasure").
+    member_standing.check(session.connection(), member_id, member_standing.MAINTAIN,
+                          member_no=m.member_no)
     return m
 
 

@@ -199,6 +199,8 @@ def needs_reconsent(uow: UnitOfWork, member_id: str) -> bool:
     """Whether the member consented to an older privacy policy than the rules' in force."""
     with uow.read() as s:
         version = s.scalar(select(Member.privacy_policy_version).where(Member.id == member_id))
+        if member_standing.is_erased(s.connection(), member_id):
+            return False  # nothing is asked of an erased member (nor recorded)
     return version is not None and version != uow.rules.registration.privacy_policy_version
 
 
@@ -210,7 +212,9 @@ def reconsent(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> None:
     version = uow.rules.registration.privacy_policy_version
     with uow.begin() as tx:
         conn = tx.conn
-        _held(conn, member_id)
+        held = _held(conn, member_id)
+        member_standing.check(conn, member_id, member_standing.MAINTAIN,
+                              member_no=held.member_no)
         now = tx.clock.now()
         fields = {"privacy_policy_version": version, "privacy_consent_at": now.isoformat()}
         ev = tx.record(clerk, events.MEMBER_PROFILE_UPDATED,

@@ -43,7 +43,7 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.member_code import CodeKind, classify_code, make_member_no
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone, normalise_phone
-from pos_member.services import member_directory
+from pos_member.services import member_directory, member_standing
 from pos_member.services.coupons import issue_welcome
 from pos_member.services.field_versions import claim_fields
 from pos_member.services.member_cards import (
@@ -420,6 +420,9 @@ def update_profile(
         m = tx.session.get(Member, member_id)
         if m is None:
             raise MemberNotFound(query=member_id[:8])
+        # An erased member's personal data never comes back (docs/rules.md, "Erasure").
+        member_standing.check(tx.conn, member_id, member_standing.MAINTAIN,
+                              member_no=m.member_no)
         old_name = cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None
         old = of_member(cipher, m)
         changes: dict[str, Any] = {}

@@ -183,3 +183,30 @@ def test_consent_to_an_older_policy_is_asked_again_and_marketing_withdrawn_in_on
     apply(b, wire_events(a))
     assert not get_member(b.uow, clerk=b.cashier, member_id=card.id).marketing_consent
     assert not member_privacy.needs_reconsent(b.uow, card.id)
+
+
+def test_an_erased_member_gets_no_personal_data_consent_or_credential_back(a: Till) -> None:
+    from pos_member.services.member_auth import provision_totp
+
+    card = a.register(new_phone(), name="王小明", marketing_consent=True)
+    with a.uow.begin() as tx:  # consented to an older policy: the till would ask again
+        tx.conn.execute(Member.__table__.update().values(privacy_policy_version="old"))
+        tx.commit()
+    member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id)
+    assert not member_privacy.needs_reconsent(a.uow, card.id)
+    counts = a.table_counts()
+    refused = [
+        lambda: update_profile(a.uow, clerk=a.cashier, member_id=card.id, name="张三"),
+        lambda: member_privacy.reconsent(a.uow, clerk=a.cashier, member_id=card.id),
+        lambda: set_member_pin(a.uow, clerk=a.cashier, approver=a.manager,
+                               member_id=card.id, pin=PIN),
+        lambda: provision_totp(a.uow, clerk=a.cashier, approver=a.manager,
+                               member_id=card.id),
+    ]
+    for attempt in refused:
+        with pytest.raises(MemberErasedError):
+            attempt()
+    assert a.table_counts() == counts
+    with a.uow.read() as s:
+        m = s.get(Member, card.id)
+        assert m is not None and m.name_enc is None
