@@ -17,6 +17,7 @@ from pos_member.errors import InvalidInput
 from pos_member.events import NAME_CTX, PHONE_CTX
 from pos_member.integration.reports import check_fen
 from pos_member.member_code import CodeKind, classify_code
+from pos_member.member_service_errors import MemberErasedError
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone
 from pos_member.services import kpi, points_ledger, sales
@@ -71,6 +72,8 @@ _FAST_VIEW_BY_ID = Prepared(_VIEW.where(_M.c.id == bindparam("key")))
 
 
 def _view(uow: UnitOfWork, row: Any) -> MemberView:
+    if not row.phone_enc:  # erased (issue 20): the POS is told, as the till's sale would
+        raise MemberErasedError(member_no=row.member_no)
     cipher = uow.cipher
     phone = cipher.decrypt(row.phone_enc, context=PHONE_CTX)
     name = cipher.decrypt(row.name_enc, context=NAME_CTX) if row.name_enc else None

@@ -276,6 +276,9 @@ def reveal_personal_data(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> Re
         m = tx.session.get(Member, member_id)
         if m is None:
             raise MemberNotFound(query=member_id[:8])
+        # An erased member has nothing to reveal (their phone is gone, b""): refused, unaudited.
+        member_standing.check(tx.conn, member_id, member_standing.MAINTAIN,
+                              member_no=m.member_no)
         data = RevealedData(
             phone=cipher.decrypt(m.phone_enc, context=PHONE_CTX),
             name=cipher.decrypt(m.name_enc, context=NAME_CTX) if m.name_enc else None,

@@ -41,6 +41,8 @@ def search_members(uow: UnitOfWork, *, clerk: Clerk, query: str) -> list[MemberC
                                                          column.is_not(None))
                          .order_by(Member.registered_at.desc(), Member.member_no.desc()))
         for member_id, blob in rows:
+            if not blob:  # an erased member's phone (b""): nothing to match
+                continue
             value = _norm(cipher.decrypt(blob, context=context))
             if (value.endswith(q) if by_phone else q in value):
                 found.append(member_id)

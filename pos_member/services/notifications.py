@@ -264,7 +264,7 @@ def _phone_lookup(uow: UnitOfWork) -> Callable[[str], str | None]:
     def lookup(member_id: str) -> str | None:
         with uow.read() as s:
             blob = s.scalar(select(Member.phone_enc).where(Member.id == member_id))
-        return uow.cipher.decrypt(blob, context=PHONE_CTX) if blob is not None else None
+        return uow.cipher.decrypt(blob, context=PHONE_CTX) if blob else None  # b"": erased
     return lookup
 
 

@@ -210,3 +210,24 @@ def test_an_erased_member_gets_no_personal_data_consent_or_credential_back(a: Ti
     with a.uow.read() as s:
         m = s.get(Member, card.id)
         assert m is not None and m.name_enc is None
+
+
+def test_after_an_erasure_search_reveal_and_the_pos_lookup_still_answer(a: Till) -> None:
+    from pos_member.integration.queries import lookup_member
+    from pos_member.services.member_search import search_members
+
+    phone = new_phone()
+    erased = a.register(phone, name="王小明")
+    kept = a.register(new_phone(), name="王小红")
+    member_privacy.erase(a.uow, clerk=a.manager, member_id=erased.id)
+    # The erased member's emptied phone is skipped, not opened (it stopped every search).
+    assert [c.id for c in search_members(a.uow, clerk=a.cashier, query=phone[-4:])] == []
+    assert [c.id for c in search_members(a.uow, clerk=a.cashier, query="王小")] == [kept.id]
+    counts = a.table_counts()
+    with pytest.raises(MemberErasedError):
+        reveal_personal_data(a.uow, clerk=a.manager, member_id=erased.id)
+    for personal in (False, True):
+        with pytest.raises(MemberErasedError):
+            lookup_member(a.uow, a.manager, code=erased.member_no, personal=personal)
+    assert a.table_counts() == counts  # nothing revealed, nothing audited
+    assert lookup_member(a.uow, a.cashier, code=kept.member_no).id == kept.id
