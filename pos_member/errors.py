@@ -303,6 +303,19 @@ class EditedAheadElsewhere(DomainError):
     )
 
 
+class StaffEditedAheadElsewhere(EditedAheadElsewhere):
+    """A colleague's field last written by a till whose clock runs ahead: a manager's change
+    here would sort before it and lose at every till, the colleague unchanged (docs/rules.md,
+    "Staff")."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "Not saved: this colleague was last changed at a till whose clock is ahead, so the "
+        "change would not hold. Head office can deactivate them at once; change it here again "
+        "once that till's clock is put right.",
+    )
+
+
 class StorageFull(DomainError):
     message = QT_TRANSLATE_NOOP(
         "errors",

@@ -132,11 +132,14 @@ class LogWriter:
     def append_server_event(
         self, *, type: EventType[Any], entity_id: str | None, payload: Payload,
         rules_version: str | None = None, store_id: str | None = None,
+        after_hlc: str | None = None,
     ) -> WireEvent:
         """An event of the server itself, of a declared ``type`` (its current version). Its
         HLC is the server's clock alone, so a till with a clock far ahead never drags the
         server's timestamps forward. ``store_id``: HQ acting in a store (its staff), so the
-        pull delivers it as that store's (``pull._visible_to``)."""
+        pull delivers it as that store's (``pull._visible_to``). ``after_hlc``: the newest
+        version of the fields it overwrites, which it must sort after to win by last writer
+        wins (a till with a clock far ahead wrote it): this one event's HLC only."""
         if not isinstance(payload, type.payload):
             raise TypeError(f"{type.type} carries {type.payload.__name__}")
         lock_keys(self._conn, [SERVER_SEQ])
@@ -155,7 +158,7 @@ class LogWriter:
             device_id=SERVER_DEVICE_ID,
             seq=seq,
             clerk_id=None,
-            hlc=HLCTimestamp(now_ms, 0).pack(),
+            hlc=_after(HLCTimestamp(now_ms, 0), after_hlc).pack(),
             type=type.type,
             entity_id=entity_id,
             payload_version=type.version,
@@ -292,3 +295,11 @@ def _sqlite_stamp(moment: datetime) -> str:
     if moment.tzinfo is not None and moment.utcoffset() != _ZERO:
         moment = moment.astimezone(UTC)
     return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _after(hlc: HLCTimestamp, other: str | None) -> HLCTimestamp:
+    """``hlc``, or just after ``other`` when that sorts at or after it."""
+    if other is None:
+        return hlc
+    o = HLCTimestamp.unpack(other)
+    return hlc if hlc > o else HLCTimestamp(o.wall_ms, o.counter + 1)

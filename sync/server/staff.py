@@ -76,12 +76,18 @@ _STAFF_TYPES = (events.STAFF_CREATED.type, events.STAFF_UPDATED.type,
                 events.STAFF_DEACTIVATED.type, events.STAFF_REACTIVATED.type)
 
 
-def _store_staff(conn: Any, store_number: int) -> tuple[str, list[HqStaff]]:
+def _staff_rows(conn: Any, store_number: int) -> tuple[str, list[Any]]:
     store_id = store_id_of(conn, store_number)
     rows = conn.execute(
-        select(Event.id, Event.hlc, Event.type, Event.payload_version, Event.payload)
+        select(Event.id, Event.hlc, Event.type, Event.payload_version, Event.payload,
+               Event.entity_id)
         .where(Event.store_id == store_id, Event.type.in_(_STAFF_TYPES))
         .order_by(Event.position)).all()
+    return store_id, rows
+
+
+def _store_staff(conn: Any, store_number: int) -> tuple[str, list[HqStaff]]:
+    store_id, rows = _staff_rows(conn, store_number)
     return store_id, _fold(rows)
 
 
@@ -96,11 +102,16 @@ def deactivate_store_staff(ctx: ServerContext, *, store_number: int, code: str) 
     ``staff.deactivated`` event for that store's tills. Refuses an unknown store or number and
     one already inactive (``StaffNotFoundAtHq``), writing nothing."""
     with ctx.db.write() as conn:
-        store_id, staff = _store_staff(conn, store_number)
-        target = next((s for s in staff if s.code == code.strip() and s.holds_number), None)
+        store_id, rows = _staff_rows(conn, store_number)
+        target = next((s for s in _fold(rows) if s.code == code.strip() and s.holds_number),
+                      None)
         if target is None or not target.active:
             raise StaffNotFoundAtHq(code=code.strip()[:8], number=store_number)
+        # After every change of the colleague, even one a till stamped with a clock far ahead:
+        # HQ's deactivation wins on every till, as it says it does (docs/rules.md, "Staff").
+        newest = max(r.hlc for r in rows if r.entity_id == target.id)
         LogWriter(conn, now=ctx.clock.now()).append_server_event(
             type=events.STAFF_DEACTIVATED, entity_id=target.id, store_id=store_id,
-            payload=events.StaffActiveSet(staff_id=target.id, store_id=store_id))
+            payload=events.StaffActiveSet(staff_id=target.id, store_id=store_id),
+            after_hlc=newest)
     return HqStaff(target.id, target.code, target.name, target.role, False)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from pos_member.db.models import Flag, Staff
-from pos_member.errors import ClerkNoLongerActive, LoginFailed
+from pos_member.errors import ClerkNoLongerActive, EditedAheadElsewhere, LoginFailed
 from pos_member.permissions import Clerk, Role
 from pos_member.services.enrolment import FirstAdmin
 from pos_member.services.members import register_member
@@ -29,7 +29,7 @@ from pos_member.services.staff_fields import CLASH_FLAG
 from sync.server.cli import main as server_main
 from sync.server.errors import StaffNotFoundAtHq
 from sync.server.staff import deactivate_store_staff, list_store_staff
-from tests.factories import new_phone
+from tests.factories import dump_database, new_phone
 from tests.sync.harness import Central, Till, enrolled_till
 
 PIN = "246810"
@@ -174,3 +174,29 @@ def test_hq_lists_a_stores_staff_and_deactivates_one_on_its_tills(
         "001\tAnn\tadmin\tactive", "201\tGu\tguide\tinactive"]
     with pytest.raises(StaffNotFoundAtHq):  # already inactive: nothing written
         deactivate_store_staff(central.ctx, store_number=1, code="201")
+
+
+def test_a_deactivation_after_a_far_ahead_staff_change_is_not_silently_lost(
+    store: tuple[Till, Till, Clerk], central: Central,
+) -> None:
+    """A colleague added at a till whose clock runs a day ahead: a manager deactivating them
+    at the store's other till (its clock right) is told it cannot take effect there, instead
+    of an event that loses everywhere by last writer wins while the colleague keeps logging
+    in; HQ's deactivation, the chain's authority, takes effect on every till."""
+    a, b, admin = store
+    a.clock.advance(days=1)  # A's clock jumped a day ahead
+    guide = create_staff(a.app.uow, clerk=admin, code="201", name="Gu", role=Role.GUIDE,
+                         secret=GUIDE_PIN)
+    in_step(a, b)
+    at_b = b.login("001", PIN)
+    before = dump_database(b.path)
+    with pytest.raises(EditedAheadElsewhere):
+        set_staff_active(b.app.uow, clerk=at_b, staff_id=guide.id, active=False)
+    assert dump_database(b.path) == before  # no event that would lose everywhere
+    deactivate_store_staff(central.ctx, store_number=1, code="201")  # HQ's clock: right
+    in_step(a, b)
+    for till in (a, b):
+        with pytest.raises(LoginFailed):
+            till.login("201", GUIDE_PIN)
+    assert [(s.code, s.active) for s in list_store_staff(central.ctx, store_number=1)] == [
+        ("001", True), ("201", False)]
