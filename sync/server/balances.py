@@ -27,7 +27,6 @@ beside each other: a member's delta is added in one upsert that holds its row to
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -44,7 +43,7 @@ from pos_member.events import (
     MoneyMoved,
 )
 from sync.server.context import ServerContext
-from sync.server.driver import Statement
+from sync.server.driver import Statement, json_text
 from sync.server.duplicate_phones import list_value, one_of
 from sync.server.errors import BadRequest, MemberNotFoundAtHq, NoOpenOverdraw
 from sync.server.locks import MERGE_LOCK, lock_shared
@@ -172,7 +171,7 @@ def _add(log: LogWriter, conn: Connection,
     rows under each member's key lock and writing them back."""
     rows = [{"i": i, "m": member_id, "d": delta, "e": e.id, "s": e.store_id}
             for i, (e, (member_id, delta)) in enumerate(money)]
-    negative = _PG_ADD.rows(conn, {"rows": json.dumps(rows), "now": log._now})
+    negative = _PG_ADD.rows(conn, {"rows": json_text(rows), "now": log._now})
     if not negative:
         return
     book = _Book(log, conn)
@@ -281,7 +280,7 @@ class _Book:
         if self.conn.dialect.name == "postgresql" and (new or changed):
             # one statement for both (the rows are this push's under their members' locks):
             # an ``executemany`` of the updates cost a round trip's worth of work per row
-            self.conn.execute(_PG_SAVE, {"now": now, "rows": json.dumps(
+            self.conn.execute(_PG_SAVE, {"now": now, "rows": json_text(
                 [[r["member_id"], r["balance_fen"], r["settled_fen"], r["flag_id"]]
                  for r in new] + [[r["m"], r["b"], r["s"], r["f"]] for r in changed])})
             return

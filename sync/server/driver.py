@@ -19,10 +19,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection
 from sqlalchemy.sql.base import Executable
 
 from pos_member.db.prepared import as_sqlalchemy_error
+
+_ENCODE = msgspec.json.Encoder().encode
+
+
+def json_text(value: Any) -> str:
+    """The JSON text of a list or object bound as one parameter (``CAST(:p AS json)``): the
+    same JSON as ``json.dumps(value, ensure_ascii=False)``, without its spaces, ~4x faster
+    (msgspec; a push binds a few thousand rows as such documents, ~0.7 µs a row by
+    ``json.dumps``)."""
+    return _ENCODE(value).decode()
 
 
 class Statement:

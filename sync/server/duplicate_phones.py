@@ -14,7 +14,6 @@ the first's registration.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -36,7 +35,7 @@ from sqlalchemy.dialects import postgresql
 
 from pos_member.events import MEMBER_MERGED, MEMBER_REGISTERED, MemberMerged
 from pos_member.events import encode as payload_object
-from sync.server.driver import Statement
+from sync.server.driver import Statement, json_text
 from sync.server.locks import MERGE_LOCK, lock_keys, phone_key
 from sync.server.log import LogWriter
 from sync.server.models import MemberIndex
@@ -70,7 +69,7 @@ def one_of(conn: Connection, column: ColumnElement[Any], name: str) -> ColumnEle
 
 def list_value(conn: Connection, values: list[str]) -> Any:
     """The bound value for ``one_of``."""
-    return json.dumps(values)
+    return json_text(values)
 
 
 @functools.cache
@@ -95,7 +94,7 @@ def rows_by_key(conn: Connection, table: Table, key: str, keys: Iterable[str],
         return []
     names = tuple(columns) if columns is not None else tuple(c.name for c in table.columns)
     if conn.dialect.name == "postgresql":
-        return _keyed_sql(table, key, names).rows(conn, {"keys": json.dumps(keys)})
+        return _keyed_sql(table, key, names).rows(conn, {"keys": json_text(keys)})
     return list(conn.execute(
         select(*(table.c[n] for n in names)).where(one_of(conn, table.c[key], "keys")),
         {"keys": list_value(conn, keys)}))

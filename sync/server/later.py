@@ -17,13 +17,12 @@ Any other ``LogWriter`` writes at once: each ``add_*`` flushes.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, text, update
 
-from sync.server.driver import Statement
+from sync.server.driver import Statement, json_text
 from sync.server.models import DeviceProgress, MemberIndex
 
 INDEX_COLUMNS = ("phone_index", "member_id", "member_no", "hlc", "event_id")
@@ -94,7 +93,7 @@ class Later:
         parts: list[str] = []
         params: dict[str, Any] = {}
         if self.homes:
-            params["homes"] = json.dumps([{"m": m, "s": s} for m, s in self.homes.items()])
+            params["homes"] = json_text([{"m": m, "s": s} for m, s in self.homes.items()])
             parts.append(
                 "nh AS (SELECT m, s FROM json_to_recordset(CAST(:homes AS json)) "
                 "AS v(m text, s text))")
@@ -103,11 +102,11 @@ class Later:
                 "ON CONFLICT (member_id) DO NOTHING)")
         routes: list[str] = []
         if self.fixed:
-            params["fixed"] = json.dumps([{"s": s, "p": p} for s, p in self.fixed])
+            params["fixed"] = json_text([{"s": s, "p": p} for s, p in self.fixed])
             routes.append("SELECT s, p FROM json_to_recordset(CAST(:fixed AS json)) "
                           "AS v(s text, p bigint)")
         if self.wanted:
-            params["wanted"] = json.dumps([{"p": p, "o": o, "k": k}
+            params["wanted"] = json_text([{"p": p, "o": o, "k": k}
                                            for p, o, k in self.wanted])
             parts.append(
                 "w AS (SELECT p, o, k FROM json_to_recordset(CAST(:wanted AS json)) "
@@ -131,7 +130,7 @@ class Later:
             parts.append("ir AS (INSERT INTO event_routes (store_id, position) "
                          + " UNION ".join(routes) + ")")
         if self.index:
-            params["index"] = json.dumps([dict(zip("abcde", r, strict=True))
+            params["index"] = json_text([dict(zip("abcde", r, strict=True))
                                           for r in self.index])
             parts.append(
                 "ii AS (INSERT INTO member_index (" + ", ".join(INDEX_COLUMNS) + ") "

@@ -33,12 +33,11 @@ docs/scale.md lists what each lock protects.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, text
 
-from sync.server.driver import Statement
+from sync.server.driver import Statement, json_text
 
 MERGE_LOCK = "merge"
 SERVER_SEQ = "server-seq"
@@ -68,7 +67,7 @@ def lock_keys(conn: Connection, keys: Iterable[str]) -> None:
         return
     ordered = sorted(set(keys))
     if ordered:
-        conn.execute(_LOCK_KEYS, {"keys": json.dumps(ordered)})  # a JSON array: psycopg
+        conn.execute(_LOCK_KEYS, {"keys": json_text(ordered)})  # a JSON array: psycopg
         # binds a Python list element by element, ~15x slower for 1,000 keys
 
 

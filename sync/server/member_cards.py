@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -45,6 +44,7 @@ from sync.member_lookup import MemberLookupResponse, RemoteCard
 from sync.server import coupons, lookup_limits
 from sync.server.balances import StoredEvent
 from sync.server.context import ServerContext
+from sync.server.driver import json_text
 from sync.server.duplicate_phones import list_value, one_of
 from sync.server.errors import BadRequest, MemberNotFoundAtHq
 from sync.server.locks import card_key, lock_keys
@@ -191,10 +191,9 @@ def cards_sql(rows: str, now: str) -> str:
 
 
 def cards_document(rows: Iterable[Mapping[str, Any]]) -> str:
-    return json.dumps([
+    return json_text([
         {"i": r["member_id"], "n": r["member_no"], "s": r["store_id"], "t": r["tier"],
-         "th": r["tier_hlc"], "p": r["profile"], "h": r["profile_hlc"]} for r in rows],
-        ensure_ascii=False)
+         "th": r["tier_hlc"], "p": r["profile"], "h": r["profile_hlc"]} for r in rows])
 
 
 _PG_INSERT = text(cards_sql("rows", "now"))

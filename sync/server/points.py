@@ -19,7 +19,6 @@ stay on the tills: a lot past its time counts here until a till posts its expiry
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -38,6 +37,7 @@ from pos_member.points_lots import (
     reversal_id,
 )
 from sync.server.balances import StoredEvent
+from sync.server.driver import json_text
 from sync.server.duplicate_phones import list_value, one_of
 from sync.server.locks import MERGE_LOCK, lock_shared
 from sync.server.log import LogWriter
@@ -155,7 +155,7 @@ class PointsBook:
         if not rows:
             return
         if self.conn.dialect.name == "postgresql":  # one statement over arrays: one trip
-            self.conn.execute(_PG_ADD, {"rows": json.dumps(
+            self.conn.execute(_PG_ADD, {"rows": json_text(
                 [{"m": r["member_id"], "p": r["points"]} for r in rows]), "now": self.now})
             return
         stmt = sqlite_insert(_POINTS)
