@@ -144,6 +144,9 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
                 rows[row["member_id"]] = new[row["member_id"]] = row
             continue
         found = rows.get(str(payload.get("member_id")))
+        if found is not None and found["status"] == "erased" \
+                and e.type == MEMBER_PROFILE_UPDATED.type:
+            continue  # an edit made before the erasure reached its till brings nothing back
         if found is not None and apply_edit(found, e.type, payload, _hlc(e)):
             dirty.add(found["member_id"])
     for merged in merges:

@@ -5,6 +5,8 @@ erasure drops the member's phone and card values at HQ."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -13,11 +15,11 @@ from pos_member.member_service_errors import CardReplaced, MemberBlacklisted
 from pos_member.services import member_privacy, member_service, sales
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.member_cards import find_member
-from pos_member.services.members import register_member
+from pos_member.services.members import register_member, update_profile
 from pos_member.services.stored_value import PinFactor
 from sync.server.models import MemberCardRow, MemberIndex
 from tests.factories import new_phone
-from tests.sync.harness import Central, Till
+from tests.sync.harness import Central, Till, enrolled_till
 
 PIN = "739182"
 
@@ -81,3 +83,26 @@ def test_an_erasure_reaches_hq_and_the_other_store(central: Central,
     assert not {"phone_enc", "name_enc", "gender", "birthday", "tags"} & set(row.profile)
     assert central.query(lambda c: c.execute(select(MemberIndex.phone_index).where(
         MemberIndex.member_id == card.id)).all()) == []
+
+
+def test_an_edit_pushed_after_the_erasure_brings_no_personal_data_back_to_hq(
+        central: Central, tills: tuple[Till, Till], tmp_path: Path) -> None:
+    one, _ = tills
+    late = enrolled_till(central, tmp_path / "late.sqlite", 1)  # store 1's second till
+    card = register_member(one.app.uow, clerk=one.clerk, phone=new_phone(),
+                           privacy_consent=True, name="王小明")
+    one.sync()
+    late.sync()
+    member_privacy.erase(one.app.uow, clerk=one.clerk, member_id=card.id)
+    one.sync()
+    late.clock.advance(minutes=5)  # offline at the erasure: its edit is the newer one
+    update_profile(late.app.uow, clerk=late.clerk, member_id=card.id, name="张三",
+                   tags=("vip",))
+    late.sync()
+    row = central.query(lambda c: c.execute(
+        select(MemberCardRow.status, MemberCardRow.profile)
+        .where(MemberCardRow.member_id == card.id)).one())
+    assert row.status == "erased"
+    assert not {"phone_enc", "name_enc", "gender", "birthday", "tags", "tags_enc"} \
+        & set(row.profile)
+    late.close()
