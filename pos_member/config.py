@@ -73,6 +73,10 @@ def parse_opening_hours(text: str) -> OpeningHours:
     except ValueError:
         raise ConfigInvalid(field="opening_hours",
                             problem=f"must look like \"10:00-22:00\", got {text!r}") from None
+    if opens.tzinfo is not None or closes.tzinfo is not None:  # local time (``time_zone``)
+        raise ConfigInvalid(field="opening_hours",
+                            problem=f"must be the store's local times without an offset, like "
+                                    f"\"10:00-22:00\", got {text!r}")
     if closes <= opens:
         raise ConfigInvalid(field="opening_hours",
                             problem=f"closing time {b} must be after opening time {a}")

@@ -196,6 +196,16 @@ def test_opening_hours_that_end_before_they_start_are_refused(tmp_path: Path) ->
     assert load_config(cfg).opening_hours == OpeningHours(time(9, 30), time(21, 0))
 
 
+@pytest.mark.parametrize("text", ["10:00+08:00-22:00", "10:00-22:00+08:00"])
+def test_opening_hours_with_a_utc_offset_are_refused_by_name(tmp_path: Path, text: str) -> None:
+    """Opening hours are the store's local time (``time_zone`` says where): a time with an
+    offset is refused with the key's name, not a traceback comparing the two."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'opening_hours = "{text}"\n', encoding="utf-8")
+    with pytest.raises(ConfigInvalid, match="opening_hours"):
+        load_config(cfg)
+
+
 def test_a_report_held_open_is_saved_beside_it_under_a_numbered_name(till: Till,
                                                                       tmp_path: Path) -> None:
     """On Windows the previous export, open in Excel, cannot be replaced; here the name is held
