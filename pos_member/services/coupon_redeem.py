@@ -167,6 +167,8 @@ def _not_kept(uow: UnitOfWork, conn: Connection, answer: Any, member_id: str) ->
     says, else unknown here (offline, or HQ holds no issue of it)."""
     if answer is not None and answer.state == ledger.REVOKED:
         raise CouponAlreadyUsed()
+    if answer is not None and answer.redeemed:
+        raise _used_elsewhere(uow, answer)
     if answer is not None and answer.state == ledger.EXPIRED and answer.coupon:
         until = datetime.fromisoformat(answer.coupon["valid_until"])
         raise CouponExpired(day=_day(uow, until))
@@ -193,9 +195,14 @@ def _ask_hq(uow: UnitOfWork, hq: HqCoupons, keys: Sequence[str],
                 CouponEntry.kind == ledger.RETURNED).limit(1))
         if given_back is not None:
             continue
-        store = answer.store_name or (f"#{answer.store_no}" if answer.store_no else "?")
-        day = uow.clock.local(answer.used_at).date().isoformat() if answer.used_at else "?"
-        raise CouponUsedElsewhere(store=store, day=day)
+        raise _used_elsewhere(uow, answer)
+
+
+def _used_elsewhere(uow: UnitOfWork, answer: Any) -> CouponUsedElsewhere:
+    """*Head office says this coupon was already used at STORE on DAY*."""
+    store = answer.store_name or (f"#{answer.store_no}" if answer.store_no else "?")
+    day = uow.clock.local(answer.used_at).date().isoformat() if answer.used_at else "?"
+    return CouponUsedElsewhere(store=store, day=day)
 
 
 def _repeat(conn: Connection, row: Any, txn_id: str | None) -> int | None:

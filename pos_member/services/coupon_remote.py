@@ -85,9 +85,11 @@ def learn(uow: UnitOfWork, hq: Asker, keys: Sequence[str], *,
 
 
 def _keepable(a: Any, member_id: str) -> bool:
+    """Still issued and held on no bill at HQ: a coupon HQ says was used is not kept (the
+    checkout refuses it; kept, this till would take it once offline)."""
     c = a.coupon if a is not None else None
-    return (a.state == ledger.ISSUED and isinstance(a.issued_event_id, str)
-            and _whole(c, member_id))
+    return (a.state == ledger.ISSUED and not getattr(a, "redeemed", False)
+            and isinstance(a.issued_event_id, str) and _whole(c, member_id))
 
 
 def _whole(c: Any, member_id: str) -> bool:

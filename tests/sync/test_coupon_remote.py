@@ -95,3 +95,28 @@ def test_store_2_redeems_store_1_s_coupons_online_and_offline_one_flag_when_both
     assert len(central.flags("coupon_twice")) == 1
     central.assert_exactly_once(a)
     central.assert_exactly_once(b)
+
+
+@pytest.mark.parametrize("server_database_url", ["sqlite"], indirect=True)
+@pytest.mark.usefixtures("cheap_hash")
+def test_a_coupon_hq_says_was_used_is_not_kept_for_offline_at_another_store(
+        tills: tuple[Till, Till]) -> None:
+    from pos_member.errors import CouponUsedElsewhere
+
+    a, b = tills
+    [one] = a.register(1)
+    [fifty] = [c for c in coupons.usable(a.app.uow, member_id=one.id) if c.name == FIFTY]
+    _redeem(a, one.id, fifty.qr, "a-1")  # used at the home store
+    a.sync()
+    b.sync()
+    before = table_counts(b.path)
+    with b.client() as hq:
+        for quoting in (True, False):  # the quote as the bill is typed, then the checkout
+            with pytest.raises(CouponUsedElsewhere, match="store 1"):
+                plan(b.app.uow, b.clerk, codes=[fifty.qr], member_id=one.id,
+                     bill_fen=15_000, redeem_points=0, hq=hq, quoting=quoting)
+        with pytest.raises(CouponUsedElsewhere):
+            _redeem(b, one.id, fifty.qr, "b-1", hq)
+    assert table_counts(b.path) == before  # nothing kept: offline, b still does not know it
+    with pytest.raises(CouponAtHomeStore):
+        _redeem(b, one.id, fifty.qr, "b-2")
