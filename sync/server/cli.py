@@ -16,6 +16,7 @@
     pos-member-server [--database URL] resolve-flag ID --note TEXT
     pos-member-server [--database URL] list-staff --store N
     pos-member-server [--database URL] deactivate-staff --store N --code NNN
+    pos-member-server [--database URL] reset-staff-pin --store N --code NNN [--pin PIN]
     pos-member-server [--database URL] settle-overdraw MEMBER --note TEXT
     pos-member-server [--database URL] settle-coupons MEMBER --note TEXT
     pos-member-server [--database URL] issue-coupons TEMPLATE --reason TEXT [--store N]
@@ -153,6 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="deactivate a colleague: they can no longer log in at the store")
     p.add_argument("--store", type=_store_number, required=True, metavar="N")
     p.add_argument("--code", required=True, metavar="NNN", help="their staff number")
+
+    p = sub.add_parser("reset-staff-pin",
+                       help="give a store's colleague a new PIN or password (asked on a "
+                            "terminal), on every till of the store from its next sync")
+    p.add_argument("--store", type=_store_number, required=True, metavar="N")
+    p.add_argument("--code", required=True, metavar="NNN", help="their staff number")
+    p.add_argument("--pin", metavar="PIN",
+                   help="the new PIN or password (default: asked twice on the terminal)")
 
     sub.add_parser("list-stores", help="the chain's stores")
     p = sub.add_parser("list-devices", help="the tills: last push, acknowledged, held, revoked")
@@ -315,7 +324,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 ctx, store_number=args.store, month=args.month, target=args.target)
             print(f"store {args.store}: target for {month} set to {target} new members; "
                   "its tills split it at their next sync")
-        elif args.command in ("list-staff", "deactivate-staff"):
+        elif args.command in ("list-staff", "deactivate-staff", "reset-staff-pin"):
             _staff(ctx, args)
         elif args.command in ("list-stores", "list-devices", "list-flags", "resolve-flag"):
             _fleet(ctx, args)
@@ -384,14 +393,39 @@ def _fleet(ctx: ServerContext, args: argparse.Namespace) -> None:
         print(f"flag {done.id} ({done.kind}) resolved")
 
 
+def _ask_new_pin() -> str:
+    """The new PIN, asked twice on the terminal (never echoed; never in the shell's history)."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        print(f"{PROG}: error: reset-staff-pin needs --pin when no terminal is attached",
+              file=sys.stderr)
+        raise SystemExit(2)
+    pin = getpass.getpass("New PIN or password: ")
+    if getpass.getpass("Again: ") != pin:
+        print(f"{PROG}: error: the two entries differ", file=sys.stderr)
+        raise SystemExit(2)
+    return pin
+
+
 def _staff(ctx: ServerContext, args: argparse.Namespace) -> None:
     from pos_member.spreadsheet import tsv_field
-    from sync.server.staff import deactivate_store_staff, list_store_staff
+    from sync.server.staff import (
+        deactivate_store_staff,
+        list_store_staff,
+        reset_store_staff_pin,
+    )
 
     if args.command == "deactivate-staff":
         done = deactivate_store_staff(ctx, store_number=args.store, code=args.code)
         print(f"store {args.store}: staff {done.code} deactivated; the store's tills refuse "
               "them from their next sync")
+        return
+    if args.command == "reset-staff-pin":
+        done = reset_store_staff_pin(ctx, store_number=args.store, code=args.code,
+                                     secret=args.pin or _ask_new_pin())
+        print(f"store {args.store}: staff {done.code} has a new PIN; the store's tills take it "
+              "(and lift a lock) from their next sync")
         return
     for s in list_store_staff(ctx, store_number=args.store):
         state = "active" if s.active else "inactive"

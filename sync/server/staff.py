@@ -1,12 +1,14 @@
 """A store's staff as HQ sees them (SPEC §2.9: "HQ can do the same for any store"): the list,
-folded from the store's ``staff.*`` events in the log, and deactivating a colleague.
+folded from the store's ``staff.*`` events in the log, deactivating a colleague and giving one
+a new PIN (a store whose only administrator forgot theirs: no one there may reset it).
 
 HQ keeps no staff table: the store's tills are where staff live, and every change they make is
 in the log. The fold is the tills' own rule (last writer wins per field by ``(hlc, event id)``;
 a number held by the first to claim it), so HQ shows what the store's tills show once synced.
 A deactivation by HQ is a ``staff.deactivated`` server event written under the store's id, so
 HQ's pull delivers it to that store's tills only, which apply it as a manager's
-(``pos_member/services/staff_sync.py``).
+(``pos_member/services/staff_sync.py``); a new PIN likewise a ``staff.pin_reset`` with its
+argon2id hash (never the PIN), which lifts the colleague's login lock on each till.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from msgspec import UNSET
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pos_member import events
+from pos_member.permissions import Role
+from pos_member.pin_policy import check_staff_secret
+from pos_member.services.staff import approves, hash_secret
 from sync.server.context import ServerContext
 from sync.server.errors import StaffNotFoundAtHq
 from sync.server.log import LogWriter
@@ -97,21 +102,47 @@ def list_store_staff(ctx: ServerContext, *, store_number: int) -> list[HqStaff]:
         return _store_staff(conn, store_number)[1]
 
 
+def _active_holder(conn: Any, store_number: int, code: str) -> tuple[str, HqStaff, str]:
+    """The store's id, the active colleague holding number ``code`` there, and the newest HLC
+    of their changes, which HQ's own change must sort after to win on every till (even over
+    one a till stamped with a clock far ahead; docs/rules.md, "Staff"). Refuses an unknown
+    store or number and an inactive colleague (``StaffNotFoundAtHq``)."""
+    store_id, rows = _staff_rows(conn, store_number)
+    target = next((s for s in _fold(rows) if s.code == code.strip() and s.holds_number), None)
+    if target is None or not target.active:
+        raise StaffNotFoundAtHq(code=code.strip()[:8], number=store_number)
+    newest = conn.execute(select(func.max(Event.hlc)).where(
+        Event.store_id == store_id, Event.entity_id == target.id,
+        Event.type.in_((*_STAFF_TYPES, events.STAFF_PIN_RESET.type)))).scalar()
+    return store_id, target, newest
+
+
 def deactivate_store_staff(ctx: ServerContext, *, store_number: int, code: str) -> HqStaff:
     """Deactivates the colleague holding staff number ``code`` in the store: a
     ``staff.deactivated`` event for that store's tills. Refuses an unknown store or number and
     one already inactive (``StaffNotFoundAtHq``), writing nothing."""
     with ctx.db.write() as conn:
-        store_id, rows = _staff_rows(conn, store_number)
-        target = next((s for s in _fold(rows) if s.code == code.strip() and s.holds_number),
-                      None)
-        if target is None or not target.active:
-            raise StaffNotFoundAtHq(code=code.strip()[:8], number=store_number)
-        # After every change of the colleague, even one a till stamped with a clock far ahead:
-        # HQ's deactivation wins on every till, as it says it does (docs/rules.md, "Staff").
-        newest = max(r.hlc for r in rows if r.entity_id == target.id)
+        store_id, target, newest = _active_holder(conn, store_number, code)
         LogWriter(conn, now=ctx.clock.now()).append_server_event(
             type=events.STAFF_DEACTIVATED, entity_id=target.id, store_id=store_id,
             payload=events.StaffActiveSet(staff_id=target.id, store_id=store_id),
             after_hlc=newest)
     return HqStaff(target.id, target.code, target.name, target.role, False)
+
+
+def reset_store_staff_pin(ctx: ServerContext, *, store_number: int, code: str,
+                          secret: str) -> HqStaff:
+    """Gives the active colleague holding staff number ``code`` in the store a new PIN or
+    password, held to the till's rule for their role (an approver's PIN approves payments):
+    a ``staff.pin_reset`` with its argon2id hash for that store's tills, which lifts their
+    login lock there. Refuses a weak secret (``WeakSecret``), an unknown store or number and
+    an inactive colleague, writing nothing."""
+    with ctx.db.write() as conn:
+        store_id, target, newest = _active_holder(conn, store_number, code)
+        check_staff_secret(secret, approves=approves(Role(target.role)))
+        LogWriter(conn, now=ctx.clock.now()).append_server_event(
+            type=events.STAFF_PIN_RESET, entity_id=target.id, store_id=store_id,
+            payload=events.StaffPinReset(staff_id=target.id, store_id=store_id,
+                                         secret_hash=hash_secret(secret)),
+            after_hlc=newest)
+    return target

@@ -11,10 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pos_member.db.models import Flag, Staff
-from pos_member.errors import ClerkNoLongerActive, EditedAheadElsewhere, LoginFailed
+from pos_member.errors import (
+    ClerkNoLongerActive,
+    EditedAheadElsewhere,
+    LoginFailed,
+    LoginLocked,
+)
 from pos_member.permissions import Clerk, Role
 from pos_member.services.enrolment import FirstAdmin
 from pos_member.services.members import register_member
@@ -28,6 +33,7 @@ from pos_member.services.staff_admin import (
 from pos_member.services.staff_fields import CLASH_FLAG
 from sync.server.cli import main as server_main
 from sync.server.errors import StaffNotFoundAtHq
+from sync.server.models import Event as ServerEvent
 from sync.server.staff import deactivate_store_staff, list_store_staff
 from tests.factories import dump_database, new_phone
 from tests.sync.harness import Central, Till, enrolled_till
@@ -200,3 +206,34 @@ def test_a_deactivation_after_a_far_ahead_staff_change_is_not_silently_lost(
             till.login("201", GUIDE_PIN)
     assert [(s.code, s.active) for s in list_store_staff(central.ctx, store_number=1)] == [
         ("001", True), ("201", False)]
+
+
+def test_hq_gives_a_locked_out_administrator_a_new_pin_on_every_till(
+    store: tuple[Till, Till, Clerk], central: Central, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SPEC §2.9, "HQ can do the same for any store": the store's only administrator forgot
+    their PIN (no manager there may reset an administrator's) and locked themself out trying;
+    HQ gives a new one, checked as the till checks an approver's, and the store's tills take it
+    at their next sync, the lock lifted. A weak PIN or an unknown number writes nothing."""
+    a, b, _admin = store
+    for _ in range(5):
+        with pytest.raises((LoginFailed, LoginLocked)):
+            a.login("001", "975310")
+    in_step(a, b)
+    events_before = central.query(lambda c: c.execute(select(func.count()).select_from(
+        ServerEvent)).scalar())
+    for args, why in ((["--code", "001", "--pin", "123456"], "PIN"),
+                      (["--code", "999", "--pin", "583920"], "999")):
+        assert server_main(["--database", central.url, "reset-staff-pin", "--store", "1",
+                            *args]) == 1
+        assert why in capsys.readouterr().err
+    assert central.query(lambda c: c.execute(select(func.count()).select_from(
+        ServerEvent)).scalar()) == events_before
+    assert server_main(["--database", central.url, "reset-staff-pin", "--store", "1",
+                        "--code", "001", "--pin", "583920"]) == 0
+    assert "583920" not in capsys.readouterr().out
+    in_step(a, b)
+    for till in (a, b):
+        with pytest.raises(LoginFailed):
+            till.login("001", PIN)
+        assert till.login("001", "583920").role is Role.ADMIN
