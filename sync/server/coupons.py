@@ -14,7 +14,8 @@ redemption, exactly once. Concurrency: the claim is an
 ``INSERT … ON CONFLICT DO NOTHING`` on the coupon's key, then a ``SELECT … FOR UPDATE`` of that
 one row: two pushes of one coupon meet on its row (PostgreSQL's row lock; SQLite serialises
 writers), never on a lock wider than the coupon. A ``coupon.returned`` (the bill refunded)
-frees the row only for the bill that holds it.
+frees the row only for the bill that holds it, pushed by that bill's store (a bill is refunded
+where it was rung up).
 """
 
 from __future__ import annotations
@@ -134,8 +135,9 @@ def claim(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> li
         if use is None:
             continue
         if e.type == events.COUPON_RETURNED.type:
-            conn.execute(delete(_USES).where(_USES.c.key == use["key"],
-                                             _USES.c.sale_id == use["sale_id"]))
+            conn.execute(delete(_USES).where(_USES.c.key == use["key"],  # the bill's own
+                                             _USES.c.sale_id == use["sale_id"],  # store
+                                             _USES.c.store_id == use["store_id"]))
             continue
         ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(_USES)
         claimed = conn.execute(ins.values(**use, used_at=log._now)

@@ -231,3 +231,18 @@ def test_a_push_takes_its_locks_in_the_documented_order(server: LiveServer) -> N
     assert len(twice(server)) == 1
     order = [k for ks in keys for k in ks if k in (SERVER_SEQ, card_key(MEMBER))]
     assert order == [SERVER_SEQ, card_key(MEMBER)]
+
+
+def test_another_store_s_return_naming_the_bill_frees_nothing(server: LiveServer) -> None:
+    """A bill is refunded at its own store (the till finds it by the store's bill number): a
+    ``coupon.returned`` from another store's till naming that bill (its sale id is in HQ's
+    check answer) does not free the coupon at HQ, and a second bill is still flagged."""
+    a, b = server.enrol(), server.enrol()
+    key = uuid.uuid4().hex[:12]
+    a.push([used(a, key, "s-a")])
+    b.push([used(b, key, "s-a", type="coupon.returned")])
+    got = server.http.get(CHECK, params={"key": key}, headers=b.headers)
+    assert got.json()["redeemed"] is True and got.json()["sale_id"] == "s-a"
+    b.push([used(b, key, "s-b")])
+    [flag] = twice(server)
+    assert flag.detail["second"]["sale_id"] == "s-b"
