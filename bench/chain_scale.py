@@ -28,10 +28,18 @@ every device pushed in a thread of its own, 16 pushes at once a process, which t
 never runs, and each full collection walked the process's ~140,000 startup objects (60-80 ms).
 
 - ``ingest_eps_8``, ``ingest_eps_64``: events stored per second of wall time, 8 and 64
-  devices pushing at once (``EVENTS_8`` and ``EVENTS_64`` events per device);
-- ``pull_probe_p99_ms``: during the 64-device burst a process of its own pulls
-  (``services.pull_json``, pages of ``PROBE_PAGE``) from the log's tail again and again, as a
-  synced till does; the p99 of those pulls (the sample count is printed);
+  devices pushing at once (``EVENTS_8`` and ``EVENTS_64`` events per device), nothing else
+  running in the bench;
+- ``pull_probe_p99_ms`` (and ``pull_probe_pulls``, its samples): in a second 64-device burst
+  (``EVENTS_PROBE`` events per device, so the burst gives about 1,000 pulls or more) a process
+  of its own pulls (``services.pull_json``, pages of ``PROBE_PAGE``) from the log's tail back
+  to back, a pull always in flight; or ``--probe-rate`` pulls a second on a fixed schedule,
+  each timed from when it was due, so a pull held up behind a slow one counts its wait. The
+  probe's own CPU is printed. ``ingest_eps_64_probed`` is that burst's push throughput. Until
+  2026-12-05 the probe ran in the burst ``ingest_eps_64`` is measured on: back to back it
+  costs ~1.5 s of CPU in its process (~3 ms a page of 100) plus its backend's, a third
+  client taking ~15 % of the two cores from the pushes whose throughput the burst measures
+  (docs/benchmarks.md, "The pull probe in a burst of its own");
 - ``raw_copy_eps``: the same rows of the 64-device run, COPYed by one connection into a plain
   table of the same columns (no index, no constraint), one COPY and commit per batch (of the
   pushes' size);
@@ -49,8 +57,9 @@ never runs, and each full collection walked the process's ~140,000 startup objec
 ``remote_lookup_p99_ms`` (HQ's member lookup with 1,000,000 members) is measured by
 ``bench/remote_lookup.py``, which prints it on its own RESULT line with its baseline.
 
-    .venv/bin/python bench/chain_scale.py [--events-8 N] [--events-64 N] [--workers N]
-        [--batch N] [--close-tills N] [--bootstrap-members N] [--only ingest|close|bootstrap]
+    .venv/bin/python bench/chain_scale.py [--events-8 N] [--events-64 N] [--events-probe N]
+        [--workers N] [--batch N] [--probe-rate N] [--close-tills N] [--bootstrap-members N]
+        [--only ingest|close|bootstrap]
 """
 
 from __future__ import annotations
@@ -93,8 +102,10 @@ os.environ.setdefault(ENV_KEK, new_kek())  # HQ's KEK for this run (worker proce
 WORKERS = 4
 EVENTS_8 = 6_000
 EVENTS_64 = 3_000
+EVENTS_PROBE = 4_000  # a device's events in the probed burst: ~1,000 pulls or more
 MEMBERS = 1_000
 PROBE_PAGE = 100
+PROBE_RATE = 0.0  # pulls a second; 0: back to back
 _COLUMNS = ("position", "id", "store_id", "device_id", "seq", "clerk_id", "hlc", "type",
             "entity_id", "payload_version", "payload", "rules_version", "created_at",
             "received_at")
@@ -206,22 +217,26 @@ def push_worker(url: str, devices: list[dict[str, Any]], n: int, batch: int, rea
     ctx.db.dispose()
 
 
-def probe_worker(url: str, device: dict[str, Any], ready: Any, start: Any, stop: Any,
-                 results: Any) -> None:
-    """Pulls from the log's tail again and again until ``stop``; reports the latencies (ms)."""
+def probe_worker(url: str, device: dict[str, Any], rate: float, ready: Any, start: Any,
+                 stop: Any, results: Any) -> None:
+    """Pulls from the log's tail ``rate`` times a second (0: back to back) until ``stop``;
+    reports (each pull's ms from when it was due to its answer, the process's CPU s)."""
     ctx = ServerContext(db=open_server_database(url), clock=SystemClock())
     identity = services.authenticate(ctx, token=device["token"])
     cursor = 0
     times: list[float] = []
     ready.put(0)
     start.wait()
+    cpu0, t0 = time.process_time(), time.perf_counter()
     while not stop.is_set():
-        t0 = time.perf_counter()
+        due = t0 + len(times) / rate if rate else time.perf_counter()
+        if due > time.perf_counter() and stop.wait(due - time.perf_counter()):
+            break
         page = json.loads(services.pull_json(ctx, device=identity, cursor=cursor,
                                              limit=PROBE_PAGE))
-        times.append((time.perf_counter() - t0) * 1000)
+        times.append((time.perf_counter() - due) * 1000)
         cursor = page["cursor"]
-    results.put(times)
+    results.put((times, time.process_time() - cpu0))
     ctx.db.dispose()
 
 
@@ -248,8 +263,9 @@ def enrol_many(url: str, count: int, *, per_store: int = 1) -> list[dict[str, An
     return devices
 
 
-def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: bool,
+def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: float | None,
            batch: int = MAX_BATCH) -> dict[str, Any]:
+    """``probe``: the pull probe's rate (0: back to back; None: no probe)."""
     url = pg.create_database()
     migrate(url)
     devices, prober = enrol_devices(url, count)
@@ -259,9 +275,9 @@ def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: bool,
     procs = [spawn.Process(target=push_worker,
                            args=(url, devices[i::workers], n, batch, ready, start, results))
              for i in range(min(workers, count))]
-    if probe:
-        procs.append(spawn.Process(target=probe_worker,
-                                   args=(url, prober, ready, start, stop, probe_results)))
+    if probe is not None:
+        procs.append(spawn.Process(target=probe_worker, args=(
+            url, prober, probe, ready, start, stop, probe_results)))
     for p in procs:
         p.start()
     for _ in procs:
@@ -274,7 +290,7 @@ def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: bool,
     outcomes = [results.get() for _ in range(min(workers, count))]
     pg_cpu = postgres_cpu(pg) - pg_cpu
     stop.set()
-    latencies = probe_results.get() if probe else []
+    latencies, probe_cpu = probe_results.get() if probe is not None else ([], 0.0)
     for p in procs:
         p.join()
     wall = max(end for _, end, _, _ in outcomes) - t0
@@ -283,7 +299,8 @@ def ingest(pg: PostgresServer, count: int, n: int, workers: int, *, probe: bool,
     lost, doubled = check(url, devices, n)
     return {"url": url, "devices": devices, "events": count * n, "wall_s": wall,
             "eps": count * n / wall, "errors": errors, "lost": lost, "doubled": doubled,
-            "probe_ms": latencies, "python_us": python_cpu / (count * n) * 1e6,
+            "probe_ms": latencies, "probe_cpu_s": probe_cpu,
+            "python_us": python_cpu / (count * n) * 1e6,
             "postgres_us": pg_cpu / (count * n) * 1e6}
 
 
@@ -351,13 +368,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events-8", type=int, default=EVENTS_8)
     parser.add_argument("--events-64", type=int, default=EVENTS_64)
+    parser.add_argument("--events-probe", type=int, default=EVENTS_PROBE)
     parser.add_argument("--workers", type=int, default=WORKERS)
     parser.add_argument("--batch", type=int, default=MAX_BATCH,
                         help=f"events a push (default {MAX_BATCH}, a till's MAX_BATCH)")
+    parser.add_argument("--probe-rate", type=float, default=PROBE_RATE,
+                        help=f"the pull probe's pulls a second (default {PROBE_RATE:g}; "
+                             "0: back to back)")
     parser.add_argument("--close-tills", type=int, default=300)
     parser.add_argument("--bootstrap-members", type=int, default=1_000_000)
     parser.add_argument("--only", choices=("ingest", "close", "bootstrap"))
     args = parser.parse_args()
+    if not 0 <= args.probe_rate <= 10_000:
+        parser.error("--probe-rate must be 0..10000 pulls a second")
     if not 1 <= args.batch <= MAX_BATCH:
         parser.error(f"--batch must be 1..{MAX_BATCH} (the push route refuses more)")
     bin_dir = find_bin_dir()
@@ -393,31 +416,41 @@ def main() -> int:
 def ingest_figures(pg: PostgresServer, args: argparse.Namespace) -> dict[str, Any]:
     """``ingest_eps_*``, ``raw_copy_eps``, ``pull_probe_p99_ms`` and their lost / doubled."""
     print(f"batches of {args.batch} events a push")
-    eight = ingest(pg, 8, args.events_8, args.workers, probe=False, batch=args.batch)
-    print(f"8 devices: {eight['events']:,} events in {eight['wall_s']:.2f} s = "
-          f"{eight['eps']:,.0f} events/s; lost {eight['lost']}, doubled {eight['doubled']}; "
-          f"CPU per event: {eight['python_us']:.0f} µs in the pushing processes, "
-          f"{eight['postgres_us']:.0f} µs in PostgreSQL (the probe's too)")
-    many = ingest(pg, 64, args.events_64, args.workers, probe=True, batch=args.batch)
-    probe = many["probe_ms"]
-    print(f"64 devices: {many['events']:,} events in {many['wall_s']:.2f} s = "
-          f"{many['eps']:,.0f} events/s; lost {many['lost']}, doubled {many['doubled']}; "
-          f"CPU per event: {many['python_us']:.0f} µs in the pushing processes, "
-          f"{many['postgres_us']:.0f} µs in PostgreSQL (the probe's too)")
-    print(f"pull probe during the 64-device burst: {len(probe)} pulls of {PROBE_PAGE}, "
+    eight = ingest(pg, 8, args.events_8, args.workers, probe=None, batch=args.batch)
+    say("8 devices", eight)
+    many = ingest(pg, 64, args.events_64, args.workers, probe=None, batch=args.batch)
+    say("64 devices", many)
+    probed = ingest(pg, 64, args.events_probe, args.workers, probe=args.probe_rate,
+                    batch=args.batch)
+    say("64 devices, the pull probe beside them", probed)
+    probe = probed["probe_ms"]
+    pace = f"{args.probe_rate:g} a second" if args.probe_rate else "back to back"
+    print(f"pull probe during that burst: {len(probe)} pulls of {PROBE_PAGE} ({pace}), "
           f"p50 {statistics.median(probe):.1f} ms, p99 {p99(probe):.1f} ms, "
-          f"max {max(probe):.1f} ms")
+          f"max {max(probe):.1f} ms; the probe's CPU {probed['probe_cpu_s']:.2f} s")
     raw = raw_copy(pg, many["devices"], args.events_64, args.batch)
     print(f"bare COPY of the same {many['events']:,} rows: {raw:,.0f} events/s; "
-          f"64-device ingest is {many['eps'] / raw:.0%} of it")
-    for e in (eight["errors"] + many["errors"])[:5]:
+          f"64-device ingest is {many['eps'] / raw:.0%} of it "
+          f"({probed['eps'] / raw:.0%} beside the probe)")
+    runs = (eight, many, probed)
+    for e in [e for run in runs for e in run["errors"]][:5]:
         print(f"error: {e}")
     return {
         "ingest_eps_8": round(eight["eps"]), "ingest_eps_64": round(many["eps"]),
+        "ingest_eps_64_probed": round(probed["eps"]),
         "raw_copy_eps": round(raw), "pull_probe_p99_ms": round(p99(probe), 1),
-        "lost": eight["lost"] + many["lost"],
-        "doubled": eight["doubled"] + many["doubled"],
+        "pull_probe_pulls": len(probe),
+        "lost": sum(run["lost"] for run in runs),
+        "doubled": sum(run["doubled"] for run in runs),
     }
+
+
+def say(name: str, run: dict[str, Any]) -> None:
+    print(f"{name}: {run['events']:,} events in {run['wall_s']:.2f} s = "
+          f"{run['eps']:,.0f} events/s; lost {run['lost']}, doubled {run['doubled']}; "
+          f"CPU per event: {run['python_us']:.0f} µs in the pushing processes, "
+          f"{run['postgres_us']:.0f} µs in PostgreSQL"
+          + (" (the probe's backend too)" if run["probe_ms"] else ""))
 
 
 if __name__ == "__main__":
