@@ -26,9 +26,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
-from pos_member.db.models import PosBill
+from pos_member.db.models import Coupon, CouponEntry, PosBill
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import InvalidInput
@@ -36,7 +36,7 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
 from pos_member.permissions import Action, Clerk
 from pos_member.points_rules import points_value_fen
-from pos_member.services import coupon_redeem
+from pos_member.services import coupon_redeem, coupons_ledger
 from pos_member.services import stored_value as sv
 from pos_member.services.sales import SaleResult, check_amount, record_sale
 from pos_member.services.stored_value_ledger import balance
@@ -206,4 +206,23 @@ def checkout(uow: UnitOfWork, clerk: Clerk, *, txn_id: str, bill_no: str, amount
                           txn_id=sv_txn_id(txn_id), factor=factor, online=online,
                           approver=approver)
         raise refused.refusal.error from None
+    if sale.repeated:  # the first checkout's answer: its tenders and coupons, not this call's
+        return _first_answer(uow, sale)
     return CheckoutResult(sale, paid[0] if paid else None, tenders, tuple(uses))
+
+
+def _first_answer(uow: UnitOfWork, sale: SaleResult) -> CheckoutResult:
+    """A repeated checkout (its till transaction done already) as the first one went: the
+    tenders kept beside the sale and the coupons redeemed on it — a retry that named other
+    coupons or tenders redeemed none of them and took none of its money."""
+    e, c = CouponEntry.__table__.c, Coupon.__table__.c
+    with uow.db.read.connect() as conn:
+        wire = conn.scalar(select(PosBill.tenders).where(PosBill.sale_id == sale.sale_id))
+        used = conn.execute(select(e.key, c.name, e.discount_fen, c.terms)
+                            .join(Coupon.__table__, c.key == e.key)
+                            .where(e.sale_id == sale.sale_id, e.kind == coupons_ledger.REDEEMED)
+                            .order_by(e.id)).all()
+    return CheckoutResult(
+        sale, None, tuple(Tender(str(k), int(f)) for k, f in wire or ()),
+        tuple(coupon_redeem.CouponUse(r.key, r.name, int(r.discount_fen),
+                                      (r.terms or {}).get("gift_item", "")) for r in used))

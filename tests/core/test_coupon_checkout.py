@@ -146,3 +146,17 @@ def test_a_frozen_or_blacklisted_member_redeems_no_coupon(till: Till, status: st
     assert till.table_counts() == before
     assert sorted(c.name for c in coupons.usable(till.uow, member_id=m.id)) == sorted(
         ["新人满100减20", "新人9折券"])
+
+
+def test_a_retried_checkout_naming_other_coupons_answers_what_the_first_did(till: Till) -> None:
+    m = till.register()
+    fifty, pct = _code(till, m.id, "新人满100减20"), _code(till, m.id, "新人9折券")
+    first = _buy(till, m.id, [fifty], due=13_000)
+    before = till.dump()
+    for codes, due in (([pct], 13_500), ([], 15_000)):  # the retry's own coupon is not used
+        again = _buy(till, m.id, codes, due=due)
+        assert again.sale.repeated  # type: ignore[attr-defined]
+        assert again.coupons == first.coupons  # type: ignore[attr-defined]
+        assert again.tenders == first.tenders  # type: ignore[attr-defined]
+    assert till.dump() == before
+    assert [c.name for c in coupons.usable(till.uow, member_id=m.id)] == ["新人9折券"]
