@@ -34,7 +34,9 @@ def put_cell(sheet: Any, row: int, column: int, value: object, fmt: str | None =
 
 def tsv_field(value: str) -> str:
     """Text as one field of a tab-separated line (the server's console listings, which are
-    pasted or saved into spreadsheets): a tab or line break inside it as a space, and a text
-    that would start a formula after an apostrophe, as in a workbook (``cell_value``)."""
-    flat = value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    pasted or saved into spreadsheets): a tab, a line break or any other character that is
+    not printable (a terminal's escape sequence would act on the operator's console) as a
+    space, and a text that would start a formula after an apostrophe, as in a workbook
+    (``cell_value``)."""
+    flat = "".join(c if c.isprintable() else " " for c in value)
     return str(cell_value(flat))

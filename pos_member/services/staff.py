@@ -50,9 +50,11 @@ def check_staff_code(code: str) -> str:
 
 
 def check_staff_name(name: str) -> str:
-    """A colleague's name: 1 to 50 characters (trimmed). Raises :class:`InvalidInput`."""
+    """A colleague's name: 1 to 50 characters (trimmed), none a control character (a line
+    break, a terminal's escape: the name is shown on every till and in HQ's listings).
+    Raises :class:`InvalidInput`."""
     name = name.strip()
-    if not name or len(name) > 50:
+    if not name or len(name) > 50 or not name.isprintable():
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A staff name is 1 to 50 characters."))
     return name
 

@@ -90,8 +90,9 @@ def create_store(ctx: ServerContext, *, number: int, name: str) -> StoreView:
     name = name.strip()
     if not 1 <= number <= MAX_STORE_NUMBER:
         raise BadRequest(detail=f"store number must be 1-{MAX_STORE_NUMBER}")
-    if not 1 <= len(name) <= 100:
-        raise BadRequest(detail="store name must be 1-100 characters")
+    if not 1 <= len(name) <= 100 or not name.isprintable():  # no line break, no escape
+        raise BadRequest(detail="store name must be 1-100 characters, none a control "
+                                "character")
     with ctx.db.write() as conn:
         if conn.execute(select(Store.id).where(Store.number == number)).first():
             raise Conflict(detail=f"store number {number} exists already")
@@ -139,8 +140,9 @@ def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
     """
     now = ctx.clock.now()
     name = device_name.strip()
-    if not 1 <= len(name) <= 100:
-        raise BadRequest(detail="device name must be 1-100 characters")
+    if not 1 <= len(name) <= 100 or not name.isprintable():
+        raise BadRequest(detail="device name must be 1-100 characters, none a control "
+                                "character")
     code_hash = _sha256(normalise_code(code))
     token = secrets.token_urlsafe(32)
     with ctx.db.write() as conn:

@@ -192,6 +192,7 @@ def test_nobody_deactivates_themselves_or_changes_their_own_role(till: Till) -> 
 @pytest.mark.parametrize(("field", "value"), [
     ("code", "12"), ("code", "123456789"), ("code", "12a4"), ("code", "１２３"),
     ("name", ""), ("name", "   "), ("name", "长" * 51),
+    ("name", "甲\x1b[2J"), ("name", "甲\n乙"),  # a terminal's escape, a line break
 ])
 def test_a_bad_number_or_name_is_refused_and_nothing_changes(
     till: Till, field: str, value: str,

@@ -43,6 +43,22 @@ def test_a_code_for_an_unknown_store_is_refused(
     assert "No store number 3" in capsys.readouterr().err
 
 
+def test_a_store_name_with_a_control_character_is_refused(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store's name reaches every till's screen and HQ's listings (a terminal: an escape
+    sequence would act on the operator's console): refused like an empty one, nothing made."""
+    from pos_member.spreadsheet import tsv_field
+
+    main(["db", "upgrade"])
+    for name in ("七号\x1b[2J店", "七号\n店"):
+        assert main(["create-store", "--number", "7", "--name", name]) == 1
+        assert "store name" in capsys.readouterr().err
+    assert main(["list-stores"]) == 0
+    assert capsys.readouterr().out == ""
+    assert tsv_field("甲\x1b]0;x\x07乙\u2028") == "甲 ]0;x 乙 "  # what a till sent, flattened
+
+
 def test_bad_arguments_exit_2(db_url: str) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["create-store", "--number", "x", "--name", "a"])
