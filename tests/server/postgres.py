@@ -89,15 +89,16 @@ class PostgresServer:
         subprocess.run([*self.as_user, *args], check=True, capture_output=True, timeout=120)
 
     @classmethod
-    def start(cls, bin_dir: Path, *, primary: bool = False) -> PostgresServer:
+    def start(cls, bin_dir: Path, *, primary: bool = False, settings: str = "") -> PostgresServer:
         """A new server; ``primary``: one that a standby can stream from (every commit's WAL
-        sent at once, full-page writes kept for the base backup)."""
+        sent at once, full-page writes kept for the base backup). ``settings``: more ``-c``
+        options (a benchmark's ``pg_stat_statements``)."""
         server = cls._new(bin_dir)
         server._run(str(bin_dir / "initdb"), "-D", str(server.data), "-U", "postgres",
                     "--auth=trust", "-E", "UTF8", "--no-sync")
         server._pg_ctl_start(
             "-c wal_level=replica -c max_wal_senders=4 -c synchronous_commit=on" if primary
-            else "-c synchronous_commit=off -c full_page_writes=off")
+            else f"-c synchronous_commit=off -c full_page_writes=off {settings}")
         return server
 
     @classmethod
