@@ -29,6 +29,7 @@ from pos_member import events
 from pos_member.db.models import (
     DirectoryEntry,
     Member,
+    MemberAlias,
     MemberFieldVersion,
     MemberStanding,
     RemoteMember,
@@ -219,7 +220,8 @@ def change_phone(conn: Connection, p: events.MemberPhoneChanged, hlc: str,
 def erase(conn: Connection, member_id: str, member_no: str) -> bool:
     """Drops the member's personal data here (a till's own erasure or a pulled one): phone,
     name, gender, birthday, tags, consents' details; the per-field versions that held values;
-    HQ's cached card. The row, its number and every ledger stay."""
+    HQ's cached card; the same of the records merged into the member. The rows, their numbers
+    and every ledger stay."""
     row = _ensure(conn, member_id, member_no)
     if row.erased:
         return False
@@ -229,8 +231,15 @@ def erase(conn: Connection, member_id: str, member_no: str) -> bool:
                  .values(phone=None))
     conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == member_id).values(
         **erased_values(member_id)))
-    conn.execute(delete(MemberFieldVersion.__table__)
-                 .where(MemberFieldVersion.__table__.c.member_id == member_id))
+    # The records merged into the member (one phone registered at two stores) are the same
+    # person's: their personal data goes too (their phone index already names no one).
+    losers = list(conn.scalars(select(MemberAlias.loser_member_id)
+                               .where(MemberAlias.member_id == member_id)))
+    if losers:
+        kept = {k: v for k, v in erased_values(member_id).items() if k != "phone_index"}
+        conn.execute(update(_MEMBERS).where(_MEMBERS.c.id.in_(losers)).values(**kept))
+    fields = MemberFieldVersion.__table__
+    conn.execute(delete(fields).where(fields.c.member_id.in_([member_id, *losers])))
     _forget_cached(conn, member_id)
     return True
 

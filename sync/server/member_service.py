@@ -18,12 +18,13 @@ from sqlalchemy import Connection, Table, delete, select, update
 from pos_member import events
 from sync.server.balances import StoredEvent
 from sync.server.locks import card_key, lock_keys, phone_key
-from sync.server.models import MemberCardRow, MemberIndex
+from sync.server.models import MemberCardRow, MemberIndex, MemberRedirect
 
 PHONE_CHANGED = events.MEMBER_PHONE_CHANGED.type
 ERASED = events.MEMBER_ERASED.type
 _INDEX: Table = MemberIndex.__table__  # type: ignore[assignment]
 _CARDS: Table = MemberCardRow.__table__  # type: ignore[assignment]
+_REDIRECTS: Table = MemberRedirect.__table__  # type: ignore[assignment]
 # What an erased member's card keeps: nothing that names the person.
 KEPT = ("source_channel", "registered_at")
 
@@ -72,17 +73,32 @@ def cards_after_store(conn: Connection, stored: Sequence[StoredEvent]) -> None:
     mine = _mine(stored)
     if not mine:
         return
-    lock_keys(conn, [card_key(p["member_id"]) for _, p in mine])
+    erased = [p["member_id"] for kind, p in mine if kind == ERASED]
+    # The records merged into an erased member (one phone registered at two stores) are the
+    # same person's: their cards keep nothing that names them either (status stays merged).
+    losers = {r.loser_member_id: r.winner_member_id for r in conn.execute(
+        select(_REDIRECTS).where(_REDIRECTS.c.winner_member_id.in_(erased)))} if erased else {}
+    lock_keys(conn, [card_key(m) for m in {p["member_id"] for _, p in mine} | set(losers)])
+    for loser in losers:
+        _empty_card(conn, loser, status=None)
     for kind, p in mine:
+        if kind == ERASED:
+            _empty_card(conn, p["member_id"], status="erased")
+            continue
         row = conn.execute(select(_CARDS.c.profile)
                            .where(_CARDS.c.member_id == p["member_id"])).first()
-        if row is None:
-            continue
-        profile = dict(row.profile or {})
-        values: dict[str, Any]
-        if kind == ERASED:
-            values = {"status": "erased",
-                      "profile": {k: profile[k] for k in KEPT if k in profile}}
-        else:
-            values = {"profile": {**profile, "phone_enc": p.get("phone_enc")}}
-        conn.execute(update(_CARDS).where(_CARDS.c.member_id == p["member_id"]).values(**values))
+        if row is not None:
+            conn.execute(update(_CARDS).where(_CARDS.c.member_id == p["member_id"]).values(
+                profile={**(row.profile or {}), "phone_enc": p.get("phone_enc")}))
+
+
+def _empty_card(conn: Connection, member_id: str, *, status: str | None) -> None:
+    """Keeps only what names no one (``KEPT``) on the member's card; ``status``: set too."""
+    row = conn.execute(select(_CARDS.c.profile).where(_CARDS.c.member_id == member_id)).first()
+    if row is None:
+        return
+    profile = dict(row.profile or {})
+    values: dict[str, Any] = {"profile": {k: profile[k] for k in KEPT if k in profile}}
+    if status is not None:
+        values["status"] = status
+    conn.execute(update(_CARDS).where(_CARDS.c.member_id == member_id).values(**values))

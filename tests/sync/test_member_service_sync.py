@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from pos_member.db.models import Member, MemberFieldVersion
 from pos_member.errors import MemberNotFound
 from pos_member.member_service_errors import CardReplaced, MemberBlacklisted
 from pos_member.services import member_privacy, member_service, sales
@@ -106,3 +107,41 @@ def test_an_edit_pushed_after_the_erasure_brings_no_personal_data_back_to_hq(
     assert not {"phone_enc", "name_enc", "gender", "birthday", "tags", "tags_enc"} \
         & set(row.profile)
     late.close()
+
+
+def test_an_erasure_also_empties_the_record_merged_into_the_member(
+        central: Central, tills: tuple[Till, Till]) -> None:
+    """One phone registered at both stores while apart is one person (merged: the earlier
+    registration wins); erasing them leaves no phone or name on the merged-away record either,
+    at the store that registered it nor at HQ."""
+    from sync.server.models import MemberRedirect
+
+    one, two = tills
+    phone = new_phone()
+    card = register_member(one.app.uow, clerk=one.clerk, phone=phone, privacy_consent=True,
+                           name="王小明")
+    two.clock.advance(minutes=1)
+    loser = register_member(two.app.uow, clerk=two.clerk, phone=phone, privacy_consent=True,
+                            name="王小明", tags=("vip",))
+    one.sync()
+    two.sync()
+    assert central.query(lambda c: c.execute(select(MemberRedirect.winner_member_id).where(
+        MemberRedirect.loser_member_id == loser.id)).scalar()) == card.id
+    member_privacy.erase(one.app.uow, clerk=one.clerk, member_id=card.id)
+    one.sync()
+    two.sync()
+    for till in (one, two):
+        with pytest.raises(MemberNotFound):
+            find_member(till.app.uow, clerk=till.clerk, code=phone)
+    with two.app.uow.read() as s:
+        row = s.execute(select(Member.phone_enc, Member.name_enc, Member.tags_enc)
+                        .where(Member.id == loser.id)).one()
+        assert not any(row)
+        assert s.scalars(select(MemberFieldVersion).where(
+            MemberFieldVersion.member_id == loser.id)).all() == []
+    cards = central.query(lambda c: c.execute(
+        select(MemberCardRow.member_id, MemberCardRow.profile)
+        .where(MemberCardRow.member_id.in_([card.id, loser.id]))).all())
+    for member_id, profile in cards:
+        assert not {"phone_enc", "name_enc", "gender", "birthday", "tags", "tags_enc"} \
+            & set(profile), member_id
