@@ -3,7 +3,8 @@
 The contract is ``sync.protocol.PushRequest`` (pydantic; the OpenAPI document is built from
 it). Decoding a 1,000-event body with it costs ~7 ms, most of it building each payload's
 dict, which the server then serialises back to JSON to store it. Here the same shape is
-declared as msgspec structs with the same constraints, and each payload is kept as the raw
+declared as msgspec structs with the same constraints (the hlc's pattern checked for all of a
+push's events in one match, ``_hlcs_valid``), and each payload is kept as the raw
 JSON text it arrived as (``msgspec.Raw``: checked to be well-formed JSON, not decoded), which
 goes to the ``events.payload`` column as it is: ~1 ms per 1,000 events, and no re-encoding.
 
@@ -36,6 +37,7 @@ _Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
 _OptRef = Annotated[str, msgspec.Meta(max_length=36)] | None
 _Seq = Annotated[int, msgspec.Meta(ge=1, le=MAX_BIGINT)]
 _Version = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
+HLC_LENGTH = 22  # 15 digits, "-", 6 digits
 # created_at, in UTC: what both databases and every till can hold and convert
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
@@ -56,8 +58,10 @@ class IncomingEvent(
     store_id: _Ref
     device_id: _Ref
     seq: _Seq
-    # ``\Z``, not ``$``: Python's ``$`` would let a trailing newline through; pydantic's not.
-    hlc: Annotated[str, msgspec.Meta(pattern=r"^\d{15}-\d{6}\Z")]
+    # ``protocol.WireEvent``'s pattern (``\d{15}-\d{6}``) is checked for all of a push's at
+    # once (``_hlcs_valid``): a pattern on the field costs ~0.65 µs an event, a third of the
+    # decode. The length here is the pattern's.
+    hlc: Annotated[str, msgspec.Meta(min_length=HLC_LENGTH, max_length=HLC_LENGTH)]
     type: Annotated[str, msgspec.Meta(min_length=1, max_length=48)]
     payload_version: _Version
     raw_payload: msgspec.Raw = msgspec.field(name="payload")
@@ -127,9 +131,23 @@ def decode_push(body: bytes) -> IncomingPush:
         raise PushRefused([_problem(("events",), _TOO_DEEP)]) from None
     except (msgspec.DecodeError, msgspec.ValidationError):
         return _storable(_decode_by_contract(body), body)
-    if not all(memoryview(e.raw_payload)[:1] == b"{" for e in push.events):  # not objects
+    if not all(memoryview(e.raw_payload)[:1] == b"{" for e in push.events) \
+            or not _hlcs_valid(push.events):  # a payload not an object, an hlc not as declared
         return _storable(_decode_by_contract(body), body)
     return _storable(push, body)
+
+
+# Every hlc is ``HLC_LENGTH`` characters (the decoder checked), so in all of them joined the
+# k-th block of ``HLC_LENGTH`` characters is the k-th hlc, whatever it holds, and one match of
+# the blocks checks every hlc as ``^\d{15}-\d{6}\Z`` would (``\Z``, not ``$``: Python's ``$``
+# would let a trailing newline through; pydantic's not).
+_HLCS = re.compile(r"(?:\d{15}-\d{6})*")
+
+
+def _hlcs_valid(events: list[IncomingEvent]) -> bool:
+    """Whether every event's hlc is as ``protocol.WireEvent`` declares it (~0.15 µs an
+    event, against ~0.65 for a pattern on the field)."""
+    return _HLCS.fullmatch("".join([e.hlc for e in events])) is not None
 
 
 def _storable(push: IncomingPush, body: bytes) -> IncomingPush:
@@ -151,8 +169,20 @@ def _storable(push: IncomingPush, body: bytes) -> IncomingPush:
     # Brackets past the body's own (its object, the events' array, each event's object and
     # each payload's own): a payload holds at most one more than that, so when that is within
     # MAX_DEPTH no payload is counted (brackets inside strings count too: only more careful).
-    spare = body.count(b"[") + body.count(b"{") - 2 - 2 * len(push.events)
+    # (A count is a pass over the body, ~0.2 µs an event: none for arrays when the body has
+    # none but the events' own, which a search for a second finds much faster.)
+    first = body.find(b"[")
+    arrays = body.count(b"[") if first >= 0 and body.find(b"[", first + 1) >= 0 \
+        else int(first >= 0)
+    spare = arrays + body.count(b"{") - 2 - 2 * len(push.events)
     may_nest = spare + 1 > MAX_DEPTH
+    if not control and not may_nest:  # the usual push: the times alone
+        problems = [_problem(("events", i, "created_at"), _TIME_TEXT)
+                    for i, e in enumerate(push.events) if not 1970 < e.created_at.year < 9998
+                    and not EARLIEST <= _aware(e.created_at) < LATEST]
+        if problems:
+            raise PushRefused(problems)
+        return push
     for i, e in enumerate(push.events):
         if control:
             problems.extend(_problem(("events", i, name), _CONTROL_TEXT)
@@ -160,8 +190,7 @@ def _storable(push: IncomingPush, body: bytes) -> IncomingPush:
                             if _CONTROL.search(getattr(e, name) or ""))
         if not 1970 < e.created_at.year < 9998 \
                 and not EARLIEST <= _aware(e.created_at) < LATEST:
-            problems.append(_problem(("events", i, "created_at"),
-                                     "must be between 1970 and 9998 in UTC"))
+            problems.append(_problem(("events", i, "created_at"), _TIME_TEXT))
         raw = bytes(e.raw_payload) if may_nest else b""
         if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(e.payload) > MAX_DEPTH:
             problems.append(_problem(("events", i, "payload"), _TOO_DEEP))
@@ -193,6 +222,8 @@ def _depth(value: Any) -> int:
 # how JSON text writes U+0000-U+001F (raw, they are not JSON): ``\u00XX``, ``\n`` ...
 _ESCAPE = re.compile(rb"\\(?:u00|[bfnrt])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TIME_TEXT = "must be between 1970 and 9998 in UTC"
+_HLC_TEXT = "must be 15 digits, '-' and 6 digits"
 _CONTROL_TEXT = "must not hold a control character (U+0000-U+001F, U+007F)"
 _TEXT_FIELDS = ("id", "store_id", "device_id", "clerk_id", "type", "entity_id", "rules_version")
 
@@ -223,10 +254,15 @@ def _decode_by_contract(body: bytes) -> IncomingPush:
     if bad:
         raise PushRefused(bad)
     try:
-        return _DECODER.decode(to_json(request, inf_nan_mode="null"))
+        push = _DECODER.decode(to_json(request, inf_nan_mode="null"))
     except msgspec.ValidationError as e:  # an exotic value only pydantic takes: refused
         raise PushRefused([{"type": "value_error", "loc": (), "msg": str(e),
                             "input": None}]) from None
+    if not _hlcs_valid(push.events):  # a digit pydantic's pattern takes and Python's not
+        raise PushRefused([_problem(("events", i, "hlc"), _HLC_TEXT)
+                           for i, e in enumerate(push.events)
+                           if _HLCS.fullmatch(e.hlc) is None])
+    return push
 
 
 def _non_finite(value: Any) -> bool:

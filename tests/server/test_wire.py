@@ -67,6 +67,15 @@ def test_what_the_contract_refuses_is_refused(changes: dict[str, Any]) -> None:
     assert refused.value.errors  # pydantic's own list, for the 422 message
 
 
+@pytest.mark.parametrize("hlc", ["001767603600002-000000\n", "001767603600002_000000",
+                                 "00176760360000\x00-000000", "0017676036000-2-000000"])
+def test_one_malformed_hlc_among_many_is_refused_at_its_place(hlc: str) -> None:
+    body = _body(*(_event(seq, hlc=hlc) if seq == 2 else _event(seq) for seq in (1, 2, 3)))
+    with pytest.raises(PushRefused) as refused:
+        decode_push(body)
+    assert [e["loc"] for e in refused.value.errors] == [("events", 1, "hlc")]
+
+
 def test_a_missing_field_and_malformed_json_are_refused() -> None:
     event = _event()
     del event["rules_version"]
