@@ -162,10 +162,10 @@ class SyncClient:
 
     def coupon_at_hq(self, key: str) -> HqCouponAnswer | None:
         """Whether HQ holds a redemption of the coupon ``key`` (``GET /v1/coupons/check``;
-        ``coupon_redeem.HqCoupons``, so the checkout can ask before redeeming a coupon this
-        till did not issue). None when HQ gave no answer within ``COUPON_CHECK_TIMEOUT``,
-        refused (its limit per till, a revoked token) or answered what the protocol does not
-        say: the till then redeems by its own copy, as offline (docs/rules.md)."""
+        ``coupon_redeem.HqCoupons``, so the checkout can ask before redeeming a coupon). None when
+        HQ gave no answer within ``COUPON_CHECK_TIMEOUT``, refused (its limit per till, a revoked
+        token) or answered what the protocol does not say: the till then redeems by its own copy, as
+        offline (docs/rules.md)."""
         from pos_member.services.coupon_redeem import HqCouponAnswer
         from sync.coupon_check import COUPON_CHECK_PATH, CouponCheckResponse
 

@@ -5,9 +5,10 @@ them back (docs/rules.md, "Coupons").
 A coupon is checked twice: before the checkout's transaction (:func:`plan`, reading, so a
 refused coupon writes nothing and the cashier is told at once) and again inside it
 (:func:`redeem_in`: its state, under the write lock), so two checkouts of one till can never
-both take it. A coupon this till did not issue (another till's, another store's, HQ's) may
-have been redeemed where this till has not heard of it yet: online, the checkout asks HQ
-first (:class:`HqCoupons`, outside any transaction), and a coupon HQ holds a bill for is
+both take it. Any coupon may have been redeemed where this till has not heard of it yet
+(another till's, another store's, HQ's; one this till issued, at the store's other tills or
+before this till was put back from a copy): online, the checkout asks HQ first
+(:class:`HqCoupons`, outside any transaction), and a coupon HQ holds a bill for is
 refused. Two tills redeeming one coupon while offline (or HQ not answering) is caught by HQ
 at sync (``sync/server/coupons.py``).
 """
@@ -48,7 +49,7 @@ _C = Coupon.__table__.c
 # tier, the store's number and HQ's block of the member's coupons.
 _PLAN_ROW = Prepared(select(
     _C.key, _C.member_id, _C.name, _C.terms, _C.valid_from, _C.valid_until, _C.state,
-    _C.sale_id, _C.device_id,
+    _C.sale_id,
     select(Member.tier).where(Member.id == bindparam("member_id")).scalar_subquery()
     .label("tier"),
     select(Store.number).where(Store.id == bindparam("store_id")).scalar_subquery()
@@ -106,22 +107,22 @@ def _day(uow: UnitOfWork, instant: datetime) -> str:
 def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str | None,
          bill_fen: int, redeem_points: int, txn_id: str | None = None,
          hq: HqCoupons | None = None, quoting: bool = False) -> list[CouponUse]:
-    """Checks the coupons scanned or typed for a bill of ``bill_fen`` and works out their
-    discounts (each on the whole bill; together at most the bill less one fen, as a sale is
-    more than 0). Refuses with a
-    :class:`pos_member.errors.CouponRefused` saying why: forged, unknown, another member's,
-    not yet valid, expired, used or withdrawn, the member's coupons stopped by HQ, another
+    """Checks the coupons scanned or typed for a bill of ``bill_fen`` and works out their discounts
+    (each on the whole bill; together at most the bill less one fen, as a sale is more than 0).
+    Refuses with a :class:`pos_member.errors.CouponRefused` saying why: forged, unknown, another
+    member's, not yet valid, expired, used or withdrawn, the member's coupons stopped by HQ, another
     store or tier, the threshold, points or another coupon on the same bill.
 
-    ``hq``: given when the till is online; each coupon this till did not issue is then
-    checked with HQ after the local checks (``CouponUsedElsewhere`` when HQ holds a bill for
-    it, ``CouponAlreadyUsed`` when HQ was told it was withdrawn); with no answer, or offline,
-    the till's own copy decides (docs/rules.md). For another store's member, HQ is first
+    ``hq``: given when the till is online; each coupon is then checked with HQ after the local
+    checks — by the till that issued it too: the store's other tills hold it as well, and a till put
+    back from a copy does not know what it redeemed since (``CouponUsedElsewhere`` when HQ holds a
+    bill for it, ``CouponAlreadyUsed`` when HQ was told it was withdrawn); with no answer, or
+    offline, the till's own copy decides (docs/rules.md). For another store's member, HQ is first
     asked about each coupon this till holds none of, and the ones it describes are kept
     (``coupon_remote.learn``); offline, a coupon of theirs never learned is refused with
-    ``CouponAtHomeStore``. ``quoting``: the checkout's quote as the bill is typed: HQ is
-    asked only about a remote member's coupon not held here yet (once), never re-checked at
-    each keystroke (the checkout itself checks)."""
+    ``CouponAtHomeStore``. ``quoting``: the checkout's quote as the bill is typed: HQ is asked only
+    about a remote member's coupon not held here yet (once), never re-checked at each keystroke (the
+    checkout itself checks)."""
     if not codes:
         return []
     if member_id is None:
@@ -132,7 +133,7 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
     now = uow.clock.now()
     answers = (coupon_remote.learn(uow, hq, keys, member_id=member_id) if hq is not None
                else {})
-    elsewhere: list[str] = []  # coupons this till did not issue: HQ is asked, online
+    asked: list[str] = []  # online, HQ is asked about each (docs/rules.md)
     with uow.db.read.connect() as conn:  # a bare read: no ORM session on the checkout's path
         member_standing.check(conn, member_id, member_standing.REDEEM, clerk=clerk)
         uses, left = [], bill_fen - 1
@@ -155,10 +156,9 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
             off = min(discount_fen(row.terms, bill_fen), left)
             left -= off
             uses.append(CouponUse(key, row.name, off, row.terms["gift_item"]))
-            if row.device_id != clerk.device_id:
-                elsewhere.append(key)
-    if hq is not None and elsewhere and not quoting:
-        _ask_hq(uow, hq, elsewhere, answers, member_id=member_id)
+            asked.append(key)
+    if hq is not None and asked and not quoting:
+        _ask_hq(uow, hq, asked, answers, member_id=member_id)
     return uses
 
 

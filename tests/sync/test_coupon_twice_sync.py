@@ -74,3 +74,46 @@ def test_one_coupon_redeemed_at_two_tills_offline_is_flagged_and_blocks_the_memb
     central.assert_exactly_once(b)
     a.close()
     b.close()
+
+
+@pytest.mark.parametrize("server_database_url", ["sqlite"], indirect=True)
+@pytest.mark.usefixtures("cheap_hash")
+def test_online_the_issuing_till_asks_hq_too(tmp_path: Path, central: Central) -> None:
+    """The till that issued a coupon is not the only one that may redeem it (every till of the
+    store holds it), nor does a till restored from yesterday's copy know what it redeemed
+    since: online, it asks HQ as any till, and a coupon HQ holds a bill for is refused."""
+    import sqlite3
+
+    a = enrolled_till(central, tmp_path / "a.sqlite", 1)
+    b = enrolled_till(central, tmp_path / "b.sqlite", 1)
+    card = a.register()[0]  # the welcome pack, issued by a
+    a.sync()
+    b.sync()
+    fifty, pct = sorted((c for c in coupons.usable(a.app.uow, member_id=card.id)),
+                        key=lambda c: c.name != "新人满100减20")
+    with b.client() as hq:
+        _redeem(b, card.id, fifty.qr, "b-1", hq)  # at the store's other till
+    b.sync()
+    before = table_counts(a.path)
+    with a.client() as hq, pytest.raises(CouponUsedElsewhere, match="store 1"):
+        _redeem(a, card.id, fifty.qr, "a-1", hq)  # a has not pulled b's bill yet
+    assert table_counts(a.path) == before
+    copy = tmp_path / "yesterday.sqlite"  # a's backup, then a redeems the other coupon
+    with sqlite3.connect(a.path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with a.client() as hq:
+        checkout(a.app.uow, a.clerk, txn_id="a-2", bill_no="B-a-2", amount_fen=10_000,
+                 member_id=card.id, tenders=(Tender("cash", 9_000),), coupons=[pct.qr],
+                 online=True, coupon_hq=hq)
+    a.sync()
+    a.app.close()
+    with sqlite3.connect(copy) as src, sqlite3.connect(a.path) as dst:
+        src.backup(dst)  # put back: a no longer holds the bill a-2
+    a.reopen()
+    with a.client() as hq, pytest.raises(CouponUsedElsewhere):
+        checkout(a.app.uow, a.clerk, txn_id="a-3", bill_no="B-a-3", amount_fen=10_000,
+                 member_id=card.id, tenders=(Tender("cash", 9_000),), coupons=[pct.qr],
+                 online=True, coupon_hq=hq)
+    assert central.flags("coupon_twice") == []
+    a.close()
+    b.close()
