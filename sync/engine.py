@@ -21,7 +21,7 @@ from pos_member.changes import NOTHING, Changes
 from pos_member.crypto import KeyStore
 from pos_member.errors import DomainError, StoreNotSetUp
 from pos_member.services.chain_places import unknown_stores
-from pos_member.services.day_report import DaySummary, day_summary
+from pos_member.services.day_report import DaySummary, closing_day, day_summary
 from pos_member.services.enrolment import Enrolment, FirstAdmin, check_fresh
 from pos_member.services.member_directory import (
     SNAPSHOT_POSITION,
@@ -288,9 +288,11 @@ class DayReport:
 def close_day(app: App, client: Client, *, day: date | None = None,
               progress: Progress | None = None, keystore: KeyStore | None = None,
               sleep: Callable[[float], None] = time.sleep) -> DayReport:
-    """Pushes everything, pulls everything, and reports the day. Never raises for the server
-    being down or refusing: the report says so (``ok`` is false) and still holds the local
-    figures, so a store without network can close and sync later. ``keystore``: as for
+    """Pushes everything, pulls everything, and reports the day (``day``; default the store
+    day being closed: yesterday's after midnight before the store opens, ``closing_day``).
+    Never raises for
+    the server being down or refusing: the report says so (``ok`` is false) and still holds
+    the local figures, so a store without network can close and sync later. ``keystore``: as for
     :func:`sync_once` (a forked till takes a new identity). HQ busy (a 503 with
     ``Retry-After``: the whole chain closing at once) is waited out, as HQ asks, up to
     ``CLOSE_PATIENCE_S`` in all (``sleep``: the wait)."""
@@ -305,7 +307,9 @@ def close_day(app: App, client: Client, *, day: date | None = None,
         error = e.text()
         revoked = isinstance(e, ServerRefused) and e.token_refused
     ident = _identity(app)  # after the sync: it may have taken a new identity
-    summary = day_summary(app.uow, store_id=ident.store_id, device_id=ident.device_id, day=day)
+    summary = day_summary(app.uow, store_id=ident.store_id, device_id=ident.device_id,
+                          day=day or closing_day(app.uow, store_id=ident.store_id,
+                                                 hours=app.opening_hours))
     pending = pending_count(app.uow, device_id=ident.device_id)
     day_report = DayReport(ident.store_name, summary, pending, report, error,
                            held_count(app.uow), revoked)

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import case, func, select
 
+from pos_member.config import OpeningHours
 from pos_member.db.models import Event, Member, PointsEntry, Sale, Staff
 from pos_member.db.uow import UnitOfWork
 from pos_member.services.stored_value_ledger import DayMovements, day_movements
@@ -48,6 +49,23 @@ def day_bounds(day: date, tz: tzinfo | None) -> tuple[datetime, datetime]:
     """Local midnight to the next local midnight, as aware datetimes."""
     start = datetime.combine(day, time(), tzinfo=tz)
     return start, datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+
+
+def closing_day(uow: UnitOfWork, *, store_id: str, hours: OpeningHours) -> date:
+    """The store day a closing (日结) reports: today's; but yesterday's before the store
+    opens while the new day holds no registration or sale of the store yet (a late evening
+    closed after midnight is that evening's report, not the new empty day's)."""
+    now = uow.clock.local()
+    today = now.date()
+    if now.time() >= hours.opens:
+        return today
+    start, end = day_bounds(today, uow.clock.zone)
+    with uow.read() as s:
+        began = s.scalar(select(Member.id).where(
+            Member.store_id == store_id, Member.registered_at >= start,
+            Member.registered_at < end).limit(1)) is not None or s.scalar(select(Sale.id).where(
+                Sale.store_id == store_id, Sale.business_day == today).limit(1)) is not None
+    return today if began else today - timedelta(days=1)
 
 
 def day_summary(uow: UnitOfWork, *, store_id: str, device_id: str,

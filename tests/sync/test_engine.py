@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,23 @@ def test_close_day_reports_registrations_per_guide(a: Till, server: FakeServer) 
     counts = {g.guide_name: g.registrations for g in report.summary.registrations}
     assert counts == {a.guide.name: 2, None: 1}
     assert report.ok
+
+
+def test_closing_after_midnight_before_opening_reports_the_day_that_ended(
+    a: Till, b: Till, server: FakeServer,
+) -> None:
+    """A late evening: the manager closes at 00:30 (store time, Asia/Shanghai), before the
+    store opens again: the report is the evening's day, not the new empty one. Once the new
+    day has a registration or a sale, or the store is open, closing reports the new day."""
+    a.clock.set(datetime(2026, 1, 5, 13, 0, tzinfo=UTC))  # 21:00 on 5 January, store time
+    a.register(channel="guide", guide_id=a.guide.staff_id)
+    a.clock.set(datetime(2026, 1, 5, 16, 30, tzinfo=UTC))  # 00:30 on the 6th
+    report = close_day(a.app, server)
+    assert (report.summary.day, report.summary.total_registrations) == (date(2026, 1, 5), 1)
+    a.register()  # 00:30 on the 6th: the new day has begun
+    assert close_day(a.app, server).summary.day == date(2026, 1, 6)
+    b.clock.set(datetime(2026, 1, 6, 2, 30, tzinfo=UTC))  # 10:30 on the 6th: open
+    assert close_day(b.app, server).summary.day == date(2026, 1, 6)
 
 
 def test_close_day_with_the_server_down_is_not_ok_but_still_reports(
