@@ -19,12 +19,19 @@ DEFAULT_ZONE = "Asia/Shanghai"  # the chain's stores; config.toml's ``time_zone`
 DEFAULT_TZ = ZoneInfo(DEFAULT_ZONE)
 
 
+# Files of a Linux zone folder that are the host's own zone (or the POSIX default) under
+# another name, not a place: the store's day must never follow the host's setting.
+_HOST_ZONE_FILES = frozenset({"localtime", "posixrules"})
+
+
 def store_zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name`` (``"Asia/Shanghai"``). Raises ValueError saying why for a
     name that is not one (a UTC offset such as ``"+08:00"``, a typo, an empty string)."""
     if not isinstance(name, str) or not name.strip():
         raise ValueError("must be an IANA time zone name like \"Asia/Shanghai\"")
     try:
+        if name.strip() in _HOST_ZONE_FILES:
+            raise ValueError(name)
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {name!r}; use an IANA name like "

@@ -115,6 +115,9 @@ def test_the_time_zone_defaults_to_shanghai_and_is_read_from_config(tmp_path: Pa
     ('"+08:00"', "unknown time zone '+08:00'"),
     ('""', "must be an IANA time zone name"),
     ("8", "must be an IANA time zone name in quotes"),
+    # the host's own zone under another name (a Linux till's /usr/share/zoneinfo): refused
+    ('"localtime"', "unknown time zone 'localtime'"),
+    ('"posixrules"', "unknown time zone 'posixrules'"),
 ])
 def test_a_bad_time_zone_is_refused_naming_the_key(tmp_path: Path, value: str, says: str) -> None:
     path = tmp_path / "config.toml"
