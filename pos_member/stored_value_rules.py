@@ -41,6 +41,7 @@ from pos_member.stored_value_errors import (
     ReasonRequired,
     TopupAlreadySpent,
 )
+from pos_member.text_input import one_line
 
 METHODS = ("cash", "card", "third_party")
 MAX_TXN_ID = 64
@@ -94,7 +95,7 @@ def check_topup_method(method: str, method_ref: str | None) -> str | None:
 
 def check_reason(reason: str) -> str:
     """A freeze's reason, stripped: required, at most ``MAX_REASON`` characters."""
-    reason = reason.strip()
+    reason = one_line(reason)
     if not reason:
         raise ReasonRequired()
     if len(reason) > MAX_REASON:

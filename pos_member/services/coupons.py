@@ -28,6 +28,7 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.rules_config import CouponTemplate
 from pos_member.services import coupons_ledger as ledger
+from pos_member.text_input import one_line
 
 WELCOME, BIRTHDAY, WINBACK, MANUAL, POINTS, HQ, RECALL = (
     "welcome", "birthday", "winback", "manual", "points", "hq", "recall")
@@ -147,7 +148,7 @@ def issue_by_hand(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, txn_id: str
     transaction id issues one coupon: a repeat returns it."""
     require(clerk, Action.VIEW_MEMBER)
     require(approver, Action.ISSUE_COUPON)
-    reason = " ".join((reason or "").split())
+    reason = one_line(reason)
     if not reason:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Give the reason for the coupon."))
     template = uow.rules.coupons.template(template_code)
@@ -239,7 +240,7 @@ def revoke(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, key: str, reason: 
     written) when it is not this till's to withdraw: unknown, or no longer issued."""
     require(clerk, Action.VIEW_MEMBER)
     require(approver, Action.ISSUE_COUPON)
-    reason = " ".join((reason or "").split())
+    reason = one_line(reason)
     if not reason:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Give the reason for the coupon."))
     with uow.begin() as tx:

@@ -29,6 +29,7 @@ from pos_member.permissions import Action, Clerk, require
 from pos_member.points_rules import level_index, qualifying_level
 from pos_member.services import member_directory, member_standing
 from pos_member.services.tiers import standing_figures
+from pos_member.text_input import one_line
 
 MAX_REASON = 200
 MAX_TIER_DAYS = 366  # a tier set by hand lasts at most a year (docs/rules.md)
@@ -44,7 +45,7 @@ class ServiceResult:
 
 
 def check_reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = one_line(reason)
     if not reason or len(reason) > MAX_REASON:
         raise ServiceReasonRequired()
     return reason

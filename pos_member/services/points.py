@@ -53,6 +53,7 @@ from pos_member.services.points_ledger import (
 )
 from pos_member.services.points_notices import tell_points
 from pos_member.services.staff import login
+from pos_member.text_input import one_line
 
 KIND_LABELS = {
     EARN: QT_TRANSLATE_NOOP("points", "Purchase"),
@@ -193,7 +194,7 @@ def check_adjustment(*, points: object, reason: str | None) -> str:
             or abs(points) > 1_000_000:
         raise InvalidInput(QT_TRANSLATE_NOOP(
             "errors", "An adjustment is a whole number of points, not 0, at most 1,000,000."))
-    reason = " ".join((reason or "").split())
+    reason = one_line(reason)
     if not reason:
         raise PointsReasonRequired()
     return reason

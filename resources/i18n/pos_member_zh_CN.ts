@@ -3452,6 +3452,10 @@ F2  注册新会员</translation>
         <source>No such message.</source>
         <translation>没有这种短信。</translation>
     </message>
+    <message>
+        <source>The text holds a control character: type it again.</source>
+        <translation>文字中含有控制字符，请重新输入。</translation>
+    </message>
 </context>
 <context>
     <name>insight_report</name>

@@ -168,3 +168,40 @@ def test_a_tier_set_by_hand_holds_until_its_end_then_the_computed_tier_returns(a
     assert member_service.end_tier_overrides(a.uow, clerk=a.manager) == 1
     back = get_member(a.uow, clerk=a.cashier, member_id=card.id)
     assert back.tier == "regular" and back.tier_until is None
+
+
+@pytest.mark.parametrize("bad", ["fraud\x00", "\x1b[2Jfraud", "lost \ud800"])
+def test_a_reason_with_a_control_character_is_refused_before_it_stops_the_sync(
+        till: Till, bad: str) -> None:
+    """HQ refuses a push whose payload holds a NUL, and the till's later events then wait
+    behind it: a manager's reason holding one is refused where it is typed."""
+    from pos_member.errors import InvalidInput
+    from pos_member.services import coupons, points
+    from pos_member.services.stored_value_standing import set_frozen
+
+    m = till.register()
+    [c] = coupons.usable(till.uow, member_id=m.id)[:1]
+    counts = till.table_counts()
+    until = till.clock.now() + timedelta(days=30)
+    for attempt in (
+        lambda: member_service.set_status(till.uow, clerk=till.manager, member_id=m.id,
+                                          status="frozen", reason=bad),
+        lambda: member_service.set_tier(till.uow, clerk=till.manager, member_id=m.id,
+                                        tier="gold", until=until, reason=bad),
+        lambda: member_service.reissue_card(till.uow, clerk=till.manager, member_id=m.id,
+                                            reason=bad),
+        lambda: coupons.issue_by_hand(till.uow, clerk=till.cashier, approver=till.manager,
+                                      txn_id="i", member_id=m.id, template_code="CPN-10",
+                                      reason=bad),
+        lambda: coupons.revoke(till.uow, clerk=till.cashier, approver=till.manager,
+                               key=c.key, reason=bad),
+        lambda: points.adjust_points(till.uow, clerk=till.cashier, approver=till.manager,
+                                     txn_id="p", member_id=m.id, points=10, reason=bad),
+        lambda: set_frozen(till.uow, clerk=till.manager, member_id=m.id, frozen=True,
+                           reason=bad),
+    ):
+        with pytest.raises(InvalidInput):
+            attempt()
+    assert till.table_counts() == counts
+    assert member_service.set_status(till.uow, clerk=till.manager, member_id=m.id,
+                                     status="frozen", reason=" 两行\n原因 ").changed
