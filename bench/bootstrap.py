@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,9 @@ from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
 
 os.environ.setdefault(ENV_KEK, new_kek())
 BATCH = 1_000
+# Store 1's first administrator: the new till's own, or (a store with a history) the one
+# its earlier till made, who then logs in at the new till.
+ADMIN = {"code": "9001", "name": "管理员", "secret": "246810"}
 
 
 def registrations(store_id: str, device_id: str, store_no: int, n: int) -> list[bytes]:
@@ -79,16 +82,22 @@ def registrations(store_id: str, device_id: str, store_no: int, n: int) -> list[
             for i in range(0, n, BATCH)]
 
 
-def build_chain(url: str, stores: int, members: int) -> tuple[ServerContext, str]:
-    """The chain at HQ; returns its context and an enrolment code for store 1's new till."""
+def build_chain(url: str, stores: int, members: int, history: int = 0
+                ) -> tuple[ServerContext, str]:
+    """The chain at HQ; returns its context and an enrolment code for store 1's new till.
+    ``history``: about that many events of store 1 first, recorded by a till of it
+    (:func:`store_history`); else store 1 has none."""
     migrate(url)
     ctx = ServerContext(db=open_server_database(url), clock=SystemClock())
     per_store = members // stores
     t = time.perf_counter()
     for number in range(1, stores + 1):
         services.create_store(ctx, number=number, name=f"store {number}")
-        if number == 1:
-            continue  # the new till's store: it has no members yet
+        if number == 1:  # the new till's store: its history, if any, no registrations here
+            if history:
+                store_history(url, services.issue_enrolment_code(ctx, store_number=1).code,
+                              history)
+            continue
         code = services.issue_enrolment_code(ctx, store_number=number).code
         e = services.enrol(ctx, code=code, device_name=f"till {number}")
         device = services.authenticate(ctx, token=e.token)
@@ -97,6 +106,37 @@ def build_chain(url: str, stores: int, members: int) -> tuple[ServerContext, str
     print(f"chain: {stores} stores, {per_store * (stores - 1):,} members "
           f"in {time.perf_counter() - t:.1f} s")
     return ctx, services.issue_enrolment_code(ctx, store_number=1).code
+
+
+def store_history(url: str, code: str, events: int) -> None:
+    """About ``events`` events of store 1 at HQ: a till of it enrols with ``code`` (its first
+    administrator the one ``join`` logs in as), records a store's history with its own
+    services (``bench/apply_rate.py``'s ``store_history``: registrations, sales earning and
+    redeeming points, stored value topped up and paid, refunds) a year back to now, and pushes
+    it over HTTP as it goes."""
+    from bench.apply_rate import store_history as record
+    from pos_member.bootstrap import bootstrap
+    from pos_member.services.enrolment import FirstAdmin
+    from pos_member.services.staff import login
+    from sync.engine import enrol, push_all
+    from tests.factories import migrated_database
+
+    t = time.perf_counter()
+    with serve(create_app(url)) as base_url, \
+            tempfile.TemporaryDirectory(prefix="posm-history-") as work:
+        keystore = MemoryKeyStore()
+        clock = FakeClock(datetime.now(UTC) - timedelta(days=365))
+        app = bootstrap(migrated_database(Path(work) / "till.sqlite"), keystore=keystore,
+                        clock=clock)
+        with SyncClient(base_url, timeout=600) as client:
+            enrol(app, client, keystore, code=code, device_name="till 1",
+                  server_url=base_url, admin=FirstAdmin(**ADMIN))
+            assert app.identity is not None
+            clerk = login(app.uow, code=ADMIN["code"], secret=ADMIN["secret"],
+                          device_id=app.identity.device_id)
+            pushed = record(app, clerk, clock, events, lambda: push_all(app, client)[0])
+        app.close()
+    print(f"store 1: {pushed:,} events of history in {time.perf_counter() - t:.1f} s")
 
 
 def join(url: str, code: str, held: int, work: Path) -> dict[str, Any]:
@@ -125,11 +165,10 @@ def join(url: str, code: str, held: int, work: Path) -> dict[str, Any]:
         with SyncClient(base_url, timeout=600) as client:
             client._http.event_hooks["response"] = [count]
             enrol(app, client, keystore, code=code, device_name="new till",
-                  server_url=base_url, admin=FirstAdmin(code="9001", name="管理员",
-                                                        secret="246810"))
+                  server_url=base_url, admin=FirstAdmin(**ADMIN))
             sync_once(app, client)
         assert app.identity is not None
-        clerk = login(app.uow, code="9001", secret="246810",
+        clerk = login(app.uow, code=ADMIN["code"], secret=ADMIN["secret"],
                       device_id=app.identity.device_id)
         card = find_member(app.uow, clerk=clerk,
                            code=make_member_no(store_no=2, device_no=1, seq=1))
