@@ -61,6 +61,7 @@ from pos_member.services.member_standing import Standing
 from pos_member.services.points_notices import PointsNotice
 from pos_member.services.profile_seal import birthday_of
 from pos_member.services.sale_points import SalePointsPlan, member_points, post_sale_points
+from pos_member.text_input import one_line
 
 SALE_RECORDED = events.SALE_RECORDED.type
 SALE_REFUNDED = events.SALE_REFUNDED.type
@@ -195,8 +196,8 @@ def check_amount(amount_fen: object) -> int:
 
 def _clean_categories(categories: tuple[str, ...] | list[str]) -> list[str]:
     out: list[str] = []
-    for c in categories:
-        c = unicodedata.normalize("NFKC", str(c)).strip()
+    for c in categories:  # no control character: a NUL would stop the till's push (one_line)
+        c = one_line(unicodedata.normalize("NFKC", str(c)))
         if c and c not in out:
             if len(c) > 20:
                 raise InvalidInput(QT_TRANSLATE_NOOP(

@@ -247,3 +247,14 @@ def test_a_checkout_whose_payment_id_was_taken_is_refused_with_nothing_written(
     with pytest.raises(TxnIdConflict):
         _pay(till, m)
     assert till.table_counts() == before
+
+
+def test_a_category_with_a_control_character_is_refused_with_nothing_written(
+        till: Till) -> None:
+    """The sale dialog's categories go into ``sale.recorded`` as typed: a NUL there is refused
+    by HQ's push and would hold every later event of the till."""
+    before = till.table_counts()
+    with pytest.raises(DomainError):
+        checkout(till.uow, till.cashier, txn_id="t-nul", bill_no="B-nul", amount_fen=1_000,
+                 tenders=(Tender("cash", 1_000),), categories=("食品\x00",))
+    assert till.table_counts() == before
