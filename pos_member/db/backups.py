@@ -107,6 +107,9 @@ def restore_database(backup: Path, db_path: Path, *, now: datetime) -> Path:
     problem = _not_a_till_database(backup)
     if problem is not None:
         raise BackupRefused(problem=problem)
+    if db_path.exists() and _in_use(db_path):
+        raise BackupRefused(problem=f"{db_path} is open in a running till: close the till "
+                                    "(its window and the POS link) first")
     db_path.parent.mkdir(parents=True, exist_ok=True)
     aside = db_path.with_name(f"{db_path.name}.before-restore-{now:%Y%m%d-%H%M%S}")
     if db_path.exists():
@@ -116,6 +119,26 @@ def restore_database(backup: Path, db_path: Path, *, now: datetime) -> Path:
         db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
     db_path.with_name(db_path.name + ".restoring").replace(db_path)
     return aside
+
+
+def _in_use(path: Path) -> bool:
+    """Whether another connection has the database open (a running till, in this process or
+    another): an exclusive lock in SQLite's exclusive locking mode is refused while any
+    connection holds the WAL database open, idle or not; released at once when got."""
+    try:
+        con = sqlite3.connect(sqlite_uri(path.resolve(), mode="rw"), uri=True, timeout=0,
+                              isolation_level=None)
+    except sqlite3.Error:
+        return False  # not openable: the restore's own steps say why
+    try:
+        con.execute("PRAGMA locking_mode=EXCLUSIVE")
+        con.execute("BEGIN EXCLUSIVE")
+        con.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as e:
+        return "locked" in str(e) or "busy" in str(e)
+    finally:
+        con.close()
 
 
 def _not_a_till_database(path: Path) -> str | None:

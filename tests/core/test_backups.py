@@ -99,6 +99,22 @@ def test_a_restore_puts_the_copy_back_and_keeps_the_database_it_replaced(tmp_pat
         reopened.close()
 
 
+def test_a_restore_under_a_running_till_is_refused_and_moves_nothing(tmp_path: Path) -> None:
+    """The till still open on the database (its window, or the POS link): putting a copy in
+    place would pull the file from under it, and everything it recorded after would go to a
+    file nobody opens again. Refused, saying to close the till; nothing moved."""
+    till = make_till(tmp_path)
+    till.register()
+    copy = backup_database(till.path, tmp_path / "copies" / backup_name(DAY))
+    till.register()
+    with pytest.raises(BackupRefused, match="close the till"):
+        restore_database(copy, till.path, now=datetime(2026, 12, 4, 9, 30, tzinfo=UTC))
+    assert not list(till.path.parent.glob("*.before-restore-*"))
+    till.register()  # the till goes on, on its own database
+    till.app.close()
+    assert members(till.path) == 3
+
+
 def test_the_keeper_makes_the_days_copy_once_and_a_fresh_one_at_closing(till: Till,
                                                                         tmp_path: Path) -> None:
     folder = tmp_path / "copies"
