@@ -84,7 +84,7 @@ def check_topup_method(method: str, method_ref: str | None) -> str | None:
     third_party)."""
     if method not in METHODS:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "Choose how the top-up is paid."))
-    method_ref = (method_ref or "").strip() or None
+    method_ref = one_line(method_ref) or None  # typed or scanned; no NUL (text_input)
     if method == "third_party" and method_ref is None:
         raise InvalidInput(QT_TRANSLATE_NOOP(
             "errors", "Enter the third-party payment's reference number."))

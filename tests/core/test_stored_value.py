@@ -130,6 +130,19 @@ def test_topup_books_principal_and_bonus_and_notifies(till: Till) -> None:
     _assert_ledger_matches(till, m.id)
 
 
+def test_a_scanned_payment_reference_with_a_control_character_is_refused(till: Till) -> None:
+    """It travels in ``sv.topped_up``: a NUL would be refused by HQ's push and hold every
+    later event of the till (docs/rules.md, "Reasons")."""
+    from pos_member.errors import InvalidInput
+
+    m = till.register()
+    before = till.table_counts()
+    with pytest.raises(InvalidInput):
+        top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=50000,
+               method="third_party", method_ref="WX\x00123", txn_id="t1")
+    assert till.table_counts() == before
+
+
 def test_a_repeated_txn_id_returns_the_first_result(till: Till) -> None:
     m = till.register()
     first = top_up(till.uow, clerk=till.cashier, member_id=m.id, amount_fen=10000,
