@@ -50,13 +50,13 @@ class Later:
         self.cards: list[dict[str, Any]] = []  # new member_cards rows (``ON CONFLICT`` skips)
 
     def add_routes(self, homes: Mapping[str, str], fixed: Iterable[tuple[str, int]],
-                   wanted: Mapping[int, tuple[str, set[str]]]) -> None:
+                   wanted: Iterable[tuple[int, str, str]]) -> None:
         """New homes, routes known already, and events to route to the homes of the members
-        they name (position → (own store, member ids)) but their own store."""
+        they name but their own store: (position, own store, member id), one a member."""
         for member_id, store in homes.items():
             self.homes.setdefault(member_id, store)
         self.fixed.extend(fixed)
-        self.wanted.extend((p, own, k) for p, (own, keys) in wanted.items() for k in keys)
+        self.wanted.extend(wanted)
         self._now()
 
     def add_index(self, rows: Iterable[tuple[str, str, str, str, str]]) -> None:

@@ -36,7 +36,7 @@ from sync.server.errors import TransactionTooLarge
 from sync.server.later import Later
 from sync.server.locks import SERVER_SEQ, lock_keys
 from sync.server.models import SERVER_DEVICE_ID, SERVER_STORE_ID, Event, Flag, RulesVersion
-from sync.server.routes import route, routed
+from sync.server.routes import route
 from sync.server.wire import IncomingEvent
 
 XID_SHIFT = 20  # bits of a position under its transaction id: rows one transaction may write
@@ -98,12 +98,9 @@ class LogWriter:
         (``routes.route``); returns their positions."""
         if not events:
             return []
-        texts = [e.payload_text for e in events]  # each payload's text, made once
+        texts = [str(e.raw_payload, "utf-8") for e in events]  # ``payload_text``, made once
         first = self._store(events, texts)
-        events_routed = [routed(position, e.store_id, e.type, e.entity_id, text)
-                         for position, e, text in zip(range(first, first + len(events)),
-                                                      events, texts, strict=True)]
-        route(self._conn, events_routed, self.phones, self.later)
+        route(self._conn, first, events, texts, self.phones, self.later)
         return list(range(first, first + len(events)))
 
     def store(self, events: Sequence[IncomingEvent]) -> int:

@@ -22,9 +22,8 @@ position pulled) stays exactly-once. Staff events are never routed: they stay in
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import Connection, Row, Table, text
@@ -51,17 +50,6 @@ _INDEX: Table = MemberIndex.__table__  # type: ignore[assignment]
 _decode = msgspec.json.decode
 
 
-class Routed(msgspec.Struct, frozen=True):
-    """What routing needs of one stored event."""
-
-    position: int
-    store_id: str
-    type: str
-    entity_id: str | None
-    payload: Mapping[str, Any] | None  # the decoded payload (None: not an object)
-    keys: frozenset[str] | None = None  # its ``member_keys``, when ``routed`` found them
-
-
 class _Named(msgspec.Struct):
     """The member fields at a payload's top level; the rest is skipped unread."""
 
@@ -70,34 +58,53 @@ class _Named(msgspec.Struct):
     loser_member_id: Any = None
 
 
+class _Registered(msgspec.Struct):
+    """What a registration's home is made of; the rest of its payload is skipped unread."""
+
+    member_id: Any = None
+    store_id: Any = None
+    phone_index: Any = None
+
+
 _NAMED = msgspec.json.Decoder(_Named)
-_PLAIN = re.compile(r"[0-9A-Za-z_.:-]*")  # an entity id found in the text as it is
-_NO_KEYS: frozenset[str] = frozenset()
+_REGISTERED = msgspec.json.Decoder(_Registered)
+_NO_KEYS: tuple[str, ...] = ()
 
 
-def routed(position: int, store_id: str, type: str, entity_id: str | None,
-           payload_text: str) -> Routed:
-    """What routing needs of a stored event. A payload that names no member but by the
-    event's own ``entity_id`` (most of a store's events) is not decoded at all; one with no
-    object or array inside it (no ``{`` after its first character, no ``[``) has its member
-    keys read at its top level without building its dict (~1.8 µs an event less than decoding
-    it and ``member_keys``); any other is decoded whole, and a registration always (its
-    home)."""
-    if not needs_payload(store_id, type):
-        return Routed(position, store_id, type, entity_id, None)
-    if type != REGISTERED and "\\" not in payload_text and (
-            entity_id is None or _PLAIN.fullmatch(entity_id) is not None):
+class _Event(Protocol):
+    """What routing reads of a stored event (``wire.IncomingEvent``), beside its payload's
+    text."""
+
+    @property
+    def store_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def entity_id(self) -> str | None: ...
+
+
+def keys_of(entity_id: str | None, payload_text: str) -> Collection[str]:
+    """``member_keys`` of a store's event from its payload's text, decoding as little as it
+    can. A payload that names no member but by the event's own ``entity_id`` (most of a
+    store's events) is not decoded at all; one with no object or array inside it (no ``{``
+    after its first character, no ``[``) has its member keys read at its top level without
+    building its dict (~1.8 µs an event less than decoding it and ``member_keys``); any other
+    is decoded whole."""
+    if "\\" not in payload_text and (entity_id is None or '"' not in entity_id):
         # No member field at all, or one whose value is the entity's id: the keys are the
         # entity's, without decoding anything. ``member_id"`` with its quote ends a key (or a
         # string value) wherever it is: inside a string a quote is escaped, and a payload with
-        # an escape anywhere (a key could be spelled with one) goes the long way.
+        # an escape anywhere (a key could be spelled with one) goes the long way. Without an
+        # escape every quote of the text delimits a string, so ``"member_id":"<entity id>"``
+        # (an id holding no quote) is that key with that value.
         fields = payload_text.count('member_id"')
-        if fields == 0 or (fields == 1 and entity_id is not None and (
+        if fields == 0:
+            return (entity_id,) if entity_id else _NO_KEYS
+        if fields == 1 and entity_id and (
                 f'"member_id":"{entity_id}"' in payload_text
-                or f'"member_id": "{entity_id}"' in payload_text)):
-            return Routed(position, store_id, type, entity_id, None,
-                          frozenset((entity_id,)) if entity_id else _NO_KEYS)
-    if type != REGISTERED and payload_text.find("{", 1) < 0 and "[" not in payload_text:
+                or f'"member_id": "{entity_id}"' in payload_text):
+            return (entity_id,)
+    if payload_text.find("{", 1) < 0 and "[" not in payload_text:
         try:
             named = _NAMED.decode(payload_text)
         except (msgspec.DecodeError, msgspec.ValidationError):
@@ -107,8 +114,8 @@ def routed(position: int, store_id: str, type: str, entity_id: str | None,
             for v in (named.member_id, named.winner_member_id, named.loser_member_id):
                 if v and isinstance(v, str):
                     keys.add(v)
-            return Routed(position, store_id, type, entity_id, None, frozenset(keys))
-    return Routed(position, store_id, type, entity_id, decode_payload(payload_text))
+            return keys
+    return member_keys(entity_id, decode_payload(payload_text))
 
 
 def needs_payload(store_id: str, type: str) -> bool:
@@ -149,25 +156,30 @@ def decode_payload(text: str | bytes) -> Mapping[str, Any] | None:
     return value if isinstance(value, dict) else None  # what JSON decodes an object to
 
 
-def route(conn: Connection, events: Sequence[Routed], phones: dict[str, Row[Any] | None],
-          later: Later) -> None:
+def route(conn: Connection, first: int, events: Sequence[_Event], texts: Sequence[str],
+          phones: dict[str, Row[Any] | None], later: Later) -> None:
     """Records the homes of the members these events register, then each event's routes (in
     the transaction that stores them), through ``later`` (a push writes them at its end,
-    the homes of the members an event names looked up there). ``phones``: the
+    the homes of the members an event names looked up there). The events are at positions
+    ``first``, ``first + 1`` ..., their payloads' texts ``texts``. ``phones``: the
     ``member_index`` rows of the phones they register, locked and read here, by phone (None:
     an owner-less phone), for ``duplicate_phones`` to use rather than lock and read them
-    again."""
-    homes = _new_homes(conn, events, phones)
+    again. One loop over the events: a push routes a thousand."""
     fixed: list[tuple[str, int]] = []
-    wanted: dict[int, tuple[str, set[str]]] = {}
-    for e in events:
-        if e.store_id == SERVER_STORE_ID or e.type in DIRECTORY_TYPES:
-            fixed.append((EVERYONE, e.position))
-        elif not e.type.startswith(STAFF):
-            keys = set(e.keys) if e.keys is not None else member_keys(e.entity_id, e.payload)
-            if keys:
-                wanted[e.position] = (e.store_id, keys)
-    later.add_routes(homes, fixed, wanted)
+    wanted: list[tuple[int, str, str]] = []  # (position, own store, member key)
+    registered: list[tuple[str, str]] = []  # (store, payload text) of each registration
+    position = first
+    for e, payload in zip(events, texts, strict=True):
+        kind, store = e.type, e.store_id
+        if store == SERVER_STORE_ID or kind in DIRECTORY_TYPES:
+            fixed.append((EVERYONE, position))
+            if kind == REGISTERED:
+                registered.append((store, payload))
+        elif not kind.startswith(STAFF):
+            for key in keys_of(e.entity_id, payload):
+                wanted.append((position, store, key))
+        position += 1
+    later.add_routes(_new_homes(conn, registered, phones), fixed, wanted)
 
 
 def insert_routes(conn: Connection, rows: list[tuple[str, int]]) -> None:
@@ -179,21 +191,25 @@ def insert_routes(conn: Connection, rows: list[tuple[str, int]]) -> None:
         insert_values(conn, _ROUTES, ("store_id", "position"), rows)
 
 
-def _new_homes(conn: Connection, events: Sequence[Routed],
+def _new_homes(conn: Connection, registered: Sequence[tuple[str, str]],
                read: dict[str, Row[Any] | None]) -> dict[str, str]:
-    """The home of each member these events register: the home of the member that already
-    holds the phone at HQ (``member_index``: the phone's first registration to reach HQ, or
-    the winner of its merges), else the registering store. So a phone's members share one
-    home, the store whose registration HQ stored first: every event about either of them is
-    stored after that (a till pushes a registration before anything about its member, and
-    other stores learn the member from HQ), so that store's log has the whole history."""
+    """The home of each member these registrations (their store and payload text) register:
+    the home of the member that already holds the phone at HQ (``member_index``: the phone's
+    first registration to reach HQ, or the winner of its merges), else the registering store
+    (the payload's ``store_id``, else the event's). So a phone's members share one home, the
+    store whose registration HQ stored first: every event about either of them is stored
+    after that (a till pushes a registration before anything about its member, and other
+    stores learn the member from HQ), so that store's log has the whole history. A payload
+    that is no object registers no one."""
     regs: list[tuple[str, str, str | None]] = []
-    for e in events:
-        if e.type == REGISTERED and e.payload is not None:
-            member_id, store = e.payload.get("member_id"), e.payload.get("store_id") or e.store_id
-            phone = e.payload.get("phone_index")
-            if isinstance(member_id, str) and member_id and isinstance(store, str):
-                regs.append((member_id, store[:36], phone if isinstance(phone, str) else None))
+    for event_store, payload in registered:
+        try:
+            r = _REGISTERED.decode(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue
+        member_id, store, phone = r.member_id, r.store_id or event_store, r.phone_index
+        if isinstance(member_id, str) and member_id and isinstance(store, str):
+            regs.append((member_id, store[:36], phone if isinstance(phone, str) else None))
     if not regs:
         return {}
     from sync.server.duplicate_phones import rows_by_key  # (it imports log, this)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from sync.protocol import API, API_V2, WireEvent
 from sync.server.models import EventRoute, MemberHome
-from sync.server.routes import decode_payload, member_keys, routed
+from sync.server.routes import decode_payload, keys_of, member_keys
 from tests.server.factories import Device, LiveServer
 from tests.server.migrating import upgrade_from
 
@@ -132,8 +132,9 @@ def test_an_older_database_gets_the_routes_ingest_would_have_written(
 
 def test_a_flat_payloads_members_are_read_at_its_top_level_as_the_whole_decode_finds_them(
 ) -> None:
-    """``routes.routed``' short way (no object or array inside the payload) finds the keys
-    ``member_keys`` finds in the decoded payload; any other payload is decoded whole."""
+    """``routes.keys_of``' short ways (no member named but by the entity, or no object or
+    array inside the payload) find the keys ``member_keys`` finds in the decoded payload;
+    any other payload is decoded whole."""
     payloads = [
         '{"member_id":"m1","points":5}',
         '{"winner_member_id":"w","loser_member_id":"l","member_id":""}',
@@ -146,13 +147,14 @@ def test_a_flat_payloads_members_are_read_at_its_top_level_as_the_whole_decode_f
         '{"member_id":"e1x"}', '{"note":"member_id","member_id":"e1"}',
         '{"lines":[{"member_id":"e1"}],"loser_member_id":"m8"}',
         '{"member\\u005fid":"m9"}', '{"note":"\\"member_id\\":\\"e1\\"","member_id":"m10"}',
+        '{"member_id":"二"}', '{"member_id":"e1","x":"a"}', '{"member_id":"e1\\"","x":"a"}',
+        '{"note":"\\"member_id\\":\\"二\\"","member_id":"m11"}',
     ]
-    for text in payloads:
-        r = routed(1, "s1", "points.earned", "e1", text)
-        assert (set(r.keys) if r.keys is not None else member_keys(r.entity_id, r.payload)) \
-            == member_keys("e1", decode_payload(text)), text
-    assert routed(1, "s1", "points.earned", None, payloads[0]).keys == {"m1"}
-    assert routed(1, "s1", "points.earned", "e1", '{"member_id":"e1"}').keys == {"e1"}
-    assert routed(1, "s1", "points.earned", None, payloads[5]).keys is None  # nested
-    registration = routed(1, "s1", "member.registered", None, payloads[0])
-    assert registration.keys is None and registration.payload == {"member_id": "m1", "points": 5}
+    # entity ids: plain, none, not ASCII, one holding a quote (a crafted one that would find
+    # itself across two strings of the text: ``"member_id":"e1","x":"a"``)
+    for entity_id in ("e1", None, "二", 'e1","x":"a', "e 1"):
+        for text in payloads:
+            assert set(keys_of(entity_id, text)) \
+                == member_keys(entity_id, decode_payload(text)), (entity_id, text)
+    assert set(keys_of(None, payloads[0])) == {"m1"}
+    assert set(keys_of("e1", '{"member_id":"e1"}')) == {"e1"}

@@ -33,7 +33,8 @@ def test_kept_writes_land_at_the_flush_as_written_one_by_one(database_url: str) 
             later = Later(conn, keep=True)
             # OLD is registered again (a restored till's copy): its first home stays
             later.add_routes({NEW: "s2", OLD: "s3"}, [("*", 1)],
-                             {2: ("s1", {OLD, NEW, NONE}), 3: ("s2", {NEW}), 4: ("s3", {OLD})})
+                             [(2, "s1", OLD), (2, "s1", NEW), (2, "s1", NONE), (3, "s2", NEW),
+                              (4, "s3", OLD)])
             later.add_index([("p" * 64, NEW, "0002010000011", "h", "e")])
             later.add_progress("d1", 4, existed=False)
             assert _tables(conn)["routes"] == [] and _tables(conn)["progress"] == []
