@@ -35,6 +35,15 @@ SERVER_STORE_ID = "hq"
 SERVER_DEVICE_ID = "server"
 
 
+def key_text(length: int) -> String:
+    """A text key compared byte by byte on PostgreSQL (``COLLATE "C"``, migration 0019): a
+    database made under ``C.UTF-8`` (or any libc locale) compares every other text through
+    ``strcoll``, which is not PostgreSQL's fast path for ``"C"``, on every index descent of
+    a push. The same order for UTF-8 text as ``C.UTF-8``'s (code points); equality is the same
+    in every deterministic collation. SQLite: plain text, as before."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
+
+
 class ServerBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON}
@@ -87,9 +96,10 @@ class Event(ServerBase):
                             sqlite_where=text("type = 'member.registered'")))
 
     position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    id: Mapped[str] = mapped_column(String(36), unique=True)
-    store_id: Mapped[str] = mapped_column(String(36))
-    device_id: Mapped[str] = mapped_column(String(36))
+    # the keys of its text indexes, byte by byte (``key_text``)
+    id: Mapped[str] = mapped_column(key_text(36), unique=True)
+    store_id: Mapped[str] = mapped_column(key_text(36))
+    device_id: Mapped[str] = mapped_column(key_text(36))
     seq: Mapped[int] = mapped_column(BigInteger)
     clerk_id: Mapped[str | None] = mapped_column(String(36))
     hlc: Mapped[str] = mapped_column(String(22))
@@ -109,7 +119,7 @@ class MemberHome(ServerBase):
 
     __tablename__ = "member_homes"
 
-    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(key_text(36), primary_key=True)
     store_id: Mapped[str] = mapped_column(String(36))
 
 
@@ -121,7 +131,7 @@ class EventRoute(ServerBase):
 
     __tablename__ = "event_routes"
 
-    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(key_text(36), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
