@@ -15,6 +15,7 @@ from pos_member.db.models import Member
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import MemberNotFound
 from pos_member.permissions import Action, Clerk, require
+from pos_member.services import member_standing
 from pos_member.services.member_auth import has_pin, has_totp
 from pos_member.services.stored_value import notify
 from pos_member.services.stored_value_ledger import (
@@ -56,7 +57,9 @@ def phone_for_sms(uow: UnitOfWork, *, member_id: str) -> str:
 
     with uow.read() as s:
         blob = s.scalar(select(Member.phone_enc).where(Member.id == member_id))
-    if blob is None:
+        if blob == b"":  # erased (issue 20): no phone to text
+            member_standing.check(s.connection(), member_id, member_standing.MAINTAIN)
+    if not blob:
         raise MemberNotFound(query=member_id)
     return uow.cipher.decrypt(blob, context=PHONE_CTX)
 

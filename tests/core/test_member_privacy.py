@@ -215,6 +215,7 @@ def test_an_erased_member_gets_no_personal_data_consent_or_credential_back(a: Ti
 def test_after_an_erasure_search_reveal_and_the_pos_lookup_still_answer(a: Till) -> None:
     from pos_member.integration.queries import lookup_member
     from pos_member.services.member_search import search_members
+    from pos_member.services.stored_value_standing import phone_for_sms
 
     phone = new_phone()
     erased = a.register(phone, name="王小明")
@@ -229,5 +230,7 @@ def test_after_an_erasure_search_reveal_and_the_pos_lookup_still_answer(a: Till)
     for personal in (False, True):
         with pytest.raises(MemberErasedError):
             lookup_member(a.uow, a.manager, code=erased.member_no, personal=personal)
+    with pytest.raises(MemberErasedError):  # the pay dialog's "send the code"
+        phone_for_sms(a.uow, member_id=erased.id)
     assert a.table_counts() == counts  # nothing revealed, nothing audited
     assert lookup_member(a.uow, a.cashier, code=kept.member_no).id == kept.id
