@@ -316,6 +316,19 @@ class StaffEditedAheadElsewhere(EditedAheadElsewhere):
     )
 
 
+class PlanEditedAheadElsewhere(EditedAheadElsewhere):
+    """A recruitment target, roster or split last written by a till whose clock runs ahead: a
+    manager's change here would sort before it and lose at every till (docs/rules.md,
+    "Recruitment KPIs")."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "Not saved: this target or roster was last changed at a till whose clock is ahead, so "
+        "the change would not hold. Head office can set the month's target; change it here "
+        "again once that till's clock is put right.",
+    )
+
+
 class StorageFull(DomainError):
     message = QT_TRANSLATE_NOOP(
         "errors",

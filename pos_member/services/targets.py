@@ -25,6 +25,7 @@ from pos_member.db.models import KpiMonthTarget, KpiRoster, KpiSplitAdjustment, 
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import (
     NotAGuide,
+    PlanEditedAheadElsewhere,
     RosterEmpty,
 )
 from pos_member.kpi_inputs import MAX_DAY_TARGET, parse_month, parse_target
@@ -143,7 +144,9 @@ def set_month_target(uow: UnitOfWork, *, clerk: Clerk, month: str | date, target
         before = month_targets(conn, clerk.store_id, [month]).get(month)
         payload = events.TargetSet(store_id=clerk.store_id, month=month, target=value)
         ev = tx.record(clerk, events.KPI_TARGET_SET, payload)
-        _write_target(conn, clerk.store_id, month, value, clerk.staff_id, ev.hlc, ev.id)
+        if not _write_target(conn, clerk.store_id, month, value, clerk.staff_id, ev.hlc,
+                             ev.id):
+            raise PlanEditedAheadElsewhere()  # it would lose everywhere: nothing written
         tx.audit(clerk, TARGET_SET, "kpi_target", f"{clerk.store_id}:{month}",
                  before={"target": before}, after={"target": value}, event=ev)
         tx.commit()
@@ -177,7 +180,9 @@ def set_rosters(uow: UnitOfWork, *, clerk: Clerk, rosters: Mapping[date, Sequenc
         ev = tx.record(clerk, events.KPI_ROSTER_SET,
                        events.RosterSet(store_id=clerk.store_id, days=clean))
         for iso, ids in clean.items():
-            _write_roster(conn, clerk.store_id, date.fromisoformat(iso), ids, ev.hlc, ev.id)
+            if not _write_roster(conn, clerk.store_id, date.fromisoformat(iso), ids, ev.hlc,
+                                 ev.id):
+                raise PlanEditedAheadElsewhere()
         tx.audit(clerk, ROSTER_SET, "kpi_roster", clerk.store_id,
                  before={d.isoformat(): [guides[s].code if s in guides else s for s in r]
                          for d, r in before.items()},
@@ -198,7 +203,8 @@ def adjust_split(uow: UnitOfWork, *, clerk: Clerk, day: date, targets: Mapping[s
         check_split(values, roster=plan.roster, day_target=plan.day_target, day=day)
         ev = tx.record(clerk, events.KPI_SPLIT_ADJUSTED, events.SplitAdjusted(
             store_id=clerk.store_id, day=day.isoformat(), targets=values))
-        _write_adjustment(conn, clerk.store_id, day, values, ev.hlc, ev.id)
+        if not _write_adjustment(conn, clerk.store_id, day, values, ev.hlc, ev.id):
+            raise PlanEditedAheadElsewhere()
         tx.audit(clerk, SPLIT_ADJUSTED, "kpi_split", f"{clerk.store_id}:{day.isoformat()}",
                  before=dict(plan.split), after=values, event=ev)
         tx.commit()

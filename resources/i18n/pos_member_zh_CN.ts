@@ -2997,6 +2997,10 @@ F2  注册新会员</translation>
         <translation>未保存：这位同事最近一次是在一台时钟超前的收银台上修改的，此处的修改不会生效。总部可以立即停用该同事；请在该收银台的时钟校正后再修改。</translation>
     </message>
     <message>
+        <source>Not saved: this target or roster was last changed at a till whose clock is ahead, so the change would not hold. Head office can set the month&apos;s target; change it here again once that till&apos;s clock is put right.</source>
+        <translation>未保存：该目标或排班最近一次是在一台时钟超前的收银台上修改的，此处的修改不会生效。总部可以设置本月目标；请在该收银台的时钟校正后再修改。</translation>
+    </message>
+    <message>
         <source>The till could not write to its disk (full or failing): nothing was saved. Free some space or call support, then try again.</source>
         <translation>收银台无法写入磁盘（已满或故障）：本次操作未保存。请释放空间或联系技术支持后重试。</translation>
     </message>

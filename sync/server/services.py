@@ -36,7 +36,15 @@ from sync.server.errors import (
 )
 from sync.server.ingest import push, push_json
 from sync.server.log import LogWriter
-from sync.server.models import Device, EnrolmentCode, Flag, RulesVersion, Store
+from sync.server.models import (
+    SERVER_STORE_ID,
+    Device,
+    EnrolmentCode,
+    Event,
+    Flag,
+    RulesVersion,
+    Store,
+)
 from sync.server.pull import pull, pull_json
 
 __all__ = [
@@ -264,8 +272,20 @@ def set_store_target(ctx: ServerContext, *, store_number: int, month: str, targe
         LogWriter(conn, now=ctx.clock.now()).append_server_event(
             type=KPI_TARGET_SET, entity_id=None,
             payload=TargetSet(store_id=store_id, month=month, target=target),
+            after_hlc=_newest_target_hlc(conn, store_id, month),
         )
     return month, target
+
+
+def _newest_target_hlc(conn: Connection, store_id: str, month: str) -> str | None:
+    """The newest HLC of the store's target for ``month`` (its tills' and HQ's): HQ's must sort
+    after it to win on every till, even over one a till stamped with a clock far ahead."""
+    rows = conn.execute(select(Event.hlc, Event.payload).where(
+        Event.type == KPI_TARGET_SET.type,
+        Event.store_id.in_((store_id, SERVER_STORE_ID)))).all()
+    return max((r.hlc for r in rows if isinstance(r.payload, dict)
+                and r.payload.get("store_id") == store_id and r.payload.get("month") == month),
+               default=None)
 
 
 def _aware(when: datetime) -> datetime:
