@@ -85,9 +85,9 @@ def cards_after_store(conn: Connection, stored: Sequence[StoredEvent]) -> None:
         if kind == ERASED:
             _empty_card(conn, p["member_id"], status="erased")
             continue
-        row = conn.execute(select(_CARDS.c.profile)
+        row = conn.execute(select(_CARDS.c.profile, _CARDS.c.status)
                            .where(_CARDS.c.member_id == p["member_id"])).first()
-        if row is not None:
+        if row is not None and row.status != "erased":  # a change made before the erasure
             conn.execute(update(_CARDS).where(_CARDS.c.member_id == p["member_id"]).values(
                 profile={**(row.profile or {}), "phone_enc": p.get("phone_enc")}))
 

@@ -145,3 +145,29 @@ def test_an_erasure_also_empties_the_record_merged_into_the_member(
     for member_id, profile in cards:
         assert not {"phone_enc", "name_enc", "gender", "birthday", "tags", "tags_enc"} \
             & set(profile), member_id
+
+
+def test_a_phone_change_pushed_after_the_erasure_brings_no_phone_back_to_hq(
+        central: Central, tills: tuple[Till, Till], tmp_path: Path) -> None:
+    one, _ = tills
+    late = enrolled_till(central, tmp_path / "late.sqlite", 1)  # store 1's second till
+    card = register_member(one.app.uow, clerk=one.clerk, phone=new_phone(),
+                           privacy_consent=True)
+    set_member_pin(one.app.uow, clerk=one.clerk, approver=one.clerk, member_id=card.id,
+                   pin=PIN)
+    one.sync()
+    late.sync()
+    member_privacy.erase(one.app.uow, clerk=one.clerk, member_id=card.id)
+    one.sync()
+    late.clock.advance(minutes=5)  # offline at the erasure: it still holds the PIN
+    member_privacy.change_phone(late.app.uow, clerk=late.clerk, member_id=card.id,
+                                new_phone=new_phone(), factor=PinFactor(PIN),
+                                approver=late.clerk, online=False)
+    late.sync()
+    row = central.query(lambda c: c.execute(
+        select(MemberCardRow.status, MemberCardRow.profile)
+        .where(MemberCardRow.member_id == card.id)).one())
+    assert row.status == "erased" and "phone_enc" not in row.profile
+    assert central.query(lambda c: c.execute(select(MemberIndex.phone_index).where(
+        MemberIndex.member_id == card.id)).all()) == []
+    late.close()
