@@ -329,6 +329,20 @@ class PlanEditedAheadElsewhere(EditedAheadElsewhere):
     )
 
 
+class StandingEditedAheadElsewhere(EditedAheadElsewhere):
+    """A member's status, hand-set tier or stored-value freeze last set by a till whose clock
+    runs ahead: a change here would sort before it and lose at every other till, which would
+    then disagree with this one on whether the member may pay (docs/rules.md, "Member
+    status")."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "Not saved: this member's status, tier or freeze was last changed at a till whose clock "
+        "is ahead, so the change would not hold at the other tills. Head office has been "
+        "alerted; change it again once that till's clock is put right.",
+    )
+
+
 class StorageFull(DomainError):
     message = QT_TRANSLATE_NOOP(
         "errors",

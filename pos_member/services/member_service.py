@@ -17,7 +17,7 @@ from pos_member import events
 from pos_member.changes import Area, Changes
 from pos_member.db.models import Member, MemberStanding
 from pos_member.db.uow import Transaction, UnitOfWork
-from pos_member.errors import MemberNotFound
+from pos_member.errors import MemberNotFound, StandingEditedAheadElsewhere
 from pos_member.member_code import card_code
 from pos_member.member_service_errors import (
     InvalidStatus,
@@ -87,7 +87,8 @@ def set_status(uow: UnitOfWork, *, clerk: Clerk, member_id: str, status: str,
         payload = events.MemberStatusSet(member_id=member_id, member_no=no, status=status,
                                          reason=reason)
         ev = tx.record(clerk, events.MEMBER_STATUS_SET, payload, entity_id=member_id)
-        member_standing.set_status(conn, payload, ev.hlc)
+        if not member_standing.set_status(conn, payload, ev.hlc):
+            raise StandingEditedAheadElsewhere()  # it would lose at every other till
         tx.audit(clerk, member_standing.STATUS_SET, "member", member_id,
                  before={"status": before.status},
                  after={"status": status, "reason": reason}, event=ev)
@@ -115,7 +116,8 @@ def set_tier(uow: UnitOfWork, *, clerk: Clerk, member_id: str, tier: str, until:
         payload = events.MemberTierSet(member_id=member_id, member_no=no, tier=tier,
                                        reason=reason, until=until.isoformat())
         ev = tx.record(clerk, events.MEMBER_TIER_SET, payload, entity_id=member_id)
-        member_standing.set_tier(conn, payload, ev.hlc)
+        if not member_standing.set_tier(conn, payload, ev.hlc):
+            raise StandingEditedAheadElsewhere()
         tx.audit(clerk, member_standing.TIER_SET, "member", member_id, before={"tier": old},
                  after={"tier": tier, "until": until.isoformat(), "reason": reason}, event=ev)
         tx.commit()

@@ -13,7 +13,7 @@ from pos_member import events
 from pos_member import stored_value_rules as rules_
 from pos_member.db.models import Member
 from pos_member.db.uow import UnitOfWork
-from pos_member.errors import MemberNotFound
+from pos_member.errors import MemberNotFound, StandingEditedAheadElsewhere
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services import member_standing
 from pos_member.services.member_auth import has_pin, has_totp
@@ -80,6 +80,11 @@ def set_frozen(uow: UnitOfWork, *, clerk: Clerk, member_id: str, frozen: bool,
                        events.FreezeChanged(member_id=member_id, reason=reason),
                        entity_id=member_id)
         ensure_account(conn, member_id, tx.clock.now())
+        # Last writer wins by HLC at every till (stored_value_sync.apply_freeze_event): a freeze
+        # set by a till whose clock runs far ahead would beat this one everywhere else.
+        if (conn.scalar(select(ACCOUNTS.c.frozen_hlc).where(ACCOUNTS.c.member_id == member_id))
+                or "") >= ev.hlc:
+            raise StandingEditedAheadElsewhere()
         conn.execute(update(ACCOUNTS).where(ACCOUNTS.c.member_id == member_id)
                      .values(frozen=frozen, frozen_hlc=ev.hlc))
         tx.audit(clerk, type_, "member", member_id, before={"frozen": before.frozen},

@@ -16,10 +16,13 @@ from sqlalchemy import select
 
 from pos_member.db.models import Member
 from pos_member.errors import EditedAheadElsewhere
+from pos_member.services import member_service
 from pos_member.services.member_cards import Gender
 from pos_member.services.members import register_member, update_profile
 from pos_member.services.profile_seal import opened
-from tests.factories import new_phone
+from pos_member.services.stored_value_ledger import get_balance
+from pos_member.services.stored_value_standing import set_frozen
+from tests.factories import dump_database, new_phone
 from tests.sync.harness import Central, Till, enrolled_till
 
 
@@ -54,3 +57,27 @@ def test_an_edit_after_pulling_a_far_ahead_edit_converges(tills: tuple[Till, Til
     b.sync()
     a.sync()
     assert gender(a, card.id) == gender(b, card.id) == "F"
+
+
+def test_a_freeze_or_status_after_a_far_ahead_one_is_refused_not_lost(
+        tills: tuple[Till, Till]) -> None:
+    """A till whose clock runs a day ahead froze a member's stored value and blacklisted them.
+    Unfreezing or clearing the status at the store's other till (clock right) would write an
+    event that loses at every other till while this one shows it done — the tills would
+    disagree for good on whether the balance may be spent. Refused, nothing written."""
+    a, b = tills
+    a.clock.advance(days=1)
+    card = register_member(a.app.uow, clerk=a.clerk, phone=new_phone(), privacy_consent=True)
+    set_frozen(a.app.uow, clerk=a.clerk, member_id=card.id, frozen=True, reason="lost phone")
+    member_service.set_status(a.app.uow, clerk=a.clerk, member_id=card.id,
+                              status="blacklisted", reason="fraud")
+    a.sync()
+    b.sync()
+    before = dump_database(b.path)
+    with pytest.raises(EditedAheadElsewhere):
+        set_frozen(b.app.uow, clerk=b.clerk, member_id=card.id, frozen=False, reason="found")
+    with pytest.raises(EditedAheadElsewhere):
+        member_service.set_status(b.app.uow, clerk=b.clerk, member_id=card.id,
+                                  status="normal", reason="cleared")
+    assert dump_database(b.path) == before
+    assert get_balance(b.app.uow, card.id).frozen
