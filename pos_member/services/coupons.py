@@ -28,6 +28,7 @@ from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
 from pos_member.rules_config import CouponTemplate
 from pos_member.services import coupons_ledger as ledger
+from pos_member.services import member_standing
 from pos_member.text_input import one_line
 
 WELCOME, BIRTHDAY, WINBACK, MANUAL, POINTS, HQ, RECALL = (
@@ -194,6 +195,8 @@ def _active(tx: Transaction, member_id: str) -> None:
     status = tx.conn.scalar(select(Member.status).where(Member.id == member_id))
     if status != "active":
         raise MemberNotFound(query=member_id[:8])
+    # an erased member is refused everything (docs/rules.md): no coupon, nor its message
+    member_standing.check(tx.conn, member_id, member_standing.MAINTAIN)
 
 
 # -- what the card shows --------------------------------------------------------------------

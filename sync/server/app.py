@@ -258,8 +258,8 @@ def _routes() -> Any:
     def coupon_check(ctx: Context, credentials: Credentials,
                      key: Annotated[str, Query(pattern=COUPON_KEY)],
                      terms: bool = False) -> Response:
-        """Whether HQ holds a redemption of the coupon ``key``: a till asks before redeeming
-        a coupon it did not issue (issue 18). Counted with the member lookups (429).
+        """Whether HQ holds a redemption of the coupon ``key``: a till online asks before it
+        redeems a coupon (issue 18). Counted with the member lookups (429).
         ``terms=true``: with its state and, to another store's till, the coupon as issued (a
         till from before them asks without, and its strict parser never sees the fields)."""
         if credentials is None or credentials.scheme.lower() != "bearer":

@@ -97,3 +97,17 @@ def test_a_manager_withdraws_a_coupon_with_a_reason_and_it_is_refused_after(till
     with pytest.raises(CouponAlreadyUsed):
         checkout(till.uow, till.cashier, txn_id="x", bill_no="X-1", amount_fen=15_000,
                  member_id=m.id, tenders=(Tender("cash", 13_000),), coupons=[c.qr])
+
+
+def test_an_erased_member_is_issued_no_coupon_by_hand(till: Till) -> None:
+    from pos_member.member_service_errors import MemberErasedError
+    from pos_member.services import member_privacy
+
+    m = till.register()
+    member_privacy.erase(till.uow, clerk=till.manager, member_id=m.id)
+    before = till.table_counts()
+    with pytest.raises(MemberErasedError):
+        coupons.issue_by_hand(till.uow, clerk=till.cashier, approver=till.manager,
+                              txn_id="x", member_id=m.id, template_code="CPN-10",
+                              reason="sorry")
+    assert till.table_counts() == before  # no coupon, no message to a phone that is gone
