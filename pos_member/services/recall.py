@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from pos_member.clock import DEFAULT_TZ
-from pos_member.db.models import Member, MemberRfm
+from pos_member.db.models import Member, MemberRfm, MemberStanding
 from pos_member.db.uow import UnitOfWork
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.permissions import Action, Clerk, require
@@ -51,6 +51,11 @@ class RecallEntry:
     segment: str | None = None  # the kept RFM segment's code (rfm.SEGMENTS), None unscored
 
 
+# An erased member is no one to win back: left out of the list and its workbook (issue 20).
+_ERASED = select(MemberStanding.member_id).where(MemberStanding.member_id == Member.id,
+                                                 MemberStanding.erased.is_(True)).exists()
+
+
 def recall_list(uow: UnitOfWork, *, clerk: Clerk, order: RecallOrder = RecallOrder.VALUE,
                 limit: int = LIMIT) -> list[RecallEntry]:
     """The clerk's store's members with at least one purchase and none for ``dormant_days``
@@ -68,7 +73,7 @@ def recall_list(uow: UnitOfWork, *, clerk: Clerk, order: RecallOrder = RecallOrd
                    r.purchases, r.segment)
             .join(r, r.member_id == Member.id)
             .where(Member.store_id == clerk.store_id, Member.status == "active",
-                   r.purchases > 0, r.last_day <= cutoff)
+                   r.purchases > 0, r.last_day <= cutoff, ~_ERASED)
             .order_by(*sort).limit(limit)).all()
     life = rules.lifecycle
     out = []

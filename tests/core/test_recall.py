@@ -85,3 +85,11 @@ def test_the_workbook_lists_them(till: Till, members: dict, tmp_path: Path) -> N
         ("普通", 400, 900, "流失"), ("普通", 60, 300, "活跃"), ("普通", 100, 50, "沉睡"),
         ("普通", 70, 20, "活跃")]
     assert rows[0][7] == "—" and rows[0][8] == WIN_BACK  # not scored before the nightly run
+
+
+def test_an_erased_member_is_no_one_to_win_back(till: Till, members: dict) -> None:
+    from pos_member.services import member_privacy
+
+    member_privacy.erase(till.uow, clerk=till.manager, member_id=members["B"])
+    got = [e.member_id for e in recall_list(till.uow, clerk=till.manager)]
+    assert members["B"] not in got and members["D"] in got
