@@ -167,6 +167,10 @@ def login(uow: UnitOfWork, *, code: str, secret: str, device_id: str) -> Clerk:
             raise LoginFailed()
         clerk = Clerk(staff.id, staff.name, Role(staff.role), staff.store_id, device_id)
         if staff.locked_until is not None and staff.locked_until > now:
+            longest = now + timedelta(minutes=rules.login_lock_minutes)
+            if staff.locked_until > longest:  # set by a till whose clock runs ahead (pulled)
+                staff.locked_until = longest  # no longer than the rule from when it is met
+                tx.commit()
             raise LoginLocked(until=_local_hhmm(uow.clock, staff.locked_until))
         if not _verify(staff.secret_hash, secret):
             staff.failed_logins += 1

@@ -97,6 +97,27 @@ def test_a_pin_lock_on_one_till_locks_the_colleague_on_the_other(
         central.assert_exactly_once(t)
 
 
+def test_a_lock_from_a_till_whose_clock_runs_ahead_lasts_no_longer_than_the_rule(
+    tills: tuple[Till, Till, Till],
+) -> None:
+    """Five wrong PINs at a till whose clock runs a day ahead lock the administrator until a
+    day from now at every till of the store: at B (clock right) the lock ends the rules' 15
+    minutes after it is first met there, not a day later."""
+    a, b, _ = tills
+    for t in (a, b):
+        t.sync()
+    a.clock.advance(days=1)
+    for _ in range(5):
+        with pytest.raises((LoginFailed, LoginLocked)):
+            a.login("001", "999999")
+    a.sync()
+    b.sync()
+    with pytest.raises(LoginLocked):
+        b.login("001", PIN)
+    b.clock.advance(minutes=16)
+    assert b.login("001", PIN).role is Role.ADMIN
+
+
 def test_a_second_till_of_the_store_makes_no_administrator_of_its_own(
     tmp_path: Path, central: Central,
 ) -> None:
