@@ -22,11 +22,45 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, text, update
 
-from sync.server.driver import Statement, json_text
+from sync.server.driver import Statement
 from sync.server.models import DeviceProgress, MemberIndex
 
 INDEX_COLUMNS = ("phone_index", "member_id", "member_no", "hlc", "event_id")
 _INDEX: Table = MemberIndex.__table__  # type: ignore[assignment]
+
+
+_SEP = "\x1f"  # the unit separator, ``chr(31)``: a column of texts bound as one text
+
+
+def _unnest(params: dict[str, Any], name: str,
+            columns: Iterable[tuple[str, list[Any], str]]) -> str:
+    """A FROM item of rows given as columns (name, values, ``text`` or ``bigint``): each column
+    bound as one text PostgreSQL splits (``string_to_array``), ``unnest`` zipping them. For
+    PostgreSQL ~5x cheaper to read than the same rows as a JSON array of objects
+    (``json_to_recordset`` builds a hash table an object: ~1 µs of its CPU a pushed event, the
+    routes' member keys most of it), and cheaper to form here than JSON. A text column whose
+    values hold the separator (or a value not a text, or one empty text alone) is bound as an
+    array instead (psycopg, element by element): the same rows, never split wrong."""
+    columns = list(columns)
+    items: list[str] = []
+    for column, values, kind in columns:
+        key = f"{name}_{column}"
+        if kind == "bigint":
+            params[key] = ",".join(map(str, values))
+            items.append(f"CAST(string_to_array(:{key}, ',') AS bigint[])")
+            continue
+        try:
+            joined = _SEP.join(values)
+        except TypeError:  # a None among them
+            joined = ""
+        if joined and joined.count(_SEP) == len(values) - 1:
+            params[key] = joined
+            items.append(f"string_to_array(:{key}, chr(31))")
+        else:
+            params[key] = list(values)
+            items.append(f"CAST(:{key} AS text[])")
+    names = ", ".join(column for column, _, _ in columns)
+    return f"unnest({', '.join(items)}) AS {name}({names})"
 
 
 @functools.lru_cache(maxsize=64)
@@ -93,25 +127,25 @@ class Later:
         parts: list[str] = []
         params: dict[str, Any] = {}
         if self.homes:
-            params["homes"] = json_text([{"m": m, "s": s} for m, s in self.homes.items()])
-            parts.append(
-                "nh AS (SELECT m, s FROM json_to_recordset(CAST(:homes AS json)) "
-                "AS v(m text, s text))")
+            parts.append("nh AS (SELECT m, s FROM " + _unnest(params, "h", (
+                ("m", list(self.homes), "text"), ("s", list(self.homes.values()), "text")))
+                + ")")
             parts.append(
                 "ih AS (INSERT INTO member_homes (member_id, store_id) SELECT m, s FROM nh "
                 "ON CONFLICT (member_id) DO NOTHING)")
         routes: list[str] = []
         if self.fixed:
-            params["fixed"] = json_text([{"s": s, "p": p} for s, p in self.fixed])
-            routes.append("SELECT s, p FROM json_to_recordset(CAST(:fixed AS json)) "
-                          "AS v(s text, p bigint)")
+            routes.append("SELECT s, p FROM " + _unnest(params, "f", (
+                ("s", [s for s, _ in self.fixed], "text"),
+                ("p", [p for _, p in self.fixed], "bigint"))))
         if self.wanted:
-            params["wanted"] = json_text([{"p": p, "o": o, "k": k}
-                                           for p, o, k in self.wanted])
-            parts.append(
-                "w AS (SELECT p, o, k FROM json_to_recordset(CAST(:wanted AS json)) "
-                "AS v(p bigint, o text, k text))")
-            parts.append("wk AS (SELECT DISTINCT k FROM w)")
+            wanted = self.wanted
+            parts.append("w AS (SELECT p, o, k FROM " + _unnest(params, "w", (
+                ("p", [p for p, _, _ in wanted], "bigint"),
+                ("o", [o for _, o, _ in wanted], "text"),
+                ("k", [k for _, _, k in wanted], "text"))) + ")")
+            parts.append("wk AS (SELECT k FROM " + _unnest(params, "wk", (
+                ("k", list({k for _, _, k in wanted}), "text"),)) + ")")  # each member once
             # one index probe a member (a join the planner cannot flatten: see
             # ``duplicate_phones.rows_by_key``); a home stored before wins over this push's
             # (``ON CONFLICT DO NOTHING`` keeps it), which the CTE above cannot see
@@ -130,12 +164,11 @@ class Later:
             parts.append("ir AS (INSERT INTO event_routes (store_id, position) "
                          + " UNION ".join(routes) + ")")
         if self.index:
-            params["index"] = json_text([dict(zip("abcde", r, strict=True))
-                                          for r in self.index])
             parts.append(
                 "ii AS (INSERT INTO member_index (" + ", ".join(INDEX_COLUMNS) + ") "
-                "SELECT a, b, c, d, e FROM json_to_recordset(CAST(:index AS json)) "
-                "AS v(a text, b text, c text, d text, e text))")
+                "SELECT a, b, c, d, e FROM " + _unnest(params, "i", (
+                    (c, [r[n] for r in self.index], "text") for n, c in enumerate("abcde")))
+                + ")")
         if self.progress is not None:
             device_id, acked, existed = self.progress
             params["device"], params["acked"] = device_id, acked

@@ -53,3 +53,25 @@ def test_kept_writes_land_at_the_flush_as_written_one_by_one(database_url: str) 
             assert _tables(conn)["progress"] == [("d1", 6)]
     finally:
         db.dispose()
+
+
+def test_texts_holding_the_separator_are_written_whole(database_url: str) -> None:
+    """PostgreSQL binds a column of texts as one text split at ``chr(31)``; a column one of
+    whose texts holds it (or that is one empty text) goes as an array: the same rows."""
+    odd, home = "m\x1fodd", "s\x1f9"
+    db = open_server_database(database_url)
+    try:
+        with db.write() as conn:
+            conn.execute(MemberHome.__table__.insert(), [{"member_id": odd, "store_id": home}])
+            later = Later(conn, keep=True)
+            later.add_routes({NEW: "s2", "": "s4"}, [("*", 1), ("\x1f", 5)],
+                             [(2, "s1", odd), (2, "s1", NEW), (3, "s\x1f2", NEW)])
+            later.add_index([("p" * 64, NEW, "0002\x1f", "h", "e")])
+            later.flush()
+            tables = _tables(conn)
+            number = conn.execute(select(MemberIndex.member_no)).scalar_one()
+    finally:
+        db.dispose()
+    assert tables["homes"] == sorted([("", "s4"), (NEW, "s2"), (odd, home)])
+    assert tables["routes"] == sorted([("*", 1), ("\x1f", 5), (home, 2), ("s2", 2), ("s2", 3)])
+    assert tables["index"] == [("p" * 64, NEW)] and number == "0002\x1f"
