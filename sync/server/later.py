@@ -35,12 +35,12 @@ _SEP = "\x1f"  # the unit separator, ``chr(31)``: a column of texts bound as one
 def _unnest(params: dict[str, Any], name: str,
             columns: Iterable[tuple[str, list[Any], str]]) -> str:
     """A FROM item of rows given as columns (name, values, ``text`` or ``bigint``): each column
-    bound as one text PostgreSQL splits (``string_to_array``), ``unnest`` zipping them. For
-    PostgreSQL ~5x cheaper to read than the same rows as a JSON array of objects
-    (``json_to_recordset`` builds a hash table an object: ~1 µs of its CPU a pushed event, the
-    routes' member keys most of it), and cheaper to form here than JSON. A text column whose
-    values hold the separator (or a value not a text, or one empty text alone) is bound as an
-    array instead (psycopg, element by element): the same rows, never split wrong."""
+    bound as one text PostgreSQL splits (``string_to_array``), ``unnest`` zipping them. The
+    same rows as a JSON array of objects (``json_to_recordset``, a hash table built an object)
+    cost PostgreSQL ~1.1 µs more a pushed event, the routes' member keys most of it, and are
+    no cheaper to form here (docs/scale.md, "Step 2"). A text column whose values hold the
+    separator (or a value not a text, or one empty text alone) is bound as an array instead
+    (psycopg, element by element): the same rows, never split wrong."""
     columns = list(columns)
     items: list[str] = []
     for column, values, kind in columns:
