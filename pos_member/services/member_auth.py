@@ -35,7 +35,12 @@ from pos_member.crypto import PiiCipher
 from pos_member.db.models import Member, SvCredential
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
-from pos_member.errors import DomainError, MemberNotFound, PermissionDenied
+from pos_member.errors import (
+    DomainError,
+    MemberNotFound,
+    PermissionDenied,
+    StandingEditedAheadElsewhere,
+)
 from pos_member.permissions import ROLE_LABELS, Action, Clerk, require
 from pos_member.pin_policy import check_member_pin
 from pos_member.services import member_standing
@@ -133,6 +138,8 @@ def set_member_pin(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk, member_id:
         cred = _credential(tx.session, member_id)
         ev = tx.record(clerk, events.SV_PIN_SET,
                        events.PinSet(member_id=member_id, pin_hash=pin_hash), entity_id=member_id)
+        if (cred.pin_hlc or "") >= ev.hlc:  # set by a till whose clock runs far ahead: this
+            raise StandingEditedAheadElsewhere()  # one would lose there, the old PIN paying on
         cred.pin_hash, cred.pin_hlc = pin_hash, ev.hlc
         cred.pin_failures, cred.pin_locked_until = 0, None
         tx.audit(clerk, PIN_SET, "member", member_id,
@@ -251,6 +258,8 @@ def provision_totp(uow: UnitOfWork, *, clerk: Clerk, approver: Clerk,
                                               secret_enc=base64.b64encode(enc).decode()),
                        entity_id=member_id)
         cred = _credential(tx.session, member_id)
+        if (cred.totp_hlc or "") >= ev.hlc:  # as a PIN (set_member_pin)
+            raise StandingEditedAheadElsewhere()
         cred.totp_secret_enc, cred.totp_hlc, cred.totp_last_step = enc, ev.hlc, 0
         tx.audit(clerk, TOTP_PROVISIONED, "member", member_id,
                  after={"approved_by": approver.staff_id}, event=ev)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from pos_member.db.models import Member
 from pos_member.errors import EditedAheadElsewhere
 from pos_member.services import member_service
+from pos_member.services.member_auth import provision_totp, set_member_pin
 from pos_member.services.member_cards import Gender
 from pos_member.services.members import register_member, update_profile
 from pos_member.services.profile_seal import opened
@@ -81,3 +82,25 @@ def test_a_freeze_or_status_after_a_far_ahead_one_is_refused_not_lost(
                                   status="normal", reason="cleared")
     assert dump_database(b.path) == before
     assert get_balance(b.app.uow, card.id).frozen
+
+
+def test_a_new_member_pin_or_code_after_a_far_ahead_one_is_refused_not_lost(
+        tills: tuple[Till, Till]) -> None:
+    """The member's PIN (or authenticator) was set at a till whose clock runs a day ahead; the
+    member, fearing it seen, asks for a new one at the store's other till: taken there, it
+    would lose at every other till, where the old PIN kept paying. Refused, nothing written."""
+    a, b = tills
+    a.clock.advance(days=1)
+    card = register_member(a.app.uow, clerk=a.clerk, phone=new_phone(), privacy_consent=True)
+    set_member_pin(a.app.uow, clerk=a.clerk, approver=a.clerk, member_id=card.id,
+                   pin="739182")
+    provision_totp(a.app.uow, clerk=a.clerk, approver=a.clerk, member_id=card.id)
+    a.sync()
+    b.sync()
+    before = dump_database(b.path)
+    with pytest.raises(EditedAheadElsewhere):
+        set_member_pin(b.app.uow, clerk=b.clerk, approver=b.clerk, member_id=card.id,
+                       pin="582047")
+    with pytest.raises(EditedAheadElsewhere):
+        provision_totp(b.app.uow, clerk=b.clerk, approver=b.clerk, member_id=card.id)
+    assert dump_database(b.path) == before
