@@ -81,22 +81,36 @@ class _Row:
     dirty: bool = False
 
 
-def money_delta(event_type: str, payload: Mapping[str, Any]) -> tuple[str, int] | None:
+def money_delta(event_type: str, payload: Mapping[str, Any] | bytes | msgspec.Raw
+                ) -> tuple[str, int] | None:
     """(member_id, principal + bonus delta) of an ``sv.*`` money event; None for anything else.
 
-    The payload is read as the money events' contract, ``events.MoneyMoved`` (what every
-    ``sv.*`` money type's payload starts with, whatever its type or version adds), so a money
-    type or payload version newer than this server still counts."""
+    The payload (decoded, or its JSON text: then read straight into the struct, ~4x faster
+    than decoding it whole first) is read as the money events' contract,
+    ``events.MoneyMoved`` (what every ``sv.*`` money type's payload starts with, whatever its
+    type or version adds), so a money type or payload version newer than this server still
+    counts."""
     if not event_type.startswith(SV_PREFIX):
         return None
     try:
-        p = msgspec.convert(payload, MoneyMoved)
-    except msgspec.ValidationError:
+        p = msgspec.convert(payload, MoneyMoved) if isinstance(payload, Mapping) \
+            else _MONEY.decode(payload)
+    except (msgspec.ValidationError, msgspec.DecodeError):
         return None
     if not 0 < len(p.member_id) <= 36 or any(
             abs(v) > MAX_DELTA_FEN for v in (p.principal_delta_fen, p.bonus_delta_fen)):
         return None
     return p.member_id, p.principal_delta_fen + p.bonus_delta_fen
+
+
+_MONEY = msgspec.json.Decoder(MoneyMoved)
+
+
+def _money(event: StoredEvent) -> tuple[str, int] | None:
+    """``money_delta`` of a stored event, from its payload's text when it has it (a pushed
+    event: ``wire.IncomingEvent``)."""
+    raw = getattr(event, "raw_payload", None)
+    return money_delta(event.type, event.payload if raw is None else raw)
 
 
 class StoredEvent(Protocol):
@@ -118,7 +132,7 @@ def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent])
     Costs nothing measurable for a batch without ``sv.*`` events or registrations.
     """
     money = [(e, d) for e in stored
-             if e.type.startswith(SV_PREFIX) and (d := money_delta(e.type, e.payload))]
+             if e.type.startswith(SV_PREFIX) and (d := _money(e))]
     merges = list(log.merges)  # made by this push (duplicate_phones), under MERGE_LOCK
     if not money and not merges:
         return

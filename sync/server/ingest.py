@@ -30,7 +30,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from pydantic_core import to_json
 from sqlalchemy import (
     Connection,
     bindparam,
@@ -54,7 +53,7 @@ from sync.server.log import LogWriter
 from sync.server.models import DeviceProgress, Event, HeldEvent
 from sync.server.payloads import check_payloads
 from sync.server.push_flags import check_clock, check_sms_payments, flags_from_tills
-from sync.server.wire import IncomingEvent, IncomingPush
+from sync.server.wire import IncomingEvent, IncomingPush, encode
 
 HOLD_WINDOW = 100_000  # a seq further ahead of acked_through is a broken till, not a gap
 
@@ -98,8 +97,9 @@ def push(
 
 
 def push_json(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) -> bytes:
-    """``push`` answered as the ``PushResponse`` JSON itself, for the HTTP route."""
-    return to_json(store(ctx, device=device, request=request).answer())
+    """``push`` answered as the ``PushResponse`` JSON itself, for the HTTP route (msgspec
+    writes the same JSON as pydantic's ``to_json``, a third faster)."""
+    return encode(store(ctx, device=device, request=request).answer())
 
 
 def store(ctx: ServerContext, *, device: DeviceIdentity, request: IncomingPush) -> PushOutcome:
@@ -126,6 +126,8 @@ def _store(ctx: ServerContext, device: DeviceIdentity, request: IncomingPush, *,
            now: datetime) -> PushOutcome:
     to_store, stored, duplicates, fresh, new_acked = ctx.db.concurrent(
         lambda conn: _write(conn, device, request, now=now), key=device_key(device.id))
+    if to_store is fresh:  # the usual push: every new event stored, in its order
+        return PushOutcome(stored, duplicates, [], new_acked)
     # What was not a duplicate before: stored now, a repeat of something stored now, or held.
     stored_ids = {e.id for e in to_store}
     held: set[int] = set()
@@ -157,20 +159,27 @@ def _write(conn: Connection, device: DeviceIdentity, request: IncomingPush, *,
         raise BadRequest(detail=f"seq {min(too_far)} is over {HOLD_WINDOW} ahead of "
                                 f"{acked}, the last stored")
     held_before = _held(conn, device.id) if has_held else {}
-    for e in fresh:
-        other = held_before.get(e.seq)
-        if other is not None and other.id != e.id:
-            raise Forked(e.seq, other.id, e.id)
-    waiting = dict(held_before)
-    for e in fresh:
-        waiting.setdefault(e.seq, e)
-    to_store: list[IncomingEvent] = []
-    while acked + 1 + len(to_store) in waiting:
-        to_store.append(waiting.pop(acked + 1 + len(to_store)))
-    positions = log.append(to_store)
-    stored = {e.seq: p for e, p in zip(to_store, positions, strict=True)}
+    if not held_before and [e.seq for e in fresh] == list(range(acked + 1,
+                                                               acked + 1 + len(fresh))):
+        # The usual push: the next seqs, in order (each once: ``check_batch``), none held.
+        to_store = fresh
+        stored = dict(zip(range(acked + 1, acked + 1 + len(fresh)), log.append(fresh),
+                          strict=True))
+    else:
+        for e in fresh:
+            other = held_before.get(e.seq)
+            if other is not None and other.id != e.id:
+                raise Forked(e.seq, other.id, e.id)
+        waiting = dict(held_before)
+        for e in fresh:
+            waiting.setdefault(e.seq, e)
+        to_store = []
+        while acked + 1 + len(to_store) in waiting:
+            to_store.append(waiting.pop(acked + 1 + len(to_store)))
+        positions = log.append(to_store)
+        stored = {e.seq: p for e, p in zip(to_store, positions, strict=True)}
+        _update_held(conn, device.id, held_before, stored, waiting, fresh, now=now)
     new_acked = acked + len(to_store)
-    _update_held(conn, device.id, held_before, stored, waiting, fresh, now=now)
     if new_acked != acked:
         log.later.add_progress(device.id, new_acked, existed=acked > 0)
 
@@ -185,7 +194,8 @@ def after_store(log: LogWriter, conn: Connection, stored: list[IncomingEvent]) -
     writes the same for its events as sets (``members_import._write``; a test holds them
     equal through this function)."""
     merge_duplicate_phones(log, conn, stored)
-    if member_service.has_work(stored):  # it reads member_index and member_cards
+    service = member_service.has_work(stored)
+    if service:  # it reads member_index and member_cards
         log.later.flush()
     member_service.phones_after_store(conn, stored)  # phone changes, erasures (issue 20)
     flags_from_tills(log, stored)
@@ -195,7 +205,7 @@ def after_store(log: LogWriter, conn: Connection, stored: list[IncomingEvent]) -
     coupons.block(log, blocked)  # the server's seq after the balance rows (``locks``)
     points.after_store(log, conn, stored)  # chain-wide points (after balances' redirects)
     member_cards.after_store(log, conn, stored)  # HQ's cards, for the remote lookup
-    if member_service.has_work(stored):
+    if service:
         log.later.flush()
     member_service.cards_after_store(conn, stored)
 
