@@ -330,16 +330,17 @@ class PlanEditedAheadElsewhere(EditedAheadElsewhere):
 
 
 class StandingEditedAheadElsewhere(EditedAheadElsewhere):
-    """A member's status, hand-set tier, stored-value freeze, payment PIN or dynamic-code secret
-    last set by a till whose clock runs ahead: a change here would sort before it and lose at
+    """A member's status, hand-set tier, stored-value freeze, phone, payment PIN or dynamic-code
+    secret last set by a till whose clock runs ahead: a change here would sort before it and lose at
     every other till, which would then disagree with this one on whether (and with what) the
     member may pay (docs/rules.md, "Member status")."""
 
     message = QT_TRANSLATE_NOOP(
         "errors",
-        "Not saved: this member's status, tier, freeze, PIN or dynamic code was last changed at "
-        "a till whose clock is ahead, so the change would not hold at the other tills. Head "
-        "office has been alerted; change it again once that till's clock is put right.",
+        "Not saved: this member's status, tier, freeze, phone, PIN or dynamic code was last "
+        "changed at a till whose clock is ahead, so the change would not hold at the other "
+        "tills. Head office has been alerted; change it again once that till's clock is put "
+        "right.",
     )
 
 

@@ -25,7 +25,12 @@ from pos_member import events
 from pos_member.changes import Area, Changes
 from pos_member.db.models import Member, NotificationOutbox, SvCredential
 from pos_member.db.uow import UnitOfWork
-from pos_member.errors import DuplicatePhone, MemberNotFound, PermissionDenied
+from pos_member.errors import (
+    DuplicatePhone,
+    MemberNotFound,
+    PermissionDenied,
+    StandingEditedAheadElsewhere,
+)
 from pos_member.events import PHONE_CTX
 from pos_member.member_service_errors import (
     BalanceNotSettled,
@@ -144,7 +149,8 @@ def change_phone(uow: UnitOfWork, *, clerk: Clerk, member_id: str, new_phone: st
             approver_id=approver.staff_id if approver is not None else None,
             sms_challenge_id=challenge)
         ev = tx.record(clerk, events.MEMBER_PHONE_CHANGED, payload, entity_id=member_id)
-        member_standing.change_phone(conn, payload, ev.hlc, enc)
+        if not member_standing.change_phone(conn, payload, ev.hlc, enc):
+            raise StandingEditedAheadElsewhere()  # lost to a till whose clock runs far ahead
         tx.audit(clerk, PHONE_CHANGED, "member", member_id, after={
             "verified_by": payload.verified_by, "approver_id": payload.approver_id}, event=ev)
         tx.commit()

@@ -3001,8 +3001,8 @@ F2  注册新会员</translation>
         <translation>未保存：该目标或排班最近一次是在一台时钟超前的收银台上修改的，此处的修改不会生效。总部可以设置本月目标；请在该收银台的时钟校正后再修改。</translation>
     </message>
     <message>
-        <source>Not saved: this member&apos;s status, tier, freeze, PIN or dynamic code was last changed at a till whose clock is ahead, so the change would not hold at the other tills. Head office has been alerted; change it again once that till&apos;s clock is put right.</source>
-        <translation>未保存：该会员的状态、等级、冻结、支付密码或动态码最近一次是在一台时钟超前的收银台上修改的，此处的修改在其他收银台不会生效。总部已收到提醒；请在该收银台的时钟校正后再修改。</translation>
+        <source>Not saved: this member&apos;s status, tier, freeze, phone, PIN or dynamic code was last changed at a till whose clock is ahead, so the change would not hold at the other tills. Head office has been alerted; change it again once that till&apos;s clock is put right.</source>
+        <translation>未保存：该会员的状态、等级、冻结、手机号、支付密码或动态码最近一次是在一台时钟超前的收银台上修改的，此处的修改在其他收银台不会生效。总部已收到提醒；请在该收银台的时钟校正后再修改。</translation>
     </message>
     <message>
         <source>The till could not write to its disk (full or failing): nothing was saved. Free some space or call support, then try again.</source>
