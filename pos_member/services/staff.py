@@ -54,8 +54,11 @@ def check_staff_name(name: str) -> str:
     break, a terminal's escape: the name is shown on every till and in HQ's listings).
     Raises :class:`InvalidInput`."""
     name = name.strip()
-    if not name or len(name) > 50 or not name.isprintable():
+    if not name or len(name) > 50:
         raise InvalidInput(QT_TRANSLATE_NOOP("errors", "A staff name is 1 to 50 characters."))
+    if not name.isprintable():
+        raise InvalidInput(QT_TRANSLATE_NOOP(
+            "errors", "A staff name is one line with no control characters."))
     return name
 
 

@@ -3241,6 +3241,10 @@ F2  注册新会员</translation>
         <translation>员工姓名为 1 到 50 个字符。</translation>
     </message>
     <message>
+        <source>A staff name is one line with no control characters.</source>
+        <translation>员工姓名须为一行，且不含控制字符。</translation>
+    </message>
+    <message>
         <source>Birthday: use year-month-day, e.g. 1990-03-14.</source>
         <translation>生日格式：年-月-日，例如 1990-03-14。</translation>
     </message>
