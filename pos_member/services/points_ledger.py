@@ -119,6 +119,13 @@ _FAST_ADD_BALANCE = Prepared(ADD_BALANCE)
 _FAST_INSERT_ACCOUNT = Prepared(_INSERT_ACCOUNT, column_keys=(
     "member_id", "balance", "tier_since", "tier_hlc"))
 _FAST_SET_REMAINING = Prepared(SET_REMAINING)
+# ... and for posting any entry (:func:`post_entry`: a pulled sale's, a refund's, a welcome's):
+# a new till catching up with its store's history posts one or two for most events it pulls.
+_FAST_ENTRY_EXISTS = Prepared(ENTRY_EXISTS)
+_FAST_WINNER = Prepared(_WINNER)
+_FAST_ADD_BALANCE_RETURNING = Prepared(_ADD_BALANCE_RETURNING)
+_FAST_MEMBER_LOT = Prepared(_MEMBER_LOT)
+_FAST_OPEN_LOTS = Prepared(_OPEN_LOTS)
 
 
 # -- posting entries (local and pulled) ----------------------------------------------------
@@ -156,7 +163,7 @@ def post_entry(conn: Connection, entry: Mapping[str, Any], *, event_id: str | No
     with a new id (skips the look-up; an expiry's derived id is never fresh). An entry that
     was not made here, for a member merged away here already, is posted to the winner."""
     e = decode_entry(entry)
-    if not fresh and conn.execute(ENTRY_EXISTS, {"id": e["id"]}).first() is not None:
+    if not fresh and _FAST_ENTRY_EXISTS.first(conn, {"id": e["id"]}) is not None:
         return []
     if not fresh:
         holder = current_member(conn, e["member_id"])
@@ -176,18 +183,18 @@ def _post(conn: Connection, e: dict[str, Any], event_id: str | None
     row = {c: e.get(c) for c in ENTRY_COLUMNS}
     row["at"] = e["at"]
     row["event_id"] = event_id
-    conn.execute(_INSERT_ENTRY, row)
+    _FAST_INSERT_ENTRY.run(conn, row)
     member_id, points = e["member_id"], e["points"]
-    after = conn.execute(_ADD_BALANCE_RETURNING, {"m": member_id, "p": points}).scalar()
-    if after is None:
-        conn.execute(insert(ACCOUNTS), {"member_id": member_id, "balance": points,
-                                         "tier_since": None, "tier_hlc": None})
+    returned = _FAST_ADD_BALANCE_RETURNING.first(conn, {"m": member_id, "p": points})
+    if returned is None:
+        _FAST_INSERT_ACCOUNT.run(conn, {"member_id": member_id, "balance": points,
+                                        "tier_since": None, "tier_hlc": None})
         balance = 0
     else:
-        balance = after - points  # before this entry
+        balance = returned.balance - points  # before this entry
     if points > 0:
         debt = max(0, -balance)
-        conn.execute(_INSERT_LOT, {
+        _FAST_INSERT_LOT.run(conn, {
             "id": e["id"], "member_id": member_id, "points": points,
             "remaining": max(0, points - debt), "earned_at": e["at"],
             "available_at": e["available_at"], "expires_at": e["expires_at"]})
@@ -203,11 +210,11 @@ def current_member(conn: Connection, member_id: str) -> str:
     entries moved what was here; this sends the later ones after it."""
     seen = {member_id}
     while True:
-        winner = conn.execute(_WINNER, {"loser": member_id}).scalar()
-        if winner is None or winner in seen:
+        row = _FAST_WINNER.first(conn, {"loser": member_id})
+        if row is None or row.member_id in seen:
             return member_id
-        seen.add(winner)
-        member_id = winner
+        seen.add(row.member_id)
+        member_id = row.member_id
 
 
 def consume_lots(conn: Connection, member_id: str, n: int,
@@ -226,18 +233,18 @@ def consume_lots(conn: Connection, member_id: str, n: int,
     for lot_id, want in prefer:
         if n <= 0:
             break
-        row = conn.execute(_MEMBER_LOT, {"id": lot_id, "member_id": member_id}).first()
+        row = _FAST_MEMBER_LOT.first(conn, {"id": lot_id, "member_id": member_id})
         if row is None or row.remaining <= 0:
             continue
         k = min(int(want), row.remaining, n)
         if k > 0:
-            conn.execute(SET_REMAINING, {"lot": lot_id, "left": row.remaining - k})
+            _FAST_SET_REMAINING.run(conn, {"lot": lot_id, "left": row.remaining - k})
             taken.setdefault(lot_id, [0, iso(row.expires_at)])[0] += k
             n -= k
     if n > 0:  # the lots' remaining as just written: a named lot counts once for what is left
-        for lot in conn.execute(_OPEN_LOTS, {"member_id": member_id}).all():
+        for lot in _FAST_OPEN_LOTS.all(conn, {"member_id": member_id}):
             k = min(lot.remaining, n)
-            conn.execute(SET_REMAINING, {"lot": lot.id, "left": lot.remaining - k})
+            _FAST_SET_REMAINING.run(conn, {"lot": lot.id, "left": lot.remaining - k})
             taken.setdefault(lot.id, [0, iso(lot.expires_at)])[0] += k
             n -= k
             if n == 0:

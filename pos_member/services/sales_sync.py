@@ -13,13 +13,13 @@ from datetime import date, datetime
 from typing import Any
 
 from msgspec import UNSET
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from pos_member import events
+from pos_member.db.prepared import Prepared
 from pos_member.services import points_ledger, rfm
 from pos_member.services.sale_refunds import apply_refund
 from pos_member.services.sales import (
-    SALE_BY_BILL,
     SALE_BY_TXN,
     SALE_POINTS,
     SALE_RECORDED,
@@ -28,6 +28,18 @@ from pos_member.services.sales import (
 )
 
 log = logging.getLogger(__name__)
+# Run straight on the driver (pos_member/db/prepared.py): a new till catching up with its
+# store's history applies a pulled sale for most of the events it pulls.
+_ROW_KEYS = ("id", "txn_id", "store_id", "device_id", "bill_no", "amount_fen", "member_id",
+             "clerk_id", "guide_id", "categories", "sold_at", "business_day", "refunded_fen")
+_SALE_HERE = Prepared(select(SALES.c.id).where(SALES.c.id == bindparam("id")))
+_BILL_TAKEN = Prepared(select(SALES.c.id).where(SALES.c.store_id == bindparam("store_id"),
+                                                SALES.c.bill_no == bindparam("bill_no")))
+_TXN_TAKEN = Prepared(SALE_BY_TXN)
+_INSERT_SALE = Prepared(insert(SALES), column_keys=_ROW_KEYS)
+_INSERT_POINTS = Prepared(insert(SALE_POINTS), column_keys=(
+    "sale_id", "member_id", "bill_fen", "redeem_points", "redeem_fen", "earned", "clawed",
+    "restored", "redeem_lots", "detail"))
 
 
 def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any],
@@ -46,19 +58,18 @@ def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any],
     }
     entries = [points_ledger.decode_entry(e) for e in p.entries]
     pp = p.points
-    if conn.execute(select(SALES.c.id).where(SALES.c.id == row["id"])).first() is not None:
+    if _SALE_HERE.first(conn, row) is not None:
         return False
     if row["member_id"] is not None:  # a member merged away here: the sale is the winner's
         row["member_id"] = points_ledger.current_member(conn, str(row["member_id"]))
-    if conn.execute(SALE_BY_BILL, {"store_id": row["store_id"],
-                                    "bill_no": row["bill_no"]}).first() is not None:
+    if _BILL_TAKEN.first(conn, row) is not None:
         # Two tills of a store gave one bill number offline: keep both sales.
         log.warning("pulled sale %s: bill %s taken here, kept with a suffix", row["id"],
                     row["bill_no"])
         row["bill_no"] = f"{row['bill_no'][:27]}~{row['id'][-4:]}"
-    if conn.execute(SALE_BY_TXN, {"txn_id": row["txn_id"]}).first() is not None:
+    if _TXN_TAKEN.first(conn, row) is not None:
         return False
-    conn.execute(insert(SALES), row)
+    _INSERT_SALE.run(conn, row)
     if row["member_id"] is not None and row["amount_fen"] > 0:
         rfm.on_purchase(conn, str(row["member_id"]), row["business_day"], row["amount_fen"])
     redeem_lots: list[list[Any]] = []
@@ -67,7 +78,7 @@ def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any],
         if e["kind"] == points_ledger.REDEEM:
             redeem_lots = [list(c) for c in consumed]
     if pp is not UNSET and row["member_id"] is not None:
-        conn.execute(insert(SALE_POINTS), {
+        _INSERT_POINTS.run(conn, {
             "sale_id": row["id"], "member_id": row["member_id"],
             "bill_fen": pp.bill_fen, "redeem_points": pp.redeem_points,
             "redeem_fen": pp.redeem_fen, "earned": pp.earned, "clawed": 0,
