@@ -377,8 +377,9 @@ def _fleet(ctx: ServerContext, args: argparse.Namespace) -> None:
         for store in services.list_stores(ctx):
             print(f"{store.number}\t{tsv_field(store.name)}\t{store.id}")
     elif args.command == "list-devices":
+        devices = fleet.list_devices(ctx, store_number=args.store)  # refused: no header
         print("store\ttill\tname\tstate\tlast push (UTC)\tacknowledged\theld\tdevice id")
-        for d in fleet.list_devices(ctx, store_number=args.store):
+        for d in devices:
             last = f"{d.last_push_at:%Y-%m-%d %H:%M}" if d.last_push_at else "never"
             print(f"{d.store_number}\t{d.number}\t{tsv_field(d.name)}\t{d.state}\t{last}\t"
                   f"{d.acked_through}\t{d.held}\t{d.id}")

@@ -39,8 +39,12 @@ def test_a_code_for_an_unknown_store_is_refused(
     db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main(["db", "upgrade"])
+    capsys.readouterr()
     assert main(["issue-code", "--store", "3"]) == 1
     assert "No store number 3" in capsys.readouterr().err
+    assert main(["list-devices", "--store", "3"]) == 1
+    refused = capsys.readouterr()
+    assert "No store number 3" in refused.err and refused.out == ""  # no listing's header
 
 
 def test_a_store_name_with_a_control_character_is_refused(
