@@ -16,6 +16,7 @@
     pos-member-server [--database URL] resolve-flag ID --note TEXT
     pos-member-server [--database URL] list-staff --store N
     pos-member-server [--database URL] deactivate-staff --store N --code NNN
+    pos-member-server [--database URL] reactivate-staff --store N --code NNN
     pos-member-server [--database URL] reset-staff-pin --store N --code NNN [--pin PIN]
     pos-member-server [--database URL] settle-overdraw MEMBER --note TEXT
     pos-member-server [--database URL] settle-coupons MEMBER --note TEXT
@@ -152,6 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("deactivate-staff",
                        help="deactivate a colleague: they can no longer log in at the store")
+    p.add_argument("--store", type=_store_number, required=True, metavar="N")
+    p.add_argument("--code", required=True, metavar="NNN", help="their staff number")
+
+    p = sub.add_parser("reactivate-staff",
+                       help="reactivate a colleague: they log in at the store again")
     p.add_argument("--store", type=_store_number, required=True, metavar="N")
     p.add_argument("--code", required=True, metavar="NNN", help="their staff number")
 
@@ -324,7 +330,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 ctx, store_number=args.store, month=args.month, target=args.target)
             print(f"store {args.store}: target for {month} set to {target} new members; "
                   "its tills split it at their next sync")
-        elif args.command in ("list-staff", "deactivate-staff", "reset-staff-pin"):
+        elif args.command in ("list-staff", "deactivate-staff", "reactivate-staff",
+                              "reset-staff-pin"):
             _staff(ctx, args)
         elif args.command in ("list-stores", "list-devices", "list-flags", "resolve-flag"):
             _fleet(ctx, args)
@@ -414,6 +421,7 @@ def _staff(ctx: ServerContext, args: argparse.Namespace) -> None:
     from sync.server.staff import (
         deactivate_store_staff,
         list_store_staff,
+        reactivate_store_staff,
         reset_store_staff_pin,
     )
 
@@ -421,6 +429,11 @@ def _staff(ctx: ServerContext, args: argparse.Namespace) -> None:
         done = deactivate_store_staff(ctx, store_number=args.store, code=args.code)
         print(f"store {args.store}: staff {done.code} deactivated; the store's tills refuse "
               "them from their next sync")
+        return
+    if args.command == "reactivate-staff":
+        done = reactivate_store_staff(ctx, store_number=args.store, code=args.code)
+        print(f"store {args.store}: staff {done.code} reactivated; the store's tills let them "
+              "log in from their next sync")
         return
     if args.command == "reset-staff-pin":
         done = reset_store_staff_pin(ctx, store_number=args.store, code=args.code,

@@ -73,6 +73,12 @@ class StaffNotFoundAtHq(ServerError):
     message = QT_TRANSLATE_NOOP("errors", "No active staff number {code} in store {number}.")
 
 
+class InactiveStaffNotFoundAtHq(ServerError):
+    status = 404
+    code = "not_found"
+    message = QT_TRANSLATE_NOOP("errors", "No inactive staff number {code} in store {number}.")
+
+
 class DeviceNotFound(ServerError):
     status = 404
     code = "not_found"

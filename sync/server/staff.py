@@ -1,6 +1,7 @@
 """A store's staff as HQ sees them (SPEC §2.9: "HQ can do the same for any store"): the list,
-folded from the store's ``staff.*`` events in the log, deactivating a colleague and giving one
-a new PIN (a store whose only administrator forgot theirs: no one there may reset it).
+folded from the store's ``staff.*`` events in the log, deactivating and reactivating a
+colleague and giving one a new PIN (a store whose only administrator forgot theirs: no one
+there may reset it).
 
 HQ keeps no staff table: the store's tills are where staff live, and every change they make is
 in the log. The fold is the tills' own rule (last writer wins per field by ``(hlc, event id)``;
@@ -24,7 +25,7 @@ from pos_member.permissions import Role
 from pos_member.pin_policy import check_staff_secret
 from pos_member.services.staff import approves, hash_secret
 from sync.server.context import ServerContext
-from sync.server.errors import StaffNotFoundAtHq
+from sync.server.errors import InactiveStaffNotFoundAtHq, StaffNotFoundAtHq
 from sync.server.log import LogWriter
 from sync.server.models import Event
 from sync.server.services import store_id_of
@@ -102,15 +103,18 @@ def list_store_staff(ctx: ServerContext, *, store_number: int) -> list[HqStaff]:
         return _store_staff(conn, store_number)[1]
 
 
-def _active_holder(conn: Any, store_number: int, code: str) -> tuple[str, HqStaff, str]:
-    """The store's id, the active colleague holding number ``code`` there, and the newest HLC
-    of their changes, which HQ's own change must sort after to win on every till (even over
-    one a till stamped with a clock far ahead; docs/rules.md, "Staff"). Refuses an unknown
-    store or number and an inactive colleague (``StaffNotFoundAtHq``)."""
+def _active_holder(conn: Any, store_number: int, code: str, *, active: bool = True
+                   ) -> tuple[str, HqStaff, str]:
+    """The store's id, the active (``active=False``: inactive) colleague holding number
+    ``code`` there, and the newest HLC of their changes, which HQ's own change must sort after
+    to win on every till (even over one a till stamped with a clock far ahead; docs/rules.md,
+    "Staff"). Refuses an unknown store or number and a colleague not in that state
+    (``StaffNotFoundAtHq``, ``InactiveStaffNotFoundAtHq``)."""
     store_id, rows = _staff_rows(conn, store_number)
     target = next((s for s in _fold(rows) if s.code == code.strip() and s.holds_number), None)
-    if target is None or not target.active:
-        raise StaffNotFoundAtHq(code=code.strip()[:8], number=store_number)
+    if target is None or target.active != active:
+        raise (StaffNotFoundAtHq if active else InactiveStaffNotFoundAtHq)(
+            code=code.strip()[:8], number=store_number)
     newest = conn.execute(select(func.max(Event.hlc)).where(
         Event.store_id == store_id, Event.entity_id == target.id,
         Event.type.in_((*_STAFF_TYPES, events.STAFF_PIN_RESET.type)))).scalar()
@@ -128,6 +132,20 @@ def deactivate_store_staff(ctx: ServerContext, *, store_number: int, code: str) 
             payload=events.StaffActiveSet(staff_id=target.id, store_id=store_id),
             after_hlc=newest)
     return HqStaff(target.id, target.code, target.name, target.role, False)
+
+
+def reactivate_store_staff(ctx: ServerContext, *, store_number: int, code: str) -> HqStaff:
+    """Reactivates the inactive colleague holding staff number ``code`` in the store (one HQ
+    or a manager deactivated by mistake: a store's managers may not reactivate an
+    administrator): a ``staff.reactivated`` event for that store's tills. Refuses an unknown
+    store or number and one already active, writing nothing."""
+    with ctx.db.write() as conn:
+        store_id, target, newest = _active_holder(conn, store_number, code, active=False)
+        LogWriter(conn, now=ctx.clock.now()).append_server_event(
+            type=events.STAFF_REACTIVATED, entity_id=target.id, store_id=store_id,
+            payload=events.StaffActiveSet(staff_id=target.id, store_id=store_id),
+            after_hlc=newest)
+    return HqStaff(target.id, target.code, target.name, target.role, True)
 
 
 def reset_store_staff_pin(ctx: ServerContext, *, store_number: int, code: str,

@@ -237,3 +237,24 @@ def test_hq_gives_a_locked_out_administrator_a_new_pin_on_every_till(
         with pytest.raises(LoginFailed):
             till.login("001", PIN)
         assert till.login("001", "583920").role is Role.ADMIN
+
+
+def test_hq_reactivates_an_administrator_deactivated_by_mistake(
+    store: tuple[Till, Till, Clerk], central: Central, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No manager may reactivate an administrator: HQ can (SPEC §2.9). An active colleague or
+    an unknown number is refused and nothing is written."""
+    a, b, _admin = store
+    deactivate_store_staff(central.ctx, store_number=1, code="001")
+    in_step(a, b)
+    with pytest.raises(LoginFailed):
+        b.login("001", PIN)
+    assert server_main(["--database", central.url, "reactivate-staff", "--store", "1",
+                        "--code", "001"]) == 0
+    assert "staff 001 reactivated" in capsys.readouterr().out
+    assert server_main(["--database", central.url, "reactivate-staff", "--store", "1",
+                        "--code", "001"]) == 1  # active already
+    assert "No inactive staff number 001" in capsys.readouterr().err
+    in_step(a, b)
+    for till in (a, b):
+        assert till.login("001", PIN).role is Role.ADMIN
