@@ -288,6 +288,8 @@ def _split_duplicates(
     insert's unique constraint refuses it (``store`` tells a fork from a conflict).
     """
     old = [e.seq for e in events if e.seq <= acked]
+    if not old and len({e.id for e in events}) == len(events):
+        return [], list(events)  # the usual push: all new, each once
     by_seq = {r.seq: (r.position, r.id) for r in conn.execute(
         _BY_SEQ, {"device_id": device_id, "low": min(old), "high": max(old)}
     )} if old else {}

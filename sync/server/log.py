@@ -114,10 +114,14 @@ class LogWriter:
         stamp = _stamp(self._conn.dialect)
         received = stamp(self._now)
         created: dict[datetime, Any] = {}  # a push's few times (an import's one)
+        # PostgreSQL takes a time in UTC as it is (as decoded from "...Z" or "+00:00": a
+        # till's), ~3x faster than through the cache
+        utc = UTC if stamp is _utc else None
         values = [
             (position, e.id, e.store_id, e.device_id, e.seq, e.clerk_id, e.hlc, e.type,
              e.entity_id, e.payload_version, text, e.rules_version,
-             created.get(e.created_at) or created.setdefault(e.created_at, stamp(e.created_at)),
+             at if (at := e.created_at).tzinfo is utc
+             else created.get(at) or created.setdefault(at, stamp(at)),
              received)
             for position, e, text in zip(range(first, first + len(events)), events, texts,
                                          strict=True)
