@@ -10,14 +10,20 @@ from typing import Any
 
 from sqlalchemy import bindparam, false, func, select
 
-from pos_member.db.models import BalanceBlock, Member, PointsAccount, SvAccount
+from pos_member.db.models import (
+    BalanceBlock,
+    Member,
+    MemberStanding,
+    PointsAccount,
+    SvAccount,
+)
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import InvalidInput
 from pos_member.events import NAME_CTX, PHONE_CTX
 from pos_member.integration.reports import check_fen
 from pos_member.member_code import CodeKind, classify_code
-from pos_member.member_service_errors import MemberErasedError
+from pos_member.member_service_errors import CardReplaced, MemberErasedError
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone
 from pos_member.services import kpi, points_ledger, sales
@@ -52,6 +58,7 @@ class MemberView:
 
 _M, _PTS = Member.__table__, PointsAccount.__table__
 _SV, _BLOCK = SvAccount.__table__, BalanceBlock.__table__
+_ST = MemberStanding.__table__
 # The member with their points, stored value and HQ's block in one read, on the driver: the
 # POS asks at every scan (bench/integration.py). A number without an active member (merged
 # away, unknown) goes the long way, find_member, which follows merges and refuses.
@@ -61,10 +68,11 @@ _VIEW = (select(_M.c.id, _M.c.member_no, _M.c.tier, _M.c.status, _M.c.phone_enc,
                 func.coalesce(_SV.c.principal_fen, 0).label("principal_fen"),
                 func.coalesce(_SV.c.bonus_fen, 0).label("bonus_fen"),
                 func.coalesce(_SV.c.frozen, false()).label("frozen"),
-                _BLOCK.c.member_id.label("blocked"))
+                _BLOCK.c.member_id.label("blocked"), _ST.c.card_generation)
          .select_from(_M.outerjoin(_PTS, _PTS.c.member_id == _M.c.id)
                       .outerjoin(_SV, _SV.c.member_id == _M.c.id)
-                      .outerjoin(_BLOCK, _BLOCK.c.member_id == _M.c.id))
+                      .outerjoin(_BLOCK, _BLOCK.c.member_id == _M.c.id)
+                      .outerjoin(_ST, _ST.c.member_id == _M.c.id))
          .where(_M.c.status == "active"))
 _FAST_VIEW_BY_NO = Prepared(_VIEW.where(_M.c.member_no == bindparam("key")))
 _FAST_VIEW_BY_PHONE = Prepared(_VIEW.where(_M.c.phone_index == bindparam("key")))
@@ -94,6 +102,9 @@ def lookup_member(uow: UnitOfWork, clerk: Clerk, *, code: str, personal: bool = 
     with uow.read_conn() as conn:  # a bare connection: no ORM session per scan
         if scanned.kind is CodeKind.MEMBER:
             row = _FAST_VIEW_BY_NO.first(conn, {"key": scanned.value})
+            if row is not None and row.card_generation \
+                    and row.card_generation != scanned.generation:  # as find_member refuses
+                raise CardReplaced(member_no=row.member_no)  # a card reported lost
         else:
             row = _FAST_VIEW_BY_PHONE.first(conn, {"key": uow.cipher.blind_index(
                 scanned.value, context=PHONE_CTX)})

@@ -28,3 +28,17 @@ def test_an_unknown_number_is_refused(a: Till) -> None:
     clerk = pos_clerk(store_id=a.cashier.store_id, device_id=a.cashier.device_id)
     with pytest.raises(MemberNotFound):
         lookup_member(a.uow, clerk, code="00019900000001")
+
+
+def test_a_card_reported_lost_is_refused_to_the_pos_as_at_the_till(till: Till) -> None:
+    from pos_member.member_service_errors import CardReplaced
+    from pos_member.services import member_service
+
+    m = till.register()
+    new = member_service.reissue_card(till.uow, clerk=till.manager, member_id=m.id,
+                                      reason="lost").card_code
+    for old in (m.qr_payload, m.member_no):
+        with pytest.raises(CardReplaced):
+            lookup_member(till.uow, till.cashier, code=old)
+    assert new is not None
+    assert lookup_member(till.uow, till.cashier, code=new).id == m.id
