@@ -73,13 +73,14 @@ def explain_next_flush() -> None:
     """The next push's end statement (``later.Later.flush``) run as ``EXPLAIN (ANALYZE,
     BUFFERS)`` instead (it writes the same rows), its plan printed."""
     from sync.server import later
+    from sync.server.driver import text_statement
 
     flush = later.Later.flush
 
     def explained(self: later.Later) -> None:
         later.Later.flush = flush  # type: ignore[method-assign]
         sql, params = self._statement()
-        compiled = later._text(sql).statement.compile(dialect=self.conn.dialect)
+        compiled = text_statement(sql).statement.compile(dialect=self.conn.dialect)
         driver = self.conn.connection.driver_connection
         with driver.cursor() as cursor:  # type: ignore[union-attr]
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + str(compiled), params)

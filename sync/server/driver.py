@@ -16,11 +16,12 @@ which a test records through them, stay with SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.sql.base import Executable
 
 from pos_member.db.prepared import as_sqlalchemy_error
@@ -34,6 +35,42 @@ def json_text(value: Any) -> str:
     (msgspec; a push binds a few thousand rows as such documents, ~0.7 µs a row by
     ``json.dumps``)."""
     return _ENCODE(value).decode()
+
+
+_SEP = "\x1f"  # the unit separator, ``chr(31)``: a column of texts bound as one text
+
+
+def unnest_columns(params: dict[str, Any], name: str,
+                   columns: Iterable[tuple[str, list[Any], str]]) -> str:
+    """A FROM item of rows given as columns (name, values, ``text`` or ``bigint``): each column
+    bound as one text PostgreSQL splits (``string_to_array``), ``unnest`` zipping them. The
+    same rows as a JSON array of objects (``json_to_recordset``, a hash table built an object)
+    cost PostgreSQL ~1.1 µs more a pushed event, the routes' member keys most of it, and are
+    no cheaper to form here (docs/scale.md, "Step 2"). ``name_column`` names each column's
+    parameter (for ``text()`` or the driver alike). A text column whose values hold the
+    separator (or a value not a text, or one empty text alone) is bound as an array instead
+    (psycopg, element by element): the same rows, never split wrong. A ``bigint`` column holds
+    integers only."""
+    columns = list(columns)
+    items: list[str] = []
+    for column, values, kind in columns:
+        key = f"{name}_{column}"
+        if kind == "bigint":
+            params[key] = ",".join(map(str, values))
+            items.append(f"CAST(string_to_array(:{key}, ',') AS bigint[])")
+            continue
+        try:
+            joined = _SEP.join(values)
+        except TypeError:  # a None among them
+            joined = ""
+        if joined and joined.count(_SEP) == len(values) - 1:
+            params[key] = joined
+            items.append(f"string_to_array(:{key}, chr(31))")
+        else:
+            params[key] = list(values)
+            items.append(f"CAST(:{key} AS text[])")
+    names = ", ".join(column for column, _, _ in columns)
+    return f"unnest({', '.join(items)}) AS {name}({names})"
 
 
 class Statement:
@@ -61,3 +98,10 @@ class Statement:
         except conn.dialect.loaded_dbapi.Error as e:
             raise as_sqlalchemy_error(conn, sql, e, dict(params)) from e
 
+
+
+@functools.lru_cache(maxsize=128)
+def text_statement(sql: str) -> Statement:
+    """The ``Statement`` of a text whose parts vary (``unnest_columns``' fallbacks, a push's
+    projections present or not: a few dozen texts at most), built once."""
+    return Statement(text(sql))

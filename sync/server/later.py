@@ -16,57 +16,16 @@ Any other ``LogWriter`` writes at once: each ``add_*`` flushes.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, text, update
+from sqlalchemy import Connection, Table, insert, update
 
-from sync.server.driver import Statement
+from sync.server.driver import text_statement, unnest_columns
 from sync.server.models import DeviceProgress, MemberIndex
 
 INDEX_COLUMNS = ("phone_index", "member_id", "member_no", "hlc", "event_id")
 _INDEX: Table = MemberIndex.__table__  # type: ignore[assignment]
-
-
-_SEP = "\x1f"  # the unit separator, ``chr(31)``: a column of texts bound as one text
-
-
-def _unnest(params: dict[str, Any], name: str,
-            columns: Iterable[tuple[str, list[Any], str]]) -> str:
-    """A FROM item of rows given as columns (name, values, ``text`` or ``bigint``): each column
-    bound as one text PostgreSQL splits (``string_to_array``), ``unnest`` zipping them. The
-    same rows as a JSON array of objects (``json_to_recordset``, a hash table built an object)
-    cost PostgreSQL ~1.1 µs more a pushed event, the routes' member keys most of it, and are
-    no cheaper to form here (docs/scale.md, "Step 2"). A text column whose values hold the
-    separator (or a value not a text, or one empty text alone) is bound as an array instead
-    (psycopg, element by element): the same rows, never split wrong."""
-    columns = list(columns)
-    items: list[str] = []
-    for column, values, kind in columns:
-        key = f"{name}_{column}"
-        if kind == "bigint":
-            params[key] = ",".join(map(str, values))
-            items.append(f"CAST(string_to_array(:{key}, ',') AS bigint[])")
-            continue
-        try:
-            joined = _SEP.join(values)
-        except TypeError:  # a None among them
-            joined = ""
-        if joined and joined.count(_SEP) == len(values) - 1:
-            params[key] = joined
-            items.append(f"string_to_array(:{key}, chr(31))")
-        else:
-            params[key] = list(values)
-            items.append(f"CAST(:{key} AS text[])")
-    names = ", ".join(column for column, _, _ in columns)
-    return f"unnest({', '.join(items)}) AS {name}({names})"
-
-
-@functools.lru_cache(maxsize=64)
-def _text(sql: str) -> Statement:
-    """The statement of one combination of parts (a few dozen at most), built once."""
-    return Statement(text(sql))
 
 
 class Later:
@@ -117,7 +76,7 @@ class Later:
             return
         if self.conn.dialect.name == "postgresql":
             sql, params = self._statement()
-            _text(sql).rows(self.conn, params)
+            text_statement(sql).rows(self.conn, params)
         else:
             self._one_by_one()
         self.homes, self.fixed, self.wanted, self.index = {}, [], [], []
@@ -127,7 +86,7 @@ class Later:
         parts: list[str] = []
         params: dict[str, Any] = {}
         if self.homes:
-            parts.append("nh AS (SELECT m, s FROM " + _unnest(params, "h", (
+            parts.append("nh AS (SELECT m, s FROM " + unnest_columns(params, "h", (
                 ("m", list(self.homes), "text"), ("s", list(self.homes.values()), "text")))
                 + ")")
             parts.append(
@@ -135,16 +94,16 @@ class Later:
                 "ON CONFLICT (member_id) DO NOTHING)")
         routes: list[str] = []
         if self.fixed:
-            routes.append("SELECT s, p FROM " + _unnest(params, "f", (
+            routes.append("SELECT s, p FROM " + unnest_columns(params, "f", (
                 ("s", [s for s, _ in self.fixed], "text"),
                 ("p", [p for _, p in self.fixed], "bigint"))))
         if self.wanted:
             wanted = self.wanted
-            parts.append("w AS (SELECT p, o, k FROM " + _unnest(params, "w", (
+            parts.append("w AS (SELECT p, o, k FROM " + unnest_columns(params, "w", (
                 ("p", [p for p, _, _ in wanted], "bigint"),
                 ("o", [o for _, o, _ in wanted], "text"),
                 ("k", [k for _, _, k in wanted], "text"))) + ")")
-            parts.append("wk AS (SELECT k FROM " + _unnest(params, "wk", (
+            parts.append("wk AS (SELECT k FROM " + unnest_columns(params, "wk", (
                 ("k", list({k for _, _, k in wanted}), "text"),)) + ")")  # each member once
             # one index probe a member (a join the planner cannot flatten: see
             # ``duplicate_phones.rows_by_key``); a home stored before wins over this push's
@@ -166,7 +125,7 @@ class Later:
         if self.index:
             parts.append(
                 "ii AS (INSERT INTO member_index (" + ", ".join(INDEX_COLUMNS) + ") "
-                "SELECT a, b, c, d, e FROM " + _unnest(params, "i", (
+                "SELECT a, b, c, d, e FROM " + unnest_columns(params, "i", (
                     (c, [r[n] for r in self.index], "text") for n, c in enumerate("abcde")))
                 + ")")
         if self.progress is not None:
@@ -178,11 +137,10 @@ class Later:
                 "ip AS (INSERT INTO device_progress (device_id, acked_through) "
                 "VALUES (:device, :acked))")
         if self.cards:
-            from sync.server.member_cards import cards_document, cards_sql
+            from sync.server.member_cards import cards_insert
 
-            params["cards"] = cards_document(self.cards)
             params["cards_at"] = self.cards[0]["updated_at"]
-            parts.append(f"ic AS ({cards_sql('cards', 'cards_at')})")
+            parts.append(f"ic AS ({cards_insert(params, self.cards, 'cards_at')})")
         return "WITH " + ", ".join(parts) + " SELECT 1", params
 
     def _one_by_one(self) -> None:
