@@ -15,6 +15,8 @@
                                                   [--since YYYY-MM-DD]
     pos-member-server [--database URL] resolve-flag ID --note TEXT
     pos-member-server [--database URL] list-staff --store N
+    pos-member-server [--database URL] add-staff --store N --code NNN --name NAME --role ROLE
+                                             [--pin PIN]
     pos-member-server [--database URL] deactivate-staff --store N --code NNN
     pos-member-server [--database URL] reactivate-staff --store N --code NNN
     pos-member-server [--database URL] reset-staff-pin --store N --code NNN [--pin PIN]
@@ -155,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="deactivate a colleague: they can no longer log in at the store")
     p.add_argument("--store", type=_store_number, required=True, metavar="N")
     p.add_argument("--code", required=True, metavar="NNN", help="their staff number")
+
+    p = sub.add_parser("add-staff", help="add a colleague to a store (asked for a PIN on a "
+                                          "terminal); the store's tills take them at next sync")
+    p.add_argument("--store", type=_store_number, required=True, metavar="N")
+    p.add_argument("--code", required=True, metavar="NNN", help="their staff number")
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", required=True, help="cashier, guide, manager or admin")
+    p.add_argument("--pin", metavar="PIN",
+                   help="their PIN or password (default: asked twice on the terminal)")
 
     p = sub.add_parser("reactivate-staff",
                        help="reactivate a colleague: they log in at the store again")
@@ -330,8 +341,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 ctx, store_number=args.store, month=args.month, target=args.target)
             print(f"store {args.store}: target for {month} set to {target} new members; "
                   "its tills split it at their next sync")
-        elif args.command in ("list-staff", "deactivate-staff", "reactivate-staff",
-                              "reset-staff-pin"):
+        elif args.command in ("list-staff", "add-staff", "deactivate-staff",
+                              "reactivate-staff", "reset-staff-pin"):
             _staff(ctx, args)
         elif args.command in ("list-stores", "list-devices", "list-flags", "resolve-flag"):
             _fleet(ctx, args)
@@ -406,8 +417,7 @@ def _ask_new_pin() -> str:
     import getpass
 
     if not sys.stdin.isatty():
-        print(f"{PROG}: error: reset-staff-pin needs --pin when no terminal is attached",
-              file=sys.stderr)
+        print(f"{PROG}: error: --pin is needed when no terminal is attached", file=sys.stderr)
         raise SystemExit(2)
     pin = getpass.getpass("New PIN or password: ")
     if getpass.getpass("Again: ") != pin:
@@ -419,6 +429,7 @@ def _ask_new_pin() -> str:
 def _staff(ctx: ServerContext, args: argparse.Namespace) -> None:
     from pos_member.spreadsheet import tsv_field
     from sync.server.staff import (
+        add_store_staff,
         deactivate_store_staff,
         list_store_staff,
         reactivate_store_staff,
@@ -429,6 +440,12 @@ def _staff(ctx: ServerContext, args: argparse.Namespace) -> None:
         done = deactivate_store_staff(ctx, store_number=args.store, code=args.code)
         print(f"store {args.store}: staff {done.code} deactivated; the store's tills refuse "
               "them from their next sync")
+        return
+    if args.command == "add-staff":
+        added = add_store_staff(ctx, store_number=args.store, code=args.code, name=args.name,
+                                role=args.role, secret=args.pin or _ask_new_pin())
+        print(f"store {args.store}: staff {added.code} ({added.role}) added; the store's tills "
+              "let them log in from their next sync")
         return
     if args.command == "reactivate-staff":
         done = reactivate_store_staff(ctx, store_number=args.store, code=args.code)

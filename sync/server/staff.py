@@ -21,9 +21,12 @@ from msgspec import UNSET
 from sqlalchemy import func, select
 
 from pos_member import events
+from pos_member.clock import to_ms
+from pos_member.errors import DuplicateStaff, InvalidInput
+from pos_member.ids import uuid7_str
 from pos_member.permissions import Role
 from pos_member.pin_policy import check_staff_secret
-from pos_member.services.staff import approves, hash_secret
+from pos_member.services.staff import approves, check_staff_fields, hash_secret
 from sync.server.context import ServerContext
 from sync.server.errors import InactiveStaffNotFoundAtHq, StaffNotFoundAtHq
 from sync.server.log import LogWriter
@@ -132,6 +135,37 @@ def deactivate_store_staff(ctx: ServerContext, *, store_number: int, code: str) 
             payload=events.StaffActiveSet(staff_id=target.id, store_id=store_id),
             after_hlc=newest)
     return HqStaff(target.id, target.code, target.name, target.role, False)
+
+
+def add_store_staff(ctx: ServerContext, *, store_number: int, code: str, name: str,
+                    role: str, secret: str) -> HqStaff:
+    """Adds a colleague to the store (SPEC §2.9: HQ can do what a store's managers do; an
+    administrator too): a ``staff.created`` with the argon2id hash (never the PIN) for that
+    store's tills, where they log in from the next sync. Checked as the till checks a new
+    colleague (number, name, the secret by the role's rule); a number any colleague of the
+    store has, active or not, is refused (``DuplicateStaff``), writing nothing."""
+    staff_role = _role(role)
+    code, name = check_staff_fields(code, name, secret, staff_role)
+    with ctx.db.write() as conn:
+        store_id, rows = _staff_rows(conn, store_number)
+        if any(s.code == code for s in _fold(rows)):
+            raise DuplicateStaff(code=code)
+        staff_id = uuid7_str(lambda: to_ms(ctx.clock.now()))
+        LogWriter(conn, now=ctx.clock.now()).append_server_event(
+            type=events.STAFF_CREATED, entity_id=staff_id, store_id=store_id,
+            payload=events.StaffCreated(id=staff_id, code=code, name=name,
+                                        role=staff_role.value, store_id=store_id,
+                                        secret_hash=hash_secret(secret)))
+    return HqStaff(staff_id, code, name, staff_role.value, True)
+
+
+def _role(text: str) -> Role:
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        raise InvalidInput("A role is one of {roles}, not {got}.",
+                           roles=", ".join(r.value for r in Role),
+                           got=repr(text.strip()[:20])) from None
 
 
 def reactivate_store_staff(ctx: ServerContext, *, store_number: int, code: str) -> HqStaff:

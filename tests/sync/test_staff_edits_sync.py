@@ -258,3 +258,33 @@ def test_hq_reactivates_an_administrator_deactivated_by_mistake(
     in_step(a, b)
     for till in (a, b):
         assert till.login("001", PIN).role is Role.ADMIN
+
+
+def test_hq_adds_a_manager_who_logs_in_at_the_stores_tills(
+    store: tuple[Till, Till, Clerk], central: Central, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SPEC §2.9: HQ adds staff to a store as its managers do. A taken number, a bad role, a
+    weak approver's PIN or a name with a line break is refused and nothing is written."""
+    a, b, _admin = store
+    in_step(a, b)
+    count = lambda: central.query(  # noqa: E731
+        lambda c: c.execute(select(func.count()).select_from(ServerEvent)).scalar())
+    before = count()
+    for args, why in ((["--code", "001", "--name", "X", "--role", "cashier"], "001"),
+                      (["--code", "301", "--name", "X", "--role", "boss"], "role"),
+                      (["--code", "301", "--name", "X", "--role", "manager",
+                        "--pin", "112233"], "PIN"),
+                      (["--code", "301", "--name", "X\nY", "--role", "cashier"], "one line")):
+        pin = [] if "--pin" in args else ["--pin", "583920"]
+        assert server_main(["--database", central.url, "add-staff", "--store", "1", *args,
+                            *pin]) == 1
+        assert why in capsys.readouterr().err
+    assert count() == before
+    assert server_main(["--database", central.url, "add-staff", "--store", "1", "--code",
+                        "301", "--name", "Mo", "--role", "manager", "--pin", "583920"]) == 0
+    assert "583920" not in capsys.readouterr().out
+    in_step(a, b)
+    for till in (a, b):
+        assert till.login("301", "583920").role is Role.MANAGER
+    assert [(s.code, s.role) for s in list_store_staff(central.ctx, store_number=1)] == [
+        ("001", "admin"), ("301", "manager")]
