@@ -23,10 +23,10 @@ from pos_member.errors import InvalidInput
 from pos_member.events import NAME_CTX, PHONE_CTX
 from pos_member.integration.reports import check_fen
 from pos_member.member_code import CodeKind, classify_code
-from pos_member.member_service_errors import CardReplaced, MemberErasedError
+from pos_member.member_service_errors import MemberErasedError
 from pos_member.permissions import Action, Clerk, require
 from pos_member.phone import mask_phone
-from pos_member.services import kpi, points_ledger, sales
+from pos_member.services import kpi, member_standing, points_ledger, sales
 from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services.balance_blocks import is_blocked
 from pos_member.services.member_cards import (
@@ -102,9 +102,9 @@ def lookup_member(uow: UnitOfWork, clerk: Clerk, *, code: str, personal: bool = 
     with uow.read_conn() as conn:  # a bare connection: no ORM session per scan
         if scanned.kind is CodeKind.MEMBER:
             row = _FAST_VIEW_BY_NO.first(conn, {"key": scanned.value})
-            if row is not None and row.card_generation \
-                    and row.card_generation != scanned.generation:  # as find_member refuses
-                raise CardReplaced(member_no=row.member_no)  # a card reported lost
+            if row is not None:  # a card reported lost: refused, as find_member does
+                member_standing.refuse_old_card(row.card_generation, row.member_no,
+                                                scanned.generation)
         else:
             row = _FAST_VIEW_BY_PHONE.first(conn, {"key": uow.cipher.blind_index(
                 scanned.value, context=PHONE_CTX)})

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 
-from pos_member.db.models import Member, PosBill, PosRefund, Staff
+from pos_member.db.models import Member, MemberStanding, PosBill, PosRefund, Staff
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import GuideNotFound, InvalidInput, SaleNotFound
@@ -37,7 +37,7 @@ from pos_member.integration.errors import (
 from pos_member.member_code import CodeKind, classify_code
 from pos_member.permissions import Clerk, Role
 from pos_member.points_rules import points_value_fen, share
-from pos_member.services import bill_refunds, sale_refunds, sales
+from pos_member.services import bill_refunds, member_standing, sale_refunds, sales
 from pos_member.services import stored_value_ledger as sv_ledger
 from pos_member.services.bill_refunds import BillRefund
 from pos_member.services.member_cards import find_member
@@ -64,7 +64,9 @@ _REFUND_BY_TXN = select(_REFUNDS.c.request_hash, _REFUNDS.c.result).where(
 _REFUNDED_LINES = select(_REFUNDS.c.lines).where(_REFUNDS.c.sale_id == bindparam("sale_id"))
 # The member of a sale in the same read as the checks above; a number that is not an active
 # member's (merged away, unknown) goes the long way, find_member, which follows merges.
-_MEMBER = select(Member.id, Member.member_no).where(Member.status == "active")
+_MEMBER = (select(Member.id, Member.member_no, MemberStanding.card_generation)
+           .outerjoin(MemberStanding, MemberStanding.member_id == Member.id)
+           .where(Member.status == "active"))
 _MEMBER_BY_NO = _MEMBER.where(Member.member_no == bindparam("key"))
 _MEMBER_BY_PHONE = _MEMBER.where(Member.phone_index == bindparam("key"))
 _GUIDE = select(Staff.id).where(Staff.store_id == bindparam("store_id"),
@@ -303,6 +305,10 @@ def report_sale(uow: UnitOfWork, clerk: Clerk, report: SaleReport, *,
                       if scanned.kind is CodeKind.MEMBER else _FAST_MEMBER_BY_PHONE.first(
                           conn, {"key": uow.cipher.blind_index(scanned.value,
                                                                context=PHONE_CTX)}))
+            if member is not None and first is None and scanned.kind is CodeKind.MEMBER:
+                # a card reported lost names no one (its points are not spent by a finder)
+                member_standing.refuse_old_card(member.card_generation, member.member_no,
+                                                scanned.generation)
     if report.member is not None and member is None:
         member = find_member(uow, clerk=clerk, code=report.member)  # merges; or refuses
     member_id, member_no = (member.id, member.member_no) if member is not None else (None, None)

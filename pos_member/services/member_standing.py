@@ -121,7 +121,13 @@ def check(conn: Connection, member_id: str, use: str, *, member_no: str = "",
 def check_card(conn: Connection, member_id: str, member_no: str, generation: int) -> None:
     """A scanned member code must be the member's current card (``generation`` 0: the first
     card, a ``PM1`` code or the bare number)."""
-    current = conn.scalar(select(_T.c.card_generation).where(_T.c.member_id == member_id))
+    refuse_old_card(conn.scalar(select(_T.c.card_generation).where(_T.c.member_id == member_id)),
+                    member_no, generation)
+
+
+def refuse_old_card(current: int | None, member_no: str, generation: int) -> None:
+    """Raises ``CardReplaced`` when a code of card ``generation`` is scanned while the
+    member's card is ``current`` (None or 0: never re-issued), read by the caller."""
     if current and current != generation:
         raise CardReplaced(member_no=member_no)
 

@@ -42,3 +42,29 @@ def test_a_card_reported_lost_is_refused_to_the_pos_as_at_the_till(till: Till) -
             lookup_member(till.uow, till.cashier, code=old)
     assert new is not None
     assert lookup_member(till.uow, till.cashier, code=new).id == m.id
+
+
+def test_a_sale_the_pos_reports_with_a_lost_card_spends_none_of_its_points(till: Till) -> None:
+    """Whoever found the card cannot redeem the member's points at the POS either."""
+    from pos_member.integration.reports import Line, SaleReport, Tender, report_sale
+    from pos_member.member_service_errors import CardReplaced
+    from pos_member.services import member_service
+
+    m = till.register()  # welcome points: 100
+    new = member_service.reissue_card(till.uow, clerk=till.manager, member_id=m.id,
+                                      reason="lost").card_code
+    ident = till.app.identity
+    assert ident is not None and new is not None
+    clerk = pos_clerk(store_id=ident.store_id, device_id=ident.device_id)
+
+    def report(code: str, txn: str) -> object:
+        return report_sale(till.uow, clerk, SaleReport(
+            txn, f"B-{txn}", till.clock.now().isoformat(), 1_000, (Line("a", "bag", 1_000),),
+            (Tender("cash", 900),), member=code, redeem_points=100))
+
+    before = till.table_counts()
+    for i, old in enumerate((m.qr_payload, m.member_no)):
+        with pytest.raises(CardReplaced):
+            report(old, f"S-{i}")
+    assert till.table_counts() == before
+    assert report(new, "S-new").member_no == m.member_no  # type: ignore[attr-defined]
