@@ -7,15 +7,21 @@ from __future__ import annotations
 import zlib
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from pos_member.db.models import Device, Store
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import UnitOfWork
+
+# Run on the driver (pos_member/db/prepared.py): every pulled registration asks both.
+_STORES, _DEVICES = Store.__table__, Device.__table__
+_STORE_HERE = Prepared(select(_STORES.c.id).where(_STORES.c.id == bindparam("id")))
+_DEVICE_HERE = Prepared(select(_DEVICES.c.id).where(_DEVICES.c.id == bindparam("id")))
 
 
 def ensure_store(conn: Connection, store_id: str, number: int, at: datetime) -> None:
     t = Store.__table__
-    if conn.scalar(select(t.c.id).where(t.c.id == store_id)) is not None:
+    if _STORE_HERE.first(conn, {"id": store_id}) is not None:
         return
     if conn.scalar(select(t.c.id).where(t.c.number == number)) is not None:
         number = fallback_number(store_id)  # chain data disagree; keep the member anyway
@@ -70,7 +76,7 @@ def ensure_device(
     conn: Connection, device_id: str, store_id: str, number: int, at: datetime
 ) -> None:
     t = Device.__table__
-    if conn.scalar(select(t.c.id).where(t.c.id == device_id)) is not None:
+    if _DEVICE_HERE.first(conn, {"id": device_id}) is not None:
         return
     taken = conn.scalar(select(t.c.id).where(t.c.store_id == store_id, t.c.number == number))
     if taken is not None:

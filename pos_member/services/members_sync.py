@@ -28,11 +28,12 @@ from datetime import date
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from pos_member import events
 from pos_member.crypto import PiiCipher
 from pos_member.db.models import Member, MemberAlias
+from pos_member.db.prepared import Prepared
 from pos_member.errors import StoreNotSetUp
 from pos_member.member_code import is_valid_member_no
 from pos_member.services import member_standing, own_events
@@ -52,6 +53,13 @@ MERGED_PREFIX = "merged:"
 _MEMBERS = Member.__table__
 _MEMBER_COLUMNS = frozenset(c.key for c in _MEMBERS.columns)
 _ALIASES = MemberAlias.__table__
+# A registration's look-ups, run on the driver (pos_member/db/prepared.py): a new till catching
+# up with its store's history applies one for each of its members.
+_MEMBER_HERE = Prepared(select(_MEMBERS.c.id).where(_MEMBERS.c.id == bindparam("id")))
+_NUMBER_MERGED = Prepared(select(_ALIASES.c.member_id)
+                          .where(_ALIASES.c.member_no == bindparam("member_no")))
+_PHONE_TAKEN = Prepared(select(_MEMBERS.c.id)
+                        .where(_MEMBERS.c.phone_index == bindparam("phone_index")))
 
 
 # -- member.registered ---------------------------------------------------------------------
@@ -60,7 +68,7 @@ _ALIASES = MemberAlias.__table__
 def apply_registered(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, Any],
                 p: events.MemberRegistered, position: int) -> bool:
     member_id = p.member_id
-    if conn.scalar(select(_MEMBERS.c.id).where(_MEMBERS.c.id == member_id)) is not None:
+    if _MEMBER_HERE.first(conn, {"id": member_id}) is not None:
         return own_events.numbered_at_hq(conn, ev, member_id=member_id, member_no=p.member_no)
     member_no = p.member_no
     if not is_valid_member_no(member_no):
@@ -99,9 +107,10 @@ def apply_registered(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str
     # Everything is decoded: from here on, writes only.
     ensure_store(conn, store_id, int(member_no[:4]), at)
     ensure_device(conn, ev["device_id"], store_id, int(member_no[4:6]), at)
-    if conn.scalar(select(_ALIASES.c.member_id).where(_ALIASES.c.member_no == member_no)):
+    merged = _NUMBER_MERGED.first(conn, row)
+    if merged is not None and merged.member_id:
         row["status"], row["phone_index"] = "merged", MERGED_PREFIX + member_id
-    elif conn.scalar(select(_MEMBERS.c.id).where(_MEMBERS.c.phone_index == row["phone_index"])):
+    elif (taken := _PHONE_TAKEN.first(conn, row)) is not None and taken.id:
         row["phone_index"] = DUP_PREFIX + member_id  # until the server's merge names the winner
     conn.execute(insert(_MEMBERS), row)
     return True

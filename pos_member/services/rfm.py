@@ -203,10 +203,13 @@ def refresh(conn: Connection, member_id: str) -> None:
     _write(conn, member_id, exists, last, int(n), int(spend))
 
 
+_SALE_MEMBER = Prepared(select(_S.c.member_id).where(_S.c.id == bindparam("id")))
+
+
 def refresh_for_sale(conn: Connection, sale_id: str) -> None:
-    member_id = conn.scalar(select(_S.c.member_id).where(_S.c.id == sale_id))
-    if member_id is not None:
-        refresh(conn, member_id)
+    row = _SALE_MEMBER.first(conn, {"id": sale_id})
+    if row is not None and row.member_id is not None:
+        refresh(conn, row.member_id)
 
 
 # -- nightly ----------------------------------------------------------------------------------

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from pos_member import events
 from pos_member.changes import Area, Changes
+from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.errors import RefundTooLarge, SaleNotFound
 from pos_member.money import format_yuan
@@ -227,11 +228,16 @@ def _restore_entries(tx: Transaction, clerk: Clerk, sp: Any, restore: int, now: 
     return out
 
 
+# Run on the driver (pos_member/db/prepared.py), for local and pulled refunds alike.
+_ADD_REFUNDED = Prepared(update(SALES).where(SALES.c.id == bindparam("id")).values(
+    refunded_fen=SALES.c.refunded_fen + bindparam("amount")))
+_ADD_CLAWED = Prepared(update(SALE_POINTS).where(SALE_POINTS.c.sale_id == bindparam("id")).values(
+    clawed=SALE_POINTS.c.clawed + bindparam("claw"),
+    restored=SALE_POINTS.c.restored + bindparam("restore")))
+
+
 def apply_refund(conn: Connection, sale_id: str, amount: int, claw: int, restore: int) -> None:
     """A refund's effect on the sale and its points (local refunds and pulled ones alike)."""
-    conn.execute(update(SALES).where(SALES.c.id == sale_id)
-                 .values(refunded_fen=SALES.c.refunded_fen + amount))
+    _ADD_REFUNDED.run(conn, {"id": sale_id, "amount": amount})
     rfm.refresh_for_sale(conn, sale_id)  # the member's RFM figures (issue 19)
-    conn.execute(update(SALE_POINTS).where(SALE_POINTS.c.sale_id == sale_id)
-                 .values(clawed=SALE_POINTS.c.clawed + claw,
-                         restored=SALE_POINTS.c.restored + restore))
+    _ADD_CLAWED.run(conn, {"id": sale_id, "claw": claw, "restore": restore})

@@ -19,9 +19,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos_member import events
 from pos_member.services.member_auth import PIN_LOCKED, PIN_SET, TOTP_PROVISIONED
+from pos_member.services.points_ledger import current_member
 from pos_member.services.stored_value_ledger import (
     ACCOUNTS,
-    ALIASES,
     CREDENTIALS,
     FROZEN,
     LEDGER,
@@ -83,14 +83,7 @@ def _cash_fen(p: events.MoneyMoved) -> int:
 def _current_member(conn: Connection, member_id: str) -> str:
     """A merged loser's money goes to the winner (a merge pulled before the loser's events),
     following merges that compose (A→B, then B→C: A's money is C's)."""
-    seen = {member_id}
-    while True:
-        winner = conn.scalar(select(ALIASES.c.member_id)
-                             .where(ALIASES.c.loser_member_id == member_id).limit(1))
-        if winner is None or str(winner) in seen:
-            return member_id
-        member_id = str(winner)
-        seen.add(member_id)
+    return current_member(conn, member_id)  # the points ledger's rule, one statement
 
 
 def apply_freeze_event(conn: Connection, ev: Mapping[str, Any],
