@@ -17,12 +17,7 @@ from pos_member.clock import Clock
 from pos_member.db.models import Member, NotificationOutbox
 from pos_member.db.prepared import Prepared
 from pos_member.db.uow import Transaction
-from pos_member.services.notifications import enqueue
-
-MARKETING_KINDS = ("coupon.offer", "points.reminder", "member_day.invite", "recall.miss_you")
-# points.reminder and member_day.invite: the member card's suggested action
-# (services/member_actions.py, issue 19), they and recall.miss_you a recall campaign's message
-# (services/recall_messages.py)
+from pos_member.services.notifications import MARKETING_KINDS, enqueue
 
 
 def tell(tx: Transaction, *, member_id: str, kind: str, params: dict[str, str | int],

@@ -42,6 +42,13 @@ from pos_member.services.member_cards import PHONE_CTX
 log = logging.getLogger(__name__)
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+# Marketing messages go only to a member who agreed to marketing (coupon_notices.tell checks
+# when queuing, deliver_due again before sending); the others are service messages.
+# points.reminder and member_day.invite: the member card's suggested action
+# (services/member_actions.py, issue 19), they and recall.miss_you a recall campaign's message
+# (services/recall_messages.py).
+MARKETING_KINDS = ("coupon.offer", "points.reminder", "member_day.invite", "recall.miss_you")
+CONSENT_WITHDRAWN = "marketing consent withdrawn"
 MAX_ATTEMPTS = 10
 LEASE = timedelta(minutes=2)
 _FIRST_RETRY_S = 30
@@ -166,6 +173,15 @@ class DeliveryReport:
     failed: int
 
 
+def _no_marketing(conn: Any, member_ids: set[str]) -> set[str]:
+    """Of ``member_ids``, those who have not (or no longer) agreed to marketing."""
+    if not member_ids:
+        return set()
+    agreed = set(conn.scalars(select(Member.id).where(
+        Member.id.in_(member_ids), Member.marketing_consent.is_(True))))
+    return member_ids - agreed
+
+
 def backoff(attempts: int) -> timedelta:
     """Delay before attempt ``attempts + 1`` (attempts ≥ 1): 30 s doubling, capped at 1 h."""
     return timedelta(seconds=min(_MAX_RETRY_S, _FIRST_RETRY_S * 2 ** max(0, attempts - 1)))
@@ -197,7 +213,14 @@ def deliver_due(uow: UnitOfWork, channel: Channel, *, limit: int = 50,
             .order_by(_OUTBOX.c.next_attempt_at).limit(limit)
         ).all()
         rows: list[Any] = []
+        withdrawn = _no_marketing(conn, {r.member_id for r in due if r.kind in MARKETING_KINDS})
         for r in due:
+            if r.kind in MARKETING_KINDS and r.member_id in withdrawn:
+                # consent withdrawn (or erased) since it was queued: never sent
+                conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == r.id).values(
+                    status=FAILED, last_error=CONSENT_WITHDRAWN))
+                gave_up_before += 1
+                continue
             if r.attempts >= MAX_ATTEMPTS:  # its last attempt never reported back
                 conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == r.id)
                              .values(status=FAILED, last_error=r.last_error or "no outcome"))

@@ -234,3 +234,25 @@ def test_after_an_erasure_search_reveal_and_the_pos_lookup_still_answer(a: Till)
         phone_for_sms(a.uow, member_id=erased.id)
     assert a.table_counts() == counts  # nothing revealed, nothing audited
     assert lookup_member(a.uow, a.cashier, code=kept.member_no).id == kept.id
+
+
+def test_an_offer_queued_before_marketing_was_withdrawn_is_not_sent(a: Till, b: Till) -> None:
+    """Withdrawn at this till or at another of the store (pulled): an offer already waiting in
+    the outbox (no network when it was queued) is not sent after; a service message still is."""
+    from pos_member.services.coupon_notices import tell
+    from pos_member.services.notifications import LogChannel, deliver_due
+
+    here, there = (a.register(new_phone(), marketing_consent=True) for _ in range(2))
+    apply(b, wire_events(a))
+    with a.uow.begin() as tx:
+        for m in (here, there):
+            assert tell(tx, member_id=m.id, kind="coupon.offer", dedupe_key=f"offer:{m.id}",
+                        params={"name": "满100减20", "date": "2026-02-01"})
+        tx.commit()
+    member_privacy.withdraw_marketing(a.uow, clerk=a.cashier, member_id=here.id)
+    member_privacy.withdraw_marketing(b.uow, clerk=b.cashier, member_id=there.id)
+    apply(a, [e for e in wire_events(b) if e["type"] == "member.profile_updated"], first=500)
+    channel = LogChannel()
+    deliver_due(a.uow, channel)
+    assert "coupon.offer" not in [n.kind for n in channel.sent]
+    assert [n.kind for n in channel.sent].count("coupon.pack") == 2  # the welcome packs' notes
