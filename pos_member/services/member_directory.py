@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pos_member import events
 from pos_member.db.models import DirectoryEntry, Member, MemberAlias, Store
+from pos_member.db.prepared import Prepared
 from pos_member.member_code import MEMBER_NO_LENGTH, is_valid_member_no
 
 REGISTERED = events.MEMBER_REGISTERED.type
@@ -151,9 +152,9 @@ def register(conn: Connection, *, member_id: str, member_no: str, phone_index: s
     if not phone_index:
         raise ValueError("a registration without a phone")
     number, key = int(member_no), id_bytes(member_id)
-    if conn.scalar(select(_DIR.c.member_no).where(_DIR.c.member_no == number)) is not None:
+    if _ROW_BY_NUMBER.first(conn, {"member_no": number}) is not None:
         return
-    if conn.scalar(select(_DIR.c.member_no).where(_DIR.c.member_id == key)) is not None:
+    if _ROW_BY_ID.first(conn, {"member_id": key}) is not None:
         # Renumbered (a restored till's registration HQ stores under another number): HQ's
         # number holds, as in ``own_events.numbered_at_hq``.
         conn.execute(update(_DIR).where(_DIR.c.member_id == key).values(member_no=number))
@@ -161,9 +162,9 @@ def register(conn: Connection, *, member_id: str, member_no: str, phone_index: s
     store_no = int(member_no[:4])
     ensure_store(conn, store_id, store_no,
                  at if isinstance(at, datetime) else wire_datetime(at))
-    merged = conn.scalar(select(MemberAlias.member_id)
-                         .where(MemberAlias.member_no == member_no)) is not None
-    conn.execute(insert(_DIR), {
+    alias = _NUMBER_MERGED.first(conn, {"member_no": member_no})
+    merged = alias is not None and alias.member_id is not None
+    _FAST_INSERT.run(conn, {
         "member_no": number, "member_id": key,
         "phone": None if merged else phone_bytes(phone_index),
         "status": "merged" if merged else "active", "tier": "regular", "tier_at": 0,
@@ -171,6 +172,15 @@ def register(conn: Connection, *, member_id: str, member_no: str, phone_index: s
 
 
 _INSERT = insert(_DIR)
+# A pulled registration's statements, run on the driver (pos_member/db/prepared.py): a new
+# till catching up with its store's history writes a row for each of its members.
+_ROW_BY_NUMBER = Prepared(select(_DIR.c.member_no)
+                          .where(_DIR.c.member_no == bindparam("member_no")))
+_ROW_BY_ID = Prepared(select(_DIR.c.member_no).where(_DIR.c.member_id == bindparam("member_id")))
+_NUMBER_MERGED = Prepared(select(MemberAlias.member_id)
+                          .where(MemberAlias.member_no == bindparam("member_no")))
+_FAST_INSERT = Prepared(_INSERT, column_keys=(
+    "member_no", "member_id", "phone", "status", "tier", "tier_at", "flags", "store_no"))
 
 
 def register_own(conn: Connection, *, member_id: str, member_no: str, phone_index: str) -> None:
