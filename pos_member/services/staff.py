@@ -214,10 +214,12 @@ def _local_hhmm(clock: Clock, when: datetime) -> str:
 def approve(uow: UnitOfWork, *, code: str, pin: str, device_id: str, action: Action) -> Clerk:
     """A manager at the till approves ``action`` with their staff number and PIN: the login
     check with its lockout and its audited ``staff.login``. Returns the approving manager;
-    ``ApprovalRefused`` for a wrong number or PIN, a locked one, or staff who may not."""
+    ``ApprovalRefused`` for a wrong number or PIN or staff who may not; ``LoginLocked`` (until
+    when) for a login locked by wrong PINs, as the login screen says it: a manager told
+    "wrong PIN" would type the right one again and again."""
     try:
         manager = login(uow, code=code, secret=pin, device_id=device_id)
-    except (LoginFailed, LoginLocked):
+    except LoginFailed:
         raise ApprovalRefused() from None
     if not manager.may(action):
         raise ApprovalRefused()

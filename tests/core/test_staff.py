@@ -12,15 +12,16 @@ from pos_member.errors import (
     PermissionDenied,
     WeakSecret,
 )
-from pos_member.permissions import Clerk, Role
+from pos_member.permissions import Action, Clerk, Role
 from pos_member.pin_policy import check_staff_secret as check_secret_strength
 from pos_member.services.staff import (
     StaffInfo,
+    approve,
     create_staff,
     list_staff,
     login,
 )
-from tests.factories import Till
+from tests.factories import PINS, Till
 
 PIN = "280514"
 
@@ -208,6 +209,19 @@ def test_a_locked_login_refuses_even_the_right_pin(till: Till) -> None:
     till.clock.advance(minutes=till.uow.rules.staff.login_lock_minutes - 1)
     with pytest.raises(LoginLocked):
         log_in(till, info.code, PIN)
+
+
+def test_a_locked_managers_approval_says_locked_not_wrong_pin(till: Till) -> None:
+    """A manager whose login locked (wrong PINs typed for an approval, or at the login) types
+    the right PIN for an approval: told the login is locked until when, not "wrong number or
+    PIN" — they would try again and again."""
+    code = f"1{list(Role).index(Role.MANAGER)}01"  # tests.factories.make_till's numbering
+    fail_logins(till, code, till.uow.rules.staff.login_max_failures - 1)
+    with pytest.raises(LoginLocked):
+        log_in(till, code, "000000-wrong")
+    with pytest.raises(LoginLocked):
+        approve(till.uow, code=code, pin=PINS[Role.MANAGER], device_id=till.cashier.device_id,
+                action=Action.REFUND_SALE)
 
 
 def test_the_lock_lifts_after_the_lock_time(till: Till) -> None:
