@@ -20,6 +20,7 @@ from pos_member.crypto import PiiCipher
 from pos_member.events import GENDER_CTX, NAME_CTX, PHONE_CTX, unseal
 from pos_member.phone import mask_name, mask_phone
 from sync.server.context import ServerContext
+from sync.server.errors import BadRequest
 from sync.server.models import HqAudit, MemberBalance, MemberCardRow, MemberPoints, Store
 from sync.server.xlsx_write import write_sheet
 
@@ -40,7 +41,13 @@ class ExportFilter:
 def export_members(ctx: ServerContext, *, path: Path, filters: ExportFilter = ExportFilter(),
                    reveal_by: str | None = None) -> int:
     """Writes the members the filters select to ``path``; returns how many. Written with
-    ``xlsx_stream`` (openpyxl's write-only writer alone took longer than the target)."""
+    ``xlsx_stream`` (openpyxl's write-only writer alone took longer than the target).
+    ``reveal_by``: who reveals, 1-100 printable characters (``BadRequest`` before anything is
+    read: a revealed export names who asked in its audit)."""
+    if reveal_by is not None:
+        reveal_by = reveal_by.strip()
+        if not reveal_by or len(reveal_by) > 100 or not reveal_by.isprintable():
+            raise BadRequest(detail="--reveal names who reveals (1-100 printable characters)")
     stmt = (select(_CARDS.c.member_no, _CARDS.c.tier, _CARDS.c.profile, _STORES.c.name,
                    _STORES.c.number, MemberPoints.points, MemberBalance.balance_fen)
             .outerjoin(_STORES, _STORES.c.id == _CARDS.c.store_id)
@@ -79,7 +86,7 @@ def export_members(ctx: ServerContext, *, path: Path, filters: ExportFilter = Ex
     if reveal_by is not None:
         with ctx.db.write() as conn:
             conn.execute(insert(HqAudit).values(
-                at=ctx.clock.now(), actor=reveal_by[:100], action="members.exported_revealed",
+                at=ctx.clock.now(), actor=reveal_by, action="members.exported_revealed",
                 detail={"filters": {k: str(v) for k, v in asdict(filters).items()
                                     if v is not None}, "members": count}))
     return count

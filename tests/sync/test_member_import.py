@@ -367,3 +367,21 @@ def test_derived_ids_are_rfc_4122_name_based_uuids() -> None:
 
     for name in ("", "a" * 64 + ":2:registered", f"{'f' * 64}:99999:points-entry", "会员"):
         assert mi.uuid5(name) == str(uuid.uuid5(mi._NS, name))
+
+
+@pytest.mark.parametrize("who", ["", "   ", "zh\nang", "x" * 101])
+def test_a_revealed_export_names_who_reveals(ctx: ServerContext, tmp_path: Path,
+                                             who: str) -> None:
+    """Revealing is audited by name: a blank, multi-line or overlong WHO is refused before
+    anything is written (no file with full phones and an audit row naming no one)."""
+    from sync.server.errors import BadRequest
+    from sync.server.members_export import export_members
+    from sync.server.models import HqAudit
+
+    import_members(ctx, path=_book(tmp_path / "old.xlsx", [_row(new_phone())]), store_number=1)
+    out = tmp_path / "full.xlsx"
+    with pytest.raises(BadRequest):
+        export_members(ctx, path=out, reveal_by=who)
+    assert not out.exists()
+    with ctx.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(HqAudit)).scalar_one() == 0
