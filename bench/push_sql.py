@@ -20,10 +20,11 @@ on the database before the pushes of every other run (alternated, the plain sche
 index dropped, a collation changed, measured against the schema as migrated in the same
 process. ``--explain`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of one more push's end statement
 (``later``) after each run. ``--perf FILE`` records the push's backends with ``perf`` (call
-graphs) during the first run's pushes (``perf report -i FILE --children``).
+graphs) during the first run's pushes (``perf report -i FILE --children``). ``--prefill N``
+starts each run on a log of N events already (``_PREFILL``: a chain's larger indexes).
 
     .venv/bin/python bench/push_sql.py [--devices N] [--events N] [--runs N] [--sql FILE]
-        [--statements N] [--explain] [--perf FILE]
+        [--statements N] [--explain] [--perf FILE] [--prefill N]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +93,57 @@ def explain_next_flush() -> None:
     later.Later.flush = explained  # type: ignore[method-assign]
 
 
-def run_once(pg: PostgresServer, devices_n: int, events: int, batch: int,
-             sql: str | None, *, explain: bool = False, perf: Path | None = None
-             ) -> dict[str, Any]:
+# A chain's log before the pushes (``--prefill``): time-ordered ids, 1,000 stores, 3,000 tills,
+# a tenth of them registrations, every fifth event routed, a home for each 10th member.
+_PREFILL = """
+ALTER TABLE events DISABLE TRIGGER events_no_change;
+INSERT INTO events (position, id, store_id, device_id, seq, clerk_id, hlc, type, entity_id,
+  payload_version, payload, rules_version, created_at, received_at)
+SELECT i, substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(m, 1, 3) || '-8'
+  || substr(m, 4, 3) || '-' || substr(m, 7, 12), 'store-' || lpad((i % 1000)::text, 30, '0'),
+  'till-' || lpad((i % 3000)::text, 31, '0'), i / 3000 + 1, NULL, '0001700000000000-00000',
+  CASE WHEN i % 10 = 0 THEN 'member.registered' ELSE 'points.earned' END,
+  md5((i % 100000)::text)::uuid::text, 1, json_build_object('member_id',
+  md5((i % 100000)::text)::uuid::text, 'txn_id', md5(i::text)::uuid::text, 'points', i % 500),
+  '2026.1', now(), now()
+FROM (SELECT i, lpad(to_hex(1700000000000 + i), 12, '0') AS h, md5(i::text) AS m
+      FROM generate_series(1::bigint, %(n)s) AS i) AS g;
+ALTER TABLE events ENABLE TRIGGER events_no_change;
+INSERT INTO event_routes (store_id, position)
+SELECT CASE WHEN i % 10 = 1 THEN '*' ELSE 'store-' || lpad((i % 1000)::text, 30, '0') END, i
+FROM generate_series(1::bigint, %(n)s, 5) AS i;
+INSERT INTO member_homes (member_id, store_id)
+SELECT md5(i::text)::uuid::text, 'store-' || lpad((i % 1000)::text, 30, '0')
+FROM generate_series(1, %(n)s / 10) AS i;
+"""
+
+
+def prefilled(pg: PostgresServer, n: int) -> str:
+    """A migrated database holding ``n`` events of a chain (``_PREFILL``), analysed: the
+    template each run's database is copied from."""
     import psycopg
 
     url = pg.create_database()
     migrate(url)
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"),
+                         autocommit=True) as conn:
+        conn.execute(_PREFILL.replace("%(n)s", str(int(n))))
+        conn.execute("VACUUM ANALYZE")
+    return url.rsplit("/", 1)[1]
+
+
+def run_once(pg: PostgresServer, devices_n: int, events: int, batch: int,
+             sql: str | None, *, explain: bool = False, perf: Path | None = None,
+             template: str | None = None) -> dict[str, Any]:
+    import psycopg
+
+    if template is None:
+        url = pg.create_database()
+        migrate(url)
+    else:
+        url = pg.url(f"t_{uuid.uuid4().hex[:16]}")
+        with psycopg.connect(pg.admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}" TEMPLATE "{template}"')
     plain = url.replace("postgresql+psycopg", "postgresql")
     if sql:
         with psycopg.connect(plain, autocommit=True) as conn:
@@ -163,6 +209,8 @@ def main() -> int:
     parser.add_argument("--perf", type=Path,
                         help="perf record (call graphs) of the push's backends into this file, "
                              "the first run only")
+    parser.add_argument("--prefill", type=int, default=0,
+                        help="events in the log before the pushes (a chain's indexes)")
     parser.add_argument("--explain", action="store_true",
                         help="EXPLAIN ANALYZE a push's end statement after each run")
     args = parser.parse_args()
@@ -175,11 +223,13 @@ def main() -> int:
     pg = PostgresServer.start(bin_dir, settings=STATS)
     results: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
     try:
+        template = prefilled(pg, args.prefill) if args.prefill else None
         for i in range(args.runs):
             for kind in kinds:
                 r = run_once(pg, args.devices, args.events, args.batch,
                              sql if kind == "sql" else None, explain=args.explain,
-                             perf=args.perf if i == 0 and kind == "plain" else None)
+                             perf=args.perf if i == 0 and kind == "plain" else None,
+                             template=template)
                 results[kind].append(r)
                 print(f"run {i + 1} {kind}: {r['events']:,} events, PostgreSQL "
                       f"{r['pg_us']:.2f} µs an event, Python {r['py_us']:.2f}", flush=True)
