@@ -19,11 +19,11 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from pos_member import events
 from pos_member.changes import Area, Changes
-from pos_member.db.models import Member, NotificationOutbox, SvCredential
+from pos_member.db.models import Member
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import (
     DuplicatePhone,
@@ -175,23 +175,12 @@ def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> ServiceResult:
         payload = events.MemberErased(member_id=member_id, member_no=held.member_no,
                                       phone_index=held.phone_index)
         ev = tx.record(clerk, events.MEMBER_ERASED, payload, entity_id=member_id)
-        member_standing.erase(conn, member_id, held.member_no)
-        _drop_local(conn, member_id)
+        member_standing.erase(conn, member_id, held.member_no)  # PIN, messages too
         tx.audit(clerk, ERASED, "member", member_id, event=ev)  # who and when, not what
         tx.commit()
         conn.exec_driver_sql("PRAGMA secure_delete = OFF")
     return ServiceResult(member_id, held.member_no, True,
                          Changes.of(Area.MEMBERS, Area.STORED_VALUE, members=[member_id]))
-
-
-def _drop_local(conn: object, member_id: str) -> None:
-    """What else named the member here: unsent messages (they carry the phone's purpose) and
-    the payment PIN and dynamic-code secret."""
-    t = NotificationOutbox.__table__
-    conn.execute(delete(t).where(t.c.member_id == member_id,  # type: ignore[attr-defined]
-                                 t.c.status != "sent"))
-    c = SvCredential.__table__
-    conn.execute(delete(c).where(c.c.member_id == member_id))  # type: ignore[attr-defined]
 
 
 def withdraw_marketing(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> None:

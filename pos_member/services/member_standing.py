@@ -32,7 +32,9 @@ from pos_member.db.models import (
     MemberAlias,
     MemberFieldVersion,
     MemberStanding,
+    NotificationOutbox,
     RemoteMember,
+    SvCredential,
 )
 from pos_member.db.prepared import Prepared
 from pos_member.member_service_errors import (
@@ -226,8 +228,8 @@ def change_phone(conn: Connection, p: events.MemberPhoneChanged, hlc: str,
 def erase(conn: Connection, member_id: str, member_no: str) -> bool:
     """Drops the member's personal data here (a till's own erasure or a pulled one): phone,
     name, gender, birthday, tags, consents' details; the per-field versions that held values;
-    HQ's cached card; the same of the records merged into the member. The rows, their numbers
-    and every ledger stay."""
+    the payment PIN and dynamic-code secret; unsent messages; HQ's cached card; the same of
+    the records merged into the member. The rows, their numbers and every ledger stay."""
     row = _ensure(conn, member_id, member_no)
     if row.erased:
         return False
@@ -244,8 +246,14 @@ def erase(conn: Connection, member_id: str, member_no: str) -> bool:
     if losers:
         kept = {k: v for k, v in erased_values(member_id).items() if k != "phone_index"}
         conn.execute(update(_MEMBERS).where(_MEMBERS.c.id.in_(losers)).values(**kept))
+    people = [member_id, *losers]
     fields = MemberFieldVersion.__table__
-    conn.execute(delete(fields).where(fields.c.member_id.in_([member_id, *losers])))
+    conn.execute(delete(fields).where(fields.c.member_id.in_(people)))
+    # Their payment PIN and dynamic-code secret, and the messages not sent yet (every till of
+    # the store holds them: the credentials sync, each till queues its own messages).
+    creds, outbox = SvCredential.__table__, NotificationOutbox.__table__
+    conn.execute(delete(creds).where(creds.c.member_id.in_(people)))
+    conn.execute(delete(outbox).where(outbox.c.member_id.in_(people), outbox.c.status != "sent"))
     _forget_cached(conn, member_id)
     return True
 

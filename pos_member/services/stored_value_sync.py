@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos_member import events
+from pos_member.services import member_standing
 from pos_member.services.member_auth import PIN_LOCKED, PIN_SET, TOTP_PROVISIONED
 from pos_member.services.points_ledger import current_member
 from pos_member.services.stored_value_ledger import (
@@ -108,6 +109,8 @@ def apply_credential_event(conn: Connection, ev: Mapping[str, Any], p: Any) -> b
     """A PIN set, PIN lock or TOTP provisioning from another till (hash / ciphertext only;
     ``p``: its typed payload, ``events.PinSet``, ``PinLocked`` or ``TotpProvisioned``)."""
     member_id = p.member_id
+    if member_standing.is_erased(conn, member_id):
+        return True  # set before the erasure reached its till: an erased member has none
     if ev["type"] == PIN_SET:
         pin_hash = p.pin_hash
         if not pin_hash.startswith("$argon2id$"):

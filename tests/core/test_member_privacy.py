@@ -256,3 +256,29 @@ def test_an_offer_queued_before_marketing_was_withdrawn_is_not_sent(a: Till, b: 
     deliver_due(a.uow, channel)
     assert "coupon.offer" not in [n.kind for n in channel.sent]
     assert [n.kind for n in channel.sent].count("coupon.pack") == 2  # the welcome packs' notes
+
+
+def test_a_pulled_erasure_drops_the_pin_the_secret_and_the_unsent_messages_too(
+        a: Till, b: Till) -> None:
+    """At the store's other till as at the erasing one; a PIN set at a till that had not
+    pulled the erasure yet does not come back either."""
+    from pos_member.db.models import NotificationOutbox, SvCredential
+    from pos_member.services.member_auth import provision_totp
+
+    card = _with_pin(a, new_phone())
+    provision_totp(a.uow, clerk=a.cashier, approver=a.manager, member_id=card)
+    apply(b, wire_events(a))
+    sales.record_sale(b.uow, b.cashier, txn_id=str(uuid.uuid4()), bill_no="B-9",
+                      amount_fen=5_000, member_id=card)  # b queues the points message
+    set_member_pin(b.uow, clerk=b.cashier, approver=b.manager, member_id=card, pin="508163")
+    late = [e for e in wire_events(b) if e["type"] == "sv.pin_set"]
+    member_privacy.erase(a.uow, clerk=a.manager, member_id=card)
+    apply(b, [e for e in wire_events(a) if e["type"] == "member.erased"], first=1000)
+    apply(a, late, first=2000)
+    for till in (a, b):
+        with till.uow.read() as s:
+            assert s.scalars(select(SvCredential).where(
+                SvCredential.member_id == card)).all() == []
+            assert s.scalars(select(NotificationOutbox.kind).where(
+                NotificationOutbox.member_id == card,
+                NotificationOutbox.status != "sent")).all() == []
