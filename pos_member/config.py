@@ -165,6 +165,7 @@ def load_config(path: Path | None = None) -> Config:
     from pos_member.rules_config import default_rules_path
 
     path = path or default_config_path()
+    base = path.absolute().parent
     data: dict[str, object] = {}
     if path.exists():
         try:
@@ -184,27 +185,27 @@ def load_config(path: Path | None = None) -> Config:
     if language is not None and language not in LANGUAGES:
         raise ConfigInvalid(field="language", problem=f"must be one of {', '.join(LANGUAGES)}")
     return Config(
-        data_dir=_path(data, "data_dir") or default_data_dir(),
-        rules_file=_path(data, "rules_file") or default_rules_path(),
+        data_dir=_path(data, "data_dir", base) or default_data_dir(),
+        rules_file=_path(data, "rules_file", base) or default_rules_path(),
         language=language,  # type: ignore[arg-type]
         opening_hours=_hours(data),
         sms_gateway_url=_url(data, "sms_gateway_url"),
         time_zone=_time_zone(data),
-        hq_ca=_hq_ca(data),
-        backup_dir=_path(data, "backup_dir"),
+        hq_ca=_hq_ca(data, base),
+        backup_dir=_path(data, "backup_dir", base),
         backup_keep_days=_keep_days(data),
         scanner=_scanner(data),
-        integration=_integration(data),
+        integration=_integration(data, base),
     )
 
 
-def _integration(data: dict[str, object]) -> Integration:
+def _integration(data: dict[str, object], base: Path) -> Integration:
     port = data.get("integration_port", INTEGRATION_PORT)
     if isinstance(port, bool) or not isinstance(port, int) or not (
             port == 0 or 1024 <= port <= 65535):
         raise ConfigInvalid(field="integration_port",
                             problem="must be 0 (off) or a port from 1024 to 65535")
-    return Integration(port, _path(data, "integration_folder"))
+    return Integration(port, _path(data, "integration_folder", base))
 
 
 def _scanner(data: dict[str, object]) -> ScannerPort | None:
@@ -247,13 +248,15 @@ def _keep_days(data: dict[str, object]) -> int:
     return value
 
 
-def _hq_ca(data: dict[str, object]) -> str | None:
+def _hq_ca(data: dict[str, object], base: Path) -> str | None:
     value = data.get(hq_trust.KEY)
     if value is None:
         return None
     if not isinstance(value, str) or not value:
         raise ConfigInvalid(field=hq_trust.KEY,
                             problem=f'must be "{hq_trust.SYSTEM}" or a PEM file\'s path in quotes')
+    if value != hq_trust.SYSTEM:  # a relative file is the config file's folder's (``_path``)
+        value = str(base / Path(value).expanduser())
     hq_trust.hq_verify(value)  # refused now, naming the key, rather than at the first sync
     return value
 
@@ -299,14 +302,17 @@ def is_path_text(text: str) -> bool:
     return bool(text.strip()) and text.isprintable()
 
 
-def _path(data: dict[str, object], key: str) -> Path | None:
+def _path(data: dict[str, object], key: str, base: Path) -> Path | None:
+    """A path the config names; a relative one is the config file's folder's (``base``), not
+    the folder the program was started in: a shortcut, a scheduled close-day (Windows starts
+    it in System32) and a shell all find the same till."""
     value = data.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not is_path_text(value):
         raise ConfigInvalid(field=key, problem="must be a path in quotes (no control "
                                                "characters)")
-    return Path(value).expanduser()
+    return base / Path(value).expanduser()  # an absolute one stays as it is
 
 
 def _hours(data: dict[str, object]) -> OpeningHours:

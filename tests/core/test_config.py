@@ -43,6 +43,21 @@ def test_a_home_relative_path_is_expanded(tmp_path: Path) -> None:
     assert config.data_dir == Path.home() / "pos"
 
 
+def test_a_relative_path_is_the_config_files_folders_not_the_working_folders(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``data_dir = "data"``: a till started from a shortcut, a scheduled close-day (Windows
+    starts it in System32) or another shell must all find the same database, the one beside
+    the config file — not a new empty till wherever the program was started."""
+    cfg = tmp_path / "conf" / "config.toml"
+    cfg.parent.mkdir()
+    cfg.write_text('data_dir = "data"\nbackup_dir = "../copies"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    loaded = load_config(cfg)
+    assert loaded.data_dir == tmp_path / "conf" / "data"
+    assert loaded.backup_dir == tmp_path / "conf" / ".." / "copies"
+
+
+
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
 def test_the_supported_languages_are_accepted(tmp_path: Path, language: str) -> None:
     assert load_config(config_file(tmp_path, f'language = "{language}"')).language == language
