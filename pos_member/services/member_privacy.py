@@ -164,21 +164,24 @@ def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> ServiceResult:
     require(clerk, Action.ERASE_MEMBER)
     with uow.begin() as tx:
         conn = tx.conn
-        # Freed bytes zeroed (a copy of the file keeps no erased value); set back below.
+        # Freed bytes zeroed (a copy of the file keeps no erased value); set back however the
+        # erasure ends (a refusal left it on for every later write of the pooled connection).
         conn.exec_driver_sql("PRAGMA secure_delete = ON")
-        held = _held(conn, member_id)
-        if member_standing.is_erased(conn, member_id):
-            return ServiceResult(member_id, held.member_no, False, Changes())
-        left = balance(conn, member_id).total_fen
-        if left != 0:
-            raise BalanceNotSettled(member_no=held.member_no, balance=format_yuan(left))
-        payload = events.MemberErased(member_id=member_id, member_no=held.member_no,
-                                      phone_index=held.phone_index)
-        ev = tx.record(clerk, events.MEMBER_ERASED, payload, entity_id=member_id)
-        member_standing.erase(conn, member_id, held.member_no)  # PIN, messages too
-        tx.audit(clerk, ERASED, "member", member_id, event=ev)  # who and when, not what
-        tx.commit()
-        conn.exec_driver_sql("PRAGMA secure_delete = OFF")
+        try:
+            held = _held(conn, member_id)
+            if member_standing.is_erased(conn, member_id):
+                return ServiceResult(member_id, held.member_no, False, Changes())
+            left = balance(conn, member_id).total_fen
+            if left != 0:
+                raise BalanceNotSettled(member_no=held.member_no, balance=format_yuan(left))
+            payload = events.MemberErased(member_id=member_id, member_no=held.member_no,
+                                          phone_index=held.phone_index)
+            ev = tx.record(clerk, events.MEMBER_ERASED, payload, entity_id=member_id)
+            member_standing.erase(conn, member_id, held.member_no)  # PIN, messages too
+            tx.audit(clerk, ERASED, "member", member_id, event=ev)  # who and when, not what
+            tx.commit()
+        finally:
+            conn.exec_driver_sql("PRAGMA secure_delete = OFF")
     return ServiceResult(member_id, held.member_no, True,
                          Changes.of(Area.MEMBERS, Area.STORED_VALUE, members=[member_id]))
 

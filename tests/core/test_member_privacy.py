@@ -135,6 +135,8 @@ def test_erasure_needs_a_settled_balance_and_leaves_ledgers_without_personal_dat
     with pytest.raises(BalanceNotSettled):
         member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id)
     assert a.table_counts() == counts
+    with a.uow.begin() as tx:  # the refusal leaves no zeroing on for the writes after it
+        assert tx.conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 0
     update_profile(b.uow, clerk=b.cashier, member_id=card.id, name="张三")
     late_edit = [e for e in wire_events(b) if e["type"] == "member.profile_updated"]
     refund_topup(a.uow, clerk=a.cashier, approver=a.manager, member_id=card.id,
