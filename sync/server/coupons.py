@@ -47,6 +47,7 @@ _TERMS = CouponTerms.__table__
 _TYPES = frozenset({events.COUPON_REDEEMED.type, events.COUPON_RETURNED.type})
 _ENDS = {events.COUPON_REVOKED.type: "revoked", events.COUPON_EXPIRED.type: "expired"}
 _LIFE = frozenset({events.COUPON_ISSUED.type, *_ENDS})
+TYPES = _TYPES | _LIFE  # what ``claim`` reads: nothing to do for a push without one
 
 
 def _use(e: StoredEvent) -> dict[str, Any] | None:
@@ -121,7 +122,7 @@ def claim(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> li
     coupon's events keep theirs), under ``MERGE_LOCK`` shared, before any balance row or the
     server's seq (``locks``, 3b); the flags' events wait for :func:`block`. Costs nothing for
     a batch without coupons."""
-    mine = sorted((e for e in stored if e.type in _LIFE or e.type in _TYPES), key=_key)
+    mine = sorted((e for e in stored if e.type in TYPES), key=_key)
     if not mine:
         return []
     if not log.merges:  # a merging push holds it exclusively already

@@ -29,16 +29,15 @@ _REDIRECTS: Table = MemberRedirect.__table__  # type: ignore[assignment]
 KEPT = ("source_channel", "registered_at")
 
 
+# The types the hooks below act on: nothing to do for a push without one (a push that has one
+# flushes what it keeps for its end first: they read ``member_index`` and ``member_cards``).
+TYPES = frozenset({PHONE_CHANGED, ERASED})
+
+
 def _mine(stored: Sequence[StoredEvent]) -> list[tuple[str, Mapping[str, Any]]]:
     return [(e.type, e.payload) for e in stored
-            if e.type in (PHONE_CHANGED, ERASED) and isinstance(e.payload, Mapping)
+            if e.type in TYPES and isinstance(e.payload, Mapping)
             and isinstance(e.payload.get("member_id"), str)]
-
-
-def has_work(stored: Sequence[StoredEvent]) -> bool:
-    """Whether the hooks below have anything to do for these events (a push flushes what it
-    keeps for its end first: they read ``member_index`` and ``member_cards``)."""
-    return any(e.type in (PHONE_CHANGED, ERASED) for e in stored)
 
 
 def phones_after_store(conn: Connection, stored: Sequence[StoredEvent]) -> None:
