@@ -159,7 +159,7 @@ def verify_pin(tx: Transaction, clerk: Clerk, *, member_id: str, pin: str) -> Re
     cred = _FACTORS_Q.first(tx.conn, {"member_id": member_id})
     if cred is None or cred.pin_hash is None:
         return Refusal(MemberPinNotSet())
-    locked = _locked(tx, cred)
+    locked = _locked(tx, cred, member_id)
     if locked is not None:
         return locked
     try:
@@ -175,11 +175,20 @@ def verify_pin(tx: Transaction, clerk: Clerk, *, member_id: str, pin: str) -> Re
                       lambda left: WrongMemberPin(left=left))
 
 
-def _locked(tx: Transaction, cred: Any) -> Refusal | None:
+def _locked(tx: Transaction, cred: Any, member_id: str) -> Refusal | None:
+    """The refusal while the member's factors are locked. A lock never outlasts the rules'
+    ``lock_minutes`` from now: one pulled from a till whose clock runs far ahead (or set here
+    before this till's clock went back) is cut to that, committed with the refusal."""
     until = cred.pin_locked_until
-    if until is not None and until > tx.clock.now():
-        return Refusal(MemberPinLocked(until=_hhmm(tx.clock, until)))
-    return None
+    now = tx.clock.now()
+    if until is None or until <= now:
+        return None
+    longest = now + timedelta(minutes=tx.rules.stored_value.pin.lock_minutes)
+    if until > longest:
+        until = longest
+        _SET_TRIES.run(tx.conn, {"b_member_id": member_id, "failures": cred.pin_failures,
+                                 "until": until})
+    return Refusal(MemberPinLocked(until=_hhmm(tx.clock, until)))
 
 
 def _wrong_try(tx: Transaction, clerk: Clerk, member_id: str, failures: int,
@@ -297,7 +306,7 @@ def verify_totp(tx: Transaction, clerk: Clerk, cipher: PiiCipher, *, member_id: 
     cred = _FACTORS_Q.first(conn, {"member_id": member_id})
     if cred is None or cred.totp_secret_enc is None:
         return Refusal(TotpNotProvisioned())
-    locked = _locked(tx, cred)
+    locked = _locked(tx, cred, member_id)
     if locked is not None:
         return locked
     key = totp_key(cipher.decrypt(cred.totp_secret_enc, context=TOTP_CTX))

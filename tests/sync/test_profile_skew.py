@@ -21,9 +21,10 @@ from pos_member.services.member_auth import provision_totp, set_member_pin
 from pos_member.services.member_cards import Gender
 from pos_member.services.members import register_member, update_profile
 from pos_member.services.profile_seal import opened
-from pos_member.services.stored_value import PinFactor
+from pos_member.services.stored_value import PinFactor, pay, top_up
 from pos_member.services.stored_value_ledger import get_balance
 from pos_member.services.stored_value_standing import set_frozen
+from pos_member.stored_value_errors import MemberPinLocked, WrongMemberPin
 from tests.factories import dump_database, new_phone
 from tests.sync.harness import Central, Till, enrolled_till
 
@@ -128,3 +129,29 @@ def test_a_phone_change_after_a_far_ahead_one_is_refused_not_lost(
                                     new_phone=new_phone(), factor=PinFactor("739182"),
                                     approver=b.clerk, online=False)
     assert b.events() == events_before
+
+
+def test_a_member_pin_lock_from_a_till_whose_clock_runs_ahead_lasts_no_longer_than_the_rule(
+        tills: tuple[Till, Till]) -> None:
+    """Five wrong PINs at a till whose clock runs a day ahead lock the member's PIN "until"
+    tomorrow at every till: at the store's other till (clock right) the lock ends the rules'
+    30 minutes after it is first met there."""
+    a, b = tills
+    card = register_member(a.app.uow, clerk=a.clerk, phone=new_phone(), privacy_consent=True)
+    set_member_pin(a.app.uow, clerk=a.clerk, approver=a.clerk, member_id=card.id,
+                   pin="739182")
+    top_up(a.app.uow, clerk=a.clerk, member_id=card.id, amount_fen=10_000, method="cash",
+           txn_id="t-1")
+    a.clock.advance(days=1)
+    for i in range(5):
+        with pytest.raises((WrongMemberPin, MemberPinLocked)):
+            pay(a.app.uow, clerk=a.clerk, member_id=card.id, amount_fen=100, txn_id=f"w-{i}",
+                factor=PinFactor("000000"), online=False)
+    a.sync()
+    b.sync()
+    with pytest.raises(MemberPinLocked):
+        pay(b.app.uow, clerk=b.clerk, member_id=card.id, amount_fen=100, txn_id="p-1",
+            factor=PinFactor("739182"), online=False)
+    b.clock.advance(minutes=31)
+    pay(b.app.uow, clerk=b.clerk, member_id=card.id, amount_fen=100, txn_id="p-2",
+        factor=PinFactor("739182"), online=False)
