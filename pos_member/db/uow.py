@@ -303,6 +303,12 @@ class Transaction:
             self._check_clerk(clerk)
         return self.counters(clerk.device_id)
 
+    def check_clerk(self, clerk: Clerk) -> None:
+        """:meth:`_check_clerk` for a write that records no event (revealing personal data
+        writes only its audit row): a clerk deactivated or re-roled since login is refused."""
+        if clerk.staff_id is not None and clerk.staff_id != self._clerk_checked:
+            self._check_clerk(clerk)
+
     def _check_clerk(self, clerk: Clerk) -> None:
         """Refuses a write by a clerk deactivated, or given another role, since they logged
         in (here, or at another till and pulled): :class:`ClerkNoLongerActive`. Every action

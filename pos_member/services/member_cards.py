@@ -273,6 +273,7 @@ def reveal_personal_data(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> Re
     require(clerk, Action.REVEAL_PERSONAL_DATA)
     cipher = uow.cipher
     with uow.begin() as tx:
+        tx.check_clerk(clerk)  # no event below: a clerk deactivated since login is refused
         m = tx.session.get(Member, member_id)
         if m is None:
             raise MemberNotFound(query=member_id[:8])

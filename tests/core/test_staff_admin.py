@@ -20,6 +20,7 @@ from pos_member.errors import (
     WeakSecret,
 )
 from pos_member.permissions import Clerk, Role
+from pos_member.services.member_cards import reveal_personal_data
 from pos_member.services.members import register_member
 from pos_member.services.staff import StaffInfo, create_staff, hash_secret, login
 from pos_member.services.staff_admin import (
@@ -91,6 +92,19 @@ def test_a_clerk_logged_in_when_deactivated_is_refused_at_the_next_action(till: 
     before = till.table_counts()
     with pytest.raises(ClerkNoLongerActive):
         register_member(till.uow, phone=new_phone(), privacy_consent=True, clerk=logged_in)
+    assert till.table_counts() == before
+
+
+def test_a_manager_deactivated_while_logged_in_reveals_no_phone(till: Till) -> None:
+    """Revealing a member's full phone writes only an audit row, no event: a manager
+    deactivated (here, or at HQ and pulled by a headless sync the window never saw) must not
+    go on reading members' personal data at a till still showing their session."""
+    member = till.register()
+    admin = till.clerks[Role.ADMIN]
+    set_staff_active(till.uow, clerk=admin, staff_id=till.manager.staff_id or "", active=False)
+    before = till.table_counts()
+    with pytest.raises(ClerkNoLongerActive):
+        reveal_personal_data(till.uow, clerk=till.manager, member_id=member.id)
     assert till.table_counts() == before
 
 
