@@ -284,3 +284,67 @@ def test_a_pulled_erasure_drops_the_pin_the_secret_and_the_unsent_messages_too(
             assert s.scalars(select(NotificationOutbox.kind).where(
                 NotificationOutbox.member_id == card,
                 NotificationOutbox.status != "sent")).all() == []
+
+
+def _left_of(till: Till, needles: list[str]) -> list[str]:
+    """Every column of every table but the append-only event log and audit holding one of
+    ``needles`` in clear, or as a ciphertext (raw or base64) the chain's key opens to it."""
+    import base64
+    import contextlib
+    import re
+    import sqlite3
+
+    from pos_member.events import BIRTHDAY_CTX, GENDER_CTX, NAME_CTX, PHONE_CTX, TAGS_CTX
+
+    def opened(blob: bytes) -> list[str]:
+        out = []
+        for ctx in (PHONE_CTX, NAME_CTX, BIRTHDAY_CTX, TAGS_CTX, GENDER_CTX):
+            with contextlib.suppress(Exception):  # not a ciphertext of this context
+                out.append(till.uow.cipher.decrypt(blob, context=ctx))
+        return out
+
+    B64 = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
+    found = []
+    con = sqlite3.connect(till.path)
+    try:
+        tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                  if t not in ("events", "audit_log")]
+        for table in tables:
+            cols = [r[1] for r in con.execute(f"PRAGMA table_info('{table}')")]
+            for row in con.execute(f"SELECT * FROM '{table}'"):
+                for col, v in zip(cols, row, strict=True):
+                    texts = [v] if isinstance(v, str) else []
+                    blobs = [v] if isinstance(v, bytes) else []
+                    for t in texts:  # base64 of a ciphertext (field versions, payloads)
+                        blobs += [base64.b64decode(m) for m in B64.findall(t) if len(m) % 4 == 0]
+                    values = texts + [b.decode("utf-8", "replace") for b in blobs] + [
+                        o for b in blobs for o in opened(b)]
+                    if any(n in x for n in needles for x in values):
+                        found.append(f"{table}.{col}")
+    finally:
+        con.close()
+    return found
+
+
+def test_after_an_erasure_no_table_of_the_store_s_tills_holds_the_member_s_values(
+        a: Till, b: Till) -> None:
+    """A guard for every column, present and future: after the erasure, at the erasing till
+    and the store's other till, nothing but the event log and the audit (docs/rules.md)."""
+    from datetime import date
+
+    from pos_member.services.member_auth import provision_totp
+
+    phone, phone2 = new_phone(), new_phone()
+    card = a.register(phone, name="王小明", tags=("宝妈",), birthday=date(1990, 5, 6),
+                      marketing_consent=True)
+    set_member_pin(a.uow, clerk=a.cashier, approver=a.manager, member_id=card.id, pin=PIN)
+    provision_totp(a.uow, clerk=a.cashier, approver=a.manager, member_id=card.id)
+    update_profile(a.uow, clerk=a.cashier, member_id=card.id, name="王大明")
+    member_privacy.change_phone(a.uow, clerk=a.cashier, member_id=card.id, new_phone=phone2,
+                                factor=PinFactor(PIN), approver=a.manager, online=False)
+    apply(b, wire_events(a))
+    needles = [phone, phone2, "王小明", "王大明", "宝妈", "1990-05-06"]
+    assert _left_of(b, needles)  # the scan sees them before
+    member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id)
+    apply(b, [e for e in wire_events(a) if e["type"] == "member.erased"], first=1000)
+    assert _left_of(a, needles) == [] and _left_of(b, needles) == []
