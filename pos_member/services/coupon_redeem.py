@@ -264,17 +264,21 @@ def return_for_refund(tx: Transaction, clerk: Clerk, *, sale_id: str) -> int:
     used = select(e.key, e.discount_fen).where(e.sale_id == sale_id,
                                                 e.kind == ledger.REDEEMED).subquery()
     back_already = select(e.key).where(e.sale_id == sale_id, e.kind == ledger.RETURNED)
-    rows = conn.execute(select(_C.key, _C.member_id, _C.valid_until, used.c.discount_fen)
-                        .join(used, used.c.key == _C.key)
-                        .where(_C.key.not_in(back_already))).all()
+    # A coupon this till holds no row of (another store's member's, learned by the store's
+    # till that took it) is given back all the same, on the bill's member: its end is not
+    # known here, and the home store's till posts its expiry if it has passed.
+    rows = conn.execute(select(used.c.key, used.c.discount_fen, _C.member_id, _C.valid_until)
+                        .select_from(used.outerjoin(Coupon.__table__, _C.key == used.c.key))
+                        .where(used.c.key.not_in(back_already))).all()
     back = 0
     for r in rows:
-        if now >= r.valid_until:
+        if r.valid_until is not None and now >= r.valid_until:
             continue
-        payload = events.CouponUsed(key=r.key, member_id=r.member_id, sale_id=sale_id,
+        member_id = r.member_id or conn.scalar(select(Sale.member_id).where(Sale.id == sale_id))
+        payload = events.CouponUsed(key=r.key, member_id=member_id, sale_id=sale_id,
                                     bill_no="", bill_fen=0, discount_fen=r.discount_fen,
                                     store_id=clerk.store_id)
-        ev = tx.record(clerk, events.COUPON_RETURNED, payload, entity_id=r.member_id)
+        ev = tx.record(clerk, events.COUPON_RETURNED, payload, entity_id=member_id)
         ledger.post_used(conn, ledger.RETURNED, events.encode(payload), event_id=ev.id, at=now)
         tx.audit(clerk, events.COUPON_RETURNED.type, "coupon", r.key,
                  after={"sale_id": sale_id}, event=ev)

@@ -7,6 +7,8 @@ lookup's card) is kept: two stores redeeming one coupon while both offline end i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pos_member.errors import CouponAlreadyUsed, CouponAtHomeStore, CouponUseBlocked
@@ -120,3 +122,35 @@ def test_a_coupon_hq_says_was_used_is_not_kept_for_offline_at_another_store(
     assert table_counts(b.path) == before  # nothing kept: offline, b still does not know it
     with pytest.raises(CouponAtHomeStore):
         _redeem(b, one.id, fifty.qr, "b-2")
+
+
+@pytest.mark.parametrize("server_database_url", ["sqlite"], indirect=True)
+@pytest.mark.usefixtures("cheap_hash")
+def test_a_bill_refunded_at_another_till_of_the_store_gives_the_remote_coupon_back(
+        tills: tuple[Till, Till], central: Central, tmp_path: Path) -> None:
+    """Store 2's till b redeems store 1's member's coupon (HQ described it to b alone); the
+    bill is refunded in full at store 2's other till c, which never learned the coupon: the
+    coupon comes back all the same, at HQ and at the member's home store."""
+    from sqlalchemy import select
+
+    from pos_member.services.sale_refunds import refund_sale
+    from sync.server.models import CouponUse
+    from tests.sync.harness import enrolled_till
+
+    a, b = tills
+    c = enrolled_till(central, tmp_path / "c.sqlite", 2)
+    [one] = a.register(1)
+    [fifty] = [x for x in coupons.usable(a.app.uow, member_id=one.id) if x.name == FIFTY]
+    a.sync()
+    b.sync()
+    with b.client() as hq:
+        _redeem(b, one.id, fifty.qr, "b-1", hq)
+    b.sync()
+    c.sync()
+    refund_sale(c.app.uow, c.clerk, approver=c.clerk, txn_id="r-1", bill_no="B-b-1")
+    c.sync()
+    a.sync()
+    assert _state(a, fifty.key) == "issued"  # usable again at home
+    assert central.query(lambda conn: conn.execute(select(CouponUse.key).where(
+        CouponUse.key == fifty.key)).all()) == []  # HQ holds no bill for it any more
+    c.close()
