@@ -4,6 +4,8 @@ told no (the core refuses them too)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
+
 from pos_member.changes import Area, Changes
 from pos_member.errors import ClerkNoLongerActive
 from pos_member.i18n import QT_TRANSLATE_NOOP
@@ -12,6 +14,8 @@ from pos_member.services import staff as staff_core
 from pos_member.services import staff_admin
 from ui.host import TillAction, TillHost, permitted
 from ui.staff_dialog import StaffCalls, StaffDialog
+
+CHECK_MS = 60_000  # how often the clerk logged in is checked still active in their role
 
 
 def calls_for(host: TillHost) -> StaffCalls:
@@ -50,6 +54,11 @@ def _refresh(host: TillHost, changes: Changes) -> None:
         return
     if isinstance(host.dialog, StaffDialog):
         host.dialog.reload()
+    _check_clerk(host)
+
+
+def _check_clerk(host: TillHost) -> None:
+    """Logs the clerk out when no longer active in their role (off the GUI thread)."""
     clerk, uow = host.clerk, host.uow
 
     def checked(valid: bool) -> None:
@@ -64,3 +73,10 @@ def register(host: TillHost) -> None:
     host.add_action(TillAction("staff", QT_TRANSLATE_NOOP("TillWindow", "Ctrl+U Staff"),
                                lambda: open_staff(host), ("Ctrl+U",), visible=may))
     host.on_changed(lambda changes: _refresh(host, changes))
+    # A change this window never hears of (pulled by a headless ``pos-member sync`` or
+    # ``close-day`` beside it) is caught within a minute: the clerk is checked on a timer too.
+    timer = QTimer(host.window())
+    timer.setObjectName("staffCheck")
+    timer.setInterval(CHECK_MS)
+    timer.timeout.connect(lambda: _check_clerk(host))
+    timer.start()

@@ -219,6 +219,21 @@ def test_a_clerk_a_pulled_change_deactivated_is_logged_out(
     assert "重新登录" in window.banner.text()
 
 
+def test_a_clerk_deactivated_by_a_change_the_window_never_heard_of_is_logged_out(
+    qtbot: QtBot, window: TillWindow, till: Till,
+) -> None:
+    """Deactivated by a change applied beside the window (a headless ``pos-member sync``
+    pulled it): the window's periodic check logs the clerk out."""
+    from PySide6.QtCore import QTimer
+
+    set_staff_active(till.uow, clerk=till.manager, staff_id=till.cashier.staff_id or "",
+                     active=False)
+    check = window.findChild(QTimer, "staffCheck")
+    assert check is not None and check.isActive()
+    with qtbot.waitSignal(window.logout_requested):
+        check.timeout.emit()  # the minute has come
+
+
 def test_a_staff_change_that_leaves_the_clerk_be_logs_nobody_out(
     qtbot: QtBot, window: TillWindow, till: Till,
 ) -> None:
