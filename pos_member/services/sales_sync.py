@@ -16,11 +16,11 @@ from msgspec import UNSET
 from sqlalchemy import Connection, bindparam, insert, select
 
 from pos_member import events
+from pos_member.db.models import Member
 from pos_member.db.prepared import Prepared
 from pos_member.services import points_ledger, rfm
 from pos_member.services.sale_refunds import apply_refund
 from pos_member.services.sales import (
-    SALE_BY_TXN,
     SALE_POINTS,
     SALE_RECORDED,
     SALE_REFUNDED,
@@ -28,14 +28,25 @@ from pos_member.services.sales import (
 )
 
 log = logging.getLogger(__name__)
+MEMBERS = Member.__table__
 # Run straight on the driver (pos_member/db/prepared.py): a new till catching up with its
 # store's history applies a pulled sale for most of the events it pulls.
 _ROW_KEYS = ("id", "txn_id", "store_id", "device_id", "bill_no", "amount_fen", "member_id",
-             "clerk_id", "guide_id", "categories", "sold_at", "business_day", "refunded_fen")
-_SALE_HERE = Prepared(select(SALES.c.id).where(SALES.c.id == bindparam("id")))
-_BILL_TAKEN = Prepared(select(SALES.c.id).where(SALES.c.store_id == bindparam("store_id"),
-                                                SALES.c.bill_no == bindparam("bill_no")))
-_TXN_TAKEN = Prepared(SALE_BY_TXN)
+             "clerk_id", "guide_id", "categories", "sold_at", "business_day", "refunded_fen",
+             "home_store_id")
+# What a pulled sale checks before it is written, in one statement: the sale already here (by
+# its id, or its till transaction), its bill number taken, and its member's home store (what
+# the ``sales_home_insert`` trigger would set after the insert, written with it instead).
+_BEFORE_SALE = Prepared(select(
+    select(SALES.c.id).where(SALES.c.id == bindparam("id")).scalar_subquery()
+    .label("same_id"),
+    select(SALES.c.id).where(SALES.c.txn_id == bindparam("txn_id")).scalar_subquery()
+    .label("same_txn"),
+    select(SALES.c.id).where(SALES.c.store_id == bindparam("store_id"),
+                             SALES.c.bill_no == bindparam("bill_no")).scalar_subquery()
+    .label("same_bill"),
+    select(MEMBERS.c.store_id).where(MEMBERS.c.id == bindparam("member_id")).scalar_subquery()
+    .label("home")))
 _INSERT_SALE = Prepared(insert(SALES), column_keys=_ROW_KEYS)
 _INSERT_POINTS = Prepared(insert(SALE_POINTS), column_keys=(
     "sale_id", "member_id", "bill_fen", "redeem_points", "redeem_fen", "earned", "clawed",
@@ -58,17 +69,17 @@ def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any],
     }
     entries = [points_ledger.decode_entry(e) for e in p.entries]
     pp = p.points
-    if _SALE_HERE.first(conn, row) is not None:
-        return False
     if row["member_id"] is not None:  # a member merged away here: the sale is the winner's
         row["member_id"] = points_ledger.current_member(conn, str(row["member_id"]))
-    if _BILL_TAKEN.first(conn, row) is not None:
+    before = _BEFORE_SALE.first(conn, row)
+    if before.same_id is not None or before.same_txn is not None:
+        return False
+    if before.same_bill is not None:
         # Two tills of a store gave one bill number offline: keep both sales.
         log.warning("pulled sale %s: bill %s taken here, kept with a suffix", row["id"],
                     row["bill_no"])
         row["bill_no"] = f"{row['bill_no'][:27]}~{row['id'][-4:]}"
-    if _TXN_TAKEN.first(conn, row) is not None:
-        return False
+    row["home_store_id"] = before.home
     _INSERT_SALE.run(conn, row)
     if row["member_id"] is not None and row["amount_fen"] > 0:
         rfm.on_purchase(conn, str(row["member_id"]), row["business_day"], row["amount_fen"])
