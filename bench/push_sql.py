@@ -10,6 +10,8 @@ it measures is CPU, not waits, and holds on a loaded machine:
 - ``pg_us``: the CPU time of the push's backends (``/proc/<pid>/schedstat``, nanoseconds) a
   pushed event — PostgreSQL's share of the bench's "CPU per event";
 - ``py_us``: the pushing thread's CPU a pushed event (``time.thread_time``);
+- ``all_us``: all of PostgreSQL's CPU a pushed event meanwhile (``chain_scale``'s figure: the
+  autovacuum workers, the checkpointer and the WAL writer too; clock ticks, 10 ms);
 - each statement's planning and execution time a pushed event (``pg_stat_statements``: wall
   time in the backend — with one pusher its CPU, but for the COPY, whose time includes waiting
   for the client's rows), its calls and its WAL bytes a pushed event, largest first.
@@ -175,10 +177,14 @@ def run_once(pg: PostgresServer, devices_n: int, events: int, batch: int,
                 ["perf", "record", "-q", "-F", "2999", "--call-graph", "dwarf,16384", "-o",
                  str(perf), "-p", ",".join(map(str, pids))], stderr=subprocess.DEVNULL)
             time.sleep(1)  # perf attaches
+        from bench.close_tills import postgres_cpu
+
+        all0 = postgres_cpu(pg)
         ns0, cpu0 = backend_ns(pids), time.thread_time_ns()
         for d, body in timed:
             push(d, body)
         cpu1, ns1 = time.thread_time_ns(), backend_ns(pids)
+        all1 = postgres_cpu(pg)
         if recorder is not None:
             recorder.send_signal(signal.SIGINT)
             recorder.wait()
@@ -193,7 +199,7 @@ def run_once(pg: PostgresServer, devices_n: int, events: int, batch: int,
     ctx.db.dispose()
     pg.drop_database(url)
     return {"events": pushed, "pg_us": (ns1 - ns0) / 1e3 / pushed,
-            "py_us": (cpu1 - cpu0) / 1e3 / pushed,
+            "py_us": (cpu1 - cpu0) / 1e3 / pushed, "all_us": (all1 - all0) * 1e6 / pushed,
             "statements": [(q, calls, ms * 1e3 / pushed, float(wal) / pushed)
                            for q, calls, ms, wal in rows]}
 
@@ -232,7 +238,8 @@ def main() -> int:
                              template=template)
                 results[kind].append(r)
                 print(f"run {i + 1} {kind}: {r['events']:,} events, PostgreSQL "
-                      f"{r['pg_us']:.2f} µs an event, Python {r['py_us']:.2f}", flush=True)
+                      f"{r['pg_us']:.2f} µs an event, Python {r['py_us']:.2f} (all of "
+                      f"PostgreSQL, autovacuum too, {r['all_us']:.1f})", flush=True)
     finally:
         pg.stop()
     out: dict[str, Any] = {}
