@@ -156,17 +156,22 @@ def new_entry(
 
 
 def post_entry(conn: Connection, entry: Mapping[str, Any], *, event_id: str | None = None,
-               fresh: bool = False) -> list[tuple[str, int, str]]:
+               fresh: bool = False, holders: Mapping[str, str] | None = None
+               ) -> list[tuple[str, int, str]]:
     """Posts one entry: ledger row, balance, lots. Returns the lots it consumed as
     ``(lot id, points, expires_at iso)`` (a refund gives redeemed points back with their own
     expiry). Already posted → nothing, returns []. ``fresh``: the entry was just made here
     with a new id (skips the look-up; an expiry's derived id is never fresh). An entry that
-    was not made here, for a member merged away here already, is posted to the winner."""
+    was not made here, for a member merged away here already, is posted to the winner
+    (``holders``: members the caller has just found the holder of with :func:`current_member`
+    in this transaction, not looked up again)."""
     e = decode_entry(entry)
     if not fresh and _FAST_ENTRY_EXISTS.first(conn, {"id": e["id"]}) is not None:
         return []
     if not fresh:
-        holder = current_member(conn, e["member_id"])
+        holder = holders.get(e["member_id"]) if holders else None
+        if holder is None:
+            holder = current_member(conn, e["member_id"])
         if holder != e["member_id"] and e["kind"] == WELCOME:  # a merged-away record's welcome
             from pos_member.services.welcome_reversal import reverse_welcome
 

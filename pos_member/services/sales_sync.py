@@ -69,8 +69,10 @@ def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any],
     }
     entries = [points_ledger.decode_entry(e) for e in p.entries]
     pp = p.points
+    holders: dict[str, str] = {}
     if row["member_id"] is not None:  # a member merged away here: the sale is the winner's
-        row["member_id"] = points_ledger.current_member(conn, str(row["member_id"]))
+        named = str(row["member_id"])
+        row["member_id"] = holders[named] = points_ledger.current_member(conn, named)
     before = _BEFORE_SALE.first(conn, row)
     if before.same_id is not None or before.same_txn is not None:
         return False
@@ -85,7 +87,7 @@ def apply_sale_recorded(conn: Connection, ev: Mapping[str, Any],
         rfm.on_purchase(conn, str(row["member_id"]), row["business_day"], row["amount_fen"])
     redeem_lots: list[list[Any]] = []
     for e in entries:
-        consumed = points_ledger.post_entry(conn, e, event_id=ev["id"])
+        consumed = points_ledger.post_entry(conn, e, event_id=ev["id"], holders=holders)
         if e["kind"] == points_ledger.REDEEM:
             redeem_lots = [list(c) for c in consumed]
     if pp is not UNSET and row["member_id"] is not None:
