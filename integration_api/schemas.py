@@ -114,7 +114,12 @@ class ErrorOut(BaseModel):
 class MemberOut(BaseModel):
     member_no: str
     tier: str
-    status: str
+    status: str = Field(description=(
+        "active (served as usual), frozen (a sale is recorded but earns no points; redeeming "
+        "points or a coupon and paying with stored value are refused) or blacklisted (every "
+        "sale naming the member, redeeming, top-up and payment is refused): the member's "
+        "standing as the till's card shows it. New values may be added: treat one you do not "
+        "know as not active. An erased member is not answered (422 member_erased_error)."))
     phone_masked: str
     name_masked: str | None
     birthday_month: int | None

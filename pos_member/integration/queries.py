@@ -68,7 +68,8 @@ _VIEW = (select(_M.c.id, _M.c.member_no, _M.c.tier, _M.c.status, _M.c.phone_enc,
                 func.coalesce(_SV.c.principal_fen, 0).label("principal_fen"),
                 func.coalesce(_SV.c.bonus_fen, 0).label("bonus_fen"),
                 func.coalesce(_SV.c.frozen, false()).label("frozen"),
-                _BLOCK.c.member_id.label("blocked"), _ST.c.card_generation)
+                _BLOCK.c.member_id.label("blocked"), _ST.c.card_generation,
+                _ST.c.status.label("standing"))
          .select_from(_M.outerjoin(_PTS, _PTS.c.member_id == _M.c.id)
                       .outerjoin(_SV, _SV.c.member_id == _M.c.id)
                       .outerjoin(_BLOCK, _BLOCK.c.member_id == _M.c.id)
@@ -79,6 +80,14 @@ _FAST_VIEW_BY_PHONE = Prepared(_VIEW.where(_M.c.phone_index == bindparam("key"))
 _FAST_VIEW_BY_ID = Prepared(_VIEW.where(_M.c.id == bindparam("key")))
 
 
+def pos_status(status: str, standing: str | None) -> str:
+    """The ``status`` the POS is told: the member's standing when it refuses something (frozen,
+    blacklisted: what the till's card shows), else the record's own ("active"; "active" kept
+    for a normal member so that an integrator comparing with it goes on working)."""
+    return standing if standing in (member_standing.FROZEN, member_standing.BLACKLISTED) \
+        else status
+
+
 def _view(uow: UnitOfWork, row: Any) -> MemberView:
     if not row.phone_enc:  # erased (issue 20): the POS is told, as the till's sale would
         raise MemberErasedError(member_no=row.member_no)
@@ -86,7 +95,8 @@ def _view(uow: UnitOfWork, row: Any) -> MemberView:
     phone = cipher.decrypt(row.phone_enc, context=PHONE_CTX)
     name = cipher.decrypt(row.name_enc, context=NAME_CTX) if row.name_enc else None
     return MemberView(
-        row.id, row.member_no, row.tier, row.status, mask_phone(phone), mask_name(name),
+        row.id, row.member_no, row.tier, pos_status(row.status, row.standing),
+        mask_phone(phone), mask_name(name),
         bday.month if (bday := birthday_of(cipher, row.birthday_enc)) else None,
         int(row.points),
         sv_ledger.Balance(row.id, int(row.principal_fen), int(row.bonus_fen), bool(row.frozen),
@@ -122,12 +132,15 @@ def lookup_member(uow: UnitOfWork, clerk: Clerk, *, code: str, personal: bool = 
 
 def _from_card(uow: UnitOfWork, card: MemberCard) -> MemberView:
     """A member found by find_member but not active (merged into one not pulled yet)."""
+    if card.erased:  # as _view: the POS is told, as the till's sale would
+        raise MemberErasedError(member_no=card.member_no)
     with uow.read() as s:
         conn = s.connection()
         points = points_ledger.balance_of(conn, card.id)
         b = sv_ledger.balance(conn, card.id)
         blocked = is_blocked(s, card.id)
-    return MemberView(card.id, card.member_no, card.tier, card.status, card.phone_masked,
+    return MemberView(card.id, card.member_no, card.tier,
+                      pos_status(card.status, card.standing), card.phone_masked,
                       card.name_masked, card.birthday_month, points,
                       sv_ledger.Balance(card.id, b.principal_fen, b.bonus_fen, b.frozen, blocked))
 

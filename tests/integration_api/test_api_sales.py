@@ -7,6 +7,8 @@ import json
 import sqlite3
 from datetime import timedelta
 
+import pytest
+
 from tests.integration_api.conftest import GUIDE_CODE, Api, sale_body
 
 
@@ -149,3 +151,20 @@ def test_a_sale_more_than_31_days_old_is_refused(api: Api) -> None:
 
     body = {**sale_body("POS-1", "B-1", 5_000), "time": at(api, -timedelta(days=32))}
     refused(api, "/v1/sales", body, 422, "invalid_input")
+
+
+@pytest.mark.parametrize("standing", ["frozen", "blacklisted"])
+def test_lookup_reports_a_frozen_or_blacklisted_members_real_status(api: Api,
+                                                                     standing: str) -> None:
+    """The POS was told "active" for a member the till refuses (docs/rules.md, "The main
+    POS": a normal member stays "active", so an integrator comparing with it still works)."""
+    from pos_member.services.member_service import set_status
+
+    member = api.till.register(phone="13912345678")
+    assert api.post("/v1/members/lookup", {"code": member.member_no}).json()["status"] == \
+        "active"
+    set_status(api.till.uow, clerk=api.till.manager, member_id=member.id, status=standing,
+               reason="test")
+    for code in (member.member_no, "13912345678"):
+        body = api.post("/v1/members/lookup", {"code": code}).json()
+        assert body["status"] == standing, body
