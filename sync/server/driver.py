@@ -32,8 +32,8 @@ _ENCODE = msgspec.json.Encoder().encode
 def json_text(value: Any) -> str:
     """The JSON text of a list or object bound as one parameter (``CAST(:p AS json)``): the
     same JSON as ``json.dumps(value, ensure_ascii=False)``, without its spaces, ~4x faster
-    (msgspec; a push binds a few thousand rows as such documents, ~0.7 µs a row by
-    ``json.dumps``)."""
+    (msgspec; ``json.dumps`` took ~0.7 µs a row of a push's: the keys it locks and reads, its
+    money and points rows, each new card's profile)."""
     return _ENCODE(value).decode()
 
 
