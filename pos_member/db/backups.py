@@ -5,7 +5,8 @@ database as of one committed moment, WAL included, taken while the till keeps wo
 of the file could catch a commit halfway). Copies are single files (journal mode DELETE, no
 -wal beside them) named ``till-YYYY-MM-DD.sqlite`` by the store's date; the till keeps one a day
 (:func:`daily_backup`: at start and at every closing, the later one of a day replacing the
-earlier) for ``keep_days`` days, and ``pos-member db backup`` makes one on demand.
+earlier), the newest ``keep_days`` of them always kept (:func:`prune`), and
+``pos-member db backup`` makes one on demand.
 
 ``pos-member db restore FILE`` puts a copy back: the file must be a till database (its schema
 is checked before anything moves); the current database is kept beside it as
@@ -78,19 +79,31 @@ def backup_database(db_path: Path, target: Path) -> Path:
 def daily_backup(db_path: Path, folder: Path, *, today: date,
                  keep_days: int = KEEP_DAYS) -> Path:
     """Today's copy in ``folder`` (made now, replacing an earlier one of today), then the
-    copies older than ``keep_days`` days removed. Returns the copy."""
+    old copies pruned (:func:`prune`). Returns the copy."""
     made = backup_database(db_path, folder / backup_name(today))
-    prune(folder, today=today, keep_days=keep_days)
+    prune(folder, today=today, keep_days=keep_days, made=made)
     return made
 
 
-def prune(folder: Path, *, today: date, keep_days: int) -> list[Path]:
-    """Removes the copies (by their name's date) older than ``keep_days`` days; returns them.
-    Files not named as copies are never touched."""
-    removed = []
+def prune(folder: Path, *, today: date, keep_days: int, made: Path | None = None
+          ) -> list[Path]:
+    """Removes the copies that are both out of the newest ``keep_days`` copies and
+    ``keep_days`` days or more older than the newest copy and than ``today``; returns them.
+    ``made`` (the copy just taken) is always kept. A till clock jumping forward (a year) or
+    back can therefore never take the history: the newest ``keep_days`` copies stay whatever
+    the dates say (docs/rules.md, "Backups"). Files not named as copies are never touched."""
+    copies = []
     for path in folder.glob(f"{PREFIX}*.sqlite"):
         found = _NAME.match(path.name)
-        if found and (today - date.fromisoformat(found.group(1))).days >= keep_days:
+        if found:
+            copies.append((date.fromisoformat(found.group(1)), path.name, path))
+    if not copies:
+        return []
+    copies.sort(reverse=True)  # newest first: by the name's date, then an on-demand copy's time
+    judged_at = min(today, copies[0][0])
+    removed = []
+    for day, _, path in copies[keep_days:]:
+        if path != made and (judged_at - day).days >= keep_days:
             path.unlink()
             removed.append(path)
     return removed

@@ -55,13 +55,41 @@ def test_copies_are_kept_for_their_days_and_nothing_else_is_touched(till: Till,
                                                                     tmp_path: Path) -> None:
     folder = tmp_path / "copies"
     folder.mkdir()
-    for days_ago in (20, 14, 13, 1):
+    for days_ago in (20, 14, *range(1, 14)):
         (folder / backup_name(DAY - timedelta(days=days_ago))).write_bytes(b"old")
     (folder / "notes.txt").write_text("mine", encoding="utf-8")
     made = daily_backup(till.path, folder, today=DAY, keep_days=14)
     assert sorted(p.name for p in folder.iterdir()) == [
-        "notes.txt", "till-2026-11-21.sqlite", "till-2026-12-03.sqlite", made.name]
+        "notes.txt", *(backup_name(DAY - timedelta(days=d)) for d in range(13, 0, -1)),
+        made.name]
     assert made.name == "till-2026-12-04.sqlite"
+
+
+def test_few_copies_are_kept_however_old_they_are(till: Till, tmp_path: Path) -> None:
+    """A till not run for weeks keeps what it has: fewer than ``keep_days`` copies stay."""
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    old = folder / backup_name(DAY - timedelta(days=40))
+    old.write_bytes(b"old")
+    daily_backup(till.path, folder, today=DAY, keep_days=14)
+    assert old.exists()
+
+
+@pytest.mark.parametrize("jump", [365, -365])
+def test_a_till_clock_jumping_a_year_never_takes_the_history(till: Till, tmp_path: Path,
+                                                             jump: int) -> None:
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    history = [folder / backup_name(DAY - timedelta(days=d)) for d in range(14)]
+    for path in history:
+        path.write_bytes(b"old")
+    made = daily_backup(till.path, folder, today=DAY + timedelta(days=jump), keep_days=14)
+    left = {p.name for p in folder.iterdir()}
+    assert made.name in left
+    # Forward: the newest 14 copies stay (the jumped one and 13 of the history); back: all.
+    kept = history[:13] if jump > 0 else history
+    assert {p.name for p in kept} <= left
+    assert len(left) == (14 if jump > 0 else 15)
 
 
 @pytest.mark.parametrize("bad", ["missing", "text", "other sqlite"])
