@@ -1,6 +1,7 @@
 """A coupon's code (issue 18): unguessable, checkable offline, never stored.
 
-A coupon's ``key`` is 6 random bytes (48 bits, hex): its chain-wide identity. Its code is the
+A coupon's ``key`` is 6 bytes (48 bits, hex): its chain-wide identity — random, or for a
+coupon a trigger issues, an HMAC of its ``trigger_key`` (:func:`trigger_key_of`). Its code is the
 key followed by 4 bytes of an HMAC of the key under the chain's data key (the same key every
 till and HQ hold for the blind indexes), written as 16 Crockford base-32 characters: typed as
 ``XXXX-XXXX-XXXX-XXXX``, scanned as the QR payload ``CP1:XXXXXXXXXXXXXXXX``. A code whose HMAC
@@ -28,6 +29,7 @@ KEY_BYTES, MAC_BYTES = 6, 4
 TYPED = re.compile(r"^[0-9A-Za-z]{4}(-?[0-9A-Za-z]{4}){3}$")
 PAYLOAD = re.compile(r"^CP\d+:\S+$", re.IGNORECASE)
 _CONTEXT = "coupon.code"
+_KEY_CONTEXT = "coupon.trigger_key"
 
 
 class Signer(Protocol):
@@ -36,6 +38,18 @@ class Signer(Protocol):
 
 def new_key() -> str:
     return os.urandom(KEY_BYTES).hex()
+
+
+def trigger_key_of(signer: Signer | None, trigger_key: str | None) -> str:
+    """The key of a coupon issued for ``trigger_key`` (a rule's member and period:
+    ``birthday:<member>:<year>``, ``winback:<member>:<day>``, ``welcome:<member>:<i>``, …):
+    derived from it under the chain's data key, so that the same coupon issued twice — by a
+    till restored from a backup before it synced, by two tills of one store — is one coupon at
+    every till and at HQ (their ``coupons`` rows and HQ's ``coupon_terms`` are keyed by it).
+    Unguessable as a random key is (an HMAC); a random one without a trigger or a data key."""
+    if signer is None or trigger_key is None:
+        return new_key()
+    return signer.blind_index(trigger_key, context=_KEY_CONTEXT)[:KEY_BYTES * 2]
 
 
 def _mac(signer: Signer, key: str) -> bytes:

@@ -6,12 +6,13 @@ writes one coupon at a time (a test holds the two to the same rows); ~1 ms a cou
 ``issue_in`` was most of a run over 1,000,000 members (docs/benchmarks.md).
 
 Idempotent like ``issue_in``: each coupon's ``trigger_key`` (unique) is checked again under
-the write lock, so a key taken meanwhile (a run at the same time) is skipped.
+the write lock, so a key taken meanwhile (a run at the same time) is skipped; and each
+coupon's key derives from its ``trigger_key`` (``coupon_code.trigger_key_of``), so an issue
+this till forgot (restored from a backup) is the same coupon again at HQ and the other tills.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos_member import events
 from pos_member.clock import to_ms
-from pos_member.coupon_code import KEY_BYTES
+from pos_member.coupon_code import trigger_key_of
 from pos_member.coupon_rules import terms_of, validity
 from pos_member.db.models import Coupon, CouponEntry, NotificationOutbox
 from pos_member.db.prepared import Prepared
@@ -65,8 +66,7 @@ def issue_batch(tx: Transaction, clerk: Clerk, *, template: CouponTemplate, sour
               "valid_from": start.isoformat(), "valid_until": end.isoformat(),
               "source": source, "issued_at": now.isoformat(), "store_id": clerk.store_id,
               "device_id": clerk.device_id}
-    raw = os.urandom(KEY_BYTES * len(todo))
-    keys = [raw[KEY_BYTES * i:KEY_BYTES * (i + 1)].hex() for i in range(len(todo))]
+    keys = [trigger_key_of(tx.cipher, k) for _, k, _ in todo]  # one coupon however often
     recorded = tx.record_many(clerk, events.COUPON_ISSUED, [
         (events.encode(events.CouponIssued(member_id=m, coupon={
             "key": key, "member_id": m, "template": template.code, "name": name,

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select
 
 from pos_member import events
 from pos_member.changes import Area, Changes
-from pos_member.coupon_code import code_of, new_key, qr_payload, typed_form
+from pos_member.coupon_code import code_of, qr_payload, trigger_key_of, typed_form
 from pos_member.coupon_rules import terms_of, validity
 from pos_member.db.models import Coupon, Member
 from pos_member.db.prepared import Prepared
@@ -75,7 +75,8 @@ def issue_in(tx: Transaction, clerk: Clerk, *, member_id: str, template: CouponT
     now = tx.clock.now()
     start, end = validity(template, now, tx.clock.zone)
     coupon = {
-        "key": new_key(), "member_id": member_id, "template": template.code,
+        "key": trigger_key_of(tx.cipher, trigger_key), "member_id": member_id,
+        "template": template.code,
         "name": template.name[:100], "terms": _terms(template),
         "valid_from": start.isoformat(), "valid_until": end.isoformat(), "source": source,
         "trigger_key": trigger_key, "issued_at": now.isoformat(), "store_id": clerk.store_id,

@@ -353,3 +353,39 @@ def test_a_till_restored_with_db_restore_from_its_daily_copy_loses_and_doubles_n
     assert numbers[p1.id] == p1.member_no and numbers[p2.id] == at_hq[p2.id]
     _all_stored_once(central)
     assert aside.exists()
+
+
+def test_a_restored_till_issuing_a_birthday_coupon_again_before_it_syncs_makes_no_second(
+    tmp_path: Path, central: Central,
+) -> None:
+    """The coupon jobs ran yesterday (the coupon reached HQ), the till is put back from the
+    backup taken before, and its jobs run again before it syncs: the coupon it issues again
+    is the same coupon (its key derived from member, rule and period: docs/rules.md, "Coupons:
+    triggers") — one at HQ, one at the till, none lost."""
+    from datetime import timedelta
+
+    from pos_member.services import coupons
+    from pos_member.services.coupon_triggers import run_triggers
+    from sync.server.models import CouponTerms
+
+    till = enrolled_till(central, tmp_path / "till.sqlite", 1)
+    soon = till.clock.today() + timedelta(days=3)
+    m = register_member(till.app.uow, clerk=till.clerk, phone=new_phone(),
+                        privacy_consent=True, birthday=soon.replace(year=1990))
+    _sync(till)
+    till.close()
+    backup = _copy(till.path)
+    till.reopen()
+    assert run_triggers(till.app.uow, clerk=till.clerk).birthday == 1
+    _sync(till)
+    _restore(till, backup)
+    assert run_triggers(till.app.uow, clerk=till.clerk).birthday == 1  # it forgot it
+
+    _sync(till)
+
+    at_hq = central.query(lambda c: c.execute(select(CouponTerms.key).where(
+        CouponTerms.member_id == m.id, CouponTerms.coupon["source"].as_string() == "birthday"
+    )).scalars().all())
+    held = [c.key for c in coupons.usable(till.app.uow, member_id=m.id)
+            if c.name == "生日满200减30"]
+    assert len(at_hq) == 1 and held == at_hq
