@@ -10,8 +10,9 @@ transaction, answering named tuples; a database error is raised as SQLAlchemy ra
 and the retry on deadlocks (``db.concurrent``) see no difference. Any other dialect (SQLite)
 goes through SQLAlchemy as before.
 
-Statements run here are not seen by SQLAlchemy's cursor events: the key locks (``locks``),
-which a test records through them, stay with SQLAlchemy.
+Statements run here are not seen by SQLAlchemy's cursor events (the key locks, ``locks``, are
+run here too: ~0.13 ms of CPU a push less than through SQLAlchemy after the events' COPY;
+``tests/server/test_coupon_twice.py`` records them at their ``Statement``).
 """
 
 from __future__ import annotations

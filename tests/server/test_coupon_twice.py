@@ -199,15 +199,15 @@ def test_an_older_database_gets_the_terms_ingest_would_have_kept(server: LiveSer
             == "revoked"
 
 
-def test_a_push_takes_its_locks_in_the_documented_order(server: LiveServer) -> None:
+def test_a_push_takes_its_locks_in_the_documented_order(
+        server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """``locks``: the server's seq (5) before members' cards (6). One push whose second bill of
     a coupon appends ``member.coupons_blocked`` (the seq) and whose tier change locks the
     member's card: the statements it runs take the seq's lock first (recorded, PostgreSQL;
     SQLite has no key locks)."""
     import json
 
-    from sqlalchemy import event
-
+    from sync.server import locks
     from sync.server.locks import SERVER_SEQ, card_key
 
     if not server.ctx.db.is_postgres:
@@ -215,19 +215,17 @@ def test_a_push_takes_its_locks_in_the_documented_order(server: LiveServer) -> N
     a, b = server.enrol(), server.enrol()
     a.push([used(a, "0a0b0c0d0e1f", "s-a")])
     keys: list[list[str]] = []
+    run = locks._LOCK_KEYS.rows
 
-    def keep(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if isinstance(params, dict) and "keys" in params:  # locks.lock_keys
-            keys.append(json.loads(params["keys"]))
+    def keep(conn, params):  # type: ignore[no-untyped-def]
+        keys.append(json.loads(params["keys"]))  # each statement locks.lock_keys runs
+        return run(conn, params)
 
-    engine = server.ctx.db.write_engine
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        b.push([used(b, "0a0b0c0d0e1f", "s-b"), b.event(type="member.tier_changed", payload={
-            "member_id": MEMBER, "from": "regular", "to": "gold", "reason": "spend",
-            "at": "2026-01-05T09:00:00+00:00"})])
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+    monkeypatch.setattr(locks._LOCK_KEYS, "rows", keep)
+    b.push([used(b, "0a0b0c0d0e1f", "s-b"), b.event(type="member.tier_changed", payload={
+        "member_id": MEMBER, "from": "regular", "to": "gold", "reason": "spend",
+        "at": "2026-01-05T09:00:00+00:00"})])
+    monkeypatch.undo()
     assert len(twice(server)) == 1
     order = [k for ks in keys for k in ks if k in (SERVER_SEQ, card_key(MEMBER))]
     assert order == [SERVER_SEQ, card_key(MEMBER)]
