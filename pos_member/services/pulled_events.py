@@ -23,7 +23,8 @@ does not depend on arrival order (a hypothesis test permutes and repeats pages):
 - A type this version does not know, or one it cannot read, is held in quarantine with the
   reason (:mod:`pos_member.services.quarantine`), with every later event of the same members
   or sales behind it, and tried again after the till is upgraded. Known types with nothing to
-  apply at a till (an alert, a till set up) are recorded as applied.
+  apply at a till (an alert, a till set up) are recorded as applied; so is, unapplied, a
+  till's store-scoped event naming a store not its own (``pos_member.events.scope``).
 
 Applying writes no events: nothing pulled is ever pushed back. Remote hybrid timestamps are
 folded into this device's clock, so a local edit made after seeing a remote one sorts after it;
@@ -34,6 +35,7 @@ clock): it is applied but not folded in, so it cannot drag this till's clock for
 from __future__ import annotations
 
 import binascii
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +56,7 @@ from pos_member.db.models import (
 )
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import StoreNotSetUp
+from pos_member.events.scope import other_store
 from pos_member.hlc import HLCTimestamp
 from pos_member.services import member_directory, own_events, quarantine
 from pos_member.services.balance_block_sync import BALANCE_BLOCK_HANDLERS
@@ -85,6 +88,8 @@ from pos_member.services.tiers import TIER_CHANGED, apply_tier_changed
 # till with a clock a day ahead must not drag every till's clock a day forward (the server
 # flags such a till: ``clock_ahead``, the same 5 minutes).
 MAX_DRIFT_MS = 5 * 60 * 1000
+
+log = logging.getLogger(__name__)
 
 _APPLIED = AppliedEvent.__table__
 _SETTINGS = Setting.__table__
@@ -287,6 +292,12 @@ def _apply_event(conn: Connection, uow: UnitOfWork, ev: Mapping[str, Any], posit
         return False  # known, nothing to apply at a till (an alert, a till set up)
     if kind in STAFF_HANDLERS and (store_id is None or ev["store_id"] != store_id):
         return False  # another store's staff do not log in here
+    if other_store(kind, ev["store_id"], ev["payload"]) is not None:
+        # A till's store-scoped event naming another store (HQ refuses such a push now; one
+        # stored before is ignored, never applied to the store it names): docs/rules.md.
+        log.warning("pulled event %s (%s) ignored: it names a store not its own", ev["id"],
+                    kind)
+        return False
     cipher = _cipher(uow)
     payload = events.decode(kind, ev.get("payload_version", 1), ev["payload"], sealer=cipher)
     if kind in member_directory.DIRECTORY_TYPES:

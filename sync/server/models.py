@@ -30,8 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pos_member.db.models import NAMING, UtcDateTime
+from pos_member.events.scope import HQ_STORE_ID
 
-SERVER_STORE_ID = "hq"
+SERVER_STORE_ID = HQ_STORE_ID
 SERVER_DEVICE_ID = "server"
 
 

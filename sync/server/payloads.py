@@ -7,7 +7,9 @@ for an integer, no number over the struct's bounds), and no number that is not f
 is infinity to a JSON parser) anywhere in it. An older version is upcast first, as a reader
 does (a till from before a change keeps pushing its own version). A type this server does not
 declare, or a newer version of one it does, is relayed unread as before: the tills that cannot
-read it hold it in their quarantine (docs/sync.md, "Quarantine").
+read it hold it in their quarantine (docs/sync.md, "Quarantine"). A store-scoped event (a
+target, a roster, a split, staff: ``pos_member.events.scope``) whose payload names a store
+other than its own is refused the same way (docs/rules.md, "Store-scoped events").
 
 Cheap on the usual path: one msgspec decode of the raw payload text into its struct, ~1-2 µs
 an event (no dict is built). docs/rules.md, "Pushed payloads".
@@ -21,6 +23,7 @@ from typing import Protocol
 import msgspec
 
 from pos_member.events.check import DIGITS, LONG_RUN, problem
+from pos_member.events.scope import other_store
 from sync.server.context import DeviceIdentity, ServerContext
 from sync.server.errors import BadRequest
 from sync.server.push_flags import flag_device_once
@@ -29,6 +32,8 @@ from sync.server.push_flags import flag_device_once
 class _Pushed(Protocol):
     @property
     def id(self) -> str: ...
+    @property
+    def store_id(self) -> str: ...
     @property
     def type(self) -> str: ...
     @property
@@ -47,6 +52,9 @@ def problems(events: Iterable[_Pushed]) -> list[tuple[str, str]]:
         e.raw_payload for e in events).translate(DIGITS) else False
     for e in events:
         wrong = problem(e.type, e.payload_version, e.raw_payload, long_run=long_run)
+        if wrong is None and (named := other_store(e.type, e.store_id, e.raw_payload)):
+            wrong = f"names store {named}, not the event's own (docs/rules.md, " \
+                    "\"Store-scoped events\")"
         if wrong is not None:
             found.append((e.id, f"{e.type} v{e.payload_version}: {wrong}"))
     return found

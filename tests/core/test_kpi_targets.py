@@ -30,7 +30,14 @@ from pos_member.services.targets import (
     set_rosters,
 )
 from pos_member.targets_rules import daily_targets, guide_split, largest_remainder
-from tests.factories import Till, as_changes, make_till, new_data_key, wire_events
+from tests.factories import (
+    Till,
+    as_changes,
+    make_till,
+    new_data_key,
+    server_event,
+    wire_events,
+)
 
 WEIGHTS = (100, 100, 100, 100, 100, 150, 150)
 NOV = "2026-11"  # 30 days: Sunday 1st; 9 weekend days, 21 weekdays
@@ -246,3 +253,30 @@ def test_an_older_pulled_target_does_not_overwrite_a_newer_one(tmp_path: Path) -
         p = day_plan(s, store_id=a.manager.store_id, day=date(2026, 11, 2),
                      weights_percent=WEIGHTS)
     assert p.month_target == 200
+
+
+def test_a_pulled_till_event_naming_another_store_is_ignored_not_applied_there(
+        tmp_path: Path) -> None:
+    """Store 1's till cannot set store 2's target, roster or split on store 2's tills (a till
+    pulling the whole chain); HQ's own target for store 2 still applies (docs/rules.md,
+    "Store-scoped events")."""
+    key = new_data_key()
+    a = make_till(tmp_path, data_key=key)  # store 1
+    b = make_till(tmp_path, store_number=2, data_key=key)
+    day = date(2026, 11, 1)
+    set_month_target(a.uow, clerk=a.manager, month=NOV, target=138)
+    set_rosters(a.uow, clerk=a.manager, rosters={day: [a.guide.staff_id]})
+    adjust_split(a.uow, clerk=a.manager, day=day, targets={a.guide.staff_id: 6})
+    store_2 = b.manager.store_id
+    forged = [e | {"payload": e["payload"] | {"store_id": store_2}} for e in wire_events(a)
+              if e["type"].startswith("kpi.")]
+    assert len(forged) == 3
+    result = apply_page(b.uow, device_id=b.app.identity.device_id, changes=as_changes(forged),
+                        cursor=len(forged))
+    assert (result.applied, result.ignored, result.held) == (0, 3, 0)
+    p = plan(b, day)
+    assert (p.month_target, p.adjusted) == (None, False)
+    hq = server_event("kpi.target_set", {"store_id": store_2, "month": NOV, "target": 60})
+    apply_page(b.uow, device_id=b.app.identity.device_id,
+               changes=as_changes([hq], first_position=4), cursor=4)
+    assert plan(b, day).month_target == 60

@@ -88,3 +88,32 @@ def test_nan_and_infinity_are_refused_where_any_value_goes_too(server: LiveServe
         assert answer.status_code == 422, answer.text
         assert "NaN and Infinity are not JSON numbers" in answer.json()["message"]
     assert server.table_counts() == before
+
+
+def test_a_store_scoped_event_naming_another_store_is_refused_and_nothing_stored(
+        server: LiveServer) -> None:
+    """A store-1 till cannot set store 2's targets, rosters, splits or staff through a payload
+    naming store 2 (docs/rules.md, "Store-scoped events"); a registration naming another home
+    store is legitimate and passes."""
+    one, two = server.enrol(), server.enrol()
+    assert one.store_id != two.store_id
+    own = one.event(type="kpi.target_set", payload={
+        "store_id": one.store_id, "month": "2026-11", "target": 10})
+    forged = [one.event(type=kind, payload=payload | {"store_id": two.store_id}) for kind, payload
+              in (("kpi.target_set", {"month": "2026-11", "target": 999}),
+                  ("kpi.roster_set", {"days": {"2026-11-02": []}}),
+                  ("kpi.split_adjusted", {"day": "2026-11-02", "targets": {}}),
+                  ("staff.deactivated", {"staff_id": "s-1"}))]
+    before = server.table_counts()
+    answer = server.http.post(f"{API}/push", content=_body(
+        one, [own, *forged], [json.dumps(e.payload) for e in [own, *forged]]),
+        headers={**one.headers, "Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    message = answer.json()["message"]
+    assert "4 payloads are not as declared" in message and own.id not in message
+    assert all(e.id in message and two.store_id in message for e in forged)
+    assert server.table_counts() == {**before, "flags": before["flags"] + 1}
+    home_elsewhere = one.event(seq=2, type="member.registered", payload=one.registered({
+        "member_id": str(uuid.uuid4()), "member_no": "M000000000002", "phone_index": "b" * 64,
+        "store_id": two.store_id}))
+    assert one.push([own, home_elsewhere]).acked_through == 2
