@@ -47,8 +47,13 @@ def _at(text: str) -> datetime:
 
 
 def post_issued(conn: Connection, coupon: Mapping[str, Any], *, event_id: str) -> bool:
-    """Adds the coupon and its ``issued`` entry; False when it was there already."""
-    row = {**coupon, "valid_from": _at(coupon["valid_from"]),
+    """Adds the coupon and its ``issued`` entry; False when it was there already. A coupon
+    of a member merged away (its issue pulled after the merge) is the winner's: the one who
+    uses it (docs/rules.md, "Coupons after a merge")."""
+    from pos_member.services.points_ledger import current_member
+
+    row = {**coupon, "member_id": current_member(conn, coupon["member_id"]),
+           "valid_from": _at(coupon["valid_from"]),
            "valid_until": _at(coupon["valid_until"]), "issued_at": _at(coupon["issued_at"]),
            "state": ISSUED, "sale_id": None, "used_at": None,
            "trigger_key": coupon.get("trigger_key")}
@@ -57,6 +62,13 @@ def post_issued(conn: Connection, coupon: Mapping[str, Any], *, event_id: str) -
                       "at": row["issued_at"], "store_id": coupon["store_id"], "sale_id": None,
                       "discount_fen": 0})
     return added
+
+
+def merge_coupons(conn: Connection, *, loser_id: str, winner_id: str) -> None:
+    """``member.merged``: the loser's coupons are the winner's (used or not: the ledger stays
+    under the coupon's key; the events keep the member they named)."""
+    conn.execute(update(_COUPONS).where(_COUPONS.c.member_id == loser_id)
+                 .values(member_id=winner_id))
 
 
 def post_used(conn: Connection, kind: str, p: Mapping[str, Any], *, event_id: str,

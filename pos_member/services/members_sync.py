@@ -38,6 +38,7 @@ from pos_member.errors import StoreNotSetUp
 from pos_member.member_code import is_valid_member_no
 from pos_member.services import member_standing, own_events
 from pos_member.services.chain_places import ensure_device, ensure_store
+from pos_member.services.coupons_ledger import merge_coupons
 from pos_member.services.field_versions import claim_fields, newer_fields
 from pos_member.services.member_cards import PHONE_CTX
 from pos_member.services.members import PROFILE_UPDATED, REGISTERED
@@ -226,6 +227,7 @@ def apply_merged(conn: Connection, cipher: PiiCipher | None, ev: Mapping[str, An
     merge_accounts(conn, loser_id=loser_id, winner_id=winner_id,  # stored value follows
                    at=wire_datetime(ev["created_at"]))
     merge_points(conn, loser_id=loser_id, winner_id=winner_id)  # points ledger, lots, sales
+    merge_coupons(conn, loser_id=loser_id, winner_id=winner_id)  # the winner uses them
     return True
 
 

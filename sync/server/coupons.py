@@ -38,7 +38,7 @@ from sync.server.context import ServerContext
 from sync.server.errors import BadRequest, NoOpenCouponFlag
 from sync.server.locks import MERGE_LOCK, lock_shared
 from sync.server.log import LogWriter
-from sync.server.models import CouponTerms, CouponUse, Flag, Store
+from sync.server.models import CouponTerms, CouponUse, Flag, MemberRedirect, Store
 
 COUPON_TWICE = "coupon_twice"
 MAX_NOTE = 500
@@ -224,6 +224,14 @@ def settle_coupons(ctx: ServerContext, *, member: str, note: str) -> CouponSettl
 
 
 _STORES = Store.__table__
+_REDIRECTS = MemberRedirect.__table__
+# A coupon's terms and, when its member was merged away, the winner (the last of composed
+# merges: ``balances`` keeps ``member_redirects`` pointing at it).
+_TERMS_OF = (select(_TERMS.c.event_id, _TERMS.c.coupon, _TERMS.c.state,
+                    select(_REDIRECTS.c.winner_member_id)
+                    .where(_REDIRECTS.c.loser_member_id == _TERMS.c.member_id)
+                    .scalar_subquery().label("winner"))
+             .where(_TERMS.c.key == bindparam("k")))
 _CHECK = (select(_USES.c.sale_id, _USES.c.used_at, _STORES.c.number, _STORES.c.name)
           .select_from(_USES.outerjoin(_STORES, _STORES.c.id == _USES.c.store_id))
           .where(_USES.c.key == bindparam("k")))
@@ -245,13 +253,15 @@ def check(ctx: ServerContext, *, key: str, token: str) -> CouponCheckResponse:
         device = authenticate_on(conn, token=token)
         lookup_limits.admit(ctx.db, conn, device=device, kind="coupon", key=key, now=now)
         row = conn.execute(_CHECK, {"k": key}).first()
-        terms = conn.execute(select(_TERMS.c.event_id, _TERMS.c.coupon, _TERMS.c.state)
-                             .where(_TERMS.c.key == key)).first()
+        terms = conn.execute(_TERMS_OF, {"k": key}).first()
     known: dict[str, Any] = {}
     if terms is not None:
         known["state"] = terms.state
         if (terms.coupon or {}).get("store_id") != device.store_id:
-            known |= {"coupon": terms.coupon, "issued_event_id": terms.event_id}
+            coupon = dict(terms.coupon or {})
+            if terms.winner is not None:  # its member was merged away: the winner's to use
+                coupon["member_id"] = terms.winner
+            known |= {"coupon": coupon, "issued_event_id": terms.event_id}
     if row is None:
         return CouponCheckResponse(key=key, redeemed=False, as_of=now, **known)
     return CouponCheckResponse(key=key, redeemed=True, sale_id=row.sale_id,
@@ -260,13 +270,19 @@ def check(ctx: ServerContext, *, key: str, token: str) -> CouponCheckResponse:
 
 
 _USABLE = (select(_TERMS.c.event_id, _TERMS.c.coupon)
-           .where(_TERMS.c.member_id == bindparam("m"), _TERMS.c.state == "issued",
+           .where(_TERMS.c.member_id.in_(
+                      select(_REDIRECTS.c.loser_member_id)
+                      .where(_REDIRECTS.c.winner_member_id == bindparam("m"))
+                      .union_all(select(bindparam("m")))),
+                  _TERMS.c.state == "issued",
                   ~select(_USES.c.key).where(_USES.c.key == _TERMS.c.key).exists()))
 
 
 def usable_of(conn: Connection, member_id: str, *, now: datetime) -> list[RemoteCoupon]:
     """The member's coupons HQ holds as usable (issued, no bill holds them, not past their
-    end), the soonest to end first: the member lookup's answer to another store's till."""
+    end), the soonest to end first: the member lookup's answer to another store's till. The
+    coupons of records merged into the member are theirs (``member_redirects`` names the
+    last winner of composed merges), described as theirs."""
     out: list[tuple[datetime, RemoteCoupon]] = []
     for r in conn.execute(_USABLE, {"m": member_id}):
         try:
@@ -274,6 +290,7 @@ def usable_of(conn: Connection, member_id: str, *, now: datetime) -> list[Remote
         except (TypeError, ValueError):
             continue
         if until > now:
-            out.append((until, RemoteCoupon(coupon=r.coupon, issued_event_id=r.event_id)))
+            coupon = {**(r.coupon or {}), "member_id": member_id}
+            out.append((until, RemoteCoupon(coupon=coupon, issued_event_id=r.event_id)))
     out.sort(key=lambda x: x[0])
     return [c for _, c in out[:MAX_COUPONS]]

@@ -160,3 +160,20 @@ def test_a_retried_checkout_naming_other_coupons_answers_what_the_first_did(till
         assert again.tenders == first.tenders  # type: ignore[attr-defined]
     assert till.dump() == before
     assert [c.name for c in coupons.usable(till.uow, member_id=m.id)] == ["新人9折券"]
+
+
+def test_after_a_merge_the_winner_uses_the_losers_unused_coupons(till: Till) -> None:
+    """One phone registered at two stores, merged: the coupons of the merged-away record —
+    held before the merge, or pulled after it (HQ's offer here) — are the winner's to use."""
+    from tests.factories import apply_pulled, hq_coupon, server_event
+
+    w, lo = till.register(), till.register()
+    welcome = _code(till, lo.id, "新人满100减20")
+    apply_pulled(till, [server_event("member.merged", {
+        "winner_member_id": w.id, "loser_member_id": lo.id, "loser_member_no": lo.member_no,
+        "winner_member_no": w.member_no})], first=1)
+    later = hq_coupon(till, lo.id)  # issued to the loser, pulled after the merge
+    held = {c.key for c in coupons.usable(till.uow, member_id=w.id)}
+    assert later in held and len(held) == 5  # both welcome packs and HQ's offer
+    r = _buy(till, w.id, [welcome], due=13_000)
+    assert [u.discount_fen for u in r.coupons] == [2_000]  # type: ignore[attr-defined]

@@ -88,3 +88,32 @@ def test_a_losers_top_up_pulled_after_composed_merges_goes_to_the_last_winner(
             central.assert_till_agrees(t)
     finally:
         three.close()
+
+
+def test_the_winner_uses_the_losers_coupon_at_either_store_after_the_merge(
+    tills: tuple[Till, Till], central: Central,
+) -> None:
+    """One phone registered at two stores: the coupons of the record merged away (here its
+    welcome coupon, issued at store 1) are the winner's, at the store that issued them and at
+    the other one, which asks HQ (docs/rules.md, "Coupons after a merge")."""
+    from pos_member.coupon_code import code_of
+    from pos_member.services import coupons
+    from pos_member.services.checkout import Tender, checkout
+
+    one, two = tills
+    phone = new_phone()
+    winner = harness.new_customer(two.app, two.clerk, two.clock, phone)  # earlier, offline
+    one.clock.advance(minutes=1)
+    loser = harness.new_customer(one.app, one.clerk, one.clock, phone)
+    [key] = [c.key for c in coupons.usable(one.app.uow, member_id=loser.member_id)
+             if c.name == "新人满100减20"]
+    one.sync()
+    two.sync()  # the merge: store 2's registration wins
+    one.sync()
+    code = "CP1:" + code_of(one.app.uow.cipher, key)
+    assert key in {c.key for c in coupons.usable(one.app.uow, member_id=winner.member_id)}
+    with two.client() as hq:
+        r = checkout(two.app.uow, two.clerk, txn_id="m-1", bill_no="M-1", amount_fen=15_000,
+                     member_id=winner.member_id, tenders=(Tender("cash", 13_000),),
+                     coupons=[code], coupon_hq=hq, online=True)
+    assert [u.discount_fen for u in r.coupons] == [2_000]
