@@ -107,6 +107,14 @@ class FakeClock(_StoreTime):
         self._now = when
 
 
+def until_text(clock: Clock, when: datetime) -> str:
+    """When something ends (a lock), as the store's local ``HH:MM`` when that is today, else
+    ``YYYY-MM-DD HH:MM``: a lock ending after midnight must not read as earlier today
+    (docs/rules.md, "Store time")."""
+    local = clock.local(when)
+    return local.strftime("%H:%M" if local.date() == clock.today() else "%Y-%m-%d %H:%M")
+
+
 def to_ms(when: datetime) -> int:
     """Milliseconds since the Unix epoch, in integer arithmetic; naive means UTC."""
     if when.tzinfo is None:

@@ -18,7 +18,7 @@ import base64
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pyotp
@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pos_member import events
-from pos_member.clock import Clock
+from pos_member.clock import until_text
 from pos_member.crypto import PiiCipher
 from pos_member.db.models import Member, SvCredential
 from pos_member.db.prepared import Prepared
@@ -188,7 +188,7 @@ def _locked(tx: Transaction, cred: Any, member_id: str) -> Refusal | None:
         until = longest
         _SET_TRIES.run(tx.conn, {"b_member_id": member_id, "failures": cred.pin_failures,
                                  "until": until})
-    return Refusal(MemberPinLocked(until=_hhmm(tx.clock, until)))
+    return Refusal(MemberPinLocked(until=until_text(tx.clock, until)))
 
 
 def _wrong_try(tx: Transaction, clerk: Clerk, member_id: str, failures: int,
@@ -208,12 +208,7 @@ def _wrong_try(tx: Transaction, clerk: Clerk, member_id: str, failures: int,
     tx.audit(clerk, PIN_LOCKED, "member", member_id, after=ev.payload, event=ev)
     enqueue(tx, member_id=member_id, kind=PIN_LOCKED, params={"minutes": rules.lock_minutes},
             dedupe_key=f"sv:{ev.id}")
-    return Refusal(MemberPinLocked(until=_hhmm(tx.clock, until)))
-
-
-def _hhmm(clock: Clock, when: datetime) -> str:
-    """``when`` as the store's local HH:MM (the time a lock ends, told to the member)."""
-    return clock.local(when).strftime("%H:%M")
+    return Refusal(MemberPinLocked(until=until_text(tx.clock, until)))
 
 
 # -- TOTP (RFC 6238) -----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pos_member import events
-from pos_member.clock import Clock
+from pos_member.clock import until_text
 from pos_member.db.models import Staff
 from pos_member.db.uow import UnitOfWork
 from pos_member.errors import DuplicateStaff, InvalidInput, LoginFailed, LoginLocked
@@ -174,7 +174,7 @@ def login(uow: UnitOfWork, *, code: str, secret: str, device_id: str) -> Clerk:
             if staff.locked_until > longest:  # set by a till whose clock runs ahead (pulled)
                 staff.locked_until = longest  # no longer than the rule from when it is met
                 tx.commit()
-            raise LoginLocked(until=_local_hhmm(uow.clock, staff.locked_until))
+            raise LoginLocked(until=until_text(uow.clock, staff.locked_until))
         if not _verify(staff.secret_hash, secret):
             staff.failed_logins += 1
             tx.audit(clerk, "staff.login_failed", "staff", staff.id,
@@ -187,7 +187,7 @@ def login(uow: UnitOfWork, *, code: str, secret: str, device_id: str) -> Clerk:
                 ev = tx.record(clerk, events.STAFF_LOCKED, payload, entity_id=staff.id)
                 tx.audit(clerk, STAFF_LOCKED, "staff", staff.id, after=ev.payload, event=ev)
                 tx.commit()
-                raise LoginLocked(until=_local_hhmm(uow.clock, staff.locked_until))
+                raise LoginLocked(until=until_text(uow.clock, staff.locked_until))
             tx.commit()
             raise LoginFailed()
         if _hasher.check_needs_rehash(staff.secret_hash):
@@ -204,11 +204,6 @@ def _verify(secret_hash: str, secret: str) -> bool:
         return _hasher.verify(secret_hash, secret)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _local_hhmm(clock: Clock, when: datetime) -> str:
-    """``when`` as the store's local HH:MM (the time a lock ends, told to the clerk)."""
-    return clock.local(when).strftime("%H:%M")
 
 
 def approve(uow: UnitOfWork, *, code: str, pin: str, device_id: str, action: Action) -> Clerk:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -209,6 +210,27 @@ def test_a_locked_login_refuses_even_the_right_pin(till: Till) -> None:
     till.clock.advance(minutes=till.uow.rules.staff.login_lock_minutes - 1)
     with pytest.raises(LoginLocked):
         log_in(till, info.code, PIN)
+
+
+def test_a_lock_ending_on_another_day_says_that_day(till: Till) -> None:
+    """Locked at 23:50 store time, a 30-minute lock ends after midnight: the message gives the
+    date, not an "00:20" that reads as earlier today (docs/rules.md, "Store time")."""
+    info = new_staff(till)
+    local = till.clock.local().replace(hour=23, minute=50)
+    till.clock.set(local.astimezone(UTC))
+    fail_logins(till, info.code, till.uow.rules.staff.login_max_failures - 1)
+    with pytest.raises(LoginLocked) as e:
+        log_in(till, info.code, "000000-wrong")
+    end = local + timedelta(minutes=till.uow.rules.staff.login_lock_minutes)
+    assert end.date() != local.date()
+    assert e.value.params["until"] == end.strftime("%Y-%m-%d %H:%M")
+    till.clock.set(local.replace(hour=9).astimezone(UTC))  # a lock ending today: the time only
+    other = new_staff(till, code="8889")
+    fail_logins(till, other.code, till.uow.rules.staff.login_max_failures - 1)
+    with pytest.raises(LoginLocked) as e:
+        log_in(till, other.code, "000000-wrong")
+    assert e.value.params["until"] == (local.replace(hour=9) + timedelta(
+        minutes=till.uow.rules.staff.login_lock_minutes)).strftime("%H:%M")
 
 
 def test_a_locked_managers_approval_says_locked_not_wrong_pin(till: Till) -> None:

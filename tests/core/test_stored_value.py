@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from datetime import date
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import pyotp
@@ -215,6 +215,19 @@ def test_wrong_pin_changes_no_money_and_five_lock_with_an_event(till: Till) -> N
     till.clock.advance(minutes=31)
     _pay(till, mid, 100)
     assert get_balance(till.uow, mid).total_fen == 10900
+
+
+def test_a_member_pin_lock_ending_tomorrow_says_the_date(till: Till) -> None:
+    mid = _member_with(till, 10000)
+    local = till.clock.local().replace(hour=23, minute=45)
+    till.clock.set(local.astimezone(UTC))
+    for _ in range(4):
+        with pytest.raises(WrongMemberPin):
+            _pay(till, mid, 100, factor=PinFactor("000001"))
+    with pytest.raises(MemberPinLocked) as e:
+        _pay(till, mid, 100, factor=PinFactor("000001"))
+    end = local + timedelta(minutes=30)
+    assert e.value.params["until"] == end.strftime("%Y-%m-%d %H:%M")
 
 
 @pytest.mark.parametrize("pin", ["111111", "123456", "987654", "121212", "123123", "901111",
