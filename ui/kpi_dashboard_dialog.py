@@ -10,6 +10,7 @@ other tills) and every minute (the pace moves with the clock).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -111,7 +112,9 @@ COLUMNS = (
 
 class DashboardDialog(QDialog):
     """``load`` returns ``(Dashboard, {7: trend, 30: trend})`` and runs on the thread pool;
-    ``export`` writes today's .xlsx and returns its path; ``plan`` opens the target and roster
+    ``export(day)`` writes that day's .xlsx and returns its path: the day on the screen, even
+    when the store's day has changed since (left open past midnight: docs/rules.md,
+    "Recruitment KPIs"), today's before anything is shown; ``plan`` opens the target and roster
     screen (None: not allowed)."""
 
     def __init__(
@@ -119,7 +122,7 @@ class DashboardDialog(QDialog):
         *,
         ops: Operations,
         load: Callable[[], tuple[Dashboard, dict[int, tuple[TrendDay, ...]]]],
-        export: Callable[[], SavedReport],
+        export: Callable[[date | None], SavedReport],
         plan: Callable[[], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -399,7 +402,8 @@ class DashboardDialog(QDialog):
     # -- actions ----------------------------------------------------------------------------
     def export(self) -> None:
         self.status_line.setText(translate("Dashboard", "Exporting…"))
-        self.ops.run(self._export, self._exported, self._failed)
+        day = self.board.day if self.board is not None else None  # what the manager sees
+        self.ops.run(lambda: self._export(day), self._exported, self._failed)
 
     def _exported(self, saved: SavedReport) -> None:
         self.exported = saved.path

@@ -35,8 +35,8 @@ def open_dashboard(host: TillHost) -> None:
         def load() -> tuple[Dashboard, dict[int, tuple[TrendDay, ...]]]:
             return (kpi.dashboard(uow, clerk=clerk, hours=hours), kpi.trends(uow, clerk=clerk))
 
-        def export() -> SavedReport:
-            day = uow.clock.today()
+        def export(shown: date | None) -> SavedReport:
+            day = shown or uow.clock.today()  # the day on the screen (docs/rules.md)
             return export_day_report(
                 uow,
                 clerk=clerk,

@@ -87,6 +87,26 @@ def test_ctrl_e_exports_the_day_report(qtbot: QtBot, open_till: Callable[[Clerk]
     assert [(r[1], r[3], r[4]) for r in guides] == [(planned.guide.name, 4, 2)]
 
 
+def test_a_dashboard_left_open_past_midnight_exports_the_day_it_shows(
+        qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], planned: Till) -> None:
+    """The manager sees the 25th at 00:10 on the 26th (not refreshed yet): Ctrl+E saves the
+    25th's report, the figures on the screen, not an empty new day (docs/rules.md,
+    "Recruitment KPIs")."""
+    for _ in range(2):
+        planned.register(channel=Channel.GUIDE, guide_id=planned.guide.staff_id)
+    window = open_till(planned.manager)
+    dialog = open_dashboard(qtbot, window)
+    dialog.timer.stop()  # no refresh comes between: the screen still shows the 25th
+    planned.clock.set(datetime.combine(date(2026, 11, 26), time(0, 10),
+                                       tzinfo=planned.clock.zone))
+    qtbot.keyClick(dialog, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: getattr(dialog, "exported", None) is not None)
+    assert dialog.exported == report_path(window, DAY)
+    guides = list(load_workbook(dialog.exported).worksheets[1].iter_rows(min_row=2,
+                                                                          values_only=True))
+    assert [(r[1], r[3], r[4]) for r in guides] == [(planned.guide.name, 4, 2)]
+
+
 def test_an_export_over_a_report_held_open_says_where_it_went(
         qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], planned: Till) -> None:
     window = open_till(planned.manager)
