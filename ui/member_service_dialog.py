@@ -35,13 +35,14 @@ Call = Callable[..., Any]
 
 
 class MemberServiceDialog(QDialog):
-    """The member service tabs; ``done`` carries the service's result (its ``changes``)."""
+    """The member service tabs; ``done`` carries the service's result (its ``changes``).
+    ``today``: the store's date (the tier's end defaults to three months on)."""
 
     done = Signal(object)
 
     def __init__(self, *, ops: Operations, card: MemberCard, calls: dict[str, Call],
-                 tiers: Sequence[str], zone: tzinfo, may_manage: bool, online: bool,
-                 parent: QWidget | None = None) -> None:
+                 tiers: Sequence[str], zone: tzinfo, today: date, may_manage: bool,
+                 online: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ops, self.card, self.calls, self.zone = ops, card, calls, zone
         self.confirming: QDialog | None = None
@@ -61,7 +62,8 @@ class MemberServiceDialog(QDialog):
         for code in tiers:
             self.tier.addItem(translate("members", TIER_LABELS.get(code, code)), code)
         self.tier_until.setCalendarPopup(True)
-        self.tier_until.setDate(QDate.currentDate().addMonths(3))
+        # The store's date from the injected clock, never the PC's own (``QDate.currentDate``).
+        self.tier_until.setDate(QDate(today.year, today.month, today.day).addMonths(3))
         self._tab(self.tr("Tier"), may_manage,
                   [(self.tr("&Tier"), self.tier), (self.tr("&Until"), self.tier_until),
                    (self.tr("&Reason"), self.tier_reason)])

@@ -74,7 +74,8 @@ def open_service(host: TillHost) -> None:
     tiers = [level.code for level in host.uow.rules.tiers.levels]
     dialog = MemberServiceDialog(
         ops=host.ops, card=card, calls=calls(host, card), tiers=tiers,
-        zone=host.uow.clock.zone, may_manage=host.clerk.may(Action.MEMBER_STATUS),
+        zone=host.uow.clock.zone, today=host.uow.clock.today(),
+        may_manage=host.clerk.may(Action.MEMBER_STATUS),
         online=_online(host) and sms_client(host) is not None, parent=host.window())
     dialog.done.connect(lambda result: _done(host, result))
     host.open_dialog(dialog)

@@ -5,7 +5,8 @@ till after sync."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from pos_member.errors import MemberNotFound
 from pos_member.member_service_errors import CardReplaced
-from pos_member.permissions import Role
+from pos_member.permissions import Clerk, Role
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.member_cards import find_member, get_member
 from tests.factories import PINS, Till, make_till, new_data_key, new_phone, wire_events
@@ -112,3 +113,15 @@ def test_a_manager_serves_a_member_from_the_card_and_the_other_till_follows(
     with pytest.raises(MemberNotFound):
         find_member(b.uow, clerk=b.cashier, code=new)
     window.ops.wait()
+
+
+def test_the_tier_end_date_defaults_to_three_months_from_the_store_s_today(
+        qtbot: QtBot, open_till: Callable[[Clerk], TillWindow], till: Till) -> None:
+    """From the injected clock in the store's zone, not the PC's date: 17:00 UTC on 31 March
+    is 1 April in Shanghai, so the default end is 1 July."""
+    till.clock.set(datetime(2026, 3, 31, 17, 0, tzinfo=UTC))
+    card = till.register(new_phone())
+    window = open_till(till.manager)
+    _scan(qtbot, window, card.member_no)
+    dialog = _service(qtbot, window, 1)
+    assert dialog.tier_until.date().toPython() == date(2026, 7, 1)
