@@ -41,6 +41,7 @@ from sync.server.log import LogWriter
 from sync.server.models import CouponTerms, CouponUse, Flag, MemberRedirect, Store
 
 COUPON_TWICE = "coupon_twice"
+COUPON_WITHDRAWN_USED = "coupon_withdrawn_used"
 MAX_NOTE = 500
 _USES = CouponUse.__table__
 _TERMS = CouponTerms.__table__
@@ -80,9 +81,10 @@ def keep_terms(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(ins.on_conflict_do_nothing(index_elements=["key"]), list(rows))
 
 
-def _life(conn: Connection, e: StoredEvent, now: Any) -> None:
+def _life(log: LogWriter, conn: Connection, e: StoredEvent) -> None:
     """An issue keeps the coupon's terms; a withdrawal or expiry marks them (a withdrawal
-    outranks an expiry; an end of a coupon HQ was never told of is relayed only)."""
+    outranks an expiry; an end of a coupon HQ was never told of is relayed only). A
+    withdrawal of a coupon a bill holds already (used offline elsewhere first) is flagged."""
     if e.type == events.COUPON_ISSUED.type:
         row = issued_row(e.id, e.payload)
         if row is not None:
@@ -95,7 +97,27 @@ def _life(conn: Connection, e: StoredEvent, now: Any) -> None:
     where = _TERMS.c.key == key
     if state == "expired":
         where = where & (_TERMS.c.state == "issued")
-    conn.execute(update(_TERMS).where(where).values(state=state, ended_at=now))
+    withdrawn = conn.execute(update(_TERMS).where(where & (_TERMS.c.state != state))
+                             .values(state=state, ended_at=log._now)
+                             .returning(_TERMS.c.key)).first() is not None
+    if withdrawn and state == "revoked":
+        bill = conn.execute(select(_USES).where(_USES.c.key == key)).first()
+        if bill is not None:
+            _flag_withdrawn(log, conn, bill._mapping, withdrawal=e)
+
+
+def _flag_withdrawn(log: LogWriter, conn: Connection, bill: Mapping[str, Any], *,
+                    withdrawal: StoredEvent | None) -> None:
+    """``coupon_withdrawn_used``: a bill took a coupon a manager withdrew (the till that took
+    it had not pulled the withdrawal: offline). Raised once, by whichever of the two reached
+    HQ second, for the bill's store; the bill stands (the sale happened), HQ's operator looks
+    into it and resolves the flag (``resolve-flag``). The member's coupons are not stopped:
+    the member did nothing wrong, and no coupon was used twice."""
+    log.raise_flag(kind=COUPON_WITHDRAWN_USED, store_id=bill["store_id"], detail={
+        "key": bill["key"], "member_id": bill["member_id"],
+        "bill": {k: bill[k] for k in ("store_id", "sale_id", "bill_no", "event_id")},
+        "withdrawal": None if withdrawal is None else {
+            "store_id": withdrawal.store_id, "event_id": withdrawal.id}})
 
 
 def _key(e: StoredEvent) -> str:
@@ -130,7 +152,7 @@ def claim(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> li
     blocked: list[Blocked] = []
     for e in mine:
         if e.type in _LIFE:
-            _life(conn, e, log._now)
+            _life(log, conn, e)
             continue
         use = _use(e)
         if use is None:
@@ -145,6 +167,9 @@ def claim(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> li
                                .on_conflict_do_nothing(index_elements=["key"])
                                .returning(_USES.c.key)).first()
         if claimed is not None:
+            if conn.execute(select(_TERMS.c.state).where(_TERMS.c.key == use["key"])
+                            ).scalar() == "revoked":  # withdrawn before this bill reached HQ
+                _flag_withdrawn(log, conn, use, withdrawal=None)
             continue
         first = conn.execute(select(_USES).where(_USES.c.key == use["key"])
                              .with_for_update()).one()

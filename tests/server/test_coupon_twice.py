@@ -244,3 +244,28 @@ def test_another_store_s_return_naming_the_bill_frees_nothing(server: LiveServer
     b.push([used(b, key, "s-b")])
     [flag] = twice(server)
     assert flag.detail["second"]["sale_id"] == "s-b"
+
+
+def withdrawn_used(server: LiveServer) -> list[services.FlagView]:
+    return [f for f in services.list_flags(server.ctx) if f.kind == "coupon_withdrawn_used"]
+
+
+@pytest.mark.parametrize("withdrawal_first", [True, False], ids=["withdrawn-then-used",
+                                                                 "used-then-withdrawn"])
+def test_a_withdrawn_coupon_used_offline_is_flagged_for_hq(server: LiveServer,
+                                                           withdrawal_first: bool) -> None:
+    """A manager withdrew the coupon at one till; another till, offline, took it on a bill:
+    whichever reaches HQ first, HQ's operator sees a flag with the bill (docs/rules.md)."""
+    home, other = server.enrol(1), server.enrol()
+    key = uuid.uuid4().hex[:12]
+    home.push([issued(home, key)])
+    pushes = [(home, [ended(home, key, "coupon.revoked")]), (other, [used(other, key, "s-o")])]
+    for till, batch in (pushes if withdrawal_first else pushes[::-1]):
+        till.push(batch)
+        till.push(batch)  # a retried push: one flag
+    [flag] = withdrawn_used(server)
+    assert flag.store_id == other.store_id and flag.resolved_at is None
+    assert flag.detail["key"] == key and flag.detail["bill"]["sale_id"] == "s-o"
+    assert flag.detail["bill"]["bill_no"] == "B-s-o" and twice(server) == []
+    home.push([used(home, uuid.uuid4().hex[:12], "s-h")])  # a coupon not withdrawn: none
+    assert len(withdrawn_used(server)) == 1
