@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from pos_member.clock import to_ms
+from pos_member.clock import EPOCH, to_ms
 from pos_member.errors import RulesInvalid
 from pos_member.events import KPI_TARGET_SET, RULES_PUBLISHED, RulesPublished, TargetSet
 from pos_member.ids import uuid7_str
@@ -144,7 +144,10 @@ def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
     """Spends the enrolment code and creates a device with the store's next device number.
 
     Returns the device token (only its hash is stored) and the chain's data key: both once.
-    Raises ``EnrolmentRefused`` for an unknown, used or expired code (nothing written).
+    Raises ``EnrolmentRefused`` for an unknown, used or expired code (nothing written). An HQ
+    clock set back does not bring an expired code back: a code issued after HQ's now, or
+    expired by the time HQ last issued or spent a code, is refused too (docs/rules.md,
+    "Enrolment codes").
     """
     now = ctx.clock.now()
     name = device_name.strip()
@@ -155,11 +158,13 @@ def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
     token = secrets.token_urlsafe(32)
     with ctx.db.write() as conn:
         row = conn.execute(
-            select(EnrolmentCode.store_id, EnrolmentCode.used_at, EnrolmentCode.expires_at)
+            select(EnrolmentCode.store_id, EnrolmentCode.used_at, EnrolmentCode.expires_at,
+                   EnrolmentCode.issued_at)
             .where(EnrolmentCode.code_hash == code_hash)
         ).first()
-        if row is None or row.used_at is not None or row.expires_at <= now:
-            raise EnrolmentRefused()
+        if row is None or row.used_at is not None or row.expires_at <= now \
+                or row.issued_at > now or row.expires_at <= _latest_code_time(conn):
+            raise EnrolmentRefused()  # the last two: HQ's clock set back (docs/rules.md)
         store = conn.execute(select(Store.__table__).where(Store.id == row.store_id)).one()
         number = (
             conn.execute(select(func.max(Device.number)).where(Device.store_id == store.id))
@@ -182,6 +187,14 @@ def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
             device_id=device_id, device_number=number, token=token, data_key=data_key,
         )
     return response
+
+
+def _latest_code_time(conn: Connection) -> datetime:
+    """The latest time HQ issued or spent an enrolment code: HQ's clock has been there, so a
+    code expired by then stays expired whatever the clock says now (a small table: codes)."""
+    issued, used = conn.execute(select(func.max(EnrolmentCode.issued_at),
+                                       func.max(EnrolmentCode.used_at))).one()
+    return max(t for t in (issued, used, EPOCH) if t is not None)
 
 
 # Built once: every push and pull asks it; a statement built per call cost SQLAlchemy more CPU

@@ -49,6 +49,27 @@ def test_an_expired_code_is_refused(server: LiveServer) -> None:
     assert server.table_counts()["devices"] == 0
 
 
+def test_an_hq_clock_jumping_back_does_not_bring_an_expired_code_back(
+        server: LiveServer) -> None:
+    """The code was issued in what is now HQ's future: refused (docs/rules.md, "Enrolment
+    codes"); so is one that expired before the newest code HQ issued, whatever the clock
+    says after."""
+    code = server.code()
+    server.clock.advance(hours=25)  # expired
+    server.clock.advance(days=-2)  # HQ's clock set back: before the code was issued
+    refused = _enrol(server, code)
+    assert refused.status_code == 403
+    assert ErrorBody.model_validate(refused.json()).code == "enrolment_refused"
+    server.clock.advance(days=2)
+    old = server.code()
+    server.clock.advance(hours=25)
+    server.code()  # a later code: HQ has been at this time
+    server.clock.advance(hours=-2)  # set back within the old code's day: still expired
+    before = server.table_counts()
+    assert _enrol(server, old).status_code == 403
+    assert server.table_counts() == before
+
+
 def test_an_unknown_code_is_refused(server: LiveServer) -> None:
     server.code()
     response = _enrol(server, "ABCDEFGHJK")
