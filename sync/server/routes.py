@@ -118,15 +118,6 @@ def keys_of(entity_id: str | None, payload_text: str) -> Collection[str]:
     return member_keys(entity_id, decode_payload(payload_text))
 
 
-def needs_payload(store_id: str, type: str) -> bool:
-    """Whether routing reads the event's payload (a registration's home, the members of a
-    store's ledger event); the server's, the directory's and staff events are routed by type."""
-    if type == REGISTERED:
-        return True
-    return not (store_id == SERVER_STORE_ID or type in DIRECTORY_TYPES
-                or type.startswith(STAFF))
-
-
 def member_keys(entity_id: str | None, payload: Mapping[str, Any] | None) -> set[str]:
     """The ids an event may name a member by (ids that are no member's match no home)."""
     keys = {entity_id} if entity_id else set()
