@@ -67,3 +67,21 @@ class BalanceNotSettled(DomainError):
     message = QT_TRANSLATE_NOOP(
         "errors", "Member {member_no} still has {balance} of stored value: refund or settle it "
         "before erasing the member.")
+
+
+class BalanceNotSettledAtHq(BalanceNotSettled):
+    """HQ's chain-wide balance is not 0 (a top-up or payment at another till not here yet)."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Head office holds {balance} of stored value for member {member_no} "
+        "(chain-wide, with other tills' top-ups and payments): settle it before erasing the "
+        "member.")
+
+
+class ChainBalanceUnchecked(DomainError):
+    """Offline: HQ's chain-wide balance could not be asked (docs/rules.md, "Erasure")."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Head office could not be reached, so member {member_no}'s stored value at "
+        "the chain's other tills could not be checked. Erase the member when the till is "
+        "online.")

@@ -12,7 +12,7 @@ from pos_member.errors import MemberNotFound
 from pos_member.permissions import Action, Clerk, require
 from pos_member.services import remote_members
 from pos_member.services.member_cards import MemberCard
-from sync.errors import ServerRefused, ServerUnavailable
+from sync.errors import ServerRefused, ServerUnavailable, SyncError
 from sync.member_lookup import MemberLookupResponse
 
 
@@ -48,3 +48,21 @@ def find_remote(uow: UnitOfWork, *, clerk: Clerk, code: str,
         return remote_members.remember(uow, answer.model_dump(mode="json"), key=key,
                                        device_id=clerk.device_id)
     return remote_members.cached(uow, clerk=clerk, code=code)
+
+
+class HqChainBalance:
+    """``member_privacy.ChainBalance`` over HQ's member lookup: the member's chain-wide
+    stored-value balance as HQ holds it (every till's pushed top-ups and payments, a merged
+    record's included). HQ knowing no such member (registered here, not pushed yet) holds
+    none of their money: 0. Unreachable or refused (the lookup limit, a revoked token): None,
+    the balance could not be checked."""
+
+    def __init__(self, hq: MemberLookup) -> None:
+        self._hq = hq
+
+    def chain_balance_fen(self, *, member_no: str) -> int | None:
+        try:
+            answer = self._hq.member_lookup(member_no=member_no)
+        except SyncError:  # unreachable, refused, or an answer the protocol does not say
+            return None
+        return 0 if answer is None else int(answer.balance_fen)

@@ -229,3 +229,17 @@ def hq_coupon(till: Till, member_id: str, template: str = "CPN-10") -> str:
              "store_id": till.app.identity.store_id, "entity_id": member_id}
     apply_pulled(till, [event], first=next(_server_seq) + 1000)
     return key
+
+
+class HqBalanceSays:
+    """A fake of HQ's chain-wide stored-value balance (``member_privacy.ChainBalance``):
+    ``fen`` for every member, or None for an HQ that could not be asked."""
+
+    def __init__(self, fen: int | None = 0) -> None:
+        self.fen = fen
+
+    def chain_balance_fen(self, *, member_no: str) -> int | None:
+        return self.fen
+
+
+NOTHING_AT_HQ = HqBalanceSays(0)

@@ -87,7 +87,8 @@ class MemberServiceDialog(QDialog):
         self.erase_note = QLabel(self.tr(
             "Erasing removes the phone, name, birthday, gender and tags at every till and at "
             "head office. Purchases and ledgers stay, under the member number. The stored-"
-            "value balance must be 0 first. This cannot be undone."))
+            "value balance must be 0 first, at this till and at head office: the till must be "
+            "online. This cannot be undone."))
         self.erase_note.setWordWrap(True)
         self.marketing = QPushButton(self.tr("Withdraw marketing consent"))
         self.marketing.setAutoDefault(False)
@@ -168,7 +169,8 @@ class MemberServiceDialog(QDialog):
         self._confirm(self.tr("Erase the personal data of %1?").replace(
             "%1", self.card.member_no),
             [self.tr("Phone, name, birthday, gender and tags are removed for good."),
-             self.tr("Points left are forfeited; stored value must be 0.")],
+             self.tr("Points left are forfeited; stored value must be 0 here and at head "
+                     "office.")],
             self.tr("Erase"), lambda: self.calls["erase"]())
 
     # -- one-step actions ---------------------------------------------------------------------

@@ -18,10 +18,12 @@ from pos_member.services.member_auth import has_pin
 from pos_member.services.member_cards import MemberCard
 from pos_member.services.staff import approve
 from pos_member.services.stored_value import PinFactor, SmsFactor, TotpFactor
+from sync.remote_lookup import HqChainBalance
 from ui.host import TillAction, TillHost
 from ui.i18n import translate
 from ui.member_service_dialog import MemberServiceDialog
 from ui.sync_worker import SyncState
+from ui.till_remote_member import new_hq_client
 from ui.till_stored_value import sms_client
 
 
@@ -48,6 +50,18 @@ def calls(host: TillHost, card: MemberCard) -> dict[str, Any]:
                                            new_phone=new_phone, factor=factor,
                                            approver=approver, online=_online(host))
 
+    def erase() -> Any:
+        """Online, HQ's chain-wide balance is asked (a client for this call only); offline
+        the erasure is refused saying so (docs/rules.md, "Erasure")."""
+        client = new_hq_client(host) if _online(host) else None
+        try:
+            return member_privacy.erase(
+                uow, clerk=clerk, member_id=member_id,
+                hq=HqChainBalance(client) if client is not None else None)
+        finally:
+            if client is not None:
+                client.close()
+
     def marketing() -> Changes:
         member_privacy.withdraw_marketing(uow, clerk=clerk, member_id=member_id)
         return Changes.of(Area.MEMBERS, members=[member_id])
@@ -62,7 +76,7 @@ def calls(host: TillHost, card: MemberCard) -> dict[str, Any]:
         "phone": phone,
         "send_code": lambda **kw: member_privacy.send_phone_code(
             uow, clerk=clerk, member_id=member_id, sender=sms_client(host), **kw),
-        "erase": lambda: member_privacy.erase(uow, clerk=clerk, member_id=member_id),
+        "erase": erase,
         "marketing": marketing,
     }
 

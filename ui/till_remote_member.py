@@ -7,6 +7,7 @@ marked as HQ's (the till's own loaders leave a remote card alone)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 
@@ -17,6 +18,9 @@ from sync.remote_lookup import MemberLookup, find_remote
 from ui.host import TillHost
 from ui.qr import with_qr
 from ui.sync_worker import SyncState
+
+if TYPE_CHECKING:
+    from sync.client import SyncClient
 
 
 class RemoteMembers:
@@ -43,25 +47,32 @@ class RemoteMembers:
         """A client of HQ, made at the first remote scan and kept until the window closes."""
         if self._made:
             return self._client
-        host = self.host
-        if host.sync is None:
+        client = new_hq_client(self.host)
+        if client is None:
             return None
-        try:
-            from pos_member.hq_trust import hq_verify
-            from pos_member.services.enrolment import device_token
-            from pos_member.services.outbox import SERVER_URL, get_sync_setting
-            from sync.client import SyncClient
-
-            url = get_sync_setting(host.uow, SERVER_URL)
-            token = device_token(host.sync.keystore(), host.identity.device_id)
-        except DomainError:
-            return None
-        if url is None or token is None:
-            return None
-        client = SyncClient(url, token, verify=hq_verify(host.app.hq_ca))
-        host.window().destroyed.connect(lambda *_: client.close())
+        self.host.window().destroyed.connect(lambda *_: client.close())
         self._client, self._made = client, True
         return client
+
+
+def new_hq_client(host: TillHost) -> SyncClient | None:
+    """A new client of HQ for this till (its server address and device token), or None when
+    the till is not enrolled or its token cannot be read. The caller closes it."""
+    if host.sync is None:
+        return None
+    try:
+        from pos_member.hq_trust import hq_verify
+        from pos_member.services.enrolment import device_token
+        from pos_member.services.outbox import SERVER_URL, get_sync_setting
+        from sync.client import SyncClient
+
+        url = get_sync_setting(host.uow, SERVER_URL)
+        token = device_token(host.sync.keystore(), host.identity.device_id)
+    except DomainError:
+        return None
+    if url is None or token is None:
+        return None
+    return SyncClient(url, token, verify=hq_verify(host.app.hq_ca))
 
 
 def show_tiles(host: TillHost, card: MemberCard) -> None:

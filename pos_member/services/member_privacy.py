@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select, update
 
@@ -34,6 +35,8 @@ from pos_member.errors import (
 from pos_member.events import PHONE_CTX
 from pos_member.member_service_errors import (
     BalanceNotSettled,
+    BalanceNotSettledAtHq,
+    ChainBalanceUnchecked,
     NotHeldHere,
     PhoneChangeNeedsVerification,
     SamePhone,
@@ -158,10 +161,37 @@ def change_phone(uow: UnitOfWork, *, clerk: Clerk, member_id: str, new_phone: st
                          Changes.of(Area.MEMBERS, members=[member_id]))
 
 
-def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str) -> ServiceResult:
+class ChainBalance(Protocol):
+    """HQ's chain-wide stored-value balance of a member (``sync.remote_lookup.HqChainBalance``
+    asks HQ's member lookup). Blocks on the network: called outside any transaction."""
+
+    def chain_balance_fen(self, *, member_no: str) -> int | None:
+        """The balance in fen (0 when HQ knows no such member yet), or None when HQ could
+        not be asked (offline, unreachable, refused)."""
+        ...
+
+
+def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str,
+          hq: ChainBalance | None) -> ServiceResult:
     """Erases the member's personal data (a manager); refused while the member has stored value
-    (``BalanceNotSettled``: refund it first)."""
+    here (``BalanceNotSettled``: refund it first) or, as HQ says, anywhere in the chain
+    (``BalanceNotSettledAtHq``); refused when HQ cannot be asked (``hq`` None, or it gives no
+    answer: ``ChainBalanceUnchecked``) — the erasure cannot be undone, and money another till
+    holds for the member would be left to a member nobody can identify (docs/rules.md)."""
     require(clerk, Action.ERASE_MEMBER)
+    with uow.read() as s:
+        conn = s.connection()
+        held = _held(conn, member_id)
+        if member_standing.is_erased(conn, member_id):
+            return ServiceResult(member_id, held.member_no, False, Changes())
+        left = balance(conn, member_id).total_fen
+    if left != 0:
+        raise BalanceNotSettled(member_no=held.member_no, balance=format_yuan(left))
+    chain = hq.chain_balance_fen(member_no=held.member_no) if hq is not None else None
+    if chain is None:
+        raise ChainBalanceUnchecked(member_no=held.member_no)
+    if chain != 0:
+        raise BalanceNotSettledAtHq(member_no=held.member_no, balance=format_yuan(chain))
     with uow.begin() as tx:
         conn = tx.conn
         # Freed bytes zeroed (a copy of the file keeps no erased value); set back however the

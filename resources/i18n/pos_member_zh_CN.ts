@@ -1178,8 +1178,8 @@
         <translation>店长密码</translation>
     </message>
     <message>
-        <source>Erasing removes the phone, name, birthday, gender and tags at every till and at head office. Purchases and ledgers stay, under the member number. The stored-value balance must be 0 first. This cannot be undone.</source>
-        <translation>删除后，所有收银台和总部将移除该会员的手机号、姓名、生日、性别和标签。消费记录和账目保留在会员号下。储值余额须先为 0。此操作无法撤销。</translation>
+        <source>Erasing removes the phone, name, birthday, gender and tags at every till and at head office. Purchases and ledgers stay, under the member number. The stored-value balance must be 0 first, at this till and at head office: the till must be online. This cannot be undone.</source>
+        <translation>删除会在所有收银台和总部移除手机号、姓名、生日、性别和标签。消费记录和流水保留在会员号下。须先将储值余额清零（本收银台和总部均为 0），且收银台须联网。此操作无法撤销。</translation>
     </message>
     <message>
         <source>Withdraw marketing consent</source>
@@ -1262,8 +1262,8 @@
         <translation>手机号、姓名、生日、性别和标签将被永久删除。</translation>
     </message>
     <message>
-        <source>Points left are forfeited; stored value must be 0.</source>
-        <translation>剩余积分作废；储值余额须为 0。</translation>
+        <source>Points left are forfeited; stored value must be 0 here and at head office.</source>
+        <translation>剩余积分作废；本收银台和总部的储值余额均须为 0。</translation>
     </message>
     <message>
         <source>Erase</source>
@@ -3431,6 +3431,14 @@ F2  注册新会员</translation>
     <message>
         <source>Member {member_no} still has {balance} of stored value: refund or settle it before erasing the member.</source>
         <translation>会员 {member_no} 仍有储值余额 {balance}：请先退款或结清，再删除会员信息。</translation>
+    </message>
+    <message>
+        <source>Head office holds {balance} of stored value for member {member_no} (chain-wide, with other tills&apos; top-ups and payments): settle it before erasing the member.</source>
+        <translation>总部记录会员 {member_no} 仍有储值余额 {balance}（全连锁，含其他收银台的充值和消费）：请先结清，再删除会员信息。</translation>
+    </message>
+    <message>
+        <source>Head office could not be reached, so member {member_no}&apos;s stored value at the chain&apos;s other tills could not be checked. Erase the member when the till is online.</source>
+        <translation>无法连接总部，无法核对会员 {member_no} 在连锁其他收银台的储值余额。请在收银台联网时再删除会员信息。</translation>
     </message>
     <message>
         <source>Give the reason for the coupon.</source>

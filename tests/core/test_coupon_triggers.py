@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 
 from pos_member.services import coupons, sales
 from pos_member.services.coupon_triggers import run_triggers
-from tests.factories import Till, apply_pulled, wire_events, without_welcome_pack
+from tests.factories import NOTHING_AT_HQ, Till, apply_pulled, wire_events, without_welcome_pack
 
 
 def _names(till: Till, member_id: str) -> list[str]:
@@ -97,7 +97,7 @@ def test_no_trigger_coupon_for_a_frozen_blacklisted_or_erased_member(till: Till)
     for m, status in ((frozen, "frozen"), (barred, "blacklisted")):
         member_service.set_status(till.uow, clerk=till.manager, member_id=m.id, status=status,
                                   reason="会员投诉处理中")
-    member_privacy.erase(till.uow, clerk=till.manager, member_id=erased.id)
+    member_privacy.erase(till.uow, clerk=till.manager, member_id=erased.id, hq=NOTHING_AT_HQ)
     _at(till, date(2026, 4, 15))  # 95 days since registering
     assert run_triggers(till.uow, clerk=till.cashier).winback == 1
     assert len(_names(till, served.id)) == 1

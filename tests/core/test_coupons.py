@@ -10,7 +10,7 @@ import pytest
 from pos_member.coupon_code import code_of, key_of, looks_like_coupon, typed_form
 from pos_member.errors import CouponForged, DomainError, MalformedCode, PermissionDenied
 from pos_member.services import coupons, points
-from tests.factories import Till
+from tests.factories import NOTHING_AT_HQ, Till
 
 
 def test_a_new_member_walks_out_with_the_welcome_pack(till: Till) -> None:
@@ -104,7 +104,7 @@ def test_an_erased_member_is_issued_no_coupon_by_hand(till: Till) -> None:
     from pos_member.services import member_privacy
 
     m = till.register()
-    member_privacy.erase(till.uow, clerk=till.manager, member_id=m.id)
+    member_privacy.erase(till.uow, clerk=till.manager, member_id=m.id, hq=NOTHING_AT_HQ)
     before = till.table_counts()
     with pytest.raises(MemberErasedError):
         coupons.issue_by_hand(till.uow, clerk=till.cashier, approver=till.manager,

@@ -27,7 +27,7 @@ from pos_member.services.stored_value_refunds import refund_topup
 from pos_member.sms_codes import phone_change_txn
 from pos_member.stored_value_errors import SmsCodeInvalid, WrongMemberPin
 from tests.core.sms_fake import FakeHqSms, wrong
-from tests.factories import Till, new_phone, wire_events
+from tests.factories import NOTHING_AT_HQ, HqBalanceSays, Till, new_phone, wire_events
 from tests.factories import apply_pulled as apply
 
 pytestmark = pytest.mark.usefixtures("cheap_hash")
@@ -132,16 +132,18 @@ def test_erasure_needs_a_settled_balance_and_leaves_ledgers_without_personal_dat
     update_profile(a.uow, clerk=a.cashier, member_id=card.id, name="王大明")
     _sync(a, b, other)
     counts = a.table_counts()
+    with a.uow.begin() as tx:
+        zeroing = tx.conn.exec_driver_sql("PRAGMA secure_delete").scalar()
     with pytest.raises(BalanceNotSettled):
-        member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id)
+        member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id, hq=NOTHING_AT_HQ)
     assert a.table_counts() == counts
     with a.uow.begin() as tx:  # the refusal leaves no zeroing on for the writes after it
-        assert tx.conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 0
+        assert tx.conn.exec_driver_sql("PRAGMA secure_delete").scalar() == zeroing
     update_profile(b.uow, clerk=b.cashier, member_id=card.id, name="张三")
     late_edit = [e for e in wire_events(b) if e["type"] == "member.profile_updated"]
     refund_topup(a.uow, clerk=a.cashier, approver=a.manager, member_id=card.id,
                  ref_txn_id="t-1", txn_id="r-1")
-    member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id)
+    member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id, hq=NOTHING_AT_HQ)
     _sync(a, b, other, first=1000)
     for till in (a, b, other):
         with pytest.raises(MemberNotFound):
@@ -194,7 +196,7 @@ def test_an_erased_member_gets_no_personal_data_consent_or_credential_back(a: Ti
     with a.uow.begin() as tx:  # consented to an older policy: the till would ask again
         tx.conn.execute(Member.__table__.update().values(privacy_policy_version="old"))
         tx.commit()
-    member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id)
+    member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id, hq=NOTHING_AT_HQ)
     assert not member_privacy.needs_reconsent(a.uow, card.id)
     counts = a.table_counts()
     refused = [
@@ -222,7 +224,7 @@ def test_after_an_erasure_search_reveal_and_the_pos_lookup_still_answer(a: Till)
     phone = new_phone()
     erased = a.register(phone, name="王小明")
     kept = a.register(new_phone(), name="王小红")
-    member_privacy.erase(a.uow, clerk=a.manager, member_id=erased.id)
+    member_privacy.erase(a.uow, clerk=a.manager, member_id=erased.id, hq=NOTHING_AT_HQ)
     # The erased member's emptied phone is skipped, not opened (it stopped every search).
     assert [c.id for c in search_members(a.uow, clerk=a.cashier, query=phone[-4:])] == []
     assert [c.id for c in search_members(a.uow, clerk=a.cashier, query="王小")] == [kept.id]
@@ -274,7 +276,7 @@ def test_a_pulled_erasure_drops_the_pin_the_secret_and_the_unsent_messages_too(
                       amount_fen=5_000, member_id=card)  # b queues the points message
     set_member_pin(b.uow, clerk=b.cashier, approver=b.manager, member_id=card, pin="508163")
     late = [e for e in wire_events(b) if e["type"] == "sv.pin_set"]
-    member_privacy.erase(a.uow, clerk=a.manager, member_id=card)
+    member_privacy.erase(a.uow, clerk=a.manager, member_id=card, hq=NOTHING_AT_HQ)
     apply(b, [e for e in wire_events(a) if e["type"] == "member.erased"], first=1000)
     apply(a, late, first=2000)
     for till in (a, b):
@@ -345,6 +347,34 @@ def test_after_an_erasure_no_table_of_the_store_s_tills_holds_the_member_s_value
     apply(b, wire_events(a))
     needles = [phone, phone2, "王小明", "王大明", "宝妈", "1990-05-06"]
     assert _left_of(b, needles)  # the scan sees them before
-    member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id)
+    member_privacy.erase(a.uow, clerk=a.manager, member_id=card.id, hq=NOTHING_AT_HQ)
     apply(b, [e for e in wire_events(a) if e["type"] == "member.erased"], first=1000)
     assert _left_of(a, needles) == [] and _left_of(b, needles) == []
+
+
+@pytest.mark.parametrize("hq", [None, HqBalanceSays(None)], ids=["offline", "no-answer"])
+def test_an_erasure_hq_cannot_check_is_refused_saying_so(till: Till, hq: object) -> None:
+    """This till's balance is 0, but another till may hold the member's money: offline the
+    erasure (which cannot be undone) waits for HQ (docs/rules.md, "Erasure")."""
+    from pos_member.member_service_errors import ChainBalanceUnchecked
+
+    card = till.register(new_phone())
+    counts = till.table_counts()
+    with pytest.raises(ChainBalanceUnchecked) as refused:
+        member_privacy.erase(till.uow, clerk=till.manager, member_id=card.id,
+                             hq=hq)  # type: ignore[arg-type]
+    assert "could not be checked" in str(refused.value)
+    assert till.table_counts() == counts
+
+
+def test_an_erasure_is_refused_while_hq_holds_stored_value(till: Till) -> None:
+    from pos_member.member_service_errors import BalanceNotSettledAtHq
+
+    card = till.register(new_phone())
+    counts = till.table_counts()
+    with pytest.raises(BalanceNotSettledAtHq):
+        member_privacy.erase(till.uow, clerk=till.manager, member_id=card.id,
+                             hq=HqBalanceSays(5_000))
+    assert till.table_counts() == counts
+    assert member_privacy.erase(till.uow, clerk=till.manager, member_id=card.id,
+                                hq=HqBalanceSays(0)).changed

@@ -15,7 +15,7 @@ from pos_member.errors import PermissionDenied
 from pos_member.services import rfm
 from pos_member.services.member_insight import LOST, SLEEPING, WIN_BACK
 from pos_member.services.recall import RecallOrder, recall_list, write_recall_workbook
-from tests.factories import Till
+from tests.factories import NOTHING_AT_HQ, Till
 
 TODAY = date(2026, 6, 30)
 
@@ -90,6 +90,6 @@ def test_the_workbook_lists_them(till: Till, members: dict, tmp_path: Path) -> N
 def test_an_erased_member_is_no_one_to_win_back(till: Till, members: dict) -> None:
     from pos_member.services import member_privacy
 
-    member_privacy.erase(till.uow, clerk=till.manager, member_id=members["B"])
+    member_privacy.erase(till.uow, clerk=till.manager, member_id=members["B"], hq=NOTHING_AT_HQ)
     got = [e.member_id for e in recall_list(till.uow, clerk=till.manager)]
     assert members["B"] not in got and members["D"] in got

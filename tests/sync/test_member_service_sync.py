@@ -72,7 +72,7 @@ def test_an_erasure_reaches_hq_and_the_other_store(central: Central,
     card = register_member(one.app.uow, clerk=one.clerk, phone=phone, privacy_consent=True,
                            name="王小明")
     one.sync()
-    member_privacy.erase(one.app.uow, clerk=one.clerk, member_id=card.id)
+    _erase(one, card.id)
     one.sync()
     two.sync()
     with pytest.raises(MemberNotFound):
@@ -94,7 +94,7 @@ def test_an_edit_pushed_after_the_erasure_brings_no_personal_data_back_to_hq(
                            privacy_consent=True, name="王小明")
     one.sync()
     late.sync()
-    member_privacy.erase(one.app.uow, clerk=one.clerk, member_id=card.id)
+    _erase(one, card.id)
     one.sync()
     late.clock.advance(minutes=5)  # offline at the erasure: its edit is the newer one
     update_profile(late.app.uow, clerk=late.clerk, member_id=card.id, name="张三",
@@ -127,7 +127,7 @@ def test_an_erasure_also_empties_the_record_merged_into_the_member(
     two.sync()
     assert central.query(lambda c: c.execute(select(MemberRedirect.winner_member_id).where(
         MemberRedirect.loser_member_id == loser.id)).scalar()) == card.id
-    member_privacy.erase(one.app.uow, clerk=one.clerk, member_id=card.id)
+    _erase(one, card.id)
     one.sync()
     two.sync()
     for till in (one, two):
@@ -157,7 +157,7 @@ def test_a_phone_change_pushed_after_the_erasure_brings_no_phone_back_to_hq(
                    pin=PIN)
     one.sync()
     late.sync()
-    member_privacy.erase(one.app.uow, clerk=one.clerk, member_id=card.id)
+    _erase(one, card.id)
     one.sync()
     late.clock.advance(minutes=5)  # offline at the erasure: it still holds the PIN
     member_privacy.change_phone(late.app.uow, clerk=late.clerk, member_id=card.id,
@@ -171,3 +171,38 @@ def test_a_phone_change_pushed_after_the_erasure_brings_no_phone_back_to_hq(
     assert central.query(lambda c: c.execute(select(MemberIndex.phone_index).where(
         MemberIndex.member_id == card.id)).all()) == []
     late.close()
+
+
+def _erase(till: Till, member_id: str) -> None:
+    """The erasure as the till's dialog makes it online: HQ's chain-wide balance asked."""
+    from sync.remote_lookup import HqChainBalance
+
+    with till.client() as client:
+        member_privacy.erase(till.app.uow, clerk=till.clerk, member_id=member_id,
+                             hq=HqChainBalance(client))
+
+
+def test_an_erasure_is_refused_while_hq_holds_money_another_till_took(
+        central: Central, tills: tuple[Till, Till], tmp_path: Path) -> None:
+    """A top-up at the store's other till reached HQ, not this till: its own balance is 0, the
+    chain's is not — refused, nothing written (docs/rules.md, "Erasure")."""
+    from pos_member.member_service_errors import BalanceNotSettled, BalanceNotSettledAtHq
+    from pos_member.services.stored_value import top_up
+
+    one, _ = tills
+    other = enrolled_till(central, tmp_path / "other.sqlite", 1)  # store 1's second till
+    card = register_member(one.app.uow, clerk=one.clerk, phone=new_phone(),
+                           privacy_consent=True)
+    one.sync()
+    other.sync()
+    top_up(other.app.uow, clerk=other.clerk, member_id=card.id, amount_fen=10_000,
+           method="cash", txn_id="t-other")
+    other.sync()
+    events = one.events()
+    with pytest.raises(BalanceNotSettledAtHq):
+        _erase(one, card.id)
+    assert one.events() == events
+    one.sync()  # the top-up arrives: now this till refuses by its own balance too
+    with pytest.raises(BalanceNotSettled):
+        _erase(one, card.id)
+

@@ -21,7 +21,8 @@ from pos_member.services.member_auth import set_member_pin
 from pos_member.services.member_cards import find_member, get_member
 from tests.factories import PINS, Till, make_till, new_data_key, new_phone, wire_events
 from tests.factories import apply_pulled as apply
-from tests.ui.conftest import confirm, open_dialog, settle, show_active
+from tests.sync.harness import Till as HarnessTill
+from tests.ui.conftest import confirm, online_window, open_dialog, settle, show_active
 from ui.member_service_dialog import MemberServiceDialog
 from ui.till import TillWindow
 
@@ -106,13 +107,36 @@ def test_a_manager_serves_a_member_from_the_card_and_the_other_till_follows(
     with pytest.raises(CardReplaced):
         find_member(b.uow, clerk=b.cashier, code=card.qr_payload)
 
-    dialog = _service(qtbot, window, 4)
-    _do(qtbot, window, dialog, a)
-    apply(b, wire_events(a), first=1000)
-    assert get_member(b.uow, clerk=b.manager, member_id=card.id).erased
-    with pytest.raises(MemberNotFound):
-        find_member(b.uow, clerk=b.cashier, code=new)
+    dialog = _service(qtbot, window, 4)  # offline: HQ's chain-wide balance is not known
+    events = a.table_counts()["events"]
+    dialog.submit()
+    confirm(qtbot, dialog)
+    qtbot.waitUntil(lambda: "could not be checked" in dialog.message.text()
+                    or "无法核对" in dialog.message.text())
+    assert a.table_counts()["events"] == events
+    assert not get_member(a.uow, clerk=a.manager, member_id=card.id).erased
+    dialog.reject()
     window.ops.wait()
+
+
+def test_online_a_manager_erases_a_member_hq_holds_no_money_for(
+        qtbot: QtBot, zh_app: QApplication, stores: tuple[HarnessTill, HarnessTill]) -> None:
+    """The erasure asks HQ's chain-wide balance through the till's own client (0 here)."""
+    from pos_member.services.members import register_member
+
+    here, _ = stores
+    card = register_member(here.app.uow, clerk=here.clerk, phone=new_phone(),
+                           privacy_consent=True)
+    here.sync()
+    with online_window(qtbot, here) as window:
+        _scan(qtbot, window, card.member_no)
+        dialog = _service(qtbot, window, 4)
+        dialog.submit()
+        confirm(qtbot, dialog)
+        qtbot.waitUntil(lambda: window.dialog is None, timeout=15_000)
+        settle(qtbot, window)
+        window.ops.wait()
+    assert get_member(here.app.uow, clerk=here.clerk, member_id=card.id).erased
 
 
 def test_the_tier_end_date_defaults_to_three_months_from_the_store_s_today(
