@@ -131,8 +131,8 @@ def plan(uow: UnitOfWork, clerk: Clerk, *, codes: Sequence[str], member_id: str 
     if len(set(keys)) != len(keys):
         raise CouponAlreadyUsed()
     now = uow.clock.now()
-    answers = (coupon_remote.learn(uow, hq, keys, member_id=member_id) if hq is not None
-               else {})
+    answers = (coupon_remote.learn(uow, hq, keys, member_id=member_id, held_too=not quoting)
+               if hq is not None else {})
     asked: list[str] = []  # online, HQ is asked about each (docs/rules.md)
     with uow.db.read.connect() as conn:  # a bare read: no ORM session on the checkout's path
         member_standing.check(conn, member_id, member_standing.REDEEM, clerk=clerk)

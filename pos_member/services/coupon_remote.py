@@ -65,13 +65,17 @@ def tier_of(conn: Connection, member_id: str) -> str:
 
 
 def learn(uow: UnitOfWork, hq: Asker, keys: Sequence[str], *,
-          member_id: str) -> dict[str, Any]:
+          member_id: str, held_too: bool = True) -> dict[str, Any]:
     """Asks HQ about each coupon this till holds no row of and keeps the ones HQ describes
     as the member's and still issued. Returns HQ's answers by key (None: no answer), so the
     checkout does not ask twice. A member held here in full is asked about too: a coupon of a
     record merged into them at another store is theirs, and this till never pulled it (HQ
-    describes it as the winner's: docs/rules.md, "Coupons after a merge")."""
+    describes it as the winner's: docs/rules.md, "Coupons after a merge") — unless
+    ``held_too`` is False (the checkout's quote as the bill is typed: HQ is not asked at each
+    keystroke about a code this member's till does not know; the checkout itself asks)."""
     with uow.db.read.connect() as conn:
+        if not held_too and held_here(conn, member_id):
+            return {}
         missing = [k for k in keys if ledger.row_of(conn, k) is None]
     answers = {k: hq.coupon_at_hq(k) for k in missing}
     kept = [a for a in answers.values() if _keepable(a, member_id)]

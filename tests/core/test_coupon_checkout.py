@@ -177,3 +177,26 @@ def test_after_a_merge_the_winner_uses_the_losers_unused_coupons(till: Till) -> 
     assert later in held and len(held) == 5  # both welcome packs and HQ's offer
     r = _buy(till, w.id, [welcome], due=13_000)
     assert [u.discount_fen for u in r.coupons] == [2_000]  # type: ignore[attr-defined]
+
+
+def test_a_quote_asks_hq_nothing_about_a_code_the_members_own_till_does_not_know(
+        till: Till) -> None:
+    """The checkout asks HQ about it (a merged record's coupon may be there), the quote typed
+    key by key does not: each keystroke would count against the till's lookup limit."""
+    from pos_member.services.coupon_redeem import HqCouponAnswer, plan
+
+    class Hq:  # a fake HQ that knows no coupon
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def coupon_at_hq(self, key: str) -> HqCouponAnswer | None:
+            self.asked.append(key)
+            return HqCouponAnswer(redeemed=False)
+
+    m, hq = till.register(), Hq()
+    code = "CP1:" + code_of(till.uow.cipher, new_key())
+    for quoting in (True, False):
+        with pytest.raises(CouponUnknown):
+            plan(till.uow, till.cashier, codes=[code], member_id=m.id, bill_fen=15_000,
+                 redeem_points=0, hq=hq, quoting=quoting)
+        assert len(hq.asked) == (0 if quoting else 1)
