@@ -113,6 +113,11 @@ def test_the_winner_uses_the_losers_coupon_at_either_store_after_the_merge(
     code = "CP1:" + code_of(one.app.uow.cipher, key)
     assert key in {c.key for c in coupons.usable(one.app.uow, member_id=winner.member_id)}
     with two.client() as hq:
+        from sync.server.coupons import usable_of
+
+        listed = central.query(lambda c: usable_of(c, winner.member_id, now=two.clock.now()))
+        assert [(c.coupon["key"], c.coupon["member_id"]) for c in listed
+                if c.coupon["key"] == key] == [(key, winner.member_id)]  # a lookup's list
         r = checkout(two.app.uow, two.clerk, txn_id="m-1", bill_no="M-1", amount_fen=15_000,
                      member_id=winner.member_id, tenders=(Tender("cash", 13_000),),
                      coupons=[code], coupon_hq=hq, online=True)
