@@ -26,7 +26,9 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import select, update
 
+from pos_member.db.models.stored_value import SvCredential
 from pos_member.errors import DomainError
 from pos_member.services.member_auth import provision_totp, set_member_pin, totp_at
 from pos_member.services.stored_value import Factor, PinFactor, SmsFactor, TotpFactor, pay, top_up
@@ -147,16 +149,36 @@ class StoredValueMachine(RuleBasedStateMachine):
         return f"t{self.n}"
 
     def _refused(self, error: type[DomainError], call: Any, *, wrong_pin: bool = False) -> None:
-        """``call`` must raise ``error`` and change nothing (a wrong PIN: no money moved)."""
+        """``call`` must raise ``error`` and change nothing (a wrong PIN: no money moved). A
+        refusal while locked may cut the lock to the rules' minutes from now (a clock that
+        went back: ``member_auth._locked``), committed with it, and change nothing else."""
         counts, before = self.till.table_counts(), self.till.dump()
+        locks = self._locks()
         balances = [get_balance(self.till.uow, a.member_id) for a in self.accounts]
         with pytest.raises(error):
             call()
         if wrong_pin:  # the failure count and a lock (its event, audit row, notification)
             assert self.till.table_counts()["sv_ledger"] == counts["sv_ledger"]
+        elif error is MemberPinLocked and self._locks() != locks:
+            longest = self.till.clock.now() + timedelta(
+                minutes=self.sv_rules.pin.lock_minutes)
+            for member_id, until in self._locks().items():
+                if until != locks[member_id]:
+                    assert until == longest < locks[member_id]  # type: ignore[operator]
+            with self.till.uow.begin() as tx:  # the cut put back: nothing else changed
+                for member_id, until in locks.items():
+                    tx.conn.execute(update(SvCredential).where(
+                        SvCredential.member_id == member_id).values(pin_locked_until=until))
+            assert self.till.dump() == before
         else:
             assert self.till.dump() == before
         assert [get_balance(self.till.uow, a.member_id) for a in self.accounts] == balances
+
+    def _locks(self) -> dict[str, datetime | None]:
+        """Each member's PIN lock end as stored."""
+        with self.till.uow.read() as s:
+            rows = s.execute(select(SvCredential.member_id, SvCredential.pin_locked_until))
+            return {member_id: until for member_id, until in rows}
 
     # -- top-ups --------------------------------------------------------------------------
 
