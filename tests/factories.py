@@ -243,3 +243,13 @@ class HqBalanceSays:
 
 
 NOTHING_AT_HQ = HqBalanceSays(0)
+
+
+def enrolled(till: Till) -> None:
+    """The till as enrolment leaves it, HQ's address kept: a till of a chain (one never
+    enrolled is a store on its own)."""
+    from pos_member.services.outbox import SERVER_URL, put_setting
+
+    with till.uow.begin() as tx:
+        put_setting(tx.session, SERVER_URL, "https://hq.example.invalid")
+        tx.commit()

@@ -48,6 +48,7 @@ from pos_member.services import member_directory, member_standing
 from pos_member.services.field_versions import claim_fields
 from pos_member.services.member_auth import verify_pin, verify_totp
 from pos_member.services.member_service import ServiceResult
+from pos_member.services.outbox import SERVER_URL, get_sync_setting
 from pos_member.services.stored_value import PinFactor, SmsFactor, SmsVerifier, TotpFactor
 from pos_member.services.stored_value_ledger import balance
 from pos_member.sms_codes import phone_change_txn
@@ -177,7 +178,8 @@ def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str,
     here (``BalanceNotSettled``: refund it first) or, as HQ says, anywhere in the chain
     (``BalanceNotSettledAtHq``); refused when HQ cannot be asked (``hq`` None, or it gives no
     answer: ``ChainBalanceUnchecked``) — the erasure cannot be undone, and money another till
-    holds for the member would be left to a member nobody can identify (docs/rules.md)."""
+    holds for the member would be left to a member nobody can identify (docs/rules.md). A
+    till on its own (never enrolled with an HQ) has no other till: its balance is the chain's."""
     require(clerk, Action.ERASE_MEMBER)
     with uow.read() as s:
         conn = s.connection()
@@ -188,6 +190,8 @@ def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str,
     if left != 0:
         raise BalanceNotSettled(member_no=held.member_no, balance=format_yuan(left))
     chain = hq.chain_balance_fen(member_no=held.member_no) if hq is not None else None
+    if chain is None and not get_sync_setting(uow, SERVER_URL):
+        chain = 0  # a till on its own (never enrolled: the demo, a store without HQ)
     if chain is None:
         raise ChainBalanceUnchecked(member_no=held.member_no)
     if chain != 0:

@@ -27,7 +27,7 @@ from pos_member.services.stored_value_refunds import refund_topup
 from pos_member.sms_codes import phone_change_txn
 from pos_member.stored_value_errors import SmsCodeInvalid, WrongMemberPin
 from tests.core.sms_fake import FakeHqSms, wrong
-from tests.factories import NOTHING_AT_HQ, HqBalanceSays, Till, new_phone, wire_events
+from tests.factories import NOTHING_AT_HQ, HqBalanceSays, Till, enrolled, new_phone, wire_events
 from tests.factories import apply_pulled as apply
 
 pytestmark = pytest.mark.usefixtures("cheap_hash")
@@ -358,6 +358,7 @@ def test_an_erasure_hq_cannot_check_is_refused_saying_so(till: Till, hq: object)
     erasure (which cannot be undone) waits for HQ (docs/rules.md, "Erasure")."""
     from pos_member.member_service_errors import ChainBalanceUnchecked
 
+    enrolled(till)
     card = till.register(new_phone())
     counts = till.table_counts()
     with pytest.raises(ChainBalanceUnchecked) as refused:
@@ -365,6 +366,15 @@ def test_an_erasure_hq_cannot_check_is_refused_saying_so(till: Till, hq: object)
                              hq=hq)  # type: ignore[arg-type]
     assert "could not be checked" in str(refused.value)
     assert till.table_counts() == counts
+
+
+def test_a_till_on_its_own_erases_on_its_own_balance(till: Till) -> None:
+    """Never enrolled (the demo, a store without HQ): no other till holds the member's money,
+    so there is no HQ to ask; its own balance still counts."""
+    card = till.register(new_phone())
+    assert member_privacy.erase(till.uow, clerk=till.manager, member_id=card.id,
+                                hq=None).changed
+    assert get_member(till.uow, clerk=till.manager, member_id=card.id).erased
 
 
 def test_an_erasure_is_refused_while_hq_holds_stored_value(till: Till) -> None:

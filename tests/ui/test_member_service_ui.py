@@ -19,7 +19,7 @@ from pos_member.member_service_errors import CardReplaced
 from pos_member.permissions import Clerk, Role
 from pos_member.services.member_auth import set_member_pin
 from pos_member.services.member_cards import find_member, get_member
-from tests.factories import PINS, Till, make_till, new_data_key, new_phone, wire_events
+from tests.factories import PINS, Till, enrolled, make_till, new_data_key, new_phone, wire_events
 from tests.factories import apply_pulled as apply
 from tests.sync.harness import Till as HarnessTill
 from tests.ui.conftest import confirm, online_window, open_dialog, settle, show_active
@@ -107,7 +107,8 @@ def test_a_manager_serves_a_member_from_the_card_and_the_other_till_follows(
     with pytest.raises(CardReplaced):
         find_member(b.uow, clerk=b.cashier, code=card.qr_payload)
 
-    dialog = _service(qtbot, window, 4)  # offline: HQ's chain-wide balance is not known
+    enrolled(a)  # a till of a chain, offline: HQ's chain-wide balance is not known
+    dialog = _service(qtbot, window, 4)
     events = a.table_counts()["events"]
     dialog.submit()
     confirm(qtbot, dialog)
