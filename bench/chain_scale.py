@@ -51,8 +51,9 @@ never runs, and each full collection walked the process's ~140,000 startup objec
   (``bench/close_tills.py``, which says how); its ``lost`` / ``doubled`` add to the line's.
 
 - ``bootstrap_1m_s``, ``bootstrap_db_mb``, ``bootstrap_download_mb``: a new till joining a
-  chain of 1,000,000 members until it serves a scan and a sale (``bench/bootstrap_chain.py``:
-  the chain built once and cached outside the repository; it says what the chain holds).
+  chain of 1,000,000 members, its own store with 200,000 events of history, until it serves a
+  scan and a sale (``bench/bootstrap_chain.py``: the chain built once and cached outside the
+  repository; it says what the chain holds and why the other stores' events are left out).
 
 ``remote_lookup_p99_ms`` (HQ's member lookup with 1,000,000 members) is measured by
 ``bench/remote_lookup.py``, which prints it on its own RESULT line with its baseline.
