@@ -8,7 +8,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication
 
 from pos_member.changes import Area, Changes
-from pos_member.errors import DomainError, ScanWhileDialogOpen
+from pos_member.errors import ScanWhileDialogOpen
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.money import format_yuan
 from pos_member.services import stored_value as sv
@@ -19,6 +19,7 @@ from ui.host import SmsService, TillAction, TillHost
 from ui.stored_value_ledger import LedgerDialog
 from ui.stored_value_ui import PayDialog, TopUpDialog
 from ui.sync_worker import SyncState
+from ui.till_remote_member import new_hq_client
 
 
 def register(host: TillHost) -> None:
@@ -144,21 +145,9 @@ def sms_client(host: TillHost) -> SmsService | None:
     """A client for HQ's SMS codes when the till is enrolled (None otherwise): made at the
     first F10 and kept on the window (``sv_sms``) until it closes, so a pay dialog neither
     reads the keyring again nor leaves a connection pool behind."""
-    if host.sync is None:
+    client = new_hq_client(host)
+    if client is None:
         return None
-    try:
-        from pos_member.hq_trust import hq_verify
-        from pos_member.services.enrolment import device_token
-        from pos_member.services.outbox import SERVER_URL, get_sync_setting
-        from sync.client import SyncClient
-
-        url = get_sync_setting(host.uow, SERVER_URL)
-        token = device_token(host.sync.keystore(), host.identity.device_id)
-    except DomainError:
-        return None
-    if url is None or token is None:
-        return None
-    client = SyncClient(url, token, verify=hq_verify(host.app.hq_ca))
     host.sv_sms = client
     host.window().destroyed.connect(lambda *_: client.close())
     return client
