@@ -20,7 +20,7 @@ import base64
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from pos_member import events
 from pos_member.changes import Area, Changes
@@ -172,6 +172,19 @@ class ChainBalance(Protocol):
         ...
 
 
+def _erasable_here(conn: Connection, member_id: str) -> tuple[_Held, bool]:
+    """The member held here and whether they are erased already; ``BalanceNotSettled`` while
+    this till holds stored value for them. Checked before HQ is asked (outside the
+    transaction) and again in the erasure's transaction."""
+    held = _held(conn, member_id)
+    if member_standing.is_erased(conn, member_id):
+        return held, True
+    left = balance(conn, member_id).total_fen
+    if left != 0:
+        raise BalanceNotSettled(member_no=held.member_no, balance=format_yuan(left))
+    return held, False
+
+
 def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str,
           hq: ChainBalance | None) -> ServiceResult:
     """Erases the member's personal data (a manager); refused while the member has stored value
@@ -182,13 +195,9 @@ def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str,
     till on its own (never enrolled with an HQ) has no other till: its balance is the chain's."""
     require(clerk, Action.ERASE_MEMBER)
     with uow.read() as s:
-        conn = s.connection()
-        held = _held(conn, member_id)
-        if member_standing.is_erased(conn, member_id):
-            return ServiceResult(member_id, held.member_no, False, Changes())
-        left = balance(conn, member_id).total_fen
-    if left != 0:
-        raise BalanceNotSettled(member_no=held.member_no, balance=format_yuan(left))
+        held, erased = _erasable_here(s.connection(), member_id)
+    if erased:
+        return ServiceResult(member_id, held.member_no, False, Changes())
     chain = hq.chain_balance_fen(member_no=held.member_no) if hq is not None else None
     if chain is None and not get_sync_setting(uow, SERVER_URL):
         chain = 0  # a till on its own (never enrolled: the demo, a store without HQ)
@@ -202,12 +211,9 @@ def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str,
         # erasure ends (a refusal left it on for every later write of the pooled connection).
         conn.exec_driver_sql("PRAGMA secure_delete = ON")
         try:
-            held = _held(conn, member_id)
-            if member_standing.is_erased(conn, member_id):
+            held, erased = _erasable_here(conn, member_id)  # again, in the transaction
+            if erased:
                 return ServiceResult(member_id, held.member_no, False, Changes())
-            left = balance(conn, member_id).total_fen
-            if left != 0:
-                raise BalanceNotSettled(member_no=held.member_no, balance=format_yuan(left))
             payload = events.MemberErased(member_id=member_id, member_no=held.member_no,
                                           phone_index=held.phone_index)
             ev = tx.record(clerk, events.MEMBER_ERASED, payload, entity_id=member_id)
