@@ -6,8 +6,10 @@ takes).
 An event of a type and version declared here must decode as that version of that type: every
 required field present, each of its declared type (no ``"3"`` for an integer, no float for an
 integer, no number over the struct's bounds), and no number that is not finite (``1e400`` is
-infinity to a JSON parser) anywhere in it. An older version is upcast first, as a reader does.
-A type not declared, or a newer version of one, is not looked at (None).
+infinity to a JSON parser) or an integer past ±(2^63 − 1) anywhere in it, in a field the
+declaration names or not (the whole text is read untyped as well as typed). An older
+version is upcast first, as a reader does. A type not declared, or a newer version of one,
+is not looked at (None).
 """
 
 from __future__ import annotations
@@ -96,13 +98,16 @@ def problem(kind: str, version: int, raw: bytes | msgspec.Raw, *,
         return None
     if long_run is None:
         long_run = LONG_RUN in bytes(raw).translate(DIGITS)
-    if long_run and _too_big(_AS_DICT.decode(raw)):
-        return f"an integer no database holds (past ±{MAX_BIGINT})"
     try:
+        # The whole payload read untyped: a number not finite in a field the declaration
+        # does not name, which the typed decode skips unread (~0.5 µs for 340 bytes; no gate
+        # on the text is cheaper: ids in hex hold "digit e digit" in most payloads).
+        data = _AS_DICT.decode(raw)
+        if long_run and _too_big(data):
+            return f"an integer no database holds (past ±{MAX_BIGINT})"
         if version == declared.version:
             _decoder(kind).decode(raw)
             return None
-        data = _AS_DICT.decode(raw)
         for n in range(version, declared.version):
             data = declared.upcasters[n](data, _Unsealed())
         msgspec.convert(data, declared.payload)

@@ -117,3 +117,29 @@ def test_a_store_scoped_event_naming_another_store_is_refused_and_nothing_stored
         "member_id": str(uuid.uuid4()), "member_no": "M000000000002", "phone_index": "b" * 64,
         "store_id": two.store_id}))
     assert one.push([own, home_elsewhere]).acked_through == 2
+
+
+def test_a_number_not_finite_is_refused_in_a_field_the_declaration_does_not_name(
+        server: LiveServer) -> None:
+    """The typed decode skips an undeclared field unread: the check reads the whole payload
+    (docs/rules.md, "Pushed payloads not as their declaration says"); a finite number there,
+    in exponent form too, passes."""
+    till = server.enrol()
+    head = '{"member_id": "m-1", "txn_id": "t", "principal_delta_fen": 1, "bonus_delta_fen": 0'
+    raws = [head + ', "extra": 1e400}', head + ', "extra": -1E400}',
+            head + ', "extra": {"deep": [0, 1e+309]}}',
+            head + ', "extra": 1.' + "0" * 20 + 'e400}',  # a long run of digits too
+            head + ', "extra": 9223372036854775808}']  # 2**63
+    bad = [till.event(type="sv.topped_up", payload=TOPUP) for _ in raws]
+    before = server.table_counts()
+    answer = server.http.post(f"{API}/push", content=_body(till, bad, raws),
+                              headers={**till.headers, "Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    message = answer.json()["message"]
+    assert "5 payloads are not as declared" in message and all(e.id in message for e in bad)
+    assert server.table_counts() == {**before, "flags": before["flags"] + 1}  # nothing stored
+    fine = till.event(type="sv.topped_up", payload=TOPUP)
+    answer = server.http.post(f"{API}/push", content=_body(till, [fine], [
+        head + ', "extra": [1.5e3, 2E-400, "1e400"]}']),
+        headers={**till.headers, "Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
