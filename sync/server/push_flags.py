@@ -77,14 +77,10 @@ def check_sms_payments(log: LogWriter, conn: Connection,
 
 
 def _latest_wall_ms(stored: Sequence[IncomingEvent]) -> int:
-    """The latest wall time (ms) of the events' hlcs. An hlc is 15 digits, ``-`` and 6
-    digits, so the greatest in text order has the greatest wall time when it is ASCII (an hlc
-    below it differs first at a smaller ASCII digit, or only after its wall time); the
-    contract's ``\\d`` also takes other scripts' digits, which are read one by one."""
-    latest = max(e.hlc for e in stored)
-    if latest.isascii():
-        return int(latest[:15])
-    return max(int(e.hlc[:15]) for e in stored)
+    """The latest wall time (ms) of the events' hlcs. An hlc is 15 ASCII digits, ``-`` and 6
+    (the contract's pattern), so the greatest in text order has the greatest wall time (an hlc
+    below it differs first at a smaller digit, or only after its wall time)."""
+    return int(max(e.hlc for e in stored)[:15])
 
 
 def check_clock(

@@ -17,6 +17,9 @@ from sync.server.log import _EVENT_TABLE, _stamp
 from sync.server.wire import IncomingEvent, decode_push, registration_fields
 
 NOW = "2026-11-25T04:40:04.123456+00:00"
+# An hlc's digits in other scripts: ``\\d`` takes them, the contract does not (ASCII only)
+ARABIC_INDIC = "".join(chr(0x660 + int(d)) for d in "001767603600002")
+FULLWIDTH = "".join(chr(0xFF10 + int(d)) for d in "001767603600002")
 
 
 def _event(seq: int = 1, **changes: Any) -> dict[str, Any]:
@@ -55,6 +58,7 @@ def test_the_payload_is_kept_as_the_text_that_arrived() -> None:
 @pytest.mark.parametrize("changes", [
     {"seq": 0}, {"seq": 1.5}, {"payload_version": 0}, {"id": "short"},
     {"hlc": "1767603600000-000000"}, {"hlc": "001767603600001-000000\n"},
+    {"hlc": ARABIC_INDIC + "-000000"}, {"hlc": "001767603600001-" + FULLWIDTH[:6]},
     {"type": ""}, {"rules_version": "x" * 33}, {"payload": [1]}, {"payload": "{}"},
     {"created_at": "yesterday"}, {"extra": 1},
 ])
@@ -68,7 +72,8 @@ def test_what_the_contract_refuses_is_refused(changes: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("hlc", ["001767603600002-000000\n", "001767603600002_000000",
-                                 "00176760360000\x00-000000", "0017676036000-2-000000"])
+                                 "00176760360000\x00-000000", "0017676036000-2-000000",
+                                 ARABIC_INDIC + "-000000", FULLWIDTH + "-000000"])
 def test_one_malformed_hlc_among_many_is_refused_at_its_place(hlc: str) -> None:
     body = _body(*(_event(seq, hlc=hlc) if seq == 2 else _event(seq) for seq in (1, 2, 3)))
     with pytest.raises(PushRefused) as refused:
