@@ -1,12 +1,13 @@
 """HQ's check of a coupon before a till redeems it (issue 18): ``GET /v1/coupons/check``.
 
-A till redeems against its own copy of a coupon; a coupon it did not issue itself (another
-till's, another store's, HQ's) may have been redeemed where this till has not yet heard of it.
-Online, the till asks HQ first, sending the coupon's key (never its code: the code is the key
-and an HMAC under the chain's data key, and HQ needs only the key). HQ answers from
-``coupon_uses``, the bill each coupon was redeemed on chain-wide as far as HQ has been told
-(``sync/server/coupons.py``). Counted and audited with the member lookups (HQ's limit per
-device, ``sync/server/lookup_limits.py``).
+A till redeems against its own copy of a coupon; any coupon (another till's, another store's,
+HQ's, and one it issued itself: the store's other tills hold it too, and a till put back from a
+copy does not know what it redeemed since) may have been redeemed where this till has not yet
+heard of it. Online, the till asks HQ first about each, sending the coupon's key (never its
+code: the code is the key and an HMAC under the chain's data key, and HQ needs only the key).
+HQ answers from ``coupon_uses``, the bill each coupon was redeemed on chain-wide as far as HQ
+has been told, and ``coupon_terms``, its withdrawal (``sync/server/coupons.py``). Counted
+and audited with the member lookups (HQ's limit per device, ``sync/server/lookup_limits.py``).
 """
 
 from __future__ import annotations
