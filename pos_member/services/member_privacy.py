@@ -6,8 +6,10 @@
   chain's directory) is refused. One ``member.phone_changed`` event (a directory event: every
   till moves the member's blind index, so the old phone finds no one after sync; HQ moves its
   ``member_index``).
-- **Erasure** (被遗忘权): a manager; the stored-value balance must be 0 first
-  (docs/rules.md, "Erasure"). Phone, name, gender, birthday, tags and consents' details go at
+- **Erasure** (被遗忘权): a manager; the stored-value balance must be 0 first, here and as
+  HQ's member lookup says chain-wide (:class:`ChainBalance`, asked outside the transaction;
+  refused when HQ cannot be asked, unless the till was never enrolled: docs/rules.md,
+  "Erasure"). Phone, name, gender, birthday, tags and consents' details go at
   every till and at HQ after sync; ledgers stay under the member's id. The audit keeps who and
   when, not what.
 - **Consent**: marketing consent withdrawn in one step; a member whose privacy-policy version

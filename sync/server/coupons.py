@@ -6,7 +6,9 @@ coupons are stopped at every till (``member.coupons_blocked``) until HQ settles 
 ``member.coupons_unblocked`` appended). The same pattern as the stored-value overdraw
 (``balances.py``). Each ``coupon.issued`` also keeps the coupon's terms (``coupon_terms``),
 marked by its ``coupon.revoked`` or ``coupon.expired``: HQ's :func:`check` describes a coupon
-to another store's till and refuses a withdrawn one.
+to another store's till and refuses a withdrawn one. A bill that took a coupon withdrawn
+elsewhere (offline, before the withdrawal was pulled) raises ``coupon_withdrawn_used`` for
+HQ's operator, once, whichever of the two reached HQ second: no block, the bill stands.
 
 Runs in the push's write transaction (:func:`claim` before ``balances``, :func:`block` after
 it: the lock order of ``locks``), so the claim, the flag and the server event commit with the

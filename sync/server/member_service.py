@@ -1,7 +1,9 @@
 """Member service at HQ (issue 20): a phone change moves the member's phone in
 ``member_index`` (the old phone finds no one; a new registration of it is no duplicate), an
 erasure drops the member's phones there and the personal values of HQ's card
-(``member_cards``). The events themselves reach every till as directory events
+(``member_cards``), and of the records merged into the member (the same person); a phone
+change pushed after the erasure (made at a till that had not pulled it) brings nothing
+back. The events themselves reach every till as directory events
 (``routes.DIRECTORY_TYPES``).
 
 Two push hooks, each where the lock order puts it (``locks``): :func:`phones_after_store`

@@ -1,15 +1,17 @@
 """A store's staff as HQ sees them (SPEC §2.9: "HQ can do the same for any store"): the list,
-folded from the store's ``staff.*`` events in the log, deactivating and reactivating a
-colleague and giving one a new PIN (a store whose only administrator forgot theirs: no one
-there may reset it).
+folded from the store's ``staff.*`` events in the log, adding a colleague (any role),
+deactivating and reactivating one and giving one a new PIN (a store whose only administrator
+forgot theirs: no one there may reset it).
 
 HQ keeps no staff table: the store's tills are where staff live, and every change they make is
 in the log. The fold is the tills' own rule (last writer wins per field by ``(hlc, event id)``;
 a number held by the first to claim it), so HQ shows what the store's tills show once synced.
 A deactivation by HQ is a ``staff.deactivated`` server event written under the store's id, so
 HQ's pull delivers it to that store's tills only, which apply it as a manager's
-(``pos_member/services/staff_sync.py``); a new PIN likewise a ``staff.pin_reset`` with its
-argon2id hash (never the PIN), which lifts the colleague's login lock on each till.
+(``pos_member/services/staff_sync.py``); an addition likewise a ``staff.created`` and a new
+PIN a ``staff.pin_reset``, each with the argon2id hash (never the PIN), the new PIN lifting
+the colleague's login lock on each till. Each is held to the tills' own checks (a number the
+store gave any colleague, a weak secret, an inactive colleague: refused, nothing written).
 """
 
 from __future__ import annotations
