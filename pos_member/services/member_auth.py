@@ -8,7 +8,9 @@ another store). No PIN, code or secret goes into a log, an audit row or a notifi
 
 Verification runs inside the caller's (payment) transaction. A wrong PIN bumps the member's
 failure count on this till; the ``max_tries``-th locks the PIN for ``lock_minutes`` with an
-``sv.pin_locked`` event (the lock syncs; the count does not). A failed verification returns a
+``sv.pin_locked`` event (the lock syncs; the count does not); a lock never outlasts
+``lock_minutes`` from when a till meets it (one pulled from a till whose clock runs far ahead
+is cut to that). A failed verification returns a
 :class:`Refusal`: the caller commits (so the count and a lock stick) and then raises it.
 """
 

@@ -7,8 +7,11 @@ the events are directory events (HQ sends them to every till), so a scan at any 
 chain answers the same after sync. Local operations (``services/member_service.py``) and pulled
 events post through the same writers here; each part applies only when newer than the one
 in force (hybrid clock, the event id breaking a tie is not needed: one writer per change).
+A writer answers False when its change is not newer; a local operation then refuses
+(``StandingEditedAheadElsewhere``, nothing written): the one in force came from a till whose
+clock runs far ahead, and the change would lose at every other till.
 
-The checks (docs/rules.md, "Member status"):
+The checks (docs/rules.md, "Member service"):
 
 - frozen: the sale is recorded, no points are earned; redeeming and stored-value spending are
   refused (top-ups and refunds still go in);

@@ -13,6 +13,9 @@ after commit through a channel.
   exception while sending one row counts as that row's failure (logged by type only, as its
   text may hold a phone number); the other rows of the run are still sent.
 - Only the till that made a change notifies: events pulled from other tills queue nothing.
+- A marketing message (``MARKETING_KINDS``) still waiting when the member no longer agrees to
+  marketing (withdrawn here or at another till, or erased) is never sent: it is marked
+  ``failed`` (``marketing consent withdrawn``).
 
 Channels: :class:`LogChannel` (development; logs the masked phone and the text) here, the HTTP
 SMS gateway adapter in ``sync/sms_gateway.py`` (the core imports no HTTP library).

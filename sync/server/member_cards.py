@@ -3,7 +3,8 @@
 ``member_cards`` holds one row per registration, kept at ingest (:func:`after_store`): the
 card fields of ``member.registered`` (personal data still encrypted, as the event has them),
 then the profile edits and tier changes newer by hybrid clock than what the row shows (the
-tills' rule), and ``status="merged"`` for a merged-away member. An edit that arrives before its
+tills' rule), and ``status="merged"`` for a merged-away member; an erased member's card
+(``member_service``) takes no profile edit pushed after the erasure. An edit that arrives before its
 registration is not shown (a till edits a member only after pulling its registration).
 
 :func:`lookup` finds a member by number (a merged-away number scans to its winner, one step:
