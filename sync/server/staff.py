@@ -130,13 +130,21 @@ def deactivate_store_staff(ctx: ServerContext, *, store_number: int, code: str) 
     """Deactivates the colleague holding staff number ``code`` in the store: a
     ``staff.deactivated`` event for that store's tills. Refuses an unknown store or number and
     one already inactive (``StaffNotFoundAtHq``), writing nothing."""
+    return _set_active(ctx, store_number, code, active=False)
+
+
+def _set_active(ctx: ServerContext, store_number: int, code: str, *, active: bool) -> HqStaff:
+    """A ``staff.reactivated`` (``active``) or ``staff.deactivated`` of the colleague holding
+    number ``code``, sorting after every change of theirs HQ holds; refused unless they are
+    in the other state now."""
     with ctx.db.write() as conn:
-        store_id, target, newest = _active_holder(conn, store_number, code)
+        store_id, target, newest = _active_holder(conn, store_number, code, active=not active)
         LogWriter(conn, now=ctx.clock.now()).append_server_event(
-            type=events.STAFF_DEACTIVATED, entity_id=target.id, store_id=store_id,
+            type=events.STAFF_REACTIVATED if active else events.STAFF_DEACTIVATED,
+            entity_id=target.id, store_id=store_id,
             payload=events.StaffActiveSet(staff_id=target.id, store_id=store_id),
             after_hlc=newest)
-    return HqStaff(target.id, target.code, target.name, target.role, False)
+    return HqStaff(target.id, target.code, target.name, target.role, active)
 
 
 def add_store_staff(ctx: ServerContext, *, store_number: int, code: str, name: str,
@@ -175,13 +183,7 @@ def reactivate_store_staff(ctx: ServerContext, *, store_number: int, code: str) 
     or a manager deactivated by mistake: a store's managers may not reactivate an
     administrator): a ``staff.reactivated`` event for that store's tills. Refuses an unknown
     store or number and one already active, writing nothing."""
-    with ctx.db.write() as conn:
-        store_id, target, newest = _active_holder(conn, store_number, code, active=False)
-        LogWriter(conn, now=ctx.clock.now()).append_server_event(
-            type=events.STAFF_REACTIVATED, entity_id=target.id, store_id=store_id,
-            payload=events.StaffActiveSet(staff_id=target.id, store_id=store_id),
-            after_hlc=newest)
-    return HqStaff(target.id, target.code, target.name, target.role, True)
+    return _set_active(ctx, store_number, code, active=True)
 
 
 def reset_store_staff_pin(ctx: ServerContext, *, store_number: int, code: str,
