@@ -71,9 +71,9 @@ class PointsActions:
         card = self.w.current_card()
         uow, clerk, w = self.w.uow, self.w.clerk, self.w
         member_id = card.id if card else None
-        # HQ's client (made for SMS codes, here on the GUI thread) also checks a coupon this
-        # till did not issue, and describes another store's member's coupons.
-        hq_client = (w.sv_sms or sms_client(w)) if card is not None else None
+        # HQ's client (made for SMS codes, here on the GUI thread) also checks each coupon
+        # with HQ, and describes another store's member's coupons.
+        hq_client = sms_client(w) if card is not None else None
         coupon_hq = hq_client if isinstance(hq_client, coupon_redeem.HqCoupons) else None
 
         def record(**kw: Any) -> checkout.CheckoutResult:

@@ -107,7 +107,7 @@ def open_pay(host: TillHost) -> None:
     card = _card(host)
     if card is None or host.dialog is not None:
         return
-    sms = host.sv_sms or sms_client(host)
+    sms = sms_client(host)
     dialog = PayDialog(host, card, online=lambda: _online(host), sms=sms,
                        phone=_phone(host, card))
     if host.sync is not None:
@@ -144,7 +144,9 @@ def open_ledger(host: TillHost) -> None:
 def sms_client(host: TillHost) -> SmsService | None:
     """A client for HQ's SMS codes when the till is enrolled (None otherwise): made at the
     first F10 and kept on the window (``sv_sms``) until it closes, so a pay dialog neither
-    reads the keyring again nor leaves a connection pool behind."""
+    reads the keyring again nor leaves a connection pool behind; later calls get that one."""
+    if host.sv_sms is not None:
+        return host.sv_sms
     client = new_hq_client(host)
     if client is None:
         return None
