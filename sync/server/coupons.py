@@ -266,7 +266,7 @@ _CHECK = (select(_USES.c.sale_id, _USES.c.used_at, _STORES.c.number, _STORES.c.n
 
 def check(ctx: ServerContext, *, key: str, token: str) -> CouponCheckResponse:
     """What HQ knows of the coupon ``key`` (``GET /v1/coupons/check``), for a till about to
-    redeem a coupon it did not issue: the bill it was redeemed on, if any; its state
+    redeem a coupon (any: its own issue too): the bill it was redeemed on, if any; its state
     (withdrawn or expired at another till); and, to a till of another store than the
     coupon's, its terms (that till holds none of the member's coupons). The device's token is
     checked first (``Unauthorized``), then the check is counted and audited with the member
