@@ -2,7 +2,9 @@
 (``coupon_entries``), posted alike by this till's operations and by pulled ``coupon.*``
 events, once per event. A coupon's state is a function of its ledger (:func:`settle`), so
 every till holding the same entries shows the same state whatever order they came in; a
-redemption of a coupon already redeemed elsewhere is kept in the ledger (HQ flags it)."""
+redemption of a coupon already redeemed elsewhere is kept in the ledger (HQ flags it). A
+duplicate-phone merge moves the loser's coupons to the winner (:func:`merge_coupons`); one
+issued to the loser and pulled after the merge goes in as the winner's."""
 
 from __future__ import annotations
 
