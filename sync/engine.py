@@ -22,7 +22,12 @@ from pos_member.crypto import KeyStore
 from pos_member.errors import DomainError, StoreNotSetUp
 from pos_member.services.chain_places import unknown_stores
 from pos_member.services.day_report import DaySummary, closing_day, day_summary
-from pos_member.services.enrolment import Enrolment, FirstAdmin, check_fresh
+from pos_member.services.enrolment import (
+    Enrolment,
+    FirstAdmin,
+    check_fresh,
+    enrolment_request_id,
+)
 from pos_member.services.member_directory import (
     SNAPSHOT_POSITION,
     holds_members,
@@ -346,7 +351,8 @@ def enrol(app: App, client: Client, keystore: KeyStore, *, code: str, device_nam
         admin.check()
     with app.uow.read() as s:
         check_fresh(s)
-    answer = client.enrol(EnrolRequest(code=code, device_name=device_name))
+    answer = client.enrol(EnrolRequest(code=code, device_name=device_name,
+                                       request_id=enrolment_request_id(app.uow)))
     ident = app.enrol(keystore, Enrolment(
         store_id=answer.store_id, store_number=answer.store_number,
         store_name=answer.store_name, device_id=answer.device_id,

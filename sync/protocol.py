@@ -79,6 +79,10 @@ class EnrolRequest(_Strict):
     # shown to HQ; kept without leading or trailing spaces, which cannot be all of it
     device_name: str = Field(min_length=1, max_length=100, pattern=(
         r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"))
+    # the till's own idempotency key, kept until it is enrolled: the same code asked again
+    # with it (the answer was lost) is answered with the same device and a fresh token.
+    # Optional: a till from before it sends none (docs/sync.md, "Enrolment and tokens")
+    request_id: Text | None = Field(default=None, min_length=36, max_length=36)
 
 
 class EnrolResponse(_Strict):

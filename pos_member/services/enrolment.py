@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -27,6 +28,8 @@ from pos_member.services.setup import TillIdentity, get_setting, load_identity
 from pos_member.services.staff import StaffInfo, check_staff_fields, create_staff
 
 DEVICE_TOKEN = "device-token:{device_id}"
+# setting: the id this till sends with its enrolment until it is enrolled (``enrolment_request_id``)
+ENROL_REQUEST_ID = "enrol_request_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,21 @@ def check_fresh(session: Session) -> None:
         raise TillNotFresh(what=f"a store ({ident.store_number} {ident.store_name})")
 
 
+def enrolment_request_id(uow: UnitOfWork) -> str:
+    """The random id this fresh till sends with every enrolment request until it is enrolled
+    (kept in its settings, dropped by :func:`enrol_till`): HQ answers a retry of the same code
+    with it, after an answer lost on the way, with the same device (docs/sync.md, "Enrolment
+    and tokens")."""
+    with uow.begin() as tx:
+        row = tx.session.get(Setting, ENROL_REQUEST_ID)
+        if row is not None:
+            return row.value
+        value = str(uuid.uuid4())
+        tx.session.add(Setting(key=ENROL_REQUEST_ID, value=value))
+        tx.commit()
+    return value
+
+
 def enrol_till(uow: UnitOfWork, keystore: KeyStore, enrolment: Enrolment) -> TillIdentity:
     """Sets up this till with the server's ids and numbers, stores the key and token in
     ``keystore`` and switches the unit of work to the chain's data key. One transaction; the
@@ -108,6 +126,8 @@ def enrol_till(uow: UnitOfWork, keystore: KeyStore, enrolment: Enrolment) -> Til
         for name, value in (("device_id", e.device_id), ("data_key_id", key_id),
                             (SERVER_URL, e.server_url)):
             s.add(Setting(key=name, value=value))
+        if (asked := s.get(Setting, ENROL_REQUEST_ID)) is not None:
+            s.delete(asked)  # enrolled: a later enrolment (a new code) is a new request
         s.flush()
         ident = TillIdentity(e.store_id, e.store_number, e.store_name, e.device_id,
                              e.device_number)

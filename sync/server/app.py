@@ -176,7 +176,8 @@ def _routes() -> Any:
     @router.post("/enrol", response_model=EnrolResponse, responses=responses(403, 409))
     def enrol(ctx: Context, body: EnrolRequest) -> EnrolResponse:
         """Spends a one-time enrolment code: returns the device token and data key, once."""
-        return services.enrol(ctx, code=body.code, device_name=body.device_name)
+        return services.enrol(ctx, code=body.code, device_name=body.device_name,
+                              request_id=body.request_id)
 
     # Push and pull authenticate inside their one trip to the thread pool (not through the
     # ``CurrentDevice`` dependency, a trip of its own): on a loaded 2-core machine each trip

@@ -140,7 +140,8 @@ def issue_enrolment_code(ctx: ServerContext, *, store_number: int) -> IssuedCode
     return IssuedCode(code=code, store_number=store_number, expires_at=now + CODE_VALID_FOR)
 
 
-def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
+def enrol(ctx: ServerContext, *, code: str, device_name: str,
+          request_id: str | None = None) -> EnrolResponse:
     """Spends the enrolment code and creates a device with the store's next device number.
 
     Returns the device token (only its hash is stored) and the chain's data key: both once.
@@ -148,6 +149,12 @@ def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
     clock set back does not bring an expired code back: a code issued after HQ's now, or
     expired by the time HQ last issued or spent a code, is refused too (docs/rules.md,
     "Enrolment codes").
+
+    ``request_id``: the till's idempotency key (kept on the device). A spent code asked again
+    with the request id that spent it, while the code is still valid, is answered with the same
+    device and a fresh token (the lost answer's token stops working), as long as that device
+    was never used (nothing pushed, not revoked or retired); any other use of a spent code is
+    refused (docs/sync.md, "Enrolment and tokens").
     """
     now = ctx.clock.now()
     name = device_name.strip()
@@ -159,34 +166,60 @@ def enrol(ctx: ServerContext, *, code: str, device_name: str) -> EnrolResponse:
     with ctx.db.write() as conn:
         row = conn.execute(
             select(EnrolmentCode.store_id, EnrolmentCode.used_at, EnrolmentCode.expires_at,
-                   EnrolmentCode.issued_at)
+                   EnrolmentCode.issued_at, EnrolmentCode.device_id)
             .where(EnrolmentCode.code_hash == code_hash)
         ).first()
-        if row is None or row.used_at is not None or row.expires_at <= now \
+        if row is None or row.expires_at <= now \
                 or row.issued_at > now or row.expires_at <= _latest_code_time(conn):
             raise EnrolmentRefused()  # the last two: HQ's clock set back (docs/rules.md)
         store = conn.execute(select(Store.__table__).where(Store.id == row.store_id)).one()
-        number = (
-            conn.execute(select(func.max(Device.number)).where(Device.store_id == store.id))
-            .scalar() or 0
-        ) + 1
-        if number > MAX_DEVICES_PER_STORE:
-            raise Conflict(detail=f"store {store.number} has {MAX_DEVICES_PER_STORE} devices")
-        device_id = uuid7_str(lambda: to_ms(now))
-        conn.execute(insert(Device).values(
-            id=device_id, store_id=store.id, number=number, name=name,
-            token_hash=_sha256(token), enrolled_at=now, revoked_at=None,
-        ))
-        conn.execute(
-            update(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash)
-            .values(used_at=now, device_id=device_id)
-        )
+        if row.used_at is not None:
+            again = _answered_again(conn, row.device_id, request_id)
+            if again is None:
+                raise EnrolmentRefused()
+            conn.execute(update(Device).where(Device.id == again.id)
+                         .values(token_hash=_sha256(token)))
+            device_id, number = again.id, again.number
+        else:
+            number = (
+                conn.execute(select(func.max(Device.number))
+                             .where(Device.store_id == store.id)).scalar() or 0
+            ) + 1
+            if number > MAX_DEVICES_PER_STORE:
+                raise Conflict(detail=f"store {store.number} has {MAX_DEVICES_PER_STORE} "
+                                      "devices")
+            device_id = uuid7_str(lambda: to_ms(now))
+            conn.execute(insert(Device).values(
+                id=device_id, store_id=store.id, number=number, name=name,
+                token_hash=_sha256(token), enrolled_at=now, revoked_at=None,
+                request_id=request_id,
+            ))
+            conn.execute(
+                update(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash)
+                .values(used_at=now, device_id=device_id)
+            )
         data_key = ctx.db.keys.data_key(conn)
         response = EnrolResponse(
             store_id=store.id, store_number=store.number, store_name=store.name,
             device_id=device_id, device_number=number, token=token, data_key=data_key,
         )
     return response
+
+
+def _answered_again(conn: Connection, device_id: str | None,
+                    request_id: str | None) -> Any | None:
+    """The device a spent code enrolled, when ``request_id`` is the one that spent it and the
+    device was never used (its answer was lost on the way): else None."""
+    if request_id is None or device_id is None:
+        return None
+    device = conn.execute(select(Device.id, Device.number).where(
+        Device.id == device_id, Device.request_id == request_id,
+        Device.replaces_device_id.is_(None), Device.revoked_at.is_(None),
+        Device.retired_at.is_(None))).first()
+    if device is None or conn.execute(select(Event.id).where(Event.device_id == device_id)
+                                      .limit(1)).first() is not None:
+        return None
+    return device
 
 
 def _latest_code_time(conn: Connection) -> datetime:

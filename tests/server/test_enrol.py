@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import uuid
+
+import httpx
 
 from sync.protocol import API, ErrorBody
 from sync.server import services
@@ -103,3 +106,36 @@ def test_a_revoked_device_is_refused(server: LiveServer) -> None:
     response = device.push_raw(device.events(1))
     assert response.status_code == 401
     assert server.table_counts()["events"] == 0
+
+
+def test_a_spent_code_is_answered_again_only_for_its_request_while_the_device_is_unused(
+        server: LiveServer) -> None:
+    """The till's request id (docs/sync.md, "Enrolment and tokens"): the same code and id
+    again give the same device and a fresh token, the earlier one dead; once the device has
+    pushed, or after the code's 24 hours, the spent code is refused like any other."""
+    from sync.protocol import EnrolResponse
+    from tests.server.factories import Device
+
+    def enrol(code: str, request_id: str | None) -> httpx.Response:
+        return server.http.post(f"{API}/enrol", json={
+            "code": code, "device_name": "till", "request_id": request_id})
+
+    code, request_id = server.code(), str(uuid.uuid4())
+    first = enrol(code, request_id).json()
+    again = enrol(code, request_id)
+    assert again.status_code == 200, again.text
+    till = Device(server=server, enrolment=EnrolResponse.model_validate_json(again.content))
+    assert (till.id, till.enrolment.device_number) == (first["device_id"], 1)
+    assert till.enrolment.token != first["token"]
+    dead = server.http.get(f"{API}/pull", headers={"Authorization": f"Bearer {first['token']}"})
+    assert dead.status_code == 401
+    before = server.table_counts()
+    for other in (None, str(uuid.uuid4())):
+        assert enrol(code, other).status_code == 403
+    till.push([till.event()])
+    assert enrol(code, request_id).status_code == 403  # used: the answer was not lost
+    assert server.table_counts()["devices"] == before["devices"] == 1
+    late_code, late_id = server.code(), str(uuid.uuid4())
+    assert enrol(late_code, late_id).status_code == 200
+    server.clock.advance(hours=24)
+    assert enrol(late_code, late_id).status_code == 403  # past the code's validity

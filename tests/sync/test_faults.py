@@ -17,28 +17,34 @@ winners).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
 import sqlite3
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from pos_member.clock import to_ms
+from pos_member.clock import FakeClock, to_ms
+from pos_member.crypto import MemoryKeyStore
 from pos_member.db.engine import upgrade as till_upgrade
 from pos_member.db.models import AppliedEvent, Member
 from pos_member.db.models import Event as TillEvent
 from pos_member.errors import StorageFull
 from pos_member.hlc import HLCTimestamp
+from pos_member.services.enrolment import device_token
 from pos_member.services.outbox import acked_through, pending_count, pending_events, sync_cursor
-from sync.engine import push_all, start_from_snapshot, sync_once
-from sync.errors import ServerUnavailable
-from sync.protocol import PushRequest, WireEvent
-from sync.server.models import Event
+from sync.client import SyncClient
+from sync.engine import enrol, push_all, start_from_snapshot, sync_once
+from sync.errors import ServerUnavailable, SyncError
+from sync.protocol import EnrolRequest, PushRequest, WireEvent
+from sync.server.models import Device, Event
 from tests.server.postgres import PostgresServer
 from tests.sync.harness import (
     Central,
@@ -119,6 +125,48 @@ def test_an_answer_lost_after_the_server_committed_is_retried_harmlessly(
     assert (report.pushed, report.duplicates, report.pending) == (0, till.events(), 0)
     central.assert_consistent(till)
     central.assert_till_agrees(till)
+
+
+def test_an_enrolment_answer_lost_after_hq_committed_is_retried_with_the_same_code(
+    tmp_path: Path, central: Central,
+) -> None:
+    """The till keeps its enrolment request id until enrolled: HQ answers the same code with
+    the same request id again with the same device and a fresh token (the lost one dead);
+    any other use of the spent code is refused (docs/sync.md, "Enrolment and tokens")."""
+    till = Till(tmp_path / "till.sqlite", MemoryKeyStore(), FakeClock(central.clock.now()),
+                central)
+    code = central.code(1)
+
+    def devices() -> list[Any]:
+        return central.query(lambda conn: conn.execute(
+            select(Device.id, Device.token_hash).order_by(Device.number)).all())
+
+    try:
+        with Proxy(lambda: central.base_url, {0: Fault(drop_answer=True)}) as proxy, \
+                SyncClient(proxy.base_url, transport=no_keepalive()) as client:
+            with pytest.raises(ServerUnavailable):
+                enrol(till.app, client, till.keystore, code=code, device_name="till",
+                      server_url=central.base_url)
+            [(spent, lost_hash)] = devices()  # HQ committed; the till never heard
+            assert till.app.identity is None
+            ident = enrol(till.app, client, till.keystore, code=code, device_name="till",
+                          server_url=central.base_url)  # the retry, with the same code
+        [(device_id, token_hash)] = devices()  # one device at HQ: the one the lost answer named
+        assert ident.device_id == device_id == spent
+        token = device_token(till.keystore, device_id)
+        assert token is not None and token_hash == hashlib.sha256(token.encode()).hexdigest()
+        assert token_hash != lost_hash  # the lost answer's token authenticates nothing
+        till.register(1)
+        assert till.sync().pending == 0
+        with SyncClient(central.base_url) as client:  # the spent code, used otherwise: refused
+            for request_id in (None, str(uuid.uuid4())):
+                with pytest.raises(SyncError):
+                    client.enrol(EnrolRequest(code=code, device_name="another",
+                                              request_id=request_id))
+        assert [d.id for d in devices()] == [device_id]
+        central.assert_consistent(till)
+    finally:
+        till.close()
 
 
 @pytest.mark.parametrize("cut_at", [60, 400])  # in the headers; in the body
