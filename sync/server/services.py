@@ -93,14 +93,20 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch not in " -")
 
 
+def _name(text: str, what: str) -> str:
+    """A store's or till's name, trimmed: 1-100 characters, none a control character (no line
+    break, no terminal escape: HQ's listings print it). Raises ``BadRequest``."""
+    name = text.strip()
+    if not 1 <= len(name) <= 100 or not name.isprintable():
+        raise BadRequest(detail=f"{what} must be 1-100 characters, none a control character")
+    return name
+
+
 def create_store(ctx: ServerContext, *, number: int, name: str) -> StoreView:
     """Creates store ``number`` (1-9999, unique). Raises ``BadRequest`` or ``Conflict``."""
-    name = name.strip()
     if not 1 <= number <= MAX_STORE_NUMBER:
         raise BadRequest(detail=f"store number must be 1-{MAX_STORE_NUMBER}")
-    if not 1 <= len(name) <= 100 or not name.isprintable():  # no line break, no escape
-        raise BadRequest(detail="store name must be 1-100 characters, none a control "
-                                "character")
+    name = _name(name, "store name")
     with ctx.db.write() as conn:
         if conn.execute(select(Store.id).where(Store.number == number)).first():
             raise Conflict(detail=f"store number {number} exists already")
@@ -157,10 +163,7 @@ def enrol(ctx: ServerContext, *, code: str, device_name: str,
     refused (docs/sync.md, "Enrolment and tokens").
     """
     now = ctx.clock.now()
-    name = device_name.strip()
-    if not 1 <= len(name) <= 100 or not name.isprintable():
-        raise BadRequest(detail="device name must be 1-100 characters, none a control "
-                                "character")
+    name = _name(device_name, "device name")
     code_hash = _sha256(normalise_code(code))
     token = secrets.token_urlsafe(32)
     with ctx.db.write() as conn:
