@@ -187,7 +187,7 @@ def _write(conn: Connection, device: DeviceIdentity, request: IncomingPush, *,
 
     check_clock(log, conn, device, to_store, now=now)
     after_store(log, conn, to_store)
-    log.later.flush()  # the routes, homes, phones, progress and cards: one statement
+    log.later.flush()  # what the hooks after the early flush kept (usually nothing)
     return to_store, stored, duplicates, fresh, new_acked
 
 
@@ -206,13 +206,18 @@ def after_store(log: LogWriter, conn: Connection, stored: list[IncomingEvent]) -
         flags_from_tills(log, stored)
     if SV_PAID.type in kinds:
         check_sms_payments(log, conn, stored)
+    cards_first = not service and member_cards.new_only(log, stored)
+    if cards_first:  # new members' cards alone: no key, nothing read (``member_cards``)
+        member_cards.after_store(log, conn, stored)
+    log.later.flush()  # before the rows other pushes wait on (below): docs/scale.md
     blocked = coupons.claim(log, conn, stored) \
         if not kinds.isdisjoint(coupons.TYPES) else []  # one coupon, one bill, chain-wide
     balances.after_store(log, conn, stored)  # sv.* totals, overdraw
     coupons.block(log, blocked)  # the server's seq after the balance rows (``locks``)
     if log.merges or not kinds.isdisjoint(ENTRY_EVENT_TYPES):
         points.after_store(log, conn, stored)  # chain-wide points (after balances' redirects)
-    member_cards.after_store(log, conn, stored)  # HQ's cards, for the remote lookup
+    if not cards_first:
+        member_cards.after_store(log, conn, stored)  # HQ's cards, for the remote lookup
     if service:
         log.later.flush()
         member_service.cards_after_store(conn, stored)

@@ -118,6 +118,14 @@ def apply_edit(row: dict[str, Any], event_type: str, payload: Mapping[str, Any],
     return bool(changes)
 
 
+def new_only(log: LogWriter, stored: Sequence[StoredEvent]) -> bool:
+    """Whether ``after_store`` only adds new members' cards for these events (registrations,
+    no edit and no merge): it takes no key and reads nothing then."""
+    mine = [e for e in stored if e.type in _CARD_TYPES]
+    return bool(mine) and not log.merges and all(
+        e.type == MEMBER_REGISTERED.type for e in mine)
+
+
 def after_store(log: LogWriter, conn: Connection, stored: Sequence[StoredEvent]) -> None:
     """The push hook: registrations add cards, edits and tier changes update them, this push's
     merges mark the losers. Costs nothing for a batch without member events."""
