@@ -9,7 +9,7 @@ it measures is CPU, not waits, and holds on a loaded machine:
 
 - ``pg_us``: the CPU time of the push's backends (``/proc/<pid>/schedstat``, nanoseconds) a
   pushed event — PostgreSQL's share of the bench's "CPU per event";
-- ``py_us``: the pushing thread's CPU a pushed event (``time.thread_time``);
+- ``py_us``: the pushing process's CPU a pushed event (``time.process_time``);
 - ``all_us``: all of PostgreSQL's CPU a pushed event meanwhile (``chain_scale``'s figure: the
   autovacuum workers, the checkpointer and the WAL writer too; clock ticks, 10 ms);
 - each statement's planning and execution time a pushed event (``pg_stat_statements``: wall
@@ -24,9 +24,12 @@ process. ``--explain`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of one more push's 
 (``later``) after each run. ``--perf FILE`` records the push's backends with ``perf`` (call
 graphs) during the first run's pushes (``perf report -i FILE --children``). ``--prefill N``
 starts each run on a log of N events already (``_PREFILL``: a chain's larger indexes).
+``--threads N`` pushes N at once (each device's pushes in one thread, ``--devices`` at least N):
+what the concurrency of the push route's threads costs PostgreSQL beside the one-thread figure
+(the backends' context switches are printed too).
 
     .venv/bin/python bench/push_sql.py [--devices N] [--events N] [--runs N] [--sql FILE]
-        [--statements N] [--explain] [--perf FILE] [--prefill N]
+        [--statements N] [--explain] [--perf FILE] [--prefill N] [--threads N]
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -52,7 +56,7 @@ from pos_member.clock import SystemClock  # noqa: E402
 from sync.protocol import MAX_BATCH  # noqa: E402
 from sync.server import services  # noqa: E402
 from sync.server.context import ServerContext  # noqa: E402
-from sync.server.db import migrate, open_server_database  # noqa: E402
+from sync.server.db import ENV_POOLS, migrate, open_server_database  # noqa: E402
 from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
 from sync.server.wire import decode_push  # noqa: E402
 from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
@@ -71,6 +75,46 @@ def backend_ns(pids: list[int]) -> int:
         except OSError:
             continue
     return total
+
+
+def switches(pids: list[int]) -> tuple[int, int]:
+    """The processes' (voluntary, involuntary) context switches so far."""
+    vol = invol = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches"):
+                    vol += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches"):
+                    invol += int(line.split()[1])
+        except OSError:
+            continue
+    return vol, invol
+
+
+def in_threads(push: Any, items: list[tuple[dict[str, Any], bytes]], threads: int) -> None:
+    """``push(device, body)`` of each item, ``threads`` at once, each device's pushes in one
+    thread in their order (devices dealt to the threads in turn)."""
+    if threads <= 1:
+        for d, body in items:
+            push(d, body)
+        return
+    ids = list(dict.fromkeys(d["device_id"] for d, _ in items))
+    lanes: list[list[tuple[dict[str, Any], bytes]]] = [[] for _ in range(threads)]
+    for d, body in items:
+        lanes[ids.index(d["device_id"]) % threads].append((d, body))
+    start = threading.Barrier(threads)
+
+    def run(lane: list[tuple[dict[str, Any], bytes]]) -> None:
+        start.wait()
+        for d, body in lane:
+            push(d, body)
+
+    workers = [threading.Thread(target=run, args=(lane,)) for lane in lanes]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
 
 
 def explain_next_flush() -> None:
@@ -136,7 +180,7 @@ def prefilled(pg: PostgresServer, n: int) -> str:
 
 def run_once(pg: PostgresServer, devices_n: int, events: int, batch: int,
              sql: str | None, *, explain: bool = False, perf: Path | None = None,
-             template: str | None = None) -> dict[str, Any]:
+             template: str | None = None, threads: int = 1) -> dict[str, Any]:
     import psycopg
 
     if template is None:
@@ -152,6 +196,8 @@ def run_once(pg: PostgresServer, devices_n: int, events: int, batch: int,
             conn.execute(sql)
     devices = enrol_many(url, devices_n)
     bodies = {d["device_id"]: bodies_of(d, events, batch) for d in devices}
+    if threads > 5:  # the pools keep a connection for each thread (none closed on return)
+        os.environ[ENV_POOLS] = f"write={threads}+10,read={threads}+15"
     ctx = ServerContext(db=open_server_database(url), clock=SystemClock())
 
     def push(device: dict[str, Any], body: bytes) -> int:
@@ -160,8 +206,8 @@ def run_once(pg: PostgresServer, devices_n: int, events: int, batch: int,
                                                request=decode_push(body)))
         return int(answer["acked_through"])
 
-    for d in devices:  # warm: the pools' connections, prepared statements
-        push(d, bodies[d["device_id"]][0])
+    # warm: the pools' connections (as many as the threads use), prepared statements
+    in_threads(push, [(d, bodies[d["device_id"]][0]) for d in devices], threads)
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(plain, autocommit=True) as watch:
         pids = [r[0] for r in watch.execute(
@@ -180,10 +226,14 @@ def run_once(pg: PostgresServer, devices_n: int, events: int, batch: int,
         from bench.close_tills import postgres_cpu
 
         all0 = postgres_cpu(pg)
-        ns0, cpu0 = backend_ns(pids), time.thread_time_ns()
-        for d, body in timed:
-            push(d, body)
-        cpu1, ns1 = time.thread_time_ns(), backend_ns(pids)
+        sw0 = switches(pids)
+        ns0, cpu0 = backend_ns(pids), time.process_time_ns()
+        in_threads(push, timed, threads)
+        cpu1 = time.process_time_ns()
+        pids += [r[0] for r in watch.execute(  # opened meanwhile (more threads at once)
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+            "AND NOT pid = ANY(%s)", (name, pids))]
+        ns1, sw1 = backend_ns(pids), switches(pids)
         all1 = postgres_cpu(pg)
         if recorder is not None:
             recorder.send_signal(signal.SIGINT)
@@ -200,6 +250,7 @@ def run_once(pg: PostgresServer, devices_n: int, events: int, batch: int,
     pg.drop_database(url)
     return {"events": pushed, "pg_us": (ns1 - ns0) / 1e3 / pushed,
             "py_us": (cpu1 - cpu0) / 1e3 / pushed, "all_us": (all1 - all0) * 1e6 / pushed,
+            "switches": ((sw1[0] - sw0[0]) * 1000 / pushed, (sw1[1] - sw0[1]) * 1000 / pushed),
             "statements": [(q, calls, ms * 1e3 / pushed, float(wal) / pushed)
                            for q, calls, ms, wal in rows]}
 
@@ -217,6 +268,8 @@ def main() -> int:
                              "the first run only")
     parser.add_argument("--prefill", type=int, default=0,
                         help="events in the log before the pushes (a chain's indexes)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="pushes at once (each device's in one thread; --devices at least)")
     parser.add_argument("--explain", action="store_true",
                         help="EXPLAIN ANALYZE a push's end statement after each run")
     args = parser.parse_args()
@@ -235,11 +288,13 @@ def main() -> int:
                 r = run_once(pg, args.devices, args.events, args.batch,
                              sql if kind == "sql" else None, explain=args.explain,
                              perf=args.perf if i == 0 and kind == "plain" else None,
-                             template=template)
+                             template=template, threads=args.threads)
                 results[kind].append(r)
                 print(f"run {i + 1} {kind}: {r['events']:,} events, PostgreSQL "
                       f"{r['pg_us']:.2f} µs an event, Python {r['py_us']:.2f} (all of "
-                      f"PostgreSQL, autovacuum too, {r['all_us']:.1f})", flush=True)
+                      f"PostgreSQL, autovacuum too, {r['all_us']:.1f}); the backends' context "
+                      f"switches per 1,000 events: {r['switches'][0]:.0f} voluntary, "
+                      f"{r['switches'][1]:.0f} not", flush=True)
     finally:
         pg.stop()
     out: dict[str, Any] = {}
