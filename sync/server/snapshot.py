@@ -75,7 +75,8 @@ def snapshot_json(ctx: ServerContext, *, device: DeviceIdentity) -> bytes:
     members: list[list[Any]] = []
     stores: dict[int, str] = {}
     for member_no, member_id, phone_index, store_id in rows:
-        if not (isinstance(member_no, str) and len(member_no) == 14 and member_no.isdigit()):
+        if not (isinstance(member_no, str) and len(member_no) == 14 and member_no.isascii()
+                and member_no.isdigit()):  # ``isdigit`` alone: superscripts, other scripts
             continue
         store_no = int(member_no[:4])
         stores.setdefault(store_no, store_id)
