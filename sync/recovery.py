@@ -87,7 +87,11 @@ def reenrol(app: App, client: IdentityClient, keystore: KeyStore, *, code: str,
     if get_sync_setting(app.uow, SERVER_URL) is None:
         raise TillNotFresh(what=f"a store ({old.store_number} {old.store_name})")
     _refuse_if_still_accepted(client, keystore, old)
-    answer = client.enrol(EnrolRequest(code=code, device_name=device_name))
+    # the old device's request id, as for /v1/reidentify (dropped when the new identity is
+    # taken): a retry after a lost answer gets the same device (docs/sync.md, "Enrolment and
+    # tokens"); a till killed after adopting asks /v1/reidentify with it and gets it too
+    answer = client.enrol(EnrolRequest(code=code, device_name=device_name,
+                                       request_id=request_id(app.uow, device_id=old.device_id)))
     return _adopt(app, client, keystore, answer, old, reason=REENROLLED,
                   device_name=device_name)
 

@@ -217,8 +217,7 @@ def _answered_again(conn: Connection, device_id: str | None,
         return None
     device = conn.execute(select(Device.id, Device.number).where(
         Device.id == device_id, Device.request_id == request_id,
-        Device.replaces_device_id.is_(None), Device.revoked_at.is_(None),
-        Device.retired_at.is_(None))).first()
+        Device.revoked_at.is_(None), Device.retired_at.is_(None))).first()
     if device is None or conn.execute(select(Event.id).where(Event.device_id == device_id)
                                       .limit(1)).first() is not None:
         return None

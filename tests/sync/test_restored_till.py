@@ -25,13 +25,13 @@ from pos_member.services.members import register_member
 from pos_member.services.outbox import pending_count
 from sync.client import SyncClient
 from sync.engine import close_day, sync_once
-from sync.errors import ServerRefused
+from sync.errors import ServerRefused, ServerUnavailable
 from sync.recovery import reenrol, reidentify
 from sync.server import services
 from sync.server.identities import reinstate_device
-from sync.server.models import Event
+from sync.server.models import Device, Event
 from tests.factories import new_phone
-from tests.sync.harness import Central, Till, enrolled_till
+from tests.sync.harness import Central, Fault, Proxy, Till, enrolled_till, no_keepalive
 
 
 def _copy(path: Path) -> Path:
@@ -389,3 +389,33 @@ def test_a_restored_till_issuing_a_birthday_coupon_again_before_it_syncs_makes_n
     held = [c.key for c in coupons.usable(till.app.uow, member_id=m.id)
             if c.name == "生日满200减30"]
     assert len(at_hq) == 1 and held == at_hq
+
+
+def test_a_revoked_till_enrolled_again_whose_answer_was_lost_retries_with_the_same_code(
+    tmp_path: Path, central: Central,
+) -> None:
+    """The enrolment's request id (docs/sync.md, "Enrolment and tokens") in place too: the
+    retry gets the device the lost answer named, with a fresh token; HQ keeps no unused one."""
+    till = enrolled_till(central, tmp_path / "till.sqlite", 1)
+    _sync(till)
+    services.revoke_device(central.ctx, device_id=till.device_id)
+    waiting = till.register(1)
+    code = central.code(1)
+
+    def devices() -> list[str]:
+        return central.query(lambda conn: list(conn.scalars(
+            select(Device.id).order_by(Device.number))))
+
+    # connection 0: the old token asked (refused, revoked); 1: the enrolment, answer lost
+    with Proxy(lambda: central.base_url, {1: Fault(drop_answer=True)}) as proxy, \
+            SyncClient(proxy.base_url, transport=no_keepalive()) as client:
+        with pytest.raises(ServerUnavailable):
+            reenrol(till.app, client, till.keystore, code=code, device_name="front till")
+        [old, lost] = devices()
+        assert till.device_id == old
+        notice = reenrol(till.app, client, till.keystore, code=code, device_name="front till")
+    assert devices() == [old, lost] and till.device_id == lost
+    assert notice.moved == 4  # the registration, its welcome points and its pack's coupons
+    assert _sync(till).pending == 0
+    assert {m.id for m in waiting} <= set(_registrations_at_hq(central))
+    _all_stored_once(central)
