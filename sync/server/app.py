@@ -101,7 +101,7 @@ def create_app(database_url: str, *, read_url: str | None = None,
     return app
 
 
-PUSH_THREADS = 4  # pushes run at once in one server process, at most
+PUSH_THREADS = 2  # pushes run at once in one server process, at most (4 until 2026-12-05)
 
 
 def push_threads(ctx: ServerContext) -> int:
@@ -112,7 +112,11 @@ def push_threads(ctx: ServerContext) -> int:
     so more at once only made each take longer (20 at once, at closing time, took past the
     till's 15 s timeout: the till sent the stored batch again), and left the process's pulls
     and its event loop waiting for the interpreter. More processes, not more threads, use
-    more cores (docs/scale.md)."""
+    more cores (docs/scale.md). 2, not 4: each push running at once beside others costs
+    PostgreSQL more CPU an event too (its backends share the cores and their caches;
+    ``bench/push_sql.py --threads``), and 4 processes of 2 kept two cores as busy as of 4, at
+    ~1 µs an event less (docs/scale.md, "Pushes at once"); a closing time still ends in ~30 s
+    (``bench/close_tills.py``), more of its pushes told ``server_busy`` and sent again."""
     return min(PUSH_THREADS, sum(ctx.db.pools["write"]))
 
 
