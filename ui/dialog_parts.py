@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,6 +28,37 @@ def show_error_in(label: QLabel, error: Exception) -> None:
     label.setText(error_text(error) if isinstance(error, DomainError)
                   else type(error).__name__)
     label.show()
+
+
+class StatusLine(QLabel):
+    """A button bar's status line, right-aligned beside the buttons, wrapping what it says (a
+    saved report's path: long, and never widens the window) and never shorter than its
+    wrapped text at the width it has: a window's smallest size keeps it whole (a wrapped
+    label's own smallest height is that of a guessed width, which cut a path to two lines of
+    its five)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._width = -1
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        if self.text() and self.width() > 0:
+            hint.setHeight(max(hint.height(), self.heightForWidth(self.width())))
+        return hint
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.updateGeometry()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != self._width:  # its height follows its width, not back
+            self._width = event.size().width()
+            self.updateGeometry()
 
 
 def message_label() -> QLabel:

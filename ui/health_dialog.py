@@ -39,7 +39,7 @@ from pos_member.services.insight_report import (
     row_values,
 )
 from pos_member.services.kpi_report import SavedReport
-from ui.dialog_parts import key_buttons
+from ui.dialog_parts import StatusLine, key_buttons
 from ui.health_charts import fill_charts
 from ui.i18n import error_text, translate
 from ui.kpi_chart import TrendChart
@@ -145,10 +145,7 @@ class HealthDialog(QDialog):
         return edit
 
     def _button_bar(self) -> QHBoxLayout:
-        self.status_line = QLabel()
-        self.status_line.setObjectName("kpiStatusLine")
-        self.status_line.setWordWrap(True)
-        self.status_line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.status_line = StatusLine("kpiStatusLine")  # a saved report's path: long
         self.buttons = key_buttons("health", (
             ("refresh", translate("HealthDialog", "F5 Refresh"), self.refresh),
             ("export", translate("HealthDialog", "Ctrl+E Export (.xlsx)"), self.export),

@@ -35,7 +35,7 @@ from pos_member.errors import DomainError
 from pos_member.i18n import QT_TRANSLATE_NOOP
 from pos_member.services.kpi import Dashboard, TrendDay
 from pos_member.services.kpi_report import SavedReport
-from ui.dialog_parts import key_buttons
+from ui.dialog_parts import StatusLine, key_buttons
 from ui.i18n import error_text, translate
 from ui.kpi_chart import BLUE, GREEN, LIGHT_GREEN, ORANGE, Series, TrendChart
 from ui.kpi_texts import (
@@ -198,9 +198,7 @@ class DashboardDialog(QDialog):
     def _button_bar(self, may_plan: bool) -> QHBoxLayout:
         """F5 refresh, Ctrl+E export, Ctrl+T targets (when allowed), Esc close; the status line
         on the right."""
-        self.status_line = QLabel()
-        self.status_line.setObjectName("kpiStatusLine")
-        self.status_line.setWordWrap(True)  # a saved report's path: long, and never widens
+        self.status_line = StatusLine("kpiStatusLine")  # a saved report's path: long
         self.buttons = key_buttons("kpi", (
             ("refresh", translate("Dashboard", "F5 Refresh"), self.refresh),
             ("export", translate("Dashboard", "Ctrl+E Export day report (.xlsx)"), self.export),
@@ -211,7 +209,6 @@ class DashboardDialog(QDialog):
         for b in self.buttons.values():
             bar.addWidget(b)
         self.buttons["plan"].setVisible(may_plan)
-        self.status_line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self.status_line, 1)
         return bar
 

@@ -37,6 +37,13 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from pos_member.crypto import MemoryKeyStore
+from pos_member.errors import (
+    CouponUsedElsewhere,
+    LoginLocked,
+    StaffEditedAheadElsewhere,
+    StandingEditedAheadElsewhere,
+)
+from pos_member.member_service_errors import BalanceNotSettledAtHq
 from pos_member.permissions import Clerk, Role
 from pos_member.services import sales
 from pos_member.services import stored_value as sv
@@ -44,10 +51,12 @@ from pos_member.services.day_report import DaySummary, GuideCount
 from pos_member.services.member_cards import Channel
 from pos_member.services.staff import create_staff
 from pos_member.services.targets import set_month_target, set_rosters
+from pos_member.stored_value_errors import MemberPinLocked
 from sync.engine import DayReport, SyncReport
 from tests.factories import Till, hq_coupon
 from tests.ui.conftest import settle, show_active
 from ui.close_day_dialog import CloseDayDialog
+from ui.dialog_parts import show_error_in
 from ui.kpi_dashboard_dialog import DashboardDialog
 from ui.login import LoginWindow
 from ui.screen_fit import FRAME, opening_size
@@ -189,6 +198,26 @@ def dashboard(s: Store) -> QWidget:
     assert isinstance(dialog, DashboardDialog)
     s.qtbot.waitUntil(lambda: dialog.board is not None)
     return dialog
+
+
+def exported(open_: Callable[[Store], QWidget]) -> Callable[[Store], QWidget]:
+    """The screen ``open_`` opens once Ctrl+E saved its report: the path at its foot."""
+    def export(s: Store) -> QWidget:
+        board = open_(s)
+        s.qtbot.keyClick(board, Qt.Key.Key_E, CTRL)
+        s.qtbot.waitUntil(lambda: getattr(board, "exported", None) is not None)
+        settle(s.qtbot, s.windows[-1])
+        return board
+
+    return export
+
+
+def staff_refused(s: Store) -> QWidget:
+    """The new-colleague form refusing the change of a till whose clock ran ahead."""
+    form = staff_form(s)
+    show_error_in(form.error, StaffEditedAheadElsewhere())  # type: ignore[attr-defined]
+    settle(s.qtbot, s.windows[-1])
+    return form
 
 
 def plan(s: Store) -> QWidget:
@@ -361,6 +390,49 @@ def recalling(s: Store) -> QWidget:
     return dialog.confirming  # type: ignore[attr-defined,no-any-return]
 
 
+# This session's longer refusals, each where it is shown: a lock's end on another store day
+# carries the date (clock.until_text), erasure names head office's balance.
+UNTIL = "2026-11-26 00:20"
+
+
+def locked_login(s: Store) -> QWidget:
+    """A login locked until after midnight, its end with the date."""
+    def locked(code: str, pin: str) -> Clerk:
+        raise LoginLocked(until=UNTIL)
+
+    w = LoginWindow(store_name="一号店", login=locked, language="zh_CN")
+    s.qtbot.addWidget(w)
+    s.place(w)
+    w.show()
+    w.code.setText("1001")
+    w.pin.setText("135790")
+    w.submit()
+    s.qtbot.waitUntil(lambda: w.error.isVisible())
+    return w
+
+
+def refused(key: Qt.Key, modifier: Qt.KeyboardModifier, error: Exception,
+            show: Callable[[QWidget, Exception], None]) -> Callable[[Store], QWidget]:
+    """The dialog of ``key`` showing ``error`` the way it shows a refusal."""
+    def open_(s: Store) -> QWidget:
+        dialog = by_key(key, modifier)(s)
+        show(dialog, error)
+        settle(s.qtbot, s.windows[-1])
+        return dialog
+
+    return open_
+
+
+def privacy_refusal(d: QWidget, error: Exception) -> None:
+    d.tabs.setCurrentIndex(4)  # type: ignore[attr-defined]
+    d._failed(error)  # type: ignore[attr-defined]
+
+
+def start_erase(d: QWidget) -> None:
+    d.tabs.setCurrentIndex(4)  # type: ignore[attr-defined]
+    d.submit()  # type: ignore[attr-defined]
+
+
 def member_pick(s: Store) -> QWidget:
     """The members a search found, as many as a search gives (20), to pick from."""
     from pos_member.services.member_search import MAX_RESULTS, search_members
@@ -401,10 +473,26 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "coupon withdrawal and its confirmation": withdrawing,
     "status confirmation": confirming(Qt.Key.Key_M, CTRL, start_blacklist),
     "phone change confirmation": confirming(Qt.Key.Key_M, CTRL, start_phone_change),
+    "erasure confirmation": confirming(Qt.Key.Key_M, CTRL, start_erase),
+    "erasure refused for head office's balance": refused(
+        Qt.Key.Key_M, CTRL, BalanceNotSettledAtHq(member_no="00010100000017", balance="¥1,288.00"),
+        privacy_refusal),
+    "member service refused for a clock ahead": refused(
+        Qt.Key.Key_M, CTRL, StandingEditedAheadElsewhere(), lambda d, e: d._failed(e)),  # type: ignore[attr-defined]
+    "pay locked until another day": refused(
+        Qt.Key.Key_F10, Qt.KeyboardModifier.NoModifier, MemberPinLocked(until=UNTIL),
+        lambda d, e: d.show_error(e)),  # type: ignore[attr-defined]
+    "sale's coupon used elsewhere": refused(
+        Qt.Key.Key_F4, Qt.KeyboardModifier.NoModifier,
+        CouponUsedElsewhere(store="欧阳路旗舰店（总部直营）", day="2026-11-24"),
+        lambda d, e: show_error_in(d.message, e)),  # type: ignore[attr-defined]
+    "login locked until another day": locked_login,
     "alerts": by_key(Qt.Key.Key_F9),
     "dashboard": dashboard,
+    "dashboard after an export": exported(dashboard),
     "targets and roster": plan,
     "programme health": by_key(Qt.Key.Key_F11, SHIFT),
+    "programme health after an export": exported(by_key(Qt.Key.Key_F11, SHIFT)),
     "recall list and a message's confirmation": recalling,
     "day's split": split,
     "my progress": my_progress,
@@ -412,6 +500,7 @@ SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "staff": staff,
     "staff form": staff_form,
     "staff PIN form": pin_form,
+    "staff form refused for a clock ahead": staff_refused,
 }
 
 
