@@ -7,7 +7,8 @@ store of 300 members; writes login.png, till-empty.png, register.png, register-d
 card.png, error.png, card-print.png, and the dialogs of points, stored value and the
 recruitment dashboard (sale.png, points-ledger.png, gifts.png, topup.png, pay.png,
 sv-ledger.png, dashboard.png, alerts.png), and the staff dialog (staff.png, staff-add.png,
-staff-pin.png, staff-inactive.png), and what scanning shows (scan-coupon.png, scan-paycode.png,
+staff-pin.png, staff-inactive.png), member service (service.png, service-erase-confirm.png,
+service-erase.png: an erasure refused), and what scanning shows (scan-coupon.png, scan-paycode.png,
 decode-image.png, scan-serial-lost.png).
 ``--size``: the till window's size and its screen's (default 1024×768; dialogs open within it;
 the smallest screens the stores have are 1024×768 and
@@ -141,6 +142,7 @@ def main() -> None:
             ("alerts", till.buttons["alerts"].click, None)):
         _grab_new_window(opener, out / f"{name}.png", fill)
     _grab_staff(till.buttons["staff"].click, out)
+    _grab_service(till, out)
     _grab_confirmations(till, out)
     _grab_member_pick(app, clerk, till, out)
     _grab_scans(till, out)
@@ -206,6 +208,27 @@ def _grab_staff(opener: Callable[[], None], out: Path) -> None:
     settle(800)
     dialog.grab().save(str(out / "staff-inactive.png"))
     dialog.close()
+    settle()
+
+
+def _grab_service(till, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+M's member service (service.png), and its erasure confirmed and refused, the
+    member still holding stored value (service-erase.png)."""
+    till.buttons["service"].click()
+    settle(800)
+    dialog = till.dialog
+    if dialog is None:
+        print("nothing opened for service.png")
+        return
+    dialog.grab().save(str(out / "service.png"))
+    dialog.tabs.setCurrentIndex(4)
+    dialog.submit()
+    settle()
+    dialog.confirming.grab().save(str(out / "service-erase-confirm.png"))
+    dialog.confirming._confirm()  # Ctrl+Enter
+    settle(800)
+    dialog.grab().save(str(out / "service-erase.png"))
+    dialog.reject()
     settle()
 
 
