@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -73,7 +74,7 @@ from ui.operations import Operations
 from ui.qr import with_qr
 from ui.scan import ScanField
 from ui.scan_router import PaymentCodeSlot, ScanRouter
-from ui.screen_fit import open_at
+from ui.screen_fit import ScrollBody, open_at
 from ui.sync_view import status_line
 from ui.sync_worker import SyncState, SyncStatus, SyncWorker
 
@@ -207,8 +208,20 @@ class TillWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(16, 12, 16, 4)
         layout.addWidget(top)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.stack, 1)
+        # The banner and the card scroll when the screen is too small for both: a refusal
+        # that wraps to two lines on a 1024-pixel screen pushed the keys below the window.
+        body = ScrollBody()
+        body.setObjectName("cardBody")
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(self.banner)
+        body_layout.addWidget(self.stack, 1)
+        self.card_scroll = QScrollArea()
+        self.card_scroll.setObjectName("cardScroll")
+        self.card_scroll.setWidgetResizable(True)
+        self.card_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.card_scroll.setWidget(body)
+        layout.addWidget(self.card_scroll, 1)
         layout.addLayout(self.actions_bar)
         self.setCentralWidget(central)
 

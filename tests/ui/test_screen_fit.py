@@ -38,6 +38,7 @@ from pytestqt.qtbot import QtBot
 
 from pos_member.crypto import MemoryKeyStore
 from pos_member.errors import (
+    CouponAtHomeStore,
     CouponUsedElsewhere,
     LoginLocked,
     StaffEditedAheadElsewhere,
@@ -423,6 +424,15 @@ def refused(key: Qt.Key, modifier: Qt.KeyboardModifier, error: Exception,
     return open_
 
 
+def till_refusal(s: Store) -> QWidget:
+    """The till with a member on screen saying a scanned coupon is kept at the member's home
+    store (two lines above the card)."""
+    window = s.with_member()
+    window.show_error(CouponAtHomeStore(store="欧阳路旗舰店（总部直营）"))
+    settle(s.qtbot, window)
+    return window
+
+
 def privacy_refusal(d: QWidget, error: Exception) -> None:
     d.tabs.setCurrentIndex(4)  # type: ignore[attr-defined]
     d._failed(error)  # type: ignore[attr-defined]
@@ -450,6 +460,7 @@ def member_pick(s: Store) -> QWidget:
 SCREENS: dict[str, Callable[[Store], QWidget]] = {
     "login": login_window,
     "till": till_window,
+    "till refusing a coupon of another store": till_refusal,
     "register": by_key(Qt.Key.Key_F2),
     "profile": by_key(Qt.Key.Key_F6),
     "sale": by_key(Qt.Key.Key_F4, fill=fill_sale),
