@@ -208,8 +208,9 @@ class TillWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(16, 12, 16, 4)
         layout.addWidget(top)
-        # The banner and the card scroll when the screen is too small for both: a refusal
-        # that wraps to two lines on a 1024-pixel screen pushed the keys below the window.
+        # The banner and the card scroll when the screen is too small for both: at 1008×720
+        # (a 1024×768 screen) the card leaves no room for a banner, which pushed the keys and
+        # the status bar below the screen.
         body = ScrollBody()
         body.setObjectName("cardBody")
         body_layout = QVBoxLayout(body)
@@ -220,6 +221,7 @@ class TillWindow(QMainWindow):
         self.card_scroll.setObjectName("cardScroll")
         self.card_scroll.setWidgetResizable(True)
         self.card_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.card_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps it
         self.card_scroll.setWidget(body)
         layout.addWidget(self.card_scroll, 1)
         layout.addLayout(self.actions_bar)

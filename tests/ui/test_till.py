@@ -132,6 +132,15 @@ def test_the_scan_field_keeps_focus_after_a_card_is_shown(qtbot: QtBot, window: 
     assert window.scan.text() == ""
 
 
+def test_a_click_on_the_card_leaves_the_focus_in_the_scan_field(
+        qtbot: QtBot, window: TillWindow, member: MemberCard) -> None:
+    """The card scrolls (a banner above it on a 1024×768 screen), and its scroll area takes
+    no focus: a scanner's next code still goes to the scan field."""
+    scan_card(qtbot, window, member.qr_payload)
+    qtbot.mouseClick(window.card_scroll.viewport(), Qt.MouseButton.LeftButton)
+    assert window.scan.hasFocus()
+
+
 def test_the_scan_field_gets_focus_back_when_a_dialog_closes(qtbot: QtBot,
                                                              window: TillWindow) -> None:
     qtbot.keyClick(window, Qt.Key.Key_F2)
