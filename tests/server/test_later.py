@@ -4,13 +4,17 @@ over this push's, and nothing before the flush."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, select
 
+from sync.server import balances
 from sync.server.db import open_server_database
 from sync.server.later import Later
 from sync.server.models import DeviceProgress, EventRoute, MemberHome, MemberIndex
+from tests.server.factories import LiveServer
 
 OLD, NEW, NONE = "m-old", "m-new", "m-none"
 
@@ -75,3 +79,35 @@ def test_texts_holding_the_separator_are_written_whole(database_url: str) -> Non
     assert tables["homes"] == sorted([("", "s4"), (NEW, "s2"), (odd, home)])
     assert tables["routes"] == sorted([("*", 1), ("\x1f", 5), (home, 2), ("s2", 2), ("s2", 3)])
     assert tables["index"] == [("p" * 64, NEW)] and number == "0002\x1f"
+
+
+def test_a_push_writes_its_end_statement_before_the_member_rows(
+        server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A push's end statement (its routes, homes, ``member_index``, progress and a
+    registrations-only push's cards) is written before the balances' upsert, whose rows
+    other pushes wait on until this push commits (docs/scale.md, "Pushes at once"); nothing
+    is left to write at the end."""
+    order: list[str] = []
+    flush, add = Later.flush, balances.after_store
+
+    def flushed(self: Later) -> None:
+        if self.homes or self.fixed or self.wanted or self.index or self.progress or self.cards:
+            order.append("end statement" + (" with cards" if self.cards else ""))
+        flush(self)
+
+    def added(log: Any, conn: Connection, stored: Any) -> None:
+        order.append("balances")
+        add(log, conn, stored)
+
+    monkeypatch.setattr(Later, "flush", flushed)
+    monkeypatch.setattr(balances, "after_store", added)
+    till = server.enrol()
+    member_id = str(uuid.uuid4())
+    registered = till.event(type="member.registered", payload=till.registered({
+        "member_id": member_id, "member_no": f"{till.enrolment.store_number:04d}01"
+        f"{till.next_seq:08d}", "store_id": till.store_id, "phone_index": uuid.uuid4().hex}))
+    topped = till.event(type="sv.topped_up", payload={
+        "member_id": member_id, "txn_id": str(uuid.uuid4()), "principal_delta_fen": 5_000,
+        "bonus_delta_fen": 0})
+    assert till.push([registered, topped]).acked_through == 2
+    assert order == ["end statement with cards", "balances"]
