@@ -103,7 +103,7 @@ os.environ.setdefault(ENV_KEK, new_kek())  # HQ's KEK for this run (worker proce
 WORKERS = 4
 EVENTS_8 = 6_000
 EVENTS_64 = 3_000
-EVENTS_PROBE = 4_000  # a device's events in the probed burst: ~1,000 pulls or more
+EVENTS_PROBE = 20_000  # a device's events in the probed burst: 1,000 pulls or more
 MEMBERS = 1_000
 PROBE_PAGE = 100
 PROBE_RATE = 0.0  # pulls a second; 0: back to back
