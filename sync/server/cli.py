@@ -44,6 +44,7 @@ import argparse
 import importlib.util
 import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -533,22 +534,33 @@ def _yuan(fen: int) -> str:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound (``OSError`` when the port is taken). Made TCP by name
+    (``IPPROTO_TCP``, not the default 0): asyncio sets ``TCP_NODELAY`` only on connections of
+    such a socket, and without it every answer on a kept-alive connection after the first
+    waited ~40 ms for the client's delayed ACK (a lookup 47 ms instead of ~2)."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                             socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
 def _serve(url: str, db: ServerDatabase, *, host: str, port: int,
            sms_gateway_url: str | None = None, read_url: str | None = None) -> int:
-    import socket
-
     import uvicorn
 
     from sync.server.app import create_app
 
     # The port first, before migrating: taken (another server, or this one started twice),
     # uvicorn logged several lines and exited 3; here one line names it.
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((host, port))
+        listener = listening_socket(host, port)
     except OSError as e:
-        listener.close()
         print(f"{PROG}: cannot listen on {host} port {port}: {e.strerror or e}",
               file=sys.stderr)
         return 1
