@@ -96,7 +96,7 @@ from sync.server.db import migrate, open_server_database  # noqa: E402
 from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
 from sync.server.models import SERVER_DEVICE_ID, Event  # noqa: E402
 from sync.server.wire import decode_push  # noqa: E402
-from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
+from tests.server.postgres import PostgresServer, required_bin_dir  # noqa: E402
 
 os.environ.setdefault(ENV_KEK, new_kek())  # HQ's KEK for this run (worker processes too)
 
@@ -384,10 +384,7 @@ def main() -> int:
         parser.error("--probe-rate must be 0..10000 pulls a second")
     if not 1 <= args.batch <= MAX_BATCH:
         parser.error(f"--batch must be 1..{MAX_BATCH} (the push route refuses more)")
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        print("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)", file=sys.stderr)
-        return 1
+    bin_dir = required_bin_dir()
     result: dict[str, Any] = {}
     if args.only in (None, "bootstrap"):
         from bench.bootstrap_chain import run

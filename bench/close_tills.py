@@ -51,7 +51,7 @@ from bench.chain_scale import check, device_events, enrol_many, member_ids  # no
 from sync.client import DEFAULT_TIMEOUT  # noqa: E402
 from sync.protocol import API, API_V2, MAX_BATCH, MAX_PAGE  # noqa: E402
 from sync.server.db import ENV_POOLS, migrate  # noqa: E402
-from tests.server.postgres import PostgresServer, find_bin_dir, free_port  # noqa: E402
+from tests.server.postgres import PostgresServer, free_port, required_bin_dir  # noqa: E402
 
 TILLS = 300
 EVENTS = 1_000
@@ -295,10 +295,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=EVENTS)
     parser.add_argument("--servers", type=int, default=SERVERS)
     args = parser.parse_args()
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        print("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)", file=sys.stderr)
-        return 1
+    bin_dir = required_bin_dir()
     pg = PostgresServer.start(bin_dir)
     try:
         r = close_tills(pg, args.tills, args.events, args.servers)

@@ -57,7 +57,7 @@ from sync.server.context import ServerContext  # noqa: E402
 from sync.server.db import open_server_database  # noqa: E402
 from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
 from sync.server.wire import decode_push  # noqa: E402
-from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
+from tests.server.postgres import PostgresServer, required_bin_dir  # noqa: E402
 
 os.environ.setdefault(ENV_KEK, new_kek())
 WARM_DEVICES = 2
@@ -115,10 +115,7 @@ def main() -> int:
     parser.add_argument("--cprofile", type=int, default=0, metavar="N",
                         help="profile the last round; print the top N functions")
     args = parser.parse_args()
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        print("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)", file=sys.stderr)
-        return 1
+    bin_dir = required_bin_dir()
     pg = PostgresServer.start(bin_dir)
     rounds = []
     try:

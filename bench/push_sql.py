@@ -59,7 +59,7 @@ from sync.server.context import ServerContext  # noqa: E402
 from sync.server.db import ENV_POOLS, migrate, open_server_database  # noqa: E402
 from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
 from sync.server.wire import decode_push  # noqa: E402
-from tests.server.postgres import PostgresServer, find_bin_dir  # noqa: E402
+from tests.server.postgres import PostgresServer, required_bin_dir  # noqa: E402
 
 os.environ.setdefault(ENV_KEK, new_kek())
 STATS = ("-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=1000 "
@@ -273,10 +273,7 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true",
                         help="EXPLAIN ANALYZE a push's end statement after each run")
     args = parser.parse_args()
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        print("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)", file=sys.stderr)
-        return 1
+    bin_dir = required_bin_dir()
     sql = args.sql.read_text() if args.sql else None
     kinds = ["plain", "sql"] if sql else ["plain"]
     pg = PostgresServer.start(bin_dir, settings=STATS)

@@ -57,7 +57,7 @@ from sync.server.context import ServerContext  # noqa: E402
 from sync.server.db import migrate, open_server_database  # noqa: E402
 from sync.server.keys import ENV_KEK, new_kek  # noqa: E402
 from sync.server.lookup_limits import PER_WINDOW  # noqa: E402
-from tests.server.postgres import PostgresServer, find_bin_dir, free_port  # noqa: E402
+from tests.server.postgres import PostgresServer, free_port, required_bin_dir  # noqa: E402
 
 MEMBERS = 1_000_000
 STORES = 100
@@ -256,10 +256,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=SAMPLES)
     args = parser.parse_args()
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        print("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)", file=sys.stderr)
-        return 1
+    bin_dir = required_bin_dir()
     pg = cached_server(bin_dir)
     logs = Path(tempfile.mkdtemp(prefix="posm-bench-"))
     procs: list[subprocess.Popen[bytes]] = []

@@ -31,6 +31,15 @@ def find_bin_dir() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
+def required_bin_dir() -> Path:
+    """``find_bin_dir`` for a script (the benchmarks): without the binaries it exits 1 saying
+    so."""
+    found = find_bin_dir()
+    if found is None:
+        raise SystemExit("PostgreSQL binaries not installed (/usr/lib/postgresql/*/bin)")
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
