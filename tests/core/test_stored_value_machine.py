@@ -169,6 +169,7 @@ class StoredValueMachine(RuleBasedStateMachine):
                 for member_id, until in locks.items():
                     tx.conn.execute(update(SvCredential).where(
                         SvCredential.member_id == member_id).values(pin_locked_until=until))
+                tx.commit()
             assert self.till.dump() == before
         else:
             assert self.till.dump() == before
@@ -516,5 +517,23 @@ def test_stored_value_state_machine(tmp_path: Path) -> None:
             max_examples=28, stateful_step_count=40, deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
     finally:
+        _till.app.close()
+        _till = None
+
+
+def test_a_lock_cut_by_a_clock_gone_back_changes_nothing_else(tmp_path: Path) -> None:
+    """The machine's example that found the cut (d95d747) before it was allowed: locked, the
+    clock back 31 s, locked again; every try after refused, the lock cut once, nothing else."""
+    global _till
+    _till = make_till(tmp_path)
+    machine = StoredValueMachine()
+    try:
+        machine.members(opening=[120_000, 120_000])
+        machine.wrong_pin_until_locked(member=0)
+        machine.clock_jumps(seconds=-31)
+        machine.wrong_pin_until_locked(member=0)
+        machine.balances_equal_their_ledgers_and_the_model()
+    finally:
+        machine.teardown()
         _till.app.close()
         _till = None
