@@ -24,7 +24,7 @@ from pos_member.crypto import KeyStore
 from pos_member.db.models import Device
 from pos_member.errors import StoreNotSetUp, TillNotFresh, TillStillEnrolled
 from pos_member.services.enrolment import Enrolment, device_token
-from pos_member.services.outbox import SERVER_URL, get_sync_setting
+from pos_member.services.outbox import SERVER_URL, get_sync_setting, on_its_own
 from pos_member.services.reidentity import (
     FORK,
     REENROLLED,
@@ -84,7 +84,7 @@ def reenrol(app: App, client: IdentityClient, keystore: KeyStore, *, code: str,
     never enrolled with a server (a demo store, ``TillNotFresh``) and a till whose token HQ
     still accepts (``TillStillEnrolled``: it needs no new identity)."""
     old = _identity(app)
-    if get_sync_setting(app.uow, SERVER_URL) is None:
+    if on_its_own(app.uow):
         raise TillNotFresh(what=f"a store ({old.store_number} {old.store_name})")
     _refuse_if_still_accepted(client, keystore, old)
     # the old device's request id, as for /v1/reidentify (dropped when the new identity is

@@ -50,7 +50,7 @@ from pos_member.services import member_directory, member_standing
 from pos_member.services.field_versions import claim_fields
 from pos_member.services.member_auth import verify_pin, verify_totp
 from pos_member.services.member_service import ServiceResult
-from pos_member.services.outbox import SERVER_URL, get_sync_setting
+from pos_member.services.outbox import on_its_own
 from pos_member.services.stored_value import PinFactor, SmsFactor, SmsVerifier, TotpFactor
 from pos_member.services.stored_value_ledger import balance
 from pos_member.sms_codes import phone_change_txn
@@ -201,8 +201,8 @@ def erase(uow: UnitOfWork, *, clerk: Clerk, member_id: str,
     if erased:
         return ServiceResult(member_id, held.member_no, False, Changes())
     chain = hq.chain_balance_fen(member_no=held.member_no) if hq is not None else None
-    if chain is None and not get_sync_setting(uow, SERVER_URL):
-        chain = 0  # a till on its own (never enrolled: the demo, a store without HQ)
+    if chain is None and on_its_own(uow):
+        chain = 0  # no other till, no HQ: its own balance is the chain's
     if chain is None:
         raise ChainBalanceUnchecked(member_no=held.member_no)
     if chain != 0:

@@ -139,6 +139,12 @@ def get_sync_setting(uow: UnitOfWork, key: str) -> str | None:
         return row.value if row else None
 
 
+def on_its_own(uow: UnitOfWork) -> bool:
+    """A till never enrolled with an HQ (the demo, a store without HQ): no HQ address kept.
+    It has no other till and no HQ: what it holds is the whole chain."""
+    return not get_sync_setting(uow, SERVER_URL)
+
+
 def sync_cursor(uow: UnitOfWork) -> int:
     """The server position up to which this till has applied changes (0: nothing yet)."""
     value = get_sync_setting(uow, SYNC_CURSOR)

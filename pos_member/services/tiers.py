@@ -27,7 +27,7 @@ from pos_member.db.uow import Transaction, UnitOfWork
 from pos_member.permissions import Clerk
 from pos_member.points_rules import downgrade_target, level_index, qualifying_level
 from pos_member.services import member_directory, member_standing
-from pos_member.services.outbox import SERVER_URL, get_sync_setting, last_sync_at
+from pos_member.services.outbox import last_sync_at, on_its_own
 
 TIER_CHANGED = events.MEMBER_TIER_CHANGED.type
 EVALUATED_SETTING = "tiers_evaluated_period"
@@ -212,7 +212,7 @@ def evaluate_tiers(uow: UnitOfWork, *, clerk: Clerk, force: bool = False) -> Eva
 def _synced_since(uow: UnitOfWork, day: date) -> bool:
     """True for a till on its own (never enrolled), or one whose last sync was on or after
     ``day`` (local)."""
-    if not get_sync_setting(uow, SERVER_URL):
+    if on_its_own(uow):
         return True
     last = last_sync_at(uow)
     return last is not None and uow.clock.local(last).date() >= day
